@@ -1,0 +1,39 @@
+//! Tocsin's domain model: the words of `product.md` as Rust types.
+//!
+//! Reports, sources, incidents, situations, users and roles, Traffic Light Protocol labels,
+//! the audit chain and the sealing of source contact details. Every value here is valid once
+//! it exists ("parse, don't validate"): the parsers turn untrusted input into these types and
+//! name the offending field when they refuse. This crate knows nothing of SQL or HTTP.
+
+pub mod audit;
+pub mod country;
+pub mod crypto;
+pub mod error;
+pub mod incident;
+pub mod page;
+pub mod report;
+pub mod situation;
+pub mod source;
+pub mod time;
+pub mod tlp;
+pub mod user;
+
+pub use audit::{AuditEntry, AuditEvent, ChainBreak};
+pub use country::Country;
+pub use crypto::{ContactKey, SealedContact};
+pub use error::DomainError;
+pub use incident::{
+    EventType, Incident, IncidentFilter, IncidentInput, IncidentPatch, NewIncident,
+    VerificationStatus,
+};
+pub use page::{BBox, Cursor, Page, PageRequest};
+pub use report::{Channel, NewReport, Report, ReportFilter, ReportInput};
+pub use situation::{NewSituation, Situation};
+pub use source::{NewSource, Reliability, Source, SourceContact};
+pub use tlp::Tlp;
+pub use user::{Actor, ApiToken, NewUser, Permission, Role, User};
+
+/// A new time-ordered identifier (UUIDv7): sorting ids sorts records by creation time.
+pub fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}

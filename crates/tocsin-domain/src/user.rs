@@ -1,0 +1,323 @@
+//! Users, roles, permissions, passwords and API tokens.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use uuid::Uuid;
+
+use crate::{DomainError, Tlp};
+
+/// What a role may do. Checked by the server before any store call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Submit reports.
+    ReportCreate,
+    /// Read raw reports.
+    ReportRead,
+    /// Read incidents.
+    IncidentRead,
+    /// Create incidents.
+    IncidentCreate,
+    /// Change incidents.
+    IncidentUpdate,
+    /// Read source records (handles, grades).
+    SourceRead,
+    /// Read source contact details (each read is audited).
+    SourceContactRead,
+    /// Read situations.
+    SituationRead,
+    /// Create situations.
+    SituationWrite,
+    /// Create users and tokens.
+    UserManage,
+    /// Read the audit trail.
+    AuditRead,
+}
+
+/// A user's role. Each has the least privilege its work needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Manages users and reads the audit trail; reads everything but source contacts.
+    Admin,
+    /// Verifies reports, builds incidents, assesses risk.
+    Analyst,
+    /// Receives alerts for their countries; reads incidents and situations.
+    DeskOfficer,
+    /// Looks after field monitors: submits reports, and may read their contact details.
+    MonitorCoordinator,
+    /// Reads incidents and situations up to TLP:GREEN.
+    Viewer,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Analyst,
+        Role::DeskOfficer,
+        Role::MonitorCoordinator,
+        Role::Viewer,
+    ];
+
+    /// The stored name, e.g. `desk_officer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Analyst => "analyst",
+            Role::DeskOfficer => "desk_officer",
+            Role::MonitorCoordinator => "monitor_coordinator",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// Parse a role name (`desk-officer` and `desk_officer` both work).
+    pub fn parse(s: &str) -> Result<Role, DomainError> {
+        let s = s.trim().to_ascii_lowercase().replace('-', "_");
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "role",
+                    "expected admin, analyst, desk_officer, monitor_coordinator or viewer",
+                )
+            })
+    }
+
+    /// The clearance a new user of this role gets.
+    pub fn default_clearance(self) -> Tlp {
+        match self {
+            Role::Admin | Role::Analyst => Tlp::Red,
+            Role::MonitorCoordinator => Tlp::AmberStrict,
+            Role::DeskOfficer => Tlp::Amber,
+            Role::Viewer => Tlp::Green,
+        }
+    }
+
+    /// Whether this role holds `p`.
+    pub fn can(self, p: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Admin => !matches!(p, SourceContactRead | ReportCreate),
+            Role::Analyst => matches!(
+                p,
+                ReportCreate
+                    | ReportRead
+                    | IncidentRead
+                    | IncidentCreate
+                    | IncidentUpdate
+                    | SourceRead
+                    | SituationRead
+                    | SituationWrite
+            ),
+            Role::DeskOfficer => matches!(p, ReportRead | IncidentRead | SituationRead),
+            Role::MonitorCoordinator => matches!(
+                p,
+                ReportCreate | ReportRead | IncidentRead | SourceRead | SourceContactRead | SituationRead
+            ),
+            Role::Viewer => matches!(p, IncidentRead | SituationRead),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored user. `password_hash` is an Argon2id PHC string.
+#[derive(Clone, PartialEq)]
+pub struct User {
+    /// Its id.
+    pub id: Uuid,
+    /// Login name.
+    pub username: String,
+    /// Role.
+    pub role: Role,
+    /// Highest TLP label the user may see.
+    pub clearance: Tlp,
+    /// Argon2id hash, or `None` for token-only users.
+    pub password_hash: Option<String>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Disabled users cannot log in or use tokens.
+    pub disabled: bool,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .field("clearance", &self.clearance)
+            .field("password_hash", &self.password_hash.as_ref().map(|_| "<redacted>"))
+            .field("disabled", &self.disabled)
+            .finish()
+    }
+}
+
+impl User {
+    /// Whether the user may see a record labelled `tlp`.
+    pub fn may_see(&self, tlp: Tlp) -> bool {
+        tlp <= self.clearance
+    }
+
+    /// Check a password against the stored hash (constant time inside argon2).
+    pub fn check_password(&self, password: &str) -> bool {
+        let Some(h) = &self.password_hash else {
+            return false;
+        };
+        PasswordHash::new(h)
+            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .unwrap_or(false)
+    }
+
+    /// Who this user is in the audit trail.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: Some(self.id),
+            name: self.username.clone(),
+        }
+    }
+}
+
+/// A user to create.
+pub struct NewUser;
+
+impl NewUser {
+    /// Validate a username and build the user, hashing `password` with Argon2id if given.
+    pub fn build(username: &str, role: Role, password: Option<&str>) -> Result<User, DomainError> {
+        let username = username.trim();
+        if username.is_empty()
+            || username.len() > 64
+            || !username
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+        {
+            return Err(DomainError::invalid(
+                "username",
+                "1-64 characters: letters, digits, '.', '_', '-', '@'",
+            ));
+        }
+        let password_hash = password.map(hash_password).transpose()?;
+        Ok(User {
+            id: crate::new_id(),
+            username: username.to_string(),
+            role,
+            clearance: role.default_clearance(),
+            password_hash,
+            created_at: crate::time::now(),
+            disabled: false,
+        })
+    }
+}
+
+/// Hash a password with Argon2id and a random salt.
+pub fn hash_password(password: &str) -> Result<String, DomainError> {
+    if password.len() < 8 {
+        return Err(DomainError::invalid("password", "at least 8 characters"));
+    }
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| DomainError::Password(e.to_string()))
+}
+
+/// Who did something, as the audit trail records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The user, or `None` for the system (CLI, jobs, anonymous webhooks).
+    pub user_id: Option<Uuid>,
+    /// Their name, e.g. `alice` or `system:cli`.
+    pub name: String,
+}
+
+impl Actor {
+    /// A non-user actor such as `system:cli`.
+    pub fn system(name: &str) -> Actor {
+        Actor {
+            user_id: None,
+            name: format!("system:{name}"),
+        }
+    }
+}
+
+/// A stored API token: only its SHA-256 is kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiToken {
+    /// Its id.
+    pub id: Uuid,
+    /// The user it acts for.
+    pub user_id: Uuid,
+    /// A label, e.g. `cli`.
+    pub name: String,
+    /// SHA-256 (hex) of the secret.
+    pub token_hash: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl ApiToken {
+    /// A fresh token for `user_id`: the stored record and the secret, shown once.
+    pub fn generate(user_id: Uuid, name: &str) -> (ApiToken, String) {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let secret = format!(
+            "tsn_{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        );
+        (
+            ApiToken {
+                id: crate::new_id(),
+                user_id,
+                name: name.to_string(),
+                token_hash: token_hash(&secret),
+                created_at: crate::time::now(),
+            },
+            secret,
+        )
+    }
+}
+
+/// The stored hash of a token secret (tokens are 256 random bits, so a plain hash suffices).
+pub fn token_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_least_privilege() {
+        assert!(!Role::Admin.can(Permission::SourceContactRead));
+        assert!(Role::MonitorCoordinator.can(Permission::SourceContactRead));
+        assert!(!Role::Viewer.can(Permission::ReportRead));
+        assert!(!Role::DeskOfficer.can(Permission::IncidentUpdate));
+        assert!(Role::Analyst.can(Permission::IncidentUpdate));
+        assert_eq!(Role::parse("desk-officer").unwrap(), Role::DeskOfficer);
+        assert!(Role::parse("root").is_err());
+    }
+
+    #[test]
+    fn passwords_and_tokens() {
+        let u = NewUser::build("alice", Role::Analyst, Some("correct horse")).unwrap();
+        assert!(u.check_password("correct horse"));
+        assert!(!u.check_password("wrong horse"));
+        assert!(!format!("{u:?}").contains("argon2"));
+        assert!(NewUser::build("bad name", Role::Viewer, None).is_err());
+        let (t, secret) = ApiToken::generate(u.id, "cli");
+        assert_eq!(t.token_hash, token_hash(&secret));
+        assert_ne!(t.token_hash, secret);
+    }
+}

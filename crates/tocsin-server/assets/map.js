@@ -1,0 +1,266 @@
+/* Tocsin incident map. Dependency-free (ES2017, no modules, no external code).
+ * Draws an SVG world map from TopoJSON (decoded here) and plots incidents from
+ * <div id="map" data-incidents-url="...">. Data text goes in via textContent
+ * and setAttribute only, never innerHTML. Sets data-ready="true" when done. */
+(function () {
+  'use strict';
+
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  const MAX_INCIDENTS = 5000;
+  const MIN_VIEW_W = 360 / 64; // deepest zoom: 64x
+  const EVENT_COLOURS = [ // the six ACLED event types
+    ['Battles', '#e6550d'], ['Violence against civilians', '#b2182b'], ['Explosions/Remote violence', '#756bb1'],
+    ['Riots', '#d4a017'], ['Protests', '#3182bd'], ['Strategic developments', '#31a354']];
+  const COLOUR_BY_TYPE = new Map(EVENT_COLOURS);
+
+  // ---- TopoJSON decoding -------------------------------------------------
+  // Arcs as arrays of [lon, lat]: undoes delta encoding and quantization.
+  function decodeArcs(topo) {
+    const t = topo.transform;
+    return topo.arcs.map(arc => {
+      if (!t) return arc.map(p => [p[0], p[1]]); // not quantized
+      let x = 0, y = 0;
+      return arc.map(p => [(x += p[0]) * t.scale[0] + t.translate[0], (y += p[1]) * t.scale[1] + t.translate[1]]);
+    });
+  }
+
+  // Stitches one ring from arc indices; index ~i (negative) is arc i reversed.
+  // Consecutive arcs share an end point, so it is kept only once.
+  function ring(indices, arcs) {
+    const out = [];
+    indices.forEach((i, n) => {
+      const pts = i < 0 ? arcs[~i].slice().reverse() : arcs[i];
+      for (let k = n === 0 ? 0 : 1; k < pts.length; k++) out.push(pts[k]);
+    });
+    return out;
+  }
+
+  // Polygon / MultiPolygon -> flat list of rings (holes included; drawn evenodd).
+  function geometryRings(geom, arcs) {
+    const polys = geom.type === 'Polygon' ? [geom.arcs] : geom.type === 'MultiPolygon' ? geom.arcs : [];
+    return [].concat(...polys.map(poly => poly.map(r => ring(r, arcs))));
+  }
+
+  function decodeCountries(topo) {
+    const arcs = decodeArcs(topo);
+    const obj = topo.objects.countries || topo.objects[Object.keys(topo.objects)[0]];
+    return obj.geometries.map(g => ({ id: g.id == null ? null : String(g.id), name: (g.properties || {}).name || '',
+      iso3: (g.properties || {}).iso3 || null, rings: geometryRings(g, arcs) }));
+  }
+
+  // Equirectangular projection into "world units": x 0..360, y 0..180.
+  const project = (lon, lat) => [lon + 180, 90 - lat];
+
+  // Natural Earth keeps rings that cross the antimeridian (Fiji, Chukotka) whole. They are
+  // unwrapped to continuous longitudes and drawn twice, 360 degrees apart; the viewport clips
+  // the overhang. A ring that winds round the pole (Antarctica) is left as it is.
+  function unwrap(r) {
+    let off = 0;
+    const out = r.map((p, k) => {
+      const d = k ? p[0] - r[k - 1][0] : 0;
+      off += d > 180 ? -360 : d < -180 ? 360 : 0;
+      return [p[0] + off, p[1]];
+    });
+    return off === 0 ? out : r;
+  }
+  function pathData(rings) {
+    return rings.map(r0 => {
+      const r = unwrap(r0), lons = r.map(p => p[0]);
+      const shifts = [0].concat(Math.min(...lons) < -180 ? [360] : [], Math.max(...lons) > 180 ? [-360] : []);
+      return shifts.map(s => 'M' + r.map(p => {
+        const q = project(p[0] + s, p[1]);
+        return q[0].toFixed(2) + ',' + q[1].toFixed(2);
+      }).join('L') + 'Z').join('');
+    }).join('');
+  }
+
+  // ---- data --------------------------------------------------------------
+  async function getJSON(url) {
+    const res = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (!res.ok) throw new Error('HTTP ' + res.status);
+    return res.json();
+  }
+
+  async function fetchIncidents(baseUrl) {
+    const items = [], seen = new Set();
+    let cursor = null, truncated = false;
+    for (;;) {
+      const url = cursor == null ? baseUrl
+        : baseUrl + (baseUrl.indexOf('?') >= 0 ? '&' : '?') + 'cursor=' + encodeURIComponent(cursor);
+      const page = await getJSON(url);
+      const got = Array.isArray(page.items) ? page.items : [];
+      items.push(...got);
+      cursor = page.next_cursor;
+      if (cursor == null || cursor === '' || got.length === 0 || seen.has(cursor)) break;
+      if (items.length >= MAX_INCIDENTS) { truncated = true; break; }
+      seen.add(cursor);
+    }
+    if (items.length > MAX_INCIDENTS) { items.length = MAX_INCIDENTS; truncated = true; }
+    return { items, truncated };
+  }
+
+  // ---- DOM helpers -------------------------------------------------------
+  function svgEl(name, attrs, parent) {
+    const e = document.createElementNS(SVG_NS, name);
+    Object.keys(attrs).forEach(k => e.setAttribute(k, attrs[k]));
+    return parent.appendChild(e);
+  }
+  function htmlEl(name, className, parent, text) {
+    const e = document.createElement(name);
+    e.className = className;
+    if (text != null) e.textContent = text;
+    return parent.appendChild(e);
+  }
+
+  // ---- map ---------------------------------------------------------------
+  async function init(div) {
+    const status = document.getElementById('map-status');
+    const setStatus = (msg, err) => { if (status) { status.textContent = msg; status.classList.toggle('error', err); } };
+    if (getComputedStyle(div).position === 'static') div.style.position = 'relative';
+
+    const svg = svgEl('svg', { class: 'map-svg', role: 'img', 'aria-label': 'World map of incidents' }, div);
+    svg.style.display = 'block'; svg.style.touchAction = 'none';
+    const countriesG = svgEl('g', { class: 'countries' }, svg);
+    const incidentsG = svgEl('g', { class: 'incidents' }, svg);
+    const view = { x: 0, y: 0, w: 360, h: 180 };
+    let circles = [];
+
+    const pxWidth = () => parseFloat(svg.getAttribute('width')) || 360;
+    function applyView() {
+      svg.setAttribute('viewBox', [view.x, view.y, view.w, view.h].map(v => v.toFixed(4)).join(' '));
+      const k = view.w / pxWidth(); // world units per pixel: keeps markers a constant pixel size
+      circles.forEach(c => c.setAttribute('r', (c.tocsinRadius * k).toFixed(4)));
+    }
+    function resize() { // width follows the div; height = width / 2
+      const w = Math.max(div.clientWidth, 200);
+      if (String(w) === svg.getAttribute('width')) return;
+      svg.setAttribute('width', w); svg.setAttribute('height', Math.round(w / 2));
+      applyView();
+    }
+    function setView(x, y) { // keeps the view inside the world
+      view.h = view.w / 2;
+      view.x = Math.min(360 - view.w, Math.max(0, x));
+      view.y = Math.min(180 - view.h, Math.max(0, y));
+      applyView();
+    }
+    // factor > 1 zooms in; the world point (cx, cy) stays where it is on screen.
+    function zoom(factor, cx = view.x + view.w / 2, cy = view.y + view.h / 2) {
+      const fx = (cx - view.x) / view.w, fy = (cy - view.y) / view.h;
+      view.w = Math.min(360, Math.max(MIN_VIEW_W, view.w / factor));
+      setView(cx - fx * view.w, cy - fy * view.w / 2);
+    }
+    resize();
+    if (window.ResizeObserver) new ResizeObserver(resize).observe(div);
+    else window.addEventListener('resize', resize);
+
+    // Zoom: buttons and mouse wheel.
+    const controls = htmlEl('div', 'map-controls', div);
+    [['+', 'Zoom in', () => zoom(1.5)], ['\u2212', 'Zoom out', () => zoom(1 / 1.5)],
+      ['\u21ba', 'Reset view', () => { view.w = 360; setView(0, 0); }],
+    ].forEach(([label, title, fn]) => {
+      const b = htmlEl('button', 'map-zoom', controls, label);
+      b.type = 'button'; b.title = title; b.setAttribute('aria-label', title);
+      b.addEventListener('click', fn);
+    });
+    svg.addEventListener('wheel', e => {
+      e.preventDefault();
+      const r = svg.getBoundingClientRect();
+      zoom(e.deltaY < 0 ? 1.25 : 0.8,
+        view.x + (e.clientX - r.left) / r.width * view.w,
+        view.y + (e.clientY - r.top) / r.height * view.h);
+    }, { passive: false });
+
+    // Drag to pan; a drag must not also follow an incident link.
+    let drag = null, dragged = false;
+    svg.addEventListener('pointerdown', e => {
+      if (e.button === 0) { drag = { sx: e.clientX, sy: e.clientY, vx: view.x, vy: view.y, id: e.pointerId }; dragged = false; }
+    });
+    svg.addEventListener('pointermove', e => {
+      if (!drag || e.pointerId !== drag.id) return;
+      const dx = e.clientX - drag.sx, dy = e.clientY - drag.sy;
+      if (!dragged && Math.abs(dx) + Math.abs(dy) < 4) return;
+      if (!dragged) { dragged = true; svg.setPointerCapture(e.pointerId); svg.classList.add('dragging'); }
+      const k = view.w / svg.getBoundingClientRect().width;
+      setView(drag.vx - dx * k, drag.vy - dy * k);
+    });
+    const endDrag = e => { if (drag && e.pointerId === drag.id) { drag = null; svg.classList.remove('dragging'); } };
+    ['pointerup', 'pointercancel'].forEach(t => svg.addEventListener(t, endDrag));
+    svg.addEventListener('click', e => { if (dragged) { e.preventDefault(); e.stopPropagation(); dragged = false; } }, true);
+    svg.addEventListener('dragstart', e => e.preventDefault());
+
+    const legend = htmlEl('div', 'map-legend', div);
+    EVENT_COLOURS.forEach(([name, colour]) => {
+      const item = htmlEl('span', 'map-legend-item', legend);
+      htmlEl('span', 'map-legend-swatch', item).style.background = colour;
+      item.appendChild(document.createTextNode(name));
+    });
+
+    setStatus('Loading incidents\u2026', false);
+    const settle = p => p.then(value => ({ value }), error => ({ error }));
+    const incidentsUrl = div.dataset.incidentsUrl;
+    const [topo, incidents] = await Promise.all([
+      settle(getJSON(div.dataset.topologyUrl || '/assets/countries-110m.json')),
+      incidentsUrl ? settle(fetchIncidents(incidentsUrl)) : Promise.resolve({ error: new Error('no data-incidents-url') }),
+    ]);
+
+    if (topo.value) {
+      decodeCountries(topo.value).forEach(c => {
+        const path = svgEl('path', { class: 'country', d: pathData(c.rings), fill: '#d9d9d9', stroke: '#ffffff',
+          'stroke-width': '0.5', 'vector-effect': 'non-scaling-stroke', 'fill-rule': 'evenodd' }, countriesG);
+        if (c.iso3) path.setAttribute('data-iso3', c.iso3);
+        svgEl('title', {}, path).textContent = c.name;
+      });
+    }
+
+    let drawn = 0, skipped = 0;
+    if (incidents.value) {
+      const items = incidents.value.items.filter(it => {
+        const ok = it && Number.isFinite(it.latitude) && Number.isFinite(it.longitude) &&
+          Math.abs(it.latitude) <= 90 && Math.abs(it.longitude) <= 180;
+        skipped += ok ? 0 : 1;
+        return ok;
+      });
+      const fat = it => Math.max(0, Number(it.fatalities) || 0);
+      items.sort((a, b) => fat(b) - fat(a)); // big circles below small ones
+      circles = items.map(it => {
+        const f = fat(it), type = String(it.event_type || ''), q = project(it.longitude, it.latitude);
+        const a = svgEl('a', { href: '/incidents/' + encodeURIComponent(String(it.id)) }, incidentsG);
+        const c = svgEl('circle', { class: 'incident', cx: q[0].toFixed(4), cy: q[1].toFixed(4),
+          fill: COLOUR_BY_TYPE.get(type) || '#636363', 'fill-opacity': '0.75', stroke: '#ffffff',
+          'stroke-width': '0.75', 'vector-effect': 'non-scaling-stroke', 'data-event-type': type }, a);
+        c.tocsinRadius = Math.min(30, Math.max(3, 3 + 1.5 * Math.sqrt(f)));
+        svgEl('title', {}, c).textContent = [String(it.event_date || ''), type,
+          f + (f === 1 ? ' fatality' : ' fatalities')].filter(Boolean).join(' \u00b7 ');
+        return c;
+      });
+      drawn = circles.length;
+      applyView();
+    }
+
+    div.dataset.incidentCount = String(drawn);
+    if (topo.error || incidents.error) {
+      const msg = 'Could not load ' + (incidents.error ? 'incidents: ' : 'map outline: ') + (incidents.error || topo.error).message;
+      setStatus(msg, true);
+      div.dataset.error = msg;
+    } else {
+      let msg = drawn + (drawn === 1 ? ' incident' : ' incidents') + ' shown';
+      if (incidents.value.truncated) msg += ' (limit of ' + MAX_INCIDENTS + ' reached)';
+      if (skipped) msg += '; ' + skipped + ' without coordinates not shown';
+      setStatus(msg, false);
+    }
+    div.dataset.ready = 'true';
+  }
+
+  // Exposed for tests under node; harmless in a browser.
+  if (typeof module === 'object' && module.exports) {
+    module.exports = { decodeArcs, ring, geometryRings, decodeCountries, project, pathData };
+  }
+  if (typeof document !== 'undefined') {
+    const start = () => {
+      const div = document.getElementById('map');
+      if (div) init(div).catch(err => { div.dataset.error = String(err); div.dataset.ready = 'true'; });
+    };
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+    else start();
+  }
+})();

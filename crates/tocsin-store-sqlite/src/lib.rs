@@ -1,0 +1,699 @@
+//! SQLite backend: the embedded default. One file, created on first run, WAL mode with
+//! `synchronous=FULL`, so a write acknowledged after its commit survives a crash or power cut.
+//!
+//! All writes go through one writer task that commits in batches ("group commit"): it takes
+//! every write waiting in its queue, applies each in its own savepoint inside one transaction,
+//! commits once, and only then answers each caller. Reads use a separate pool of connections,
+//! which WAL lets run beside the writer.
+
+mod rows;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite};
+use std::str::FromStr;
+use std::time::Duration;
+use tocsin_domain::audit::GENESIS_HASH;
+use tocsin_domain::time::format as ts;
+use tocsin_domain::{
+    Actor, AuditEntry, Incident, IncidentFilter, Page, PageRequest, Report, ReportFilter,
+    SealedContact, Situation, Source, Tlp, User,
+};
+use tocsin_store::{audit_for, Counts, Done, Op, Result, Store, StoreError, WebSession};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use rows::*;
+
+/// The most writes committed in one transaction.
+const MAX_BATCH: usize = 1024;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+struct Job {
+    actor: Actor,
+    op: Op,
+    reply: oneshot::Sender<Result<Done>>,
+}
+
+/// The SQLite store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    read: SqlitePool,
+    writer: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteStore")
+    }
+}
+
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(d.message().to_string()),
+        e => StoreError::Backend(e.to_string()),
+    }
+}
+
+impl SqliteStore {
+    /// Open (creating if missing) the database at `url` (`sqlite://path/to/file.db`), run
+    /// migrations and start the writer.
+    pub async fn open(url: &str) -> Result<SqliteStore> {
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Backend(format!("bad SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("wal_autocheckpoint", "4000");
+        let mut writer = SqliteConnection::connect_with(&opts).await.map_err(db_err)?;
+        MIGRATOR
+            .run(&mut writer)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts.read_only(true))
+            .await
+            .map_err(db_err)?;
+        let head = chain_head(&mut writer).await?;
+        let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(writer_loop(writer, rx, head));
+        Ok(SqliteStore { read, writer: tx })
+    }
+}
+
+#[derive(Clone)]
+struct ChainHead {
+    seq: i64,
+    hash: String,
+}
+
+async fn chain_head(conn: &mut SqliteConnection) -> Result<ChainHead> {
+    let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    Ok(match row {
+        Some(r) => ChainHead {
+            seq: r.get(0),
+            hash: r.get(1),
+        },
+        None => ChainHead {
+            seq: 0,
+            hash: GENESIS_HASH.to_string(),
+        },
+    })
+}
+
+async fn writer_loop(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, mut head: ChainHead) {
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        let results = apply_batch(&mut conn, &mut head, &jobs).await;
+        for (job, res) in jobs.into_iter().zip(results) {
+            let _ = job.reply.send(res);
+        }
+    }
+}
+
+async fn exec(conn: &mut SqliteConnection, sql: &str) -> Result<()> {
+    sqlx::query(sql).execute(&mut *conn).await.map(|_| ()).map_err(db_err)
+}
+
+async fn apply_batch(conn: &mut SqliteConnection, head: &mut ChainHead, jobs: &[Job]) -> Vec<Result<Done>> {
+    if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
+        return jobs.iter().map(|_| Err(StoreError::Backend(e.to_string()))).collect();
+    }
+    let start = head.clone();
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let saved = head.clone();
+        let r = match exec(conn, "SAVEPOINT op").await {
+            Ok(()) => apply_op(conn, head, &job.actor, &job.op).await,
+            Err(e) => Err(e),
+        };
+        let r = match r {
+            Ok(d) => exec(conn, "RELEASE op").await.map(|_| d),
+            Err(e) => {
+                *head = saved;
+                let _ = exec(conn, "ROLLBACK TO op").await;
+                let _ = exec(conn, "RELEASE op").await;
+                Err(e)
+            }
+        };
+        results.push(r);
+    }
+    if let Err(e) = exec(conn, "COMMIT").await {
+        tracing::error!(error = %e, "SQLite commit failed; the batch is refused");
+        let _ = exec(conn, "ROLLBACK").await;
+        *head = chain_head(conn).await.unwrap_or(start);
+        return jobs
+            .iter()
+            .map(|_| Err(StoreError::Backend(format!("commit failed: {e}"))))
+            .collect();
+    }
+    results
+}
+
+async fn apply_op(conn: &mut SqliteConnection, head: &mut ChainHead, actor: &Actor, op: &Op) -> Result<Done> {
+    let done = match op {
+        Op::CreateReport(r) => {
+            sqlx::query(
+                "INSERT INTO reports (id, channel, provider_message_id, source_id, text, tlp, latitude, \
+                 longitude, country, occurred_at, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            )
+            .bind(r.id.to_string())
+            .bind(r.channel.as_str())
+            .bind(&r.provider_message_id)
+            .bind(r.source_id.map(|s| s.to_string()))
+            .bind(&r.text)
+            .bind(r.tlp.rank())
+            .bind(r.latitude)
+            .bind(r.longitude)
+            .bind(r.country.as_ref().map(|c| c.code().to_string()))
+            .bind(r.occurred_at.as_ref().map(ts))
+            .bind(ts(&r.received_at))
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            let source = match r.source_id {
+                Some(id) => Some(
+                    sqlx::query_scalar::<_, String>("SELECT handle FROM sources WHERE id = ?")
+                        .bind(id.to_string())
+                        .fetch_one(&mut *conn)
+                        .await
+                        .map_err(db_err)?,
+                ),
+                None => None,
+            };
+            Done::Report(Box::new(Report {
+                id: r.id,
+                channel: r.channel,
+                provider_message_id: r.provider_message_id.clone(),
+                source,
+                text: r.text.clone(),
+                tlp: r.tlp,
+                latitude: r.latitude,
+                longitude: r.longitude,
+                country: r.country.clone(),
+                occurred_at: r.occurred_at,
+                received_at: r.received_at,
+            }))
+        }
+        Op::CreateIncident(i) => {
+            insert_incident(conn, i).await?;
+            Done::Incident(i.clone())
+        }
+        Op::UpdateIncident(id, patch) => {
+            let row = sqlx::query(&format!("SELECT {INCIDENT_COLS} FROM incidents WHERE id = ?"))
+                .bind(id.to_string())
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            let mut inc = incident_from_row(&row)?;
+            let old_version = inc.version;
+            inc.apply((**patch).clone())?;
+            let n = sqlx::query(
+                "UPDATE incidents SET event_date=?, date_precision=?, event_type=?, sub_event_type=?, \
+                 country=?, admin1=?, admin2=?, location=?, latitude=?, longitude=?, geo_precision=?, \
+                 actor1=?, actor2=?, targeted_group=?, fatalities=?, fatalities_low=?, fatalities_high=?, \
+                 credibility=?, verification_status=?, description=?, tlp=?, situation_id=?, report_ids=?, \
+                 updated_at=?, version=? WHERE id=? AND version=?",
+            )
+            .bind(inc.event_date.to_string())
+            .bind(inc.date_precision)
+            .bind(&inc.event_type)
+            .bind(&inc.sub_event_type)
+            .bind(inc.country.code())
+            .bind(&inc.admin1)
+            .bind(&inc.admin2)
+            .bind(&inc.location)
+            .bind(inc.latitude)
+            .bind(inc.longitude)
+            .bind(inc.geo_precision)
+            .bind(&inc.actor1)
+            .bind(&inc.actor2)
+            .bind(&inc.targeted_group)
+            .bind(inc.fatalities)
+            .bind(inc.fatalities_low)
+            .bind(inc.fatalities_high)
+            .bind(inc.credibility)
+            .bind(inc.verification_status.as_str())
+            .bind(&inc.description)
+            .bind(inc.tlp.rank())
+            .bind(inc.situation_id.map(|s| s.to_string()))
+            .bind(ids_json(&inc.report_ids))
+            .bind(ts(&inc.updated_at))
+            .bind(inc.version)
+            .bind(id.to_string())
+            .bind(old_version)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::Conflict("incident changed concurrently".into()));
+            }
+            Done::Incident(Box::new(inc))
+        }
+        Op::CreateSource(ns) => {
+            let s = &ns.source;
+            sqlx::query(
+                "INSERT INTO sources (id, handle, kind, reliability, tlp, contact, created_at) VALUES (?,?,?,?,?,?,?)",
+            )
+            .bind(s.id.to_string())
+            .bind(&s.handle)
+            .bind(&s.kind)
+            .bind(s.reliability.as_str())
+            .bind(s.tlp.rank())
+            .bind(ns.contact.as_ref().map(|c| c.0.clone()))
+            .bind(ts(&s.created_at))
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            Done::Source(Box::new(s.clone()))
+        }
+        Op::CreateSituation(s) => {
+            sqlx::query(
+                "INSERT INTO situations (id, name, country, admin1, status, description, tlp, created_at) \
+                 VALUES (?,?,?,?,?,?,?,?)",
+            )
+            .bind(s.id.to_string())
+            .bind(&s.name)
+            .bind(s.country.code())
+            .bind(&s.admin1)
+            .bind(&s.status)
+            .bind(&s.description)
+            .bind(s.tlp.rank())
+            .bind(ts(&s.created_at))
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            Done::Situation(s.clone())
+        }
+        Op::CreateUser(u) => {
+            sqlx::query(
+                "INSERT INTO users (id, username, role, clearance, password_hash, created_at, disabled) \
+                 VALUES (?,?,?,?,?,?,?)",
+            )
+            .bind(u.id.to_string())
+            .bind(&u.username)
+            .bind(u.role.as_str())
+            .bind(u.clearance.rank())
+            .bind(&u.password_hash)
+            .bind(ts(&u.created_at))
+            .bind(u.disabled)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            Done::User(u.clone())
+        }
+        Op::CreateToken(t) => {
+            sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (?,?,?,?,?)")
+                .bind(t.id.to_string())
+                .bind(t.user_id.to_string())
+                .bind(&t.name)
+                .bind(&t.token_hash)
+                .bind(ts(&t.created_at))
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            Done::Unit
+        }
+        Op::CreateSession(s) => {
+            sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES (?,?,?,?,?)")
+                .bind(&s.id_hash)
+                .bind(s.user_id.to_string())
+                .bind(&s.csrf_token)
+                .bind(ts(&s.created_at))
+                .bind(ts(&s.expires_at))
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            Done::Unit
+        }
+        Op::DeleteSession(h) => {
+            sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+                .bind(h)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            Done::Unit
+        }
+        Op::SetMeta(k, v) => {
+            sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                .bind(k)
+                .bind(v)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            Done::Unit
+        }
+        Op::Audit(_) => Done::Unit,
+    };
+    if let Some(ev) = audit_for(actor, op) {
+        let e = ev.into_entry(head.seq + 1, &head.hash, tocsin_domain::time::now());
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, record_type, record_id, detail, \
+             prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        )
+        .bind(e.seq)
+        .bind(ts(&e.at))
+        .bind(e.actor_id.map(|u| u.to_string()))
+        .bind(&e.actor_name)
+        .bind(&e.action)
+        .bind(&e.record_type)
+        .bind(&e.record_id)
+        .bind(&e.detail)
+        .bind(&e.prev_hash)
+        .bind(&e.hash)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        *head = ChainHead { seq: e.seq, hash: e.hash };
+    }
+    Ok(done)
+}
+
+async fn insert_incident(conn: &mut SqliteConnection, i: &Incident) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO incidents ({INCIDENT_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    ))
+    .bind(i.id.to_string())
+    .bind(i.event_date.to_string())
+    .bind(i.date_precision)
+    .bind(&i.event_type)
+    .bind(&i.sub_event_type)
+    .bind(i.country.code())
+    .bind(&i.admin1)
+    .bind(&i.admin2)
+    .bind(&i.location)
+    .bind(i.latitude)
+    .bind(i.longitude)
+    .bind(i.geo_precision)
+    .bind(&i.actor1)
+    .bind(&i.actor2)
+    .bind(&i.targeted_group)
+    .bind(i.fatalities)
+    .bind(i.fatalities_low)
+    .bind(i.fatalities_high)
+    .bind(i.credibility)
+    .bind(i.verification_status.as_str())
+    .bind(&i.description)
+    .bind(i.tlp.rank())
+    .bind(i.situation_id.map(|s| s.to_string()))
+    .bind(ids_json(&i.report_ids))
+    .bind(&i.dataset)
+    .bind(&i.external_id)
+    .bind(ts(&i.created_at))
+    .bind(ts(&i.updated_at))
+    .bind(i.version)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+fn push_page(qb: &mut QueryBuilder<'_, Sqlite>, alias: &str, page: PageRequest) {
+    if let Some(c) = page.after {
+        qb.push(format!(" AND {alias}id < ")).push_bind(c.0.to_string());
+    }
+    qb.push(format!(" ORDER BY {alias}id DESC LIMIT ")).push_bind(i64::from(page.limit) + 1);
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> Result<()> {
+        // Migrations run when the store opens; nothing is left to do.
+        Ok(())
+    }
+
+    async fn write(&self, actor: &Actor, op: Op) -> Result<Done> {
+        let (reply, rx) = oneshot::channel();
+        self.writer
+            .send(Job {
+                actor: actor.clone(),
+                op,
+                reply,
+            })
+            .await
+            .map_err(|_| StoreError::Backend("the SQLite writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Backend("the SQLite writer has stopped".into()))?
+    }
+
+    async fn get_report(&self, id: Uuid) -> Result<Report> {
+        let row = sqlx::query(&format!("{REPORT_SELECT} WHERE r.id = ?"))
+            .bind(id.to_string())
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_err)?;
+        report_from_row(&row)
+    }
+
+    async fn list_reports(&self, f: &ReportFilter, page: PageRequest) -> Result<Page<Report>> {
+        let mut qb = QueryBuilder::<Sqlite>::new(REPORT_SELECT);
+        qb.push(" WHERE r.tlp <= ").push_bind(f.max_tlp.rank());
+        if let Some(c) = &f.country {
+            qb.push(" AND r.country = ").push_bind(c.code().to_string());
+        }
+        if let Some(t) = f.from {
+            qb.push(" AND r.received_at >= ").push_bind(ts(&t));
+        }
+        if let Some(t) = f.to {
+            qb.push(" AND r.received_at < ").push_bind(ts(&t));
+        }
+        if let Some(b) = f.bbox {
+            qb.push(" AND r.longitude BETWEEN ").push_bind(b.min_lon).push(" AND ").push_bind(b.max_lon);
+            qb.push(" AND r.latitude BETWEEN ").push_bind(b.min_lat).push(" AND ").push_bind(b.max_lat);
+        }
+        if let Some(t) = f.tlp {
+            qb.push(" AND r.tlp = ").push_bind(t.rank());
+        }
+        if let Some(c) = f.channel {
+            qb.push(" AND r.channel = ").push_bind(c.as_str());
+        }
+        push_page(&mut qb, "r.", page);
+        let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
+        let items = rows.iter().map(report_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, page.limit, |r| r.id))
+    }
+
+    async fn get_incident(&self, id: Uuid) -> Result<Incident> {
+        let row = sqlx::query(&format!("SELECT {INCIDENT_COLS} FROM incidents WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_err)?;
+        incident_from_row(&row)
+    }
+
+    async fn list_incidents(&self, f: &IncidentFilter, page: PageRequest) -> Result<Page<Incident>> {
+        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {INCIDENT_COLS} FROM incidents WHERE tlp <= "));
+        qb.push_bind(f.max_tlp.rank());
+        if let Some(c) = &f.country {
+            qb.push(" AND country = ").push_bind(c.code().to_string());
+        }
+        if let Some(d) = f.from {
+            qb.push(" AND event_date >= ").push_bind(d.to_string());
+        }
+        if let Some(d) = f.to {
+            qb.push(" AND event_date <= ").push_bind(d.to_string());
+        }
+        if let Some(b) = f.bbox {
+            qb.push(" AND longitude BETWEEN ").push_bind(b.min_lon).push(" AND ").push_bind(b.max_lon);
+            qb.push(" AND latitude BETWEEN ").push_bind(b.min_lat).push(" AND ").push_bind(b.max_lat);
+        }
+        if let Some(t) = &f.event_type {
+            qb.push(" AND event_type = ").push_bind(t.clone());
+        }
+        if let Some(v) = f.verification_status {
+            qb.push(" AND verification_status = ").push_bind(v.as_str());
+        }
+        if let Some(t) = f.tlp {
+            qb.push(" AND tlp = ").push_bind(t.rank());
+        }
+        if let Some(s) = f.situation_id {
+            qb.push(" AND situation_id = ").push_bind(s.to_string());
+        }
+        push_page(&mut qb, "", page);
+        let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
+        let items = rows.iter().map(incident_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, page.limit, |i| i.id))
+    }
+
+    async fn get_source(&self, id: Uuid) -> Result<Source> {
+        let row = sqlx::query(&format!("SELECT {SOURCE_COLS} FROM sources WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_err)?;
+        source_from_row(&row)
+    }
+
+    async fn get_source_by_handle(&self, handle: &str) -> Result<Source> {
+        let row = sqlx::query(&format!("SELECT {SOURCE_COLS} FROM sources WHERE handle = ?"))
+            .bind(handle)
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_err)?;
+        source_from_row(&row)
+    }
+
+    async fn list_sources(&self, max_tlp: Tlp, page: PageRequest) -> Result<Page<Source>> {
+        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {SOURCE_COLS} FROM sources WHERE tlp <= "));
+        qb.push_bind(max_tlp.rank());
+        push_page(&mut qb, "", page);
+        let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
+        let items = rows.iter().map(source_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, page.limit, |s| s.id))
+    }
+
+    async fn get_source_contact(&self, id: Uuid) -> Result<Option<SealedContact>> {
+        let c: Option<Vec<u8>> = sqlx::query_scalar("SELECT contact FROM sources WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_err)?;
+        Ok(c.map(SealedContact))
+    }
+
+    async fn get_situation(&self, id: Uuid) -> Result<Situation> {
+        let row = sqlx::query(&format!("SELECT {SITUATION_COLS} FROM situations WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_err)?;
+        situation_from_row(&row)
+    }
+
+    async fn list_situations(&self, max_tlp: Tlp, page: PageRequest) -> Result<Page<Situation>> {
+        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {SITUATION_COLS} FROM situations WHERE tlp <= "));
+        qb.push_bind(max_tlp.rank());
+        push_page(&mut qb, "", page);
+        let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
+        let items = rows.iter().map(situation_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, page.limit, |s| s.id))
+    }
+
+    async fn get_user(&self, id: Uuid) -> Result<User> {
+        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_err)?;
+        user_from_row(&row)
+    }
+
+    async fn get_user_by_name(&self, username: &str) -> Result<User> {
+        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE username = ?"))
+            .bind(username)
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_err)?;
+        user_from_row(&row)
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query(&format!("SELECT {USER_COLS} FROM users ORDER BY username"))
+            .fetch_all(&self.read)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn user_for_token(&self, token_hash: &str) -> Result<User> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLS} FROM users WHERE id = \
+             (SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked = 0)"
+        ))
+        .bind(token_hash)
+        .fetch_one(&self.read)
+        .await
+        .map_err(db_err)?;
+        user_from_row(&row)
+    }
+
+    async fn get_session(&self, id_hash: &str) -> Result<WebSession> {
+        let row = sqlx::query(
+            "SELECT id_hash, user_id, csrf_token, created_at, expires_at FROM sessions \
+             WHERE id_hash = ? AND expires_at > ?",
+        )
+        .bind(id_hash)
+        .bind(ts(&tocsin_domain::time::now()))
+        .fetch_one(&self.read)
+        .await
+        .map_err(db_err)?;
+        Ok(WebSession {
+            id_hash: row.get(0),
+            user_id: parse_uuid(row.get(1))?,
+            csrf_token: row.get(2),
+            created_at: parse_ts(row.get(3))?,
+            expires_at: parse_ts(row.get(4))?,
+        })
+    }
+
+    async fn audit_entries(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor_id, actor_name, action, record_type, record_id, detail, prev_hash, hash \
+             FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    seq: r.get(0),
+                    at: parse_ts(r.get(1))?,
+                    actor_id: r.get::<Option<String>, _>(2).map(|s| parse_uuid(&s)).transpose()?,
+                    actor_name: r.get(3),
+                    action: r.get(4),
+                    record_type: r.get(5),
+                    record_id: r.get(6),
+                    detail: r.get(7),
+                    prev_hash: r.get(8),
+                    hash: r.get(9),
+                })
+            })
+            .collect()
+    }
+
+    async fn get_meta(&self, key: &str) -> Result<Option<String>> {
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn counts(&self) -> Result<Counts> {
+        let r = sqlx::query(
+            "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM incidents), \
+             (SELECT count(*) FROM sources), (SELECT count(*) FROM situations), (SELECT count(*) FROM users)",
+        )
+        .fetch_one(&self.read)
+        .await
+        .map_err(db_err)?;
+        Ok(Counts {
+            reports: r.get(0),
+            incidents: r.get(1),
+            sources: r.get(2),
+            situations: r.get(3),
+            users: r.get(4),
+        })
+    }
+}

@@ -1,0 +1,129 @@
+//! Row ↔ domain conversions for SQLite's text ids and timestamps.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use tocsin_domain::{
+    Channel, Country, Incident, Reliability, Report, Role, Situation, Source, Tlp, User,
+    VerificationStatus,
+};
+use tocsin_store::{Result, StoreError};
+use uuid::Uuid;
+
+pub(crate) const INCIDENT_COLS: &str = "id, event_date, date_precision, event_type, sub_event_type, country, \
+    admin1, admin2, location, latitude, longitude, geo_precision, actor1, actor2, targeted_group, fatalities, \
+    fatalities_low, fatalities_high, credibility, verification_status, description, tlp, situation_id, \
+    report_ids, dataset, external_id, created_at, updated_at, version";
+pub(crate) const REPORT_SELECT: &str = "SELECT r.id, r.channel, r.provider_message_id, s.handle, r.text, r.tlp, \
+    r.latitude, r.longitude, r.country, r.occurred_at, r.received_at FROM reports r \
+    LEFT JOIN sources s ON s.id = r.source_id";
+pub(crate) const SOURCE_COLS: &str = "id, handle, kind, reliability, tlp, contact IS NOT NULL, created_at";
+pub(crate) const SITUATION_COLS: &str = "id, name, country, admin1, status, description, tlp, created_at";
+pub(crate) const USER_COLS: &str = "id, username, role, clearance, password_hash, created_at, disabled";
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Backend(format!("corrupt {what} in database"))
+}
+
+pub(crate) fn parse_uuid(s: &str) -> Result<Uuid> {
+    Uuid::parse_str(s).map_err(|_| corrupt("id"))
+}
+
+pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    tocsin_domain::time::parse(s).map_err(|_| corrupt("timestamp"))
+}
+
+fn tlp(rank: i64) -> Result<Tlp> {
+    Tlp::from_rank(rank).ok_or_else(|| corrupt("TLP rank"))
+}
+
+pub(crate) fn ids_json(ids: &[Uuid]) -> String {
+    serde_json::to_string(ids).expect("uuids serialise")
+}
+
+pub(crate) fn report_from_row(r: &SqliteRow) -> Result<Report> {
+    Ok(Report {
+        id: parse_uuid(r.get(0))?,
+        channel: Channel::parse(r.get(1))?,
+        provider_message_id: r.get(2),
+        source: r.get(3),
+        text: r.get(4),
+        tlp: tlp(r.get(5))?,
+        latitude: r.get(6),
+        longitude: r.get(7),
+        country: r.get::<Option<String>, _>(8).map(|c| Country::parse(&c)).transpose()?,
+        occurred_at: r.get::<Option<String>, _>(9).map(|t| parse_ts(&t)).transpose()?,
+        received_at: parse_ts(r.get(10))?,
+    })
+}
+
+pub(crate) fn incident_from_row(r: &SqliteRow) -> Result<Incident> {
+    Ok(Incident {
+        id: parse_uuid(r.get(0))?,
+        event_date: NaiveDate::parse_from_str(r.get(1), "%Y-%m-%d").map_err(|_| corrupt("date"))?,
+        date_precision: r.get(2),
+        event_type: r.get(3),
+        sub_event_type: r.get(4),
+        country: Country::parse(r.get(5))?,
+        admin1: r.get(6),
+        admin2: r.get(7),
+        location: r.get(8),
+        latitude: r.get(9),
+        longitude: r.get(10),
+        geo_precision: r.get(11),
+        actor1: r.get(12),
+        actor2: r.get(13),
+        targeted_group: r.get(14),
+        fatalities: r.get(15),
+        fatalities_low: r.get(16),
+        fatalities_high: r.get(17),
+        credibility: r.get(18),
+        verification_status: VerificationStatus::parse(r.get(19))?,
+        description: r.get(20),
+        tlp: tlp(r.get(21))?,
+        situation_id: r.get::<Option<String>, _>(22).map(|s| parse_uuid(&s)).transpose()?,
+        report_ids: serde_json::from_str(r.get(23)).map_err(|_| corrupt("report_ids"))?,
+        dataset: r.get(24),
+        external_id: r.get(25),
+        created_at: parse_ts(r.get(26))?,
+        updated_at: parse_ts(r.get(27))?,
+        version: r.get(28),
+    })
+}
+
+pub(crate) fn source_from_row(r: &SqliteRow) -> Result<Source> {
+    Ok(Source {
+        id: parse_uuid(r.get(0))?,
+        handle: r.get(1),
+        kind: r.get(2),
+        reliability: Reliability::parse(r.get(3))?,
+        tlp: tlp(r.get(4))?,
+        has_contact: r.get(5),
+        created_at: parse_ts(r.get(6))?,
+    })
+}
+
+pub(crate) fn situation_from_row(r: &SqliteRow) -> Result<Situation> {
+    Ok(Situation {
+        id: parse_uuid(r.get(0))?,
+        name: r.get(1),
+        country: Country::parse(r.get(2))?,
+        admin1: r.get(3),
+        status: r.get(4),
+        description: r.get(5),
+        tlp: tlp(r.get(6))?,
+        created_at: parse_ts(r.get(7))?,
+    })
+}
+
+pub(crate) fn user_from_row(r: &SqliteRow) -> Result<User> {
+    Ok(User {
+        id: parse_uuid(r.get(0))?,
+        username: r.get(1),
+        role: Role::parse(r.get(2))?,
+        clearance: tlp(r.get(3))?,
+        password_hash: r.get(4),
+        created_at: parse_ts(r.get(5))?,
+        disabled: r.get(6),
+    })
+}

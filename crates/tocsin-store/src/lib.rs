@@ -1,0 +1,275 @@
+//! The storage trait every Tocsin backend implements.
+//!
+//! Reads are plain methods. Every write is one [`Op`], applied by [`Store::write`] in a
+//! transaction together with its audit entry (see [`audit_for`]), and acknowledged only after
+//! that transaction commits. Typed helpers for each write live in [`StoreExt`]. Backends:
+//! `tocsin-store-sqlite` (embedded default) and `tocsin-store-postgres`. The conformance
+//! story that both must pass lives in `tocsin-store-tests`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use tocsin_domain::{
+    Actor, ApiToken, AuditEntry, AuditEvent, DomainError, Incident, IncidentFilter, IncidentPatch,
+    NewReport, NewSource, Page, PageRequest, Report, ReportFilter, SealedContact, Situation, Source,
+    Tlp, User,
+};
+use uuid::Uuid;
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such record.
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken (e.g. a username or handle already taken).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The domain refused the change.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+/// Result of a store call.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A browser session. Only a hash of the cookie value is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebSession {
+    /// SHA-256 (hex) of the session cookie.
+    pub id_hash: String,
+    /// Whose session.
+    pub user_id: Uuid,
+    /// The token forms must echo back.
+    pub csrf_token: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One write. Each is applied atomically with its audit entry.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Store a report (immutable from then on).
+    CreateReport(NewReport),
+    /// Store an incident.
+    CreateIncident(Box<Incident>),
+    /// Change an incident: read, apply the patch in the domain, write, in one transaction.
+    UpdateIncident(Uuid, Box<IncidentPatch>),
+    /// Store a source.
+    CreateSource(Box<NewSource>),
+    /// Store a situation.
+    CreateSituation(Box<Situation>),
+    /// Store a user.
+    CreateUser(Box<User>),
+    /// Store an API token.
+    CreateToken(ApiToken),
+    /// Store a browser session.
+    CreateSession(WebSession),
+    /// Remove a browser session (logout).
+    DeleteSession(String),
+    /// Append an audit entry and nothing else (logins, reads of source identity).
+    Audit(AuditEvent),
+    /// Set a metadata key (e.g. `demo_seeded`).
+    SetMeta(String, String),
+}
+
+/// What a write produced.
+#[derive(Debug, Clone)]
+pub enum Done {
+    /// A stored report.
+    Report(Box<Report>),
+    /// A stored or updated incident.
+    Incident(Box<Incident>),
+    /// A stored source.
+    Source(Box<Source>),
+    /// A stored situation.
+    Situation(Box<Situation>),
+    /// A stored user.
+    User(Box<User>),
+    /// Nothing to return.
+    Unit,
+}
+
+/// The audit event a write appends, if any. Shared by every backend so they record alike.
+pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
+    let ev = |action: &str, rt: &str, id: String| AuditEvent::new(actor, action, rt, Some(id));
+    Some(match op {
+        Op::CreateReport(r) => ev("report.create", "report", r.id.to_string())
+            .with_detail(serde_json::json!({"channel": r.channel.as_str(), "tlp": r.tlp.as_str()})),
+        Op::CreateIncident(i) => ev("incident.create", "incident", i.id.to_string())
+            .with_detail(serde_json::json!({"tlp": i.tlp.as_str()})),
+        Op::UpdateIncident(id, p) => {
+            let fields: Vec<String> = match serde_json::to_value(p) {
+                Ok(serde_json::Value::Object(m)) => m
+                    .into_iter()
+                    .filter(|(k, v)| !v.is_null() && k != "expected_version")
+                    .map(|(k, _)| k)
+                    .collect(),
+                _ => vec![],
+            };
+            ev("incident.update", "incident", id.to_string())
+                .with_detail(serde_json::json!({ "fields": fields }))
+        }
+        Op::CreateSource(s) => ev("source.create", "source", s.source.id.to_string())
+            .with_detail(serde_json::json!({"handle": s.source.handle})),
+        Op::CreateSituation(s) => ev("situation.create", "situation", s.id.to_string()),
+        Op::CreateUser(u) => ev("user.create", "user", u.id.to_string())
+            .with_detail(serde_json::json!({"username": u.username, "role": u.role.as_str()})),
+        Op::CreateToken(t) => ev("token.create", "user", t.user_id.to_string())
+            .with_detail(serde_json::json!({"token_id": t.id.to_string(), "name": t.name})),
+        Op::Audit(e) => e.clone(),
+        Op::CreateSession(_) | Op::DeleteSession(_) | Op::SetMeta(..) => return None,
+    })
+}
+
+/// The storage every backend provides.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Apply pending migrations.
+    async fn migrate(&self) -> Result<()>;
+    /// Apply one write with its audit entry; returns only after the commit.
+    async fn write(&self, actor: &Actor, op: Op) -> Result<Done>;
+
+    /// One report.
+    async fn get_report(&self, id: Uuid) -> Result<Report>;
+    /// Reports, newest first.
+    async fn list_reports(&self, f: &ReportFilter, page: PageRequest) -> Result<Page<Report>>;
+    /// One incident.
+    async fn get_incident(&self, id: Uuid) -> Result<Incident>;
+    /// Incidents, newest first.
+    async fn list_incidents(&self, f: &IncidentFilter, page: PageRequest) -> Result<Page<Incident>>;
+    /// One source (no contact details).
+    async fn get_source(&self, id: Uuid) -> Result<Source>;
+    /// A source by its public handle.
+    async fn get_source_by_handle(&self, handle: &str) -> Result<Source>;
+    /// Sources up to `max_tlp`, newest first.
+    async fn list_sources(&self, max_tlp: Tlp, page: PageRequest) -> Result<Page<Source>>;
+    /// A source's sealed contact details. Callers must audit the read ([`StoreExt::read_source_contact`]).
+    async fn get_source_contact(&self, id: Uuid) -> Result<Option<SealedContact>>;
+    /// One situation.
+    async fn get_situation(&self, id: Uuid) -> Result<Situation>;
+    /// Situations up to `max_tlp`, newest first.
+    async fn list_situations(&self, max_tlp: Tlp, page: PageRequest) -> Result<Page<Situation>>;
+    /// One user.
+    async fn get_user(&self, id: Uuid) -> Result<User>;
+    /// A user by login name.
+    async fn get_user_by_name(&self, username: &str) -> Result<User>;
+    /// All users.
+    async fn list_users(&self) -> Result<Vec<User>>;
+    /// The user a token hash belongs to.
+    async fn user_for_token(&self, token_hash: &str) -> Result<User>;
+    /// A live (unexpired) browser session.
+    async fn get_session(&self, id_hash: &str) -> Result<WebSession>;
+    /// Audit entries with `seq > after`, in order, at most `limit`.
+    async fn audit_entries(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;
+    /// A metadata value.
+    async fn get_meta(&self, key: &str) -> Result<Option<String>>;
+    /// Counts of reports, incidents, sources, situations, users.
+    async fn counts(&self) -> Result<Counts>;
+}
+
+/// How many records a store holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    /// Reports.
+    pub reports: i64,
+    /// Incidents.
+    pub incidents: i64,
+    /// Sources.
+    pub sources: i64,
+    /// Situations.
+    pub situations: i64,
+    /// Users.
+    pub users: i64,
+}
+
+fn unexpected(d: Done) -> StoreError {
+    StoreError::Backend(format!("backend returned an unexpected result: {d:?}"))
+}
+
+/// Typed helpers over [`Store::write`].
+#[async_trait]
+pub trait StoreExt: Store {
+    /// Store a report.
+    async fn create_report(&self, actor: &Actor, r: NewReport) -> Result<Report> {
+        match self.write(actor, Op::CreateReport(r)).await? {
+            Done::Report(r) => Ok(*r),
+            d => Err(unexpected(d)),
+        }
+    }
+    /// Store an incident.
+    async fn create_incident(&self, actor: &Actor, i: Incident) -> Result<Incident> {
+        match self.write(actor, Op::CreateIncident(Box::new(i))).await? {
+            Done::Incident(i) => Ok(*i),
+            d => Err(unexpected(d)),
+        }
+    }
+    /// Change an incident.
+    async fn update_incident(&self, actor: &Actor, id: Uuid, p: IncidentPatch) -> Result<Incident> {
+        match self.write(actor, Op::UpdateIncident(id, Box::new(p))).await? {
+            Done::Incident(i) => Ok(*i),
+            d => Err(unexpected(d)),
+        }
+    }
+    /// Store a source.
+    async fn create_source(&self, actor: &Actor, s: NewSource) -> Result<Source> {
+        match self.write(actor, Op::CreateSource(Box::new(s))).await? {
+            Done::Source(s) => Ok(*s),
+            d => Err(unexpected(d)),
+        }
+    }
+    /// Store a situation.
+    async fn create_situation(&self, actor: &Actor, s: Situation) -> Result<Situation> {
+        match self.write(actor, Op::CreateSituation(Box::new(s))).await? {
+            Done::Situation(s) => Ok(*s),
+            d => Err(unexpected(d)),
+        }
+    }
+    /// Store a user.
+    async fn create_user(&self, actor: &Actor, u: User) -> Result<User> {
+        match self.write(actor, Op::CreateUser(Box::new(u))).await? {
+            Done::User(u) => Ok(*u),
+            d => Err(unexpected(d)),
+        }
+    }
+    /// Append an audit entry.
+    async fn audit(&self, event: AuditEvent) -> Result<()> {
+        self.write(&event.actor.clone(), Op::Audit(event)).await.map(|_| ())
+    }
+    /// Read a source's sealed contact details, recording the read in the audit trail first.
+    async fn read_source_contact(&self, actor: &Actor, id: Uuid) -> Result<Option<SealedContact>> {
+        let source = self.get_source(id).await?;
+        self.audit(
+            AuditEvent::new(actor, "source.contact.read", "source", Some(id.to_string()))
+                .with_detail(serde_json::json!({"handle": source.handle})),
+        )
+        .await?;
+        self.get_source_contact(id).await
+    }
+    /// Check the whole audit chain; the number of entries verified, or the first break.
+    async fn verify_audit(&self) -> Result<std::result::Result<i64, tocsin_domain::ChainBreak>> {
+        let mut v = tocsin_domain::audit::ChainVerifier::default();
+        let mut after = 0;
+        loop {
+            let batch = self.audit_entries(after, 1000).await?;
+            let Some(last) = batch.last() else {
+                return Ok(Ok(v.verified()));
+            };
+            after = last.seq;
+            for e in &batch {
+                if let Err(b) = v.check(e) {
+                    return Ok(Err(b));
+                }
+            }
+        }
+    }
+}
+
+impl<S: Store + ?Sized> StoreExt for S {}
+
+/// A shared handle to any backend, as the server and CLI hold it.
+pub type DynStore = std::sync::Arc<dyn Store>;
