@@ -1,1 +1,120 @@
-//! placeholder
+//! Tocsin's HTTP side: the JSON API under `/api/v1`, the server-rendered web UI and its
+//! embedded assets, all in one axum router. It holds no SQL: every read and write goes
+//! through the [`tocsin_store::Store`] trait; authorisation happens here, before the store.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod input;
+pub mod web;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
+use axum::routing::get;
+use axum::Router;
+use std::future::Future;
+use std::sync::Arc;
+use tocsin_domain::ContactKey;
+use tocsin_store::DynStore;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Everything a request handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store (any backend).
+    pub store: DynStore,
+    /// The key sealing source contact details.
+    pub contact_key: Arc<ContactKey>,
+    /// Token → user cache.
+    pub tokens: Arc<auth::TokenCache>,
+    /// Templates.
+    pub templates: Arc<minijinja::Environment<'static>>,
+    /// Send cookies with `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    /// State over a store and a contact key.
+    pub fn new(store: DynStore, contact_key: ContactKey, secure_cookies: bool) -> AppState {
+        AppState {
+            store,
+            contact_key: Arc::new(contact_key),
+            tokens: Arc::default(),
+            templates: Arc::new(web::templates()),
+            secure_cookies,
+        }
+    }
+}
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    use axum::routing::{get as g, post};
+    let api = Router::new()
+        .route("/reports", g(api::list_reports).post(api::create_report))
+        .route("/reports/{id}", g(api::get_report))
+        .route("/incidents", g(api::list_incidents).post(api::create_incident))
+        .route("/incidents/{id}", g(api::get_incident).patch(api::update_incident))
+        .route("/sources", g(api::list_sources))
+        .route("/sources/{id}", g(api::get_source))
+        .route("/sources/{id}/contact", g(api::get_source_contact))
+        .route("/situations", g(api::list_situations).post(api::create_situation))
+        .route("/situations/{id}", g(api::get_situation))
+        .route("/me", g(api::me))
+        .route("/audit", g(api::audit))
+        .route("/openapi.json", g(api::openapi))
+        .fallback(|| async { error::ApiError::not_found() })
+        .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(healthz))
+        .route("/", g(web::home))
+        .route("/login", g(web::login_page).post(web::login))
+        .route("/logout", post(web::logout))
+        .route("/incidents", g(web::incidents))
+        .route("/incidents/{id}", g(web::incident))
+        .route("/incidents/{id}/edit", g(web::edit_incident_page).post(web::edit_incident))
+        .route("/reports", g(web::reports))
+        .route("/map", g(web::map))
+        .route("/assets/{file}", g(web::asset))
+        .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .with_state(state)
+}
+
+async fn healthz(axum::extract::State(st): axum::extract::State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match st.store.get_meta("schema").await {
+        Ok(_) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
+        Err(_) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({"status": "storage unavailable"})),
+        )
+            .into_response(),
+    }
+}
+
+/// Serve on `listener` until `shutdown` completes, then finish in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -22,7 +22,7 @@ use tocsin_domain::{
     Actor, AuditEntry, Incident, IncidentFilter, Page, PageRequest, Report, ReportFilter,
     SealedContact, Situation, Source, Tlp, User,
 };
-use tocsin_store::{audit_for, Counts, Done, Op, Result, Store, StoreError, WebSession};
+use tocsin_store::{audit_for, stored_report, Counts, Done, Op, Result, Store, StoreError, WebSession};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -198,19 +198,7 @@ async fn apply_op(conn: &mut SqliteConnection, head: &mut ChainHead, actor: &Act
                 ),
                 None => None,
             };
-            Done::Report(Box::new(Report {
-                id: r.id,
-                channel: r.channel,
-                provider_message_id: r.provider_message_id.clone(),
-                source,
-                text: r.text.clone(),
-                tlp: r.tlp,
-                latitude: r.latitude,
-                longitude: r.longitude,
-                country: r.country.clone(),
-                occurred_at: r.occurred_at,
-                received_at: r.received_at,
-            }))
+            Done::Report(Box::new(stored_report(r, source)))
         }
         Op::CreateIncident(i) => {
             insert_incident(conn, i).await?;

@@ -126,6 +126,24 @@ pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
     })
 }
 
+/// The stored form of a new report, once its source's handle (if it names a source) is known.
+/// Shared by every backend so they answer a report creation alike.
+pub fn stored_report(r: &NewReport, source_handle: Option<String>) -> Report {
+    Report {
+        id: r.id,
+        channel: r.channel,
+        provider_message_id: r.provider_message_id.clone(),
+        source: source_handle,
+        text: r.text.clone(),
+        tlp: r.tlp,
+        latitude: r.latitude,
+        longitude: r.longitude,
+        country: r.country.clone(),
+        occurred_at: r.occurred_at,
+        received_at: r.received_at,
+    }
+}
+
 /// The storage every backend provides.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {

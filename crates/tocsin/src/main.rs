@@ -1,1 +1,313 @@
-fn main() {}
+//! `tocsin`: the one binary. `serve` runs the API, web UI and jobs; the other subcommands
+//! administer the same data directory or database.
+
+mod config;
+mod demo;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tocsin_domain::{Actor, ApiToken, ContactKey, NewUser, Role};
+use tocsin_store::{DynStore, Op, StoreExt};
+
+use config::{Config, FileConfig, Overrides};
+
+/// Tocsin: atrocity early warning and response.
+#[derive(Parser, Debug)]
+#[command(name = "tocsin", version, about)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug)]
+struct Global {
+    /// Data directory (SQLite file, contact key).
+    #[arg(long, global = true, env = "TOCSIN_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL: `sqlite://FILE` or `postgres://USER:PASS@HOST/DB`.
+    #[arg(long, global = true, env = "TOCSIN_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "TOCSIN_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the HTTP API, web UI and background jobs.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "TOCSIN_LISTEN")]
+        listen: Option<String>,
+        /// Seed a fictional demo scenario (once) and print how to log in.
+        #[arg(long, env = "TOCSIN_DEMO")]
+        demo: bool,
+        /// Mark cookies Secure (set when served over HTTPS).
+        #[arg(long, env = "TOCSIN_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Seed the demo scenario (once) without serving.
+    Demo,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Create a user; prints a new API token as the last line.
+    Add {
+        /// Login name.
+        name: String,
+        /// admin, analyst, desk_officer, monitor_coordinator or viewer.
+        #[arg(long)]
+        role: String,
+        /// Read a password for browser login from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Issue another API token for an existing user; prints it as the last line.
+    Token {
+        /// Login name.
+        name: String,
+    },
+    /// List users.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Check the hash chain; exits non-zero and names the first broken entry if any.
+    Verify,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TOCSIN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn settle(g: &Global, o: Overrides) -> Result<Config> {
+    let file = match &g.config {
+        Some(p) => FileConfig::load(p)?,
+        None => FileConfig::default(),
+    };
+    Ok(Config::resolve(
+        file,
+        Overrides {
+            data_dir: g.data_dir.clone(),
+            database_url: g.database_url.clone(),
+            contact_key: std::env::var("TOCSIN_CONTACT_KEY").ok(),
+            ..o
+        },
+    ))
+}
+
+/// Open the backend the URL names, creating the data directory for SQLite.
+async fn open_store(cfg: &Config) -> Result<DynStore> {
+    let url = &cfg.database_url.0;
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&cfg.data_dir)
+            .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
+        if let Some(parent) = url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:")
+            .split('?')
+            .next()
+            .map(Path::new)
+            .and_then(Path::parent)
+        {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent)?;
+            }
+        }
+        let s = tocsin_store_sqlite::SqliteStore::open(url)
+            .await
+            .with_context(|| format!("cannot open {}", cfg.database_url))?;
+        Ok(Arc::new(s))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let s = tocsin_store_postgres::PostgresStore::open(url)
+            .await
+            .with_context(|| format!("cannot open {}", cfg.database_url))?;
+        Ok(Arc::new(s))
+    } else {
+        bail!("unsupported database URL {}: use sqlite://FILE or postgres://…", cfg.database_url)
+    }
+}
+
+/// The contact key from configuration, or `<data_dir>/contact.key`, created on first run.
+fn contact_key(cfg: &Config) -> Result<ContactKey> {
+    if let Some(k) = &cfg.contact_key {
+        return ContactKey::from_hex(&k.0).context("invalid contact_key in configuration");
+    }
+    let path = cfg.data_dir.join("contact.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        return ContactKey::from_hex(&text).with_context(|| format!("invalid key in {}", path.display()));
+    }
+    std::fs::create_dir_all(&cfg.data_dir)?;
+    let key = ContactKey::generate();
+    write_private(&path, &key.to_hex())?;
+    tracing::info!(path = %path.display(), "created a new contact-details key; back it up with the database");
+    Ok(key)
+}
+
+fn write_private(path: &Path, contents: &str) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    match cli.command {
+        Command::Serve {
+            listen,
+            demo,
+            secure_cookies,
+        } => {
+            let cfg = settle(
+                &cli.global,
+                Overrides {
+                    listen,
+                    secure_cookies: secure_cookies.then_some(true),
+                    ..Default::default()
+                },
+            )?;
+            let store = open_store(&cfg).await?;
+            let key = contact_key(&cfg)?;
+            if demo {
+                demo::seed(&store, &key).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(&cfg.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, database = %cfg.database_url, "tocsin is serving");
+            println!("Tocsin is listening on http://{addr}/");
+            let state = tocsin_server::AppState::new(store, key, cfg.secure_cookies);
+            tocsin_server::serve(listener, state, shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let cfg = settle(&cli.global, Overrides::default())?;
+            let store = open_store(&cfg).await?;
+            store.migrate().await?;
+            println!("migrations applied to {}", cfg.database_url);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => {
+            let cfg = settle(&cli.global, Overrides::default())?;
+            let store = open_store(&cfg).await?;
+            let key = contact_key(&cfg)?;
+            demo::seed(&store, &key).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command } => {
+            let cfg = settle(&cli.global, Overrides::default())?;
+            let store = open_store(&cfg).await?;
+            let actor = Actor::system("cli");
+            match command {
+                UserCommand::Add {
+                    name,
+                    role,
+                    password_stdin,
+                } => {
+                    let role = Role::parse(&role)?;
+                    let password = if password_stdin {
+                        let mut line = String::new();
+                        std::io::stdin().read_line(&mut line)?;
+                        Some(line.trim_end_matches(['\r', '\n']).to_string())
+                    } else {
+                        None
+                    };
+                    let user = NewUser::build(&name, role, password.as_deref())?;
+                    let user = store.create_user(&actor, user).await.map_err(|e| match e {
+                        tocsin_store::StoreError::Conflict(_) => anyhow::anyhow!("a user named {name:?} already exists"),
+                        e => e.into(),
+                    })?;
+                    println!("created user {} ({}, clearance {})", user.username, user.role, user.clearance);
+                    let (token, secret) = ApiToken::generate(user.id, "cli");
+                    store.write(&actor, Op::CreateToken(token)).await?;
+                    println!("API token (shown once; use as Authorization: Bearer TOKEN):");
+                    println!("{secret}");
+                }
+                UserCommand::Token { name } => {
+                    let user = store.get_user_by_name(&name).await.with_context(|| format!("no user named {name:?}"))?;
+                    let (token, secret) = ApiToken::generate(user.id, "cli");
+                    store.write(&actor, Op::CreateToken(token)).await?;
+                    println!("{secret}");
+                }
+                UserCommand::List => {
+                    for u in store.list_users().await? {
+                        println!("{}\t{}\t{}{}", u.username, u.role, u.clearance, if u.disabled { "\tdisabled" } else { "" });
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let cfg = settle(&cli.global, Overrides::default())?;
+            let store = open_store(&cfg).await?;
+            match store.verify_audit().await? {
+                Ok(n) => {
+                    println!("audit chain intact: {n} entries verified");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(b) => {
+                    println!("AUDIT CHAIN BROKEN at entry {}: {}", b.seq, b.reason);
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

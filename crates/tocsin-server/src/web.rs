@@ -1,0 +1,416 @@
+//! The server-rendered web UI: login, incidents, reports, map. Every asset is embedded.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use minijinja::{context, Environment, Value};
+use serde::Deserialize;
+use tocsin_domain::incident::ACLED_TYPOLOGY;
+use tocsin_domain::{AuditEvent, IncidentPatch, Permission, Tlp, User, VerificationStatus};
+use tocsin_store::{StoreExt, WebSession};
+
+use crate::api::{IncidentQuery, ReportQuery};
+use crate::auth::{random_secret, same, session_hash, session_user, SESSION_COOKIE, SESSION_HOURS};
+use crate::error::ApiError;
+use crate::input::parse_query;
+use crate::AppState;
+
+const LOGIN_CSRF_COOKIE: &str = "tocsin_login_csrf";
+
+/// The template set, compiled into the binary.
+pub fn templates() -> Environment<'static> {
+    let mut env = Environment::new();
+    for (name, src) in [
+        ("base.html", include_str!("../templates/base.html")),
+        ("login.html", include_str!("../templates/login.html")),
+        ("incidents.html", include_str!("../templates/incidents.html")),
+        ("incident.html", include_str!("../templates/incident.html")),
+        ("incident_edit.html", include_str!("../templates/incident_edit.html")),
+        ("reports.html", include_str!("../templates/reports.html")),
+        ("map.html", include_str!("../templates/map.html")),
+        ("message.html", include_str!("../templates/message.html")),
+    ] {
+        env.add_template(name, src).expect("embedded template parses");
+    }
+    env.add_function("tlp_class", |t: String| {
+        t.parse::<Tlp>().map(|t| format!("tlp-{}", t.slug())).unwrap_or_default()
+    });
+    env
+}
+
+/// A logged-in browser user; anyone else is sent to the login page.
+pub struct WebUser {
+    user: User,
+    session: WebSession,
+}
+
+impl FromRequestParts<AppState> for WebUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match session_user(parts, state).await {
+            Some((session, user)) => Ok(WebUser { user, session }),
+            None => {
+                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+                Err(Redirect::to(&format!("/login?{q}")).into_response())
+            }
+        }
+    }
+}
+
+fn render(st: &AppState, status: StatusCode, name: &str, ctx: Value) -> Response {
+    match st.templates.get_template(name).and_then(|t| t.render(ctx)) {
+        Ok(html) => {
+            let mut r = (status, Html(html)).into_response();
+            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, template = name, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+fn page(st: &AppState, wu: &WebUser, status: StatusCode, name: &str, extra: Value) -> Response {
+    let base = context! {
+        user => context! { username => wu.user.username.clone(), role => wu.user.role.as_str(), clearance => wu.user.clearance.as_str() },
+        csrf => wu.session.csrf_token.clone(),
+        can_reports => wu.user.role.can(Permission::ReportRead),
+        event_types => ACLED_TYPOLOGY.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+        statuses => VerificationStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        tlps => Tlp::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+    };
+    render(st, status, name, context! { ..extra, ..base })
+}
+
+fn message(st: &AppState, wu: &WebUser, status: StatusCode, title: &str, msg: &str) -> Response {
+    page(st, wu, status, "message.html", context! { title, message => msg })
+}
+
+fn error_page(st: &AppState, wu: &WebUser, e: ApiError) -> Response {
+    let title = match e.status {
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::NOT_FOUND => "Not found",
+        s if s.is_client_error() => "Invalid request",
+        _ => "Something went wrong",
+    };
+    let status = e.status;
+    message(st, wu, status, title, &e.message)
+}
+
+fn set_cookie(st: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if st.secure_cookies { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    ))
+    .expect("cookie value is ASCII")
+}
+
+/// `GET /`
+pub async fn home(_u: WebUser) -> Redirect {
+    Redirect::to("/incidents")
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/incidents".to_string(),
+    }
+}
+
+fn login_form(st: &AppState, status: StatusCode, csrf: &str, next: &str, username: &str, error: Option<&str>) -> Response {
+    let mut r = render(
+        st,
+        status,
+        "login.html",
+        context! { login_csrf => csrf, next, username, error },
+    );
+    r.headers_mut()
+        .insert(header::SET_COOKIE, set_cookie(st, LOGIN_CSRF_COOKIE, csrf, 3600));
+    r
+}
+
+/// `GET /login`
+pub async fn login_page(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
+    let q: LoginQuery = parse_query(q.as_deref()).unwrap_or_default();
+    login_form(&st, StatusCode::OK, &random_secret(), &safe_next(q.next.as_deref()), "", None)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    csrf: String,
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// `POST /login`: checks the password, records the attempt, starts a session.
+pub async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Ok(f) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
+        return login_form(&st, StatusCode::BAD_REQUEST, &random_secret(), "/incidents", "", Some("Fill in the form."));
+    };
+    let next = safe_next(f.next.as_deref());
+    let (mut parts, _) = axum::http::Request::new(()).into_parts();
+    parts.headers = headers;
+    let cookie_csrf = crate::auth::cookie(&parts, LOGIN_CSRF_COOKIE).unwrap_or("");
+    if cookie_csrf.is_empty() || !same(cookie_csrf, &f.csrf) {
+        return login_form(&st, StatusCode::FORBIDDEN, &random_secret(), &next, &f.username, Some("Your form expired; please try again."));
+    }
+    let user = st.store.get_user_by_name(f.username.trim()).await.ok();
+    let ok = match &user {
+        Some(u) => !u.disabled && u.check_password(&f.password),
+        None => {
+            // Spend the same time as a real check so timing does not reveal usernames.
+            let _ = tocsin_domain::user::hash_password("timing-equaliser");
+            false
+        }
+    };
+    let actor = user
+        .as_ref()
+        .map(|u| u.actor())
+        .unwrap_or_else(|| tocsin_domain::Actor::system("anonymous"));
+    let action = if ok { "login.success" } else { "login.failure" };
+    let ev = AuditEvent::new(&actor, action, "user", user.as_ref().map(|u| u.id.to_string()))
+        .with_detail(serde_json::json!({ "username": f.username.chars().take(64).collect::<String>() }));
+    if let Err(e) = st.store.audit(ev).await {
+        tracing::error!(error = %e, "could not record a login attempt; refusing the login");
+        return login_form(&st, StatusCode::SERVICE_UNAVAILABLE, &random_secret(), &next, &f.username, Some("Storage is unavailable."));
+    }
+    let Some(user) = user.filter(|_| ok) else {
+        return login_form(&st, StatusCode::UNAUTHORIZED, &random_secret(), &next, &f.username, Some("Wrong username or password."));
+    };
+    let secret = random_secret();
+    let now = tocsin_domain::time::now();
+    let session = WebSession {
+        id_hash: session_hash(&secret),
+        user_id: user.id,
+        csrf_token: random_secret(),
+        created_at: now,
+        expires_at: now + chrono::Duration::hours(SESSION_HOURS),
+    };
+    if st.store.write(&user.actor(), tocsin_store::Op::CreateSession(session)).await.is_err() {
+        return login_form(&st, StatusCode::SERVICE_UNAVAILABLE, &random_secret(), &next, &f.username, Some("Storage is unavailable."));
+    }
+    let mut r = Redirect::to(&next).into_response();
+    r.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(&st, SESSION_COOKIE, &secret, SESSION_HOURS * 3600));
+    r.headers_mut().append(header::SET_COOKIE, set_cookie(&st, LOGIN_CSRF_COOKIE, "", 0));
+    r
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// `POST /logout`
+pub async fn logout(State(st): State<AppState>, wu: WebUser, body: Bytes) -> Response {
+    let ok = serde_urlencoded::from_bytes::<CsrfForm>(&body)
+        .map(|f| same(&f.csrf, &wu.session.csrf_token))
+        .unwrap_or(false);
+    if !ok {
+        return message(&st, &wu, StatusCode::FORBIDDEN, "Not allowed", "The form's security token is missing or wrong.");
+    }
+    let _ = st
+        .store
+        .write(&wu.user.actor(), tocsin_store::Op::DeleteSession(wu.session.id_hash.clone()))
+        .await;
+    let mut r = Redirect::to("/login").into_response();
+    r.headers_mut().insert(header::SET_COOKIE, set_cookie(&st, SESSION_COOKIE, "", 0));
+    r
+}
+
+fn next_url(path: &str, q: impl serde::Serialize, cursor: &Option<String>) -> Option<String> {
+    let c = cursor.as_ref()?;
+    let mut v = serde_json::to_value(q).ok()?;
+    v["cursor"] = c.clone().into();
+    let pairs: Vec<(String, String)> = v
+        .as_object()?
+        .iter()
+        .filter_map(|(k, v)| v.as_str().filter(|s| !s.is_empty()).map(|s| (k.clone(), s.to_string())))
+        .collect();
+    Some(format!("{path}?{}", serde_urlencoded::to_string(pairs).ok()?))
+}
+
+/// `GET /incidents`
+pub async fn incidents(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQuery) -> Response {
+    if !wu.user.role.can(Permission::IncidentRead) {
+        return error_page(&st, &wu, ApiError::forbidden());
+    }
+    let q: IncidentQuery = match parse_query(q.as_deref()) {
+        Ok(q) => q,
+        Err(e) => return error_page(&st, &wu, e),
+    };
+    let result = match q.to_filter(&wu.user) {
+        Ok((f, p)) => st.store.list_incidents(&f, p).await.map_err(ApiError::from),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(page_) => {
+            let next = next_url("/incidents", &q, &page_.next_cursor);
+            page(&st, &wu, StatusCode::OK, "incidents.html", context! { items => page_.items, q, next_url => next })
+        }
+        Err(e) => error_page(&st, &wu, e),
+    }
+}
+
+/// `GET /incidents/{id}`
+pub async fn incident(State(st): State<AppState>, wu: WebUser, Path(id): Path<String>) -> Response {
+    match load_incident(&st, &wu, &id, Permission::IncidentRead).await {
+        Ok(i) => {
+            let can_edit = wu.user.role.can(Permission::IncidentUpdate);
+            page(&st, &wu, StatusCode::OK, "incident.html", context! { i, can_edit })
+        }
+        Err(e) => error_page(&st, &wu, e),
+    }
+}
+
+async fn load_incident(st: &AppState, wu: &WebUser, id: &str, p: Permission) -> Result<tocsin_domain::Incident, ApiError> {
+    if !wu.user.role.can(p) {
+        return Err(ApiError::forbidden());
+    }
+    let id = uuid::Uuid::parse_str(id).map_err(|_| ApiError::not_found())?;
+    let i = st.store.get_incident(id).await?;
+    if !wu.user.may_see(i.tlp) {
+        return Err(ApiError::not_found());
+    }
+    Ok(i)
+}
+
+/// `GET /incidents/{id}/edit`
+pub async fn edit_incident_page(State(st): State<AppState>, wu: WebUser, Path(id): Path<String>) -> Response {
+    match load_incident(&st, &wu, &id, Permission::IncidentUpdate).await {
+        Ok(i) => page(&st, &wu, StatusCode::OK, "incident_edit.html", context! { i }),
+        Err(e) => error_page(&st, &wu, e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditForm {
+    csrf: String,
+    expected_version: String,
+    event_date: String,
+    event_type: String,
+    sub_event_type: String,
+    country: String,
+    admin1: String,
+    location: String,
+    latitude: String,
+    longitude: String,
+    fatalities: String,
+    verification_status: String,
+    tlp: String,
+    description: String,
+}
+
+fn num<T: std::str::FromStr>(field: &str, v: &str) -> Result<T, tocsin_domain::DomainError> {
+    v.trim()
+        .parse()
+        .map_err(|_| tocsin_domain::DomainError::invalid(field, "expected a number"))
+}
+
+impl EditForm {
+    fn patch(self) -> Result<IncidentPatch, tocsin_domain::DomainError> {
+        Ok(IncidentPatch {
+            expected_version: Some(num("expected_version", &self.expected_version)?),
+            event_date: Some(self.event_date),
+            event_type: Some(self.event_type),
+            sub_event_type: Some(self.sub_event_type),
+            country: Some(self.country),
+            admin1: Some(self.admin1),
+            location: Some(self.location),
+            latitude: Some(num("latitude", &self.latitude)?),
+            longitude: Some(num("longitude", &self.longitude)?),
+            fatalities: Some(num("fatalities", &self.fatalities)?),
+            verification_status: Some(VerificationStatus::parse(&self.verification_status)?),
+            tlp: Some(self.tlp.parse()?),
+            description: Some(self.description),
+            ..Default::default()
+        })
+    }
+}
+
+/// `POST /incidents/{id}/edit`
+pub async fn edit_incident(State(st): State<AppState>, wu: WebUser, Path(id): Path<String>, body: Bytes) -> Response {
+    let current = match load_incident(&st, &wu, &id, Permission::IncidentUpdate).await {
+        Ok(i) => i,
+        Err(e) => return error_page(&st, &wu, e),
+    };
+    let form = match serde_urlencoded::from_bytes::<EditForm>(&body) {
+        Ok(f) => f,
+        Err(e) => return error_page(&st, &wu, ApiError::new(StatusCode::BAD_REQUEST, format!("invalid form: {e}"))),
+    };
+    if !same(&form.csrf, &wu.session.csrf_token) {
+        return message(&st, &wu, StatusCode::FORBIDDEN, "Not allowed", "The form's security token is missing or wrong.");
+    }
+    let result = match form.patch() {
+        Ok(p) if p.tlp.is_some_and(|t| !wu.user.may_see(t)) => {
+            Err(tocsin_domain::DomainError::invalid("tlp", "above your clearance").into())
+        }
+        Ok(p) => st.store.update_incident(&wu.user.actor(), current.id, p).await.map_err(ApiError::from),
+        Err(e) => Err(ApiError::from(e)),
+    };
+    match result {
+        Ok(i) => Redirect::to(&format!("/incidents/{}", i.id)).into_response(),
+        Err(e) => {
+            let status = e.status;
+            page(&st, &wu, status, "incident_edit.html", context! { i => current, error => e.message })
+        }
+    }
+}
+
+/// `GET /reports`
+pub async fn reports(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQuery) -> Response {
+    if !wu.user.role.can(Permission::ReportRead) {
+        return error_page(&st, &wu, ApiError::forbidden());
+    }
+    let q: ReportQuery = match parse_query(q.as_deref()) {
+        Ok(q) => q,
+        Err(e) => return error_page(&st, &wu, e),
+    };
+    let result = match q.to_filter(&wu.user) {
+        Ok((f, p)) => st.store.list_reports(&f, p).await.map_err(ApiError::from),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(p) => {
+            let next = next_url("/reports", &q, &p.next_cursor);
+            page(&st, &wu, StatusCode::OK, "reports.html", context! { items => p.items, q, next_url => next })
+        }
+        Err(e) => error_page(&st, &wu, e),
+    }
+}
+
+/// `GET /map`
+pub async fn map(State(st): State<AppState>, wu: WebUser) -> Response {
+    if !wu.user.role.can(Permission::IncidentRead) {
+        return error_page(&st, &wu, ApiError::forbidden());
+    }
+    page(&st, &wu, StatusCode::OK, "map.html", context! {})
+}
+
+/// `GET /assets/{file}`: the embedded stylesheet, script and boundaries.
+pub async fn asset(Path(file): Path<String>) -> Response {
+    let (body, ctype): (&'static [u8], &str) = match file.as_str() {
+        "tocsin.css" => (include_bytes!("../assets/tocsin.css"), "text/css; charset=utf-8"),
+        "map.js" => (include_bytes!("../assets/map.js"), "text/javascript; charset=utf-8"),
+        "countries-110m.json" => (include_bytes!("../assets/countries-110m.json"), "application/json"),
+        _ => return (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    };
+    (
+        [(header::CONTENT_TYPE, ctype), (header::CACHE_CONTROL, "public, max-age=3600")],
+        body,
+    )
+        .into_response()
+}
