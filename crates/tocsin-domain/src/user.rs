@@ -44,7 +44,8 @@ pub enum Permission {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// Manages users and reads the audit trail; reads everything but source contacts.
+    /// Manages users and reads the audit trail; reads records but writes no analysis and
+    /// never sees source contacts.
     Admin,
     /// Verifies reports, builds incidents, assesses risk.
     Analyst,
@@ -105,7 +106,10 @@ impl Role {
     pub fn can(self, p: Permission) -> bool {
         use Permission::*;
         match self {
-            Role::Admin => !matches!(p, SourceContactRead | ReportCreate),
+            Role::Admin => matches!(
+                p,
+                ReportRead | IncidentRead | SourceRead | SituationRead | UserManage | AuditRead
+            ),
             Role::Analyst => matches!(
                 p,
                 ReportCreate

@@ -136,6 +136,15 @@ async fn apply_batch(conn: &mut SqliteConnection, head: &mut ChainHead, jobs: &[
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
         return jobs.iter().map(|_| Err(StoreError::Backend(e.to_string()))).collect();
     }
+    // Another process (e.g. the CLI beside the server) may have extended the chain since our
+    // last batch; we now hold the write lock, so the head on disk is the one to follow.
+    match chain_head(conn).await {
+        Ok(h) => *head = h,
+        Err(e) => {
+            let _ = exec(conn, "ROLLBACK").await;
+            return jobs.iter().map(|_| Err(StoreError::Backend(e.to_string()))).collect();
+        }
+    }
     let start = head.clone();
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs {

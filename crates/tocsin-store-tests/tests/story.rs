@@ -1,0 +1,1406 @@
+//! One story, every backend: each check below takes a `&dyn Store` (plus, where it must reach
+//! under the store, the [`Db`] it lives in) and is run against a fresh SQLite file in a
+//! tempdir and a fresh PostgreSQL database. See the crate docs for the environment variables.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
+use std::collections::HashSet;
+use std::io::Write;
+use std::str::FromStr;
+use std::sync::{Arc, Once};
+use tocsin_domain::user::token_hash;
+use tocsin_domain::{
+    time, Actor, ApiToken, AuditEvent, BBox, Channel, ContactKey, Country, Cursor, DomainError,
+    Incident, IncidentFilter, IncidentInput, IncidentPatch, NewReport, NewSource, NewUser, Page,
+    PageRequest, Reliability, ReportFilter, Role, Situation, SourceContact, Tlp,
+    VerificationStatus,
+};
+use tocsin_store::{Counts, DynStore, Op, Store, StoreError, StoreExt, WebSession};
+use tocsin_store_postgres::PostgresStore;
+use tocsin_store_sqlite::SqliteStore;
+use uuid::Uuid;
+
+// ---------------------------------------------------------------------------------------------
+// Harness: a fresh database per test, a raw connection beside the store, cleanup on drop.
+// ---------------------------------------------------------------------------------------------
+
+/// Write straight to the test's stderr: libtest captures `eprintln!` of passing tests, and a
+/// skipped backend must be visible.
+fn say(msg: &str) {
+    let _ = writeln!(std::io::stderr(), "{msg}");
+}
+
+fn require_postgres() -> bool {
+    std::env::var("TOCSIN_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+/// Skip the PostgreSQL half (saying so once), or fail if PostgreSQL is required.
+fn skip_postgres(why: &str) {
+    if require_postgres() {
+        panic!("TOCSIN_REQUIRE_POSTGRES=1 but {why}");
+    }
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| say(&format!("skipping PostgreSQL: {why}")));
+}
+
+/// `url` with its database name replaced by `db` (query parameters kept).
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let start = base.find("://").map_or(0, |i| i + 3);
+    let end = base[start..].find('/').map_or(base.len(), |i| start + i);
+    let mut out = format!("{}/{db}", &base[..end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// Drops its PostgreSQL database when the test ends, passed or panicked.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop may run inside the test's runtime (or while it unwinds): use a runtime of our own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                match PgConnection::connect(&admin_url).await {
+                    Ok(mut c) => {
+                        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        if let Err(e) = c.execute(sql.as_str()).await {
+                            say(&format!("could not drop test database {name}: {e}"));
+                        }
+                        let _ = c.close().await;
+                    }
+                    Err(e) => say(&format!("could not drop test database {name}: {e}")),
+                }
+            })
+        })
+        .join();
+    }
+}
+
+enum Location {
+    Sqlite { url: String, _dir: tempfile::TempDir },
+    Postgres { url: String, _db: PgDatabase },
+}
+
+/// One fresh database and the store under test on it.
+struct Db {
+    store: DynStore,
+    location: Location,
+}
+
+/// A connection to the same database that bypasses the store, to try what a person with
+/// database access could do.
+enum Raw {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+impl Raw {
+    /// Run one statement; the rows it changed, or the database's refusal.
+    async fn exec(&mut self, sql: &str) -> Result<u64, String> {
+        let r = match self {
+            Raw::Sqlite(c) => c.execute(sql).await.map(|r| r.rows_affected()),
+            Raw::Postgres(c) => c.execute(sql).await.map(|r| r.rows_affected()),
+        };
+        r.map_err(|e| e.to_string())
+    }
+
+    async fn drop_trigger(&mut self, trigger: &str, table: &str) {
+        let sql = match self {
+            Raw::Sqlite(_) => format!("DROP TRIGGER {trigger}"),
+            Raw::Postgres(_) => format!("DROP TRIGGER {trigger} ON {table}"),
+        };
+        self.exec(&sql).await.expect("drop trigger");
+    }
+}
+
+impl Db {
+    async fn sqlite() -> Db {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("tocsin.db").display());
+        let store = SqliteStore::open(&url).await.expect("open SQLite store");
+        Db {
+            store: Arc::new(store),
+            location: Location::Sqlite { url, _dir: dir },
+        }
+    }
+
+    /// A fresh database on the server named by `TOCSIN_TEST_POSTGRES_URL`, or `None` to skip.
+    async fn postgres() -> Option<Db> {
+        let admin_url = match std::env::var("TOCSIN_TEST_POSTGRES_URL") {
+            Ok(u) if !u.trim().is_empty() => u,
+            _ => {
+                skip_postgres("TOCSIN_TEST_POSTGRES_URL is not set");
+                return None;
+            }
+        };
+        let connect = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            PgConnection::connect(&admin_url),
+        )
+        .await;
+        let mut admin = match connect {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => {
+                skip_postgres(&format!("cannot connect to TOCSIN_TEST_POSTGRES_URL: {e}"));
+                return None;
+            }
+            Err(_) => {
+                skip_postgres("cannot connect to TOCSIN_TEST_POSTGRES_URL: timed out");
+                return None;
+            }
+        };
+        let name = format!("tocsin_test_{}", Uuid::now_v7().simple());
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("CREATE DATABASE (the test role needs CREATEDB)");
+        let _ = admin.close().await;
+        let guard = PgDatabase {
+            admin_url: admin_url.clone(),
+            name: name.clone(),
+        };
+        let url = with_database(&admin_url, &name);
+        let store = PostgresStore::open(&url)
+            .await
+            .expect("open PostgreSQL store");
+        Some(Db {
+            store: Arc::new(store),
+            location: Location::Postgres { url, _db: guard },
+        })
+    }
+
+    /// Another store on the same database, as a second process would open it.
+    async fn open_another(&self) -> DynStore {
+        match &self.location {
+            Location::Sqlite { url, .. } => Arc::new(SqliteStore::open(url).await.expect("reopen")),
+            Location::Postgres { url, .. } => {
+                Arc::new(PostgresStore::open(url).await.expect("reopen"))
+            }
+        }
+    }
+
+    async fn raw(&self) -> Raw {
+        match &self.location {
+            Location::Sqlite { url, .. } => {
+                let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+                    .expect("url")
+                    .busy_timeout(std::time::Duration::from_secs(10));
+                Raw::Sqlite(SqliteConnection::connect_with(&opts).await.expect("raw SQLite"))
+            }
+            Location::Postgres { url, .. } => {
+                Raw::Postgres(PgConnection::connect(url).await.expect("raw PostgreSQL"))
+            }
+        }
+    }
+}
+
+/// Run each named check against both backends: `sqlite::<check>` and `postgres::<check>`.
+macro_rules! story {
+    ($($check:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let db = super::Db::sqlite().await;
+                    super::$check(&*db.store.clone(), &db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let Some(db) = super::Db::postgres().await else { return };
+                    super::$check(&*db.store.clone(), &db).await;
+                }
+            )*
+        }
+    };
+}
+
+story!(
+    reports_round_trip,
+    report_filters,
+    incidents_round_trip_and_filters,
+    cursor_pagination_walks_everything_once,
+    reports_are_immutable_and_audit_append_only,
+    duplicate_provider_message_id_is_a_conflict,
+    incident_updates_are_versioned_and_atomic,
+    concurrent_incident_updates_lose_nothing,
+    sources_keep_contact_sealed,
+    situations,
+    users_and_tokens,
+    sessions,
+    audit_records_every_write,
+    audit_tampering_is_detected,
+    concurrent_writes_keep_one_chain,
+    a_failing_write_does_not_affect_others,
+    two_handles_share_one_chain,
+    reopen_keeps_data_and_chain,
+    meta_and_counts,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures.
+// ---------------------------------------------------------------------------------------------
+
+fn system() -> Actor {
+    Actor::system("story")
+}
+
+fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn country(c: &str) -> Country {
+    Country::parse(c).unwrap()
+}
+
+fn report(text: &str, tlp: Tlp) -> NewReport {
+    NewReport {
+        id: tocsin_domain::new_id(),
+        channel: Channel::Api,
+        provider_message_id: None,
+        source_id: None,
+        text: text.into(),
+        tlp,
+        latitude: None,
+        longitude: None,
+        country: None,
+        occurred_at: None,
+        received_at: time::now(),
+    }
+}
+
+fn incident_input() -> IncidentInput {
+    IncidentInput {
+        event_date: "2025-03-01".into(),
+        event_type: "Violence against civilians".into(),
+        sub_event_type: "Attack".into(),
+        country: "CAF".into(),
+        latitude: 6.1,
+        longitude: 20.9,
+        fatalities: 3,
+        description: "Village attacked at dawn".into(),
+        tlp: Tlp::Amber,
+        ..Default::default()
+    }
+}
+
+fn incident() -> Incident {
+    Incident::parse(incident_input()).unwrap()
+}
+
+fn all_reports() -> ReportFilter {
+    ReportFilter {
+        max_tlp: Tlp::Red,
+        ..Default::default()
+    }
+}
+
+fn all_incidents() -> IncidentFilter {
+    IncidentFilter {
+        max_tlp: Tlp::Red,
+        ..Default::default()
+    }
+}
+
+fn first_page(limit: u32) -> PageRequest {
+    PageRequest { after: None, limit }
+}
+
+fn next(page_cursor: &str, limit: u32) -> PageRequest {
+    PageRequest {
+        after: Some(Cursor::decode(page_cursor).unwrap()),
+        limit,
+    }
+}
+
+/// Ids newest first, as every list must serve them.
+fn newest_first(mut ids: Vec<Uuid>) -> Vec<Uuid> {
+    ids.sort();
+    ids.reverse();
+    ids
+}
+
+async fn report_ids(s: &dyn Store, f: &ReportFilter) -> Vec<Uuid> {
+    let p = s.list_reports(f, first_page(500)).await.unwrap();
+    assert!(p.next_cursor.is_none());
+    p.items.iter().map(|r| r.id).collect()
+}
+
+async fn incident_ids(s: &dyn Store, f: &IncidentFilter) -> Vec<Uuid> {
+    let p = s.list_incidents(f, first_page(500)).await.unwrap();
+    assert!(p.next_cursor.is_none());
+    p.items.iter().map(|i| i.id).collect()
+}
+
+async fn audit_count(s: &dyn Store) -> i64 {
+    s.verify_audit().await.unwrap().expect("audit chain verifies")
+}
+
+async fn last_audit(s: &dyn Store) -> tocsin_domain::AuditEntry {
+    let n = audit_count(s).await;
+    s.audit_entries(n - 1, 1).await.unwrap().pop().expect("an audit entry")
+}
+
+fn is_not_found<T: std::fmt::Debug>(r: tocsin_store::Result<T>) -> bool {
+    matches!(r, Err(StoreError::NotFound))
+}
+
+fn is_conflict<T: std::fmt::Debug>(r: tocsin_store::Result<T>) -> bool {
+    matches!(r, Err(StoreError::Conflict(_)))
+}
+
+fn domain_field<T: std::fmt::Debug>(r: tocsin_store::Result<T>) -> String {
+    match r {
+        Err(StoreError::Domain(DomainError::Invalid { field, .. })) => field,
+        other => panic!("expected a domain refusal, got {other:?}"),
+    }
+}
+
+async fn new_source(s: &dyn Store, handle: &str, tlp: Tlp) -> tocsin_domain::Source {
+    let key = ContactKey::generate();
+    let ns = NewSource::new(handle, "monitor", Reliability::B, tlp, None, &key).unwrap();
+    s.create_source(&system(), ns).await.unwrap()
+}
+
+async fn new_user(s: &dyn Store, name: &str, role: Role) -> tocsin_domain::User {
+    s.create_user(&system(), NewUser::build(name, role, None).unwrap())
+        .await
+        .unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The story.
+// ---------------------------------------------------------------------------------------------
+
+async fn reports_round_trip(s: &dyn Store, _db: &Db) {
+    let src = new_source(s, "M-0423", Tlp::Amber).await;
+    let full = NewReport {
+        channel: Channel::Sms,
+        provider_message_id: Some("gw-77".into()),
+        source_id: Some(src.id),
+        latitude: Some(6.1234567891),
+        longitude: Some(-20.987654321),
+        country: Some(country("CAF")),
+        occurred_at: Some(time::now() - Duration::hours(3)),
+        ..report("Hommes armés à Bria 🚨 — مسلحون\n  line two\t", Tlp::Amber)
+    };
+    let stored = s.create_report(&system(), full.clone()).await.unwrap();
+    assert_eq!(stored.source.as_deref(), Some("M-0423"));
+    assert_eq!(stored.text, full.text, "text is kept byte-exact");
+    assert_eq!(stored.provider_message_id.as_deref(), Some("gw-77"));
+    assert_eq!(stored.channel, Channel::Sms);
+    assert_eq!(stored.country, Some(country("CAF")));
+    assert_eq!(stored.occurred_at, full.occurred_at);
+    assert_eq!(
+        s.get_report(full.id).await.unwrap(),
+        stored,
+        "what is read back is what the write answered, timestamps and floats exact"
+    );
+
+    let bare = s.create_report(&system(), report("bare", Tlp::Clear)).await.unwrap();
+    assert_eq!(s.get_report(bare.id).await.unwrap(), bare);
+    assert_eq!(bare.source, None);
+    assert_eq!((bare.latitude, bare.country.clone(), bare.occurred_at), (None, None, None));
+
+    let listed = s.list_reports(&all_reports(), first_page(10)).await.unwrap();
+    assert_eq!(listed.items, vec![bare.clone(), stored.clone()], "newest first");
+    assert!(listed.next_cursor.is_none());
+
+    assert!(is_not_found(s.get_report(Uuid::now_v7()).await));
+    // A report naming a source that does not exist is refused and nothing is written.
+    let orphan = NewReport {
+        source_id: Some(Uuid::now_v7()),
+        ..report("orphan", Tlp::Clear)
+    };
+    assert!(s.create_report(&system(), orphan).await.is_err());
+    assert_eq!(s.counts().await.unwrap().reports, 2);
+}
+
+async fn report_filters(s: &dyn Store, _db: &Db) {
+    let a = NewReport {
+        country: Some(country("CAF")),
+        latitude: Some(6.1),
+        longitude: Some(20.9),
+        received_at: at(2025, 1, 10),
+        ..report("a", Tlp::Green)
+    };
+    let b = NewReport {
+        country: Some(country("SSD")),
+        latitude: Some(4.85),
+        longitude: Some(31.6),
+        channel: Channel::Sms,
+        received_at: at(2025, 2, 10),
+        ..report("b", Tlp::Amber)
+    };
+    let c = NewReport {
+        country: Some(country("CAF")),
+        channel: Channel::Web,
+        received_at: at(2025, 3, 10),
+        ..report("c", Tlp::Red)
+    };
+    let d = NewReport {
+        latitude: Some(5.0),
+        longitude: Some(20.0),
+        received_at: at(2025, 4, 10),
+        ..report("d", Tlp::Clear)
+    };
+    let e = NewReport {
+        country: Some(country("CAF")),
+        latitude: Some(7.0),
+        longitude: Some(22.0),
+        received_at: at(2025, 5, 10),
+        ..report("e", Tlp::AmberStrict)
+    };
+    for r in [&a, &b, &c, &d, &e] {
+        s.create_report(&system(), r.clone()).await.unwrap();
+    }
+    let (a, b, c, d, e) = (a.id, b.id, c.id, d.id, e.id);
+    let f = |g: &dyn Fn(&mut ReportFilter)| {
+        let mut f = all_reports();
+        g(&mut f);
+        f
+    };
+
+    assert_eq!(report_ids(s, &all_reports()).await, vec![e, d, c, b, a]);
+    // Clearance: nothing above it, ever.
+    assert_eq!(report_ids(s, &ReportFilter::default()).await, vec![d], "default clearance is CLEAR");
+    assert_eq!(report_ids(s, &f(&|f| f.max_tlp = Tlp::Green)).await, vec![d, a]);
+    assert_eq!(report_ids(s, &f(&|f| f.max_tlp = Tlp::Amber)).await, vec![d, b, a]);
+    assert_eq!(report_ids(s, &f(&|f| f.max_tlp = Tlp::AmberStrict)).await, vec![e, d, b, a]);
+    for max in Tlp::ALL {
+        let p = s
+            .list_reports(&f(&|f| f.max_tlp = max), first_page(500))
+            .await
+            .unwrap();
+        assert!(p.items.iter().all(|r| r.tlp <= max), "clearance {max} leaked a record");
+        for exact in Tlp::ALL {
+            let p = s
+                .list_reports(
+                    &f(&|f| {
+                        f.max_tlp = max;
+                        f.tlp = Some(exact);
+                    }),
+                    first_page(500),
+                )
+                .await
+                .unwrap();
+            assert!(p.items.iter().all(|r| r.tlp == exact && r.tlp <= max));
+        }
+    }
+    // Exact label.
+    assert_eq!(report_ids(s, &f(&|f| f.tlp = Some(Tlp::Amber))).await, vec![b]);
+    let red_above_clearance = f(&|f| {
+        f.tlp = Some(Tlp::Red);
+        f.max_tlp = Tlp::Amber;
+    });
+    assert!(report_ids(s, &red_above_clearance).await.is_empty());
+    // Country.
+    let caf = country("CAF");
+    assert_eq!(report_ids(s, &f(&|f| f.country = Some(caf.clone()))).await, vec![e, c, a]);
+    let caf_green = f(&|f| {
+        f.country = Some(caf.clone());
+        f.max_tlp = Tlp::Green;
+    });
+    assert_eq!(report_ids(s, &caf_green).await, vec![a]);
+    // Received-time range: `from` inclusive, `to` exclusive.
+    let feb_to_mar = f(&|f| {
+        f.from = Some(at(2025, 2, 10));
+        f.to = Some(at(2025, 3, 10));
+    });
+    assert_eq!(report_ids(s, &feb_to_mar).await, vec![b]);
+    let from_march = f(&|f| f.from = Some(at(2025, 3, 10)));
+    assert_eq!(report_ids(s, &from_march).await, vec![e, d, c]);
+    let before_feb = f(&|f| f.to = Some(at(2025, 2, 10) + Duration::microseconds(1)));
+    assert_eq!(report_ids(s, &before_feb).await, vec![b, a]);
+    // Bounding box (edges included; reports without a point never match).
+    let car = BBox::parse("14,2,28,11").unwrap();
+    assert_eq!(report_ids(s, &f(&|f| f.bbox = Some(car))).await, vec![e, d, a]);
+    let edge = BBox::parse("20.9,6.1,20.9,6.1").unwrap();
+    assert_eq!(report_ids(s, &f(&|f| f.bbox = Some(edge))).await, vec![a]);
+    // Channel.
+    assert_eq!(report_ids(s, &f(&|f| f.channel = Some(Channel::Sms))).await, vec![b]);
+    assert_eq!(report_ids(s, &f(&|f| f.channel = Some(Channel::Api))).await, vec![e, d, a]);
+    // Combined.
+    let combined = f(&|f| {
+        f.country = Some(caf.clone());
+        f.bbox = Some(car);
+        f.from = Some(at(2025, 1, 1));
+        f.to = Some(at(2025, 5, 1));
+    });
+    assert_eq!(report_ids(s, &combined).await, vec![a]);
+}
+
+async fn incidents_round_trip_and_filters(s: &dyn Store, _db: &Db) {
+    let sit = s
+        .create_situation(
+            &system(),
+            Situation::parse(tocsin_domain::NewSituation {
+                name: "CAR north-west".into(),
+                country: "CAF".into(),
+                admin1: Some("Ouham-Pendé".into()),
+                status: Some("active".into()),
+                description: None,
+                tlp: Some(Tlp::Green),
+            })
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let r1 = s.create_report(&system(), report("r1", Tlp::Amber)).await.unwrap();
+    let r2 = s.create_report(&system(), report("r2", Tlp::Amber)).await.unwrap();
+
+    let i1 = Incident::parse(IncidentInput {
+        admin1: Some("Ouham-Pendé".into()),
+        admin2: Some("Paoua".into()),
+        location: Some("Bémal".into()),
+        actor1: Some("Armed group".into()),
+        actor2: Some("Civilians (CAF)".into()),
+        targeted_group: Some("Herders".into()),
+        fatalities_low: Some(2),
+        fatalities_high: Some(9),
+        credibility: Some(2),
+        date_precision: Some(2),
+        geo_precision: Some(3),
+        situation_id: Some(sit.id),
+        report_ids: Some(vec![r1.id, r2.id]),
+        dataset: Some("acled".into()),
+        external_id: Some("CAF-123".into()),
+        latitude: 6.123456789012,
+        longitude: 20.987654321098,
+        ..incident_input()
+    })
+    .unwrap();
+    let i2 = Incident::parse(IncidentInput {
+        event_date: "2025-03-15".into(),
+        event_type: "Battles".into(),
+        sub_event_type: "Armed clash".into(),
+        latitude: 4.3,
+        longitude: 18.5,
+        tlp: Tlp::Green,
+        verification_status: Some(VerificationStatus::Verified),
+        ..incident_input()
+    })
+    .unwrap();
+    let i3 = Incident::parse(IncidentInput {
+        event_date: "2025-04-02".into(),
+        sub_event_type: "Abduction/forced disappearance".into(),
+        country: "SSD".into(),
+        latitude: 4.85,
+        longitude: 31.6,
+        tlp: Tlp::Red,
+        verification_status: Some(VerificationStatus::Verified),
+        ..incident_input()
+    })
+    .unwrap();
+    let i4 = Incident::parse(IncidentInput {
+        event_date: "2024-12-31".into(),
+        event_type: "Protests".into(),
+        sub_event_type: "Peaceful protest".into(),
+        country: "BGD".into(),
+        latitude: 23.8,
+        longitude: 90.4,
+        fatalities: 0,
+        tlp: Tlp::Clear,
+        verification_status: Some(VerificationStatus::Disputed),
+        ..incident_input()
+    })
+    .unwrap();
+    for i in [&i1, &i2, &i3, &i4] {
+        let stored = s.create_incident(&system(), i.clone()).await.unwrap();
+        assert_eq!(&stored, i);
+        assert_eq!(&s.get_incident(i.id).await.unwrap(), i, "every field round-trips");
+    }
+    assert_eq!(s.get_incident(i1.id).await.unwrap().report_ids, vec![r1.id, r2.id]);
+    assert!(is_not_found(s.get_incident(Uuid::now_v7()).await));
+
+    let (i1, i2, i3, i4) = (i1.id, i2.id, i3.id, i4.id);
+    let f = |g: &dyn Fn(&mut IncidentFilter)| {
+        let mut f = all_incidents();
+        g(&mut f);
+        f
+    };
+    assert_eq!(incident_ids(s, &all_incidents()).await, vec![i4, i3, i2, i1]);
+    assert_eq!(incident_ids(s, &IncidentFilter::default()).await, vec![i4]);
+    assert_eq!(incident_ids(s, &f(&|f| f.max_tlp = Tlp::Amber)).await, vec![i4, i2, i1]);
+    for max in Tlp::ALL {
+        let p = s
+            .list_incidents(&f(&|f| f.max_tlp = max), first_page(500))
+            .await
+            .unwrap();
+        assert!(p.items.iter().all(|i| i.tlp <= max), "clearance {max} leaked a record");
+    }
+    assert_eq!(incident_ids(s, &f(&|f| f.tlp = Some(Tlp::Green))).await, vec![i2]);
+    let red_above = f(&|f| {
+        f.tlp = Some(Tlp::Red);
+        f.max_tlp = Tlp::AmberStrict;
+    });
+    assert!(incident_ids(s, &red_above).await.is_empty());
+    assert_eq!(
+        incident_ids(s, &f(&|f| f.country = Some(country("CAF")))).await,
+        vec![i2, i1]
+    );
+    // Event-date range, both ends inclusive.
+    let march = f(&|f| {
+        f.from = Some(date(2025, 3, 1));
+        f.to = Some(date(2025, 3, 15));
+    });
+    assert_eq!(incident_ids(s, &march).await, vec![i2, i1]);
+    assert_eq!(
+        incident_ids(s, &f(&|f| f.to = Some(date(2024, 12, 31)))).await,
+        vec![i4]
+    );
+    assert_eq!(
+        incident_ids(s, &f(&|f| f.from = Some(date(2025, 3, 2)))).await,
+        vec![i3, i2]
+    );
+    let car = BBox::parse("14,2,28,11").unwrap();
+    assert_eq!(incident_ids(s, &f(&|f| f.bbox = Some(car))).await, vec![i2, i1]);
+    let vac = f(&|f| f.event_type = Some("Violence against civilians".into()));
+    assert_eq!(incident_ids(s, &vac).await, vec![i3, i1]);
+    let verified = f(&|f| f.verification_status = Some(VerificationStatus::Verified));
+    assert_eq!(incident_ids(s, &verified).await, vec![i3, i2]);
+    let disputed = f(&|f| f.verification_status = Some(VerificationStatus::Disputed));
+    assert_eq!(incident_ids(s, &disputed).await, vec![i4]);
+    assert_eq!(incident_ids(s, &f(&|f| f.situation_id = Some(sit.id))).await, vec![i1]);
+    let combined = f(&|f| {
+        f.country = Some(country("CAF"));
+        f.verification_status = Some(VerificationStatus::Verified);
+        f.max_tlp = Tlp::Green;
+    });
+    assert_eq!(incident_ids(s, &combined).await, vec![i2]);
+
+    // Provenance is unique: the same dataset row twice is a conflict, and nothing is written.
+    let before = (s.counts().await.unwrap(), audit_count(s).await);
+    let again = Incident::parse(IncidentInput {
+        dataset: Some("acled".into()),
+        external_id: Some("CAF-123".into()),
+        ..incident_input()
+    })
+    .unwrap();
+    assert!(is_conflict(s.create_incident(&system(), again).await));
+    assert_eq!((s.counts().await.unwrap(), audit_count(s).await), before);
+    let other_dataset = Incident::parse(IncidentInput {
+        dataset: Some("ucdp-ged".into()),
+        external_id: Some("CAF-123".into()),
+        ..incident_input()
+    })
+    .unwrap();
+    s.create_incident(&system(), other_dataset).await.unwrap();
+}
+
+async fn cursor_pagination_walks_everything_once(s: &dyn Store, _db: &Db) {
+    // 25 reports, 5 of them above the reader's clearance: 20 visible.
+    let mut created = Vec::new();
+    for n in 0..25 {
+        let tlp = if n % 5 == 2 { Tlp::Red } else { Tlp::Amber };
+        let r = s.create_report(&system(), report(&format!("report {n}"), tlp)).await.unwrap();
+        created.push(r);
+    }
+    let visible: Vec<Uuid> = created
+        .iter()
+        .rev()
+        .filter(|r| r.tlp <= Tlp::Amber)
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(visible.len(), 20);
+    assert_eq!(newest_first(visible.clone()), visible, "ids are time-ordered");
+    let filter = ReportFilter {
+        max_tlp: Tlp::Amber,
+        ..Default::default()
+    };
+    // A limit that divides the total (the last full page must still end the walk) and ones that do not.
+    for limit in [1, 5, 7, 19, 20, 21, 500] {
+        let mut seen = Vec::new();
+        let mut req = first_page(limit);
+        let mut pages = 0;
+        loop {
+            let page: Page<_> = s.list_reports(&filter, req).await.unwrap();
+            pages += 1;
+            assert!(page.items.len() <= limit as usize);
+            seen.extend(page.items.iter().map(|r| r.id));
+            match page.next_cursor {
+                Some(c) => {
+                    assert_eq!(page.items.len(), limit as usize, "only the last page is short");
+                    req = next(&c, limit);
+                }
+                None => break,
+            }
+            assert!(pages <= 25, "pagination does not end");
+        }
+        assert_eq!(seen, visible, "limit {limit}: every item exactly once, newest first");
+        assert_eq!(pages, 20usize.div_ceil(limit as usize).max(1), "limit {limit}");
+    }
+
+    // Incidents, sources and situations page the same way.
+    let mut incidents = Vec::new();
+    for _ in 0..7 {
+        incidents.push(s.create_incident(&system(), incident()).await.unwrap().id);
+    }
+    let mut seen = Vec::new();
+    let mut req = first_page(3);
+    loop {
+        let page = s.list_incidents(&all_incidents(), req).await.unwrap();
+        seen.extend(page.items.iter().map(|i| i.id));
+        match page.next_cursor {
+            Some(c) => req = next(&c, 3),
+            None => break,
+        }
+    }
+    assert_eq!(seen, newest_first(incidents));
+
+    let mut sources = Vec::new();
+    for n in 0..5 {
+        sources.push(new_source(s, &format!("S-{n}"), Tlp::Green).await.id);
+    }
+    let p1 = s.list_sources(Tlp::Red, first_page(2)).await.unwrap();
+    let p2 = s
+        .list_sources(Tlp::Red, next(p1.next_cursor.as_deref().unwrap(), 2))
+        .await
+        .unwrap();
+    let p3 = s
+        .list_sources(Tlp::Red, next(p2.next_cursor.as_deref().unwrap(), 2))
+        .await
+        .unwrap();
+    assert!(p3.next_cursor.is_none());
+    let seen: Vec<Uuid> = [p1.items, p2.items, p3.items].concat().iter().map(|s| s.id).collect();
+    assert_eq!(seen, newest_first(sources));
+}
+
+async fn reports_are_immutable_and_audit_append_only(s: &dyn Store, db: &Db) {
+    let r = s.create_report(&system(), report("as received", Tlp::Amber)).await.unwrap();
+    let mut raw = db.raw().await;
+    let id = r.id;
+    let err = raw
+        .exec(&format!("UPDATE reports SET text = 'forged' WHERE id = '{id}'"))
+        .await
+        .unwrap_err();
+    assert!(err.contains("reports are immutable"), "{err}");
+    let err = raw.exec("UPDATE reports SET tlp = 0").await.unwrap_err();
+    assert!(err.contains("reports are immutable"), "{err}");
+    let err = raw.exec(&format!("DELETE FROM reports WHERE id = '{id}'")).await.unwrap_err();
+    assert!(err.contains("never deleted"), "{err}");
+    let err = raw.exec("DELETE FROM reports").await.unwrap_err();
+    assert!(err.contains("never deleted"), "{err}");
+    assert_eq!(s.get_report(id).await.unwrap(), r);
+    assert_eq!(s.counts().await.unwrap().reports, 1);
+
+    let err = raw.exec("UPDATE audit_log SET actor_name = 'mallory'").await.unwrap_err();
+    assert!(err.contains("append-only"), "{err}");
+    let err = raw.exec("DELETE FROM audit_log").await.unwrap_err();
+    assert!(err.contains("append-only"), "{err}");
+    if let Raw::Postgres(_) = raw {
+        // TRUNCATE skips row triggers; statement triggers refuse it too.
+        assert!(raw.exec("TRUNCATE reports CASCADE").await.is_err());
+        assert!(raw.exec("TRUNCATE audit_log").await.is_err());
+    }
+    assert_eq!(audit_count(s).await, 1);
+}
+
+async fn duplicate_provider_message_id_is_a_conflict(s: &dyn Store, _db: &Db) {
+    let sms = |text: &str, id: Option<&str>| NewReport {
+        channel: Channel::Sms,
+        provider_message_id: id.map(String::from),
+        ..report(text, Tlp::Amber)
+    };
+    let first = s.create_report(&system(), sms("first", Some("gw-1"))).await.unwrap();
+    let before = (s.counts().await.unwrap(), audit_count(s).await);
+
+    let dup = sms("redelivered", Some("gw-1"));
+    assert!(is_conflict(s.create_report(&system(), dup.clone()).await));
+    assert!(is_not_found(s.get_report(dup.id).await), "nothing written");
+    assert_eq!((s.counts().await.unwrap(), audit_count(s).await), before, "nor audited");
+    assert_eq!(s.get_report(first.id).await.unwrap(), first);
+
+    // The same provider id on another channel is another message; reports without one never clash.
+    let web = NewReport {
+        channel: Channel::Web,
+        provider_message_id: Some("gw-1".into()),
+        ..report("web", Tlp::Amber)
+    };
+    s.create_report(&system(), web).await.unwrap();
+    s.create_report(&system(), sms("no id 1", None)).await.unwrap();
+    s.create_report(&system(), sms("no id 2", None)).await.unwrap();
+    assert_eq!(s.counts().await.unwrap().reports, 4);
+    // The same report id twice is a conflict as well.
+    assert!(is_conflict(
+        s.create_report(&system(), NewReport { id: first.id, ..sms("again", None) }).await
+    ));
+    assert_eq!(audit_count(s).await, before.1 + 3);
+}
+
+async fn incident_updates_are_versioned_and_atomic(s: &dyn Store, _db: &Db) {
+    let alice = new_user(s, "alice", Role::Analyst).await;
+    let created = s.create_incident(&system(), incident()).await.unwrap();
+    assert_eq!(created.version, 1);
+
+    let patch = IncidentPatch {
+        fatalities: Some(12),
+        fatalities_high: Some(20),
+        verification_status: Some(VerificationStatus::Verified),
+        description: Some("Confirmed by two monitors".into()),
+        tlp: Some(Tlp::Green),
+        expected_version: Some(1),
+        ..Default::default()
+    };
+    let updated = s.update_incident(&alice.actor(), created.id, patch).await.unwrap();
+    assert_eq!(updated.version, 2);
+    assert_eq!(updated.fatalities, 12);
+    assert_eq!(updated.fatalities_high, Some(20));
+    assert_eq!(updated.verification_status, VerificationStatus::Verified);
+    assert_eq!(updated.tlp, Tlp::Green);
+    assert_eq!(updated.created_at, created.created_at);
+    assert!(updated.updated_at >= created.updated_at);
+    assert_eq!(updated.event_type, created.event_type, "absent fields are left alone");
+    assert_eq!(s.get_incident(created.id).await.unwrap(), updated);
+
+    let e = last_audit(s).await;
+    assert_eq!((e.action.as_str(), e.record_type.as_str()), ("incident.update", "incident"));
+    assert_eq!(e.record_id, Some(created.id.to_string()));
+    assert_eq!((e.actor_id, e.actor_name.as_str()), (Some(alice.id), "alice"));
+    let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap();
+    let mut fields: Vec<&str> = detail["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["description", "fatalities", "fatalities_high", "tlp", "verification_status"]
+    );
+
+    let audited = audit_count(s).await;
+    // A stale version is refused and nothing changes.
+    let stale = IncidentPatch {
+        fatalities: Some(99),
+        expected_version: Some(1),
+        ..Default::default()
+    };
+    assert_eq!(domain_field(s.update_incident(&alice.actor(), created.id, stale).await), "expected_version");
+    // An invalid patch is refused whole: the valid field in it is not applied either.
+    let invalid = IncidentPatch {
+        fatalities: Some(50),
+        latitude: Some(100.0),
+        ..Default::default()
+    };
+    assert_eq!(domain_field(s.update_incident(&alice.actor(), created.id, invalid).await), "latitude");
+    let mismatched = IncidentPatch {
+        sub_event_type: Some("Armed clash".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        domain_field(s.update_incident(&alice.actor(), created.id, mismatched).await),
+        "sub_event_type"
+    );
+    assert_eq!(s.get_incident(created.id).await.unwrap(), updated, "unchanged");
+    assert_eq!(audit_count(s).await, audited, "refusals are not audited as updates");
+
+    assert!(is_not_found(
+        s.update_incident(&alice.actor(), Uuid::now_v7(), IncidentPatch::default()).await
+    ));
+    let again = s
+        .update_incident(
+            &alice.actor(),
+            created.id,
+            IncidentPatch {
+                expected_version: Some(2),
+                location: Some("Bémal".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((again.version, again.location.as_deref()), (3, Some("Bémal")));
+}
+
+async fn concurrent_incident_updates_lose_nothing(s: &dyn Store, db: &Db) {
+    let created = s.create_incident(&system(), incident()).await.unwrap();
+    let id = created.id;
+    // Ten editors race with the same expected version: exactly one wins.
+    let racers: Vec<_> = (0..10)
+        .map(|n| {
+            let store = db.store.clone();
+            tokio::spawn(async move {
+                let p = IncidentPatch {
+                    fatalities: Some(100 + n),
+                    expected_version: Some(1),
+                    ..Default::default()
+                };
+                store.update_incident(&system(), id, p).await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for r in racers {
+        match r.await.unwrap() {
+            Ok(i) => {
+                won += 1;
+                assert_eq!(i.version, 2);
+            }
+            Err(StoreError::Domain(e)) => assert_eq!(e.field(), Some("expected_version")),
+            Err(e) => panic!("unexpected error {e:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    // Ten unconditional edits at once: each is applied on top of the one before.
+    let editors: Vec<_> = (0..10)
+        .map(|n| {
+            let store = db.store.clone();
+            tokio::spawn(async move {
+                let p = IncidentPatch {
+                    fatalities: Some(n),
+                    ..Default::default()
+                };
+                store.update_incident(&system(), id, p).await.map(|i| i.version)
+            })
+        })
+        .collect();
+    let mut versions = Vec::new();
+    for e in editors {
+        versions.push(e.await.unwrap().unwrap());
+    }
+    versions.sort();
+    assert_eq!(versions, (3..=12).collect::<Vec<i64>>(), "no lost update");
+    assert_eq!(s.get_incident(id).await.unwrap().version, 12);
+    assert_eq!(audit_count(s).await, 1 + 1 + 10);
+}
+
+async fn sources_keep_contact_sealed(s: &dyn Store, _db: &Db) {
+    let coordinator = new_user(s, "coord", Role::MonitorCoordinator).await;
+    let key = ContactKey::generate();
+    let contact = SourceContact {
+        name: Some("Marie K.".into()),
+        phone: Some("+23672000000".into()),
+        email: Some("marie@example.org".into()),
+    };
+    let ns = NewSource::new("M-0423", "monitor", Reliability::B, Tlp::AmberStrict, Some(&contact), &key)
+        .unwrap();
+    let sealed = ns.contact.clone().unwrap();
+    let src = s.create_source(&system(), ns).await.unwrap();
+    assert!(src.has_contact);
+    let got = s.get_source(src.id).await.unwrap();
+    assert_eq!(got, src);
+    let json = serde_json::to_string(&got).unwrap();
+    assert!(!json.contains("23672") && !json.contains("marie"), "get_source exposes no contact: {json}");
+    assert_eq!(s.get_source_by_handle("M-0423").await.unwrap(), src);
+    assert!(is_not_found(s.get_source_by_handle("M-9999").await));
+    assert!(is_not_found(s.get_source(Uuid::now_v7()).await));
+
+    let audited = audit_count(s).await;
+    let read = s.read_source_contact(&coordinator.actor(), src.id).await.unwrap().unwrap();
+    assert_eq!(read, sealed, "the sealed bytes come back as stored");
+    assert!(!read.0.windows(5).any(|w| w == b"23672"), "stored sealed, not in clear");
+    assert_eq!(SourceContact::open(&read, &key).unwrap(), contact);
+    assert!(SourceContact::open(&read, &ContactKey::generate()).is_err());
+    assert_eq!(audit_count(s).await, audited + 1);
+    let e = last_audit(s).await;
+    assert_eq!(e.action, "source.contact.read");
+    assert_eq!(e.record_type, "source");
+    assert_eq!(e.record_id, Some(src.id.to_string()));
+    assert_eq!((e.actor_id, e.actor_name.as_str()), (Some(coordinator.id), "coord"));
+    assert!(!e.detail.contains("23672"), "the audit names the handle, not the contact");
+    assert!(e.detail.contains("M-0423"));
+    // Reading the contact of a source that does not exist fails, and is not audited as a read.
+    assert!(is_not_found(s.read_source_contact(&coordinator.actor(), Uuid::now_v7()).await));
+    assert_eq!(audit_count(s).await, audited + 1);
+
+    let plain = new_source(s, "OUTLET-1", Tlp::Clear).await;
+    assert!(!plain.has_contact);
+    assert_eq!(s.get_source_contact(plain.id).await.unwrap(), None);
+    assert!(!s.get_source(plain.id).await.unwrap().has_contact);
+    // Handles are unique.
+    let taken = NewSource::new("M-0423", "monitor", Reliability::C, Tlp::Amber, None, &key).unwrap();
+    assert!(is_conflict(s.create_source(&system(), taken).await));
+    // Clearance applies to source records too.
+    let ids = |p: Page<tocsin_domain::Source>| p.items.iter().map(|s| s.id).collect::<Vec<_>>();
+    assert_eq!(ids(s.list_sources(Tlp::Green, first_page(10)).await.unwrap()), vec![plain.id]);
+    assert_eq!(
+        ids(s.list_sources(Tlp::Red, first_page(10)).await.unwrap()),
+        vec![plain.id, src.id]
+    );
+    assert_eq!(s.counts().await.unwrap().sources, 2);
+}
+
+async fn situations(s: &dyn Store, _db: &Db) {
+    let make = |name: &str, tlp| {
+        Situation::parse(tocsin_domain::NewSituation {
+            name: name.into(),
+            country: "SDN".into(),
+            admin1: None,
+            status: None,
+            description: Some("El Fasher siege".into()),
+            tlp: Some(tlp),
+        })
+        .unwrap()
+    };
+    let a = s.create_situation(&system(), make("Darfur", Tlp::Green)).await.unwrap();
+    let b = s.create_situation(&system(), make("Kordofan", Tlp::Red)).await.unwrap();
+    assert_eq!(s.get_situation(a.id).await.unwrap(), a);
+    assert_eq!(s.get_situation(b.id).await.unwrap(), b);
+    assert!(is_not_found(s.get_situation(Uuid::now_v7()).await));
+    let green = s.list_situations(Tlp::Green, first_page(10)).await.unwrap();
+    assert_eq!(green.items, vec![a.clone()]);
+    let red = s.list_situations(Tlp::Red, first_page(1)).await.unwrap();
+    assert_eq!(red.items, vec![b.clone()]);
+    let rest = s
+        .list_situations(Tlp::Red, next(red.next_cursor.as_deref().unwrap(), 1))
+        .await
+        .unwrap();
+    assert_eq!((rest.items, rest.next_cursor), (vec![a], None));
+    assert_eq!(last_audit(s).await.action, "situation.create");
+}
+
+async fn users_and_tokens(s: &dyn Store, _db: &Db) {
+    let alice = NewUser::build("alice", Role::Analyst, Some("correct horse battery")).unwrap();
+    let alice = s.create_user(&system(), alice).await.unwrap();
+    let got = s.get_user(alice.id).await.unwrap();
+    assert_eq!(got, alice);
+    assert!(got.check_password("correct horse battery"), "the hash round-trips");
+    assert_eq!(s.get_user_by_name("alice").await.unwrap(), alice);
+    assert!(is_not_found(s.get_user_by_name("mallory").await));
+    assert!(is_not_found(s.get_user(Uuid::now_v7()).await));
+    let twin = NewUser::build("alice", Role::Viewer, None).unwrap();
+    assert!(is_conflict(s.create_user(&system(), twin).await));
+
+    let mut zed = NewUser::build("Zed", Role::Viewer, None).unwrap();
+    zed.disabled = true;
+    zed.clearance = Tlp::Clear;
+    let zed = s.create_user(&system(), zed).await.unwrap();
+    assert_eq!(s.get_user(zed.id).await.unwrap(), zed);
+    new_user(s, "bob", Role::DeskOfficer).await;
+    new_user(s, "_svc", Role::Viewer).await;
+    let names: Vec<String> = s.list_users().await.unwrap().into_iter().map(|u| u.username).collect();
+    assert_eq!(names, ["Zed", "_svc", "alice", "bob"], "sorted by name, bytewise");
+
+    let (token, secret) = ApiToken::generate(alice.id, "cli");
+    s.write(&alice.actor(), Op::CreateToken(token.clone())).await.unwrap();
+    assert_eq!(s.user_for_token(&token_hash(&secret)).await.unwrap(), alice);
+    assert_eq!(s.user_for_token(&token.token_hash).await.unwrap().id, alice.id);
+    assert!(is_not_found(s.user_for_token(&token_hash("tsn_not-a-token")).await));
+    assert!(is_not_found(s.user_for_token(&secret).await), "the secret itself is not a key");
+    let e = last_audit(s).await;
+    assert_eq!(e.action, "token.create");
+    assert!(!e.detail.contains(&secret) && !e.detail.contains(&token.token_hash));
+    // A token for a user who does not exist is refused, and a token hash is unique.
+    let (orphan, _) = ApiToken::generate(Uuid::now_v7(), "ghost");
+    assert!(s.write(&system(), Op::CreateToken(orphan)).await.is_err());
+    let (mut copy, _) = ApiToken::generate(zed.id, "copy");
+    copy.token_hash = token.token_hash.clone();
+    assert!(is_conflict(s.write(&system(), Op::CreateToken(copy)).await));
+    assert_eq!(s.counts().await.unwrap().users, 4);
+}
+
+async fn sessions(s: &dyn Store, _db: &Db) {
+    let u = new_user(s, "desk", Role::DeskOfficer).await;
+    let audited = audit_count(s).await;
+    let now = time::now();
+    let live = WebSession {
+        id_hash: token_hash("cookie-1"),
+        user_id: u.id,
+        csrf_token: "csrf-1".into(),
+        created_at: now,
+        expires_at: now + Duration::hours(8),
+    };
+    let expired = WebSession {
+        id_hash: token_hash("cookie-2"),
+        expires_at: now - Duration::seconds(1),
+        created_at: now - Duration::hours(9),
+        ..live.clone()
+    };
+    s.write(&u.actor(), Op::CreateSession(live.clone())).await.unwrap();
+    s.write(&u.actor(), Op::CreateSession(expired.clone())).await.unwrap();
+    assert_eq!(s.get_session(&live.id_hash).await.unwrap(), live);
+    assert!(is_not_found(s.get_session(&expired.id_hash).await), "expired sessions are not served");
+    assert!(is_not_found(s.get_session(&token_hash("cookie-3")).await));
+    assert!(is_conflict(s.write(&u.actor(), Op::CreateSession(live.clone())).await));
+
+    s.write(&u.actor(), Op::DeleteSession(live.id_hash.clone())).await.unwrap();
+    assert!(is_not_found(s.get_session(&live.id_hash).await));
+    s.write(&u.actor(), Op::DeleteSession(live.id_hash.clone())).await.unwrap();
+    assert_eq!(audit_count(s).await, audited, "sessions are not audited");
+}
+
+async fn audit_records_every_write(s: &dyn Store, _db: &Db) {
+    assert_eq!(s.verify_audit().await.unwrap(), Ok(0), "an empty chain verifies");
+    let admin = new_user(s, "root", Role::Admin).await;
+    let me = admin.actor();
+    let r = s.create_report(&me, report("x", Tlp::Green)).await.unwrap();
+    let i = s.create_incident(&me, incident()).await.unwrap();
+    s.update_incident(&me, i.id, IncidentPatch { fatalities: Some(4), ..Default::default() })
+        .await
+        .unwrap();
+    let src = new_source(s, "M-1", Tlp::Amber).await;
+    let sit = Situation::parse(tocsin_domain::NewSituation {
+        name: "Watch".into(),
+        country: "MLI".into(),
+        admin1: None,
+        status: None,
+        description: None,
+        tlp: None,
+    })
+    .unwrap();
+    let sit = s.create_situation(&me, sit).await.unwrap();
+    let (token, _) = ApiToken::generate(admin.id, "cli");
+    s.write(&me, Op::CreateToken(token.clone())).await.unwrap();
+    let detail = serde_json::json!({"ip": "127.0.0.1", "note": "ünïcødé \"quoted\" \\ 🚨", "n": [1, 2.5, null]});
+    s.audit(AuditEvent::new(&me, "login.success", "user", Some(admin.id.to_string())).with_detail(detail.clone()))
+        .await
+        .unwrap();
+    // Not audited: meta, sessions.
+    s.write(&me, Op::SetMeta("demo_seeded".into(), "1".into())).await.unwrap();
+
+    let entries = s.audit_entries(0, 1000).await.unwrap();
+    let got: Vec<(i64, &str, &str, Option<String>)> = entries
+        .iter()
+        .map(|e| (e.seq, e.action.as_str(), e.record_type.as_str(), e.record_id.clone()))
+        .collect();
+    let some = |id: Uuid| Some(id.to_string());
+    assert_eq!(
+        got,
+        vec![
+            (1, "user.create", "user", some(admin.id)),
+            (2, "report.create", "report", some(r.id)),
+            (3, "incident.create", "incident", some(i.id)),
+            (4, "incident.update", "incident", some(i.id)),
+            (5, "source.create", "source", some(src.id)),
+            (6, "situation.create", "situation", some(sit.id)),
+            (7, "token.create", "user", some(admin.id)),
+            (8, "login.success", "user", some(admin.id)),
+        ]
+    );
+    assert_eq!(entries[0].actor_name, "system:story");
+    assert!(entries[1..].iter().filter(|e| e.action != "source.create").all(|e| e.actor_id == Some(admin.id)));
+    let report_detail: serde_json::Value = serde_json::from_str(&entries[1].detail).unwrap();
+    assert_eq!(report_detail, serde_json::json!({"channel": "api", "tlp": "TLP:GREEN"}));
+    assert_eq!(entries[7].detail, detail.to_string(), "detail is kept byte-exact");
+    assert!(entries.windows(2).all(|w| w[1].prev_hash == w[0].hash && w[0].at <= w[1].at));
+    assert_eq!(s.verify_audit().await.unwrap(), Ok(8));
+    // Paging through the log.
+    let mid: Vec<i64> = s.audit_entries(2, 3).await.unwrap().iter().map(|e| e.seq).collect();
+    assert_eq!(mid, [3, 4, 5]);
+    assert!(s.audit_entries(8, 10).await.unwrap().is_empty());
+}
+
+async fn audit_tampering_is_detected(s: &dyn Store, db: &Db) {
+    for n in 0..5 {
+        s.create_report(&system(), report(&format!("r{n}"), Tlp::Clear)).await.unwrap();
+    }
+    assert_eq!(s.verify_audit().await.unwrap(), Ok(5));
+    let mut raw = db.raw().await;
+    assert!(raw.exec("UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 3").await.is_err());
+    // Someone with database access removes the guard and edits history.
+    raw.drop_trigger("audit_append_only", "audit_log").await;
+    assert_eq!(
+        raw.exec("UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 3").await,
+        Ok(1)
+    );
+    let broken = s.verify_audit().await.unwrap().unwrap_err();
+    assert_eq!(broken.seq, 3, "{broken}");
+    assert!(broken.reason.contains("hash"), "{broken}");
+    // Re-sealing the edited entry does not help: the next one no longer follows it.
+    raw.exec("UPDATE audit_log SET hash = 'f00d' WHERE seq = 3").await.unwrap();
+    assert_eq!(s.verify_audit().await.unwrap().unwrap_err().seq, 3);
+}
+
+async fn concurrent_writes_keep_one_chain(s: &dyn Store, db: &Db) {
+    let tasks: Vec<_> = (0..20)
+        .map(|t| {
+            let store = db.store.clone();
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for n in 0..10 {
+                    let r = report(&format!("task {t} report {n}"), Tlp::Amber);
+                    ids.push(store.create_report(&system(), r).await.unwrap().id);
+                }
+                ids
+            })
+        })
+        .collect();
+    let mut ids = HashSet::new();
+    for t in tasks {
+        ids.extend(t.await.unwrap());
+    }
+    assert_eq!(ids.len(), 200);
+    assert_eq!(s.counts().await.unwrap().reports, 200);
+    assert_eq!(s.verify_audit().await.unwrap(), Ok(200), "one linear chain");
+    let entries = s.audit_entries(0, 1000).await.unwrap();
+    let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=200).collect::<Vec<_>>());
+    let audited: HashSet<Uuid> = entries
+        .iter()
+        .map(|e| Uuid::parse_str(e.record_id.as_deref().unwrap()).unwrap())
+        .collect();
+    assert_eq!(audited, ids, "each report audited exactly once");
+    let listed = s.list_reports(&all_reports(), first_page(500)).await.unwrap();
+    assert_eq!(listed.items.len(), 200);
+}
+
+async fn a_failing_write_does_not_affect_others(s: &dyn Store, db: &Db) {
+    new_user(s, "dup", Role::Viewer).await;
+    let inc = s.create_incident(&system(), incident()).await.unwrap();
+    let mut tasks = Vec::new();
+    for n in 0..60 {
+        let store = db.store.clone();
+        let inc_id = inc.id;
+        tasks.push(tokio::spawn(async move {
+            let r = match n % 6 {
+                // A duplicate username among good writes.
+                0 => store
+                    .create_user(&system(), NewUser::build("dup", Role::Viewer, None).unwrap())
+                    .await
+                    .map(|_| ()),
+                // An invalid incident patch.
+                1 => store
+                    .update_incident(
+                        &system(),
+                        inc_id,
+                        IncidentPatch { longitude: Some(500.0), ..Default::default() },
+                    )
+                    .await
+                    .map(|_| ()),
+                2 => store
+                    .create_user(
+                        &system(),
+                        NewUser::build(&format!("user{n}"), Role::Viewer, None).unwrap(),
+                    )
+                    .await
+                    .map(|_| ()),
+                _ => store
+                    .create_report(&system(), report(&format!("good {n}"), Tlp::Green))
+                    .await
+                    .map(|_| ()),
+            };
+            (n % 6, r)
+        }));
+    }
+    let (mut conflicts, mut refused, mut ok) = (0, 0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            (0, r) => {
+                assert!(is_conflict(r));
+                conflicts += 1;
+            }
+            (1, r) => {
+                assert!(matches!(r, Err(StoreError::Domain(_))), "{r:?}");
+                refused += 1;
+            }
+            (_, r) => {
+                r.unwrap();
+                ok += 1;
+            }
+        }
+    }
+    assert_eq!((conflicts, refused, ok), (10, 10, 40));
+    let c = s.counts().await.unwrap();
+    assert_eq!((c.reports, c.users, c.incidents), (30, 11, 1));
+    assert_eq!(s.get_incident(inc.id).await.unwrap(), inc, "the refused patches changed nothing");
+    assert_eq!(s.verify_audit().await.unwrap(), Ok(1 + 1 + 40));
+}
+
+async fn two_handles_share_one_chain(s: &dyn Store, db: &Db) {
+    // A second store on the same database, as a CLI run beside the server would open one.
+    let other = db.open_another().await;
+    let a = s.create_report(&system(), report("from the first", Tlp::Clear)).await.unwrap();
+    let b = other.create_report(&system(), report("from the second", Tlp::Clear)).await.unwrap();
+    let c = s.create_report(&system(), report("first again", Tlp::Clear)).await.unwrap();
+    assert_eq!(other.get_report(a.id).await.unwrap(), a);
+    assert_eq!(s.get_report(b.id).await.unwrap(), b);
+    assert_eq!(other.get_report(c.id).await.unwrap(), c);
+    assert_eq!(s.verify_audit().await.unwrap(), Ok(3));
+
+    let mut tasks = Vec::new();
+    for n in 0..20 {
+        let store = if n % 2 == 0 { db.store.clone() } else { other.clone() };
+        tasks.push(tokio::spawn(async move {
+            for k in 0..5 {
+                store
+                    .create_report(&system(), report(&format!("{n}/{k}"), Tlp::Clear))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(s.counts().await.unwrap().reports, 103);
+    assert_eq!(other.verify_audit().await.unwrap(), Ok(103));
+}
+
+async fn reopen_keeps_data_and_chain(s: &dyn Store, db: &Db) {
+    let u = new_user(s, "keeper", Role::Analyst).await;
+    let r = s.create_report(&system(), report("kept", Tlp::Amber)).await.unwrap();
+    s.write(&system(), Op::SetMeta("k".into(), "v".into())).await.unwrap();
+    let again = db.open_another().await;
+    again.migrate().await.unwrap();
+    assert_eq!(again.get_user(u.id).await.unwrap(), u);
+    assert_eq!(again.get_report(r.id).await.unwrap(), r);
+    assert_eq!(again.get_meta("k").await.unwrap().as_deref(), Some("v"));
+    again.create_report(&system(), report("after reopening", Tlp::Amber)).await.unwrap();
+    assert_eq!(again.verify_audit().await.unwrap(), Ok(3), "the chain continues where it was");
+}
+
+async fn meta_and_counts(s: &dyn Store, _db: &Db) {
+    assert_eq!(s.counts().await.unwrap(), Counts::default());
+    assert_eq!(s.get_meta("demo_seeded").await.unwrap(), None);
+    s.write(&system(), Op::SetMeta("demo_seeded".into(), "no".into())).await.unwrap();
+    assert_eq!(s.get_meta("demo_seeded").await.unwrap().as_deref(), Some("no"));
+    s.write(&system(), Op::SetMeta("demo_seeded".into(), "2025-06-01 ✓".into())).await.unwrap();
+    assert_eq!(s.get_meta("demo_seeded").await.unwrap().as_deref(), Some("2025-06-01 ✓"));
+    assert_eq!(s.get_meta("other").await.unwrap(), None);
+    assert_eq!(audit_count(s).await, 0, "meta is not audited");
+
+    new_user(s, "u1", Role::Viewer).await;
+    new_user(s, "u2", Role::Viewer).await;
+    new_source(s, "S-1", Tlp::Clear).await;
+    for n in 0..3 {
+        s.create_report(&system(), report(&format!("r{n}"), Tlp::Red)).await.unwrap();
+    }
+    for _ in 0..4 {
+        s.create_incident(&system(), incident()).await.unwrap();
+    }
+    let sit = Situation::parse(tocsin_domain::NewSituation {
+        name: "Sahel".into(),
+        country: "BFA".into(),
+        admin1: None,
+        status: Some("watch".into()),
+        description: None,
+        tlp: Some(Tlp::Red),
+    })
+    .unwrap();
+    s.create_situation(&system(), sit).await.unwrap();
+    assert_eq!(
+        s.counts().await.unwrap(),
+        Counts {
+            reports: 3,
+            incidents: 4,
+            sources: 1,
+            situations: 1,
+            users: 2
+        },
+        "counts ignore clearance: they are totals"
+    );
+}
