@@ -11,10 +11,11 @@
 //! and only queue for the few statements that extend the chain; the chain stays linear however
 //! many connections and processes write. A write is acknowledged only after `COMMIT` returns.
 //!
-//! Durability: this store leaves `synchronous_commit` at its default (`on`), so a commit returns
-//! only once its WAL is flushed. That is only a guarantee if the *server* really flushes: run
-//! PostgreSQL with `fsync = on` and `full_page_writes = on` (the defaults), never with them off
-//! for speed.
+//! Durability: this store leaves `synchronous_commit` at its default, `on`, so a commit returns
+//! only once its WAL is flushed to disk. That is only a guarantee if the *server* really
+//! flushes: run PostgreSQL with `fsync = on`, `full_page_writes = on` and `synchronous_commit`
+//! not `off` (all defaults), never with them turned off for speed. [`PostgresStore::open`] logs
+//! a warning when it finds `fsync` or `synchronous_commit` off.
 //!
 //! Migrations are embedded and run at [`PostgresStore::open`] under sqlx's advisory lock, so
 //! several processes may open the same database at once. The database itself must exist.
@@ -73,6 +74,18 @@ impl PostgresStore {
             .connect(url)
             .await
             .map_err(db_err)?;
+        for setting in ["fsync", "synchronous_commit"] {
+            let value: String = sqlx::query_scalar(&format!("SHOW {setting}"))
+                .fetch_one(&pool)
+                .await
+                .map_err(db_err)?;
+            if value == "off" {
+                tracing::warn!(
+                    "PostgreSQL runs with {setting} = off: writes Tocsin has acknowledged \
+                     can be lost in a crash"
+                );
+            }
+        }
         let store = PostgresStore { pool };
         store.migrate().await?;
         Ok(store)
@@ -412,20 +425,29 @@ impl Store for PostgresStore {
         }
         push_page(&mut qb, "r.", page);
         let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
-        let items = rows.iter().map(report_from_row).collect::<Result<Vec<_>>>()?;
+        let items = rows
+            .iter()
+            .map(report_from_row)
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(items, page.limit, |r| r.id))
     }
 
     async fn get_incident(&self, id: Uuid) -> Result<Incident> {
-        let row = sqlx::query(&format!("SELECT {INCIDENT_COLS} FROM incidents WHERE id = $1"))
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let row = sqlx::query(&format!(
+            "SELECT {INCIDENT_COLS} FROM incidents WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
         incident_from_row(&row)
     }
 
-    async fn list_incidents(&self, f: &IncidentFilter, page: PageRequest) -> Result<Page<Incident>> {
+    async fn list_incidents(
+        &self,
+        f: &IncidentFilter,
+        page: PageRequest,
+    ) -> Result<Page<Incident>> {
         let mut qb = QueryBuilder::<Postgres>::new(format!(
             "SELECT {INCIDENT_COLS} FROM incidents WHERE tlp <= "
         ));
@@ -463,7 +485,10 @@ impl Store for PostgresStore {
         }
         push_page(&mut qb, "", page);
         let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
-        let items = rows.iter().map(incident_from_row).collect::<Result<Vec<_>>>()?;
+        let items = rows
+            .iter()
+            .map(incident_from_row)
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(items, page.limit, |i| i.id))
     }
 
@@ -477,11 +502,13 @@ impl Store for PostgresStore {
     }
 
     async fn get_source_by_handle(&self, handle: &str) -> Result<Source> {
-        let row = sqlx::query(&format!("SELECT {SOURCE_COLS} FROM sources WHERE handle = $1"))
-            .bind(handle)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let row = sqlx::query(&format!(
+            "SELECT {SOURCE_COLS} FROM sources WHERE handle = $1"
+        ))
+        .bind(handle)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
         source_from_row(&row)
     }
 
@@ -492,7 +519,10 @@ impl Store for PostgresStore {
         qb.push_bind(max_tlp.rank());
         push_page(&mut qb, "", page);
         let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
-        let items = rows.iter().map(source_from_row).collect::<Result<Vec<_>>>()?;
+        let items = rows
+            .iter()
+            .map(source_from_row)
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(items, page.limit, |s| s.id))
     }
 
@@ -506,11 +536,13 @@ impl Store for PostgresStore {
     }
 
     async fn get_situation(&self, id: Uuid) -> Result<Situation> {
-        let row = sqlx::query(&format!("SELECT {SITUATION_COLS} FROM situations WHERE id = $1"))
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let row = sqlx::query(&format!(
+            "SELECT {SITUATION_COLS} FROM situations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
         situation_from_row(&row)
     }
 
@@ -521,7 +553,10 @@ impl Store for PostgresStore {
         qb.push_bind(max_tlp.rank());
         push_page(&mut qb, "", page);
         let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
-        let items = rows.iter().map(situation_from_row).collect::<Result<Vec<_>>>()?;
+        let items = rows
+            .iter()
+            .map(situation_from_row)
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(items, page.limit, |s| s.id))
     }
 
@@ -535,11 +570,13 @@ impl Store for PostgresStore {
     }
 
     async fn get_user_by_name(&self, username: &str) -> Result<User> {
-        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE username = $1"))
-            .bind(username)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLS} FROM users WHERE username = $1"
+        ))
+        .bind(username)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
         user_from_row(&row)
     }
 

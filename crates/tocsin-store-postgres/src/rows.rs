@@ -14,12 +14,16 @@ pub(crate) const INCIDENT_COLS: &str = "id, event_date, date_precision, event_ty
     admin1, admin2, location, latitude, longitude, geo_precision, actor1, actor2, targeted_group, fatalities, \
     fatalities_low, fatalities_high, credibility, verification_status, description, tlp, situation_id, \
     report_ids, dataset, external_id, created_at, updated_at, version";
-pub(crate) const REPORT_SELECT: &str = "SELECT r.id, r.channel, r.provider_message_id, s.handle, r.text, r.tlp, \
+pub(crate) const REPORT_SELECT: &str =
+    "SELECT r.id, r.channel, r.provider_message_id, s.handle, r.text, r.tlp, \
     r.latitude, r.longitude, r.country, r.occurred_at, r.received_at FROM reports r \
     LEFT JOIN sources s ON s.id = r.source_id";
-pub(crate) const SOURCE_COLS: &str = "id, handle, kind, reliability, tlp, contact IS NOT NULL, created_at";
-pub(crate) const SITUATION_COLS: &str = "id, name, country, admin1, status, description, tlp, created_at";
-pub(crate) const USER_COLS: &str = "id, username, role, clearance, password_hash, created_at, disabled";
+pub(crate) const SOURCE_COLS: &str =
+    "id, handle, kind, reliability, tlp, contact IS NOT NULL, created_at";
+pub(crate) const SITUATION_COLS: &str =
+    "id, name, country, admin1, status, description, tlp, created_at";
+pub(crate) const USER_COLS: &str =
+    "id, username, role, clearance, password_hash, created_at, disabled";
 pub(crate) const AUDIT_COLS: &str =
     "seq, at, actor_id, actor_name, action, record_type, record_id, detail, prev_hash, hash";
 

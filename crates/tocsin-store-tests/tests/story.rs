@@ -92,8 +92,14 @@ impl Drop for PgDatabase {
 }
 
 enum Location {
-    Sqlite { url: String, _dir: tempfile::TempDir },
-    Postgres { url: String, _db: PgDatabase },
+    Sqlite {
+        url: String,
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        url: String,
+        _db: PgDatabase,
+    },
 }
 
 /// One fresh database and the store under test on it.
@@ -165,10 +171,18 @@ impl Db {
             }
         };
         let name = format!("tocsin_test_{}", Uuid::now_v7().simple());
-        admin
-            .execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .expect("CREATE DATABASE (the test role needs CREATEDB)");
+        // Prefer a linguistic collation (as most production servers have) so that any query
+        // relying on bytewise text order, as SQLite's, shows up; fall back to the server default
+        // where ICU is missing (or the server predates PostgreSQL 15).
+        let icu = format!(
+            "CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
+        );
+        if admin.execute(icu.as_str()).await.is_err() {
+            admin
+                .execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .expect("CREATE DATABASE (the test role needs CREATEDB)");
+        }
         let _ = admin.close().await;
         let guard = PgDatabase {
             admin_url: admin_url.clone(),
@@ -200,7 +214,11 @@ impl Db {
                 let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)
                     .expect("url")
                     .busy_timeout(std::time::Duration::from_secs(10));
-                Raw::Sqlite(SqliteConnection::connect_with(&opts).await.expect("raw SQLite"))
+                Raw::Sqlite(
+                    SqliteConnection::connect_with(&opts)
+                        .await
+                        .expect("raw SQLite"),
+                )
             }
             Location::Postgres { url, .. } => {
                 Raw::Postgres(PgConnection::connect(url).await.expect("raw PostgreSQL"))
@@ -355,12 +373,19 @@ async fn incident_ids(s: &dyn Store, f: &IncidentFilter) -> Vec<Uuid> {
 }
 
 async fn audit_count(s: &dyn Store) -> i64 {
-    s.verify_audit().await.unwrap().expect("audit chain verifies")
+    s.verify_audit()
+        .await
+        .unwrap()
+        .expect("audit chain verifies")
 }
 
 async fn last_audit(s: &dyn Store) -> tocsin_domain::AuditEntry {
     let n = audit_count(s).await;
-    s.audit_entries(n - 1, 1).await.unwrap().pop().expect("an audit entry")
+    s.audit_entries(n - 1, 1)
+        .await
+        .unwrap()
+        .pop()
+        .expect("an audit entry")
 }
 
 fn is_not_found<T: std::fmt::Debug>(r: tocsin_store::Result<T>) -> bool {
@@ -419,13 +444,26 @@ async fn reports_round_trip(s: &dyn Store, _db: &Db) {
         "what is read back is what the write answered, timestamps and floats exact"
     );
 
-    let bare = s.create_report(&system(), report("bare", Tlp::Clear)).await.unwrap();
+    let bare = s
+        .create_report(&system(), report("bare", Tlp::Clear))
+        .await
+        .unwrap();
     assert_eq!(s.get_report(bare.id).await.unwrap(), bare);
     assert_eq!(bare.source, None);
-    assert_eq!((bare.latitude, bare.country.clone(), bare.occurred_at), (None, None, None));
+    assert_eq!(
+        (bare.latitude, bare.country.clone(), bare.occurred_at),
+        (None, None, None)
+    );
 
-    let listed = s.list_reports(&all_reports(), first_page(10)).await.unwrap();
-    assert_eq!(listed.items, vec![bare.clone(), stored.clone()], "newest first");
+    let listed = s
+        .list_reports(&all_reports(), first_page(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.items,
+        vec![bare.clone(), stored.clone()],
+        "newest first"
+    );
     assert!(listed.next_cursor.is_none());
 
     assert!(is_not_found(s.get_report(Uuid::now_v7()).await));
@@ -485,16 +523,32 @@ async fn report_filters(s: &dyn Store, _db: &Db) {
 
     assert_eq!(report_ids(s, &all_reports()).await, vec![e, d, c, b, a]);
     // Clearance: nothing above it, ever.
-    assert_eq!(report_ids(s, &ReportFilter::default()).await, vec![d], "default clearance is CLEAR");
-    assert_eq!(report_ids(s, &f(&|f| f.max_tlp = Tlp::Green)).await, vec![d, a]);
-    assert_eq!(report_ids(s, &f(&|f| f.max_tlp = Tlp::Amber)).await, vec![d, b, a]);
-    assert_eq!(report_ids(s, &f(&|f| f.max_tlp = Tlp::AmberStrict)).await, vec![e, d, b, a]);
+    assert_eq!(
+        report_ids(s, &ReportFilter::default()).await,
+        vec![d],
+        "default clearance is CLEAR"
+    );
+    assert_eq!(
+        report_ids(s, &f(&|f| f.max_tlp = Tlp::Green)).await,
+        vec![d, a]
+    );
+    assert_eq!(
+        report_ids(s, &f(&|f| f.max_tlp = Tlp::Amber)).await,
+        vec![d, b, a]
+    );
+    assert_eq!(
+        report_ids(s, &f(&|f| f.max_tlp = Tlp::AmberStrict)).await,
+        vec![e, d, b, a]
+    );
     for max in Tlp::ALL {
         let p = s
             .list_reports(&f(&|f| f.max_tlp = max), first_page(500))
             .await
             .unwrap();
-        assert!(p.items.iter().all(|r| r.tlp <= max), "clearance {max} leaked a record");
+        assert!(
+            p.items.iter().all(|r| r.tlp <= max),
+            "clearance {max} leaked a record"
+        );
         for exact in Tlp::ALL {
             let p = s
                 .list_reports(
@@ -510,7 +564,10 @@ async fn report_filters(s: &dyn Store, _db: &Db) {
         }
     }
     // Exact label.
-    assert_eq!(report_ids(s, &f(&|f| f.tlp = Some(Tlp::Amber))).await, vec![b]);
+    assert_eq!(
+        report_ids(s, &f(&|f| f.tlp = Some(Tlp::Amber))).await,
+        vec![b]
+    );
     let red_above_clearance = f(&|f| {
         f.tlp = Some(Tlp::Red);
         f.max_tlp = Tlp::Amber;
@@ -518,7 +575,10 @@ async fn report_filters(s: &dyn Store, _db: &Db) {
     assert!(report_ids(s, &red_above_clearance).await.is_empty());
     // Country.
     let caf = country("CAF");
-    assert_eq!(report_ids(s, &f(&|f| f.country = Some(caf.clone()))).await, vec![e, c, a]);
+    assert_eq!(
+        report_ids(s, &f(&|f| f.country = Some(caf.clone()))).await,
+        vec![e, c, a]
+    );
     let caf_green = f(&|f| {
         f.country = Some(caf.clone());
         f.max_tlp = Tlp::Green;
@@ -536,12 +596,21 @@ async fn report_filters(s: &dyn Store, _db: &Db) {
     assert_eq!(report_ids(s, &before_feb).await, vec![b, a]);
     // Bounding box (edges included; reports without a point never match).
     let car = BBox::parse("14,2,28,11").unwrap();
-    assert_eq!(report_ids(s, &f(&|f| f.bbox = Some(car))).await, vec![e, d, a]);
+    assert_eq!(
+        report_ids(s, &f(&|f| f.bbox = Some(car))).await,
+        vec![e, d, a]
+    );
     let edge = BBox::parse("20.9,6.1,20.9,6.1").unwrap();
     assert_eq!(report_ids(s, &f(&|f| f.bbox = Some(edge))).await, vec![a]);
     // Channel.
-    assert_eq!(report_ids(s, &f(&|f| f.channel = Some(Channel::Sms))).await, vec![b]);
-    assert_eq!(report_ids(s, &f(&|f| f.channel = Some(Channel::Api))).await, vec![e, d, a]);
+    assert_eq!(
+        report_ids(s, &f(&|f| f.channel = Some(Channel::Sms))).await,
+        vec![b]
+    );
+    assert_eq!(
+        report_ids(s, &f(&|f| f.channel = Some(Channel::Api))).await,
+        vec![e, d, a]
+    );
     // Combined.
     let combined = f(&|f| {
         f.country = Some(caf.clone());
@@ -568,8 +637,14 @@ async fn incidents_round_trip_and_filters(s: &dyn Store, _db: &Db) {
         )
         .await
         .unwrap();
-    let r1 = s.create_report(&system(), report("r1", Tlp::Amber)).await.unwrap();
-    let r2 = s.create_report(&system(), report("r2", Tlp::Amber)).await.unwrap();
+    let r1 = s
+        .create_report(&system(), report("r1", Tlp::Amber))
+        .await
+        .unwrap();
+    let r2 = s
+        .create_report(&system(), report("r2", Tlp::Amber))
+        .await
+        .unwrap();
 
     let i1 = Incident::parse(IncidentInput {
         admin1: Some("Ouham-Pendé".into()),
@@ -630,9 +705,16 @@ async fn incidents_round_trip_and_filters(s: &dyn Store, _db: &Db) {
     for i in [&i1, &i2, &i3, &i4] {
         let stored = s.create_incident(&system(), i.clone()).await.unwrap();
         assert_eq!(&stored, i);
-        assert_eq!(&s.get_incident(i.id).await.unwrap(), i, "every field round-trips");
+        assert_eq!(
+            &s.get_incident(i.id).await.unwrap(),
+            i,
+            "every field round-trips"
+        );
     }
-    assert_eq!(s.get_incident(i1.id).await.unwrap().report_ids, vec![r1.id, r2.id]);
+    assert_eq!(
+        s.get_incident(i1.id).await.unwrap().report_ids,
+        vec![r1.id, r2.id]
+    );
     assert!(is_not_found(s.get_incident(Uuid::now_v7()).await));
 
     let (i1, i2, i3, i4) = (i1.id, i2.id, i3.id, i4.id);
@@ -641,17 +723,29 @@ async fn incidents_round_trip_and_filters(s: &dyn Store, _db: &Db) {
         g(&mut f);
         f
     };
-    assert_eq!(incident_ids(s, &all_incidents()).await, vec![i4, i3, i2, i1]);
+    assert_eq!(
+        incident_ids(s, &all_incidents()).await,
+        vec![i4, i3, i2, i1]
+    );
     assert_eq!(incident_ids(s, &IncidentFilter::default()).await, vec![i4]);
-    assert_eq!(incident_ids(s, &f(&|f| f.max_tlp = Tlp::Amber)).await, vec![i4, i2, i1]);
+    assert_eq!(
+        incident_ids(s, &f(&|f| f.max_tlp = Tlp::Amber)).await,
+        vec![i4, i2, i1]
+    );
     for max in Tlp::ALL {
         let p = s
             .list_incidents(&f(&|f| f.max_tlp = max), first_page(500))
             .await
             .unwrap();
-        assert!(p.items.iter().all(|i| i.tlp <= max), "clearance {max} leaked a record");
+        assert!(
+            p.items.iter().all(|i| i.tlp <= max),
+            "clearance {max} leaked a record"
+        );
     }
-    assert_eq!(incident_ids(s, &f(&|f| f.tlp = Some(Tlp::Green))).await, vec![i2]);
+    assert_eq!(
+        incident_ids(s, &f(&|f| f.tlp = Some(Tlp::Green))).await,
+        vec![i2]
+    );
     let red_above = f(&|f| {
         f.tlp = Some(Tlp::Red);
         f.max_tlp = Tlp::AmberStrict;
@@ -676,14 +770,20 @@ async fn incidents_round_trip_and_filters(s: &dyn Store, _db: &Db) {
         vec![i3, i2]
     );
     let car = BBox::parse("14,2,28,11").unwrap();
-    assert_eq!(incident_ids(s, &f(&|f| f.bbox = Some(car))).await, vec![i2, i1]);
+    assert_eq!(
+        incident_ids(s, &f(&|f| f.bbox = Some(car))).await,
+        vec![i2, i1]
+    );
     let vac = f(&|f| f.event_type = Some("Violence against civilians".into()));
     assert_eq!(incident_ids(s, &vac).await, vec![i3, i1]);
     let verified = f(&|f| f.verification_status = Some(VerificationStatus::Verified));
     assert_eq!(incident_ids(s, &verified).await, vec![i3, i2]);
     let disputed = f(&|f| f.verification_status = Some(VerificationStatus::Disputed));
     assert_eq!(incident_ids(s, &disputed).await, vec![i4]);
-    assert_eq!(incident_ids(s, &f(&|f| f.situation_id = Some(sit.id))).await, vec![i1]);
+    assert_eq!(
+        incident_ids(s, &f(&|f| f.situation_id = Some(sit.id))).await,
+        vec![i1]
+    );
     let combined = f(&|f| {
         f.country = Some(country("CAF"));
         f.verification_status = Some(VerificationStatus::Verified);
@@ -715,7 +815,10 @@ async fn cursor_pagination_walks_everything_once(s: &dyn Store, _db: &Db) {
     let mut created = Vec::new();
     for n in 0..25 {
         let tlp = if n % 5 == 2 { Tlp::Red } else { Tlp::Amber };
-        let r = s.create_report(&system(), report(&format!("report {n}"), tlp)).await.unwrap();
+        let r = s
+            .create_report(&system(), report(&format!("report {n}"), tlp))
+            .await
+            .unwrap();
         created.push(r);
     }
     let visible: Vec<Uuid> = created
@@ -725,7 +828,11 @@ async fn cursor_pagination_walks_everything_once(s: &dyn Store, _db: &Db) {
         .map(|r| r.id)
         .collect();
     assert_eq!(visible.len(), 20);
-    assert_eq!(newest_first(visible.clone()), visible, "ids are time-ordered");
+    assert_eq!(
+        newest_first(visible.clone()),
+        visible,
+        "ids are time-ordered"
+    );
     let filter = ReportFilter {
         max_tlp: Tlp::Amber,
         ..Default::default()
@@ -742,15 +849,26 @@ async fn cursor_pagination_walks_everything_once(s: &dyn Store, _db: &Db) {
             seen.extend(page.items.iter().map(|r| r.id));
             match page.next_cursor {
                 Some(c) => {
-                    assert_eq!(page.items.len(), limit as usize, "only the last page is short");
+                    assert_eq!(
+                        page.items.len(),
+                        limit as usize,
+                        "only the last page is short"
+                    );
                     req = next(&c, limit);
                 }
                 None => break,
             }
             assert!(pages <= 25, "pagination does not end");
         }
-        assert_eq!(seen, visible, "limit {limit}: every item exactly once, newest first");
-        assert_eq!(pages, 20usize.div_ceil(limit as usize).max(1), "limit {limit}");
+        assert_eq!(
+            seen, visible,
+            "limit {limit}: every item exactly once, newest first"
+        );
+        assert_eq!(
+            pages,
+            20usize.div_ceil(limit as usize).max(1),
+            "limit {limit}"
+        );
     }
 
     // Incidents, sources and situations page the same way.
@@ -784,29 +902,44 @@ async fn cursor_pagination_walks_everything_once(s: &dyn Store, _db: &Db) {
         .await
         .unwrap();
     assert!(p3.next_cursor.is_none());
-    let seen: Vec<Uuid> = [p1.items, p2.items, p3.items].concat().iter().map(|s| s.id).collect();
+    let seen: Vec<Uuid> = [p1.items, p2.items, p3.items]
+        .concat()
+        .iter()
+        .map(|s| s.id)
+        .collect();
     assert_eq!(seen, newest_first(sources));
 }
 
 async fn reports_are_immutable_and_audit_append_only(s: &dyn Store, db: &Db) {
-    let r = s.create_report(&system(), report("as received", Tlp::Amber)).await.unwrap();
+    let r = s
+        .create_report(&system(), report("as received", Tlp::Amber))
+        .await
+        .unwrap();
     let mut raw = db.raw().await;
     let id = r.id;
     let err = raw
-        .exec(&format!("UPDATE reports SET text = 'forged' WHERE id = '{id}'"))
+        .exec(&format!(
+            "UPDATE reports SET text = 'forged' WHERE id = '{id}'"
+        ))
         .await
         .unwrap_err();
     assert!(err.contains("reports are immutable"), "{err}");
     let err = raw.exec("UPDATE reports SET tlp = 0").await.unwrap_err();
     assert!(err.contains("reports are immutable"), "{err}");
-    let err = raw.exec(&format!("DELETE FROM reports WHERE id = '{id}'")).await.unwrap_err();
+    let err = raw
+        .exec(&format!("DELETE FROM reports WHERE id = '{id}'"))
+        .await
+        .unwrap_err();
     assert!(err.contains("never deleted"), "{err}");
     let err = raw.exec("DELETE FROM reports").await.unwrap_err();
     assert!(err.contains("never deleted"), "{err}");
     assert_eq!(s.get_report(id).await.unwrap(), r);
     assert_eq!(s.counts().await.unwrap().reports, 1);
 
-    let err = raw.exec("UPDATE audit_log SET actor_name = 'mallory'").await.unwrap_err();
+    let err = raw
+        .exec("UPDATE audit_log SET actor_name = 'mallory'")
+        .await
+        .unwrap_err();
     assert!(err.contains("append-only"), "{err}");
     let err = raw.exec("DELETE FROM audit_log").await.unwrap_err();
     assert!(err.contains("append-only"), "{err}");
@@ -824,13 +957,20 @@ async fn duplicate_provider_message_id_is_a_conflict(s: &dyn Store, _db: &Db) {
         provider_message_id: id.map(String::from),
         ..report(text, Tlp::Amber)
     };
-    let first = s.create_report(&system(), sms("first", Some("gw-1"))).await.unwrap();
+    let first = s
+        .create_report(&system(), sms("first", Some("gw-1")))
+        .await
+        .unwrap();
     let before = (s.counts().await.unwrap(), audit_count(s).await);
 
     let dup = sms("redelivered", Some("gw-1"));
     assert!(is_conflict(s.create_report(&system(), dup.clone()).await));
     assert!(is_not_found(s.get_report(dup.id).await), "nothing written");
-    assert_eq!((s.counts().await.unwrap(), audit_count(s).await), before, "nor audited");
+    assert_eq!(
+        (s.counts().await.unwrap(), audit_count(s).await),
+        before,
+        "nor audited"
+    );
     assert_eq!(s.get_report(first.id).await.unwrap(), first);
 
     // The same provider id on another channel is another message; reports without one never clash.
@@ -840,12 +980,23 @@ async fn duplicate_provider_message_id_is_a_conflict(s: &dyn Store, _db: &Db) {
         ..report("web", Tlp::Amber)
     };
     s.create_report(&system(), web).await.unwrap();
-    s.create_report(&system(), sms("no id 1", None)).await.unwrap();
-    s.create_report(&system(), sms("no id 2", None)).await.unwrap();
+    s.create_report(&system(), sms("no id 1", None))
+        .await
+        .unwrap();
+    s.create_report(&system(), sms("no id 2", None))
+        .await
+        .unwrap();
     assert_eq!(s.counts().await.unwrap().reports, 4);
     // The same report id twice is a conflict as well.
     assert!(is_conflict(
-        s.create_report(&system(), NewReport { id: first.id, ..sms("again", None) }).await
+        s.create_report(
+            &system(),
+            NewReport {
+                id: first.id,
+                ..sms("again", None)
+            }
+        )
+        .await
     ));
     assert_eq!(audit_count(s).await, before.1 + 3);
 }
@@ -864,7 +1015,10 @@ async fn incident_updates_are_versioned_and_atomic(s: &dyn Store, _db: &Db) {
         expected_version: Some(1),
         ..Default::default()
     };
-    let updated = s.update_incident(&alice.actor(), created.id, patch).await.unwrap();
+    let updated = s
+        .update_incident(&alice.actor(), created.id, patch)
+        .await
+        .unwrap();
     assert_eq!(updated.version, 2);
     assert_eq!(updated.fatalities, 12);
     assert_eq!(updated.fatalities_high, Some(20));
@@ -872,13 +1026,22 @@ async fn incident_updates_are_versioned_and_atomic(s: &dyn Store, _db: &Db) {
     assert_eq!(updated.tlp, Tlp::Green);
     assert_eq!(updated.created_at, created.created_at);
     assert!(updated.updated_at >= created.updated_at);
-    assert_eq!(updated.event_type, created.event_type, "absent fields are left alone");
+    assert_eq!(
+        updated.event_type, created.event_type,
+        "absent fields are left alone"
+    );
     assert_eq!(s.get_incident(created.id).await.unwrap(), updated);
 
     let e = last_audit(s).await;
-    assert_eq!((e.action.as_str(), e.record_type.as_str()), ("incident.update", "incident"));
+    assert_eq!(
+        (e.action.as_str(), e.record_type.as_str()),
+        ("incident.update", "incident")
+    );
     assert_eq!(e.record_id, Some(created.id.to_string()));
-    assert_eq!((e.actor_id, e.actor_name.as_str()), (Some(alice.id), "alice"));
+    assert_eq!(
+        (e.actor_id, e.actor_name.as_str()),
+        (Some(alice.id), "alice")
+    );
     let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap();
     let mut fields: Vec<&str> = detail["fields"]
         .as_array()
@@ -889,7 +1052,13 @@ async fn incident_updates_are_versioned_and_atomic(s: &dyn Store, _db: &Db) {
     fields.sort();
     assert_eq!(
         fields,
-        ["description", "fatalities", "fatalities_high", "tlp", "verification_status"]
+        [
+            "description",
+            "fatalities",
+            "fatalities_high",
+            "tlp",
+            "verification_status"
+        ]
     );
 
     let audited = audit_count(s).await;
@@ -899,27 +1068,45 @@ async fn incident_updates_are_versioned_and_atomic(s: &dyn Store, _db: &Db) {
         expected_version: Some(1),
         ..Default::default()
     };
-    assert_eq!(domain_field(s.update_incident(&alice.actor(), created.id, stale).await), "expected_version");
+    assert_eq!(
+        domain_field(s.update_incident(&alice.actor(), created.id, stale).await),
+        "expected_version"
+    );
     // An invalid patch is refused whole: the valid field in it is not applied either.
     let invalid = IncidentPatch {
         fatalities: Some(50),
         latitude: Some(100.0),
         ..Default::default()
     };
-    assert_eq!(domain_field(s.update_incident(&alice.actor(), created.id, invalid).await), "latitude");
+    assert_eq!(
+        domain_field(s.update_incident(&alice.actor(), created.id, invalid).await),
+        "latitude"
+    );
     let mismatched = IncidentPatch {
         sub_event_type: Some("Armed clash".into()),
         ..Default::default()
     };
     assert_eq!(
-        domain_field(s.update_incident(&alice.actor(), created.id, mismatched).await),
+        domain_field(
+            s.update_incident(&alice.actor(), created.id, mismatched)
+                .await
+        ),
         "sub_event_type"
     );
-    assert_eq!(s.get_incident(created.id).await.unwrap(), updated, "unchanged");
-    assert_eq!(audit_count(s).await, audited, "refusals are not audited as updates");
+    assert_eq!(
+        s.get_incident(created.id).await.unwrap(),
+        updated,
+        "unchanged"
+    );
+    assert_eq!(
+        audit_count(s).await,
+        audited,
+        "refusals are not audited as updates"
+    );
 
     assert!(is_not_found(
-        s.update_incident(&alice.actor(), Uuid::now_v7(), IncidentPatch::default()).await
+        s.update_incident(&alice.actor(), Uuid::now_v7(), IncidentPatch::default())
+            .await
     ));
     let again = s
         .update_incident(
@@ -933,7 +1120,10 @@ async fn incident_updates_are_versioned_and_atomic(s: &dyn Store, _db: &Db) {
         )
         .await
         .unwrap();
-    assert_eq!((again.version, again.location.as_deref()), (3, Some("Bémal")));
+    assert_eq!(
+        (again.version, again.location.as_deref()),
+        (3, Some("Bémal"))
+    );
 }
 
 async fn concurrent_incident_updates_lose_nothing(s: &dyn Store, db: &Db) {
@@ -974,7 +1164,10 @@ async fn concurrent_incident_updates_lose_nothing(s: &dyn Store, db: &Db) {
                     fatalities: Some(n),
                     ..Default::default()
                 };
-                store.update_incident(&system(), id, p).await.map(|i| i.version)
+                store
+                    .update_incident(&system(), id, p)
+                    .await
+                    .map(|i| i.version)
             })
         })
         .collect();
@@ -996,23 +1189,40 @@ async fn sources_keep_contact_sealed(s: &dyn Store, _db: &Db) {
         phone: Some("+23672000000".into()),
         email: Some("marie@example.org".into()),
     };
-    let ns = NewSource::new("M-0423", "monitor", Reliability::B, Tlp::AmberStrict, Some(&contact), &key)
-        .unwrap();
+    let ns = NewSource::new(
+        "M-0423",
+        "monitor",
+        Reliability::B,
+        Tlp::AmberStrict,
+        Some(&contact),
+        &key,
+    )
+    .unwrap();
     let sealed = ns.contact.clone().unwrap();
     let src = s.create_source(&system(), ns).await.unwrap();
     assert!(src.has_contact);
     let got = s.get_source(src.id).await.unwrap();
     assert_eq!(got, src);
     let json = serde_json::to_string(&got).unwrap();
-    assert!(!json.contains("23672") && !json.contains("marie"), "get_source exposes no contact: {json}");
+    assert!(
+        !json.contains("23672") && !json.contains("marie"),
+        "get_source exposes no contact: {json}"
+    );
     assert_eq!(s.get_source_by_handle("M-0423").await.unwrap(), src);
     assert!(is_not_found(s.get_source_by_handle("M-9999").await));
     assert!(is_not_found(s.get_source(Uuid::now_v7()).await));
 
     let audited = audit_count(s).await;
-    let read = s.read_source_contact(&coordinator.actor(), src.id).await.unwrap().unwrap();
+    let read = s
+        .read_source_contact(&coordinator.actor(), src.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(read, sealed, "the sealed bytes come back as stored");
-    assert!(!read.0.windows(5).any(|w| w == b"23672"), "stored sealed, not in clear");
+    assert!(
+        !read.0.windows(5).any(|w| w == b"23672"),
+        "stored sealed, not in clear"
+    );
     assert_eq!(SourceContact::open(&read, &key).unwrap(), contact);
     assert!(SourceContact::open(&read, &ContactKey::generate()).is_err());
     assert_eq!(audit_count(s).await, audited + 1);
@@ -1020,11 +1230,20 @@ async fn sources_keep_contact_sealed(s: &dyn Store, _db: &Db) {
     assert_eq!(e.action, "source.contact.read");
     assert_eq!(e.record_type, "source");
     assert_eq!(e.record_id, Some(src.id.to_string()));
-    assert_eq!((e.actor_id, e.actor_name.as_str()), (Some(coordinator.id), "coord"));
-    assert!(!e.detail.contains("23672"), "the audit names the handle, not the contact");
+    assert_eq!(
+        (e.actor_id, e.actor_name.as_str()),
+        (Some(coordinator.id), "coord")
+    );
+    assert!(
+        !e.detail.contains("23672"),
+        "the audit names the handle, not the contact"
+    );
     assert!(e.detail.contains("M-0423"));
     // Reading the contact of a source that does not exist fails, and is not audited as a read.
-    assert!(is_not_found(s.read_source_contact(&coordinator.actor(), Uuid::now_v7()).await));
+    assert!(is_not_found(
+        s.read_source_contact(&coordinator.actor(), Uuid::now_v7())
+            .await
+    ));
     assert_eq!(audit_count(s).await, audited + 1);
 
     let plain = new_source(s, "OUTLET-1", Tlp::Clear).await;
@@ -1032,11 +1251,15 @@ async fn sources_keep_contact_sealed(s: &dyn Store, _db: &Db) {
     assert_eq!(s.get_source_contact(plain.id).await.unwrap(), None);
     assert!(!s.get_source(plain.id).await.unwrap().has_contact);
     // Handles are unique.
-    let taken = NewSource::new("M-0423", "monitor", Reliability::C, Tlp::Amber, None, &key).unwrap();
+    let taken =
+        NewSource::new("M-0423", "monitor", Reliability::C, Tlp::Amber, None, &key).unwrap();
     assert!(is_conflict(s.create_source(&system(), taken).await));
     // Clearance applies to source records too.
     let ids = |p: Page<tocsin_domain::Source>| p.items.iter().map(|s| s.id).collect::<Vec<_>>();
-    assert_eq!(ids(s.list_sources(Tlp::Green, first_page(10)).await.unwrap()), vec![plain.id]);
+    assert_eq!(
+        ids(s.list_sources(Tlp::Green, first_page(10)).await.unwrap()),
+        vec![plain.id]
+    );
     assert_eq!(
         ids(s.list_sources(Tlp::Red, first_page(10)).await.unwrap()),
         vec![plain.id, src.id]
@@ -1056,8 +1279,14 @@ async fn situations(s: &dyn Store, _db: &Db) {
         })
         .unwrap()
     };
-    let a = s.create_situation(&system(), make("Darfur", Tlp::Green)).await.unwrap();
-    let b = s.create_situation(&system(), make("Kordofan", Tlp::Red)).await.unwrap();
+    let a = s
+        .create_situation(&system(), make("Darfur", Tlp::Green))
+        .await
+        .unwrap();
+    let b = s
+        .create_situation(&system(), make("Kordofan", Tlp::Red))
+        .await
+        .unwrap();
     assert_eq!(s.get_situation(a.id).await.unwrap(), a);
     assert_eq!(s.get_situation(b.id).await.unwrap(), b);
     assert!(is_not_found(s.get_situation(Uuid::now_v7()).await));
@@ -1078,7 +1307,10 @@ async fn users_and_tokens(s: &dyn Store, _db: &Db) {
     let alice = s.create_user(&system(), alice).await.unwrap();
     let got = s.get_user(alice.id).await.unwrap();
     assert_eq!(got, alice);
-    assert!(got.check_password("correct horse battery"), "the hash round-trips");
+    assert!(
+        got.check_password("correct horse battery"),
+        "the hash round-trips"
+    );
     assert_eq!(s.get_user_by_name("alice").await.unwrap(), alice);
     assert!(is_not_found(s.get_user_by_name("mallory").await));
     assert!(is_not_found(s.get_user(Uuid::now_v7()).await));
@@ -1092,15 +1324,35 @@ async fn users_and_tokens(s: &dyn Store, _db: &Db) {
     assert_eq!(s.get_user(zed.id).await.unwrap(), zed);
     new_user(s, "bob", Role::DeskOfficer).await;
     new_user(s, "_svc", Role::Viewer).await;
-    let names: Vec<String> = s.list_users().await.unwrap().into_iter().map(|u| u.username).collect();
-    assert_eq!(names, ["Zed", "_svc", "alice", "bob"], "sorted by name, bytewise");
+    let names: Vec<String> = s
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(
+        names,
+        ["Zed", "_svc", "alice", "bob"],
+        "sorted by name, bytewise"
+    );
 
     let (token, secret) = ApiToken::generate(alice.id, "cli");
-    s.write(&alice.actor(), Op::CreateToken(token.clone())).await.unwrap();
+    s.write(&alice.actor(), Op::CreateToken(token.clone()))
+        .await
+        .unwrap();
     assert_eq!(s.user_for_token(&token_hash(&secret)).await.unwrap(), alice);
-    assert_eq!(s.user_for_token(&token.token_hash).await.unwrap().id, alice.id);
-    assert!(is_not_found(s.user_for_token(&token_hash("tsn_not-a-token")).await));
-    assert!(is_not_found(s.user_for_token(&secret).await), "the secret itself is not a key");
+    assert_eq!(
+        s.user_for_token(&token.token_hash).await.unwrap().id,
+        alice.id
+    );
+    assert!(is_not_found(
+        s.user_for_token(&token_hash("tsn_not-a-token")).await
+    ));
+    assert!(
+        is_not_found(s.user_for_token(&secret).await),
+        "the secret itself is not a key"
+    );
     let e = last_audit(s).await;
     assert_eq!(e.action, "token.create");
     assert!(!e.detail.contains(&secret) && !e.detail.contains(&token.token_hash));
@@ -1130,28 +1382,52 @@ async fn sessions(s: &dyn Store, _db: &Db) {
         created_at: now - Duration::hours(9),
         ..live.clone()
     };
-    s.write(&u.actor(), Op::CreateSession(live.clone())).await.unwrap();
-    s.write(&u.actor(), Op::CreateSession(expired.clone())).await.unwrap();
+    s.write(&u.actor(), Op::CreateSession(live.clone()))
+        .await
+        .unwrap();
+    s.write(&u.actor(), Op::CreateSession(expired.clone()))
+        .await
+        .unwrap();
     assert_eq!(s.get_session(&live.id_hash).await.unwrap(), live);
-    assert!(is_not_found(s.get_session(&expired.id_hash).await), "expired sessions are not served");
+    assert!(
+        is_not_found(s.get_session(&expired.id_hash).await),
+        "expired sessions are not served"
+    );
     assert!(is_not_found(s.get_session(&token_hash("cookie-3")).await));
-    assert!(is_conflict(s.write(&u.actor(), Op::CreateSession(live.clone())).await));
+    assert!(is_conflict(
+        s.write(&u.actor(), Op::CreateSession(live.clone())).await
+    ));
 
-    s.write(&u.actor(), Op::DeleteSession(live.id_hash.clone())).await.unwrap();
+    s.write(&u.actor(), Op::DeleteSession(live.id_hash.clone()))
+        .await
+        .unwrap();
     assert!(is_not_found(s.get_session(&live.id_hash).await));
-    s.write(&u.actor(), Op::DeleteSession(live.id_hash.clone())).await.unwrap();
+    s.write(&u.actor(), Op::DeleteSession(live.id_hash.clone()))
+        .await
+        .unwrap();
     assert_eq!(audit_count(s).await, audited, "sessions are not audited");
 }
 
 async fn audit_records_every_write(s: &dyn Store, _db: &Db) {
-    assert_eq!(s.verify_audit().await.unwrap(), Ok(0), "an empty chain verifies");
+    assert_eq!(
+        s.verify_audit().await.unwrap(),
+        Ok(0),
+        "an empty chain verifies"
+    );
     let admin = new_user(s, "root", Role::Admin).await;
     let me = admin.actor();
     let r = s.create_report(&me, report("x", Tlp::Green)).await.unwrap();
     let i = s.create_incident(&me, incident()).await.unwrap();
-    s.update_incident(&me, i.id, IncidentPatch { fatalities: Some(4), ..Default::default() })
-        .await
-        .unwrap();
+    s.update_incident(
+        &me,
+        i.id,
+        IncidentPatch {
+            fatalities: Some(4),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let src = new_source(s, "M-1", Tlp::Amber).await;
     let sit = Situation::parse(tocsin_domain::NewSituation {
         name: "Watch".into(),
@@ -1166,16 +1442,28 @@ async fn audit_records_every_write(s: &dyn Store, _db: &Db) {
     let (token, _) = ApiToken::generate(admin.id, "cli");
     s.write(&me, Op::CreateToken(token.clone())).await.unwrap();
     let detail = serde_json::json!({"ip": "127.0.0.1", "note": "ünïcødé \"quoted\" \\ 🚨", "n": [1, 2.5, null]});
-    s.audit(AuditEvent::new(&me, "login.success", "user", Some(admin.id.to_string())).with_detail(detail.clone()))
+    s.audit(
+        AuditEvent::new(&me, "login.success", "user", Some(admin.id.to_string()))
+            .with_detail(detail.clone()),
+    )
+    .await
+    .unwrap();
+    // Not audited: meta, sessions.
+    s.write(&me, Op::SetMeta("demo_seeded".into(), "1".into()))
         .await
         .unwrap();
-    // Not audited: meta, sessions.
-    s.write(&me, Op::SetMeta("demo_seeded".into(), "1".into())).await.unwrap();
 
     let entries = s.audit_entries(0, 1000).await.unwrap();
     let got: Vec<(i64, &str, &str, Option<String>)> = entries
         .iter()
-        .map(|e| (e.seq, e.action.as_str(), e.record_type.as_str(), e.record_id.clone()))
+        .map(|e| {
+            (
+                e.seq,
+                e.action.as_str(),
+                e.record_type.as_str(),
+                e.record_id.clone(),
+            )
+        })
         .collect();
     let some = |id: Uuid| Some(id.to_string());
     assert_eq!(
@@ -1192,36 +1480,62 @@ async fn audit_records_every_write(s: &dyn Store, _db: &Db) {
         ]
     );
     assert_eq!(entries[0].actor_name, "system:story");
-    assert!(entries[1..].iter().filter(|e| e.action != "source.create").all(|e| e.actor_id == Some(admin.id)));
+    assert!(entries[1..]
+        .iter()
+        .filter(|e| e.action != "source.create")
+        .all(|e| e.actor_id == Some(admin.id)));
     let report_detail: serde_json::Value = serde_json::from_str(&entries[1].detail).unwrap();
-    assert_eq!(report_detail, serde_json::json!({"channel": "api", "tlp": "TLP:GREEN"}));
-    assert_eq!(entries[7].detail, detail.to_string(), "detail is kept byte-exact");
-    assert!(entries.windows(2).all(|w| w[1].prev_hash == w[0].hash && w[0].at <= w[1].at));
+    assert_eq!(
+        report_detail,
+        serde_json::json!({"channel": "api", "tlp": "TLP:GREEN"})
+    );
+    assert_eq!(
+        entries[7].detail,
+        detail.to_string(),
+        "detail is kept byte-exact"
+    );
+    assert!(entries
+        .windows(2)
+        .all(|w| w[1].prev_hash == w[0].hash && w[0].at <= w[1].at));
     assert_eq!(s.verify_audit().await.unwrap(), Ok(8));
     // Paging through the log.
-    let mid: Vec<i64> = s.audit_entries(2, 3).await.unwrap().iter().map(|e| e.seq).collect();
+    let mid: Vec<i64> = s
+        .audit_entries(2, 3)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
     assert_eq!(mid, [3, 4, 5]);
     assert!(s.audit_entries(8, 10).await.unwrap().is_empty());
 }
 
 async fn audit_tampering_is_detected(s: &dyn Store, db: &Db) {
     for n in 0..5 {
-        s.create_report(&system(), report(&format!("r{n}"), Tlp::Clear)).await.unwrap();
+        s.create_report(&system(), report(&format!("r{n}"), Tlp::Clear))
+            .await
+            .unwrap();
     }
     assert_eq!(s.verify_audit().await.unwrap(), Ok(5));
     let mut raw = db.raw().await;
-    assert!(raw.exec("UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 3").await.is_err());
+    assert!(raw
+        .exec("UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 3")
+        .await
+        .is_err());
     // Someone with database access removes the guard and edits history.
     raw.drop_trigger("audit_append_only", "audit_log").await;
     assert_eq!(
-        raw.exec("UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 3").await,
+        raw.exec("UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 3")
+            .await,
         Ok(1)
     );
     let broken = s.verify_audit().await.unwrap().unwrap_err();
     assert_eq!(broken.seq, 3, "{broken}");
     assert!(broken.reason.contains("hash"), "{broken}");
     // Re-sealing the edited entry does not help: the next one no longer follows it.
-    raw.exec("UPDATE audit_log SET hash = 'f00d' WHERE seq = 3").await.unwrap();
+    raw.exec("UPDATE audit_log SET hash = 'f00d' WHERE seq = 3")
+        .await
+        .unwrap();
     assert_eq!(s.verify_audit().await.unwrap().unwrap_err().seq, 3);
 }
 
@@ -1254,7 +1568,10 @@ async fn concurrent_writes_keep_one_chain(s: &dyn Store, db: &Db) {
         .map(|e| Uuid::parse_str(e.record_id.as_deref().unwrap()).unwrap())
         .collect();
     assert_eq!(audited, ids, "each report audited exactly once");
-    let listed = s.list_reports(&all_reports(), first_page(500)).await.unwrap();
+    let listed = s
+        .list_reports(&all_reports(), first_page(500))
+        .await
+        .unwrap();
     assert_eq!(listed.items.len(), 200);
 }
 
@@ -1269,7 +1586,10 @@ async fn a_failing_write_does_not_affect_others(s: &dyn Store, db: &Db) {
             let r = match n % 6 {
                 // A duplicate username among good writes.
                 0 => store
-                    .create_user(&system(), NewUser::build("dup", Role::Viewer, None).unwrap())
+                    .create_user(
+                        &system(),
+                        NewUser::build("dup", Role::Viewer, None).unwrap(),
+                    )
                     .await
                     .map(|_| ()),
                 // An invalid incident patch.
@@ -1277,7 +1597,10 @@ async fn a_failing_write_does_not_affect_others(s: &dyn Store, db: &Db) {
                     .update_incident(
                         &system(),
                         inc_id,
-                        IncidentPatch { longitude: Some(500.0), ..Default::default() },
+                        IncidentPatch {
+                            longitude: Some(500.0),
+                            ..Default::default()
+                        },
                     )
                     .await
                     .map(|_| ()),
@@ -1316,16 +1639,29 @@ async fn a_failing_write_does_not_affect_others(s: &dyn Store, db: &Db) {
     assert_eq!((conflicts, refused, ok), (10, 10, 40));
     let c = s.counts().await.unwrap();
     assert_eq!((c.reports, c.users, c.incidents), (30, 11, 1));
-    assert_eq!(s.get_incident(inc.id).await.unwrap(), inc, "the refused patches changed nothing");
+    assert_eq!(
+        s.get_incident(inc.id).await.unwrap(),
+        inc,
+        "the refused patches changed nothing"
+    );
     assert_eq!(s.verify_audit().await.unwrap(), Ok(1 + 1 + 40));
 }
 
 async fn two_handles_share_one_chain(s: &dyn Store, db: &Db) {
     // A second store on the same database, as a CLI run beside the server would open one.
     let other = db.open_another().await;
-    let a = s.create_report(&system(), report("from the first", Tlp::Clear)).await.unwrap();
-    let b = other.create_report(&system(), report("from the second", Tlp::Clear)).await.unwrap();
-    let c = s.create_report(&system(), report("first again", Tlp::Clear)).await.unwrap();
+    let a = s
+        .create_report(&system(), report("from the first", Tlp::Clear))
+        .await
+        .unwrap();
+    let b = other
+        .create_report(&system(), report("from the second", Tlp::Clear))
+        .await
+        .unwrap();
+    let c = s
+        .create_report(&system(), report("first again", Tlp::Clear))
+        .await
+        .unwrap();
     assert_eq!(other.get_report(a.id).await.unwrap(), a);
     assert_eq!(s.get_report(b.id).await.unwrap(), b);
     assert_eq!(other.get_report(c.id).await.unwrap(), c);
@@ -1333,7 +1669,11 @@ async fn two_handles_share_one_chain(s: &dyn Store, db: &Db) {
 
     let mut tasks = Vec::new();
     for n in 0..20 {
-        let store = if n % 2 == 0 { db.store.clone() } else { other.clone() };
+        let store = if n % 2 == 0 {
+            db.store.clone()
+        } else {
+            other.clone()
+        };
         tasks.push(tokio::spawn(async move {
             for k in 0..5 {
                 store
@@ -1352,24 +1692,49 @@ async fn two_handles_share_one_chain(s: &dyn Store, db: &Db) {
 
 async fn reopen_keeps_data_and_chain(s: &dyn Store, db: &Db) {
     let u = new_user(s, "keeper", Role::Analyst).await;
-    let r = s.create_report(&system(), report("kept", Tlp::Amber)).await.unwrap();
-    s.write(&system(), Op::SetMeta("k".into(), "v".into())).await.unwrap();
+    let r = s
+        .create_report(&system(), report("kept", Tlp::Amber))
+        .await
+        .unwrap();
+    s.write(&system(), Op::SetMeta("k".into(), "v".into()))
+        .await
+        .unwrap();
     let again = db.open_another().await;
     again.migrate().await.unwrap();
     assert_eq!(again.get_user(u.id).await.unwrap(), u);
     assert_eq!(again.get_report(r.id).await.unwrap(), r);
     assert_eq!(again.get_meta("k").await.unwrap().as_deref(), Some("v"));
-    again.create_report(&system(), report("after reopening", Tlp::Amber)).await.unwrap();
-    assert_eq!(again.verify_audit().await.unwrap(), Ok(3), "the chain continues where it was");
+    again
+        .create_report(&system(), report("after reopening", Tlp::Amber))
+        .await
+        .unwrap();
+    assert_eq!(
+        again.verify_audit().await.unwrap(),
+        Ok(3),
+        "the chain continues where it was"
+    );
 }
 
 async fn meta_and_counts(s: &dyn Store, _db: &Db) {
     assert_eq!(s.counts().await.unwrap(), Counts::default());
     assert_eq!(s.get_meta("demo_seeded").await.unwrap(), None);
-    s.write(&system(), Op::SetMeta("demo_seeded".into(), "no".into())).await.unwrap();
-    assert_eq!(s.get_meta("demo_seeded").await.unwrap().as_deref(), Some("no"));
-    s.write(&system(), Op::SetMeta("demo_seeded".into(), "2025-06-01 ✓".into())).await.unwrap();
-    assert_eq!(s.get_meta("demo_seeded").await.unwrap().as_deref(), Some("2025-06-01 ✓"));
+    s.write(&system(), Op::SetMeta("demo_seeded".into(), "no".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_meta("demo_seeded").await.unwrap().as_deref(),
+        Some("no")
+    );
+    s.write(
+        &system(),
+        Op::SetMeta("demo_seeded".into(), "2025-06-01 ✓".into()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.get_meta("demo_seeded").await.unwrap().as_deref(),
+        Some("2025-06-01 ✓")
+    );
     assert_eq!(s.get_meta("other").await.unwrap(), None);
     assert_eq!(audit_count(s).await, 0, "meta is not audited");
 
@@ -1377,7 +1742,9 @@ async fn meta_and_counts(s: &dyn Store, _db: &Db) {
     new_user(s, "u2", Role::Viewer).await;
     new_source(s, "S-1", Tlp::Clear).await;
     for n in 0..3 {
-        s.create_report(&system(), report(&format!("r{n}"), Tlp::Red)).await.unwrap();
+        s.create_report(&system(), report(&format!("r{n}"), Tlp::Red))
+            .await
+            .unwrap();
     }
     for _ in 0..4 {
         s.create_incident(&system(), incident()).await.unwrap();

@@ -1,0 +1,311 @@
+//! The `tocsin` binary as a user runs it: CLI subcommands, configuration, and durability of
+//! acknowledged writes across `kill -9`, on SQLite and (when configured) PostgreSQL.
+
+use serde_json::{json, Value};
+use sqlx::Connection;
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tocsin");
+
+fn tocsin(data_dir: &Path, db: Option<&str>, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.arg("--data-dir").arg(data_dir);
+    if let Some(url) = db {
+        c.arg("--database-url").arg(url);
+    }
+    c.args(args).env_remove("TOCSIN_DATABASE_URL").env("TOCSIN_LOG", "warn");
+    c
+}
+
+fn run_ok(mut c: Command) -> String {
+    let out = c.output().expect("run tocsin");
+    assert!(
+        out.status.success(),
+        "tocsin failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn add_user(dir: &Path, db: Option<&str>, name: &str, role: &str) -> String {
+    let out = run_ok(tocsin(dir, db, &["user", "add", name, "--role", role]));
+    let token = out.lines().last().unwrap().trim().to_string();
+    assert!(token.starts_with("tsn_"), "last line must be the token: {out}");
+    token
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(dir: &Path, db: Option<&str>) -> Server {
+        let mut child = tocsin(dir, db, &["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start tocsin serve");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let base = loop {
+            let line = lines.next().expect("server exited before listening").unwrap();
+            if let Some(rest) = line.strip_prefix("Tocsin is listening on ") {
+                break rest.trim_end_matches('/').to_string();
+            }
+        };
+        Server { child, base }
+    }
+
+    fn kill9(mut self) {
+        self.child.kill().unwrap(); // SIGKILL on Unix: no shutdown, no flush
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh PostgreSQL database, or `None` (with a message) when PostgreSQL is not configured.
+async fn fresh_postgres() -> Option<String> {
+    let Ok(url) = std::env::var("TOCSIN_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("TOCSIN_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "TOCSIN_REQUIRE_POSTGRES=1 but TOCSIN_TEST_POSTGRES_URL is not set"
+        );
+        let _ = writeln!(std::io::stderr(), "skipping PostgreSQL: TOCSIN_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    let name = format!("tocsin_cli_{}", uuid::Uuid::now_v7().simple());
+    let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect to PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+    let base = url.split('?').next().unwrap();
+    let cut = base.rfind('/').filter(|i| *i > base.find("://").unwrap() + 2).unwrap_or(base.len());
+    Some(format!("{}/{name}", &base[..cut]))
+}
+
+/// Post reports from 16 clients until the server dies; every 2xx id must survive a restart.
+async fn acknowledged_reports_survive_kill9(db: Option<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db.as_deref();
+    let token = add_user(dir.path(), db, "writer", "analyst");
+    let server = Server::start(dir.path(), db);
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut tasks = Vec::new();
+    for t in 0..16 {
+        let (client, base, token, acked) = (client.clone(), server.base.clone(), token.clone(), acked.clone());
+        tasks.push(tokio::spawn(async move {
+            for n in 0.. {
+                if Instant::now() > deadline {
+                    break;
+                }
+                let r = client
+                    .post(format!("{base}/api/v1/reports"))
+                    .bearer_auth(&token)
+                    .json(&json!({"text": format!("client {t} report {n}")}))
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status() == 201 => {
+                        let v: Value = match r.json().await {
+                            Ok(v) => v,
+                            Err(_) => break, // killed mid-body: not acknowledged
+                        };
+                        acked.lock().unwrap().push(v["id"].as_str().unwrap().to_string());
+                    }
+                    _ => break,
+                }
+            }
+        }));
+    }
+    // Let writes flow, then kill the server while requests are in flight.
+    while acked.lock().unwrap().len() < 300 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill9();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let acked: Vec<String> = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 300, "only {} writes were acknowledged before the kill", acked.len());
+
+    let server = Server::start(dir.path(), db);
+    let mut stored = HashSet::new();
+    let mut path = "/api/v1/reports?limit=500".to_string();
+    loop {
+        let b: Value = client
+            .get(format!("{}{}", server.base, path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        stored.extend(b["items"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()));
+        match b["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/reports?limit=500&cursor={c}"),
+            None => break,
+        }
+    }
+    let lost: Vec<_> = acked.iter().filter(|id| !stored.contains(*id)).collect();
+    assert!(lost.is_empty(), "{} of {} acknowledged reports were lost: {:?}", lost.len(), acked.len(), &lost[..lost.len().min(5)]);
+    let verify = run_ok(tocsin(dir.path(), db, &["audit", "verify"]));
+    assert!(verify.contains("audit chain intact"), "{verify}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durability_sqlite() {
+    acknowledged_reports_survive_kill9(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durability_postgres() {
+    if let Some(url) = fresh_postgres().await {
+        acknowledged_reports_survive_kill9(Some(url)).await;
+    }
+}
+
+#[tokio::test]
+async fn user_add_token_works_and_audit_verify_finds_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = add_user(dir.path(), None, "dana", "desk-officer");
+    let dup = tocsin(dir.path(), None, &["user", "add", "dana", "--role", "viewer"]).output().unwrap();
+    assert!(!dup.status.success());
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("already exists"));
+    let bad = tocsin(dir.path(), None, &["user", "add", "eve", "--role", "overlord"]).output().unwrap();
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("role"));
+    {
+        let server = Server::start(dir.path(), None);
+        let me: Value = reqwest::Client::new()
+            .get(format!("{}/api/v1/me", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!((me["username"].as_str(), me["role"].as_str()), (Some("dana"), Some("desk_officer")));
+    }
+    let ok = run_ok(tocsin(dir.path(), None, &["audit", "verify"]));
+    assert!(ok.contains("2 entries verified"), "{ok}");
+
+    // Tamper with the first entry under the store's nose.
+    let url = format!("sqlite://{}", dir.path().join("tocsin.db").display());
+    let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("DROP TRIGGER audit_append_only").execute(&mut c).await.unwrap();
+    sqlx::query("UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 1").execute(&mut c).await.unwrap();
+    c.close().await.unwrap();
+    let out = tocsin(dir.path(), None, &["audit", "verify"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("BROKEN at entry 1"), "{text}");
+}
+
+#[tokio::test]
+async fn configuration_layers_file_then_environment_then_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let from_file = dir.path().join("from-file");
+    let cfg = dir.path().join("tocsin.toml");
+    std::fs::write(&cfg, format!("data_dir = {:?}\nlisten = \"127.0.0.1:0\"\n", from_file.display().to_string())).unwrap();
+    // The file's data_dir is used when nothing overrides it.
+    let out = Command::new(BIN)
+        .args(["--config", cfg.to_str().unwrap(), "user", "add", "f", "--role", "viewer"])
+        .env_remove("TOCSIN_DATA_DIR")
+        .env_remove("TOCSIN_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(from_file.join("tocsin.db").exists());
+    let out = Command::new(BIN)
+        .args(["--config", cfg.to_str().unwrap(), "demo"])
+        .env_remove("TOCSIN_DATA_DIR")
+        .env_remove("TOCSIN_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(from_file.join("contact.key").exists(), "the contact key is created on first use");
+    // TOCSIN_DATA_DIR beats the file; --data-dir beats the variable.
+    let from_env = dir.path().join("from-env");
+    let from_flag = dir.path().join("from-flag");
+    let out = Command::new(BIN)
+        .args(["--config", cfg.to_str().unwrap(), "user", "add", "g", "--role", "viewer"])
+        .env("TOCSIN_DATA_DIR", &from_env)
+        .env_remove("TOCSIN_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(from_env.join("tocsin.db").exists());
+    let out = Command::new(BIN)
+        .args(["--config", cfg.to_str().unwrap(), "--data-dir", from_flag.to_str().unwrap(), "user", "list"])
+        .env("TOCSIN_DATA_DIR", &from_env)
+        .env_remove("TOCSIN_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(from_flag.join("tocsin.db").exists());
+    // The contact key file is private to its owner.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(from_file.join("contact.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "contact.key must not be readable by others");
+    }
+    // A broken file is a clear error, and a Postgres password never reaches the output.
+    std::fs::write(&cfg, "listen = 5\n").unwrap();
+    let out = Command::new(BIN).args(["--config", cfg.to_str().unwrap(), "migrate"]).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("invalid config file"));
+    let out = Command::new(BIN)
+        .args(["--database-url", "postgres://tocsin:s3cret-pw@127.0.0.1:1/nope", "migrate"])
+        .env("TOCSIN_LOG", "debug")
+        .output()
+        .unwrap();
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success());
+    assert!(!all.contains("s3cret-pw"), "password leaked: {all}");
+}
+
+#[tokio::test]
+async fn demo_seeds_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = run_ok(tocsin(dir.path(), None, &["demo"]));
+    assert!(first.contains("Demo scenario seeded"), "{first}");
+    let second = run_ok(tocsin(dir.path(), None, &["demo"]));
+    assert!(!second.contains("seeded") && second.contains("password"), "{second}");
+    let server = Server::start(dir.path(), None);
+    let client = reqwest::Client::new();
+    let token = add_user(dir.path(), None, "reader", "analyst");
+    let b: Value = client
+        .get(format!("{}/api/v1/incidents?limit=500", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(b["items"].as_array().unwrap().len(), 420);
+    let b: Value = client
+        .get(format!("{}/api/v1/reports?limit=500", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(b["items"].as_array().unwrap().len(), 500);
+    assert!(b["next_cursor"].is_string());
+}

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Load benchmark of report intake: POST /api/v1/reports on the SQLite backend (WAL,
+# synchronous=FULL, group commit), against a GET /healthz baseline measured in the same run,
+# then a durability check: every 2xx wrk saw must be a row in the database.
+#
+#   scripts/bench-load.sh [DURATION] [CONNECTIONS]
+#
+# Defaults: DURATION=20 (seconds per measurement), CONNECTIONS=64, THREADS=2 (wrk threads).
+# Environment:
+#   SKIP_BUILD=1        use the existing release binary
+#   TOCSIN_BIN=PATH     benchmark this binary (implies SKIP_BUILD)
+#   TOCSIN_LOG=LEVEL    server log filter (default: the server's own default, info)
+#   BASELINE_ME=0       skip the extra GET /api/v1/me baseline (auth + JSON, no database)
+#   PIN=1               pin the server to CPU 0 and wrk to CPU 1 (diagnosis; not the headline)
+#   KEEP=1              keep the temporary data directory
+#   TARGET_RPS, TARGET_P99_MS   the goal (default 5000 reports/s, p99 < 50 ms)
+#   STRICT=1            exit 3 when the goal is missed (the durability check always fails hard)
+# Exit: 0 ok, 1 durability check failed, 2 setup failed, 3 goal missed under STRICT=1.
+set -euo pipefail
+
+DURATION="${1:-${DURATION:-20}}"
+CONNECTIONS="${2:-${CONNECTIONS:-64}}"
+THREADS="${THREADS:-2}"
+TARGET_RPS="${TARGET_RPS:-5000}"
+TARGET_P99_MS="${TARGET_P99_MS:-50}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LUA="$ROOT/scripts/bench-load.lua"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/tocsin-target}"
+
+die() { echo "bench-load: $*" >&2; exit 2; }
+
+# --- tools -------------------------------------------------------------------------------
+if ! command -v wrk >/dev/null 2>&1; then
+    echo "installing wrk (Debian package)…" >&2
+    apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; } \
+        || die "cannot install wrk"
+fi
+command -v curl >/dev/null 2>&1 || die "curl is needed"
+if command -v sqlite3 >/dev/null 2>&1; then
+    count_rows() { sqlite3 -readonly "$1" "SELECT count(*) FROM $2;"; }
+elif command -v python3 >/dev/null 2>&1; then
+    count_rows() { python3 -c 'import sqlite3,sys; print(sqlite3.connect("file:"+sys.argv[1]+"?mode=ro", uri=True).execute("SELECT count(*) FROM "+sys.argv[2]).fetchone()[0])' "$1" "$2"; }
+else
+    die "need the sqlite3 CLI or python3 to count rows"
+fi
+
+# --- build -------------------------------------------------------------------------------
+if [ -n "${TOCSIN_BIN:-}" ]; then
+    BIN="$TOCSIN_BIN"
+else
+    BIN="$CARGO_TARGET_DIR/release/tocsin"
+    if [ "${SKIP_BUILD:-0}" != 1 ]; then
+        echo "building tocsin (release)…" >&2
+        (cd "$ROOT" && cargo build --release -p tocsin >&2) || die "build failed"
+    fi
+fi
+[ -x "$BIN" ] || die "no binary at $BIN"
+
+# --- data dir, user, server ----------------------------------------------------------------
+DATA="$(mktemp -d /tmp/tocsin-bench.XXXXXX)"
+SERVER_PID=""
+cleanup() {
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    if [ "${KEEP:-0}" = 1 ]; then echo "kept $DATA" >&2; else rm -rf "$DATA"; fi
+}
+trap cleanup EXIT
+
+# Nothing from the caller's environment may point the server elsewhere.
+unset TOCSIN_DATABASE_URL TOCSIN_CONFIG TOCSIN_LISTEN TOCSIN_DEMO TOCSIN_CONTACT_KEY TOCSIN_DATA_DIR
+DB="$DATA/tocsin.db"
+TOKEN="$("$BIN" --data-dir "$DATA" user add bench --role analyst 2>"$DATA/user.err" | tail -n 1)" \
+    || { cat "$DATA/user.err" >&2; die "cannot create the analyst user"; }
+[ -n "$TOKEN" ] || die "no token printed"
+
+SERVER_CPU=""; WRK_CPU=""
+if [ "${PIN:-0}" = 1 ]; then SERVER_CPU="taskset -c 0"; WRK_CPU="taskset -c 1"; fi
+# Port 0: the kernel picks a free port and the server prints the address it got.
+$SERVER_CPU "$BIN" --data-dir "$DATA" serve --listen 127.0.0.1:0 >"$DATA/server.out" 2>"$DATA/server.err" &
+SERVER_PID=$!
+ADDR=""
+for _ in $(seq 1 200); do
+    ADDR="$(sed -n 's|^Tocsin is listening on http://\([^/]*\)/.*|\1|p' "$DATA/server.out" | head -n 1)"
+    [ -n "$ADDR" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$DATA/server.err" >&2; die "server exited"; }
+    sleep 0.05
+done
+[ -n "$ADDR" ] || die "server did not say where it listens"
+URL="http://$ADDR"
+for _ in $(seq 1 200); do
+    curl -fsS "$URL/healthz" >/dev/null 2>&1 && break
+    sleep 0.05
+done
+curl -fsS "$URL/healthz" >/dev/null || die "$URL/healthz is not healthy"
+# One report by hand, so a broken API fails loudly before any measuring.
+code="$(curl -s -o "$DATA/first.json" -w '%{http_code}' -X POST "$URL/api/v1/reports" \
+    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    --data '{"text":"bench: first report","latitude":6.1,"longitude":20.9}')"
+[ "$code" = 201 ] || { cat "$DATA/first.json" >&2; die "POST /api/v1/reports answered $code, not 201"; }
+ACKED_EXTRA=1
+
+echo "server: $URL (pid $SERVER_PID, data $DATA), wrk: $THREADS threads, $CONNECTIONS connections, ${DURATION}s each" >&2
+echo "machine: $(nproc) CPUs; load before start: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+# --- measuring -----------------------------------------------------------------------------
+HZ="$(getconf CLK_TCK)"
+proc_cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }           # utime+stime, ticks
+total_busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9; exit}' /proc/stat; }  # all CPUs, ticks
+
+# run NAME WRK-ARGS... : runs wrk, stores its RESULT line in R_NAME and CPU use in C_NAME.
+run() {
+    local name="$1"; shift
+    local s0 b0 s1 b1 t0 t1 out
+    s0="$(proc_cpu "$SERVER_PID")"; b0="$(total_busy)"; t0="$(date +%s.%N)"
+    out="$($WRK_CPU wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s "$LUA" "$@")"
+    s1="$(proc_cpu "$SERVER_PID")"; b1="$(total_busy)"; t1="$(date +%s.%N)"
+    echo "--- $name ---------------------------------------------------------------" >&2
+    echo "$out" | grep -v '^RESULT' >&2
+    local res; res="$(echo "$out" | grep '^RESULT' | tail -n 1)"
+    [ -n "$res" ] || die "wrk printed no RESULT line for $name"
+    # CPU: the server's own share, and everything else on the machine (mostly wrk).
+    local cpu
+    cpu="$(awk -v s="$((s1 - s0))" -v b="$((b1 - b0))" -v hz="$HZ" -v t0="$t0" -v t1="$t1" -v n="$(nproc)" \
+        'BEGIN { w = t1 - t0; printf "server_cpu=%.0f%% other_cpu=%.0f%% machine_busy=%.0f%%", 100*s/hz/w, 100*(b-s)/hz/w, 100*b/hz/w/n }')"
+    echo "$name: $res" >&2
+    echo "$name: $cpu (100% = one core)" >&2
+    printf -v "R_$name" '%s' "$res"
+    printf -v "C_$name" '%s' "$cpu"
+}
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+run healthz "$URL/healthz" -- get /healthz
+if [ "${BASELINE_ME:-1}" = 1 ]; then
+    run me "$URL/api/v1/me" -- get /api/v1/me "$TOKEN"
+fi
+run post "$URL/api/v1/reports" -- post "$TOKEN"
+
+# --- durability ------------------------------------------------------------------------------
+# SIGTERM: graceful shutdown; then the file is read by another process, as after a restart.
+kill -TERM "$SERVER_PID"
+for _ in $(seq 1 200); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.05; done
+if kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "server still running 10 s after SIGTERM; killing it" >&2
+    kill -KILL "$SERVER_PID"
+fi
+wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID=""
+STORED="$(count_rows "$DB" reports)"
+AUDITED="$(count_rows "$DB" "audit_log WHERE action = 'report.create'")"
+ACKED=$(( $(field "$R_post" ok2xx) + ACKED_EXTRA ))
+VERIFY="$("$BIN" --data-dir "$DATA" audit verify 2>/dev/null || true)"
+echo "--- durability ---------------------------------------------------------------" >&2
+echo "2xx acknowledged by the server: $ACKED; report rows in $DB: $STORED; report.create audit entries: $AUDITED" >&2
+echo "$VERIFY" >&2
+
+# --- summary ---------------------------------------------------------------------------------
+RPS="$(field "$R_post" ok_rps)"
+HZRPS="$(field "$R_healthz" ok_rps)"
+RATIO="$(awk -v a="$RPS" -v b="$HZRPS" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+P50="$(field "$R_post" p50_ms)"; P90="$(field "$R_post" p90_ms)"; P99="$(field "$R_post" p99_ms)"
+NON2XX="$(field "$R_post" non2xx)"
+ERRS="$(( $(field "$R_post" connect_err) + $(field "$R_post" read_err) + $(field "$R_post" write_err) + $(field "$R_post" timeouts) ))"
+echo >&2
+echo "POST /api/v1/reports: $RPS accepted reports/s, p50=${P50}ms p90=${P90}ms p99=${P99}ms, non-2xx=$NON2XX ($(field "$R_post" statuses)), socket errors=$ERRS; $C_post" >&2
+echo "GET /healthz: $HZRPS req/s, p99=$(field "$R_healthz" p99_ms)ms; $C_healthz" >&2
+if [ -n "${R_me:-}" ]; then
+    echo "GET /api/v1/me: $(field "$R_me" ok_rps) req/s, p99=$(field "$R_me" p99_ms)ms; $C_me" >&2
+fi
+
+status=0
+if [ "$STORED" -lt "$ACKED" ]; then
+    echo "DURABILITY FAILED: $ACKED reports acknowledged but only $STORED stored" >&2
+    status=1
+else
+    echo "durability ok: stored ($STORED) >= acknowledged ($ACKED); the $((STORED - ACKED)) extra were in flight when wrk stopped" >&2
+fi
+if awk -v r="$RPS" -v p="$P99" -v tr="$TARGET_RPS" -v tp="$TARGET_P99_MS" 'BEGIN { exit !(r >= tr && p < tp) }'; then
+    echo "goal met: >= $TARGET_RPS reports/s with p99 < $TARGET_P99_MS ms" >&2
+else
+    echo "goal MISSED: wanted >= $TARGET_RPS reports/s with p99 < $TARGET_P99_MS ms" >&2
+    if [ "$status" = 0 ] && [ "${STRICT:-0}" = 1 ]; then status=3; fi
+fi
+printf 'reports/s=%.0f p50=%sms p90=%sms p99=%sms non2xx=%s healthz/s=%.0f ratio=%s stored=%s acked=%s\n' \
+    "$RPS" "$P50" "$P90" "$P99" "$NON2XX" "$HZRPS" "$RATIO" "$STORED" "$ACKED"
+exit "$status"
