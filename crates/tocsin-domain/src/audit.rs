@@ -149,7 +149,9 @@ impl ChainVerifier {
             });
         }
         if e.prev_hash != self.prev_hash {
-            return Err(brk("its previous-hash does not match the entry before it".into()));
+            return Err(brk(
+                "its previous-hash does not match the entry before it".into()
+            ));
         }
         if e.compute_hash() != e.hash {
             return Err(brk("its contents do not match its hash (edited?)".into()));
@@ -173,8 +175,13 @@ mod tests {
         let mut prev = GENESIS_HASH.to_string();
         (1..=n)
             .map(|seq| {
-                let e = AuditEvent::new(&Actor::system("test"), "report.create", "report", Some(seq.to_string()))
-                    .into_entry(seq, &prev, crate::time::now());
+                let e = AuditEvent::new(
+                    &Actor::system("test"),
+                    "report.create",
+                    "report",
+                    Some(seq.to_string()),
+                )
+                .into_entry(seq, &prev, crate::time::now());
                 prev = e.hash.clone();
                 e
             })
@@ -197,6 +204,9 @@ mod tests {
         let mut removed = c.clone();
         removed.remove(1);
         let mut v = ChainVerifier::default();
-        assert_eq!(removed.iter().try_for_each(|e| v.check(e)).unwrap_err().seq, 2);
+        assert_eq!(
+            removed.iter().try_for_each(|e| v.check(e)).unwrap_err().seq,
+            2
+        );
     }
 }

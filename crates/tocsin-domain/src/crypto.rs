@@ -97,6 +97,9 @@ mod tests {
         assert_eq!(k.open(&s).unwrap(), b"+23672000000");
         assert!(ContactKey::generate().open(&s).is_err());
         assert!(!format!("{k:?}").contains(&k.to_hex()));
-        assert_eq!(ContactKey::from_hex(&k.to_hex()).unwrap().to_hex(), k.to_hex());
+        assert_eq!(
+            ContactKey::from_hex(&k.to_hex()).unwrap().to_hex(),
+            k.to_hex()
+        );
     }
 }

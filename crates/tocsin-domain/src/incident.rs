@@ -11,7 +11,11 @@ use crate::{Country, DomainError, Tlp};
 pub const ACLED_TYPOLOGY: &[(&str, &[&str])] = &[
     (
         "Battles",
-        &["Armed clash", "Government regains territory", "Non-state actor overtakes territory"],
+        &[
+            "Armed clash",
+            "Government regains territory",
+            "Non-state actor overtakes territory",
+        ],
     ),
     (
         "Explosions/Remote violence",
@@ -26,11 +30,19 @@ pub const ACLED_TYPOLOGY: &[(&str, &[&str])] = &[
     ),
     (
         "Violence against civilians",
-        &["Sexual violence", "Attack", "Abduction/forced disappearance"],
+        &[
+            "Sexual violence",
+            "Attack",
+            "Abduction/forced disappearance",
+        ],
     ),
     (
         "Protests",
-        &["Peaceful protest", "Protest with intervention", "Excessive force against protesters"],
+        &[
+            "Peaceful protest",
+            "Protest with intervention",
+            "Excessive force against protesters",
+        ],
     ),
     ("Riots", &["Violent demonstration", "Mob violence"]),
     (
@@ -68,7 +80,11 @@ impl EventType {
                     "event_type",
                     format!(
                         "{event_type:?} is not an ACLED event type ({})",
-                        ACLED_TYPOLOGY.iter().map(|(t, _)| *t).collect::<Vec<_>>().join(", ")
+                        ACLED_TYPOLOGY
+                            .iter()
+                            .map(|(t, _)| *t)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 )
             })?;
@@ -78,7 +94,10 @@ impl EventType {
             .ok_or_else(|| {
                 DomainError::invalid(
                     "sub_event_type",
-                    format!("{sub_event_type:?} is not a sub-event type of {et:?} ({})", subs.join(", ")),
+                    format!(
+                        "{sub_event_type:?} is not a sub-event type of {et:?} ({})",
+                        subs.join(", ")
+                    ),
                 )
             })?;
         Ok(EventType {
@@ -93,7 +112,12 @@ impl EventType {
             .iter()
             .map(|(t, _)| *t)
             .find(|t| t.eq_ignore_ascii_case(event_type.trim()))
-            .ok_or_else(|| DomainError::invalid("event_type", format!("{event_type:?} is not an ACLED event type")))
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "event_type",
+                    format!("{event_type:?} is not an ACLED event type"),
+                )
+            })
     }
 }
 
@@ -334,14 +358,23 @@ fn check_range(field: &str, v: i16, lo: i16, hi: i16) -> Result<i16, DomainError
     if (lo..=hi).contains(&v) {
         Ok(v)
     } else {
-        Err(DomainError::invalid(field, format!("must be between {lo} and {hi}")))
+        Err(DomainError::invalid(
+            field,
+            format!("must be between {lo} and {hi}"),
+        ))
     }
 }
 
 fn check_text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>, DomainError> {
     match v {
-        Some(s) if s.len() > max => Err(DomainError::invalid(field, format!("longer than {max} bytes"))),
-        Some(s) if s.contains('\0') => Err(DomainError::invalid(field, "must not contain NUL characters")),
+        Some(s) if s.len() > max => Err(DomainError::invalid(
+            field,
+            format!("longer than {max} bytes"),
+        )),
+        Some(s) if s.contains('\0') => Err(DomainError::invalid(
+            field,
+            "must not contain NUL characters",
+        )),
         Some(s) if s.trim().is_empty() => Ok(None),
         other => Ok(other),
     }
@@ -419,7 +452,10 @@ impl Incident {
             if v != self.version {
                 return Err(DomainError::invalid(
                     "expected_version",
-                    format!("the incident is at version {}, not {v}: reload and retry", self.version),
+                    format!(
+                        "the incident is at version {}, not {v}: reload and retry",
+                        self.version
+                    ),
                 ));
             }
         }
@@ -504,19 +540,31 @@ impl Incident {
         }
         if let Some(l) = self.fatalities_low {
             if l < 0 || l > self.fatalities {
-                return Err(DomainError::invalid("fatalities_low", "must be between 0 and fatalities"));
+                return Err(DomainError::invalid(
+                    "fatalities_low",
+                    "must be between 0 and fatalities",
+                ));
             }
         }
         if let Some(h) = self.fatalities_high {
             if h < self.fatalities {
-                return Err(DomainError::invalid("fatalities_high", "must not be below fatalities"));
+                return Err(DomainError::invalid(
+                    "fatalities_high",
+                    "must not be below fatalities",
+                ));
             }
         }
         if self.description.len() > 20_000 {
-            return Err(DomainError::invalid("description", "longer than 20000 bytes"));
+            return Err(DomainError::invalid(
+                "description",
+                "longer than 20000 bytes",
+            ));
         }
         if self.description.contains('\0') {
-            return Err(DomainError::invalid("description", "must not contain NUL characters"));
+            return Err(DomainError::invalid(
+                "description",
+                "must not contain NUL characters",
+            ));
         }
         if self.report_ids.len() > 1000 {
             return Err(DomainError::invalid("report_ids", "at most 1000 reports"));
@@ -570,7 +618,10 @@ mod tests {
     #[test]
     fn typology_has_25_sub_event_types() {
         assert_eq!(ACLED_TYPOLOGY.len(), 6);
-        assert_eq!(ACLED_TYPOLOGY.iter().map(|(_, s)| s.len()).sum::<usize>(), 25);
+        assert_eq!(
+            ACLED_TYPOLOGY.iter().map(|(_, s)| s.len()).sum::<usize>(),
+            25
+        );
     }
 
     #[test]
@@ -580,16 +631,25 @@ mod tests {
         assert_eq!(i.verification_status, VerificationStatus::Unverified);
         let mut bad = input();
         bad.sub_event_type = "Armed clash".into();
-        assert_eq!(Incident::parse(bad).unwrap_err().field(), Some("sub_event_type"));
+        assert_eq!(
+            Incident::parse(bad).unwrap_err().field(),
+            Some("sub_event_type")
+        );
         let mut bad = input();
         bad.longitude = 181.0;
         assert_eq!(Incident::parse(bad).unwrap_err().field(), Some("longitude"));
         let mut bad = input();
         bad.event_date = "2025-02-30".into();
-        assert_eq!(Incident::parse(bad).unwrap_err().field(), Some("event_date"));
+        assert_eq!(
+            Incident::parse(bad).unwrap_err().field(),
+            Some("event_date")
+        );
         let mut bad = input();
         bad.fatalities = -1;
-        assert_eq!(Incident::parse(bad).unwrap_err().field(), Some("fatalities"));
+        assert_eq!(
+            Incident::parse(bad).unwrap_err().field(),
+            Some("fatalities")
+        );
     }
 
     #[test]
@@ -616,6 +676,9 @@ mod tests {
             expected_version: Some(1),
             ..Default::default()
         };
-        assert_eq!(i.apply(stale).unwrap_err().field(), Some("expected_version"));
+        assert_eq!(
+            i.apply(stale).unwrap_err().field(),
+            Some("expected_version")
+        );
     }
 }

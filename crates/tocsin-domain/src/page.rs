@@ -127,7 +127,9 @@ impl BBox {
             .collect::<Result<_, _>>()
             .map_err(|_| bad("expected four numbers: min_lon,min_lat,max_lon,max_lat"))?;
         let [min_lon, min_lat, max_lon, max_lat] = parts[..] else {
-            return Err(bad("expected four numbers: min_lon,min_lat,max_lon,max_lat"));
+            return Err(bad(
+                "expected four numbers: min_lon,min_lat,max_lon,max_lat",
+            ));
         };
         let b = BBox {
             min_lon,
@@ -135,10 +137,16 @@ impl BBox {
             max_lon,
             max_lat,
         };
-        if ![min_lon, max_lon].iter().all(|v| (-180.0..=180.0).contains(v))
-            || ![min_lat, max_lat].iter().all(|v| (-90.0..=90.0).contains(v))
+        if ![min_lon, max_lon]
+            .iter()
+            .all(|v| (-180.0..=180.0).contains(v))
+            || ![min_lat, max_lat]
+                .iter()
+                .all(|v| (-90.0..=90.0).contains(v))
         {
-            return Err(bad("longitudes must be within -180..180 and latitudes within -90..90"));
+            return Err(bad(
+                "longitudes must be within -180..180 and latitudes within -90..90",
+            ));
         }
         if min_lon > max_lon || min_lat > max_lat {
             return Err(bad("min must not exceed max"));
@@ -155,10 +163,16 @@ impl BBox {
 /// Check a latitude/longitude pair; fields are named as the API names them.
 pub fn check_point(lat: f64, lon: f64) -> Result<(), DomainError> {
     if !(-90.0..=90.0).contains(&lat) || lat.is_nan() {
-        return Err(DomainError::invalid("latitude", "must be between -90 and 90"));
+        return Err(DomainError::invalid(
+            "latitude",
+            "must be between -90 and 90",
+        ));
     }
     if !(-180.0..=180.0).contains(&lon) || lon.is_nan() {
-        return Err(DomainError::invalid("longitude", "must be between -180 and 180"));
+        return Err(DomainError::invalid(
+            "longitude",
+            "must be between -180 and 180",
+        ));
     }
     Ok(())
 }
@@ -180,7 +194,10 @@ mod tests {
     fn page_limits() {
         assert!(PageRequest::parse(Some(0), None).is_err());
         assert!(PageRequest::parse(Some(MAX_PAGE_SIZE + 1), None).is_err());
-        assert_eq!(PageRequest::parse(None, None).unwrap().limit, DEFAULT_PAGE_SIZE);
+        assert_eq!(
+            PageRequest::parse(None, None).unwrap().limit,
+            DEFAULT_PAGE_SIZE
+        );
     }
 
     #[test]

@@ -46,7 +46,12 @@ impl Channel {
             "api" => Channel::Api,
             "email" => Channel::Email,
             "import" => Channel::Import,
-            _ => return Err(DomainError::invalid("channel", format!("unknown channel {s:?}"))),
+            _ => {
+                return Err(DomainError::invalid(
+                    "channel",
+                    format!("unknown channel {s:?}"),
+                ))
+            }
         })
     }
 }
@@ -115,7 +120,10 @@ impl NewReport {
             ));
         }
         if input.text.contains('\0') {
-            return Err(DomainError::invalid("text", "must not contain NUL characters"));
+            return Err(DomainError::invalid(
+                "text",
+                "must not contain NUL characters",
+            ));
         }
         match (input.latitude, input.longitude) {
             (Some(lat), Some(lon)) => check_point(lat, lon)?,
@@ -131,15 +139,12 @@ impl NewReport {
             .occurred_at
             .as_deref()
             .map(|s| {
-                crate::time::parse(s)
-                    .map_err(|_| DomainError::invalid("occurred_at", "expected an RFC 3339 timestamp"))
+                crate::time::parse(s).map_err(|_| {
+                    DomainError::invalid("occurred_at", "expected an RFC 3339 timestamp")
+                })
             })
             .transpose()?;
-        let country = input
-            .country
-            .as_deref()
-            .map(Country::parse)
-            .transpose()?;
+        let country = input.country.as_deref().map(Country::parse).transpose()?;
         Ok(NewReport {
             id: crate::new_id(),
             channel,
@@ -228,18 +233,30 @@ mod tests {
         let mut i = input("x");
         i.latitude = Some(91.0);
         i.longitude = Some(0.0);
-        assert_eq!(NewReport::parse(i, Channel::Api, None).unwrap_err().field(), Some("latitude"));
+        assert_eq!(
+            NewReport::parse(i, Channel::Api, None).unwrap_err().field(),
+            Some("latitude")
+        );
         let mut i = input("x");
         i.occurred_at = Some("yesterday".into());
-        assert_eq!(NewReport::parse(i, Channel::Api, None).unwrap_err().field(), Some("occurred_at"));
+        assert_eq!(
+            NewReport::parse(i, Channel::Api, None).unwrap_err().field(),
+            Some("occurred_at")
+        );
         let mut i = input("x");
         i.latitude = Some(1.0);
-        assert_eq!(NewReport::parse(i, Channel::Api, None).unwrap_err().field(), Some("longitude"));
+        assert_eq!(
+            NewReport::parse(i, Channel::Api, None).unwrap_err().field(),
+            Some("longitude")
+        );
     }
 
     #[test]
     fn text_kept_byte_exact() {
         let t = "Hommes armés à Bria 🚨 — مسلحون";
-        assert_eq!(NewReport::parse(input(t), Channel::Api, None).unwrap().text, t);
+        assert_eq!(
+            NewReport::parse(input(t), Channel::Api, None).unwrap().text,
+            t
+        );
     }
 }

@@ -55,7 +55,10 @@ impl Situation {
         }
         let status = n.status.unwrap_or_else(|| "watch".into());
         if !["watch", "active", "closed"].contains(&status.as_str()) {
-            return Err(DomainError::invalid("status", "expected watch, active or closed"));
+            return Err(DomainError::invalid(
+                "status",
+                "expected watch, active or closed",
+            ));
         }
         Ok(Situation {
             id: crate::new_id(),

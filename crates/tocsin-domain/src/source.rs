@@ -45,7 +45,12 @@ impl Reliability {
             "D" => Reliability::D,
             "E" => Reliability::E,
             "F" => Reliability::F,
-            _ => return Err(DomainError::invalid("reliability", "expected a letter A to F")),
+            _ => {
+                return Err(DomainError::invalid(
+                    "reliability",
+                    "expected a letter A to F",
+                ))
+            }
         })
     }
 }
@@ -115,9 +120,14 @@ impl NewSource {
         let handle = handle.trim();
         if handle.is_empty()
             || handle.len() > 40
-            || !handle.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            || !handle
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
-            return Err(DomainError::invalid("handle", "1-40 letters, digits, '-' or '_'"));
+            return Err(DomainError::invalid(
+                "handle",
+                "1-40 letters, digits, '-' or '_'",
+            ));
         }
         Ok(NewSource {
             source: Source {

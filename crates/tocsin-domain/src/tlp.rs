@@ -9,7 +9,18 @@ use crate::DomainError;
 /// A TLP 2.0 label (the default, for filters, is the least privilege: CLEAR). The order is the order of restriction: `Clear < Green < Amber <
 /// AmberStrict < Red`; a user with clearance `c` may see a record labelled `l` iff `l <= c`.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 pub enum Tlp {
     /// `TLP:CLEAR`: may be shared publicly.
@@ -32,7 +43,13 @@ pub enum Tlp {
 
 impl Tlp {
     /// All labels, least restricted first.
-    pub const ALL: [Tlp; 5] = [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red];
+    pub const ALL: [Tlp; 5] = [
+        Tlp::Clear,
+        Tlp::Green,
+        Tlp::Amber,
+        Tlp::AmberStrict,
+        Tlp::Red,
+    ];
 
     /// The label as written in TLP 2.0, e.g. `TLP:AMBER+STRICT`.
     pub fn as_str(self) -> &'static str {
@@ -100,7 +117,9 @@ mod tests {
 
     #[test]
     fn order_and_round_trip() {
-        assert!(Tlp::Clear < Tlp::Green && Tlp::Amber < Tlp::AmberStrict && Tlp::AmberStrict < Tlp::Red);
+        assert!(
+            Tlp::Clear < Tlp::Green && Tlp::Amber < Tlp::AmberStrict && Tlp::AmberStrict < Tlp::Red
+        );
         for t in Tlp::ALL {
             assert_eq!(t.as_str().parse::<Tlp>().unwrap(), t);
             assert_eq!(Tlp::from_rank(t.rank().into()), Some(t));

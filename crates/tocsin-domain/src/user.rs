@@ -124,7 +124,12 @@ impl Role {
             Role::DeskOfficer => matches!(p, ReportRead | IncidentRead | SituationRead),
             Role::MonitorCoordinator => matches!(
                 p,
-                ReportCreate | ReportRead | IncidentRead | SourceRead | SourceContactRead | SituationRead
+                ReportCreate
+                    | ReportRead
+                    | IncidentRead
+                    | SourceRead
+                    | SourceContactRead
+                    | SituationRead
             ),
             Role::Viewer => matches!(p, IncidentRead | SituationRead),
         }
@@ -163,7 +168,10 @@ impl fmt::Debug for User {
             .field("username", &self.username)
             .field("role", &self.role)
             .field("clearance", &self.clearance)
-            .field("password_hash", &self.password_hash.as_ref().map(|_| "<redacted>"))
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "<redacted>"),
+            )
             .field("disabled", &self.disabled)
             .finish()
     }
@@ -181,7 +189,11 @@ impl User {
             return false;
         };
         PasswordHash::new(h)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     }
 

@@ -35,11 +35,15 @@ fn opt_tlp(v: &Option<String>) -> Result<Option<Tlp>, tocsin_domain::DomainError
     non_empty(v).map(str::parse).transpose()
 }
 
-fn page_req(limit: &Option<String>, cursor: &Option<String>) -> Result<PageRequest, tocsin_domain::DomainError> {
+fn page_req(
+    limit: &Option<String>,
+    cursor: &Option<String>,
+) -> Result<PageRequest, tocsin_domain::DomainError> {
     let limit = non_empty(limit)
         .map(|l| {
-            l.parse::<u32>()
-                .map_err(|_| tocsin_domain::DomainError::invalid("limit", "expected a whole number"))
+            l.parse::<u32>().map_err(|_| {
+                tocsin_domain::DomainError::invalid("limit", "expected a whole number")
+            })
         })
         .transpose()?;
     PageRequest::parse(limit, non_empty(cursor))
@@ -73,11 +77,17 @@ pub struct IncidentQuery {
 
 impl IncidentQuery {
     /// The filter and page this query asks for, capped at the user's clearance.
-    pub fn to_filter(&self, user: &User) -> Result<(IncidentFilter, PageRequest), tocsin_domain::DomainError> {
+    pub fn to_filter(
+        &self,
+        user: &User,
+    ) -> Result<(IncidentFilter, PageRequest), tocsin_domain::DomainError> {
         use tocsin_domain::DomainError as E;
         let date = |field: &str, v: &Option<String>| {
             non_empty(v)
-                .map(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| E::invalid(field, "expected YYYY-MM-DD")))
+                .map(|s| {
+                    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                        .map_err(|_| E::invalid(field, "expected YYYY-MM-DD"))
+                })
                 .transpose()
         };
         let f = IncidentFilter {
@@ -95,7 +105,9 @@ impl IncidentQuery {
             tlp: opt_tlp(&self.tlp)?,
             max_tlp: user.clearance,
             situation_id: non_empty(&self.situation_id)
-                .map(|s| Uuid::parse_str(s).map_err(|_| E::invalid("situation_id", "not a valid id")))
+                .map(|s| {
+                    Uuid::parse_str(s).map_err(|_| E::invalid("situation_id", "not a valid id"))
+                })
                 .transpose()?,
         };
         Ok((f, page_req(&self.limit, &self.cursor)?))
@@ -126,7 +138,10 @@ pub struct ReportQuery {
 
 impl ReportQuery {
     /// The filter and page this query asks for, capped at the user's clearance.
-    pub fn to_filter(&self, user: &User) -> Result<(ReportFilter, PageRequest), tocsin_domain::DomainError> {
+    pub fn to_filter(
+        &self,
+        user: &User,
+    ) -> Result<(ReportFilter, PageRequest), tocsin_domain::DomainError> {
         use tocsin_domain::DomainError as E;
         let time = |field: &str, v: &Option<String>| {
             non_empty(v)
@@ -207,7 +222,10 @@ pub async fn create_report(
         Some(h) => match st.store.get_source_by_handle(h).await {
             Ok(s) => Some(s.id),
             Err(StoreError::NotFound) => {
-                return Err(ApiError::from(tocsin_domain::DomainError::invalid("source", "no source has this handle")))
+                return Err(ApiError::from(tocsin_domain::DomainError::invalid(
+                    "source",
+                    "no source has this handle",
+                )))
             }
             Err(e) => return Err(e.into()),
         },
@@ -221,7 +239,11 @@ pub async fn create_report(
 /// `GET /api/v1/reports/{id}`
 #[utoipa::path(get, path = "/api/v1/reports/{id}", responses((status = 200, body = Report), (status = 404)),
     security(("bearer" = [])))]
-pub async fn get_report(State(st): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Report>> {
+pub async fn get_report(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Report>> {
     let u = user.require(Permission::ReportRead)?;
     let r = st.store.get_report(parse_id(&id)?).await?;
     Ok(Json(visible(u, r.tlp, r.clone())?))
@@ -262,7 +284,11 @@ pub async fn create_incident(
 /// `GET /api/v1/incidents/{id}`
 #[utoipa::path(get, path = "/api/v1/incidents/{id}", responses((status = 200, body = Incident), (status = 404)),
     security(("bearer" = [])))]
-pub async fn get_incident(State(st): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Incident>> {
+pub async fn get_incident(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Incident>> {
     let u = user.require(Permission::IncidentRead)?;
     let i = st.store.get_incident(parse_id(&id)?).await?;
     let tlp = i.tlp;
@@ -291,16 +317,28 @@ pub async fn update_incident(
 
 /// `GET /api/v1/sources`
 #[utoipa::path(get, path = "/api/v1/sources", params(PageQuery), responses((status = 200)), security(("bearer" = [])))]
-pub async fn list_sources(State(st): State<AppState>, user: CurrentUser, RawQuery(q): RawQuery) -> ApiResult<Json<Page<Source>>> {
+pub async fn list_sources(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<Page<Source>>> {
     let u = user.require(Permission::SourceRead)?;
     let q: PageQuery = parse_query(q.as_deref())?;
-    Ok(Json(st.store.list_sources(u.clearance, page_req(&q.limit, &q.cursor)?).await?))
+    Ok(Json(
+        st.store
+            .list_sources(u.clearance, page_req(&q.limit, &q.cursor)?)
+            .await?,
+    ))
 }
 
 /// `GET /api/v1/sources/{id}` (the handle and grade, never contact details)
 #[utoipa::path(get, path = "/api/v1/sources/{id}", responses((status = 200, body = Source), (status = 404)),
     security(("bearer" = [])))]
-pub async fn get_source(State(st): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Source>> {
+pub async fn get_source(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Source>> {
     let u = user.require(Permission::SourceRead)?;
     let s = st.store.get_source(parse_id(&id)?).await?;
     let tlp = s.tlp;
@@ -324,7 +362,9 @@ pub async fn get_source_contact(
     let contact = sealed
         .map(|c| SourceContact::open(&c, &st.contact_key))
         .transpose()?;
-    Ok(Json(serde_json::json!({ "id": s.id, "handle": s.handle, "contact": contact })))
+    Ok(Json(
+        serde_json::json!({ "id": s.id, "handle": s.handle, "contact": contact }),
+    ))
 }
 
 /// `GET /api/v1/situations`
@@ -336,7 +376,11 @@ pub async fn list_situations(
 ) -> ApiResult<Json<Page<Situation>>> {
     let u = user.require(Permission::SituationRead)?;
     let q: PageQuery = parse_query(q.as_deref())?;
-    Ok(Json(st.store.list_situations(u.clearance, page_req(&q.limit, &q.cursor)?).await?))
+    Ok(Json(
+        st.store
+            .list_situations(u.clearance, page_req(&q.limit, &q.cursor)?)
+            .await?,
+    ))
 }
 
 /// `POST /api/v1/situations`
@@ -349,13 +393,20 @@ pub async fn create_situation(
 ) -> ApiResult<(StatusCode, Json<Situation>)> {
     let u = user.require(Permission::SituationWrite)?;
     let s = Situation::parse(input)?;
-    Ok((StatusCode::CREATED, Json(st.store.create_situation(&u.actor(), s).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(st.store.create_situation(&u.actor(), s).await?),
+    ))
 }
 
 /// `GET /api/v1/situations/{id}`
 #[utoipa::path(get, path = "/api/v1/situations/{id}", responses((status = 200, body = Situation), (status = 404)),
     security(("bearer" = [])))]
-pub async fn get_situation(State(st): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Situation>> {
+pub async fn get_situation(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Situation>> {
     let u = user.require(Permission::SituationRead)?;
     let s = st.store.get_situation(parse_id(&id)?).await?;
     let tlp = s.tlp;
@@ -373,7 +424,11 @@ pub async fn me(user: CurrentUser) -> Json<serde_json::Value> {
 
 /// `GET /api/v1/audit`: the audit trail, for roles with the permission.
 #[utoipa::path(get, path = "/api/v1/audit", responses((status = 200)), security(("bearer" = [])))]
-pub async fn audit(State(st): State<AppState>, user: CurrentUser, RawQuery(q): RawQuery) -> ApiResult<Json<serde_json::Value>> {
+pub async fn audit(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<serde_json::Value>> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Q {
@@ -405,7 +460,10 @@ impl utoipa::Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let c = openapi.components.get_or_insert_with(Default::default);
-        c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 

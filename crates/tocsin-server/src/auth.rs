@@ -77,7 +77,10 @@ impl CurrentUser {
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
             let token = auth
                 .to_str()
@@ -91,7 +94,9 @@ impl FromRequestParts<AppState> for CurrentUser {
                 Err(e) => Err(e.into()),
             };
         }
-        let (session, user) = session_user(parts, state).await.ok_or_else(ApiError::unauthorized)?;
+        let (session, user) = session_user(parts, state)
+            .await
+            .ok_or_else(ApiError::unauthorized)?;
         if parts.method != Method::GET && parts.method != Method::HEAD {
             let sent = parts
                 .headers
@@ -121,7 +126,11 @@ const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl TokenCache {
     /// The user for a token hash, from the cache or the store.
-    pub async fn user(&self, store: &tocsin_store::DynStore, hash: &str) -> Result<User, StoreError> {
+    pub async fn user(
+        &self,
+        store: &tocsin_store::DynStore,
+        hash: &str,
+    ) -> Result<User, StoreError> {
         if let Some((at, u)) = self.map.lock().expect("token cache poisoned").get(hash) {
             if at.elapsed() < TOKEN_CACHE_TTL {
                 return Ok(u.clone());

@@ -38,7 +38,10 @@ impl ApiError {
 
     /// 401.
     pub fn unauthorized() -> Self {
-        ApiError::new(StatusCode::UNAUTHORIZED, "authentication required: send Authorization: Bearer TOKEN")
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "authentication required: send Authorization: Bearer TOKEN",
+        )
     }
 
     /// 403.
@@ -73,7 +76,10 @@ impl From<StoreError> for ApiError {
             StoreError::Domain(d) => d.into(),
             StoreError::Backend(m) => {
                 tracing::error!(error = %m, "storage failure");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage is unavailable; nothing was written")
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage is unavailable; nothing was written",
+                )
             }
         }
     }

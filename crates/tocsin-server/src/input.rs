@@ -42,14 +42,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 /// Parse a JSON object, naming the field that failed.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "the body must be a JSON object"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "the body must be a JSON object",
+        ));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let msg = inner.to_string();
-        let field = unknown_field(&msg).unwrap_or_else(|| if path == "." { String::new() } else { path });
+        let field =
+            unknown_field(&msg).unwrap_or_else(|| if path == "." { String::new() } else { path });
         if field.is_empty() {
             ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {msg}"))
         } else {
@@ -64,7 +68,10 @@ pub fn parse_query<T: DeserializeOwned>(query: Option<&str>) -> Result<T, ApiErr
         let msg = e.to_string();
         match unknown_field(&msg) {
             Some(f) => ApiError::field(f, format!("unknown query parameter: {msg}")),
-            None => ApiError::new(StatusCode::BAD_REQUEST, format!("invalid query string: {msg}")),
+            None => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("invalid query string: {msg}"),
+            ),
         }
     })
 }

@@ -52,12 +52,21 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/reports", g(api::list_reports).post(api::create_report))
         .route("/reports/{id}", g(api::get_report))
-        .route("/incidents", g(api::list_incidents).post(api::create_incident))
-        .route("/incidents/{id}", g(api::get_incident).patch(api::update_incident))
+        .route(
+            "/incidents",
+            g(api::list_incidents).post(api::create_incident),
+        )
+        .route(
+            "/incidents/{id}",
+            g(api::get_incident).patch(api::update_incident),
+        )
         .route("/sources", g(api::list_sources))
         .route("/sources/{id}", g(api::get_source))
         .route("/sources/{id}/contact", g(api::get_source_contact))
-        .route("/situations", g(api::list_situations).post(api::create_situation))
+        .route(
+            "/situations",
+            g(api::list_situations).post(api::create_situation),
+        )
         .route("/situations/{id}", g(api::get_situation))
         .route("/me", g(api::me))
         .route("/audit", g(api::audit))
@@ -96,7 +105,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn healthz(axum::extract::State(st): axum::extract::State<AppState>) -> axum::response::Response {
+async fn healthz(
+    axum::extract::State(st): axum::extract::State<AppState>,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     match st.store.get_meta("schema").await {
         Ok(_) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),

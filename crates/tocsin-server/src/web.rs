@@ -25,17 +25,26 @@ pub fn templates() -> Environment<'static> {
     for (name, src) in [
         ("base.html", include_str!("../templates/base.html")),
         ("login.html", include_str!("../templates/login.html")),
-        ("incidents.html", include_str!("../templates/incidents.html")),
+        (
+            "incidents.html",
+            include_str!("../templates/incidents.html"),
+        ),
         ("incident.html", include_str!("../templates/incident.html")),
-        ("incident_edit.html", include_str!("../templates/incident_edit.html")),
+        (
+            "incident_edit.html",
+            include_str!("../templates/incident_edit.html"),
+        ),
         ("reports.html", include_str!("../templates/reports.html")),
         ("map.html", include_str!("../templates/map.html")),
         ("message.html", include_str!("../templates/message.html")),
     ] {
-        env.add_template(name, src).expect("embedded template parses");
+        env.add_template(name, src)
+            .expect("embedded template parses");
     }
     env.add_function("tlp_class", |t: String| {
-        t.parse::<Tlp>().map(|t| format!("tlp-{}", t.slug())).unwrap_or_default()
+        t.parse::<Tlp>()
+            .map(|t| format!("tlp-{}", t.slug()))
+            .unwrap_or_default()
     });
     env
 }
@@ -49,11 +58,18 @@ pub struct WebUser {
 impl FromRequestParts<AppState> for WebUser {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match session_user(parts, state).await {
             Some((session, user)) => Ok(WebUser { user, session }),
             None => {
-                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
                 let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
                 Err(Redirect::to(&format!("/login?{q}")).into_response())
             }
@@ -65,7 +81,8 @@ fn render(st: &AppState, status: StatusCode, name: &str, ctx: Value) -> Response
     match st.templates.get_template(name).and_then(|t| t.render(ctx)) {
         Ok(html) => {
             let mut r = (status, Html(html)).into_response();
-            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
         Err(e) => {
@@ -88,7 +105,13 @@ fn page(st: &AppState, wu: &WebUser, status: StatusCode, name: &str, extra: Valu
 }
 
 fn message(st: &AppState, wu: &WebUser, status: StatusCode, title: &str, msg: &str) -> Response {
-    page(st, wu, status, "message.html", context! { title, message => msg })
+    page(
+        st,
+        wu,
+        status,
+        "message.html",
+        context! { title, message => msg },
+    )
 }
 
 fn error_page(st: &AppState, wu: &WebUser, e: ApiError) -> Response {
@@ -128,22 +151,38 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn login_form(st: &AppState, status: StatusCode, csrf: &str, next: &str, username: &str, error: Option<&str>) -> Response {
+fn login_form(
+    st: &AppState,
+    status: StatusCode,
+    csrf: &str,
+    next: &str,
+    username: &str,
+    error: Option<&str>,
+) -> Response {
     let mut r = render(
         st,
         status,
         "login.html",
         context! { login_csrf => csrf, next, username, error },
     );
-    r.headers_mut()
-        .insert(header::SET_COOKIE, set_cookie(st, LOGIN_CSRF_COOKIE, csrf, 3600));
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(st, LOGIN_CSRF_COOKIE, csrf, 3600),
+    );
     r
 }
 
 /// `GET /login`
 pub async fn login_page(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
     let q: LoginQuery = parse_query(q.as_deref()).unwrap_or_default();
-    login_form(&st, StatusCode::OK, &random_secret(), &safe_next(q.next.as_deref()), "", None)
+    login_form(
+        &st,
+        StatusCode::OK,
+        &random_secret(),
+        &safe_next(q.next.as_deref()),
+        "",
+        None,
+    )
 }
 
 #[derive(Deserialize)]
@@ -157,14 +196,28 @@ pub struct LoginForm {
 /// `POST /login`: checks the password, records the attempt, starts a session.
 pub async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Ok(f) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
-        return login_form(&st, StatusCode::BAD_REQUEST, &random_secret(), "/incidents", "", Some("Fill in the form."));
+        return login_form(
+            &st,
+            StatusCode::BAD_REQUEST,
+            &random_secret(),
+            "/incidents",
+            "",
+            Some("Fill in the form."),
+        );
     };
     let next = safe_next(f.next.as_deref());
     let (mut parts, _) = axum::http::Request::new(()).into_parts();
     parts.headers = headers;
     let cookie_csrf = crate::auth::cookie(&parts, LOGIN_CSRF_COOKIE).unwrap_or("");
     if cookie_csrf.is_empty() || !same(cookie_csrf, &f.csrf) {
-        return login_form(&st, StatusCode::FORBIDDEN, &random_secret(), &next, &f.username, Some("Your form expired; please try again."));
+        return login_form(
+            &st,
+            StatusCode::FORBIDDEN,
+            &random_secret(),
+            &next,
+            &f.username,
+            Some("Your form expired; please try again."),
+        );
     }
     let user = st.store.get_user_by_name(f.username.trim()).await.ok();
     let ok = match &user {
@@ -180,14 +233,35 @@ pub async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) 
         .map(|u| u.actor())
         .unwrap_or_else(|| tocsin_domain::Actor::system("anonymous"));
     let action = if ok { "login.success" } else { "login.failure" };
-    let ev = AuditEvent::new(&actor, action, "user", user.as_ref().map(|u| u.id.to_string()))
-        .with_detail(serde_json::json!({ "username": f.username.chars().take(64).collect::<String>() }));
+    let ev = AuditEvent::new(
+        &actor,
+        action,
+        "user",
+        user.as_ref().map(|u| u.id.to_string()),
+    )
+    .with_detail(
+        serde_json::json!({ "username": f.username.chars().take(64).collect::<String>() }),
+    );
     if let Err(e) = st.store.audit(ev).await {
         tracing::error!(error = %e, "could not record a login attempt; refusing the login");
-        return login_form(&st, StatusCode::SERVICE_UNAVAILABLE, &random_secret(), &next, &f.username, Some("Storage is unavailable."));
+        return login_form(
+            &st,
+            StatusCode::SERVICE_UNAVAILABLE,
+            &random_secret(),
+            &next,
+            &f.username,
+            Some("Storage is unavailable."),
+        );
     }
     let Some(user) = user.filter(|_| ok) else {
-        return login_form(&st, StatusCode::UNAUTHORIZED, &random_secret(), &next, &f.username, Some("Wrong username or password."));
+        return login_form(
+            &st,
+            StatusCode::UNAUTHORIZED,
+            &random_secret(),
+            &next,
+            &f.username,
+            Some("Wrong username or password."),
+        );
     };
     let secret = random_secret();
     let now = tocsin_domain::time::now();
@@ -198,13 +272,30 @@ pub async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) 
         created_at: now,
         expires_at: now + chrono::Duration::hours(SESSION_HOURS),
     };
-    if st.store.write(&user.actor(), tocsin_store::Op::CreateSession(session)).await.is_err() {
-        return login_form(&st, StatusCode::SERVICE_UNAVAILABLE, &random_secret(), &next, &f.username, Some("Storage is unavailable."));
+    if st
+        .store
+        .write(&user.actor(), tocsin_store::Op::CreateSession(session))
+        .await
+        .is_err()
+    {
+        return login_form(
+            &st,
+            StatusCode::SERVICE_UNAVAILABLE,
+            &random_secret(),
+            &next,
+            &f.username,
+            Some("Storage is unavailable."),
+        );
     }
     let mut r = Redirect::to(&next).into_response();
-    r.headers_mut()
-        .append(header::SET_COOKIE, set_cookie(&st, SESSION_COOKIE, &secret, SESSION_HOURS * 3600));
-    r.headers_mut().append(header::SET_COOKIE, set_cookie(&st, LOGIN_CSRF_COOKIE, "", 0));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&st, SESSION_COOKIE, &secret, SESSION_HOURS * 3600),
+    );
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&st, LOGIN_CSRF_COOKIE, "", 0),
+    );
     r
 }
 
@@ -219,14 +310,24 @@ pub async fn logout(State(st): State<AppState>, wu: WebUser, body: Bytes) -> Res
         .map(|f| same(&f.csrf, &wu.session.csrf_token))
         .unwrap_or(false);
     if !ok {
-        return message(&st, &wu, StatusCode::FORBIDDEN, "Not allowed", "The form's security token is missing or wrong.");
+        return message(
+            &st,
+            &wu,
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "The form's security token is missing or wrong.",
+        );
     }
     let _ = st
         .store
-        .write(&wu.user.actor(), tocsin_store::Op::DeleteSession(wu.session.id_hash.clone()))
+        .write(
+            &wu.user.actor(),
+            tocsin_store::Op::DeleteSession(wu.session.id_hash.clone()),
+        )
         .await;
     let mut r = Redirect::to("/login").into_response();
-    r.headers_mut().insert(header::SET_COOKIE, set_cookie(&st, SESSION_COOKIE, "", 0));
+    r.headers_mut()
+        .insert(header::SET_COOKIE, set_cookie(&st, SESSION_COOKIE, "", 0));
     r
 }
 
@@ -237,9 +338,16 @@ fn next_url(path: &str, q: impl serde::Serialize, cursor: &Option<String>) -> Op
     let pairs: Vec<(String, String)> = v
         .as_object()?
         .iter()
-        .filter_map(|(k, v)| v.as_str().filter(|s| !s.is_empty()).map(|s| (k.clone(), s.to_string())))
+        .filter_map(|(k, v)| {
+            v.as_str()
+                .filter(|s| !s.is_empty())
+                .map(|s| (k.clone(), s.to_string()))
+        })
         .collect();
-    Some(format!("{path}?{}", serde_urlencoded::to_string(pairs).ok()?))
+    Some(format!(
+        "{path}?{}",
+        serde_urlencoded::to_string(pairs).ok()?
+    ))
 }
 
 /// `GET /incidents`
@@ -258,7 +366,13 @@ pub async fn incidents(State(st): State<AppState>, wu: WebUser, RawQuery(q): Raw
     match result {
         Ok(page_) => {
             let next = next_url("/incidents", &q, &page_.next_cursor);
-            page(&st, &wu, StatusCode::OK, "incidents.html", context! { items => page_.items, q, next_url => next })
+            page(
+                &st,
+                &wu,
+                StatusCode::OK,
+                "incidents.html",
+                context! { items => page_.items, q, next_url => next },
+            )
         }
         Err(e) => error_page(&st, &wu, e),
     }
@@ -269,13 +383,24 @@ pub async fn incident(State(st): State<AppState>, wu: WebUser, Path(id): Path<St
     match load_incident(&st, &wu, &id, Permission::IncidentRead).await {
         Ok(i) => {
             let can_edit = wu.user.role.can(Permission::IncidentUpdate);
-            page(&st, &wu, StatusCode::OK, "incident.html", context! { i, can_edit })
+            page(
+                &st,
+                &wu,
+                StatusCode::OK,
+                "incident.html",
+                context! { i, can_edit },
+            )
         }
         Err(e) => error_page(&st, &wu, e),
     }
 }
 
-async fn load_incident(st: &AppState, wu: &WebUser, id: &str, p: Permission) -> Result<tocsin_domain::Incident, ApiError> {
+async fn load_incident(
+    st: &AppState,
+    wu: &WebUser,
+    id: &str,
+    p: Permission,
+) -> Result<tocsin_domain::Incident, ApiError> {
     if !wu.user.role.can(p) {
         return Err(ApiError::forbidden());
     }
@@ -288,9 +413,19 @@ async fn load_incident(st: &AppState, wu: &WebUser, id: &str, p: Permission) -> 
 }
 
 /// `GET /incidents/{id}/edit`
-pub async fn edit_incident_page(State(st): State<AppState>, wu: WebUser, Path(id): Path<String>) -> Response {
+pub async fn edit_incident_page(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+) -> Response {
     match load_incident(&st, &wu, &id, Permission::IncidentUpdate).await {
-        Ok(i) => page(&st, &wu, StatusCode::OK, "incident_edit.html", context! { i }),
+        Ok(i) => page(
+            &st,
+            &wu,
+            StatusCode::OK,
+            "incident_edit.html",
+            context! { i },
+        ),
         Err(e) => error_page(&st, &wu, e),
     }
 }
@@ -342,30 +477,57 @@ impl EditForm {
 }
 
 /// `POST /incidents/{id}/edit`
-pub async fn edit_incident(State(st): State<AppState>, wu: WebUser, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn edit_incident(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let current = match load_incident(&st, &wu, &id, Permission::IncidentUpdate).await {
         Ok(i) => i,
         Err(e) => return error_page(&st, &wu, e),
     };
     let form = match serde_urlencoded::from_bytes::<EditForm>(&body) {
         Ok(f) => f,
-        Err(e) => return error_page(&st, &wu, ApiError::new(StatusCode::BAD_REQUEST, format!("invalid form: {e}"))),
+        Err(e) => {
+            return error_page(
+                &st,
+                &wu,
+                ApiError::new(StatusCode::BAD_REQUEST, format!("invalid form: {e}")),
+            )
+        }
     };
     if !same(&form.csrf, &wu.session.csrf_token) {
-        return message(&st, &wu, StatusCode::FORBIDDEN, "Not allowed", "The form's security token is missing or wrong.");
+        return message(
+            &st,
+            &wu,
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "The form's security token is missing or wrong.",
+        );
     }
     let result = match form.patch() {
         Ok(p) if p.tlp.is_some_and(|t| !wu.user.may_see(t)) => {
             Err(tocsin_domain::DomainError::invalid("tlp", "above your clearance").into())
         }
-        Ok(p) => st.store.update_incident(&wu.user.actor(), current.id, p).await.map_err(ApiError::from),
+        Ok(p) => st
+            .store
+            .update_incident(&wu.user.actor(), current.id, p)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(ApiError::from(e)),
     };
     match result {
         Ok(i) => Redirect::to(&format!("/incidents/{}", i.id)).into_response(),
         Err(e) => {
             let status = e.status;
-            page(&st, &wu, status, "incident_edit.html", context! { i => current, error => e.message })
+            page(
+                &st,
+                &wu,
+                status,
+                "incident_edit.html",
+                context! { i => current, error => e.message },
+            )
         }
     }
 }
@@ -386,7 +548,13 @@ pub async fn reports(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQu
     match result {
         Ok(p) => {
             let next = next_url("/reports", &q, &p.next_cursor);
-            page(&st, &wu, StatusCode::OK, "reports.html", context! { items => p.items, q, next_url => next })
+            page(
+                &st,
+                &wu,
+                StatusCode::OK,
+                "reports.html",
+                context! { items => p.items, q, next_url => next },
+            )
         }
         Err(e) => error_page(&st, &wu, e),
     }
@@ -403,13 +571,25 @@ pub async fn map(State(st): State<AppState>, wu: WebUser) -> Response {
 /// `GET /assets/{file}`: the embedded stylesheet, script and boundaries.
 pub async fn asset(Path(file): Path<String>) -> Response {
     let (body, ctype): (&'static [u8], &str) = match file.as_str() {
-        "tocsin.css" => (include_bytes!("../assets/tocsin.css"), "text/css; charset=utf-8"),
-        "map.js" => (include_bytes!("../assets/map.js"), "text/javascript; charset=utf-8"),
-        "countries-110m.json" => (include_bytes!("../assets/countries-110m.json"), "application/json"),
+        "tocsin.css" => (
+            include_bytes!("../assets/tocsin.css"),
+            "text/css; charset=utf-8",
+        ),
+        "map.js" => (
+            include_bytes!("../assets/map.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "countries-110m.json" => (
+            include_bytes!("../assets/countries-110m.json"),
+            "application/json",
+        ),
         _ => return (StatusCode::NOT_FOUND, "no such asset").into_response(),
     };
     (
-        [(header::CONTENT_TYPE, ctype), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, ctype),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         body,
     )
         .into_response()

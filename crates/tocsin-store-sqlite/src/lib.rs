@@ -22,7 +22,9 @@ use tocsin_domain::{
     Actor, AuditEntry, Incident, IncidentFilter, Page, PageRequest, Report, ReportFilter,
     SealedContact, Situation, Source, Tlp, User,
 };
-use tocsin_store::{audit_for, stored_report, Counts, Done, Op, Result, Store, StoreError, WebSession};
+use tocsin_store::{
+    audit_for, stored_report, Counts, Done, Op, Result, Store, StoreError, WebSession,
+};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -55,7 +57,9 @@ impl std::fmt::Debug for SqliteStore {
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(d.message().to_string()),
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(d.message().to_string())
+        }
         e => StoreError::Backend(e.to_string()),
     }
 }
@@ -72,7 +76,9 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("wal_autocheckpoint", "4000");
-        let mut writer = SqliteConnection::connect_with(&opts).await.map_err(db_err)?;
+        let mut writer = SqliteConnection::connect_with(&opts)
+            .await
+            .map_err(db_err)?;
         MIGRATOR
             .run(&mut writer)
             .await
@@ -129,12 +135,23 @@ async fn writer_loop(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, mu
 }
 
 async fn exec(conn: &mut SqliteConnection, sql: &str) -> Result<()> {
-    sqlx::query(sql).execute(&mut *conn).await.map(|_| ()).map_err(db_err)
+    sqlx::query(sql)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .map_err(db_err)
 }
 
-async fn apply_batch(conn: &mut SqliteConnection, head: &mut ChainHead, jobs: &[Job]) -> Vec<Result<Done>> {
+async fn apply_batch(
+    conn: &mut SqliteConnection,
+    head: &mut ChainHead,
+    jobs: &[Job],
+) -> Vec<Result<Done>> {
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
-        return jobs.iter().map(|_| Err(StoreError::Backend(e.to_string()))).collect();
+        return jobs
+            .iter()
+            .map(|_| Err(StoreError::Backend(e.to_string())))
+            .collect();
     }
     // Another process (e.g. the CLI beside the server) may have extended the chain since our
     // last batch; we now hold the write lock, so the head on disk is the one to follow.
@@ -142,7 +159,10 @@ async fn apply_batch(conn: &mut SqliteConnection, head: &mut ChainHead, jobs: &[
         Ok(h) => *head = h,
         Err(e) => {
             let _ = exec(conn, "ROLLBACK").await;
-            return jobs.iter().map(|_| Err(StoreError::Backend(e.to_string()))).collect();
+            return jobs
+                .iter()
+                .map(|_| Err(StoreError::Backend(e.to_string())))
+                .collect();
         }
     }
     let start = head.clone();
@@ -176,7 +196,12 @@ async fn apply_batch(conn: &mut SqliteConnection, head: &mut ChainHead, jobs: &[
     results
 }
 
-async fn apply_op(conn: &mut SqliteConnection, head: &mut ChainHead, actor: &Actor, op: &Op) -> Result<Done> {
+async fn apply_op(
+    conn: &mut SqliteConnection,
+    head: &mut ChainHead,
+    actor: &Actor,
+    op: &Op,
+) -> Result<Done> {
     let done = match op {
         Op::CreateReport(r) => {
             sqlx::query(
@@ -214,11 +239,13 @@ async fn apply_op(conn: &mut SqliteConnection, head: &mut ChainHead, actor: &Act
             Done::Incident(i.clone())
         }
         Op::UpdateIncident(id, patch) => {
-            let row = sqlx::query(&format!("SELECT {INCIDENT_COLS} FROM incidents WHERE id = ?"))
-                .bind(id.to_string())
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(db_err)?;
+            let row = sqlx::query(&format!(
+                "SELECT {INCIDENT_COLS} FROM incidents WHERE id = ?"
+            ))
+            .bind(id.to_string())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_err)?;
             let mut inc = incident_from_row(&row)?;
             let old_version = inc.version;
             inc.apply((**patch).clone())?;
@@ -378,7 +405,10 @@ async fn apply_op(conn: &mut SqliteConnection, head: &mut ChainHead, actor: &Act
         .execute(&mut *conn)
         .await
         .map_err(db_err)?;
-        *head = ChainHead { seq: e.seq, hash: e.hash };
+        *head = ChainHead {
+            seq: e.seq,
+            hash: e.hash,
+        };
     }
     Ok(done)
 }
@@ -424,9 +454,11 @@ async fn insert_incident(conn: &mut SqliteConnection, i: &Incident) -> Result<()
 
 fn push_page(qb: &mut QueryBuilder<'_, Sqlite>, alias: &str, page: PageRequest) {
     if let Some(c) = page.after {
-        qb.push(format!(" AND {alias}id < ")).push_bind(c.0.to_string());
+        qb.push(format!(" AND {alias}id < "))
+            .push_bind(c.0.to_string());
     }
-    qb.push(format!(" ORDER BY {alias}id DESC LIMIT ")).push_bind(i64::from(page.limit) + 1);
+    qb.push(format!(" ORDER BY {alias}id DESC LIMIT "))
+        .push_bind(i64::from(page.limit) + 1);
 }
 
 #[async_trait]
@@ -472,8 +504,14 @@ impl Store for SqliteStore {
             qb.push(" AND r.received_at < ").push_bind(ts(&t));
         }
         if let Some(b) = f.bbox {
-            qb.push(" AND r.longitude BETWEEN ").push_bind(b.min_lon).push(" AND ").push_bind(b.max_lon);
-            qb.push(" AND r.latitude BETWEEN ").push_bind(b.min_lat).push(" AND ").push_bind(b.max_lat);
+            qb.push(" AND r.longitude BETWEEN ")
+                .push_bind(b.min_lon)
+                .push(" AND ")
+                .push_bind(b.max_lon);
+            qb.push(" AND r.latitude BETWEEN ")
+                .push_bind(b.min_lat)
+                .push(" AND ")
+                .push_bind(b.max_lat);
         }
         if let Some(t) = f.tlp {
             qb.push(" AND r.tlp = ").push_bind(t.rank());
@@ -483,21 +521,32 @@ impl Store for SqliteStore {
         }
         push_page(&mut qb, "r.", page);
         let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
-        let items = rows.iter().map(report_from_row).collect::<Result<Vec<_>>>()?;
+        let items = rows
+            .iter()
+            .map(report_from_row)
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(items, page.limit, |r| r.id))
     }
 
     async fn get_incident(&self, id: Uuid) -> Result<Incident> {
-        let row = sqlx::query(&format!("SELECT {INCIDENT_COLS} FROM incidents WHERE id = ?"))
-            .bind(id.to_string())
-            .fetch_one(&self.read)
-            .await
-            .map_err(db_err)?;
+        let row = sqlx::query(&format!(
+            "SELECT {INCIDENT_COLS} FROM incidents WHERE id = ?"
+        ))
+        .bind(id.to_string())
+        .fetch_one(&self.read)
+        .await
+        .map_err(db_err)?;
         incident_from_row(&row)
     }
 
-    async fn list_incidents(&self, f: &IncidentFilter, page: PageRequest) -> Result<Page<Incident>> {
-        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {INCIDENT_COLS} FROM incidents WHERE tlp <= "));
+    async fn list_incidents(
+        &self,
+        f: &IncidentFilter,
+        page: PageRequest,
+    ) -> Result<Page<Incident>> {
+        let mut qb = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {INCIDENT_COLS} FROM incidents WHERE tlp <= "
+        ));
         qb.push_bind(f.max_tlp.rank());
         if let Some(c) = &f.country {
             qb.push(" AND country = ").push_bind(c.code().to_string());
@@ -509,8 +558,14 @@ impl Store for SqliteStore {
             qb.push(" AND event_date <= ").push_bind(d.to_string());
         }
         if let Some(b) = f.bbox {
-            qb.push(" AND longitude BETWEEN ").push_bind(b.min_lon).push(" AND ").push_bind(b.max_lon);
-            qb.push(" AND latitude BETWEEN ").push_bind(b.min_lat).push(" AND ").push_bind(b.max_lat);
+            qb.push(" AND longitude BETWEEN ")
+                .push_bind(b.min_lon)
+                .push(" AND ")
+                .push_bind(b.max_lon);
+            qb.push(" AND latitude BETWEEN ")
+                .push_bind(b.min_lat)
+                .push(" AND ")
+                .push_bind(b.max_lat);
         }
         if let Some(t) = &f.event_type {
             qb.push(" AND event_type = ").push_bind(t.clone());
@@ -526,7 +581,10 @@ impl Store for SqliteStore {
         }
         push_page(&mut qb, "", page);
         let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
-        let items = rows.iter().map(incident_from_row).collect::<Result<Vec<_>>>()?;
+        let items = rows
+            .iter()
+            .map(incident_from_row)
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(items, page.limit, |i| i.id))
     }
 
@@ -540,20 +598,26 @@ impl Store for SqliteStore {
     }
 
     async fn get_source_by_handle(&self, handle: &str) -> Result<Source> {
-        let row = sqlx::query(&format!("SELECT {SOURCE_COLS} FROM sources WHERE handle = ?"))
-            .bind(handle)
-            .fetch_one(&self.read)
-            .await
-            .map_err(db_err)?;
+        let row = sqlx::query(&format!(
+            "SELECT {SOURCE_COLS} FROM sources WHERE handle = ?"
+        ))
+        .bind(handle)
+        .fetch_one(&self.read)
+        .await
+        .map_err(db_err)?;
         source_from_row(&row)
     }
 
     async fn list_sources(&self, max_tlp: Tlp, page: PageRequest) -> Result<Page<Source>> {
-        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {SOURCE_COLS} FROM sources WHERE tlp <= "));
+        let mut qb =
+            QueryBuilder::<Sqlite>::new(format!("SELECT {SOURCE_COLS} FROM sources WHERE tlp <= "));
         qb.push_bind(max_tlp.rank());
         push_page(&mut qb, "", page);
         let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
-        let items = rows.iter().map(source_from_row).collect::<Result<Vec<_>>>()?;
+        let items = rows
+            .iter()
+            .map(source_from_row)
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(items, page.limit, |s| s.id))
     }
 
@@ -567,20 +631,27 @@ impl Store for SqliteStore {
     }
 
     async fn get_situation(&self, id: Uuid) -> Result<Situation> {
-        let row = sqlx::query(&format!("SELECT {SITUATION_COLS} FROM situations WHERE id = ?"))
-            .bind(id.to_string())
-            .fetch_one(&self.read)
-            .await
-            .map_err(db_err)?;
+        let row = sqlx::query(&format!(
+            "SELECT {SITUATION_COLS} FROM situations WHERE id = ?"
+        ))
+        .bind(id.to_string())
+        .fetch_one(&self.read)
+        .await
+        .map_err(db_err)?;
         situation_from_row(&row)
     }
 
     async fn list_situations(&self, max_tlp: Tlp, page: PageRequest) -> Result<Page<Situation>> {
-        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {SITUATION_COLS} FROM situations WHERE tlp <= "));
+        let mut qb = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {SITUATION_COLS} FROM situations WHERE tlp <= "
+        ));
         qb.push_bind(max_tlp.rank());
         push_page(&mut qb, "", page);
         let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
-        let items = rows.iter().map(situation_from_row).collect::<Result<Vec<_>>>()?;
+        let items = rows
+            .iter()
+            .map(situation_from_row)
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(items, page.limit, |s| s.id))
     }
 
@@ -656,7 +727,10 @@ impl Store for SqliteStore {
                 Ok(AuditEntry {
                     seq: r.get(0),
                     at: parse_ts(r.get(1))?,
-                    actor_id: r.get::<Option<String>, _>(2).map(|s| parse_uuid(&s)).transpose()?,
+                    actor_id: r
+                        .get::<Option<String>, _>(2)
+                        .map(|s| parse_uuid(&s))
+                        .transpose()?,
                     actor_name: r.get(3),
                     action: r.get(4),
                     record_type: r.get(5),

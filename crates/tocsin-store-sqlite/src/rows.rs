@@ -14,12 +14,16 @@ pub(crate) const INCIDENT_COLS: &str = "id, event_date, date_precision, event_ty
     admin1, admin2, location, latitude, longitude, geo_precision, actor1, actor2, targeted_group, fatalities, \
     fatalities_low, fatalities_high, credibility, verification_status, description, tlp, situation_id, \
     report_ids, dataset, external_id, created_at, updated_at, version";
-pub(crate) const REPORT_SELECT: &str = "SELECT r.id, r.channel, r.provider_message_id, s.handle, r.text, r.tlp, \
+pub(crate) const REPORT_SELECT: &str =
+    "SELECT r.id, r.channel, r.provider_message_id, s.handle, r.text, r.tlp, \
     r.latitude, r.longitude, r.country, r.occurred_at, r.received_at FROM reports r \
     LEFT JOIN sources s ON s.id = r.source_id";
-pub(crate) const SOURCE_COLS: &str = "id, handle, kind, reliability, tlp, contact IS NOT NULL, created_at";
-pub(crate) const SITUATION_COLS: &str = "id, name, country, admin1, status, description, tlp, created_at";
-pub(crate) const USER_COLS: &str = "id, username, role, clearance, password_hash, created_at, disabled";
+pub(crate) const SOURCE_COLS: &str =
+    "id, handle, kind, reliability, tlp, contact IS NOT NULL, created_at";
+pub(crate) const SITUATION_COLS: &str =
+    "id, name, country, admin1, status, description, tlp, created_at";
+pub(crate) const USER_COLS: &str =
+    "id, username, role, clearance, password_hash, created_at, disabled";
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Backend(format!("corrupt {what} in database"))
@@ -51,8 +55,14 @@ pub(crate) fn report_from_row(r: &SqliteRow) -> Result<Report> {
         tlp: tlp(r.get(5))?,
         latitude: r.get(6),
         longitude: r.get(7),
-        country: r.get::<Option<String>, _>(8).map(|c| Country::parse(&c)).transpose()?,
-        occurred_at: r.get::<Option<String>, _>(9).map(|t| parse_ts(&t)).transpose()?,
+        country: r
+            .get::<Option<String>, _>(8)
+            .map(|c| Country::parse(&c))
+            .transpose()?,
+        occurred_at: r
+            .get::<Option<String>, _>(9)
+            .map(|t| parse_ts(&t))
+            .transpose()?,
         received_at: parse_ts(r.get(10))?,
     })
 }
@@ -81,7 +91,10 @@ pub(crate) fn incident_from_row(r: &SqliteRow) -> Result<Incident> {
         verification_status: VerificationStatus::parse(r.get(19))?,
         description: r.get(20),
         tlp: tlp(r.get(21))?,
-        situation_id: r.get::<Option<String>, _>(22).map(|s| parse_uuid(&s)).transpose()?,
+        situation_id: r
+            .get::<Option<String>, _>(22)
+            .map(|s| parse_uuid(&s))
+            .transpose()?,
         report_ids: serde_json::from_str(r.get(23)).map_err(|_| corrupt("report_ids"))?,
         dataset: r.get(24),
         external_id: r.get(25),

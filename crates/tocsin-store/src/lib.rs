@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tocsin_domain::{
     Actor, ApiToken, AuditEntry, AuditEvent, DomainError, Incident, IncidentFilter, IncidentPatch,
-    NewReport, NewSource, Page, PageRequest, Report, ReportFilter, SealedContact, Situation, Source,
-    Tlp, User,
+    NewReport, NewSource, Page, PageRequest, Report, ReportFilter, SealedContact, Situation,
+    Source, Tlp, User,
 };
 use uuid::Uuid;
 
@@ -159,7 +159,8 @@ pub trait Store: Send + Sync + 'static {
     /// One incident.
     async fn get_incident(&self, id: Uuid) -> Result<Incident>;
     /// Incidents, newest first.
-    async fn list_incidents(&self, f: &IncidentFilter, page: PageRequest) -> Result<Page<Incident>>;
+    async fn list_incidents(&self, f: &IncidentFilter, page: PageRequest)
+        -> Result<Page<Incident>>;
     /// One source (no contact details).
     async fn get_source(&self, id: Uuid) -> Result<Source>;
     /// A source by its public handle.
@@ -228,7 +229,10 @@ pub trait StoreExt: Store {
     }
     /// Change an incident.
     async fn update_incident(&self, actor: &Actor, id: Uuid, p: IncidentPatch) -> Result<Incident> {
-        match self.write(actor, Op::UpdateIncident(id, Box::new(p))).await? {
+        match self
+            .write(actor, Op::UpdateIncident(id, Box::new(p)))
+            .await?
+        {
             Done::Incident(i) => Ok(*i),
             d => Err(unexpected(d)),
         }
@@ -256,7 +260,9 @@ pub trait StoreExt: Store {
     }
     /// Append an audit entry.
     async fn audit(&self, event: AuditEvent) -> Result<()> {
-        self.write(&event.actor.clone(), Op::Audit(event)).await.map(|_| ())
+        self.write(&event.actor.clone(), Op::Audit(event))
+            .await
+            .map(|_| ())
     }
     /// Read a source's sealed contact details, recording the read in the audit trail first.
     async fn read_source_contact(&self, actor: &Actor, id: Uuid) -> Result<Option<SealedContact>> {

@@ -115,7 +115,10 @@ impl Config {
             .or(file.database_url.map(|s| s.0))
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("tocsin.db").display()));
         Config {
-            listen: o.listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into()),
+            listen: o
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
             database_url: DatabaseUrl(database_url),
             contact_key: o.contact_key.map(Secret).or(file.contact_key),
             secure_cookies: o.secure_cookies.or(file.secure_cookies).unwrap_or(false),

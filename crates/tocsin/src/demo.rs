@@ -9,8 +9,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tocsin_domain::incident::ACLED_TYPOLOGY;
 use tocsin_domain::{
-    Actor, Channel, ContactKey, Country, Incident, NewReport, NewSource, NewUser, Reliability, Role, Situation,
-    SourceContact, Tlp, VerificationStatus,
+    Actor, Channel, ContactKey, Country, Incident, NewReport, NewSource, NewUser, Reliability,
+    Role, Situation, SourceContact, Tlp, VerificationStatus,
 };
 use tocsin_store::{DynStore, Op, StoreExt};
 
@@ -81,7 +81,10 @@ pub async fn seed(store: &DynStore, key: &ContactKey) -> Result<()> {
             Role::MonitorCoordinator => "monitor",
             Role::Viewer => "viewer",
         };
-        match store.create_user(&actor, NewUser::build(name, role, Some(DEMO_PASSWORD))?).await {
+        match store
+            .create_user(&actor, NewUser::build(name, role, Some(DEMO_PASSWORD))?)
+            .await
+        {
             Ok(_) | Err(tocsin_store::StoreError::Conflict(_)) => {}
             Err(e) => return Err(e.into()),
         }
@@ -107,8 +110,20 @@ pub async fn seed(store: &DynStore, key: &ContactKey) -> Result<()> {
             phone: Some(format!("+236700{:05}", 10_000 + n * 37)),
             email: None,
         };
-        let rel = [Reliability::B, Reliability::C, Reliability::C, Reliability::F][n % 4];
-        let s = NewSource::new(&format!("M-{n:04}"), "monitor", rel, Tlp::AmberStrict, Some(&contact), key)?;
+        let rel = [
+            Reliability::B,
+            Reliability::C,
+            Reliability::C,
+            Reliability::F,
+        ][n % 4];
+        let s = NewSource::new(
+            &format!("M-{n:04}"),
+            "monitor",
+            rel,
+            Tlp::AmberStrict,
+            Some(&contact),
+            key,
+        )?;
         sources.push(store.create_source(&actor, s).await?);
     }
 
@@ -123,7 +138,9 @@ pub async fn seed(store: &DynStore, key: &ContactKey) -> Result<()> {
             .replace("{place}", place)
             .replace("{group}", a.groups[rng.gen_range(0..a.groups.len())])
             .replace("{n}", &rng.gen_range(2..40).to_string());
-        let at = tocsin_domain::time::now() - Duration::days(days) - Duration::minutes(rng.gen_range(0..1440));
+        let at = tocsin_domain::time::now()
+            - Duration::days(days)
+            - Duration::minutes(rng.gen_range(0..1440));
         let r = NewReport {
             id: tocsin_domain::new_id(),
             channel: [Channel::Sms, Channel::Sms, Channel::Web, Channel::Api][rng.gen_range(0..4)],
@@ -141,7 +158,12 @@ pub async fn seed(store: &DynStore, key: &ContactKey) -> Result<()> {
     }
     let mut report_ids: Vec<Vec<uuid::Uuid>> = vec![Vec::new(); AREAS.len()];
     for chunk in reports.chunks(200) {
-        let stored = try_join_all(chunk.iter().map(|(_, r)| store.create_report(&actor, r.clone()))).await?;
+        let stored = try_join_all(
+            chunk
+                .iter()
+                .map(|(_, r)| store.create_report(&actor, r.clone())),
+        )
+        .await?;
         for ((ai, _), r) in chunk.iter().zip(stored) {
             report_ids[*ai].push(r.id);
         }
@@ -152,9 +174,17 @@ pub async fn seed(store: &DynStore, key: &ContactKey) -> Result<()> {
         let ai = n % AREAS.len();
         let a = &AREAS[ai];
         // The first area escalates: its incidents crowd into the last weeks.
-        let days = if ai == 0 { (rng.gen_range(0.0f64..1.0).powi(3) * 180.0) as i64 } else { rng.gen_range(0..180) };
+        let days = if ai == 0 {
+            (rng.gen_range(0.0f64..1.0).powi(3) * 180.0) as i64
+        } else {
+            rng.gen_range(0..180)
+        };
         let (et, subs) = ACLED_TYPOLOGY[[0, 1, 2, 2, 2, 4, 5][rng.gen_range(0..7)]];
-        let fatalities: i64 = if et == "Strategic developments" { 0 } else { rng.gen_range(0..12) };
+        let fatalities: i64 = if et == "Strategic developments" {
+            0
+        } else {
+            rng.gen_range(0..12)
+        };
         let mut i = Incident::parse(tocsin_domain::IncidentInput {
             event_date: (now - Duration::days(days)).date_naive().to_string(),
             event_type: et.into(),
@@ -163,10 +193,27 @@ pub async fn seed(store: &DynStore, key: &ContactKey) -> Result<()> {
             latitude: a.lat + rng.gen_range(-1.0..1.0),
             longitude: a.lon + rng.gen_range(-1.5..1.5),
             fatalities,
-            description: format!("[DEMO] Fictional incident affecting {}.", a.groups[rng.gen_range(0..a.groups.len())]),
-            tlp: [Tlp::Clear, Tlp::Green, Tlp::Green, Tlp::Amber, Tlp::Amber, Tlp::Red][rng.gen_range(0..6)],
+            description: format!(
+                "[DEMO] Fictional incident affecting {}.",
+                a.groups[rng.gen_range(0..a.groups.len())]
+            ),
+            tlp: [
+                Tlp::Clear,
+                Tlp::Green,
+                Tlp::Green,
+                Tlp::Amber,
+                Tlp::Amber,
+                Tlp::Red,
+            ][rng.gen_range(0..6)],
             admin1: Some(a.admin1[rng.gen_range(0..a.admin1.len())].into()),
-            actor1: Some(["Armed group A (fictional)", "Militia B (fictional)", "State forces"][rng.gen_range(0..3)].into()),
+            actor1: Some(
+                [
+                    "Armed group A (fictional)",
+                    "Militia B (fictional)",
+                    "State forces",
+                ][rng.gen_range(0..3)]
+                .into(),
+            ),
             targeted_group: Some(a.groups[rng.gen_range(0..a.groups.len())].into()),
             credibility: Some(rng.gen_range(1..=6)),
             verification_status: Some(VerificationStatus::ALL[rng.gen_range(0..4)]),
@@ -175,14 +222,27 @@ pub async fn seed(store: &DynStore, key: &ContactKey) -> Result<()> {
             ..Default::default()
         })?;
         let pool = &report_ids[ai];
-        i.report_ids = (0..rng.gen_range(1..=2)).map(|_| pool[rng.gen_range(0..pool.len())]).collect();
+        i.report_ids = (0..rng.gen_range(1..=2))
+            .map(|_| pool[rng.gen_range(0..pool.len())])
+            .collect();
         incidents.push(i);
     }
     for chunk in incidents.chunks(200) {
-        try_join_all(chunk.iter().map(|i| store.create_incident(&actor, i.clone()))).await?;
+        try_join_all(
+            chunk
+                .iter()
+                .map(|i| store.create_incident(&actor, i.clone())),
+        )
+        .await?;
     }
     store
-        .write(&actor, Op::SetMeta("demo_seeded".into(), tocsin_domain::time::format(&tocsin_domain::time::now())))
+        .write(
+            &actor,
+            Op::SetMeta(
+                "demo_seeded".into(),
+                tocsin_domain::time::format(&tocsin_domain::time::now()),
+            ),
+        )
         .await?;
     let c = store.counts().await?;
     println!(

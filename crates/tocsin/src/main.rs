@@ -29,7 +29,12 @@ struct Global {
     #[arg(long, global = true, env = "TOCSIN_DATA_DIR")]
     data_dir: Option<PathBuf>,
     /// Database URL: `sqlite://FILE` or `postgres://USER:PASS@HOST/DB`.
-    #[arg(long, global = true, env = "TOCSIN_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "TOCSIN_DATABASE_URL",
+        hide_env_values = true
+    )]
     database_url: Option<String>,
     /// TOML configuration file.
     #[arg(long, global = true, env = "TOCSIN_CONFIG")]
@@ -156,7 +161,10 @@ async fn open_store(cfg: &Config) -> Result<DynStore> {
             .with_context(|| format!("cannot open {}", cfg.database_url))?;
         Ok(Arc::new(s))
     } else {
-        bail!("unsupported database URL {}: use sqlite://FILE or postgres://…", cfg.database_url)
+        bail!(
+            "unsupported database URL {}: use sqlite://FILE or postgres://…",
+            cfg.database_url
+        )
     }
 }
 
@@ -167,8 +175,10 @@ fn contact_key(cfg: &Config) -> Result<ContactKey> {
     }
     let path = cfg.data_dir.join("contact.key");
     if path.exists() {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        return ContactKey::from_hex(&text).with_context(|| format!("invalid key in {}", path.display()));
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        return ContactKey::from_hex(&text)
+            .with_context(|| format!("invalid key in {}", path.display()));
     }
     std::fs::create_dir_all(&cfg.data_dir)?;
     let key = ContactKey::generate();
@@ -183,7 +193,9 @@ fn write_private(path: &Path, contents: &str) -> Result<()> {
     opts.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
     f.write_all(contents.as_bytes())?;
     f.sync_all()?;
     Ok(())
@@ -254,24 +266,38 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                     };
                     let user = NewUser::build(&name, role, password.as_deref())?;
                     let user = store.create_user(&actor, user).await.map_err(|e| match e {
-                        tocsin_store::StoreError::Conflict(_) => anyhow::anyhow!("a user named {name:?} already exists"),
+                        tocsin_store::StoreError::Conflict(_) => {
+                            anyhow::anyhow!("a user named {name:?} already exists")
+                        }
                         e => e.into(),
                     })?;
-                    println!("created user {} ({}, clearance {})", user.username, user.role, user.clearance);
+                    println!(
+                        "created user {} ({}, clearance {})",
+                        user.username, user.role, user.clearance
+                    );
                     let (token, secret) = ApiToken::generate(user.id, "cli");
                     store.write(&actor, Op::CreateToken(token)).await?;
                     println!("API token (shown once; use as Authorization: Bearer TOKEN):");
                     println!("{secret}");
                 }
                 UserCommand::Token { name } => {
-                    let user = store.get_user_by_name(&name).await.with_context(|| format!("no user named {name:?}"))?;
+                    let user = store
+                        .get_user_by_name(&name)
+                        .await
+                        .with_context(|| format!("no user named {name:?}"))?;
                     let (token, secret) = ApiToken::generate(user.id, "cli");
                     store.write(&actor, Op::CreateToken(token)).await?;
                     println!("{secret}");
                 }
                 UserCommand::List => {
                     for u in store.list_users().await? {
-                        println!("{}\t{}\t{}{}", u.username, u.role, u.clearance, if u.disabled { "\tdisabled" } else { "" });
+                        println!(
+                            "{}\t{}\t{}{}",
+                            u.username,
+                            u.role,
+                            u.clearance,
+                            if u.disabled { "\tdisabled" } else { "" }
+                        );
                     }
                 }
             }
@@ -302,7 +328,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -18,7 +18,9 @@ fn tocsin(data_dir: &Path, db: Option<&str>, args: &[&str]) -> Command {
     if let Some(url) = db {
         c.arg("--database-url").arg(url);
     }
-    c.args(args).env_remove("TOCSIN_DATABASE_URL").env("TOCSIN_LOG", "warn");
+    c.args(args)
+        .env_remove("TOCSIN_DATABASE_URL")
+        .env("TOCSIN_LOG", "warn");
     c
 }
 
@@ -36,7 +38,10 @@ fn run_ok(mut c: Command) -> String {
 fn add_user(dir: &Path, db: Option<&str>, name: &str, role: &str) -> String {
     let out = run_ok(tocsin(dir, db, &["user", "add", name, "--role", role]));
     let token = out.lines().last().unwrap().trim().to_string();
-    assert!(token.starts_with("tsn_"), "last line must be the token: {out}");
+    assert!(
+        token.starts_with("tsn_"),
+        "last line must be the token: {out}"
+    );
     token
 }
 
@@ -54,7 +59,10 @@ impl Server {
             .expect("start tocsin serve");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let base = loop {
-            let line = lines.next().expect("server exited before listening").unwrap();
+            let line = lines
+                .next()
+                .expect("server exited before listening")
+                .unwrap();
             if let Some(rest) = line.strip_prefix("Tocsin is listening on ") {
                 break rest.trim_end_matches('/').to_string();
             }
@@ -82,14 +90,25 @@ async fn fresh_postgres() -> Option<String> {
             std::env::var("TOCSIN_REQUIRE_POSTGRES").as_deref() != Ok("1"),
             "TOCSIN_REQUIRE_POSTGRES=1 but TOCSIN_TEST_POSTGRES_URL is not set"
         );
-        let _ = writeln!(std::io::stderr(), "skipping PostgreSQL: TOCSIN_TEST_POSTGRES_URL is not set");
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipping PostgreSQL: TOCSIN_TEST_POSTGRES_URL is not set"
+        );
         return None;
     };
     let name = format!("tocsin_cli_{}", uuid::Uuid::now_v7().simple());
-    let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect to PostgreSQL");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(&url)
+        .await
+        .expect("connect to PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     let base = url.split('?').next().unwrap();
-    let cut = base.rfind('/').filter(|i| *i > base.find("://").unwrap() + 2).unwrap_or(base.len());
+    let cut = base
+        .rfind('/')
+        .filter(|i| *i > base.find("://").unwrap() + 2)
+        .unwrap_or(base.len());
     Some(format!("{}/{name}", &base[..cut]))
 }
 
@@ -104,7 +123,12 @@ async fn acknowledged_reports_survive_kill9(db: Option<String>) {
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut tasks = Vec::new();
     for t in 0..16 {
-        let (client, base, token, acked) = (client.clone(), server.base.clone(), token.clone(), acked.clone());
+        let (client, base, token, acked) = (
+            client.clone(),
+            server.base.clone(),
+            token.clone(),
+            acked.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             for n in 0.. {
                 if Instant::now() > deadline {
@@ -122,7 +146,10 @@ async fn acknowledged_reports_survive_kill9(db: Option<String>) {
                             Ok(v) => v,
                             Err(_) => break, // killed mid-body: not acknowledged
                         };
-                        acked.lock().unwrap().push(v["id"].as_str().unwrap().to_string());
+                        acked
+                            .lock()
+                            .unwrap()
+                            .push(v["id"].as_str().unwrap().to_string());
                     }
                     _ => break,
                 }
@@ -138,7 +165,11 @@ async fn acknowledged_reports_survive_kill9(db: Option<String>) {
         t.await.unwrap();
     }
     let acked: Vec<String> = acked.lock().unwrap().clone();
-    assert!(acked.len() >= 300, "only {} writes were acknowledged before the kill", acked.len());
+    assert!(
+        acked.len() >= 300,
+        "only {} writes were acknowledged before the kill",
+        acked.len()
+    );
 
     let server = Server::start(dir.path(), db);
     let mut stored = HashSet::new();
@@ -153,14 +184,26 @@ async fn acknowledged_reports_survive_kill9(db: Option<String>) {
             .json()
             .await
             .unwrap();
-        stored.extend(b["items"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()));
+        stored.extend(
+            b["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].as_str().unwrap().to_string()),
+        );
         match b["next_cursor"].as_str() {
             Some(c) => path = format!("/api/v1/reports?limit=500&cursor={c}"),
             None => break,
         }
     }
     let lost: Vec<_> = acked.iter().filter(|id| !stored.contains(*id)).collect();
-    assert!(lost.is_empty(), "{} of {} acknowledged reports were lost: {:?}", lost.len(), acked.len(), &lost[..lost.len().min(5)]);
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged reports were lost: {:?}",
+        lost.len(),
+        acked.len(),
+        &lost[..lost.len().min(5)]
+    );
     let verify = run_ok(tocsin(dir.path(), db, &["audit", "verify"]));
     assert!(verify.contains("audit chain intact"), "{verify}");
 }
@@ -181,10 +224,22 @@ async fn durability_postgres() {
 async fn user_add_token_works_and_audit_verify_finds_tampering() {
     let dir = tempfile::tempdir().unwrap();
     let token = add_user(dir.path(), None, "dana", "desk-officer");
-    let dup = tocsin(dir.path(), None, &["user", "add", "dana", "--role", "viewer"]).output().unwrap();
+    let dup = tocsin(
+        dir.path(),
+        None,
+        &["user", "add", "dana", "--role", "viewer"],
+    )
+    .output()
+    .unwrap();
     assert!(!dup.status.success());
     assert!(String::from_utf8_lossy(&dup.stderr).contains("already exists"));
-    let bad = tocsin(dir.path(), None, &["user", "add", "eve", "--role", "overlord"]).output().unwrap();
+    let bad = tocsin(
+        dir.path(),
+        None,
+        &["user", "add", "eve", "--role", "overlord"],
+    )
+    .output()
+    .unwrap();
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("role"));
     {
         let server = Server::start(dir.path(), None);
@@ -197,7 +252,10 @@ async fn user_add_token_works_and_audit_verify_finds_tampering() {
             .json()
             .await
             .unwrap();
-        assert_eq!((me["username"].as_str(), me["role"].as_str()), (Some("dana"), Some("desk_officer")));
+        assert_eq!(
+            (me["username"].as_str(), me["role"].as_str()),
+            (Some("dana"), Some("desk_officer"))
+        );
     }
     let ok = run_ok(tocsin(dir.path(), None, &["audit", "verify"]));
     assert!(ok.contains("2 entries verified"), "{ok}");
@@ -205,10 +263,18 @@ async fn user_add_token_works_and_audit_verify_finds_tampering() {
     // Tamper with the first entry under the store's nose.
     let url = format!("sqlite://{}", dir.path().join("tocsin.db").display());
     let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::query("DROP TRIGGER audit_append_only").execute(&mut c).await.unwrap();
-    sqlx::query("UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 1").execute(&mut c).await.unwrap();
+    sqlx::query("DROP TRIGGER audit_append_only")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 1")
+        .execute(&mut c)
+        .await
+        .unwrap();
     c.close().await.unwrap();
-    let out = tocsin(dir.path(), None, &["audit", "verify"]).output().unwrap();
+    let out = tocsin(dir.path(), None, &["audit", "verify"])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("BROKEN at entry 1"), "{text}");
@@ -219,15 +285,34 @@ async fn configuration_layers_file_then_environment_then_flags() {
     let dir = tempfile::tempdir().unwrap();
     let from_file = dir.path().join("from-file");
     let cfg = dir.path().join("tocsin.toml");
-    std::fs::write(&cfg, format!("data_dir = {:?}\nlisten = \"127.0.0.1:0\"\n", from_file.display().to_string())).unwrap();
+    std::fs::write(
+        &cfg,
+        format!(
+            "data_dir = {:?}\nlisten = \"127.0.0.1:0\"\n",
+            from_file.display().to_string()
+        ),
+    )
+    .unwrap();
     // The file's data_dir is used when nothing overrides it.
     let out = Command::new(BIN)
-        .args(["--config", cfg.to_str().unwrap(), "user", "add", "f", "--role", "viewer"])
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "user",
+            "add",
+            "f",
+            "--role",
+            "viewer",
+        ])
         .env_remove("TOCSIN_DATA_DIR")
         .env_remove("TOCSIN_DATABASE_URL")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(from_file.join("tocsin.db").exists());
     let out = Command::new(BIN)
         .args(["--config", cfg.to_str().unwrap(), "demo"])
@@ -236,12 +321,23 @@ async fn configuration_layers_file_then_environment_then_flags() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert!(from_file.join("contact.key").exists(), "the contact key is created on first use");
+    assert!(
+        from_file.join("contact.key").exists(),
+        "the contact key is created on first use"
+    );
     // TOCSIN_DATA_DIR beats the file; --data-dir beats the variable.
     let from_env = dir.path().join("from-env");
     let from_flag = dir.path().join("from-flag");
     let out = Command::new(BIN)
-        .args(["--config", cfg.to_str().unwrap(), "user", "add", "g", "--role", "viewer"])
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "user",
+            "add",
+            "g",
+            "--role",
+            "viewer",
+        ])
         .env("TOCSIN_DATA_DIR", &from_env)
         .env_remove("TOCSIN_DATABASE_URL")
         .output()
@@ -249,7 +345,14 @@ async fn configuration_layers_file_then_environment_then_flags() {
     assert!(out.status.success());
     assert!(from_env.join("tocsin.db").exists());
     let out = Command::new(BIN)
-        .args(["--config", cfg.to_str().unwrap(), "--data-dir", from_flag.to_str().unwrap(), "user", "list"])
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "--data-dir",
+            from_flag.to_str().unwrap(),
+            "user",
+            "list",
+        ])
         .env("TOCSIN_DATA_DIR", &from_env)
         .env_remove("TOCSIN_DATABASE_URL")
         .output()
@@ -260,19 +363,40 @@ async fn configuration_layers_file_then_environment_then_flags() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(from_file.join("contact.key")).unwrap().permissions().mode();
-        assert_eq!(mode & 0o077, 0, "contact.key must not be readable by others");
+        let mode = std::fs::metadata(from_file.join("contact.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "contact.key must not be readable by others"
+        );
     }
     // A broken file is a clear error, and a Postgres password never reaches the output.
     std::fs::write(&cfg, "listen = 5\n").unwrap();
-    let out = Command::new(BIN).args(["--config", cfg.to_str().unwrap(), "migrate"]).output().unwrap();
-    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("invalid config file"));
     let out = Command::new(BIN)
-        .args(["--database-url", "postgres://tocsin:s3cret-pw@127.0.0.1:1/nope", "migrate"])
+        .args(["--config", cfg.to_str().unwrap(), "migrate"])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success()
+            && String::from_utf8_lossy(&out.stderr).contains("invalid config file")
+    );
+    let out = Command::new(BIN)
+        .args([
+            "--database-url",
+            "postgres://tocsin:s3cret-pw@127.0.0.1:1/nope",
+            "migrate",
+        ])
         .env("TOCSIN_LOG", "debug")
         .output()
         .unwrap();
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!out.status.success());
     assert!(!all.contains("s3cret-pw"), "password leaked: {all}");
 }
@@ -283,7 +407,10 @@ async fn demo_seeds_once() {
     let first = run_ok(tocsin(dir.path(), None, &["demo"]));
     assert!(first.contains("Demo scenario seeded"), "{first}");
     let second = run_ok(tocsin(dir.path(), None, &["demo"]));
-    assert!(!second.contains("seeded") && second.contains("password"), "{second}");
+    assert!(
+        !second.contains("seeded") && second.contains("password"),
+        "{second}"
+    );
     let server = Server::start(dir.path(), None);
     let client = reqwest::Client::new();
     let token = add_user(dir.path(), None, "reader", "analyst");
