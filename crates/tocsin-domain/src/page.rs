@@ -1,6 +1,7 @@
 //! Cursor pagination and the geographic bounding-box filter.
 
 use base64::Engine;
+use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -11,15 +12,38 @@ pub const MAX_PAGE_SIZE: u32 = 500;
 /// The page size when the client names none.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 
-/// An opaque position in a list: the id of the last item served. Lists are ordered by id,
-/// newest first, and ids are time-ordered, so a cursor stays valid while records are added.
+/// An opaque position in a list: the sort key of the last item served. Most lists are
+/// ordered by id, newest first (ids are time-ordered); incidents by event date, then id.
+/// Either way a cursor stays valid while records are added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor(pub Uuid);
+pub struct Cursor {
+    /// The last item's id.
+    pub id: Uuid,
+    /// The last item's date, for lists ordered by date.
+    pub date: Option<NaiveDate>,
+}
 
 impl Cursor {
+    /// A cursor for a list ordered by id.
+    pub fn by_id(id: Uuid) -> Cursor {
+        Cursor { id, date: None }
+    }
+
+    /// A cursor for a list ordered by date, then id.
+    pub fn by_date(date: NaiveDate, id: Uuid) -> Cursor {
+        Cursor {
+            id,
+            date: Some(date),
+        }
+    }
+
     /// The opaque text form handed to clients.
     pub fn encode(&self) -> String {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("v1:{}", self.0))
+        let text = match self.date {
+            None => format!("v1:{}", self.id),
+            Some(d) => format!("v2:{d}:{}", self.id),
+        };
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
     }
 
     /// Parse a cursor a client sent back.
@@ -29,8 +53,20 @@ impl Cursor {
             .decode(s.as_bytes())
             .map_err(|_| bad())?;
         let text = std::str::from_utf8(&raw).map_err(|_| bad())?;
-        let id = text.strip_prefix("v1:").ok_or_else(bad)?;
-        Ok(Cursor(Uuid::parse_str(id).map_err(|_| bad())?))
+        let uuid = |s: &str| Uuid::parse_str(s).map_err(|_| bad());
+        if let Some(id) = text.strip_prefix("v1:") {
+            return Ok(Cursor::by_id(uuid(id)?));
+        }
+        let rest = text.strip_prefix("v2:").ok_or_else(bad)?;
+        let (date, id) = rest.split_once(':').ok_or_else(bad)?;
+        let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| bad())?;
+        Ok(Cursor::by_date(date, uuid(id)?))
+    }
+
+    /// The date, or an error naming the cursor when it was issued for another list.
+    pub fn require_date(&self) -> Result<NaiveDate, DomainError> {
+        self.date
+            .ok_or_else(|| DomainError::invalid("cursor", "this cursor belongs to another list"))
     }
 }
 
@@ -81,11 +117,11 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Build a page from up to `limit + 1` fetched rows: the extra row only says there is more.
-    pub fn from_rows(mut rows: Vec<T>, limit: u32, id_of: impl Fn(&T) -> Uuid) -> Page<T> {
+    pub fn from_rows(mut rows: Vec<T>, limit: u32, cursor_of: impl Fn(&T) -> Cursor) -> Page<T> {
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         let next_cursor = if more {
-            rows.last().map(|r| Cursor(id_of(r)).encode())
+            rows.last().map(|r| cursor_of(r).encode())
         } else {
             None
         };
@@ -183,8 +219,14 @@ mod tests {
 
     #[test]
     fn cursor_round_trip_and_rejects_garbage() {
-        let c = Cursor(crate::new_id());
+        let c = Cursor::by_id(crate::new_id());
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        let d = Cursor::by_date(
+            NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(),
+            crate::new_id(),
+        );
+        assert_eq!(Cursor::decode(&d.encode()).unwrap(), d);
+        assert!(c.require_date().is_err());
         for bad in ["", "xyz", "djE6bm90LWEtdXVpZA", "!!!"] {
             assert_eq!(Cursor::decode(bad).unwrap_err().field(), Some("cursor"));
         }

@@ -53,6 +53,24 @@ impl Situation {
         if name.is_empty() || name.len() > 200 {
             return Err(DomainError::invalid("name", "1-200 bytes"));
         }
+        for (field, v) in [
+            ("name", Some(&n.name)),
+            ("admin1", n.admin1.as_ref()),
+            ("description", n.description.as_ref()),
+        ] {
+            if v.is_some_and(|v| v.contains('\0')) {
+                return Err(DomainError::invalid(
+                    field,
+                    "must not contain NUL characters",
+                ));
+            }
+        }
+        if n.description.as_ref().is_some_and(|d| d.len() > 20_000) {
+            return Err(DomainError::invalid(
+                "description",
+                "longer than 20000 bytes",
+            ));
+        }
         let status = n.status.unwrap_or_else(|| "watch".into());
         if !["watch", "active", "closed"].contains(&status.as_str()) {
             return Err(DomainError::invalid(

@@ -98,6 +98,9 @@ pub struct Source {
     pub created_at: DateTime<Utc>,
 }
 
+/// The kinds of source.
+pub const SOURCE_KINDS: &[&str] = &["monitor", "outlet", "organisation", "partner"];
+
 /// A source to create.
 #[derive(Debug, Clone)]
 pub struct NewSource {

@@ -27,7 +27,7 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Postgres, QueryBuilder};
 use std::time::Duration;
 use tocsin_domain::{
-    Actor, AuditEntry, AuditEvent, Incident, IncidentFilter, Page, PageRequest, Report,
+    Actor, AuditEntry, AuditEvent, Cursor, Incident, IncidentFilter, Page, PageRequest, Report,
     ReportFilter, SealedContact, Situation, Source, Tlp, User,
 };
 use tocsin_store::{
@@ -360,7 +360,7 @@ async fn insert_incident(conn: &mut PgConnection, i: &Incident) -> Result<()> {
 
 fn push_page(qb: &mut QueryBuilder<'_, Postgres>, alias: &str, page: PageRequest) {
     if let Some(c) = page.after {
-        qb.push(format!(" AND {alias}id < ")).push_bind(c.0);
+        qb.push(format!(" AND {alias}id < ")).push_bind(c.id);
     }
     qb.push(format!(" ORDER BY {alias}id DESC LIMIT "))
         .push_bind(i64::from(page.limit) + 1);
@@ -429,7 +429,7 @@ impl Store for PostgresStore {
             .iter()
             .map(report_from_row)
             .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(items, page.limit, |r| r.id))
+        Ok(Page::from_rows(items, page.limit, |r| Cursor::by_id(r.id)))
     }
 
     async fn get_incident(&self, id: Uuid) -> Result<Incident> {
@@ -483,13 +483,26 @@ impl Store for PostgresStore {
         if let Some(s) = f.situation_id {
             qb.push(" AND situation_id = ").push_bind(s);
         }
-        push_page(&mut qb, "", page);
+        if let Some(c) = page.after {
+            let d = c.require_date()?;
+            qb.push(" AND (event_date < ")
+                .push_bind(d)
+                .push(" OR (event_date = ")
+                .push_bind(d)
+                .push(" AND id < ")
+                .push_bind(c.id)
+                .push("))");
+        }
+        qb.push(" ORDER BY event_date DESC, id DESC LIMIT ")
+            .push_bind(i64::from(page.limit) + 1);
         let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
         let items = rows
             .iter()
             .map(incident_from_row)
             .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(items, page.limit, |i| i.id))
+        Ok(Page::from_rows(items, page.limit, |i| {
+            Cursor::by_date(i.event_date, i.id)
+        }))
     }
 
     async fn get_source(&self, id: Uuid) -> Result<Source> {
@@ -523,7 +536,7 @@ impl Store for PostgresStore {
             .iter()
             .map(source_from_row)
             .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(items, page.limit, |s| s.id))
+        Ok(Page::from_rows(items, page.limit, |s| Cursor::by_id(s.id)))
     }
 
     async fn get_source_contact(&self, id: Uuid) -> Result<Option<SealedContact>> {
@@ -557,7 +570,7 @@ impl Store for PostgresStore {
             .iter()
             .map(situation_from_row)
             .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(items, page.limit, |s| s.id))
+        Ok(Page::from_rows(items, page.limit, |s| Cursor::by_id(s.id)))
     }
 
     async fn get_user(&self, id: Uuid) -> Result<User> {

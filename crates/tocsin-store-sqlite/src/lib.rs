@@ -19,7 +19,7 @@ use std::time::Duration;
 use tocsin_domain::audit::GENESIS_HASH;
 use tocsin_domain::time::format as ts;
 use tocsin_domain::{
-    Actor, AuditEntry, Incident, IncidentFilter, Page, PageRequest, Report, ReportFilter,
+    Actor, AuditEntry, Cursor, Incident, IncidentFilter, Page, PageRequest, Report, ReportFilter,
     SealedContact, Situation, Source, Tlp, User,
 };
 use tocsin_store::{
@@ -455,7 +455,7 @@ async fn insert_incident(conn: &mut SqliteConnection, i: &Incident) -> Result<()
 fn push_page(qb: &mut QueryBuilder<'_, Sqlite>, alias: &str, page: PageRequest) {
     if let Some(c) = page.after {
         qb.push(format!(" AND {alias}id < "))
-            .push_bind(c.0.to_string());
+            .push_bind(c.id.to_string());
     }
     qb.push(format!(" ORDER BY {alias}id DESC LIMIT "))
         .push_bind(i64::from(page.limit) + 1);
@@ -525,7 +525,7 @@ impl Store for SqliteStore {
             .iter()
             .map(report_from_row)
             .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(items, page.limit, |r| r.id))
+        Ok(Page::from_rows(items, page.limit, |r| Cursor::by_id(r.id)))
     }
 
     async fn get_incident(&self, id: Uuid) -> Result<Incident> {
@@ -579,13 +579,26 @@ impl Store for SqliteStore {
         if let Some(s) = f.situation_id {
             qb.push(" AND situation_id = ").push_bind(s.to_string());
         }
-        push_page(&mut qb, "", page);
+        if let Some(c) = page.after {
+            let d = c.require_date()?;
+            qb.push(" AND (event_date < ")
+                .push_bind(d.to_string())
+                .push(" OR (event_date = ")
+                .push_bind(d.to_string())
+                .push(" AND id < ")
+                .push_bind(c.id.to_string())
+                .push("))");
+        }
+        qb.push(" ORDER BY event_date DESC, id DESC LIMIT ")
+            .push_bind(i64::from(page.limit) + 1);
         let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
         let items = rows
             .iter()
             .map(incident_from_row)
             .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(items, page.limit, |i| i.id))
+        Ok(Page::from_rows(items, page.limit, |i| {
+            Cursor::by_date(i.event_date, i.id)
+        }))
     }
 
     async fn get_source(&self, id: Uuid) -> Result<Source> {
@@ -618,7 +631,7 @@ impl Store for SqliteStore {
             .iter()
             .map(source_from_row)
             .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(items, page.limit, |s| s.id))
+        Ok(Page::from_rows(items, page.limit, |s| Cursor::by_id(s.id)))
     }
 
     async fn get_source_contact(&self, id: Uuid) -> Result<Option<SealedContact>> {
@@ -652,7 +665,7 @@ impl Store for SqliteStore {
             .iter()
             .map(situation_from_row)
             .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(items, page.limit, |s| s.id))
+        Ok(Page::from_rows(items, page.limit, |s| Cursor::by_id(s.id)))
     }
 
     async fn get_user(&self, id: Uuid) -> Result<User> {

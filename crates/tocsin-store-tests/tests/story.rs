@@ -871,11 +871,16 @@ async fn cursor_pagination_walks_everything_once(s: &dyn Store, _db: &Db) {
         );
     }
 
-    // Incidents, sources and situations page the same way.
+    // Incidents page by event date, newest first, then by id; sources and situations by id.
     let mut incidents = Vec::new();
-    for _ in 0..7 {
-        incidents.push(s.create_incident(&system(), incident()).await.unwrap().id);
+    for day in [3, 1, 3, 2, 5, 1, 3] {
+        let mut i = incident();
+        i.event_date = NaiveDate::from_ymd_opt(2025, 1, day).unwrap();
+        let i = s.create_incident(&system(), i).await.unwrap();
+        incidents.push((i.event_date, i.id));
     }
+    incidents.sort_by(|a, b| b.cmp(a));
+    let incidents: Vec<Uuid> = incidents.into_iter().map(|(_, id)| id).collect();
     let mut seen = Vec::new();
     let mut req = first_page(3);
     loop {
@@ -886,7 +891,10 @@ async fn cursor_pagination_walks_everything_once(s: &dyn Store, _db: &Db) {
             None => break,
         }
     }
-    assert_eq!(seen, newest_first(incidents));
+    assert_eq!(
+        seen, incidents,
+        "incidents: latest event date first, then newest id"
+    );
 
     let mut sources = Vec::new();
     for n in 0..5 {
