@@ -725,12 +725,13 @@ async fn incidents_round_trip_and_filters(s: &dyn Store, _db: &Db) {
     };
     assert_eq!(
         incident_ids(s, &all_incidents()).await,
-        vec![i4, i3, i2, i1]
+        vec![i3, i2, i1, i4],
+        "latest event date first"
     );
     assert_eq!(incident_ids(s, &IncidentFilter::default()).await, vec![i4]);
     assert_eq!(
         incident_ids(s, &f(&|f| f.max_tlp = Tlp::Amber)).await,
-        vec![i4, i2, i1]
+        vec![i2, i1, i4]
     );
     for max in Tlp::ALL {
         let p = s
