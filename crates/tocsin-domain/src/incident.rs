@@ -226,6 +226,8 @@ pub struct IncidentInput {
     pub dataset: Option<String>,
     /// Id in that dataset.
     pub external_id: Option<String>,
+    /// UCDP type of violence: 1 state-based, 2 non-state, 3 one-sided.
+    pub violence_type: Option<i16>,
 }
 
 /// A change to an incident (`PATCH`). Absent fields are left as they are.
@@ -278,6 +280,8 @@ pub struct IncidentPatch {
     pub situation_id: Option<Uuid>,
     /// Reports it was built from (replaces the list).
     pub report_ids: Option<Vec<Uuid>>,
+    /// UCDP type of violence, 1–3.
+    pub violence_type: Option<i16>,
     /// The version the client edited; a mismatch is refused (lost-update protection).
     pub expected_version: Option<i64>,
 }
@@ -338,6 +342,8 @@ pub struct Incident {
     pub dataset: Option<String>,
     /// Id in that dataset.
     pub external_id: Option<String>,
+    /// UCDP type of violence: 1 state-based, 2 non-state, 3 one-sided.
+    pub violence_type: Option<i16>,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
@@ -411,6 +417,7 @@ impl Incident {
             report_ids: input.report_ids.unwrap_or_default(),
             dataset: check_text("dataset", input.dataset, 100)?,
             external_id: check_text("external_id", input.external_id, 200)?,
+            violence_type: None,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -439,6 +446,7 @@ impl Incident {
             verification_status: input.verification_status,
             situation_id: None,
             report_ids: None,
+            violence_type: input.violence_type,
             expected_version: None,
         })?;
         i.version = 1;
@@ -497,6 +505,9 @@ impl Incident {
         }
         if let Some(v) = p.credibility {
             n.credibility = check_range("credibility", v, 1, 6)?;
+        }
+        if let Some(v) = p.violence_type {
+            n.violence_type = Some(check_range("violence_type", v, 1, 3)?);
         }
         for (field, src, dst) in [
             ("admin1", p.admin1, &mut n.admin1),

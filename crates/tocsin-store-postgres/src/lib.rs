@@ -157,8 +157,17 @@ async fn apply_op(conn: &mut PgConnection, op: &Op) -> Result<Done> {
             Done::Report(Box::new(stored_report(r, source)))
         }
         Op::CreateIncident(i) => {
-            insert_incident(conn, i).await?;
+            insert_incidents(conn, std::slice::from_ref(&**i), false).await?;
             Done::Incident(i.clone())
+        }
+        Op::ImportIncidents { dataset, incidents } => {
+            tocsin_store::check_import(dataset, incidents)?;
+            let updated = count_existing(conn, dataset, incidents).await?;
+            insert_incidents(conn, incidents, true).await?;
+            Done::Imported {
+                inserted: incidents.len() as u64 - updated,
+                updated,
+            }
         }
         Op::UpdateIncident(id, patch) => {
             let row = sqlx::query(&format!(
@@ -176,7 +185,8 @@ async fn apply_op(conn: &mut PgConnection, op: &Op) -> Result<Done> {
                  country=$5, admin1=$6, admin2=$7, location=$8, latitude=$9, longitude=$10, geo_precision=$11, \
                  actor1=$12, actor2=$13, targeted_group=$14, fatalities=$15, fatalities_low=$16, \
                  fatalities_high=$17, credibility=$18, verification_status=$19, description=$20, tlp=$21, \
-                 situation_id=$22, report_ids=$23, updated_at=$24, version=$25 WHERE id=$26 AND version=$27",
+                 situation_id=$22, report_ids=$23, updated_at=$24, version=$25, violence_type=$26 \
+                 WHERE id=$27 AND version=$28",
             )
             .bind(inc.event_date)
             .bind(inc.date_precision)
@@ -203,6 +213,7 @@ async fn apply_op(conn: &mut PgConnection, op: &Op) -> Result<Done> {
             .bind(&inc.report_ids)
             .bind(inc.updated_at)
             .bind(inc.version)
+            .bind(inc.violence_type)
             .bind(id)
             .bind(old_version)
             .execute(&mut *conn)
@@ -318,44 +329,76 @@ async fn apply_op(conn: &mut PgConnection, op: &Op) -> Result<Done> {
     })
 }
 
-async fn insert_incident(conn: &mut PgConnection, i: &Incident) -> Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO incidents ({INCIDENT_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,\
-         $15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29)"
-    ))
-    .bind(i.id)
-    .bind(i.event_date)
-    .bind(i.date_precision)
-    .bind(&i.event_type)
-    .bind(&i.sub_event_type)
-    .bind(i.country.code())
-    .bind(&i.admin1)
-    .bind(&i.admin2)
-    .bind(&i.location)
-    .bind(i.latitude)
-    .bind(i.longitude)
-    .bind(i.geo_precision)
-    .bind(&i.actor1)
-    .bind(&i.actor2)
-    .bind(&i.targeted_group)
-    .bind(i.fatalities)
-    .bind(i.fatalities_low)
-    .bind(i.fatalities_high)
-    .bind(i.credibility)
-    .bind(i.verification_status.as_str())
-    .bind(&i.description)
-    .bind(i.tlp.rank())
-    .bind(i.situation_id)
-    .bind(&i.report_ids)
-    .bind(&i.dataset)
-    .bind(&i.external_id)
-    .bind(i.created_at)
-    .bind(i.updated_at)
-    .bind(i.version)
-    .execute(&mut *conn)
+/// Rows per multi-row INSERT (30 columns each, well under PostgreSQL's 65,535 parameters).
+const ROWS_PER_INSERT: usize = 1000;
+
+async fn insert_incidents(
+    conn: &mut PgConnection,
+    incidents: &[Incident],
+    upsert: bool,
+) -> Result<()> {
+    for chunk in incidents.chunks(ROWS_PER_INSERT) {
+        let mut qb =
+            QueryBuilder::<Postgres>::new(format!("INSERT INTO incidents ({INCIDENT_COLS}) "));
+        qb.push_values(chunk, |mut b, i| {
+            b.push_bind(i.id)
+                .push_bind(i.event_date)
+                .push_bind(i.date_precision)
+                .push_bind(i.event_type.clone())
+                .push_bind(i.sub_event_type.clone())
+                .push_bind(i.country.code().to_string())
+                .push_bind(i.admin1.clone())
+                .push_bind(i.admin2.clone())
+                .push_bind(i.location.clone())
+                .push_bind(i.latitude)
+                .push_bind(i.longitude)
+                .push_bind(i.geo_precision)
+                .push_bind(i.actor1.clone())
+                .push_bind(i.actor2.clone())
+                .push_bind(i.targeted_group.clone())
+                .push_bind(i.fatalities)
+                .push_bind(i.fatalities_low)
+                .push_bind(i.fatalities_high)
+                .push_bind(i.credibility)
+                .push_bind(i.verification_status.as_str())
+                .push_bind(i.description.clone())
+                .push_bind(i.tlp.rank())
+                .push_bind(i.situation_id)
+                .push_bind(i.report_ids.clone())
+                .push_bind(i.dataset.clone())
+                .push_bind(i.external_id.clone())
+                .push_bind(i.created_at)
+                .push_bind(i.updated_at)
+                .push_bind(i.version)
+                .push_bind(i.violence_type);
+        });
+        if upsert {
+            qb.push(tocsin_store::INCIDENT_UPSERT);
+        }
+        qb.build().execute(&mut *conn).await.map_err(db_err)?;
+    }
+    Ok(())
+}
+
+/// How many of these external ids the dataset already holds.
+async fn count_existing(
+    conn: &mut PgConnection,
+    dataset: &str,
+    incidents: &[Incident],
+) -> Result<u64> {
+    let ids: Vec<String> = incidents
+        .iter()
+        .filter_map(|i| i.external_id.clone())
+        .collect();
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM incidents WHERE dataset = $1 AND external_id = ANY($2)",
+    )
+    .bind(dataset)
+    .bind(&ids)
+    .fetch_one(&mut *conn)
     .await
     .map_err(db_err)?;
-    Ok(())
+    Ok(n as u64)
 }
 
 fn push_page(qb: &mut QueryBuilder<'_, Postgres>, alias: &str, page: PageRequest) {

@@ -235,8 +235,17 @@ async fn apply_op(
             Done::Report(Box::new(stored_report(r, source)))
         }
         Op::CreateIncident(i) => {
-            insert_incident(conn, i).await?;
+            insert_incidents(conn, std::slice::from_ref(&**i), false).await?;
             Done::Incident(i.clone())
+        }
+        Op::ImportIncidents { dataset, incidents } => {
+            tocsin_store::check_import(dataset, incidents)?;
+            let updated = count_existing(conn, dataset, incidents).await?;
+            insert_incidents(conn, incidents, true).await?;
+            Done::Imported {
+                inserted: incidents.len() as u64 - updated,
+                updated,
+            }
         }
         Op::UpdateIncident(id, patch) => {
             let row = sqlx::query(&format!(
@@ -254,7 +263,7 @@ async fn apply_op(
                  country=?, admin1=?, admin2=?, location=?, latitude=?, longitude=?, geo_precision=?, \
                  actor1=?, actor2=?, targeted_group=?, fatalities=?, fatalities_low=?, fatalities_high=?, \
                  credibility=?, verification_status=?, description=?, tlp=?, situation_id=?, report_ids=?, \
-                 updated_at=?, version=? WHERE id=? AND version=?",
+                 updated_at=?, version=?, violence_type=? WHERE id=? AND version=?",
             )
             .bind(inc.event_date.to_string())
             .bind(inc.date_precision)
@@ -281,6 +290,7 @@ async fn apply_op(
             .bind(ids_json(&inc.report_ids))
             .bind(ts(&inc.updated_at))
             .bind(inc.version)
+            .bind(inc.violence_type)
             .bind(id.to_string())
             .bind(old_version)
             .execute(&mut *conn)
@@ -413,43 +423,81 @@ async fn apply_op(
     Ok(done)
 }
 
-async fn insert_incident(conn: &mut SqliteConnection, i: &Incident) -> Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO incidents ({INCIDENT_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-    ))
-    .bind(i.id.to_string())
-    .bind(i.event_date.to_string())
-    .bind(i.date_precision)
-    .bind(&i.event_type)
-    .bind(&i.sub_event_type)
-    .bind(i.country.code())
-    .bind(&i.admin1)
-    .bind(&i.admin2)
-    .bind(&i.location)
-    .bind(i.latitude)
-    .bind(i.longitude)
-    .bind(i.geo_precision)
-    .bind(&i.actor1)
-    .bind(&i.actor2)
-    .bind(&i.targeted_group)
-    .bind(i.fatalities)
-    .bind(i.fatalities_low)
-    .bind(i.fatalities_high)
-    .bind(i.credibility)
-    .bind(i.verification_status.as_str())
-    .bind(&i.description)
-    .bind(i.tlp.rank())
-    .bind(i.situation_id.map(|s| s.to_string()))
-    .bind(ids_json(&i.report_ids))
-    .bind(&i.dataset)
-    .bind(&i.external_id)
-    .bind(ts(&i.created_at))
-    .bind(ts(&i.updated_at))
-    .bind(i.version)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
+/// Rows per multi-row INSERT (30 columns each, well under SQLite's 32,766 parameters).
+const ROWS_PER_INSERT: usize = 500;
+
+async fn insert_incidents(
+    conn: &mut SqliteConnection,
+    incidents: &[Incident],
+    upsert: bool,
+) -> Result<()> {
+    for chunk in incidents.chunks(ROWS_PER_INSERT) {
+        let mut qb =
+            QueryBuilder::<Sqlite>::new(format!("INSERT INTO incidents ({INCIDENT_COLS}) "));
+        qb.push_values(chunk, |mut b, i| {
+            b.push_bind(i.id.to_string())
+                .push_bind(i.event_date.to_string())
+                .push_bind(i.date_precision)
+                .push_bind(i.event_type.clone())
+                .push_bind(i.sub_event_type.clone())
+                .push_bind(i.country.code().to_string())
+                .push_bind(i.admin1.clone())
+                .push_bind(i.admin2.clone())
+                .push_bind(i.location.clone())
+                .push_bind(i.latitude)
+                .push_bind(i.longitude)
+                .push_bind(i.geo_precision)
+                .push_bind(i.actor1.clone())
+                .push_bind(i.actor2.clone())
+                .push_bind(i.targeted_group.clone())
+                .push_bind(i.fatalities)
+                .push_bind(i.fatalities_low)
+                .push_bind(i.fatalities_high)
+                .push_bind(i.credibility)
+                .push_bind(i.verification_status.as_str())
+                .push_bind(i.description.clone())
+                .push_bind(i.tlp.rank())
+                .push_bind(i.situation_id.map(|s| s.to_string()))
+                .push_bind(ids_json(&i.report_ids))
+                .push_bind(i.dataset.clone())
+                .push_bind(i.external_id.clone())
+                .push_bind(ts(&i.created_at))
+                .push_bind(ts(&i.updated_at))
+                .push_bind(i.version)
+                .push_bind(i.violence_type);
+        });
+        if upsert {
+            qb.push(tocsin_store::INCIDENT_UPSERT);
+        }
+        qb.build().execute(&mut *conn).await.map_err(db_err)?;
+    }
     Ok(())
+}
+
+/// How many of these external ids the dataset already holds.
+async fn count_existing(
+    conn: &mut SqliteConnection,
+    dataset: &str,
+    incidents: &[Incident],
+) -> Result<u64> {
+    let mut n = 0;
+    for chunk in incidents.chunks(ROWS_PER_INSERT) {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM incidents WHERE dataset = ");
+        qb.push_bind(dataset.to_string())
+            .push(" AND external_id IN (");
+        let mut sep = qb.separated(", ");
+        for i in chunk {
+            sep.push_bind(i.external_id.clone());
+        }
+        qb.push(")");
+        let c: i64 = qb
+            .build_query_scalar()
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        n += c as u64;
+    }
+    Ok(n)
 }
 
 fn push_page(qb: &mut QueryBuilder<'_, Sqlite>, alias: &str, page: PageRequest) {

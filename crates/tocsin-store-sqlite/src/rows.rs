@@ -13,7 +13,7 @@ use uuid::Uuid;
 pub(crate) const INCIDENT_COLS: &str = "id, event_date, date_precision, event_type, sub_event_type, country, \
     admin1, admin2, location, latitude, longitude, geo_precision, actor1, actor2, targeted_group, fatalities, \
     fatalities_low, fatalities_high, credibility, verification_status, description, tlp, situation_id, \
-    report_ids, dataset, external_id, created_at, updated_at, version";
+    report_ids, dataset, external_id, created_at, updated_at, version, violence_type";
 pub(crate) const REPORT_SELECT: &str =
     "SELECT r.id, r.channel, r.provider_message_id, s.handle, r.text, r.tlp, \
     r.latitude, r.longitude, r.country, r.occurred_at, r.received_at FROM reports r \
@@ -101,6 +101,7 @@ pub(crate) fn incident_from_row(r: &SqliteRow) -> Result<Incident> {
         created_at: parse_ts(r.get(26))?,
         updated_at: parse_ts(r.get(27))?,
         version: r.get(28),
+        violence_type: r.get(29),
     })
 }
 

@@ -271,6 +271,7 @@ story!(
     two_handles_share_one_chain,
     reopen_keeps_data_and_chain,
     meta_and_counts,
+    imports_upsert_by_provenance,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1779,4 +1780,91 @@ async fn meta_and_counts(s: &dyn Store, _db: &Db) {
         },
         "counts ignore clearance: they are totals"
     );
+}
+
+/// Imported incidents are keyed by (dataset, external id): a re-import updates, never duplicates,
+/// and keeps what analysts set in Tocsin.
+async fn imports_upsert_by_provenance(s: &dyn Store, _db: &Db) {
+    let row = |ext: &str, fatalities: i64| {
+        let mut i = incident();
+        i.dataset = Some("ucdp-ged".into());
+        i.external_id = Some(ext.into());
+        i.fatalities = fatalities;
+        i.violence_type = Some(3);
+        i
+    };
+    let first: Vec<Incident> = (0..1200).map(|n| row(&format!("e{n}"), 1)).collect();
+    assert_eq!(
+        s.import_incidents(&system(), "ucdp-ged", first)
+            .await
+            .unwrap(),
+        (1200, 0)
+    );
+    // An analyst verifies one imported event and relabels it.
+    let all = all_incidents();
+    let page = s.list_incidents(&all, first_page(500)).await.unwrap();
+    let target = page
+        .items
+        .iter()
+        .find(|i| i.external_id.as_deref() == Some("e1199"))
+        .cloned()
+        .unwrap();
+    s.update_incident(
+        &system(),
+        target.id,
+        IncidentPatch {
+            verification_status: Some(VerificationStatus::Verified),
+            tlp: Some(Tlp::Amber),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // Re-import: 1200 existing rows (one listed twice, the last copy wins) plus 10 new ones.
+    let mut again: Vec<Incident> = (0..1210).map(|n| row(&format!("e{n}"), 5)).collect();
+    again.push(row("e1199", 9));
+    assert_eq!(
+        s.import_incidents(&system(), "ucdp-ged", again)
+            .await
+            .unwrap(),
+        (10, 1200)
+    );
+    assert_eq!(s.counts().await.unwrap().incidents, 1210);
+    let after = s.get_incident(target.id).await.unwrap();
+    assert_eq!(after.fatalities, 9, "the dataset's fields are replaced");
+    assert_eq!(
+        after.verification_status,
+        VerificationStatus::Verified,
+        "Tocsin's fields are kept"
+    );
+    assert_eq!(after.tlp, Tlp::Amber);
+    assert_eq!(after.violence_type, Some(3));
+    assert_eq!(after.version, 3);
+    assert_eq!(after.created_at, target.created_at);
+    // The same external id in another dataset is another incident.
+    assert_eq!(
+        s.import_incidents(
+            &system(),
+            "acled",
+            vec![{
+                let mut i = row("e1", 1);
+                i.dataset = Some("acled".into());
+                i
+            }]
+        )
+        .await
+        .unwrap(),
+        (1, 0)
+    );
+    // A row without provenance refuses the whole batch.
+    let mut bad = vec![row("z1", 1), row("z2", 1)];
+    bad[1].external_id = None;
+    let before = s.counts().await.unwrap();
+    assert!(matches!(
+        s.import_incidents(&system(), "ucdp-ged", bad).await,
+        Err(StoreError::Domain(_))
+    ));
+    assert_eq!(s.counts().await.unwrap(), before);
+    let audit = last_audit(s).await;
+    assert_eq!(audit.action, "incident.import");
 }

@@ -57,6 +57,15 @@ pub enum Op {
     CreateReport(NewReport),
     /// Store an incident.
     CreateIncident(Box<Incident>),
+    /// Insert or update imported incidents by `(dataset, external_id)`, which every one must
+    /// carry. On update the dataset's fields are replaced and the version grows; Tocsin's own
+    /// fields (id, verification status, TLP, situation, linked reports) are kept.
+    ImportIncidents {
+        /// Dataset name, e.g. `ucdp-ged`.
+        dataset: String,
+        /// The rows, at most [`MAX_IMPORT_BATCH`].
+        incidents: Vec<Incident>,
+    },
     /// Change an incident: read, apply the patch in the domain, write, in one transaction.
     UpdateIncident(Uuid, Box<IncidentPatch>),
     /// Store a source.
@@ -90,9 +99,78 @@ pub enum Done {
     Situation(Box<Situation>),
     /// A stored user.
     User(Box<User>),
+    /// How an import batch went.
+    Imported {
+        /// New incidents.
+        inserted: u64,
+        /// Incidents that existed and were updated.
+        updated: u64,
+    },
     /// Nothing to return.
     Unit,
 }
+
+/// The most incidents one [`Op::ImportIncidents`] may carry.
+pub const MAX_IMPORT_BATCH: usize = 10_000;
+
+/// Keep only the last row of each repeated external id (a file may list an event twice).
+pub fn dedupe_import(incidents: &mut Vec<Incident>) {
+    let mut last = std::collections::HashMap::new();
+    for (n, i) in incidents.iter().enumerate() {
+        last.insert(i.external_id.clone(), n);
+    }
+    if last.len() < incidents.len() {
+        let mut n = 0;
+        incidents.retain(|i| {
+            n += 1;
+            last.get(&i.external_id) == Some(&(n - 1))
+        });
+    }
+}
+
+/// Check an import batch: at most [`MAX_IMPORT_BATCH`] rows, each carrying the batch's
+/// dataset and an external id, no id twice.
+pub fn check_import(dataset: &str, incidents: &[Incident]) -> Result<()> {
+    if incidents.len() > MAX_IMPORT_BATCH {
+        return Err(DomainError::invalid(
+            "incidents",
+            format!("at most {MAX_IMPORT_BATCH} per batch"),
+        )
+        .into());
+    }
+    let mut seen = std::collections::HashSet::new();
+    for i in incidents {
+        if i.dataset.as_deref() != Some(dataset) || i.external_id.is_none() {
+            return Err(DomainError::invalid(
+                "external_id",
+                "every imported incident needs the batch's dataset and an external id",
+            )
+            .into());
+        }
+        if !seen.insert(i.external_id.as_deref()) {
+            return Err(DomainError::invalid(
+                "external_id",
+                "an external id repeats within the batch",
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// The columns an import replaces when the incident exists: the dataset's own fields. Tocsin's
+/// fields (id, verification status, credibility, TLP, situation, linked reports) are kept.
+pub const INCIDENT_UPSERT: &str = " ON CONFLICT (dataset, external_id) \
+    WHERE dataset IS NOT NULL AND external_id IS NOT NULL DO UPDATE SET \
+    event_date = excluded.event_date, date_precision = excluded.date_precision, \
+    event_type = excluded.event_type, sub_event_type = excluded.sub_event_type, \
+    country = excluded.country, admin1 = excluded.admin1, admin2 = excluded.admin2, \
+    location = excluded.location, latitude = excluded.latitude, longitude = excluded.longitude, \
+    geo_precision = excluded.geo_precision, actor1 = excluded.actor1, actor2 = excluded.actor2, \
+    targeted_group = excluded.targeted_group, fatalities = excluded.fatalities, \
+    fatalities_low = excluded.fatalities_low, fatalities_high = excluded.fatalities_high, \
+    description = excluded.description, violence_type = excluded.violence_type, \
+    updated_at = excluded.updated_at, version = incidents.version + 1";
 
 /// The audit event a write appends, if any. Shared by every backend so they record alike.
 pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
@@ -100,6 +178,10 @@ pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
     Some(match op {
         Op::CreateReport(r) => ev("report.create", "report", r.id.to_string())
             .with_detail(serde_json::json!({"channel": r.channel.as_str(), "tlp": r.tlp.as_str()})),
+        Op::ImportIncidents { dataset, incidents } => {
+            AuditEvent::new(actor, "incident.import", "incident", None)
+                .with_detail(serde_json::json!({"dataset": dataset, "rows": incidents.len()}))
+        }
         Op::CreateIncident(i) => ev("incident.create", "incident", i.id.to_string())
             .with_detail(serde_json::json!({"tlp": i.tlp.as_str()})),
         Op::UpdateIncident(id, p) => {
@@ -224,6 +306,23 @@ pub trait StoreExt: Store {
     async fn create_incident(&self, actor: &Actor, i: Incident) -> Result<Incident> {
         match self.write(actor, Op::CreateIncident(Box::new(i))).await? {
             Done::Incident(i) => Ok(*i),
+            d => Err(unexpected(d)),
+        }
+    }
+    /// Insert or update a batch of imported incidents; returns (inserted, updated).
+    async fn import_incidents(
+        &self,
+        actor: &Actor,
+        dataset: &str,
+        mut incidents: Vec<Incident>,
+    ) -> Result<(u64, u64)> {
+        dedupe_import(&mut incidents);
+        let op = Op::ImportIncidents {
+            dataset: dataset.to_string(),
+            incidents,
+        };
+        match self.write(actor, op).await? {
+            Done::Imported { inserted, updated } => Ok((inserted, updated)),
             d => Err(unexpected(d)),
         }
     }
