@@ -74,6 +74,36 @@ impl Country {
             .unwrap_or(if self.0 == "XKX" { "Kosovo" } else { "" })
     }
 
+    /// The ISO 3166-1 numeric code (e.g. `140`), where the table has one.
+    pub fn numeric(&self) -> Option<&'static str> {
+        table().get(self.0.as_str()).map(|i| i.numeric)
+    }
+
+    /// Look a country up by ISO alpha-2, alpha-3 or numeric code, or its ISO short name
+    /// (case-insensitive). Broader resolution (UCDP/GW codes, common variants) lives in
+    /// `tocsin-geo`.
+    pub fn from_any_code(s: &str) -> Option<Country> {
+        let t = s.trim();
+        if t.is_empty() {
+            return None;
+        }
+        let up = t.to_ascii_uppercase();
+        if let Ok(c) = Country::parse(&up) {
+            return Some(c);
+        }
+        let num = t.trim_start_matches('0');
+        table()
+            .values()
+            .find(|i| {
+                i.alpha2 == up
+                    || (!num.is_empty()
+                        && i.numeric.trim_start_matches('0') == num
+                        && t.chars().all(|c| c.is_ascii_digit()))
+                    || i.name.eq_ignore_ascii_case(t)
+            })
+            .map(|i| Country(i.alpha3.to_string()))
+    }
+
     /// Every country of the table, sorted by name.
     pub fn all() -> Vec<&'static CountryInfo> {
         let mut v: Vec<_> = table().values().collect();
@@ -112,5 +142,10 @@ mod tests {
         assert!(Country::parse("XYZ").is_err());
         assert!(Country::parse("CF").is_err());
         assert!(Country::all().len() > 240);
+        assert_eq!(Country::from_any_code("140").unwrap().code(), "CAF");
+        assert_eq!(Country::from_any_code("cf").unwrap().code(), "CAF");
+        assert_eq!(Country::from_any_code("Bangladesh").unwrap().code(), "BGD");
+        assert_eq!(Country::parse("CAF").unwrap().numeric(), Some("140"));
+        assert!(Country::from_any_code("999").is_none());
     }
 }

@@ -549,20 +549,14 @@ impl Incident {
         if self.fatalities < 0 {
             return Err(DomainError::invalid("fatalities", "must not be negative"));
         }
-        if let Some(l) = self.fatalities_low {
-            if l < 0 || l > self.fatalities {
-                return Err(DomainError::invalid(
-                    "fatalities_low",
-                    "must be between 0 and fatalities",
-                ));
-            }
-        }
-        if let Some(h) = self.fatalities_high {
-            if h < self.fatalities {
-                return Err(DomainError::invalid(
-                    "fatalities_high",
-                    "must not be below fatalities",
-                ));
+        // Low and high estimates are kept as the source gave them: published datasets (UCDP
+        // GED among them) hold events whose low/high bracket does not contain the best estimate.
+        for (field, v) in [
+            ("fatalities_low", self.fatalities_low),
+            ("fatalities_high", self.fatalities_high),
+        ] {
+            if v.is_some_and(|v| v < 0) {
+                return Err(DomainError::invalid(field, "must not be negative"));
             }
         }
         if self.description.len() > 20_000 {
@@ -582,6 +576,29 @@ impl Incident {
         }
         Ok(())
     }
+}
+
+/// The few fields of an incident a map needs, read in bulk to build the map index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapPoint {
+    /// The incident.
+    pub id: Uuid,
+    /// Event date.
+    pub event_date: NaiveDate,
+    /// ACLED event type.
+    pub event_type: String,
+    /// ISO alpha-3.
+    pub country: Country,
+    /// WGS84.
+    pub latitude: f64,
+    /// WGS84.
+    pub longitude: f64,
+    /// Best estimate of deaths.
+    pub fatalities: i64,
+    /// Label.
+    pub tlp: Tlp,
+    /// Last change (the index refreshes by it).
+    pub updated_at: DateTime<Utc>,
 }
 
 /// Which incidents to list.

@@ -23,7 +23,7 @@ pub use country::Country;
 pub use crypto::{ContactKey, SealedContact};
 pub use error::DomainError;
 pub use incident::{
-    EventType, Incident, IncidentFilter, IncidentInput, IncidentPatch, NewIncident,
+    EventType, Incident, IncidentFilter, IncidentInput, IncidentPatch, MapPoint, NewIncident,
     VerificationStatus,
 };
 pub use page::{BBox, Cursor, Page, PageRequest};

@@ -76,10 +76,10 @@ pub struct IncidentQuery {
 }
 
 impl IncidentQuery {
-    /// The filter and page this query asks for, capped at the user's clearance.
+    /// The filter and page this query asks for, capped at a clearance.
     pub fn to_filter(
         &self,
-        user: &User,
+        clearance: Tlp,
     ) -> Result<(IncidentFilter, PageRequest), tocsin_domain::DomainError> {
         use tocsin_domain::DomainError as E;
         let date = |field: &str, v: &Option<String>| {
@@ -103,7 +103,7 @@ impl IncidentQuery {
                 .map(VerificationStatus::parse)
                 .transpose()?,
             tlp: opt_tlp(&self.tlp)?,
-            max_tlp: user.clearance,
+            max_tlp: clearance,
             situation_id: non_empty(&self.situation_id)
                 .map(|s| {
                     Uuid::parse_str(s).map_err(|_| E::invalid("situation_id", "not a valid id"))
@@ -259,7 +259,7 @@ pub async fn list_incidents(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Page<Incident>>> {
     let u = user.require(Permission::IncidentRead)?;
-    let (f, p) = parse_query::<IncidentQuery>(q.as_deref())?.to_filter(u)?;
+    let (f, p) = parse_query::<IncidentQuery>(q.as_deref())?.to_filter(u.clearance)?;
     Ok(Json(st.store.list_incidents(&f, p).await?))
 }
 
@@ -447,7 +447,8 @@ pub async fn audit(
 #[openapi(
     info(title = "Tocsin API", description = "Atrocity early-warning and response. Every call needs `Authorization: Bearer TOKEN`."),
     paths(list_reports, create_report, get_report, list_incidents, create_incident, get_incident, update_incident,
-          list_sources, get_source, get_source_contact, list_situations, create_situation, get_situation, me, audit),
+          list_sources, get_source, get_source_contact, list_situations, create_situation, get_situation, me, audit,
+          crate::export::export, crate::map::map),
     components(schemas(Report, ReportInput, Incident, IncidentInput, IncidentPatch, Source, SourceContact, Situation,
                        NewSituation, Tlp, ReportPage, IncidentPage)),
     modifiers(&Security)

@@ -5,7 +5,9 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod export;
 pub mod input;
+pub mod map;
 pub mod web;
 
 use axum::extract::DefaultBodyLimit;
@@ -31,6 +33,8 @@ pub struct AppState {
     pub templates: Arc<minijinja::Environment<'static>>,
     /// Send cookies with `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
+    /// The in-memory index behind map queries.
+    pub map: Arc<map::MapIndex>,
 }
 
 impl AppState {
@@ -42,6 +46,7 @@ impl AppState {
             tokens: Arc::default(),
             templates: Arc::new(web::templates()),
             secure_cookies,
+            map: Arc::default(),
         }
     }
 }
@@ -56,6 +61,7 @@ pub fn router(state: AppState) -> Router {
             "/incidents",
             g(api::list_incidents).post(api::create_incident),
         )
+        .route("/incidents/map", g(map::map))
         .route(
             "/incidents/{id}",
             g(api::get_incident).patch(api::update_incident),
@@ -70,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .route("/situations/{id}", g(api::get_situation))
         .route("/me", g(api::me))
         .route("/audit", g(api::audit))
+        .route("/export", g(export::export))
         .route("/openapi.json", g(api::openapi))
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));

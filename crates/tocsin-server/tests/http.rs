@@ -293,6 +293,18 @@ async fn every_route_and_role_gets_the_expected_status() {
             None,
             [200, 200, 200, 200, 200, 200],
         ),
+        (
+            Method::GET,
+            "/api/v1/export?format=csv".into(),
+            None,
+            [200, 200, 200, 200, 200, 401],
+        ),
+        (
+            Method::GET,
+            "/api/v1/incidents/map?zoom=3".into(),
+            None,
+            [200, 200, 200, 200, 200, 401],
+        ),
     ];
     let mut failures = Vec::new();
     for (method, path, body, expected) in &table {
@@ -990,4 +1002,196 @@ async fn healthz_and_security_headers() {
         assert!(doc["paths"][path].is_object(), "openapi lacks {path}");
     }
     assert!(doc["components"]["schemas"]["IncidentInput"].is_object());
+}
+
+/// 800 incidents spread over two countries, a quarter of them above a viewer's clearance.
+async fn spread(app: &TestApp) -> Vec<Incident> {
+    let mut all = Vec::new();
+    for n in 0..800u32 {
+        let (country, lat, lon) = if n % 2 == 0 {
+            ("CAF", 6.0, 20.0)
+        } else {
+            ("SSD", 8.0, 30.0)
+        };
+        let tlp = [Tlp::Clear, Tlp::Green, Tlp::Green, Tlp::Red][n as usize % 4];
+        let mut i = Incident::parse(IncidentInput {
+            event_date: format!("2025-{:02}-{:02}", 1 + n % 12, 1 + n % 28),
+            event_type: "Violence against civilians".into(),
+            sub_event_type: "Attack".into(),
+            country: country.into(),
+            latitude: lat + f64::from(n % 40) * 0.05,
+            longitude: lon + f64::from(n % 37) * 0.05,
+            fatalities: i64::from(n % 5),
+            description: "spread".into(),
+            tlp,
+            ..Default::default()
+        })
+        .unwrap();
+        i.dataset = Some("test".into());
+        i.external_id = Some(n.to_string());
+        all.push(i);
+    }
+    app.store
+        .import_incidents(&Actor::system("test"), "test", all.clone())
+        .await
+        .unwrap();
+    all
+}
+
+#[tokio::test]
+async fn map_clusters_at_low_zoom_points_at_high_zoom() {
+    let app = TestApp::start().await;
+    let all = spread(&app).await;
+    let visible: Vec<&Incident> = all.iter().filter(|i| i.tlp <= Tlp::Green).collect();
+    let (s, world) = app.get(Role::Viewer, "/api/v1/incidents/map?zoom=2").await;
+    assert_eq!(s, 200, "{world}");
+    assert_eq!(world["mode"], "clusters");
+    assert_eq!(world["total"].as_u64(), Some(visible.len() as u64));
+    let feats = world["features"].as_array().unwrap();
+    assert!(
+        feats.len() >= 2 && feats.len() < 50,
+        "a few clusters, not {} ",
+        feats.len()
+    );
+    let count: u64 = feats
+        .iter()
+        .map(|f| f["properties"]["count"].as_u64().unwrap())
+        .sum();
+    let deaths: u64 = feats
+        .iter()
+        .map(|f| f["properties"]["fatalities"].as_u64().unwrap())
+        .sum();
+    assert_eq!(count, visible.len() as u64);
+    assert_eq!(
+        deaths,
+        visible.iter().map(|i| i.fatalities as u64).sum::<u64>()
+    );
+    for f in feats {
+        let b: Vec<f64> = f["properties"]["bounds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let c: Vec<f64> = f["geometry"]["coordinates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert!(
+            b[0] <= c[0] + 1e-4
+                && c[0] <= b[2] + 1e-4
+                && b[1] <= c[1] + 1e-4
+                && c[1] <= b[3] + 1e-4
+        );
+    }
+    // An analyst sees the RED ones too.
+    let (_, a) = app.get(Role::Analyst, "/api/v1/incidents/map?zoom=2").await;
+    assert_eq!(a["total"].as_u64(), Some(800));
+    // City zoom over a small box: points with ids, all inside the box.
+    let (_, city) = app
+        .get(
+            Role::Viewer,
+            "/api/v1/incidents/map?zoom=12&bbox=20.0,6.0,20.5,6.5",
+        )
+        .await;
+    assert_eq!(city["mode"], "points");
+    let pts = city["features"].as_array().unwrap();
+    assert!(!pts.is_empty());
+    for p in pts {
+        let id = p["properties"]["id"].as_str().unwrap();
+        let i = all.iter().find(|i| i.id.to_string() == id).unwrap();
+        assert!(
+            i.tlp <= Tlp::Green
+                && (20.0..=20.5).contains(&i.longitude)
+                && (6.0..=6.5).contains(&i.latitude)
+        );
+    }
+    // Filters and freshness: a new incident shows on the next query.
+    let (_, caf) = app
+        .get(
+            Role::Viewer,
+            "/api/v1/incidents/map?zoom=2&country=CAF&from=2025-06-01",
+        )
+        .await;
+    let want = visible
+        .iter()
+        .filter(|i| i.country.code() == "CAF" && i.event_date.to_string().as_str() >= "2025-06-01")
+        .count();
+    assert_eq!(caf["total"].as_u64(), Some(want as u64));
+    let (s, _) = app
+        .post(Role::Analyst, "/api/v1/incidents", incident_body())
+        .await;
+    assert_eq!(s, 201);
+    let (_, after) = app.get(Role::Viewer, "/api/v1/incidents/map?zoom=2").await;
+    assert_eq!(after["total"].as_u64(), Some(visible.len() as u64 + 1));
+    for (q, field) in [
+        ("zoom=99", "zoom"),
+        ("bbox=0,0,1", "bbox"),
+        ("from=yesterday", "from"),
+        ("size=3", "size"),
+    ] {
+        let (s, e) = app
+            .get(Role::Viewer, &format!("/api/v1/incidents/map?{q}"))
+            .await;
+        assert!(s.is_client_error(), "{q}");
+        assert_eq!(e["field"].as_str(), Some(field), "{q}: {e}");
+    }
+}
+
+#[tokio::test]
+async fn exports_stream_what_the_caller_may_see() {
+    let app = TestApp::start().await;
+    let all = spread(&app).await;
+    let visible = all.iter().filter(|i| i.tlp <= Tlp::Green).count();
+    let get = |q: &str| {
+        let req = app
+            .client
+            .get(format!("{}/api/v1/export?{q}", app.base))
+            .bearer_auth(&app.tokens[&Role::Viewer]);
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status();
+            let ctype = r
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string());
+            (status, ctype, r.text().await.unwrap())
+        }
+    };
+    let (s, ctype, csv) = get("format=csv").await;
+    assert_eq!(
+        (s, ctype.as_deref()),
+        (StatusCode::OK, Some("text/csv; charset=utf-8"))
+    );
+    assert_eq!(
+        csv.lines().count(),
+        visible + 1,
+        "a header and one line per visible incident"
+    );
+    assert!(!csv.contains("TLP:RED"));
+    let (_, _, gj) = get("format=geojson&country=SSD").await;
+    let gj: Value = serde_json::from_str(&gj).unwrap();
+    let feats = gj["features"].as_array().unwrap();
+    assert_eq!(
+        feats.len(),
+        all.iter()
+            .filter(|i| i.tlp <= Tlp::Green && i.country.code() == "SSD")
+            .count()
+    );
+    let (_, _, hxl) = get("format=hxl").await;
+    assert!(hxl.lines().nth(1).unwrap().starts_with("#meta+id,"));
+    let (_, _, acled) = get("format=acled").await;
+    assert!(acled.starts_with("event_id_cnty,event_date,year,time_precision"));
+    let (s, _, body) = get("format=xlsx").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let audit = app.store.audit_entries(0, 10_000).await.unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.action == "incident.export" && e.actor_name == "viewer")
+            .count(),
+        4
+    );
 }

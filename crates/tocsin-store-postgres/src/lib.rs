@@ -23,12 +23,13 @@
 mod rows;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
-use sqlx::{Postgres, QueryBuilder};
+use sqlx::{Postgres, QueryBuilder, Row};
 use std::time::Duration;
 use tocsin_domain::{
-    Actor, AuditEntry, AuditEvent, Cursor, Incident, IncidentFilter, Page, PageRequest, Report,
-    ReportFilter, SealedContact, Situation, Source, Tlp, User,
+    Actor, AuditEntry, AuditEvent, Cursor, Incident, IncidentFilter, MapPoint, Page, PageRequest,
+    Report, ReportFilter, SealedContact, Situation, Source, Tlp, User,
 };
 use tocsin_store::{
     audit_for, stored_report, Counts, Done, Op, Result, Store, StoreError, WebSession,
@@ -546,6 +547,45 @@ impl Store for PostgresStore {
         Ok(Page::from_rows(items, page.limit, |i| {
             Cursor::by_date(i.event_date, i.id)
         }))
+    }
+
+    async fn map_points(
+        &self,
+        since: Option<(DateTime<Utc>, Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<MapPoint>> {
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "SELECT id, event_date, event_type, country, latitude, longitude, fatalities, tlp, updated_at \
+             FROM incidents",
+        );
+        if let Some((t, id)) = since {
+            qb.push(" WHERE (updated_at, id) > (")
+                .push_bind(t)
+                .push(", ")
+                .push_bind(id)
+                .push(")");
+        }
+        qb.push(" ORDER BY updated_at, id LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(MapPoint {
+                    id: r.try_get(0).map_err(db_err)?,
+                    event_date: r.try_get(1).map_err(db_err)?,
+                    event_type: r.try_get(2).map_err(db_err)?,
+                    country: tocsin_domain::Country::parse(
+                        r.try_get::<&str, _>(3).map_err(db_err)?,
+                    )?,
+                    latitude: r.try_get(4).map_err(db_err)?,
+                    longitude: r.try_get(5).map_err(db_err)?,
+                    fatalities: r.try_get(6).map_err(db_err)?,
+                    tlp: Tlp::from_rank(r.try_get::<i16, _>(7).map_err(db_err)?.into())
+                        .ok_or_else(|| StoreError::Backend("corrupt TLP".into()))?,
+                    updated_at: r.try_get(8).map_err(db_err)?,
+                })
+            })
+            .collect()
     }
 
     async fn get_source(&self, id: Uuid) -> Result<Source> {

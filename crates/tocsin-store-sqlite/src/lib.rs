@@ -9,6 +9,7 @@
 mod rows;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
@@ -19,8 +20,8 @@ use std::time::Duration;
 use tocsin_domain::audit::GENESIS_HASH;
 use tocsin_domain::time::format as ts;
 use tocsin_domain::{
-    Actor, AuditEntry, Cursor, Incident, IncidentFilter, Page, PageRequest, Report, ReportFilter,
-    SealedContact, Situation, Source, Tlp, User,
+    Actor, AuditEntry, Cursor, Incident, IncidentFilter, MapPoint, Page, PageRequest, Report,
+    ReportFilter, SealedContact, Situation, Source, Tlp, User,
 };
 use tocsin_store::{
     audit_for, stored_report, Counts, Done, Op, Result, Store, StoreError, WebSession,
@@ -647,6 +648,47 @@ impl Store for SqliteStore {
         Ok(Page::from_rows(items, page.limit, |i| {
             Cursor::by_date(i.event_date, i.id)
         }))
+    }
+
+    async fn map_points(
+        &self,
+        since: Option<(DateTime<Utc>, Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<MapPoint>> {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "SELECT id, event_date, event_type, country, latitude, longitude, fatalities, tlp, updated_at \
+             FROM incidents",
+        );
+        if let Some((t, id)) = since {
+            let t = ts(&t);
+            qb.push(" WHERE updated_at > ")
+                .push_bind(t.clone())
+                .push(" OR (updated_at = ")
+                .push_bind(t)
+                .push(" AND id > ")
+                .push_bind(id.to_string())
+                .push(")");
+        }
+        qb.push(" ORDER BY updated_at, id LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(MapPoint {
+                    id: parse_uuid(r.get(0))?,
+                    event_date: chrono::NaiveDate::parse_from_str(r.get(1), "%Y-%m-%d")
+                        .map_err(|_| StoreError::Backend("corrupt date in database".into()))?,
+                    event_type: r.get(2),
+                    country: tocsin_domain::Country::parse(r.get(3))?,
+                    latitude: r.get(4),
+                    longitude: r.get(5),
+                    fatalities: r.get(6),
+                    tlp: Tlp::from_rank(r.get(7))
+                        .ok_or_else(|| StoreError::Backend("corrupt TLP".into()))?,
+                    updated_at: parse_ts(r.get(8))?,
+                })
+            })
+            .collect()
     }
 
     async fn get_source(&self, id: Uuid) -> Result<Source> {

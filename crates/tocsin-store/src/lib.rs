@@ -243,6 +243,13 @@ pub trait Store: Send + Sync + 'static {
     /// Incidents, newest first.
     async fn list_incidents(&self, f: &IncidentFilter, page: PageRequest)
         -> Result<Page<Incident>>;
+    /// Map points of incidents changed after `(since, after_id)` in `(updated_at, id)` order,
+    /// at most `limit`: the map index loads and refreshes through this.
+    async fn map_points(
+        &self,
+        since: Option<(DateTime<Utc>, Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<tocsin_domain::MapPoint>>;
     /// One source (no contact details).
     async fn get_source(&self, id: Uuid) -> Result<Source>;
     /// A source by its public handle.

@@ -1,0 +1,78 @@
+//! A reader that refuses lines longer than a limit, so a 2 GB line cannot exhaust memory.
+
+use std::cell::Cell;
+use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
+
+/// The longest line accepted (1 MiB). A GeoJSON file is limited per feature instead.
+pub const MAX_LINE_BYTES: u64 = 1 << 20;
+
+/// Wraps a reader, counting bytes since the last newline.
+pub struct LineLimited<R> {
+    inner: BufReader<R>,
+    since_newline: u64,
+    line: u64,
+    /// When false, line lengths are not checked (GeoJSON may be one long line).
+    pub check_lines: bool,
+    /// Bytes read since the holder of this counter last reset it (GeoJSON: per feature).
+    pub chunk: Rc<Cell<u64>>,
+    /// The most bytes `chunk` may reach.
+    pub chunk_limit: u64,
+}
+
+impl<R: Read> LineLimited<R> {
+    /// Wrap `inner`.
+    pub fn new(inner: R) -> Self {
+        LineLimited {
+            inner: BufReader::with_capacity(256 * 1024, inner),
+            since_newline: 0,
+            line: 1,
+            check_lines: true,
+            chunk: Rc::new(Cell::new(0)),
+            chunk_limit: u64::MAX,
+        }
+    }
+
+    /// The first byte that is not white space, without consuming anything but a UTF-8 BOM.
+    pub fn peek_non_ws(&mut self) -> io::Result<Option<u8>> {
+        let buf = self.inner.fill_buf()?;
+        if buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            self.inner.consume(3);
+        }
+        let buf = self.inner.fill_buf()?;
+        Ok(buf.iter().copied().find(|b| !b.is_ascii_whitespace()))
+    }
+}
+
+impl<R: Read> Read for LineLimited<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(out)?;
+        self.chunk.set(self.chunk.get() + n as u64);
+        if self.chunk.get() > self.chunk_limit {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("a single record is larger than {} bytes", self.chunk_limit),
+            ));
+        }
+        if self.check_lines {
+            for &b in &out[..n] {
+                if b == b'\n' {
+                    self.since_newline = 0;
+                    self.line += 1;
+                } else {
+                    self.since_newline += 1;
+                    if self.since_newline > MAX_LINE_BYTES {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!(
+                                "line {} is longer than {MAX_LINE_BYTES} bytes: not a valid row",
+                                self.line
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(n)
+    }
+}

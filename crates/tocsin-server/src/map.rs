@@ -1,0 +1,372 @@
+//! Map queries: server-side clusters at low zoom, points at high zoom, over an in-memory index.
+//!
+//! The index holds a few bytes per incident (position, date, type, country, deaths, label) and
+//! answers a query with one pass over them: on a million incidents that is a few milliseconds,
+//! where a `GROUP BY` over the table takes hundreds. It loads from the store at first use and
+//! then refreshes by `updated_at` before each query, so incidents written by any process (the
+//! API, `tocsin import`) appear on the next query. Rows changed within the last
+//! [`LOOKBACK_SECS`] are re-read each time, so commits that land out of timestamp order are
+//! not missed.
+
+use axum::extract::{RawQuery, State};
+use axum::Json;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::RwLock;
+use tocsin_domain::incident::{EventType, ACLED_TYPOLOGY};
+use tocsin_domain::{BBox, Country, MapPoint, Permission, Tlp};
+use tocsin_store::{DynStore, StoreError};
+use uuid::Uuid;
+
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::input::{non_empty, parse_query};
+use crate::AppState;
+
+/// Rows re-read on each refresh to catch commits that land out of timestamp order.
+pub const LOOKBACK_SECS: i64 = 2;
+/// From this zoom on, points rather than clusters.
+pub const POINTS_ZOOM: u8 = 10;
+/// The most points one answer carries; beyond it, clusters.
+pub const MAX_POINTS: usize = 5_000;
+/// Cells per 256-pixel tile width: clusters are about 32 pixels apart.
+const CELLS_PER_TILE: f64 = 8.0;
+const LOAD_PAGE: u32 = 50_000;
+
+#[derive(Clone, Copy)]
+struct Pt {
+    lon: f32,
+    lat: f32,
+    day: i32,
+    fatalities: u32,
+    tlp: u8,
+    event_type: u8,
+    country: [u8; 3],
+}
+
+#[derive(Default)]
+struct Inner {
+    pts: Vec<Pt>,
+    ids: Vec<Uuid>,
+    dates: Vec<NaiveDate>,
+    pos: HashMap<Uuid, usize>,
+    seen: Option<(DateTime<Utc>, Uuid)>,
+}
+
+/// The in-memory map index.
+#[derive(Default)]
+pub struct MapIndex {
+    inner: RwLock<Inner>,
+    refresh: tokio::sync::Mutex<()>,
+}
+
+fn type_code(t: &str) -> u8 {
+    ACLED_TYPOLOGY
+        .iter()
+        .position(|(n, _)| *n == t)
+        .map_or(u8::MAX, |p| p as u8)
+}
+
+fn day(d: NaiveDate) -> i32 {
+    d.num_days_from_ce()
+}
+
+use chrono::Datelike;
+
+impl MapIndex {
+    /// Bring the index up to date with the store.
+    pub async fn refresh(&self, store: &DynStore) -> Result<(), StoreError> {
+        let _one = self.refresh.lock().await;
+        let mut since = self
+            .inner
+            .read()
+            .expect("map index poisoned")
+            .seen
+            .map(|(t, _)| (t - chrono::Duration::seconds(LOOKBACK_SECS), Uuid::nil()));
+        loop {
+            let batch = store.map_points(since, LOAD_PAGE).await?;
+            let full = batch.len() == LOAD_PAGE as usize;
+            if let Some(last) = batch.last() {
+                since = Some((last.updated_at, last.id));
+            }
+            self.apply(batch);
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    fn apply(&self, batch: Vec<MapPoint>) {
+        if batch.is_empty() {
+            return;
+        }
+        let mut g = self.inner.write().expect("map index poisoned");
+        for p in batch {
+            let c = p.country.code().as_bytes();
+            let pt = Pt {
+                lon: p.longitude as f32,
+                lat: p.latitude as f32,
+                day: day(p.event_date),
+                fatalities: p.fatalities.clamp(0, u32::MAX as i64) as u32,
+                tlp: p.tlp.rank() as u8,
+                event_type: type_code(&p.event_type),
+                country: [c[0], c[1], c[2]],
+            };
+            match g.pos.get(&p.id) {
+                Some(&i) => {
+                    g.pts[i] = pt;
+                    g.dates[i] = p.event_date;
+                }
+                None => {
+                    let i = g.pts.len();
+                    g.pts.push(pt);
+                    g.ids.push(p.id);
+                    g.dates.push(p.event_date);
+                    g.pos.insert(p.id, i);
+                }
+            }
+            if g.seen.is_none_or(|s| (p.updated_at, p.id) > s) {
+                g.seen = Some((p.updated_at, p.id));
+            }
+        }
+    }
+
+    /// How many incidents the index holds.
+    pub fn len(&self) -> usize {
+        self.inner.read().expect("map index poisoned").pts.len()
+    }
+
+    /// Whether the index is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Answer a map query as a GeoJSON FeatureCollection.
+    pub fn query(&self, q: &MapQuery) -> serde_json::Value {
+        let g = self.inner.read().expect("map index poisoned");
+        let b = q.bbox;
+        let cell = 360.0 / (2f64.powi(i32::from(q.zoom)) * CELLS_PER_TILE);
+        let cols = ((b.max_lon - b.min_lon) / cell).floor() as u64 + 1;
+        let rows = ((b.max_lat - b.min_lat) / cell).floor() as u64 + 1;
+        let (min_lon, min_lat) = (b.min_lon as f32, b.min_lat as f32);
+        let (max_lon, max_lat) = (b.max_lon as f32, b.max_lat as f32);
+        let (from, to) = (q.from.map_or(i32::MIN, day), q.to.map_or(i32::MAX, day));
+        let tlp = q.max_tlp.rank() as u8;
+        let exact_tlp = q.tlp.map(|t| t.rank() as u8);
+        let country = q.country.as_ref().map(|c| {
+            let b = c.code().as_bytes();
+            [b[0], b[1], b[2]]
+        });
+        let etype = q.event_type.map(type_code);
+        let mut cells: HashMap<u64, Agg> = HashMap::new();
+        let mut points: Vec<usize> = Vec::new();
+        let mut total = 0usize;
+        for (i, p) in g.pts.iter().enumerate() {
+            if p.tlp > tlp
+                || p.day < from
+                || p.day > to
+                || p.lon < min_lon
+                || p.lon > max_lon
+                || p.lat < min_lat
+                || p.lat > max_lat
+                || exact_tlp.is_some_and(|t| t != p.tlp)
+                || country.is_some_and(|c| c != p.country)
+                || etype.is_some_and(|t| t != p.event_type)
+            {
+                continue;
+            }
+            total += 1;
+            if points.len() <= MAX_POINTS {
+                points.push(i);
+            }
+            let cx = ((f64::from(p.lon) - b.min_lon) / cell) as u64;
+            let cy = ((f64::from(p.lat) - b.min_lat) / cell) as u64;
+            cells.entry(cy * cols + cx).or_insert_with(Agg::new).add(p);
+        }
+        let _ = rows;
+        let as_points = total <= MAX_POINTS && (q.zoom >= POINTS_ZOOM || total <= 500);
+        let features: Vec<serde_json::Value> = if as_points {
+            points
+                .iter()
+                .map(|&i| {
+                    let p = &g.pts[i];
+                    serde_json::json!({
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
+                        "properties": {
+                            "id": g.ids[i],
+                            "event_date": g.dates[i],
+                            "event_type": ACLED_TYPOLOGY.get(p.event_type as usize).map(|t| t.0),
+                            "country": std::str::from_utf8(&p.country).unwrap_or(""),
+                            "fatalities": p.fatalities,
+                            "tlp": Tlp::from_rank(p.tlp.into()).map(Tlp::as_str),
+                        }
+                    })
+                })
+                .collect()
+        } else {
+            let mut v: Vec<&Agg> = cells.values().collect();
+            v.sort_by_key(|a| std::cmp::Reverse(a.count));
+            v.iter()
+                .map(|a| {
+                    let n = f64::from(a.count);
+                    serde_json::json!({
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [a.sum_lon / n, a.sum_lat / n]},
+                        "properties": {
+                            "cluster": true,
+                            "count": a.count,
+                            "fatalities": a.fatalities,
+                            "bounds": [a.min_lon, a.min_lat, a.max_lon, a.max_lat],
+                        }
+                    })
+                })
+                .collect()
+        };
+        serde_json::json!({
+            "type": "FeatureCollection",
+            "mode": if as_points { "points" } else { "clusters" },
+            "total": total,
+            "zoom": q.zoom,
+            "features": features,
+        })
+    }
+}
+
+struct Agg {
+    count: u32,
+    fatalities: u64,
+    sum_lon: f64,
+    sum_lat: f64,
+    min_lon: f32,
+    min_lat: f32,
+    max_lon: f32,
+    max_lat: f32,
+}
+
+impl Agg {
+    fn new() -> Agg {
+        Agg {
+            count: 0,
+            fatalities: 0,
+            sum_lon: 0.0,
+            sum_lat: 0.0,
+            min_lon: f32::MAX,
+            min_lat: f32::MAX,
+            max_lon: f32::MIN,
+            max_lat: f32::MIN,
+        }
+    }
+
+    fn add(&mut self, p: &Pt) {
+        self.count += 1;
+        self.fatalities += u64::from(p.fatalities);
+        self.sum_lon += f64::from(p.lon);
+        self.sum_lat += f64::from(p.lat);
+        self.min_lon = self.min_lon.min(p.lon);
+        self.min_lat = self.min_lat.min(p.lat);
+        self.max_lon = self.max_lon.max(p.lon);
+        self.max_lat = self.max_lat.max(p.lat);
+    }
+}
+
+/// A parsed map query.
+#[derive(Debug, Clone)]
+pub struct MapQuery {
+    /// The view.
+    pub bbox: BBox,
+    /// Web-map zoom level, 0 (world) to 20.
+    pub zoom: u8,
+    /// Event date on or after.
+    pub from: Option<NaiveDate>,
+    /// Event date on or before.
+    pub to: Option<NaiveDate>,
+    /// Only this country.
+    pub country: Option<Country>,
+    /// Only this ACLED event type.
+    pub event_type: Option<&'static str>,
+    /// Only exactly this label.
+    pub tlp: Option<Tlp>,
+    /// The caller's clearance.
+    pub max_tlp: Tlp,
+}
+
+/// Query parameters of `GET /api/v1/incidents/map`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MapParams {
+    /// `min_lon,min_lat,max_lon,max_lat` (default: the world).
+    pub bbox: Option<String>,
+    /// 0 (world) to 20 (default 2).
+    pub zoom: Option<String>,
+    /// Event date on or after, `YYYY-MM-DD`.
+    pub from: Option<String>,
+    /// Event date on or before, `YYYY-MM-DD`.
+    pub to: Option<String>,
+    /// ISO 3166-1 alpha-3.
+    pub country: Option<String>,
+    /// ACLED event type.
+    pub event_type: Option<String>,
+    /// Exact TLP label.
+    pub tlp: Option<String>,
+}
+
+impl MapParams {
+    /// Validate, capping at a clearance.
+    pub fn parse(&self, clearance: Tlp) -> Result<MapQuery, tocsin_domain::DomainError> {
+        use tocsin_domain::DomainError as E;
+        let date = |field: &str, v: &Option<String>| {
+            non_empty(v)
+                .map(|s| {
+                    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                        .map_err(|_| E::invalid(field, "expected YYYY-MM-DD"))
+                })
+                .transpose()
+        };
+        let zoom = match non_empty(&self.zoom) {
+            Some(z) => z
+                .parse::<u8>()
+                .ok()
+                .filter(|z| *z <= 20)
+                .ok_or_else(|| E::invalid("zoom", "expected a whole number from 0 to 20"))?,
+            None => 2,
+        };
+        Ok(MapQuery {
+            bbox: match non_empty(&self.bbox) {
+                Some(b) => BBox::parse(b)?,
+                None => BBox {
+                    min_lon: -180.0,
+                    min_lat: -90.0,
+                    max_lon: 180.0,
+                    max_lat: 90.0,
+                },
+            },
+            zoom,
+            from: date("from", &self.from)?,
+            to: date("to", &self.to)?,
+            country: non_empty(&self.country).map(Country::parse).transpose()?,
+            event_type: non_empty(&self.event_type)
+                .map(EventType::parse_type)
+                .transpose()?,
+            tlp: non_empty(&self.tlp).map(str::parse).transpose()?,
+            max_tlp: clearance,
+        })
+    }
+}
+
+/// `GET /api/v1/incidents/map`: GeoJSON clusters (count, fatalities, bounds) at low zoom,
+/// points at high zoom, of the incidents the caller may see.
+#[utoipa::path(get, path = "/api/v1/incidents/map", params(MapParams),
+    responses((status = 200, description = "a GeoJSON FeatureCollection with `mode` and `total`"), (status = 400)),
+    security(("bearer" = [])))]
+pub async fn map(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<serde_json::Value>> {
+    let u = user.require(Permission::IncidentRead)?;
+    let q = parse_query::<MapParams>(q.as_deref())?.parse(u.clearance)?;
+    st.map.refresh(&st.store).await.map_err(ApiError::from)?;
+    Ok(Json(st.map.query(&q)))
+}
