@@ -167,7 +167,7 @@ fn acled_row(i: &Incident) -> [String; 31] {
 pub struct ExportWriter<W: Write> {
     format: ExportFormat,
     csv: Option<csv::Writer<W>>,
-    json: Option<W>,
+    json: Option<std::io::BufWriter<W>>,
     first: bool,
 }
 
@@ -182,7 +182,7 @@ impl<W: Write> ExportWriter<W> {
         };
         match format {
             ExportFormat::GeoJson => {
-                let mut out = out;
+                let mut out = std::io::BufWriter::with_capacity(256 * 1024, out);
                 out.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[\n")?;
                 w.json = Some(out);
             }
@@ -209,20 +209,25 @@ impl<W: Write> ExportWriter<W> {
                 _ => c.write_record(COLUMNS.iter().map(|col| (col.2)(i)))?,
             }
         } else if let Some(out) = &mut self.json {
-            let props: serde_json::Map<String, serde_json::Value> = COLUMNS
-                .iter()
-                .filter(|c| !matches!(c.0, "latitude" | "longitude"))
-                .map(|c| (c.0.to_string(), serde_json::Value::String((c.2)(i))))
-                .collect();
-            let f = serde_json::json!({
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [i.longitude, i.latitude]},
-                "properties": props,
-            });
             if !self.first {
                 out.write_all(b",\n")?;
             }
-            serde_json::to_writer(&mut *out, &f)?;
+            write!(
+                out,
+                "{{\"type\":\"Feature\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{},{}]}},\"properties\":{{",
+                i.longitude, i.latitude
+            )?;
+            let mut sep = "";
+            for (name, _, get) in COLUMNS
+                .iter()
+                .filter(|c| !matches!(c.0, "latitude" | "longitude"))
+            {
+                out.write_all(sep.as_bytes())?;
+                sep = ",";
+                write!(out, "\"{name}\":")?;
+                serde_json::to_writer(&mut *out, &get(i))?;
+            }
+            out.write_all(b"}}")?;
         }
         self.first = false;
         Ok(())
@@ -244,6 +249,6 @@ impl<W: Write> ExportWriter<W> {
         }
         let mut out = self.json.expect("a writer is always set");
         out.write_all(b"\n]}\n")?;
-        Ok(out)
+        out.into_inner().map_err(|e| e.into_error())
     }
 }

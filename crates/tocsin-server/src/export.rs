@@ -70,6 +70,9 @@ where
     F: FnMut(Vec<u8>) -> Fut,
     Fut: Future<Output = Result<(), ExportError>>,
 {
+    let mut filter = filter.clone();
+    filter.by_record = true;
+    let filter = &filter;
     let buf = SharedBuf::default();
     let mut w = ExportWriter::new(format, buf.clone())?;
     let mut page = PageRequest {

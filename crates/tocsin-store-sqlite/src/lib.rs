@@ -76,7 +76,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("wal_autocheckpoint", "4000");
+            .pragma("wal_autocheckpoint", "4000")
+            // Savepoint journals in memory, and a page cache large enough that batch inserts
+            // into the incident indexes do not spill and re-read pages.
+            .pragma("temp_store", "memory")
+            .pragma("cache_size", "-131072");
         let mut writer = SqliteConnection::connect_with(&opts)
             .await
             .map_err(db_err)?;
@@ -439,29 +443,29 @@ async fn insert_incidents(
             b.push_bind(i.id.to_string())
                 .push_bind(i.event_date.to_string())
                 .push_bind(i.date_precision)
-                .push_bind(i.event_type.clone())
-                .push_bind(i.sub_event_type.clone())
-                .push_bind(i.country.code().to_string())
-                .push_bind(i.admin1.clone())
-                .push_bind(i.admin2.clone())
-                .push_bind(i.location.clone())
+                .push_bind(i.event_type.as_str())
+                .push_bind(i.sub_event_type.as_str())
+                .push_bind(i.country.code())
+                .push_bind(i.admin1.as_deref())
+                .push_bind(i.admin2.as_deref())
+                .push_bind(i.location.as_deref())
                 .push_bind(i.latitude)
                 .push_bind(i.longitude)
                 .push_bind(i.geo_precision)
-                .push_bind(i.actor1.clone())
-                .push_bind(i.actor2.clone())
-                .push_bind(i.targeted_group.clone())
+                .push_bind(i.actor1.as_deref())
+                .push_bind(i.actor2.as_deref())
+                .push_bind(i.targeted_group.as_deref())
                 .push_bind(i.fatalities)
                 .push_bind(i.fatalities_low)
                 .push_bind(i.fatalities_high)
                 .push_bind(i.credibility)
                 .push_bind(i.verification_status.as_str())
-                .push_bind(i.description.clone())
+                .push_bind(i.description.as_str())
                 .push_bind(i.tlp.rank())
                 .push_bind(i.situation_id.map(|s| s.to_string()))
                 .push_bind(ids_json(&i.report_ids))
-                .push_bind(i.dataset.clone())
-                .push_bind(i.external_id.clone())
+                .push_bind(i.dataset.as_deref())
+                .push_bind(i.external_id.as_deref())
                 .push_bind(ts(&i.created_at))
                 .push_bind(ts(&i.updated_at))
                 .push_bind(i.version)
@@ -628,25 +632,33 @@ impl Store for SqliteStore {
         if let Some(s) = f.situation_id {
             qb.push(" AND situation_id = ").push_bind(s.to_string());
         }
-        if let Some(c) = page.after {
-            let d = c.require_date()?;
-            qb.push(" AND (event_date < ")
-                .push_bind(d.to_string())
-                .push(" OR (event_date = ")
-                .push_bind(d.to_string())
-                .push(" AND id < ")
-                .push_bind(c.id.to_string())
-                .push("))");
+        if f.by_record {
+            push_page(&mut qb, "", page);
+        } else {
+            if let Some(c) = page.after {
+                let d = c.require_date()?;
+                qb.push(" AND (event_date < ")
+                    .push_bind(d.to_string())
+                    .push(" OR (event_date = ")
+                    .push_bind(d.to_string())
+                    .push(" AND id < ")
+                    .push_bind(c.id.to_string())
+                    .push("))");
+            }
+            qb.push(" ORDER BY event_date DESC, id DESC LIMIT ")
+                .push_bind(i64::from(page.limit) + 1);
         }
-        qb.push(" ORDER BY event_date DESC, id DESC LIMIT ")
-            .push_bind(i64::from(page.limit) + 1);
         let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
         let items = rows
             .iter()
             .map(incident_from_row)
             .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(items, page.limit, |i| {
-            Cursor::by_date(i.event_date, i.id)
+            if f.by_record {
+                Cursor::by_id(i.id)
+            } else {
+                Cursor::by_date(i.event_date, i.id)
+            }
         }))
     }
 

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Event-data exchange benchmark (issue: import, export, map queries), with baselines measured
+# in the same run because this machine is shared and noisy.
+#
+#   scripts/bench-exchange.sh [ROWS]        (default 1,000,000)
+#
+# Prints: import rows/s on SQLite (and DuckDB's CSV load of the same file, for the ratio),
+# GeoJSON export MB/s (and a plain file copy of the same size, for the ratio), and clustered
+# map query p50/p95 at world, country and city zoom (and /healthz, for the ratio).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROWS="${1:-1000000}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/tocsin-target}"
+cargo build --release -q -p tocsin
+BIN="$CARGO_TARGET_DIR/release/tocsin"
+WORK=$(mktemp -d /var/tmp/tocsin-bench-exchange.XXXXXX)
+trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+python3 -c "import duckdb" 2>/dev/null || pip install -q duckdb
+command -v bc >/dev/null || apt-get install -y -q bc >/dev/null
+
+echo "== generating $ROWS synthetic ACLED rows"
+python3 scripts/gen-acled.py "$ROWS" "$WORK/acled.csv"
+SIZE=$(stat -c %s "$WORK/acled.csv")
+
+echo "== import into SQLite (WAL, synchronous=FULL)"
+start=$(date +%s.%N)
+"$BIN" --data-dir "$WORK/data" import acled "$WORK/acled.csv" | tail -n 2
+t_import=$(echo "$(date +%s.%N) - $start" | bc)
+
+echo "== DuckDB loads the same CSV into a table (baseline)"
+t_duck=$(python3 - "$WORK/acled.csv" "$WORK/duck.db" <<'PY'
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[2])
+t = time.time()
+con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{sys.argv[1]}', header=true)")
+n = con.execute("SELECT count(*) FROM t").fetchone()[0]
+print(f"{time.time() - t:.3f}")
+assert n > 0
+PY
+)
+
+echo "== GeoJSON export"
+start=$(date +%s.%N)
+"$BIN" --data-dir "$WORK/data" export --format geojson --max-tlp TLP:RED -o "$WORK/out.geojson"
+t_export=$(echo "$(date +%s.%N) - $start" | bc)
+GJ=$(stat -c %s "$WORK/out.geojson")
+start=$(date +%s.%N)
+cp "$WORK/out.geojson" "$WORK/copy.geojson" && sync "$WORK/copy.geojson"
+t_copy=$(echo "$(date +%s.%N) - $start" | bc)
+
+echo "== map queries"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+TOKEN=$("$BIN" --data-dir "$WORK/data" user add bench --role analyst | tail -n 1)
+TOCSIN_LOG=warn "$BIN" --data-dir "$WORK/data" serve --listen "127.0.0.1:$PORT" > "$WORK/serve.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+MAP=$(python3 - "$PORT" "$TOKEN" <<'PY'
+import http.client, json, sys, time
+port, token = int(sys.argv[1]), sys.argv[2]
+c = http.client.HTTPConnection("127.0.0.1", port)
+def get(path, auth=True):
+    t = time.perf_counter()
+    c.request("GET", path, headers={"Authorization": f"Bearer {token}"} if auth else {})
+    r = c.getresponse(); body = r.read()
+    assert r.status == 200, (path, r.status, body[:200])
+    return (time.perf_counter() - t) * 1000, body
+get("/api/v1/incidents/map?zoom=2")  # first query loads the index
+cases = {
+    "healthz": "/healthz",
+    "world": "/api/v1/incidents/map?zoom=2",
+    "country": "/api/v1/incidents/map?zoom=6&bbox=14,2,28,11",
+    "city": "/api/v1/incidents/map?zoom=11&bbox=20.5,6.3,20.7,6.5",
+}
+out = []
+for name, path in cases.items():
+    times = sorted(get(path)[0] for _ in range(60))
+    _, body = get(path)
+    extra = ""
+    if name != "healthz":
+        j = json.loads(body); extra = f" mode={j['mode']} total={j['total']}"
+    out.append(f"{name}: p50={times[30]:.1f}ms p95={times[56]:.1f}ms{extra}")
+print("\n".join(out))
+PY
+)
+echo "$MAP"
+kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=
+
+python3 - <<PY
+rows=$ROWS; ti=$t_import; td=$t_duck; te=$t_export; tc=$t_copy; gj=$GJ
+print(f"import: {rows/ti:,.0f} rows/s ({ti:.1f} s); DuckDB {td:.2f} s; ratio tocsin/duckdb = {ti/td:.1f}x (target <= 2x, >= 200,000 rows/s)")
+print(f"export geojson: {gj/te/1e6:.1f} MB/s ({gj/1e6:.0f} MB in {te:.1f} s); plain copy {gj/tc/1e6:.0f} MB/s (target >= 100 MB/s)")
+PY
