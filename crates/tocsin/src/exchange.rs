@@ -8,9 +8,33 @@ use anyhow::{bail, Context, Result};
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
-use tocsin_domain::{Actor, Incident, IncidentFilter};
-use tocsin_exchange::{ExportFormat, Format, Geo, ImportOptions, Row};
+use tocsin_domain::{Actor, Country, Incident, IncidentFilter};
+use tocsin_exchange::{ExportFormat, Format, Geo, ImportOptions, Reverse, Row};
 use tocsin_store::{DynStore, StoreExt, MAX_IMPORT_BATCH};
+
+/// Place names and codes from the embedded gazetteer (GeoNames, Natural Earth).
+pub struct Gazetteer;
+
+impl Geo for Gazetteer {
+    fn country(&self, s: &str) -> Option<Country> {
+        tocsin_geo::country_code(s).and_then(|c| Country::parse(c).ok())
+    }
+
+    fn country_gw(&self, code: &str) -> Option<Country> {
+        let gw = code.trim().parse::<u16>().ok()?;
+        tocsin_geo::country_from_gw(gw).and_then(|c| Country::parse(c).ok())
+    }
+
+    fn reverse(&self, lat: f64, lon: f64) -> Option<Reverse> {
+        let p = tocsin_geo::reverse(lat, lon)?;
+        Some(Reverse {
+            country: Country::parse(p.country).ok()?,
+            admin1: p.admin1.map(str::to_string),
+            admin2: p.admin2.map(str::to_string),
+            place: Some(p.nearest.name.to_string()),
+        })
+    }
+}
 
 /// Rows per write to the store.
 const BATCH: usize = 5_000;

@@ -454,7 +454,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
 
 /// Place names and codes for importers.
 fn geo() -> Arc<dyn tocsin_exchange::Geo + Send + Sync> {
-    Arc::new(tocsin_exchange::IsoOnly)
+    Arc::new(exchange::Gazetteer)
 }
 
 async fn shutdown_signal() {

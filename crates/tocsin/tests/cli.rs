@@ -438,12 +438,18 @@ async fn demo_seeds_once() {
 }
 
 fn exchange_fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tocsin-exchange/tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tocsin-exchange/tests/fixtures")
+        .join(name)
 }
 
 /// CSV export without the columns that differ between two databases (Tocsin's id, update time).
 fn comparable_export(dir: &Path) -> Vec<String> {
-    let out = run_ok(tocsin(dir, None, &["export", "--format", "csv", "--max-tlp", "TLP:RED"]));
+    let out = run_ok(tocsin(
+        dir,
+        None,
+        &["export", "--format", "csv", "--max-tlp", "TLP:RED"],
+    ));
     let mut rows: Vec<String> = csv::Reader::from_reader(out.as_bytes())
         .records()
         .map(|r| {
@@ -460,19 +466,43 @@ fn comparable_export(dir: &Path) -> Vec<String> {
 async fn import_validates_upserts_and_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let acled = exchange_fixture("acled.csv");
-    let out = run_ok(tocsin(dir.path(), None, &["import", "acled", acled.to_str().unwrap()]));
-    assert!(out.contains("read 5, inserted 5, updated 0, rejected 0, skipped 0"), "{out}");
-    let out = run_ok(tocsin(dir.path(), None, &["import", "acled", acled.to_str().unwrap()]));
-    assert!(out.contains("read 5, inserted 0, updated 5, rejected 0"), "re-import updates: {out}");
+    let out = run_ok(tocsin(
+        dir.path(),
+        None,
+        &["import", "acled", acled.to_str().unwrap()],
+    ));
+    assert!(
+        out.contains("read 5, inserted 5, updated 0, rejected 0, skipped 0"),
+        "{out}"
+    );
+    let out = run_ok(tocsin(
+        dir.path(),
+        None,
+        &["import", "acled", acled.to_str().unwrap()],
+    ));
+    assert!(
+        out.contains("read 5, inserted 0, updated 5, rejected 0"),
+        "re-import updates: {out}"
+    );
 
     // Bad rows are listed with their lines; good rows still land.
     let text = std::fs::read_to_string(&acled).unwrap();
     let header = text.lines().next().unwrap();
-    let good = text.lines().nth(3).unwrap().replacen("SSD2001", "SSD2002", 1);
-    let bad = good.replacen("SSD2002", "SSD2003", 1).replacen("2024-04-02", "2024-02-31", 1);
+    let good = text
+        .lines()
+        .nth(3)
+        .unwrap()
+        .replacen("SSD2001", "SSD2002", 1);
+    let bad = good
+        .replacen("SSD2002", "SSD2003", 1)
+        .replacen("2024-04-02", "2024-02-31", 1);
     let f = dir.path().join("mixed.csv");
     std::fs::write(&f, format!("{header}\n{good}\n{bad}\n")).unwrap();
-    let out = run_ok(tocsin(dir.path(), None, &["import", "acled", f.to_str().unwrap()]));
+    let out = run_ok(tocsin(
+        dir.path(),
+        None,
+        &["import", "acled", f.to_str().unwrap()],
+    ));
     assert!(out.contains("inserted 1, updated 0, rejected 1"), "{out}");
     assert!(out.contains("rejected line 3: event_date"), "{out}");
 
@@ -480,15 +510,26 @@ async fn import_validates_upserts_and_round_trips() {
     let before = comparable_export(dir.path());
     let semi = dir.path().join("semi.csv");
     std::fs::write(&semi, text.replace(',', ";")).unwrap();
-    let o = tocsin(dir.path(), None, &["import", "acled", semi.to_str().unwrap()]).output().unwrap();
+    let o = tocsin(
+        dir.path(),
+        None,
+        &["import", "acled", semi.to_str().unwrap()],
+    )
+    .output()
+    .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("nothing was imported"));
     assert_eq!(comparable_export(dir.path()), before);
 
     // UCDP from the shared data, when present.
-    let bgd = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ucdp/conflict_data_BGD.csv");
+    let bgd = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/ucdp/conflict_data_BGD.csv");
     if bgd.exists() {
-        let out = run_ok(tocsin(dir.path(), None, &["import", "ucdp", bgd.to_str().unwrap()]));
+        let out = run_ok(tocsin(
+            dir.path(),
+            None,
+            &["import", "ucdp", bgd.to_str().unwrap()],
+        ));
         assert!(out.contains("read 601, inserted 601"), "{out}");
     } else {
         eprintln!("skipping the UCDP part: {} is absent", bgd.display());
@@ -496,15 +537,60 @@ async fn import_validates_upserts_and_round_trips() {
 
     // Round trip: export HXL, import it elsewhere, export both again: the same incidents.
     let hxl = dir.path().join("all.hxl.csv");
-    run_ok(tocsin(dir.path(), None, &["export", "--format", "hxl", "--max-tlp", "TLP:RED", "-o", hxl.to_str().unwrap()]));
+    run_ok(tocsin(
+        dir.path(),
+        None,
+        &[
+            "export",
+            "--format",
+            "hxl",
+            "--max-tlp",
+            "TLP:RED",
+            "-o",
+            hxl.to_str().unwrap(),
+        ],
+    ));
     let other = tempfile::tempdir().unwrap();
-    let out = run_ok(tocsin(other.path(), None, &["import", "hxl", hxl.to_str().unwrap()]));
+    let out = run_ok(tocsin(
+        other.path(),
+        None,
+        &["import", "hxl", hxl.to_str().unwrap()],
+    ));
     assert!(out.contains("rejected 0"), "{out}");
-    assert_eq!(comparable_export(other.path()), comparable_export(dir.path()));
+    assert_eq!(
+        comparable_export(other.path()),
+        comparable_export(dir.path())
+    );
     // The default export is TLP:CLEAR only; a TLP:RED import is not in it.
     let red = dir.path().join("red.csv");
-    std::fs::write(&red, format!("{header}\n{}\n", good.replacen("SSD2002", "SSD9", 1))).unwrap();
-    run_ok(tocsin(dir.path(), None, &["import", "acled", red.to_str().unwrap(), "--tlp", "TLP:RED"]));
+    std::fs::write(
+        &red,
+        format!("{header}\n{}\n", good.replacen("SSD2002", "SSD9", 1)),
+    )
+    .unwrap();
+    run_ok(tocsin(
+        dir.path(),
+        None,
+        &["import", "acled", red.to_str().unwrap(), "--tlp", "TLP:RED"],
+    ));
     let clear = run_ok(tocsin(dir.path(), None, &["export", "--format", "acled"]));
     assert!(!clear.contains("SSD9") && clear.contains("SSD2002"));
+}
+
+#[tokio::test]
+async fn gdelt_import_places_events_with_the_gazetteer() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = exchange_fixture("gdelt.tsv");
+    let out = run_ok(tocsin(dir.path(), None, &["import", "gdelt", f.to_str().unwrap()]));
+    // Roots 18-20 kept (3 rows), the protest skipped, the row without coordinates rejected.
+    assert!(out.contains("read 5, inserted 3, updated 0, rejected 1, skipped 1"), "{out}");
+    assert!(out.contains("rejected line 4: no ActionGeo coordinates"), "{out}");
+    let csv = run_ok(tocsin(dir.path(), None, &["export", "--format", "csv"]));
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.as_bytes()).records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 3);
+    // Reverse geocoding put every event in the Central African Republic, with a province.
+    for r in &rows {
+        assert_eq!(&r[8], "CAF", "{r:?}");
+        assert!(!r[9].is_empty(), "admin1 filled by reverse geocoding: {r:?}");
+    }
 }
