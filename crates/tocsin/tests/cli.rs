@@ -581,16 +581,32 @@ async fn import_validates_upserts_and_round_trips() {
 async fn gdelt_import_places_events_with_the_gazetteer() {
     let dir = tempfile::tempdir().unwrap();
     let f = exchange_fixture("gdelt.tsv");
-    let out = run_ok(tocsin(dir.path(), None, &["import", "gdelt", f.to_str().unwrap()]));
+    let out = run_ok(tocsin(
+        dir.path(),
+        None,
+        &["import", "gdelt", f.to_str().unwrap()],
+    ));
     // Roots 18-20 kept (3 rows), the protest skipped, the row without coordinates rejected.
-    assert!(out.contains("read 5, inserted 3, updated 0, rejected 1, skipped 1"), "{out}");
-    assert!(out.contains("rejected line 4: no ActionGeo coordinates"), "{out}");
+    assert!(
+        out.contains("read 5, inserted 3, updated 0, rejected 1, skipped 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rejected line 4: no ActionGeo coordinates"),
+        "{out}"
+    );
     let csv = run_ok(tocsin(dir.path(), None, &["export", "--format", "csv"]));
-    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.as_bytes()).records().map(|r| r.unwrap()).collect();
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
     assert_eq!(rows.len(), 3);
     // Reverse geocoding put every event in the Central African Republic, with a province.
     for r in &rows {
         assert_eq!(&r[8], "CAF", "{r:?}");
-        assert!(!r[9].is_empty(), "admin1 filled by reverse geocoding: {r:?}");
+        assert!(
+            !r[9].is_empty(),
+            "admin1 filled by reverse geocoding: {r:?}"
+        );
     }
 }
