@@ -13,6 +13,7 @@ pub mod incident;
 pub mod page;
 pub mod report;
 pub mod situation;
+pub mod sms;
 pub mod source;
 pub mod time;
 pub mod tlp;
@@ -27,8 +28,9 @@ pub use incident::{
     VerificationStatus,
 };
 pub use page::{BBox, Cursor, Page, PageRequest};
-pub use report::{Channel, NewReport, Report, ReportFilter, ReportInput};
+pub use report::{Channel, NewReport, Report, ReportFilter, ReportInput, ReportMeta};
 pub use situation::{NewSituation, Situation};
+pub use sms::{InboundSms, OutboundMessage, OutboxStatus};
 pub use source::{NewSource, Reliability, Source, SourceContact};
 pub use tlp::Tlp;
 pub use user::{Actor, ApiToken, NewUser, Permission, Role, User};

@@ -76,6 +76,22 @@ pub struct ReportInput {
     pub source: Option<String>,
 }
 
+/// What Tocsin made of a report's text (SMS parsing): all optional, never the text itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReportMeta {
+    /// Language of the message: `en`, `fr`, `sw`, `ar`.
+    pub language: Option<String>,
+    /// Category from the keyword code, e.g. `attack`.
+    pub category: Option<String>,
+    /// The place name the message was resolved to.
+    pub place_name: Option<String>,
+    /// ACLED-style precision of the resolved place (1 exact … 3 region).
+    pub geo_precision: Option<i16>,
+    /// The message seemed to name a place the gazetteer does not know.
+    #[serde(default)]
+    pub place_unresolved: bool,
+}
+
 /// A validated report, ready to store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewReport {
@@ -101,6 +117,8 @@ pub struct NewReport {
     pub occurred_at: Option<DateTime<Utc>>,
     /// When Tocsin received it.
     pub received_at: DateTime<Utc>,
+    /// What parsing found.
+    pub meta: ReportMeta,
 }
 
 impl NewReport {
@@ -157,6 +175,7 @@ impl NewReport {
             country,
             occurred_at,
             received_at: crate::time::now(),
+            meta: ReportMeta::default(),
         })
     }
 }
@@ -187,6 +206,9 @@ pub struct Report {
     pub occurred_at: Option<DateTime<Utc>>,
     /// When Tocsin received it.
     pub received_at: DateTime<Utc>,
+    /// What parsing found.
+    #[serde(flatten)]
+    pub meta: ReportMeta,
 }
 
 /// Which reports to list.

@@ -31,8 +31,9 @@ use tocsin_domain::{
     Actor, AuditEntry, AuditEvent, Cursor, Incident, IncidentFilter, MapPoint, Page, PageRequest,
     Report, ReportFilter, SealedContact, Situation, Source, Tlp, User,
 };
+use tocsin_domain::{InboundSms, NewReport, OutboundMessage};
 use tocsin_store::{
-    audit_for, stored_report, Counts, Done, Op, Result, Store, StoreError, WebSession,
+    audit_for, stored_report, Counts, Done, Op, Result, SendOutcome, Store, StoreError, WebSession,
 };
 use uuid::Uuid;
 
@@ -135,28 +136,7 @@ async fn append_audit(conn: &mut PgConnection, ev: AuditEvent) -> Result<()> {
 
 async fn apply_op(conn: &mut PgConnection, op: &Op) -> Result<Done> {
     Ok(match op {
-        Op::CreateReport(r) => {
-            let source: Option<String> = sqlx::query_scalar(
-                "INSERT INTO reports (id, channel, provider_message_id, source_id, text, tlp, latitude, \
-                 longitude, country, occurred_at, received_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) \
-                 RETURNING (SELECT handle FROM sources WHERE sources.id = reports.source_id)",
-            )
-            .bind(r.id)
-            .bind(r.channel.as_str())
-            .bind(&r.provider_message_id)
-            .bind(r.source_id)
-            .bind(&r.text)
-            .bind(r.tlp.rank())
-            .bind(r.latitude)
-            .bind(r.longitude)
-            .bind(r.country.as_ref().map(|c| c.code()))
-            .bind(r.occurred_at)
-            .bind(r.received_at)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?;
-            Done::Report(Box::new(stored_report(r, source)))
-        }
+        Op::CreateReport(r) => Done::Report(Box::new(insert_report(conn, r).await?)),
         Op::CreateIncident(i) => {
             insert_incidents(conn, std::slice::from_ref(&**i), false).await?;
             Done::Incident(i.clone())
@@ -327,6 +307,238 @@ async fn apply_op(conn: &mut PgConnection, op: &Op) -> Result<Done> {
             Done::Unit
         }
         Op::Audit(_) => Done::Unit,
+        Op::IngestSms(m) => ingest_sms(conn, m).await?,
+        Op::EnqueueSms(m) => {
+            insert_outbound(conn, m).await?;
+            Done::Unit
+        }
+        Op::ClaimOutbound {
+            gateway,
+            limit,
+            lease_secs,
+        } => {
+            let now = tocsin_domain::time::now();
+            let until = now + chrono::Duration::seconds(*lease_secs);
+            let mut qb = QueryBuilder::<Postgres>::new(
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = ",
+            );
+            qb.push_bind(until).push(", updated_at = ").push_bind(now);
+            qb.push(" WHERE id IN (SELECT id FROM outbox WHERE status IN ('queued', 'sending') AND next_attempt_at <= ")
+                .push_bind(now);
+            match gateway {
+                Some(g) => {
+                    qb.push(" AND gateway = ").push_bind(g.clone());
+                }
+                None => {
+                    qb.push(" AND gateway <> ALL(").push_bind(
+                        tocsin_store::POLLED_GATEWAYS
+                            .iter()
+                            .map(|g| g.to_string())
+                            .collect::<Vec<_>>(),
+                    );
+                    qb.push(")");
+                }
+            }
+            qb.push(" ORDER BY next_attempt_at, id LIMIT ")
+                .push_bind(i64::from(*limit))
+                .push(" FOR UPDATE SKIP LOCKED) RETURNING ")
+                .push(OUTBOX_COLS);
+            let rows = qb.build().fetch_all(&mut *conn).await.map_err(db_err)?;
+            let mut v = rows
+                .iter()
+                .map(outbound_from_row)
+                .collect::<Result<Vec<_>>>()?;
+            v.sort_by_key(|m| (m.created_at, m.id));
+            Done::Outbound(v)
+        }
+        Op::SettleOutbound { id, outcome } => {
+            let now = tocsin_domain::time::now();
+            let attempts: i32 =
+                sqlx::query_scalar("SELECT attempts FROM outbox WHERE id = $1 FOR UPDATE")
+                    .bind(id)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+            let (status, next, provider, error) = match outcome {
+                SendOutcome::Sent(p) => ("sent", now, p.clone(), None),
+                SendOutcome::Retry(e) => (
+                    "queued",
+                    now + chrono::Duration::seconds(tocsin_domain::sms::backoff_secs(attempts)),
+                    None,
+                    Some(e.clone()),
+                ),
+                SendOutcome::Failed(e) => ("failed", now, None, Some(e.clone())),
+            };
+            sqlx::query(
+                "UPDATE outbox SET status = $1, next_attempt_at = $2, \
+                 provider_message_id = COALESCE($3, provider_message_id), last_error = $4, updated_at = $5 WHERE id = $6",
+            )
+            .bind(status)
+            .bind(next)
+            .bind(provider)
+            .bind(error)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            Done::Unit
+        }
+        Op::DeliveryReport {
+            gateway,
+            provider_message_id,
+            delivered,
+        } => {
+            let status = if *delivered { "delivered" } else { "failed" };
+            sqlx::query(
+                "UPDATE outbox SET status = $1, updated_at = $2 WHERE gateway = $3 AND provider_message_id = $4 \
+                 AND status IN ('sending', 'sent', 'delivered')",
+            )
+            .bind(status)
+            .bind(tocsin_domain::time::now())
+            .bind(gateway)
+            .bind(provider_message_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            Done::Unit
+        }
+    })
+}
+
+async fn insert_report(conn: &mut PgConnection, r: &NewReport) -> Result<Report> {
+    let source: Option<String> = sqlx::query_scalar(
+        "INSERT INTO reports (id, channel, provider_message_id, source_id, text, tlp, latitude, longitude, \
+         country, occurred_at, received_at, language, category, place_name, geo_precision, place_unresolved) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) \
+         RETURNING (SELECT handle FROM sources WHERE sources.id = reports.source_id)",
+    )
+    .bind(r.id)
+    .bind(r.channel.as_str())
+    .bind(&r.provider_message_id)
+    .bind(r.source_id)
+    .bind(&r.text)
+    .bind(r.tlp.rank())
+    .bind(r.latitude)
+    .bind(r.longitude)
+    .bind(r.country.as_ref().map(|c| c.code()))
+    .bind(r.occurred_at)
+    .bind(r.received_at)
+    .bind(&r.meta.language)
+    .bind(&r.meta.category)
+    .bind(&r.meta.place_name)
+    .bind(r.meta.geo_precision)
+    .bind(r.meta.place_unresolved)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(stored_report(r, source))
+}
+
+async fn insert_outbound(conn: &mut PgConnection, m: &OutboundMessage) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO outbox ({OUTBOX_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)"
+    ))
+    .bind(m.id)
+    .bind(&m.idempotency_key)
+    .bind(&m.gateway)
+    .bind(m.source_id)
+    .bind(m.report_id)
+    .bind(&m.text)
+    .bind(m.status.as_str())
+    .bind(m.attempts)
+    .bind(m.next_attempt_at)
+    .bind(&m.provider_message_id)
+    .bind(&m.last_error)
+    .bind(m.created_at)
+    .bind(m.updated_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+async fn report_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Report> {
+    let row = sqlx::query(&format!("{REPORT_SELECT} WHERE r.id = $1"))
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    report_from_row(&row)
+}
+
+/// Find or create the sender, recognise a duplicate, store the report, queue the reply. The
+/// source row is created with ON CONFLICT so two processes ingesting the same new number at
+/// once agree on one source.
+async fn ingest_sms(conn: &mut PgConnection, m: &InboundSms) -> Result<Done> {
+    if let Some(pid) = &m.report.provider_message_id {
+        let seen: Option<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM reports WHERE channel = $1 AND provider_message_id = $2",
+        )
+        .bind(m.report.channel.as_str())
+        .bind(pid)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        if let Some(id) = seen {
+            return Ok(Done::Ingested {
+                report: Box::new(report_by_id(conn, id).await?),
+                duplicate: true,
+            });
+        }
+    }
+    sqlx::query(
+        "INSERT INTO sources (id, handle, kind, reliability, tlp, contact, created_at, phone_hash) \
+         VALUES ($1, $2, 'monitor', 'F', $3, $4, $5, $6) ON CONFLICT (phone_hash) WHERE phone_hash IS NOT NULL DO NOTHING",
+    )
+    .bind(tocsin_domain::new_id())
+    .bind(&m.new_handle)
+    .bind(Tlp::AmberStrict.rank())
+    .bind(m.sealed_contact.0.as_slice())
+    .bind(m.report.received_at)
+    .bind(&m.phone_hash)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let source_id: Uuid = sqlx::query_scalar("SELECT id FROM sources WHERE phone_hash = $1")
+        .bind(&m.phone_hash)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    if m.report.provider_message_id.is_none() {
+        let since = m.report.received_at - chrono::Duration::seconds(m.dedupe_window_secs);
+        let seen: Option<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM reports WHERE source_id = $1 AND received_at >= $2 AND text = $3 LIMIT 1",
+        )
+        .bind(source_id)
+        .bind(since)
+        .bind(&m.report.text)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        if let Some(rid) = seen {
+            return Ok(Done::Ingested {
+                report: Box::new(report_by_id(conn, rid).await?),
+                duplicate: true,
+            });
+        }
+    }
+    let mut r = m.report.clone();
+    r.source_id = Some(source_id);
+    let report = insert_report(conn, &r).await?;
+    if let Some((gateway, text)) = &m.ack {
+        let msg = OutboundMessage::new(
+            format!("ack:{}", r.id),
+            gateway,
+            source_id,
+            Some(r.id),
+            text.clone(),
+        );
+        insert_outbound(conn, &msg).await?;
+    }
+    Ok(Done::Ingested {
+        report: Box::new(report),
+        duplicate: false,
     })
 }
 
@@ -737,6 +949,30 @@ impl Store for PostgresStore {
         .await
         .map_err(db_err)?;
         rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn get_outbound(&self, id: Uuid) -> Result<OutboundMessage> {
+        let row = sqlx::query(&format!("SELECT {OUTBOX_COLS} FROM outbox WHERE id = $1"))
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        outbound_from_row(&row)
+    }
+
+    async fn list_outbound(
+        &self,
+        source_id: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<OutboundMessage>> {
+        let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT {OUTBOX_COLS} FROM outbox"));
+        if let Some(s) = source_id {
+            qb.push(" WHERE source_id = ").push_bind(s);
+        }
+        qb.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
+        rows.iter().map(outbound_from_row).collect()
     }
 
     async fn get_meta(&self, key: &str) -> Result<Option<String>> {

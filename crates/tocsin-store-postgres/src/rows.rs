@@ -16,7 +16,8 @@ pub(crate) const INCIDENT_COLS: &str = "id, event_date, date_precision, event_ty
     report_ids, dataset, external_id, created_at, updated_at, version, violence_type";
 pub(crate) const REPORT_SELECT: &str =
     "SELECT r.id, r.channel, r.provider_message_id, s.handle, r.text, r.tlp, \
-    r.latitude, r.longitude, r.country, r.occurred_at, r.received_at FROM reports r \
+    r.latitude, r.longitude, r.country, r.occurred_at, r.received_at, r.language, r.category, \
+    r.place_name, r.geo_precision, r.place_unresolved FROM reports r \
     LEFT JOIN sources s ON s.id = r.source_id";
 pub(crate) const SOURCE_COLS: &str =
     "id, handle, kind, reliability, tlp, contact IS NOT NULL, created_at";
@@ -61,6 +62,13 @@ pub(crate) fn report_from_row(r: &PgRow) -> Result<Report> {
         country: country(r, 8)?,
         occurred_at: col(r, 9)?,
         received_at: col(r, 10)?,
+        meta: tocsin_domain::ReportMeta {
+            language: col(r, 11)?,
+            category: col(r, 12)?,
+            place_name: col(r, 13)?,
+            geo_precision: col(r, 14)?,
+            place_unresolved: col(r, 15)?,
+        },
     })
 }
 
@@ -148,5 +156,27 @@ pub(crate) fn audit_from_row(r: &PgRow) -> Result<tocsin_domain::AuditEntry> {
         detail: col(r, 7)?,
         prev_hash: col(r, 8)?,
         hash: col(r, 9)?,
+    })
+}
+
+pub(crate) const OUTBOX_COLS: &str =
+    "id, idempotency_key, gateway, source_id, report_id, text, status, attempts, \
+    next_attempt_at, provider_message_id, last_error, created_at, updated_at";
+
+pub(crate) fn outbound_from_row(r: &PgRow) -> Result<tocsin_domain::OutboundMessage> {
+    Ok(tocsin_domain::OutboundMessage {
+        id: col(r, 0)?,
+        idempotency_key: col(r, 1)?,
+        gateway: col(r, 2)?,
+        source_id: col(r, 3)?,
+        report_id: col(r, 4)?,
+        text: col(r, 5)?,
+        status: tocsin_domain::OutboxStatus::parse(col(r, 6)?)?,
+        attempts: col(r, 7)?,
+        next_attempt_at: col(r, 8)?,
+        provider_message_id: col(r, 9)?,
+        last_error: col(r, 10)?,
+        created_at: col(r, 11)?,
+        updated_at: col(r, 12)?,
     })
 }

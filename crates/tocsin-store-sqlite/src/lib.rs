@@ -23,8 +23,9 @@ use tocsin_domain::{
     Actor, AuditEntry, Cursor, Incident, IncidentFilter, MapPoint, Page, PageRequest, Report,
     ReportFilter, SealedContact, Situation, Source, Tlp, User,
 };
+use tocsin_domain::{InboundSms, NewReport, OutboundMessage};
 use tocsin_store::{
-    audit_for, stored_report, Counts, Done, Op, Result, Store, StoreError, WebSession,
+    audit_for, stored_report, Counts, Done, Op, Result, SendOutcome, Store, StoreError, WebSession,
 };
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -208,37 +209,7 @@ async fn apply_op(
     op: &Op,
 ) -> Result<Done> {
     let done = match op {
-        Op::CreateReport(r) => {
-            sqlx::query(
-                "INSERT INTO reports (id, channel, provider_message_id, source_id, text, tlp, latitude, \
-                 longitude, country, occurred_at, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            )
-            .bind(r.id.to_string())
-            .bind(r.channel.as_str())
-            .bind(&r.provider_message_id)
-            .bind(r.source_id.map(|s| s.to_string()))
-            .bind(&r.text)
-            .bind(r.tlp.rank())
-            .bind(r.latitude)
-            .bind(r.longitude)
-            .bind(r.country.as_ref().map(|c| c.code().to_string()))
-            .bind(r.occurred_at.as_ref().map(ts))
-            .bind(ts(&r.received_at))
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-            let source = match r.source_id {
-                Some(id) => Some(
-                    sqlx::query_scalar::<_, String>("SELECT handle FROM sources WHERE id = ?")
-                        .bind(id.to_string())
-                        .fetch_one(&mut *conn)
-                        .await
-                        .map_err(db_err)?,
-                ),
-                None => None,
-            };
-            Done::Report(Box::new(stored_report(r, source)))
-        }
+        Op::CreateReport(r) => Done::Report(Box::new(insert_report(conn, r).await?)),
         Op::CreateIncident(i) => {
             insert_incidents(conn, std::slice::from_ref(&**i), false).await?;
             Done::Incident(i.clone())
@@ -400,6 +371,106 @@ async fn apply_op(
             Done::Unit
         }
         Op::Audit(_) => Done::Unit,
+        Op::IngestSms(m) => ingest_sms(conn, m).await?,
+        Op::EnqueueSms(m) => {
+            insert_outbound(conn, m).await?;
+            Done::Unit
+        }
+        Op::ClaimOutbound {
+            gateway,
+            limit,
+            lease_secs,
+        } => {
+            let now = tocsin_domain::time::now();
+            let mut qb = QueryBuilder::<Sqlite>::new(format!(
+                "SELECT {OUTBOX_COLS} FROM outbox WHERE status IN ('queued', 'sending') AND next_attempt_at <= "
+            ));
+            qb.push_bind(ts(&now));
+            match gateway {
+                Some(g) => {
+                    qb.push(" AND gateway = ").push_bind(g.clone());
+                }
+                None => {
+                    for g in tocsin_store::POLLED_GATEWAYS {
+                        qb.push(" AND gateway <> ").push_bind(*g);
+                    }
+                }
+            }
+            qb.push(" ORDER BY next_attempt_at, id LIMIT ")
+                .push_bind(i64::from(*limit));
+            let rows = qb.build().fetch_all(&mut *conn).await.map_err(db_err)?;
+            let mut claimed = Vec::with_capacity(rows.len());
+            let until = now + chrono::Duration::seconds(*lease_secs);
+            for row in &rows {
+                let mut m = outbound_from_row(row)?;
+                m.status = tocsin_domain::OutboxStatus::Sending;
+                m.attempts += 1;
+                m.next_attempt_at = until;
+                m.updated_at = now;
+                sqlx::query("UPDATE outbox SET status = 'sending', attempts = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?")
+                    .bind(m.attempts)
+                    .bind(ts(&until))
+                    .bind(ts(&now))
+                    .bind(m.id.to_string())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                claimed.push(m);
+            }
+            Done::Outbound(claimed)
+        }
+        Op::SettleOutbound { id, outcome } => {
+            let now = tocsin_domain::time::now();
+            let m = sqlx::query(&format!("SELECT {OUTBOX_COLS} FROM outbox WHERE id = ?"))
+                .bind(id.to_string())
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            let m = outbound_from_row(&m)?;
+            let (status, next, provider, error) = match outcome {
+                SendOutcome::Sent(p) => ("sent", now, p.clone(), None),
+                SendOutcome::Retry(e) => (
+                    "queued",
+                    now + chrono::Duration::seconds(tocsin_domain::sms::backoff_secs(m.attempts)),
+                    None,
+                    Some(e.clone()),
+                ),
+                SendOutcome::Failed(e) => ("failed", now, None, Some(e.clone())),
+            };
+            sqlx::query(
+                "UPDATE outbox SET status = ?, next_attempt_at = ?, \
+                 provider_message_id = COALESCE(?, provider_message_id), last_error = ?, updated_at = ? WHERE id = ?",
+            )
+            .bind(status)
+            .bind(ts(&next))
+            .bind(provider)
+            .bind(error)
+            .bind(ts(&now))
+            .bind(id.to_string())
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            Done::Unit
+        }
+        Op::DeliveryReport {
+            gateway,
+            provider_message_id,
+            delivered,
+        } => {
+            let status = if *delivered { "delivered" } else { "failed" };
+            sqlx::query(
+                "UPDATE outbox SET status = ?, updated_at = ? WHERE gateway = ? AND provider_message_id = ? \
+                 AND status IN ('sending', 'sent', 'delivered')",
+            )
+            .bind(status)
+            .bind(ts(&tocsin_domain::time::now()))
+            .bind(gateway)
+            .bind(provider_message_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            Done::Unit
+        }
     };
     if let Some(ev) = audit_for(actor, op) {
         let e = ev.into_entry(head.seq + 1, &head.hash, tocsin_domain::time::now());
@@ -426,6 +497,159 @@ async fn apply_op(
         };
     }
     Ok(done)
+}
+
+async fn insert_report(conn: &mut SqliteConnection, r: &NewReport) -> Result<Report> {
+    sqlx::query(
+        "INSERT INTO reports (id, channel, provider_message_id, source_id, text, tlp, latitude, longitude, \
+         country, occurred_at, received_at, language, category, place_name, geo_precision, place_unresolved) \
+         VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    )
+    .bind(r.id.to_string())
+    .bind(r.channel.as_str())
+    .bind(&r.provider_message_id)
+    .bind(r.source_id.map(|s| s.to_string()))
+    .bind(&r.text)
+    .bind(r.tlp.rank())
+    .bind(r.latitude)
+    .bind(r.longitude)
+    .bind(r.country.as_ref().map(|c| c.code().to_string()))
+    .bind(r.occurred_at.as_ref().map(ts))
+    .bind(ts(&r.received_at))
+    .bind(&r.meta.language)
+    .bind(&r.meta.category)
+    .bind(&r.meta.place_name)
+    .bind(r.meta.geo_precision)
+    .bind(r.meta.place_unresolved)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let source = match r.source_id {
+        Some(id) => Some(
+            sqlx::query_scalar::<_, String>("SELECT handle FROM sources WHERE id = ?")
+                .bind(id.to_string())
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db_err)?,
+        ),
+        None => None,
+    };
+    Ok(stored_report(r, source))
+}
+
+async fn insert_outbound(conn: &mut SqliteConnection, m: &OutboundMessage) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO outbox ({OUTBOX_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    ))
+    .bind(m.id.to_string())
+    .bind(&m.idempotency_key)
+    .bind(&m.gateway)
+    .bind(m.source_id.to_string())
+    .bind(m.report_id.map(|r| r.to_string()))
+    .bind(&m.text)
+    .bind(m.status.as_str())
+    .bind(m.attempts)
+    .bind(ts(&m.next_attempt_at))
+    .bind(&m.provider_message_id)
+    .bind(&m.last_error)
+    .bind(ts(&m.created_at))
+    .bind(ts(&m.updated_at))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Find or create the sender, recognise a duplicate, store the report, queue the reply.
+async fn ingest_sms(conn: &mut SqliteConnection, m: &InboundSms) -> Result<Done> {
+    if let Some(pid) = &m.report.provider_message_id {
+        let seen: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM reports WHERE channel = ? AND provider_message_id = ?",
+        )
+        .bind(m.report.channel.as_str())
+        .bind(pid)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        if let Some(id) = seen {
+            return Ok(Done::Ingested {
+                report: Box::new(report_by_id(conn, &id).await?),
+                duplicate: true,
+            });
+        }
+    }
+    let source_id: Option<String> =
+        sqlx::query_scalar("SELECT id FROM sources WHERE phone_hash = ?")
+            .bind(&m.phone_hash)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    let source_id = match source_id {
+        Some(id) => {
+            if m.report.provider_message_id.is_none() {
+                let since = m.report.received_at - chrono::Duration::seconds(m.dedupe_window_secs);
+                let seen: Option<String> = sqlx::query_scalar(
+                    "SELECT id FROM reports WHERE source_id = ? AND received_at >= ? AND text = ? LIMIT 1",
+                )
+                .bind(&id)
+                .bind(ts(&since))
+                .bind(&m.report.text)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db_err)?;
+                if let Some(rid) = seen {
+                    return Ok(Done::Ingested {
+                        report: Box::new(report_by_id(conn, &rid).await?),
+                        duplicate: true,
+                    });
+                }
+            }
+            parse_uuid(&id)?
+        }
+        None => {
+            let id = tocsin_domain::new_id();
+            sqlx::query(
+                "INSERT INTO sources (id, handle, kind, reliability, tlp, contact, created_at, phone_hash) \
+                 VALUES (?, ?, 'monitor', 'F', ?, ?, ?, ?)",
+            )
+            .bind(id.to_string())
+            .bind(&m.new_handle)
+            .bind(Tlp::AmberStrict.rank())
+            .bind(m.sealed_contact.0.clone())
+            .bind(ts(&m.report.received_at))
+            .bind(&m.phone_hash)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            id
+        }
+    };
+    let mut r = m.report.clone();
+    r.source_id = Some(source_id);
+    let report = insert_report(conn, &r).await?;
+    if let Some((gateway, text)) = &m.ack {
+        let msg = OutboundMessage::new(
+            format!("ack:{}", r.id),
+            gateway,
+            source_id,
+            Some(r.id),
+            text.clone(),
+        );
+        insert_outbound(conn, &msg).await?;
+    }
+    Ok(Done::Ingested {
+        report: Box::new(report),
+        duplicate: false,
+    })
+}
+
+async fn report_by_id(conn: &mut SqliteConnection, id: &str) -> Result<Report> {
+    let row = sqlx::query(&format!("{REPORT_SELECT} WHERE r.id = ?"))
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    report_from_row(&row)
 }
 
 /// Rows per multi-row INSERT (30 columns each, well under SQLite's 32,766 parameters).
@@ -856,6 +1080,30 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn get_outbound(&self, id: Uuid) -> Result<OutboundMessage> {
+        let row = sqlx::query(&format!("SELECT {OUTBOX_COLS} FROM outbox WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_err)?;
+        outbound_from_row(&row)
+    }
+
+    async fn list_outbound(
+        &self,
+        source_id: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<OutboundMessage>> {
+        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {OUTBOX_COLS} FROM outbox"));
+        if let Some(s) = source_id {
+            qb.push(" WHERE source_id = ").push_bind(s.to_string());
+        }
+        qb.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
+        rows.iter().map(outbound_from_row).collect()
     }
 
     async fn get_meta(&self, key: &str) -> Result<Option<String>> {

@@ -16,7 +16,8 @@ pub(crate) const INCIDENT_COLS: &str = "id, event_date, date_precision, event_ty
     report_ids, dataset, external_id, created_at, updated_at, version, violence_type";
 pub(crate) const REPORT_SELECT: &str =
     "SELECT r.id, r.channel, r.provider_message_id, s.handle, r.text, r.tlp, \
-    r.latitude, r.longitude, r.country, r.occurred_at, r.received_at FROM reports r \
+    r.latitude, r.longitude, r.country, r.occurred_at, r.received_at, r.language, r.category, \
+    r.place_name, r.geo_precision, r.place_unresolved FROM reports r \
     LEFT JOIN sources s ON s.id = r.source_id";
 pub(crate) const SOURCE_COLS: &str =
     "id, handle, kind, reliability, tlp, contact IS NOT NULL, created_at";
@@ -64,6 +65,13 @@ pub(crate) fn report_from_row(r: &SqliteRow) -> Result<Report> {
             .map(|t| parse_ts(&t))
             .transpose()?,
         received_at: parse_ts(r.get(10))?,
+        meta: tocsin_domain::ReportMeta {
+            language: r.get(11),
+            category: r.get(12),
+            place_name: r.get(13),
+            geo_precision: r.get(14),
+            place_unresolved: r.get(15),
+        },
     })
 }
 
@@ -139,5 +147,30 @@ pub(crate) fn user_from_row(r: &SqliteRow) -> Result<User> {
         password_hash: r.get(4),
         created_at: parse_ts(r.get(5))?,
         disabled: r.get(6),
+    })
+}
+
+pub(crate) const OUTBOX_COLS: &str =
+    "id, idempotency_key, gateway, source_id, report_id, text, status, attempts, \
+    next_attempt_at, provider_message_id, last_error, created_at, updated_at";
+
+pub(crate) fn outbound_from_row(r: &SqliteRow) -> Result<tocsin_domain::OutboundMessage> {
+    Ok(tocsin_domain::OutboundMessage {
+        id: parse_uuid(r.get(0))?,
+        idempotency_key: r.get(1),
+        gateway: r.get(2),
+        source_id: parse_uuid(r.get(3))?,
+        report_id: r
+            .get::<Option<String>, _>(4)
+            .map(|s| parse_uuid(&s))
+            .transpose()?,
+        text: r.get(5),
+        status: tocsin_domain::OutboxStatus::parse(r.get(6))?,
+        attempts: r.get(7),
+        next_attempt_at: parse_ts(r.get(8))?,
+        provider_message_id: r.get(9),
+        last_error: r.get(10),
+        created_at: parse_ts(r.get(11))?,
+        updated_at: parse_ts(r.get(12))?,
     })
 }

@@ -272,6 +272,8 @@ story!(
     reopen_keeps_data_and_chain,
     meta_and_counts,
     imports_upsert_by_provenance,
+    sms_ingest_is_idempotent_and_queues_one_ack,
+    outbox_claims_settles_and_retries,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -307,6 +309,7 @@ fn report(text: &str, tlp: Tlp) -> NewReport {
         country: None,
         occurred_at: None,
         received_at: time::now(),
+        meta: Default::default(),
     }
 }
 
@@ -483,6 +486,7 @@ async fn report_filters(s: &dyn Store, _db: &Db) {
         latitude: Some(6.1),
         longitude: Some(20.9),
         received_at: at(2025, 1, 10),
+        meta: Default::default(),
         ..report("a", Tlp::Green)
     };
     let b = NewReport {
@@ -491,18 +495,21 @@ async fn report_filters(s: &dyn Store, _db: &Db) {
         longitude: Some(31.6),
         channel: Channel::Sms,
         received_at: at(2025, 2, 10),
+        meta: Default::default(),
         ..report("b", Tlp::Amber)
     };
     let c = NewReport {
         country: Some(country("CAF")),
         channel: Channel::Web,
         received_at: at(2025, 3, 10),
+        meta: Default::default(),
         ..report("c", Tlp::Red)
     };
     let d = NewReport {
         latitude: Some(5.0),
         longitude: Some(20.0),
         received_at: at(2025, 4, 10),
+        meta: Default::default(),
         ..report("d", Tlp::Clear)
     };
     let e = NewReport {
@@ -510,6 +517,7 @@ async fn report_filters(s: &dyn Store, _db: &Db) {
         latitude: Some(7.0),
         longitude: Some(22.0),
         received_at: at(2025, 5, 10),
+        meta: Default::default(),
         ..report("e", Tlp::AmberStrict)
     };
     for r in [&a, &b, &c, &d, &e] {
@@ -1867,4 +1875,192 @@ async fn imports_upsert_by_provenance(s: &dyn Store, _db: &Db) {
     assert_eq!(s.counts().await.unwrap(), before);
     let audit = last_audit(s).await;
     assert_eq!(audit.action, "incident.import");
+}
+
+fn inbound(
+    phone_hash: &str,
+    text: &str,
+    provider_id: Option<&str>,
+    ack: bool,
+) -> tocsin_domain::InboundSms {
+    let key = ContactKey::generate();
+    let mut r = report(text, Tlp::AmberStrict);
+    r.channel = Channel::Sms;
+    r.provider_message_id = provider_id.map(str::to_string);
+    r.meta.language = Some("fr".into());
+    r.meta.category = Some("attack".into());
+    tocsin_domain::InboundSms {
+        phone_hash: phone_hash.into(),
+        sealed_contact: SourceContact {
+            phone: Some("+23670000001".into()),
+            ..Default::default()
+        }
+        .seal(&key),
+        new_handle: format!("M-{}", &phone_hash[..6]),
+        report: r,
+        dedupe_window_secs: 600,
+        ack: ack.then(|| {
+            (
+                "kannel".to_string(),
+                "Merci. Référence R-ABC123.".to_string(),
+            )
+        }),
+    }
+}
+
+/// Gateways retry: a message ingested twice is stored once, and acknowledged once.
+async fn sms_ingest_is_idempotent_and_queues_one_ack(s: &dyn Store, _db: &Db) {
+    let (r1, dup) = s
+        .ingest_sms(
+            &system(),
+            inbound("aaaaaaaa", "ATTAQUE Bria", Some("kannel:1"), true),
+        )
+        .await
+        .unwrap();
+    assert!(!dup);
+    assert_eq!(r1.meta.category.as_deref(), Some("attack"));
+    let handle = r1.source.clone().unwrap();
+    // The same provider id again: nothing new.
+    let (again, dup) = s
+        .ingest_sms(
+            &system(),
+            inbound("aaaaaaaa", "ATTAQUE Bria", Some("kannel:1"), true),
+        )
+        .await
+        .unwrap();
+    assert!(dup);
+    assert_eq!(again.id, r1.id);
+    // Without a provider id: same sender and text inside the window is a duplicate…
+    let (r2, dup) = s
+        .ingest_sms(&system(), inbound("aaaaaaaa", "no id", None, true))
+        .await
+        .unwrap();
+    assert!(!dup);
+    let (r2b, dup) = s
+        .ingest_sms(&system(), inbound("aaaaaaaa", "no id", None, true))
+        .await
+        .unwrap();
+    assert!(dup && r2b.id == r2.id);
+    // …but another sender with the same text is not, and gets a new source.
+    let (r3, dup) = s
+        .ingest_sms(&system(), inbound("bbbbbbbb", "no id", None, true))
+        .await
+        .unwrap();
+    assert!(!dup);
+    assert_ne!(r3.source, r1.source);
+    // The same sender keeps one source.
+    assert_eq!(r2.source.as_deref(), Some(handle.as_str()));
+    let src = s.get_source_by_handle(&handle).await.unwrap();
+    assert!(src.has_contact);
+    let acks = s.list_outbound(Some(src.id), 100).await.unwrap();
+    assert_eq!(
+        acks.len(),
+        2,
+        "one acknowledgement per new report from this sender"
+    );
+    assert!(acks
+        .iter()
+        .all(|m| m.status == tocsin_domain::OutboxStatus::Queued && m.gateway == "kannel"));
+    assert_eq!(s.counts().await.unwrap().reports, 3);
+    // A report without an ack request queues nothing.
+    let before = s.list_outbound(None, 100).await.unwrap().len();
+    s.ingest_sms(
+        &system(),
+        inbound("cccccccc", "quiet", Some("twilio:SM1"), false),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.list_outbound(None, 100).await.unwrap().len(), before);
+}
+
+async fn outbox_claims_settles_and_retries(s: &dyn Store, _db: &Db) {
+    use tocsin_domain::OutboxStatus::*;
+    use tocsin_store::SendOutcome;
+    s.ingest_sms(&system(), inbound("dddddddd", "one", Some("k:1"), true))
+        .await
+        .unwrap();
+    let mut polled = inbound("eeeeeeee", "two", Some("k:2"), true);
+    polled.ack = Some(("smssync".into(), "ack".into()));
+    s.ingest_sms(&system(), polled).await.unwrap();
+    // Pushed gateways: the kannel message only; the SMSSync one waits for its poll.
+    let claimed = s.claim_outbound(None, 10, 60).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!((claimed[0].status, claimed[0].attempts), (Sending, 1));
+    assert!(
+        s.claim_outbound(None, 10, 60).await.unwrap().is_empty(),
+        "a claimed message is not handed out twice"
+    );
+    let polled = s.claim_outbound(Some("smssync"), 10, 60).await.unwrap();
+    assert_eq!(polled.len(), 1);
+    // Sent, then delivered by report.
+    s.write(
+        &system(),
+        Op::SettleOutbound {
+            id: claimed[0].id,
+            outcome: SendOutcome::Sent(Some("gw-77".into())),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.get_outbound(claimed[0].id).await.unwrap().status, Sent);
+    s.write(
+        &system(),
+        Op::DeliveryReport {
+            gateway: "kannel".into(),
+            provider_message_id: "gw-77".into(),
+            delivered: true,
+        },
+    )
+    .await
+    .unwrap();
+    let m = s.get_outbound(claimed[0].id).await.unwrap();
+    assert_eq!(
+        (m.status, m.provider_message_id.as_deref()),
+        (Delivered, Some("gw-77"))
+    );
+    // A passing failure goes back to the queue with back-off; a lasting one fails.
+    s.write(
+        &system(),
+        Op::SettleOutbound {
+            id: polled[0].id,
+            outcome: SendOutcome::Retry("timeout".into()),
+        },
+    )
+    .await
+    .unwrap();
+    let m = s.get_outbound(polled[0].id).await.unwrap();
+    assert_eq!(
+        (m.status, m.last_error.as_deref()),
+        (Queued, Some("timeout"))
+    );
+    assert!(
+        m.next_attempt_at > tocsin_domain::time::now(),
+        "retry waits"
+    );
+    assert!(s
+        .claim_outbound(Some("smssync"), 10, 60)
+        .await
+        .unwrap()
+        .is_empty());
+    s.write(
+        &system(),
+        Op::SettleOutbound {
+            id: polled[0].id,
+            outcome: SendOutcome::Failed("refused".into()),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.get_outbound(polled[0].id).await.unwrap().status, Failed);
+    // A claim that lapses (the sender died mid-send) is handed out again, never lost.
+    s.ingest_sms(&system(), inbound("ffffffff", "three", Some("k:3"), true))
+        .await
+        .unwrap();
+    let c = s.claim_outbound(None, 10, 0).await.unwrap();
+    assert_eq!(c.len(), 1);
+    let again = s.claim_outbound(None, 10, 60).await.unwrap();
+    assert_eq!(
+        (again.len(), again[0].id, again[0].attempts),
+        (1, c[0].id, 2)
+    );
 }

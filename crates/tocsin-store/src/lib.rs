@@ -9,9 +9,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tocsin_domain::{
-    Actor, ApiToken, AuditEntry, AuditEvent, DomainError, Incident, IncidentFilter, IncidentPatch,
-    NewReport, NewSource, Page, PageRequest, Report, ReportFilter, SealedContact, Situation,
-    Source, Tlp, User,
+    Actor, ApiToken, AuditEntry, AuditEvent, DomainError, InboundSms, Incident, IncidentFilter,
+    IncidentPatch, NewReport, NewSource, OutboundMessage, Page, PageRequest, Report, ReportFilter,
+    SealedContact, Situation, Source, Tlp, User,
 };
 use uuid::Uuid;
 
@@ -84,7 +84,52 @@ pub enum Op {
     Audit(AuditEvent),
     /// Set a metadata key (e.g. `demo_seeded`).
     SetMeta(String, String),
+    /// Ingest a text message: find or create its source, skip duplicates, store the report,
+    /// queue the acknowledgement — all or nothing.
+    IngestSms(Box<InboundSms>),
+    /// Queue an outbound message (an analyst's follow-up question).
+    EnqueueSms(Box<OutboundMessage>),
+    /// Claim up to `limit` due messages (of one gateway, or of every gateway but polled
+    /// ones when `None`): they become `sending` until `lease_secs` pass.
+    ClaimOutbound {
+        /// Only this gateway.
+        gateway: Option<String>,
+        /// At most this many.
+        limit: u32,
+        /// How long the claim holds.
+        lease_secs: i64,
+    },
+    /// Record what a gateway did with a claimed message.
+    SettleOutbound {
+        /// The message.
+        id: Uuid,
+        /// What happened.
+        outcome: SendOutcome,
+    },
+    /// A delivery report from a gateway, by its message id.
+    DeliveryReport {
+        /// The gateway.
+        gateway: String,
+        /// The gateway's id for the message.
+        provider_message_id: String,
+        /// Delivered (true) or failed for good (false).
+        delivered: bool,
+    },
 }
+
+/// What a gateway did with a message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendOutcome {
+    /// Accepted, with the gateway's id for it when it gave one.
+    Sent(Option<String>),
+    /// A passing failure: retry after back-off.
+    Retry(String),
+    /// A lasting failure: give up.
+    Failed(String),
+}
+
+/// Gateways whose messages are fetched by the gateway itself (SMSSync polls).
+pub const POLLED_GATEWAYS: &[&str] = &["smssync"];
 
 /// What a write produced.
 #[derive(Debug, Clone)]
@@ -99,6 +144,15 @@ pub enum Done {
     Situation(Box<Situation>),
     /// A stored user.
     User(Box<User>),
+    /// What became of an inbound text message.
+    Ingested {
+        /// The stored report (the earlier one, for a duplicate).
+        report: Box<Report>,
+        /// The message had been received before: nothing new was stored or queued.
+        duplicate: bool,
+    },
+    /// Claimed outbound messages.
+    Outbound(Vec<OutboundMessage>),
     /// How an import batch went.
     Imported {
         /// New incidents.
@@ -204,7 +258,16 @@ pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
         Op::CreateToken(t) => ev("token.create", "user", t.user_id.to_string())
             .with_detail(serde_json::json!({"token_id": t.id.to_string(), "name": t.name})),
         Op::Audit(e) => e.clone(),
-        Op::CreateSession(_) | Op::DeleteSession(_) | Op::SetMeta(..) => return None,
+        Op::IngestSms(m) => ev("sms.receive", "report", m.report.id.to_string())
+            .with_detail(serde_json::json!({"provider_message_id": m.report.provider_message_id})),
+        Op::EnqueueSms(m) => ev("sms.enqueue", "source", m.source_id.to_string())
+            .with_detail(serde_json::json!({"message_id": m.id.to_string(), "gateway": m.gateway})),
+        Op::CreateSession(_)
+        | Op::DeleteSession(_)
+        | Op::SetMeta(..)
+        | Op::ClaimOutbound { .. }
+        | Op::SettleOutbound { .. }
+        | Op::DeliveryReport { .. } => return None,
     })
 }
 
@@ -223,6 +286,7 @@ pub fn stored_report(r: &NewReport, source_handle: Option<String>) -> Report {
         country: r.country.clone(),
         occurred_at: r.occurred_at,
         received_at: r.received_at,
+        meta: r.meta.clone(),
     }
 }
 
@@ -274,6 +338,14 @@ pub trait Store: Send + Sync + 'static {
     async fn get_session(&self, id_hash: &str) -> Result<WebSession>;
     /// Audit entries with `seq > after`, in order, at most `limit`.
     async fn audit_entries(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;
+    /// One outbound message.
+    async fn get_outbound(&self, id: Uuid) -> Result<OutboundMessage>;
+    /// Outbound messages, newest first, to one source or all.
+    async fn list_outbound(
+        &self,
+        source_id: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<OutboundMessage>>;
     /// A metadata value.
     async fn get_meta(&self, key: &str) -> Result<Option<String>>;
     /// Counts of reports, incidents, sources, situations, users.
@@ -361,6 +433,30 @@ pub trait StoreExt: Store {
     async fn create_user(&self, actor: &Actor, u: User) -> Result<User> {
         match self.write(actor, Op::CreateUser(Box::new(u))).await? {
             Done::User(u) => Ok(*u),
+            d => Err(unexpected(d)),
+        }
+    }
+    /// Ingest an inbound text message; returns the report and whether it was a duplicate.
+    async fn ingest_sms(&self, actor: &Actor, m: InboundSms) -> Result<(Report, bool)> {
+        match self.write(actor, Op::IngestSms(Box::new(m))).await? {
+            Done::Ingested { report, duplicate } => Ok((*report, duplicate)),
+            d => Err(unexpected(d)),
+        }
+    }
+    /// Claim due outbound messages.
+    async fn claim_outbound(
+        &self,
+        gateway: Option<&str>,
+        limit: u32,
+        lease_secs: i64,
+    ) -> Result<Vec<OutboundMessage>> {
+        let op = Op::ClaimOutbound {
+            gateway: gateway.map(str::to_string),
+            limit,
+            lease_secs,
+        };
+        match self.write(&Actor::system("outbox"), op).await? {
+            Done::Outbound(v) => Ok(v),
             d => Err(unexpected(d)),
         }
     }

@@ -153,6 +153,7 @@ pub async fn seed(store: &DynStore, key: &ContactKey) -> Result<()> {
             country: Some(Country::parse(a.country)?),
             occurred_at: Some(at),
             received_at: at + Duration::minutes(rng.gen_range(5..300)),
+            meta: Default::default(),
         };
         reports.push((ai, r));
     }
