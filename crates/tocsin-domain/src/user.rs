@@ -30,6 +30,8 @@ pub enum Permission {
     SourceRead,
     /// Read source contact details (each read is audited).
     SourceContactRead,
+    /// Send a source a message (through the gateway, without seeing the number).
+    SourceMessage,
     /// Read situations.
     SituationRead,
     /// Create situations.
@@ -118,6 +120,7 @@ impl Role {
                     | IncidentCreate
                     | IncidentUpdate
                     | SourceRead
+                    | SourceMessage
                     | SituationRead
                     | SituationWrite
             ),

@@ -368,6 +368,87 @@ pub async fn get_source_contact(
     ))
 }
 
+/// A message to a source.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageInput {
+    /// The text (at most 1,000 characters).
+    pub text: String,
+}
+
+/// `POST /api/v1/sources/{id}/messages`: ask a source a follow-up question. The message goes
+/// through the gateway the source used; the caller never sees the number.
+#[utoipa::path(post, path = "/api/v1/sources/{id}/messages", request_body = MessageInput,
+    responses((status = 202, body = tocsin_domain::OutboundMessage), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn message_source(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<MessageInput>,
+) -> ApiResult<(StatusCode, Json<tocsin_domain::OutboundMessage>)> {
+    let u = user.require(Permission::SourceMessage)?;
+    let source = st.store.get_source(parse_id(&id)?).await?;
+    visible(u, source.tlp, ())?;
+    let text = input.text.trim().to_string();
+    if text.is_empty() || text.chars().count() > 1000 || text.contains('\0') {
+        return Err(tocsin_domain::DomainError::invalid("text", "1 to 1,000 characters").into());
+    }
+    if !source.has_contact {
+        return Err(tocsin_domain::DomainError::invalid(
+            "id",
+            "this source has no contact details",
+        )
+        .into());
+    }
+    // The gateway the source was last answered through (acknowledgements go back the way
+    // the report came).
+    let last = st
+        .store
+        .list_outbound(Some(source.id), 1)
+        .await?
+        .into_iter()
+        .next()
+        .map(|m| m.gateway);
+    let gateway = crate::sms::reply_gateway(&st.sms, last.as_deref()).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "no SMS gateway is configured to send with",
+        )
+    })?;
+    let m = tocsin_domain::OutboundMessage::new(
+        format!("msg:{}", tocsin_domain::new_id()),
+        &gateway,
+        source.id,
+        None,
+        text,
+    );
+    st.store
+        .write(
+            &u.actor(),
+            tocsin_store::Op::EnqueueSms(Box::new(m.clone())),
+        )
+        .await?;
+    st.outbox_wake.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(m)))
+}
+
+/// `GET /api/v1/sources/{id}/messages`: what was sent to a source and where it stands.
+#[utoipa::path(get, path = "/api/v1/sources/{id}/messages", responses((status = 200)), security(("bearer" = [])))]
+pub async fn source_messages(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let u = user.require(Permission::SourceMessage)?;
+    let source = st.store.get_source(parse_id(&id)?).await?;
+    visible(u, source.tlp, ())?;
+    let items = st.store.list_outbound(Some(source.id), 200).await?;
+    Ok(Json(
+        serde_json::json!({ "items": items, "next_cursor": null }),
+    ))
+}
+
 /// `GET /api/v1/situations`
 #[utoipa::path(get, path = "/api/v1/situations", params(PageQuery), responses((status = 200)), security(("bearer" = [])))]
 pub async fn list_situations(
@@ -449,7 +530,7 @@ pub async fn audit(
     info(title = "Tocsin API", description = "Atrocity early-warning and response. Every call needs `Authorization: Bearer TOKEN`."),
     paths(list_reports, create_report, get_report, list_incidents, create_incident, get_incident, update_incident,
           list_sources, get_source, get_source_contact, list_situations, create_situation, get_situation, me, audit,
-          crate::export::export, crate::map::map),
+          crate::export::export, crate::map::map, message_source, source_messages),
     components(schemas(Report, ReportInput, Incident, IncidentInput, IncidentPatch, Source, SourceContact, Situation,
                        NewSituation, Tlp, ReportPage, IncidentPage)),
     modifiers(&Security)

@@ -8,6 +8,8 @@ pub mod error;
 pub mod export;
 pub mod input;
 pub mod map;
+pub mod ratelimit;
+pub mod sms;
 pub mod web;
 
 use axum::extract::DefaultBodyLimit;
@@ -35,6 +37,12 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The in-memory index behind map queries.
     pub map: Arc<map::MapIndex>,
+    /// SMS gateways.
+    pub sms: Arc<sms::SmsConfig>,
+    /// Wakes the outbox worker when a message is queued.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Rate limit of the public report form.
+    pub limiter: Arc<ratelimit::Limiter>,
 }
 
 impl AppState {
@@ -47,7 +55,16 @@ impl AppState {
             templates: Arc::new(web::templates()),
             secure_cookies,
             map: Arc::default(),
+            sms: Arc::default(),
+            outbox_wake: Arc::default(),
+            limiter: Arc::default(),
         }
+    }
+
+    /// With SMS gateways configured.
+    pub fn with_sms(mut self, cfg: sms::SmsConfig) -> AppState {
+        self.sms = Arc::new(cfg);
+        self
     }
 }
 
@@ -70,6 +87,10 @@ pub fn router(state: AppState) -> Router {
         .route("/sources/{id}", g(api::get_source))
         .route("/sources/{id}/contact", g(api::get_source_contact))
         .route(
+            "/sources/{id}/messages",
+            g(api::source_messages).post(api::message_source),
+        )
+        .route(
             "/situations",
             g(api::list_situations).post(api::create_situation),
         )
@@ -83,6 +104,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))
+        .merge(sms_routes())
         .route("/", g(web::home))
         .route("/login", g(web::login_page).post(web::login))
         .route("/logout", post(web::logout))
@@ -112,6 +134,29 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The reporter-facing SMS endpoints. They keep no access log (nothing in Tocsin logs
+/// requests) and answer `Cache-Control: no-store`.
+fn sms_routes() -> Router<AppState> {
+    use axum::routing::{get as g, post};
+    Router::new()
+        .route("/sms/kannel", g(sms::kannel).post(sms::kannel))
+        .route("/sms/kannel/dlr", g(sms::kannel_dlr))
+        .route("/sms/twilio", post(sms::twilio))
+        .route("/sms/twilio/status", post(sms::twilio_status))
+        .route("/sms/africastalking", post(sms::africastalking))
+        .route(
+            "/sms/africastalking/delivery",
+            post(sms::africastalking_delivery),
+        )
+        .route("/sms/frontlinesms", post(sms::frontlinesms))
+        .route("/sms/smssync", g(sms::smssync_poll).post(sms::smssync))
+        .route("/report", g(web::report_form_page).post(web::submit_report))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+}
+
 async fn healthz(
     axum::extract::State(st): axum::extract::State<AppState>,
 ) -> axum::response::Response {
@@ -132,7 +177,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

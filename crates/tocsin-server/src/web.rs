@@ -37,6 +37,10 @@ pub fn templates() -> Environment<'static> {
         ("reports.html", include_str!("../templates/reports.html")),
         ("map.html", include_str!("../templates/map.html")),
         ("message.html", include_str!("../templates/message.html")),
+        (
+            "report_form.html",
+            include_str!("../templates/report_form.html"),
+        ),
     ] {
         env.add_template(name, src)
             .expect("embedded template parses");
@@ -593,4 +597,173 @@ pub async fn asset(Path(file): Path<String>) -> Response {
         body,
     )
         .into_response()
+}
+
+const REPORT_CSRF_COOKIE: &str = "tocsin_report_csrf";
+
+fn report_form(
+    st: &AppState,
+    status: StatusCode,
+    text: &str,
+    place: &str,
+    error: Option<&str>,
+) -> Response {
+    let csrf = random_secret();
+    let mut r = render(
+        st,
+        status,
+        "report_form.html",
+        context! { form_csrf => csrf.clone(), text, place, error },
+    );
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(st, REPORT_CSRF_COOKIE, &csrf, 3600),
+    );
+    r
+}
+
+/// `GET /report`: the public report form (no login, works without JavaScript).
+pub async fn report_form_page(State(st): State<AppState>) -> Response {
+    report_form(&st, StatusCode::OK, "", "", None)
+}
+
+#[derive(Deserialize)]
+pub struct ReportForm {
+    csrf: String,
+    text: String,
+    place: Option<String>,
+    phone: Option<String>,
+}
+
+/// `POST /report`: a report from the public form. Rate limited per client without recording
+/// who the client is (see [`crate::ratelimit`]).
+pub async fn submit_report(
+    State(st): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !st.limiter.allow(peer.ip()) {
+        return report_form(
+            &st,
+            StatusCode::TOO_MANY_REQUESTS,
+            "",
+            "",
+            Some("Too many reports from here just now. Please wait a few minutes and try again."),
+        );
+    }
+    let Ok(f) = serde_urlencoded::from_bytes::<ReportForm>(&body) else {
+        return report_form(
+            &st,
+            StatusCode::BAD_REQUEST,
+            "",
+            "",
+            Some("Please fill in what happened."),
+        );
+    };
+    let (mut parts, _) = axum::http::Request::new(()).into_parts();
+    parts.headers = headers;
+    let cookie_csrf = crate::auth::cookie(&parts, REPORT_CSRF_COOKIE).unwrap_or("");
+    let place = f.place.clone().unwrap_or_default();
+    if cookie_csrf.is_empty() || !same(cookie_csrf, &f.csrf) {
+        return report_form(
+            &st,
+            StatusCode::FORBIDDEN,
+            &f.text,
+            &place,
+            Some("The form expired. Please send it again."),
+        );
+    }
+    let text = f.text.trim();
+    if text.is_empty() || text.len() > 10_000 {
+        return report_form(
+            &st,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &f.text,
+            &place,
+            Some("Please describe what happened (at most 10,000 characters)."),
+        );
+    }
+    let full = if place.trim().is_empty() {
+        text.to_string()
+    } else {
+        format!("{text}\n[place] {}", place.trim())
+    };
+    let phone = f.phone.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    let parsed = tocsin_sms::parse(&full, st.sms.country_hint.as_deref());
+    let result = match phone {
+        Some(p) => {
+            if tocsin_sms::normalize_phone(p, st.sms.default_calling_code.as_deref()).is_err() {
+                return report_form(
+                    &st,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &f.text,
+                    &place,
+                    Some(
+                        "That phone number does not look right; leave it empty to stay anonymous.",
+                    ),
+                );
+            }
+            let reply = crate::sms::reply_gateway(&st.sms, None);
+            crate::sms::ingest(&st, "web", None, p, full, reply.as_deref())
+                .await
+                .map(|i| i.reference)
+        }
+        None => {
+            let mut r = match tocsin_domain::NewReport::parse(
+                tocsin_domain::ReportInput {
+                    text: full,
+                    tlp: Some(tocsin_domain::Tlp::AmberStrict),
+                    latitude: parsed.place.as_ref().map(|p| p.latitude),
+                    longitude: parsed.place.as_ref().map(|p| p.longitude),
+                    occurred_at: None,
+                    country: parsed.place.as_ref().map(|p| p.country.clone()),
+                    source: None,
+                },
+                tocsin_domain::Channel::Web,
+                None,
+            ) {
+                Ok(r) => r,
+                Err(e) => {
+                    return report_form(
+                        &st,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        &f.text,
+                        &place,
+                        Some(&e.to_string()),
+                    )
+                }
+            };
+            r.meta = tocsin_domain::ReportMeta {
+                language: Some(parsed.language.code().to_string()),
+                category: parsed.category.map(|c| c.code().to_string()),
+                place_name: parsed.place.as_ref().map(|p| p.name.clone()),
+                geo_precision: parsed.place.as_ref().map(|p| i16::from(p.geo_precision)),
+                place_unresolved: parsed.unresolved_place,
+            };
+            st.store
+                .create_report(&tocsin_domain::Actor::system("web-form"), r)
+                .await
+                .map(|r| tocsin_sms::reference_code(&r.id))
+                .map_err(|_| Response::default())
+        }
+    };
+    match result {
+        Ok(reference) => {
+            let ack = tocsin_sms::ack_text(parsed.language, &reference);
+            render(
+                &st,
+                StatusCode::OK,
+                "report_form.html",
+                context! { reference, ack, lang => parsed.language.code() },
+            )
+        }
+        Err(_) => report_form(
+            &st,
+            StatusCode::SERVICE_UNAVAILABLE,
+            &f.text,
+            &place,
+            Some("We could not save your report just now. Please try again."),
+        ),
+    }
 }

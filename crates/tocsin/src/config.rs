@@ -62,6 +62,9 @@ pub struct FileConfig {
     pub contact_key: Option<Secret>,
     /// Mark cookies `Secure` (behind HTTPS).
     pub secure_cookies: Option<bool>,
+    /// SMS gateways: `[sms]`, `[sms.kannel]`, `[sms.twilio]`, `[sms.africastalking]`,
+    /// `[sms.frontlinesms]`, `[sms.smssync]`. A gateway without a table is disabled.
+    pub sms: Option<tocsin_server::sms::SmsConfig>,
 }
 
 impl FileConfig {
@@ -86,6 +89,8 @@ pub struct Config {
     pub contact_key: Option<Secret>,
     /// Mark cookies `Secure`.
     pub secure_cookies: bool,
+    /// SMS gateways.
+    pub sms: tocsin_server::sms::SmsConfig,
 }
 
 /// Values from flags and `TOCSIN_*` variables (clap merges those two, flags first).
@@ -122,6 +127,7 @@ impl Config {
             database_url: DatabaseUrl(database_url),
             contact_key: o.contact_key.map(Secret).or(file.contact_key),
             secure_cookies: o.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+            sms: file.sms.unwrap_or_default(),
             data_dir,
         }
     }
@@ -145,6 +151,13 @@ mod tests {
             },
         );
         assert_eq!(c.listen, "127.0.0.1:1");
+        let with_sms: FileConfig = toml::from_str(
+            "[sms]\ndefault_calling_code = \"236\"\n[sms.twilio]\naccount_sid = \"AC1\"\nauth_token = \"tw-s3cret\"\nfrom = \"+1555\"\n",
+        )
+        .unwrap();
+        let c2 = Config::resolve(with_sms, Overrides::default());
+        assert!(c2.sms.twilio.is_some() && c2.sms.kannel.is_none());
+        assert!(!format!("{c2:?}").contains("tw-s3cret"));
         let dbg = format!("{c:?}");
         assert!(!dbg.contains("hunter2") && !dbg.contains("00ff"), "{dbg}");
         assert!(dbg.contains("postgres://tocsin:<redacted>@db/tocsin"));

@@ -74,6 +74,11 @@ enum Command {
     },
     /// Seed the demo scenario (once) without serving.
     Demo,
+    /// Country-year forecasts: the Early Warning Project backtest, and ranked risks for a year.
+    Forecast {
+        #[command(subcommand)]
+        command: tocsin_forecast::cli::ForecastCommand,
+    },
     /// Import event data: ucdp (GED CSV or GeoJSON), acled, gdelt, hxl.
     Import {
         /// ucdp, acled, gdelt or hxl.
@@ -294,8 +299,13 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let addr = listener.local_addr()?;
             tracing::info!(%addr, database = %cfg.database_url, "tocsin is serving");
             println!("Tocsin is listening on http://{addr}/");
-            let state = tocsin_server::AppState::new(store, key, cfg.secure_cookies);
+            let state = tocsin_server::AppState::new(store, key, cfg.secure_cookies)
+                .with_sms(cfg.sms.clone());
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            let outbox = tokio::spawn(tocsin_server::sms::run_outbox(state.clone(), stop_rx));
             tocsin_server::serve(listener, state, shutdown_signal()).await?;
+            let _ = stop_tx.send(true);
+            let _ = outbox.await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
@@ -310,6 +320,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let store = open_store(&cfg).await?;
             let key = contact_key(&cfg)?;
             demo::seed(&store, &key).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Forecast { command } => {
+            tocsin_forecast::cli::execute(command, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command } => {
