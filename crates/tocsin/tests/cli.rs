@@ -610,3 +610,152 @@ async fn gdelt_import_places_events_with_the_gazetteer() {
         );
     }
 }
+
+/// A mock Kannel sendsms: refuses (503) until told to accept, then records (to, text).
+async fn mock_sendsms(
+    accept: Arc<std::sync::atomic::AtomicBool>,
+    refused: Arc<Mutex<u32>>,
+    sent: Arc<Mutex<Vec<(String, String)>>>,
+) -> String {
+    use axum::extract::{Query, State};
+    type S = (
+        Arc<std::sync::atomic::AtomicBool>,
+        Arc<Mutex<u32>>,
+        Arc<Mutex<Vec<(String, String)>>>,
+    );
+    async fn h(
+        State((accept, refused, sent)): State<S>,
+        Query(q): Query<std::collections::HashMap<String, String>>,
+    ) -> (axum::http::StatusCode, &'static str) {
+        if accept.load(std::sync::atomic::Ordering::SeqCst) {
+            sent.lock()
+                .unwrap()
+                .push((q["to"].clone(), q["text"].clone()));
+            (axum::http::StatusCode::ACCEPTED, "0: Accepted for delivery")
+        } else {
+            *refused.lock().unwrap() += 1;
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "3: Queued for later delivery",
+            )
+        }
+    }
+    let app = axum::Router::new()
+        .route("/cgi-bin/sendsms", axum::routing::get(h))
+        .with_state((accept, refused, sent));
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    base
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbox_survives_kill9_without_loss_or_duplicates_and_logs_no_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let accept = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let refused = Arc::new(Mutex::new(0u32));
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let gw = mock_sendsms(accept.clone(), refused.clone(), sent.clone()).await;
+    let cfg = dir.path().join("tocsin.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[sms]\ndefault_calling_code = \"236\"\ncountry_hint = \"CAF\"\n[sms.kannel]\nsendsms_url = \"{gw}/cgi-bin/sendsms\"\nusername = \"tocsin\"\npassword = \"kannel-pw\"\n"
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("server.log");
+    let start = |log: &Path| {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let mut child = Command::new(BIN)
+            .args([
+                "--data-dir",
+                dir.path().to_str().unwrap(),
+                "--config",
+                cfg.to_str().unwrap(),
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .env("TOCSIN_LOG", "debug")
+            .env_remove("TOCSIN_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(f)
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let base = loop {
+            let line = lines.next().expect("server exited").unwrap();
+            if let Some(rest) = line.strip_prefix("Tocsin is listening on ") {
+                break rest.trim_end_matches('/').to_string();
+            }
+        };
+        Server { child, base }
+    };
+    let server = start(&log);
+    let client = reqwest::Client::new();
+    let phones: Vec<String> = (0..20).map(|i| format!("+2367010{i:04}")).collect();
+    for (i, p) in phones.iter().enumerate() {
+        let r = client
+            .get(format!("{}/sms/kannel", server.base))
+            .query(&[
+                ("id", format!("mo-{i}")),
+                ("sender", p.clone()),
+                ("message", format!("ATTAQUE à Bria {i}")),
+                ("charset", "UTF-8".into()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    // Every acknowledgement is tried once and refused; then the server dies.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while *refused.lock().unwrap() < 20 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        *refused.lock().unwrap() >= 20,
+        "the outbox did not try to send"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.kill9();
+    accept.store(true, std::sync::atomic::Ordering::SeqCst);
+    let server = start(&log);
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while sent.lock().unwrap().len() < 20 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A little longer, to catch any duplicate.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let sent = sent.lock().unwrap().clone();
+    let mut to: Vec<&String> = sent.iter().map(|(t, _)| t).collect();
+    to.sort();
+    let mut want: Vec<&String> = phones.iter().collect();
+    want.sort();
+    assert_eq!(
+        to, want,
+        "every sender exactly one acknowledgement, none lost, none twice"
+    );
+    assert!(
+        sent.iter()
+            .all(|(_, text)| text.contains("R-") && text.contains("Merci")),
+        "{sent:?}"
+    );
+    drop(server);
+    // Nothing in the whole run's log names a number.
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("SMS received"), "the log is captured");
+    for p in &phones {
+        let digits = p.trim_start_matches('+');
+        assert!(!logged.contains(digits), "a phone number reached the log");
+    }
+    assert!(
+        !logged.contains("kannel-pw"),
+        "a gateway password reached the log"
+    );
+}
