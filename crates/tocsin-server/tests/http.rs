@@ -1195,3 +1195,81 @@ async fn exports_stream_what_the_caller_may_see() {
         4
     );
 }
+
+#[tokio::test]
+async fn public_report_form_csrf_anonymity_and_rate_limit() {
+    let app = TestApp::start().await;
+    let get_form = || async {
+        let r = app
+            .client
+            .get(format!("{}/report", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let cookie = r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let html = r.text().await.unwrap();
+        assert!(!html.contains("<script"), "the form needs no JavaScript");
+        let csrf = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        (cookie, csrf)
+    };
+    let (cookie, csrf) = get_form().await;
+    let post = |cookie: String, fields: Vec<(&'static str, String)>| {
+        let req = app
+            .client
+            .post(format!("{}/report", app.base))
+            .header("cookie", cookie)
+            .form(&fields);
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (s, _) = post(
+        cookie.clone(),
+        vec![("csrf", "forged".into()), ("text", "x".into())],
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let text = "Hommes armés vus près de Bria ce matin";
+    let (s, html) = post(
+        cookie.clone(),
+        vec![
+            ("csrf", csrf.clone()),
+            ("text", text.into()),
+            ("place", "Bria".into()),
+            ("phone", "".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(html.contains("Your reference is <strong>R-"), "{html}");
+    let (_, list) = app.get(Role::Analyst, "/api/v1/reports?channel=web").await;
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert!(items[0]["text"].as_str().unwrap().starts_with(text));
+    assert!(items[0]["source"].is_null(), "anonymous: no source");
+    assert_eq!(items[0]["tlp"], "TLP:AMBER+STRICT");
+    assert_eq!(items[0]["language"], "fr");
+    // The form is rate limited per client: 10 in ten minutes.
+    let mut last = StatusCode::OK;
+    for _ in 0..10 {
+        let (c, t) = get_form().await;
+        last = post(c, vec![("csrf", t), ("text", "again".into())]).await.0;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+}
