@@ -1,12 +1,11 @@
 /* Tocsin incident map. Dependency-free (ES2017, no modules, no external code).
  * Draws an SVG world map from TopoJSON (decoded here) and plots incidents from
- * <div id="map" data-incidents-url="...">. Data text goes in via textContent
+ * <div id="map" data-map-url="/api/v1/incidents/map">, clustered by the server. Data text goes in via textContent
  * and setAttribute only, never innerHTML. Sets data-ready="true" when done. */
 (function () {
   'use strict';
 
   const SVG_NS = 'http://www.w3.org/2000/svg';
-  const MAX_INCIDENTS = 5000;
   const MIN_VIEW_W = 360 / 64; // deepest zoom: 64x
   const EVENT_COLOURS = [ // the six ACLED event types
     ['Battles', '#e6550d'], ['Violence against civilians', '#b2182b'], ['Explosions/Remote violence', '#756bb1'],
@@ -79,24 +78,6 @@
     const res = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
     if (!res.ok) throw new Error('HTTP ' + res.status);
     return res.json();
-  }
-
-  async function fetchIncidents(baseUrl) {
-    const items = [], seen = new Set();
-    let cursor = null, truncated = false;
-    for (;;) {
-      const url = cursor == null ? baseUrl
-        : baseUrl + (baseUrl.indexOf('?') >= 0 ? '&' : '?') + 'cursor=' + encodeURIComponent(cursor);
-      const page = await getJSON(url);
-      const got = Array.isArray(page.items) ? page.items : [];
-      items.push(...got);
-      cursor = page.next_cursor;
-      if (cursor == null || cursor === '' || got.length === 0 || seen.has(cursor)) break;
-      if (items.length >= MAX_INCIDENTS) { truncated = true; break; }
-      seen.add(cursor);
-    }
-    if (items.length > MAX_INCIDENTS) { items.length = MAX_INCIDENTS; truncated = true; }
-    return { items, truncated };
   }
 
   // ---- DOM helpers -------------------------------------------------------
@@ -196,13 +177,7 @@
     });
 
     setStatus('Loading incidents\u2026', false);
-    const settle = p => p.then(value => ({ value }), error => ({ error }));
-    const incidentsUrl = div.dataset.incidentsUrl;
-    const [topo, incidents] = await Promise.all([
-      settle(getJSON(div.dataset.topologyUrl || '/assets/countries-110m.json')),
-      incidentsUrl ? settle(fetchIncidents(incidentsUrl)) : Promise.resolve({ error: new Error('no data-incidents-url') }),
-    ]);
-
+    const topo = await getJSON(div.dataset.topologyUrl || '/assets/countries-110m.json').then(v => ({ value: v }), e => ({ error: e }));
     if (topo.value) {
       decodeCountries(topo.value).forEach(c => {
         const path = svgEl('path', { class: 'country', d: pathData(c.rings), fill: '#d9d9d9', stroke: '#ffffff',
@@ -212,43 +187,67 @@
       });
     }
 
-    let drawn = 0, skipped = 0;
-    if (incidents.value) {
-      const items = incidents.value.items.filter(it => {
-        const ok = it && Number.isFinite(it.latitude) && Number.isFinite(it.longitude) &&
-          Math.abs(it.latitude) <= 90 && Math.abs(it.longitude) <= 180;
-        skipped += ok ? 0 : 1;
-        return ok;
-      });
-      const fat = it => Math.max(0, Number(it.fatalities) || 0);
-      items.sort((a, b) => fat(b) - fat(a)); // big circles below small ones
-      circles = items.map(it => {
-        const f = fat(it), type = String(it.event_type || ''), q = project(it.longitude, it.latitude);
-        const a = svgEl('a', { href: '/incidents/' + encodeURIComponent(String(it.id)) }, incidentsG);
+    // Incidents come from the server already clustered for the view: clusters at low zoom,
+    // points at high zoom. Each pan or zoom asks again (debounced).
+    const mapUrl = div.dataset.mapUrl || '/api/v1/incidents/map';
+    let seq = 0, timer = null;
+    function viewQuery() {
+      const z = Math.max(0, Math.min(20, Math.round(Math.log2(360 / view.w)) + 2));
+      const w = Math.max(-180, view.x - 180), e = Math.min(180, view.x + view.w - 180);
+      const n = Math.min(90, 90 - view.y), s = Math.max(-90, 90 - view.y - view.h);
+      return 'zoom=' + z + '&bbox=' + [w, s, e, n].map(v => v.toFixed(4)).join(',');
+    }
+    function draw(fc) {
+      while (incidentsG.firstChild) incidentsG.removeChild(incidentsG.firstChild);
+      const feats = (fc.features || []).filter(f => f && f.geometry && Array.isArray(f.geometry.coordinates));
+      feats.sort((a, b) => (b.properties.count || b.properties.fatalities || 0) - (a.properties.count || a.properties.fatalities || 0));
+      circles = feats.map(f => {
+        const p = f.properties || {}, q = project(f.geometry.coordinates[0], f.geometry.coordinates[1]);
+        if (p.cluster) {
+          const c = svgEl('circle', { class: 'cluster', cx: q[0].toFixed(4), cy: q[1].toFixed(4), fill: '#b2182b',
+            'fill-opacity': '0.55', stroke: '#ffffff', 'stroke-width': '1', 'vector-effect': 'non-scaling-stroke',
+            'data-count': String(p.count) }, incidentsG);
+          c.tocsinRadius = Math.min(28, 5 + 2.2 * Math.sqrt(p.count));
+          svgEl('title', {}, c).textContent = p.count + (p.count === 1 ? ' incident' : ' incidents') + ' \u00b7 ' + p.fatalities + ' fatalities';
+          c.addEventListener('click', () => { // zoom to the cluster's bounds
+            const b = p.bounds || [], bw = Math.max(1, (b[2] - b[0]) * 1.6, (b[3] - b[1]) * 3.2);
+            view.w = Math.min(360, Math.max(MIN_VIEW_W, bw));
+            setView(q[0] - view.w / 2, q[1] - view.w / 4); refresh();
+          });
+          return c;
+        }
+        const type = String(p.event_type || ''), fat = Math.max(0, Number(p.fatalities) || 0);
+        const a = svgEl('a', { href: '/incidents/' + encodeURIComponent(String(p.id)) }, incidentsG);
         const c = svgEl('circle', { class: 'incident', cx: q[0].toFixed(4), cy: q[1].toFixed(4),
           fill: COLOUR_BY_TYPE.get(type) || '#636363', 'fill-opacity': '0.75', stroke: '#ffffff',
           'stroke-width': '0.75', 'vector-effect': 'non-scaling-stroke', 'data-event-type': type }, a);
-        c.tocsinRadius = Math.min(30, Math.max(3, 3 + 1.5 * Math.sqrt(f)));
-        svgEl('title', {}, c).textContent = [String(it.event_date || ''), type,
-          f + (f === 1 ? ' fatality' : ' fatalities')].filter(Boolean).join(' \u00b7 ');
+        c.tocsinRadius = Math.min(30, Math.max(3, 3 + 1.5 * Math.sqrt(fat)));
+        svgEl('title', {}, c).textContent = [String(p.event_date || ''), type, fat + (fat === 1 ? ' fatality' : ' fatalities')].join(' \u00b7 ');
         return c;
       });
-      drawn = circles.length;
       applyView();
+      div.dataset.incidentCount = String(fc.total || 0);
+      div.dataset.mode = String(fc.mode || '');
+      setStatus((fc.total || 0) + ((fc.total === 1) ? ' incident' : ' incidents') + ' in view' +
+        (fc.mode === 'clusters' ? ' (grouped: click a group or zoom in)' : ''), false);
     }
-
-    div.dataset.incidentCount = String(drawn);
-    if (topo.error || incidents.error) {
-      const msg = 'Could not load ' + (incidents.error ? 'incidents: ' : 'map outline: ') + (incidents.error || topo.error).message;
-      setStatus(msg, true);
-      div.dataset.error = msg;
-    } else {
-      let msg = drawn + (drawn === 1 ? ' incident' : ' incidents') + ' shown';
-      if (incidents.value.truncated) msg += ' (limit of ' + MAX_INCIDENTS + ' reached)';
-      if (skipped) msg += '; ' + skipped + ' without coordinates not shown';
-      setStatus(msg, false);
+    async function refresh() {
+      const mine = ++seq;
+      try {
+        const fc = await getJSON(mapUrl + (mapUrl.indexOf('?') >= 0 ? '&' : '?') + viewQuery());
+        if (mine === seq) draw(fc);
+      } catch (err) {
+        const msg = 'Could not load incidents: ' + err.message;
+        setStatus(msg, true); div.dataset.error = msg;
+      }
+      div.dataset.ready = 'true';
     }
-    div.dataset.ready = 'true';
+    const later = () => { clearTimeout(timer); timer = setTimeout(refresh, 250); };
+    svg.addEventListener('wheel', later);
+    svg.addEventListener('pointerup', later);
+    controls.addEventListener('click', later);
+    if (topo.error) { setStatus('Could not load the map outline: ' + topo.error.message, true); div.dataset.error = String(topo.error); }
+    await refresh();
   }
 
   // Exposed for tests under node; harmless in a browser.

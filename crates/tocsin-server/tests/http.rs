@@ -849,7 +849,7 @@ async fn browser_login_pages_and_csrf() {
     let (s, _) = get("/reports".into()).await;
     assert_eq!(s, 200);
     let (s, html) = get("/map".into()).await;
-    assert!(s == 200 && html.contains("data-incidents-url") && html.contains("/assets/map.js"));
+    assert!(s == 200 && html.contains("data-map-url") && html.contains("/assets/map.js"));
     for asset in [
         "/assets/map.js",
         "/assets/tocsin.css",
