@@ -882,7 +882,8 @@ async fn send_one(st: &AppState, http: &reqwest::Client, m: &OutboundMessage) ->
             if let Some(s) = &cfg.inbound_secret {
                 dlr.push_str(&format!("&secret={}", s.0));
             }
-            let gsm = m.text.is_ascii();
+            // GSM 7-bit when the text fits it (accents such as é do): one SMS instead of two.
+            let gsm = tocsin_sms::gsm7_septets(&m.text).is_some();
             let mut q: Vec<(&str, String)> = vec![
                 ("username", cfg.username.clone()),
                 ("password", cfg.password.0.clone()),

@@ -369,19 +369,31 @@ async fn apply_op(conn: &mut PgConnection, op: &Op) -> Result<Done> {
                 ),
                 SendOutcome::Failed(e) => ("failed", now, None, Some(e.clone())),
             };
+            // A delivery report may arrive before the send is recorded: never downgrade a
+            // delivered or failed message, and only a claimed message can go back to the queue.
+            let from: Vec<String> = match outcome {
+                SendOutcome::Sent(_) | SendOutcome::Retry(_) => vec!["sending".into()],
+                SendOutcome::Failed(_) => vec!["sending".into(), "queued".into()],
+            };
             sqlx::query(
-                "UPDATE outbox SET status = $1, next_attempt_at = $2, \
-                 provider_message_id = COALESCE($3, provider_message_id), last_error = $4, updated_at = $5 WHERE id = $6",
+                "UPDATE outbox SET provider_message_id = COALESCE($1, provider_message_id), \
+                 last_error = COALESCE($2, last_error), updated_at = $3 WHERE id = $4",
             )
-            .bind(status)
-            .bind(next)
-            .bind(provider)
-            .bind(error)
+            .bind(&provider)
+            .bind(&error)
             .bind(now)
             .bind(id)
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
+            sqlx::query("UPDATE outbox SET status = $1, next_attempt_at = $2 WHERE id = $3 AND status = ANY($4)")
+                .bind(status)
+                .bind(next)
+                .bind(id)
+                .bind(&from)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
             Done::Unit
         }
         Op::DeliveryReport {
@@ -390,9 +402,11 @@ async fn apply_op(conn: &mut PgConnection, op: &Op) -> Result<Done> {
             delivered,
         } => {
             let status = if *delivered { "delivered" } else { "failed" };
+            // Matched by the gateway's id, or by our own id (Kannel's dlr-url carries it and may
+            // call before the send is recorded).
             sqlx::query(
-                "UPDATE outbox SET status = $1, updated_at = $2 WHERE gateway = $3 AND provider_message_id = $4 \
-                 AND status IN ('sending', 'sent', 'delivered')",
+                "UPDATE outbox SET status = $1, updated_at = $2 WHERE gateway = $3 \
+                 AND (provider_message_id = $4 OR id::text = $4) AND status IN ('sending', 'sent', 'delivered')",
             )
             .bind(status)
             .bind(tocsin_domain::time::now())

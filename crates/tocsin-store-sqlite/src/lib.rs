@@ -437,19 +437,32 @@ async fn apply_op(
                 ),
                 SendOutcome::Failed(e) => ("failed", now, None, Some(e.clone())),
             };
+            // A delivery report may arrive before the send is recorded: never downgrade a
+            // delivered or failed message, and only a claimed message can go back to the queue.
+            let from: &[&str] = match outcome {
+                SendOutcome::Sent(_) | SendOutcome::Retry(_) => &["sending"],
+                SendOutcome::Failed(_) => &["sending", "queued"],
+            };
             sqlx::query(
-                "UPDATE outbox SET status = ?, next_attempt_at = ?, \
-                 provider_message_id = COALESCE(?, provider_message_id), last_error = ?, updated_at = ? WHERE id = ?",
+                "UPDATE outbox SET provider_message_id = COALESCE(?, provider_message_id), \
+                 last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?",
             )
-            .bind(status)
-            .bind(ts(&next))
-            .bind(provider)
-            .bind(error)
+            .bind(&provider)
+            .bind(&error)
             .bind(ts(&now))
             .bind(id.to_string())
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
+            sqlx::query("UPDATE outbox SET status = ?, next_attempt_at = ? WHERE id = ? AND status IN (?, ?)")
+                .bind(status)
+                .bind(ts(&next))
+                .bind(id.to_string())
+                .bind(from[0])
+                .bind(from.get(1).copied().unwrap_or(from[0]))
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
             Done::Unit
         }
         Op::DeliveryReport {
@@ -458,13 +471,16 @@ async fn apply_op(
             delivered,
         } => {
             let status = if *delivered { "delivered" } else { "failed" };
+            // Matched by the gateway's id, or by our own id (Kannel's dlr-url carries it and may
+            // call before the send is recorded).
             sqlx::query(
-                "UPDATE outbox SET status = ?, updated_at = ? WHERE gateway = ? AND provider_message_id = ? \
-                 AND status IN ('sending', 'sent', 'delivered')",
+                "UPDATE outbox SET status = ?, updated_at = ? WHERE gateway = ? \
+                 AND (provider_message_id = ? OR id = ?) AND status IN ('sending', 'sent', 'delivered')",
             )
             .bind(status)
             .bind(ts(&tocsin_domain::time::now()))
             .bind(gateway)
+            .bind(provider_message_id)
             .bind(provider_message_id)
             .execute(&mut *conn)
             .await

@@ -2052,6 +2052,29 @@ async fn outbox_claims_settles_and_retries(s: &dyn Store, _db: &Db) {
     .await
     .unwrap();
     assert_eq!(s.get_outbound(polled[0].id).await.unwrap().status, Failed);
+    // A delivery report that overtakes the send's own record (Kannel calls its dlr-url with our
+    // id at once) is kept: recording the send afterwards does not downgrade it.
+    s.ingest_sms(&system(), inbound("abababab", "fast", Some("k:9"), true))
+        .await
+        .unwrap();
+    let fast = s.claim_outbound(None, 10, 60).await.unwrap();
+    assert_eq!(fast.len(), 1);
+    let dlr = Op::DeliveryReport {
+        gateway: "kannel".into(),
+        provider_message_id: fast[0].id.to_string(),
+        delivered: true,
+    };
+    s.write(&system(), dlr).await.unwrap();
+    s.write(
+        &system(),
+        Op::SettleOutbound {
+            id: fast[0].id,
+            outcome: SendOutcome::Sent(Some(fast[0].id.to_string())),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.get_outbound(fast[0].id).await.unwrap().status, Delivered);
     // A claim that lapses (the sender died mid-send) is handed out again, never lost.
     s.ingest_sms(&system(), inbound("ffffffff", "three", Some("k:3"), true))
         .await

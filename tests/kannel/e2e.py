@@ -1,0 +1,635 @@
+#!/usr/bin/env python3
+"""Helpers for tests/kannel/run-e2e.sh (standard library only).
+
+  e2e.py ports N                 print N free TCP ports on 127.0.0.1
+  e2e.py wait-port PORT SECS     wait until 127.0.0.1:PORT accepts connections
+  e2e.py wait-kannel URL SECS    wait until bearerbox's status says the fake SMSC is online
+                                 and an smsbox is connected
+  e2e.py relay ...               HTTP relay between Kannel and Tocsin (see Relay)
+  e2e.py drive ...               send the messages through fakesmsc, wait, check, report
+
+The relay sits where Kannel's get-url and dlr-url point, and where Tocsin's sendsms_url
+points. It forwards every request unchanged (/cgi-bin/sendsms to Kannel, the rest to
+Tocsin) and logs it. For one sender (--fail-sender) it forwards the request — so Tocsin
+stores the message — and then answers Kannel 500 instead of Tocsin's 200, --fail-times
+times per Kannel message id: the answer "got lost", and smsbox's http-request-retry sends
+the same request (same %I) again. That is how a gateway re-delivers a message. Kannel's
+answers to sendsms are held --sendsms-delay seconds, like a slow link.
+"""
+
+import argparse
+import http.client
+import http.server
+import json
+import os
+import re
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+# --------------------------------------------------------------------------------------
+# small commands
+
+
+def cmd_ports(a):
+    socks = []
+    for _ in range(a.n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+    print(" ".join(str(s.getsockname()[1]) for s in socks))
+    for s in socks:
+        s.close()
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def cmd_wait_port(a):
+    end = time.time() + a.secs
+    while time.time() < end:
+        if port_open(a.port):
+            return 0
+        time.sleep(0.2)
+    print(f"port 127.0.0.1:{a.port} did not open within {a.secs}s", file=sys.stderr)
+    return 1
+
+
+def cmd_wait_kannel(a):
+    end = time.time() + a.secs
+    last = ""
+    while time.time() < end:
+        try:
+            with urllib.request.urlopen(a.url, timeout=2) as r:
+                last = r.read().decode("utf-8", "replace")
+            # "    fake[fake]    FAKE:PORT (online 1s, ..." and "    smsbox:(none), IP ... (on-line 0d ...)"
+            smsc_online = re.search(r"^\s*fake\[fake\]\s+FAKE:\d+ \(online", last, re.M)
+            box = re.search(r"^\s*smsbox:.*\(on-line", last, re.M)
+            if smsc_online and box:
+                return 0
+        except OSError:
+            pass
+        time.sleep(0.3)
+    print(f"Kannel not ready within {a.secs}s; last status:\n{last}", file=sys.stderr)
+    return 1
+
+
+# --------------------------------------------------------------------------------------
+# relay
+
+
+class Relay(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, addr, upstream, sendsms_upstream, sendsms_delay, fail_sender, fail_times, log):
+        super().__init__(addr, RelayHandler)
+        u = urllib.parse.urlsplit(upstream)
+        self.up_host, self.up_port = u.hostname, u.port
+        k = urllib.parse.urlsplit(sendsms_upstream or upstream)
+        self.kannel_host, self.kannel_port = k.hostname, k.port
+        self.sendsms_delay = sendsms_delay
+        self.fail_sender = fail_sender
+        self.fail_times = fail_times
+        self.failed = {}
+        self.lock = threading.Lock()
+        self.log = open(log, "a", buffering=1)
+
+
+class RelayHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def relay(self):
+        srv = self.server
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "x-kannel-charset")}
+        up_status, up_body, err = 0, b"", None
+        path, _, query = self.path.partition("?")
+        to_kannel = path == "/cgi-bin/sendsms"
+        host, port = (srv.kannel_host, srv.kannel_port) if to_kannel else (srv.up_host, srv.up_port)
+        try:
+            c = http.client.HTTPConnection(host, port, timeout=30)
+            c.request(self.command, self.path, body=body, headers=headers)
+            r = c.getresponse()
+            up_status, up_body = r.status, r.read()
+            c.close()
+        except OSError as e:
+            err = str(e)
+        answer, out = (up_status or 502), up_body
+        if to_kannel and srv.sendsms_delay:
+            # Kannel has accepted the message (and may already have called the dlr-url);
+            # its answer reaches Tocsin a little later, as over a slow link.
+            time.sleep(srv.sendsms_delay)
+        q = dict(urllib.parse.parse_qsl(query, keep_blank_values=True, encoding="latin-1"))
+        if path == "/sms/kannel" and srv.fail_sender and q.get("sender") == srv.fail_sender:
+            with srv.lock:
+                k = q.get("id", "")
+                if srv.failed.get(k, 0) < srv.fail_times and 200 <= up_status < 300:
+                    srv.failed[k] = srv.failed.get(k, 0) + 1
+                    answer, out = 500, b"relay: answer lost on purpose\n"
+        entry = {
+            "t": round(time.time(), 3),
+            "method": self.command,
+            "path": path,
+            "query": query,
+            "upstream_status": up_status,
+            "upstream_body": up_body[:300].decode("utf-8", "replace"),
+            "error": err,
+            "answered": answer,
+        }
+        srv.log.write(json.dumps(entry) + "\n")
+        self.send_response(answer)
+        self.send_header("Content-Length", str(len(out)))
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        self.wfile.write(out)
+
+    do_GET = relay
+    do_POST = relay
+
+
+def cmd_relay(a):
+    srv = Relay(("127.0.0.1", a.port), a.upstream, a.sendsms_upstream, a.sendsms_delay, a.fail_sender, a.fail_times, a.log)
+    srv.serve_forever()
+
+
+# --------------------------------------------------------------------------------------
+# the messages
+
+SHORTCODE = "1413"  # where monitors send reports; also the sender of the acknowledgements
+
+# Senders (invented numbers). The same person may reach Kannel in several forms.
+A = "+23672418305"  # English, Central African Republic
+B = "+23675093162"  # French
+C = "+255754301928"  # Swahili, Tanzania
+D = "+249912837465"  # Arabic, Sudan
+E = "+23670651847"  # Arabic; the message Kannel re-delivers
+
+LABEL = {A: "A", B: "B", C: "C", D: "D", E: "E"}
+
+LONG_FR = (
+    "ATTAQUE Bria: des hommes armés sont entrés dans le quartier Gobolo à l'aube, "
+    "ils ont brûlé douze maisons près du marché et enlevé deux enfants. Les familles "
+    "ont fui vers la mission catholique."
+)
+
+# (key, sender as Kannel delivers it, E.164, fakesmsc type, text, language)
+MESSAGES = [
+    ("en-1", A, A, "text", "ATTACK Bria: armed men burned 12 houses near the market this morning", "en"),
+    ("fr-1", B, B, "text", "ATTAQUE à Bria, 5 morts près du marché central", "fr"),
+    ("sw-1", C, C, "text", "SHAMBULIO Bangui watu 5 wameuawa usiku wa jana", "sw"),
+    ("ar-1", D, D, "ucs2", "هجوم في الخرطوم، قتل ثلاثة أشخاص", "ar"),
+    ("fr-2", B, B, "ucs2", "MENACE Bangui 🔥 « les hommes armés reviendront »", "fr"),
+    ("en-2", "23672418305", A, "text", "RUMOUR: rebels coming to Kaga-Bandoro tomorrow", "en"),
+    ("sw-2", "00255754301928", C, "data", "UPORAJI Bria maduka yameporwa na nyumba zimechomwa", "sw"),
+    ("ar-2", D, D, "ucs2", "تهديد Bria ١٢ رجلا مسلحا قرب السوق", "ar"),
+    ("fr-long", B, B, "concat", LONG_FR, "fr"),
+    ("ar-redelivered", E, E, "ucs2", "نزوح: مئات العائلات فرت من نيالا", "ar"),
+]
+REDELIVERED = "ar-redelivered"
+
+
+def q(b):
+    return urllib.parse.quote(b, safe="")
+
+
+def fakesmsc_lines(key, sender, kind, text):
+    """The line(s) fakesmsc sends to bearerbox for one message."""
+    if kind == "text":
+        lines = [f"{sender} {SHORTCODE} text {text}"]
+    elif kind == "data":  # 8-bit, coding=1, charset=8-BIT: here UTF-8 bytes
+        lines = [f"{sender} {SHORTCODE} data {q(text.encode('utf-8'))}"]
+    elif kind == "ucs2":  # coding=2, charset=UTF-16BE
+        lines = [f"{sender} {SHORTCODE} ucs2 {q(text.encode('utf-16-be'))}"]
+    elif kind == "concat":  # two 7-bit parts with a concatenation UDH; Kannel joins them
+        cut = text.index(" ", len(text) // 2) + 1
+        parts = [text[:cut], text[cut:]]
+        lines = [
+            f"{sender} {SHORTCODE} udh-text {q(bytes([5, 0, 3, 0x2A, len(parts), i + 1]))} {p}"
+            for i, p in enumerate(parts)
+        ]
+    else:
+        raise ValueError(kind)
+    for ln in lines:
+        # fakesmsc reads standard input with fgets(256): a longer line would be cut in two.
+        assert len(ln.encode("utf-8")) < 250, (key, len(ln.encode("utf-8")))
+    return lines
+
+
+# --------------------------------------------------------------------------------------
+# fakesmsc output: "Got message N: <from to type data>"
+
+GOT = re.compile(rb"Got message \d+: <(.*)>\s*$")
+
+
+def decode_bytes(b):
+    # UCS-2 texts carry NUL high bytes (every acknowledgement has ASCII in it); 7-bit and
+    # 8-bit texts never contain NUL.
+    if b"\x00" in b and len(b) % 2 == 0:
+        return b.decode("utf-16-be", "replace")
+    return b.decode("utf-8", "replace")
+
+
+def parse_mt(path):
+    """MT messages fakesmsc received, concatenated parts joined: [(from, to, text, parts)]."""
+    out, pending = [], {}
+    try:
+        raw = open(path, "rb").read()
+    except FileNotFoundError:
+        return out
+    for line in raw.splitlines():
+        m = GOT.search(line)
+        if not m:
+            continue
+        fields = m.group(1).split(b" ", 3)
+        if len(fields) < 4:
+            out.append(("?", "?", "unparsable: " + m.group(1).decode("utf-8", "replace"), 1))
+            continue
+        frm, to, typ, rest = fields[0].decode(), fields[1].decode(), fields[2].decode(), fields[3]
+        if typ == "text":
+            out.append((frm, to, rest.decode("utf-8", "replace"), 1))
+        elif typ == "data":
+            out.append((frm, to, decode_bytes(urllib.parse.unquote_to_bytes(rest.replace(b"+", b" "))), 1))
+        elif typ == "ucs-2":
+            b = urllib.parse.unquote_to_bytes(rest.replace(b"+", b" "))
+            out.append((frm, to, b.decode("utf-16-be", "replace"), 1))
+        elif typ == "udh":
+            udh_enc, _, rest2 = rest.partition(b" ")
+            udh = urllib.parse.unquote_to_bytes(udh_enc)
+            inner, _, data = rest2.partition(b" ")
+            body = urllib.parse.unquote_to_bytes(data.replace(b"+", b" ")) if inner != b"text" else data
+            ref, total, seq = None, 1, 1
+            i = 1
+            while i < len(udh):
+                iei, ln = udh[i], udh[i + 1]
+                v = udh[i + 2 : i + 2 + ln]
+                if iei == 0 and ln == 3:
+                    ref, total, seq = v[0], v[1], v[2]
+                elif iei == 8 and ln == 4:
+                    ref, total, seq = (v[0] << 8) | v[1], v[2], v[3]
+                i += 2 + ln
+            if ref is None:
+                out.append((frm, to, decode_bytes(body), 1))
+                continue
+            k = (frm, to, ref, total)
+            pending.setdefault(k, {})[seq] = body
+            if len(pending[k]) == total:
+                parts = pending.pop(k)
+                joined = b"".join(parts[s] for s in sorted(parts))
+                out.append((frm, to, decode_bytes(joined), total))
+        else:
+            out.append((frm, to, f"unknown type {typ}", 1))
+    for (frm, to, ref, total), parts in pending.items():
+        out.append((frm, to, f"INCOMPLETE concatenated message ({len(parts)}/{total} parts)", len(parts)))
+    return out
+
+
+def count_sent(path):
+    try:
+        raw = open(path, "rb").read()
+    except FileNotFoundError:
+        return 0
+    return len(re.findall(rb"fakesmsc: sent message \d+", raw))
+
+
+def read_relay(path):
+    """The relay's log entries (a line still being written is left out)."""
+    text = open(path, encoding="utf-8").read()
+    return [json.loads(ln) for ln in text.split("\n")[:-1] if ln.strip()]
+
+
+# --------------------------------------------------------------------------------------
+# Tocsin's API
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def reference_code(report_id):
+    """The acknowledgement's reference for a report (tocsin_sms::reference_code)."""
+    bits = int(report_id.replace("-", ""), 16) & ((1 << 30) - 1)
+    return "R-" + "".join(CROCKFORD[(bits >> (5 * i)) & 31] for i in reversed(range(6)))
+
+
+class Api:
+    def __init__(self, base, token):
+        self.base, self.token = base.rstrip("/"), token
+
+    def get(self, path):
+        req = urllib.request.Request(self.base + path, headers={"Authorization": f"Bearer {self.token}"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.load(r)
+
+    def reports(self):
+        return self.get("/api/v1/reports?channel=sms&limit=500")["items"]
+
+    def sources(self):
+        return self.get("/api/v1/sources?limit=500")["items"]
+
+    def messages(self, source_id):
+        return self.get(f"/api/v1/sources/{source_id}/messages")["items"]
+
+
+WATCH_PID = None  # tocsin serve: stop waiting as soon as it is gone
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def wait_until(what, secs, fn, interval=0.5):
+    """Call fn until it returns a true value or secs pass; return its last value."""
+    end = time.time() + secs
+    v = None
+    while True:
+        if WATCH_PID and not alive(WATCH_PID):
+            raise RuntimeError(f"tocsin serve (pid {WATCH_PID}) exited while waiting for {what}")
+        try:
+            v = fn()
+        except Exception as e:  # the server may be briefly busy; keep the error for the report
+            v = None
+            print(f"  ({what}: {e})", file=sys.stderr)
+        if v or time.time() >= end:
+            return v
+        time.sleep(interval)
+
+
+# --------------------------------------------------------------------------------------
+# the test
+
+
+class Checks:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, ok, what, detail=""):
+        if ok:
+            self.passed += 1
+            print(f"ok   {what}")
+        else:
+            self.failed += 1
+            print(f"FAIL {what}" + (f"\n       {detail}" if detail else ""))
+        sys.stdout.flush()
+        return ok
+
+
+LANG_MARK = {
+    "en": lambda t: "Thank" in t,
+    "fr": lambda t: "Merci" in t,
+    "sw": lambda t: "Asante" in t,
+    "ar": lambda t: sum(1 for ch in t if "\u0600" <= ch <= "\u06ff") >= 10,
+}
+
+
+def cmd_drive(a):
+    global WATCH_PID
+    WATCH_PID = a.tocsin_pid
+    t0 = time.time()
+    c = Checks()
+    try:
+        run_checks(a, c)
+    except Exception as e:  # a crash or a dead server is one more failure, with the reason
+        c.check(False, "the checks ran to the end", f"{type(e).__name__}: {e}")
+    print(f"(checks took {time.time() - t0:.1f}s; {time.time() - (a.start or t0):.0f}s since the script started)")
+    print(f"kannel e2e: {c.passed} passed, {c.failed} failed")
+    return 1 if c.failed else 0
+
+
+def run_checks(a, c):
+    api = Api(a.api, open(a.token_file).read().strip())
+    by_key = {m[0]: m for m in MESSAGES}
+
+    # 1. Inject every MO line through fakesmsc, one at a time. fakesmsc reads its standard
+    # input with stdio behind select(): each write releases one line, so lines are written
+    # apart and, until the end, an empty line (ignored by fakesmsc) every half second
+    # releases anything still buffered.
+    lines = [ln for (key, sender, _, kind, text, _) in MESSAGES for ln in fakesmsc_lines(key, sender, kind, text)]
+    fifo = open(a.fifo, "w", encoding="utf-8", buffering=1)
+    stop = threading.Event()
+
+    def keepalive():
+        while not stop.wait(0.5):
+            try:
+                fifo.write("\n")
+                fifo.flush()
+            except OSError:
+                return
+
+    for ln in lines:
+        fifo.write(ln + "\n")
+        fifo.flush()
+        time.sleep(0.4)
+    threading.Thread(target=keepalive, daemon=True).start()
+    sent = wait_until("fakesmsc sent", 30, lambda: count_sent(a.fakesmsc_log) >= len(lines))
+    c.check(sent, f"fakesmsc sent all {len(lines)} MO lines to bearerbox", f"sent {count_sent(a.fakesmsc_log)}")
+
+    # 2. Wait until Tocsin has every report and fakesmsc has every acknowledgement.
+    n = len(MESSAGES)
+    wait_until("reports", 60, lambda: len(api.reports()) >= n)
+    expected_acks = n
+    wait_until("acks", 90, lambda: len(parse_mt(a.fakesmsc_log)) >= expected_acks)
+    # Let late duplicates (a second report, a second acknowledgement) show up if any.
+    time.sleep(a.settle)
+    stop.set()
+
+    reports = api.reports()
+    mts = parse_mt(a.fakesmsc_log)
+    relay = read_relay(a.relay_log)
+    mo_requests = [r for r in relay if r["path"] == "/sms/kannel"]
+    sendsms = [r for r in relay if r["path"] == "/cgi-bin/sendsms"]
+    from_kannel = [r for r in relay if r["path"] != "/cgi-bin/sendsms"]
+
+    # 3. Every message became exactly one report, byte-exact.
+    c.check(len(reports) == n, f"{n} messages -> {n} SMS reports", f"got {len(reports)} reports")
+    report_of = {}
+    for key, _, e164, kind, text, lang in MESSAGES:
+        same = [r for r in reports if r["text"] == text]
+        if c.check(len(same) == 1, f"[{key}] exactly one report with the byte-exact text ({kind})",
+                   f"{len(same)} reports match; near misses: "
+                   + repr([r['text'] for r in reports if r['text'][:12] == text[:12] and r['text'] != text])):
+            report_of[key] = same[0]
+    for key, r in report_of.items():
+        lang = by_key[key][5]
+        c.check(r.get("language") == lang, f"[{key}] report language is {lang}", f"language={r.get('language')!r}")
+        pid = r.get("provider_message_id") or ""
+        c.check(re.fullmatch(r"kannel:[0-9a-f-]{36}", pid) is not None,
+                f"[{key}] provider_message_id is Kannel's %I", f"provider_message_id={pid!r}")
+
+    # One source per person, whatever form Kannel gave the number in; distinct people differ.
+    handle_of = {}
+    for key, r in report_of.items():
+        handle_of.setdefault(by_key[key][2], set()).add(r.get("source"))
+    c.check(all(len(h) == 1 and None not in h for h in handle_of.values()),
+            "each sender is one source (+236…, 236…, 00255… forms included)", repr(handle_of))
+    handles = [next(iter(h)) for h in handle_of.values() if len(h) == 1]
+    c.check(len(set(handles)) == len(handles), "different senders are different sources", repr(handle_of))
+    c.check(all(not re.search(r"\d{8}", str(h)) for h in handles), "source handles carry no phone number", repr(handles))
+
+    # 4. The re-delivered message: Kannel sent the same %I again after the lost answers.
+    e_sender = by_key[REDELIVERED][1]
+    e_reqs = [r for r in mo_requests
+              if dict(urllib.parse.parse_qsl(r["query"], encoding="latin-1")).get("sender") == e_sender]
+    ids = {dict(urllib.parse.parse_qsl(r["query"], encoding="latin-1")).get("id") for r in e_reqs}
+    c.check(len(e_reqs) == 1 + a.fail_times and len(ids) == 1,
+            f"[{REDELIVERED}] Kannel delivered it {1 + a.fail_times} times with one message id",
+            f"{len(e_reqs)} requests, ids {ids}")
+    c.check(all(200 <= r["upstream_status"] < 300 for r in e_reqs),
+            f"[{REDELIVERED}] Tocsin answered 2xx to every delivery (duplicates included)",
+            repr([(r["upstream_status"], r["upstream_body"]) for r in e_reqs]))
+    c.check(sum(1 for r in reports if r["text"] == by_key[REDELIVERED][4]) == 1,
+            f"[{REDELIVERED}] the re-deliveries created no second report")
+
+    # Every request Kannel made reached Tocsin and was accepted.
+    bad = [(r["path"], r["upstream_status"], r["upstream_body"], r["error"]) for r in from_kannel if not (200 <= r["upstream_status"] < 300)]
+    c.check(not bad, f"Tocsin answered 2xx to all {len(from_kannel)} requests from Kannel", repr(bad[:5]))
+    c.check(all(r["upstream_body"] == "" for r in mo_requests), "Tocsin's answers to Kannel are empty (no Kannel reply)",
+            repr({r["upstream_body"] for r in mo_requests}))
+    n_mo = len(mo_requests)
+    c.check(n_mo == n + a.fail_times, f"Kannel made {n + a.fail_times} MO requests ({n} messages + {a.fail_times} retries)",
+            f"{n_mo} requests")
+
+    # 5. Every sender got exactly one acknowledgement per report, through Kannel, in the
+    # language of the message, quoting that report's reference.
+    c.check(len(sendsms) == n, f"Tocsin called Kannel's sendsms {n} times", f"{len(sendsms)} calls")
+    c.check(all(r["upstream_status"] == 202 and r["upstream_body"].startswith("0:") for r in sendsms),
+            "Kannel accepted every sendsms request", repr({(r["upstream_status"], r["upstream_body"].strip()) for r in sendsms}))
+    params = [dict(urllib.parse.parse_qsl(r["query"])) for r in sendsms]
+    c.check(all(p.get("charset") == "UTF-8" and p.get("coding") in ("0", "2") and p.get("from") == SHORTCODE
+                and p.get("dlr-url", "").startswith(a.public_url + "/sms/kannel/dlr?") for p in params),
+            "sendsms requests carry charset=UTF-8, coding 0|2, from, and a dlr-url to public_url",
+            repr([{k: v for k, v in p.items() if k in ("charset", "coding", "from", "dlr-mask")} for p in params][:3]))
+    c.check(len(mts) == n, f"fakesmsc received {n} acknowledgements in all", f"got {len(mts)}: {mts!r}")
+    c.check(all(frm == SHORTCODE for frm, _, _, _ in mts), f"acknowledgements come from {SHORTCODE}",
+            repr({frm for frm, _, _, _ in mts}))
+    senders = sorted({m[2] for m in MESSAGES})
+    c.check({to for _, to, _, _ in mts} <= set(senders), "no acknowledgement went to anyone else",
+            repr({to for _, to, _, _ in mts} - set(senders)))
+    for e164 in senders:
+        mine = [k for k in report_of if by_key[k][2] == e164]
+        got = [t for _, to, t, _ in mts if to == e164]
+        c.check(len(got) == len(mine), f"sender {LABEL[e164]} received {len(mine)} acknowledgement(s), one per report",
+                f"got {len(got)}: {got!r}")
+    for key, r in report_of.items():
+        e164, lang = by_key[key][2], by_key[key][5]
+        ref = reference_code(r["id"])
+        acks = [t for _, to, t, _ in mts if to == e164 and ref in t]
+        if c.check(len(acks) == 1, f"[{key}] exactly one acknowledgement quoting {ref}", f"{len(acks)} found"):
+            c.check(LANG_MARK[lang](acks[0]), f"[{key}] acknowledgement is in {lang}", repr(acks[0]))
+            c.check("\ufffd" not in acks[0], f"[{key}] acknowledgement decodes cleanly", repr(acks[0]))
+
+    # 6. Tocsin's outbox says so too: one message per report, each sent and delivered
+    # (Kannel's dlr-url calls come back through the relay).
+    def outbox():
+        src = {s["handle"]: s["id"] for s in api.sources()}
+        res = {}
+        for key, r in report_of.items():
+            sid = src.get(r.get("source"))
+            if sid and sid not in res:
+                res[sid] = api.messages(sid)
+        return res
+
+    def all_delivered():
+        ob = outbox()
+        msgs = [m for items in ob.values() for m in items]
+        return ob if len(msgs) >= len(report_of) and all(m["status"] == "delivered" for m in msgs) else None
+
+    ob = wait_until("outbox delivered", 20, all_delivered) or outbox()
+    msgs = [m for items in ob.values() for m in items]
+    for key, r in report_of.items():
+        mine = [m for m in msgs if m.get("report_id") == r["id"]]
+        c.check(len(mine) == 1, f"[{key}] one outbox message for the report", f"{len(mine)}: {mine!r}")
+    dlr = [r for r in read_relay(a.relay_log) if r["path"] == "/sms/kannel/dlr"]
+    c.check(len(dlr) >= n, "Kannel called the dlr-url for every acknowledgement", f"{len(dlr)} calls")
+    st = {m["status"] for m in msgs}
+    c.check(st == {"delivered"}, "every outbox message is delivered (Kannel DLR)",
+            f"statuses {sorted(m['status'] for m in msgs)}, although Kannel called the dlr-url "
+            f"{len(dlr)} times (status=1) and Tocsin answered {sorted({r['upstream_status'] for r in dlr})}")
+    c.check(all(m.get("attempts") == 1 for m in msgs), "each acknowledgement was handed to Kannel once",
+            repr([m.get("attempts") for m in msgs]))
+
+    # 7. No phone number in Tocsin's log (TOCSIN_LOG=debug, stdout + stderr).
+    log = open(a.tocsin_log, "rb").read()
+    c.check(b"DEBUG" in log and len(log) > 1000, "Tocsin's debug log was captured", f"{len(log)} bytes")
+    leaks = []
+    for num in senders:
+        digits = num.lstrip("+")
+        for form in {digits, digits[-8:], digits[-9:]}:
+            if form.encode() in log:
+                leaks.append(form)
+    c.check(not leaks, "no phone number appears in Tocsin's log", f"found {leaks}")
+    c.check(b"%2B2" not in log and b"%2b2" not in log, "no URL-encoded number in Tocsin's log")
+    # password and inbound_secret from [sms.kannel] (the generated file has one of each)
+    conf = open(a.config, encoding="utf-8").read()
+    secrets = re.findall(r'^(?:password|inbound_secret)\s*=\s*"([^"]+)"', conf, re.M)
+    c.check(len(secrets) == 2, "found the two secrets in Tocsin's configuration", repr(len(secrets)))
+    c.check(not any(s and s.encode() in log for s in secrets),
+            "neither the sendsms password nor the inbound secret appears in Tocsin's log")
+
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("ports")
+    s.add_argument("n", type=int)
+    s = sub.add_parser("wait-port")
+    s.add_argument("port", type=int)
+    s.add_argument("secs", type=float)
+    s = sub.add_parser("wait-kannel")
+    s.add_argument("url")
+    s.add_argument("secs", type=float)
+    s = sub.add_parser("relay")
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--upstream", required=True)
+    s.add_argument("--sendsms-upstream", default="", help="Kannel's sendsms base URL (for /cgi-bin/sendsms)")
+    s.add_argument("--sendsms-delay", type=float, default=0.0)
+    s.add_argument("--fail-sender", default="")
+    s.add_argument("--fail-times", type=int, default=2)
+    s.add_argument("--log", required=True)
+    s = sub.add_parser("drive")
+    s.add_argument("--api", required=True)
+    s.add_argument("--token-file", required=True)
+    s.add_argument("--fifo", required=True)
+    s.add_argument("--fakesmsc-log", required=True)
+    s.add_argument("--relay-log", required=True)
+    s.add_argument("--tocsin-log", required=True)
+    s.add_argument("--config", required=True, help="Tocsin's TOML configuration")
+    s.add_argument("--public-url", required=True, help="Tocsin's [sms] public_url (the relay)")
+    s.add_argument("--fail-times", type=int, default=2)
+    s.add_argument("--settle", type=float, default=3.0)
+    s.add_argument("--start", type=float, default=0)
+    s.add_argument("--tocsin-pid", type=int, default=0)
+    s = sub.add_parser("fail-sender")
+    a = p.parse_args()
+    if a.cmd == "fail-sender":
+        print(by_key_redelivered_sender())
+        return 0
+    return {
+        "ports": cmd_ports,
+        "wait-port": cmd_wait_port,
+        "wait-kannel": cmd_wait_kannel,
+        "relay": cmd_relay,
+        "drive": cmd_drive,
+    }[a.cmd](a) or 0
+
+
+def by_key_redelivered_sender():
+    return next(m[1] for m in MESSAGES if m[0] == REDELIVERED)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
