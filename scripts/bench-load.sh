@@ -58,6 +58,9 @@ fi
 
 # --- data dir, user, server ----------------------------------------------------------------
 DATA="$(mktemp -d /tmp/tocsin-bench.XXXXXX)"
+# A private copy: the shared target directory may be rebuilt by someone else mid-run.
+cp "$BIN" "$DATA/tocsin"
+BIN="$DATA/tocsin"
 SERVER_PID=""
 cleanup() {
     if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -102,28 +105,49 @@ code="$(curl -s -o "$DATA/first.json" -w '%{http_code}' -X POST "$URL/api/v1/rep
 ACKED_EXTRA=1
 
 echo "server: $URL (pid $SERVER_PID, data $DATA), wrk: $THREADS threads, $CONNECTIONS connections, ${DURATION}s each" >&2
-echo "machine: $(nproc) CPUs; load before start: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 # --- measuring -----------------------------------------------------------------------------
 HZ="$(getconf CLK_TCK)"
 proc_cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }           # utime+stime, ticks
 total_busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9; exit}' /proc/stat; }  # all CPUs, ticks
 
+# The machine is shared (builds, tests): a busy machine makes the figures meaningless. Wait up
+# to WAIT_IDLE seconds (default 300) for a second in which under 15% of the CPUs were busy.
+busy_pct() { local b0 b1; b0="$(total_busy)"; sleep 1; b1="$(total_busy)"; echo $(( 100 * (b1 - b0) / HZ / $(nproc) )); }
+wait_idle() {
+    local waited=0 b
+    while b="$(busy_pct)"; [ "$b" -ge 15 ]; do
+        if [ "$waited" -ge "${WAIT_IDLE:-300}" ]; then
+            echo "WARNING: the machine is still ${b}% busy with other work; figures will be low" >&2
+            ps -eo pcpu,comm --sort=-pcpu | sed -n 2,4p | sed 's/^/    /' >&2
+            return
+        fi
+        [ "$waited" = 0 ] && echo "waiting for the machine to go idle (${b}% busy)…" >&2
+        waited=$((waited + 1))
+    done
+    echo "machine: $(nproc) CPUs, ${b}% busy before start" >&2
+}
+
 # run NAME WRK-ARGS... : runs wrk, stores its RESULT line in R_NAME and CPU use in C_NAME.
 run() {
     local name="$1"; shift
     local s0 b0 s1 b1 t0 t1 out
+    wait_idle
+    local timer=() wt=0
+    [ -x /usr/bin/time ] && timer=(/usr/bin/time -f "%U %S" -o "$DATA/wrk.time")
     s0="$(proc_cpu "$SERVER_PID")"; b0="$(total_busy)"; t0="$(date +%s.%N)"
-    out="$($WRK_CPU wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s "$LUA" "$@")"
+    out="$($WRK_CPU "${timer[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s "$LUA" "$@")"
     s1="$(proc_cpu "$SERVER_PID")"; b1="$(total_busy)"; t1="$(date +%s.%N)"
+    [ -s "$DATA/wrk.time" ] && wt="$(awk -v hz="$HZ" 'END { printf "%d", ($1 + $2) * hz }' "$DATA/wrk.time")"
     echo "--- $name ---------------------------------------------------------------" >&2
     echo "$out" | grep -v '^RESULT' >&2
     local res; res="$(echo "$out" | grep '^RESULT' | tail -n 1)"
     [ -n "$res" ] || die "wrk printed no RESULT line for $name"
-    # CPU: the server's own share, and everything else on the machine (mostly wrk).
+    # CPU: the server's, wrk's, and whatever else ran on the machine meanwhile (noise).
     local cpu
-    cpu="$(awk -v s="$((s1 - s0))" -v b="$((b1 - b0))" -v hz="$HZ" -v t0="$t0" -v t1="$t1" -v n="$(nproc)" \
-        'BEGIN { w = t1 - t0; printf "server_cpu=%.0f%% other_cpu=%.0f%% machine_busy=%.0f%%", 100*s/hz/w, 100*(b-s)/hz/w, 100*b/hz/w/n }')"
+    cpu="$(awk -v s="$((s1 - s0))" -v c="$wt" -v b="$((b1 - b0))" -v hz="$HZ" -v t0="$t0" -v t1="$t1" -v n="$(nproc)" \
+        'BEGIN { w = t1 - t0; o = 100*(b-s-c)/hz/w; if (o < 0) o = 0;
+                 printf "server_cpu=%.0f%% wrk_cpu=%.0f%% other_cpu=%.0f%% machine_busy=%.0f%%", 100*s/hz/w, 100*c/hz/w, o, 100*b/hz/w/n }')"
     echo "$name: $res" >&2
     echo "$name: $cpu (100% = one core)" >&2
     printf -v "R_$name" '%s' "$res"

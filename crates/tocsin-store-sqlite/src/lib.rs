@@ -172,23 +172,56 @@ async fn apply_batch(
         }
     }
     let start = head.clone();
+    // Fast path: every op in the one transaction, their audit entries in one statement. If any
+    // op fails, roll back and redo the batch op by op, each in its own savepoint, so that one
+    // bad write does not sink the others.
+    let mut audits = Vec::with_capacity(jobs.len());
     let mut results = Vec::with_capacity(jobs.len());
+    let mut fast_ok = true;
     for job in jobs {
-        let saved = head.clone();
-        let r = match exec(conn, "SAVEPOINT op").await {
-            Ok(()) => apply_op(conn, head, &job.actor, &job.op).await,
-            Err(e) => Err(e),
-        };
-        let r = match r {
-            Ok(d) => exec(conn, "RELEASE op").await.map(|_| d),
-            Err(e) => {
-                *head = saved;
-                let _ = exec(conn, "ROLLBACK TO op").await;
-                let _ = exec(conn, "RELEASE op").await;
-                Err(e)
+        match apply_op(conn, head, &mut audits, &job.actor, &job.op).await {
+            Ok(d) => results.push(Ok(d)),
+            Err(_) => {
+                fast_ok = false;
+                break;
             }
+        }
+    }
+    let fast_ok = fast_ok && insert_audits(conn, &audits).await.is_ok();
+    if !fast_ok {
+        results.clear();
+        *head = start.clone();
+        let restarted = async {
+            exec(conn, "ROLLBACK").await?;
+            exec(conn, "BEGIN IMMEDIATE").await
         };
-        results.push(r);
+        if let Err(e) = restarted.await {
+            return jobs
+                .iter()
+                .map(|_| Err(StoreError::Backend(e.to_string())))
+                .collect();
+        }
+        for job in jobs {
+            let saved = head.clone();
+            let mut one = Vec::with_capacity(1);
+            let r = match exec(conn, "SAVEPOINT op").await {
+                Ok(()) => match apply_op(conn, head, &mut one, &job.actor, &job.op).await {
+                    Ok(d) => insert_audits(conn, &one).await.map(|_| d),
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e),
+            };
+            let r = match r {
+                Ok(d) => exec(conn, "RELEASE op").await.map(|_| d),
+                Err(e) => {
+                    *head = saved;
+                    let _ = exec(conn, "ROLLBACK TO op").await;
+                    let _ = exec(conn, "RELEASE op").await;
+                    Err(e)
+                }
+            };
+            results.push(r);
+        }
     }
     if let Err(e) = exec(conn, "COMMIT").await {
         tracing::error!(error = %e, "SQLite commit failed; the batch is refused");
@@ -202,9 +235,12 @@ async fn apply_batch(
     results
 }
 
+/// Apply one op; its audit entry (chained after `head`) is pushed to `audits` for the caller
+/// to write.
 async fn apply_op(
     conn: &mut SqliteConnection,
     head: &mut ChainHead,
+    audits: &mut Vec<AuditEntry>,
     actor: &Actor,
     op: &Op,
 ) -> Result<Done> {
@@ -490,29 +526,39 @@ async fn apply_op(
     };
     if let Some(ev) = audit_for(actor, op) {
         let e = ev.into_entry(head.seq + 1, &head.hash, tocsin_domain::time::now());
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, record_type, record_id, detail, \
-             prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        )
-        .bind(e.seq)
-        .bind(ts(&e.at))
-        .bind(e.actor_id.map(|u| u.to_string()))
-        .bind(&e.actor_name)
-        .bind(&e.action)
-        .bind(&e.record_type)
-        .bind(&e.record_id)
-        .bind(&e.detail)
-        .bind(&e.prev_hash)
-        .bind(&e.hash)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
         *head = ChainHead {
             seq: e.seq,
-            hash: e.hash,
+            hash: e.hash.clone(),
         };
+        audits.push(e);
     }
     Ok(done)
+}
+
+/// Audit columns: ten per entry, so 3,000 entries per statement stay under SQLite's limit.
+const AUDITS_PER_INSERT: usize = 3_000;
+
+async fn insert_audits(conn: &mut SqliteConnection, entries: &[AuditEntry]) -> Result<()> {
+    for chunk in entries.chunks(AUDITS_PER_INSERT) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, record_type, record_id, detail, \
+             prev_hash, hash) ",
+        );
+        qb.push_values(chunk, |mut b, e| {
+            b.push_bind(e.seq)
+                .push_bind(ts(&e.at))
+                .push_bind(e.actor_id.map(|u| u.to_string()))
+                .push_bind(e.actor_name.as_str())
+                .push_bind(e.action.as_str())
+                .push_bind(e.record_type.as_str())
+                .push_bind(e.record_id.as_deref())
+                .push_bind(e.detail.as_str())
+                .push_bind(e.prev_hash.as_str())
+                .push_bind(e.hash.as_str());
+        });
+        qb.build().execute(&mut *conn).await.map_err(db_err)?;
+    }
+    Ok(())
 }
 
 async fn insert_report(conn: &mut SqliteConnection, r: &NewReport) -> Result<Report> {
