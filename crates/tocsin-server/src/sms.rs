@@ -292,7 +292,7 @@ pub fn kannel_text(
 }
 
 /// Percent-decode a query string into raw byte values (Kannel's `%b` is binary).
-fn raw_pairs(q: &str) -> BTreeMap<String, Vec<u8>> {
+pub fn raw_pairs(q: &str) -> BTreeMap<String, Vec<u8>> {
     fn dec(s: &str) -> Vec<u8> {
         let b = s.as_bytes();
         let mut out = Vec::with_capacity(b.len());
