@@ -1,5 +1,5 @@
--- wrk script: SMSSync deliveries of distinct messages from many senders, each with its own
--- provider message id (so none is a duplicate).
+-- wrk script: SMSSync deliveries of distinct messages from 2,000 monitors (a large network),
+-- each message with its own provider id (so none is a duplicate).
 local counter = 0
 local thread_id = 0
 local threads = {}
@@ -24,7 +24,7 @@ local texts = {
 function request()
   counter = counter + 1
   local n = tid * 100000000 + counter
-  local from = string.format("%%2B2367%08d", n % 100000000)
+  local from = string.format("%%2B2367%08d", n % 2000)
   local body = "secret=" .. secret .. "&from=" .. from .. "&message_id=b" .. n ..
     "&sent_to=1234&sent_timestamp=1700000000&message=" ..
     texts[(counter % #texts) + 1]:gsub(" ", "+") .. "+" .. n

@@ -242,7 +242,8 @@ pub async fn ingest(
     {
         Ok((r, duplicate)) => {
             tracing::info!(gateway, report = %r.id, source = r.source.as_deref().unwrap_or(""), duplicate, "SMS received");
-            if !duplicate {
+            // Wake the sender only for gateways it pushes to; polled ones wait for their poll.
+            if !duplicate && reply_via.is_some_and(|g| tocsin_store::PUSH_GATEWAYS.contains(&g)) {
                 st.outbox_wake.notify_one();
             }
             Ok(Ingested {

@@ -330,8 +330,8 @@ async fn apply_op(conn: &mut PgConnection, op: &Op) -> Result<Done> {
                     qb.push(" AND gateway = ").push_bind(g.clone());
                 }
                 None => {
-                    qb.push(" AND gateway <> ALL(").push_bind(
-                        tocsin_store::POLLED_GATEWAYS
+                    qb.push(" AND gateway = ANY(").push_bind(
+                        tocsin_store::PUSH_GATEWAYS
                             .iter()
                             .map(|g| g.to_string())
                             .collect::<Vec<_>>(),

@@ -427,9 +427,12 @@ async fn apply_op(
                     qb.push(" AND gateway = ").push_bind(g.clone());
                 }
                 None => {
-                    for g in tocsin_store::POLLED_GATEWAYS {
-                        qb.push(" AND gateway <> ").push_bind(*g);
+                    qb.push(" AND gateway IN (");
+                    let mut sep = qb.separated(", ");
+                    for g in tocsin_store::PUSH_GATEWAYS {
+                        sep.push_bind(*g);
                     }
+                    qb.push(")");
                 }
             }
             qb.push(" ORDER BY next_attempt_at, id LIMIT ")
@@ -624,22 +627,10 @@ async fn insert_outbound(conn: &mut SqliteConnection, m: &OutboundMessage) -> Re
 
 /// Find or create the sender, recognise a duplicate, store the report, queue the reply.
 async fn ingest_sms(conn: &mut SqliteConnection, m: &InboundSms) -> Result<Done> {
-    if let Some(pid) = &m.report.provider_message_id {
-        let seen: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM reports WHERE channel = ? AND provider_message_id = ?",
-        )
-        .bind(m.report.channel.as_str())
-        .bind(pid)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        if let Some(id) = seen {
-            return Ok(Done::Ingested {
-                report: Box::new(report_by_id(conn, &id).await?),
-                duplicate: true,
-            });
-        }
-    }
+    // A gateway's retry carries the same provider id: the unique index on (channel,
+    // provider_message_id) recognises it when the report is inserted below, which spares a
+    // lookup for every message that is not a duplicate. (SQLite undoes only the failed
+    // statement; the transaction stays usable.)
     let source_id: Option<String> =
         sqlx::query_scalar("SELECT id FROM sources WHERE phone_hash = ?")
             .bind(&m.phone_hash)
@@ -688,7 +679,23 @@ async fn ingest_sms(conn: &mut SqliteConnection, m: &InboundSms) -> Result<Done>
     };
     let mut r = m.report.clone();
     r.source_id = Some(source_id);
-    let report = insert_report(conn, &r).await?;
+    let report = match insert_report(conn, &r).await {
+        Err(StoreError::Conflict(_)) if r.provider_message_id.is_some() => {
+            let id: String = sqlx::query_scalar(
+                "SELECT id FROM reports WHERE channel = ? AND provider_message_id = ?",
+            )
+            .bind(r.channel.as_str())
+            .bind(&r.provider_message_id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            return Ok(Done::Ingested {
+                report: Box::new(report_by_id(conn, &id).await?),
+                duplicate: true,
+            });
+        }
+        other => other?,
+    };
     if let Some((gateway, text)) = &m.ack {
         let msg = OutboundMessage::new(
             format!("ack:{}", r.id),

@@ -89,8 +89,8 @@ pub enum Op {
     IngestSms(Box<InboundSms>),
     /// Queue an outbound message (an analyst's follow-up question).
     EnqueueSms(Box<OutboundMessage>),
-    /// Claim up to `limit` due messages (of one gateway, or of every gateway but polled
-    /// ones when `None`): they become `sending` until `lease_secs` pass.
+    /// Claim up to `limit` due messages (of one gateway, or of every push gateway when
+    /// `None`): they become `sending` until `lease_secs` pass.
     ClaimOutbound {
         /// Only this gateway.
         gateway: Option<String>,
@@ -130,6 +130,9 @@ pub enum SendOutcome {
 
 /// Gateways whose messages are fetched by the gateway itself (SMSSync polls).
 pub const POLLED_GATEWAYS: &[&str] = &["smssync"];
+
+/// Gateways Tocsin pushes messages to (the outbox worker claims these).
+pub const PUSH_GATEWAYS: &[&str] = &["kannel", "twilio", "africastalking"];
 
 /// What a write produced.
 #[derive(Debug, Clone)]

@@ -299,6 +299,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let addr = listener.local_addr()?;
             tracing::info!(%addr, database = %cfg.database_url, "tocsin is serving");
             println!("Tocsin is listening on http://{addr}/");
+            // Load the gazetteer before the first message needs it (about half a second), so
+            // no request waits for it.
+            tokio::task::spawn_blocking(|| tocsin_geo::Gazetteer::global().prepare_reverse())
+                .await?;
             let state = tocsin_server::AppState::new(store, key, cfg.secure_cookies)
                 .with_sms(cfg.sms.clone());
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
