@@ -5,8 +5,8 @@
 //! where a `GROUP BY` over the table takes hundreds. It loads from the store at first use and
 //! then refreshes by `updated_at` before each query, so incidents written by any process (the
 //! API, `tocsin import`) appear on the next query. Rows changed within the last
-//! [`LOOKBACK_SECS`] are re-read each time, so commits that land out of timestamp order are
-//! not missed.
+//! [`LOOKBACK_SECS`] of the clock are re-read each time, so commits that land out of timestamp
+//! order are not missed.
 
 use axum::extract::{RawQuery, State};
 use axum::Json;
@@ -25,7 +25,7 @@ use crate::input::{non_empty, parse_query};
 use crate::AppState;
 
 /// Rows re-read on each refresh to catch commits that land out of timestamp order.
-pub const LOOKBACK_SECS: i64 = 2;
+pub const LOOKBACK_SECS: i64 = 5;
 /// From this zoom on, points rather than clusters.
 pub const POINTS_ZOOM: u8 = 10;
 /// The most points one answer carries; beyond it, clusters.
@@ -78,12 +78,16 @@ impl MapIndex {
     /// Bring the index up to date with the store.
     pub async fn refresh(&self, store: &DynStore) -> Result<(), StoreError> {
         let _one = self.refresh.lock().await;
+        // Commits can land out of timestamp order only for rows changed in the last few
+        // seconds; older rows we have seen are settled, so start from the newest seen row or
+        // from LOOKBACK_SECS ago, whichever is earlier.
+        let horizon = tocsin_domain::time::now() - chrono::Duration::seconds(LOOKBACK_SECS);
         let mut since = self
             .inner
             .read()
             .expect("map index poisoned")
             .seen
-            .map(|(t, _)| (t - chrono::Duration::seconds(LOOKBACK_SECS), Uuid::nil()));
+            .map(|(t, id)| if t <= horizon { (t, id) } else { (horizon, Uuid::nil()) });
         loop {
             let batch = store.map_points(since, LOAD_PAGE).await?;
             let full = batch.len() == LOAD_PAGE as usize;
