@@ -965,12 +965,10 @@ impl Store for SqliteStore {
              FROM incidents",
         );
         if let Some((t, id)) = since {
-            let t = ts(&t);
-            qb.push(" WHERE updated_at > ")
-                .push_bind(t.clone())
-                .push(" OR (updated_at = ")
-                .push_bind(t)
-                .push(" AND id > ")
+            // A row-value comparison, so SQLite seeks the (updated_at, id) index.
+            qb.push(" WHERE (updated_at, id) > (")
+                .push_bind(ts(&t))
+                .push(", ")
                 .push_bind(id.to_string())
                 .push(")");
         }
