@@ -14,7 +14,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/tocsin-target}"
 cargo build --release -q -p tocsin
 BIN="$CARGO_TARGET_DIR/release/tocsin"
 WORK=$(mktemp -d /var/tmp/tocsin-bench-exchange.XXXXXX)
-trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap '[ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"' EXIT
 python3 -c "import duckdb" 2>/dev/null || pip install -q duckdb
 command -v bc >/dev/null || apt-get install -y -q bc >/dev/null
 

@@ -13,7 +13,7 @@ command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p tocsin --manifest-path "$ROOT/Cargo.toml"
 BIN="$CARGO_TARGET_DIR/release/tocsin"
 WORK=$(mktemp -d /var/tmp/tocsin-bench-sms.XXXXXX)
-trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap '[ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"' EXIT
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$WORK/tocsin.toml" <<TOML
 [sms]
