@@ -5,11 +5,10 @@
 //! the point → country; `notes` → description; `civilian_targeting` set → targeted group
 //! "civilians". ACLED events are researcher-coded and published: they arrive `verified`.
 
-use std::cell::RefCell;
 use std::io::Read;
 use tocsin_domain::VerificationStatus;
 
-use crate::columns::{self, Columns, Rec};
+use crate::columns::{self, Rec};
 use crate::limit::LineLimited;
 use crate::{date, num, opt, opt_num, Draft, Geo, ImportError, ImportOptions, Row};
 
@@ -97,25 +96,7 @@ pub fn read<R: Read>(
     geo: &dyn Geo,
     sink: &mut dyn FnMut(Row) -> Result<(), String>,
 ) -> Result<(), ImportError> {
-    let mut rdr = columns::reader(input, b',', true);
-    let header = rdr
-        .byte_headers()
-        .map_err(|e| ImportError::Format(format!("cannot read the header: {e}")))?
-        .clone();
-    let cols = Columns::from_header(&header, REQUIRED, "an ACLED CSV file")?;
-    let sink = RefCell::new(sink);
-    let send = |row: Row| (sink.borrow_mut())(row).map_err(ImportError::Sink);
-    columns::for_each_record(
-        &mut rdr,
-        Some(cols.width),
-        |line, rec| {
-            let row = match draft(&Rec { rec, cols: &cols }, geo).and_then(|d| d.finish(opts, geo))
-            {
-                Ok(i) => Row::Incident(Box::new(i)),
-                Err(reason) => Row::Rejected { line, reason },
-            };
-            send(row)
-        },
-        |line, reason| send(Row::Rejected { line, reason }),
-    )
+    columns::read_headed(input, REQUIRED, "an ACLED CSV file", opts, geo, sink, |r| {
+        draft(r, geo)
+    })
 }

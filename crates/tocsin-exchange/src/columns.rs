@@ -138,3 +138,40 @@ pub fn for_each_record<R: Read>(
         }
     }
 }
+
+/// Read a comma-separated file with a header naming `required` columns, turning each record
+/// into an incident with `draft` (HXL tag rows, as HDX adds under the header, are skipped).
+pub fn read_headed<R: Read>(
+    input: R,
+    required: &[&str],
+    what: &str,
+    opts: &crate::ImportOptions,
+    geo: &dyn crate::Geo,
+    sink: &mut dyn FnMut(crate::Row) -> Result<(), String>,
+    draft: impl Fn(&Rec) -> Result<crate::Draft, String>,
+) -> Result<(), ImportError> {
+    use crate::Row;
+    let mut rdr = reader(input, b',', true);
+    let header = rdr
+        .byte_headers()
+        .map_err(|e| ImportError::Format(format!("cannot read the header: {e}")))?
+        .clone();
+    let cols = Columns::from_header(&header, required, what)?;
+    let sink = std::cell::RefCell::new(sink);
+    let send = |row: Row| (sink.borrow_mut())(row).map_err(ImportError::Sink);
+    for_each_record(
+        &mut rdr,
+        Some(cols.width),
+        |line, rec| {
+            if crate::hxl::is_tag_row(rec) {
+                return Ok(());
+            }
+            let row = match draft(&Rec { rec, cols: &cols }).and_then(|d| d.finish(opts, geo)) {
+                Ok(i) => Row::Incident(Box::new(i)),
+                Err(reason) => Row::Rejected { line, reason },
+            };
+            send(row)
+        },
+        |line, reason| send(Row::Rejected { line, reason }),
+    )
+}

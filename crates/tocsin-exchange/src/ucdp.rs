@@ -9,11 +9,10 @@
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
-use std::cell::RefCell;
 use std::io::Read;
 use tocsin_domain::VerificationStatus;
 
-use crate::columns::{self, Columns, Rec};
+use crate::columns::{self, Rec};
 use crate::limit::LineLimited;
 use crate::{date, num, opt, opt_num, Draft, Geo, ImportError, ImportOptions, Row};
 
@@ -104,30 +103,22 @@ pub fn read_csv<R: Read>(
     geo: &dyn Geo,
     sink: &mut dyn FnMut(Row) -> Result<(), String>,
 ) -> Result<(), ImportError> {
-    let mut rdr = columns::reader(input, b',', true);
-    let header = rdr
-        .byte_headers()
-        .map_err(|e| ImportError::Format(format!("cannot read the header: {e}")))?
-        .clone();
-    let cols = Columns::from_header(&header, REQUIRED, "a UCDP GED CSV file")?;
-    let sink = RefCell::new(sink);
-    let send = |row: Row| (sink.borrow_mut())(row).map_err(ImportError::Sink);
-    columns::for_each_record(
-        &mut rdr,
-        Some(cols.width),
-        |line, rec| {
-            if crate::hxl::is_tag_row(rec) {
-                return Ok(());
-            }
-            let row = match draft(&CsvFields(Rec { rec, cols: &cols }), geo)
-                .and_then(|d| d.finish(opts, geo))
-            {
-                Ok(i) => Row::Incident(Box::new(i)),
-                Err(reason) => Row::Rejected { line, reason },
-            };
-            send(row)
+    columns::read_headed(
+        input,
+        REQUIRED,
+        "a UCDP GED CSV file",
+        opts,
+        geo,
+        sink,
+        |r| {
+            draft(
+                &CsvFields(Rec {
+                    rec: r.rec,
+                    cols: r.cols,
+                }),
+                geo,
+            )
         },
-        |line, reason| send(Row::Rejected { line, reason }),
     )
 }
 
