@@ -87,7 +87,13 @@ impl MapIndex {
             .read()
             .expect("map index poisoned")
             .seen
-            .map(|(t, id)| if t <= horizon { (t, id) } else { (horizon, Uuid::nil()) });
+            .map(|(t, id)| {
+                if t <= horizon {
+                    (t, id)
+                } else {
+                    (horizon, Uuid::nil())
+                }
+            });
         loop {
             let batch = store.map_points(since, LOAD_PAGE).await?;
             let full = batch.len() == LOAD_PAGE as usize;
