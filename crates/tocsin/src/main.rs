@@ -74,6 +74,13 @@ enum Command {
     },
     /// Seed the demo scenario (once) without serving.
     Demo,
+    /// Show an analysis framework (the shipped UN 2014 one, or --file) with its verification
+    /// marks; a file with broken numbering is refused.
+    Framework {
+        /// A framework definition file (TOML) to check and show instead.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
     /// Country-year forecasts: the Early Warning Project backtest, and ranked risks for a year.
     Forecast {
         #[command(subcommand)]
@@ -317,6 +324,30 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let store = open_store(&cfg).await?;
             store.migrate().await?;
             println!("migrations applied to {}", cfg.database_url);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Framework { file } => {
+            let f = match file {
+                Some(p) => {
+                    let text = std::fs::read_to_string(&p)
+                        .with_context(|| format!("cannot read {}", p.display()))?;
+                    tocsin_framework::Framework::parse(&text)
+                        .with_context(|| format!("{} is refused", p.display()))?
+                }
+                None => tocsin_framework::Framework::un_2014(),
+            };
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{} ({}, {})", f.name, f.publisher, f.edition)?;
+            for rf in &f.risk_factors {
+                writeln!(out, "{}. {} [{}]", rf.number, rf.name, rf.group)?;
+                for i in &rf.indicators {
+                    writeln!(out, "  {} ({}) {}", i.number, i.status.mark(), i.text)?;
+                }
+                for g in &rf.gaps {
+                    writeln!(out, "  gap: {g}")?;
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => {

@@ -1,0 +1,106 @@
+//! The shipped frameworks load and keep their integrity; broken files are refused.
+
+use tocsin_framework::{Framework, FrameworkError, Status};
+
+#[test]
+fn un_framework_structure_and_marks() {
+    let f = Framework::un_2014();
+    assert_eq!(f.risk_factors.len(), 14);
+    let groups: Vec<&str> = f.risk_factors.iter().map(|r| r.group.as_str()).collect();
+    assert!(groups[..8].iter().all(|g| *g == "common"));
+    assert_eq!(
+        &groups[8..],
+        [
+            "genocide",
+            "genocide",
+            "crimes_against_humanity",
+            "crimes_against_humanity",
+            "war_crimes",
+            "war_crimes"
+        ]
+    );
+    assert_eq!(
+        f.risk_factors[0].name,
+        "Situations of armed conflict or other forms of instability"
+    );
+    assert_eq!(f.risk_factors[7].name, "Triggering factors");
+    // 109 indicators held, with the marks of the notes' count table: 37 S, 2 S-part, 70 R.
+    let count = |s: Status| f.indicators().filter(|(_, i)| i.status == s).count();
+    assert_eq!(f.indicators().count(), 109);
+    assert_eq!(
+        (
+            count(Status::Verified),
+            count(Status::PartlyVerified),
+            count(Status::Recalled)
+        ),
+        (37, 2, 70)
+    );
+    let per: Vec<usize> = f.risk_factors.iter().map(|r| r.indicators.len()).collect();
+    assert_eq!(per, [11, 8, 10, 8, 8, 11, 14, 12, 6, 4, 4, 3, 10, 0]);
+    // Missing indicators are recorded as gaps, never invented.
+    assert!(f.risk_factors[13].indicators.is_empty() && !f.risk_factors[13].gaps.is_empty());
+    assert_eq!(
+        f.risk_factors.iter().filter(|r| !r.gaps.is_empty()).count(),
+        5
+    );
+    // Every indicator is traceable to its factor.
+    for (rf, ind) in f.indicators() {
+        assert!(ind.number.starts_with(&format!("{}.", rf.number)));
+        assert_eq!(f.indicator(&ind.number).unwrap().0.number, rf.number);
+    }
+    assert_eq!(f.indicator("9.6").unwrap().1.status, Status::Verified);
+    assert!(f.indicator("14.1").is_none() && f.indicator("x").is_none());
+}
+
+#[test]
+fn another_framework_loads_from_a_file() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../frameworks/osapg-2009.toml"
+    ))
+    .unwrap();
+    let f = Framework::parse(&text).unwrap();
+    assert_eq!((f.id.as_str(), f.risk_factors.len()), ("osapg-2009", 8));
+    assert_eq!(f.risk_factors[7].name, "Triggering factors");
+}
+
+#[test]
+fn broken_numbering_is_refused() {
+    let base = "id = \"x\"\nname = \"X\"\npublisher = \"p\"\nedition = \"1\"\n";
+    let rf = |n: u32, inds: &[&str]| {
+        let mut s = format!("[[risk_factors]]\nnumber = {n}\nname = \"RF{n}\"\ngroup = \"common\"\ndescription = \"d\"\n");
+        for i in inds {
+            s += &format!(
+                "[[risk_factors.indicators]]\nnumber = \"{i}\"\ntext = \"t\"\nstatus = \"R\"\n"
+            );
+        }
+        s
+    };
+    assert!(Framework::parse(&format!(
+        "{base}{}{}",
+        rf(1, &["1.1", "1.2"]),
+        rf(2, &["2.1"])
+    ))
+    .is_ok());
+    for (body, what) in [
+        (format!("{}{}", rf(1, &["1.1"]), rf(3, &[])), "out of order"),
+        (format!("{}{}", rf(1, &["1.1"]), rf(1, &[])), "out of order"),
+        (rf(1, &["1.1", "1.1"]), "numbered 1.2"),
+        (rf(1, &["2.1"]), "numbered 1.1"),
+        (rf(1, &["1.2"]), "numbered 1.1"),
+    ] {
+        match Framework::parse(&format!("{base}{body}")) {
+            Err(FrameworkError::Invalid(m)) => assert!(m.contains(what), "{m}"),
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+    let bad_mark = format!("{base}{}", rf(1, &["1.1"]).replace("\"R\"", "\"maybe\""));
+    assert!(matches!(
+        Framework::parse(&bad_mark),
+        Err(FrameworkError::Syntax(_))
+    ));
+    assert!(matches!(
+        Framework::parse("not toml ["),
+        Err(FrameworkError::Syntax(_))
+    ));
+}
