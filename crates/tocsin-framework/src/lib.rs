@@ -9,7 +9,7 @@
 //! national or regional framework from a file of the same format. [`Framework::parse`] refuses
 //! a file whose numbering is broken, so assessments can rely on it.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// The UN framework as shipped with Tocsin.
@@ -27,7 +27,7 @@ pub enum FrameworkError {
 }
 
 /// How far an indicator's text was checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 pub enum Status {
     /// Checked against a source.
     #[serde(rename = "S")]
@@ -52,7 +52,7 @@ impl Status {
 }
 
 /// One indicator, numbered within its risk factor (e.g. `7.3`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Indicator {
     /// `factor.n`.
@@ -64,7 +64,7 @@ pub struct Indicator {
 }
 
 /// One risk factor.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RiskFactor {
     /// 1-based.
@@ -84,7 +84,7 @@ pub struct RiskFactor {
 }
 
 /// A framework.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Framework {
     /// Stable id, e.g. `un-foa-2014`.

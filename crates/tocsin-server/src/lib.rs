@@ -43,6 +43,8 @@ pub struct AppState {
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Rate limit of the public report form.
     pub limiter: Arc<ratelimit::Limiter>,
+    /// The analysis framework assessments use (the UN 2014 one unless configured).
+    pub framework: Arc<tocsin_framework::Framework>,
 }
 
 impl AppState {
@@ -58,6 +60,7 @@ impl AppState {
             sms: Arc::default(),
             outbox_wake: Arc::default(),
             limiter: Arc::default(),
+            framework: Arc::new(tocsin_framework::Framework::un_2014()),
         }
     }
 
@@ -113,6 +116,7 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents/{id}/edit", g(web::edit_incident_page).post(web::edit_incident))
         .route("/reports", g(web::reports))
         .route("/map", g(web::map))
+        .route("/framework", g(web::framework))
         .route("/assets/{file}", g(web::asset))
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(

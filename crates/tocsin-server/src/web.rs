@@ -41,6 +41,10 @@ pub fn templates() -> Environment<'static> {
             "report_form.html",
             include_str!("../templates/report_form.html"),
         ),
+        (
+            "framework.html",
+            include_str!("../templates/framework.html"),
+        ),
     ] {
         env.add_template(name, src)
             .expect("embedded template parses");
@@ -771,4 +775,15 @@ pub async fn submit_report(
             Some("We could not save your report just now. Please try again."),
         ),
     }
+}
+
+/// `GET /framework`: the analysis framework in use, with each indicator's verification mark.
+pub async fn framework(State(st): State<AppState>, wu: WebUser) -> Response {
+    page(
+        &st,
+        &wu,
+        StatusCode::OK,
+        "framework.html",
+        context! { f => &*st.framework },
+    )
 }

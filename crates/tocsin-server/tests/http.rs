@@ -850,6 +850,16 @@ async fn browser_login_pages_and_csrf() {
     assert_eq!(s, 200);
     let (s, html) = get("/map".into()).await;
     assert!(s == 200 && html.contains("data-map-url") && html.contains("/assets/map.js"));
+    let (s, html) = get("/framework".into()).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("Risk factor 14: Serious threats to humanitarian or peacekeeping operations")
+    );
+    assert!(
+        html.contains("<td>8.12</td>")
+            && html.contains("mark-S-part")
+            && html.contains("Not held: 14.1 onward")
+    );
     for asset in [
         "/assets/map.js",
         "/assets/tocsin.css",
