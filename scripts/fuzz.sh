@@ -52,7 +52,11 @@ for t in $TARGETS; do
     grep -E '^#[0-9]+\s+INITED' "$log" | tail -n 1
     grep -E '^#[0-9]+\s+(pulse|NEW|REDUCE|DONE)' "$log" | tail -n 1
     grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added|stat::peak_rss_mb)' "$log"
-    if [ "$rc" -ne 0 ]; then
+    if [ "$rc" -ne 0 ] && ! grep -qE '^#[0-9]+\s+INITED' "$log"; then
+        echo "!!! $t did not build or start (exit $rc); log: $log" >&2
+        grep -E -A12 '^error' "$log" | head -n 30 >&2
+        failed+=("$t")
+    elif [ "$rc" -ne 0 ]; then
         echo "!!! $t FAILED (exit $rc); log: $log" >&2
         grep -E -A40 'panicked at|ERROR: libFuzzer|ERROR: AddressSanitizer|SUMMARY' "$log" | head -n 80 >&2
         ls -1 "fuzz/artifacts/$t" 2>/dev/null | sed 's/^/    artifact: fuzz\/artifacts\/'"$t"'\//' >&2

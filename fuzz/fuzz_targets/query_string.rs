@@ -1,6 +1,6 @@
 //! Untrusted query strings of `GET /api/v1/incidents` and `GET /api/v1/reports`, turned into
-//! store filters for a low-clearance user. Nothing may panic, and a filter never asks for
-//! more than the user's clearance.
+//! store filters for a low-clearance user (incidents take its clearance, reports the user).
+//! Nothing may panic, and a filter never asks for more than the user's clearance.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let q = String::from_utf8_lossy(data);
     let u = user();
     if let Ok(iq) = parse_query::<IncidentQuery>(Some(&q)) {
-        if let Ok((f, p)) = iq.to_filter(u) {
+        if let Ok((f, p)) = iq.to_filter(u.clearance) {
             assert_eq!(f.max_tlp, u.clearance);
             assert!((1..=tocsin_domain::page::MAX_PAGE_SIZE).contains(&p.limit));
         }
