@@ -202,18 +202,7 @@ pub async fn ingest(
         country,
         occurred_at: None,
         received_at: tocsin_domain::time::now(),
-        meta: ReportMeta {
-            language: Some(parsed.language.code().to_string()),
-            category: parsed.category.map(|c| c.code().to_string()),
-            // The resolved place, or the name the message seemed to give when it is unknown.
-            place_name: parsed
-                .place
-                .as_ref()
-                .map(|p| p.name.clone())
-                .or_else(|| parsed.place_text.clone()),
-            geo_precision: parsed.place.as_ref().map(|p| i16::from(p.geo_precision)),
-            place_unresolved: parsed.unresolved_place,
-        },
+        meta: report_meta(&parsed),
     };
     let reference = tocsin_sms::reference_code(&report.id);
     let ack = reply_via.map(|g| {
@@ -258,6 +247,22 @@ pub async fn ingest(
                 "storage unavailable; retry later",
             ))
         }
+    }
+}
+
+/// What parsing found, as stored on the report (SMS and the web form alike).
+pub fn report_meta(parsed: &tocsin_sms::Parsed) -> ReportMeta {
+    ReportMeta {
+        language: Some(parsed.language.code().to_string()),
+        category: parsed.category.map(|c| c.code().to_string()),
+        // The resolved place, or the name the message seemed to give when it is unknown.
+        place_name: parsed
+            .place
+            .as_ref()
+            .map(|p| p.name.clone())
+            .or_else(|| parsed.place_text.clone()),
+        geo_precision: parsed.place.as_ref().map(|p| i16::from(p.geo_precision)),
+        place_unresolved: parsed.unresolved_place,
     }
 }
 
@@ -399,25 +404,38 @@ fn form_map(body: &[u8]) -> Result<BTreeMap<String, String>, Response> {
         .map_err(|_| plain(StatusCode::BAD_REQUEST, "malformed form body"))
 }
 
-fn twilio_verified(
+/// A Twilio callback's form parameters, once Twilio is enabled and the request's
+/// `X-Twilio-Signature` (over our public URL and the parameters) checks out.
+#[allow(clippy::result_large_err)]
+fn twilio_request(
     st: &AppState,
-    cfg: &TwilioConfig,
-    path_and_query: &str,
+    uri: &axum::http::Uri,
     headers: &HeaderMap,
-    params: &BTreeMap<String, String>,
-) -> bool {
+    body: &[u8],
+) -> Result<BTreeMap<String, String>, Response> {
+    let cfg = st.sms.twilio.as_ref().ok_or_else(disabled)?;
+    let params = form_map(body)?;
     let base = st
         .sms
         .public_url
         .as_deref()
         .unwrap_or("")
         .trim_end_matches('/');
-    let url = format!("{base}{path_and_query}");
+    let url = format!(
+        "{base}{}",
+        uri.path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or(uri.path())
+    );
     let sent = headers
         .get("x-twilio-signature")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    same(sent, &twilio_signature(&cfg.auth_token.0, &url, params))
+    if same(sent, &twilio_signature(&cfg.auth_token.0, &url, &params)) {
+        Ok(params)
+    } else {
+        Err(plain(StatusCode::FORBIDDEN, "bad X-Twilio-Signature"))
+    }
 }
 
 fn twiml() -> Response {
@@ -437,20 +455,10 @@ pub async fn twilio(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(cfg) = st.sms.twilio.clone() else {
-        return disabled();
-    };
-    let params = match form_map(&body) {
+    let params = match twilio_request(&st, &uri, &headers, &body) {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let pq = uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/sms/twilio");
-    if !twilio_verified(&st, &cfg, pq, &headers, &params) {
-        return plain(StatusCode::FORBIDDEN, "bad X-Twilio-Signature");
-    }
     let (Some(from), Some(text)) = (params.get("From"), params.get("Body")) else {
         return plain(StatusCode::BAD_REQUEST, "missing From or Body");
     };
@@ -476,20 +484,10 @@ pub async fn twilio_status(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(cfg) = st.sms.twilio.clone() else {
-        return disabled();
-    };
-    let params = match form_map(&body) {
+    let params = match twilio_request(&st, &uri, &headers, &body) {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let pq = uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/sms/twilio/status");
-    if !twilio_verified(&st, &cfg, pq, &headers, &params) {
-        return plain(StatusCode::FORBIDDEN, "bad X-Twilio-Signature");
-    }
     let (Some(sid), Some(status)) = (params.get("MessageSid"), params.get("MessageStatus")) else {
         return plain(
             StatusCode::BAD_REQUEST,

@@ -738,18 +738,7 @@ pub async fn submit_report(
                     )
                 }
             };
-            r.meta = tocsin_domain::ReportMeta {
-                language: Some(parsed.language.code().to_string()),
-                category: parsed.category.map(|c| c.code().to_string()),
-                // The resolved place, or the name the message seemed to give when it is unknown.
-                place_name: parsed
-                    .place
-                    .as_ref()
-                    .map(|p| p.name.clone())
-                    .or_else(|| parsed.place_text.clone()),
-                geo_precision: parsed.place.as_ref().map(|p| i16::from(p.geo_precision)),
-                place_unresolved: parsed.unresolved_place,
-            };
+            r.meta = crate::sms::report_meta(&parsed);
             st.store
                 .create_report(&tocsin_domain::Actor::system("web-form"), r)
                 .await
