@@ -52,9 +52,15 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path, db: Option<&str>) -> Server {
-        let mut child = tocsin(dir, db, &["serve", "--listen", "127.0.0.1:0"])
+        let mut cmd = tocsin(dir, db, &["serve", "--listen", "127.0.0.1:0"]);
+        cmd.stderr(Stdio::inherit());
+        Server::spawn(cmd)
+    }
+
+    /// Start a prepared `tocsin … serve` command and wait until it listens.
+    fn spawn(mut cmd: Command) -> Server {
+        let mut child = cmd
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
             .spawn()
             .expect("start tocsin serve");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -671,30 +677,19 @@ async fn outbox_survives_kill9_without_loss_or_duplicates_and_logs_no_numbers() 
             .append(true)
             .open(log)
             .unwrap();
-        let mut child = Command::new(BIN)
-            .args([
-                "--data-dir",
-                dir.path().to_str().unwrap(),
+        let mut cmd = tocsin(
+            dir.path(),
+            None,
+            &[
                 "--config",
                 cfg.to_str().unwrap(),
                 "serve",
                 "--listen",
                 "127.0.0.1:0",
-            ])
-            .env("TOCSIN_LOG", "debug")
-            .env_remove("TOCSIN_DATABASE_URL")
-            .stdout(Stdio::piped())
-            .stderr(f)
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let base = loop {
-            let line = lines.next().expect("server exited").unwrap();
-            if let Some(rest) = line.strip_prefix("Tocsin is listening on ") {
-                break rest.trim_end_matches('/').to_string();
-            }
-        };
-        Server { child, base }
+            ],
+        );
+        cmd.env("TOCSIN_LOG", "debug").stderr(f);
+        Server::spawn(cmd)
     };
     let server = start(&log);
     let client = reqwest::Client::new();
