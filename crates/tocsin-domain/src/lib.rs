@@ -5,13 +5,17 @@
 //! it exists ("parse, don't validate"): the parsers turn untrusted input into these types and
 //! name the offending field when they refuse. This crate knows nothing of SQL or HTTP.
 
+pub mod assessment;
 pub mod audit;
 pub mod country;
 pub mod crypto;
 pub mod error;
+pub mod evidence;
 pub mod incident;
+pub mod legal;
 pub mod page;
 pub mod report;
+pub mod signal;
 pub mod situation;
 pub mod sms;
 pub mod source;
@@ -19,16 +23,23 @@ pub mod time;
 pub mod tlp;
 pub mod user;
 
+pub use assessment::{
+    Assessment, AssessmentChange, AssessmentEdit, AssessmentStatus, Confidence, Evidence,
+    EvidenceKind, Level, NewAssessment,
+};
 pub use audit::{AuditEntry, AuditEvent, ChainBreak};
 pub use country::Country;
 pub use crypto::{ContactKey, SealedContact};
 pub use error::DomainError;
+pub use evidence::{Suggestion, Tagged};
 pub use incident::{
     EventType, Incident, IncidentFilter, IncidentInput, IncidentPatch, MapPoint, NewIncident,
     VerificationStatus,
 };
+pub use legal::{Crime, Finding, LegalQualification, NewLegalQualification};
 pub use page::{BBox, Cursor, Page, PageRequest};
 pub use report::{Channel, NewReport, Report, ReportFilter, ReportInput, ReportMeta};
+pub use signal::{ForecastPoint, ForecastRun, ForecastScore, SignalRecord};
 pub use situation::{NewSituation, Situation};
 pub use sms::{InboundSms, OutboundMessage, OutboxStatus};
 pub use source::{NewSource, Reliability, Source, SourceContact};

@@ -40,6 +40,36 @@ pub enum Permission {
     UserManage,
     /// Read the audit trail.
     AuditRead,
+    /// Write and edit draft assessments, decide evidence suggestions.
+    AssessmentWrite,
+    /// Review another analyst's draft assessment.
+    AssessmentReview,
+    /// Publish a reviewed assessment (or send it back).
+    AssessmentPublish,
+    /// Record a legal qualification (genocide, crimes against humanity, war crimes). No role
+    /// holds it: it is granted to named analysts (`tocsin user grant NAME legal_qualify`).
+    LegalQualify,
+}
+
+impl Permission {
+    /// Permissions no role holds, granted to a user by name.
+    pub const GRANTABLE: [Permission; 1] = [Permission::LegalQualify];
+
+    /// The stored name of a grantable permission.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::LegalQualify => "legal_qualify",
+            _ => "other",
+        }
+    }
+
+    /// Parse the name of a grantable permission.
+    pub fn parse_grant(s: &str) -> Result<Permission, DomainError> {
+        Permission::GRANTABLE
+            .into_iter()
+            .find(|p| p.as_str() == s.trim())
+            .ok_or_else(|| DomainError::invalid("permission", "expected legal_qualify"))
+    }
 }
 
 /// A user's role. Each has the least privilege its work needs.
@@ -123,6 +153,9 @@ impl Role {
                     | SourceMessage
                     | SituationRead
                     | SituationWrite
+                    | AssessmentWrite
+                    | AssessmentReview
+                    | AssessmentPublish
             ),
             Role::DeskOfficer => matches!(p, ReportRead | IncidentRead | SituationRead),
             Role::MonitorCoordinator => matches!(
@@ -162,6 +195,8 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     /// Disabled users cannot log in or use tokens.
     pub disabled: bool,
+    /// Permissions granted beyond the role (see [`Permission::GRANTABLE`]).
+    pub grants: Vec<Permission>,
 }
 
 impl fmt::Debug for User {
@@ -176,11 +211,54 @@ impl fmt::Debug for User {
                 &self.password_hash.as_ref().map(|_| "<redacted>"),
             )
             .field("disabled", &self.disabled)
+            .field("grants", &self.grants)
             .finish()
     }
 }
 
 impl User {
+    /// Whether the user holds `p`, through their role or a grant.
+    pub fn can(&self, p: Permission) -> bool {
+        !self.disabled && (self.role.can(p) || self.grants.contains(&p))
+    }
+
+    /// Grant (or take back) a grantable permission. Only analysts may qualify legally.
+    pub fn set_grant(&mut self, p: Permission, on: bool) -> Result<(), DomainError> {
+        if !Permission::GRANTABLE.contains(&p) {
+            return Err(DomainError::invalid(
+                "permission",
+                "not a grantable permission",
+            ));
+        }
+        if on && p == Permission::LegalQualify && self.role != Role::Analyst {
+            return Err(DomainError::invalid(
+                "permission",
+                "legal_qualify is granted to analysts only",
+            ));
+        }
+        self.grants.retain(|g| *g != p);
+        if on {
+            self.grants.push(p);
+        }
+        Ok(())
+    }
+
+    /// Grants as stored: names joined by commas.
+    pub fn grants_text(&self) -> String {
+        self.grants
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Parse stored grants; unknown names are ignored.
+    pub fn parse_grants(s: &str) -> Vec<Permission> {
+        s.split(',')
+            .filter_map(|g| Permission::parse_grant(g).ok())
+            .collect()
+    }
+
     /// Whether the user may see a record labelled `tlp`.
     pub fn may_see(&self, tlp: Tlp) -> bool {
         tlp <= self.clearance
@@ -236,6 +314,7 @@ impl NewUser {
             password_hash,
             created_at: crate::time::now(),
             disabled: false,
+            grants: vec![],
         })
     }
 }

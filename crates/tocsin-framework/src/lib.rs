@@ -169,3 +169,96 @@ impl Framework {
             .flat_map(|rf| rf.indicators.iter().map(move |i| (rf, i)))
     }
 }
+
+/// The evidence mapping shipped for the UN framework.
+pub const UN_FOA_2014_EVIDENCE: &str =
+    include_str!("../../../frameworks/un-foa-2014.evidence.toml");
+
+/// One rule of an evidence mapping: when a record matches every condition named, it may bear
+/// on `indicator`. Conditions left out match anything.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceRule {
+    /// The indicator suggested, e.g. `7.9`.
+    pub indicator: String,
+    /// ACLED event type of an incident.
+    #[serde(default)]
+    pub event_type: Option<String>,
+    /// ACLED sub-event type of an incident.
+    #[serde(default)]
+    pub sub_event_type: Option<String>,
+    /// The incident must name a targeted group.
+    #[serde(default)]
+    pub targeted_group: Option<bool>,
+    /// The incident's fatalities must be at least this.
+    #[serde(default)]
+    pub min_fatalities: Option<i64>,
+    /// A report's category.
+    #[serde(default)]
+    pub report_category: Option<String>,
+    /// A tag the record carries.
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Why the record may bear on the indicator, shown to the analyst.
+    pub why: String,
+}
+
+/// A mapping from event types, report categories and tags to a framework's indicators.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceMap {
+    /// The framework's id.
+    pub framework: String,
+    /// The rules.
+    pub rules: Vec<EvidenceRule>,
+}
+
+impl EvidenceMap {
+    /// The mapping shipped for the UN framework.
+    pub fn un_2014() -> EvidenceMap {
+        EvidenceMap::parse(UN_FOA_2014_EVIDENCE, &Framework::un_2014())
+            .expect("the shipped evidence map is valid")
+    }
+
+    /// Parse a mapping and check every rule against `fw`: the framework must match, each
+    /// indicator must exist and each rule must name at least one condition.
+    pub fn parse(text: &str, fw: &Framework) -> Result<EvidenceMap, FrameworkError> {
+        let m: EvidenceMap =
+            toml::from_str(text).map_err(|e| FrameworkError::Syntax(e.to_string()))?;
+        if m.framework != fw.id {
+            return Err(FrameworkError::Invalid(format!(
+                "the evidence map is for {:?}, not {:?}",
+                m.framework, fw.id
+            )));
+        }
+        for (n, r) in m.rules.iter().enumerate() {
+            if fw.indicator(&r.indicator).is_none() {
+                return Err(FrameworkError::Invalid(format!(
+                    "rule {}: {} has no indicator {:?}",
+                    n + 1,
+                    fw.id,
+                    r.indicator
+                )));
+            }
+            if r.event_type.is_none()
+                && r.sub_event_type.is_none()
+                && r.targeted_group.is_none()
+                && r.min_fatalities.is_none()
+                && r.report_category.is_none()
+                && r.tag.is_none()
+            {
+                return Err(FrameworkError::Invalid(format!(
+                    "rule {}: names no condition, so it would match everything",
+                    n + 1
+                )));
+            }
+            if r.why.trim().is_empty() {
+                return Err(FrameworkError::Invalid(format!(
+                    "rule {}: say why (the `why` the analyst reads)",
+                    n + 1
+                )));
+            }
+        }
+        Ok(m)
+    }
+}

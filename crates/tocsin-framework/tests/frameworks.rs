@@ -104,3 +104,23 @@ fn broken_numbering_is_refused() {
         Err(FrameworkError::Syntax(_))
     ));
 }
+
+#[test]
+fn evidence_map_is_checked_against_its_framework() {
+    use tocsin_framework::EvidenceMap;
+    let fw = Framework::un_2014();
+    let m = EvidenceMap::un_2014();
+    assert!(m.rules.len() >= 20);
+    assert!(m.rules.iter().any(|r| r.indicator == "7.9"));
+    let bad =
+        "framework = \"un-foa-2014\"\n[[rules]]\nindicator = \"7.99\"\ntag = \"x\"\nwhy = \"x\"\n";
+    let e = EvidenceMap::parse(bad, &fw).unwrap_err();
+    assert!(e.to_string().contains("7.99"), "{e}");
+    let everything = "framework = \"un-foa-2014\"\n[[rules]]\nindicator = \"7.9\"\nwhy = \"x\"\n";
+    assert!(EvidenceMap::parse(everything, &fw)
+        .unwrap_err()
+        .to_string()
+        .contains("no condition"));
+    let other = "framework = \"osapg-2009\"\nrules = []\n";
+    assert!(EvidenceMap::parse(other, &fw).is_err());
+}

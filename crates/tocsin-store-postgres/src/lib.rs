@@ -20,6 +20,7 @@
 //! Migrations are embedded and run at [`PostgresStore::open`] under sqlx's advisory lock, so
 //! several processes may open the same database at once. The database itself must exist.
 
+mod analysis;
 mod rows;
 
 use async_trait::async_trait;
@@ -134,7 +135,7 @@ async fn append_audit(conn: &mut PgConnection, ev: AuditEvent) -> Result<()> {
     Ok(())
 }
 
-async fn apply_op(conn: &mut PgConnection, op: &Op) -> Result<Done> {
+async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Done> {
     Ok(match op {
         Op::CreateReport(r) => Done::Report(Box::new(insert_report(conn, r).await?)),
         Op::CreateIncident(i) => {
@@ -243,7 +244,7 @@ async fn apply_op(conn: &mut PgConnection, op: &Op) -> Result<Done> {
         }
         Op::CreateUser(u) => {
             sqlx::query(&format!(
-                "INSERT INTO users ({USER_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7)"
+                "INSERT INTO users ({USER_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
             ))
             .bind(u.id)
             .bind(&u.username)
@@ -252,6 +253,7 @@ async fn apply_op(conn: &mut PgConnection, op: &Op) -> Result<Done> {
             .bind(&u.password_hash)
             .bind(u.created_at)
             .bind(u.disabled)
+            .bind(u.grants_text())
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
@@ -417,6 +419,16 @@ async fn apply_op(conn: &mut PgConnection, op: &Op) -> Result<Done> {
             .map_err(db_err)?;
             Done::Unit
         }
+        Op::GrantPermission { .. }
+        | Op::CreateAssessment(_)
+        | Op::ChangeAssessment { .. }
+        | Op::CreateLegalQualification(_)
+        | Op::SetTags { .. }
+        | Op::StoreForecastRun(_)
+        | Op::RecordSignals(_) => match analysis::apply(conn, actor, op).await {
+            Some(done) => done?,
+            None => unreachable!("analysis::apply handles every analysis op"),
+        },
     })
 }
 
@@ -648,7 +660,7 @@ impl Store for PostgresStore {
     async fn write(&self, actor: &Actor, op: Op) -> Result<Done> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         // On any error `tx` is dropped unfinished, which rolls the whole write back.
-        let done = apply_op(&mut tx, &op).await?;
+        let done = apply_op(&mut tx, actor, &op).await?;
         if let Some(ev) = audit_for(actor, &op) {
             append_audit(&mut tx, ev).await?;
         }
@@ -987,6 +999,57 @@ impl Store for PostgresStore {
             .push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
         rows.iter().map(outbound_from_row).collect()
+    }
+
+    async fn get_assessment(&self, id: Uuid) -> Result<tocsin_domain::Assessment> {
+        analysis::get_assessment(&self.pool, id).await
+    }
+
+    async fn list_assessments(
+        &self,
+        situation_id: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<tocsin_domain::Assessment>> {
+        analysis::list_assessments(&self.pool, situation_id, limit).await
+    }
+
+    async fn list_legal_qualifications(
+        &self,
+        situation_id: Uuid,
+    ) -> Result<Vec<tocsin_domain::LegalQualification>> {
+        analysis::list_legal(&self.pool, situation_id).await
+    }
+
+    async fn get_tags(
+        &self,
+        kind: tocsin_domain::Tagged,
+        ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, Vec<String>>> {
+        analysis::get_tags(&self.pool, kind, ids).await
+    }
+
+    async fn list_signals(
+        &self,
+        country: Option<&tocsin_domain::Country>,
+        since: Option<chrono::NaiveDate>,
+        limit: u32,
+    ) -> Result<Vec<tocsin_domain::SignalRecord>> {
+        analysis::list_signals(&self.pool, country, since, limit).await
+    }
+
+    async fn get_forecast_run(&self, id: Uuid) -> Result<tocsin_domain::ForecastRun> {
+        analysis::get_forecast_run(&self.pool, id).await
+    }
+
+    async fn latest_forecast_run(&self) -> Result<Option<tocsin_domain::ForecastRun>> {
+        analysis::latest_forecast_run(&self.pool).await
+    }
+
+    async fn forecast_history(
+        &self,
+        country: &tocsin_domain::Country,
+    ) -> Result<Vec<tocsin_domain::ForecastPoint>> {
+        analysis::forecast_history(&self.pool, country).await
     }
 
     async fn get_meta(&self, key: &str) -> Result<Option<String>> {

@@ -24,7 +24,7 @@ pub(crate) const SOURCE_COLS: &str =
 pub(crate) const SITUATION_COLS: &str =
     "id, name, country, admin1, status, description, tlp, created_at";
 pub(crate) const USER_COLS: &str =
-    "id, username, role, clearance, password_hash, created_at, disabled";
+    "id, username, role, clearance, password_hash, created_at, disabled, grants";
 pub(crate) const AUDIT_COLS: &str =
     "seq, at, actor_id, actor_name, action, record_type, record_id, detail, prev_hash, hash";
 
@@ -141,6 +141,7 @@ pub(crate) fn user_from_row(r: &PgRow) -> Result<User> {
         password_hash: col(r, 4)?,
         created_at: col(r, 5)?,
         disabled: col(r, 6)?,
+        grants: User::parse_grants(col(r, 7)?),
     })
 }
 

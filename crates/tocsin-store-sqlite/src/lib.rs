@@ -6,6 +6,7 @@
 //! commits once, and only then answers each caller. Reads use a separate pool of connections,
 //! which WAL lets run beside the writer.
 
+mod analysis;
 mod rows;
 
 use async_trait::async_trait;
@@ -350,8 +351,8 @@ async fn apply_op(
         }
         Op::CreateUser(u) => {
             sqlx::query(
-                "INSERT INTO users (id, username, role, clearance, password_hash, created_at, disabled) \
-                 VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO users (id, username, role, clearance, password_hash, created_at, disabled, grants) \
+                 VALUES (?,?,?,?,?,?,?,?)",
             )
             .bind(u.id.to_string())
             .bind(&u.username)
@@ -360,6 +361,7 @@ async fn apply_op(
             .bind(&u.password_hash)
             .bind(ts(&u.created_at))
             .bind(u.disabled)
+            .bind(u.grants_text())
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
@@ -526,6 +528,16 @@ async fn apply_op(
             .map_err(db_err)?;
             Done::Unit
         }
+        Op::GrantPermission { .. }
+        | Op::CreateAssessment(_)
+        | Op::ChangeAssessment { .. }
+        | Op::CreateLegalQualification(_)
+        | Op::SetTags { .. }
+        | Op::StoreForecastRun(_)
+        | Op::RecordSignals(_) => match analysis::apply(conn, actor, op).await {
+            Some(done) => done?,
+            None => unreachable!("analysis::apply handles every analysis op"),
+        },
     };
     if let Some(ev) = audit_for(actor, op) {
         let e = ev.into_entry(head.seq + 1, &head.hash, tocsin_domain::time::now());
@@ -1171,6 +1183,57 @@ impl Store for SqliteStore {
             .push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
         rows.iter().map(outbound_from_row).collect()
+    }
+
+    async fn get_assessment(&self, id: Uuid) -> Result<tocsin_domain::Assessment> {
+        analysis::get_assessment(&self.read, id).await
+    }
+
+    async fn list_assessments(
+        &self,
+        situation_id: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<tocsin_domain::Assessment>> {
+        analysis::list_assessments(&self.read, situation_id, limit).await
+    }
+
+    async fn list_legal_qualifications(
+        &self,
+        situation_id: Uuid,
+    ) -> Result<Vec<tocsin_domain::LegalQualification>> {
+        analysis::list_legal(&self.read, situation_id).await
+    }
+
+    async fn get_tags(
+        &self,
+        kind: tocsin_domain::Tagged,
+        ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, Vec<String>>> {
+        analysis::get_tags(&self.read, kind, ids).await
+    }
+
+    async fn list_signals(
+        &self,
+        country: Option<&tocsin_domain::Country>,
+        since: Option<chrono::NaiveDate>,
+        limit: u32,
+    ) -> Result<Vec<tocsin_domain::SignalRecord>> {
+        analysis::list_signals(&self.read, country, since, limit).await
+    }
+
+    async fn get_forecast_run(&self, id: Uuid) -> Result<tocsin_domain::ForecastRun> {
+        analysis::get_forecast_run(&self.read, id).await
+    }
+
+    async fn latest_forecast_run(&self) -> Result<Option<tocsin_domain::ForecastRun>> {
+        analysis::latest_forecast_run(&self.read).await
+    }
+
+    async fn forecast_history(
+        &self,
+        country: &tocsin_domain::Country,
+    ) -> Result<Vec<tocsin_domain::ForecastPoint>> {
+        analysis::forecast_history(&self.read, country).await
     }
 
     async fn get_meta(&self, key: &str) -> Result<Option<String>> {

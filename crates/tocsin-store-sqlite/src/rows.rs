@@ -24,7 +24,7 @@ pub(crate) const SOURCE_COLS: &str =
 pub(crate) const SITUATION_COLS: &str =
     "id, name, country, admin1, status, description, tlp, created_at";
 pub(crate) const USER_COLS: &str =
-    "id, username, role, clearance, password_hash, created_at, disabled";
+    "id, username, role, clearance, password_hash, created_at, disabled, grants";
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Backend(format!("corrupt {what} in database"))
@@ -147,6 +147,7 @@ pub(crate) fn user_from_row(r: &SqliteRow) -> Result<User> {
         password_hash: r.get(4),
         created_at: parse_ts(r.get(5))?,
         disabled: r.get(6),
+        grants: User::parse_grants(r.get(7)),
     })
 }
 

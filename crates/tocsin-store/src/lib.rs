@@ -7,11 +7,14 @@
 //! story that both must pass lives in `tocsin-store-tests`.
 
 use async_trait::async_trait;
+use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use tocsin_domain::{
-    Actor, ApiToken, AuditEntry, AuditEvent, DomainError, InboundSms, Incident, IncidentFilter,
-    IncidentPatch, NewReport, NewSource, OutboundMessage, Page, PageRequest, Report, ReportFilter,
-    SealedContact, Situation, Source, Tlp, User,
+    Actor, ApiToken, Assessment, AssessmentChange, AuditEntry, AuditEvent, Country, DomainError,
+    ForecastPoint, ForecastRun, InboundSms, Incident, IncidentFilter, IncidentPatch,
+    LegalQualification, NewReport, NewSource, OutboundMessage, Page, PageRequest, Permission,
+    Report, ReportFilter, SealedContact, SignalRecord, Situation, Source, Tagged, Tlp, User,
 };
 use uuid::Uuid;
 
@@ -106,6 +109,41 @@ pub enum Op {
         /// What happened.
         outcome: SendOutcome,
     },
+    /// Grant or take back a grantable permission (checked by the domain).
+    GrantPermission {
+        /// The user.
+        user_id: Uuid,
+        /// The permission.
+        permission: Permission,
+        /// Grant (true) or take back.
+        on: bool,
+    },
+    /// Store a new (draft) assessment.
+    CreateAssessment(Box<Assessment>),
+    /// Change an assessment: read, apply in the domain (workflow rules), write, in one
+    /// transaction. A published assessment is never changed.
+    ChangeAssessment {
+        /// The assessment.
+        id: Uuid,
+        /// The change.
+        change: Box<AssessmentChange>,
+    },
+    /// Store a legal qualification (built by the domain, which checks the author's grant).
+    CreateLegalQualification(Box<LegalQualification>),
+    /// Replace the tags of an incident or report (tags already normalised).
+    SetTags {
+        /// Which kind of record.
+        kind: Tagged,
+        /// Its id.
+        id: Uuid,
+        /// The new tags.
+        tags: Vec<String>,
+    },
+    /// Store a forecast run and its scores.
+    StoreForecastRun(Box<ForecastRun>),
+    /// Record escalation signals; one already recorded for the same area, metric and week is
+    /// skipped. Returns [`Done::Count`] of new ones.
+    RecordSignals(Vec<SignalRecord>),
     /// A delivery report from a gateway, by its message id.
     DeliveryReport {
         /// The gateway.
@@ -163,6 +201,12 @@ pub enum Done {
         /// Incidents that existed and were updated.
         updated: u64,
     },
+    /// A stored or changed assessment.
+    Assessment(Box<Assessment>),
+    /// A stored legal qualification.
+    LegalQualification(Box<LegalQualification>),
+    /// How many records were written.
+    Count(u64),
     /// Nothing to return.
     Unit,
 }
@@ -265,6 +309,62 @@ pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
             .with_detail(serde_json::json!({"provider_message_id": m.report.provider_message_id})),
         Op::EnqueueSms(m) => ev("sms.enqueue", "source", m.source_id.to_string())
             .with_detail(serde_json::json!({"message_id": m.id.to_string(), "gateway": m.gateway})),
+        Op::GrantPermission {
+            user_id,
+            permission,
+            on,
+        } => ev(
+            if *on {
+                "user.grant"
+            } else {
+                "user.revoke_grant"
+            },
+            "user",
+            user_id.to_string(),
+        )
+        .with_detail(serde_json::json!({"permission": permission.as_str()})),
+        Op::CreateAssessment(a) => ev("assessment.create", "assessment", a.id.to_string())
+            .with_detail(
+                serde_json::json!({"situation_id": a.situation_id.to_string(),
+                "framework": a.framework, "tlp": a.tlp.as_str()}),
+            ),
+        Op::ChangeAssessment { id, change } => {
+            let detail = match &**change {
+                AssessmentChange::Edit(e) => serde_json::json!({
+                    "factors": e.factors.iter().map(|f| f.factor).collect::<Vec<_>>(),
+                    "observations": e.observations.iter().map(|o| &o.indicator).collect::<Vec<_>>(),
+                }),
+                AssessmentChange::Transition { to, note, .. } => {
+                    serde_json::json!({"to": to.as_str(), "note": note})
+                }
+                AssessmentChange::Decide {
+                    indicator,
+                    evidence,
+                    ..
+                } => serde_json::json!({"indicator": indicator, "evidence": evidence.reference}),
+            };
+            ev(
+                &format!("assessment.{}", change.action()),
+                "assessment",
+                id.to_string(),
+            )
+            .with_detail(detail)
+        }
+        Op::CreateLegalQualification(q) => ev(
+            "legal_qualification.create",
+            "situation",
+            q.situation_id.to_string(),
+        )
+        .with_detail(serde_json::json!({"id": q.id.to_string(),
+                    "crime": q.crime, "finding": q.finding})),
+        Op::SetTags { kind, id, tags } => ev("tags.set", kind.as_str(), id.to_string())
+            .with_detail(serde_json::json!({"tags": tags})),
+        Op::StoreForecastRun(r) => ev("forecast.store", "forecast_run", r.id.to_string())
+            .with_detail(
+                serde_json::json!({"year": r.year, "model": r.model, "countries": r.countries}),
+            ),
+        Op::RecordSignals(v) => AuditEvent::new(actor, "signals.record", "signal", None)
+            .with_detail(serde_json::json!({"offered": v.len()})),
         Op::CreateSession(_)
         | Op::DeleteSession(_)
         | Op::SetMeta(..)
@@ -349,6 +449,34 @@ pub trait Store: Send + Sync + 'static {
         source_id: Option<Uuid>,
         limit: u32,
     ) -> Result<Vec<OutboundMessage>>;
+    /// One assessment.
+    async fn get_assessment(&self, id: Uuid) -> Result<Assessment>;
+    /// Assessments of one situation (or of all), newest `as_of` first, at most `limit`.
+    async fn list_assessments(
+        &self,
+        situation_id: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<Assessment>>;
+    /// Legal qualifications of a situation, oldest first.
+    async fn list_legal_qualifications(
+        &self,
+        situation_id: Uuid,
+    ) -> Result<Vec<LegalQualification>>;
+    /// The tags of these records.
+    async fn get_tags(&self, kind: Tagged, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<String>>>;
+    /// Signals, newest week first, of one country (or all), from `since`, at most `limit`.
+    async fn list_signals(
+        &self,
+        country: Option<&Country>,
+        since: Option<NaiveDate>,
+        limit: u32,
+    ) -> Result<Vec<SignalRecord>>;
+    /// One forecast run with its scores.
+    async fn get_forecast_run(&self, id: Uuid) -> Result<ForecastRun>;
+    /// The newest forecast run (by data year, then time), if any.
+    async fn latest_forecast_run(&self) -> Result<Option<ForecastRun>>;
+    /// A country's rank in every stored run, oldest data year first.
+    async fn forecast_history(&self, country: &Country) -> Result<Vec<ForecastPoint>>;
     /// A metadata value.
     async fn get_meta(&self, key: &str) -> Result<Option<String>>;
     /// Counts of reports, incidents, sources, situations, users.
@@ -460,6 +588,50 @@ pub trait StoreExt: Store {
         };
         match self.write(&Actor::system("outbox"), op).await? {
             Done::Outbound(v) => Ok(v),
+            d => Err(unexpected(d)),
+        }
+    }
+    /// Store a new assessment.
+    async fn create_assessment(&self, actor: &Actor, a: Assessment) -> Result<Assessment> {
+        match self.write(actor, Op::CreateAssessment(Box::new(a))).await? {
+            Done::Assessment(a) => Ok(*a),
+            d => Err(unexpected(d)),
+        }
+    }
+    /// Change an assessment.
+    async fn change_assessment(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        change: AssessmentChange,
+    ) -> Result<Assessment> {
+        let op = Op::ChangeAssessment {
+            id,
+            change: Box::new(change),
+        };
+        match self.write(actor, op).await? {
+            Done::Assessment(a) => Ok(*a),
+            d => Err(unexpected(d)),
+        }
+    }
+    /// Store a legal qualification.
+    async fn create_legal_qualification(
+        &self,
+        actor: &Actor,
+        q: LegalQualification,
+    ) -> Result<LegalQualification> {
+        match self
+            .write(actor, Op::CreateLegalQualification(Box::new(q)))
+            .await?
+        {
+            Done::LegalQualification(q) => Ok(*q),
+            d => Err(unexpected(d)),
+        }
+    }
+    /// Record signals; returns how many were new.
+    async fn record_signals(&self, actor: &Actor, v: Vec<SignalRecord>) -> Result<u64> {
+        match self.write(actor, Op::RecordSignals(v)).await? {
+            Done::Count(n) => Ok(n),
             d => Err(unexpected(d)),
         }
     }

@@ -1,0 +1,897 @@
+//! Risk assessments of a situation against an analysis framework.
+//!
+//! An assessment is dated and authored, and moves draft → reviewed → published. Each risk
+//! factor gets a level, a confidence, a rationale and evidence links; indicators get
+//! observations. Only a draft may be edited; a second analyst reviews (never the author); a
+//! published assessment is never changed again, a later one supersedes it. Accepting an
+//! evidence suggestion records the evidence against its indicator and never sets a level.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use tocsin_framework::Framework;
+use uuid::Uuid;
+
+use crate::{Actor, DomainError, Tlp};
+
+/// Where an assessment is in its workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AssessmentStatus {
+    /// Being written; may change.
+    Draft,
+    /// Checked by a second analyst; waiting to be published or sent back.
+    Reviewed,
+    /// Final. Never changed again.
+    Published,
+}
+
+impl AssessmentStatus {
+    /// `draft`, `reviewed`, `published`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssessmentStatus::Draft => "draft",
+            AssessmentStatus::Reviewed => "reviewed",
+            AssessmentStatus::Published => "published",
+        }
+    }
+
+    /// Parse a stored name.
+    pub fn parse(s: &str) -> Result<AssessmentStatus, DomainError> {
+        match s {
+            "draft" => Ok(AssessmentStatus::Draft),
+            "reviewed" => Ok(AssessmentStatus::Reviewed),
+            "published" => Ok(AssessmentStatus::Published),
+            _ => Err(DomainError::invalid(
+                "status",
+                "expected draft, reviewed or published",
+            )),
+        }
+    }
+}
+
+/// How present a risk factor is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Not present.
+    None,
+    /// Present, weakly.
+    Low,
+    /// Present.
+    Moderate,
+    /// Strongly present.
+    High,
+    /// Present to an extreme degree.
+    Severe,
+}
+
+impl Level {
+    /// Every level, lowest first.
+    pub const ALL: [Level; 5] = [
+        Level::None,
+        Level::Low,
+        Level::Moderate,
+        Level::High,
+        Level::Severe,
+    ];
+
+    /// `none`, `low`, `moderate`, `high`, `severe`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::None => "none",
+            Level::Low => "low",
+            Level::Moderate => "moderate",
+            Level::High => "high",
+            Level::Severe => "severe",
+        }
+    }
+
+    /// Parse a level name.
+    pub fn parse(s: &str) -> Result<Level, DomainError> {
+        Level::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| {
+                DomainError::invalid("level", "expected none, low, moderate, high or severe")
+            })
+    }
+}
+
+/// How sure the analyst is of a level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    /// Little or uncertain evidence.
+    Low,
+    /// Some corroborated evidence.
+    Medium,
+    /// Well corroborated.
+    High,
+}
+
+impl Confidence {
+    /// `low`, `medium`, `high`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+
+    /// Parse a confidence name.
+    pub fn parse(s: &str) -> Result<Confidence, DomainError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "low" => Ok(Confidence::Low),
+            "medium" => Ok(Confidence::Medium),
+            "high" => Ok(Confidence::High),
+            _ => Err(DomainError::invalid(
+                "confidence",
+                "expected low, medium or high",
+            )),
+        }
+    }
+}
+
+/// What a piece of evidence is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    /// A Tocsin incident (by id).
+    Incident,
+    /// A Tocsin report (by id).
+    Report,
+    /// An outside document (a URL or a citation).
+    Document,
+}
+
+/// A link to evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// What it is.
+    pub kind: EvidenceKind,
+    /// The incident or report id, or the document's URL or citation.
+    pub reference: String,
+    /// Why it matters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Evidence {
+    fn check(&self, field: &str) -> Result<(), DomainError> {
+        match self.kind {
+            EvidenceKind::Incident | EvidenceKind::Report => {
+                Uuid::parse_str(&self.reference).map_err(|_| {
+                    DomainError::invalid(field, "an incident or report reference must be its id")
+                })?;
+            }
+            EvidenceKind::Document => {
+                if self.reference.trim().is_empty() || self.reference.len() > 2000 {
+                    return Err(DomainError::invalid(
+                        field,
+                        "a document reference is a URL or citation of 1-2000 bytes",
+                    ));
+                }
+            }
+        }
+        check_text(field, self.note.as_deref().unwrap_or(""), 2000)
+    }
+}
+
+/// The assessment of one risk factor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FactorAssessment {
+    /// The risk factor's number in the framework.
+    pub factor: u32,
+    /// How present it is.
+    pub level: Level,
+    /// How sure.
+    pub confidence: Confidence,
+    /// Why.
+    pub rationale: String,
+    /// What supports it.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+}
+
+/// Whether an indicator is observed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Observed {
+    /// Seen.
+    Present,
+    /// Looked for and not seen.
+    Absent,
+    /// Not known.
+    Unknown,
+}
+
+/// An observation of one indicator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorObservation {
+    /// The indicator's number, e.g. `7.3`.
+    pub indicator: String,
+    /// Whether it is observed.
+    pub observed: Observed,
+    /// Notes.
+    #[serde(default)]
+    pub note: String,
+    /// What supports it.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+}
+
+/// An analyst's decision on an evidence suggestion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SuggestionDecision {
+    /// The indicator suggested.
+    pub indicator: String,
+    /// The evidence suggested.
+    pub evidence: Evidence,
+    /// Accepted (true) or dismissed (false).
+    pub accepted: bool,
+    /// Who decided.
+    pub by: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A step in the workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Transition {
+    /// From.
+    pub from: AssessmentStatus,
+    /// To.
+    pub to: AssessmentStatus,
+    /// Who.
+    pub by: String,
+    /// Their user id.
+    pub by_id: Uuid,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Why (e.g. what a reviewer asked to change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A dated, authored assessment of a situation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Assessment {
+    /// Its id.
+    pub id: Uuid,
+    /// The situation assessed.
+    pub situation_id: Uuid,
+    /// The framework's id, e.g. `un-foa-2014`.
+    pub framework: String,
+    /// The date the assessment speaks for.
+    pub as_of: NaiveDate,
+    /// Workflow state.
+    pub status: AssessmentStatus,
+    /// Overall summary.
+    pub summary: String,
+    /// Its label.
+    pub tlp: Tlp,
+    /// Per risk factor, in factor order.
+    pub factors: Vec<FactorAssessment>,
+    /// Per indicator, in indicator order.
+    pub observations: Vec<IndicatorObservation>,
+    /// Decisions on evidence suggestions.
+    pub decisions: Vec<SuggestionDecision>,
+    /// The author's user id.
+    pub author_id: Uuid,
+    /// The author's name.
+    pub author: String,
+    /// Workflow steps taken.
+    pub history: Vec<Transition>,
+    /// Grows by one with each change.
+    pub version: i64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A new assessment as a client sends it.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAssessment {
+    /// Framework id; `un-foa-2014` by default.
+    #[serde(default)]
+    pub framework: Option<String>,
+    /// `YYYY-MM-DD`; today by default.
+    #[serde(default)]
+    pub as_of: Option<NaiveDate>,
+    /// Summary.
+    #[serde(default)]
+    pub summary: Option<String>,
+    /// Label; the situation's by default.
+    #[serde(default)]
+    pub tlp: Option<Tlp>,
+    /// Factor assessments.
+    #[serde(default)]
+    pub factors: Vec<FactorAssessment>,
+    /// Indicator observations.
+    #[serde(default)]
+    pub observations: Vec<IndicatorObservation>,
+}
+
+/// A change to a draft. Listed factors and observations replace those with the same number;
+/// others are kept.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentEdit {
+    /// The version the client last read; refused if the assessment moved on.
+    pub expected_version: Option<i64>,
+    /// New date.
+    pub as_of: Option<NaiveDate>,
+    /// New summary.
+    pub summary: Option<String>,
+    /// New label.
+    pub tlp: Option<Tlp>,
+    /// Factors to set.
+    #[serde(default)]
+    pub factors: Vec<FactorAssessment>,
+    /// Observations to set.
+    #[serde(default)]
+    pub observations: Vec<IndicatorObservation>,
+    /// Factor numbers to clear (remove their assessment).
+    #[serde(default)]
+    pub clear_factors: Vec<u32>,
+}
+
+/// A change the store applies to a stored assessment, in one transaction.
+#[derive(Debug, Clone, Serialize)]
+pub enum AssessmentChange {
+    /// Edit a draft.
+    Edit(AssessmentEdit),
+    /// Move in the workflow.
+    Transition {
+        /// The target state.
+        to: AssessmentStatus,
+        /// Why.
+        note: Option<String>,
+        /// The version the client last read.
+        expected_version: Option<i64>,
+    },
+    /// Accept or dismiss an evidence suggestion.
+    Decide {
+        /// The indicator.
+        indicator: String,
+        /// The evidence.
+        evidence: Evidence,
+        /// Accept (true) or dismiss.
+        accept: bool,
+    },
+}
+
+impl AssessmentChange {
+    /// Short name for the audit trail: `edit`, `review`, `publish`, `return`, `accept`, `dismiss`.
+    pub fn action(&self) -> &'static str {
+        match self {
+            AssessmentChange::Edit(_) => "edit",
+            AssessmentChange::Transition { to, .. } => match to {
+                AssessmentStatus::Draft => "return",
+                AssessmentStatus::Reviewed => "review",
+                AssessmentStatus::Published => "publish",
+            },
+            AssessmentChange::Decide { accept: true, .. } => "accept",
+            AssessmentChange::Decide { accept: false, .. } => "dismiss",
+        }
+    }
+}
+
+fn check_text(field: &str, s: &str, max: usize) -> Result<(), DomainError> {
+    if s.len() > max {
+        return Err(DomainError::invalid(
+            field,
+            format!("longer than {max} bytes"),
+        ));
+    }
+    if s.contains('\0') {
+        return Err(DomainError::invalid(
+            field,
+            "must not contain NUL characters",
+        ));
+    }
+    Ok(())
+}
+
+fn check_factor(fw: &Framework, f: &FactorAssessment, n: usize) -> Result<(), DomainError> {
+    let field = format!("factors[{n}]");
+    if f.factor == 0 || f.factor as usize > fw.risk_factors.len() {
+        return Err(DomainError::invalid(
+            format!("{field}.factor"),
+            format!("{} has risk factors 1 to {}", fw.id, fw.risk_factors.len()),
+        ));
+    }
+    if f.rationale.trim().is_empty() {
+        return Err(DomainError::invalid(
+            format!("{field}.rationale"),
+            "say why: a level needs a rationale",
+        ));
+    }
+    check_text(&format!("{field}.rationale"), &f.rationale, 20_000)?;
+    if f.evidence.len() > 200 {
+        return Err(DomainError::invalid(
+            format!("{field}.evidence"),
+            "at most 200 links",
+        ));
+    }
+    for (k, e) in f.evidence.iter().enumerate() {
+        e.check(&format!("{field}.evidence[{k}]"))?;
+    }
+    Ok(())
+}
+
+fn check_observation(
+    fw: &Framework,
+    o: &IndicatorObservation,
+    n: usize,
+) -> Result<(), DomainError> {
+    let field = format!("observations[{n}]");
+    if fw.indicator(&o.indicator).is_none() {
+        return Err(DomainError::invalid(
+            format!("{field}.indicator"),
+            format!("{} has no indicator {:?}", fw.id, o.indicator),
+        ));
+    }
+    check_text(&format!("{field}.note"), &o.note, 20_000)?;
+    if o.evidence.len() > 200 {
+        return Err(DomainError::invalid(
+            format!("{field}.evidence"),
+            "at most 200 links",
+        ));
+    }
+    for (k, e) in o.evidence.iter().enumerate() {
+        e.check(&format!("{field}.evidence[{k}]"))?;
+    }
+    Ok(())
+}
+
+fn no_repeats<T, K: Ord>(
+    items: &[T],
+    key: impl Fn(&T) -> K,
+    field: &str,
+) -> Result<(), DomainError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for i in items {
+        if !seen.insert(key(i)) {
+            return Err(DomainError::invalid(field, "the same number appears twice"));
+        }
+    }
+    Ok(())
+}
+
+impl AssessmentEdit {
+    /// Check the edit against the assessment's framework.
+    pub fn check(&self, fw: &Framework) -> Result<(), DomainError> {
+        for (n, f) in self.factors.iter().enumerate() {
+            check_factor(fw, f, n)?;
+        }
+        for (n, o) in self.observations.iter().enumerate() {
+            check_observation(fw, o, n)?;
+        }
+        no_repeats(&self.factors, |f| f.factor, "factors")?;
+        no_repeats(&self.observations, |o| o.indicator.clone(), "observations")?;
+        if let Some(s) = &self.summary {
+            check_text("summary", s, 50_000)?;
+        }
+        Ok(())
+    }
+}
+
+fn indicator_key(n: &str) -> (u32, u32) {
+    let mut p = n.split('.').map(|x| x.parse::<u32>().unwrap_or(u32::MAX));
+    (p.next().unwrap_or(0), p.next().unwrap_or(0))
+}
+
+impl Assessment {
+    /// Build a new draft by `author` (a user), checked against the framework.
+    pub fn create(
+        n: NewAssessment,
+        fw: &Framework,
+        situation_id: Uuid,
+        situation_tlp: Tlp,
+        author: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Assessment, DomainError> {
+        let author_id = author.user_id.ok_or_else(|| {
+            DomainError::invalid(
+                "author",
+                "an assessment is written by a person, not the system",
+            )
+        })?;
+        if let Some(f) = &n.framework {
+            if f != &fw.id {
+                return Err(DomainError::invalid(
+                    "framework",
+                    format!("unknown framework {f:?}"),
+                ));
+            }
+        }
+        let edit = AssessmentEdit {
+            expected_version: None,
+            as_of: n.as_of,
+            summary: n.summary,
+            tlp: n.tlp,
+            factors: n.factors,
+            observations: n.observations,
+            clear_factors: vec![],
+        };
+        edit.check(fw)?;
+        let mut a = Assessment {
+            id: crate::new_id(),
+            situation_id,
+            framework: fw.id.clone(),
+            as_of: now.date_naive(),
+            status: AssessmentStatus::Draft,
+            summary: String::new(),
+            tlp: situation_tlp,
+            factors: vec![],
+            observations: vec![],
+            decisions: vec![],
+            author_id,
+            author: author.name.clone(),
+            history: vec![],
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        a.merge(edit);
+        Ok(a)
+    }
+
+    fn merge(&mut self, e: AssessmentEdit) {
+        if let Some(d) = e.as_of {
+            self.as_of = d;
+        }
+        if let Some(s) = e.summary {
+            self.summary = s;
+        }
+        if let Some(t) = e.tlp {
+            self.tlp = t;
+        }
+        self.factors
+            .retain(|f| !e.clear_factors.contains(&f.factor));
+        for f in e.factors {
+            self.factors.retain(|g| g.factor != f.factor);
+            self.factors.push(f);
+        }
+        self.factors.sort_by_key(|f| f.factor);
+        for o in e.observations {
+            self.observations.retain(|g| g.indicator != o.indicator);
+            self.observations.push(o);
+        }
+        self.observations
+            .sort_by_key(|o| indicator_key(&o.indicator));
+    }
+
+    /// One factor's assessment.
+    pub fn factor(&self, n: u32) -> Option<&FactorAssessment> {
+        self.factors.iter().find(|f| f.factor == n)
+    }
+
+    /// Whether a suggestion was already decided.
+    pub fn decision(&self, indicator: &str, evidence: &Evidence) -> Option<&SuggestionDecision> {
+        self.decisions.iter().find(|d| {
+            d.indicator == indicator
+                && d.evidence.kind == evidence.kind
+                && d.evidence.reference == evidence.reference
+        })
+    }
+
+    /// Apply a change by `actor` (permissions are checked by the caller; the rules of the
+    /// workflow are checked here). Nothing changes if it is refused.
+    pub fn apply(
+        &mut self,
+        change: AssessmentChange,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        let by_id = actor.user_id.ok_or_else(|| {
+            DomainError::invalid("actor", "assessments are changed by people, not the system")
+        })?;
+        let check_version = |v: Option<i64>| match v {
+            Some(v) if v != self.version => Err(DomainError::invalid(
+                "expected_version",
+                format!(
+                    "the assessment is at version {}, not {v}: reload and retry",
+                    self.version
+                ),
+            )),
+            _ => Ok(()),
+        };
+        let mut n = self.clone();
+        match change {
+            AssessmentChange::Edit(e) => {
+                check_version(e.expected_version)?;
+                if self.status != AssessmentStatus::Draft {
+                    return Err(DomainError::invalid(
+                        "status",
+                        format!(
+                            "the assessment is {}: only a draft can be edited",
+                            self.status.as_str()
+                        ),
+                    ));
+                }
+                n.merge(e);
+            }
+            AssessmentChange::Transition {
+                to,
+                note,
+                expected_version,
+            } => {
+                check_version(expected_version)?;
+                use AssessmentStatus::*;
+                match (self.status, to) {
+                    (Draft, Reviewed) => {
+                        if by_id == self.author_id {
+                            return Err(DomainError::invalid(
+                                "status",
+                                "a second analyst reviews: the author cannot review their own assessment",
+                            ));
+                        }
+                        if self.factors.is_empty() {
+                            return Err(DomainError::invalid(
+                                "status",
+                                "an assessment with no assessed risk factor cannot be reviewed",
+                            ));
+                        }
+                    }
+                    (Reviewed, Published) | (Reviewed, Draft) => {}
+                    (from, to) => {
+                        return Err(DomainError::invalid(
+                            "status",
+                            format!(
+                                "an assessment cannot go from {} to {}",
+                                from.as_str(),
+                                to.as_str()
+                            ),
+                        ))
+                    }
+                }
+                if let Some(t) = &note {
+                    check_text("note", t, 5000)?;
+                }
+                n.status = to;
+                n.history.push(Transition {
+                    from: self.status,
+                    to,
+                    by: actor.name.clone(),
+                    by_id,
+                    at: now,
+                    note,
+                });
+            }
+            AssessmentChange::Decide {
+                indicator,
+                evidence,
+                accept,
+            } => {
+                if self.status != AssessmentStatus::Draft {
+                    return Err(DomainError::invalid(
+                        "status",
+                        "suggestions are decided on a draft",
+                    ));
+                }
+                evidence.check("evidence")?;
+                if self.decision(&indicator, &evidence).is_some() {
+                    return Err(DomainError::invalid(
+                        "evidence",
+                        "this suggestion was already decided",
+                    ));
+                }
+                if accept {
+                    match n.observations.iter_mut().find(|o| o.indicator == indicator) {
+                        Some(o) => {
+                            if o.observed == Observed::Unknown {
+                                o.observed = Observed::Present;
+                            }
+                            o.evidence.push(evidence.clone());
+                        }
+                        None => {
+                            n.observations.push(IndicatorObservation {
+                                indicator: indicator.clone(),
+                                observed: Observed::Present,
+                                note: String::new(),
+                                evidence: vec![evidence.clone()],
+                            });
+                            n.observations.sort_by_key(|o| indicator_key(&o.indicator));
+                        }
+                    }
+                }
+                n.decisions.push(SuggestionDecision {
+                    indicator,
+                    evidence,
+                    accepted: accept,
+                    by: actor.name.clone(),
+                    at: now,
+                });
+            }
+        }
+        n.version += 1;
+        n.updated_at = now;
+        *self = n;
+        Ok(())
+    }
+}
+
+/// How one risk factor changed between two assessments.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct FactorChange {
+    /// The factor.
+    pub factor: u32,
+    /// Level before (none when it was not assessed).
+    pub before: Option<Level>,
+    /// Level now.
+    pub after: Option<Level>,
+    /// Confidence before.
+    pub confidence_before: Option<Confidence>,
+    /// Confidence now.
+    pub confidence_after: Option<Confidence>,
+    /// Whether the rationale was rewritten.
+    pub rationale_changed: bool,
+    /// Evidence links added.
+    pub evidence_added: usize,
+    /// Evidence links removed.
+    pub evidence_removed: usize,
+}
+
+/// How an indicator observation changed.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ObservationChange {
+    /// The indicator.
+    pub indicator: String,
+    /// Before.
+    pub before: Option<Observed>,
+    /// Now.
+    pub after: Option<Observed>,
+}
+
+/// What changed between an assessment and the one before it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct AssessmentDiff {
+    /// The earlier assessment.
+    pub previous_id: Uuid,
+    /// Its date.
+    pub previous_as_of: NaiveDate,
+    /// Changed factors only.
+    pub factors: Vec<FactorChange>,
+    /// Changed observations only.
+    pub observations: Vec<ObservationChange>,
+}
+
+/// Compare `cur` with `prev`.
+pub fn diff(prev: &Assessment, cur: &Assessment) -> AssessmentDiff {
+    let mut numbers: Vec<u32> = prev
+        .factors
+        .iter()
+        .chain(&cur.factors)
+        .map(|f| f.factor)
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut factors = vec![];
+    for n in numbers {
+        let (a, b) = (prev.factor(n), cur.factor(n));
+        let ev =
+            |f: Option<&FactorAssessment>| -> std::collections::HashSet<(EvidenceKind, String)> {
+                f.map(|f| {
+                    f.evidence
+                        .iter()
+                        .map(|e| (e.kind, e.reference.clone()))
+                        .collect()
+                })
+                .unwrap_or_default()
+            };
+        let (ea, eb) = (ev(a), ev(b));
+        let c = FactorChange {
+            factor: n,
+            before: a.map(|f| f.level),
+            after: b.map(|f| f.level),
+            confidence_before: a.map(|f| f.confidence),
+            confidence_after: b.map(|f| f.confidence),
+            rationale_changed: a.map(|f| f.rationale.trim()) != b.map(|f| f.rationale.trim()),
+            evidence_added: eb.difference(&ea).count(),
+            evidence_removed: ea.difference(&eb).count(),
+        };
+        if c.before != c.after
+            || c.confidence_before != c.confidence_after
+            || c.rationale_changed
+            || c.evidence_added > 0
+            || c.evidence_removed > 0
+        {
+            factors.push(c);
+        }
+    }
+    let obs = |a: &Assessment| -> BTreeMap<(u32, u32), (String, Observed)> {
+        a.observations
+            .iter()
+            .map(|o| {
+                (
+                    indicator_key(&o.indicator),
+                    (o.indicator.clone(), o.observed),
+                )
+            })
+            .collect()
+    };
+    let (oa, ob) = (obs(prev), obs(cur));
+    let mut keys: Vec<_> = oa.keys().chain(ob.keys()).copied().collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let observations = keys
+        .into_iter()
+        .filter_map(|k| {
+            let (a, b) = (oa.get(&k), ob.get(&k));
+            let name = a.or(b).map(|x| x.0.clone())?;
+            let (before, after) = (a.map(|x| x.1), b.map(|x| x.1));
+            (before != after).then_some(ObservationChange {
+                indicator: name,
+                before,
+                after,
+            })
+        })
+        .collect();
+    AssessmentDiff {
+        previous_id: prev.id,
+        previous_as_of: prev.as_of,
+        factors,
+        observations,
+    }
+}
+
+/// The assessment `a` should be compared with: the latest published one of the same situation
+/// and framework dated before it (or, for equal dates, created before it).
+pub fn previous<'a>(all: &'a [Assessment], a: &Assessment) -> Option<&'a Assessment> {
+    all.iter()
+        .filter(|p| {
+            p.id != a.id
+                && p.situation_id == a.situation_id
+                && p.framework == a.framework
+                && p.status == AssessmentStatus::Published
+                && (p.as_of, p.created_at) < (a.as_of, a.created_at)
+        })
+        .max_by_key(|p| (p.as_of, p.created_at))
+}
+
+/// One point of a factor's history.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct FactorPoint {
+    /// The assessment.
+    pub assessment_id: Uuid,
+    /// Its date.
+    pub as_of: NaiveDate,
+    /// The level given.
+    pub level: Level,
+    /// The confidence given.
+    pub confidence: Confidence,
+}
+
+/// The published history of one risk factor, oldest first.
+pub fn factor_history(all: &[Assessment], framework: &str, factor: u32) -> Vec<FactorPoint> {
+    let mut v: Vec<_> = all
+        .iter()
+        .filter(|a| a.status == AssessmentStatus::Published && a.framework == framework)
+        .filter_map(|a| {
+            a.factor(factor).map(|f| {
+                (
+                    a.created_at,
+                    FactorPoint {
+                        assessment_id: a.id,
+                        as_of: a.as_of,
+                        level: f.level,
+                        confidence: f.confidence,
+                    },
+                )
+            })
+        })
+        .collect();
+    v.sort_by_key(|(c, p)| (p.as_of, *c));
+    v.into_iter().map(|(_, p)| p).collect()
+}
