@@ -89,6 +89,14 @@ impl Default for PageRequest {
 }
 
 impl PageRequest {
+    /// The first page of `limit` items (capped at the maximum page size).
+    pub fn first(limit: u32) -> PageRequest {
+        PageRequest {
+            after: None,
+            limit: limit.clamp(1, MAX_PAGE_SIZE),
+        }
+    }
+
     /// Validate a client's `limit` and `cursor`.
     pub fn parse(limit: Option<u32>, cursor: Option<&str>) -> Result<PageRequest, DomainError> {
         let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);

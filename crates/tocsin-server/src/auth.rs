@@ -66,7 +66,7 @@ pub struct CurrentUser(pub User);
 impl CurrentUser {
     /// Refuse with 403 unless the user's role holds `p`.
     pub fn require(&self, p: Permission) -> Result<&User, ApiError> {
-        if self.0.role.can(p) {
+        if self.0.can(p) {
             Ok(&self.0)
         } else {
             Err(ApiError::forbidden())

@@ -2,6 +2,7 @@
 //! embedded assets, all in one axum router. It holds no SQL: every read and write goes
 //! through the [`tocsin_store::Store`] trait; authorisation happens here, before the store.
 
+pub mod analysis;
 pub mod api;
 pub mod auth;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod map;
 pub mod ratelimit;
 pub mod sms;
 pub mod web;
+pub mod web_analysis;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
@@ -98,6 +100,40 @@ pub fn router(state: AppState) -> Router {
             g(api::list_situations).post(api::create_situation),
         )
         .route("/situations/{id}", g(api::get_situation))
+        .route("/situations/{id}/overview", g(analysis::get_overview))
+        .route(
+            "/situations/{id}/assessments",
+            g(analysis::list_assessments).post(analysis::post_assessment),
+        )
+        .route(
+            "/situations/{id}/factors/{n}/history",
+            g(analysis::factor_history),
+        )
+        .route(
+            "/situations/{id}/legal-qualifications",
+            g(analysis::list_legal).post(analysis::post_legal),
+        )
+        .route(
+            "/assessments/{id}",
+            g(analysis::get_assessment).patch(analysis::patch_assessment),
+        )
+        .route("/assessments/{id}/review", post(analysis::review))
+        .route("/assessments/{id}/publish", post(analysis::publish))
+        .route("/assessments/{id}/return", post(analysis::send_back))
+        .route(
+            "/assessments/{id}/suggestions",
+            g(analysis::get_suggestions).post(analysis::decide),
+        )
+        .route(
+            "/incidents/{id}/tags",
+            g(analysis::get_incident_tags).put(analysis::put_incident_tags),
+        )
+        .route(
+            "/reports/{id}/tags",
+            g(analysis::get_report_tags).put(analysis::put_report_tags),
+        )
+        .route("/signals", g(analysis::list_signals))
+        .route("/forecasts/latest", g(analysis::latest_forecast))
         .route("/me", g(api::me))
         .route("/audit", g(api::audit))
         .route("/export", g(export::export))
@@ -117,6 +153,23 @@ pub fn router(state: AppState) -> Router {
         .route("/reports", g(web::reports))
         .route("/map", g(web::map))
         .route("/framework", g(web::framework))
+        .route("/situations", g(web_analysis::situations))
+        .route("/situations/{id}", g(web_analysis::situation))
+        .route(
+            "/situations/{id}/assessments",
+            post(web_analysis::new_assessment),
+        )
+        .route(
+            "/situations/{id}/legal-qualifications",
+            post(web_analysis::qualify),
+        )
+        .route("/assessments/{id}", g(web_analysis::assessment))
+        .route(
+            "/assessments/{id}/edit",
+            g(web_analysis::edit_page).post(web_analysis::edit),
+        )
+        .route("/assessments/{id}/step", post(web_analysis::step))
+        .route("/assessments/{id}/decide", post(web_analysis::decide))
         .route("/assets/{file}", g(web::asset))
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -45,6 +45,22 @@ pub fn templates() -> Environment<'static> {
             "framework.html",
             include_str!("../templates/framework.html"),
         ),
+        (
+            "situations.html",
+            include_str!("../templates/situations.html"),
+        ),
+        (
+            "situation.html",
+            include_str!("../templates/situation.html"),
+        ),
+        (
+            "assessment.html",
+            include_str!("../templates/assessment.html"),
+        ),
+        (
+            "assessment_edit.html",
+            include_str!("../templates/assessment_edit.html"),
+        ),
     ] {
         env.add_template(name, src)
             .expect("embedded template parses");
@@ -59,8 +75,8 @@ pub fn templates() -> Environment<'static> {
 
 /// A logged-in browser user; anyone else is sent to the login page.
 pub struct WebUser {
-    user: User,
-    session: WebSession,
+    pub(crate) user: User,
+    pub(crate) session: WebSession,
 }
 
 impl FromRequestParts<AppState> for WebUser {
@@ -100,11 +116,17 @@ fn render(st: &AppState, status: StatusCode, name: &str, ctx: Value) -> Response
     }
 }
 
-fn page(st: &AppState, wu: &WebUser, status: StatusCode, name: &str, extra: Value) -> Response {
+pub(crate) fn page(
+    st: &AppState,
+    wu: &WebUser,
+    status: StatusCode,
+    name: &str,
+    extra: Value,
+) -> Response {
     let base = context! {
         user => context! { username => wu.user.username.clone(), role => wu.user.role.as_str(), clearance => wu.user.clearance.as_str() },
         csrf => wu.session.csrf_token.clone(),
-        can_reports => wu.user.role.can(Permission::ReportRead),
+        can_reports => wu.user.can(Permission::ReportRead),
         event_types => ACLED_TYPOLOGY.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
         statuses => VerificationStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         tlps => Tlp::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
@@ -112,7 +134,13 @@ fn page(st: &AppState, wu: &WebUser, status: StatusCode, name: &str, extra: Valu
     render(st, status, name, context! { ..extra, ..base })
 }
 
-fn message(st: &AppState, wu: &WebUser, status: StatusCode, title: &str, msg: &str) -> Response {
+pub(crate) fn message(
+    st: &AppState,
+    wu: &WebUser,
+    status: StatusCode,
+    title: &str,
+    msg: &str,
+) -> Response {
     page(
         st,
         wu,
@@ -122,7 +150,7 @@ fn message(st: &AppState, wu: &WebUser, status: StatusCode, title: &str, msg: &s
     )
 }
 
-fn error_page(st: &AppState, wu: &WebUser, e: ApiError) -> Response {
+pub(crate) fn error_page(st: &AppState, wu: &WebUser, e: ApiError) -> Response {
     let title = match e.status {
         StatusCode::FORBIDDEN => "Not allowed",
         StatusCode::NOT_FOUND => "Not found",
@@ -360,7 +388,7 @@ fn next_url(path: &str, q: impl serde::Serialize, cursor: &Option<String>) -> Op
 
 /// `GET /incidents`
 pub async fn incidents(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQuery) -> Response {
-    if !wu.user.role.can(Permission::IncidentRead) {
+    if !wu.user.can(Permission::IncidentRead) {
         return error_page(&st, &wu, ApiError::forbidden());
     }
     let q: IncidentQuery = match parse_query(q.as_deref()) {
@@ -390,7 +418,7 @@ pub async fn incidents(State(st): State<AppState>, wu: WebUser, RawQuery(q): Raw
 pub async fn incident(State(st): State<AppState>, wu: WebUser, Path(id): Path<String>) -> Response {
     match load_incident(&st, &wu, &id, Permission::IncidentRead).await {
         Ok(i) => {
-            let can_edit = wu.user.role.can(Permission::IncidentUpdate);
+            let can_edit = wu.user.can(Permission::IncidentUpdate);
             page(
                 &st,
                 &wu,
@@ -409,7 +437,7 @@ async fn load_incident(
     id: &str,
     p: Permission,
 ) -> Result<tocsin_domain::Incident, ApiError> {
-    if !wu.user.role.can(p) {
+    if !wu.user.can(p) {
         return Err(ApiError::forbidden());
     }
     let id = uuid::Uuid::parse_str(id).map_err(|_| ApiError::not_found())?;
@@ -542,7 +570,7 @@ pub async fn edit_incident(
 
 /// `GET /reports`
 pub async fn reports(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQuery) -> Response {
-    if !wu.user.role.can(Permission::ReportRead) {
+    if !wu.user.can(Permission::ReportRead) {
         return error_page(&st, &wu, ApiError::forbidden());
     }
     let q: ReportQuery = match parse_query(q.as_deref()) {
@@ -570,7 +598,7 @@ pub async fn reports(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQu
 
 /// `GET /map`
 pub async fn map(State(st): State<AppState>, wu: WebUser) -> Response {
-    if !wu.user.role.can(Permission::IncidentRead) {
+    if !wu.user.can(Permission::IncidentRead) {
         return error_page(&st, &wu, ApiError::forbidden());
     }
     page(&st, &wu, StatusCode::OK, "map.html", context! {})
