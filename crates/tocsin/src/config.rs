@@ -65,6 +65,85 @@ pub struct FileConfig {
     /// SMS gateways: `[sms]`, `[sms.kannel]`, `[sms.twilio]`, `[sms.africastalking]`,
     /// `[sms.frontlinesms]`, `[sms.smssync]`. A gateway without a table is disabled.
     pub sms: Option<tocsin_server::sms::SmsConfig>,
+    /// Escalation signals: `[signals]` with `interval_minutes`, `weeks` and the detector's
+    /// settings (`window_weeks`, `[signals.incidents]`, … as in `tocsin_signals::DetectorConfig`).
+    pub signals: Option<SignalsFile>,
+}
+
+/// `[signals]` as written: the schedule, and the detector's settings beside it.
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "toml::Table")]
+pub struct SignalsFile {
+    /// Minutes between scheduled runs inside `tocsin serve` (0 turns them off).
+    pub interval_minutes: Option<u64>,
+    /// Weeks each run looks at (the week of the run and the ones before it).
+    pub weeks: Option<u32>,
+    /// The detector's settings; every one optional.
+    pub detector: Option<tocsin_signals::DetectorConfig>,
+}
+
+impl TryFrom<toml::Table> for SignalsFile {
+    type Error = String;
+
+    fn try_from(mut t: toml::Table) -> Result<SignalsFile, String> {
+        let int = |v: toml::Value, name: &str| -> Result<i64, String> {
+            v.as_integer()
+                .ok_or_else(|| format!("signals.{name}: expected a whole number"))
+        };
+        let interval_minutes = t
+            .remove("interval_minutes")
+            .map(|v| {
+                let n = int(v, "interval_minutes")?;
+                u64::try_from(n)
+                    .map_err(|_| String::from("signals.interval_minutes: must not be negative"))
+            })
+            .transpose()?;
+        let weeks = t
+            .remove("weeks")
+            .map(|v| {
+                let n = int(v, "weeks")?;
+                u32::try_from(n)
+                    .ok()
+                    .filter(|w| (1..=520).contains(w))
+                    .ok_or_else(|| String::from("signals.weeks: expected 1 to 520"))
+            })
+            .transpose()?;
+        let detector = if t.is_empty() {
+            None
+        } else {
+            let d: tocsin_signals::DetectorConfig = toml::Value::Table(t)
+                .try_into()
+                .map_err(|e: toml::de::Error| format!("signals: {}", e.message()))?;
+            d.validate().map_err(|e| e.to_string())?;
+            Some(d)
+        };
+        Ok(SignalsFile {
+            interval_minutes,
+            weeks,
+            detector,
+        })
+    }
+}
+
+/// The settled `[signals]` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignalsConfig {
+    /// Minutes between scheduled runs (0: none).
+    pub interval_minutes: u64,
+    /// Weeks each run records.
+    pub weeks: u32,
+    /// The detector's settings.
+    pub detector: tocsin_signals::DetectorConfig,
+}
+
+impl Default for SignalsConfig {
+    fn default() -> SignalsConfig {
+        SignalsConfig {
+            interval_minutes: 360,
+            weeks: 4,
+            detector: tocsin_signals::DetectorConfig::default(),
+        }
+    }
 }
 
 impl FileConfig {
@@ -91,6 +170,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// SMS gateways.
     pub sms: tocsin_server::sms::SmsConfig,
+    /// Escalation signals.
+    pub signals: SignalsConfig,
 }
 
 /// Values from flags and `TOCSIN_*` variables (clap merges those two, flags first).
@@ -106,6 +187,8 @@ pub struct Overrides {
     pub contact_key: Option<String>,
     /// `--secure-cookies` / `TOCSIN_SECURE_COOKIES`.
     pub secure_cookies: Option<bool>,
+    /// `--signals-interval-minutes` / `TOCSIN_SIGNALS_INTERVAL_MINUTES`.
+    pub signals_interval_minutes: Option<u64>,
 }
 
 impl Config {
@@ -128,6 +211,18 @@ impl Config {
             contact_key: o.contact_key.map(Secret).or(file.contact_key),
             secure_cookies: o.secure_cookies.or(file.secure_cookies).unwrap_or(false),
             sms: file.sms.unwrap_or_default(),
+            signals: {
+                let f = file.signals.unwrap_or_default();
+                let d = SignalsConfig::default();
+                SignalsConfig {
+                    interval_minutes: o
+                        .signals_interval_minutes
+                        .or(f.interval_minutes)
+                        .unwrap_or(d.interval_minutes),
+                    weeks: f.weeks.unwrap_or(d.weeks),
+                    detector: f.detector.unwrap_or(d.detector),
+                }
+            },
             data_dir,
         }
     }
@@ -164,5 +259,49 @@ mod tests {
         let d = Config::resolve(FileConfig::default(), Overrides::default());
         assert_eq!(d.database_url.0, "sqlite://./tocsin-data/tocsin.db");
         assert!(toml::from_str::<FileConfig>("unknown = 1").is_err());
+        assert_eq!(d.signals, SignalsConfig::default());
+        assert_eq!(d.signals.interval_minutes, 360);
+    }
+
+    #[test]
+    fn signals_table_layers_and_refuses_bad_settings() {
+        let file: FileConfig = toml::from_str(
+            "[signals]\ninterval_minutes = 60\nweeks = 2\nwindow_weeks = 26\n\
+             [signals.incidents]\nthreshold = 5.5\n",
+        )
+        .unwrap();
+        let c = Config::resolve(file, Overrides::default());
+        assert_eq!(c.signals.interval_minutes, 60);
+        assert_eq!(c.signals.weeks, 2);
+        assert_eq!(c.signals.detector.window_weeks, 26);
+        assert_eq!(c.signals.detector.incidents.threshold, 5.5);
+        // Settings not written keep the detector's defaults.
+        let d = tocsin_signals::DetectorConfig::default();
+        assert_eq!(c.signals.detector.guard_weeks, d.guard_weeks);
+        assert_eq!(c.signals.detector.incidents.shift, d.incidents.shift);
+        assert_eq!(c.signals.detector.fatalities, d.fatalities);
+        // The environment (or the flag) beats the file; 0 turns the schedule off.
+        let file: FileConfig = toml::from_str("[signals]\ninterval_minutes = 60\n").unwrap();
+        let c = Config::resolve(
+            file,
+            Overrides {
+                signals_interval_minutes: Some(0),
+                ..Default::default()
+            },
+        );
+        assert_eq!(c.signals.interval_minutes, 0);
+        assert_eq!(c.signals.detector, d);
+        for bad in [
+            "[signals]\nbogus = 1\n",
+            "[signals]\ninterval_minutes = -5\n",
+            "[signals]\nweeks = 0\n",
+            "[signals]\nweeks = \"four\"\n",
+            "[signals]\nwindow_weeks = 0\n",
+            "[signals.incidents]\nshift = 0.5\n",
+            "[signals.incidents]\nbogus = 1\n",
+        ] {
+            let e = toml::from_str::<FileConfig>(bad).unwrap_err().to_string();
+            assert!(e.contains("signals"), "{bad}: {e}");
+        }
     }
 }

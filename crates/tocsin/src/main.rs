@@ -1,9 +1,11 @@
 //! `tocsin`: the one binary. `serve` runs the API, web UI and jobs; the other subcommands
 //! administer the same data directory or database.
 
+mod analysis;
 mod config;
 mod demo;
 mod exchange;
+mod signals;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -59,6 +61,9 @@ enum Command {
         /// Mark cookies Secure (set when served over HTTPS).
         #[arg(long, env = "TOCSIN_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Minutes between escalation-signal runs (0: none; `[signals] interval_minutes`).
+        #[arg(long, env = "TOCSIN_SIGNALS_INTERVAL_MINUTES")]
+        signals_interval_minutes: Option<u64>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -83,8 +88,27 @@ enum Command {
     },
     /// Country-year forecasts: the Early Warning Project backtest, and ranked risks for a year.
     Forecast {
+        /// With `run`: store the run (scores, ranks, top contributions) so situations show
+        /// their country's rank and trend; prints the run's id.
+        #[arg(long, global = true)]
+        store: bool,
         #[command(subcommand)]
         command: tocsin_forecast::cli::ForecastCommand,
+    },
+    /// Escalation signals from the stored incidents.
+    Signals {
+        #[command(subcommand)]
+        command: SignalsCommand,
+    },
+    /// Risk assessments of situations against an analysis framework, acting as a named user.
+    Assess {
+        #[command(subcommand)]
+        command: analysis::AssessCommand,
+    },
+    /// Situations under watch.
+    Situation {
+        #[command(subcommand)]
+        command: analysis::SituationCommand,
     },
     /// Import event data: ucdp (GED CSV or GeoJSON), acled, gdelt, hxl.
     Import {
@@ -160,6 +184,34 @@ enum UserCommand {
     },
     /// List users.
     List,
+    /// Grant a permission no role holds (`legal_qualify`, analysts only).
+    Grant {
+        /// Login name.
+        name: String,
+        /// The permission: legal_qualify.
+        permission: String,
+    },
+    /// Take back a granted permission.
+    RevokeGrant {
+        /// Login name.
+        name: String,
+        /// The permission: legal_qualify.
+        permission: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SignalsCommand {
+    /// Detect escalation signals in the stored incidents of the last weeks and record them;
+    /// prints one line per signal and `N signals, M new`.
+    Run {
+        /// The day to run as of (YYYY-MM-DD; default today).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Weeks to report, ending with the week of --as-of (default `[signals] weeks`, 4).
+        #[arg(long)]
+        weeks: Option<u32>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -286,15 +338,21 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             listen,
             demo,
             secure_cookies,
+            signals_interval_minutes,
         } => {
             let cfg = settle(
                 &cli.global,
                 Overrides {
                     listen,
                     secure_cookies: secure_cookies.then_some(true),
+                    signals_interval_minutes,
                     ..Default::default()
                 },
             )?;
+            cfg.signals
+                .detector
+                .validate()
+                .context("invalid [signals] configuration")?;
             let store = open_store(&cfg).await?;
             let key = contact_key(&cfg)?;
             if demo {
@@ -310,13 +368,22 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             // no request waits for it.
             tokio::task::spawn_blocking(|| tocsin_geo::Gazetteer::global().prepare_reverse())
                 .await?;
-            let state = tocsin_server::AppState::new(store, key, cfg.secure_cookies)
+            let state = tocsin_server::AppState::new(store.clone(), key, cfg.secure_cookies)
                 .with_sms(cfg.sms.clone());
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            let schedule = signals::spawn_schedule(
+                store.clone(),
+                cfg.signals.clone(),
+                SIGNALS_START_DELAY,
+                stop_rx.clone(),
+            );
             let outbox = tokio::spawn(tocsin_server::sms::run_outbox(state.clone(), stop_rx));
             tocsin_server::serve(listener, state, shutdown_signal()).await?;
             let _ = stop_tx.send(true);
             let _ = outbox.await;
+            if let Some(s) = schedule {
+                let _ = s.await;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
@@ -357,8 +424,86 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             demo::seed(&store, &key).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Forecast { command } => {
+        Command::Forecast {
+            store: false,
+            command,
+        } => {
             tocsin_forecast::cli::execute(command, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Forecast {
+            store: true,
+            command:
+                tocsin_forecast::cli::ForecastCommand::Run {
+                    data,
+                    year,
+                    top,
+                    contributions,
+                    json,
+                },
+        } => {
+            let cfg = settle(&cli.global, Overrides::default())?;
+            let store = open_store(&cfg).await?;
+            let ds = tocsin_forecast::data::Dataset::load(&data)?;
+            let r = tocsin_forecast::run::run(
+                &ds,
+                year,
+                &tocsin_forecast::model::ModelConfig::default(),
+            )?;
+            {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                if json {
+                    writeln!(out, "{}", serde_json::to_string_pretty(&r)?)?;
+                } else {
+                    tocsin_forecast::cli::write_run(&r, top, contributions, &mut out)?;
+                }
+            }
+            print!("{}", analysis::store_forecast(&store, &r, &data).await?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Forecast { store: true, .. } => {
+            bail!("--store applies to `tocsin forecast run` only")
+        }
+        Command::Signals {
+            command: SignalsCommand::Run { as_of, weeks },
+        } => {
+            let cfg = settle(&cli.global, Overrides::default())?;
+            let store = open_store(&cfg).await?;
+            let as_of = as_of.unwrap_or_else(|| tocsin_domain::time::now().date_naive());
+            let weeks = weeks.unwrap_or(cfg.signals.weeks);
+            if weeks == 0 {
+                bail!("--weeks must be at least 1");
+            }
+            let (found, new) =
+                signals::run_once(&store, &cfg.signals.detector, as_of, weeks).await?;
+            for s in &found {
+                println!("{} {} {}", s.week_start, s.severity, s.explanation);
+            }
+            println!(
+                "{} signal{} in the {weeks} week{} up to {as_of}, {new} new",
+                found.len(),
+                if found.len() == 1 { "" } else { "s" },
+                if weeks == 1 { "" } else { "s" },
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Assess { command } => {
+            if let analysis::AssessCommand::Template { framework } = &command {
+                // Needs no database.
+                let fw = analysis::load_framework(framework.as_deref())?;
+                print!("{}", analysis::template(&fw));
+                return Ok(ExitCode::SUCCESS);
+            }
+            let cfg = settle(&cli.global, Overrides::default())?;
+            let store = open_store(&cfg).await?;
+            print!("{}", analysis::assess(&store, command).await?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Situation { command } => {
+            let cfg = settle(&cli.global, Overrides::default())?;
+            let store = open_store(&cfg).await?;
+            print!("{}", analysis::situation(&store, command).await?);
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command } => {
@@ -407,13 +552,30 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 UserCommand::List => {
                     for u in store.list_users().await? {
                         println!(
-                            "{}\t{}\t{}{}",
+                            "{}\t{}\t{}{}{}",
                             u.username,
                             u.role,
                             u.clearance,
-                            if u.disabled { "\tdisabled" } else { "" }
+                            if u.disabled { "\tdisabled" } else { "" },
+                            if u.grants.is_empty() {
+                                String::new()
+                            } else {
+                                format!("\tgrants: {}", u.grants_text())
+                            }
                         );
                     }
+                }
+                UserCommand::Grant { name, permission } => {
+                    print!(
+                        "{}",
+                        analysis::grant(&store, &name, &permission, true).await?
+                    );
+                }
+                UserCommand::RevokeGrant { name, permission } => {
+                    print!(
+                        "{}",
+                        analysis::grant(&store, &name, &permission, false).await?
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -500,6 +662,9 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
     }
 }
+
+/// How long `tocsin serve` waits before its first scheduled signal run.
+const SIGNALS_START_DELAY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Place names and codes for importers.
 fn geo() -> Arc<dyn tocsin_exchange::Geo + Send + Sync> {

@@ -10,40 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tocsin");
-
-fn tocsin(data_dir: &Path, db: Option<&str>, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.arg("--data-dir").arg(data_dir);
-    if let Some(url) = db {
-        c.arg("--database-url").arg(url);
-    }
-    c.args(args)
-        .env_remove("TOCSIN_DATABASE_URL")
-        .env("TOCSIN_LOG", "warn");
-    c
-}
-
-fn run_ok(mut c: Command) -> String {
-    let out = c.output().expect("run tocsin");
-    assert!(
-        out.status.success(),
-        "tocsin failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn add_user(dir: &Path, db: Option<&str>, name: &str, role: &str) -> String {
-    let out = run_ok(tocsin(dir, db, &["user", "add", name, "--role", role]));
-    let token = out.lines().last().unwrap().trim().to_string();
-    assert!(
-        token.starts_with("tsn_"),
-        "last line must be the token: {out}"
-    );
-    token
-}
+mod common;
+use common::{add_user, run_ok, tocsin, BIN};
 
 struct Server {
     child: Child,

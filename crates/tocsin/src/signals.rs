@@ -1,0 +1,245 @@
+//! Escalation signals from the stored incidents: one run ([`run_once`]), shared by
+//! `tocsin signals run` and the schedule inside `tocsin serve` ([`spawn_schedule`]).
+
+use anyhow::{Context, Result};
+use chrono::{Days, NaiveDate};
+use std::time::Duration;
+use tocsin_domain::{Actor, IncidentFilter, PageRequest, SignalRecord, Tlp};
+use tocsin_signals::{DetectorConfig, Observation};
+use tocsin_store::{DynStore, StoreExt};
+
+use crate::config::SignalsConfig;
+
+/// Weeks of history read before the detector's own window, guard band and recorded weeks,
+/// so that the CUSUM of the first recorded week has settled.
+pub const MARGIN_WEEKS: u64 = 26;
+
+/// Incidents read per page.
+const PAGE: u32 = 500;
+
+/// The first day of history a run reads.
+pub fn history_start(cfg: &DetectorConfig, as_of: NaiveDate, weeks: u32) -> NaiveDate {
+    let span =
+        u64::from(cfg.window_weeks) + u64::from(cfg.guard_weeks) + u64::from(weeks) + MARGIN_WEEKS;
+    as_of
+        .checked_sub_days(Days::new(7 * span))
+        .unwrap_or(NaiveDate::MIN)
+}
+
+/// Every stored incident (any label: this is the system reading) with an event date from
+/// [`history_start`] to `as_of`, as the detector sees it.
+async fn observations(
+    store: &DynStore,
+    cfg: &DetectorConfig,
+    as_of: NaiveDate,
+    weeks: u32,
+) -> Result<Vec<Observation>> {
+    let filter = IncidentFilter {
+        from: Some(history_start(cfg, as_of, weeks)),
+        to: Some(as_of),
+        max_tlp: Tlp::Red,
+        by_record: true,
+        ..Default::default()
+    };
+    let mut out = vec![];
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = PageRequest::parse(Some(PAGE), cursor.as_deref())?;
+        let p = store
+            .list_incidents(&filter, page)
+            .await
+            .context("cannot read incidents")?;
+        out.extend(p.items.iter().map(Observation::from));
+        match p.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// A detected signal as stored.
+pub fn to_record(s: &tocsin_signals::Signal, now: chrono::DateTime<chrono::Utc>) -> SignalRecord {
+    SignalRecord {
+        id: tocsin_domain::new_id(),
+        country: s.area.country.clone(),
+        admin1: s.area.admin1.clone(),
+        metric: s.metric.as_str().to_string(),
+        week_start: s.week_start,
+        observed: s.observed as f64,
+        expected: s.expected,
+        score: s.score,
+        threshold: s.threshold,
+        severity: s.severity.to_string().to_ascii_lowercase(),
+        explanation: s.explanation.clone(),
+        created_at: now,
+    }
+}
+
+/// Detect the signals of the `weeks` weeks up to `as_of` in the stored incidents and record
+/// them (ones already recorded for the same area, metric and week are skipped by the store).
+/// Returns every signal found and how many were new.
+pub async fn run_once(
+    store: &DynStore,
+    cfg: &DetectorConfig,
+    as_of: NaiveDate,
+    weeks: u32,
+) -> Result<(Vec<SignalRecord>, u64)> {
+    cfg.validate()?;
+    let obs = observations(store, cfg, as_of, weeks).await?;
+    let c = cfg.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        tocsin_signals::detect_recent(obs, &c, Some(as_of), weeks)
+    })
+    .await
+    .context("the detector stopped")??;
+    let now = tocsin_domain::time::now();
+    let records: Vec<SignalRecord> = found.iter().map(|s| to_record(s, now)).collect();
+    let new = if records.is_empty() {
+        0
+    } else {
+        store
+            .record_signals(&Actor::system("signals"), records.clone())
+            .await
+            .context("cannot record signals")?
+    };
+    Ok((records, new))
+}
+
+/// Run [`run_once`] every `interval_minutes` (after `start_delay`) until `stop` turns true.
+/// Returns `None` when the schedule is off (`interval_minutes = 0`). A failed or panicking
+/// run is logged, and the next one runs on time.
+pub fn spawn_schedule(
+    store: DynStore,
+    cfg: SignalsConfig,
+    start_delay: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if cfg.interval_minutes == 0 {
+        tracing::info!("scheduled signal runs are off (signals.interval_minutes = 0)");
+        return None;
+    }
+    let interval = Duration::from_secs(cfg.interval_minutes.saturating_mul(60));
+    tracing::info!(
+        interval_minutes = cfg.interval_minutes,
+        weeks = cfg.weeks,
+        "signals will run on a schedule"
+    );
+    Some(tokio::spawn(async move {
+        let mut wait = start_delay;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => return,
+            }
+            if *stop.borrow() {
+                return;
+            }
+            wait = interval;
+            let (store, detector, weeks) = (store.clone(), cfg.detector.clone(), cfg.weeks);
+            let as_of = tocsin_domain::time::now().date_naive();
+            let started = std::time::Instant::now();
+            let run =
+                tokio::spawn(async move { run_once(&store, &detector, as_of, weeks).await }).await;
+            let ms = started.elapsed().as_millis() as u64;
+            match run {
+                Ok(Ok((found, new))) => tracing::info!(
+                    %as_of,
+                    signals = found.len(),
+                    new,
+                    ms,
+                    "scheduled signal run"
+                ),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %format!("{e:#}"), "scheduled signal run failed")
+                }
+                Err(e) => tracing::error!(error = %e, "scheduled signal run panicked"),
+            }
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use tocsin_domain::{Country, Incident};
+
+    fn incident(date: NaiveDate, n: usize) -> Incident {
+        Incident::parse(tocsin_domain::IncidentInput {
+            event_date: date.to_string(),
+            event_type: "Violence against civilians".into(),
+            sub_event_type: "Attack".into(),
+            country: "CAF".into(),
+            admin1: Some("Ouham".into()),
+            latitude: 6.5,
+            longitude: 17.4,
+            fatalities: 1,
+            description: format!("synthetic {n}"),
+            tlp: Tlp::Amber,
+            dataset: Some("test".into()),
+            external_id: Some(format!("t{n}")),
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn history_reaches_behind_the_window() {
+        let d = DetectorConfig::default();
+        let as_of = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
+        let from = history_start(&d, as_of, 4);
+        assert_eq!((as_of - from).num_weeks(), 52 + 4 + 4 + 26);
+    }
+
+    #[tokio::test]
+    async fn schedule_records_signals_and_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store: DynStore = Arc::new(tocsin_store_sqlite::SqliteStore::open(&url).await.unwrap());
+        // A quiet year (one incident a week), then a week with fifteen, ending this week.
+        let today = tocsin_domain::time::now().date_naive();
+        let mut incidents = vec![];
+        for w in 1..=40u64 {
+            incidents.push(incident(today - Days::new(7 * w), incidents.len()));
+        }
+        for _ in 0..15 {
+            incidents.push(incident(today, incidents.len()));
+        }
+        store
+            .import_incidents(&Actor::system("test"), "test", incidents)
+            .await
+            .unwrap();
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let cfg = SignalsConfig {
+            interval_minutes: 1,
+            ..Default::default()
+        };
+        let h = spawn_schedule(store.clone(), cfg, Duration::ZERO, rx).unwrap();
+        let caf = Country::parse("CAF").unwrap();
+        let mut found = vec![];
+        for _ in 0..100 {
+            found = store.list_signals(Some(&caf), None, 100).await.unwrap();
+            if !found.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(
+            found.iter().any(|s| s.admin1.as_deref() == Some("Ouham")
+                && s.metric == "incidents"
+                && s.explanation.contains("15 incidents in Ouham, CAF")),
+            "{found:?}"
+        );
+        tx.send(true).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), h)
+            .await
+            .expect("the schedule stops when told")
+            .unwrap();
+        let off = SignalsConfig {
+            interval_minutes: 0,
+            ..Default::default()
+        };
+        let (_tx, rx) = tokio::sync::watch::channel(false);
+        assert!(spawn_schedule(store, off, Duration::ZERO, rx).is_none());
+    }
+}

@@ -1,0 +1,513 @@
+//! Risk analysis by CLI, through the real binary: the assessment workflow with two analysts,
+//! granted permissions, escalation signals on imported incidents, stored forecast runs.
+
+mod common;
+
+use chrono::{Days, NaiveDate};
+use common::{add_user, run_err, run_ok, tocsin};
+use sqlx::Connection;
+use std::path::Path;
+
+fn sqlite(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("tocsin.db").display())
+}
+
+/// The template with risk factor 1 filled in at `level`.
+fn filled_template(dir: &Path, level: &str, rationale: &str) -> String {
+    let t = run_ok(tocsin(dir, None, &["assess", "template"]));
+    assert!(t.contains("# [[factors]]\n# factor = 1\n"), "{t}");
+    t.replacen(
+        "# [[factors]]\n# factor = 1\n# level = \"moderate\"\n# confidence = \"medium\"\n\
+         # rationale = \"Why this level, on what evidence.\"",
+        &format!(
+            "[[factors]]\nfactor = 1\nlevel = \"{level}\"\nconfidence = \"medium\"\n\
+             rationale = \"{rationale}\""
+        ),
+        1,
+    )
+}
+
+fn last_line(s: &str) -> String {
+    s.lines().last().unwrap_or("").trim().to_string()
+}
+
+#[test]
+fn assessment_workflow_by_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    add_user(d, None, "alice", "analyst");
+    add_user(d, None, "bob", "analyst");
+    add_user(d, None, "vera", "viewer");
+    let out = run_ok(tocsin(
+        d,
+        None,
+        &[
+            "situation",
+            "add",
+            "--name",
+            "CAR north-west",
+            "--country",
+            "CAF",
+            "--admin1",
+            "Ouham",
+        ],
+    ));
+    let situation = last_line(&out);
+    assert!(uuid::Uuid::parse_str(&situation).is_ok(), "{out}");
+    let list = run_ok(tocsin(d, None, &["situation", "list"]));
+    assert!(
+        list.contains(&situation) && list.contains("CAR north-west") && list.contains("TLP:AMBER"),
+        "{list}"
+    );
+
+    // The template names every risk factor of the UN framework.
+    let t = run_ok(tocsin(d, None, &["assess", "template"]));
+    assert!(t.contains("framework = \"un-foa-2014\""), "{t}");
+    assert!(t.contains("# factor = 14"), "{t}");
+    assert!(t.contains("Situations of armed conflict"), "{t}");
+
+    let first = d.join("first.toml");
+    std::fs::write(
+        &first,
+        filled_template(d, "moderate", "Armed groups clash every week."),
+    )
+    .unwrap();
+    let first_s = first.to_str().unwrap();
+
+    // A viewer may not write assessments.
+    let e = run_err(tocsin(
+        d,
+        None,
+        &[
+            "assess",
+            "new",
+            "--situation",
+            &situation,
+            "--user",
+            "vera",
+            "--file",
+            first_s,
+        ],
+    ));
+    assert!(e.contains("may not write assessments"), "{e}");
+
+    let out = run_ok(tocsin(
+        d,
+        None,
+        &[
+            "assess",
+            "new",
+            "--situation",
+            &situation,
+            "--user",
+            "alice",
+            "--file",
+            first_s,
+        ],
+    ));
+    let a1 = last_line(&out);
+    assert!(uuid::Uuid::parse_str(&a1).is_ok(), "{out}");
+
+    // The author cannot review their own assessment.
+    let e = run_err(tocsin(
+        d,
+        None,
+        &["assess", "review", &a1, "--user", "alice"],
+    ));
+    assert!(
+        e.contains("the author cannot review their own assessment"),
+        "{e}"
+    );
+    // Nor can it be published before review.
+    let e = run_err(tocsin(
+        d,
+        None,
+        &["assess", "publish", &a1, "--user", "bob"],
+    ));
+    assert!(e.contains("cannot go from draft to published"), "{e}");
+    run_ok(tocsin(
+        d,
+        None,
+        &[
+            "assess",
+            "review",
+            &a1,
+            "--user",
+            "bob",
+            "--note",
+            "sources check out",
+        ],
+    ));
+    let out = run_ok(tocsin(
+        d,
+        None,
+        &["assess", "publish", &a1, "--user", "bob"],
+    ));
+    assert!(out.contains("published by bob"), "{out}");
+    // A published assessment is never edited.
+    let e = run_err(tocsin(
+        d,
+        None,
+        &["assess", "edit", &a1, "--user", "alice", "--file", first_s],
+    ));
+    assert!(e.contains("only a draft can be edited"), "{e}");
+
+    // A second assessment by bob, written moderate and then edited (as JSON) to high.
+    let out = run_ok(tocsin(
+        d,
+        None,
+        &[
+            "assess",
+            "new",
+            "--situation",
+            &situation,
+            "--user",
+            "bob",
+            "--file",
+            first_s,
+        ],
+    ));
+    let a2 = last_line(&out);
+    let edit = d.join("edit.json");
+    std::fs::write(
+        &edit,
+        serde_json::json!({
+            "summary": "Escalation around Bossangoa.",
+            "factors": [{"factor": 1, "level": "high", "confidence": "high",
+                         "rationale": "Clashes doubled since the last assessment."}],
+            "observations": [{"indicator": "1.1", "observed": "present"}],
+        })
+        .to_string(),
+    )
+    .unwrap();
+    run_ok(tocsin(
+        d,
+        None,
+        &[
+            "assess",
+            "edit",
+            &a2,
+            "--user",
+            "bob",
+            "--file",
+            edit.to_str().unwrap(),
+        ],
+    ));
+    // An edit naming a factor the framework lacks is refused.
+    let bad = d.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[factors]]\nfactor = 99\nlevel = \"high\"\nconfidence = \"low\"\nrationale = \"x\"\n",
+    )
+    .unwrap();
+    let e = run_err(tocsin(
+        d,
+        None,
+        &[
+            "assess",
+            "edit",
+            &a2,
+            "--user",
+            "bob",
+            "--file",
+            bad.to_str().unwrap(),
+        ],
+    ));
+    assert!(e.contains("factors[0].factor"), "{e}");
+
+    let show = run_ok(tocsin(d, None, &["assess", "show", &a2]));
+    assert!(show.contains("status: draft"), "{show}");
+    assert!(
+        show.contains(
+            "1. Situations of armed conflict or other forms of instability: high (confidence high)"
+        ),
+        "{show}"
+    );
+    assert!(show.contains("Clashes doubled"), "{show}");
+    assert!(
+        show.contains(&format!("Changes since the published assessment {a1}")),
+        "{show}"
+    );
+    assert!(show.contains("level moderate -> high"), "{show}");
+    assert!(show.contains("confidence medium -> high"), "{show}");
+    assert!(
+        show.contains("indicator 1.1: not recorded -> present"),
+        "{show}"
+    );
+
+    run_ok(tocsin(
+        d,
+        None,
+        &["assess", "review", &a2, "--user", "alice"],
+    ));
+    run_ok(tocsin(
+        d,
+        None,
+        &[
+            "assess",
+            "return",
+            &a2,
+            "--user",
+            "alice",
+            "--note",
+            "cite the sources",
+        ],
+    ));
+    run_ok(tocsin(
+        d,
+        None,
+        &["assess", "review", &a2, "--user", "alice"],
+    ));
+    run_ok(tocsin(
+        d,
+        None,
+        &["assess", "publish", &a2, "--user", "alice"],
+    ));
+    let show = run_ok(tocsin(d, None, &["assess", "show", &a2]));
+    assert!(show.contains("status: published"), "{show}");
+    assert!(
+        show.contains("reviewed -> draft (cite the sources)"),
+        "{show}"
+    );
+    assert!(show.contains("level moderate -> high"), "{show}");
+    let show1 = run_ok(tocsin(d, None, &["assess", "show", &a1]));
+    assert!(show1.contains("No earlier published assessment"), "{show1}");
+
+    let list = run_ok(tocsin(
+        d,
+        None,
+        &["assess", "list", "--situation", &situation],
+    ));
+    assert_eq!(list.lines().count(), 2, "{list}");
+    assert!(list.contains(&a1) && list.contains(&a2), "{list}");
+    let hist = run_ok(tocsin(
+        d,
+        None,
+        &[
+            "assess",
+            "history",
+            "--situation",
+            &situation,
+            "--factor",
+            "1",
+        ],
+    ));
+    let levels: Vec<&str> = hist
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').nth(1).unwrap())
+        .collect();
+    assert_eq!(levels, ["moderate", "high"], "{hist}");
+    let audit = run_ok(tocsin(d, None, &["audit", "verify"]));
+    assert!(audit.contains("audit chain intact"), "{audit}");
+}
+
+#[tokio::test]
+async fn user_grant_refuses_a_viewer_and_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    add_user(d, None, "alice", "analyst");
+    add_user(d, None, "vera", "viewer");
+    let e = run_err(tocsin(d, None, &["user", "grant", "vera", "legal_qualify"]));
+    assert!(
+        e.contains("legal_qualify is granted to analysts only"),
+        "{e}"
+    );
+    let e = run_err(tocsin(d, None, &["user", "grant", "alice", "root"]));
+    assert!(e.contains("expected legal_qualify"), "{e}");
+    let e = run_err(tocsin(
+        d,
+        None,
+        &["user", "grant", "nobody", "legal_qualify"],
+    ));
+    assert!(e.contains("no user named"), "{e}");
+    run_ok(tocsin(
+        d,
+        None,
+        &["user", "grant", "alice", "legal_qualify"],
+    ));
+    let users = run_ok(tocsin(d, None, &["user", "list"]));
+    assert!(
+        users
+            .lines()
+            .any(|l| l.starts_with("alice\t") && l.ends_with("grants: legal_qualify")),
+        "{users}"
+    );
+    assert!(!users
+        .lines()
+        .any(|l| l.starts_with("vera\t") && l.contains("grants")));
+    run_ok(tocsin(
+        d,
+        None,
+        &["user", "revoke-grant", "alice", "legal_qualify"],
+    ));
+    let users = run_ok(tocsin(d, None, &["user", "list"]));
+    assert!(!users.contains("grants"), "{users}");
+
+    let mut conn = sqlx::SqliteConnection::connect(&sqlite(d)).await.unwrap();
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE action LIKE 'user.%grant' ORDER BY seq",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(actions, ["user.grant", "user.revoke_grant"]);
+}
+
+/// An ACLED file: one incident a week in Ouham for 40 weeks, then fifteen in one week.
+fn escalation_csv(path: &Path, first_monday: NaiveDate) -> NaiveDate {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tocsin-exchange/tests/fixtures/acled.csv");
+    let mut r = csv::Reader::from_path(fixture).unwrap();
+    let headers = r.headers().unwrap().clone();
+    let row = r.records().next().unwrap().unwrap();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let mut w = csv::Writer::from_path(path).unwrap();
+    w.write_record(&headers).unwrap();
+    let mut n = 0;
+    let mut write = |date: NaiveDate| {
+        n += 1;
+        let mut cells: Vec<String> = row.iter().map(str::to_string).collect();
+        cells[col("event_id_cnty")] = format!("SYN{n}");
+        cells[col("event_date")] = date.to_string();
+        cells[col("year")] = date.format("%Y").to_string();
+        cells[col("admin1")] = "Ouham".into();
+        cells[col("admin2")] = "Bossangoa".into();
+        cells[col("location")] = "Bossangoa".into();
+        cells[col("latitude")] = "6.4926".into();
+        cells[col("longitude")] = "17.4552".into();
+        cells[col("fatalities")] = "1".into();
+        cells[col("notes")] = format!("Synthetic event {n}.");
+        w.write_record(&cells).unwrap();
+    };
+    for week in 0..40u64 {
+        write(first_monday + Days::new(7 * week + 2));
+    }
+    let last = first_monday + Days::new(7 * 40 + 2);
+    for _ in 0..15 {
+        write(last);
+    }
+    w.flush().unwrap();
+    last
+}
+
+#[test]
+fn signals_run_records_an_escalation_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let csv = d.join("escalation.csv");
+    let last = escalation_csv(&csv, NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
+    let out = run_ok(tocsin(d, None, &["import", "acled", csv.to_str().unwrap()]));
+    assert!(out.contains("inserted 55"), "{out}");
+    let as_of = last.to_string();
+    let run = |d: &Path| {
+        run_ok(tocsin(
+            d,
+            None,
+            &["signals", "run", "--as-of", &as_of, "--weeks", "2"],
+        ))
+    };
+    let out = run(d);
+    let signal = out
+        .lines()
+        .find(|l| l.contains("15 incidents in Ouham, CAF in the week of 2024-10-07"))
+        .unwrap_or_else(|| panic!("no Ouham signal: {out}"));
+    assert!(signal.contains("expected"), "{signal}");
+    assert!(
+        signal.contains("high") || signal.contains("moderate"),
+        "{signal}"
+    );
+    let summary = last_line(&out);
+    let found: u64 = summary.split(' ').next().unwrap().parse().unwrap();
+    assert!(found >= 1, "{summary}");
+    assert!(summary.ends_with(&format!("{found} new")), "{out}");
+    let again = run(d);
+    assert!(again.contains("15 incidents in Ouham, CAF"), "{again}");
+    assert!(last_line(&again).ends_with(", 0 new"), "{again}");
+    // Weeks before the escalation gave no signal.
+    let quiet = run_ok(tocsin(
+        d,
+        None,
+        &["signals", "run", "--as-of", "2024-09-30", "--weeks", "4"],
+    ));
+    assert!(last_line(&quiet).starts_with("0 signals"), "{quiet}");
+}
+
+#[tokio::test]
+async fn forecast_run_store_keeps_ranks_and_contributions() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/ewp/prepared2024predictors-2025-09-03.csv");
+    if !data.exists() {
+        println!(
+            "skipping: {} is absent (the Early Warning Project data)",
+            data.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The real file from 2005 on: the same countries and predictors, a quicker fit in a
+    // debug build.
+    let small = d.join("prepared2024predictors-2025-09-03.csv");
+    {
+        let mut r = csv::Reader::from_path(&data).unwrap();
+        let headers = r.headers().unwrap().clone();
+        let year = headers.iter().position(|h| h == "year").unwrap();
+        let mut w = csv::Writer::from_path(&small).unwrap();
+        w.write_record(&headers).unwrap();
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            if rec[year].parse::<i32>().unwrap() >= 2005 {
+                w.write_record(&rec).unwrap();
+            }
+        }
+        w.flush().unwrap();
+    }
+    let out = run_ok(tocsin(
+        d,
+        None,
+        &[
+            "forecast",
+            "run",
+            "--data",
+            small.to_str().unwrap(),
+            "--year",
+            "2024",
+            "--top",
+            "5",
+            "--store",
+        ],
+    ));
+    assert!(out.contains("(0 skipped)"), "{out}");
+    let id = last_line(&out);
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{out}");
+
+    let mut conn = sqlx::SqliteConnection::connect(&sqlite(d)).await.unwrap();
+    let (year, model, file, countries): (i64, String, String, i64) =
+        sqlx::query_as("SELECT year, model, data, countries FROM forecast_runs WHERE id = ?")
+            .bind(&id)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        (year, model.as_str(), file.as_str()),
+        (2024, "tocsin", "prepared2024predictors-2025-09-03.csv")
+    );
+    assert!(countries > 150, "{countries}");
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM forecast_scores WHERE run_id = ?")
+        .bind(&id)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(n, countries);
+    // `--store` belongs to `run`.
+    let e = run_err(tocsin(
+        d,
+        None,
+        &["forecast", "backtest", "--data", "x.csv", "--store"],
+    ));
+    assert!(
+        e.contains("--store applies to `tocsin forecast run` only"),
+        "{e}"
+    );
+}
