@@ -262,7 +262,7 @@ pub(crate) async fn list_legal(
     let rows = sqlx::query(
         "SELECT body::text FROM legal_qualifications WHERE situation_id = $1 ORDER BY created_at, id",
     )
-    .bind(situation_id.to_string())
+    .bind(situation_id)
     .fetch_all(pool)
     .await
     .map_err(db_err)?;
@@ -317,9 +317,9 @@ async fn run_from_row(pool: &PgPool, r: &sqlx::postgres::PgRow) -> Result<Foreca
     let id: Uuid = r.get(0);
     let rows = sqlx::query(
         "SELECT country, rank, probability, contributions::text FROM forecast_scores \
-         WHERE run_id = ? ORDER BY rank",
+         WHERE run_id = $1 ORDER BY rank",
     )
-    .bind(&id)
+    .bind(id)
     .fetch_all(pool)
     .await
     .map_err(db_err)?;
@@ -378,7 +378,7 @@ pub(crate) async fn forecast_history(
     let rows = sqlx::query(
         "SELECT r.id, r.year, r.model, s.rank, r.countries, s.probability, r.created_at \
          FROM forecast_scores s JOIN forecast_runs r ON r.id = s.run_id \
-         WHERE s.country = ? ORDER BY r.year, r.created_at",
+         WHERE s.country = $1 ORDER BY r.year, r.created_at",
     )
     .bind(country.code())
     .fetch_all(pool)
