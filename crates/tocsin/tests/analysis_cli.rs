@@ -446,23 +446,6 @@ async fn forecast_run_store_keeps_ranks_and_contributions() {
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // The real file from 2005 on: the same countries and predictors, a quicker fit in a
-    // debug build.
-    let small = d.join("prepared2024predictors-2025-09-03.csv");
-    {
-        let mut r = csv::Reader::from_path(&data).unwrap();
-        let headers = r.headers().unwrap().clone();
-        let year = headers.iter().position(|h| h == "year").unwrap();
-        let mut w = csv::Writer::from_path(&small).unwrap();
-        w.write_record(&headers).unwrap();
-        for rec in r.records() {
-            let rec = rec.unwrap();
-            if rec[year].parse::<i32>().unwrap() >= 2005 {
-                w.write_record(&rec).unwrap();
-            }
-        }
-        w.flush().unwrap();
-    }
     let out = run_ok(tocsin(
         d,
         None,
@@ -470,7 +453,7 @@ async fn forecast_run_store_keeps_ranks_and_contributions() {
             "forecast",
             "run",
             "--data",
-            small.to_str().unwrap(),
+            data.to_str().unwrap(),
             "--year",
             "2024",
             "--top",
@@ -508,6 +491,78 @@ async fn forecast_run_store_keeps_ranks_and_contributions() {
     ));
     assert!(
         e.contains("--store applies to `tocsin forecast run` only"),
+        "{e}"
+    );
+}
+
+/// Start `tocsin serve` with `envs`, wait until its log says `expect`, stop it; the log.
+fn serve_log(dir: &Path, config: &Path, envs: &[(&str, &str)], expect: &str) -> String {
+    use std::io::{BufRead, BufReader};
+    let log = dir.join(format!("serve-{}.log", uuid::Uuid::now_v7()));
+    let mut c = tocsin(
+        dir,
+        None,
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+    );
+    c.env("TOCSIN_LOG", "info")
+        .env_remove("TOCSIN_SIGNALS_INTERVAL_MINUTES")
+        .envs(envs.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap());
+    let mut child = c.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(lines
+        .next()
+        .expect("serve exited early")
+        .unwrap()
+        .starts_with("Tocsin is listening"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let text = loop {
+        let text = std::fs::read_to_string(&log).unwrap();
+        if text.contains(expect) || std::time::Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    text
+}
+
+#[test]
+fn signals_schedule_follows_file_then_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = d.join("tocsin.toml");
+    std::fs::write(&config, "[signals]\ninterval_minutes = 5\nweeks = 3\n").unwrap();
+    let log = serve_log(d, &config, &[], "signals will run on a schedule");
+    assert!(
+        log.contains("signals will run on a schedule")
+            && log.contains("interval_minutes=5")
+            && log.contains("weeks=3"),
+        "{log}"
+    );
+    let log = serve_log(
+        d,
+        &config,
+        &[("TOCSIN_SIGNALS_INTERVAL_MINUTES", "0")],
+        "scheduled signal runs are off",
+    );
+    assert!(log.contains("scheduled signal runs are off"), "{log}");
+
+    // Settings the detector cannot work with are refused before anything runs.
+    std::fs::write(&config, "[signals]\nwindow_weeks = 0\n").unwrap();
+    let mut c = tocsin(d, None, &["signals", "run"]);
+    c.env("TOCSIN_CONFIG", &config);
+    let e = run_err(c);
+    assert!(
+        e.contains("signals.window_weeks: must be at least 1"),
         "{e}"
     );
 }
