@@ -827,16 +827,16 @@ impl Store for PostgresStore {
     async fn import_stream(
         &self,
         actor: &Actor,
-        dataset: &str,
         mut rows: tokio::sync::mpsc::Receiver<ImportChunk>,
     ) -> Result<(u64, u64)> {
         // One transaction: dropped unfinished on any error or a stream cut short, which rolls
         // every batch back.
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let (mut inserted, mut updated) = (0, 0);
+        let mut datasets = std::collections::BTreeSet::new();
         loop {
-            let mut batch = match rows.recv().await {
-                Some(ImportChunk::Rows(b)) => b,
+            let (dataset, mut batch) = match rows.recv().await {
+                Some(ImportChunk::Rows { dataset, incidents }) => (dataset, incidents),
                 Some(ImportChunk::End) => break,
                 None => {
                     return Err(StoreError::Backend(
@@ -845,15 +845,16 @@ impl Store for PostgresStore {
                 }
             };
             tocsin_store::dedupe_import(&mut batch);
-            tocsin_store::check_import(dataset, &batch)?;
-            let existing = count_existing(&mut tx, dataset, &batch).await?;
+            tocsin_store::check_import(&dataset, &batch)?;
+            let existing = count_existing(&mut tx, &dataset, &batch).await?;
             insert_incidents(&mut tx, &batch, true).await?;
             updated += existing;
             inserted += batch.len() as u64 - existing;
+            datasets.insert(dataset);
         }
         append_audit(
             &mut tx,
-            tocsin_store::import_audit(actor, dataset, inserted, updated),
+            tocsin_store::import_audit(actor, &datasets, inserted, updated),
         )
         .await?;
         tx.commit().await.map_err(db_err)?;

@@ -120,11 +120,10 @@ fn bind(
     stmt.raw_bind_parameter(30, i.violence_type)
 }
 
-/// Import one dataset's rows as they arrive, in one transaction; see [`tocsin_store::Store::import_stream`].
+/// Import rows as they arrive, in one transaction; see [`tocsin_store::Store::import_stream`].
 pub(crate) fn import(
     path: &Path,
     actor: &Actor,
-    dataset: &str,
     rows: &mut mpsc::Receiver<ImportChunk>,
 ) -> Result<(u64, u64)> {
     let started = std::time::Instant::now();
@@ -138,11 +137,12 @@ pub(crate) fn import(
             .map(|n| n as u64)
             .map_err(err)
     };
-    // Rows of the dataset, through the provenance index: inserted = after - before.
+    // Rows of a dataset, through the provenance index: inserted = after - before.
     let in_dataset =
         "SELECT count(*) FROM incidents WHERE dataset = ?1 AND external_id IS NOT NULL";
     let total = count("SELECT count(*) FROM incidents", &[])?;
-    let before = count(in_dataset, &[&dataset])?;
+    // Each dataset's rows before its first batch.
+    let mut before = std::collections::BTreeMap::<String, u64>::new();
     let rebuild_after = REBUILD_INDEXES_AFTER.max(total / 2);
     let mut dropped: Option<Vec<String>> = None;
     let mut written = 0u64;
@@ -157,8 +157,8 @@ pub(crate) fn import(
         let wait = std::time::Instant::now();
         let next = rows.blocking_recv();
         waited += wait.elapsed();
-        let mut batch = match next {
-            Some(ImportChunk::Rows(b)) => b,
+        let (dataset, mut batch) = match next {
+            Some(ImportChunk::Rows { dataset, incidents }) => (dataset, incidents),
             Some(ImportChunk::End) => break,
             None => {
                 return Err(StoreError::Backend(
@@ -167,7 +167,11 @@ pub(crate) fn import(
             }
         };
         tocsin_store::dedupe_import(&mut batch);
-        tocsin_store::check_import(dataset, &batch)?;
+        tocsin_store::check_import(&dataset, &batch)?;
+        if !before.contains_key(&dataset) {
+            let n = count(in_dataset, &[&dataset])?;
+            before.insert(dataset, n);
+        }
         if dropped.is_none() && written + batch.len() as u64 >= rebuild_after {
             dropped = Some(drop_secondary_indexes(&tx)?);
         }
@@ -186,8 +190,10 @@ pub(crate) fn import(
         }
     }
     let indexing = started.elapsed() - inserting;
-    let after = count(in_dataset, &[&dataset])?;
-    let inserted = after - before;
+    let mut inserted = 0;
+    for (dataset, n) in &before {
+        inserted += count(in_dataset, &[dataset])? - n;
+    }
     let updated = written - inserted;
     // The chain head on disk is the one to follow: we hold the write lock.
     let head: Option<(i64, String)> = tx
@@ -203,7 +209,8 @@ pub(crate) fn import(
         })
         .map_err(err)?;
     let (seq, hash) = head.unwrap_or((0, GENESIS_HASH.to_string()));
-    let e = tocsin_store::import_audit(actor, dataset, inserted, updated).into_entry(
+    let datasets = before.into_keys().collect();
+    let e = tocsin_store::import_audit(actor, &datasets, inserted, updated).into_entry(
         seq + 1,
         &hash,
         tocsin_domain::time::now(),
@@ -358,7 +365,7 @@ fn incident(r: &rusqlite::Row<'_>) -> Result<Incident> {
     };
     Ok(Incident {
         id: uuid(s(0)?)?,
-        event_date: NaiveDate::parse_from_str(s(1)?, "%Y-%m-%d").map_err(|_| corrupt("date"))?,
+        event_date: s(1)?.parse::<NaiveDate>().map_err(|_| corrupt("date"))?,
         date_precision: small(g(2)?)?,
         event_type: s(3)?.to_string(),
         sub_event_type: s(4)?.to_string(),

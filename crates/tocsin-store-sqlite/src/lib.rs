@@ -1017,7 +1017,6 @@ impl Store for SqliteStore {
     async fn import_stream(
         &self,
         actor: &Actor,
-        dataset: &str,
         mut rows: mpsc::Receiver<ImportChunk>,
     ) -> Result<(u64, u64)> {
         // The writer stands aside while the import holds the write lock, so writes of this
@@ -1033,11 +1032,10 @@ impl Store for SqliteStore {
             .await
             .map_err(|_| stopped())?;
         is_ready.await.map_err(|_| stopped())?;
-        let (path, actor, dataset) = (self.path.clone(), actor.clone(), dataset.to_string());
-        let done =
-            tokio::task::spawn_blocking(move || bulk::import(&path, &actor, &dataset, &mut rows))
-                .await
-                .map_err(|e| StoreError::Backend(format!("the import thread failed: {e}")));
+        let (path, actor) = (self.path.clone(), actor.clone());
+        let done = tokio::task::spawn_blocking(move || bulk::import(&path, &actor, &mut rows))
+            .await
+            .map_err(|e| StoreError::Backend(format!("the import thread failed: {e}")));
         drop(resume);
         done?
     }

@@ -1889,6 +1889,14 @@ fn imported(dataset: &str, ext: &str, fatalities: i64) -> Incident {
     i
 }
 
+/// Rows of `dataset` for a streamed import.
+fn rows_of(dataset: &str, incidents: Vec<Incident>) -> ImportChunk {
+    ImportChunk::Rows {
+        dataset: dataset.into(),
+        incidents,
+    }
+}
+
 /// A stream of import messages, all queued up front.
 fn chunks(messages: Vec<ImportChunk>) -> tokio::sync::mpsc::Receiver<ImportChunk> {
     let (tx, rx) = tokio::sync::mpsc::channel(messages.len() + 1);
@@ -1930,10 +1938,9 @@ async fn streamed_imports_are_all_or_nothing(s: &dyn Store, db: &Db) {
     let done = s
         .import_stream(
             &system(),
-            "acled",
             chunks(vec![
-                ImportChunk::Rows(rows(0..3000, 1)),
-                ImportChunk::Rows(second),
+                rows_of("acled", rows(0..3000, 1)),
+                rows_of("acled", second),
                 ImportChunk::End,
             ]),
         )
@@ -1954,7 +1961,7 @@ async fn streamed_imports_are_all_or_nothing(s: &dyn Store, db: &Db) {
     let detail: serde_json::Value = serde_json::from_str(&audit.detail).unwrap();
     assert_eq!(
         detail,
-        serde_json::json!({"dataset": "acled", "rows": 6001, "inserted": 6000, "updated": 1})
+        serde_json::json!({"datasets": ["acled"], "rows": 6001, "inserted": 6000, "updated": 1})
     );
 
     // An analyst's changes survive a re-import, which updates and never duplicates.
@@ -1973,10 +1980,9 @@ async fn streamed_imports_are_all_or_nothing(s: &dyn Store, db: &Db) {
     let done = s
         .import_stream(
             &system(),
-            "acled",
             chunks(vec![
-                ImportChunk::Rows(rows(0..4000, 5)),
-                ImportChunk::Rows(rows(4000..6010, 5)),
+                rows_of("acled", rows(0..4000, 5)),
+                rows_of("acled", rows(4000..6010, 5)),
                 ImportChunk::End,
             ]),
         )
@@ -1998,8 +2004,7 @@ async fn streamed_imports_are_all_or_nothing(s: &dyn Store, db: &Db) {
     let cut = s
         .import_stream(
             &system(),
-            "acled",
-            chunks(vec![ImportChunk::Rows(rows(7000..9000, 1))]),
+            chunks(vec![rows_of("acled", rows(7000..9000, 1))]),
         )
         .await;
     assert!(matches!(cut, Err(StoreError::Backend(_))), "{cut:?}");
@@ -2008,22 +2013,21 @@ async fn streamed_imports_are_all_or_nothing(s: &dyn Store, db: &Db) {
     let refused = s
         .import_stream(
             &system(),
-            "acled",
             chunks(vec![
-                ImportChunk::Rows(rows(7000..9000, 1)),
-                ImportChunk::Rows(bad),
+                rows_of("acled", rows(7000..9000, 1)),
+                rows_of("acled", bad),
                 ImportChunk::End,
             ]),
         )
         .await;
     assert!(matches!(refused, Err(StoreError::Domain(_))), "{refused:?}");
-    // Rows of another dataset than the import's are refused too.
+    // Rows of another dataset than their batch says are refused too.
     let refused = s
         .import_stream(
             &system(),
-            "ucdp-ged",
             chunks(vec![
-                ImportChunk::Rows(rows(7000..7001, 1)),
+                rows_of("acled", rows(7000..7100, 1)),
+                rows_of("ucdp-ged", rows(7100..7101, 1)),
                 ImportChunk::End,
             ]),
         )
@@ -2036,8 +2040,8 @@ async fn streamed_imports_are_all_or_nothing(s: &dyn Store, db: &Db) {
     // Other writes made while an import runs wait for it and land; the chain stays whole.
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let store = db.store.clone();
-    let import = tokio::spawn(async move { store.import_stream(&system(), "acled", rx).await });
-    tx.send(ImportChunk::Rows(rows(10_000..10_100, 1)))
+    let import = tokio::spawn(async move { store.import_stream(&system(), rx).await });
+    tx.send(rows_of("acled", rows(10_000..10_100, 1)))
         .await
         .unwrap();
     let store = db.store.clone();
@@ -2087,13 +2091,11 @@ async fn large_streamed_import_keeps_indexes_and_queries_right(s: &dyn Store, db
         .collect();
     let mut messages: Vec<ImportChunk> = rows
         .chunks(tocsin_store::MAX_IMPORT_BATCH)
-        .map(|c| ImportChunk::Rows(c.to_vec()))
+        .map(|c| rows_of("big", c.to_vec()))
         .collect();
     messages.push(ImportChunk::End);
     assert_eq!(
-        s.import_stream(&system(), "big", chunks(messages))
-            .await
-            .unwrap(),
+        s.import_stream(&system(), chunks(messages)).await.unwrap(),
         (u64::from(n), 0)
     );
     assert_eq!(index_names(db.raw().await).await, indexes);

@@ -173,17 +173,27 @@ pub const MAX_IMPORT_BATCH: usize = 10_000;
 /// One message of a streamed import ([`Store::import_stream`]).
 #[derive(Debug)]
 pub enum ImportChunk {
-    /// More rows of the dataset, at most [`MAX_IMPORT_BATCH`]; a repeated external id updates
-    /// the incident its earlier copy created (the last copy wins).
-    Rows(Vec<Incident>),
+    /// More rows of one dataset, at most [`MAX_IMPORT_BATCH`], each carrying that dataset; a
+    /// repeated external id updates the incident its earlier copy created (the last copy wins).
+    Rows {
+        /// Dataset name, e.g. `acled`.
+        dataset: String,
+        /// The rows.
+        incidents: Vec<Incident>,
+    },
     /// Every row has been sent: commit. A stream that closes without it changes nothing.
     End,
 }
 
 /// The audit event of a streamed import: one entry for the whole import, saying what landed.
-pub fn import_audit(actor: &Actor, dataset: &str, inserted: u64, updated: u64) -> AuditEvent {
+pub fn import_audit(
+    actor: &Actor,
+    datasets: &std::collections::BTreeSet<String>,
+    inserted: u64,
+    updated: u64,
+) -> AuditEvent {
     AuditEvent::new(actor, "incident.import", "incident", None).with_detail(serde_json::json!({
-        "dataset": dataset,
+        "datasets": datasets,
         "rows": inserted + updated,
         "inserted": inserted,
         "updated": updated,
@@ -341,14 +351,12 @@ pub trait Store: Send + Sync + 'static {
         f: &IncidentFilter,
         out: tokio::sync::mpsc::Sender<Vec<Incident>>,
     ) -> Result<u64>;
-    /// Import one dataset's incidents as they arrive on `rows`, all in one transaction with
-    /// one audit entry ([`import_audit`]): when `rows` closes without [`ImportChunk::End`], or
-    /// anything fails, nothing changes. Upserts as [`Op::ImportIncidents`] does. Returns
-    /// (inserted, updated).
+    /// Import incidents as they arrive on `rows`, all in one transaction with one audit entry
+    /// ([`import_audit`]): when `rows` closes without [`ImportChunk::End`], or anything fails,
+    /// nothing changes. Upserts as [`Op::ImportIncidents`] does. Returns (inserted, updated).
     async fn import_stream(
         &self,
         actor: &Actor,
-        dataset: &str,
         rows: tokio::sync::mpsc::Receiver<ImportChunk>,
     ) -> Result<(u64, u64)>;
     /// Map points of incidents changed after `(since, after_id)` in `(updated_at, id)` order,

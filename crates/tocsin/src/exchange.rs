@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
-use tocsin_domain::{Actor, Country, IncidentFilter};
+use tocsin_domain::{Actor, Country, Incident, IncidentFilter};
 use tocsin_exchange::{ExportFormat, Format, Geo, ImportOptions, Reverse, Row};
 use tocsin_store::{DynStore, ImportChunk, MAX_IMPORT_BATCH};
 
@@ -111,12 +111,12 @@ pub async fn import(
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let pb = progress("importing");
-    let dataset = opts.dataset.clone();
     let (tx, rx) = tokio::sync::mpsc::channel::<ImportChunk>(4);
     let bar = pb.clone();
     let reader = std::thread::spawn(move || -> Result<Summary, String> {
         let mut s = Summary::default();
-        let mut batch = Vec::with_capacity(BATCH);
+        // Rows by dataset (an HXL file may name several), each sent when full.
+        let mut batches: std::collections::BTreeMap<String, Vec<Incident>> = Default::default();
         let send = |chunk| {
             tx.blocking_send(chunk)
                 .map_err(|_| DATABASE_STOPPED.to_string())
@@ -125,13 +125,13 @@ pub async fn import(
             s.read += 1;
             match row {
                 Row::Incident(i) => {
+                    let dataset = i.dataset.clone().unwrap_or_default();
+                    let batch = batches.entry(dataset.clone()).or_default();
                     batch.push(*i);
                     if batch.len() >= BATCH.min(MAX_IMPORT_BATCH) {
                         bar.inc(batch.len() as u64);
-                        send(ImportChunk::Rows(std::mem::replace(
-                            &mut batch,
-                            Vec::with_capacity(BATCH),
-                        )))?;
+                        let incidents = std::mem::replace(batch, Vec::with_capacity(BATCH));
+                        send(ImportChunk::Rows { dataset, incidents })?;
                     }
                 }
                 Row::Skipped => s.skipped += 1,
@@ -145,15 +145,17 @@ pub async fn import(
             Ok(())
         })
         .map_err(|e| e.to_string())?;
-        if !batch.is_empty() {
-            send(ImportChunk::Rows(batch))?;
+        for (dataset, incidents) in batches {
+            if !incidents.is_empty() {
+                send(ImportChunk::Rows { dataset, incidents })?;
+            }
         }
         // Only now may the store commit; a reader that stops early never sends this.
         send(ImportChunk::End)?;
         Ok(s)
     });
     let actor = Actor::system("import");
-    let stored = store.import_stream(&actor, &dataset, rx).await;
+    let stored = store.import_stream(&actor, rx).await;
     pb.finish_and_clear();
     let read = reader
         .join()
