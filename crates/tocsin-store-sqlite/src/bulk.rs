@@ -168,9 +168,9 @@ pub(crate) fn import(
         };
         tocsin_store::dedupe_import(&mut batch);
         tocsin_store::check_import(&dataset, &batch)?;
-        if !before.contains_key(&dataset) {
-            let n = count(in_dataset, &[&dataset])?;
-            before.insert(dataset, n);
+        if let std::collections::btree_map::Entry::Vacant(e) = before.entry(dataset) {
+            let n = count(in_dataset, &[e.key()])?;
+            e.insert(n);
         }
         if dropped.is_none() && written + batch.len() as u64 >= rebuild_after {
             dropped = Some(drop_secondary_indexes(&tx)?);

@@ -39,6 +39,8 @@ const MAX_BATCH: usize = 1024;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+// Writes are the common case: boxing them would cost an allocation each, for a rare pause.
+#[allow(clippy::large_enum_variant)]
 enum Job {
     Write {
         actor: Actor,
