@@ -1,6 +1,6 @@
 //! Timestamps: UTC, microsecond precision (both backends round-trip it exactly), RFC 3339.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, SubsecRound, Timelike, Utc};
 
 /// Now, truncated to microseconds.
 pub fn now() -> DateTime<Utc> {
@@ -9,7 +9,42 @@ pub fn now() -> DateTime<Utc> {
 
 /// The canonical text form: `2025-01-02T03:04:05.123456Z`. Sorts like the time it names.
 pub fn format(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    match canonical(t) {
+        Some(b) => String::from_utf8(b.to_vec()).expect("ASCII digits"),
+        None => t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+    }
+}
+
+/// Append [`format`]'s text to `out` (exports write millions of these).
+pub fn write_to(out: &mut Vec<u8>, t: &DateTime<Utc>) {
+    match canonical(t) {
+        Some(b) => out.extend_from_slice(&b),
+        None => out.extend_from_slice(format(t).as_bytes()),
+    }
+}
+
+/// The canonical form without chrono's format machinery, for years 0–9999 outside leap
+/// seconds (chrono writes the rest).
+fn canonical(t: &DateTime<Utc>) -> Option<[u8; 27]> {
+    let (y, ns) = (t.year(), t.nanosecond());
+    if !(0..=9999).contains(&y) || ns >= 1_000_000_000 {
+        return None;
+    }
+    let mut b = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |at: usize, width: usize, mut v: u32| {
+        for i in (at..at + width).rev() {
+            b[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, y as u32);
+    put(5, 2, t.month());
+    put(8, 2, t.day());
+    put(11, 2, t.hour());
+    put(14, 2, t.minute());
+    put(17, 2, t.second());
+    put(20, 6, ns / 1_000);
+    Some(b)
 }
 
 /// Parse RFC 3339 into UTC, truncated to microseconds.
@@ -17,4 +52,31 @@ pub fn parse(s: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
     Ok(DateTime::parse_from_rfc3339(s)?
         .with_timezone(&Utc)
         .trunc_subsecs(6))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn format_matches_chrono() {
+        let chrono_fmt = |t: &DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+        let times = [
+            Utc.with_ymd_and_hms(2025, 1, 2, 3, 4, 5).unwrap(),
+            Utc.with_ymd_and_hms(1, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap()
+                + chrono::Duration::nanoseconds(999_999_999),
+            Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(-5, 6, 7, 8, 9, 10).unwrap(),
+            Utc.timestamp_opt(1_700_000_000, 123_456_789).unwrap(),
+            now(),
+        ];
+        for t in times {
+            assert_eq!(format(&t), chrono_fmt(&t));
+            let mut v = b"x".to_vec();
+            write_to(&mut v, &t);
+            assert_eq!(&v[1..], chrono_fmt(&t).as_bytes());
+        }
+    }
 }

@@ -163,11 +163,92 @@ fn acled_row(i: &Incident) -> [String; 31] {
     ]
 }
 
+/// One incident as a GeoJSON point feature: the [`COLUMNS`] but latitude and longitude as
+/// string properties, in that order. Written straight from the incident's fields (exports
+/// write millions of these).
+fn geojson_feature(f: &mut Vec<u8>, i: &Incident) {
+    use std::io::Write as _;
+    let _ = write!(
+        f,
+        "{{\"type\":\"Feature\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{},{}]}},\"properties\":{{",
+        i.longitude, i.latitude
+    );
+    let mut int = itoa::Buffer::new();
+    let mut num = |f: &mut Vec<u8>, name: &str, v: Option<i64>| {
+        key(f, name);
+        f.push(b'"');
+        if let Some(v) = v {
+            f.extend_from_slice(int.format(v).as_bytes());
+        }
+        f.push(b'"');
+    };
+    let text = |f: &mut Vec<u8>, name: &str, v: Option<&str>| {
+        key(f, name);
+        json_str(f, v.unwrap_or(""));
+    };
+    let mut id = uuid::Uuid::encode_buffer();
+    text(f, "id", Some(i.id.hyphenated().encode_lower(&mut id)));
+    text(f, "dataset", i.dataset.as_deref());
+    text(f, "external_id", i.external_id.as_deref());
+    key(f, "event_date");
+    let _ = write!(f, "\"{}\"", i.event_date);
+    num(f, "date_precision", Some(i.date_precision.into()));
+    text(f, "event_type", Some(&i.event_type));
+    text(f, "sub_event_type", Some(&i.sub_event_type));
+    num(f, "violence_type", i.violence_type.map(i64::from));
+    text(f, "country", Some(i.country.code()));
+    text(f, "admin1", i.admin1.as_deref());
+    text(f, "admin2", i.admin2.as_deref());
+    text(f, "location", i.location.as_deref());
+    num(f, "geo_precision", Some(i.geo_precision.into()));
+    text(f, "actor1", i.actor1.as_deref());
+    text(f, "actor2", i.actor2.as_deref());
+    text(f, "targeted_group", i.targeted_group.as_deref());
+    num(f, "fatalities", Some(i.fatalities));
+    num(f, "fatalities_low", i.fatalities_low);
+    num(f, "fatalities_high", i.fatalities_high);
+    num(f, "credibility", Some(i.credibility.into()));
+    text(
+        f,
+        "verification_status",
+        Some(i.verification_status.as_str()),
+    );
+    text(f, "description", Some(&i.description));
+    text(f, "tlp", Some(i.tlp.as_str()));
+    key(f, "updated_at");
+    f.push(b'"');
+    tocsin_domain::time::write_to(f, &i.updated_at);
+    f.extend_from_slice(b"\"}}");
+}
+
+/// `"name":`, after a comma unless it is the first property.
+fn key(f: &mut Vec<u8>, name: &str) {
+    if f.last() != Some(&b'{') {
+        f.push(b',');
+    }
+    f.push(b'"');
+    f.extend_from_slice(name.as_bytes());
+    f.extend_from_slice(b"\":");
+}
+
+/// A JSON string, escaped as serde_json escapes it.
+fn json_str(f: &mut Vec<u8>, s: &str) {
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        let _ = serde_json::to_writer(&mut *f, s);
+    } else {
+        f.push(b'"');
+        f.extend_from_slice(s.as_bytes());
+        f.push(b'"');
+    }
+}
+
 /// Writes incidents one at a time in an export format.
 pub struct ExportWriter<W: Write> {
     format: ExportFormat,
     csv: Option<csv::Writer<W>>,
     json: Option<std::io::BufWriter<W>>,
+    /// One GeoJSON feature, built before it is written.
+    feature: Vec<u8>,
     first: bool,
 }
 
@@ -178,6 +259,7 @@ impl<W: Write> ExportWriter<W> {
             format,
             csv: None,
             json: None,
+            feature: Vec::with_capacity(1024),
             first: true,
         };
         match format {
@@ -209,25 +291,13 @@ impl<W: Write> ExportWriter<W> {
                 _ => c.write_record(COLUMNS.iter().map(|col| (col.2)(i)))?,
             }
         } else if let Some(out) = &mut self.json {
+            let f = &mut self.feature;
+            f.clear();
             if !self.first {
-                out.write_all(b",\n")?;
+                f.extend_from_slice(b",\n");
             }
-            write!(
-                out,
-                "{{\"type\":\"Feature\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{},{}]}},\"properties\":{{",
-                i.longitude, i.latitude
-            )?;
-            let mut sep = "";
-            for (name, _, get) in COLUMNS
-                .iter()
-                .filter(|c| !matches!(c.0, "latitude" | "longitude"))
-            {
-                out.write_all(sep.as_bytes())?;
-                sep = ",";
-                write!(out, "\"{name}\":")?;
-                serde_json::to_writer(&mut *out, &get(i))?;
-            }
-            out.write_all(b"}}")?;
+            geojson_feature(f, i);
+            out.write_all(f)?;
         }
         self.first = false;
         Ok(())
@@ -250,5 +320,71 @@ impl<W: Write> ExportWriter<W> {
         let mut out = self.json.expect("a writer is always set");
         out.write_all(b"\n]}\n")?;
         out.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn incident() -> Incident {
+        let mut i = Incident::parse(tocsin_domain::IncidentInput {
+            event_date: "2024-03-15".into(),
+            event_type: "Violence against civilians".into(),
+            sub_event_type: "Attack".into(),
+            country: "CAF".into(),
+            latitude: 6.25,
+            longitude: -20.125,
+            fatalities: 4,
+            description: "Quote \" backslash \\ tab\t newline\n bell\u{7} é ✓".into(),
+            tlp: tocsin_domain::Tlp::Amber,
+            ..Default::default()
+        })
+        .unwrap();
+        i.dataset = Some("acled".into());
+        i.external_id = Some("CAF1".into());
+        i.admin1 = Some("Ouaka".into());
+        i.fatalities_high = Some(7);
+        i.violence_type = Some(3);
+        i
+    }
+
+    /// The GeoJSON writer gives every column of [`COLUMNS`] (but the coordinates) as the
+    /// string the CSV export writes, in order, with the point's coordinates.
+    #[test]
+    fn geojson_feature_carries_every_column_as_text() {
+        for i in [incident(), {
+            let mut i = incident();
+            i.latitude = 1e-7;
+            i.longitude = 180.0;
+            i.admin1 = None;
+            i.description = String::new();
+            i
+        }] {
+            let mut f = Vec::new();
+            geojson_feature(&mut f, &i);
+            let v: serde_json::Value = serde_json::from_slice(&f).unwrap();
+            assert_eq!(v["type"], "Feature");
+            assert_eq!(v["geometry"]["coordinates"][0].as_f64(), Some(i.longitude));
+            assert_eq!(v["geometry"]["coordinates"][1].as_f64(), Some(i.latitude));
+            let props = v["properties"].as_object().unwrap();
+            let expected: Vec<(String, serde_json::Value)> = COLUMNS
+                .iter()
+                .filter(|c| !matches!(c.0, "latitude" | "longitude"))
+                .map(|(name, _, get)| (name.to_string(), get(&i).into()))
+                .collect();
+            let got: Vec<(String, serde_json::Value)> =
+                props.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let mut sorted = expected.clone();
+            sorted.sort_by(|a, b| a.0.cmp(&b.0));
+            assert_eq!(got, sorted, "serde_json's map sorts keys");
+            // And the bytes keep the columns' order.
+            let text = String::from_utf8(f).unwrap();
+            let mut at = 0;
+            for (name, _) in &expected {
+                let p = text[at..].find(&format!("\"{name}\":")).unwrap();
+                at += p;
+            }
+        }
     }
 }

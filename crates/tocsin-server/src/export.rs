@@ -1,5 +1,5 @@
-//! Streamed exports: incidents page by page through an [`ExportWriter`], handed on in chunks,
-//! so memory stays constant whatever the number of incidents.
+//! Streamed exports: incidents chunk by chunk from the store through an [`ExportWriter`],
+//! handed on in chunks, so memory stays constant whatever the number of incidents.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
@@ -9,7 +9,7 @@ use serde::Deserialize;
 use std::future::Future;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use tocsin_domain::{AuditEvent, Cursor, IncidentFilter, PageRequest, Permission};
+use tocsin_domain::{AuditEvent, IncidentFilter, Permission};
 use tocsin_exchange::{ExportFormat, ExportWriter};
 use tocsin_store::{DynStore, StoreExt};
 
@@ -18,9 +18,6 @@ use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::input::parse_query;
 use crate::AppState;
-
-/// Incidents fetched per store call during an export.
-const EXPORT_PAGE: u32 = 5_000;
 
 #[derive(Clone, Default)]
 struct SharedBuf(Arc<Mutex<Vec<u8>>>);
@@ -39,6 +36,10 @@ impl Write for SharedBuf {
 }
 
 impl SharedBuf {
+    fn len(&self) -> usize {
+        self.0.lock().expect("export buffer poisoned").len()
+    }
+
     fn take(&self) -> Vec<u8> {
         std::mem::take(&mut *self.0.lock().expect("export buffer poisoned"))
     }
@@ -58,8 +59,12 @@ pub enum ExportError {
     Closed,
 }
 
-/// Write every incident matching `filter` in `format`, handing each page's bytes to `emit`.
-/// Returns how many incidents were written.
+/// Bytes gathered before they are handed on.
+const EMIT_BYTES: usize = 256 * 1024;
+
+/// Write every incident matching `filter` in `format`, handing the bytes to `emit` in chunks.
+/// The store reads the incidents in one snapshot on a thread of its own while this task writes
+/// them out. Returns how many incidents were written.
 pub async fn export_incidents<F, Fut>(
     store: &DynStore,
     format: ExportFormat,
@@ -70,34 +75,25 @@ where
     F: FnMut(Vec<u8>) -> Fut,
     Fut: Future<Output = Result<(), ExportError>>,
 {
-    let mut filter = filter.clone();
-    filter.by_record = true;
-    let filter = &filter;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(SCAN_QUEUE);
+    let (reader, filter) = (store.clone(), filter.clone());
+    let scan = tokio::spawn(async move { reader.scan_incidents(&filter, tx).await });
     let buf = SharedBuf::default();
     let mut w = ExportWriter::new(format, buf.clone())?;
-    let mut page = PageRequest {
-        after: None,
-        limit: EXPORT_PAGE,
-    };
     let mut n = 0;
-    loop {
-        let p = store.list_incidents(filter, page).await?;
-        for i in &p.items {
+    while let Some(chunk) = rx.recv().await {
+        for i in &chunk {
             w.write(i)?;
         }
-        n += p.items.len() as u64;
-        w.flush()?;
-        let chunk = buf.take();
-        if !chunk.is_empty() {
-            emit(chunk).await?;
-        }
-        match p.next_cursor {
-            Some(c) => {
-                page.after = Some(Cursor::decode(&c).map_err(tocsin_store::StoreError::from)?)
-            }
-            None => break,
+        n += chunk.len() as u64;
+        if buf.len() >= EMIT_BYTES {
+            w.flush()?;
+            emit(buf.take()).await?;
         }
     }
+    // The scan ended: all sent, or failed (then the export must fail, not end short).
+    scan.await
+        .map_err(|e| ExportError::Io(std::io::Error::other(e.to_string())))??;
     w.finish()?;
     let tail = buf.take();
     if !tail.is_empty() {
@@ -105,6 +101,9 @@ where
     }
     Ok(n)
 }
+
+/// Chunks of incidents read ahead of the writer.
+const SCAN_QUEUE: usize = 4;
 
 /// Query parameters of `GET /api/v1/export`: the incident filters plus `format`.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

@@ -34,7 +34,8 @@ use tocsin_domain::{
 };
 use tocsin_domain::{InboundSms, NewReport, OutboundMessage};
 use tocsin_store::{
-    audit_for, stored_report, Counts, Done, Op, Result, SendOutcome, Store, StoreError, WebSession,
+    audit_for, stored_report, Counts, Done, ImportChunk, Op, Result, SendOutcome, Store,
+    StoreError, WebSession,
 };
 use uuid::Uuid;
 
@@ -640,6 +641,46 @@ async fn count_existing(
     Ok(n as u64)
 }
 
+/// `SELECT` of the incidents matching `f`, capped at its `max_tlp`; order and paging to add.
+fn incident_query(f: &IncidentFilter) -> QueryBuilder<'static, Postgres> {
+    let mut qb = QueryBuilder::<Postgres>::new(format!(
+        "SELECT {INCIDENT_COLS} FROM incidents WHERE tlp <= "
+    ));
+    qb.push_bind(f.max_tlp.rank());
+    if let Some(c) = &f.country {
+        qb.push(" AND country = ").push_bind(c.code().to_string());
+    }
+    if let Some(d) = f.from {
+        qb.push(" AND event_date >= ").push_bind(d);
+    }
+    if let Some(d) = f.to {
+        qb.push(" AND event_date <= ").push_bind(d);
+    }
+    if let Some(b) = f.bbox {
+        qb.push(" AND longitude BETWEEN ")
+            .push_bind(b.min_lon)
+            .push(" AND ")
+            .push_bind(b.max_lon);
+        qb.push(" AND latitude BETWEEN ")
+            .push_bind(b.min_lat)
+            .push(" AND ")
+            .push_bind(b.max_lat);
+    }
+    if let Some(t) = &f.event_type {
+        qb.push(" AND event_type = ").push_bind(t.clone());
+    }
+    if let Some(v) = f.verification_status {
+        qb.push(" AND verification_status = ").push_bind(v.as_str());
+    }
+    if let Some(t) = f.tlp {
+        qb.push(" AND tlp = ").push_bind(t.rank());
+    }
+    if let Some(s) = f.situation_id {
+        qb.push(" AND situation_id = ").push_bind(s);
+    }
+    qb
+}
+
 fn push_page(qb: &mut QueryBuilder<'_, Postgres>, alias: &str, page: PageRequest) {
     if let Some(c) = page.after {
         qb.push(format!(" AND {alias}id < ")).push_bind(c.id);
@@ -730,41 +771,7 @@ impl Store for PostgresStore {
         f: &IncidentFilter,
         page: PageRequest,
     ) -> Result<Page<Incident>> {
-        let mut qb = QueryBuilder::<Postgres>::new(format!(
-            "SELECT {INCIDENT_COLS} FROM incidents WHERE tlp <= "
-        ));
-        qb.push_bind(f.max_tlp.rank());
-        if let Some(c) = &f.country {
-            qb.push(" AND country = ").push_bind(c.code().to_string());
-        }
-        if let Some(d) = f.from {
-            qb.push(" AND event_date >= ").push_bind(d);
-        }
-        if let Some(d) = f.to {
-            qb.push(" AND event_date <= ").push_bind(d);
-        }
-        if let Some(b) = f.bbox {
-            qb.push(" AND longitude BETWEEN ")
-                .push_bind(b.min_lon)
-                .push(" AND ")
-                .push_bind(b.max_lon);
-            qb.push(" AND latitude BETWEEN ")
-                .push_bind(b.min_lat)
-                .push(" AND ")
-                .push_bind(b.max_lat);
-        }
-        if let Some(t) = &f.event_type {
-            qb.push(" AND event_type = ").push_bind(t.clone());
-        }
-        if let Some(v) = f.verification_status {
-            qb.push(" AND verification_status = ").push_bind(v.as_str());
-        }
-        if let Some(t) = f.tlp {
-            qb.push(" AND tlp = ").push_bind(t.rank());
-        }
-        if let Some(s) = f.situation_id {
-            qb.push(" AND situation_id = ").push_bind(s);
-        }
+        let mut qb = incident_query(f);
         if f.by_record {
             push_page(&mut qb, "", page);
         } else {
@@ -793,6 +800,77 @@ impl Store for PostgresStore {
                 Cursor::by_date(i.event_date, i.id)
             }
         }))
+    }
+
+    async fn scan_incidents(
+        &self,
+        f: &IncidentFilter,
+        out: tokio::sync::mpsc::Sender<Vec<Incident>>,
+    ) -> Result<u64> {
+        use futures::TryStreamExt;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        // One snapshot for the whole read, however long the receiver takes.
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let mut qb = incident_query(f);
+        let mut rows = qb.build().fetch(&mut *tx);
+        let mut chunk = Vec::with_capacity(tocsin_store::SCAN_CHUNK);
+        let mut n = 0;
+        while let Some(r) = rows.try_next().await.map_err(db_err)? {
+            chunk.push(incident_from_row(&r)?);
+            if chunk.len() == tocsin_store::SCAN_CHUNK {
+                n += chunk.len() as u64;
+                let full =
+                    std::mem::replace(&mut chunk, Vec::with_capacity(tocsin_store::SCAN_CHUNK));
+                if out.send(full).await.is_err() {
+                    return Ok(n);
+                }
+            }
+        }
+        if !chunk.is_empty() {
+            n += chunk.len() as u64;
+            let _ = out.send(chunk).await;
+        }
+        Ok(n)
+    }
+
+    async fn import_stream(
+        &self,
+        actor: &Actor,
+        mut rows: tokio::sync::mpsc::Receiver<ImportChunk>,
+    ) -> Result<(u64, u64)> {
+        // One transaction: dropped unfinished on any error or a stream cut short, which rolls
+        // every batch back.
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let (mut inserted, mut updated) = (0, 0);
+        let mut datasets = std::collections::BTreeSet::new();
+        loop {
+            let (dataset, mut batch) = match rows.recv().await {
+                Some(ImportChunk::Rows { dataset, incidents }) => (dataset, incidents),
+                Some(ImportChunk::End) => break,
+                None => {
+                    return Err(StoreError::Backend(
+                        "the import stopped before its end; nothing was imported".into(),
+                    ))
+                }
+            };
+            tocsin_store::dedupe_import(&mut batch);
+            tocsin_store::check_import(&dataset, &batch)?;
+            let existing = count_existing(&mut tx, &dataset, &batch).await?;
+            insert_incidents(&mut tx, &batch, true).await?;
+            updated += existing;
+            inserted += batch.len() as u64 - existing;
+            datasets.insert(dataset);
+        }
+        append_audit(
+            &mut tx,
+            tocsin_store::import_audit(actor, &datasets, inserted, updated),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok((inserted, updated))
     }
 
     async fn map_points(

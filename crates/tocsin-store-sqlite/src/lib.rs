@@ -7,6 +7,7 @@
 //! which WAL lets run beside the writer.
 
 mod analysis;
+mod bulk;
 mod rows;
 
 use async_trait::async_trait;
@@ -26,7 +27,8 @@ use tocsin_domain::{
 };
 use tocsin_domain::{InboundSms, NewReport, OutboundMessage};
 use tocsin_store::{
-    audit_for, stored_report, Counts, Done, Op, Result, SendOutcome, Store, StoreError, WebSession,
+    audit_for, stored_report, Counts, Done, ImportChunk, Op, Result, SendOutcome, Store,
+    StoreError, WebSession,
 };
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -38,10 +40,20 @@ const MAX_BATCH: usize = 1024;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-struct Job {
-    actor: Actor,
-    op: Op,
-    reply: oneshot::Sender<Result<Done>>,
+// Writes are the common case: boxing them would cost an allocation each, for a rare pause.
+#[allow(clippy::large_enum_variant)]
+enum Job {
+    Write {
+        actor: Actor,
+        op: Op,
+        reply: oneshot::Sender<Result<Done>>,
+    },
+    /// Stand aside: a streamed import writes through a connection of its own. The writer
+    /// answers `ready` between two batches and waits until `resume` is sent or dropped.
+    Pause {
+        ready: oneshot::Sender<()>,
+        resume: oneshot::Receiver<()>,
+    },
 }
 
 /// The SQLite store.
@@ -49,6 +61,8 @@ struct Job {
 pub struct SqliteStore {
     read: SqlitePool,
     writer: mpsc::Sender<Job>,
+    /// The database file, for streamed imports and exports.
+    path: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -90,6 +104,7 @@ impl SqliteStore {
             .run(&mut writer)
             .await
             .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
+        let path = opts.get_filename().to_path_buf();
         let read = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(opts.read_only(true))
@@ -98,7 +113,11 @@ impl SqliteStore {
         let head = chain_head(&mut writer).await?;
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
         tokio::spawn(writer_loop(writer, rx, head));
-        Ok(SqliteStore { read, writer: tx })
+        Ok(SqliteStore {
+            read,
+            writer: tx,
+            path,
+        })
     }
 }
 
@@ -125,18 +144,49 @@ async fn chain_head(conn: &mut SqliteConnection) -> Result<ChainHead> {
     })
 }
 
+/// A write waiting in the writer's queue.
+struct WriteJob {
+    actor: Actor,
+    op: Op,
+    reply: oneshot::Sender<Result<Done>>,
+}
+
 async fn writer_loop(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, mut head: ChainHead) {
-    while let Some(first) = rx.recv().await {
-        let mut jobs = vec![first];
-        while jobs.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => jobs.push(j),
-                Err(_) => break,
+    let mut pending = None;
+    loop {
+        let first = match pending.take() {
+            Some(j) => j,
+            None => match rx.recv().await {
+                Some(j) => j,
+                None => return,
+            },
+        };
+        let mut jobs = Vec::new();
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Write { actor, op, reply } => jobs.push(WriteJob { actor, op, reply }),
+                pause @ Job::Pause { .. } => {
+                    pending = Some(pause);
+                    break;
+                }
+            }
+            if jobs.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
             }
         }
-        let results = apply_batch(&mut conn, &mut head, &jobs).await;
-        for (job, res) in jobs.into_iter().zip(results) {
-            let _ = job.reply.send(res);
+        if !jobs.is_empty() {
+            let results = apply_batch(&mut conn, &mut head, &jobs).await;
+            for (job, res) in jobs.into_iter().zip(results) {
+                let _ = job.reply.send(res);
+            }
+        }
+        if let Some(Job::Pause { ready, resume }) = pending.take() {
+            // The chain head is read again at the start of every batch, so writes made
+            // meanwhile through the other connection are followed.
+            if ready.send(()).is_ok() {
+                let _ = resume.await;
+            }
         }
     }
 }
@@ -152,7 +202,7 @@ async fn exec(conn: &mut SqliteConnection, sql: &str) -> Result<()> {
 async fn apply_batch(
     conn: &mut SqliteConnection,
     head: &mut ChainHead,
-    jobs: &[Job],
+    jobs: &[WriteJob],
 ) -> Vec<Result<Done>> {
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
         return jobs
@@ -829,7 +879,7 @@ impl Store for SqliteStore {
     async fn write(&self, actor: &Actor, op: Op) -> Result<Done> {
         let (reply, rx) = oneshot::channel();
         self.writer
-            .send(Job {
+            .send(Job::Write {
                 actor: actor.clone(),
                 op,
                 reply,
@@ -965,6 +1015,43 @@ impl Store for SqliteStore {
                 Cursor::by_date(i.event_date, i.id)
             }
         }))
+    }
+
+    async fn scan_incidents(
+        &self,
+        f: &IncidentFilter,
+        out: mpsc::Sender<Vec<Incident>>,
+    ) -> Result<u64> {
+        let (path, f) = (self.path.clone(), f.clone());
+        tokio::task::spawn_blocking(move || bulk::scan(&path, &f, &out))
+            .await
+            .map_err(|e| StoreError::Backend(format!("the export thread failed: {e}")))?
+    }
+
+    async fn import_stream(
+        &self,
+        actor: &Actor,
+        mut rows: mpsc::Receiver<ImportChunk>,
+    ) -> Result<(u64, u64)> {
+        // The writer stands aside while the import holds the write lock, so writes of this
+        // process queue instead of timing out on the lock.
+        let stopped = || StoreError::Backend("the SQLite writer has stopped".into());
+        let (ready, is_ready) = oneshot::channel();
+        let (resume, on_resume) = oneshot::channel::<()>();
+        self.writer
+            .send(Job::Pause {
+                ready,
+                resume: on_resume,
+            })
+            .await
+            .map_err(|_| stopped())?;
+        is_ready.await.map_err(|_| stopped())?;
+        let (path, actor) = (self.path.clone(), actor.clone());
+        let done = tokio::task::spawn_blocking(move || bulk::import(&path, &actor, &mut rows))
+            .await
+            .map_err(|e| StoreError::Backend(format!("the import thread failed: {e}")));
+        drop(resume);
+        done?
     }
 
     async fn map_points(

@@ -2,7 +2,7 @@
 //! under the store, the [`Db`] it lives in) and is run against a fresh SQLite file in a
 //! tempdir and a fresh PostgreSQL database. See the crate docs for the environment variables.
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use std::collections::HashSet;
 use tocsin_domain::user::token_hash;
 use tocsin_domain::{
@@ -11,7 +11,7 @@ use tocsin_domain::{
     PageRequest, Reliability, ReportFilter, Role, Situation, SourceContact, Tlp,
     VerificationStatus,
 };
-use tocsin_store::{Counts, Op, Store, StoreError, StoreExt, WebSession};
+use tocsin_store::{Counts, ImportChunk, Op, Store, StoreError, StoreExt, WebSession};
 use tocsin_store_tests::{story, Db, Raw};
 use uuid::Uuid;
 
@@ -36,6 +36,9 @@ story!(
     reopen_keeps_data_and_chain,
     meta_and_counts,
     imports_upsert_by_provenance,
+    streamed_imports_are_all_or_nothing,
+    large_streamed_import_keeps_indexes_and_queries_right,
+    scan_reads_every_visible_incident_once,
     sms_ingest_is_idempotent_and_queues_one_ack,
     outbox_claims_settles_and_retries,
 );
@@ -1639,6 +1642,348 @@ async fn imports_upsert_by_provenance(s: &dyn Store, _db: &Db) {
     assert_eq!(s.counts().await.unwrap(), before);
     let audit = last_audit(s).await;
     assert_eq!(audit.action, "incident.import");
+}
+
+/// An imported row of `dataset`.
+fn imported(dataset: &str, ext: &str, fatalities: i64) -> Incident {
+    let mut i = incident();
+    i.dataset = Some(dataset.into());
+    i.external_id = Some(ext.into());
+    i.fatalities = fatalities;
+    i
+}
+
+/// Rows of `dataset` for a streamed import.
+fn rows_of(dataset: &str, incidents: Vec<Incident>) -> ImportChunk {
+    ImportChunk::Rows {
+        dataset: dataset.into(),
+        incidents,
+    }
+}
+
+/// A stream of import messages, all queued up front.
+fn chunks(messages: Vec<ImportChunk>) -> tokio::sync::mpsc::Receiver<ImportChunk> {
+    let (tx, rx) = tokio::sync::mpsc::channel(messages.len() + 1);
+    for m in messages {
+        tx.try_send(m).unwrap();
+    }
+    rx
+}
+
+/// Every incident the store holds, by external id (through the streamed read).
+async fn by_external_id(s: &dyn Store) -> std::collections::HashMap<String, Incident> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+    let all = all_incidents();
+    let (n, got) = tokio::join!(s.scan_incidents(&all, tx), async {
+        let mut got = Vec::new();
+        while let Some(c) = rx.recv().await {
+            got.extend(c);
+        }
+        got
+    });
+    assert_eq!(n.unwrap(), got.len() as u64);
+    got.into_iter()
+        .filter_map(|i| Some((i.external_id.clone()?, i)))
+        .collect()
+}
+
+/// A streamed import is one transaction: upserts by provenance across its batches, one audit
+/// entry saying what landed, and nothing at all when the stream is cut short or a batch is bad.
+async fn streamed_imports_are_all_or_nothing(s: &dyn Store, db: &Db) {
+    let rows = |range: std::ops::Range<u32>, fatalities: i64| -> Vec<Incident> {
+        range
+            .map(|n| imported("acled", &format!("A{n}"), fatalities))
+            .collect()
+    };
+    // A repeated external id in a later batch updates the incident its first copy created.
+    let mut second = rows(3000..6000, 1);
+    second.push(imported("acled", "A0", 2));
+    let before = audit_count(s).await;
+    let done = s
+        .import_stream(
+            &system(),
+            chunks(vec![
+                rows_of("acled", rows(0..3000, 1)),
+                rows_of("acled", second),
+                ImportChunk::End,
+            ]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done, (6000, 1));
+    assert_eq!(s.counts().await.unwrap().incidents, 6000);
+    let all = by_external_id(s).await;
+    assert_eq!(all.len(), 6000);
+    assert_eq!(all["A0"].fatalities, 2, "the last copy wins");
+    assert_eq!(
+        audit_count(s).await,
+        before + 1,
+        "one audit entry per import"
+    );
+    let audit = last_audit(s).await;
+    assert_eq!(audit.action, "incident.import");
+    let detail: serde_json::Value = serde_json::from_str(&audit.detail).unwrap();
+    assert_eq!(
+        detail,
+        serde_json::json!({"datasets": ["acled"], "rows": 6001, "inserted": 6000, "updated": 1})
+    );
+
+    // An analyst's changes survive a re-import, which updates and never duplicates.
+    let target = all["A5"].clone();
+    s.update_incident(
+        &system(),
+        target.id,
+        IncidentPatch {
+            verification_status: Some(VerificationStatus::Verified),
+            tlp: Some(Tlp::Red),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let done = s
+        .import_stream(
+            &system(),
+            chunks(vec![
+                rows_of("acled", rows(0..4000, 5)),
+                rows_of("acled", rows(4000..6010, 5)),
+                ImportChunk::End,
+            ]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done, (10, 6000));
+    assert_eq!(s.counts().await.unwrap().incidents, 6010);
+    let after = s.get_incident(target.id).await.unwrap();
+    assert_eq!(after.fatalities, 5, "the dataset's fields are replaced");
+    assert_eq!(after.verification_status, VerificationStatus::Verified);
+    assert_eq!(after.tlp, Tlp::Red, "Tocsin's fields are kept");
+    assert_eq!(after.created_at, target.created_at);
+    assert_eq!(after.version, 3);
+
+    // Cut short (the reader stopped without saying End), or a bad batch after good ones:
+    // nothing changes, not even the audit trail.
+    let counts = s.counts().await.unwrap();
+    let audits = audit_count(s).await;
+    let cut = s
+        .import_stream(
+            &system(),
+            chunks(vec![rows_of("acled", rows(7000..9000, 1))]),
+        )
+        .await;
+    assert!(matches!(cut, Err(StoreError::Backend(_))), "{cut:?}");
+    let mut bad = rows(9000..9010, 1);
+    bad[3].external_id = None;
+    let refused = s
+        .import_stream(
+            &system(),
+            chunks(vec![
+                rows_of("acled", rows(7000..9000, 1)),
+                rows_of("acled", bad),
+                ImportChunk::End,
+            ]),
+        )
+        .await;
+    assert!(matches!(refused, Err(StoreError::Domain(_))), "{refused:?}");
+    // Rows of another dataset than their batch says are refused too.
+    let refused = s
+        .import_stream(
+            &system(),
+            chunks(vec![
+                rows_of("acled", rows(7000..7100, 1)),
+                rows_of("ucdp-ged", rows(7100..7101, 1)),
+                ImportChunk::End,
+            ]),
+        )
+        .await;
+    assert!(matches!(refused, Err(StoreError::Domain(_))), "{refused:?}");
+    assert_eq!(s.counts().await.unwrap(), counts);
+    assert_eq!(audit_count(s).await, audits);
+    assert_eq!(by_external_id(s).await.len(), 6010);
+
+    // Other writes made while an import runs wait for it and land; the chain stays whole.
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let store = db.store.clone();
+    let import = tokio::spawn(async move { store.import_stream(&system(), rx).await });
+    tx.send(rows_of("acled", rows(10_000..10_100, 1)))
+        .await
+        .unwrap();
+    let store = db.store.clone();
+    let other = tokio::spawn(async move { store.create_incident(&system(), incident()).await });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    tx.send(ImportChunk::End).await.unwrap();
+    assert_eq!(import.await.unwrap().unwrap(), (100, 0));
+    other.await.unwrap().unwrap();
+    assert_eq!(s.counts().await.unwrap().incidents, 6010 + 100 + 1);
+    assert_eq!(audit_count(s).await, audits + 2);
+}
+
+/// An import large enough that SQLite rebuilds the secondary indexes instead of updating them
+/// row by row: afterwards every index is there again, intact, and queries answer as before.
+async fn large_streamed_import_keeps_indexes_and_queries_right(s: &dyn Store, db: &Db) {
+    let index_names = |raw: Raw| async move {
+        match raw {
+            Raw::Sqlite(mut c) => {
+                let names: Vec<String> = sqlx::query_scalar(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' \
+                     AND tbl_name = 'incidents' ORDER BY name",
+                )
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+                let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+                    .fetch_one(&mut c)
+                    .await
+                    .unwrap();
+                assert_eq!(check, "ok");
+                names
+            }
+            Raw::Postgres(_) => vec![],
+        }
+    };
+    let indexes = index_names(db.raw().await).await;
+    let countries = ["CAF", "SSD", "MLI"];
+    let n = 60_000u32;
+    let rows: Vec<Incident> = (0..n)
+        .map(|k| {
+            let mut i = imported("big", &format!("B{k}"), i64::from(k % 7));
+            i.country = country(countries[(k % 3) as usize]);
+            i.event_date = date(2020, 1, 1) + Duration::days(i64::from(k % 1000));
+            i.longitude = f64::from(k % 360) - 180.0;
+            i
+        })
+        .collect();
+    let mut messages: Vec<ImportChunk> = rows
+        .chunks(tocsin_store::MAX_IMPORT_BATCH)
+        .map(|c| rows_of("big", c.to_vec()))
+        .collect();
+    messages.push(ImportChunk::End);
+    assert_eq!(
+        s.import_stream(&system(), chunks(messages)).await.unwrap(),
+        (u64::from(n), 0)
+    );
+    assert_eq!(index_names(db.raw().await).await, indexes);
+    // Queries through each index answer as the rows say.
+    let mali_2020 = IncidentFilter {
+        country: Some(country("MLI")),
+        from: Some(date(2020, 1, 1)),
+        to: Some(date(2020, 12, 31)),
+        ..all_incidents()
+    };
+    let expected = rows
+        .iter()
+        .filter(|i| i.country.code() == "MLI" && i.event_date.year() == 2020)
+        .count();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+    let (n_scanned, mut got) = tokio::join!(s.scan_incidents(&mali_2020, tx), async {
+        let mut got = 0;
+        while let Some(c) = rx.recv().await {
+            got += c.len();
+        }
+        got
+    });
+    assert_eq!(n_scanned.unwrap() as usize, expected);
+    assert_eq!(got, expected);
+    got = 0;
+    let mut page = first_page(500);
+    loop {
+        let p = s.list_incidents(&mali_2020, page).await.unwrap();
+        got += p.items.len();
+        match p.next_cursor {
+            Some(c) => page = next(&c, 500),
+            None => break,
+        }
+    }
+    assert_eq!(got, expected);
+    let west = IncidentFilter {
+        bbox: Some(BBox {
+            min_lon: -180.0,
+            min_lat: -90.0,
+            max_lon: -179.5,
+            max_lat: 90.0,
+        }),
+        ..all_incidents()
+    };
+    let expected = rows.iter().filter(|i| i.longitude <= -179.5).count();
+    let p = s.list_incidents(&west, first_page(500)).await.unwrap();
+    assert!(p.next_cursor.is_none());
+    assert_eq!(p.items.len(), expected);
+    // The map index loads through the (updated_at, id) index.
+    let points = s.map_points(None, 100_000).await.unwrap();
+    assert_eq!(points.len(), n as usize);
+    assert_eq!(audit_count(s).await, 1);
+}
+
+/// The streamed read behind exports: every incident up to the clearance, each once, filters
+/// applied, and a receiver that goes away ends it without error.
+async fn scan_reads_every_visible_incident_once(s: &dyn Store, _db: &Db) {
+    let mut want_green = HashSet::new();
+    for (k, tlp) in [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::Red]
+        .into_iter()
+        .cycle()
+        .take(2500)
+        .enumerate()
+    {
+        let mut i = incident();
+        i.tlp = tlp;
+        i.report_ids = if k % 5 == 0 {
+            vec![Uuid::now_v7()]
+        } else {
+            vec![]
+        };
+        let i = s.create_incident(&system(), i).await.unwrap();
+        if tlp <= Tlp::Green {
+            want_green.insert(i.id);
+        }
+    }
+    let scan = |f: IncidentFilter| async move {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+        let (n, got) = tokio::join!(s.scan_incidents(&f, tx), async {
+            let mut got = Vec::new();
+            while let Some(c) = rx.recv().await {
+                assert!(c.len() <= tocsin_store::SCAN_CHUNK);
+                got.extend(c);
+            }
+            got
+        });
+        assert_eq!(n.unwrap(), got.len() as u64);
+        got
+    };
+    let green = scan(IncidentFilter {
+        max_tlp: Tlp::Green,
+        ..Default::default()
+    })
+    .await;
+    let ids: HashSet<Uuid> = green.iter().map(|i| i.id).collect();
+    assert_eq!(ids.len(), green.len(), "each once");
+    assert_eq!(ids, want_green);
+    // Each incident reads back as stored.
+    for i in green.iter().step_by(97) {
+        assert_eq!(i, &s.get_incident(i.id).await.unwrap());
+    }
+    assert!(scan(IncidentFilter {
+        country: Some(country("SSD")),
+        ..all_incidents()
+    })
+    .await
+    .is_empty());
+    assert_eq!(
+        scan(IncidentFilter {
+            tlp: Some(Tlp::Red),
+            ..all_incidents()
+        })
+        .await
+        .len(),
+        625
+    );
+    // The receiver goes away after one chunk: the scan stops, without error.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    let all = all_incidents();
+    let (n, _) = tokio::join!(s.scan_incidents(&all, tx), async move {
+        rx.recv().await.unwrap();
+        drop(rx);
+    });
+    assert!(n.unwrap() < 2500);
 }
 
 fn inbound(

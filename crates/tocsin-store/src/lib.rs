@@ -214,6 +214,39 @@ pub enum Done {
 /// The most incidents one [`Op::ImportIncidents`] may carry.
 pub const MAX_IMPORT_BATCH: usize = 10_000;
 
+/// One message of a streamed import ([`Store::import_stream`]).
+#[derive(Debug)]
+pub enum ImportChunk {
+    /// More rows of one dataset, at most [`MAX_IMPORT_BATCH`], each carrying that dataset; a
+    /// repeated external id updates the incident its earlier copy created (the last copy wins).
+    Rows {
+        /// Dataset name, e.g. `acled`.
+        dataset: String,
+        /// The rows.
+        incidents: Vec<Incident>,
+    },
+    /// Every row has been sent: commit. A stream that closes without it changes nothing.
+    End,
+}
+
+/// The audit event of a streamed import: one entry for the whole import, saying what landed.
+pub fn import_audit(
+    actor: &Actor,
+    datasets: &std::collections::BTreeSet<String>,
+    inserted: u64,
+    updated: u64,
+) -> AuditEvent {
+    AuditEvent::new(actor, "incident.import", "incident", None).with_detail(serde_json::json!({
+        "datasets": datasets,
+        "rows": inserted + updated,
+        "inserted": inserted,
+        "updated": updated,
+    }))
+}
+
+/// Incidents sent per message by [`Store::scan_incidents`].
+pub const SCAN_CHUNK: usize = 1_000;
+
 /// Keep only the last row of each repeated external id (a file may list an event twice).
 pub fn dedupe_import(incidents: &mut Vec<Incident>) {
     let mut last = std::collections::HashMap::new();
@@ -410,6 +443,22 @@ pub trait Store: Send + Sync + 'static {
     /// Incidents, newest first.
     async fn list_incidents(&self, f: &IncidentFilter, page: PageRequest)
         -> Result<Page<Incident>>;
+    /// Every incident matching `f` (capped at its `max_tlp`), in storage order, read in one
+    /// snapshot and sent on `out` in chunks of at most [`SCAN_CHUNK`]; returns how many were
+    /// sent. Stops early, without error, when the receiver goes away. Exports read through this.
+    async fn scan_incidents(
+        &self,
+        f: &IncidentFilter,
+        out: tokio::sync::mpsc::Sender<Vec<Incident>>,
+    ) -> Result<u64>;
+    /// Import incidents as they arrive on `rows`, all in one transaction with one audit entry
+    /// ([`import_audit`]): when `rows` closes without [`ImportChunk::End`], or anything fails,
+    /// nothing changes. Upserts as [`Op::ImportIncidents`] does. Returns (inserted, updated).
+    async fn import_stream(
+        &self,
+        actor: &Actor,
+        rows: tokio::sync::mpsc::Receiver<ImportChunk>,
+    ) -> Result<(u64, u64)>;
     /// Map points of incidents changed after `(since, after_id)` in `(updated_at, id)` order,
     /// at most `limit`: the map index loads and refreshes through this.
     async fn map_points(

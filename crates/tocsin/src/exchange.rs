@@ -1,8 +1,9 @@
 //! `tocsin import` and `tocsin export`: files in and out, streamed.
 //!
-//! An import reads the file twice. The first pass validates every row without writing, so a
-//! file that cannot be parsed at all changes nothing; the second pass parses again on a thread
-//! and hands batches to the store, which upserts them by provenance (dataset, external id).
+//! An import reads the file once, on a thread that hands batches of validated rows to the
+//! store, which upserts them by provenance (dataset, external id) in one transaction and
+//! commits only when the whole file has been read: a file that cannot be parsed at all
+//! changes nothing.
 
 use anyhow::{bail, Context, Result};
 use std::io::{BufWriter, IsTerminal, Write};
@@ -10,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 use tocsin_domain::{Actor, Country, Incident, IncidentFilter};
 use tocsin_exchange::{ExportFormat, Format, Geo, ImportOptions, Reverse, Row};
-use tocsin_store::{DynStore, StoreExt, MAX_IMPORT_BATCH};
+use tocsin_store::{DynStore, ImportChunk, MAX_IMPORT_BATCH};
 
 /// Place names and codes from the embedded gazetteer (GeoNames, Natural Earth).
 pub struct Gazetteer;
@@ -36,8 +37,10 @@ impl Geo for Gazetteer {
     }
 }
 
-/// Rows per write to the store.
+/// Rows per batch handed to the store.
 const BATCH: usize = 5_000;
+/// Why the reader stopped when the store gave up first.
+const DATABASE_STOPPED: &str = "the database side stopped";
 /// Rejected rows listed in the summary.
 const LIST_REJECTED: usize = 50;
 
@@ -79,23 +82,25 @@ impl std::fmt::Display for Summary {
     }
 }
 
-fn progress(total: u64, what: &str) -> indicatif::ProgressBar {
+fn progress(what: &str) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    let pb = indicatif::ProgressBar::new(total);
+    let pb = indicatif::ProgressBar::new_spinner();
     pb.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta})",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template("{spinner} {msg} {pos} rows ({per_sec})")
+            .expect("valid template"),
     );
     pb.set_message(what.to_string());
     pb
 }
 
-/// Import `path` as `format` into the store.
+/// Import `path` as `format` into the store, as one transaction: a file that cannot be read
+/// to its end (wrong delimiter, missing columns, a line over the limit) changes nothing, and
+/// neither does a failure of the database midway.
+///
+/// One pass: a thread parses and validates rows and hands batches to the store, which writes
+/// them as they come (parsing and writing use a core each).
 pub async fn import(
     store: &DynStore,
     format: Format,
@@ -103,24 +108,34 @@ pub async fn import(
     opts: ImportOptions,
     geo: Arc<dyn Geo + Send + Sync>,
 ) -> Result<Summary> {
-    let opts = Arc::new(opts);
-    let open =
-        |p: &Path| std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()));
-
-    // Pass 1: validate everything, write nothing.
-    let file = open(path)?;
-    let (o, g) = (opts.clone(), geo.clone());
-    let mut summary = tokio::task::spawn_blocking(move || -> Result<Summary> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let pb = progress("importing");
+    let (tx, rx) = tokio::sync::mpsc::channel::<ImportChunk>(4);
+    let bar = pb.clone();
+    let reader = std::thread::spawn(move || -> Result<Summary, String> {
         let mut s = Summary::default();
-        tocsin_exchange::read(format, file, &o, &*g, &mut |row| {
+        // Rows by dataset (an HXL file may name several), each sent when full.
+        let mut batches: std::collections::BTreeMap<String, Vec<Incident>> = Default::default();
+        let send = |chunk| {
+            tx.blocking_send(chunk)
+                .map_err(|_| DATABASE_STOPPED.to_string())
+        };
+        tocsin_exchange::read(format, file, &opts, &*geo, &mut |row| {
+            s.read += 1;
             match row {
-                Row::Incident(_) => s.read += 1,
-                Row::Skipped => {
-                    s.read += 1;
-                    s.skipped += 1
+                Row::Incident(i) => {
+                    let dataset = i.dataset.clone().unwrap_or_default();
+                    let batch = batches.entry(dataset.clone()).or_default();
+                    batch.push(*i);
+                    if batch.len() >= BATCH.min(MAX_IMPORT_BATCH) {
+                        bar.inc(batch.len() as u64);
+                        let incidents = std::mem::replace(batch, Vec::with_capacity(BATCH));
+                        send(ImportChunk::Rows { dataset, incidents })?;
+                    }
                 }
+                Row::Skipped => s.skipped += 1,
                 Row::Rejected { line, reason } => {
-                    s.read += 1;
                     s.rejected += 1;
                     if s.rejections.len() < LIST_REJECTED {
                         s.rejections.push((line, reason));
@@ -129,69 +144,33 @@ pub async fn import(
             }
             Ok(())
         })
-        .map_err(|e| anyhow::anyhow!("nothing was imported: {e}"))?;
-        Ok(s)
-    })
-    .await??;
-
-    // Pass 2: parse again on a thread, write batches as they fill.
-    let to_write = summary.read - summary.rejected - summary.skipped;
-    let pb = progress(to_write, "importing");
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(String, Vec<Incident>)>(2);
-    let file = open(path)?;
-    let reader = std::thread::spawn(move || -> Result<()> {
-        let mut batches: std::collections::HashMap<String, Vec<Incident>> = Default::default();
-        tocsin_exchange::read(format, file, &opts, &*geo, &mut |row| {
-            if let Row::Incident(i) = row {
-                let ds = i.dataset.clone().unwrap_or_default();
-                let b = batches.entry(ds.clone()).or_default();
-                b.push(*i);
-                if b.len() >= BATCH.min(MAX_IMPORT_BATCH) {
-                    let full = std::mem::take(b);
-                    tx.blocking_send((ds, full))
-                        .map_err(|_| "the database side stopped".to_string())?;
-                }
-            }
-            Ok(())
-        })?;
-        for (ds, b) in batches {
-            if !b.is_empty() {
-                tx.blocking_send((ds, b))
-                    .map_err(|_| anyhow::anyhow!("the database side stopped"))?;
+        .map_err(|e| e.to_string())?;
+        for (dataset, incidents) in batches {
+            if !incidents.is_empty() {
+                send(ImportChunk::Rows { dataset, incidents })?;
             }
         }
-        Ok(())
+        // Only now may the store commit; a reader that stops early never sends this.
+        send(ImportChunk::End)?;
+        Ok(s)
     });
     let actor = Actor::system("import");
-    let mut write_error = None;
-    while let Some((dataset, batch)) = rx.recv().await {
-        let n = batch.len() as u64;
-        match store.import_incidents(&actor, &dataset, batch).await {
-            Ok((ins, upd)) => {
-                summary.inserted += ins;
-                summary.updated += upd;
-                pb.inc(n);
-            }
-            Err(e) => {
-                write_error = Some(e);
-                break;
-            }
-        }
-    }
-    drop(rx);
+    let stored = store.import_stream(&actor, rx).await;
     pb.finish_and_clear();
-    let read_result = reader
+    let read = reader
         .join()
         .map_err(|_| anyhow::anyhow!("the reader thread panicked"))?;
-    if let Some(e) = write_error {
-        bail!(
-            "the import stopped after {} inserted and {} updated rows: {e}",
-            summary.inserted,
-            summary.updated
-        );
+    match (read, stored) {
+        (Ok(mut summary), Ok((inserted, updated))) => {
+            summary.inserted = inserted;
+            summary.updated = updated;
+            Ok(summary)
+        }
+        // The file's problem, unless the reader stopped because the database side did.
+        (Err(e), _) if e != DATABASE_STOPPED => bail!("nothing was imported: {e}"),
+        (_, Err(e)) => bail!("nothing was imported: {e}"),
+        (Err(e), Ok(_)) => bail!("nothing was imported: {e}"),
     }
-    read_result.context("the file changed between the validation pass and the import")?;
-    Ok(summary)
 }
 
 /// Export incidents matching `filter` (capped at its `max_tlp`) to `out`, page by page.

@@ -194,6 +194,66 @@ async fn durability_postgres() {
     }
 }
 
+/// An import is one transaction: killed with `kill -9` midway, it leaves the database as it
+/// was (the incidents, the audit chain), and the next import works.
+async fn import_killed_midway_changes_nothing(db: Option<String>) {
+    let db = db.as_deref();
+    let dir = tempfile::tempdir().unwrap();
+    let acled = exchange_fixture("acled.csv");
+    run_ok(tocsin(
+        dir.path(),
+        db,
+        &["import", "acled", acled.to_str().unwrap()],
+    ));
+    let before = comparable_export_in(dir.path(), db);
+    assert_eq!(before.len(), 5);
+    // A large file of rows like the fixture's first, each with its own event id.
+    let text = std::fs::read_to_string(&acled).unwrap();
+    let header = text.lines().next().unwrap();
+    let row = text.lines().nth(1).unwrap();
+    let big = dir.path().join("big.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+    writeln!(f, "{header}").unwrap();
+    for n in 0..400_000 {
+        writeln!(f, "{}", row.replacen("CEN1001", &format!("BIG{n}"), 1)).unwrap();
+    }
+    f.into_inner().unwrap().sync_all().unwrap();
+    let mut child = tocsin(dir.path(), db, &["import", "acled", big.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Let it write for a while (rows are written as they are read), then kill it.
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the import finished before it could be killed: make the file larger"
+    );
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(comparable_export_in(dir.path(), db), before);
+    let verify = run_ok(tocsin(dir.path(), db, &["audit", "verify"]));
+    assert!(verify.contains("audit chain intact"), "{verify}");
+    let out = run_ok(tocsin(
+        dir.path(),
+        db,
+        &["import", "acled", acled.to_str().unwrap()],
+    ));
+    assert!(out.contains("inserted 0, updated 5"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_killed_midway_changes_nothing_sqlite() {
+    import_killed_midway_changes_nothing(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_killed_midway_changes_nothing_postgres() {
+    if let Some(url) = fresh_postgres().await {
+        import_killed_midway_changes_nothing(Some(url)).await;
+    }
+}
+
 #[tokio::test]
 async fn user_add_token_works_and_audit_verify_finds_tampering() {
     let dir = tempfile::tempdir().unwrap();
@@ -419,9 +479,14 @@ fn exchange_fixture(name: &str) -> std::path::PathBuf {
 
 /// CSV export without the columns that differ between two databases (Tocsin's id, update time).
 fn comparable_export(dir: &Path) -> Vec<String> {
+    comparable_export_in(dir, None)
+}
+
+/// [`comparable_export`] of the store at `db` (the data directory's SQLite file when `None`).
+fn comparable_export_in(dir: &Path, db: Option<&str>) -> Vec<String> {
     let out = run_ok(tocsin(
         dir,
-        None,
+        db,
         &["export", "--format", "csv", "--max-tlp", "TLP:RED"],
     ));
     let mut rows: Vec<String> = csv::Reader::from_reader(out.as_bytes())
