@@ -622,9 +622,6 @@ pub struct IncidentFilter {
     pub max_tlp: Tlp,
     /// Only incidents of this situation.
     pub situation_id: Option<Uuid>,
-    /// Newest event first (the default), or newest record first (cheaper for bulk reads
-    /// such as exports: it follows the storage order).
-    pub by_record: bool,
 }
 
 #[cfg(test)]

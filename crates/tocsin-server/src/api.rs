@@ -109,7 +109,6 @@ impl IncidentQuery {
                     Uuid::parse_str(s).map_err(|_| E::invalid("situation_id", "not a valid id"))
                 })
                 .transpose()?,
-            by_record: false,
         };
         Ok((f, page_req(&self.limit, &self.cursor)?))
     }

@@ -556,19 +556,28 @@ fn query_secret_ok(q: Option<&str>, want: Option<&Secret>) -> bool {
     same(field(&m, "secret").unwrap_or(""), &want.0)
 }
 
+/// An Africa's Talking callback's form parameters, once the gateway is enabled and the
+/// request carries its inbound secret (when one is configured).
+#[allow(clippy::result_large_err)]
+fn africastalking_request(
+    st: &AppState,
+    q: Option<&str>,
+    body: &[u8],
+) -> Result<BTreeMap<String, String>, Response> {
+    let cfg = st.sms.africastalking.as_ref().ok_or_else(disabled)?;
+    if !query_secret_ok(q, cfg.inbound_secret.as_ref()) {
+        return Err(plain(StatusCode::FORBIDDEN, "wrong secret"));
+    }
+    form_map(body)
+}
+
 /// `POST /sms/africastalking`: incoming messages (`id, text, from, to, date, linkId`).
 pub async fn africastalking(
     State(st): State<AppState>,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let Some(cfg) = st.sms.africastalking.clone() else {
-        return disabled();
-    };
-    if !query_secret_ok(q.as_deref(), cfg.inbound_secret.as_ref()) {
-        return plain(StatusCode::FORBIDDEN, "wrong secret");
-    }
-    let p = match form_map(&body) {
+    let p = match africastalking_request(&st, q.as_deref(), &body) {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -596,13 +605,7 @@ pub async fn africastalking_delivery(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let Some(cfg) = st.sms.africastalking.clone() else {
-        return disabled();
-    };
-    if !query_secret_ok(q.as_deref(), cfg.inbound_secret.as_ref()) {
-        return plain(StatusCode::FORBIDDEN, "wrong secret");
-    }
-    let p = match form_map(&body) {
+    let p = match africastalking_request(&st, q.as_deref(), &body) {
         Ok(p) => p,
         Err(r) => return r,
     };

@@ -987,33 +987,25 @@ impl Store for SqliteStore {
         if let Some(s) = f.situation_id {
             qb.push(" AND situation_id = ").push_bind(s.to_string());
         }
-        if f.by_record {
-            push_page(&mut qb, "", page);
-        } else {
-            if let Some(c) = page.after {
-                let d = c.require_date()?;
-                qb.push(" AND (event_date < ")
-                    .push_bind(d.to_string())
-                    .push(" OR (event_date = ")
-                    .push_bind(d.to_string())
-                    .push(" AND id < ")
-                    .push_bind(c.id.to_string())
-                    .push("))");
-            }
-            qb.push(" ORDER BY event_date DESC, id DESC LIMIT ")
-                .push_bind(i64::from(page.limit) + 1);
+        if let Some(c) = page.after {
+            let d = c.require_date()?;
+            qb.push(" AND (event_date < ")
+                .push_bind(d.to_string())
+                .push(" OR (event_date = ")
+                .push_bind(d.to_string())
+                .push(" AND id < ")
+                .push_bind(c.id.to_string())
+                .push("))");
         }
+        qb.push(" ORDER BY event_date DESC, id DESC LIMIT ")
+            .push_bind(i64::from(page.limit) + 1);
         let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
         let items = rows
             .iter()
             .map(incident_from_row)
             .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(items, page.limit, |i| {
-            if f.by_record {
-                Cursor::by_id(i.id)
-            } else {
-                Cursor::by_date(i.event_date, i.id)
-            }
+            Cursor::by_date(i.event_date, i.id)
         }))
     }
 

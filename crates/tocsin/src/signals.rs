@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use chrono::{Days, NaiveDate};
 use std::time::Duration;
-use tocsin_domain::{Actor, IncidentFilter, PageRequest, SignalRecord, Tlp};
+use tocsin_domain::{Actor, IncidentFilter, SignalRecord, Tlp};
 use tocsin_signals::{DetectorConfig, Observation};
 use tocsin_store::{DynStore, StoreExt};
 
@@ -13,9 +13,6 @@ use crate::config::SignalsConfig;
 /// Weeks of history read before the detector's own window, guard band and recorded weeks,
 /// so that the CUSUM of the first recorded week has settled.
 pub const MARGIN_WEEKS: u64 = 26;
-
-/// Incidents read per page.
-const PAGE: u32 = 500;
 
 /// The first day of history a run reads.
 pub fn history_start(cfg: &DetectorConfig, as_of: NaiveDate, weeks: u32) -> NaiveDate {
@@ -38,23 +35,22 @@ async fn observations(
         from: Some(history_start(cfg, as_of, weeks)),
         to: Some(as_of),
         max_tlp: Tlp::Red,
-        by_record: true,
         ..Default::default()
     };
+    // The store's streamed read: one snapshot, batches over a channel.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    let scan = {
+        let store = store.clone();
+        tokio::spawn(async move { store.scan_incidents(&filter, tx).await })
+    };
     let mut out = vec![];
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = PageRequest::parse(Some(PAGE), cursor.as_deref())?;
-        let p = store
-            .list_incidents(&filter, page)
-            .await
-            .context("cannot read incidents")?;
-        out.extend(p.items.iter().map(Observation::from));
-        match p.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => return Ok(out),
-        }
+    while let Some(batch) = rx.recv().await {
+        out.extend(batch.iter().map(Observation::from));
     }
+    scan.await
+        .context("the incident scan stopped")?
+        .context("cannot read incidents")?;
+    Ok(out)
 }
 
 /// A detected signal as stored.
