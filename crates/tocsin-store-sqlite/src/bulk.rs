@@ -8,6 +8,13 @@
 //! indexes the import itself needs (the primary key and the provenance index its upserts look
 //! up) stay. Everything, index changes included, commits or rolls back as one: a crash or
 //! `kill -9` midway leaves the database as it was.
+//!
+//! When the store lets it ([`crate::SqliteStore::exclusive_imports`]) and no other connection
+//! has the file open, an import switches the database from WAL to a rollback journal for its
+//! length: new pages are then written once, straight into the file, where WAL writes every page
+//! twice (to the log, then again when the log is checkpointed). Atomicity is the journal's: a
+//! crash midway leaves a hot journal that the next connection rolls back. The file is back in
+//! WAL mode when the import ends, committed or not.
 
 use chrono::NaiveDate;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
@@ -30,6 +37,10 @@ pub(crate) const REBUILD_INDEXES_AFTER: u64 = 50_000;
 /// it has no SQL in `sqlite_master`). Rebuilding the others costs less than a million random
 /// inserts into each.
 const KEPT_INDEXES: &[&str] = &["incidents_provenance", "incidents_updated"];
+
+/// Page cache of an import or export connection, in KiB (SQLite's negative form): enough for
+/// the indexes of a million rows.
+const CACHE_SIZE: i64 = -524_288;
 
 fn err(e: rusqlite::Error) -> StoreError {
     match e {
@@ -58,10 +69,10 @@ fn open(path: &Path, read_only: bool) -> Result<Connection> {
     conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
     // The file is already in WAL mode (set when the store opened it). A page cache large
     // enough for the indexes of a million rows; sorter helper threads for index builds.
-    conn.execute_batch(
+    conn.execute_batch(&format!(
         "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = memory; \
-         PRAGMA cache_size = -524288; PRAGMA threads = 2;",
-    )
+         PRAGMA cache_size = {CACHE_SIZE}; PRAGMA threads = 2;"
+    ))
     .map_err(err)?;
     Ok(conn)
 }
@@ -125,10 +136,48 @@ pub(crate) fn import(
     path: &Path,
     actor: &Actor,
     rows: &mut mpsc::Receiver<ImportChunk>,
+    exclusive: bool,
+) -> Result<(u64, u64)> {
+    let mut conn = open(path, false)?;
+    let journal = exclusive && rollback_journal(&conn)?;
+    let done = import_on(&mut conn, actor, rows, journal);
+    if journal {
+        // Back to WAL, whether the import committed or rolled back.
+        let mode: rusqlite::Result<String> =
+            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0));
+        if !matches!(mode.as_deref(), Ok("wal")) {
+            tracing::warn!(?mode, "could not set the database back to WAL mode");
+        }
+    }
+    done
+}
+
+/// Switch `conn`'s database to a rollback journal if no other connection has it open.
+fn rollback_journal(conn: &Connection) -> Result<bool> {
+    // Another connection's presence shows at once as "busy": do not wait for it to go.
+    conn.busy_timeout(Duration::ZERO).map_err(err)?;
+    let mode: rusqlite::Result<String> =
+        conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0));
+    conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
+    match mode {
+        Ok(m) => Ok(m == "delete"),
+        Err(rusqlite::Error::SqliteFailure(f, _))
+            if f.code == rusqlite::ErrorCode::DatabaseBusy =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(err(e)),
+    }
+}
+
+fn import_on(
+    conn: &mut Connection,
+    actor: &Actor,
+    rows: &mut mpsc::Receiver<ImportChunk>,
+    journal: bool,
 ) -> Result<(u64, u64)> {
     let started = std::time::Instant::now();
     let mut waited = Duration::ZERO;
-    let mut conn = open(path, false)?;
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(err)?;
@@ -236,6 +285,7 @@ pub(crate) fn import(
     tx.commit().map_err(err)?;
     tracing::debug!(
         rows = written,
+        journal = if journal { "rollback" } else { "wal" },
         ?inserting,
         ?waited,
         rebuilt,

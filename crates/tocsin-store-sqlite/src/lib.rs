@@ -49,10 +49,12 @@ enum Job {
         reply: oneshot::Sender<Result<Done>>,
     },
     /// Stand aside: a streamed import writes through a connection of its own. The writer
-    /// answers `ready` between two batches and waits until `resume` is sent or dropped.
+    /// answers `ready` between two batches and waits until `resume` is sent or dropped; with
+    /// `close`, it closes its connection meanwhile and opens a new one afterwards.
     Pause {
         ready: oneshot::Sender<()>,
         resume: oneshot::Receiver<()>,
+        close: bool,
     },
 }
 
@@ -63,6 +65,11 @@ pub struct SqliteStore {
     writer: mpsc::Sender<Job>,
     /// The database file, for streamed imports and exports.
     path: std::path::PathBuf,
+    /// While set, read connections close when they are released instead of going back to
+    /// the pool: an exclusive import empties the pool this way.
+    draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Whether an import may take the database for itself ([`SqliteStore::exclusive_imports`]).
+    exclusive_imports: bool,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -105,19 +112,58 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
         let path = opts.get_filename().to_path_buf();
+        let draining = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let drain = draining.clone();
         let read = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(opts.read_only(true))
+            .after_release(move |_, _| {
+                let keep = !drain.load(std::sync::atomic::Ordering::SeqCst);
+                Box::pin(async move { Ok(keep) })
+            })
+            .connect_with(opts.clone().read_only(true))
             .await
             .map_err(db_err)?;
         let head = chain_head(&mut writer).await?;
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(writer_loop(writer, rx, head));
+        tokio::spawn(writer_loop(writer, opts, rx, head));
         Ok(SqliteStore {
             read,
             writer: tx,
             path,
+            draining,
+            exclusive_imports: false,
         })
+    }
+
+    /// Let streamed imports take the database for themselves when nothing else has it open
+    /// (`tocsin import` beside a stopped server, a first load): this store's own connections
+    /// close for the import's length, and the import writes through a rollback journal, so
+    /// each page is written once instead of twice (WAL, then its checkpoint). When another
+    /// connection holds the file, the import runs in WAL mode beside it as usual. Off by
+    /// default: while such an import runs, this store's reads wait for it.
+    pub fn exclusive_imports(mut self, on: bool) -> Self {
+        self.exclusive_imports = on;
+        self
+    }
+
+    /// Close every idle read connection and let the busy ones close when released; true
+    /// when none is left open within `wait`.
+    async fn drain_reads(&self, wait: Duration) -> bool {
+        self.draining
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let until = std::time::Instant::now() + wait;
+        loop {
+            while let Some(c) = self.read.try_acquire() {
+                drop(c);
+            }
+            if self.read.size() == 0 {
+                return true;
+            }
+            if std::time::Instant::now() >= until {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 }
 
@@ -151,7 +197,13 @@ struct WriteJob {
     reply: oneshot::Sender<Result<Done>>,
 }
 
-async fn writer_loop(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, mut head: ChainHead) {
+async fn writer_loop(
+    conn: SqliteConnection,
+    opts: SqliteConnectOptions,
+    mut rx: mpsc::Receiver<Job>,
+    mut head: ChainHead,
+) {
+    let mut conn = Some(conn);
     let mut pending = None;
     loop {
         let first = match pending.take() {
@@ -176,12 +228,37 @@ async fn writer_loop(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>, mu
             }
         }
         if !jobs.is_empty() {
-            let results = apply_batch(&mut conn, &mut head, &jobs).await;
+            if conn.is_none() {
+                // Reopened after an exclusive import; it may still be finishing elsewhere,
+                // so the busy timeout applies as for any write.
+                match SqliteConnection::connect_with(&opts).await {
+                    Ok(c) => conn = Some(c),
+                    Err(e) => {
+                        let e = db_err(e);
+                        for job in jobs {
+                            let _ = job.reply.send(Err(StoreError::Backend(e.to_string())));
+                        }
+                        continue;
+                    }
+                }
+            }
+            let c = conn.as_mut().expect("writer connection open");
+            let results = apply_batch(c, &mut head, &jobs).await;
             for (job, res) in jobs.into_iter().zip(results) {
                 let _ = job.reply.send(res);
             }
         }
-        if let Some(Job::Pause { ready, resume }) = pending.take() {
+        if let Some(Job::Pause {
+            ready,
+            resume,
+            close,
+        }) = pending.take()
+        {
+            if close {
+                if let Some(c) = conn.take() {
+                    let _ = c.close().await;
+                }
+            }
             // The chain head is read again at the start of every batch, so writes made
             // meanwhile through the other connection are followed.
             if ready.send(()).is_ok() {
@@ -1034,14 +1111,20 @@ impl Store for SqliteStore {
             .send(Job::Pause {
                 ready,
                 resume: on_resume,
+                close: self.exclusive_imports,
             })
             .await
             .map_err(|_| stopped())?;
         is_ready.await.map_err(|_| stopped())?;
+        // Only with every connection of ours closed can the import have the file to itself.
+        let exclusive = self.exclusive_imports && self.drain_reads(Duration::from_secs(2)).await;
         let (path, actor) = (self.path.clone(), actor.clone());
-        let done = tokio::task::spawn_blocking(move || bulk::import(&path, &actor, &mut rows))
-            .await
-            .map_err(|e| StoreError::Backend(format!("the import thread failed: {e}")));
+        let done =
+            tokio::task::spawn_blocking(move || bulk::import(&path, &actor, &mut rows, exclusive))
+                .await
+                .map_err(|e| StoreError::Backend(format!("the import thread failed: {e}")));
+        self.draining
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         drop(resume);
         done?
     }

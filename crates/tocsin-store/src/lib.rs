@@ -249,17 +249,21 @@ pub const SCAN_CHUNK: usize = 1_000;
 
 /// Keep only the last row of each repeated external id (a file may list an event twice).
 pub fn dedupe_import(incidents: &mut Vec<Incident>) {
-    let mut last = std::collections::HashMap::new();
+    let mut last = std::collections::HashMap::with_capacity(incidents.len());
     for (n, i) in incidents.iter().enumerate() {
-        last.insert(i.external_id.clone(), n);
+        last.insert(i.external_id.as_deref(), n);
     }
-    if last.len() < incidents.len() {
-        let mut n = 0;
-        incidents.retain(|i| {
-            n += 1;
-            last.get(&i.external_id) == Some(&(n - 1))
-        });
+    if last.len() == incidents.len() {
+        return;
     }
+    let keep: Vec<bool> = incidents
+        .iter()
+        .enumerate()
+        .map(|(n, i)| last.get(&i.external_id.as_deref()) == Some(&n))
+        .collect();
+    drop(last);
+    let mut keep = keep.into_iter();
+    incidents.retain(|_| keep.next().unwrap_or(false));
 }
 
 /// Check an import batch: at most [`MAX_IMPORT_BATCH`] rows, each carrying the batch's

@@ -267,6 +267,12 @@ fn settle(g: &Global, o: Overrides) -> Result<Config> {
 
 /// Open the backend the URL names, creating the data directory for SQLite.
 async fn open_store(cfg: &Config) -> Result<DynStore> {
+    open_store_with(cfg, false).await
+}
+
+/// [`open_store`]; with `exclusive_imports`, a SQLite import takes the file for itself when
+/// nothing else has it open (see `SqliteStore::exclusive_imports`).
+async fn open_store_with(cfg: &Config, exclusive_imports: bool) -> Result<DynStore> {
     let url = &cfg.database_url.0;
     if url.starts_with("sqlite:") {
         std::fs::create_dir_all(&cfg.data_dir)
@@ -285,7 +291,8 @@ async fn open_store(cfg: &Config) -> Result<DynStore> {
         }
         let s = tocsin_store_sqlite::SqliteStore::open(url)
             .await
-            .with_context(|| format!("cannot open {}", cfg.database_url))?;
+            .with_context(|| format!("cannot open {}", cfg.database_url))?
+            .exclusive_imports(exclusive_imports);
         Ok(Arc::new(s))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let s = tocsin_store_postgres::PostgresStore::open(url)
@@ -600,7 +607,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             opts.tlp = tlp.parse()?;
             opts.gdelt_roots = gdelt_roots;
             opts.default_event_type = event_type.zip(sub_event_type);
-            let store = open_store(&cfg).await?;
+            let store = open_store_with(&cfg, true).await?;
             let started = std::time::Instant::now();
             let summary = exchange::import(&store, format, &file, opts, geo()).await?;
             print!("{summary}");

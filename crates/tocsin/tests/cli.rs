@@ -231,6 +231,14 @@ async fn import_killed_midway_changes_nothing(db: Option<String>) {
     );
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
+    if db.is_none() {
+        // Nothing else had the file open, so the import wrote through a rollback journal,
+        // left behind hot by the kill; the next connection rolls it back.
+        assert!(
+            dir.path().join("tocsin.db-journal").exists(),
+            "the killed import should have left its rollback journal"
+        );
+    }
     assert_eq!(comparable_export_in(dir.path(), db), before);
     let verify = run_ok(tocsin(dir.path(), db, &["audit", "verify"]));
     assert!(verify.contains("audit chain intact"), "{verify}");
@@ -240,6 +248,85 @@ async fn import_killed_midway_changes_nothing(db: Option<String>) {
         &["import", "acled", acled.to_str().unwrap()],
     ));
     assert!(out.contains("inserted 0, updated 5"), "{out}");
+    if db.is_none() {
+        assert!(!dir.path().join("tocsin.db-journal").exists());
+        assert_eq!(journal_mode(&dir.path().join("tocsin.db")), "wal");
+    }
+}
+
+/// The journal mode a SQLite file is in, from its header: WAL files carry version 2 in
+/// bytes 18 and 19, rollback-journal files 1.
+fn journal_mode(db: &Path) -> &'static str {
+    let head = std::fs::read(db).unwrap();
+    match (head[18], head[19]) {
+        (2, 2) => "wal",
+        (1, 1) => "rollback",
+        _ => "unknown",
+    }
+}
+
+/// A SQLite import while a server has the file open cannot take it for itself: it runs in WAL
+/// mode beside the server, which keeps answering reads during the import and sees the
+/// imported incidents afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_import_beside_a_running_server_stays_in_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = add_user(dir.path(), None, "ana", "analyst");
+    let server = Server::start(dir.path(), None);
+    let acled = exchange_fixture("acled.csv");
+    let text = std::fs::read_to_string(&acled).unwrap();
+    let header = text.lines().next().unwrap();
+    let row = text.lines().nth(1).unwrap();
+    let big = dir.path().join("big.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+    writeln!(f, "{header}").unwrap();
+    for n in 0..60_000 {
+        writeln!(f, "{}", row.replacen("CEN1001", &format!("BIG{n}"), 1)).unwrap();
+    }
+    f.into_inner().unwrap().sync_all().unwrap();
+    let mut import = tocsin(
+        dir.path(),
+        None,
+        &["import", "acled", big.to_str().unwrap()],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let client = reqwest::Client::new();
+    let get = |path: &str| {
+        client
+            .get(format!("{}{path}", server.base))
+            .bearer_auth(&token)
+            .send()
+    };
+    // Reads answer while the import runs.
+    let mut answered = 0;
+    while import.try_wait().unwrap().is_none() {
+        let r = get("/api/v1/incidents?limit=1").await.unwrap();
+        assert_eq!(r.status(), 200);
+        answered += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let out = import.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("inserted 60000"), "{stdout}");
+    assert!(answered > 0);
+    assert!(!dir.path().join("tocsin.db-journal").exists());
+    assert_eq!(journal_mode(&dir.path().join("tocsin.db")), "wal");
+    let r: Value = get("/api/v1/incidents?limit=1")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["items"].as_array().map(Vec::len), Some(1), "{r}");
+    drop(server);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
