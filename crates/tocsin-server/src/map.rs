@@ -33,6 +33,9 @@ pub const MAX_POINTS: usize = 5_000;
 /// Cells per 256-pixel tile width: clusters are about 32 pixels apart.
 const CELLS_PER_TILE: f64 = 8.0;
 const LOAD_PAGE: u32 = 50_000;
+/// Views of at most this many cells aggregate into a flat array indexed by cell (a world view
+/// has a few hundred); larger ones, into a hash map of the cells that occur.
+const DENSE_CELLS: u64 = 1 << 20;
 
 #[derive(Clone, Copy)]
 struct Pt {
@@ -169,6 +172,14 @@ impl MapIndex {
             [b[0], b[1], b[2]]
         });
         let etype = q.event_type.map(type_code);
+        // Multiplying by the inverse is several times cheaper than dividing, per point.
+        let per_cell = 1.0 / cell;
+        let dense = cols.saturating_mul(rows) <= DENSE_CELLS;
+        let mut grid: Vec<Agg> = if dense {
+            vec![Agg::new(); (cols * rows) as usize]
+        } else {
+            Vec::new()
+        };
         let mut cells: HashMap<u64, Agg> = HashMap::new();
         let mut points: Vec<usize> = Vec::new();
         let mut total = 0usize;
@@ -190,11 +201,15 @@ impl MapIndex {
             if points.len() <= MAX_POINTS {
                 points.push(i);
             }
-            let cx = ((f64::from(p.lon) - b.min_lon) / cell) as u64;
-            let cy = ((f64::from(p.lat) - b.min_lat) / cell) as u64;
-            cells.entry(cy * cols + cx).or_insert_with(Agg::new).add(p);
+            let cx = (((f64::from(p.lon) - b.min_lon) * per_cell) as u64).min(cols - 1);
+            let cy = (((f64::from(p.lat) - b.min_lat) * per_cell) as u64).min(rows - 1);
+            let key = cy * cols + cx;
+            if dense {
+                grid[key as usize].add(p);
+            } else {
+                cells.entry(key).or_insert_with(Agg::new).add(p);
+            }
         }
-        let _ = rows;
         let as_points = total <= MAX_POINTS && (q.zoom >= POINTS_ZOOM || total <= 500);
         let features: Vec<serde_json::Value> = if as_points {
             points
@@ -216,7 +231,11 @@ impl MapIndex {
                 })
                 .collect()
         } else {
-            let mut v: Vec<&Agg> = cells.values().collect();
+            let mut v: Vec<&Agg> = if dense {
+                grid.iter().filter(|a| a.count > 0).collect()
+            } else {
+                cells.values().collect()
+            };
             v.sort_by_key(|a| std::cmp::Reverse(a.count));
             v.iter()
                 .map(|a| {
@@ -244,6 +263,7 @@ impl MapIndex {
     }
 }
 
+#[derive(Clone)]
 struct Agg {
     count: u32,
     fatalities: u64,
