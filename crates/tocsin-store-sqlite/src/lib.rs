@@ -276,12 +276,40 @@ async fn exec(conn: &mut SqliteConnection, sql: &str) -> Result<()> {
         .map_err(db_err)
 }
 
+/// How long the writer keeps trying for the write lock while another process holds it (a
+/// `tocsin import` beside the server holds it for its whole run) before it refuses the batch.
+/// Each try waits the connection's busy timeout.
+pub const WRITE_LOCK_PATIENCE: Duration = Duration::from_secs(120);
+
+/// `BEGIN IMMEDIATE`, tried again while another process holds the write lock, for up to
+/// [`WRITE_LOCK_PATIENCE`]: waiting writes are late, not lost.
+async fn begin_write(conn: &mut SqliteConnection) -> Result<()> {
+    let until = std::time::Instant::now() + WRITE_LOCK_PATIENCE;
+    loop {
+        match sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
+            Ok(_) => return Ok(()),
+            Err(sqlx::Error::Database(d))
+                if is_busy(d.code().as_deref()) && std::time::Instant::now() < until =>
+            {
+                tracing::warn!("another process holds the database's write lock; writes wait");
+            }
+            Err(e) => return Err(db_err(e)),
+        }
+    }
+}
+
+/// SQLITE_BUSY, in any of its extended forms.
+fn is_busy(code: Option<&str>) -> bool {
+    code.and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| c & 0xff == 5)
+}
+
 async fn apply_batch(
     conn: &mut SqliteConnection,
     head: &mut ChainHead,
     jobs: &[WriteJob],
 ) -> Vec<Result<Done>> {
-    if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
+    if let Err(e) = begin_write(conn).await {
         return jobs
             .iter()
             .map(|_| Err(StoreError::Backend(e.to_string())))

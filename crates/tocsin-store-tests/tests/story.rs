@@ -2196,3 +2196,32 @@ async fn outbox_claims_settles_and_retries(s: &dyn Store, _db: &Db) {
         (1, c[0].id, 2)
     );
 }
+
+/// On SQLite a second process (a `tocsin import` beside the server) can hold the write lock for
+/// longer than the busy timeout: the store's writes wait for it and then land, instead of
+/// failing after ten seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_writes_wait_out_a_long_lock_held_elsewhere() {
+    let db = Db::sqlite().await;
+    let Raw::Sqlite(mut other) = db.raw().await else {
+        unreachable!("a SQLite database")
+    };
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let store = db.store.clone();
+    let started = std::time::Instant::now();
+    let write = tokio::spawn(async move { store.create_incident(&system(), incident()).await });
+    // Longer than the writer's 10 s busy timeout.
+    tokio::time::sleep(std::time::Duration::from_secs(12)).await;
+    assert!(
+        !write.is_finished(),
+        "the write cannot land while the lock is held"
+    );
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+    let done = write.await.unwrap();
+    assert!(done.is_ok(), "{done:?}");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(12));
+    assert_eq!(db.store.counts().await.unwrap().incidents, 1);
+}
