@@ -1,0 +1,6 @@
+//! The UCDP importer (UCDP GED, CSV or GeoJSON) on arbitrary bytes: see `import_common.rs`.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+mod import_common;
+
+fuzz_target!(|data: &[u8]| import_common::import(tocsin_exchange::Format::Ucdp, data));
