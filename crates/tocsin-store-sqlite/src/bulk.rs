@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 use tocsin_domain::audit::GENESIS_HASH;
-use tocsin_domain::{Actor, Country, Incident, IncidentFilter, Tlp, VerificationStatus};
+use tocsin_domain::{Actor, Country, Incident, IncidentFilter, MapPoint, Tlp, VerificationStatus};
 use tocsin_store::{ImportChunk, Result, StoreError, SCAN_CHUNK};
 use tokio::sync::mpsc;
 
@@ -59,6 +59,11 @@ fn err(e: rusqlite::Error) -> StoreError {
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Backend(format!("corrupt {what} in database"))
+}
+
+/// A read-only connection of the kind exports and map loads use.
+pub(crate) fn open_read(path: &Path) -> Result<Connection> {
+    open(path, true)
 }
 
 fn open(path: &Path, read_only: bool) -> Result<Connection> {
@@ -414,6 +419,53 @@ pub(crate) fn scan(
         let _ = out.blocking_send(chunk);
     }
     Ok(n)
+}
+
+/// Map points changed after `since`, in `(updated_at, id)` order; see
+/// [`tocsin_store::Store::map_points`]. The map index loads a million of these at first use:
+/// through sqlx each row crossed a thread and every column was copied, ~10 µs a row.
+pub(crate) fn map_points(
+    conn: &Connection,
+    since: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+    limit: u32,
+) -> Result<Vec<MapPoint>> {
+    let mut sql = String::from(
+        "SELECT id, event_date, event_type, country, latitude, longitude, fatalities, tlp, \
+         updated_at FROM incidents",
+    );
+    let mut params: Vec<rusqlite::types::Value> = Vec::new();
+    if let Some((t, id)) = since {
+        // A row-value comparison, so SQLite seeks the (updated_at, id) index.
+        sql.push_str(" WHERE (updated_at, id) > (?, ?)");
+        params.push(tocsin_domain::time::format(&t).into());
+        params.push(id.to_string().into());
+    }
+    sql.push_str(" ORDER BY updated_at, id LIMIT ?");
+    params.push(i64::from(limit).into());
+    let mut stmt = conn.prepare_cached(&sql).map_err(err)?;
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params))
+        .map_err(err)?;
+    let mut out = Vec::with_capacity(limit.min(SCAN_CHUNK as u32 * 64) as usize);
+    while let Some(r) = rows.next().map_err(err)? {
+        let s = |i: usize| -> Result<&str> {
+            r.get_ref(i)
+                .and_then(|v| v.as_str().map_err(Into::into))
+                .map_err(err)
+        };
+        out.push(MapPoint {
+            id: uuid::Uuid::parse_str(s(0)?).map_err(|_| corrupt("id"))?,
+            event_date: s(1)?.parse::<NaiveDate>().map_err(|_| corrupt("date"))?,
+            event_type: s(2)?.to_string(),
+            country: Country::parse(s(3)?)?,
+            latitude: r.get(4).map_err(err)?,
+            longitude: r.get(5).map_err(err)?,
+            fatalities: r.get(6).map_err(err)?,
+            tlp: Tlp::from_rank(r.get(7).map_err(err)?).ok_or_else(|| corrupt("TLP rank"))?,
+            updated_at: tocsin_domain::time::parse(s(8)?).map_err(|_| corrupt("timestamp"))?,
+        });
+    }
+    Ok(out)
 }
 
 fn incident(r: &rusqlite::Row<'_>) -> Result<Incident> {

@@ -70,6 +70,8 @@ pub struct SqliteStore {
     draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Whether an import may take the database for itself ([`SqliteStore::exclusive_imports`]).
     exclusive_imports: bool,
+    /// The connection map-point queries use (rusqlite), opened at first use.
+    map_conn: std::sync::Arc<std::sync::Mutex<Option<rusqlite::Connection>>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -132,6 +134,7 @@ impl SqliteStore {
             path,
             draining,
             exclusive_imports: false,
+            map_conn: Default::default(),
         })
     }
 
@@ -151,6 +154,12 @@ impl SqliteStore {
     async fn drain_reads(&self, wait: Duration) -> bool {
         self.draining
             .store(true, std::sync::atomic::Ordering::SeqCst);
+        let map_conn = self.map_conn.clone();
+        // Waits for a map query in progress, if any.
+        let _ = tokio::task::spawn_blocking(move || {
+            *map_conn.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        })
+        .await;
         let until = std::time::Instant::now() + wait;
         loop {
             while let Some(c) = self.read.try_acquire() {
@@ -1162,38 +1171,21 @@ impl Store for SqliteStore {
         since: Option<(DateTime<Utc>, Uuid)>,
         limit: u32,
     ) -> Result<Vec<MapPoint>> {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "SELECT id, event_date, event_type, country, latitude, longitude, fatalities, tlp, updated_at \
-             FROM incidents",
-        );
-        if let Some((t, id)) = since {
-            // A row-value comparison, so SQLite seeks the (updated_at, id) index.
-            qb.push(" WHERE (updated_at, id) > (")
-                .push_bind(ts(&t))
-                .push(", ")
-                .push_bind(id.to_string())
-                .push(")");
-        }
-        qb.push(" ORDER BY updated_at, id LIMIT ")
-            .push_bind(i64::from(limit));
-        let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(MapPoint {
-                    id: parse_uuid(r.get(0))?,
-                    event_date: chrono::NaiveDate::parse_from_str(r.get(1), "%Y-%m-%d")
-                        .map_err(|_| StoreError::Backend("corrupt date in database".into()))?,
-                    event_type: r.get(2),
-                    country: tocsin_domain::Country::parse(r.get(3))?,
-                    latitude: r.get(4),
-                    longitude: r.get(5),
-                    fatalities: r.get(6),
-                    tlp: Tlp::from_rank(r.get(7))
-                        .ok_or_else(|| StoreError::Backend("corrupt TLP".into()))?,
-                    updated_at: parse_ts(r.get(8))?,
-                })
-            })
-            .collect()
+        let (path, slot) = (self.path.clone(), self.map_conn.clone());
+        tokio::task::spawn_blocking(move || {
+            // One connection kept for these: the map index asks before every map query.
+            let mut conn = slot.lock().unwrap_or_else(|p| p.into_inner());
+            if conn.is_none() {
+                *conn = Some(bulk::open_read(&path)?);
+            }
+            let points = bulk::map_points(conn.as_ref().expect("just opened"), since, limit);
+            if points.is_err() {
+                *conn = None;
+            }
+            points
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("the map query thread failed: {e}")))?
     }
 
     async fn get_source(&self, id: Uuid) -> Result<Source> {

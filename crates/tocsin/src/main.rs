@@ -387,6 +387,14 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 stop_rx.clone(),
             );
             let outbox = tokio::spawn(tocsin_server::sms::run_outbox(state.clone(), stop_rx));
+            // Load the map index now (a few seconds per million incidents) rather than on the
+            // first map request; a request that comes earlier waits for this load to finish.
+            let (map, map_store) = (state.map.clone(), store.clone());
+            tokio::spawn(async move {
+                if let Err(e) = map.refresh(&map_store).await {
+                    tracing::warn!(error = %e, "could not load the map index; the first map query will");
+                }
+            });
             tocsin_server::serve(listener, state, shutdown_signal()).await?;
             let _ = stop_tx.send(true);
             let _ = outbox.await;
