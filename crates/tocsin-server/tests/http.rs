@@ -1011,23 +1011,10 @@ async fn public_report_form_csrf_anonymity_and_rate_limit() {
             .unwrap();
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["cache-control"], "no-store");
-        let cookie = r.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
+        let cookie = first_cookie(&r);
         let html = r.text().await.unwrap();
         assert!(!html.contains("<script"), "the form needs no JavaScript");
-        let csrf = html
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_string();
+        let csrf = csrf_in(&html);
         (cookie, csrf)
     };
     let (cookie, csrf) = get_form().await;

@@ -22,11 +22,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 use tocsin_domain::audit::GENESIS_HASH;
-use tocsin_domain::{Actor, Country, Incident, IncidentFilter, MapPoint, Tlp, VerificationStatus};
+use tocsin_domain::{Actor, Country, Incident, IncidentFilter, MapPoint, VerificationStatus};
 use tocsin_store::{ImportChunk, Result, StoreError, SCAN_CHUNK};
 use tokio::sync::mpsc;
 
-use crate::rows::INCIDENT_COLS;
+use crate::rows::{corrupt, parse_ts, parse_uuid, tlp, INCIDENT_COLS};
 
 /// An import drops and rebuilds the secondary indexes once it has written this many rows
 /// and at least half as many as the table held before it.
@@ -57,8 +57,11 @@ fn err(e: rusqlite::Error) -> StoreError {
     }
 }
 
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Backend(format!("corrupt {what} in database"))
+/// Column `i` of `r` as text.
+fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r str> {
+    r.get_ref(i)
+        .and_then(|v| v.as_str().map_err(Into::into))
+        .map_err(err)
 }
 
 /// A read-only connection of the kind exports and map loads use.
@@ -448,32 +451,24 @@ pub(crate) fn map_points(
         .map_err(err)?;
     let mut out = Vec::with_capacity(limit.min(SCAN_CHUNK as u32 * 64) as usize);
     while let Some(r) = rows.next().map_err(err)? {
-        let s = |i: usize| -> Result<&str> {
-            r.get_ref(i)
-                .and_then(|v| v.as_str().map_err(Into::into))
-                .map_err(err)
-        };
+        let s = |i| text(r, i);
         out.push(MapPoint {
-            id: uuid::Uuid::parse_str(s(0)?).map_err(|_| corrupt("id"))?,
+            id: parse_uuid(s(0)?)?,
             event_date: s(1)?.parse::<NaiveDate>().map_err(|_| corrupt("date"))?,
             event_type: s(2)?.to_string(),
             country: Country::parse(s(3)?)?,
             latitude: r.get(4).map_err(err)?,
             longitude: r.get(5).map_err(err)?,
             fatalities: r.get(6).map_err(err)?,
-            tlp: Tlp::from_rank(r.get(7).map_err(err)?).ok_or_else(|| corrupt("TLP rank"))?,
-            updated_at: tocsin_domain::time::parse(s(8)?).map_err(|_| corrupt("timestamp"))?,
+            tlp: tlp(r.get(7).map_err(err)?)?,
+            updated_at: parse_ts(s(8)?)?,
         });
     }
     Ok(out)
 }
 
 fn incident(r: &rusqlite::Row<'_>) -> Result<Incident> {
-    let s = |i: usize| -> Result<&str> {
-        r.get_ref(i)
-            .and_then(|v| v.as_str().map_err(Into::into))
-            .map_err(err)
-    };
+    let s = |i| text(r, i);
     let os = |i: usize| -> Result<Option<String>> {
         r.get_ref(i)
             .and_then(|v| v.as_str_or_null().map_err(Into::into))
@@ -484,14 +479,12 @@ fn incident(r: &rusqlite::Row<'_>) -> Result<Incident> {
     let og = |i: usize| -> Result<Option<i64>> { r.get(i).map_err(err) };
     let small = |v: i64| i16::try_from(v).map_err(|_| corrupt("number"));
     let osmall = |v: Option<i64>| v.map(small).transpose();
-    let uuid = |t: &str| uuid::Uuid::parse_str(t).map_err(|_| corrupt("id"));
-    let time = |t: &str| tocsin_domain::time::parse(t).map_err(|_| corrupt("timestamp"));
     let report_ids = match s(23)? {
         "[]" => Vec::new(),
         j => serde_json::from_str(j).map_err(|_| corrupt("report_ids"))?,
     };
     Ok(Incident {
-        id: uuid(s(0)?)?,
+        id: parse_uuid(s(0)?)?,
         event_date: s(1)?.parse::<NaiveDate>().map_err(|_| corrupt("date"))?,
         date_precision: small(g(2)?)?,
         event_type: s(3)?.to_string(),
@@ -512,13 +505,13 @@ fn incident(r: &rusqlite::Row<'_>) -> Result<Incident> {
         credibility: small(g(18)?)?,
         verification_status: VerificationStatus::parse(s(19)?)?,
         description: s(20)?.to_string(),
-        tlp: Tlp::from_rank(g(21)?).ok_or_else(|| corrupt("TLP rank"))?,
-        situation_id: os(22)?.map(|t| uuid(&t)).transpose()?,
+        tlp: tlp(g(21)?)?,
+        situation_id: os(22)?.map(|t| parse_uuid(&t)).transpose()?,
         report_ids,
         dataset: os(24)?,
         external_id: os(25)?,
-        created_at: time(s(26)?)?,
-        updated_at: time(s(27)?)?,
+        created_at: parse_ts(s(26)?)?,
+        updated_at: parse_ts(s(27)?)?,
         version: g(28)?,
         violence_type: osmall(og(29)?)?,
     })

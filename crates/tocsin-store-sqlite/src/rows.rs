@@ -26,7 +26,7 @@ pub(crate) const SITUATION_COLS: &str =
 pub(crate) const USER_COLS: &str =
     "id, username, role, clearance, password_hash, created_at, disabled, grants";
 
-fn corrupt(what: &str) -> StoreError {
+pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Backend(format!("corrupt {what} in database"))
 }
 
@@ -38,7 +38,7 @@ pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
     tocsin_domain::time::parse(s).map_err(|_| corrupt("timestamp"))
 }
 
-fn tlp(rank: i64) -> Result<Tlp> {
+pub(crate) fn tlp(rank: i64) -> Result<Tlp> {
     Tlp::from_rank(rank).ok_or_else(|| corrupt("TLP rank"))
 }
 

@@ -94,16 +94,7 @@ impl TestApp {
         if let Some(r) = role {
             req = req.bearer_auth(&self.tokens[&r]);
         }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        send(req, body).await
     }
 
     pub async fn get(&self, role: Role, path: &str) -> (StatusCode, Value) {
@@ -157,6 +148,43 @@ impl TestApp {
     }
 }
 
+/// The CSRF token a page's form carries.
+pub fn csrf_in(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .expect("a form with a CSRF token")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The `name=value` part of a response's first `Set-Cookie`.
+pub fn first_cookie(resp: &reqwest::Response) -> String {
+    resp.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Send `req` with an optional JSON body; the status and the body as JSON (or as a string).
+async fn send(req: reqwest::RequestBuilder, body: Option<Value>) -> (StatusCode, Value) {
+    let req = match body {
+        Some(b) => req.json(&b),
+        None => req,
+    };
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
 /// Log in through the form like a browser, returning the session cookie and CSRF token.
 pub async fn browser_login(
     app: &TestApp,
@@ -169,22 +197,9 @@ pub async fn browser_login(
         .send()
         .await
         .unwrap();
-    let pre = resp.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let pre = first_cookie(&resp);
     let html = resp.text().await.unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let csrf = csrf_in(&html);
     let resp = app
         .client
         .post(format!("{}/login", app.base))
@@ -222,14 +237,7 @@ pub async fn browser_login(
         .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let csrf = csrf_in(&html);
     Ok((session, csrf))
 }
 
@@ -252,19 +260,10 @@ impl TestApp {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self
+        let req = self
             .client
             .request(method, format!("{}{}", self.base, path))
             .bearer_auth(token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        send(req, body).await
     }
 }
