@@ -38,6 +38,7 @@ story!(
     imports_upsert_by_provenance,
     streamed_imports_are_all_or_nothing,
     large_streamed_import_keeps_indexes_and_queries_right,
+    streamed_import_keeps_every_field,
     scan_reads_every_visible_incident_once,
     sms_ingest_is_idempotent_and_queues_one_ack,
     outbox_claims_settles_and_retries,
@@ -1816,6 +1817,78 @@ async fn streamed_imports_are_all_or_nothing(s: &dyn Store, db: &Db) {
     other.await.unwrap().unwrap();
     assert_eq!(s.counts().await.unwrap().incidents, 6010 + 100 + 1);
     assert_eq!(audit_count(s).await, audits + 2);
+}
+
+/// A streamed import stores every field as given: each optional field set on one row and
+/// empty on another, text with quotes and non-ASCII letters, a situation and report links.
+async fn streamed_import_keeps_every_field(s: &dyn Store, _db: &Db) {
+    let sit = s
+        .create_situation(
+            &system(),
+            Situation::parse(tocsin_domain::NewSituation {
+                name: "Ouaka".into(),
+                country: "CAF".into(),
+                admin1: None,
+                status: Some("active".into()),
+                description: None,
+                tlp: Some(Tlp::Green),
+            })
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let r1 = s
+        .create_report(&system(), report("f1", Tlp::Amber))
+        .await
+        .unwrap();
+    let full = Incident::parse(IncidentInput {
+        admin1: Some("Ouaka".into()),
+        admin2: Some("Bambari".into()),
+        location: Some("Ngakobo \"PK 60\"".into()),
+        actor1: Some("Groupe armé l'Unité".into()),
+        actor2: Some("Civils (Peuls)".into()),
+        targeted_group: Some("civilians".into()),
+        fatalities_low: Some(4),
+        fatalities_high: Some(15),
+        credibility: Some(2),
+        date_precision: Some(2),
+        geo_precision: Some(3),
+        situation_id: Some(sit.id),
+        report_ids: Some(vec![r1.id]),
+        dataset: Some("fields".into()),
+        external_id: Some("F-full".into()),
+        violence_type: Some(3),
+        verification_status: Some(VerificationStatus::Verified),
+        description: "Attaque à l'aube; «12 tués», selon \"MINUSCA\"".into(),
+        latitude: 5.763_214_7,
+        longitude: 20.673_902_1,
+        tlp: Tlp::Red,
+        ..incident_input()
+    })
+    .unwrap();
+    let bare = Incident::parse(IncidentInput {
+        dataset: Some("fields".into()),
+        external_id: Some("F-bare".into()),
+        fatalities: 0,
+        tlp: Tlp::Clear,
+        ..incident_input()
+    })
+    .unwrap();
+    assert_eq!(
+        s.import_stream(
+            &system(),
+            chunks(vec![
+                rows_of("fields", vec![full.clone(), bare.clone()]),
+                ImportChunk::End
+            ])
+        )
+        .await
+        .unwrap(),
+        (2, 0)
+    );
+    for want in [&full, &bare] {
+        assert_eq!(&s.get_incident(want.id).await.unwrap(), want);
+    }
 }
 
 /// An import large enough that SQLite rebuilds the secondary indexes instead of updating them
