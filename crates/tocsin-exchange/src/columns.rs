@@ -18,7 +18,7 @@ pub fn reader<R: Read>(input: R, delimiter: u8, has_headers: bool) -> Reader<R> 
 
 /// Column positions by name.
 pub struct Columns {
-    pos: HashMap<String, usize>,
+    pos: HashMap<String, usize, foldhash::fast::RandomState>,
     /// How many columns the header has.
     pub width: usize,
 }
@@ -39,7 +39,7 @@ impl Columns {
                     .to_ascii_lowercase()
             })
             .collect();
-        let pos: HashMap<String, usize> = names
+        let pos: HashMap<String, usize, _> = names
             .iter()
             .enumerate()
             .map(|(i, n)| (n.clone(), i))

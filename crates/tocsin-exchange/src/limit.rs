@@ -55,22 +55,25 @@ impl<R: Read> Read for LineLimited<R> {
             ));
         }
         if self.check_lines {
-            for &b in &out[..n] {
-                if b == b'\n' {
-                    self.since_newline = 0;
-                    self.line += 1;
-                } else {
-                    self.since_newline += 1;
-                    if self.since_newline > MAX_LINE_BYTES {
-                        return Err(io::Error::new(
-                            io::ErrorKind::InvalidData,
-                            format!(
-                                "line {} is longer than {MAX_LINE_BYTES} bytes: not a valid row",
-                                self.line
-                            ),
-                        ));
-                    }
+            let too_long = |line: u64| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("line {line} is longer than {MAX_LINE_BYTES} bytes: not a valid row"),
+                )
+            };
+            let buf = &out[..n];
+            let mut start = 0;
+            for nl in memchr::memchr_iter(b'\n', buf) {
+                if self.since_newline + (nl - start) as u64 > MAX_LINE_BYTES {
+                    return Err(too_long(self.line));
                 }
+                self.since_newline = 0;
+                self.line += 1;
+                start = nl + 1;
+            }
+            self.since_newline += (n - start) as u64;
+            if self.since_newline > MAX_LINE_BYTES {
+                return Err(too_long(self.line));
             }
         }
         Ok(n)
