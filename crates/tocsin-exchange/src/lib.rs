@@ -321,3 +321,38 @@ pub(crate) fn date(col: &str, s: &str) -> Result<String, String> {
     }
     Err(format!("{col}: {t:?} is not a date"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::date;
+
+    #[test]
+    fn dates_in_every_accepted_form_and_impossible_ones_refused() {
+        for (given, want) in [
+            ("2024-04-02", "2024-04-02"),
+            (" 2024-02-29 ", "2024-02-29"),
+            ("2024-04-02T10:00:00Z", "2024-04-02"),
+            ("2024-04-02 10:00", "2024-04-02"),
+            ("20240402", "2024-04-02"),
+            ("2 April 2024", "2024-04-02"),
+            ("02/04/2024", "2024-04-02"),
+        ] {
+            assert_eq!(date("d", given).as_deref(), Ok(want), "{given:?}");
+        }
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-04-31",
+            "2024-0a-02",
+            "２０２４-04-02",
+            "",
+            "-",
+        ] {
+            let e = date("d", bad).unwrap_err();
+            assert!(
+                e.starts_with("d: ") && e.ends_with("is not a date"),
+                "{bad:?}: {e}"
+            );
+        }
+    }
+}
