@@ -1874,17 +1874,21 @@ async fn streamed_import_keeps_every_field(s: &dyn Store, _db: &Db) {
         ..incident_input()
     })
     .unwrap();
+    // Among other rows, so that SQLite writes `full` in a many-row statement and `bare` in
+    // the single-row statements of a batch's remainder.
+    let mut rows: Vec<Incident> = (0..200)
+        .map(|k| imported("fields", &format!("pad{k}"), 1))
+        .collect();
+    rows.insert(3, full.clone());
+    rows.insert(150, bare.clone());
     assert_eq!(
         s.import_stream(
             &system(),
-            chunks(vec![
-                rows_of("fields", vec![full.clone(), bare.clone()]),
-                ImportChunk::End
-            ])
+            chunks(vec![rows_of("fields", rows), ImportChunk::End])
         )
         .await
         .unwrap(),
-        (2, 0)
+        (202, 0)
     );
     for want in [&full, &bare] {
         assert_eq!(&s.get_incident(want.id).await.unwrap(), want);
