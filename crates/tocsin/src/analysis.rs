@@ -94,33 +94,9 @@ pub enum AssessCommand {
     },
     /// Accept an evidence suggestion on a draft: the evidence is recorded against the
     /// indicator (a level is never set by it).
-    Accept {
-        /// The assessment's id.
-        id: Uuid,
-        /// Act as this user (needs to write assessments).
-        #[arg(long)]
-        user: String,
-        /// The indicator, e.g. `7.3`.
-        #[arg(long)]
-        indicator: String,
-        /// `incident:ID`, `report:ID` or `document:URL-OR-CITATION`.
-        #[arg(long)]
-        evidence: String,
-    },
+    Accept(Suggestion),
     /// Dismiss an evidence suggestion on a draft.
-    Dismiss {
-        /// The assessment's id.
-        id: Uuid,
-        /// Act as this user (needs to write assessments).
-        #[arg(long)]
-        user: String,
-        /// The indicator, e.g. `7.3`.
-        #[arg(long)]
-        indicator: String,
-        /// `incident:ID`, `report:ID` or `document:URL-OR-CITATION`.
-        #[arg(long)]
-        evidence: String,
-    },
+    Dismiss(Suggestion),
     /// List assessments, newest first.
     List {
         /// Only this situation's.
@@ -621,16 +597,26 @@ async fn transition(
     Ok(store.change_assessment(&u.actor(), id, change).await?)
 }
 
-/// Accept or dismiss an evidence suggestion.
-async fn decide(
-    store: &DynStore,
+/// An evidence suggestion on a draft, as `tocsin assess accept|dismiss` names it.
+#[derive(clap::Args, Debug)]
+pub struct Suggestion {
+    /// The assessment's id.
     id: Uuid,
-    user: &str,
-    indicator: &str,
-    evidence: &str,
-    accept: bool,
-) -> Result<String> {
-    let evidence = parse_evidence(evidence)?;
+    /// Act as this user (needs to write assessments).
+    #[arg(long)]
+    user: String,
+    /// The indicator, e.g. `7.3`.
+    #[arg(long)]
+    indicator: String,
+    /// `incident:ID`, `report:ID` or `document:URL-OR-CITATION`.
+    #[arg(long)]
+    evidence: String,
+}
+
+/// Accept or dismiss an evidence suggestion.
+async fn decide(store: &DynStore, s: &Suggestion, accept: bool) -> Result<String> {
+    let (id, user, indicator) = (s.id, s.user.as_str(), s.indicator.as_str());
+    let evidence = parse_evidence(&s.evidence)?;
     let a = get_assessment(store, id).await?;
     if let Some(fw) = load_framework(None).ok().filter(|f| f.id == a.framework) {
         if fw.indicator(indicator).is_none() {
@@ -728,18 +714,8 @@ pub async fn assess(store: &DynStore, cmd: AssessCommand) -> Result<String> {
             let a = transition(store, id, &user, AssessmentStatus::Draft, note).await?;
             let _ = writeln!(out, "assessment {} returned to draft by {user}", a.id);
         }
-        AssessCommand::Accept {
-            id,
-            user,
-            indicator,
-            evidence,
-        } => out = decide(store, id, &user, &indicator, &evidence, true).await?,
-        AssessCommand::Dismiss {
-            id,
-            user,
-            indicator,
-            evidence,
-        } => out = decide(store, id, &user, &indicator, &evidence, false).await?,
+        AssessCommand::Accept(s) => out = decide(store, &s, true).await?,
+        AssessCommand::Dismiss(s) => out = decide(store, &s, false).await?,
         AssessCommand::List { situation } => {
             let all = store.list_assessments(situation, 10_000).await?;
             let mut names = std::collections::HashMap::new();
