@@ -207,17 +207,7 @@ async fn import_killed_midway_changes_nothing(db: Option<String>) {
     ));
     let before = comparable_export_in(dir.path(), db);
     assert_eq!(before.len(), 5);
-    // A large file of rows like the fixture's first, each with its own event id.
-    let text = std::fs::read_to_string(&acled).unwrap();
-    let header = text.lines().next().unwrap();
-    let row = text.lines().nth(1).unwrap();
-    let big = dir.path().join("big.csv");
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
-    writeln!(f, "{header}").unwrap();
-    for n in 0..400_000 {
-        writeln!(f, "{}", row.replacen("CEN1001", &format!("BIG{n}"), 1)).unwrap();
-    }
-    f.into_inner().unwrap().sync_all().unwrap();
+    let big = big_acled(dir.path(), 400_000);
     let mut child = tocsin(dir.path(), db, &["import", "acled", big.to_str().unwrap()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -265,6 +255,21 @@ fn journal_mode(db: &Path) -> &'static str {
     }
 }
 
+/// `dir/big.csv`: `rows` ACLED rows like the fixture's first, each with its own event id.
+fn big_acled(dir: &Path, rows: u32) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(exchange_fixture("acled.csv")).unwrap();
+    let header = text.lines().next().unwrap();
+    let row = text.lines().nth(1).unwrap();
+    let big = dir.join("big.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+    writeln!(f, "{header}").unwrap();
+    for n in 0..rows {
+        writeln!(f, "{}", row.replacen("CEN1001", &format!("BIG{n}"), 1)).unwrap();
+    }
+    f.into_inner().unwrap().sync_all().unwrap();
+    big
+}
+
 /// A SQLite import while a server has the file open cannot take it for itself: it runs in WAL
 /// mode beside the server, which keeps answering reads during the import and sees the
 /// imported incidents afterwards.
@@ -273,17 +278,7 @@ async fn sqlite_import_beside_a_running_server_stays_in_wal() {
     let dir = tempfile::tempdir().unwrap();
     let token = add_user(dir.path(), None, "ana", "analyst");
     let server = Server::start(dir.path(), None);
-    let acled = exchange_fixture("acled.csv");
-    let text = std::fs::read_to_string(&acled).unwrap();
-    let header = text.lines().next().unwrap();
-    let row = text.lines().nth(1).unwrap();
-    let big = dir.path().join("big.csv");
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
-    writeln!(f, "{header}").unwrap();
-    for n in 0..60_000 {
-        writeln!(f, "{}", row.replacen("CEN1001", &format!("BIG{n}"), 1)).unwrap();
-    }
-    f.into_inner().unwrap().sync_all().unwrap();
+    let big = big_acled(dir.path(), 60_000);
     let mut import = tocsin(
         dir.path(),
         None,
