@@ -96,6 +96,20 @@ fn incident_input() -> IncidentInput {
     }
 }
 
+/// A situation with only a name, a country and a label, stored.
+async fn new_situation(s: &dyn Store, name: &str, country: &str, tlp: Tlp) -> Situation {
+    let sit = Situation::parse(tocsin_domain::NewSituation {
+        name: name.into(),
+        country: country.into(),
+        admin1: None,
+        status: None,
+        description: None,
+        tlp: Some(tlp),
+    })
+    .unwrap();
+    s.create_situation(&system(), sit).await.unwrap()
+}
+
 fn incident() -> Incident {
     Incident::parse(incident_input()).unwrap()
 }
@@ -1535,16 +1549,7 @@ async fn meta_and_counts(s: &dyn Store, _db: &Db) {
     for _ in 0..4 {
         s.create_incident(&system(), incident()).await.unwrap();
     }
-    let sit = Situation::parse(tocsin_domain::NewSituation {
-        name: "Sahel".into(),
-        country: "BFA".into(),
-        admin1: None,
-        status: Some("watch".into()),
-        description: None,
-        tlp: Some(Tlp::Red),
-    })
-    .unwrap();
-    s.create_situation(&system(), sit).await.unwrap();
+    new_situation(s, "Sahel", "BFA", Tlp::Red).await;
     assert_eq!(
         s.counts().await.unwrap(),
         Counts {
@@ -1822,21 +1827,7 @@ async fn streamed_imports_are_all_or_nothing(s: &dyn Store, db: &Db) {
 /// A streamed import stores every field as given: each optional field set on one row and
 /// empty on another, text with quotes and non-ASCII letters, a situation and report links.
 async fn streamed_import_keeps_every_field(s: &dyn Store, _db: &Db) {
-    let sit = s
-        .create_situation(
-            &system(),
-            Situation::parse(tocsin_domain::NewSituation {
-                name: "Ouaka".into(),
-                country: "CAF".into(),
-                admin1: None,
-                status: Some("active".into()),
-                description: None,
-                tlp: Some(Tlp::Green),
-            })
-            .unwrap(),
-        )
-        .await
-        .unwrap();
+    let sit = new_situation(s, "Ouaka", "CAF", Tlp::Green).await;
     let r1 = s
         .create_report(&system(), report("f1", Tlp::Amber))
         .await
