@@ -597,6 +597,10 @@ pub struct MapPoint {
     pub fatalities: i64,
     /// Label.
     pub tlp: Tlp,
+    /// How far it has been verified.
+    pub verification_status: VerificationStatus,
+    /// The situation it belongs to, if any.
+    pub situation_id: Option<Uuid>,
     /// Last change (the index refreshes by it).
     pub updated_at: DateTime<Utc>,
 }
@@ -622,6 +626,26 @@ pub struct IncidentFilter {
     pub max_tlp: Tlp,
     /// Only incidents of this situation.
     pub situation_id: Option<Uuid>,
+}
+
+impl IncidentFilter {
+    /// Whether `i` passes the filter: the same test the stores' list queries make.
+    pub fn matches(&self, i: &Incident) -> bool {
+        i.tlp.rank() <= self.max_tlp.rank()
+            && self.country.as_ref().is_none_or(|c| *c == i.country)
+            && self.from.is_none_or(|d| i.event_date >= d)
+            && self.to.is_none_or(|d| i.event_date <= d)
+            && self.bbox.is_none_or(|b| {
+                (b.min_lon..=b.max_lon).contains(&i.longitude)
+                    && (b.min_lat..=b.max_lat).contains(&i.latitude)
+            })
+            && self.event_type.as_ref().is_none_or(|t| *t == i.event_type)
+            && self
+                .verification_status
+                .is_none_or(|v| v == i.verification_status)
+            && self.tlp.is_none_or(|t| t.rank() == i.tlp.rank())
+            && self.situation_id.is_none_or(|s| Some(s) == i.situation_id)
+    }
 }
 
 #[cfg(test)]

@@ -260,7 +260,7 @@ pub async fn list_incidents(
 ) -> ApiResult<Json<Page<Incident>>> {
     let u = user.require(Permission::IncidentRead)?;
     let (f, p) = parse_query::<IncidentQuery>(q.as_deref())?.to_filter(u.clearance)?;
-    Ok(Json(st.store.list_incidents(&f, p).await?))
+    Ok(Json(crate::map::list_incidents(&st, &f, p).await?))
 }
 
 /// `POST /api/v1/incidents`

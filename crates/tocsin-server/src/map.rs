@@ -1,4 +1,10 @@
-//! Map queries: server-side clusters at low zoom, points at high zoom, over an in-memory index.
+//! Map queries and incident lists, over an in-memory index of every incident.
+//!
+//! Map queries: server-side clusters at low zoom, points at high zoom. Lists
+//! (`GET /api/v1/incidents`, the incidents page, assessment suggestions): the index picks the
+//! ids of one page (any combination of filters, newest first) and the store reads those rows by
+//! id, so the store needs no index per filter; each row read is checked against the filter
+//! again, so a row changed since the index last refreshed (a TLP raised, say) is never shown.
 //!
 //! The index holds a few bytes per incident (position, date, type, country, deaths, label) and
 //! answers a query with one pass over them: on a million incidents that is a few milliseconds,
@@ -15,7 +21,10 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::RwLock;
 use tocsin_domain::incident::{EventType, ACLED_TYPOLOGY};
-use tocsin_domain::{BBox, Country, MapPoint, Permission, Tlp};
+use tocsin_domain::{
+    BBox, Country, Cursor, Incident, IncidentFilter, MapPoint, Page, PageRequest, Permission, Tlp,
+    VerificationStatus,
+};
 use tocsin_store::{DynStore, StoreError};
 use uuid::Uuid;
 
@@ -45,6 +54,7 @@ struct Pt {
     fatalities: u32,
     tlp: u8,
     event_type: u8,
+    status: u8,
     country: [u8; 3],
 }
 
@@ -54,6 +64,8 @@ struct Inner {
     ids: Vec<Uuid>,
     dates: Vec<NaiveDate>,
     pos: HashMap<Uuid, usize>,
+    /// Situations of the few incidents that belong to one.
+    situations: HashMap<usize, Uuid>,
     seen: Option<(DateTime<Utc>, Uuid)>,
 }
 
@@ -68,6 +80,13 @@ fn type_code(t: &str) -> u8 {
     ACLED_TYPOLOGY
         .iter()
         .position(|(n, _)| *n == t)
+        .map_or(u8::MAX, |p| p as u8)
+}
+
+fn status_code(v: VerificationStatus) -> u8 {
+    VerificationStatus::ALL
+        .iter()
+        .position(|s| *s == v)
         .map_or(u8::MAX, |p| p as u8)
 }
 
@@ -124,12 +143,14 @@ impl MapIndex {
                 fatalities: p.fatalities.clamp(0, u32::MAX as i64) as u32,
                 tlp: p.tlp.rank() as u8,
                 event_type: type_code(&p.event_type),
+                status: status_code(p.verification_status),
                 country: [c[0], c[1], c[2]],
             };
-            match g.pos.get(&p.id) {
+            let i = match g.pos.get(&p.id) {
                 Some(&i) => {
                     g.pts[i] = pt;
                     g.dates[i] = p.event_date;
+                    i
                 }
                 None => {
                     let i = g.pts.len();
@@ -137,8 +158,13 @@ impl MapIndex {
                     g.ids.push(p.id);
                     g.dates.push(p.event_date);
                     g.pos.insert(p.id, i);
+                    i
                 }
-            }
+            };
+            match p.situation_id {
+                Some(s) => g.situations.insert(i, s),
+                None => g.situations.remove(&i),
+            };
             if g.seen.is_none_or(|s| (p.updated_at, p.id) > s) {
                 g.seen = Some((p.updated_at, p.id));
             }
@@ -153,6 +179,79 @@ impl MapIndex {
     /// Whether the index is empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The ids of at most `k` incidents that may match `f` and come strictly after `after` in
+    /// the list order (event date, then id, both descending), in that order. May include
+    /// incidents that do not match (positions are held as `f32`): the caller checks the rows.
+    /// Never leaves out one that matched when the index last refreshed.
+    pub fn select(
+        &self,
+        f: &IncidentFilter,
+        after: Option<(NaiveDate, Uuid)>,
+        k: usize,
+    ) -> Vec<Uuid> {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        let g = self.inner.read().expect("map index poisoned");
+        let (from, to) = (f.from.map_or(i32::MIN, day), f.to.map_or(i32::MAX, day));
+        let tlp = f.max_tlp.rank() as u8;
+        let exact_tlp = f.tlp.map(|t| t.rank() as u8);
+        let country = f.country.as_ref().map(|c| {
+            let b = c.code().as_bytes();
+            [b[0], b[1], b[2]]
+        });
+        let etype = f.event_type.as_deref().map(type_code);
+        let status = f.verification_status.map(status_code);
+        // Rounding to f32 keeps order, so a point inside the f64 box stays inside the f32 one.
+        let bbox = f.bbox.map(|b| {
+            (
+                b.min_lon as f32,
+                b.max_lon as f32,
+                b.min_lat as f32,
+                b.max_lat as f32,
+            )
+        });
+        let after = after.map(|(d, id)| (day(d), id));
+        let keep = |i: usize| {
+            let p = &g.pts[i];
+            p.tlp <= tlp
+                && p.day >= from
+                && p.day <= to
+                && exact_tlp.is_none_or(|t| t == p.tlp)
+                && country.is_none_or(|c| c == p.country)
+                && etype.is_none_or(|t| t == p.event_type)
+                && status.is_none_or(|s| s == p.status)
+                && bbox.is_none_or(|(x0, x1, y0, y1)| {
+                    p.lon >= x0 && p.lon <= x1 && p.lat >= y0 && p.lat <= y1
+                })
+                && after.is_none_or(|a| (p.day, g.ids[i]) < a)
+        };
+        // The k greatest (day, id) pairs: a min-heap of the best so far.
+        let mut best: BinaryHeap<Reverse<(i32, Uuid)>> = BinaryHeap::with_capacity(k + 1);
+        let mut offer = |i: usize| {
+            if k == 0 || !keep(i) {
+                return;
+            }
+            let key = (g.pts[i].day, g.ids[i]);
+            if best.len() < k {
+                best.push(Reverse(key));
+            } else if best.peek().is_some_and(|Reverse(min)| key > *min) {
+                best.pop();
+                best.push(Reverse(key));
+            }
+        };
+        match f.situation_id {
+            Some(s) => g
+                .situations
+                .iter()
+                .filter(|(_, v)| **v == s)
+                .for_each(|(i, _)| offer(*i)),
+            None => (0..g.pts.len()).for_each(offer),
+        }
+        let mut out: Vec<(i32, Uuid)> = best.into_iter().map(|Reverse(k)| k).collect();
+        out.sort_unstable_by(|a, b| b.cmp(a));
+        out.into_iter().map(|(_, id)| id).collect()
     }
 
     /// Answer a map query as a GeoJSON FeatureCollection.
@@ -387,6 +486,38 @@ impl MapParams {
 
 /// `GET /api/v1/incidents/map`: GeoJSON clusters (count, fatalities, bounds) at low zoom,
 /// points at high zoom, of the incidents the caller may see.
+/// A page of incidents matching `f`, newest first: ids from the index, rows from the store.
+/// Refreshes the index first, so it sees every write committed before the call.
+pub async fn list_incidents(
+    st: &AppState,
+    f: &IncidentFilter,
+    page: PageRequest,
+) -> Result<Page<Incident>, StoreError> {
+    st.map.refresh(&st.store).await?;
+    let after = match page.after {
+        Some(c) => Some((c.require_date()?, c.id)),
+        None => None,
+    };
+    let want = page.limit as usize + 1;
+    // A few spare ids for rows that fail the check (changed since the refresh, or just
+    // outside a box the f32 positions put them in); more if that was not enough.
+    let mut k = want + 16;
+    loop {
+        let ids = st.map.select(f, after, k);
+        let exhausted = ids.len() < k;
+        let mut rows = st.store.get_incidents(&ids).await?;
+        rows.retain(|i| f.matches(i) && after.is_none_or(|a| (i.event_date, i.id) < a));
+        if rows.len() >= want || exhausted {
+            rows.sort_unstable_by_key(|i| std::cmp::Reverse((i.event_date, i.id)));
+            rows.truncate(want);
+            return Ok(Page::from_rows(rows, page.limit, |i| {
+                Cursor::by_date(i.event_date, i.id)
+            }));
+        }
+        k = k.saturating_mul(4);
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/incidents/map", params(MapParams),
     responses((status = 200, description = "a GeoJSON FeatureCollection with `mode` and `total`"), (status = 400)),
     security(("bearer" = [])))]

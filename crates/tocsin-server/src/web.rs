@@ -396,7 +396,9 @@ pub async fn incidents(State(st): State<AppState>, wu: WebUser, RawQuery(q): Raw
         Err(e) => return error_page(&st, &wu, e),
     };
     let result = match q.to_filter(wu.user.clearance) {
-        Ok((f, p)) => st.store.list_incidents(&f, p).await.map_err(ApiError::from),
+        Ok((f, p)) => crate::map::list_incidents(&st, &f, p)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(e.into()),
     };
     match result {

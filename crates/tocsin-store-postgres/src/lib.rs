@@ -766,6 +766,17 @@ impl Store for PostgresStore {
         incident_from_row(&row)
     }
 
+    async fn get_incidents(&self, ids: &[Uuid]) -> Result<Vec<Incident>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {INCIDENT_COLS} FROM incidents WHERE id = ANY($1)"
+        ))
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(incident_from_row).collect()
+    }
+
     async fn list_incidents(
         &self,
         f: &IncidentFilter,
@@ -871,8 +882,8 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<MapPoint>> {
         let mut qb = QueryBuilder::<Postgres>::new(
-            "SELECT id, event_date, event_type, country, latitude, longitude, fatalities, tlp, updated_at \
-             FROM incidents",
+            "SELECT id, event_date, event_type, country, latitude, longitude, fatalities, tlp, updated_at, \
+             verification_status, situation_id FROM incidents",
         );
         if let Some((t, id)) = since {
             qb.push(" WHERE (updated_at, id) > (")
@@ -899,6 +910,11 @@ impl Store for PostgresStore {
                     tlp: Tlp::from_rank(r.try_get::<i16, _>(7).map_err(db_err)?.into())
                         .ok_or_else(|| StoreError::Backend("corrupt TLP".into()))?,
                     updated_at: r.try_get(8).map_err(db_err)?,
+                    verification_status: tocsin_domain::VerificationStatus::parse(
+                        r.try_get::<&str, _>(9).map_err(db_err)?,
+                    )
+                    .map_err(|_| StoreError::Backend("corrupt verification status".into()))?,
+                    situation_id: r.try_get(10).map_err(db_err)?,
                 })
             })
             .collect()

@@ -480,7 +480,7 @@ pub(crate) fn map_points(
 ) -> Result<Vec<MapPoint>> {
     let mut sql = String::from(
         "SELECT id, event_date, event_type, country, latitude, longitude, fatalities, tlp, \
-         updated_at FROM incidents",
+         updated_at, verification_status, situation_id FROM incidents",
     );
     let mut params: Vec<rusqlite::types::Value> = Vec::new();
     if let Some((t, id)) = since {
@@ -508,6 +508,13 @@ pub(crate) fn map_points(
             fatalities: r.get(6).map_err(err)?,
             tlp: tlp(r.get(7).map_err(err)?)?,
             updated_at: parse_ts(s(8)?)?,
+            verification_status: VerificationStatus::parse(s(9)?)
+                .map_err(|_| corrupt("verification status"))?,
+            situation_id: match r.get_ref(10).map_err(err)?.as_str_or_null() {
+                Ok(Some(t)) => Some(parse_uuid(t)?),
+                Ok(None) => None,
+                Err(_) => return Err(corrupt("situation")),
+            },
         });
     }
     Ok(out)

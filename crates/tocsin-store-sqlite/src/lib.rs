@@ -1066,6 +1066,26 @@ impl Store for SqliteStore {
         incident_from_row(&row)
     }
 
+    async fn get_incidents(&self, ids: &[Uuid]) -> Result<Vec<Incident>> {
+        let mut out = Vec::with_capacity(ids.len());
+        // Well under SQLite's limit of 32,766 parameters per statement.
+        for chunk in ids.chunks(1_000) {
+            let mut qb = QueryBuilder::<Sqlite>::new(format!(
+                "SELECT {INCIDENT_COLS} FROM incidents WHERE id IN ("
+            ));
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(id.to_string());
+            }
+            qb.push(")");
+            let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
+            for r in &rows {
+                out.push(incident_from_row(r)?);
+            }
+        }
+        Ok(out)
+    }
+
     async fn list_incidents(
         &self,
         f: &IncidentFilter,

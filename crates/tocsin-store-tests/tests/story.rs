@@ -152,10 +152,24 @@ async fn report_ids(s: &dyn Store, f: &ReportFilter) -> Vec<Uuid> {
     p.items.iter().map(|r| r.id).collect()
 }
 
+/// The ids `list_incidents` gives for `f`, checked against `IncidentFilter::matches` over every
+/// incident read back by id (the server answers lists that way).
 async fn incident_ids(s: &dyn Store, f: &IncidentFilter) -> Vec<Uuid> {
     let p = s.list_incidents(f, first_page(500)).await.unwrap();
     assert!(p.next_cursor.is_none());
-    p.items.iter().map(|i| i.id).collect()
+    let ids: Vec<Uuid> = p.items.iter().map(|i| i.id).collect();
+    let every = s.list_incidents(&all_incidents(), first_page(500)).await;
+    let every: Vec<Uuid> = every.unwrap().items.iter().map(|i| i.id).collect();
+    let mut by_id = s.get_incidents(&every).await.unwrap();
+    assert_eq!(by_id.len(), every.len(), "every incident read back by id");
+    by_id.retain(|i| f.matches(i));
+    by_id.sort_by_key(|i| std::cmp::Reverse((i.event_date, i.id)));
+    let matched: Vec<Uuid> = by_id.iter().map(|i| i.id).collect();
+    assert_eq!(
+        matched, ids,
+        "the filter's own test agrees with the store's query"
+    );
+    ids
 }
 
 async fn audit_count(s: &dyn Store) -> i64 {
@@ -507,6 +521,27 @@ async fn incidents_round_trip_and_filters(s: &dyn Store, _db: &Db) {
         vec![r1.id, r2.id]
     );
     assert!(is_not_found(s.get_incident(Uuid::now_v7()).await));
+    // Several at once: the ones that exist, whatever the order asked; unknown ids are skipped.
+    let mut got = s
+        .get_incidents(&[i3.id, Uuid::now_v7(), i1.id, i3.id])
+        .await
+        .unwrap();
+    got.sort_by_key(|i| i.id);
+    got.dedup_by_key(|i| i.id);
+    let mut want = vec![i1.clone(), i3.clone()];
+    want.sort_by_key(|i| i.id);
+    assert_eq!(got, want);
+    assert!(s.get_incidents(&[]).await.unwrap().is_empty());
+    // Map points carry what lists filter on.
+    let points = s.map_points(None, 100).await.unwrap();
+    let point = |id: Uuid| points.iter().find(|p| p.id == id).unwrap().clone();
+    assert_eq!(point(i1.id).situation_id, Some(sit.id));
+    assert_eq!(point(i1.id).verification_status, i1.verification_status);
+    assert_eq!(point(i2.id).situation_id, None);
+    assert_eq!(
+        point(i2.id).verification_status,
+        VerificationStatus::Verified
+    );
 
     let (i1, i2, i3, i4) = (i1.id, i2.id, i3.id, i4.id);
     let f = |g: &dyn Fn(&mut IncidentFilter)| {
@@ -1886,8 +1921,9 @@ async fn streamed_import_keeps_every_field(s: &dyn Store, _db: &Db) {
     }
 }
 
-/// An import large enough that SQLite rebuilds the secondary indexes instead of updating them
-/// row by row: afterwards every index is there again, intact, and queries answer as before.
+/// An import large enough that SQLite would rebuild any secondary index it does not need for
+/// the import itself instead of updating it row by row: afterwards every index is there again,
+/// intact, and queries answer as before.
 async fn large_streamed_import_keeps_indexes_and_queries_right(s: &dyn Store, db: &Db) {
     let index_names = |raw: Raw| async move {
         match raw {

@@ -249,7 +249,7 @@ pub const SCAN_CHUNK: usize = 1_000;
 
 /// Keep only the last row of each repeated external id (a file may list an event twice).
 pub fn dedupe_import(incidents: &mut Vec<Incident>) {
-    let mut last = std::collections::HashMap::with_capacity(incidents.len());
+    let mut last = foldhash::HashMap::with_capacity_and_hasher(incidents.len(), Default::default());
     for (n, i) in incidents.iter().enumerate() {
         last.insert(i.external_id.as_deref(), n);
     }
@@ -276,7 +276,7 @@ pub fn check_import(dataset: &str, incidents: &[Incident]) -> Result<()> {
         )
         .into());
     }
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = foldhash::HashSet::with_capacity_and_hasher(incidents.len(), Default::default());
     for i in incidents {
         if i.dataset.as_deref() != Some(dataset) || i.external_id.is_none() {
             return Err(DomainError::invalid(
@@ -444,6 +444,10 @@ pub trait Store: Send + Sync + 'static {
     async fn list_reports(&self, f: &ReportFilter, page: PageRequest) -> Result<Page<Report>>;
     /// One incident.
     async fn get_incident(&self, id: Uuid) -> Result<Incident>;
+    /// The incidents among `ids` that exist, in no particular order (at most
+    /// [`MAX_PAGE_SIZE`](tocsin_domain::page::MAX_PAGE_SIZE) ids per call are needed by lists,
+    /// but any number is accepted). Lists served from an in-memory index fetch their rows here.
+    async fn get_incidents(&self, ids: &[Uuid]) -> Result<Vec<Incident>>;
     /// Incidents, newest first.
     async fn list_incidents(&self, f: &IncidentFilter, page: PageRequest)
         -> Result<Page<Incident>>;
