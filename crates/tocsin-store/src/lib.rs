@@ -448,7 +448,9 @@ pub trait Store: Send + Sync + 'static {
     /// [`MAX_PAGE_SIZE`](tocsin_domain::page::MAX_PAGE_SIZE) ids per call are needed by lists,
     /// but any number is accepted). Lists served from an in-memory index fetch their rows here.
     async fn get_incidents(&self, ids: &[Uuid]) -> Result<Vec<Incident>>;
-    /// Incidents, newest first.
+    /// Incidents, newest first. The reference query: the server answers lists from its
+    /// in-memory index and [`Store::get_incidents`], and the SQLite store keeps no index for
+    /// this (a scan of the table).
     async fn list_incidents(&self, f: &IncidentFilter, page: PageRequest)
         -> Result<Page<Incident>>;
     /// Every incident matching `f` (capped at its `max_tlp`), in storage order, read in one
