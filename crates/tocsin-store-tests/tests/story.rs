@@ -1838,9 +1838,50 @@ async fn streamed_imports_are_all_or_nothing(s: &dyn Store, db: &Db) {
         )
         .await;
     assert!(matches!(refused, Err(StoreError::Domain(_))), "{refused:?}");
+    // A new dataset (its rows go in as plain inserts on SQLite) that names a situation that
+    // does not exist, or reuses the id of an incident already stored: refused, nothing kept.
+    let fresh = |range: std::ops::Range<u32>| -> Vec<Incident> {
+        range
+            .map(|n| imported("gdelt", &format!("G{n}"), 1))
+            .collect()
+    };
+    let mut orphan = fresh(300..600);
+    orphan[200].situation_id = Some(Uuid::now_v7());
+    let refused = s
+        .import_stream(
+            &system(),
+            chunks(vec![
+                rows_of("gdelt", fresh(0..300)),
+                rows_of("gdelt", orphan),
+                ImportChunk::End,
+            ]),
+        )
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+    let mut clash = fresh(300..600);
+    clash[5].id = all["A1"].id;
+    let refused = s
+        .import_stream(
+            &system(),
+            chunks(vec![
+                rows_of("gdelt", fresh(0..300)),
+                rows_of("gdelt", clash),
+                ImportChunk::End,
+            ]),
+        )
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
     assert_eq!(s.counts().await.unwrap(), counts);
     assert_eq!(audit_count(s).await, audits);
     assert_eq!(by_external_id(s).await.len(), 6010);
+    assert_eq!(
+        s.get_incident(all["A1"].id)
+            .await
+            .unwrap()
+            .external_id
+            .as_deref(),
+        Some("A1")
+    );
 
     // Other writes made while an import runs wait for it and land; the chain stays whole.
     let (tx, rx) = tokio::sync::mpsc::channel(4);
