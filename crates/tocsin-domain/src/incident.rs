@@ -356,7 +356,11 @@ pub struct Incident {
 pub type NewIncident = Incident;
 
 fn parse_date(s: &str) -> Result<NaiveDate, DomainError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+    let s = s.trim();
+    if let Some(d) = crate::time::iso_date(s.as_bytes()) {
+        return Ok(d);
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| DomainError::invalid("event_date", "expected a date YYYY-MM-DD"))
 }
 

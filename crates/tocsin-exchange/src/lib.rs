@@ -291,25 +291,13 @@ pub(crate) fn opt_num<T: std::str::FromStr>(col: &str, s: &str) -> Result<Option
     }
 }
 
-/// `YYYY-MM-DD` read directly (chrono's format parser was a tenth of an import's parsing).
-fn iso_date(b: &[u8]) -> Option<chrono::NaiveDate> {
-    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |n, &c| {
-            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
-        })
-    };
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    chrono::NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)
-}
-
 /// A date in `YYYY-MM-DD` (a time part is ignored), `YYYYMMDD`, or ACLED's `15 March 2024`.
 pub(crate) fn date(col: &str, s: &str) -> Result<String, String> {
     let t = s.trim();
     let head = t.get(..10).unwrap_or(t);
-    if let Some(d) = iso_date(head.as_bytes()) {
-        return Ok(d.to_string());
+    if tocsin_domain::time::iso_date(head.as_bytes()).is_some() {
+        // Already in the canonical form: no need to format it again.
+        return Ok(head.to_string());
     }
     if let Ok(d) = chrono::NaiveDate::parse_from_str(head, "%Y-%m-%d") {
         return Ok(d.to_string());
