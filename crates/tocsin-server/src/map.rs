@@ -90,6 +90,59 @@ fn status_code(v: VerificationStatus) -> u8 {
         .map_or(u8::MAX, |p| p as u8)
 }
 
+/// A filter in the index's own terms, tested per point by map queries and lists alike.
+struct Sieve {
+    max_tlp: u8,
+    tlp: Option<u8>,
+    from: i32,
+    to: i32,
+    country: Option<[u8; 3]>,
+    event_type: Option<u8>,
+    status: Option<u8>,
+    /// West, east, south, north. Rounding to f32 keeps order, so a point inside the f64 box
+    /// stays inside the f32 one.
+    bbox: Option<[f32; 4]>,
+}
+
+impl Sieve {
+    fn new(f: &IncidentFilter) -> Sieve {
+        Sieve {
+            max_tlp: f.max_tlp.rank() as u8,
+            tlp: f.tlp.map(|t| t.rank() as u8),
+            from: f.from.map_or(i32::MIN, day),
+            to: f.to.map_or(i32::MAX, day),
+            country: f.country.as_ref().map(|c| {
+                let b = c.code().as_bytes();
+                [b[0], b[1], b[2]]
+            }),
+            event_type: f.event_type.as_deref().map(type_code),
+            status: f.verification_status.map(status_code),
+            bbox: f.bbox.map(|b| {
+                [
+                    b.min_lon as f32,
+                    b.max_lon as f32,
+                    b.min_lat as f32,
+                    b.max_lat as f32,
+                ]
+            }),
+        }
+    }
+
+    #[inline]
+    fn keeps(&self, p: &Pt) -> bool {
+        p.tlp <= self.max_tlp
+            && p.day >= self.from
+            && p.day <= self.to
+            && self
+                .bbox
+                .is_none_or(|[w, e, s, n]| p.lon >= w && p.lon <= e && p.lat >= s && p.lat <= n)
+            && self.tlp.is_none_or(|t| t == p.tlp)
+            && self.country.is_none_or(|c| c == p.country)
+            && self.event_type.is_none_or(|t| t == p.event_type)
+            && self.status.is_none_or(|s| s == p.status)
+    }
+}
+
 fn day(d: NaiveDate) -> i32 {
     d.num_days_from_ce()
 }
@@ -194,39 +247,10 @@ impl MapIndex {
         use std::cmp::Reverse;
         use std::collections::BinaryHeap;
         let g = self.inner.read().expect("map index poisoned");
-        let (from, to) = (f.from.map_or(i32::MIN, day), f.to.map_or(i32::MAX, day));
-        let tlp = f.max_tlp.rank() as u8;
-        let exact_tlp = f.tlp.map(|t| t.rank() as u8);
-        let country = f.country.as_ref().map(|c| {
-            let b = c.code().as_bytes();
-            [b[0], b[1], b[2]]
-        });
-        let etype = f.event_type.as_deref().map(type_code);
-        let status = f.verification_status.map(status_code);
-        // Rounding to f32 keeps order, so a point inside the f64 box stays inside the f32 one.
-        let bbox = f.bbox.map(|b| {
-            (
-                b.min_lon as f32,
-                b.max_lon as f32,
-                b.min_lat as f32,
-                b.max_lat as f32,
-            )
-        });
+        let sieve = Sieve::new(f);
         let after = after.map(|(d, id)| (day(d), id));
-        let keep = |i: usize| {
-            let p = &g.pts[i];
-            p.tlp <= tlp
-                && p.day >= from
-                && p.day <= to
-                && exact_tlp.is_none_or(|t| t == p.tlp)
-                && country.is_none_or(|c| c == p.country)
-                && etype.is_none_or(|t| t == p.event_type)
-                && status.is_none_or(|s| s == p.status)
-                && bbox.is_none_or(|(x0, x1, y0, y1)| {
-                    p.lon >= x0 && p.lon <= x1 && p.lat >= y0 && p.lat <= y1
-                })
-                && after.is_none_or(|a| (p.day, g.ids[i]) < a)
-        };
+        let keep =
+            |i: usize| sieve.keeps(&g.pts[i]) && after.is_none_or(|a| (g.pts[i].day, g.ids[i]) < a);
         // The k greatest (day, id) pairs: a min-heap of the best so far.
         let mut best: BinaryHeap<Reverse<(i32, Uuid)>> = BinaryHeap::with_capacity(k + 1);
         let mut offer = |i: usize| {
@@ -261,16 +285,16 @@ impl MapIndex {
         let cell = 360.0 / (2f64.powi(i32::from(q.zoom)) * CELLS_PER_TILE);
         let cols = ((b.max_lon - b.min_lon) / cell).floor() as u64 + 1;
         let rows = ((b.max_lat - b.min_lat) / cell).floor() as u64 + 1;
-        let (min_lon, min_lat) = (b.min_lon as f32, b.min_lat as f32);
-        let (max_lon, max_lat) = (b.max_lon as f32, b.max_lat as f32);
-        let (from, to) = (q.from.map_or(i32::MIN, day), q.to.map_or(i32::MAX, day));
-        let tlp = q.max_tlp.rank() as u8;
-        let exact_tlp = q.tlp.map(|t| t.rank() as u8);
-        let country = q.country.as_ref().map(|c| {
-            let b = c.code().as_bytes();
-            [b[0], b[1], b[2]]
+        let sieve = Sieve::new(&IncidentFilter {
+            country: q.country.clone(),
+            from: q.from,
+            to: q.to,
+            bbox: Some(b),
+            event_type: q.event_type.map(String::from),
+            tlp: q.tlp,
+            max_tlp: q.max_tlp,
+            ..Default::default()
         });
-        let etype = q.event_type.map(type_code);
         // Multiplying by the inverse is several times cheaper than dividing, per point.
         let per_cell = 1.0 / cell;
         let dense = cols.saturating_mul(rows) <= DENSE_CELLS;
@@ -283,17 +307,7 @@ impl MapIndex {
         let mut points: Vec<usize> = Vec::new();
         let mut total = 0usize;
         for (i, p) in g.pts.iter().enumerate() {
-            if p.tlp > tlp
-                || p.day < from
-                || p.day > to
-                || p.lon < min_lon
-                || p.lon > max_lon
-                || p.lat < min_lat
-                || p.lat > max_lat
-                || exact_tlp.is_some_and(|t| t != p.tlp)
-                || country.is_some_and(|c| c != p.country)
-                || etype.is_some_and(|t| t != p.event_type)
-            {
+            if !sieve.keeps(p) {
                 continue;
             }
             total += 1;
