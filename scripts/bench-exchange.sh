@@ -53,9 +53,9 @@ done
 
 echo "== SQLite alone: the same rows copied table to table into the same schema (the floor)"
 # What SQLite itself needs to store these rows with the incidents table's indexes, without
-# parsing or binding: INSERT ... SELECT from the imported file into an empty one, the three
-# secondary indexes built after, one commit, rollback journal, synchronous=FULL, the same page
-# size and sorter settings as the import. "WHERE 1" keeps SQLite from copying stored records
+# parsing or binding: INSERT ... SELECT from the imported file into an empty one with the same
+# indexes, one commit, rollback journal, synchronous=FULL, the same page size and page cache as
+# the import. "WHERE 1" keeps SQLite from copying stored records
 # verbatim (its transfer optimisation), which no import of parsed rows can do: each record is
 # built from its columns, as an import's are.
 t_floor=$(python3 - "$WORK/data/tocsin.db" "$WORK/floor.db" <<'PY2'
@@ -67,22 +67,17 @@ indexes = dict(s.execute("SELECT name, sql FROM sqlite_master WHERE type='index'
                          "AND tbl_name='incidents' AND sql IS NOT NULL").fetchall())
 page_size = s.execute("PRAGMA page_size").fetchone()[0]
 s.close()
-kept = ("incidents_provenance", "incidents_updated")
 d = sqlite3.connect(dst, isolation_level=None)
 d.execute(f"PRAGMA page_size={page_size}")
 d.execute("PRAGMA journal_mode=DELETE"); d.execute("PRAGMA synchronous=FULL")
-d.execute("PRAGMA cache_size=-65536"); d.execute("PRAGMA threads=2")
+d.execute("PRAGMA cache_size=-65536")
 d.execute(table.replace("REFERENCES situations(id)", ""))
-for n in kept:
-    d.execute(indexes[n])
+for q in indexes.values():
+    d.execute(q)
 d.execute(f"ATTACH '{src}' AS s")
 t = time.time()
 d.execute("BEGIN")
 d.execute("INSERT INTO main.incidents SELECT * FROM s.incidents WHERE 1")
-d.execute("PRAGMA cache_size=-4096")  # as the import builds them: small runs, sorter threads
-for n, q in indexes.items():
-    if n not in kept:
-        d.execute(q)
 d.execute("COMMIT")
 print(f"{time.time() - t:.3f}")
 PY2

@@ -3,12 +3,12 @@
 //! one read of the table in storage order. Going through sqlx's worker thread for each of a
 //! million rows is what made these slow.
 //!
-//! A large import drops any secondary index of the incidents it does not need inside its
-//! transaction and builds it again before it commits: one sort per index instead of a million
-//! random B-tree inserts. Today there is none (lists are served from the server's in-memory
-//! index); the indexes the import itself needs (the primary key, the provenance index its
-//! upserts look up, the `(updated_at, id)` index new rows only append to) stay. Everything, index changes included, commits or rolls back as one: a crash or
-//! `kill -9` midway leaves the database as it was.
+//! Incidents carry only the indexes an import needs anyway: the primary key, the provenance
+//! index its upserts look up, and the `(updated_at, id)` index new rows only append to. Lists
+//! are served from the server's in-memory index; the three list indexes they replaced cost a
+//! million-row import 1.6-2.1 s even when dropped and rebuilt by one sort each, so an index
+//! added here should be weighed against that. Everything commits or rolls back as one: a crash
+//! or `kill -9` midway leaves the database as it was.
 //!
 //! Rows of a dataset that had no rows when the import began, and whose external id the import
 //! has not written yet, cannot conflict with anything: they go in as plain multi-row
@@ -41,16 +41,6 @@ use tokio::sync::mpsc;
 
 use crate::prepared::{Param, Prepared};
 use crate::rows::{corrupt, parse_ts, parse_uuid, tlp, INCIDENT_COLS};
-
-/// An import drops and rebuilds the secondary indexes once it has written this many rows
-/// and at least half as many as the table held before it.
-pub(crate) const REBUILD_INDEXES_AFTER: u64 = 50_000;
-
-/// Indexes a large import keeps: the provenance index its upserts look up, and the
-/// `(updated_at, id)` index, which new rows only ever append to (the primary key is kept too:
-/// it has no SQL in `sqlite_master`). Rebuilding the others costs less than a million random
-/// inserts into each.
-const KEPT_INDEXES: &[&str] = &["incidents_provenance", "incidents_updated"];
 
 /// Rows per upsert statement. Each statement run opens the table's and its indexes' cursors
 /// and seeks each from the root; a statement of many rows does that once. A million-row import
@@ -101,8 +91,7 @@ impl Seen {
 
 /// Page cache of an import or export connection, in KiB (SQLite's negative form): room for
 /// the indexes an import updates row by row. Larger measured slower, not faster: a 512 MiB
-/// cache spent about a second of a million-row import allocating and zeroing its pages, and
-/// index builds sort in runs of this size (several runs use SQLite's sorter threads).
+/// cache spent about a second of a million-row import allocating and zeroing its pages.
 const CACHE_SIZE: i64 = -65_536;
 
 fn err(e: rusqlite::Error) -> StoreError {
@@ -139,10 +128,10 @@ fn open(path: &Path, read_only: bool) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, flags).map_err(err)?;
     conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
     // The file is already in WAL mode (set when the store opened it). A page cache large
-    // enough for the indexes of a million rows; sorter helper threads for index builds.
+    // enough for the indexes of a million rows.
     conn.execute_batch(&format!(
         "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = memory; \
-         PRAGMA cache_size = {CACHE_SIZE}; PRAGMA threads = 2;"
+         PRAGMA cache_size = {CACHE_SIZE};"
     ))
     .map_err(err)?;
     Ok(conn)
@@ -284,11 +273,9 @@ fn import_on(
     // Rows of a dataset, through the provenance index: inserted = after - before.
     let in_dataset =
         "SELECT count(*) FROM incidents WHERE dataset = ?1 AND external_id IS NOT NULL";
-    let total = count("SELECT count(*) FROM incidents", &[])?;
-    // Each dataset's rows before its first batch.
+    // Each dataset's rows before its first batch. A dataset with none then is "fresh": its
+    // rows go in as plain inserts unless the filter `seen` says the import wrote the id already.
     let mut before = std::collections::BTreeMap::<String, u64>::new();
-    let rebuild_after = REBUILD_INDEXES_AFTER.max(total / 2);
-    let mut dropped: Option<Vec<String>> = None;
     let mut written = 0u64;
     // Upserts of ROWS_PER_STATEMENT rows, and of one row for a batch's remainder.
     let insert = |rows: usize, upsert: bool| {
@@ -307,8 +294,6 @@ fn import_on(
     let per = ROWS_PER_STATEMENT;
     let mut texts: Vec<RowText> = (0..per).map(|_| RowText::default()).collect();
     let mut stmts: Option<Statements<'_>> = None;
-    // Datasets that had no rows when the import began, and the ids written to them since.
-    let mut fresh = std::collections::BTreeSet::<String>::new();
     let mut seen: Option<Seen> = None;
     let mut situations = std::collections::HashSet::<uuid::Uuid>::new();
     // Written batches are freed on another thread: a million incidents are some fifteen
@@ -330,17 +315,15 @@ fn import_on(
         };
         tocsin_store::dedupe_import(&mut batch);
         tocsin_store::check_import(&dataset, &batch)?;
-        if let std::collections::btree_map::Entry::Vacant(e) = before.entry(dataset.clone()) {
-            let n = count(in_dataset, &[e.key()])?;
-            if n == 0 {
-                fresh.insert(e.key().clone());
+        let fresh = match before.get(&dataset) {
+            Some(n) => *n == 0,
+            None => {
+                let n = count(in_dataset, &[&dataset])?;
+                before.insert(dataset.clone(), n);
+                n == 0
             }
-            e.insert(n);
-        }
+        };
         check_situations(&tx, &batch, &mut situations)?;
-        if dropped.is_none() && written + batch.len() as u64 >= rebuild_after {
-            dropped = Some(drop_secondary_indexes(&tx)?);
-        }
         let st = match &mut stmts {
             Some(s) => s,
             None => stmts.insert(Statements {
@@ -351,7 +334,7 @@ fn import_on(
         };
         // New rows first, as plain inserts; then the rest, as upserts. No external id repeats
         // within a batch, so the order within it does not matter.
-        let (new, old): (Vec<&Incident>, Vec<&Incident>) = if fresh.contains(&dataset) {
+        let (new, old): (Vec<&Incident>, Vec<&Incident>) = if fresh {
             let seen = seen.get_or_insert_with(Seen::new);
             batch
                 .iter()
@@ -387,23 +370,6 @@ fn import_on(
     drop(spent);
     let _ = freer.join();
     let inserting = started.elapsed();
-    let rebuilt = dropped.as_ref().map(Vec::len).unwrap_or(0);
-    if let Some(indexes) = dropped {
-        // SQLite sorts an index build in runs as large as the page cache; with a small one it
-        // sorts several runs on its helper threads (`PRAGMA threads`) and merges them. The
-        // runs go to temporary files (in the OS cache, unlinked): with `temp_store = memory`
-        // the same three builds took 3.0-3.3 s for a million rows instead of 1.4 s.
-        tx.execute_batch("PRAGMA cache_size = -4096; PRAGMA temp_store = FILE;")
-            .map_err(err)?;
-        for sql in indexes {
-            tx.execute_batch(&sql).map_err(err)?;
-        }
-        tx.execute_batch(&format!(
-            "PRAGMA cache_size = {CACHE_SIZE}; PRAGMA temp_store = memory;"
-        ))
-        .map_err(err)?;
-    }
-    let indexing = started.elapsed() - inserting;
     let mut inserted = 0;
     for (dataset, n) in &before {
         inserted += count(in_dataset, &[dataset])? - n;
@@ -453,8 +419,6 @@ fn import_on(
         journal = if journal { "rollback" } else { "wal" },
         ?inserting,
         ?waited,
-        rebuilt,
-        ?indexing,
         commit = ?committing.elapsed(),
         "streamed import"
     );
@@ -502,32 +466,6 @@ fn check_situations(
         known.insert(s);
     }
     Ok(())
-}
-
-/// Drop the incidents' secondary indexes (all but [`KEPT_INDEXES`]); returns the statements
-/// that create them again.
-fn drop_secondary_indexes(tx: &rusqlite::Transaction<'_>) -> Result<Vec<String>> {
-    let mut stmt = tx
-        .prepare(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'incidents' \
-             AND sql IS NOT NULL",
-        )
-        .map_err(err)?;
-    let indexes: Vec<(String, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(err)?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(err)?;
-    let mut create = Vec::new();
-    for (name, sql) in indexes {
-        if KEPT_INDEXES.contains(&name.as_str()) {
-            continue;
-        }
-        tx.execute_batch(&format!("DROP INDEX \"{name}\""))
-            .map_err(err)?;
-        create.push(sql);
-    }
-    Ok(create)
 }
 
 /// Send every incident matching `f` on `out`, in storage order, from one read transaction.

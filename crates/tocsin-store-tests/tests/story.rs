@@ -1962,9 +1962,8 @@ async fn streamed_import_keeps_every_field(s: &dyn Store, _db: &Db) {
     }
 }
 
-/// An import large enough that SQLite would rebuild any secondary index it does not need for
-/// the import itself instead of updating it row by row: afterwards every index is there again,
-/// intact, and queries answer as before.
+/// A large import (many batches, many-row and single-row statements): afterwards the incidents'
+/// indexes are the same and intact, and queries answer as the rows say.
 async fn large_streamed_import_keeps_indexes_and_queries_right(s: &dyn Store, db: &Db) {
     let index_names = |raw: Raw| async move {
         match raw {
