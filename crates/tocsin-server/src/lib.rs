@@ -9,6 +9,7 @@ pub mod error;
 pub mod export;
 pub mod input;
 pub mod map;
+pub mod net;
 pub mod ratelimit;
 pub mod sms;
 pub mod web;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub limiter: Arc<ratelimit::Limiter>,
     /// The analysis framework assessments use (the UN 2014 one unless configured).
     pub framework: Arc<tocsin_framework::Framework>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`[server] trusted_proxies`).
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
 }
 
 impl AppState {
@@ -63,6 +66,7 @@ impl AppState {
             outbox_wake: Arc::default(),
             limiter: Arc::default(),
             framework: Arc::new(tocsin_framework::Framework::un_2014()),
+            trusted_proxies: Arc::default(),
         }
     }
 
