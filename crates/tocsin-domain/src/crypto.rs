@@ -1,6 +1,6 @@
 //! Sealing source contact details at rest (XChaCha20-Poly1305), and keyed lookup hashes.
 
-use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -18,7 +18,8 @@ impl fmt::Debug for ContactKey {
     }
 }
 
-/// Contact details as stored: nonce followed by ciphertext.
+/// Contact details as stored: nonce followed by ciphertext, or (sealed with associated data,
+/// see [`ContactKey::seal_bound`]) the byte [`BOUND_V2`], then nonce and ciphertext.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SealedContact(pub Vec<u8>);
 
@@ -27,6 +28,9 @@ impl fmt::Debug for SealedContact {
         write!(f, "SealedContact({} bytes)", self.0.len())
     }
 }
+
+/// First byte of a value sealed with associated data.
+pub const BOUND_V2: u8 = 0x02;
 
 impl ContactKey {
     /// A fresh random key.
@@ -62,6 +66,55 @@ impl ContactKey {
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
         SealedContact(out)
+    }
+
+    /// Encrypt `plain` bound to `context` (AEAD associated data, e.g. the owning record's id):
+    /// the result opens only with the same context, so a sealed value copied onto another
+    /// record does not open there.
+    pub fn seal_bound(&self, plain: &[u8], context: &[u8]) -> SealedContact {
+        let cipher = XChaCha20Poly1305::new((&self.0).into());
+        let mut nonce = [0u8; 24];
+        rand::thread_rng().fill_bytes(&mut nonce);
+        let ct = cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plain,
+                    aad: context,
+                },
+            )
+            .expect("XChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
+        let mut out = Vec::with_capacity(1 + 24 + ct.len());
+        out.push(BOUND_V2);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        SealedContact(out)
+    }
+
+    /// Decrypt what [`ContactKey::seal_bound`] produced for the same `context`. Values sealed
+    /// before binding existed (by [`ContactKey::seal`]) still open, without the check.
+    pub fn open_bound(
+        &self,
+        sealed: &SealedContact,
+        context: &[u8],
+    ) -> Result<Vec<u8>, DomainError> {
+        if let Some(rest) = sealed.0.strip_prefix(&[BOUND_V2]) {
+            if rest.len() >= 24 {
+                let (nonce, ct) = rest.split_at(24);
+                let opened = XChaCha20Poly1305::new((&self.0).into()).decrypt(
+                    XNonce::from_slice(nonce),
+                    Payload {
+                        msg: ct,
+                        aad: context,
+                    },
+                );
+                if let Ok(p) = opened {
+                    return Ok(p);
+                }
+            }
+        }
+        // An unbound value whose random nonce happens to start with the marker byte.
+        self.open(sealed)
     }
 
     /// Decrypt what `seal` produced.
@@ -101,5 +154,19 @@ mod tests {
             ContactKey::from_hex(&k.to_hex()).unwrap().to_hex(),
             k.to_hex()
         );
+    }
+
+    #[test]
+    fn bound_values_open_only_in_their_context() {
+        let k = ContactKey::generate();
+        let s = k.seal_bound(b"+23672000000", b"source-a");
+        assert_eq!(s.0[0], BOUND_V2);
+        assert_eq!(k.open_bound(&s, b"source-a").unwrap(), b"+23672000000");
+        // Copied onto another record, it does not open.
+        assert!(k.open_bound(&s, b"source-b").is_err());
+        assert!(ContactKey::generate().open_bound(&s, b"source-a").is_err());
+        // Values sealed before binding still open.
+        let old = k.seal(b"+23672000001");
+        assert_eq!(k.open_bound(&old, b"anything").unwrap(), b"+23672000001");
     }
 }

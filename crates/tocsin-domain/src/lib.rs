@@ -41,12 +41,21 @@ pub use page::{BBox, Cursor, Page, PageRequest};
 pub use report::{Channel, NewReport, Report, ReportFilter, ReportInput, ReportMeta};
 pub use signal::{ForecastPoint, ForecastRun, ForecastScore, SignalRecord};
 pub use situation::{NewSituation, Situation};
-pub use sms::{InboundSms, OutboundMessage, OutboxStatus};
+pub use sms::{Ack, FormClaim, InboundSms, OutboundMessage, OutboxStatus};
 pub use source::{NewSource, Reliability, Source, SourceContact};
 pub use tlp::Tlp;
 pub use user::{Actor, ApiToken, NewUser, Permission, Role, User};
 
-/// A new time-ordered identifier (UUIDv7): sorting ids sorts records by creation time.
+/// A new time-ordered identifier (UUIDv7): sorting ids sorts records by creation time. For
+/// records whose creation time must not be read from their id, see [`random_id`].
 pub fn new_id() -> uuid::Uuid {
     uuid::Uuid::now_v7()
+}
+
+/// A new random identifier (UUIDv4) that says nothing about when it was made. Reports, sources
+/// and outbound messages use it: an id seen by someone who may not see the record (an
+/// incident's `report_ids`, a delivery-report URL) must not tell when a warner's message
+/// arrived, which telephone records could match to the sender.
+pub fn random_id() -> uuid::Uuid {
+    uuid::Uuid::new_v4()
 }

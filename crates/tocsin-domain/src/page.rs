@@ -1,7 +1,7 @@
 //! Cursor pagination and the geographic bounding-box filter.
 
 use base64::Engine;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -13,20 +13,27 @@ pub const MAX_PAGE_SIZE: u32 = 500;
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 
 /// An opaque position in a list: the sort key of the last item served. Most lists are
-/// ordered by id, newest first (ids are time-ordered); incidents by event date, then id.
-/// Either way a cursor stays valid while records are added.
+/// ordered by id, newest first (ids are time-ordered); incidents by event date, then id;
+/// reports and sources (whose ids are random) by time, then id. Either way a cursor stays
+/// valid while records are added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
     /// The last item's id.
     pub id: Uuid,
     /// The last item's date, for lists ordered by date.
     pub date: Option<NaiveDate>,
+    /// The last item's time, for lists ordered by time.
+    pub at: Option<DateTime<Utc>>,
 }
 
 impl Cursor {
     /// A cursor for a list ordered by id.
     pub fn by_id(id: Uuid) -> Cursor {
-        Cursor { id, date: None }
+        Cursor {
+            id,
+            date: None,
+            at: None,
+        }
     }
 
     /// A cursor for a list ordered by date, then id.
@@ -34,14 +41,25 @@ impl Cursor {
         Cursor {
             id,
             date: Some(date),
+            at: None,
+        }
+    }
+
+    /// A cursor for a list ordered by time, then id.
+    pub fn by_time(at: DateTime<Utc>, id: Uuid) -> Cursor {
+        Cursor {
+            id,
+            date: None,
+            at: Some(at),
         }
     }
 
     /// The opaque text form handed to clients.
     pub fn encode(&self) -> String {
-        let text = match self.date {
-            None => format!("v1:{}", self.id),
-            Some(d) => format!("v2:{d}:{}", self.id),
+        let text = match (self.date, self.at) {
+            (Some(d), _) => format!("v2:{d}:{}", self.id),
+            (None, Some(t)) => format!("v3:{}:{}", t.timestamp_micros(), self.id),
+            (None, None) => format!("v1:{}", self.id),
         };
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
     }
@@ -57,10 +75,25 @@ impl Cursor {
         if let Some(id) = text.strip_prefix("v1:") {
             return Ok(Cursor::by_id(uuid(id)?));
         }
+        if let Some(rest) = text.strip_prefix("v3:") {
+            let (micros, id) = rest.split_once(':').ok_or_else(bad)?;
+            let at = micros
+                .parse::<i64>()
+                .ok()
+                .and_then(DateTime::<Utc>::from_timestamp_micros)
+                .ok_or_else(bad)?;
+            return Ok(Cursor::by_time(at, uuid(id)?));
+        }
         let rest = text.strip_prefix("v2:").ok_or_else(bad)?;
         let (date, id) = rest.split_once(':').ok_or_else(bad)?;
         let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| bad())?;
         Ok(Cursor::by_date(date, uuid(id)?))
+    }
+
+    /// The time, or an error naming the cursor when it was issued for another list.
+    pub fn require_time(&self) -> Result<DateTime<Utc>, DomainError> {
+        self.at
+            .ok_or_else(|| DomainError::invalid("cursor", "this cursor belongs to another list"))
     }
 
     /// The date, or an error naming the cursor when it was issued for another list.
@@ -235,6 +268,9 @@ mod tests {
         );
         assert_eq!(Cursor::decode(&d.encode()).unwrap(), d);
         assert!(c.require_date().is_err());
+        let t = Cursor::by_time(crate::time::now(), crate::random_id());
+        assert_eq!(Cursor::decode(&t.encode()).unwrap(), t);
+        assert!(t.require_date().is_err() && d.require_time().is_err());
         for bad in ["", "xyz", "djE6bm90LWEtdXVpZA", "!!!"] {
             assert_eq!(Cursor::decode(bad).unwrap_err().field(), Some("cursor"));
         }

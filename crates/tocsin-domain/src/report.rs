@@ -95,12 +95,14 @@ pub struct ReportMeta {
 /// A validated report, ready to store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewReport {
-    /// Its id (time-ordered).
+    /// Its id (random: it must not tell when the report arrived).
     pub id: Uuid,
     /// How it arrived.
     pub channel: Channel,
-    /// The gateway's own message id, when it gave one.
-    pub provider_message_id: Option<String>,
+    /// A keyed hash of the gateway's own message id, when it gave one (for recognising a
+    /// gateway's retry). The id itself is never stored: matched against the gateway's
+    /// records it would name the sender.
+    pub provider_key: Option<String>,
     /// Who sent it (a source id), when known.
     pub source_id: Option<Uuid>,
     /// The text, byte-exact.
@@ -164,9 +166,9 @@ impl NewReport {
             .transpose()?;
         let country = input.country.as_deref().map(Country::parse).transpose()?;
         Ok(NewReport {
-            id: crate::new_id(),
+            id: crate::random_id(),
             channel,
-            provider_message_id: None,
+            provider_key: None,
             source_id,
             text: input.text,
             tlp: input.tlp.unwrap_or(Tlp::Amber),
@@ -187,8 +189,6 @@ pub struct Report {
     pub id: Uuid,
     /// How it arrived.
     pub channel: Channel,
-    /// The gateway's message id.
-    pub provider_message_id: Option<String>,
     /// The public handle of its source (never the contact details).
     pub source: Option<String>,
     /// The text, byte-exact.

@@ -9,20 +9,55 @@ use crate::{DomainError, NewReport, SealedContact};
 /// An inbound text message, ready for the store to ingest atomically: find or create the
 /// sender's source by a keyed hash of the number, recognise a duplicate, store the report, and
 /// queue the acknowledgement.
+///
+/// A message that is a one-time code from the public web form ([`InboundSms::claim`]) and
+/// matches a live [`FormClaim`] is not stored as a report: it links that web report to the
+/// sender and queues the web report's acknowledgement instead.
 #[derive(Debug, Clone)]
 pub struct InboundSms {
     /// Keyed hash of the E.164 number (the number itself is never stored in clear).
     pub phone_hash: String,
-    /// The sender's contact details, sealed, used if the source is new.
+    /// The id the source gets if it is new (random; its sealed contact is bound to it).
+    pub new_source_id: Uuid,
+    /// The sender's contact details, sealed for `new_source_id`, used if the source is new.
     pub sealed_contact: SealedContact,
     /// A handle for the source if it is new (e.g. `M-7KQ2M`).
     pub new_handle: String,
-    /// The report; `provider_message_id` is `gateway:id` when the gateway gave one.
+    /// The report; `provider_key` is a keyed hash of the gateway's message id, if it gave one.
     pub report: NewReport,
     /// Without a provider id, the same sender and text within this many seconds is a duplicate.
     pub dedupe_window_secs: i64,
-    /// The acknowledgement to queue for a new (not duplicate) report: gateway and text.
-    pub ack: Option<(String, String)>,
+    /// The acknowledgement to queue for a new (not duplicate) report.
+    pub ack: Option<Ack>,
+    /// Keyed hash of the one-time form code the text consists of, if it looks like one.
+    pub claim: Option<String>,
+}
+
+/// A reply to queue: through which gateway, what text, and from which of our numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ack {
+    /// The gateway to send through.
+    pub gateway: String,
+    /// The text.
+    pub text: String,
+    /// The number or short code to send from, when the gateway has none configured (the one
+    /// the warner wrote to).
+    pub sender: Option<String>,
+}
+
+/// A web-form report waiting for its author to prove a phone number: the page showed a
+/// one-time code; when the code arrives by SMS, the report is linked to that sender, who then
+/// gets `ack_text`. A number typed into a form proves nothing, so the form takes none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormClaim {
+    /// Keyed hash of the code (the code itself is never stored).
+    pub code_hash: String,
+    /// The web report.
+    pub report_id: Uuid,
+    /// The acknowledgement the sender gets once the code arrives.
+    pub ack_text: String,
+    /// After this the code is refused.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Where an outbound message stands.
@@ -78,6 +113,7 @@ pub struct OutboundMessage {
     /// Its id.
     pub id: Uuid,
     /// One per message: the same key is never queued twice.
+    #[serde(skip)]
     pub idempotency_key: String,
     /// `kannel`, `twilio`, `africastalking`, `smssync`, `frontlinesms`.
     pub gateway: String,
@@ -93,8 +129,12 @@ pub struct OutboundMessage {
     pub attempts: i32,
     /// When to try next (queued) or when a claim lapses (sending).
     pub next_attempt_at: DateTime<Utc>,
-    /// The gateway's id for it, once sent.
-    pub provider_message_id: Option<String>,
+    /// Keyed hash of the gateway's id for it, once sent (delivery reports are matched by it;
+    /// the id itself would name the recipient in the gateway's records). Never shown.
+    #[serde(skip)]
+    pub provider_key: Option<String>,
+    /// The number or short code to send from, when the gateway has no sender configured.
+    pub sender: Option<String>,
     /// The last failure.
     pub last_error: Option<String>,
     /// Created.
@@ -104,7 +144,7 @@ pub struct OutboundMessage {
 }
 
 impl OutboundMessage {
-    /// A new queued message.
+    /// A new queued message (its id random: Kannel's delivery reports carry it).
     pub fn new(
         idempotency_key: String,
         gateway: &str,
@@ -114,7 +154,7 @@ impl OutboundMessage {
     ) -> Self {
         let now = crate::time::now();
         OutboundMessage {
-            id: crate::new_id(),
+            id: crate::random_id(),
             idempotency_key,
             gateway: gateway.to_string(),
             source_id,
@@ -123,7 +163,8 @@ impl OutboundMessage {
             status: OutboxStatus::Queued,
             attempts: 0,
             next_attempt_at: now,
-            provider_message_id: None,
+            provider_key: None,
+            sender: None,
             last_error: None,
             created_at: now,
             updated_at: now,

@@ -68,15 +68,31 @@ pub struct SourceContact {
 }
 
 impl SourceContact {
-    /// Seal for storage.
-    pub fn seal(&self, key: &ContactKey) -> SealedContact {
-        key.seal(&serde_json::to_vec(self).expect("contact serialises"))
+    /// Seal for storage as the contact of source `source_id` (bound to it: copied onto another
+    /// source's record, it does not open).
+    pub fn seal(&self, key: &ContactKey, source_id: Uuid) -> SealedContact {
+        key.seal_bound(
+            &serde_json::to_vec(self).expect("contact serialises"),
+            &binding(source_id),
+        )
     }
 
-    /// Open a sealed contact.
-    pub fn open(sealed: &SealedContact, key: &ContactKey) -> Result<SourceContact, DomainError> {
-        serde_json::from_slice(&key.open(sealed)?).map_err(|_| DomainError::Crypto)
+    /// Open the sealed contact of source `source_id`.
+    pub fn open(
+        sealed: &SealedContact,
+        key: &ContactKey,
+        source_id: Uuid,
+    ) -> Result<SourceContact, DomainError> {
+        serde_json::from_slice(&key.open_bound(sealed, &binding(source_id))?)
+            .map_err(|_| DomainError::Crypto)
     }
+}
+
+/// The associated data binding a sealed contact to its source.
+fn binding(source_id: Uuid) -> Vec<u8> {
+    let mut b = b"tocsin-contact-v2:".to_vec();
+    b.extend_from_slice(source_id.as_bytes());
+    b
 }
 
 /// A source as everyone with `SourceRead` sees it: a handle, never contact details.
@@ -132,9 +148,10 @@ impl NewSource {
                 "1-40 letters, digits, '-' or '_'",
             ));
         }
+        let id = crate::random_id();
         Ok(NewSource {
             source: Source {
-                id: crate::new_id(),
+                id,
                 handle: handle.to_string(),
                 kind: kind.to_string(),
                 reliability,
@@ -142,7 +159,7 @@ impl NewSource {
                 has_contact: contact.is_some(),
                 created_at: crate::time::now(),
             },
-            contact: contact.map(|c| c.seal(key)),
+            contact: contact.map(|c| c.seal(key, id)),
         })
     }
 }

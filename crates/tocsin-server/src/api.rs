@@ -360,7 +360,7 @@ pub async fn get_source_contact(
     visible(u, s.tlp, ())?;
     let sealed = st.store.read_source_contact(&u.actor(), id).await?;
     let contact = sealed
-        .map(|c| SourceContact::open(&c, &st.contact_key))
+        .map(|c| SourceContact::open(&c, &st.contact_key, s.id))
         .transpose()?;
     Ok(Json(
         serde_json::json!({ "id": s.id, "handle": s.handle, "contact": contact }),
@@ -407,21 +407,23 @@ pub async fn message_source(
         .list_outbound(Some(source.id), 1)
         .await?
         .into_iter()
-        .next()
-        .map(|m| m.gateway);
-    let gateway = crate::sms::reply_gateway(&st.sms, last.as_deref()).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::CONFLICT,
-            "no SMS gateway is configured to send with",
-        )
-    })?;
-    let m = tocsin_domain::OutboundMessage::new(
-        format!("msg:{}", tocsin_domain::new_id()),
+        .next();
+    let gateway = crate::sms::reply_gateway(&st.sms, last.as_ref().map(|m| m.gateway.as_str()))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "no SMS gateway is configured to send with",
+            )
+        })?;
+    let mut m = tocsin_domain::OutboundMessage::new(
+        format!("msg:{}", tocsin_domain::random_id()),
         &gateway,
         source.id,
         None,
         text,
     );
+    // From the number the source last heard from us on, when it is the same gateway.
+    m.sender = last.filter(|l| l.gateway == gateway).and_then(|l| l.sender);
     st.store
         .write(
             &u.actor(),

@@ -9,6 +9,7 @@
 //! answer with `Cache-Control: no-store`. A gateway without a configuration table answers 404.
 
 use axum::body::Bytes;
+use axum::extract::ConnectInfo;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,8 +19,10 @@ use rand::Rng;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::SocketAddr;
 use tocsin_domain::{
-    Actor, Channel, Country, InboundSms, NewReport, OutboundMessage, ReportMeta, SourceContact, Tlp,
+    Ack, Actor, Channel, Country, InboundSms, NewReport, OutboundMessage, ReportMeta,
+    SourceContact, Tlp,
 };
 use tocsin_store::{Op, SendOutcome, StoreExt};
 
@@ -55,6 +58,9 @@ pub struct SmsConfig {
     pub reply_gateway: Option<String>,
     /// Give up on a message after this many attempts (default 8).
     pub max_attempts: Option<i32>,
+    /// The number (or short code) warners text, shown on the public form so that its author
+    /// can text the one-time code that links the report to their phone.
+    pub inbound_number: Option<String>,
     /// `[sms.kannel]`.
     pub kannel: Option<KannelConfig>,
     /// `[sms.twilio]`.
@@ -77,10 +83,14 @@ pub struct KannelConfig {
     pub username: String,
     /// sendsms password.
     pub password: Secret,
-    /// Sender number or name for replies.
+    /// Sender number or name for replies (default: the number the warner wrote to, `%P`).
     pub from: Option<String>,
-    /// If set, inbound requests must carry `secret=` with this value.
+    /// Inbound requests (`get-url`, `dlr-url`) must carry `secret=` with this value (required,
+    /// at least 24 characters).
     pub inbound_secret: Option<Secret>,
+    /// Only these networks may call the inbound endpoints (default: any).
+    #[serde(default)]
+    pub allow_from: Vec<ipnet::IpNet>,
 }
 
 /// `[sms.twilio]`.
@@ -95,6 +105,9 @@ pub struct TwilioConfig {
     pub from: String,
     /// API base (default `https://api.twilio.com`).
     pub api_base: Option<String>,
+    /// Only these networks may call the webhooks (default: any).
+    #[serde(default)]
+    pub allow_from: Vec<ipnet::IpNet>,
 }
 
 /// `[sms.africastalking]`.
@@ -105,20 +118,69 @@ pub struct AfricasTalkingConfig {
     pub username: String,
     /// API key.
     pub api_key: Secret,
-    /// Sender id or short code.
+    /// Sender id or short code (default: the one the warner wrote to).
     pub from: Option<String>,
     /// API base (default `https://api.africastalking.com`).
     pub api_base: Option<String>,
-    /// If set, inbound callbacks must carry `secret=` with this value.
+    /// Inbound callbacks must carry `secret=` with this value in their URL (required, at
+    /// least 24 characters).
     pub inbound_secret: Option<Secret>,
+    /// Only these networks may call the callbacks (default: any).
+    #[serde(default)]
+    pub allow_from: Vec<ipnet::IpNet>,
 }
 
 /// A gateway authenticated by a shared secret.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecretOnly {
-    /// The shared secret.
+    /// The shared secret (at least 24 characters).
     pub secret: Secret,
+    /// Only these networks may call (default: any).
+    #[serde(default)]
+    pub allow_from: Vec<ipnet::IpNet>,
+}
+
+/// The shortest inbound secret accepted.
+pub const MIN_SECRET_CHARS: usize = 24;
+
+impl SmsConfig {
+    /// Refuse a configuration under which some enabled gateway's endpoint would take forged
+    /// calls: every enabled gateway needs its secret, of at least [`MIN_SECRET_CHARS`]
+    /// characters. The message names the setting to fix.
+    pub fn validate(&self) -> Result<(), String> {
+        let check = |setting: &str, s: Option<&Secret>| match s {
+            Some(s) if s.0.trim().chars().count() >= MIN_SECRET_CHARS => Ok(()),
+            Some(_) => Err(format!(
+                "{setting} is shorter than {MIN_SECRET_CHARS} characters: use a long random \
+                 string (e.g. `openssl rand -hex 24`)"
+            )),
+            None => Err(format!(
+                "{setting} is not set: every enabled gateway must be authenticated, or anyone \
+                 could forge reports and make Tocsin send texts (at least {MIN_SECRET_CHARS} \
+                 random characters, e.g. `openssl rand -hex 24`)"
+            )),
+        };
+        if let Some(k) = &self.kannel {
+            check("[sms.kannel] inbound_secret", k.inbound_secret.as_ref())?;
+        }
+        if let Some(t) = &self.twilio {
+            check("[sms.twilio] auth_token", Some(&t.auth_token))?;
+        }
+        if let Some(a) = &self.africastalking {
+            check(
+                "[sms.africastalking] inbound_secret",
+                a.inbound_secret.as_ref(),
+            )?;
+        }
+        if let Some(f) = &self.frontlinesms {
+            check("[sms.frontlinesms] secret", Some(&f.secret))?;
+        }
+        if let Some(s) = &self.smssync {
+            check("[sms.smssync] secret", Some(&s.secret))?;
+        }
+        Ok(())
+    }
 }
 
 fn no_store(mut r: Response) -> Response {
@@ -156,28 +218,51 @@ fn new_handle() -> String {
     format!("M-{s}")
 }
 
-/// Ingest one inbound message from `gateway`. `reply_via` names the gateway that can carry
-/// the acknowledgement (None: none can).
-pub async fn ingest(
-    st: &AppState,
-    gateway: &str,
-    provider_id: Option<&str>,
-    from: &str,
-    text: String,
-    reply_via: Option<&str>,
-) -> Result<Ingested, Response> {
+/// One inbound message as a gateway delivered it.
+#[derive(Debug, Clone)]
+pub struct Inbound<'a> {
+    /// The gateway's name, e.g. `kannel`.
+    pub gateway: &'a str,
+    /// The gateway's id for the message, if it gave one.
+    pub provider_id: Option<&'a str>,
+    /// The sender's number (or alphanumeric sender id).
+    pub from: &'a str,
+    /// Our number or short code the message was sent to, if the gateway says.
+    pub to: Option<&'a str>,
+    /// The text.
+    pub text: String,
+    /// The gateway that can carry the acknowledgement (None: none can).
+    pub reply_via: Option<&'a str>,
+}
+
+/// A keyed hash of a gateway's message id: enough to recognise a retry or match a delivery
+/// report, useless to anyone holding the gateway's records without the key.
+pub fn provider_key(st: &AppState, gateway: &str, id: &str) -> String {
+    st.contact_key
+        .lookup_hash(&format!("provider:{gateway}:{id}"))
+}
+
+/// A keyed hash of a one-time form code (canonical form, see [`tocsin_sms::parse_form_code`]).
+pub fn form_code_hash(st: &AppState, code: &str) -> String {
+    st.contact_key.lookup_hash(&format!("form-code:{code}"))
+}
+
+/// Ingest one inbound message.
+pub async fn ingest(st: &AppState, m: Inbound<'_>) -> Result<Ingested, Response> {
     let cfg = &st.sms;
-    if text.len() > tocsin_domain::report::MAX_TEXT_BYTES {
+    let gateway = m.gateway;
+    if m.text.len() > tocsin_domain::report::MAX_TEXT_BYTES {
         return Err(plain(StatusCode::PAYLOAD_TOO_LARGE, "message too long"));
     }
-    let text = text.replace('\0', "\u{FFFD}");
+    let text = m.text.replace('\0', "\u{FFFD}");
     // A number we can answer, or (alphanumeric senders) an identity we cannot reply to.
     let (identity, reply_via) =
-        match tocsin_sms::normalize_phone(from, cfg.default_calling_code.as_deref()) {
-            Ok(e164) => (e164, reply_via),
-            Err(_) if !from.trim().is_empty() => (format!("sender:{}", from.trim()), None),
+        match tocsin_sms::normalize_phone(m.from, cfg.default_calling_code.as_deref()) {
+            Ok(e164) => (e164, m.reply_via),
+            Err(_) if !m.from.trim().is_empty() => (format!("sender:{}", m.from.trim()), None),
             Err(_) => return Err(plain(StatusCode::BAD_REQUEST, "missing sender")),
         };
+    let claim = tocsin_sms::parse_form_code(&text).map(|c| form_code_hash(st, &c));
     let hint = cfg.country_hint.as_deref();
     let parsed = tocsin_sms::parse(&text, hint);
     let (lat, lon, country) = match &parsed.place {
@@ -189,11 +274,12 @@ pub async fn ingest(
         None => (None, None, hint.and_then(|h| Country::parse(h).ok())),
     };
     let report = NewReport {
-        id: tocsin_domain::new_id(),
+        id: tocsin_domain::random_id(),
         channel: Channel::Sms,
-        provider_message_id: provider_id
+        provider_key: m
+            .provider_id
             .filter(|p| !p.is_empty())
-            .map(|p| format!("{gateway}:{p}")),
+            .map(|p| provider_key(st, gateway, p)),
         source_id: None,
         text,
         tlp: Tlp::AmberStrict,
@@ -205,28 +291,34 @@ pub async fn ingest(
         meta: report_meta(&parsed),
     };
     let reference = tocsin_sms::reference_code(&report.id);
-    let ack = reply_via.map(|g| {
-        (
-            g.to_string(),
-            tocsin_sms::ack_text(parsed.language, &reference),
-        )
+    let ack = reply_via.map(|g| Ack {
+        gateway: g.to_string(),
+        text: tocsin_sms::ack_text(parsed.language, &reference),
+        sender: m
+            .to
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string),
     });
     let contact = SourceContact {
         phone: identity.starts_with('+').then(|| identity.clone()),
         name: None,
         email: None,
     };
-    let m = InboundSms {
+    let new_source_id = tocsin_domain::random_id();
+    let inbound = InboundSms {
         phone_hash: st.contact_key.lookup_hash(&identity),
-        sealed_contact: contact.seal(&st.contact_key),
+        new_source_id,
+        sealed_contact: contact.seal(&st.contact_key, new_source_id),
         new_handle: new_handle(),
         report,
         dedupe_window_secs: cfg.dedupe_window_secs.unwrap_or(600),
         ack,
+        claim,
     };
     match st
         .store
-        .ingest_sms(&Actor::system(&format!("sms-{gateway}")), m)
+        .ingest_sms(&Actor::system(&format!("sms-{gateway}")), inbound)
         .await
     {
         Ok((r, duplicate)) => {
@@ -247,6 +339,35 @@ pub async fn ingest(
                 "storage unavailable; retry later",
             ))
         }
+    }
+}
+
+/// Whether a gateway's caller may reach its endpoint: from an allowed network (`allow_from`,
+/// through the trusted proxies), else 403.
+#[allow(clippy::result_large_err)]
+fn from_allowed(
+    st: &AppState,
+    nets: &[ipnet::IpNet],
+    peer: std::net::SocketAddr,
+    headers: &HeaderMap,
+) -> Result<(), Response> {
+    let ip = crate::net::client_ip(headers, peer.ip(), &st.trusted_proxies);
+    if crate::net::allowed(ip, nets) {
+        Ok(())
+    } else {
+        Err(plain(
+            StatusCode::FORBIDDEN,
+            "not allowed from this network",
+        ))
+    }
+}
+
+/// Whether `sent` is the configured secret; a gateway with no secret configured accepts
+/// nothing (`tocsin serve` refuses to start so configured, see [`SmsConfig::validate`]).
+fn secret_ok(sent: Option<&str>, want: Option<&Secret>) -> bool {
+    match want {
+        Some(w) => same(sent.unwrap_or(""), &w.0),
+        None => false,
     }
 }
 
@@ -340,6 +461,7 @@ fn field<'a>(m: &'a BTreeMap<String, Vec<u8>>, k: &str) -> Option<&'a str> {
 /// `GET|POST /sms/kannel`: Kannel `sms-service` get-url or post-url.
 pub async fn kannel(
     State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Bytes,
@@ -347,6 +469,9 @@ pub async fn kannel(
     let Some(cfg) = st.sms.kannel.clone() else {
         return disabled();
     };
+    if let Err(r) = from_allowed(&st, &cfg.allow_from, peer, &headers) {
+        return r;
+    }
     // get-url sends everything in the query; post-url sends the text as the body.
     let mut m = raw_pairs(q.as_deref().unwrap_or(""));
     let form = headers
@@ -358,10 +483,8 @@ pub async fn kannel(
     } else if !body.is_empty() && !m.contains_key("message") {
         m.insert("message".into(), body.to_vec());
     }
-    if let Some(secret) = &cfg.inbound_secret {
-        if !same(field(&m, "secret").unwrap_or(""), &secret.0) {
-            return plain(StatusCode::FORBIDDEN, "wrong secret");
-        }
+    if !secret_ok(field(&m, "secret"), cfg.inbound_secret.as_ref()) {
+        return plain(StatusCode::FORBIDDEN, "wrong secret");
     }
     let charset = field(&m, "charset").map(str::to_string).or_else(|| {
         headers
@@ -376,7 +499,15 @@ pub async fn kannel(
         Ok(t) => t,
         Err(e) => return no_store((StatusCode::BAD_REQUEST, e).into_response()),
     };
-    match ingest(&st, "kannel", field(&m, "id"), sender, text, Some("kannel")).await {
+    let inbound = Inbound {
+        gateway: "kannel",
+        provider_id: field(&m, "id"),
+        from: sender,
+        to: field(&m, "to"),
+        text,
+        reply_via: Some("kannel"),
+    };
+    match ingest(&st, inbound).await {
         // An empty body: with `omit-empty = true` Kannel sends nothing back itself; the
         // acknowledgement goes out through the outbox.
         Ok(_) => plain(StatusCode::OK, ""),
@@ -409,11 +540,13 @@ fn form_map(body: &[u8]) -> Result<BTreeMap<String, String>, Response> {
 #[allow(clippy::result_large_err)]
 fn twilio_request(
     st: &AppState,
+    peer: SocketAddr,
     uri: &axum::http::Uri,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<BTreeMap<String, String>, Response> {
     let cfg = st.sms.twilio.as_ref().ok_or_else(disabled)?;
+    from_allowed(st, &cfg.allow_from, peer, headers)?;
     let params = form_map(body)?;
     let base = st
         .sms
@@ -451,27 +584,27 @@ fn twiml() -> Response {
 /// `POST /sms/twilio`: Twilio's incoming-message webhook (signature verified).
 pub async fn twilio(
     State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let params = match twilio_request(&st, &uri, &headers, &body) {
+    let params = match twilio_request(&st, peer, &uri, &headers, &body) {
         Ok(p) => p,
         Err(r) => return r,
     };
     let (Some(from), Some(text)) = (params.get("From"), params.get("Body")) else {
         return plain(StatusCode::BAD_REQUEST, "missing From or Body");
     };
-    match ingest(
-        &st,
-        "twilio",
-        params.get("MessageSid").map(String::as_str),
+    let inbound = Inbound {
+        gateway: "twilio",
+        provider_id: params.get("MessageSid").map(String::as_str),
         from,
-        text.clone(),
-        Some("twilio"),
-    )
-    .await
-    {
+        to: params.get("To").map(String::as_str),
+        text: text.clone(),
+        reply_via: Some("twilio"),
+    };
+    match ingest(&st, inbound).await {
         Ok(_) => twiml(),
         Err(r) => r,
     }
@@ -480,11 +613,12 @@ pub async fn twilio(
 /// `POST /sms/twilio/status`: Twilio's status callback.
 pub async fn twilio_status(
     State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let params = match twilio_request(&st, &uri, &headers, &body) {
+    let params = match twilio_request(&st, peer, &uri, &headers, &body) {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -502,10 +636,12 @@ pub async fn twilio_status(
     delivery(&st, "twilio", sid, delivered).await
 }
 
+/// Record a delivery report. `id` is the gateway's id for the message, or (Kannel) ours.
 async fn delivery(st: &AppState, gateway: &str, id: &str, delivered: bool) -> Response {
     let op = Op::DeliveryReport {
         gateway: gateway.to_string(),
-        provider_message_id: id.to_string(),
+        provider_key: provider_key(st, gateway, id),
+        message_id: uuid::Uuid::parse_str(id).ok(),
         delivered,
     };
     match st
@@ -531,17 +667,23 @@ pub struct KannelDlr {
 
 /// `GET /sms/kannel/dlr?id=…&status=%d`: Kannel delivery reports (1 delivered, 2 failed,
 /// 16 rejected; 4 buffered and 8 submitted are progress only).
-pub async fn kannel_dlr(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
+pub async fn kannel_dlr(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     let Some(cfg) = st.sms.kannel.clone() else {
         return disabled();
     };
+    if let Err(r) = from_allowed(&st, &cfg.allow_from, peer, &headers) {
+        return r;
+    }
     let Ok(q) = serde_urlencoded::from_str::<KannelDlr>(q.as_deref().unwrap_or("")) else {
         return plain(StatusCode::BAD_REQUEST, "expected id and status");
     };
-    if let Some(secret) = &cfg.inbound_secret {
-        if !same(q.secret.as_deref().unwrap_or(""), &secret.0) {
-            return plain(StatusCode::FORBIDDEN, "wrong secret");
-        }
+    if !secret_ok(q.secret.as_deref(), cfg.inbound_secret.as_ref()) {
+        return plain(StatusCode::FORBIDDEN, "wrong secret");
     }
     match q.status {
         1 => delivery(&st, "kannel", &q.id, true).await,
@@ -550,22 +692,20 @@ pub async fn kannel_dlr(State(st): State<AppState>, RawQuery(q): RawQuery) -> Re
     }
 }
 
-fn query_secret_ok(q: Option<&str>, want: Option<&Secret>) -> bool {
-    let Some(want) = want else { return true };
-    let m = raw_pairs(q.unwrap_or(""));
-    same(field(&m, "secret").unwrap_or(""), &want.0)
-}
-
-/// An Africa's Talking callback's form parameters, once the gateway is enabled and the
-/// request carries its inbound secret (when one is configured).
+/// An Africa's Talking callback's form parameters, once the gateway is enabled, the caller's
+/// network allowed and the request's URL carries the inbound secret.
 #[allow(clippy::result_large_err)]
 fn africastalking_request(
     st: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
     q: Option<&str>,
     body: &[u8],
 ) -> Result<BTreeMap<String, String>, Response> {
     let cfg = st.sms.africastalking.as_ref().ok_or_else(disabled)?;
-    if !query_secret_ok(q, cfg.inbound_secret.as_ref()) {
+    from_allowed(st, &cfg.allow_from, peer, headers)?;
+    let m = raw_pairs(q.unwrap_or(""));
+    if !secret_ok(field(&m, "secret"), cfg.inbound_secret.as_ref()) {
         return Err(plain(StatusCode::FORBIDDEN, "wrong secret"));
     }
     form_map(body)
@@ -574,26 +714,27 @@ fn africastalking_request(
 /// `POST /sms/africastalking`: incoming messages (`id, text, from, to, date, linkId`).
 pub async fn africastalking(
     State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let p = match africastalking_request(&st, q.as_deref(), &body) {
+    let p = match africastalking_request(&st, peer, &headers, q.as_deref(), &body) {
         Ok(p) => p,
         Err(r) => return r,
     };
     let (Some(from), Some(text)) = (p.get("from"), p.get("text")) else {
         return plain(StatusCode::BAD_REQUEST, "missing from or text");
     };
-    match ingest(
-        &st,
-        "africastalking",
-        p.get("id").map(String::as_str),
+    let inbound = Inbound {
+        gateway: "africastalking",
+        provider_id: p.get("id").map(String::as_str),
         from,
-        text.clone(),
-        Some("africastalking"),
-    )
-    .await
-    {
+        to: p.get("to").map(String::as_str),
+        text: text.clone(),
+        reply_via: Some("africastalking"),
+    };
+    match ingest(&st, inbound).await {
         Ok(_) => plain(StatusCode::OK, ""),
         Err(r) => r,
     }
@@ -602,10 +743,12 @@ pub async fn africastalking(
 /// `POST /sms/africastalking/delivery`: delivery reports (`id`, `status`).
 pub async fn africastalking_delivery(
     State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let p = match africastalking_request(&st, q.as_deref(), &body) {
+    let p = match africastalking_request(&st, peer, &headers, q.as_deref(), &body) {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -650,10 +793,18 @@ fn body_map(headers: &HeaderMap, body: &[u8]) -> Result<BTreeMap<String, String>
 
 /// `POST /sms/frontlinesms`: FrontlineSMS webhook (`secret, from, message`). Replies to
 /// FrontlineSMS senders go through the configured reply gateway, if any.
-pub async fn frontlinesms(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn frontlinesms(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(cfg) = st.sms.frontlinesms.clone() else {
         return disabled();
     };
+    if let Err(r) = from_allowed(&st, &cfg.allow_from, peer, &headers) {
+        return r;
+    }
     let p = match body_map(&headers, &body) {
         Ok(p) => p,
         Err(r) => return r,
@@ -668,16 +819,15 @@ pub async fn frontlinesms(State(st): State<AppState>, headers: HeaderMap, body: 
         return plain(StatusCode::BAD_REQUEST, "missing from or message");
     };
     let reply = reply_gateway(&st.sms, None);
-    match ingest(
-        &st,
-        "frontlinesms",
-        p.get("id").map(String::as_str),
+    let inbound = Inbound {
+        gateway: "frontlinesms",
+        provider_id: p.get("id").map(String::as_str),
         from,
-        text.clone(),
-        reply.as_deref(),
-    )
-    .await
-    {
+        to: None,
+        text: text.clone(),
+        reply_via: reply.as_deref(),
+    };
+    match ingest(&st, inbound).await {
         Ok(_) => no_store(Json(serde_json::json!({"success": true})).into_response()),
         Err(r) => r,
     }
@@ -691,6 +841,7 @@ fn smssync_json(v: serde_json::Value) -> Response {
 /// sent_timestamp`), or confirms sent messages (`?task=sent`).
 pub async fn smssync(
     State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Bytes,
@@ -698,10 +849,20 @@ pub async fn smssync(
     let Some(cfg) = st.sms.smssync.clone() else {
         return disabled();
     };
-    let task = field(&raw_pairs(q.as_deref().unwrap_or("")), "task").map(str::to_string);
+    if let Err(r) = from_allowed(&st, &cfg.allow_from, peer, &headers) {
+        return r;
+    }
+    let query = raw_pairs(q.as_deref().unwrap_or(""));
+    let task = field(&query, "task").map(str::to_string);
     if task.as_deref() == Some("sent") {
-        // {"queued_messages": ["uuid", …]}: the phone sent these.
+        // {"queued_messages": ["uuid", …]}: the phone sent these. Only the phone may say so
+        // (else anyone holding a message id could mark a reply sent that never left): the
+        // secret comes in the query or the body.
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let sent = field(&query, "secret").or_else(|| v["secret"].as_str());
+        if !same(sent.unwrap_or(""), &cfg.secret.0) {
+            return plain(StatusCode::FORBIDDEN, "wrong secret");
+        }
         let ids: Vec<String> = v["queued_messages"]
             .as_array()
             .map(|a| {
@@ -748,16 +909,15 @@ pub async fn smssync(
     let (Some(from), Some(text)) = (p.get("from"), p.get("message")) else {
         return plain(StatusCode::BAD_REQUEST, "missing from or message");
     };
-    match ingest(
-        &st,
-        "smssync",
-        p.get("message_id").map(String::as_str),
+    let inbound = Inbound {
+        gateway: "smssync",
+        provider_id: p.get("message_id").map(String::as_str),
         from,
-        text.clone(),
-        Some("smssync"),
-    )
-    .await
-    {
+        to: p.get("sent_to").map(String::as_str),
+        text: text.clone(),
+        reply_via: Some("smssync"),
+    };
+    match ingest(&st, inbound).await {
         Ok(_) => smssync_json(serde_json::json!({"payload": {"success": true, "error": null}})),
         Err(r) => r,
     }
@@ -771,10 +931,18 @@ pub struct SmsSyncPoll {
 }
 
 /// `GET /sms/smssync?task=send&secret=…`: the phone fetches queued replies.
-pub async fn smssync_poll(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
+pub async fn smssync_poll(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     let Some(cfg) = st.sms.smssync.clone() else {
         return disabled();
     };
+    if let Err(r) = from_allowed(&st, &cfg.allow_from, peer, &headers) {
+        return r;
+    }
     let q: SmsSyncPoll = serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
     if q.task.as_deref() != Some("send") {
         return plain(StatusCode::BAD_REQUEST, "expected task=send");
@@ -830,7 +998,8 @@ async fn recipient(st: &AppState, m: &OutboundMessage) -> Result<String, String>
         .await
         .map_err(|e| format!("cannot read the recipient: {e}"))?
         .ok_or("the source has no contact details")?;
-    let c = SourceContact::open(&sealed, &st.contact_key).map_err(|e| e.to_string())?;
+    let c =
+        SourceContact::open(&sealed, &st.contact_key, m.source_id).map_err(|e| e.to_string())?;
     c.phone
         .ok_or_else(|| "the source has no phone number".to_string())
 }
@@ -855,18 +1024,74 @@ async fn settle(st: &AppState, m: &OutboundMessage, outcome: SendOutcome) {
     }
 }
 
+/// The most of a gateway's own error text kept (logged and shown to admins).
+const GATEWAY_TEXT_CHARS: usize = 200;
+
+/// A gateway's own words, safe to log: the start of its text on one line, with anything that
+/// could be a phone number (five or more digits, spaces and `+-().` between them allowed)
+/// replaced by `<number>`.
+pub fn gateway_text(body: &str) -> String {
+    let flat: String = body
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(GATEWAY_TEXT_CHARS)
+        .collect();
+    let mut out = String::with_capacity(flat.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let digits = run.chars().filter(char::is_ascii_digit).count();
+        if digits >= 5 {
+            let trail = run.len() - run.trim_end().len();
+            out.push_str("<number>");
+            out.extend(std::iter::repeat_n(' ', trail));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in flat.chars() {
+        let starts = c.is_ascii_digit() || c == '+' || c == '(';
+        let continues = !run.is_empty() && (c.is_ascii_digit() || " +-().".contains(c));
+        if starts || continues {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out.trim().to_string()
+}
+
+/// A gateway refused a message: its status and its own explanation ([`gateway_text`]); a
+/// retry for 5xx and 429, a lasting failure otherwise.
+async fn refusal(mut r: reqwest::Response, what: &str) -> SendOutcome {
+    let status = r.status();
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = r.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= 4 * GATEWAY_TEXT_CHARS {
+            break;
+        }
+    }
+    let said = gateway_text(&String::from_utf8_lossy(&body));
+    let said = if said.is_empty() {
+        String::new()
+    } else {
+        format!(": {said}")
+    };
+    if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        SendOutcome::Retry(format!("{what} answered {status}{said}"))
+    } else {
+        SendOutcome::Failed(format!("{what} refused the message: {status}{said}"))
+    }
+}
+
 /// Hand one message to its gateway.
 async fn send_one(st: &AppState, http: &reqwest::Client, m: &OutboundMessage) -> SendOutcome {
     let to = match recipient(st, m).await {
         Ok(t) => t,
         Err(e) => return SendOutcome::Failed(e),
-    };
-    let classify = |status: reqwest::StatusCode, what: &str| {
-        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            SendOutcome::Retry(format!("{what} answered {status}"))
-        } else {
-            SendOutcome::Failed(format!("{what} refused the message: {status}"))
-        }
     };
     let net = |e: reqwest::Error| SendOutcome::Retry(format!("network error: {}", e.without_url()));
     match m.gateway.as_str() {
@@ -894,7 +1119,9 @@ async fn send_one(st: &AppState, http: &reqwest::Client, m: &OutboundMessage) ->
                 ("charset", "UTF-8".into()),
                 ("coding", if gsm { "0" } else { "2" }.into()),
             ];
-            if let Some(f) = &cfg.from {
+            // Without a configured sender, reply from the number the warner wrote to: a
+            // smsbox with no global sender refuses a message without one.
+            if let Some(f) = cfg.from.as_ref().or(m.sender.as_ref()) {
                 q.push(("from", f.clone()));
             }
             if !base.is_empty() {
@@ -902,8 +1129,10 @@ async fn send_one(st: &AppState, http: &reqwest::Client, m: &OutboundMessage) ->
                 q.push(("dlr-url", dlr));
             }
             match http.get(&cfg.sendsms_url).query(&q).send().await {
-                Ok(r) if r.status().is_success() => SendOutcome::Sent(Some(m.id.to_string())),
-                Ok(r) => classify(r.status(), "Kannel"),
+                Ok(r) if r.status().is_success() => {
+                    SendOutcome::Sent(Some(provider_key(st, "kannel", &m.id.to_string())))
+                }
+                Ok(r) => refusal(r, "Kannel").await,
                 Err(e) => net(e),
             }
         }
@@ -941,9 +1170,9 @@ async fn send_one(st: &AppState, http: &reqwest::Client, m: &OutboundMessage) ->
             {
                 Ok(r) if r.status().is_success() => {
                     let v: serde_json::Value = r.json().await.unwrap_or_default();
-                    SendOutcome::Sent(v["sid"].as_str().map(str::to_string))
+                    SendOutcome::Sent(v["sid"].as_str().map(|id| provider_key(st, "twilio", id)))
                 }
-                Ok(r) => classify(r.status(), "Twilio"),
+                Ok(r) => refusal(r, "Twilio").await,
                 Err(e) => net(e),
             }
         }
@@ -961,7 +1190,7 @@ async fn send_one(st: &AppState, http: &reqwest::Client, m: &OutboundMessage) ->
                 ("to", to),
                 ("message", m.text.clone()),
             ];
-            if let Some(f) = &cfg.from {
+            if let Some(f) = cfg.from.as_ref().or(m.sender.as_ref()) {
                 form.push(("from", f.clone()));
             }
             match http
@@ -976,13 +1205,18 @@ async fn send_one(st: &AppState, http: &reqwest::Client, m: &OutboundMessage) ->
                     let v: serde_json::Value = r.json().await.unwrap_or_default();
                     let rec = &v["SMSMessageData"]["Recipients"][0];
                     match rec["status"].as_str() {
-                        Some("Success") | None => {
-                            SendOutcome::Sent(rec["messageId"].as_str().map(str::to_string))
-                        }
-                        Some(other) => SendOutcome::Failed(format!("Africa's Talking: {other}")),
+                        Some("Success") | None => SendOutcome::Sent(
+                            rec["messageId"]
+                                .as_str()
+                                .map(|id| provider_key(st, "africastalking", id)),
+                        ),
+                        Some(other) => SendOutcome::Failed(format!(
+                            "Africa's Talking: {}",
+                            gateway_text(other)
+                        )),
                     }
                 }
-                Ok(r) => classify(r.status(), "Africa's Talking"),
+                Ok(r) => refusal(r, "Africa's Talking").await,
                 Err(e) => net(e),
             }
         }

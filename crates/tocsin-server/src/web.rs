@@ -666,11 +666,19 @@ pub struct ReportForm {
     csrf: String,
     text: String,
     place: Option<String>,
-    phone: Option<String>,
 }
+
+/// How long the one-time code shown after a form report stays valid.
+pub const FORM_CODE_HOURS: i64 = 24;
 
 /// `POST /report`: a report from the public form. Rate limited per client without recording
 /// who the client is (see [`crate::ratelimit`]).
+///
+/// The report is stored with channel `web` and no source. A phone number typed into a form
+/// proves nothing (anyone could type a warner's number to learn whether it is one, pin
+/// invented reports on them, or make Tocsin text them), so the form takes none. When a gateway
+/// can reply, the page shows a one-time code instead: texted from a phone, it links the
+/// report to that phone's source and only then is an acknowledgement sent.
 pub async fn submit_report(
     State(st): State<AppState>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
@@ -723,69 +731,60 @@ pub async fn submit_report(
     } else {
         format!("{text}\n[place] {}", place.trim())
     };
-    let phone = f.phone.as_deref().map(str::trim).filter(|p| !p.is_empty());
     let parsed = tocsin_sms::parse(&full, st.sms.country_hint.as_deref());
-    let result = match phone {
-        Some(p) => {
-            if tocsin_sms::normalize_phone(p, st.sms.default_calling_code.as_deref()).is_err() {
-                return report_form(
-                    &st,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &f.text,
-                    &place,
-                    Some(
-                        "That phone number does not look right; leave it empty to stay anonymous.",
-                    ),
-                );
-            }
-            let reply = crate::sms::reply_gateway(&st.sms, None);
-            crate::sms::ingest(&st, "web", None, p, full, reply.as_deref())
-                .await
-                .map(|i| i.reference)
-        }
-        None => {
-            let mut r = match tocsin_domain::NewReport::parse(
-                tocsin_domain::ReportInput {
-                    text: full,
-                    tlp: Some(tocsin_domain::Tlp::AmberStrict),
-                    latitude: parsed.place.as_ref().map(|p| p.latitude),
-                    longitude: parsed.place.as_ref().map(|p| p.longitude),
-                    occurred_at: None,
-                    country: parsed.place.as_ref().map(|p| p.country.clone()),
-                    source: None,
-                },
-                tocsin_domain::Channel::Web,
-                None,
-            ) {
-                Ok(r) => r,
-                Err(e) => {
-                    return report_form(
-                        &st,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        &f.text,
-                        &place,
-                        Some(&e.to_string()),
-                    )
-                }
-            };
-            r.meta = crate::sms::report_meta(&parsed);
-            st.store
-                .create_report(&tocsin_domain::Actor::system("web-form"), r)
-                .await
-                .map(|r| tocsin_sms::reference_code(&r.id))
-                .map_err(|_| Response::default())
-        }
-    };
-    match result {
-        Ok(reference) => {
-            let ack = tocsin_sms::ack_text(parsed.language, &reference);
-            render(
+    let mut r = match tocsin_domain::NewReport::parse(
+        tocsin_domain::ReportInput {
+            text: full,
+            tlp: Some(tocsin_domain::Tlp::AmberStrict),
+            latitude: parsed.place.as_ref().map(|p| p.latitude),
+            longitude: parsed.place.as_ref().map(|p| p.longitude),
+            occurred_at: None,
+            country: parsed.place.as_ref().map(|p| p.country.clone()),
+            source: None,
+        },
+        tocsin_domain::Channel::Web,
+        None,
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            return report_form(
                 &st,
-                StatusCode::OK,
-                "report_form.html",
-                context! { reference, ack, lang => parsed.language.code() },
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &f.text,
+                &place,
+                Some(&e.to_string()),
             )
         }
+    };
+    r.meta = crate::sms::report_meta(&parsed);
+    let reference = tocsin_sms::reference_code(&r.id);
+    let ack = tocsin_sms::ack_text(parsed.language, &reference);
+    // A code only when some gateway can carry the reply it unlocks.
+    let code = crate::sms::reply_gateway(&st.sms, None).map(|_| tocsin_sms::new_form_code());
+    let claim = code.as_ref().map(|c| tocsin_domain::FormClaim {
+        code_hash: crate::sms::form_code_hash(&st, &c.replace('-', "")),
+        report_id: r.id,
+        ack_text: ack.clone(),
+        expires_at: tocsin_domain::time::now() + chrono::Duration::hours(FORM_CODE_HOURS),
+    });
+    let op = tocsin_store::Op::SubmitFormReport {
+        report: Box::new(r),
+        claim,
+    };
+    match st
+        .store
+        .write(&tocsin_domain::Actor::system("web-form"), op)
+        .await
+    {
+        Ok(_) => render(
+            &st,
+            StatusCode::OK,
+            "report_form.html",
+            context! {
+                reference, ack, lang => parsed.language.code(), code,
+                inbound_number => st.sms.inbound_number.clone(), code_hours => FORM_CODE_HOURS,
+            },
+        ),
         Err(_) => report_form(
             &st,
             StatusCode::SERVICE_UNAVAILABLE,

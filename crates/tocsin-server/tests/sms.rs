@@ -14,7 +14,12 @@ use tocsin_server::sms::{
 use tocsin_server::AppState;
 use tocsin_store::{DynStore, Op, StoreExt};
 
-const TOKEN: &str = "twilio-auth-token";
+const TOKEN: &str = "twilio-auth-token-0123456789";
+/// Inbound secrets (at least 24 characters, as `tocsin serve` requires).
+const KANNEL_SECRET: &str = "kannel-inbound-secret-0123456789";
+const AT_SECRET: &str = "africastalking-secret-0123456789";
+const FL_SECRET: &str = "frontlinesms-secret-0123456789";
+const SS_SECRET: &str = "smssync-secret-0123456789abcdef";
 
 /// Requests a mock gateway received: (path, form or query pairs).
 type Seen = Arc<Mutex<Vec<(String, BTreeMap<String, String>)>>>;
@@ -35,7 +40,15 @@ async fn mock_gateway(seen: Seen) -> String {
             s.push((uri.path().to_string(), pairs));
             s.len()
         };
-        if uri.path().ends_with("Messages.json") {
+        let query: BTreeMap<String, String> =
+            serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
+        if uri.path() == "/cgi-bin/sendsms" && !query.contains_key("from") {
+            // As a smsbox with no global sender answers.
+            (
+                StatusCode::BAD_REQUEST,
+                "Sender missing and no global set, rejected".into(),
+            )
+        } else if uri.path().ends_with("Messages.json") {
             (StatusCode::CREATED, format!("{{\"sid\": \"SM{n}\"}}"))
         } else if uri.path().ends_with("messaging") {
             (
@@ -68,6 +81,10 @@ struct App {
 }
 
 async fn start(enable: bool) -> App {
+    start_with(enable, |_| {}).await
+}
+
+async fn start_with(enable: bool, tune: impl FnOnce(&mut SmsConfig)) -> App {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
     let store: DynStore = Arc::new(tocsin_store_sqlite::SqliteStore::open(&url).await.unwrap());
@@ -97,32 +114,41 @@ async fn start(enable: bool) -> App {
                 username: "tocsin".into(),
                 password: Secret("kpass".into()),
                 from: None,
-                inbound_secret: None,
+                inbound_secret: Some(Secret(KANNEL_SECRET.into())),
+                allow_from: vec![],
             }),
             twilio: Some(TwilioConfig {
                 account_sid: "AC123".into(),
                 auth_token: Secret(TOKEN.into()),
                 from: "+15550001111".into(),
                 api_base: Some(gw.clone()),
+                allow_from: vec![],
             }),
             africastalking: Some(AfricasTalkingConfig {
                 username: "sandbox".into(),
                 api_key: Secret("at-key".into()),
-                from: None,
+                from: Some("12345".into()),
                 api_base: Some(gw.clone()),
-                inbound_secret: None,
+                inbound_secret: Some(Secret(AT_SECRET.into())),
+                allow_from: vec![],
             }),
             frontlinesms: Some(SecretOnly {
-                secret: Secret("fl-secret".into()),
+                secret: Secret(FL_SECRET.into()),
+                allow_from: vec![],
             }),
             smssync: Some(SecretOnly {
-                secret: Secret("ss-secret".into()),
+                secret: Secret(SS_SECRET.into()),
+                allow_from: vec![],
             }),
             ..Default::default()
         }
     } else {
         SmsConfig::default()
     };
+    let mut cfg = cfg;
+    tune(&mut cfg);
+    cfg.validate()
+        .expect("a configuration tocsin serve accepts");
     let state = AppState::new(store.clone(), ContactKey::generate(), false).with_sms(cfg);
     tokio::spawn(tocsin_server::serve(
         listener,
@@ -241,7 +267,10 @@ async fn twilio_signature_duplicates_and_exact_text() {
     assert_eq!(reports.len(), 1);
     let r = &reports[0];
     assert_eq!(r["text"], text, "stored byte-exact");
-    assert_eq!(r["provider_message_id"], "twilio:SM1");
+    assert!(
+        r.get("provider_message_id").is_none() && !r.to_string().contains("SM1"),
+        "the gateway's message id is never shown: {r}"
+    );
     assert_eq!(r["language"], "fr");
     assert!(r["source"].as_str().unwrap().starts_with("M-"));
     assert!(!r.to_string().contains("70 01 23 45") && !r.to_string().contains("23670012345"));
@@ -284,7 +313,7 @@ async fn kannel_ucs2_exact_and_redelivery() {
         .flat_map(|u| u.to_be_bytes())
         .collect();
     let encoded: String = utf16.iter().map(|b| format!("%{b:02X}")).collect();
-    let url = format!("{}/sms/kannel?id=77&sender=%2B23675000001&to=1234&message={encoded}&coding=2&charset=UTF-16BE", app.base);
+    let url = format!("{}/sms/kannel?id=77&sender=%2B23675000001&to=1234&message={encoded}&coding=2&charset=UTF-16BE&secret={KANNEL_SECRET}", app.base);
     for _ in 0..3 {
         let r = app.client.get(&url).send().await.unwrap();
         assert_eq!(r.status(), 200);
@@ -305,7 +334,7 @@ async fn kannel_ucs2_exact_and_redelivery() {
     let r = app
         .client
         .post(format!(
-            "{}/sms/kannel?id=78&sender=%2B23675000002&charset=UTF-8",
+            "{}/sms/kannel?id=78&sender=%2B23675000002&charset=UTF-8&secret={KANNEL_SECRET}",
             app.base
         ))
         .header("content-type", "text/plain")
@@ -321,7 +350,10 @@ async fn kannel_ucs2_exact_and_redelivery() {
         .any(|r| r["text"] == long.as_str()));
     let r = app
         .client
-        .get(format!("{}/sms/kannel?id=79&message=hi", app.base))
+        .get(format!(
+            "{}/sms/kannel?id=79&message=hi&secret={KANNEL_SECRET}",
+            app.base
+        ))
         .send()
         .await
         .unwrap();
@@ -329,14 +361,15 @@ async fn kannel_ucs2_exact_and_redelivery() {
     let r = app
         .client
         .get(format!(
-            "{}/sms/kannel?id=80&sender=1&message=%D8&coding=2",
+            "{}/sms/kannel?id=80&sender=1&message=%D8&coding=2&secret={KANNEL_SECRET}",
             app.base
         ))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 400, "odd UCS-2 byte count");
-    // Acknowledgements go out through sendsms, once per report, in the message's language.
+    // Acknowledgements go out through sendsms, once per report, in the message's language,
+    // from the number the warner wrote to (no `from` is configured).
     app.drain_outbox().await;
     let seen = app.seen.lock().unwrap().clone();
     let sent: Vec<_> = seen
@@ -348,6 +381,24 @@ async fn kannel_ucs2_exact_and_redelivery() {
         .iter()
         .find(|(_, q)| q["to"] == "+23675000001")
         .unwrap();
+    assert_eq!(
+        to_arabic.1["from"], "1234",
+        "replied from the number written to"
+    );
+    // The post-url message named no number it was sent to, and this smsbox has no global
+    // sender: Kannel refuses, and its own words (never a number) are kept and counted.
+    let out = app.store.list_outbound(None, 10).await.unwrap();
+    let refused = out
+        .iter()
+        .find(|m| m.status == OutboxStatus::Failed)
+        .expect("one refused reply");
+    let err = refused.last_error.as_deref().unwrap();
+    assert!(
+        err.contains("400") && err.contains("Sender missing and no global set"),
+        "{err}"
+    );
+    assert!(!err.contains("23675000002"), "{err}");
+    assert_eq!(app.store.outbox_summary().await.unwrap().failed, 1);
     assert!(
         to_arabic.1["text"]
             .chars()
@@ -368,7 +419,10 @@ async fn kannel_ucs2_exact_and_redelivery() {
         .to_string();
     let r = app
         .client
-        .get(format!("{}/sms/kannel/dlr?id={id}&status=1", app.base))
+        .get(format!(
+            "{}/sms/kannel/dlr?id={id}&status=1&secret={KANNEL_SECRET}",
+            app.base
+        ))
         .send()
         .await
         .unwrap();
@@ -392,16 +446,11 @@ async fn africastalking_frontlinesms_and_smssync() {
         ("date", "2025-03-01 10:00:00"),
         ("linkId", "L1"),
     ];
+    let at_path = format!("/sms/africastalking?secret={AT_SECRET}");
+    assert_eq!(app.form(&at_path, &at, &[]).await.0, StatusCode::OK);
+    assert_eq!(app.form(&at_path, &at, &[]).await.0, StatusCode::OK);
     assert_eq!(
-        app.form("/sms/africastalking", &at, &[]).await.0,
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.form("/sms/africastalking", &at, &[]).await.0,
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.form("/sms/africastalking", &[("id", "x")], &[]).await.0,
+        app.form(&at_path, &[("id", "x")], &[]).await.0,
         StatusCode::BAD_REQUEST
     );
     // FrontlineSMS: the secret is checked.
@@ -417,7 +466,7 @@ async fn africastalking_frontlinesms_and_smssync() {
     let r = app
         .client
         .post(format!("{}/sms/frontlinesms", app.base))
-        .json(&serde_json::json!({"secret": "fl-secret", "from": "+23670000002", "message": "MENACE Bossangoa"}))
+        .json(&serde_json::json!({"secret": FL_SECRET, "from": "+23670000002", "message": "MENACE Bossangoa"}))
         .send()
         .await
         .unwrap();
@@ -433,7 +482,7 @@ async fn africastalking_frontlinesms_and_smssync() {
     let (_, body) = app.form("/sms/smssync", &ss, &[]).await;
     assert!(body.contains("\"success\":false"), "{body}");
     let ss = [
-        ("secret", "ss-secret"),
+        ("secret", SS_SECRET),
         ("from", "+23670000003"),
         ("message", "RUMEUR à Bambari"),
         ("sent_to", "1"),
@@ -444,16 +493,13 @@ async fn africastalking_frontlinesms_and_smssync() {
     assert!(body.contains("\"success\":true"), "{body}");
     let reports = app.reports().await;
     assert_eq!(reports.len(), 3, "{reports:?}");
-    let sw = reports
-        .iter()
-        .find(|r| r["provider_message_id"] == "africastalking:ATX1")
-        .unwrap();
+    let sw = reports.iter().find(|r| r["language"] == "sw").unwrap();
     assert_eq!(
         (sw["language"].as_str(), sw["category"].as_str()),
         (Some("sw"), Some("attack"))
     );
     // The phone polls for its replies: the acknowledgement, with the number it must text.
-    let poll = format!("{}/sms/smssync?task=send&secret=ss-secret", app.base);
+    let poll = format!("{}/sms/smssync?task=send&secret={SS_SECRET}", app.base);
     let v: Value = app
         .client
         .get(&poll)
@@ -467,9 +513,32 @@ async fn africastalking_frontlinesms_and_smssync() {
     assert_eq!(msgs.len(), 1, "{v}");
     assert_eq!(msgs[0]["to"], "+23670000003");
     let uuid = msgs[0]["uuid"].as_str().unwrap().to_string();
+    // Only the phone may confirm a message sent: without the secret, nothing changes (else
+    // anyone holding a message id could make the warner's reply look sent).
     let r = app
         .client
         .post(format!("{}/sms/smssync?task=sent", app.base))
+        .json(&serde_json::json!({"queued_messages": [uuid]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let m = app
+        .store
+        .get_outbound(uuid::Uuid::parse_str(&uuid).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        m.status,
+        OutboxStatus::Sending,
+        "still waiting for the phone"
+    );
+    let r = app
+        .client
+        .post(format!(
+            "{}/sms/smssync?task=sent&secret={SS_SECRET}",
+            app.base
+        ))
         .json(&serde_json::json!({"queued_messages": [uuid]}))
         .send()
         .await
@@ -565,4 +634,344 @@ async fn disabled_gateways_answer_404_and_analysts_message_sources() {
     assert!(sent
         .iter()
         .any(|f| f["Body"] == "How many armed men did you see?" && f["To"] == "+23670009999"));
+}
+
+/// Every configured gateway is authenticated: a configuration without a secret (or with a
+/// short one) is refused before the server starts; forged calls, forged delivery reports and
+/// calls from outside `allow_from` are refused and store nothing.
+#[tokio::test]
+async fn unauthenticated_gateway_calls_are_refused() {
+    let app = start(true).await;
+    // The configuration check names the setting to fix.
+    for (tune, setting) in [
+        (
+            (|c: &mut SmsConfig| c.kannel.as_mut().unwrap().inbound_secret = None)
+                as fn(&mut SmsConfig),
+            "[sms.kannel] inbound_secret",
+        ),
+        (
+            |c: &mut SmsConfig| c.africastalking.as_mut().unwrap().inbound_secret = None,
+            "[sms.africastalking] inbound_secret",
+        ),
+        (
+            |c: &mut SmsConfig| {
+                c.kannel.as_mut().unwrap().inbound_secret = Some(Secret("short".into()))
+            },
+            "[sms.kannel] inbound_secret",
+        ),
+        (
+            |c: &mut SmsConfig| c.frontlinesms.as_mut().unwrap().secret = Secret("x".repeat(23)),
+            "[sms.frontlinesms] secret",
+        ),
+        (
+            |c: &mut SmsConfig| c.smssync.as_mut().unwrap().secret = Secret("".into()),
+            "[sms.smssync] secret",
+        ),
+        (
+            |c: &mut SmsConfig| c.twilio.as_mut().unwrap().auth_token = Secret("tok".into()),
+            "[sms.twilio] auth_token",
+        ),
+    ] {
+        let mut cfg = (*app.state.sms).clone();
+        tune(&mut cfg);
+        let e = cfg.validate().unwrap_err();
+        assert!(e.contains(setting), "{e}");
+    }
+    // Forged calls: no secret, a wrong one, one differing only in its last character.
+    let msg = "sender=%2B23675000001&to=1234&message=ATTAQUE+Bria&id=1";
+    for secret in [
+        "",
+        "&secret=wrong",
+        &format!("&secret={}X", &KANNEL_SECRET[..KANNEL_SECRET.len() - 1]),
+    ] {
+        let r = app
+            .client
+            .get(format!("{}/sms/kannel?{msg}{secret}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{secret}");
+    }
+    let at = [("id", "A1"), ("from", "+254700000001"), ("text", "ATTACK")];
+    assert_eq!(
+        app.form("/sms/africastalking", &at, &[]).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert!(app.reports().await.is_empty(), "forged calls store nothing");
+    assert!(
+        app.store.list_outbound(None, 10).await.unwrap().is_empty(),
+        "and send nothing"
+    );
+    // A real message, then a forged delivery report for its reply: refused, status unchanged.
+    let r = app
+        .client
+        .get(format!(
+            "{}/sms/kannel?{msg}&secret={KANNEL_SECRET}",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let out = app.store.list_outbound(None, 10).await.unwrap();
+    let id = out[0].id;
+    for q in [
+        format!("id={id}&status=16"),
+        format!("id={id}&status=16&secret=nope"),
+    ] {
+        let r = app
+            .client
+            .get(format!("{}/sms/kannel/dlr?{q}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+    }
+    assert_eq!(
+        app.store.get_outbound(id).await.unwrap().status,
+        OutboxStatus::Queued
+    );
+    // allow_from: a gateway reachable only from its own network refuses everyone else, secret
+    // or not.
+    let fenced = start_with(true, |c| {
+        c.kannel.as_mut().unwrap().allow_from = vec!["10.0.0.0/8".parse().unwrap()];
+    })
+    .await;
+    let r = fenced
+        .client
+        .get(format!(
+            "{}/sms/kannel?{msg}&secret={KANNEL_SECRET}",
+            fenced.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(fenced.reports().await.is_empty());
+}
+
+/// Ids say nothing about when a warner's message arrived, and the gateway's message id (which
+/// the gateway's records tie to the sender's number) is kept only as a keyed hash: never in a
+/// report, a reply, the audit trail or a delivery-report URL.
+#[tokio::test]
+async fn ids_and_answers_never_tell_when_or_by_which_gateway_message() {
+    let app = start(true).await;
+    let msg = [
+        ("MessageSid", "SMa1b2c3d4e5f6"),
+        ("From", "+23670012345"),
+        ("To", "+15550001111"),
+        ("Body", "ATTAQUE Bria"),
+    ];
+    assert_eq!(app.twilio(&msg, true).await.0, StatusCode::OK);
+    let r = &app.reports().await[0];
+    let id = uuid::Uuid::parse_str(r["id"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        id.get_version(),
+        Some(uuid::Version::Random),
+        "report id is random"
+    );
+    let src = app
+        .store
+        .get_source_by_handle(r["source"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        src.id.get_version(),
+        Some(uuid::Version::Random),
+        "source id is random"
+    );
+    app.drain_outbox().await;
+    let out = app.store.list_outbound(None, 10).await.unwrap();
+    assert_eq!(out[0].id.get_version(), Some(uuid::Version::Random));
+    let sid = "SMa1b2c3d4e5f6";
+    let audit = app.store.audit_entries(0, 1000).await.unwrap();
+    for e in &audit {
+        assert!(
+            !e.detail.contains(sid) && !e.detail.contains("23670012345"),
+            "{e:?}"
+        );
+    }
+    let messages = app
+        .client
+        .get(format!("{}/api/v1/sources/{}/messages", app.base, src.id))
+        .bearer_auth(&app.analyst)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !messages.contains(sid) && !messages.contains("SM1"),
+        "{messages}"
+    );
+    assert!(
+        !messages.contains("provider") && !messages.contains("idempotency"),
+        "{messages}"
+    );
+    assert!(!r.to_string().contains(sid));
+    // Twilio's id for the reply is matched by its hash: the delivered status still lands.
+    let sent = app.seen.lock().unwrap().clone();
+    assert!(sent.iter().any(|(p, _)| p.ends_with("Messages.json")));
+    let cb = [("MessageSid", "SM1"), ("MessageStatus", "delivered")];
+    let map: BTreeMap<String, String> = cb
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let sig = sms::twilio_signature(TOKEN, &format!("{}/sms/twilio/status", app.base), &map);
+    app.form("/sms/twilio/status", &cb, &[("X-Twilio-Signature", &sig)])
+        .await;
+    let m = app.store.get_outbound(out[0].id).await.unwrap();
+    assert_eq!(m.status, OutboxStatus::Delivered);
+    assert_ne!(m.provider_key.as_deref(), Some("SM1"), "stored hashed");
+}
+
+/// The public form never joins a report to a source on the strength of a typed number, and
+/// texts nobody: a report is linked to a phone, and acknowledged, only when that phone texts
+/// the one-time code the page showed.
+#[tokio::test]
+async fn form_reports_join_a_source_only_through_a_code_texted_from_the_phone() {
+    let app = start(true).await;
+    // A warner already known to Tocsin.
+    let known = [
+        ("MessageSid", "SMk1"),
+        ("From", "+23670012345"),
+        ("To", "+15550001111"),
+        ("Body", "MENACE Bossangoa"),
+    ];
+    assert_eq!(app.twilio(&known, true).await.0, StatusCode::OK);
+    let warner = app.reports().await[0]["source"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let warner_id = app.store.get_source_by_handle(&warner).await.unwrap().id;
+    let outbound_before = app.store.list_outbound(None, 100).await.unwrap().len();
+    // Someone fills in the form with that warner's number (the old form's field).
+    let form = app
+        .client
+        .get(format!("{}/report", app.base))
+        .send()
+        .await
+        .unwrap();
+    let cookie = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = form.text().await.unwrap();
+    assert!(
+        !html.contains("name=\"phone\""),
+        "the form asks for no number"
+    );
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let r = app
+        .client
+        .post(format!("{}/report", app.base))
+        .header("cookie", cookie)
+        .form(&[
+            ("csrf", csrf),
+            ("text", "Invented: armed men at the market"),
+            ("place", "Bria"),
+            ("phone", "+23670012345"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    let web: Vec<Value> = app
+        .client
+        .get(format!("{}/api/v1/reports?channel=web", app.base))
+        .bearer_auth(&app.analyst)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(web.len(), 1, "stored with channel web");
+    assert!(web[0]["source"].is_null(), "not joined to the warner");
+    assert_eq!(
+        app.store.list_outbound(None, 100).await.unwrap().len(),
+        outbound_before,
+        "nothing is sent to a typed number"
+    );
+    assert_eq!(
+        app.store
+            .list_outbound(Some(warner_id), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // The page shows a one-time code; texted from a phone, it links the report to that phone.
+    let code = page
+        .split("class=\"code\"><strong>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(code.len(), 9, "{code}");
+    let reference = page.split("<strong>R-").nth(1).unwrap()[..6].to_string();
+    let kannel = |id: &str, phone: &str, text: &str| {
+        let url = format!(
+            "{}/sms/kannel?id={id}&sender={}&to=1234&message={}&secret={KANNEL_SECRET}",
+            app.base,
+            phone.replace('+', "%2B"),
+            text.replace(' ', "+")
+        );
+        let c = app.client.clone();
+        async move { c.get(url).send().await.unwrap().status() }
+    };
+    let typed = format!("code {}", code.to_lowercase());
+    assert_eq!(kannel("c1", "+23675000009", &typed).await, 200);
+    assert_eq!(kannel("c1", "+23675000009", &typed).await, 200, "a retry");
+    let linked = app
+        .store
+        .get_report(uuid::Uuid::parse_str(web[0]["id"].as_str().unwrap()).unwrap())
+        .await
+        .unwrap();
+    let owner = linked
+        .source
+        .clone()
+        .expect("linked to the phone that texted the code");
+    assert_ne!(owner, warner);
+    let owner_id = app.store.get_source_by_handle(&owner).await.unwrap().id;
+    let acks = app.store.list_outbound(Some(owner_id), 10).await.unwrap();
+    assert_eq!(acks.len(), 1, "acknowledged once");
+    assert!(
+        acks[0].text.contains(&format!("R-{reference}")),
+        "{}",
+        acks[0].text
+    );
+    assert_eq!(acks[0].report_id, Some(linked.id));
+    // The code does not work twice: from another phone it is just a message.
+    assert_eq!(kannel("c2", "+23675000010", &code).await, 200);
+    let again = app.store.get_report(linked.id).await.unwrap();
+    assert_eq!(again.source.as_deref(), Some(owner.as_str()));
+    // The acknowledgement goes out to the phone that proved itself, from the number it wrote to.
+    app.drain_outbox().await;
+    let seen = app.seen.lock().unwrap().clone();
+    assert!(seen.iter().any(|(p, q)| p == "/cgi-bin/sendsms"
+        && q["to"] == "+23675000009"
+        && q["from"] == "1234"
+        && q["text"].contains(&format!("R-{reference}"))));
+    assert!(!seen.iter().any(|(_, q)| q
+        .get("to")
+        .or(q.get("To"))
+        .is_some_and(|t| t == "+23670012345")
+        && q.values().any(|v| v.contains(&reference))));
 }

@@ -70,6 +70,61 @@ pub fn parse_reference(s: &str) -> Option<String> {
     Some(out)
 }
 
+/// Characters in a one-time form code (40 random bits).
+pub const FORM_CODE_CHARS: usize = 8;
+
+/// A fresh one-time code for the public web form, e.g. `"K7Q2-MX4P"`: eight Crockford base32
+/// characters (40 random bits) with at least one digit and one letter, so that an ordinary
+/// eight-letter word is never read as one. The person who filled in the form texts it from
+/// their phone to prove the number is theirs.
+pub fn new_form_code() -> String {
+    loop {
+        let bits = uuid::Uuid::new_v4().as_u128();
+        let code: String = (0..FORM_CODE_CHARS)
+            .map(|i| CROCKFORD[(bits >> (5 * i)) as usize & 31] as char)
+            .collect();
+        if code.bytes().any(|b| b.is_ascii_digit()) && code.bytes().any(|b| b.is_ascii_alphabetic())
+        {
+            return format!("{}-{}", &code[..4], &code[4..]);
+        }
+    }
+}
+
+/// Read a text message as a one-time form code, returned in canonical form without the
+/// hyphen (`"K7Q2MX4P"`), or `None` when the message is anything else. The whole message must
+/// be the code, optionally after the word `CODE`; case, spaces and hyphens do not matter and
+/// the confusable letters fold as in [`parse_reference`] (`O` → `0`, `I`/`L` → `1`). A code
+/// always has a digit and a letter.
+///
+/// ```
+/// use tocsin_sms::parse_form_code;
+/// assert_eq!(parse_form_code(" k7q2-mx4p ").as_deref(), Some("K7Q2MX4P"));
+/// assert_eq!(parse_form_code("CODE K7Q2 MX4P").as_deref(), Some("K7Q2MX4P"));
+/// assert_eq!(parse_form_code("ATTACKED"), None);
+/// assert_eq!(parse_form_code("Armed men at K7Q2-MX4P"), None);
+/// ```
+pub fn parse_form_code(text: &str) -> Option<String> {
+    let t = text.trim();
+    let t = match t.get(..4) {
+        Some(w) if w.eq_ignore_ascii_case("code") => t[4..].trim_start_matches([' ', ':']),
+        _ => t,
+    };
+    let chars: Vec<char> = t
+        .chars()
+        .filter(|c| *c != ' ' && *c != '-')
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if chars.len() != FORM_CODE_CHARS {
+        return None;
+    }
+    let code = chars
+        .into_iter()
+        .map(crockford_char)
+        .collect::<Option<String>>()?;
+    (code.bytes().any(|b| b.is_ascii_digit()) && code.bytes().any(|b| b.is_ascii_alphabetic()))
+        .then_some(code)
+}
+
 /// A Crockford base32 character, with the confusables folded.
 fn crockford_char(c: char) -> Option<char> {
     let c = match c {
@@ -176,6 +231,34 @@ mod tests {
             assert!(!CROCKFORD.contains(&(c as u8)));
         }
         assert_eq!(CROCKFORD.len(), 32);
+    }
+
+    #[test]
+    fn form_codes_read_back_and_differ() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..200 {
+            let c = new_form_code();
+            assert_eq!(c.len(), FORM_CODE_CHARS + 1);
+            let canon = c.replace('-', "");
+            assert_eq!(parse_form_code(&c).as_deref(), Some(canon.as_str()));
+            assert_eq!(
+                parse_form_code(&format!("code {}", c.to_lowercase())).as_deref(),
+                Some(canon.as_str())
+            );
+            assert!(seen.insert(canon));
+        }
+        for text in [
+            "",
+            "CODE",
+            "12345678",
+            "ABCDEFGH",
+            "K7Q2-MX4",
+            "K7Q2-MX4PZ",
+            "K7Q2 MX4U",
+        ] {
+            assert_eq!(parse_form_code(text), None, "{text}");
+        }
+        assert_eq!(parse_form_code("k7q2-mx4o").as_deref(), Some("K7Q2MX40"));
     }
 
     #[test]

@@ -150,7 +150,8 @@ mod parse;
 mod phone;
 
 pub use ack::{
-    ack_text, find_reference, gsm7_septets, parse_reference, reference_code, REFERENCE_CHARS,
+    ack_text, find_reference, gsm7_septets, new_form_code, parse_form_code, parse_reference,
+    reference_code, FORM_CODE_CHARS, REFERENCE_CHARS,
 };
 pub use keywords::{keyword_codes, Category};
 pub use lang::Lang;

@@ -310,6 +310,27 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
             Done::Unit
         }
         Op::Audit(_) => Done::Unit,
+        Op::SubmitFormReport { report, claim } => {
+            let stored = insert_report(conn, report).await?;
+            if let Some(c) = claim {
+                sqlx::query("DELETE FROM form_claims WHERE expires_at < $1")
+                    .bind(tocsin_domain::time::now())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                sqlx::query(
+                    "INSERT INTO form_claims (code_hash, report_id, ack_text, expires_at) VALUES ($1,$2,$3,$4)",
+                )
+                .bind(&c.code_hash)
+                .bind(c.report_id)
+                .bind(&c.ack_text)
+                .bind(c.expires_at)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            }
+            Done::Report(Box::new(stored))
+        }
         Op::IngestSms(m) => ingest_sms(conn, m).await?,
         Op::EnqueueSms(m) => {
             insert_outbound(conn, m).await?;
@@ -379,7 +400,7 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
                 SendOutcome::Failed(_) => vec!["sending".into(), "queued".into()],
             };
             sqlx::query(
-                "UPDATE outbox SET provider_message_id = COALESCE($1, provider_message_id), \
+                "UPDATE outbox SET provider_key = COALESCE($1, provider_key), \
                  last_error = COALESCE($2, last_error), updated_at = $3 WHERE id = $4",
             )
             .bind(&provider)
@@ -401,7 +422,8 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
         }
         Op::DeliveryReport {
             gateway,
-            provider_message_id,
+            provider_key,
+            message_id,
             delivered,
         } => {
             let status = if *delivered { "delivered" } else { "failed" };
@@ -409,12 +431,13 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
             // call before the send is recorded).
             sqlx::query(
                 "UPDATE outbox SET status = $1, updated_at = $2 WHERE gateway = $3 \
-                 AND (provider_message_id = $4 OR id::text = $4) AND status IN ('sending', 'sent', 'delivered')",
+                 AND (provider_key = $4 OR id = $5) AND status IN ('sending', 'sent', 'delivered')",
             )
             .bind(status)
             .bind(tocsin_domain::time::now())
             .bind(gateway)
-            .bind(provider_message_id)
+            .bind(provider_key)
+            .bind(message_id)
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
@@ -435,14 +458,14 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
 
 async fn insert_report(conn: &mut PgConnection, r: &NewReport) -> Result<Report> {
     let source: Option<String> = sqlx::query_scalar(
-        "INSERT INTO reports (id, channel, provider_message_id, source_id, text, tlp, latitude, longitude, \
+        "INSERT INTO reports (id, channel, provider_key, source_id, text, tlp, latitude, longitude, \
          country, occurred_at, received_at, language, category, place_name, geo_precision, place_unresolved) \
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) \
          RETURNING (SELECT handle FROM sources WHERE sources.id = reports.source_id)",
     )
     .bind(r.id)
     .bind(r.channel.as_str())
-    .bind(&r.provider_message_id)
+    .bind(&r.provider_key)
     .bind(r.source_id)
     .bind(&r.text)
     .bind(r.tlp.rank())
@@ -464,7 +487,7 @@ async fn insert_report(conn: &mut PgConnection, r: &NewReport) -> Result<Report>
 
 async fn insert_outbound(conn: &mut PgConnection, m: &OutboundMessage) -> Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO outbox ({OUTBOX_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)"
+        "INSERT INTO outbox ({OUTBOX_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"
     ))
     .bind(m.id)
     .bind(&m.idempotency_key)
@@ -475,10 +498,11 @@ async fn insert_outbound(conn: &mut PgConnection, m: &OutboundMessage) -> Result
     .bind(m.status.as_str())
     .bind(m.attempts)
     .bind(m.next_attempt_at)
-    .bind(&m.provider_message_id)
+    .bind(&m.provider_key)
     .bind(&m.last_error)
     .bind(m.created_at)
     .bind(m.updated_at)
+    .bind(&m.sender)
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;
@@ -496,17 +520,17 @@ async fn report_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Report> {
 
 /// Find or create the sender, recognise a duplicate, store the report, queue the reply. The
 /// source row is created with ON CONFLICT so two processes ingesting the same new number at
-/// once agree on one source.
+/// once agree on one source. A message that is a live one-time form code links that web
+/// report instead.
 async fn ingest_sms(conn: &mut PgConnection, m: &InboundSms) -> Result<Done> {
-    if let Some(pid) = &m.report.provider_message_id {
-        let seen: Option<Uuid> = sqlx::query_scalar(
-            "SELECT id FROM reports WHERE channel = $1 AND provider_message_id = $2",
-        )
-        .bind(m.report.channel.as_str())
-        .bind(pid)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?;
+    if let Some(key) = &m.report.provider_key {
+        let seen: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM reports WHERE channel = $1 AND provider_key = $2")
+                .bind(m.report.channel.as_str())
+                .bind(key)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db_err)?;
         if let Some(id) = seen {
             return Ok(Done::Ingested {
                 report: Box::new(report_by_id(conn, id).await?),
@@ -514,30 +538,22 @@ async fn ingest_sms(conn: &mut PgConnection, m: &InboundSms) -> Result<Done> {
             });
         }
     }
-    sqlx::query(
-        "INSERT INTO sources (id, handle, kind, reliability, tlp, contact, created_at, phone_hash) \
-         VALUES ($1, $2, 'monitor', 'F', $3, $4, $5, $6) ON CONFLICT (phone_hash) WHERE phone_hash IS NOT NULL DO NOTHING",
-    )
-    .bind(tocsin_domain::new_id())
-    .bind(&m.new_handle)
-    .bind(Tlp::AmberStrict.rank())
-    .bind(m.sealed_contact.0.as_slice())
-    .bind(m.report.received_at)
-    .bind(&m.phone_hash)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    let source_id: Uuid = sqlx::query_scalar("SELECT id FROM sources WHERE phone_hash = $1")
+    let existing: Option<Uuid> = sqlx::query_scalar("SELECT id FROM sources WHERE phone_hash = $1")
         .bind(&m.phone_hash)
-        .fetch_one(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(db_err)?;
-    if m.report.provider_message_id.is_none() {
+    if let Some(code_hash) = &m.claim {
+        if let Some(done) = claim_form_report(conn, m, code_hash, existing).await? {
+            return Ok(done);
+        }
+    }
+    if let (Some(id), None) = (existing, &m.report.provider_key) {
         let since = m.report.received_at - chrono::Duration::seconds(m.dedupe_window_secs);
         let seen: Option<Uuid> = sqlx::query_scalar(
             "SELECT id FROM reports WHERE source_id = $1 AND received_at >= $2 AND text = $3 LIMIT 1",
         )
-        .bind(source_id)
+        .bind(id)
         .bind(since)
         .bind(&m.report.text)
         .fetch_optional(&mut *conn)
@@ -550,23 +566,123 @@ async fn ingest_sms(conn: &mut PgConnection, m: &InboundSms) -> Result<Done> {
             });
         }
     }
+    let source_id = match existing {
+        Some(id) => id,
+        None => sms_source(conn, m).await?,
+    };
     let mut r = m.report.clone();
     r.source_id = Some(source_id);
     let report = insert_report(conn, &r).await?;
-    if let Some((gateway, text)) = &m.ack {
-        let msg = OutboundMessage::new(
-            format!("ack:{}", r.id),
-            gateway,
-            source_id,
-            Some(r.id),
-            text.clone(),
-        );
-        insert_outbound(conn, &msg).await?;
+    if let Some(ack) = &m.ack {
+        queue_ack(conn, ack, &ack.text, source_id, r.id).await?;
     }
     Ok(Done::Ingested {
         report: Box::new(report),
         duplicate: false,
     })
+}
+
+/// The sender's source: a new one with the id its contact was sealed for, or the one another
+/// process created for the same number a moment ago.
+async fn sms_source(conn: &mut PgConnection, m: &InboundSms) -> Result<Uuid> {
+    sqlx::query(
+        "INSERT INTO sources (id, handle, kind, reliability, tlp, contact, created_at, phone_hash) \
+         VALUES ($1, $2, 'monitor', 'F', $3, $4, $5, $6) ON CONFLICT (phone_hash) WHERE phone_hash IS NOT NULL DO NOTHING",
+    )
+    .bind(m.new_source_id)
+    .bind(&m.new_handle)
+    .bind(Tlp::AmberStrict.rank())
+    .bind(m.sealed_contact.0.as_slice())
+    .bind(m.report.received_at)
+    .bind(&m.phone_hash)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    sqlx::query_scalar("SELECT id FROM sources WHERE phone_hash = $1")
+        .bind(&m.phone_hash)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)
+}
+
+/// Queue the acknowledgement of report `report_id` to its source (once per report).
+async fn queue_ack(
+    conn: &mut PgConnection,
+    ack: &tocsin_domain::Ack,
+    text: &str,
+    source_id: Uuid,
+    report_id: Uuid,
+) -> Result<()> {
+    let mut msg = OutboundMessage::new(
+        format!("ack:{report_id}"),
+        &ack.gateway,
+        source_id,
+        Some(report_id),
+        text.to_string(),
+    );
+    msg.sender = ack.sender.clone();
+    insert_outbound(conn, &msg).await
+}
+
+/// The one-time code of a web-form report arrived by SMS: link that report to the sender and
+/// queue its acknowledgement. `None` when the code is unknown, expired, or was used by another
+/// phone: the message is then an ordinary report.
+async fn claim_form_report(
+    conn: &mut PgConnection,
+    m: &InboundSms,
+    code_hash: &str,
+    existing: Option<Uuid>,
+) -> Result<Option<Done>> {
+    let row = sqlx::query(
+        "SELECT report_id, ack_text, expires_at, claimed_source FROM form_claims \
+         WHERE code_hash = $1 FOR UPDATE",
+    )
+    .bind(code_hash)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let Some(row) = row else { return Ok(None) };
+    let report_id: Uuid = col(&row, 0)?;
+    let ack_text: String = col(&row, 1)?;
+    let expires_at: chrono::DateTime<chrono::Utc> = col(&row, 2)?;
+    let claimed: Option<Uuid> = col(&row, 3)?;
+    if let Some(claimed) = claimed {
+        // The same phone sending the code again (a gateway's retry): nothing more to do.
+        return Ok(if existing == Some(claimed) {
+            Some(Done::Ingested {
+                report: Box::new(report_by_id(conn, report_id).await?),
+                duplicate: true,
+            })
+        } else {
+            None
+        });
+    }
+    if expires_at < m.report.received_at {
+        return Ok(None);
+    }
+    let source_id = match existing {
+        Some(id) => id,
+        None => sms_source(conn, m).await?,
+    };
+    sqlx::query("UPDATE reports SET source_id = $1 WHERE id = $2 AND source_id IS NULL")
+        .bind(source_id)
+        .bind(report_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    sqlx::query("UPDATE form_claims SET claimed_source = $1 WHERE code_hash = $2")
+        .bind(source_id)
+        .bind(code_hash)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    if let Some(ack) = &m.ack {
+        queue_ack(conn, ack, &ack_text, source_id, report_id).await?;
+    }
+    Ok(Some(Done::Ingested {
+        report: Box::new(report_by_id(conn, report_id).await?),
+        duplicate: false,
+    }))
 }
 
 /// Rows per multi-row INSERT (30 columns each, well under PostgreSQL's 65,535 parameters).
@@ -681,6 +797,26 @@ fn incident_query(f: &IncidentFilter) -> QueryBuilder<'static, Postgres> {
     qb
 }
 
+/// Keyset paging over a list ordered by a time column, then id, newest first (records whose
+/// ids are random).
+fn push_time_page(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    time: &str,
+    id: &str,
+    page: PageRequest,
+) -> Result<()> {
+    if let Some(c) = page.after {
+        qb.push(format!(" AND ({time}, {id}) < ("))
+            .push_bind(c.require_time()?)
+            .push(", ")
+            .push_bind(c.id)
+            .push(")");
+    }
+    qb.push(format!(" ORDER BY {time} DESC, {id} DESC LIMIT "))
+        .push_bind(i64::from(page.limit) + 1);
+    Ok(())
+}
+
 fn push_page(qb: &mut QueryBuilder<'_, Postgres>, alias: &str, page: PageRequest) {
     if let Some(c) = page.after {
         qb.push(format!(" AND {alias}id < ")).push_bind(c.id);
@@ -746,13 +882,15 @@ impl Store for PostgresStore {
         if let Some(c) = f.channel {
             qb.push(" AND r.channel = ").push_bind(c.as_str());
         }
-        push_page(&mut qb, "r.", page);
+        push_time_page(&mut qb, "r.received_at", "r.id", page)?;
         let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
         let items = rows
             .iter()
             .map(report_from_row)
             .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(items, page.limit, |r| Cursor::by_id(r.id)))
+        Ok(Page::from_rows(items, page.limit, |r| {
+            Cursor::by_time(r.received_at, r.id)
+        }))
     }
 
     async fn get_incident(&self, id: Uuid) -> Result<Incident> {
@@ -945,13 +1083,15 @@ impl Store for PostgresStore {
             "SELECT {SOURCE_COLS} FROM sources WHERE tlp <= "
         ));
         qb.push_bind(max_tlp.rank());
-        push_page(&mut qb, "", page);
+        push_time_page(&mut qb, "created_at", "id", page)?;
         let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
         let items = rows
             .iter()
             .map(source_from_row)
             .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(items, page.limit, |s| Cursor::by_id(s.id)))
+        Ok(Page::from_rows(items, page.limit, |s| {
+            Cursor::by_time(s.created_at, s.id)
+        }))
     }
 
     async fn get_source_contact(&self, id: Uuid) -> Result<Option<SealedContact>> {
@@ -1081,7 +1221,7 @@ impl Store for PostgresStore {
         if let Some(s) = source_id {
             qb.push(" WHERE source_id = ").push_bind(s);
         }
-        qb.push(" ORDER BY id DESC LIMIT ")
+        qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
             .push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
         rows.iter().map(outbound_from_row).collect()
@@ -1162,5 +1302,30 @@ impl Store for PostgresStore {
             situations: col(&r, 3)?,
             users: col(&r, 4)?,
         })
+    }
+
+    async fn outbox_summary(&self) -> Result<tocsin_store::OutboxSummary> {
+        let rows = sqlx::query(
+            "SELECT status, count(*), min(created_at) FILTER (WHERE status IN ('queued', 'sending')) \
+             FROM outbox GROUP BY status",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let mut s = tocsin_store::OutboxSummary::default();
+        for r in &rows {
+            let n: i64 = col(r, 1)?;
+            match col::<&str>(r, 0)? {
+                "queued" => s.queued = n,
+                "sending" => s.sending = n,
+                "sent" => s.sent = n,
+                "delivered" => s.delivered = n,
+                _ => s.failed += n,
+            }
+            if let Some(t) = col::<Option<chrono::DateTime<chrono::Utc>>>(r, 2)? {
+                s.oldest_waiting = Some(s.oldest_waiting.map_or(t, |o| o.min(t)));
+            }
+        }
+        Ok(s)
     }
 }

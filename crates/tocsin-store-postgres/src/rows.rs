@@ -14,8 +14,7 @@ pub(crate) const INCIDENT_COLS: &str = "id, event_date, date_precision, event_ty
     admin1, admin2, location, latitude, longitude, geo_precision, actor1, actor2, targeted_group, fatalities, \
     fatalities_low, fatalities_high, credibility, verification_status, description, tlp, situation_id, \
     report_ids, dataset, external_id, created_at, updated_at, version, violence_type";
-pub(crate) const REPORT_SELECT: &str =
-    "SELECT r.id, r.channel, r.provider_message_id, s.handle, r.text, r.tlp, \
+pub(crate) const REPORT_SELECT: &str = "SELECT r.id, r.channel, s.handle, r.text, r.tlp, \
     r.latitude, r.longitude, r.country, r.occurred_at, r.received_at, r.language, r.category, \
     r.place_name, r.geo_precision, r.place_unresolved FROM reports r \
     LEFT JOIN sources s ON s.id = r.source_id";
@@ -53,21 +52,20 @@ pub(crate) fn report_from_row(r: &PgRow) -> Result<Report> {
     Ok(Report {
         id: col(r, 0)?,
         channel: Channel::parse(col(r, 1)?)?,
-        provider_message_id: col(r, 2)?,
-        source: col(r, 3)?,
-        text: col(r, 4)?,
-        tlp: tlp(r, 5)?,
-        latitude: col(r, 6)?,
-        longitude: col(r, 7)?,
-        country: country(r, 8)?,
-        occurred_at: col(r, 9)?,
-        received_at: col(r, 10)?,
+        source: col(r, 2)?,
+        text: col(r, 3)?,
+        tlp: tlp(r, 4)?,
+        latitude: col(r, 5)?,
+        longitude: col(r, 6)?,
+        country: country(r, 7)?,
+        occurred_at: col(r, 8)?,
+        received_at: col(r, 9)?,
         meta: tocsin_domain::ReportMeta {
-            language: col(r, 11)?,
-            category: col(r, 12)?,
-            place_name: col(r, 13)?,
-            geo_precision: col(r, 14)?,
-            place_unresolved: col(r, 15)?,
+            language: col(r, 10)?,
+            category: col(r, 11)?,
+            place_name: col(r, 12)?,
+            geo_precision: col(r, 13)?,
+            place_unresolved: col(r, 14)?,
         },
     })
 }
@@ -162,7 +160,7 @@ pub(crate) fn audit_from_row(r: &PgRow) -> Result<tocsin_domain::AuditEntry> {
 
 pub(crate) const OUTBOX_COLS: &str =
     "id, idempotency_key, gateway, source_id, report_id, text, status, attempts, \
-    next_attempt_at, provider_message_id, last_error, created_at, updated_at";
+    next_attempt_at, provider_key, last_error, created_at, updated_at, sender";
 
 pub(crate) fn outbound_from_row(r: &PgRow) -> Result<tocsin_domain::OutboundMessage> {
     Ok(tocsin_domain::OutboundMessage {
@@ -175,9 +173,10 @@ pub(crate) fn outbound_from_row(r: &PgRow) -> Result<tocsin_domain::OutboundMess
         status: tocsin_domain::OutboxStatus::parse(col(r, 6)?)?,
         attempts: col(r, 7)?,
         next_attempt_at: col(r, 8)?,
-        provider_message_id: col(r, 9)?,
+        provider_key: col(r, 9)?,
         last_error: col(r, 10)?,
         created_at: col(r, 11)?,
         updated_at: col(r, 12)?,
+        sender: col(r, 13)?,
     })
 }

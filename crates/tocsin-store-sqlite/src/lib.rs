@@ -578,6 +578,27 @@ async fn apply_op(
             Done::Unit
         }
         Op::Audit(_) => Done::Unit,
+        Op::SubmitFormReport { report, claim } => {
+            let stored = insert_report(conn, report).await?;
+            if let Some(c) = claim {
+                sqlx::query("DELETE FROM form_claims WHERE expires_at < ?")
+                    .bind(ts(&tocsin_domain::time::now()))
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                sqlx::query(
+                    "INSERT INTO form_claims (code_hash, report_id, ack_text, expires_at) VALUES (?,?,?,?)",
+                )
+                .bind(&c.code_hash)
+                .bind(c.report_id.to_string())
+                .bind(&c.ack_text)
+                .bind(ts(&c.expires_at))
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            }
+            Done::Report(Box::new(stored))
+        }
         Op::IngestSms(m) => ingest_sms(conn, m).await?,
         Op::EnqueueSms(m) => {
             insert_outbound(conn, m).await?;
@@ -654,7 +675,7 @@ async fn apply_op(
                 SendOutcome::Failed(_) => &["sending", "queued"],
             };
             sqlx::query(
-                "UPDATE outbox SET provider_message_id = COALESCE(?, provider_message_id), \
+                "UPDATE outbox SET provider_key = COALESCE(?, provider_key), \
                  last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?",
             )
             .bind(&provider)
@@ -677,7 +698,8 @@ async fn apply_op(
         }
         Op::DeliveryReport {
             gateway,
-            provider_message_id,
+            provider_key,
+            message_id,
             delivered,
         } => {
             let status = if *delivered { "delivered" } else { "failed" };
@@ -685,13 +707,13 @@ async fn apply_op(
             // call before the send is recorded).
             sqlx::query(
                 "UPDATE outbox SET status = ?, updated_at = ? WHERE gateway = ? \
-                 AND (provider_message_id = ? OR id = ?) AND status IN ('sending', 'sent', 'delivered')",
+                 AND (provider_key = ? OR id = ?) AND status IN ('sending', 'sent', 'delivered')",
             )
             .bind(status)
             .bind(ts(&tocsin_domain::time::now()))
             .bind(gateway)
-            .bind(provider_message_id)
-            .bind(provider_message_id)
+            .bind(provider_key)
+            .bind(message_id.map(|m| m.to_string()))
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
@@ -747,13 +769,13 @@ async fn insert_audits(conn: &mut SqliteConnection, entries: &[AuditEntry]) -> R
 
 async fn insert_report(conn: &mut SqliteConnection, r: &NewReport) -> Result<Report> {
     sqlx::query(
-        "INSERT INTO reports (id, channel, provider_message_id, source_id, text, tlp, latitude, longitude, \
+        "INSERT INTO reports (id, channel, provider_key, source_id, text, tlp, latitude, longitude, \
          country, occurred_at, received_at, language, category, place_name, geo_precision, place_unresolved) \
          VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     )
     .bind(r.id.to_string())
     .bind(r.channel.as_str())
-    .bind(&r.provider_message_id)
+    .bind(&r.provider_key)
     .bind(r.source_id.map(|s| s.to_string()))
     .bind(&r.text)
     .bind(r.tlp.rank())
@@ -785,7 +807,7 @@ async fn insert_report(conn: &mut SqliteConnection, r: &NewReport) -> Result<Rep
 
 async fn insert_outbound(conn: &mut SqliteConnection, m: &OutboundMessage) -> Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO outbox ({OUTBOX_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        "INSERT INTO outbox ({OUTBOX_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
     ))
     .bind(m.id.to_string())
     .bind(&m.idempotency_key)
@@ -796,80 +818,69 @@ async fn insert_outbound(conn: &mut SqliteConnection, m: &OutboundMessage) -> Re
     .bind(m.status.as_str())
     .bind(m.attempts)
     .bind(ts(&m.next_attempt_at))
-    .bind(&m.provider_message_id)
+    .bind(&m.provider_key)
     .bind(&m.last_error)
     .bind(ts(&m.created_at))
     .bind(ts(&m.updated_at))
+    .bind(&m.sender)
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;
     Ok(())
 }
 
-/// Find or create the sender, recognise a duplicate, store the report, queue the reply.
+/// Find or create the sender, recognise a duplicate, store the report, queue the reply. A
+/// message that is a live one-time form code links that web report instead.
 async fn ingest_sms(conn: &mut SqliteConnection, m: &InboundSms) -> Result<Done> {
-    // A gateway's retry carries the same provider id: the unique index on (channel,
-    // provider_message_id) recognises it when the report is inserted below, which spares a
-    // lookup for every message that is not a duplicate. (SQLite undoes only the failed
-    // statement; the transaction stays usable.)
-    let source_id: Option<String> =
+    let existing: Option<String> =
         sqlx::query_scalar("SELECT id FROM sources WHERE phone_hash = ?")
             .bind(&m.phone_hash)
             .fetch_optional(&mut *conn)
             .await
             .map_err(db_err)?;
-    let source_id = match source_id {
-        Some(id) => {
-            if m.report.provider_message_id.is_none() {
-                let since = m.report.received_at - chrono::Duration::seconds(m.dedupe_window_secs);
-                let seen: Option<String> = sqlx::query_scalar(
-                    "SELECT id FROM reports WHERE source_id = ? AND received_at >= ? AND text = ? LIMIT 1",
-                )
-                .bind(&id)
-                .bind(ts(&since))
-                .bind(&m.report.text)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(db_err)?;
-                if let Some(rid) = seen {
-                    return Ok(Done::Ingested {
-                        report: Box::new(report_by_id(conn, &rid).await?),
-                        duplicate: true,
-                    });
-                }
-            }
-            parse_uuid(&id)?
+    let existing = existing.as_deref().map(parse_uuid).transpose()?;
+    if let Some(code_hash) = &m.claim {
+        if let Some(done) = claim_form_report(conn, m, code_hash, existing).await? {
+            return Ok(done);
         }
-        None => {
-            let id = tocsin_domain::new_id();
-            sqlx::query(
-                "INSERT INTO sources (id, handle, kind, reliability, tlp, contact, created_at, phone_hash) \
-                 VALUES (?, ?, 'monitor', 'F', ?, ?, ?, ?)",
-            )
-            .bind(id.to_string())
-            .bind(&m.new_handle)
-            .bind(Tlp::AmberStrict.rank())
-            .bind(m.sealed_contact.0.clone())
-            .bind(ts(&m.report.received_at))
-            .bind(&m.phone_hash)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-            id
+    }
+    // A gateway's retry carries the same provider key: the unique index on (channel,
+    // provider_key) recognises it when the report is inserted below, which spares a lookup
+    // for every message that is not a duplicate. (SQLite undoes only the failed statement;
+    // the transaction stays usable.)
+    if let (Some(id), None) = (existing, &m.report.provider_key) {
+        let since = m.report.received_at - chrono::Duration::seconds(m.dedupe_window_secs);
+        let seen: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM reports WHERE source_id = ? AND received_at >= ? AND text = ? LIMIT 1",
+        )
+        .bind(id.to_string())
+        .bind(ts(&since))
+        .bind(&m.report.text)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        if let Some(rid) = seen {
+            return Ok(Done::Ingested {
+                report: Box::new(report_by_id(conn, &rid).await?),
+                duplicate: true,
+            });
         }
+    }
+    let source_id = match existing {
+        Some(id) => id,
+        None => insert_sms_source(conn, m).await?,
     };
     let mut r = m.report.clone();
     r.source_id = Some(source_id);
     let report = match insert_report(conn, &r).await {
-        Err(StoreError::Conflict(_)) if r.provider_message_id.is_some() => {
-            let id: String = sqlx::query_scalar(
-                "SELECT id FROM reports WHERE channel = ? AND provider_message_id = ?",
-            )
-            .bind(r.channel.as_str())
-            .bind(&r.provider_message_id)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        Err(StoreError::Conflict(_)) if r.provider_key.is_some() => {
+            let id: String =
+                sqlx::query_scalar("SELECT id FROM reports WHERE channel = ? AND provider_key = ?")
+                    .bind(r.channel.as_str())
+                    .bind(&r.provider_key)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
             return Ok(Done::Ingested {
                 report: Box::new(report_by_id(conn, &id).await?),
                 duplicate: true,
@@ -877,20 +888,109 @@ async fn ingest_sms(conn: &mut SqliteConnection, m: &InboundSms) -> Result<Done>
         }
         other => other?,
     };
-    if let Some((gateway, text)) = &m.ack {
-        let msg = OutboundMessage::new(
-            format!("ack:{}", r.id),
-            gateway,
-            source_id,
-            Some(r.id),
-            text.clone(),
-        );
-        insert_outbound(conn, &msg).await?;
+    if let Some(ack) = &m.ack {
+        queue_ack(conn, ack, &ack.text, source_id, r.id).await?;
     }
     Ok(Done::Ingested {
         report: Box::new(report),
         duplicate: false,
     })
+}
+
+/// A new source for an SMS sender, with the id its contact was sealed for.
+async fn insert_sms_source(conn: &mut SqliteConnection, m: &InboundSms) -> Result<Uuid> {
+    sqlx::query(
+        "INSERT INTO sources (id, handle, kind, reliability, tlp, contact, created_at, phone_hash) \
+         VALUES (?, ?, 'monitor', 'F', ?, ?, ?, ?)",
+    )
+    .bind(m.new_source_id.to_string())
+    .bind(&m.new_handle)
+    .bind(Tlp::AmberStrict.rank())
+    .bind(m.sealed_contact.0.clone())
+    .bind(ts(&m.report.received_at))
+    .bind(&m.phone_hash)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(m.new_source_id)
+}
+
+/// Queue the acknowledgement of report `report_id` to its source (once per report).
+async fn queue_ack(
+    conn: &mut SqliteConnection,
+    ack: &tocsin_domain::Ack,
+    text: &str,
+    source_id: Uuid,
+    report_id: Uuid,
+) -> Result<()> {
+    let mut msg = OutboundMessage::new(
+        format!("ack:{report_id}"),
+        &ack.gateway,
+        source_id,
+        Some(report_id),
+        text.to_string(),
+    );
+    msg.sender = ack.sender.clone();
+    insert_outbound(conn, &msg).await
+}
+
+/// The one-time code of a web-form report arrived by SMS: link that report to the sender and
+/// queue its acknowledgement. `None` when the code is unknown, expired, or was used by another
+/// phone: the message is then an ordinary report.
+async fn claim_form_report(
+    conn: &mut SqliteConnection,
+    m: &InboundSms,
+    code_hash: &str,
+    existing: Option<Uuid>,
+) -> Result<Option<Done>> {
+    let row = sqlx::query(
+        "SELECT report_id, ack_text, expires_at, claimed_source FROM form_claims WHERE code_hash = ?",
+    )
+    .bind(code_hash)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let Some(row) = row else { return Ok(None) };
+    let report_id = parse_uuid(row.get(0))?;
+    let ack_text: String = row.get(1);
+    let expires_at = parse_ts(row.get(2))?;
+    let claimed: Option<String> = row.get(3);
+    if let Some(claimed) = claimed {
+        // The same phone sending the code again (a gateway's retry): nothing more to do.
+        return Ok(match existing {
+            Some(s) if s.to_string() == claimed => Some(Done::Ingested {
+                report: Box::new(report_by_id(conn, &report_id.to_string()).await?),
+                duplicate: true,
+            }),
+            _ => None,
+        });
+    }
+    if expires_at < m.report.received_at {
+        return Ok(None);
+    }
+    let source_id = match existing {
+        Some(id) => id,
+        None => insert_sms_source(conn, m).await?,
+    };
+    sqlx::query("UPDATE reports SET source_id = ? WHERE id = ? AND source_id IS NULL")
+        .bind(source_id.to_string())
+        .bind(report_id.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    sqlx::query("UPDATE form_claims SET claimed_source = ? WHERE code_hash = ?")
+        .bind(source_id.to_string())
+        .bind(code_hash)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    if let Some(ack) = &m.ack {
+        queue_ack(conn, ack, &ack_text, source_id, report_id).await?;
+    }
+    Ok(Some(Done::Ingested {
+        report: Box::new(report_by_id(conn, &report_id.to_string()).await?),
+        duplicate: false,
+    }))
 }
 
 async fn report_by_id(conn: &mut SqliteConnection, id: &str) -> Result<Report> {
@@ -979,6 +1079,29 @@ async fn count_existing(
     Ok(n)
 }
 
+/// Keyset paging over a list ordered by a time column, then id, newest first (records whose
+/// ids are random).
+fn push_time_page(
+    qb: &mut QueryBuilder<'_, Sqlite>,
+    time: &str,
+    id: &str,
+    page: PageRequest,
+) -> Result<()> {
+    if let Some(c) = page.after {
+        let at = ts(&c.require_time()?);
+        qb.push(format!(" AND ({time} < "))
+            .push_bind(at.clone())
+            .push(format!(" OR ({time} = "))
+            .push_bind(at)
+            .push(format!(" AND {id} < "))
+            .push_bind(c.id.to_string())
+            .push("))");
+    }
+    qb.push(format!(" ORDER BY {time} DESC, {id} DESC LIMIT "))
+        .push_bind(i64::from(page.limit) + 1);
+    Ok(())
+}
+
 fn push_page(qb: &mut QueryBuilder<'_, Sqlite>, alias: &str, page: PageRequest) {
     if let Some(c) = page.after {
         qb.push(format!(" AND {alias}id < "))
@@ -1046,13 +1169,15 @@ impl Store for SqliteStore {
         if let Some(c) = f.channel {
             qb.push(" AND r.channel = ").push_bind(c.as_str());
         }
-        push_page(&mut qb, "r.", page);
+        push_time_page(&mut qb, "r.received_at", "r.id", page)?;
         let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
         let items = rows
             .iter()
             .map(report_from_row)
             .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(items, page.limit, |r| Cursor::by_id(r.id)))
+        Ok(Page::from_rows(items, page.limit, |r| {
+            Cursor::by_time(r.received_at, r.id)
+        }))
     }
 
     async fn get_incident(&self, id: Uuid) -> Result<Incident> {
@@ -1237,13 +1362,15 @@ impl Store for SqliteStore {
         let mut qb =
             QueryBuilder::<Sqlite>::new(format!("SELECT {SOURCE_COLS} FROM sources WHERE tlp <= "));
         qb.push_bind(max_tlp.rank());
-        push_page(&mut qb, "", page);
+        push_time_page(&mut qb, "created_at", "id", page)?;
         let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
         let items = rows
             .iter()
             .map(source_from_row)
             .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(items, page.limit, |s| Cursor::by_id(s.id)))
+        Ok(Page::from_rows(items, page.limit, |s| {
+            Cursor::by_time(s.created_at, s.id)
+        }))
     }
 
     async fn get_source_contact(&self, id: Uuid) -> Result<Option<SealedContact>> {
@@ -1386,7 +1513,7 @@ impl Store for SqliteStore {
         if let Some(s) = source_id {
             qb.push(" WHERE source_id = ").push_bind(s.to_string());
         }
-        qb.push(" ORDER BY id DESC LIMIT ")
+        qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
             .push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
         rows.iter().map(outbound_from_row).collect()
@@ -1466,5 +1593,31 @@ impl Store for SqliteStore {
             situations: r.get(3),
             users: r.get(4),
         })
+    }
+
+    async fn outbox_summary(&self) -> Result<tocsin_store::OutboxSummary> {
+        let rows = sqlx::query(
+            "SELECT status, count(*), min(CASE WHEN status IN ('queued', 'sending') THEN created_at END) \
+             FROM outbox GROUP BY status",
+        )
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        let mut s = tocsin_store::OutboxSummary::default();
+        for r in &rows {
+            let n: i64 = r.get(1);
+            match r.get::<&str, _>(0) {
+                "queued" => s.queued = n,
+                "sending" => s.sending = n,
+                "sent" => s.sent = n,
+                "delivered" => s.delivered = n,
+                _ => s.failed += n,
+            }
+            if let Some(t) = r.get::<Option<String>, _>(2) {
+                let t = parse_ts(&t)?;
+                s.oldest_waiting = Some(s.oldest_waiting.map_or(t, |o| o.min(t)));
+            }
+        }
+        Ok(s)
     }
 }

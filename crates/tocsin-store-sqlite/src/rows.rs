@@ -14,8 +14,7 @@ pub(crate) const INCIDENT_COLS: &str = "id, event_date, date_precision, event_ty
     admin1, admin2, location, latitude, longitude, geo_precision, actor1, actor2, targeted_group, fatalities, \
     fatalities_low, fatalities_high, credibility, verification_status, description, tlp, situation_id, \
     report_ids, dataset, external_id, created_at, updated_at, version, violence_type";
-pub(crate) const REPORT_SELECT: &str =
-    "SELECT r.id, r.channel, r.provider_message_id, s.handle, r.text, r.tlp, \
+pub(crate) const REPORT_SELECT: &str = "SELECT r.id, r.channel, s.handle, r.text, r.tlp, \
     r.latitude, r.longitude, r.country, r.occurred_at, r.received_at, r.language, r.category, \
     r.place_name, r.geo_precision, r.place_unresolved FROM reports r \
     LEFT JOIN sources s ON s.id = r.source_id";
@@ -50,27 +49,26 @@ pub(crate) fn report_from_row(r: &SqliteRow) -> Result<Report> {
     Ok(Report {
         id: parse_uuid(r.get(0))?,
         channel: Channel::parse(r.get(1))?,
-        provider_message_id: r.get(2),
-        source: r.get(3),
-        text: r.get(4),
-        tlp: tlp(r.get(5))?,
-        latitude: r.get(6),
-        longitude: r.get(7),
+        source: r.get(2),
+        text: r.get(3),
+        tlp: tlp(r.get(4))?,
+        latitude: r.get(5),
+        longitude: r.get(6),
         country: r
-            .get::<Option<String>, _>(8)
+            .get::<Option<String>, _>(7)
             .map(|c| Country::parse(&c))
             .transpose()?,
         occurred_at: r
-            .get::<Option<String>, _>(9)
+            .get::<Option<String>, _>(8)
             .map(|t| parse_ts(&t))
             .transpose()?,
-        received_at: parse_ts(r.get(10))?,
+        received_at: parse_ts(r.get(9))?,
         meta: tocsin_domain::ReportMeta {
-            language: r.get(11),
-            category: r.get(12),
-            place_name: r.get(13),
-            geo_precision: r.get(14),
-            place_unresolved: r.get(15),
+            language: r.get(10),
+            category: r.get(11),
+            place_name: r.get(12),
+            geo_precision: r.get(13),
+            place_unresolved: r.get(14),
         },
     })
 }
@@ -153,7 +151,7 @@ pub(crate) fn user_from_row(r: &SqliteRow) -> Result<User> {
 
 pub(crate) const OUTBOX_COLS: &str =
     "id, idempotency_key, gateway, source_id, report_id, text, status, attempts, \
-    next_attempt_at, provider_message_id, last_error, created_at, updated_at";
+    next_attempt_at, provider_key, last_error, created_at, updated_at, sender";
 
 pub(crate) fn outbound_from_row(r: &SqliteRow) -> Result<tocsin_domain::OutboundMessage> {
     Ok(tocsin_domain::OutboundMessage {
@@ -169,9 +167,10 @@ pub(crate) fn outbound_from_row(r: &SqliteRow) -> Result<tocsin_domain::Outbound
         status: tocsin_domain::OutboxStatus::parse(r.get(6))?,
         attempts: r.get(7),
         next_attempt_at: parse_ts(r.get(8))?,
-        provider_message_id: r.get(9),
+        provider_key: r.get(9),
         last_error: r.get(10),
         created_at: parse_ts(r.get(11))?,
         updated_at: parse_ts(r.get(12))?,
+        sender: r.get(13),
     })
 }

@@ -94,7 +94,7 @@ async fn new_report(s: &dyn Store, text: &str) -> Report {
     let r = NewReport {
         id: tocsin_domain::new_id(),
         channel: Channel::Api,
-        provider_message_id: None,
+        provider_key: None,
         source_id: None,
         text: text.into(),
         tlp: Tlp::Amber,

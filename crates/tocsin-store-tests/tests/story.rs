@@ -42,6 +42,7 @@ story!(
     scan_reads_every_visible_incident_once,
     sms_ingest_is_idempotent_and_queues_one_ack,
     outbox_claims_settles_and_retries,
+    form_codes_link_a_web_report_once,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -66,9 +67,10 @@ fn country(c: &str) -> Country {
 
 fn report(text: &str, tlp: Tlp) -> NewReport {
     NewReport {
-        id: tocsin_domain::new_id(),
+        // Random, as the server makes them: lists must not rely on ids for order.
+        id: tocsin_domain::random_id(),
         channel: Channel::Api,
-        provider_message_id: None,
+        provider_key: None,
         source_id: None,
         text: text.into(),
         tlp,
@@ -223,7 +225,7 @@ async fn reports_round_trip(s: &dyn Store, _db: &Db) {
     let src = new_source(s, "M-0423", Tlp::Amber).await;
     let full = NewReport {
         channel: Channel::Sms,
-        provider_message_id: Some("gw-77".into()),
+        provider_key: Some("key-of-gw-77".into()),
         source_id: Some(src.id),
         latitude: Some(6.1234567891),
         longitude: Some(-20.987654321),
@@ -234,7 +236,11 @@ async fn reports_round_trip(s: &dyn Store, _db: &Db) {
     let stored = s.create_report(&system(), full.clone()).await.unwrap();
     assert_eq!(stored.source.as_deref(), Some("M-0423"));
     assert_eq!(stored.text, full.text, "text is kept byte-exact");
-    assert_eq!(stored.provider_message_id.as_deref(), Some("gw-77"));
+    let json = serde_json::to_string(&stored).unwrap();
+    assert!(
+        !json.contains("gw-77") && !json.contains("provider"),
+        "a report never shows the gateway's message id, even hashed: {json}"
+    );
     assert_eq!(stored.channel, Channel::Sms);
     assert_eq!(stored.country, Some(country("CAF")));
     assert_eq!(stored.occurred_at, full.occurred_at);
@@ -638,27 +644,29 @@ async fn incidents_round_trip_and_filters(s: &dyn Store, _db: &Db) {
 }
 
 async fn cursor_pagination_walks_everything_once(s: &dyn Store, _db: &Db) {
-    // 25 reports, 5 of them above the reader's clearance: 20 visible.
+    // 25 reports, 5 of them above the reader's clearance: 20 visible. Ids are random, so lists
+    // go by time, then id; every third report shares its time with the one before.
     let mut created = Vec::new();
-    for n in 0..25 {
+    let start = time::now() - Duration::hours(1);
+    for n in 0..25i64 {
         let tlp = if n % 5 == 2 { Tlp::Red } else { Tlp::Amber };
-        let r = s
-            .create_report(&system(), report(&format!("report {n}"), tlp))
-            .await
-            .unwrap();
-        created.push(r);
+        let r = NewReport {
+            received_at: start + Duration::seconds(n - n / 3),
+            ..report(&format!("report {n}"), tlp)
+        };
+        created.push(s.create_report(&system(), r).await.unwrap());
     }
+    created.sort_by(|a, b| (b.received_at, b.id).cmp(&(a.received_at, a.id)));
     let visible: Vec<Uuid> = created
         .iter()
-        .rev()
         .filter(|r| r.tlp <= Tlp::Amber)
         .map(|r| r.id)
         .collect();
     assert_eq!(visible.len(), 20);
-    assert_eq!(
+    assert_ne!(
         newest_first(visible.clone()),
         visible,
-        "ids are time-ordered"
+        "random ids: the order comes from the times"
     );
     let filter = ReportFilter {
         max_tlp: Tlp::Amber,
@@ -725,8 +733,10 @@ async fn cursor_pagination_walks_everything_once(s: &dyn Store, _db: &Db) {
 
     let mut sources = Vec::new();
     for n in 0..5 {
-        sources.push(new_source(s, &format!("S-{n}"), Tlp::Green).await.id);
+        sources.push(new_source(s, &format!("S-{n}"), Tlp::Green).await);
     }
+    sources.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+    let sources: Vec<Uuid> = sources.iter().map(|s| s.id).collect();
     let p1 = s.list_sources(Tlp::Red, first_page(2)).await.unwrap();
     let p2 = s
         .list_sources(Tlp::Red, next(p1.next_cursor.as_deref().unwrap(), 2))
@@ -742,7 +752,7 @@ async fn cursor_pagination_walks_everything_once(s: &dyn Store, _db: &Db) {
         .iter()
         .map(|s| s.id)
         .collect();
-    assert_eq!(seen, newest_first(sources));
+    assert_eq!(seen, sources, "sources: newest first by time, then id");
 }
 
 async fn reports_are_immutable_and_audit_append_only(s: &dyn Store, db: &Db) {
@@ -789,7 +799,7 @@ async fn reports_are_immutable_and_audit_append_only(s: &dyn Store, db: &Db) {
 async fn duplicate_provider_message_id_is_a_conflict(s: &dyn Store, _db: &Db) {
     let sms = |text: &str, id: Option<&str>| NewReport {
         channel: Channel::Sms,
-        provider_message_id: id.map(String::from),
+        provider_key: id.map(String::from),
         ..report(text, Tlp::Amber)
     };
     let first = s
@@ -811,7 +821,7 @@ async fn duplicate_provider_message_id_is_a_conflict(s: &dyn Store, _db: &Db) {
     // The same provider id on another channel is another message; reports without one never clash.
     let web = NewReport {
         channel: Channel::Web,
-        provider_message_id: Some("gw-1".into()),
+        provider_key: Some("gw-1".into()),
         ..report("web", Tlp::Amber)
     };
     s.create_report(&system(), web).await.unwrap();
@@ -1058,8 +1068,12 @@ async fn sources_keep_contact_sealed(s: &dyn Store, _db: &Db) {
         !read.0.windows(5).any(|w| w == b"23672"),
         "stored sealed, not in clear"
     );
-    assert_eq!(SourceContact::open(&read, &key).unwrap(), contact);
-    assert!(SourceContact::open(&read, &ContactKey::generate()).is_err());
+    assert_eq!(SourceContact::open(&read, &key, src.id).unwrap(), contact);
+    assert!(SourceContact::open(&read, &ContactKey::generate(), src.id).is_err());
+    assert!(
+        SourceContact::open(&read, &key, Uuid::new_v4()).is_err(),
+        "a sealed contact opens only for its own source"
+    );
     assert_eq!(audit_count(s).await, audited + 1);
     let e = last_audit(s).await;
     assert_eq!(e.action, "source.contact.read");
@@ -2139,25 +2153,27 @@ fn inbound(
     let key = ContactKey::generate();
     let mut r = report(text, Tlp::AmberStrict);
     r.channel = Channel::Sms;
-    r.provider_message_id = provider_id.map(str::to_string);
+    r.provider_key = provider_id.map(str::to_string);
     r.meta.language = Some("fr".into());
     r.meta.category = Some("attack".into());
+    let new_source_id = Uuid::new_v4();
     tocsin_domain::InboundSms {
         phone_hash: phone_hash.into(),
+        new_source_id,
         sealed_contact: SourceContact {
             phone: Some("+23670000001".into()),
             ..Default::default()
         }
-        .seal(&key),
+        .seal(&key, new_source_id),
         new_handle: format!("M-{}", &phone_hash[..6]),
         report: r,
         dedupe_window_secs: 600,
-        ack: ack.then(|| {
-            (
-                "kannel".to_string(),
-                "Merci. Référence R-ABC123.".to_string(),
-            )
+        ack: ack.then(|| tocsin_domain::Ack {
+            gateway: "kannel".to_string(),
+            text: "Merci. Référence R-ABC123.".to_string(),
+            sender: Some("1234".into()),
         }),
+        claim: None,
     }
 }
 
@@ -2233,7 +2249,11 @@ async fn outbox_claims_settles_and_retries(s: &dyn Store, _db: &Db) {
         .await
         .unwrap();
     let mut polled = inbound("eeeeeeee", "two", Some("k:2"), true);
-    polled.ack = Some(("smssync".into(), "ack".into()));
+    polled.ack = Some(tocsin_domain::Ack {
+        gateway: "smssync".into(),
+        text: "ack".into(),
+        sender: None,
+    });
     s.ingest_sms(&system(), polled).await.unwrap();
     // Pushed gateways: the kannel message only; the SMSSync one waits for its poll.
     let claimed = s.claim_outbound(None, 10, 60).await.unwrap();
@@ -2260,7 +2280,8 @@ async fn outbox_claims_settles_and_retries(s: &dyn Store, _db: &Db) {
         &system(),
         Op::DeliveryReport {
             gateway: "kannel".into(),
-            provider_message_id: "gw-77".into(),
+            provider_key: "gw-77".into(),
+            message_id: None,
             delivered: true,
         },
     )
@@ -2268,8 +2289,9 @@ async fn outbox_claims_settles_and_retries(s: &dyn Store, _db: &Db) {
     .unwrap();
     let m = s.get_outbound(claimed[0].id).await.unwrap();
     assert_eq!(
-        (m.status, m.provider_message_id.as_deref()),
-        (Delivered, Some("gw-77"))
+        (m.status, m.provider_key.as_deref(), m.sender.as_deref()),
+        (Delivered, Some("gw-77"), Some("1234")),
+        "delivered; the reply goes out from the number the warner wrote to"
     );
     // A passing failure goes back to the queue with back-off; a lasting one fails.
     s.write(
@@ -2314,7 +2336,8 @@ async fn outbox_claims_settles_and_retries(s: &dyn Store, _db: &Db) {
     assert_eq!(fast.len(), 1);
     let dlr = Op::DeliveryReport {
         gateway: "kannel".into(),
-        provider_message_id: fast[0].id.to_string(),
+        provider_key: "not yet known".into(),
+        message_id: Some(fast[0].id),
         delivered: true,
     };
     s.write(&system(), dlr).await.unwrap();
@@ -2368,4 +2391,109 @@ async fn sqlite_writes_wait_out_a_long_lock_held_elsewhere() {
     assert!(done.is_ok(), "{done:?}");
     assert!(started.elapsed() >= std::time::Duration::from_secs(12));
     assert_eq!(db.store.counts().await.unwrap().incidents, 1);
+}
+
+/// A web-form report is linked to a phone only when that phone texts the report's one-time
+/// code, once, before it expires; the link is the only change a report ever takes.
+async fn form_codes_link_a_web_report_once(s: &dyn Store, db: &Db) {
+    let web = |text: &str| NewReport {
+        channel: Channel::Web,
+        ..report(text, Tlp::AmberStrict)
+    };
+    let submit = |r: &NewReport, code: &str, expires: DateTime<Utc>| Op::SubmitFormReport {
+        report: Box::new(r.clone()),
+        claim: Some(tocsin_domain::FormClaim {
+            code_hash: code.into(),
+            report_id: r.id,
+            ack_text: format!("ack for {}", r.text),
+            expires_at: expires,
+        }),
+    };
+    let live = web("seen from the road");
+    s.write(
+        &system(),
+        submit(&live, "code-live", time::now() + Duration::hours(24)),
+    )
+    .await
+    .unwrap();
+    let old = web("seen yesterday");
+    s.write(
+        &system(),
+        submit(&old, "code-old", time::now() - Duration::minutes(1)),
+    )
+    .await
+    .unwrap();
+    assert!(s.get_report(live.id).await.unwrap().source.is_none());
+    let before = s.counts().await.unwrap().reports;
+    let code_sms = |phone: &str, code: &str, pid: &str| {
+        let mut m = inbound(phone, "K7Q2-MX4P", Some(pid), true);
+        m.claim = Some(code.into());
+        m
+    };
+    // The code arrives from a phone: the web report now names that phone's source, and the
+    // acknowledgement queued is the web report's own; the code itself is not a report.
+    let (r, dup) = s
+        .ingest_sms(&system(), code_sms("11111111", "code-live", "k:c1"))
+        .await
+        .unwrap();
+    assert!(!dup);
+    assert_eq!(r.id, live.id);
+    let handle = r.source.clone().expect("linked");
+    assert_eq!(
+        s.get_report(live.id).await.unwrap().source,
+        Some(handle.clone())
+    );
+    assert_eq!(s.counts().await.unwrap().reports, before);
+    let src = s.get_source_by_handle(&handle).await.unwrap();
+    let out = s.list_outbound(Some(src.id), 10).await.unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        (
+            out[0].report_id,
+            out[0].text.as_str(),
+            out[0].sender.as_deref()
+        ),
+        (Some(live.id), "ack for seen from the road", Some("1234"))
+    );
+    // The gateway retries: nothing more.
+    let (_, dup) = s
+        .ingest_sms(&system(), code_sms("11111111", "code-live", "k:c1"))
+        .await
+        .unwrap();
+    assert!(dup);
+    assert_eq!(s.list_outbound(Some(src.id), 10).await.unwrap().len(), 1);
+    // Another phone with the same (used) code, or an expired code, or an unknown one: an
+    // ordinary report of that phone; the web reports stay as they were.
+    for (phone, code, pid) in [
+        ("22222222", "code-live", "k:c2"),
+        ("33333333", "code-old", "k:c3"),
+        ("44444444", "code-unknown", "k:c4"),
+    ] {
+        let (r, dup) = s
+            .ingest_sms(&system(), code_sms(phone, code, pid))
+            .await
+            .unwrap();
+        assert!(!dup && r.id != live.id && r.id != old.id, "{code}");
+        assert_eq!(r.text, "K7Q2-MX4P");
+    }
+    assert_eq!(s.get_report(live.id).await.unwrap().source, Some(handle));
+    assert!(s.get_report(old.id).await.unwrap().source.is_none());
+    assert_eq!(s.counts().await.unwrap().reports, before + 3);
+    // Under the store too: the source link is the one change allowed, once, on web reports.
+    let mut raw = db.raw().await;
+    let other = s.get_source_by_handle("M-222222").await.unwrap();
+    for sql in [
+        format!(
+            "UPDATE reports SET source_id = '{}' WHERE id = '{}'",
+            other.id, live.id
+        ),
+        format!("UPDATE reports SET text = 'forged' WHERE id = '{}'", old.id),
+        format!(
+            "UPDATE reports SET source_id = '{}', text = 'forged' WHERE id = '{}'",
+            other.id, old.id
+        ),
+    ] {
+        let err = raw.exec(&sql).await.unwrap_err();
+        assert!(err.contains("reports are immutable"), "{sql}: {err}");
+    }
 }

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use tocsin_domain::{
     Actor, ApiToken, Assessment, AssessmentChange, AuditEntry, AuditEvent, Country, DomainError,
-    ForecastPoint, ForecastRun, InboundSms, Incident, IncidentFilter, IncidentPatch,
+    ForecastPoint, ForecastRun, FormClaim, InboundSms, Incident, IncidentFilter, IncidentPatch,
     LegalQualification, NewReport, NewSource, OutboundMessage, Page, PageRequest, Permission,
     Report, ReportFilter, SealedContact, SignalRecord, Situation, Source, Tagged, Tlp, User,
 };
@@ -148,17 +148,28 @@ pub enum Op {
     DeliveryReport {
         /// The gateway.
         gateway: String,
-        /// The gateway's id for the message.
-        provider_message_id: String,
+        /// Keyed hash of the gateway's id for the message (as [`SendOutcome::Sent`] stored it).
+        provider_key: String,
+        /// Our own id for the message, when the report carries it (Kannel's dlr-url does, and
+        /// may call before the send is recorded).
+        message_id: Option<Uuid>,
         /// Delivered (true) or failed for good (false).
         delivered: bool,
+    },
+    /// Store a report from the public web form and, when its author asked for a reply, the
+    /// one-time code that will link it to their phone. Expired codes are removed meanwhile.
+    SubmitFormReport {
+        /// The report (channel `web`, no source).
+        report: Box<NewReport>,
+        /// The pending link, if any.
+        claim: Option<FormClaim>,
     },
 }
 
 /// What a gateway did with a message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SendOutcome {
-    /// Accepted, with the gateway's id for it when it gave one.
+    /// Accepted, with a keyed hash of the gateway's id for it when it gave one.
     Sent(Option<String>),
     /// A passing failure: retry after back-off.
     Retry(String),
@@ -342,8 +353,14 @@ pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
         Op::CreateToken(t) => ev("token.create", "user", t.user_id.to_string())
             .with_detail(serde_json::json!({"token_id": t.id.to_string(), "name": t.name})),
         Op::Audit(e) => e.clone(),
+        // Neither the gateway's message id nor the number: either would name the sender.
         Op::IngestSms(m) => ev("sms.receive", "report", m.report.id.to_string())
-            .with_detail(serde_json::json!({"provider_message_id": m.report.provider_message_id})),
+            .with_detail(serde_json::json!({"form_code": m.claim.is_some()})),
+        Op::SubmitFormReport { report, claim } => {
+            ev("report.create", "report", report.id.to_string()).with_detail(serde_json::json!({
+                "channel": report.channel.as_str(), "tlp": report.tlp.as_str(),
+                "reply_requested": claim.is_some()}))
+        }
         Op::EnqueueSms(m) => ev("sms.enqueue", "source", m.source_id.to_string())
             .with_detail(serde_json::json!({"message_id": m.id.to_string(), "gateway": m.gateway})),
         Op::GrantPermission {
@@ -417,7 +434,6 @@ pub fn stored_report(r: &NewReport, source_handle: Option<String>) -> Report {
     Report {
         id: r.id,
         channel: r.channel,
-        provider_message_id: r.provider_message_id.clone(),
         source: source_handle,
         text: r.text.clone(),
         tlp: r.tlp,
@@ -540,6 +556,26 @@ pub trait Store: Send + Sync + 'static {
     async fn get_meta(&self, key: &str) -> Result<Option<String>>;
     /// Counts of reports, incidents, sources, situations, users.
     async fn counts(&self) -> Result<Counts>;
+    /// How the outbox stands: messages by status and the oldest still waiting, so that
+    /// replies that never leave are noticed.
+    async fn outbox_summary(&self) -> Result<OutboxSummary>;
+}
+
+/// Outbound messages by status ([`Store::outbox_summary`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct OutboxSummary {
+    /// Waiting to be sent or retried.
+    pub queued: i64,
+    /// Handed to a gateway, outcome not yet known.
+    pub sending: i64,
+    /// Accepted by a gateway.
+    pub sent: i64,
+    /// Delivered to the handset.
+    pub delivered: i64,
+    /// Given up.
+    pub failed: i64,
+    /// Creation time of the oldest message still queued or sending.
+    pub oldest_waiting: Option<DateTime<Utc>>,
 }
 
 /// How many records a store holds.

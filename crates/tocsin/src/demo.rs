@@ -142,9 +142,9 @@ pub async fn seed(store: &DynStore, key: &ContactKey) -> Result<()> {
             - Duration::days(days)
             - Duration::minutes(rng.gen_range(0..1440));
         let r = NewReport {
-            id: tocsin_domain::new_id(),
+            id: tocsin_domain::random_id(),
             channel: [Channel::Sms, Channel::Sms, Channel::Web, Channel::Api][rng.gen_range(0..4)],
-            provider_message_id: None,
+            provider_key: None,
             source_id: Some(sources[rng.gen_range(0..sources.len())].id),
             text: format!("[DEMO] {text}"),
             tlp: [Tlp::Amber, Tlp::Amber, Tlp::AmberStrict, Tlp::Green][rng.gen_range(0..4)],

@@ -362,6 +362,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 .detector
                 .validate()
                 .context("invalid [signals] configuration")?;
+            cfg.sms
+                .validate()
+                .map_err(anyhow::Error::msg)
+                .context("refusing to start with an unauthenticated SMS gateway")?;
             let store = open_store(&cfg).await?;
             let key = contact_key(&cfg)?;
             if demo {

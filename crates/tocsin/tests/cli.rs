@@ -770,6 +770,9 @@ async fn mock_sendsms(
     base
 }
 
+/// The Kannel inbound secret of the outbox test's configuration.
+const KANNEL_SECRET: &str = "kannel-inbound-secret-0123456789";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outbox_survives_kill9_without_loss_or_duplicates_and_logs_no_numbers() {
     let dir = tempfile::tempdir().unwrap();
@@ -778,11 +781,24 @@ async fn outbox_survives_kill9_without_loss_or_duplicates_and_logs_no_numbers() 
     let sent = Arc::new(Mutex::new(Vec::new()));
     let gw = mock_sendsms(accept.clone(), refused.clone(), sent.clone()).await;
     let cfg = dir.path().join("tocsin.toml");
+    let kannel = format!(
+        "[sms]\ndefault_calling_code = \"236\"\ncountry_hint = \"CAF\"\n[sms.kannel]\nsendsms_url = \"{gw}/cgi-bin/sendsms\"\nusername = \"tocsin\"\npassword = \"kannel-pw\"\n"
+    );
+    // A gateway without its inbound secret: the server refuses to start, naming the setting.
+    std::fs::write(&cfg, &kannel).unwrap();
+    let out = tocsin(
+        dir.path(),
+        None,
+        &["--config", cfg.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"],
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[sms.kannel] inbound_secret"), "{err}");
     std::fs::write(
         &cfg,
-        format!(
-            "[sms]\ndefault_calling_code = \"236\"\ncountry_hint = \"CAF\"\n[sms.kannel]\nsendsms_url = \"{gw}/cgi-bin/sendsms\"\nusername = \"tocsin\"\npassword = \"kannel-pw\"\n"
-        ),
+        format!("{kannel}inbound_secret = \"{KANNEL_SECRET}\"\nfrom = \"1234\"\n"),
     )
     .unwrap();
     let log = dir.path().join("server.log");
@@ -817,6 +833,7 @@ async fn outbox_survives_kill9_without_loss_or_duplicates_and_logs_no_numbers() 
                 ("sender", p.clone()),
                 ("message", format!("ATTAQUE à Bria {i}")),
                 ("charset", "UTF-8".into()),
+                ("secret", KANNEL_SECRET.into()),
             ])
             .send()
             .await
