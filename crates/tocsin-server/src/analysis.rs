@@ -263,7 +263,7 @@ pub struct SituationOverview {
     pub assessments: Vec<Assessment>,
     /// Attributed legal qualifications (none unless an analyst recorded one).
     pub legal_qualifications: Vec<LegalQualification>,
-    /// Recent escalation signals in its country (and area).
+    /// Recent escalation signals in its country (and area), computed at the caller's clearance.
     pub signals: Vec<SignalRecord>,
     /// The country's forecast rank in each stored run, oldest first.
     pub forecast: Vec<ForecastPoint>,
@@ -282,7 +282,7 @@ pub async fn overview(st: &AppState, u: &User, id: &str) -> ApiResult<SituationO
         .collect();
     let mut signals = st
         .store
-        .list_signals(Some(&situation.country), None, 200)
+        .list_signals(u.clearance, Some(&situation.country), None, 200)
         .await?;
     if let Some(a1) = &situation.admin1 {
         signals.retain(|s| {
@@ -625,7 +625,8 @@ pub async fn put_report_tags(
     ))
 }
 
-/// `GET /api/v1/signals?country=&since=&limit=`: recent escalation signals.
+/// `GET /api/v1/signals?country=&since=&limit=`: recent escalation signals, computed from the
+/// incidents the caller may see.
 #[utoipa::path(get, path = "/api/v1/signals", responses((status = 200, body = Vec<SignalRecord>)),
     security(("bearer" = [])))]
 pub async fn list_signals(
@@ -659,7 +660,7 @@ pub async fn list_signals(
     };
     Ok(Json(
         st.store
-            .list_signals(country.as_ref(), since, limit)
+            .list_signals(user.0.clearance, country.as_ref(), since, limit)
             .await?,
     ))
 }

@@ -461,6 +461,7 @@ async fn legal_qualification_is_an_attributed_entry_behind_a_grant() {
                 severity: "high".into(),
                 explanation: "14 incidents in the week of 2025-03-03 against 2.3 expected".into(),
                 created_at: tocsin_domain::time::now(),
+                tlp: Tlp::Green,
             }],
         )
         .await

@@ -1108,6 +1108,7 @@ fn signal(
         severity: "high".into(),
         explanation: format!("14 {metric} in the week of {week} against 2.3 expected"),
         created_at: time::now(),
+        tlp: Tlp::Red,
     }
 }
 
@@ -1134,7 +1135,7 @@ async fn signals(s: &dyn Store, _db: &Db) {
         })
         .collect();
     assert_eq!(s.record_signals(&system(), repeat).await.unwrap(), 0);
-    let all = s.list_signals(None, None, 100).await.unwrap();
+    let all = s.list_signals(Tlp::Red, None, None, 100).await.unwrap();
     assert_eq!(all.len(), 3);
     // One new among repeats is the only one counted.
     let newer = signal("CAF", Some("Ouham"), "incidents", w3, 6.0);
@@ -1148,7 +1149,7 @@ async fn signals(s: &dyn Store, _db: &Db) {
 
     // Newest week first, filtered by country and week.
     let caf = s
-        .list_signals(Some(&country("CAF")), None, 100)
+        .list_signals(Tlp::Red, Some(&country("CAF")), None, 100)
         .await
         .unwrap();
     let weeks: Vec<_> = caf.iter().map(|x| x.week_start).collect();
@@ -1158,7 +1159,7 @@ async fn signals(s: &dyn Store, _db: &Db) {
     assert_eq!(caf[1].admin1, None);
     assert!(caf.iter().all(|x| x.country.code() == "CAF"));
     let since = s
-        .list_signals(Some(&country("CAF")), Some(w2), 100)
+        .list_signals(Tlp::Red, Some(&country("CAF")), Some(w2), 100)
         .await
         .unwrap();
     assert_eq!(
@@ -1166,25 +1167,61 @@ async fn signals(s: &dyn Store, _db: &Db) {
         [newer.id, first[1].id]
     );
     let sdn = s
-        .list_signals(Some(&country("SDN")), Some(w1), 100)
+        .list_signals(Tlp::Red, Some(&country("SDN")), Some(w1), 100)
         .await
         .unwrap();
     assert_eq!(sdn, vec![first[2].clone()]);
     assert!(s
-        .list_signals(Some(&country("SDN")), Some(w3), 100)
+        .list_signals(Tlp::Red, Some(&country("SDN")), Some(w3), 100)
         .await
         .unwrap()
         .is_empty());
-    let everywhere = s.list_signals(None, None, 100).await.unwrap();
+    let everywhere = s.list_signals(Tlp::Red, None, None, 100).await.unwrap();
     assert_eq!(everywhere.len(), 5);
     assert!(everywhere
         .windows(2)
         .all(|p| p[0].week_start >= p[1].week_start));
-    assert_eq!(s.list_signals(None, None, 2).await.unwrap().len(), 2);
     assert_eq!(
-        s.list_signals(None, None, 1).await.unwrap()[0].week_start,
+        s.list_signals(Tlp::Red, None, None, 2).await.unwrap().len(),
+        2
+    );
+    assert_eq!(
+        s.list_signals(Tlp::Red, None, None, 1).await.unwrap()[0].week_start,
         w3
     );
+
+    // The same area, metric and week computed at another clearance is a signal of its own,
+    // and each caller gets exactly its own level's.
+    let green = SignalRecord {
+        tlp: Tlp::Green,
+        observed: 6.0,
+        ..signal("CAF", Some("Ouham"), "incidents", w3, 3.0)
+    };
+    assert_eq!(
+        s.record_signals(&system(), vec![green.clone()])
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.record_signals(&system(), vec![green.clone()])
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.list_signals(Tlp::Green, None, None, 100).await.unwrap(),
+        vec![green]
+    );
+    assert!(s
+        .list_signals(Tlp::Amber, None, None, 100)
+        .await
+        .unwrap()
+        .is_empty());
+    let red = s.list_signals(Tlp::Red, None, None, 100).await.unwrap();
+    assert_eq!(red.len(), 5);
+    assert!(red.iter().all(|x| x.tlp == Tlp::Red));
+    assert_eq!(red[0], newer);
 }
 
 // ---------------------------------------------------------------------------------------------
