@@ -56,8 +56,13 @@ fn visible_assessment(u: &User, a: &Assessment) -> bool {
     u.may_see(a.tlp) && (a.status == AssessmentStatus::Published || may_see_drafts(u))
 }
 
-/// An assessment the user may see (drafts only to those who work on them).
-pub async fn assessment_for(st: &AppState, u: &User, id: &str) -> ApiResult<Assessment> {
+/// An assessment the user may see (drafts only to those who work on them), with its
+/// situation, which the user must be cleared for too.
+pub async fn assessment_in(
+    st: &AppState,
+    u: &User,
+    id: &str,
+) -> ApiResult<(Assessment, Situation)> {
     if !u.can(Permission::SituationRead) {
         return Err(ApiError::forbidden());
     }
@@ -65,7 +70,16 @@ pub async fn assessment_for(st: &AppState, u: &User, id: &str) -> ApiResult<Asse
     if !visible_assessment(u, &a) {
         return Err(ApiError::not_found());
     }
-    Ok(a)
+    let s = st.store.get_situation(a.situation_id).await?;
+    if !u.may_see(s.tlp) {
+        return Err(ApiError::not_found());
+    }
+    Ok((a, s))
+}
+
+/// An assessment the user may see, as [`assessment_in`] finds it.
+pub async fn assessment_for(st: &AppState, u: &User, id: &str) -> ApiResult<Assessment> {
+    Ok(assessment_in(st, u, id).await?.0)
 }
 
 /// The situation's assessments the user may see, newest first.
@@ -145,7 +159,7 @@ pub async fn change_assessment(
     if !u.can(permission_for(&change)) {
         return Err(ApiError::forbidden());
     }
-    let a = assessment_for(st, u, id).await?;
+    let (a, situation) = assessment_in(st, u, id).await?;
     if a.framework != st.framework.id {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -157,7 +171,7 @@ pub async fn change_assessment(
     }
     match &change {
         AssessmentChange::Edit(e) => {
-            e.check(&st.framework)?;
+            e.check(&st.framework, situation.tlp)?;
             if e.tlp.is_some_and(|t| !u.may_see(t)) {
                 return Err(ApiError::field("tlp", "above your own clearance"));
             }
