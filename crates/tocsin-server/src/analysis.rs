@@ -103,6 +103,7 @@ pub struct AssessmentView {
 /// The assessment with its diff, as the user may see it.
 pub async fn assessment_view(st: &AppState, u: &User, id: &str) -> ApiResult<AssessmentView> {
     let a = assessment_for(st, u, id).await?;
+    crate::reads::one(st, u, "assessment", a.id, a.tlp).await?;
     let all = st.store.list_assessments(Some(a.situation_id), 500).await?;
     let diff = assessment::previous(&all, &a)
         .filter(|p| u.may_see(p.tlp))
@@ -286,6 +287,7 @@ pub struct SituationOverview {
 /// Everything a situation page shows.
 pub async fn overview(st: &AppState, u: &User, id: &str) -> ApiResult<SituationOverview> {
     let situation = situation_for(st, u, id).await?;
+    crate::reads::one(st, u, "situation", situation.id, situation.tlp).await?;
     let assessments = assessments_of(st, u, &situation).await?;
     let legal_qualifications = st
         .store
