@@ -32,6 +32,25 @@ fn visible<T>(user: &User, tlp: Tlp, item: T) -> ApiResult<T> {
     }
 }
 
+/// Keep only the linked reports `u` may read: none without the permission to read reports,
+/// else those at or below its clearance, so the count of links reveals no hidden report.
+pub async fn linked_reports_seen(st: &AppState, u: &User, i: &mut Incident) -> ApiResult<()> {
+    if !u.can(Permission::ReportRead) {
+        i.report_ids.clear();
+        return Ok(());
+    }
+    let mut seen = Vec::with_capacity(i.report_ids.len());
+    for id in &i.report_ids {
+        match st.store.get_report(*id).await {
+            Ok(r) if u.may_see(r.tlp) => seen.push(*id),
+            Ok(_) | Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    i.report_ids = seen;
+    Ok(())
+}
+
 fn opt_tlp(v: &Option<String>) -> Result<Option<Tlp>, tocsin_domain::DomainError> {
     non_empty(v).map(str::parse).transpose()
 }
@@ -266,8 +285,11 @@ pub async fn list_incidents(
 ) -> ApiResult<Json<Page<Incident>>> {
     let u = user.require(Permission::IncidentRead)?;
     let (f, p) = parse_query::<IncidentQuery>(q.as_deref())?.to_filter(u.clearance)?;
-    let page = crate::map::list_incidents(&st, &f, p).await?;
+    let mut page = crate::map::list_incidents(&st, &f, p).await?;
     reads::list(&st, u, "incident", page.items.iter().map(|i| (i.id, i.tlp))).await?;
+    for i in &mut page.items {
+        linked_reports_seen(&st, u, i).await?;
+    }
     Ok(Json(page))
 }
 
@@ -298,9 +320,10 @@ pub async fn get_incident(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Incident>> {
     let u = user.require(Permission::IncidentRead)?;
-    let i = st.store.get_incident(parse_id(&id)?).await?;
+    let mut i = st.store.get_incident(parse_id(&id)?).await?;
     visible(u, i.tlp, ())?;
     reads::one(&st, u, "incident", i.id, i.tlp).await?;
+    linked_reports_seen(&st, u, &mut i).await?;
     Ok(Json(i))
 }
 

@@ -422,7 +422,13 @@ pub async fn incidents(State(st): State<AppState>, wu: WebUser, RawQuery(q): Raw
 
 /// `GET /incidents/{id}`
 pub async fn incident(State(st): State<AppState>, wu: WebUser, Path(id): Path<String>) -> Response {
-    match load_incident(&st, &wu, &id, Permission::IncidentRead).await {
+    let loaded = match load_incident(&st, &wu, &id, Permission::IncidentRead).await {
+        Ok(mut i) => crate::api::linked_reports_seen(&st, &wu.user, &mut i)
+            .await
+            .map(|()| i),
+        Err(e) => Err(e),
+    };
+    match loaded {
         Ok(i) => {
             let can_edit = wu.user.can(Permission::IncidentUpdate);
             page(

@@ -1311,3 +1311,51 @@ async fn reads_of_red_and_amber_strict_records_are_audited() {
     assert!(audit_after(&app, before).await.is_empty());
     assert!(app.store.verify_audit().await.unwrap().is_ok());
 }
+
+#[tokio::test]
+async fn an_incident_counts_only_the_linked_reports_the_caller_may_read() {
+    let app = TestApp::start().await;
+    let mut reports = vec![];
+    for tlp in ["TLP:GREEN", "TLP:RED"] {
+        let (s, v) = app
+            .post(
+                Role::Analyst,
+                "/api/v1/reports",
+                json!({"text": format!("Shots heard, {tlp}"), "tlp": tlp}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        reports.push(v["id"].as_str().unwrap().to_string());
+    }
+    let mut body = incident_body();
+    body["report_ids"] = json!(reports);
+    let (s, v) = app.post(Role::Analyst, "/api/v1/incidents", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    // Analyst (RED): both; desk officer (AMBER): the GREEN one; viewer (no report reads): none.
+    for (role, want) in [
+        (Role::Analyst, json!(reports)),
+        (Role::DeskOfficer, json!([reports[0]])),
+        (Role::Viewer, json!([])),
+    ] {
+        let (_, one) = app.get(role, &format!("/api/v1/incidents/{id}")).await;
+        assert_eq!(one["report_ids"], want, "{role:?}");
+        let (_, list) = app.get(role, "/api/v1/incidents?limit=500").await;
+        assert_eq!(list["items"][0]["report_ids"], want, "{role:?}");
+    }
+    // The page's count too.
+    let (session, _) = browser_login(&app, "desk_officer", "password-123")
+        .await
+        .unwrap();
+    let html = app
+        .client
+        .get(format!("{}/incidents/{id}", app.base))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<dt>Linked reports</dt><dd>1</dd>"), "{html}");
+}
