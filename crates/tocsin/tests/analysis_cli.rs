@@ -91,6 +91,35 @@ fn assessment_workflow_by_cli() {
     ));
     assert!(e.contains("may not write assessments"), "{e}");
 
+    // Nor may an assessment be labelled below its TLP:AMBER situation.
+    let below = d.join("below.toml");
+    std::fs::write(
+        &below,
+        format!(
+            "tlp = \"TLP:GREEN\"\n{}",
+            filled_template(d, "moderate", "Armed groups clash every week.")
+        ),
+    )
+    .unwrap();
+    let e = run_err(tocsin(
+        d,
+        None,
+        &[
+            "assess",
+            "new",
+            "--situation",
+            &situation,
+            "--user",
+            "alice",
+            "--file",
+            below.to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        e.contains("tlp") && e.contains("below its situation's label TLP:AMBER"),
+        "{e}"
+    );
+
     let out = run_ok(tocsin(
         d,
         None,
