@@ -468,9 +468,24 @@ fn no_repeats<T, K: Ord>(
     Ok(())
 }
 
+/// An assessment is labelled at least as restrictively as its situation (what it says tells
+/// of the situation): a label below `situation_tlp` is refused, naming `tlp`.
+pub fn check_label(tlp: Tlp, situation_tlp: Tlp) -> Result<(), DomainError> {
+    if tlp < situation_tlp {
+        return Err(DomainError::invalid(
+            "tlp",
+            format!("{tlp} is below its situation's label {situation_tlp}"),
+        ));
+    }
+    Ok(())
+}
+
 impl AssessmentEdit {
-    /// Check the edit against the assessment's framework.
-    pub fn check(&self, fw: &Framework) -> Result<(), DomainError> {
+    /// Check the edit against the assessment's framework and its situation's label.
+    pub fn check(&self, fw: &Framework, situation_tlp: Tlp) -> Result<(), DomainError> {
+        if let Some(t) = self.tlp {
+            check_label(t, situation_tlp)?;
+        }
         for (n, f) in self.factors.iter().enumerate() {
             check_factor(fw, f, n)?;
         }
@@ -524,7 +539,7 @@ impl Assessment {
             observations: n.observations,
             clear_factors: vec![],
         };
-        edit.check(fw)?;
+        edit.check(fw, situation_tlp)?;
         let mut a = Assessment {
             id: crate::new_id(),
             situation_id,

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::Country;
+use crate::{Country, Tlp};
 
 /// An escalation signal as stored: an area's week that stood out against its baseline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -35,6 +35,9 @@ pub struct SignalRecord {
     pub explanation: String,
     /// When the detector found it.
     pub created_at: DateTime<Utc>,
+    /// The clearance it was computed at: only from incidents labelled at most this, and shown
+    /// only to callers of exactly this clearance.
+    pub tlp: Tlp,
 }
 
 /// One country's score in a forecast run.

@@ -56,8 +56,13 @@ fn visible_assessment(u: &User, a: &Assessment) -> bool {
     u.may_see(a.tlp) && (a.status == AssessmentStatus::Published || may_see_drafts(u))
 }
 
-/// An assessment the user may see (drafts only to those who work on them).
-pub async fn assessment_for(st: &AppState, u: &User, id: &str) -> ApiResult<Assessment> {
+/// An assessment the user may see (drafts only to those who work on them), with its
+/// situation, which the user must be cleared for too.
+pub async fn assessment_in(
+    st: &AppState,
+    u: &User,
+    id: &str,
+) -> ApiResult<(Assessment, Situation)> {
     if !u.can(Permission::SituationRead) {
         return Err(ApiError::forbidden());
     }
@@ -65,7 +70,16 @@ pub async fn assessment_for(st: &AppState, u: &User, id: &str) -> ApiResult<Asse
     if !visible_assessment(u, &a) {
         return Err(ApiError::not_found());
     }
-    Ok(a)
+    let s = st.store.get_situation(a.situation_id).await?;
+    if !u.may_see(s.tlp) {
+        return Err(ApiError::not_found());
+    }
+    Ok((a, s))
+}
+
+/// An assessment the user may see, as [`assessment_in`] finds it.
+pub async fn assessment_for(st: &AppState, u: &User, id: &str) -> ApiResult<Assessment> {
+    Ok(assessment_in(st, u, id).await?.0)
 }
 
 /// The situation's assessments the user may see, newest first.
@@ -89,6 +103,7 @@ pub struct AssessmentView {
 /// The assessment with its diff, as the user may see it.
 pub async fn assessment_view(st: &AppState, u: &User, id: &str) -> ApiResult<AssessmentView> {
     let a = assessment_for(st, u, id).await?;
+    crate::reads::one(st, u, "assessment", a.id, a.tlp).await?;
     let all = st.store.list_assessments(Some(a.situation_id), 500).await?;
     let diff = assessment::previous(&all, &a)
         .filter(|p| u.may_see(p.tlp))
@@ -145,7 +160,7 @@ pub async fn change_assessment(
     if !u.can(permission_for(&change)) {
         return Err(ApiError::forbidden());
     }
-    let a = assessment_for(st, u, id).await?;
+    let (a, situation) = assessment_in(st, u, id).await?;
     if a.framework != st.framework.id {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -157,7 +172,7 @@ pub async fn change_assessment(
     }
     match &change {
         AssessmentChange::Edit(e) => {
-            e.check(&st.framework)?;
+            e.check(&st.framework, situation.tlp)?;
             if e.tlp.is_some_and(|t| !u.may_see(t)) {
                 return Err(ApiError::field("tlp", "above your own clearance"));
             }
@@ -263,7 +278,7 @@ pub struct SituationOverview {
     pub assessments: Vec<Assessment>,
     /// Attributed legal qualifications (none unless an analyst recorded one).
     pub legal_qualifications: Vec<LegalQualification>,
-    /// Recent escalation signals in its country (and area).
+    /// Recent escalation signals in its country (and area), computed at the caller's clearance.
     pub signals: Vec<SignalRecord>,
     /// The country's forecast rank in each stored run, oldest first.
     pub forecast: Vec<ForecastPoint>,
@@ -272,6 +287,7 @@ pub struct SituationOverview {
 /// Everything a situation page shows.
 pub async fn overview(st: &AppState, u: &User, id: &str) -> ApiResult<SituationOverview> {
     let situation = situation_for(st, u, id).await?;
+    crate::reads::one(st, u, "situation", situation.id, situation.tlp).await?;
     let assessments = assessments_of(st, u, &situation).await?;
     let legal_qualifications = st
         .store
@@ -282,7 +298,7 @@ pub async fn overview(st: &AppState, u: &User, id: &str) -> ApiResult<SituationO
         .collect();
     let mut signals = st
         .store
-        .list_signals(Some(&situation.country), None, 200)
+        .list_signals(u.clearance, Some(&situation.country), None, 200)
         .await?;
     if let Some(a1) = &situation.admin1 {
         signals.retain(|s| {
@@ -625,7 +641,8 @@ pub async fn put_report_tags(
     ))
 }
 
-/// `GET /api/v1/signals?country=&since=&limit=`: recent escalation signals.
+/// `GET /api/v1/signals?country=&since=&limit=`: recent escalation signals, computed from the
+/// incidents the caller may see.
 #[utoipa::path(get, path = "/api/v1/signals", responses((status = 200, body = Vec<SignalRecord>)),
     security(("bearer" = [])))]
 pub async fn list_signals(
@@ -659,7 +676,7 @@ pub async fn list_signals(
     };
     Ok(Json(
         st.store
-            .list_signals(country.as_ref(), since, limit)
+            .list_signals(user.0.clearance, country.as_ref(), since, limit)
             .await?,
     ))
 }

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::input::{non_empty, parse_query, JsonBody};
+use crate::reads;
 use crate::AppState;
 
 fn parse_id(s: &str) -> ApiResult<Uuid> {
@@ -29,6 +30,25 @@ fn visible<T>(user: &User, tlp: Tlp, item: T) -> ApiResult<T> {
     } else {
         Err(ApiError::not_found())
     }
+}
+
+/// Keep only the linked reports `u` may read: none without the permission to read reports,
+/// else those at or below its clearance, so the count of links reveals no hidden report.
+pub async fn linked_reports_seen(st: &AppState, u: &User, i: &mut Incident) -> ApiResult<()> {
+    if !u.can(Permission::ReportRead) {
+        i.report_ids.clear();
+        return Ok(());
+    }
+    let mut seen = Vec::with_capacity(i.report_ids.len());
+    for id in &i.report_ids {
+        match st.store.get_report(*id).await {
+            Ok(r) if u.may_see(r.tlp) => seen.push(*id),
+            Ok(_) | Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    i.report_ids = seen;
+    Ok(())
 }
 
 fn opt_tlp(v: &Option<String>) -> Result<Option<Tlp>, tocsin_domain::DomainError> {
@@ -205,7 +225,9 @@ pub async fn list_reports(
 ) -> ApiResult<Json<Page<Report>>> {
     let u = user.require(Permission::ReportRead)?;
     let (f, p) = parse_query::<ReportQuery>(q.as_deref())?.to_filter(u)?;
-    Ok(Json(st.store.list_reports(&f, p).await?))
+    let page = st.store.list_reports(&f, p).await?;
+    reads::list(&st, u, "report", page.items.iter().map(|r| (r.id, r.tlp))).await?;
+    Ok(Json(page))
 }
 
 /// `POST /api/v1/reports`
@@ -218,10 +240,11 @@ pub async fn create_report(
     JsonBody(input): JsonBody<ReportInput>,
 ) -> ApiResult<(StatusCode, Json<Report>)> {
     let u = user.require(Permission::ReportCreate)?;
+    // A source above the caller's clearance answers as one that does not exist.
     let source_id = match non_empty(&input.source) {
         Some(h) => match st.store.get_source_by_handle(h).await {
-            Ok(s) => Some(s.id),
-            Err(StoreError::NotFound) => {
+            Ok(s) if u.may_see(s.tlp) => Some(s.id),
+            Ok(_) | Err(StoreError::NotFound) => {
                 return Err(ApiError::from(tocsin_domain::DomainError::invalid(
                     "source",
                     "no source has this handle",
@@ -246,7 +269,9 @@ pub async fn get_report(
 ) -> ApiResult<Json<Report>> {
     let u = user.require(Permission::ReportRead)?;
     let r = st.store.get_report(parse_id(&id)?).await?;
-    Ok(Json(visible(u, r.tlp, r.clone())?))
+    visible(u, r.tlp, ())?;
+    reads::one(&st, u, "report", r.id, r.tlp).await?;
+    Ok(Json(r))
 }
 
 /// `GET /api/v1/incidents`
@@ -260,7 +285,12 @@ pub async fn list_incidents(
 ) -> ApiResult<Json<Page<Incident>>> {
     let u = user.require(Permission::IncidentRead)?;
     let (f, p) = parse_query::<IncidentQuery>(q.as_deref())?.to_filter(u.clearance)?;
-    Ok(Json(crate::map::list_incidents(&st, &f, p).await?))
+    let mut page = crate::map::list_incidents(&st, &f, p).await?;
+    reads::list(&st, u, "incident", page.items.iter().map(|i| (i.id, i.tlp))).await?;
+    for i in &mut page.items {
+        linked_reports_seen(&st, u, i).await?;
+    }
+    Ok(Json(page))
 }
 
 /// `POST /api/v1/incidents`
@@ -290,9 +320,11 @@ pub async fn get_incident(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Incident>> {
     let u = user.require(Permission::IncidentRead)?;
-    let i = st.store.get_incident(parse_id(&id)?).await?;
-    let tlp = i.tlp;
-    Ok(Json(visible(u, tlp, i)?))
+    let mut i = st.store.get_incident(parse_id(&id)?).await?;
+    visible(u, i.tlp, ())?;
+    reads::one(&st, u, "incident", i.id, i.tlp).await?;
+    linked_reports_seen(&st, u, &mut i).await?;
+    Ok(Json(i))
 }
 
 /// `PATCH /api/v1/incidents/{id}`
@@ -324,11 +356,12 @@ pub async fn list_sources(
 ) -> ApiResult<Json<Page<Source>>> {
     let u = user.require(Permission::SourceRead)?;
     let q: PageQuery = parse_query(q.as_deref())?;
-    Ok(Json(
-        st.store
-            .list_sources(u.clearance, page_req(&q.limit, &q.cursor)?)
-            .await?,
-    ))
+    let page = st
+        .store
+        .list_sources(u.clearance, page_req(&q.limit, &q.cursor)?)
+        .await?;
+    reads::list(&st, u, "source", page.items.iter().map(|s| (s.id, s.tlp))).await?;
+    Ok(Json(page))
 }
 
 /// `GET /api/v1/sources/{id}` (the handle and grade, never contact details)
@@ -341,8 +374,9 @@ pub async fn get_source(
 ) -> ApiResult<Json<Source>> {
     let u = user.require(Permission::SourceRead)?;
     let s = st.store.get_source(parse_id(&id)?).await?;
-    let tlp = s.tlp;
-    Ok(Json(visible(u, tlp, s)?))
+    visible(u, s.tlp, ())?;
+    reads::one(&st, u, "source", s.id, s.tlp).await?;
+    Ok(Json(s))
 }
 
 /// `GET /api/v1/sources/{id}/contact`: contact details, for roles with the permission; every
@@ -459,11 +493,18 @@ pub async fn list_situations(
 ) -> ApiResult<Json<Page<Situation>>> {
     let u = user.require(Permission::SituationRead)?;
     let q: PageQuery = parse_query(q.as_deref())?;
-    Ok(Json(
-        st.store
-            .list_situations(u.clearance, page_req(&q.limit, &q.cursor)?)
-            .await?,
-    ))
+    let page = st
+        .store
+        .list_situations(u.clearance, page_req(&q.limit, &q.cursor)?)
+        .await?;
+    reads::list(
+        &st,
+        u,
+        "situation",
+        page.items.iter().map(|s| (s.id, s.tlp)),
+    )
+    .await?;
+    Ok(Json(page))
 }
 
 /// `POST /api/v1/situations`
@@ -492,8 +533,9 @@ pub async fn get_situation(
 ) -> ApiResult<Json<Situation>> {
     let u = user.require(Permission::SituationRead)?;
     let s = st.store.get_situation(parse_id(&id)?).await?;
-    let tlp = s.tlp;
-    Ok(Json(visible(u, tlp, s)?))
+    visible(u, s.tlp, ())?;
+    reads::one(&st, u, "situation", s.id, s.tlp).await?;
+    Ok(Json(s))
 }
 
 /// `GET /api/v1/me`: who the token belongs to.

@@ -11,6 +11,7 @@ pub mod input;
 pub mod map;
 pub mod net;
 pub mod ratelimit;
+pub mod reads;
 pub mod sms;
 pub mod web;
 pub mod web_analysis;

@@ -401,6 +401,10 @@ pub async fn incidents(State(st): State<AppState>, wu: WebUser, RawQuery(q): Raw
             .map_err(ApiError::from),
         Err(e) => Err(e.into()),
     };
+    let shown = page_of(&result, |i| (i.id, i.tlp));
+    if let Err(e) = crate::reads::list(&st, &wu.user, "incident", shown).await {
+        return error_page(&st, &wu, e);
+    }
     match result {
         Ok(page_) => {
             let next = next_url("/incidents", &q, &page_.next_cursor);
@@ -418,7 +422,13 @@ pub async fn incidents(State(st): State<AppState>, wu: WebUser, RawQuery(q): Raw
 
 /// `GET /incidents/{id}`
 pub async fn incident(State(st): State<AppState>, wu: WebUser, Path(id): Path<String>) -> Response {
-    match load_incident(&st, &wu, &id, Permission::IncidentRead).await {
+    let loaded = match load_incident(&st, &wu, &id, Permission::IncidentRead).await {
+        Ok(mut i) => crate::api::linked_reports_seen(&st, &wu.user, &mut i)
+            .await
+            .map(|()| i),
+        Err(e) => Err(e),
+    };
+    match loaded {
         Ok(i) => {
             let can_edit = wu.user.can(Permission::IncidentUpdate);
             page(
@@ -447,7 +457,19 @@ async fn load_incident(
     if !wu.user.may_see(i.tlp) {
         return Err(ApiError::not_found());
     }
+    crate::reads::one(st, &wu.user, "incident", i.id, i.tlp).await?;
     Ok(i)
+}
+
+/// Id and label of each item of a listed page (none if the listing failed).
+fn page_of<T>(
+    result: &Result<tocsin_domain::Page<T>, ApiError>,
+    key: impl Fn(&T) -> (uuid::Uuid, Tlp),
+) -> Vec<(uuid::Uuid, Tlp)> {
+    result
+        .as_ref()
+        .map(|p| p.items.iter().map(key).collect())
+        .unwrap_or_default()
 }
 
 /// `GET /incidents/{id}/edit`
@@ -583,6 +605,10 @@ pub async fn reports(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQu
         Ok((f, p)) => st.store.list_reports(&f, p).await.map_err(ApiError::from),
         Err(e) => Err(e.into()),
     };
+    let shown = page_of(&result, |r| (r.id, r.tlp));
+    if let Err(e) = crate::reads::list(&st, &wu.user, "report", shown).await {
+        return error_page(&st, &wu, e);
+    }
     match result {
         Ok(p) => {
             let next = next_url("/reports", &q, &p.next_cursor);

@@ -63,11 +63,17 @@ pub async fn situations(State(st): State<AppState>, wu: WebUser) -> Response {
     if !wu.user.can(Permission::SituationRead) {
         return error_page(&st, &wu, ApiError::forbidden());
     }
-    match st
+    let listed = st
         .store
         .list_situations(wu.user.clearance, PageRequest::first(500))
-        .await
-    {
+        .await;
+    if let Ok(p) = &listed {
+        let shown = p.items.iter().map(|s| (s.id, s.tlp));
+        if let Err(e) = crate::reads::list(&st, &wu.user, "situation", shown).await {
+            return error_page(&st, &wu, e);
+        }
+    }
+    match listed {
         Ok(p) => page(
             &st,
             &wu,
@@ -284,6 +290,9 @@ async fn edit_form(
         Ok(a) => a,
         Err(e) => return error_page(st, wu, e),
     };
+    if let Err(e) = crate::reads::one(st, &wu.user, "assessment", a.id, a.tlp).await {
+        return error_page(st, wu, e);
+    }
     if a.status != AssessmentStatus::Draft {
         return message(
             st,

@@ -461,6 +461,7 @@ async fn legal_qualification_is_an_attributed_entry_behind_a_grant() {
                 severity: "high".into(),
                 explanation: "14 incidents in the week of 2025-03-03 against 2.3 expected".into(),
                 created_at: tocsin_domain::time::now(),
+                tlp: Tlp::Green,
             }],
         )
         .await
@@ -672,4 +673,104 @@ async fn situation_and_assessment_pages_in_the_browser() {
     );
     let (_, _, html) = get(format!("/situations/{sid}")).await;
     assert!(html.contains("2025-05-01") && html.contains("draft"));
+}
+
+#[tokio::test]
+async fn an_assessment_is_labelled_at_least_as_its_situation_and_needs_both_clearances() {
+    let app = TestApp::start().await;
+    let sid = situation(&app, "TLP:AMBER").await;
+    let path = format!("/api/v1/situations/{sid}/assessments");
+    // Below the situation's label: refused on create, naming tlp; the situation's by default.
+    let (s, v) = app
+        .post(
+            Role::Analyst,
+            &path,
+            json!({"tlp": "TLP:GREEN", "factors": []}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("tlp")),
+        "{v}"
+    );
+    let (s, v) = app.post(Role::Analyst, &path, json!({"factors": []})).await;
+    assert_eq!(
+        (s, v["tlp"].as_str()),
+        (StatusCode::CREATED, Some("TLP:AMBER")),
+        "{v}"
+    );
+    let ap = format!("/api/v1/assessments/{}", v["id"].as_str().unwrap());
+    // And on edit; above it is fine.
+    let (s, v) = app
+        .call(
+            Some(Role::Analyst),
+            Method::PATCH,
+            &ap,
+            Some(json!({"tlp": "TLP:CLEAR"})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("tlp")),
+        "{v}"
+    );
+    let (s, v) = app
+        .call(
+            Some(Role::Analyst),
+            Method::PATCH,
+            &ap,
+            Some(json!({"tlp": "TLP:RED"})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["tlp"].as_str()),
+        (StatusCode::OK, Some("TLP:RED")),
+        "{v}"
+    );
+
+    // An assessment stored below its TLP:RED situation (before this rule): a viewer cleared for
+    // the assessment's label but not the situation's finds neither, by API or page.
+    let red = situation(&app, "TLP:RED").await;
+    let analyst = app.store.get_user_by_name("analyst").await.unwrap();
+    let fw = tocsin_framework::Framework::un_2014();
+    let n = tocsin_domain::NewAssessment {
+        framework: None,
+        as_of: None,
+        summary: Some("Below its situation.".into()),
+        tlp: None,
+        factors: vec![],
+        observations: vec![],
+    };
+    let mut a = tocsin_domain::Assessment::create(
+        n,
+        &fw,
+        red.parse().unwrap(),
+        Tlp::Green,
+        &analyst.actor(),
+        tocsin_domain::time::now(),
+    )
+    .unwrap();
+    a.status = tocsin_domain::AssessmentStatus::Published;
+    let a = app
+        .store
+        .create_assessment(&analyst.actor(), a)
+        .await
+        .unwrap();
+    let (s, _) = app
+        .get(Role::Viewer, &format!("/api/v1/assessments/{}", a.id))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = app
+        .get(Role::Analyst, &format!("/api/v1/assessments/{}", a.id))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (cookie, _) = browser_login(&app, "viewer", "password-123").await.unwrap();
+    let page = app
+        .client
+        .get(format!("{}/assessments/{}", app.base, a.id))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
 }

@@ -1184,3 +1184,178 @@ async fn lists_from_the_index_agree_with_the_store() {
         "the analyst sees it, now Red"
     );
 }
+
+#[tokio::test]
+async fn a_source_above_clearance_is_named_as_if_absent() {
+    let app = TestApp::start().await;
+    let key = tocsin_domain::ContactKey::generate();
+    let red = tocsin_domain::NewSource::new(
+        "M-RED",
+        "monitor",
+        tocsin_domain::Reliability::B,
+        Tlp::Red,
+        None,
+        &key,
+    )
+    .unwrap();
+    app.store
+        .create_source(&Actor::system("test"), red)
+        .await
+        .unwrap();
+    let before = app.store.counts().await.unwrap();
+    // A monitor coordinator (TLP:AMBER+STRICT) naming the TLP:RED source gets exactly what
+    // naming no source at all gets, and nothing is stored.
+    let post = |source: &str| {
+        app.post(
+            Role::MonitorCoordinator,
+            "/api/v1/reports",
+            json!({"text": "Shots heard near the market", "source": source}),
+        )
+    };
+    let (hidden, unknown) = (post("M-RED").await, post("M-NOPE").await);
+    assert_eq!(hidden.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", hidden.1);
+    assert_eq!(hidden, unknown);
+    assert_eq!(app.store.counts().await.unwrap(), before);
+    // One it may see is attached; an analyst (TLP:RED) may name the other.
+    let (s, v) = post("M-0001").await;
+    assert_eq!(
+        (s, v["source"].as_str()),
+        (StatusCode::CREATED, Some("M-0001")),
+        "{v}"
+    );
+    let (s, v) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/reports",
+            json!({"text": "Shots heard near the market", "source": "M-RED"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}
+
+/// The audit entries after `after`.
+async fn audit_after(app: &TestApp, after: i64) -> Vec<tocsin_domain::AuditEntry> {
+    app.store.audit_entries(after, 1000).await.unwrap()
+}
+
+#[tokio::test]
+async fn reads_of_red_and_amber_strict_records_are_audited() {
+    let app = TestApp::start().await;
+    let green = app
+        .incident(Tlp::Green, "CAF", "2025-02-01", 6.0, 20.0, VAC)
+        .await;
+    let red = app
+        .incident(Tlp::Red, "CAF", "2025-02-02", 6.1, 20.1, VAC)
+        .await;
+    let strict = app
+        .incident(Tlp::AmberStrict, "CAF", "2025-02-03", 6.2, 20.2, VAC)
+        .await;
+    let last = |v: &[tocsin_domain::AuditEntry]| v.last().map_or(0, |e| e.seq);
+    let start = last(&audit_after(&app, 0).await);
+
+    // A GREEN incident read adds nothing.
+    let (s, _) = app
+        .get(Role::Analyst, &format!("/api/v1/incidents/{}", green.id))
+        .await;
+    assert_eq!(s, 200);
+    assert!(audit_after(&app, start).await.is_empty());
+
+    // A RED one, by API and on its page, adds one entry each, naming it and its label.
+    let (s, _) = app
+        .get(Role::Analyst, &format!("/api/v1/incidents/{}", red.id))
+        .await;
+    assert_eq!(s, 200);
+    let (session, _) = browser_login(&app, "analyst", "password-123")
+        .await
+        .unwrap();
+    let after_login = last(&audit_after(&app, 0).await);
+    let page = app
+        .client
+        .get(format!("{}/incidents/{}", app.base, strict.id))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let reads: Vec<_> = audit_after(&app, start)
+        .await
+        .into_iter()
+        .filter(|e| e.action == "record.read")
+        .collect();
+    assert_eq!(reads.len(), 2, "{reads:?}");
+    assert_eq!(reads[0].record_type, "incident");
+    assert_eq!(reads[0].record_id, Some(red.id.to_string()));
+    assert_eq!(reads[0].actor_name, "analyst");
+    assert!(reads[0].detail.contains("TLP:RED"), "{}", reads[0].detail);
+    assert_eq!(reads[1].record_id, Some(strict.id.to_string()));
+    assert!(reads[1].seq > after_login);
+    assert!(reads[1].detail.contains("TLP:AMBER+STRICT"));
+
+    // A list that showed such records: one entry, with how many and which.
+    let before = last(&audit_after(&app, 0).await);
+    let (s, _) = app.get(Role::Analyst, "/api/v1/incidents?limit=500").await;
+    assert_eq!(s, 200);
+    let listed = audit_after(&app, before).await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].action, "records.list");
+    let detail: Value = serde_json::from_str(&listed[0].detail).unwrap();
+    assert_eq!(detail["count"], 2, "{detail}");
+    let ids = detail["ids"].as_array().unwrap();
+    assert!(
+        ids.contains(&json!(red.id.to_string())) && ids.contains(&json!(strict.id.to_string()))
+    );
+    // A viewer's list shows none of them: no entry. The chain still verifies.
+    let before = last(&audit_after(&app, 0).await);
+    let (s, _) = app.get(Role::Viewer, "/api/v1/incidents?limit=500").await;
+    assert_eq!(s, 200);
+    assert!(audit_after(&app, before).await.is_empty());
+    assert!(app.store.verify_audit().await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn an_incident_counts_only_the_linked_reports_the_caller_may_read() {
+    let app = TestApp::start().await;
+    let mut reports = vec![];
+    for tlp in ["TLP:GREEN", "TLP:RED"] {
+        let (s, v) = app
+            .post(
+                Role::Analyst,
+                "/api/v1/reports",
+                json!({"text": format!("Shots heard, {tlp}"), "tlp": tlp}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        reports.push(v["id"].as_str().unwrap().to_string());
+    }
+    let mut body = incident_body();
+    body["report_ids"] = json!(reports);
+    let (s, v) = app.post(Role::Analyst, "/api/v1/incidents", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    // Analyst (RED): both; desk officer (AMBER): the GREEN one; viewer (no report reads): none.
+    for (role, want) in [
+        (Role::Analyst, json!(reports)),
+        (Role::DeskOfficer, json!([reports[0]])),
+        (Role::Viewer, json!([])),
+    ] {
+        let (_, one) = app.get(role, &format!("/api/v1/incidents/{id}")).await;
+        assert_eq!(one["report_ids"], want, "{role:?}");
+        let (_, list) = app.get(role, "/api/v1/incidents?limit=500").await;
+        assert_eq!(list["items"][0]["report_ids"], want, "{role:?}");
+    }
+    // The page's count too.
+    let (session, _) = browser_login(&app, "desk_officer", "password-123")
+        .await
+        .unwrap();
+    let html = app
+        .client
+        .get(format!("{}/incidents/{id}", app.base))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<dt>Linked reports</dt><dd>1</dd>"), "{html}");
+}

@@ -7,7 +7,7 @@ use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use std::collections::HashMap;
 use tocsin_domain::{
     Actor, Assessment, Country, ForecastPoint, ForecastRun, ForecastScore, LegalQualification,
-    SignalRecord, Tagged,
+    SignalRecord, Tagged, Tlp,
 };
 use tocsin_store::{Done, Op, Result, StoreError};
 use uuid::Uuid;
@@ -211,8 +211,9 @@ async fn record_signals(conn: &mut PgConnection, v: &[SignalRecord]) -> Result<D
     let mut n = 0;
     for s in v {
         let r = sqlx::query(
-            "INSERT INTO signals (id, country, admin1, metric, week_start, created_at, body) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7::jsonb) ON CONFLICT (country, admin1, metric, week_start) DO NOTHING",
+            "INSERT INTO signals (id, country, admin1, metric, week_start, created_at, body, tlp) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7::jsonb,$8) \
+             ON CONFLICT (country, admin1, metric, week_start, tlp) DO NOTHING",
         )
         .bind(s.id)
         .bind(s.country.code())
@@ -221,6 +222,7 @@ async fn record_signals(conn: &mut PgConnection, v: &[SignalRecord]) -> Result<D
         .bind(s.week_start)
         .bind(s.created_at)
         .bind(to_json(s)?)
+        .bind(s.tlp.rank())
         .execute(&mut *conn)
         .await
         .map_err(db_err)?;
@@ -294,11 +296,13 @@ pub(crate) async fn get_tags(
 
 pub(crate) async fn list_signals(
     pool: &PgPool,
+    clearance: Tlp,
     country: Option<&Country>,
     since: Option<NaiveDate>,
     limit: u32,
 ) -> Result<Vec<SignalRecord>> {
     let mut qb = QueryBuilder::<Postgres>::new("SELECT body::text FROM signals WHERE 1 = 1");
+    qb.push(" AND tlp = ").push_bind(clearance.rank());
     if let Some(c) = country {
         qb.push(" AND country = ").push_bind(c.code().to_string());
     }

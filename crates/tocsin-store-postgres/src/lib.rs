@@ -1256,11 +1256,12 @@ impl Store for PostgresStore {
 
     async fn list_signals(
         &self,
+        clearance: Tlp,
         country: Option<&tocsin_domain::Country>,
         since: Option<chrono::NaiveDate>,
         limit: u32,
     ) -> Result<Vec<tocsin_domain::SignalRecord>> {
-        analysis::list_signals(&self.pool, country, since, limit).await
+        analysis::list_signals(&self.pool, clearance, country, since, limit).await
     }
 
     async fn get_forecast_run(&self, id: Uuid) -> Result<tocsin_domain::ForecastRun> {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use tocsin_domain::time::format as ts;
 use tocsin_domain::{
     Actor, Assessment, Country, ForecastPoint, ForecastRun, ForecastScore, LegalQualification,
-    SignalRecord, Tagged,
+    SignalRecord, Tagged, Tlp,
 };
 use tocsin_store::{Done, Op, Result, StoreError};
 use uuid::Uuid;
@@ -214,8 +214,9 @@ async fn record_signals(conn: &mut SqliteConnection, v: &[SignalRecord]) -> Resu
     let mut n = 0;
     for s in v {
         let r = sqlx::query(
-            "INSERT INTO signals (id, country, admin1, metric, week_start, created_at, body) \
-             VALUES (?,?,?,?,?,?,?) ON CONFLICT (country, admin1, metric, week_start) DO NOTHING",
+            "INSERT INTO signals (id, country, admin1, metric, week_start, created_at, body, tlp) \
+             VALUES (?,?,?,?,?,?,?,?) \
+             ON CONFLICT (country, admin1, metric, week_start, tlp) DO NOTHING",
         )
         .bind(s.id.to_string())
         .bind(s.country.code())
@@ -224,6 +225,7 @@ async fn record_signals(conn: &mut SqliteConnection, v: &[SignalRecord]) -> Resu
         .bind(s.week_start.to_string())
         .bind(ts(&s.created_at))
         .bind(to_json(s)?)
+        .bind(i64::from(s.tlp.rank()))
         .execute(&mut *conn)
         .await
         .map_err(db_err)?;
@@ -297,11 +299,14 @@ pub(crate) async fn get_tags(
 
 pub(crate) async fn list_signals(
     pool: &SqlitePool,
+    clearance: Tlp,
     country: Option<&Country>,
     since: Option<NaiveDate>,
     limit: u32,
 ) -> Result<Vec<SignalRecord>> {
     let mut qb = QueryBuilder::<Sqlite>::new("SELECT body FROM signals WHERE 1 = 1");
+    qb.push(" AND tlp = ")
+        .push_bind(i64::from(clearance.rank()));
     if let Some(c) = country {
         qb.push(" AND country = ").push_bind(c.code().to_string());
     }

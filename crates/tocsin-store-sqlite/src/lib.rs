@@ -1548,11 +1548,12 @@ impl Store for SqliteStore {
 
     async fn list_signals(
         &self,
+        clearance: Tlp,
         country: Option<&tocsin_domain::Country>,
         since: Option<chrono::NaiveDate>,
         limit: u32,
     ) -> Result<Vec<tocsin_domain::SignalRecord>> {
-        analysis::list_signals(&self.read, country, since, limit).await
+        analysis::list_signals(&self.read, clearance, country, since, limit).await
     }
 
     async fn get_forecast_run(&self, id: Uuid) -> Result<tocsin_domain::ForecastRun> {

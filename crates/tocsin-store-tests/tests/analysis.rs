@@ -20,7 +20,7 @@ use tocsin_domain::{
 };
 use tocsin_framework::{EvidenceMap, Framework};
 use tocsin_store::{Done, Op, Store, StoreError, StoreExt};
-use tocsin_store_tests::{story, Db};
+use tocsin_store_tests::{story, Db, Raw};
 use uuid::Uuid;
 
 story!(
@@ -31,6 +31,7 @@ story!(
     tags,
     forecast_runs,
     signals,
+    signals_stored_before_levels_become_red,
     audit_chain_after_everything,
 );
 
@@ -1108,6 +1109,7 @@ fn signal(
         severity: "high".into(),
         explanation: format!("14 {metric} in the week of {week} against 2.3 expected"),
         created_at: time::now(),
+        tlp: Tlp::Red,
     }
 }
 
@@ -1134,7 +1136,7 @@ async fn signals(s: &dyn Store, _db: &Db) {
         })
         .collect();
     assert_eq!(s.record_signals(&system(), repeat).await.unwrap(), 0);
-    let all = s.list_signals(None, None, 100).await.unwrap();
+    let all = s.list_signals(Tlp::Red, None, None, 100).await.unwrap();
     assert_eq!(all.len(), 3);
     // One new among repeats is the only one counted.
     let newer = signal("CAF", Some("Ouham"), "incidents", w3, 6.0);
@@ -1148,7 +1150,7 @@ async fn signals(s: &dyn Store, _db: &Db) {
 
     // Newest week first, filtered by country and week.
     let caf = s
-        .list_signals(Some(&country("CAF")), None, 100)
+        .list_signals(Tlp::Red, Some(&country("CAF")), None, 100)
         .await
         .unwrap();
     let weeks: Vec<_> = caf.iter().map(|x| x.week_start).collect();
@@ -1158,7 +1160,7 @@ async fn signals(s: &dyn Store, _db: &Db) {
     assert_eq!(caf[1].admin1, None);
     assert!(caf.iter().all(|x| x.country.code() == "CAF"));
     let since = s
-        .list_signals(Some(&country("CAF")), Some(w2), 100)
+        .list_signals(Tlp::Red, Some(&country("CAF")), Some(w2), 100)
         .await
         .unwrap();
     assert_eq!(
@@ -1166,24 +1168,127 @@ async fn signals(s: &dyn Store, _db: &Db) {
         [newer.id, first[1].id]
     );
     let sdn = s
-        .list_signals(Some(&country("SDN")), Some(w1), 100)
+        .list_signals(Tlp::Red, Some(&country("SDN")), Some(w1), 100)
         .await
         .unwrap();
     assert_eq!(sdn, vec![first[2].clone()]);
     assert!(s
-        .list_signals(Some(&country("SDN")), Some(w3), 100)
+        .list_signals(Tlp::Red, Some(&country("SDN")), Some(w3), 100)
         .await
         .unwrap()
         .is_empty());
-    let everywhere = s.list_signals(None, None, 100).await.unwrap();
+    let everywhere = s.list_signals(Tlp::Red, None, None, 100).await.unwrap();
     assert_eq!(everywhere.len(), 5);
     assert!(everywhere
         .windows(2)
         .all(|p| p[0].week_start >= p[1].week_start));
-    assert_eq!(s.list_signals(None, None, 2).await.unwrap().len(), 2);
     assert_eq!(
-        s.list_signals(None, None, 1).await.unwrap()[0].week_start,
+        s.list_signals(Tlp::Red, None, None, 2).await.unwrap().len(),
+        2
+    );
+    assert_eq!(
+        s.list_signals(Tlp::Red, None, None, 1).await.unwrap()[0].week_start,
         w3
+    );
+
+    // The same area, metric and week computed at another clearance is a signal of its own,
+    // and each caller gets exactly its own level's.
+    let green = SignalRecord {
+        tlp: Tlp::Green,
+        observed: 6.0,
+        ..signal("CAF", Some("Ouham"), "incidents", w3, 3.0)
+    };
+    assert_eq!(
+        s.record_signals(&system(), vec![green.clone()])
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.record_signals(&system(), vec![green.clone()])
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.list_signals(Tlp::Green, None, None, 100).await.unwrap(),
+        vec![green]
+    );
+    assert!(s
+        .list_signals(Tlp::Amber, None, None, 100)
+        .await
+        .unwrap()
+        .is_empty());
+    let red = s.list_signals(Tlp::Red, None, None, 100).await.unwrap();
+    assert_eq!(red.len(), 5);
+    assert!(red.iter().all(|x| x.tlp == Tlp::Red));
+    assert_eq!(red[0], newer);
+}
+
+/// A database from before signals had a level: its signals are kept, as TLP:RED (they were
+/// computed from every incident), and a lower level's signal of the same week goes beside them.
+async fn signals_stored_before_levels_become_red(_s: &dyn Store, db: &Db) {
+    let old = signal("CAF", Some("Ouham"), "incidents", date(2025, 3, 3), 7.5);
+    let mut body = serde_json::to_value(&old).unwrap();
+    body.as_object_mut().unwrap().remove("tlp");
+    let mut raw = db.raw().await;
+    // Undo the level migration: the table as it was, and the migration not yet applied.
+    let undo: &[&str] = match raw {
+        Raw::Sqlite(_) => &[
+            "DROP TABLE signals",
+            "CREATE TABLE signals (id TEXT PRIMARY KEY, country TEXT NOT NULL, \
+             admin1 TEXT NOT NULL DEFAULT '', metric TEXT NOT NULL, week_start TEXT NOT NULL, \
+             created_at TEXT NOT NULL, body TEXT NOT NULL, \
+             UNIQUE (country, admin1, metric, week_start))",
+            "CREATE INDEX signals_week ON signals (week_start)",
+            "DELETE FROM _sqlx_migrations WHERE version = 11",
+        ],
+        Raw::Postgres(_) => &[
+            "ALTER TABLE signals DROP CONSTRAINT signals_area_week_tlp_key",
+            // Dropping the column drops the index on it too.
+            "ALTER TABLE signals DROP COLUMN tlp",
+            "ALTER TABLE signals ADD UNIQUE (country, admin1, metric, week_start)",
+            "CREATE INDEX signals_week ON signals (week_start)",
+            "DELETE FROM _sqlx_migrations WHERE version = 10",
+        ],
+    };
+    for sql in undo {
+        raw.exec(sql).await.unwrap();
+    }
+    raw.exec(&format!(
+        "INSERT INTO signals (id, country, admin1, metric, week_start, created_at, body) \
+         VALUES ('{}', 'CAF', 'Ouham', 'incidents', '2025-03-03', '2025-03-10T00:00:00Z', '{}')",
+        old.id,
+        body.to_string().replace('\'', "''")
+    ))
+    .await
+    .unwrap();
+
+    let again = db.open_another().await;
+    assert_eq!(
+        again.list_signals(Tlp::Red, None, None, 10).await.unwrap(),
+        vec![old.clone()]
+    );
+    assert!(again
+        .list_signals(Tlp::Green, None, None, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let green = SignalRecord {
+        tlp: Tlp::Green,
+        ..signal("CAF", Some("Ouham"), "incidents", old.week_start, 3.0)
+    };
+    assert_eq!(
+        again.record_signals(&system(), vec![green]).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        again
+            .list_signals(Tlp::Red, None, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
     );
 }
 

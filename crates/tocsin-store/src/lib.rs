@@ -141,8 +141,8 @@ pub enum Op {
     },
     /// Store a forecast run and its scores.
     StoreForecastRun(Box<ForecastRun>),
-    /// Record escalation signals; one already recorded for the same area, metric and week is
-    /// skipped. Returns [`Done::Count`] of new ones.
+    /// Record escalation signals; one already recorded for the same area, metric, week and
+    /// label ([`SignalRecord::tlp`]) is skipped. Returns [`Done::Count`] of new ones.
     RecordSignals(Vec<SignalRecord>),
     /// A delivery report from a gateway, by its message id.
     DeliveryReport {
@@ -418,7 +418,8 @@ pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
                 serde_json::json!({"year": r.year, "model": r.model, "countries": r.countries}),
             ),
         Op::RecordSignals(v) => AuditEvent::new(actor, "signals.record", "signal", None)
-            .with_detail(serde_json::json!({"offered": v.len()})),
+            .with_detail(serde_json::json!({"offered": v.len(),
+                "tlp": v.first().map(|s| s.tlp.as_str())})),
         Op::CreateSession(_)
         | Op::DeleteSession(_)
         | Op::SetMeta(..)
@@ -539,9 +540,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<LegalQualification>>;
     /// The tags of these records.
     async fn get_tags(&self, kind: Tagged, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<String>>>;
-    /// Signals, newest week first, of one country (or all), from `since`, at most `limit`.
+    /// Signals computed at exactly the caller's `clearance` (so from the incidents it may
+    /// see), newest week first, of one country (or all), from `since`, at most `limit`.
     async fn list_signals(
         &self,
+        clearance: Tlp,
         country: Option<&Country>,
         since: Option<NaiveDate>,
         limit: u32,

@@ -689,7 +689,7 @@ pub async fn assess(store: &DynStore, cmd: AssessCommand) -> Result<String> {
                 }
             }
             let edit: AssessmentEdit = decode(doc, &file)?;
-            edit.check(&fw)?;
+            edit.check(&fw, get_situation(store, a.situation_id).await?.tlp)?;
             let a = store
                 .change_assessment(&u.actor(), id, AssessmentChange::Edit(edit))
                 .await?;

@@ -24,13 +24,13 @@ pub fn history_start(cfg: &DetectorConfig, as_of: NaiveDate, weeks: u32) -> Naiv
 }
 
 /// Every stored incident (any label: this is the system reading) with an event date from
-/// [`history_start`] to `as_of`, as the detector sees it.
+/// [`history_start`] to `as_of`, as the detector sees it, with its label.
 async fn observations(
     store: &DynStore,
     cfg: &DetectorConfig,
     as_of: NaiveDate,
     weeks: u32,
-) -> Result<Vec<Observation>> {
+) -> Result<Vec<(Tlp, Observation)>> {
     let filter = IncidentFilter {
         from: Some(history_start(cfg, as_of, weeks)),
         to: Some(as_of),
@@ -45,7 +45,7 @@ async fn observations(
     };
     let mut out = vec![];
     while let Some(batch) = rx.recv().await {
-        out.extend(batch.iter().map(Observation::from));
+        out.extend(batch.iter().map(|i| (i.tlp, Observation::from(i))));
     }
     scan.await
         .context("the incident scan stopped")?
@@ -53,8 +53,38 @@ async fn observations(
     Ok(out)
 }
 
+/// The detector run once per clearance level over the incidents labelled at most that level:
+/// what a caller of each clearance may see. A level with no incident of its own label gets
+/// the level below's signals again, without a second detector run.
+fn detect_per_level(
+    obs: &[(Tlp, Observation)],
+    cfg: &DetectorConfig,
+    as_of: NaiveDate,
+    weeks: u32,
+) -> Result<Vec<(Tlp, Vec<tocsin_signals::Signal>)>> {
+    let mut out: Vec<(Tlp, Vec<tocsin_signals::Signal>)> = vec![];
+    for level in Tlp::ALL {
+        let found = match out.last() {
+            Some((_, below)) if !obs.iter().any(|(t, _)| *t == level) => below.clone(),
+            _ => {
+                let visible = obs
+                    .iter()
+                    .filter(|(t, _)| *t <= level)
+                    .map(|(_, o)| o.clone());
+                tocsin_signals::detect_recent(visible, cfg, Some(as_of), weeks)?
+            }
+        };
+        out.push((level, found));
+    }
+    Ok(out)
+}
+
 /// A detected signal as stored.
-pub fn to_record(s: &tocsin_signals::Signal, now: chrono::DateTime<chrono::Utc>) -> SignalRecord {
+pub fn to_record(
+    s: &tocsin_signals::Signal,
+    tlp: Tlp,
+    now: chrono::DateTime<chrono::Utc>,
+) -> SignalRecord {
     SignalRecord {
         id: tocsin_domain::new_id(),
         country: s.area.country.clone(),
@@ -68,12 +98,14 @@ pub fn to_record(s: &tocsin_signals::Signal, now: chrono::DateTime<chrono::Utc>)
         severity: s.severity.to_string().to_ascii_lowercase(),
         explanation: s.explanation.clone(),
         created_at: now,
+        tlp,
     }
 }
 
-/// Detect the signals of the `weeks` weeks up to `as_of` in the stored incidents and record
-/// them (ones already recorded for the same area, metric and week are skipped by the store).
-/// Returns every signal found and how many were new.
+/// Detect the signals of the `weeks` weeks up to `as_of` in the stored incidents, once per
+/// clearance level ([`detect_per_level`]), and record every level's (ones already recorded for
+/// the same area, metric, week and level are skipped by the store). Returns the TLP:RED
+/// signals (the system's view, from every incident) and how many of those were new.
 pub async fn run_once(
     store: &DynStore,
     cfg: &DetectorConfig,
@@ -83,22 +115,26 @@ pub async fn run_once(
     cfg.validate()?;
     let obs = observations(store, cfg, as_of, weeks).await?;
     let c = cfg.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        tocsin_signals::detect_recent(obs, &c, Some(as_of), weeks)
-    })
-    .await
-    .context("the detector stopped")??;
+    let levels = tokio::task::spawn_blocking(move || detect_per_level(&obs, &c, as_of, weeks))
+        .await
+        .context("the detector stopped")??;
     let now = tocsin_domain::time::now();
-    let records: Vec<SignalRecord> = found.iter().map(|s| to_record(s, now)).collect();
-    let new = if records.is_empty() {
-        0
-    } else {
-        store
-            .record_signals(&Actor::system("signals"), records.clone())
-            .await
-            .context("cannot record signals")?
-    };
-    Ok((records, new))
+    let (mut red, mut red_new) = (vec![], 0);
+    for (tlp, found) in levels {
+        let records: Vec<SignalRecord> = found.iter().map(|s| to_record(s, tlp, now)).collect();
+        let new = if records.is_empty() {
+            0
+        } else {
+            store
+                .record_signals(&Actor::system("signals"), records.clone())
+                .await
+                .context("cannot record signals")?
+        };
+        if tlp == Tlp::Red {
+            (red, red_new) = (records, new);
+        }
+    }
+    Ok((red, red_new))
 }
 
 /// Run [`run_once`] every `interval_minutes` (after `start_delay`) until `stop` turns true.
@@ -214,7 +250,10 @@ mod tests {
         let caf = Country::parse("CAF").unwrap();
         let mut found = vec![];
         for _ in 0..100 {
-            found = store.list_signals(Some(&caf), None, 100).await.unwrap();
+            found = store
+                .list_signals(Tlp::Red, Some(&caf), None, 100)
+                .await
+                .unwrap();
             if !found.is_empty() {
                 break;
             }
@@ -225,6 +264,20 @@ mod tests {
                 && s.metric == "incidents"
                 && s.explanation.contains("15 incidents in Ouham, CAF")),
             "{found:?}"
+        );
+        // Every incident is TLP:AMBER: a TLP:GREEN caller's signals count none of them.
+        assert!(store
+            .list_signals(Tlp::Green, Some(&caf), None, 100)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            store
+                .list_signals(Tlp::Amber, Some(&caf), None, 100)
+                .await
+                .unwrap()
+                .len(),
+            found.len()
         );
         tx.send(true).unwrap();
         tokio::time::timeout(Duration::from_secs(5), h)

@@ -91,6 +91,35 @@ fn assessment_workflow_by_cli() {
     ));
     assert!(e.contains("may not write assessments"), "{e}");
 
+    // Nor may an assessment be labelled below its TLP:AMBER situation.
+    let below = d.join("below.toml");
+    std::fs::write(
+        &below,
+        format!(
+            "tlp = \"TLP:GREEN\"\n{}",
+            filled_template(d, "moderate", "Armed groups clash every week.")
+        ),
+    )
+    .unwrap();
+    let e = run_err(tocsin(
+        d,
+        None,
+        &[
+            "assess",
+            "new",
+            "--situation",
+            &situation,
+            "--user",
+            "alice",
+            "--file",
+            below.to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        e.contains("tlp") && e.contains("below its situation's label TLP:AMBER"),
+        "{e}"
+    );
+
     let out = run_ok(tocsin(
         d,
         None,
@@ -354,8 +383,8 @@ async fn user_grant_refuses_a_viewer_and_is_audited() {
     assert_eq!(actions, ["user.grant", "user.revoke_grant"]);
 }
 
-/// An ACLED file: one incident a week in Ouham for 40 weeks, then fifteen in one week.
-fn escalation_csv(path: &Path, first_monday: NaiveDate) -> NaiveDate {
+/// An ACLED file of one incident in Ouham on each of `dates`, with ids `{prefix}1`, `{prefix}2`, …
+fn ouham_csv(path: &Path, prefix: &str, dates: impl IntoIterator<Item = NaiveDate>) {
     let fixture =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../tocsin-exchange/tests/fixtures/acled.csv");
     let mut r = csv::Reader::from_path(fixture).unwrap();
@@ -364,11 +393,10 @@ fn escalation_csv(path: &Path, first_monday: NaiveDate) -> NaiveDate {
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
     let mut w = csv::Writer::from_path(path).unwrap();
     w.write_record(&headers).unwrap();
-    let mut n = 0;
-    let mut write = |date: NaiveDate| {
-        n += 1;
+    for (i, date) in dates.into_iter().enumerate() {
+        let n = i + 1;
         let mut cells: Vec<String> = row.iter().map(str::to_string).collect();
-        cells[col("event_id_cnty")] = format!("SYN{n}");
+        cells[col("event_id_cnty")] = format!("{prefix}{n}");
         cells[col("event_date")] = date.to_string();
         cells[col("year")] = date.format("%Y").to_string();
         cells[col("admin1")] = "Ouham".into();
@@ -379,16 +407,28 @@ fn escalation_csv(path: &Path, first_monday: NaiveDate) -> NaiveDate {
         cells[col("fatalities")] = "1".into();
         cells[col("notes")] = format!("Synthetic event {n}.");
         w.write_record(&cells).unwrap();
-    };
-    for week in 0..40u64 {
-        write(first_monday + Days::new(7 * week + 2));
-    }
-    let last = first_monday + Days::new(7 * 40 + 2);
-    for _ in 0..15 {
-        write(last);
     }
     w.flush().unwrap();
-    last
+}
+
+/// The day of the surge after 40 quiet weeks from `first_monday`.
+fn surge_day(first_monday: NaiveDate) -> NaiveDate {
+    first_monday + Days::new(7 * 40 + 2)
+}
+
+/// One incident a week in Ouham for 40 weeks, then `surge` in one week (the day returned).
+fn quiet_then_surge(first_monday: NaiveDate, surge: usize) -> Vec<NaiveDate> {
+    let last = surge_day(first_monday);
+    (0..40u64)
+        .map(|week| first_monday + Days::new(7 * week + 2))
+        .chain(std::iter::repeat_n(last, surge))
+        .collect()
+}
+
+/// An ACLED file: one incident a week in Ouham for 40 weeks, then fifteen in one week.
+fn escalation_csv(path: &Path, first_monday: NaiveDate) -> NaiveDate {
+    ouham_csv(path, "SYN", quiet_then_surge(first_monday, 15));
+    surge_day(first_monday)
 }
 
 #[test]
@@ -565,4 +605,181 @@ fn signals_schedule_follows_file_then_environment() {
         e.contains("signals.window_weeks: must be at least 1"),
         "{e}"
     );
+}
+
+/// `tocsin serve` on an ephemeral port; the child and its base URL.
+fn serve(dir: &Path) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut c = tocsin(dir, None, &["serve", "--listen", "127.0.0.1:0"]);
+    c.env("TOCSIN_SIGNALS_INTERVAL_MINUTES", "0")
+        .stdout(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("serve exited early").unwrap();
+    let base = first
+        .strip_prefix("Tocsin is listening on ")
+        .unwrap_or_else(|| panic!("{first}"))
+        .trim_end_matches('/')
+        .to_string();
+    (child, base)
+}
+
+/// The `name=value` part of the response's cookie `name`.
+fn cookie_of(resp: &reqwest::Response, name: &str) -> String {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie"))
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Log in through the form; the session cookie.
+async fn browser_session(client: &reqwest::Client, base: &str, user: &str) -> String {
+    let resp = client.get(format!("{base}/login")).send().await.unwrap();
+    let pre = resp.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = resp.text().await.unwrap();
+    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap();
+    let csrf = csrf.split('"').next().unwrap();
+    let resp = client
+        .post(format!("{base}/login"))
+        .header("cookie", pre)
+        .form(&[
+            ("csrf", csrf),
+            ("username", user),
+            ("password", "a long test password"),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::SEE_OTHER);
+    cookie_of(&resp, "tocsin_session")
+}
+
+#[tokio::test]
+async fn signals_and_overviews_count_only_what_the_caller_may_see() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // In Ouham: a quiet TLP:GREEN baseline, then a surge of ten TLP:GREEN incidents and ten
+    // TLP:RED ones in the same week.
+    let monday = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let (green, red) = (d.join("green.csv"), d.join("red.csv"));
+    ouham_csv(&green, "G", quiet_then_surge(monday, 10));
+    ouham_csv(&red, "R", std::iter::repeat_n(surge_day(monday), 10));
+    for (file, dataset, tlp) in [(&green, "green", "TLP:GREEN"), (&red, "red", "TLP:RED")] {
+        run_ok(tocsin(
+            d,
+            None,
+            &[
+                "import",
+                "acled",
+                file.to_str().unwrap(),
+                "--dataset",
+                dataset,
+                "--tlp",
+                tlp,
+            ],
+        ));
+    }
+    let viewer = add_user(d, None, "vera", "viewer");
+    let analyst = add_user(d, None, "ana", "analyst");
+    let mut add = tocsin(
+        d,
+        None,
+        &["user", "add", "vic", "--role", "viewer", "--password-stdin"],
+    );
+    add.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = add.spawn().unwrap();
+    {
+        use std::io::Write;
+        writeln!(child.stdin.take().unwrap(), "a long test password").unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+    let out = run_ok(tocsin(
+        d,
+        None,
+        &[
+            "situation",
+            "add",
+            "--name",
+            "CAR north-west",
+            "--country",
+            "CAF",
+            "--admin1",
+            "Ouham",
+            "--tlp",
+            "TLP:GREEN",
+        ],
+    ));
+    let situation = last_line(&out);
+
+    // The run prints the system's view: every incident.
+    let as_of = surge_day(monday).to_string();
+    let out = run_ok(tocsin(
+        d,
+        None,
+        &["signals", "run", "--as-of", &as_of, "--weeks", "2"],
+    ));
+    assert!(out.contains("20 incidents in Ouham, CAF"), "{out}");
+
+    let (mut server, base) = serve(d);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |token: String, path: String| {
+        let req = client.get(format!("{base}{path}")).bearer_auth(token);
+        async move {
+            let resp = req.send().await.unwrap();
+            assert_eq!(resp.status(), 200, "{path}");
+            resp.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let observed = |signals: &serde_json::Value, metric: &str| -> Vec<f64> {
+        signals
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["metric"] == metric && s["admin1"] == "Ouham")
+            .map(|s| s["observed"].as_f64().unwrap())
+            .collect()
+    };
+    for (token, n) in [(&viewer, 10.0), (&analyst, 20.0)] {
+        let listed = get(token.clone(), "/api/v1/signals?country=CAF".into()).await;
+        let overview = get(
+            token.clone(),
+            format!("/api/v1/situations/{situation}/overview"),
+        )
+        .await;
+        for signals in [&listed, &overview["signals"]] {
+            assert_eq!(observed(signals, "incidents"), [n], "{signals}");
+            assert_eq!(observed(signals, "fatalities"), [n], "{signals}");
+        }
+    }
+    // The viewer's situation page in the browser shows the same.
+    let session = browser_session(&client, &base, "vic").await;
+    let page = client
+        .get(format!("{base}/situations/{situation}"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("10 incidents in Ouham, CAF"), "{html}");
+    assert!(!html.contains("20 incidents"), "{html}");
+    let _ = server.kill();
+    let _ = server.wait();
 }
