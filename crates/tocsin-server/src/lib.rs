@@ -5,6 +5,7 @@
 pub mod analysis;
 pub mod api;
 pub mod auth;
+pub mod edge;
 pub mod error;
 pub mod export;
 pub mod input;
@@ -16,8 +17,9 @@ pub mod sms;
 pub mod web;
 pub mod web_analysis;
 
+use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::routing::get;
 use axum::Router;
 use std::future::Future;
@@ -25,6 +27,7 @@ use std::sync::Arc;
 use tocsin_domain::ContactKey;
 use tocsin_store::DynStore;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutBody, TimeoutLayer};
 
 /// Everything a request handler needs.
 #[derive(Clone)]
@@ -51,6 +54,8 @@ pub struct AppState {
     pub framework: Arc<tocsin_framework::Framework>,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`[server] trusted_proxies`).
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    /// Timeouts, the connection limit and HTTPS (`[server]`).
+    pub edge: Arc<edge::Edge>,
 }
 
 impl AppState {
@@ -68,6 +73,7 @@ impl AppState {
             limiter: Arc::default(),
             framework: Arc::new(tocsin_framework::Framework::un_2014()),
             trusted_proxies: Arc::default(),
+            edge: Arc::default(),
         }
     }
 
@@ -76,11 +82,24 @@ impl AppState {
         self.sms = Arc::new(cfg);
         self
     }
+
+    /// With reverse proxies whose `X-Forwarded-For` is believed.
+    pub fn with_trusted_proxies(mut self, nets: Vec<ipnet::IpNet>) -> AppState {
+        self.trusted_proxies = Arc::new(nets);
+        self
+    }
+
+    /// With the given timeouts, connection limit and HTTPS setting.
+    pub fn with_edge(mut self, edge: edge::Edge) -> AppState {
+        self.edge = Arc::new(edge);
+        self
+    }
 }
 
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     use axum::routing::{get as g, post};
+    let edge = state.edge.clone();
     let api = Router::new()
         .route("/reports", g(api::list_reports).post(api::create_report))
         .route("/reports/{id}", g(api::get_report))
@@ -177,9 +196,21 @@ pub fn router(state: AppState) -> Router {
         .route("/assessments/{id}/decide", post(web_analysis::decide))
         .route("/assets/{file}", g(web::asset))
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES))
+        // The request timeout is on producing the response head (503 past it), so streamed
+        // exports keep going; a client pausing longer than the header timeout while sending a
+        // body has its request refused (400).
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    edge.request_timeout,
+                ))
+                .layer(RequestBodyTimeoutLayer::new(edge.header_timeout))
+                .map_request(|r: axum::extract::Request<TimeoutBody<Body>>| r.map(Body::new)),
+        )
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"),
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -192,6 +223,17 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
+        ))
+        // Nothing Tocsin answers may be kept by a browser or proxy cache unless the handler
+        // says so (only the static assets do): API answers and errors included.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            edge.https
+                .then(|| HeaderValue::from_static("max-age=31536000")),
         ))
         .with_state(state)
 }
@@ -233,16 +275,13 @@ async fn healthz(
     }
 }
 
-/// Serve on `listener` until `shutdown` completes, then finish in-flight requests.
+/// Serve on `listener` until `shutdown` completes, then finish in-flight requests (see
+/// [`edge`] for the timeouts and the connection limit).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let edge = state.edge.clone();
+    edge::serve(listener, router(state), &edge, shutdown).await
 }

@@ -180,9 +180,19 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
+/// Where to go after logging in: `next` when it is a path on this site (one leading `/`, then
+/// only printable ASCII other than `\`), else the incident list. Browsers drop tabs and line
+/// breaks from a `Location` and read `\` as `/`, so `/\t/evil.example` or `/\evil` would
+/// lead to another site.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n[1..].starts_with('/')
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n.to_string()
+        }
         _ => "/incidents".to_string(),
     }
 }
@@ -697,8 +707,9 @@ pub struct ReportForm {
 /// How long the one-time code shown after a form report stays valid.
 pub const FORM_CODE_HOURS: i64 = 24;
 
-/// `POST /report`: a report from the public form. Rate limited per client without recording
-/// who the client is (see [`crate::ratelimit`]).
+/// `POST /report`: a report from the public form. Valid submissions are rate limited per client
+/// (the address through trusted proxies, [`crate::net::client_ip`]) without recording who the
+/// client is (see [`crate::ratelimit`]).
 ///
 /// The report is stored with channel `web` and no source. A phone number typed into a form
 /// proves nothing (anyone could type a warner's number to learn whether it is one, pin
@@ -711,15 +722,7 @@ pub async fn submit_report(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !st.limiter.allow(peer.ip()) {
-        return report_form(
-            &st,
-            StatusCode::TOO_MANY_REQUESTS,
-            "",
-            "",
-            Some("Too many reports from here just now. Please wait a few minutes and try again."),
-        );
-    }
+    let client = crate::net::client_ip(&headers, peer.ip(), &st.trusted_proxies);
     let Ok(f) = serde_urlencoded::from_bytes::<ReportForm>(&body) else {
         return report_form(
             &st,
@@ -750,6 +753,16 @@ pub async fn submit_report(
             &f.text,
             &place,
             Some("Please describe what happened (at most 10,000 characters)."),
+        );
+    }
+    // Only valid submissions count, so junk and forged posts cannot shut the form for others.
+    if !st.limiter.allow(client) {
+        return report_form(
+            &st,
+            StatusCode::TOO_MANY_REQUESTS,
+            &f.text,
+            &place,
+            Some("Too many reports from here just now. Please wait a few minutes and try again."),
         );
     }
     let full = if place.trim().is_empty() {
@@ -830,4 +843,39 @@ pub async fn framework(State(st): State<AppState>, wu: WebUser) -> Response {
         "framework.html",
         context! { f => &*st.framework },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn login_next_stays_on_this_site() {
+        for ok in [
+            "/incidents",
+            "/map?country=CAF&zoom=4",
+            "/incidents/0193-ab%2F",
+            "/",
+        ] {
+            assert_eq!(safe_next(Some(ok)), ok);
+        }
+        for bad in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "/\\/evil.example",
+            "/ /evil.example",
+            "/incidents\u{0}",
+            "/incidents\u{7f}",
+            "/caf\u{e9}",
+            "https://evil.example/",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/incidents", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/incidents");
+    }
 }

@@ -3,7 +3,9 @@
 use anyhow::{Context, Result};
 use serde::Deserialize;
 use std::fmt;
+use std::num::{NonZeroU64, NonZeroUsize};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// A secret string: never printed by `Debug` or `Display`.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
@@ -60,7 +62,7 @@ pub struct FileConfig {
     pub database_url: Option<Secret>,
     /// Hex key sealing contact details (else `<data_dir>/contact.key`).
     pub contact_key: Option<Secret>,
-    /// Mark cookies `Secure` (behind HTTPS).
+    /// Mark cookies `Secure` (default: when the public URL is `https://`).
     pub secure_cookies: Option<bool>,
     /// SMS gateways: `[sms]`, `[sms.kannel]`, `[sms.twilio]`, `[sms.africastalking]`,
     /// `[sms.frontlinesms]`, `[sms.smssync]`. A gateway without a table is disabled.
@@ -68,6 +70,50 @@ pub struct FileConfig {
     /// Escalation signals: `[signals]` with `interval_minutes`, `weeks` and the detector's
     /// settings (`window_weeks`, `[signals.incidents]`, … as in `tocsin_signals::DetectorConfig`).
     pub signals: Option<SignalsFile>,
+    /// The HTTP edge: `[server]` with `public_url`, `trusted_proxies`, `header_timeout_secs`,
+    /// `request_timeout_secs`, `max_connections`.
+    pub server: Option<ServerFile>,
+}
+
+/// `[server]` as written. Every key is optional.
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerFile {
+    /// This server's address as browsers reach it, e.g. `https://tocsin.example.org`
+    /// (else `[sms] public_url`). When it is `https://`, answers carry HSTS and cookies are
+    /// `Secure` unless `secure_cookies` says otherwise.
+    pub public_url: Option<String>,
+    /// Reverse proxies (networks) whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Option<Vec<ipnet::IpNet>>,
+    /// Seconds a client has to send a request's headers (and the longest pause in a body).
+    pub header_timeout_secs: Option<NonZeroU64>,
+    /// Seconds the server has to produce a response head.
+    pub request_timeout_secs: Option<NonZeroU64>,
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: Option<NonZeroUsize>,
+}
+
+/// The settled `[server]` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    /// The public URL, if known.
+    pub public_url: Option<String>,
+    /// Trusted reverse proxies (none by default: `X-Forwarded-For` is ignored).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Timeouts, the connection limit and whether the public URL is HTTPS.
+    pub edge: tocsin_server::edge::Edge,
+}
+
+impl ServerConfig {
+    /// Refuse a public URL that is not `http://…` or `https://…`.
+    pub fn validate(&self) -> Result<()> {
+        match &self.public_url {
+            Some(u) if !(u.starts_with("https://") || u.starts_with("http://")) => {
+                anyhow::bail!("server.public_url must start with https:// or http://, not {u:?}")
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// `[signals]` as written: the schedule, and the detector's settings beside it.
@@ -172,6 +218,8 @@ pub struct Config {
     pub sms: tocsin_server::sms::SmsConfig,
     /// Escalation signals.
     pub signals: SignalsConfig,
+    /// The HTTP edge.
+    pub server: ServerConfig,
 }
 
 /// Values from flags and `TOCSIN_*` variables (clap merges those two, flags first).
@@ -189,6 +237,10 @@ pub struct Overrides {
     pub secure_cookies: Option<bool>,
     /// `--signals-interval-minutes` / `TOCSIN_SIGNALS_INTERVAL_MINUTES`.
     pub signals_interval_minutes: Option<u64>,
+    /// `--public-url` / `TOCSIN_PUBLIC_URL`.
+    pub public_url: Option<String>,
+    /// `--trusted-proxies` / `TOCSIN_TRUSTED_PROXIES` (comma-separated).
+    pub trusted_proxies: Option<Vec<ipnet::IpNet>>,
 }
 
 impl Config {
@@ -202,6 +254,26 @@ impl Config {
             .database_url
             .or(file.database_url.map(|s| s.0))
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("tocsin.db").display()));
+        let sms = file.sms.unwrap_or_default();
+        let server = {
+            let f = file.server.unwrap_or_default();
+            let d = tocsin_server::edge::Edge::default();
+            let secs =
+                |v: Option<NonZeroU64>, d: Duration| v.map_or(d, |n| Duration::from_secs(n.get()));
+            let public_url = o.public_url.or(f.public_url).or(sms.public_url.clone());
+            ServerConfig {
+                edge: tocsin_server::edge::Edge {
+                    header_timeout: secs(f.header_timeout_secs, d.header_timeout),
+                    request_timeout: secs(f.request_timeout_secs, d.request_timeout),
+                    max_connections: f.max_connections.map_or(d.max_connections, |n| n.get()),
+                    https: public_url
+                        .as_deref()
+                        .is_some_and(|u| u.starts_with("https://")),
+                },
+                trusted_proxies: o.trusted_proxies.or(f.trusted_proxies).unwrap_or_default(),
+                public_url,
+            }
+        };
         Config {
             listen: o
                 .listen
@@ -209,8 +281,13 @@ impl Config {
                 .unwrap_or_else(|| "127.0.0.1:8080".into()),
             database_url: DatabaseUrl(database_url),
             contact_key: o.contact_key.map(Secret).or(file.contact_key),
-            secure_cookies: o.secure_cookies.or(file.secure_cookies).unwrap_or(false),
-            sms: file.sms.unwrap_or_default(),
+            // Secure cookies by default when served over HTTPS; an explicit setting wins.
+            secure_cookies: o
+                .secure_cookies
+                .or(file.secure_cookies)
+                .unwrap_or(server.edge.https),
+            sms,
+            server,
             signals: {
                 let f = file.signals.unwrap_or_default();
                 let d = SignalsConfig::default();
@@ -303,5 +380,89 @@ mod tests {
             let e = toml::from_str::<FileConfig>(bad).unwrap_err().to_string();
             assert!(e.contains("signals"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn server_table_https_defaults_and_explicit_settings() {
+        let d = Config::resolve(FileConfig::default(), Overrides::default());
+        assert_eq!(d.server.edge, tocsin_server::edge::Edge::default());
+        assert!(d.server.edge.header_timeout <= Duration::from_secs(10));
+        assert!(d.server.trusted_proxies.is_empty() && d.server.public_url.is_none());
+        assert!(!d.secure_cookies);
+        let file = |t: &str| toml::from_str::<FileConfig>(t).unwrap();
+        let c = Config::resolve(
+            file(
+                "[server]\npublic_url = \"https://tocsin.example.org\"\n\
+                 trusted_proxies = [\"127.0.0.1/32\", \"::1/128\"]\n\
+                 header_timeout_secs = 3\nrequest_timeout_secs = 20\nmax_connections = 40\n",
+            ),
+            Overrides::default(),
+        );
+        assert!(
+            c.server.edge.https && c.secure_cookies,
+            "https: Secure by default"
+        );
+        assert_eq!(c.server.trusted_proxies.len(), 2);
+        assert_eq!(c.server.edge.header_timeout, Duration::from_secs(3));
+        assert_eq!(c.server.edge.request_timeout, Duration::from_secs(20));
+        assert_eq!(c.server.edge.max_connections, 40);
+        c.server.validate().unwrap();
+        // An explicit setting wins over the https default, from the file or the environment.
+        let c = Config::resolve(
+            file("secure_cookies = false\n[server]\npublic_url = \"https://t.example\"\n"),
+            Overrides::default(),
+        );
+        assert!(c.server.edge.https && !c.secure_cookies);
+        let c = Config::resolve(
+            file("[server]\npublic_url = \"https://t.example\"\n"),
+            Overrides {
+                secure_cookies: Some(false),
+                trusted_proxies: Some(vec!["10.0.0.0/8".parse().unwrap()]),
+                ..Default::default()
+            },
+        );
+        assert!(!c.secure_cookies);
+        assert_eq!(
+            c.server.trusted_proxies,
+            vec!["10.0.0.0/8".parse().unwrap()]
+        );
+        // `[sms] public_url` stands in for a missing `[server] public_url`, not for a set one.
+        let c = Config::resolve(
+            file("[sms]\npublic_url = \"https://t.example\"\n"),
+            Overrides::default(),
+        );
+        assert!(c.server.edge.https && c.secure_cookies);
+        let c = Config::resolve(
+            file("[server]\npublic_url = \"http://t.example\"\n[sms]\npublic_url = \"https://t.example\"\n"),
+            Overrides::default(),
+        );
+        assert!(!c.server.edge.https && !c.secure_cookies);
+        let c = Config::resolve(
+            FileConfig::default(),
+            Overrides {
+                public_url: Some("https://t.example".into()),
+                ..Default::default()
+            },
+        );
+        assert!(c.server.edge.https && c.secure_cookies);
+        // Bad settings are refused.
+        for bad in [
+            "[server]\nheader_timeout_secs = 0\n",
+            "[server]\nmax_connections = 0\n",
+            "[server]\ntrusted_proxies = [\"not-a-network\"]\n",
+            "[server]\nbogus = 1\n",
+        ] {
+            assert!(toml::from_str::<FileConfig>(bad).is_err(), "{bad}");
+        }
+        let c = Config::resolve(
+            file("[server]\npublic_url = \"tocsin.example.org\"\n"),
+            Overrides::default(),
+        );
+        assert!(c
+            .server
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("server.public_url"));
     }
 }

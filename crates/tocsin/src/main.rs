@@ -58,12 +58,21 @@ enum Command {
         /// Seed a fictional demo scenario (once) and print how to log in.
         #[arg(long, env = "TOCSIN_DEMO")]
         demo: bool,
-        /// Mark cookies Secure (set when served over HTTPS).
-        #[arg(long, env = "TOCSIN_SECURE_COOKIES")]
-        secure_cookies: bool,
+        /// Mark cookies Secure (`--secure-cookies=false` to not; default: when the public URL
+        /// is https).
+        #[arg(long, env = "TOCSIN_SECURE_COOKIES", num_args = 0..=1, default_missing_value = "true",
+              value_parser = clap::builder::BoolishValueParser::new())]
+        secure_cookies: Option<bool>,
         /// Minutes between escalation-signal runs (0: none; `[signals] interval_minutes`).
         #[arg(long, env = "TOCSIN_SIGNALS_INTERVAL_MINUTES")]
         signals_interval_minutes: Option<u64>,
+        /// This server's address as browsers reach it (`[server] public_url`).
+        #[arg(long, env = "TOCSIN_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Reverse proxies whose X-Forwarded-For is believed, comma-separated networks
+        /// (`[server] trusted_proxies`).
+        #[arg(long, env = "TOCSIN_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxies: Option<Vec<ipnet::IpNet>>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -348,13 +357,17 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             demo,
             secure_cookies,
             signals_interval_minutes,
+            public_url,
+            trusted_proxies,
         } => {
             let cfg = settle(
                 &cli.global,
                 Overrides {
                     listen,
-                    secure_cookies: secure_cookies.then_some(true),
+                    secure_cookies,
                     signals_interval_minutes,
+                    public_url,
+                    trusted_proxies,
                     ..Default::default()
                 },
             )?;
@@ -366,6 +379,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 .validate()
                 .map_err(anyhow::Error::msg)
                 .context("refusing to start with an unauthenticated SMS gateway")?;
+            cfg.server.validate()?;
             let store = open_store(&cfg).await?;
             let key = contact_key(&cfg)?;
             if demo {
@@ -382,7 +396,9 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             tokio::task::spawn_blocking(|| tocsin_geo::Gazetteer::global().prepare_reverse())
                 .await?;
             let state = tocsin_server::AppState::new(store.clone(), key, cfg.secure_cookies)
-                .with_sms(cfg.sms.clone());
+                .with_sms(cfg.sms.clone())
+                .with_trusted_proxies(cfg.server.trusted_proxies.clone())
+                .with_edge(cfg.server.edge.clone());
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
             let schedule = signals::spawn_schedule(
                 store.clone(),

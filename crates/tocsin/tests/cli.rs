@@ -886,3 +886,69 @@ async fn outbox_survives_kill9_without_loss_or_duplicates_and_logs_no_numbers() 
         "a gateway password reached the log"
     );
 }
+
+/// `[server]` reaches the running server: an https public URL turns on HSTS and `Secure`
+/// cookies (an explicit `secure_cookies = false` still wins; `TOCSIN_PUBLIC_URL` beats the
+/// file), and a half-sent request is cut off after the configured header timeout.
+#[tokio::test]
+async fn server_table_reaches_the_running_server() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("tocsin.toml");
+    std::fs::write(
+        &cfg,
+        "[server]\npublic_url = \"https://tocsin.example.org\"\nheader_timeout_secs = 1\n",
+    )
+    .unwrap();
+    let start = |env: &[(&str, &str)]| {
+        let mut cmd = tocsin(
+            dir.path(),
+            None,
+            &[
+                "--config",
+                cfg.to_str().unwrap(),
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+            ],
+        );
+        cmd.env_remove("TOCSIN_PUBLIC_URL")
+            .env_remove("TOCSIN_SECURE_COOKIES")
+            .envs(env.iter().copied())
+            .stderr(Stdio::inherit());
+        Server::spawn(cmd)
+    };
+    // (HSTS header, Secure cookie) on the login page.
+    let login = |base: String| async move {
+        let r = reqwest::get(format!("{base}/login")).await.unwrap();
+        let hsts = r
+            .headers()
+            .get("strict-transport-security")
+            .map(|v| v.to_str().unwrap().to_string());
+        let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+        (hsts, cookie.contains("; Secure"))
+    };
+    let server = start(&[]);
+    assert_eq!(
+        login(server.base.clone()).await,
+        (Some("max-age=31536000".to_string()), true)
+    );
+    let mut s = tokio::net::TcpStream::connect(server.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    s.write_all(b"GET /healthz HT").await.unwrap();
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut buf))
+        .await
+        .expect("a half-sent request must be cut off after header_timeout_secs")
+        .ok();
+    drop(server);
+    let server = start(&[("TOCSIN_SECURE_COOKIES", "false")]);
+    assert_eq!(
+        login(server.base.clone()).await,
+        (Some("max-age=31536000".to_string()), false)
+    );
+    drop(server);
+    let server = start(&[("TOCSIN_PUBLIC_URL", "http://tocsin.example.org")]);
+    assert_eq!(login(server.base.clone()).await, (None, false));
+}
