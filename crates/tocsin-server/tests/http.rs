@@ -416,13 +416,12 @@ async fn create_list_filter_and_paginate() {
         let (s, b) = app.get(Role::Analyst, &path).await;
         assert_eq!(s, 200);
         pages += 1;
-        seen.extend(
-            b["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r["id"].as_str().unwrap().to_string()),
-        );
+        seen.extend(b["items"].as_array().unwrap().iter().map(|r| {
+            (
+                chrono::DateTime::parse_from_rfc3339(r["received_at"].as_str().unwrap()).unwrap(),
+                r["id"].as_str().unwrap().to_string(),
+            )
+        }));
         match b["next_cursor"].as_str() {
             Some(c) => path = format!("/api/v1/reports?limit=50&cursor={c}"),
             None => break,
@@ -432,7 +431,10 @@ async fn create_list_filter_and_paginate() {
     let mut sorted = seen.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     sorted.dedup();
-    assert_eq!(sorted, seen, "pages must be newest first with no repeats");
+    assert_eq!(
+        sorted, seen,
+        "pages must be newest first (by time: ids are random) with no repeats"
+    );
     let (s, e) = app.get(Role::Analyst, "/api/v1/reports?limit=501").await;
     assert_eq!(
         (s.is_client_error(), e["field"].as_str()),
