@@ -19,6 +19,8 @@ fuzz_target!(|data: &[u8]| {
     for (_, v) in pairs.iter().take(8) {
         let _ = tocsin_server::sms::kannel_text(v, charset, coding);
     }
+    let _ = tocsin_sms::parse_form_code(&q);
+    let _ = tocsin_server::sms::gateway_text(&q);
     let _ = tocsin_sms::normalize_phone(&q, Some("236"));
     let _ = tocsin_sms::normalize_phone(&q, None);
     if q.len() <= 2_000 {

@@ -580,7 +580,7 @@ pub async fn audit(
           crate::analysis::decide, crate::analysis::factor_history, crate::analysis::list_legal,
           crate::analysis::post_legal, crate::analysis::get_incident_tags, crate::analysis::put_incident_tags,
           crate::analysis::get_report_tags, crate::analysis::put_report_tags, crate::analysis::list_signals,
-          crate::analysis::latest_forecast),
+          crate::analysis::latest_forecast, outbox_summary),
     components(schemas(Report, ReportInput, Incident, IncidentInput, IncidentPatch, Source, SourceContact, Situation,
                        NewSituation, Tlp, ReportPage, IncidentPage)),
     modifiers(&Security)
@@ -598,6 +598,19 @@ impl utoipa::Modify for Security {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
+}
+
+/// `GET /api/v1/outbox`: how the outbox of replies stands (admins), so that replies that
+/// never leave (a gateway refusing every message) are noticed. Counts only: no recipient.
+#[utoipa::path(get, path = "/api/v1/outbox",
+    responses((status = 200, body = tocsin_store::OutboxSummary), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn outbox_summary(
+    State(st): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<tocsin_store::OutboxSummary>> {
+    user.require(Permission::AuditRead)?;
+    Ok(Json(st.store.outbox_summary().await?))
 }
 
 /// `GET /api/v1/openapi.json`

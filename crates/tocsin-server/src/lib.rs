@@ -160,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         .route("/forecasts/latest", g(analysis::latest_forecast))
         .route("/me", g(api::me))
         .route("/audit", g(api::audit))
+        .route("/outbox", g(api::outbox_summary))
         .route("/export", g(export::export))
         .route("/openapi.json", g(api::openapi))
         .fallback(|| async { error::ApiError::not_found() })

@@ -1041,9 +1041,10 @@ pub fn gateway_text(body: &str) -> String {
     let flush = |run: &mut String, out: &mut String| {
         let digits = run.chars().filter(char::is_ascii_digit).count();
         if digits >= 5 {
-            let trail = run.len() - run.trim_end().len();
+            // Mask up to the last digit; what follows it (a space, a bracket) stays.
+            let end = run.rfind(|c: char| c.is_ascii_digit()).map_or(0, |i| i + 1);
             out.push_str("<number>");
-            out.extend(std::iter::repeat_n(' ', trail));
+            out.push_str(&run[end..]);
         } else {
             out.push_str(run);
         }
@@ -1255,5 +1256,26 @@ pub async fn run_outbox(st: AppState, shutdown: tokio::sync::watch::Receiver<boo
             _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
             _ = shutdown.changed() => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gateway_text;
+
+    #[test]
+    fn gateway_text_keeps_words_and_masks_numbers() {
+        assert_eq!(
+            gateway_text("Sender missing and no global set, rejected\n"),
+            "Sender missing and no global set, rejected"
+        );
+        assert_eq!(
+            gateway_text("Invalid number +236 70 01 23 45 (blocked)"),
+            "Invalid number <number> (blocked)"
+        );
+        assert_eq!(gateway_text("to=23670012345&x=1"), "to=<number>&x=1");
+        assert_eq!(gateway_text("Error 400: too long"), "Error 400: too long");
+        assert_eq!(gateway_text(&"é".repeat(500)).chars().count(), 200);
+        assert_eq!(gateway_text(""), "");
     }
 }

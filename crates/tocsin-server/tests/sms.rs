@@ -398,7 +398,34 @@ async fn kannel_ucs2_exact_and_redelivery() {
         "{err}"
     );
     assert!(!err.contains("23675000002"), "{err}");
-    assert_eq!(app.store.outbox_summary().await.unwrap().failed, 1);
+    // Admins see it counted (not who it was for); other roles do not.
+    let admin = app
+        .store
+        .create_user(
+            &Actor::system("t"),
+            NewUser::build("root", Role::Admin, None).unwrap(),
+        )
+        .await
+        .unwrap();
+    let (t, admin_token) = ApiToken::generate(admin.id, "t");
+    app.store
+        .write(&Actor::system("t"), Op::CreateToken(t))
+        .await
+        .unwrap();
+    let get = |token: &str| {
+        app.client
+            .get(format!("{}/api/v1/outbox", app.base))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(get(&app.analyst).await.unwrap().status(), 403);
+    let summary: Value = get(&admin_token).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (summary["failed"].as_i64(), summary["sent"].as_i64()),
+        (Some(1), Some(1)),
+        "{summary}"
+    );
+    assert!(!summary.to_string().contains("23675"), "{summary}");
     assert!(
         to_arabic.1["text"]
             .chars()

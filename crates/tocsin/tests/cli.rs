@@ -789,7 +789,13 @@ async fn outbox_survives_kill9_without_loss_or_duplicates_and_logs_no_numbers() 
     let out = tocsin(
         dir.path(),
         None,
-        &["--config", cfg.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"],
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ],
     )
     .output()
     .unwrap();
