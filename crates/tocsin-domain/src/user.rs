@@ -565,9 +565,25 @@ mod tests {
     #[test]
     fn token_lifetimes() {
         assert_eq!(parse_lifetime("never").unwrap(), None);
-        assert_eq!(parse_lifetime("90d").unwrap(), Some(chrono::Duration::days(90)));
-        assert_eq!(parse_lifetime("12h").unwrap(), Some(chrono::Duration::hours(12)));
-        for bad in ["", "d", "0d", "-1d", "90", "5y", "9é", "99999d", "9999999999999999999d"] {
+        assert_eq!(
+            parse_lifetime("90d").unwrap(),
+            Some(chrono::Duration::days(90))
+        );
+        assert_eq!(
+            parse_lifetime("12h").unwrap(),
+            Some(chrono::Duration::hours(12))
+        );
+        for bad in [
+            "",
+            "d",
+            "0d",
+            "-1d",
+            "90",
+            "5y",
+            "9é",
+            "99999d",
+            "9999999999999999999d",
+        ] {
             assert!(parse_lifetime(bad).is_err(), "{bad}");
         }
         let (t, _) = ApiToken::generate(Uuid::nil(), "x", Some(chrono::Duration::hours(1)));

@@ -78,7 +78,7 @@ async fn start(enable: bool) -> App {
         )
         .await
         .unwrap();
-    let (t, analyst) = ApiToken::generate(u.id, "t");
+    let (t, analyst) = ApiToken::generate(u.id, "t", None);
     store
         .write(&Actor::system("t"), Op::CreateToken(t))
         .await
