@@ -2,17 +2,20 @@
 //! embedded assets, all in one axum router. It holds no SQL: every read and write goes
 //! through the [`tocsin_store::Store`] trait; authorisation happens here, before the store.
 
+pub mod accounts;
 pub mod analysis;
 pub mod api;
 pub mod auth;
 pub mod error;
 pub mod export;
 pub mod input;
+pub mod login;
 pub mod map;
 pub mod net;
 pub mod ratelimit;
 pub mod sms;
 pub mod web;
+pub mod web_admin;
 pub mod web_analysis;
 
 use axum::extract::DefaultBodyLimit;
@@ -50,6 +53,12 @@ pub struct AppState {
     pub framework: Arc<tocsin_framework::Framework>,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`[server] trusted_proxies`).
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    /// Failed-login counts per account and per client.
+    pub logins: Arc<login::Throttle>,
+    /// Argon2 on blocking threads, one check per core at once.
+    pub hasher: Arc<login::Hasher>,
+    /// How long new API tokens work unless told otherwise (`None`: until revoked).
+    pub token_lifetime: Option<chrono::Duration>,
 }
 
 impl AppState {
@@ -67,6 +76,9 @@ impl AppState {
             limiter: Arc::default(),
             framework: Arc::new(tocsin_framework::Framework::un_2014()),
             trusted_proxies: Arc::default(),
+            logins: Arc::default(),
+            hasher: Arc::default(),
+            token_lifetime: Some(chrono::Duration::days(accounts::TOKEN_DAYS)),
         }
     }
 
@@ -142,6 +154,18 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", g(api::audit))
         .route("/export", g(export::export))
         .route("/openapi.json", g(api::openapi))
+        .route(
+            "/users",
+            g(accounts::list_users).post(accounts::create_user),
+        )
+        .route("/users/{id}/disable", post(accounts::disable_user))
+        .route("/users/{id}/enable", post(accounts::enable_user))
+        .route("/users/{id}/password", post(accounts::reset_password))
+        .route(
+            "/users/{id}/tokens",
+            g(accounts::list_tokens).post(accounts::issue_token),
+        )
+        .route("/tokens/{id}/revoke", post(accounts::revoke_token))
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()
@@ -175,6 +199,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assessments/{id}/step", post(web_analysis::step))
         .route("/assessments/{id}/decide", post(web_analysis::decide))
         .route("/assets/{file}", g(web::asset))
+        .route("/admin/users", g(web_admin::users).post(web_admin::act))
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

@@ -34,6 +34,11 @@ pub const PHONE: &str = "+23670012345";
 
 impl TestApp {
     pub async fn start() -> TestApp {
+        TestApp::start_with(|_| {}).await
+    }
+
+    /// [`TestApp::start`] with the server's state adjusted by `adjust` before it serves.
+    pub async fn start_with(adjust: impl FnOnce(&mut AppState)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
         let store: DynStore = Arc::new(tocsin_store_sqlite::SqliteStore::open(&url).await.unwrap());
@@ -64,7 +69,8 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(store.clone(), key, false);
+        let mut state = AppState::new(store.clone(), key, false);
+        adjust(&mut state);
         tokio::spawn(tocsin_server::serve(listener, state, async {
             let _ = rx.await;
         }));

@@ -1,0 +1,189 @@
+//! Password checks: throttled per account and per client, and run on blocking threads.
+//!
+//! Failed logins are counted per account (the typed username) and per client address, both
+//! hashed with a key that lives only in this process's memory, as [`crate::ratelimit`] does;
+//! nothing about them is written to disk or logs. Once either count reaches its limit within
+//! the window, every login for that account or from that client is refused with 429 and
+//! `Retry-After` until the window (counted from the first failure) has passed, even with the
+//! right password. A successful login clears the account's count, not the client's (else a
+//! guesser holding one real account could clear their own count between guesses).
+//!
+//! Argon2 takes tens of milliseconds of CPU: hashing and verification run on tokio's blocking
+//! threads behind a semaphore of one permit per core, so logins in flight never stall the
+//! async workers that answer every other request.
+
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tocsin_domain::{DomainError, User};
+use tokio::sync::Semaphore;
+
+/// Failed logins allowed per account within the window (a person who mistypes has room).
+pub const PER_ACCOUNT: u32 = 10;
+/// Failed logins allowed per client address within the window (an office behind one address
+/// has room for several people's typing mistakes).
+pub const PER_CLIENT: u32 = 30;
+/// The window, counted from the first failure.
+pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Counters kept at most; past this, expired ones are dropped first, then all.
+const MAX_ENTRIES: usize = 100_000;
+
+type Key = [u8; 16];
+
+/// Per-account and per-client counts of failed logins.
+pub struct Throttle {
+    salt: [u8; 32],
+    per_account: u32,
+    per_client: u32,
+    window: Duration,
+    failures: Mutex<HashMap<Key, (Instant, u32)>>,
+}
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Throttle::new(PER_ACCOUNT, PER_CLIENT, WINDOW)
+    }
+}
+
+impl Throttle {
+    /// A throttle with a fresh in-memory key.
+    pub fn new(per_account: u32, per_client: u32, window: Duration) -> Throttle {
+        Throttle {
+            salt: rand::random(),
+            per_account,
+            per_client,
+            window,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn key(&self, kind: &[u8], value: &[u8]) -> Key {
+        let mut h = Sha256::new();
+        h.update(self.salt);
+        h.update(kind);
+        h.update([0]);
+        h.update(value);
+        h.finalize()[..16].try_into().expect("16 bytes")
+    }
+
+    fn keys(&self, username: &str, client: IpAddr) -> [(Key, u32); 2] {
+        [
+            (
+                self.key(b"account", username.trim().as_bytes()),
+                self.per_account,
+            ),
+            (
+                self.key(b"client", client.to_string().as_bytes()),
+                self.per_client,
+            ),
+        ]
+    }
+
+    /// How long to wait before trying again, when the account or the client is throttled.
+    pub fn retry_after(&self, username: &str, client: IpAddr) -> Option<Duration> {
+        let m = self.failures.lock().expect("throttle poisoned");
+        self.keys(username, client)
+            .iter()
+            .filter_map(|(k, limit)| {
+                let (first, n) = m.get(k)?;
+                let left = self.window.checked_sub(first.elapsed())?;
+                (*n >= *limit && !left.is_zero()).then_some(left)
+            })
+            .max()
+    }
+
+    /// Count a failed login against the account and the client.
+    pub fn failed(&self, username: &str, client: IpAddr) {
+        let mut m = self.failures.lock().expect("throttle poisoned");
+        if m.len() >= MAX_ENTRIES {
+            m.retain(|_, (first, _)| first.elapsed() < self.window);
+            if m.len() >= MAX_ENTRIES {
+                m.clear();
+            }
+        }
+        for (k, _) in self.keys(username, client) {
+            let e = m.entry(k).or_insert((Instant::now(), 0));
+            if e.0.elapsed() >= self.window {
+                *e = (Instant::now(), 0);
+            }
+            e.1 += 1;
+        }
+    }
+
+    /// A successful login: the account's count starts again.
+    pub fn succeeded(&self, username: &str) {
+        let k = self.key(b"account", username.trim().as_bytes());
+        self.failures.lock().expect("throttle poisoned").remove(&k);
+    }
+}
+
+/// Runs Argon2 on blocking threads, at most one check per core at once.
+pub struct Hasher {
+    permits: Semaphore,
+}
+
+impl Default for Hasher {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Hasher {
+            permits: Semaphore::new(cores),
+        }
+    }
+}
+
+impl Hasher {
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("semaphore never closed");
+        tokio::task::spawn_blocking(f)
+            .await
+            .expect("password check panicked")
+    }
+
+    /// Whether `password` logs `user` in (see [`tocsin_domain::user::verify_login`]: unknown,
+    /// token-only and disabled users take as long as anyone and are refused).
+    pub async fn verify(&self, user: Option<User>, password: String) -> bool {
+        self.run(move || tocsin_domain::user::verify_login(user.as_ref(), &password))
+            .await
+    }
+
+    /// Hash a new password after the policy check.
+    pub async fn hash(&self, password: String) -> Result<String, DomainError> {
+        self.run(move || tocsin_domain::user::hash_password(&password))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_per_account_and_per_client() {
+        let t = Throttle::new(2, 3, Duration::from_secs(600));
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        t.failed("alice", a);
+        assert!(t.retry_after("alice", a).is_none());
+        t.failed("alice", b);
+        // alice is throttled from anywhere; bob from a is not (a has 1 of 3).
+        assert!(t
+            .retry_after("alice", "192.0.2.9".parse().unwrap())
+            .is_some());
+        assert!(t.retry_after("bob", a).is_none());
+        t.failed("bob", a);
+        t.failed("carol", a);
+        // a has 3 failures: throttled for any account.
+        assert!(t.retry_after("dave", a).is_some());
+        assert!(t.retry_after("dave", b).is_none());
+        let left = t.retry_after("dave", a).unwrap();
+        assert!(left <= Duration::from_secs(600) && left > Duration::from_secs(590));
+        t.succeeded("alice");
+        assert!(t.retry_after("alice", b).is_none());
+    }
+}
