@@ -696,3 +696,107 @@ async fn logins_are_throttled_per_account_and_per_client() {
         "the refusals lasted the window"
     );
 }
+
+/// A server over `store` on an ephemeral port, as a [`TestApp`] with `tokens`.
+async fn serve_over(store: DynStore, tokens: std::collections::HashMap<Role, String>) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let state =
+        tocsin_server::AppState::new(store.clone(), tocsin_domain::ContactKey::generate(), false);
+    tokio::spawn(tocsin_server::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        base,
+        store,
+        tokens,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        _dir: tempfile::tempdir().unwrap(),
+        shutdown: Some(tx),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdrawals_through_one_server_reach_another_on_the_same_postgres_within_a_second() {
+    let Some(db) = tocsin_store_tests::Db::postgres().await else {
+        return;
+    };
+    let sys = Actor::system("test");
+    let mut tokens = std::collections::HashMap::new();
+    for role in [Role::Admin, Role::Analyst] {
+        let u = tocsin_domain::NewUser::build(role.as_str(), role, Some("password-123")).unwrap();
+        let u = tocsin_store::StoreExt::create_user(&*db.store, &sys, u)
+            .await
+            .unwrap();
+        let (t, secret) = tocsin_domain::ApiToken::generate(u.id, "test", None);
+        db.store.write(&sys, Op::CreateToken(t)).await.unwrap();
+        tokens.insert(role, secret);
+    }
+    let a = serve_over(db.store.clone(), tokens.clone()).await;
+    let b = serve_over(db.open_another().await, tokens.clone()).await;
+    let analyst = tokens[&Role::Analyst].clone();
+    let (cookie, _) = browser_login(&b, "analyst", "password-123").await.unwrap();
+    assert_eq!(
+        me(&b, &analyst).await,
+        StatusCode::OK,
+        "b has the token cached now"
+    );
+    let id = user_id(&a.store, "analyst").await;
+
+    let (s, _) = a
+        .call(
+            Some(Role::Admin),
+            Method::POST,
+            &format!("/api/v1/users/{id}/disable"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        within_a_second(StatusCode::UNAUTHORIZED, || me(&b, &analyst)).await,
+        StatusCode::UNAUTHORIZED,
+        "the other server refuses the disabled user's token within a second"
+    );
+    assert_eq!(page(&b, &cookie, "/incidents").await, StatusCode::SEE_OTHER);
+    let (s, _) = a
+        .call(
+            Some(Role::Admin),
+            Method::POST,
+            &format!("/api/v1/users/{id}/enable"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        within_a_second(StatusCode::OK, || me(&b, &analyst)).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        page(&b, &cookie, "/incidents").await,
+        StatusCode::SEE_OTHER,
+        "sessions stay ended"
+    );
+
+    let (_, listed) = a
+        .get(Role::Admin, &format!("/api/v1/users/{id}/tokens"))
+        .await;
+    let tid = listed[0]["id"].as_str().unwrap();
+    let (s, _) = a
+        .call(
+            Some(Role::Admin),
+            Method::POST,
+            &format!("/api/v1/tokens/{tid}/revoke"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        within_a_second(StatusCode::UNAUTHORIZED, || me(&b, &analyst)).await,
+        StatusCode::UNAUTHORIZED,
+        "the other server refuses the revoked token within a second"
+    );
+}
