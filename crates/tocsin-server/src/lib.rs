@@ -55,7 +55,7 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// Failed-login counts per account and per client.
     pub logins: Arc<login::Throttle>,
-    /// Argon2 on blocking threads, one check per core at once.
+    /// Argon2 on blocking threads, at most one check per core but one at once.
     pub hasher: Arc<login::Hasher>,
     /// How long new API tokens work unless told otherwise (`None`: until revoked).
     pub token_lifetime: Option<chrono::Duration>,

@@ -9,8 +9,9 @@
 //! guesser holding one real account could clear their own count between guesses).
 //!
 //! Argon2 takes tens of milliseconds of CPU: hashing and verification run on tokio's blocking
-//! threads behind a semaphore of one permit per core, so logins in flight never stall the
-//! async workers that answer every other request.
+//! threads behind a semaphore with one permit fewer than the cores (at least one), so logins in
+//! flight neither block the async workers that answer every other request nor take every core
+//! from them.
 
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -119,7 +120,7 @@ impl Throttle {
     }
 }
 
-/// Runs Argon2 on blocking threads, at most one check per core at once.
+/// Runs Argon2 on blocking threads, at most one check per core but one at once.
 pub struct Hasher {
     permits: Semaphore,
 }
@@ -128,7 +129,7 @@ impl Default for Hasher {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Hasher {
-            permits: Semaphore::new(cores),
+            permits: Semaphore::new(cores.saturating_sub(1).max(1)),
         }
     }
 }
