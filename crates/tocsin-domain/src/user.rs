@@ -492,7 +492,7 @@ pub fn parse_lifetime(s: &str) -> Result<Option<chrono::Duration>, DomainError> 
         None
     }
     .ok_or_else(bad)?;
-    if hours < 1 || hours > MAX_TOKEN_DAYS * 24 {
+    if !(1..=MAX_TOKEN_DAYS * 24).contains(&hours) {
         return Err(DomainError::invalid(
             "expires",
             format!("between 1h and {MAX_TOKEN_DAYS}d, or never"),
