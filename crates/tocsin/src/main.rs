@@ -460,6 +460,9 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             // no request waits for it.
             tokio::task::spawn_blocking(|| tocsin_geo::Gazetteer::global().prepare_reverse())
                 .await?;
+            // Make the dummy password hash now, so the first login of an unknown or
+            // token-only user takes no longer than any other.
+            tokio::task::spawn_blocking(tocsin_domain::user::dummy_hash).await?;
             let mut state = tocsin_server::AppState::new(store.clone(), key, cfg.secure_cookies)
                 .with_sms(cfg.sms.clone());
             state.token_lifetime = cfg.token_lifetime()?;
