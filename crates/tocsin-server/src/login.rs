@@ -2,11 +2,13 @@
 //!
 //! Failed logins are counted per account (the typed username) and per client address, both
 //! hashed with a key that lives only in this process's memory, as [`crate::ratelimit`] does;
-//! nothing about them is written to disk or logs. Once either count reaches its limit within
-//! the window, every login for that account or from that client is refused with 429 and
-//! `Retry-After` until the window (counted from the first failure) has passed, even with the
-//! right password. A successful login clears the account's count, not the client's (else a
-//! guesser holding one real account could clear their own count between guesses).
+//! nothing about them is written to disk or logs. Each attempt counts as a failure before the
+//! password is checked (guesses sent in parallel are counted too). Once either count reaches
+//! its limit within the window, every login for that account or from that client is refused
+//! with 429 and `Retry-After` until the window (counted from the first failure) has passed,
+//! even with the right password. A successful login clears the account's count and takes back
+//! its own count against the client, but not earlier ones (else a guesser holding one real
+//! account could clear their client's count between guesses).
 //!
 //! Argon2 takes tens of milliseconds of CPU: hashing and verification run on tokio's blocking
 //! threads behind a semaphore with one permit fewer than the cores (at least one), so logins in
@@ -82,41 +84,49 @@ impl Throttle {
         ]
     }
 
-    /// How long to wait before trying again, when the account or the client is throttled.
-    pub fn retry_after(&self, username: &str, client: IpAddr) -> Option<Duration> {
-        let m = self.failures.lock().expect("throttle poisoned");
-        self.keys(username, client)
+    /// Start a login attempt: counted at once against the account and the client as a
+    /// failure (so that guesses sent in parallel cannot all pass before any is counted), or
+    /// refused with the time to wait when either is at its limit. Call [`Throttle::succeeded`]
+    /// when the password was right.
+    pub fn attempt(&self, username: &str, client: IpAddr) -> Result<(), Duration> {
+        let keys = self.keys(username, client);
+        let mut m = self.failures.lock().expect("throttle poisoned");
+        let wait = keys
             .iter()
             .filter_map(|(k, limit)| {
                 let (first, n) = m.get(k)?;
                 let left = self.window.checked_sub(first.elapsed())?;
                 (*n >= *limit && !left.is_zero()).then_some(left)
             })
-            .max()
-    }
-
-    /// Count a failed login against the account and the client.
-    pub fn failed(&self, username: &str, client: IpAddr) {
-        let mut m = self.failures.lock().expect("throttle poisoned");
+            .max();
+        if let Some(wait) = wait {
+            return Err(wait);
+        }
         if m.len() >= MAX_ENTRIES {
             m.retain(|_, (first, _)| first.elapsed() < self.window);
             if m.len() >= MAX_ENTRIES {
                 m.clear();
             }
         }
-        for (k, _) in self.keys(username, client) {
+        for (k, _) in keys {
             let e = m.entry(k).or_insert((Instant::now(), 0));
             if e.0.elapsed() >= self.window {
                 *e = (Instant::now(), 0);
             }
             e.1 += 1;
         }
+        Ok(())
     }
 
-    /// A successful login: the account's count starts again.
-    pub fn succeeded(&self, username: &str) {
-        let k = self.key(b"account", username.trim().as_bytes());
-        self.failures.lock().expect("throttle poisoned").remove(&k);
+    /// The attempt's password was right: the account's count starts again, and the attempt
+    /// no longer counts against the client.
+    pub fn succeeded(&self, username: &str, client: IpAddr) {
+        let [(account, _), (client, _)] = self.keys(username, client);
+        let mut m = self.failures.lock().expect("throttle poisoned");
+        m.remove(&account);
+        if let Some(e) = m.get_mut(&client) {
+            e.1 = e.1.saturating_sub(1);
+        }
     }
 }
 
@@ -169,22 +179,25 @@ mod tests {
         let t = Throttle::new(2, 3, Duration::from_secs(600));
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
-        t.failed("alice", a);
-        assert!(t.retry_after("alice", a).is_none());
-        t.failed("alice", b);
+        let c: IpAddr = "192.0.2.9".parse().unwrap();
+        assert!(t.attempt("alice", a).is_ok());
+        assert!(t.attempt("alice", b).is_ok());
         // alice is throttled from anywhere; bob from a is not (a has 1 of 3).
-        assert!(t
-            .retry_after("alice", "192.0.2.9".parse().unwrap())
-            .is_some());
-        assert!(t.retry_after("bob", a).is_none());
-        t.failed("bob", a);
-        t.failed("carol", a);
-        // a has 3 failures: throttled for any account.
-        assert!(t.retry_after("dave", a).is_some());
-        assert!(t.retry_after("dave", b).is_none());
-        let left = t.retry_after("dave", a).unwrap();
+        assert!(t.attempt("alice", c).is_err());
+        assert!(t.attempt("bob", a).is_ok());
+        assert!(t.attempt("carol", a).is_ok());
+        // a has 3 attempts: throttled for any account; b is not.
+        let left = t.attempt("dave", a).unwrap_err();
         assert!(left <= Duration::from_secs(600) && left > Duration::from_secs(590));
-        t.succeeded("alice");
-        assert!(t.retry_after("alice", b).is_none());
+        assert!(t.attempt("dave", b).is_ok());
+        // A success clears the account and takes back only its own attempt from the client.
+        t.succeeded("dave", b);
+        assert!(t.attempt("alice", b).is_err(), "alice is still throttled");
+        let t = Throttle::new(5, 2, Duration::from_secs(600));
+        assert!(t.attempt("erin", c).is_ok());
+        t.succeeded("erin", c);
+        assert!(t.attempt("erin", c).is_ok());
+        assert!(t.attempt("frank", c).is_ok());
+        assert!(t.attempt("erin", c).is_err(), "two open attempts from c");
     }
 }

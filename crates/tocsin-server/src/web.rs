@@ -264,7 +264,7 @@ pub async fn login(
             Some("Your form expired; please try again."),
         );
     }
-    if let Some(wait) = st.logins.retry_after(&f.username, client) {
+    if let Err(wait) = st.logins.attempt(&f.username, client) {
         let secs = wait.as_secs().max(1);
         let mut r = login_form(
             &st,
@@ -284,9 +284,7 @@ pub async fn login(
     let user = st.store.get_user_by_name(f.username.trim()).await.ok();
     let ok = st.hasher.verify(user.clone(), f.password.clone()).await;
     if ok {
-        st.logins.succeeded(&f.username);
-    } else {
-        st.logins.failed(&f.username, client);
+        st.logins.succeeded(&f.username, client);
     }
     let actor = user
         .as_ref()

@@ -656,13 +656,32 @@ async fn logins_are_throttled_per_account_and_per_client() {
             .0,
         ok
     );
+    // Guesses sent in parallel are counted before any is checked: only three get through.
+    let guesses = (0..12).map(|n| {
+        let app = &app;
+        async move {
+            let client = format!("192.0.2.{n}");
+            login_from(app, &client, "monitor_coordinator", "parallel-guess")
+                .await
+                .0
+        }
+    });
+    let answers = futures::future::join_all(guesses).await;
+    let checked = answers
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!(checked, 3, "{answers:?}");
+    assert!(answers
+        .iter()
+        .all(|s| *s == StatusCode::UNAUTHORIZED || *s == StatusCode::TOO_MANY_REQUESTS));
     // Failed-login audit entries hold no typed text: the name of a real user, else "unknown".
     let entries = app.store.audit_entries(0, 1000).await.unwrap();
     let failures: Vec<_> = entries
         .iter()
         .filter(|e| e.action == "login.failure")
         .collect();
-    assert_eq!(failures.len(), 8, "throttled attempts are not recorded");
+    assert_eq!(failures.len(), 11, "throttled attempts are not recorded");
     assert!(failures
         .iter()
         .all(|e| !e.detail.contains("guess") && !e.detail.contains("script")));
