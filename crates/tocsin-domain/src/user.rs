@@ -264,18 +264,17 @@ impl User {
         tlp <= self.clearance
     }
 
-    /// Check a password against the stored hash (constant time inside argon2).
+    /// Check a password against the stored hash (constant time inside argon2). A token-only
+    /// user (no hash) is checked against [`dummy_hash`], so the answer takes as long as for
+    /// anyone else and does not tell which accounts are token-only.
     pub fn check_password(&self, password: &str) -> bool {
-        let Some(h) = &self.password_hash else {
-            return false;
-        };
-        PasswordHash::new(h)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
+        match &self.password_hash {
+            Some(h) => verify_hash(h, password),
+            None => {
+                let _ = verify_hash(dummy_hash(), password);
+                false
+            }
+        }
     }
 
     /// Who this user is in the audit trail.
@@ -319,16 +318,87 @@ impl NewUser {
     }
 }
 
-/// Hash a password with Argon2id and a random salt.
+/// Hash a password with Argon2id and a random salt, once it passes [`check_password_policy`].
 pub fn hash_password(password: &str) -> Result<String, DomainError> {
-    if password.len() < 8 {
-        return Err(DomainError::invalid("password", "at least 8 characters"));
-    }
+    check_password_policy(password)?;
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| DomainError::Password(e.to_string()))
+}
+
+/// The fewest characters a password may have.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// The most bytes a password may have.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Common passwords of 12 characters or more, lowercased, one a line: derived from Django's
+/// list by `scripts/derive-common-passwords.sh` (see `data/LICENCES.md`).
+const COMMON_PASSWORDS: &str = include_str!("../data/common-passwords.txt");
+
+/// The password policy: at least [`MIN_PASSWORD_CHARS`] characters, at most
+/// [`MAX_PASSWORD_BYTES`] bytes, and not a common password (compared case-insensitively).
+pub fn check_password_policy(password: &str) -> Result<(), DomainError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(DomainError::invalid(
+            "password",
+            format!("at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(DomainError::invalid(
+            "password",
+            format!("at most {MAX_PASSWORD_BYTES} bytes"),
+        ));
+    }
+    let lower = password.to_lowercase();
+    if COMMON_PASSWORDS.lines().any(|c| c == lower) {
+        return Err(DomainError::invalid(
+            "password",
+            "this is one of the most common passwords; choose another",
+        ));
+    }
+    Ok(())
+}
+
+fn verify_hash(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// An Argon2id hash with the same parameters as real ones, of a random secret nobody knows,
+/// made once per process. Checks for unknown and token-only users verify against it, so they
+/// take as long as a real check.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let mut secret = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut secret);
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        Argon2::default()
+            .hash_password(&secret, &salt)
+            .map(|h| h.to_string())
+            .expect("argon2 hashes 32 bytes with default parameters")
+    })
+}
+
+/// A login check that takes the same time whoever asks: the password is verified against
+/// the user's hash, or against [`dummy_hash`] for an unknown or token-only user, and a
+/// disabled user is refused only after the check.
+pub fn verify_login(user: Option<&User>, password: &str) -> bool {
+    match user {
+        Some(u) => u.check_password(password) && !u.disabled,
+        None => {
+            let _ = verify_hash(dummy_hash(), password);
+            false
+        }
+    }
 }
 
 /// Who did something, as the audit trail records it.
@@ -363,13 +433,23 @@ pub struct ApiToken {
     pub token_hash: String,
     /// Created.
     pub created_at: DateTime<Utc>,
+    /// When it stops working, or `None` for never.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Revoked tokens never work again.
+    pub revoked: bool,
 }
 
 impl ApiToken {
-    /// A fresh token for `user_id`: the stored record and the secret, shown once.
-    pub fn generate(user_id: Uuid, name: &str) -> (ApiToken, String) {
+    /// A fresh token for `user_id` that works for `lifetime` (`None`: until revoked): the
+    /// stored record and the secret, shown once.
+    pub fn generate(
+        user_id: Uuid,
+        name: &str,
+        lifetime: Option<chrono::Duration>,
+    ) -> (ApiToken, String) {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let now = crate::time::now();
         let secret = format!(
             "tsn_{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -380,11 +460,45 @@ impl ApiToken {
                 user_id,
                 name: name.to_string(),
                 token_hash: token_hash(&secret),
-                created_at: crate::time::now(),
+                created_at: now,
+                expires_at: lifetime.map(|l| now + l),
+                revoked: false,
             },
             secret,
         )
     }
+
+    /// Whether the token works at `now`: not revoked and not expired.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        !self.revoked && self.expires_at.is_none_or(|e| e > now)
+    }
+}
+
+/// The longest token lifetime accepted (ten years).
+pub const MAX_TOKEN_DAYS: i64 = 3650;
+
+/// Parse a token lifetime: `90d` (days), `12h` (hours) or `never` (`None`).
+pub fn parse_lifetime(s: &str) -> Result<Option<chrono::Duration>, DomainError> {
+    let s = s.trim().to_ascii_lowercase();
+    if s == "never" {
+        return Ok(None);
+    }
+    let bad = || DomainError::invalid("expires", "expected e.g. 90d, 12h or never");
+    let hours = if let Some(n) = s.strip_suffix('d') {
+        n.parse::<i64>().ok().and_then(|n| n.checked_mul(24))
+    } else if let Some(n) = s.strip_suffix('h') {
+        n.parse::<i64>().ok()
+    } else {
+        None
+    }
+    .ok_or_else(bad)?;
+    if !(1..=MAX_TOKEN_DAYS * 24).contains(&hours) {
+        return Err(DomainError::invalid(
+            "expires",
+            format!("between 1h and {MAX_TOKEN_DAYS}d, or never"),
+        ));
+    }
+    Ok(Some(chrono::Duration::hours(hours)))
 }
 
 /// The stored hash of a token secret (tokens are 256 random bits, so a plain hash suffices).
@@ -414,8 +528,70 @@ mod tests {
         assert!(!u.check_password("wrong horse"));
         assert!(!format!("{u:?}").contains("argon2"));
         assert!(NewUser::build("bad name", Role::Viewer, None).is_err());
-        let (t, secret) = ApiToken::generate(u.id, "cli");
+        let (t, secret) = ApiToken::generate(u.id, "cli", None);
         assert_eq!(t.token_hash, token_hash(&secret));
         assert_ne!(t.token_hash, secret);
+    }
+
+    #[test]
+    fn password_policy_refuses_short_and_common_passwords() {
+        // Short: refused by length (11 characters), also in non-ASCII characters.
+        assert!(NewUser::build("a", Role::Viewer, Some("tocsin-demo")).is_err());
+        assert!(hash_password("ééééééééééé").is_err());
+        assert!(hash_password("éééééééééééé").is_ok());
+        // Common, in any case.
+        assert!(hash_password("qwerty123456").is_err());
+        assert!(hash_password("QWERTY123456").is_err());
+        assert!(hash_password("1q2w3e4r5t6y").is_err());
+        assert!(hash_password(&"x".repeat(MAX_PASSWORD_BYTES + 1)).is_err());
+        assert!(hash_password("quiet river at dawn").is_ok());
+    }
+
+    #[test]
+    fn token_only_and_unknown_users_are_checked_against_a_real_hash() {
+        let t = NewUser::build("t", Role::Viewer, None).unwrap();
+        assert!(!t.check_password(""));
+        assert!(!verify_login(None, "anything at all"));
+        // The dummy hash has the real hashes' parameters.
+        let real = hash_password("quiet river at dawn").unwrap();
+        let params = |h: &str| h.rsplitn(3, '$').nth(2).unwrap().to_string();
+        assert_eq!(params(dummy_hash()), params(&real));
+        let mut d = NewUser::build("d", Role::Viewer, Some("quiet river at dawn")).unwrap();
+        assert!(verify_login(Some(&d), "quiet river at dawn"));
+        d.disabled = true;
+        assert!(!verify_login(Some(&d), "quiet river at dawn"));
+    }
+
+    #[test]
+    fn token_lifetimes() {
+        assert_eq!(parse_lifetime("never").unwrap(), None);
+        assert_eq!(
+            parse_lifetime("90d").unwrap(),
+            Some(chrono::Duration::days(90))
+        );
+        assert_eq!(
+            parse_lifetime("12h").unwrap(),
+            Some(chrono::Duration::hours(12))
+        );
+        for bad in [
+            "",
+            "d",
+            "0d",
+            "-1d",
+            "90",
+            "5y",
+            "9é",
+            "99999d",
+            "9999999999999999999d",
+        ] {
+            assert!(parse_lifetime(bad).is_err(), "{bad}");
+        }
+        let (t, _) = ApiToken::generate(Uuid::nil(), "x", Some(chrono::Duration::hours(1)));
+        assert!(t.is_live(t.created_at));
+        assert!(!t.is_live(t.created_at + chrono::Duration::hours(2)));
+        let (mut t, _) = ApiToken::generate(Uuid::nil(), "x", None);
+        assert!(t.is_live(t.created_at + chrono::Duration::days(10_000)));
+        t.revoked = true;
+        assert!(!t.is_live(t.created_at));
     }
 }

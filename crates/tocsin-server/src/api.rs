@@ -580,9 +580,15 @@ pub async fn audit(
           crate::analysis::decide, crate::analysis::factor_history, crate::analysis::list_legal,
           crate::analysis::post_legal, crate::analysis::get_incident_tags, crate::analysis::put_incident_tags,
           crate::analysis::get_report_tags, crate::analysis::put_report_tags, crate::analysis::list_signals,
-          crate::analysis::latest_forecast, outbox_summary),
+          crate::analysis::latest_forecast, outbox_summary,
+          crate::accounts::list_users, crate::accounts::create_user, crate::accounts::disable_user,
+          crate::accounts::enable_user, crate::accounts::reset_password, crate::accounts::list_tokens,
+          crate::accounts::issue_token, crate::accounts::revoke_token),
     components(schemas(Report, ReportInput, Incident, IncidentInput, IncidentPatch, Source, SourceContact, Situation,
-                       NewSituation, Tlp, ReportPage, IncidentPage)),
+                       NewSituation, Tlp, ReportPage, IncidentPage,
+                       crate::accounts::UserView, crate::accounts::TokenView, crate::accounts::IssuedToken,
+                       crate::accounts::CreatedUser, crate::accounts::NewUserInput,
+                       crate::accounts::PasswordInput, crate::accounts::TokenInput)),
     modifiers(&Security)
 )]
 pub struct ApiDoc;

@@ -2,6 +2,7 @@
 //! embedded assets, all in one axum router. It holds no SQL: every read and write goes
 //! through the [`tocsin_store::Store`] trait; authorisation happens here, before the store.
 
+pub mod accounts;
 pub mod analysis;
 pub mod api;
 pub mod auth;
@@ -9,12 +10,14 @@ pub mod edge;
 pub mod error;
 pub mod export;
 pub mod input;
+pub mod login;
 pub mod map;
 pub mod net;
 pub mod ratelimit;
 pub mod reads;
 pub mod sms;
 pub mod web;
+pub mod web_admin;
 pub mod web_analysis;
 
 use axum::body::Body;
@@ -56,6 +59,12 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// Timeouts, the connection limit and HTTPS (`[server]`).
     pub edge: Arc<edge::Edge>,
+    /// Failed-login counts per account and per client.
+    pub logins: Arc<login::Throttle>,
+    /// Argon2 on blocking threads, at most one check per core but one at once.
+    pub hasher: Arc<login::Hasher>,
+    /// How long new API tokens work unless told otherwise (`None`: until revoked).
+    pub token_lifetime: Option<chrono::Duration>,
 }
 
 impl AppState {
@@ -74,6 +83,9 @@ impl AppState {
             framework: Arc::new(tocsin_framework::Framework::un_2014()),
             trusted_proxies: Arc::default(),
             edge: Arc::default(),
+            logins: Arc::default(),
+            hasher: Arc::default(),
+            token_lifetime: Some(chrono::Duration::days(accounts::TOKEN_DAYS)),
         }
     }
 
@@ -163,6 +175,18 @@ pub fn router(state: AppState) -> Router {
         .route("/outbox", g(api::outbox_summary))
         .route("/export", g(export::export))
         .route("/openapi.json", g(api::openapi))
+        .route(
+            "/users",
+            g(accounts::list_users).post(accounts::create_user),
+        )
+        .route("/users/{id}/disable", post(accounts::disable_user))
+        .route("/users/{id}/enable", post(accounts::enable_user))
+        .route("/users/{id}/password", post(accounts::reset_password))
+        .route(
+            "/users/{id}/tokens",
+            g(accounts::list_tokens).post(accounts::issue_token),
+        )
+        .route("/tokens/{id}/revoke", post(accounts::revoke_token))
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()
@@ -196,6 +220,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assessments/{id}/step", post(web_analysis::step))
         .route("/assessments/{id}/decide", post(web_analysis::decide))
         .route("/assets/{file}", g(web::asset))
+        .route("/admin/users", g(web_admin::users).post(web_admin::act))
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES))
         // The request timeout is on producing the response head (503 past it), so streamed
         // exports keep going; a client pausing longer than the header timeout while sending a

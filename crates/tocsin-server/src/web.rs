@@ -61,6 +61,7 @@ pub fn templates() -> Environment<'static> {
             "assessment_edit.html",
             include_str!("../templates/assessment_edit.html"),
         ),
+        ("users.html", include_str!("../templates/users.html")),
     ] {
         env.add_template(name, src)
             .expect("embedded template parses");
@@ -127,6 +128,7 @@ pub(crate) fn page(
         user => context! { username => wu.user.username.clone(), role => wu.user.role.as_str(), clearance => wu.user.clearance.as_str() },
         csrf => wu.session.csrf_token.clone(),
         can_reports => wu.user.can(Permission::ReportRead),
+        can_users => wu.user.can(Permission::UserManage),
         event_types => ACLED_TYPOLOGY.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
         statuses => VerificationStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         tlps => Tlp::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
@@ -239,8 +241,14 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// `POST /login`: checks the password, records the attempt, starts a session.
-pub async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// `POST /login`: checks the password (throttled per account and per client, see
+/// [`crate::login`]), records the attempt, starts a session.
+pub async fn login(
+    State(st): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Ok(f) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
         return login_form(
             &st,
@@ -252,6 +260,7 @@ pub async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) 
         );
     };
     let next = safe_next(f.next.as_deref());
+    let client = crate::net::client_ip(&headers, peer.ip(), &st.trusted_proxies);
     let (mut parts, _) = axum::http::Request::new(()).into_parts();
     parts.headers = headers;
     let cookie_csrf = crate::auth::cookie(&parts, LOGIN_CSRF_COOKIE).unwrap_or("");
@@ -265,29 +274,43 @@ pub async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) 
             Some("Your form expired; please try again."),
         );
     }
+    if let Err(wait) = st.logins.attempt(&f.username, client) {
+        let secs = wait.as_secs().max(1);
+        let mut r = login_form(
+            &st,
+            StatusCode::TOO_MANY_REQUESTS,
+            &random_secret(),
+            &next,
+            &f.username,
+            Some(&format!(
+                "Too many failed logins. Try again in {} minute(s).",
+                secs.div_ceil(60)
+            )),
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        return r;
+    }
     let user = st.store.get_user_by_name(f.username.trim()).await.ok();
-    let ok = match &user {
-        Some(u) => !u.disabled && u.check_password(&f.password),
-        None => {
-            // Spend the same time as a real check so timing does not reveal usernames.
-            let _ = tocsin_domain::user::hash_password("timing-equaliser");
-            false
-        }
-    };
+    let ok = st.hasher.verify(user.clone(), f.password.clone()).await;
+    if ok {
+        st.logins.succeeded(&f.username, client);
+    }
     let actor = user
         .as_ref()
         .map(|u| u.actor())
         .unwrap_or_else(|| tocsin_domain::Actor::system("anonymous"));
     let action = if ok { "login.success" } else { "login.failure" };
+    // Typed text is never recorded: the name of an existing user, else a fixed marker.
     let ev = AuditEvent::new(
         &actor,
         action,
         "user",
         user.as_ref().map(|u| u.id.to_string()),
     )
-    .with_detail(
-        serde_json::json!({ "username": f.username.chars().take(64).collect::<String>() }),
-    );
+    .with_detail(serde_json::json!({
+        "username": user.as_ref().map_or("unknown", |u| u.username.as_str())
+    }));
     if let Err(e) = st.store.audit(ev).await {
         tracing::error!(error = %e, "could not record a login attempt; refusing the login");
         return login_form(

@@ -23,7 +23,7 @@ use crate::AppState;
 
 /// Parse a form and check its CSRF token, or answer with the error page.
 #[allow(clippy::result_large_err)]
-fn form<T: DeserializeOwned>(
+pub(crate) fn form<T: DeserializeOwned>(
     st: &AppState,
     wu: &WebUser,
     body: &Bytes,

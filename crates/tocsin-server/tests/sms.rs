@@ -95,7 +95,7 @@ async fn start_with(enable: bool, tune: impl FnOnce(&mut SmsConfig)) -> App {
         )
         .await
         .unwrap();
-    let (t, analyst) = ApiToken::generate(u.id, "t");
+    let (t, analyst) = ApiToken::generate(u.id, "t", None);
     store
         .write(&Actor::system("t"), Op::CreateToken(t))
         .await
@@ -407,7 +407,7 @@ async fn kannel_ucs2_exact_and_redelivery() {
         )
         .await
         .unwrap();
-    let (t, admin_token) = ApiToken::generate(admin.id, "t");
+    let (t, admin_token) = ApiToken::generate(admin.id, "t", None);
     app.store
         .write(&Actor::system("t"), Op::CreateToken(t))
         .await

@@ -21,6 +21,7 @@
 //! several processes may open the same database at once. The database itself must exist.
 
 mod analysis;
+mod credentials;
 mod rows;
 
 use async_trait::async_trait;
@@ -262,13 +263,16 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
         }
         Op::CreateToken(t) => {
             sqlx::query(
-                "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1,$2,$3,$4,$5)",
+                "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at, revoked) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7)",
             )
             .bind(t.id)
             .bind(t.user_id)
             .bind(&t.name)
             .bind(&t.token_hash)
             .bind(t.created_at)
+            .bind(t.expires_at)
+            .bind(t.revoked)
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
@@ -453,6 +457,12 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
             Some(done) => done?,
             None => unreachable!("analysis::apply handles every analysis op"),
         },
+        Op::SetUserDisabled { .. } | Op::SetPassword { .. } | Op::RevokeToken(_) => {
+            match credentials::apply(conn, op).await {
+                Some(done) => done?,
+                None => unreachable!("credentials::apply handles every credential op"),
+            }
+        }
     })
 }
 
@@ -1162,9 +1172,11 @@ impl Store for PostgresStore {
     async fn user_for_token(&self, token_hash: &str) -> Result<User> {
         let row = sqlx::query(&format!(
             "SELECT {USER_COLS} FROM users WHERE id = \
-             (SELECT user_id FROM api_tokens WHERE token_hash = $1 AND NOT revoked)"
+             (SELECT user_id FROM api_tokens WHERE token_hash = $1 AND NOT revoked \
+             AND (expires_at IS NULL OR expires_at > $2))"
         ))
         .bind(token_hash)
+        .bind(tocsin_domain::time::now())
         .fetch_one(&self.pool)
         .await
         .map_err(db_err)?;
@@ -1328,5 +1340,9 @@ impl Store for PostgresStore {
             }
         }
         Ok(s)
+    }
+
+    async fn list_tokens(&self, user_id: Uuid) -> Result<Vec<tocsin_domain::ApiToken>> {
+        credentials::list_tokens(&self.pool, user_id).await
     }
 }

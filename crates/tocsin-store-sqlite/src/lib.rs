@@ -8,6 +8,7 @@
 
 mod analysis;
 mod bulk;
+mod credentials;
 mod prepared;
 mod rows;
 
@@ -537,12 +538,14 @@ async fn apply_op(
             Done::User(u.clone())
         }
         Op::CreateToken(t) => {
-            sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (?,?,?,?,?)")
+            sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at, revoked) VALUES (?,?,?,?,?,?,?)")
                 .bind(t.id.to_string())
                 .bind(t.user_id.to_string())
                 .bind(&t.name)
                 .bind(&t.token_hash)
                 .bind(ts(&t.created_at))
+                .bind(t.expires_at.as_ref().map(ts))
+                .bind(t.revoked)
                 .execute(&mut *conn)
                 .await
                 .map_err(db_err)?;
@@ -729,6 +732,12 @@ async fn apply_op(
             Some(done) => done?,
             None => unreachable!("analysis::apply handles every analysis op"),
         },
+        Op::SetUserDisabled { .. } | Op::SetPassword { .. } | Op::RevokeToken(_) => {
+            match credentials::apply(conn, op).await {
+                Some(done) => done?,
+                None => unreachable!("credentials::apply handles every credential op"),
+            }
+        }
     };
     if let Some(ev) = audit_for(actor, op) {
         let e = ev.into_entry(head.seq + 1, &head.hash, tocsin_domain::time::now());
@@ -1436,9 +1445,11 @@ impl Store for SqliteStore {
     async fn user_for_token(&self, token_hash: &str) -> Result<User> {
         let row = sqlx::query(&format!(
             "SELECT {USER_COLS} FROM users WHERE id = \
-             (SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked = 0)"
+             (SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked = 0 \
+             AND (expires_at IS NULL OR expires_at > ?))"
         ))
         .bind(token_hash)
+        .bind(ts(&tocsin_domain::time::now()))
         .fetch_one(&self.read)
         .await
         .map_err(db_err)?;
@@ -1620,5 +1631,9 @@ impl Store for SqliteStore {
             }
         }
         Ok(s)
+    }
+
+    async fn list_tokens(&self, user_id: Uuid) -> Result<Vec<tocsin_domain::ApiToken>> {
+        credentials::list_tokens(&self.read, user_id).await
     }
 }

@@ -255,7 +255,7 @@ async fn grants(s: &dyn Store, _db: &Db) {
     let admin = new_user(s, "admin", Role::Admin).await;
     let ana = new_user(s, "ana", Role::Analyst).await;
     let vic = new_user(s, "vic", Role::Viewer).await;
-    let (token, secret) = ApiToken::generate(ana.id, "cli");
+    let (token, secret) = ApiToken::generate(ana.id, "cli", None);
     s.write(&ana.actor(), Op::CreateToken(token)).await.unwrap();
     assert!(
         !ana.can(Permission::LegalQualify),

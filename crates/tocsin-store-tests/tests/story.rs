@@ -43,6 +43,7 @@ story!(
     sms_ingest_is_idempotent_and_queues_one_ack,
     outbox_claims_settles_and_retries,
     form_codes_link_a_web_report_once,
+    credentials_can_be_withdrawn,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1186,7 +1187,7 @@ async fn users_and_tokens(s: &dyn Store, _db: &Db) {
         "sorted by name, bytewise"
     );
 
-    let (token, secret) = ApiToken::generate(alice.id, "cli");
+    let (token, secret) = ApiToken::generate(alice.id, "cli", None);
     s.write(&alice.actor(), Op::CreateToken(token.clone()))
         .await
         .unwrap();
@@ -1206,9 +1207,9 @@ async fn users_and_tokens(s: &dyn Store, _db: &Db) {
     assert_eq!(e.action, "token.create");
     assert!(!e.detail.contains(&secret) && !e.detail.contains(&token.token_hash));
     // A token for a user who does not exist is refused, and a token hash is unique.
-    let (orphan, _) = ApiToken::generate(Uuid::now_v7(), "ghost");
+    let (orphan, _) = ApiToken::generate(Uuid::now_v7(), "ghost", None);
     assert!(s.write(&system(), Op::CreateToken(orphan)).await.is_err());
-    let (mut copy, _) = ApiToken::generate(zed.id, "copy");
+    let (mut copy, _) = ApiToken::generate(zed.id, "copy", None);
     copy.token_hash = token.token_hash.clone();
     assert!(is_conflict(s.write(&system(), Op::CreateToken(copy)).await));
     assert_eq!(s.counts().await.unwrap().users, 4);
@@ -1288,7 +1289,7 @@ async fn audit_records_every_write(s: &dyn Store, _db: &Db) {
     })
     .unwrap();
     let sit = s.create_situation(&me, sit).await.unwrap();
-    let (token, _) = ApiToken::generate(admin.id, "cli");
+    let (token, _) = ApiToken::generate(admin.id, "cli", None);
     s.write(&me, Op::CreateToken(token.clone())).await.unwrap();
     let detail = serde_json::json!({"ip": "127.0.0.1", "note": "ünïcødé \"quoted\" \\ 🚨", "n": [1, 2.5, null]});
     s.audit(
@@ -2496,4 +2497,154 @@ async fn form_codes_link_a_web_report_once(s: &dyn Store, db: &Db) {
         let err = raw.exec(&sql).await.unwrap_err();
         assert!(err.contains("reports are immutable"), "{sql}: {err}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Withdrawing credentials: disabling users, replacing passwords, revoking and expiring tokens.
+// ---------------------------------------------------------------------------------------------
+
+fn session_of(user: &tocsin_domain::User, cookie: &str) -> WebSession {
+    let now = time::now();
+    WebSession {
+        id_hash: token_hash(cookie),
+        user_id: user.id,
+        csrf_token: format!("csrf-{cookie}"),
+        created_at: now,
+        expires_at: now + Duration::hours(8),
+    }
+}
+
+async fn credentials_can_be_withdrawn(s: &dyn Store, _db: &Db) {
+    let sys = system();
+    let u = new_user(s, "withdrawn", Role::Analyst).await;
+    let other = new_user(s, "bystander", Role::Viewer).await;
+    for (who, cookie) in [(&u, "u-1"), (&u, "u-2"), (&other, "o-1")] {
+        s.write(&who.actor(), Op::CreateSession(session_of(who, cookie)))
+            .await
+            .unwrap();
+    }
+
+    // Tokens: one without expiry, one expiring in an hour, one that has expired.
+    let (forever, forever_secret) = ApiToken::generate(u.id, "forever", None);
+    let (hour, hour_secret) = ApiToken::generate(u.id, "hour", Some(Duration::hours(1)));
+    let (mut old, old_secret) = ApiToken::generate(u.id, "old", Some(Duration::hours(1)));
+    old.created_at -= Duration::hours(3);
+    old.expires_at = Some(old.created_at + Duration::hours(1));
+    for t in [&forever, &hour, &old] {
+        s.write(&sys, Op::CreateToken(t.clone())).await.unwrap();
+    }
+    assert!(
+        last_audit(s).await.detail.contains("expires_at"),
+        "token creation records the expiry"
+    );
+    assert_eq!(
+        s.user_for_token(&token_hash(&forever_secret))
+            .await
+            .unwrap()
+            .id,
+        u.id
+    );
+    assert_eq!(
+        s.user_for_token(&token_hash(&hour_secret))
+            .await
+            .unwrap()
+            .id,
+        u.id
+    );
+    assert!(
+        is_not_found(s.user_for_token(&token_hash(&old_secret)).await),
+        "an expired token does not work"
+    );
+    let listed = s.list_tokens(u.id).await.unwrap();
+    assert_eq!(
+        listed,
+        vec![old.clone(), forever.clone(), hour.clone()],
+        "oldest first"
+    );
+    assert!(s.list_tokens(other.id).await.unwrap().is_empty());
+
+    // Revoking a token stops it for good, and is audited; an unknown id is not found.
+    s.write(&sys, Op::RevokeToken(forever.id)).await.unwrap();
+    let e = last_audit(s).await;
+    assert_eq!(
+        (e.action.as_str(), e.record_id.as_deref()),
+        ("token.revoke", Some(forever.id.to_string().as_str()))
+    );
+    assert!(is_not_found(
+        s.user_for_token(&token_hash(&forever_secret)).await
+    ));
+    assert!(s.list_tokens(u.id).await.unwrap()[1].revoked);
+    let before = audit_count(s).await;
+    assert!(is_not_found(
+        s.write(&sys, Op::RevokeToken(Uuid::now_v7())).await
+    ));
+    assert_eq!(
+        audit_count(s).await,
+        before,
+        "a refused write leaves no audit entry"
+    );
+
+    // Disabling ends the user's sessions (not others'), in the same write; enabling does not
+    // bring them back.
+    s.write(
+        &sys,
+        Op::SetUserDisabled {
+            user_id: u.id,
+            disabled: true,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(last_audit(s).await.action, "user.disable");
+    assert!(s.get_user(u.id).await.unwrap().disabled);
+    assert!(is_not_found(s.get_session(&token_hash("u-1")).await));
+    assert!(is_not_found(s.get_session(&token_hash("u-2")).await));
+    assert!(s.get_session(&token_hash("o-1")).await.is_ok());
+    s.write(
+        &sys,
+        Op::SetUserDisabled {
+            user_id: u.id,
+            disabled: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(last_audit(s).await.action, "user.enable");
+    assert!(!s.get_user(u.id).await.unwrap().disabled);
+    assert!(is_not_found(s.get_session(&token_hash("u-1")).await));
+    assert!(is_not_found(
+        s.write(
+            &sys,
+            Op::SetUserDisabled {
+                user_id: Uuid::now_v7(),
+                disabled: true
+            }
+        )
+        .await
+    ));
+
+    // A new password replaces the hash and ends the user's sessions; the hash is not audited.
+    s.write(&u.actor(), Op::CreateSession(session_of(&u, "u-3")))
+        .await
+        .unwrap();
+    let hash = tocsin_domain::user::hash_password("a brand new passphrase").unwrap();
+    s.write(
+        &sys,
+        Op::SetPassword {
+            user_id: u.id,
+            password_hash: tocsin_store::Redacted(hash.clone()),
+        },
+    )
+    .await
+    .unwrap();
+    let e = last_audit(s).await;
+    assert_eq!(e.action, "user.password");
+    assert!(!e.detail.contains(&hash));
+    assert!(s
+        .get_user(u.id)
+        .await
+        .unwrap()
+        .check_password("a brand new passphrase"));
+    assert!(is_not_found(s.get_session(&token_hash("u-3")).await));
+    assert!(s.get_session(&token_hash("o-1")).await.is_ok());
 }

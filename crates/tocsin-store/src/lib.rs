@@ -164,6 +164,34 @@ pub enum Op {
         /// The pending link, if any.
         claim: Option<FormClaim>,
     },
+    /// Disable (true) or enable a user. Disabling also ends the user's browser sessions;
+    /// enabling does not bring them back.
+    SetUserDisabled {
+        /// The user.
+        user_id: Uuid,
+        /// Disabled or not.
+        disabled: bool,
+    },
+    /// Replace a user's password hash (made by `tocsin_domain::user::hash_password`, which
+    /// checks the policy) and end the user's browser sessions.
+    SetPassword {
+        /// The user.
+        user_id: Uuid,
+        /// The new Argon2id hash.
+        password_hash: Redacted,
+    },
+    /// Revoke an API token by id: it never works again.
+    RevokeToken(Uuid),
+}
+
+/// A secret value whose `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Redacted(pub String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 /// What a gateway did with a message.
@@ -350,8 +378,10 @@ pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
         Op::CreateSituation(s) => ev("situation.create", "situation", s.id.to_string()),
         Op::CreateUser(u) => ev("user.create", "user", u.id.to_string())
             .with_detail(serde_json::json!({"username": u.username, "role": u.role.as_str()})),
-        Op::CreateToken(t) => ev("token.create", "user", t.user_id.to_string())
-            .with_detail(serde_json::json!({"token_id": t.id.to_string(), "name": t.name})),
+        Op::CreateToken(t) => ev("token.create", "user", t.user_id.to_string()).with_detail(
+            serde_json::json!({"token_id": t.id.to_string(), "name": t.name,
+                "expires_at": t.expires_at.map(|e| tocsin_domain::time::format(&e))}),
+        ),
         Op::Audit(e) => e.clone(),
         // Neither the gateway's message id nor the number: either would name the sender.
         Op::IngestSms(m) => ev("sms.receive", "report", m.report.id.to_string())
@@ -420,6 +450,17 @@ pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
         Op::RecordSignals(v) => AuditEvent::new(actor, "signals.record", "signal", None)
             .with_detail(serde_json::json!({"offered": v.len(),
                 "tlp": v.first().map(|s| s.tlp.as_str())})),
+        Op::SetUserDisabled { user_id, disabled } => ev(
+            if *disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            },
+            "user",
+            user_id.to_string(),
+        ),
+        Op::SetPassword { user_id, .. } => ev("user.password", "user", user_id.to_string()),
+        Op::RevokeToken(id) => ev("token.revoke", "token", id.to_string()),
         Op::CreateSession(_)
         | Op::DeleteSession(_)
         | Op::SetMeta(..)
@@ -562,6 +603,8 @@ pub trait Store: Send + Sync + 'static {
     /// How the outbox stands: messages by status and the oldest still waiting, so that
     /// replies that never leave are noticed.
     async fn outbox_summary(&self) -> Result<OutboxSummary>;
+    /// A user's API tokens, oldest first, revoked and expired ones included.
+    async fn list_tokens(&self, user_id: Uuid) -> Result<Vec<ApiToken>>;
 }
 
 /// Outbound messages by status ([`Store::outbox_summary`]).

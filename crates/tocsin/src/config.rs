@@ -73,6 +73,8 @@ pub struct FileConfig {
     /// The HTTP edge: `[server]` with `public_url`, `trusted_proxies`, `header_timeout_secs`,
     /// `request_timeout_secs`, `max_connections`.
     pub server: Option<ServerFile>,
+    /// Credentials: `[auth]` with `token_expiry_days`.
+    pub auth: Option<AuthFile>,
 }
 
 /// `[server]` as written. Every key is optional.
@@ -115,6 +117,17 @@ impl ServerConfig {
         }
     }
 }
+
+/// `[auth]` as written.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthFile {
+    /// Days a new API token works unless `--expires` says otherwise (0: until revoked).
+    pub token_expiry_days: Option<u32>,
+}
+
+/// Days new API tokens work by default.
+pub const DEFAULT_TOKEN_EXPIRY_DAYS: u32 = 90;
 
 /// `[signals]` as written: the schedule, and the detector's settings beside it.
 #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
@@ -220,6 +233,30 @@ pub struct Config {
     pub signals: SignalsConfig,
     /// The HTTP edge.
     pub server: ServerConfig,
+    /// Days a new API token works by default (0: until revoked).
+    pub token_expiry_days: u32,
+}
+
+impl Config {
+    /// The default lifetime of new API tokens (`None`: until revoked).
+    pub fn token_lifetime(&self) -> Result<Option<chrono::Duration>> {
+        let days = i64::from(self.token_expiry_days);
+        if days > tocsin_domain::user::MAX_TOKEN_DAYS {
+            anyhow::bail!(
+                "auth.token_expiry_days (TOCSIN_TOKEN_EXPIRY_DAYS): at most {}, or 0 for never",
+                tocsin_domain::user::MAX_TOKEN_DAYS
+            );
+        }
+        Ok((days > 0).then(|| chrono::Duration::days(days)))
+    }
+
+    /// The lifetime of a token being issued: `--expires` if given, else the default.
+    pub fn token_lifetime_or(&self, expires: Option<&str>) -> Result<Option<chrono::Duration>> {
+        match expires {
+            Some(e) => Ok(tocsin_domain::user::parse_lifetime(e)?),
+            None => self.token_lifetime(),
+        }
+    }
 }
 
 /// Values from flags and `TOCSIN_*` variables (clap merges those two, flags first).
@@ -241,6 +278,8 @@ pub struct Overrides {
     pub public_url: Option<String>,
     /// `--trusted-proxies` / `TOCSIN_TRUSTED_PROXIES` (comma-separated).
     pub trusted_proxies: Option<Vec<ipnet::IpNet>>,
+    /// `TOCSIN_TOKEN_EXPIRY_DAYS`.
+    pub token_expiry_days: Option<u32>,
 }
 
 impl Config {
@@ -301,6 +340,10 @@ impl Config {
                 }
             },
             data_dir,
+            token_expiry_days: o
+                .token_expiry_days
+                .or(file.auth.and_then(|a| a.token_expiry_days))
+                .unwrap_or(DEFAULT_TOKEN_EXPIRY_DAYS),
         }
     }
 }
@@ -338,6 +381,44 @@ mod tests {
         assert!(toml::from_str::<FileConfig>("unknown = 1").is_err());
         assert_eq!(d.signals, SignalsConfig::default());
         assert_eq!(d.signals.interval_minutes, 360);
+    }
+
+    #[test]
+    fn token_expiry_layers() {
+        let d = Config::resolve(FileConfig::default(), Overrides::default());
+        assert_eq!(
+            d.token_lifetime().unwrap(),
+            Some(chrono::Duration::days(90))
+        );
+        let file: FileConfig = toml::from_str("[auth]\ntoken_expiry_days = 30\n").unwrap();
+        let c = Config::resolve(file, Overrides::default());
+        assert_eq!(
+            c.token_lifetime().unwrap(),
+            Some(chrono::Duration::days(30))
+        );
+        assert_eq!(
+            c.token_lifetime_or(Some("12h")).unwrap(),
+            Some(chrono::Duration::hours(12))
+        );
+        assert_eq!(c.token_lifetime_or(Some("never")).unwrap(), None);
+        let file: FileConfig = toml::from_str("[auth]\ntoken_expiry_days = 30\n").unwrap();
+        let never = Config::resolve(
+            file,
+            Overrides {
+                token_expiry_days: Some(0),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            never.token_lifetime().unwrap(),
+            None,
+            "the environment wins; 0 is never"
+        );
+        let file: FileConfig = toml::from_str("[auth]\ntoken_expiry_days = 99999\n").unwrap();
+        assert!(Config::resolve(file, Overrides::default())
+            .token_lifetime()
+            .is_err());
+        assert!(toml::from_str::<FileConfig>("[auth]\nbogus = 1\n").is_err());
     }
 
     #[test]

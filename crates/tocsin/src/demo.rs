@@ -15,7 +15,7 @@ use tocsin_domain::{
 use tocsin_store::{DynStore, Op, StoreExt};
 
 /// The password of every demo user.
-pub const DEMO_PASSWORD: &str = "tocsin-demo";
+pub const DEMO_PASSWORD: &str = "tocsin-demo-only";
 
 struct Area {
     name: &'static str,

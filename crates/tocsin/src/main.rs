@@ -171,6 +171,11 @@ enum Command {
         #[arg(long)]
         verification_status: Option<String>,
     },
+    /// API tokens by id.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -185,11 +190,18 @@ enum UserCommand {
         /// Read a password for browser login from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// How long the API token works: e.g. 90d, 12h or never (default `[auth]
+        /// token_expiry_days`, 90 days).
+        #[arg(long)]
+        expires: Option<String>,
     },
     /// Issue another API token for an existing user; prints it as the last line.
     Token {
         /// Login name.
         name: String,
+        /// How long it works: e.g. 90d, 12h or never (default `[auth] token_expiry_days`).
+        #[arg(long)]
+        expires: Option<String>,
     },
     /// List users.
     List,
@@ -206,6 +218,38 @@ enum UserCommand {
         name: String,
         /// The permission: legal_qualify.
         permission: String,
+    },
+    /// Disable a user: their tokens stop working and their browser sessions end at once.
+    Disable {
+        /// Login name.
+        name: String,
+    },
+    /// Enable a disabled user (their ended sessions stay ended).
+    Enable {
+        /// Login name.
+        name: String,
+    },
+    /// Set a user's password (read from standard input) and end their browser sessions.
+    Password {
+        /// Login name.
+        name: String,
+        /// Read the password from the first line of standard input (required).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List a user's API tokens: id, name, created, expires, state (never a secret).
+    Tokens {
+        /// Login name.
+        name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Revoke an API token (ids from `tocsin user tokens NAME`): it stops working at once.
+    Revoke {
+        /// The token's id.
+        id: String,
     },
 }
 
@@ -269,9 +313,48 @@ fn settle(g: &Global, o: Overrides) -> Result<Config> {
             data_dir: g.data_dir.clone(),
             database_url: g.database_url.clone(),
             contact_key: std::env::var("TOCSIN_CONTACT_KEY").ok(),
+            token_expiry_days: match std::env::var("TOCSIN_TOKEN_EXPIRY_DAYS") {
+                Ok(v) => Some(v.trim().parse().with_context(|| {
+                    format!("TOCSIN_TOKEN_EXPIRY_DAYS: expected a whole number of days, got {v:?}")
+                })?),
+                Err(_) => None,
+            },
             ..o
         },
     ))
+}
+
+/// The user of that login name, or a clear error.
+async fn user_named(store: &DynStore, name: &str) -> Result<tocsin_domain::User> {
+    store
+        .get_user_by_name(name)
+        .await
+        .with_context(|| format!("no user named {name:?}"))
+}
+
+/// Disable or enable the user of that login name.
+async fn set_disabled(store: &DynStore, actor: &Actor, name: &str, disabled: bool) -> Result<()> {
+    let user = user_named(store, name).await?;
+    let op = Op::SetUserDisabled {
+        user_id: user.id,
+        disabled,
+    };
+    store.write(actor, op).await?;
+    Ok(())
+}
+
+/// A password from the first line of standard input.
+fn read_password_stdin() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// "expires 2026-…" or "no expiry".
+fn expiry_text(t: &ApiToken) -> String {
+    t.expires_at.map_or("no expiry".into(), |e| {
+        format!("expires {}", tocsin_domain::time::format(&e))
+    })
 }
 
 /// Open the backend the URL names, creating the data directory for SQLite.
@@ -395,10 +478,14 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             // no request waits for it.
             tokio::task::spawn_blocking(|| tocsin_geo::Gazetteer::global().prepare_reverse())
                 .await?;
-            let state = tocsin_server::AppState::new(store.clone(), key, cfg.secure_cookies)
+            // Make the dummy password hash now, so the first login of an unknown or
+            // token-only user takes no longer than any other.
+            tokio::task::spawn_blocking(tocsin_domain::user::dummy_hash).await?;
+            let mut state = tocsin_server::AppState::new(store.clone(), key, cfg.secure_cookies)
                 .with_sms(cfg.sms.clone())
                 .with_trusted_proxies(cfg.server.trusted_proxies.clone())
                 .with_edge(cfg.server.edge.clone());
+            state.token_lifetime = cfg.token_lifetime()?;
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
             let schedule = signals::spawn_schedule(
                 store.clone(),
@@ -552,12 +639,12 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                     name,
                     role,
                     password_stdin,
+                    expires,
                 } => {
                     let role = Role::parse(&role)?;
+                    let lifetime = cfg.token_lifetime_or(expires.as_deref())?;
                     let password = if password_stdin {
-                        let mut line = String::new();
-                        std::io::stdin().read_line(&mut line)?;
-                        Some(line.trim_end_matches(['\r', '\n']).to_string())
+                        Some(read_password_stdin()?)
                     } else {
                         None
                     };
@@ -572,18 +659,21 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                         "created user {} ({}, clearance {})",
                         user.username, user.role, user.clearance
                     );
-                    let (token, secret) = ApiToken::generate(user.id, "cli");
-                    store.write(&actor, Op::CreateToken(token)).await?;
-                    println!("API token (shown once; use as Authorization: Bearer TOKEN):");
+                    let (token, secret) = ApiToken::generate(user.id, "cli", lifetime);
+                    store.write(&actor, Op::CreateToken(token.clone())).await?;
+                    println!(
+                        "API token {} ({}; shown once; use as Authorization: Bearer TOKEN):",
+                        token.id,
+                        expiry_text(&token)
+                    );
                     println!("{secret}");
                 }
-                UserCommand::Token { name } => {
-                    let user = store
-                        .get_user_by_name(&name)
-                        .await
-                        .with_context(|| format!("no user named {name:?}"))?;
-                    let (token, secret) = ApiToken::generate(user.id, "cli");
-                    store.write(&actor, Op::CreateToken(token)).await?;
+                UserCommand::Token { name, expires } => {
+                    let lifetime = cfg.token_lifetime_or(expires.as_deref())?;
+                    let user = user_named(&store, &name).await?;
+                    let (token, secret) = ApiToken::generate(user.id, "cli", lifetime);
+                    store.write(&actor, Op::CreateToken(token.clone())).await?;
+                    eprintln!("API token {} ({})", token.id, expiry_text(&token));
                     println!("{secret}");
                 }
                 UserCommand::List => {
@@ -614,7 +704,65 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                         analysis::grant(&store, &name, &permission, false).await?
                     );
                 }
+                UserCommand::Disable { name } => {
+                    set_disabled(&store, &actor, &name, true).await?;
+                    println!("{name} disabled: tokens refused, browser sessions ended");
+                }
+                UserCommand::Enable { name } => {
+                    set_disabled(&store, &actor, &name, false).await?;
+                    println!("{name} enabled");
+                }
+                UserCommand::Password { name, .. } => {
+                    let user = user_named(&store, &name).await?;
+                    let hash = tocsin_domain::user::hash_password(&read_password_stdin()?)?;
+                    let op = Op::SetPassword {
+                        user_id: user.id,
+                        password_hash: tocsin_store::Redacted(hash),
+                    };
+                    store.write(&actor, op).await?;
+                    println!("password set for {}; browser sessions ended", user.username);
+                }
+                UserCommand::Tokens { name } => {
+                    let user = user_named(&store, &name).await?;
+                    let now = tocsin_domain::time::now();
+                    println!("id\tname\tcreated\texpires\tstate");
+                    for t in store.list_tokens(user.id).await? {
+                        println!(
+                            "{}\t{}\t{}\t{}\t{}",
+                            t.id,
+                            t.name,
+                            tocsin_domain::time::format(&t.created_at),
+                            t.expires_at
+                                .map_or("never".into(), |e| tocsin_domain::time::format(&e)),
+                            if t.revoked {
+                                "revoked"
+                            } else if !t.is_live(now) {
+                                "expired"
+                            } else {
+                                "live"
+                            }
+                        );
+                    }
+                }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token {
+            command: TokenCommand::Revoke { id },
+        } => {
+            let cfg = settle(&cli.global, Overrides::default())?;
+            let store = open_store(&cfg).await?;
+            let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| {
+                anyhow::anyhow!("{id:?} is not a token id (see `tocsin user tokens NAME`)")
+            })?;
+            store
+                .write(&Actor::system("cli"), Op::RevokeToken(id))
+                .await
+                .map_err(|e| match e {
+                    tocsin_store::StoreError::NotFound => anyhow::anyhow!("no token with id {id}"),
+                    e => e.into(),
+                })?;
+            println!("token {id} revoked");
             Ok(ExitCode::SUCCESS)
         }
         Command::Import {

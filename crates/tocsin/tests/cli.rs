@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{add_user, run_ok, tocsin, BIN};
+use common::{add_user, run_err, run_ok, tocsin, BIN};
 
 struct Server {
     child: Child,
@@ -957,4 +957,180 @@ async fn server_table_reaches_the_running_server() {
     drop(server);
     let server = start(&[("TOCSIN_PUBLIC_URL", "http://tocsin.example.org")]);
     assert_eq!(login(server.base.clone()).await, (None, false));
+}
+
+/// Run with `input` on standard input; the output (success or not).
+fn run_with_stdin(mut c: Command, input: &str) -> std::process::Output {
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// The status `GET /api/v1/me` answers for `token`, polled until it is `want` or a second
+/// has passed (a running server must see a withdrawal within one second).
+async fn me_status_within_a_second(base: &str, token: &str, want: u16) -> u16 {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        let s = reqwest::Client::new()
+            .get(format!("{base}/api/v1/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        if s == want || Instant::now() > deadline {
+            return s;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_are_withdrawn_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A short or common password is refused; a good one is taken.
+    let short = run_with_stdin(
+        tocsin(
+            d,
+            None,
+            &[
+                "user",
+                "add",
+                "alice",
+                "--role",
+                "analyst",
+                "--password-stdin",
+            ],
+        ),
+        "tocsin-demo\n",
+    );
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+    let common = run_with_stdin(
+        tocsin(
+            d,
+            None,
+            &[
+                "user",
+                "add",
+                "alice",
+                "--role",
+                "analyst",
+                "--password-stdin",
+            ],
+        ),
+        "Qwerty123456\n",
+    );
+    assert!(String::from_utf8_lossy(&common.stderr).contains("most common passwords"));
+    let added = run_with_stdin(
+        tocsin(
+            d,
+            None,
+            &[
+                "user",
+                "add",
+                "alice",
+                "--role",
+                "analyst",
+                "--password-stdin",
+                "--expires",
+                "12h",
+            ],
+        ),
+        "quiet river at dawn\n",
+    );
+    assert!(added.status.success(), "{added:?}");
+    let out = String::from_utf8(added.stdout).unwrap();
+    let first = out.lines().last().unwrap().to_string();
+    assert!(
+        first.starts_with("tsn_") && out.contains("expires "),
+        "{out}"
+    );
+    let bad = run_err(tocsin(
+        d,
+        None,
+        &["user", "token", "alice", "--expires", "5y"],
+    ));
+    assert!(bad.contains("expires"), "{bad}");
+    let second = run_ok(tocsin(
+        d,
+        None,
+        &["user", "token", "alice", "--expires", "never"],
+    ));
+    let second = second.trim().to_string();
+    // The default lifetime comes from the configuration (0: never).
+    let mut c = tocsin(d, None, &["user", "add", "bob", "--role", "viewer"]);
+    c.env("TOCSIN_TOKEN_EXPIRY_DAYS", "0");
+    assert!(run_ok(c).contains("no expiry"));
+    assert!(run_ok(tocsin(
+        d,
+        None,
+        &["user", "add", "carol", "--role", "viewer"]
+    ))
+    .contains("expires "));
+
+    // The listing names ids, names, dates and state, never a secret.
+    let listed = run_ok(tocsin(d, None, &["user", "tokens", "alice"]));
+    let rows: Vec<Vec<&str>> = listed
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{listed}");
+    assert_eq!((rows[0][1], rows[0][4]), ("cli", "live"));
+    assert_eq!((rows[1][3], rows[1][4]), ("never", "live"));
+    assert!(!listed.contains("tsn_") && !listed.contains(&tocsin_domain::user::token_hash(&first)));
+
+    let server = Server::start(d, None);
+    let base = server.base.clone();
+    assert_eq!(me_status_within_a_second(&base, &first, 200).await, 200);
+    assert_eq!(me_status_within_a_second(&base, &second, 200).await, 200);
+    // Revoking one token beside the running server stops it within a second; the other works.
+    let out = run_ok(tocsin(d, None, &["token", "revoke", rows[0][0]]));
+    assert!(out.contains("revoked"), "{out}");
+    assert_eq!(me_status_within_a_second(&base, &first, 401).await, 401);
+    assert_eq!(me_status_within_a_second(&base, &second, 200).await, 200);
+    let listed = run_ok(tocsin(d, None, &["user", "tokens", "alice"]));
+    assert!(
+        listed.lines().nth(1).unwrap().ends_with("\trevoked"),
+        "{listed}"
+    );
+    assert!(run_err(tocsin(d, None, &["token", "revoke", "nonsense"])).contains("not a token id"));
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    assert!(run_err(tocsin(d, None, &["token", "revoke", unknown])).contains("no token"));
+    // Disabling stops every token within a second; enabling brings them back.
+    run_ok(tocsin(d, None, &["user", "disable", "alice"]));
+    assert_eq!(me_status_within_a_second(&base, &second, 401).await, 401);
+    assert!(
+        run_ok(tocsin(d, None, &["user", "list"])).contains("alice\tanalyst\tTLP:RED\tdisabled")
+    );
+    run_ok(tocsin(d, None, &["user", "enable", "alice"]));
+    assert_eq!(me_status_within_a_second(&base, &second, 200).await, 200);
+    assert!(run_err(tocsin(d, None, &["user", "disable", "nobody"])).contains("no user named"));
+    // A new password must meet the policy.
+    let weak = run_with_stdin(
+        tocsin(d, None, &["user", "password", "alice", "--password-stdin"]),
+        "short\n",
+    );
+    assert!(!weak.status.success());
+    let ok = run_with_stdin(
+        tocsin(d, None, &["user", "password", "alice", "--password-stdin"]),
+        "a brand new passphrase\n",
+    );
+    assert!(ok.status.success(), "{ok:?}");
+    drop(server);
+    let verified = run_ok(tocsin(d, None, &["audit", "verify"]));
+    assert!(verified.contains("entries verified"), "{verified}");
 }

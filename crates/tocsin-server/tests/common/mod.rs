@@ -48,7 +48,7 @@ impl TestApp {
         for role in Role::ALL {
             let u = NewUser::build(role.as_str(), role, Some("password-123")).unwrap();
             let u = store.create_user(&actor, u).await.unwrap();
-            let (t, secret) = ApiToken::generate(u.id, "test");
+            let (t, secret) = ApiToken::generate(u.id, "test", None);
             store.write(&actor, Op::CreateToken(t)).await.unwrap();
             tokens.insert(role, secret);
         }
@@ -252,7 +252,7 @@ impl TestApp {
         let actor = Actor::system("test");
         let u = NewUser::build(name, role, Some("password-123")).unwrap();
         let u = self.store.create_user(&actor, u).await.unwrap();
-        let (t, secret) = ApiToken::generate(u.id, "test");
+        let (t, secret) = ApiToken::generate(u.id, "test", None);
         self.store.write(&actor, Op::CreateToken(t)).await.unwrap();
         secret
     }
