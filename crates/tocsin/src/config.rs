@@ -68,6 +68,9 @@ pub struct FileConfig {
     /// Escalation signals: `[signals]` with `interval_minutes`, `weeks` and the detector's
     /// settings (`window_weeks`, `[signals.incidents]`, … as in `tocsin_signals::DetectorConfig`).
     pub signals: Option<SignalsFile>,
+    /// A file holding the hex contact key, kept apart from the data directory and its
+    /// backups; it must exist (instead of `<data_dir>/contact.key`, made on first run).
+    pub contact_key_file: Option<PathBuf>,
 }
 
 /// `[signals]` as written: the schedule, and the detector's settings beside it.
@@ -172,6 +175,8 @@ pub struct Config {
     pub sms: tocsin_server::sms::SmsConfig,
     /// Escalation signals.
     pub signals: SignalsConfig,
+    /// The contact key's file, if configured apart from the data directory.
+    pub contact_key_file: Option<PathBuf>,
 }
 
 /// Values from flags and `TOCSIN_*` variables (clap merges those two, flags first).
@@ -189,6 +194,8 @@ pub struct Overrides {
     pub secure_cookies: Option<bool>,
     /// `--signals-interval-minutes` / `TOCSIN_SIGNALS_INTERVAL_MINUTES`.
     pub signals_interval_minutes: Option<u64>,
+    /// `TOCSIN_CONTACT_KEY_FILE`.
+    pub contact_key_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -223,6 +230,7 @@ impl Config {
                     detector: f.detector.unwrap_or(d.detector),
                 }
             },
+            contact_key_file: o.contact_key_file.or(file.contact_key_file),
             data_dir,
         }
     }
