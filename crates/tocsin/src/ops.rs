@@ -191,6 +191,18 @@ pub async fn restore(cfg: &Config, file: &Path, force: bool) -> Result<String> {
     let Some(db) = sqlite_path(&cfg.database_url.0) else {
         bail!("`tocsin restore` restores SQLite stores. {PG_DUMP_HELP}.");
     };
+    let files = database_files(&db);
+    if let Ok(from) = file.canonicalize() {
+        if files
+            .iter()
+            .any(|f| f.canonicalize().is_ok_and(|f| f == from))
+        {
+            bail!(
+                "refused: {} is the store itself; restore from a file made by `tocsin backup`",
+                file.display()
+            );
+        }
+    }
     let src = file.to_path_buf();
     let info = tokio::task::spawn_blocking(move || tocsin_store_sqlite::backup::check_backup(&src))
         .await?
@@ -204,36 +216,16 @@ pub async fn restore(cfg: &Config, file: &Path, force: bool) -> Result<String> {
             lock_path(&db).display()
         )
     })?;
-    let files = database_files(&db);
-    let mut moved = Vec::new();
-    if files.iter().any(|f| f.exists()) {
-        if !force {
-            bail!(
-                "refused: {} already holds a database; add --force to replace it (its files \
-                 are moved aside, not deleted)",
-                db.display()
-            );
-        }
-        if db.exists() {
-            let d = db.clone();
-            tokio::task::spawn_blocking(move || tocsin_store_sqlite::backup::close_exclusively(&d))
-                .await?
-                .context("refused")?;
-        }
-        let stamp = tocsin_domain::time::now().format("%Y%m%dT%H%M%SZ");
-        for f in &files {
-            if f.exists() {
-                let mut aside = f.as_os_str().to_owned();
-                aside.push(format!(".before-restore-{stamp}"));
-                let aside = PathBuf::from(aside);
-                std::fs::rename(f, &aside).with_context(|| {
-                    format!("cannot move {} aside to {}", f.display(), aside.display())
-                })?;
-                moved.push(aside);
-            }
-        }
+    let existing = files.iter().any(|f| f.exists());
+    if existing && !force {
+        bail!(
+            "refused: {} already holds a database; add --force to replace it (its files are \
+             moved aside, not deleted)",
+            db.display()
+        );
     }
-    // Copy beside the target, then rename: a store is never half restored.
+    // Copy beside the target first, then move the old files aside and rename: a store is
+    // never half restored.
     let mut partial = db.as_os_str().to_owned();
     partial.push(".restoring");
     let partial = PathBuf::from(partial);
@@ -251,6 +243,32 @@ pub async fn restore(cfg: &Config, file: &Path, force: bool) -> Result<String> {
         std::io::copy(&mut from, &mut to)
             .with_context(|| format!("cannot write {}", partial.display()))?;
         to.sync_all()?;
+    }
+    let mut moved = Vec::new();
+    if existing {
+        if db.exists() {
+            let d = db.clone();
+            let closed = tokio::task::spawn_blocking(move || {
+                tocsin_store_sqlite::backup::close_exclusively(&d)
+            })
+            .await?;
+            if let Err(e) = closed {
+                let _ = std::fs::remove_file(&partial);
+                return Err(anyhow::Error::new(e).context("refused"));
+            }
+        }
+        let stamp = tocsin_domain::time::now().format("%Y%m%dT%H%M%SZ");
+        for f in &files {
+            if f.exists() {
+                let mut aside = f.as_os_str().to_owned();
+                aside.push(format!(".before-restore-{stamp}"));
+                let aside = PathBuf::from(aside);
+                std::fs::rename(f, &aside).with_context(|| {
+                    format!("cannot move {} aside to {}", f.display(), aside.display())
+                })?;
+                moved.push(aside);
+            }
+        }
     }
     std::fs::rename(&partial, &db)
         .with_context(|| format!("cannot move {} to {}", partial.display(), db.display()))?;

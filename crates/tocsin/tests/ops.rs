@@ -358,6 +358,17 @@ async fn restore_refuses_what_is_not_an_intact_tocsin_database() {
         ));
         assert!(err.contains(why), "{}: {err}", file.display());
     }
+    // The store itself is no backup (its file alone may lack the writes in its WAL).
+    let err = run_err(tocsin(
+        &dir,
+        None,
+        &[
+            "restore",
+            "--force",
+            dir.join("tocsin.db").to_str().unwrap(),
+        ],
+    ));
+    assert!(err.contains("the store itself"), "{err}");
     assert_eq!(std::fs::read(dir.join("tocsin.db")).unwrap(), before);
 
     // A database some other program holds open is not replaced either.
