@@ -344,7 +344,10 @@ async fn contact_key(cfg: &Config, store: &DynStore) -> Result<ContactKey> {
         }
         (None, Some(path)) if path.exists() => return read(path),
         (None, Some(path)) => bail!(
-            "contact_key_file {} does not exist. Tocsin makes no new key there: a new key              would leave every sealed contact unreadable. Point the setting at your key, or              for a new installation create one (64 hex characters, mode 0600), e.g.              `openssl rand -hex 32 > {}`",
+            "contact_key_file {} does not exist. Tocsin makes no new key there: a new key \
+             would leave every sealed contact unreadable. Point the setting at your key, or \
+             for a new installation create one (64 hex characters, mode 0600), e.g. \
+             `openssl rand -hex 32 > {}`",
             path.display(),
             path.display()
         ),
@@ -357,7 +360,9 @@ async fn contact_key(cfg: &Config, store: &DynStore) -> Result<ContactKey> {
     let sources = store.counts().await?.sources;
     if sources > 0 {
         bail!(
-            "the contact key {} is missing, but the database holds {sources} sources whose              contact details it sealed: put the key back (from where it is kept apart from the              database) or set contact_key_file; a new key could not open them",
+            "the contact key {} is missing, but the database holds {sources} sources whose \
+             contact details it sealed: put the key back (from where it is kept apart from the \
+             database) or set contact_key_file; a new key could not open them",
             path.display()
         );
     }
