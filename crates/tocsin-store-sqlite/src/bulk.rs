@@ -94,7 +94,7 @@ impl Seen {
 /// cache spent about a second of a million-row import allocating and zeroing its pages.
 const CACHE_SIZE: i64 = -65_536;
 
-fn err(e: rusqlite::Error) -> StoreError {
+pub(crate) fn err(e: rusqlite::Error) -> StoreError {
     match e {
         rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
         rusqlite::Error::SqliteFailure(f, msg)

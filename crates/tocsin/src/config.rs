@@ -75,6 +75,9 @@ pub struct FileConfig {
     pub server: Option<ServerFile>,
     /// Credentials: `[auth]` with `token_expiry_days`.
     pub auth: Option<AuthFile>,
+    /// A file holding the hex contact key, kept apart from the data directory and its
+    /// backups; it must exist (instead of `<data_dir>/contact.key`, made on first run).
+    pub contact_key_file: Option<PathBuf>,
 }
 
 /// `[server]` as written. Every key is optional.
@@ -235,6 +238,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// Days a new API token works by default (0: until revoked).
     pub token_expiry_days: u32,
+    /// The contact key's file, if configured apart from the data directory.
+    pub contact_key_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -280,6 +285,8 @@ pub struct Overrides {
     pub trusted_proxies: Option<Vec<ipnet::IpNet>>,
     /// `TOCSIN_TOKEN_EXPIRY_DAYS`.
     pub token_expiry_days: Option<u32>,
+    /// `TOCSIN_CONTACT_KEY_FILE`.
+    pub contact_key_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -339,6 +346,7 @@ impl Config {
                     detector: f.detector.unwrap_or(d.detector),
                 }
             },
+            contact_key_file: o.contact_key_file.or(file.contact_key_file),
             data_dir,
             token_expiry_days: o
                 .token_expiry_days

@@ -5,6 +5,7 @@ mod analysis;
 mod config;
 mod demo;
 mod exchange;
+mod ops;
 mod signals;
 
 use anyhow::{bail, Context, Result};
@@ -176,6 +177,22 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Copy the SQLite store to a new file, consistently, while the server runs (never the
+    /// contact key). PostgreSQL stores are copied with pg_dump.
+    Backup {
+        /// The file to create (refused if it exists).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Replace the SQLite store with a backup made by `tocsin backup`; refused while the store
+    /// is in use. The replaced files are moved aside.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// Replace an existing database.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -275,6 +292,7 @@ enum AuditCommand {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    ops::private_umask();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TOCSIN_LOG")
@@ -319,6 +337,7 @@ fn settle(g: &Global, o: Overrides) -> Result<Config> {
                 })?),
                 Err(_) => None,
             },
+            contact_key_file: std::env::var_os("TOCSIN_CONTACT_KEY_FILE").map(PathBuf::from),
             ..o
         },
     ))
@@ -366,21 +385,9 @@ async fn open_store(cfg: &Config) -> Result<DynStore> {
 /// nothing else has it open (see `SqliteStore::exclusive_imports`).
 async fn open_store_with(cfg: &Config, exclusive_imports: bool) -> Result<DynStore> {
     let url = &cfg.database_url.0;
-    if url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&cfg.data_dir)
-            .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
-        if let Some(parent) = url
-            .trim_start_matches("sqlite://")
-            .trim_start_matches("sqlite:")
-            .split('?')
-            .next()
-            .map(Path::new)
-            .and_then(Path::parent)
-        {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)?;
-            }
-        }
+    if let Some(db) = ops::sqlite_path(url) {
+        ops::private_store(cfg, &db)?;
+        ops::hold_shared(&db)?;
         let s = tocsin_store_sqlite::SqliteStore::open(url)
             .await
             .with_context(|| format!("cannot open {}", cfg.database_url))?
@@ -389,7 +396,13 @@ async fn open_store_with(cfg: &Config, exclusive_imports: bool) -> Result<DynSto
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let s = tocsin_store_postgres::PostgresStore::open(url)
             .await
-            .with_context(|| format!("cannot open {}", cfg.database_url))?;
+            .with_context(|| match ops::tls_mode(url) {
+                Some(mode) => format!(
+                    "cannot open {} over TLS (sslmode={mode}; a CA file goes in sslrootcert=)",
+                    cfg.database_url
+                ),
+                None => format!("cannot open {}", cfg.database_url),
+            })?;
         Ok(Arc::new(s))
     } else {
         bail!(
@@ -399,22 +412,56 @@ async fn open_store_with(cfg: &Config, exclusive_imports: bool) -> Result<DynSto
     }
 }
 
-/// The contact key from configuration, or `<data_dir>/contact.key`, created on first run.
-fn contact_key(cfg: &Config) -> Result<ContactKey> {
-    if let Some(k) = &cfg.contact_key {
-        return ContactKey::from_hex(&k.0).context("invalid contact_key in configuration");
+/// The contact key: `contact_key` from configuration, or the file `contact_key_file` names
+/// (which must exist), or `<data_dir>/contact.key`, created on first run only: while the
+/// database holds sources, a missing key is an error, since a new one could not open their
+/// sealed contact details.
+async fn contact_key(cfg: &Config, store: &DynStore) -> Result<ContactKey> {
+    let read = |path: &Path| -> Result<ContactKey> {
+        #[cfg(unix)]
+        if let Ok(m) = std::fs::metadata(path) {
+            use std::os::unix::fs::PermissionsExt;
+            if m.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(path = %path.display(), "the contact key file is readable by other users: chmod 600 it");
+            }
+        }
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the contact key {}", path.display()))?;
+        ContactKey::from_hex(&text).with_context(|| format!("invalid key in {}", path.display()))
+    };
+    match (&cfg.contact_key, &cfg.contact_key_file) {
+        (Some(_), Some(_)) => bail!("set contact_key or contact_key_file, not both"),
+        (Some(k), None) => {
+            return ContactKey::from_hex(&k.0).context("invalid contact_key in configuration")
+        }
+        (None, Some(path)) if path.exists() => return read(path),
+        (None, Some(path)) => bail!(
+            "contact_key_file {} does not exist. Tocsin makes no new key there: a new key \
+             would leave every sealed contact unreadable. Point the setting at your key, or \
+             for a new installation create one (64 hex characters, mode 0600), e.g. \
+             `openssl rand -hex 32 > {}`",
+            path.display(),
+            path.display()
+        ),
+        (None, None) => {}
     }
     let path = cfg.data_dir.join("contact.key");
     if path.exists() {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        return ContactKey::from_hex(&text)
-            .with_context(|| format!("invalid key in {}", path.display()));
+        return read(&path);
     }
-    std::fs::create_dir_all(&cfg.data_dir)?;
+    let sources = store.counts().await?.sources;
+    if sources > 0 {
+        bail!(
+            "the contact key {} is missing, but the database holds {sources} sources whose \
+             contact details it sealed: put the key back (from where it is kept apart from the \
+             database) or set contact_key_file; a new key could not open them",
+            path.display()
+        );
+    }
+    ops::private_dir(&cfg.data_dir)?;
     let key = ContactKey::generate();
     write_private(&path, &key.to_hex())?;
-    tracing::info!(path = %path.display(), "created a new contact-details key; back it up with the database");
+    tracing::info!(path = %path.display(), "created a new contact-details key; keep a copy apart from the database and its backups");
     Ok(key)
 }
 
@@ -464,7 +511,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 .context("refusing to start with an unauthenticated SMS gateway")?;
             cfg.server.validate()?;
             let store = open_store(&cfg).await?;
-            let key = contact_key(&cfg)?;
+            let key = contact_key(&cfg, &store).await?;
             if demo {
                 demo::seed(&store, &key).await?;
             }
@@ -544,7 +591,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Demo => {
             let cfg = settle(&cli.global, Overrides::default())?;
             let store = open_store(&cfg).await?;
-            let key = contact_key(&cfg)?;
+            let key = contact_key(&cfg, &store).await?;
             demo::seed(&store, &key).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -844,6 +891,16 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                     Ok(ExitCode::from(1))
                 }
             }
+        }
+        Command::Backup { out } => {
+            let cfg = settle(&cli.global, Overrides::default())?;
+            print!("{}", ops::backup(&cfg, &out).await?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file, force } => {
+            let cfg = settle(&cli.global, Overrides::default())?;
+            print!("{}", ops::restore(&cfg, &file, force).await?);
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
