@@ -40,6 +40,15 @@ async fn users_page(st: &AppState, wu: &WebUser, status: StatusCode, o: Outcome)
         let tokens: Vec<TokenView> = tokens.iter().map(TokenView::from).collect();
         rows.push(context! { user => UserView::from(u), tokens, is_me => u.id == wu.user.id });
     }
+    // How replies to warners stand, so that a gateway refusing every message is noticed.
+    let outbox = if wu.user.can(tocsin_domain::Permission::AuditRead) {
+        match st.store.outbox_summary().await {
+            Ok(o) => Some(o),
+            Err(e) => return error_page(st, wu, e.into()),
+        }
+    } else {
+        None
+    };
     page(
         st,
         wu,
@@ -48,7 +57,7 @@ async fn users_page(st: &AppState, wu: &WebUser, status: StatusCode, o: Outcome)
         context! {
             users => rows,
             roles => Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-            notice => o.notice, error => o.error, secret => o.secret,
+            notice => o.notice, error => o.error, secret => o.secret, outbox,
         },
     )
 }

@@ -426,6 +426,10 @@ async fn the_admin_page_manages_users_with_csrf() {
         "admins see the nav link"
     );
     assert!(html.contains("desk_officer") && html.contains("monitor_coordinator"));
+    assert!(
+        html.contains("Replies to warners:") && html.contains("0 failed"),
+        "admins see how replies stand"
+    );
     // Others see neither the link nor the page.
     let (acookie, acsrf) = browser_login(&app, "analyst", "password-123")
         .await

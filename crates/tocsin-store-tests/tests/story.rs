@@ -657,7 +657,7 @@ async fn cursor_pagination_walks_everything_once(s: &dyn Store, _db: &Db) {
         };
         created.push(s.create_report(&system(), r).await.unwrap());
     }
-    created.sort_by(|a, b| (b.received_at, b.id).cmp(&(a.received_at, a.id)));
+    created.sort_by_key(|r| std::cmp::Reverse((r.received_at, r.id)));
     let visible: Vec<Uuid> = created
         .iter()
         .filter(|r| r.tlp <= Tlp::Amber)
@@ -736,7 +736,7 @@ async fn cursor_pagination_walks_everything_once(s: &dyn Store, _db: &Db) {
     for n in 0..5 {
         sources.push(new_source(s, &format!("S-{n}"), Tlp::Green).await);
     }
-    sources.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+    sources.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.id)));
     let sources: Vec<Uuid> = sources.iter().map(|s| s.id).collect();
     let p1 = s.list_sources(Tlp::Red, first_page(2)).await.unwrap();
     let p2 = s
