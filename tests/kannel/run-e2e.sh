@@ -112,7 +112,8 @@ public_url = "$RELAY_URL"
 sendsms_url = "$RELAY_URL/cgi-bin/sendsms"
 username = "tocsin"
 password = "$SENDSMS_PASSWORD"
-from = "1413"
+# No \`from\`: this smsbox has no global sender either, so replies must go out from the number
+# each warner wrote to (Kannel's %P), as on a common set-up (issue 12, finding 10).
 inbound_secret = "$INBOUND_SECRET"
 EOF
 mkdir -p "$WORK/data"
