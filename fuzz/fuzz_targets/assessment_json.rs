@@ -57,7 +57,7 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(e) = parse_json::<AssessmentEdit>(data) {
         let mut a = base();
-        if e.check(&FW).is_ok() {
+        if e.check(&FW, Tlp::Amber).is_ok() {
             try_change(&mut a, AssessmentChange::Edit(e), &actor(1));
         }
     }

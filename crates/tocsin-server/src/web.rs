@@ -706,7 +706,10 @@ fn report_form(
         st,
         status,
         "report_form.html",
-        context! { form_csrf => csrf.clone(), text, place, error },
+        context! {
+            form_csrf => csrf.clone(), text, place, error,
+            can_reply => crate::sms::reply_gateway(&st.sms, None).is_some(),
+        },
     );
     r.headers_mut().insert(
         header::SET_COOKIE,

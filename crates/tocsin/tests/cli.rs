@@ -4,58 +4,14 @@
 use serde_json::{json, Value};
 use sqlx::Connection;
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{add_user, run_err, run_ok, tocsin, BIN};
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(dir: &Path, db: Option<&str>) -> Server {
-        let mut cmd = tocsin(dir, db, &["serve", "--listen", "127.0.0.1:0"]);
-        cmd.stderr(Stdio::inherit());
-        Server::spawn(cmd)
-    }
-
-    /// Start a prepared `tocsin … serve` command and wait until it listens.
-    fn spawn(mut cmd: Command) -> Server {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start tocsin serve");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let base = loop {
-            let line = lines
-                .next()
-                .expect("server exited before listening")
-                .unwrap();
-            if let Some(rest) = line.strip_prefix("Tocsin is listening on ") {
-                break rest.trim_end_matches('/').to_string();
-            }
-        };
-        Server { child, base }
-    }
-
-    fn kill9(mut self) {
-        self.child.kill().unwrap(); // SIGKILL on Unix: no shutdown, no flush
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{add_user, run_err, run_ok, tocsin, Server, BIN};
 
 /// A fresh PostgreSQL database, or `None` (with a message) when PostgreSQL is not configured.
 async fn fresh_postgres() -> Option<String> {

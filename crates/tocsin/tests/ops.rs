@@ -5,53 +5,14 @@
 use serde_json::{json, Value};
 use sqlx::Connection;
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 mod common;
-use common::{add_user, run_err, run_ok, tocsin};
-
-/// A running `tocsin serve`, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(mut cmd: Command) -> Server {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start tocsin serve");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let base = loop {
-            let line = lines
-                .next()
-                .expect("server exited before listening")
-                .unwrap();
-            if let Some(rest) = line.strip_prefix("Tocsin is listening on ") {
-                break rest.trim_end_matches('/').to_string();
-            }
-        };
-        Server { child, base }
-    }
-
-    fn serve(dir: &Path, db: Option<&str>) -> Server {
-        Server::start(tocsin(dir, db, &["serve", "--listen", "127.0.0.1:0"]))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{add_user, run_err, run_ok, tocsin, Server};
 
 fn mode(p: &Path) -> u32 {
     std::fs::metadata(p)
@@ -70,7 +31,7 @@ async fn data_directory_is_0700_and_its_files_0600() {
     assert_eq!(mode(&dir.join("tocsin.db")), 0o600);
 
     run_ok(tocsin(&dir, None, &["demo"]));
-    let server = Server::serve(&dir, None);
+    let server = Server::start(&dir, None);
     for f in ["tocsin.db", "tocsin.db-wal", "tocsin.db-shm", "contact.key"] {
         assert_eq!(mode(&dir.join(f)), 0o600, "{f} while the server runs");
     }
@@ -139,7 +100,7 @@ async fn contact_key_file_is_read_apart_and_never_invented() {
     .unwrap();
     let mut c = tocsin(&dir, None, &["serve", "--listen", "127.0.0.1:0"]);
     c.arg("--config").arg(&conf);
-    drop(Server::start(c));
+    drop(Server::spawn(c));
     assert!(!dir.join("contact.key").exists());
 
     // Without the setting, the database's sources need their key: no new one is made.
@@ -185,7 +146,7 @@ async fn backup_beside_running_writes_restores_every_acknowledged_write() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("live");
     let token = add_user(&dir, None, "writer", "analyst");
-    let server = Server::serve(&dir, None);
+    let server = Server::start(&dir, None);
 
     // Writers post reports until told to stop; each acknowledged id is recorded.
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -279,7 +240,7 @@ async fn backup_beside_running_writes_restores_every_acknowledged_write() {
     assert_eq!(mode(&fresh), 0o700);
     assert_eq!(mode(&fresh.join("tocsin.db")), 0o600);
     std::fs::copy(dir.join("contact.key"), fresh.join("contact.key")).unwrap();
-    let server = Server::serve(&fresh, None);
+    let server = Server::start(&fresh, None);
     let stored = report_ids(&server.base, &token).await;
     let lost: Vec<_> = before.iter().filter(|id| !stored.contains(*id)).collect();
     assert!(
@@ -429,7 +390,7 @@ async fn postgres_backup_points_to_pg_dump_and_connects_over_tls() {
         return;
     }
     // Every connection of a server started with sslmode=require is encrypted.
-    let server = Server::serve(tmp.path(), Some(&require));
+    let server = Server::start(tmp.path(), Some(&require));
     let (n, all_tls): (i64, Option<bool>) = sqlx::query_as(
         "SELECT count(*), bool_and(s.ssl) FROM pg_stat_ssl s \
          JOIN pg_stat_activity a USING (pid) WHERE a.datname = $1",

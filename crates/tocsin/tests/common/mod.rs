@@ -1,8 +1,9 @@
 //! Helpers shared by the CLI tests: run the real `tocsin` binary on a data directory.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tocsin");
 
@@ -53,4 +54,53 @@ pub fn add_user(dir: &Path, db: Option<&str>, name: &str, role: &str) -> String 
         "last line must be the token: {out}"
     );
     token
+}
+
+/// A running `tocsin serve`, killed when dropped.
+pub struct Server {
+    /// The process.
+    pub child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl Server {
+    /// `tocsin serve` on an ephemeral port over this data directory (or database).
+    pub fn start(dir: &Path, db: Option<&str>) -> Server {
+        let mut cmd = tocsin(dir, db, &["serve", "--listen", "127.0.0.1:0"]);
+        cmd.stderr(Stdio::inherit());
+        Server::spawn(cmd)
+    }
+
+    /// Start a prepared `tocsin … serve` command and wait until it listens.
+    pub fn spawn(mut cmd: Command) -> Server {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start tocsin serve");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("server exited before listening")
+                .unwrap();
+            if let Some(rest) = line.strip_prefix("Tocsin is listening on ") {
+                break rest.trim_end_matches('/').to_string();
+            }
+        };
+        Server { child, base }
+    }
+
+    /// Kill it with SIGKILL: no shutdown, no flush.
+    pub fn kill9(mut self) {
+        self.child.kill().unwrap(); // SIGKILL on Unix: no shutdown, no flush
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
