@@ -54,6 +54,12 @@ fn shared(name: &str) -> Option<std::fs::File> {
     match std::fs::File::open(&p) {
         Ok(f) => Some(f),
         Err(_) => {
+            assert_ne!(
+                std::env::var("TOCSIN_REQUIRE_DATA").as_deref(),
+                Ok("1"),
+                "TOCSIN_REQUIRE_DATA=1 but {} is absent",
+                p.display()
+            );
             eprintln!(
                 "skipping: {} is absent (../shared/data is not beside the checkout)",
                 p.display()

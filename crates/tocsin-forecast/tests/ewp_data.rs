@@ -23,6 +23,12 @@ fn ewp_dir() -> Option<PathBuf> {
     {
         Some(dir)
     } else {
+        assert_ne!(
+            std::env::var("TOCSIN_REQUIRE_DATA").as_deref(),
+            Ok("1"),
+            "TOCSIN_REQUIRE_DATA=1 but the Early Warning Project files are not in {}",
+            dir.display()
+        );
         println!(
             "SKIPPED: the Early Warning Project files are not in {} (../shared/data relative to \
              the repository root)",

@@ -13,6 +13,11 @@ const CAR: &str = concat!(
 
 fn incidents() -> Option<Vec<Incident>> {
     let Ok(f) = std::fs::File::open(Path::new(CAR)) else {
+        assert_ne!(
+            std::env::var("TOCSIN_REQUIRE_DATA").as_deref(),
+            Ok("1"),
+            "TOCSIN_REQUIRE_DATA=1 but {CAR} is absent"
+        );
         eprintln!("skipping: {CAR} is absent (../shared/data is not beside the checkout)");
         return None;
     };

@@ -10,6 +10,7 @@ mod analysis;
 pub mod backup;
 mod bulk;
 mod credentials;
+#[allow(unsafe_code)] // The crate's one piece of unsafe code: see the module.
 mod prepared;
 mod rows;
 

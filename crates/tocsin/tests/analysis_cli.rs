@@ -478,6 +478,12 @@ async fn forecast_run_store_keeps_ranks_and_contributions() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data/ewp/prepared2024predictors-2025-09-03.csv");
     if !data.exists() {
+        assert_ne!(
+            std::env::var("TOCSIN_REQUIRE_DATA").as_deref(),
+            Ok("1"),
+            "TOCSIN_REQUIRE_DATA=1 but {} is absent",
+            data.display()
+        );
         println!(
             "skipping: {} is absent (the Early Warning Project data)",
             data.display()
