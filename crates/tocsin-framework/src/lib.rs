@@ -10,10 +10,14 @@
 //! a file whose numbering is broken, so assessments can rely on it.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// The UN framework as shipped with Tocsin.
 pub const UN_FOA_2014: &str = include_str!("../../../frameworks/un-foa-2014.toml");
+
+/// The 2009 OSAPG framework (eight categories, genocide only) as shipped with Tocsin.
+pub const OSAPG_2009: &str = include_str!("../../../frameworks/osapg-2009.toml");
 
 /// Why a framework file was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -24,6 +28,62 @@ pub enum FrameworkError {
     /// The content breaks a rule; the message names where.
     #[error("{0}")]
     Invalid(String),
+}
+
+/// The frameworks a server knows, by id: the shipped ones and any loaded from files. One of
+/// them is the default, used for new assessments; an existing assessment is always edited and
+/// shown with the framework it was made with.
+#[derive(Debug, Clone)]
+pub struct Frameworks {
+    default: String,
+    by_id: BTreeMap<String, Arc<Framework>>,
+}
+
+impl Frameworks {
+    /// The shipped frameworks (the UN 2014 one and the 2009 OSAPG one); the UN one is the default.
+    pub fn shipped() -> Frameworks {
+        let un = Framework::un_2014();
+        let default = un.id.clone();
+        Frameworks {
+            default,
+            by_id: BTreeMap::new(),
+        }
+        .with(un)
+        .with(Framework::osapg_2009())
+    }
+
+    /// Add a framework (one with the same id is replaced).
+    pub fn with(mut self, f: Framework) -> Frameworks {
+        self.by_id.insert(f.id.clone(), Arc::new(f));
+        self
+    }
+
+    /// Make the framework `id` the default for new assessments.
+    pub fn with_default(mut self, id: &str) -> Result<Frameworks, FrameworkError> {
+        if !self.by_id.contains_key(id) {
+            return Err(FrameworkError::Invalid(format!(
+                "no framework {id:?} is loaded (known: {})",
+                self.by_id.keys().cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        self.default = id.to_string();
+        Ok(self)
+    }
+
+    /// The framework `id`, if loaded.
+    pub fn get(&self, id: &str) -> Option<&Arc<Framework>> {
+        self.by_id.get(id)
+    }
+
+    /// The default framework.
+    pub fn default_framework(&self) -> &Arc<Framework> {
+        &self.by_id[&self.default]
+    }
+
+    /// Every loaded framework, by id.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<Framework>> {
+        self.by_id.values()
+    }
 }
 
 /// How far an indicator's text was checked.
@@ -103,6 +163,11 @@ impl Framework {
     /// The UN Framework of Analysis for Atrocity Crimes (2014) as shipped.
     pub fn un_2014() -> Framework {
         Framework::parse(UN_FOA_2014).expect("the shipped framework is valid")
+    }
+
+    /// The 2009 OSAPG Analysis Framework as shipped.
+    pub fn osapg_2009() -> Framework {
+        Framework::parse(OSAPG_2009).expect("the shipped framework is valid")
     }
 
     /// Parse and check a framework file.

@@ -127,7 +127,7 @@ pub async fn create_assessment(
     let s = situation_for(st, u, situation_id).await?;
     let a = Assessment::create(
         n,
-        &st.framework,
+        st.framework(),
         s.id,
         s.tlp,
         &u.actor(),
@@ -137,6 +137,23 @@ pub async fn create_assessment(
         return Err(ApiError::field("tlp", "above your own clearance"));
     }
     Ok(st.store.create_assessment(&u.actor(), a).await?)
+}
+
+/// The framework an assessment was made with: every loaded framework can be edited and shown
+/// (409 only when a deployment has dropped the framework an old assessment used).
+pub fn framework_of(
+    st: &AppState,
+    a: &Assessment,
+) -> ApiResult<std::sync::Arc<tocsin_framework::Framework>> {
+    st.frameworks.get(&a.framework).cloned().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "this assessment uses framework {:?}, which this server has not loaded",
+                a.framework
+            ),
+        )
+    })
 }
 
 /// The permission a change needs.
@@ -161,27 +178,19 @@ pub async fn change_assessment(
         return Err(ApiError::forbidden());
     }
     let (a, situation) = assessment_in(st, u, id).await?;
-    if a.framework != st.framework.id {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!(
-                "this assessment uses framework {:?}, which this server has not loaded",
-                a.framework
-            ),
-        ));
-    }
+    let fw = framework_of(st, &a)?;
     match &change {
         AssessmentChange::Edit(e) => {
-            e.check(&st.framework, situation.tlp)?;
+            e.check(&fw, situation.tlp)?;
             if e.tlp.is_some_and(|t| !u.may_see(t)) {
                 return Err(ApiError::field("tlp", "above your own clearance"));
             }
         }
         AssessmentChange::Decide { indicator, .. } => {
-            if st.framework.indicator(indicator).is_none() {
+            if fw.indicator(indicator).is_none() {
                 return Err(ApiError::field(
                     "indicator",
-                    format!("{} has no indicator {indicator:?}", st.framework.id),
+                    format!("{} has no indicator {indicator:?}", fw.id),
                 ));
             }
         }
@@ -498,10 +507,14 @@ pub async fn factor_history(
     let n: u32 = n
         .parse()
         .ok()
-        .filter(|n| *n >= 1 && *n as usize <= st.framework.risk_factors.len())
+        .filter(|n| *n >= 1 && *n as usize <= st.framework().risk_factors.len())
         .ok_or_else(|| ApiError::field("factor", "no such risk factor"))?;
     let all = assessments_of(&st, &user.0, &s).await?;
-    Ok(Json(assessment::factor_history(&all, &st.framework.id, n)))
+    Ok(Json(assessment::factor_history(
+        &all,
+        &st.framework().id,
+        n,
+    )))
 }
 
 /// `GET /api/v1/situations/{id}/legal-qualifications`

@@ -53,8 +53,9 @@ pub struct AppState {
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Rate limit of the public report form.
     pub limiter: Arc<ratelimit::Limiter>,
-    /// The analysis framework assessments use (the UN 2014 one unless configured).
-    pub framework: Arc<tocsin_framework::Framework>,
+    /// The analysis frameworks loaded (the shipped ones and any configured); new assessments
+    /// use the default (the UN 2014 one unless configured), existing ones their own.
+    pub frameworks: Arc<tocsin_framework::Frameworks>,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`[server] trusted_proxies`).
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// Timeouts, the connection limit and HTTPS (`[server]`).
@@ -80,13 +81,24 @@ impl AppState {
             sms: Arc::default(),
             outbox_wake: Arc::default(),
             limiter: Arc::default(),
-            framework: Arc::new(tocsin_framework::Framework::un_2014()),
+            frameworks: Arc::new(tocsin_framework::Frameworks::shipped()),
             trusted_proxies: Arc::default(),
             edge: Arc::default(),
             logins: Arc::default(),
             hasher: Arc::default(),
             token_lifetime: Some(chrono::Duration::days(accounts::TOKEN_DAYS)),
         }
+    }
+
+    /// The framework new assessments use.
+    pub fn framework(&self) -> &tocsin_framework::Framework {
+        self.frameworks.default_framework()
+    }
+
+    /// With these analysis frameworks loaded.
+    pub fn with_frameworks(mut self, f: tocsin_framework::Frameworks) -> AppState {
+        self.frameworks = Arc::new(f);
+        self
     }
 
     /// With SMS gateways configured.

@@ -867,7 +867,7 @@ pub async fn framework(State(st): State<AppState>, wu: WebUser) -> Response {
         &wu,
         StatusCode::OK,
         "framework.html",
-        context! { f => &*st.framework },
+        context! { f => st.framework() },
     )
 }
 

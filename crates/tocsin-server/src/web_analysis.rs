@@ -236,7 +236,10 @@ async fn assessment_page(
     } else {
         vec![]
     };
-    let fw = &st.framework;
+    let fw = match an::framework_of(st, a) {
+        Ok(f) => f,
+        Err(e) => return error_page(st, wu, e),
+    };
     let factor_names: HashMap<String, String> = fw
         .risk_factors
         .iter()
@@ -302,8 +305,11 @@ async fn edit_form(
             "Only a draft can be edited. A published assessment is kept as it is; start a new one.",
         );
     }
-    let rows: Vec<_> = st
-        .framework
+    let fw = match an::framework_of(st, &a) {
+        Ok(f) => f,
+        Err(e) => return error_page(st, wu, e),
+    };
+    let rows: Vec<_> = fw
         .risk_factors
         .iter()
         .map(|rf| {
@@ -348,6 +354,14 @@ pub async fn edit(
         Ok(f) => f,
         Err(r) => return r,
     };
+    // The form's fields are the risk factors of the framework the assessment was made with.
+    let fw = match an::assessment_for(&st, &wu.user, &id)
+        .await
+        .and_then(|a| an::framework_of(&st, &a))
+    {
+        Ok(f) => f,
+        Err(e) => return error_page(&st, &wu, e),
+    };
     let mut e = AssessmentEdit {
         expected_version: Some(head.expected_version),
         summary: Some(head.summary),
@@ -358,7 +372,7 @@ pub async fn edit(
             chrono::NaiveDate::parse_from_str(head.as_of.trim(), "%Y-%m-%d")
                 .map_err(|_| tocsin_domain::DomainError::invalid("as_of", "expected YYYY-MM-DD"))?,
         );
-        for rf in &st.framework.risk_factors {
+        for rf in &fw.risk_factors {
             let n = rf.number;
             let level = fields
                 .get(&format!("level_{n}"))

@@ -774,3 +774,122 @@ async fn an_assessment_is_labelled_at_least_as_its_situation_and_needs_both_clea
         .unwrap();
     assert_eq!(page.status(), StatusCode::NOT_FOUND);
 }
+
+/// Several frameworks are loaded: new assessments use the configured default, and an existing
+/// assessment is edited and shown with the framework it was made with (it used to be
+/// read-only, 409, unless it was made with the server's one framework).
+#[tokio::test]
+async fn assessments_keep_the_framework_they_were_made_with() {
+    let osapg = tocsin_framework::Framework::osapg_2009();
+    // A server whose default is the 2009 framework: new assessments are made with it.
+    let app = TestApp::start_with(|s| {
+        s.with_frameworks(
+            tocsin_framework::Frameworks::shipped()
+                .with_default("osapg-2009")
+                .unwrap(),
+        )
+    })
+    .await;
+    let sid = situation(&app, "TLP:GREEN").await;
+    let path = format!("/api/v1/situations/{sid}/assessments");
+    let (s, v) = app
+        .post(Role::Analyst, &path, json!({"factors": [factor(8, "low")]}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["framework"], "osapg-2009");
+    let (s, _) = app
+        .post(Role::Analyst, &path, json!({"factors": [factor(9, "low")]}))
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the 2009 framework has 8 categories"
+    );
+
+    // A server with the UN default edits and shows an assessment made with the 2009 one.
+    let app = TestApp::start().await;
+    let sid = situation(&app, "TLP:GREEN").await;
+    let situation_ = app.store.get_situation(sid.parse().unwrap()).await.unwrap();
+    let n: tocsin_domain::NewAssessment =
+        serde_json::from_value(json!({"factors": [factor(2, "moderate")]})).unwrap();
+    let analyst = app.store.get_user_by_name("analyst").await.unwrap();
+    let a = tocsin_domain::Assessment::create(
+        n,
+        &osapg,
+        situation_.id,
+        situation_.tlp,
+        &analyst.actor(),
+        tocsin_domain::time::now(),
+    )
+    .unwrap();
+    let a = app
+        .store
+        .create_assessment(&analyst.actor(), a)
+        .await
+        .unwrap();
+    let ap = format!("/api/v1/assessments/{}", a.id);
+    let (s, v) = app
+        .call(
+            Some(Role::Analyst),
+            Method::PATCH,
+            &ap,
+            Some(json!({"factors": [factor(8, "high")]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "editable with its own framework: {v}");
+    let (s, v) = app
+        .call(
+            Some(Role::Analyst),
+            Method::PATCH,
+            &ap,
+            Some(json!({"factors": [factor(12, "high")]})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("factors[0].factor")),
+        "checked against its own framework, not the server's default: {v}"
+    );
+    // The page names its categories, and its edit form offers exactly them.
+    let (cookie, _) = browser_login(&app, "analyst", "password-123")
+        .await
+        .unwrap();
+    let page = |path: String| {
+        let req = app
+            .client
+            .get(format!("{}{}", app.base, path))
+            .header("cookie", &cookie);
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (s, html) = page(format!("/assessments/{}", a.id)).await;
+    assert_eq!(s, StatusCode::OK);
+    let un = tocsin_framework::Framework::un_2014();
+    let own: Vec<&str> = osapg
+        .risk_factors
+        .iter()
+        .map(|r| r.name.as_str())
+        .filter(|n| un.risk_factors.iter().all(|u| u.name != *n))
+        .collect();
+    assert!(!own.is_empty());
+    let shown = |n: &str| html.contains(&minijinja_escape(n));
+    assert!(
+        own.iter().any(|n| shown(n)),
+        "the 2009 category names are shown: {own:?}"
+    );
+    let (s, html) = page(format!("/assessments/{}/edit", a.id)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("name=\"level_8\"") && !html.contains("name=\"level_9\""));
+}
+
+/// Text as the templates escape it (HTML special characters).
+fn minijinja_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2f;")
+}

@@ -166,8 +166,14 @@ pub fn load_framework(file: Option<&Path>) -> Result<Framework> {
     }
 }
 
-/// The framework an existing assessment was written against.
+/// The framework an existing assessment was written against: `--framework FILE`, else the
+/// shipped one with the assessment's id.
 fn framework_of(a: &Assessment, file: Option<&Path>) -> Result<Framework> {
+    if file.is_none() {
+        if let Some(f) = tocsin_framework::Frameworks::shipped().get(&a.framework) {
+            return Ok((**f).clone());
+        }
+    }
     let fw = load_framework(file)?;
     if fw.id != a.framework {
         bail!(
@@ -618,7 +624,10 @@ async fn decide(store: &DynStore, s: &Suggestion, accept: bool) -> Result<String
     let (id, user, indicator) = (s.id, s.user.as_str(), s.indicator.as_str());
     let evidence = parse_evidence(&s.evidence)?;
     let a = get_assessment(store, id).await?;
-    if let Some(fw) = load_framework(None).ok().filter(|f| f.id == a.framework) {
+    if let Some(fw) = tocsin_framework::Frameworks::shipped()
+        .get(&a.framework)
+        .cloned()
+    {
         if fw.indicator(indicator).is_none() {
             bail!("{} has no indicator {indicator:?}", fw.id);
         }

@@ -75,6 +75,9 @@ pub struct FileConfig {
     pub server: Option<ServerFile>,
     /// Credentials: `[auth]` with `token_expiry_days`.
     pub auth: Option<AuthFile>,
+    /// Analysis frameworks: `[analysis]` with `framework` (the default for new assessments)
+    /// and `framework_files` (more frameworks to load).
+    pub analysis: Option<AnalysisConfig>,
     /// A file holding the hex contact key, kept apart from the data directory and its
     /// backups; it must exist (instead of `<data_dir>/contact.key`, made on first run).
     pub contact_key_file: Option<PathBuf>,
@@ -117,6 +120,38 @@ impl ServerConfig {
                 anyhow::bail!("server.public_url must start with https:// or http://, not {u:?}")
             }
             _ => Ok(()),
+        }
+    }
+}
+
+/// `[analysis]`: which frameworks a server loads. The shipped ones (`un-foa-2014`,
+/// `osapg-2009`) always are; each file adds one (or replaces a shipped one with the same id).
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisConfig {
+    /// Id of the framework new assessments use (default `un-foa-2014`).
+    pub framework: Option<String>,
+    /// Framework files (TOML, as `frameworks/*.toml`) to load beside the shipped ones.
+    #[serde(default)]
+    pub framework_files: Vec<PathBuf>,
+}
+
+impl AnalysisConfig {
+    /// The frameworks to load, checked: a file with broken numbering or an unknown default
+    /// is refused with a message naming it.
+    pub fn frameworks(&self) -> Result<tocsin_framework::Frameworks> {
+        let mut all = tocsin_framework::Frameworks::shipped();
+        for p in &self.framework_files {
+            let text = std::fs::read_to_string(p).with_context(|| {
+                format!("analysis.framework_files: cannot read {}", p.display())
+            })?;
+            let f = tocsin_framework::Framework::parse(&text)
+                .with_context(|| format!("analysis.framework_files: {} is refused", p.display()))?;
+            all = all.with(f);
+        }
+        match &self.framework {
+            Some(id) => all.with_default(id).context("analysis.framework"),
+            None => Ok(all),
         }
     }
 }
@@ -234,6 +269,8 @@ pub struct Config {
     pub sms: tocsin_server::sms::SmsConfig,
     /// Escalation signals.
     pub signals: SignalsConfig,
+    /// Analysis frameworks.
+    pub analysis: AnalysisConfig,
     /// The HTTP edge.
     pub server: ServerConfig,
     /// Days a new API token works by default (0: until revoked).
@@ -334,6 +371,7 @@ impl Config {
                 .unwrap_or(server.edge.https),
             sms,
             server,
+            analysis: file.analysis.unwrap_or_default(),
             signals: {
                 let f = file.signals.unwrap_or_default();
                 let d = SignalsConfig::default();
@@ -427,6 +465,56 @@ mod tests {
             .token_lifetime()
             .is_err());
         assert!(toml::from_str::<FileConfig>("[auth]\nbogus = 1\n").is_err());
+    }
+
+    #[test]
+    fn analysis_table_loads_frameworks_and_refuses_unknown_ones() {
+        let d = Config::resolve(FileConfig::default(), Overrides::default());
+        let f = d.analysis.frameworks().unwrap();
+        assert_eq!(f.default_framework().id, "un-foa-2014");
+        assert!(
+            f.get("osapg-2009").is_some(),
+            "every shipped framework is loaded"
+        );
+        let file: FileConfig = toml::from_str("[analysis]\nframework = \"osapg-2009\"\n").unwrap();
+        let c = Config::resolve(file, Overrides::default());
+        assert_eq!(
+            c.analysis.frameworks().unwrap().default_framework().id,
+            "osapg-2009"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let national = dir.path().join("national.toml");
+        std::fs::write(
+            &national,
+            tocsin_framework::OSAPG_2009.replace("id = \"osapg-2009\"", "id = \"national-1\""),
+        )
+        .unwrap();
+        let file: FileConfig = toml::from_str(&format!(
+            "[analysis]\nframework = \"national-1\"\nframework_files = [{:?}]\n",
+            national.display().to_string()
+        ))
+        .unwrap();
+        let f = Config::resolve(file, Overrides::default())
+            .analysis
+            .frameworks()
+            .unwrap();
+        assert_eq!(f.default_framework().id, "national-1");
+        assert!(f.get("un-foa-2014").is_some());
+        for (bad, says) in [
+            ("[analysis]\nframework = \"nope\"\n", "analysis.framework"),
+            (
+                "[analysis]\nframework_files = [\"/nonexistent.toml\"]\n",
+                "framework_files",
+            ),
+        ] {
+            let file: FileConfig = toml::from_str(bad).unwrap();
+            let e = Config::resolve(file, Overrides::default())
+                .analysis
+                .frameworks()
+                .unwrap_err();
+            assert!(format!("{e:#}").contains(says), "{e:#}");
+        }
+        assert!(toml::from_str::<FileConfig>("[analysis]\nbogus = 1\n").is_err());
     }
 
     #[test]

@@ -533,6 +533,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 .with_trusted_proxies(cfg.server.trusted_proxies.clone())
                 .with_edge(cfg.server.edge.clone());
             state.token_lifetime = cfg.token_lifetime()?;
+            let state = state.with_frameworks(cfg.analysis.frameworks()?);
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
             let schedule = signals::spawn_schedule(
                 store.clone(),
