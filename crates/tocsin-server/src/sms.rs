@@ -322,7 +322,10 @@ pub async fn ingest(st: &AppState, m: Inbound<'_>) -> Result<Ingested, Response>
         .await
     {
         Ok((r, duplicate)) => {
-            tracing::info!(gateway, report = %r.id, source = r.source.as_deref().unwrap_or(""), duplicate, "SMS received");
+            // Neither the source's handle nor the report's id: a log line carries its time, and
+            // a handle with the time its message arrived is what telephone records need to
+            // put a number, and so a person, behind every report of that source.
+            tracing::info!(gateway, duplicate, "SMS received");
             // Wake the sender only for gateways it pushes to; polled ones wait for their poll.
             if !duplicate && reply_via.is_some_and(|g| tocsin_store::PUSH_GATEWAYS.contains(&g)) {
                 st.outbox_wake.notify_one();
