@@ -1111,7 +1111,12 @@ async fn send_one(st: &AppState, http: &reqwest::Client, m: &OutboundMessage) ->
                 .trim_end_matches('/');
             let mut dlr = format!("{base}/sms/kannel/dlr?id={}&status=%d", m.id);
             if let Some(s) = &cfg.inbound_secret {
-                dlr.push_str(&format!("&secret={}", s.0));
+                // Encoded: a secret with `+`, `&` or `%` must come back as it is.
+                dlr.push('&');
+                dlr.push_str(
+                    &serde_urlencoded::to_string([("secret", s.0.as_str())])
+                        .expect("a string pair encodes"),
+                );
             }
             // GSM 7-bit when the text fits it (accents such as é do): one SMS instead of two.
             let gsm = tocsin_sms::gsm7_septets(&m.text).is_some();

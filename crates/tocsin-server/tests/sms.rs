@@ -1002,3 +1002,37 @@ async fn form_reports_join_a_source_only_through_a_code_texted_from_the_phone() 
         .is_some_and(|t| t == "+23670012345")
         && q.values().any(|v| v.contains(&reference))));
 }
+
+/// A secret with characters that URLs encode (`+`, `/`, `&`, `=`) still authenticates the
+/// delivery reports Kannel sends back to the dlr-url Tocsin gave it.
+#[tokio::test]
+async fn delivery_reports_carry_any_secret_back_intact() {
+    const ODD: &str = "kannel+secret/with&odd=chars%41-0123456789";
+    let app = start_with(true, |c| {
+        c.kannel.as_mut().unwrap().inbound_secret = Some(Secret(ODD.into()));
+    })
+    .await;
+    let secret = serde_urlencoded::to_string([("secret", ODD)]).unwrap();
+    let r = app
+        .client
+        .get(format!(
+            "{}/sms/kannel?id=1&sender=%2B23675000001&to=1234&message=ATTAQUE+Bria&{secret}",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.drain_outbox().await;
+    let seen = app.seen.lock().unwrap().clone();
+    let (_, q) = seen
+        .iter()
+        .find(|(p, _)| p == "/cgi-bin/sendsms")
+        .expect("the acknowledgement went to Kannel");
+    // Kannel calls the dlr-url as given, with %d replaced by the status.
+    let dlr = q["dlr-url"].replace("%d", "1");
+    let r = app.client.get(&dlr).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{dlr}");
+    let out = app.store.list_outbound(None, 10).await.unwrap();
+    assert_eq!(out[0].status, OutboxStatus::Delivered);
+}
