@@ -9,6 +9,7 @@ pub mod auth;
 pub mod edge;
 pub mod error;
 pub mod export;
+pub mod incident_index;
 pub mod input;
 pub mod login;
 pub mod map;
@@ -45,8 +46,8 @@ pub struct AppState {
     pub templates: Arc<minijinja::Environment<'static>>,
     /// Send cookies with `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
-    /// The in-memory index behind map queries.
-    pub map: Arc<map::MapIndex>,
+    /// The in-memory index of every incident, behind map queries and incident lists.
+    pub incident_index: Arc<incident_index::IncidentIndex>,
     /// SMS gateways.
     pub sms: Arc<sms::SmsConfig>,
     /// Wakes the outbox worker when a message is queued.
@@ -77,7 +78,7 @@ impl AppState {
             tokens: Arc::default(),
             templates: Arc::new(web::templates()),
             secure_cookies,
-            map: Arc::default(),
+            incident_index: Arc::default(),
             sms: Arc::default(),
             outbox_wake: Arc::default(),
             limiter: Arc::default(),

@@ -99,12 +99,12 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         stop_rx.clone(),
     );
     let outbox = tokio::spawn(tocsin_server::sms::run_outbox(state.clone(), stop_rx));
-    // Load the map index now (a few seconds per million incidents) rather than on the
-    // first map request; a request that comes earlier waits for this load to finish.
-    let (map, map_store) = (state.map.clone(), store.clone());
+    // Load the incident index now (a few seconds per million incidents) rather than on the
+    // first map or list request; a request that comes earlier waits for this load to finish.
+    let (index, index_store) = (state.incident_index.clone(), store.clone());
     tokio::spawn(async move {
-        if let Err(e) = map.refresh(&map_store).await {
-            tracing::warn!(error = %e, "could not load the map index; the first map query will");
+        if let Err(e) = index.refresh(&index_store).await {
+            tracing::warn!(error = %e, "could not load the incident index; the first query will");
         }
     });
     tocsin_server::serve(listener, state, shutdown_signal()).await?;
