@@ -35,8 +35,8 @@ use tocsin_domain::{
 };
 use tocsin_domain::{InboundSms, NewReport, OutboundMessage};
 use tocsin_store::{
-    audit_for, stored_report, Counts, Done, ImportChunk, Op, Result, SendOutcome, Store,
-    StoreError, WebSession,
+    audit_for, stored_report, Analysis, Counts, Deliveries, Done, ImportChunk, Incidents, Op,
+    Reports, Result, SendOutcome, Store, StoreError, Users, WebSession,
 };
 use uuid::Uuid;
 
@@ -739,7 +739,7 @@ async fn insert_incidents(
                 .push_bind(i.violence_type);
         });
         if upsert {
-            qb.push(tocsin_store::INCIDENT_UPSERT);
+            qb.push(INCIDENT_UPSERT);
         }
         qb.build().execute(&mut *conn).await.map_err(db_err)?;
     }
@@ -855,6 +855,35 @@ impl Store for PostgresStore {
         Ok(done)
     }
 
+    async fn get_meta(&self, key: &str) -> Result<Option<String>> {
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn counts(&self) -> Result<Counts> {
+        let r = sqlx::query(
+            "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM incidents), \
+             (SELECT count(*) FROM sources), (SELECT count(*) FROM situations), \
+             (SELECT count(*) FROM users)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(Counts {
+            reports: col(&r, 0)?,
+            incidents: col(&r, 1)?,
+            sources: col(&r, 2)?,
+            situations: col(&r, 3)?,
+            users: col(&r, 4)?,
+        })
+    }
+}
+
+#[async_trait]
+impl Reports for PostgresStore {
     async fn get_report(&self, id: Uuid) -> Result<Report> {
         let row = sqlx::query(&format!("{REPORT_SELECT} WHERE r.id = $1"))
             .bind(id)
@@ -903,6 +932,54 @@ impl Store for PostgresStore {
         }))
     }
 
+    async fn get_source(&self, id: Uuid) -> Result<Source> {
+        let row = sqlx::query(&format!("SELECT {SOURCE_COLS} FROM sources WHERE id = $1"))
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        source_from_row(&row)
+    }
+
+    async fn get_source_by_handle(&self, handle: &str) -> Result<Source> {
+        let row = sqlx::query(&format!(
+            "SELECT {SOURCE_COLS} FROM sources WHERE handle = $1"
+        ))
+        .bind(handle)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        source_from_row(&row)
+    }
+
+    async fn list_sources(&self, max_tlp: Tlp, page: PageRequest) -> Result<Page<Source>> {
+        let mut qb = QueryBuilder::<Postgres>::new(format!(
+            "SELECT {SOURCE_COLS} FROM sources WHERE tlp <= "
+        ));
+        qb.push_bind(max_tlp.rank());
+        push_time_page(&mut qb, "created_at", "id", page)?;
+        let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
+        let items = rows
+            .iter()
+            .map(source_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, page.limit, |s| {
+            Cursor::by_time(s.created_at, s.id)
+        }))
+    }
+
+    async fn get_source_contact(&self, id: Uuid) -> Result<Option<SealedContact>> {
+        let c: Option<Vec<u8>> = sqlx::query_scalar("SELECT contact FROM sources WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(c.map(SealedContact))
+    }
+}
+
+#[async_trait]
+impl Incidents for PostgresStore {
     async fn get_incident(&self, id: Uuid) -> Result<Incident> {
         let row = sqlx::query(&format!(
             "SELECT {INCIDENT_COLS} FROM incidents WHERE id = $1"
@@ -1067,77 +1144,10 @@ impl Store for PostgresStore {
             })
             .collect()
     }
+}
 
-    async fn get_source(&self, id: Uuid) -> Result<Source> {
-        let row = sqlx::query(&format!("SELECT {SOURCE_COLS} FROM sources WHERE id = $1"))
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_err)?;
-        source_from_row(&row)
-    }
-
-    async fn get_source_by_handle(&self, handle: &str) -> Result<Source> {
-        let row = sqlx::query(&format!(
-            "SELECT {SOURCE_COLS} FROM sources WHERE handle = $1"
-        ))
-        .bind(handle)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_err)?;
-        source_from_row(&row)
-    }
-
-    async fn list_sources(&self, max_tlp: Tlp, page: PageRequest) -> Result<Page<Source>> {
-        let mut qb = QueryBuilder::<Postgres>::new(format!(
-            "SELECT {SOURCE_COLS} FROM sources WHERE tlp <= "
-        ));
-        qb.push_bind(max_tlp.rank());
-        push_time_page(&mut qb, "created_at", "id", page)?;
-        let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
-        let items = rows
-            .iter()
-            .map(source_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(items, page.limit, |s| {
-            Cursor::by_time(s.created_at, s.id)
-        }))
-    }
-
-    async fn get_source_contact(&self, id: Uuid) -> Result<Option<SealedContact>> {
-        let c: Option<Vec<u8>> = sqlx::query_scalar("SELECT contact FROM sources WHERE id = $1")
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(c.map(SealedContact))
-    }
-
-    async fn get_situation(&self, id: Uuid) -> Result<Situation> {
-        let row = sqlx::query(&format!(
-            "SELECT {SITUATION_COLS} FROM situations WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_err)?;
-        situation_from_row(&row)
-    }
-
-    async fn list_situations(&self, max_tlp: Tlp, page: PageRequest) -> Result<Page<Situation>> {
-        let mut qb = QueryBuilder::<Postgres>::new(format!(
-            "SELECT {SITUATION_COLS} FROM situations WHERE tlp <= "
-        ));
-        qb.push_bind(max_tlp.rank());
-        push_page(&mut qb, "", page);
-        let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
-        let items = rows
-            .iter()
-            .map(situation_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(items, page.limit, |s| Cursor::by_id(s.id)))
-    }
-
+#[async_trait]
+impl Users for PostgresStore {
     async fn get_user(&self, id: Uuid) -> Result<User> {
         let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
             .bind(id)
@@ -1215,6 +1225,13 @@ impl Store for PostgresStore {
         rows.iter().map(audit_from_row).collect()
     }
 
+    async fn list_tokens(&self, user_id: Uuid) -> Result<Vec<tocsin_domain::ApiToken>> {
+        credentials::list_tokens(&self.pool, user_id).await
+    }
+}
+
+#[async_trait]
+impl Deliveries for PostgresStore {
     async fn get_outbound(&self, id: Uuid) -> Result<OutboundMessage> {
         let row = sqlx::query(&format!("SELECT {OUTBOX_COLS} FROM outbox WHERE id = $1"))
             .bind(id)
@@ -1237,6 +1254,59 @@ impl Store for PostgresStore {
             .push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
         rows.iter().map(outbound_from_row).collect()
+    }
+
+    async fn outbox_summary(&self) -> Result<tocsin_store::OutboxSummary> {
+        let rows = sqlx::query(
+            "SELECT status, count(*), min(created_at) FILTER (WHERE status IN ('queued', 'sending')) \
+             FROM outbox GROUP BY status",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let mut s = tocsin_store::OutboxSummary::default();
+        for r in &rows {
+            let n: i64 = col(r, 1)?;
+            match col::<&str>(r, 0)? {
+                "queued" => s.queued = n,
+                "sending" => s.sending = n,
+                "sent" => s.sent = n,
+                "delivered" => s.delivered = n,
+                _ => s.failed += n,
+            }
+            if let Some(t) = col::<Option<chrono::DateTime<chrono::Utc>>>(r, 2)? {
+                s.oldest_waiting = Some(s.oldest_waiting.map_or(t, |o| o.min(t)));
+            }
+        }
+        Ok(s)
+    }
+}
+
+#[async_trait]
+impl Analysis for PostgresStore {
+    async fn get_situation(&self, id: Uuid) -> Result<Situation> {
+        let row = sqlx::query(&format!(
+            "SELECT {SITUATION_COLS} FROM situations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        situation_from_row(&row)
+    }
+
+    async fn list_situations(&self, max_tlp: Tlp, page: PageRequest) -> Result<Page<Situation>> {
+        let mut qb = QueryBuilder::<Postgres>::new(format!(
+            "SELECT {SITUATION_COLS} FROM situations WHERE tlp <= "
+        ));
+        qb.push_bind(max_tlp.rank());
+        push_page(&mut qb, "", page);
+        let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
+        let items = rows
+            .iter()
+            .map(situation_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, page.limit, |s| Cursor::by_id(s.id)))
     }
 
     async fn get_assessment(&self, id: Uuid) -> Result<tocsin_domain::Assessment> {
@@ -1289,60 +1359,5 @@ impl Store for PostgresStore {
         country: &tocsin_domain::Country,
     ) -> Result<Vec<tocsin_domain::ForecastPoint>> {
         analysis::forecast_history(&self.pool, country).await
-    }
-
-    async fn get_meta(&self, key: &str) -> Result<Option<String>> {
-        sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)
-    }
-
-    async fn counts(&self) -> Result<Counts> {
-        let r = sqlx::query(
-            "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM incidents), \
-             (SELECT count(*) FROM sources), (SELECT count(*) FROM situations), \
-             (SELECT count(*) FROM users)",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_err)?;
-        Ok(Counts {
-            reports: col(&r, 0)?,
-            incidents: col(&r, 1)?,
-            sources: col(&r, 2)?,
-            situations: col(&r, 3)?,
-            users: col(&r, 4)?,
-        })
-    }
-
-    async fn outbox_summary(&self) -> Result<tocsin_store::OutboxSummary> {
-        let rows = sqlx::query(
-            "SELECT status, count(*), min(created_at) FILTER (WHERE status IN ('queued', 'sending')) \
-             FROM outbox GROUP BY status",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        let mut s = tocsin_store::OutboxSummary::default();
-        for r in &rows {
-            let n: i64 = col(r, 1)?;
-            match col::<&str>(r, 0)? {
-                "queued" => s.queued = n,
-                "sending" => s.sending = n,
-                "sent" => s.sent = n,
-                "delivered" => s.delivered = n,
-                _ => s.failed += n,
-            }
-            if let Some(t) = col::<Option<chrono::DateTime<chrono::Utc>>>(r, 2)? {
-                s.oldest_waiting = Some(s.oldest_waiting.map_or(t, |o| o.min(t)));
-            }
-        }
-        Ok(s)
-    }
-
-    async fn list_tokens(&self, user_id: Uuid) -> Result<Vec<tocsin_domain::ApiToken>> {
-        credentials::list_tokens(&self.pool, user_id).await
     }
 }

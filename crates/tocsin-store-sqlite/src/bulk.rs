@@ -212,7 +212,7 @@ fn params<'p>(i: &'p Incident, t: &'p RowText) -> [Param<'p>; 30] {
     ]
 }
 
-/// Import rows as they arrive, in one transaction; see [`tocsin_store::Store::import_stream`].
+/// Import rows as they arrive, in one transaction; see [`tocsin_store::Incidents::import_stream`].
 pub(crate) fn import(
     path: &Path,
     actor: &Actor,
@@ -285,7 +285,7 @@ fn import_on(
             if upsert { "" } else { "OR ROLLBACK" },
             vec![one; rows].join(","),
             if upsert {
-                tocsin_store::INCIDENT_UPSERT
+                crate::rows::INCIDENT_UPSERT
             } else {
                 ""
             }
@@ -538,7 +538,7 @@ pub(crate) fn scan(
 }
 
 /// Map points changed after `since`, in `(updated_at, id)` order; see
-/// [`tocsin_store::Store::map_points`]. The map index loads a million of these at first use:
+/// [`tocsin_store::Incidents::map_points`]. The incident index loads a million of these at first use:
 /// through sqlx each row crossed a thread and every column was copied, ~10 µs a row.
 pub(crate) fn map_points(
     conn: &Connection,

@@ -31,8 +31,8 @@ use tocsin_domain::{
 };
 use tocsin_domain::{InboundSms, NewReport, OutboundMessage};
 use tocsin_store::{
-    audit_for, stored_report, Counts, Done, ImportChunk, Op, Result, SendOutcome, Store,
-    StoreError, WebSession,
+    audit_for, stored_report, Analysis, Counts, Deliveries, Done, ImportChunk, Incidents, Op,
+    Reports, Result, SendOutcome, Store, StoreError, Users, WebSession,
 };
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -1057,7 +1057,7 @@ async fn insert_incidents(
                 .push_bind(i.violence_type);
         });
         if upsert {
-            qb.push(tocsin_store::INCIDENT_UPSERT);
+            qb.push(INCIDENT_UPSERT);
         }
         qb.build().execute(&mut *conn).await.map_err(db_err)?;
     }
@@ -1143,6 +1143,34 @@ impl Store for SqliteStore {
             .map_err(|_| StoreError::Backend("the SQLite writer has stopped".into()))?
     }
 
+    async fn get_meta(&self, key: &str) -> Result<Option<String>> {
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn counts(&self) -> Result<Counts> {
+        let r = sqlx::query(
+            "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM incidents), \
+             (SELECT count(*) FROM sources), (SELECT count(*) FROM situations), (SELECT count(*) FROM users)",
+        )
+        .fetch_one(&self.read)
+        .await
+        .map_err(db_err)?;
+        Ok(Counts {
+            reports: r.get(0),
+            incidents: r.get(1),
+            sources: r.get(2),
+            situations: r.get(3),
+            users: r.get(4),
+        })
+    }
+}
+
+#[async_trait]
+impl Reports for SqliteStore {
     async fn get_report(&self, id: Uuid) -> Result<Report> {
         let row = sqlx::query(&format!("{REPORT_SELECT} WHERE r.id = ?"))
             .bind(id.to_string())
@@ -1191,6 +1219,53 @@ impl Store for SqliteStore {
         }))
     }
 
+    async fn get_source(&self, id: Uuid) -> Result<Source> {
+        let row = sqlx::query(&format!("SELECT {SOURCE_COLS} FROM sources WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_err)?;
+        source_from_row(&row)
+    }
+
+    async fn get_source_by_handle(&self, handle: &str) -> Result<Source> {
+        let row = sqlx::query(&format!(
+            "SELECT {SOURCE_COLS} FROM sources WHERE handle = ?"
+        ))
+        .bind(handle)
+        .fetch_one(&self.read)
+        .await
+        .map_err(db_err)?;
+        source_from_row(&row)
+    }
+
+    async fn list_sources(&self, max_tlp: Tlp, page: PageRequest) -> Result<Page<Source>> {
+        let mut qb =
+            QueryBuilder::<Sqlite>::new(format!("SELECT {SOURCE_COLS} FROM sources WHERE tlp <= "));
+        qb.push_bind(max_tlp.rank());
+        push_time_page(&mut qb, "created_at", "id", page)?;
+        let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
+        let items = rows
+            .iter()
+            .map(source_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, page.limit, |s| {
+            Cursor::by_time(s.created_at, s.id)
+        }))
+    }
+
+    async fn get_source_contact(&self, id: Uuid) -> Result<Option<SealedContact>> {
+        let c: Option<Vec<u8>> = sqlx::query_scalar("SELECT contact FROM sources WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_err)?;
+        Ok(c.map(SealedContact))
+    }
+}
+
+#[async_trait]
+impl Incidents for SqliteStore {
     async fn get_incident(&self, id: Uuid) -> Result<Incident> {
         let row = sqlx::query(&format!(
             "SELECT {INCIDENT_COLS} FROM incidents WHERE id = ?"
@@ -1348,76 +1423,10 @@ impl Store for SqliteStore {
         .await
         .map_err(|e| StoreError::Backend(format!("the map query thread failed: {e}")))?
     }
+}
 
-    async fn get_source(&self, id: Uuid) -> Result<Source> {
-        let row = sqlx::query(&format!("SELECT {SOURCE_COLS} FROM sources WHERE id = ?"))
-            .bind(id.to_string())
-            .fetch_one(&self.read)
-            .await
-            .map_err(db_err)?;
-        source_from_row(&row)
-    }
-
-    async fn get_source_by_handle(&self, handle: &str) -> Result<Source> {
-        let row = sqlx::query(&format!(
-            "SELECT {SOURCE_COLS} FROM sources WHERE handle = ?"
-        ))
-        .bind(handle)
-        .fetch_one(&self.read)
-        .await
-        .map_err(db_err)?;
-        source_from_row(&row)
-    }
-
-    async fn list_sources(&self, max_tlp: Tlp, page: PageRequest) -> Result<Page<Source>> {
-        let mut qb =
-            QueryBuilder::<Sqlite>::new(format!("SELECT {SOURCE_COLS} FROM sources WHERE tlp <= "));
-        qb.push_bind(max_tlp.rank());
-        push_time_page(&mut qb, "created_at", "id", page)?;
-        let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
-        let items = rows
-            .iter()
-            .map(source_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(items, page.limit, |s| {
-            Cursor::by_time(s.created_at, s.id)
-        }))
-    }
-
-    async fn get_source_contact(&self, id: Uuid) -> Result<Option<SealedContact>> {
-        let c: Option<Vec<u8>> = sqlx::query_scalar("SELECT contact FROM sources WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_one(&self.read)
-            .await
-            .map_err(db_err)?;
-        Ok(c.map(SealedContact))
-    }
-
-    async fn get_situation(&self, id: Uuid) -> Result<Situation> {
-        let row = sqlx::query(&format!(
-            "SELECT {SITUATION_COLS} FROM situations WHERE id = ?"
-        ))
-        .bind(id.to_string())
-        .fetch_one(&self.read)
-        .await
-        .map_err(db_err)?;
-        situation_from_row(&row)
-    }
-
-    async fn list_situations(&self, max_tlp: Tlp, page: PageRequest) -> Result<Page<Situation>> {
-        let mut qb = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {SITUATION_COLS} FROM situations WHERE tlp <= "
-        ));
-        qb.push_bind(max_tlp.rank());
-        push_page(&mut qb, "", page);
-        let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
-        let items = rows
-            .iter()
-            .map(situation_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(items, page.limit, |s| Cursor::by_id(s.id)))
-    }
-
+#[async_trait]
+impl Users for SqliteStore {
     async fn get_user(&self, id: Uuid) -> Result<User> {
         let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = ?"))
             .bind(id.to_string())
@@ -1508,6 +1517,13 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn list_tokens(&self, user_id: Uuid) -> Result<Vec<tocsin_domain::ApiToken>> {
+        credentials::list_tokens(&self.read, user_id).await
+    }
+}
+
+#[async_trait]
+impl Deliveries for SqliteStore {
     async fn get_outbound(&self, id: Uuid) -> Result<OutboundMessage> {
         let row = sqlx::query(&format!("SELECT {OUTBOX_COLS} FROM outbox WHERE id = ?"))
             .bind(id.to_string())
@@ -1530,6 +1546,60 @@ impl Store for SqliteStore {
             .push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
         rows.iter().map(outbound_from_row).collect()
+    }
+
+    async fn outbox_summary(&self) -> Result<tocsin_store::OutboxSummary> {
+        let rows = sqlx::query(
+            "SELECT status, count(*), min(CASE WHEN status IN ('queued', 'sending') THEN created_at END) \
+             FROM outbox GROUP BY status",
+        )
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        let mut s = tocsin_store::OutboxSummary::default();
+        for r in &rows {
+            let n: i64 = r.get(1);
+            match r.get::<&str, _>(0) {
+                "queued" => s.queued = n,
+                "sending" => s.sending = n,
+                "sent" => s.sent = n,
+                "delivered" => s.delivered = n,
+                _ => s.failed += n,
+            }
+            if let Some(t) = r.get::<Option<String>, _>(2) {
+                let t = parse_ts(&t)?;
+                s.oldest_waiting = Some(s.oldest_waiting.map_or(t, |o| o.min(t)));
+            }
+        }
+        Ok(s)
+    }
+}
+
+#[async_trait]
+impl Analysis for SqliteStore {
+    async fn get_situation(&self, id: Uuid) -> Result<Situation> {
+        let row = sqlx::query(&format!(
+            "SELECT {SITUATION_COLS} FROM situations WHERE id = ?"
+        ))
+        .bind(id.to_string())
+        .fetch_one(&self.read)
+        .await
+        .map_err(db_err)?;
+        situation_from_row(&row)
+    }
+
+    async fn list_situations(&self, max_tlp: Tlp, page: PageRequest) -> Result<Page<Situation>> {
+        let mut qb = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {SITUATION_COLS} FROM situations WHERE tlp <= "
+        ));
+        qb.push_bind(max_tlp.rank());
+        push_page(&mut qb, "", page);
+        let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
+        let items = rows
+            .iter()
+            .map(situation_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, page.limit, |s| Cursor::by_id(s.id)))
     }
 
     async fn get_assessment(&self, id: Uuid) -> Result<tocsin_domain::Assessment> {
@@ -1582,60 +1652,5 @@ impl Store for SqliteStore {
         country: &tocsin_domain::Country,
     ) -> Result<Vec<tocsin_domain::ForecastPoint>> {
         analysis::forecast_history(&self.read, country).await
-    }
-
-    async fn get_meta(&self, key: &str) -> Result<Option<String>> {
-        sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&self.read)
-            .await
-            .map_err(db_err)
-    }
-
-    async fn counts(&self) -> Result<Counts> {
-        let r = sqlx::query(
-            "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM incidents), \
-             (SELECT count(*) FROM sources), (SELECT count(*) FROM situations), (SELECT count(*) FROM users)",
-        )
-        .fetch_one(&self.read)
-        .await
-        .map_err(db_err)?;
-        Ok(Counts {
-            reports: r.get(0),
-            incidents: r.get(1),
-            sources: r.get(2),
-            situations: r.get(3),
-            users: r.get(4),
-        })
-    }
-
-    async fn outbox_summary(&self) -> Result<tocsin_store::OutboxSummary> {
-        let rows = sqlx::query(
-            "SELECT status, count(*), min(CASE WHEN status IN ('queued', 'sending') THEN created_at END) \
-             FROM outbox GROUP BY status",
-        )
-        .fetch_all(&self.read)
-        .await
-        .map_err(db_err)?;
-        let mut s = tocsin_store::OutboxSummary::default();
-        for r in &rows {
-            let n: i64 = r.get(1);
-            match r.get::<&str, _>(0) {
-                "queued" => s.queued = n,
-                "sending" => s.sending = n,
-                "sent" => s.sent = n,
-                "delivered" => s.delivered = n,
-                _ => s.failed += n,
-            }
-            if let Some(t) = r.get::<Option<String>, _>(2) {
-                let t = parse_ts(&t)?;
-                s.oldest_waiting = Some(s.oldest_waiting.map_or(t, |o| o.min(t)));
-            }
-        }
-        Ok(s)
-    }
-
-    async fn list_tokens(&self, user_id: Uuid) -> Result<Vec<tocsin_domain::ApiToken>> {
-        credentials::list_tokens(&self.read, user_id).await
     }
 }

@@ -10,6 +10,20 @@ use tocsin_domain::{
 use tocsin_store::{Result, StoreError};
 use uuid::Uuid;
 
+/// The columns an import replaces when the incident exists: the dataset's own fields. Tocsin's
+/// fields (id, verification status, credibility, TLP, situation, linked reports) are kept.
+pub(crate) const INCIDENT_UPSERT: &str = " ON CONFLICT (dataset, external_id) \
+    WHERE dataset IS NOT NULL AND external_id IS NOT NULL DO UPDATE SET \
+    event_date = excluded.event_date, date_precision = excluded.date_precision, \
+    event_type = excluded.event_type, sub_event_type = excluded.sub_event_type, \
+    country = excluded.country, admin1 = excluded.admin1, admin2 = excluded.admin2, \
+    location = excluded.location, latitude = excluded.latitude, longitude = excluded.longitude, \
+    geo_precision = excluded.geo_precision, actor1 = excluded.actor1, actor2 = excluded.actor2, \
+    targeted_group = excluded.targeted_group, fatalities = excluded.fatalities, \
+    fatalities_low = excluded.fatalities_low, fatalities_high = excluded.fatalities_high, \
+    description = excluded.description, violence_type = excluded.violence_type, \
+    updated_at = excluded.updated_at, version = incidents.version + 1";
+
 pub(crate) const INCIDENT_COLS: &str = "id, event_date, date_precision, event_type, sub_event_type, country, \
     admin1, admin2, location, latitude, longitude, geo_precision, actor1, actor2, targeted_group, fatalities, \
     fatalities_low, fatalities_high, credibility, verification_status, description, tlp, situation_id, \

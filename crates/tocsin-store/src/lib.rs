@@ -253,7 +253,7 @@ pub enum Done {
 /// The most incidents one [`Op::ImportIncidents`] may carry.
 pub const MAX_IMPORT_BATCH: usize = 10_000;
 
-/// One message of a streamed import ([`Store::import_stream`]).
+/// One message of a streamed import ([`Incidents::import_stream`]).
 #[derive(Debug)]
 pub enum ImportChunk {
     /// More rows of one dataset, at most [`MAX_IMPORT_BATCH`], each carrying that dataset; a
@@ -283,7 +283,7 @@ pub fn import_audit(
     }))
 }
 
-/// Incidents sent per message by [`Store::scan_incidents`].
+/// Incidents sent per message by [`Incidents::scan_incidents`].
 pub const SCAN_CHUNK: usize = 1_000;
 
 /// Keep only the last row of each repeated external id (a file may list an event twice).
@@ -334,20 +334,6 @@ pub fn check_import(dataset: &str, incidents: &[Incident]) -> Result<()> {
     }
     Ok(())
 }
-
-/// The columns an import replaces when the incident exists: the dataset's own fields. Tocsin's
-/// fields (id, verification status, credibility, TLP, situation, linked reports) are kept.
-pub const INCIDENT_UPSERT: &str = " ON CONFLICT (dataset, external_id) \
-    WHERE dataset IS NOT NULL AND external_id IS NOT NULL DO UPDATE SET \
-    event_date = excluded.event_date, date_precision = excluded.date_precision, \
-    event_type = excluded.event_type, sub_event_type = excluded.sub_event_type, \
-    country = excluded.country, admin1 = excluded.admin1, admin2 = excluded.admin2, \
-    location = excluded.location, latitude = excluded.latitude, longitude = excluded.longitude, \
-    geo_precision = excluded.geo_precision, actor1 = excluded.actor1, actor2 = excluded.actor2, \
-    targeted_group = excluded.targeted_group, fatalities = excluded.fatalities, \
-    fatalities_low = excluded.fatalities_low, fatalities_high = excluded.fatalities_high, \
-    description = excluded.description, violence_type = excluded.violence_type, \
-    updated_at = excluded.updated_at, version = incidents.version + 1";
 
 /// The audit event a write appends, if any. Shared by every backend so they record alike.
 pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
@@ -488,18 +474,26 @@ pub fn stored_report(r: &NewReport, source_handle: Option<String>) -> Report {
     }
 }
 
-/// The storage every backend provides.
+/// Reports and their sources (a source's contact details stay sealed).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Apply pending migrations.
-    async fn migrate(&self) -> Result<()>;
-    /// Apply one write with its audit entry; returns only after the commit.
-    async fn write(&self, actor: &Actor, op: Op) -> Result<Done>;
-
+pub trait Reports: Send + Sync {
     /// One report.
     async fn get_report(&self, id: Uuid) -> Result<Report>;
     /// Reports, newest first.
     async fn list_reports(&self, f: &ReportFilter, page: PageRequest) -> Result<Page<Report>>;
+    /// One source (no contact details).
+    async fn get_source(&self, id: Uuid) -> Result<Source>;
+    /// A source by its public handle.
+    async fn get_source_by_handle(&self, handle: &str) -> Result<Source>;
+    /// Sources up to `max_tlp`, newest first.
+    async fn list_sources(&self, max_tlp: Tlp, page: PageRequest) -> Result<Page<Source>>;
+    /// A source's sealed contact details. Callers must audit the read ([`StoreExt::read_source_contact`]).
+    async fn get_source_contact(&self, id: Uuid) -> Result<Option<SealedContact>>;
+}
+
+/// Incidents: one, by ids, lists, streamed scans and imports, and the points the incident index loads.
+#[async_trait]
+pub trait Incidents: Send + Sync {
     /// One incident.
     async fn get_incident(&self, id: Uuid) -> Result<Incident>;
     /// The incidents among `ids` that exist, in no particular order (at most
@@ -507,7 +501,7 @@ pub trait Store: Send + Sync + 'static {
     /// but any number is accepted). Lists served from an in-memory index fetch their rows here.
     async fn get_incidents(&self, ids: &[Uuid]) -> Result<Vec<Incident>>;
     /// Incidents, newest first. The reference query: the server answers lists from its
-    /// in-memory index and [`Store::get_incidents`], and the SQLite store keeps no index for
+    /// in-memory index and [`Incidents::get_incidents`], and the SQLite store keeps no index for
     /// this (a scan of the table).
     async fn list_incidents(&self, f: &IncidentFilter, page: PageRequest)
         -> Result<Page<Incident>>;
@@ -528,44 +522,21 @@ pub trait Store: Send + Sync + 'static {
         rows: tokio::sync::mpsc::Receiver<ImportChunk>,
     ) -> Result<(u64, u64)>;
     /// Map points of incidents changed after `(since, after_id)` in `(updated_at, id)` order,
-    /// at most `limit`: the map index loads and refreshes through this.
+    /// at most `limit`: the incident index loads and refreshes through this.
     async fn map_points(
         &self,
         since: Option<(DateTime<Utc>, Uuid)>,
         limit: u32,
     ) -> Result<Vec<tocsin_domain::MapPoint>>;
-    /// One source (no contact details).
-    async fn get_source(&self, id: Uuid) -> Result<Source>;
-    /// A source by its public handle.
-    async fn get_source_by_handle(&self, handle: &str) -> Result<Source>;
-    /// Sources up to `max_tlp`, newest first.
-    async fn list_sources(&self, max_tlp: Tlp, page: PageRequest) -> Result<Page<Source>>;
-    /// A source's sealed contact details. Callers must audit the read ([`StoreExt::read_source_contact`]).
-    async fn get_source_contact(&self, id: Uuid) -> Result<Option<SealedContact>>;
+}
+
+/// Situations and their analysis: assessments, legal qualifications, tags, signals and forecast runs.
+#[async_trait]
+pub trait Analysis: Send + Sync {
     /// One situation.
     async fn get_situation(&self, id: Uuid) -> Result<Situation>;
     /// Situations up to `max_tlp`, newest first.
     async fn list_situations(&self, max_tlp: Tlp, page: PageRequest) -> Result<Page<Situation>>;
-    /// One user.
-    async fn get_user(&self, id: Uuid) -> Result<User>;
-    /// A user by login name.
-    async fn get_user_by_name(&self, username: &str) -> Result<User>;
-    /// All users.
-    async fn list_users(&self) -> Result<Vec<User>>;
-    /// The user a token hash belongs to.
-    async fn user_for_token(&self, token_hash: &str) -> Result<User>;
-    /// A live (unexpired) browser session.
-    async fn get_session(&self, id_hash: &str) -> Result<WebSession>;
-    /// Audit entries with `seq > after`, in order, at most `limit`.
-    async fn audit_entries(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;
-    /// One outbound message.
-    async fn get_outbound(&self, id: Uuid) -> Result<OutboundMessage>;
-    /// Outbound messages, newest first, to one source or all.
-    async fn list_outbound(
-        &self,
-        source_id: Option<Uuid>,
-        limit: u32,
-    ) -> Result<Vec<OutboundMessage>>;
     /// One assessment.
     async fn get_assessment(&self, id: Uuid) -> Result<Assessment>;
     /// Assessments of one situation (or of all), newest `as_of` first, at most `limit`.
@@ -596,18 +567,61 @@ pub trait Store: Send + Sync + 'static {
     async fn latest_forecast_run(&self) -> Result<Option<ForecastRun>>;
     /// A country's rank in every stored run, oldest data year first.
     async fn forecast_history(&self, country: &Country) -> Result<Vec<ForecastPoint>>;
+}
+
+/// Users, their API tokens and browser sessions, and the audit trail.
+#[async_trait]
+pub trait Users: Send + Sync {
+    /// One user.
+    async fn get_user(&self, id: Uuid) -> Result<User>;
+    /// A user by login name.
+    async fn get_user_by_name(&self, username: &str) -> Result<User>;
+    /// All users.
+    async fn list_users(&self) -> Result<Vec<User>>;
+    /// The user a token hash belongs to.
+    async fn user_for_token(&self, token_hash: &str) -> Result<User>;
+    /// A live (unexpired) browser session.
+    async fn get_session(&self, id_hash: &str) -> Result<WebSession>;
+    /// A user's API tokens, oldest first, revoked and expired ones included.
+    async fn list_tokens(&self, user_id: Uuid) -> Result<Vec<ApiToken>>;
+    /// Audit entries with `seq > after`, in order, at most `limit`.
+    async fn audit_entries(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;
+}
+
+/// Messages going out (the outbox).
+#[async_trait]
+pub trait Deliveries: Send + Sync {
+    /// One outbound message.
+    async fn get_outbound(&self, id: Uuid) -> Result<OutboundMessage>;
+    /// Outbound messages, newest first, to one source or all.
+    async fn list_outbound(
+        &self,
+        source_id: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<OutboundMessage>>;
+    /// How the outbox stands: messages by status and the oldest still waiting, so that
+    /// replies that never leave are noticed.
+    async fn outbox_summary(&self) -> Result<OutboxSummary>;
+}
+
+/// The storage every backend provides: reads by concern ([`Reports`], [`Incidents`],
+/// [`Analysis`], [`Users`], [`Deliveries`]) and every write through [`Store::write`]. Callers
+/// holding a [`DynStore`] call any of them; elsewhere `use tocsin_store::prelude::*;`.
+#[async_trait]
+pub trait Store:
+    Reports + Incidents + Analysis + Users + Deliveries + Send + Sync + 'static
+{
+    /// Apply pending migrations.
+    async fn migrate(&self) -> Result<()>;
+    /// Apply one write with its audit entry; returns only after the commit.
+    async fn write(&self, actor: &Actor, op: Op) -> Result<Done>;
     /// A metadata value.
     async fn get_meta(&self, key: &str) -> Result<Option<String>>;
     /// Counts of reports, incidents, sources, situations, users.
     async fn counts(&self) -> Result<Counts>;
-    /// How the outbox stands: messages by status and the oldest still waiting, so that
-    /// replies that never leave are noticed.
-    async fn outbox_summary(&self) -> Result<OutboxSummary>;
-    /// A user's API tokens, oldest first, revoked and expired ones included.
-    async fn list_tokens(&self, user_id: Uuid) -> Result<Vec<ApiToken>>;
 }
 
-/// Outbound messages by status ([`Store::outbox_summary`]).
+/// Outbound messages by status ([`Deliveries::outbox_summary`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct OutboxSummary {
     /// Waiting to be sent or retried.
@@ -812,6 +826,12 @@ pub trait StoreExt: Store {
 }
 
 impl<S: Store + ?Sized> StoreExt for S {}
+
+/// The store's traits, for `use tocsin_store::prelude::*;` where methods are called on a
+/// backend's own type (a [`DynStore`] needs no import).
+pub mod prelude {
+    pub use crate::{Analysis, Deliveries, Incidents, Reports, Store, StoreExt, Users};
+}
 
 /// A shared handle to any backend, as the server and CLI hold it.
 pub type DynStore = std::sync::Arc<dyn Store>;
