@@ -18,6 +18,9 @@ use tocsin_domain::{
 };
 use uuid::Uuid;
 
+pub mod jobs;
+pub use jobs::{JobRecord, Jobs, NewTimer, Timer};
+
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -391,8 +394,16 @@ pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
                 "channel": report.channel.as_str(), "tlp": report.tlp.as_str(),
                 "reply_requested": claim.is_some()}))
         }
-        Op::EnqueueSms(m) => ev("sms.enqueue", "source", m.source_id.to_string())
-            .with_detail(serde_json::json!({"message_id": m.id.to_string(), "gateway": m.gateway})),
+        Op::EnqueueSms(m) => {
+            // The recipient: a source or user by id; an outside address only by the delivery.
+            let (kind, id) = match (m.source_id, m.user_id) {
+                (Some(s), _) => ("source", s),
+                (None, Some(u)) => ("user", u),
+                (None, None) => ("outbox", m.id),
+            };
+            ev("sms.enqueue", kind, id.to_string()).with_detail(serde_json::json!({
+                "message_id": m.id.to_string(), "gateway": m.gateway, "tlp": m.tlp.as_str()}))
+        }
         Op::GrantPermission {
             user_id,
             permission,
@@ -490,7 +501,7 @@ pub fn stored_report(r: &NewReport, source_handle: Option<String>) -> Report {
 
 /// The storage every backend provides.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Jobs + Send + Sync + 'static {
     /// Apply pending migrations.
     async fn migrate(&self) -> Result<()>;
     /// Apply one write with its audit entry; returns only after the commit.
