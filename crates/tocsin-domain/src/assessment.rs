@@ -910,3 +910,379 @@ pub fn factor_history(all: &[Assessment], framework: &str, factor: u32) -> Vec<F
     v.sort_by_key(|(c, p)| (p.as_of, *c));
     v.into_iter().map(|(_, p)| p).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    //! The workflow as a person meets it: draft → reviewed (by a second analyst) → published,
+    //! or back to draft; every other move refused with the message the API and CLI show.
+    use super::*;
+    use chrono::TimeZone;
+    use AssessmentStatus::{Draft, Published, Reviewed};
+
+    fn person(name: &str) -> Actor {
+        Actor {
+            user_id: Some(crate::new_id()),
+            name: name.into(),
+        }
+    }
+
+    fn at(minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 1, 9, minute, 0).unwrap()
+    }
+
+    fn factor(n: u32, level: Level) -> FactorAssessment {
+        FactorAssessment {
+            factor: n,
+            level,
+            confidence: Confidence::Medium,
+            rationale: "Armed clashes weekly.".into(),
+            evidence: vec![],
+        }
+    }
+
+    /// A draft by `author` with one assessed risk factor.
+    fn draft(author: &Actor) -> Assessment {
+        let n = NewAssessment {
+            framework: None,
+            as_of: None,
+            summary: Some("Tension rising.".into()),
+            tlp: None,
+            factors: vec![factor(1, Level::Moderate)],
+            observations: vec![],
+        };
+        Assessment::create(
+            n,
+            &Framework::un_2014(),
+            crate::new_id(),
+            Tlp::Amber,
+            author,
+            at(0),
+        )
+        .unwrap()
+    }
+
+    fn go(to: AssessmentStatus, note: Option<&str>) -> AssessmentChange {
+        AssessmentChange::Transition {
+            to,
+            note: note.map(String::from),
+            expected_version: None,
+        }
+    }
+
+    fn edit(level: Level) -> AssessmentChange {
+        AssessmentChange::Edit(AssessmentEdit {
+            factors: vec![factor(1, level)],
+            ..Default::default()
+        })
+    }
+
+    fn suggestion() -> (String, Evidence) {
+        (
+            "1.1".into(),
+            Evidence {
+                kind: EvidenceKind::Document,
+                reference: "https://example.org/report".into(),
+                note: None,
+            },
+        )
+    }
+
+    fn decide(accept: bool) -> AssessmentChange {
+        let (indicator, evidence) = suggestion();
+        AssessmentChange::Decide {
+            indicator,
+            evidence,
+            accept,
+        }
+    }
+
+    /// Apply a change that must be refused: the message shown, and nothing changed.
+    fn refused(a: &mut Assessment, change: AssessmentChange, by: &Actor) -> String {
+        let before = a.clone();
+        let e = a.apply(change, by, at(59)).unwrap_err();
+        assert_eq!(*a, before, "a refused change altered the assessment");
+        e.to_string()
+    }
+
+    /// A draft reviewed by `reviewer` (version 2).
+    fn reviewed(author: &Actor, reviewer: &Actor) -> Assessment {
+        let mut a = draft(author);
+        a.apply(go(Reviewed, None), reviewer, at(1)).unwrap();
+        a
+    }
+
+    #[test]
+    fn a_new_assessment_is_a_draft_at_version_one_by_its_author() {
+        let alice = person("alice");
+        let a = draft(&alice);
+        assert_eq!(a.status, Draft);
+        assert_eq!(a.version, 1);
+        assert_eq!(a.author, "alice");
+        assert_eq!(Some(a.author_id), alice.user_id);
+        assert!(a.history.is_empty());
+    }
+
+    #[test]
+    fn the_system_writes_no_assessment() {
+        let n = NewAssessment {
+            framework: None,
+            as_of: None,
+            summary: None,
+            tlp: None,
+            factors: vec![],
+            observations: vec![],
+        };
+        let e = Assessment::create(
+            n,
+            &Framework::un_2014(),
+            crate::new_id(),
+            Tlp::Amber,
+            &Actor::system("cli"),
+            at(0),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "author: an assessment is written by a person, not the system"
+        );
+    }
+
+    #[test]
+    fn draft_reviewed_by_a_second_analyst_then_published() {
+        let (alice, bob, carol) = (person("alice"), person("bob"), person("carol"));
+        let mut a = draft(&alice);
+        a.apply(go(Reviewed, Some("sources check out")), &bob, at(1))
+            .unwrap();
+        assert_eq!(a.status, Reviewed);
+        assert_eq!(a.version, 2);
+        assert_eq!(a.updated_at, at(1));
+        a.apply(go(Published, None), &carol, at(2)).unwrap();
+        assert_eq!(a.status, Published);
+        assert_eq!(a.version, 3);
+        assert_eq!(a.updated_at, at(2));
+        assert_eq!(
+            a.history,
+            vec![
+                Transition {
+                    from: Draft,
+                    to: Reviewed,
+                    by: "bob".into(),
+                    by_id: bob.user_id.unwrap(),
+                    at: at(1),
+                    note: Some("sources check out".into()),
+                },
+                Transition {
+                    from: Reviewed,
+                    to: Published,
+                    by: "carol".into(),
+                    by_id: carol.user_id.unwrap(),
+                    at: at(2),
+                    note: None,
+                },
+            ]
+        );
+        // The content is what the author wrote.
+        assert_eq!(a.factors, vec![factor(1, Level::Moderate)]);
+    }
+
+    #[test]
+    fn the_reviewer_may_publish_what_they_reviewed() {
+        let (alice, bob) = (person("alice"), person("bob"));
+        let mut a = reviewed(&alice, &bob);
+        a.apply(go(Published, None), &bob, at(2)).unwrap();
+        assert_eq!(a.status, Published);
+    }
+
+    #[test]
+    fn a_reviewed_assessment_returned_to_draft_can_be_edited_and_reviewed_again() {
+        let (alice, bob) = (person("alice"), person("bob"));
+        let mut a = reviewed(&alice, &bob);
+        a.apply(go(Draft, Some("cite the March report")), &bob, at(2))
+            .unwrap();
+        assert_eq!(a.status, Draft);
+        assert_eq!(a.version, 3);
+        let last = a.history.last().unwrap();
+        assert_eq!((last.from, last.to), (Reviewed, Draft));
+        assert_eq!(last.note.as_deref(), Some("cite the March report"));
+        a.apply(edit(Level::High), &alice, at(3)).unwrap();
+        assert_eq!(a.factor(1).unwrap().level, Level::High);
+        assert_eq!(a.version, 4);
+        a.apply(go(Reviewed, None), &bob, at(4)).unwrap();
+        a.apply(go(Published, None), &bob, at(5)).unwrap();
+        assert_eq!(a.status, Published);
+        assert_eq!(a.history.len(), 4);
+    }
+
+    #[test]
+    fn the_author_cannot_review_their_own_draft() {
+        let alice = person("alice");
+        let mut a = draft(&alice);
+        assert_eq!(
+            refused(&mut a, go(Reviewed, None), &alice),
+            "status: a second analyst reviews: the author cannot review their own assessment"
+        );
+        // The author, under another display name, is still the author.
+        let renamed = Actor {
+            user_id: alice.user_id,
+            name: "alice (deputy)".into(),
+        };
+        refused(&mut a, go(Reviewed, None), &renamed);
+    }
+
+    #[test]
+    fn a_draft_without_an_assessed_factor_cannot_be_reviewed() {
+        let (alice, bob) = (person("alice"), person("bob"));
+        let mut a = draft(&alice);
+        a.apply(
+            AssessmentChange::Edit(AssessmentEdit {
+                clear_factors: vec![1],
+                ..Default::default()
+            }),
+            &alice,
+            at(1),
+        )
+        .unwrap();
+        assert!(a.factors.is_empty());
+        assert_eq!(
+            refused(&mut a, go(Reviewed, None), &bob),
+            "status: an assessment with no assessed risk factor cannot be reviewed"
+        );
+    }
+
+    #[test]
+    fn moves_outside_the_workflow_are_refused_by_name() {
+        let (alice, bob) = (person("alice"), person("bob"));
+        let mut d = draft(&alice);
+        assert_eq!(
+            refused(&mut d, go(Published, None), &bob),
+            "status: an assessment cannot go from draft to published"
+        );
+        assert_eq!(
+            refused(&mut d, go(Draft, None), &bob),
+            "status: an assessment cannot go from draft to draft"
+        );
+        let mut r = reviewed(&alice, &bob);
+        assert_eq!(
+            refused(&mut r, go(Reviewed, None), &person("carol")),
+            "status: an assessment cannot go from reviewed to reviewed"
+        );
+    }
+
+    #[test]
+    fn a_published_assessment_never_changes_again() {
+        let (alice, bob) = (person("alice"), person("bob"));
+        let mut a = reviewed(&alice, &bob);
+        a.apply(go(Published, None), &bob, at(2)).unwrap();
+        for to in [Draft, Reviewed, Published] {
+            assert_eq!(
+                refused(&mut a, go(to, None), &bob),
+                format!(
+                    "status: an assessment cannot go from published to {}",
+                    to.as_str()
+                )
+            );
+        }
+        assert_eq!(
+            refused(&mut a, edit(Level::Severe), &alice),
+            "status: the assessment is published: only a draft can be edited"
+        );
+        assert_eq!(
+            refused(&mut a, decide(true), &alice),
+            "status: suggestions are decided on a draft"
+        );
+    }
+
+    #[test]
+    fn only_a_draft_is_edited() {
+        let (alice, bob) = (person("alice"), person("bob"));
+        let mut a = reviewed(&alice, &bob);
+        assert_eq!(
+            refused(&mut a, edit(Level::High), &alice),
+            "status: the assessment is reviewed: only a draft can be edited"
+        );
+        assert_eq!(
+            refused(&mut a, decide(false), &alice),
+            "status: suggestions are decided on a draft"
+        );
+    }
+
+    #[test]
+    fn a_stale_version_is_refused_with_reload_and_retry() {
+        let (alice, bob) = (person("alice"), person("bob"));
+        let mut a = draft(&alice);
+        a.apply(edit(Level::High), &alice, at(1)).unwrap();
+        assert_eq!(a.version, 2);
+        let stale = AssessmentChange::Transition {
+            to: Reviewed,
+            note: None,
+            expected_version: Some(1),
+        };
+        assert_eq!(
+            refused(&mut a, stale, &bob),
+            "expected_version: the assessment is at version 2, not 1: reload and retry"
+        );
+        let stale_edit = AssessmentChange::Edit(AssessmentEdit {
+            expected_version: Some(1),
+            summary: Some("overwrite".into()),
+            ..Default::default()
+        });
+        assert_eq!(
+            refused(&mut a, stale_edit, &alice),
+            "expected_version: the assessment is at version 2, not 1: reload and retry"
+        );
+        let current = AssessmentChange::Transition {
+            to: Reviewed,
+            note: None,
+            expected_version: Some(2),
+        };
+        a.apply(current, &bob, at(2)).unwrap();
+        assert_eq!(a.status, Reviewed);
+    }
+
+    #[test]
+    fn the_system_changes_no_assessment() {
+        let alice = person("alice");
+        let mut a = draft(&alice);
+        assert_eq!(
+            refused(&mut a, go(Reviewed, None), &Actor::system("cli")),
+            "actor: assessments are changed by people, not the system"
+        );
+        refused(&mut a, edit(Level::Low), &Actor::system("cli"));
+    }
+
+    #[test]
+    fn an_overlong_note_is_refused() {
+        let (alice, bob) = (person("alice"), person("bob"));
+        let mut a = draft(&alice);
+        let note = "x".repeat(5001);
+        assert_eq!(
+            refused(&mut a, go(Reviewed, Some(&note)), &bob),
+            "note: longer than 5000 bytes"
+        );
+        a.apply(go(Reviewed, Some(&"x".repeat(5000))), &bob, at(1))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_suggestion_is_decided_once_on_a_draft_and_never_sets_a_level() {
+        let alice = person("alice");
+        let mut a = draft(&alice);
+        let levels = a.factors.clone();
+        a.apply(decide(true), &alice, at(1)).unwrap();
+        let (indicator, evidence) = suggestion();
+        let o = a
+            .observations
+            .iter()
+            .find(|o| o.indicator == indicator)
+            .unwrap();
+        assert_eq!(o.observed, Observed::Present);
+        assert_eq!(o.evidence, vec![evidence.clone()]);
+        assert_eq!(a.factors, levels);
+        assert!(a.decision(&indicator, &evidence).unwrap().accepted);
+        assert_eq!(a.version, 2);
+        assert_eq!(
+            refused(&mut a, decide(false), &alice),
+            "evidence: this suggestion was already decided"
+        );
+    }
+}

@@ -216,7 +216,7 @@ pub async fn suggestions(st: &AppState, u: &User, a: &Assessment) -> ApiResult<V
             max_tlp: u.clearance,
             ..Default::default()
         };
-        incidents = crate::map::list_incidents(st, &f, PageRequest::first(500))
+        incidents = crate::incident_index::list_incidents(st, &f, PageRequest::first(500))
             .await?
             .items;
         if let Some(admin1) = &s.admin1 {

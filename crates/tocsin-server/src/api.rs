@@ -285,7 +285,7 @@ pub async fn list_incidents(
 ) -> ApiResult<Json<Page<Incident>>> {
     let u = user.require(Permission::IncidentRead)?;
     let (f, p) = parse_query::<IncidentQuery>(q.as_deref())?.to_filter(u.clearance)?;
-    let mut page = crate::map::list_incidents(&st, &f, p).await?;
+    let mut page = crate::incident_index::list_incidents(&st, &f, p).await?;
     reads::list(&st, u, "incident", page.items.iter().map(|i| (i.id, i.tlp))).await?;
     for i in &mut page.items {
         linked_reports_seen(&st, u, i).await?;

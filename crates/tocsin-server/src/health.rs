@@ -1,4 +1,4 @@
-//! `/healthz` and the server's own background jobs (the outbox, the map index refresh), which
+//! `/healthz` and the server's own background jobs (the outbox, the incident index refresh), which
 //! `tocsin serve` hands to its job runner.
 //!
 //! `/healthz` answers `{"status": "ok"}`, or 503 when storage is unreachable or a job has
@@ -35,17 +35,17 @@ pub fn outbox_job(st: &AppState, tolerance: Duration) -> Job {
     })
 }
 
-/// The map index job: load the index at start (a few seconds per million incidents, rather
+/// The incident index job (map and lists): load the index at start (a few seconds per million incidents, rather
 /// than on the first map request), then keep it fresh every `every`.
-pub fn map_index_job(st: &AppState, every: Duration, tolerance: Duration) -> Job {
-    let (map, store) = (st.map.clone(), st.store.clone());
-    Job::new("map-index", every, move || {
-        let (map, store) = (map.clone(), store.clone());
+pub fn incident_index_job(st: &AppState, every: Duration, tolerance: Duration) -> Job {
+    let (index, store) = (st.incident_index.clone(), st.store.clone());
+    Job::new("incident-index", every, move || {
+        let (index, store) = (index.clone(), store.clone());
         async move {
-            map.refresh(&store)
+            index.refresh(&store)
                 .await
                 .map(|()| Progress::done())
-                .map_err(|e| format!("could not refresh the map index: {e}"))
+                .map_err(|e| format!("could not refresh the incident index: {e}"))
         }
     })
     .tolerance(tolerance)

@@ -10,6 +10,7 @@ pub mod edge;
 pub mod error;
 pub mod export;
 pub mod health;
+pub mod incident_index;
 pub mod input;
 pub mod login;
 pub mod map;
@@ -46,8 +47,8 @@ pub struct AppState {
     pub templates: Arc<minijinja::Environment<'static>>,
     /// Send cookies with `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
-    /// The in-memory index behind map queries.
-    pub map: Arc<map::MapIndex>,
+    /// The in-memory index of every incident, behind map queries and incident lists.
+    pub incident_index: Arc<incident_index::IncidentIndex>,
     /// SMS gateways.
     pub sms: Arc<sms::SmsConfig>,
     /// Wakes the outbox job when a message is queued.
@@ -88,7 +89,7 @@ impl AppState {
             tokens: Arc::default(),
             templates: Arc::new(web::templates()),
             secure_cookies,
-            map: Arc::default(),
+            incident_index: Arc::default(),
             sms: Arc::default(),
             outbox_wake: delivery.wake_handle(),
             delivery,

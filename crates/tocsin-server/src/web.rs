@@ -429,7 +429,7 @@ pub async fn incidents(State(st): State<AppState>, wu: WebUser, RawQuery(q): Raw
         Err(e) => return error_page(&st, &wu, e),
     };
     let result = match q.to_filter(wu.user.clearance) {
-        Ok((f, p)) => crate::map::list_incidents(&st, &f, p)
+        Ok((f, p)) => crate::incident_index::list_incidents(&st, &f, p)
             .await
             .map_err(ApiError::from),
         Err(e) => Err(e.into()),
