@@ -119,6 +119,9 @@ pub struct Delivery {
     max_attempts: i32,
     wake: Arc<tokio::sync::Notify>,
     withheld: AtomicU64,
+    /// Set when every push of a pass met a passing failure (a channel down); cleared by a
+    /// send that succeeds or an empty outbox. While set, the outbox job reports failure.
+    failing: std::sync::Mutex<Option<String>>,
     sms: Arc<sms::SmsConfig>,
 }
 
@@ -148,6 +151,7 @@ impl Delivery {
             max_attempts: sms.max_attempts.unwrap_or(8),
             wake: Arc::default(),
             withheld: AtomicU64::new(0),
+            failing: Default::default(),
             sms,
         }
     }
@@ -274,8 +278,8 @@ impl Delivery {
             .store
             .claim_outbound(None, BATCH, CLAIM_SECS)
             .await
-            .map_err(|e| format!("cannot read the outbox: {e}"))?;
-        let mut failed = 0;
+            .map_err(|e| JobError::from(format!("cannot read the outbox: {e}")))?;
+        let (mut tried, mut retries, mut retry, mut sent) = (0, 0, None, false);
         for m in &batch {
             // Past its claim, another server may have claimed it again: leave it to them.
             let deadline = tocsin_domain::time::now()
@@ -283,9 +287,15 @@ impl Delivery {
             if deadline >= m.next_attempt_at {
                 continue;
             }
+            tried += 1;
             let outcome = self.send_one(m).await;
-            if let SendOutcome::Retry(_) = &outcome {
-                failed += 1;
+            match &outcome {
+                SendOutcome::Sent(_) => sent = true,
+                SendOutcome::Retry(e) => {
+                    retries += 1;
+                    retry.get_or_insert_with(|| e.clone());
+                }
+                SendOutcome::Failed(_) => {}
             }
             if let SendOutcome::Retry(e) | SendOutcome::Failed(e) = &outcome {
                 tracing::warn!(delivery = %m.id, gateway = %m.gateway, attempts = m.attempts, error = %e, "delivery not sent");
@@ -296,16 +306,28 @@ impl Delivery {
             .store
             .outbox_summary()
             .await
-            .map_err(|e| format!("cannot count the outbox: {e}"))?;
-        // Every delivery of a pass meeting a passing failure (network, gateway down) is the
-        // channel failing: say so to /healthz. A delivery refused for good is not.
-        if failed > 0 && failed == batch.len() {
-            return Err(format!(
-                "{failed} deliveries not sent (channel unavailable)"
-            ));
+            .map_err(|e| JobError::from(format!("cannot count the outbox: {e}")))?;
+        let backlog = s.queued + s.sending;
+        // A channel is down when every delivery a pass tried met a passing failure (network,
+        // gateway answering 5xx); it is up again once one is sent or nothing waits. A
+        // delivery refused for good says nothing about the channel.
+        let failing = {
+            let mut f = self.failing.lock().unwrap_or_else(|p| p.into_inner());
+            match retry {
+                _ if sent || backlog == 0 => *f = None,
+                Some(e) if retries == tried => *f = Some(e),
+                _ => {}
+            }
+            f.clone()
+        };
+        if let Some(e) = failing {
+            return Err(JobError {
+                message: format!("deliveries are not leaving: {e}"),
+                backlog: Some(backlog),
+            });
         }
         Ok(Progress {
-            backlog: Some(s.queued + s.sending),
+            backlog: Some(backlog),
             more: batch.len() as u32 == BATCH,
         })
     }

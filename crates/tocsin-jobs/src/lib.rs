@@ -59,8 +59,35 @@ impl Progress {
 }
 
 /// A run's failure: a message fit for logs and `/healthz` (no contact details, no message
-/// text).
-pub type JobError = String;
+/// text), and the work still waiting if the job counted it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobError {
+    /// What failed.
+    pub message: String,
+    /// Work still waiting, if known.
+    pub backlog: Option<i64>,
+}
+
+impl From<String> for JobError {
+    fn from(message: String) -> Self {
+        JobError {
+            message,
+            backlog: None,
+        }
+    }
+}
+
+impl From<&str> for JobError {
+    fn from(message: &str) -> Self {
+        message.to_string().into()
+    }
+}
+
+impl std::fmt::Display for JobError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
 
 type RunFn =
     Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<Progress, JobError>> + Send>> + Send + Sync>;
@@ -461,7 +488,7 @@ impl JobCtx {
                 r = &mut run => {
                     return Some(match r {
                         Ok(r) => r,
-                        Err(_) => Err("the job panicked".to_string()),
+                        Err(_) => Err("the job panicked".into()),
                     });
                 }
                 _ = renew => {
@@ -525,9 +552,12 @@ impl JobCtx {
                         }
                     }
                     Err(e) => {
-                        s.record.last_error = Some(e.clone());
+                        s.record.last_error = Some(e.message.clone());
                         s.record.last_error_at = Some(now);
                         s.record.failing_since.get_or_insert(now);
+                        if e.backlog.is_some() {
+                            s.record.backlog = e.backlog;
+                        }
                     }
                 }
                 s.record.updated_at = Some(now);
@@ -603,7 +633,7 @@ impl TimerFiring {
                 self.claim.as_secs() as i64,
             )
             .await
-            .map_err(|e| format!("cannot claim timers: {e}"))?;
+            .map_err(|e| JobError::from(format!("cannot claim timers: {e}")))?;
         let mut failed = 0;
         for t in &due {
             let Some(h) = self.handlers.get(&t.kind) else {
@@ -612,7 +642,7 @@ impl TimerFiring {
             let fired = AssertUnwindSafe(h.fire(t))
                 .catch_unwind()
                 .await
-                .unwrap_or_else(|_| Err("the timer handler panicked".to_string()));
+                .unwrap_or_else(|_| Err("the timer handler panicked".into()));
             match fired {
                 Ok(()) => {
                     if let Err(e) = self.store.complete_timer(t.id, &self.owner).await {
@@ -625,7 +655,11 @@ impl TimerFiring {
                     let at = tocsin_domain::time::now()
                         + chrono::Duration::from_std(wait).unwrap_or_default();
                     tracing::warn!(timer = %t.id, kind = %t.kind, attempts = t.attempts, error = %e, "timer handler failed; retrying later");
-                    if let Err(e) = self.store.retry_timer(t.id, &self.owner, at, &e).await {
+                    if let Err(e) = self
+                        .store
+                        .retry_timer(t.id, &self.owner, at, &e.message)
+                        .await
+                    {
                         tracing::warn!(timer = %t.id, error = %e, "could not reschedule a timer; it fires again when its claim lapses");
                     }
                 }
@@ -635,9 +669,12 @@ impl TimerFiring {
             .store
             .pending_timers()
             .await
-            .map_err(|e| format!("cannot count timers: {e}"))?;
+            .map_err(|e| JobError::from(format!("cannot count timers: {e}")))?;
         if failed > 0 && failed == due.len() {
-            return Err(format!("{failed} timer(s) failed"));
+            return Err(JobError {
+                message: format!("{failed} timer(s) failed"),
+                backlog: Some(pending),
+            });
         }
         Ok(Progress {
             backlog: Some(pending),

@@ -130,7 +130,7 @@ async fn a_failing_job_backs_off_records_its_error_and_recovers() {
         let n = r.fetch_add(1, Ordering::SeqCst) + 1;
         async move {
             if n <= 3 {
-                Err(format!("gateway down ({n})"))
+                Err(format!("gateway down ({n})").into())
             } else {
                 Ok(Progress::backlog(7))
             }

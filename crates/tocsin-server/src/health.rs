@@ -42,10 +42,11 @@ pub fn incident_index_job(st: &AppState, every: Duration, tolerance: Duration) -
     Job::new("incident-index", every, move || {
         let (index, store) = (index.clone(), store.clone());
         async move {
-            index.refresh(&store)
+            index
+                .refresh(&store)
                 .await
                 .map(|()| Progress::done())
-                .map_err(|e| format!("could not refresh the incident index: {e}"))
+                .map_err(|e| format!("could not refresh the incident index: {e}").into())
         }
     })
     .tolerance(tolerance)
