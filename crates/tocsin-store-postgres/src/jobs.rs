@@ -118,7 +118,7 @@ impl Jobs for PostgresStore {
             .iter()
             .map(timer_from_row)
             .collect::<Result<Vec<_>>>()?;
-        v.sort_by(|a, b| (a.fire_at, a.id).cmp(&(b.fire_at, b.id)));
+        v.sort_by_key(|t| (t.fire_at, t.id));
         Ok(v)
     }
 
