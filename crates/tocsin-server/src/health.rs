@@ -60,10 +60,19 @@ fn detailed(
     ext: &Extensions,
     user: &Result<CurrentUser, ApiError>,
 ) -> bool {
+    // A request relayed by a proxy on this host that is not listed as trusted comes from
+    // loopback too: with a forwarding header, it is not taken as local.
+    let forwarded = ["x-forwarded-for", "forwarded", "x-real-ip"]
+        .iter()
+        .any(|h| headers.contains_key(*h));
     let loopback = ext
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|c| crate::net::client_ip(headers, c.0.ip(), &st.trusted_proxies))
-        .is_some_and(|ip| ip.is_loopback());
+        .is_some_and(|c| {
+            let peer = c.0.ip();
+            let trusted = st.trusted_proxies.iter().any(|n| n.contains(&peer));
+            (trusted || !forwarded)
+                && crate::net::client_ip(headers, peer, &st.trusted_proxies).is_loopback()
+        });
     loopback || matches!(user, Ok(CurrentUser(u)) if u.can(Permission::UserManage))
 }
 

@@ -150,3 +150,29 @@ async fn healthz_shows_jobs_to_loopback_and_admins_and_fails_past_tolerance() {
     let r = running.lock().unwrap().take().unwrap();
     r.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_request_relayed_by_an_untrusted_local_proxy_gets_no_detail() {
+    // No trusted proxies: a reverse proxy on this host relays everyone from loopback.
+    let app = TestApp::start().await;
+    let (code, body) = health(&app, "/healthz?detail", None, None).await;
+    assert_eq!(code, StatusCode::OK);
+    assert!(
+        body["jobs"].is_object(),
+        "a local client gets detail: {body}"
+    );
+    for header in ["X-Forwarded-For", "X-Real-IP", "Forwarded"] {
+        let r = app
+            .client
+            .get(format!("{}/healthz?detail", app.base))
+            .header(header, "203.0.113.9")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.json::<Value>().await.unwrap(),
+            serde_json::json!({"status": "ok"}),
+            "{header}"
+        );
+    }
+}
