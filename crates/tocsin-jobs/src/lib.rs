@@ -229,7 +229,7 @@ pub struct JobState {
     pub record: JobRecord,
     /// How long it may fail before the server is unhealthy.
     pub tolerance: Duration,
-    /// Whether this process runs it now (a singleton another server holds: false).
+    /// Whether this process runs it (a singleton: holds its lease; another server does: false).
     pub here: bool,
 }
 
@@ -439,8 +439,8 @@ impl JobCtx {
         *self.stop.borrow()
     }
 
-    /// Sleep `d`, or less if woken or stopped.
-    async fn pause(&mut self, d: Duration, wake: Option<&Arc<Notify>>) {
+    /// Sleep `d`, or less if stopped or woken (true when woken).
+    async fn pause(&mut self, d: Duration, wake: Option<&Arc<Notify>>) -> bool {
         let woken = async {
             match wake {
                 Some(n) => n.notified().await,
@@ -448,9 +448,9 @@ impl JobCtx {
             }
         };
         tokio::select! {
-            _ = tokio::time::sleep(d) => {}
-            _ = woken => {}
-            _ = self.stop.changed() => {}
+            _ = tokio::time::sleep(d) => false,
+            _ = woken => true,
+            _ = self.stop.changed() => false,
         }
     }
 
@@ -503,26 +503,51 @@ impl JobCtx {
 
     async fn run(mut self, job: Job) {
         let lease_name = format!("job:{}", job.name);
-        if !job.start_after.is_zero() {
-            self.pause(job.start_after, None).await;
-        }
+        let renew_every = self.lease_ttl / 3;
+        let mut next_run = tokio::time::Instant::now() + job.start_after;
         let mut failures: u32 = 0;
         let mut last_recorded: Option<(std::time::Instant, JobRecord)> = None;
         let mut holding = false;
         while !self.stopped() {
             if job.scope == Scope::Singleton {
-                holding = self.lease(&job.name).await;
-                if !holding {
+                let held = self.lease(&job.name).await;
+                if !held {
+                    holding = false;
+                    self.board.set(&job.name, |s| s.here = false);
                     self.mirror(&job.name).await;
-                    self.pause(job.every.min(self.lease_ttl), None).await;
+                    self.pause(renew_every, None).await;
                     continue;
                 }
+                if !holding {
+                    // Just taken (at start, or over from a server that stopped): the last
+                    // run, wherever it ran, sets when the next is due.
+                    holding = true;
+                    self.board.set(&job.name, |s| s.here = true);
+                    if let Some(last) = self.last_ok_recorded(&job.name).await {
+                        let since = (tocsin_domain::time::now() - last)
+                            .to_std()
+                            .unwrap_or_default();
+                        let due = tokio::time::Instant::now() + job.every.saturating_sub(since);
+                        next_run = next_run.max(due);
+                    }
+                }
+            }
+            let now = tokio::time::Instant::now();
+            if now < next_run {
+                // Wait for the next run; a singleton renews its lease meanwhile.
+                let mut wait = next_run - now;
+                if job.scope == Scope::Singleton {
+                    wait = wait.min(renew_every);
+                }
+                if self.pause(wait, job.wake.as_ref()).await {
+                    next_run = tokio::time::Instant::now();
+                }
+                continue;
             }
             self.board.set(&job.name, |s| s.here = true);
             let Some(outcome) = self.run_once(&job).await else {
                 self.board.set(&job.name, |s| s.here = false);
                 holding = false;
-                self.pause(job.every.min(self.lease_ttl), None).await;
                 continue;
             };
             let now = tocsin_domain::time::now();
@@ -541,6 +566,7 @@ impl JobCtx {
                     job.backoff.delay(failures)
                 }
             };
+            next_run = tokio::time::Instant::now() + delay;
             let mut record = JobRecord::default();
             self.board.set(&job.name, |s| {
                 match &outcome {
@@ -564,10 +590,14 @@ impl JobCtx {
                 record = s.record.clone();
             });
             self.record(&mut last_recorded, record).await;
-            if !delay.is_zero() {
-                self.pause(delay, job.wake.as_ref()).await;
-            } else {
+            if delay.is_zero() {
                 tokio::task::yield_now().await;
+            }
+        }
+        // The last outcome, so the server taking over knows when the job last ran.
+        if let Some(s) = self.board.snapshot().get(&job.name) {
+            if s.here && last_recorded.as_ref().is_none_or(|(_, r)| *r != s.record) {
+                let _ = self.store.record_job(&s.record).await;
             }
         }
         if holding {
@@ -575,6 +605,12 @@ impl JobCtx {
                 tracing::warn!(job = %job.name, error = %e, "could not give the job's lease up; it lapses on its own");
             }
         }
+    }
+
+    /// The last success recorded in the database for job `name`, wherever it ran.
+    async fn last_ok_recorded(&self, name: &str) -> Option<DateTime<Utc>> {
+        let records = self.store.job_records().await.ok()?;
+        records.into_iter().find(|r| r.name == name)?.last_ok
     }
 
     /// Write the job's record to the database when its state changed or a while passed.

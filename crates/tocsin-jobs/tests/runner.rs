@@ -216,7 +216,7 @@ async fn singleton_runs_on_one_runner_at_a_time(a: DynStore, b: DynStore) {
             }
         })
         .singleton();
-        let mut r = Runner::new(store).lease_ttl(Duration::from_secs(30));
+        let mut r = Runner::new(store).lease_ttl(Duration::from_secs(3));
         r.add(job);
         runners.push(Some(r.start()));
     }
@@ -250,4 +250,46 @@ async fn two_runners_on_one_postgres_share_a_singleton() {
         return;
     };
     singleton_runs_on_one_runner_at_a_time(db.store.clone(), db.open_another().await).await;
+}
+
+/// A singleton's holder keeps its lease between runs far apart: the other server does not take
+/// it over and run it again meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_singleton_between_runs_stays_with_its_holder() {
+    let db = Db::sqlite().await;
+    let runs = Arc::new(AtomicU32::new(0));
+    let mut running = Vec::new();
+    for store in [db.store.clone(), db.open_another().await] {
+        let r = runs.clone();
+        let job = Job::new("signals", Duration::from_secs(3600), move || {
+            r.fetch_add(1, Ordering::SeqCst);
+            async { Ok(Progress::done()) }
+        })
+        .singleton();
+        let mut runner = Runner::new(store).lease_ttl(Duration::from_secs(1));
+        runner.add(job);
+        running.push(runner.start());
+    }
+    until(|| runs.load(Ordering::SeqCst) >= 1).await;
+    // Three lease lifetimes: a holder that did not renew between runs would have lost it.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        1,
+        "run once in the hour, on one server"
+    );
+    let here: Vec<bool> = running
+        .iter()
+        .map(|r| r.board().snapshot()["signals"].here)
+        .collect();
+    assert_eq!(here.iter().filter(|h| **h).count(), 1, "{here:?}");
+    // The holder stops: the other takes the lease over, and waits out the hour since the
+    // last run instead of running at once.
+    let holder = here.iter().position(|h| *h).unwrap();
+    running.remove(holder).shutdown().await;
+    let other = running.pop().unwrap();
+    until(|| other.board().snapshot()["signals"].here).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    other.shutdown().await;
 }

@@ -711,4 +711,32 @@ mod tests {
             .to_string()
             .contains("server.public_url"));
     }
+
+    #[test]
+    fn jobs_tolerances_layer_defaults_file_and_environment() {
+        let c = Config::resolve(FileConfig::default(), Overrides::default());
+        assert_eq!(c.jobs.tolerance_for("outbox"), Duration::from_secs(900));
+        assert_eq!(c.jobs.index_refresh, Duration::from_secs(30));
+        let file = || -> FileConfig {
+            toml::from_str(
+                "[jobs]\ntolerance_secs = 120\nindex_refresh_secs = 5\n[jobs.tolerance]\nsignals = 86400\n",
+            )
+            .unwrap()
+        };
+        let c = Config::resolve(file(), Overrides::default());
+        assert_eq!(c.jobs.tolerance_for("outbox"), Duration::from_secs(120));
+        assert_eq!(c.jobs.tolerance_for("signals"), Duration::from_secs(86400));
+        assert_eq!(c.jobs.index_refresh, Duration::from_secs(5));
+        let c = Config::resolve(
+            file(),
+            Overrides {
+                jobs_tolerance_secs: Some(30),
+                ..Default::default()
+            },
+        );
+        assert_eq!(c.jobs.tolerance_for("outbox"), Duration::from_secs(30));
+        assert_eq!(c.jobs.tolerance_for("signals"), Duration::from_secs(86400));
+        assert!(toml::from_str::<FileConfig>("[jobs]\ntolerance = 5\n").is_err());
+        assert!(toml::from_str::<FileConfig>("[jobs]\nindex_refresh_secs = 0\n").is_err());
+    }
 }
