@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = tocsin_server::sms::gateway_text(&q);
     let _ = tocsin_sms::normalize_phone(&q, Some("236"));
     let _ = tocsin_sms::normalize_phone(&q, None);
+    let _ = tocsin_sms::normalize_phone(&q, Some("KE"));
     if q.len() <= 2_000 {
         let p = tocsin_sms::parse(&q, Some("CAF"));
         let _ = tocsin_sms::ack_text(p.language, "R-ABC123");

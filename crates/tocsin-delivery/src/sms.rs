@@ -27,7 +27,11 @@ impl fmt::Debug for Secret {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmsConfig {
-    /// Calling code for numbers written nationally (e.g. `236`).
+    /// Region (ISO 3166-1 alpha-2, e.g. `KE`) of numbers written without a country code, read
+    /// by its numbering plan; checked when the configuration is read.
+    pub default_region: Option<tocsin_sms::DefaultRegion>,
+    /// The older way to say it: a calling code (e.g. `236`), standing for its main region.
+    /// `default_region` wins when both are set.
     pub default_calling_code: Option<String>,
     /// ISO alpha-3 country most messages come from (helps place names resolve).
     pub country_hint: Option<String>,
@@ -128,6 +132,14 @@ pub struct SecretOnly {
 pub const MIN_SECRET_CHARS: usize = 24;
 
 impl SmsConfig {
+    /// Where numbers written without a country code are from: `default_region`, else the
+    /// older `default_calling_code`, as [`tocsin_sms::normalize_phone`] takes it.
+    pub fn phone_region(&self) -> Option<String> {
+        self.default_region
+            .map(|r| r.as_str().to_string())
+            .or_else(|| self.default_calling_code.clone())
+    }
+
     /// Refuse a configuration under which some enabled gateway's endpoint would take forged
     /// calls: every enabled gateway needs its secret, of at least [`MIN_SECRET_CHARS`]
     /// characters. The message names the setting to fix.

@@ -107,7 +107,7 @@ pub async fn ingest(st: &AppState, m: Inbound<'_>) -> Result<Ingested, Response>
     let text = m.text.replace('\0', "\u{FFFD}");
     // A number we can answer, or (alphanumeric senders) an identity we cannot reply to.
     let (identity, reply_via) =
-        match tocsin_sms::normalize_phone(m.from, cfg.default_calling_code.as_deref()) {
+        match tocsin_sms::normalize_phone(m.from, cfg.phone_region().as_deref()) {
             Ok(e164) => (e164, m.reply_via),
             Err(_) if !m.from.trim().is_empty() => (format!("sender:{}", m.from.trim()), None),
             Err(_) => return Err(plain(StatusCode::BAD_REQUEST, "missing sender")),

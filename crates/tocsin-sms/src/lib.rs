@@ -156,7 +156,9 @@ pub use ack::{
 pub use keywords::{keyword_codes, Category};
 pub use lang::Lang;
 pub use parse::{parse, parse_with, Parsed, PlaceFix};
-pub use phone::{normalize_phone, PhoneError, MAX_DIGITS, MIN_DIGITS};
+pub use phone::{
+    normalize_phone, normalize_phone_in, DefaultRegion, PhoneError, MAX_DIGITS, MIN_DIGITS,
+};
 
 #[cfg(test)]
 mod tests {
