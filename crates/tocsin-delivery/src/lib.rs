@@ -9,7 +9,9 @@
 //!
 //! - is **idempotent**: a stable idempotency key (unique in the outbox, passed to gateways that
 //!   take one); a delivery recorded as sent is never claimed again, and a delivery report is
-//!   matched by a keyed hash of the gateway's id;
+//!   matched by a keyed hash of the gateway's id. Sending is at least once: a crash between a
+//!   gateway's acceptance and the commit recording it repeats that delivery once its claim
+//!   lapses, unless the gateway honours the key (Twilio does);
 //! - is **retried with back-off** on a passing failure, up to `[sms] max_attempts`;
 //! - is **checked against its recipient before it leaves** ([`clearance_rule`]): it carries
 //!   the TLP of its content; a user gets it only if their clearance covers it, a source or an
