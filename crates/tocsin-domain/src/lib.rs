@@ -41,7 +41,7 @@ pub use page::{BBox, Cursor, Page, PageRequest};
 pub use report::{Channel, NewReport, Report, ReportFilter, ReportInput, ReportMeta};
 pub use signal::{ForecastPoint, ForecastRun, ForecastScore, SignalRecord};
 pub use situation::{NewSituation, Situation};
-pub use sms::{Ack, FormClaim, InboundSms, OutboundMessage, OutboxStatus};
+pub use sms::{Ack, FormClaim, InboundSms, OutboundMessage, OutboxStatus, RecipientKind};
 pub use source::{NewSource, Reliability, Source, SourceContact};
 pub use tlp::Tlp;
 pub use user::{Actor, ApiToken, NewUser, Permission, Role, User};

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::{DomainError, NewReport, SealedContact};
+use crate::{ContactKey, DomainError, NewReport, SealedContact, SourceContact, Tlp};
 
 /// An inbound text message, ready for the store to ingest atomically: find or create the
 /// sender's source by a keyed hash of the number, recognise a duplicate, store the report, and
@@ -106,8 +106,47 @@ impl OutboxStatus {
     }
 }
 
-/// A message in the outbox. The recipient is a source; its number is decrypted only when
-/// the message is handed to a gateway.
+/// Who a delivery goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecipientKind {
+    /// A source (a warner): its sealed contact is opened at send time.
+    Source,
+    /// A user (an analyst, a desk): the address sealed on the delivery is theirs.
+    User,
+    /// An outside address (a partner organisation, a community number).
+    Address,
+}
+
+impl RecipientKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecipientKind::Source => "source",
+            RecipientKind::User => "user",
+            RecipientKind::Address => "address",
+        }
+    }
+
+    /// Parse a stored name.
+    pub fn parse(s: &str) -> Result<RecipientKind, DomainError> {
+        Ok(match s {
+            "source" => RecipientKind::Source,
+            "user" => RecipientKind::User,
+            "address" => RecipientKind::Address,
+            _ => {
+                return Err(DomainError::invalid(
+                    "recipient_kind",
+                    format!("unknown recipient kind {s:?}"),
+                ))
+            }
+        })
+    }
+}
+
+/// A delivery in the outbox: to a source, a user or an outside address, over one channel
+/// (`gateway`). The recipient's number is decrypted only when the message is handed to the
+/// channel, after its content's TLP was checked against the recipient.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct OutboundMessage {
     /// Its id.
@@ -117,8 +156,8 @@ pub struct OutboundMessage {
     pub idempotency_key: String,
     /// `kannel`, `twilio`, `africastalking`, `smssync`, `frontlinesms`.
     pub gateway: String,
-    /// The recipient.
-    pub source_id: Uuid,
+    /// The recipient, when it is a source.
+    pub source_id: Option<Uuid>,
     /// The report it answers, if any.
     pub report_id: Option<Uuid>,
     /// The text.
@@ -141,6 +180,16 @@ pub struct OutboundMessage {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// Who it goes to.
+    pub recipient_kind: RecipientKind,
+    /// The recipient, when it is a user.
+    pub user_id: Option<Uuid>,
+    /// The address of a user or outside recipient, sealed with the contact key and bound to
+    /// this delivery's id ([`OutboundMessage::open_address`]). Never shown.
+    #[serde(skip)]
+    pub address: Option<SealedContact>,
+    /// The TLP of its content: it leaves only for a recipient cleared for it.
+    pub tlp: Tlp,
 }
 
 impl OutboundMessage {
@@ -157,7 +206,7 @@ impl OutboundMessage {
             id: crate::random_id(),
             idempotency_key,
             gateway: gateway.to_string(),
-            source_id,
+            source_id: Some(source_id),
             report_id,
             text,
             status: OutboxStatus::Queued,
@@ -168,7 +217,43 @@ impl OutboundMessage {
             last_error: None,
             created_at: now,
             updated_at: now,
+            recipient_kind: RecipientKind::Source,
+            user_id: None,
+            address: None,
+            tlp: Tlp::Clear,
         }
+    }
+
+    /// A new queued delivery to a user (`Some`) or an outside address (`None`) at `address`,
+    /// sealed here for this delivery, of content labelled `tlp`.
+    pub fn to_address(
+        idempotency_key: String,
+        gateway: &str,
+        user_id: Option<Uuid>,
+        address: &SourceContact,
+        key: &ContactKey,
+        text: String,
+        tlp: Tlp,
+    ) -> Self {
+        let mut m = OutboundMessage::new(idempotency_key, gateway, Uuid::nil(), None, text);
+        m.source_id = None;
+        m.recipient_kind = if user_id.is_some() {
+            RecipientKind::User
+        } else {
+            RecipientKind::Address
+        };
+        m.user_id = user_id;
+        m.address = Some(address.seal(key, m.id));
+        m.tlp = tlp;
+        m
+    }
+
+    /// Open the sealed address of a user or outside recipient (only to send).
+    pub fn open_address(&self, key: &ContactKey) -> Result<Option<SourceContact>, DomainError> {
+        self.address
+            .as_ref()
+            .map(|a| SourceContact::open(a, key, self.id))
+            .transpose()
     }
 }
 

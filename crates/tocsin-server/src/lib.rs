@@ -9,6 +9,7 @@ pub mod auth;
 pub mod edge;
 pub mod error;
 pub mod export;
+pub mod health;
 pub mod incident_index;
 pub mod input;
 pub mod login;
@@ -50,8 +51,12 @@ pub struct AppState {
     pub incident_index: Arc<incident_index::IncidentIndex>,
     /// SMS gateways.
     pub sms: Arc<sms::SmsConfig>,
-    /// Wakes the outbox worker when a message is queued.
+    /// Wakes the outbox job when a message is queued.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// The delivery layer (channels, clearance checks, the outbox's passes).
+    pub delivery: Arc<tocsin_delivery::Delivery>,
+    /// The background jobs' state, as the job runner reports it (`/healthz`).
+    pub jobs: tocsin_jobs::Board,
     /// Rate limit of the public report form.
     pub limiter: Arc<ratelimit::Limiter>,
     /// The analysis frameworks loaded (the shipped ones and any configured); new assessments
@@ -72,15 +77,23 @@ pub struct AppState {
 impl AppState {
     /// State over a store and a contact key.
     pub fn new(store: DynStore, contact_key: ContactKey, secure_cookies: bool) -> AppState {
+        let contact_key = Arc::new(contact_key);
+        let delivery = Arc::new(tocsin_delivery::Delivery::new(
+            store.clone(),
+            contact_key.clone(),
+            Arc::default(),
+        ));
         AppState {
             store,
-            contact_key: Arc::new(contact_key),
+            contact_key,
             tokens: Arc::default(),
             templates: Arc::new(web::templates()),
             secure_cookies,
             incident_index: Arc::default(),
             sms: Arc::default(),
-            outbox_wake: Arc::default(),
+            outbox_wake: delivery.wake_handle(),
+            delivery,
+            jobs: tocsin_jobs::Board::default(),
             limiter: Arc::default(),
             frameworks: Arc::new(tocsin_framework::Frameworks::shipped()),
             trusted_proxies: Arc::default(),
@@ -105,6 +118,12 @@ impl AppState {
     /// With SMS gateways configured.
     pub fn with_sms(mut self, cfg: sms::SmsConfig) -> AppState {
         self.sms = Arc::new(cfg);
+        self.delivery = Arc::new(tocsin_delivery::Delivery::new(
+            self.store.clone(),
+            self.contact_key.clone(),
+            self.sms.clone(),
+        ));
+        self.outbox_wake = self.delivery.wake_handle();
         self
     }
 
@@ -204,7 +223,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()
         .nest("/api/v1", api)
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(health::healthz))
         .merge(sms_routes())
         .route("/", g(web::home))
         .route("/login", g(web::login_page).post(web::login))
@@ -298,20 +317,6 @@ fn sms_routes() -> Router<AppState> {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
-}
-
-async fn healthz(
-    axum::extract::State(st): axum::extract::State<AppState>,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    match st.store.get_meta("schema").await {
-        Ok(_) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
-        Err(_) => (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({"status": "storage unavailable"})),
-        )
-            .into_response(),
-    }
 }
 
 /// Serve on `listener` until `shutdown` completes, then finish in-flight requests (see

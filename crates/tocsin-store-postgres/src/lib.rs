@@ -22,6 +22,7 @@
 
 mod analysis;
 mod credentials;
+mod jobs;
 mod rows;
 
 use async_trait::async_trait;
@@ -497,7 +498,7 @@ async fn insert_report(conn: &mut PgConnection, r: &NewReport) -> Result<Report>
 
 async fn insert_outbound(conn: &mut PgConnection, m: &OutboundMessage) -> Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO outbox ({OUTBOX_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"
+        "INSERT INTO outbox ({OUTBOX_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)"
     ))
     .bind(m.id)
     .bind(&m.idempotency_key)
@@ -513,6 +514,10 @@ async fn insert_outbound(conn: &mut PgConnection, m: &OutboundMessage) -> Result
     .bind(m.created_at)
     .bind(m.updated_at)
     .bind(&m.sender)
+    .bind(m.recipient_kind.as_str())
+    .bind(m.user_id)
+    .bind(m.address.as_ref().map(|a| a.0.clone()))
+    .bind(m.tlp.rank())
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;

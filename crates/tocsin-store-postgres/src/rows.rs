@@ -174,7 +174,8 @@ pub(crate) fn audit_from_row(r: &PgRow) -> Result<tocsin_domain::AuditEntry> {
 
 pub(crate) const OUTBOX_COLS: &str =
     "id, idempotency_key, gateway, source_id, report_id, text, status, attempts, \
-    next_attempt_at, provider_key, last_error, created_at, updated_at, sender";
+    next_attempt_at, provider_key, last_error, created_at, updated_at, sender, \
+    recipient_kind, user_id, address, tlp";
 
 pub(crate) fn outbound_from_row(r: &PgRow) -> Result<tocsin_domain::OutboundMessage> {
     Ok(tocsin_domain::OutboundMessage {
@@ -192,5 +193,9 @@ pub(crate) fn outbound_from_row(r: &PgRow) -> Result<tocsin_domain::OutboundMess
         created_at: col(r, 11)?,
         updated_at: col(r, 12)?,
         sender: col(r, 13)?,
+        recipient_kind: tocsin_domain::RecipientKind::parse(col(r, 14)?)?,
+        user_id: col(r, 15)?,
+        address: col::<Option<Vec<u8>>>(r, 16)?.map(tocsin_domain::SealedContact),
+        tlp: tlp(r, 17)?,
     })
 }

@@ -10,6 +10,7 @@ mod analysis;
 pub mod backup;
 mod bulk;
 mod credentials;
+mod jobs;
 #[allow(unsafe_code)] // The crate's one piece of unsafe code: see the module.
 mod prepared;
 mod rows;
@@ -76,6 +77,8 @@ pub struct SqliteStore {
     exclusive_imports: bool,
     /// The connection map-point queries use (rusqlite), opened at first use.
     map_conn: std::sync::Arc<std::sync::Mutex<Option<rusqlite::Connection>>>,
+    /// The connection the job runner's bookkeeping writes through (`jobs.rs`).
+    jobs: jobs::JobsConn,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -143,6 +146,7 @@ impl SqliteStore {
             draining,
             exclusive_imports: false,
             map_conn: Default::default(),
+            jobs: Default::default(),
         })
     }
 
@@ -818,12 +822,12 @@ async fn insert_report(conn: &mut SqliteConnection, r: &NewReport) -> Result<Rep
 
 async fn insert_outbound(conn: &mut SqliteConnection, m: &OutboundMessage) -> Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO outbox ({OUTBOX_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        "INSERT INTO outbox ({OUTBOX_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
     ))
     .bind(m.id.to_string())
     .bind(&m.idempotency_key)
     .bind(&m.gateway)
-    .bind(m.source_id.to_string())
+    .bind(m.source_id.map(|s| s.to_string()))
     .bind(m.report_id.map(|r| r.to_string()))
     .bind(&m.text)
     .bind(m.status.as_str())
@@ -834,6 +838,10 @@ async fn insert_outbound(conn: &mut SqliteConnection, m: &OutboundMessage) -> Re
     .bind(ts(&m.created_at))
     .bind(ts(&m.updated_at))
     .bind(&m.sender)
+    .bind(m.recipient_kind.as_str())
+    .bind(m.user_id.map(|u| u.to_string()))
+    .bind(m.address.as_ref().map(|a| a.0.clone()))
+    .bind(i64::from(m.tlp.rank()))
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;

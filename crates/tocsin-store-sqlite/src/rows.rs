@@ -165,14 +165,18 @@ pub(crate) fn user_from_row(r: &SqliteRow) -> Result<User> {
 
 pub(crate) const OUTBOX_COLS: &str =
     "id, idempotency_key, gateway, source_id, report_id, text, status, attempts, \
-    next_attempt_at, provider_key, last_error, created_at, updated_at, sender";
+    next_attempt_at, provider_key, last_error, created_at, updated_at, sender, \
+    recipient_kind, user_id, address, tlp";
 
 pub(crate) fn outbound_from_row(r: &SqliteRow) -> Result<tocsin_domain::OutboundMessage> {
     Ok(tocsin_domain::OutboundMessage {
         id: parse_uuid(r.get(0))?,
         idempotency_key: r.get(1),
         gateway: r.get(2),
-        source_id: parse_uuid(r.get(3))?,
+        source_id: r
+            .get::<Option<String>, _>(3)
+            .map(|s| parse_uuid(&s))
+            .transpose()?,
         report_id: r
             .get::<Option<String>, _>(4)
             .map(|s| parse_uuid(&s))
@@ -186,5 +190,14 @@ pub(crate) fn outbound_from_row(r: &SqliteRow) -> Result<tocsin_domain::Outbound
         created_at: parse_ts(r.get(11))?,
         updated_at: parse_ts(r.get(12))?,
         sender: r.get(13),
+        recipient_kind: tocsin_domain::RecipientKind::parse(r.get(14))?,
+        user_id: r
+            .get::<Option<String>, _>(15)
+            .map(|s| parse_uuid(&s))
+            .transpose()?,
+        address: r
+            .get::<Option<Vec<u8>>, _>(16)
+            .map(tocsin_domain::SealedContact),
+        tlp: tlp(r.get(17))?,
     })
 }

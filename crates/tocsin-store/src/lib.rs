@@ -18,6 +18,9 @@ use tocsin_domain::{
 };
 use uuid::Uuid;
 
+pub mod jobs;
+pub use jobs::{JobRecord, Jobs, NewTimer, Timer};
+
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -377,8 +380,16 @@ pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
                 "channel": report.channel.as_str(), "tlp": report.tlp.as_str(),
                 "reply_requested": claim.is_some()}))
         }
-        Op::EnqueueSms(m) => ev("sms.enqueue", "source", m.source_id.to_string())
-            .with_detail(serde_json::json!({"message_id": m.id.to_string(), "gateway": m.gateway})),
+        Op::EnqueueSms(m) => {
+            // The recipient: a source or user by id; an outside address only by the delivery.
+            let (kind, id) = match (m.source_id, m.user_id) {
+                (Some(s), _) => ("source", s),
+                (None, Some(u)) => ("user", u),
+                (None, None) => ("outbox", m.id),
+            };
+            ev("sms.enqueue", kind, id.to_string()).with_detail(serde_json::json!({
+                "message_id": m.id.to_string(), "gateway": m.gateway, "tlp": m.tlp.as_str()}))
+        }
         Op::GrantPermission {
             user_id,
             permission,
@@ -605,11 +616,11 @@ pub trait Deliveries: Send + Sync {
 }
 
 /// The storage every backend provides: reads by concern ([`Reports`], [`Incidents`],
-/// [`Analysis`], [`Users`], [`Deliveries`]) and every write through [`Store::write`]. Callers
+/// [`Analysis`], [`Users`], [`Deliveries`], and the job runner's [`Jobs`]) and every write through [`Store::write`]. Callers
 /// holding a [`DynStore`] call any of them; elsewhere `use tocsin_store::prelude::*;`.
 #[async_trait]
 pub trait Store:
-    Reports + Incidents + Analysis + Users + Deliveries + Send + Sync + 'static
+    Reports + Incidents + Analysis + Users + Deliveries + Jobs + Send + Sync + 'static
 {
     /// Apply pending migrations.
     async fn migrate(&self) -> Result<()>;
@@ -830,7 +841,7 @@ impl<S: Store + ?Sized> StoreExt for S {}
 /// The store's traits, for `use tocsin_store::prelude::*;` where methods are called on a
 /// backend's own type (a [`DynStore`] needs no import).
 pub mod prelude {
-    pub use crate::{Analysis, Deliveries, Incidents, Reports, Store, StoreExt, Users};
+    pub use crate::{Analysis, Deliveries, Incidents, Jobs, Reports, Store, StoreExt, Users};
 }
 
 /// A shared handle to any backend, as the server and CLI hold it.

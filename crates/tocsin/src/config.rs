@@ -81,7 +81,54 @@ pub struct FileConfig {
     /// A file holding the hex contact key, kept apart from the data directory and its
     /// backups; it must exist (instead of `<data_dir>/contact.key`, made on first run).
     pub contact_key_file: Option<PathBuf>,
+    /// Background jobs: `[jobs]` with `tolerance_secs`, `index_refresh_secs` and
+    /// `[jobs.tolerance]` (seconds per job name).
+    pub jobs: Option<JobsFile>,
 }
+
+/// `[jobs]` as written. Every key is optional.
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsFile {
+    /// Seconds a job may keep failing before `/healthz` answers 503 (default 900).
+    pub tolerance_secs: Option<u64>,
+    /// Seconds between refreshes of the incident index (default 30).
+    pub index_refresh_secs: Option<NonZeroU64>,
+    /// Per job (`outbox`, `signals`, `incident-index`, `timers`): its own tolerance.
+    #[serde(default)]
+    pub tolerance: std::collections::BTreeMap<String, u64>,
+}
+
+/// The settled `[jobs]` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobsConfig {
+    /// The tolerance of jobs without their own.
+    pub tolerance: Duration,
+    /// Per-job tolerances.
+    pub per_job: std::collections::BTreeMap<String, Duration>,
+    /// How often the incident index is refreshed.
+    pub index_refresh: Duration,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            tolerance: DEFAULT_JOB_TOLERANCE,
+            per_job: Default::default(),
+            index_refresh: Duration::from_secs(30),
+        }
+    }
+}
+
+impl JobsConfig {
+    /// The tolerance of job `name`.
+    pub fn tolerance_for(&self, name: &str) -> Duration {
+        self.per_job.get(name).copied().unwrap_or(self.tolerance)
+    }
+}
+
+/// How long a job may keep failing before `/healthz` answers 503, unless configured.
+pub const DEFAULT_JOB_TOLERANCE: Duration = Duration::from_secs(900);
 
 /// `[server]` as written. Every key is optional.
 #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
@@ -277,6 +324,8 @@ pub struct Config {
     pub token_expiry_days: u32,
     /// The contact key's file, if configured apart from the data directory.
     pub contact_key_file: Option<PathBuf>,
+    /// Background jobs.
+    pub jobs: JobsConfig,
 }
 
 impl Config {
@@ -324,6 +373,8 @@ pub struct Overrides {
     pub token_expiry_days: Option<u32>,
     /// `TOCSIN_CONTACT_KEY_FILE`.
     pub contact_key_file: Option<PathBuf>,
+    /// `TOCSIN_JOBS_TOLERANCE_SECS`.
+    pub jobs_tolerance_secs: Option<u64>,
 }
 
 impl Config {
@@ -385,6 +436,24 @@ impl Config {
                 }
             },
             contact_key_file: o.contact_key_file.or(file.contact_key_file),
+            jobs: {
+                let f = file.jobs.unwrap_or_default();
+                let d = JobsConfig::default();
+                JobsConfig {
+                    tolerance: o
+                        .jobs_tolerance_secs
+                        .or(f.tolerance_secs)
+                        .map_or(d.tolerance, Duration::from_secs),
+                    per_job: f
+                        .tolerance
+                        .into_iter()
+                        .map(|(k, v)| (k, Duration::from_secs(v)))
+                        .collect(),
+                    index_refresh: f
+                        .index_refresh_secs
+                        .map_or(d.index_refresh, |n| Duration::from_secs(n.get())),
+                }
+            },
             data_dir,
             token_expiry_days: o
                 .token_expiry_days
@@ -641,5 +710,33 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("server.public_url"));
+    }
+
+    #[test]
+    fn jobs_tolerances_layer_defaults_file_and_environment() {
+        let c = Config::resolve(FileConfig::default(), Overrides::default());
+        assert_eq!(c.jobs.tolerance_for("outbox"), Duration::from_secs(900));
+        assert_eq!(c.jobs.index_refresh, Duration::from_secs(30));
+        let file = || -> FileConfig {
+            toml::from_str(
+                "[jobs]\ntolerance_secs = 120\nindex_refresh_secs = 5\n[jobs.tolerance]\nsignals = 86400\n",
+            )
+            .unwrap()
+        };
+        let c = Config::resolve(file(), Overrides::default());
+        assert_eq!(c.jobs.tolerance_for("outbox"), Duration::from_secs(120));
+        assert_eq!(c.jobs.tolerance_for("signals"), Duration::from_secs(86400));
+        assert_eq!(c.jobs.index_refresh, Duration::from_secs(5));
+        let c = Config::resolve(
+            file(),
+            Overrides {
+                jobs_tolerance_secs: Some(30),
+                ..Default::default()
+            },
+        );
+        assert_eq!(c.jobs.tolerance_for("outbox"), Duration::from_secs(30));
+        assert_eq!(c.jobs.tolerance_for("signals"), Duration::from_secs(86400));
+        assert!(toml::from_str::<FileConfig>("[jobs]\ntolerance = 5\n").is_err());
+        assert!(toml::from_str::<FileConfig>("[jobs]\nindex_refresh_secs = 0\n").is_err());
     }
 }

@@ -1,5 +1,5 @@
 //! Escalation signals from the stored incidents: one run ([`run_once`]), shared by
-//! `tocsin signals run` and the schedule inside `tocsin serve` ([`spawn_schedule`]).
+//! `tocsin signals run` and the schedule inside `tocsin serve` ([`schedule_job`]).
 
 use anyhow::{Context, Result};
 use chrono::{Days, NaiveDate};
@@ -137,15 +137,15 @@ pub async fn run_once(
     Ok((red, red_new))
 }
 
-/// Run [`run_once`] every `interval_minutes` (after `start_delay`) until `stop` turns true.
-/// Returns `None` when the schedule is off (`interval_minutes = 0`). A failed or panicking
-/// run is logged, and the next one runs on time.
-pub fn spawn_schedule(
+/// The signal schedule as a job for the job runner: [`run_once`] every `interval_minutes`
+/// (after `start_delay`), on one server at a time among those sharing the database. `None`
+/// when the schedule is off (`interval_minutes = 0`). A failed or panicking run is recorded
+/// and retried after back-off; the next one runs on time.
+pub fn schedule_job(
     store: DynStore,
     cfg: SignalsConfig,
     start_delay: Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) -> Option<tokio::task::JoinHandle<()>> {
+) -> Option<tocsin_jobs::Job> {
     if cfg.interval_minutes == 0 {
         tracing::info!("scheduled signal runs are off (signals.interval_minutes = 0)");
         return None;
@@ -156,38 +156,22 @@ pub fn spawn_schedule(
         weeks = cfg.weeks,
         "signals will run on a schedule"
     );
-    Some(tokio::spawn(async move {
-        let mut wait = start_delay;
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = stop.changed() => return,
-            }
-            if *stop.borrow() {
-                return;
-            }
-            wait = interval;
-            let (store, detector, weeks) = (store.clone(), cfg.detector.clone(), cfg.weeks);
+    let job = tocsin_jobs::Job::new("signals", interval, move || {
+        let (store, detector, weeks) = (store.clone(), cfg.detector.clone(), cfg.weeks);
+        async move {
             let as_of = tocsin_domain::time::now().date_naive();
             let started = std::time::Instant::now();
-            let run =
-                tokio::spawn(async move { run_once(&store, &detector, as_of, weeks).await }).await;
+            let (found, new) = run_once(&store, &detector, as_of, weeks)
+                .await
+                .map_err(|e| format!("scheduled signal run failed: {e:#}"))?;
             let ms = started.elapsed().as_millis() as u64;
-            match run {
-                Ok(Ok((found, new))) => tracing::info!(
-                    %as_of,
-                    signals = found.len(),
-                    new,
-                    ms,
-                    "scheduled signal run"
-                ),
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %format!("{e:#}"), "scheduled signal run failed")
-                }
-                Err(e) => tracing::error!(error = %e, "scheduled signal run panicked"),
-            }
+            tracing::info!(%as_of, signals = found.len(), new, ms, "scheduled signal run");
+            Ok(tocsin_jobs::Progress::done())
         }
-    }))
+    })
+    .singleton()
+    .start_after(start_delay);
+    Some(job)
 }
 
 #[cfg(test)]
@@ -241,12 +225,13 @@ mod tests {
             .import_incidents(&Actor::system("test"), "test", incidents)
             .await
             .unwrap();
-        let (tx, rx) = tokio::sync::watch::channel(false);
         let cfg = SignalsConfig {
             interval_minutes: 1,
             ..Default::default()
         };
-        let h = spawn_schedule(store.clone(), cfg, Duration::ZERO, rx).unwrap();
+        let mut runner = tocsin_jobs::Runner::new(store.clone());
+        runner.add(schedule_job(store.clone(), cfg, Duration::ZERO).unwrap());
+        let h = runner.start();
         let caf = Country::parse("CAF").unwrap();
         let mut found = vec![];
         for _ in 0..100 {
@@ -279,16 +264,13 @@ mod tests {
                 .len(),
             found.len()
         );
-        tx.send(true).unwrap();
-        tokio::time::timeout(Duration::from_secs(5), h)
+        tokio::time::timeout(Duration::from_secs(5), h.shutdown())
             .await
-            .expect("the schedule stops when told")
-            .unwrap();
+            .expect("the schedule stops when told");
         let off = SignalsConfig {
             interval_minutes: 0,
             ..Default::default()
         };
-        let (_tx, rx) = tokio::sync::watch::channel(false);
-        assert!(spawn_schedule(store, off, Duration::ZERO, rx).is_none());
+        assert!(schedule_job(store, off, Duration::ZERO).is_none());
     }
 }

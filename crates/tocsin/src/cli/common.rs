@@ -30,6 +30,14 @@ pub fn settle(g: &Global, o: Overrides) -> Result<Config> {
                 Err(_) => None,
             },
             contact_key_file: std::env::var_os("TOCSIN_CONTACT_KEY_FILE").map(PathBuf::from),
+            jobs_tolerance_secs: match std::env::var("TOCSIN_JOBS_TOLERANCE_SECS") {
+                Ok(v) => Some(v.trim().parse().with_context(|| {
+                    format!(
+                        "TOCSIN_JOBS_TOLERANCE_SECS: expected a whole number of seconds, got {v:?}"
+                    )
+                })?),
+                Err(_) => None,
+            },
             ..o
         },
     ))

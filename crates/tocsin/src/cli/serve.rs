@@ -91,28 +91,28 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         .with_edge(cfg.server.edge.clone());
     state.token_lifetime = cfg.token_lifetime()?;
     let state = state.with_frameworks(cfg.analysis.frameworks()?);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let schedule = signals::spawn_schedule(
-        store.clone(),
-        cfg.signals.clone(),
-        SIGNALS_START_DELAY,
-        stop_rx.clone(),
-    );
-    let outbox = tokio::spawn(tocsin_server::sms::run_outbox(state.clone(), stop_rx));
-    // Load the incident index now (a few seconds per million incidents) rather than on the
-    // first map or list request; a request that comes earlier waits for this load to finish.
-    let (index, index_store) = (state.incident_index.clone(), store.clone());
-    tokio::spawn(async move {
-        if let Err(e) = index.refresh(&index_store).await {
-            tracing::warn!(error = %e, "could not load the incident index; the first query will");
-        }
-    });
-    tocsin_server::serve(listener, state, shutdown_signal()).await?;
-    let _ = stop_tx.send(true);
-    let _ = outbox.await;
-    if let Some(s) = schedule {
-        let _ = s.await;
+    // Every background task runs on the job runner: the outbox, the incident index (loaded
+    // now rather than on the first map or list request, then kept fresh) and the signal
+    // schedule. It reports on the board /healthz reads.
+    let mut runner = tocsin_jobs::Runner::new(store.clone()).with_board(state.jobs.clone());
+    let jobs = &cfg.jobs;
+    runner.add(tocsin_server::health::outbox_job(
+        &state,
+        jobs.tolerance_for("outbox"),
+    ));
+    runner.add(tocsin_server::health::incident_index_job(
+        &state,
+        jobs.index_refresh,
+        jobs.tolerance_for("incident-index"),
+    ));
+    if let Some(job) =
+        signals::schedule_job(store.clone(), cfg.signals.clone(), SIGNALS_START_DELAY)
+    {
+        runner.add(job.tolerance(jobs.tolerance_for("signals")));
     }
+    let running = runner.start();
+    tocsin_server::serve(listener, state, shutdown_signal()).await?;
+    running.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }
 
