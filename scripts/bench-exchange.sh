@@ -109,7 +109,7 @@ def get(path, auth=True):
     r = c.getresponse(); body = r.read()
     assert r.status == 200, (path, r.status, body[:200])
     return (time.perf_counter() - t) * 1000, body
-# The server loads its map index at start; the first query waits for that load to finish.
+# The server loads its incident index at start; the first query waits for that load to finish.
 load_ms, _ = get("/api/v1/incidents/map?zoom=2")
 cases = {
     "healthz": "/healthz",

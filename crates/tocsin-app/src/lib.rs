@@ -32,7 +32,7 @@ use tocsin_store::{DynStore, StoreError};
 /// How incident lists are answered: the server keeps an in-memory index for them, a one-off
 /// command reads the store.
 #[async_trait]
-pub trait IncidentIndex: Send + Sync {
+pub trait IncidentLists: Send + Sync {
     /// One page of the incidents matching `f`, newest first.
     async fn list(
         &self,
@@ -46,7 +46,7 @@ pub trait IncidentIndex: Send + Sync {
 pub struct StoreIndex;
 
 #[async_trait]
-impl IncidentIndex for StoreIndex {
+impl IncidentLists for StoreIndex {
     async fn list(
         &self,
         store: &DynStore,
@@ -90,7 +90,7 @@ pub struct App<'a> {
     /// The frameworks loaded; new assessments use the default unless they name another.
     pub frameworks: &'a Frameworks,
     /// Incident lists.
-    pub incidents: &'a dyn IncidentIndex,
+    pub incidents: &'a dyn IncidentLists,
     /// The key that opens source contact details (absent where none is loaded).
     pub contact_key: Option<&'a ContactKey>,
     /// How long new API tokens work unless told otherwise (`None`: until revoked).

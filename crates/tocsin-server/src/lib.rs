@@ -10,6 +10,7 @@ pub mod auth;
 pub mod edge;
 pub mod error;
 pub mod export;
+pub mod incident_index;
 pub mod input;
 pub mod login;
 pub mod map;
@@ -43,8 +44,8 @@ pub struct AppState {
     pub templates: Arc<minijinja::Environment<'static>>,
     /// Send cookies with `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
-    /// The in-memory index behind map queries.
-    pub map: Arc<map::MapIndex>,
+    /// The in-memory index of every incident, behind map queries and incident lists.
+    pub incident_index: Arc<incident_index::IncidentIndex>,
     /// SMS gateways.
     pub sms: Arc<sms::SmsConfig>,
     /// Wakes the outbox worker when a message is queued.
@@ -75,7 +76,7 @@ impl AppState {
             tokens: Arc::default(),
             templates: Arc::new(web::templates()),
             secure_cookies,
-            map: Arc::default(),
+            incident_index: Arc::default(),
             sms: Arc::default(),
             outbox_wake: Arc::default(),
             limiter: Arc::default(),
@@ -131,16 +132,16 @@ impl AppState {
     }
 }
 
-/// Incident lists come from the in-memory index (see [`map::list_incidents`]).
+/// Incident lists come from the in-memory index (see [`incident_index::list_incidents`]).
 #[async_trait::async_trait]
-impl tocsin_app::IncidentIndex for AppState {
+impl tocsin_app::IncidentLists for AppState {
     async fn list(
         &self,
         _store: &DynStore,
         f: &tocsin_domain::IncidentFilter,
         page: tocsin_domain::PageRequest,
     ) -> Result<tocsin_domain::Page<tocsin_domain::Incident>, tocsin_store::StoreError> {
-        map::list_incidents(self, f, page).await
+        incident_index::list_incidents(self, f, page).await
     }
 }
 

@@ -1,5 +1,4 @@
-//! Risk analysis from the command line: `tocsin assess`, `tocsin situation`, the grantable
-//! permissions of `tocsin user grant`, and stored forecast runs (`tocsin forecast run --store`).
+//! `tocsin assess`: risk assessments of situations against an analysis framework.
 //!
 //! Commands that change an assessment act as a named user (`--user NAME`), who must hold the
 //! permission the server would require (and the clearance for the record's label): the CLI
@@ -9,15 +8,19 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use tocsin_domain::assessment::{self, AssessmentDiff};
 use tocsin_domain::{
-    Actor, Assessment, AssessmentChange, AssessmentEdit, AssessmentStatus, Evidence, EvidenceKind,
-    ForecastRun, ForecastScore, NewAssessment, NewSituation, PageRequest, Permission, Situation,
-    Tlp, User,
+    Assessment, AssessmentChange, AssessmentEdit, AssessmentStatus, Evidence, EvidenceKind,
+    NewAssessment, Permission, Situation, Tlp, User,
 };
 use tocsin_framework::Framework;
-use tocsin_store::{DynStore, Op, StoreError, StoreExt};
+use tocsin_store::{DynStore, StoreError, StoreExt};
 use uuid::Uuid;
+
+use super::common::{open_store, settle};
+use super::Global;
+use crate::config::Overrides;
 
 /// `tocsin assess …`
 #[derive(Subcommand, Debug)]
@@ -126,32 +129,18 @@ pub enum AssessCommand {
     },
 }
 
-/// `tocsin situation …`
-#[derive(Subcommand, Debug)]
-pub enum SituationCommand {
-    /// Create a situation; prints its id as the last line.
-    Add {
-        /// Name, e.g. `Central African Republic: north-west`.
-        #[arg(long)]
-        name: String,
-        /// The country (ISO alpha-3, or a name).
-        #[arg(long)]
-        country: String,
-        /// First-level area.
-        #[arg(long)]
-        admin1: Option<String>,
-        /// Label.
-        #[arg(long, default_value = "TLP:AMBER")]
-        tlp: String,
-        /// `watch`, `active` or `closed`.
-        #[arg(long, default_value = "watch")]
-        status: String,
-        /// Summary.
-        #[arg(long)]
-        description: Option<String>,
-    },
-    /// List situations, newest first.
-    List,
+/// Run a `tocsin assess` subcommand from the command line.
+pub async fn run(g: &Global, command: AssessCommand) -> Result<ExitCode> {
+    if let AssessCommand::Template { framework } = &command {
+        // Needs no database.
+        let fw = load_framework(framework.as_deref())?;
+        print!("{}", template(&fw));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let cfg = settle(g, Overrides::default())?;
+    let store = open_store(&cfg).await?;
+    print!("{}", assess(&store, command).await?);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The framework in `file`, or the shipped UN one.
@@ -792,186 +781,10 @@ pub async fn assess(store: &DynStore, cmd: AssessCommand) -> Result<String> {
     Ok(out)
 }
 
-/// Run a `tocsin situation` subcommand.
-pub async fn situation(store: &DynStore, cmd: SituationCommand) -> Result<String> {
-    let mut out = String::new();
-    match cmd {
-        SituationCommand::Add {
-            name,
-            country,
-            admin1,
-            tlp,
-            status,
-            description,
-        } => {
-            let code = tocsin_geo::country_code(&country)
-                .map(str::to_string)
-                .unwrap_or(country);
-            let s = Situation::parse(NewSituation {
-                name,
-                country: code,
-                admin1,
-                status: Some(status),
-                description,
-                tlp: Some(tlp.parse()?),
-            })?;
-            let s = store.create_situation(&Actor::system("cli"), s).await?;
-            let _ = writeln!(
-                out,
-                "created situation {} ({}, {})",
-                s.name,
-                s.country.code(),
-                s.tlp
-            );
-            let _ = writeln!(out, "{}", s.id);
-        }
-        SituationCommand::List => {
-            let mut cursor: Option<String> = None;
-            loop {
-                let page = PageRequest::parse(Some(500), cursor.as_deref())?;
-                let p = store.list_situations(Tlp::Red, page).await?;
-                for s in &p.items {
-                    let _ = writeln!(
-                        out,
-                        "{}\t{}\t{}\t{}\t{}\t{}",
-                        s.id,
-                        s.country.code(),
-                        s.admin1.as_deref().unwrap_or("-"),
-                        s.status,
-                        s.tlp,
-                        s.name
-                    );
-                }
-                match p.next_cursor {
-                    Some(c) => cursor = Some(c),
-                    None => break,
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// `tocsin user grant|revoke-grant NAME PERMISSION`.
-pub async fn grant(store: &DynStore, name: &str, permission: &str, on: bool) -> Result<String> {
-    let p = Permission::parse_grant(permission)?;
-    let mut u = store.get_user_by_name(name).await.map_err(|e| match e {
-        StoreError::NotFound => anyhow!("no user named {name:?}"),
-        e => e.into(),
-    })?;
-    // The domain's rule, checked before writing (the store checks it again).
-    u.set_grant(p, on)?;
-    store
-        .write(
-            &Actor::system("cli"),
-            Op::GrantPermission {
-                user_id: u.id,
-                permission: p,
-                on,
-            },
-        )
-        .await?;
-    Ok(if on {
-        format!("granted {} to {name}\n", p.as_str())
-    } else {
-        format!("took back {} from {name}\n", p.as_str())
-    })
-}
-
-/// ISO alpha-3 of a country-year row: its Correlates of War code, else its name.
-pub fn forecast_country(name: &str, ccode: Option<i64>) -> Option<String> {
-    ccode
-        .and_then(|c| tocsin_geo::country_code(&format!("COW {c}")))
-        .or_else(|| tocsin_geo::country_code(name))
-        .map(str::to_string)
-}
-
-/// Contributions kept per country in a stored run.
-pub const STORED_CONTRIBUTIONS: usize = 5;
-
-/// A forecast run as stored, and the countries that could not be mapped to ISO codes.
-pub fn forecast_record(
-    r: &tocsin_forecast::run::ForecastRun,
-    data: &Path,
-) -> (ForecastRun, Vec<String>) {
-    let mut skipped = vec![];
-    let mut seen = std::collections::HashSet::new();
-    let mut scores = vec![];
-    for c in &r.results {
-        let Some(iso) = forecast_country(&c.country, c.ccode)
-            .and_then(|code| tocsin_domain::Country::parse(&code).ok())
-        else {
-            skipped.push(c.country.clone());
-            continue;
-        };
-        if !seen.insert(iso.code().to_string()) {
-            skipped.push(format!("{} (again {})", c.country, iso.code()));
-            continue;
-        }
-        scores.push(ForecastScore {
-            country: iso,
-            rank: scores.len() as u32 + 1,
-            probability: c.risk,
-            contributions: c
-                .contributions
-                .iter()
-                .take(STORED_CONTRIBUTIONS)
-                .map(|k| (k.predictor.clone(), k.contribution))
-                .collect(),
-        });
-    }
-    let run = ForecastRun {
-        id: tocsin_domain::new_id(),
-        year: r.data_year,
-        model: "tocsin".into(),
-        data: data
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| data.display().to_string()),
-        countries: scores.len() as u32,
-        created_at: tocsin_domain::time::now(),
-        scores,
-    };
-    (run, skipped)
-}
-
-/// Store a computed forecast run; returns what to print.
-pub async fn store_forecast(
-    store: &DynStore,
-    r: &tocsin_forecast::run::ForecastRun,
-    data: &Path,
-) -> Result<String> {
-    let (run, skipped) = forecast_record(r, data);
-    let id = run.id;
-    let n = run.countries;
-    store
-        .write(
-            &Actor::system("forecast"),
-            Op::StoreForecastRun(Box::new(run)),
-        )
-        .await?;
-    let mut out = String::new();
-    if !skipped.is_empty() {
-        let _ = writeln!(
-            out,
-            "{} row(s) without an ISO country code, not stored: {}",
-            skipped.len(),
-            skipped.join(", ")
-        );
-    }
-    let _ = writeln!(
-        out,
-        "stored forecast run of {} data for {n} countries ({} skipped):",
-        r.data_year,
-        skipped.len()
-    );
-    let _ = writeln!(out, "{id}");
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tocsin_domain::Actor;
 
     #[test]
     fn template_parses_as_a_new_assessment_and_filled_in_too() {
@@ -1011,28 +824,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(a.factors[0].factor, 1);
-    }
-
-    #[test]
-    fn ewp_countries_map_to_iso_codes() {
-        assert_eq!(
-            forecast_country("Central African Republic", Some(482)).as_deref(),
-            Some("CAF")
-        );
-        assert_eq!(
-            forecast_country("Germany", Some(255)).as_deref(),
-            Some("DEU")
-        );
-        assert_eq!(forecast_country("Yemen", Some(679)).as_deref(), Some("YEM"));
-        assert_eq!(
-            forecast_country("Democratic Republic of Vietnam", Some(816)).as_deref(),
-            Some("VNM")
-        );
-        assert_eq!(
-            forecast_country("Kosovo", Some(347)).as_deref(),
-            Some("XKX")
-        );
-        assert_eq!(forecast_country("Atlantis", None), None);
     }
 
     #[test]

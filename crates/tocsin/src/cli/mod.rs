@@ -1,0 +1,125 @@
+//! The command line: the global options, the subcommands, and one module per subcommand
+//! family. Each family module holds its clap definitions and runs them; [`common`] opens the
+//! configuration, the store and the contact key for all of them.
+
+mod admin;
+mod assess;
+mod common;
+mod exchange;
+mod forecast;
+mod framework;
+mod serve;
+mod signals;
+mod situation;
+mod user;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Tocsin: atrocity early warning and response.
+#[derive(Parser, Debug)]
+#[command(name = "tocsin", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug)]
+pub struct Global {
+    /// Data directory (SQLite file, contact key).
+    #[arg(long, global = true, env = "TOCSIN_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL: `sqlite://FILE` or `postgres://USER:PASS@HOST/DB`.
+    #[arg(
+        long,
+        global = true,
+        env = "TOCSIN_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "TOCSIN_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the HTTP API, web UI and background jobs.
+    Serve(serve::ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: user::UserCommand,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: admin::AuditCommand,
+    },
+    /// Seed the demo scenario (once) without serving.
+    Demo,
+    /// Show an analysis framework (the shipped UN 2014 one, or --file) with its verification
+    /// marks; a file with broken numbering is refused.
+    Framework(framework::FrameworkArgs),
+    /// Country-year forecasts: the Early Warning Project backtest, and ranked risks for a year.
+    Forecast(forecast::ForecastArgs),
+    /// Escalation signals from the stored incidents.
+    Signals {
+        #[command(subcommand)]
+        command: signals::SignalsCommand,
+    },
+    /// Risk assessments of situations against an analysis framework, acting as a named user.
+    Assess {
+        #[command(subcommand)]
+        command: assess::AssessCommand,
+    },
+    /// Situations under watch.
+    Situation {
+        #[command(subcommand)]
+        command: situation::SituationCommand,
+    },
+    /// Import event data: ucdp (GED CSV or GeoJSON), acled, gdelt, hxl.
+    Import(exchange::ImportArgs),
+    /// Export incidents as csv, geojson, hxl or acled (to standard output or --output).
+    Export(exchange::ExportArgs),
+    /// API tokens by id.
+    Token {
+        #[command(subcommand)]
+        command: user::TokenCommand,
+    },
+    /// Copy the SQLite store to a new file, consistently, while the server runs (never the
+    /// contact key). PostgreSQL stores are copied with pg_dump.
+    Backup(admin::BackupArgs),
+    /// Replace the SQLite store with a backup made by `tocsin backup`; refused while the store
+    /// is in use. The replaced files are moved aside.
+    Restore(admin::RestoreArgs),
+}
+
+/// Run one parsed command line; the exit code on success (`audit verify` exits 1 on a broken
+/// chain), an error to print otherwise.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Serve(args) => serve::serve(g, args).await,
+        Command::Demo => serve::demo(g).await,
+        Command::Migrate => admin::migrate(g).await,
+        Command::Audit { command } => admin::audit(g, command).await,
+        Command::Backup(args) => admin::backup(g, args).await,
+        Command::Restore(args) => admin::restore(g, args).await,
+        Command::User { command } => user::user(g, command).await,
+        Command::Token { command } => user::token(g, command).await,
+        Command::Framework(args) => framework::show(args),
+        Command::Forecast(args) => forecast::forecast(g, args).await,
+        Command::Signals { command } => signals::run(g, command).await,
+        Command::Assess { command } => assess::run(g, command).await,
+        Command::Situation { command } => situation::run(g, command).await,
+        Command::Import(args) => exchange::import(g, args).await,
+        Command::Export(args) => exchange::export(g, args).await,
+    }
+}

@@ -1,0 +1,143 @@
+//! `tocsin serve` (the API, the web UI and the background jobs) and `tocsin demo`.
+
+use anyhow::{Context, Result};
+use clap::Args;
+use std::process::ExitCode;
+
+use super::common::{contact_key, open_store, settle};
+use super::Global;
+use crate::config::Overrides;
+use crate::{demo, signals};
+
+// The flags of `tocsin serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TOCSIN_LISTEN")]
+    listen: Option<String>,
+    /// Seed a fictional demo scenario (once) and print how to log in.
+    #[arg(long, env = "TOCSIN_DEMO")]
+    demo: bool,
+    /// Mark cookies Secure (`--secure-cookies=false` to not; default: when the public URL
+    /// is https).
+    #[arg(long, env = "TOCSIN_SECURE_COOKIES", num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    secure_cookies: Option<bool>,
+    /// Minutes between escalation-signal runs (0: none; `[signals] interval_minutes`).
+    #[arg(long, env = "TOCSIN_SIGNALS_INTERVAL_MINUTES")]
+    signals_interval_minutes: Option<u64>,
+    /// This server's address as browsers reach it (`[server] public_url`).
+    #[arg(long, env = "TOCSIN_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Reverse proxies whose X-Forwarded-For is believed, comma-separated networks
+    /// (`[server] trusted_proxies`).
+    #[arg(long, env = "TOCSIN_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Option<Vec<ipnet::IpNet>>,
+}
+
+/// How long `tocsin serve` waits before its first scheduled signal run.
+const SIGNALS_START_DELAY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// `tocsin serve`: until SIGINT or SIGTERM, then a graceful stop of the server and the jobs.
+pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
+    let ServeArgs {
+        listen,
+        demo,
+        secure_cookies,
+        signals_interval_minutes,
+        public_url,
+        trusted_proxies,
+    } = args;
+    let cfg = settle(
+        g,
+        Overrides {
+            listen,
+            secure_cookies,
+            signals_interval_minutes,
+            public_url,
+            trusted_proxies,
+            ..Default::default()
+        },
+    )?;
+    cfg.signals
+        .detector
+        .validate()
+        .context("invalid [signals] configuration")?;
+    cfg.sms
+        .validate()
+        .map_err(anyhow::Error::msg)
+        .context("refusing to start with an unauthenticated SMS gateway")?;
+    cfg.server.validate()?;
+    let store = open_store(&cfg).await?;
+    let key = contact_key(&cfg, &store).await?;
+    if demo {
+        demo::seed(&store, &key).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = %cfg.database_url, "tocsin is serving");
+    println!("Tocsin is listening on http://{addr}/");
+    // Load the gazetteer before the first message needs it (about half a second), so
+    // no request waits for it.
+    tokio::task::spawn_blocking(|| tocsin_geo::Gazetteer::global().prepare_reverse()).await?;
+    // Make the dummy password hash now, so the first login of an unknown or
+    // token-only user takes no longer than any other.
+    tokio::task::spawn_blocking(tocsin_domain::user::dummy_hash).await?;
+    let mut state = tocsin_server::AppState::new(store.clone(), key, cfg.secure_cookies)
+        .with_sms(cfg.sms.clone())
+        .with_trusted_proxies(cfg.server.trusted_proxies.clone())
+        .with_edge(cfg.server.edge.clone());
+    state.token_lifetime = cfg.token_lifetime()?;
+    let state = state.with_frameworks(cfg.analysis.frameworks()?);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let schedule = signals::spawn_schedule(
+        store.clone(),
+        cfg.signals.clone(),
+        SIGNALS_START_DELAY,
+        stop_rx.clone(),
+    );
+    let outbox = tokio::spawn(tocsin_server::sms::run_outbox(state.clone(), stop_rx));
+    // Load the incident index now (a few seconds per million incidents) rather than on the
+    // first map or list request; a request that comes earlier waits for this load to finish.
+    let (index, index_store) = (state.incident_index.clone(), store.clone());
+    tokio::spawn(async move {
+        if let Err(e) = index.refresh(&index_store).await {
+            tracing::warn!(error = %e, "could not load the incident index; the first query will");
+        }
+    });
+    tocsin_server::serve(listener, state, shutdown_signal()).await?;
+    let _ = stop_tx.send(true);
+    let _ = outbox.await;
+    if let Some(s) = schedule {
+        let _ = s.await;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tocsin demo`: seed the demo scenario (once) without serving.
+pub async fn demo(g: &Global) -> Result<ExitCode> {
+    let cfg = settle(g, Overrides::default())?;
+    let store = open_store(&cfg).await?;
+    let key = contact_key(&cfg, &store).await?;
+    demo::seed(&store, &key).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,276 @@
+//! `tocsin user` (users, their passwords, tokens and grants) and `tocsin token revoke`.
+
+use anyhow::{anyhow, Context, Result};
+use clap::Subcommand;
+use std::process::ExitCode;
+use tocsin_domain::{Actor, ApiToken, NewUser, Permission, Role};
+use tocsin_store::{DynStore, Op, StoreError, StoreExt};
+
+use super::common::{open_store, settle};
+use super::Global;
+use crate::config::Overrides;
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user; prints a new API token as the last line.
+    Add {
+        /// Login name.
+        name: String,
+        /// admin, analyst, desk_officer, monitor_coordinator or viewer.
+        #[arg(long)]
+        role: String,
+        /// Read a password for browser login from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// How long the API token works: e.g. 90d, 12h or never (default `[auth]
+        /// token_expiry_days`, 90 days).
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// Issue another API token for an existing user; prints it as the last line.
+    Token {
+        /// Login name.
+        name: String,
+        /// How long it works: e.g. 90d, 12h or never (default `[auth] token_expiry_days`).
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// List users.
+    List,
+    /// Grant a permission no role holds (`legal_qualify`, analysts only).
+    Grant {
+        /// Login name.
+        name: String,
+        /// The permission: legal_qualify.
+        permission: String,
+    },
+    /// Take back a granted permission.
+    RevokeGrant {
+        /// Login name.
+        name: String,
+        /// The permission: legal_qualify.
+        permission: String,
+    },
+    /// Disable a user: their tokens stop working and their browser sessions end at once.
+    Disable {
+        /// Login name.
+        name: String,
+    },
+    /// Enable a disabled user (their ended sessions stay ended).
+    Enable {
+        /// Login name.
+        name: String,
+    },
+    /// Set a user's password (read from standard input) and end their browser sessions.
+    Password {
+        /// Login name.
+        name: String,
+        /// Read the password from the first line of standard input (required).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List a user's API tokens: id, name, created, expires, state (never a secret).
+    Tokens {
+        /// Login name.
+        name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Revoke an API token (ids from `tocsin user tokens NAME`): it stops working at once.
+    Revoke {
+        /// The token's id.
+        id: String,
+    },
+}
+
+/// The user of that login name, or a clear error.
+async fn user_named(store: &DynStore, name: &str) -> Result<tocsin_domain::User> {
+    store
+        .get_user_by_name(name)
+        .await
+        .with_context(|| format!("no user named {name:?}"))
+}
+
+/// Disable or enable the user of that login name.
+async fn set_disabled(store: &DynStore, actor: &Actor, name: &str, disabled: bool) -> Result<()> {
+    let user = user_named(store, name).await?;
+    let op = Op::SetUserDisabled {
+        user_id: user.id,
+        disabled,
+    };
+    store.write(actor, op).await?;
+    Ok(())
+}
+
+/// A password from the first line of standard input.
+fn read_password_stdin() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// "expires 2026-…" or "no expiry".
+fn expiry_text(t: &ApiToken) -> String {
+    t.expires_at.map_or("no expiry".into(), |e| {
+        format!("expires {}", tocsin_domain::time::format(&e))
+    })
+}
+
+/// Run a `tocsin user` subcommand.
+pub async fn user(g: &Global, command: UserCommand) -> Result<ExitCode> {
+    let cfg = settle(g, Overrides::default())?;
+    let store = open_store(&cfg).await?;
+    let actor = Actor::system("cli");
+    match command {
+        UserCommand::Add {
+            name,
+            role,
+            password_stdin,
+            expires,
+        } => {
+            let role = Role::parse(&role)?;
+            let lifetime = cfg.token_lifetime_or(expires.as_deref())?;
+            let password = if password_stdin {
+                Some(read_password_stdin()?)
+            } else {
+                None
+            };
+            let user = NewUser::build(&name, role, password.as_deref())?;
+            let user = store.create_user(&actor, user).await.map_err(|e| match e {
+                tocsin_store::StoreError::Conflict(_) => {
+                    anyhow::anyhow!("a user named {name:?} already exists")
+                }
+                e => e.into(),
+            })?;
+            println!(
+                "created user {} ({}, clearance {})",
+                user.username, user.role, user.clearance
+            );
+            let (token, secret) = ApiToken::generate(user.id, "cli", lifetime);
+            store.write(&actor, Op::CreateToken(token.clone())).await?;
+            println!(
+                "API token {} ({}; shown once; use as Authorization: Bearer TOKEN):",
+                token.id,
+                expiry_text(&token)
+            );
+            println!("{secret}");
+        }
+        UserCommand::Token { name, expires } => {
+            let lifetime = cfg.token_lifetime_or(expires.as_deref())?;
+            let user = user_named(&store, &name).await?;
+            let (token, secret) = ApiToken::generate(user.id, "cli", lifetime);
+            store.write(&actor, Op::CreateToken(token.clone())).await?;
+            eprintln!("API token {} ({})", token.id, expiry_text(&token));
+            println!("{secret}");
+        }
+        UserCommand::List => {
+            for u in store.list_users().await? {
+                println!(
+                    "{}\t{}\t{}{}{}",
+                    u.username,
+                    u.role,
+                    u.clearance,
+                    if u.disabled { "\tdisabled" } else { "" },
+                    if u.grants.is_empty() {
+                        String::new()
+                    } else {
+                        format!("\tgrants: {}", u.grants_text())
+                    }
+                );
+            }
+        }
+        UserCommand::Grant { name, permission } => {
+            print!("{}", grant(&store, &name, &permission, true).await?);
+        }
+        UserCommand::RevokeGrant { name, permission } => {
+            print!("{}", grant(&store, &name, &permission, false).await?);
+        }
+        UserCommand::Disable { name } => {
+            set_disabled(&store, &actor, &name, true).await?;
+            println!("{name} disabled: tokens refused, browser sessions ended");
+        }
+        UserCommand::Enable { name } => {
+            set_disabled(&store, &actor, &name, false).await?;
+            println!("{name} enabled");
+        }
+        UserCommand::Password { name, .. } => {
+            let user = user_named(&store, &name).await?;
+            let hash = tocsin_domain::user::hash_password(&read_password_stdin()?)?;
+            let op = Op::SetPassword {
+                user_id: user.id,
+                password_hash: tocsin_store::Redacted(hash),
+            };
+            store.write(&actor, op).await?;
+            println!("password set for {}; browser sessions ended", user.username);
+        }
+        UserCommand::Tokens { name } => {
+            let user = user_named(&store, &name).await?;
+            let now = tocsin_domain::time::now();
+            println!("id\tname\tcreated\texpires\tstate");
+            for t in store.list_tokens(user.id).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.name,
+                    tocsin_domain::time::format(&t.created_at),
+                    t.expires_at
+                        .map_or("never".into(), |e| tocsin_domain::time::format(&e)),
+                    if t.revoked {
+                        "revoked"
+                    } else if !t.is_live(now) {
+                        "expired"
+                    } else {
+                        "live"
+                    }
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tocsin token revoke ID`.
+pub async fn token(g: &Global, command: TokenCommand) -> Result<ExitCode> {
+    let TokenCommand::Revoke { id } = command;
+    let cfg = settle(g, Overrides::default())?;
+    let store = open_store(&cfg).await?;
+    let id = uuid::Uuid::parse_str(id.trim())
+        .map_err(|_| anyhow::anyhow!("{id:?} is not a token id (see `tocsin user tokens NAME`)"))?;
+    store
+        .write(&Actor::system("cli"), Op::RevokeToken(id))
+        .await
+        .map_err(|e| match e {
+            tocsin_store::StoreError::NotFound => anyhow::anyhow!("no token with id {id}"),
+            e => e.into(),
+        })?;
+    println!("token {id} revoked");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tocsin user grant|revoke-grant NAME PERMISSION`.
+async fn grant(store: &DynStore, name: &str, permission: &str, on: bool) -> Result<String> {
+    let p = Permission::parse_grant(permission)?;
+    let mut u = store.get_user_by_name(name).await.map_err(|e| match e {
+        StoreError::NotFound => anyhow!("no user named {name:?}"),
+        e => e.into(),
+    })?;
+    // The domain's rule, checked before writing (the store checks it again).
+    u.set_grant(p, on)?;
+    store
+        .write(
+            &Actor::system("cli"),
+            Op::GrantPermission {
+                user_id: u.id,
+                permission: p,
+                on,
+            },
+        )
+        .await?;
+    Ok(if on {
+        format!("granted {} to {name}\n", p.as_str())
+    } else {
+        format!("took back {} from {name}\n", p.as_str())
+    })
+}
