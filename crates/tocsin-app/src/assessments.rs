@@ -199,6 +199,31 @@ impl App<'_> {
             .await
     }
 
+    /// Edit a draft with a change written against the framework `named` (a file from the
+    /// template names it): refused, naming `framework`, if the assessment uses another.
+    pub async fn edit_assessment_named(
+        &self,
+        u: &User,
+        id: Uuid,
+        e: AssessmentEdit,
+        named: Option<&str>,
+    ) -> Result<Assessment> {
+        if let Some(f) = named {
+            require(u, Permission::AssessmentWrite)?;
+            let a = self.assessment_for(u, id).await?;
+            if f != a.framework {
+                return Err(AppError::invalid(
+                    "framework",
+                    format!(
+                        "{f:?} is not the assessment's framework ({:?})",
+                        a.framework
+                    ),
+                ));
+            }
+        }
+        self.edit_assessment(u, id, e).await
+    }
+
     /// Move an assessment through its workflow: reviewed (a second analyst), published, or
     /// back to draft.
     pub async fn step_assessment(
