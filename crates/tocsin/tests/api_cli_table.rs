@@ -38,6 +38,17 @@ enum Case {
     Review,
     /// Record an incident from a document.
     NewIncident,
+    /// Set an incident's verification status (`{"status": …}`).
+    Verify(Inc),
+    /// Accept an evidence suggestion on the shared draft (`{"indicator": …}`).
+    Accept,
+}
+
+/// Which incident a row names.
+#[derive(Clone, Copy)]
+enum Inc {
+    Amber,
+    Red,
 }
 
 /// Which situation a row names.
@@ -91,6 +102,12 @@ const ROWS: &[Row] = &[
     Row { what: "a viewer may not record an incident", user: "vera", case: Case::NewIncident, doc: || incident("TLP:GREEN", 7.2), expect: Outcome::Forbidden },
     Row { what: "nobody labels an incident above their own clearance", user: "amber", case: Case::NewIncident, doc: || incident("TLP:RED", 7.2), expect: Outcome::Forbidden },
     Row { what: "an incident with a latitude out of range", user: "amber", case: Case::NewIncident, doc: || incident("TLP:GREEN", 95.0), expect: Outcome::Invalid("latitude") },
+    Row { what: "an analyst verifies an incident", user: "bob", case: Case::Verify(Inc::Amber), doc: || json!({"status": "verified"}), expect: Outcome::Allowed },
+    Row { what: "a desk officer may not verify an incident", user: "desk", case: Case::Verify(Inc::Amber), doc: || json!({"status": "disputed"}), expect: Outcome::Forbidden },
+    Row { what: "an incident above the analyst's clearance is as unknown", user: "amber", case: Case::Verify(Inc::Red), doc: || json!({"status": "verified"}), expect: Outcome::NotFound },
+    Row { what: "an unknown verification status", user: "bob", case: Case::Verify(Inc::Amber), doc: || json!({"status": "confirmed"}), expect: Outcome::Invalid("verification_status") },
+    Row { what: "evidence for an indicator the framework lacks", user: "bob", case: Case::Accept, doc: || json!({"indicator": "99.9"}), expect: Outcome::Invalid("indicator") },
+    Row { what: "a viewer may not decide evidence suggestions", user: "vera", case: Case::Accept, doc: || json!({"indicator": "1.1"}), expect: Outcome::Forbidden },
 ];
 
 struct World {
@@ -102,6 +119,8 @@ struct World {
     amber_situation: String,
     red_situation: String,
     draft: String,
+    amber_incident: String,
+    red_incident: String,
 }
 
 impl World {
@@ -128,6 +147,13 @@ impl World {
         let r = req.send().await.unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    fn incident(&self, i: Inc) -> &str {
+        match i {
+            Inc::Amber => &self.amber_incident,
+            Inc::Red => &self.red_incident,
+        }
     }
 
     fn situation(&self, s: Sit) -> String {
@@ -159,6 +185,17 @@ impl World {
                 self.call(row.user, Method::POST, "/api/v1/incidents", Some(&doc))
                     .await
             }
+            Case::Verify(i) => {
+                let path = format!("/api/v1/incidents/{}", self.incident(i));
+                let body = json!({"verification_status": doc["status"]});
+                self.call(row.user, Method::PATCH, &path, Some(&body)).await
+            }
+            Case::Accept => {
+                let path = format!("/api/v1/assessments/{}/suggestions", self.draft);
+                let body = json!({"indicator": doc["indicator"], "accept": true,
+                                  "evidence": {"kind": "document", "reference": "https://example.org/r"}});
+                self.call(row.user, Method::POST, &path, Some(&body)).await
+            }
         };
         let outcome = match status {
             200..=299 => Outcome::Allowed,
@@ -177,7 +214,7 @@ impl World {
             s => panic!("{}: API answered {s}: {v}", row.what),
         };
         let stored = match (&outcome, row.case) {
-            (Outcome::Allowed, Case::NewIncident) => {
+            (Outcome::Allowed, Case::NewIncident | Case::Verify(_)) => {
                 Some(self.stored_incident(v["id"].as_str().unwrap()).await)
             }
             (Outcome::Allowed, _) => Some(self.stored_assessment(v["id"].as_str().unwrap()).await),
@@ -223,6 +260,34 @@ impl World {
             Case::NewIncident => self
                 .cli(&["incident", "add", "--user", row.user, "--file", f])
                 .output(),
+            Case::Verify(i) => {
+                let status = (row.doc)()["status"].as_str().unwrap().to_string();
+                self.cli(&[
+                    "incident",
+                    "verify",
+                    self.incident(i),
+                    "--user",
+                    row.user,
+                    "--status",
+                    &status,
+                ])
+                .output()
+            }
+            Case::Accept => {
+                let indicator = (row.doc)()["indicator"].as_str().unwrap().to_string();
+                self.cli(&[
+                    "assess",
+                    "accept",
+                    &self.draft,
+                    "--user",
+                    row.user,
+                    "--indicator",
+                    &indicator,
+                    "--evidence",
+                    "document:https://example.org/r",
+                ])
+                .output()
+            }
         }
         .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -245,6 +310,9 @@ impl World {
                 self.stored_incident(stdout.lines().last().unwrap().trim())
                     .await,
             ),
+            (Outcome::Allowed, Case::Verify(i)) => {
+                Some(self.stored_incident(self.incident(i)).await)
+            }
             (Outcome::Allowed, Case::NewAssessment(_)) => Some(
                 self.stored_assessment(stdout.lines().last().unwrap().trim())
                     .await,
@@ -362,7 +430,27 @@ async fn the_api_and_the_cli_decide_alike() {
         amber_situation,
         red_situation,
         draft: String::new(),
+        amber_incident: String::new(),
+        red_incident: String::new(),
     };
+    // The incidents the verification rows work on, by alice.
+    for (tlp, slot) in [("TLP:AMBER", 0), ("TLP:RED", 1)] {
+        let (s, v) = w
+            .call(
+                "alice",
+                reqwest::Method::POST,
+                "/api/v1/incidents",
+                Some(&incident(tlp, 7.0)),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let id = v["id"].as_str().unwrap().to_string();
+        if slot == 0 {
+            w.amber_incident = id;
+        } else {
+            w.red_incident = id;
+        }
+    }
     // The draft the edit and review rows work on, by alice.
     let (s, v) = w
         .call(
@@ -431,7 +519,7 @@ async fn the_api_and_the_cli_decide_alike() {
         .await;
     assert_eq!(
         list["items"].as_array().unwrap().len(),
-        2 * allowed(|c| matches!(c, Case::NewIncident)),
+        2 + 2 * allowed(|c| matches!(c, Case::NewIncident)),
         "{list}"
     );
     // The audit chain names each person who acted, through either front end.
