@@ -3,11 +3,47 @@
 //! role's default clearance), grants stay with the CLI, and nobody can disable themselves.
 //! Withdrawing a credential here is stored at once; the server clears its token cache after.
 
-use tocsin_domain::{ApiToken, NewUser, Permission, Role, User};
+use tocsin_domain::{Actor, ApiToken, NewUser, Permission, Role, User};
 use tocsin_store::{Op, Redacted, StoreError, StoreExt};
 use uuid::Uuid;
 
 use crate::{require, App, AppError, Result};
+
+/// Who administers: a user who manages users (API, web page), or the operator at the command
+/// line, who holds the data directory and so may administer every account (`tocsin user`).
+#[derive(Debug, Clone, Copy)]
+pub enum Admin<'a> {
+    /// A user; they need `Permission::UserManage`.
+    User(&'a User),
+    /// The operator at the command line, recorded in the audit trail under this name.
+    Operator(&'a str),
+}
+
+impl<'a> From<&'a User> for Admin<'a> {
+    fn from(u: &'a User) -> Self {
+        Admin::User(u)
+    }
+}
+
+impl Admin<'_> {
+    fn actor(&self) -> Actor {
+        match self {
+            Admin::User(u) => u.actor(),
+            Admin::Operator(name) => Actor::system(name),
+        }
+    }
+
+    fn allowed(&self) -> Result<()> {
+        match self {
+            Admin::User(u) => require(u, Permission::UserManage),
+            Admin::Operator(_) => Ok(()),
+        }
+    }
+
+    fn is(&self, id: Uuid) -> bool {
+        matches!(self, Admin::User(u) if u.id == id)
+    }
+}
 
 /// A token just issued: its record and the secret, shown this once.
 #[derive(Debug, Clone)]
@@ -47,14 +83,20 @@ impl App<'_> {
     }
 
     /// Every user, by name.
-    pub async fn list_users(&self, by: &User) -> Result<Vec<User>> {
-        require(by, Permission::UserManage)?;
+    pub async fn list_users(&self, by: impl Into<Admin<'_>>) -> Result<Vec<User>> {
+        let by = by.into();
+        by.allowed()?;
         Ok(self.store.list_users().await?)
     }
 
     /// A user's tokens (never a secret).
-    pub async fn list_tokens(&self, by: &User, user_id: Uuid) -> Result<Vec<ApiToken>> {
-        require(by, Permission::UserManage)?;
+    pub async fn list_tokens(
+        &self,
+        by: impl Into<Admin<'_>>,
+        user_id: Uuid,
+    ) -> Result<Vec<ApiToken>> {
+        let by = by.into();
+        by.allowed()?;
         let u = self.store.get_user(user_id).await?;
         Ok(self.store.list_tokens(u.id).await?)
     }
@@ -63,14 +105,15 @@ impl App<'_> {
     /// given, and a first API token named `token_name`.
     pub async fn create_user(
         &self,
-        by: &User,
+        by: impl Into<Admin<'_>>,
         username: &str,
         role: &str,
         password: Option<String>,
         expires: Option<&str>,
         token_name: &str,
     ) -> Result<(User, Issued)> {
-        require(by, Permission::UserManage)?;
+        let by = by.into();
+        by.allowed()?;
         let role = Role::parse(role)?;
         let lifetime = self.token_lifetime(expires)?;
         let mut user = NewUser::build(username, role, None)?;
@@ -94,12 +137,13 @@ impl App<'_> {
     /// Issue an API token for a user.
     pub async fn issue_token(
         &self,
-        by: &User,
+        by: impl Into<Admin<'_>>,
         user_id: Uuid,
         name: &str,
         lifetime: Option<chrono::Duration>,
     ) -> Result<Issued> {
-        require(by, Permission::UserManage)?;
+        let by = by.into();
+        by.allowed()?;
         self.store.get_user(user_id).await?;
         let (token, secret) = ApiToken::generate(user_id, name, lifetime);
         self.store
@@ -110,9 +154,15 @@ impl App<'_> {
 
     /// Disable or enable a user; nobody can disable themselves. A disabled user's tokens and
     /// browser sessions stop working.
-    pub async fn set_user_disabled(&self, by: &User, id: Uuid, disabled: bool) -> Result<User> {
-        require(by, Permission::UserManage)?;
-        if disabled && id == by.id {
+    pub async fn set_user_disabled(
+        &self,
+        by: impl Into<Admin<'_>>,
+        id: Uuid,
+        disabled: bool,
+    ) -> Result<User> {
+        let by = by.into();
+        by.allowed()?;
+        if disabled && by.is(id) {
             return Err(AppError::Conflict(
                 "you cannot disable yourself; ask another admin".into(),
             ));
@@ -130,8 +180,14 @@ impl App<'_> {
     }
 
     /// Replace a user's password (after the policy check); their browser sessions end.
-    pub async fn set_user_password(&self, by: &User, id: Uuid, password: String) -> Result<()> {
-        require(by, Permission::UserManage)?;
+    pub async fn set_user_password(
+        &self,
+        by: impl Into<Admin<'_>>,
+        id: Uuid,
+        password: String,
+    ) -> Result<()> {
+        let by = by.into();
+        by.allowed()?;
         let hash = self.hasher.hash(password).await?;
         self.store
             .write(
@@ -146,8 +202,9 @@ impl App<'_> {
     }
 
     /// Revoke a token: it stops working for good.
-    pub async fn revoke_token(&self, by: &User, token_id: Uuid) -> Result<()> {
-        require(by, Permission::UserManage)?;
+    pub async fn revoke_token(&self, by: impl Into<Admin<'_>>, token_id: Uuid) -> Result<()> {
+        let by = by.into();
+        by.allowed()?;
         self.store
             .write(&by.actor(), Op::RevokeToken(token_id))
             .await?;

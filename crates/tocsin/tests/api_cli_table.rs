@@ -25,6 +25,8 @@ enum Outcome {
     Invalid(&'static str),
     /// No such record (or one above the user's clearance).
     NotFound,
+    /// Clashes with what is stored (a name taken, a published record).
+    Conflict,
 }
 
 /// What a row does.
@@ -42,6 +44,9 @@ enum Case {
     Verify(Inc),
     /// Accept an evidence suggestion on the shared draft (`{"indicator": …}`).
     Accept,
+    /// Create a user (`{"username", "role"}`): an admin over the API, the operator at the
+    /// command line (`tocsin user add`), whoever the row names.
+    AddUser,
 }
 
 /// Which incident a row names.
@@ -81,7 +86,8 @@ fn incident(tlp: &str, latitude: f64) -> Value {
 }
 
 /// The table. Users: `alice` (analyst, the draft's author), `bob` (analyst), `amber` (an
-/// analyst cleared only to TLP:AMBER), `desk` (desk officer, TLP:AMBER), `vera` (viewer).
+/// analyst cleared only to TLP:AMBER), `desk` (desk officer, TLP:AMBER), `vera` (viewer),
+/// `root` (admin; the operator at the command line administers accounts without a user).
 /// The deployment's default framework is the 2009 OSAPG one (eight categories). One row, one
 /// line: what it shows, who acts, the use case, the input, the outcome both ways.
 #[rustfmt::skip]
@@ -107,6 +113,9 @@ const ROWS: &[Row] = &[
     Row { what: "an incident above the analyst's clearance is as unknown", user: "amber", case: Case::Verify(Inc::Red), doc: || json!({"status": "verified"}), expect: Outcome::NotFound },
     Row { what: "an unknown verification status", user: "bob", case: Case::Verify(Inc::Amber), doc: || json!({"status": "confirmed"}), expect: Outcome::Invalid("verification_status") },
     Row { what: "evidence for an indicator the framework lacks", user: "bob", case: Case::Accept, doc: || json!({"indicator": "99.9"}), expect: Outcome::Invalid("indicator") },
+    Row { what: "a username already taken", user: "root", case: Case::AddUser, doc: || json!({"username": "alice", "role": "viewer"}), expect: Outcome::Conflict },
+    Row { what: "an unknown role", user: "root", case: Case::AddUser, doc: || json!({"username": "yan", "role": "root"}), expect: Outcome::Invalid("role") },
+    Row { what: "a username with a space", user: "root", case: Case::AddUser, doc: || json!({"username": "y an", "role": "viewer"}), expect: Outcome::Invalid("username") },
     Row { what: "a viewer may not decide evidence suggestions", user: "vera", case: Case::Accept, doc: || json!({"indicator": "1.1"}), expect: Outcome::Forbidden },
 ];
 
@@ -190,6 +199,10 @@ impl World {
                 let body = json!({"verification_status": doc["status"]});
                 self.call(row.user, Method::PATCH, &path, Some(&body)).await
             }
+            Case::AddUser => {
+                self.call(row.user, Method::POST, "/api/v1/users", Some(&doc))
+                    .await
+            }
             Case::Accept => {
                 let path = format!("/api/v1/assessments/{}/suggestions", self.draft);
                 let body = json!({"indicator": doc["indicator"], "accept": true,
@@ -201,6 +214,7 @@ impl World {
             200..=299 => Outcome::Allowed,
             403 => Outcome::Forbidden,
             404 => Outcome::NotFound,
+            409 => Outcome::Conflict,
             400 | 422 => {
                 let field = v["field"].as_str().unwrap_or("");
                 match row.expect {
@@ -273,6 +287,14 @@ impl World {
                 ])
                 .output()
             }
+            Case::AddUser => {
+                let doc = (row.doc)();
+                let (name, role) = (
+                    doc["username"].as_str().unwrap(),
+                    doc["role"].as_str().unwrap(),
+                );
+                self.cli(&["user", "add", name, "--role", role]).output()
+            }
             Case::Accept => {
                 let indicator = (row.doc)()["indicator"].as_str().unwrap().to_string();
                 self.cli(&[
@@ -296,6 +318,7 @@ impl World {
             Some(0) => Outcome::Allowed,
             Some(3) => Outcome::Forbidden,
             Some(4) => Outcome::NotFound,
+            Some(6) => Outcome::Conflict,
             Some(5) => match row.expect {
                 Outcome::Invalid(f) if stderr.contains(f) => Outcome::Invalid(f),
                 _ => panic!("{}: CLI refused as invalid: {stderr}", row.what),
@@ -398,6 +421,7 @@ async fn the_api_and_the_cli_decide_alike() {
     std::fs::write(&config, "[analysis]\nframework = \"osapg-2009\"\n").unwrap();
     let mut tokens = std::collections::HashMap::new();
     for (name, role) in [
+        ("root", "admin"),
         ("alice", "analyst"),
         ("bob", "analyst"),
         ("desk", "desk_officer"),
