@@ -43,10 +43,10 @@ pub trait IncidentLists: Send + Sync {
 }
 
 /// Incident lists read from the store itself ([`tocsin_store::Store::list_incidents`]).
-pub struct StoreIndex;
+pub struct StoreLists;
 
 #[async_trait]
-impl IncidentLists for StoreIndex {
+impl IncidentLists for StoreLists {
     async fn list(
         &self,
         store: &DynStore,
@@ -106,7 +106,7 @@ impl<'a> App<'a> {
         App {
             store,
             frameworks,
-            incidents: &StoreIndex,
+            incidents: &StoreLists,
             contact_key: None,
             token_lifetime: None,
             hasher: &InPlaceHasher,
