@@ -1,49 +1,14 @@
-//! User and token administration, for those who manage users (`Permission::UserManage`).
+//! User and token administration, for those who manage users (`Permission::UserManage`) and
+//! the operator at the command line ([`Acting::Operator`]).
 //! Admins can do what `tocsin user` does and no more: roles are set at creation (with the
 //! role's default clearance), grants stay with the CLI, and nobody can disable themselves.
 //! Withdrawing a credential here is stored at once; the server clears its token cache after.
 
-use tocsin_domain::{Actor, ApiToken, NewUser, Permission, Role, User};
+use tocsin_domain::{ApiToken, NewUser, Permission, Role, User};
 use tocsin_store::{Op, Redacted, StoreError, StoreExt};
 use uuid::Uuid;
 
-use crate::{require, App, AppError, Result};
-
-/// Who administers: a user who manages users (API, web page), or the operator at the command
-/// line, who holds the data directory and so may administer every account (`tocsin user`).
-#[derive(Debug, Clone, Copy)]
-pub enum Admin<'a> {
-    /// A user; they need `Permission::UserManage`.
-    User(&'a User),
-    /// The operator at the command line, recorded in the audit trail under this name.
-    Operator(&'a str),
-}
-
-impl<'a> From<&'a User> for Admin<'a> {
-    fn from(u: &'a User) -> Self {
-        Admin::User(u)
-    }
-}
-
-impl Admin<'_> {
-    fn actor(&self) -> Actor {
-        match self {
-            Admin::User(u) => u.actor(),
-            Admin::Operator(name) => Actor::system(name),
-        }
-    }
-
-    fn allowed(&self) -> Result<()> {
-        match self {
-            Admin::User(u) => require(u, Permission::UserManage),
-            Admin::Operator(_) => Ok(()),
-        }
-    }
-
-    fn is(&self, id: Uuid) -> bool {
-        matches!(self, Admin::User(u) if u.id == id)
-    }
-}
+use crate::{Acting, App, AppError, Result};
 
 /// A token just issued: its record and the secret, shown this once.
 #[derive(Debug, Clone)]
@@ -83,20 +48,20 @@ impl App<'_> {
     }
 
     /// Every user, by name.
-    pub async fn list_users(&self, by: impl Into<Admin<'_>>) -> Result<Vec<User>> {
+    pub async fn list_users(&self, by: impl Into<Acting<'_>>) -> Result<Vec<User>> {
         let by = by.into();
-        by.allowed()?;
+        by.require(Permission::UserManage)?;
         Ok(self.store.list_users().await?)
     }
 
     /// A user's tokens (never a secret).
     pub async fn list_tokens(
         &self,
-        by: impl Into<Admin<'_>>,
+        by: impl Into<Acting<'_>>,
         user_id: Uuid,
     ) -> Result<Vec<ApiToken>> {
         let by = by.into();
-        by.allowed()?;
+        by.require(Permission::UserManage)?;
         let u = self.store.get_user(user_id).await?;
         Ok(self.store.list_tokens(u.id).await?)
     }
@@ -105,7 +70,7 @@ impl App<'_> {
     /// given, and a first API token named `token_name`.
     pub async fn create_user(
         &self,
-        by: impl Into<Admin<'_>>,
+        by: impl Into<Acting<'_>>,
         username: &str,
         role: &str,
         password: Option<String>,
@@ -113,7 +78,7 @@ impl App<'_> {
         token_name: &str,
     ) -> Result<(User, Issued)> {
         let by = by.into();
-        by.allowed()?;
+        by.require(Permission::UserManage)?;
         let role = Role::parse(role)?;
         let lifetime = self.token_lifetime(expires)?;
         let mut user = NewUser::build(username, role, None)?;
@@ -137,13 +102,13 @@ impl App<'_> {
     /// Issue an API token for a user.
     pub async fn issue_token(
         &self,
-        by: impl Into<Admin<'_>>,
+        by: impl Into<Acting<'_>>,
         user_id: Uuid,
         name: &str,
         lifetime: Option<chrono::Duration>,
     ) -> Result<Issued> {
         let by = by.into();
-        by.allowed()?;
+        by.require(Permission::UserManage)?;
         self.store.get_user(user_id).await?;
         let (token, secret) = ApiToken::generate(user_id, name, lifetime);
         self.store
@@ -156,12 +121,12 @@ impl App<'_> {
     /// browser sessions stop working.
     pub async fn set_user_disabled(
         &self,
-        by: impl Into<Admin<'_>>,
+        by: impl Into<Acting<'_>>,
         id: Uuid,
         disabled: bool,
     ) -> Result<User> {
         let by = by.into();
-        by.allowed()?;
+        by.require(Permission::UserManage)?;
         if disabled && by.is(id) {
             return Err(AppError::Conflict(
                 "you cannot disable yourself; ask another admin".into(),
@@ -182,12 +147,12 @@ impl App<'_> {
     /// Replace a user's password (after the policy check); their browser sessions end.
     pub async fn set_user_password(
         &self,
-        by: impl Into<Admin<'_>>,
+        by: impl Into<Acting<'_>>,
         id: Uuid,
         password: String,
     ) -> Result<()> {
         let by = by.into();
-        by.allowed()?;
+        by.require(Permission::UserManage)?;
         let hash = self.hasher.hash(password).await?;
         self.store
             .write(
@@ -202,9 +167,9 @@ impl App<'_> {
     }
 
     /// Revoke a token: it stops working for good.
-    pub async fn revoke_token(&self, by: impl Into<Admin<'_>>, token_id: Uuid) -> Result<()> {
+    pub async fn revoke_token(&self, by: impl Into<Acting<'_>>, token_id: Uuid) -> Result<()> {
         let by = by.into();
-        by.allowed()?;
+        by.require(Permission::UserManage)?;
         self.store
             .write(&by.actor(), Op::RevokeToken(token_id))
             .await?;

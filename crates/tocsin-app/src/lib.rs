@@ -114,6 +114,48 @@ impl<'a> App<'a> {
     }
 }
 
+/// Who acts: a user (API, web pages, the CLI's `--user NAME`), or the operator at the command
+/// line, who holds the data directory and so may do what the command offers (`tocsin user`,
+/// `tocsin situation add` without `--user`), recorded in the audit trail under a system name.
+/// Only administrative use cases take an operator; records are always read and written by
+/// users, at their clearance.
+#[derive(Debug, Clone, Copy)]
+pub enum Acting<'a> {
+    /// A user; they need the use case's permission.
+    User(&'a User),
+    /// The operator at the command line, recorded under this name.
+    Operator(&'a str),
+}
+
+impl<'a> From<&'a User> for Acting<'a> {
+    fn from(u: &'a User) -> Self {
+        Acting::User(u)
+    }
+}
+
+impl Acting<'_> {
+    /// Who the audit trail names.
+    pub fn actor(&self) -> tocsin_domain::Actor {
+        match self {
+            Acting::User(u) => u.actor(),
+            Acting::Operator(name) => tocsin_domain::Actor::system(name),
+        }
+    }
+
+    /// Refuse a user who does not hold `p`; the operator may.
+    pub fn require(&self, p: Permission) -> Result<()> {
+        match self {
+            Acting::User(u) => require(u, p),
+            Acting::Operator(_) => Ok(()),
+        }
+    }
+
+    /// Whether this is the user `id`.
+    pub fn is(&self, id: uuid::Uuid) -> bool {
+        matches!(self, Acting::User(u) if u.id == id)
+    }
+}
+
 /// Refuse unless `u` holds `p`.
 pub fn require(u: &User, p: Permission) -> Result<()> {
     if u.can(p) {

@@ -12,7 +12,7 @@ use tocsin_domain::{
 use tocsin_store::{OutboxSummary, StoreExt};
 use uuid::Uuid;
 
-use crate::{reads, require, visible, App, AppError, Result};
+use crate::{may_label, reads, require, visible, Acting, App, AppError, Result};
 
 /// What a situation page shows beside the situation itself.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -59,11 +59,20 @@ impl App<'_> {
         Ok(page)
     }
 
-    /// Open a situation.
-    pub async fn create_situation(&self, u: &User, input: NewSituation) -> Result<Situation> {
-        require(u, Permission::SituationWrite)?;
+    /// Open a situation (users who may write situations, at most at their clearance; or the
+    /// operator).
+    pub async fn create_situation(
+        &self,
+        by: impl Into<Acting<'_>>,
+        input: NewSituation,
+    ) -> Result<Situation> {
+        let by = by.into();
+        by.require(Permission::SituationWrite)?;
         let s = Situation::parse(input)?;
-        Ok(self.store.create_situation(&u.actor(), s).await?)
+        if let Acting::User(u) = by {
+            may_label(u, s.tlp)?;
+        }
+        Ok(self.store.create_situation(&by.actor(), s).await?)
     }
 
     /// Everything a situation page shows, as `u` may see it.

@@ -44,6 +44,8 @@ enum Case {
     Verify(Inc),
     /// Accept an evidence suggestion on the shared draft (`{"indicator": …}`).
     Accept,
+    /// Open a situation (`{"name", "country", "tlp"}`).
+    NewSituation,
     /// Create a user (`{"username", "role"}`): an admin over the API, the operator at the
     /// command line (`tocsin user add`), whoever the row names.
     AddUser,
@@ -113,6 +115,10 @@ const ROWS: &[Row] = &[
     Row { what: "an incident above the analyst's clearance is as unknown", user: "amber", case: Case::Verify(Inc::Red), doc: || json!({"status": "verified"}), expect: Outcome::NotFound },
     Row { what: "an unknown verification status", user: "bob", case: Case::Verify(Inc::Amber), doc: || json!({"status": "confirmed"}), expect: Outcome::Invalid("verification_status") },
     Row { what: "evidence for an indicator the framework lacks", user: "bob", case: Case::Accept, doc: || json!({"indicator": "99.9"}), expect: Outcome::Invalid("indicator") },
+    Row { what: "an analyst opens a situation", user: "bob", case: Case::NewSituation, doc: || json!({"name": "Ouham", "country": "CAF", "tlp": "TLP:AMBER"}), expect: Outcome::Allowed },
+    Row { what: "a viewer may not open a situation", user: "vera", case: Case::NewSituation, doc: || json!({"name": "Ouham", "country": "CAF", "tlp": "TLP:GREEN"}), expect: Outcome::Forbidden },
+    Row { what: "nobody labels a situation above their own clearance", user: "amber", case: Case::NewSituation, doc: || json!({"name": "Ouham", "country": "CAF", "tlp": "TLP:RED"}), expect: Outcome::Forbidden },
+    Row { what: "a situation in no known country", user: "bob", case: Case::NewSituation, doc: || json!({"name": "Ouham", "country": "XXX", "tlp": "TLP:AMBER"}), expect: Outcome::Invalid("country") },
     Row { what: "a username already taken", user: "root", case: Case::AddUser, doc: || json!({"username": "alice", "role": "viewer"}), expect: Outcome::Conflict },
     Row { what: "an unknown role", user: "root", case: Case::AddUser, doc: || json!({"username": "yan", "role": "root"}), expect: Outcome::Invalid("role") },
     Row { what: "a username with a space", user: "root", case: Case::AddUser, doc: || json!({"username": "y an", "role": "viewer"}), expect: Outcome::Invalid("username") },
@@ -203,6 +209,10 @@ impl World {
                 self.call(row.user, Method::POST, "/api/v1/users", Some(&doc))
                     .await
             }
+            Case::NewSituation => {
+                self.call(row.user, Method::POST, "/api/v1/situations", Some(&doc))
+                    .await
+            }
             Case::Accept => {
                 let path = format!("/api/v1/assessments/{}/suggestions", self.draft);
                 let body = json!({"indicator": doc["indicator"], "accept": true,
@@ -228,6 +238,9 @@ impl World {
             s => panic!("{}: API answered {s}: {v}", row.what),
         };
         let stored = match (&outcome, row.case) {
+            (Outcome::Allowed, Case::NewSituation) => {
+                Some(self.stored_situation(v["id"].as_str().unwrap()).await)
+            }
             (Outcome::Allowed, Case::NewIncident | Case::Verify(_)) => {
                 Some(self.stored_incident(v["id"].as_str().unwrap()).await)
             }
@@ -287,6 +300,24 @@ impl World {
                 ])
                 .output()
             }
+            Case::NewSituation => {
+                let doc = (row.doc)();
+                let arg = |k: &str| doc[k].as_str().unwrap().to_string();
+                let (name, country, tlp) = (arg("name"), arg("country"), arg("tlp"));
+                self.cli(&[
+                    "situation",
+                    "add",
+                    "--name",
+                    &name,
+                    "--country",
+                    &country,
+                    "--tlp",
+                    &tlp,
+                    "--user",
+                    row.user,
+                ])
+                .output()
+            }
             Case::AddUser => {
                 let doc = (row.doc)();
                 let (name, role) = (
@@ -333,6 +364,10 @@ impl World {
                 self.stored_incident(stdout.lines().last().unwrap().trim())
                     .await,
             ),
+            (Outcome::Allowed, Case::NewSituation) => Some(
+                self.stored_situation(stdout.lines().last().unwrap().trim())
+                    .await,
+            ),
             (Outcome::Allowed, Case::Verify(i)) => {
                 Some(self.stored_incident(self.incident(i)).await)
             }
@@ -362,6 +397,20 @@ impl World {
                "situation_id": a["situation_id"],
                "factors": a["factors"].as_array().unwrap().iter()
                    .map(|f| json!([f["factor"], f["level"], f["confidence"]])).collect::<Vec<_>>()})
+    }
+
+    /// What a situation stores that a use case decides.
+    async fn stored_situation(&self, id: &str) -> Value {
+        let (s, v) = self
+            .call(
+                "alice",
+                reqwest::Method::GET,
+                &format!("/api/v1/situations/{id}"),
+                None,
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        json!({"name": v["name"], "country": v["country"], "tlp": v["tlp"], "status": v["status"]})
     }
 
     /// What an incident stores that a use case decides.

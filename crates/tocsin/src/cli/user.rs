@@ -280,7 +280,7 @@ async fn grant(store: &DynStore, name: &str, permission: &str, on: bool) -> Resu
 }
 
 /// The command line administers accounts as the operator: whoever holds the data directory.
-const OPERATOR: tocsin_app::accounts::Admin<'static> = tocsin_app::accounts::Admin::Operator("cli");
+const OPERATOR: tocsin_app::Acting<'static> = tocsin_app::Acting::Operator("cli");
 
 /// A refusal of the application layer, told as the CLI tells it (with its exit code).
 fn operator_refused(e: tocsin_app::AppError) -> anyhow::Error {
