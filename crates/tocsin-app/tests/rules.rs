@@ -1,16 +1,12 @@
-//! The application layer's rules on a real SQLite store, without HTTP or a command line.
+//! The application layer's rules on a real store (a fresh SQLite file, and a fresh PostgreSQL
+//! database when `TOCSIN_TEST_POSTGRES_URL` names a server), without HTTP or a command line.
 
 use serde_json::json;
-use std::sync::Arc;
 use tocsin_app::{App, AppError};
 use tocsin_domain::{Actor, NewAssessment, NewSituation, NewUser, Permission, Role, Tlp, User};
 use tocsin_framework::Frameworks;
 use tocsin_store::{DynStore, StoreExt};
-
-async fn store(dir: &tempfile::TempDir) -> DynStore {
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    Arc::new(tocsin_store_sqlite::SqliteStore::open(&url).await.unwrap())
-}
+use tocsin_store_tests::Db;
 
 async fn user(store: &DynStore, name: &str, role: Role, clearance: Option<Tlp>) -> User {
     let mut u = NewUser::build(name, role, None).unwrap();
@@ -25,9 +21,18 @@ fn draft(v: serde_json::Value) -> NewAssessment {
 }
 
 #[tokio::test]
-async fn permissions_clearance_and_frameworks_are_decided_here() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(&dir).await;
+async fn permissions_clearance_and_frameworks_are_decided_here_on_sqlite() {
+    decided_here(Db::sqlite().await.store).await;
+}
+
+#[tokio::test]
+async fn permissions_clearance_and_frameworks_are_decided_here_on_postgres() {
+    if let Some(db) = Db::postgres().await {
+        decided_here(db.store.clone()).await;
+    }
+}
+
+async fn decided_here(store: DynStore) {
     let frameworks = Frameworks::shipped().with_default("osapg-2009").unwrap();
     let app = App::new(&store, &frameworks);
     let analyst = user(&store, "alice", Role::Analyst, None).await;
