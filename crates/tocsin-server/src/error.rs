@@ -44,11 +44,6 @@ impl ApiError {
         )
     }
 
-    /// 403.
-    pub fn forbidden() -> Self {
-        ApiError::new(StatusCode::FORBIDDEN, "your role may not do this")
-    }
-
     /// 404.
     pub fn not_found() -> Self {
         ApiError::new(StatusCode::NOT_FOUND, "not found")
