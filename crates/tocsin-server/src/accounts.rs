@@ -1,16 +1,13 @@
-//! User and token administration for admins (`Permission::UserManage`): the JSON API under
-//! `/api/v1/users` and `/api/v1/tokens`, and the decisions the admin web page
-//! ([`crate::web_admin`]) shares. Admins can do what `tocsin user` does and no more: roles
-//! are set at creation (with the role's default clearance), grants stay with the CLI, and
-//! nobody can disable themselves. Every withdrawal clears this process's token cache at once.
+//! User and token administration over the JSON API (`/api/v1/users`, `/api/v1/tokens`) and
+//! the views the admin page shares. Who may do what is [`tocsin_app::accounts`]'s; every
+//! withdrawal clears this process's token cache at once.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tocsin_domain::{ApiToken, NewUser, Permission, Role, Tlp, User};
-use tocsin_store::{Op, Redacted, StoreError, StoreExt};
+use tocsin_domain::{ApiToken, Role, Tlp, User};
 use uuid::Uuid;
 
 use crate::auth::CurrentUser;
@@ -139,132 +136,17 @@ pub struct TokenInput {
     pub expires: Option<String>,
 }
 
-fn admin(user: &CurrentUser) -> ApiResult<&User> {
-    user.require(Permission::UserManage)
-}
-
 fn parse_id(s: &str) -> ApiResult<Uuid> {
     Uuid::parse_str(s).map_err(|_| ApiError::field("id", "not a valid id"))
 }
 
-/// The lifetime asked for, or the server's default.
-pub(crate) fn lifetime(
-    st: &AppState,
-    expires: Option<&str>,
-) -> ApiResult<Option<chrono::Duration>> {
-    match expires.map(str::trim).filter(|e| !e.is_empty()) {
-        Some(e) => Ok(tocsin_domain::user::parse_lifetime(e)?),
-        None => Ok(st.token_lifetime),
+impl From<tocsin_app::accounts::Issued> for IssuedToken {
+    fn from(i: tocsin_app::accounts::Issued) -> Self {
+        IssuedToken {
+            token: (&i.token).into(),
+            secret: i.secret,
+        }
     }
-}
-
-/// A token label: `default` when empty, else at most 64 printable characters.
-pub(crate) fn token_name(name: Option<&str>, default: &str) -> ApiResult<String> {
-    let name = name
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or(default);
-    if name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(ApiError::field("name", "at most 64 printable characters"));
-    }
-    Ok(name.to_string())
-}
-
-/// Create a user (role's default clearance) with a first token.
-pub async fn create(
-    st: &AppState,
-    by: &User,
-    username: &str,
-    role: &str,
-    password: Option<String>,
-    expires: Option<&str>,
-) -> ApiResult<CreatedUser> {
-    let role = Role::parse(role)?;
-    let lifetime = lifetime(st, expires)?;
-    let mut user = NewUser::build(username, role, None)?;
-    if let Some(p) = password {
-        user.password_hash = Some(st.hasher.hash(p).await?);
-    }
-    let user = st
-        .store
-        .create_user(&by.actor(), user)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError::new(
-                StatusCode::CONFLICT,
-                format!("a user named {:?} already exists", username.trim()),
-            ),
-            e => e.into(),
-        })?;
-    let token = issue(st, by, user.id, "api", lifetime).await?;
-    Ok(CreatedUser {
-        user: (&user).into(),
-        token,
-    })
-}
-
-/// Store a new token for `user_id`.
-pub async fn issue(
-    st: &AppState,
-    by: &User,
-    user_id: Uuid,
-    name: &str,
-    lifetime: Option<chrono::Duration>,
-) -> ApiResult<IssuedToken> {
-    st.store.get_user(user_id).await?;
-    let (token, secret) = ApiToken::generate(user_id, name, lifetime);
-    st.store
-        .write(&by.actor(), Op::CreateToken(token.clone()))
-        .await?;
-    Ok(IssuedToken {
-        token: (&token).into(),
-        secret,
-    })
-}
-
-/// Disable or enable a user; nobody can disable themselves.
-pub async fn set_disabled(st: &AppState, by: &User, id: Uuid, disabled: bool) -> ApiResult<User> {
-    if disabled && id == by.id {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "you cannot disable yourself; ask another admin",
-        ));
-    }
-    st.store
-        .write(
-            &by.actor(),
-            Op::SetUserDisabled {
-                user_id: id,
-                disabled,
-            },
-        )
-        .await?;
-    st.tokens.clear();
-    Ok(st.store.get_user(id).await?)
-}
-
-/// Replace a user's password (ends their browser sessions).
-pub async fn set_password(st: &AppState, by: &User, id: Uuid, password: String) -> ApiResult<()> {
-    let hash = st.hasher.hash(password).await?;
-    st.store
-        .write(
-            &by.actor(),
-            Op::SetPassword {
-                user_id: id,
-                password_hash: Redacted(hash),
-            },
-        )
-        .await?;
-    Ok(())
-}
-
-/// Revoke a token.
-pub async fn revoke(st: &AppState, by: &User, token_id: Uuid) -> ApiResult<()> {
-    st.store
-        .write(&by.actor(), Op::RevokeToken(token_id))
-        .await?;
-    st.tokens.clear();
-    Ok(())
 }
 
 /// `GET /api/v1/users`: every user, by name.
@@ -274,8 +156,7 @@ pub async fn list_users(
     State(st): State<AppState>,
     user: CurrentUser,
 ) -> ApiResult<Json<Vec<UserView>>> {
-    admin(&user)?;
-    let users = st.store.list_users().await?;
+    let users = st.app().list_users(&user.0).await?;
     Ok(Json(users.iter().map(UserView::from).collect()))
 }
 
@@ -287,16 +168,21 @@ pub async fn create_user(
     user: CurrentUser,
     JsonBody(b): JsonBody<NewUserInput>,
 ) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
-    let by = admin(&user)?;
-    let created = create(
-        &st,
-        by,
-        &b.username,
-        &b.role,
-        b.password,
-        b.expires.as_deref(),
-    )
-    .await?;
+    let (u, token) = st
+        .app()
+        .create_user(
+            &user.0,
+            &b.username,
+            &b.role,
+            b.password,
+            b.expires.as_deref(),
+            "api",
+        )
+        .await?;
+    let created = CreatedUser {
+        user: (&u).into(),
+        token: token.into(),
+    };
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -308,8 +194,11 @@ pub async fn disable_user(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserView>> {
-    let by = admin(&user)?;
-    let u = set_disabled(&st, by, parse_id(&id)?, true).await?;
+    let u = st
+        .app()
+        .set_user_disabled(&user.0, parse_id(&id)?, true)
+        .await?;
+    st.tokens.clear();
     Ok(Json((&u).into()))
 }
 
@@ -321,8 +210,11 @@ pub async fn enable_user(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserView>> {
-    let by = admin(&user)?;
-    let u = set_disabled(&st, by, parse_id(&id)?, false).await?;
+    let u = st
+        .app()
+        .set_user_disabled(&user.0, parse_id(&id)?, false)
+        .await?;
+    st.tokens.clear();
     Ok(Json((&u).into()))
 }
 
@@ -335,8 +227,9 @@ pub async fn reset_password(
     Path(id): Path<String>,
     JsonBody(b): JsonBody<PasswordInput>,
 ) -> ApiResult<StatusCode> {
-    let by = admin(&user)?;
-    set_password(&st, by, parse_id(&id)?, b.password).await?;
+    st.app()
+        .set_user_password(&user.0, parse_id(&id)?, b.password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -348,9 +241,7 @@ pub async fn list_tokens(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<TokenView>>> {
-    admin(&user)?;
-    let u = st.store.get_user(parse_id(&id)?).await?;
-    let tokens = st.store.list_tokens(u.id).await?;
+    let tokens = st.app().list_tokens(&user.0, parse_id(&id)?).await?;
     Ok(Json(tokens.iter().map(TokenView::from).collect()))
 }
 
@@ -363,11 +254,13 @@ pub async fn issue_token(
     Path(id): Path<String>,
     JsonBody(b): JsonBody<TokenInput>,
 ) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
-    let by = admin(&user)?;
-    let name = token_name(b.name.as_deref(), "api")?;
-    let lifetime = lifetime(&st, b.expires.as_deref())?;
-    let t = issue(&st, by, parse_id(&id)?, &name, lifetime).await?;
-    Ok((StatusCode::CREATED, Json(t)))
+    let app = st.app();
+    let name = tocsin_app::accounts::token_name(b.name.as_deref(), "api")?;
+    let lifetime = app.token_lifetime(b.expires.as_deref())?;
+    let t = app
+        .issue_token(&user.0, parse_id(&id)?, &name, lifetime)
+        .await?;
+    Ok((StatusCode::CREATED, Json(t.into())))
 }
 
 /// `POST /api/v1/tokens/{id}/revoke`: the token stops working at once, for good.
@@ -378,7 +271,7 @@ pub async fn revoke_token(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let by = admin(&user)?;
-    revoke(&st, by, parse_id(&id)?).await?;
+    st.app().revoke_token(&user.0, parse_id(&id)?).await?;
+    st.tokens.clear();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,49 +6,19 @@ use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use tocsin_domain::{
-    BBox, Channel, Country, Incident, IncidentFilter, IncidentInput, IncidentPatch, NewReport,
-    NewSituation, Page, PageRequest, Permission, Report, ReportFilter, ReportInput, Situation,
-    Source, SourceContact, Tlp, User, VerificationStatus,
+    BBox, Channel, Country, Incident, IncidentFilter, IncidentInput, IncidentPatch, NewSituation,
+    Page, PageRequest, Report, ReportFilter, ReportInput, Situation, Source, SourceContact, Tlp,
+    User, VerificationStatus,
 };
-use tocsin_store::{StoreError, StoreExt};
 use uuid::Uuid;
 
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::input::{non_empty, parse_query, JsonBody};
-use crate::reads;
 use crate::AppState;
 
 fn parse_id(s: &str) -> ApiResult<Uuid> {
     Uuid::parse_str(s).map_err(|_| ApiError::field("id", "not a valid id"))
-}
-
-/// Hide records above the caller's clearance as if they did not exist.
-fn visible<T>(user: &User, tlp: Tlp, item: T) -> ApiResult<T> {
-    if user.may_see(tlp) {
-        Ok(item)
-    } else {
-        Err(ApiError::not_found())
-    }
-}
-
-/// Keep only the linked reports `u` may read: none without the permission to read reports,
-/// else those at or below its clearance, so the count of links reveals no hidden report.
-pub async fn linked_reports_seen(st: &AppState, u: &User, i: &mut Incident) -> ApiResult<()> {
-    if !u.can(Permission::ReportRead) {
-        i.report_ids.clear();
-        return Ok(());
-    }
-    let mut seen = Vec::with_capacity(i.report_ids.len());
-    for id in &i.report_ids {
-        match st.store.get_report(*id).await {
-            Ok(r) if u.may_see(r.tlp) => seen.push(*id),
-            Ok(_) | Err(StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    i.report_ids = seen;
-    Ok(())
 }
 
 fn opt_tlp(v: &Option<String>) -> Result<Option<Tlp>, tocsin_domain::DomainError> {
@@ -223,11 +193,8 @@ pub async fn list_reports(
     user: CurrentUser,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Page<Report>>> {
-    let u = user.require(Permission::ReportRead)?;
-    let (f, p) = parse_query::<ReportQuery>(q.as_deref())?.to_filter(u)?;
-    let page = st.store.list_reports(&f, p).await?;
-    reads::list(&st, u, "report", page.items.iter().map(|r| (r.id, r.tlp))).await?;
-    Ok(Json(page))
+    let (f, p) = parse_query::<ReportQuery>(q.as_deref())?.to_filter(&user.0)?;
+    Ok(Json(st.app().list_reports(&user.0, f, p).await?))
 }
 
 /// `POST /api/v1/reports`
@@ -239,23 +206,7 @@ pub async fn create_report(
     user: CurrentUser,
     JsonBody(input): JsonBody<ReportInput>,
 ) -> ApiResult<(StatusCode, Json<Report>)> {
-    let u = user.require(Permission::ReportCreate)?;
-    // A source above the caller's clearance answers as one that does not exist.
-    let source_id = match non_empty(&input.source) {
-        Some(h) => match st.store.get_source_by_handle(h).await {
-            Ok(s) if u.may_see(s.tlp) => Some(s.id),
-            Ok(_) | Err(StoreError::NotFound) => {
-                return Err(ApiError::from(tocsin_domain::DomainError::invalid(
-                    "source",
-                    "no source has this handle",
-                )))
-            }
-            Err(e) => return Err(e.into()),
-        },
-        None => None,
-    };
-    let r = NewReport::parse(input, Channel::Api, source_id)?;
-    let stored = st.store.create_report(&u.actor(), r).await?;
+    let stored = st.app().create_report(&user.0, input, Channel::Api).await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
@@ -267,11 +218,7 @@ pub async fn get_report(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Report>> {
-    let u = user.require(Permission::ReportRead)?;
-    let r = st.store.get_report(parse_id(&id)?).await?;
-    visible(u, r.tlp, ())?;
-    reads::one(&st, u, "report", r.id, r.tlp).await?;
-    Ok(Json(r))
+    Ok(Json(st.app().get_report(&user.0, parse_id(&id)?).await?))
 }
 
 /// `GET /api/v1/incidents`
@@ -283,14 +230,8 @@ pub async fn list_incidents(
     user: CurrentUser,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Page<Incident>>> {
-    let u = user.require(Permission::IncidentRead)?;
-    let (f, p) = parse_query::<IncidentQuery>(q.as_deref())?.to_filter(u.clearance)?;
-    let mut page = crate::incident_index::list_incidents(&st, &f, p).await?;
-    reads::list(&st, u, "incident", page.items.iter().map(|i| (i.id, i.tlp))).await?;
-    for i in &mut page.items {
-        linked_reports_seen(&st, u, i).await?;
-    }
-    Ok(Json(page))
+    let (f, p) = parse_query::<IncidentQuery>(q.as_deref())?.to_filter(user.0.clearance)?;
+    Ok(Json(st.app().list_incidents(&user.0, f, p).await?))
 }
 
 /// `POST /api/v1/incidents`
@@ -302,12 +243,7 @@ pub async fn create_incident(
     user: CurrentUser,
     JsonBody(input): JsonBody<IncidentInput>,
 ) -> ApiResult<(StatusCode, Json<Incident>)> {
-    let u = user.require(Permission::IncidentCreate)?;
-    let i = Incident::parse(input)?;
-    if !u.may_see(i.tlp) {
-        return Err(tocsin_domain::DomainError::invalid("tlp", "above your clearance").into());
-    }
-    let stored = st.store.create_incident(&u.actor(), i).await?;
+    let stored = st.app().create_incident(&user.0, input).await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
@@ -319,12 +255,7 @@ pub async fn get_incident(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Incident>> {
-    let u = user.require(Permission::IncidentRead)?;
-    let mut i = st.store.get_incident(parse_id(&id)?).await?;
-    visible(u, i.tlp, ())?;
-    reads::one(&st, u, "incident", i.id, i.tlp).await?;
-    linked_reports_seen(&st, u, &mut i).await?;
-    Ok(Json(i))
+    Ok(Json(st.app().get_incident(&user.0, parse_id(&id)?).await?))
 }
 
 /// `PATCH /api/v1/incidents/{id}`
@@ -337,14 +268,8 @@ pub async fn update_incident(
     Path(id): Path<String>,
     JsonBody(patch): JsonBody<IncidentPatch>,
 ) -> ApiResult<Json<Incident>> {
-    let u = user.require(Permission::IncidentUpdate)?;
     let id = parse_id(&id)?;
-    let current = st.store.get_incident(id).await?;
-    visible(u, current.tlp, ())?;
-    if patch.tlp.is_some_and(|t| !u.may_see(t)) {
-        return Err(tocsin_domain::DomainError::invalid("tlp", "above your clearance").into());
-    }
-    Ok(Json(st.store.update_incident(&u.actor(), id, patch).await?))
+    Ok(Json(st.app().update_incident(&user.0, id, patch).await?))
 }
 
 /// `GET /api/v1/sources`
@@ -354,14 +279,9 @@ pub async fn list_sources(
     user: CurrentUser,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Page<Source>>> {
-    let u = user.require(Permission::SourceRead)?;
     let q: PageQuery = parse_query(q.as_deref())?;
-    let page = st
-        .store
-        .list_sources(u.clearance, page_req(&q.limit, &q.cursor)?)
-        .await?;
-    reads::list(&st, u, "source", page.items.iter().map(|s| (s.id, s.tlp))).await?;
-    Ok(Json(page))
+    let p = page_req(&q.limit, &q.cursor)?;
+    Ok(Json(st.app().list_sources(&user.0, p).await?))
 }
 
 /// `GET /api/v1/sources/{id}` (the handle and grade, never contact details)
@@ -372,11 +292,7 @@ pub async fn get_source(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Source>> {
-    let u = user.require(Permission::SourceRead)?;
-    let s = st.store.get_source(parse_id(&id)?).await?;
-    visible(u, s.tlp, ())?;
-    reads::one(&st, u, "source", s.id, s.tlp).await?;
-    Ok(Json(s))
+    Ok(Json(st.app().get_source(&user.0, parse_id(&id)?).await?))
 }
 
 /// `GET /api/v1/sources/{id}/contact`: contact details, for roles with the permission; every
@@ -388,14 +304,10 @@ pub async fn get_source_contact(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let u = user.require(Permission::SourceContactRead)?;
-    let id = parse_id(&id)?;
-    let s = st.store.get_source(id).await?;
-    visible(u, s.tlp, ())?;
-    let sealed = st.store.read_source_contact(&u.actor(), id).await?;
-    let contact = sealed
-        .map(|c| SourceContact::open(&c, &st.contact_key, s.id))
-        .transpose()?;
+    let (s, contact) = st
+        .app()
+        .read_source_contact(&user.0, parse_id(&id)?)
+        .await?;
     Ok(Json(
         serde_json::json!({ "id": s.id, "handle": s.handle, "contact": contact }),
     ))
@@ -420,49 +332,11 @@ pub async fn message_source(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<MessageInput>,
 ) -> ApiResult<(StatusCode, Json<tocsin_domain::OutboundMessage>)> {
-    let u = user.require(Permission::SourceMessage)?;
-    let source = st.store.get_source(parse_id(&id)?).await?;
-    visible(u, source.tlp, ())?;
-    let text = input.text.trim().to_string();
-    if text.is_empty() || text.chars().count() > 1000 || text.contains('\0') {
-        return Err(tocsin_domain::DomainError::invalid("text", "1 to 1,000 characters").into());
-    }
-    if !source.has_contact {
-        return Err(tocsin_domain::DomainError::invalid(
-            "id",
-            "this source has no contact details",
-        )
-        .into());
-    }
-    // The gateway the source was last answered through (acknowledgements go back the way
-    // the report came).
-    let last = st
-        .store
-        .list_outbound(Some(source.id), 1)
-        .await?
-        .into_iter()
-        .next();
-    let gateway = crate::sms::reply_gateway(&st.sms, last.as_ref().map(|m| m.gateway.as_str()))
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::CONFLICT,
-                "no SMS gateway is configured to send with",
-            )
-        })?;
-    let mut m = tocsin_domain::OutboundMessage::new(
-        format!("msg:{}", tocsin_domain::random_id()),
-        &gateway,
-        source.id,
-        None,
-        text,
-    );
-    // From the number the source last heard from us on, when it is the same gateway.
-    m.sender = last.filter(|l| l.gateway == gateway).and_then(|l| l.sender);
-    st.store
-        .write(
-            &u.actor(),
-            tocsin_store::Op::EnqueueSms(Box::new(m.clone())),
-        )
+    let m = st
+        .app()
+        .message_source(&user.0, parse_id(&id)?, &input.text, |last| {
+            crate::sms::reply_gateway(&st.sms, last)
+        })
         .await?;
     st.outbox_wake.notify_one();
     Ok((StatusCode::ACCEPTED, Json(m)))
@@ -475,10 +349,7 @@ pub async fn source_messages(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let u = user.require(Permission::SourceMessage)?;
-    let source = st.store.get_source(parse_id(&id)?).await?;
-    visible(u, source.tlp, ())?;
-    let items = st.store.list_outbound(Some(source.id), 200).await?;
+    let items = st.app().source_messages(&user.0, parse_id(&id)?).await?;
     Ok(Json(
         serde_json::json!({ "items": items, "next_cursor": null }),
     ))
@@ -491,20 +362,9 @@ pub async fn list_situations(
     user: CurrentUser,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Page<Situation>>> {
-    let u = user.require(Permission::SituationRead)?;
     let q: PageQuery = parse_query(q.as_deref())?;
-    let page = st
-        .store
-        .list_situations(u.clearance, page_req(&q.limit, &q.cursor)?)
-        .await?;
-    reads::list(
-        &st,
-        u,
-        "situation",
-        page.items.iter().map(|s| (s.id, s.tlp)),
-    )
-    .await?;
-    Ok(Json(page))
+    let p = page_req(&q.limit, &q.cursor)?;
+    Ok(Json(st.app().list_situations(&user.0, p).await?))
 }
 
 /// `POST /api/v1/situations`
@@ -515,11 +375,9 @@ pub async fn create_situation(
     user: CurrentUser,
     JsonBody(input): JsonBody<NewSituation>,
 ) -> ApiResult<(StatusCode, Json<Situation>)> {
-    let u = user.require(Permission::SituationWrite)?;
-    let s = Situation::parse(input)?;
     Ok((
         StatusCode::CREATED,
-        Json(st.store.create_situation(&u.actor(), s).await?),
+        Json(st.app().create_situation(&user.0, input).await?),
     ))
 }
 
@@ -531,11 +389,7 @@ pub async fn get_situation(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Situation>> {
-    let u = user.require(Permission::SituationRead)?;
-    let s = st.store.get_situation(parse_id(&id)?).await?;
-    visible(u, s.tlp, ())?;
-    reads::one(&st, u, "situation", s.id, s.tlp).await?;
-    Ok(Json(s))
+    Ok(Json(st.app().get_situation(&user.0, parse_id(&id)?).await?))
 }
 
 /// `GET /api/v1/me`: who the token belongs to.
@@ -560,10 +414,12 @@ pub async fn audit(
         after: Option<i64>,
         limit: Option<u32>,
     }
-    user.require(Permission::AuditRead)?;
     let q: Q = parse_query(q.as_deref())?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let items = st.store.audit_entries(q.after.unwrap_or(0), limit).await?;
+    let items = st
+        .app()
+        .audit_entries(&user.0, q.after.unwrap_or(0), limit)
+        .await?;
     Ok(Json(serde_json::json!({ "items": items })))
 }
 
@@ -615,8 +471,7 @@ pub async fn outbox_summary(
     State(st): State<AppState>,
     user: CurrentUser,
 ) -> ApiResult<Json<tocsin_store::OutboxSummary>> {
-    user.require(Permission::AuditRead)?;
-    Ok(Json(st.store.outbox_summary().await?))
+    Ok(Json(st.app().outbox_summary(&user.0).await?))
 }
 
 /// `GET /api/v1/openapi.json`

@@ -6,7 +6,7 @@ use axum::http::{header, Method};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tocsin_domain::user::token_hash;
-use tocsin_domain::{Permission, User};
+use tocsin_domain::User;
 use tocsin_store::{StoreError, WebSession};
 
 use crate::error::ApiError;
@@ -59,23 +59,13 @@ pub async fn session_user(parts: &Parts, state: &AppState) -> Option<(WebSession
     (!u.disabled).then_some((s, u))
 }
 
-/// The authenticated caller of an API route.
+/// The authenticated caller of an API route. What they may do is the application layer's to
+/// decide ([`tocsin_app`]).
 ///
 /// A bearer token works for every method. A browser session cookie also works (so the map
 /// page can read incidents), but for anything other than GET/HEAD the request must carry the
 /// session's CSRF token in `X-CSRF-Token`.
 pub struct CurrentUser(pub User);
-
-impl CurrentUser {
-    /// Refuse with 403 unless the user's role holds `p`.
-    pub fn require(&self, p: Permission) -> Result<&User, ApiError> {
-        if self.0.can(p) {
-            Ok(&self.0)
-        } else {
-            Err(ApiError::forbidden())
-        }
-    }
-}
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;

@@ -44,11 +44,6 @@ impl ApiError {
         )
     }
 
-    /// 403.
-    pub fn forbidden() -> Self {
-        ApiError::new(StatusCode::FORBIDDEN, "your role may not do this")
-    }
-
     /// 404.
     pub fn not_found() -> Self {
         ApiError::new(StatusCode::NOT_FOUND, "not found")
@@ -97,3 +92,25 @@ impl IntoResponse for ApiError {
 
 /// Result of an API handler.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<tocsin_app::AppError> for ApiError {
+    fn from(e: tocsin_app::AppError) -> Self {
+        use tocsin_app::AppError as A;
+        match e {
+            A::Forbidden { message, .. } => ApiError::new(StatusCode::FORBIDDEN, message),
+            A::NotFound => ApiError::not_found(),
+            A::Invalid { field, message } => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                message: format!("{field}: {message}"),
+                field: Some(field),
+            },
+            A::BadField { field, message } => ApiError::field(field, message),
+            A::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
+            A::Unavailable(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage is unavailable; nothing was written",
+            ),
+            A::Internal(m) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, m),
+        }
+    }
+}

@@ -9,9 +9,9 @@ use serde::Deserialize;
 use std::future::Future;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use tocsin_domain::{AuditEvent, IncidentFilter, Permission};
+use tocsin_domain::IncidentFilter;
 use tocsin_exchange::{ExportFormat, ExportWriter};
-use tocsin_store::{DynStore, StoreExt};
+use tocsin_store::DynStore;
 
 use crate::api::IncidentQuery;
 use crate::auth::CurrentUser;
@@ -138,7 +138,6 @@ pub async fn export(
     user: CurrentUser,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let u = user.require(Permission::IncidentRead)?.clone();
     let q: ExportQuery = parse_query(q.as_deref())?;
     let format = ExportFormat::parse(q.format.as_deref().unwrap_or("csv"))?;
     let iq = IncidentQuery {
@@ -152,13 +151,9 @@ pub async fn export(
         situation_id: q.situation_id,
         ..Default::default()
     };
-    let (filter, _) = iq.to_filter(u.clearance)?;
-    st.store
-        .audit(
-            AuditEvent::new(&u.actor(), "incident.export", "incident", None)
-                .with_detail(serde_json::to_value(&iq).unwrap_or_default()),
-        )
-        .await?;
+    let (filter, _) = iq.to_filter(user.0.clearance)?;
+    let detail = serde_json::to_value(&iq).unwrap_or_default();
+    let filter = st.app().start_export(&user.0, filter, detail).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let store = st.store.clone();
     tokio::spawn(async move {

@@ -1,6 +1,7 @@
 //! Tocsin's HTTP side: the JSON API under `/api/v1`, the server-rendered web UI and its
-//! embedded assets, all in one axum router. It holds no SQL: every read and write goes
-//! through the [`tocsin_store::Store`] trait; authorisation happens here, before the store.
+//! embedded assets, all in one axum router. It holds no SQL and decides no permission: handlers
+//! parse their input, call a use case of [`tocsin_app`] (which decides who may do what and
+//! reads and writes through the [`tocsin_store::Store`] trait) and translate its answer.
 
 pub mod accounts;
 pub mod analysis;
@@ -16,11 +17,8 @@ pub mod login;
 pub mod map;
 pub mod net;
 pub mod ratelimit;
-pub mod reads;
 pub mod sms;
 pub mod web;
-pub mod web_admin;
-pub mod web_analysis;
 
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
@@ -104,6 +102,19 @@ impl AppState {
         }
     }
 
+    /// The use cases (the application layer) over this state: every permission, clearance and
+    /// workflow rule is decided there; handlers parse, call it and translate its answer.
+    pub fn app(&self) -> tocsin_app::App<'_> {
+        tocsin_app::App {
+            store: &self.store,
+            frameworks: &self.frameworks,
+            incidents: self,
+            contact_key: Some(&self.contact_key),
+            token_lifetime: self.token_lifetime,
+            hasher: &*self.hasher,
+        }
+    }
+
     /// The framework new assessments use.
     pub fn framework(&self) -> &tocsin_framework::Framework {
         self.frameworks.default_framework()
@@ -137,6 +148,27 @@ impl AppState {
     pub fn with_edge(mut self, edge: edge::Edge) -> AppState {
         self.edge = Arc::new(edge);
         self
+    }
+}
+
+/// Incident lists come from the in-memory index (see [`incident_index::list_incidents`]).
+#[async_trait::async_trait]
+impl tocsin_app::IncidentLists for AppState {
+    async fn list(
+        &self,
+        _store: &DynStore,
+        f: &tocsin_domain::IncidentFilter,
+        page: tocsin_domain::PageRequest,
+    ) -> Result<tocsin_domain::Page<tocsin_domain::Incident>, tocsin_store::StoreError> {
+        incident_index::list_incidents(self, f, page).await
+    }
+}
+
+/// New passwords are hashed on blocking threads, at most one per core.
+#[async_trait::async_trait]
+impl tocsin_app::PasswordHasher for login::Hasher {
+    async fn hash(&self, password: String) -> Result<String, tocsin_domain::DomainError> {
+        login::Hasher::hash(self, password).await
     }
 }
 
@@ -225,34 +257,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/healthz", get(health::healthz))
         .merge(sms_routes())
-        .route("/", g(web::home))
-        .route("/login", g(web::login_page).post(web::login))
-        .route("/logout", post(web::logout))
-        .route("/incidents", g(web::incidents))
-        .route("/incidents/{id}", g(web::incident))
-        .route("/incidents/{id}/edit", g(web::edit_incident_page).post(web::edit_incident))
-        .route("/reports", g(web::reports))
-        .route("/map", g(web::map))
-        .route("/framework", g(web::framework))
-        .route("/situations", g(web_analysis::situations))
-        .route("/situations/{id}", g(web_analysis::situation))
-        .route(
-            "/situations/{id}/assessments",
-            post(web_analysis::new_assessment),
-        )
-        .route(
-            "/situations/{id}/legal-qualifications",
-            post(web_analysis::qualify),
-        )
-        .route("/assessments/{id}", g(web_analysis::assessment))
-        .route(
-            "/assessments/{id}/edit",
-            g(web_analysis::edit_page).post(web_analysis::edit),
-        )
-        .route("/assessments/{id}/step", post(web_analysis::step))
-        .route("/assessments/{id}/decide", post(web_analysis::decide))
-        .route("/assets/{file}", g(web::asset))
-        .route("/admin/users", g(web_admin::users).post(web_admin::act))
+        .merge(web::router(&state))
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES))
         // The request timeout is on producing the response head (503 past it), so streamed
         // exports keep going; a client pausing longer than the header timeout while sending a
@@ -312,7 +317,7 @@ fn sms_routes() -> Router<AppState> {
         )
         .route("/sms/frontlinesms", post(sms::frontlinesms))
         .route("/sms/smssync", g(sms::smssync_poll).post(sms::smssync))
-        .route("/report", g(web::report_form_page).post(web::submit_report))
+        .merge(web::form::router())
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),

@@ -108,7 +108,8 @@ pub async fn map(
     user: CurrentUser,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let u = user.require(Permission::IncidentRead)?;
+    let u = &user.0;
+    tocsin_app::require(u, Permission::IncidentRead)?;
     let q = parse_query::<MapParams>(q.as_deref())?.parse(u.clearance)?;
     st.incident_index
         .refresh(&st.store)

@@ -1,24 +1,27 @@
 //! `tocsin assess`: risk assessments of situations against an analysis framework.
 //!
-//! Commands that change an assessment act as a named user (`--user NAME`), who must hold the
-//! permission the server would require (and the clearance for the record's label): the CLI
-//! keeps the same rules as the API, and the audit trail names the person.
+//! Commands that change an assessment act as a named user (`--user NAME`) through the same use
+//! cases as the API (`tocsin-app`): the same permissions, the same clearance rules (a file
+//! labelled above the user's clearance is refused), the same configured default framework,
+//! and the audit trail names the person. Refusals exit 3 (forbidden), 4 (not found), 5
+//! (invalid) or 6 (conflict).
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use tocsin_app::App;
 use tocsin_domain::assessment::{self, AssessmentDiff};
 use tocsin_domain::{
-    Assessment, AssessmentChange, AssessmentEdit, AssessmentStatus, Evidence, EvidenceKind,
-    NewAssessment, Permission, Situation, Tlp, User,
+    Assessment, AssessmentEdit, AssessmentStatus, Evidence, EvidenceKind, NewAssessment, Situation,
 };
-use tocsin_framework::Framework;
-use tocsin_store::{DynStore, StoreError, StoreExt};
+use tocsin_framework::{Framework, Frameworks};
+use tocsin_store::{DynStore, StoreError};
 use uuid::Uuid;
 
-use super::common::{open_store, settle};
+use super::common::{acting_user, decode, open_store, read_document, refused, settle};
 use super::Global;
 use crate::config::Overrides;
 
@@ -28,7 +31,8 @@ pub enum AssessCommand {
     /// Print a TOML skeleton of a new assessment, with every risk factor of the framework,
     /// for `tocsin assess new --file`.
     Template {
-        /// A framework file (TOML) instead of the UN Framework of Analysis (2014).
+        /// A framework file (TOML) instead of the configured default (`[analysis] framework`,
+        /// the UN Framework of Analysis (2014) unless set).
         #[arg(long)]
         framework: Option<PathBuf>,
     },
@@ -43,7 +47,8 @@ pub enum AssessCommand {
         /// The assessment (`.toml`, or `.json`), as `tocsin assess template` prints it.
         #[arg(long)]
         file: PathBuf,
-        /// A framework file (TOML) instead of the UN Framework of Analysis (2014).
+        /// A framework file (TOML) instead of the configured default (`[analysis] framework`,
+        /// the UN Framework of Analysis (2014) unless set).
         #[arg(long)]
         framework: Option<PathBuf>,
     },
@@ -58,7 +63,7 @@ pub enum AssessCommand {
         /// The change (`.toml`, or `.json`).
         #[arg(long)]
         file: PathBuf,
-        /// The framework file, when the assessment does not use the UN framework.
+        /// The framework file, when the assessment uses one that is not configured.
         #[arg(long)]
         framework: Option<PathBuf>,
     },
@@ -111,7 +116,7 @@ pub enum AssessCommand {
     Show {
         /// The assessment's id.
         id: Uuid,
-        /// The framework file, when the assessment does not use the UN framework.
+        /// The framework file, when the assessment uses one that is not configured.
         #[arg(long)]
         framework: Option<PathBuf>,
     },
@@ -123,7 +128,8 @@ pub enum AssessCommand {
         /// The risk factor's number.
         #[arg(long)]
         factor: u32,
-        /// A framework file (TOML) instead of the UN Framework of Analysis (2014).
+        /// A framework file (TOML) instead of the configured default (`[analysis] framework`,
+        /// the UN Framework of Analysis (2014) unless set).
         #[arg(long)]
         framework: Option<PathBuf>,
     },
@@ -131,90 +137,47 @@ pub enum AssessCommand {
 
 /// Run a `tocsin assess` subcommand from the command line.
 pub async fn run(g: &Global, command: AssessCommand) -> Result<ExitCode> {
+    let cfg = settle(g, Overrides::default())?;
+    let frameworks = cfg.analysis.frameworks()?;
     if let AssessCommand::Template { framework } = &command {
         // Needs no database.
-        let fw = load_framework(framework.as_deref())?;
+        let fw = match framework {
+            Some(p) => load_framework(p)?,
+            None => (**frameworks.default_framework()).clone(),
+        };
         print!("{}", template(&fw));
         return Ok(ExitCode::SUCCESS);
     }
-    let cfg = settle(g, Overrides::default())?;
     let store = open_store(&cfg).await?;
-    print!("{}", assess(&store, command).await?);
+    print!("{}", assess(&store, &frameworks, command).await?);
     Ok(ExitCode::SUCCESS)
 }
 
-/// The framework in `file`, or the shipped UN one.
-pub fn load_framework(file: Option<&Path>) -> Result<Framework> {
-    match file {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read {}", p.display()))?;
-            Framework::parse(&text).with_context(|| format!("{} is refused", p.display()))
-        }
-        None => Ok(Framework::un_2014()),
-    }
+/// The framework in `file`.
+pub fn load_framework(file: &Path) -> Result<Framework> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    Framework::parse(&text).with_context(|| format!("{} is refused", file.display()))
 }
 
-/// The framework an existing assessment was written against: `--framework FILE`, else the
-/// shipped one with the assessment's id.
-fn framework_of(a: &Assessment, file: Option<&Path>) -> Result<Framework> {
-    if file.is_none() {
-        if let Some(f) = tocsin_framework::Frameworks::shipped().get(&a.framework) {
-            return Ok((**f).clone());
-        }
-    }
-    let fw = load_framework(file)?;
-    if fw.id != a.framework {
-        bail!(
-            "assessment {} uses the framework {:?}, not {:?}: pass --framework FILE",
+/// The configured frameworks, with the one in `file` too.
+fn frameworks_with(loaded: &Frameworks, file: Option<&Path>) -> Result<Frameworks> {
+    Ok(match file {
+        Some(p) => loaded.clone().with(load_framework(p)?),
+        None => loaded.clone(),
+    })
+}
+
+/// The framework an existing assessment was written against: among the configured ones (and
+/// `--framework FILE`).
+fn framework_of(a: &Assessment, frameworks: &Frameworks) -> Result<Arc<Framework>> {
+    frameworks.get(&a.framework).cloned().ok_or_else(|| {
+        anyhow!(
+            "assessment {} uses the framework {:?}, which is not loaded: pass --framework FILE",
             a.id,
-            a.framework,
-            fw.id
-        );
-    }
-    Ok(fw)
-}
-
-fn what(p: Permission) -> &'static str {
-    match p {
-        Permission::AssessmentWrite => "write assessments",
-        Permission::AssessmentReview => "review assessments",
-        Permission::AssessmentPublish => "publish assessments or send them back",
-        Permission::LegalQualify => "record legal qualifications",
-        _ => "do this",
-    }
-}
-
-/// The user named `name`, if they hold `p` and may see a record labelled `tlp`.
-async fn acting_user(
-    store: &DynStore,
-    name: &str,
-    p: Permission,
-    tlp: Option<Tlp>,
-) -> Result<User> {
-    let u = store.get_user_by_name(name).await.map_err(|e| match e {
-        StoreError::NotFound => anyhow!("no user named {name:?}"),
-        e => e.into(),
-    })?;
-    if u.disabled {
-        bail!("user {name:?} is disabled");
-    }
-    if !u.can(p) {
-        bail!(
-            "{name} ({}) may not {}: the role does not hold that permission",
-            u.role,
-            what(p)
-        );
-    }
-    if let Some(t) = tlp {
-        if !u.may_see(t) {
-            bail!(
-                "{name}'s clearance ({}) is below the record's label ({t})",
-                u.clearance
-            );
-        }
-    }
-    Ok(u)
+            a.framework
+        )
+    })
 }
 
 async fn get_assessment(store: &DynStore, id: Uuid) -> Result<Assessment> {
@@ -229,27 +192,6 @@ async fn get_situation(store: &DynStore, id: Uuid) -> Result<Situation> {
         StoreError::NotFound => anyhow!("no situation {id}"),
         e => e.into(),
     })
-}
-
-/// A TOML or JSON file (by extension) as a JSON value.
-fn read_document(path: &Path) -> Result<serde_json::Value> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let is_json = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    if is_json {
-        serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
-    } else {
-        let v: toml::Value = toml::from_str(&text)
-            .with_context(|| format!("{} is not valid TOML", path.display()))?;
-        serde_json::to_value(v).context("cannot read the TOML document")
-    }
-}
-
-fn decode<T: serde::de::DeserializeOwned>(v: serde_json::Value, path: &Path) -> Result<T> {
-    serde_json::from_value(v).with_context(|| format!("{} is refused", path.display()))
 }
 
 fn parse_evidence(s: &str) -> Result<Evidence> {
@@ -572,24 +514,16 @@ async fn assessments_of(store: &DynStore, situation: Uuid) -> Result<Vec<Assessm
 }
 
 async fn transition(
-    store: &DynStore,
+    app: &App<'_>,
     id: Uuid,
     user: &str,
     to: AssessmentStatus,
     note: Option<String>,
 ) -> Result<Assessment> {
-    let p = match to {
-        AssessmentStatus::Reviewed => Permission::AssessmentReview,
-        _ => Permission::AssessmentPublish,
-    };
-    let a = get_assessment(store, id).await?;
-    let u = acting_user(store, user, p, Some(a.tlp)).await?;
-    let change = AssessmentChange::Transition {
-        to,
-        note,
-        expected_version: Some(a.version),
-    };
-    Ok(store.change_assessment(&u.actor(), id, change).await?)
+    let u = acting_user(app.store, user).await?;
+    app.step_assessment(&u, id, to, note, None)
+        .await
+        .map_err(|e| refused(&u, &format!("assessment {id}"), e))
 }
 
 /// An evidence suggestion on a draft, as `tocsin assess accept|dismiss` names it.
@@ -609,25 +543,14 @@ pub struct Suggestion {
 }
 
 /// Accept or dismiss an evidence suggestion.
-async fn decide(store: &DynStore, s: &Suggestion, accept: bool) -> Result<String> {
-    let (id, user, indicator) = (s.id, s.user.as_str(), s.indicator.as_str());
+async fn decide(app: &App<'_>, s: &Suggestion, accept: bool) -> Result<String> {
+    let (id, indicator) = (s.id, s.indicator.as_str());
     let evidence = parse_evidence(&s.evidence)?;
-    let a = get_assessment(store, id).await?;
-    if let Some(fw) = tocsin_framework::Frameworks::shipped()
-        .get(&a.framework)
-        .cloned()
-    {
-        if fw.indicator(indicator).is_none() {
-            bail!("{} has no indicator {indicator:?}", fw.id);
-        }
-    }
-    let u = acting_user(store, user, Permission::AssessmentWrite, Some(a.tlp)).await?;
-    let change = AssessmentChange::Decide {
-        indicator: indicator.to_string(),
-        evidence,
-        accept,
-    };
-    store.change_assessment(&u.actor(), id, change).await?;
+    let u = acting_user(app.store, &s.user).await?;
+    let a = app
+        .decide_suggestion(&u, id, indicator.to_string(), evidence, accept)
+        .await
+        .map_err(|e| refused(&u, &format!("assessment {id}"), e))?;
     Ok(format!(
         "suggestion of {} for indicator {indicator} {}\n",
         a.id,
@@ -636,11 +559,19 @@ async fn decide(store: &DynStore, s: &Suggestion, accept: bool) -> Result<String
 }
 
 /// Run a `tocsin assess` subcommand.
-pub async fn assess(store: &DynStore, cmd: AssessCommand) -> Result<String> {
+pub async fn assess(
+    store: &DynStore,
+    frameworks: &Frameworks,
+    cmd: AssessCommand,
+) -> Result<String> {
     let mut out = String::new();
+    let app = App::new(store, frameworks);
     match cmd {
         AssessCommand::Template { framework } => {
-            out = template(&load_framework(framework.as_deref())?);
+            out = template(&match framework {
+                Some(p) => load_framework(&p)?,
+                None => (**frameworks.default_framework()).clone(),
+            });
         }
         AssessCommand::New {
             situation,
@@ -648,13 +579,20 @@ pub async fn assess(store: &DynStore, cmd: AssessCommand) -> Result<String> {
             file,
             framework,
         } => {
-            let fw = load_framework(framework.as_deref())?;
-            let s = get_situation(store, situation).await?;
-            let u = acting_user(store, &user, Permission::AssessmentWrite, Some(s.tlp)).await?;
-            let n: NewAssessment = decode(read_document(&file)?, &file)?;
-            let a =
-                Assessment::create(n, &fw, s.id, s.tlp, &u.actor(), tocsin_domain::time::now())?;
-            let a = store.create_assessment(&u.actor(), a).await?;
+            let fws = frameworks_with(frameworks, framework.as_deref())?;
+            let app = App::new(store, &fws);
+            let u = acting_user(store, &user).await?;
+            let mut n: NewAssessment = decode(read_document(&file)?, &file)?;
+            // `--framework FILE` is the framework of a file that names none.
+            if let Some(p) = &framework {
+                n.framework.get_or_insert(load_framework(p)?.id);
+            }
+            let a = app
+                .create_assessment(&u, situation, n)
+                .await
+                .map_err(|e| refused(&u, &format!("situation {situation}"), e))?;
+            let fw = framework_of(&a, &fws)?;
+            let s = get_situation(store, a.situation_id).await?;
             let _ = writeln!(
                 out,
                 "created draft assessment of {} ({} of {} risk factors assessed):",
@@ -670,27 +608,26 @@ pub async fn assess(store: &DynStore, cmd: AssessCommand) -> Result<String> {
             file,
             framework,
         } => {
-            let a = get_assessment(store, id).await?;
-            let fw = framework_of(&a, framework.as_deref())?;
-            let u = acting_user(store, &user, Permission::AssessmentWrite, Some(a.tlp)).await?;
+            let fws = frameworks_with(frameworks, framework.as_deref())?;
+            let app = App::new(store, &fws);
+            let u = acting_user(store, &user).await?;
+            let what = format!("assessment {id}");
             let mut doc = read_document(&file)?;
             // A file written from the template names its framework: it must be this one.
-            if let Some(obj) = doc.as_object_mut() {
-                if let Some(f) = obj.remove("framework") {
-                    if f.as_str() != Some(a.framework.as_str()) {
-                        bail!(
-                            "{}: framework {f} is not the assessment's ({:?})",
-                            file.display(),
-                            a.framework
-                        );
-                    }
-                }
-            }
+            let named = doc
+                .as_object_mut()
+                .and_then(|o| o.remove("framework"))
+                .map(|f| {
+                    f.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| f.to_string())
+                });
             let edit: AssessmentEdit = decode(doc, &file)?;
-            edit.check(&fw, get_situation(store, a.situation_id).await?.tlp)?;
-            let a = store
-                .change_assessment(&u.actor(), id, AssessmentChange::Edit(edit))
-                .await?;
+            let a = app
+                .edit_assessment_named(&u, id, edit, named.as_deref())
+                .await
+                .map_err(|e| refused(&u, &what, e))?;
+            let fw = framework_of(&a, &fws)?;
             let _ = writeln!(
                 out,
                 "assessment {} edited: version {}, {} of {} risk factors assessed",
@@ -701,19 +638,19 @@ pub async fn assess(store: &DynStore, cmd: AssessCommand) -> Result<String> {
             );
         }
         AssessCommand::Review { id, user, note } => {
-            let a = transition(store, id, &user, AssessmentStatus::Reviewed, note).await?;
+            let a = transition(&app, id, &user, AssessmentStatus::Reviewed, note).await?;
             let _ = writeln!(out, "assessment {} reviewed by {user}", a.id);
         }
         AssessCommand::Publish { id, user, note } => {
-            let a = transition(store, id, &user, AssessmentStatus::Published, note).await?;
+            let a = transition(&app, id, &user, AssessmentStatus::Published, note).await?;
             let _ = writeln!(out, "assessment {} published by {user}", a.id);
         }
         AssessCommand::Return { id, user, note } => {
-            let a = transition(store, id, &user, AssessmentStatus::Draft, note).await?;
+            let a = transition(&app, id, &user, AssessmentStatus::Draft, note).await?;
             let _ = writeln!(out, "assessment {} returned to draft by {user}", a.id);
         }
-        AssessCommand::Accept(s) => out = decide(store, &s, true).await?,
-        AssessCommand::Dismiss(s) => out = decide(store, &s, false).await?,
+        AssessCommand::Accept(s) => out = decide(&app, &s, true).await?,
+        AssessCommand::Dismiss(s) => out = decide(&app, &s, false).await?,
         AssessCommand::List { situation } => {
             let all = store.list_assessments(situation, 10_000).await?;
             let mut names = std::collections::HashMap::new();
@@ -742,7 +679,7 @@ pub async fn assess(store: &DynStore, cmd: AssessCommand) -> Result<String> {
         }
         AssessCommand::Show { id, framework } => {
             let a = get_assessment(store, id).await?;
-            let fw = framework_of(&a, framework.as_deref())?;
+            let fw = framework_of(&a, &frameworks_with(frameworks, framework.as_deref())?)?;
             let s = get_situation(store, a.situation_id).await?;
             let all = assessments_of(store, a.situation_id).await?;
             write_show(&mut out, &a, &s, &fw, &all);
@@ -752,7 +689,10 @@ pub async fn assess(store: &DynStore, cmd: AssessCommand) -> Result<String> {
             factor,
             framework,
         } => {
-            let fw = load_framework(framework.as_deref())?;
+            let fw = match framework {
+                Some(p) => load_framework(&p)?,
+                None => (**frameworks.default_framework()).clone(),
+            };
             if factor == 0 || factor as usize > fw.risk_factors.len() {
                 bail!("{} has risk factors 1 to {}", fw.id, fw.risk_factors.len());
             }
@@ -784,7 +724,7 @@ pub async fn assess(store: &DynStore, cmd: AssessCommand) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tocsin_domain::Actor;
+    use tocsin_domain::{Actor, Tlp};
 
     #[test]
     fn template_parses_as_a_new_assessment_and_filled_in_too() {

@@ -145,3 +145,118 @@ fn write_private(path: &Path, contents: &str) -> Result<()> {
     f.sync_all()?;
     Ok(())
 }
+
+/// A use case's refusal as the command line tells it: a sentence for a person, and an exit
+/// code per kind (see [`Refused::exit_code`]), so scripts can tell a refusal from a failure.
+#[derive(Debug)]
+pub struct Refused {
+    /// What the application layer answered.
+    pub error: tocsin_app::AppError,
+    /// The sentence printed after `error:`.
+    pub message: String,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+impl Refused {
+    /// 3 forbidden, 4 not found, 5 invalid input, 6 conflict, 7 storage unavailable, 2 else.
+    pub fn exit_code(&self) -> u8 {
+        use tocsin_app::AppError as A;
+        match self.error {
+            A::Forbidden { .. } => 3,
+            A::NotFound => 4,
+            A::Invalid { .. } | A::BadField { .. } => 5,
+            A::Conflict(_) => 6,
+            A::Unavailable(_) => 7,
+            A::Internal(_) => 2,
+        }
+    }
+}
+
+/// The exit code of a failed command: a refusal's own, else 2.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    e.chain()
+        .find_map(|c| c.downcast_ref::<Refused>())
+        .map_or(2, Refused::exit_code)
+}
+
+/// What a permission lets one do, in words.
+fn what(p: tocsin_domain::Permission) -> &'static str {
+    use tocsin_domain::Permission as P;
+    match p {
+        P::AssessmentWrite => "write assessments",
+        P::AssessmentReview => "review assessments",
+        P::AssessmentPublish => "publish assessments or send them back",
+        P::LegalQualify => "record legal qualifications",
+        P::IncidentCreate => "record incidents",
+        P::IncidentUpdate => "change incidents",
+        P::SituationWrite => "open situations",
+        _ => "do this",
+    }
+}
+
+/// Tell `e`, answered to `u` about `record` (e.g. `situation 0193…`), as the CLI does.
+pub fn refused(u: &tocsin_domain::User, record: &str, e: tocsin_app::AppError) -> anyhow::Error {
+    use tocsin_app::AppError as A;
+    let message = match &e {
+        A::Forbidden {
+            needed: Some(p), ..
+        } => format!(
+            "{} ({}) may not {}: the role does not hold that permission",
+            u.username,
+            u.role,
+            what(*p)
+        ),
+        A::Forbidden { message, .. } => format!("{} may not do this: {message}", u.username),
+        A::NotFound => format!("no {record} that {} may see", u.username),
+        other => other.to_string(),
+    };
+    Refused { error: e, message }.into()
+}
+
+/// The user a command acts as (`--user NAME`): they must exist and not be disabled. What
+/// they may do is the application layer's to decide.
+pub async fn acting_user(store: &DynStore, name: &str) -> Result<tocsin_domain::User> {
+    let u = store.get_user_by_name(name).await.map_err(|e| match e {
+        tocsin_store::StoreError::NotFound => anyhow::anyhow!("no user named {name:?}"),
+        e => e.into(),
+    })?;
+    if u.disabled {
+        bail!("user {name:?} is disabled");
+    }
+    Ok(u)
+}
+
+/// A TOML or JSON file (by extension) as a JSON value.
+pub fn read_document(path: &Path) -> Result<serde_json::Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let is_json = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if is_json {
+        serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
+    } else {
+        let v: toml::Value = toml::from_str(&text)
+            .with_context(|| format!("{} is not valid TOML", path.display()))?;
+        serde_json::to_value(v).context("cannot read the TOML document")
+    }
+}
+
+/// A document decoded as `T`; a field of the wrong shape is refused as invalid input (exit 5).
+pub fn decode<T: serde::de::DeserializeOwned>(v: serde_json::Value, path: &Path) -> Result<T> {
+    serde_json::from_value(v).map_err(|e| {
+        Refused {
+            error: tocsin_app::AppError::bad_field("file", e.to_string()),
+            message: format!("{} is refused: {e}", path.display()),
+        }
+        .into()
+    })
+}

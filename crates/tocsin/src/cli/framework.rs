@@ -17,7 +17,10 @@ pub struct FrameworkArgs {
 
 /// Print the framework (the shipped UN 2014 one, or `--file`); a broken file is refused.
 pub fn show(args: FrameworkArgs) -> Result<ExitCode> {
-    let f = load_framework(args.file.as_deref())?;
+    let f = match &args.file {
+        Some(p) => load_framework(p)?,
+        None => tocsin_framework::Framework::un_2014(),
+    };
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{} ({}, {})", f.name, f.publisher, f.edition)?;

@@ -8,6 +8,7 @@ mod common;
 mod exchange;
 mod forecast;
 mod framework;
+mod incident;
 mod serve;
 mod signals;
 mod situation;
@@ -17,6 +18,8 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+pub use common::exit_code;
 
 /// Tocsin: atrocity early warning and response.
 #[derive(Parser, Debug)]
@@ -79,6 +82,11 @@ enum Command {
         #[command(subcommand)]
         command: assess::AssessCommand,
     },
+    /// Incidents, recorded and changed as a named user with the API's rules.
+    Incident {
+        #[command(subcommand)]
+        command: incident::IncidentCommand,
+    },
     /// Situations under watch.
     Situation {
         #[command(subcommand)]
@@ -119,6 +127,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Signals { command } => signals::run(g, command).await,
         Command::Assess { command } => assess::run(g, command).await,
         Command::Situation { command } => situation::run(g, command).await,
+        Command::Incident { command } => incident::run(g, command).await,
         Command::Import(args) => exchange::import(g, args).await,
         Command::Export(args) => exchange::export(g, args).await,
     }

@@ -4,10 +4,11 @@ use anyhow::Result;
 use clap::Subcommand;
 use std::fmt::Write as _;
 use std::process::ExitCode;
-use tocsin_domain::{Actor, NewSituation, PageRequest, Situation, Tlp};
-use tocsin_store::{DynStore, StoreExt};
+use tocsin_app::{Acting, App, AppError};
+use tocsin_domain::{DomainError, NewSituation, PageRequest, Tlp};
+use tocsin_store::DynStore;
 
-use super::common::{open_store, settle};
+use super::common::{acting_user, open_store, refused, settle, Refused};
 use super::Global;
 use crate::config::Overrides;
 
@@ -34,6 +35,10 @@ pub enum SituationCommand {
         /// Summary.
         #[arg(long)]
         description: Option<String>,
+        /// Act as this user (needs to write situations; the label at most their clearance),
+        /// as over the API; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
     },
     /// List situations, newest first.
     List,
@@ -58,19 +63,37 @@ pub async fn situation(store: &DynStore, cmd: SituationCommand) -> Result<String
             tlp,
             status,
             description,
+            user,
         } => {
             let code = tocsin_geo::country_code(&country)
                 .map(str::to_string)
                 .unwrap_or(country);
-            let s = Situation::parse(NewSituation {
+            let user = match &user {
+                Some(name) => Some(acting_user(store, name).await?),
+                None => None,
+            };
+            let tell = |e: AppError| match &user {
+                Some(u) => refused(u, "situation", e),
+                None => {
+                    let message = e.to_string();
+                    Refused { error: e, message }.into()
+                }
+            };
+            let tlp = tlp.parse().map_err(|e: DomainError| tell(e.into()))?;
+            let input = NewSituation {
                 name,
                 country: code,
                 admin1,
                 status: Some(status),
                 description,
-                tlp: Some(tlp.parse()?),
-            })?;
-            let s = store.create_situation(&Actor::system("cli"), s).await?;
+                tlp: Some(tlp),
+            };
+            let by = user.as_ref().map_or(Acting::Operator("cli"), Acting::User);
+            let frameworks = tocsin_framework::Frameworks::shipped();
+            let s = App::new(store, &frameworks)
+                .create_situation(by, input)
+                .await
+                .map_err(tell)?;
             let _ = writeln!(
                 out,
                 "created situation {} ({}, {})",

@@ -3,10 +3,10 @@
 use anyhow::{anyhow, Context, Result};
 use clap::Subcommand;
 use std::process::ExitCode;
-use tocsin_domain::{Actor, ApiToken, NewUser, Permission, Role};
-use tocsin_store::{DynStore, Op, StoreError, StoreExt};
+use tocsin_domain::{Actor, ApiToken, Permission};
+use tocsin_store::{DynStore, Op, StoreError};
 
-use super::common::{open_store, settle};
+use super::common::{open_store, settle, Refused};
 use super::Global;
 use crate::config::Overrides;
 
@@ -94,13 +94,11 @@ async fn user_named(store: &DynStore, name: &str) -> Result<tocsin_domain::User>
 }
 
 /// Disable or enable the user of that login name.
-async fn set_disabled(store: &DynStore, actor: &Actor, name: &str, disabled: bool) -> Result<()> {
-    let user = user_named(store, name).await?;
-    let op = Op::SetUserDisabled {
-        user_id: user.id,
-        disabled,
-    };
-    store.write(actor, op).await?;
+async fn set_disabled(app: &tocsin_app::App<'_>, name: &str, disabled: bool) -> Result<()> {
+    let user = user_named(app.store, name).await?;
+    app.set_user_disabled(OPERATOR, user.id, disabled)
+        .await
+        .map_err(operator_refused)?;
     Ok(())
 }
 
@@ -122,7 +120,8 @@ fn expiry_text(t: &ApiToken) -> String {
 pub async fn user(g: &Global, command: UserCommand) -> Result<ExitCode> {
     let cfg = settle(g, Overrides::default())?;
     let store = open_store(&cfg).await?;
-    let actor = Actor::system("cli");
+    let frameworks = tocsin_framework::Frameworks::shipped();
+    let mut app = tocsin_app::App::new(&store, &frameworks);
     match command {
         UserCommand::Add {
             name,
@@ -130,26 +129,22 @@ pub async fn user(g: &Global, command: UserCommand) -> Result<ExitCode> {
             password_stdin,
             expires,
         } => {
-            let role = Role::parse(&role)?;
-            let lifetime = cfg.token_lifetime_or(expires.as_deref())?;
             let password = if password_stdin {
                 Some(read_password_stdin()?)
             } else {
                 None
             };
-            let user = NewUser::build(&name, role, password.as_deref())?;
-            let user = store.create_user(&actor, user).await.map_err(|e| match e {
-                tocsin_store::StoreError::Conflict(_) => {
-                    anyhow::anyhow!("a user named {name:?} already exists")
-                }
-                e => e.into(),
-            })?;
+            // The lifetime asked for, else the configured default.
+            app.token_lifetime = cfg.token_lifetime_or(expires.as_deref())?;
+            let (user, issued) = app
+                .create_user(OPERATOR, &name, &role, password, None, "cli")
+                .await
+                .map_err(operator_refused)?;
             println!(
                 "created user {} ({}, clearance {})",
                 user.username, user.role, user.clearance
             );
-            let (token, secret) = ApiToken::generate(user.id, "cli", lifetime);
-            store.write(&actor, Op::CreateToken(token.clone())).await?;
+            let (token, secret) = (issued.token, issued.secret);
             println!(
                 "API token {} ({}; shown once; use as Authorization: Bearer TOKEN):",
                 token.id,
@@ -160,13 +155,16 @@ pub async fn user(g: &Global, command: UserCommand) -> Result<ExitCode> {
         UserCommand::Token { name, expires } => {
             let lifetime = cfg.token_lifetime_or(expires.as_deref())?;
             let user = user_named(&store, &name).await?;
-            let (token, secret) = ApiToken::generate(user.id, "cli", lifetime);
-            store.write(&actor, Op::CreateToken(token.clone())).await?;
+            let issued = app
+                .issue_token(OPERATOR, user.id, "cli", lifetime)
+                .await
+                .map_err(operator_refused)?;
+            let (token, secret) = (issued.token, issued.secret);
             eprintln!("API token {} ({})", token.id, expiry_text(&token));
             println!("{secret}");
         }
         UserCommand::List => {
-            for u in store.list_users().await? {
+            for u in app.list_users(OPERATOR).await.map_err(operator_refused)? {
                 println!(
                     "{}\t{}\t{}{}{}",
                     u.username,
@@ -188,28 +186,29 @@ pub async fn user(g: &Global, command: UserCommand) -> Result<ExitCode> {
             print!("{}", grant(&store, &name, &permission, false).await?);
         }
         UserCommand::Disable { name } => {
-            set_disabled(&store, &actor, &name, true).await?;
+            set_disabled(&app, &name, true).await?;
             println!("{name} disabled: tokens refused, browser sessions ended");
         }
         UserCommand::Enable { name } => {
-            set_disabled(&store, &actor, &name, false).await?;
+            set_disabled(&app, &name, false).await?;
             println!("{name} enabled");
         }
         UserCommand::Password { name, .. } => {
             let user = user_named(&store, &name).await?;
-            let hash = tocsin_domain::user::hash_password(&read_password_stdin()?)?;
-            let op = Op::SetPassword {
-                user_id: user.id,
-                password_hash: tocsin_store::Redacted(hash),
-            };
-            store.write(&actor, op).await?;
+            app.set_user_password(OPERATOR, user.id, read_password_stdin()?)
+                .await
+                .map_err(operator_refused)?;
             println!("password set for {}; browser sessions ended", user.username);
         }
         UserCommand::Tokens { name } => {
             let user = user_named(&store, &name).await?;
             let now = tocsin_domain::time::now();
             println!("id\tname\tcreated\texpires\tstate");
-            for t in store.list_tokens(user.id).await? {
+            for t in app
+                .list_tokens(OPERATOR, user.id)
+                .await
+                .map_err(operator_refused)?
+            {
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
                     t.id,
@@ -238,12 +237,17 @@ pub async fn token(g: &Global, command: TokenCommand) -> Result<ExitCode> {
     let store = open_store(&cfg).await?;
     let id = uuid::Uuid::parse_str(id.trim())
         .map_err(|_| anyhow::anyhow!("{id:?} is not a token id (see `tocsin user tokens NAME`)"))?;
-    store
-        .write(&Actor::system("cli"), Op::RevokeToken(id))
+    let frameworks = tocsin_framework::Frameworks::shipped();
+    tocsin_app::App::new(&store, &frameworks)
+        .revoke_token(OPERATOR, id)
         .await
         .map_err(|e| match e {
-            tocsin_store::StoreError::NotFound => anyhow::anyhow!("no token with id {id}"),
-            e => e.into(),
+            tocsin_app::AppError::NotFound => Refused {
+                error: e,
+                message: format!("no token with id {id}"),
+            }
+            .into(),
+            e => operator_refused(e),
         })?;
     println!("token {id} revoked");
     Ok(ExitCode::SUCCESS)
@@ -273,4 +277,13 @@ async fn grant(store: &DynStore, name: &str, permission: &str, on: bool) -> Resu
     } else {
         format!("took back {} from {name}\n", p.as_str())
     })
+}
+
+/// The command line administers accounts as the operator: whoever holds the data directory.
+const OPERATOR: tocsin_app::Acting<'static> = tocsin_app::Acting::Operator("cli");
+
+/// A refusal of the application layer, told as the CLI tells it (with its exit code).
+fn operator_refused(e: tocsin_app::AppError) -> anyhow::Error {
+    let message = e.to_string();
+    Refused { error: e, message }.into()
 }

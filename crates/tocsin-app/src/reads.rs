@@ -1,16 +1,15 @@
 //! Reads of TLP:AMBER+STRICT and TLP:RED records leave an entry in the hash-chained audit
-//! trail (through [`StoreExt::audit`]), so that who looked at the most restricted records can
-//! be answered later. One record read (API or page): one `record.read` entry naming the
-//! record and its label. A list (API or page) that showed such records: one `records.list`
-//! entry per request, with how many and at most [`LIST_IDS`] of their ids.
+//! trail, so that who looked at the most restricted records can be answered later. One record
+//! read (API or page): one `record.read` entry naming the record and its label. A list that
+//! showed such records: one `records.list` entry per request, with how many and at most
+//! [`LIST_IDS`] of their ids. The use cases that read call these; front ends never do.
 
 use serde_json::json;
 use tocsin_domain::{AuditEvent, Tlp, User};
-use tocsin_store::StoreExt;
+use tocsin_store::{DynStore, StoreExt};
 use uuid::Uuid;
 
-use crate::error::ApiResult;
-use crate::AppState;
+use crate::Result;
 
 /// Most ids one `records.list` entry names.
 pub const LIST_IDS: usize = 20;
@@ -21,11 +20,11 @@ pub fn audited(tlp: Tlp) -> bool {
 }
 
 /// `u` read the record `kind` `id` labelled `tlp`: audited if the label is.
-pub async fn one(st: &AppState, u: &User, kind: &str, id: Uuid, tlp: Tlp) -> ApiResult<()> {
+pub async fn one(store: &DynStore, u: &User, kind: &str, id: Uuid, tlp: Tlp) -> Result<()> {
     if audited(tlp) {
         let e = AuditEvent::new(&u.actor(), "record.read", kind, Some(id.to_string()))
             .with_detail(json!({"tlp": tlp.as_str()}));
-        st.store.audit(e).await?;
+        store.audit(e).await?;
     }
     Ok(())
 }
@@ -33,11 +32,11 @@ pub async fn one(st: &AppState, u: &User, kind: &str, id: Uuid, tlp: Tlp) -> Api
 /// `u` was shown a list of `kind` records (id and label of each): one entry if any of them
 /// carries an audited label.
 pub async fn list(
-    st: &AppState,
+    store: &DynStore,
     u: &User,
     kind: &str,
     shown: impl IntoIterator<Item = (Uuid, Tlp)>,
-) -> ApiResult<()> {
+) -> Result<()> {
     let ids: Vec<Uuid> = shown
         .into_iter()
         .filter(|(_, t)| audited(*t))
@@ -49,6 +48,6 @@ pub async fn list(
     let named: Vec<String> = ids.iter().take(LIST_IDS).map(Uuid::to_string).collect();
     let e = AuditEvent::new(&u.actor(), "records.list", kind, None)
         .with_detail(json!({"count": ids.len(), "ids": named}));
-    st.store.audit(e).await?;
+    store.audit(e).await?;
     Ok(())
 }

@@ -1,21 +1,24 @@
 //! The admin page `/admin/users`: users with role, clearance, state and tokens; create a
 //! user, disable or enable, set a password, issue a token (its secret shown once) and revoke
-//! one. The decisions are [`crate::accounts`]'s, shared with the JSON API.
+//! one. Who may do it is the application layer's ([`tocsin_app::accounts`]), as for the API.
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 use tocsin_domain::{Permission, Role};
 use uuid::Uuid;
 
-use crate::accounts::{self, TokenView, UserView};
-use crate::error::{ApiError, ApiResult};
-use crate::web::{error_page, page, WebUser};
-use crate::web_analysis::form;
+use super::{page, CsrfForm, WebResult, WebUser};
+use crate::accounts::{TokenView, UserView};
+use crate::error::ApiError;
 use crate::AppState;
+
+/// `/admin/users`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/admin/users", axum::routing::get(users).post(act))
+}
 
 /// What the page shows after an action.
 #[derive(Default)]
@@ -26,30 +29,22 @@ struct Outcome {
     secret: Option<String>,
 }
 
-async fn users_page(st: &AppState, wu: &WebUser, status: StatusCode, o: Outcome) -> Response {
-    let users = match st.store.list_users().await {
-        Ok(u) => u,
-        Err(e) => return error_page(st, wu, e.into()),
-    };
+async fn users_page(st: &AppState, wu: &WebUser, status: StatusCode, o: Outcome) -> WebResult {
+    let app = st.app();
+    let users = app.list_users(&wu.user).await?;
     let mut rows = Vec::with_capacity(users.len());
     for u in &users {
-        let tokens = match st.store.list_tokens(u.id).await {
-            Ok(t) => t,
-            Err(e) => return error_page(st, wu, e.into()),
-        };
+        let tokens = app.list_tokens(&wu.user, u.id).await?;
         let tokens: Vec<TokenView> = tokens.iter().map(TokenView::from).collect();
         rows.push(context! { user => UserView::from(u), tokens, is_me => u.id == wu.user.id });
     }
     // How replies to warners stand, so that a gateway refusing every message is noticed.
-    let outbox = if wu.user.can(tocsin_domain::Permission::AuditRead) {
-        match st.store.outbox_summary().await {
-            Ok(o) => Some(o),
-            Err(e) => return error_page(st, wu, e.into()),
-        }
+    let outbox = if wu.user.can(Permission::AuditRead) {
+        Some(app.outbox_summary(&wu.user).await?)
     } else {
         None
     };
-    page(
+    Ok(page(
         st,
         wu,
         status,
@@ -59,21 +54,17 @@ async fn users_page(st: &AppState, wu: &WebUser, status: StatusCode, o: Outcome)
             roles => Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             notice => o.notice, error => o.error, secret => o.secret, outbox,
         },
-    )
+    ))
 }
 
 /// `GET /admin/users`
-pub async fn users(State(st): State<AppState>, wu: WebUser) -> Response {
-    if !wu.user.can(Permission::UserManage) {
-        return error_page(&st, &wu, ApiError::forbidden());
-    }
+pub async fn users(State(st): State<AppState>, wu: WebUser) -> WebResult {
     users_page(&st, &wu, StatusCode::OK, Outcome::default()).await
 }
 
+/// One action of the page's forms.
 #[derive(Deserialize)]
-struct ActForm {
-    #[allow(dead_code)]
-    csrf: String,
+pub struct ActForm {
     action: String,
     user_id: Option<String>,
     token_id: Option<String>,
@@ -84,14 +75,14 @@ struct ActForm {
     expires: Option<String>,
 }
 
-fn id(v: &Option<String>, field: &str) -> ApiResult<Uuid> {
+fn id(v: &Option<String>, field: &str) -> Result<Uuid, ApiError> {
     v.as_deref()
         .and_then(|s| Uuid::parse_str(s.trim()).ok())
         .ok_or_else(|| ApiError::field(field, "not a valid id"))
 }
 
-async fn act_on(st: &AppState, wu: &WebUser, f: ActForm) -> ApiResult<Outcome> {
-    let by = &wu.user;
+async fn act_on(st: &AppState, wu: &WebUser, f: ActForm) -> Result<Outcome, ApiError> {
+    let (app, by) = (st.app(), &wu.user);
     let done = |n: String| Outcome {
         notice: Some(n),
         ..Outcome::default()
@@ -99,28 +90,32 @@ async fn act_on(st: &AppState, wu: &WebUser, f: ActForm) -> ApiResult<Outcome> {
     let password = f.password.filter(|p| !p.is_empty());
     Ok(match f.action.as_str() {
         "create" => {
-            let c = accounts::create(
-                st,
-                by,
-                f.username.as_deref().unwrap_or(""),
-                f.role.as_deref().unwrap_or(""),
-                password,
-                f.expires.as_deref(),
-            )
-            .await?;
+            let (u, token) = app
+                .create_user(
+                    by,
+                    f.username.as_deref().unwrap_or(""),
+                    f.role.as_deref().unwrap_or(""),
+                    password,
+                    f.expires.as_deref(),
+                    "api",
+                )
+                .await?;
             Outcome {
                 notice: Some(format!(
                     "Created {} ({}). Their API token is below: copy it now, it is not shown again.",
-                    c.user.username,
-                    c.user.role.as_str()
+                    u.username,
+                    u.role.as_str()
                 )),
-                secret: Some(c.token.secret),
+                secret: Some(token.secret),
                 ..Outcome::default()
             }
         }
         "disable" | "enable" => {
             let off = f.action == "disable";
-            let u = accounts::set_disabled(st, by, id(&f.user_id, "user_id")?, off).await?;
+            let u = app
+                .set_user_disabled(by, id(&f.user_id, "user_id")?, off)
+                .await?;
+            st.tokens.clear();
             done(format!(
                 "{} is now {}.",
                 u.username,
@@ -131,13 +126,16 @@ async fn act_on(st: &AppState, wu: &WebUser, f: ActForm) -> ApiResult<Outcome> {
             let Some(p) = password else {
                 return Err(ApiError::field("password", "type the new password"));
             };
-            accounts::set_password(st, by, id(&f.user_id, "user_id")?, p).await?;
+            app.set_user_password(by, id(&f.user_id, "user_id")?, p)
+                .await?;
             done("Password set; the user's browser sessions have ended.".into())
         }
         "token" => {
-            let name = accounts::token_name(f.name.as_deref(), "web")?;
-            let lifetime = accounts::lifetime(st, f.expires.as_deref())?;
-            let t = accounts::issue(st, by, id(&f.user_id, "user_id")?, &name, lifetime).await?;
+            let name = tocsin_app::accounts::token_name(f.name.as_deref(), "web")?;
+            let lifetime = app.token_lifetime(f.expires.as_deref())?;
+            let t = app
+                .issue_token(by, id(&f.user_id, "user_id")?, &name, lifetime)
+                .await?;
             Outcome {
                 notice: Some(format!(
                     "Token {} issued. Copy it now: it is not shown again.",
@@ -149,22 +147,22 @@ async fn act_on(st: &AppState, wu: &WebUser, f: ActForm) -> ApiResult<Outcome> {
         }
         "revoke" => {
             let tid = id(&f.token_id, "token_id")?;
-            accounts::revoke(st, by, tid).await?;
+            app.revoke_token(by, tid).await?;
+            st.tokens.clear();
             done(format!("Token {tid} revoked."))
         }
         _ => return Err(ApiError::field("action", "unknown action")),
     })
 }
 
-/// `POST /admin/users`: one action of the page's forms (CSRF-checked).
-pub async fn act(State(st): State<AppState>, wu: WebUser, body: Bytes) -> Response {
-    if !wu.user.can(Permission::UserManage) {
-        return error_page(&st, &wu, ApiError::forbidden());
-    }
-    let (f, _) = match form::<ActForm>(&st, &wu, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+/// `POST /admin/users`: one action of the page's forms (CSRF-checked). A refused action shows
+/// the page again with the reason; one by someone who may not manage users is refused.
+pub async fn act(
+    State(st): State<AppState>,
+    wu: WebUser,
+    CsrfForm(f): CsrfForm<ActForm>,
+) -> WebResult {
+    tocsin_app::require(&wu.user, Permission::UserManage)?;
     match act_on(&st, &wu, f).await {
         Ok(o) => users_page(&st, &wu, StatusCode::OK, o).await,
         Err(e) if e.status.is_client_error() => {
@@ -174,6 +172,6 @@ pub async fn act(State(st): State<AppState>, wu: WebUser, body: Bytes) -> Respon
             };
             users_page(&st, &wu, e.status, o).await
         }
-        Err(e) => error_page(&st, &wu, e),
+        Err(e) => Err(e.into()),
     }
 }

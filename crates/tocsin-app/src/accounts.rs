@@ -1,0 +1,178 @@
+//! User and token administration, for those who manage users (`Permission::UserManage`) and
+//! the operator at the command line ([`Acting::Operator`]).
+//! Admins can do what `tocsin user` does and no more: roles are set at creation (with the
+//! role's default clearance), grants stay with the CLI, and nobody can disable themselves.
+//! Withdrawing a credential here is stored at once; the server clears its token cache after.
+
+use tocsin_domain::{ApiToken, NewUser, Permission, Role, User};
+use tocsin_store::{Op, Redacted, StoreError, StoreExt};
+use uuid::Uuid;
+
+use crate::{Acting, App, AppError, Result};
+
+/// A token just issued: its record and the secret, shown this once.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// The token.
+    pub token: ApiToken,
+    /// The secret (`Authorization: Bearer SECRET`); only its hash is stored.
+    pub secret: String,
+}
+
+/// The most characters of a token's label.
+pub const TOKEN_NAME_CHARS: usize = 64;
+
+/// A token label: `default` when empty, else at most [`TOKEN_NAME_CHARS`] printable
+/// characters.
+pub fn token_name(name: Option<&str>, default: &str) -> Result<String> {
+    let name = name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(default);
+    if name.chars().count() > TOKEN_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(AppError::bad_field(
+            "name",
+            "at most 64 printable characters",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+impl App<'_> {
+    /// The lifetime asked for (`90d`, `12h`, `never`), or the deployment's default.
+    pub fn token_lifetime(&self, expires: Option<&str>) -> Result<Option<chrono::Duration>> {
+        match expires.map(str::trim).filter(|e| !e.is_empty()) {
+            Some(e) => Ok(tocsin_domain::user::parse_lifetime(e)?),
+            None => Ok(self.token_lifetime),
+        }
+    }
+
+    /// Every user, by name.
+    pub async fn list_users(&self, by: impl Into<Acting<'_>>) -> Result<Vec<User>> {
+        let by = by.into();
+        by.require(Permission::UserManage)?;
+        Ok(self.store.list_users().await?)
+    }
+
+    /// A user's tokens (never a secret).
+    pub async fn list_tokens(
+        &self,
+        by: impl Into<Acting<'_>>,
+        user_id: Uuid,
+    ) -> Result<Vec<ApiToken>> {
+        let by = by.into();
+        by.require(Permission::UserManage)?;
+        let u = self.store.get_user(user_id).await?;
+        Ok(self.store.list_tokens(u.id).await?)
+    }
+
+    /// Create a user (the role's default clearance), with a password for browser login if
+    /// given, and a first API token named `token_name`.
+    pub async fn create_user(
+        &self,
+        by: impl Into<Acting<'_>>,
+        username: &str,
+        role: &str,
+        password: Option<String>,
+        expires: Option<&str>,
+        token_name: &str,
+    ) -> Result<(User, Issued)> {
+        let by = by.into();
+        by.require(Permission::UserManage)?;
+        let role = Role::parse(role)?;
+        let lifetime = self.token_lifetime(expires)?;
+        let mut user = NewUser::build(username, role, None)?;
+        if let Some(p) = password {
+            user.password_hash = Some(self.hasher.hash(p).await?);
+        }
+        let user = self
+            .store
+            .create_user(&by.actor(), user)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => {
+                    AppError::Conflict(format!("a user named {:?} already exists", username.trim()))
+                }
+                e => e.into(),
+            })?;
+        let token = self.issue_token(by, user.id, token_name, lifetime).await?;
+        Ok((user, token))
+    }
+
+    /// Issue an API token for a user.
+    pub async fn issue_token(
+        &self,
+        by: impl Into<Acting<'_>>,
+        user_id: Uuid,
+        name: &str,
+        lifetime: Option<chrono::Duration>,
+    ) -> Result<Issued> {
+        let by = by.into();
+        by.require(Permission::UserManage)?;
+        self.store.get_user(user_id).await?;
+        let (token, secret) = ApiToken::generate(user_id, name, lifetime);
+        self.store
+            .write(&by.actor(), Op::CreateToken(token.clone()))
+            .await?;
+        Ok(Issued { token, secret })
+    }
+
+    /// Disable or enable a user; nobody can disable themselves. A disabled user's tokens and
+    /// browser sessions stop working.
+    pub async fn set_user_disabled(
+        &self,
+        by: impl Into<Acting<'_>>,
+        id: Uuid,
+        disabled: bool,
+    ) -> Result<User> {
+        let by = by.into();
+        by.require(Permission::UserManage)?;
+        if disabled && by.is(id) {
+            return Err(AppError::Conflict(
+                "you cannot disable yourself; ask another admin".into(),
+            ));
+        }
+        self.store
+            .write(
+                &by.actor(),
+                Op::SetUserDisabled {
+                    user_id: id,
+                    disabled,
+                },
+            )
+            .await?;
+        Ok(self.store.get_user(id).await?)
+    }
+
+    /// Replace a user's password (after the policy check); their browser sessions end.
+    pub async fn set_user_password(
+        &self,
+        by: impl Into<Acting<'_>>,
+        id: Uuid,
+        password: String,
+    ) -> Result<()> {
+        let by = by.into();
+        by.require(Permission::UserManage)?;
+        let hash = self.hasher.hash(password).await?;
+        self.store
+            .write(
+                &by.actor(),
+                Op::SetPassword {
+                    user_id: id,
+                    password_hash: Redacted(hash),
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Revoke a token: it stops working for good.
+    pub async fn revoke_token(&self, by: impl Into<Acting<'_>>, token_id: Uuid) -> Result<()> {
+        let by = by.into();
+        by.require(Permission::UserManage)?;
+        self.store
+            .write(&by.actor(), Op::RevokeToken(token_id))
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,367 @@
+//! Assessments and their workflow (draft → reviewed by a second analyst → published), evidence
+//! suggestions and their decisions. Permission and clearance are decided here; the workflow
+//! rules (who may review, which step follows which) are the domain's.
+
+use serde::Serialize;
+use std::sync::{Arc, LazyLock};
+use tocsin_domain::assessment::{self, AssessmentDiff};
+use tocsin_domain::evidence::suggest;
+use tocsin_domain::{
+    Assessment, AssessmentChange, AssessmentEdit, AssessmentStatus, Evidence, IncidentFilter,
+    NewAssessment, PageRequest, Permission, ReportFilter, Situation, Suggestion, Tagged, User,
+};
+use tocsin_framework::{EvidenceMap, Framework};
+use tocsin_store::StoreExt;
+use uuid::Uuid;
+
+use crate::{may_label, reads, require, App, AppError, Result};
+
+static UN_EVIDENCE: LazyLock<EvidenceMap> = LazyLock::new(EvidenceMap::un_2014);
+
+/// How far back evidence suggestions look, in days before the assessment's date.
+pub const SUGGESTION_WINDOW_DAYS: i64 = 365;
+
+/// Whether `u` may see assessments that are not yet published.
+pub fn may_see_drafts(u: &User) -> bool {
+    u.can(Permission::AssessmentWrite)
+        || u.can(Permission::AssessmentReview)
+        || u.can(Permission::AssessmentPublish)
+}
+
+fn visible_assessment(u: &User, a: &Assessment) -> bool {
+    u.may_see(a.tlp) && (a.status == AssessmentStatus::Published || may_see_drafts(u))
+}
+
+/// The permission a change needs.
+pub fn permission_for(change: &AssessmentChange) -> Permission {
+    match change {
+        AssessmentChange::Edit(_) | AssessmentChange::Decide { .. } => Permission::AssessmentWrite,
+        AssessmentChange::Transition { to, .. } => match to {
+            AssessmentStatus::Reviewed => Permission::AssessmentReview,
+            AssessmentStatus::Published | AssessmentStatus::Draft => Permission::AssessmentPublish,
+        },
+    }
+}
+
+/// An assessment with what changed since the previous published one.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AssessmentView {
+    /// The assessment.
+    pub assessment: Assessment,
+    /// Changes against the previous published assessment, if there is one.
+    pub diff: Option<AssessmentDiff>,
+}
+
+impl App<'_> {
+    /// An assessment `u` may see (drafts only to those who work on them), with its situation,
+    /// which they must be cleared for too. Not audited: the callers that show it audit.
+    pub async fn assessment_in(&self, u: &User, id: Uuid) -> Result<(Assessment, Situation)> {
+        require(u, Permission::SituationRead)?;
+        let a = self.store.get_assessment(id).await?;
+        if !visible_assessment(u, &a) {
+            return Err(AppError::NotFound);
+        }
+        let s = self.store.get_situation(a.situation_id).await?;
+        if !u.may_see(s.tlp) {
+            return Err(AppError::NotFound);
+        }
+        Ok((a, s))
+    }
+
+    /// An assessment `u` may see, as [`App::assessment_in`] finds it.
+    pub async fn assessment_for(&self, u: &User, id: Uuid) -> Result<Assessment> {
+        Ok(self.assessment_in(u, id).await?.0)
+    }
+
+    /// A situation's assessments `u` may see, newest first.
+    pub async fn assessments_of(&self, u: &User, s: &Situation) -> Result<Vec<Assessment>> {
+        let all = self.store.list_assessments(Some(s.id), 500).await?;
+        Ok(all
+            .into_iter()
+            .filter(|a| visible_assessment(u, a))
+            .collect())
+    }
+
+    /// The assessments of a situation `u` may see, newest first.
+    pub async fn list_assessments(&self, u: &User, situation_id: Uuid) -> Result<Vec<Assessment>> {
+        let s = self.situation_for(u, situation_id).await?;
+        self.assessments_of(u, &s).await
+    }
+
+    /// An assessment with its diff against the previous published one, as `u` may see it;
+    /// the read of a restricted one is audited.
+    pub async fn assessment_view(&self, u: &User, id: Uuid) -> Result<AssessmentView> {
+        let a = self.assessment_for(u, id).await?;
+        reads::one(self.store, u, "assessment", a.id, a.tlp).await?;
+        let all = self
+            .store
+            .list_assessments(Some(a.situation_id), 500)
+            .await?;
+        let diff = assessment::previous(&all, &a)
+            .filter(|p| u.may_see(p.tlp))
+            .map(|p| assessment::diff(p, &a));
+        Ok(AssessmentView {
+            assessment: a,
+            diff,
+        })
+    }
+
+    /// An assessment as `u` opens it to edit (they must write assessments); the read is
+    /// audited. Whether it is still a draft is for the caller to show.
+    pub async fn assessment_to_edit(&self, u: &User, id: Uuid) -> Result<Assessment> {
+        require(u, Permission::AssessmentWrite)?;
+        let a = self.assessment_for(u, id).await?;
+        reads::one(self.store, u, "assessment", a.id, a.tlp).await?;
+        Ok(a)
+    }
+
+    /// The framework a new assessment is made with: the one it names, else the default.
+    pub fn framework_for_new(&self, n: &NewAssessment) -> Result<Arc<Framework>> {
+        match &n.framework {
+            None => Ok(self.frameworks.default_framework().clone()),
+            Some(id) => {
+                self.frameworks.get(id).cloned().ok_or_else(|| {
+                    AppError::invalid("framework", format!("unknown framework {id:?}"))
+                })
+            }
+        }
+    }
+
+    /// The framework an assessment was made with: every loaded framework can be edited and
+    /// shown (a conflict only when a deployment has dropped the framework an old one used).
+    pub fn framework_of(&self, a: &Assessment) -> Result<Arc<Framework>> {
+        self.frameworks.get(&a.framework).cloned().ok_or_else(|| {
+            AppError::Conflict(format!(
+                "this assessment uses framework {:?}, which this server has not loaded",
+                a.framework
+            ))
+        })
+    }
+
+    /// Start a draft of a situation `u` may see, with the framework it names or the
+    /// deployment's default. Its label is at least the situation's and at most `u`'s
+    /// clearance.
+    pub async fn create_assessment(
+        &self,
+        u: &User,
+        situation_id: Uuid,
+        n: NewAssessment,
+    ) -> Result<Assessment> {
+        require(u, Permission::AssessmentWrite)?;
+        let s = self.situation_for(u, situation_id).await?;
+        let fw = self.framework_for_new(&n)?;
+        let a = Assessment::create(n, &fw, s.id, s.tlp, &u.actor(), tocsin_domain::time::now())?;
+        may_label(u, a.tlp)?;
+        Ok(self.store.create_assessment(&u.actor(), a).await?)
+    }
+
+    /// Apply a change by `u`: the permission and clearance here, the workflow in the domain.
+    pub async fn change_assessment(
+        &self,
+        u: &User,
+        id: Uuid,
+        change: AssessmentChange,
+    ) -> Result<Assessment> {
+        require(u, permission_for(&change))?;
+        let (a, situation) = self.assessment_in(u, id).await?;
+        let fw = self.framework_of(&a)?;
+        match &change {
+            AssessmentChange::Edit(e) => {
+                e.check(&fw, situation.tlp)?;
+                if let Some(t) = e.tlp {
+                    may_label(u, t)?;
+                }
+            }
+            AssessmentChange::Decide { indicator, .. } => {
+                if fw.indicator(indicator).is_none() {
+                    return Err(AppError::bad_field(
+                        "indicator",
+                        format!("{} has no indicator {indicator:?}", fw.id),
+                    ));
+                }
+            }
+            AssessmentChange::Transition { .. } => {}
+        }
+        Ok(self
+            .store
+            .change_assessment(&u.actor(), a.id, change)
+            .await?)
+    }
+
+    /// Edit a draft.
+    pub async fn edit_assessment(
+        &self,
+        u: &User,
+        id: Uuid,
+        e: AssessmentEdit,
+    ) -> Result<Assessment> {
+        self.change_assessment(u, id, AssessmentChange::Edit(e))
+            .await
+    }
+
+    /// Edit a draft with a change written against the framework `named` (a file from the
+    /// template names it): refused, naming `framework`, if the assessment uses another.
+    pub async fn edit_assessment_named(
+        &self,
+        u: &User,
+        id: Uuid,
+        e: AssessmentEdit,
+        named: Option<&str>,
+    ) -> Result<Assessment> {
+        if let Some(f) = named {
+            require(u, Permission::AssessmentWrite)?;
+            let a = self.assessment_for(u, id).await?;
+            if f != a.framework {
+                return Err(AppError::invalid(
+                    "framework",
+                    format!(
+                        "{f:?} is not the assessment's framework ({:?})",
+                        a.framework
+                    ),
+                ));
+            }
+        }
+        self.edit_assessment(u, id, e).await
+    }
+
+    /// Move an assessment through its workflow: reviewed (a second analyst), published, or
+    /// back to draft.
+    pub async fn step_assessment(
+        &self,
+        u: &User,
+        id: Uuid,
+        to: AssessmentStatus,
+        note: Option<String>,
+        expected_version: Option<i64>,
+    ) -> Result<Assessment> {
+        let change = AssessmentChange::Transition {
+            to,
+            note: note.filter(|n| !n.trim().is_empty()),
+            expected_version,
+        };
+        self.change_assessment(u, id, change).await
+    }
+
+    /// Mark a draft reviewed (not by its author).
+    pub async fn review_assessment(
+        &self,
+        u: &User,
+        id: Uuid,
+        note: Option<String>,
+        expected_version: Option<i64>,
+    ) -> Result<Assessment> {
+        self.step_assessment(u, id, AssessmentStatus::Reviewed, note, expected_version)
+            .await
+    }
+
+    /// Publish a reviewed assessment; it never changes again.
+    pub async fn publish_assessment(
+        &self,
+        u: &User,
+        id: Uuid,
+        note: Option<String>,
+        expected_version: Option<i64>,
+    ) -> Result<Assessment> {
+        self.step_assessment(u, id, AssessmentStatus::Published, note, expected_version)
+            .await
+    }
+
+    /// Send a reviewed assessment back to draft.
+    pub async fn return_assessment(
+        &self,
+        u: &User,
+        id: Uuid,
+        note: Option<String>,
+        expected_version: Option<i64>,
+    ) -> Result<Assessment> {
+        self.step_assessment(u, id, AssessmentStatus::Draft, note, expected_version)
+            .await
+    }
+
+    /// Accept or dismiss an evidence suggestion for an indicator of a draft.
+    pub async fn decide_suggestion(
+        &self,
+        u: &User,
+        id: Uuid,
+        indicator: String,
+        evidence: Evidence,
+        accept: bool,
+    ) -> Result<Assessment> {
+        let change = AssessmentChange::Decide {
+            indicator,
+            evidence,
+            accept,
+        };
+        self.change_assessment(u, id, change).await
+    }
+
+    /// The evidence suggestions of an assessment, for those who write assessments.
+    pub async fn suggestions_for(&self, u: &User, id: Uuid) -> Result<Vec<Suggestion>> {
+        require(u, Permission::AssessmentWrite)?;
+        let a = self.assessment_for(u, id).await?;
+        self.suggestions(u, &a).await
+    }
+
+    /// Evidence suggestions for a draft, from the situation's incidents and reports of the
+    /// last [`SUGGESTION_WINDOW_DAYS`] that `u` may see.
+    pub async fn suggestions(&self, u: &User, a: &Assessment) -> Result<Vec<Suggestion>> {
+        if a.framework != UN_EVIDENCE.framework || a.status != AssessmentStatus::Draft {
+            return Ok(vec![]);
+        }
+        let s = self.store.get_situation(a.situation_id).await?;
+        let from = a.as_of - chrono::Duration::days(SUGGESTION_WINDOW_DAYS);
+        let mut incidents = vec![];
+        if u.can(Permission::IncidentRead) {
+            let f = IncidentFilter {
+                country: Some(s.country.clone()),
+                from: Some(from),
+                to: Some(a.as_of),
+                max_tlp: u.clearance,
+                ..Default::default()
+            };
+            incidents = self
+                .incidents
+                .list(self.store, &f, PageRequest::first(500))
+                .await?
+                .items;
+            if let Some(admin1) = &s.admin1 {
+                incidents.retain(|i| {
+                    i.situation_id == Some(s.id)
+                        || i.admin1
+                            .as_deref()
+                            .is_some_and(|x| x.eq_ignore_ascii_case(admin1))
+                });
+            }
+        }
+        let mut reports = vec![];
+        if u.can(Permission::ReportRead) {
+            let f = ReportFilter {
+                country: Some(s.country.clone()),
+                from: from.and_hms_opt(0, 0, 0).map(|d| d.and_utc()),
+                max_tlp: u.clearance,
+                ..Default::default()
+            };
+            reports = self
+                .store
+                .list_reports(&f, PageRequest::first(200))
+                .await?
+                .items;
+        }
+        let mut tags = self
+            .store
+            .get_tags(
+                Tagged::Incident,
+                &incidents.iter().map(|i| i.id).collect::<Vec<_>>(),
+            )
+            .await?;
+        tags.extend(
+            self.store
+                .get_tags(
+                    Tagged::Report,
+                    &reports.iter().map(|r| r.id).collect::<Vec<_>>(),
+                )
+                .await?,
+        );
+        Ok(suggest(&UN_EVIDENCE, a, &incidents, &reports, &tags))
+    }
+}

@@ -1,0 +1,136 @@
+//! Incidents: list, read, create, update and verify, at the caller's clearance.
+
+use tocsin_domain::{
+    Incident, IncidentFilter, IncidentInput, IncidentPatch, Page, PageRequest, Permission, User,
+    VerificationStatus,
+};
+use tocsin_store::{StoreError, StoreExt};
+use uuid::Uuid;
+
+use crate::{may_label, reads, require, visible, App, Result};
+
+impl App<'_> {
+    /// One page of the incidents matching `f` that `u` may see (the filter is capped at their
+    /// clearance), each with only the linked reports they may read; the listing of restricted
+    /// ones is audited.
+    pub async fn list_incidents(
+        &self,
+        u: &User,
+        mut f: IncidentFilter,
+        page: PageRequest,
+    ) -> Result<Page<Incident>> {
+        require(u, Permission::IncidentRead)?;
+        f.max_tlp = f.max_tlp.min(u.clearance);
+        let mut page = self.incidents.list(self.store, &f, page).await?;
+        reads::list(
+            self.store,
+            u,
+            "incident",
+            page.items.iter().map(|i| (i.id, i.tlp)),
+        )
+        .await?;
+        for i in &mut page.items {
+            self.linked_reports_seen(u, i).await?;
+        }
+        Ok(page)
+    }
+
+    /// An incident `u` may see, with only the linked reports they may read; the read of a
+    /// restricted one is audited.
+    pub async fn get_incident(&self, u: &User, id: Uuid) -> Result<Incident> {
+        require(u, Permission::IncidentRead)?;
+        let mut i = self.store.get_incident(id).await?;
+        visible(u, i.tlp)?;
+        reads::one(self.store, u, "incident", i.id, i.tlp).await?;
+        self.linked_reports_seen(u, &mut i).await?;
+        Ok(i)
+    }
+
+    /// An incident as `u` opens it to edit (they must be allowed to update incidents); the
+    /// read is audited like any other.
+    pub async fn incident_to_edit(&self, u: &User, id: Uuid) -> Result<Incident> {
+        require(u, Permission::IncidentUpdate)?;
+        let i = self.store.get_incident(id).await?;
+        visible(u, i.tlp)?;
+        reads::one(self.store, u, "incident", i.id, i.tlp).await?;
+        Ok(i)
+    }
+
+    /// Record an incident. Nobody labels one above their own clearance.
+    pub async fn create_incident(&self, u: &User, input: IncidentInput) -> Result<Incident> {
+        require(u, Permission::IncidentCreate)?;
+        let i = Incident::parse(input)?;
+        may_label(u, i.tlp)?;
+        Ok(self.store.create_incident(&u.actor(), i).await?)
+    }
+
+    /// Change an incident `u` may see; a new label must be within their clearance.
+    pub async fn update_incident(
+        &self,
+        u: &User,
+        id: Uuid,
+        patch: IncidentPatch,
+    ) -> Result<Incident> {
+        require(u, Permission::IncidentUpdate)?;
+        let current = self.store.get_incident(id).await?;
+        visible(u, current.tlp)?;
+        if let Some(t) = patch.tlp {
+            may_label(u, t)?;
+        }
+        Ok(self.store.update_incident(&u.actor(), id, patch).await?)
+    }
+
+    /// Set an incident's verification status (an update of that one field).
+    pub async fn verify_incident(
+        &self,
+        u: &User,
+        id: Uuid,
+        status: VerificationStatus,
+        expected_version: Option<i64>,
+    ) -> Result<Incident> {
+        let patch = IncidentPatch {
+            verification_status: Some(status),
+            expected_version,
+            ..Default::default()
+        };
+        self.update_incident(u, id, patch).await
+    }
+
+    /// Keep only the linked reports `u` may read: none without the permission to read reports,
+    /// else those at or below their clearance, so the count of links reveals no hidden report.
+    pub async fn linked_reports_seen(&self, u: &User, i: &mut Incident) -> Result<()> {
+        if !u.can(Permission::ReportRead) {
+            i.report_ids.clear();
+            return Ok(());
+        }
+        let mut seen = Vec::with_capacity(i.report_ids.len());
+        for id in &i.report_ids {
+            match self.store.get_report(*id).await {
+                Ok(r) if u.may_see(r.tlp) => seen.push(*id),
+                Ok(_) | Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        i.report_ids = seen;
+        Ok(())
+    }
+
+    /// Start an export for `u`: the filter capped at their clearance, and the export recorded
+    /// in the audit trail with `detail` (the query as asked).
+    pub async fn start_export(
+        &self,
+        u: &User,
+        mut f: IncidentFilter,
+        detail: serde_json::Value,
+    ) -> Result<IncidentFilter> {
+        require(u, Permission::IncidentRead)?;
+        f.max_tlp = f.max_tlp.min(u.clearance);
+        self.store
+            .audit(
+                tocsin_domain::AuditEvent::new(&u.actor(), "incident.export", "incident", None)
+                    .with_detail(detail),
+            )
+            .await?;
+        Ok(f)
+    }
+}

@@ -1,0 +1,184 @@
+//! Situations and what their pages show: assessments, legal qualifications, escalation
+//! signals and forecast ranks; the audit trail and the outbox summary for those allowed.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use tocsin_domain::assessment::{self, FactorPoint};
+use tocsin_domain::{
+    Assessment, AuditEntry, Country, ForecastPoint, ForecastRun, LegalQualification,
+    NewLegalQualification, NewSituation, Page, PageRequest, Permission, SignalRecord, Situation,
+    User,
+};
+use tocsin_store::{OutboxSummary, StoreExt};
+use uuid::Uuid;
+
+use crate::{may_label, reads, require, visible, Acting, App, AppError, Result};
+
+/// What a situation page shows beside the situation itself.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SituationOverview {
+    /// The situation.
+    pub situation: Situation,
+    /// Its assessments the caller may see, newest first.
+    pub assessments: Vec<Assessment>,
+    /// Attributed legal qualifications (none unless an analyst recorded one).
+    pub legal_qualifications: Vec<LegalQualification>,
+    /// Recent escalation signals in its country (and area), computed at the caller's clearance.
+    pub signals: Vec<SignalRecord>,
+    /// The country's forecast rank in each stored run, oldest first.
+    pub forecast: Vec<ForecastPoint>,
+}
+
+impl App<'_> {
+    /// A situation `u` may see (not audited: the callers that show it audit).
+    pub async fn situation_for(&self, u: &User, id: Uuid) -> Result<Situation> {
+        require(u, Permission::SituationRead)?;
+        let s = self.store.get_situation(id).await?;
+        visible(u, s.tlp)?;
+        Ok(s)
+    }
+
+    /// A situation `u` may see; the read of a restricted one is audited.
+    pub async fn get_situation(&self, u: &User, id: Uuid) -> Result<Situation> {
+        let s = self.situation_for(u, id).await?;
+        reads::one(self.store, u, "situation", s.id, s.tlp).await?;
+        Ok(s)
+    }
+
+    /// One page of the situations `u` may see; the listing of restricted ones is audited.
+    pub async fn list_situations(&self, u: &User, page: PageRequest) -> Result<Page<Situation>> {
+        require(u, Permission::SituationRead)?;
+        let page = self.store.list_situations(u.clearance, page).await?;
+        reads::list(
+            self.store,
+            u,
+            "situation",
+            page.items.iter().map(|s| (s.id, s.tlp)),
+        )
+        .await?;
+        Ok(page)
+    }
+
+    /// Open a situation (users who may write situations, at most at their clearance; or the
+    /// operator).
+    pub async fn create_situation(
+        &self,
+        by: impl Into<Acting<'_>>,
+        input: NewSituation,
+    ) -> Result<Situation> {
+        let by = by.into();
+        by.require(Permission::SituationWrite)?;
+        let s = Situation::parse(input)?;
+        if let Acting::User(u) = by {
+            may_label(u, s.tlp)?;
+        }
+        Ok(self.store.create_situation(&by.actor(), s).await?)
+    }
+
+    /// Everything a situation page shows, as `u` may see it.
+    pub async fn overview(&self, u: &User, id: Uuid) -> Result<SituationOverview> {
+        let situation = self.get_situation(u, id).await?;
+        let assessments = self.assessments_of(u, &situation).await?;
+        let legal_qualifications = self
+            .store
+            .list_legal_qualifications(situation.id)
+            .await?
+            .into_iter()
+            .filter(|q| u.may_see(q.tlp))
+            .collect();
+        let mut signals = self
+            .store
+            .list_signals(u.clearance, Some(&situation.country), None, 200)
+            .await?;
+        if let Some(a1) = &situation.admin1 {
+            signals.retain(|s| {
+                s.admin1
+                    .as_deref()
+                    .is_none_or(|x| x.eq_ignore_ascii_case(a1))
+            });
+        }
+        signals.truncate(50);
+        let forecast = self.store.forecast_history(&situation.country).await?;
+        Ok(SituationOverview {
+            situation,
+            assessments,
+            legal_qualifications,
+            signals,
+            forecast,
+        })
+    }
+
+    /// A risk factor's published levels over time in a situation (factors of the default
+    /// framework; one out of its range is refused naming `factor`).
+    pub async fn factor_history(
+        &self,
+        u: &User,
+        id: Uuid,
+        factor: &str,
+    ) -> Result<Vec<FactorPoint>> {
+        let s = self.situation_for(u, id).await?;
+        let fw = self.frameworks.default_framework();
+        let n: u32 = factor
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| *n >= 1 && *n as usize <= fw.risk_factors.len())
+            .ok_or_else(|| AppError::bad_field("factor", "no such risk factor"))?;
+        let all = self.assessments_of(u, &s).await?;
+        Ok(assessment::factor_history(&all, &fw.id, n))
+    }
+
+    /// Record a legal qualification: only a user granted `legal_qualify`, never the system.
+    pub async fn qualify(
+        &self,
+        u: &User,
+        situation_id: Uuid,
+        n: NewLegalQualification,
+    ) -> Result<LegalQualification> {
+        if !u.can(Permission::LegalQualify) {
+            return Err(AppError::Forbidden {
+                needed: Some(Permission::LegalQualify),
+                message: "a legal qualification needs the legal_qualify grant".into(),
+            });
+        }
+        let s = self.situation_for(u, situation_id).await?;
+        let q = LegalQualification::create(n, s.id, s.tlp, u, tocsin_domain::time::now())?;
+        Ok(self.store.create_legal_qualification(&u.actor(), q).await?)
+    }
+
+    /// Recent escalation signals computed at `u`'s clearance.
+    pub async fn signals(
+        &self,
+        u: &User,
+        country: Option<&Country>,
+        since: Option<NaiveDate>,
+        limit: u32,
+    ) -> Result<Vec<SignalRecord>> {
+        require(u, Permission::SituationRead)?;
+        Ok(self
+            .store
+            .list_signals(u.clearance, country, since, limit)
+            .await?)
+    }
+
+    /// The newest stored forecast run.
+    pub async fn latest_forecast(&self, u: &User) -> Result<ForecastRun> {
+        require(u, Permission::SituationRead)?;
+        self.store
+            .latest_forecast_run()
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+
+    /// Entries of the audit trail after `after`, for roles allowed to read it.
+    pub async fn audit_entries(&self, u: &User, after: i64, limit: u32) -> Result<Vec<AuditEntry>> {
+        require(u, Permission::AuditRead)?;
+        Ok(self.store.audit_entries(after, limit).await?)
+    }
+
+    /// How the outbox of replies stands (counts only), for roles allowed to read the audit.
+    pub async fn outbox_summary(&self, u: &User) -> Result<OutboxSummary> {
+        require(u, Permission::AuditRead)?;
+        Ok(self.store.outbox_summary().await?)
+    }
+}

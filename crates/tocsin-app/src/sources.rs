@@ -1,0 +1,112 @@
+//! Sources: list and read (never their contact details), read the contact details (audited,
+//! for roles with the permission), and message a source through the outbox.
+
+use tocsin_domain::{OutboundMessage, Page, PageRequest, Permission, Source, SourceContact, User};
+use tocsin_store::{Op, StoreExt};
+use uuid::Uuid;
+
+use crate::{reads, require, visible, App, AppError, Result};
+
+/// The most characters of a message to a source.
+pub const MESSAGE_CHARS: usize = 1000;
+
+impl App<'_> {
+    /// One page of the sources `u` may see; the listing of restricted ones is audited.
+    pub async fn list_sources(&self, u: &User, page: PageRequest) -> Result<Page<Source>> {
+        require(u, Permission::SourceRead)?;
+        let page = self.store.list_sources(u.clearance, page).await?;
+        reads::list(
+            self.store,
+            u,
+            "source",
+            page.items.iter().map(|s| (s.id, s.tlp)),
+        )
+        .await?;
+        Ok(page)
+    }
+
+    /// A source (handle and grade, never contact details) `u` may see; audited if restricted.
+    pub async fn get_source(&self, u: &User, id: Uuid) -> Result<Source> {
+        require(u, Permission::SourceRead)?;
+        let s = self.store.get_source(id).await?;
+        visible(u, s.tlp)?;
+        reads::one(self.store, u, "source", s.id, s.tlp).await?;
+        Ok(s)
+    }
+
+    /// A source's contact details, for roles with the permission; the read is recorded in the
+    /// audit trail before the details are opened.
+    pub async fn read_source_contact(
+        &self,
+        u: &User,
+        id: Uuid,
+    ) -> Result<(Source, Option<SourceContact>)> {
+        require(u, Permission::SourceContactRead)?;
+        let s = self.store.get_source(id).await?;
+        visible(u, s.tlp)?;
+        let key = self
+            .contact_key
+            .ok_or_else(|| AppError::Internal("no contact key is loaded".into()))?;
+        let sealed = self.store.read_source_contact(&u.actor(), id).await?;
+        let contact = sealed
+            .map(|c| SourceContact::open(&c, key, s.id))
+            .transpose()?;
+        Ok((s, contact))
+    }
+
+    /// Queue a follow-up message to a source `u` may see. It goes out through the gateway
+    /// `gateway` picks from the one the source was last answered through (`None`: none
+    /// configured); `u` never sees the number.
+    pub async fn message_source(
+        &self,
+        u: &User,
+        id: Uuid,
+        text: &str,
+        gateway: impl FnOnce(Option<&str>) -> Option<String>,
+    ) -> Result<OutboundMessage> {
+        require(u, Permission::SourceMessage)?;
+        let source = self.store.get_source(id).await?;
+        visible(u, source.tlp)?;
+        let text = text.trim().to_string();
+        if text.is_empty() || text.chars().count() > MESSAGE_CHARS || text.contains('\0') {
+            return Err(AppError::invalid("text", "1 to 1,000 characters"));
+        }
+        if !source.has_contact {
+            return Err(AppError::invalid(
+                "id",
+                "this source has no contact details",
+            ));
+        }
+        // Acknowledgements go back the way the report came.
+        let last = self
+            .store
+            .list_outbound(Some(source.id), 1)
+            .await?
+            .into_iter()
+            .next();
+        let gateway = gateway(last.as_ref().map(|m| m.gateway.as_str())).ok_or_else(|| {
+            AppError::Conflict("no SMS gateway is configured to send with".into())
+        })?;
+        let mut m = OutboundMessage::new(
+            format!("msg:{}", tocsin_domain::random_id()),
+            &gateway,
+            source.id,
+            None,
+            text,
+        );
+        // From the number the source last heard from us on, when it is the same gateway.
+        m.sender = last.filter(|l| l.gateway == gateway).and_then(|l| l.sender);
+        self.store
+            .write(&u.actor(), Op::EnqueueSms(Box::new(m.clone())))
+            .await?;
+        Ok(m)
+    }
+
+    /// What was sent to a source `u` may see and where each message stands.
+    pub async fn source_messages(&self, u: &User, id: Uuid) -> Result<Vec<OutboundMessage>> {
+        require(u, Permission::SourceMessage)?;
+        let source = self.store.get_source(id).await?;
+        visible(u, source.tlp)?;
+        Ok(self.store.list_outbound(Some(source.id), 200).await?)
+    }
+}

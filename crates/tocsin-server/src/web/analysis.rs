@@ -1,0 +1,432 @@
+//! Web pages of risk analysis: situations, assessments (view, edit, workflow, evidence
+//! suggestions), legal qualifications and the framework. The rules are the application
+//! layer's ([`tocsin_app::assessments`], [`tocsin_app::situations`]).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Router;
+use minijinja::context;
+use serde::Deserialize;
+use std::collections::HashMap;
+use tocsin_domain::assessment::FactorAssessment;
+use tocsin_domain::{
+    AssessmentEdit, AssessmentStatus, Confidence, Crime, DomainError, Evidence, EvidenceKind,
+    Finding, Level, NewAssessment, NewLegalQualification, PageRequest, Permission,
+};
+use uuid::Uuid;
+
+use super::{page, path_id, CsrfForm, WebError, WebResult, WebUser};
+use crate::error::ApiError;
+use crate::AppState;
+
+/// `/situations…`, `/assessments…`, `/framework`.
+pub fn router() -> Router<AppState> {
+    use axum::routing::{get, post};
+    Router::new()
+        .route("/framework", get(framework))
+        .route("/situations", get(situations))
+        .route("/situations/{id}", get(situation))
+        .route("/situations/{id}/assessments", post(new_assessment))
+        .route("/situations/{id}/legal-qualifications", post(qualify))
+        .route("/assessments/{id}", get(assessment))
+        .route("/assessments/{id}/edit", get(edit_page).post(edit))
+        .route("/assessments/{id}/step", post(step))
+        .route("/assessments/{id}/decide", post(decide))
+}
+
+/// A refusal the page shows on the form it came from (client errors other than 404); other
+/// errors are error pages.
+fn on_form(e: tocsin_app::AppError) -> Result<(StatusCode, String), WebError> {
+    let e = ApiError::from(e);
+    if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND {
+        Ok((e.status, e.message))
+    } else {
+        Err(e.into())
+    }
+}
+
+/// `GET /framework`: the default analysis framework, with each indicator's verification mark.
+pub async fn framework(State(st): State<AppState>, wu: WebUser) -> Response {
+    page(
+        &st,
+        &wu,
+        StatusCode::OK,
+        "framework.html",
+        context! { f => st.framework() },
+    )
+}
+
+/// `GET /situations`
+pub async fn situations(State(st): State<AppState>, wu: WebUser) -> WebResult {
+    let listed = st
+        .app()
+        .list_situations(&wu.user, PageRequest::first(500))
+        .await?;
+    Ok(page(
+        &st,
+        &wu,
+        StatusCode::OK,
+        "situations.html",
+        context! { situations => listed.items },
+    ))
+}
+
+/// `GET /situations/{id}`
+pub async fn situation(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+) -> WebResult {
+    situation_page(&st, &wu, path_id(&id)?, StatusCode::OK, None).await
+}
+
+async fn situation_page(
+    st: &AppState,
+    wu: &WebUser,
+    id: Uuid,
+    status: StatusCode,
+    error: Option<String>,
+) -> WebResult {
+    let o = st.app().overview(&wu.user, id).await?;
+    let latest = o.forecast.last().cloned();
+    let trend = match o.forecast.len() {
+        n if n >= 2 => {
+            let (a, b) = (&o.forecast[n - 2], &o.forecast[n - 1]);
+            Some(if b.rank < a.rank {
+                format!("up from rank {} ({})", a.rank, a.year)
+            } else if b.rank > a.rank {
+                format!("down from rank {} ({})", a.rank, a.year)
+            } else {
+                format!("unchanged since {}", a.year)
+            })
+        }
+        _ => None,
+    };
+    Ok(page(
+        st,
+        wu,
+        status,
+        "situation.html",
+        context! {
+            o, latest, trend, error,
+            can_assess => wu.user.can(Permission::AssessmentWrite),
+            can_qualify => wu.user.can(Permission::LegalQualify),
+            crimes => [("genocide", Crime::Genocide.label()), ("crimes_against_humanity", Crime::CrimesAgainstHumanity.label()), ("war_crimes", Crime::WarCrimes.label())],
+            findings => [("risk_of", Finding::RiskOf.label()), ("may_amount_to", Finding::MayAmountTo.label()), ("determined", Finding::Determined.label())],
+        },
+    ))
+}
+
+/// A form with nothing but its CSRF token.
+#[derive(Deserialize)]
+pub struct Empty {}
+
+/// `POST /situations/{id}/assessments`: start a draft, then edit it.
+pub async fn new_assessment(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(Empty {}): CsrfForm<Empty>,
+) -> WebResult {
+    let n = NewAssessment {
+        framework: None,
+        as_of: None,
+        summary: None,
+        tlp: None,
+        factors: vec![],
+        observations: vec![],
+    };
+    let a = st
+        .app()
+        .create_assessment(&wu.user, path_id(&id)?, n)
+        .await?;
+    Ok(Redirect::to(&format!("/assessments/{}/edit", a.id)).into_response())
+}
+
+/// The legal qualification form.
+#[derive(Deserialize)]
+pub struct LegalForm {
+    crime: Crime,
+    finding: Finding,
+    rationale: String,
+    basis: String,
+}
+
+/// `POST /situations/{id}/legal-qualifications`
+pub async fn qualify(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<LegalForm>,
+) -> WebResult {
+    let id = path_id(&id)?;
+    let n = NewLegalQualification {
+        crime: f.crime,
+        finding: f.finding,
+        rationale: f.rationale,
+        basis: Some(f.basis),
+        tlp: None,
+    };
+    match st.app().qualify(&wu.user, id, n).await {
+        Ok(q) => Ok(Redirect::to(&format!("/situations/{}", q.situation_id)).into_response()),
+        Err(e) => {
+            let (status, message) = on_form(e)?;
+            situation_page(&st, &wu, id, status, Some(message)).await
+        }
+    }
+}
+
+/// `GET /assessments/{id}`
+pub async fn assessment(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+) -> WebResult {
+    assessment_page(&st, &wu, path_id(&id)?, StatusCode::OK, None).await
+}
+
+async fn assessment_page(
+    st: &AppState,
+    wu: &WebUser,
+    id: Uuid,
+    status: StatusCode,
+    error: Option<String>,
+) -> WebResult {
+    let app = st.app();
+    let v = app.assessment_view(&wu.user, id).await?;
+    let a = &v.assessment;
+    let situation = app.situation_for(&wu.user, a.situation_id).await?;
+    let u = &wu.user;
+    let draft = a.status == AssessmentStatus::Draft;
+    let suggestions = if draft && u.can(Permission::AssessmentWrite) {
+        app.suggestions(u, a).await?
+    } else {
+        vec![]
+    };
+    let fw = app.framework_of(a)?;
+    let factor_names: HashMap<String, String> = fw
+        .risk_factors
+        .iter()
+        .map(|r| (r.number.to_string(), r.name.clone()))
+        .collect();
+    let indicator_texts: HashMap<String, String> = fw
+        .indicators()
+        .map(|(_, i)| {
+            (
+                i.number.clone(),
+                format!("{} [{}]", i.text, i.status.mark()),
+            )
+        })
+        .collect();
+    Ok(page(
+        st,
+        wu,
+        status,
+        "assessment.html",
+        context! {
+            v, situation, suggestions, factor_names, indicator_texts, error,
+            framework => fw.name.clone(),
+            can_edit => draft && u.can(Permission::AssessmentWrite),
+            can_review => draft && u.can(Permission::AssessmentReview) && u.id != a.author_id,
+            own_draft => draft && u.id == a.author_id,
+            can_publish => a.status == AssessmentStatus::Reviewed && u.can(Permission::AssessmentPublish),
+        },
+    ))
+}
+
+/// `GET /assessments/{id}/edit`
+pub async fn edit_page(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+) -> WebResult {
+    edit_form(&st, &wu, path_id(&id)?, StatusCode::OK, None).await
+}
+
+async fn edit_form(
+    st: &AppState,
+    wu: &WebUser,
+    id: Uuid,
+    status: StatusCode,
+    error: Option<String>,
+) -> WebResult {
+    let app = st.app();
+    let a = app.assessment_to_edit(&wu.user, id).await?;
+    if a.status != AssessmentStatus::Draft {
+        return Err(WebError::new(
+            StatusCode::CONFLICT,
+            "Not a draft",
+            "Only a draft can be edited. A published assessment is kept as it is; start a new one.",
+        ));
+    }
+    let fw = app.framework_of(&a)?;
+    let rows: Vec<_> = fw
+        .risk_factors
+        .iter()
+        .map(|rf| {
+            let f = a.factor(rf.number);
+            context! {
+                number => rf.number, name => rf.name.clone(), group => rf.group.clone(),
+                level => f.map(|f| f.level.as_str()).unwrap_or(""),
+                confidence => f.map(|f| f.confidence.as_str()).unwrap_or("medium"),
+                rationale => f.map(|f| f.rationale.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(page(
+        st,
+        wu,
+        status,
+        "assessment_edit.html",
+        context! {
+            a, rows, error,
+            levels => Level::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+        },
+    ))
+}
+
+/// The edit form's fields: `expected_version`, `as_of`, `summary`, and per risk factor N of
+/// the assessment's framework `level_N`, `confidence_N`, `rationale_N`.
+fn read_edit(
+    fw: &tocsin_framework::Framework,
+    expected_version: i64,
+    fields: &HashMap<String, String>,
+) -> Result<AssessmentEdit, DomainError> {
+    let get = |k: &str| fields.get(k).map(String::as_str);
+    let mut e = AssessmentEdit {
+        expected_version: Some(expected_version),
+        summary: Some(get("summary").unwrap_or("").to_string()),
+        ..Default::default()
+    };
+    e.as_of = Some(
+        chrono::NaiveDate::parse_from_str(get("as_of").unwrap_or("").trim(), "%Y-%m-%d")
+            .map_err(|_| DomainError::invalid("as_of", "expected YYYY-MM-DD"))?,
+    );
+    for rf in &fw.risk_factors {
+        let n = rf.number;
+        let level = get(&format!("level_{n}")).map(str::trim).unwrap_or("");
+        if level.is_empty() {
+            e.clear_factors.push(n);
+            continue;
+        }
+        e.factors.push(FactorAssessment {
+            factor: n,
+            level: Level::parse(level)
+                .map_err(|_| DomainError::invalid(format!("level_{n}"), "unknown level"))?,
+            confidence: Confidence::parse(get(&format!("confidence_{n}")).unwrap_or("medium"))?,
+            rationale: get(&format!("rationale_{n}")).unwrap_or("").to_string(),
+            evidence: vec![],
+        });
+    }
+    Ok(e)
+}
+
+/// `POST /assessments/{id}/edit`: factor fields are `level_N`, `confidence_N`, `rationale_N`
+/// of the framework the assessment was made with.
+pub async fn edit(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(fields): CsrfForm<HashMap<String, String>>,
+) -> WebResult {
+    // The form always carries these; one without them is not this form.
+    for k in ["expected_version", "as_of", "summary"] {
+        if !fields.contains_key(k) {
+            return Err(WebError::bad_form(format!("missing field `{k}`")));
+        }
+    }
+    let expected_version: i64 = fields["expected_version"]
+        .trim()
+        .parse()
+        .map_err(WebError::bad_form)?;
+    let id = path_id(&id)?;
+    let app = st.app();
+    let a = app.assessment_for(&wu.user, id).await?;
+    let fw = app.framework_of(&a)?;
+    let result = match read_edit(&fw, expected_version, &fields) {
+        Ok(mut e) => {
+            // Keep evidence already linked to each factor: the form edits levels and words.
+            for f in &mut e.factors {
+                if let Some(old) = a.factor(f.factor) {
+                    f.evidence = old.evidence.clone();
+                }
+            }
+            app.edit_assessment(&wu.user, id, e).await
+        }
+        Err(d) => Err(d.into()),
+    };
+    match result {
+        Ok(a) => Ok(Redirect::to(&format!("/assessments/{}", a.id)).into_response()),
+        Err(e) => {
+            let (status, message) = on_form(e)?;
+            edit_form(&st, &wu, id, status, Some(message)).await
+        }
+    }
+}
+
+/// A workflow step.
+#[derive(Deserialize)]
+pub struct StepForm {
+    to: String,
+    expected_version: i64,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /assessments/{id}/step`: review, publish or send back.
+pub async fn step(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<StepForm>,
+) -> WebResult {
+    let id = path_id(&id)?;
+    let to = AssessmentStatus::parse(&f.to)?;
+    let stepped = st
+        .app()
+        .step_assessment(&wu.user, id, to, Some(f.note), Some(f.expected_version))
+        .await;
+    match stepped {
+        Ok(a) => Ok(Redirect::to(&format!("/assessments/{}", a.id)).into_response()),
+        Err(e) => {
+            let (status, message) = on_form(e)?;
+            assessment_page(&st, &wu, id, status, Some(message)).await
+        }
+    }
+}
+
+/// An analyst's decision on an evidence suggestion.
+#[derive(Deserialize)]
+pub struct DecideForm {
+    indicator: String,
+    kind: EvidenceKind,
+    reference: String,
+    accept: String,
+}
+
+/// `POST /assessments/{id}/decide`: accept or dismiss an evidence suggestion.
+pub async fn decide(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<DecideForm>,
+) -> WebResult {
+    let id = path_id(&id)?;
+    let evidence = Evidence {
+        kind: f.kind,
+        reference: f.reference,
+        note: None,
+    };
+    let decided = st
+        .app()
+        .decide_suggestion(&wu.user, id, f.indicator, evidence, f.accept == "yes")
+        .await;
+    match decided {
+        Ok(a) => Ok(Redirect::to(&format!("/assessments/{}#suggestions", a.id)).into_response()),
+        Err(e) => {
+            let (status, message) = on_form(e)?;
+            assessment_page(&st, &wu, id, status, Some(message)).await
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The incident pages: the list (`/incidents`), one incident, and its edit form.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::Router;
+use minijinja::context;
+use serde::Deserialize;
+use tocsin_domain::{IncidentPatch, Permission, VerificationStatus};
+
+use super::{next_url, page, path_id, CsrfForm, WebResult, WebUser};
+use crate::api::IncidentQuery;
+use crate::error::ApiError;
+use crate::input::parse_query;
+use crate::AppState;
+
+/// `/incidents`, `/incidents/{id}`, `/incidents/{id}/edit`.
+pub fn router() -> Router<AppState> {
+    use axum::routing::get;
+    Router::new()
+        .route("/incidents", get(incidents))
+        .route("/incidents/{id}", get(incident))
+        .route(
+            "/incidents/{id}/edit",
+            get(edit_incident_page).post(edit_incident),
+        )
+}
+
+/// `GET /incidents`
+pub async fn incidents(
+    State(st): State<AppState>,
+    wu: WebUser,
+    RawQuery(q): RawQuery,
+) -> WebResult {
+    let q: IncidentQuery = parse_query(q.as_deref())?;
+    let (f, p) = q.to_filter(wu.user.clearance).map_err(ApiError::from)?;
+    let page_ = st.app().list_incidents(&wu.user, f, p).await?;
+    let next = next_url("/incidents", &q, &page_.next_cursor);
+    Ok(page(
+        &st,
+        &wu,
+        StatusCode::OK,
+        "incidents.html",
+        context! { items => page_.items, q, next_url => next },
+    ))
+}
+
+/// `GET /incidents/{id}`
+pub async fn incident(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+) -> WebResult {
+    let i = st.app().get_incident(&wu.user, path_id(&id)?).await?;
+    let can_edit = wu.user.can(Permission::IncidentUpdate);
+    Ok(page(
+        &st,
+        &wu,
+        StatusCode::OK,
+        "incident.html",
+        context! { i, can_edit },
+    ))
+}
+
+/// `GET /incidents/{id}/edit`
+pub async fn edit_incident_page(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+) -> WebResult {
+    let i = st.app().incident_to_edit(&wu.user, path_id(&id)?).await?;
+    Ok(page(
+        &st,
+        &wu,
+        StatusCode::OK,
+        "incident_edit.html",
+        context! { i },
+    ))
+}
+
+/// The incident edit form (its CSRF token checked apart).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditForm {
+    expected_version: String,
+    event_date: String,
+    event_type: String,
+    sub_event_type: String,
+    country: String,
+    admin1: String,
+    location: String,
+    latitude: String,
+    longitude: String,
+    fatalities: String,
+    verification_status: String,
+    tlp: String,
+    description: String,
+}
+
+fn num<T: std::str::FromStr>(field: &str, v: &str) -> Result<T, tocsin_domain::DomainError> {
+    v.trim()
+        .parse()
+        .map_err(|_| tocsin_domain::DomainError::invalid(field, "expected a number"))
+}
+
+impl EditForm {
+    fn patch(self) -> Result<IncidentPatch, tocsin_domain::DomainError> {
+        Ok(IncidentPatch {
+            expected_version: Some(num("expected_version", &self.expected_version)?),
+            event_date: Some(self.event_date),
+            event_type: Some(self.event_type),
+            sub_event_type: Some(self.sub_event_type),
+            country: Some(self.country),
+            admin1: Some(self.admin1),
+            location: Some(self.location),
+            latitude: Some(num("latitude", &self.latitude)?),
+            longitude: Some(num("longitude", &self.longitude)?),
+            fatalities: Some(num("fatalities", &self.fatalities)?),
+            verification_status: Some(VerificationStatus::parse(&self.verification_status)?),
+            tlp: Some(self.tlp.parse()?),
+            description: Some(self.description),
+            ..Default::default()
+        })
+    }
+}
+
+/// `POST /incidents/{id}/edit`: a refused change shows the form again with the reason.
+pub async fn edit_incident(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<EditForm>,
+) -> WebResult {
+    let app = st.app();
+    let current = app.incident_to_edit(&wu.user, path_id(&id)?).await?;
+    let result = match form.patch() {
+        Ok(p) => app
+            .update_incident(&wu.user, current.id, p)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(ApiError::from(e)),
+    };
+    Ok(match result {
+        Ok(i) => Redirect::to(&format!("/incidents/{}", i.id)).into_response(),
+        Err(e) => page(
+            &st,
+            &wu,
+            e.status,
+            "incident_edit.html",
+            context! { i => current, error => e.message },
+        ),
+    })
+}

@@ -1,0 +1,395 @@
+//! The server-rendered web UI, one module per page family, each with its own router merged
+//! here: [`login`] (sign in and out), [`incidents`], [`reports`], [`map`], [`analysis`]
+//! (situations, assessments, the framework), [`admin`] (users and tokens) and [`form`] (the
+//! public report form, mounted with the SMS endpoints). Every asset is embedded.
+//!
+//! What the pages share lives here: the templates, the logged-in [`WebUser`], the
+//! [`CsrfForm`] extractor (a form whose CSRF token is checked before the handler runs) and
+//! [`WebError`], which any handler returns with `?`: it becomes a friendly page (403, 404, 400,
+//! 409, 500…) in the site's frame. Who may do what is the application layer's
+//! ([`tocsin_app`]); the pages parse, call it and show its answer.
+
+pub mod admin;
+pub mod analysis;
+pub mod form;
+pub mod incidents;
+pub mod login;
+pub mod map;
+pub mod reports;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Router;
+use minijinja::{context, Environment, Value};
+use serde::de::DeserializeOwned;
+use tocsin_domain::incident::ACLED_TYPOLOGY;
+use tocsin_domain::{Permission, Tlp, User, VerificationStatus};
+use tocsin_store::WebSession;
+
+use crate::auth::{same, session_user};
+use crate::error::ApiError;
+use crate::AppState;
+
+/// The pages a logged-in user browses, with their errors shown as pages.
+pub fn router(state: &AppState) -> Router<AppState> {
+    use axum::routing::get;
+    Router::new()
+        .merge(incidents::router())
+        .merge(reports::router())
+        .merge(map::router())
+        .merge(analysis::router())
+        .merge(admin::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error_pages,
+        ))
+        .merge(login::router())
+        .route("/assets/{file}", get(asset))
+}
+
+/// The template set, compiled into the binary.
+pub fn templates() -> Environment<'static> {
+    let mut env = Environment::new();
+    for (name, src) in [
+        ("base.html", include_str!("../../templates/base.html")),
+        ("login.html", include_str!("../../templates/login.html")),
+        (
+            "incidents.html",
+            include_str!("../../templates/incidents.html"),
+        ),
+        (
+            "incident.html",
+            include_str!("../../templates/incident.html"),
+        ),
+        (
+            "incident_edit.html",
+            include_str!("../../templates/incident_edit.html"),
+        ),
+        ("reports.html", include_str!("../../templates/reports.html")),
+        ("map.html", include_str!("../../templates/map.html")),
+        ("message.html", include_str!("../../templates/message.html")),
+        (
+            "report_form.html",
+            include_str!("../../templates/report_form.html"),
+        ),
+        (
+            "framework.html",
+            include_str!("../../templates/framework.html"),
+        ),
+        (
+            "situations.html",
+            include_str!("../../templates/situations.html"),
+        ),
+        (
+            "situation.html",
+            include_str!("../../templates/situation.html"),
+        ),
+        (
+            "assessment.html",
+            include_str!("../../templates/assessment.html"),
+        ),
+        (
+            "assessment_edit.html",
+            include_str!("../../templates/assessment_edit.html"),
+        ),
+        ("users.html", include_str!("../../templates/users.html")),
+    ] {
+        env.add_template(name, src)
+            .expect("embedded template parses");
+    }
+    env.add_function("tlp_class", |t: String| {
+        t.parse::<Tlp>()
+            .map(|t| format!("tlp-{}", t.slug()))
+            .unwrap_or_default()
+    });
+    env
+}
+
+/// A logged-in browser user; anyone else is sent to the login page.
+pub struct WebUser {
+    pub(crate) user: User,
+    pub(crate) session: WebSession,
+}
+
+/// The CSRF token of the session a [`WebUser`] was found by, left for [`CsrfForm`].
+#[derive(Clone)]
+struct SessionCsrf(String);
+
+impl FromRequestParts<AppState> for WebUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match session_user(parts, state).await {
+            Some((session, user)) => {
+                parts
+                    .extensions
+                    .insert(SessionCsrf(session.csrf_token.clone()));
+                Ok(WebUser { user, session })
+            }
+            None => {
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
+                let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+                Err(Redirect::to(&format!("/login?{q}")).into_response())
+            }
+        }
+    }
+}
+
+/// An error a page answers with: a status and a message for a person, shown in the site's
+/// frame (with the user's menu when they are logged in) by the pages' error layer.
+#[derive(Debug, Clone)]
+pub struct WebError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// The page's title.
+    pub title: &'static str,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl WebError {
+    /// An error page.
+    pub fn new(status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
+        WebError {
+            status,
+            title,
+            message: message.into(),
+        }
+    }
+
+    /// 403: the form's CSRF token is missing or wrong.
+    pub fn csrf() -> Self {
+        WebError::new(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "The form's security token is missing or wrong.",
+        )
+    }
+
+    /// 400: the form does not parse.
+    pub fn bad_form(e: impl std::fmt::Display) -> Self {
+        WebError::new(
+            StatusCode::BAD_REQUEST,
+            "Invalid request",
+            format!("invalid form: {e}"),
+        )
+    }
+}
+
+impl From<ApiError> for WebError {
+    fn from(e: ApiError) -> Self {
+        let title = match e.status {
+            StatusCode::FORBIDDEN => "Not allowed",
+            StatusCode::NOT_FOUND => "Not found",
+            s if s.is_client_error() => "Invalid request",
+            _ => "Something went wrong",
+        };
+        WebError::new(e.status, title, e.message)
+    }
+}
+
+impl From<tocsin_app::AppError> for WebError {
+    fn from(e: tocsin_app::AppError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl From<tocsin_domain::DomainError> for WebError {
+    fn from(e: tocsin_domain::DomainError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl From<tocsin_store::StoreError> for WebError {
+    fn from(e: tocsin_store::StoreError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl IntoResponse for WebError {
+    /// The bare page; [`error_pages`] puts it in the site's frame.
+    fn into_response(self) -> Response {
+        let mut r = (self.status, self.message.clone()).into_response();
+        r.extensions_mut().insert(self);
+        r
+    }
+}
+
+/// Result of a page handler.
+pub type WebResult<T = Response> = Result<T, WebError>;
+
+/// Renders a [`WebError`] as the message page, in the frame of the user's session if any.
+async fn error_pages(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let cookies = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .cloned()
+        .collect::<Vec<_>>();
+    let r = next.run(req).await;
+    let Some(e) = r.extensions().get::<WebError>().cloned() else {
+        return r;
+    };
+    let (mut parts, _) = axum::http::Request::new(()).into_parts();
+    for c in cookies {
+        parts.headers.append(header::COOKIE, c);
+    }
+    let ctx = context! { title => e.title, message => e.message };
+    match session_user(&parts, &st).await {
+        Some((session, user)) => page(
+            &st,
+            &WebUser { user, session },
+            e.status,
+            "message.html",
+            ctx,
+        ),
+        None => render(&st, e.status, "message.html", ctx),
+    }
+}
+
+/// A form posted by a logged-in user, its CSRF token (field `csrf`) checked against their
+/// session's before it is parsed as `T` (without the `csrf` field): a wrong or missing token
+/// is a 403 page, a form that does not parse a 400 page.
+pub struct CsrfForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let expected = match parts.extensions.get::<SessionCsrf>() {
+            Some(c) => c.0.clone(),
+            None => match session_user(&parts, state).await {
+                Some((s, _)) => s.csrf_token,
+                None => return Err(WebError::csrf()),
+            },
+        };
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| WebError::new(e.status(), "Invalid request", e.body_text()))?;
+        let mut fields: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&body).map_err(WebError::bad_form)?;
+        let sent = fields
+            .iter()
+            .position(|(k, _)| k == "csrf")
+            .map(|i| fields.swap_remove(i).1);
+        if !sent.is_some_and(|c| same(&c, &expected)) {
+            return Err(WebError::csrf());
+        }
+        let rest = serde_urlencoded::to_string(&fields).map_err(WebError::bad_form)?;
+        serde_urlencoded::from_str(&rest)
+            .map(CsrfForm)
+            .map_err(WebError::bad_form)
+    }
+}
+
+pub(crate) fn render(st: &AppState, status: StatusCode, name: &str, ctx: Value) -> Response {
+    match st.templates.get_template(name).and_then(|t| t.render(ctx)) {
+        Ok(html) => {
+            let mut r = (status, Html(html)).into_response();
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, template = name, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+/// A page in the site's frame, for a logged-in user.
+pub(crate) fn page(
+    st: &AppState,
+    wu: &WebUser,
+    status: StatusCode,
+    name: &str,
+    extra: Value,
+) -> Response {
+    let base = context! {
+        user => context! { username => wu.user.username.clone(), role => wu.user.role.as_str(), clearance => wu.user.clearance.as_str() },
+        csrf => wu.session.csrf_token.clone(),
+        can_reports => wu.user.can(Permission::ReportRead),
+        can_users => wu.user.can(Permission::UserManage),
+        event_types => ACLED_TYPOLOGY.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+        statuses => VerificationStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        tlps => Tlp::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+    };
+    render(st, status, name, context! { ..extra, ..base })
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, Secure over HTTPS.
+pub(crate) fn set_cookie(st: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if st.secure_cookies { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    ))
+    .expect("cookie value is ASCII")
+}
+
+/// The link to the next page of a list: the same query with the cursor.
+pub(crate) fn next_url(
+    path: &str,
+    q: impl serde::Serialize,
+    cursor: &Option<String>,
+) -> Option<String> {
+    let c = cursor.as_ref()?;
+    let mut v = serde_json::to_value(q).ok()?;
+    v["cursor"] = c.clone().into();
+    let pairs: Vec<(String, String)> = v
+        .as_object()?
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_str()
+                .filter(|s| !s.is_empty())
+                .map(|s| (k.clone(), s.to_string()))
+        })
+        .collect();
+    Some(format!(
+        "{path}?{}",
+        serde_urlencoded::to_string(pairs).ok()?
+    ))
+}
+
+/// An id in a page's path; one that is not an id is a page that does not exist.
+pub(crate) fn path_id(id: &str) -> WebResult<uuid::Uuid> {
+    uuid::Uuid::parse_str(id).map_err(|_| ApiError::not_found().into())
+}
+
+/// `GET /assets/{file}`: the embedded stylesheet, script and boundaries.
+pub async fn asset(Path(file): Path<String>) -> Response {
+    let (body, ctype): (&'static [u8], &str) = match file.as_str() {
+        "tocsin.css" => (
+            include_bytes!("../../assets/tocsin.css"),
+            "text/css; charset=utf-8",
+        ),
+        "map.js" => (
+            include_bytes!("../../assets/map.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "countries-110m.json" => (
+            include_bytes!("../../assets/countries-110m.json"),
+            "application/json",
+        ),
+        _ => return (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, ctype),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,81 @@
+//! `tocsin incident`: record an incident, or set its verification status, as a named user
+//! (`--user NAME`), through the same use cases as the API (`tocsin-app`): the same
+//! permissions, the same clearance rules, the same refusals.
+
+use anyhow::Result;
+use clap::Subcommand;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tocsin_domain::{IncidentInput, VerificationStatus};
+use uuid::Uuid;
+
+use super::common::{acting_user, decode, open_store, read_document, refused, settle};
+use super::Global;
+use crate::config::Overrides;
+
+/// `tocsin incident …`
+#[derive(Subcommand, Debug)]
+pub enum IncidentCommand {
+    /// Record an incident from a JSON or TOML file (the API's incident fields); prints its id
+    /// as the last line.
+    Add {
+        /// Act as this user (needs to record incidents; the label at most their clearance).
+        #[arg(long)]
+        user: String,
+        /// The incident (`.json`, or `.toml`).
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Set an incident's verification status.
+    Verify {
+        /// The incident's id.
+        id: Uuid,
+        /// Act as this user (needs to change incidents).
+        #[arg(long)]
+        user: String,
+        /// unverified, partially_verified, verified, disputed or false.
+        #[arg(long)]
+        status: String,
+    },
+}
+
+/// Run a `tocsin incident` subcommand.
+pub async fn run(g: &Global, command: IncidentCommand) -> Result<ExitCode> {
+    let cfg = settle(g, Overrides::default())?;
+    let store = open_store(&cfg).await?;
+    let frameworks = cfg.analysis.frameworks()?;
+    let app = tocsin_app::App::new(&store, &frameworks);
+    match command {
+        IncidentCommand::Add { user, file } => {
+            let u = acting_user(&store, &user).await?;
+            let input: IncidentInput = decode(read_document(&file)?, &file)?;
+            let i = app
+                .create_incident(&u, input)
+                .await
+                .map_err(|e| refused(&u, "incident", e))?;
+            println!(
+                "recorded incident of {} in {} ({}, {})",
+                i.event_date,
+                i.country.code(),
+                i.event_type,
+                i.tlp
+            );
+            println!("{}", i.id);
+        }
+        IncidentCommand::Verify { id, user, status } => {
+            let u = acting_user(&store, &user).await?;
+            let status = VerificationStatus::parse(&status)
+                .map_err(|e| refused(&u, "incident", e.into()))?;
+            let i = app
+                .verify_incident(&u, id, status, None)
+                .await
+                .map_err(|e| refused(&u, &format!("incident {id}"), e))?;
+            println!(
+                "incident {} is now {}",
+                i.id,
+                i.verification_status.as_str()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
