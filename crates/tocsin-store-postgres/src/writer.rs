@@ -1,0 +1,411 @@
+//! Group commit: every write of one [`crate::PostgresStore`] goes through one writer task, which
+//! takes every write waiting in its queue and commits them as one transaction, then answers each
+//! caller. One commit (one WAL flush) then serves a whole batch instead of one write, and the
+//! audit chain's head is locked once per batch, not once per write.
+//!
+//! A batch is first tried whole: the ops in order (runs of consecutive new reports as one
+//! multi-row `INSERT ... SELECT FROM UNNEST`), then the chain head locked (`SELECT ... FOR
+//! UPDATE` on `audit_head`), every audit entry appended by one statement that also moves the
+//! head, and `COMMIT`. If any op fails, the batch is rolled back and redone op by op, each in
+//! its own savepoint, so that only the failing op's caller gets the error. Callers are
+//! answered only after `COMMIT` has returned, so an acknowledged write is durable and visible.
+//!
+//! The head lock is what keeps the chain linear across processes: another process's batch
+//! waits for it (from the moment it has applied its own ops) until this batch commits, and then
+//! reads the head this batch left.
+
+use crate::{apply_op, db_err};
+use futures::future::BoxFuture;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{Connection, Executor, Row};
+use std::collections::HashMap;
+use tocsin_domain::{Actor, AuditEntry, AuditEvent, NewReport};
+use tocsin_store::{audit_for, stored_report, Done, Op, Result, StoreError};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+/// The most writes one transaction takes.
+const MAX_BATCH: usize = 1024;
+
+/// A message to the writer task.
+enum Msg {
+    Write(Job),
+    /// Finish the writes queued before this, close the connection, stop.
+    Close(oneshot::Sender<()>),
+}
+
+/// A write waiting in the writer's queue.
+struct Job {
+    actor: Actor,
+    op: Op,
+    reply: oneshot::Sender<Result<Done>>,
+}
+
+/// The handle to one store's writer task (cloned with the store).
+#[derive(Clone)]
+pub(crate) struct Writer {
+    tx: mpsc::Sender<Msg>,
+}
+
+fn stopped() -> StoreError {
+    StoreError::Backend("the PostgreSQL writer has stopped".into())
+}
+
+impl Writer {
+    /// Start the writer on `conn`; it reconnects with `opts` after losing its connection.
+    pub(crate) fn spawn(conn: PgConnection, opts: PgConnectOptions) -> Writer {
+        let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(writer_loop(conn, opts, rx));
+        Writer { tx }
+    }
+
+    /// Queue `op`; the answer comes once its batch has committed (or failed).
+    pub(crate) async fn write(&self, actor: &Actor, op: Op) -> Result<Done> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Msg::Write(Job {
+                actor: actor.clone(),
+                op,
+                reply,
+            }))
+            .await
+            .map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    /// Let the writes already queued finish, then close the writer's connection.
+    pub(crate) async fn close(&self) {
+        let (done, rx) = oneshot::channel();
+        if self.tx.send(Msg::Close(done)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+async fn writer_loop(conn: PgConnection, opts: PgConnectOptions, mut rx: mpsc::Receiver<Msg>) {
+    let mut conn = Some(conn);
+    let mut closing = None;
+    while closing.is_none() {
+        let Some(first) = rx.recv().await else { break };
+        let mut jobs = Vec::new();
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Write(job) => jobs.push(job),
+                Msg::Close(done) => {
+                    closing = Some(done);
+                    break;
+                }
+            }
+            if jobs.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if jobs.is_empty() {
+            continue;
+        }
+        if conn.is_none() {
+            match PgConnection::connect_with(&opts).await {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    let e = format!("cannot reach PostgreSQL: {e}");
+                    for job in jobs {
+                        let _ = job.reply.send(Err(StoreError::Backend(e.clone())));
+                    }
+                    continue;
+                }
+            }
+        }
+        let c = conn.as_mut().expect("writer connection open");
+        let (results, healthy) = run_batch(c, &jobs).await;
+        if !healthy {
+            // Broken, or in an unknown transaction state: the next batch starts afresh.
+            conn = None;
+        }
+        for (job, res) in jobs.into_iter().zip(results) {
+            let _ = job.reply.send(res);
+        }
+    }
+    if let Some(c) = conn.take() {
+        let _ = c.close().await;
+    }
+    if let Some(done) = closing {
+        let _ = done.send(());
+    }
+}
+
+/// A control statement (`BEGIN`, `SAVEPOINT`, ...), one round trip.
+fn exec<'a>(
+    conn: &'a mut PgConnection,
+    sql: &'static str,
+) -> BoxFuture<'a, std::result::Result<(), sqlx::Error>> {
+    // A plain `&str` goes by the simple query protocol: one round trip, several statements.
+    Box::pin(async move { conn.execute(sql).await.map(|_| ()) })
+}
+
+/// [`apply_op`], boxed (see [`run_batch`]).
+fn apply<'a>(conn: &'a mut PgConnection, job: &'a Job) -> BoxFuture<'a, Result<Done>> {
+    Box::pin(apply_op(conn, &job.actor, &job.op))
+}
+
+/// The same error for every job of the batch.
+fn all_fail(n: usize, e: &str) -> Vec<Result<Done>> {
+    (0..n)
+        .map(|_| Err(StoreError::Backend(e.to_string())))
+        .collect()
+}
+
+/// Apply and commit one batch. Returns each job's result and whether the connection is still
+/// in a known, idle state.
+///
+/// Boxed: the compiler cannot otherwise prove the writer task `Send` (rust-lang/rust#102211).
+fn run_batch<'a>(
+    conn: &'a mut PgConnection,
+    jobs: &'a [Job],
+) -> BoxFuture<'a, (Vec<Result<Done>>, bool)> {
+    Box::pin(async move {
+        let fast = match whole_batch(conn, jobs).await {
+            Ok(results) => return (results, true),
+            Err(f) => f,
+        };
+        match fast {
+            Failed::Op(e) if jobs.len() == 1 => (vec![Err(e)], true),
+            Failed::Op(_) => one_by_one(conn, jobs).await,
+            Failed::Connection(e) => (all_fail(jobs.len(), &e), false),
+        }
+    })
+}
+
+enum Failed {
+    /// An op failed (with this error); the transaction was rolled back and the connection is
+    /// usable.
+    Op(StoreError),
+    /// The connection failed or the commit's outcome is unknown; every job fails.
+    Connection(String),
+}
+
+/// Roll back after an op failed with `e`.
+async fn roll_back(conn: &mut PgConnection, e: StoreError) -> Failed {
+    match exec(conn, "ROLLBACK").await {
+        Ok(()) => Failed::Op(e),
+        Err(r) => Failed::Connection(format!("{e}; rollback failed: {r}")),
+    }
+}
+
+/// The fast path: the whole batch in one transaction, no savepoints.
+async fn whole_batch(
+    conn: &mut PgConnection,
+    jobs: &[Job],
+) -> std::result::Result<Vec<Result<Done>>, Failed> {
+    exec(conn, "BEGIN")
+        .await
+        .map_err(|e| Failed::Connection(format!("cannot begin: {e}")))?;
+    let mut results = Vec::with_capacity(jobs.len());
+    let mut i = 0;
+    while i < jobs.len() {
+        // A run of new reports goes in as one statement.
+        let run = jobs[i..]
+            .iter()
+            .take_while(|j| matches!(j.op, Op::CreateReport(_)))
+            .count();
+        if run > 1 {
+            let reports: Vec<&NewReport> = jobs[i..i + run]
+                .iter()
+                .map(|j| match &j.op {
+                    Op::CreateReport(r) => r,
+                    _ => unreachable!("a run holds only new reports"),
+                })
+                .collect();
+            match insert_reports(conn, &reports).await {
+                Ok(done) => results.extend(done.into_iter().map(Ok)),
+                Err(e) => return Err(roll_back(conn, e).await),
+            }
+            i += run;
+            continue;
+        }
+        match apply(conn, &jobs[i]).await {
+            Ok(d) => results.push(Ok(d)),
+            Err(e) => return Err(roll_back(conn, e).await),
+        }
+        i += 1;
+    }
+    let mut events = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        events.extend(audit_for(&job.actor, &job.op));
+    }
+    if let Err(e) = append_audits(conn, events).await {
+        // Not any one op's fault: retried op by op, where it fails every op it fails again.
+        return Err(roll_back(conn, e).await);
+    }
+    commit(conn).await.map_err(Failed::Connection)?;
+    Ok(results)
+}
+
+/// `COMMIT`. On failure the batch's outcome is unknown to us (the connection may have dropped
+/// after the server committed), so every caller gets the error: never a false acknowledgement.
+async fn commit(conn: &mut PgConnection) -> std::result::Result<(), String> {
+    exec(conn, "COMMIT").await.map_err(|e| {
+        tracing::error!(error = %e, "PostgreSQL commit failed; the batch is refused");
+        format!("commit failed: {e}")
+    })
+}
+
+/// The slow path, after an op of the batch failed: each op in its own savepoint, so a failing
+/// op is undone alone and only its caller gets the error.
+async fn one_by_one(conn: &mut PgConnection, jobs: &[Job]) -> (Vec<Result<Done>>, bool) {
+    let broken = |e: sqlx::Error| (all_fail(jobs.len(), &e.to_string()), false);
+    if let Err(e) = exec(conn, "BEGIN").await {
+        return broken(e);
+    }
+    let mut results = Vec::with_capacity(jobs.len());
+    let mut events = Vec::new();
+    for job in jobs {
+        if let Err(e) = exec(conn, "SAVEPOINT op").await {
+            return broken(e);
+        }
+        match apply(conn, job).await {
+            Ok(d) => {
+                if let Err(e) = exec(conn, "RELEASE SAVEPOINT op").await {
+                    return broken(e);
+                }
+                events.extend(audit_for(&job.actor, &job.op));
+                results.push(Ok(d));
+            }
+            Err(err) => {
+                if let Err(e) = exec(conn, "ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op").await {
+                    return broken(e);
+                }
+                results.push(Err(err));
+            }
+        }
+    }
+    if let Err(e) = append_audits(conn, events).await {
+        let healthy = exec(conn, "ROLLBACK").await.is_ok();
+        return (all_fail(jobs.len(), &e.to_string()), healthy);
+    }
+    match commit(conn).await {
+        Ok(()) => (results, true),
+        Err(e) => (all_fail(jobs.len(), &e), false),
+    }
+}
+
+/// Insert several new reports with one statement; their stored forms, in order.
+fn insert_reports<'a>(
+    conn: &'a mut PgConnection,
+    rs: &'a [&'a NewReport],
+) -> BoxFuture<'a, Result<Vec<Done>>> {
+    Box::pin(async move {
+        let rows = sqlx::query(
+        "INSERT INTO reports (id, channel, provider_key, source_id, text, tlp, latitude, longitude, \
+         country, occurred_at, received_at, language, category, place_name, geo_precision, place_unresolved) \
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::int2[], \
+         $7::float8[], $8::float8[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::text[], \
+         $13::text[], $14::text[], $15::int2[], $16::bool[]) \
+         RETURNING id, (SELECT handle FROM sources WHERE sources.id = reports.source_id)",
+    )
+    .bind(rs.iter().map(|r| r.id).collect::<Vec<_>>())
+    .bind(rs.iter().map(|r| r.channel.as_str()).collect::<Vec<_>>())
+    .bind(rs.iter().map(|r| r.provider_key.as_deref()).collect::<Vec<_>>())
+    .bind(rs.iter().map(|r| r.source_id).collect::<Vec<_>>())
+    .bind(rs.iter().map(|r| r.text.as_str()).collect::<Vec<_>>())
+    .bind(rs.iter().map(|r| r.tlp.rank()).collect::<Vec<_>>())
+    .bind(rs.iter().map(|r| r.latitude).collect::<Vec<_>>())
+    .bind(rs.iter().map(|r| r.longitude).collect::<Vec<_>>())
+    .bind(
+        rs.iter()
+            .map(|r| r.country.as_ref().map(|c| c.code()))
+            .collect::<Vec<_>>(),
+    )
+    .bind(rs.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
+    .bind(rs.iter().map(|r| r.received_at).collect::<Vec<_>>())
+    .bind(
+        rs.iter()
+            .map(|r| r.meta.language.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rs.iter()
+            .map(|r| r.meta.category.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rs.iter()
+            .map(|r| r.meta.place_name.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(rs.iter().map(|r| r.meta.geo_precision).collect::<Vec<_>>())
+    .bind(
+        rs.iter()
+            .map(|r| r.meta.place_unresolved)
+            .collect::<Vec<_>>(),
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+        let mut handles = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let id: Uuid = row.try_get(0).map_err(db_err)?;
+            let handle: Option<String> = row.try_get(1).map_err(db_err)?;
+            handles.insert(id, handle);
+        }
+        Ok(rs
+            .iter()
+            .map(|r| {
+                let handle = handles.get(&r.id).cloned().flatten();
+                Done::Report(Box::new(stored_report(r, handle)))
+            })
+            .collect())
+    })
+}
+
+/// Extend the audit chain by `events`, in order, inside the open transaction: lock the head,
+/// then one statement inserts every entry and moves the head. The head stays locked until the
+/// transaction ends.
+pub(crate) fn append_audits(
+    conn: &mut PgConnection,
+    events: Vec<AuditEvent>,
+) -> BoxFuture<'_, Result<()>> {
+    Box::pin(async move {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let head = sqlx::query("SELECT seq, hash FROM audit_head FOR UPDATE")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        let (mut seq, mut hash): (i64, String) = (
+            head.try_get(0).map_err(db_err)?,
+            head.try_get(1).map_err(db_err)?,
+        );
+        let mut entries: Vec<AuditEntry> = Vec::with_capacity(events.len());
+        for ev in events {
+            // Stamped once the head is held, so times follow the chain's order.
+            let e = ev.into_entry(seq + 1, &hash, tocsin_domain::time::now());
+            seq = e.seq;
+            hash.clone_from(&e.hash);
+            entries.push(e);
+        }
+        sqlx::query(
+        "WITH appended AS (INSERT INTO audit_log (seq, at, actor_id, actor_name, action, record_type, \
+         record_id, detail, prev_hash, hash) SELECT * FROM UNNEST($1::int8[], $2::timestamptz[], \
+         $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])) \
+         UPDATE audit_head SET seq = $11, hash = $12",
+    )
+    .bind(entries.iter().map(|e| e.seq).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.at).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.actor_id).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.actor_name.as_str()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.action.as_str()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.record_type.as_str()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.record_id.as_deref()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.prev_hash.as_str()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.hash.as_str()).collect::<Vec<_>>())
+    .bind(seq)
+    .bind(&hash)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+        Ok(())
+    })
+}
