@@ -84,6 +84,7 @@ impl Writer {
 
 async fn writer_loop(conn: PgConnection, opts: PgConnectOptions, mut rx: mpsc::Receiver<Msg>) {
     let mut conn = Some(conn);
+    let mut head = None;
     let mut closing = None;
     while closing.is_none() {
         let Some(first) = rx.recv().await else { break };
@@ -117,10 +118,11 @@ async fn writer_loop(conn: PgConnection, opts: PgConnectOptions, mut rx: mpsc::R
             }
         }
         let c = conn.as_mut().expect("writer connection open");
-        let (results, healthy) = run_batch(c, &jobs).await;
+        let (results, healthy) = run_batch(c, &mut head, &jobs).await;
         if !healthy {
             // Broken, or in an unknown transaction state: the next batch starts afresh.
             conn = None;
+            head = None;
         }
         for (job, res) in jobs.into_iter().zip(results) {
             let _ = job.reply.send(res);
@@ -161,9 +163,19 @@ fn all_fail(n: usize, e: &str) -> Vec<Result<Done>> {
 /// Boxed: the compiler cannot otherwise prove the writer task `Send` (rust-lang/rust#102211).
 fn run_batch<'a>(
     conn: &'a mut PgConnection,
+    head: &'a mut Option<Head>,
     jobs: &'a [Job],
 ) -> BoxFuture<'a, (Vec<Result<Done>>, bool)> {
     Box::pin(async move {
+        if jobs.iter().all(|j| matches!(j.op, Op::CreateReport(_))) {
+            match reports_at_once(conn, head, jobs).await {
+                Ok(Some(results)) => return (results, true),
+                Ok(None) => {}
+                Err(e) => return (all_fail(jobs.len(), &e), false),
+            }
+        }
+        // The general path moves the head under its lock; read it again next time.
+        *head = None;
         let fast = match whole_batch(conn, jobs).await {
             Ok(results) => return (results, true),
             Err(f) => f,
@@ -174,6 +186,210 @@ fn run_batch<'a>(
             Failed::Connection(e) => (all_fail(jobs.len(), &e), false),
         }
     })
+}
+
+/// The end of the audit chain as this writer last saw it: its sequence number and hash.
+#[derive(Clone)]
+struct Head {
+    seq: i64,
+    hash: String,
+}
+
+/// How many times a batch of reports is retried when another process moved the chain's head
+/// between our reading it and our write, before taking the head's lock instead.
+const HEAD_RACES: usize = 3;
+
+/// The hot path, for a batch of new reports only: one statement, committed on its own (no
+/// `BEGIN`/`COMMIT` round trips), that inserts the reports and their audit entries and moves
+/// the chain's head, all on condition that the head is still the one the entries were chained
+/// to (`UPDATE audit_head ... WHERE seq = $old AND hash = $old_hash`, which waits for another
+/// process's uncommitted move and then sees it). If the head moved, nothing is written and the
+/// batch is chained again to the new head. `Ok(None)`: not done, take the general path (an op
+/// failed, e.g. a duplicate id, or the head kept moving); `Err`: the connection failed.
+async fn reports_at_once(
+    conn: &mut PgConnection,
+    head: &mut Option<Head>,
+    jobs: &[Job],
+) -> std::result::Result<Option<Vec<Result<Done>>>, String> {
+    let reports: Vec<&NewReport> = jobs
+        .iter()
+        .filter_map(|j| match &j.op {
+            Op::CreateReport(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    for _ in 0..HEAD_RACES {
+        let from = match head.clone() {
+            Some(h) => h,
+            None => read_head(conn).await.map_err(|e| e.to_string())?,
+        };
+        let mut entries = Vec::with_capacity(jobs.len());
+        let (mut seq, mut hash) = (from.seq, from.hash.clone());
+        for job in jobs {
+            if let Some(ev) = audit_for(&job.actor, &job.op) {
+                let e = ev.into_entry(seq + 1, &hash, tocsin_domain::time::now());
+                seq = e.seq;
+                hash.clone_from(&e.hash);
+                entries.push(e);
+            }
+        }
+        match insert_chained(conn, &reports, &entries, &from).await {
+            Ok(Some(done)) => {
+                *head = Some(Head { seq, hash });
+                return Ok(Some(done.into_iter().map(Ok).collect()));
+            }
+            // Another process moved the head: nothing was written.
+            Ok(None) => *head = None,
+            Err(sqlx::Error::Database(e)) => {
+                tracing::debug!(error = %e, "a batch of reports failed; retried op by op");
+                return Ok(None);
+            }
+            Err(e) => return Err(format!("writing reports failed: {e}")),
+        }
+    }
+    Ok(None)
+}
+
+/// The chain's head, read without a lock.
+async fn read_head(conn: &mut PgConnection) -> std::result::Result<Head, sqlx::Error> {
+    let row = sqlx::query("SELECT seq, hash FROM audit_head")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(Head {
+        seq: row.try_get(0)?,
+        hash: row.try_get(1)?,
+    })
+}
+
+/// The one statement of [`reports_at_once`]; `None` when the head was no longer `from`.
+fn insert_chained<'a>(
+    conn: &'a mut PgConnection,
+    rs: &'a [&'a NewReport],
+    entries: &'a [AuditEntry],
+    from: &'a Head,
+) -> BoxFuture<'a, std::result::Result<Option<Vec<Done>>, sqlx::Error>> {
+    Box::pin(async move {
+        let (seq, hash) = entries
+            .last()
+            .map_or((from.seq, from.hash.as_str()), |e| (e.seq, e.hash.as_str()));
+        let rows = sqlx::query(
+            "WITH head AS (UPDATE audit_head SET seq = $27, hash = $28 \
+             WHERE seq = $29 AND hash = $30 RETURNING 1), \
+             r AS (INSERT INTO reports (id, channel, provider_key, source_id, text, tlp, latitude, \
+             longitude, country, occurred_at, received_at, language, category, place_name, \
+             geo_precision, place_unresolved) \
+             SELECT u.* FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], \
+             $6::int2[], $7::float8[], $8::float8[], $9::text[], $10::timestamptz[], \
+             $11::timestamptz[], $12::text[], $13::text[], $14::text[], $15::int2[], $16::bool[]) u \
+             WHERE EXISTS (SELECT 1 FROM head) RETURNING id, source_id), \
+             a AS (INSERT INTO audit_log (seq, at, actor_id, actor_name, action, record_type, \
+             record_id, detail, prev_hash, hash) \
+             SELECT u.* FROM UNNEST($17::int8[], $18::timestamptz[], $19::uuid[], $20::text[], \
+             $21::text[], $22::text[], $23::text[], $24::text[], $25::text[], $26::text[]) u \
+             WHERE EXISTS (SELECT 1 FROM head)) \
+             SELECT r.id, s.handle FROM r LEFT JOIN sources s ON s.id = r.source_id",
+        );
+        let rows = bind_reports(rows, rs);
+        let rows = bind_entries(rows, entries)
+            .bind(seq)
+            .bind(hash)
+            .bind(from.seq)
+            .bind(&from.hash)
+            .fetch_all(&mut *conn)
+            .await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(stored_reports(rs, &rows)?))
+    })
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+/// Bind the 16 columns of new reports, as arrays ($1..$16 of the statements above).
+fn bind_reports<'q>(q: PgQuery<'q>, rs: &[&'q NewReport]) -> PgQuery<'q> {
+    q.bind(rs.iter().map(|r| r.id).collect::<Vec<_>>())
+        .bind(rs.iter().map(|r| r.channel.as_str()).collect::<Vec<_>>())
+        .bind(
+            rs.iter()
+                .map(|r| r.provider_key.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(rs.iter().map(|r| r.source_id).collect::<Vec<_>>())
+        .bind(rs.iter().map(|r| r.text.as_str()).collect::<Vec<_>>())
+        .bind(rs.iter().map(|r| r.tlp.rank()).collect::<Vec<_>>())
+        .bind(rs.iter().map(|r| r.latitude).collect::<Vec<_>>())
+        .bind(rs.iter().map(|r| r.longitude).collect::<Vec<_>>())
+        .bind(
+            rs.iter()
+                .map(|r| r.country.as_ref().map(|c| c.code()))
+                .collect::<Vec<_>>(),
+        )
+        .bind(rs.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
+        .bind(rs.iter().map(|r| r.received_at).collect::<Vec<_>>())
+        .bind(
+            rs.iter()
+                .map(|r| r.meta.language.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rs.iter()
+                .map(|r| r.meta.category.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rs.iter()
+                .map(|r| r.meta.place_name.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(rs.iter().map(|r| r.meta.geo_precision).collect::<Vec<_>>())
+        .bind(
+            rs.iter()
+                .map(|r| r.meta.place_unresolved)
+                .collect::<Vec<_>>(),
+        )
+}
+
+/// Bind the 10 columns of audit entries, as arrays.
+fn bind_entries<'q>(q: PgQuery<'q>, es: &'q [AuditEntry]) -> PgQuery<'q> {
+    q.bind(es.iter().map(|e| e.seq).collect::<Vec<_>>())
+        .bind(es.iter().map(|e| e.at).collect::<Vec<_>>())
+        .bind(es.iter().map(|e| e.actor_id).collect::<Vec<_>>())
+        .bind(es.iter().map(|e| e.actor_name.as_str()).collect::<Vec<_>>())
+        .bind(es.iter().map(|e| e.action.as_str()).collect::<Vec<_>>())
+        .bind(
+            es.iter()
+                .map(|e| e.record_type.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            es.iter()
+                .map(|e| e.record_id.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(es.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>())
+        .bind(es.iter().map(|e| e.prev_hash.as_str()).collect::<Vec<_>>())
+        .bind(es.iter().map(|e| e.hash.as_str()).collect::<Vec<_>>())
+}
+
+/// The stored form of each new report, in order, from rows of (id, source handle).
+fn stored_reports(
+    rs: &[&NewReport],
+    rows: &[sqlx::postgres::PgRow],
+) -> std::result::Result<Vec<Done>, sqlx::Error> {
+    let mut handles = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let id: Uuid = row.try_get(0)?;
+        let handle: Option<String> = row.try_get(1)?;
+        handles.insert(id, handle);
+    }
+    Ok(rs
+        .iter()
+        .map(|r| {
+            let handle = handles.get(&r.id).cloned().flatten();
+            Done::Report(Box::new(stored_report(r, handle)))
+        })
+        .collect())
 }
 
 enum Failed {
@@ -295,66 +511,21 @@ fn insert_reports<'a>(
     rs: &'a [&'a NewReport],
 ) -> BoxFuture<'a, Result<Vec<Done>>> {
     Box::pin(async move {
-        let rows = sqlx::query(
-        "INSERT INTO reports (id, channel, provider_key, source_id, text, tlp, latitude, longitude, \
-         country, occurred_at, received_at, language, category, place_name, geo_precision, place_unresolved) \
-         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::int2[], \
-         $7::float8[], $8::float8[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::text[], \
-         $13::text[], $14::text[], $15::int2[], $16::bool[]) \
-         RETURNING id, (SELECT handle FROM sources WHERE sources.id = reports.source_id)",
-    )
-    .bind(rs.iter().map(|r| r.id).collect::<Vec<_>>())
-    .bind(rs.iter().map(|r| r.channel.as_str()).collect::<Vec<_>>())
-    .bind(rs.iter().map(|r| r.provider_key.as_deref()).collect::<Vec<_>>())
-    .bind(rs.iter().map(|r| r.source_id).collect::<Vec<_>>())
-    .bind(rs.iter().map(|r| r.text.as_str()).collect::<Vec<_>>())
-    .bind(rs.iter().map(|r| r.tlp.rank()).collect::<Vec<_>>())
-    .bind(rs.iter().map(|r| r.latitude).collect::<Vec<_>>())
-    .bind(rs.iter().map(|r| r.longitude).collect::<Vec<_>>())
-    .bind(
-        rs.iter()
-            .map(|r| r.country.as_ref().map(|c| c.code()))
-            .collect::<Vec<_>>(),
-    )
-    .bind(rs.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
-    .bind(rs.iter().map(|r| r.received_at).collect::<Vec<_>>())
-    .bind(
-        rs.iter()
-            .map(|r| r.meta.language.as_deref())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        rs.iter()
-            .map(|r| r.meta.category.as_deref())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        rs.iter()
-            .map(|r| r.meta.place_name.as_deref())
-            .collect::<Vec<_>>(),
-    )
-    .bind(rs.iter().map(|r| r.meta.geo_precision).collect::<Vec<_>>())
-    .bind(
-        rs.iter()
-            .map(|r| r.meta.place_unresolved)
-            .collect::<Vec<_>>(),
-    )
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db_err)?;
-        let mut handles = HashMap::with_capacity(rows.len());
-        for row in &rows {
-            let id: Uuid = row.try_get(0).map_err(db_err)?;
-            let handle: Option<String> = row.try_get(1).map_err(db_err)?;
-            handles.insert(id, handle);
-        }
-        Ok(rs
-            .iter()
-            .map(|r| {
-                let handle = handles.get(&r.id).cloned().flatten();
-                Done::Report(Box::new(stored_report(r, handle)))
-            })
-            .collect())
+        let q = sqlx::query(
+            "WITH r AS (INSERT INTO reports (id, channel, provider_key, source_id, text, tlp, \
+             latitude, longitude, country, occurred_at, received_at, language, category, place_name, \
+             geo_precision, place_unresolved) \
+             SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], \
+             $6::int2[], $7::float8[], $8::float8[], $9::text[], $10::timestamptz[], \
+             $11::timestamptz[], $12::text[], $13::text[], $14::text[], $15::int2[], $16::bool[]) \
+             RETURNING id, source_id) \
+             SELECT r.id, s.handle FROM r LEFT JOIN sources s ON s.id = r.source_id",
+        );
+        let rows = bind_reports(q, rs)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        stored_reports(rs, &rows).map_err(db_err)
     })
 }
 
@@ -385,27 +556,18 @@ pub(crate) fn append_audits(
             hash.clone_from(&e.hash);
             entries.push(e);
         }
-        sqlx::query(
-        "WITH appended AS (INSERT INTO audit_log (seq, at, actor_id, actor_name, action, record_type, \
-         record_id, detail, prev_hash, hash) SELECT * FROM UNNEST($1::int8[], $2::timestamptz[], \
-         $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])) \
-         UPDATE audit_head SET seq = $11, hash = $12",
-    )
-    .bind(entries.iter().map(|e| e.seq).collect::<Vec<_>>())
-    .bind(entries.iter().map(|e| e.at).collect::<Vec<_>>())
-    .bind(entries.iter().map(|e| e.actor_id).collect::<Vec<_>>())
-    .bind(entries.iter().map(|e| e.actor_name.as_str()).collect::<Vec<_>>())
-    .bind(entries.iter().map(|e| e.action.as_str()).collect::<Vec<_>>())
-    .bind(entries.iter().map(|e| e.record_type.as_str()).collect::<Vec<_>>())
-    .bind(entries.iter().map(|e| e.record_id.as_deref()).collect::<Vec<_>>())
-    .bind(entries.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>())
-    .bind(entries.iter().map(|e| e.prev_hash.as_str()).collect::<Vec<_>>())
-    .bind(entries.iter().map(|e| e.hash.as_str()).collect::<Vec<_>>())
-    .bind(seq)
-    .bind(&hash)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
+        let q = sqlx::query(
+            "WITH appended AS (INSERT INTO audit_log (seq, at, actor_id, actor_name, action, \
+             record_type, record_id, detail, prev_hash, hash) SELECT * FROM UNNEST($1::int8[], \
+             $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], \
+             $8::text[], $9::text[], $10::text[])) UPDATE audit_head SET seq = $11, hash = $12",
+        );
+        bind_entries(q, &entries)
+            .bind(seq)
+            .bind(&hash)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
         Ok(())
     })
 }
