@@ -118,7 +118,13 @@ async fn writer_loop(conn: PgConnection, opts: PgConnectOptions, mut rx: mpsc::R
             }
         }
         let c = conn.as_mut().expect("writer connection open");
+        let started = std::time::Instant::now();
         let (results, healthy) = run_batch(c, &mut head, &jobs).await;
+        tracing::debug!(
+            writes = jobs.len(),
+            micros = started.elapsed().as_micros() as u64,
+            "batch done"
+        );
         if !healthy {
             // Broken, or in an unknown transaction state: the next batch starts afresh.
             conn = None;
