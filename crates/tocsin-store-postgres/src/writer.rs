@@ -1,21 +1,31 @@
 //! Group commit: every write of one [`crate::PostgresStore`] goes through one writer task, which
-//! takes every write waiting in its queue and commits them as one transaction, then answers each
-//! caller. One commit (one WAL flush) then serves a whole batch instead of one write, and the
-//! audit chain's head is locked once per batch, not once per write.
+//! takes every write waiting in its queue and commits them together, then answers each caller.
+//! One commit (one WAL flush) then serves a whole batch instead of one write, and the audit
+//! chain's head is moved once per batch, not once per write. Callers are answered only after
+//! the commit has returned, so an acknowledged write is durable and visible.
 //!
-//! A batch is first tried whole: the ops in order (runs of consecutive new reports as one
-//! multi-row `INSERT ... SELECT FROM UNNEST`), then the chain head locked (`SELECT ... FOR
-//! UPDATE` on `audit_head`), every audit entry appended by one statement that also moves the
-//! head, and `COMMIT`. If any op fails, the batch is rolled back and redone op by op, each in
-//! its own savepoint, so that only the failing op's caller gets the error. Callers are
-//! answered only after `COMMIT` has returned, so an acknowledged write is durable and visible.
+//! A batch of new reports only (the intake path) is one statement committed on its own, with
+//! no `BEGIN`/`COMMIT` round trips: it moves the chain's head (`UPDATE audit_head ... WHERE seq
+//! = $old AND hash = $old_hash`) and, only if that matched, inserts the reports and their audit
+//! entries (each an `INSERT ... SELECT FROM UNNEST` of arrays). The writer knows the head it
+//! left last time, so it need not read it first. If another process moved the head meanwhile,
+//! the update waits for that process's commit, then matches nothing, nothing is written, and
+//! the batch is chained again to the head read afresh. Up to [`LANES`] such batches are in
+//! flight at once on connections of their own, each chained to the head the one before it
+//! leaves; the lock on the head row orders their commits.
 //!
-//! The head lock is what keeps the chain linear across processes: another process's batch
-//! waits for it (from the moment it has applied its own ops) until this batch commits, and then
-//! reads the head this batch left.
+//! Any other batch (or one whose op failed) is one transaction: the ops in order (runs of
+//! consecutive new reports as one multi-row insert), then the head locked (`SELECT ... FOR
+//! UPDATE`), every audit entry appended by one statement that also moves the head, and
+//! `COMMIT`. If an op fails, the batch is rolled back and redone op by op, each in its own
+//! savepoint, so that only the failing op's caller gets the error.
+//!
+//! Either way the chain stays linear across processes: a batch is written only on top of the
+//! head it was chained to, under that row's lock.
 
 use crate::{apply_op, db_err};
 use futures::future::BoxFuture;
+use futures::stream::{FuturesUnordered, StreamExt};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection, Executor, Row};
 use std::collections::HashMap;
@@ -29,8 +39,8 @@ const MAX_BATCH: usize = 1024;
 
 /// A message to the writer task.
 enum Msg {
-    Write(Job),
-    /// Finish the writes queued before this, close the connection, stop.
+    Write(Box<Job>),
+    /// Finish the writes queued before this, close the connections, stop.
     Close(oneshot::Sender<()>),
 }
 
@@ -63,11 +73,11 @@ impl Writer {
     pub(crate) async fn write(&self, actor: &Actor, op: Op) -> Result<Done> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Msg::Write(Job {
+            .send(Msg::Write(Box::new(Job {
                 actor: actor.clone(),
                 op,
                 reply,
-            }))
+            })))
             .await
             .map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
@@ -82,64 +92,161 @@ impl Writer {
     }
 }
 
+/// Batches of new reports in flight at once, each on a connection of its own. The next batch is
+/// chained to the head the one before it will leave, and PostgreSQL's lock on the head row
+/// orders their commits; a batch whose predecessor failed finds the head not as it expected,
+/// writes nothing, and is redone.
+const LANES: usize = 2;
+
+/// A batch in flight: its connection and jobs come back with its outcome.
+type Flight = BoxFuture<
+    'static,
+    (
+        PgConnection,
+        Vec<Job>,
+        std::result::Result<Option<Vec<Done>>, sqlx::Error>,
+    ),
+>;
+
 async fn writer_loop(conn: PgConnection, opts: PgConnectOptions, mut rx: mpsc::Receiver<Msg>) {
-    let mut conn = Some(conn);
-    let mut head = None;
+    let mut idle = vec![conn];
+    let mut open = 1;
+    // The head the chain will have once every batch in flight has committed, when known.
+    let mut head: Option<Head> = None;
+    let mut flights = FuturesUnordered::<Flight>::new();
+    // Writes to run alone, once nothing is in flight.
+    let mut alone: Vec<Job> = Vec::new();
     let mut closing = None;
-    while closing.is_none() {
-        let Some(first) = rx.recv().await else { break };
-        let mut jobs = Vec::new();
-        let mut next = Some(first);
-        while let Some(msg) = next.take() {
-            match msg {
-                Msg::Write(job) => jobs.push(job),
-                Msg::Close(done) => {
-                    closing = Some(done);
-                    break;
+    let mut rx_open = true;
+    loop {
+        let taking = rx_open && closing.is_none() && alone.is_empty() && flights.len() < LANES;
+        tokio::select! {
+            Some((conn, jobs, res)) = flights.next(), if !flights.is_empty() => {
+                match res {
+                    Ok(Some(done)) => {
+                        for (job, d) in jobs.into_iter().zip(done) {
+                            let _ = job.reply.send(Ok(d));
+                        }
+                        idle.push(conn);
+                    }
+                    Ok(None) | Err(sqlx::Error::Database(_)) => {
+                        // The head was not as expected (or an op failed): nothing was written.
+                        // Those in flight after it were chained to it and fail the same way.
+                        head = None;
+                        alone.extend(jobs);
+                        idle.push(conn);
+                    }
+                    Err(e) => {
+                        let e = format!("writing reports failed: {e}");
+                        for job in jobs {
+                            let _ = job.reply.send(Err(StoreError::Backend(e.clone())));
+                        }
+                        open -= 1;
+                        head = None;
+                    }
                 }
             }
-            if jobs.len() < MAX_BATCH {
-                next = rx.try_recv().ok();
+            msg = rx.recv(), if taking => {
+                let Some(first) = msg else {
+                    rx_open = false;
+                    continue;
+                };
+                let mut jobs = Vec::new();
+                let mut next = Some(first);
+                while let Some(msg) = next.take() {
+                    match msg {
+                        Msg::Write(job) => jobs.push(*job),
+                        Msg::Close(done) => {
+                            closing = Some(done);
+                            break;
+                        }
+                    }
+                    if jobs.len() < MAX_BATCH {
+                        next = rx.try_recv().ok();
+                    }
+                }
+                let reports_only = jobs.iter().all(|j| matches!(j.op, Op::CreateReport(_)));
+                match head.clone() {
+                    Some(from) if reports_only && !jobs.is_empty() => {
+                        if idle.is_empty() && open < LANES {
+                            if let Ok(c) = PgConnection::connect_with(&opts).await {
+                                idle.push(c);
+                                open += 1;
+                            }
+                        }
+                        match idle.pop() {
+                            Some(conn) => {
+                                let (flight, after) = fly(conn, jobs, from);
+                                head = Some(after);
+                                flights.push(flight);
+                            }
+                            None => alone.extend(jobs),
+                        }
+                    }
+                    _ => alone.extend(jobs),
+                }
             }
+            else => {}
         }
-        if jobs.is_empty() {
-            continue;
-        }
-        if conn.is_none() {
-            match PgConnection::connect_with(&opts).await {
-                Ok(c) => conn = Some(c),
+        if !alone.is_empty() && flights.is_empty() {
+            let jobs = std::mem::take(&mut alone);
+            let conn = match idle.pop() {
+                Some(c) => Ok(c),
+                None => PgConnection::connect_with(&opts)
+                    .await
+                    .inspect(|_| open += 1),
+            };
+            match conn {
+                Ok(mut c) => {
+                    let started = std::time::Instant::now();
+                    let (results, healthy) = run_batch(&mut c, &mut head, &jobs).await;
+                    tracing::debug!(
+                        writes = jobs.len(),
+                        micros = started.elapsed().as_micros() as u64,
+                        "batch done alone"
+                    );
+                    if healthy {
+                        idle.push(c);
+                    } else {
+                        // Broken, or in an unknown transaction state: dropped.
+                        open -= 1;
+                        head = None;
+                    }
+                    for (job, res) in jobs.into_iter().zip(results) {
+                        let _ = job.reply.send(res);
+                    }
+                }
                 Err(e) => {
                     let e = format!("cannot reach PostgreSQL: {e}");
                     for job in jobs {
                         let _ = job.reply.send(Err(StoreError::Backend(e.clone())));
                     }
-                    continue;
                 }
             }
         }
-        let c = conn.as_mut().expect("writer connection open");
-        let started = std::time::Instant::now();
-        let (results, healthy) = run_batch(c, &mut head, &jobs).await;
-        tracing::debug!(
-            writes = jobs.len(),
-            micros = started.elapsed().as_micros() as u64,
-            "batch done"
-        );
-        if !healthy {
-            // Broken, or in an unknown transaction state: the next batch starts afresh.
-            conn = None;
-            head = None;
-        }
-        for (job, res) in jobs.into_iter().zip(results) {
-            let _ = job.reply.send(res);
+        if (closing.is_some() || !rx_open) && flights.is_empty() && alone.is_empty() {
+            break;
         }
     }
-    if let Some(c) = conn.take() {
+    for c in idle {
         let _ = c.close().await;
     }
     if let Some(done) = closing {
         let _ = done.send(());
     }
+}
+
+/// Send a batch of new reports chained to `from`; returns it in flight and the head it leaves.
+fn fly(mut conn: PgConnection, jobs: Vec<Job>, from: Head) -> (Flight, Head) {
+    let (entries, after) = chain_entries(&jobs, &from);
+    let flight = Box::pin(async move {
+        let res = {
+            let reports = new_reports(&jobs);
+            insert_chained(&mut conn, &reports, &entries, &from).await
+        };
+        (conn, jobs, res)
+    });
+    (flight, after)
 }
 
 /// A control statement (`BEGIN`, `SAVEPOINT`, ...), one round trip.
@@ -195,7 +302,7 @@ fn run_batch<'a>(
 }
 
 /// The end of the audit chain as this writer last saw it: its sequence number and hash.
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 struct Head {
     seq: i64,
     hash: String,
@@ -217,31 +324,16 @@ async fn reports_at_once(
     head: &mut Option<Head>,
     jobs: &[Job],
 ) -> std::result::Result<Option<Vec<Result<Done>>>, String> {
-    let reports: Vec<&NewReport> = jobs
-        .iter()
-        .filter_map(|j| match &j.op {
-            Op::CreateReport(r) => Some(r),
-            _ => None,
-        })
-        .collect();
+    let reports = new_reports(jobs);
     for _ in 0..HEAD_RACES {
         let from = match head.clone() {
             Some(h) => h,
             None => read_head(conn).await.map_err(|e| e.to_string())?,
         };
-        let mut entries = Vec::with_capacity(jobs.len());
-        let (mut seq, mut hash) = (from.seq, from.hash.clone());
-        for job in jobs {
-            if let Some(ev) = audit_for(&job.actor, &job.op) {
-                let e = ev.into_entry(seq + 1, &hash, tocsin_domain::time::now());
-                seq = e.seq;
-                hash.clone_from(&e.hash);
-                entries.push(e);
-            }
-        }
+        let (entries, after) = chain_entries(jobs, &from);
         match insert_chained(conn, &reports, &entries, &from).await {
             Ok(Some(done)) => {
-                *head = Some(Head { seq, hash });
+                *head = Some(after);
                 return Ok(Some(done.into_iter().map(Ok).collect()));
             }
             // Another process moved the head: nothing was written.
@@ -254,6 +346,31 @@ async fn reports_at_once(
         }
     }
     Ok(None)
+}
+
+/// The new reports of `jobs`.
+fn new_reports(jobs: &[Job]) -> Vec<&NewReport> {
+    jobs.iter()
+        .filter_map(|j| match &j.op {
+            Op::CreateReport(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The audit entries of `jobs` chained after `from`, and the head they leave.
+fn chain_entries(jobs: &[Job], from: &Head) -> (Vec<AuditEntry>, Head) {
+    let mut entries = Vec::with_capacity(jobs.len());
+    let (mut seq, mut hash) = (from.seq, from.hash.clone());
+    for job in jobs {
+        if let Some(ev) = audit_for(&job.actor, &job.op) {
+            let e = ev.into_entry(seq + 1, &hash, tocsin_domain::time::now());
+            seq = e.seq;
+            hash.clone_from(&e.hash);
+            entries.push(e);
+        }
+    }
+    (entries, Head { seq, hash })
 }
 
 /// The chain's head, read without a lock.
