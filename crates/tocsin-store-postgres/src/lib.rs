@@ -5,13 +5,12 @@
 //! hashed, so it must come back byte-exact). Triggers (plpgsql, raising an exception) refuse any
 //! UPDATE, DELETE or TRUNCATE of reports and of the audit log.
 //!
-//! Writes are committed in groups by one writer task per store, on a connection of its own (see
-//! the `writer` module): the writes waiting in its queue become one transaction, each op in
-//! order (falling back to a savepoint per op when one fails, so only its caller gets the error),
-//! then the one-row `audit_head` table is locked (`SELECT ... FOR UPDATE`), the batch's audit
-//! entries appended and the head moved, then one `COMMIT`. The head lock is taken last and held
-//! only to the commit, so the chain stays linear however many processes write, and a write is
-//! acknowledged only after `COMMIT` returns. Reads use a pool of other connections.
+//! Writes are committed in groups by one writer task per store, on connections of its own (see
+//! the `writer` module): the writes waiting in its queue are committed together (a batch of new
+//! reports as one statement), and each caller is answered only after that commit. Every batch
+//! extends the audit chain only from the head its entries were chained to, under the lock of
+//! the one-row `audit_head` table, so the chain stays linear however many processes write.
+//! Reads use a pool of other connections.
 //!
 //! Durability: this store leaves `synchronous_commit` at its default, `on`, so a commit returns
 //! only once its WAL is flushed to disk. That is only a guarantee if the *server* really
