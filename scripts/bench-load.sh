@@ -18,6 +18,9 @@
 #   TOCSIN_LOG=LEVEL    server log filter (default: the server's own default, info)
 #   BASELINE_ME=0       skip the extra GET /api/v1/me baseline (auth + JSON, no database)
 #   PIN=1               pin the server to CPU 0 and wrk to CPU 1 (diagnosis; not the headline)
+#   PG_SERVERS=2        after the PostgreSQL measurement, start a second server on the same
+#                       database and load both at once (half the connections each), so the
+#                       audit-chain check also covers two processes writing one chain
 #   KEEP=1              keep the temporary data directory (and the PostgreSQL database)
 #   WAIT_IDLE=SECONDS   before each measurement, wait up to this long (default 300) for the
 #                       shared machine to go idle; CPU used by other processes during a
@@ -92,6 +95,7 @@ TMP="$(mktemp -d /tmp/tocsin-bench.XXXXXX)"
 cp "$BIN" "$TMP/tocsin"
 BIN="$TMP/tocsin"
 SERVER_PID=""
+SERVER2_PID=""
 PG_DB=""
 stop_server() {
     if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -118,6 +122,7 @@ drop_pg() {
     fi
 }
 cleanup() {
+    if [ -n "$SERVER2_PID" ]; then kill -TERM "$SERVER2_PID" 2>/dev/null || true; wait "$SERVER2_PID" 2>/dev/null || true; fi
     stop_server
     drop_pg
     if [ "${KEEP:-0}" = 1 ]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
@@ -244,6 +249,39 @@ run() {
 }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s|^$2=||p"; }
 
+# Two servers on the current PostgreSQL database, loaded at once; adds their 2xx to TWO_ACKED.
+two_servers() {
+    "$BIN" "${DBARGS[@]}" serve --listen 127.0.0.1:0 >"$DATA/server2.out" 2>"$DATA/server2.err" &
+    SERVER2_PID=$!
+    local addr2=""
+    for _ in $(seq 1 200); do
+        addr2="$(sed -n 's|^Tocsin is listening on http://\([^/]*\)/.*|\1|p' "$DATA/server2.out" | head -n 1)"
+        [ -n "$addr2" ] && break
+        kill -0 "$SERVER2_PID" 2>/dev/null || { cat "$DATA/server2.err" >&2; die "second server exited"; }
+        sleep 0.05
+    done
+    [ -n "$addr2" ] || die "the second server did not say where it listens"
+    local half=$(( CONNECTIONS / 2 > 0 ? CONNECTIONS / 2 : 1 ))
+    wait_idle
+    wrk -t1 -c"$half" -d"${DURATION}s" --timeout 10s --latency -s "$LUA" "$URL/api/v1/reports" -- post "$TOKEN" >"$DATA/wrk-a.out" &
+    local wa=$!
+    wrk -t1 -c"$half" -d"${DURATION}s" --timeout 10s --latency -s "$LUA" "http://$addr2/api/v1/reports" -- post "$TOKEN" >"$DATA/wrk-b.out" &
+    local wb=$!
+    wait "$wa" "$wb"
+    local ra rb
+    ra="$(grep '^RESULT' "$DATA/wrk-a.out" | tail -n 1)"; rb="$(grep '^RESULT' "$DATA/wrk-b.out" | tail -n 1)"
+    [ -n "$ra" ] && [ -n "$rb" ] || die "wrk printed no RESULT line for the two-server run"
+    TWO_ACKED=$(( $(field "$ra" ok2xx) + $(field "$rb" ok2xx) ))
+    TWO_LINE="$(awk -v a="$(field "$ra" ok_rps)" -v b="$(field "$rb" ok_rps)" -v pa="$(field "$ra" p99_ms)" -v pb="$(field "$rb" p99_ms)" \
+        -v na="$(field "$ra" non2xx)" -v nb="$(field "$rb" non2xx)" \
+        'BEGIN { printf "two_servers reports/s=%.0f p99=%.3fms non2xx=%d", a + b, (pa > pb ? pa : pb), na + nb }')"
+    echo "--- postgres, two servers on one database ($half connections each) -----------------" >&2
+    echo "$TWO_LINE" >&2
+    kill -TERM "$SERVER2_PID" 2>/dev/null || true
+    wait "$SERVER2_PID" 2>/dev/null || true
+    SERVER2_PID=""
+}
+
 status=0
 SUMMARY=()
 for backend in "${BACKEND_LIST[@]}"; do
@@ -256,13 +294,17 @@ for backend in "${BACKEND_LIST[@]}"; do
         fi
     fi
     run "post_$backend" "$URL/api/v1/reports" -- post "$TOKEN"
+    TWO_ACKED=0; TWO_LINE=""
+    if [ "$backend" = postgres ] && [ "${PG_SERVERS:-1}" = 2 ]; then
+        two_servers
+    fi
     stop_server
 
     # --- durability and the audit chain, read by other processes ------------------------------
     r="R_post_$backend"; c="C_post_$backend"; R="${!r}"; C="${!c}"
     STORED="$(count_rows reports)"
     AUDITED="$(count_rows "audit_log WHERE action = 'report.create'")"
-    ACKED=$(( $(field "$R" ok2xx) + ACKED_EXTRA ))
+    ACKED=$(( $(field "$R" ok2xx) + ACKED_EXTRA + TWO_ACKED ))
     VERIFY="$("$BIN" "${DBARGS[@]}" audit verify 2>&1)" && CHAIN=ok || CHAIN=BROKEN
     echo "--- $backend: durability and audit chain ------------------------------------------" >&2
     echo "2xx acknowledged by the server: $ACKED; report rows: $STORED; report.create audit entries: $AUDITED" >&2
@@ -295,8 +337,8 @@ for backend in "${BACKEND_LIST[@]}"; do
         echo "$backend goal MISSED: wanted >= $TARGET_RPS reports/s with p99 < $TARGET_P99_MS ms" >&2
         if [ "$status" = 0 ] && [ "${STRICT:-0}" = 1 ]; then status=3; fi
     fi
-    SUMMARY+=("$(printf 'backend=%s reports/s=%.0f p50=%sms p90=%sms p99=%sms non2xx=%s stored=%s acked=%s chain=%s' \
-        "$backend" "$RPS" "$P50" "$P90" "$P99" "$NON2XX" "$STORED" "$ACKED" "$CHAIN")")
+    SUMMARY+=("$(printf 'backend=%s reports/s=%.0f p50=%sms p90=%sms p99=%sms non2xx=%s stored=%s acked=%s chain=%s%s' \
+        "$backend" "$RPS" "$P50" "$P90" "$P99" "$NON2XX" "$STORED" "$ACKED" "$CHAIN" "${TWO_LINE:+ then $TWO_LINE}")")
 done
 
 # --- summary ---------------------------------------------------------------------------------
@@ -308,7 +350,7 @@ if [ -n "${R_me:-}" ]; then
 fi
 printf 'baseline healthz/s=%.0f connections=%s duration=%ss%s\n' "$HZRPS" "$CONNECTIONS" "$DURATION" "${DISTURBED:+ disturbed=$DISTURBED}"
 for line in "${SUMMARY[@]}"; do
-    rps="$(field "$line" reports/s)"
+    rps="$(field "$line" reports/s | head -n 1)"
     printf '%s ratio=%s\n' "$line" "$(awk -v a="$rps" -v b="$HZRPS" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
 done
 exit "$status"
