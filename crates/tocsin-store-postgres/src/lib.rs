@@ -100,7 +100,7 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
-        // Writes go through the writer's own connection, beside the pool's.
+        // Writes go through the writer's own connections (one, and a second under load).
         let conn = PgConnection::connect_with(&opts).await.map_err(db_err)?;
         let writer = writer::Writer::spawn(conn, opts);
         Ok(PostgresStore { pool, writer })

@@ -62,7 +62,8 @@ fn stopped() -> StoreError {
 }
 
 impl Writer {
-    /// Start the writer on `conn`; it reconnects with `opts` after losing its connection.
+    /// Start the writer on `conn`; it opens its second connection, or reconnects after losing
+    /// one, with `opts`.
     pub(crate) fn spawn(conn: PgConnection, opts: PgConnectOptions) -> Writer {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
         tokio::spawn(writer_loop(conn, opts, rx));
