@@ -5,11 +5,12 @@
 //! hashed, so it must come back byte-exact). Triggers (plpgsql, raising an exception) refuse any
 //! UPDATE, DELETE or TRUNCATE of reports and of the audit log.
 //!
-//! Every [`Store::write`] is one transaction on one pooled connection: apply the op, then lock
-//! the one-row `audit_head` table (`SELECT ... FOR UPDATE`), append the next audit entry and move
-//! the head, then commit. The head lock is taken last, so writes run their own work in parallel
-//! and only queue for the few statements that extend the chain; the chain stays linear however
-//! many connections and processes write. A write is acknowledged only after `COMMIT` returns.
+//! Writes are committed in groups by one writer task per store, on connections of its own (see
+//! the `writer` module): the writes waiting in its queue are committed together (a batch of new
+//! reports as one statement), and each caller is answered only after that commit. Every batch
+//! extends the audit chain only from the head its entries were chained to, under the lock of
+//! the one-row `audit_head` table, so the chain stays linear however many processes write.
+//! Reads use a pool of other connections.
 //!
 //! Durability: this store leaves `synchronous_commit` at its default, `on`, so a commit returns
 //! only once its WAL is flushed to disk. That is only a guarantee if the *server* really
@@ -24,20 +25,22 @@ mod analysis;
 mod credentials;
 mod jobs;
 mod rows;
+mod writer;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::Connection;
 use sqlx::{Postgres, QueryBuilder, Row};
 use std::time::Duration;
 use tocsin_domain::{
-    Actor, AuditEntry, AuditEvent, Cursor, Incident, IncidentFilter, MapPoint, Page, PageRequest,
-    Report, ReportFilter, SealedContact, Situation, Source, Tlp, User,
+    Actor, AuditEntry, Cursor, Incident, IncidentFilter, MapPoint, Page, PageRequest, Report,
+    ReportFilter, SealedContact, Situation, Source, Tlp, User,
 };
 use tocsin_domain::{InboundSms, NewReport, OutboundMessage};
 use tocsin_store::{
-    audit_for, stored_report, Analysis, Counts, Deliveries, Done, ImportChunk, Incidents, Op,
-    Reports, Result, SendOutcome, Store, StoreError, Users, WebSession,
+    stored_report, Analysis, Counts, Deliveries, Done, ImportChunk, Incidents, Op, Reports, Result,
+    SendOutcome, Store, StoreError, Users, WebSession,
 };
 use uuid::Uuid;
 
@@ -52,6 +55,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    writer: writer::Writer,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -74,10 +78,11 @@ impl PostgresStore {
     /// Connect to the existing database at `url` (`postgres://user@host:5432/tocsin`) and run
     /// pending migrations.
     pub async fn open(url: &str) -> Result<PostgresStore> {
+        let opts: PgConnectOptions = url.parse().map_err(db_err)?;
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(30))
-            .connect(url)
+            .connect_with(opts.clone())
             .await
             .map_err(db_err)?;
         for setting in ["fsync", "synchronous_commit"] {
@@ -92,50 +97,22 @@ impl PostgresStore {
                 );
             }
         }
-        let store = PostgresStore { pool };
-        store.migrate().await?;
-        Ok(store)
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
+        // Writes go through the writer's own connections (one, and a second under load).
+        let conn = PgConnection::connect_with(&opts).await.map_err(db_err)?;
+        let writer = writer::Writer::spawn(conn, opts);
+        Ok(PostgresStore { pool, writer })
     }
 
-    /// Close every connection, waiting for those in use to be returned.
+    /// Close every connection, after the writes already queued, waiting for connections in use
+    /// to be returned.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
-}
-
-/// Extend the audit chain by `ev`, inside the caller's transaction. Locks the chain head until
-/// that transaction ends.
-async fn append_audit(conn: &mut PgConnection, ev: AuditEvent) -> Result<()> {
-    let head = sqlx::query("SELECT seq, hash FROM audit_head FOR UPDATE")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    let (seq, hash): (i64, String) = (col(&head, 0)?, col(&head, 1)?);
-    // Stamped once the head is held, so times follow the chain's order.
-    let e = ev.into_entry(seq + 1, &hash, tocsin_domain::time::now());
-    sqlx::query(&format!(
-        "INSERT INTO audit_log ({AUDIT_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
-    ))
-    .bind(e.seq)
-    .bind(e.at)
-    .bind(e.actor_id)
-    .bind(&e.actor_name)
-    .bind(&e.action)
-    .bind(&e.record_type)
-    .bind(&e.record_id)
-    .bind(&e.detail)
-    .bind(&e.prev_hash)
-    .bind(&e.hash)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2")
-        .bind(e.seq)
-        .bind(&e.hash)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    Ok(())
 }
 
 async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Done> {
@@ -850,14 +827,8 @@ impl Store for PostgresStore {
     }
 
     async fn write(&self, actor: &Actor, op: Op) -> Result<Done> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        // On any error `tx` is dropped unfinished, which rolls the whole write back.
-        let done = apply_op(&mut tx, actor, &op).await?;
-        if let Some(ev) = audit_for(actor, &op) {
-            append_audit(&mut tx, ev).await?;
-        }
-        tx.commit().await.map_err(db_err)?;
-        Ok(done)
+        // Group commit: see the `writer` module.
+        self.writer.write(actor, op).await
     }
 
     async fn get_meta(&self, key: &str) -> Result<Option<String>> {
@@ -1097,9 +1068,11 @@ impl Incidents for PostgresStore {
             inserted += batch.len() as u64 - existing;
             datasets.insert(dataset);
         }
-        append_audit(
+        writer::append_audits(
             &mut tx,
-            tocsin_store::import_audit(actor, &datasets, inserted, updated),
+            vec![tocsin_store::import_audit(
+                actor, &datasets, inserted, updated,
+            )],
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
