@@ -229,3 +229,73 @@ async fn links(store: DynStore) {
         .unwrap();
     assert_eq!(page.items.len(), 1);
 }
+
+#[tokio::test]
+async fn a_report_does_not_name_a_source_above_the_readers_clearance_on_sqlite() {
+    report_sources(Db::sqlite().await.store).await;
+}
+
+#[tokio::test]
+async fn a_report_does_not_name_a_source_above_the_readers_clearance_on_postgres() {
+    if let Some(db) = Db::postgres().await {
+        report_sources(db.store.clone()).await;
+    }
+}
+
+/// A monitor coordinator files a report labelled TLP:AMBER from a warner's source (labelled
+/// TLP:AMBER+STRICT, as every SMS source is). A desk officer cleared to TLP:AMBER reads the
+/// report, but the source's handle, which ties together every report of one warner, is
+/// above their clearance.
+async fn report_sources(store: DynStore) {
+    let frameworks = Frameworks::shipped();
+    let app = App::new(&store, &frameworks);
+    let key = tocsin_domain::ContactKey::generate();
+    let source = tocsin_domain::NewSource::new(
+        "M-7KQ2MX",
+        "monitor",
+        tocsin_domain::Reliability::F,
+        Tlp::AmberStrict,
+        None,
+        &key,
+    )
+    .unwrap();
+    store
+        .create_source(&Actor::system("test"), source)
+        .await
+        .unwrap();
+    let coordinator = user(&store, "mona", Role::MonitorCoordinator, Tlp::AmberStrict).await;
+    let desk = user(&store, "dora", Role::DeskOfficer, Tlp::Amber).await;
+    let report = app
+        .create_report(
+            &coordinator,
+            serde_json::from_value(serde_json::json!({
+                "text": "Checkpoint set up on the Bossangoa road.",
+                "tlp": "TLP:AMBER", "source": "M-7KQ2MX"
+            }))
+            .unwrap(),
+            tocsin_domain::Channel::Api,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.source.as_deref(), Some("M-7KQ2MX"));
+    assert_eq!(
+        app.get_report(&coordinator, report.id)
+            .await
+            .unwrap()
+            .source
+            .as_deref(),
+        Some("M-7KQ2MX")
+    );
+    let read = app.get_report(&desk, report.id).await.unwrap();
+    assert_eq!(read.source, None);
+    let filter = tocsin_domain::ReportFilter {
+        max_tlp: Tlp::Red,
+        ..Default::default()
+    };
+    let listed = app
+        .list_reports(&desk, filter, PageRequest::first(100))
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 1);
+    assert_eq!(listed.items[0].source, None);
+}
