@@ -196,7 +196,8 @@ impl App<'_> {
         Ok(())
     }
 
-    /// Start an export for `u`: the filter capped at their clearance, and the export recorded
+    /// Start an export for `u`: the filter capped at their clearance (a situation they may not
+    /// see matches nothing), and the export recorded
     /// in the audit trail with `detail` (the query as asked).
     pub async fn start_export(
         &self,
@@ -206,6 +207,13 @@ impl App<'_> {
     ) -> Result<IncidentFilter> {
         require(u, Permission::IncidentRead)?;
         f.max_tlp = f.max_tlp.min(u.clearance);
+        // Incidents of a situation above one's clearance: as of one that does not exist (the
+        // nil id, which no situation has).
+        if let Some(s) = f.situation_id {
+            if !self.situation_seen(u, s).await? {
+                f.situation_id = Some(Uuid::nil());
+            }
+        }
         self.store
             .audit(
                 tocsin_domain::AuditEvent::new(&u.actor(), "incident.export", "incident", None)

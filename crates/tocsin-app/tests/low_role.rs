@@ -228,6 +228,18 @@ async fn links(store: DynStore) {
         .await
         .unwrap();
     assert_eq!(page.items.len(), 1);
+    // An export of them neither.
+    for (who, n) in [(&viewer, 0), (&alice, 1)] {
+        let f = app
+            .start_export(who, filter(Some(red.id)), serde_json::json!({}))
+            .await
+            .unwrap();
+        let exported = store
+            .list_incidents(&f, PageRequest::first(100))
+            .await
+            .unwrap();
+        assert_eq!(exported.items.len(), n, "{}", who.username);
+    }
 }
 
 #[tokio::test]
