@@ -303,9 +303,13 @@ impl App<'_> {
     }
 
     /// Evidence suggestions for a draft, from the situation's incidents and reports of the
-    /// last [`SUGGESTION_WINDOW_DAYS`] that `u` may see.
+    /// last [`SUGGESTION_WINDOW_DAYS`] that `u` may see; none for one who may not edit
+    /// assessments (the page shows them to editors only).
     pub async fn suggestions(&self, u: &User, a: &Assessment) -> Result<Vec<Suggestion>> {
-        if a.framework != UN_EVIDENCE.framework || a.status != AssessmentStatus::Draft {
+        if !u.can(Permission::AssessmentWrite)
+            || a.framework != UN_EVIDENCE.framework
+            || a.status != AssessmentStatus::Draft
+        {
             return Ok(vec![]);
         }
         let s = self.store.get_situation(a.situation_id).await?;

@@ -7,7 +7,7 @@ use tocsin_domain::{
 use tocsin_store::{StoreError, StoreExt};
 use uuid::Uuid;
 
-use crate::{may_label, reads, require, visible, App, Result};
+use crate::{may_label, reads, require, visible, App, AppError, Result};
 
 impl App<'_> {
     /// One page of the incidents matching `f` that `u` may see (the filter is capped at their
@@ -21,6 +21,15 @@ impl App<'_> {
     ) -> Result<Page<Incident>> {
         require(u, Permission::IncidentRead)?;
         f.max_tlp = f.max_tlp.min(u.clearance);
+        // Incidents of a situation above one's clearance: as of one that does not exist.
+        if let Some(s) = f.situation_id {
+            if !self.situation_seen(u, s).await? {
+                return Ok(Page {
+                    items: vec![],
+                    next_cursor: None,
+                });
+            }
+        }
         let mut page = self.incidents.list(self.store, &f, page).await?;
         reads::list(
             self.store,
@@ -30,7 +39,7 @@ impl App<'_> {
         )
         .await?;
         for i in &mut page.items {
-            self.linked_reports_seen(u, i).await?;
+            self.links_seen(u, i).await?;
         }
         Ok(page)
     }
@@ -42,7 +51,7 @@ impl App<'_> {
         let mut i = self.store.get_incident(id).await?;
         visible(u, i.tlp)?;
         reads::one(self.store, u, "incident", i.id, i.tlp).await?;
-        self.linked_reports_seen(u, &mut i).await?;
+        self.links_seen(u, &mut i).await?;
         Ok(i)
     }
 
@@ -50,26 +59,31 @@ impl App<'_> {
     /// read is audited like any other.
     pub async fn incident_to_edit(&self, u: &User, id: Uuid) -> Result<Incident> {
         require(u, Permission::IncidentUpdate)?;
-        let i = self.store.get_incident(id).await?;
+        let mut i = self.store.get_incident(id).await?;
         visible(u, i.tlp)?;
         reads::one(self.store, u, "incident", i.id, i.tlp).await?;
+        self.links_seen(u, &mut i).await?;
         Ok(i)
     }
 
-    /// Record an incident. Nobody labels one above their own clearance.
+    /// Record an incident. Nobody labels one above their own clearance, nor links it to a
+    /// situation or report they may not see (refused as one that does not exist).
     pub async fn create_incident(&self, u: &User, input: IncidentInput) -> Result<Incident> {
         require(u, Permission::IncidentCreate)?;
         let i = Incident::parse(input)?;
         may_label(u, i.tlp)?;
+        self.may_link(u, i.situation_id, &i.report_ids).await?;
         Ok(self.store.create_incident(&u.actor(), i).await?)
     }
 
-    /// Change an incident `u` may see; a new label must be within their clearance.
+    /// Change an incident `u` may see; a new label must be within their clearance, a new
+    /// situation or linked report one they may see. The reports it names replace those `u`
+    /// was shown; links to reports they may not see stay. Answers the incident as `u` sees it.
     pub async fn update_incident(
         &self,
         u: &User,
         id: Uuid,
-        patch: IncidentPatch,
+        mut patch: IncidentPatch,
     ) -> Result<Incident> {
         require(u, Permission::IncidentUpdate)?;
         let current = self.store.get_incident(id).await?;
@@ -77,7 +91,28 @@ impl App<'_> {
         if let Some(t) = patch.tlp {
             may_label(u, t)?;
         }
-        Ok(self.store.update_incident(&u.actor(), id, patch).await?)
+        self.may_link(
+            u,
+            patch.situation_id,
+            patch.report_ids.as_deref().unwrap_or_default(),
+        )
+        .await?;
+        if let Some(ids) = &mut patch.report_ids {
+            let mut shown = current.clone();
+            self.linked_reports_seen(u, &mut shown).await?;
+            for hidden in current
+                .report_ids
+                .iter()
+                .filter(|r| !shown.report_ids.contains(r))
+            {
+                if !ids.contains(hidden) {
+                    ids.push(*hidden);
+                }
+            }
+        }
+        let mut i = self.store.update_incident(&u.actor(), id, patch).await?;
+        self.links_seen(u, &mut i).await?;
+        Ok(i)
     }
 
     /// Set an incident's verification status (an update of that one field).
@@ -94,6 +129,52 @@ impl App<'_> {
             ..Default::default()
         };
         self.update_incident(u, id, patch).await
+    }
+
+    /// Whether `u` may see the situation `id` (false for one that does not exist).
+    async fn situation_seen(&self, u: &User, id: Uuid) -> Result<bool> {
+        if !u.can(Permission::SituationRead) {
+            return Ok(false);
+        }
+        match self.store.get_situation(id).await {
+            Ok(s) => Ok(u.may_see(s.tlp)),
+            Err(StoreError::NotFound) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Refuse links `u` may not make: a situation or a report they may not see answers as
+    /// one that does not exist, naming the field.
+    async fn may_link(&self, u: &User, situation: Option<Uuid>, reports: &[Uuid]) -> Result<()> {
+        if let Some(s) = situation {
+            if !self.situation_seen(u, s).await? {
+                return Err(AppError::invalid("situation_id", "no such situation"));
+            }
+        }
+        for id in reports {
+            let seen = u.can(Permission::ReportRead)
+                && match self.store.get_report(*id).await {
+                    Ok(r) => u.may_see(r.tlp),
+                    Err(StoreError::NotFound) => false,
+                    Err(e) => return Err(e.into()),
+                };
+            if !seen {
+                return Err(AppError::invalid("report_ids", "no such report"));
+            }
+        }
+        Ok(())
+    }
+
+    /// What `u` is shown of an incident's links: the reports they may read
+    /// ([`App::linked_reports_seen`]) and its situation only if they may see it (a situation's
+    /// id is time-ordered: it would tell when one above their clearance was opened).
+    pub async fn links_seen(&self, u: &User, i: &mut Incident) -> Result<()> {
+        if let Some(s) = i.situation_id {
+            if !self.situation_seen(u, s).await? {
+                i.situation_id = None;
+            }
+        }
+        self.linked_reports_seen(u, i).await
     }
 
     /// Keep only the linked reports `u` may read: none without the permission to read reports,
@@ -115,7 +196,8 @@ impl App<'_> {
         Ok(())
     }
 
-    /// Start an export for `u`: the filter capped at their clearance, and the export recorded
+    /// Start an export for `u`: the filter capped at their clearance (a situation they may not
+    /// see matches nothing), and the export recorded
     /// in the audit trail with `detail` (the query as asked).
     pub async fn start_export(
         &self,
@@ -125,6 +207,13 @@ impl App<'_> {
     ) -> Result<IncidentFilter> {
         require(u, Permission::IncidentRead)?;
         f.max_tlp = f.max_tlp.min(u.clearance);
+        // Incidents of a situation above one's clearance: as of one that does not exist (the
+        // nil id, which no situation has).
+        if let Some(s) = f.situation_id {
+            if !self.situation_seen(u, s).await? {
+                f.situation_id = Some(Uuid::nil());
+            }
+        }
         self.store
             .audit(
                 tocsin_domain::AuditEvent::new(&u.actor(), "incident.export", "incident", None)

@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod assessments;
 mod error;
 pub mod incidents;
+pub mod policy;
 pub mod reads;
 pub mod reports;
 pub mod situations;

@@ -19,7 +19,7 @@ impl App<'_> {
     ) -> Result<Page<Report>> {
         require(u, Permission::ReportRead)?;
         f.max_tlp = f.max_tlp.min(u.clearance);
-        let page = self.store.list_reports(&f, page).await?;
+        let mut page = self.store.list_reports(&f, page).await?;
         reads::list(
             self.store,
             u,
@@ -27,16 +27,51 @@ impl App<'_> {
             page.items.iter().map(|r| (r.id, r.tlp)),
         )
         .await?;
+        let mut seen = std::collections::HashMap::new();
+        for r in &mut page.items {
+            self.source_seen(u, r, &mut seen).await?;
+        }
         Ok(page)
     }
 
     /// A report `u` may see; the read of a restricted one is audited.
     pub async fn get_report(&self, u: &User, id: Uuid) -> Result<Report> {
         require(u, Permission::ReportRead)?;
-        let r = self.store.get_report(id).await?;
+        let mut r = self.store.get_report(id).await?;
         visible(u, r.tlp)?;
         reads::one(self.store, u, "report", r.id, r.tlp).await?;
+        self.source_seen(u, &mut r, &mut Default::default()).await?;
         Ok(r)
+    }
+
+    /// Name a report's source only to one who may see the source: a handle ties together every
+    /// report of one warner, so a report labelled below its source shows none above the
+    /// reader's clearance. `seen` remembers the handles already looked up.
+    async fn source_seen(
+        &self,
+        u: &User,
+        r: &mut Report,
+        seen: &mut std::collections::HashMap<String, bool>,
+    ) -> Result<()> {
+        let Some(h) = r.source.clone() else {
+            return Ok(());
+        };
+        let shown = match seen.get(&h) {
+            Some(s) => *s,
+            None => {
+                let s = match self.store.get_source_by_handle(&h).await {
+                    Ok(s) => u.may_see(s.tlp),
+                    Err(StoreError::NotFound) => false,
+                    Err(e) => return Err(e.into()),
+                };
+                seen.insert(h, s);
+                s
+            }
+        };
+        if !shown {
+            r.source = None;
+        }
+        Ok(())
     }
 
     /// Record a report sent in by `u` over `channel`. A source handle above their clearance

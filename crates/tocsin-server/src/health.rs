@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tocsin_domain::Permission;
 use tocsin_jobs::{Job, Progress};
 
 use crate::auth::CurrentUser;
@@ -53,7 +52,7 @@ pub fn incident_index_job(st: &AppState, every: Duration, tolerance: Duration) -
 }
 
 /// Whether the caller may see per-job detail: a loopback client (through the trusted
-/// proxies), or an admin's token or session.
+/// proxies), or a user the application layer lets see it (`tocsin_app::policy::job_detail`).
 fn detailed(
     st: &AppState,
     headers: &HeaderMap,
@@ -73,7 +72,7 @@ fn detailed(
             (trusted || !forwarded)
                 && crate::net::client_ip(headers, peer, &st.trusted_proxies).is_loopback()
         });
-    loopback || matches!(user, Ok(CurrentUser(u)) if u.can(Permission::UserManage))
+    loopback || matches!(user, Ok(CurrentUser(u)) if tocsin_app::policy::job_detail(u).is_ok())
 }
 
 /// `GET /healthz` (`?detail` for each job's state).

@@ -7,7 +7,7 @@ use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use tocsin_domain::incident::EventType;
-use tocsin_domain::{BBox, Country, Permission, Tlp};
+use tocsin_domain::{BBox, Country, Tlp};
 
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
@@ -109,8 +109,8 @@ pub async fn map(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<serde_json::Value>> {
     let u = &user.0;
-    tocsin_app::require(u, Permission::IncidentRead)?;
-    let q = parse_query::<MapParams>(q.as_deref())?.parse(u.clearance)?;
+    let scope = tocsin_app::policy::map_scope(u)?;
+    let q = parse_query::<MapParams>(q.as_deref())?.parse(scope)?;
     st.incident_index
         .refresh(&st.store)
         .await

@@ -46,9 +46,54 @@ fn plain(status: StatusCode, body: &'static str) -> Response {
     no_store((status, body).into_response())
 }
 
-fn disabled() -> Response {
-    plain(StatusCode::NOT_FOUND, "this gateway is not enabled")
+/// A gateway webhook's refusal: a status and a short plain-text body, never cached. Any
+/// handler here returns it with `?`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GatewayError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// The body, for the gateway's logs.
+    pub body: &'static str,
 }
+
+impl GatewayError {
+    /// A refusal with this status and body.
+    pub const fn new(status: StatusCode, body: &'static str) -> Self {
+        GatewayError { status, body }
+    }
+
+    /// 404: the gateway has no configuration table.
+    pub const fn disabled() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "this gateway is not enabled")
+    }
+
+    /// 403: the shared secret is missing or wrong.
+    pub const fn wrong_secret() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "wrong secret")
+    }
+
+    /// 400: the request lacks what the gateway always sends.
+    pub const fn bad_request(body: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, body)
+    }
+
+    /// 503: storage did not answer; the gateway retries.
+    pub const fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage unavailable; retry later",
+        )
+    }
+}
+
+impl IntoResponse for GatewayError {
+    fn into_response(self) -> Response {
+        plain(self.status, self.body)
+    }
+}
+
+/// What a gateway handler answers: its success response, or a refusal.
+pub type GatewayResult = Result<Response, GatewayError>;
 
 /// What happened to an inbound message.
 #[derive(Debug)]
@@ -98,11 +143,14 @@ pub fn form_code_hash(st: &AppState, code: &str) -> String {
 }
 
 /// Ingest one inbound message.
-pub async fn ingest(st: &AppState, m: Inbound<'_>) -> Result<Ingested, Response> {
+pub async fn ingest(st: &AppState, m: Inbound<'_>) -> Result<Ingested, GatewayError> {
     let cfg = &st.sms;
     let gateway = m.gateway;
     if m.text.len() > tocsin_domain::report::MAX_TEXT_BYTES {
-        return Err(plain(StatusCode::PAYLOAD_TOO_LARGE, "message too long"));
+        return Err(GatewayError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "message too long",
+        ));
     }
     let text = m.text.replace('\0', "\u{FFFD}");
     // A number we can answer, or (alphanumeric senders) an identity we cannot reply to.
@@ -110,7 +158,7 @@ pub async fn ingest(st: &AppState, m: Inbound<'_>) -> Result<Ingested, Response>
         match tocsin_sms::normalize_phone(m.from, cfg.phone_region().as_deref()) {
             Ok(e164) => (e164, m.reply_via),
             Err(_) if !m.from.trim().is_empty() => (format!("sender:{}", m.from.trim()), None),
-            Err(_) => return Err(plain(StatusCode::BAD_REQUEST, "missing sender")),
+            Err(_) => return Err(GatewayError::bad_request("missing sender")),
         };
     let claim = tocsin_sms::parse_form_code(&text).map(|c| form_code_hash(st, &c));
     let hint = cfg.country_hint.as_deref();
@@ -187,28 +235,24 @@ pub async fn ingest(st: &AppState, m: Inbound<'_>) -> Result<Ingested, Response>
         }
         Err(e) => {
             tracing::error!(gateway, error = %e, "could not store an SMS; the gateway will retry");
-            Err(plain(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage unavailable; retry later",
-            ))
+            Err(GatewayError::unavailable())
         }
     }
 }
 
 /// Whether a gateway's caller may reach its endpoint: from an allowed network (`allow_from`,
 /// through the trusted proxies), else 403.
-#[allow(clippy::result_large_err)]
 fn from_allowed(
     st: &AppState,
     nets: &[ipnet::IpNet],
     peer: std::net::SocketAddr,
     headers: &HeaderMap,
-) -> Result<(), Response> {
+) -> Result<(), GatewayError> {
     let ip = crate::net::client_ip(headers, peer.ip(), &st.trusted_proxies);
     if crate::net::allowed(ip, nets) {
         Ok(())
     } else {
-        Err(plain(
+        Err(GatewayError::new(
             StatusCode::FORBIDDEN,
             "not allowed from this network",
         ))
@@ -318,13 +362,9 @@ pub async fn kannel(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let Some(cfg) = st.sms.kannel.clone() else {
-        return disabled();
-    };
-    if let Err(r) = from_allowed(&st, &cfg.allow_from, peer, &headers) {
-        return r;
-    }
+) -> GatewayResult {
+    let cfg = st.sms.kannel.clone().ok_or(GatewayError::disabled())?;
+    from_allowed(&st, &cfg.allow_from, peer, &headers)?;
     // get-url sends everything in the query; post-url sends the text as the body.
     let mut m = raw_pairs(q.as_deref().unwrap_or(""));
     let form = headers
@@ -337,7 +377,7 @@ pub async fn kannel(
         m.insert("message".into(), body.to_vec());
     }
     if !secret_ok(field(&m, "secret"), cfg.inbound_secret.as_ref()) {
-        return plain(StatusCode::FORBIDDEN, "wrong secret");
+        return Err(GatewayError::wrong_secret());
     }
     let charset = field(&m, "charset").map(str::to_string).or_else(|| {
         headers
@@ -346,12 +386,10 @@ pub async fn kannel(
             .map(str::to_string)
     });
     let (Some(sender), Some(msg)) = (field(&m, "sender"), m.get("message")) else {
-        return plain(StatusCode::BAD_REQUEST, "missing sender or message");
+        return Err(GatewayError::bad_request("missing sender or message"));
     };
-    let text = match kannel_text(msg, charset.as_deref(), field(&m, "coding")) {
-        Ok(t) => t,
-        Err(e) => return no_store((StatusCode::BAD_REQUEST, e).into_response()),
-    };
+    let text = kannel_text(msg, charset.as_deref(), field(&m, "coding"))
+        .map_err(GatewayError::bad_request)?;
     let inbound = Inbound {
         gateway: "kannel",
         provider_id: field(&m, "id"),
@@ -360,12 +398,10 @@ pub async fn kannel(
         text,
         reply_via: Some("kannel"),
     };
-    match ingest(&st, inbound).await {
-        // An empty body: with `omit-empty = true` Kannel sends nothing back itself; the
-        // acknowledgement goes out through the outbox.
-        Ok(_) => plain(StatusCode::OK, ""),
-        Err(r) => r,
-    }
+    ingest(&st, inbound).await?;
+    // An empty body: with `omit-empty = true` Kannel sends nothing back itself; the
+    // acknowledgement goes out through the outbox.
+    Ok(plain(StatusCode::OK, ""))
 }
 
 /// Twilio's request signature: base64(HMAC-SHA1(token, url + sorted key/value pairs)).
@@ -380,25 +416,22 @@ pub fn twilio_signature(token: &str, url: &str, params: &BTreeMap<String, String
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-// The error is the response itself, returned at once by every caller.
-#[allow(clippy::result_large_err)]
-fn form_map(body: &[u8]) -> Result<BTreeMap<String, String>, Response> {
+fn form_map(body: &[u8]) -> Result<BTreeMap<String, String>, GatewayError> {
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
         .map(|v| v.into_iter().collect())
-        .map_err(|_| plain(StatusCode::BAD_REQUEST, "malformed form body"))
+        .map_err(|_| GatewayError::bad_request("malformed form body"))
 }
 
 /// A Twilio callback's form parameters, once Twilio is enabled and the request's
 /// `X-Twilio-Signature` (over our public URL and the parameters) checks out.
-#[allow(clippy::result_large_err)]
 fn twilio_request(
     st: &AppState,
     peer: SocketAddr,
     uri: &axum::http::Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<BTreeMap<String, String>, Response> {
-    let cfg = st.sms.twilio.as_ref().ok_or_else(disabled)?;
+) -> Result<BTreeMap<String, String>, GatewayError> {
+    let cfg = st.sms.twilio.as_ref().ok_or(GatewayError::disabled())?;
     from_allowed(st, &cfg.allow_from, peer, headers)?;
     let params = form_map(body)?;
     let base = st
@@ -420,7 +453,10 @@ fn twilio_request(
     if same(sent, &twilio_signature(&cfg.auth_token.0, &url, &params)) {
         Ok(params)
     } else {
-        Err(plain(StatusCode::FORBIDDEN, "bad X-Twilio-Signature"))
+        Err(GatewayError::new(
+            StatusCode::FORBIDDEN,
+            "bad X-Twilio-Signature",
+        ))
     }
 }
 
@@ -441,13 +477,10 @@ pub async fn twilio(
     uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let params = match twilio_request(&st, peer, &uri, &headers, &body) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+) -> GatewayResult {
+    let params = twilio_request(&st, peer, &uri, &headers, &body)?;
     let (Some(from), Some(text)) = (params.get("From"), params.get("Body")) else {
-        return plain(StatusCode::BAD_REQUEST, "missing From or Body");
+        return Err(GatewayError::bad_request("missing From or Body"));
     };
     let inbound = Inbound {
         gateway: "twilio",
@@ -457,10 +490,8 @@ pub async fn twilio(
         text: text.clone(),
         reply_via: Some("twilio"),
     };
-    match ingest(&st, inbound).await {
-        Ok(_) => twiml(),
-        Err(r) => r,
-    }
+    ingest(&st, inbound).await?;
+    Ok(twiml())
 }
 
 /// `POST /sms/twilio/status`: Twilio's status callback.
@@ -470,27 +501,23 @@ pub async fn twilio_status(
     uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let params = match twilio_request(&st, peer, &uri, &headers, &body) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+) -> GatewayResult {
+    let params = twilio_request(&st, peer, &uri, &headers, &body)?;
     let (Some(sid), Some(status)) = (params.get("MessageSid"), params.get("MessageStatus")) else {
-        return plain(
-            StatusCode::BAD_REQUEST,
+        return Err(GatewayError::bad_request(
             "missing MessageSid or MessageStatus",
-        );
+        ));
     };
     let delivered = match status.as_str() {
         "delivered" => true,
         "undelivered" | "failed" => false,
-        _ => return plain(StatusCode::OK, ""),
+        _ => return Ok(plain(StatusCode::OK, "")),
     };
     delivery(&st, "twilio", sid, delivered).await
 }
 
 /// Record a delivery report. `id` is the gateway's id for the message, or (Kannel) ours.
-async fn delivery(st: &AppState, gateway: &str, id: &str, delivered: bool) -> Response {
+async fn delivery(st: &AppState, gateway: &str, id: &str, delivered: bool) -> GatewayResult {
     let op = Op::DeliveryReport {
         gateway: gateway.to_string(),
         provider_key: provider_key(st, gateway, id),
@@ -502,11 +529,8 @@ async fn delivery(st: &AppState, gateway: &str, id: &str, delivered: bool) -> Re
         .write(&Actor::system(&format!("sms-{gateway}")), op)
         .await
     {
-        Ok(_) => plain(StatusCode::OK, ""),
-        Err(_) => plain(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "storage unavailable; retry later",
-        ),
+        Ok(_) => Ok(plain(StatusCode::OK, "")),
+        Err(_) => Err(GatewayError::unavailable()),
     }
 }
 
@@ -525,41 +549,39 @@ pub async fn kannel_dlr(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
-    let Some(cfg) = st.sms.kannel.clone() else {
-        return disabled();
-    };
-    if let Err(r) = from_allowed(&st, &cfg.allow_from, peer, &headers) {
-        return r;
-    }
-    let Ok(q) = serde_urlencoded::from_str::<KannelDlr>(q.as_deref().unwrap_or("")) else {
-        return plain(StatusCode::BAD_REQUEST, "expected id and status");
-    };
+) -> GatewayResult {
+    let cfg = st.sms.kannel.clone().ok_or(GatewayError::disabled())?;
+    from_allowed(&st, &cfg.allow_from, peer, &headers)?;
+    let q = serde_urlencoded::from_str::<KannelDlr>(q.as_deref().unwrap_or(""))
+        .map_err(|_| GatewayError::bad_request("expected id and status"))?;
     if !secret_ok(q.secret.as_deref(), cfg.inbound_secret.as_ref()) {
-        return plain(StatusCode::FORBIDDEN, "wrong secret");
+        return Err(GatewayError::wrong_secret());
     }
     match q.status {
         1 => delivery(&st, "kannel", &q.id, true).await,
         2 | 16 => delivery(&st, "kannel", &q.id, false).await,
-        _ => plain(StatusCode::OK, ""),
+        _ => Ok(plain(StatusCode::OK, "")),
     }
 }
 
 /// An Africa's Talking callback's form parameters, once the gateway is enabled, the caller's
 /// network allowed and the request's URL carries the inbound secret.
-#[allow(clippy::result_large_err)]
 fn africastalking_request(
     st: &AppState,
     peer: SocketAddr,
     headers: &HeaderMap,
     q: Option<&str>,
     body: &[u8],
-) -> Result<BTreeMap<String, String>, Response> {
-    let cfg = st.sms.africastalking.as_ref().ok_or_else(disabled)?;
+) -> Result<BTreeMap<String, String>, GatewayError> {
+    let cfg = st
+        .sms
+        .africastalking
+        .as_ref()
+        .ok_or(GatewayError::disabled())?;
     from_allowed(st, &cfg.allow_from, peer, headers)?;
     let m = raw_pairs(q.unwrap_or(""));
     if !secret_ok(field(&m, "secret"), cfg.inbound_secret.as_ref()) {
-        return Err(plain(StatusCode::FORBIDDEN, "wrong secret"));
+        return Err(GatewayError::wrong_secret());
     }
     form_map(body)
 }
@@ -571,13 +593,10 @@ pub async fn africastalking(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
-    let p = match africastalking_request(&st, peer, &headers, q.as_deref(), &body) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+) -> GatewayResult {
+    let p = africastalking_request(&st, peer, &headers, q.as_deref(), &body)?;
     let (Some(from), Some(text)) = (p.get("from"), p.get("text")) else {
-        return plain(StatusCode::BAD_REQUEST, "missing from or text");
+        return Err(GatewayError::bad_request("missing from or text"));
     };
     let inbound = Inbound {
         gateway: "africastalking",
@@ -587,10 +606,8 @@ pub async fn africastalking(
         text: text.clone(),
         reply_via: Some("africastalking"),
     };
-    match ingest(&st, inbound).await {
-        Ok(_) => plain(StatusCode::OK, ""),
-        Err(r) => r,
-    }
+    ingest(&st, inbound).await?;
+    Ok(plain(StatusCode::OK, ""))
 }
 
 /// `POST /sms/africastalking/delivery`: delivery reports (`id`, `status`).
@@ -600,34 +617,30 @@ pub async fn africastalking_delivery(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
-    let p = match africastalking_request(&st, peer, &headers, q.as_deref(), &body) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+) -> GatewayResult {
+    let p = africastalking_request(&st, peer, &headers, q.as_deref(), &body)?;
     let (Some(id), Some(status)) = (p.get("id"), p.get("status")) else {
-        return plain(StatusCode::BAD_REQUEST, "missing id or status");
+        return Err(GatewayError::bad_request("missing id or status"));
     };
     match status.as_str() {
         "Success" => delivery(&st, "africastalking", id, true).await,
         "Failed" | "Rejected" => delivery(&st, "africastalking", id, false).await,
-        _ => plain(StatusCode::OK, ""),
+        _ => Ok(plain(StatusCode::OK, "")),
     }
 }
 
 /// Form or JSON body as string pairs.
-#[allow(clippy::result_large_err)]
-fn body_map(headers: &HeaderMap, body: &[u8]) -> Result<BTreeMap<String, String>, Response> {
+fn body_map(headers: &HeaderMap, body: &[u8]) -> Result<BTreeMap<String, String>, GatewayError> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|c| c.starts_with("application/json"));
     if json {
         let v: serde_json::Value = serde_json::from_slice(body)
-            .map_err(|_| plain(StatusCode::BAD_REQUEST, "malformed JSON"))?;
+            .map_err(|_| GatewayError::bad_request("malformed JSON"))?;
         let obj = v
             .as_object()
-            .ok_or_else(|| plain(StatusCode::BAD_REQUEST, "expected a JSON object"))?;
+            .ok_or(GatewayError::bad_request("expected a JSON object"))?;
         Ok(obj
             .iter()
             .map(|(k, v)| {
@@ -651,25 +664,22 @@ pub async fn frontlinesms(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let Some(cfg) = st.sms.frontlinesms.clone() else {
-        return disabled();
-    };
-    if let Err(r) = from_allowed(&st, &cfg.allow_from, peer, &headers) {
-        return r;
-    }
-    let p = match body_map(&headers, &body) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+) -> GatewayResult {
+    let cfg = st
+        .sms
+        .frontlinesms
+        .clone()
+        .ok_or(GatewayError::disabled())?;
+    from_allowed(&st, &cfg.allow_from, peer, &headers)?;
+    let p = body_map(&headers, &body)?;
     if !same(
         p.get("secret").map(String::as_str).unwrap_or(""),
         &cfg.secret.0,
     ) {
-        return plain(StatusCode::FORBIDDEN, "wrong secret");
+        return Err(GatewayError::wrong_secret());
     }
     let (Some(from), Some(text)) = (p.get("from"), p.get("message")) else {
-        return plain(StatusCode::BAD_REQUEST, "missing from or message");
+        return Err(GatewayError::bad_request("missing from or message"));
     };
     let reply = reply_gateway(&st.sms, None);
     let inbound = Inbound {
@@ -680,10 +690,10 @@ pub async fn frontlinesms(
         text: text.clone(),
         reply_via: reply.as_deref(),
     };
-    match ingest(&st, inbound).await {
-        Ok(_) => no_store(Json(serde_json::json!({"success": true})).into_response()),
-        Err(r) => r,
-    }
+    ingest(&st, inbound).await?;
+    Ok(no_store(
+        Json(serde_json::json!({"success": true})).into_response(),
+    ))
 }
 
 fn smssync_json(v: serde_json::Value) -> Response {
@@ -698,13 +708,9 @@ pub async fn smssync(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let Some(cfg) = st.sms.smssync.clone() else {
-        return disabled();
-    };
-    if let Err(r) = from_allowed(&st, &cfg.allow_from, peer, &headers) {
-        return r;
-    }
+) -> GatewayResult {
+    let cfg = st.sms.smssync.clone().ok_or(GatewayError::disabled())?;
+    from_allowed(&st, &cfg.allow_from, peer, &headers)?;
     let query = raw_pairs(q.as_deref().unwrap_or(""));
     let task = field(&query, "task").map(str::to_string);
     if task.as_deref() == Some("sent") {
@@ -714,7 +720,7 @@ pub async fn smssync(
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         let sent = field(&query, "secret").or_else(|| v["secret"].as_str());
         if !same(sent.unwrap_or(""), &cfg.secret.0) {
-            return plain(StatusCode::FORBIDDEN, "wrong secret");
+            return Err(GatewayError::wrong_secret());
         }
         let ids: Vec<String> = v["queued_messages"]
             .as_array()
@@ -745,22 +751,20 @@ pub async fn smssync(
                 }
             }
         }
-        return smssync_json(serde_json::json!({ "message_uuids": done }));
+        return Ok(smssync_json(serde_json::json!({ "message_uuids": done })));
     }
-    let p = match body_map(&headers, &body) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let p = body_map(&headers, &body)?;
     if !same(
         p.get("secret").map(String::as_str).unwrap_or(""),
         &cfg.secret.0,
     ) {
-        return smssync_json(
+        // SMSSync reads its answer from the payload, not the status.
+        return Ok(smssync_json(
             serde_json::json!({"payload": {"success": false, "error": "wrong secret"}}),
-        );
+        ));
     }
     let (Some(from), Some(text)) = (p.get("from"), p.get("message")) else {
-        return plain(StatusCode::BAD_REQUEST, "missing from or message");
+        return Err(GatewayError::bad_request("missing from or message"));
     };
     let inbound = Inbound {
         gateway: "smssync",
@@ -770,10 +774,10 @@ pub async fn smssync(
         text: text.clone(),
         reply_via: Some("smssync"),
     };
-    match ingest(&st, inbound).await {
-        Ok(_) => smssync_json(serde_json::json!({"payload": {"success": true, "error": null}})),
-        Err(r) => r,
-    }
+    ingest(&st, inbound).await?;
+    Ok(smssync_json(
+        serde_json::json!({"payload": {"success": true, "error": null}}),
+    ))
 }
 
 /// Query of `GET /sms/smssync`.
@@ -789,33 +793,29 @@ pub async fn smssync_poll(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Response {
-    let Some(cfg) = st.sms.smssync.clone() else {
-        return disabled();
-    };
-    if let Err(r) = from_allowed(&st, &cfg.allow_from, peer, &headers) {
-        return r;
-    }
+) -> GatewayResult {
+    let cfg = st.sms.smssync.clone().ok_or(GatewayError::disabled())?;
+    from_allowed(&st, &cfg.allow_from, peer, &headers)?;
     let q: SmsSyncPoll = serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
     if q.task.as_deref() != Some("send") {
-        return plain(StatusCode::BAD_REQUEST, "expected task=send");
+        return Err(GatewayError::bad_request("expected task=send"));
     }
     if !same(q.secret.as_deref().unwrap_or(""), &cfg.secret.0) {
-        return plain(StatusCode::FORBIDDEN, "wrong secret");
+        return Err(GatewayError::wrong_secret());
     }
     // Claimed for two minutes: unconfirmed messages are offered again after that. Each one
     // was checked against its recipient first; those that may not leave are failed.
-    let claimed = match st.delivery.claim_polled("smssync", 20).await {
-        Ok(c) => c,
-        Err(_) => return plain(StatusCode::SERVICE_UNAVAILABLE, "storage unavailable"),
-    };
+    let claimed =
+        st.delivery.claim_polled("smssync", 20).await.map_err(|_| {
+            GatewayError::new(StatusCode::SERVICE_UNAVAILABLE, "storage unavailable")
+        })?;
     let messages: Vec<_> = claimed
         .into_iter()
         .map(|(m, to)| serde_json::json!({"to": to, "message": m.text, "uuid": m.id.to_string()}))
         .collect();
-    smssync_json(
+    Ok(smssync_json(
         serde_json::json!({"payload": {"task": "send", "secret": cfg.secret.0, "messages": messages}}),
-    )
+    ))
 }
 
 /// Send due deliveries until `shutdown` turns true: the `outbox` job alone on a job runner

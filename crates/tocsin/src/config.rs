@@ -375,6 +375,8 @@ pub struct Overrides {
     pub contact_key_file: Option<PathBuf>,
     /// `TOCSIN_JOBS_TOLERANCE_SECS`.
     pub jobs_tolerance_secs: Option<u64>,
+    /// `TOCSIN_SMS_DEFAULT_REGION`.
+    pub sms_default_region: Option<tocsin_sms::DefaultRegion>,
 }
 
 impl Config {
@@ -388,7 +390,10 @@ impl Config {
             .database_url
             .or(file.database_url.map(|s| s.0))
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("tocsin.db").display()));
-        let sms = file.sms.unwrap_or_default();
+        let mut sms = file.sms.unwrap_or_default();
+        if let Some(r) = o.sms_default_region {
+            sms.default_region = Some(r);
+        }
         let server = {
             let f = file.server.unwrap_or_default();
             let d = tocsin_server::edge::Edge::default();

@@ -3,7 +3,8 @@
 //! inputs: each row must come out the same both ways (allowed, forbidden, invalid naming the
 //! same field, not found) and, when allowed, store the same thing. The rules live in one place
 //! (`tocsin-app`); this table is what keeps the two front ends from drifting apart again.
-//! Adding a use case is one row.
+//! Adding a use case is one row. The table runs on a SQLite data directory and on a fresh
+//! PostgreSQL database (`TOCSIN_TEST_POSTGRES_URL`; required under `TOCSIN_REQUIRE_POSTGRES=1`).
 
 mod common;
 
@@ -127,6 +128,8 @@ const ROWS: &[Row] = &[
 
 struct World {
     dir: PathBuf,
+    /// The PostgreSQL database, or `None` for the SQLite file in `dir`.
+    db: Option<String>,
     config: PathBuf,
     server: Server,
     client: reqwest::Client,
@@ -142,7 +145,7 @@ impl World {
     fn cli(&self, args: &[&str]) -> std::process::Command {
         let mut all = vec!["--config", self.config.to_str().unwrap()];
         all.extend_from_slice(args);
-        tocsin(&self.dir, None, &all)
+        tocsin(&self.dir, self.db.as_deref(), &all)
     }
 
     async fn call(
@@ -430,9 +433,18 @@ impl World {
 }
 
 /// An analyst cleared only to TLP:AMBER (no role has that clearance by default), with a token.
-async fn amber_analyst(dir: &Path) -> String {
-    let url = format!("sqlite://{}", dir.join("tocsin.db").display());
-    let store: DynStore = Arc::new(tocsin_store_sqlite::SqliteStore::open(&url).await.unwrap());
+async fn amber_analyst(dir: &Path, db: Option<&str>) -> String {
+    let store: DynStore = match db {
+        Some(url) => Arc::new(
+            tocsin_store_postgres::PostgresStore::open(url)
+                .await
+                .unwrap(),
+        ),
+        None => {
+            let url = format!("sqlite://{}", dir.join("tocsin.db").display());
+            Arc::new(tocsin_store_sqlite::SqliteStore::open(&url).await.unwrap())
+        }
+    };
     let mut u = NewUser::build("amber", Role::Analyst, None).unwrap();
     u.clearance = Tlp::Amber;
     let actor = Actor::system("test");
@@ -442,10 +454,10 @@ async fn amber_analyst(dir: &Path) -> String {
     secret
 }
 
-fn situation(w_dir: &Path, config: &Path, tlp: &str) -> String {
+fn situation(w_dir: &Path, db: Option<&str>, config: &Path, tlp: &str) -> String {
     let out = common::run_ok(tocsin(
         w_dir,
-        None,
+        db,
         &[
             "--config",
             config.to_str().unwrap(),
@@ -464,6 +476,18 @@ fn situation(w_dir: &Path, config: &Path, tlp: &str) -> String {
 
 #[tokio::test]
 async fn the_api_and_the_cli_decide_alike() {
+    decide_alike(None).await;
+}
+
+#[tokio::test]
+async fn the_api_and_the_cli_decide_alike_on_postgres() {
+    if let Some(url) = common::fresh_postgres("tocsin_table").await {
+        decide_alike(Some(url)).await;
+    }
+}
+
+/// The table on the SQLite file of a fresh data directory, or on the PostgreSQL database `db`.
+async fn decide_alike(db: Option<String>) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
     let config = dir.join("tocsin.toml");
@@ -476,14 +500,14 @@ async fn the_api_and_the_cli_decide_alike() {
         ("desk", "desk_officer"),
         ("vera", "viewer"),
     ] {
-        tokens.insert(name, add_user(&dir, None, name, role));
+        tokens.insert(name, add_user(&dir, db.as_deref(), name, role));
     }
-    tokens.insert("amber", amber_analyst(&dir).await);
-    let amber_situation = situation(&dir, &config, "TLP:AMBER");
-    let red_situation = situation(&dir, &config, "TLP:RED");
+    tokens.insert("amber", amber_analyst(&dir, db.as_deref()).await);
+    let amber_situation = situation(&dir, db.as_deref(), &config, "TLP:AMBER");
+    let red_situation = situation(&dir, db.as_deref(), &config, "TLP:RED");
     let mut serve = tocsin(
         &dir,
-        None,
+        db.as_deref(),
         &[
             "--config",
             config.to_str().unwrap(),
@@ -496,6 +520,7 @@ async fn the_api_and_the_cli_decide_alike() {
     let server = Server::spawn(serve);
     let mut w = World {
         dir,
+        db,
         config,
         server,
         client: reqwest::Client::new(),

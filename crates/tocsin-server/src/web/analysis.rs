@@ -199,11 +199,7 @@ async fn assessment_page(
     let situation = app.situation_for(&wu.user, a.situation_id).await?;
     let u = &wu.user;
     let draft = a.status == AssessmentStatus::Draft;
-    let suggestions = if draft && u.can(Permission::AssessmentWrite) {
-        app.suggestions(u, a).await?
-    } else {
-        vec![]
-    };
+    let suggestions = app.suggestions(u, a).await?;
     let fw = app.framework_of(a)?;
     let factor_names: HashMap<String, String> = fw
         .risk_factors

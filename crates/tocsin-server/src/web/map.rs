@@ -4,7 +4,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Router;
 use minijinja::context;
-use tocsin_domain::Permission;
 
 use super::{page, WebResult, WebUser};
 use crate::AppState;
@@ -16,6 +15,6 @@ pub fn router() -> Router<AppState> {
 
 /// `GET /map`
 pub async fn map(State(st): State<AppState>, wu: WebUser) -> WebResult {
-    tocsin_app::require(&wu.user, Permission::IncidentRead)?;
+    tocsin_app::policy::map_scope(&wu.user)?;
     Ok(page(&st, &wu, StatusCode::OK, "map.html", context! {}))
 }

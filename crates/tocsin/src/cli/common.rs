@@ -38,6 +38,15 @@ pub fn settle(g: &Global, o: Overrides) -> Result<Config> {
                 })?),
                 Err(_) => None,
             },
+            sms_default_region: match std::env::var("TOCSIN_SMS_DEFAULT_REGION") {
+                Ok(v) if !v.trim().is_empty() => Some(v.parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "TOCSIN_SMS_DEFAULT_REGION: {v:?} is not a region of the numbering plan: \
+                         expected an ISO 3166-1 alpha-2 code such as \"KE\""
+                    )
+                })?),
+                _ => None,
+            },
             ..o
         },
     ))

@@ -104,3 +104,32 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// A fresh PostgreSQL database named `PREFIX_<uuid>` on `TOCSIN_TEST_POSTGRES_URL`'s server,
+/// or `None` (with a message) when that is not set; `TOCSIN_REQUIRE_POSTGRES=1` makes its
+/// absence a failure, as in CI.
+pub async fn fresh_postgres(prefix: &str) -> Option<String> {
+    use sqlx::Connection;
+    let Ok(url) = std::env::var("TOCSIN_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("TOCSIN_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "TOCSIN_REQUIRE_POSTGRES=1 but TOCSIN_TEST_POSTGRES_URL is not set"
+        );
+        eprintln!("skipping PostgreSQL: TOCSIN_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&url)
+        .await
+        .expect("connect to PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let base = url.split('?').next().unwrap();
+    let cut = base
+        .rfind('/')
+        .filter(|i| *i > base.find("://").unwrap() + 2)
+        .unwrap_or(base.len());
+    Some(format!("{}/{name}", &base[..cut]))
+}
