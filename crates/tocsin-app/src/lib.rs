@@ -17,6 +17,7 @@ pub mod incidents;
 pub mod reads;
 pub mod reports;
 pub mod situations;
+pub mod sms;
 pub mod sources;
 pub mod tags;
 
