@@ -4,8 +4,8 @@
 //! role's default clearance), grants stay with the CLI, and nobody can disable themselves.
 //! Withdrawing a credential here is stored at once; the server clears its token cache after.
 
-use tocsin_domain::{ApiToken, NewUser, Permission, Role, User};
-use tocsin_store::{Op, Redacted, StoreError, StoreExt};
+use tocsin_domain::{Actor, ApiToken, AuditEvent, NewUser, Permission, Role, User};
+use tocsin_store::{Op, Redacted, Step, StoreError, StoreExt};
 use uuid::Uuid;
 
 use crate::{Acting, App, AppError, Result};
@@ -36,6 +36,51 @@ pub fn token_name(name: Option<&str>, default: &str) -> Result<String> {
         ));
     }
     Ok(name.to_string())
+}
+
+/// The write that disables (true) or enables a user. Disabling also ends the user's browser
+/// sessions, in the same write; enabling does not bring them back. Not found when there is
+/// no such user.
+pub fn set_disabled_op(actor: &Actor, user_id: Uuid, disabled: bool) -> Op {
+    let action = if disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
+    let mut steps = vec![Step::SetUserDisabled { user_id, disabled }];
+    if disabled {
+        steps.push(Step::EndSessions(user_id));
+    }
+    Op::All {
+        steps,
+        audit: Box::new(AuditEvent::new(
+            actor,
+            action,
+            "user",
+            Some(user_id.to_string()),
+        )),
+    }
+}
+
+/// The write that replaces a user's password hash (made by
+/// `tocsin_domain::user::hash_password`, which checks the policy) and ends the user's browser
+/// sessions, together. The hash is not audited. Not found when there is no such user.
+pub fn set_password_op(actor: &Actor, user_id: Uuid, password_hash: Redacted) -> Op {
+    Op::All {
+        steps: vec![
+            Step::SetPasswordHash {
+                user_id,
+                password_hash,
+            },
+            Step::EndSessions(user_id),
+        ],
+        audit: Box::new(AuditEvent::new(
+            actor,
+            "user.password",
+            "user",
+            Some(user_id.to_string()),
+        )),
+    }
 }
 
 impl App<'_> {
@@ -133,13 +178,7 @@ impl App<'_> {
             ));
         }
         self.store
-            .write(
-                &by.actor(),
-                Op::SetUserDisabled {
-                    user_id: id,
-                    disabled,
-                },
-            )
+            .write(&by.actor(), set_disabled_op(&by.actor(), id, disabled))
             .await?;
         Ok(self.store.get_user(id).await?)
     }
@@ -157,10 +196,7 @@ impl App<'_> {
         self.store
             .write(
                 &by.actor(),
-                Op::SetPassword {
-                    user_id: id,
-                    password_hash: Redacted(hash),
-                },
+                set_password_op(&by.actor(), id, Redacted(hash)),
             )
             .await?;
         Ok(())

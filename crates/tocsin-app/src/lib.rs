@@ -18,6 +18,7 @@ pub mod policy;
 pub mod reads;
 pub mod reports;
 pub mod situations;
+pub mod sms;
 pub mod sources;
 pub mod tags;
 

@@ -154,10 +154,7 @@ async fn content_above_the_recipients_clearance_never_leaves() {
     store
         .write(
             &Actor::system("test"),
-            Op::SetUserDisabled {
-                user_id: viewer.id,
-                disabled: true,
-            },
+            tocsin_app::accounts::set_disabled_op(&Actor::system("test"), viewer.id, true),
         )
         .await
         .unwrap();

@@ -6,9 +6,9 @@ use uuid::Uuid;
 
 use crate::{ContactKey, DomainError, NewReport, SealedContact, SourceContact, Tlp};
 
-/// An inbound text message, ready for the store to ingest atomically: find or create the
+/// An inbound text message, ready to ingest (`tocsin_app::sms::ingest`): find or create the
 /// sender's source by a keyed hash of the number, recognise a duplicate, store the report, and
-/// queue the acknowledgement.
+/// queue the acknowledgement, in one write.
 ///
 /// A message that is a one-time code from the public web form ([`InboundSms::claim`]) and
 /// matches a live [`FormClaim`] is not stored as a report: it links that web report to the

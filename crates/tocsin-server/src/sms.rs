@@ -24,7 +24,7 @@ use std::net::SocketAddr;
 use tocsin_domain::{
     Ack, Actor, Channel, Country, InboundSms, NewReport, ReportMeta, SourceContact, Tlp,
 };
-use tocsin_store::{Op, SendOutcome, StoreExt};
+use tocsin_store::{Op, SendOutcome};
 
 use crate::auth::same;
 use crate::AppState;
@@ -214,11 +214,8 @@ pub async fn ingest(st: &AppState, m: Inbound<'_>) -> Result<Ingested, GatewayEr
         ack,
         claim,
     };
-    match st
-        .store
-        .ingest_sms(&Actor::system(&format!("sms-{gateway}")), inbound)
-        .await
-    {
+    let actor = Actor::system(&format!("sms-{gateway}"));
+    match tocsin_app::sms::ingest(&*st.store, &actor, inbound).await {
         Ok((r, duplicate)) => {
             // Neither the source's handle nor the report's id: a log line carries its time, and
             // a handle with the time its message arrived is what telephone records need to

@@ -67,13 +67,7 @@ async fn withdrawals_by_another_process_take_effect_within_a_second() {
     assert_eq!(page(&app, &cookie, "/incidents").await, StatusCode::OK);
 
     other
-        .write(
-            &cli,
-            Op::SetUserDisabled {
-                user_id: eve,
-                disabled: true,
-            },
-        )
+        .write(&cli, tocsin_app::accounts::set_disabled_op(&cli, eve, true))
         .await
         .unwrap();
     assert_eq!(
@@ -108,10 +102,7 @@ async fn withdrawals_by_another_process_take_effect_within_a_second() {
     other
         .write(
             &cli,
-            Op::SetUserDisabled {
-                user_id: eve,
-                disabled: false,
-            },
+            tocsin_app::accounts::set_disabled_op(&cli, eve, false),
         )
         .await
         .unwrap();
@@ -138,10 +129,7 @@ async fn withdrawals_by_another_process_take_effect_within_a_second() {
     other
         .write(
             &cli,
-            Op::SetPassword {
-                user_id: eve,
-                password_hash: tocsin_store::Redacted(hash),
-            },
+            tocsin_app::accounts::set_password_op(&cli, eve, tocsin_store::Redacted(hash)),
         )
         .await
         .unwrap();

@@ -25,6 +25,7 @@ mod analysis;
 mod credentials;
 mod jobs;
 mod rows;
+mod steps;
 mod writer;
 
 use async_trait::async_trait;
@@ -37,10 +38,10 @@ use tocsin_domain::{
     Actor, AuditEntry, Cursor, Incident, IncidentFilter, MapPoint, Page, PageRequest, Report,
     ReportFilter, SealedContact, Situation, Source, Tlp, User,
 };
-use tocsin_domain::{InboundSms, NewReport, OutboundMessage};
+use tocsin_domain::{NewReport, OutboundMessage};
 use tocsin_store::{
     stored_report, Analysis, Counts, Deliveries, Done, ImportChunk, Incidents, Op, Reports, Result,
-    SendOutcome, Store, StoreError, Users, WebSession,
+    SendOutcome, Store, StoreError, StoredFormClaim, Users, WebSession,
 };
 use uuid::Uuid;
 
@@ -188,22 +189,8 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
             Done::Incident(Box::new(inc))
         }
         Op::CreateSource(ns) => {
-            let s = &ns.source;
-            sqlx::query(
-                "INSERT INTO sources (id, handle, kind, reliability, tlp, contact, created_at) \
-                 VALUES ($1,$2,$3,$4,$5,$6,$7)",
-            )
-            .bind(s.id)
-            .bind(&s.handle)
-            .bind(&s.kind)
-            .bind(s.reliability.as_str())
-            .bind(s.tlp.rank())
-            .bind(ns.contact.as_ref().map(|c| c.0.as_slice()))
-            .bind(s.created_at)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-            Done::Source(Box::new(s.clone()))
+            steps::insert_source(conn, ns, None).await?;
+            Done::Source(Box::new(ns.source.clone()))
         }
         Op::CreateSituation(s) => {
             sqlx::query(&format!(
@@ -292,28 +279,12 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
             Done::Unit
         }
         Op::Audit(_) => Done::Unit,
-        Op::SubmitFormReport { report, claim } => {
-            let stored = insert_report(conn, report).await?;
-            if let Some(c) = claim {
-                sqlx::query("DELETE FROM form_claims WHERE expires_at < $1")
-                    .bind(tocsin_domain::time::now())
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(db_err)?;
-                sqlx::query(
-                    "INSERT INTO form_claims (code_hash, report_id, ack_text, expires_at) VALUES ($1,$2,$3,$4)",
-                )
-                .bind(&c.code_hash)
-                .bind(c.report_id)
-                .bind(&c.ack_text)
-                .bind(c.expires_at)
-                .execute(&mut *conn)
-                .await
-                .map_err(db_err)?;
+        Op::All { steps, .. } => {
+            for step in steps {
+                steps::apply(conn, step).await?;
             }
-            Done::Report(Box::new(stored))
+            Done::Unit
         }
-        Op::IngestSms(m) => ingest_sms(conn, m).await?,
         Op::EnqueueSms(m) => {
             insert_outbound(conn, m).await?;
             Done::Unit
@@ -435,16 +406,11 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
             Some(done) => done?,
             None => unreachable!("analysis::apply handles every analysis op"),
         },
-        Op::SetUserDisabled { .. } | Op::SetPassword { .. } | Op::RevokeToken(_) => {
-            match credentials::apply(conn, op).await {
-                Some(done) => done?,
-                None => unreachable!("credentials::apply handles every credential op"),
-            }
-        }
+        Op::RevokeToken(id) => credentials::revoke_token(conn, *id).await?,
     })
 }
 
-async fn insert_report(conn: &mut PgConnection, r: &NewReport) -> Result<Report> {
+pub(crate) async fn insert_report(conn: &mut PgConnection, r: &NewReport) -> Result<Report> {
     let source: Option<String> = sqlx::query_scalar(
         "INSERT INTO reports (id, channel, provider_key, source_id, text, tlp, latitude, longitude, \
          country, occurred_at, received_at, language, category, place_name, geo_precision, place_unresolved) \
@@ -473,7 +439,7 @@ async fn insert_report(conn: &mut PgConnection, r: &NewReport) -> Result<Report>
     Ok(stored_report(r, source))
 }
 
-async fn insert_outbound(conn: &mut PgConnection, m: &OutboundMessage) -> Result<()> {
+pub(crate) async fn insert_outbound(conn: &mut PgConnection, m: &OutboundMessage) -> Result<()> {
     sqlx::query(&format!(
         "INSERT INTO outbox ({OUTBOX_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)"
     ))
@@ -499,182 +465,6 @@ async fn insert_outbound(conn: &mut PgConnection, m: &OutboundMessage) -> Result
     .await
     .map_err(db_err)?;
     Ok(())
-}
-
-async fn report_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Report> {
-    let row = sqlx::query(&format!("{REPORT_SELECT} WHERE r.id = $1"))
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    report_from_row(&row)
-}
-
-/// Find or create the sender, recognise a duplicate, store the report, queue the reply. The
-/// source row is created with ON CONFLICT so two processes ingesting the same new number at
-/// once agree on one source. A message that is a live one-time form code links that web
-/// report instead.
-async fn ingest_sms(conn: &mut PgConnection, m: &InboundSms) -> Result<Done> {
-    if let Some(key) = &m.report.provider_key {
-        let seen: Option<Uuid> =
-            sqlx::query_scalar("SELECT id FROM reports WHERE channel = $1 AND provider_key = $2")
-                .bind(m.report.channel.as_str())
-                .bind(key)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(db_err)?;
-        if let Some(id) = seen {
-            return Ok(Done::Ingested {
-                report: Box::new(report_by_id(conn, id).await?),
-                duplicate: true,
-            });
-        }
-    }
-    let existing: Option<Uuid> = sqlx::query_scalar("SELECT id FROM sources WHERE phone_hash = $1")
-        .bind(&m.phone_hash)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    if let Some(code_hash) = &m.claim {
-        if let Some(done) = claim_form_report(conn, m, code_hash, existing).await? {
-            return Ok(done);
-        }
-    }
-    if let (Some(id), None) = (existing, &m.report.provider_key) {
-        let since = m.report.received_at - chrono::Duration::seconds(m.dedupe_window_secs);
-        let seen: Option<Uuid> = sqlx::query_scalar(
-            "SELECT id FROM reports WHERE source_id = $1 AND received_at >= $2 AND text = $3 LIMIT 1",
-        )
-        .bind(id)
-        .bind(since)
-        .bind(&m.report.text)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        if let Some(rid) = seen {
-            return Ok(Done::Ingested {
-                report: Box::new(report_by_id(conn, rid).await?),
-                duplicate: true,
-            });
-        }
-    }
-    let source_id = match existing {
-        Some(id) => id,
-        None => sms_source(conn, m).await?,
-    };
-    let mut r = m.report.clone();
-    r.source_id = Some(source_id);
-    let report = insert_report(conn, &r).await?;
-    if let Some(ack) = &m.ack {
-        queue_ack(conn, ack, &ack.text, source_id, r.id).await?;
-    }
-    Ok(Done::Ingested {
-        report: Box::new(report),
-        duplicate: false,
-    })
-}
-
-/// The sender's source: a new one with the id its contact was sealed for, or the one another
-/// process created for the same number a moment ago.
-async fn sms_source(conn: &mut PgConnection, m: &InboundSms) -> Result<Uuid> {
-    sqlx::query(
-        "INSERT INTO sources (id, handle, kind, reliability, tlp, contact, created_at, phone_hash) \
-         VALUES ($1, $2, 'monitor', 'F', $3, $4, $5, $6) ON CONFLICT (phone_hash) WHERE phone_hash IS NOT NULL DO NOTHING",
-    )
-    .bind(m.new_source_id)
-    .bind(&m.new_handle)
-    .bind(Tlp::AmberStrict.rank())
-    .bind(m.sealed_contact.0.as_slice())
-    .bind(m.report.received_at)
-    .bind(&m.phone_hash)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    sqlx::query_scalar("SELECT id FROM sources WHERE phone_hash = $1")
-        .bind(&m.phone_hash)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db_err)
-}
-
-/// Queue the acknowledgement of report `report_id` to its source (once per report).
-async fn queue_ack(
-    conn: &mut PgConnection,
-    ack: &tocsin_domain::Ack,
-    text: &str,
-    source_id: Uuid,
-    report_id: Uuid,
-) -> Result<()> {
-    let mut msg = OutboundMessage::new(
-        format!("ack:{report_id}"),
-        &ack.gateway,
-        source_id,
-        Some(report_id),
-        text.to_string(),
-    );
-    msg.sender = ack.sender.clone();
-    insert_outbound(conn, &msg).await
-}
-
-/// The one-time code of a web-form report arrived by SMS: link that report to the sender and
-/// queue its acknowledgement. `None` when the code is unknown, expired, or was used by another
-/// phone: the message is then an ordinary report.
-async fn claim_form_report(
-    conn: &mut PgConnection,
-    m: &InboundSms,
-    code_hash: &str,
-    existing: Option<Uuid>,
-) -> Result<Option<Done>> {
-    let row = sqlx::query(
-        "SELECT report_id, ack_text, expires_at, claimed_source FROM form_claims \
-         WHERE code_hash = $1 FOR UPDATE",
-    )
-    .bind(code_hash)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    let Some(row) = row else { return Ok(None) };
-    let report_id: Uuid = col(&row, 0)?;
-    let ack_text: String = col(&row, 1)?;
-    let expires_at: chrono::DateTime<chrono::Utc> = col(&row, 2)?;
-    let claimed: Option<Uuid> = col(&row, 3)?;
-    if let Some(claimed) = claimed {
-        // The same phone sending the code again (a gateway's retry): nothing more to do.
-        return Ok(if existing == Some(claimed) {
-            Some(Done::Ingested {
-                report: Box::new(report_by_id(conn, report_id).await?),
-                duplicate: true,
-            })
-        } else {
-            None
-        });
-    }
-    if expires_at < m.report.received_at {
-        return Ok(None);
-    }
-    let source_id = match existing {
-        Some(id) => id,
-        None => sms_source(conn, m).await?,
-    };
-    sqlx::query("UPDATE reports SET source_id = $1 WHERE id = $2 AND source_id IS NULL")
-        .bind(source_id)
-        .bind(report_id)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    sqlx::query("UPDATE form_claims SET claimed_source = $1 WHERE code_hash = $2")
-        .bind(source_id)
-        .bind(code_hash)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    if let Some(ack) = &m.ack {
-        queue_ack(conn, ack, &ack_text, source_id, report_id).await?;
-    }
-    Ok(Some(Done::Ingested {
-        report: Box::new(report_by_id(conn, report_id).await?),
-        duplicate: false,
-    }))
 }
 
 /// Rows per multi-row INSERT (30 columns each, well under PostgreSQL's 65,535 parameters).
@@ -951,6 +741,71 @@ impl Reports for PostgresStore {
             .await
             .map_err(db_err)?;
         Ok(c.map(SealedContact))
+    }
+
+    async fn source_by_phone(&self, phone_hash: &str) -> Result<Option<Source>> {
+        let row = sqlx::query(&format!(
+            "SELECT {SOURCE_COLS} FROM sources WHERE phone_hash = $1"
+        ))
+        .bind(phone_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(source_from_row).transpose()
+    }
+
+    async fn report_by_provider_key(
+        &self,
+        channel: tocsin_domain::Channel,
+        provider_key: &str,
+    ) -> Result<Option<Report>> {
+        let row = sqlx::query(&format!(
+            "{REPORT_SELECT} WHERE r.channel = $1 AND r.provider_key = $2"
+        ))
+        .bind(channel.as_str())
+        .bind(provider_key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(report_from_row).transpose()
+    }
+
+    async fn report_by_text_since(
+        &self,
+        source_id: Uuid,
+        text: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<Report>> {
+        let row = sqlx::query(&format!(
+            "{REPORT_SELECT} WHERE r.source_id = $1 AND r.received_at >= $2 AND r.text = $3 LIMIT 1"
+        ))
+        .bind(source_id)
+        .bind(since)
+        .bind(text)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(report_from_row).transpose()
+    }
+
+    async fn get_form_claim(&self, code_hash: &str) -> Result<Option<StoredFormClaim>> {
+        let row = sqlx::query(
+            "SELECT report_id, ack_text, expires_at, claimed_source FROM form_claims WHERE code_hash = $1",
+        )
+        .bind(code_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(StoredFormClaim {
+            claim: tocsin_domain::FormClaim {
+                code_hash: code_hash.to_string(),
+                report_id: col(&row, 0)?,
+                ack_text: col(&row, 1)?,
+                expires_at: col(&row, 2)?,
+            },
+            claimed_source: col(&row, 3)?,
+        }))
     }
 }
 

@@ -1,15 +1,18 @@
-//! Withdrawing credentials on SQLite: disabling users, replacing passwords, revoking tokens.
+//! Credentials on SQLite: a user's disabled flag and password hash, their browser sessions,
+//! and API tokens. What goes with what (disabling ends the sessions) is decided by the
+//! application layer, which composes these in one [`tocsin_store::Op::All`].
 
 use sqlx::sqlite::SqliteConnection;
 use sqlx::{Row, SqlitePool};
 use tocsin_domain::ApiToken;
-use tocsin_store::{Done, Op, Result, StoreError};
+use tocsin_store::{Done, Result, StoreError};
 use uuid::Uuid;
 
 use crate::db_err;
 use crate::rows::{parse_ts, parse_uuid};
 
-async fn end_sessions(conn: &mut SqliteConnection, user_id: Uuid) -> Result<()> {
+/// End every browser session of a user.
+pub(crate) async fn end_sessions(conn: &mut SqliteConnection, user_id: Uuid) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE user_id = ?")
         .bind(user_id.to_string())
         .execute(&mut *conn)
@@ -26,46 +29,44 @@ fn one(rows: u64) -> Result<Done> {
     }
 }
 
-async fn set_disabled(conn: &mut SqliteConnection, user_id: Uuid, disabled: bool) -> Result<Done> {
+/// Set a user's disabled flag; not found when there is no such user.
+pub(crate) async fn set_disabled(
+    conn: &mut SqliteConnection,
+    user_id: Uuid,
+    disabled: bool,
+) -> Result<Done> {
     let r = sqlx::query("UPDATE users SET disabled = ? WHERE id = ?")
         .bind(disabled)
         .bind(user_id.to_string())
         .execute(&mut *conn)
         .await
         .map_err(db_err)?;
-    if disabled {
-        end_sessions(conn, user_id).await?;
-    }
     one(r.rows_affected())
 }
 
-async fn set_password(conn: &mut SqliteConnection, user_id: Uuid, hash: &str) -> Result<Done> {
+/// Replace a user's password hash; not found when there is no such user.
+pub(crate) async fn set_password(
+    conn: &mut SqliteConnection,
+    user_id: Uuid,
+    hash: &str,
+) -> Result<Done> {
     let r = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
         .bind(hash)
         .bind(user_id.to_string())
         .execute(&mut *conn)
         .await
         .map_err(db_err)?;
-    end_sessions(conn, user_id).await?;
     one(r.rows_affected())
 }
 
-/// Apply a credential op, or `None` if `op` is not one.
-pub(crate) async fn apply(conn: &mut SqliteConnection, op: &Op) -> Option<Result<Done>> {
-    Some(match op {
-        Op::SetUserDisabled { user_id, disabled } => set_disabled(conn, *user_id, *disabled).await,
-        Op::SetPassword {
-            user_id,
-            password_hash,
-        } => set_password(conn, *user_id, &password_hash.0).await,
-        Op::RevokeToken(id) => sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE id = ?")
-            .bind(id.to_string())
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)
-            .and_then(|r| one(r.rows_affected())),
-        _ => return None,
-    })
+/// Revoke a token; not found when there is no such token.
+pub(crate) async fn revoke_token(conn: &mut SqliteConnection, id: Uuid) -> Result<Done> {
+    let r = sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE id = ?")
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    one(r.rows_affected())
 }
 
 /// A user's tokens, oldest first.

@@ -14,6 +14,7 @@ mod jobs;
 #[allow(unsafe_code)] // The crate's one piece of unsafe code: see the module.
 mod prepared;
 mod rows;
+mod steps;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -30,10 +31,10 @@ use tocsin_domain::{
     Actor, AuditEntry, Cursor, Incident, IncidentFilter, MapPoint, Page, PageRequest, Report,
     ReportFilter, SealedContact, Situation, Source, Tlp, User,
 };
-use tocsin_domain::{InboundSms, NewReport, OutboundMessage};
+use tocsin_domain::{NewReport, OutboundMessage};
 use tocsin_store::{
     audit_for, stored_report, Analysis, Counts, Deliveries, Done, ImportChunk, Incidents, Op,
-    Reports, Result, SendOutcome, Store, StoreError, Users, WebSession,
+    Reports, Result, SendOutcome, Store, StoreError, StoredFormClaim, Users, WebSession,
 };
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -491,21 +492,8 @@ async fn apply_op(
             Done::Incident(Box::new(inc))
         }
         Op::CreateSource(ns) => {
-            let s = &ns.source;
-            sqlx::query(
-                "INSERT INTO sources (id, handle, kind, reliability, tlp, contact, created_at) VALUES (?,?,?,?,?,?,?)",
-            )
-            .bind(s.id.to_string())
-            .bind(&s.handle)
-            .bind(&s.kind)
-            .bind(s.reliability.as_str())
-            .bind(s.tlp.rank())
-            .bind(ns.contact.as_ref().map(|c| c.0.clone()))
-            .bind(ts(&s.created_at))
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-            Done::Source(Box::new(s.clone()))
+            steps::insert_source(conn, ns, None).await?;
+            Done::Source(Box::new(ns.source.clone()))
         }
         Op::CreateSituation(s) => {
             sqlx::query(
@@ -587,28 +575,12 @@ async fn apply_op(
             Done::Unit
         }
         Op::Audit(_) => Done::Unit,
-        Op::SubmitFormReport { report, claim } => {
-            let stored = insert_report(conn, report).await?;
-            if let Some(c) = claim {
-                sqlx::query("DELETE FROM form_claims WHERE expires_at < ?")
-                    .bind(ts(&tocsin_domain::time::now()))
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(db_err)?;
-                sqlx::query(
-                    "INSERT INTO form_claims (code_hash, report_id, ack_text, expires_at) VALUES (?,?,?,?)",
-                )
-                .bind(&c.code_hash)
-                .bind(c.report_id.to_string())
-                .bind(&c.ack_text)
-                .bind(ts(&c.expires_at))
-                .execute(&mut *conn)
-                .await
-                .map_err(db_err)?;
+        Op::All { steps, .. } => {
+            for step in steps {
+                steps::apply(conn, step).await?;
             }
-            Done::Report(Box::new(stored))
+            Done::Unit
         }
-        Op::IngestSms(m) => ingest_sms(conn, m).await?,
         Op::EnqueueSms(m) => {
             insert_outbound(conn, m).await?;
             Done::Unit
@@ -738,12 +710,7 @@ async fn apply_op(
             Some(done) => done?,
             None => unreachable!("analysis::apply handles every analysis op"),
         },
-        Op::SetUserDisabled { .. } | Op::SetPassword { .. } | Op::RevokeToken(_) => {
-            match credentials::apply(conn, op).await {
-                Some(done) => done?,
-                None => unreachable!("credentials::apply handles every credential op"),
-            }
-        }
+        Op::RevokeToken(id) => credentials::revoke_token(conn, *id).await?,
     };
     if let Some(ev) = audit_for(actor, op) {
         let e = ev.into_entry(head.seq + 1, &head.hash, tocsin_domain::time::now());
@@ -782,7 +749,7 @@ async fn insert_audits(conn: &mut SqliteConnection, entries: &[AuditEntry]) -> R
     Ok(())
 }
 
-async fn insert_report(conn: &mut SqliteConnection, r: &NewReport) -> Result<Report> {
+pub(crate) async fn insert_report(conn: &mut SqliteConnection, r: &NewReport) -> Result<Report> {
     sqlx::query(
         "INSERT INTO reports (id, channel, provider_key, source_id, text, tlp, latitude, longitude, \
          country, occurred_at, received_at, language, category, place_name, geo_precision, place_unresolved) \
@@ -820,7 +787,10 @@ async fn insert_report(conn: &mut SqliteConnection, r: &NewReport) -> Result<Rep
     Ok(stored_report(r, source))
 }
 
-async fn insert_outbound(conn: &mut SqliteConnection, m: &OutboundMessage) -> Result<()> {
+pub(crate) async fn insert_outbound(
+    conn: &mut SqliteConnection,
+    m: &OutboundMessage,
+) -> Result<()> {
     sqlx::query(&format!(
         "INSERT INTO outbox ({OUTBOX_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
     ))
@@ -846,179 +816,6 @@ async fn insert_outbound(conn: &mut SqliteConnection, m: &OutboundMessage) -> Re
     .await
     .map_err(db_err)?;
     Ok(())
-}
-
-/// Find or create the sender, recognise a duplicate, store the report, queue the reply. A
-/// message that is a live one-time form code links that web report instead.
-async fn ingest_sms(conn: &mut SqliteConnection, m: &InboundSms) -> Result<Done> {
-    let existing: Option<String> =
-        sqlx::query_scalar("SELECT id FROM sources WHERE phone_hash = ?")
-            .bind(&m.phone_hash)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db_err)?;
-    let existing = existing.as_deref().map(parse_uuid).transpose()?;
-    if let Some(code_hash) = &m.claim {
-        if let Some(done) = claim_form_report(conn, m, code_hash, existing).await? {
-            return Ok(done);
-        }
-    }
-    // A gateway's retry carries the same provider key: the unique index on (channel,
-    // provider_key) recognises it when the report is inserted below, which spares a lookup
-    // for every message that is not a duplicate. (SQLite undoes only the failed statement;
-    // the transaction stays usable.)
-    if let (Some(id), None) = (existing, &m.report.provider_key) {
-        let since = m.report.received_at - chrono::Duration::seconds(m.dedupe_window_secs);
-        let seen: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM reports WHERE source_id = ? AND received_at >= ? AND text = ? LIMIT 1",
-        )
-        .bind(id.to_string())
-        .bind(ts(&since))
-        .bind(&m.report.text)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        if let Some(rid) = seen {
-            return Ok(Done::Ingested {
-                report: Box::new(report_by_id(conn, &rid).await?),
-                duplicate: true,
-            });
-        }
-    }
-    let source_id = match existing {
-        Some(id) => id,
-        None => insert_sms_source(conn, m).await?,
-    };
-    let mut r = m.report.clone();
-    r.source_id = Some(source_id);
-    let report = match insert_report(conn, &r).await {
-        Err(StoreError::Conflict(_)) if r.provider_key.is_some() => {
-            let id: String =
-                sqlx::query_scalar("SELECT id FROM reports WHERE channel = ? AND provider_key = ?")
-                    .bind(r.channel.as_str())
-                    .bind(&r.provider_key)
-                    .fetch_one(&mut *conn)
-                    .await
-                    .map_err(db_err)?;
-            return Ok(Done::Ingested {
-                report: Box::new(report_by_id(conn, &id).await?),
-                duplicate: true,
-            });
-        }
-        other => other?,
-    };
-    if let Some(ack) = &m.ack {
-        queue_ack(conn, ack, &ack.text, source_id, r.id).await?;
-    }
-    Ok(Done::Ingested {
-        report: Box::new(report),
-        duplicate: false,
-    })
-}
-
-/// A new source for an SMS sender, with the id its contact was sealed for.
-async fn insert_sms_source(conn: &mut SqliteConnection, m: &InboundSms) -> Result<Uuid> {
-    sqlx::query(
-        "INSERT INTO sources (id, handle, kind, reliability, tlp, contact, created_at, phone_hash) \
-         VALUES (?, ?, 'monitor', 'F', ?, ?, ?, ?)",
-    )
-    .bind(m.new_source_id.to_string())
-    .bind(&m.new_handle)
-    .bind(Tlp::AmberStrict.rank())
-    .bind(m.sealed_contact.0.clone())
-    .bind(ts(&m.report.received_at))
-    .bind(&m.phone_hash)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    Ok(m.new_source_id)
-}
-
-/// Queue the acknowledgement of report `report_id` to its source (once per report).
-async fn queue_ack(
-    conn: &mut SqliteConnection,
-    ack: &tocsin_domain::Ack,
-    text: &str,
-    source_id: Uuid,
-    report_id: Uuid,
-) -> Result<()> {
-    let mut msg = OutboundMessage::new(
-        format!("ack:{report_id}"),
-        &ack.gateway,
-        source_id,
-        Some(report_id),
-        text.to_string(),
-    );
-    msg.sender = ack.sender.clone();
-    insert_outbound(conn, &msg).await
-}
-
-/// The one-time code of a web-form report arrived by SMS: link that report to the sender and
-/// queue its acknowledgement. `None` when the code is unknown, expired, or was used by another
-/// phone: the message is then an ordinary report.
-async fn claim_form_report(
-    conn: &mut SqliteConnection,
-    m: &InboundSms,
-    code_hash: &str,
-    existing: Option<Uuid>,
-) -> Result<Option<Done>> {
-    let row = sqlx::query(
-        "SELECT report_id, ack_text, expires_at, claimed_source FROM form_claims WHERE code_hash = ?",
-    )
-    .bind(code_hash)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    let Some(row) = row else { return Ok(None) };
-    let report_id = parse_uuid(row.get(0))?;
-    let ack_text: String = row.get(1);
-    let expires_at = parse_ts(row.get(2))?;
-    let claimed: Option<String> = row.get(3);
-    if let Some(claimed) = claimed {
-        // The same phone sending the code again (a gateway's retry): nothing more to do.
-        return Ok(match existing {
-            Some(s) if s.to_string() == claimed => Some(Done::Ingested {
-                report: Box::new(report_by_id(conn, &report_id.to_string()).await?),
-                duplicate: true,
-            }),
-            _ => None,
-        });
-    }
-    if expires_at < m.report.received_at {
-        return Ok(None);
-    }
-    let source_id = match existing {
-        Some(id) => id,
-        None => insert_sms_source(conn, m).await?,
-    };
-    sqlx::query("UPDATE reports SET source_id = ? WHERE id = ? AND source_id IS NULL")
-        .bind(source_id.to_string())
-        .bind(report_id.to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    sqlx::query("UPDATE form_claims SET claimed_source = ? WHERE code_hash = ?")
-        .bind(source_id.to_string())
-        .bind(code_hash)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    if let Some(ack) = &m.ack {
-        queue_ack(conn, ack, &ack_text, source_id, report_id).await?;
-    }
-    Ok(Some(Done::Ingested {
-        report: Box::new(report_by_id(conn, &report_id.to_string()).await?),
-        duplicate: false,
-    }))
-}
-
-async fn report_by_id(conn: &mut SqliteConnection, id: &str) -> Result<Report> {
-    let row = sqlx::query(&format!("{REPORT_SELECT} WHERE r.id = ?"))
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    report_from_row(&row)
 }
 
 /// Rows per multi-row INSERT (30 columns each, well under SQLite's 32,766 parameters).
@@ -1269,6 +1066,71 @@ impl Reports for SqliteStore {
             .await
             .map_err(db_err)?;
         Ok(c.map(SealedContact))
+    }
+
+    async fn source_by_phone(&self, phone_hash: &str) -> Result<Option<Source>> {
+        let row = sqlx::query(&format!(
+            "SELECT {SOURCE_COLS} FROM sources WHERE phone_hash = ?"
+        ))
+        .bind(phone_hash)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(source_from_row).transpose()
+    }
+
+    async fn report_by_provider_key(
+        &self,
+        channel: tocsin_domain::Channel,
+        provider_key: &str,
+    ) -> Result<Option<Report>> {
+        let row = sqlx::query(&format!(
+            "{REPORT_SELECT} WHERE r.channel = ? AND r.provider_key = ?"
+        ))
+        .bind(channel.as_str())
+        .bind(provider_key)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(report_from_row).transpose()
+    }
+
+    async fn report_by_text_since(
+        &self,
+        source_id: Uuid,
+        text: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<Report>> {
+        let row = sqlx::query(&format!(
+            "{REPORT_SELECT} WHERE r.source_id = ? AND r.received_at >= ? AND r.text = ? LIMIT 1"
+        ))
+        .bind(source_id.to_string())
+        .bind(ts(&since))
+        .bind(text)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(report_from_row).transpose()
+    }
+
+    async fn get_form_claim(&self, code_hash: &str) -> Result<Option<StoredFormClaim>> {
+        let row = sqlx::query(
+            "SELECT report_id, ack_text, expires_at, claimed_source FROM form_claims WHERE code_hash = ?",
+        )
+        .bind(code_hash)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(StoredFormClaim {
+            claim: tocsin_domain::FormClaim {
+                code_hash: code_hash.to_string(),
+                report_id: parse_uuid(row.get(0))?,
+                ack_text: row.get(1),
+                expires_at: parse_ts(row.get(2))?,
+            },
+            claimed_source: row.get::<Option<&str>, _>(3).map(parse_uuid).transpose()?,
+        }))
     }
 }
 

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use std::collections::HashSet;
+use tocsin_app::sms::Intake;
 use tocsin_domain::user::token_hash;
 use tocsin_domain::{
     time, Actor, ApiToken, AuditEvent, BBox, Channel, ContactKey, Country, Cursor, DomainError,
@@ -2401,14 +2402,18 @@ async fn form_codes_link_a_web_report_once(s: &dyn Store, db: &Db) {
         channel: Channel::Web,
         ..report(text, Tlp::AmberStrict)
     };
-    let submit = |r: &NewReport, code: &str, expires: DateTime<Utc>| Op::SubmitFormReport {
-        report: Box::new(r.clone()),
-        claim: Some(tocsin_domain::FormClaim {
-            code_hash: code.into(),
-            report_id: r.id,
-            ack_text: format!("ack for {}", r.text),
-            expires_at: expires,
-        }),
+    let submit = |r: &NewReport, code: &str, expires: DateTime<Utc>| {
+        tocsin_app::sms::form_report_op(
+            &system(),
+            r.clone(),
+            Some(tocsin_domain::FormClaim {
+                code_hash: code.into(),
+                report_id: r.id,
+                ack_text: format!("ack for {}", r.text),
+                expires_at: expires,
+            }),
+            time::now(),
+        )
     };
     let live = web("seen from the road");
     s.write(
@@ -2588,10 +2593,7 @@ async fn credentials_can_be_withdrawn(s: &dyn Store, _db: &Db) {
     // bring them back.
     s.write(
         &sys,
-        Op::SetUserDisabled {
-            user_id: u.id,
-            disabled: true,
-        },
+        tocsin_app::accounts::set_disabled_op(&sys, u.id, true),
     )
     .await
     .unwrap();
@@ -2602,10 +2604,7 @@ async fn credentials_can_be_withdrawn(s: &dyn Store, _db: &Db) {
     assert!(s.get_session(&token_hash("o-1")).await.is_ok());
     s.write(
         &sys,
-        Op::SetUserDisabled {
-            user_id: u.id,
-            disabled: false,
-        },
+        tocsin_app::accounts::set_disabled_op(&sys, u.id, false),
     )
     .await
     .unwrap();
@@ -2615,10 +2614,7 @@ async fn credentials_can_be_withdrawn(s: &dyn Store, _db: &Db) {
     assert!(is_not_found(
         s.write(
             &sys,
-            Op::SetUserDisabled {
-                user_id: Uuid::now_v7(),
-                disabled: true
-            }
+            tocsin_app::accounts::set_disabled_op(&sys, Uuid::now_v7(), true)
         )
         .await
     ));
@@ -2630,10 +2626,7 @@ async fn credentials_can_be_withdrawn(s: &dyn Store, _db: &Db) {
     let hash = tocsin_domain::user::hash_password("a brand new passphrase").unwrap();
     s.write(
         &sys,
-        Op::SetPassword {
-            user_id: u.id,
-            password_hash: tocsin_store::Redacted(hash.clone()),
-        },
+        tocsin_app::accounts::set_password_op(&sys, u.id, tocsin_store::Redacted(hash.clone())),
     )
     .await
     .unwrap();

@@ -11,8 +11,8 @@ use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use tocsin_domain::{
-    Actor, ApiToken, Assessment, AssessmentChange, AuditEntry, AuditEvent, Country, DomainError,
-    ForecastPoint, ForecastRun, FormClaim, InboundSms, Incident, IncidentFilter, IncidentPatch,
+    Actor, ApiToken, Assessment, AssessmentChange, AuditEntry, AuditEvent, Channel, Country,
+    DomainError, ForecastPoint, ForecastRun, FormClaim, Incident, IncidentFilter, IncidentPatch,
     LegalQualification, NewReport, NewSource, OutboundMessage, Page, PageRequest, Permission,
     Report, ReportFilter, SealedContact, SignalRecord, Situation, Source, Tagged, Tlp, User,
 };
@@ -90,9 +90,15 @@ pub enum Op {
     Audit(AuditEvent),
     /// Set a metadata key (e.g. `demo_seeded`).
     SetMeta(String, String),
-    /// Ingest a text message: find or create its source, skip duplicates, store the report,
-    /// queue the acknowledgement — all or nothing.
-    IngestSms(Box<InboundSms>),
+    /// Primitive writes composed by the application layer, applied in order, all or nothing,
+    /// with the one audit entry `audit` (the steps record none of their own). A step's guard
+    /// that fails ([`StoreError::Conflict`], [`StoreError::NotFound`]) undoes the whole op.
+    All {
+        /// The writes.
+        steps: Vec<Step>,
+        /// The audit entry of the whole.
+        audit: Box<AuditEvent>,
+    },
     /// Queue an outbound message (an analyst's follow-up question).
     EnqueueSms(Box<OutboundMessage>),
     /// Claim up to `limit` due messages (of one gateway, or of every push gateway when
@@ -159,32 +165,73 @@ pub enum Op {
         /// Delivered (true) or failed for good (false).
         delivered: bool,
     },
-    /// Store a report from the public web form and, when its author asked for a reply, the
-    /// one-time code that will link it to their phone. Expired codes are removed meanwhile.
-    SubmitFormReport {
-        /// The report (channel `web`, no source).
-        report: Box<NewReport>,
-        /// The pending link, if any.
-        claim: Option<FormClaim>,
+    /// Revoke an API token by id: it never works again.
+    RevokeToken(Uuid),
+}
+
+/// One primitive write inside [`Op::All`]. A step decides nothing: it stores what it is given,
+/// and its guard (a unique index or a condition on the row) answers
+/// [`StoreError::Conflict`] or [`StoreError::NotFound`] when the world changed since the
+/// application layer read it, so that the caller reads again and decides again.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Store a source, with the keyed hash of its phone number when it is an SMS sender.
+    /// Conflict when another source already has that hash (or that handle).
+    CreateSource {
+        /// The source and its sealed contact.
+        source: Box<NewSource>,
+        /// Keyed hash of its number.
+        phone_hash: Option<String>,
     },
-    /// Disable (true) or enable a user. Disabling also ends the user's browser sessions;
-    /// enabling does not bring them back.
+    /// Store a report. Conflict when its channel and provider key are taken, or, with
+    /// `unless_text_since`, when its source stored the same text at or after that time.
+    CreateReport {
+        /// The report.
+        report: Box<NewReport>,
+        /// The start of the window the same text from the same source must not be in.
+        unless_text_since: Option<DateTime<Utc>>,
+    },
+    /// Store a one-time form code.
+    CreateFormClaim(FormClaim),
+    /// Remove the form codes that expired before this time.
+    PurgeFormClaims(DateTime<Utc>),
+    /// Mark the form code `code_hash` as claimed by `source_id` and link its report to that
+    /// source. Conflict when the code is gone or was claimed meanwhile.
+    ClaimFormCode {
+        /// Keyed hash of the code.
+        code_hash: String,
+        /// The code's web report.
+        report_id: Uuid,
+        /// The sender's source.
+        source_id: Uuid,
+    },
+    /// Queue a delivery. Conflict when its idempotency key is taken.
+    Enqueue(Box<OutboundMessage>),
+    /// Disable (true) or enable a user. Not found when there is no such user.
     SetUserDisabled {
         /// The user.
         user_id: Uuid,
         /// Disabled or not.
         disabled: bool,
     },
-    /// Replace a user's password hash (made by `tocsin_domain::user::hash_password`, which
-    /// checks the policy) and end the user's browser sessions.
-    SetPassword {
+    /// Replace a user's password hash. Not found when there is no such user.
+    SetPasswordHash {
         /// The user.
         user_id: Uuid,
         /// The new Argon2id hash.
         password_hash: Redacted,
     },
-    /// Revoke an API token by id: it never works again.
-    RevokeToken(Uuid),
+    /// End every browser session of a user.
+    EndSessions(Uuid),
+}
+
+/// A form code as stored ([`Reports::get_form_claim`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredFormClaim {
+    /// The code's claim.
+    pub claim: FormClaim,
+    /// The source that claimed it, once one has.
+    pub claimed_source: Option<Uuid>,
 }
 
 /// A secret value whose `Debug` never shows it.
@@ -227,13 +274,6 @@ pub enum Done {
     Situation(Box<Situation>),
     /// A stored user.
     User(Box<User>),
-    /// What became of an inbound text message.
-    Ingested {
-        /// The stored report (the earlier one, for a duplicate).
-        report: Box<Report>,
-        /// The message had been received before: nothing new was stored or queued.
-        duplicate: bool,
-    },
     /// Claimed outbound messages.
     Outbound(Vec<OutboundMessage>),
     /// How an import batch went.
@@ -372,14 +412,7 @@ pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
                 "expires_at": t.expires_at.map(|e| tocsin_domain::time::format(&e))}),
         ),
         Op::Audit(e) => e.clone(),
-        // Neither the gateway's message id nor the number: either would name the sender.
-        Op::IngestSms(m) => ev("sms.receive", "report", m.report.id.to_string())
-            .with_detail(serde_json::json!({"form_code": m.claim.is_some()})),
-        Op::SubmitFormReport { report, claim } => {
-            ev("report.create", "report", report.id.to_string()).with_detail(serde_json::json!({
-                "channel": report.channel.as_str(), "tlp": report.tlp.as_str(),
-                "reply_requested": claim.is_some()}))
-        }
+        Op::All { audit, .. } => (**audit).clone(),
         Op::EnqueueSms(m) => {
             // The recipient: a source or user by id; an outside address only by the delivery.
             let (kind, id) = match (m.source_id, m.user_id) {
@@ -447,16 +480,6 @@ pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
         Op::RecordSignals(v) => AuditEvent::new(actor, "signals.record", "signal", None)
             .with_detail(serde_json::json!({"offered": v.len(),
                 "tlp": v.first().map(|s| s.tlp.as_str())})),
-        Op::SetUserDisabled { user_id, disabled } => ev(
-            if *disabled {
-                "user.disable"
-            } else {
-                "user.enable"
-            },
-            "user",
-            user_id.to_string(),
-        ),
-        Op::SetPassword { user_id, .. } => ev("user.password", "user", user_id.to_string()),
         Op::RevokeToken(id) => ev("token.revoke", "token", id.to_string()),
         Op::CreateSession(_)
         | Op::DeleteSession(_)
@@ -500,6 +523,23 @@ pub trait Reports: Send + Sync {
     async fn list_sources(&self, max_tlp: Tlp, page: PageRequest) -> Result<Page<Source>>;
     /// A source's sealed contact details. Callers must audit the read ([`StoreExt::read_source_contact`]).
     async fn get_source_contact(&self, id: Uuid) -> Result<Option<SealedContact>>;
+    /// The source whose number has this keyed hash, if any.
+    async fn source_by_phone(&self, phone_hash: &str) -> Result<Option<Source>>;
+    /// The report stored with this channel and provider key, if any.
+    async fn report_by_provider_key(
+        &self,
+        channel: Channel,
+        provider_key: &str,
+    ) -> Result<Option<Report>>;
+    /// A report of `source_id` with exactly `text`, received at or after `since`, if any.
+    async fn report_by_text_since(
+        &self,
+        source_id: Uuid,
+        text: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<Report>>;
+    /// The form code with this keyed hash, claimed or not, expired or not, if any.
+    async fn get_form_claim(&self, code_hash: &str) -> Result<Option<StoredFormClaim>>;
 }
 
 /// Incidents: one, by ids, lists, streamed scans and imports, and the points the incident index loads.
@@ -730,13 +770,6 @@ pub trait StoreExt: Store {
     async fn create_user(&self, actor: &Actor, u: User) -> Result<User> {
         match self.write(actor, Op::CreateUser(Box::new(u))).await? {
             Done::User(u) => Ok(*u),
-            d => Err(unexpected(d)),
-        }
-    }
-    /// Ingest an inbound text message; returns the report and whether it was a duplicate.
-    async fn ingest_sms(&self, actor: &Actor, m: InboundSms) -> Result<(Report, bool)> {
-        match self.write(actor, Op::IngestSms(Box::new(m))).await? {
-            Done::Ingested { report, duplicate } => Ok((*report, duplicate)),
             d => Err(unexpected(d)),
         }
     }

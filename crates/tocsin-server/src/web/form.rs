@@ -159,15 +159,8 @@ pub async fn submit_report(
         ack_text: ack.clone(),
         expires_at: tocsin_domain::time::now() + chrono::Duration::hours(FORM_CODE_HOURS),
     });
-    let op = tocsin_store::Op::SubmitFormReport {
-        report: Box::new(r),
-        claim,
-    };
-    match st
-        .store
-        .write(&tocsin_domain::Actor::system("web-form"), op)
-        .await
-    {
+    let actor = tocsin_domain::Actor::system("web-form");
+    match tocsin_app::sms::submit_form_report(&*st.store, &actor, r, claim).await {
         Ok(_) => render(
             &st,
             StatusCode::OK,

@@ -1,0 +1,130 @@
+//! The primitive writes of [`Op::All`](tocsin_store::Op::All) on PostgreSQL. Each stores what
+//! it is given; its guard (a unique index, a condition on the row) answers `Conflict` or
+//! `NotFound`, and the application layer reads again and decides again. All steps of an op
+//! run in the op's transaction, so they land together or not at all.
+
+use sqlx::postgres::PgConnection;
+use tocsin_domain::NewSource;
+use tocsin_store::{Result, Step, StoreError};
+
+use crate::{credentials, db_err, insert_outbound, insert_report};
+
+/// Store a source (with the keyed hash of its number, for an SMS sender).
+pub(crate) async fn insert_source(
+    conn: &mut PgConnection,
+    ns: &NewSource,
+    phone_hash: Option<&str>,
+) -> Result<()> {
+    let s = &ns.source;
+    sqlx::query(
+        "INSERT INTO sources (id, handle, kind, reliability, tlp, contact, created_at, phone_hash) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+    )
+    .bind(s.id)
+    .bind(&s.handle)
+    .bind(&s.kind)
+    .bind(s.reliability.as_str())
+    .bind(s.tlp.rank())
+    .bind(ns.contact.as_ref().map(|c| c.0.as_slice()))
+    .bind(s.created_at)
+    .bind(phone_hash)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Apply one step.
+pub(crate) async fn apply(conn: &mut PgConnection, step: &Step) -> Result<()> {
+    match step {
+        Step::CreateSource { source, phone_hash } => {
+            insert_source(conn, source, phone_hash.as_deref()).await
+        }
+        Step::CreateReport {
+            report,
+            unless_text_since,
+        } => {
+            if let (Some(since), Some(source_id)) = (unless_text_since, report.source_id) {
+                let seen: Option<i32> = sqlx::query_scalar(
+                    "SELECT 1 FROM reports WHERE source_id = $1 AND received_at >= $2 AND text = $3 LIMIT 1",
+                )
+                .bind(source_id)
+                .bind(since)
+                .bind(&report.text)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db_err)?;
+                if seen.is_some() {
+                    return Err(StoreError::Conflict(
+                        "the same text from the same source is already stored".into(),
+                    ));
+                }
+            }
+            insert_report(conn, report).await.map(|_| ())
+        }
+        Step::CreateFormClaim(c) => {
+            sqlx::query(
+                "INSERT INTO form_claims (code_hash, report_id, ack_text, expires_at) VALUES ($1,$2,$3,$4)",
+            )
+            .bind(&c.code_hash)
+            .bind(c.report_id)
+            .bind(&c.ack_text)
+            .bind(c.expires_at)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            Ok(())
+        }
+        Step::PurgeFormClaims(before) => {
+            sqlx::query("DELETE FROM form_claims WHERE expires_at < $1")
+                .bind(before)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            Ok(())
+        }
+        Step::ClaimFormCode {
+            code_hash,
+            report_id,
+            source_id,
+        } => {
+            // Under READ COMMITTED a second claimant waits for the first to commit, then finds
+            // the code claimed and changes nothing.
+            let n = sqlx::query(
+                "UPDATE form_claims SET claimed_source = $1 \
+                 WHERE code_hash = $2 AND report_id = $3 AND claimed_source IS NULL",
+            )
+            .bind(source_id)
+            .bind(code_hash)
+            .bind(report_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::Conflict(
+                    "the form code was claimed or removed meanwhile".into(),
+                ));
+            }
+            sqlx::query("UPDATE reports SET source_id = $1 WHERE id = $2 AND source_id IS NULL")
+                .bind(source_id)
+                .bind(report_id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            Ok(())
+        }
+        Step::Enqueue(m) => insert_outbound(conn, m).await,
+        Step::SetUserDisabled { user_id, disabled } => {
+            credentials::set_disabled(conn, *user_id, *disabled)
+                .await
+                .map(|_| ())
+        }
+        Step::SetPasswordHash {
+            user_id,
+            password_hash,
+        } => credentials::set_password(conn, *user_id, &password_hash.0)
+            .await
+            .map(|_| ()),
+        Step::EndSessions(user_id) => credentials::end_sessions(conn, *user_id).await,
+    }
+}
