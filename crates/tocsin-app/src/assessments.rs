@@ -207,8 +207,8 @@ impl App<'_> {
             .await?)
     }
 
-    /// An edit cites only records labelled at or below the assessment's label once edited;
-    /// lowering the label is refused while it holds evidence above the new one.
+    /// An edit newly cites only records labelled at or below the assessment's label once
+    /// edited; lowering the label is refused while it keeps evidence above the new one.
     async fn check_edit_evidence(&self, a: &Assessment, e: &AssessmentEdit) -> Result<()> {
         let tlp = e.tlp.unwrap_or(a.tlp);
         let new = e
@@ -216,15 +216,23 @@ impl App<'_> {
             .iter()
             .flat_map(|f| f.evidence.iter())
             .chain(e.observations.iter().flat_map(|o| o.evidence.iter()));
+        // Links the assessment already holds pass (a form sends them back as it found them;
+        // a record deleted since is no new citation); new ones must exist under its label.
+        let stored = self.store.get_assessment(a.id).await?;
+        let held: HashSet<(EvidenceKind, &str)> = evidence::held(&stored)
+            .map(|x| (x.kind, x.reference.as_str()))
+            .collect();
+        let new: Vec<&Evidence> = new
+            .filter(|x| !held.contains(&(x.kind, x.reference.as_str())))
+            .collect();
         let mut labels = Labels::default();
-        labels.load(self.store, new.clone()).await?;
+        labels.load(self.store, new.iter().copied()).await?;
         for x in new {
             labels.check(x, tlp)?;
         }
         if tlp < a.tlp {
             // What the edit keeps: factors and observations it does not replace or clear,
             // and the accepted suggestions.
-            let stored = self.store.get_assessment(a.id).await?;
             let kept: Vec<&tocsin_domain::Evidence> = stored
                 .factors
                 .iter()

@@ -126,3 +126,8 @@ pub(crate) async fn seen_by(
     a.decisions.retain(|d| labels.shown(&d.evidence, c));
     Ok(a)
 }
+
+/// Every evidence link `a` holds: factors, observations and decided suggestions.
+pub(crate) fn held(a: &Assessment) -> impl Iterator<Item = &Evidence> {
+    all_evidence(a)
+}
