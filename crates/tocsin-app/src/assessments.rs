@@ -3,17 +3,20 @@
 //! rules (who may review, which step follows which) are the domain's.
 
 use serde::Serialize;
+use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
 use tocsin_domain::assessment::{self, AssessmentDiff};
 use tocsin_domain::evidence::suggest;
 use tocsin_domain::{
-    Assessment, AssessmentChange, AssessmentEdit, AssessmentStatus, Evidence, IncidentFilter,
-    NewAssessment, PageRequest, Permission, ReportFilter, Situation, Suggestion, Tagged, User,
+    Assessment, AssessmentChange, AssessmentEdit, AssessmentStatus, Evidence, EvidenceKind,
+    IncidentFilter, NewAssessment, PageRequest, Permission, ReportFilter, Situation, Suggestion,
+    Tagged, User,
 };
 use tocsin_framework::{EvidenceMap, Framework};
 use tocsin_store::StoreExt;
 use uuid::Uuid;
 
+use crate::evidence::{self, Labels};
 use crate::{may_label, reads, require, App, AppError, Result};
 
 static UN_EVIDENCE: LazyLock<EvidenceMap> = LazyLock::new(EvidenceMap::un_2014);
@@ -65,6 +68,7 @@ impl App<'_> {
         if !u.may_see(s.tlp) {
             return Err(AppError::NotFound);
         }
+        let a = evidence::seen_by(self.store, &mut Labels::default(), u, a).await?;
         Ok((a, s))
     }
 
@@ -73,13 +77,16 @@ impl App<'_> {
         Ok(self.assessment_in(u, id).await?.0)
     }
 
-    /// A situation's assessments `u` may see, newest first.
+    /// A situation's assessments `u` may see, newest first, each with only the evidence they
+    /// may see.
     pub async fn assessments_of(&self, u: &User, s: &Situation) -> Result<Vec<Assessment>> {
         let all = self.store.list_assessments(Some(s.id), 500).await?;
-        Ok(all
-            .into_iter()
-            .filter(|a| visible_assessment(u, a))
-            .collect())
+        let mut labels = Labels::default();
+        let mut out = vec![];
+        for a in all.into_iter().filter(|a| visible_assessment(u, a)) {
+            out.push(evidence::seen_by(self.store, &mut labels, u, a).await?);
+        }
+        Ok(out)
     }
 
     /// The assessments of a situation `u` may see, newest first.
@@ -97,9 +104,13 @@ impl App<'_> {
             .store
             .list_assessments(Some(a.situation_id), 500)
             .await?;
-        let diff = assessment::previous(&all, &a)
-            .filter(|p| u.may_see(p.tlp))
-            .map(|p| assessment::diff(p, &a));
+        let previous = match assessment::previous(&all, &a).filter(|p| u.may_see(p.tlp)) {
+            Some(p) => {
+                Some(evidence::seen_by(self.store, &mut Labels::default(), u, p.clone()).await?)
+            }
+            None => None,
+        };
+        let diff = previous.map(|p| assessment::diff(&p, &a));
         Ok(AssessmentView {
             assessment: a,
             diff,
@@ -171,14 +182,22 @@ impl App<'_> {
                 if let Some(t) = e.tlp {
                     may_label(u, t)?;
                 }
+                self.check_edit_evidence(&a, e).await?;
             }
-            AssessmentChange::Decide { indicator, .. } => {
+            AssessmentChange::Decide {
+                indicator,
+                evidence,
+                ..
+            } => {
                 if fw.indicator(indicator).is_none() {
                     return Err(AppError::bad_field(
                         "indicator",
                         format!("{} has no indicator {indicator:?}", fw.id),
                     ));
                 }
+                let mut labels = Labels::default();
+                labels.load(self.store, [evidence]).await?;
+                labels.check(evidence, a.tlp)?;
             }
             AssessmentChange::Transition { .. } => {}
         }
@@ -186,6 +205,70 @@ impl App<'_> {
             .store
             .change_assessment(&u.actor(), a.id, change)
             .await?)
+    }
+
+    /// An edit newly cites only records labelled at or below the assessment's label once
+    /// edited; lowering the label is refused while it keeps evidence above the new one.
+    async fn check_edit_evidence(&self, a: &Assessment, e: &AssessmentEdit) -> Result<()> {
+        let tlp = e.tlp.unwrap_or(a.tlp);
+        let new = e
+            .factors
+            .iter()
+            .flat_map(|f| f.evidence.iter())
+            .chain(e.observations.iter().flat_map(|o| o.evidence.iter()));
+        // Links the assessment already holds pass (a form sends them back as it found them;
+        // a record deleted since is no new citation); new ones must exist under its label.
+        let stored = self.store.get_assessment(a.id).await?;
+        let held: HashSet<(EvidenceKind, &str)> = evidence::held(&stored)
+            .map(|x| (x.kind, x.reference.as_str()))
+            .collect();
+        let new: Vec<&Evidence> = new
+            .filter(|x| !held.contains(&(x.kind, x.reference.as_str())))
+            .collect();
+        let mut labels = Labels::default();
+        labels.load(self.store, new.iter().copied()).await?;
+        for x in new {
+            labels.check(x, tlp)?;
+        }
+        if tlp < a.tlp {
+            // What the edit keeps: factors and observations it does not replace or clear,
+            // and the accepted suggestions.
+            let kept: Vec<&tocsin_domain::Evidence> = stored
+                .factors
+                .iter()
+                .filter(|f| {
+                    !e.clear_factors.contains(&f.factor)
+                        && !e.factors.iter().any(|n| n.factor == f.factor)
+                })
+                .flat_map(|f| f.evidence.iter())
+                .chain(
+                    stored
+                        .observations
+                        .iter()
+                        .filter(|o| !e.observations.iter().any(|n| n.indicator == o.indicator))
+                        .flat_map(|o| o.evidence.iter()),
+                )
+                .chain(
+                    stored
+                        .decisions
+                        .iter()
+                        .filter(|d| d.accepted)
+                        .map(|d| &d.evidence),
+                )
+                .collect();
+            labels.load(self.store, kept.iter().copied()).await?;
+            if kept.iter().any(|x| labels.above(x, tlp)) {
+                return Err(AppError::invalid(
+                    "tlp",
+                    format!(
+                        "this assessment cites evidence labelled above {}; remove it before \
+                         lowering the label",
+                        tlp.as_str()
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Edit a draft.
@@ -303,8 +386,9 @@ impl App<'_> {
     }
 
     /// Evidence suggestions for a draft, from the situation's incidents and reports of the
-    /// last [`SUGGESTION_WINDOW_DAYS`] that `u` may see; none for one who may not edit
-    /// assessments (the page shows them to editors only).
+    /// last [`SUGGESTION_WINDOW_DAYS`] that `u` may see and the assessment's own label covers;
+    /// none for one who may not edit assessments (the page shows them to editors only). The
+    /// restricted records the list shows are audited as any list of them.
     pub async fn suggestions(&self, u: &User, a: &Assessment) -> Result<Vec<Suggestion>> {
         if !u.can(Permission::AssessmentWrite)
             || a.framework != UN_EVIDENCE.framework
@@ -313,6 +397,7 @@ impl App<'_> {
             return Ok(vec![]);
         }
         let s = self.store.get_situation(a.situation_id).await?;
+        let max_tlp = u.clearance.min(a.tlp);
         let from = a.as_of - chrono::Duration::days(SUGGESTION_WINDOW_DAYS);
         let mut incidents = vec![];
         if u.can(Permission::IncidentRead) {
@@ -320,7 +405,7 @@ impl App<'_> {
                 country: Some(s.country.clone()),
                 from: Some(from),
                 to: Some(a.as_of),
-                max_tlp: u.clearance,
+                max_tlp,
                 ..Default::default()
             };
             incidents = self
@@ -342,7 +427,7 @@ impl App<'_> {
             let f = ReportFilter {
                 country: Some(s.country.clone()),
                 from: from.and_hms_opt(0, 0, 0).map(|d| d.and_utc()),
-                max_tlp: u.clearance,
+                max_tlp,
                 ..Default::default()
             };
             reports = self
@@ -366,6 +451,34 @@ impl App<'_> {
                 )
                 .await?,
         );
-        Ok(suggest(&UN_EVIDENCE, a, &incidents, &reports, &tags))
+        let out = suggest(&UN_EVIDENCE, a, &incidents, &reports, &tags);
+        let shown = |kind: EvidenceKind| -> HashSet<&str> {
+            out.iter()
+                .filter(|x| x.evidence.kind == kind)
+                .map(|x| x.evidence.reference.as_str())
+                .collect()
+        };
+        let (si, sr) = (shown(EvidenceKind::Incident), shown(EvidenceKind::Report));
+        reads::list(
+            self.store,
+            u,
+            "incident",
+            incidents
+                .iter()
+                .filter(|i| si.contains(i.id.to_string().as_str()))
+                .map(|i| (i.id, i.tlp)),
+        )
+        .await?;
+        reads::list(
+            self.store,
+            u,
+            "report",
+            reports
+                .iter()
+                .filter(|r| sr.contains(r.id.to_string().as_str()))
+                .map(|r| (r.id, r.tlp)),
+        )
+        .await?;
+        Ok(out)
     }
 }

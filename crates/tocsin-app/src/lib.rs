@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod assessments;
 mod error;
+mod evidence;
 pub mod incidents;
 pub mod policy;
 pub mod reads;

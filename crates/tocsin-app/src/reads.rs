@@ -5,7 +5,7 @@
 //! [`LIST_IDS`] of their ids. The use cases that read call these; front ends never do.
 
 use serde_json::json;
-use tocsin_domain::{AuditEvent, Tlp, User};
+use tocsin_domain::{Actor, AuditEvent, Tlp, User};
 use tocsin_store::{DynStore, StoreExt};
 use uuid::Uuid;
 
@@ -21,8 +21,13 @@ pub fn audited(tlp: Tlp) -> bool {
 
 /// `u` read the record `kind` `id` labelled `tlp`: audited if the label is.
 pub async fn one(store: &DynStore, u: &User, kind: &str, id: Uuid, tlp: Tlp) -> Result<()> {
+    one_by(store, &u.actor(), kind, id, tlp).await
+}
+
+/// As [`one`], for a reader named by an [`Actor`] (the operator at the command line).
+pub async fn one_by(store: &DynStore, by: &Actor, kind: &str, id: Uuid, tlp: Tlp) -> Result<()> {
     if audited(tlp) {
-        let e = AuditEvent::new(&u.actor(), "record.read", kind, Some(id.to_string()))
+        let e = AuditEvent::new(by, "record.read", kind, Some(id.to_string()))
             .with_detail(json!({"tlp": tlp.as_str()}));
         store.audit(e).await?;
     }
@@ -37,6 +42,16 @@ pub async fn list(
     kind: &str,
     shown: impl IntoIterator<Item = (Uuid, Tlp)>,
 ) -> Result<()> {
+    list_by(store, &u.actor(), kind, shown).await
+}
+
+/// As [`list`], for a reader named by an [`Actor`] (the operator at the command line).
+pub async fn list_by(
+    store: &DynStore,
+    by: &Actor,
+    kind: &str,
+    shown: impl IntoIterator<Item = (Uuid, Tlp)>,
+) -> Result<()> {
     let ids: Vec<Uuid> = shown
         .into_iter()
         .filter(|(_, t)| audited(*t))
@@ -46,8 +61,24 @@ pub async fn list(
         return Ok(());
     }
     let named: Vec<String> = ids.iter().take(LIST_IDS).map(Uuid::to_string).collect();
-    let e = AuditEvent::new(&u.actor(), "records.list", kind, None)
+    let e = AuditEvent::new(by, "records.list", kind, None)
         .with_detail(json!({"count": ids.len(), "ids": named}));
     store.audit(e).await?;
+    Ok(())
+}
+
+/// `by` exported incidents up to `max_tlp`: one `incident.export` entry with `detail` (the
+/// query as asked) if that label is audited. The API records every export through
+/// [`App::start_export`](crate::App::start_export); this is the operator's at the command line.
+pub async fn export_by(
+    store: &DynStore,
+    by: &Actor,
+    max_tlp: Tlp,
+    detail: serde_json::Value,
+) -> Result<()> {
+    if audited(max_tlp) {
+        let e = AuditEvent::new(by, "incident.export", "incident", None).with_detail(detail);
+        store.audit(e).await?;
+    }
     Ok(())
 }

@@ -362,7 +362,6 @@ async fn evidence_suggestions_never_set_a_level() {
     for want in [
         ("1.1", battle.id),
         ("7.9", sv.id),
-        ("7.9", red.id),
         ("7.14", tagged.id),
         ("8.8", tagged.id),
         ("11.1", sv.id),
@@ -375,6 +374,11 @@ async fn evidence_suggestions_never_set_a_level() {
     assert!(
         !got.iter().any(|(_, r)| *r == elsewhere.id.to_string()),
         "another country's incident"
+    );
+    // The TLP:RED incident is above this TLP:AMBER assessment's label: not offered.
+    assert!(
+        !got.iter().any(|(_, r)| *r == red.id.to_string()),
+        "an incident above the assessment's label"
     );
     assert!(v[0]["why"].as_str().is_some_and(|w| !w.is_empty()));
 

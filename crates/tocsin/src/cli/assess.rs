@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use tocsin_app::App;
+use tocsin_app::{reads, App};
 use tocsin_domain::assessment::{self, AssessmentDiff};
 use tocsin_domain::{
     Assessment, AssessmentEdit, AssessmentStatus, Evidence, EvidenceKind, NewAssessment, Situation,
@@ -136,6 +136,11 @@ pub enum AssessCommand {
 }
 
 /// Run a `tocsin assess` subcommand from the command line.
+/// The operator at the command line, as the audit trail names their reads.
+fn operator() -> tocsin_domain::Actor {
+    tocsin_domain::Actor::system("cli")
+}
+
 pub async fn run(g: &Global, command: AssessCommand) -> Result<ExitCode> {
     let cfg = settle(g, Overrides::default())?;
     let frameworks = cfg.analysis.frameworks()?;
@@ -663,6 +668,13 @@ pub async fn assess(
                     e.insert(name);
                 }
             }
+            reads::list_by(
+                store,
+                &operator(),
+                "assessment",
+                all.iter().map(|a| (a.id, a.tlp)),
+            )
+            .await?;
             for a in &all {
                 let _ = writeln!(
                     out,
@@ -682,6 +694,7 @@ pub async fn assess(
             let fw = framework_of(&a, &frameworks_with(frameworks, framework.as_deref())?)?;
             let s = get_situation(store, a.situation_id).await?;
             let all = assessments_of(store, a.situation_id).await?;
+            reads::one_by(store, &operator(), "assessment", a.id, a.tlp).await?;
             write_show(&mut out, &a, &s, &fw, &all);
         }
         AssessCommand::History {
@@ -699,6 +712,11 @@ pub async fn assess(
             let s = get_situation(store, situation).await?;
             let all = assessments_of(store, situation).await?;
             let points = assessment::factor_history(&all, &fw.id, factor);
+            let shown = all
+                .iter()
+                .filter(|a| points.iter().any(|p| p.assessment_id == a.id))
+                .map(|a| (a.id, a.tlp));
+            reads::list_by(store, &operator(), "assessment", shown).await?;
             let _ = writeln!(
                 out,
                 "Risk factor {factor} ({}) in {}: {} published assessment(s)",

@@ -131,6 +131,17 @@ pub async fn export(g: &Global, args: ExportArgs) -> Result<ExitCode> {
     };
     let (filter, _) = q.to_filter(max_tlp.parse()?)?;
     let store = open_store(&cfg).await?;
+    // The operator's export of restricted incidents is audited as the API's exports are.
+    let mut detail = serde_json::to_value(&q)?;
+    detail["max_tlp"] = filter.max_tlp.as_str().into();
+    detail["format"] = format!("{format:?}").into();
+    tocsin_app::reads::export_by(
+        &store,
+        &tocsin_domain::Actor::system("cli"),
+        filter.max_tlp,
+        detail,
+    )
+    .await?;
     let n = match output {
         Some(p) => {
             let f = std::fs::File::create(&p)

@@ -105,9 +105,11 @@ pub async fn situation(store: &DynStore, cmd: SituationCommand) -> Result<String
         }
         SituationCommand::List => {
             let mut cursor: Option<String> = None;
+            let mut shown = vec![];
             loop {
                 let page = PageRequest::parse(Some(500), cursor.as_deref())?;
                 let p = store.list_situations(Tlp::Red, page).await?;
+                shown.extend(p.items.iter().map(|s| (s.id, s.tlp)));
                 for s in &p.items {
                     let _ = writeln!(
                         out,
@@ -125,6 +127,9 @@ pub async fn situation(store: &DynStore, cmd: SituationCommand) -> Result<String
                     None => break,
                 }
             }
+            // The operator's read of restricted situations is audited as the API's are.
+            let by = tocsin_domain::Actor::system("cli");
+            tocsin_app::reads::list_by(store, &by, "situation", shown).await?;
         }
     }
     Ok(out)
