@@ -5,10 +5,13 @@
 //! it exists ("parse, don't validate"): the parsers turn untrusted input into these types and
 //! name the offending field when they refuse. This crate knows nothing of SQL or HTTP.
 
+pub mod alert;
 pub mod assessment;
 pub mod audit;
 pub mod country;
 pub mod crypto;
+pub mod desk;
+pub mod duration;
 pub mod error;
 pub mod evidence;
 pub mod incident;
@@ -23,6 +26,10 @@ pub mod time;
 pub mod tlp;
 pub mod user;
 
+pub use alert::{
+    Alert, AlertEvidence, AlertOrigin, AlertStatus, CloseReason, Severity, TimelineEntry,
+    TimelineEvent, TransitionError,
+};
 pub use assessment::{
     Assessment, AssessmentChange, AssessmentEdit, AssessmentStatus, Confidence, Evidence,
     EvidenceKind, Level, NewAssessment,
@@ -30,6 +37,10 @@ pub use assessment::{
 pub use audit::{AuditEntry, AuditEvent, ChainBreak};
 pub use country::Country;
 pub use crypto::{ContactKey, SealedContact};
+pub use desk::{
+    Department, Desk, EscalationPolicy, EscalationStep, NewDesk, Target, UnreachableStep,
+};
+pub use duration::TextDuration;
 pub use error::DomainError;
 pub use evidence::{Suggestion, Tagged};
 pub use incident::{

@@ -1,0 +1,347 @@
+//! The organisation that acts on alerts: departments, desks, and each desk's escalation
+//! policy ("after 15m notify the Sahel desk, after 1h whoever is on duty at the crisis
+//! centre, repeat twice").
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{Country, DomainError, TextDuration};
+
+/// The most repeats of a policy's steps a desk may ask for.
+pub const MAX_REPEAT: u8 = 10;
+/// The most steps in one policy.
+pub const MAX_STEPS: usize = 20;
+
+/// A government department, by name (configurable; see [`Department::DEFAULTS`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Department(String);
+
+impl Department {
+    /// The departments a fresh installation starts with.
+    pub const DEFAULTS: [&'static str; 6] = [
+        "foreign affairs",
+        "development",
+        "defence",
+        "interior",
+        "treasury",
+        "trade",
+    ];
+
+    /// A department name: 1–100 bytes after trimming, no control characters.
+    pub fn parse(name: &str) -> Result<Department, DomainError> {
+        let n = name.trim();
+        if n.is_empty() || n.len() > 100 {
+            return Err(DomainError::invalid("department", "1-100 bytes"));
+        }
+        if n.chars().any(char::is_control) {
+            return Err(DomainError::invalid(
+                "department",
+                "must not contain control characters",
+            ));
+        }
+        Ok(Department(n.to_string()))
+    }
+
+    /// The default list.
+    pub fn defaults() -> Vec<Department> {
+        Department::DEFAULTS
+            .iter()
+            .map(|d| Department(d.to_string()))
+            .collect()
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Department {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Department::parse(&s)
+    }
+}
+
+impl From<Department> for String {
+    fn from(d: Department) -> String {
+        d.0
+    }
+}
+
+/// Whom a step notifies: `{"desk": id}`, `{"user": "alice"}` or `{"on_duty": desk_id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Target {
+    /// Every member of a desk.
+    Desk(Uuid),
+    /// One user, by username.
+    User(String),
+    /// Whoever is on duty at a desk according to its rota.
+    OnDuty(Uuid),
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Desk(id) => write!(f, "desk {id}"),
+            Target::User(name) => write!(f, "user {name}"),
+            Target::OnDuty(id) => write!(f, "whoever is on duty at desk {id}"),
+        }
+    }
+}
+
+/// "After `after` notify `notify`"; `after` counts from the alert's opening.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationStep {
+    /// Time since the alert opened, e.g. `15m`.
+    #[schema(value_type = String, example = "15m")]
+    pub after: TextDuration,
+    /// Whom to notify.
+    pub notify: Target,
+}
+
+/// A desk's escalation policy: steps at increasing times after an alert opens, then the
+/// whole round again `repeat` more times, each round starting when the previous one's last
+/// step fired. Escalation stops at acknowledgement (see [`crate::Alert::fire_step`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct EscalationPolicy {
+    steps: Vec<EscalationStep>,
+    repeat: u8,
+}
+
+impl EscalationPolicy {
+    /// A valid policy: 1–[`MAX_STEPS`] steps, every `after` longer than 0s and each later
+    /// than the one before, `repeat` at most [`MAX_REPEAT`]. Errors name the field as the
+    /// API writes it, e.g. `escalation[1].after`.
+    pub fn new(steps: Vec<EscalationStep>, repeat: u8) -> Result<EscalationPolicy, DomainError> {
+        if steps.is_empty() {
+            return Err(DomainError::invalid(
+                "escalation",
+                "needs at least one step",
+            ));
+        }
+        if steps.len() > MAX_STEPS {
+            return Err(DomainError::invalid(
+                "escalation",
+                format!("at most {MAX_STEPS} steps"),
+            ));
+        }
+        for (i, s) in steps.iter().enumerate() {
+            let field = format!("escalation[{i}].after");
+            s.after.positive(&field)?;
+            if i > 0 && s.after <= steps[i - 1].after {
+                return Err(DomainError::invalid(
+                    field,
+                    format!(
+                        "{} is not later than the step before ({})",
+                        s.after,
+                        steps[i - 1].after
+                    ),
+                ));
+            }
+            if let Target::User(name) = &s.notify {
+                if name.trim().is_empty() {
+                    return Err(DomainError::invalid(
+                        format!("escalation[{i}].notify.user"),
+                        "must name a user",
+                    ));
+                }
+            }
+        }
+        if repeat > MAX_REPEAT {
+            return Err(DomainError::invalid(
+                "repeat",
+                format!("at most {MAX_REPEAT}"),
+            ));
+        }
+        Ok(EscalationPolicy { steps, repeat })
+    }
+
+    /// Its steps, in order.
+    pub fn steps(&self) -> &[EscalationStep] {
+        &self.steps
+    }
+
+    /// How many times the round repeats after the first.
+    pub fn repeat(&self) -> u8 {
+        self.repeat
+    }
+
+    /// How many notifications the policy makes at most, over all rounds.
+    pub fn total_steps(&self) -> u32 {
+        self.steps.len() as u32 * (u32::from(self.repeat) + 1)
+    }
+
+    /// The next step after `fired_so_far` have fired: its index in [`Self::steps`] and when
+    /// it is due, counted from the alert's opening; `None` when the policy is exhausted.
+    /// Round `r` (from 0) fires step `i` at `r × last.after + steps[i].after`.
+    pub fn next_step(&self, fired_so_far: u32) -> Option<(usize, TextDuration)> {
+        if fired_so_far >= self.total_steps() {
+            return None;
+        }
+        let n = self.steps.len() as u32;
+        let (round, index) = (fired_so_far / n, (fired_so_far % n) as usize);
+        let cycle = self.steps.last()?.after;
+        // At most 11 rounds of at most MAX_SECONDS: beyond that the step is never due.
+        let due = cycle
+            .checked_mul(u64::from(round))
+            .and_then(|start| start.checked_add(self.steps[index].after))?;
+        Some((index, due))
+    }
+
+    /// The steps that reach nobody, for `tocsin check` and the API on save. `reaches` tells,
+    /// for a target, whether it reaches at least one person with a working channel (the
+    /// caller knows the desks, rotas and users).
+    pub fn unreachable_steps(&self, reaches: impl Fn(&Target) -> bool) -> Vec<UnreachableStep> {
+        self.steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !reaches(&s.notify))
+            .map(|(index, s)| UnreachableStep {
+                index,
+                step: s.clone(),
+            })
+            .collect()
+    }
+}
+
+impl<'de> Deserialize<'de> for EscalationPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            steps: Vec<EscalationStep>,
+            #[serde(default)]
+            repeat: u8,
+        }
+        let r = Raw::deserialize(d)?;
+        EscalationPolicy::new(r.steps, r.repeat).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A policy step that can reach nobody.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreachableStep {
+    /// Its index in the policy (0-based, as in `escalation[i]`).
+    pub index: usize,
+    /// The step.
+    pub step: EscalationStep,
+}
+
+impl std::fmt::Display for UnreachableStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "escalation[{}] (after {} notify {}) reaches nobody",
+            self.index, self.step.after, self.step.notify
+        )
+    }
+}
+
+/// A desk: people in a department who answer for some countries and situations.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Desk {
+    /// Its id.
+    pub id: Uuid,
+    /// e.g. `Sahel desk`.
+    pub name: String,
+    /// Its department.
+    #[schema(value_type = String)]
+    pub department: Department,
+    /// Usernames of its members.
+    pub members: Vec<String>,
+    /// Countries it answers for (ISO alpha-3).
+    #[schema(value_type = Vec<String>)]
+    pub countries: Vec<Country>,
+    /// Situations it answers for.
+    pub situations: Vec<Uuid>,
+    /// Its escalation policy.
+    pub escalation: EscalationPolicy,
+}
+
+/// A desk as the API receives it: `{name, department, members, countries, situations,
+/// escalation: [{after, notify}], repeat}`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDesk {
+    /// Name.
+    pub name: String,
+    /// Department name.
+    pub department: String,
+    /// Usernames.
+    #[serde(default)]
+    pub members: Vec<String>,
+    /// ISO alpha-3 codes.
+    #[serde(default)]
+    pub countries: Vec<String>,
+    /// Situation ids.
+    #[serde(default)]
+    pub situations: Vec<Uuid>,
+    /// Policy steps.
+    pub escalation: Vec<EscalationStep>,
+    /// Repeats of the steps (default 0).
+    #[serde(default)]
+    pub repeat: u8,
+}
+
+impl Desk {
+    /// Validate a new desk (`id` from [`crate::new_id`]); `departments` are the configured
+    /// ones. Duplicate members, countries and situations are dropped.
+    pub fn parse(n: NewDesk, departments: &[Department]) -> Result<Desk, DomainError> {
+        let name = n.name.trim();
+        if name.is_empty() || name.len() > 200 {
+            return Err(DomainError::invalid("name", "1-200 bytes"));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(DomainError::invalid(
+                "name",
+                "must not contain control characters",
+            ));
+        }
+        let department = Department::parse(&n.department)?;
+        if !departments.contains(&department) {
+            return Err(DomainError::invalid(
+                "department",
+                format!("{:?} is not a configured department", department.name()),
+            ));
+        }
+        let mut members: Vec<String> = Vec::new();
+        for m in &n.members {
+            let m = m.trim();
+            if m.is_empty() || m.chars().any(char::is_control) {
+                return Err(DomainError::invalid(
+                    "members",
+                    "usernames must be non-empty",
+                ));
+            }
+            if !members.iter().any(|x| x == m) {
+                members.push(m.to_string());
+            }
+        }
+        let mut countries: Vec<Country> = Vec::new();
+        for c in &n.countries {
+            let c = Country::parse(c).map_err(|e| match e {
+                DomainError::Invalid { message, .. } => DomainError::invalid("countries", message),
+                e => e,
+            })?;
+            if !countries.contains(&c) {
+                countries.push(c);
+            }
+        }
+        let mut situations = n.situations;
+        let mut seen = std::collections::HashSet::new();
+        situations.retain(|s| seen.insert(*s));
+        Ok(Desk {
+            id: crate::new_id(),
+            name: name.to_string(),
+            department,
+            members,
+            countries,
+            situations,
+            escalation: EscalationPolicy::new(n.escalation, n.repeat)?,
+        })
+    }
+}
