@@ -491,3 +491,320 @@ fn entry(at: DateTime<Utc>, by: &str, event: TimelineEvent) -> TimelineEntry {
         event,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TextDuration;
+    use chrono::TimeZone;
+
+    fn t(min: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 6, 8, 0, 0).unwrap() + chrono::Duration::minutes(min)
+    }
+
+    fn open() -> Alert {
+        let (a, e) = Alert::open(
+            "Attacks on villages near Bossangoa",
+            Severity::High,
+            Tlp::Amber,
+            Uuid::nil(),
+            AlertOrigin::Rule(Uuid::nil()),
+            vec![AlertEvidence::Incident(Uuid::nil())],
+            TextDuration::parse("ack_within", "30m").unwrap(),
+            t(0),
+            "system:rules",
+        )
+        .unwrap();
+        assert_eq!(e.event, TimelineEvent::Opened);
+        assert_eq!((e.at, e.by.as_str()), (t(0), "system:rules"));
+        a
+    }
+
+    fn illegal(r: Result<TimelineEntry, TransitionError>) -> String {
+        match r.unwrap_err() {
+            e @ TransitionError::Illegal { .. } => e.to_string(),
+            e => panic!("expected an illegal move, got {e}"),
+        }
+    }
+
+    #[test]
+    fn opens_with_a_deadline_from_its_severity() {
+        let a = open();
+        assert_eq!(a.status, AlertStatus::Open);
+        assert_eq!(a.ack_deadline, t(30));
+        assert_eq!((a.escalation_step, a.version), (0, 1));
+        assert!(!a.is_overdue(t(29)));
+        assert!(a.is_overdue(t(30)));
+        assert_eq!(a.id.get_version_num(), 7);
+    }
+
+    #[test]
+    fn open_refuses_bad_input_naming_the_field() {
+        let try_open = |title: &str, origin: AlertOrigin, ack: &str| {
+            Alert::open(
+                title,
+                Severity::Low,
+                Tlp::Green,
+                Uuid::nil(),
+                origin,
+                vec![],
+                TextDuration::parse("ack_within", ack).unwrap(),
+                t(0),
+                "alice",
+            )
+            .unwrap_err()
+            .field()
+            .map(str::to_string)
+        };
+        let hand = || AlertOrigin::ByHand("alice".into());
+        assert_eq!(try_open("  ", hand(), "1h").as_deref(), Some("title"));
+        assert_eq!(
+            try_open(&"x".repeat(201), hand(), "1h").as_deref(),
+            Some("title")
+        );
+        assert_eq!(try_open("a\nb", hand(), "1h").as_deref(), Some("title"));
+        assert_eq!(
+            try_open("ok", AlertOrigin::ByHand(" ".into()), "1h").as_deref(),
+            Some("raised_by")
+        );
+        assert_eq!(try_open("ok", hand(), "0s").as_deref(), Some("ack_within"));
+    }
+
+    #[test]
+    fn the_whole_workflow_records_every_step() {
+        let mut a = open();
+        let e = a.acknowledge("alice", t(5)).unwrap();
+        assert_eq!(e, entry(t(5), "alice", TimelineEvent::Acknowledged));
+        assert_eq!(a.status, AlertStatus::Acknowledged);
+        assert_eq!(a.acknowledged_at, Some(t(5)));
+        assert_eq!(a.acknowledged_by.as_deref(), Some("alice"));
+        let e = a.decide_action("bob", t(60)).unwrap();
+        assert_eq!(e.event, TimelineEvent::ActionDecided);
+        assert_eq!(a.action_decided_at, Some(t(60)));
+        let e = a.close(Some(CloseReason::Acted), "alice", t(120)).unwrap();
+        assert_eq!(
+            e.event,
+            TimelineEvent::Closed {
+                reason: CloseReason::Acted
+            }
+        );
+        assert_eq!(a.status, AlertStatus::Closed);
+        assert_eq!(
+            (a.closed_at, a.close_reason),
+            (Some(t(120)), Some(CloseReason::Acted))
+        );
+        assert_eq!(a.version, 4);
+    }
+
+    #[test]
+    fn closes_without_action_from_open_or_acknowledged_except_as_acted() {
+        for reason in [
+            CloseReason::FalseAlarm,
+            CloseReason::Duplicate,
+            CloseReason::NothingPossible,
+        ] {
+            let mut a = open();
+            a.close(Some(reason), "alice", t(1)).unwrap();
+            let mut b = open();
+            b.acknowledge("alice", t(1)).unwrap();
+            b.close(Some(reason), "alice", t(2)).unwrap();
+            assert_eq!(b.close_reason, Some(reason));
+        }
+        let mut a = open();
+        let msg = illegal(a.close(Some(CloseReason::Acted), "alice", t(1)));
+        assert!(msg.contains("no action has been decided"), "{msg}");
+        a.acknowledge("alice", t(1)).unwrap();
+        illegal(a.close(Some(CloseReason::Acted), "alice", t(2)));
+        assert_eq!(a.status, AlertStatus::Acknowledged);
+    }
+
+    #[test]
+    fn closing_needs_a_reason() {
+        let mut a = open();
+        let e = a.close(None, "alice", t(1)).unwrap_err();
+        assert_eq!(e, TransitionError::NoReason);
+        assert!(e.to_string().starts_with("reason:"), "{e}");
+        assert_eq!((a.status, a.version), (AlertStatus::Open, 1));
+        let e = CloseReason::parse("").unwrap_err();
+        assert_eq!(e.field(), Some("reason"));
+        assert_eq!(
+            CloseReason::parse("false_alarm").unwrap(),
+            CloseReason::FalseAlarm
+        );
+    }
+
+    #[test]
+    fn refuses_moves_out_of_order_and_changes_nothing() {
+        // Acknowledge twice, or after closing.
+        let mut a = open();
+        a.acknowledge("alice", t(1)).unwrap();
+        let msg = illegal(a.acknowledge("bob", t(2)));
+        assert!(msg.contains("already been acknowledged"), "{msg}");
+        assert_eq!(a.acknowledged_by.as_deref(), Some("alice"));
+        let mut c = open();
+        c.close(Some(CloseReason::FalseAlarm), "alice", t(1))
+            .unwrap();
+        let msg = illegal(c.acknowledge("bob", t(2)));
+        assert_eq!(
+            msg,
+            "cannot acknowledge an alert that is closed: it is closed"
+        );
+        // Decide before acknowledging, twice, or after closing.
+        let mut o = open();
+        assert!(illegal(o.decide_action("bob", t(1))).contains("acknowledge it first"));
+        a.decide_action("bob", t(3)).unwrap();
+        assert!(illegal(a.decide_action("bob", t(4))).contains("already decided"));
+        illegal(c.decide_action("bob", t(3)));
+        // Close twice.
+        assert!(
+            illegal(c.close(Some(CloseReason::Duplicate), "bob", t(3))).contains("already closed")
+        );
+        assert_eq!(c.close_reason, Some(CloseReason::FalseAlarm));
+        assert_eq!((o.version, a.version, c.version), (1, 3, 2));
+    }
+
+    #[test]
+    fn after_acknowledgement_nobody_is_paged_again() {
+        let mut a = open();
+        assert_eq!(
+            a.fire_step(1, t(15)).unwrap(),
+            entry(
+                t(15),
+                "system:escalation",
+                TimelineEvent::Notified { step: 1 }
+            )
+        );
+        assert_eq!(
+            a.escalate("alice", t(20)).unwrap().event,
+            TimelineEvent::Escalated { step: 2 }
+        );
+        a.acknowledge("alice", t(21)).unwrap();
+        let msg = illegal(a.escalate("bob", t(22)));
+        assert_eq!(
+            msg,
+            "cannot escalate an alert that is acknowledged: after acknowledgement nobody is paged again"
+        );
+        assert!(illegal(a.fire_step(3, t(60))).contains("nobody is paged again"));
+        a.decide_action("alice", t(70)).unwrap();
+        illegal(a.fire_step(3, t(80)));
+        illegal(a.escalate("bob", t(80)));
+        a.close(Some(CloseReason::Acted), "alice", t(90)).unwrap();
+        assert!(illegal(a.fire_step(3, t(100))).contains("it is closed"));
+        illegal(a.escalate("bob", t(100)));
+        assert_eq!(a.escalation_step, 2);
+    }
+
+    #[test]
+    fn each_step_fires_once() {
+        let mut a = open();
+        a.fire_step(1, t(15)).unwrap();
+        // A second server, or the same timer replayed after a restart.
+        assert_eq!(
+            a.fire_step(1, t(15)).unwrap_err(),
+            TransitionError::AlreadyFired { step: 1 }
+        );
+        // A step passed by a manual escalation is not fired again by its timer.
+        a.escalate("alice", t(16)).unwrap();
+        assert_eq!(
+            a.fire_step(2, t(30)).unwrap_err(),
+            TransitionError::AlreadyFired { step: 2 }
+        );
+        a.fire_step(3, t(45)).unwrap();
+        assert_eq!((a.escalation_step, a.version), (3, 4));
+    }
+
+    #[test]
+    fn evidence_joins_an_open_alert_once_and_not_a_closed_one() {
+        let mut a = open();
+        let r = AlertEvidence::Report(Uuid::from_u128(7));
+        let e = a
+            .add_evidence(r.clone(), "system:rules", t(3))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            e.event,
+            TimelineEvent::EvidenceAdded {
+                evidence: r.clone()
+            }
+        );
+        assert_eq!(
+            a.add_evidence(r.clone(), "system:rules", t(4)).unwrap(),
+            None
+        );
+        assert_eq!(a.evidence.len(), 2);
+        a.acknowledge("alice", t(5)).unwrap();
+        a.add_evidence(
+            AlertEvidence::Signal(Uuid::from_u128(8)),
+            "system:rules",
+            t(6),
+        )
+        .unwrap();
+        a.close(Some(CloseReason::NothingPossible), "alice", t(7))
+            .unwrap();
+        let e = a
+            .add_evidence(
+                AlertEvidence::Incident(Uuid::from_u128(9)),
+                "system:rules",
+                t(8),
+            )
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("new evidence opens a new alert"),
+            "{e}"
+        );
+        assert_eq!(a.evidence.len(), 3);
+    }
+
+    #[test]
+    fn severity_is_ordered_and_text_round_trips() {
+        assert!(Severity::Low < Severity::Moderate);
+        assert!(Severity::High < Severity::Critical);
+        for s in Severity::ALL {
+            assert_eq!(Severity::parse(s.as_str()).unwrap(), *s);
+            let json = serde_json::to_string(s).unwrap();
+            assert_eq!(json, format!("\"{s}\""));
+        }
+        for s in AlertStatus::ALL {
+            assert_eq!(AlertStatus::parse(s.as_str()).unwrap(), *s);
+        }
+        assert_eq!(
+            serde_json::to_string(&AlertStatus::ActionDecided).unwrap(),
+            "\"action_decided\""
+        );
+        assert_eq!(
+            Severity::parse("High").unwrap_err().field(),
+            Some("severity")
+        );
+    }
+
+    #[test]
+    fn alert_and_timeline_serde_shapes() {
+        let mut a = open();
+        let e = a
+            .close(Some(CloseReason::FalseAlarm), "alice", t(1))
+            .unwrap();
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"at": "2026-12-06T08:01:00Z", "by": "alice",
+                "event": "closed", "reason": "false_alarm"})
+        );
+        assert_eq!(serde_json::from_value::<TimelineEntry>(v).unwrap(), e);
+        let n =
+            serde_json::to_value(entry(t(0), "x", TimelineEvent::Notified { step: 2 })).unwrap();
+        assert_eq!(
+            (n["event"].as_str(), n["step"].as_u64()),
+            (Some("notified"), Some(2))
+        );
+        let v = serde_json::to_value(&a).unwrap();
+        assert_eq!(v["status"], "closed");
+        assert_eq!(v["origin"], serde_json::json!({"rule": Uuid::nil()}));
+        assert_eq!(
+            v["evidence"],
+            serde_json::json!([{"incident": Uuid::nil()}])
+        );
+        assert_eq!(serde_json::from_value::<Alert>(v).unwrap(), a);
+        let hand: AlertOrigin = serde_json::from_str(r#"{"by_hand": "alice"}"#).unwrap();
+        assert_eq!(hand, AlertOrigin::ByHand("alice".into()));
+    }
+}
