@@ -103,11 +103,12 @@ pub struct EscalationStep {
     pub notify: Target,
 }
 
-/// A desk's escalation policy: steps at increasing times after an alert opens, then the
+/// A desk's escalation policy, `{"escalation": [steps], "repeat": n}` in JSON: steps at increasing times after an alert opens, then the
 /// whole round again `repeat` more times, each round starting when the previous one's last
 /// step fired. Escalation stops at acknowledgement (see [`crate::Alert::fire_step`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct EscalationPolicy {
+    #[serde(rename = "escalation")]
     steps: Vec<EscalationStep>,
     repeat: u8,
 }
@@ -213,12 +214,12 @@ impl<'de> Deserialize<'de> for EscalationPolicy {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Raw {
-            steps: Vec<EscalationStep>,
+            escalation: Vec<EscalationStep>,
             #[serde(default)]
             repeat: u8,
         }
         let r = Raw::deserialize(d)?;
-        EscalationPolicy::new(r.steps, r.repeat).map_err(serde::de::Error::custom)
+        EscalationPolicy::new(r.escalation, r.repeat).map_err(serde::de::Error::custom)
     }
 }
 
@@ -258,7 +259,8 @@ pub struct Desk {
     pub countries: Vec<Country>,
     /// Situations it answers for.
     pub situations: Vec<Uuid>,
-    /// Its escalation policy.
+    /// Its escalation policy, written as the API writes it: `escalation: [steps], repeat`.
+    #[serde(flatten)]
     pub escalation: EscalationPolicy,
 }
 
@@ -343,5 +345,252 @@ impl Desk {
             situations,
             escalation: EscalationPolicy::new(n.escalation, n.repeat)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> TextDuration {
+        TextDuration::parse("after", s).unwrap()
+    }
+
+    fn step(after: &str, notify: Target) -> EscalationStep {
+        EscalationStep {
+            after: d(after),
+            notify,
+        }
+    }
+
+    fn policy(repeat: u8) -> EscalationPolicy {
+        EscalationPolicy::new(
+            vec![
+                step("15m", Target::Desk(Uuid::from_u128(1))),
+                step("1h", Target::User("alice".into())),
+                step("2h", Target::OnDuty(Uuid::from_u128(2))),
+            ],
+            repeat,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn schedule_without_repeat_ends_after_the_last_step() {
+        let p = policy(0);
+        assert_eq!(p.total_steps(), 3);
+        assert_eq!(p.next_step(0), Some((0, d("15m"))));
+        assert_eq!(p.next_step(1), Some((1, d("1h"))));
+        assert_eq!(p.next_step(2), Some((2, d("2h"))));
+        assert_eq!(p.next_step(3), None);
+        assert_eq!(p.next_step(u32::MAX), None);
+    }
+
+    #[test]
+    fn schedule_repeats_rounds_after_the_last_step() {
+        let p = policy(2);
+        assert_eq!(p.total_steps(), 9);
+        let due: Vec<String> = (0..10)
+            .map(|i| match p.next_step(i) {
+                Some((idx, at)) => format!("{idx}@{at}"),
+                None => "end".into(),
+            })
+            .collect();
+        assert_eq!(
+            due,
+            ["0@15m", "1@1h", "2@2h", "0@135m", "1@3h", "2@4h", "0@255m", "1@5h", "2@6h", "end"]
+        );
+    }
+
+    #[test]
+    fn a_schedule_past_ten_years_never_falls_due() {
+        let p = EscalationPolicy::new(vec![step("3000d", Target::User("a".into()))], 2).unwrap();
+        assert_eq!(p.next_step(0), Some((0, d("3000d"))));
+        assert_eq!(p.next_step(1), None);
+    }
+
+    #[test]
+    fn policy_validation_names_the_field() {
+        let field = |steps: Vec<EscalationStep>, repeat: u8| {
+            EscalationPolicy::new(steps, repeat)
+                .unwrap_err()
+                .field()
+                .unwrap()
+                .to_string()
+        };
+        let u = || Target::User("alice".into());
+        assert_eq!(field(vec![], 0), "escalation");
+        assert_eq!(field(vec![step("1m", u()); MAX_STEPS + 1], 0), "escalation");
+        assert_eq!(field(vec![step("0s", u())], 0), "escalation[0].after");
+        assert_eq!(
+            field(vec![step("1h", u()), step("1h", u())], 0),
+            "escalation[1].after"
+        );
+        assert_eq!(
+            field(vec![step("1h", u()), step("30m", u())], 0),
+            "escalation[1].after"
+        );
+        assert_eq!(
+            field(vec![step("1h", Target::User(" ".into()))], 0),
+            "escalation[0].notify.user"
+        );
+        assert_eq!(field(vec![step("1h", u())], MAX_REPEAT + 1), "repeat");
+        assert!(EscalationPolicy::new(vec![step("1h", u())], MAX_REPEAT).is_ok());
+    }
+
+    #[test]
+    fn check_names_the_steps_that_reach_nobody() {
+        let p = policy(1);
+        let empty_desk = Uuid::from_u128(1);
+        let bad = p.unreachable_steps(|t| match t {
+            Target::Desk(id) => *id != empty_desk,
+            Target::User(name) => name != "alice",
+            Target::OnDuty(_) => true,
+        });
+        assert_eq!(bad.iter().map(|b| b.index).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(
+            bad[1].to_string(),
+            "escalation[1] (after 1h notify user alice) reaches nobody"
+        );
+        assert!(bad[0].to_string().contains(&format!("desk {empty_desk}")));
+        assert!(p.unreachable_steps(|_| true).is_empty());
+    }
+
+    #[test]
+    fn desk_json_in_the_api_shape() {
+        let sahel = Uuid::from_u128(5);
+        let body = serde_json::json!({
+            "name": "Sahel desk",
+            "department": "foreign affairs",
+            "members": ["alice", "bob", "alice"],
+            "countries": ["mli", "BFA"],
+            "situations": [sahel],
+            "escalation": [
+                {"after": "15m", "notify": {"desk": sahel}},
+                {"after": "1h", "notify": {"user": "carol"}},
+                {"after": "4h", "notify": {"on_duty": sahel}}
+            ],
+            "repeat": 2
+        });
+        let n: NewDesk = serde_json::from_value(body).unwrap();
+        let desk = Desk::parse(n, &Department::defaults()).unwrap();
+        assert_eq!(desk.members, ["alice", "bob"]);
+        assert_eq!(desk.countries[0].code(), "MLI");
+        assert_eq!(desk.escalation.repeat(), 2);
+        assert_eq!(
+            desk.escalation.steps()[1].notify,
+            Target::User("carol".into())
+        );
+        let out = serde_json::to_value(&desk).unwrap();
+        assert_eq!(out["department"], "foreign affairs");
+        assert_eq!(out["repeat"], 2);
+        assert_eq!(
+            out["escalation"],
+            serde_json::json!([
+                {"after": "15m", "notify": {"desk": sahel}},
+                {"after": "1h", "notify": {"user": "carol"}},
+                {"after": "4h", "notify": {"on_duty": sahel}}
+            ])
+        );
+        let back: EscalationPolicy = serde_json::from_value(
+            serde_json::json!({"escalation": out["escalation"], "repeat": out["repeat"]}),
+        )
+        .unwrap();
+        assert_eq!(back, desk.escalation);
+    }
+
+    #[test]
+    fn desk_input_is_refused_naming_the_field() {
+        let base = || NewDesk {
+            name: "Sahel desk".into(),
+            department: "defence".into(),
+            members: vec![],
+            countries: vec![],
+            situations: vec![],
+            escalation: vec![step("15m", Target::User("a".into()))],
+            repeat: 0,
+        };
+        let field = |n: NewDesk| {
+            Desk::parse(n, &Department::defaults())
+                .unwrap_err()
+                .field()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            field(NewDesk {
+                name: " ".into(),
+                ..base()
+            }),
+            "name"
+        );
+        assert_eq!(
+            field(NewDesk {
+                department: "culture".into(),
+                ..base()
+            }),
+            "department"
+        );
+        assert_eq!(
+            field(NewDesk {
+                members: vec!["".into()],
+                ..base()
+            }),
+            "members"
+        );
+        assert_eq!(
+            field(NewDesk {
+                countries: vec!["XXX".into()],
+                ..base()
+            }),
+            "countries"
+        );
+        assert_eq!(
+            field(NewDesk {
+                escalation: vec![],
+                ..base()
+            }),
+            "escalation"
+        );
+        assert_eq!(
+            field(NewDesk {
+                repeat: 200,
+                ..base()
+            }),
+            "repeat"
+        );
+        // A configured department other than the defaults.
+        let culture = Department::parse(" culture ").unwrap();
+        assert_eq!(culture.name(), "culture");
+        let d = Desk::parse(
+            NewDesk {
+                department: "culture".into(),
+                ..base()
+            },
+            &[culture],
+        );
+        assert!(d.is_ok());
+    }
+
+    #[test]
+    fn bad_json_is_refused() {
+        for bad in [
+            r#"{"after": "15 m", "notify": {"user": "a"}}"#,
+            r#"{"after": "15m", "notify": {"team": "a"}}"#,
+            r#"{"after": "15m", "notify": {"user": "a", "desk": "x"}}"#,
+            r#"{"after": 900, "notify": {"user": "a"}}"#,
+            r#"{"after": "15m", "notify": {"user": "a"}, "extra": 1}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<EscalationStep>(bad).is_err(),
+                "{bad}"
+            );
+        }
+        let e = serde_json::from_str::<EscalationPolicy>(
+            r#"{"escalation": [{"after": "1h", "notify": {"user": "a"}}], "repeat": 99}"#,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("repeat"), "{e}");
+        assert!(serde_json::from_str::<Department>("\"\"").is_err());
     }
 }
