@@ -103,7 +103,7 @@ impl fmt::Display for TextDuration {
         let (unit, scale) = UNITS
             .iter()
             .copied()
-            .find(|(_, scale)| self.0 % scale == 0 && self.0 != 0)
+            .find(|(_, scale)| self.0.is_multiple_of(*scale) && self.0 != 0)
             .unwrap_or(('s', 1));
         write!(f, "{}{unit}", self.0 / scale)
     }
