@@ -340,6 +340,23 @@ impl Alert {
         self.status == AlertStatus::Open && now >= self.ack_deadline
     }
 
+    /// The next escalation timer of an open alert under its desk's `policy`: the step number
+    /// to pass to [`Alert::fire_step`], the index of the policy step to notify, and when it is
+    /// due: `after` from the opening, but never before the acknowledgement deadline (a slow
+    /// severity does not page early; when the deadline passes, the step then due fires).
+    /// `None` once acknowledged or closed, or when the policy is exhausted.
+    pub fn next_escalation(
+        &self,
+        policy: &crate::EscalationPolicy,
+    ) -> Option<(u32, usize, DateTime<Utc>)> {
+        if self.status != AlertStatus::Open {
+            return None;
+        }
+        let (index, after) = policy.next_step(self.escalation_step)?;
+        let due = (self.opened_at + after.to_chrono()).max(self.ack_deadline);
+        Some((self.escalation_step + 1, index, due))
+    }
+
     /// Add matching evidence to an alert that is not closed. `Ok(None)` if it already holds it
     /// (nothing to record).
     pub fn add_evidence(
@@ -692,6 +709,35 @@ mod tests {
         assert!(illegal(a.fire_step(3, t(100))).contains("it is closed"));
         illegal(a.escalate("bob", t(100)));
         assert_eq!(a.escalation_step, 2);
+    }
+
+    #[test]
+    fn escalation_timers_follow_the_policy_and_stop_at_acknowledgement() {
+        use crate::{EscalationPolicy, EscalationStep, Target};
+        let step = |after: &str| EscalationStep {
+            after: TextDuration::parse("after", after).unwrap(),
+            notify: Target::User("alice".into()),
+        };
+        let policy = EscalationPolicy::new(vec![step("15m"), step("45m"), step("1h")], 1).unwrap();
+        let mut a = open(); // acknowledgement due after 30m
+                            // The first step is due at 15m but not before the 30m deadline.
+        assert_eq!(a.next_escalation(&policy), Some((1, 0, t(30))));
+        a.fire_step(1, t(30)).unwrap();
+        assert_eq!(a.next_escalation(&policy), Some((2, 1, t(45))));
+        a.fire_step(2, t(45)).unwrap();
+        assert_eq!(a.next_escalation(&policy), Some((3, 2, t(60))));
+        a.fire_step(3, t(60)).unwrap();
+        // The repeat round starts after the last step: 1h + 15m.
+        assert_eq!(a.next_escalation(&policy), Some((4, 0, t(75))));
+        a.escalate("bob", t(70)).unwrap();
+        assert_eq!(a.next_escalation(&policy), Some((5, 1, t(105))));
+        a.acknowledge("alice", t(80)).unwrap();
+        assert_eq!(a.next_escalation(&policy), None);
+        let mut b = open();
+        for n in 1..=6 {
+            b.fire_step(n, t(200)).unwrap();
+        }
+        assert_eq!(b.next_escalation(&policy), None);
     }
 
     #[test]
