@@ -418,14 +418,16 @@ impl Toolbox {
                             format!("missing (`{got}` comes where `{want}` belongs)"),
                         ))
                     }
-                    Some((got, _, _)) => return Err(err(
-                        &who,
-                        Some(got),
-                        format!(
+                    Some((got, _, _)) => {
+                        return Err(err(
+                            &who,
+                            Some(got),
+                            format!(
                             "unexpected key (expected `{want}` here; keys are {} in that order)",
                             keys.join(", ")
                         ),
-                    )),
+                        ))
+                    }
                     None => {
                         return Err(err(
                             &who,
