@@ -6,8 +6,9 @@
 //! file). Its records are headings followed by `- **key:** value` lines with fixed keys in a
 //! fixed order, so [`Toolbox::parse`] reads it strictly: an unknown or missing key, a value
 //! outside the controlled vocabularies of its section 0, a risk factor the framework does not
-//! have, a dangling source, or a measure and a precedent that disagree about each other is
-//! refused with an error naming the record and the key.
+//! have, a dangling source, a measure and a precedent that disagree about each other, or an
+//! index table (sections 1 and 3) that disagrees with the records is refused with an error
+//! naming the record and the key.
 //!
 //! The file has no per-record verification mark; what it flags for checking are sources held
 //! only as third-party copies ("(copy)" or "(third-party copy)" in section 5.1, and the copy hosts it names). Those
@@ -258,6 +259,8 @@ impl Toolbox {
         let mut subsection = String::new();
         let mut current: Option<(Kind, RawRecord)> = None;
         let mut raw: Vec<(Kind, RawRecord)> = vec![];
+        // Rows of the measure index (section 1) and precedent index (section 3).
+        let mut index: Vec<(Kind, usize, Vec<String>)> = vec![];
 
         for (i, line) in text.lines().enumerate() {
             let n = i + 1;
@@ -359,6 +362,20 @@ impl Toolbox {
             }
             // Outside records: vocabularies, sources and caveats.
             match (section.as_str(), subsection.as_str()) {
+                (s @ ("1" | "3"), _) if line.starts_with("| `") => {
+                    let kind = if s == "1" {
+                        Kind::Measure
+                    } else {
+                        Kind::Precedent
+                    };
+                    let cells = line
+                        .trim()
+                        .trim_matches('|')
+                        .split('|')
+                        .map(|c| c.trim().trim_matches('`').to_string())
+                        .collect();
+                    index.push((kind, n, cells));
+                }
                 ("0", s @ ("0.1" | "0.3" | "0.4")) => {
                     if let Some(row) = line.strip_prefix("| `") {
                         let (key, rest) = row.split_once('`').unwrap_or((row, ""));
@@ -543,7 +560,79 @@ impl Toolbox {
             }
         }
         tb.check(framework)?;
+        tb.check_index(&index)?;
         Ok(tb)
+    }
+
+    /// The index tables (sections 1 and 3) must list exactly the records, with the same values.
+    fn check_index(&self, index: &[(Kind, usize, Vec<String>)]) -> Result<(), ToolboxError> {
+        let mut listed: BTreeSet<&str> = BTreeSet::new();
+        for (kind, line, cells) in index {
+            let id = cells[0].as_str();
+            let who = format!("{} index, line {line}", kind.label());
+            let (record, columns): (Option<Vec<String>>, &[&str]) = match kind {
+                Kind::Measure => (
+                    self.measure(id).map(|m| {
+                        vec![
+                            m.name.clone(),
+                            m.category.clone(),
+                            m.stages.join(", "),
+                            m.risk_factors
+                                .iter()
+                                .map(u8::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            m.lead_actors.join(", "),
+                        ]
+                    }),
+                    &["name", "category", "stages", "risk_factors", "lead_actors"],
+                ),
+                Kind::Precedent => (
+                    self.precedent(id).map(|p| {
+                        vec![
+                            p.country.clone(),
+                            p.iso3.clone(),
+                            p.years.clone(),
+                            p.assessment.clone(),
+                        ]
+                    }),
+                    &["country", "iso3", "years", "assessment"],
+                ),
+            };
+            let record = record
+                .ok_or_else(|| err(&who, None, format!("lists `{id}`, which has no record")))?;
+            if !listed.insert(id) {
+                return Err(err(&who, None, format!("lists `{id}` twice")));
+            }
+            for (k, col) in columns.iter().enumerate() {
+                let shown = cells.get(k + 1).map(String::as_str).unwrap_or("");
+                if shown != record[k] {
+                    return Err(err(
+                        format!("{} `{id}`", kind.label()),
+                        Some(col),
+                        format!(
+                            "the index (line {line}) says {shown:?}, the record says {:?}",
+                            record[k]
+                        ),
+                    ));
+                }
+            }
+        }
+        for id in self
+            .measures
+            .iter()
+            .map(|m| (Kind::Measure, &m.id))
+            .chain(self.precedents.iter().map(|p| (Kind::Precedent, &p.id)))
+        {
+            if !listed.contains(id.1.as_str()) {
+                return Err(err(
+                    format!("{} `{}`", id.0.label(), id.1),
+                    None,
+                    format!("missing from the {} index", id.0.label()),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn check(&mut self, framework: &Framework) -> Result<(), ToolboxError> {

@@ -207,8 +207,60 @@ fn cross_references_must_agree_both_ways() {
         Some("measures_used"),
         "safe_areas",
     );
+    // The same for measures proposed but not taken, both ways.
+    let e = broken(
+        "- **precedents_not_taken:** lka_2008_2009",
+        "- **precedents_not_taken:** lka_2008_2009, rwa_1994",
+    );
+    assert_names(
+        &e,
+        "measure `unsc_action`",
+        Some("precedents_not_taken"),
+        "rwa_1994",
+    );
+    let e = broken(
+        "- **measures_not_taken:** poc_peacekeeping",
+        "- **measures_not_taken:** poc_peacekeeping, arms_embargo",
+    );
+    assert_names(
+        &e,
+        "precedent `kgz_2010_osh`",
+        Some("measures_not_taken"),
+        "arms_embargo",
+    );
     let e = broken("- **basis:** S2, S3, S7", "- **basis:** S2, S3, S99");
     assert_names(&e, "measure `private_diplomacy`", Some("basis"), "S99");
+}
+
+#[test]
+fn index_tables_must_agree_with_the_records() {
+    let e = broken(
+        "| `private_diplomacy` | Private diplomacy: warnings and inducements | diplomatic | early_warning, crisis | 4, 7, 8 |",
+        "| `private_diplomacy` | Private diplomacy: warnings and inducements | diplomatic | early_warning, crisis | 4, 7, 9 |",
+    );
+    assert_names(
+        &e,
+        "measure `private_diplomacy`",
+        Some("risk_factors"),
+        "\"4, 7, 9\"",
+    );
+    let e = broken("| `rwa_1994` | Rwanda | RWA | 1993-1994 | failure |", "");
+    assert_names(
+        &e,
+        "precedent `rwa_1994`",
+        None,
+        "missing from the precedent index",
+    );
+    let e = broken(
+        "| `rwa_1994` | Rwanda | RWA | 1993-1994 | failure |",
+        "| `rwa_1994` | Rwanda | RWA | 1993-1994 | success |",
+    );
+    assert_names(
+        &e,
+        "precedent `rwa_1994`",
+        Some("assessment"),
+        "\"success\"",
+    );
 }
 
 #[test]
