@@ -18,6 +18,7 @@ pub mod map;
 pub mod net;
 pub mod ratelimit;
 pub mod sms;
+pub mod toolbox;
 pub mod web;
 
 use axum::body::Body;
@@ -238,6 +239,8 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", g(api::audit))
         .route("/outbox", g(api::outbox_summary))
         .route("/export", g(export::export))
+        .route("/toolbox", g(toolbox::list_toolbox))
+        .route("/toolbox/{id}", g(toolbox::get_toolbox_record))
         .route("/openapi.json", g(api::openapi))
         .route(
             "/users",

@@ -16,6 +16,7 @@ pub mod incidents;
 pub mod login;
 pub mod map;
 pub mod reports;
+pub mod toolbox;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
@@ -43,6 +44,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(map::router())
         .merge(analysis::router())
         .merge(admin::router())
+        .merge(toolbox::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -97,6 +99,11 @@ pub fn templates() -> Environment<'static> {
             include_str!("../../templates/assessment_edit.html"),
         ),
         ("users.html", include_str!("../../templates/users.html")),
+        ("toolbox.html", include_str!("../../templates/toolbox.html")),
+        (
+            "toolbox_item.html",
+            include_str!("../../templates/toolbox_item.html"),
+        ),
     ] {
         env.add_template(name, src)
             .expect("embedded template parses");
