@@ -22,6 +22,7 @@
 //! delivery) only when it is handed to its channel, and never logged.
 
 pub mod sms;
+pub mod smtp;
 
 use async_trait::async_trait;
 use std::collections::BTreeMap;
