@@ -1,6 +1,6 @@
 //! The delivery layer: every message Tocsin sends, to a source, a user or an outside address,
-//! over [`Channel`]s (today the SMS gateways, [`sms`]; e-mail and signed webhooks fit the same
-//! trait).
+//! over [`Channel`]s (the SMS gateways, [`sms`]; e-mail over SMTP, [`smtp`]; signed webhooks
+//! fit the same trait).
 //!
 //! A delivery is a row of the outbox ([`OutboundMessage`]), queued in the same transaction as
 //! whatever caused it. [`Delivery::pass`] (run by the job runner as the `outbox` job) claims
@@ -22,6 +22,7 @@
 //! delivery) only when it is handed to its channel, and never logged.
 
 pub mod sms;
+pub mod smtp;
 
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -49,7 +50,7 @@ pub struct Outgoing<'a> {
     pub to: &'a str,
 }
 
-/// A way of sending: an SMS gateway, later e-mail over SMTP or a signed webhook.
+/// A way of sending: an SMS gateway, e-mail over SMTP, later a signed webhook.
 #[async_trait]
 pub trait Channel: Send + Sync {
     /// Its name, as stored on each delivery (`kannel`, `twilio`, …).

@@ -258,8 +258,8 @@ pub enum SendOutcome {
 /// Gateways whose messages are fetched by the gateway itself (SMSSync polls).
 pub const POLLED_GATEWAYS: &[&str] = &["smssync"];
 
-/// Gateways Tocsin pushes messages to (the outbox worker claims these).
-pub const PUSH_GATEWAYS: &[&str] = &["kannel", "twilio", "africastalking"];
+/// Channels Tocsin pushes messages to (the outbox worker claims these): SMS gateways, e-mail.
+pub const PUSH_GATEWAYS: &[&str] = &["kannel", "twilio", "africastalking", "smtp"];
 
 /// What a write produced.
 #[derive(Debug, Clone)]

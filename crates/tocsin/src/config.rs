@@ -84,6 +84,27 @@ pub struct FileConfig {
     /// Background jobs: `[jobs]` with `tolerance_secs`, `index_refresh_secs` and
     /// `[jobs.tolerance]` (seconds per job name).
     pub jobs: Option<JobsFile>,
+    /// Notification channels beside SMS: `[notify.smtp]` (e-mail; see
+    /// `tocsin_delivery::smtp::SmtpConfig`).
+    pub notify: Option<NotifyConfig>,
+}
+
+/// `[notify]`: channels that deliver notifications. A channel without a table is disabled.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// `[notify.smtp]`: e-mail over SMTP.
+    pub smtp: Option<tocsin_delivery::smtp::SmtpConfig>,
+}
+
+impl NotifyConfig {
+    /// Refuse a configured channel that cannot work, with a message naming the key.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(s) = &self.smtp {
+            s.validate().map_err(anyhow::Error::msg)?;
+        }
+        Ok(())
+    }
 }
 
 /// `[jobs]` as written. Every key is optional.
@@ -326,6 +347,8 @@ pub struct Config {
     pub contact_key_file: Option<PathBuf>,
     /// Background jobs.
     pub jobs: JobsConfig,
+    /// Notification channels (`[notify]`).
+    pub notify: NotifyConfig,
 }
 
 impl Config {
@@ -377,6 +400,10 @@ pub struct Overrides {
     pub jobs_tolerance_secs: Option<u64>,
     /// `TOCSIN_SMS_DEFAULT_REGION`.
     pub sms_default_region: Option<tocsin_sms::DefaultRegion>,
+    /// `TOCSIN_NOTIFY_SMTP_USERNAME` (applies when `[notify.smtp]` is configured).
+    pub notify_smtp_username: Option<String>,
+    /// `TOCSIN_NOTIFY_SMTP_PASSWORD` (applies when `[notify.smtp]` is configured).
+    pub notify_smtp_password: Option<Secret>,
 }
 
 impl Config {
@@ -393,6 +420,15 @@ impl Config {
         let mut sms = file.sms.unwrap_or_default();
         if let Some(r) = o.sms_default_region {
             sms.default_region = Some(r);
+        }
+        let mut notify = file.notify.unwrap_or_default();
+        if let Some(smtp) = &mut notify.smtp {
+            if let Some(u) = o.notify_smtp_username {
+                smtp.username = Some(u);
+            }
+            if let Some(p) = o.notify_smtp_password {
+                smtp.password = Some(tocsin_delivery::sms::Secret(p.0));
+            }
         }
         let server = {
             let f = file.server.unwrap_or_default();
@@ -426,6 +462,7 @@ impl Config {
                 .or(file.secure_cookies)
                 .unwrap_or(server.edge.https),
             sms,
+            notify,
             server,
             analysis: file.analysis.unwrap_or_default(),
             signals: {
@@ -743,5 +780,45 @@ mod tests {
         assert_eq!(c.jobs.tolerance_for("signals"), Duration::from_secs(86400));
         assert!(toml::from_str::<FileConfig>("[jobs]\ntolerance = 5\n").is_err());
         assert!(toml::from_str::<FileConfig>("[jobs]\nindex_refresh_secs = 0\n").is_err());
+    }
+
+    #[test]
+    fn notify_smtp_layers_validates_and_hides_its_password() {
+        let toml_text = "[notify.smtp]\nhost = \"mail.example.org\"\nusername = \"tocsin\"\n\
+                         password = \"file-s3cret\"\nfrom = \"Tocsin <alerts@example.org>\"\n";
+        let c = Config::resolve(toml::from_str(toml_text).unwrap(), Overrides::default());
+        let smtp = c.notify.smtp.as_ref().unwrap();
+        assert_eq!(smtp.port(), 587, "STARTTLS by default");
+        assert!(c.notify.validate().is_ok());
+        // TOCSIN_NOTIFY_SMTP_PASSWORD wins over the file.
+        let c = Config::resolve(
+            toml::from_str(toml_text).unwrap(),
+            Overrides {
+                notify_smtp_password: Some(Secret("env-s3cret".into())),
+                ..Default::default()
+            },
+        );
+        let smtp = c.notify.smtp.as_ref().unwrap();
+        assert_eq!(smtp.password.as_ref().unwrap().0, "env-s3cret");
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("env-s3cret") && !shown.contains("file-s3cret"),
+            "{shown}"
+        );
+        // No encryption to a remote server is refused at start, saying why.
+        let c = Config::resolve(
+            toml::from_str(&format!("{toml_text}tls = \"none\"\n")).unwrap(),
+            Overrides::default(),
+        );
+        let e = c.notify.validate().unwrap_err().to_string();
+        assert!(e.contains("tls = \"none\" is allowed only"), "{e}");
+        assert!(toml::from_str::<FileConfig>(
+            "[notify.smtp]\nhost = \"h\"\nfrom = \"a@b\"\ntls = \"ssl\"\n"
+        )
+        .is_err());
+        assert!(Config::resolve(FileConfig::default(), Overrides::default())
+            .notify
+            .smtp
+            .is_none());
     }
 }

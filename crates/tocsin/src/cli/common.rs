@@ -47,6 +47,13 @@ pub fn settle(g: &Global, o: Overrides) -> Result<Config> {
                 })?),
                 _ => None,
             },
+            notify_smtp_username: std::env::var("TOCSIN_NOTIFY_SMTP_USERNAME")
+                .ok()
+                .filter(|v| !v.is_empty()),
+            notify_smtp_password: std::env::var("TOCSIN_NOTIFY_SMTP_PASSWORD")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(crate::config::Secret),
             ..o
         },
     ))

@@ -68,6 +68,9 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         .map_err(anyhow::Error::msg)
         .context("refusing to start with an unauthenticated SMS gateway")?;
     cfg.server.validate()?;
+    cfg.notify
+        .validate()
+        .context("invalid [notify] configuration")?;
     let store = open_store(&cfg).await?;
     let key = contact_key(&cfg, &store).await?;
     if demo {
@@ -90,6 +93,19 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         .with_trusted_proxies(cfg.server.trusted_proxies.clone())
         .with_edge(cfg.server.edge.clone());
     state.token_lifetime = cfg.token_lifetime()?;
+    if let Some(smtp) = &cfg.notify.smtp {
+        let channel = tocsin_delivery::smtp::SmtpChannel::new(smtp, state.contact_key.clone())
+            .map_err(anyhow::Error::msg)
+            .context("invalid [notify.smtp] configuration")?;
+        let delivery = tocsin_delivery::Delivery::new(
+            store.clone(),
+            state.contact_key.clone(),
+            state.sms.clone(),
+        )
+        .with_channel(std::sync::Arc::new(channel));
+        state.delivery = std::sync::Arc::new(delivery);
+        state.outbox_wake = state.delivery.wake_handle();
+    }
     let state = state.with_frameworks(cfg.analysis.frameworks()?);
     // Every background task runs on the job runner: the outbox, the incident index (loaded
     // now rather than on the first map or list request, then kept fresh) and the signal
