@@ -118,11 +118,17 @@ impl App<'_> {
     }
 
     /// An assessment as `u` opens it to edit (they must write assessments); the read is
-    /// audited. Whether it is still a draft is for the caller to show.
+    /// audited. Only a draft is edited: anything else answers `Conflict`.
     pub async fn assessment_to_edit(&self, u: &User, id: Uuid) -> Result<Assessment> {
         require(u, Permission::AssessmentWrite)?;
         let a = self.assessment_for(u, id).await?;
         reads::one(self.store, u, "assessment", a.id, a.tlp).await?;
+        if a.status != AssessmentStatus::Draft {
+            return Err(AppError::Conflict(
+                "Only a draft can be edited. A published assessment is kept as it is; start a new one."
+                    .into(),
+            ));
+        }
         Ok(a)
     }
 

@@ -249,13 +249,6 @@ async fn edit_form(
 ) -> WebResult {
     let app = st.app();
     let a = app.assessment_to_edit(&wu.user, id).await?;
-    if a.status != AssessmentStatus::Draft {
-        return Err(WebError::new(
-            StatusCode::CONFLICT,
-            "Not a draft",
-            "Only a draft can be edited. A published assessment is kept as it is; start a new one.",
-        ));
-    }
     let fw = app.framework_of(&a)?;
     let rows: Vec<_> = fw
         .risk_factors
