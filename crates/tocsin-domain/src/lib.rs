@@ -18,6 +18,7 @@ pub mod incident;
 pub mod legal;
 pub mod page;
 pub mod report;
+pub mod rule;
 pub mod signal;
 pub mod situation;
 pub mod sms;
@@ -50,6 +51,10 @@ pub use incident::{
 pub use legal::{Crime, Finding, LegalQualification, NewLegalQualification};
 pub use page::{BBox, Cursor, Page, PageRequest};
 pub use report::{Channel, NewReport, Report, ReportFilter, ReportInput, ReportMeta};
+pub use rule::{
+    AlertRule, Area, AssessmentCondition, Condition, ForecastCondition, IncidentThreshold,
+    NewAlertRule, ReportCondition, SignalCondition,
+};
 pub use signal::{ForecastPoint, ForecastRun, ForecastScore, SignalRecord};
 pub use situation::{NewSituation, Situation};
 pub use sms::{Ack, FormClaim, InboundSms, OutboundMessage, OutboxStatus, RecipientKind};
