@@ -2,9 +2,29 @@
 
 use chrono::{DateTime, Datelike, SubsecRound, Timelike, Utc};
 
-/// Now, truncated to microseconds.
+/// Now, truncated to microseconds. With the `test-clock` feature, moved by [`advance`].
 pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
+    let t = Utc::now().trunc_subsecs(6);
+    #[cfg(feature = "test-clock")]
+    let t = t + chrono::Duration::microseconds(
+        CLOCK_OFFSET_MICROS.load(std::sync::atomic::Ordering::SeqCst),
+    );
+    t
+}
+
+#[cfg(feature = "test-clock")]
+static CLOCK_OFFSET_MICROS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Move this process's clock ([`now`]) forward by `by` (tests of deadlines and escalations
+/// only: the `test-clock` feature, never enabled in the shipped binary). The offset is
+/// process-wide, so a test that uses it must be alone in its test binary.
+#[cfg(feature = "test-clock")]
+pub fn advance(by: chrono::Duration) {
+    CLOCK_OFFSET_MICROS.fetch_add(
+        by.num_microseconds()
+            .expect("a test's step fits in microseconds"),
+        std::sync::atomic::Ordering::SeqCst,
+    );
 }
 
 /// The canonical text form: `2025-01-02T03:04:05.123456Z`. Sorts like the time it names.
