@@ -152,7 +152,7 @@ impl IncRule {
             Area::Situation { situation } => i.situation_id == Some(*situation),
         };
         in_area
-            && (t.event_types.is_empty() || t.event_types.iter().any(|e| *e == i.event_type))
+            && (t.event_types.is_empty() || t.event_types.contains(&i.event_type))
             && t.civilian_targeting
                 .is_none_or(|want| want == targets_civilians(i))
     }
@@ -216,7 +216,7 @@ impl IncRule {
             (None, Some(f)) => {
                 let _ = write!(s, "{f} deaths");
             }
-            (None, None) => s.push_str("1"),
+            (None, None) => s.push('1'),
         }
         s
     }
@@ -242,10 +242,9 @@ pub fn targets_civilians(i: &Incident) -> bool {
 /// The risk-factor number a rule's `factor` names: `RF1`, `rf 1` and `1` all name factor 1.
 pub fn factor_number(factor: &str) -> Option<u32> {
     let f = factor.trim();
-    let f = if f.len() >= 2 && f[..2].eq_ignore_ascii_case("rf") {
-        &f[2..]
-    } else {
-        f
+    let f = match f.get(..2) {
+        Some(p) if p.eq_ignore_ascii_case("rf") => &f[2..],
+        _ => f,
     };
     f.trim().parse().ok()
 }

@@ -449,6 +449,7 @@ fn an_assessment_rule_fires_when_a_factor_is_raised_to_its_level() {
     assert_eq!(factor_number("rf 12"), Some(12));
     assert_eq!(factor_number("3"), Some(3));
     assert_eq!(factor_number("x"), None);
+    assert_eq!(factor_number("日1"), None);
 }
 
 fn forecast(year: i32, ranks: &[(&str, u32)]) -> ForecastRun {
