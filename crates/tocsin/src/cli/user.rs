@@ -161,7 +161,17 @@ pub async fn user(g: &Global, command: UserCommand) -> Result<ExitCode> {
         ..Default::default()
     };
     app.channels = &channels;
-    let mut key = None;
+    // The contact key seals a phone number; loaded (or created) only when one is given.
+    let needs_key = matches!(
+        &command,
+        UserCommand::Add { phone: Some(_), .. } | UserCommand::Set { phone: Some(_), .. }
+    );
+    let key = if needs_key {
+        Some(contact_key(&cfg, &store).await?)
+    } else {
+        None
+    };
+    app.contact_key = key.as_ref();
     match command {
         UserCommand::Add {
             name,
@@ -179,8 +189,6 @@ pub async fn user(g: &Global, command: UserCommand) -> Result<ExitCode> {
             let wants_contacts = contacts.email.is_some() || contacts.phone.is_some();
             if wants_contacts {
                 // Checked before the user is created, so a bad address writes nothing.
-                key = Some(contact_key(&cfg, &store).await?);
-                app.contact_key = key.as_ref();
                 app.check_contacts(&contacts).map_err(operator_refused)?;
             }
             let password = if password_stdin {
@@ -219,10 +227,6 @@ pub async fn user(g: &Global, command: UserCommand) -> Result<ExitCode> {
             phone,
             channels,
         } => {
-            if phone.is_some() {
-                key = Some(contact_key(&cfg, &store).await?);
-                app.contact_key = key.as_ref();
-            }
             let user = user_named(&store, &name).await?;
             let channels = channels
                 .map(|spec| tocsin_domain::contact::channel_spec(&spec))
