@@ -149,8 +149,7 @@ pub async fn notifications_for(
                     ))));
                 }
                 NotifyChannel::Email => {
-                    let Some(email) = contacts.email.as_ref().filter(|_| app.channels.email)
-                    else {
+                    let Some(email) = contacts.email.as_ref().filter(|_| app.channels.email) else {
                         continue;
                     };
                     let address = SourceContact {
@@ -158,7 +157,16 @@ pub async fn notifications_for(
                         phone: None,
                         email: Some(email.clone()),
                     };
-                    steps.push(enqueue(app, key(channel), "smtp", user, &address, &content.body, content.tlp, now)?);
+                    steps.push(enqueue(
+                        app,
+                        key(channel),
+                        "smtp",
+                        user,
+                        &address,
+                        &content.body,
+                        content.tlp,
+                        now,
+                    )?);
                 }
                 NotifyChannel::Sms => {
                     let (Some(gateway), Some(_)) = (&app.channels.sms_gateway, &contacts.phone)
@@ -171,7 +179,16 @@ pub async fn notifications_for(
                         phone,
                         email: None,
                     };
-                    steps.push(enqueue(app, key(channel), gateway, user, &address, &content.sms, content.tlp, now)?);
+                    steps.push(enqueue(
+                        app,
+                        key(channel),
+                        gateway,
+                        user,
+                        &address,
+                        &content.sms,
+                        content.tlp,
+                        now,
+                    )?);
                 }
             }
         }
@@ -258,7 +275,7 @@ pub struct ContactsView {
 
 impl App<'_> {
     fn contacts_view(&self, c: &UserContacts, full: bool) -> Result<ContactsView> {
-        let (email, phone) = if full {
+        let (email, phone) = if full && (c.phone.is_none() || self.contact_key.is_some()) {
             (c.email.clone(), open_phone(self, c)?)
         } else {
             (
@@ -268,6 +285,7 @@ impl App<'_> {
                 c.phone.as_ref().map(|_| "+•••••••••".to_string()),
             )
         };
+        let full = full && (c.phone.is_none() || self.contact_key.is_some());
         Ok(ContactsView {
             email,
             phone,
@@ -327,7 +345,11 @@ impl App<'_> {
     }
 
     /// Apply a change to stored details; the names of the fields changed.
-    fn apply_patch(&self, c: &mut UserContacts, patch: &ContactsPatch) -> Result<Vec<&'static str>> {
+    fn apply_patch(
+        &self,
+        c: &mut UserContacts,
+        patch: &ContactsPatch,
+    ) -> Result<Vec<&'static str>> {
         let mut fields = Vec::new();
         if let Some(e) = &patch.email {
             c.email = match e.trim() {

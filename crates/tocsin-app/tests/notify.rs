@@ -5,9 +5,7 @@
 
 use chrono::Utc;
 use std::collections::BTreeMap;
-use tocsin_app::notify::{
-    notifications_for, reaches, Channels, ContactsPatch, RESTRICTED_SUBJECT,
-};
+use tocsin_app::notify::{notifications_for, reaches, Channels, ContactsPatch, RESTRICTED_SUBJECT};
 use tocsin_app::{Acting, App, AppError};
 use tocsin_domain::{
     Actor, Alert, AlertOrigin, AuditEvent, ContactKey, Country, NewUser, OutboundMessage, Role,
@@ -97,16 +95,25 @@ async fn a_recipient_below_the_label_gets_only_the_link(s: &dyn Store, db: &Db) 
         app.set_user_contacts(
             Acting::Operator("test"),
             u.id,
-            patch(Some(&format!("{}@example.org", u.username)), Some("0700 123 456")),
+            patch(
+                Some(&format!("{}@example.org", u.username)),
+                Some("0700 123 456"),
+            ),
         )
         .await
         .unwrap();
     }
     let a = alert(Tlp::Amber, Severity::Critical);
     let link = format!("https://tocsin.example.org/alerts/{}", a.id);
-    let steps = notifications_for(&app, &a, &[green.clone(), amber.clone()], "opened", Utc::now())
-        .await
-        .unwrap();
+    let steps = notifications_for(
+        &app,
+        &a,
+        &[green.clone(), amber.clone()],
+        "opened",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     // Critical: inbox, e-mail and SMS for each.
     assert_eq!(steps.len(), 6, "{steps:?}");
     write(s, steps.clone()).await;
@@ -129,8 +136,16 @@ async fn a_recipient_below_the_label_gets_only_the_link(s: &dyn Store, db: &Db) 
         let to_green = m.user_id == Some(green.id);
         if to_green {
             // Only that something needs them, and the link; sent as TLP:CLEAR content.
-            assert!(!m.text.contains("Militia") && !m.text.contains("Bambari"), "{}", m.text);
-            assert!(!m.text.contains("CAF") && !m.text.contains("Central African"), "{}", m.text);
+            assert!(
+                !m.text.contains("Militia") && !m.text.contains("Bambari"),
+                "{}",
+                m.text
+            );
+            assert!(
+                !m.text.contains("CAF") && !m.text.contains("Central African"),
+                "{}",
+                m.text
+            );
             assert!(!m.text.contains("AMBER"), "{}", m.text);
             let rest = m.text.replace(RESTRICTED_SUBJECT, "").replace(&link, "");
             assert!(rest.trim().is_empty(), "more than the link: {:?}", m.text);
@@ -143,7 +158,12 @@ async fn a_recipient_below_the_label_gets_only_the_link(s: &dyn Store, db: &Db) 
         // The address is sealed on the delivery and opens to the user's own.
         let to = m.open_address(&key).unwrap().unwrap();
         match m.gateway.as_str() {
-            "smtp" => assert!(to.email.unwrap().starts_with(if to_green { "green@" } else { "amber@" })),
+            "smtp" => {
+                assert!(to
+                    .email
+                    .unwrap()
+                    .starts_with(if to_green { "green@" } else { "amber@" }))
+            }
             "kannel" => assert_eq!(to.phone.as_deref(), Some("+254700123456")),
             g => panic!("unexpected channel {g}"),
         }
@@ -159,16 +179,27 @@ async fn reachable_means_enabled_and_a_working_channel(s: &dyn Store, db: &Db) {
     app.contact_key = Some(&key);
     app.channels = &full;
     let nobody = user(s, "nobody", Role::DeskOfficer, Tlp::Amber).await;
-    assert!(!reaches(&app, &nobody).await, "no address, no phone: the inbox pages nobody");
+    assert!(
+        !reaches(&app, &nobody).await,
+        "no address, no phone: the inbox pages nobody"
+    );
     let mailer = user(s, "mailer", Role::DeskOfficer, Tlp::Amber).await;
-    app.set_user_contacts(Acting::Operator("t"), mailer.id, patch(Some("m@example.org"), None))
-        .await
-        .unwrap();
+    app.set_user_contacts(
+        Acting::Operator("t"),
+        mailer.id,
+        patch(Some("m@example.org"), None),
+    )
+    .await
+    .unwrap();
     assert!(reaches(&app, &mailer).await);
     let texter = user(s, "texter", Role::DeskOfficer, Tlp::Amber).await;
-    app.set_user_contacts(Acting::Operator("t"), texter.id, patch(None, Some("+254700123456")))
-        .await
-        .unwrap();
+    app.set_user_contacts(
+        Acting::Operator("t"),
+        texter.id,
+        patch(None, Some("+254700123456")),
+    )
+    .await
+    .unwrap();
     assert!(reaches(&app, &texter).await);
     // Without the channels configured, the same details reach nobody.
     let mut bare = app;
@@ -182,9 +213,15 @@ async fn reachable_means_enabled_and_a_working_channel(s: &dyn Store, db: &Db) {
         .unwrap();
     assert!(!reaches(&app, &off).await);
     // And is not notified.
-    let steps = notifications_for(&app, &alert(Tlp::Green, Severity::Critical), &[off], "x", Utc::now())
-        .await
-        .unwrap();
+    let steps = notifications_for(
+        &app,
+        &alert(Tlp::Green, Severity::Critical),
+        &[off],
+        "x",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert!(steps.is_empty());
 }
 
@@ -198,7 +235,11 @@ async fn contact_details_are_set_by_oneself_or_an_admin_and_checked(s: &dyn Stor
     let admin = user(s, "boss", Role::Admin, Tlp::Amber).await;
     // Oneself.
     let v = app
-        .set_user_contacts(&ana, ana.id, patch(Some("ana@example.org"), Some("0700123456")))
+        .set_user_contacts(
+            &ana,
+            ana.id,
+            patch(Some("ana@example.org"), Some("0700123456")),
+        )
         .await
         .unwrap();
     assert_eq!(v.phone.as_deref(), Some("+254700123456"));
@@ -212,7 +253,10 @@ async fn contact_details_are_set_by_oneself_or_an_admin_and_checked(s: &dyn Stor
         .set_contacts_of(&ben, "nobody-such", patch(Some("ben@example.org"), None))
         .await
         .unwrap_err();
-    assert!(matches!(e, AppError::Forbidden { .. }), "no telling who exists: {e:?}");
+    assert!(
+        matches!(e, AppError::Forbidden { .. }),
+        "no telling who exists: {e:?}"
+    );
     // An admin may.
     let mut channels = BTreeMap::new();
     channels.insert("low".to_string(), vec![]);
@@ -232,13 +276,19 @@ async fn contact_details_are_set_by_oneself_or_an_admin_and_checked(s: &dyn Stor
     // Bad input names its field and writes nothing.
     let before = s.get_user_contacts(ana.id).await.unwrap();
     for (p, field) in [
-        (patch(Some("not an address"), Some("+254700999999")), "email"),
+        (
+            patch(Some("not an address"), Some("+254700999999")),
+            "email",
+        ),
         (patch(Some("new@example.org"), Some("12AB")), "phone"),
         (patch(None, Some("0700123456789012345")), "phone"),
         (
             ContactsPatch {
                 email: Some("new@example.org".into()),
-                channels: Some(BTreeMap::from([("critical".to_string(), vec!["pager".to_string()])])),
+                channels: Some(BTreeMap::from([(
+                    "critical".to_string(),
+                    vec!["pager".to_string()],
+                )])),
                 ..Default::default()
             },
             "channels.critical",
@@ -250,9 +300,13 @@ async fn contact_details_are_set_by_oneself_or_an_admin_and_checked(s: &dyn Stor
     assert_eq!(s.get_user_contacts(ana.id).await.unwrap(), before);
     // The audit entry names the fields, never the values.
     let entries = s.audit_entries(0, 1000).await.unwrap();
-    let text = serde_json::to_string(&entries.iter().map(|e| &e.detail).collect::<Vec<_>>()).unwrap();
+    let text =
+        serde_json::to_string(&entries.iter().map(|e| &e.detail).collect::<Vec<_>>()).unwrap();
     assert!(text.contains("fields"), "{text}");
-    assert!(!text.contains("ana@example.org") && !text.contains(PHONE_DIGITS), "{text}");
+    assert!(
+        !text.contains("ana@example.org") && !text.contains(PHONE_DIGITS),
+        "{text}"
+    );
 }
 
 async fn a_phone_is_never_stored_or_shown_in_clear(s: &dyn Store, db: &Db) {
@@ -263,20 +317,38 @@ async fn a_phone_is_never_stored_or_shown_in_clear(s: &dyn Store, db: &Db) {
     let ana = user(s, "ana", Role::DeskOfficer, Tlp::Amber).await;
     let ben = user(s, "ben", Role::DeskOfficer, Tlp::Amber).await;
     let admin = user(s, "boss", Role::Admin, Tlp::Amber).await;
-    app.set_user_contacts(&ana, ana.id, patch(Some("ana@example.org"), Some("+254 700 123 456")))
-        .await
-        .unwrap();
-    let steps = notifications_for(&app, &alert(Tlp::Green, Severity::Critical), &[ana.clone()], "opened", Utc::now())
-        .await
-        .unwrap();
+    app.set_user_contacts(
+        &ana,
+        ana.id,
+        patch(Some("ana@example.org"), Some("+254 700 123 456")),
+    )
+    .await
+    .unwrap();
+    let steps = notifications_for(
+        &app,
+        &alert(Tlp::Green, Severity::Critical),
+        &[ana.clone()],
+        "opened",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     write(s, steps).await;
     // Shown in full to herself and an admin, masked to a colleague.
     assert_eq!(
-        app.user_contacts(&ana, ana.id).await.unwrap().phone.as_deref(),
+        app.user_contacts(&ana, ana.id)
+            .await
+            .unwrap()
+            .phone
+            .as_deref(),
         Some("+254700123456")
     );
     assert_eq!(
-        app.user_contacts(&admin, ana.id).await.unwrap().phone.as_deref(),
+        app.user_contacts(&admin, ana.id)
+            .await
+            .unwrap()
+            .phone
+            .as_deref(),
         Some("+254700123456")
     );
     let masked = app.user_profile(&ben, "ana").await.unwrap();
@@ -290,7 +362,9 @@ async fn a_phone_is_never_stored_or_shown_in_clear(s: &dyn Store, db: &Db) {
     match db.sqlite_file() {
         Some(path) => {
             for file in [path.clone(), path.with_extension("db-wal")] {
-                let Ok(bytes) = std::fs::read(&file) else { continue };
+                let Ok(bytes) = std::fs::read(&file) else {
+                    continue;
+                };
                 for n in needles {
                     assert!(
                         !bytes.windows(n.len()).any(|w| w == n.as_bytes()),
@@ -303,8 +377,14 @@ async fn a_phone_is_never_stored_or_shown_in_clear(s: &dyn Store, db: &Db) {
         None => {
             let mut raw = db.raw().await;
             for (table, test) in [
-                ("user_contacts", "position(convert_to('{d}', 'UTF8') in phone) > 0 OR email LIKE '%{d}%'"),
-                ("outbox", "position(convert_to('{d}', 'UTF8') in address) > 0 OR text LIKE '%{d}%'"),
+                (
+                    "user_contacts",
+                    "position(convert_to('{d}', 'UTF8') in phone) > 0 OR email LIKE '%{d}%'",
+                ),
+                (
+                    "outbox",
+                    "position(convert_to('{d}', 'UTF8') in address) > 0 OR text LIKE '%{d}%'",
+                ),
                 ("inbox_items", "subject LIKE '%{d}%' OR link LIKE '%{d}%'"),
                 ("audit_log", "detail::text LIKE '%{d}%'"),
             ] {
@@ -325,15 +405,23 @@ async fn notifying_twice_queues_once(s: &dyn Store, db: &Db) {
     app.contact_key = Some(&key);
     app.channels = &ch;
     let ana = user(s, "ana", Role::DeskOfficer, Tlp::Amber).await;
-    app.set_user_contacts(&ana, ana.id, patch(Some("ana@example.org"), Some("+254700123456")))
-        .await
-        .unwrap();
+    app.set_user_contacts(
+        &ana,
+        ana.id,
+        patch(Some("ana@example.org"), Some("+254700123456")),
+    )
+    .await
+    .unwrap();
     let a = alert(Tlp::Green, Severity::Critical);
     for _ in 0..2 {
         let steps = notifications_for(&app, &a, &[ana.clone(), ana.clone()], "opened", Utc::now())
             .await
             .unwrap();
-        assert_eq!(steps.len(), 3, "one per channel, the repeated recipient once");
+        assert_eq!(
+            steps.len(),
+            3,
+            "one per channel, the repeated recipient once"
+        );
         write(s, steps).await;
     }
     assert_eq!(s.list_outbound(None, 100).await.unwrap().len(), 2);

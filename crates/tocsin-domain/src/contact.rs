@@ -39,7 +39,11 @@ pub enum NotifyChannel {
 
 impl NotifyChannel {
     /// Every channel.
-    pub const ALL: [NotifyChannel; 3] = [NotifyChannel::Email, NotifyChannel::Sms, NotifyChannel::Inbox];
+    pub const ALL: [NotifyChannel; 3] = [
+        NotifyChannel::Email,
+        NotifyChannel::Sms,
+        NotifyChannel::Inbox,
+    ];
 
     /// The name as written in the API.
     pub fn as_str(self) -> &'static str {
@@ -93,7 +97,10 @@ impl ChannelPrefs {
     /// Replace the channels of some severities (`{"critical": ["sms", "email"], …}`, as
     /// written in the API); the others keep theirs. Refuses an unknown severity or channel,
     /// naming `channels.SEVERITY`.
-    pub fn merge(&self, given: &BTreeMap<String, Vec<String>>) -> Result<ChannelPrefs, DomainError> {
+    pub fn merge(
+        &self,
+        given: &BTreeMap<String, Vec<String>>,
+    ) -> Result<ChannelPrefs, DomainError> {
         let mut out = self.clone();
         for (sev, list) in given {
             let severity = Severity::parse(sev.trim()).map_err(|_| {
@@ -129,7 +136,10 @@ impl ChannelPrefs {
             .map(|s| {
                 (
                     s.as_str().to_string(),
-                    self.for_severity(*s).iter().map(|c| c.as_str().to_string()).collect(),
+                    self.for_severity(*s)
+                        .iter()
+                        .map(|c| c.as_str().to_string())
+                        .collect(),
                 )
             })
             .collect()
@@ -142,8 +152,9 @@ impl ChannelPrefs {
 
     /// Read the stored JSON (severities missing from it take their defaults).
     pub fn from_json(s: &str) -> Result<ChannelPrefs, DomainError> {
-        let given: BTreeMap<String, Vec<String>> = serde_json::from_str(s)
-            .map_err(|e| DomainError::invalid("channels", format!("stored value unreadable: {e}")))?;
+        let given: BTreeMap<String, Vec<String>> = serde_json::from_str(s).map_err(|e| {
+            DomainError::invalid("channels", format!("stored value unreadable: {e}"))
+        })?;
         ChannelPrefs::default().merge(&given)
     }
 }
@@ -185,7 +196,9 @@ pub fn parse_email(s: &str) -> Result<String, DomainError> {
     if s.chars()
         .any(|c| c.is_control() || c.is_whitespace() || "<>\"(),;:[]\\".contains(c))
     {
-        return Err(bad("an e-mail address has no spaces, quotes, brackets or commas"));
+        return Err(bad(
+            "an e-mail address has no spaces, quotes, brackets or commas",
+        ));
     }
     let (local, domain) = s
         .split_once('@')
@@ -380,9 +393,13 @@ mod tests {
     fn defaults_page_more_as_severity_grows() {
         let p = ChannelPrefs::default();
         assert_eq!(p.for_severity(Severity::Low), &[NotifyChannel::Inbox]);
-        assert!(p.for_severity(Severity::Moderate).contains(&NotifyChannel::Email));
+        assert!(p
+            .for_severity(Severity::Moderate)
+            .contains(&NotifyChannel::Email));
         assert!(!p.for_severity(Severity::High).contains(&NotifyChannel::Sms));
-        assert!(p.for_severity(Severity::Critical).contains(&NotifyChannel::Sms));
+        assert!(p
+            .for_severity(Severity::Critical)
+            .contains(&NotifyChannel::Sms));
         assert_eq!(ChannelPrefs::from_json(&p.to_json()).unwrap(), p);
     }
 
@@ -396,16 +413,30 @@ mod tests {
             &[NotifyChannel::Sms, NotifyChannel::Inbox]
         );
         assert!(p.for_severity(Severity::Low).is_empty());
-        let e = ChannelPrefs::default().parse_spec("critical=pager").unwrap_err();
+        let e = ChannelPrefs::default()
+            .parse_spec("critical=pager")
+            .unwrap_err();
         assert!(e.to_string().contains("channels.critical"), "{e}");
-        let e = ChannelPrefs::default().parse_spec("urgent=sms").unwrap_err();
+        let e = ChannelPrefs::default()
+            .parse_spec("urgent=sms")
+            .unwrap_err();
         assert!(e.to_string().contains("channels"), "{e}");
     }
 
     #[test]
     fn emails_are_checked_and_masked() {
         assert_eq!(parse_email(" Ana@Example.ORG ").unwrap(), "Ana@example.org");
-        for bad in ["", "ana", "ana@", "@x.org", "ana@org", "a b@x.org", "<a@x.org>", "a@x..org", "a@x.org, b@y.org"] {
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@x.org",
+            "ana@org",
+            "a b@x.org",
+            "<a@x.org>",
+            "a@x..org",
+            "a@x.org, b@y.org",
+        ] {
             let e = parse_email(bad).unwrap_err();
             assert!(e.to_string().contains("email"), "{bad}: {e}");
         }
@@ -419,7 +450,13 @@ mod tests {
         let a = Uuid::new_v4();
         let mut c = UserContacts::empty(a);
         c.phone = Some(UserContacts::seal_phone(&k, a, "+254700123456"));
-        assert!(!c.phone.as_ref().unwrap().0.windows(6).any(|w| w == b"700123"));
+        assert!(!c
+            .phone
+            .as_ref()
+            .unwrap()
+            .0
+            .windows(6)
+            .any(|w| w == b"700123"));
         assert_eq!(c.open_phone(&k).unwrap().as_deref(), Some("+254700123456"));
         c.user_id = Uuid::new_v4();
         assert!(c.open_phone(&k).is_err());
@@ -429,11 +466,13 @@ mod tests {
     fn unread_items_page_before_read_ones() {
         let now = Utc::now();
         let mut item = InboxItem::new(Uuid::new_v4(), None, "x", "/inbox", "k".into(), now);
-        let after = InboxAfter::from_cursor(&Cursor::decode(&item.cursor().encode()).unwrap()).unwrap();
+        let after =
+            InboxAfter::from_cursor(&Cursor::decode(&item.cursor().encode()).unwrap()).unwrap();
         assert!(after.unread);
         assert_eq!(after.created_at.timestamp_micros(), now.timestamp_micros());
         item.read_at = Some(now);
-        let after = InboxAfter::from_cursor(&Cursor::decode(&item.cursor().encode()).unwrap()).unwrap();
+        let after =
+            InboxAfter::from_cursor(&Cursor::decode(&item.cursor().encode()).unwrap()).unwrap();
         assert!(!after.unread);
         assert_eq!(after.created_at.timestamp_micros(), now.timestamp_micros());
     }

@@ -286,10 +286,7 @@ pub fn router(state: AppState) -> Router {
             "/users",
             g(accounts::list_users).post(accounts::create_user),
         )
-        .route(
-            "/users/{id}",
-            g(notify::get_user).patch(notify::patch_user),
-        )
+        .route("/users/{id}", g(notify::get_user).patch(notify::patch_user))
         .route("/inbox", g(notify::list_inbox))
         .route("/inbox/{id}/read", post(notify::mark_read))
         .route("/users/{id}/disable", post(accounts::disable_user))

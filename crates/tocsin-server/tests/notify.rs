@@ -31,7 +31,9 @@ fn aiosmtpd() -> bool {
         .is_ok_and(|s| s.success());
     if !ok {
         if std::env::var("TOCSIN_REQUIRE_SMTP").is_ok_and(|v| v == "1") {
-            panic!("TOCSIN_REQUIRE_SMTP=1 but aiosmtpd is missing: python3 -m pip install aiosmtpd");
+            panic!(
+                "TOCSIN_REQUIRE_SMTP=1 but aiosmtpd is missing: python3 -m pip install aiosmtpd"
+            );
         }
         eprintln!("SKIPPED: aiosmtpd is not installed (python3 -m pip install aiosmtpd)");
     }
@@ -54,7 +56,10 @@ impl Drop for Smtp {
 
 impl Smtp {
     fn start(dir: &Path) -> Smtp {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tocsin-delivery/tests/smtp/server.py");
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tocsin-delivery/tests/smtp/server.py"
+        );
         let mut child = Command::new("python3")
             .args([script, dir.to_str().unwrap(), "accept", "0"])
             .stdout(Stdio::piped())
@@ -64,7 +69,12 @@ impl Smtp {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let port = line.trim().strip_prefix("PORT ").expect("server started").parse().unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .expect("server started")
+            .parse()
+            .unwrap();
         Smtp {
             child,
             port,
@@ -80,7 +90,9 @@ impl Smtp {
             .filter(|p| p.extension().is_some_and(|x| x == "eml"))
             .collect();
         v.sort();
-        v.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
+        v.iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
     }
 }
 
@@ -124,8 +136,10 @@ async fn contacts_are_set_by_oneself_or_an_admin_and_masked_for_others() {
             Some(Role::Viewer),
             Method::PATCH,
             "/api/v1/users/viewer",
-            Some(json!({"email": "viewer@example.org", "phone": "0700 123 456",
-                        "channels": {"moderate": ["inbox"]}})),
+            Some(
+                json!({"email": "viewer@example.org", "phone": "0700 123 456",
+                        "channels": {"moderate": ["inbox"]}}),
+            ),
         )
         .await;
     assert_eq!(s, 200, "{b}");
@@ -137,10 +151,16 @@ async fn contacts_are_set_by_oneself_or_an_admin_and_masked_for_others() {
     let (s, b) = app.get(Role::Analyst, "/api/v1/users/viewer").await;
     assert_eq!(s, 200);
     let shown = b.to_string();
-    assert!(!shown.contains(DIGITS) && !shown.contains("viewer@example.org"), "{shown}");
+    assert!(
+        !shown.contains(DIGITS) && !shown.contains("viewer@example.org"),
+        "{shown}"
+    );
     assert_eq!(b["contacts"]["full"], false);
     assert_eq!(b["contacts"]["email"], "v•••@example.org");
-    assert_eq!(b["reachable"], true, "e-mail is configured and they have an address");
+    assert_eq!(
+        b["reachable"], true,
+        "e-mail is configured and they have an address"
+    );
     // An admin and the user themself see them in full.
     for role in [Role::Admin, Role::Viewer] {
         let (_, b) = app.get(role, "/api/v1/users/viewer").await;
@@ -148,19 +168,32 @@ async fn contacts_are_set_by_oneself_or_an_admin_and_masked_for_others() {
     }
     // Nobody else changes them; bad input is a 4xx naming the field, and changes nothing.
     let (s, _) = app
-        .call(Some(Role::Analyst), Method::PATCH, "/api/v1/users/viewer", Some(json!({"email": "x@example.org"})))
+        .call(
+            Some(Role::Analyst),
+            Method::PATCH,
+            "/api/v1/users/viewer",
+            Some(json!({"email": "x@example.org"})),
+        )
         .await;
     assert_eq!(s, 403);
     for (body, field) in [
         (json!({"email": "not-an-address"}), "email"),
         (json!({"phone": "call me"}), "phone"),
-        (json!({"channels": {"critical": ["pager"]}}), "channels.critical"),
+        (
+            json!({"channels": {"critical": ["pager"]}}),
+            "channels.critical",
+        ),
         (json!({"channels": {"urgent": ["sms"]}}), "channels"),
         (json!({"pager": "123"}), "pager"),
         (json!({"channels": ["sms"]}), "channels"),
     ] {
         let (s, b) = app
-            .call(Some(Role::Viewer), Method::PATCH, "/api/v1/users/viewer", Some(body.clone()))
+            .call(
+                Some(Role::Viewer),
+                Method::PATCH,
+                "/api/v1/users/viewer",
+                Some(body.clone()),
+            )
             .await;
         assert!(s.is_client_error(), "{body}: {s}");
         let named = b["field"].as_str().unwrap_or("").contains(field)
@@ -178,7 +211,11 @@ async fn contacts_are_set_by_oneself_or_an_admin_and_masked_for_others() {
     let db = app._dir.path().join("t.db");
     for f in [db.clone(), db.with_extension("db-wal")] {
         if let Ok(bytes) = std::fs::read(&f) {
-            assert!(!bytes.windows(DIGITS.len()).any(|w| w == DIGITS.as_bytes()), "{}", f.display());
+            assert!(
+                !bytes.windows(DIGITS.len()).any(|w| w == DIGITS.as_bytes()),
+                "{}",
+                f.display()
+            );
         }
     }
 }
@@ -217,15 +254,28 @@ async fn an_amber_alert_reaches_a_green_recipient_as_only_a_link_by_email_and_in
     alert.country = Some(Country::parse("CAF").unwrap());
     let link = format!("https://tocsin.example.org/alerts/{}", alert.id);
     for _ in 0..2 {
-        let steps = notifications_for(&state.app(), &alert, &[viewer.clone()], "opened", chrono::Utc::now())
-            .await
-            .unwrap();
+        let steps = notifications_for(
+            &state.app(),
+            &alert,
+            &[viewer.clone()],
+            "opened",
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
         assert_eq!(steps.len(), 2, "high: e-mail and inbox");
-        assert!(steps.iter().all(|s| matches!(s, Step::EnqueueOnce(_) | Step::AddInboxItem(_))));
+        assert!(steps
+            .iter()
+            .all(|s| matches!(s, Step::EnqueueOnce(_) | Step::AddInboxItem(_))));
         let actor = Actor::system("alerts");
         let op = Op::All {
             steps,
-            audit: Box::new(AuditEvent::new(&actor, "alert.notify", "alert", Some(alert.id.to_string()))),
+            audit: Box::new(AuditEvent::new(
+                &actor,
+                "alert.notify",
+                "alert",
+                Some(alert.id.to_string()),
+            )),
         };
         app.store.write(&actor, op).await.unwrap();
     }
@@ -237,7 +287,14 @@ async fn an_amber_alert_reaches_a_green_recipient_as_only_a_link_by_email_and_in
     assert!(m.starts_with("X-Rcpt-To: viewer@example.org"), "{m}");
     assert!(m.contains(&format!("Subject: {RESTRICTED_SUBJECT}")), "{m}");
     assert!(m.contains(&link), "{m}");
-    for leak in ["Militia", "Bambari", "CAF", "Central African", "AMBER", "high"] {
+    for leak in [
+        "Militia",
+        "Bambari",
+        "CAF",
+        "Central African",
+        "AMBER",
+        "high",
+    ] {
         assert!(!m.contains(leak), "{leak} in {m}");
     }
 
@@ -251,7 +308,9 @@ async fn an_amber_alert_reaches_a_green_recipient_as_only_a_link_by_email_and_in
     let (_, other) = app.get(Role::Analyst, "/api/v1/inbox").await;
     assert_eq!(other["items"], json!([]));
     let path = format!("/api/v1/inbox/{id}/read");
-    let (s, _) = app.call(Some(Role::Analyst), Method::POST, &path, None).await;
+    let (s, _) = app
+        .call(Some(Role::Analyst), Method::POST, &path, None)
+        .await;
     assert_eq!(s, 404);
 
     // The pages: the header counts it, the inbox lists it, the mark-read form works.
@@ -266,7 +325,10 @@ async fn an_amber_alert_reaches_a_green_recipient_as_only_a_link_by_email_and_in
     assert!(html.contains("Inbox (1 unread)"), "{html}");
     let html = get("/inbox").await.unwrap().text().await.unwrap();
     assert!(html.contains(RESTRICTED_SUBJECT), "{html}");
-    assert!(html.contains(&format!("alerts&#x2f;{}", alert.id)), "{html}");
+    assert!(
+        html.contains(&format!("alerts&#x2f;{}", alert.id)),
+        "{html}"
+    );
     let csrf = csrf_in(&html);
     let r = app
         .client
@@ -314,7 +376,10 @@ async fn an_amber_alert_reaches_a_green_recipient_as_only_a_link_by_email_and_in
     assert!(r.text().await.unwrap().contains("Saved."));
     let (_, b) = app.get(Role::Viewer, "/api/v1/users/viewer").await;
     assert_eq!(b["contacts"]["phone"], "+254700123456");
-    assert_eq!(b["contacts"]["channels"]["critical"], json!(["sms", "inbox"]));
+    assert_eq!(
+        b["contacts"]["channels"]["critical"],
+        json!(["sms", "inbox"])
+    );
     assert_eq!(b["contacts"]["channels"]["high"], json!([]));
     let r = app
         .client

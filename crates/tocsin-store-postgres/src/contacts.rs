@@ -126,7 +126,8 @@ pub(crate) async fn get_contacts(pool: &PgPool, user_id: Uuid) -> Result<UserCon
     })
 }
 
-const INBOX_COLS: &str = "id, user_id, alert_id, idempotency_key, subject, link, created_at, read_at";
+const INBOX_COLS: &str =
+    "id, user_id, alert_id, idempotency_key, subject, link, created_at, read_at";
 
 fn inbox_from_row(row: &PgRow) -> InboxItem {
     InboxItem {

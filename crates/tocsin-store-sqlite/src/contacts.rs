@@ -126,16 +126,14 @@ pub(crate) async fn get_contacts(pool: &SqlitePool, user_id: Uuid) -> Result<Use
     })
 }
 
-const INBOX_COLS: &str = "id, user_id, alert_id, idempotency_key, subject, link, created_at, read_at";
+const INBOX_COLS: &str =
+    "id, user_id, alert_id, idempotency_key, subject, link, created_at, read_at";
 
 fn inbox_from_row(row: &SqliteRow) -> Result<InboxItem> {
     Ok(InboxItem {
         id: parse_uuid(row.get(0))?,
         user_id: parse_uuid(row.get(1))?,
-        alert_id: row
-            .get::<Option<&str>, _>(2)
-            .map(parse_uuid)
-            .transpose()?,
+        alert_id: row.get::<Option<&str>, _>(2).map(parse_uuid).transpose()?,
         idempotency_key: row.get(3),
         subject: row.get(4),
         link: row.get(5),
@@ -178,7 +176,10 @@ pub(crate) async fn list_inbox(
     qb.push(" ORDER BY (read_at IS NULL) DESC, created_at DESC, id DESC LIMIT ");
     qb.push_bind(i64::from(page.limit) + 1);
     let rows = qb.build().fetch_all(pool).await.map_err(db_err)?;
-    let items = rows.iter().map(inbox_from_row).collect::<Result<Vec<_>>>()?;
+    let items = rows
+        .iter()
+        .map(inbox_from_row)
+        .collect::<Result<Vec<_>>>()?;
     Ok(Page::from_rows(items, page.limit, InboxItem::cursor))
 }
 

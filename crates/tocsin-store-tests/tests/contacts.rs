@@ -30,13 +30,19 @@ fn all(steps: Vec<Step>, action: &str) -> Op {
 }
 
 async fn audit_count(s: &dyn Store) -> i64 {
-    s.verify_audit().await.unwrap().expect("audit chain verifies")
+    s.verify_audit()
+        .await
+        .unwrap()
+        .expect("audit chain verifies")
 }
 
 async fn user(s: &dyn Store, name: &str) -> tocsin_domain::User {
-    s.create_user(&sys(), NewUser::build(name, Role::DeskOfficer, None).unwrap())
-        .await
-        .unwrap()
+    s.create_user(
+        &sys(),
+        NewUser::build(name, Role::DeskOfficer, None).unwrap(),
+    )
+    .await
+    .unwrap()
 }
 
 async fn contacts_are_stored_apart_and_sealed(s: &dyn Store, _db: &Db) {
@@ -51,7 +57,10 @@ async fn contacts_are_stored_apart_and_sealed(s: &dyn Store, _db: &Db) {
 
     let key = ContactKey::generate();
     let mut given = BTreeMap::new();
-    given.insert("high".to_string(), vec!["sms".to_string(), "inbox".to_string()]);
+    given.insert(
+        "high".to_string(),
+        vec!["sms".to_string(), "inbox".to_string()],
+    );
     let set = UserContacts {
         user_id: u.id,
         email: Some("ana@example.org".into()),
@@ -59,22 +68,31 @@ async fn contacts_are_stored_apart_and_sealed(s: &dyn Store, _db: &Db) {
         channels: ChannelPrefs::default().merge(&given).unwrap(),
         updated_at: time::now(),
     };
-    s.write(&sys(), all(vec![Step::SetUserContacts(Box::new(set.clone()))], "c.set"))
-        .await
-        .unwrap();
+    s.write(
+        &sys(),
+        all(vec![Step::SetUserContacts(Box::new(set.clone()))], "c.set"),
+    )
+    .await
+    .unwrap();
     let got = s.get_user_contacts(u.id).await.unwrap();
     assert_eq!(got.email, set.email);
     assert_eq!(got.channels, set.channels);
-    assert_eq!(got.open_phone(&key).unwrap().as_deref(), Some("+254700123456"));
+    assert_eq!(
+        got.open_phone(&key).unwrap().as_deref(),
+        Some("+254700123456")
+    );
     // The user record itself is unchanged.
     assert_eq!(s.get_user(u.id).await.unwrap(), u);
 
     // Replaced, not merged: clearing the phone clears it.
     let mut cleared = set.clone();
     cleared.phone = None;
-    s.write(&sys(), all(vec![Step::SetUserContacts(Box::new(cleared))], "c.set"))
-        .await
-        .unwrap();
+    s.write(
+        &sys(),
+        all(vec![Step::SetUserContacts(Box::new(cleared))], "c.set"),
+    )
+    .await
+    .unwrap();
     assert!(s.get_user_contacts(u.id).await.unwrap().phone.is_none());
 
     // Another user's: not found, and nothing written (no audit entry either).
@@ -82,7 +100,10 @@ async fn contacts_are_stored_apart_and_sealed(s: &dyn Store, _db: &Db) {
     let mut stray = set.clone();
     stray.user_id = Uuid::new_v4();
     let r = s
-        .write(&sys(), all(vec![Step::SetUserContacts(Box::new(stray))], "c.set"))
+        .write(
+            &sys(),
+            all(vec![Step::SetUserContacts(Box::new(stray))], "c.set"),
+        )
         .await;
     assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
     assert_eq!(audit_count(s).await, before);
@@ -111,9 +132,12 @@ async fn the_inbox_lists_unread_first_and_only_its_owner_marks_read(s: &dyn Stor
     // The same key again adds nothing.
     let mut again = items[0].clone();
     again.id = Uuid::new_v4();
-    s.write(&sys(), all(vec![Step::AddInboxItem(Box::new(again))], "inbox.add"))
-        .await
-        .unwrap();
+    s.write(
+        &sys(),
+        all(vec![Step::AddInboxItem(Box::new(again))], "inbox.add"),
+    )
+    .await
+    .unwrap();
     assert_eq!(s.inbox_unread(a.id).await.unwrap(), 4);
     assert_eq!(s.inbox_unread(b.id).await.unwrap(), 0);
 
@@ -122,16 +146,24 @@ async fn the_inbox_lists_unread_first_and_only_its_owner_marks_read(s: &dyn Stor
     let r = s.write(&sys(), mark(b.id, items[3].id, t0)).await;
     assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
     let read_at = t0 + Duration::seconds(10);
-    s.write(&sys(), mark(a.id, items[3].id, read_at)).await.unwrap();
-    s.write(&sys(), mark(a.id, items[3].id, read_at + Duration::seconds(5)))
+    s.write(&sys(), mark(a.id, items[3].id, read_at))
         .await
         .unwrap();
+    s.write(
+        &sys(),
+        mark(a.id, items[3].id, read_at + Duration::seconds(5)),
+    )
+    .await
+    .unwrap();
     assert_eq!(s.inbox_unread(a.id).await.unwrap(), 3);
 
     // Unread first, newest first, then the read one; two per page.
     let p1 = s.list_inbox(a.id, PageRequest::first(2)).await.unwrap();
     let subjects = |p: &tocsin_domain::Page<InboxItem>| {
-        p.items.iter().map(|i| i.subject.clone()).collect::<Vec<_>>()
+        p.items
+            .iter()
+            .map(|i| i.subject.clone())
+            .collect::<Vec<_>>()
     };
     assert_eq!(subjects(&p1), ["item 2", "item 1"]);
     let next = |p: &tocsin_domain::Page<InboxItem>| PageRequest {
@@ -173,12 +205,18 @@ async fn notifications_are_queued_once_per_key(s: &dyn Store, _db: &Db) {
             Tlp::Amber,
         )
     };
-    s.write(&sys(), all(vec![Step::EnqueueOnce(Box::new(m("first")))], "n"))
-        .await
-        .unwrap();
-    s.write(&sys(), all(vec![Step::EnqueueOnce(Box::new(m("second")))], "n"))
-        .await
-        .unwrap();
+    s.write(
+        &sys(),
+        all(vec![Step::EnqueueOnce(Box::new(m("first")))], "n"),
+    )
+    .await
+    .unwrap();
+    s.write(
+        &sys(),
+        all(vec![Step::EnqueueOnce(Box::new(m("second")))], "n"),
+    )
+    .await
+    .unwrap();
     let queued = s.list_outbound(None, 100).await.unwrap();
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0].text, "first");

@@ -32,12 +32,20 @@ async fn account_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> WebResult {
-    let p = st.app().user_profile(&wu.user, &wu.user.id.to_string()).await?;
+    let p = st
+        .app()
+        .user_profile(&wu.user, &wu.user.id.to_string())
+        .await?;
     let severities: Vec<_> = Severity::ALL
         .iter()
         .rev()
         .map(|s| {
-            let chosen = p.contacts.channels.get(s.as_str()).cloned().unwrap_or_default();
+            let chosen = p
+                .contacts
+                .channels
+                .get(s.as_str())
+                .cloned()
+                .unwrap_or_default();
             context! {
                 name => s.as_str(),
                 channels => NotifyChannel::ALL.iter().map(|c| context! {
@@ -84,7 +92,10 @@ pub async fn save_account(
             "phone" => phone = Some(v),
             "channel" => {
                 let (sev, ch) = v.split_once(':').unwrap_or((v.as_str(), ""));
-                channels.entry(sev.to_string()).or_default().push(ch.to_string());
+                channels
+                    .entry(sev.to_string())
+                    .or_default()
+                    .push(ch.to_string());
             }
             _ => {}
         }
@@ -94,7 +105,11 @@ pub async fn save_account(
         phone,
         channels: Some(channels),
     };
-    match st.app().set_user_contacts(&wu.user, wu.user.id, patch).await {
+    match st
+        .app()
+        .set_user_contacts(&wu.user, wu.user.id, patch)
+        .await
+    {
         Ok(_) => account_page(&st, &wu, StatusCode::OK, Some("Saved.".into()), None).await,
         Err(e) => {
             let e = crate::error::ApiError::from(e);

@@ -131,7 +131,11 @@ fn print_contacts(v: &tocsin_app::notify::ContactsView) {
     println!("email: {}", email.as_deref().unwrap_or("none"));
     println!("phone: {}", phone.as_deref().unwrap_or("none"));
     for (severity, list) in &v.channels {
-        let list = if list.is_empty() { "none".to_string() } else { list.join("+") };
+        let list = if list.is_empty() {
+            "none".to_string()
+        } else {
+            list.join("+")
+        };
         println!("{severity}: {list}");
     }
 }
@@ -161,10 +165,10 @@ pub async fn user(g: &Global, command: UserCommand) -> Result<ExitCode> {
         ..Default::default()
     };
     app.channels = &channels;
-    // The contact key seals a phone number; loaded (or created) only when one is given.
+    // The contact key seals (and opens) a phone number; loaded only where one may be involved.
     let needs_key = matches!(
         &command,
-        UserCommand::Add { phone: Some(_), .. } | UserCommand::Set { phone: Some(_), .. }
+        UserCommand::Add { phone: Some(_), .. } | UserCommand::Set { .. }
     );
     let key = if needs_key {
         Some(contact_key(&cfg, &store).await?)
