@@ -327,7 +327,7 @@ async fn a_phone_is_never_stored_or_shown_in_clear(s: &dyn Store, db: &Db) {
     let steps = notifications_for(
         &app,
         &alert(Tlp::Green, Severity::Critical),
-        &[ana.clone()],
+        std::slice::from_ref(&ana),
         "opened",
         Utc::now(),
     )
@@ -427,9 +427,15 @@ async fn notifying_twice_queues_once(s: &dyn Store, db: &Db) {
     assert_eq!(s.list_outbound(None, 100).await.unwrap().len(), 2);
     assert_eq!(s.inbox_unread(ana.id).await.unwrap(), 1);
     // Another reason (the next escalation step) is another notification.
-    let steps = notifications_for(&app, &a, &[ana.clone()], "escalation:1", Utc::now())
-        .await
-        .unwrap();
+    let steps = notifications_for(
+        &app,
+        &a,
+        std::slice::from_ref(&ana),
+        "escalation:1",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     write(s, steps).await;
     assert_eq!(s.list_outbound(None, 100).await.unwrap().len(), 4);
     assert_eq!(s.inbox_unread(ana.id).await.unwrap(), 2);

@@ -257,7 +257,7 @@ async fn an_amber_alert_reaches_a_green_recipient_as_only_a_link_by_email_and_in
         let steps = notifications_for(
             &state.app(),
             &alert,
-            &[viewer.clone()],
+            std::slice::from_ref(&viewer),
             "opened",
             chrono::Utc::now(),
         )
