@@ -15,6 +15,7 @@ pub mod assessments;
 mod error;
 mod evidence;
 pub mod incidents;
+pub mod notify;
 pub mod policy;
 pub mod reads;
 pub mod reports;
@@ -100,6 +101,8 @@ pub struct App<'a> {
     pub token_lifetime: Option<chrono::Duration>,
     /// Hashes new passwords.
     pub hasher: &'a dyn PasswordHasher,
+    /// The channels staff can be paged through ([`notify::NO_CHANNELS`] where none are).
+    pub channels: &'a notify::Channels,
 }
 
 impl<'a> App<'a> {
@@ -113,6 +116,7 @@ impl<'a> App<'a> {
             contact_key: None,
             token_lifetime: None,
             hasher: &InPlaceHasher,
+            channels: &notify::NO_CHANNELS,
         }
     }
 }

@@ -168,6 +168,9 @@ impl SmtpChannel {
         let first: String = first.trim().chars().take(70).collect();
         if first.is_empty() {
             self.subject_prefix.clone()
+        } else if first.starts_with(&self.subject_prefix) {
+            // A notification that already names Tocsin first (`Tocsin: an alert needs…`).
+            first
         } else {
             format!("{}: {first}", self.subject_prefix)
         }

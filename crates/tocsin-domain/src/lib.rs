@@ -8,6 +8,7 @@
 pub mod alert;
 pub mod assessment;
 pub mod audit;
+pub mod contact;
 pub mod country;
 pub mod crypto;
 pub mod desk;
@@ -36,6 +37,7 @@ pub use assessment::{
     EvidenceKind, Level, NewAssessment,
 };
 pub use audit::{AuditEntry, AuditEvent, ChainBreak};
+pub use contact::{ChannelPrefs, InboxAfter, InboxItem, NotifyChannel, UserContacts};
 pub use country::Country;
 pub use crypto::{ContactKey, SealedContact};
 pub use desk::{

@@ -25,7 +25,7 @@ fn opt_tlp(v: &Option<String>) -> Result<Option<Tlp>, tocsin_domain::DomainError
     non_empty(v).map(str::parse).transpose()
 }
 
-fn page_req(
+pub(crate) fn page_req(
     limit: &Option<String>,
     cursor: &Option<String>,
 ) -> Result<PageRequest, tocsin_domain::DomainError> {
@@ -440,12 +440,17 @@ pub async fn audit(
           crate::accounts::list_users, crate::accounts::create_user, crate::accounts::disable_user,
           crate::accounts::enable_user, crate::accounts::reset_password, crate::accounts::list_tokens,
           crate::accounts::issue_token, crate::accounts::revoke_token,
+          crate::notify::get_user, crate::notify::patch_user, crate::notify::list_inbox,
+          crate::notify::mark_read,
           crate::toolbox::list_toolbox, crate::toolbox::get_toolbox_record),
     components(schemas(Report, ReportInput, Incident, IncidentInput, IncidentPatch, Source, SourceContact, Situation,
                        NewSituation, Tlp, ReportPage, IncidentPage,
                        crate::accounts::UserView, crate::accounts::TokenView, crate::accounts::IssuedToken,
                        crate::accounts::CreatedUser, crate::accounts::NewUserInput,
-                       crate::accounts::PasswordInput, crate::accounts::TokenInput)),
+                       crate::accounts::PasswordInput, crate::accounts::TokenInput,
+                       crate::notify::UserProfile, crate::notify::ContactsInput,
+                       crate::notify::InboxPage, tocsin_app::notify::ContactsView,
+                       tocsin_domain::InboxItem)),
     modifiers(&Security)
 )]
 pub struct ApiDoc;

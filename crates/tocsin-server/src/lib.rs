@@ -16,6 +16,7 @@ pub mod input;
 pub mod login;
 pub mod map;
 pub mod net;
+pub mod notify;
 pub mod ratelimit;
 pub mod sms;
 pub mod toolbox;
@@ -71,6 +72,9 @@ pub struct AppState {
     pub hasher: Arc<login::Hasher>,
     /// How long new API tokens work unless told otherwise (`None`: until revoked).
     pub token_lifetime: Option<chrono::Duration>,
+    /// The channels staff are paged through (kept in step with `delivery` by `with_sms`,
+    /// `with_smtp` and `with_public_url`).
+    pub channels: Arc<tocsin_app::notify::Channels>,
 }
 
 impl AppState {
@@ -100,6 +104,7 @@ impl AppState {
             logins: Arc::default(),
             hasher: Arc::default(),
             token_lifetime: Some(chrono::Duration::days(accounts::TOKEN_DAYS)),
+            channels: Arc::default(),
         }
     }
 
@@ -113,6 +118,7 @@ impl AppState {
             contact_key: Some(&self.contact_key),
             token_lifetime: self.token_lifetime,
             hasher: &*self.hasher,
+            channels: &self.channels,
         }
     }
 
@@ -136,6 +142,40 @@ impl AppState {
             self.sms.clone(),
         ));
         self.outbox_wake = self.delivery.wake_handle();
+        let mut ch = (*self.channels).clone();
+        ch.sms_gateway = tocsin_delivery::reply_gateway(&self.sms, None);
+        ch.default_region = self.sms.phone_region();
+        if ch.public_url.is_none() {
+            ch.public_url = self.sms.public_url.clone();
+        }
+        self.channels = Arc::new(ch);
+        self
+    }
+
+    /// With e-mail over SMTP (`[notify.smtp]`) beside the SMS gateways (call after
+    /// [`AppState::with_sms`]): staff are paged by e-mail too.
+    pub fn with_smtp(mut self, channel: tocsin_delivery::smtp::SmtpChannel) -> AppState {
+        let delivery = tocsin_delivery::Delivery::new(
+            self.store.clone(),
+            self.contact_key.clone(),
+            self.sms.clone(),
+        )
+        .with_channel(Arc::new(channel));
+        self.delivery = Arc::new(delivery);
+        self.outbox_wake = self.delivery.wake_handle();
+        let mut ch = (*self.channels).clone();
+        ch.email = true;
+        self.channels = Arc::new(ch);
+        self
+    }
+
+    /// With the address browsers reach this server at, for links in notifications.
+    pub fn with_public_url(mut self, url: Option<String>) -> AppState {
+        if url.is_some() {
+            let mut ch = (*self.channels).clone();
+            ch.public_url = url;
+            self.channels = Arc::new(ch);
+        }
         self
     }
 
@@ -246,6 +286,9 @@ pub fn router(state: AppState) -> Router {
             "/users",
             g(accounts::list_users).post(accounts::create_user),
         )
+        .route("/users/{id}", g(notify::get_user).patch(notify::patch_user))
+        .route("/inbox", g(notify::list_inbox))
+        .route("/inbox/{id}/read", post(notify::mark_read))
         .route("/users/{id}/disable", post(accounts::disable_user))
         .route("/users/{id}/enable", post(accounts::enable_user))
         .route("/users/{id}/password", post(accounts::reset_password))

@@ -163,6 +163,33 @@ async fn every_route_and_role_gets_the_expected_status() {
             None,
             [200, 200, 200, 200, 200, 401],
         ),
+        // How staff are reached: anyone reads a colleague (contacts masked unless it is
+        // themself or an admin reading); only the user themself (here the viewer) or an
+        // admin changes them; everyone has an inbox of their own.
+        (
+            Method::GET,
+            "/api/v1/users/viewer".into(),
+            None,
+            [200, 200, 200, 200, 200, 401],
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/users/viewer".into(),
+            Some(json!({"channels": {"low": ["inbox"]}})),
+            [200, 403, 403, 403, 200, 401],
+        ),
+        (
+            Method::GET,
+            "/api/v1/inbox".into(),
+            None,
+            [200, 200, 200, 200, 200, 401],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/inbox/{}/read", uuid::Uuid::new_v4()),
+            None,
+            [404, 404, 404, 404, 404, 401],
+        ),
     ];
     let mut failures = Vec::new();
     for (method, path, body, expected) in &table {

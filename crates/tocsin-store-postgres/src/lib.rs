@@ -22,6 +22,7 @@
 //! several processes may open the same database at once. The database itself must exist.
 
 mod analysis;
+mod contacts;
 mod credentials;
 mod jobs;
 mod rows;
@@ -1044,6 +1045,22 @@ impl Users for PostgresStore {
             created_at: col(&row, 3)?,
             expires_at: col(&row, 4)?,
         })
+    }
+
+    async fn get_user_contacts(&self, user_id: Uuid) -> Result<tocsin_domain::UserContacts> {
+        contacts::get_contacts(&self.pool, user_id).await
+    }
+
+    async fn list_inbox(
+        &self,
+        user_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<tocsin_domain::InboxItem>> {
+        contacts::list_inbox(&self.pool, user_id, page).await
+    }
+
+    async fn inbox_unread(&self, user_id: Uuid) -> Result<u64> {
+        contacts::inbox_unread(&self.pool, user_id).await
     }
 
     async fn audit_entries(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>> {

@@ -126,5 +126,11 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &Step) -> Result<()> {
             .await
             .map(|_| ()),
         Step::EndSessions(user_id) => credentials::end_sessions(conn, *user_id).await,
+        Step::EnqueueOnce(m) => crate::contacts::enqueue_once(conn, m).await,
+        Step::SetUserContacts(c) => crate::contacts::set_contacts(conn, c).await,
+        Step::AddInboxItem(i) => crate::contacts::add_inbox_item(conn, i).await,
+        Step::MarkInboxRead { user_id, id, at } => {
+            crate::contacts::mark_read(conn, *user_id, *id, at).await
+        }
     }
 }

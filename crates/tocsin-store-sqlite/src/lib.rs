@@ -9,6 +9,7 @@
 mod analysis;
 pub mod backup;
 mod bulk;
+mod contacts;
 mod credentials;
 mod jobs;
 #[allow(unsafe_code)] // The crate's one piece of unsafe code: see the module.
@@ -1354,6 +1355,22 @@ impl Users for SqliteStore {
             created_at: parse_ts(row.get(3))?,
             expires_at: parse_ts(row.get(4))?,
         })
+    }
+
+    async fn get_user_contacts(&self, user_id: Uuid) -> Result<tocsin_domain::UserContacts> {
+        contacts::get_contacts(&self.read, user_id).await
+    }
+
+    async fn list_inbox(
+        &self,
+        user_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<tocsin_domain::InboxItem>> {
+        contacts::list_inbox(&self.read, user_id, page).await
+    }
+
+    async fn inbox_unread(&self, user_id: Uuid) -> Result<u64> {
+        contacts::inbox_unread(&self.read, user_id).await
     }
 
     async fn audit_entries(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>> {

@@ -204,6 +204,14 @@ impl Db {
         })
     }
 
+    /// The SQLite database file (`None` on PostgreSQL), to look at its bytes.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        match &self.location {
+            Location::Sqlite { _dir, .. } => Some(_dir.path().join("tocsin.db")),
+            Location::Postgres { .. } => None,
+        }
+    }
+
     /// Another store on the same database, as a second process would open it.
     pub async fn open_another(&self) -> DynStore {
         match &self.location {

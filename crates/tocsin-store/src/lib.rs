@@ -16,6 +16,7 @@ use tocsin_domain::{
     LegalQualification, NewReport, NewSource, OutboundMessage, Page, PageRequest, Permission,
     Report, ReportFilter, SealedContact, SignalRecord, Situation, Source, Tagged, Tlp, User,
 };
+use tocsin_domain::{InboxItem, UserContacts};
 use uuid::Uuid;
 
 pub mod jobs;
@@ -223,6 +224,25 @@ pub enum Step {
     },
     /// End every browser session of a user.
     EndSessions(Uuid),
+    /// Queue a delivery unless one with its idempotency key is already queued (then nothing
+    /// happens): what notifications use, so that notifying twice sends once.
+    EnqueueOnce(Box<OutboundMessage>),
+    /// Replace a user's contact details and channel preferences. Not found when there is no
+    /// such user.
+    SetUserContacts(Box<UserContacts>),
+    /// Put an item in a user's inbox, unless one with its idempotency key is there already
+    /// (then nothing happens).
+    AddInboxItem(Box<InboxItem>),
+    /// Mark an item of `user_id`'s inbox read at `at` (one already read keeps its time). Not
+    /// found when that user has no such item.
+    MarkInboxRead {
+        /// Whose inbox.
+        user_id: Uuid,
+        /// The item.
+        id: Uuid,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }
 
 /// A form code as stored ([`Reports::get_form_claim`]).
@@ -637,6 +657,14 @@ pub trait Users: Send + Sync {
     async fn list_tokens(&self, user_id: Uuid) -> Result<Vec<ApiToken>>;
     /// Audit entries with `seq > after`, in order, at most `limit`.
     async fn audit_entries(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;
+    /// A user's contact details and channel preferences ([`UserContacts::empty`] when none
+    /// were set). Not found when there is no such user.
+    async fn get_user_contacts(&self, user_id: Uuid) -> Result<UserContacts>;
+    /// A user's inbox: unread items first, each part newest first (cursor:
+    /// [`InboxItem::cursor`]).
+    async fn list_inbox(&self, user_id: Uuid, page: PageRequest) -> Result<Page<InboxItem>>;
+    /// How many items of a user's inbox are unread.
+    async fn inbox_unread(&self, user_id: Uuid) -> Result<u64>;
 }
 
 /// Messages going out (the outbox).

@@ -15,6 +15,7 @@ pub mod form;
 pub mod incidents;
 pub mod login;
 pub mod map;
+pub mod notify;
 pub mod reports;
 pub mod toolbox;
 
@@ -45,6 +46,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(analysis::router())
         .merge(admin::router())
         .merge(toolbox::router())
+        .merge(notify::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -99,6 +101,8 @@ pub fn templates() -> Environment<'static> {
             include_str!("../../templates/assessment_edit.html"),
         ),
         ("users.html", include_str!("../../templates/users.html")),
+        ("account.html", include_str!("../../templates/account.html")),
+        ("inbox.html", include_str!("../../templates/inbox.html")),
         ("toolbox.html", include_str!("../../templates/toolbox.html")),
         (
             "toolbox_item.html",
@@ -120,6 +124,8 @@ pub fn templates() -> Environment<'static> {
 pub struct WebUser {
     pub(crate) user: User,
     pub(crate) session: WebSession,
+    /// Unread items of their inbox (shown in the page header), when known.
+    pub(crate) unread: Option<u64>,
 }
 
 /// The CSRF token of the session a [`WebUser`] was found by, left for [`CsrfForm`].
@@ -138,7 +144,12 @@ impl FromRequestParts<AppState> for WebUser {
                 parts
                     .extensions
                     .insert(SessionCsrf(session.csrf_token.clone()));
-                Ok(WebUser { user, session })
+                let unread = state.app().inbox_unread(&user).await.ok();
+                Ok(WebUser {
+                    user,
+                    session,
+                    unread,
+                })
             }
             None => {
                 let next = parts
@@ -256,7 +267,11 @@ async fn error_pages(State(st): State<AppState>, req: Request, next: Next) -> Re
     match session_user(&parts, &st).await {
         Some((session, user)) => page(
             &st,
-            &WebUser { user, session },
+            &WebUser {
+                user,
+                session,
+                unread: None,
+            },
             e.status,
             "message.html",
             ctx,
@@ -329,6 +344,7 @@ pub(crate) fn page(
         csrf => wu.session.csrf_token.clone(),
         can_reports => wu.user.can(Permission::ReportRead),
         can_users => wu.user.can(Permission::UserManage),
+        inbox_unread => wu.unread,
         event_types => ACLED_TYPOLOGY.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
         statuses => VerificationStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         tlps => Tlp::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>(),

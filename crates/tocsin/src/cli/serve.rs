@@ -97,15 +97,9 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         let channel = tocsin_delivery::smtp::SmtpChannel::new(smtp, state.contact_key.clone())
             .map_err(anyhow::Error::msg)
             .context("invalid [notify.smtp] configuration")?;
-        let delivery = tocsin_delivery::Delivery::new(
-            store.clone(),
-            state.contact_key.clone(),
-            state.sms.clone(),
-        )
-        .with_channel(std::sync::Arc::new(channel));
-        state.delivery = std::sync::Arc::new(delivery);
-        state.outbox_wake = state.delivery.wake_handle();
+        state = state.with_smtp(channel);
     }
+    let state = state.with_public_url(cfg.server.public_url.clone());
     let state = state.with_frameworks(cfg.analysis.frameworks()?);
     // Every background task runs on the job runner: the outbox, the incident index (loaded
     // now rather than on the first map or list request, then kept fresh) and the signal

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use tocsin_domain::{Actor, ApiToken, Permission};
 use tocsin_store::{DynStore, Op, StoreError};
 
-use super::common::{open_store, settle, Refused};
+use super::common::{contact_key, open_store, settle, Refused};
 use super::Global;
 use crate::config::Overrides;
 
@@ -26,6 +26,27 @@ pub enum UserCommand {
         /// token_expiry_days`, 90 days).
         #[arg(long)]
         expires: Option<String>,
+        /// E-mail address notifications go to.
+        #[arg(long)]
+        email: Option<String>,
+        /// Phone number for SMS notifications (sealed; national numbers in `[sms]
+        /// default_region`).
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// Set a user's contact details and notification channels (shown back masked).
+    Set {
+        /// Login name.
+        name: String,
+        /// E-mail address ("" removes it).
+        #[arg(long)]
+        email: Option<String>,
+        /// Phone number ("" removes it).
+        #[arg(long)]
+        phone: Option<String>,
+        /// Channels per severity, e.g. `critical=sms+email+inbox,high=email+inbox,low=none`.
+        #[arg(long)]
+        channels: Option<String>,
     },
     /// Issue another API token for an existing user; prints it as the last line.
     Token {
@@ -102,6 +123,23 @@ async fn set_disabled(app: &tocsin_app::App<'_>, name: &str, disabled: bool) -> 
     Ok(())
 }
 
+/// A user's contacts as the CLI shows them: masked, whoever runs it (a terminal's scrollback
+/// is not the place for a colleague's number).
+fn print_contacts(v: &tocsin_app::notify::ContactsView) {
+    let email = v.email.as_deref().map(tocsin_domain::contact::mask_email);
+    let phone = v.phone.as_deref().map(tocsin_domain::contact::mask_phone);
+    println!("email: {}", email.as_deref().unwrap_or("none"));
+    println!("phone: {}", phone.as_deref().unwrap_or("none"));
+    for (severity, list) in &v.channels {
+        let list = if list.is_empty() {
+            "none".to_string()
+        } else {
+            list.join("+")
+        };
+        println!("{severity}: {list}");
+    }
+}
+
 /// A password from the first line of standard input.
 fn read_password_stdin() -> Result<String> {
     let mut line = String::new();
@@ -122,13 +160,41 @@ pub async fn user(g: &Global, command: UserCommand) -> Result<ExitCode> {
     let store = open_store(&cfg).await?;
     let frameworks = tocsin_framework::Frameworks::shipped();
     let mut app = tocsin_app::App::new(&store, &frameworks);
+    let channels = tocsin_app::notify::Channels {
+        default_region: cfg.sms.phone_region(),
+        ..Default::default()
+    };
+    app.channels = &channels;
+    // The contact key seals (and opens) a phone number; loaded only where one may be involved.
+    let needs_key = matches!(
+        &command,
+        UserCommand::Add { phone: Some(_), .. } | UserCommand::Set { .. }
+    );
+    let key = if needs_key {
+        Some(contact_key(&cfg, &store).await?)
+    } else {
+        None
+    };
+    app.contact_key = key.as_ref();
     match command {
         UserCommand::Add {
             name,
             role,
             password_stdin,
             expires,
+            email,
+            phone,
         } => {
+            let contacts = tocsin_app::notify::ContactsPatch {
+                email,
+                phone,
+                channels: None,
+            };
+            let wants_contacts = contacts.email.is_some() || contacts.phone.is_some();
+            if wants_contacts {
+                // Checked before the user is created, so a bad address writes nothing.
+                app.check_contacts(&contacts).map_err(operator_refused)?;
+            }
             let password = if password_stdin {
                 Some(read_password_stdin()?)
             } else {
@@ -144,6 +210,13 @@ pub async fn user(g: &Global, command: UserCommand) -> Result<ExitCode> {
                 "created user {} ({}, clearance {})",
                 user.username, user.role, user.clearance
             );
+            if wants_contacts {
+                let view = app
+                    .set_user_contacts(OPERATOR, user.id, contacts)
+                    .await
+                    .map_err(operator_refused)?;
+                print_contacts(&view);
+            }
             let (token, secret) = (issued.token, issued.secret);
             println!(
                 "API token {} ({}; shown once; use as Authorization: Bearer TOKEN):",
@@ -151,6 +224,32 @@ pub async fn user(g: &Global, command: UserCommand) -> Result<ExitCode> {
                 expiry_text(&token)
             );
             println!("{secret}");
+        }
+        UserCommand::Set {
+            name,
+            email,
+            phone,
+            channels,
+        } => {
+            let user = user_named(&store, &name).await?;
+            let channels = channels
+                .map(|spec| tocsin_domain::contact::channel_spec(&spec))
+                .transpose()
+                .map_err(|e| operator_refused(e.into()))?;
+            let view = app
+                .set_user_contacts(
+                    OPERATOR,
+                    user.id,
+                    tocsin_app::notify::ContactsPatch {
+                        email,
+                        phone,
+                        channels,
+                    },
+                )
+                .await
+                .map_err(operator_refused)?;
+            println!("contacts of {} set", user.username);
+            print_contacts(&view);
         }
         UserCommand::Token { name, expires } => {
             let lifetime = cfg.token_lifetime_or(expires.as_deref())?;

@@ -1,0 +1,153 @@
+//! One's own account page (`/account`: contact details and which channels page one for each
+//! alert severity) and in-app inbox (`/inbox`, with mark-read). Both are the signed-in user's
+//! own; the rules are [`tocsin_app::notify`]'s.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::Router;
+use minijinja::context;
+use std::collections::BTreeMap;
+use tocsin_app::notify::ContactsPatch;
+use tocsin_domain::{NotifyChannel, Severity};
+
+use super::{next_url, page, path_id, CsrfForm, WebResult, WebUser};
+use crate::api::{page_req, PageQuery};
+use crate::input::parse_query;
+use crate::AppState;
+
+/// `/account`, `/inbox`, `/inbox/{id}/read`.
+pub fn router() -> Router<AppState> {
+    use axum::routing::{get, post};
+    Router::new()
+        .route("/account", get(account).post(save_account))
+        .route("/inbox", get(inbox))
+        .route("/inbox/{id}/read", post(mark_read))
+}
+
+async fn account_page(
+    st: &AppState,
+    wu: &WebUser,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+) -> WebResult {
+    let p = st
+        .app()
+        .user_profile(&wu.user, &wu.user.id.to_string())
+        .await?;
+    let severities: Vec<_> = Severity::ALL
+        .iter()
+        .rev()
+        .map(|s| {
+            let chosen = p
+                .contacts
+                .channels
+                .get(s.as_str())
+                .cloned()
+                .unwrap_or_default();
+            context! {
+                name => s.as_str(),
+                channels => NotifyChannel::ALL.iter().map(|c| context! {
+                    name => c.as_str(),
+                    on => chosen.iter().any(|x| x == c.as_str()),
+                }).collect::<Vec<_>>(),
+            }
+        })
+        .collect();
+    Ok(page(
+        st,
+        wu,
+        status,
+        "account.html",
+        context! {
+            contacts => p.contacts,
+            reachable => p.reachable,
+            severities,
+            notice, error,
+        },
+    ))
+}
+
+/// `GET /account`
+pub async fn account(State(st): State<AppState>, wu: WebUser) -> WebResult {
+    account_page(&st, &wu, StatusCode::OK, None, None).await
+}
+
+/// `POST /account` (CSRF-checked): `email`, `phone`, and `channel` = `SEVERITY:CHANNEL` for
+/// every box ticked (a severity with none ticked pages nobody).
+pub async fn save_account(
+    State(st): State<AppState>,
+    wu: WebUser,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> WebResult {
+    let mut channels: BTreeMap<String, Vec<String>> = Severity::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), Vec::new()))
+        .collect();
+    let (mut email, mut phone) = (None, None);
+    for (k, v) in fields {
+        match k.as_str() {
+            "email" => email = Some(v),
+            "phone" => phone = Some(v),
+            "channel" => {
+                let (sev, ch) = v.split_once(':').unwrap_or((v.as_str(), ""));
+                channels
+                    .entry(sev.to_string())
+                    .or_default()
+                    .push(ch.to_string());
+            }
+            _ => {}
+        }
+    }
+    let patch = ContactsPatch {
+        email,
+        phone,
+        channels: Some(channels),
+    };
+    match st
+        .app()
+        .set_user_contacts(&wu.user, wu.user.id, patch)
+        .await
+    {
+        Ok(_) => account_page(&st, &wu, StatusCode::OK, Some("Saved.".into()), None).await,
+        Err(e) => {
+            let e = crate::error::ApiError::from(e);
+            if e.status.is_client_error() {
+                account_page(&st, &wu, e.status, None, Some(e.message)).await
+            } else {
+                Err(e.into())
+            }
+        }
+    }
+}
+
+/// `GET /inbox`: one's own items, unread first.
+pub async fn inbox(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQuery) -> WebResult {
+    let q: PageQuery = parse_query(q.as_deref())?;
+    let p = page_req(&q.limit, &q.cursor)?;
+    let items = st.app().list_inbox(&wu.user, p).await?;
+    let next = next_url(
+        "/inbox",
+        serde_json::json!({"limit": q.limit}),
+        &items.next_cursor,
+    );
+    Ok(page(
+        &st,
+        &wu,
+        StatusCode::OK,
+        "inbox.html",
+        context! { items => items.items, next },
+    ))
+}
+
+/// `POST /inbox/{id}/read` (CSRF-checked): mark one's own item read, back to the inbox.
+pub async fn mark_read(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<BTreeMap<String, String>>,
+) -> WebResult {
+    st.app().mark_inbox_read(&wu.user, path_id(&id)?).await?;
+    Ok(Redirect::to("/inbox").into_response())
+}
