@@ -126,5 +126,6 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &Step) -> Result<()> {
             .await
             .map(|_| ()),
         Step::EndSessions(user_id) => credentials::end_sessions(conn, *user_id).await,
+        Step::Action(a) => crate::actions::apply(conn, a).await,
     }
 }
