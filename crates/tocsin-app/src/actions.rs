@@ -304,16 +304,26 @@ impl App<'_> {
             })?;
         may_act_for_desk(u, n.desk_id)?;
         let deps = departments();
-        let a = Action::create(n, &self.action_refs(&deps), &u.username, tocsin_domain::time::now())?;
+        let a = Action::create(
+            n,
+            &self.action_refs(&deps),
+            &u.username,
+            tocsin_domain::time::now(),
+        )?;
         self.check_lead(&a.lead, &situation).await?;
-        let audit = AuditEvent::new(&u.actor(), "action.create", "action", Some(a.id.to_string()))
-            .with_detail(serde_json::json!({
-                "situation_id": a.situation_id,
-                "measure_id": a.measure_id,
-                "status": a.status.as_str(),
-                "department": a.department.name(),
-                "lead": a.lead,
-            }));
+        let audit = AuditEvent::new(
+            &u.actor(),
+            "action.create",
+            "action",
+            Some(a.id.to_string()),
+        )
+        .with_detail(serde_json::json!({
+            "situation_id": a.situation_id,
+            "measure_id": a.measure_id,
+            "status": a.status.as_str(),
+            "department": a.department.name(),
+            "lead": a.lead,
+        }));
         let op = Op::All {
             steps: vec![Step::Action(ActionStep::Create(Box::new(a.clone())))],
             audit: Box::new(audit),
@@ -429,12 +439,17 @@ impl App<'_> {
         .into_iter()
         .filter_map(|(f, on)| on.then_some(f))
         .collect();
-        let audit = AuditEvent::new(&u.actor(), "action.update", "action", Some(a.id.to_string()))
-            .with_detail(serde_json::json!({
-                "fields": fields,
-                "status": {"from": before.as_str(), "to": a.status.as_str()},
-                "version": a.version,
-            }));
+        let audit = AuditEvent::new(
+            &u.actor(),
+            "action.update",
+            "action",
+            Some(a.id.to_string()),
+        )
+        .with_detail(serde_json::json!({
+            "fields": fields,
+            "status": {"from": before.as_str(), "to": a.status.as_str()},
+            "version": a.version,
+        }));
         let op = Op::All {
             steps: vec![Step::Action(ActionStep::Update(Box::new(a.clone())))],
             audit: Box::new(audit),
@@ -513,9 +528,9 @@ impl App<'_> {
                 .then(i.cmp(j))
         });
         let note = note.or_else(|| {
-            factors
-                .is_empty()
-                .then(|| "no risk factor is at high or severe in the latest published assessment".into())
+            factors.is_empty().then(|| {
+                "no risk factor is at high or severe in the latest published assessment".into()
+            })
         });
         Ok(Suggestions {
             situation_id: s.id,
@@ -538,7 +553,13 @@ impl App<'_> {
             _ => BTreeMap::new(),
         };
         let actions = self.store.actions_of(s.id, PLAN_LIMIT).await?;
-        reads::list(self.store, u, "action", actions.iter().map(|x| (x.id, s.tlp))).await?;
+        reads::list(
+            self.store,
+            u,
+            "action",
+            actions.iter().map(|x| (x.id, s.tlp)),
+        )
+        .await?;
         let today = today();
         let mut departments: Vec<String> =
             departments().iter().map(|d| d.name().to_string()).collect();

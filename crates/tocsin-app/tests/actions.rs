@@ -116,11 +116,25 @@ async fn plans(db: Db) {
 
     // Published: 14 severe, 5 high, 2 moderate. A newer draft rates 10 severe: it must not count.
     let published = assessment(
-        &app, &alice, &bob, &s, "2026-01-01",
-        &[(14, "severe"), (5, "high"), (2, "moderate")], true,
+        &app,
+        &alice,
+        &bob,
+        &s,
+        "2026-01-01",
+        &[(14, "severe"), (5, "high"), (2, "moderate")],
+        true,
     )
     .await;
-    assessment(&app, &alice, &bob, &s, "2026-02-01", &[(10, "severe")], false).await;
+    assessment(
+        &app,
+        &alice,
+        &bob,
+        &s,
+        "2026-02-01",
+        &[(10, "severe")],
+        false,
+    )
+    .await;
     let sug = app.suggested_measures(&viewer, s.id).await.unwrap();
     assert_eq!(sug.assessment.as_ref().unwrap().id, published);
     let ids: Vec<&str> = sug.measures.iter().map(|m| m.measure.id.as_str()).collect();
@@ -129,7 +143,10 @@ async fn plans(db: Db) {
         ["poc_peacekeeping", "humanitarian_access"],
         "measures for the severe factor come first: {ids:?}"
     );
-    assert!(ids.contains(&"targeted_sanctions"), "factor 5 (high) suggests sanctions: {ids:?}");
+    assert!(
+        ids.contains(&"targeted_sanctions"),
+        "factor 5 (high) suggests sanctions: {ids:?}"
+    );
     assert!(
         !ids.contains(&"counter_speech") && !ids.contains(&"incitement_law_enforcement"),
         "factor 10 is severe only in a draft: {ids:?}"
@@ -139,27 +156,48 @@ async fn plans(db: Db) {
         "factor 2 is only moderate: {ids:?}"
     );
     let poc = &sug.measures[0];
-    assert_eq!(poc.factors.iter().map(|f| f.factor).collect::<Vec<_>>(), vec![14]);
+    assert_eq!(
+        poc.factors.iter().map(|f| f.factor).collect::<Vec<_>>(),
+        vec![14]
+    );
     assert!(sug.measures.windows(2).all(|w| w[0].level >= w[1].level));
 
     // The view before any action: both high factors are gaps.
     let v = app.response_view(&alice, s.id).await.unwrap();
     let gaps: Vec<u32> = v.gaps.iter().map(|g| g.factor).collect();
     assert_eq!(gaps, vec![14, 5]);
-    assert_eq!(v.rows.iter().map(|r| r.factor).collect::<Vec<_>>(), vec![14, 5]);
+    assert_eq!(
+        v.rows.iter().map(|r| r.factor).collect::<Vec<_>>(),
+        vec![14, 5]
+    );
 
     // Record actions: who may, and what they name.
-    let n = new_action(&s, "humanitarian_access", "development", "bob", "2026-01-15");
+    let n = new_action(
+        &s,
+        "humanitarian_access",
+        "development",
+        "bob",
+        "2026-01-15",
+    );
     let e = app.create_action(&viewer, n.clone()).await.unwrap_err();
     assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
-    let e = app.create_action(&coordinator, n.clone()).await.unwrap_err();
+    let e = app
+        .create_action(&coordinator, n.clone())
+        .await
+        .unwrap_err();
     assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
     let mut bad = n.clone();
     bad.measure_id = "no_such_measure".into();
-    assert_eq!(app.create_action(&alice, bad).await.unwrap_err().field(), Some("measure_id"));
+    assert_eq!(
+        app.create_action(&alice, bad).await.unwrap_err().field(),
+        Some("measure_id")
+    );
     let mut bad = n.clone();
     bad.lead = "nobody".into();
-    assert_eq!(app.create_action(&alice, bad).await.unwrap_err().field(), Some("lead"));
+    assert_eq!(
+        app.create_action(&alice, bad).await.unwrap_err().field(),
+        Some("lead")
+    );
     let mut bad = n.clone();
     bad.lead = "vera".into();
     let red = situation(&app, &alice, "Secret", Tlp::Red).await;
@@ -170,9 +208,16 @@ async fn plans(db: Db) {
         "a lead not cleared for the situation's label is refused"
     );
     let humanitarian = app.create_action(&desk, n).await.unwrap();
-    assert_eq!(humanitarian.risk_factors, vec![13, 14], "the measure's own factors");
+    assert_eq!(
+        humanitarian.risk_factors,
+        vec![13, 14],
+        "the measure's own factors"
+    );
     let sanctions = app
-        .create_action(&alice, new_action(&s, "targeted_sanctions", "treasury", "alice", "2026-03-01"))
+        .create_action(
+            &alice,
+            new_action(&s, "targeted_sanctions", "treasury", "alice", "2026-03-01"),
+        )
         .await
         .unwrap();
 
@@ -181,13 +226,25 @@ async fn plans(db: Db) {
     assert!(v.gaps.is_empty(), "{:?}", v.gaps);
     let row = |f: u32| v.rows.iter().find(|r| r.factor == f).unwrap();
     let cell = |f: u32, d: &str| {
-        row(f).cells.iter().find(|c| c.department == d).unwrap().actions.iter().map(|a| a.id).collect::<Vec<_>>()
+        row(f)
+            .cells
+            .iter()
+            .find(|c| c.department == d)
+            .unwrap()
+            .actions
+            .iter()
+            .map(|a| a.id)
+            .collect::<Vec<_>>()
     };
     assert_eq!(cell(14, "development"), vec![humanitarian.id]);
     assert!(cell(14, "treasury").is_empty());
     assert_eq!(cell(5, "treasury"), vec![sanctions.id]);
     assert_eq!(cell(4, "treasury"), vec![sanctions.id]);
-    assert_eq!(row(4).level, None, "a factor only an action addresses is shown unrated");
+    assert_eq!(
+        row(4).level,
+        None,
+        "a factor only an action addresses is shown unrated"
+    );
     assert_eq!(v.rows[0].factor, 14, "the highest level first");
 
     // Status workflow: refused moves are conflicts, done needs an outcome (naming it).
@@ -196,25 +253,59 @@ async fn plans(db: Db) {
         expected_version: Some(v),
         ..Default::default()
     };
-    let e = app.patch_action(&alice, sanctions.id, to("done", 1)).await.unwrap_err();
+    let e = app
+        .patch_action(&alice, sanctions.id, to("done", 1))
+        .await
+        .unwrap_err();
     assert_eq!(e.field(), Some("outcome"), "{e:?}");
     let mut drop = to("dropped", 1);
     drop.outcome = Some("Partners would not join".into());
     let dropped = app.patch_action(&alice, sanctions.id, drop).await.unwrap();
     assert_eq!(dropped.version, 2);
-    let e = app.patch_action(&alice, sanctions.id, to("in_progress", 2)).await.unwrap_err();
+    let e = app
+        .patch_action(&alice, sanctions.id, to("in_progress", 2))
+        .await
+        .unwrap_err();
     assert!(matches!(e, AppError::Conflict(_)), "{e:?}");
-    let e = app.patch_action(&alice, humanitarian.id, to("in_progress", 7)).await.unwrap_err();
+    let e = app
+        .patch_action(&alice, humanitarian.id, to("in_progress", 7))
+        .await
+        .unwrap_err();
     assert!(matches!(e, AppError::Conflict(_)), "a stale version: {e:?}");
-    let e = app.patch_action(&viewer, humanitarian.id, to("in_progress", 1)).await.unwrap_err();
+    let e = app
+        .patch_action(&viewer, humanitarian.id, to("in_progress", 1))
+        .await
+        .unwrap_err();
     assert!(matches!(e, AppError::Forbidden { .. }), "{e:?}");
     // A dropped action addresses nothing: factor 5 is a gap again.
     let v = app.response_view(&alice, s.id).await.unwrap();
     assert_eq!(v.gaps.iter().map(|g| g.factor).collect::<Vec<_>>(), vec![5]);
-    assert_eq!(v.rows.iter().find(|r| r.factor == 5).unwrap().cells.iter().find(|c| c.department == "treasury").unwrap().actions.len(), 1, "still shown in its cell");
+    assert_eq!(
+        v.rows
+            .iter()
+            .find(|r| r.factor == 5)
+            .unwrap()
+            .cells
+            .iter()
+            .find(|c| c.department == "treasury")
+            .unwrap()
+            .actions
+            .len(),
+        1,
+        "still shown in its cell"
+    );
 
     // A newer published assessment replaces the picture: 10 severe only.
-    assessment(&app, &alice, &bob, &s, "2026-03-01", &[(10, "severe")], true).await;
+    assessment(
+        &app,
+        &alice,
+        &bob,
+        &s,
+        "2026-03-01",
+        &[(10, "severe")],
+        true,
+    )
+    .await;
     let ids: Vec<String> = app
         .suggested_measures(&alice, s.id)
         .await
@@ -223,27 +314,58 @@ async fn plans(db: Db) {
         .iter()
         .map(|m| m.measure.id.clone())
         .collect();
-    assert!(ids.contains(&"counter_speech".to_string()) && !ids.contains(&"poc_peacekeeping".to_string()), "{ids:?}");
+    assert!(
+        ids.contains(&"counter_speech".to_string())
+            && !ids.contains(&"poc_peacekeeping".to_string()),
+        "{ids:?}"
+    );
 
     // Clearance: an action of a TLP:RED situation does not exist for a TLP:AMBER desk officer.
     let secret = app
-        .create_action(&alice, new_action(&red, "arms_embargo", "defence", "alice", "2026-01-02"))
+        .create_action(
+            &alice,
+            new_action(&red, "arms_embargo", "defence", "alice", "2026-01-02"),
+        )
         .await
         .unwrap();
-    assert!(matches!(app.get_action(&desk, secret.id).await, Err(AppError::NotFound)));
     assert!(matches!(
-        app.patch_action(&desk, secret.id, to("in_progress", 1)).await,
+        app.get_action(&desk, secret.id).await,
         Err(AppError::NotFound)
     ));
-    assert!(matches!(app.suggested_measures(&desk, red.id).await, Err(AppError::NotFound)));
-    assert!(matches!(app.response_view(&desk, red.id).await, Err(AppError::NotFound)));
-    let listed = app.list_actions(&desk, ActionQuery::default(), PageRequest::first(100)).await.unwrap();
+    assert!(matches!(
+        app.patch_action(&desk, secret.id, to("in_progress", 1))
+            .await,
+        Err(AppError::NotFound)
+    ));
+    assert!(matches!(
+        app.suggested_measures(&desk, red.id).await,
+        Err(AppError::NotFound)
+    ));
+    assert!(matches!(
+        app.response_view(&desk, red.id).await,
+        Err(AppError::NotFound)
+    ));
+    let listed = app
+        .list_actions(&desk, ActionQuery::default(), PageRequest::first(100))
+        .await
+        .unwrap();
     assert!(listed.items.iter().all(|a| a.id != secret.id));
     assert_eq!(listed.items.len(), 2);
-    let listed = app.list_actions(&alice, ActionQuery::default(), PageRequest::first(100)).await.unwrap();
+    let listed = app
+        .list_actions(&alice, ActionQuery::default(), PageRequest::first(100))
+        .await
+        .unwrap();
     assert_eq!(listed.items.len(), 3);
     assert!(matches!(
-        app.list_actions(&desk, ActionQuery { situation: Some(red.id), ..Default::default() }, PageRequest::first(10)).await,
+        app.list_actions(
+            &desk,
+            ActionQuery {
+                situation: Some(red.id),
+                ..Default::default()
+            },
+            PageRequest::first(10)
+        )
+        .await,
         Err(AppError::NotFound)
     ));
 
@@ -251,10 +373,17 @@ async fn plans(db: Db) {
     // (due 2026-01-02) are overdue on 2026-02-01; the dropped one is not. Each lead once.
     let today = day("2026-02-01");
     assert_eq!(app.remind_overdue_actions(today).await.unwrap(), 2);
-    assert_eq!(app.remind_overdue_actions(today).await.unwrap(), 0, "not twice");
+    assert_eq!(
+        app.remind_overdue_actions(today).await.unwrap(),
+        0,
+        "not twice"
+    );
     let other = db.open_another().await;
     assert_eq!(
-        App::new(&other, &frameworks).remind_overdue_actions(today).await.unwrap(),
+        App::new(&other, &frameworks)
+            .remind_overdue_actions(today)
+            .await
+            .unwrap(),
         0,
         "nor by a second server"
     );
@@ -262,7 +391,10 @@ async fn plans(db: Db) {
     assert_eq!(view.reminders.len(), 1);
     assert_eq!(view.reminders[0].due_date, day("2026-01-15"));
     let audit = store.audit_entries(0, 10_000).await.unwrap();
-    let reminders: Vec<_> = audit.iter().filter(|e| e.action == "action.overdue").collect();
+    let reminders: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "action.overdue")
+        .collect();
     assert_eq!(reminders.len(), 2);
     let mine = reminders
         .iter()
@@ -276,7 +408,16 @@ async fn plans(db: Db) {
         ..Default::default()
     };
     moved.expected_version = Some(1);
-    app.patch_action(&bob, humanitarian.id, moved).await.unwrap();
+    app.patch_action(&bob, humanitarian.id, moved)
+        .await
+        .unwrap();
     assert_eq!(app.remind_overdue_actions(today).await.unwrap(), 1);
-    assert_eq!(app.get_action(&bob, humanitarian.id).await.unwrap().reminders.len(), 2);
+    assert_eq!(
+        app.get_action(&bob, humanitarian.id)
+            .await
+            .unwrap()
+            .reminders
+            .len(),
+        2
+    );
 }

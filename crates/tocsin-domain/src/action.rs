@@ -20,7 +20,17 @@ pub const MAX_TEXT: usize = 10_000;
 
 /// Where an action stands.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum ActionStatus {
@@ -75,7 +85,9 @@ impl ActionStatus {
         self == to
             || matches!(
                 (self, to),
-                (Planned, InProgress) | (InProgress, Planned) | (Planned | InProgress, Done | Dropped)
+                (Planned, InProgress)
+                    | (InProgress, Planned)
+                    | (Planned | InProgress, Done | Dropped)
             )
     }
 }
@@ -225,10 +237,16 @@ pub struct ActionRefs<'a> {
 
 fn text(field: &str, v: &str, max: usize) -> Result<String, DomainError> {
     if v.contains('\0') {
-        return Err(DomainError::invalid(field, "must not contain NUL characters"));
+        return Err(DomainError::invalid(
+            field,
+            "must not contain NUL characters",
+        ));
     }
     if v.len() > max {
-        return Err(DomainError::invalid(field, format!("longer than {max} bytes")));
+        return Err(DomainError::invalid(
+            field,
+            format!("longer than {max} bytes"),
+        ));
     }
     Ok(v.trim().to_string())
 }
@@ -250,7 +268,10 @@ fn department(v: &str, refs: &ActionRefs<'_>) -> Result<Department, DomainError>
         .cloned()
         .ok_or_else(|| {
             let names: Vec<&str> = refs.departments.iter().map(|d| d.name()).collect();
-            DomainError::invalid("department", format!("expected one of: {}", names.join(", ")))
+            DomainError::invalid(
+                "department",
+                format!("expected one of: {}", names.join(", ")),
+            )
         })
 }
 
@@ -385,7 +406,10 @@ impl Action {
             if !only_outcome {
                 return Err(DomainError::invalid(
                     "status",
-                    format!("the action is {}; only its outcome may be corrected", self.status),
+                    format!(
+                        "the action is {}; only its outcome may be corrected",
+                        self.status
+                    ),
                 )
                 .into());
             }
@@ -420,7 +444,10 @@ impl Action {
         if next.status.is_final() && next.outcome.is_none() {
             return Err(DomainError::invalid(
                 "outcome",
-                format!("an action marked {} needs an outcome: what came of it", next.status),
+                format!(
+                    "an action marked {} needs an outcome: what came of it",
+                    next.status
+                ),
             )
             .into());
         }
@@ -482,9 +509,15 @@ mod tests {
                 field(Action::create(n, r, "alice", crate::time::now()).unwrap_err())
             };
             assert_eq!(bad(|n| n.measure_id = "M-99".into()), "measure_id");
-            assert_eq!(bad(|n| n.department = "ministry of magic".into()), "department");
+            assert_eq!(
+                bad(|n| n.department = "ministry of magic".into()),
+                "department"
+            );
             assert_eq!(bad(|n| n.lead = " ".into()), "lead");
-            assert_eq!(bad(|n| n.risk_factors = Some(vec![3, 15])), "risk_factors[1]");
+            assert_eq!(
+                bad(|n| n.risk_factors = Some(vec![3, 15])),
+                "risk_factors[1]"
+            );
             assert_eq!(bad(|n| n.status = Some("done".into())), "status");
             assert_eq!(bad(|n| n.status = Some("finished".into())), "status");
         })
@@ -502,8 +535,15 @@ mod tests {
             a.apply(&to("in_progress"), r, now).unwrap();
             assert_eq!(a.version, 2);
             let e = a.apply(&to("done"), r, now).unwrap_err();
-            assert!(matches!(&e, ActionError::Invalid(d) if d.field() == Some("outcome")), "{e}");
-            assert_eq!(a.status, ActionStatus::InProgress, "a refused change changes nothing");
+            assert!(
+                matches!(&e, ActionError::Invalid(d) if d.field() == Some("outcome")),
+                "{e}"
+            );
+            assert_eq!(
+                a.status,
+                ActionStatus::InProgress,
+                "a refused change changes nothing"
+            );
             let mut done = to("done");
             done.outcome = Some("Envoy received by the president".into());
             a.apply(&done, r, now).unwrap();

@@ -163,8 +163,23 @@ pub async fn response_view(
 /// The OpenAPI document of these routes (merged into the API's).
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(list_actions, create_action, get_action, patch_action, suggested_measures, response_view),
-    components(schemas(Action, NewAction, ActionPatch, ActionPage, ActionView, Suggestions, ResponseView))
+    paths(
+        list_actions,
+        create_action,
+        get_action,
+        patch_action,
+        suggested_measures,
+        response_view
+    ),
+    components(schemas(
+        Action,
+        NewAction,
+        ActionPatch,
+        ActionPage,
+        ActionView,
+        Suggestions,
+        ResponseView
+    ))
 )]
 pub struct ActionsDoc;
 
@@ -174,7 +189,10 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/actions", get(list_actions).post(create_action))
         .route("/actions/{id}", get(get_action).patch(patch_action))
-        .route("/situations/{id}/suggested-measures", get(suggested_measures))
+        .route(
+            "/situations/{id}/suggested-measures",
+            get(suggested_measures),
+        )
         .route("/situations/{id}/response", get(response_view))
 }
 

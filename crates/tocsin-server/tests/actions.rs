@@ -16,7 +16,14 @@ fn factor(n: u32, level: &str) -> Value {
 }
 
 /// An assessment of the situation, published by a second analyst when `publish`.
-async fn assessment(app: &TestApp, b: &str, sit: &str, as_of: &str, factors: Vec<Value>, publish: bool) {
+async fn assessment(
+    app: &TestApp,
+    b: &str,
+    sit: &str,
+    as_of: &str,
+    factors: Vec<Value>,
+    publish: bool,
+) {
     let (s, v) = app
         .post(
             Role::Analyst,
@@ -40,7 +47,12 @@ fn ids(v: &Value, key: &str) -> Vec<String> {
     v.as_array()
         .unwrap()
         .iter()
-        .map(|x| x.pointer(key).and_then(Value::as_str).unwrap_or_default().to_string())
+        .map(|x| {
+            x.pointer(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        })
         .collect()
 }
 
@@ -59,31 +71,74 @@ async fn action_plans_over_the_api() {
     let sit = v["id"].as_str().unwrap().to_string();
 
     // Published: 14 severe, 5 high. A newer draft rates 10 severe and must not count.
-    assessment(&app, &b, &sit, "2026-01-01", vec![factor(14, "severe"), factor(5, "high"), factor(2, "moderate")], true).await;
-    assessment(&app, &b, &sit, "2026-02-01", vec![factor(10, "severe")], false).await;
+    assessment(
+        &app,
+        &b,
+        &sit,
+        "2026-01-01",
+        vec![
+            factor(14, "severe"),
+            factor(5, "high"),
+            factor(2, "moderate"),
+        ],
+        true,
+    )
+    .await;
+    assessment(
+        &app,
+        &b,
+        &sit,
+        "2026-02-01",
+        vec![factor(10, "severe")],
+        false,
+    )
+    .await;
     let (s, sug) = app
-        .get(Role::Viewer, &format!("/api/v1/situations/{sit}/suggested-measures"))
+        .get(
+            Role::Viewer,
+            &format!("/api/v1/situations/{sit}/suggested-measures"),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{sug}");
     let measures = ids(&sug["measures"], "/measure/id");
-    assert_eq!(&measures[..2], ["poc_peacekeeping", "humanitarian_access"], "{measures:?}");
+    assert_eq!(
+        &measures[..2],
+        ["poc_peacekeeping", "humanitarian_access"],
+        "{measures:?}"
+    );
     assert!(measures.contains(&"targeted_sanctions".to_string()));
-    assert!(!measures.contains(&"counter_speech".to_string()), "a draft's level counts: {measures:?}");
+    assert!(
+        !measures.contains(&"counter_speech".to_string()),
+        "a draft's level counts: {measures:?}"
+    );
     assert_eq!(sug["measures"][0]["factors"][0]["factor"], 14);
     assert_eq!(sug["measures"][0]["level"], "severe");
-    assert!(sug["measures"][0]["measure"]["to_check"].is_array(), "the to-check marks stay visible");
+    assert!(
+        sug["measures"][0]["measure"]["to_check"].is_array(),
+        "the to-check marks stay visible"
+    );
 
     // Record an action: a desk officer may; field errors name the field.
     let body = json!({"measure_id": "humanitarian_access", "situation_id": sit, "department": "development",
                       "lead": "desk_officer", "due_date": "2026-01-15"});
-    let (s, a) = app.post(Role::DeskOfficer, "/api/v1/actions", body.clone()).await;
+    let (s, a) = app
+        .post(Role::DeskOfficer, "/api/v1/actions", body.clone())
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{a}");
     assert_eq!(a["status"], "planned");
     assert_eq!(a["risk_factors"], json!([13, 14]));
     let act = a["id"].as_str().unwrap().to_string();
     for (field, value, want) in [
-        ("measure_id", json!("nope"), StatusCode::UNPROCESSABLE_ENTITY),
-        ("department", json!("ministry of magic"), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "measure_id",
+            json!("nope"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "department",
+            json!("ministry of magic"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         ("lead", json!("nobody"), StatusCode::UNPROCESSABLE_ENTITY),
         ("due_date", json!("next week"), StatusCode::BAD_REQUEST),
         ("colour", json!("red"), StatusCode::BAD_REQUEST),
@@ -91,42 +146,97 @@ async fn action_plans_over_the_api() {
         let mut bad = body.clone();
         bad[field] = value;
         let (s, e) = app.post(Role::Analyst, "/api/v1/actions", bad).await;
-        assert_eq!((s, e["field"].as_str()), (want, Some(field)), "{field}: {e}");
+        assert_eq!(
+            (s, e["field"].as_str()),
+            (want, Some(field)),
+            "{field}: {e}"
+        );
     }
-    let (s, _) = app.post(Role::Viewer, "/api/v1/actions", body.clone()).await;
+    let (s, _) = app
+        .post(Role::Viewer, "/api/v1/actions", body.clone())
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     // The view: 14 is addressed by development's action, 5 is a gap.
-    let (s, v) = app.get(Role::Viewer, &format!("/api/v1/situations/{sit}/response")).await;
+    let (s, v) = app
+        .get(Role::Viewer, &format!("/api/v1/situations/{sit}/response"))
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["gaps"].as_array().unwrap().iter().map(|g| g["factor"].as_u64().unwrap()).collect::<Vec<_>>(), vec![5]);
-    let row14 = v["rows"].as_array().unwrap().iter().find(|r| r["factor"] == 14).unwrap();
+    assert_eq!(
+        v["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["factor"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![5]
+    );
+    let row14 = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["factor"] == 14)
+        .unwrap();
     assert_eq!(row14["gap"], false);
-    let dev = row14["cells"].as_array().unwrap().iter().find(|c| c["department"] == "development").unwrap();
+    let dev = row14["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["department"] == "development")
+        .unwrap();
     assert_eq!(dev["actions"][0]["id"], act.as_str());
-    let row5 = v["rows"].as_array().unwrap().iter().find(|r| r["factor"] == 5).unwrap();
-    assert_eq!((row5["gap"].as_bool(), row5["level"].as_str()), (Some(true), Some("high")));
+    let row5 = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["factor"] == 5)
+        .unwrap();
+    assert_eq!(
+        (row5["gap"].as_bool(), row5["level"].as_str()),
+        (Some(true), Some("high"))
+    );
 
     // Status workflow: done without an outcome is 422 naming it; after dropped, 409.
     let path = format!("/api/v1/actions/{act}");
     let patch = |body: Value| app.call(Some(Role::DeskOfficer), Method::PATCH, &path, Some(body));
     let (s, e) = patch(json!({"status": "done"})).await;
-    assert_eq!((s, e["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("outcome")), "{e}");
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("outcome")),
+        "{e}"
+    );
     let (s, e) = patch(json!({"status": "finished"})).await;
-    assert_eq!((s, e["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("status")), "{e}");
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("status")),
+        "{e}"
+    );
     let (s, a) = patch(json!({"status": "in_progress", "expected_version": 1})).await;
     assert_eq!((s, a["version"].as_i64()), (StatusCode::OK, Some(2)), "{a}");
     let (s, _) = patch(json!({"status": "planned", "expected_version": 1})).await;
     assert_eq!(s, StatusCode::CONFLICT, "a stale version");
     let (s, a) = patch(json!({"status": "dropped", "outcome": "No access granted"})).await;
-    assert_eq!((s, a["status"].as_str()), (StatusCode::OK, Some("dropped")), "{a}");
+    assert_eq!(
+        (s, a["status"].as_str()),
+        (StatusCode::OK, Some("dropped")),
+        "{a}"
+    );
     let (s, e) = patch(json!({"status": "in_progress"})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{e}");
     assert!(e["error"].as_str().unwrap().contains("final"), "{e}");
-    let (_, v) = app.get(Role::Viewer, &format!("/api/v1/situations/{sit}/response")).await;
-    assert_eq!(v["gaps"].as_array().unwrap().len(), 2, "a dropped action addresses nothing: {v}");
+    let (_, v) = app
+        .get(Role::Viewer, &format!("/api/v1/situations/{sit}/response"))
+        .await;
+    assert_eq!(
+        v["gaps"].as_array().unwrap().len(),
+        2,
+        "a dropped action addresses nothing: {v}"
+    );
     let (s, got) = app.get(Role::Viewer, &path).await;
-    assert_eq!((s, got["outcome"].as_str()), (StatusCode::OK, Some("No access granted")));
+    assert_eq!(
+        (s, got["outcome"].as_str()),
+        (StatusCode::OK, Some("No access granted"))
+    );
 
     // Clearance: a TLP:RED situation's action does not exist for a TLP:AMBER desk officer.
     let red = Situation::parse(NewSituation {
@@ -138,7 +248,11 @@ async fn action_plans_over_the_api() {
         tlp: Some(Tlp::Red),
     })
     .unwrap();
-    let red = app.store.create_situation(&Actor::system("test"), red).await.unwrap();
+    let red = app
+        .store
+        .create_situation(&Actor::system("test"), red)
+        .await
+        .unwrap();
     let (s, secret) = app
         .post(
             Role::Analyst,
@@ -153,30 +267,65 @@ async fn action_plans_over_the_api() {
         let (s, _) = app.get(role, &secret_path).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{role:?}");
         // The role is checked first: a viewer may not change actions at all.
-        let want = if role == Role::Viewer { StatusCode::FORBIDDEN } else { StatusCode::NOT_FOUND };
-        let (s, _) = app.call(Some(role), Method::PATCH, &secret_path, Some(json!({"notes": "x"}))).await;
+        let want = if role == Role::Viewer {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::NOT_FOUND
+        };
+        let (s, _) = app
+            .call(
+                Some(role),
+                Method::PATCH,
+                &secret_path,
+                Some(json!({"notes": "x"})),
+            )
+            .await;
         assert_eq!(s, want, "{role:?}");
         for view in ["response", "suggested-measures"] {
-            let (s, _) = app.get(role, &format!("/api/v1/situations/{}/{view}", red.id)).await;
+            let (s, _) = app
+                .get(role, &format!("/api/v1/situations/{}/{view}", red.id))
+                .await;
             assert_eq!(s, StatusCode::NOT_FOUND, "{role:?} {view}");
         }
         let (_, list) = app.get(role, "/api/v1/actions").await;
         assert_eq!(ids(&list["items"], "/id"), vec![act.clone()], "{role:?}");
-        let (s, _) = app.get(role, &format!("/api/v1/actions?situation={}", red.id)).await;
+        let (s, _) = app
+            .get(role, &format!("/api/v1/actions?situation={}", red.id))
+            .await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{role:?}");
     }
     let (s, _) = app.get(Role::Analyst, &secret_path).await;
     assert_eq!(s, StatusCode::OK);
-    let (_, list) = app.get(Role::Analyst, "/api/v1/actions?overdue=true&lead=analyst").await;
-    assert_eq!(ids(&list["items"], "/id"), vec![secret["id"].as_str().unwrap().to_string()]);
-    let (s, e) = app.get(Role::Analyst, "/api/v1/actions?status=finished").await;
-    assert_eq!((s, e["field"].as_str()), (StatusCode::BAD_REQUEST, Some("status")));
-    let (s, e) = app.get(Role::Analyst, "/api/v1/actions?overdue=maybe").await;
-    assert_eq!((s, e["field"].as_str()), (StatusCode::BAD_REQUEST, Some("overdue")));
+    let (_, list) = app
+        .get(Role::Analyst, "/api/v1/actions?overdue=true&lead=analyst")
+        .await;
+    assert_eq!(
+        ids(&list["items"], "/id"),
+        vec![secret["id"].as_str().unwrap().to_string()]
+    );
+    let (s, e) = app
+        .get(Role::Analyst, "/api/v1/actions?status=finished")
+        .await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("status"))
+    );
+    let (s, e) = app
+        .get(Role::Analyst, "/api/v1/actions?overdue=maybe")
+        .await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("overdue"))
+    );
 
     // The OpenAPI document lists the routes.
     let (_, doc) = app.get(Role::Viewer, "/api/v1/openapi.json").await;
-    for p in ["/api/v1/actions", "/api/v1/actions/{id}", "/api/v1/situations/{id}/suggested-measures", "/api/v1/situations/{id}/response"] {
+    for p in [
+        "/api/v1/actions",
+        "/api/v1/actions/{id}",
+        "/api/v1/situations/{id}/suggested-measures",
+        "/api/v1/situations/{id}/response",
+    ] {
         assert!(doc["paths"][p].is_object(), "{p} missing from OpenAPI");
     }
 }
@@ -193,11 +342,24 @@ async fn action_plan_pages_work_without_javascript() {
         )
         .await;
     let sit = v["id"].as_str().unwrap().to_string();
-    assessment(&app, &b, &sit, "2026-01-01", vec![factor(14, "severe"), factor(5, "high")], true).await;
+    assessment(
+        &app,
+        &b,
+        &sit,
+        "2026-01-01",
+        vec![factor(14, "severe"), factor(5, "high")],
+        true,
+    )
+    .await;
 
-    let (cookie, csrf) = browser_login(&app, "analyst", "password-123").await.unwrap();
+    let (cookie, csrf) = browser_login(&app, "analyst", "password-123")
+        .await
+        .unwrap();
     let get = |path: String| {
-        let req = app.client.get(format!("{}{}", app.base, path)).header("cookie", &cookie);
+        let req = app
+            .client
+            .get(format!("{}{}", app.base, path))
+            .header("cookie", &cookie);
         async move {
             let r = req.send().await.unwrap();
             (r.status(), r.text().await.unwrap())
@@ -211,15 +373,24 @@ async fn action_plan_pages_work_without_javascript() {
             .form(&form);
         async move {
             let r = req.send().await.unwrap();
-            let loc = r.headers().get("location").map(|l| l.to_str().unwrap().to_string());
+            let loc = r
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string());
             (r.status(), loc, r.text().await.unwrap())
         }
     };
 
     let (s, html) = get(format!("/situations/{sit}")).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(html.contains(&format!("href=\"/situations/{sit}/actions\"")), "no link to the plan");
-    assert!(html.contains(&format!("href=\"/situations/{sit}/response\"")), "no link to the view");
+    assert!(
+        html.contains(&format!("href=\"/situations/{sit}/actions\"")),
+        "no link to the plan"
+    );
+    assert!(
+        html.contains(&format!("href=\"/situations/{sit}/response\"")),
+        "no link to the view"
+    );
 
     // The plan suggests measures, each with a form prefilled from it.
     let (s, html) = get(format!("/situations/{sit}/actions")).await;
@@ -233,7 +404,10 @@ async fn action_plan_pages_work_without_javascript() {
     // The view before: both factors are gaps, said in words.
     let (s, html) = get(format!("/situations/{sit}/response")).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(html.contains("<strong>Gap:</strong> risk factor 14"), "{html}");
+    assert!(
+        html.contains("<strong>Gap:</strong> risk factor 14"),
+        "{html}"
+    );
     assert!(html.contains("<strong>Gap:</strong> risk factor 5"));
 
     // Create an action from the suggested measure.
@@ -250,9 +424,18 @@ async fn action_plan_pages_work_without_javascript() {
     let (s, _, _) = post(format!("/situations/{sit}/actions"), form("wrong")).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "a wrong CSRF token is refused");
     let (_, list) = app.get(Role::Analyst, "/api/v1/actions").await;
-    assert!(list["items"].as_array().unwrap().is_empty(), "and nothing was written");
+    assert!(
+        list["items"].as_array().unwrap().is_empty(),
+        "and nothing was written"
+    );
     let (s, loc, _) = post(format!("/situations/{sit}/actions"), form(&csrf)).await;
-    assert_eq!((s, loc.as_deref()), (StatusCode::SEE_OTHER, Some(format!("/situations/{sit}/actions").as_str())));
+    assert_eq!(
+        (s, loc.as_deref()),
+        (
+            StatusCode::SEE_OTHER,
+            Some(format!("/situations/{sit}/actions").as_str())
+        )
+    );
     let (_, list) = app.get(Role::Analyst, "/api/v1/actions").await;
     let act = list["items"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(list["items"][0]["risk_factors"], json!([14]));
@@ -280,21 +463,43 @@ async fn action_plan_pages_work_without_javascript() {
     };
     let (s, _, html) = post(format!("/actions/{act}"), change("done", "", "1")).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("outcome: an action marked done needs an outcome"), "{html}");
-    let (s, _, _) = post(format!("/actions/{act}"), change("done", "Deployment agreed", "1")).await;
+    assert!(
+        html.contains("outcome: an action marked done needs an outcome"),
+        "{html}"
+    );
+    let (s, _, _) = post(
+        format!("/actions/{act}"),
+        change("done", "Deployment agreed", "1"),
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    let (_, a) = app.get(Role::Analyst, &format!("/api/v1/actions/{act}")).await;
-    assert_eq!((a["status"].as_str(), a["outcome"].as_str()), (Some("done"), Some("Deployment agreed")));
-    let (s, _, html) = post(format!("/actions/{act}"), change("planned", "Deployment agreed", "2")).await;
+    let (_, a) = app
+        .get(Role::Analyst, &format!("/api/v1/actions/{act}"))
+        .await;
+    assert_eq!(
+        (a["status"].as_str(), a["outcome"].as_str()),
+        (Some("done"), Some("Deployment agreed"))
+    );
+    let (s, _, html) = post(
+        format!("/actions/{act}"),
+        change("planned", "Deployment agreed", "2"),
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert!(html.contains("cannot become planned"), "{html}");
 
     // The view: 14 addressed by defence, 5 still a gap, in words and in the grid.
     let (_, html) = get(format!("/situations/{sit}/response")).await;
-    assert!(!html.contains("<strong>Gap:</strong> risk factor 14"), "{html}");
+    assert!(
+        !html.contains("<strong>Gap:</strong> risk factor 14"),
+        "{html}"
+    );
     assert!(html.contains("<strong>Gap:</strong> risk factor 5"));
     assert!(html.contains("GAP: no action"));
-    assert!(html.contains(&format!("#action-{act}\">poc_peacekeeping</a> done")), "{html}");
+    assert!(
+        html.contains(&format!("#action-{act}\">poc_peacekeeping</a> done")),
+        "{html}"
+    );
 
     // A viewer sees the plan but no forms.
     let (vcookie, _) = browser_login(&app, "viewer", "password-123").await.unwrap();

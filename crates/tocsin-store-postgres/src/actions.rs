@@ -114,7 +114,11 @@ pub(crate) async fn get(pool: &PgPool, id: Uuid) -> Result<Action> {
     from_body(&b)
 }
 
-pub(crate) async fn list(pool: &PgPool, f: &ActionFilter, page: PageRequest) -> Result<Page<Action>> {
+pub(crate) async fn list(
+    pool: &PgPool,
+    f: &ActionFilter,
+    page: PageRequest,
+) -> Result<Page<Action>> {
     let mut qb = QueryBuilder::<Postgres>::new(
         "SELECT a.body::text FROM actions a JOIN situations s ON s.id = a.situation_id WHERE s.tlp <= ",
     );

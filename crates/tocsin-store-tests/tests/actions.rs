@@ -4,8 +4,8 @@
 
 use chrono::NaiveDate;
 use tocsin_domain::{
-    time, Action, ActionRefs, ActionStatus, Actor, AuditEvent, Department, NewAction,
-    NewSituation, PageRequest, Situation, Tlp,
+    time, Action, ActionRefs, ActionStatus, Actor, AuditEvent, Department, NewAction, NewSituation,
+    PageRequest, Situation, Tlp,
 };
 use tocsin_store::{
     ActionFilter, ActionReminder, ActionStep, Op, Step, Store, StoreError, StoreExt,
@@ -73,7 +73,10 @@ fn op(step: ActionStep, what: &str) -> Op {
 
 async fn create(store: &dyn Store, a: &Action) {
     store
-        .write(&system(), op(ActionStep::Create(Box::new(a.clone())), "action.create"))
+        .write(
+            &system(),
+            op(ActionStep::Create(Box::new(a.clone())), "action.create"),
+        )
         .await
         .unwrap();
 }
@@ -92,7 +95,11 @@ async fn actions_are_stored_listed_and_guarded(store: &dyn Store, _db: &Db) {
     for a in [&a1, &a2, &a3] {
         create(store, a).await;
     }
-    assert_eq!(store.get_action(a1.id).await.unwrap(), a1, "read back as written");
+    assert_eq!(
+        store.get_action(a1.id).await.unwrap(),
+        a1,
+        "read back as written"
+    );
     assert!(matches!(
         store.get_action(Uuid::now_v7()).await,
         Err(StoreError::NotFound)
@@ -102,36 +109,61 @@ async fn actions_are_stored_listed_and_guarded(store: &dyn Store, _db: &Db) {
     let before = audit_count(store).await;
     let orphan = action(Uuid::now_v7(), "alice", "2026-01-01", None);
     let e = store
-        .write(&system(), op(ActionStep::Create(Box::new(orphan.clone())), "action.create"))
+        .write(
+            &system(),
+            op(
+                ActionStep::Create(Box::new(orphan.clone())),
+                "action.create",
+            ),
+        )
         .await
         .unwrap_err();
     assert!(matches!(e, StoreError::NotFound), "{e:?}");
-    assert_eq!(audit_count(store).await, before, "no audit entry for a refused write");
+    assert_eq!(
+        audit_count(store).await,
+        before,
+        "no audit entry for a refused write"
+    );
 
     let ids = |p: tocsin_domain::Page<Action>| p.items.iter().map(|a| a.id).collect::<Vec<_>>();
     let all = PageRequest::first(100);
     // Newest first, capped by the situation's label.
     assert_eq!(
-        ids(store.list_actions(&ActionFilter::within(Tlp::Red), all).await.unwrap()),
+        ids(store
+            .list_actions(&ActionFilter::within(Tlp::Red), all)
+            .await
+            .unwrap()),
         vec![a3.id, a2.id, a1.id]
     );
     assert_eq!(
-        ids(store.list_actions(&ActionFilter::within(Tlp::Amber), all).await.unwrap()),
+        ids(store
+            .list_actions(&ActionFilter::within(Tlp::Amber), all)
+            .await
+            .unwrap()),
         vec![a2.id, a1.id],
         "an action of a TLP:RED situation is not listed below TLP:RED"
     );
     let mut f = ActionFilter::within(Tlp::Red);
     f.situation_id = Some(green.id);
-    assert_eq!(ids(store.list_actions(&f, all).await.unwrap()), vec![a2.id, a1.id]);
+    assert_eq!(
+        ids(store.list_actions(&f, all).await.unwrap()),
+        vec![a2.id, a1.id]
+    );
     let mut f = ActionFilter::within(Tlp::Red);
     f.lead = Some("alice".into());
-    assert_eq!(ids(store.list_actions(&f, all).await.unwrap()), vec![a3.id, a1.id]);
+    assert_eq!(
+        ids(store.list_actions(&f, all).await.unwrap()),
+        vec![a3.id, a1.id]
+    );
     let mut f = ActionFilter::within(Tlp::Red);
     f.desk_id = Some(desk);
     assert_eq!(ids(store.list_actions(&f, all).await.unwrap()), vec![a1.id]);
     let mut f = ActionFilter::within(Tlp::Red);
     f.overdue_on = Some(day("2026-02-01"));
-    assert_eq!(ids(store.list_actions(&f, all).await.unwrap()), vec![a3.id, a1.id]);
+    assert_eq!(
+        ids(store.list_actions(&f, all).await.unwrap()),
+        vec![a3.id, a1.id]
+    );
     // Pages follow the cursor.
     let p1 = store
         .list_actions(&ActionFilter::within(Tlp::Red), PageRequest::first(2))
@@ -140,11 +172,20 @@ async fn actions_are_stored_listed_and_guarded(store: &dyn Store, _db: &Db) {
     assert_eq!(p1.items.len(), 2);
     let next = PageRequest::parse(Some(2), p1.next_cursor.as_deref()).unwrap();
     assert_eq!(
-        ids(store.list_actions(&ActionFilter::within(Tlp::Red), next).await.unwrap()),
+        ids(store
+            .list_actions(&ActionFilter::within(Tlp::Red), next)
+            .await
+            .unwrap()),
         vec![a1.id]
     );
     assert_eq!(
-        store.actions_of(green.id, 100).await.unwrap().iter().map(|a| a.id).collect::<Vec<_>>(),
+        store
+            .actions_of(green.id, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|a| a.id)
+            .collect::<Vec<_>>(),
         vec![a1.id, a2.id],
         "a plan reads oldest first"
     );
@@ -155,7 +196,10 @@ async fn actions_are_stored_listed_and_guarded(store: &dyn Store, _db: &Db) {
     done.outcome = Some("Delivered".into());
     done.version = 2;
     store
-        .write(&system(), op(ActionStep::Update(Box::new(done.clone())), "action.update"))
+        .write(
+            &system(),
+            op(ActionStep::Update(Box::new(done.clone())), "action.update"),
+        )
         .await
         .unwrap();
     assert_eq!(store.get_action(a1.id).await.unwrap(), done);
@@ -174,17 +218,27 @@ async fn actions_are_stored_listed_and_guarded(store: &dyn Store, _db: &Db) {
     stale.notes = "from version 1".into();
     stale.version = 2;
     let e = store
-        .write(&system(), op(ActionStep::Update(Box::new(stale)), "action.update"))
+        .write(
+            &system(),
+            op(ActionStep::Update(Box::new(stale)), "action.update"),
+        )
         .await
         .unwrap_err();
     assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
-    assert_eq!(store.get_action(a1.id).await.unwrap(), done, "the stale write changed nothing");
+    assert_eq!(
+        store.get_action(a1.id).await.unwrap(),
+        done,
+        "the stale write changed nothing"
+    );
     assert_eq!(audit_count(store).await, before);
     let mut ghost = a2.clone();
     ghost.id = Uuid::now_v7();
     ghost.version = 2;
     let e = store
-        .write(&system(), op(ActionStep::Update(Box::new(ghost)), "action.update"))
+        .write(
+            &system(),
+            op(ActionStep::Update(Box::new(ghost)), "action.update"),
+        )
         .await
         .unwrap_err();
     assert!(matches!(e, StoreError::NotFound), "{e:?}");
@@ -222,19 +276,31 @@ async fn overdue_reminders_are_recorded_once_per_due_date(store: &dyn Store, db:
     let e = other.write(&system(), remind(&late)).await.unwrap_err();
     assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
     assert_eq!(
-        store.unreminded_overdue(today, 10).await.unwrap().iter().map(|a| a.id).collect::<Vec<_>>(),
+        store
+            .unreminded_overdue(today, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|a| a.id)
+            .collect::<Vec<_>>(),
         vec![later.id]
     );
     let r = store.action_reminders(late.id).await.unwrap();
     assert_eq!(r.len(), 1);
-    assert_eq!((r[0].due_date, r[0].lead.as_str()), (late.due_date, "alice"));
+    assert_eq!(
+        (r[0].due_date, r[0].lead.as_str()),
+        (late.due_date, "alice")
+    );
 
     // A new due date is a new reminder, once it too has passed.
     let mut moved = late.clone();
     moved.due_date = day("2026-01-25");
     moved.version = 2;
     store
-        .write(&system(), op(ActionStep::Update(Box::new(moved.clone())), "action.update"))
+        .write(
+            &system(),
+            op(ActionStep::Update(Box::new(moved.clone())), "action.update"),
+        )
         .await
         .unwrap();
     let again: Vec<Uuid> = store

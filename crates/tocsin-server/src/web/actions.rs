@@ -137,7 +137,10 @@ impl CreateForm {
                     .split(',')
                     .map(|f| {
                         f.trim().parse::<u32>().map_err(|_| {
-                            AppError::bad_field("risk_factors", "expected numbers separated by commas")
+                            AppError::bad_field(
+                                "risk_factors",
+                                "expected numbers separated by commas",
+                            )
                         })
                     })
                     .collect::<Result<Vec<_>, _>>()?,

@@ -103,7 +103,10 @@ pub fn templates() -> Environment<'static> {
         ("users.html", include_str!("../../templates/users.html")),
         ("toolbox.html", include_str!("../../templates/toolbox.html")),
         ("actions.html", include_str!("../../templates/actions.html")),
-        ("response.html", include_str!("../../templates/response.html")),
+        (
+            "response.html",
+            include_str!("../../templates/response.html"),
+        ),
         (
             "toolbox_item.html",
             include_str!("../../templates/toolbox_item.html"),
