@@ -14,7 +14,16 @@ fn actions_are_recorded_and_listed_from_the_command_line() {
     let out = run_ok(tocsin(
         d,
         None,
-        &["situation", "add", "--name", "CAR", "--country", "CAF", "--tlp", "TLP:GREEN"],
+        &[
+            "situation",
+            "add",
+            "--name",
+            "CAR",
+            "--country",
+            "CAF",
+            "--tlp",
+            "TLP:GREEN",
+        ],
     ));
     let sit = out.lines().last().unwrap().trim().to_string();
     let add = |user: &str, measure: &str| {
@@ -22,8 +31,18 @@ fn actions_are_recorded_and_listed_from_the_command_line() {
             d,
             None,
             &[
-                "action", "add", "--user", user, "--situation", &sit, "--measure", measure,
-                "--department", "foreign affairs", "--due", "2026-01-01",
+                "action",
+                "add",
+                "--user",
+                user,
+                "--situation",
+                &sit,
+                "--measure",
+                measure,
+                "--department",
+                "foreign affairs",
+                "--due",
+                "2026-01-01",
             ],
         )
     };
@@ -31,11 +50,22 @@ fn actions_are_recorded_and_listed_from_the_command_line() {
     let id = out.lines().last().unwrap().trim().to_string();
     assert!(out.contains("recorded action private_diplomacy"), "{out}");
 
-    let listed = run_ok(tocsin(d, None, &["action", "list", "--user", "vic", "--overdue"]));
-    assert!(listed.contains(&id) && listed.contains("planned"), "{listed}");
+    let listed = run_ok(tocsin(
+        d,
+        None,
+        &["action", "list", "--user", "vic", "--overdue"],
+    ));
+    assert!(
+        listed.contains(&id) && listed.contains("planned"),
+        "{listed}"
+    );
 
     let out = add("vic", "private_diplomacy").output().unwrap();
-    assert_eq!(out.status.code(), Some(3), "a viewer may not record actions");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "a viewer may not record actions"
+    );
     let out = add("ana", "no_such_measure").output().unwrap();
     assert_eq!(out.status.code(), Some(5));
     assert!(String::from_utf8_lossy(&out.stderr).contains("measure_id"));
