@@ -11,6 +11,7 @@
 //! A record above the acting user's clearance answers [`AppError::NotFound`], as if absent.
 
 pub mod accounts;
+pub mod actions;
 pub mod assessments;
 mod error;
 mod evidence;

@@ -5,6 +5,7 @@
 //! it exists ("parse, don't validate"): the parsers turn untrusted input into these types and
 //! name the offending field when they refuse. This crate knows nothing of SQL or HTTP.
 
+pub mod action;
 pub mod alert;
 pub mod assessment;
 pub mod audit;
@@ -28,6 +29,9 @@ pub mod time;
 pub mod tlp;
 pub mod user;
 
+pub use action::{
+    Action, ActionError, ActionPatch, ActionRefs, ActionStatus, IllegalMove, NewAction,
+};
 pub use alert::{
     Alert, AlertEvidence, AlertOrigin, AlertStatus, CloseReason, Severity, TimelineEntry,
     TimelineEvent, TransitionError,

@@ -49,6 +49,8 @@ pub enum Permission {
     /// Record a legal qualification (genocide, crimes against humanity, war crimes). No role
     /// holds it: it is granted to named analysts (`tocsin user grant NAME legal_qualify`).
     LegalQualify,
+    /// Record and change actions of a situation's plan (admins, analysts, desk officers).
+    ActionWrite,
 }
 
 impl Permission {
@@ -140,7 +142,13 @@ impl Role {
         match self {
             Role::Admin => matches!(
                 p,
-                ReportRead | IncidentRead | SourceRead | SituationRead | UserManage | AuditRead
+                ReportRead
+                    | IncidentRead
+                    | SourceRead
+                    | SituationRead
+                    | UserManage
+                    | AuditRead
+                    | ActionWrite
             ),
             Role::Analyst => matches!(
                 p,
@@ -156,8 +164,11 @@ impl Role {
                     | AssessmentWrite
                     | AssessmentReview
                     | AssessmentPublish
+                    | ActionWrite
             ),
-            Role::DeskOfficer => matches!(p, ReportRead | IncidentRead | SituationRead),
+            Role::DeskOfficer => {
+                matches!(p, ReportRead | IncidentRead | SituationRead | ActionWrite)
+            }
             Role::MonitorCoordinator => matches!(
                 p,
                 ReportCreate

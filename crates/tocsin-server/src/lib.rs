@@ -4,6 +4,7 @@
 //! reads and writes through the [`tocsin_store::Store`] trait) and translate its answer.
 
 pub mod accounts;
+pub mod actions;
 pub mod analysis;
 pub mod api;
 pub mod auth;
@@ -297,6 +298,7 @@ pub fn router(state: AppState) -> Router {
             g(accounts::list_tokens).post(accounts::issue_token),
         )
         .route("/tokens/{id}/revoke", post(accounts::revoke_token))
+        .merge(actions::routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()

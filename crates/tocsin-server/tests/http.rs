@@ -48,6 +48,12 @@ async fn every_route_and_role_gets_the_expected_status() {
         .await;
     let rep_id = rep["id"].as_str().unwrap().to_string();
     let src = app.store.get_source_by_handle("M-0001").await.unwrap();
+    let action_body = json!({"measure_id": "private_diplomacy", "situation_id": sit.id,
+                             "department": "foreign affairs", "lead": "analyst", "due_date": "2026-06-30"});
+    let (_, act) = app
+        .post(Role::Analyst, "/api/v1/actions", action_body.clone())
+        .await;
+    let act_id = act["id"].as_str().unwrap().to_string();
 
     // Expected status per role, in the order admin, analyst, desk officer, monitor coordinator, viewer,
     // then without credentials. Written out by hand from the role descriptions, not derived from code.
@@ -189,6 +195,42 @@ async fn every_route_and_role_gets_the_expected_status() {
             format!("/api/v1/inbox/{}/read", uuid::Uuid::new_v4()),
             None,
             [404, 404, 404, 404, 404, 401],
+        ),
+        (
+            Method::GET,
+            "/api/v1/actions".into(),
+            None,
+            [200, 200, 200, 200, 200, 401],
+        ),
+        (
+            Method::POST,
+            "/api/v1/actions".into(),
+            Some(action_body),
+            [201, 201, 201, 403, 403, 401],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/actions/{act_id}"),
+            None,
+            [200, 200, 200, 200, 200, 401],
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/actions/{act_id}"),
+            Some(json!({"notes": "followed up"})),
+            [200, 200, 200, 403, 403, 401],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/situations/{}/suggested-measures", sit.id),
+            None,
+            [200, 200, 200, 200, 200, 401],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/situations/{}/response", sit.id),
+            None,
+            [200, 200, 200, 200, 200, 401],
         ),
     ];
     let mut failures = Vec::new();

@@ -132,5 +132,6 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &Step) -> Result<()> {
         Step::MarkInboxRead { user_id, id, at } => {
             crate::contacts::mark_read(conn, *user_id, *id, at).await
         }
+        Step::Action(a) => crate::actions::apply(conn, a).await,
     }
 }

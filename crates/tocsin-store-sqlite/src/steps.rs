@@ -131,5 +131,6 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &Step) -> Result<()
         Step::MarkInboxRead { user_id, id, at } => {
             crate::contacts::mark_read(conn, *user_id, *id, at).await
         }
+        Step::Action(a) => crate::actions::apply(conn, a).await,
     }
 }

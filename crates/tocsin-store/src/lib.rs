@@ -19,7 +19,9 @@ use tocsin_domain::{
 use tocsin_domain::{InboxItem, UserContacts};
 use uuid::Uuid;
 
+pub mod actions;
 pub mod jobs;
+pub use actions::{ActionFilter, ActionReminder, ActionStep, Actions};
 pub use jobs::{JobRecord, Jobs, NewTimer, Timer};
 
 /// Why a store call failed.
@@ -243,6 +245,8 @@ pub enum Step {
         /// When.
         at: DateTime<Utc>,
     },
+    /// A write of actions ([`ActionStep`]).
+    Action(ActionStep),
 }
 
 /// A form code as stored ([`Reports::get_form_claim`]).
@@ -688,7 +692,7 @@ pub trait Deliveries: Send + Sync {
 /// holding a [`DynStore`] call any of them; elsewhere `use tocsin_store::prelude::*;`.
 #[async_trait]
 pub trait Store:
-    Reports + Incidents + Analysis + Users + Deliveries + Jobs + Send + Sync + 'static
+    Reports + Incidents + Analysis + Users + Deliveries + Jobs + Actions + Send + Sync + 'static
 {
     /// Apply pending migrations.
     async fn migrate(&self) -> Result<()>;
@@ -902,7 +906,9 @@ impl<S: Store + ?Sized> StoreExt for S {}
 /// The store's traits, for `use tocsin_store::prelude::*;` where methods are called on a
 /// backend's own type (a [`DynStore`] needs no import).
 pub mod prelude {
-    pub use crate::{Analysis, Deliveries, Incidents, Jobs, Reports, Store, StoreExt, Users};
+    pub use crate::{
+        Actions, Analysis, Deliveries, Incidents, Jobs, Reports, Store, StoreExt, Users,
+    };
 }
 
 /// A shared handle to any backend, as the server and CLI hold it.

@@ -9,6 +9,7 @@
 //! 409, 500…) in the site's frame. Who may do what is the application layer's
 //! ([`tocsin_app`]); the pages parse, call it and show its answer.
 
+pub mod actions;
 pub mod admin;
 pub mod analysis;
 pub mod form;
@@ -47,6 +48,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(admin::router())
         .merge(toolbox::router())
         .merge(notify::router())
+        .merge(actions::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -104,6 +106,11 @@ pub fn templates() -> Environment<'static> {
         ("account.html", include_str!("../../templates/account.html")),
         ("inbox.html", include_str!("../../templates/inbox.html")),
         ("toolbox.html", include_str!("../../templates/toolbox.html")),
+        ("actions.html", include_str!("../../templates/actions.html")),
+        (
+            "response.html",
+            include_str!("../../templates/response.html"),
+        ),
         (
             "toolbox_item.html",
             include_str!("../../templates/toolbox_item.html"),

@@ -2,6 +2,7 @@
 //! family. Each family module holds its clap definitions and runs them; [`common`] opens the
 //! configuration, the store and the contact key for all of them.
 
+mod action;
 mod admin;
 mod assess;
 mod common;
@@ -87,6 +88,11 @@ enum Command {
         #[command(subcommand)]
         command: incident::IncidentCommand,
     },
+    /// Actions of situations' plans (from the prevention toolbox), as a named user.
+    Action {
+        #[command(subcommand)]
+        command: action::ActionCommand,
+    },
     /// Situations under watch.
     Situation {
         #[command(subcommand)]
@@ -127,6 +133,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Signals { command } => signals::run(g, command).await,
         Command::Assess { command } => assess::run(g, command).await,
         Command::Situation { command } => situation::run(g, command).await,
+        Command::Action { command } => action::run(g, command).await,
         Command::Incident { command } => incident::run(g, command).await,
         Command::Import(args) => exchange::import(g, args).await,
         Command::Export(args) => exchange::export(g, args).await,

@@ -35,6 +35,8 @@ pub struct ServeArgs {
     trusted_proxies: Option<Vec<ipnet::IpNet>>,
 }
 
+/// How often leads of overdue actions are looked for (each is reminded once per due date).
+const ACTION_REMINDER_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 /// How long `tocsin serve` waits before its first scheduled signal run.
 const SIGNALS_START_DELAY: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -114,6 +116,11 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         &state,
         jobs.index_refresh,
         jobs.tolerance_for("incident-index"),
+    ));
+    runner.add(tocsin_server::actions::overdue_job(
+        &state,
+        ACTION_REMINDER_EVERY,
+        jobs.tolerance_for("action-reminders"),
     ));
     if let Some(job) =
         signals::schedule_job(store.clone(), cfg.signals.clone(), SIGNALS_START_DELAY)
