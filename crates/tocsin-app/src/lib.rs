@@ -11,13 +11,17 @@
 //! A record above the acting user's clearance answers [`AppError::NotFound`], as if absent.
 
 pub mod accounts;
+pub mod alerts;
 pub mod assessments;
+pub mod desks;
 mod error;
 mod evidence;
 pub mod incidents;
+pub mod notify;
 pub mod policy;
 pub mod reads;
 pub mod reports;
+pub mod rules;
 pub mod situations;
 pub mod sms;
 pub mod sources;
@@ -100,6 +104,8 @@ pub struct App<'a> {
     pub token_lifetime: Option<chrono::Duration>,
     /// Hashes new passwords.
     pub hasher: &'a dyn PasswordHasher,
+    /// Departments and acknowledgement defaults (`[organisation]`, `[alerts]`).
+    pub alerting: &'a alerts::AlertSettings,
 }
 
 impl<'a> App<'a> {
@@ -113,6 +119,7 @@ impl<'a> App<'a> {
             contact_key: None,
             token_lifetime: None,
             hasher: &InPlaceHasher,
+            alerting: &alerts::DEFAULT_SETTINGS,
         }
     }
 }

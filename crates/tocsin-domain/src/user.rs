@@ -49,6 +49,14 @@ pub enum Permission {
     /// Record a legal qualification (genocide, crimes against humanity, war crimes). No role
     /// holds it: it is granted to named analysts (`tocsin user grant NAME legal_qualify`).
     LegalQualify,
+    /// Read alerts, desks and alert rules (within clearance).
+    AlertRead,
+    /// Raise an alert by hand.
+    AlertRaise,
+    /// Acknowledge, escalate, decide and close the alerts of one's own desk.
+    AlertRespond,
+    /// Edit desks, escalation policies and alert rules.
+    AlertConfigure,
 }
 
 impl Permission {
@@ -140,7 +148,14 @@ impl Role {
         match self {
             Role::Admin => matches!(
                 p,
-                ReportRead | IncidentRead | SourceRead | SituationRead | UserManage | AuditRead
+                ReportRead
+                    | IncidentRead
+                    | SourceRead
+                    | SituationRead
+                    | UserManage
+                    | AuditRead
+                    | AlertRead
+                    | AlertConfigure
             ),
             Role::Analyst => matches!(
                 p,
@@ -156,8 +171,13 @@ impl Role {
                     | AssessmentWrite
                     | AssessmentReview
                     | AssessmentPublish
+                    | AlertRead
+                    | AlertRaise
             ),
-            Role::DeskOfficer => matches!(p, ReportRead | IncidentRead | SituationRead),
+            Role::DeskOfficer => matches!(
+                p,
+                ReportRead | IncidentRead | SituationRead | AlertRead | AlertRespond
+            ),
             Role::MonitorCoordinator => matches!(
                 p,
                 ReportCreate
@@ -166,8 +186,9 @@ impl Role {
                     | SourceRead
                     | SourceContactRead
                     | SituationRead
+                    | AlertRead
             ),
-            Role::Viewer => matches!(p, IncidentRead | SituationRead),
+            Role::Viewer => matches!(p, IncidentRead | SituationRead | AlertRead),
         }
     }
 }

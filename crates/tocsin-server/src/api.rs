@@ -478,5 +478,7 @@ pub async fn outbox_summary(
 /// `GET /api/v1/openapi.json`
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     use utoipa::OpenApi;
-    Json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::alerts::AlertsDoc::openapi());
+    Json(doc)
 }

@@ -4,6 +4,7 @@
 //! reads and writes through the [`tocsin_store::Store`] trait) and translate its answer.
 
 pub mod accounts;
+pub mod alerts;
 pub mod analysis;
 pub mod api;
 pub mod auth;
@@ -71,6 +72,8 @@ pub struct AppState {
     pub hasher: Arc<login::Hasher>,
     /// How long new API tokens work unless told otherwise (`None`: until revoked).
     pub token_lifetime: Option<chrono::Duration>,
+    /// Departments and acknowledgement defaults (`[organisation]`, `[alerts]`).
+    pub alerting: Arc<tocsin_app::alerts::AlertSettings>,
 }
 
 impl AppState {
@@ -100,6 +103,7 @@ impl AppState {
             logins: Arc::default(),
             hasher: Arc::default(),
             token_lifetime: Some(chrono::Duration::days(accounts::TOKEN_DAYS)),
+            alerting: Arc::default(),
         }
     }
 
@@ -113,6 +117,7 @@ impl AppState {
             contact_key: Some(&self.contact_key),
             token_lifetime: self.token_lifetime,
             hasher: &*self.hasher,
+            alerting: &self.alerting,
         }
     }
 
@@ -254,6 +259,7 @@ pub fn router(state: AppState) -> Router {
             g(accounts::list_tokens).post(accounts::issue_token),
         )
         .route("/tokens/{id}/revoke", post(accounts::revoke_token))
+        .merge(alerts::routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()

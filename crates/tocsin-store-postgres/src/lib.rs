@@ -21,6 +21,7 @@
 //! Migrations are embedded and run at [`PostgresStore::open`] under sqlx's advisory lock, so
 //! several processes may open the same database at once. The database itself must exist.
 
+mod alerting;
 mod analysis;
 mod credentials;
 mod jobs;

@@ -6,6 +6,7 @@
 //! commits once, and only then answers each caller. Reads use a separate pool of connections,
 //! which WAL lets run beside the writer.
 
+mod alerting;
 mod analysis;
 pub mod backup;
 mod bulk;
