@@ -802,6 +802,31 @@ mod tests {
     }
 
     #[test]
+    fn organisation_and_alert_defaults_come_from_the_file() {
+        let c = Config::resolve(FileConfig::default(), Overrides::default());
+        let s = c.alert_settings().unwrap();
+        assert_eq!(s.departments, tocsin_domain::Department::defaults());
+        assert_eq!(s.ack.critical.to_string(), "30m");
+        assert_eq!(s.ack.low.to_string(), "2d");
+        let file: FileConfig = toml::from_str(
+            "[organisation]\ndepartments = [\"culture\", \"defence\"]\n[alerts]\ncritical = \"10m\"\n",
+        )
+        .unwrap();
+        let s = Config::resolve(file, Overrides::default())
+            .alert_settings()
+            .unwrap();
+        assert_eq!(s.departments.len(), 2);
+        assert_eq!(s.ack.critical.to_string(), "10m");
+        assert_eq!(s.ack.high.to_string(), "4h");
+        let file: FileConfig = toml::from_str("[alerts]\nhigh = \"0s\"\n").unwrap();
+        let e = Config::resolve(file, Overrides::default())
+            .alert_settings()
+            .unwrap_err();
+        assert!(e.to_string().contains("alerts.high"), "{e}");
+        assert!(toml::from_str::<FileConfig>("[alerts]\nurgent = \"1m\"\n").is_err());
+    }
+
+    #[test]
     fn jobs_tolerances_layer_defaults_file_and_environment() {
         let c = Config::resolve(FileConfig::default(), Overrides::default());
         assert_eq!(c.jobs.tolerance_for("outbox"), Duration::from_secs(900));
