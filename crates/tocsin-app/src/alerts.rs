@@ -331,7 +331,7 @@ pub async fn fire_escalation(
         };
         let target = &desk.escalation.steps()[index].notify;
         let people = recipients(app, target, now).await?;
-        let why = format!("escalation step {}", p.step);
+        let why = format!("escalation:{}", p.step);
         let mut steps = vec![
             Step::ChangeAlert {
                 alert: Box::new(a.clone()),
@@ -585,7 +585,7 @@ impl App<'_> {
                     if let Some(t) = next_timer(&a, &desk) {
                         steps.push(Step::ScheduleTimer(t));
                     }
-                    let why = format!("escalated by hand to step {}", a.escalation_step);
+                    let why = format!("escalation:{}", a.escalation_step);
                     steps.extend(notify::notifications_for(self, &a, &people, &why, now).await?);
                 }
                 Move::Decide => {}
