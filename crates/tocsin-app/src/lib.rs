@@ -12,7 +12,9 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod alerts;
 pub mod assessments;
+pub mod desks;
 mod error;
 mod evidence;
 pub mod incidents;
@@ -20,6 +22,7 @@ pub mod notify;
 pub mod policy;
 pub mod reads;
 pub mod reports;
+pub mod rules;
 pub mod situations;
 pub mod sms;
 pub mod sources;
@@ -104,6 +107,8 @@ pub struct App<'a> {
     pub hasher: &'a dyn PasswordHasher,
     /// The channels staff can be paged through ([`notify::NO_CHANNELS`] where none are).
     pub channels: &'a notify::Channels,
+    /// Departments and acknowledgement defaults (`[organisation]`, `[alerts]`).
+    pub alerting: &'a alerts::AlertSettings,
 }
 
 impl<'a> App<'a> {
@@ -118,6 +123,7 @@ impl<'a> App<'a> {
             token_lifetime: None,
             hasher: &InPlaceHasher,
             channels: &notify::NO_CHANNELS,
+            alerting: &alerts::DEFAULT_SETTINGS,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! policy ("after 15m notify the Sahel desk, after 1h whoever is on duty at the crisis
 //! centre, repeat twice").
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -242,8 +243,24 @@ impl std::fmt::Display for UnreachableStep {
     }
 }
 
+/// One shift of a desk's duty rota: `user` is on duty from `from` until (not including)
+/// `until`. [`Target::OnDuty`] notifies whoever is on duty when the step fires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Shift {
+    /// Username.
+    pub user: String,
+    /// Start (RFC 3339).
+    pub from: DateTime<Utc>,
+    /// End (RFC 3339), after `from`.
+    pub until: DateTime<Utc>,
+}
+
+/// The most shifts one rota may hold.
+pub const MAX_SHIFTS: usize = 1_000;
+
 /// A desk: people in a department who answer for some countries and situations.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Desk {
     /// Its id.
     pub id: Uuid,
@@ -262,6 +279,22 @@ pub struct Desk {
     /// Its escalation policy, written as the API writes it: `escalation: [steps], repeat`.
     #[serde(flatten)]
     pub escalation: EscalationPolicy,
+    /// Its duty rota (optional): who is on duty when, for [`Target::OnDuty`].
+    #[serde(default)]
+    pub rota: Vec<Shift>,
+}
+
+impl Desk {
+    /// Who is on duty at `at` by the rota (usernames, without repeats).
+    pub fn on_duty(&self, at: DateTime<Utc>) -> Vec<&str> {
+        let mut v: Vec<&str> = Vec::new();
+        for s in &self.rota {
+            if s.from <= at && at < s.until && !v.contains(&s.user.as_str()) {
+                v.push(&s.user);
+            }
+        }
+        v
+    }
 }
 
 /// A desk as the API receives it: `{name, department, members, countries, situations,
@@ -287,6 +320,9 @@ pub struct NewDesk {
     /// Repeats of the steps (default 0).
     #[serde(default)]
     pub repeat: u8,
+    /// Duty rota (optional): `[{user, from, until}]`.
+    #[serde(default)]
+    pub rota: Vec<Shift>,
 }
 
 impl Desk {
@@ -336,6 +372,32 @@ impl Desk {
         let mut situations = n.situations;
         let mut seen = std::collections::HashSet::new();
         situations.retain(|s| seen.insert(*s));
+        if n.rota.len() > MAX_SHIFTS {
+            return Err(DomainError::invalid(
+                "rota",
+                format!("at most {MAX_SHIFTS} shifts"),
+            ));
+        }
+        let mut rota = Vec::with_capacity(n.rota.len());
+        for (i, s) in n.rota.into_iter().enumerate() {
+            let user = s.user.trim();
+            if user.is_empty() || user.chars().any(char::is_control) {
+                return Err(DomainError::invalid(
+                    format!("rota[{i}].user"),
+                    "must name a user",
+                ));
+            }
+            if s.until <= s.from {
+                return Err(DomainError::invalid(
+                    format!("rota[{i}].until"),
+                    "must be after from",
+                ));
+            }
+            rota.push(Shift {
+                user: user.to_string(),
+                ..s
+            });
+        }
         Ok(Desk {
             id: crate::new_id(),
             name: name.to_string(),
@@ -344,6 +406,7 @@ impl Desk {
             countries,
             situations,
             escalation: EscalationPolicy::new(n.escalation, n.repeat)?,
+            rota,
         })
     }
 }
@@ -509,6 +572,7 @@ mod tests {
             situations: vec![],
             escalation: vec![step("15m", Target::User("a".into()))],
             repeat: 0,
+            rota: vec![],
         };
         let field = |n: NewDesk| {
             Desk::parse(n, &Department::defaults())
@@ -559,6 +623,43 @@ mod tests {
             }),
             "repeat"
         );
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(
+            field(NewDesk {
+                rota: vec![Shift {
+                    user: "a".into(),
+                    from: t("2026-01-02T00:00:00Z"),
+                    until: t("2026-01-01T00:00:00Z"),
+                }],
+                ..base()
+            }),
+            "rota[0].until"
+        );
+        let desk = Desk::parse(
+            NewDesk {
+                rota: vec![
+                    Shift {
+                        user: "a".into(),
+                        from: t("2026-01-01T00:00:00Z"),
+                        until: t("2026-01-02T00:00:00Z"),
+                    },
+                    Shift {
+                        user: "b".into(),
+                        from: t("2026-01-02T00:00:00Z"),
+                        until: t("2026-01-03T00:00:00Z"),
+                    },
+                ],
+                ..base()
+            },
+            &Department::defaults(),
+        )
+        .unwrap();
+        assert_eq!(desk.on_duty(t("2026-01-01T23:59:59Z")), vec!["a"]);
+        assert_eq!(desk.on_duty(t("2026-01-02T00:00:00Z")), vec!["b"]);
+        assert!(desk.on_duty(t("2026-01-03T00:00:00Z")).is_empty());
+        let json = serde_json::to_string(&desk).unwrap();
+        let back: Desk = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, desk);
         // A configured department other than the defaults.
         let culture = Department::parse(" culture ").unwrap();
         assert_eq!(culture.name(), "culture");

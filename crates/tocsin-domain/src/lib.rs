@@ -45,7 +45,7 @@ pub use contact::{ChannelPrefs, InboxAfter, InboxItem, NotifyChannel, UserContac
 pub use country::Country;
 pub use crypto::{ContactKey, SealedContact};
 pub use desk::{
-    Department, Desk, EscalationPolicy, EscalationStep, NewDesk, Target, UnreachableStep,
+    Department, Desk, EscalationPolicy, EscalationStep, NewDesk, Shift, Target, UnreachableStep,
 };
 pub use duration::TextDuration;
 pub use error::DomainError;

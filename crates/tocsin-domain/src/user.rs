@@ -51,6 +51,14 @@ pub enum Permission {
     LegalQualify,
     /// Record and change actions of a situation's plan (admins, analysts, desk officers).
     ActionWrite,
+    /// Read alerts, desks and alert rules (within clearance).
+    AlertRead,
+    /// Raise an alert by hand.
+    AlertRaise,
+    /// Acknowledge, escalate, decide and close the alerts of one's own desk.
+    AlertRespond,
+    /// Edit desks, escalation policies and alert rules.
+    AlertConfigure,
 }
 
 impl Permission {
@@ -149,6 +157,8 @@ impl Role {
                     | UserManage
                     | AuditRead
                     | ActionWrite
+                    | AlertRead
+                    | AlertConfigure
             ),
             Role::Analyst => matches!(
                 p,
@@ -165,10 +175,13 @@ impl Role {
                     | AssessmentReview
                     | AssessmentPublish
                     | ActionWrite
+                    | AlertRead
+                    | AlertRaise
             ),
-            Role::DeskOfficer => {
-                matches!(p, ReportRead | IncidentRead | SituationRead | ActionWrite)
-            }
+            Role::DeskOfficer => matches!(
+                p,
+                ReportRead | IncidentRead | SituationRead | ActionWrite | AlertRead | AlertRespond
+            ),
             Role::MonitorCoordinator => matches!(
                 p,
                 ReportCreate
@@ -177,8 +190,9 @@ impl Role {
                     | SourceRead
                     | SourceContactRead
                     | SituationRead
+                    | AlertRead
             ),
-            Role::Viewer => matches!(p, IncidentRead | SituationRead),
+            Role::Viewer => matches!(p, IncidentRead | SituationRead | AlertRead),
         }
     }
 }

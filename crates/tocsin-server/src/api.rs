@@ -485,5 +485,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     use utoipa::OpenApi;
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::actions::ActionsDoc::openapi());
+    doc.merge(crate::alerts::AlertsDoc::openapi());
     Json(doc)
 }

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod alerts;
 pub mod analysis;
 pub mod api;
 pub mod auth;
@@ -76,6 +77,8 @@ pub struct AppState {
     /// The channels staff are paged through (kept in step with `delivery` by `with_sms`,
     /// `with_smtp` and `with_public_url`).
     pub channels: Arc<tocsin_app::notify::Channels>,
+    /// Departments and acknowledgement defaults (`[organisation]`, `[alerts]`).
+    pub alerting: Arc<tocsin_app::alerts::AlertSettings>,
 }
 
 impl AppState {
@@ -106,6 +109,7 @@ impl AppState {
             hasher: Arc::default(),
             token_lifetime: Some(chrono::Duration::days(accounts::TOKEN_DAYS)),
             channels: Arc::default(),
+            alerting: Arc::default(),
         }
     }
 
@@ -120,6 +124,7 @@ impl AppState {
             token_lifetime: self.token_lifetime,
             hasher: &*self.hasher,
             channels: &self.channels,
+            alerting: &self.alerting,
         }
     }
 
@@ -299,6 +304,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/tokens/{id}/revoke", post(accounts::revoke_token))
         .merge(actions::routes())
+        .merge(alerts::routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()

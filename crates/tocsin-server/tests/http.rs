@@ -60,7 +60,7 @@ async fn every_route_and_role_gets_the_expected_status() {
     let report_body = json!({"text": "armed men near the river"});
     let situation_body = json!({"name": "New watch", "country": "SSD"});
     let patch_body = json!({"fatalities": 4});
-    let table: Vec<(Method, String, Option<Value>, [u16; 6])> = vec![
+    let mut table: Vec<(Method, String, Option<Value>, [u16; 6])> = vec![
         (
             Method::GET,
             "/api/v1/reports".into(),
@@ -233,6 +233,7 @@ async fn every_route_and_role_gets_the_expected_status() {
             [200, 200, 200, 200, 200, 401],
         ),
     ];
+    table.extend(alerting_rows(&app).await);
     let mut failures = Vec::new();
     for (method, path, body, expected) in &table {
         let who = Role::ALL.iter().map(|r| Some(*r)).chain([None]);
@@ -1429,4 +1430,285 @@ async fn an_incident_counts_only_the_linked_reports_the_caller_may_read() {
         .await
         .unwrap();
     assert!(html.contains("<dt>Linked reports</dt><dd>1</dd>"), "{html}");
+}
+
+/// The alerting routes for every role: admins configure desks and rules, analysts raise
+/// alerts, desk officers of the alert's desk act on it, everyone reads within clearance.
+/// Seeds a desk (its member: the desk officer), a rule and two TLP:GREEN alerts.
+async fn alerting_rows(app: &TestApp) -> Vec<(Method, String, Option<Value>, [u16; 6])> {
+    let (s, desk) = app
+        .post(
+            Role::Admin,
+            "/api/v1/desks",
+            json!({"name": "Sahel desk", "department": "defence", "members": ["desk_officer"],
+                   "countries": ["MLI"], "escalation": [
+                       {"after": "15m", "notify": {"user": "desk_officer"}},
+                       {"after": "1h", "notify": {"user": "desk_officer"}}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{desk}");
+    let desk = desk["id"].as_str().unwrap().to_string();
+    let (s, rule) = app
+        .post(
+            Role::Admin,
+            "/api/v1/alert-rules",
+            json!({"name": "Mali attacks", "severity": "high", "ack_within": "30m", "tlp": "TLP:GREEN",
+                   "kind": "incidents", "country": "MLI", "window": "7d", "min_incidents": 3}),
+        )
+        .await;
+    assert_eq!(s, 201, "{rule}");
+    let rule = rule["id"].as_str().unwrap().to_string();
+    let alert_body = json!({"title": "Militia massing", "severity": "low", "tlp": "TLP:GREEN", "country": "MLI"});
+    let mut alerts = Vec::new();
+    for _ in 0..2 {
+        let (s, a) = app
+            .post(Role::Analyst, "/api/v1/alerts", alert_body.clone())
+            .await;
+        assert_eq!(s, 201, "{a}");
+        alerts.push(a["id"].as_str().unwrap().to_string());
+    }
+    let (a, b) = (&alerts[0], &alerts[1]);
+    let all = [200, 200, 200, 200, 200, 401];
+    let admin = |ok: u16| [ok, 403, 403, 403, 403, 401];
+    let officer = [403, 403, 200, 403, 403, 401];
+    vec![
+        (Method::GET, "/api/v1/desks".into(), None, all),
+        (
+            Method::POST,
+            "/api/v1/desks".into(),
+            Some(
+                json!({"name": "Horn desk", "department": "defence", "members": ["desk_officer"],
+                        "escalation": [{"after": "15m", "notify": {"user": "desk_officer"}}]}),
+            ),
+            admin(201),
+        ),
+        (Method::GET, format!("/api/v1/desks/{desk}"), None, all),
+        (
+            Method::PATCH,
+            format!("/api/v1/desks/{desk}"),
+            Some(json!({"repeat": 1})),
+            admin(200),
+        ),
+        (Method::GET, "/api/v1/alert-rules".into(), None, all),
+        (
+            Method::POST,
+            "/api/v1/alert-rules".into(),
+            Some(
+                json!({"name": "Burkina attacks", "severity": "high", "ack_within": "30m",
+                        "desk": desk, "kind": "signal", "min_severity": "high"}),
+            ),
+            admin(201),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/alert-rules/{rule}"),
+            None,
+            all,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/alert-rules/{rule}"),
+            Some(json!({"enabled": false})),
+            admin(200),
+        ),
+        (Method::GET, "/api/v1/alerts".into(), None, all),
+        (
+            Method::POST,
+            "/api/v1/alerts".into(),
+            Some(alert_body),
+            [403, 201, 403, 403, 403, 401],
+        ),
+        (Method::GET, format!("/api/v1/alerts/{a}"), None, all),
+        (
+            Method::POST,
+            format!("/api/v1/alerts/{a}/acknowledge"),
+            None,
+            officer,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/alerts/{a}/decide"),
+            None,
+            officer,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/alerts/{a}/close"),
+            Some(json!({"reason": "acted"})),
+            officer,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/alerts/{b}/escalate"),
+            None,
+            officer,
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn alerting_api_names_the_field_and_shows_the_timeline() {
+    let app = TestApp::start().await;
+    // A policy step that reaches nobody is refused naming it.
+    let (s, e) = app
+        .post(
+            Role::Admin,
+            "/api/v1/desks",
+            json!({"name": "Sahel desk", "department": "defence", "members": ["desk_officer"],
+                   "countries": ["MLI"],
+                   "escalation": [{"after": "15m", "notify": {"user": "nobody"}}]}),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), e["field"].as_str()),
+        (422, Some("escalation[0].notify")),
+        "{e}"
+    );
+    assert!(
+        e["error"].as_str().unwrap().contains("reaches nobody"),
+        "{e}"
+    );
+    for (body, field) in [
+        (
+            json!({"name": "X", "department": "defence", "escalation": [], "colour": 1}),
+            "colour",
+        ),
+        (
+            json!({"name": "X", "department": "culture",
+                "escalation": [{"after": "15m", "notify": {"user": "desk_officer"}}]}),
+            "department",
+        ),
+        (
+            json!({"name": "X", "department": "defence",
+                "escalation": [{"after": "soon", "notify": {"user": "desk_officer"}}]}),
+            "escalation[0].after",
+        ),
+    ] {
+        let (s, e) = app.post(Role::Admin, "/api/v1/desks", body).await;
+        assert!(s.is_client_error(), "{s} {e}");
+        assert_eq!(e["field"].as_str(), Some(field), "{e}");
+    }
+    let (s, desk) = app
+        .post(
+            Role::Admin,
+            "/api/v1/desks",
+            json!({"name": "Sahel desk", "department": "defence", "members": ["desk_officer"],
+                   "countries": ["MLI"],
+                   "escalation": [{"after": "15m", "notify": {"user": "desk_officer"}}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{desk}");
+    // A rule no desk answers for names its country.
+    let (s, e) = app
+        .post(
+            Role::Admin,
+            "/api/v1/alert-rules",
+            json!({"name": "Congo", "severity": "high", "ack_within": "30m",
+                   "kind": "incidents", "country": "COD", "window": "7d", "min_incidents": 3}),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), e["field"].as_str()),
+        (422, Some("country")),
+        "{e}"
+    );
+    for (q, field) in [
+        ("status=bogus", "status"),
+        ("severity=extreme", "severity"),
+        ("desk=nope", "desk"),
+        ("limit=0", "limit"),
+        ("colour=red", "colour"),
+    ] {
+        let (s, e) = app.get(Role::Analyst, &format!("/api/v1/alerts?{q}")).await;
+        assert_eq!(
+            (s.as_u16(), e["field"].as_str()),
+            (400, Some(field)),
+            "{q}: {e}"
+        );
+    }
+    let (s, e) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/alerts",
+            json!({"title": " ", "severity": "high", "country": "MLI"}),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), e["field"].as_str()),
+        (422, Some("title")),
+        "{e}"
+    );
+    let (s, a) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/alerts",
+            json!({"title": "Militia massing", "severity": "critical", "country": "MLI"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{a}");
+    assert_eq!(a["desk_id"], desk["id"]);
+    let id = a["id"].as_str().unwrap();
+    let (s, e) = app
+        .post(
+            Role::DeskOfficer,
+            &format!("/api/v1/alerts/{id}/close"),
+            json!({"reason": "bored"}),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), e["field"].as_str()),
+        (400, Some("reason")),
+        "{e}"
+    );
+    let (s, _) = app
+        .post(
+            Role::DeskOfficer,
+            &format!("/api/v1/alerts/{id}/acknowledge"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, e) = app
+        .post(
+            Role::DeskOfficer,
+            &format!("/api/v1/alerts/{id}/acknowledge"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 409, "{e}");
+    let (_, view) = app.get(Role::Viewer, &format!("/api/v1/alerts/{id}")).await;
+    assert_eq!(
+        view["error"], "not found",
+        "an AMBER alert is hidden from a GREEN viewer"
+    );
+    let (s, view) = app
+        .get(Role::DeskOfficer, &format!("/api/v1/alerts/{id}"))
+        .await;
+    assert_eq!(s, 200);
+    let events: Vec<&str> = view["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["opened", "acknowledged"]);
+    assert_eq!(view["status"], "acknowledged");
+    let (_, list) = app
+        .get(
+            Role::DeskOfficer,
+            "/api/v1/alerts?status=acknowledged&severity=critical",
+        )
+        .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    let (_, doc) = app.get(Role::Viewer, "/api/v1/openapi.json").await;
+    for path in [
+        "/api/v1/desks",
+        "/api/v1/alert-rules/{id}",
+        "/api/v1/alerts/{id}/close",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
 }

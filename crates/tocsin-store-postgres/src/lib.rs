@@ -22,6 +22,7 @@
 //! several processes may open the same database at once. The database itself must exist.
 
 mod actions;
+mod alerting;
 mod analysis;
 mod contacts;
 mod credentials;

@@ -7,7 +7,7 @@ use sqlx::postgres::PgConnection;
 use tocsin_domain::NewSource;
 use tocsin_store::{Result, Step, StoreError};
 
-use crate::{credentials, db_err, insert_outbound, insert_report};
+use crate::{alerting, credentials, db_err, insert_outbound, insert_report};
 
 /// Store a source (with the keyed hash of its number, for an SMS sender).
 pub(crate) async fn insert_source(
@@ -133,5 +133,20 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &Step) -> Result<()> {
             crate::contacts::mark_read(conn, *user_id, *id, at).await
         }
         Step::Action(a) => crate::actions::apply(conn, a).await,
+        Step::CreateDesk(d) => alerting::create_desk(conn, d).await,
+        Step::UpdateDesk(d) => alerting::update_desk(conn, d).await,
+        Step::CreateRule(r) => alerting::create_rule(conn, r).await,
+        Step::UpdateRule {
+            rule,
+            expected_version,
+        } => alerting::update_rule(conn, rule, *expected_version).await,
+        Step::CreateAlert { alert, entry } => alerting::create_alert(conn, alert, entry).await,
+        Step::ChangeAlert {
+            alert,
+            expected_version,
+            entry,
+        } => alerting::change_alert(conn, alert, *expected_version, entry).await,
+        Step::ScheduleTimer(t) => alerting::schedule_timer(conn, t).await,
+        Step::CancelTimer(key) => alerting::cancel_timer(conn, key).await,
     }
 }

@@ -7,6 +7,7 @@
 //! which WAL lets run beside the writer.
 
 mod actions;
+mod alerting;
 mod analysis;
 pub mod backup;
 mod bulk;

@@ -20,8 +20,10 @@ use tocsin_domain::{InboxItem, UserContacts};
 use uuid::Uuid;
 
 pub mod actions;
+pub mod alerting;
 pub mod jobs;
 pub use actions::{ActionFilter, ActionReminder, ActionStep, Actions};
+pub use alerting::{AlertFilter, Alerting};
 pub use jobs::{JobRecord, Jobs, NewTimer, Timer};
 
 /// Why a store call failed.
@@ -247,6 +249,45 @@ pub enum Step {
     },
     /// A write of actions ([`ActionStep`]).
     Action(ActionStep),
+    /// Store a desk. Conflict when its name is taken.
+    CreateDesk(Box<tocsin_domain::Desk>),
+    /// Replace a desk (same id). Not found when there is no such desk; conflict when its new
+    /// name is taken.
+    UpdateDesk(Box<tocsin_domain::Desk>),
+    /// Store an alert rule (version 1). Conflict when its name is taken.
+    CreateRule(Box<tocsin_domain::AlertRule>),
+    /// Replace an alert rule whose stored version is still `expected_version` (the rule
+    /// carries the new version). Conflict when it moved on; not found when it is gone.
+    UpdateRule {
+        /// The rule as it is to be stored.
+        rule: Box<tocsin_domain::AlertRule>,
+        /// The version the caller read.
+        expected_version: i64,
+    },
+    /// Store a new alert with its `opened` timeline entry. Conflict when its rule already has
+    /// an alert that is not closed.
+    CreateAlert {
+        /// The alert.
+        alert: Box<tocsin_domain::Alert>,
+        /// Its first timeline entry.
+        entry: tocsin_domain::TimelineEntry,
+    },
+    /// Replace an alert whose stored version is still `expected_version`, appending `entry`
+    /// to its timeline. Conflict when it moved on; not found when it is gone.
+    ChangeAlert {
+        /// The alert as it is to be stored.
+        alert: Box<tocsin_domain::Alert>,
+        /// The version the caller read.
+        expected_version: i64,
+        /// The timeline entry of the change.
+        entry: tocsin_domain::TimelineEntry,
+    },
+    /// Persist a job-runner timer (as [`Jobs::schedule_timer`], in the op's transaction): a
+    /// key already pending keeps its pending timer.
+    ScheduleTimer(NewTimer),
+    /// Cancel the pending timers with this key (as [`Jobs::cancel_timer`], in the op's
+    /// transaction), the one now firing included.
+    CancelTimer(String),
 }
 
 /// A form code as stored ([`Reports::get_form_claim`]).
@@ -688,11 +729,21 @@ pub trait Deliveries: Send + Sync {
 }
 
 /// The storage every backend provides: reads by concern ([`Reports`], [`Incidents`],
-/// [`Analysis`], [`Users`], [`Deliveries`], and the job runner's [`Jobs`]) and every write through [`Store::write`]. Callers
+/// [`Analysis`], [`Users`], [`Deliveries`], [`Alerting`], and the job runner's [`Jobs`]) and every write through [`Store::write`]. Callers
 /// holding a [`DynStore`] call any of them; elsewhere `use tocsin_store::prelude::*;`.
 #[async_trait]
 pub trait Store:
-    Reports + Incidents + Analysis + Users + Deliveries + Jobs + Actions + Send + Sync + 'static
+    Reports
+    + Incidents
+    + Analysis
+    + Users
+    + Deliveries
+    + Jobs
+    + Actions
+    + Alerting
+    + Send
+    + Sync
+    + 'static
 {
     /// Apply pending migrations.
     async fn migrate(&self) -> Result<()>;
@@ -907,7 +958,7 @@ impl<S: Store + ?Sized> StoreExt for S {}
 /// backend's own type (a [`DynStore`] needs no import).
 pub mod prelude {
     pub use crate::{
-        Actions, Analysis, Deliveries, Incidents, Jobs, Reports, Store, StoreExt, Users,
+        Actions, Alerting, Analysis, Deliveries, Incidents, Jobs, Reports, Store, StoreExt, Users,
     };
 }
 

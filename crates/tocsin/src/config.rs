@@ -87,6 +87,20 @@ pub struct FileConfig {
     /// Notification channels beside SMS: `[notify.smtp]` (e-mail; see
     /// `tocsin_delivery::smtp::SmtpConfig`).
     pub notify: Option<NotifyConfig>,
+    /// `[organisation]`: the departments desks belong to.
+    pub organisation: Option<OrganisationFile>,
+    /// `[alerts]`: acknowledgement times of alerts raised by hand, per severity
+    /// (`critical = "30m"`, `high = "4h"`, `moderate = "1d"`, `low = "2d"` by default).
+    pub alerts: Option<tocsin_app::alerts::AckDefaults>,
+}
+
+/// `[organisation]` as written.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationFile {
+    /// Department names (default: foreign affairs, development, defence, interior, treasury,
+    /// trade).
+    pub departments: Option<Vec<String>>,
 }
 
 /// `[notify]`: channels that deliver notifications. A channel without a table is disabled.
@@ -349,9 +363,40 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// Notification channels (`[notify]`).
     pub notify: NotifyConfig,
+    /// `[organisation]` as written (see [`Config::alert_settings`]).
+    pub organisation: OrganisationFile,
+    /// `[alerts]`.
+    pub alerts: tocsin_app::alerts::AckDefaults,
 }
 
 impl Config {
+    /// The departments and acknowledgement defaults, checked: a bad department name or a
+    /// zero duration is refused naming the key.
+    pub fn alert_settings(&self) -> Result<tocsin_app::alerts::AlertSettings> {
+        let departments = match &self.organisation.departments {
+            None => tocsin_domain::Department::defaults(),
+            Some(v) => {
+                let mut out = Vec::new();
+                for d in v {
+                    let d = tocsin_domain::Department::parse(d)
+                        .map_err(|e| anyhow::anyhow!("organisation.departments: {e}"))?;
+                    if !out.contains(&d) {
+                        out.push(d);
+                    }
+                }
+                if out.is_empty() {
+                    anyhow::bail!("organisation.departments: name at least one department");
+                }
+                out
+            }
+        };
+        self.alerts.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(tocsin_app::alerts::AlertSettings {
+            departments,
+            ack: self.alerts.clone(),
+        })
+    }
+
     /// The default lifetime of new API tokens (`None`: until revoked).
     pub fn token_lifetime(&self) -> Result<Option<chrono::Duration>> {
         let days = i64::from(self.token_expiry_days);
@@ -463,6 +508,8 @@ impl Config {
                 .unwrap_or(server.edge.https),
             sms,
             notify,
+            organisation: file.organisation.unwrap_or_default(),
+            alerts: file.alerts.unwrap_or_default(),
             server,
             analysis: file.analysis.unwrap_or_default(),
             signals: {
@@ -752,6 +799,31 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("server.public_url"));
+    }
+
+    #[test]
+    fn organisation_and_alert_defaults_come_from_the_file() {
+        let c = Config::resolve(FileConfig::default(), Overrides::default());
+        let s = c.alert_settings().unwrap();
+        assert_eq!(s.departments, tocsin_domain::Department::defaults());
+        assert_eq!(s.ack.critical.to_string(), "30m");
+        assert_eq!(s.ack.low.to_string(), "2d");
+        let file: FileConfig = toml::from_str(
+            "[organisation]\ndepartments = [\"culture\", \"defence\"]\n[alerts]\ncritical = \"10m\"\n",
+        )
+        .unwrap();
+        let s = Config::resolve(file, Overrides::default())
+            .alert_settings()
+            .unwrap();
+        assert_eq!(s.departments.len(), 2);
+        assert_eq!(s.ack.critical.to_string(), "10m");
+        assert_eq!(s.ack.high.to_string(), "4h");
+        let file: FileConfig = toml::from_str("[alerts]\nhigh = \"0s\"\n").unwrap();
+        let e = Config::resolve(file, Overrides::default())
+            .alert_settings()
+            .unwrap_err();
+        assert!(e.to_string().contains("alerts.high"), "{e}");
+        assert!(toml::from_str::<FileConfig>("[alerts]\nurgent = \"1m\"\n").is_err());
     }
 
     #[test]

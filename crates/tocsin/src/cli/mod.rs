@@ -4,6 +4,7 @@
 
 mod action;
 mod admin;
+mod alerting;
 mod assess;
 mod common;
 mod exchange;
@@ -113,6 +114,24 @@ enum Command {
     /// Replace the SQLite store with a backup made by `tocsin backup`; refused while the store
     /// is in use. The replaced files are moved aside.
     Restore(admin::RestoreArgs),
+    /// Desks and their escalation policies, acting as a named user.
+    Desk {
+        #[command(subcommand)]
+        command: alerting::DeskCommand,
+    },
+    /// Alert rules, acting as a named user.
+    Rule {
+        #[command(subcommand)]
+        command: alerting::RuleCommand,
+    },
+    /// Alerts: list, raise by hand, acknowledge, escalate, decide, close.
+    Alert {
+        #[command(subcommand)]
+        command: alerting::AlertCommand,
+    },
+    /// Check the configuration and that every desk's escalation policy reaches someone at
+    /// every step; names the steps that reach nobody and exits 5.
+    Check,
 }
 
 /// Run one parsed command line; the exit code on success (`audit verify` exits 1 on a broken
@@ -137,5 +156,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Incident { command } => incident::run(g, command).await,
         Command::Import(args) => exchange::import(g, args).await,
         Command::Export(args) => exchange::export(g, args).await,
+        Command::Desk { command } => alerting::desk(g, command).await,
+        Command::Rule { command } => alerting::rule(g, command).await,
+        Command::Alert { command } => alerting::alert(g, command).await,
+        Command::Check => alerting::check(g).await,
     }
 }

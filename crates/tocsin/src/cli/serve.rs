@@ -95,6 +95,7 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         .with_trusted_proxies(cfg.server.trusted_proxies.clone())
         .with_edge(cfg.server.edge.clone());
     state.token_lifetime = cfg.token_lifetime()?;
+    state.alerting = std::sync::Arc::new(cfg.alert_settings()?);
     if let Some(smtp) = &cfg.notify.smtp {
         let channel = tocsin_delivery::smtp::SmtpChannel::new(smtp, state.contact_key.clone())
             .map_err(anyhow::Error::msg)
@@ -127,6 +128,7 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
     {
         runner.add(job.tolerance(jobs.tolerance_for("signals")));
     }
+    tocsin_server::alerts::register(&mut runner, &state);
     let running = runner.start();
     tocsin_server::serve(listener, state, shutdown_signal()).await?;
     running.shutdown().await;
