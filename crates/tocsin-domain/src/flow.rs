@@ -148,8 +148,7 @@ fn percentile(v: &[i64], num: i64, den: i64) -> Option<i64> {
     let pos = (n - 1) * num;
     let (lo, rem) = ((pos / den) as usize, pos % den);
     let hi = (lo + 1).min(v.len() - 1);
-    let scaled = i128::from(v[lo]) * i128::from(den)
-        + i128::from(v[hi] - v[lo]) * i128::from(rem);
+    let scaled = i128::from(v[lo]) * i128::from(den) + i128::from(v[hi] - v[lo]) * i128::from(rem);
     let den = i128::from(den);
     Some(((scaled * 2 + den).div_euclid(den * 2)) as i64)
 }
@@ -298,8 +297,7 @@ mod tests {
 
     /// Monday 2026-11-02 00:00 UTC plus `h` hours.
     fn h(h: f64) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap()
-            + Duration::seconds((h * 3600.0) as i64)
+        Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap() + Duration::seconds((h * 3600.0) as i64)
     }
 
     fn id(n: u128) -> Uuid {
@@ -349,7 +347,10 @@ mod tests {
         assert_eq!(r.situations.len(), 1);
         assert_eq!(r.situations[0].situation_id, Some(id(7)));
         let json = serde_json::to_value(&r).unwrap();
-        assert_eq!(json["desks"][0]["alerts"], 0, "stats flatten into the group");
+        assert_eq!(
+            json["desks"][0]["alerts"], 0,
+            "stats flatten into the group"
+        );
         assert!(json["desks"][0]["evidence_to_alert"]["median_secs"].is_null());
     }
 
@@ -467,9 +468,15 @@ mod tests {
         let d = alert(1, 1, None, 0.0);
         let at = |hours: f64| FlowReport::compute(std::slice::from_ref(&d), h(hours), &[], &[]);
         let s = at(71.9).overall.response_within_72h;
-        assert_eq!((s.responded, s.counted, s.pending, s.share), (0, 0, 1, None));
+        assert_eq!(
+            (s.responded, s.counted, s.pending, s.share),
+            (0, 0, 1, None)
+        );
         let s = at(72.0).overall.response_within_72h;
-        assert_eq!((s.responded, s.counted, s.pending, s.share), (0, 1, 0, Some(0.0)));
+        assert_eq!(
+            (s.responded, s.counted, s.pending, s.share),
+            (0, 1, 0, Some(0.0))
+        );
         // Exactly 72 h after opening is still in time.
         let mut r = alert(2, 1, None, 0.0);
         r.action_decided_at = Some(h(72.0));
