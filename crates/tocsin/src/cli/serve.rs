@@ -93,16 +93,24 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         .with_trusted_proxies(cfg.server.trusted_proxies.clone())
         .with_edge(cfg.server.edge.clone());
     state.token_lifetime = cfg.token_lifetime()?;
-    if let Some(smtp) = &cfg.notify.smtp {
-        let channel = tocsin_delivery::smtp::SmtpChannel::new(smtp, state.contact_key.clone())
-            .map_err(anyhow::Error::msg)
-            .context("invalid [notify.smtp] configuration")?;
-        let delivery = tocsin_delivery::Delivery::new(
+    if cfg.notify.smtp.is_some() || !cfg.notify.webhooks.is_empty() {
+        let mut delivery = tocsin_delivery::Delivery::new(
             store.clone(),
             state.contact_key.clone(),
             state.sms.clone(),
-        )
-        .with_channel(std::sync::Arc::new(channel));
+        );
+        if let Some(smtp) = &cfg.notify.smtp {
+            let channel = tocsin_delivery::smtp::SmtpChannel::new(smtp, state.contact_key.clone())
+                .map_err(anyhow::Error::msg)
+                .context("invalid [notify.smtp] configuration")?;
+            delivery = delivery.with_channel(std::sync::Arc::new(channel));
+        }
+        if !cfg.notify.webhooks.is_empty() {
+            let channel = tocsin_delivery::webhook::WebhookChannel::new(&cfg.notify.webhooks)
+                .map_err(anyhow::Error::msg)
+                .context("invalid [[notify.webhooks]] configuration")?;
+            delivery = delivery.with_channel(std::sync::Arc::new(channel));
+        }
         state.delivery = std::sync::Arc::new(delivery);
         state.outbox_wake = state.delivery.wake_handle();
     }
