@@ -541,7 +541,7 @@ mod tests {
         }
         assert!(shown.contains("https://hooks.example.org/…"), "{shown}");
         assert!(shown.contains("<redacted>"));
-        let ch = WebhookChannel::new(&[h.clone()]).unwrap();
+        let ch = WebhookChannel::new(std::slice::from_ref(&h)).unwrap();
         assert!(!format!("{ch:?}").contains("SECRET-PATH"));
         assert_eq!(h.secret_variable(), "TOCSIN_NOTIFY_WEBHOOK_OPS_ROOM_SECRET");
         let h: WebhookConfig = toml::from_str(
