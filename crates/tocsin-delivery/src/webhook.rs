@@ -67,6 +67,9 @@ pub const DELIVERY_HEADER: &str = "X-Tocsin-Delivery";
 /// How far from their clock receivers should accept a timestamp (the recipe above).
 pub const DEFAULT_TOLERANCE_SECS: i64 = 300;
 
+/// The longest `timeout_secs` accepted.
+pub const MAX_TIMEOUT_SECS: u64 = 60;
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// `[[notify.webhooks]]` in the configuration file: one endpoint.
@@ -86,7 +89,7 @@ pub struct WebhookConfig {
     /// The least severe alert it wants (`low` by default: all).
     #[serde(default = "lowest")]
     pub min_severity: Severity,
-    /// Seconds one request may take (default 10).
+    /// Seconds one request may take (default 10, at most [`MAX_TIMEOUT_SECS`]).
     pub timeout_secs: Option<u64>,
 }
 
@@ -187,8 +190,11 @@ impl WebhookConfig {
                 ))
             }
         }
-        if self.timeout_secs == Some(0) {
-            return Err(format!("notify.webhooks[{n}].timeout_secs may not be 0"));
+        if matches!(self.timeout_secs, Some(t) if t == 0 || t > MAX_TIMEOUT_SECS) {
+            return Err(format!(
+                "notify.webhooks[{n}].timeout_secs: 1 to {MAX_TIMEOUT_SECS} \
+                 (a delivery's claim must outlast its request)"
+            ));
         }
         Ok(())
     }
@@ -588,6 +594,9 @@ mod tests {
         let mut h = hook();
         h.name = "Ops Room".into();
         assert!(h.validate().unwrap_err().contains("notify.webhooks.name"));
+        let mut h = hook();
+        h.timeout_secs = Some(600);
+        assert!(h.validate().unwrap_err().contains("timeout_secs: 1 to 60"));
         let e = validate_all(&[hook(), hook()]).unwrap_err();
         assert!(e.contains("used twice"), "{e}");
     }
