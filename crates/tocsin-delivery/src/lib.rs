@@ -1,6 +1,6 @@
 //! The delivery layer: every message Tocsin sends, to a source, a user or an outside address,
-//! over [`Channel`]s (the SMS gateways, [`sms`]; e-mail over SMTP, [`smtp`]; signed webhooks
-//! fit the same trait).
+//! over [`Channel`]s (the SMS gateways, [`sms`]; e-mail over SMTP, [`smtp`]; signed webhooks,
+//! [`webhook`]).
 //!
 //! A delivery is a row of the outbox ([`OutboundMessage`]), queued in the same transaction as
 //! whatever caused it. [`Delivery::pass`] (run by the job runner as the `outbox` job) claims
@@ -23,6 +23,7 @@
 
 pub mod sms;
 pub mod smtp;
+pub mod webhook;
 
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -40,6 +41,8 @@ pub enum AddressKind {
     Phone,
     /// An e-mail address.
     Email,
+    /// A configured endpoint, named by the address's `name` (a webhook).
+    Endpoint,
 }
 
 /// One delivery, ready for its channel: the recipient's address is open.
@@ -63,6 +66,12 @@ pub trait Channel: Send + Sync {
     fn pushed(&self) -> bool {
         true
     }
+    /// The highest label it may carry to the outside address `to` (the address its
+    /// [`AddressKind`] names): [`OUTSIDE_MAX_TLP`] unless the channel's configuration raises it
+    /// for that address (a webhook's `max_tlp`).
+    fn max_tlp_for(&self, _to: &str) -> Tlp {
+        OUTSIDE_MAX_TLP
+    }
     /// Hand one delivery over: sent (with a keyed hash of the channel's id for it), a passing
     /// failure to retry, or a lasting one.
     async fn send(&self, out: &Outgoing<'_>) -> SendOutcome;
@@ -80,8 +89,23 @@ pub fn clearance_rule(
     kind: RecipientKind,
     user: Option<&tocsin_domain::User>,
 ) -> Result<(), String> {
+    clearance_rule_up_to(tlp, kind, user, OUTSIDE_MAX_TLP)
+}
+
+/// [`clearance_rule`] with the ceiling of an outside address given (a channel's
+/// [`Channel::max_tlp_for`]); sources stay at [`OUTSIDE_MAX_TLP`].
+pub fn clearance_rule_up_to(
+    tlp: Tlp,
+    kind: RecipientKind,
+    user: Option<&tocsin_domain::User>,
+    outside_max: Tlp,
+) -> Result<(), String> {
+    let max = match kind {
+        RecipientKind::Address => outside_max,
+        _ => OUTSIDE_MAX_TLP,
+    };
     match kind {
-        RecipientKind::Source | RecipientKind::Address if tlp > OUTSIDE_MAX_TLP => Err(format!(
+        RecipientKind::Source | RecipientKind::Address if tlp > max => Err(format!(
             "withheld: {} content may not go to {} (only {} may)",
             tlp.as_str(),
             if kind == RecipientKind::Source {
@@ -89,7 +113,7 @@ pub fn clearance_rule(
             } else {
                 "an outside address"
             },
-            OUTSIDE_MAX_TLP.as_str()
+            max.as_str()
         )),
         RecipientKind::Source | RecipientKind::Address => Ok(()),
         RecipientKind::User => match user {
@@ -202,7 +226,21 @@ impl Delivery {
             },
             _ => None,
         };
-        if let Err(why) = clearance_rule(m.tlp, m.recipient_kind, user.as_ref()) {
+        // A configured endpoint's own ceiling (its name is not secret; the address of other
+        // channels is opened only once the delivery may leave).
+        let outside_max = match (m.recipient_kind, channel.address_kind()) {
+            (RecipientKind::Address, AddressKind::Endpoint) => {
+                let name = m
+                    .open_address(&self.key)
+                    .map_err(|e| e.to_string())?
+                    .and_then(|c| c.name)
+                    .unwrap_or_default();
+                channel.max_tlp_for(&name)
+            }
+            _ => OUTSIDE_MAX_TLP,
+        };
+        if let Err(why) = clearance_rule_up_to(m.tlp, m.recipient_kind, user.as_ref(), outside_max)
+        {
             self.withheld.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(delivery = %m.id, recipient = m.recipient_kind.as_str(), tlp = m.tlp.as_str(), "delivery withheld: content above the recipient's clearance");
             return Err(why);
@@ -231,6 +269,9 @@ impl Delivery {
             AddressKind::Email => contact
                 .email
                 .ok_or_else(|| format!("the {who} has no e-mail address")),
+            AddressKind::Endpoint => contact
+                .name
+                .ok_or_else(|| format!("the {who} names no endpoint")),
         }
     }
 

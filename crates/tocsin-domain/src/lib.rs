@@ -16,6 +16,7 @@ pub mod desk;
 pub mod duration;
 pub mod error;
 pub mod evidence;
+pub mod flow;
 pub mod incident;
 pub mod legal;
 pub mod page;

@@ -160,17 +160,35 @@ impl AppState {
 
     /// With e-mail over SMTP (`[notify.smtp]`) beside the SMS gateways (call after
     /// [`AppState::with_sms`]): staff are paged by e-mail too.
-    pub fn with_smtp(mut self, channel: tocsin_delivery::smtp::SmtpChannel) -> AppState {
-        let delivery = tocsin_delivery::Delivery::new(
+    pub fn with_smtp(self, channel: tocsin_delivery::smtp::SmtpChannel) -> AppState {
+        self.with_channels(Some(channel), None)
+    }
+
+    /// With the notification channels beside SMS that are configured: e-mail (`[notify.smtp]`)
+    /// and signed webhooks (`[[notify.webhooks]]`). Call after [`AppState::with_sms`].
+    pub fn with_channels(
+        mut self,
+        smtp: Option<tocsin_delivery::smtp::SmtpChannel>,
+        webhooks: Option<tocsin_delivery::webhook::WebhookChannel>,
+    ) -> AppState {
+        if smtp.is_none() && webhooks.is_none() {
+            return self;
+        }
+        let mut delivery = tocsin_delivery::Delivery::new(
             self.store.clone(),
             self.contact_key.clone(),
             self.sms.clone(),
-        )
-        .with_channel(Arc::new(channel));
+        );
+        let mut ch = (*self.channels).clone();
+        if let Some(smtp) = smtp {
+            delivery = delivery.with_channel(Arc::new(smtp));
+            ch.email = true;
+        }
+        if let Some(webhooks) = webhooks {
+            delivery = delivery.with_channel(Arc::new(webhooks));
+        }
         self.delivery = Arc::new(delivery);
         self.outbox_wake = self.delivery.wake_handle();
-        let mut ch = (*self.channels).clone();
-        ch.email = true;
         self.channels = Arc::new(ch);
         self
     }

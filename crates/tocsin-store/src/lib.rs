@@ -323,8 +323,9 @@ pub enum SendOutcome {
 /// Gateways whose messages are fetched by the gateway itself (SMSSync polls).
 pub const POLLED_GATEWAYS: &[&str] = &["smssync"];
 
-/// Channels Tocsin pushes messages to (the outbox worker claims these): SMS gateways, e-mail.
-pub const PUSH_GATEWAYS: &[&str] = &["kannel", "twilio", "africastalking", "smtp"];
+/// Channels Tocsin pushes messages to (the outbox worker claims these): SMS gateways, e-mail,
+/// webhooks.
+pub const PUSH_GATEWAYS: &[&str] = &["kannel", "twilio", "africastalking", "smtp", "webhook"];
 
 /// What a write produced.
 #[derive(Debug, Clone)]

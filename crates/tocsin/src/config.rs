@@ -85,7 +85,8 @@ pub struct FileConfig {
     /// `[jobs.tolerance]` (seconds per job name).
     pub jobs: Option<JobsFile>,
     /// Notification channels beside SMS: `[notify.smtp]` (e-mail; see
-    /// `tocsin_delivery::smtp::SmtpConfig`).
+    /// `tocsin_delivery::smtp::SmtpConfig`), `[[notify.webhooks]]` (signed webhooks; see
+    /// `tocsin_delivery::webhook::WebhookConfig`).
     pub notify: Option<NotifyConfig>,
     /// `[organisation]`: the departments desks belong to.
     pub organisation: Option<OrganisationFile>,
@@ -109,6 +110,9 @@ pub struct OrganisationFile {
 pub struct NotifyConfig {
     /// `[notify.smtp]`: e-mail over SMTP.
     pub smtp: Option<tocsin_delivery::smtp::SmtpConfig>,
+    /// `[[notify.webhooks]]`: signed webhooks, one table per endpoint.
+    #[serde(default)]
+    pub webhooks: Vec<tocsin_delivery::webhook::WebhookConfig>,
 }
 
 impl NotifyConfig {
@@ -117,6 +121,7 @@ impl NotifyConfig {
         if let Some(s) = &self.smtp {
             s.validate().map_err(anyhow::Error::msg)?;
         }
+        tocsin_delivery::webhook::validate_all(&self.webhooks).map_err(anyhow::Error::msg)?;
         Ok(())
     }
 }
@@ -449,6 +454,9 @@ pub struct Overrides {
     pub notify_smtp_username: Option<String>,
     /// `TOCSIN_NOTIFY_SMTP_PASSWORD` (applies when `[notify.smtp]` is configured).
     pub notify_smtp_password: Option<Secret>,
+    /// `TOCSIN_NOTIFY_WEBHOOK_<NAME>_SECRET`, by variable name (applies to the
+    /// `[[notify.webhooks]]` entry of that name, upper-cased with `-` as `_`).
+    pub notify_webhook_secrets: std::collections::BTreeMap<String, Secret>,
 }
 
 impl Config {
@@ -473,6 +481,11 @@ impl Config {
             }
             if let Some(p) = o.notify_smtp_password {
                 smtp.password = Some(tocsin_delivery::sms::Secret(p.0));
+            }
+        }
+        for hook in &mut notify.webhooks {
+            if let Some(s) = o.notify_webhook_secrets.get(&hook.secret_variable()) {
+                hook.secret = Some(tocsin_delivery::sms::Secret(s.0.clone()));
             }
         }
         let server = {
@@ -892,5 +905,63 @@ mod tests {
             .notify
             .smtp
             .is_none());
+    }
+
+    #[test]
+    fn notify_webhooks_layer_validate_and_hide_their_secrets_and_urls() {
+        let toml_text = "[[notify.webhooks]]\nname = \"ops-room\"\n\
+                         url = \"https://hooks.example.org/T0/SECRETPATH\"\n\
+                         secret = \"file-webhook-secret-0123456789\"\n\
+                         max_tlp = \"TLP:GREEN\"\nmin_severity = \"high\"\n\
+                         [[notify.webhooks]]\nname = \"hub\"\n\
+                         url = \"https://hub.example.org/in\"\n";
+        let c = Config::resolve(toml::from_str(toml_text).unwrap(), Overrides::default());
+        assert_eq!(c.notify.webhooks.len(), 2);
+        let ops = &c.notify.webhooks[0];
+        assert_eq!(ops.max_tlp, tocsin_domain::Tlp::Green);
+        assert_eq!(ops.min_severity, tocsin_domain::Severity::High);
+        assert_eq!(c.notify.webhooks[1].max_tlp, tocsin_domain::Tlp::Clear);
+        // The second has no secret: refused at start, naming its variable.
+        let e = c.notify.validate().unwrap_err().to_string();
+        assert!(e.contains("TOCSIN_NOTIFY_WEBHOOK_HUB_SECRET"), "{e}");
+        // The variable supplies it; one for ops-room wins over the file.
+        let env = [
+            (
+                "TOCSIN_NOTIFY_WEBHOOK_HUB_SECRET",
+                "env-hub-secret-0123456789abcdef",
+            ),
+            (
+                "TOCSIN_NOTIFY_WEBHOOK_OPS_ROOM_SECRET",
+                "env-ops-secret-0123456789abcdef",
+            ),
+        ];
+        let c = Config::resolve(
+            toml::from_str(toml_text).unwrap(),
+            Overrides {
+                notify_webhook_secrets: env
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), Secret(v.to_string())))
+                    .collect(),
+                ..Default::default()
+            },
+        );
+        assert!(c.notify.validate().is_ok());
+        assert_eq!(
+            c.notify.webhooks[0].secret.as_ref().unwrap().0,
+            "env-ops-secret-0123456789abcdef"
+        );
+        let shown = format!("{c:?}");
+        for s in [
+            "env-ops-secret",
+            "env-hub-secret",
+            "file-webhook-secret",
+            "SECRETPATH",
+        ] {
+            assert!(!shown.contains(s), "{s} printed: {shown}");
+        }
+        assert!(Config::resolve(FileConfig::default(), Overrides::default())
+            .notify
+            .webhooks
+            .is_empty());
     }
 }

@@ -54,6 +54,15 @@ pub fn settle(g: &Global, o: Overrides) -> Result<Config> {
                 .ok()
                 .filter(|v| !v.is_empty())
                 .map(crate::config::Secret),
+            notify_webhook_secrets: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .filter(|(k, v)| {
+                    k.starts_with("TOCSIN_NOTIFY_WEBHOOK_")
+                        && k.ends_with("_SECRET")
+                        && !v.is_empty()
+                })
+                .map(|(k, v)| (k, crate::config::Secret(v)))
+                .collect(),
             ..o
         },
     ))

@@ -96,12 +96,24 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         .with_edge(cfg.server.edge.clone());
     state.token_lifetime = cfg.token_lifetime()?;
     state.alerting = std::sync::Arc::new(cfg.alert_settings()?);
-    if let Some(smtp) = &cfg.notify.smtp {
-        let channel = tocsin_delivery::smtp::SmtpChannel::new(smtp, state.contact_key.clone())
-            .map_err(anyhow::Error::msg)
-            .context("invalid [notify.smtp] configuration")?;
-        state = state.with_smtp(channel);
-    }
+    let smtp = match &cfg.notify.smtp {
+        Some(smtp) => Some(
+            tocsin_delivery::smtp::SmtpChannel::new(smtp, state.contact_key.clone())
+                .map_err(anyhow::Error::msg)
+                .context("invalid [notify.smtp] configuration")?,
+        ),
+        None => None,
+    };
+    let webhooks = if cfg.notify.webhooks.is_empty() {
+        None
+    } else {
+        Some(
+            tocsin_delivery::webhook::WebhookChannel::new(&cfg.notify.webhooks)
+                .map_err(anyhow::Error::msg)
+                .context("invalid [[notify.webhooks]] configuration")?,
+        )
+    };
+    state = state.with_channels(smtp, webhooks);
     let state = state.with_public_url(cfg.server.public_url.clone());
     let state = state.with_frameworks(cfg.analysis.frameworks()?);
     // Every background task runs on the job runner: the outbox, the incident index (loaded
