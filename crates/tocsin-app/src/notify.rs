@@ -226,6 +226,9 @@ fn enqueue(
 }
 
 fn open_phone(app: &App<'_>, c: &UserContacts) -> Result<Option<String>> {
+    if c.phone.is_none() {
+        return Ok(None);
+    }
     let key = app
         .contact_key
         .ok_or_else(|| AppError::Internal("no contact key is loaded to open the phone".into()))?;

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use tocsin_app::alerts::{fire_escalation, open_or_add_evidence, Move, Outcome, RaiseAlert};
+use tocsin_app::notify::{Channels, ContactsPatch};
 use tocsin_app::{App, AppError};
 use tocsin_domain::{
     Actor, AlertEvidence, AlertStatus, CloseReason, Country, NewAlertRule, NewDesk, NewUser,
@@ -20,7 +21,30 @@ async fn user(store: &DynStore, name: &str, role: Role, clearance: Option<Tlp>) 
     if let Some(c) = clearance {
         u.clearance = c;
     }
-    store.create_user(&Actor::system("test"), u).await.unwrap()
+    let u = store.create_user(&Actor::system("test"), u).await.unwrap();
+    // Every test user has an e-mail address, so e-mail (configured in `channels()`) reaches
+    // them; "gone" is then disabled, which makes it unreachable.
+    let frameworks = Frameworks::shipped();
+    App::new(store, &frameworks)
+        .set_contacts_of(
+            tocsin_app::Acting::Operator("test"),
+            name,
+            ContactsPatch {
+                email: Some(format!("{name}@example.org")),
+                ..ContactsPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    u
+}
+
+/// E-mail is configured, as in a deployment with `[notify.smtp]`.
+fn channels() -> Channels {
+    Channels {
+        email: true,
+        ..Channels::default()
+    }
 }
 
 fn desk(v: serde_json::Value) -> NewDesk {
@@ -72,7 +96,11 @@ async fn due_escalations(store: &DynStore, now: DateTime<Utc>) -> Vec<tocsin_sto
 
 async fn lifecycle(store: DynStore) {
     let frameworks = Frameworks::shipped();
-    let app = App::new(&store, &frameworks);
+    let channels = channels();
+    let key = tocsin_domain::ContactKey::generate();
+    let mut app = App::new(&store, &frameworks);
+    app.channels = &channels;
+    app.contact_key = Some(&key);
     let admin = user(&store, "ada", Role::Admin, None).await;
     let analyst = user(&store, "ann", Role::Analyst, None).await;
     let dora = user(&store, "dora", Role::DeskOfficer, None).await;
@@ -379,7 +407,11 @@ async fn lifecycle(store: DynStore) {
 
 async fn evidence(store: DynStore) {
     let frameworks = Frameworks::shipped();
-    let app = App::new(&store, &frameworks);
+    let channels = channels();
+    let key = tocsin_domain::ContactKey::generate();
+    let mut app = App::new(&store, &frameworks);
+    app.channels = &channels;
+    app.contact_key = Some(&key);
     let admin = user(&store, "ada", Role::Admin, None).await;
     user(&store, "dora", Role::DeskOfficer, None).await;
     let sahel = app

@@ -38,7 +38,26 @@ async fn two_servers(store: DynStore, other: DynStore) {
         let u = NewUser::build(name, role, None).unwrap();
         users.push(store.create_user(&actor, u).await.unwrap());
     }
-    let state = AppState::new(store.clone(), ContactKey::generate(), false);
+    let mut state = AppState::new(store.clone(), ContactKey::generate(), false);
+    // E-mail is configured and every user has an address: the policy's steps reach someone.
+    state.channels = std::sync::Arc::new(tocsin_app::notify::Channels {
+        email: true,
+        ..Default::default()
+    });
+    for u in &users {
+        state
+            .app()
+            .set_contacts_of(
+                tocsin_app::Acting::Operator("test"),
+                &u.username,
+                tocsin_app::notify::ContactsPatch {
+                    email: Some(format!("{}@example.org", u.username)),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
     let app = state.app();
     let t0 = tocsin_domain::time::now() - ChronoDuration::hours(5);
     let desk = app

@@ -375,6 +375,23 @@ pub struct Config {
 }
 
 impl Config {
+    /// The channels staff are paged through, as `tocsin serve` configures them: e-mail when
+    /// `[notify.smtp]` is set, SMS through the gateway replies use, the region of numbers
+    /// without a country code, and the public address for links. Commands use it so that
+    /// `tocsin check` and `tocsin desk add` judge reachability as the server will.
+    pub fn channels(&self) -> tocsin_app::notify::Channels {
+        tocsin_app::notify::Channels {
+            email: self.notify.smtp.is_some(),
+            sms_gateway: tocsin_delivery::sms::reply_gateway(&self.sms, None),
+            default_region: self.sms.phone_region(),
+            public_url: self
+                .server
+                .public_url
+                .clone()
+                .or_else(|| self.sms.public_url.clone()),
+        }
+    }
+
     /// The departments and acknowledgement defaults, checked: a bad department name or a
     /// zero duration is refused naming the key.
     pub fn alert_settings(&self) -> Result<tocsin_app::alerts::AlertSettings> {

@@ -3,9 +3,18 @@
 //! found, 5 invalid, 6 conflict), and unreachable policy steps named.
 
 use std::path::Path;
+use std::process::Command;
 
 mod common;
-use common::{add_user, fresh_postgres, run_err, run_ok, tocsin};
+use common::{add_user, fresh_postgres, run_err, run_ok};
+
+/// `tocsin` with the data directory's `tocsin.toml`, which configures e-mail: desk members
+/// are reached by e-mail, so their policy steps reach someone.
+fn tocsin(dir: &Path, db: Option<&str>, args: &[&str]) -> Command {
+    let mut c = common::tocsin(dir, db, args);
+    c.env("TOCSIN_CONFIG", dir.join("tocsin.toml"));
+    c
+}
 
 fn code(dir: &Path, db: Option<&str>, args: &[&str]) -> (i32, String) {
     let out = tocsin(dir, db, args).output().unwrap();
@@ -29,6 +38,16 @@ fn story(db: Option<&str>) {
     ] {
         add_user(d, db, name, role);
     }
+    std::fs::write(
+        d.join("tocsin.toml"),
+        "[notify.smtp]\nhost = \"127.0.0.1\"\nport = 2525\ntls = \"none\"\nfrom = \"tocsin@example.org\"\n",
+    )
+    .unwrap();
+    run_ok(tocsin(
+        d,
+        db,
+        &["user", "set", "dora", "--email", "dora@example.org"],
+    ));
     let out = run_ok(tocsin(d, db, &["check"]));
     assert!(out.contains("every step reaches someone"), "{out}");
 

@@ -51,6 +51,25 @@ impl TestApp {
             let (t, secret) = ApiToken::generate(u.id, "test", None);
             store.write(&actor, Op::CreateToken(t)).await.unwrap();
             tokens.insert(role, secret);
+            // Every role's user has an e-mail address (and e-mail counts as configured, below),
+            // so escalation policies naming them reach someone.
+            let mut c = tocsin_domain::UserContacts::empty(u.id);
+            c.email = Some(format!("{}@example.org", role.as_str()));
+            store
+                .write(
+                    &actor,
+                    Op::All {
+                        steps: vec![tocsin_store::Step::SetUserContacts(Box::new(c))],
+                        audit: Box::new(tocsin_domain::AuditEvent::new(
+                            &actor,
+                            "user.contacts",
+                            "user",
+                            Some(u.id.to_string()),
+                        )),
+                    },
+                )
+                .await
+                .unwrap();
         }
         let contact = SourceContact {
             phone: Some(PHONE.into()),
@@ -69,7 +88,12 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = tune(AppState::new(store.clone(), key, false));
+        let mut state = AppState::new(store.clone(), key, false);
+        state.channels = Arc::new(tocsin_app::notify::Channels {
+            email: true,
+            ..Default::default()
+        });
+        let state = tune(state);
         tokio::spawn(tocsin_server::serve(listener, state, async {
             let _ = rx.await;
         }));

@@ -159,6 +159,9 @@ struct Ctx {
     store: DynStore,
     frameworks: tocsin_framework::Frameworks,
     settings: AlertSettings,
+    channels: tocsin_app::notify::Channels,
+    /// Seals the addresses of the notifications a command's change makes.
+    key: tocsin_domain::ContactKey,
 }
 
 impl Ctx {
@@ -166,16 +169,21 @@ impl Ctx {
         let cfg = settle(g, Overrides::default())?;
         let settings = cfg.alert_settings()?;
         let store = open_store(&cfg).await?;
+        let key = super::common::contact_key(&cfg, &store).await?;
         Ok(Ctx {
+            key,
             store,
             frameworks: tocsin_framework::Frameworks::shipped(),
             settings,
+            channels: cfg.channels(),
         })
     }
 
     fn app(&self) -> App<'_> {
         let mut app = App::new(&self.store, &self.frameworks);
         app.alerting = &self.settings;
+        app.channels = &self.channels;
+        app.contact_key = Some(&self.key);
         app
     }
 }

@@ -160,10 +160,7 @@ pub async fn user(g: &Global, command: UserCommand) -> Result<ExitCode> {
     let store = open_store(&cfg).await?;
     let frameworks = tocsin_framework::Frameworks::shipped();
     let mut app = tocsin_app::App::new(&store, &frameworks);
-    let channels = tocsin_app::notify::Channels {
-        default_region: cfg.sms.phone_region(),
-        ..Default::default()
-    };
+    let channels = cfg.channels();
     app.channels = &channels;
     // The contact key seals (and opens) a phone number; loaded only where one may be involved.
     let needs_key = matches!(
