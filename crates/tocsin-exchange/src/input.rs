@@ -541,6 +541,9 @@ impl<R: Read> Read for Decoding<R> {
                     self.eof = k == 0;
                     n += k;
                 }
+                if buf[..n].is_ascii() {
+                    return Ok(n);
+                }
                 let Some(p) = buf[..n].iter().position(|b| !b.is_ascii()) else {
                     return Ok(n);
                 };
