@@ -357,16 +357,25 @@ mod tests {
         i.dataset = Some("ucdp-ged".into());
         i.external_id = Some("71663".into());
         let row = acled_row(&i);
-        assert_eq!(row[0], "71663", "event_id_cnty is the external id, not a UUID");
+        assert_eq!(
+            row[0], "71663",
+            "event_id_cnty is the external id, not a UUID"
+        );
         assert_eq!(row[4], "Political violence");
         assert_eq!(row[14], "");
         i.targeted_group = Some("civilians".into());
         assert_eq!(acled_row(&i)[14], "Civilian targeting");
-        assert_eq!(row[25], "", "source is ACLED's news sources, never the dataset");
+        assert_eq!(
+            row[25], "",
+            "source is ACLED's news sources, never the dataset"
+        );
         assert_eq!(row[30], i.updated_at.timestamp().to_string());
         i.external_id = None;
         assert_eq!(acled_row(&i)[0], i.id.to_string());
-        assert_eq!(disorder_type("Protests", "Peaceful protest"), "Demonstrations");
+        assert_eq!(
+            disorder_type("Protests", "Peaceful protest"),
+            "Demonstrations"
+        );
         assert_eq!(
             disorder_type("Protests", "Excessive force against protesters"),
             "Political violence; Demonstrations"
@@ -426,7 +435,8 @@ mod tests {
                 .map(|(name, _, get)| {
                     let text = get(&i);
                     let v = if NUMERIC.contains(name) {
-                        text.parse::<i64>().map_or(serde_json::Value::Null, Into::into)
+                        text.parse::<i64>()
+                            .map_or(serde_json::Value::Null, Into::into)
                     } else {
                         text.into()
                     };

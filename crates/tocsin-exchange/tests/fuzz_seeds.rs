@@ -42,7 +42,9 @@ fn import_encoded(data: &[u8]) {
 }
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds").join(target);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/seeds")
+        .join(target);
     let mut v: Vec<Vec<u8>> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| std::fs::read(e.unwrap().path()).unwrap())
@@ -76,7 +78,8 @@ fn mutations(seed: &[u8], n: usize) -> impl Iterator<Item = Vec<u8>> + '_ {
             1 => m.truncate((next() as usize) % m.len()),
             2 => {
                 let i = (next() as usize) % m.len();
-                let b = [0u8, 0xFF, b'\r', b'\n', b',', b'"', 0xC3, 0xE9, 0x1F, 0x8B][(next() % 10) as usize];
+                let b = [0u8, 0xFF, b'\r', b'\n', b',', b'"', 0xC3, 0xE9, 0x1F, 0x8B]
+                    [(next() % 10) as usize];
                 m.insert(i, b);
             }
             _ => {

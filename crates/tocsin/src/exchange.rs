@@ -58,6 +58,8 @@ pub struct RejectGroup {
     pub count: u64,
     /// The first rows' line numbers.
     pub lines: Vec<u64>,
+    /// Whether some row's reason differs from the example in its values.
+    pub alike: bool,
 }
 
 /// The reason without the values that differ from row to row: quoted text, and numbers
@@ -121,15 +123,17 @@ impl Summary {
             None if self.groups.len() < MAX_REASONS => {
                 self.groups.push(RejectGroup {
                     key,
-                    example: reason,
+                    example: reason.clone(),
                     count: 0,
                     lines: vec![],
+                    alike: false,
                 });
                 self.groups.len() - 1
             }
             None => return,
         };
         let g = &mut self.groups[at];
+        g.alike |= g.example != reason;
         g.count += 1;
         if g.lines.len() < LINES_PER_REASON {
             g.lines.push(line);
@@ -164,18 +168,18 @@ impl std::fmt::Display for Summary {
         }
         for g in &self.groups {
             let rows = if g.count == 1 { "row" } else { "rows" };
-            let like = if g.count > 1 && g.key != g.example {
-                " (and alike)"
-            } else {
-                ""
-            };
+            let like = if g.alike { " (and alike)" } else { "" };
             let lines = g
                 .lines
                 .iter()
                 .map(u64::to_string)
                 .collect::<Vec<_>>()
                 .join(", ");
-            let more = if g.count > g.lines.len() as u64 { ", …" } else { "" };
+            let more = if g.count > g.lines.len() as u64 {
+                ", …"
+            } else {
+                ""
+            };
             let word = if g.lines.len() == 1 { "line" } else { "lines" };
             writeln!(
                 f,

@@ -575,13 +575,9 @@ async fn import_validates_upserts_and_round_trips() {
         .replacen("2024-04-02", "2024-02-31", 1);
     let f = dir.path().join("mixed.csv");
     std::fs::write(&f, format!("{header}\n{good}\n{bad}\n")).unwrap();
-    let o = tocsin(
-        dir.path(),
-        None,
-        &["import", "acled", f.to_str().unwrap()],
-    )
-    .output()
-    .unwrap();
+    let o = tocsin(dir.path(), None, &["import", "acled", f.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1), "some rows rejected: exit 1");
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("inserted 1, updated 0, rejected 1"), "{out}");
@@ -671,13 +667,9 @@ async fn import_validates_upserts_and_round_trips() {
 async fn gdelt_import_places_events_with_the_gazetteer() {
     let dir = tempfile::tempdir().unwrap();
     let f = exchange_fixture("gdelt.tsv");
-    let o = tocsin(
-        dir.path(),
-        None,
-        &["import", "gdelt", f.to_str().unwrap()],
-    )
-    .output()
-    .unwrap();
+    let o = tocsin(dir.path(), None, &["import", "gdelt", f.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1), "a row rejected: exit 1");
     let out = String::from_utf8_lossy(&o.stdout);
     // Roots 18-20 kept (3 rows), the protest skipped, the row without coordinates rejected.

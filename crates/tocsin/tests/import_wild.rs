@@ -46,13 +46,22 @@ fn sniffed_formats_grouped_rejections_and_exit_codes() {
     let p = wild("acled_cp1252.csv");
     let (code, out, err) = run(d, &["import", p.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{out}{err}");
-    assert!(out.contains("format: acled (sniffed: the header has event_id_cnty (ACLED))"), "{out}");
+    assert!(
+        out.contains("format: acled (sniffed: the header has event_id_cnty (ACLED))"),
+        "{out}"
+    );
     assert!(out.contains("encoding: windows-1252 (assumed"), "{out}");
     assert!(out.contains("layout: ACLED (2019 onwards)"), "{out}");
-    assert!(out.contains("read 2, inserted 2, updated 0, rejected 0, skipped 0"), "{out}");
+    assert!(
+        out.contains("read 2, inserted 2, updated 0, rejected 0, skipped 0"),
+        "{out}"
+    );
     let rows = exported(d);
     let caf = rows.iter().find(|r| &r[2] == "CAF900").unwrap();
-    assert_eq!(&caf[23], "Attaque près de Bossangoa; « deux blessés » — selon l’ONU.");
+    assert_eq!(
+        &caf[23],
+        "Attaque près de Bossangoa; « deux blessés » — selon l’ONU."
+    );
 
     // Some rows rejected: exit 1, grouped by reason with their lines.
     let p = wild("acled_2016.csv");
@@ -70,17 +79,33 @@ fn sniffed_formats_grouped_rejections_and_exit_codes() {
     let text = std::fs::read_to_string(wild("acled_spreadsheet_dates.csv")).unwrap();
     let header = text.lines().next().unwrap();
     let row = text.lines().nth(4).unwrap(); // 05/09/2020
-    std::fs::write(&bad, format!("{header}\n{row}\n{}\n", row.replacen("MLI4", "MLI5", 1))).unwrap();
+    std::fs::write(
+        &bad,
+        format!("{header}\n{row}\n{}\n", row.replacen("MLI4", "MLI5", 1)),
+    )
+    .unwrap();
     let (code, out, err) = run(d, &["import", "acled", bad.to_str().unwrap()]);
     assert_eq!(code, Some(2), "{out}{err}");
-    assert!(out.contains("2 rows: event_date: \"05/09/2020\" could be day/month or month/day"), "{out}");
-    assert!(out.contains("(and alike)") || out.contains("lines 2, 3"), "{out}");
+    assert!(
+        out.contains("2 rows: event_date: \"05/09/2020\" could be day/month or month/day"),
+        "{out}"
+    );
+    assert!(!out.contains("(and alike)"), "the same value twice: {out}");
     assert!(out.contains("lines 2, 3"), "{out}");
-    assert!(err.contains("nothing was imported: every row was rejected"), "{err}");
+    assert!(
+        err.contains("nothing was imported: every row was rejected"),
+        "{err}"
+    );
     // The same file with --date-format imports.
     let (code, out, _) = run(
         d,
-        &["import", "acled", bad.to_str().unwrap(), "--date-format", "%d/%m/%Y"],
+        &[
+            "import",
+            "acled",
+            bad.to_str().unwrap(),
+            "--date-format",
+            "%d/%m/%Y",
+        ],
     );
     assert_eq!(code, Some(0), "{out}");
     let rows = exported(d);
@@ -94,14 +119,26 @@ fn sniffed_formats_grouped_rejections_and_exit_codes() {
     // An unknown encoding label is refused before anything is read.
     let (code, _, err) = run(
         d,
-        &["import", "acled", wild("acled_r_na.csv").to_str().unwrap(), "--encoding", "klingon"],
+        &[
+            "import",
+            "acled",
+            wild("acled_r_na.csv").to_str().unwrap(),
+            "--encoding",
+            "klingon",
+        ],
     );
     assert_eq!(code, Some(2));
     assert!(err.contains("unknown encoding"), "{err}");
 
     // Help documents the exit codes and the new flags.
     let help = run_ok(tocsin(d, None, &["import", "--help"]));
-    for s in ["Exit codes:", "--encoding", "--member", "--date-format", "[FORMAT] FILE"] {
+    for s in [
+        "Exit codes:",
+        "--encoding",
+        "--member",
+        "--date-format",
+        "[FORMAT] FILE",
+    ] {
         assert!(help.contains(s), "{s}: {help}");
     }
 }
@@ -113,8 +150,14 @@ fn zipped_gdelt_1_at_sea_is_placed_by_fips_with_the_gazetteer() {
     let (code, out, err) = run(dir.path(), &["import", p.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("format: gdelt"), "{out}");
-    assert!(out.contains("compression: zip member 20150102.export.CSV"), "{out}");
-    assert!(out.contains("read 3, inserted 2, updated 0, rejected 0, skipped 1"), "{out}");
+    assert!(
+        out.contains("compression: zip member 20150102.export.CSV"),
+        "{out}"
+    );
+    assert!(
+        out.contains("read 3, inserted 2, updated 0, rejected 0, skipped 1"),
+        "{out}"
+    );
     let rows = exported(dir.path());
     let uk = rows.iter().find(|r| &r[2] == "300001").unwrap();
     assert_eq!((&uk[8], &uk[12], &uk[13]), ("GBR", "54", "-4"), "{uk:?}");
@@ -137,7 +180,12 @@ fn a_closed_pipe_neither_panics_nor_changes_the_outcome() {
     // Close the read end at once, as `head -1` does once it has its line.
     drop(child.stdout.take());
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     let status = child.wait().unwrap();
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(status.code(), Some(1), "3 imported, 1 rejected: {err}");
