@@ -13,7 +13,9 @@ fn main() {
         let f = std::fs::File::open(&path).expect("open");
         let (mut ok, mut rejected) = (0u64, 0u64);
         let t = Instant::now();
-        let info = read_file(format, f, &ImportOptions::any(), &IsoOnly, &mut |r| {
+        let mut opts = ImportOptions::any();
+        opts.encoding = std::env::var("ENCODING").ok();
+        let info = read_file(format, f, &opts, &IsoOnly, &mut |r| {
             match r {
                 Row::Incident(_) => ok += 1,
                 Row::Rejected { .. } => rejected += 1,
