@@ -14,9 +14,21 @@ pub fn import(format: Format, data: &[u8]) {
 pub fn import_file(data: &[u8]) {
     let mut opts = ImportOptions::any();
     opts.default_event_type = Some(("Battles".into(), "Armed clash".into()));
-    let _ = read_file(None, std::io::Cursor::new(data), &opts, &IsoOnly, &mut |_| Ok(()));
+    let _ = read_file(
+        None,
+        std::io::Cursor::new(data),
+        &opts,
+        &IsoOnly,
+        &mut |_| Ok(()),
+    );
     opts.member = Some("a.csv".into());
-    let _ = read_file(None, std::io::Cursor::new(data), &opts, &IsoOnly, &mut |_| Ok(()));
+    let _ = read_file(
+        None,
+        std::io::Cursor::new(data),
+        &opts,
+        &IsoOnly,
+        &mut |_| Ok(()),
+    );
 }
 
 /// Feed `data[1..]` with the encoding and format `data[0]` picks.
@@ -43,5 +55,11 @@ pub fn import_encoded(data: &[u8]) {
         4 => Some("utf-16be".into()),
         _ => None,
     };
-    let _ = read_file(format, std::io::Cursor::new(rest), &opts, &IsoOnly, &mut |_| Ok(()));
+    let _ = read_file(
+        format,
+        std::io::Cursor::new(rest),
+        &opts,
+        &IsoOnly,
+        &mut |_| Ok(()),
+    );
 }
