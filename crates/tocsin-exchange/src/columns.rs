@@ -24,13 +24,26 @@ pub struct Columns {
 }
 
 impl Columns {
-    /// From a header record, checking that `required` are all present.
-    pub fn from_header(
-        header: &ByteRecord,
-        required: &[&str],
-        what: &str,
-    ) -> Result<Columns, ImportError> {
-        let names: Vec<String> = header
+    /// Whether the header has a column.
+    pub fn has(&self, name: &str) -> bool {
+        self.pos.contains_key(name)
+    }
+
+    /// The header's names, lower case.
+    pub fn from_names(header: &ByteRecord) -> Columns {
+        let names = Self::names(header);
+        Columns {
+            pos: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), i))
+                .collect(),
+            width: names.len(),
+        }
+    }
+
+    fn names(header: &ByteRecord) -> Vec<String> {
+        header
             .iter()
             .map(|f| {
                 String::from_utf8_lossy(f)
@@ -38,7 +51,16 @@ impl Columns {
                     .trim_start_matches('\u{feff}')
                     .to_ascii_lowercase()
             })
-            .collect();
+            .collect()
+    }
+
+    /// From a header record, checking that `required` are all present.
+    pub fn from_header(
+        header: &ByteRecord,
+        required: &[&str],
+        what: &str,
+    ) -> Result<Columns, ImportError> {
+        let names = Self::names(header);
         let pos: HashMap<String, usize, _> = names
             .iter()
             .enumerate()
@@ -150,13 +172,33 @@ pub fn read_headed<R: Read>(
     sink: &mut dyn FnMut(crate::Row) -> Result<(), String>,
     draft: impl Fn(&Rec) -> Result<crate::Draft, String>,
 ) -> Result<(), ImportError> {
+    read_headed_with(
+        input,
+        |header| Columns::from_header(header, required, what).map(|c| (c, ())),
+        opts,
+        geo,
+        sink,
+        |r, ()| draft(r),
+    )
+}
+
+/// As [`read_headed`], with `layout` deciding from the header how rows are read; answers
+/// what `layout` chose.
+pub fn read_headed_with<R: Read, L>(
+    input: R,
+    layout: impl FnOnce(&ByteRecord) -> Result<(Columns, L), ImportError>,
+    opts: &crate::ImportOptions,
+    geo: &dyn crate::Geo,
+    sink: &mut dyn FnMut(crate::Row) -> Result<(), String>,
+    draft: impl Fn(&Rec, &L) -> Result<crate::Draft, String>,
+) -> Result<L, ImportError> {
     use crate::Row;
     let mut rdr = reader(input, b',', true);
     let header = rdr
         .byte_headers()
         .map_err(|e| ImportError::Format(format!("cannot read the header: {e}")))?
         .clone();
-    let cols = Columns::from_header(&header, required, what)?;
+    let (cols, layout) = layout(&header)?;
     let sink = std::cell::RefCell::new(sink);
     let send = |row: Row| (sink.borrow_mut())(row).map_err(ImportError::Sink);
     for_each_record(
@@ -166,12 +208,14 @@ pub fn read_headed<R: Read>(
             if crate::hxl::is_tag_row(rec) {
                 return Ok(());
             }
-            let row = match draft(&Rec { rec, cols: &cols }).and_then(|d| d.finish(opts, geo)) {
-                Ok(i) => Row::Incident(Box::new(i)),
-                Err(reason) => Row::Rejected { line, reason },
-            };
+            let row =
+                match draft(&Rec { rec, cols: &cols }, &layout).and_then(|d| d.finish(opts, geo)) {
+                    Ok(i) => Row::Incident(Box::new(i)),
+                    Err(reason) => Row::Rejected { line, reason },
+                };
             send(row)
         },
         |line, reason| send(Row::Rejected { line, reason }),
-    )
+    )?;
+    Ok(layout)
 }

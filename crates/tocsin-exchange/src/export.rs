@@ -110,11 +110,23 @@ const COLUMNS: &[(&str, &str, Getter)] = &[
     }),
 ];
 
-/// ACLED's `event_id_cnty`: the external id for ACLED data, else Tocsin's id.
+/// ACLED's `event_id_cnty`: the incident's external id (ACLED's own, UCDP's `id`, GDELT's
+/// event id), so that the file re-imports as the same events (`--dataset` naming their
+/// dataset); Tocsin's id only for incidents recorded here.
 fn acled_id(i: &Incident) -> String {
-    match (&i.dataset, &i.external_id) {
-        (Some(d), Some(e)) if d == "acled" => e.clone(),
+    match &i.external_id {
+        Some(e) if !e.is_empty() => e.clone(),
         _ => i.id.to_string(),
+    }
+}
+
+/// ACLED's `disorder_type` for a type and sub-type, as ACLED assigns it.
+fn disorder_type(event_type: &str, sub_event_type: &str) -> &'static str {
+    match (event_type, sub_event_type) {
+        ("Protests", "Excessive force against protesters") => "Political violence; Demonstrations",
+        ("Protests", _) | ("Riots", "Violent demonstration") => "Demonstrations",
+        ("Strategic developments", _) => "Strategic developments",
+        _ => "Political violence",
     }
 }
 
@@ -129,7 +141,7 @@ fn acled_row(i: &Incident) -> [String; 31] {
         i.event_date.to_string(),
         i.event_date.format("%Y").to_string(),
         i.date_precision.to_string(),
-        String::new(),
+        disorder_type(&i.event_type, &i.sub_event_type).to_string(),
         i.event_type.clone(),
         i.sub_event_type.clone(),
         o(&i.actor1),
@@ -154,18 +166,21 @@ fn acled_row(i: &Incident) -> [String; 31] {
         i.latitude.to_string(),
         i.longitude.to_string(),
         i.geo_precision.to_string(),
-        o(&i.dataset),
+        // ACLED's `source` names the reports an event was coded from; incidents keep none
+        // apart from their description, so it stays empty rather than naming the dataset.
+        String::new(),
         String::new(),
         i.description.clone(),
         i.fatalities.to_string(),
         String::new(),
+        // ACLED's `timestamp`: when the row last changed, as Unix seconds.
         i.updated_at.timestamp().to_string(),
     ]
 }
 
 /// One incident as a GeoJSON point feature: the [`COLUMNS`] but latitude and longitude as
-/// string properties, in that order. Written straight from the incident's fields (exports
-/// write millions of these).
+/// properties, in that order, numbers as JSON numbers (`null` when absent) and text as
+/// strings. Written straight from the incident's fields (exports write millions of these).
 fn geojson_feature(f: &mut Vec<u8>, i: &Incident) {
     use std::io::Write as _;
     let _ = write!(
@@ -176,11 +191,10 @@ fn geojson_feature(f: &mut Vec<u8>, i: &Incident) {
     let mut int = itoa::Buffer::new();
     let mut num = |f: &mut Vec<u8>, name: &str, v: Option<i64>| {
         key(f, name);
-        f.push(b'"');
-        if let Some(v) = v {
-            f.extend_from_slice(int.format(v).as_bytes());
+        match v {
+            Some(v) => f.extend_from_slice(int.format(v).as_bytes()),
+            None => f.extend_from_slice(b"null"),
         }
-        f.push(b'"');
     };
     let text = |f: &mut Vec<u8>, name: &str, v: Option<&str>| {
         key(f, name);
@@ -327,6 +341,52 @@ impl<W: Write> ExportWriter<W> {
 mod tests {
     use super::*;
 
+    const NUMERIC: &[&str] = &[
+        "date_precision",
+        "violence_type",
+        "geo_precision",
+        "fatalities",
+        "fatalities_low",
+        "fatalities_high",
+        "credibility",
+    ];
+
+    #[test]
+    fn acled_rows_carry_the_external_id_and_acled_meanings() {
+        let mut i = incident();
+        i.dataset = Some("ucdp-ged".into());
+        i.external_id = Some("71663".into());
+        let row = acled_row(&i);
+        assert_eq!(
+            row[0], "71663",
+            "event_id_cnty is the external id, not a UUID"
+        );
+        assert_eq!(row[4], "Political violence");
+        assert_eq!(row[14], "");
+        i.targeted_group = Some("civilians".into());
+        assert_eq!(acled_row(&i)[14], "Civilian targeting");
+        assert_eq!(
+            row[25], "",
+            "source is ACLED's news sources, never the dataset"
+        );
+        assert_eq!(row[30], i.updated_at.timestamp().to_string());
+        i.external_id = None;
+        assert_eq!(acled_row(&i)[0], i.id.to_string());
+        assert_eq!(
+            disorder_type("Protests", "Peaceful protest"),
+            "Demonstrations"
+        );
+        assert_eq!(
+            disorder_type("Protests", "Excessive force against protesters"),
+            "Political violence; Demonstrations"
+        );
+        assert_eq!(disorder_type("Riots", "Mob violence"), "Political violence");
+        assert_eq!(
+            disorder_type("Strategic developments", "Arrests"),
+            "Strategic developments"
+        );
+    }
+
     fn incident() -> Incident {
         let mut i = Incident::parse(tocsin_domain::IncidentInput {
             event_date: "2024-03-15".into(),
@@ -349,10 +409,11 @@ mod tests {
         i
     }
 
-    /// The GeoJSON writer gives every column of [`COLUMNS`] (but the coordinates) as the
-    /// string the CSV export writes, in order, with the point's coordinates.
+    /// The GeoJSON writer gives every column of [`COLUMNS`] (but the coordinates), in order,
+    /// with the point's coordinates: numbers as numbers (null when absent), text as the CSV
+    /// export writes it.
     #[test]
-    fn geojson_feature_carries_every_column_as_text() {
+    fn geojson_feature_keeps_every_column_and_its_type() {
         for i in [incident(), {
             let mut i = incident();
             i.latitude = 1e-7;
@@ -371,7 +432,16 @@ mod tests {
             let expected: Vec<(String, serde_json::Value)> = COLUMNS
                 .iter()
                 .filter(|c| !matches!(c.0, "latitude" | "longitude"))
-                .map(|(name, _, get)| (name.to_string(), get(&i).into()))
+                .map(|(name, _, get)| {
+                    let text = get(&i);
+                    let v = if NUMERIC.contains(name) {
+                        text.parse::<i64>()
+                            .map_or(serde_json::Value::Null, Into::into)
+                    } else {
+                        text.into()
+                    };
+                    (name.to_string(), v)
+                })
                 .collect();
             let got: Vec<(String, serde_json::Value)> =
                 props.iter().map(|(k, v)| (k.clone(), v.clone())).collect();

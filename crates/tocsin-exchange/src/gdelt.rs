@@ -1,9 +1,12 @@
-//! GDELT 2.0 event records: 61 tab-separated columns, no header.
+//! GDELT event records, tab-separated, no header: 2.0 (61 columns) and 1.0 (58 columns in the
+//! daily files, 57 in the back file without `SOURCEURL`), as published (zipped) or not.
 //!
 //! Only events whose CAMEO root code is among the kept roots (default 18 assault, 19 fight,
 //! 20 unconventional mass violence) are imported; others are skipped. GDELT is machine-coded
 //! from news: events arrive `unverified` with credibility 6 and no fatality count. The country
-//! comes from the action's point (GDELT uses FIPS codes, not ISO).
+//! comes from the action's point; when the point falls in no country (GDELT places events
+//! known only by country at its centroid, which may be at sea: the United Kingdom at 54,-4),
+//! from `ActionGeo_CountryCode`, a FIPS 10-4 code mapped to ISO 3166.
 
 use std::io::Read;
 use tocsin_domain::VerificationStatus;
@@ -12,18 +15,58 @@ use crate::columns;
 use crate::limit::LineLimited;
 use crate::{date, num, opt, Draft, Geo, ImportError, ImportOptions, Row};
 
-const WIDTH: usize = 61;
 const ID: usize = 0;
 const SQLDATE: usize = 1;
 const ACTOR1: usize = 6;
 const ACTOR2: usize = 16;
 const EVENT_CODE: usize = 26;
 const ROOT_CODE: usize = 28;
-const GEO_TYPE: usize = 51;
-const GEO_NAME: usize = 52;
-const GEO_LAT: usize = 56;
-const GEO_LON: usize = 57;
-const SOURCE_URL: usize = 60;
+
+/// Where the action's place and the source are in each version's rows.
+#[derive(Clone, Copy)]
+struct Layout {
+    width: usize,
+    name: &'static str,
+    geo_type: usize,
+    geo_name: usize,
+    geo_country: usize,
+    geo_lat: usize,
+    geo_lon: usize,
+    source_url: Option<usize>,
+}
+
+const LAYOUTS: [Layout; 3] = [
+    Layout {
+        width: 61,
+        name: "GDELT 2.0 events (61 columns)",
+        geo_type: 51,
+        geo_name: 52,
+        geo_country: 53,
+        geo_lat: 56,
+        geo_lon: 57,
+        source_url: Some(60),
+    },
+    Layout {
+        width: 58,
+        name: "GDELT 1.0 daily events (58 columns)",
+        geo_type: 49,
+        geo_name: 50,
+        geo_country: 51,
+        geo_lat: 53,
+        geo_lon: 54,
+        source_url: Some(57),
+    },
+    Layout {
+        width: 57,
+        name: "GDELT 1.0 back-file events (57 columns, no SOURCEURL)",
+        geo_type: 49,
+        geo_name: 50,
+        geo_country: 51,
+        geo_lat: 53,
+        geo_lon: 54,
+        source_url: None,
+    },
+];
 
 /// ACLED type and sub-type for a CAMEO event code.
 fn typology(code: &str) -> (&'static str, &'static str) {
@@ -58,23 +101,40 @@ fn typology(code: &str) -> (&'static str, &'static str) {
     }
 }
 
-fn draft(f: &dyn Fn(usize, &str) -> Result<String, String>) -> Result<Draft, String> {
+fn draft(
+    f: &dyn Fn(usize, &str) -> Result<String, String>,
+    l: &Layout,
+    opts: &ImportOptions,
+    geo: &dyn Geo,
+) -> Result<Draft, String> {
     let code = f(EVENT_CODE, "EventCode")?;
     let (et, sub) = typology(&code);
-    let (lat, lon) = (f(GEO_LAT, "ActionGeo_Lat")?, f(GEO_LON, "ActionGeo_Long")?);
-    if lat.trim().is_empty() || lon.trim().is_empty() {
+    let (lat, lon) = (
+        f(l.geo_lat, "ActionGeo_Lat")?,
+        f(l.geo_lon, "ActionGeo_Long")?,
+    );
+    if crate::is_missing(&lat) || crate::is_missing(&lon) {
         return Err("no ActionGeo coordinates".into());
     }
-    let place = opt(&f(GEO_NAME, "ActionGeo_FullName")?);
-    let geo_type: i16 = num("ActionGeo_Type", &f(GEO_TYPE, "ActionGeo_Type")?).unwrap_or(0);
+    let place = opt(&f(l.geo_name, "ActionGeo_FullName")?);
+    let geo_type: i16 = num("ActionGeo_Type", &f(l.geo_type, "ActionGeo_Type")?).unwrap_or(0);
+    let fips = f(l.geo_country, "ActionGeo_CountryCode")?;
+    let country_fallback = crate::fips::to_iso3(&fips).and_then(|c| geo.country(c));
     let (a1, a2) = (
         opt(&f(ACTOR1, "Actor1Name")?),
         opt(&f(ACTOR2, "Actor2Name")?),
     );
-    let url = f(SOURCE_URL, "SOURCEURL")?;
+    let url = match l.source_url {
+        Some(i) => f(i, "SOURCEURL")?,
+        None => String::new(),
+    };
     Ok(Draft {
         external_id: opt(&f(ID, "GLOBALEVENTID")?).ok_or("GLOBALEVENTID: empty")?,
-        event_date: date("SQLDATE", &f(SQLDATE, "SQLDATE")?)?,
+        event_date: date(
+            "SQLDATE",
+            &f(SQLDATE, "SQLDATE")?,
+            opts.date_format.as_deref(),
+        )?,
         date_precision: Some(1),
         event_type: et.into(),
         sub_event_type: sub.into(),
@@ -90,13 +150,18 @@ fn draft(f: &dyn Fn(usize, &str) -> Result<String, String>) -> Result<Draft, Str
             3 | 4 => 2,
             _ => 3,
         }),
-        description: format!(
-            "GDELT CAMEO {code}: {} → {} at {} ({})",
-            a1.as_deref().unwrap_or("?"),
-            a2.as_deref().unwrap_or("?"),
-            place.as_deref().unwrap_or("?"),
-            url.trim()
-        ),
+        description: {
+            let mut d = format!(
+                "GDELT CAMEO {code}: {} → {} at {}",
+                a1.as_deref().unwrap_or("?"),
+                a2.as_deref().unwrap_or("?"),
+                place.as_deref().unwrap_or("?"),
+            );
+            if !url.trim().is_empty() {
+                d.push_str(&format!(" ({})", url.trim()));
+            }
+            d
+        },
         actor1: a1,
         actor2: a2,
         targeted_group: None,
@@ -106,40 +171,53 @@ fn draft(f: &dyn Fn(usize, &str) -> Result<String, String>) -> Result<Draft, Str
         credibility: Some(6),
         verification: Some(VerificationStatus::Unverified),
         tlp: None,
+        country_fallback,
     })
 }
 
-/// Read GDELT 2.0 event records.
+/// Read GDELT event records (2.0, or 1.0 daily or back file: the first row decides);
+/// answers the version read.
 pub fn read<R: Read>(
     input: LineLimited<R>,
     opts: &ImportOptions,
     geo: &dyn Geo,
     sink: &mut dyn FnMut(Row) -> Result<(), String>,
-) -> Result<(), ImportError> {
+) -> Result<String, ImportError> {
     let mut rdr = columns::reader(input, b'\t', false);
-    let mut first = true;
+    let mut layout: Option<Layout> = None;
     let sink = std::cell::RefCell::new(sink);
     let send = |row: Row| (sink.borrow_mut())(row).map_err(ImportError::Sink);
     columns::for_each_record(
         &mut rdr,
         None,
         |line, rec| {
-            if rec.len() != WIDTH {
-                if first {
-                    return Err(ImportError::Format(format!(
-                        "not a GDELT 2.0 events file: the first row has {} tab-separated columns, not {WIDTH}",
-                        rec.len()
-                    )));
+            let l = match layout {
+                Some(l) => l,
+                None => {
+                    let l = LAYOUTS
+                        .iter()
+                        .find(|l| l.width == rec.len())
+                        .ok_or_else(|| {
+                            ImportError::Format(format!(
+                            "not a GDELT events file: the first row has {} tab-separated columns, \
+                             not 61 (GDELT 2.0), 58 or 57 (GDELT 1.0)",
+                            rec.len()
+                        ))
+                        })?;
+                    layout = Some(*l);
+                    *l
                 }
+            };
+            if rec.len() != l.width {
                 return send(Row::Rejected {
                     line,
                     reason: format!(
-                        "expected {WIDTH} columns, found {} (truncated or malformed row)",
+                        "expected {} columns, found {} (truncated or malformed row)",
+                        l.width,
                         rec.len()
                     ),
                 });
             }
-            first = false;
             let f = |i: usize, name: &str| -> Result<String, String> {
                 std::str::from_utf8(&rec[i])
                     .map(str::to_string)
@@ -154,7 +232,7 @@ pub fn read<R: Read>(
                     line,
                     reason: "EventRootCode: not a CAMEO root code".into(),
                 },
-                Some(_) => match draft(&f).and_then(|d| d.finish(opts, geo)) {
+                Some(_) => match draft(&f, &l, opts, geo).and_then(|d| d.finish(opts, geo)) {
                     Ok(i) => Row::Incident(Box::new(i)),
                     Err(reason) => Row::Rejected { line, reason },
                 },
@@ -162,5 +240,6 @@ pub fn read<R: Read>(
             send(row)
         },
         |line, reason| send(Row::Rejected { line, reason }),
-    )
+    )?;
+    Ok(layout.map_or("GDELT (no rows)", |l| l.name).to_string())
 }

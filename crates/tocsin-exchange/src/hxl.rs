@@ -1,6 +1,10 @@
 //! CSV with a row of HXL hashtags (Humanitarian Exchange Language), mapped by hashtag.
 //!
-//! The tag row may be the first row or follow a row of column names. Recognised tags
+//! The tag row may be the first row or follow a row of column names (its first cell may be
+//! the index pandas writes). Event dates come from `#date+occurred`, `#date+start` or
+//! `#date`, never from `#date+year…`. Without an id tag, the column named `event_id_cnty`
+//! (ACLED) or, in a UCDP GED file, `id` gives the identity, so a corrected re-import
+//! updates; UCDP's `type_of_violence` gives the event type when no tag does. Recognised tags
 //! (attributes in any order, extra attributes allowed): `#meta+id` or `#event+id` (external
 //! id; without one, a hash of the row's content serves, so re-imports still update),
 //! `#meta+dataset`, `#date+occurred` / `#date+start` / `#date`, `#date+precision`,
@@ -19,14 +23,22 @@ use crate::columns;
 use crate::limit::LineLimited;
 use crate::{date, num, opt, opt_num, Draft, Geo, ImportError, ImportOptions, Row};
 
-/// Whether a record is a row of HXL hashtags.
+/// Whether a record is a row of HXL hashtags. Its first cell may instead be a number: the
+/// index column pandas adds when it saves a frame (`0,#date+year,…`).
 pub fn is_tag_row(rec: &ByteRecord) -> bool {
-    let cells: Vec<&[u8]> = rec
-        .iter()
-        .map(|c| c.trim_ascii())
-        .filter(|c| !c.is_empty())
-        .collect();
-    !cells.is_empty() && cells.iter().all(|c| c.starts_with(b"#"))
+    let mut tags = 0;
+    for (i, c) in rec.iter().enumerate() {
+        let c = c.trim_ascii();
+        if c.is_empty() {
+            continue;
+        }
+        if c.starts_with(b"#") {
+            tags += 1;
+        } else if !(i == 0 && c.iter().all(u8::is_ascii_digit)) {
+            return false;
+        }
+    }
+    tags > 0
 }
 
 /// A parsed hashtag: `#group+name+first` → ("group", {"name", "first"}).
@@ -109,13 +121,14 @@ impl Cols {
                 .or(m.find("event", &["id"], &[])),
             tocsin_id: m.find("meta", &["id"], &[]),
             dataset: m.find("meta", &["dataset"], &[]),
+            // `#date+year…` is a year, never an event's date.
             date: m
-                .find("date", &["occurred"], &[])
-                .or(m.find("date", &["start"], &[]))
+                .find("date", &["occurred"], &["year"])
+                .or(m.find("date", &["start"], &["year", "month"]))
                 .or(m.find(
                     "date",
                     &[],
-                    &["year", "end", "precision", "updated", "reported"],
+                    &["year", "month", "end", "precision", "updated", "reported"],
                 )),
             date_prec: m.find("date", &["precision"], &[]),
             etype: m.find("event", &["type"], &["sub"]),
@@ -148,9 +161,29 @@ impl Cols {
     }
 }
 
+/// What the row of column names above the tags says about the dataset: an identity column
+/// (UCDP's `id`, ACLED's `event_id_cnty`) and UCDP's `type_of_violence`.
+#[derive(Default)]
+struct Named {
+    id: Option<usize>,
+    type_of_violence: Option<usize>,
+}
+
+impl Named {
+    fn new(names: &[String]) -> Named {
+        let at = |n: &str| names.iter().position(|x| x == n);
+        let ucdp = at("type_of_violence").is_some() && at("date_start").is_some();
+        Named {
+            id: at("event_id_cnty").or(if ucdp { at("id") } else { None }),
+            type_of_violence: if ucdp { at("type_of_violence") } else { None },
+        }
+    }
+}
+
 fn draft(
     rec: &ByteRecord,
     c: &Cols,
+    named: &Named,
     opts: &ImportOptions,
     geo: &dyn Geo,
 ) -> Result<(Draft, Option<String>), String> {
@@ -162,7 +195,11 @@ fn draft(
             None => Ok(String::new()),
         }
     };
-    let external_id = match opt(&get(c.id)?).or(opt(&get(c.tocsin_id)?)) {
+    // Without an id tag, the dataset's own identity column, else a hash of the content.
+    let external_id = match opt(&get(c.id)?)
+        .or(opt(&get(c.tocsin_id)?))
+        .or(opt(&get(named.id)?))
+    {
         Some(id) => id,
         None => {
             let mut h = Sha256::new();
@@ -173,8 +210,12 @@ fn draft(
             format!("sha256:{}", &hex::encode(h.finalize())[..32])
         }
     };
-    let (et, sub) = match (opt(&get(c.etype)?), opt(&get(c.subtype)?)) {
-        (Some(t), Some(s)) => (t, s),
+    let tov: Option<i16> = opt_num("type_of_violence", &get(named.type_of_violence)?)?;
+    let (et, sub) = match (opt(&get(c.etype)?), opt(&get(c.subtype)?), tov) {
+        (Some(t), Some(s), _) => (t, s),
+        // UCDP's type of violence, as `import ucdp` maps it.
+        (_, _, Some(1 | 2)) => ("Battles".into(), "Armed clash".into()),
+        (_, _, Some(3)) => ("Violence against civilians".into(), "Attack".into()),
         _ => opts
             .default_event_type
             .clone()
@@ -184,7 +225,7 @@ fn draft(
         .iter()
         .find_map(|s| opt(s).and_then(|s| geo.country(&s)));
     let (lat, lon) = (get(c.lat)?, get(c.lon)?);
-    if lat.is_empty() || lon.is_empty() {
+    if crate::is_missing(&lat) || crate::is_missing(&lon) {
         return Err("no #geo+lat/#geo+lon".into());
     }
     let description = [
@@ -203,11 +244,11 @@ fn draft(
         .transpose()?;
     let draft = Draft {
         external_id,
-        event_date: date("#date", &get(c.date)?)?,
+        event_date: date("#date", &get(c.date)?, opts.date_format.as_deref())?,
         date_precision: opt_num("#date+precision", &get(c.date_prec)?)?,
         event_type: et,
         sub_event_type: sub,
-        violence_type: opt_num("#event+violence", &get(c.violence)?)?,
+        violence_type: opt_num("#event+violence", &get(c.violence)?)?.or(tov),
         country,
         admin1: opt(&get(c.adm1)?),
         admin2: opt(&get(c.adm2)?),
@@ -217,7 +258,7 @@ fn draft(
         geo_precision: opt_num("#geo+precision", &get(c.geo_prec)?)?,
         actor1: opt(&get(c.actor1)?),
         actor2: opt(&get(c.actor2)?),
-        targeted_group: opt(&get(c.target)?),
+        targeted_group: opt(&get(c.target)?).or((tov == Some(3)).then(|| "civilians".to_string())),
         fatalities: opt_num("#affected+killed", &get(c.killed)?)?.unwrap_or(0),
         fatalities_low: opt_num("#affected+killed+low", &get(c.killed_low)?)?,
         fatalities_high: opt_num("#affected+killed+high", &get(c.killed_high)?)?,
@@ -225,6 +266,7 @@ fn draft(
         verification,
         description,
         tlp,
+        country_fallback: None,
     };
     Ok((draft, opt(&get(c.dataset)?)))
 }
@@ -239,6 +281,8 @@ pub fn read<R: Read>(
     let mut rdr = columns::reader(input, b',', false);
     let mut cols: Option<(Cols, usize)> = None;
     let mut before_tags = 0;
+    let mut names: Vec<String> = Vec::new();
+    let mut named = Named::default();
     let sink = std::cell::RefCell::new(sink);
     let send = |row: Row| (sink.borrow_mut())(row).map_err(ImportError::Sink);
     columns::for_each_record(
@@ -260,8 +304,13 @@ pub fn read<R: Read>(
                         ));
                     }
                     cols = Some((c, rec.len()));
+                    named = Named::new(&names);
                     return Ok(());
                 }
+                names = rec
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(f).trim().to_ascii_lowercase())
+                    .collect();
                 before_tags += 1;
                 if before_tags > 25 {
                     return Err(ImportError::Format(
@@ -279,17 +328,18 @@ pub fn read<R: Read>(
                     ),
                 });
             }
-            let row = match draft(rec, c, opts, geo).and_then(|(d, dataset)| match dataset {
-                Some(ds) if ds != opts.dataset => {
-                    let mut o = opts.clone();
-                    o.dataset = ds;
-                    d.finish(&o, geo)
-                }
-                _ => d.finish(opts, geo),
-            }) {
-                Ok(i) => Row::Incident(Box::new(i)),
-                Err(reason) => Row::Rejected { line, reason },
-            };
+            let row =
+                match draft(rec, c, &named, opts, geo).and_then(|(d, dataset)| match dataset {
+                    Some(ds) if ds != opts.dataset => {
+                        let mut o = opts.clone();
+                        o.dataset = ds;
+                        d.finish(&o, geo)
+                    }
+                    _ => d.finish(opts, geo),
+                }) {
+                    Ok(i) => Row::Incident(Box::new(i)),
+                    Err(reason) => Row::Rejected { line, reason },
+                };
             send(row)
         },
         |line, reason| send(Row::Rejected { line, reason }),

@@ -12,8 +12,10 @@
 mod acled;
 mod columns;
 pub mod export;
+mod fips;
 mod gdelt;
 mod hxl;
+mod input;
 mod limit;
 mod ucdp;
 
@@ -21,6 +23,7 @@ use std::io::Read;
 use tocsin_domain::{Country, DomainError, Incident, IncidentInput, Tlp, VerificationStatus};
 
 pub use export::{ExportFormat, ExportWriter};
+pub use input::{encoding_for_label, read_file, sniff, ReadInfo};
 pub use limit::MAX_LINE_BYTES;
 
 /// Why a whole file cannot be read.
@@ -44,7 +47,7 @@ pub enum Format {
     Ucdp,
     /// ACLED's 31-column CSV.
     Acled,
-    /// GDELT 2.0 events: 61 tab-separated columns, no header.
+    /// GDELT events, no header: 2.0 (61 tab-separated columns) or 1.0 (57 or 58).
     Gdelt,
     /// Any CSV with an HXL hashtag row.
     Hxl,
@@ -118,9 +121,9 @@ impl Geo for IsoOnly {
 }
 
 /// Choices for an import.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
-    /// Provenance dataset name (default: the format's).
+    /// Provenance dataset name (empty: the format's, once known).
     pub dataset: String,
     /// Label of every imported incident.
     pub tlp: Tlp,
@@ -128,6 +131,15 @@ pub struct ImportOptions {
     pub gdelt_roots: Vec<u8>,
     /// Event type for HXL rows that carry none.
     pub default_event_type: Option<(String, String)>,
+    /// A chrono format for dates in a numeric form that could be read two ways
+    /// (`05/09/2020`); such dates are refused without one, never guessed.
+    pub date_format: Option<String>,
+    /// The text encoding (an Encoding Standard label such as `windows-1252`, `latin1`,
+    /// `utf-16le`); without one, a byte order mark decides, else UTF-8 unless the text is
+    /// not UTF-8, when Windows-1252 is assumed (and said, in [`ReadInfo`]).
+    pub encoding: Option<String>,
+    /// The member of a `.zip` archive to read (needed when it holds several data files).
+    pub member: Option<String>,
 }
 
 impl ImportOptions {
@@ -136,8 +148,21 @@ impl ImportOptions {
         ImportOptions {
             dataset: format.dataset().to_string(),
             tlp: Tlp::Clear,
+            ..ImportOptions::any()
+        }
+    }
+
+    /// Defaults for a file whose format is not known yet ([`read_file`] with no format
+    /// sniffs it): the dataset is then the sniffed format's.
+    pub fn any() -> ImportOptions {
+        ImportOptions {
+            dataset: String::new(),
+            tlp: Tlp::Clear,
             gdelt_roots: vec![18, 19, 20],
             default_event_type: None,
+            date_format: None,
+            encoding: None,
+            member: None,
         }
     }
 }
@@ -158,27 +183,40 @@ pub enum Row {
     Skipped,
 }
 
-/// Read `input` as `format`, handing every row to `sink`.
+/// Read `input` as `format`, handing every row to `sink`. The input may be gzipped and in
+/// another encoding (see [`ImportOptions::encoding`]); a `.zip` archive needs
+/// [`read_file`], which can seek.
 pub fn read(
     format: Format,
     input: impl Read,
     opts: &ImportOptions,
     geo: &dyn Geo,
     sink: &mut dyn FnMut(Row) -> Result<(), String>,
-) -> Result<(), ImportError> {
+) -> Result<ReadInfo, ImportError> {
+    input::read_stream(Some(format), input, ReadInfo::default(), opts, geo, sink)
+}
+
+/// Read already decoded UTF-8 text as `format`.
+pub(crate) fn read_text(
+    format: Format,
+    input: impl Read,
+    opts: &ImportOptions,
+    geo: &dyn Geo,
+    sink: &mut dyn FnMut(Row) -> Result<(), String>,
+) -> Result<Option<String>, ImportError> {
     let mut input = limit::LineLimited::new(input);
     match format {
         Format::Ucdp => {
             let first = input.peek_non_ws()?;
             if first == Some(b'{') {
-                ucdp::read_geojson(input, opts, geo, sink)
+                ucdp::read_geojson(input, opts, geo, sink).map(|()| None)
             } else {
-                ucdp::read_csv(input, opts, geo, sink)
+                ucdp::read_csv(input, opts, geo, sink).map(|()| None)
             }
         }
-        Format::Acled => acled::read(input, opts, geo, sink),
-        Format::Gdelt => gdelt::read(input, opts, geo, sink),
-        Format::Hxl => hxl::read(input, opts, geo, sink),
+        Format::Acled => acled::read(input, opts, geo, sink).map(Some),
+        Format::Gdelt => gdelt::read(input, opts, geo, sink).map(Some),
+        Format::Hxl => hxl::read(input, opts, geo, sink).map(|()| None),
     }
 }
 
@@ -208,6 +246,8 @@ pub(crate) struct Draft {
     pub verification: Option<VerificationStatus>,
     pub description: String,
     pub tlp: Option<Tlp>,
+    /// The country when the point falls in none (GDELT's FIPS code at a centroid at sea).
+    pub country_fallback: Option<Country>,
 }
 
 impl Draft {
@@ -229,6 +269,7 @@ impl Draft {
         let country = self
             .country
             .or_else(|| rev.as_ref().map(|r| r.country.clone()))
+            .or(self.country_fallback)
             .ok_or("no country: the row names none and its point is in no known country")?;
         let admin1 = self
             .admin1
@@ -268,51 +309,161 @@ impl Draft {
     }
 }
 
-/// `Some(trimmed)` for a non-empty value.
+/// Whether a value is missing as the tools that write these files mark it: empty, or R's
+/// `NA`, `N/A`, SQL's `NULL`, Python's `None`, pandas' `nan`, a spreadsheet's `#N/A`.
+pub(crate) fn is_missing(s: &str) -> bool {
+    let t = s.trim();
+    t.is_empty()
+        || (t.len() <= 4
+            && ["na", "n/a", "null", "none", "nan", "#n/a"]
+                .iter()
+                .any(|m| t.eq_ignore_ascii_case(m)))
+}
+
+/// `Some(trimmed)` for a value that is not missing (see [`is_missing`]).
 pub(crate) fn opt(s: &str) -> Option<String> {
-    let t = s.trim();
-    (!t.is_empty()).then(|| t.to_string())
+    (!is_missing(s)).then(|| s.trim().to_string())
 }
 
-/// Parse a number, naming the column on failure.
+/// A text value, missing markers read as empty.
+pub(crate) fn text(s: &str) -> String {
+    opt(s).unwrap_or_default()
+}
+
+/// Parse a number, naming the column on failure. Besides plain numbers: quoted (`"12"`),
+/// with thousands separators (`1,234`), or an integer written as a decimal (`1.0`, as pandas
+/// writes integer columns that have gaps).
 pub(crate) fn num<T: std::str::FromStr>(col: &str, s: &str) -> Result<T, String> {
-    s.trim()
-        .parse()
-        .map_err(|_| format!("{col}: {:?} is not a number", s.trim()))
+    let t = s.trim();
+    if let Ok(v) = t.parse() {
+        return Ok(v);
+    }
+    if is_missing(t) {
+        return Err(format!("{col}: missing ({t:?})"));
+    }
+    normalize_number(t)
+        .and_then(|n| {
+            n.parse().ok().or_else(|| {
+                // An integer column written as `12.0`.
+                let (int, frac) = n.split_once('.')?;
+                frac.bytes().all(|b| b == b'0').then(|| int.parse().ok())?
+            })
+        })
+        .ok_or_else(|| format!("{col}: {t:?} is not a number"))
 }
 
-/// Parse an optional number (blank or `NA` is none).
+/// `t` without quotes and thousands separators, when they are where they belong (`1,234`,
+/// `12,345.5`; never `12,5`, which could be a decimal comma).
+fn normalize_number(t: &str) -> Option<String> {
+    let t = t
+        .trim_matches(|c| c == '"' || c == '\'' || c == '\u{a0}' || c == ' ')
+        .trim();
+    let (sign, body) = match t.strip_prefix('-') {
+        Some(b) => ("-", b),
+        None => ("", t.strip_prefix('+').unwrap_or(t)),
+    };
+    let (int, frac) = match body.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let groups: Vec<&str> = int.split([',', '\u{a0}', '\u{202f}']).collect();
+    let grouped = groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && groups[1..].iter().all(|g| g.len() == 3)
+        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()));
+    if groups.len() > 1 && !grouped {
+        return None;
+    }
+    let mut out = String::with_capacity(t.len());
+    out.push_str(sign);
+    out.extend(groups);
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    Some(out)
+}
+
+/// Parse an optional number (missing is none; see [`is_missing`]).
 pub(crate) fn opt_num<T: std::str::FromStr>(col: &str, s: &str) -> Result<Option<T>, String> {
-    let t = s.trim();
-    if t.is_empty() || t.eq_ignore_ascii_case("na") {
+    if is_missing(s) {
         Ok(None)
     } else {
-        num(col, t).map(Some)
+        num(col, s).map(Some)
     }
 }
 
-/// A date in `YYYY-MM-DD` (a time part is ignored), `YYYYMMDD`, or ACLED's `15 March 2024`.
-pub(crate) fn date(col: &str, s: &str) -> Result<String, String> {
+/// A code (ISO numeric, Gleditsch–Ward) as text, without the `.0` pandas adds to integer
+/// columns with gaps; none when missing.
+pub(crate) fn code(s: &str) -> Option<String> {
+    let t = opt(s)?;
+    match t.split_once('.') {
+        Some((int, frac))
+            if !int.is_empty()
+                && int.bytes().all(|b| b.is_ascii_digit())
+                && frac.bytes().all(|b| b == b'0') =>
+        {
+            Some(int.to_string())
+        }
+        _ => Some(t),
+    }
+}
+
+/// A date in the forms event files carry: ISO `YYYY-MM-DD` (a time part is ignored, as in
+/// UCDP's datetimes), `YYYYMMDD`, ACLED's `15 March 2024` or `15 Mar 2024`, a spreadsheet's
+/// `9-May-20` or `09-May-2020`. A numeric form that reads two ways (`05/09/2020`) is read
+/// only with `date_format` (a chrono format), never guessed.
+pub(crate) fn date(col: &str, s: &str, date_format: Option<&str>) -> Result<String, String> {
     let t = s.trim();
     let head = t.get(..10).unwrap_or(t);
     if tocsin_domain::time::iso_date(head.as_bytes()).is_some() {
         // Already in the canonical form: no need to format it again.
         return Ok(head.to_string());
     }
+    if let Some(f) = date_format {
+        return chrono::NaiveDate::parse_from_str(t, f)
+            .map(|d| d.to_string())
+            .map_err(|_| format!("{col}: {t:?} is not a date in the form {f:?}"));
+    }
+    if is_missing(t) {
+        return Err(format!("{col}: missing ({t:?})"));
+    }
     if let Ok(d) = chrono::NaiveDate::parse_from_str(head, "%Y-%m-%d") {
         return Ok(d.to_string());
     }
-    for f in ["%Y%m%d", "%d %B %Y", "%d/%m/%Y"] {
+    for f in [
+        "%Y%m%d",
+        "%d %B %Y",
+        "%d-%B-%Y",
+        "%d-%b-%y",
+        "%d %b %y",
+        "%B %d, %Y",
+        "%Y/%m/%d",
+    ] {
         if let Ok(d) = chrono::NaiveDate::parse_from_str(t, f) {
-            return Ok(d.to_string());
+            if (1800..=2200).contains(&chrono::Datelike::year(&d)) {
+                return Ok(d.to_string());
+            }
         }
+    }
+    let parts: Vec<&str> = t.split(['/', '.', '-']).collect();
+    let two_ways = parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts[0].len() <= 2
+        && parts[1].len() <= 2;
+    if two_ways {
+        return Err(format!(
+            "{col}: {t:?} could be day/month or month/day: give --date-format (e.g. %d/%m/%Y)"
+        ));
     }
     Err(format!("{col}: {t:?} is not a date"))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::date;
+    use super::{code, date, is_missing, num, opt_num};
 
     #[test]
     fn dates_in_every_accepted_form_and_impossible_ones_refused() {
@@ -321,12 +472,29 @@ mod tests {
             (" 2024-02-29 ", "2024-02-29"),
             ("2024-04-02T10:00:00Z", "2024-04-02"),
             ("2024-04-02 10:00", "2024-04-02"),
+            ("2020-05-09 00:00:00.000", "2020-05-09"),
             ("20240402", "2024-04-02"),
             ("2 April 2024", "2024-04-02"),
-            ("02/04/2024", "2024-04-02"),
+            ("09 May 2020", "2020-05-09"),
+            ("9 May 2020", "2020-05-09"),
+            ("9-May-20", "2020-05-09"),
+            ("09-May-2020", "2020-05-09"),
+            ("31-Dec-97", "1997-12-31"),
         ] {
-            assert_eq!(date("d", given).as_deref(), Ok(want), "{given:?}");
+            assert_eq!(date("d", given, None).as_deref(), Ok(want), "{given:?}");
         }
+        // Ambiguous numeric dates: never guessed, read only with an explicit format.
+        let e = date("d", "05/09/2020", None).unwrap_err();
+        assert!(e.contains("--date-format"), "{e}");
+        assert_eq!(
+            date("d", "05/09/2020", Some("%m/%d/%Y")).as_deref(),
+            Ok("2020-05-09")
+        );
+        assert_eq!(
+            date("d", "05/09/2020", Some("%d/%m/%Y")).as_deref(),
+            Ok("2020-09-05")
+        );
+        assert!(date("d", "NA", None).unwrap_err().contains("missing"));
         for bad in [
             "2023-02-29",
             "2024-13-01",
@@ -336,11 +504,37 @@ mod tests {
             "",
             "-",
         ] {
-            let e = date("d", bad).unwrap_err();
+            let e = date("d", bad, None).unwrap_err();
             assert!(
-                e.starts_with("d: ") && e.ends_with("is not a date"),
+                e.starts_with("d: ") && (e.contains("not a date") || e.contains("missing")),
                 "{bad:?}: {e}"
             );
         }
+    }
+
+    #[test]
+    fn numbers_as_pandas_spreadsheets_and_quotes_write_them() {
+        assert_eq!(num::<i64>("n", "1.0"), Ok(1));
+        assert_eq!(num::<i64>("n", "1,234"), Ok(1234));
+        assert_eq!(num::<i64>("n", "\"12\""), Ok(12));
+        assert_eq!(num::<i64>("n", " -3 "), Ok(-3));
+        assert_eq!(num::<f64>("n", "12,345.5"), Ok(12345.5));
+        assert_eq!(num::<f64>("n", "-4.25"), Ok(-4.25));
+        for bad in ["1.5", "12,5", "1,23", "abc", "1.0.0"] {
+            assert!(num::<i64>("n", bad).is_err(), "{bad}");
+        }
+        assert!(
+            num::<f64>("n", "12,5").is_err(),
+            "a decimal comma is not guessed"
+        );
+        assert!(num::<i64>("n", "NA").unwrap_err().contains("missing"));
+        for m in ["", "NA", "na", "N/A", "NULL", "None", "nan", "NaN", "#N/A"] {
+            assert!(is_missing(m), "{m:?}");
+            assert_eq!(opt_num::<i64>("n", m), Ok(None));
+        }
+        assert!(!is_missing("Nana"));
+        assert_eq!(code("108.0").as_deref(), Some("108"));
+        assert_eq!(code("BDI").as_deref(), Some("BDI"));
+        assert_eq!(code("NA"), None);
     }
 }

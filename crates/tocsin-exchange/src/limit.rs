@@ -1,4 +1,6 @@
-//! A reader that refuses lines longer than a limit, so a 2 GB line cannot exhaust memory.
+//! A reader that refuses lines longer than a limit, so a 2 GB line cannot exhaust memory,
+//! and turns Windows (CRLF) and old Mac (CR) line endings into LF, so that every line
+//! number the readers report is the file's physical line whatever its line endings.
 
 use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read};
@@ -18,6 +20,8 @@ pub struct LineLimited<R> {
     pub chunk: Rc<Cell<u64>>,
     /// The most bytes `chunk` may reach.
     pub chunk_limit: u64,
+    /// The last byte handed out was a CR turned into LF: an LF right after it is dropped.
+    after_cr: bool,
 }
 
 impl<R: Read> LineLimited<R> {
@@ -30,6 +34,7 @@ impl<R: Read> LineLimited<R> {
             check_lines: true,
             chunk: Rc::new(Cell::new(0)),
             chunk_limit: u64::MAX,
+            after_cr: false,
         }
     }
 
@@ -44,9 +49,61 @@ impl<R: Read> LineLimited<R> {
     }
 }
 
+impl<R> LineLimited<R> {
+    /// Rewrite CR and CRLF as LF in place; the new length.
+    fn normalize_line_ends(&mut self, buf: &mut [u8]) -> usize {
+        let mut start = 0;
+        if self.after_cr && buf.first() == Some(&b'\n') {
+            start = 1;
+        }
+        self.after_cr = false;
+        let Some(first_cr) = memchr::memchr(b'\r', &buf[start..]).map(|i| i + start) else {
+            if start == 0 {
+                return buf.len();
+            }
+            buf.copy_within(1.., 0);
+            return buf.len() - 1;
+        };
+        // Bytes before the first CR move down by `start`; then copy byte by byte.
+        buf.copy_within(start..first_cr, 0);
+        let mut w = first_cr - start;
+        let mut r = first_cr;
+        while r < buf.len() {
+            let b = buf[r];
+            if b == b'\r' {
+                buf[w] = b'\n';
+                w += 1;
+                if buf.get(r + 1) == Some(&b'\n') {
+                    r += 1;
+                } else if r + 1 == buf.len() {
+                    self.after_cr = true;
+                }
+            } else {
+                buf[w] = b;
+                w += 1;
+            }
+            r += 1;
+        }
+        w
+    }
+}
+
 impl<R: Read> Read for LineLimited<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(out)?;
+        let mut n = self.inner.read(out)?;
+        if self.check_lines {
+            // Line endings as LF; a buffer that was only the LF of a CRLF reads on.
+            loop {
+                n = self.normalize_line_ends(&mut out[..n]);
+                if n > 0 || out.is_empty() {
+                    break;
+                }
+                n = self.inner.read(out)?;
+                if n == 0 {
+                    break;
+                }
+            }
+        }
         self.chunk.set(self.chunk.get() + n as u64);
         if self.chunk.get() > self.chunk_limit {
             return Err(io::Error::new(

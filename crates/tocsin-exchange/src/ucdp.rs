@@ -1,4 +1,6 @@
-//! UCDP Georeferenced Event Dataset (GED), as CSV or GeoJSON.
+//! UCDP Georeferenced Event Dataset (GED), as CSV or GeoJSON, including HDX's "conflict
+//! data" files (a row of HXL tags under the header) and CSVs saved again by pandas (an index
+//! column, integers written as `1.0`).
 //!
 //! Mapping: `id` → external id; `date_start` → event date (`date_prec` 1 → 1, 2–3 → 2,
 //! 4–5 → 3); `type_of_violence` is kept and mapped to ACLED (1, 2 → Battles / Armed clash;
@@ -14,7 +16,7 @@ use tocsin_domain::VerificationStatus;
 
 use crate::columns::{self, Rec};
 use crate::limit::LineLimited;
-use crate::{date, num, opt, opt_num, Draft, Geo, ImportError, ImportOptions, Row};
+use crate::{code, date, num, opt, opt_num, Draft, Geo, ImportError, ImportOptions, Row};
 
 const REQUIRED: &[&str] = &[
     "id",
@@ -32,7 +34,7 @@ trait Fields {
     fn s(&self, name: &str) -> Result<String, String>;
 }
 
-fn draft(f: &dyn Fields, geo: &dyn Geo) -> Result<Draft, String> {
+fn draft(f: &dyn Fields, opts: &ImportOptions, geo: &dyn Geo) -> Result<Draft, String> {
     let tov: i16 = num("type_of_violence", &f.s("type_of_violence")?)?;
     let (et, sub) = match tov {
         1 | 2 => ("Battles", "Armed clash"),
@@ -44,14 +46,18 @@ fn draft(f: &dyn Fields, geo: &dyn Geo) -> Result<Draft, String> {
     };
     let country = opt(&f.s("iso3")?)
         .and_then(|c| geo.country(&c))
-        .or_else(|| opt(&f.s("country_id").ok()?).and_then(|c| geo.country_gw(&c)))
+        .or_else(|| code(&f.s("country_id").ok()?).and_then(|c| geo.country_gw(&c)))
         .or_else(|| opt(&f.s("country").ok()?).and_then(|c| geo.country(&c)));
     let clarity = opt_num::<i16>("event_clarity", &f.s("event_clarity")?)?;
     let headline = opt(&f.s("source_headline")?);
     let name = opt(&f.s("dyad_name")?).or(opt(&f.s("conflict_name")?));
     Ok(Draft {
         external_id: opt(&f.s("id")?).ok_or("id: empty")?,
-        event_date: date("date_start", &f.s("date_start")?)?,
+        event_date: date(
+            "date_start",
+            &f.s("date_start")?,
+            opts.date_format.as_deref(),
+        )?,
         date_precision: prec("date_prec", |p| match p {
             1 => 1,
             2 | 3 => 2,
@@ -85,6 +91,7 @@ fn draft(f: &dyn Fields, geo: &dyn Geo) -> Result<Draft, String> {
             .collect::<Vec<_>>()
             .join(": "),
         tlp: None,
+        country_fallback: None,
     })
 }
 
@@ -116,6 +123,7 @@ pub fn read_csv<R: Read>(
                     rec: r.rec,
                     cols: r.cols,
                 }),
+                opts,
                 geo,
             )
         },
@@ -158,7 +166,7 @@ fn feature(
         ],
         _ => [f64::NAN, f64::NAN],
     };
-    draft(&JsonFields(&props, point), geo)?.finish(opts, geo)
+    draft(&JsonFields(&props, point), opts, geo)?.finish(opts, geo)
 }
 
 /// UCDP GED GeoJSON: a FeatureCollection, streamed feature by feature.

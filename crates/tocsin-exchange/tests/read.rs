@@ -209,11 +209,12 @@ fn gdelt_fixture_keeps_violence_roots() {
         out.skipped, 1,
         "the protest (root 14) is skipped by default"
     );
-    // Without reverse geocoding, GDELT rows (FIPS codes only) cannot be placed: see below.
-    assert_eq!(out.incidents.len(), 0);
+    // Without reverse geocoding, GDELT's FIPS code (`CT`, not ISO's Côte d'Ivoire) places them.
+    assert_eq!(out.incidents.len(), 3);
+    assert!(out.incidents.iter().all(|i| i.country.code() == "CAF"));
     let lines: Vec<u64> = out.rejected.iter().map(|r| r.0).collect();
-    assert_eq!(lines, vec![1, 3, 4, 5], "{:?}", out.rejected);
-    assert!(out.rejected[2].1.contains("coordinates") && out.rejected[0].1.contains("no country"));
+    assert_eq!(lines, vec![4], "{:?}", out.rejected);
+    assert!(out.rejected[0].1.contains("coordinates"));
 
     struct CarGeo;
     impl tocsin_exchange::Geo for CarGeo {
@@ -436,6 +437,8 @@ fn bad_files_get_clear_messages() {
     let good = acled.lines().nth(3).unwrap();
     let bad_date = good.replacen("2024-04-02", "2024-13-45", 1);
     let bad_coord = good.replacen("8.6000", "98.6000", 1);
+    // UTF-8 text first (so the file is UTF-8 and a row of other bytes is that row's problem).
+    let good = good.replacen("Air strike", "Frappe aérienne", 1);
     let mut body = format!("{header}\n{good}\n{bad_date}\n{bad_coord}\n").into_bytes();
     body.extend_from_slice(b"XX9,2024-01-01,2024,1,,Battles,Armed clash,\xff\xfe,,,,,,,,140,,,,,,,5,20,1,,,notes,0,,1\n");
     body.extend_from_slice(

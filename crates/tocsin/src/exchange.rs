@@ -10,7 +10,7 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
 use tocsin_domain::{Actor, Country, Incident, IncidentFilter};
-use tocsin_exchange::{ExportFormat, Format, Geo, ImportOptions, Reverse, Row};
+use tocsin_exchange::{ExportFormat, Format, Geo, ImportOptions, ReadInfo, Reverse, Row};
 use tocsin_store::{DynStore, ImportChunk, MAX_IMPORT_BATCH};
 
 /// Place names and codes from the embedded gazetteer (GeoNames, Natural Earth).
@@ -41,8 +41,59 @@ impl Geo for Gazetteer {
 const BATCH: usize = 5_000;
 /// Why the reader stopped when the store gave up first.
 const DATABASE_STOPPED: &str = "the database side stopped";
-/// Rejected rows listed in the summary.
-const LIST_REJECTED: usize = 50;
+/// Reasons for rejection told apart in the summary; rows for further reasons are counted
+/// together.
+const MAX_REASONS: usize = 50;
+/// Line numbers listed for each reason.
+const LINES_PER_REASON: usize = 5;
+
+/// Rejected rows that share a reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectGroup {
+    /// The reason with the row's own values left out, grouping rows alike.
+    pub key: String,
+    /// The first row's full reason.
+    pub example: String,
+    /// How many rows.
+    pub count: u64,
+    /// The first rows' line numbers.
+    pub lines: Vec<u64>,
+    /// Whether some row's reason differs from the example in its values.
+    pub alike: bool,
+}
+
+/// The reason without the values that differ from row to row: quoted text, and numbers
+/// after the last `: `.
+fn reason_key(reason: &str) -> String {
+    let mut key = String::with_capacity(reason.len());
+    let mut quoted = false;
+    for c in reason.chars() {
+        match (c, quoted) {
+            ('"', false) => {
+                quoted = true;
+                key.push('…');
+            }
+            ('"', true) => quoted = false,
+            (_, true) => {}
+            (c, false) => key.push(c),
+        }
+    }
+    if let Some(i) = key.rfind(": ") {
+        if key[i + 2..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == '-')
+        {
+            key.truncate(i);
+        }
+    }
+    key
+}
+
+/// Exit code of an import that rejected some rows and imported others.
+pub const EXIT_SOME_REJECTED: u8 = 1;
+/// Exit code of an import that imported nothing (or could not read the file).
+pub const EXIT_NOTHING_IMPORTED: u8 = 2;
 
 /// What an import did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -57,25 +108,91 @@ pub struct Summary {
     pub rejected: u64,
     /// Rows left out by choice (e.g. GDELT events outside the kept roots).
     pub skipped: u64,
-    /// The first rejected rows: line and reason.
-    pub rejections: Vec<(u64, String)>,
+    /// Rejected rows grouped by reason, in the order the reasons first came up.
+    pub groups: Vec<RejectGroup>,
+    /// What reading found out about the file (format, compression, encoding, layout).
+    pub info: ReadInfo,
+}
+
+impl Summary {
+    fn reject(&mut self, line: u64, reason: String) {
+        self.rejected += 1;
+        let key = reason_key(&reason);
+        let at = match self.groups.iter().position(|g| g.key == key) {
+            Some(i) => i,
+            None if self.groups.len() < MAX_REASONS => {
+                self.groups.push(RejectGroup {
+                    key,
+                    example: reason.clone(),
+                    count: 0,
+                    lines: vec![],
+                    alike: false,
+                });
+                self.groups.len() - 1
+            }
+            None => return,
+        };
+        let g = &mut self.groups[at];
+        g.alike |= g.example != reason;
+        g.count += 1;
+        if g.lines.len() < LINES_PER_REASON {
+            g.lines.push(line);
+        }
+    }
+
+    /// 0 when every row was imported or skipped on purpose; [`EXIT_SOME_REJECTED`] when
+    /// some were rejected; [`EXIT_NOTHING_IMPORTED`] when none was imported.
+    pub fn exit_code(&self) -> u8 {
+        if self.inserted + self.updated == 0 && (self.rejected > 0 || self.read == 0) {
+            EXIT_NOTHING_IMPORTED
+        } else if self.rejected > 0 {
+            EXIT_SOME_REJECTED
+        } else {
+            0
+        }
+    }
 }
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for note in self.info.notes() {
+            writeln!(f, "{note}")?;
+        }
         writeln!(
             f,
             "read {}, inserted {}, updated {}, rejected {}, skipped {}",
             self.read, self.inserted, self.updated, self.rejected, self.skipped
         )?;
-        for (line, reason) in &self.rejections {
-            writeln!(f, "  rejected line {line}: {reason}")?;
+        if !self.groups.is_empty() {
+            writeln!(f, "rejected rows by reason:")?;
         }
-        if self.rejected > self.rejections.len() as u64 {
+        for g in &self.groups {
+            let rows = if g.count == 1 { "row" } else { "rows" };
+            let like = if g.alike { " (and alike)" } else { "" };
+            let lines = g
+                .lines
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let more = if g.count > g.lines.len() as u64 {
+                ", …"
+            } else {
+                ""
+            };
+            let word = if g.lines.len() == 1 { "line" } else { "lines" };
             writeln!(
                 f,
-                "  … and {} more rejected rows",
-                self.rejected - self.rejections.len() as u64
+                "  {} {rows}: {}{like} — {word} {lines}{more}",
+                g.count, g.example
+            )?;
+        }
+        let grouped: u64 = self.groups.iter().map(|g| g.count).sum();
+        if self.rejected > grouped {
+            writeln!(
+                f,
+                "  {} more rows for other reasons",
+                self.rejected - grouped
             )?;
         }
         Ok(())
@@ -95,15 +212,16 @@ fn progress(what: &str) -> indicatif::ProgressBar {
     pb
 }
 
-/// Import `path` as `format` into the store, as one transaction: a file that cannot be read
-/// to its end (wrong delimiter, missing columns, a line over the limit) changes nothing, and
-/// neither does a failure of the database midway.
+/// Import `path` as `format` (sniffed when `None`) into the store, as one transaction: a
+/// file that cannot be read to its end (wrong delimiter, missing columns, a line over the
+/// limit) changes nothing, and neither does a failure of the database midway. A `.gz` file
+/// or one member of a `.zip` is read as it streams, in any encoding (see [`ImportOptions`]).
 ///
 /// One pass: a thread parses and validates rows and hands batches to the store, which writes
 /// them as they come (parsing and writing use a core each).
 pub async fn import(
     store: &DynStore,
-    format: Format,
+    format: Option<Format>,
     path: &Path,
     opts: ImportOptions,
     geo: Arc<dyn Geo + Send + Sync>,
@@ -121,7 +239,7 @@ pub async fn import(
             tx.blocking_send(chunk)
                 .map_err(|_| DATABASE_STOPPED.to_string())
         };
-        tocsin_exchange::read(format, file, &opts, &*geo, &mut |row| {
+        let info = tocsin_exchange::read_file(format, file, &opts, &*geo, &mut |row| {
             s.read += 1;
             match row {
                 Row::Incident(i) => {
@@ -135,16 +253,12 @@ pub async fn import(
                     }
                 }
                 Row::Skipped => s.skipped += 1,
-                Row::Rejected { line, reason } => {
-                    s.rejected += 1;
-                    if s.rejections.len() < LIST_REJECTED {
-                        s.rejections.push((line, reason));
-                    }
-                }
+                Row::Rejected { line, reason } => s.reject(line, reason),
             }
             Ok(())
         })
         .map_err(|e| e.to_string())?;
+        s.info = info;
         for (dataset, incidents) in batches {
             if !incidents.is_empty() {
                 send(ImportChunk::Rows { dataset, incidents })?;

@@ -575,13 +575,16 @@ async fn import_validates_upserts_and_round_trips() {
         .replacen("2024-04-02", "2024-02-31", 1);
     let f = dir.path().join("mixed.csv");
     std::fs::write(&f, format!("{header}\n{good}\n{bad}\n")).unwrap();
-    let out = run_ok(tocsin(
-        dir.path(),
-        None,
-        &["import", "acled", f.to_str().unwrap()],
-    ));
+    let o = tocsin(dir.path(), None, &["import", "acled", f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "some rows rejected: exit 1");
+    let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("inserted 1, updated 0, rejected 1"), "{out}");
-    assert!(out.contains("rejected line 3: event_date"), "{out}");
+    assert!(
+        out.contains("1 row: event_date: \"2024-02-31\" is not a date — line 3"),
+        "{out}"
+    );
 
     // A file that cannot be parsed at all changes nothing.
     let before = comparable_export(dir.path());
@@ -664,18 +667,18 @@ async fn import_validates_upserts_and_round_trips() {
 async fn gdelt_import_places_events_with_the_gazetteer() {
     let dir = tempfile::tempdir().unwrap();
     let f = exchange_fixture("gdelt.tsv");
-    let out = run_ok(tocsin(
-        dir.path(),
-        None,
-        &["import", "gdelt", f.to_str().unwrap()],
-    ));
+    let o = tocsin(dir.path(), None, &["import", "gdelt", f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "a row rejected: exit 1");
+    let out = String::from_utf8_lossy(&o.stdout);
     // Roots 18-20 kept (3 rows), the protest skipped, the row without coordinates rejected.
     assert!(
         out.contains("read 5, inserted 3, updated 0, rejected 1, skipped 1"),
         "{out}"
     );
     assert!(
-        out.contains("rejected line 4: no ActionGeo coordinates"),
+        out.contains("1 row: no ActionGeo coordinates — line 4"),
         "{out}"
     );
     let csv = run_ok(tocsin(dir.path(), None, &["export", "--format", "csv"]));

@@ -99,7 +99,9 @@ enum Command {
         #[command(subcommand)]
         command: situation::SituationCommand,
     },
-    /// Import event data: ucdp (GED CSV or GeoJSON), acled, gdelt, hxl.
+    /// Import event data: [FORMAT] FILE, FORMAT ucdp (GED CSV or GeoJSON), acled, gdelt or
+    /// hxl (sniffed when left out); .gz and .zip read as they are. Exits 1 when some rows
+    /// were rejected, 2 when nothing was imported.
     Import(exchange::ImportArgs),
     /// Export incidents as csv, geojson, hxl or acled (to standard output or --output).
     Export(exchange::ExportArgs),
