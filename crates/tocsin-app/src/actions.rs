@@ -192,11 +192,6 @@ fn measure_factors(id: &str) -> Option<Vec<u32>> {
         .map(|m| m.risk_factors.iter().map(|f| u32::from(*f)).collect())
 }
 
-/// The departments actions may be owned by.
-pub fn departments() -> Vec<Department> {
-    Department::defaults()
-}
-
 fn brief(a: &Action, today: NaiveDate) -> ActionBrief {
     ActionBrief {
         id: a.id,
@@ -212,15 +207,30 @@ fn brief(a: &Action, today: NaiveDate) -> ActionBrief {
     }
 }
 
-/// Whether `u` may record or change actions carried by `desk` (none: no desk named).
-///
-/// Today every role holding [`Permission::ActionWrite`] may, for any desk. When desks are
-/// stored, a desk officer is to be limited here to the desks they are a member of (an
-/// analyst or admin keeps every desk); this is the one place that decides it.
-pub fn may_act_for_desk(u: &User, desk: Option<Uuid>) -> Result<()> {
+/// Whether `u` may record or change actions carried by `desk` (none: no desk named): every
+/// role holding [`Permission::ActionWrite`] may; a desk officer only for a desk they are a
+/// member of (an action with no desk is recorded by analysts and admins). The one place that
+/// decides it.
+async fn may_act_for_desk(app: &App<'_>, u: &User, desk: Option<Uuid>) -> Result<()> {
     require(u, Permission::ActionWrite)?;
-    let _ = desk;
-    Ok(())
+    if u.role != tocsin_domain::Role::DeskOfficer {
+        return Ok(());
+    }
+    let member = match desk {
+        Some(id) => match app.store.get_desk(id).await {
+            Ok(d) => d.members.iter().any(|m| m == &u.username),
+            Err(tocsin_store::StoreError::NotFound) => false,
+            Err(e) => return Err(e.into()),
+        },
+        None => false,
+    };
+    if member {
+        Ok(())
+    } else {
+        Err(AppError::refused(
+            "a desk officer records the actions of their own desk only",
+        ))
+    }
 }
 
 fn today() -> NaiveDate {
@@ -291,19 +301,52 @@ impl App<'_> {
     }
 
     /// Record an action of a situation's plan (admins, analysts, desk officers; for a desk
-    /// they may act for, see [`may_act_for_desk`]). Its measure must be in the toolbox; its
+    /// they may act for, see `may_act_for_desk`). Its measure must be in the toolbox; its
     /// risk factors are the measure's unless given.
-    pub async fn create_action(&self, u: &User, n: NewAction) -> Result<Action> {
+    pub async fn create_action(&self, u: &User, mut n: NewAction) -> Result<Action> {
         require(u, Permission::ActionWrite)?;
+        // What is not given comes from the linked alerts (the first that has it), then the
+        // desk's department. Alerts the user may not see count as missing.
+        for id in &n.alert_ids {
+            let alert = match self.store.get_alert(*id).await {
+                Ok(a) if u.may_see(a.tlp) => a,
+                Ok(_) | Err(tocsin_store::StoreError::NotFound) => {
+                    return Err(AppError::invalid(
+                        "alert_ids",
+                        format!("no such alert {id}"),
+                    ))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if n.situation_id.is_none() {
+                n.situation_id = alert.situation_id;
+            }
+            if n.desk_id.is_none() {
+                n.desk_id = Some(alert.desk_id);
+            }
+        }
+        if n.department.is_none() {
+            if let Some(desk) = n.desk_id {
+                if let Ok(d) = self.store.get_desk(desk).await {
+                    n.department = Some(d.department.name().to_string());
+                }
+            }
+        }
+        let Some(situation_id) = n.situation_id else {
+            return Err(AppError::invalid(
+                "situation_id",
+                "required (or link an alert that concerns a situation)",
+            ));
+        };
         let situation = self
-            .situation_for(u, n.situation_id)
+            .situation_for(u, situation_id)
             .await
             .map_err(|e| match e {
                 AppError::NotFound => AppError::invalid("situation_id", "no such situation"),
                 e => e,
             })?;
-        may_act_for_desk(u, n.desk_id)?;
-        let deps = departments();
+        may_act_for_desk(self, u, n.desk_id).await?;
+        let deps = self.alerting.departments.clone();
         let a = Action::create(
             n,
             &self.action_refs(&deps),
@@ -413,12 +456,12 @@ impl App<'_> {
     pub async fn patch_action(&self, u: &User, id: Uuid, p: ActionPatch) -> Result<Action> {
         require(u, Permission::ActionWrite)?;
         let (mut a, situation) = self.action_in(u, id).await?;
-        may_act_for_desk(u, a.desk_id)?;
+        may_act_for_desk(self, u, a.desk_id).await?;
         if p.desk_id.is_some() {
-            may_act_for_desk(u, p.desk_id)?;
+            may_act_for_desk(self, u, p.desk_id).await?;
         }
         let before = a.status;
-        let deps = departments();
+        let deps = self.alerting.departments.clone();
         a.apply(&p, &self.action_refs(&deps), tocsin_domain::time::now())
             .map_err(from_action_error)?;
         if p.lead.is_some() {
@@ -561,8 +604,12 @@ impl App<'_> {
         )
         .await?;
         let today = today();
-        let mut departments: Vec<String> =
-            departments().iter().map(|d| d.name().to_string()).collect();
+        let mut departments: Vec<String> = self
+            .alerting
+            .departments
+            .iter()
+            .map(|d| d.name().to_string())
+            .collect();
         for x in &actions {
             if !departments.iter().any(|d| d == x.department.name()) {
                 departments.push(x.department.name().to_string());

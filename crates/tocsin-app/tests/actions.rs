@@ -78,8 +78,8 @@ async fn assessment(
 fn new_action(s: &Situation, measure: &str, dept: &str, lead: &str, due: &str) -> NewAction {
     NewAction {
         measure_id: measure.into(),
-        situation_id: s.id,
-        department: dept.into(),
+        situation_id: Some(s.id),
+        department: Some(dept.into()),
         lead: lead.into(),
         due_date: day(due),
         ..Default::default()
@@ -201,7 +201,7 @@ async fn plans(db: Db) {
     let mut bad = n.clone();
     bad.lead = "vera".into();
     let red = situation(&app, &alice, "Secret", Tlp::Red).await;
-    bad.situation_id = red.id;
+    bad.situation_id = Some(red.id);
     assert_eq!(
         app.create_action(&alice, bad).await.unwrap_err().field(),
         Some("lead"),

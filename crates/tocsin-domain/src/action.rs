@@ -173,16 +173,18 @@ pub struct Action {
 pub struct NewAction {
     /// The toolbox measure id.
     pub measure_id: String,
-    /// The situation.
-    pub situation_id: Uuid,
+    /// The situation; when absent, the situation of its first linked alert that has one.
+    #[serde(default)]
+    pub situation_id: Option<Uuid>,
     /// Alerts it answers.
     #[serde(default)]
     pub alert_ids: Vec<Uuid>,
     /// Risk factors addressed; the measure's own when absent.
     pub risk_factors: Option<Vec<u32>>,
-    /// Owner department.
-    pub department: String,
-    /// Desk, if any.
+    /// Owner department; when absent, the department of its desk.
+    #[serde(default)]
+    pub department: Option<String>,
+    /// Desk, if any; when absent, the desk of its first linked alert.
     pub desk_id: Option<Uuid>,
     /// Lead person (username).
     pub lead: String,
@@ -347,10 +349,20 @@ impl Action {
         Ok(Action {
             id: crate::new_id(),
             measure_id,
-            situation_id: n.situation_id,
+            situation_id: n.situation_id.ok_or_else(|| {
+                DomainError::invalid(
+                    "situation_id",
+                    "required (or link an alert that concerns a situation)",
+                )
+            })?,
             alert_ids: alerts(&n.alert_ids)?,
             risk_factors,
-            department: department(&n.department, refs)?,
+            department: department(
+                n.department.as_deref().ok_or_else(|| {
+                    DomainError::invalid("department", "required (or name a desk)")
+                })?,
+                refs,
+            )?,
             desk_id: n.desk_id,
             lead: lead(&n.lead)?,
             due_date: n.due_date,
@@ -484,8 +496,8 @@ mod tests {
     fn new() -> NewAction {
         NewAction {
             measure_id: "M-01".into(),
-            situation_id: Uuid::nil(),
-            department: "Foreign Affairs".into(),
+            situation_id: Some(Uuid::nil()),
+            department: Some("Foreign Affairs".into()),
             lead: "alice".into(),
             due_date: NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(),
             ..Default::default()
@@ -510,7 +522,7 @@ mod tests {
             };
             assert_eq!(bad(|n| n.measure_id = "M-99".into()), "measure_id");
             assert_eq!(
-                bad(|n| n.department = "ministry of magic".into()),
+                bad(|n| n.department = Some("ministry of magic".into())),
                 "department"
             );
             assert_eq!(bad(|n| n.lead = " ".into()), "lead");

@@ -50,8 +50,8 @@ fn action(situation_id: Uuid, lead: &str, due: &str, desk: Option<Uuid>) -> Acti
     Action::create(
         NewAction {
             measure_id: "M-01".into(),
-            situation_id,
-            department: "defence".into(),
+            situation_id: Some(situation_id),
+            department: Some("defence".into()),
             lead: lead.into(),
             due_date: day(due),
             desk_id: desk,

@@ -86,7 +86,7 @@ async fn plan_page(
             suggested,
             error,
             can_act => wu.user.can(Permission::ActionWrite),
-            departments => tocsin_app::actions::departments().iter().map(|d| d.name().to_string()).collect::<Vec<_>>(),
+            departments => st.alerting.departments.iter().map(|d| d.name().to_string()).collect::<Vec<_>>(),
             statuses => ActionStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             measures => Toolbox::shipped().measures.iter().map(|m| (m.id.clone(), m.name.clone())).collect::<Vec<_>>(),
             default_due => (today + chrono::Duration::days(30)).to_string(),
@@ -154,10 +154,10 @@ impl CreateForm {
         };
         Ok(NewAction {
             measure_id: self.measure_id,
-            situation_id,
+            situation_id: Some(situation_id),
             alert_ids: vec![],
             risk_factors,
-            department: self.department,
+            department: Some(self.department).filter(|d| !d.trim().is_empty()),
             desk_id,
             lead: self.lead,
             due_date: date("due_date", &self.due_date)?

@@ -88,10 +88,10 @@ pub async fn action(store: &DynStore, cmd: ActionCommand) -> Result<String> {
             let u = acting_user(store, &user).await?;
             let n = NewAction {
                 measure_id: measure,
-                situation_id: situation,
+                situation_id: Some(situation),
                 alert_ids: vec![],
                 risk_factors,
-                department,
+                department: Some(department),
                 desk_id: desk,
                 lead: lead.unwrap_or_else(|| u.username.clone()),
                 due_date: due,
