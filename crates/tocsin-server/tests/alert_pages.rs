@@ -1,0 +1,349 @@
+//! The alerting web pages over real HTTP and a real SQLite file: the home page, the alerts
+//! inbox with its filters, an alert's page (timeline, evidence within the viewer's reach, the
+//! desk officer's moves through CSRF-checked forms), the desks' list, the header's links, and
+//! signals on the situation page linked to their alert and incidents.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+use tocsin_domain::{Role, Tlp};
+
+const VAC: (&str, &str) = ("Violence against civilians", "Attack");
+
+struct Browser<'a> {
+    app: &'a TestApp,
+    cookie: String,
+    csrf: String,
+}
+
+impl<'a> Browser<'a> {
+    async fn login(app: &'a TestApp, user: &str) -> Browser<'a> {
+        let (cookie, csrf) = browser_login(app, user, "password-123").await.unwrap();
+        Browser { app, cookie, csrf }
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let r = self
+            .app
+            .client
+            .get(format!("{}{path}", self.app.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    /// Post a form (with this session's CSRF token unless `csrf` is given): status, redirect
+    /// target, body.
+    async fn post(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        csrf: Option<&str>,
+    ) -> (StatusCode, Option<String>, String) {
+        let mut f: Vec<(&str, &str)> = form.to_vec();
+        f.push(("csrf", csrf.unwrap_or(&self.csrf)));
+        let r = self
+            .app
+            .client
+            .post(format!("{}{path}", self.app.base))
+            .header("cookie", &self.cookie)
+            .form(&f)
+            .send()
+            .await
+            .unwrap();
+        let loc = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string());
+        (r.status(), loc, r.text().await.unwrap())
+    }
+}
+
+/// A desk for Mali whose member is the desk officer, a situation, and two alerts raised by the
+/// analyst: a TLP:GREEN one resting on an incident and a report, and a TLP:AMBER one.
+struct Seed {
+    desk: String,
+    situation: String,
+    green: String,
+    amber: String,
+    incident: String,
+    report: String,
+}
+
+async fn seed(app: &TestApp) -> Seed {
+    let (s, desk) = app
+        .post(
+            Role::Admin,
+            "/api/v1/desks",
+            json!({"name": "Sahel desk", "department": "defence", "members": ["desk_officer"],
+                   "countries": ["MLI"], "escalation": [
+                       {"after": "15m", "notify": {"user": "desk_officer"}},
+                       {"after": "1h", "notify": {"user": "desk_officer"}}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{desk}");
+    let (s, sit) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/situations",
+            json!({"name": "Central Mali", "country": "MLI", "tlp": "TLP:GREEN"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{sit}");
+    let situation = sit["id"].as_str().unwrap().to_string();
+    let inc = app
+        .incident(Tlp::Green, "MLI", "2025-01-01", 14.3, -4.1, VAC)
+        .await;
+    let (s, rep) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/reports",
+            json!({"text": "armed men near Mopti", "tlp": "TLP:GREEN"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{rep}");
+    let report = rep["id"].as_str().unwrap().to_string();
+    let (s, a) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/alerts",
+            json!({"title": "Militia massing near Mopti", "severity": "high", "tlp": "TLP:GREEN",
+                   "country": "MLI", "situation": situation,
+                   "evidence": [{"incident": inc.id}, {"report": report}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{a}");
+    let green = a["id"].as_str().unwrap().to_string();
+    let (s, b) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/alerts",
+            json!({"title": "Convoy ambush feared", "severity": "low", "tlp": "TLP:AMBER", "country": "MLI"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    Seed {
+        desk: desk["id"].as_str().unwrap().to_string(),
+        situation,
+        green,
+        amber: b["id"].as_str().unwrap().to_string(),
+        incident: inc.id.to_string(),
+        report,
+    }
+}
+
+#[tokio::test]
+async fn alert_pages_render_for_every_role_with_the_header_links() {
+    let app = TestApp::start().await;
+    let s = seed(&app).await;
+    for role in Role::ALL {
+        let b = Browser::login(&app, role.as_str()).await;
+        for path in [
+            "/".to_string(),
+            "/alerts".into(),
+            format!("/alerts/{}", s.green),
+            format!("/alerts?desk={}&severity=high&status=open", s.desk),
+            format!("/situations/{}", s.situation),
+            "/admin/desks".into(),
+        ] {
+            let (st, html) = b.get(&path).await;
+            assert_eq!(st, StatusCode::OK, "{role:?} {path}: {html}");
+            for link in ["href=\"/\"", "href=\"/alerts\"", "href=\"/inbox\""] {
+                assert!(html.contains(link), "{role:?} {path}: no {link}");
+            }
+            assert_eq!(
+                html.contains("href=\"/admin/desks\""),
+                role == Role::Admin,
+                "{role:?} {path}: the desks link is for admins"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn home_and_inbox_show_the_desks_alerts_with_filters() {
+    let app = TestApp::start().await;
+    let s = seed(&app).await;
+    let officer = Browser::login(&app, "desk_officer").await;
+    let (st, home) = officer.get("/").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(home.contains("Your desks: Sahel desk"), "{home}");
+    assert!(home.contains("My alerts (2)"), "{home}");
+    assert!(home.contains("Overdue (0)"), "{home}");
+    assert!(home.contains("Acknowledged by me (0)"), "{home}");
+    assert!(home.contains(&format!("href=\"/alerts/{}\"", s.green)));
+    assert!(home.contains(&format!("href=\"/alerts/{}\"", s.amber)));
+
+    // The analyst sits on no desk: nothing of theirs.
+    let analyst = Browser::login(&app, "analyst").await;
+    let (_, home) = analyst.get("/").await;
+    assert!(home.contains("You are on no desk") && home.contains("My alerts (0)"));
+
+    // Filters as query parameters.
+    let (_, html) = officer.get("/alerts?severity=high").await;
+    assert!(html.contains(&format!("href=\"/alerts/{}\"", s.green)));
+    assert!(!html.contains(&format!("href=\"/alerts/{}\"", s.amber)));
+    assert!(html.contains("1 alert on this page"), "{html}");
+    let (_, html) = officer
+        .get(&format!("/alerts?desk={}&situation={}", s.desk, s.situation))
+        .await;
+    assert!(html.contains(&format!("href=\"/alerts/{}\"", s.green)));
+    assert!(!html.contains(&format!("href=\"/alerts/{}\"", s.amber)));
+    // Paged: one per page, a link to the next.
+    let (_, html) = officer.get("/alerts?limit=1").await;
+    assert!(html.contains("rel=\"next\""), "{html}");
+    // A bad filter is a friendly 400 naming it.
+    let (st, html) = officer.get("/alerts?status=sleeping").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("status") && html.contains("desk_officer · "), "{html}");
+    let (st, html) = officer.get("/alerts?desk=nonsense").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("desk"), "{html}");
+
+    // The viewer (TLP:GREEN) does not see the amber alert in the list.
+    let viewer = Browser::login(&app, "viewer").await;
+    let (_, html) = viewer.get("/alerts").await;
+    assert!(html.contains(&format!("href=\"/alerts/{}\"", s.green)));
+    assert!(!html.contains(&format!("href=\"/alerts/{}\"", s.amber)));
+}
+
+#[tokio::test]
+async fn a_desk_officer_acknowledges_and_closes_from_the_alert_page() {
+    let app = TestApp::start().await;
+    let s = seed(&app).await;
+    let officer = Browser::login(&app, "desk_officer").await;
+    let path = format!("/alerts/{}", s.green);
+    let moves = format!("/alerts/{}/move", s.green);
+    let (st, html) = officer.get(&path).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("Militia massing near Mopti"));
+    assert!(html.contains("Sahel desk") && html.contains(">high<"));
+    assert!(html.contains("value=\"acknowledge\"") && html.contains("value=\"close\""));
+    // Timeline: when (to the minute, UTC), who, what.
+    let (_, view) = app
+        .get(Role::Analyst, &format!("/api/v1/alerts/{}", s.green))
+        .await;
+    let opened: chrono::DateTime<chrono::Utc> = view["opened_at"].as_str().unwrap().parse().unwrap();
+    let shown = opened.format("%Y-%m-%d %H:%M UTC").to_string();
+    let timeline = html.split("id=\"timeline\"").nth(1).unwrap();
+    assert!(
+        timeline.contains(&format!("<td>{shown}</td><td>analyst</td><td>opened</td>")),
+        "{timeline}"
+    );
+    assert!(!html.contains(view["opened_at"].as_str().unwrap()));
+    // Evidence: the incident (linked) and the report, both within the officer's reach.
+    assert!(html.contains(&format!("href=\"/incidents/{}\"", s.incident)));
+    assert!(html.contains(&s.report));
+
+    // Without the CSRF token: refused, nothing changed.
+    let (st, _, _) = officer
+        .post(&moves, &[("action", "acknowledge")], Some("wrong"))
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, loc, _) = officer.post(&moves, &[("action", "acknowledge")], None).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(loc.as_deref(), Some(path.as_str()));
+    let (_, html) = officer.get(&path).await;
+    assert!(html.contains("<dd id=\"status\">acknowledged"), "{html}");
+    assert!(html.contains("<td>desk_officer</td><td>acknowledged</td>"));
+    assert!(!html.contains("value=\"acknowledge\""));
+    let (_, home) = officer.get("/").await;
+    assert!(home.contains("Acknowledged by me (1)"), "{home}");
+
+    // Acknowledging twice: the workflow's refusal, on the page.
+    let (st, _, html) = officer.post(&moves, &[("action", "acknowledge")], None).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    assert!(html.contains("role=\"alert\"") && html.contains("acknowledged"), "{html}");
+    // Closing needs a reason, named.
+    let (st, _, html) = officer.post(&moves, &[("action", "close")], None).await;
+    assert!(st.is_client_error(), "{st}");
+    assert!(html.contains("reason"), "{html}");
+    let (st, _, html) = officer
+        .post(&moves, &[("action", "close"), ("reason", "bored")], None)
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{html}");
+    let (st, _, _) = officer
+        .post(&moves, &[("action", "close"), ("reason", "false_alarm")], None)
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, html) = officer.get(&path).await;
+    assert!(html.contains("<dd id=\"status\">closed (false alarm)"), "{html}");
+    assert!(html.contains("closed: false alarm"));
+    assert!(!html.contains("id=\"moves\""));
+    let (_, view) = app
+        .get(Role::Viewer, &format!("/api/v1/alerts/{}", s.green))
+        .await;
+    assert_eq!(view["status"], "closed");
+    assert_eq!(view["close_reason"], "false_alarm");
+}
+
+#[tokio::test]
+async fn a_viewer_sees_no_buttons_is_refused_and_gets_404_above_clearance() {
+    let app = TestApp::start().await;
+    let s = seed(&app).await;
+    let viewer = Browser::login(&app, "viewer").await;
+    let (st, html) = viewer.get(&format!("/alerts/{}", s.green)).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(!html.contains("id=\"moves\"") && !html.contains("value=\"acknowledge\""));
+    assert!(!html.contains("id=\"new-action\""));
+    // Evidence they may not read (reports) is not listed; the incident is.
+    assert!(html.contains(&format!("href=\"/incidents/{}\"", s.incident)));
+    assert!(!html.contains(&s.report), "{html}");
+    // A forged post: refused by the application, nothing changed.
+    let (st, _, html) = viewer
+        .post(
+            &format!("/alerts/{}/move", s.green),
+            &[("action", "acknowledge")],
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    assert!(html.contains("role=\"alert\""), "{html}");
+    let (_, view) = app
+        .get(Role::Analyst, &format!("/api/v1/alerts/{}", s.green))
+        .await;
+    assert_eq!(view["status"], "open");
+    // Another desk officer, not on the desk: refused too.
+    app.add_user("olga", Role::DeskOfficer).await;
+    let olga = Browser::login(&app, "olga").await;
+    let (_, html) = olga.get(&format!("/alerts/{}", s.green)).await;
+    assert!(!html.contains("id=\"moves\""));
+    let (st, _, _) = olga
+        .post(
+            &format!("/alerts/{}/move", s.green),
+            &[("action", "acknowledge")],
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    // Above the viewer's clearance, or not an id: a friendly 404 that tells nothing.
+    for path in [format!("/alerts/{}", s.amber), "/alerts/nonsense".into()] {
+        let (st, html) = viewer.get(&path).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{path}");
+        assert!(html.contains("Not found") && html.contains("viewer · "), "{html}");
+        assert!(!html.contains("Convoy") && !html.contains("TLP:AMBER"), "{html}");
+    }
+    let (st, _, html) = viewer
+        .post(
+            &format!("/alerts/{}/move", s.amber),
+            &[("action", "acknowledge")],
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{html}");
+}
+
+#[tokio::test]
+async fn the_desks_page_lists_desks_with_members_and_policy() {
+    let app = TestApp::start().await;
+    seed(&app).await;
+    let admin = Browser::login(&app, "admin").await;
+    let (st, html) = admin.get("/admin/desks").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("Sahel desk") && html.contains("desk_officer") && html.contains("MLI"));
+    assert!(html.contains("15m"), "{html}");
+}
