@@ -347,3 +347,82 @@ async fn the_desks_page_lists_desks_with_members_and_policy() {
     assert!(html.contains("Sahel desk") && html.contains("desk_officer") && html.contains("MLI"));
     assert!(html.contains("15m"), "{html}");
 }
+
+#[tokio::test]
+async fn admin_desk_form_creates_edits_and_keeps_typed_values_on_error() {
+    let app = TestApp::start().await;
+    let admin = Browser::login(&app, "admin").await;
+    let (st, html) = admin.get("/admin/desks/new").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("id=\"desk-form\""));
+    // A step that reaches nobody: refused next to the escalation field, typed values kept.
+    let bad = [
+        ("name", "Horn desk"),
+        ("department", "development"),
+        ("members", "desk_officer, analyst"),
+        ("countries", "SOM ETH"),
+        ("escalation", "15m user nobody"),
+        ("repeat", "1"),
+    ];
+    let (st, _, html) = admin.post("/admin/desks/new", &bad, None).await;
+    assert!(st.is_client_error(), "{st}");
+    assert!(html.contains("id=\"error-escalation\""), "{html}");
+    assert!(html.contains("escalation[0].notify"), "{html}");
+    assert!(html.contains("value=\"Horn desk\"") && html.contains("value=\"SOM ETH\""));
+    assert!(html.contains(">15m user nobody</textarea>"));
+    assert!(html.contains("<option selected>development</option>"), "{html}");
+    // A duration that is no duration names the step's field.
+    let mut worse = bad;
+    worse[4] = ("escalation", "soon user desk_officer");
+    let (st, _, html) = admin.post("/admin/desks/new", &worse, None).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("escalation[0].after"), "{html}");
+    // A bad country, named.
+    let mut worse = bad;
+    worse[3] = ("countries", "XX1");
+    worse[4] = ("escalation", "15m user desk_officer");
+    let (st, _, html) = admin.post("/admin/desks/new", &worse, None).await;
+    assert!(st.is_client_error());
+    assert!(html.contains("id=\"error-countries\""), "{html}");
+    // Good: created, listed.
+    let mut good = bad;
+    good[4] = ("escalation", "15m user desk_officer\n1h user desk_officer");
+    let (st, loc, html) = admin.post("/admin/desks/new", &good, None).await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{html}");
+    assert_eq!(loc.as_deref(), Some("/admin/desks"));
+    let (_, list) = admin.get("/admin/desks").await;
+    assert!(list.contains("Horn desk") && list.contains("after 1h notify user desk_officer"));
+    let (_, desks) = app.get(Role::Admin, "/api/v1/desks").await;
+    let id = desks["items"]
+        .as_array()
+        .or(desks.as_array())
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "Horn desk")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Edit: the form shows the desk as stored; a change is saved.
+    let (st, html) = admin.get(&format!("/admin/desks/{id}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("value=\"desk_officer, analyst\""), "{html}");
+    assert!(html.contains("15m user desk_officer\n1h user desk_officer"));
+    let mut renamed = good;
+    renamed[0] = ("name", "Horn of Africa desk");
+    let (st, _, _) = admin
+        .post(&format!("/admin/desks/{id}"), &renamed, None)
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, d) = app.get(Role::Admin, &format!("/api/v1/desks/{id}")).await;
+    assert_eq!(d["name"], "Horn of Africa desk");
+    assert_eq!(d["countries"], json!(["SOM", "ETH"]));
+    // Without the token, or by an analyst: refused.
+    let (st, _, _) = admin
+        .post("/admin/desks/new", &good, Some("wrong"))
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let analyst = Browser::login(&app, "analyst").await;
+    let (st, _, html) = analyst.post("/admin/desks/new", &good, None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{html}");
+}

@@ -412,6 +412,14 @@ pub async fn desks(State(st): State<AppState>, wu: WebUser) -> WebResult {
                 d,
                 department => d.department.name().to_string(),
                 countries => d.countries.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "),
+                policy => {
+                    let steps: Vec<_> = d.escalation.steps().iter().map(|s| format!("after {} notify {}", s.after, s.notify)).collect();
+                    let mut p = steps.join("; ");
+                    if d.escalation.repeat() > 0 {
+                        p.push_str(&format!(" (repeated {} times)", d.escalation.repeat()));
+                    }
+                    p
+                },
             }
         })
         .collect();

@@ -12,6 +12,7 @@
 pub mod actions;
 pub mod admin;
 pub mod alerts;
+pub mod desks;
 pub mod analysis;
 pub mod form;
 pub mod incidents;
@@ -51,6 +52,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(notify::router())
         .merge(actions::router())
         .merge(alerts::router())
+        .merge(desks::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -117,6 +119,10 @@ pub fn templates() -> Environment<'static> {
         ("alerts.html", include_str!("../../templates/alerts.html")),
         ("alert.html", include_str!("../../templates/alert.html")),
         ("desks.html", include_str!("../../templates/desks.html")),
+        (
+            "desk_form.html",
+            include_str!("../../templates/desk_form.html"),
+        ),
         (
             "_alert_rows.html",
             include_str!("../../templates/_alert_rows.html"),
