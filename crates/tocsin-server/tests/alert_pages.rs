@@ -426,3 +426,72 @@ async fn admin_desk_form_creates_edits_and_keeps_typed_values_on_error() {
     let (st, _, html) = analyst.post("/admin/desks/new", &good, None).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "{html}");
 }
+
+#[tokio::test]
+async fn admin_rule_pages_create_edit_and_toggle_rules() {
+    let app = TestApp::start().await;
+    let admin = Browser::login(&app, "admin").await;
+    let (st, html) = admin.get("/admin/rules").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("No rule yet"));
+    let (st, html) = admin.get("/admin/rules/new").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("name=\"min_incidents\"") && html.contains("name=\"top\""));
+    // A field of another kind: refused next to it, typed values kept.
+    let bad = [
+        ("name", "Mali attacks"),
+        ("kind", "incidents"),
+        ("severity", "high"),
+        ("ack_within", "30m"),
+        ("tlp", "TLP:GREEN"),
+        ("country", "MLI"),
+        ("window", "7d"),
+        ("min_incidents", "3"),
+        ("top", "10"),
+    ];
+    let (st, _, html) = admin.post("/admin/rules/new", &bad, None).await;
+    assert!(st.is_client_error(), "{st}: {html}");
+    assert!(html.contains("id=\"error-top\""), "{html}");
+    assert!(html.contains("value=\"Mali attacks\"") && html.contains("value=\"7d\""));
+    let (st, _, html) = admin
+        .post("/admin/rules/new", &[("name", "x"), ("kind", "incidents"), ("severity", "high"), ("ack_within", "30m"), ("min_incidents", "three")], None)
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("id=\"error-min_incidents\""), "{html}");
+    let good: Vec<_> = bad.iter().filter(|(k, _)| *k != "top").cloned().collect();
+    let (st, loc, html) = admin.post("/admin/rules/new", &good, None).await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{html}");
+    assert_eq!(loc.as_deref(), Some("/admin/rules"));
+    let (_, html) = admin.get("/admin/rules").await;
+    assert!(html.contains("Mali attacks") && html.contains(">enabled<"), "{html}");
+    let (_, rules) = app.get(Role::Admin, "/api/v1/alert-rules").await;
+    let list = rules["items"].as_array().or(rules.as_array()).unwrap().clone();
+    let id = list[0]["id"].as_str().unwrap().to_string();
+    // Disable, then the state shows it.
+    let (st, _, _) = admin
+        .post(&format!("/admin/rules/{id}/enabled"), &[("enabled", "no")], None)
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, html) = admin.get("/admin/rules").await;
+    assert!(html.contains(">disabled<"), "{html}");
+    // Edit: the form shows the stored values; a change is saved.
+    let (st, html) = admin.get(&format!("/admin/rules/{id}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("value=\"Mali attacks\""), "{html}");
+    let mut changed = good.clone();
+    changed[7] = ("min_incidents", "5");
+    let (st, _, html) = admin
+        .post(&format!("/admin/rules/{id}"), &changed, None)
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{html}");
+    let (_, r) = app.get(Role::Admin, &format!("/api/v1/alert-rules/{id}")).await;
+    assert_eq!(r["min_incidents"], 5, "{r}");
+    // Not an admin: refused.
+    let analyst = Browser::login(&app, "analyst").await;
+    let (st, _, _) = analyst.post("/admin/rules/new", &good, None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _, _) = analyst
+        .post(&format!("/admin/rules/{id}/enabled"), &[("enabled", "yes")], None)
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+}

@@ -20,6 +20,7 @@ pub mod login;
 pub mod map;
 pub mod notify;
 pub mod reports;
+pub mod rules;
 pub mod toolbox;
 
 use axum::body::Bytes;
@@ -53,6 +54,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(actions::router())
         .merge(alerts::router())
         .merge(desks::router())
+        .merge(rules::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -119,6 +121,11 @@ pub fn templates() -> Environment<'static> {
         ("alerts.html", include_str!("../../templates/alerts.html")),
         ("alert.html", include_str!("../../templates/alert.html")),
         ("desks.html", include_str!("../../templates/desks.html")),
+        ("rules.html", include_str!("../../templates/rules.html")),
+        (
+            "rule_form.html",
+            include_str!("../../templates/rule_form.html"),
+        ),
         (
             "desk_form.html",
             include_str!("../../templates/desk_form.html"),
