@@ -149,6 +149,7 @@ async fn alert_pages_render_for_every_role_with_the_header_links() {
             format!("/alerts?desk={}&severity=high&status=open", s.desk),
             format!("/situations/{}", s.situation),
             "/admin/desks".into(),
+            "/admin/rules".into(),
         ] {
             let (st, html) = b.get(&path).await;
             assert_eq!(st, StatusCode::OK, "{role:?} {path}: {html}");
