@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use tocsin_domain::{
     Action, Alert, AlertEvidence, AlertStatus, Cursor, Desk, PageRequest, Permission, User,
 };
-use uuid::Uuid;
 use tocsin_store::AlertFilter;
+use uuid::Uuid;
 
 use crate::actions::ActionQuery;
 use crate::{require, App, Result};

@@ -67,7 +67,12 @@ async fn home(store: DynStore) {
     let crit = app
         .raise_alert(
             &analyst,
-            raise("Massing", "critical", "TLP:GREEN", vec![AlertEvidence::Signal(signal)]),
+            raise(
+                "Massing",
+                "critical",
+                "TLP:GREEN",
+                vec![AlertEvidence::Signal(signal)],
+            ),
             t0,
         )
         .await

@@ -138,16 +138,16 @@ pub async fn list(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQuery
     let alerts = st.app().alerts(&wu.user, &aq, p).await?;
     let names = desk_names(&st, &wu.user).await?;
     let desks: Vec<_> = {
-        let mut v: Vec<_> = names.iter().map(|(id, n)| (id.to_string(), n.clone())).collect();
+        let mut v: Vec<_> = names
+            .iter()
+            .map(|(id, n)| (id.to_string(), n.clone()))
+            .collect();
         v.sort_by(|a, b| a.1.cmp(&b.1));
         v
     };
     let next = next_url(
         "/alerts",
-        ListQuery {
-            cursor: None,
-            ..q
-        },
+        ListQuery { cursor: None, ..q },
         &alerts.next_cursor,
     );
     let rows: Vec<_> = alerts.items.iter().map(|a| row(a, &names)).collect();
@@ -334,7 +334,11 @@ pub async fn act(
         )),
     };
     let done = match m {
-        Ok(m) => st.app().move_alert(&wu.user, id, m, now()).await.map(|_| ()),
+        Ok(m) => st
+            .app()
+            .move_alert(&wu.user, id, m, now())
+            .await
+            .map(|_| ()),
         Err(e) => Err(e),
     };
     match done {
@@ -366,9 +370,9 @@ pub async fn new_action(
     let id = path_id(&id)?;
     let a = st.app().alert(&wu.user, id).await?.alert;
     let done = async {
-        let situation_id = a.situation_id.ok_or_else(|| {
-            AppError::bad_field("situation", "the alert concerns no situation")
-        })?;
+        let situation_id = a
+            .situation_id
+            .ok_or_else(|| AppError::bad_field("situation", "the alert concerns no situation"))?;
         let due_date = chrono::NaiveDate::parse_from_str(f.due_date.trim(), "%Y-%m-%d")
             .map_err(|_| AppError::bad_field("due_date", "expected YYYY-MM-DD"))?;
         st.app()

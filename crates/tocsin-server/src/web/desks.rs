@@ -65,7 +65,7 @@ fn words(s: &str) -> Vec<String> {
         .collect()
 }
 
-fn lines(s: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
+fn lines(s: &str) -> impl Iterator<Item = (usize, Vec<&str>)> + '_ {
     s.lines()
         .map(|l| l.split_whitespace().collect::<Vec<_>>())
         .filter(|w| !w.is_empty())

@@ -12,8 +12,8 @@
 pub mod actions;
 pub mod admin;
 pub mod alerts;
-pub mod desks;
 pub mod analysis;
+pub mod desks;
 pub mod form;
 pub mod incidents;
 pub mod login;

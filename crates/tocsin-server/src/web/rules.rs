@@ -37,7 +37,11 @@ const FIELDS: &[(&str, Kind, &[&str])] = &[
     ("tlp", Kind::Text, &[]),
     ("desk", Kind::Text, &[]),
     ("kind", Kind::Text, &[]),
-    ("country", Kind::Text, &["incidents", "signal", "report", "forecast"]),
+    (
+        "country",
+        Kind::Text,
+        &["incidents", "signal", "report", "forecast"],
+    ),
     ("admin1", Kind::Text, &["incidents", "signal"]),
     ("latitude", Kind::Number, &["incidents"]),
     ("longitude", Kind::Number, &["incidents"]),
@@ -110,7 +114,11 @@ fn of(rule: &Value) -> BTreeMap<String, String> {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Array(a)) => a
                 .iter()
-                .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
+                .map(|x| {
+                    x.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| x.to_string())
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
             Some(Value::Bool(b)) if *kind == Kind::Bool => (if *b { "yes" } else { "no" }).into(),
