@@ -8,7 +8,41 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
+use tocsin_delivery::smtp::{SmtpChannel, SmtpConfig, SmtpTls};
 use tocsin_domain::{Role, Tlp};
+
+/// A server with e-mail configured (to a port where nothing listens: nothing here needs a
+/// message delivered) and the desk officer and the analyst with an address, so that policy
+/// steps naming them reach someone.
+async fn start() -> TestApp {
+    let app = TestApp::start_with(|s| {
+        let cfg = SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: Some(9),
+            tls: SmtpTls::None,
+            username: None,
+            password: None,
+            from: "Tocsin <alerts@tocsin.test>".into(),
+            timeout_secs: Some(1),
+            subject_prefix: None,
+        };
+        let ch = SmtpChannel::new(&cfg, s.contact_key.clone()).unwrap();
+        s.with_smtp(ch)
+    })
+    .await;
+    for name in ["desk_officer", "analyst"] {
+        let (s, b) = app
+            .call(
+                Some(Role::Admin),
+                reqwest::Method::PATCH,
+                &format!("/api/v1/users/{name}"),
+                Some(json!({"email": format!("{name}@example.org")})),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+    app
+}
 
 const VAC: (&str, &str) = ("Violence against civilians", "Attack");
 
@@ -138,7 +172,7 @@ async fn seed(app: &TestApp) -> Seed {
 
 #[tokio::test]
 async fn alert_pages_render_for_every_role_with_the_header_links() {
-    let app = TestApp::start().await;
+    let app = start().await;
     let s = seed(&app).await;
     for role in Role::ALL {
         let b = Browser::login(&app, role.as_str()).await;
@@ -167,7 +201,7 @@ async fn alert_pages_render_for_every_role_with_the_header_links() {
 
 #[tokio::test]
 async fn home_and_inbox_show_the_desks_alerts_with_filters() {
-    let app = TestApp::start().await;
+    let app = start().await;
     let s = seed(&app).await;
     let officer = Browser::login(&app, "desk_officer").await;
     let (st, home) = officer.get("/").await;
@@ -220,7 +254,7 @@ async fn home_and_inbox_show_the_desks_alerts_with_filters() {
 
 #[tokio::test]
 async fn a_desk_officer_acknowledges_and_closes_from_the_alert_page() {
-    let app = TestApp::start().await;
+    let app = start().await;
     let s = seed(&app).await;
     let officer = Browser::login(&app, "desk_officer").await;
     let path = format!("/alerts/{}", s.green);
@@ -305,7 +339,7 @@ async fn a_desk_officer_acknowledges_and_closes_from_the_alert_page() {
 
 #[tokio::test]
 async fn a_viewer_sees_no_buttons_is_refused_and_gets_404_above_clearance() {
-    let app = TestApp::start().await;
+    let app = start().await;
     let s = seed(&app).await;
     let viewer = Browser::login(&app, "viewer").await;
     let (st, html) = viewer.get(&format!("/alerts/{}", s.green)).await;
@@ -367,7 +401,7 @@ async fn a_viewer_sees_no_buttons_is_refused_and_gets_404_above_clearance() {
 
 #[tokio::test]
 async fn the_desks_page_lists_desks_with_members_and_policy() {
-    let app = TestApp::start().await;
+    let app = start().await;
     seed(&app).await;
     let admin = Browser::login(&app, "admin").await;
     let (st, html) = admin.get("/admin/desks").await;
@@ -378,7 +412,7 @@ async fn the_desks_page_lists_desks_with_members_and_policy() {
 
 #[tokio::test]
 async fn admin_desk_form_creates_edits_and_keeps_typed_values_on_error() {
-    let app = TestApp::start().await;
+    let app = start().await;
     let admin = Browser::login(&app, "admin").await;
     let (st, html) = admin.get("/admin/desks/new").await;
     assert_eq!(st, StatusCode::OK);
@@ -458,7 +492,7 @@ async fn admin_desk_form_creates_edits_and_keeps_typed_values_on_error() {
 
 #[tokio::test]
 async fn admin_rule_pages_create_edit_and_toggle_rules() {
-    let app = TestApp::start().await;
+    let app = start().await;
     let admin = Browser::login(&app, "admin").await;
     let (st, html) = admin.get("/admin/rules").await;
     assert_eq!(st, StatusCode::OK);
