@@ -278,7 +278,11 @@ async fn a_desk_officer_acknowledges_and_closes_from_the_alert_page() {
     );
     assert!(!html.contains(view["opened_at"].as_str().unwrap()));
     // Evidence: the incident (linked) and the report, both within the officer's reach.
-    assert!(html.contains(&format!("href=\"/incidents/{}\"", s.incident)));
+    let evidence = html.split("<h2>Evidence</h2>").nth(1).unwrap();
+    assert!(
+        evidence.contains(&format!("href=\"/incidents/{}\"", s.incident)),
+        "{evidence}"
+    );
     assert!(html.contains(&s.report));
 
     // Without the CSRF token: refused, nothing changed.
@@ -493,6 +497,7 @@ async fn admin_desk_form_creates_edits_and_keeps_typed_values_on_error() {
 #[tokio::test]
 async fn admin_rule_pages_create_edit_and_toggle_rules() {
     let app = start().await;
+    seed(&app).await;
     let admin = Browser::login(&app, "admin").await;
     let (st, html) = admin.get("/admin/rules").await;
     assert_eq!(st, StatusCode::OK);

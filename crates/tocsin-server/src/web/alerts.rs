@@ -173,7 +173,8 @@ pub async fn list(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQuery
 struct EvidenceRow {
     kind: &'static str,
     id: String,
-    link: Option<String>,
+    /// The page family (`incidents`, `assessments`) when it has a page.
+    link: Option<&'static str>,
 }
 
 /// The alert's evidence the viewer may see; the rest is not listed.
@@ -186,7 +187,7 @@ async fn evidence(st: &AppState, u: &User, a: &Alert) -> WebResult<Vec<EvidenceR
                 "incident",
                 *id,
                 app.get_incident(u, *id).await.map(|_| ()),
-                Some(format!("/incidents/{id}")),
+                Some("incidents"),
             ),
             AlertEvidence::Report(id) => (
                 "report",
@@ -198,7 +199,7 @@ async fn evidence(st: &AppState, u: &User, a: &Alert) -> WebResult<Vec<EvidenceR
                 "assessment",
                 *id,
                 app.assessment_for(u, *id).await.map(|_| ()),
-                Some(format!("/assessments/{id}")),
+                Some("assessments"),
             ),
             AlertEvidence::Signal(id) => ("escalation signal", *id, Ok(()), None),
             AlertEvidence::Forecast(id) => ("forecast run", *id, Ok(()), None),

@@ -98,18 +98,13 @@ async fn situation_page(
         .into_iter()
         .map(|(s, a)| (s.to_string(), a.to_string()))
         .collect();
+    // The last day of each signal's week, for the link to the incidents behind it.
     let signal_weeks: std::collections::HashMap<String, String> = o
         .signals
         .iter()
         .map(|g| {
             let to = g.week_start + chrono::Duration::days(6);
-            let q = serde_urlencoded::to_string([
-                ("country", g.country.to_string()),
-                ("from", g.week_start.to_string()),
-                ("to", to.to_string()),
-            ])
-            .unwrap_or_default();
-            (g.id.to_string(), format!("/incidents?{q}"))
+            (g.id.to_string(), to.to_string())
         })
         .collect();
     let trend = match o.forecast.len() {

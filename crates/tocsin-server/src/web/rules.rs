@@ -179,7 +179,14 @@ fn on_form(e: AppError) -> Result<(StatusCode, String, String), WebError> {
     let field = e.field().map(str::to_string);
     let e = ApiError::from(e);
     match field {
-        Some(f) if e.status.is_client_error() => Ok((e.status, f, e.message)),
+        Some(f) if e.status.is_client_error() => {
+            let msg = if e.message.starts_with(&format!("{f}:")) {
+                e.message
+            } else {
+                format!("{f}: {}", e.message)
+            };
+            Ok((e.status, f, msg))
+        }
         _ if e.status == StatusCode::CONFLICT => Ok((e.status, "name".into(), e.message)),
         _ => Err(e.into()),
     }
