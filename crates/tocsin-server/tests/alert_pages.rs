@@ -400,7 +400,9 @@ async fn a_viewer_sees_no_buttons_is_refused_and_gets_404_above_clearance() {
             None,
         )
         .await;
-    assert_eq!(st, StatusCode::FORBIDDEN, "{html}");
+    // Refused, and the page it would come back to is as absent.
+    assert_eq!(st, StatusCode::NOT_FOUND, "{html}");
+    assert!(!html.contains("Convoy"), "{html}");
 }
 
 #[tokio::test]
