@@ -6,6 +6,7 @@
 use chrono::{Duration, NaiveDate};
 use serde_json::json;
 use tocsin_app::alerts::{Move, RaiseAlert};
+use tocsin_app::notify::{Channels, ContactsPatch};
 use tocsin_app::App;
 use tocsin_domain::{
     Actor, AlertEvidence, CloseReason, NewAction, NewDesk, NewSituation, NewUser, Role, Tlp, User,
@@ -42,12 +43,26 @@ async fn home_on_postgres() {
 
 async fn home(store: DynStore) {
     let frameworks = Frameworks::shipped();
-    let app = App::new(&store, &frameworks);
+    let channels = Channels {
+        email: true,
+        ..Default::default()
+    };
+    let mut app = App::new(&store, &frameworks);
+    app.channels = &channels;
+    let key = tocsin_domain::ContactKey::generate();
+    app.contact_key = Some(&key);
     let admin = user(&store, "ada", Role::Admin, None).await;
     let analyst = user(&store, "ann", Role::Analyst, None).await;
     let dora = user(&store, "dora", Role::DeskOfficer, None).await;
     let green_dora = user(&store, "gina", Role::DeskOfficer, Some(Tlp::Green)).await;
     let olga = user(&store, "olga", Role::DeskOfficer, None).await;
+    for u in [&dora, &olga] {
+        let p = ContactsPatch {
+            email: Some(format!("{}@example.org", u.username)),
+            ..Default::default()
+        };
+        app.set_user_contacts(&admin, u.id, p).await.unwrap();
+    }
     let now = tocsin_domain::time::now();
     let t0 = now - Duration::hours(5);
     let desk: NewDesk = serde_json::from_value(json!({"name": "Sahel desk",
