@@ -592,3 +592,91 @@ async fn admin_rule_pages_create_edit_and_toggle_rules() {
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_action_is_recorded_from_a_measure_suggested_on_the_alert_page() {
+    let app = start().await;
+    let s = seed(&app).await;
+    // A published assessment of the situation with a severe risk factor.
+    let reviewer = app.add_user("analyst-b", Role::Analyst).await;
+    let (st, v) = app
+        .post(
+            Role::Analyst,
+            &format!("/api/v1/situations/{}/assessments", s.situation),
+            json!({"framework": "un-foa-2014", "as_of": "2026-01-01", "factors": [
+                {"factor": 14, "level": "severe", "confidence": "medium", "rationale": "seen in the field"}]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let ap = format!("/api/v1/assessments/{}", v["id"].as_str().unwrap());
+    for step in ["review", "publish"] {
+        let (st, v) = app
+            .call_as(
+                &reviewer,
+                reqwest::Method::POST,
+                &format!("{ap}/{step}"),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(st, 200, "{step}: {v}");
+    }
+    let officer = Browser::login(&app, "desk_officer").await;
+    let (_, html) = officer.get(&format!("/alerts/{}", s.green)).await;
+    assert!(html.contains("id=\"new-action\""), "{html}");
+    let measure = html
+        .split("name=\"measure_id\">")
+        .nth(1)
+        .unwrap()
+        .split("<option value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let (st, loc, html) = officer
+        .post(
+            &format!("/alerts/{}/actions", s.green),
+            &[
+                ("measure_id", measure.as_str()),
+                ("department", "defence"),
+                ("lead", "desk_officer"),
+                ("due_date", "2030-01-31"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{html}");
+    assert_eq!(
+        loc.as_deref(),
+        Some(format!("/situations/{}/actions", s.situation).as_str())
+    );
+    // Linked to the alert, carried by its desk; on the officer's home.
+    let (_, list) = app
+        .get(
+            Role::Analyst,
+            &format!("/api/v1/actions?situation={}", s.situation),
+        )
+        .await;
+    let a = &list["items"][0];
+    assert_eq!(a["measure_id"], measure.as_str(), "{list}");
+    assert_eq!(a["alert_ids"], json!([s.green]));
+    assert_eq!(a["desk_id"], s.desk.as_str());
+    let (_, home) = officer.get("/").await;
+    assert!(home.contains("My actions (1"), "{home}");
+    // A bad date is named, on the alert page.
+    let (st, _, html) = officer
+        .post(
+            &format!("/alerts/{}/actions", s.green),
+            &[
+                ("measure_id", measure.as_str()),
+                ("department", "defence"),
+                ("lead", "desk_officer"),
+                ("due_date", "soon"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("due_date"), "{html}");
+}
