@@ -680,3 +680,55 @@ async fn an_action_is_recorded_from_a_measure_suggested_on_the_alert_page() {
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert!(html.contains("due_date"), "{html}");
 }
+
+#[tokio::test]
+async fn signals_on_the_situation_page_link_to_their_alert_and_incidents() {
+    use tocsin_store::StoreExt;
+    let app = start().await;
+    let s = seed(&app).await;
+    let signal = tocsin_domain::new_id();
+    app.store
+        .record_signals(
+            &tocsin_domain::Actor::system("signals"),
+            vec![tocsin_domain::SignalRecord {
+                id: signal,
+                country: tocsin_domain::Country::parse("MLI").unwrap(),
+                admin1: None,
+                metric: "incidents".into(),
+                week_start: "2025-03-03".parse().unwrap(),
+                observed: 14.0,
+                expected: 2.3,
+                score: 7.1,
+                threshold: 4.0,
+                severity: "high".into(),
+                explanation: "14 incidents in the week of 2025-03-03 against 2.3 expected".into(),
+                created_at: tocsin_domain::time::now(),
+                tlp: Tlp::Green,
+            }],
+        )
+        .await
+        .unwrap();
+    let b = Browser::login(&app, "viewer").await;
+    let (_, html) = b.get(&format!("/situations/{}", s.situation)).await;
+    let table = html.split("id=\"signals\"").nth(1).unwrap();
+    assert!(
+        table.contains("href=\"/incidents?country=MLI&amp;from=2025-03-03&amp;to=2025-03-09\""),
+        "{table}"
+    );
+    assert!(!table.contains("/alerts/"), "no alert rests on it yet");
+    let (st, a) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/alerts",
+            json!({"title": "Spike in Mopti", "severity": "moderate", "tlp": "TLP:GREEN",
+                   "country": "MLI", "evidence": [{"signal": signal}]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{a}");
+    let (_, html) = b.get(&format!("/situations/{}", s.situation)).await;
+    let table = html.split("id=\"signals\"").nth(1).unwrap();
+    assert!(
+        table.contains(&format!("href=\"/alerts/{}\"", a["id"].as_str().unwrap())),
+        "{table}"
+    );
+}
