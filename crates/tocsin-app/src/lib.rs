@@ -17,6 +17,7 @@ pub mod assessments;
 pub mod desks;
 mod error;
 mod evidence;
+pub mod home;
 pub mod incidents;
 pub mod notify;
 pub mod policy;

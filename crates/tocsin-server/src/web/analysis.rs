@@ -90,6 +90,23 @@ async fn situation_page(
 ) -> WebResult {
     let o = st.app().overview(&wu.user, id).await?;
     let latest = o.forecast.last().cloned();
+    let signal_ids: Vec<Uuid> = o.signals.iter().map(|g| g.id).collect();
+    let signal_alerts: std::collections::HashMap<String, String> = st
+        .app()
+        .alerts_on_signals(&wu.user, &signal_ids)
+        .await?
+        .into_iter()
+        .map(|(s, a)| (s.to_string(), a.to_string()))
+        .collect();
+    // The last day of each signal's week, for the link to the incidents behind it.
+    let signal_weeks: std::collections::HashMap<String, String> = o
+        .signals
+        .iter()
+        .map(|g| {
+            let to = g.week_start + chrono::Duration::days(6);
+            (g.id.to_string(), to.to_string())
+        })
+        .collect();
     let trend = match o.forecast.len() {
         n if n >= 2 => {
             let (a, b) = (&o.forecast[n - 2], &o.forecast[n - 1]);
@@ -109,7 +126,7 @@ async fn situation_page(
         status,
         "situation.html",
         context! {
-            o, latest, trend, error,
+            o, latest, trend, error, signal_alerts, signal_weeks,
             can_assess => wu.user.can(Permission::AssessmentWrite),
             can_qualify => wu.user.can(Permission::LegalQualify),
             crimes => [("genocide", Crime::Genocide.label()), ("crimes_against_humanity", Crime::CrimesAgainstHumanity.label()), ("war_crimes", Crime::WarCrimes.label())],

@@ -18,18 +18,12 @@ use crate::AppState;
 
 const LOGIN_CSRF_COOKIE: &str = "tocsin_login_csrf";
 
-/// `/`, `/login`, `/logout`.
+/// `/login`, `/logout` (the home page `/` is [`super::alerts`]').
 pub fn router() -> Router<AppState> {
     use axum::routing::{get, post};
     Router::new()
-        .route("/", get(home))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
-}
-
-/// `GET /`
-pub async fn home(_u: WebUser) -> Redirect {
-    Redirect::to("/incidents")
 }
 
 #[derive(Deserialize, Default)]

@@ -11,13 +11,16 @@
 
 pub mod actions;
 pub mod admin;
+pub mod alerts;
 pub mod analysis;
+pub mod desks;
 pub mod form;
 pub mod incidents;
 pub mod login;
 pub mod map;
 pub mod notify;
 pub mod reports;
+pub mod rules;
 pub mod toolbox;
 
 use axum::body::Bytes;
@@ -49,6 +52,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(toolbox::router())
         .merge(notify::router())
         .merge(actions::router())
+        .merge(alerts::router())
+        .merge(desks::router())
+        .merge(rules::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -111,6 +117,23 @@ pub fn templates() -> Environment<'static> {
             "response.html",
             include_str!("../../templates/response.html"),
         ),
+        ("home.html", include_str!("../../templates/home.html")),
+        ("alerts.html", include_str!("../../templates/alerts.html")),
+        ("alert.html", include_str!("../../templates/alert.html")),
+        ("desks.html", include_str!("../../templates/desks.html")),
+        ("rules.html", include_str!("../../templates/rules.html")),
+        (
+            "rule_form.html",
+            include_str!("../../templates/rule_form.html"),
+        ),
+        (
+            "desk_form.html",
+            include_str!("../../templates/desk_form.html"),
+        ),
+        (
+            "_alert_rows.html",
+            include_str!("../../templates/_alert_rows.html"),
+        ),
         (
             "toolbox_item.html",
             include_str!("../../templates/toolbox_item.html"),
@@ -124,7 +147,20 @@ pub fn templates() -> Environment<'static> {
             .map(|t| format!("tlp-{}", t.slug()))
             .unwrap_or_default()
     });
+    env.add_filter("when", when);
     env
+}
+
+/// A stored time as a person reads it: to the minute, in UTC (users have no zone of their
+/// own yet), e.g. `2026-03-01 14:05 UTC`; a value that is not a time is shown as it is.
+fn when(v: String) -> String {
+    chrono::DateTime::parse_from_rfc3339(&v)
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M UTC")
+                .to_string()
+        })
+        .unwrap_or(v)
 }
 
 /// A logged-in browser user; anyone else is sent to the login page.
@@ -351,6 +387,7 @@ pub(crate) fn page(
         csrf => wu.session.csrf_token.clone(),
         can_reports => wu.user.can(Permission::ReportRead),
         can_users => wu.user.can(Permission::UserManage),
+        can_admin_desks => wu.user.can(Permission::AlertConfigure),
         inbox_unread => wu.unread,
         event_types => ACLED_TYPOLOGY.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
         statuses => VerificationStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
