@@ -167,8 +167,8 @@ async fn home(store: DynStore) {
     let today = now.date_naive();
     let action = |due: NaiveDate, lead: &str| NewAction {
         measure_id: "private_diplomacy".into(),
-        situation_id: sit.id,
-        department: "defence".into(),
+        situation_id: Some(sit.id),
+        department: Some("defence".into()),
         lead: lead.into(),
         due_date: due,
         ..Default::default()

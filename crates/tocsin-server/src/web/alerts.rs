@@ -282,7 +282,7 @@ async fn alert_page(
             may_move,
             reasons => CloseReason::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             suggested,
-            departments => tocsin_app::actions::departments().iter().map(|d| d.name().to_string()).collect::<Vec<_>>(),
+            departments => st.alerting.departments.iter().map(|d| d.name().to_string()).collect::<Vec<_>>(),
             default_due => (today + chrono::Duration::days(30)).to_string(),
         },
     ))
@@ -369,11 +369,9 @@ pub async fn new_action(
     CsrfForm(f): CsrfForm<ActionForm>,
 ) -> WebResult {
     let id = path_id(&id)?;
-    let a = st.app().alert(&wu.user, id).await?.alert;
+    // The alert must be one the user may see (else 404).
+    st.app().alert(&wu.user, id).await?;
     let done = async {
-        let situation_id = a
-            .situation_id
-            .ok_or_else(|| AppError::bad_field("situation", "the alert concerns no situation"))?;
         let due_date = chrono::NaiveDate::parse_from_str(f.due_date.trim(), "%Y-%m-%d")
             .map_err(|_| AppError::bad_field("due_date", "expected YYYY-MM-DD"))?;
         st.app()
@@ -381,11 +379,12 @@ pub async fn new_action(
                 &wu.user,
                 NewAction {
                     measure_id: f.measure_id,
-                    situation_id,
+                    // The situation and desk come from the alert (the application layer).
+                    situation_id: None,
                     alert_ids: vec![id],
                     risk_factors: None,
-                    department: f.department,
-                    desk_id: Some(a.desk_id),
+                    department: Some(f.department).filter(|d| !d.trim().is_empty()),
+                    desk_id: None,
                     lead: f.lead,
                     due_date,
                     status: None,

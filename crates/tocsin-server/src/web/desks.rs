@@ -217,7 +217,7 @@ async fn form_page(
             field_error => error.as_ref().map(|e| base_field(&e.0)),
             field => error.as_ref().map(|e| e.0.clone()),
             message => error.map(|e| e.1),
-            departments => tocsin_app::actions::departments().iter().map(|d| d.name().to_string()).collect::<Vec<_>>(),
+            departments => st.alerting.departments.iter().map(|d| d.name().to_string()).collect::<Vec<_>>(),
             can_configure => wu.user.can(Permission::AlertConfigure),
         },
     ))
