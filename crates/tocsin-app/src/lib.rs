@@ -13,10 +13,12 @@
 pub mod accounts;
 pub mod actions;
 pub mod alerts;
+pub mod cap;
 pub mod assessments;
 pub mod desks;
 mod error;
 mod evidence;
+pub mod flow;
 pub mod incidents;
 pub mod notify;
 pub mod policy;

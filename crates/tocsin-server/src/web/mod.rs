@@ -19,6 +19,7 @@ pub mod map;
 pub mod notify;
 pub mod reports;
 pub mod toolbox;
+pub mod metrics;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
@@ -49,6 +50,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(toolbox::router())
         .merge(notify::router())
         .merge(actions::router())
+        .merge(metrics::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -107,6 +109,7 @@ pub fn templates() -> Environment<'static> {
         ("inbox.html", include_str!("../../templates/inbox.html")),
         ("toolbox.html", include_str!("../../templates/toolbox.html")),
         ("actions.html", include_str!("../../templates/actions.html")),
+        ("metrics.html", include_str!("../../templates/metrics.html")),
         (
             "response.html",
             include_str!("../../templates/response.html"),
@@ -351,6 +354,7 @@ pub(crate) fn page(
         csrf => wu.session.csrf_token.clone(),
         can_reports => wu.user.can(Permission::ReportRead),
         can_users => wu.user.can(Permission::UserManage),
+        can_metrics => wu.user.can(Permission::AlertRead),
         inbox_unread => wu.unread,
         event_types => ACLED_TYPOLOGY.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
         statuses => VerificationStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
