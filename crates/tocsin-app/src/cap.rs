@@ -19,7 +19,7 @@ use tocsin_domain::{Alert, AlertOrigin, PageRequest, Permission, Tlp, User};
 use tocsin_store::{AlertFilter, StoreError};
 use uuid::Uuid;
 
-pub use tocsin_cap::{Site, ATOM_MEDIA_TYPE, CAP_MEDIA_TYPE};
+pub use tocsin_cap::{identifier, Site, ATOM_MEDIA_TYPE, CAP_MEDIA_TYPE};
 
 use crate::{require, visible, App, Result};
 

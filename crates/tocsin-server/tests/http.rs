@@ -1543,6 +1543,14 @@ async fn alerting_rows(app: &TestApp) -> Vec<(Method, String, Option<Value>, [u1
             None,
             officer,
         ),
+        (Method::GET, format!("/api/v1/alerts/{b}/cap"), None, all),
+        (Method::GET, "/api/v1/metrics/flow".into(), None, all),
+        (
+            Method::GET,
+            "/cap/alerts.atom".into(),
+            None,
+            [200, 200, 200, 200, 200, 200],
+        ),
     ]
 }
 
