@@ -60,17 +60,35 @@ async fn flow_metrics_are_hand_checked_and_clearance_bound_on_postgres() {
 
 async fn flow(store: DynStore) {
     let frameworks = Frameworks::shipped();
-    let app = App::new(&store, &frameworks);
+    let mut app = App::new(&store, &frameworks);
+    // E-mail is configured and dora has an address, so the desks' policies reach her.
+    let channels = tocsin_app::notify::Channels {
+        email: true,
+        ..Default::default()
+    };
+    let key = tocsin_domain::ContactKey::generate();
+    app.channels = &channels;
+    app.contact_key = Some(&key);
     let admin = user(&store, "ada", Role::Admin, Tlp::Red).await;
     let ann = user(&store, "ann", Role::Analyst, Tlp::Amber).await;
     let dora = user(&store, "dora", Role::DeskOfficer, Tlp::Amber).await;
     let vic = user(&store, "vic", Role::Viewer, Tlp::Green).await;
+    app.set_user_contacts(
+        &admin,
+        dora.id,
+        tocsin_app::notify::ContactsPatch {
+            email: Some("dora@example.org".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let t = t0();
     let sahel = app
         .create_desk(
             &admin,
             serde_json::from_value(json!({"name": "Sahel desk", "department": "foreign affairs",
-                "members": ["dora"], "countries": ["MLI"]}))
+                "members": ["dora"], "countries": ["MLI"], "escalation": [{"after": "1d", "notify": {"user": "dora"}}]}))
             .unwrap(),
             t,
         )
@@ -80,7 +98,7 @@ async fn flow(store: DynStore) {
         .create_desk(
             &admin,
             serde_json::from_value(json!({"name": "Lakes desk", "department": "development",
-                "members": ["dora"], "countries": ["COD"]}))
+                "members": ["dora"], "countries": ["COD"], "escalation": [{"after": "1d", "notify": {"user": "dora"}}]}))
             .unwrap(),
             t,
         )

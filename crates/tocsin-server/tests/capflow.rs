@@ -233,7 +233,7 @@ async fn flow_metrics_route_and_page() {
             &format!("/api/v1/metrics/flow?desk={}", uuid::Uuid::now_v7()),
         )
         .await;
-    assert_eq!((s.as_u16(), e["field"].as_str()), (422, Some("desk")), "{e}");
+    assert_eq!((s.as_u16(), e["field"].as_str()), (400, Some("desk")), "{e}");
 
     // The page: linked from the header, a table per desk and per situation, no JavaScript.
     let (cookie, _) = browser_login(&app, "viewer", "password-123").await.unwrap();
