@@ -13,8 +13,8 @@
 pub mod accounts;
 pub mod actions;
 pub mod alerts;
-pub mod cap;
 pub mod assessments;
+pub mod cap;
 pub mod desks;
 mod error;
 mod evidence;

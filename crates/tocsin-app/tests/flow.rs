@@ -226,7 +226,10 @@ async fn flow(store: DynStore) {
     assert_eq!(o.alerts, 2);
     // [3600, 10800]: median 7200, p90 3600 + 0.9 × 7200 = 10080.
     assert_eq!(
-        (o.evidence_to_alert.median_secs, o.evidence_to_alert.p90_secs),
+        (
+            o.evidence_to_alert.median_secs,
+            o.evidence_to_alert.p90_secs
+        ),
         (Some(7200), Some(10080))
     );
     // [1800, 5400]: median 3600, p90 1800 + 0.9 × 3600 = 5040.
@@ -239,10 +242,7 @@ async fn flow(store: DynStore) {
     );
     // a1: 2 h from acknowledgement to the action; a2 has none.
     let f = &o.acknowledgement_to_first_action;
-    assert_eq!(
-        (f.count, f.not_measured, f.median_secs),
-        (1, 1, Some(7200))
-    );
+    assert_eq!((f.count, f.not_measured, f.median_secs), (1, 1, Some(7200)));
     let r = &o.response_within_72h;
     assert_eq!((r.responded, r.counted, r.pending), (1, 2, 0));
     assert_eq!(r.share, Some(0.5));
@@ -270,14 +270,20 @@ async fn flow(store: DynStore) {
     let o = &v.report.overall;
     assert_eq!(o.alerts, 3);
     assert_eq!(
-        (o.evidence_to_alert.median_secs, o.evidence_to_alert.p90_secs),
+        (
+            o.evidence_to_alert.median_secs,
+            o.evidence_to_alert.p90_secs
+        ),
         (Some(3600), Some(29520))
     );
     assert_eq!(o.alert_to_acknowledgement.not_measured, 1);
     let lakes_stats = desk(&v, lakes.id);
     assert_eq!(lakes_stats.alerts, 1);
     assert_eq!(lakes_stats.response_within_72h.share, Some(0.0));
-    assert_eq!(v.report.situations[0].situation_id, None, "a3 has no situation");
+    assert_eq!(
+        v.report.situations[0].situation_id, None,
+        "a3 has no situation"
+    );
 
     // Filters: one desk, one situation.
     let v = app

@@ -28,7 +28,10 @@ type Seen = Arc<Mutex<Vec<(String, Value)>>>;
 fn verified(headers: &HeaderMap, body: &[u8]) -> bool {
     let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
     let (ts, sig) = (h("x-tocsin-timestamp"), h("x-tocsin-signature"));
-    let Some(sig) = sig.strip_prefix("sha256=").and_then(|s| hex::decode(s).ok()) else {
+    let Some(sig) = sig
+        .strip_prefix("sha256=")
+        .and_then(|s| hex::decode(s).ok())
+    else {
         return false;
     };
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, SECRET.as_bytes());
@@ -132,10 +135,12 @@ async fn alerts_reach_webhooks_signed_limited_by_label_and_once() {
     let now = tocsin_domain::time::now();
     app.create_desk(
         &admin,
-        serde_json::from_value(json!({"name": "Sahel desk", "department": "foreign affairs",
+        serde_json::from_value(
+            json!({"name": "Sahel desk", "department": "foreign affairs",
             "members": ["dora"], "countries": ["MLI"],
             "escalation": [{"after": "15m", "notify": {"user": "dora"}},
-                           {"after": "1h", "notify": {"user": "dora"}}]}))
+                           {"after": "1h", "notify": {"user": "dora"}}]}),
+        )
         .unwrap(),
         now,
     )
@@ -148,7 +153,11 @@ async fn alerts_reach_webhooks_signed_limited_by_label_and_once() {
     let a = app.raise_alert(&analyst, raise, now).await.unwrap();
     // Written again (a replayed write): stored once.
     let again = tocsin_app::notify::webhooks_for(&app, &a, "opened", now).unwrap();
-    assert_eq!(again.len(), 2, "ops and hub want a high alert, pager does not");
+    assert_eq!(
+        again.len(),
+        2,
+        "ops and hub want a high alert, pager does not"
+    );
     store
         .write(
             &Actor::system("test"),
@@ -195,16 +204,28 @@ async fn alerts_reach_webhooks_signed_limited_by_label_and_once() {
     assert!(by("pager", &got).is_empty());
 
     // A step of escalation tells them again, as `alert.escalated`; acknowledging does not.
-    app.move_alert(&dora, a.id, Move::Escalate, now + chrono::Duration::minutes(1))
-        .await
-        .unwrap();
-    app.move_alert(&dora, a.id, Move::Acknowledge, now + chrono::Duration::minutes(2))
-        .await
-        .unwrap();
+    app.move_alert(
+        &dora,
+        a.id,
+        Move::Escalate,
+        now + chrono::Duration::minutes(1),
+    )
+    .await
+    .unwrap();
+    app.move_alert(
+        &dora,
+        a.id,
+        Move::Acknowledge,
+        now + chrono::Duration::minutes(2),
+    )
+    .await
+    .unwrap();
     delivery.pass().await.unwrap();
     let got = seen.lock().unwrap().clone();
     assert_eq!(got.len(), 4, "{got:?}");
-    assert!(got[2..].iter().all(|(_, v)| v["event"] == "alert.escalated"));
+    assert!(got[2..]
+        .iter()
+        .all(|(_, v)| v["event"] == "alert.escalated"));
     assert_eq!(by("hub", &got)[1]["alert"]["withheld"], true);
     // No body names who acted.
     for (_, v) in &got {

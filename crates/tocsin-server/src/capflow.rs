@@ -81,8 +81,7 @@ impl RawFlowQuery {
         let id = |name: &str, v: &Option<String>| {
             non_empty(v)
                 .map(|s| {
-                    Uuid::parse_str(s.trim())
-                        .map_err(|_| ApiError::field(name, "not a valid id"))
+                    Uuid::parse_str(s.trim()).map_err(|_| ApiError::field(name, "not a valid id"))
                 })
                 .transpose()
         };

@@ -6,10 +6,10 @@
 pub mod accounts;
 pub mod actions;
 pub mod alerts;
-pub mod capflow;
 pub mod analysis;
 pub mod api;
 pub mod auth;
+pub mod capflow;
 pub mod edge;
 pub mod error;
 pub mod export;
@@ -213,7 +213,10 @@ impl AppState {
     /// With the signed webhook endpoints alerts are told to (`[[notify.webhooks]]`; their
     /// channel is given to [`AppState::with_channels`]): the application learns their names
     /// and limits, never their URLs or secrets.
-    pub fn with_webhook_targets(mut self, hooks: &[tocsin_delivery::webhook::WebhookConfig]) -> AppState {
+    pub fn with_webhook_targets(
+        mut self,
+        hooks: &[tocsin_delivery::webhook::WebhookConfig],
+    ) -> AppState {
         let mut ch = (*self.channels).clone();
         ch.webhooks = hooks
             .iter()

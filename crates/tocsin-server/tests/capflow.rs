@@ -56,9 +56,7 @@ async fn seed(app: &TestApp) -> (String, Value, Value, Value) {
         )
         .await;
     assert_eq!(s, 201, "{desk}");
-    let raise = |title: &str, tlp: &str| {
-        json!({"title": title, "severity": "high", "tlp": tlp, "country": "MLI"})
-    };
+    let raise = |title: &str, tlp: &str| json!({"title": title, "severity": "high", "tlp": tlp, "country": "MLI"});
     let (_, clear) = app
         .post(
             Role::Analyst,
@@ -80,7 +78,12 @@ async fn seed(app: &TestApp) -> (String, Value, Value, Value) {
             raise("Secret militia plan", "TLP:AMBER"),
         )
         .await;
-    (desk["id"].as_str().unwrap().to_string(), clear, green, amber)
+    (
+        desk["id"].as_str().unwrap().to_string(),
+        clear,
+        green,
+        amber,
+    )
 }
 
 #[tokio::test]
@@ -101,7 +104,12 @@ async fn cap_messages_and_the_public_feed_parse_and_leak_nothing() {
         assert_eq!(s, 200, "{b}");
     }
 
-    let (s, ctype, xml) = raw(&app, Some(Role::Viewer), &format!("/api/v1/alerts/{clear}/cap")).await;
+    let (s, ctype, xml) = raw(
+        &app,
+        Some(Role::Viewer),
+        &format!("/api/v1/alerts/{clear}/cap"),
+    )
+    .await;
     assert_eq!(s, 200, "{xml}");
     assert_eq!(ctype, "application/cap+xml");
     let m = parse(&xml);
@@ -118,7 +126,10 @@ async fn cap_messages_and_the_public_feed_parse_and_leak_nothing() {
         .collect();
     assert_eq!(
         refs,
-        vec![tocsin_cap_identifier(&clear, 0), tocsin_cap_identifier(&clear, 1)],
+        vec![
+            tocsin_cap_identifier(&clear, 0),
+            tocsin_cap_identifier(&clear, 1)
+        ],
         "the latest message references the earlier ones"
     );
     let info = &m.info[0];
@@ -129,20 +140,40 @@ async fn cap_messages_and_the_public_feed_parse_and_leak_nothing() {
         Some(format!("{BASE}/alerts/{clear}"))
     );
     // Served again: the same message.
-    let (_, _, again) = raw(&app, Some(Role::Viewer), &format!("/api/v1/alerts/{clear}/cap")).await;
+    let (_, _, again) = raw(
+        &app,
+        Some(Role::Viewer),
+        &format!("/api/v1/alerts/{clear}/cap"),
+    )
+    .await;
     assert_eq!(again, xml);
 
     // GREEN: Restricted; AMBER: Private to the desk, and 404 to a GREEN-cleared viewer.
-    let (s, _, xml) = raw(&app, Some(Role::Viewer), &format!("/api/v1/alerts/{green}/cap")).await;
+    let (s, _, xml) = raw(
+        &app,
+        Some(Role::Viewer),
+        &format!("/api/v1/alerts/{green}/cap"),
+    )
+    .await;
     assert_eq!(s, 200);
     let g = parse(&xml);
     assert_eq!(g.scope, cap::Scope::Restricted);
     assert_eq!(g.message_type, cap::MessageType::Alert);
     assert!(g.references.is_none());
-    let (s, _, body) = raw(&app, Some(Role::Viewer), &format!("/api/v1/alerts/{amber}/cap")).await;
+    let (s, _, body) = raw(
+        &app,
+        Some(Role::Viewer),
+        &format!("/api/v1/alerts/{amber}/cap"),
+    )
+    .await;
     assert_eq!(s, 404, "{body}");
     assert!(!body.contains("Secret"));
-    let (s, _, xml) = raw(&app, Some(Role::Analyst), &format!("/api/v1/alerts/{amber}/cap")).await;
+    let (s, _, xml) = raw(
+        &app,
+        Some(Role::Analyst),
+        &format!("/api/v1/alerts/{amber}/cap"),
+    )
+    .await;
     assert_eq!(s, 200);
     let a = parse(&xml);
     assert_eq!(a.scope, cap::Scope::Private);
@@ -233,7 +264,11 @@ async fn flow_metrics_route_and_page() {
             &format!("/api/v1/metrics/flow?desk={}", uuid::Uuid::now_v7()),
         )
         .await;
-    assert_eq!((s.as_u16(), e["field"].as_str()), (400, Some("desk")), "{e}");
+    assert_eq!(
+        (s.as_u16(), e["field"].as_str()),
+        (400, Some("desk")),
+        "{e}"
+    );
 
     // The page: linked from the header, a table per desk and per situation, no JavaScript.
     let (cookie, _) = browser_login(&app, "viewer", "password-123").await.unwrap();
@@ -259,7 +294,10 @@ async fn flow_metrics_route_and_page() {
     assert!(!html.contains("Secret"));
     let (s, html) = page(format!("/metrics?desk={desk}&situation=")).await;
     assert_eq!(s, 200, "{html}");
-    assert!(html.contains(&format!("<option value=\"{desk}\" selected>")), "{html}");
+    assert!(
+        html.contains(&format!("<option value=\"{desk}\" selected>")),
+        "{html}"
+    );
     let (s, _) = page("/metrics?desk=nope".into()).await;
     assert_eq!(s, 400);
     // Without a session: to the login page.

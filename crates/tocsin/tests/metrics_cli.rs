@@ -34,8 +34,18 @@ fn flow_metrics_from_the_command_line() {
             d,
             None,
             &[
-                "alert", "raise", "--title", title, "--severity", "high", "--country", "MLI",
-                "--tlp", tlp, "--user", "ann",
+                "alert",
+                "raise",
+                "--title",
+                title,
+                "--severity",
+                "high",
+                "--country",
+                "MLI",
+                "--tlp",
+                tlp,
+                "--user",
+                "ann",
             ],
         ));
         out.lines().last().unwrap().trim().to_string()
@@ -46,7 +56,10 @@ fn flow_metrics_from_the_command_line() {
 
     let table = run_ok(tocsin(d, None, &["metrics"]));
     assert!(table.contains("Flow metrics as of"), "{table}");
-    assert!(table.contains("alert→ack") && table.contains("response ≤72h"), "{table}");
+    assert!(
+        table.contains("alert→ack") && table.contains("response ≤72h"),
+        "{table}"
+    );
     let desk_row = table
         .lines()
         .find(|l| l.starts_with("Sahel desk"))

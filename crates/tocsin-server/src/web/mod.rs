@@ -16,10 +16,10 @@ pub mod form;
 pub mod incidents;
 pub mod login;
 pub mod map;
+pub mod metrics;
 pub mod notify;
 pub mod reports;
 pub mod toolbox;
-pub mod metrics;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};

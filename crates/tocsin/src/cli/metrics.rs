@@ -37,7 +37,10 @@ pub struct MetricsArgs {
 pub async fn run(g: &Global, args: MetricsArgs) -> Result<ExitCode> {
     let cfg = settle(g, Overrides::default())?;
     let store = open_store(&cfg).await?;
-    print!("{}", metrics(&store, args, tocsin_domain::time::now()).await?);
+    print!(
+        "{}",
+        metrics(&store, args, tocsin_domain::time::now()).await?
+    );
     Ok(ExitCode::SUCCESS)
 }
 
