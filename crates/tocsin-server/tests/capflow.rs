@@ -25,7 +25,13 @@ async fn start() -> TestApp {
         let site = tocsin_app::cap::Site::new("tocsin@example.org", BASE)
             .unwrap()
             .with_sender_name("Example Ministry");
-        s.with_cap_site(site, BASE)
+        // E-mail is configured, so a desk officer with an address is reachable.
+        let mut s = s.with_cap_site(site, BASE);
+        s.channels = std::sync::Arc::new(tocsin_app::notify::Channels {
+            email: true,
+            ..Default::default()
+        });
+        s
     })
     .await
 }
@@ -46,6 +52,15 @@ async fn raw(app: &TestApp, role: Option<Role>, path: &str) -> (u16, String, Str
 }
 
 async fn seed(app: &TestApp) -> (String, Value, Value, Value) {
+    let (s, b) = app
+        .call(
+            Some(Role::Admin),
+            reqwest::Method::PATCH,
+            "/api/v1/users/desk_officer",
+            Some(json!({"email": "officer@example.org"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
     let (s, desk) = app
         .post(
             Role::Admin,
