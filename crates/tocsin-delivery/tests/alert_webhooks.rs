@@ -17,7 +17,7 @@ use tocsin_delivery::sms::Secret;
 use tocsin_delivery::webhook::{WebhookChannel, WebhookConfig};
 use tocsin_delivery::Delivery;
 use tocsin_domain::{Actor, ContactKey, NewUser, Role, Severity, Tlp, User};
-use tocsin_store::{DynStore, Op};
+use tocsin_store::{DynStore, Op, StoreExt};
 use tocsin_store_sqlite::SqliteStore;
 
 const SECRET: &str = "receiver-shared-secret-0123456789";
@@ -132,7 +132,8 @@ async fn alerts_reach_webhooks_signed_limited_by_label_and_once() {
     )
     .await
     .unwrap();
-    let now = tocsin_domain::time::now();
+    // In the past, so the escalation step (a minute later) is due for the outbox too.
+    let now = tocsin_domain::time::now() - chrono::Duration::minutes(10);
     app.create_desk(
         &admin,
         serde_json::from_value(
