@@ -4,7 +4,6 @@
 mod common;
 use common::{add_user, run_ok, tocsin};
 use serde_json::json;
-use tocsin_store::StoreExt;
 
 /// A desk with dora, a GREEN and an AMBER alert raised by ann, the GREEN one acknowledged.
 async fn seed(d: &std::path::Path) -> (String, String) {

@@ -85,8 +85,8 @@ fn row(out: &mut String, name: &str, s: &FlowStats) {
 fn header(out: &mut String, first: &str) {
     let _ = writeln!(
         out,
-        "{:<28} {:>6}  {:<24} {:<24} {:<24} {}",
-        first, "alerts", "evidence→alert", "alert→ack", "ack→first action", "response ≤72h"
+        "{:<28} {:>6}  {:<24} {:<24} {:<24} response ≤72h",
+        first, "alerts", "evidence→alert", "alert→ack", "ack→first action"
     );
 }
 
