@@ -32,6 +32,31 @@ pub struct Channels {
     pub default_region: Option<String>,
     /// This server's address as browsers reach it, for links (else links are paths).
     pub public_url: Option<String>,
+    /// The signed webhook endpoints (`[[notify.webhooks]]`): names and limits only, never
+    /// their URLs or secrets (those stay with the delivery layer's channel).
+    pub webhooks: Vec<WebhookTarget>,
+}
+
+/// One configured webhook endpoint as the application sees it: what it wants and may carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookTarget {
+    /// The endpoint's name (what its deliveries address).
+    pub name: String,
+    /// The highest label its body may carry; above it the body is only the id and link.
+    pub max_tlp: Tlp,
+    /// The least severe alert it wants.
+    pub min_severity: tocsin_domain::Severity,
+}
+
+impl WebhookTarget {
+    /// The target of a configured endpoint (its URL and secret left behind).
+    pub fn of(c: &tocsin_delivery::webhook::WebhookConfig) -> WebhookTarget {
+        WebhookTarget {
+            name: c.name.clone(),
+            max_tlp: c.max_tlp,
+            min_severity: c.min_severity,
+        }
+    }
 }
 
 /// No channel: what a command without a server has.
@@ -40,6 +65,7 @@ pub static NO_CHANNELS: Channels = Channels {
     sms_gateway: None,
     default_region: None,
     public_url: None,
+    webhooks: Vec::new(),
 };
 
 /// What a recipient cleared below an alert's label is told, and nothing more (with the link).
@@ -192,6 +218,54 @@ pub async fn notifications_for(
                 }
             }
         }
+    }
+    steps.extend(webhooks_for(app, alert, why, now)?);
+    Ok(steps)
+}
+
+/// The steps that tell the configured webhook endpoints of `alert` (called by
+/// [`notifications_for`], so at the same places: when an alert opens, `why` = `opened`, event
+/// `alert.opened`; at each escalation step, automatic or by hand, `why` = `escalation:N`,
+/// event `alert.escalated`): one signed delivery per endpoint whose `min_severity` the alert
+/// meets, its body made by [`tocsin_delivery::webhook::alert_body`] (above the endpoint's
+/// `max_tlp`: only the id and the link, sent as `TLP:CLEAR`), from the alert's own fields
+/// only (never a source or who acted). Keyed (alert, why, endpoint): stored once however often
+/// written. Acknowledgement and closing send nothing (nobody is paged after acknowledgement).
+pub fn webhooks_for(
+    app: &App<'_>,
+    alert: &Alert,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Step>> {
+    use tocsin_delivery::webhook;
+    let event = if why == "opened" {
+        "alert.opened"
+    } else {
+        "alert.escalated"
+    };
+    let link = alert_link(app, alert.id);
+    let mut steps = Vec::new();
+    for hook in &app.channels.webhooks {
+        if alert.severity < hook.min_severity {
+            continue;
+        }
+        let (body, tlp) = webhook::alert_body(alert, event, &link, hook.max_tlp);
+        let contact_key = app.contact_key.ok_or_else(|| {
+            AppError::Internal("no contact key is loaded to seal the address".into())
+        })?;
+        let mut m = OutboundMessage::to_address(
+            format!("webhook:{}:{why}:{}", alert.id, hook.name),
+            webhook::CHANNEL,
+            None,
+            &webhook::address(&hook.name),
+            contact_key,
+            body,
+            tlp,
+        );
+        m.created_at = now;
+        m.updated_at = now;
+        m.next_attempt_at = now;
+        steps.push(Step::EnqueueOnce(Box::new(m)));
     }
     Ok(steps)
 }

@@ -31,6 +31,7 @@ fn channels() -> Channels {
         sms_gateway: Some("kannel".into()),
         default_region: Some("KE".into()),
         public_url: Some("https://tocsin.example.org/".into()),
+        webhooks: Vec::new(),
     }
 }
 

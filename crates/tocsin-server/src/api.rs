@@ -486,5 +486,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::actions::ActionsDoc::openapi());
     doc.merge(crate::alerts::AlertsDoc::openapi());
+    doc.merge(crate::capflow::CapFlowDoc::openapi());
     Json(doc)
 }

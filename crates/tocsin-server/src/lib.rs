@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod analysis;
 pub mod api;
 pub mod auth;
+pub mod capflow;
 pub mod edge;
 pub mod error;
 pub mod export;
@@ -79,6 +80,10 @@ pub struct AppState {
     pub channels: Arc<tocsin_app::notify::Channels>,
     /// Departments and acknowledgement defaults (`[organisation]`, `[alerts]`).
     pub alerting: Arc<tocsin_app::alerts::AlertSettings>,
+    /// Who signs CAP messages and where their links point (`[cap]`, `[server] public_url`).
+    pub cap_site: Arc<tocsin_app::cap::Site>,
+    /// The base URL of the CAP site's links (the public URL, or `http://localhost`).
+    pub cap_base: Arc<str>,
 }
 
 impl AppState {
@@ -110,7 +115,19 @@ impl AppState {
             token_lifetime: Some(chrono::Duration::days(accounts::TOKEN_DAYS)),
             channels: Arc::default(),
             alerting: Arc::default(),
+            cap_site: Arc::new(
+                tocsin_app::cap::Site::new(DEFAULT_CAP_SENDER, DEFAULT_CAP_BASE)
+                    .expect("a valid default site"),
+            ),
+            cap_base: Arc::from(DEFAULT_CAP_BASE),
         }
+    }
+
+    /// With CAP messages signed by `site`, whose links start with `base_url`.
+    pub fn with_cap_site(mut self, site: tocsin_app::cap::Site, base_url: &str) -> AppState {
+        self.cap_site = Arc::new(site);
+        self.cap_base = Arc::from(base_url.trim_end_matches('/'));
+        self
     }
 
     /// The use cases (the application layer) over this state: every permission, clearance and
@@ -193,6 +210,22 @@ impl AppState {
         self
     }
 
+    /// With the signed webhook endpoints alerts are told to (`[[notify.webhooks]]`; their
+    /// channel is given to [`AppState::with_channels`]): the application learns their names
+    /// and limits, never their URLs or secrets.
+    pub fn with_webhook_targets(
+        mut self,
+        hooks: &[tocsin_delivery::webhook::WebhookConfig],
+    ) -> AppState {
+        let mut ch = (*self.channels).clone();
+        ch.webhooks = hooks
+            .iter()
+            .map(tocsin_app::notify::WebhookTarget::of)
+            .collect();
+        self.channels = Arc::new(ch);
+        self
+    }
+
     /// With the address browsers reach this server at, for links in notifications.
     pub fn with_public_url(mut self, url: Option<String>) -> AppState {
         if url.is_some() {
@@ -215,6 +248,11 @@ impl AppState {
         self
     }
 }
+
+/// The CAP sender when `[cap] sender` is not configured.
+pub const DEFAULT_CAP_SENDER: &str = "tocsin@localhost";
+/// The base of CAP links when `[server] public_url` is not configured.
+pub const DEFAULT_CAP_BASE: &str = "http://localhost";
 
 /// Incident lists come from the in-memory index (see [`incident_index::list_incidents`]).
 #[async_trait::async_trait]
@@ -323,11 +361,13 @@ pub fn router(state: AppState) -> Router {
         .route("/tokens/{id}/revoke", post(accounts::revoke_token))
         .merge(actions::routes())
         .merge(alerts::routes())
+        .merge(capflow::api_routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(health::healthz))
+        .merge(capflow::public_routes())
         .merge(sms_routes())
         .merge(web::router(&state))
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES))

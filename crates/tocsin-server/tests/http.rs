@@ -24,7 +24,25 @@ const BATTLE: (&str, &str) = ("Battles", "Armed clash");
 
 #[tokio::test]
 async fn every_route_and_role_gets_the_expected_status() {
-    let app = TestApp::start().await;
+    // E-mail is configured (the desk officer gets an address below), so desks' policies reach
+    // someone.
+    let app = TestApp::start_with(|mut s| {
+        s.channels = std::sync::Arc::new(tocsin_app::notify::Channels {
+            email: true,
+            ..Default::default()
+        });
+        s
+    })
+    .await;
+    let (s, b) = app
+        .call(
+            Some(Role::Admin),
+            Method::PATCH,
+            "/api/v1/users/desk_officer",
+            Some(json!({"email": "officer@example.org"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
     let actor = Actor::system("test");
     let inc = app
         .incident(Tlp::Green, "CAF", "2025-01-01", 6.0, 20.0, VAC)
@@ -1542,6 +1560,14 @@ async fn alerting_rows(app: &TestApp) -> Vec<(Method, String, Option<Value>, [u1
             format!("/api/v1/alerts/{b}/escalate"),
             None,
             officer,
+        ),
+        (Method::GET, format!("/api/v1/alerts/{b}/cap"), None, all),
+        (Method::GET, "/api/v1/metrics/flow".into(), None, all),
+        (
+            Method::GET,
+            "/cap/alerts.atom".into(),
+            None,
+            [200, 200, 200, 200, 200, 200],
         ),
     ]
 }

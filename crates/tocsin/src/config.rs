@@ -93,6 +93,21 @@ pub struct FileConfig {
     /// `[alerts]`: acknowledgement times of alerts raised by hand, per severity
     /// (`critical = "30m"`, `high = "4h"`, `moderate = "1d"`, `low = "2d"` by default).
     pub alerts: Option<tocsin_app::alerts::AckDefaults>,
+    /// `[cap]`: who signs CAP 1.2 messages (`sender`, `sender_name`, `language`).
+    pub cap: Option<CapFile>,
+}
+
+/// `[cap]` as written: the CAP 1.2 messages' signer. Links use `[server] public_url`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapFile {
+    /// The `sender` of every message, unique to the organisation (e.g.
+    /// `tocsin@example.org`; default `tocsin@` the public URL's host).
+    pub sender: Option<String>,
+    /// The organisation's name (`senderName`, the feed's author).
+    pub sender_name: Option<String>,
+    /// The messages' language (default `en`).
+    pub language: Option<String>,
 }
 
 /// `[organisation]` as written.
@@ -372,6 +387,8 @@ pub struct Config {
     pub organisation: OrganisationFile,
     /// `[alerts]`.
     pub alerts: tocsin_app::alerts::AckDefaults,
+    /// `[cap]`.
+    pub cap: CapFile,
 }
 
 impl Config {
@@ -389,7 +406,45 @@ impl Config {
                 .public_url
                 .clone()
                 .or_else(|| self.sms.public_url.clone()),
+            webhooks: self
+                .notify
+                .webhooks
+                .iter()
+                .map(tocsin_app::notify::WebhookTarget::of)
+                .collect(),
         }
+    }
+
+    /// The CAP site (`[cap]`, `[server] public_url`, else `http://` the listen address) and
+    /// the base URL of its links; a bad sender, language or URL is refused naming the key.
+    pub fn cap_site(&self) -> Result<(tocsin_app::cap::Site, String)> {
+        let base = match &self.server.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.listen),
+        };
+        let host = base
+            .split("://")
+            .nth(1)
+            .and_then(|r| r.split(['/', ':']).next())
+            .filter(|h| !h.is_empty())
+            .unwrap_or("localhost")
+            .to_string();
+        let sender = self
+            .cap
+            .sender
+            .clone()
+            .unwrap_or_else(|| format!("tocsin@{host}"));
+        let mut site = tocsin_app::cap::Site::new(sender.trim(), &base)
+            .map_err(|e| anyhow::anyhow!("cap.{e}"))?;
+        if let Some(n) = &self.cap.sender_name {
+            site = site.with_sender_name(n);
+        }
+        if let Some(l) = &self.cap.language {
+            site = site
+                .with_language(l.trim())
+                .map_err(|e| anyhow::anyhow!("cap.{e}"))?;
+        }
+        Ok((site, base))
     }
 
     /// The departments and acknowledgement defaults, checked: a bad department name or a
@@ -540,6 +595,7 @@ impl Config {
             notify,
             organisation: file.organisation.unwrap_or_default(),
             alerts: file.alerts.unwrap_or_default(),
+            cap: file.cap.unwrap_or_default(),
             server,
             analysis: file.analysis.unwrap_or_default(),
             signals: {

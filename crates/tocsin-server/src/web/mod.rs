@@ -18,6 +18,7 @@ pub mod form;
 pub mod incidents;
 pub mod login;
 pub mod map;
+pub mod metrics;
 pub mod notify;
 pub mod reports;
 pub mod rules;
@@ -55,6 +56,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(alerts::router())
         .merge(desks::router())
         .merge(rules::router())
+        .merge(metrics::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -113,6 +115,7 @@ pub fn templates() -> Environment<'static> {
         ("inbox.html", include_str!("../../templates/inbox.html")),
         ("toolbox.html", include_str!("../../templates/toolbox.html")),
         ("actions.html", include_str!("../../templates/actions.html")),
+        ("metrics.html", include_str!("../../templates/metrics.html")),
         (
             "response.html",
             include_str!("../../templates/response.html"),
@@ -388,6 +391,7 @@ pub(crate) fn page(
         can_reports => wu.user.can(Permission::ReportRead),
         can_users => wu.user.can(Permission::UserManage),
         can_admin_desks => wu.user.can(Permission::AlertConfigure),
+        can_metrics => wu.user.can(Permission::AlertRead),
         inbox_unread => wu.unread,
         event_types => ACLED_TYPOLOGY.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
         statuses => VerificationStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),

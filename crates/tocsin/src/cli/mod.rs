@@ -11,6 +11,7 @@ mod exchange;
 mod forecast;
 mod framework;
 mod incident;
+mod metrics;
 mod serve;
 mod signals;
 mod situation;
@@ -94,6 +95,9 @@ enum Command {
         #[command(subcommand)]
         command: action::ActionCommand,
     },
+    /// Flow metrics: evidence → alert → acknowledgement → first action, per desk and
+    /// situation.
+    Metrics(metrics::MetricsArgs),
     /// Situations under watch.
     Situation {
         #[command(subcommand)]
@@ -155,6 +159,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Assess { command } => assess::run(g, command).await,
         Command::Situation { command } => situation::run(g, command).await,
         Command::Action { command } => action::run(g, command).await,
+        Command::Metrics(args) => metrics::run(g, args).await,
         Command::Incident { command } => incident::run(g, command).await,
         Command::Import(args) => exchange::import(g, args).await,
         Command::Export(args) => exchange::export(g, args).await,

@@ -113,8 +113,12 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
                 .context("invalid [[notify.webhooks]] configuration")?,
         )
     };
-    state = state.with_channels(smtp, webhooks);
+    state = state
+        .with_channels(smtp, webhooks)
+        .with_webhook_targets(&cfg.notify.webhooks);
     let state = state.with_public_url(cfg.server.public_url.clone());
+    let (cap_site, cap_base) = cfg.cap_site()?;
+    let state = state.with_cap_site(cap_site, &cap_base);
     let state = state.with_frameworks(cfg.analysis.frameworks()?);
     // Every background task runs on the job runner: the outbox, the incident index (loaded
     // now rather than on the first map or list request, then kept fresh) and the signal
