@@ -22,7 +22,7 @@ class Handler:
         raw = envelope.original_content or envelope.content
         msg = email.message_from_bytes(raw, policy=email.policy.default)
         part = msg.get_body(preferencelist=("plain", "html"))
-        body = part.get_content() if part is not None else ""
+        body = (part.get_content() if part is not None else "").replace("\r\n", "\n")
         self.n += 1
         path = os.path.join(self.outdir, "%06d.json" % self.n)
         with open(path + ".tmp", "w") as f:
