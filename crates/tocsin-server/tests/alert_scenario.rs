@@ -553,15 +553,44 @@ async fn incidents_to_alert_escalation_acknowledgement_action_and_close() {
         }
     }
 
-    // Every audit entry, in order.
-    let audit: Vec<String> = store
-        .audit_entries(0, 10_000)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.action)
-        .collect();
-    eprintln!("AUDIT {audit:?}");
+    // Every audit entry, in order: the alert's own entries where its story put them, and
+    // nothing recorded for the deliveries or for the steps that never fired.
+    let entries = store.audit_entries(0, 10_000).await.unwrap();
+    let audit: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    let mut expected = vec!["user.create"; 7];
+    expected.extend(["user.contacts"; 4]);
+    expected.extend([
+        "desk.create",
+        "rule.create",
+        "situation.create",
+        "source.create",
+        "source.create",
+        "report.create",
+        "report.create",
+        "incident.create",
+        "incident.create",
+        "incident.create",
+        "alert.open",
+        "incident.create",
+        "alert.evidence",
+        "alert.notify",
+        "alert.acknowledge",
+        "assessment.create",
+        "assessment.review",
+        "assessment.publish",
+        "action.create",
+        "alert.decide",
+        "alert.close",
+    ]);
+    assert_eq!(audit, expected);
+    let notify = entries.iter().find(|e| e.action == "alert.notify").unwrap();
+    let detail: serde_json::Value = serde_json::from_str(&notify.detail).unwrap();
+    assert_eq!(detail["step"], 1, "{detail}");
+    assert_eq!(detail["recipients"], 1, "{detail}");
+    assert_eq!(notify.actor_name, "system:escalation");
+    for e in entries.iter().filter(|e| e.action.starts_with("alert.")) {
+        assert_eq!(e.record_id.as_deref(), Some(alert.id.to_string().as_str()));
+    }
 
     // Warner safety over the whole run.
     let mut texts: Vec<String> = out.iter().map(|m| m.text.clone()).collect();
