@@ -226,6 +226,10 @@ fn enqueue(
 }
 
 fn open_phone(app: &App<'_>, c: &UserContacts) -> Result<Option<String>> {
+    // No number, nothing to open: no key needed (`tocsin user add --email` loads none).
+    if c.phone.is_none() {
+        return Ok(None);
+    }
     let key = app
         .contact_key
         .ok_or_else(|| AppError::Internal("no contact key is loaded to open the phone".into()))?;

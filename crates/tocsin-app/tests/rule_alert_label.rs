@@ -35,12 +35,30 @@ async fn label(store: DynStore) {
     let ada = user(&store, "ada", Role::Admin, Tlp::Red).await;
     let rita = user(&store, "rita", Role::Analyst, Tlp::Red).await;
     let dora = user(&store, "dora", Role::DeskOfficer, Tlp::Amber).await;
+    // The e-mail channel is configured and dora has an address: the desk's step reaches her.
+    let channels = tocsin_app::notify::Channels {
+        email: true,
+        ..Default::default()
+    };
+    let mut app = app;
+    app.channels = &channels;
+    app.set_user_contacts(
+        &ada,
+        dora.id,
+        tocsin_app::notify::ContactsPatch {
+            email: Some("dora@desk.example.org".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let now = tocsin_domain::time::now();
     let desk = app
         .create_desk(
             &ada,
             serde_json::from_value(json!({"name": "Great Lakes desk",
-                "department": "defence", "members": ["dora"], "countries": ["COD"]}))
+                "department": "defence", "members": ["dora"], "countries": ["COD"],
+                "escalation": [{"after": "30m", "notify": {"user": "dora"}}]}))
             .unwrap(),
             now,
         )
