@@ -40,8 +40,10 @@ async fn label(store: DynStore) {
         email: true,
         ..Default::default()
     };
+    let key = tocsin_domain::ContactKey::generate();
     let mut app = app;
     app.channels = &channels;
+    app.contact_key = Some(&key);
     app.set_user_contacts(
         &ada,
         dora.id,
