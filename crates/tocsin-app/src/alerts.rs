@@ -215,11 +215,32 @@ async fn opening_steps(
     Ok(steps)
 }
 
+/// The highest label among the stored records `evidence` names (signals and forecasts, and
+/// records gone, count as TLP:CLEAR).
+async fn evidence_label(app: &App<'_>, evidence: &[AlertEvidence]) -> Result<Tlp> {
+    let mut label = Tlp::Clear;
+    for e in evidence {
+        let l = match e {
+            AlertEvidence::Incident(id) => app.store.get_incident(*id).await.map(|i| i.tlp),
+            AlertEvidence::Report(id) => app.store.get_report(*id).await.map(|r| r.tlp),
+            AlertEvidence::Assessment(id) => app.store.get_assessment(*id).await.map(|a| a.tlp),
+            AlertEvidence::Forecast(_) | AlertEvidence::Signal(_) => Ok(Tlp::Clear),
+        };
+        match l {
+            Ok(l) => label = label.max(l),
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(label)
+}
+
 /// For the rule engine: open a new alert for `rule` resting on `evidence`, or add the evidence
 /// to the rule's alert that is not closed yet (`evidence_added`). The alert goes to the rule's
 /// desk, else the desk answering for `situation`, else for `country`; its acknowledgement
-/// deadline is the rule's `ack_within`, its label the rule's. Two evaluations at once open one
-/// alert: the loser adds its evidence to the winner's.
+/// deadline is the rule's `ack_within`, its label the rule's raised to the highest label of
+/// the evidence (its title counts every record, so no reader sees a figure above them). Two
+/// evaluations at once open one alert: the loser adds its evidence to the winner's.
 #[allow(clippy::too_many_arguments)]
 pub async fn open_or_add_evidence(
     app: &App<'_>,
@@ -272,10 +293,12 @@ pub async fn open_or_add_evidence(
         let desk = route(app, rule.desk, situation, country.as_ref())
             .await?
             .ok_or_else(|| AppError::invalid("desk", "no desk answers for this alert"))?;
+        // Never below its evidence: the title counts every record it rests on.
+        let tlp = evidence_label(app, &evidence).await?.max(rule.tlp);
         let (mut a, entry) = Alert::open(
             title,
             rule.severity,
-            rule.tlp,
+            tlp,
             desk.id,
             AlertOrigin::Rule(rule.id),
             evidence.clone(),

@@ -300,6 +300,7 @@ fn enqueue(
 }
 
 fn open_phone(app: &App<'_>, c: &UserContacts) -> Result<Option<String>> {
+    // No number, nothing to open: no key needed (`tocsin user add --email` loads none).
     if c.phone.is_none() {
         return Ok(None);
     }
