@@ -396,9 +396,9 @@ async fn incidents_to_alert_escalation_acknowledgement_action_and_close() {
             &ann,
             NewAction {
                 measure_id: measure.measure.id.clone(),
-                situation_id: situation.id,
+                situation_id: Some(situation.id),
                 alert_ids: vec![alert.id],
-                department: "foreign affairs".into(),
+                department: Some("foreign affairs".into()),
                 lead: "dora".into(),
                 due_date: today + ChronoDuration::days(30),
                 ..Default::default()
