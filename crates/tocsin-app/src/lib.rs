@@ -15,6 +15,7 @@ pub mod actions;
 pub mod alerts;
 pub mod assessments;
 pub mod desks;
+pub mod engine;
 mod error;
 mod evidence;
 pub mod incidents;
