@@ -79,6 +79,8 @@ pub struct AppState {
     pub channels: Arc<tocsin_app::notify::Channels>,
     /// Departments and acknowledgement defaults (`[organisation]`, `[alerts]`).
     pub alerting: Arc<tocsin_app::alerts::AlertSettings>,
+    /// Wakes the rule engine's job after a write this server served (`alerts::rules_job`).
+    pub rules_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -110,6 +112,7 @@ impl AppState {
             token_lifetime: Some(chrono::Duration::days(accounts::TOKEN_DAYS)),
             channels: Arc::default(),
             alerting: Arc::default(),
+            rules_wake: Arc::default(),
         }
     }
 
@@ -330,6 +333,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .merge(sms_routes())
         .merge(web::router(&state))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            alerts::wake_rules,
+        ))
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES))
         // The request timeout is on producing the response head (503 past it), so streamed
         // exports keep going; a client pausing longer than the header timeout while sending a
