@@ -90,7 +90,11 @@ impl EngineDriver {
 
     /// One catch-up (see the module). On an error the engine is dropped, so the next pass
     /// reloads it from the stored cursor and nothing read since is lost.
-    pub async fn pass(&mut self, app: &App<'_>, now: DateTime<Utc>) -> Result<PassReport, AppError> {
+    pub async fn pass(
+        &mut self,
+        app: &App<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<PassReport, AppError> {
         let r = self.pass_inner(app, now).await;
         if r.is_err() {
             self.loaded = None;
@@ -158,10 +162,8 @@ impl EngineDriver {
                     ("rule.create" | "rule.update" | "rule.disable", Some(id)) => {
                         match app.store.get_rule(id).await {
                             Ok(rule) => {
-                                let f = engine
-                                    .reload_rule(&**app.store, rule)
-                                    .await
-                                    .map_err(|e| {
+                                let f =
+                                    engine.reload_rule(&**app.store, rule).await.map_err(|e| {
                                         AppError::Internal(format!("reloading a rule: {e}"))
                                     })?;
                                 fired.extend(f);

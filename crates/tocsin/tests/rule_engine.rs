@@ -50,7 +50,14 @@ struct Api {
 }
 
 impl Api {
-    async fn call(&self, base: &str, token: &str, m: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    async fn call(
+        &self,
+        base: &str,
+        token: &str,
+        m: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut r = self
             .http
             .request(m, format!("{base}{path}"))
@@ -61,7 +68,10 @@ impl Api {
         let res = r.send().await.unwrap();
         let s = res.status().as_u16();
         let text = res.text().await.unwrap();
-        (s, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            s,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     async fn post(&self, base: &str, token: &str, path: &str, body: Value) -> Value {
@@ -75,7 +85,13 @@ impl Api {
     /// The alerts a rule opened, as `token` sees them.
     async fn alerts_of(&self, base: &str, token: &str, rule: &str) -> Vec<Value> {
         let (s, v) = self
-            .call(base, token, reqwest::Method::GET, "/api/v1/alerts?limit=200", None)
+            .call(
+                base,
+                token,
+                reqwest::Method::GET,
+                "/api/v1/alerts?limit=200",
+                None,
+            )
             .await;
         assert_eq!(s, 200, "{v}");
         let items = v.get("items").cloned().unwrap_or(v);
@@ -89,7 +105,14 @@ impl Api {
     }
 
     /// Poll (at most a minute) until the rule's alerts satisfy `f`.
-    async fn until(&self, base: &str, token: &str, rule: &str, what: &str, f: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    async fn until(
+        &self,
+        base: &str,
+        token: &str,
+        rule: &str,
+        what: &str,
+        f: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
         for _ in 0..600 {
             let v = self.alerts_of(base, token, rule).await;
             if f(&v) {
@@ -144,8 +167,8 @@ fn rule_cli(d: &Path, db: Option<&str>, name: &str, body: &str) -> String {
 
 /// ACLED rows about the Central African Republic, all on one day.
 fn acled_file(d: &Path, ids: &[&str]) -> String {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tocsin-exchange/tests/fixtures/acled.csv");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tocsin-exchange/tests/fixtures/acled.csv");
     let text = std::fs::read_to_string(fixture).unwrap();
     let mut lines = text.lines();
     let header = lines.next().unwrap();
@@ -198,7 +221,12 @@ async fn story(db: Option<String>) {
     let mut ids = Vec::new();
     for tlp in ["TLP:GREEN", "TLP:AMBER", "TLP:GREEN"] {
         let v = api
-            .post(&base, &ann, "/api/v1/incidents", incident("MLI", 12.65, -8.0, tlp))
+            .post(
+                &base,
+                &ann,
+                "/api/v1/incidents",
+                incident("MLI", 12.65, -8.0, tlp),
+            )
             .await;
         ids.push(v["id"].as_str().unwrap().to_string());
     }
@@ -215,13 +243,25 @@ async fn story(db: Option<String>) {
     }
     // A fourth joins the open alert as evidence; no second alert.
     let v = api
-        .post(&base, &ann, "/api/v1/incidents", incident("MLI", 12.7, -8.1, "TLP:GREEN"))
+        .post(
+            &base,
+            &ann,
+            "/api/v1/incidents",
+            incident("MLI", 12.7, -8.1, "TLP:GREEN"),
+        )
         .await;
     let fourth = v["id"].as_str().unwrap().to_string();
     let alerts = api
-        .until(&base, &dora, &mali, "the fourth incident as evidence", |v| {
-            v.iter().any(|a| a["evidence"].to_string().contains(&fourth))
-        })
+        .until(
+            &base,
+            &dora,
+            &mali,
+            "the fourth incident as evidence",
+            |v| {
+                v.iter()
+                    .any(|a| a["evidence"].to_string().contains(&fourth))
+            },
+        )
         .await;
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0]["id"], a["id"]);
@@ -249,7 +289,11 @@ async fn story(db: Option<String>) {
         })
         .await;
     assert_eq!(alerts.len(), 1, "{alerts:?}");
-    assert_eq!(alerts[0]["evidence"].as_array().unwrap().len(), 3, "{alerts:?}");
+    assert_eq!(
+        alerts[0]["evidence"].as_array().unwrap().len(),
+        3,
+        "{alerts:?}"
+    );
 
     // A rule disabled through the API does not fire. The text message written after the
     // Niger incident fires its own rule; once that alert exists, the engine has read past
@@ -277,8 +321,13 @@ async fn story(db: Option<String>) {
         )
         .await;
     assert_eq!(s, 200, "{v}");
-    api.post(&base, &ann, "/api/v1/incidents", incident("NER", 13.5, 2.1, "TLP:GREEN"))
-        .await;
+    api.post(
+        &base,
+        &ann,
+        "/api/v1/incidents",
+        incident("NER", 13.5, 2.1, "TLP:GREEN"),
+    )
+    .await;
     let r = reqwest::get(format!(
         "{base}/sms/kannel?secret={SECRET}&sender=%2B23670012345&to=1234&id=k-1&message=ATTAQUE+Bria"
     ))
@@ -286,7 +335,9 @@ async fn story(db: Option<String>) {
     .unwrap();
     assert_eq!(r.status(), 200);
     let alerts = api
-        .until(&base, &dora, &texts, "the report rule's alert", |v| !v.is_empty())
+        .until(&base, &dora, &texts, "the report rule's alert", |v| {
+            !v.is_empty()
+        })
         .await;
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0]["severity"], "critical", "{alerts:?}");
@@ -341,7 +392,10 @@ async fn two_servers_on_one_postgres_open_one_alert() {
         http: reqwest::Client::new(),
     };
     let mut ids = Vec::new();
-    for (n, base) in [&one.base, &two.base, &one.base, &two.base].into_iter().enumerate() {
+    for (n, base) in [&one.base, &two.base, &one.base, &two.base]
+        .into_iter()
+        .enumerate()
+    {
         let v = api
             .post(
                 base,
@@ -353,10 +407,16 @@ async fn two_servers_on_one_postgres_open_one_alert() {
         ids.push(v["id"].as_str().unwrap().to_string());
     }
     let alerts = api
-        .until(&two.base, &dora, &mali, "every incident in the alert", |v| {
-            v.iter()
-                .any(|a| ids.iter().all(|id| a["evidence"].to_string().contains(id)))
-        })
+        .until(
+            &two.base,
+            &dora,
+            &mali,
+            "every incident in the alert",
+            |v| {
+                v.iter()
+                    .any(|a| ids.iter().all(|id| a["evidence"].to_string().contains(id)))
+            },
+        )
         .await;
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(api.alerts_of(&one.base, &dora, &mali).await.len(), 1);
