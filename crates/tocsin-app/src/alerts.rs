@@ -251,6 +251,56 @@ pub async fn open_or_add_evidence(
     title: &str,
     now: DateTime<Utc>,
 ) -> Result<Outcome> {
+    let firing = RuleFiring {
+        tlp: rule.tlp,
+        may_open: true,
+        evidence,
+        country,
+        situation,
+        title,
+    };
+    Ok(rule_fired(app, rule, firing, now)
+        .await?
+        .expect("may_open: an alert is opened or found"))
+}
+
+/// What a rule's firing asks of [`rule_fired`].
+#[derive(Debug, Clone)]
+pub struct RuleFiring<'t> {
+    /// The label of an alert it opens: at least the rule's and its evidence's highest
+    /// (`Fired::tlp`); never lower than the rule's.
+    pub tlp: Tlp,
+    /// Whether it may open an alert (a crossed threshold), or only add to the rule's open one
+    /// (a threshold still met).
+    pub may_open: bool,
+    /// The records it rests on.
+    pub evidence: Vec<AlertEvidence>,
+    /// The country it concerns.
+    pub country: Option<Country>,
+    /// The situation it concerns.
+    pub situation: Option<Uuid>,
+    /// The alert's title if one opens.
+    pub title: &'t str,
+}
+
+/// For the rule engine: [`open_or_add_evidence`] with the alert's label given (raised to the
+/// rule's when lower); when `may_open` is false and the rule has no open alert, nothing
+/// (`None`).
+pub async fn rule_fired(
+    app: &App<'_>,
+    rule: &AlertRule,
+    firing: RuleFiring<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<Outcome>> {
+    let RuleFiring {
+        tlp,
+        may_open,
+        evidence,
+        country,
+        situation,
+        title,
+    } = firing;
+    let tlp = tlp.max(rule.tlp);
     let actor = tocsin_domain::Actor::system("rules");
     for _ in 0..RETRIES {
         if let Some(mut a) = app.store.open_alert_for_rule(rule.id).await? {
@@ -265,7 +315,7 @@ pub async fn open_or_add_evidence(
                 }
             }
             if steps.is_empty() {
-                return Ok(Outcome::Unchanged(a));
+                return Ok(Some(Outcome::Unchanged(a)));
             }
             // One stored version per entry: each change carries its own entry, guarded in turn.
             let mut writes = Vec::new();
@@ -285,10 +335,13 @@ pub async fn open_or_add_evidence(
                 audit: Box::new(audit(&actor, "alert.evidence", &a)),
             };
             match app.store.write(&actor, op).await {
-                Ok(_) => return Ok(Outcome::EvidenceAdded(a)),
+                Ok(_) => return Ok(Some(Outcome::EvidenceAdded(a))),
                 Err(StoreError::Conflict(_)) | Err(StoreError::NotFound) => continue,
                 Err(e) => return Err(e.into()),
             }
+        }
+        if !may_open {
+            return Ok(None);
         }
         let desk = route(app, rule.desk, situation, country.as_ref())
             .await?
@@ -314,7 +367,7 @@ pub async fn open_or_add_evidence(
             audit: Box::new(audit(&actor, "alert.open", &a)),
         };
         match app.store.write(&actor, op).await {
-            Ok(_) => return Ok(Outcome::Opened(a)),
+            Ok(_) => return Ok(Some(Outcome::Opened(a))),
             // Another evaluation opened it first: add to that one.
             Err(StoreError::Conflict(_)) => continue,
             Err(e) => return Err(e.into()),

@@ -16,6 +16,7 @@ pub mod alerts;
 pub mod assessments;
 pub mod cap;
 pub mod desks;
+pub mod engine;
 mod error;
 mod evidence;
 pub mod flow;

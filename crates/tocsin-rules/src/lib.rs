@@ -312,13 +312,33 @@ impl RuleEngine {
     where
         S: Incidents + Analysis + ?Sized,
     {
+        RuleEngine::load_until(store, rules, None).await
+    }
+
+    /// [`RuleEngine::load`], counting only the incidents changed at or before `until`
+    /// (`(updated_at, id)` order; `None`: all). A server taking the engine over loads up to
+    /// the cursor its predecessor reached, then feeds the later incidents, so a threshold they
+    /// cross still fires.
+    pub async fn load_until<S>(
+        store: &S,
+        rules: Vec<AlertRule>,
+        until: Option<(DateTime<Utc>, Uuid)>,
+    ) -> Result<RuleEngine, RulesError>
+    where
+        S: Incidents + Analysis + ?Sized,
+    {
         let mut e = RuleEngine::new(rules);
         if !e.incident_rules.is_empty() {
             let filter = IncidentFilter {
                 max_tlp: Tlp::Red,
                 ..Default::default()
             };
-            scan(store, &filter, |i| e.load_incident(i)).await?;
+            scan(store, &filter, |i| {
+                if until.is_none_or(|u| (i.updated_at, i.id) <= u) {
+                    e.load_incident(i)
+                }
+            })
+            .await?;
         }
         for clearance in Tlp::ALL {
             let v = store.list_signals(clearance, None, None, u32::MAX).await?;

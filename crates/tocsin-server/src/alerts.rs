@@ -381,3 +381,67 @@ pub fn register(runner: &mut tocsin_jobs::Runner, state: &AppState) {
         Arc::new(EscalationHandler(state.clone())),
     );
 }
+
+/// How often the rule engine catches up with writes it was not woken for (the CLI's imports,
+/// another server, this server's own background jobs).
+pub const RULES_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The rule engine's job (`rules`): one [`tocsin_app::engine::EngineDriver`] per process, run
+/// as a singleton (one server evaluates at a time; another takes over, loading from the
+/// store, after its lease lapses), every [`RULES_EVERY`] and at once when a write is served.
+/// Each incident evaluation's cost is logged at debug level (`tocsin_server::alerts`,
+/// `eval_ns`), for `scripts/bench-alert-latency.sh`.
+pub fn rules_job(st: &AppState, tolerance: std::time::Duration) -> tocsin_jobs::Job {
+    let driver = Arc::new(tokio::sync::Mutex::new(
+        tocsin_app::engine::EngineDriver::new(),
+    ));
+    let state = st.clone();
+    tocsin_jobs::Job::new("rules", RULES_EVERY, move || {
+        let (st, driver) = (state.clone(), driver.clone());
+        async move {
+            let mut d = driver.lock().await;
+            let r = d
+                .pass(&st.app(), now())
+                .await
+                .map_err(|e| tocsin_jobs::JobError::from(format!("rule engine: {e}")))?;
+            for e in &r.evaluations {
+                tracing::debug!(eval_ns = e.as_nanos() as u64, "incident evaluated");
+            }
+            if r.loaded || r.fired > 0 {
+                tracing::info!(
+                    loaded = r.loaded,
+                    incidents = r.incidents,
+                    fired = r.fired,
+                    opened = r.opened,
+                    "rule engine pass"
+                );
+            }
+            Ok(tocsin_jobs::Progress::done())
+        }
+    })
+    .singleton()
+    .woken_by(st.rules_wake.clone())
+    .tolerance(tolerance)
+    .backoff(tocsin_jobs::Backoff {
+        base: std::time::Duration::from_secs(2),
+        max: std::time::Duration::from_secs(30),
+    })
+}
+
+/// Middleware: after a write this server served (a request other than GET, HEAD or OPTIONS
+/// answered 2xx or 3xx), wake the rule engine's job, so a rule the write satisfies fires at
+/// once rather than at the next catch-up. The one place every kind of write (incidents,
+/// imports, reports by API, SMS or web form, assessments, rules) reaches the engine from.
+pub async fn wake_rules(
+    State(st): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::Method;
+    let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let res = next.run(req).await;
+    if write && (res.status().is_success() || res.status().is_redirection()) {
+        st.rules_wake.notify_one();
+    }
+    res
+}

@@ -84,6 +84,8 @@ pub struct AppState {
     pub cap_site: Arc<tocsin_app::cap::Site>,
     /// The base URL of the CAP site's links (the public URL, or `http://localhost`).
     pub cap_base: Arc<str>,
+    /// Wakes the rule engine's job after a write this server served (`alerts::rules_job`).
+    pub rules_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -120,6 +122,7 @@ impl AppState {
                     .expect("a valid default site"),
             ),
             cap_base: Arc::from(DEFAULT_CAP_BASE),
+            rules_wake: Arc::default(),
         }
     }
 
@@ -370,6 +373,10 @@ pub fn router(state: AppState) -> Router {
         .merge(capflow::public_routes())
         .merge(sms_routes())
         .merge(web::router(&state))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            alerts::wake_rules,
+        ))
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES))
         // The request timeout is on producing the response head (503 past it), so streamed
         // exports keep going; a client pausing longer than the header timeout while sending a

@@ -145,6 +145,10 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         runner.add(job.tolerance(jobs.tolerance_for("signals")));
     }
     tocsin_server::alerts::register(&mut runner, &state);
+    runner.add(tocsin_server::alerts::rules_job(
+        &state,
+        jobs.tolerance_for("rules"),
+    ));
     let running = runner.start();
     tocsin_server::serve(listener, state, shutdown_signal()).await?;
     running.shutdown().await;
