@@ -346,8 +346,9 @@ pub async fn rule_fired(
         let desk = route(app, rule.desk, situation, country.as_ref())
             .await?
             .ok_or_else(|| AppError::invalid("desk", "no desk answers for this alert"))?;
-        // Never below its evidence: the title counts every record it rests on.
-        let tlp = evidence_label(app, &evidence).await?.max(rule.tlp);
+        // Never below its evidence (the title counts every record it rests on), nor below
+        // the label the engine gave or the rule's.
+        let tlp = evidence_label(app, &evidence).await?.max(tlp);
         let (mut a, entry) = Alert::open(
             title,
             rule.severity,
