@@ -207,6 +207,41 @@ async fn plans(db: Db) {
         Some("lead"),
         "a lead not cleared for the situation's label is refused"
     );
+    // A desk officer records the actions of their own desk only.
+    assert!(
+        matches!(
+            app.create_action(&desk, n.clone()).await,
+            Err(AppError::Forbidden { .. })
+        ),
+        "no desk named: not their desk"
+    );
+    let own = tocsin_domain::Desk::parse(
+        serde_json::from_value(
+            json!({"name": "Humanitarian desk", "department": "development",
+            "members": ["desk"], "escalation": [{"after": "15m", "notify": {"user": "desk"}}]}),
+        )
+        .unwrap(),
+        &tocsin_domain::Department::defaults(),
+    )
+    .unwrap();
+    let system = tocsin_domain::Actor::system("test");
+    store
+        .write(
+            &system,
+            tocsin_store::Op::All {
+                steps: vec![tocsin_store::Step::CreateDesk(Box::new(own.clone()))],
+                audit: Box::new(tocsin_domain::AuditEvent::new(
+                    &system,
+                    "desk.create",
+                    "desk",
+                    Some(own.id.to_string()),
+                )),
+            },
+        )
+        .await
+        .unwrap();
+    let mut n = n;
+    n.desk_id = Some(own.id);
     let humanitarian = app.create_action(&desk, n).await.unwrap();
     assert_eq!(
         humanitarian.risk_factors,

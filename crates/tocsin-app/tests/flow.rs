@@ -133,10 +133,12 @@ async fn flow(store: DynStore) {
         )
         .await
         .unwrap();
+    // Opened on the GREEN incident (an alert is labelled at least its evidence's label); the
+    // AMBER one joins the open alert afterwards.
     let a1 = match open_or_add_evidence(
         &app,
         &rule,
-        vec![AlertEvidence::Incident(i1), AlertEvidence::Incident(i0)],
+        vec![AlertEvidence::Incident(i1)],
         Some(Country::parse("MLI").unwrap()),
         Some(mali.id),
         "Attacks in Mali",
@@ -148,6 +150,17 @@ async fn flow(store: DynStore) {
         tocsin_app::alerts::Outcome::Opened(a) => a,
         o => panic!("{o:?}"),
     };
+    open_or_add_evidence(
+        &app,
+        &rule,
+        vec![AlertEvidence::Incident(i0)],
+        Some(Country::parse("MLI").unwrap()),
+        Some(mali.id),
+        "Attacks in Mali",
+        t,
+    )
+    .await
+    .unwrap();
     app.move_alert(&dora, a1.id, Move::Acknowledge, t + Duration::minutes(30))
         .await
         .unwrap();

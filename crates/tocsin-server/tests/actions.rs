@@ -118,9 +118,25 @@ async fn action_plans_over_the_api() {
         "the to-check marks stay visible"
     );
 
-    // Record an action: a desk officer may; field errors name the field.
+    // Record an action: a desk officer may, for their own desk only; field errors name the
+    // field.
     let body = json!({"measure_id": "humanitarian_access", "situation_id": sit, "department": "development",
                       "lead": "desk_officer", "due_date": "2026-01-15"});
+    let (s, e) = app
+        .post(Role::DeskOfficer, "/api/v1/actions", body.clone())
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "no desk named: {e}");
+    let (s, d) = app
+        .post(
+            Role::Admin,
+            "/api/v1/desks",
+            json!({"name": "Relief desk", "department": "development", "members": ["desk_officer"],
+                   "escalation": [{"after": "15m", "notify": {"user": "desk_officer"}}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    let mut body = body;
+    body["desk_id"] = d["id"].clone();
     let (s, a) = app
         .post(Role::DeskOfficer, "/api/v1/actions", body.clone())
         .await;
