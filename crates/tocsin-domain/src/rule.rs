@@ -249,16 +249,62 @@ pub struct NewAlertRule {
     pub categories: Option<Vec<String>>,
 }
 
-fn refuse_extra(kind: &str, present: &[(&str, bool)]) -> Result<(), DomainError> {
-    for (field, is_set) in present {
-        if *is_set {
-            return Err(DomainError::invalid(
-                *field,
-                format!("is not a field of a {kind:?} rule"),
-            ));
-        }
+/// The condition fields each kind takes (besides `name`, `severity`, `ack_within`, `enabled`,
+/// `desk`, `tlp` and `kind`).
+fn fields_of(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "incidents" => &[
+            "country",
+            "admin1",
+            "latitude",
+            "longitude",
+            "radius_km",
+            "situation",
+            "window",
+            "min_incidents",
+            "min_fatalities",
+            "event_types",
+            "civilian_targeting",
+        ],
+        "signal" => &["country", "admin1", "min_severity"],
+        "assessment" => &["situation", "factor", "min_level"],
+        "forecast" => &["country", "top"],
+        "report" => &["country", "categories"],
+        _ => &[],
     }
-    Ok(())
+}
+
+/// Refuse, naming it, a condition field given that `kind` does not take.
+fn refuse_extra(n: &NewAlertRule, kind: &str) -> Result<(), DomainError> {
+    let given = [
+        ("country", n.country.is_some()),
+        ("admin1", n.admin1.is_some()),
+        ("latitude", n.latitude.is_some()),
+        ("longitude", n.longitude.is_some()),
+        ("radius_km", n.radius_km.is_some()),
+        ("situation", n.situation.is_some()),
+        ("window", n.window.is_some()),
+        ("min_incidents", n.min_incidents.is_some()),
+        ("min_fatalities", n.min_fatalities.is_some()),
+        ("event_types", n.event_types.is_some()),
+        ("civilian_targeting", n.civilian_targeting.is_some()),
+        ("min_severity", n.min_severity.is_some()),
+        ("factor", n.factor.is_some()),
+        ("min_level", n.min_level.is_some()),
+        ("top", n.top.is_some()),
+        ("categories", n.categories.is_some()),
+    ];
+    let allowed = fields_of(kind);
+    match given
+        .iter()
+        .find(|(field, is_set)| *is_set && !allowed.contains(field))
+    {
+        Some((field, _)) => Err(DomainError::invalid(
+            *field,
+            format!("is not a field of a {kind:?} rule"),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn country(field: &str, s: &str) -> Result<Country, DomainError> {
@@ -299,16 +345,7 @@ impl AlertRule {
         let kind = n.kind.trim().to_ascii_lowercase();
         let condition = match kind.as_str() {
             "incidents" => {
-                refuse_extra(
-                    "incidents",
-                    &[
-                        ("min_severity", n.min_severity.is_some()),
-                        ("factor", n.factor.is_some()),
-                        ("min_level", n.min_level.is_some()),
-                        ("top", n.top.is_some()),
-                        ("categories", n.categories.is_some()),
-                    ],
-                )?;
+                refuse_extra(&n, "incidents")?;
                 let point = n.latitude.is_some() || n.longitude.is_some() || n.radius_km.is_some();
                 let areas = [n.country.is_some(), point, n.situation.is_some()]
                     .iter()
@@ -404,24 +441,7 @@ impl AlertRule {
                 })
             }
             "signal" => {
-                refuse_extra(
-                    "signal",
-                    &[
-                        ("latitude", n.latitude.is_some()),
-                        ("longitude", n.longitude.is_some()),
-                        ("radius_km", n.radius_km.is_some()),
-                        ("situation", n.situation.is_some()),
-                        ("window", n.window.is_some()),
-                        ("min_incidents", n.min_incidents.is_some()),
-                        ("min_fatalities", n.min_fatalities.is_some()),
-                        ("event_types", n.event_types.is_some()),
-                        ("civilian_targeting", n.civilian_targeting.is_some()),
-                        ("factor", n.factor.is_some()),
-                        ("min_level", n.min_level.is_some()),
-                        ("top", n.top.is_some()),
-                        ("categories", n.categories.is_some()),
-                    ],
-                )?;
+                refuse_extra(&n, "signal")?;
                 let c = n
                     .country
                     .as_deref()
@@ -447,24 +467,7 @@ impl AlertRule {
                 })
             }
             "assessment" => {
-                refuse_extra(
-                    "assessment",
-                    &[
-                        ("country", n.country.is_some()),
-                        ("admin1", n.admin1.is_some()),
-                        ("latitude", n.latitude.is_some()),
-                        ("longitude", n.longitude.is_some()),
-                        ("radius_km", n.radius_km.is_some()),
-                        ("window", n.window.is_some()),
-                        ("min_incidents", n.min_incidents.is_some()),
-                        ("min_fatalities", n.min_fatalities.is_some()),
-                        ("event_types", n.event_types.is_some()),
-                        ("civilian_targeting", n.civilian_targeting.is_some()),
-                        ("min_severity", n.min_severity.is_some()),
-                        ("top", n.top.is_some()),
-                        ("categories", n.categories.is_some()),
-                    ],
-                )?;
+                refuse_extra(&n, "assessment")?;
                 let min_level = Level::parse(
                     n.min_level
                         .as_deref()
@@ -490,25 +493,7 @@ impl AlertRule {
                 })
             }
             "forecast" => {
-                refuse_extra(
-                    "forecast",
-                    &[
-                        ("admin1", n.admin1.is_some()),
-                        ("latitude", n.latitude.is_some()),
-                        ("longitude", n.longitude.is_some()),
-                        ("radius_km", n.radius_km.is_some()),
-                        ("situation", n.situation.is_some()),
-                        ("window", n.window.is_some()),
-                        ("min_incidents", n.min_incidents.is_some()),
-                        ("min_fatalities", n.min_fatalities.is_some()),
-                        ("event_types", n.event_types.is_some()),
-                        ("civilian_targeting", n.civilian_targeting.is_some()),
-                        ("min_severity", n.min_severity.is_some()),
-                        ("factor", n.factor.is_some()),
-                        ("min_level", n.min_level.is_some()),
-                        ("categories", n.categories.is_some()),
-                    ],
-                )?;
+                refuse_extra(&n, "forecast")?;
                 let top = n
                     .top
                     .ok_or_else(|| DomainError::invalid("top", "required, e.g. 10"))?;
@@ -525,25 +510,7 @@ impl AlertRule {
                 })
             }
             "report" => {
-                refuse_extra(
-                    "report",
-                    &[
-                        ("admin1", n.admin1.is_some()),
-                        ("latitude", n.latitude.is_some()),
-                        ("longitude", n.longitude.is_some()),
-                        ("radius_km", n.radius_km.is_some()),
-                        ("situation", n.situation.is_some()),
-                        ("window", n.window.is_some()),
-                        ("min_incidents", n.min_incidents.is_some()),
-                        ("min_fatalities", n.min_fatalities.is_some()),
-                        ("event_types", n.event_types.is_some()),
-                        ("civilian_targeting", n.civilian_targeting.is_some()),
-                        ("min_severity", n.min_severity.is_some()),
-                        ("factor", n.factor.is_some()),
-                        ("min_level", n.min_level.is_some()),
-                        ("top", n.top.is_some()),
-                    ],
-                )?;
+                refuse_extra(&n, "report")?;
                 let mut categories: Vec<String> = Vec::new();
                 for c in n.categories.unwrap_or_default() {
                     let c = c.trim().to_lowercase();
