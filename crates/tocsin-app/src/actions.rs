@@ -694,18 +694,21 @@ impl App<'_> {
         let actor = Actor::system("actions");
         let mut reminded = 0;
         for a in self.store.unreminded_overdue(today, REMIND_BATCH).await? {
+            let now = tocsin_domain::time::now();
             let audit = AuditEvent::new(&actor, "action.overdue", "action", Some(a.id.to_string()))
                 .with_detail(serde_json::json!({
                     "lead": a.lead,
                     "due_date": a.due_date.to_string(),
                 }));
+            let mut steps = vec![Step::Action(ActionStep::Remind(ActionReminder {
+                action_id: a.id,
+                due_date: a.due_date,
+                lead: a.lead.clone(),
+                at: now,
+            }))];
+            steps.extend(self.overdue_notices(&a, now).await?);
             let op = Op::All {
-                steps: vec![Step::Action(ActionStep::Remind(ActionReminder {
-                    action_id: a.id,
-                    due_date: a.due_date,
-                    lead: a.lead.clone(),
-                    at: tocsin_domain::time::now(),
-                }))],
+                steps,
                 audit: Box::new(audit),
             };
             match self.store.write(&actor, op).await {
@@ -717,7 +720,65 @@ impl App<'_> {
         }
         Ok(reminded)
     }
+
+    /// The notices telling an overdue action's lead (through `notify`, on the channels their
+    /// preferences choose for a moderate alert: by default the inbox and e-mail). A lead
+    /// cleared below the situation's label (cleared once, lowered since) is told only that
+    /// an action needs their attention, with the link. None for a lead who is gone or
+    /// disabled: the reminder is still recorded and shown on the action.
+    async fn overdue_notices(&self, a: &Action, now: DateTime<Utc>) -> Result<Vec<Step>> {
+        let lead = match self.store.get_user_by_name(&a.lead).await {
+            Ok(u) => u,
+            Err(StoreError::NotFound) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let situation = self.store.get_situation(a.situation_id).await?;
+        let base = self
+            .channels
+            .public_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/'))
+            .unwrap_or("");
+        let link = format!("{base}/situations/{}/actions#action-{}", situation.id, a.id);
+        let measure = Toolbox::shipped()
+            .measure(&a.measure_id)
+            .map(|m| m.name.as_str())
+            .unwrap_or(a.measure_id.as_str());
+        let content = |u: &User| {
+            if !u.may_see(situation.tlp) {
+                return crate::notify::Content::restricted(OVERDUE_RESTRICTED, &link);
+            }
+            let subject = format!("Tocsin: action overdue since {}: {measure}", a.due_date);
+            crate::notify::Content {
+                body: format!(
+                    "{subject}\n\nSituation: {} · {}\nDepartment: {}\nStatus: {}\nDue: {}\n\n{link}\n",
+                    situation.name,
+                    situation.tlp.as_str(),
+                    a.department.name(),
+                    a.status.as_str(),
+                    a.due_date,
+                ),
+                sms: format!("{subject} ({}) {link}", situation.name),
+                subject,
+                tlp: situation.tlp,
+            }
+        };
+        crate::notify::notices_for(
+            self,
+            std::slice::from_ref(&lead),
+            tocsin_domain::Severity::Moderate,
+            None,
+            &overdue_key(a.id, a.due_date),
+            content,
+            &link,
+            now,
+        )
+        .await
+    }
 }
+
+/// What a lead cleared below an overdue action's label is told (with the link).
+pub const OVERDUE_RESTRICTED: &str = "Tocsin: an action needs your attention";
 
 /// The idempotency key of the notification reminding an action's lead of a due date.
 pub fn overdue_key(action_id: Uuid, due_date: NaiveDate) -> String {

@@ -306,11 +306,21 @@ pub async fn rule_fired(
         if let Some(mut a) = app.store.open_alert_for_rule(rule.id).await? {
             let before = a.version;
             let mut steps = Vec::new();
+            let mut added = Vec::new();
             for e in &evidence {
                 if let Some(entry) = a
                     .add_evidence(e.clone(), RULES_ACTOR, now)
                     .map_err(transition)?
                 {
+                    steps.push(entry);
+                    added.push(e.clone());
+                }
+            }
+            // Evidence labelled above the alert raises its label, so nobody cleared below
+            // the new evidence reads an alert (title, counts, evidence) that rests on it.
+            if !added.is_empty() {
+                let label = evidence_label(app, &added).await?.max(tlp);
+                if let Some(entry) = a.raise_label(label, RULES_ACTOR, now).map_err(transition)? {
                     steps.push(entry);
                 }
             }
@@ -491,25 +501,15 @@ impl App<'_> {
     /// Alerts within the reader's clearance, newest first. Bad filter values are refused
     /// naming the parameter.
     pub async fn alerts(&self, u: &User, q: &AlertQuery, page: PageRequest) -> Result<Page<Alert>> {
-        require(u, Permission::AlertRead)?;
-        let f = AlertFilter {
-            status: q
-                .status
-                .as_deref()
-                .map(|s| AlertStatus::parse(s.trim()))
-                .transpose()
-                .map_err(|e| AppError::bad_field("status", e.to_string()))?,
-            severity: q
-                .severity
-                .as_deref()
-                .map(|s| Severity::parse(s.trim()))
-                .transpose()
-                .map_err(|e| AppError::bad_field("severity", e.to_string()))?,
-            desk: q.desk,
-            situation: q.situation,
-            max_tlp: u.clearance,
-        };
+        let f = alert_filter(u, q)?;
         Ok(self.store.list_alerts(&f, page).await?)
+    }
+
+    /// How many alerts [`App::alerts`] would list over all its pages (within the user's
+    /// clearance: no alert above it is counted).
+    pub async fn count_alerts(&self, u: &User, q: &AlertQuery) -> Result<u64> {
+        let f = alert_filter(u, q)?;
+        Ok(self.store.count_alerts(&f).await?)
     }
 
     /// Raise an alert by hand (analysts). It goes to the named desk, else the desk answering
@@ -684,4 +684,26 @@ impl App<'_> {
             "the alert kept changing; read it again".into(),
         ))
     }
+}
+
+/// The store's filter for a user's alert query: their clearance caps the label.
+fn alert_filter(u: &User, q: &AlertQuery) -> Result<AlertFilter> {
+    require(u, Permission::AlertRead)?;
+    Ok(AlertFilter {
+        status: q
+            .status
+            .as_deref()
+            .map(|s| AlertStatus::parse(s.trim()))
+            .transpose()
+            .map_err(|e| AppError::bad_field("status", e.to_string()))?,
+        severity: q
+            .severity
+            .as_deref()
+            .map(|s| Severity::parse(s.trim()))
+            .transpose()
+            .map_err(|e| AppError::bad_field("severity", e.to_string()))?,
+        desk: q.desk,
+        situation: q.situation,
+        max_tlp: u.clearance,
+    })
 }

@@ -14,8 +14,10 @@
 //! The cursor is stored in the database (`meta`) after the firings it covers are applied. A
 //! driver that finds the stored cursor not where it left it (another server ran the engine
 //! meanwhile, or none has yet) loads the engine again: the rules, and the incidents up to the
-//! stored cursor (`RuleEngine::load_until`), then feeds the rest, so a server taking over
-//! fires what its predecessor had not. The server runs one driver per process as a singleton
+//! stored cursor (`RuleEngine::load_until`) and, for signals, assessments and forecasts,
+//! the engine's memory stored beside the cursor (`MEMORY_KEY`: what it had seen of them, not
+//! what the store holds now), then feeds the rest, so a server taking over fires what its
+//! predecessor had not, including a signal, assessment or forecast written in between. The server runs one driver per process as a singleton
 //! job, woken after each write it serves; see `tocsin_server::alerts::rules_job`.
 
 use std::collections::HashSet;
@@ -33,6 +35,10 @@ use crate::{App, AppError};
 
 /// Where the engine's cursor is stored (`meta`).
 pub const CURSOR_KEY: &str = "rules.engine.cursor";
+
+/// Where the engine's memory of signals, assessments and forecasts is stored (`meta`;
+/// [`tocsin_rules::Memory`]), written before the cursor whenever a pass changed it.
+pub const MEMORY_KEY: &str = "rules.engine.memory";
 
 /// How far back each pass re-reads incidents: commits can land out of timestamp order by
 /// about this much.
@@ -109,6 +115,8 @@ impl EngineDriver {
     ) -> Result<PassReport, AppError> {
         let mut report = PassReport::default();
         let stored = read_cursor(app).await?;
+        // Whether the engine's memory changed (or was never stored) and must be written.
+        let mut remember = false;
         let fresh = match (&self.loaded, stored) {
             (Some((_, c)), Some(s)) => *c != s,
             _ => true,
@@ -122,7 +130,15 @@ impl EngineDriver {
                 },
             };
             let rules = app.store.list_rules(true).await?;
-            let engine = RuleEngine::load_until(&**app.store, rules, cursor.incidents)
+            // Taking over from a stored cursor: start from what the engine had seen of
+            // signals, assessments and forecasts there, so those written since fire when
+            // the audit trail is replayed. (No memory stored yet: the store's present state.)
+            let memory = match stored {
+                Some(_) => read_memory(app).await?,
+                None => None,
+            };
+            remember = memory.is_none();
+            let engine = RuleEngine::load_until(&**app.store, rules, cursor.incidents, memory)
                 .await
                 .map_err(|e| AppError::Internal(format!("loading the rule engine: {e}")))?;
             self.loaded = Some((engine, cursor));
@@ -150,12 +166,18 @@ impl EngineDriver {
                     }
                     ("signals.record", _) => signals = true,
                     ("assessment.publish", Some(id)) => match app.store.get_assessment(id).await {
-                        Ok(a) => fired.extend(engine.assessment_published(&a)),
+                        Ok(a) => {
+                            remember = true;
+                            fired.extend(engine.assessment_published(&a))
+                        }
                         Err(StoreError::NotFound) => {}
                         Err(e) => return Err(e.into()),
                     },
                     ("forecast.store", Some(id)) => match app.store.get_forecast_run(id).await {
-                        Ok(run) => fired.extend(engine.forecast_run_stored(&run)),
+                        Ok(run) => {
+                            remember = true;
+                            fired.extend(engine.forecast_run_stored(&run))
+                        }
                         Err(StoreError::NotFound) => {}
                         Err(e) => return Err(e.into()),
                     },
@@ -176,6 +198,7 @@ impl EngineDriver {
                 }
             }
             if signals {
+                remember = true;
                 for clearance in Tlp::ALL {
                     let v = app
                         .store
@@ -233,6 +256,16 @@ impl EngineDriver {
                 report.opened += 1;
             }
         }
+        if remember {
+            let text = serde_json::to_string(&engine.memory()).expect("plain JSON");
+            app.store
+                .write(
+                    &Actor::system("rules"),
+                    Op::SetMeta(MEMORY_KEY.into(), text),
+                )
+                .await
+                .map_err(store_err)?;
+        }
         let cursor = *cursor;
         if stored != Some(cursor) {
             let text = serde_json::to_string(&cursor).expect("plain JSON");
@@ -288,6 +321,14 @@ async fn apply(
         }
         Err(e) => Err(e),
     }
+}
+
+async fn read_memory(app: &App<'_>) -> Result<Option<tocsin_rules::Memory>, AppError> {
+    Ok(app
+        .store
+        .get_meta(MEMORY_KEY)
+        .await?
+        .and_then(|t| serde_json::from_str(&t).ok()))
 }
 
 async fn read_cursor(app: &App<'_>) -> Result<Option<Cursor>, AppError> {

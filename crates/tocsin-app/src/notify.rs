@@ -85,23 +85,9 @@ pub fn alert_link(app: &App<'_>, alert_id: Uuid) -> String {
     format!("{base}/alerts/{alert_id}")
 }
 
-/// What one recipient is told: the subject (also the inbox item's), the e-mail body, the SMS
-/// text and the label of that content.
-struct Content {
-    subject: String,
-    body: String,
-    sms: String,
-    tlp: Tlp,
-}
-
 fn content_for(alert: &Alert, user: &User, link: &str) -> Content {
     if !user.may_see(alert.tlp) {
-        return Content {
-            subject: RESTRICTED_SUBJECT.into(),
-            body: format!("{RESTRICTED_SUBJECT}\n\n{link}\n"),
-            sms: format!("{RESTRICTED_SUBJECT} {link}"),
-            tlp: Tlp::Clear,
-        };
+        return Content::restricted(RESTRICTED_SUBJECT, link);
     }
     let country = alert
         .country
@@ -115,15 +101,12 @@ fn content_for(alert: &Alert, user: &User, link: &str) -> Content {
         alert.tlp.as_str(),
         alert.status,
     );
-    let sms: String = format!(
+    let sms = format!(
         "Tocsin {} {}: {} {link}",
         alert.severity.as_str().to_uppercase(),
         alert.tlp.as_str(),
         alert.title
-    )
-    .chars()
-    .take(SMS_CHARS)
-    .collect();
+    );
     Content {
         subject,
         body,
@@ -147,6 +130,66 @@ pub async fn notifications_for(
     now: DateTime<Utc>,
 ) -> Result<Vec<Step>> {
     let link = alert_link(app, alert.id);
+    let mut steps = notices_for(
+        app,
+        recipients,
+        alert.severity,
+        Some(alert.id),
+        &format!("notify:{}:{why}", alert.id),
+        |user| content_for(alert, user, &link),
+        &link,
+        now,
+    )
+    .await?;
+    steps.extend(webhooks_for(app, alert, why, now)?);
+    Ok(steps)
+}
+
+/// What one recipient of a notice is told: the subject (also the inbox item's), the e-mail
+/// body, the SMS text and the label of that content. Made by the caller, per recipient, from
+/// what that recipient may see.
+pub struct Content {
+    /// The inbox item's and the e-mail's subject.
+    pub subject: String,
+    /// The e-mail body.
+    pub body: String,
+    /// The SMS text (at most 300 characters are sent).
+    pub sms: String,
+    /// The label of this content.
+    pub tlp: Tlp,
+}
+
+impl Content {
+    /// Content that says only `subject` and the link: what a recipient cleared below the
+    /// record's label is told, sent as `TLP:CLEAR`.
+    pub fn restricted(subject: &str, link: &str) -> Content {
+        Content {
+            subject: subject.into(),
+            body: format!("{subject}\n\n{link}\n"),
+            sms: format!("{subject} {link}"),
+            tlp: Tlp::Clear,
+        }
+    }
+}
+
+/// The steps that give each enabled recipient a notice, on each channel their preferences
+/// choose for `severity`: an inbox item (linking `alert_id` when there is one), an e-mail
+/// through the SMTP channel (when configured and they have an address) or a text through the
+/// SMS gateway (when configured and they have a phone). `content` makes what each recipient
+/// is told (the caller applies the content rule); each step is keyed
+/// `{key}:{user}:{channel}` and stored only once however often it is written. The caller
+/// writes them in its own [`Op::All`].
+#[allow(clippy::too_many_arguments)]
+pub async fn notices_for(
+    app: &App<'_>,
+    recipients: &[User],
+    severity: tocsin_domain::Severity,
+    alert_id: Option<Uuid>,
+    key: &str,
+    content: impl Fn(&User) -> Content,
+    link: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Step>> {
     let mut steps = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for user in recipients {
@@ -158,18 +201,17 @@ pub async fn notifications_for(
             Err(StoreError::NotFound) => continue,
             Err(e) => return Err(e.into()),
         };
-        let content = content_for(alert, user, &link);
-        let key = |channel: NotifyChannel| {
-            format!("notify:{}:{why}:{}:{}", alert.id, user.id, channel.as_str())
-        };
-        for &channel in contacts.channels.for_severity(alert.severity) {
+        let content = content(user);
+        let sms: String = content.sms.chars().take(SMS_CHARS).collect();
+        let key = |channel: NotifyChannel| format!("{key}:{}:{}", user.id, channel.as_str());
+        for &channel in contacts.channels.for_severity(severity) {
             match channel {
                 NotifyChannel::Inbox => {
                     steps.push(Step::AddInboxItem(Box::new(InboxItem::new(
                         user.id,
-                        Some(alert.id),
+                        alert_id,
                         &content.subject,
-                        &link,
+                        link,
                         key(channel),
                         now,
                     ))));
@@ -211,7 +253,7 @@ pub async fn notifications_for(
                         gateway,
                         user,
                         &address,
-                        &content.sms,
+                        &sms,
                         content.tlp,
                         now,
                     )?);
@@ -219,7 +261,6 @@ pub async fn notifications_for(
             }
         }
     }
-    steps.extend(webhooks_for(app, alert, why, now)?);
     Ok(steps)
 }
 
@@ -529,6 +570,31 @@ impl App<'_> {
     /// A user by name, with their contact details as `by` may see them.
     pub async fn user_profile(&self, by: &User, name: &str) -> Result<Profile> {
         let user = self.user_named(name).await?;
+        let contacts = self.user_contacts(by, user.id).await?;
+        let reachable = reaches(self, &user).await;
+        Ok(Profile {
+            user,
+            contacts,
+            reachable,
+        })
+    }
+
+    /// A user's profile to edit their contact details: their own, or anyone's for an admin
+    /// (`Forbidden` for others, who learn nothing about who exists).
+    pub async fn editable_profile(&self, by: &User, name: &str) -> Result<Profile> {
+        if by.disabled {
+            return Err(AppError::forbidden(Permission::UserManage));
+        }
+        let user = match self.user_named(name).await {
+            Ok(u) if u.id == by.id || by.can(Permission::UserManage) => u,
+            Err(AppError::NotFound) if by.can(Permission::UserManage) => {
+                return Err(AppError::NotFound)
+            }
+            Ok(_) | Err(AppError::NotFound) => {
+                return Err(AppError::forbidden(Permission::UserManage))
+            }
+            Err(e) => return Err(e),
+        };
         let contacts = self.user_contacts(by, user.id).await?;
         let reachable = reaches(self, &user).await;
         Ok(Profile {

@@ -6,7 +6,9 @@
 use chrono::NaiveDate;
 use serde_json::json;
 use tocsin_app::actions::ActionQuery;
-use tocsin_app::{App, AppError};
+use tocsin_app::notify::{Channels, ContactsPatch};
+use tocsin_app::{Acting, App, AppError};
+use tocsin_domain::ContactKey;
 use tocsin_domain::{
     ActionPatch, Actor, AssessmentStatus, NewAction, NewAssessment, NewSituation, NewUser,
     PageRequest, Role, Situation, Tlp, User,
@@ -407,7 +409,66 @@ async fn plans(db: Db) {
     // Overdue reminders: the planned humanitarian action (due 2026-01-15) and the secret one
     // (due 2026-01-02) are overdue on 2026-02-01; the dropped one is not. Each lead once.
     let today = day("2026-02-01");
+    // E-mail is configured and bob has an address: his reminder goes to his inbox and by
+    // e-mail (the default preferences for a moderate notice); alice has no address: inbox only.
+    let channels = Channels {
+        email: true,
+        public_url: Some("https://tocsin.example.org".into()),
+        ..Channels::default()
+    };
+    let key = ContactKey::generate();
+    let mut app = App::new(&store, &frameworks);
+    app.channels = &channels;
+    app.contact_key = Some(&key);
+    app.set_user_contacts(
+        Acting::Operator("t"),
+        bob.id,
+        ContactsPatch {
+            email: Some("bob@example.org".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(app.remind_overdue_actions(today).await.unwrap(), 2);
+    let inbox = app.list_inbox(&bob, PageRequest::first(10)).await.unwrap();
+    assert_eq!(inbox.items.len(), 1, "{:?}", inbox.items);
+    assert!(
+        inbox.items[0]
+            .subject
+            .starts_with("Tocsin: action overdue since 2026-01-15: "),
+        "{}",
+        inbox.items[0].subject
+    );
+    assert_eq!(
+        inbox.items[0].link,
+        format!(
+            "https://tocsin.example.org/situations/{}/actions#action-{}",
+            s.id, humanitarian.id
+        )
+    );
+    let alice_inbox = app
+        .list_inbox(&alice, PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(alice_inbox.items.len(), 1);
+    assert!(alice_inbox.items[0].subject.contains("2026-01-02"));
+    let mails: Vec<_> = store
+        .list_outbound(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.gateway == "smtp")
+        .collect();
+    assert_eq!(mails.len(), 1, "one e-mail: bob's");
+    let to = mails[0].open_address(&key).unwrap().unwrap();
+    assert_eq!(to.email.as_deref(), Some("bob@example.org"));
+    assert!(
+        mails[0].text.contains("Situation: CAR north-west"),
+        "{}",
+        mails[0].text
+    );
+    assert_eq!(mails[0].tlp, Tlp::Green);
     assert_eq!(
         app.remind_overdue_actions(today).await.unwrap(),
         0,
@@ -447,6 +508,15 @@ async fn plans(db: Db) {
         .await
         .unwrap();
     assert_eq!(app.remind_overdue_actions(today).await.unwrap(), 1);
+    assert_eq!(
+        app.list_inbox(&bob, PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2,
+        "the new due date is a new notice"
+    );
     assert_eq!(
         app.get_action(&bob, humanitarian.id)
             .await

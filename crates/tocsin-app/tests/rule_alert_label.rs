@@ -1,7 +1,7 @@
 //! A rule's alert is never labelled below the records it rests on: its title counts every one
 //! of them, so a rule labelled TLP:AMBER whose window holds a TLP:RED incident opens a
 //! TLP:RED alert, which an AMBER-cleared reader is answered `NotFound` for. On SQLite and
-//! PostgreSQL.
+//! PostgreSQL. Evidence labelled higher that joins an open alert raises its label.
 
 use serde_json::json;
 use tocsin_app::alerts::{open_or_add_evidence, Outcome};
@@ -114,4 +114,59 @@ async fn label(store: DynStore) {
         Err(AppError::NotFound)
     ));
     assert_eq!(app.alert(&ada, a.id).await.unwrap().alert.id, a.id);
+
+    // Evidence labelled higher joining an open alert raises its label, with a timeline
+    // entry: an AMBER alert that gains a RED incident becomes RED.
+    let amber_rule = app
+        .create_rule(
+            &ada,
+            serde_json::from_value(json!({"name": "Kivu clashes", "severity": "high",
+                "ack_within": "30m", "kind": "incidents", "country": "COD", "window": "7d",
+                "min_incidents": 1, "desk": desk.id, "tlp": "TLP:AMBER"}))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let fire = |evidence: Vec<AlertEvidence>| {
+        open_or_add_evidence(
+            &app,
+            &amber_rule,
+            evidence,
+            Some(tocsin_domain::Country::parse("COD").unwrap()),
+            None,
+            "Kivu clashes: 1 incident in COD within 7d, threshold 1",
+            now,
+        )
+    };
+    let b = match fire(vec![AlertEvidence::Incident(ids[0])]).await.unwrap() {
+        Outcome::Opened(a) => a,
+        o => panic!("{o:?}"),
+    };
+    assert_eq!(b.tlp, Tlp::Amber);
+    assert_eq!(app.alert(&dora, b.id).await.unwrap().alert.tlp, Tlp::Amber);
+    match fire(vec![AlertEvidence::Incident(ids[1])]).await.unwrap() {
+        Outcome::EvidenceAdded(a) => assert_eq!(a.tlp, Tlp::Red),
+        o => panic!("{o:?}"),
+    }
+    assert_eq!(store.get_alert(b.id).await.unwrap().tlp, Tlp::Red);
+    assert!(
+        matches!(app.alert(&dora, b.id).await, Err(AppError::NotFound)),
+        "dora, cleared AMBER, no longer sees an alert resting on a RED incident"
+    );
+    let v = app.alert(&ada, b.id).await.unwrap();
+    assert!(
+        v.timeline.iter().any(|t| t.event
+            == tocsin_domain::TimelineEvent::Relabelled {
+                from: Tlp::Amber,
+                to: Tlp::Red
+            }),
+        "{:?}",
+        v.timeline
+    );
+    // The same evidence again changes nothing; the label is never lowered.
+    assert!(matches!(
+        fire(vec![AlertEvidence::Incident(ids[0])]).await.unwrap(),
+        Outcome::Unchanged(_)
+    ));
+    assert_eq!(store.get_alert(b.id).await.unwrap().tlp, Tlp::Red);
 }

@@ -187,6 +187,14 @@ pub enum TimelineEvent {
         /// Why.
         reason: CloseReason,
     },
+    /// Evidence labelled higher than the alert joined it, and the alert's label was raised
+    /// to cover it (a label is never lowered).
+    Relabelled {
+        /// The label before.
+        from: Tlp,
+        /// The label now.
+        to: Tlp,
+    },
 }
 
 /// A timeline entry: when, by whom (`alice`, `system:escalation`), what.
@@ -376,6 +384,24 @@ impl Alert {
             by,
             TimelineEvent::EvidenceAdded { evidence },
         )))
+    }
+
+    /// Raise the label to `to` when it is higher (evidence labelled higher joined): the
+    /// timeline entry, or `None` when the label already covers it. Never lowers a label.
+    pub fn raise_label(
+        &mut self,
+        to: Tlp,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<TimelineEntry>, TransitionError> {
+        self.refuse_closed("relabel", "a closed alert keeps its label")?;
+        if to <= self.tlp {
+            return Ok(None);
+        }
+        let from = self.tlp;
+        self.tlp = to;
+        self.version += 1;
+        Ok(Some(entry(at, by, TimelineEvent::Relabelled { from, to })))
     }
 
     /// Take the alert: from `open` only. Escalation stops here.

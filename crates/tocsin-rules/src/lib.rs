@@ -269,6 +269,46 @@ struct LastRun {
     ranks: HashMap<Country, u32>,
 }
 
+/// What the engine remembers of signals, assessments and forecasts at a cursor: stored with
+/// the cursor, so a server taking the engine over starts from what its predecessor had seen
+/// (not from the store's present state, which would swallow whatever was written between
+/// the cursor and the takeover) and fires for those writes when it replays them.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Memory {
+    /// The highest severity seen per signal key.
+    signals: Vec<SignalMemo>,
+    /// The latest published assessment per situation.
+    assessed: Vec<AssessedMemo>,
+    /// The latest forecast run per model.
+    forecasts: Vec<RunMemo>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct SignalMemo {
+    country: Country,
+    admin1: Option<String>,
+    metric: String,
+    week: NaiveDate,
+    best: Severity,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct AssessedMemo {
+    situation: Uuid,
+    id: Uuid,
+    as_of: NaiveDate,
+    levels: Vec<(u32, Level)>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct RunMemo {
+    model: String,
+    id: Uuid,
+    year: i32,
+    created_at: DateTime<Utc>,
+    ranks: Vec<(Country, u32)>,
+}
+
 /// How many report ids the engine remembers, so a report fed twice fires once.
 const REMEMBERED_REPORTS: usize = 100_000;
 
@@ -312,7 +352,7 @@ impl RuleEngine {
     where
         S: Incidents + Analysis + ?Sized,
     {
-        RuleEngine::load_until(store, rules, None).await
+        RuleEngine::load_until(store, rules, None, None).await
     }
 
     /// [`RuleEngine::load`], counting only the incidents changed at or before `until`
@@ -323,6 +363,7 @@ impl RuleEngine {
         store: &S,
         rules: Vec<AlertRule>,
         until: Option<(DateTime<Utc>, Uuid)>,
+        memory: Option<Memory>,
     ) -> Result<RuleEngine, RulesError>
     where
         S: Incidents + Analysis + ?Sized,
@@ -340,6 +381,10 @@ impl RuleEngine {
             })
             .await?;
         }
+        if let Some(m) = memory {
+            e.restore(m);
+            return Ok(e);
+        }
         for clearance in Tlp::ALL {
             let v = store.list_signals(clearance, None, None, u32::MAX).await?;
             e.remember_signals(&v);
@@ -354,6 +399,94 @@ impl RuleEngine {
             e.remember_forecast(&run);
         }
         Ok(e)
+    }
+
+    /// What the engine remembers of signals, assessments and forecasts (see [`Memory`]).
+    pub fn memory(&self) -> Memory {
+        let mut m = Memory {
+            signals: self
+                .signal_best
+                .iter()
+                .map(|((country, admin1, metric, week), best)| SignalMemo {
+                    country: country.clone(),
+                    admin1: admin1.clone(),
+                    metric: metric.clone(),
+                    week: *week,
+                    best: *best,
+                })
+                .collect(),
+            assessed: self
+                .assessed
+                .iter()
+                .map(|(situation, a)| {
+                    let mut levels: Vec<(u32, Level)> =
+                        a.levels.iter().map(|(f, l)| (*f, *l)).collect();
+                    levels.sort_by_key(|(f, _)| *f);
+                    AssessedMemo {
+                        situation: *situation,
+                        id: a.id,
+                        as_of: a.as_of,
+                        levels,
+                    }
+                })
+                .collect(),
+            forecasts: self
+                .forecasts
+                .iter()
+                .map(|(model, r)| {
+                    let mut ranks: Vec<(Country, u32)> =
+                        r.ranks.iter().map(|(c, n)| (c.clone(), *n)).collect();
+                    ranks.sort_by(|x, y| x.0.code().cmp(y.0.code()));
+                    RunMemo {
+                        model: model.clone(),
+                        id: r.id,
+                        year: r.year,
+                        created_at: r.created_at,
+                        ranks,
+                    }
+                })
+                .collect(),
+        };
+        // A stable order, so an unchanged memory compares (and serialises) equal.
+        m.signals.sort_by(|x, y| {
+            (x.country.code(), &x.admin1, &x.metric, x.week).cmp(&(
+                y.country.code(),
+                &y.admin1,
+                &y.metric,
+                y.week,
+            ))
+        });
+        m.assessed.sort_by_key(|a| a.situation);
+        m.forecasts.sort_by(|x, y| x.model.cmp(&y.model));
+        m
+    }
+
+    fn restore(&mut self, m: Memory) {
+        for s in m.signals {
+            self.signal_best
+                .insert((s.country, s.admin1, s.metric, s.week), s.best);
+        }
+        for a in m.assessed {
+            self.assessed.insert(
+                a.situation,
+                Assessed {
+                    id: a.id,
+                    as_of: a.as_of,
+                    levels: a.levels.into_iter().collect(),
+                },
+            );
+        }
+        for r in m.forecasts {
+            self.forecasts.insert(
+                r.model,
+                LastRun {
+                    id: r.id,
+                    year: r.year,
+                    created_at: r.created_at,
+                    ranks: r.ranks.into_iter().collect(),
+                },
+            );
+        }
     }
 
     /// Count an incident into the windows without firing (the initial load).

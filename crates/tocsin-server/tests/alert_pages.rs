@@ -222,7 +222,7 @@ async fn home_and_inbox_show_the_desks_alerts_with_filters() {
     let (_, html) = officer.get("/alerts?severity=high").await;
     assert!(html.contains(&format!("href=\"/alerts/{}\"", s.green)));
     assert!(!html.contains(&format!("href=\"/alerts/{}\"", s.amber)));
-    assert!(html.contains("1 alert on this page"), "{html}");
+    assert!(html.contains("1 alert matches these filters."), "{html}");
     let (_, html) = officer
         .get(&format!(
             "/alerts?desk={}&situation={}",
@@ -234,6 +234,11 @@ async fn home_and_inbox_show_the_desks_alerts_with_filters() {
     // Paged: one per page, a link to the next.
     let (_, html) = officer.get("/alerts?limit=1").await;
     assert!(html.contains("rel=\"next\""), "{html}");
+    // The total counts every page, not only this one.
+    assert!(
+        html.contains("2 alerts; 1 on this page, more on the next."),
+        "{html}"
+    );
     // A bad filter is a friendly 400 naming it.
     let (st, html) = officer.get("/alerts?status=sleeping").await;
     assert_eq!(st, StatusCode::BAD_REQUEST);

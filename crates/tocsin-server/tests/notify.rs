@@ -391,4 +391,67 @@ async fn an_amber_alert_reaches_a_green_recipient_as_only_a_link_by_email_and_in
         .unwrap();
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("email"));
+
+    // An admin sets another user's contacts on the same form, linked from the users page;
+    // anyone else is refused it, without learning who exists.
+    let (_, viewer) = app.get(Role::Viewer, "/api/v1/users/viewer").await;
+    let viewer_id = viewer["user"]["id"]
+        .as_str()
+        .or(viewer["id"].as_str())
+        .unwrap()
+        .to_string();
+    let (admin_cookie, _) = browser_login(&app, "admin", "password-123").await.unwrap();
+    let admin_get = |path: String| {
+        app.client
+            .get(format!("{}{path}", app.base))
+            .header("cookie", &admin_cookie)
+            .send()
+    };
+    let users = admin_get("/admin/users".into())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form_path = format!("/admin/users/{viewer_id}/contacts");
+    assert!(
+        users.contains(&form_path.replace('/', "&#x2f;")) || users.contains(&form_path),
+        "{users}"
+    );
+    let r = admin_get(form_path.clone()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Contacts of viewer"), "{html}");
+    assert!(html.contains("viewer@example.org"), "{html}");
+    let csrf = csrf_in(&html);
+    let r = app
+        .client
+        .post(format!("{}{form_path}", app.base))
+        .header("cookie", &admin_cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "viewer@ministry.example.org"),
+            ("phone", ""),
+            ("channel", "critical:email"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("Saved."));
+    let (_, b) = app.get(Role::Viewer, "/api/v1/users/viewer").await;
+    assert_eq!(b["contacts"]["email"], "viewer@ministry.example.org");
+    assert_eq!(b["contacts"]["phone"], serde_json::Value::Null);
+    assert_eq!(b["contacts"]["channels"]["critical"], json!(["email"]));
+    // The viewer may not open an admin's form (nor a made-up user's): 403 for both.
+    let (_, admin) = app.get(Role::Admin, "/api/v1/users/admin").await;
+    let admin_id = admin["user"]["id"]
+        .as_str()
+        .or(admin["id"].as_str())
+        .unwrap()
+        .to_string();
+    for id in [admin_id, uuid::Uuid::new_v4().to_string()] {
+        let r = get(&format!("/admin/users/{id}/contacts")).await.unwrap();
+        assert_eq!(r.status(), 403, "{id}");
+    }
 }

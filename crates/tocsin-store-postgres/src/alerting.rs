@@ -277,18 +277,7 @@ impl Alerting for PostgresStore {
     async fn list_alerts(&self, f: &AlertFilter, page: PageRequest) -> Result<Page<Alert>> {
         let mut qb = QueryBuilder::<Postgres>::new("SELECT body FROM alerts WHERE tlp <= ");
         qb.push_bind(f.max_tlp.rank());
-        if let Some(s) = f.status {
-            qb.push(" AND status = ").push_bind(s.as_str());
-        }
-        if let Some(s) = f.severity {
-            qb.push(" AND severity = ").push_bind(severity_rank(s));
-        }
-        if let Some(d) = f.desk {
-            qb.push(" AND desk_id = ").push_bind(d);
-        }
-        if let Some(s) = f.situation {
-            qb.push(" AND situation_id = ").push_bind(s);
-        }
+        filter_alerts(&mut qb, f);
         if let Some(c) = page.after {
             qb.push(" AND id < ").push_bind(c.id);
         }
@@ -300,6 +289,18 @@ impl Alerting for PostgresStore {
             .map(|r| json::<Alert>(&r.get::<serde_json::Value, _>(0), "alert"))
             .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(items, page.limit, |a| Cursor::by_id(a.id)))
+    }
+
+    async fn count_alerts(&self, f: &AlertFilter) -> Result<u64> {
+        let mut qb = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM alerts WHERE tlp <= ");
+        qb.push_bind(f.max_tlp.rank());
+        filter_alerts(&mut qb, f);
+        let n: i64 = qb
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(n as u64)
     }
 
     async fn alert_timeline(&self, alert_id: Uuid) -> Result<Vec<TimelineEntry>> {
@@ -320,5 +321,21 @@ impl Alerting for PostgresStore {
                 .await
                 .map_err(db_err)?;
         b.map(|b| json(&b, "alert")).transpose()
+    }
+}
+
+/// The conditions of an alert filter after its label condition (shared by list and count).
+fn filter_alerts(qb: &mut QueryBuilder<'_, Postgres>, f: &AlertFilter) {
+    if let Some(s) = f.status {
+        qb.push(" AND status = ").push_bind(s.as_str());
+    }
+    if let Some(s) = f.severity {
+        qb.push(" AND severity = ").push_bind(severity_rank(s));
+    }
+    if let Some(d) = f.desk {
+        qb.push(" AND desk_id = ").push_bind(d);
+    }
+    if let Some(s) = f.situation {
+        qb.push(" AND situation_id = ").push_bind(s);
     }
 }

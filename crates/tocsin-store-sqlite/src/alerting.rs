@@ -278,18 +278,7 @@ impl Alerting for SqliteStore {
     async fn list_alerts(&self, f: &AlertFilter, page: PageRequest) -> Result<Page<Alert>> {
         let mut qb = QueryBuilder::<Sqlite>::new("SELECT body FROM alerts WHERE tlp <= ");
         qb.push_bind(f.max_tlp.rank());
-        if let Some(s) = f.status {
-            qb.push(" AND status = ").push_bind(s.as_str());
-        }
-        if let Some(s) = f.severity {
-            qb.push(" AND severity = ").push_bind(severity_rank(s));
-        }
-        if let Some(d) = f.desk {
-            qb.push(" AND desk_id = ").push_bind(d.to_string());
-        }
-        if let Some(s) = f.situation {
-            qb.push(" AND situation_id = ").push_bind(s.to_string());
-        }
+        filter_alerts(&mut qb, f);
         if let Some(c) = page.after {
             qb.push(" AND id < ").push_bind(c.id.to_string());
         }
@@ -301,6 +290,18 @@ impl Alerting for SqliteStore {
             .map(|r| json::<Alert>(&r.get::<String, _>(0), "alert"))
             .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(items, page.limit, |a| Cursor::by_id(a.id)))
+    }
+
+    async fn count_alerts(&self, f: &AlertFilter) -> Result<u64> {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM alerts WHERE tlp <= ");
+        qb.push_bind(f.max_tlp.rank());
+        filter_alerts(&mut qb, f);
+        let n: i64 = qb
+            .build_query_scalar()
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_err)?;
+        Ok(n as u64)
     }
 
     async fn alert_timeline(&self, alert_id: Uuid) -> Result<Vec<TimelineEntry>> {
@@ -321,5 +322,21 @@ impl Alerting for SqliteStore {
                 .await
                 .map_err(db_err)?;
         b.map(|b| json(&b, "alert")).transpose()
+    }
+}
+
+/// The conditions of an alert filter after its label condition (shared by list and count).
+fn filter_alerts(qb: &mut QueryBuilder<'_, Sqlite>, f: &AlertFilter) {
+    if let Some(s) = f.status {
+        qb.push(" AND status = ").push_bind(s.as_str());
+    }
+    if let Some(s) = f.severity {
+        qb.push(" AND severity = ").push_bind(severity_rank(s));
+    }
+    if let Some(d) = f.desk {
+        qb.push(" AND desk_id = ").push_bind(d.to_string());
+    }
+    if let Some(s) = f.situation {
+        qb.push(" AND situation_id = ").push_bind(s.to_string());
     }
 }

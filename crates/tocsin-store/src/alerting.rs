@@ -68,6 +68,8 @@ pub trait Alerting: Send + Sync {
     async fn get_alert(&self, id: Uuid) -> Result<Alert>;
     /// Alerts matching `f`, newest first.
     async fn list_alerts(&self, f: &AlertFilter, page: PageRequest) -> Result<Page<Alert>>;
+    /// How many alerts match `f` (all pages).
+    async fn count_alerts(&self, f: &AlertFilter) -> Result<u64>;
     /// An alert's timeline, oldest first (empty for an unknown alert).
     async fn alert_timeline(&self, alert_id: Uuid) -> Result<Vec<TimelineEntry>>;
     /// The alert of `rule_id` that is not closed, if any (there is at most one).

@@ -136,6 +136,7 @@ pub async fn list(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQuery
     };
     let p = page_req(&q.limit, &q.cursor).map_err(ApiError::from)?;
     let alerts = st.app().alerts(&wu.user, &aq, p).await?;
+    let total = st.app().count_alerts(&wu.user, &aq).await?;
     let names = desk_names(&st, &wu.user).await?;
     let desks: Vec<_> = {
         let mut v: Vec<_> = names
@@ -159,6 +160,7 @@ pub async fn list(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQuery
         context! {
             rows,
             shown => alerts.items.len(),
+            total,
             next,
             f => context! { status => aq.status, severity => aq.severity, desk => aq.desk.map(|d| d.to_string()), situation => aq.situation.map(|s| s.to_string()) },
             desks,
@@ -260,6 +262,11 @@ async fn alert_page(
                 tocsin_domain::TimelineEvent::Closed { reason } => {
                     format!("closed: {}", reason.as_str().replace('_', " "))
                 }
+                tocsin_domain::TimelineEvent::Relabelled { from, to } => format!(
+                    "label raised from {} to {} (evidence labelled higher joined)",
+                    from.as_str(),
+                    to.as_str()
+                ),
             };
             context! { at => t.at, by => t.by.clone(), what }
         })

@@ -1,6 +1,7 @@
 //! One's own account page (`/account`: contact details and which channels page one for each
 //! alert severity) and in-app inbox (`/inbox`, with mark-read). Both are the signed-in user's
-//! own; the rules are [`tocsin_app::notify`]'s.
+//! own; `/admin/users/{id}/contacts` is the same form for an admin setting another user's.
+//! The rules are [`tocsin_app::notify`]'s.
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -21,21 +22,46 @@ pub fn router() -> Router<AppState> {
     use axum::routing::{get, post};
     Router::new()
         .route("/account", get(account).post(save_account))
+        .route(
+            "/admin/users/{id}/contacts",
+            get(user_contacts).post(save_user_contacts),
+        )
         .route("/inbox", get(inbox))
         .route("/inbox/{id}/read", post(mark_read))
+}
+
+/// Whose contact details a page edits: one's own (`/account`) or, for an admin, another
+/// user's (`/admin/users/{id}/contacts`).
+enum Whose {
+    Own,
+    Other(String),
+}
+
+impl Whose {
+    fn action(&self) -> String {
+        match self {
+            Whose::Own => "/account".into(),
+            Whose::Other(id) => format!("/admin/users/{id}/contacts"),
+        }
+    }
 }
 
 async fn account_page(
     st: &AppState,
     wu: &WebUser,
+    whose: &Whose,
     status: StatusCode,
     notice: Option<String>,
     error: Option<String>,
 ) -> WebResult {
-    let p = st
-        .app()
-        .user_profile(&wu.user, &wu.user.id.to_string())
-        .await?;
+    let p = match whose {
+        Whose::Own => {
+            st.app()
+                .editable_profile(&wu.user, &wu.user.id.to_string())
+                .await?
+        }
+        Whose::Other(id) => st.app().editable_profile(&wu.user, id).await?,
+    };
     let severities: Vec<_> = Severity::ALL
         .iter()
         .rev()
@@ -61,6 +87,13 @@ async fn account_page(
         status,
         "account.html",
         context! {
+            target => context! {
+                username => p.user.username.clone(),
+                role => p.user.role.to_string(),
+                clearance => p.user.clearance.to_string(),
+            },
+            own => matches!(whose, Whose::Own) || p.user.id == wu.user.id,
+            action => whose.action(),
             contacts => p.contacts,
             reachable => p.reachable,
             severities,
@@ -71,7 +104,7 @@ async fn account_page(
 
 /// `GET /account`
 pub async fn account(State(st): State<AppState>, wu: WebUser) -> WebResult {
-    account_page(&st, &wu, StatusCode::OK, None, None).await
+    account_page(&st, &wu, &Whose::Own, StatusCode::OK, None, None).await
 }
 
 /// `POST /account` (CSRF-checked): `email`, `phone`, and `channel` = `SEVERITY:CHANNEL` for
@@ -80,6 +113,45 @@ pub async fn save_account(
     State(st): State<AppState>,
     wu: WebUser,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> WebResult {
+    save(&st, &wu, Whose::Own, fields).await
+}
+
+/// `GET /admin/users/{id}/contacts`: another user's contact details and channels, for an
+/// admin to set (the same form as `/account`).
+pub async fn user_contacts(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+) -> WebResult {
+    let id = path_id(&id)?;
+    account_page(
+        &st,
+        &wu,
+        &Whose::Other(id.to_string()),
+        StatusCode::OK,
+        None,
+        None,
+    )
+    .await
+}
+
+/// `POST /admin/users/{id}/contacts` (CSRF-checked): as `POST /account`, for that user.
+pub async fn save_user_contacts(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> WebResult {
+    let id = path_id(&id)?;
+    save(&st, &wu, Whose::Other(id.to_string()), fields).await
+}
+
+async fn save(
+    st: &AppState,
+    wu: &WebUser,
+    whose: Whose,
+    fields: Vec<(String, String)>,
 ) -> WebResult {
     let mut channels: BTreeMap<String, Vec<String>> = Severity::ALL
         .iter()
@@ -105,16 +177,16 @@ pub async fn save_account(
         phone,
         channels: Some(channels),
     };
-    match st
-        .app()
-        .set_user_contacts(&wu.user, wu.user.id, patch)
-        .await
-    {
-        Ok(_) => account_page(&st, &wu, StatusCode::OK, Some("Saved.".into()), None).await,
+    let target = match &whose {
+        Whose::Own => wu.user.id.to_string(),
+        Whose::Other(id) => id.clone(),
+    };
+    match st.app().set_contacts_of(&wu.user, &target, patch).await {
+        Ok(_) => account_page(st, wu, &whose, StatusCode::OK, Some("Saved.".into()), None).await,
         Err(e) => {
             let e = crate::error::ApiError::from(e);
-            if e.status.is_client_error() {
-                account_page(&st, &wu, e.status, None, Some(e.message)).await
+            if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN {
+                account_page(st, wu, &whose, e.status, None, Some(e.message)).await
             } else {
                 Err(e.into())
             }
