@@ -43,7 +43,10 @@ ADA=$(T user add ada --role admin | tail -1)
 ANN=$(T user add ann --role analyst | tail -1)
 DORA=$(T user add dora --role desk_officer --phone +23675000001 | tail -1)
 start_server() {
-  TOCSIN_LOG="warn,tocsin_server::alerts=debug" T serve --listen 127.0.0.1:0 \
+  # The binary itself in the background (not the shell function `T`, whose subshell's PID
+  # a `kill` would stop while leaving the server running beside the next one).
+  TOCSIN_LOG="warn,tocsin_server::alerts=debug" "$BIN" --data-dir "$WORK/data" \
+    --config "$WORK/tocsin.toml" serve --listen 127.0.0.1:0 \
     >"$WORK/serve.out" 2>"$WORK/serve.log" &
   SERVER_PID=$!
   for _ in $(seq 1 600); do
