@@ -74,6 +74,13 @@ pub const RESTRICTED_SUBJECT: &str = "Tocsin: an alert needs your attention";
 /// The longest SMS a notification makes.
 const SMS_CHARS: usize = 300;
 
+/// Staff texts about an alert resting on a warner's report leave after a random delay in
+/// this range (seconds), drawn per text: someone holding the telephone company's records
+/// sees a warner's message reach the gateway and, without it, a text leave for a staff
+/// phone seconds later, telling them that this warner's message was urgent (it fired a
+/// report rule). E-mail, the inbox and webhooks are not delayed.
+pub const REPORT_SMS_DELAY_SECS: std::ops::RangeInclusive<i64> = 30..=120;
+
 /// The link to an alert's page.
 pub fn alert_link(app: &App<'_>, alert_id: Uuid) -> String {
     let base = app
@@ -130,6 +137,10 @@ pub async fn notifications_for(
     now: DateTime<Utc>,
 ) -> Result<Vec<Step>> {
     let link = alert_link(app, alert.id);
+    let rests_on_a_report = alert
+        .evidence
+        .iter()
+        .any(|e| matches!(e, tocsin_domain::AlertEvidence::Report(_)));
     let mut steps = notices_for(
         app,
         recipients,
@@ -141,8 +152,28 @@ pub async fn notifications_for(
         now,
     )
     .await?;
+    if rests_on_a_report {
+        delay_texts(app, &mut steps);
+    }
     steps.extend(webhooks_for(app, alert, why, now)?);
     Ok(steps)
+}
+
+/// Hold each staff text among `steps` back by a random delay in [`REPORT_SMS_DELAY_SECS`].
+fn delay_texts(app: &App<'_>, steps: &mut [Step]) {
+    use rand::Rng;
+    let Some(gateway) = app.channels.sms_gateway.as_deref() else {
+        return;
+    };
+    let mut rng = rand::thread_rng();
+    for step in steps {
+        if let Step::EnqueueOnce(m) = step {
+            if m.gateway == gateway {
+                m.next_attempt_at +=
+                    chrono::Duration::seconds(rng.gen_range(REPORT_SMS_DELAY_SECS));
+            }
+        }
+    }
 }
 
 /// What one recipient of a notice is told: the subject (also the inbox item's), the e-mail

@@ -171,6 +171,34 @@ async fn a_recipient_below_the_label_gets_only_the_link(s: &dyn Store, db: &Db) 
     }
     // The stored outbox has them (one per recipient and channel).
     assert_eq!(s.list_outbound(None, 100).await.unwrap().len(), 4);
+    // Sent at once: this alert rests on no warner's report.
+    for m in queued(&steps) {
+        assert_eq!(m.next_attempt_at, m.created_at, "{}", m.gateway);
+    }
+
+    // An alert resting on a warner's report: each staff text leaves after its own random
+    // delay of 30–120 s (the telephone company must not see a text leave for a staff phone
+    // seconds after a warner's message reached the gateway); e-mail leaves at once.
+    let mut b = alert(Tlp::Amber, Severity::Critical);
+    b.evidence = vec![tocsin_domain::AlertEvidence::Report(uuid::Uuid::new_v4())];
+    let now = Utc::now();
+    let mut delays = std::collections::BTreeSet::new();
+    for round in 0..8 {
+        let steps = notifications_for(&app, &b, &[amber.clone()], &format!("r{round}"), now)
+            .await
+            .unwrap();
+        for m in queued(&steps) {
+            let delay = (m.next_attempt_at - now).num_seconds();
+            match m.gateway.as_str() {
+                "kannel" => {
+                    assert!((30..=120).contains(&delay), "{delay}");
+                    delays.insert(delay);
+                }
+                _ => assert_eq!(delay, 0, "{}", m.gateway),
+            }
+        }
+    }
+    assert!(delays.len() > 1, "the delay is drawn per text: {delays:?}");
 }
 
 async fn reachable_means_enabled_and_a_working_channel(s: &dyn Store, db: &Db) {
