@@ -31,6 +31,7 @@ pub mod situations;
 pub mod sms;
 pub mod sources;
 pub mod tags;
+pub mod triage;
 
 pub use error::{AppError, Result, ROLE_MAY_NOT};
 

@@ -28,6 +28,7 @@ pub mod sms;
 pub mod source;
 pub mod time;
 pub mod tlp;
+pub mod triage;
 pub mod user;
 
 pub use action::{
@@ -67,6 +68,10 @@ pub use situation::{NewSituation, Situation};
 pub use sms::{Ack, FormClaim, InboundSms, OutboundMessage, OutboxStatus, RecipientKind};
 pub use source::{NewSource, Reliability, Source, SourceContact};
 pub use tlp::Tlp;
+pub use triage::{
+    AssignedFilter, DuplicateOf, IncidentDraft, TriageCandidate, TriageDecision, TriageFilter,
+    TriageItem, TriageKey, TriageKind, Urgency,
+};
 pub use user::{Actor, ApiToken, NewUser, Permission, Role, User};
 
 /// A new time-ordered identifier (UUIDv7): sorting ids sorts records by creation time. For

@@ -59,6 +59,8 @@ pub enum Permission {
     AlertRespond,
     /// Edit desks, escalation policies and alert rules.
     AlertConfigure,
+    /// Triage incoming reports: reject, mark duplicate, assign, ask the source a follow-up.
+    ReportTriage,
 }
 
 impl Permission {
@@ -177,6 +179,7 @@ impl Role {
                     | ActionWrite
                     | AlertRead
                     | AlertRaise
+                    | ReportTriage
             ),
             Role::DeskOfficer => matches!(
                 p,

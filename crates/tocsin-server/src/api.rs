@@ -234,16 +234,17 @@ pub async fn list_incidents(
     Ok(Json(st.app().list_incidents(&user.0, f, p).await?))
 }
 
-/// `POST /api/v1/incidents`
-#[utoipa::path(post, path = "/api/v1/incidents", request_body = IncidentInput,
+/// `POST /api/v1/incidents`: with `report_ids`, fields left out are taken from the reports
+/// (place, country, date, description, the highest of their labels).
+#[utoipa::path(post, path = "/api/v1/incidents", request_body = tocsin_domain::IncidentDraft,
     responses((status = 201, body = Incident), (status = 400), (status = 401), (status = 403), (status = 422)),
     security(("bearer" = [])))]
 pub async fn create_incident(
     State(st): State<AppState>,
     user: CurrentUser,
-    JsonBody(input): JsonBody<IncidentInput>,
+    JsonBody(input): JsonBody<tocsin_domain::IncidentDraft>,
 ) -> ApiResult<(StatusCode, Json<Incident>)> {
-    let stored = st.app().create_incident(&user.0, input).await?;
+    let stored = st.app().create_incident_from(&user.0, input).await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
@@ -487,5 +488,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::actions::ActionsDoc::openapi());
     doc.merge(crate::alerts::AlertsDoc::openapi());
     doc.merge(crate::capflow::CapFlowDoc::openapi());
+    doc.merge(crate::triage::TriageDoc::openapi());
     Json(doc)
 }

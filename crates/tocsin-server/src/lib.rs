@@ -23,6 +23,7 @@ pub mod notify;
 pub mod ratelimit;
 pub mod sms;
 pub mod toolbox;
+pub mod triage;
 pub mod web;
 
 use axum::body::Body;
@@ -365,6 +366,7 @@ pub fn router(state: AppState) -> Router {
         .merge(actions::routes())
         .merge(alerts::routes())
         .merge(capflow::api_routes())
+        .merge(triage::routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()

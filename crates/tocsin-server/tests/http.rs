@@ -253,6 +253,7 @@ async fn every_route_and_role_gets_the_expected_status() {
         ),
     ];
     table.extend(alerting_rows(&app).await);
+    table.extend(triage_rows(&app).await);
     let mut failures = Vec::new();
     for (method, path, body, expected) in &table {
         let who = Role::ALL.iter().map(|r| Some(*r)).chain([None]);
@@ -1738,4 +1739,57 @@ async fn alerting_api_names_the_field_and_shows_the_timeline() {
             "{path} missing from the OpenAPI document"
         );
     }
+}
+
+/// The triage routes for every role: only analysts triage; every reader of reports reads a
+/// report's history. No SMS gateway is configured here, so a follow-up is refused (409) after
+/// the permission check.
+async fn triage_rows(app: &TestApp) -> Vec<(Method, String, Option<Value>, [u16; 6])> {
+    let mut ids = Vec::new();
+    for (text, source) in [("a", None), ("b", None), ("c", None), ("d", Some("M-0001"))] {
+        let (s, r) = app
+            .post(
+                Role::Analyst,
+                "/api/v1/reports",
+                json!({"text": text, "tlp": "TLP:GREEN", "source": source}),
+            )
+            .await;
+        assert_eq!(s, 201, "{r}");
+        ids.push(r["id"].as_str().unwrap().to_string());
+    }
+    let triager = |ok: u16| [403, ok, 403, 403, 403, 401];
+    let (a, b, c, d) = (&ids[0], &ids[1], &ids[2], &ids[3]);
+    vec![
+        (Method::GET, "/api/v1/triage".into(), None, triager(200)),
+        (
+            Method::POST,
+            format!("/api/v1/reports/{a}/reject"),
+            Some(json!({"reason": "noise"})),
+            triager(201),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/reports/{b}/duplicate"),
+            Some(json!({"of": c})),
+            triager(201),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/reports/{c}/assign"),
+            Some(json!({"user": "analyst"})),
+            triager(201),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/reports/{d}/follow-up"),
+            Some(json!({"text": "where?"})),
+            triager(409),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/reports/{d}/history"),
+            None,
+            [200, 200, 200, 200, 403, 401],
+        ),
+    ]
 }

@@ -29,6 +29,7 @@ mod credentials;
 mod jobs;
 mod rows;
 mod steps;
+mod triage;
 mod writer;
 
 use async_trait::async_trait;

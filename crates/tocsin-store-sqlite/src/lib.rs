@@ -18,6 +18,7 @@ mod jobs;
 mod prepared;
 mod rows;
 mod steps;
+mod triage;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -22,9 +22,11 @@ use uuid::Uuid;
 pub mod actions;
 pub mod alerting;
 pub mod jobs;
+pub mod triage;
 pub use actions::{ActionFilter, ActionReminder, ActionStep, Actions};
 pub use alerting::{AlertFilter, Alerting};
 pub use jobs::{JobRecord, Jobs, NewTimer, Timer};
+pub use triage::{Triage, MAX_TRIAGE_CANDIDATES};
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -288,6 +290,9 @@ pub enum Step {
     /// Cancel the pending timers with this key (as [`Jobs::cancel_timer`], in the op's
     /// transaction), the one now firing included.
     CancelTimer(String),
+    /// Record a triage decision on a report. Not found when the report does not exist;
+    /// Conflict when the decision closes the report (duplicate, rejected) and one already did.
+    Triage(Box<tocsin_domain::TriageDecision>),
 }
 
 /// A form code as stored ([`Reports::get_form_claim`]).
@@ -742,6 +747,7 @@ pub trait Store:
     + Jobs
     + Actions
     + Alerting
+    + Triage
     + Send
     + Sync
     + 'static
@@ -959,7 +965,8 @@ impl<S: Store + ?Sized> StoreExt for S {}
 /// backend's own type (a [`DynStore`] needs no import).
 pub mod prelude {
     pub use crate::{
-        Actions, Alerting, Analysis, Deliveries, Incidents, Jobs, Reports, Store, StoreExt, Users,
+        Actions, Alerting, Analysis, Deliveries, Incidents, Jobs, Reports, Store, StoreExt, Triage,
+        Users,
     };
 }
 

@@ -23,6 +23,7 @@ pub mod notify;
 pub mod reports;
 pub mod rules;
 pub mod toolbox;
+pub mod triage;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
@@ -57,6 +58,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(desks::router())
         .merge(rules::router())
         .merge(metrics::router())
+        .merge(triage::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -141,6 +143,12 @@ pub fn templates() -> Environment<'static> {
             "toolbox_item.html",
             include_str!("../../templates/toolbox_item.html"),
         ),
+        ("triage.html", include_str!("../../templates/triage.html")),
+        ("report.html", include_str!("../../templates/report.html")),
+        (
+            "incident_new.html",
+            include_str!("../../templates/incident_new.html"),
+        ),
     ] {
         env.add_template(name, src)
             .expect("embedded template parses");
@@ -151,6 +159,7 @@ pub fn templates() -> Environment<'static> {
             .unwrap_or_default()
     });
     env.add_filter("when", when);
+    env.add_filter("excerpt", excerpt);
     env
 }
 
@@ -164,6 +173,14 @@ fn when(v: String) -> String {
                 .to_string()
         })
         .unwrap_or(v)
+}
+
+/// The first `n` characters of a text, with an ellipsis when it was longer (the triage queue).
+fn excerpt(v: String, n: usize) -> String {
+    match v.char_indices().nth(n) {
+        Some((at, _)) => format!("{}…", &v[..at]),
+        None => v,
+    }
 }
 
 /// A logged-in browser user; anyone else is sent to the login page.
@@ -392,6 +409,7 @@ pub(crate) fn page(
         can_users => wu.user.can(Permission::UserManage),
         can_admin_desks => wu.user.can(Permission::AlertConfigure),
         can_metrics => wu.user.can(Permission::AlertRead),
+        can_triage => wu.user.can(Permission::ReportTriage),
         inbox_unread => wu.unread,
         event_types => ACLED_TYPOLOGY.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
         statuses => VerificationStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
@@ -447,6 +465,10 @@ pub async fn asset(Path(file): Path<String>) -> Response {
         ),
         "map.js" => (
             include_bytes!("../../assets/map.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "triage.js" => (
+            include_bytes!("../../assets/triage.js"),
             "text/javascript; charset=utf-8",
         ),
         "countries-110m.json" => (

@@ -1,0 +1,305 @@
+//! The triage pages: the queue (`/triage`, with its keyboard shortcuts in `/assets/triage.js`),
+//! a report's page (`/reports/{id}`: text, meta, source and grade when allowed, linked
+//! incidents, triage history), the forms that reject, mark duplicate, assign and ask a
+//! follow-up, and a new incident's form prefilled from reports (`/incidents/new?reports=…`),
+//! so a report becomes an incident in two clicks. Who may do what is the application layer's.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::Router;
+use minijinja::context;
+use serde::Deserialize;
+use tocsin_domain::{IncidentDraft, Permission, VerificationStatus};
+use uuid::Uuid;
+
+use super::{next_url, page, path_id, CsrfForm, WebError, WebResult, WebUser};
+use crate::error::ApiError;
+use crate::input::{non_empty, parse_query};
+use crate::triage::{parse_of, queue, send_follow_up, TriageListQuery};
+use crate::AppState;
+
+/// `/triage`, `/reports/{id}` and its triage forms, `/incidents/new`.
+pub fn router() -> Router<AppState> {
+    use axum::routing::{get, post};
+    Router::new()
+        .route("/triage", get(triage_page))
+        .route("/reports/{id}", get(report_page))
+        .route("/reports/{id}/reject", post(reject))
+        .route("/reports/{id}/duplicate", post(duplicate))
+        .route("/reports/{id}/assign", post(assign))
+        .route("/reports/{id}/follow-up", post(follow_up))
+        .route("/incidents/new", get(new_incident_page).post(new_incident))
+}
+
+/// `GET /triage`
+pub async fn triage_page(
+    State(st): State<AppState>,
+    wu: WebUser,
+    RawQuery(q): RawQuery,
+) -> WebResult {
+    let q: TriageListQuery = parse_query(q.as_deref())?;
+    let listed = queue(&st, &wu.user, &q).await?;
+    let triagers = st.app().triagers(&wu.user).await?;
+    let next = next_url("/triage", &q, &listed.next_cursor);
+    let notice = match q.assigned.as_deref() {
+        Some("me") => Some("Showing the reports assigned to you."),
+        _ => None,
+    };
+    Ok(page(
+        &st,
+        &wu,
+        StatusCode::OK,
+        "triage.html",
+        context! {
+            items => listed.items, q, next_url => next, triagers,
+            can_create => wu.user.can(Permission::IncidentCreate),
+            filter_note => notice,
+        },
+    ))
+}
+
+/// `GET /reports/{id}`
+pub async fn report_page(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+) -> WebResult {
+    let id = path_id(&id)?;
+    let app = st.app();
+    let (r, grade) = app.report_with_grade(&wu.user, id).await?;
+    let history = app.report_history(&wu.user, id).await?;
+    let incidents = app.report_incidents(&wu.user, id).await?;
+    let can_triage = wu.user.can(Permission::ReportTriage);
+    let triagers = if can_triage {
+        app.triagers(&wu.user).await?
+    } else {
+        vec![]
+    };
+    let closed = history.iter().any(|d| d.kind.closes());
+    Ok(page(
+        &st,
+        &wu,
+        StatusCode::OK,
+        "report.html",
+        context! {
+            r, grade, history, incidents, can_triage, triagers,
+            in_queue => can_triage && !closed && incidents.is_empty(),
+            can_create => wu.user.can(Permission::IncidentCreate),
+        },
+    ))
+}
+
+/// The reject form.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectForm {
+    reason: String,
+}
+
+/// The duplicate form.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DuplicateForm {
+    of: String,
+}
+
+/// The assign form.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignForm {
+    user: String,
+}
+
+/// The follow-up form.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpForm {
+    text: String,
+}
+
+fn back_to_queue() -> axum::response::Response {
+    Redirect::to("/triage").into_response()
+}
+
+/// `POST /reports/{id}/reject`
+pub async fn reject(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<RejectForm>,
+) -> WebResult {
+    st.app()
+        .reject_report(&wu.user, path_id(&id)?, &f.reason)
+        .await?;
+    Ok(back_to_queue())
+}
+
+/// `POST /reports/{id}/duplicate`
+pub async fn duplicate(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<DuplicateForm>,
+) -> WebResult {
+    let of = parse_of(&f.of)?;
+    st.app().mark_duplicate(&wu.user, path_id(&id)?, of).await?;
+    Ok(back_to_queue())
+}
+
+/// `POST /reports/{id}/assign`
+pub async fn assign(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<AssignForm>,
+) -> WebResult {
+    st.app()
+        .assign_report(&wu.user, path_id(&id)?, &f.user)
+        .await?;
+    Ok(back_to_queue())
+}
+
+/// `POST /reports/{id}/follow-up`
+pub async fn follow_up(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<FollowUpForm>,
+) -> WebResult {
+    let id = path_id(&id)?;
+    send_follow_up(&st, &wu.user, id, &f.text).await?;
+    Ok(Redirect::to(&format!("/reports/{id}")).into_response())
+}
+
+/// `?reports=ID,ID` of the new incident's page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewIncidentQuery {
+    reports: Option<String>,
+}
+
+fn report_ids(s: Option<&str>) -> WebResult<Vec<Uuid>> {
+    s.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            Uuid::parse_str(s)
+                .map_err(|_| WebError::from(ApiError::field("reports", "not a valid id")))
+        })
+        .collect()
+}
+
+/// `GET /incidents/new?reports=ID,…`: the form, prefilled from the reports.
+pub async fn new_incident_page(
+    State(st): State<AppState>,
+    wu: WebUser,
+    RawQuery(q): RawQuery,
+) -> WebResult {
+    let q: NewIncidentQuery = parse_query(q.as_deref())?;
+    let ids = report_ids(q.reports.as_deref())?;
+    let d = st.app().incident_draft(&wu.user, &ids).await?;
+    Ok(new_form(&st, &wu, StatusCode::OK, &d, &ids, None))
+}
+
+fn new_form(
+    st: &AppState,
+    wu: &WebUser,
+    status: StatusCode,
+    d: &IncidentDraft,
+    ids: &[Uuid],
+    error: Option<String>,
+) -> axum::response::Response {
+    let reports = ids
+        .iter()
+        .map(Uuid::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    page(
+        st,
+        wu,
+        status,
+        "incident_new.html",
+        context! { d, reports, error, count => ids.len() },
+    )
+}
+
+/// The new incident form.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewIncidentForm {
+    reports: String,
+    event_date: String,
+    event_type: String,
+    sub_event_type: String,
+    country: String,
+    admin1: String,
+    location: String,
+    latitude: String,
+    longitude: String,
+    fatalities: String,
+    verification_status: String,
+    tlp: String,
+    description: String,
+}
+
+fn opt(s: &str) -> Option<String> {
+    non_empty(&Some(s.to_string())).map(str::to_string)
+}
+
+fn num<T: std::str::FromStr>(field: &str, v: &str) -> Result<Option<T>, ApiError> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    v.parse()
+        .map(Some)
+        .map_err(|_| ApiError::field(field, "expected a number"))
+}
+
+impl NewIncidentForm {
+    fn draft(&self, ids: &[Uuid]) -> Result<IncidentDraft, ApiError> {
+        Ok(IncidentDraft {
+            event_date: opt(&self.event_date),
+            event_type: opt(&self.event_type),
+            sub_event_type: opt(&self.sub_event_type),
+            country: opt(&self.country),
+            admin1: opt(&self.admin1),
+            location: opt(&self.location),
+            latitude: num("latitude", &self.latitude)?,
+            longitude: num("longitude", &self.longitude)?,
+            fatalities: num("fatalities", &self.fatalities)?,
+            verification_status: opt(&self.verification_status)
+                .map(|s| VerificationStatus::parse(&s))
+                .transpose()?,
+            tlp: opt(&self.tlp).map(|s| s.parse()).transpose()?,
+            description: opt(&self.description),
+            report_ids: (!ids.is_empty()).then(|| ids.to_vec()),
+            ..Default::default()
+        })
+    }
+}
+
+/// `POST /incidents/new`: a refused incident shows the form again with the reason.
+pub async fn new_incident(
+    State(st): State<AppState>,
+    wu: WebUser,
+    CsrfForm(f): CsrfForm<NewIncidentForm>,
+) -> WebResult {
+    let ids = report_ids(Some(&f.reports))?;
+    let draft = f.draft(&ids);
+    let shown = draft.as_ref().cloned().unwrap_or_default();
+    let result = match draft {
+        Ok(d) => st
+            .app()
+            .create_incident_from(&wu.user, d)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    Ok(match result {
+        Ok(i) => Redirect::to(&format!("/incidents/{}", i.id)).into_response(),
+        Err(e) => new_form(&st, &wu, e.status, &shown, &ids, Some(e.message)),
+    })
+}
