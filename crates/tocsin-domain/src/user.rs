@@ -59,6 +59,11 @@ pub enum Permission {
     AlertRespond,
     /// Edit desks, escalation policies and alert rules.
     AlertConfigure,
+    /// Read rumours (within clearance; sightings' reports only with `ReportRead`).
+    RumourRead,
+    /// Record and change rumours and mark reports as their sightings (analysts, monitor
+    /// coordinators).
+    RumourWrite,
 }
 
 impl Permission {
@@ -159,6 +164,7 @@ impl Role {
                     | ActionWrite
                     | AlertRead
                     | AlertConfigure
+                    | RumourRead
             ),
             Role::Analyst => matches!(
                 p,
@@ -177,10 +183,18 @@ impl Role {
                     | ActionWrite
                     | AlertRead
                     | AlertRaise
+                    | RumourRead
+                    | RumourWrite
             ),
             Role::DeskOfficer => matches!(
                 p,
-                ReportRead | IncidentRead | SituationRead | ActionWrite | AlertRead | AlertRespond
+                ReportRead
+                    | IncidentRead
+                    | SituationRead
+                    | ActionWrite
+                    | AlertRead
+                    | AlertRespond
+                    | RumourRead
             ),
             Role::MonitorCoordinator => matches!(
                 p,
@@ -191,8 +205,10 @@ impl Role {
                     | SourceContactRead
                     | SituationRead
                     | AlertRead
+                    | RumourRead
+                    | RumourWrite
             ),
-            Role::Viewer => matches!(p, IncidentRead | SituationRead | AlertRead),
+            Role::Viewer => matches!(p, IncidentRead | SituationRead | AlertRead | RumourRead),
         }
     }
 }

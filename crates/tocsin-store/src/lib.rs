@@ -22,9 +22,13 @@ use uuid::Uuid;
 pub mod actions;
 pub mod alerting;
 pub mod jobs;
+pub mod rumours;
 pub use actions::{ActionFilter, ActionReminder, ActionStep, Actions};
 pub use alerting::{AlertFilter, Alerting};
 pub use jobs::{JobRecord, Jobs, NewTimer, Timer};
+pub use rumours::{
+    RumourFilter, RumourReminder, RumourStep, Rumours, SightingSummary, StoredSighting,
+};
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -288,6 +292,8 @@ pub enum Step {
     /// Cancel the pending timers with this key (as [`Jobs::cancel_timer`], in the op's
     /// transaction), the one now firing included.
     CancelTimer(String),
+    /// A write of rumours ([`RumourStep`]).
+    Rumour(RumourStep),
 }
 
 /// A form code as stored ([`Reports::get_form_claim`]).
@@ -522,6 +528,13 @@ pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
                     evidence,
                     ..
                 } => serde_json::json!({"indicator": indicator, "evidence": evidence.reference}),
+                AssessmentChange::DecideMany { decisions, .. } => {
+                    let mut per: std::collections::BTreeMap<&str, u64> = Default::default();
+                    for (i, _) in decisions {
+                        *per.entry(i.as_str()).or_default() += 1;
+                    }
+                    serde_json::json!({"count": decisions.len(), "indicators": per})
+                }
             };
             ev(
                 &format!("assessment.{}", change.action()),
@@ -742,6 +755,7 @@ pub trait Store:
     + Jobs
     + Actions
     + Alerting
+    + Rumours
     + Send
     + Sync
     + 'static
@@ -959,7 +973,8 @@ impl<S: Store + ?Sized> StoreExt for S {}
 /// backend's own type (a [`DynStore`] needs no import).
 pub mod prelude {
     pub use crate::{
-        Actions, Alerting, Analysis, Deliveries, Incidents, Jobs, Reports, Store, StoreExt, Users,
+        Actions, Alerting, Analysis, Deliveries, Incidents, Jobs, Reports, Rumours, Store, StoreExt,
+        Users,
     };
 }
 

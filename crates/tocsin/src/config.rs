@@ -95,6 +95,9 @@ pub struct FileConfig {
     pub alerts: Option<tocsin_app::alerts::AckDefaults>,
     /// `[cap]`: who signs CAP 1.2 messages (`sender`, `sender_name`, `language`).
     pub cap: Option<CapFile>,
+    /// `[rumours]`: the time allowed to act on a rumour, per priority (`critical = "6h"`,
+    /// `high = "24h"`, `medium = "3d"`, `low = "7d"` by default).
+    pub rumours: Option<tocsin_app::rumours::RumourDeadlines>,
 }
 
 /// `[cap]` as written: the CAP 1.2 messages' signer. Links use `[server] public_url`.
@@ -236,6 +239,13 @@ pub struct AnalysisConfig {
     /// Framework files (TOML, as `frameworks/*.toml`) to load beside the shipped ones.
     #[serde(default)]
     pub framework_files: Vec<PathBuf>,
+    /// When an evidence rule is flagged "generic rule: review": it suggests more than this
+    /// share (0–1, default 0.5) of the situation's incidents considered…
+    #[serde(default)]
+    pub generic_rule_share: Option<f64>,
+    /// …or at least this many records (default 50).
+    #[serde(default)]
+    pub generic_rule_count: Option<u32>,
 }
 
 impl AnalysisConfig {
@@ -389,6 +399,8 @@ pub struct Config {
     pub alerts: tocsin_app::alerts::AckDefaults,
     /// `[cap]`.
     pub cap: CapFile,
+    /// `[rumours]`.
+    pub rumours: tocsin_app::rumours::RumourDeadlines,
 }
 
 impl Config {
@@ -468,9 +480,25 @@ impl Config {
             }
         };
         self.alerts.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        self.rumours.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut generic_rule = tocsin_domain::evidence::GenericRule::default();
+        if let Some(s) = self.analysis.generic_rule_share {
+            if !(s > 0.0 && s <= 1.0) {
+                anyhow::bail!("analysis.generic_rule_share: expected a share above 0 and at most 1");
+            }
+            generic_rule.share = s;
+        }
+        if let Some(n) = self.analysis.generic_rule_count {
+            if n == 0 {
+                anyhow::bail!("analysis.generic_rule_count: expected at least 1");
+            }
+            generic_rule.count = n;
+        }
         Ok(tocsin_app::alerts::AlertSettings {
             departments,
             ack: self.alerts.clone(),
+            rumours: self.rumours.clone(),
+            generic_rule,
         })
     }
 
@@ -596,6 +624,7 @@ impl Config {
             organisation: file.organisation.unwrap_or_default(),
             alerts: file.alerts.unwrap_or_default(),
             cap: file.cap.unwrap_or_default(),
+            rumours: file.rumours.unwrap_or_default(),
             server,
             analysis: file.analysis.unwrap_or_default(),
             signals: {

@@ -22,6 +22,8 @@ pub mod metrics;
 pub mod notify;
 pub mod reports;
 pub mod rules;
+pub mod rumours;
+pub mod suggestions;
 pub mod toolbox;
 
 use axum::body::Bytes;
@@ -57,6 +59,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(desks::router())
         .merge(rules::router())
         .merge(metrics::router())
+        .merge(rumours::router())
+        .merge(suggestions::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -116,6 +120,12 @@ pub fn templates() -> Environment<'static> {
         ("toolbox.html", include_str!("../../templates/toolbox.html")),
         ("actions.html", include_str!("../../templates/actions.html")),
         ("metrics.html", include_str!("../../templates/metrics.html")),
+        ("rumours.html", include_str!("../../templates/rumours.html")),
+        ("rumour.html", include_str!("../../templates/rumour.html")),
+        (
+            "rumour_new.html",
+            include_str!("../../templates/rumour_new.html"),
+        ),
         (
             "response.html",
             include_str!("../../templates/response.html"),
@@ -392,6 +402,7 @@ pub(crate) fn page(
         can_users => wu.user.can(Permission::UserManage),
         can_admin_desks => wu.user.can(Permission::AlertConfigure),
         can_metrics => wu.user.can(Permission::AlertRead),
+        can_rumours => wu.user.can(Permission::RumourRead),
         inbox_unread => wu.unread,
         event_types => ACLED_TYPOLOGY.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
         statuses => VerificationStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),

@@ -139,6 +139,11 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         ACTION_REMINDER_EVERY,
         jobs.tolerance_for("action-reminders"),
     ));
+    runner.add(tocsin_server::rumours::overdue_job(
+        &state,
+        RUMOUR_REMINDER_EVERY,
+        jobs.tolerance_for("rumour-reminders"),
+    ));
     if let Some(job) =
         signals::schedule_job(store.clone(), cfg.signals.clone(), SIGNALS_START_DELAY)
     {
