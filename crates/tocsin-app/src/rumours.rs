@@ -13,13 +13,12 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use tocsin_domain::{
-    Actor, AuditEvent, InboxItem, NewRumour, NotifyChannel, Page, PageRequest, Permission,
-    Rumour, RumourError, RumourPatch, RumourPriority, RumourStatus, Sighting, SourceContact,
-    TextDuration, Tlp, User,
+    Actor, AuditEvent, InboxItem, NewRumour, NotifyChannel, Page, PageRequest, Permission, Rumour,
+    RumourError, RumourPatch, RumourPriority, RumourStatus, Sighting, SourceContact, TextDuration,
+    Tlp, User,
 };
 use tocsin_store::{
-    Op, RumourFilter, RumourReminder, RumourStep, SightingSummary, Step, StoreError,
-    StoredSighting,
+    Op, RumourFilter, RumourReminder, RumourStep, SightingSummary, Step, StoreError, StoredSighting,
 };
 use uuid::Uuid;
 
@@ -275,13 +274,18 @@ impl App<'_> {
                 e => e,
             })?;
         r.desk_id = desk.map(|d| d.id);
-        let audit = AuditEvent::new(&u.actor(), "rumour.create", "rumour", Some(r.id.to_string()))
-            .with_detail(serde_json::json!({
-                "priority": r.priority.as_str(),
-                "country": r.country.code(),
-                "tlp": r.tlp.as_str(),
-                "desk_id": r.desk_id,
-            }));
+        let audit = AuditEvent::new(
+            &u.actor(),
+            "rumour.create",
+            "rumour",
+            Some(r.id.to_string()),
+        )
+        .with_detail(serde_json::json!({
+            "priority": r.priority.as_str(),
+            "country": r.country.code(),
+            "tlp": r.tlp.as_str(),
+            "desk_id": r.desk_id,
+        }));
         let op = Op::All {
             steps: vec![Step::Rumour(RumourStep::Create(Box::new(r.clone())))],
             audit: Box::new(audit),
@@ -422,12 +426,17 @@ impl App<'_> {
         .into_iter()
         .filter_map(|(f, on)| on.then_some(f))
         .collect();
-        let audit = AuditEvent::new(&u.actor(), "rumour.update", "rumour", Some(r.id.to_string()))
-            .with_detail(serde_json::json!({
-                "fields": fields,
-                "status": {"from": before.as_str(), "to": r.status.as_str()},
-                "version": r.version,
-            }));
+        let audit = AuditEvent::new(
+            &u.actor(),
+            "rumour.update",
+            "rumour",
+            Some(r.id.to_string()),
+        )
+        .with_detail(serde_json::json!({
+            "fields": fields,
+            "status": {"from": before.as_str(), "to": r.status.as_str()},
+            "version": r.version,
+        }));
         let op = Op::All {
             steps: vec![Step::Rumour(RumourStep::Update(Box::new(r.clone())))],
             audit: Box::new(audit),
@@ -451,12 +460,17 @@ impl App<'_> {
             Err(e) => return Err(e.into()),
         };
         let s = Sighting::new(r.id, report.id, &n.how, &n.where_heard, &u.username, now())?;
-        let audit = AuditEvent::new(&u.actor(), "rumour.sighting", "rumour", Some(r.id.to_string()))
-            .with_detail(serde_json::json!({
-                "sighting_id": s.id,
-                "report_id": report.id,
-                "how": s.how.as_str(),
-            }));
+        let audit = AuditEvent::new(
+            &u.actor(),
+            "rumour.sighting",
+            "rumour",
+            Some(r.id.to_string()),
+        )
+        .with_detail(serde_json::json!({
+            "sighting_id": s.id,
+            "report_id": report.id,
+            "how": s.how.as_str(),
+        }));
         let op = Op::All {
             steps: vec![Step::Rumour(RumourStep::AddSighting(Box::new(s.clone())))],
             audit: Box::new(audit),

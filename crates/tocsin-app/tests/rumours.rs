@@ -98,25 +98,40 @@ async fn rumours_follow_roles_clearance_workflow_and_routing(s: &dyn Store, db: 
 
     // Analysts and monitor coordinators record; desk officers and viewers may not.
     let r = app
-        .create_rumour(&coord, claim("The militia will attack the market on Friday", "KEN", "high", Tlp::Green))
+        .create_rumour(
+            &coord,
+            claim(
+                "The militia will attack the market on Friday",
+                "KEN",
+                "high",
+                Tlp::Green,
+            ),
+        )
         .await
         .unwrap();
-    assert_eq!(r.desk_id, Some(kenya.id), "routed to the desk answering for Kenya");
+    assert_eq!(
+        r.desk_id,
+        Some(kenya.id),
+        "routed to the desk answering for Kenya"
+    );
     assert_eq!(r.id.get_version_num(), 4);
     assert_eq!(r.deadline, r.created_at + Duration::hours(24));
     for u in [&officer, &viewer] {
         assert!(matches!(
-            app.create_rumour(u, claim("x", "KEN", "low", Tlp::Green)).await,
+            app.create_rumour(u, claim("x", "KEN", "low", Tlp::Green))
+                .await,
             Err(AppError::Forbidden { .. })
         ));
         assert!(matches!(
-            app.patch_rumour(u, r.id, to("under_investigation", None)).await,
+            app.patch_rumour(u, r.id, to("under_investigation", None))
+                .await,
             Err(AppError::Forbidden { .. })
         ));
     }
     // Nobody labels above their own clearance.
     assert!(matches!(
-        app.create_rumour(&coord, claim("x", "KEN", "low", Tlp::Red)).await,
+        app.create_rumour(&coord, claim("x", "KEN", "low", Tlp::Red))
+            .await,
         Err(AppError::Forbidden { .. })
     ));
     let unrouted = app
@@ -143,29 +158,67 @@ async fn rumours_follow_roles_clearance_workflow_and_routing(s: &dyn Store, db: 
         p.items.iter().map(|i| i.rumour.id).collect::<Vec<_>>()
     };
     let all = PageRequest::first(50);
-    assert_eq!(seen(app.list_rumours(&viewer, RumourQuery::default(), all).await.unwrap()), vec![r.id]);
-    assert_eq!(seen(app.list_rumours(&analyst, RumourQuery::default(), all).await.unwrap()).len(), 2);
+    assert_eq!(
+        seen(
+            app.list_rumours(&viewer, RumourQuery::default(), all)
+                .await
+                .unwrap()
+        ),
+        vec![r.id]
+    );
+    assert_eq!(
+        seen(
+            app.list_rumours(&analyst, RumourQuery::default(), all)
+                .await
+                .unwrap()
+        )
+        .len(),
+        2
+    );
     let bad = app
-        .list_rumours(&viewer, RumourQuery { status: Some("rumoured".into()), ..Default::default() }, all)
+        .list_rumours(
+            &viewer,
+            RumourQuery {
+                status: Some("rumoured".into()),
+                ..Default::default()
+            },
+            all,
+        )
         .await
         .unwrap_err();
     assert_eq!(bad.field(), Some("status"));
 
     // The workflow: a refused move is a conflict; closing needs findings.
     assert!(matches!(
-        app.patch_rumour(&coord, r.id, to("confirmed_false", Some("checked"))).await,
+        app.patch_rumour(&coord, r.id, to("confirmed_false", Some("checked")))
+            .await,
         Err(AppError::Conflict(_))
     ));
-    app.patch_rumour(&coord, r.id, to("under_investigation", None)).await.unwrap();
-    let e = app.patch_rumour(&coord, r.id, to("confirmed_false", None)).await.unwrap_err();
+    app.patch_rumour(&coord, r.id, to("under_investigation", None))
+        .await
+        .unwrap();
+    let e = app
+        .patch_rumour(&coord, r.id, to("confirmed_false", None))
+        .await
+        .unwrap_err();
     assert_eq!(e.field(), Some("findings"));
     let closed = app
-        .patch_rumour(&analyst, r.id, to("confirmed_false", Some("The market was calm on Friday")))
+        .patch_rumour(
+            &analyst,
+            r.id,
+            to("confirmed_false", Some("The market was calm on Friday")),
+        )
         .await
         .unwrap();
     assert_eq!(closed.version, 3);
-    let stale = RumourPatch { expected_version: Some(1), ..Default::default() };
-    assert!(matches!(app.patch_rumour(&analyst, r.id, stale).await, Err(AppError::Conflict(_))));
+    let stale = RumourPatch {
+        expected_version: Some(1),
+        ..Default::default()
+    };
+    assert!(matches!(
+        app.patch_rumour(&analyst, r.id, stale).await,
+        Err(AppError::Conflict(_))
+    ));
     // Every change is audited, without the claim's text.
     let audit = s.audit_entries(0, 10_000).await.unwrap();
     let mine: Vec<&str> = audit
@@ -185,34 +238,66 @@ async fn sightings_show_only_what_the_viewer_may_see(s: &dyn Store, db: &Db) {
     let officer = user(s, "desk", Role::DeskOfficer, Tlp::Amber).await;
     let viewer = user(s, "vi", Role::Viewer, Tlp::Green).await;
     let r = app
-        .create_rumour(&analyst, claim("The bridge is mined", "KEN", "critical", Tlp::Green))
+        .create_rumour(
+            &analyst,
+            claim("The bridge is mined", "KEN", "critical", Tlp::Green),
+        )
         .await
         .unwrap();
     let other = app
-        .create_rumour(&analyst, claim("The bridge will close", "KEN", "low", Tlp::Green))
+        .create_rumour(
+            &analyst,
+            claim("The bridge will close", "KEN", "low", Tlp::Green),
+        )
         .await
         .unwrap();
-    let green = report(&app, &analyst, "heard on the radio: the bridge is mined", Tlp::Green).await;
-    let amber = report(&app, &analyst, "my cousin says mines on the bridge", Tlp::Amber).await;
+    let green = report(
+        &app,
+        &analyst,
+        "heard on the radio: the bridge is mined",
+        Tlp::Green,
+    )
+    .await;
+    let amber = report(
+        &app,
+        &analyst,
+        "my cousin says mines on the bridge",
+        Tlp::Amber,
+    )
+    .await;
     let red = report(&app, &analyst, "the commander told me himself", Tlp::Red).await;
     let sight = |report: &Report, how: &str| NewSighting {
         report_id: report.id,
         how: how.into(),
         where_heard: "Kisumu bus park".into(),
     };
-    app.add_sighting(&analyst, r.id, sight(&green, "radio")).await.unwrap();
-    app.add_sighting(&coord, r.id, sight(&amber, "word-of-mouth")).await.unwrap();
-    app.add_sighting(&analyst, r.id, sight(&red, "sms")).await.unwrap();
-    app.add_sighting(&analyst, other.id, sight(&green, "radio")).await.unwrap();
+    app.add_sighting(&analyst, r.id, sight(&green, "radio"))
+        .await
+        .unwrap();
+    app.add_sighting(&coord, r.id, sight(&amber, "word-of-mouth"))
+        .await
+        .unwrap();
+    app.add_sighting(&analyst, r.id, sight(&red, "sms"))
+        .await
+        .unwrap();
+    app.add_sighting(&analyst, other.id, sight(&green, "radio"))
+        .await
+        .unwrap();
     // Once per rumour and report; a report above one's clearance is as missing; a bad "how"
     // names the field; desk officers and viewers may not mark sightings.
     assert!(matches!(
         app.add_sighting(&analyst, r.id, sight(&green, "sms")).await,
         Err(AppError::Conflict(_))
     ));
-    let e = app.add_sighting(&coord, other.id, sight(&red, "sms")).await.unwrap_err();
+    let e = app
+        .add_sighting(&coord, other.id, sight(&red, "sms"))
+        .await
+        .unwrap_err();
     assert_eq!(e.field(), Some("report_id"));
-    let e = app.add_sighting(&analyst, other.id, sight(&amber, "pigeon")).await.unwrap_err();
+    let e = app
+        .add_sighting(&analyst, other.id, sight(&amber, "pigeon"))
+        .await
+        .unwrap_err();
     assert_eq!(e.field(), Some("how"));
     for u in [&officer, &viewer] {
         assert!(matches!(
@@ -231,10 +316,19 @@ async fn sightings_show_only_what_the_viewer_may_see(s: &dyn Store, db: &Db) {
                 .list_rumours(&u, RumourQuery::default(), PageRequest::first(50))
                 .await
                 .unwrap();
-            let item = listed.items.into_iter().find(|i| i.rumour.id == id).unwrap();
+            let item = listed
+                .items
+                .into_iter()
+                .find(|i| i.rumour.id == id)
+                .unwrap();
             assert_eq!(item.sightings, v.item.sightings, "list and page agree");
             assert_eq!(item.last_heard, v.item.last_heard);
-            (v.item.sightings, v.sighting_list.len(), v.item.last_heard, v)
+            (
+                v.item.sightings,
+                v.sighting_list.len(),
+                v.item.last_heard,
+                v,
+            )
         }
     };
     let (n, shown, last, v) = count(&analyst).await;
@@ -244,7 +338,10 @@ async fn sightings_show_only_what_the_viewer_may_see(s: &dyn Store, db: &Db) {
     assert_eq!((n, shown, last), (2, 2, Some(amber.received_at)));
     let (n, _, last, v) = count(&officer).await;
     assert_eq!((n, last), (2, Some(amber.received_at)));
-    assert_eq!(v.sighting_list[1].excerpt.as_deref(), Some("my cousin says mines on the bridge"));
+    assert_eq!(
+        v.sighting_list[1].excerpt.as_deref(),
+        Some("my cousin says mines on the bridge")
+    );
     let (n, shown, last, v) = count(&viewer).await;
     assert_eq!((n, shown, last), (1, 1, Some(green.received_at)));
     // A viewer does not read reports: how and where, no excerpt, no report id.
@@ -254,7 +351,13 @@ async fn sightings_show_only_what_the_viewer_may_see(s: &dyn Store, db: &Db) {
     let json = serde_json::to_string(&app.get_rumour(&analyst, r.id).await.unwrap()).unwrap();
     assert!(!json.contains("source"), "a source field: {json}");
     // The report is a sighting of both rumours.
-    assert_eq!(app.rumours_of_report(&analyst, green.id).await.unwrap().len(), 2);
+    assert_eq!(
+        app.rumours_of_report(&analyst, green.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 async fn an_overdue_rumour_notifies_its_desk_once_per_deadline(s: &dyn Store, db: &Db) {
@@ -287,17 +390,33 @@ async fn an_overdue_rumour_notifies_its_desk_once_per_deadline(s: &dyn Store, db
     let r = app
         .create_rumour(
             &analyst,
-            claim("Poison in the Kibera wells tonight", "KEN", "critical", Tlp::Amber),
+            claim(
+                "Poison in the Kibera wells tonight",
+                "KEN",
+                "critical",
+                Tlp::Amber,
+            ),
         )
         .await
         .unwrap();
     // Before the deadline: nothing.
-    assert_eq!(app.notify_overdue_rumours(r.deadline - Duration::minutes(1)).await.unwrap(), 0);
+    assert_eq!(
+        app.notify_overdue_rumours(r.deadline - Duration::minutes(1))
+            .await
+            .unwrap(),
+        0
+    );
     let later = r.deadline + Duration::minutes(1);
     assert_eq!(app.notify_overdue_rumours(later).await.unwrap(), 1);
-    assert_eq!(app.notify_overdue_rumours(later).await.unwrap(), 0, "once per deadline");
     assert_eq!(
-        app.notify_overdue_rumours(later + Duration::hours(1)).await.unwrap(),
+        app.notify_overdue_rumours(later).await.unwrap(),
+        0,
+        "once per deadline"
+    );
+    assert_eq!(
+        app.notify_overdue_rumours(later + Duration::hours(1))
+            .await
+            .unwrap(),
         0
     );
     let link = format!("https://tocsin.example.org/rumours/{}", r.id);
@@ -314,28 +433,61 @@ async fn an_overdue_rumour_notifies_its_desk_once_per_deadline(s: &dyn Store, db
             assert_eq!(m.tlp, Tlp::Amber);
         }
     }
-    let inbox = s.list_inbox(green.id, PageRequest::first(10)).await.unwrap();
+    let inbox = s
+        .list_inbox(green.id, PageRequest::first(10))
+        .await
+        .unwrap();
     assert_eq!(inbox.items.len(), 1);
     assert_eq!(inbox.items[0].subject, RESTRICTED_SUBJECT);
     assert_eq!(inbox.items[0].link, link);
-    let inbox = s.list_inbox(amber.id, PageRequest::first(10)).await.unwrap();
-    assert!(inbox.items[0].subject.contains("rumour overdue"), "{}", inbox.items[0].subject);
+    let inbox = s
+        .list_inbox(amber.id, PageRequest::first(10))
+        .await
+        .unwrap();
+    assert!(
+        inbox.items[0].subject.contains("rumour overdue"),
+        "{}",
+        inbox.items[0].subject
+    );
     // Audited once, naming no claim.
     let audit = s.audit_entries(0, 10_000).await.unwrap();
-    let overdue: Vec<_> = audit.iter().filter(|e| e.action == "rumour.overdue").collect();
+    let overdue: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "rumour.overdue")
+        .collect();
     assert_eq!(overdue.len(), 1);
-    assert!(overdue[0].detail.contains("\"recipients\":2"), "{}", overdue[0].detail);
+    assert!(
+        overdue[0].detail.contains("\"recipients\":2"),
+        "{}",
+        overdue[0].detail
+    );
     assert!(!overdue[0].detail.contains("Poison"));
     // The page shows the reminder; a closed rumour is never reminded.
     let v = app.get_rumour(&analyst, r.id).await.unwrap();
     assert_eq!(v.reminders.len(), 1);
     assert_eq!(v.reminders[0].notified, 2);
     let quiet = app
-        .create_rumour(&analyst, claim("Closed before its deadline", "KEN", "critical", Tlp::Green))
+        .create_rumour(
+            &analyst,
+            claim("Closed before its deadline", "KEN", "critical", Tlp::Green),
+        )
         .await
         .unwrap();
-    app.patch_rumour(&analyst, quiet.id, to("under_investigation", None)).await.unwrap();
-    app.patch_rumour(&analyst, quiet.id, to("cannot_be_verified", Some("nobody could confirm"))).await.unwrap();
-    assert_eq!(app.notify_overdue_rumours(quiet.deadline + Duration::hours(1)).await.unwrap(), 0);
+    app.patch_rumour(&analyst, quiet.id, to("under_investigation", None))
+        .await
+        .unwrap();
+    app.patch_rumour(
+        &analyst,
+        quiet.id,
+        to("cannot_be_verified", Some("nobody could confirm")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        app.notify_overdue_rumours(quiet.deadline + Duration::hours(1))
+            .await
+            .unwrap(),
+        0
+    );
     let _ = time::now();
 }

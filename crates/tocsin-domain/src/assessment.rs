@@ -625,7 +625,11 @@ impl Assessment {
         now: DateTime<Utc>,
     ) {
         if accept {
-            match self.observations.iter_mut().find(|o| o.indicator == indicator) {
+            match self
+                .observations
+                .iter_mut()
+                .find(|o| o.indicator == indicator)
+            {
                 Some(o) => {
                     if o.observed == Observed::Unknown {
                         o.observed = Observed::Present;
@@ -1337,6 +1341,47 @@ mod tests {
         assert_eq!(
             refused(&mut a, decide(false), &alice),
             "evidence: this suggestion was already decided"
+        );
+    }
+
+    #[test]
+    fn many_suggestions_are_decided_in_one_change_and_earlier_decisions_stand() {
+        let alice = person("alice");
+        let mut a = draft(&alice);
+        let levels = a.factors.clone();
+        a.apply(decide(true), &alice, at(1)).unwrap();
+        let (indicator, first) = suggestion();
+        let other = |n: u128| Evidence {
+            kind: EvidenceKind::Incident,
+            reference: Uuid::from_u128(n).to_string(),
+            note: None,
+        };
+        let many = AssessmentChange::DecideMany {
+            decisions: vec![
+                (indicator.clone(), first.clone()),
+                (indicator.clone(), other(7)),
+                (indicator.clone(), other(8)),
+                (indicator.clone(), other(8)),
+            ],
+            accept: false,
+        };
+        a.apply(many, &alice, at(2)).unwrap();
+        assert_eq!(a.version, 3, "one change");
+        assert_eq!(
+            a.decisions.len(),
+            3,
+            "the earlier decision stands, a repeat counts once"
+        );
+        assert!(a.decision(&indicator, &first).unwrap().accepted);
+        assert!(!a.decision(&indicator, &other(7)).unwrap().accepted);
+        assert_eq!(a.factors, levels, "no level set");
+        let empty = AssessmentChange::DecideMany {
+            decisions: vec![],
+            accept: true,
+        };
+        assert_eq!(
+            refused(&mut a, empty, &alice),
+            "decisions: choose at least one suggestion"
         );
     }
 }

@@ -335,7 +335,12 @@ mod group_tests {
         }
         all.push(s("10.1", "hate speech tag", 900, EvidenceKind::Report));
         for n in 0..3 {
-            all.push(s("7.9", "militia massing", 1000 + n, EvidenceKind::Incident));
+            all.push(s(
+                "7.9",
+                "militia massing",
+                1000 + n,
+                EvidenceKind::Incident,
+            ));
         }
         // 57 of 80 incidents: over half, and over the count.
         let g = group_suggestions(all.clone(), 80, &GenericRule::default());
@@ -344,7 +349,10 @@ mod group_tests {
         assert_eq!(g[0].suggestions.len(), 1, "the specific rule is listed");
         assert_eq!(g[0].generic.len(), 1);
         let r = &g[0].generic[0];
-        assert_eq!((r.why.as_str(), r.count, r.incidents), ("any killing", 57, 57));
+        assert_eq!(
+            (r.why.as_str(), r.count, r.incidents),
+            ("any killing", 57, 57)
+        );
         assert!((r.share - 57.0 / 80.0).abs() < 1e-9);
         assert_eq!(r.suggestions.len(), 57);
         assert_eq!((g[1].count, g[1].generic.len()), (3, 0));
@@ -353,9 +361,14 @@ mod group_tests {
             count: 1000,
             ..Default::default()
         };
-        assert_eq!(group_suggestions(all.clone(), 100, &rule)[0].generic.len(), 1);
+        assert_eq!(
+            group_suggestions(all.clone(), 100, &rule)[0].generic.len(),
+            1
+        );
         // 57 of 200 is under half: listed.
-        assert!(group_suggestions(all.clone(), 200, &rule)[0].generic.is_empty());
+        assert!(group_suggestions(all.clone(), 200, &rule)[0]
+            .generic
+            .is_empty());
         // Few incidents considered: the share does not count (3 of 4 is no flood).
         let few = vec![
             s("7.9", "x", 1, EvidenceKind::Incident),

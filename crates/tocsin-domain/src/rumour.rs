@@ -61,9 +61,7 @@ macro_rules! text_enum {
 }
 
 /// Where a rumour stands.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RumourStatus {
     /// Recorded, nobody has looked yet.
@@ -98,7 +96,9 @@ impl RumourStatus {
     pub fn is_closed(self) -> bool {
         matches!(
             self,
-            RumourStatus::ConfirmedTrue | RumourStatus::ConfirmedFalse | RumourStatus::CannotBeVerified
+            RumourStatus::ConfirmedTrue
+                | RumourStatus::ConfirmedFalse
+                | RumourStatus::CannotBeVerified
         )
     }
 
@@ -171,9 +171,7 @@ impl RumourPriority {
 }
 
 /// How a rumour was heard.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HeardHow {
     /// Word of mouth.
@@ -387,10 +385,16 @@ pub enum RumourError {
 
 fn text(field: &str, v: &str, max: usize) -> Result<String, DomainError> {
     if v.chars().any(|c| c == '\0') {
-        return Err(DomainError::invalid(field, "must not contain NUL characters"));
+        return Err(DomainError::invalid(
+            field,
+            "must not contain NUL characters",
+        ));
     }
     if v.len() > max {
-        return Err(DomainError::invalid(field, format!("longer than {max} bytes")));
+        return Err(DomainError::invalid(
+            field,
+            format!("longer than {max} bytes"),
+        ));
     }
     Ok(v.trim().to_string())
 }
@@ -405,7 +409,10 @@ fn opt_text(field: &str, v: Option<&str>, max: usize) -> Result<Option<String>, 
 fn claim(v: &str) -> Result<String, DomainError> {
     let c = text("claim", v, MAX_CLAIM)?;
     if c.is_empty() {
-        return Err(DomainError::invalid("claim", "required: what is being said"));
+        return Err(DomainError::invalid(
+            "claim",
+            "required: what is being said",
+        ));
     }
     Ok(c)
 }
@@ -619,15 +626,33 @@ mod tests {
             (New, &[UnderInvestigation]),
             (
                 UnderInvestigation,
-                &[ProbablyTrue, ProbablyFalse, ConfirmedTrue, ConfirmedFalse, CannotBeVerified],
+                &[
+                    ProbablyTrue,
+                    ProbablyFalse,
+                    ConfirmedTrue,
+                    ConfirmedFalse,
+                    CannotBeVerified,
+                ],
             ),
             (
                 ProbablyTrue,
-                &[UnderInvestigation, ProbablyFalse, ConfirmedTrue, ConfirmedFalse, CannotBeVerified],
+                &[
+                    UnderInvestigation,
+                    ProbablyFalse,
+                    ConfirmedTrue,
+                    ConfirmedFalse,
+                    CannotBeVerified,
+                ],
             ),
             (
                 ProbablyFalse,
-                &[UnderInvestigation, ProbablyTrue, ConfirmedTrue, ConfirmedFalse, CannotBeVerified],
+                &[
+                    UnderInvestigation,
+                    ProbablyTrue,
+                    ConfirmedTrue,
+                    ConfirmedFalse,
+                    CannotBeVerified,
+                ],
             ),
             (ConfirmedTrue, &[UnderInvestigation]),
             (ConfirmedFalse, &[UnderInvestigation]),
@@ -649,7 +674,10 @@ mod tests {
                     let e = got.unwrap_err();
                     assert_eq!(
                         e,
-                        RumourError::Illegal { from: *from, to: target },
+                        RumourError::Illegal {
+                            from: *from,
+                            to: target
+                        },
                         "{from} → {target}"
                     );
                     assert!(e.to_string().contains(&format!("cannot become {target}")));
@@ -721,21 +749,38 @@ mod tests {
         };
         assert!(matches!(
             r.apply(&stale, now, allowed).unwrap_err(),
-            RumourError::Stale { expected: 1, actual: 2 }
+            RumourError::Stale {
+                expected: 1,
+                actual: 2
+            }
         ));
     }
 
     #[test]
     fn a_sighting_names_how_and_where() {
         let now = crate::time::now();
-        let s = Sighting::new(Uuid::nil(), Uuid::nil(), "social-media", " Kibera market ", "ana", now)
-            .unwrap();
+        let s = Sighting::new(
+            Uuid::nil(),
+            Uuid::nil(),
+            "social-media",
+            " Kibera market ",
+            "ana",
+            now,
+        )
+        .unwrap();
         assert_eq!(s.how, HeardHow::SocialMedia);
         assert_eq!(s.where_heard, "Kibera market");
         let e = Sighting::new(Uuid::nil(), Uuid::nil(), "telepathy", "", "ana", now).unwrap_err();
         assert_eq!(e.field(), Some("how"));
-        let e = Sighting::new(Uuid::nil(), Uuid::nil(), "radio", &"x".repeat(300), "ana", now)
-            .unwrap_err();
+        let e = Sighting::new(
+            Uuid::nil(),
+            Uuid::nil(),
+            "radio",
+            &"x".repeat(300),
+            "ana",
+            now,
+        )
+        .unwrap_err();
         assert_eq!(e.field(), Some("where"));
     }
 }

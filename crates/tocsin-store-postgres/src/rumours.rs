@@ -8,8 +8,7 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use std::collections::HashMap;
 use tocsin_domain::{Cursor, HeardHow, Page, PageRequest, Rumour, Sighting, Tlp};
 use tocsin_store::{
-    Result, RumourFilter, RumourReminder, RumourStep, SightingSummary, StoreError,
-    StoredSighting,
+    Result, RumourFilter, RumourReminder, RumourStep, SightingSummary, StoreError, StoredSighting,
 };
 use uuid::Uuid;
 

@@ -9,8 +9,7 @@ use std::collections::HashMap;
 use tocsin_domain::time::format as ts;
 use tocsin_domain::{Cursor, HeardHow, Page, PageRequest, Rumour, Sighting, Tlp};
 use tocsin_store::{
-    Result, RumourFilter, RumourReminder, RumourStep, SightingSummary, StoreError,
-    StoredSighting,
+    Result, RumourFilter, RumourReminder, RumourStep, SightingSummary, StoreError, StoredSighting,
 };
 use uuid::Uuid;
 

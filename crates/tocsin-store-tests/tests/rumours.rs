@@ -57,7 +57,10 @@ fn op(step: RumourStep, what: &str) -> Op {
 
 async fn create(store: &dyn Store, r: &Rumour) {
     store
-        .write(&system(), op(RumourStep::Create(Box::new(r.clone())), "rumour.create"))
+        .write(
+            &system(),
+            op(RumourStep::Create(Box::new(r.clone())), "rumour.create"),
+        )
         .await
         .unwrap();
 }
@@ -97,19 +100,29 @@ async fn rumours_are_stored_listed_and_guarded(store: &dyn Store, _db: &Db) {
     for r in [&r1, &r2, &r3] {
         create(store, r).await;
     }
-    assert_eq!(store.get_rumour(r1.id).await.unwrap(), r1, "read back as written");
+    assert_eq!(
+        store.get_rumour(r1.id).await.unwrap(),
+        r1,
+        "read back as written"
+    );
     assert!(matches!(
         store.get_rumour(Uuid::new_v4()).await,
         Err(StoreError::NotFound)
     ));
     let all = PageRequest::first(100);
     assert_eq!(
-        ids(store.list_rumours(&RumourFilter::within(Tlp::Red), all).await.unwrap()),
+        ids(store
+            .list_rumours(&RumourFilter::within(Tlp::Red), all)
+            .await
+            .unwrap()),
         vec![r3.id, r2.id, r1.id],
         "newest first"
     );
     assert_eq!(
-        ids(store.list_rumours(&RumourFilter::within(Tlp::Amber), all).await.unwrap()),
+        ids(store
+            .list_rumours(&RumourFilter::within(Tlp::Amber), all)
+            .await
+            .unwrap()),
         vec![r2.id, r1.id],
         "a TLP:RED rumour is not listed below TLP:RED"
     );
@@ -132,7 +145,10 @@ async fn rumours_are_stored_listed_and_guarded(store: &dyn Store, _db: &Db) {
     assert_eq!(ids(p1.clone()), vec![r3.id, r2.id]);
     let next = PageRequest::parse(Some(2), p1.next_cursor.as_deref()).unwrap();
     assert_eq!(
-        ids(store.list_rumours(&RumourFilter::within(Tlp::Red), next).await.unwrap()),
+        ids(store
+            .list_rumours(&RumourFilter::within(Tlp::Red), next)
+            .await
+            .unwrap()),
         vec![r1.id]
     );
 
@@ -142,7 +158,13 @@ async fn rumours_are_stored_listed_and_guarded(store: &dyn Store, _db: &Db) {
     closed.findings = Some("the wells were tested".into());
     closed.version = 2;
     store
-        .write(&system(), op(RumourStep::Update(Box::new(closed.clone())), "rumour.update"))
+        .write(
+            &system(),
+            op(
+                RumourStep::Update(Box::new(closed.clone())),
+                "rumour.update",
+            ),
+        )
         .await
         .unwrap();
     assert_eq!(store.get_rumour(r2.id).await.unwrap(), closed);
@@ -152,18 +174,31 @@ async fn rumours_are_stored_listed_and_guarded(store: &dyn Store, _db: &Db) {
     assert_eq!(ids(store.list_rumours(&f, all).await.unwrap()), vec![r2.id]);
     let before = audit_count(store).await;
     let e = store
-        .write(&system(), op(RumourStep::Update(Box::new(closed.clone())), "rumour.update"))
+        .write(
+            &system(),
+            op(
+                RumourStep::Update(Box::new(closed.clone())),
+                "rumour.update",
+            ),
+        )
         .await
         .unwrap_err();
     assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
     let mut ghost = rumour("nobody said", "KEN", "low", Tlp::Green);
     ghost.version = 2;
     let e = store
-        .write(&system(), op(RumourStep::Update(Box::new(ghost)), "rumour.update"))
+        .write(
+            &system(),
+            op(RumourStep::Update(Box::new(ghost)), "rumour.update"),
+        )
         .await
         .unwrap_err();
     assert!(matches!(e, StoreError::NotFound), "{e:?}");
-    assert_eq!(audit_count(store).await, before, "refused writes leave no audit entry");
+    assert_eq!(
+        audit_count(store).await,
+        before,
+        "refused writes leave no audit entry"
+    );
 }
 
 async fn sightings_are_counted_within_clearance(store: &dyn Store, _db: &Db) {
@@ -186,7 +221,10 @@ async fn sightings_are_counted_within_clearance(store: &dyn Store, _db: &Db) {
         store
             .write(
                 &system(),
-                op(RumourStep::AddSighting(Box::new(sight(r, rep, how))), "rumour.sighting"),
+                op(
+                    RumourStep::AddSighting(Box::new(sight(r, rep, how))),
+                    "rumour.sighting",
+                ),
             )
             .await
             .unwrap();
@@ -196,7 +234,10 @@ async fn sightings_are_counted_within_clearance(store: &dyn Store, _db: &Db) {
     let e = store
         .write(
             &system(),
-            op(RumourStep::AddSighting(Box::new(sight(a.id, green, "sms"))), "rumour.sighting"),
+            op(
+                RumourStep::AddSighting(Box::new(sight(a.id, green, "sms"))),
+                "rumour.sighting",
+            ),
         )
         .await
         .unwrap_err();
@@ -211,7 +252,10 @@ async fn sightings_are_counted_within_clearance(store: &dyn Store, _db: &Db) {
         )
         .await
         .unwrap_err();
-    assert!(matches!(e, StoreError::NotFound), "a report that does not exist: {e:?}");
+    assert!(
+        matches!(e, StoreError::NotFound),
+        "a report that does not exist: {e:?}"
+    );
     assert_eq!(audit_count(store).await, before);
 
     let mut of_green = store.rumours_of_report(green).await.unwrap();
@@ -222,7 +266,10 @@ async fn sightings_are_counted_within_clearance(store: &dyn Store, _db: &Db) {
 
     let listed = store.sightings_of(a.id, 100).await.unwrap();
     assert_eq!(
-        listed.iter().map(|s| s.sighting.report_id).collect::<Vec<_>>(),
+        listed
+            .iter()
+            .map(|s| s.sighting.report_id)
+            .collect::<Vec<_>>(),
         vec![green, amber, red],
         "oldest report first"
     );
@@ -238,8 +285,17 @@ async fn sightings_are_counted_within_clearance(store: &dyn Store, _db: &Db) {
     let red_view = at(Tlp::Red).await;
     assert_eq!(red_view[&a.id].count, 3);
     let amber_view = at(Tlp::Amber).await;
-    assert_eq!(amber_view[&a.id].count, 2, "the TLP:RED report is not counted");
-    let green_of = |id: Uuid| listed.iter().find(|s| s.sighting.report_id == id).unwrap().report_received_at;
+    assert_eq!(
+        amber_view[&a.id].count, 2,
+        "the TLP:RED report is not counted"
+    );
+    let green_of = |id: Uuid| {
+        listed
+            .iter()
+            .find(|s| s.sighting.report_id == id)
+            .unwrap()
+            .report_received_at
+    };
     assert_eq!(amber_view[&a.id].first, green_of(green));
     assert_eq!(
         amber_view[&a.id].last,
@@ -247,7 +303,10 @@ async fn sightings_are_counted_within_clearance(store: &dyn Store, _db: &Db) {
         "last heard is not the TLP:RED report's time"
     );
     let clear_view = at(Tlp::Clear).await;
-    assert!(clear_view.is_empty(), "nothing counted at TLP:CLEAR: {clear_view:?}");
+    assert!(
+        clear_view.is_empty(),
+        "nothing counted at TLP:CLEAR: {clear_view:?}"
+    );
     assert_eq!(at(Tlp::Green).await[&b.id].count, 1);
 }
 
@@ -266,7 +325,9 @@ async fn overdue_rumours_are_reminded_once_per_deadline(store: &dyn Store, _db: 
     let now = time::now();
     let due = store.unreminded_overdue_rumours(now, 100).await.unwrap();
     let due_ids: Vec<Uuid> = due.iter().map(|r| r.id).collect();
-    assert!(due_ids.contains(&late.id) && !due_ids.contains(&fresh.id) && !due_ids.contains(&done.id));
+    assert!(
+        due_ids.contains(&late.id) && !due_ids.contains(&fresh.id) && !due_ids.contains(&done.id)
+    );
     let remind = |n: u32| {
         op(
             RumourStep::Remind(RumourReminder {
@@ -295,7 +356,10 @@ async fn overdue_rumours_are_reminded_once_per_deadline(store: &dyn Store, _db: 
     later.deadline = late.created_at + Duration::hours(7);
     later.version = 2;
     store
-        .write(&system(), op(RumourStep::Update(Box::new(later.clone())), "rumour.update"))
+        .write(
+            &system(),
+            op(RumourStep::Update(Box::new(later.clone())), "rumour.update"),
+        )
         .await
         .unwrap();
     assert!(store

@@ -973,8 +973,8 @@ impl<S: Store + ?Sized> StoreExt for S {}
 /// backend's own type (a [`DynStore`] needs no import).
 pub mod prelude {
     pub use crate::{
-        Actions, Alerting, Analysis, Deliveries, Incidents, Jobs, Reports, Rumours, Store, StoreExt,
-        Users,
+        Actions, Alerting, Analysis, Deliveries, Incidents, Jobs, Reports, Rumours, Store,
+        StoreExt, Users,
     };
 }
 

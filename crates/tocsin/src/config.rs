@@ -480,11 +480,15 @@ impl Config {
             }
         };
         self.alerts.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
-        self.rumours.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        self.rumours
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut generic_rule = tocsin_domain::evidence::GenericRule::default();
         if let Some(s) = self.analysis.generic_rule_share {
             if !(s > 0.0 && s <= 1.0) {
-                anyhow::bail!("analysis.generic_rule_share: expected a share above 0 and at most 1");
+                anyhow::bail!(
+                    "analysis.generic_rule_share: expected a share above 0 and at most 1"
+                );
             }
             generic_rule.share = s;
         }

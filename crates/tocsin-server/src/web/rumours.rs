@@ -89,7 +89,13 @@ fn opt(s: &str) -> Option<String> {
     Some(s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-fn new_page(st: &AppState, wu: &WebUser, status: StatusCode, form: &CreateForm, error: Option<String>) -> WebResult {
+fn new_page(
+    st: &AppState,
+    wu: &WebUser,
+    status: StatusCode,
+    form: &CreateForm,
+    error: Option<String>,
+) -> WebResult {
     Ok(page(
         st,
         wu,
@@ -158,12 +164,7 @@ async fn rumour_page(
     let app = st.app();
     let v = app.get_rumour(&wu.user, id).await?;
     let desk = match v.item.rumour.desk_id {
-        Some(d) => app
-            .store
-            .get_desk(d)
-            .await
-            .ok()
-            .map(|d| d.name),
+        Some(d) => app.store.get_desk(d).await.ok().map(|d| d.name),
         None => None,
     };
     let closing: Vec<&str> = v

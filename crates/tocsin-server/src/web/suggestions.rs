@@ -16,10 +16,7 @@ use crate::AppState;
 
 /// `/assessments/{id}/suggestions`.
 pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/assessments/{id}/suggestions",
-        axum::routing::post(decide),
-    )
+    Router::new().route("/assessments/{id}/suggestions", axum::routing::post(decide))
 }
 
 fn bad(field: &str, message: &str) -> WebError {
@@ -110,7 +107,9 @@ pub async fn decide(
     let id = path_id(&id)?;
     let d = decision(&fields)?;
     match st.app().decide_suggestions(&wu.user, id, d).await {
-        Ok((a, _)) => Ok(Redirect::to(&format!("/assessments/{}#suggestions", a.id)).into_response()),
+        Ok((a, _)) => {
+            Ok(Redirect::to(&format!("/assessments/{}#suggestions", a.id)).into_response())
+        }
         Err(e) => {
             let e = ApiError::from(e);
             if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND {
