@@ -9,8 +9,8 @@ use tocsin_app::notify::{Channels, ContactsPatch};
 use tocsin_app::rumours::{NewSighting, RumourQuery, RESTRICTED_SUBJECT};
 use tocsin_app::{Acting, App, AppError};
 use tocsin_domain::{
-    time, Actor, AuditEvent, Channel, ContactKey, Desk, NewDesk, NewRumour, NewUser, PageRequest,
-    Report, ReportInput, Role, RumourPatch, Tlp, User,
+    Actor, AuditEvent, Channel, ContactKey, Desk, NewDesk, NewRumour, NewUser, PageRequest, Report,
+    ReportInput, Role, RumourPatch, Tlp, User,
 };
 use tocsin_framework::Frameworks;
 use tocsin_store::{Op, Step, Store, StoreExt};
@@ -489,5 +489,4 @@ async fn an_overdue_rumour_notifies_its_desk_once_per_deadline(s: &dyn Store, db
             .unwrap(),
         0
     );
-    let _ = time::now();
 }

@@ -384,7 +384,7 @@ pub enum RumourError {
 }
 
 fn text(field: &str, v: &str, max: usize) -> Result<String, DomainError> {
-    if v.chars().any(|c| c == '\0') {
+    if v.contains('\0') {
         return Err(DomainError::invalid(
             field,
             "must not contain NUL characters",

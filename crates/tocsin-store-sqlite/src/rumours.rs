@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteConnection;
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite};
 use std::collections::HashMap;
 use tocsin_domain::time::format as ts;
 use tocsin_domain::{Cursor, HeardHow, Page, PageRequest, Rumour, Sighting, Tlp};
