@@ -946,6 +946,41 @@ mod tests {
     }
 
     #[test]
+    fn rumour_deadlines_and_the_generic_rule_come_from_the_file() {
+        let s = Config::resolve(FileConfig::default(), Overrides::default())
+            .alert_settings()
+            .unwrap();
+        assert_eq!(s.rumours.critical.to_string(), "6h");
+        assert_eq!(s.rumours.low.to_string(), "7d");
+        assert_eq!((s.generic_rule.share, s.generic_rule.count), (0.5, 50));
+        let file: FileConfig = toml::from_str(
+            "[rumours]\ncritical = \"2h\"\n[analysis]\ngeneric_rule_share = 0.8\ngeneric_rule_count = 20\n",
+        )
+        .unwrap();
+        let s = Config::resolve(file, Overrides::default())
+            .alert_settings()
+            .unwrap();
+        assert_eq!(s.rumours.critical.to_string(), "2h");
+        assert_eq!(s.rumours.high.to_string(), "1d");
+        assert_eq!((s.generic_rule.share, s.generic_rule.count), (0.8, 20));
+        for (toml, field) in [
+            ("[rumours]\nmedium = \"0s\"\n", "rumours.medium"),
+            (
+                "[analysis]\ngeneric_rule_share = 1.5\n",
+                "generic_rule_share",
+            ),
+            ("[analysis]\ngeneric_rule_count = 0\n", "generic_rule_count"),
+        ] {
+            let file: FileConfig = toml::from_str(toml).unwrap();
+            let e = Config::resolve(file, Overrides::default())
+                .alert_settings()
+                .unwrap_err();
+            assert!(e.to_string().contains(field), "{e}");
+        }
+        assert!(toml::from_str::<FileConfig>("[rumours]\nurgent = \"1m\"\n").is_err());
+    }
+
+    #[test]
     fn jobs_tolerances_layer_defaults_file_and_environment() {
         let c = Config::resolve(FileConfig::default(), Overrides::default());
         assert_eq!(c.jobs.tolerance_for("outbox"), Duration::from_secs(900));

@@ -37,6 +37,8 @@ pub struct ServeArgs {
 
 /// How often leads of overdue actions are looked for (each is reminded once per due date).
 const ACTION_REMINDER_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+/// How often overdue rumours are looked for (each desk is told once per rumour and deadline).
+const RUMOUR_REMINDER_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 /// How long `tocsin serve` waits before its first scheduled signal run.
 const SIGNALS_START_DELAY: std::time::Duration = std::time::Duration::from_secs(60);
 
