@@ -93,6 +93,10 @@ pub struct AlertSettings {
     pub departments: Vec<Department>,
     /// Acknowledgement times of alerts raised by hand.
     pub ack: AckDefaults,
+    /// The time allowed to act on a rumour, per priority (`[rumours]`).
+    pub rumours: crate::rumours::RumourDeadlines,
+    /// When an evidence rule is flagged generic (`[analysis]`).
+    pub generic_rule: tocsin_domain::evidence::GenericRule,
 }
 
 impl Default for AlertSettings {
@@ -100,6 +104,8 @@ impl Default for AlertSettings {
         AlertSettings {
             departments: Department::defaults(),
             ack: AckDefaults::default(),
+            rumours: Default::default(),
+            generic_rule: Default::default(),
         }
     }
 }

@@ -6,11 +6,11 @@ use serde::Serialize;
 use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
 use tocsin_domain::assessment::{self, AssessmentDiff};
-use tocsin_domain::evidence::suggest;
+use tocsin_domain::evidence::{group_suggestions, suggest};
 use tocsin_domain::{
     Assessment, AssessmentChange, AssessmentEdit, AssessmentStatus, Evidence, EvidenceKind,
     IncidentFilter, NewAssessment, PageRequest, Permission, ReportFilter, Situation, Suggestion,
-    Tagged, User,
+    SuggestionGroup, Tagged, User,
 };
 use tocsin_framework::{EvidenceMap, Framework};
 use tocsin_store::StoreExt;
@@ -38,7 +38,9 @@ fn visible_assessment(u: &User, a: &Assessment) -> bool {
 /// The permission a change needs.
 pub fn permission_for(change: &AssessmentChange) -> Permission {
     match change {
-        AssessmentChange::Edit(_) | AssessmentChange::Decide { .. } => Permission::AssessmentWrite,
+        AssessmentChange::Edit(_)
+        | AssessmentChange::Decide { .. }
+        | AssessmentChange::DecideMany { .. } => Permission::AssessmentWrite,
         AssessmentChange::Transition { to, .. } => match to {
             AssessmentStatus::Reviewed => Permission::AssessmentReview,
             AssessmentStatus::Published | AssessmentStatus::Draft => Permission::AssessmentPublish,
@@ -204,6 +206,23 @@ impl App<'_> {
                 let mut labels = Labels::default();
                 labels.load(self.store, [evidence]).await?;
                 labels.check(evidence, a.tlp)?;
+            }
+            AssessmentChange::DecideMany { decisions, .. } => {
+                for (i, (indicator, _)) in decisions.iter().enumerate() {
+                    if fw.indicator(indicator).is_none() {
+                        return Err(AppError::bad_field(
+                            format!("items[{i}].indicator"),
+                            format!("{} has no indicator {indicator:?}", fw.id),
+                        ));
+                    }
+                }
+                let mut labels = Labels::default();
+                labels
+                    .load(self.store, decisions.iter().map(|(_, e)| e))
+                    .await?;
+                for (_, e) in decisions {
+                    labels.check(e, a.tlp)?;
+                }
             }
             AssessmentChange::Transition { .. } => {}
         }
@@ -396,11 +415,21 @@ impl App<'_> {
     /// none for one who may not edit assessments (the page shows them to editors only). The
     /// restricted records the list shows are audited as any list of them.
     pub async fn suggestions(&self, u: &User, a: &Assessment) -> Result<Vec<Suggestion>> {
+        Ok(self.suggestions_counted(u, a).await?.0)
+    }
+
+    /// As [`App::suggestions`], with how many incidents were considered (those `u` may see
+    /// and the assessment's label covers).
+    async fn suggestions_counted(
+        &self,
+        u: &User,
+        a: &Assessment,
+    ) -> Result<(Vec<Suggestion>, usize)> {
         if !u.can(Permission::AssessmentWrite)
             || a.framework != UN_EVIDENCE.framework
             || a.status != AssessmentStatus::Draft
         {
-            return Ok(vec![]);
+            return Ok((vec![], 0));
         }
         let s = self.store.get_situation(a.situation_id).await?;
         let max_tlp = u.clearance.min(a.tlp);
@@ -485,6 +514,116 @@ impl App<'_> {
                 .map(|r| (r.id, r.tlp)),
         )
         .await?;
-        Ok(out)
+        Ok((out, incidents.len()))
     }
+
+    /// The evidence suggestions of an assessment grouped by indicator, with counts; the
+    /// suggestions of a rule that fires on most incidents considered (`[analysis]
+    /// generic_rule_share`, `generic_rule_count`) set apart and flagged for review. Only what
+    /// [`App::suggestions`] shows `u`: nothing above their clearance or the assessment's label.
+    pub async fn suggestion_groups(&self, u: &User, a: &Assessment) -> Result<SuggestionsView> {
+        let (all, considered) = self.suggestions_counted(u, a).await?;
+        let total = all.len();
+        Ok(SuggestionsView {
+            total,
+            incidents_considered: considered,
+            groups: group_suggestions(all, considered, &self.alerting.generic_rule),
+        })
+    }
+
+    /// [`App::suggestion_groups`] of an assessment, for those who write assessments.
+    pub async fn suggestion_groups_for(&self, u: &User, id: Uuid) -> Result<SuggestionsView> {
+        require(u, Permission::AssessmentWrite)?;
+        let a = self.assessment_for(u, id).await?;
+        self.suggestion_groups(u, &a).await
+    }
+
+    /// Accept or dismiss many suggestions of a draft in one write with one audit entry: the
+    /// ones listed, and every pending suggestion `u` is shown for `indicator` (of the rule
+    /// `why`, when given). Listed ones are checked as one decision is (the indicator exists,
+    /// the record is labelled within the assessment's label); one decided meanwhile keeps its
+    /// decision. Answers the assessment and how many suggestions were newly decided.
+    pub async fn decide_suggestions(
+        &self,
+        u: &User,
+        id: Uuid,
+        d: BulkDecision,
+    ) -> Result<(Assessment, usize)> {
+        require(u, Permission::AssessmentWrite)?;
+        let (a, _) = self.assessment_in(u, id).await?;
+        let fw = self.framework_of(&a)?;
+        let mut decisions: Vec<(String, Evidence)> = d
+            .items
+            .iter()
+            .map(|i| (i.indicator.clone(), i.evidence.clone()))
+            .collect();
+        if let Some(ind) = d.indicator.as_deref().filter(|i| !i.trim().is_empty()) {
+            if fw.indicator(ind).is_none() {
+                return Err(AppError::bad_field(
+                    "indicator",
+                    format!("{} has no indicator {ind:?}", fw.id),
+                ));
+            }
+            let why = d.why.as_deref().filter(|w| !w.trim().is_empty());
+            for s in self.suggestions(u, &a).await? {
+                if s.indicator == ind && why.is_none_or(|w| w == s.why) {
+                    decisions.push((s.indicator, s.evidence));
+                }
+            }
+        }
+        if decisions.is_empty() {
+            return Err(AppError::invalid(
+                "items",
+                "no pending suggestion chosen: tick some, or name an indicator that has some",
+            ));
+        }
+        let stored_before = self.store.get_assessment(a.id).await?.decisions.len();
+        let change = AssessmentChange::DecideMany {
+            decisions,
+            accept: d.accept,
+        };
+        let after = self.change_assessment(u, a.id, change).await?;
+        let decided = after.decisions.len().saturating_sub(stored_before);
+        let after = evidence::seen_by(self.store, &mut Labels::default(), u, after).await?;
+        Ok((after, decided))
+    }
+}
+
+/// An assessment's pending suggestions, grouped.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SuggestionsView {
+    /// How many in all.
+    pub total: usize,
+    /// How many incidents were considered (the base of a rule's share).
+    pub incidents_considered: usize,
+    /// By indicator, in framework order.
+    pub groups: Vec<SuggestionGroup>,
+}
+
+/// One suggestion named in a bulk decision.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkItem {
+    /// The indicator.
+    pub indicator: String,
+    /// The record.
+    pub evidence: Evidence,
+}
+
+/// Accept or dismiss many suggestions: those listed in `items`, and every pending one for
+/// `indicator` (only of the rule `why`, when given).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkDecision {
+    /// Accept (true) or dismiss (false).
+    pub accept: bool,
+    /// Suggestions named one by one.
+    #[serde(default)]
+    pub items: Vec<BulkItem>,
+    /// Every pending suggestion for this indicator.
+    #[serde(default)]
+    pub indicator: Option<String>,
+    /// With `indicator`: only those of the rule with this reason.
+    #[serde(default)]
+    pub why: Option<String>,
 }

@@ -27,6 +27,7 @@ pub mod policy;
 pub mod reads;
 pub mod reports;
 pub mod rules;
+pub mod rumours;
 pub mod situations;
 pub mod sms;
 pub mod sources;

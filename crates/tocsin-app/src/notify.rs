@@ -342,8 +342,9 @@ pub fn webhooks_for(
     Ok(steps)
 }
 
+/// The step queueing one notification to `user` at `address` (sealed), keyed `key`.
 #[allow(clippy::too_many_arguments)]
-fn enqueue(
+pub(crate) fn enqueue(
     app: &App<'_>,
     key: String,
     gateway: &str,
@@ -371,7 +372,8 @@ fn enqueue(
     Ok(Step::EnqueueOnce(Box::new(m)))
 }
 
-fn open_phone(app: &App<'_>, c: &UserContacts) -> Result<Option<String>> {
+/// A user's phone, opened to queue a delivery.
+pub(crate) fn open_phone(app: &App<'_>, c: &UserContacts) -> Result<Option<String>> {
     // No number, nothing to open: no key needed (`tocsin user add --email` loads none).
     if c.phone.is_none() {
         return Ok(None);

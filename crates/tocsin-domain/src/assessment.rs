@@ -345,6 +345,9 @@ pub struct AssessmentEdit {
     pub clear_factors: Vec<u32>,
 }
 
+/// The most suggestions one bulk decision takes.
+pub const MAX_BULK_DECISIONS: usize = 5_000;
+
 /// A change the store applies to a stored assessment, in one transaction.
 #[derive(Debug, Clone, Serialize)]
 pub enum AssessmentChange {
@@ -368,6 +371,14 @@ pub enum AssessmentChange {
         /// Accept (true) or dismiss.
         accept: bool,
     },
+    /// Accept or dismiss many suggestions in one change (one write, one audit entry); one
+    /// decided meanwhile keeps its decision.
+    DecideMany {
+        /// (indicator, evidence) pairs.
+        decisions: Vec<(String, Evidence)>,
+        /// Accept (true) or dismiss.
+        accept: bool,
+    },
 }
 
 impl AssessmentChange {
@@ -382,6 +393,8 @@ impl AssessmentChange {
             },
             AssessmentChange::Decide { accept: true, .. } => "accept",
             AssessmentChange::Decide { accept: false, .. } => "dismiss",
+            AssessmentChange::DecideMany { accept: true, .. } => "accept_many",
+            AssessmentChange::DecideMany { accept: false, .. } => "dismiss_many",
         }
     }
 }
@@ -601,6 +614,49 @@ impl Assessment {
         })
     }
 
+    /// Record one decision on a suggestion (accepting links the record to the indicator,
+    /// marking it present if it was unknown).
+    fn decide(
+        &mut self,
+        indicator: String,
+        evidence: Evidence,
+        accept: bool,
+        by: &str,
+        now: DateTime<Utc>,
+    ) {
+        if accept {
+            match self
+                .observations
+                .iter_mut()
+                .find(|o| o.indicator == indicator)
+            {
+                Some(o) => {
+                    if o.observed == Observed::Unknown {
+                        o.observed = Observed::Present;
+                    }
+                    o.evidence.push(evidence.clone());
+                }
+                None => {
+                    self.observations.push(IndicatorObservation {
+                        indicator: indicator.clone(),
+                        observed: Observed::Present,
+                        note: String::new(),
+                        evidence: vec![evidence.clone()],
+                    });
+                    self.observations
+                        .sort_by_key(|o| indicator_key(&o.indicator));
+                }
+            }
+        }
+        self.decisions.push(SuggestionDecision {
+            indicator,
+            evidence,
+            accepted: accept,
+            by: by.to_string(),
+            at: now,
+        });
+    }
+
     /// Apply a change by `actor` (permissions are checked by the caller; the rules of the
     /// workflow are checked here). Nothing changes if it is refused.
     pub fn apply(
@@ -702,32 +758,34 @@ impl Assessment {
                         "this suggestion was already decided",
                     ));
                 }
-                if accept {
-                    match n.observations.iter_mut().find(|o| o.indicator == indicator) {
-                        Some(o) => {
-                            if o.observed == Observed::Unknown {
-                                o.observed = Observed::Present;
-                            }
-                            o.evidence.push(evidence.clone());
-                        }
-                        None => {
-                            n.observations.push(IndicatorObservation {
-                                indicator: indicator.clone(),
-                                observed: Observed::Present,
-                                note: String::new(),
-                                evidence: vec![evidence.clone()],
-                            });
-                            n.observations.sort_by_key(|o| indicator_key(&o.indicator));
-                        }
+                n.decide(indicator, evidence, accept, &actor.name, now);
+            }
+            AssessmentChange::DecideMany { decisions, accept } => {
+                if self.status != AssessmentStatus::Draft {
+                    return Err(DomainError::invalid(
+                        "status",
+                        "suggestions are decided on a draft",
+                    ));
+                }
+                if decisions.is_empty() {
+                    return Err(DomainError::invalid(
+                        "decisions",
+                        "choose at least one suggestion",
+                    ));
+                }
+                if decisions.len() > MAX_BULK_DECISIONS {
+                    return Err(DomainError::invalid(
+                        "decisions",
+                        format!("at most {MAX_BULK_DECISIONS} suggestions at once"),
+                    ));
+                }
+                for (i, (indicator, evidence)) in decisions.into_iter().enumerate() {
+                    evidence.check(&format!("decisions[{i}].evidence"))?;
+                    // Decided meanwhile (or listed twice): the earlier decision stands.
+                    if n.decision(&indicator, &evidence).is_none() {
+                        n.decide(indicator, evidence, accept, &actor.name, now);
                     }
                 }
-                n.decisions.push(SuggestionDecision {
-                    indicator,
-                    evidence,
-                    accepted: accept,
-                    by: actor.name.clone(),
-                    at: now,
-                });
             }
         }
         n.version += 1;
@@ -1283,6 +1341,47 @@ mod tests {
         assert_eq!(
             refused(&mut a, decide(false), &alice),
             "evidence: this suggestion was already decided"
+        );
+    }
+
+    #[test]
+    fn many_suggestions_are_decided_in_one_change_and_earlier_decisions_stand() {
+        let alice = person("alice");
+        let mut a = draft(&alice);
+        let levels = a.factors.clone();
+        a.apply(decide(true), &alice, at(1)).unwrap();
+        let (indicator, first) = suggestion();
+        let other = |n: u128| Evidence {
+            kind: EvidenceKind::Incident,
+            reference: Uuid::from_u128(n).to_string(),
+            note: None,
+        };
+        let many = AssessmentChange::DecideMany {
+            decisions: vec![
+                (indicator.clone(), first.clone()),
+                (indicator.clone(), other(7)),
+                (indicator.clone(), other(8)),
+                (indicator.clone(), other(8)),
+            ],
+            accept: false,
+        };
+        a.apply(many, &alice, at(2)).unwrap();
+        assert_eq!(a.version, 3, "one change");
+        assert_eq!(
+            a.decisions.len(),
+            3,
+            "the earlier decision stands, a repeat counts once"
+        );
+        assert!(a.decision(&indicator, &first).unwrap().accepted);
+        assert!(!a.decision(&indicator, &other(7)).unwrap().accepted);
+        assert_eq!(a.factors, levels, "no level set");
+        let empty = AssessmentChange::DecideMany {
+            decisions: vec![],
+            accept: true,
+        };
+        assert_eq!(
+            refused(&mut a, empty, &alice),
+            "decisions: choose at least one suggestion"
         );
     }
 }

@@ -197,3 +197,186 @@ pub fn suggest(
     });
     out.into_iter().map(|(s, _)| s).collect()
 }
+
+/// When an evidence rule is flagged "generic rule: review" rather than listed: among the
+/// pending suggestions of one rule (indicator and reason), it suggests more than `share` of
+/// the incidents considered (once at least `min_incidents` were), or `count` records or more.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+pub struct GenericRule {
+    /// Share of the incidents considered (default 0.5).
+    pub share: f64,
+    /// Records (default 50).
+    pub count: u32,
+    /// The share counts once this many incidents were considered (default 10).
+    pub min_incidents: u32,
+}
+
+impl Default for GenericRule {
+    fn default() -> Self {
+        GenericRule {
+            share: 0.5,
+            count: 50,
+            min_incidents: 10,
+        }
+    }
+}
+
+/// The pending suggestions of one rule that fires on most records, collapsed for review.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct GenericRuleGroup {
+    /// The rule's reason (what it matches).
+    pub why: String,
+    /// How many records it suggests.
+    pub count: usize,
+    /// How many of those are incidents.
+    pub incidents: usize,
+    /// Their share of the incidents considered.
+    pub share: f64,
+    /// The suggestions.
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// The pending suggestions for one indicator.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct SuggestionGroup {
+    /// The indicator.
+    pub indicator: String,
+    /// How many suggestions in all (listed and collapsed).
+    pub count: usize,
+    /// Those of specific rules, listed.
+    pub suggestions: Vec<Suggestion>,
+    /// Those of generic rules, collapsed and flagged "generic rule: review".
+    pub generic: Vec<GenericRuleGroup>,
+}
+
+/// Group `all` (as [`suggest`] orders them) by indicator, keeping their order; the
+/// suggestions of a rule that [`GenericRule`] calls generic, given `incidents_considered`,
+/// are set apart in [`SuggestionGroup::generic`].
+pub fn group_suggestions(
+    all: Vec<Suggestion>,
+    incidents_considered: usize,
+    rule: &GenericRule,
+) -> Vec<SuggestionGroup> {
+    let mut per_rule: HashMap<(String, String), (usize, usize)> = HashMap::new();
+    for s in &all {
+        let e = per_rule
+            .entry((s.indicator.clone(), s.why.clone()))
+            .or_default();
+        e.0 += 1;
+        if s.evidence.kind == EvidenceKind::Incident {
+            e.1 += 1;
+        }
+    }
+    let share_of = |incidents: usize| {
+        if incidents_considered == 0 {
+            0.0
+        } else {
+            incidents as f64 / incidents_considered as f64
+        }
+    };
+    let generic = |(count, incidents): (usize, usize)| {
+        count >= rule.count as usize
+            || (incidents_considered >= rule.min_incidents as usize
+                && share_of(incidents) > rule.share)
+    };
+    let mut out: Vec<SuggestionGroup> = vec![];
+    for s in all {
+        if out.last().is_none_or(|g| g.indicator != s.indicator) {
+            out.push(SuggestionGroup {
+                indicator: s.indicator.clone(),
+                count: 0,
+                suggestions: vec![],
+                generic: vec![],
+            });
+        }
+        let g = out.last_mut().expect("pushed above");
+        g.count += 1;
+        let counts = per_rule[&(s.indicator.clone(), s.why.clone())];
+        if generic(counts) {
+            match g.generic.iter_mut().find(|r| r.why == s.why) {
+                Some(r) => r.suggestions.push(s),
+                None => g.generic.push(GenericRuleGroup {
+                    why: s.why.clone(),
+                    count: counts.0,
+                    incidents: counts.1,
+                    share: share_of(counts.1),
+                    suggestions: vec![s],
+                }),
+            }
+        } else {
+            g.suggestions.push(s);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod group_tests {
+    use super::*;
+
+    fn s(indicator: &str, why: &str, n: u128, kind: EvidenceKind) -> Suggestion {
+        Suggestion {
+            indicator: indicator.into(),
+            evidence: Evidence {
+                kind,
+                reference: Uuid::from_u128(n).to_string(),
+                note: None,
+            },
+            why: why.into(),
+            label: String::new(),
+        }
+    }
+
+    #[test]
+    fn suggestions_group_by_indicator_and_a_rule_firing_on_most_incidents_is_set_apart() {
+        let mut all = vec![];
+        for n in 0..57 {
+            all.push(s("10.1", "any killing", n, EvidenceKind::Incident));
+        }
+        all.push(s("10.1", "hate speech tag", 900, EvidenceKind::Report));
+        for n in 0..3 {
+            all.push(s(
+                "7.9",
+                "militia massing",
+                1000 + n,
+                EvidenceKind::Incident,
+            ));
+        }
+        // 57 of 80 incidents: over half, and over the count.
+        let g = group_suggestions(all.clone(), 80, &GenericRule::default());
+        assert_eq!(g.len(), 2);
+        assert_eq!((g[0].indicator.as_str(), g[0].count), ("10.1", 58));
+        assert_eq!(g[0].suggestions.len(), 1, "the specific rule is listed");
+        assert_eq!(g[0].generic.len(), 1);
+        let r = &g[0].generic[0];
+        assert_eq!(
+            (r.why.as_str(), r.count, r.incidents),
+            ("any killing", 57, 57)
+        );
+        assert!((r.share - 57.0 / 80.0).abs() < 1e-9);
+        assert_eq!(r.suggestions.len(), 57);
+        assert_eq!((g[1].count, g[1].generic.len()), (3, 0));
+        // By share alone: 57 of 100 (over half) with a high count limit.
+        let rule = GenericRule {
+            count: 1000,
+            ..Default::default()
+        };
+        assert_eq!(
+            group_suggestions(all.clone(), 100, &rule)[0].generic.len(),
+            1
+        );
+        // 57 of 200 is under half: listed.
+        assert!(group_suggestions(all.clone(), 200, &rule)[0]
+            .generic
+            .is_empty());
+        // Few incidents considered: the share does not count (3 of 4 is no flood).
+        let few = vec![
+            s("7.9", "x", 1, EvidenceKind::Incident),
+            s("7.9", "x", 2, EvidenceKind::Incident),
+            s("7.9", "x", 3, EvidenceKind::Incident),
+        ];
+        assert!(group_suggestions(few, 4, &GenericRule::default())[0]
+            .generic
+            .is_empty());
+    }
+}

@@ -22,6 +22,7 @@ pub mod legal;
 pub mod page;
 pub mod report;
 pub mod rule;
+pub mod rumour;
 pub mod signal;
 pub mod situation;
 pub mod sms;
@@ -51,7 +52,7 @@ pub use desk::{
 };
 pub use duration::TextDuration;
 pub use error::DomainError;
-pub use evidence::{Suggestion, Tagged};
+pub use evidence::{GenericRule, GenericRuleGroup, Suggestion, SuggestionGroup, Tagged};
 pub use incident::{
     EventType, Incident, IncidentFilter, IncidentInput, IncidentPatch, MapPoint, NewIncident,
     VerificationStatus,
@@ -62,6 +63,9 @@ pub use report::{Channel, NewReport, Report, ReportFilter, ReportInput, ReportMe
 pub use rule::{
     AlertRule, Area, AssessmentCondition, Condition, ForecastCondition, IncidentThreshold,
     NewAlertRule, ReportCondition, SignalCondition,
+};
+pub use rumour::{
+    HeardHow, NewRumour, Rumour, RumourError, RumourPatch, RumourPriority, RumourStatus, Sighting,
 };
 pub use signal::{ForecastPoint, ForecastRun, ForecastScore, SignalRecord};
 pub use situation::{NewSituation, Situation};

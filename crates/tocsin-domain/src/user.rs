@@ -61,6 +61,11 @@ pub enum Permission {
     AlertConfigure,
     /// Triage incoming reports: reject, mark duplicate, assign, ask the source a follow-up.
     ReportTriage,
+    /// Read rumours (within clearance; sightings' reports only with `ReportRead`).
+    RumourRead,
+    /// Record and change rumours and mark reports as their sightings (analysts, monitor
+    /// coordinators).
+    RumourWrite,
 }
 
 impl Permission {
@@ -161,6 +166,7 @@ impl Role {
                     | ActionWrite
                     | AlertRead
                     | AlertConfigure
+                    | RumourRead
             ),
             Role::Analyst => matches!(
                 p,
@@ -180,10 +186,18 @@ impl Role {
                     | AlertRead
                     | AlertRaise
                     | ReportTriage
+                    | RumourRead
+                    | RumourWrite
             ),
             Role::DeskOfficer => matches!(
                 p,
-                ReportRead | IncidentRead | SituationRead | ActionWrite | AlertRead | AlertRespond
+                ReportRead
+                    | IncidentRead
+                    | SituationRead
+                    | ActionWrite
+                    | AlertRead
+                    | AlertRespond
+                    | RumourRead
             ),
             Role::MonitorCoordinator => matches!(
                 p,
@@ -194,8 +208,10 @@ impl Role {
                     | SourceContactRead
                     | SituationRead
                     | AlertRead
+                    | RumourRead
+                    | RumourWrite
             ),
-            Role::Viewer => matches!(p, IncidentRead | SituationRead | AlertRead),
+            Role::Viewer => matches!(p, IncidentRead | SituationRead | AlertRead | RumourRead),
         }
     }
 }

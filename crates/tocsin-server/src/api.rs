@@ -489,5 +489,7 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::alerts::AlertsDoc::openapi());
     doc.merge(crate::capflow::CapFlowDoc::openapi());
     doc.merge(crate::triage::TriageDoc::openapi());
+    doc.merge(crate::rumours::RumoursDoc::openapi());
+    doc.merge(crate::suggestions::SuggestionsDoc::openapi());
     Json(doc)
 }

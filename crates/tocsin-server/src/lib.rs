@@ -21,7 +21,9 @@ pub mod map;
 pub mod net;
 pub mod notify;
 pub mod ratelimit;
+pub mod rumours;
 pub mod sms;
+pub mod suggestions;
 pub mod toolbox;
 pub mod triage;
 pub mod web;
@@ -367,6 +369,8 @@ pub fn router(state: AppState) -> Router {
         .merge(alerts::routes())
         .merge(capflow::api_routes())
         .merge(triage::routes())
+        .merge(rumours::routes())
+        .merge(suggestions::routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()

@@ -254,6 +254,7 @@ async fn every_route_and_role_gets_the_expected_status() {
     ];
     table.extend(alerting_rows(&app).await);
     table.extend(triage_rows(&app).await);
+    table.extend(rumour_rows(&app, &rep_id).await);
     let mut failures = Vec::new();
     for (method, path, body, expected) in &table {
         let who = Role::ALL.iter().map(|r| Some(*r)).chain([None]);
@@ -1790,6 +1791,54 @@ async fn triage_rows(app: &TestApp) -> Vec<(Method, String, Option<Value>, [u16;
             format!("/api/v1/reports/{d}/history"),
             None,
             [200, 200, 200, 200, 403, 401],
+        ),
+    ]
+}
+
+/// The rumour routes for every role: analysts and monitor coordinators record and change
+/// rumours and mark sightings (a desk officer and a viewer may not; an admin reads only);
+/// everyone reads within clearance. Seeds one TLP:GREEN rumour per writing role.
+async fn rumour_rows(
+    app: &TestApp,
+    report: &str,
+) -> Vec<(Method, String, Option<Value>, [u16; 6])> {
+    let body = json!({"claim": "The militia will attack the market on Friday", "country": "KEN",
+                      "priority": "high", "tlp": "TLP:GREEN"});
+    let (s, r) = app
+        .post(Role::Analyst, "/api/v1/rumours", body.clone())
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let id = r["id"].as_str().unwrap().to_string();
+    let all = [200, 200, 200, 200, 200, 401];
+    let writers = |ok: u16| [403, ok, 403, ok, 403, 401];
+    let sighting = json!({"report_id": report, "how": "radio", "where": "market"});
+    vec![
+        (Method::GET, "/api/v1/rumours".into(), None, all),
+        (
+            Method::GET,
+            "/api/v1/rumours?overdue=true&status=new&priority=high&country=KEN".into(),
+            None,
+            all,
+        ),
+        (
+            Method::POST,
+            "/api/v1/rumours".into(),
+            Some(body),
+            writers(201),
+        ),
+        (Method::GET, format!("/api/v1/rumours/{id}"), None, all),
+        (
+            Method::PATCH,
+            format!("/api/v1/rumours/{id}"),
+            Some(json!({"response": "The market is open and guarded."})),
+            writers(200),
+        ),
+        // The second writer meets the first one's sighting: 409 (the report is one already).
+        (
+            Method::POST,
+            format!("/api/v1/rumours/{id}/sightings"),
+            Some(sighting),
+            [403, 201, 403, 409, 403, 401],
         ),
     ]
 }

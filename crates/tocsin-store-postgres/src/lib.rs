@@ -28,6 +28,7 @@ mod contacts;
 mod credentials;
 mod jobs;
 mod rows;
+mod rumours;
 mod steps;
 mod triage;
 mod writer;
@@ -585,7 +586,7 @@ fn incident_query(f: &IncidentFilter) -> QueryBuilder<'static, Postgres> {
 
 /// Keyset paging over a list ordered by a time column, then id, newest first (records whose
 /// ids are random).
-fn push_time_page(
+pub(crate) fn push_time_page(
     qb: &mut QueryBuilder<'_, Postgres>,
     time: &str,
     id: &str,

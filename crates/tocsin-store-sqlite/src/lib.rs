@@ -17,6 +17,7 @@ mod jobs;
 #[allow(unsafe_code)] // The crate's one piece of unsafe code: see the module.
 mod prepared;
 mod rows;
+mod rumours;
 mod steps;
 mod triage;
 
@@ -901,7 +902,7 @@ async fn count_existing(
 
 /// Keyset paging over a list ordered by a time column, then id, newest first (records whose
 /// ids are random).
-fn push_time_page(
+pub(crate) fn push_time_page(
     qb: &mut QueryBuilder<'_, Sqlite>,
     time: &str,
     id: &str,

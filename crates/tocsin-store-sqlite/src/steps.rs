@@ -148,5 +148,6 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &Step) -> Result<()
         Step::ScheduleTimer(t) => alerting::schedule_timer(conn, t).await,
         Step::CancelTimer(key) => alerting::cancel_timer(conn, key).await,
         Step::Triage(d) => crate::triage::record(conn, d).await,
+        Step::Rumour(r) => crate::rumours::apply(conn, r).await,
     }
 }

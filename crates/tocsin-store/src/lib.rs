@@ -27,6 +27,10 @@ pub use actions::{ActionFilter, ActionReminder, ActionStep, Actions};
 pub use alerting::{AlertFilter, Alerting};
 pub use jobs::{JobRecord, Jobs, NewTimer, Timer};
 pub use triage::{Triage, MAX_TRIAGE_CANDIDATES};
+pub mod rumours;
+pub use rumours::{
+    RumourFilter, RumourReminder, RumourStep, Rumours, SightingSummary, StoredSighting,
+};
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -293,6 +297,8 @@ pub enum Step {
     /// Record a triage decision on a report. Not found when the report does not exist;
     /// Conflict when the decision closes the report (duplicate, rejected) and one already did.
     Triage(Box<tocsin_domain::TriageDecision>),
+    /// A write of rumours ([`RumourStep`]).
+    Rumour(RumourStep),
 }
 
 /// A form code as stored ([`Reports::get_form_claim`]).
@@ -527,6 +533,13 @@ pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
                     evidence,
                     ..
                 } => serde_json::json!({"indicator": indicator, "evidence": evidence.reference}),
+                AssessmentChange::DecideMany { decisions, .. } => {
+                    let mut per: std::collections::BTreeMap<&str, u64> = Default::default();
+                    for (i, _) in decisions {
+                        *per.entry(i.as_str()).or_default() += 1;
+                    }
+                    serde_json::json!({"count": decisions.len(), "indicators": per})
+                }
             };
             ev(
                 &format!("assessment.{}", change.action()),
@@ -748,6 +761,7 @@ pub trait Store:
     + Actions
     + Alerting
     + Triage
+    + Rumours
     + Send
     + Sync
     + 'static
@@ -965,8 +979,8 @@ impl<S: Store + ?Sized> StoreExt for S {}
 /// backend's own type (a [`DynStore`] needs no import).
 pub mod prelude {
     pub use crate::{
-        Actions, Alerting, Analysis, Deliveries, Incidents, Jobs, Reports, Store, StoreExt, Triage,
-        Users,
+        Actions, Alerting, Analysis, Deliveries, Incidents, Jobs, Reports, Rumours, Store,
+        StoreExt, Triage, Users,
     };
 }
 

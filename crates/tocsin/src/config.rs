@@ -95,6 +95,9 @@ pub struct FileConfig {
     pub alerts: Option<tocsin_app::alerts::AckDefaults>,
     /// `[cap]`: who signs CAP 1.2 messages (`sender`, `sender_name`, `language`).
     pub cap: Option<CapFile>,
+    /// `[rumours]`: the time allowed to act on a rumour, per priority (`critical = "6h"`,
+    /// `high = "24h"`, `medium = "3d"`, `low = "7d"` by default).
+    pub rumours: Option<tocsin_app::rumours::RumourDeadlines>,
 }
 
 /// `[cap]` as written: the CAP 1.2 messages' signer. Links use `[server] public_url`.
@@ -236,6 +239,13 @@ pub struct AnalysisConfig {
     /// Framework files (TOML, as `frameworks/*.toml`) to load beside the shipped ones.
     #[serde(default)]
     pub framework_files: Vec<PathBuf>,
+    /// When an evidence rule is flagged "generic rule: review": it suggests more than this
+    /// share (0–1, default 0.5) of the situation's incidents considered…
+    #[serde(default)]
+    pub generic_rule_share: Option<f64>,
+    /// …or at least this many records (default 50).
+    #[serde(default)]
+    pub generic_rule_count: Option<u32>,
 }
 
 impl AnalysisConfig {
@@ -389,6 +399,8 @@ pub struct Config {
     pub alerts: tocsin_app::alerts::AckDefaults,
     /// `[cap]`.
     pub cap: CapFile,
+    /// `[rumours]`.
+    pub rumours: tocsin_app::rumours::RumourDeadlines,
 }
 
 impl Config {
@@ -468,9 +480,29 @@ impl Config {
             }
         };
         self.alerts.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        self.rumours
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut generic_rule = tocsin_domain::evidence::GenericRule::default();
+        if let Some(s) = self.analysis.generic_rule_share {
+            if !(s > 0.0 && s <= 1.0) {
+                anyhow::bail!(
+                    "analysis.generic_rule_share: expected a share above 0 and at most 1"
+                );
+            }
+            generic_rule.share = s;
+        }
+        if let Some(n) = self.analysis.generic_rule_count {
+            if n == 0 {
+                anyhow::bail!("analysis.generic_rule_count: expected at least 1");
+            }
+            generic_rule.count = n;
+        }
         Ok(tocsin_app::alerts::AlertSettings {
             departments,
             ack: self.alerts.clone(),
+            rumours: self.rumours.clone(),
+            generic_rule,
         })
     }
 
@@ -596,6 +628,7 @@ impl Config {
             organisation: file.organisation.unwrap_or_default(),
             alerts: file.alerts.unwrap_or_default(),
             cap: file.cap.unwrap_or_default(),
+            rumours: file.rumours.unwrap_or_default(),
             server,
             analysis: file.analysis.unwrap_or_default(),
             signals: {
@@ -910,6 +943,41 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("alerts.high"), "{e}");
         assert!(toml::from_str::<FileConfig>("[alerts]\nurgent = \"1m\"\n").is_err());
+    }
+
+    #[test]
+    fn rumour_deadlines_and_the_generic_rule_come_from_the_file() {
+        let s = Config::resolve(FileConfig::default(), Overrides::default())
+            .alert_settings()
+            .unwrap();
+        assert_eq!(s.rumours.critical.to_string(), "6h");
+        assert_eq!(s.rumours.low.to_string(), "7d");
+        assert_eq!((s.generic_rule.share, s.generic_rule.count), (0.5, 50));
+        let file: FileConfig = toml::from_str(
+            "[rumours]\ncritical = \"2h\"\n[analysis]\ngeneric_rule_share = 0.8\ngeneric_rule_count = 20\n",
+        )
+        .unwrap();
+        let s = Config::resolve(file, Overrides::default())
+            .alert_settings()
+            .unwrap();
+        assert_eq!(s.rumours.critical.to_string(), "2h");
+        assert_eq!(s.rumours.high.to_string(), "1d");
+        assert_eq!((s.generic_rule.share, s.generic_rule.count), (0.8, 20));
+        for (toml, field) in [
+            ("[rumours]\nmedium = \"0s\"\n", "rumours.medium"),
+            (
+                "[analysis]\ngeneric_rule_share = 1.5\n",
+                "generic_rule_share",
+            ),
+            ("[analysis]\ngeneric_rule_count = 0\n", "generic_rule_count"),
+        ] {
+            let file: FileConfig = toml::from_str(toml).unwrap();
+            let e = Config::resolve(file, Overrides::default())
+                .alert_settings()
+                .unwrap_err();
+            assert!(e.to_string().contains(field), "{e}");
+        }
+        assert!(toml::from_str::<FileConfig>("[rumours]\nurgent = \"1m\"\n").is_err());
     }
 
     #[test]

@@ -203,7 +203,7 @@ pub async fn assessment(
     assessment_page(&st, &wu, path_id(&id)?, StatusCode::OK, None).await
 }
 
-async fn assessment_page(
+pub(crate) async fn assessment_page(
     st: &AppState,
     wu: &WebUser,
     id: Uuid,
@@ -216,7 +216,7 @@ async fn assessment_page(
     let situation = app.situation_for(&wu.user, a.situation_id).await?;
     let u = &wu.user;
     let draft = a.status == AssessmentStatus::Draft;
-    let suggestions = app.suggestions(u, a).await?;
+    let suggestions = app.suggestion_groups(u, a).await?;
     let fw = app.framework_of(a)?;
     let factor_names: HashMap<String, String> = fw
         .risk_factors

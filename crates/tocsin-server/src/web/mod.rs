@@ -22,6 +22,8 @@ pub mod metrics;
 pub mod notify;
 pub mod reports;
 pub mod rules;
+pub mod rumours;
+pub mod suggestions;
 pub mod toolbox;
 pub mod triage;
 
@@ -59,6 +61,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(rules::router())
         .merge(metrics::router())
         .merge(triage::router())
+        .merge(rumours::router())
+        .merge(suggestions::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -118,6 +122,12 @@ pub fn templates() -> Environment<'static> {
         ("toolbox.html", include_str!("../../templates/toolbox.html")),
         ("actions.html", include_str!("../../templates/actions.html")),
         ("metrics.html", include_str!("../../templates/metrics.html")),
+        ("rumours.html", include_str!("../../templates/rumours.html")),
+        ("rumour.html", include_str!("../../templates/rumour.html")),
+        (
+            "rumour_new.html",
+            include_str!("../../templates/rumour_new.html"),
+        ),
         (
             "response.html",
             include_str!("../../templates/response.html"),
@@ -410,6 +420,7 @@ pub(crate) fn page(
         can_admin_desks => wu.user.can(Permission::AlertConfigure),
         can_metrics => wu.user.can(Permission::AlertRead),
         can_triage => wu.user.can(Permission::ReportTriage),
+        can_rumours => wu.user.can(Permission::RumourRead),
         inbox_unread => wu.unread,
         event_types => ACLED_TYPOLOGY.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
         statuses => VerificationStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),

@@ -37,6 +37,8 @@ pub struct ServeArgs {
 
 /// How often leads of overdue actions are looked for (each is reminded once per due date).
 const ACTION_REMINDER_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+/// How often overdue rumours are looked for (each desk is told once per rumour and deadline).
+const RUMOUR_REMINDER_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 /// How long `tocsin serve` waits before its first scheduled signal run.
 const SIGNALS_START_DELAY: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -138,6 +140,11 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         &state,
         ACTION_REMINDER_EVERY,
         jobs.tolerance_for("action-reminders"),
+    ));
+    runner.add(tocsin_server::rumours::overdue_job(
+        &state,
+        RUMOUR_REMINDER_EVERY,
+        jobs.tolerance_for("rumour-reminders"),
     ));
     if let Some(job) =
         signals::schedule_job(store.clone(), cfg.signals.clone(), SIGNALS_START_DELAY)
