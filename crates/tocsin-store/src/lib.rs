@@ -21,9 +21,11 @@ use uuid::Uuid;
 
 pub mod actions;
 pub mod alerting;
+pub mod evidence_files;
 pub mod jobs;
 pub use actions::{ActionFilter, ActionReminder, ActionStep, Actions};
 pub use alerting::{AlertFilter, Alerting};
+pub use evidence_files::{audits_for, Blob, BlobRole, EvidenceFiles, EvidenceStep};
 pub use jobs::{JobRecord, Jobs, NewTimer, Timer};
 
 /// Why a store call failed.
@@ -288,6 +290,8 @@ pub enum Step {
     /// Cancel the pending timers with this key (as [`Jobs::cancel_timer`], in the op's
     /// transaction), the one now firing included.
     CancelTimer(String),
+    /// A write of evidence files ([`EvidenceStep`]).
+    Evidence(EvidenceStep),
 }
 
 /// A form code as stored ([`Reports::get_form_claim`]).
@@ -742,6 +746,7 @@ pub trait Store:
     + Jobs
     + Actions
     + Alerting
+    + EvidenceFiles
     + Send
     + Sync
     + 'static
@@ -959,7 +964,8 @@ impl<S: Store + ?Sized> StoreExt for S {}
 /// backend's own type (a [`DynStore`] needs no import).
 pub mod prelude {
     pub use crate::{
-        Actions, Alerting, Analysis, Deliveries, Incidents, Jobs, Reports, Store, StoreExt, Users,
+        Actions, Alerting, Analysis, Deliveries, EvidenceFiles, Incidents, Jobs, Reports, Store,
+        StoreExt, Users,
     };
 }
 
