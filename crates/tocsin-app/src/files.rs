@@ -72,7 +72,7 @@ pub struct TooLarge {
 impl EvidenceLimits {
     /// Check uploads about to be added to a report that already holds `held` files of
     /// `held_bytes` bytes in all; `n` is 1-based in messages.
-    pub fn check(&self, sizes: &[usize], held: usize, held_bytes: usize) -> Result<(), TooLarge> {
+    pub fn check(&self, sizes: &[usize], held: usize, held_bytes: usize) -> std::result::Result<(), TooLarge> {
         for (n, s) in sizes.iter().enumerate() {
             if *s > self.max_file_bytes {
                 return Err(TooLarge {
