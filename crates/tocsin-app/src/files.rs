@@ -70,6 +70,17 @@ pub struct TooLarge {
 }
 
 impl EvidenceLimits {
+    /// These limits, if each is at least 1 and a file fits in a report.
+    pub fn validated(self) -> std::result::Result<EvidenceLimits, String> {
+        if self.max_file_bytes == 0 || self.max_report_bytes == 0 || self.max_files == 0 {
+            return Err("[evidence] limits must be at least 1".into());
+        }
+        if self.max_file_bytes > self.max_report_bytes {
+            return Err("[evidence] max_file_bytes must not exceed max_report_bytes".into());
+        }
+        Ok(self)
+    }
+
     /// Check uploads about to be added to a report that already holds `held` files of
     /// `held_bytes` bytes in all; `n` is 1-based in messages.
     pub fn check(&self, sizes: &[usize], held: usize, held_bytes: usize) -> std::result::Result<(), TooLarge> {

@@ -3,7 +3,7 @@
 //! audit chain.
 
 use sqlx::sqlite::SqliteConnection;
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
 use tocsin_domain::time::format as ts;
 use tocsin_domain::{AuditEntry, EvidenceFile};
 use tocsin_store::evidence_files::EVIDENCE_RECORD;

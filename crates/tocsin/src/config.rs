@@ -95,6 +95,9 @@ pub struct FileConfig {
     pub alerts: Option<tocsin_app::alerts::AckDefaults>,
     /// `[cap]`: who signs CAP 1.2 messages (`sender`, `sender_name`, `language`).
     pub cap: Option<CapFile>,
+    /// `[evidence]`: how much may be attached to a report (`max_file_bytes`,
+    /// `max_report_bytes`, `max_files`; 10 MiB, 40 MiB and 10 by default).
+    pub evidence: Option<tocsin_app::files::EvidenceLimits>,
 }
 
 /// `[cap]` as written: the CAP 1.2 messages' signer. Links use `[server] public_url`.
@@ -389,6 +392,8 @@ pub struct Config {
     pub alerts: tocsin_app::alerts::AckDefaults,
     /// `[cap]`.
     pub cap: CapFile,
+    /// `[evidence]`.
+    pub evidence: tocsin_app::files::EvidenceLimits,
 }
 
 impl Config {
@@ -596,6 +601,7 @@ impl Config {
             organisation: file.organisation.unwrap_or_default(),
             alerts: file.alerts.unwrap_or_default(),
             cap: file.cap.unwrap_or_default(),
+            evidence: file.evidence.unwrap_or_default(),
             server,
             analysis: file.analysis.unwrap_or_default(),
             signals: {
