@@ -83,7 +83,12 @@ impl EvidenceLimits {
 
     /// Check uploads about to be added to a report that already holds `held` files of
     /// `held_bytes` bytes in all; `n` is 1-based in messages.
-    pub fn check(&self, sizes: &[usize], held: usize, held_bytes: usize) -> std::result::Result<(), TooLarge> {
+    pub fn check(
+        &self,
+        sizes: &[usize],
+        held: usize,
+        held_bytes: usize,
+    ) -> std::result::Result<(), TooLarge> {
         for (n, s) in sizes.iter().enumerate() {
             if *s > self.max_file_bytes {
                 return Err(TooLarge {
@@ -167,16 +172,18 @@ pub fn prepare_files(
             created_at: now,
         };
         let sealed = key.seal_bound(bytes, &original_context(&sha256));
-        out.steps.push(Step::Evidence(EvidenceStep::PutBlob(Box::new(Blob {
-            sha256: sha256.clone(),
-            role: BlobRole::Original,
-            bytes: sealed.0,
-        }))));
-        out.steps.push(Step::Evidence(EvidenceStep::PutBlob(Box::new(Blob {
-            sha256: file.working_sha256.clone(),
-            role: BlobRole::Working,
-            bytes: w.bytes,
-        }))));
+        out.steps
+            .push(Step::Evidence(EvidenceStep::PutBlob(Box::new(Blob {
+                sha256: sha256.clone(),
+                role: BlobRole::Original,
+                bytes: sealed.0,
+            }))));
+        out.steps
+            .push(Step::Evidence(EvidenceStep::PutBlob(Box::new(Blob {
+                sha256: file.working_sha256.clone(),
+                role: BlobRole::Working,
+                bytes: w.bytes,
+            }))));
         out.steps
             .push(Step::Evidence(EvidenceStep::Create(Box::new(file.clone()))));
         let custody = AuditEvent::new(

@@ -68,10 +68,22 @@ fn a_phone_photo_loses_gps_serial_xmp_comment_and_trailer_but_not_its_pixels() {
     }
     // The same picture, pixel for pixel (no re-encoding).
     assert_eq!(decode(&w.bytes), decode(&plain));
-    assert!(w.removed.iter().any(|r| r == "APP1 EXIF"), "{:?}", w.removed);
+    assert!(
+        w.removed.iter().any(|r| r == "APP1 EXIF"),
+        "{:?}",
+        w.removed
+    );
     assert!(w.removed.iter().any(|r| r == "APP1 XMP"), "{:?}", w.removed);
-    assert!(w.removed.iter().any(|r| r == "JPEG comment"), "{:?}", w.removed);
-    assert!(w.removed.iter().any(|r| r.contains("after the end")), "{:?}", w.removed);
+    assert!(
+        w.removed.iter().any(|r| r == "JPEG comment"),
+        "{:?}",
+        w.removed
+    );
+    assert!(
+        w.removed.iter().any(|r| r.contains("after the end")),
+        "{:?}",
+        w.removed
+    );
     // Cleaning a clean copy changes nothing.
     assert_eq!(working_copy(&w.bytes).unwrap().bytes, w.bytes);
 }

@@ -28,9 +28,9 @@ pub fn routes(limits: &EvidenceLimits) -> Router<AppState> {
     Router::new()
         .route(
             "/reports/{id}/files",
-            get(list_files).post(upload_files).layer(
-                axum::extract::DefaultBodyLimit::max(body_limit(limits)),
-            ),
+            get(list_files)
+                .post(upload_files)
+                .layer(axum::extract::DefaultBodyLimit::max(body_limit(limits))),
         )
         .route("/files/{id}", get(get_file))
         .route("/files/{id}/working", get(working_copy))
@@ -324,7 +324,13 @@ pub async fn release_original(
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(list_files, upload_files, get_file, working_copy, release_original),
-    components(schemas(FileList, FileView, CustodyEntry, ReleaseInput, EvidenceFile,
-                       tocsin_domain::FileKind))
+    components(schemas(
+        FileList,
+        FileView,
+        CustodyEntry,
+        ReleaseInput,
+        EvidenceFile,
+        tocsin_domain::FileKind
+    ))
 )]
 pub struct FilesDoc;

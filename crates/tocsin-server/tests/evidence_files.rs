@@ -120,7 +120,9 @@ async fn release(app: &TestApp, token: &str, file: &str, body: Value) -> reqwest
 }
 
 async fn custody(app: &TestApp, file: &str) -> Vec<Value> {
-    let (s, v) = app.get(Role::Analyst, &format!("/api/v1/files/{file}")).await;
+    let (s, v) = app
+        .get(Role::Analyst, &format!("/api/v1/files/{file}"))
+        .await;
     assert_eq!(s, 200, "{v}");
     v["custody"].as_array().unwrap().clone()
 }
@@ -156,7 +158,11 @@ async fn a_phone_photo_is_served_without_gps_or_serial_and_its_original_only_on_
         &app,
         &app.tokens[&Role::Analyst],
         &report,
-        vec![(photo.clone(), "IMG_20261205_143012.jpg", "application/octet-stream")],
+        vec![(
+            photo.clone(),
+            "IMG_20261205_143012.jpg",
+            "application/octet-stream",
+        )],
     )
     .await;
     assert_eq!(s, 201, "{v}");
@@ -169,14 +175,22 @@ async fn a_phone_photo_is_served_without_gps_or_serial_and_its_original_only_on_
     assert_eq!(uuid::Uuid::parse_str(&id).unwrap().get_version_num(), 4);
 
     // The working copy as served: right headers, no EXIF, no GPS, no serial, same pixels.
-    let resp = get_bytes(&app, &app.tokens[&Role::Analyst], &format!("/api/v1/files/{id}/working")).await;
+    let resp = get_bytes(
+        &app,
+        &app.tokens[&Role::Analyst],
+        &format!("/api/v1/files/{id}/working"),
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     let h = resp.headers().clone();
     assert_eq!(h["content-type"], "image/jpeg");
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert!(h["cache-control"].to_str().unwrap().contains("no-store"));
     assert!(h["cache-control"].to_str().unwrap().contains("private"));
-    assert!(h["content-disposition"].to_str().unwrap().starts_with("inline"));
+    assert!(h["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("inline"));
     assert!(!h["content-disposition"].to_str().unwrap().contains("IMG_"));
     let served = resp.bytes().await.unwrap().to_vec();
     assert!(exif::Reader::new()
@@ -189,9 +203,17 @@ async fn a_phone_photo_is_served_without_gps_or_serial_and_its_original_only_on_
         XMP_MARK.as_bytes(),
         b"TocsinPhone",
     ] {
-        assert!(!contains(&served, needle), "{:?} served", String::from_utf8_lossy(needle));
+        assert!(
+            !contains(&served, needle),
+            "{:?} served",
+            String::from_utf8_lossy(needle)
+        );
     }
-    let decode = |b: &[u8]| jpeg_decoder::Decoder::new(Cursor::new(b.to_vec())).decode().unwrap();
+    let decode = |b: &[u8]| {
+        jpeg_decoder::Decoder::new(Cursor::new(b.to_vec()))
+            .decode()
+            .unwrap()
+    };
     assert_eq!(decode(&served), decode(&plain_jpeg()));
 
     // The name the phone gave it is stored nowhere, and the original's serial is only sealed.
@@ -220,7 +242,13 @@ async fn a_phone_photo_is_served_without_gps_or_serial_and_its_original_only_on_
 
     // Released: byte for byte the upload, as a download; one custody entry per release.
     for n in 1..=2 {
-        let r = release(&app, &curator, &id, json!({"reason": "ICC request 2026/17"})).await;
+        let r = release(
+            &app,
+            &curator,
+            &id,
+            json!({"reason": "ICC request 2026/17"}),
+        )
+        .await;
         assert_eq!(r.status(), 200);
         assert!(r.headers()["content-disposition"]
             .to_str()
@@ -253,7 +281,13 @@ async fn labels_sizes_kinds_and_duplicates() {
 
     // A TLP:RED report's file does not exist for a desk officer (cleared to AMBER).
     let red = new_report(&app, "TLP:RED").await;
-    let (s, v) = upload(&app, &analyst, &red, vec![(photo.clone(), "a.jpg", "image/jpeg")]).await;
+    let (s, v) = upload(
+        &app,
+        &analyst,
+        &red,
+        vec![(photo.clone(), "a.jpg", "image/jpeg")],
+    )
+    .await;
     assert_eq!(s, 201, "{v}");
     let red_file = v["items"][0]["id"].as_str().unwrap().to_string();
     for path in [
@@ -283,18 +317,36 @@ async fn labels_sizes_kinds_and_duplicates() {
         (Role::Admin, 403),
         (Role::MonitorCoordinator, 201),
     ] {
-        let (s, v) = upload(&app, &app.tokens[&role], &report, vec![(plain_jpeg(), "p.jpg", "image/jpeg")]).await;
+        let (s, v) = upload(
+            &app,
+            &app.tokens[&role],
+            &report,
+            vec![(plain_jpeg(), "p.jpg", "image/jpeg")],
+        )
+        .await;
         assert_eq!(s.as_u16(), want, "{role:?}: {v}");
     }
 
     // Too large: the limit is named.
     let big = [plain_jpeg(), vec![0u8; 70 * 1024]].concat();
-    let (s, v) = upload(&app, &analyst, &report, vec![(big, "big.jpg", "image/jpeg")]).await;
+    let (s, v) = upload(
+        &app,
+        &analyst,
+        &report,
+        vec![(big, "big.jpg", "image/jpeg")],
+    )
+    .await;
     assert_eq!(s, 413, "{v}");
     assert_eq!(v["field"], "max_file_bytes");
     assert!(v["error"].as_str().unwrap().contains("64 KiB"), "{v}");
     let huge = vec![0xFFu8; 2 * 1024 * 1024];
-    let (s, v) = upload(&app, &analyst, &report, vec![(huge, "huge.jpg", "image/jpeg")]).await;
+    let (s, v) = upload(
+        &app,
+        &analyst,
+        &report,
+        vec![(huge, "huge.jpg", "image/jpeg")],
+    )
+    .await;
     assert_eq!(s, 413, "{v}");
     assert_eq!(v["field"], "max_report_bytes");
     let (s, v) = upload(
@@ -304,7 +356,11 @@ async fn labels_sizes_kinds_and_duplicates() {
         vec![
             (sample::pdf_with_metadata(), "1.pdf", "application/pdf"),
             (sample::plain_png(), "2.png", "image/png"),
-            (sample::png_with_metadata(&sample::plain_png()), "3.png", "image/png"),
+            (
+                sample::png_with_metadata(&sample::plain_png()),
+                "3.png",
+                "image/png",
+            ),
         ],
     )
     .await;
@@ -312,16 +368,48 @@ async fn labels_sizes_kinds_and_duplicates() {
     assert_eq!(v["field"], "max_files");
 
     // Kinds come from the bytes: a GIF named .jpg is refused, a PDF named .jpg is a PDF.
-    let (s, v) = upload(&app, &analyst, &report, vec![(b"GIF89a\x01\x00\x01\x00".to_vec(), "x.jpg", "image/jpeg")]).await;
+    let (s, v) = upload(
+        &app,
+        &analyst,
+        &report,
+        vec![(b"GIF89a\x01\x00\x01\x00".to_vec(), "x.jpg", "image/jpeg")],
+    )
+    .await;
     assert_eq!(s, 422, "{v}");
     assert_eq!(v["field"], "file");
-    let (s, v) = upload(&app, &analyst, &report, vec![(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic".to_vec(), "IMG_1.HEIC", "image/heic")]).await;
+    let (s, v) = upload(
+        &app,
+        &analyst,
+        &report,
+        vec![(
+            b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic".to_vec(),
+            "IMG_1.HEIC",
+            "image/heic",
+        )],
+    )
+    .await;
     assert_eq!(s, 422, "{v}");
     assert!(v["error"].as_str().unwrap().contains("HEIC"), "{v}");
-    let (s, v) = upload(&app, &analyst, &report, vec![(b"\xFF\xD8\xFF\xE0 not really".to_vec(), "y.jpg", "image/jpeg")]).await;
+    let (s, v) = upload(
+        &app,
+        &analyst,
+        &report,
+        vec![(
+            b"\xFF\xD8\xFF\xE0 not really".to_vec(),
+            "y.jpg",
+            "image/jpeg",
+        )],
+    )
+    .await;
     assert_eq!(s, 422, "{v}");
     let pdf = sample::pdf_with_metadata();
-    let (s, v) = upload(&app, &analyst, &report, vec![(pdf.clone(), "scan.jpg", "image/jpeg")]).await;
+    let (s, v) = upload(
+        &app,
+        &analyst,
+        &report,
+        vec![(pdf.clone(), "scan.jpg", "image/jpeg")],
+    )
+    .await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["items"][0]["kind"], "pdf");
     let pdf_id = v["items"][0]["id"].as_str().unwrap().to_string();
@@ -336,7 +424,11 @@ async fn labels_sizes_kinds_and_duplicates() {
     assert!(!contains(&served, XMP_MARK.as_bytes()));
     // A body that is not multipart.
     let (s, _) = app
-        .post(Role::Analyst, &format!("/api/v1/reports/{report}/files"), json!({"file": "x"}))
+        .post(
+            Role::Analyst,
+            &format!("/api/v1/reports/{report}/files"),
+            json!({"file": "x"}),
+        )
         .await;
     assert_eq!(s, 415);
 
@@ -344,34 +436,72 @@ async fn labels_sizes_kinds_and_duplicates() {
     // when it is attached to another report too (which gets its own record).
     let blobs = app.store.blob_count().await.unwrap();
     let dup = new_report(&app, "TLP:GREEN").await;
-    let (s, v) = upload(&app, &analyst, &dup, vec![(photo.clone(), "a.jpg", "image/jpeg"), (photo.clone(), "b.jpg", "image/jpeg")]).await;
+    let (s, v) = upload(
+        &app,
+        &analyst,
+        &dup,
+        vec![
+            (photo.clone(), "a.jpg", "image/jpeg"),
+            (photo.clone(), "b.jpg", "image/jpeg"),
+        ],
+    )
+    .await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["items"][0]["id"], v["items"][1]["id"]);
-    let (s, again) = upload(&app, &analyst, &dup, vec![(photo.clone(), "c.jpg", "image/jpeg")]).await;
+    let (s, again) = upload(
+        &app,
+        &analyst,
+        &dup,
+        vec![(photo.clone(), "c.jpg", "image/jpeg")],
+    )
+    .await;
     assert_eq!(s, 201);
     assert_eq!(again["items"][0]["id"], v["items"][0]["id"]);
-    let (_, list) = app.get(Role::Analyst, &format!("/api/v1/reports/{dup}/files")).await;
+    let (_, list) = app
+        .get(Role::Analyst, &format!("/api/v1/reports/{dup}/files"))
+        .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
-    assert_eq!(app.store.blob_count().await.unwrap(), blobs, "the photo was stored before, on the RED report");
     assert_eq!(
-        count(&custody(&app, v["items"][0]["id"].as_str().unwrap()).await, "evidence.upload"),
+        app.store.blob_count().await.unwrap(),
+        blobs,
+        "the photo was stored before, on the RED report"
+    );
+    assert_eq!(
+        count(
+            &custody(&app, v["items"][0]["id"].as_str().unwrap()).await,
+            "evidence.upload"
+        ),
         1
     );
 }
 
 /// The public form, as a browser sends it: text, place and a photo, multipart.
 async fn form_post(app: &TestApp, photo: Vec<u8>, name: &str) -> (StatusCode, String) {
-    let resp = app.client.get(format!("{}/report", app.base)).send().await.unwrap();
+    let resp = app
+        .client
+        .get(format!("{}/report", app.base))
+        .send()
+        .await
+        .unwrap();
     let cookie = first_cookie(&resp);
     let html = resp.text().await.unwrap();
     assert!(html.contains("enctype=\"multipart/form-data\""));
     assert!(html.contains("type=\"file\""));
-    assert!(html.contains("we remove what could say where"), "the form says metadata is removed");
+    assert!(
+        html.contains("we remove what could say where"),
+        "the form says metadata is removed"
+    );
     let form = Form::new()
         .text("csrf", csrf_in(&html))
         .text("text", "Soldiers burnt the market at dawn")
         .text("place", "Bria")
-        .part("file", Part::bytes(photo).file_name(name.to_string()).mime_str("image/jpeg").unwrap());
+        .part(
+            "file",
+            Part::bytes(photo)
+                .file_name(name.to_string())
+                .mime_str("image/jpeg")
+                .unwrap(),
+        );
     let resp = app
         .client
         .post(format!("{}/report", app.base))
@@ -394,19 +524,29 @@ async fn the_public_form_takes_photos_as_protected_as_its_report() {
     let r = &reports["items"][0];
     assert_eq!(r["tlp"], "TLP:AMBER+STRICT");
     let rid = r["id"].as_str().unwrap();
-    let (s, files) = app.get(Role::Analyst, &format!("/api/v1/reports/{rid}/files")).await;
+    let (s, files) = app
+        .get(Role::Analyst, &format!("/api/v1/reports/{rid}/files"))
+        .await;
     assert_eq!(s, 200);
     let fid = files["items"][0]["id"].as_str().unwrap().to_string();
     // As protected as the report: a desk officer (AMBER) finds neither.
-    let (s, _) = app.get(Role::DeskOfficer, &format!("/api/v1/files/{fid}")).await;
+    let (s, _) = app
+        .get(Role::DeskOfficer, &format!("/api/v1/files/{fid}"))
+        .await;
     assert_eq!(s, 404);
-    let served = get_bytes(&app, &app.tokens[&Role::Analyst], &format!("/api/v1/files/{fid}/working"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let served = get_bytes(
+        &app,
+        &app.tokens[&Role::Analyst],
+        &format!("/api/v1/files/{fid}/working"),
+    )
+    .await
+    .bytes()
+    .await
+    .unwrap();
     assert!(!contains(&served, SERIAL.as_bytes()));
-    assert!(exif::Reader::new().read_from_container(&mut Cursor::new(served.to_vec())).is_err());
+    assert!(exif::Reader::new()
+        .read_from_container(&mut Cursor::new(served.to_vec()))
+        .is_err());
     let log = custody(&app, &fid).await;
     assert_eq!(log[0]["action"], "evidence.upload");
     assert_eq!(log[0]["actor"], "system:web-form");
@@ -415,7 +555,12 @@ async fn the_public_form_takes_photos_as_protected_as_its_report() {
     assert!(!contains(&disk_bytes(&app), b"IMG_20261205"));
 
     // A HEIC photo: refused with a sentence, and no report is stored.
-    let (s, html) = form_post(&app, b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic".to_vec(), "IMG_2.HEIC").await;
+    let (s, html) = form_post(
+        &app,
+        b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic".to_vec(),
+        "IMG_2.HEIC",
+    )
+    .await;
     assert_eq!(s, 422);
     assert!(html.contains("HEIC"), "{html}");
     let (_, reports) = app.get(Role::Analyst, "/api/v1/reports?channel=web").await;
@@ -430,12 +575,28 @@ async fn the_pages_list_files_show_custody_and_release_only_with_the_grant() {
     let photo = phone_photo();
 
     // An analyst attaches a photo through the page.
-    let (cookie, csrf) = browser_login(&app, "analyst", "password-123").await.unwrap();
-    let page = app.client.get(format!("{}/reports", app.base)).header("cookie", &cookie).send().await.unwrap();
-    assert!(page.text().await.unwrap().contains(&format!("/reports/{report}/files")));
-    let form = Form::new()
-        .text("csrf", csrf.clone())
-        .part("file", Part::bytes(photo.clone()).file_name("IMG_1.jpg").mime_str("image/jpeg").unwrap());
+    let (cookie, csrf) = browser_login(&app, "analyst", "password-123")
+        .await
+        .unwrap();
+    let page = app
+        .client
+        .get(format!("{}/reports", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains(&format!("/reports/{report}/files")));
+    let form = Form::new().text("csrf", csrf.clone()).part(
+        "file",
+        Part::bytes(photo.clone())
+            .file_name("IMG_1.jpg")
+            .mime_str("image/jpeg")
+            .unwrap(),
+    );
     let resp = app
         .client
         .post(format!("{}/reports/{report}/files", app.base))
@@ -446,7 +607,9 @@ async fn the_pages_list_files_show_custody_and_release_only_with_the_grant() {
         .unwrap();
     assert_eq!(resp.status(), 303);
     // Without the session's token: refused.
-    let form = Form::new().text("csrf", "forged").part("file", Part::bytes(plain_jpeg()));
+    let form = Form::new()
+        .text("csrf", "forged")
+        .part("file", Part::bytes(plain_jpeg()));
     let resp = app
         .client
         .post(format!("{}/reports/{report}/files", app.base))
@@ -469,16 +632,40 @@ async fn the_pages_list_files_show_custody_and_release_only_with_the_grant() {
         .unwrap();
     let sha = sha256_hex(&photo);
     assert!(html.contains(&sha), "the page shows the SHA-256");
-    let fid = html.split("/files/").nth(1).unwrap().split('/').next().unwrap().to_string();
-    assert!(html.contains(&format!("<img class=\"thumb\" src=\"/files/{fid}/working\"")));
+    let fid = html
+        .split("href=\"/files/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(html.contains(&format!(
+        "<img class=\"thumb\" src=\"/files/{fid}/working\""
+    )));
     // The thumbnail's bytes are the working copy's.
-    let img = app.client.get(format!("{}/files/{fid}/working", app.base)).header("cookie", &cookie).send().await.unwrap();
+    let img = app
+        .client
+        .get(format!("{}/files/{fid}/working", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(img.headers()["content-type"], "image/jpeg");
     assert!(!contains(&img.bytes().await.unwrap(), SERIAL.as_bytes()));
 
     // The file page: the custody log; no release form for an analyst without the grant, and
     // posting it anyway is refused.
-    let html = app.client.get(format!("{}/files/{fid}", app.base)).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    let html = app
+        .client
+        .get(format!("{}/files/{fid}", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("Custody log") && html.contains("evidence.upload"));
     assert!(html.contains("APP1 EXIF"));
     assert!(!html.contains("Release the original"));
@@ -494,8 +681,19 @@ async fn the_pages_list_files_show_custody_and_release_only_with_the_grant() {
 
     // The curator sees the form; no reason: 422; a reason: the original, then in the log.
     let _ = curator_token;
-    let (cookie, csrf) = browser_login(&app, "curator", "password-123").await.unwrap();
-    let html = app.client.get(format!("{}/files/{fid}", app.base)).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    let (cookie, csrf) = browser_login(&app, "curator", "password-123")
+        .await
+        .unwrap();
+    let html = app
+        .client
+        .get(format!("{}/files/{fid}", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("Release the original"));
     let post = |reason: &'static str| {
         app.client
@@ -508,7 +706,16 @@ async fn the_pages_list_files_show_custody_and_release_only_with_the_grant() {
     let resp = post("Prosecutor's request").await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.bytes().await.unwrap().to_vec(), photo);
-    let html = app.client.get(format!("{}/files/{fid}", app.base)).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    let html = app
+        .client
+        .get(format!("{}/files/{fid}", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("evidence.original.release") && html.contains("Prosecutor"));
     let _ = Method::GET;
 }

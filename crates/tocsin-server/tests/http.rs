@@ -1457,7 +1457,10 @@ async fn an_incident_counts_only_the_linked_reports_the_caller_may_read() {
 /// Seeds a desk (its member: the desk officer), a rule and two TLP:GREEN alerts.
 /// Evidence files: read by those who read reports; originals released to nobody without the
 /// `evidence_original` grant. (Uploads, multipart, are tabled in `tests/evidence_files.rs`.)
-async fn evidence_rows(app: &TestApp, report: &str) -> Vec<(Method, String, Option<Value>, [u16; 6])> {
+async fn evidence_rows(
+    app: &TestApp,
+    report: &str,
+) -> Vec<(Method, String, Option<Value>, [u16; 6])> {
     let form = reqwest::multipart::Form::new().part(
         "file",
         reqwest::multipart::Part::bytes(tocsin_media::sample::pdf_with_metadata()),

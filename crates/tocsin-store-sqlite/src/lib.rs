@@ -37,8 +37,8 @@ use tocsin_domain::{
 };
 use tocsin_domain::{NewReport, OutboundMessage};
 use tocsin_store::{
-    stored_report, Analysis, Counts, Deliveries, Done, ImportChunk, Incidents, Op,
-    Reports, Result, SendOutcome, Store, StoreError, StoredFormClaim, Users, WebSession,
+    stored_report, Analysis, Counts, Deliveries, Done, ImportChunk, Incidents, Op, Reports, Result,
+    SendOutcome, Store, StoreError, StoredFormClaim, Users, WebSession,
 };
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;

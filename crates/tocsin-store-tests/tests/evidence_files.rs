@@ -96,7 +96,11 @@ async fn audit_count(s: &dyn Store) -> usize {
 async fn files_are_stored_once_with_their_custody(s: &dyn Store, _db: &Db) {
     let r1 = report(s).await;
     let r2 = report(s).await;
-    let (orig, sealed, work) = (b"original photo".to_vec(), b"sealed bytes".to_vec(), b"clean".to_vec());
+    let (orig, sealed, work) = (
+        b"original photo".to_vec(),
+        b"sealed bytes".to_vec(),
+        b"clean".to_vec(),
+    );
     let f1 = file(r1, &orig, &work);
     let before = audit_count(s).await;
     s.write(&system(), op(r1, steps(&f1, &sealed, &work)))
@@ -112,8 +116,16 @@ async fn files_are_stored_once_with_their_custody(s: &dyn Store, _db: &Db) {
 
     assert_eq!(s.get_evidence_file(f1.id).await.unwrap(), f1);
     assert_eq!(s.evidence_files_of(r1).await.unwrap(), vec![f1.clone()]);
-    assert_eq!(s.get_blob(&f1.sha256, BlobRole::Original).await.unwrap(), sealed);
-    assert_eq!(s.get_blob(&f1.working_sha256, BlobRole::Working).await.unwrap(), work);
+    assert_eq!(
+        s.get_blob(&f1.sha256, BlobRole::Original).await.unwrap(),
+        sealed
+    );
+    assert_eq!(
+        s.get_blob(&f1.working_sha256, BlobRole::Working)
+            .await
+            .unwrap(),
+        work
+    );
     assert!(matches!(
         s.get_blob(&f1.sha256, BlobRole::Working).await,
         Err(StoreError::NotFound)
@@ -127,7 +139,10 @@ async fn files_are_stored_once_with_their_custody(s: &dyn Store, _db: &Db) {
         .unwrap();
     assert_eq!(s.blob_count().await.unwrap(), 2);
     // The first sealed copy is kept: content-addressed, stored once.
-    assert_eq!(s.get_blob(&f1.sha256, BlobRole::Original).await.unwrap(), sealed);
+    assert_eq!(
+        s.get_blob(&f1.sha256, BlobRole::Original).await.unwrap(),
+        sealed
+    );
 
     // The same original twice on one report: the guard trips and nothing is written, not
     // even the custody entry.
@@ -147,7 +162,10 @@ async fn files_are_stored_once_with_their_custody(s: &dyn Store, _db: &Db) {
     // A file of a report that does not exist is not found, and nothing lands.
     let orphan = file(Uuid::new_v4(), b"other", b"other clean");
     let e = s
-        .write(&system(), op(orphan.report_id, steps(&orphan, b"x", b"other clean")))
+        .write(
+            &system(),
+            op(orphan.report_id, steps(&orphan, b"x", b"other clean")),
+        )
         .await
         .unwrap_err();
     assert!(matches!(e, StoreError::NotFound), "{e:?}");
@@ -183,7 +201,10 @@ async fn evidence_is_immutable(s: &dyn Store, db: &Db) {
     for sql in [
         "UPDATE evidence_blobs SET bytes = bytes".to_string(),
         "DELETE FROM evidence_blobs".to_string(),
-        format!("UPDATE evidence_files SET sha256 = 'forged' WHERE id = '{}'", f.id),
+        format!(
+            "UPDATE evidence_files SET sha256 = 'forged' WHERE id = '{}'",
+            f.id
+        ),
         "DELETE FROM evidence_files".to_string(),
     ] {
         let e = raw.exec(&sql).await.unwrap_err();

@@ -142,11 +142,7 @@ pub async fn file_page(
 }
 
 /// `GET /files/{id}/working`
-pub async fn working(
-    State(st): State<AppState>,
-    wu: WebUser,
-    Path(id): Path<String>,
-) -> WebResult {
+pub async fn working(State(st): State<AppState>, wu: WebUser, Path(id): Path<String>) -> WebResult {
     let (f, bytes) = st.app().working_copy(&wu.user, path_id(&id)?).await?;
     Ok(file_response(&f, bytes, false))
 }
