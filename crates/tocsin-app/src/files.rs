@@ -48,7 +48,7 @@ impl Default for EvidenceLimits {
 
 /// A size for people: `10 MiB`, `512 KiB`, `300 bytes`.
 pub fn human_size(n: usize) -> String {
-    if n >= 1024 * 1024 && n % (1024 * 1024) == 0 {
+    if n >= 1024 * 1024 && n.is_multiple_of(1024 * 1024) {
         format!("{} MiB", n / (1024 * 1024))
     } else if n >= 1024 * 1024 {
         format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0))
