@@ -19,6 +19,7 @@ pub mod desks;
 pub mod engine;
 mod error;
 mod evidence;
+pub mod files;
 pub mod flow;
 pub mod home;
 pub mod incidents;

@@ -128,6 +128,16 @@ impl ContactKey {
             .map_err(|_| DomainError::Crypto)
     }
 
+    /// A key for another purpose derived from this one (HKDF-SHA256 with `purpose` as info):
+    /// kept, backed up and rotated with it, never equal to it.
+    pub fn derive(&self, purpose: &str) -> ContactKey {
+        let mut k = [0u8; 32];
+        hkdf::Hkdf::<Sha256>::new(Some(b"tocsin-derive-v1"), &self.0)
+            .expand(purpose.as_bytes(), &mut k)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        ContactKey(k)
+    }
+
     /// A keyed hash (for looking up a sealed value, e.g. a phone number, without decrypting).
     pub fn lookup_hash(&self, value: &str) -> String {
         let mut h = Sha256::new();

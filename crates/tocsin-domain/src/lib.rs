@@ -16,6 +16,7 @@ pub mod desk;
 pub mod duration;
 pub mod error;
 pub mod evidence;
+pub mod evidence_file;
 pub mod flow;
 pub mod incident;
 pub mod legal;
@@ -53,6 +54,7 @@ pub use desk::{
 pub use duration::TextDuration;
 pub use error::DomainError;
 pub use evidence::{GenericRule, GenericRuleGroup, Suggestion, SuggestionGroup, Tagged};
+pub use evidence_file::{EvidenceFile, FileKind};
 pub use incident::{
     EventType, Incident, IncidentFilter, IncidentInput, IncidentPatch, MapPoint, NewIncident,
     VerificationStatus,

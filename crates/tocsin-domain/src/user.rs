@@ -66,16 +66,21 @@ pub enum Permission {
     /// Record and change rumours and mark reports as their sightings (analysts, monitor
     /// coordinators).
     RumourWrite,
+    /// Release the sealed original of an evidence file (each release audited in its custody
+    /// log, with a reason). No role holds it: it is granted to named analysts
+    /// (`tocsin user grant NAME evidence_original`).
+    EvidenceOriginal,
 }
 
 impl Permission {
     /// Permissions no role holds, granted to a user by name.
-    pub const GRANTABLE: [Permission; 1] = [Permission::LegalQualify];
+    pub const GRANTABLE: [Permission; 2] = [Permission::LegalQualify, Permission::EvidenceOriginal];
 
     /// The stored name of a grantable permission.
     pub fn as_str(self) -> &'static str {
         match self {
             Permission::LegalQualify => "legal_qualify",
+            Permission::EvidenceOriginal => "evidence_original",
             _ => "other",
         }
     }
@@ -85,7 +90,9 @@ impl Permission {
         Permission::GRANTABLE
             .into_iter()
             .find(|p| p.as_str() == s.trim())
-            .ok_or_else(|| DomainError::invalid("permission", "expected legal_qualify"))
+            .ok_or_else(|| {
+                DomainError::invalid("permission", "expected legal_qualify or evidence_original")
+            })
     }
 }
 
@@ -278,6 +285,12 @@ impl User {
             return Err(DomainError::invalid(
                 "permission",
                 "legal_qualify is granted to analysts only",
+            ));
+        }
+        if on && p == Permission::EvidenceOriginal && self.role != Role::Analyst {
+            return Err(DomainError::invalid(
+                "permission",
+                "evidence_original is granted to analysts only",
             ));
         }
         self.grants.retain(|g| *g != p);

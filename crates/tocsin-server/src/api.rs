@@ -491,5 +491,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::triage::TriageDoc::openapi());
     doc.merge(crate::rumours::RumoursDoc::openapi());
     doc.merge(crate::suggestions::SuggestionsDoc::openapi());
+    doc.merge(crate::files::FilesDoc::openapi());
     Json(doc)
 }

@@ -13,6 +13,7 @@ pub mod capflow;
 pub mod edge;
 pub mod error;
 pub mod export;
+pub mod files;
 pub mod health;
 pub mod incident_index;
 pub mod input;
@@ -89,6 +90,8 @@ pub struct AppState {
     pub cap_base: Arc<str>,
     /// Wakes the rule engine's job after a write this server served (`alerts::rules_job`).
     pub rules_wake: Arc<tokio::sync::Notify>,
+    /// How much may be attached to reports (`[evidence]`).
+    pub evidence: Arc<tocsin_app::files::EvidenceLimits>,
 }
 
 impl AppState {
@@ -126,7 +129,14 @@ impl AppState {
             ),
             cap_base: Arc::from(DEFAULT_CAP_BASE),
             rules_wake: Arc::default(),
+            evidence: Arc::default(),
         }
+    }
+
+    /// With these limits on evidence files (`[evidence]`).
+    pub fn with_evidence_limits(mut self, limits: tocsin_app::files::EvidenceLimits) -> AppState {
+        self.evidence = Arc::new(limits);
+        self
     }
 
     /// With CAP messages signed by `site`, whose links start with `base_url`.
@@ -371,13 +381,14 @@ pub fn router(state: AppState) -> Router {
         .merge(triage::routes())
         .merge(rumours::routes())
         .merge(suggestions::routes())
+        .merge(files::routes(&state.evidence))
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(health::healthz))
         .merge(capflow::public_routes())
-        .merge(sms_routes())
+        .merge(sms_routes(&state.evidence))
         .merge(web::router(&state))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -428,7 +439,7 @@ pub fn router(state: AppState) -> Router {
 
 /// The reporter-facing SMS endpoints. They keep no access log (nothing in Tocsin logs
 /// requests) and answer `Cache-Control: no-store`.
-fn sms_routes() -> Router<AppState> {
+fn sms_routes(evidence: &tocsin_app::files::EvidenceLimits) -> Router<AppState> {
     use axum::routing::{get as g, post};
     Router::new()
         .route("/sms/kannel", g(sms::kannel).post(sms::kannel))
@@ -442,7 +453,7 @@ fn sms_routes() -> Router<AppState> {
         )
         .route("/sms/frontlinesms", post(sms::frontlinesms))
         .route("/sms/smssync", g(sms::smssync_poll).post(sms::smssync))
-        .merge(web::form::router())
+        .merge(web::form::router(evidence))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),

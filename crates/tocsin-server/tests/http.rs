@@ -255,6 +255,7 @@ async fn every_route_and_role_gets_the_expected_status() {
     table.extend(alerting_rows(&app).await);
     table.extend(triage_rows(&app).await);
     table.extend(rumour_rows(&app, &rep_id).await);
+    table.extend(evidence_rows(&app, &rep_id).await);
     let mut failures = Vec::new();
     for (method, path, body, expected) in &table {
         let who = Role::ALL.iter().map(|r| Some(*r)).chain([None]);
@@ -1456,6 +1457,55 @@ async fn an_incident_counts_only_the_linked_reports_the_caller_may_read() {
 /// The alerting routes for every role: admins configure desks and rules, analysts raise
 /// alerts, desk officers of the alert's desk act on it, everyone reads within clearance.
 /// Seeds a desk (its member: the desk officer), a rule and two TLP:GREEN alerts.
+/// Evidence files: read by those who read reports; originals released to nobody without the
+/// `evidence_original` grant. (Uploads, multipart, are tabled in `tests/evidence_files.rs`.)
+async fn evidence_rows(
+    app: &TestApp,
+    report: &str,
+) -> Vec<(Method, String, Option<Value>, [u16; 6])> {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(tocsin_media::sample::pdf_with_metadata()),
+    );
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/reports/{report}/files", app.base))
+        .bearer_auth(&app.tokens[&Role::Analyst])
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let v: Value = resp.json().await.unwrap();
+    let file = v["items"][0]["id"].as_str().unwrap().to_string();
+    vec![
+        (
+            Method::GET,
+            format!("/api/v1/reports/{report}/files"),
+            None,
+            [200, 200, 200, 200, 403, 401],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/files/{file}"),
+            None,
+            [200, 200, 200, 200, 403, 401],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/files/{file}/working"),
+            None,
+            [200, 200, 200, 200, 403, 401],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/files/{file}/original"),
+            Some(json!({"reason": "court"})),
+            [403, 403, 403, 403, 403, 401],
+        ),
+    ]
+}
+
 async fn alerting_rows(app: &TestApp) -> Vec<(Method, String, Option<Value>, [u16; 6])> {
     let (s, desk) = app
         .post(

@@ -26,6 +26,7 @@ mod alerting;
 mod analysis;
 mod contacts;
 mod credentials;
+mod evidence_files;
 mod jobs;
 mod rows;
 mod rumours;

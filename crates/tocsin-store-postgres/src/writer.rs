@@ -30,7 +30,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection, Executor, Row};
 use std::collections::HashMap;
 use tocsin_domain::{Actor, AuditEntry, AuditEvent, NewReport};
-use tocsin_store::{audit_for, stored_report, Done, Op, Result, StoreError};
+use tocsin_store::{stored_report, Done, Op, Result, StoreError};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -364,7 +364,7 @@ fn chain_entries(jobs: &[Job], from: &Head) -> (Vec<AuditEntry>, Head) {
     let mut entries = Vec::with_capacity(jobs.len());
     let (mut seq, mut hash) = (from.seq, from.hash.clone());
     for job in jobs {
-        if let Some(ev) = audit_for(&job.actor, &job.op) {
+        for ev in tocsin_store::audits_for(&job.actor, &job.op) {
             let e = ev.into_entry(seq + 1, &hash, tocsin_domain::time::now());
             seq = e.seq;
             hash.clone_from(&e.hash);
@@ -571,7 +571,7 @@ async fn whole_batch(
     }
     let mut events = Vec::with_capacity(jobs.len());
     for job in jobs {
-        events.extend(audit_for(&job.actor, &job.op));
+        events.extend(tocsin_store::audits_for(&job.actor, &job.op));
     }
     if let Err(e) = append_audits(conn, events).await {
         // Not any one op's fault: retried op by op, where it fails every op it fails again.
@@ -608,7 +608,7 @@ async fn one_by_one(conn: &mut PgConnection, jobs: &[Job]) -> (Vec<Result<Done>>
                 if let Err(e) = exec(conn, "RELEASE SAVEPOINT op").await {
                     return broken(e);
                 }
-                events.extend(audit_for(&job.actor, &job.op));
+                events.extend(tocsin_store::audits_for(&job.actor, &job.op));
                 results.push(Ok(d));
             }
             Err(err) => {

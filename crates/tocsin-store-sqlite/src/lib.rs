@@ -13,6 +13,7 @@ pub mod backup;
 mod bulk;
 mod contacts;
 mod credentials;
+mod evidence_files;
 mod jobs;
 #[allow(unsafe_code)] // The crate's one piece of unsafe code: see the module.
 mod prepared;
@@ -38,8 +39,8 @@ use tocsin_domain::{
 };
 use tocsin_domain::{NewReport, OutboundMessage};
 use tocsin_store::{
-    audit_for, stored_report, Analysis, Counts, Deliveries, Done, ImportChunk, Incidents, Op,
-    Reports, Result, SendOutcome, Store, StoreError, StoredFormClaim, Users, WebSession,
+    stored_report, Analysis, Counts, Deliveries, Done, ImportChunk, Incidents, Op, Reports, Result,
+    SendOutcome, Store, StoreError, StoredFormClaim, Users, WebSession,
 };
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -717,7 +718,7 @@ async fn apply_op(
         },
         Op::RevokeToken(id) => credentials::revoke_token(conn, *id).await?,
     };
-    if let Some(ev) = audit_for(actor, op) {
+    for ev in tocsin_store::audits_for(actor, op) {
         let e = ev.into_entry(head.seq + 1, &head.hash, tocsin_domain::time::now());
         *head = ChainHead {
             seq: e.seq,

@@ -21,10 +21,12 @@ use uuid::Uuid;
 
 pub mod actions;
 pub mod alerting;
+pub mod evidence_files;
 pub mod jobs;
 pub mod triage;
 pub use actions::{ActionFilter, ActionReminder, ActionStep, Actions};
 pub use alerting::{AlertFilter, Alerting};
+pub use evidence_files::{audits_for, Blob, BlobRole, EvidenceFiles, EvidenceStep};
 pub use jobs::{JobRecord, Jobs, NewTimer, Timer};
 pub use triage::{Triage, MAX_TRIAGE_CANDIDATES};
 pub mod rumours;
@@ -299,6 +301,8 @@ pub enum Step {
     Triage(Box<tocsin_domain::TriageDecision>),
     /// A write of rumours ([`RumourStep`]).
     Rumour(RumourStep),
+    /// A write of evidence files ([`EvidenceStep`]).
+    Evidence(EvidenceStep),
 }
 
 /// A form code as stored ([`Reports::get_form_claim`]).
@@ -762,6 +766,7 @@ pub trait Store:
     + Alerting
     + Triage
     + Rumours
+    + EvidenceFiles
     + Send
     + Sync
     + 'static
@@ -979,8 +984,8 @@ impl<S: Store + ?Sized> StoreExt for S {}
 /// backend's own type (a [`DynStore`] needs no import).
 pub mod prelude {
     pub use crate::{
-        Actions, Alerting, Analysis, Deliveries, Incidents, Jobs, Reports, Rumours, Store,
-        StoreExt, Triage, Users,
+        Actions, Alerting, Analysis, Deliveries, EvidenceFiles, Incidents, Jobs, Reports,
+        Rumours, Store, StoreExt, Triage, Users,
     };
 }
 

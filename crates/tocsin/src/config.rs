@@ -98,6 +98,9 @@ pub struct FileConfig {
     /// `[rumours]`: the time allowed to act on a rumour, per priority (`critical = "6h"`,
     /// `high = "24h"`, `medium = "3d"`, `low = "7d"` by default).
     pub rumours: Option<tocsin_app::rumours::RumourDeadlines>,
+    /// `[evidence]`: how much may be attached to a report (`max_file_bytes`,
+    /// `max_report_bytes`, `max_files`; 10 MiB, 40 MiB and 10 by default).
+    pub evidence: Option<tocsin_app::files::EvidenceLimits>,
 }
 
 /// `[cap]` as written: the CAP 1.2 messages' signer. Links use `[server] public_url`.
@@ -401,6 +404,8 @@ pub struct Config {
     pub cap: CapFile,
     /// `[rumours]`.
     pub rumours: tocsin_app::rumours::RumourDeadlines,
+    /// `[evidence]`.
+    pub evidence: tocsin_app::files::EvidenceLimits,
 }
 
 impl Config {
@@ -629,6 +634,7 @@ impl Config {
             alerts: file.alerts.unwrap_or_default(),
             cap: file.cap.unwrap_or_default(),
             rumours: file.rumours.unwrap_or_default(),
+            evidence: file.evidence.unwrap_or_default(),
             server,
             analysis: file.analysis.unwrap_or_default(),
             signals: {

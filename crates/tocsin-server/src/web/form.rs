@@ -13,10 +13,17 @@ use super::{render, set_cookie};
 use crate::auth::{random_secret, same};
 use crate::AppState;
 
-/// `GET|POST /report`.
-pub fn router() -> Router<AppState> {
+/// `GET|POST /report`, its body limit fitting a report's files (`[evidence]`).
+pub fn router(limits: &tocsin_app::files::EvidenceLimits) -> Router<AppState> {
     use axum::routing::get;
-    Router::new().route("/report", get(report_form_page).post(submit_report))
+    Router::new().route(
+        "/report",
+        get(report_form_page)
+            .post(submit_report)
+            .layer(axum::extract::DefaultBodyLimit::max(
+                crate::files::body_limit(limits),
+            )),
+    )
 }
 
 const REPORT_CSRF_COOKIE: &str = "tocsin_report_csrf";
@@ -36,6 +43,8 @@ fn report_form(
         context! {
             form_csrf => csrf.clone(), text, place, error,
             can_reply => crate::sms::reply_gateway(&st.sms, None).is_some(),
+            max_files => st.evidence.max_files,
+            max_file => tocsin_app::files::human_size(st.evidence.max_file_bytes),
         },
     );
     r.headers_mut().insert(
@@ -57,6 +66,27 @@ pub struct ReportForm {
     place: Option<String>,
 }
 
+/// The form as posted: URL-encoded (no files), or multipart with `file` parts (whose names and
+/// declared types are never read).
+async fn parse_form(headers: &HeaderMap, body: Bytes) -> Option<(ReportForm, Vec<Vec<u8>>)> {
+    let multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("multipart/form-data"));
+    if !multipart {
+        return serde_urlencoded::from_bytes::<ReportForm>(&body)
+            .ok()
+            .map(|f| (f, Vec::new()));
+    }
+    let mp = crate::files::read_multipart(headers, body).await.ok()?;
+    let f = ReportForm {
+        csrf: mp.field("csrf")?.to_string(),
+        text: mp.field("text")?.to_string(),
+        place: mp.field("place").map(str::to_string),
+    };
+    Some((f, mp.files))
+}
+
 /// How long the one-time code shown after a form report stays valid.
 pub const FORM_CODE_HOURS: i64 = 24;
 
@@ -73,10 +103,22 @@ pub async fn submit_report(
     State(st): State<AppState>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let client = crate::net::client_ip(&headers, peer.ip(), &st.trusted_proxies);
-    let Ok(f) = serde_urlencoded::from_bytes::<ReportForm>(&body) else {
+    let Ok(body) = body else {
+        return report_form(
+            &st,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "",
+            "",
+            Some(&format!(
+                "The files are too large: together they may be at most {}.",
+                tocsin_app::files::human_size(st.evidence.max_report_bytes)
+            )),
+        );
+    };
+    let Some((f, files)) = parse_form(&headers, body).await else {
         return report_form(
             &st,
             StatusCode::BAD_REQUEST,
@@ -160,7 +202,21 @@ pub async fn submit_report(
         expires_at: tocsin_domain::time::now() + chrono::Duration::hours(FORM_CODE_HOURS),
     });
     let actor = tocsin_domain::Actor::system("web-form");
-    match tocsin_app::sms::submit_form_report(&*st.store, &actor, r, claim).await {
+    let stored = if files.is_empty() {
+        tocsin_app::sms::submit_form_report(&*st.store, &actor, r, claim).await
+    } else {
+        tocsin_app::files::submit_form_report_with_files(
+            &*st.store,
+            &st.contact_key,
+            &actor,
+            r,
+            claim,
+            &files,
+            &st.evidence,
+        )
+        .await
+    };
+    match stored {
         Ok(_) => render(
             &st,
             StatusCode::OK,
@@ -170,6 +226,20 @@ pub async fn submit_report(
                 inbound_number => st.sms.inbound_number.clone(), code_hours => FORM_CODE_HOURS,
             },
         ),
+        Err(e) if tocsin_app::files::is_too_large(&e) => report_form(
+            &st,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &f.text,
+            &place,
+            Some(&refusal(&e)),
+        ),
+        Err(e @ tocsin_app::AppError::Invalid { .. }) => report_form(
+            &st,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &f.text,
+            &place,
+            Some(&refusal(&e)),
+        ),
         Err(_) => report_form(
             &st,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -177,5 +247,19 @@ pub async fn submit_report(
             &place,
             Some("We could not save your report just now. Please try again."),
         ),
+    }
+}
+
+/// A refused file in a sentence: the application's message without the field's name.
+fn refusal(e: &tocsin_app::AppError) -> String {
+    match e {
+        tocsin_app::AppError::Invalid { message, .. } => {
+            let mut m = message.clone();
+            if let Some(c) = m.get(..1) {
+                m = c.to_uppercase() + &m[1..];
+            }
+            format!("{m}. Your report was not sent: please try again.")
+        }
+        other => other.to_string(),
     }
 }

@@ -14,6 +14,7 @@ pub mod admin;
 pub mod alerts;
 pub mod analysis;
 pub mod desks;
+pub mod files;
 pub mod form;
 pub mod incidents;
 pub mod login;
@@ -63,6 +64,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(triage::router())
         .merge(rumours::router())
         .merge(suggestions::router())
+        .merge(files::router(&state.evidence))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -90,6 +92,11 @@ pub fn templates() -> Environment<'static> {
             include_str!("../../templates/incident_edit.html"),
         ),
         ("reports.html", include_str!("../../templates/reports.html")),
+        (
+            "report_files.html",
+            include_str!("../../templates/report_files.html"),
+        ),
+        ("file.html", include_str!("../../templates/file.html")),
         ("map.html", include_str!("../../templates/map.html")),
         ("message.html", include_str!("../../templates/message.html")),
         (

@@ -122,6 +122,7 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
     let (cap_site, cap_base) = cfg.cap_site()?;
     let state = state.with_cap_site(cap_site, &cap_base);
     let state = state.with_frameworks(cfg.analysis.frameworks()?);
+    let state = state.with_evidence_limits(cfg.evidence.validated().map_err(anyhow::Error::msg)?);
     // Every background task runs on the job runner: the outbox, the incident index (loaded
     // now rather than on the first map or list request, then kept fresh) and the signal
     // schedule. It reports on the board /healthz reads.

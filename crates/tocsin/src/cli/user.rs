@@ -58,18 +58,18 @@ pub enum UserCommand {
     },
     /// List users.
     List,
-    /// Grant a permission no role holds (`legal_qualify`, analysts only).
+    /// Grant a permission no role holds (`legal_qualify`, `evidence_original`; analysts only).
     Grant {
         /// Login name.
         name: String,
-        /// The permission: legal_qualify.
+        /// The permission: legal_qualify or evidence_original.
         permission: String,
     },
     /// Take back a granted permission.
     RevokeGrant {
         /// Login name.
         name: String,
-        /// The permission: legal_qualify.
+        /// The permission: legal_qualify or evidence_original.
         permission: String,
     },
     /// Disable a user: their tokens stop working and their browser sessions end at once.
