@@ -31,6 +31,7 @@ pub mod situations;
 pub mod sms;
 pub mod sources;
 pub mod tags;
+pub mod verification;
 
 pub use error::{AppError, Result, ROLE_MAY_NOT};
 
@@ -113,6 +114,8 @@ pub struct App<'a> {
     pub channels: &'a notify::Channels,
     /// Departments and acknowledgement defaults (`[organisation]`, `[alerts]`).
     pub alerting: &'a alerts::AlertSettings,
+    /// The verification checklist (`[verification]`).
+    pub verification: &'a verification::VerificationSettings,
 }
 
 impl<'a> App<'a> {
@@ -128,6 +131,7 @@ impl<'a> App<'a> {
             hasher: &InPlaceHasher,
             channels: &notify::NO_CHANNELS,
             alerting: &alerts::DEFAULT_SETTINGS,
+            verification: &verification::DEFAULT_SETTINGS,
         }
     }
 }

@@ -29,6 +29,7 @@ pub mod source;
 pub mod time;
 pub mod tlp;
 pub mod user;
+pub mod verification;
 
 pub use action::{
     Action, ActionError, ActionPatch, ActionRefs, ActionStatus, IllegalMove, NewAction,
@@ -68,6 +69,7 @@ pub use sms::{Ack, FormClaim, InboundSms, OutboundMessage, OutboxStatus, Recipie
 pub use source::{NewSource, Reliability, Source, SourceContact};
 pub use tlp::Tlp;
 pub use user::{Actor, ApiToken, NewUser, Permission, Role, User};
+pub use verification::{ReliabilityEntry, TaskTick, TrackRecord, VerificationEntry};
 
 /// A new time-ordered identifier (UUIDv7): sorting ids sorts records by creation time. For
 /// records whose creation time must not be read from their id, see [`random_id`].

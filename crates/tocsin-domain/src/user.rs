@@ -59,6 +59,9 @@ pub enum Permission {
     AlertRespond,
     /// Edit desks, escalation policies and alert rules.
     AlertConfigure,
+    /// Set a source's Admiralty reliability grade, with a reason (analysts, who judge what
+    /// sources report, and monitor coordinators, who know the monitors).
+    SourceGrade,
 }
 
 impl Permission {
@@ -177,6 +180,7 @@ impl Role {
                     | ActionWrite
                     | AlertRead
                     | AlertRaise
+                    | SourceGrade
             ),
             Role::DeskOfficer => matches!(
                 p,
@@ -191,6 +195,7 @@ impl Role {
                     | SourceContactRead
                     | SituationRead
                     | AlertRead
+                    | SourceGrade
             ),
             Role::Viewer => matches!(p, IncidentRead | SituationRead | AlertRead),
         }

@@ -23,6 +23,7 @@ pub mod notify;
 pub mod ratelimit;
 pub mod sms;
 pub mod toolbox;
+pub mod verification;
 pub mod web;
 
 use axum::body::Body;
@@ -86,6 +87,8 @@ pub struct AppState {
     pub cap_base: Arc<str>,
     /// Wakes the rule engine's job after a write this server served (`alerts::rules_job`).
     pub rules_wake: Arc<tokio::sync::Notify>,
+    /// The verification checklist (`[verification]`).
+    pub verification: Arc<tocsin_app::verification::VerificationSettings>,
 }
 
 impl AppState {
@@ -123,6 +126,7 @@ impl AppState {
             ),
             cap_base: Arc::from(DEFAULT_CAP_BASE),
             rules_wake: Arc::default(),
+            verification: Arc::default(),
         }
     }
 
@@ -145,6 +149,7 @@ impl AppState {
             hasher: &*self.hasher,
             channels: &self.channels,
             alerting: &self.alerting,
+            verification: &self.verification,
         }
     }
 
@@ -365,6 +370,7 @@ pub fn router(state: AppState) -> Router {
         .merge(actions::routes())
         .merge(alerts::routes())
         .merge(capflow::api_routes())
+        .merge(verification::routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()

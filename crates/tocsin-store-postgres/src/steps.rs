@@ -148,5 +148,6 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &Step) -> Result<()> {
         } => alerting::change_alert(conn, alert, *expected_version, entry).await,
         Step::ScheduleTimer(t) => alerting::schedule_timer(conn, t).await,
         Step::CancelTimer(key) => alerting::cancel_timer(conn, key).await,
+        Step::Verification(v) => crate::verification::apply(conn, v).await,
     }
 }

@@ -147,5 +147,6 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &Step) -> Result<()
         } => alerting::change_alert(conn, alert, *expected_version, entry).await,
         Step::ScheduleTimer(t) => alerting::schedule_timer(conn, t).await,
         Step::CancelTimer(key) => alerting::cancel_timer(conn, key).await,
+        Step::Verification(v) => crate::verification::apply(conn, v).await,
     }
 }

@@ -22,9 +22,11 @@ use uuid::Uuid;
 pub mod actions;
 pub mod alerting;
 pub mod jobs;
+pub mod verification;
 pub use actions::{ActionFilter, ActionReminder, ActionStep, Actions};
 pub use alerting::{AlertFilter, Alerting};
 pub use jobs::{JobRecord, Jobs, NewTimer, Timer};
+pub use verification::{Verification, VerificationStep};
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -288,6 +290,8 @@ pub enum Step {
     /// Cancel the pending timers with this key (as [`Jobs::cancel_timer`], in the op's
     /// transaction), the one now firing included.
     CancelTimer(String),
+    /// A write of the verification desk ([`VerificationStep`]).
+    Verification(VerificationStep),
 }
 
 /// A form code as stored ([`Reports::get_form_claim`]).
@@ -571,6 +575,9 @@ pub fn stored_report(r: &NewReport, source_handle: Option<String>) -> Report {
         occurred_at: r.occurred_at,
         received_at: r.received_at,
         meta: r.meta.clone(),
+        credibility: 6,
+        reliability: tocsin_domain::Reliability::F,
+        grading: "F6".into(),
     }
 }
 
@@ -742,6 +749,7 @@ pub trait Store:
     + Jobs
     + Actions
     + Alerting
+    + Verification
     + Send
     + Sync
     + 'static
@@ -960,6 +968,7 @@ impl<S: Store + ?Sized> StoreExt for S {}
 pub mod prelude {
     pub use crate::{
         Actions, Alerting, Analysis, Deliveries, Incidents, Jobs, Reports, Store, StoreExt, Users,
+        Verification,
     };
 }
 

@@ -95,6 +95,10 @@ pub struct FileConfig {
     pub alerts: Option<tocsin_app::alerts::AckDefaults>,
     /// `[cap]`: who signs CAP 1.2 messages (`sender`, `sender_name`, `language`).
     pub cap: Option<CapFile>,
+    /// `[verification]`: `required_tasks`, the checklist every incident needs done before it
+    /// is marked verified (default: contact a second, independent source; check the place and
+    /// date against other reporting).
+    pub verification: Option<tocsin_app::verification::VerificationSettings>,
 }
 
 /// `[cap]` as written: the CAP 1.2 messages' signer. Links use `[server] public_url`.
@@ -389,6 +393,8 @@ pub struct Config {
     pub alerts: tocsin_app::alerts::AckDefaults,
     /// `[cap]`.
     pub cap: CapFile,
+    /// `[verification]`, then `TOCSIN_VERIFICATION_REQUIRED_TASKS`.
+    pub verification: tocsin_app::verification::VerificationSettings,
 }
 
 impl Config {
@@ -495,6 +501,16 @@ impl Config {
     }
 }
 
+/// The tasks of `TOCSIN_VERIFICATION_REQUIRED_TASKS`: separated by `;`, trimmed, empty ones
+/// dropped.
+pub fn split_tasks(v: &str) -> Vec<String> {
+    v.split(';')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Values from flags and `TOCSIN_*` variables (clap merges those two, flags first).
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
@@ -529,6 +545,9 @@ pub struct Overrides {
     /// `TOCSIN_NOTIFY_WEBHOOK_<NAME>_SECRET`, by variable name (applies to the
     /// `[[notify.webhooks]]` entry of that name, upper-cased with `-` as `_`).
     pub notify_webhook_secrets: std::collections::BTreeMap<String, Secret>,
+    /// `TOCSIN_VERIFICATION_REQUIRED_TASKS`: the checklist's tasks separated by `;` (empty: no
+    /// checklist).
+    pub verification_required_tasks: Option<Vec<String>>,
 }
 
 impl Config {
@@ -596,6 +615,12 @@ impl Config {
             organisation: file.organisation.unwrap_or_default(),
             alerts: file.alerts.unwrap_or_default(),
             cap: file.cap.unwrap_or_default(),
+            verification: match o.verification_required_tasks {
+                Some(tasks) => tocsin_app::verification::VerificationSettings {
+                    required_tasks: tasks,
+                },
+                None => file.verification.unwrap_or_default(),
+            },
             server,
             analysis: file.analysis.unwrap_or_default(),
             signals: {

@@ -23,6 +23,7 @@ pub mod notify;
 pub mod reports;
 pub mod rules;
 pub mod toolbox;
+pub mod verification;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
@@ -57,6 +58,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(desks::router())
         .merge(rules::router())
         .merge(metrics::router())
+        .merge(verification::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -141,6 +143,8 @@ pub fn templates() -> Environment<'static> {
             "toolbox_item.html",
             include_str!("../../templates/toolbox_item.html"),
         ),
+        ("sources.html", include_str!("../../templates/sources.html")),
+        ("source.html", include_str!("../../templates/source.html")),
     ] {
         env.add_template(name, src)
             .expect("embedded template parses");
@@ -392,6 +396,10 @@ pub(crate) fn page(
         can_users => wu.user.can(Permission::UserManage),
         can_admin_desks => wu.user.can(Permission::AlertConfigure),
         can_metrics => wu.user.can(Permission::AlertRead),
+        can_sources => wu.user.can(Permission::SourceRead),
+        can_grade_reports => wu.user.can(Permission::IncidentUpdate),
+        can_sources => wu.user.can(Permission::SourceRead),
+        can_grade_reports => wu.user.can(Permission::IncidentUpdate),
         inbox_unread => wu.unread,
         event_types => ACLED_TYPOLOGY.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
         statuses => VerificationStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
