@@ -285,7 +285,8 @@ pub struct Incident {
     /// see; `F` (cannot be judged) when there is none. Filled in when read, never stored.
     #[serde(default = "crate::source::cannot_be_judged")]
     pub reliability: Reliability,
-    /// `reliability` and `credibility` together, e.g. `B2`.
+    /// `reliability` and `credibility` together, e.g. `B2`. Filled in when read, with
+    /// `reliability` (empty in the store's own answers).
     #[serde(default)]
     pub grading: String,
     /// What happened.
@@ -421,7 +422,6 @@ impl Incident {
         })?;
         i.version = 1;
         i.updated_at = i.created_at;
-        i.grading = crate::verification::grading(i.reliability, i.credibility);
         Ok(i)
     }
 
@@ -508,7 +508,6 @@ impl Incident {
             n.report_ids = r;
         }
         n.validate()?;
-        n.grading = crate::verification::grading(n.reliability, n.credibility);
         n.version += 1;
         n.updated_at = crate::time::now();
         *self = n;

@@ -122,10 +122,6 @@ pub(crate) fn incident_from_row(r: &PgRow) -> Result<Incident> {
         version: col(r, 28)?,
         violence_type: col(r, 29)?,
     })
-    .map(|mut i| {
-        i.set_reliability(Reliability::F);
-        i
-    })
 }
 
 pub(crate) fn source_from_row(r: &PgRow) -> Result<Source> {

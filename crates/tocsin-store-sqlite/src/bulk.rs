@@ -637,10 +637,6 @@ fn incident(r: &rusqlite::Row<'_>) -> Result<Incident> {
         reliability: tocsin_domain::Reliability::F,
         grading: String::new(),
     })
-    .map(|mut i| {
-        i.set_reliability(tocsin_domain::Reliability::F);
-        i
-    })
 }
 
 #[cfg(test)]

@@ -128,10 +128,6 @@ pub(crate) fn incident_from_row(r: &SqliteRow) -> Result<Incident> {
         version: r.get(28),
         violence_type: r.get(29),
     })
-    .map(|mut i| {
-        i.set_reliability(Reliability::F);
-        i
-    })
 }
 
 pub(crate) fn source_from_row(r: &SqliteRow) -> Result<Source> {

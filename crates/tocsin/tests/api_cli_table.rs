@@ -111,10 +111,12 @@ const ROWS: &[Row] = &[
     Row { what: "a viewer may not record an incident", user: "vera", case: Case::NewIncident, doc: || incident("TLP:GREEN", 7.2), expect: Outcome::Forbidden },
     Row { what: "nobody labels an incident above their own clearance", user: "amber", case: Case::NewIncident, doc: || incident("TLP:RED", 7.2), expect: Outcome::Forbidden },
     Row { what: "an incident with a latitude out of range", user: "amber", case: Case::NewIncident, doc: || incident("TLP:GREEN", 95.0), expect: Outcome::Invalid("latitude") },
-    Row { what: "an analyst verifies an incident", user: "bob", case: Case::Verify(Inc::Amber), doc: || json!({"status": "verified"}), expect: Outcome::Allowed },
+    Row { what: "an analyst disputes an incident, with a reason", user: "bob", case: Case::Verify(Inc::Amber), doc: || json!({"status": "disputed"}), expect: Outcome::Allowed },
+    Row { what: "an unverified incident is not verified before it is corroborated", user: "bob", case: Case::Verify(Inc::Amber), doc: || json!({"status": "verified"}), expect: Outcome::Invalid("state") },
+    Row { what: "the old name false is refused, naming refuted", user: "bob", case: Case::Verify(Inc::Amber), doc: || json!({"status": "false"}), expect: Outcome::Invalid("state") },
     Row { what: "a desk officer may not verify an incident", user: "desk", case: Case::Verify(Inc::Amber), doc: || json!({"status": "disputed"}), expect: Outcome::Forbidden },
     Row { what: "an incident above the analyst's clearance is as unknown", user: "amber", case: Case::Verify(Inc::Red), doc: || json!({"status": "verified"}), expect: Outcome::NotFound },
-    Row { what: "an unknown verification status", user: "bob", case: Case::Verify(Inc::Amber), doc: || json!({"status": "confirmed"}), expect: Outcome::Invalid("verification_status") },
+    Row { what: "an unknown verification status", user: "bob", case: Case::Verify(Inc::Amber), doc: || json!({"status": "confirmed"}), expect: Outcome::Invalid("state") },
     Row { what: "evidence for an indicator the framework lacks", user: "bob", case: Case::Accept, doc: || json!({"indicator": "99.9"}), expect: Outcome::Invalid("indicator") },
     Row { what: "an analyst opens a situation", user: "bob", case: Case::NewSituation, doc: || json!({"name": "Ouham", "country": "CAF", "tlp": "TLP:AMBER"}), expect: Outcome::Allowed },
     Row { what: "a viewer may not open a situation", user: "vera", case: Case::NewSituation, doc: || json!({"name": "Ouham", "country": "CAF", "tlp": "TLP:GREEN"}), expect: Outcome::Forbidden },
@@ -204,9 +206,10 @@ impl World {
                     .await
             }
             Case::Verify(i) => {
-                let path = format!("/api/v1/incidents/{}", self.incident(i));
-                let body = json!({"verification_status": doc["status"]});
-                self.call(row.user, Method::PATCH, &path, Some(&body)).await
+                let path = format!("/api/v1/incidents/{}/verification", self.incident(i));
+                let body =
+                    json!({"state": doc["status"], "reason": "checked with a second monitor"});
+                self.call(row.user, Method::POST, &path, Some(&body)).await
             }
             Case::AddUser => {
                 self.call(row.user, Method::POST, "/api/v1/users", Some(&doc))
@@ -298,8 +301,10 @@ impl World {
                     self.incident(i),
                     "--user",
                     row.user,
-                    "--status",
+                    "--state",
                     &status,
+                    "--reason",
+                    "checked with a second monitor",
                 ])
                 .output()
             }
