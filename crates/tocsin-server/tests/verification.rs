@@ -256,8 +256,7 @@ async fn independent_sources_corroborate_on_every_linking_path() {
     );
 
     // A report labelled above the incident does not corroborate it (it would show through).
-    let red_src = new_source(&app, "M-RED1", Tlp::Red).await;
-    let _ = red_src;
+    new_source(&app, "M-RED1", Tlp::Red).await;
     let red = report(&app, Some("M-RED1"), "TLP:RED").await;
     let g = new_incident(&app, "TLP:GREEN", &[&a1, &red]).await;
     assert_eq!(g["verification_status"], "unverified");
@@ -286,14 +285,7 @@ async fn independent_sources_corroborate_on_every_linking_path() {
     );
     let (s, r) = move_to(&app, did, "false").await;
     assert_eq!(s, 422);
-    assert!(
-        r["error"]
-            .as_str()
-            .unwrap_or(&r.to_string())
-            .contains("now called refuted")
-            || r.to_string().contains("now called refuted"),
-        "{r}"
-    );
+    assert!(r.to_string().contains("now called refuted"), "{r}");
 }
 
 #[tokio::test]
@@ -329,12 +321,17 @@ async fn checklist_track_record_and_grading() {
     assert_eq!(s, 422);
     let msg = r.to_string();
     assert!(msg.contains(TASKS[0]) && msg.contains(TASKS[1]), "{msg}");
-    let tick = |task: &str| {
-        app.post(
-            Role::Analyst,
-            &format!("/api/v1/incidents/{id}/verification/tasks"),
-            json!({"task": task, "note": "done by phone"}),
-        )
+    let tick = |task: &'static str| {
+        let path = format!("/api/v1/incidents/{id}/verification/tasks");
+        let app = &app;
+        async move {
+            app.post(
+                Role::Analyst,
+                &path,
+                json!({"task": task, "note": "done by phone"}),
+            )
+            .await
+        }
     };
     assert_eq!(tick(TASKS[0]).await.0, 200);
     assert_eq!(tick(TASKS[0]).await.0, 409, "a task is ticked once");
@@ -638,7 +635,9 @@ async fn web_forms_move_tick_link_and_grade() {
 
     // Linking reports of two sources from the page corroborates it.
     for r in [&a, &b] {
-        let (s, loc, body) = w.post(&format!("{page}/link"), &[("report_id", r)]).await;
+        let (s, loc, body) = w
+            .post(&format!("{page}/link"), &[("report_id", r.as_str())])
+            .await;
         assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
         assert_eq!(loc.as_deref(), Some(format!("{page}#reports").as_str()));
     }

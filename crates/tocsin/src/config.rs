@@ -913,6 +913,40 @@ mod tests {
     }
 
     #[test]
+    fn verification_checklist_layers() {
+        let file = |t: &str| toml::from_str::<FileConfig>(t).unwrap();
+        let c = Config::resolve(FileConfig::default(), Overrides::default());
+        assert_eq!(
+            c.verification.required_tasks,
+            tocsin_app::verification::DEFAULT_TASKS
+        );
+        let toml =
+            "[verification]\nrequired_tasks = [\"Call a second contact\", \"Check photos\"]\n";
+        let c = Config::resolve(file(toml), Overrides::default());
+        assert_eq!(
+            c.verification.required_tasks,
+            ["Call a second contact", "Check photos"]
+        );
+        // The variable wins over the file; `;` separates tasks, empty ones are dropped.
+        let c = Config::resolve(
+            file(toml),
+            Overrides {
+                verification_required_tasks: Some(split_tasks("Call the priest; ;Visit the site")),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            c.verification.required_tasks,
+            ["Call the priest", "Visit the site"]
+        );
+        let twice = tocsin_app::verification::VerificationSettings {
+            required_tasks: vec!["A".into(), "A".into()],
+        };
+        assert!(twice.validate().unwrap_err().contains("listed twice"));
+        assert!(toml::from_str::<FileConfig>("[verification]\nbogus = 1\n").is_err());
+    }
+
+    #[test]
     fn organisation_and_alert_defaults_come_from_the_file() {
         let c = Config::resolve(FileConfig::default(), Overrides::default());
         let s = c.alert_settings().unwrap();
