@@ -9,6 +9,11 @@ use uuid::Uuid;
 
 use crate::{may_label, reads, require, visible, App, AppError, Result};
 
+/// Why a plain edit may not set the verification status.
+pub const NOT_BY_EDIT: &str = "the verification status is changed only through \
+     POST /api/v1/incidents/{id}/verification (or the incident page's verification panel), \
+     with a state and a reason; a new incident starts unverified";
+
 impl App<'_> {
     /// One page of the incidents matching `f` that `u` may see (the filter is capped at their
     /// clearance), each with only the linked reports they may read; the listing of restricted
@@ -41,6 +46,7 @@ impl App<'_> {
         for i in &mut page.items {
             self.links_seen(u, i).await?;
         }
+        self.grade_incidents(u, &mut page.items).await?;
         Ok(page)
     }
 
@@ -52,6 +58,8 @@ impl App<'_> {
         visible(u, i.tlp)?;
         reads::one(self.store, u, "incident", i.id, i.tlp).await?;
         self.links_seen(u, &mut i).await?;
+        self.grade_incidents(u, std::slice::from_mut(&mut i))
+            .await?;
         Ok(i)
     }
 
@@ -67,13 +75,25 @@ impl App<'_> {
     }
 
     /// Record an incident. Nobody labels one above their own clearance, nor links it to a
-    /// situation or report they may not see (refused as one that does not exist).
+    /// situation or report they may not see (refused as one that does not exist). It starts
+    /// unverified (a status is moved only through [`App::set_verification`], with a reason);
+    /// reports from two or more independent sources corroborate it in the same write.
     pub async fn create_incident(&self, u: &User, input: IncidentInput) -> Result<Incident> {
         require(u, Permission::IncidentCreate)?;
+        if input
+            .verification_status
+            .is_some_and(|v| v != VerificationStatus::Unverified)
+        {
+            return Err(AppError::invalid("verification_status", NOT_BY_EDIT));
+        }
         let i = Incident::parse(input)?;
         may_label(u, i.tlp)?;
         self.may_link(u, i.situation_id, &i.report_ids).await?;
-        Ok(self.store.create_incident(&u.actor(), i).await?)
+        let mut i = self.write_new_incident(u, i).await?;
+        self.links_seen(u, &mut i).await?;
+        self.grade_incidents(u, std::slice::from_mut(&mut i))
+            .await?;
+        Ok(i)
     }
 
     /// Change an incident `u` may see; a new label must be within their clearance, a new
@@ -86,8 +106,16 @@ impl App<'_> {
         mut patch: IncidentPatch,
     ) -> Result<Incident> {
         require(u, Permission::IncidentUpdate)?;
-        let current = self.store.get_incident(id).await?;
+        let mut current = self.store.get_incident(id).await?;
         visible(u, current.tlp)?;
+        // The status moves only through the state machine, by a named person with a reason;
+        // sending the status it already has (an edit form sending all fields back) is no change.
+        match patch.verification_status.take() {
+            Some(v) if v != current.verification_status => {
+                return Err(AppError::invalid("verification_status", NOT_BY_EDIT))
+            }
+            _ => {}
+        }
         if let Some(t) = patch.tlp {
             may_label(u, t)?;
         }
@@ -110,25 +138,33 @@ impl App<'_> {
                 }
             }
         }
-        let mut i = self.store.update_incident(&u.actor(), id, patch).await?;
-        self.links_seen(u, &mut i).await?;
-        Ok(i)
-    }
-
-    /// Set an incident's verification status (an update of that one field).
-    pub async fn verify_incident(
-        &self,
-        u: &User,
-        id: Uuid,
-        status: VerificationStatus,
-        expected_version: Option<i64>,
-    ) -> Result<Incident> {
-        let patch = IncidentPatch {
-            verification_status: Some(status),
-            expected_version,
-            ..Default::default()
+        let audit = tocsin_store::audit_for(
+            &u.actor(),
+            &tocsin_store::Op::UpdateIncident(id, Box::new(patch.clone())),
+        )
+        .expect("incident updates are audited");
+        // Read, change in the domain and write guarded by the version read; a change that came
+        // in between makes it read and apply the patch again (as the store's own update did).
+        let mut tries = 0;
+        let mut i = loop {
+            let mut next = current.clone();
+            next.apply(patch.clone())?;
+            match self
+                .write_incident_change(u, &current, next, audit.clone())
+                .await
+            {
+                Err(AppError::Conflict(_)) if tries < 3 => {
+                    tries += 1;
+                    current = self.store.get_incident(id).await?;
+                    visible(u, current.tlp)?;
+                }
+                r => break r?,
+            }
         };
-        self.update_incident(u, id, patch).await
+        self.links_seen(u, &mut i).await?;
+        self.grade_incidents(u, std::slice::from_mut(&mut i))
+            .await?;
+        Ok(i)
     }
 
     /// Whether `u` may see the situation `id` (false for one that does not exist).

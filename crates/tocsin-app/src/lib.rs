@@ -34,6 +34,7 @@ pub mod sms;
 pub mod sources;
 pub mod tags;
 pub mod triage;
+pub mod verification;
 
 pub use error::{AppError, Result, ROLE_MAY_NOT};
 
@@ -116,6 +117,8 @@ pub struct App<'a> {
     pub channels: &'a notify::Channels,
     /// Departments and acknowledgement defaults (`[organisation]`, `[alerts]`).
     pub alerting: &'a alerts::AlertSettings,
+    /// The verification checklist (`[verification]`).
+    pub verification: &'a verification::VerificationSettings,
 }
 
 impl<'a> App<'a> {
@@ -131,6 +134,7 @@ impl<'a> App<'a> {
             hasher: &InPlaceHasher,
             channels: &notify::NO_CHANNELS,
             alerting: &alerts::DEFAULT_SETTINGS,
+            verification: &verification::DEFAULT_SETTINGS,
         }
     }
 }

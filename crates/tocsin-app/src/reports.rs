@@ -31,6 +31,7 @@ impl App<'_> {
         for r in &mut page.items {
             self.source_seen(u, r, &mut seen).await?;
         }
+        self.grade_reports(u, &mut page.items).await?;
         Ok(page)
     }
 
@@ -41,6 +42,7 @@ impl App<'_> {
         visible(u, r.tlp)?;
         reads::one(self.store, u, "report", r.id, r.tlp).await?;
         self.source_seen(u, &mut r, &mut Default::default()).await?;
+        self.grade_reports(u, std::slice::from_mut(&mut r)).await?;
         Ok(r)
     }
 
@@ -99,6 +101,8 @@ impl App<'_> {
             None => None,
         };
         let r = NewReport::parse(input, channel, source_id)?;
-        Ok(self.store.create_report(&u.actor(), r).await?)
+        let mut r = self.store.create_report(&u.actor(), r).await?;
+        self.grade_reports(u, std::slice::from_mut(&mut r)).await?;
+        Ok(r)
     }
 }

@@ -42,7 +42,7 @@ pub const ATTEMPTS: usize = 4;
 /// What an inbound message is decided to be.
 enum Decision {
     /// Nothing new: this earlier report stands for it.
-    Duplicate(Report),
+    Duplicate(Box<Report>),
     /// Write these steps; the message's report is then `Stored` (built here) or `Linked` (a web
     /// report, read back).
     Write(Vec<Step>, Outcome),
@@ -82,7 +82,7 @@ pub async fn ingest<S: Store + ?Sized>(
                 store
                     .write(actor, Op::Audit(receive_audit(actor, &m)))
                     .await?;
-                return Ok((r, true));
+                return Ok((*r, true));
             }
             Decision::Write(steps, outcome) => (steps, outcome),
         };
@@ -122,7 +122,7 @@ async fn decide<S: Store + ?Sized>(
     }
     if let (true, Some(key)) = (check_provider_key, &m.report.provider_key) {
         if let Some(r) = store.report_by_provider_key(m.report.channel, key).await? {
-            return Ok(Decision::Duplicate(r));
+            return Ok(Decision::Duplicate(Box::new(r)));
         }
     }
     let window_start = (m.report.provider_key.is_none())
@@ -132,7 +132,7 @@ async fn decide<S: Store + ?Sized>(
             .report_by_text_since(s.id, &m.report.text, since)
             .await?
         {
-            return Ok(Decision::Duplicate(r));
+            return Ok(Decision::Duplicate(Box::new(r)));
         }
     }
     let mut steps = Vec::with_capacity(3);
@@ -165,9 +165,9 @@ async fn claim<S: Store + ?Sized>(
     if let Some(by) = c.claimed_source {
         // The same phone sending the code again (a gateway's retry): nothing more to do.
         return Ok(match known {
-            Some(s) if s.id == by => Some(Decision::Duplicate(
+            Some(s) if s.id == by => Some(Decision::Duplicate(Box::new(
                 store.get_report(c.claim.report_id).await?,
-            )),
+            ))),
             _ => None,
         });
     }

@@ -175,12 +175,7 @@ async fn links(store: DynStore) {
         "the edited incident comes back as its editor may see it"
     );
     let verified = app
-        .verify_incident(
-            &amber,
-            mine.id,
-            tocsin_domain::VerificationStatus::Verified,
-            None,
-        )
+        .set_verification(&amber, mine.id, "disputed", "a second monitor denies it")
         .await
         .unwrap();
     assert!(verified.report_ids.is_empty());

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::page::{check_point, BBox};
-use crate::{Country, DomainError, Tlp};
+use crate::{Country, DomainError, Reliability, Tlp};
 
 /// ACLED's six event types, each with its sub-event types (25 in all).
 pub const ACLED_TYPOLOGY: &[(&str, &[&str])] = &[
@@ -121,56 +121,7 @@ impl EventType {
     }
 }
 
-/// How far an incident has been verified.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum VerificationStatus {
-    /// Not yet checked.
-    Unverified,
-    /// Some elements confirmed.
-    PartiallyVerified,
-    /// Confirmed by independent sources.
-    Verified,
-    /// Sources disagree.
-    Disputed,
-    /// Shown to be false.
-    False,
-}
-
-impl VerificationStatus {
-    /// All statuses.
-    pub const ALL: [VerificationStatus; 5] = [
-        VerificationStatus::Unverified,
-        VerificationStatus::PartiallyVerified,
-        VerificationStatus::Verified,
-        VerificationStatus::Disputed,
-        VerificationStatus::False,
-    ];
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VerificationStatus::Unverified => "unverified",
-            VerificationStatus::PartiallyVerified => "partially_verified",
-            VerificationStatus::Verified => "verified",
-            VerificationStatus::Disputed => "disputed",
-            VerificationStatus::False => "false",
-        }
-    }
-
-    /// Parse a stored or client-given name.
-    pub fn parse(s: &str) -> Result<VerificationStatus, DomainError> {
-        VerificationStatus::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "verification_status",
-                    "expected unverified, partially_verified, verified, disputed or false",
-                )
-            })
-    }
-}
+pub use crate::verification::VerificationStatus;
 
 /// An incident as a client sends it (`POST /api/v1/incidents`). Unknown fields are refused.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -328,8 +279,16 @@ pub struct Incident {
     pub fatalities_high: Option<i64>,
     /// Admiralty information credibility 1–6.
     pub credibility: i16,
-    /// Verification status.
+    /// Verification status (changed through the verification use case, never by a plain edit).
     pub verification_status: VerificationStatus,
+    /// Admiralty reliability of the best-graded source among the linked reports the reader may
+    /// see; `F` (cannot be judged) when there is none. Filled in when read, never stored.
+    #[serde(default = "crate::source::cannot_be_judged")]
+    pub reliability: Reliability,
+    /// `reliability` and `credibility` together, e.g. `B2`. Filled in when read, with
+    /// `reliability` (empty in the store's own answers).
+    #[serde(default)]
+    pub grading: String,
     /// What happened.
     pub description: String,
     /// Its label.
@@ -391,6 +350,12 @@ fn check_text(field: &str, v: Option<String>, max: usize) -> Result<Option<Strin
 }
 
 impl Incident {
+    /// Set the reliability shown with this incident and its grading (`B2`).
+    pub fn set_reliability(&mut self, r: Reliability) {
+        self.reliability = r;
+        self.grading = crate::verification::grading(r, self.credibility);
+    }
+
     /// Validate a client's new incident.
     pub fn parse(input: IncidentInput) -> Result<Incident, DomainError> {
         let now = crate::time::now();
@@ -415,6 +380,8 @@ impl Incident {
             fatalities_high: None,
             credibility: 6,
             verification_status: VerificationStatus::Unverified,
+            reliability: Reliability::F,
+            grading: String::new(),
             description: input.description,
             tlp: input.tlp,
             situation_id: input.situation_id,

@@ -32,6 +32,7 @@ pub mod time;
 pub mod tlp;
 pub mod triage;
 pub mod user;
+pub mod verification;
 
 pub use action::{
     Action, ActionError, ActionPatch, ActionRefs, ActionStatus, IllegalMove, NewAction,
@@ -79,6 +80,7 @@ pub use triage::{
     TriageItem, TriageKey, TriageKind, Urgency,
 };
 pub use user::{Actor, ApiToken, NewUser, Permission, Role, User};
+pub use verification::{ReliabilityEntry, TaskTick, TrackRecord, VerificationEntry};
 
 /// A new time-ordered identifier (UUIDv7): sorting ids sorts records by creation time. For
 /// records whose creation time must not be read from their id, see [`random_id`].

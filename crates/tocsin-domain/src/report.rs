@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::page::{check_point, BBox};
-use crate::{Country, DomainError, Tlp};
+use crate::{Country, DomainError, Reliability, Tlp};
 
 /// The longest report text accepted, in bytes.
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;
@@ -209,6 +209,23 @@ pub struct Report {
     /// What parsing found.
     #[serde(flatten)]
     pub meta: ReportMeta,
+    /// Admiralty information credibility, 1 (confirmed) to 6 (cannot be judged, until an
+    /// analyst grades the report).
+    pub credibility: i16,
+    /// Its source's Admiralty reliability when the reader may see the source; `F` (cannot be
+    /// judged) otherwise, or when it has none.
+    pub reliability: Reliability,
+    /// `reliability` and `credibility` together, e.g. `B2`.
+    pub grading: String,
+}
+
+impl Report {
+    /// Set the grading shown with this report.
+    pub fn set_grading(&mut self, reliability: Reliability, credibility: i16) {
+        self.reliability = reliability;
+        self.credibility = credibility;
+        self.grading = crate::verification::grading(reliability, credibility);
+    }
 }
 
 /// Which reports to list.

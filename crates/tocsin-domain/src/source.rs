@@ -7,7 +7,19 @@ use uuid::Uuid;
 use crate::{ContactKey, DomainError, SealedContact, Tlp};
 
 /// Admiralty source reliability, A (completely reliable) to F (cannot be judged).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub enum Reliability {
     /// Completely reliable.
     A,
@@ -23,7 +35,28 @@ pub enum Reliability {
     F,
 }
 
+/// `F`, reliability cannot be judged (the default where no source is known).
+pub fn cannot_be_judged() -> Reliability {
+    Reliability::F
+}
+
+impl std::fmt::Display for Reliability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Reliability {
+    /// Every grade, best first.
+    pub const ALL: [Reliability; 6] = [
+        Reliability::A,
+        Reliability::B,
+        Reliability::C,
+        Reliability::D,
+        Reliability::E,
+        Reliability::F,
+    ];
+
     /// The letter.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -70,6 +70,9 @@ pub enum Permission {
     /// log, with a reason). No role holds it: it is granted to named analysts
     /// (`tocsin user grant NAME evidence_original`).
     EvidenceOriginal,
+    /// Set a source's Admiralty reliability grade, with a reason (analysts, who judge what
+    /// sources report, and monitor coordinators, who know the monitors).
+    SourceGrade,
 }
 
 impl Permission {
@@ -195,6 +198,7 @@ impl Role {
                     | ReportTriage
                     | RumourRead
                     | RumourWrite
+                    | SourceGrade
             ),
             Role::DeskOfficer => matches!(
                 p,
@@ -217,6 +221,7 @@ impl Role {
                     | AlertRead
                     | RumourRead
                     | RumourWrite
+                    | SourceGrade
             ),
             Role::Viewer => matches!(p, IncidentRead | SituationRead | AlertRead | RumourRead),
         }

@@ -237,7 +237,7 @@ fn draft(
     .collect::<Vec<_>>()
     .join(" — ");
     let verification = opt(&get(c.verification)?)
-        .map(|v| VerificationStatus::parse(&v).map_err(|e| e.to_string()))
+        .map(|v| VerificationStatus::parse_lenient(&v).map_err(|e| e.to_string()))
         .transpose()?;
     let tlp = opt(&get(c.tlp)?)
         .map(|t| t.parse::<Tlp>().map_err(|e| e.to_string()))

@@ -115,6 +115,8 @@ fn incident(rng: &mut Rng, n: u64, date: NaiveDate) -> Incident {
         created_at: now,
         updated_at: now,
         version: 1,
+        reliability: tocsin_domain::Reliability::F,
+        grading: "F3".into(),
     }
 }
 

@@ -131,7 +131,7 @@ impl IncRule {
     }
 
     fn matches(&self, i: &Incident) -> bool {
-        if i.verification_status == VerificationStatus::False {
+        if i.verification_status == VerificationStatus::Refuted {
             return false;
         }
         let t = self.threshold();

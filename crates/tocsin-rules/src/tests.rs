@@ -141,7 +141,7 @@ fn an_updated_incident_replaces_its_contribution() {
     assert!(e.met().is_empty());
     // Shown to be false: it never counts.
     i.country = Country::parse("CAF").unwrap();
-    i.verification_status = VerificationStatus::False;
+    i.verification_status = VerificationStatus::Refuted;
     assert!(e.incident_upserted(&i).is_empty());
     assert!(e.met().is_empty());
 }
@@ -526,6 +526,9 @@ fn report(category: Option<&str>, country: Option<&str>) -> Report {
             category: category.map(String::from),
             ..Default::default()
         },
+        credibility: 6,
+        reliability: tocsin_domain::Reliability::F,
+        grading: "F6".into(),
     }
 }
 

@@ -159,7 +159,7 @@ impl ReportQuery {
 }
 
 /// Query parameters of plain lists (sources, situations).
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, serde::Serialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// Page size, 1–500 (default 50).
@@ -273,27 +273,29 @@ pub async fn update_incident(
     Ok(Json(st.app().update_incident(&user.0, id, patch).await?))
 }
 
-/// `GET /api/v1/sources`
+/// `GET /api/v1/sources`: each with `reliability` (the grade a person set),
+/// `suggested_reliability` and `track_record` (counted over what the caller may see).
 #[utoipa::path(get, path = "/api/v1/sources", params(PageQuery), responses((status = 200)), security(("bearer" = [])))]
 pub async fn list_sources(
     State(st): State<AppState>,
     user: CurrentUser,
     RawQuery(q): RawQuery,
-) -> ApiResult<Json<Page<Source>>> {
+) -> ApiResult<Json<Page<tocsin_app::verification::SourceView>>> {
     let q: PageQuery = parse_query(q.as_deref())?;
     let p = page_req(&q.limit, &q.cursor)?;
-    Ok(Json(st.app().list_sources(&user.0, p).await?))
+    Ok(Json(st.app().list_source_views(&user.0, p).await?))
 }
 
-/// `GET /api/v1/sources/{id}` (the handle and grade, never contact details)
-#[utoipa::path(get, path = "/api/v1/sources/{id}", responses((status = 200, body = Source), (status = 404)),
+/// `GET /api/v1/sources/{id}` (the handle and grade, the suggestion, track record and grade
+/// history; never contact details)
+#[utoipa::path(get, path = "/api/v1/sources/{id}", responses((status = 200, body = tocsin_app::verification::SourcePage), (status = 404)),
     security(("bearer" = [])))]
 pub async fn get_source(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> ApiResult<Json<Source>> {
-    Ok(Json(st.app().get_source(&user.0, parse_id(&id)?).await?))
+) -> ApiResult<Json<tocsin_app::verification::SourcePage>> {
+    Ok(Json(st.app().source_page(&user.0, parse_id(&id)?).await?))
 }
 
 /// `GET /api/v1/sources/{id}/contact`: contact details, for roles with the permission; every
@@ -492,5 +494,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::rumours::RumoursDoc::openapi());
     doc.merge(crate::suggestions::SuggestionsDoc::openapi());
     doc.merge(crate::files::FilesDoc::openapi());
+    doc.merge(crate::verification::VerificationDoc::openapi());
     Json(doc)
 }

@@ -27,6 +27,7 @@ pub mod sms;
 pub mod suggestions;
 pub mod toolbox;
 pub mod triage;
+pub mod verification;
 pub mod web;
 
 use axum::body::Body;
@@ -92,6 +93,8 @@ pub struct AppState {
     pub rules_wake: Arc<tokio::sync::Notify>,
     /// How much may be attached to reports (`[evidence]`).
     pub evidence: Arc<tocsin_app::files::EvidenceLimits>,
+    /// The verification checklist (`[verification]`).
+    pub verification: Arc<tocsin_app::verification::VerificationSettings>,
 }
 
 impl AppState {
@@ -130,6 +133,7 @@ impl AppState {
             cap_base: Arc::from(DEFAULT_CAP_BASE),
             rules_wake: Arc::default(),
             evidence: Arc::default(),
+            verification: Arc::default(),
         }
     }
 
@@ -158,6 +162,7 @@ impl AppState {
             hasher: &*self.hasher,
             channels: &self.channels,
             alerting: &self.alerting,
+            verification: &self.verification,
         }
     }
 
@@ -382,6 +387,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rumours::routes())
         .merge(suggestions::routes())
         .merge(files::routes(&state.evidence))
+        .merge(verification::routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()

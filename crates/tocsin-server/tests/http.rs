@@ -459,21 +459,38 @@ async fn create_list_filter_and_paginate() {
         .await;
     assert_eq!(count(&b), 0);
 
-    // PATCH then filter by the new status; a stale version is refused.
+    // PATCH may not move the status (that takes a reason, through /verification); a move
+    // there, then filter by the new status; a stale version is refused.
     let id = created["id"].as_str().unwrap();
     let (s, p) = app
         .call(
             Some(Role::Analyst),
             Method::PATCH,
             &format!("/api/v1/incidents/{id}"),
-            Some(json!({"verification_status": "verified", "expected_version": 1})),
+            Some(json!({"verification_status": "disputed", "expected_version": 1})),
         )
         .await;
-    assert_eq!((s, p["version"].as_i64()), (StatusCode::OK, Some(2)));
+    assert_eq!(
+        (s, p["field"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("verification_status")
+        ),
+        "{p}"
+    );
+    let (s, p) = app
+        .call(
+            Some(Role::Analyst),
+            Method::POST,
+            &format!("/api/v1/incidents/{id}/verification"),
+            Some(json!({"state": "disputed", "reason": "a second monitor denies it"})),
+        )
+        .await;
+    assert_eq!((s, p["version"].as_i64()), (StatusCode::OK, Some(2)), "{p}");
     let (_, b) = app
         .get(
             Role::Viewer,
-            "/api/v1/incidents?verification_status=verified",
+            "/api/v1/incidents?verification_status=disputed",
         )
         .await;
     assert_eq!(count(&b), 1);
@@ -762,7 +779,7 @@ async fn browser_login_pages_and_csrf() {
             ("latitude", "6.49".into()),
             ("longitude", "17.45".into()),
             ("fatalities", "7".into()),
-            ("verification_status", "verified".into()),
+            ("credibility", "2".into()),
             ("tlp", "TLP:GREEN".into()),
             ("description", "Edited".into()),
         ]
@@ -1451,7 +1468,7 @@ async fn an_incident_counts_only_the_linked_reports_the_caller_may_read() {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("<dt>Linked reports</dt><dd>1</dd>"), "{html}");
+    assert!(html.contains("<h2>Linked reports (1)</h2>"), "{html}");
 }
 
 /// The alerting routes for every role: admins configure desks and rules, analysts raise

@@ -32,6 +32,7 @@ mod rows;
 mod rumours;
 mod steps;
 mod triage;
+mod verification;
 mod writer;
 
 use async_trait::async_trait;
@@ -149,46 +150,8 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
             let mut inc = incident_from_row(&row)?;
             let old_version = inc.version;
             inc.apply((**patch).clone())?;
-            let n = sqlx::query(
-                "UPDATE incidents SET event_date=$1, date_precision=$2, event_type=$3, sub_event_type=$4, \
-                 country=$5, admin1=$6, admin2=$7, location=$8, latitude=$9, longitude=$10, geo_precision=$11, \
-                 actor1=$12, actor2=$13, targeted_group=$14, fatalities=$15, fatalities_low=$16, \
-                 fatalities_high=$17, credibility=$18, verification_status=$19, description=$20, tlp=$21, \
-                 situation_id=$22, report_ids=$23, updated_at=$24, version=$25, violence_type=$26 \
-                 WHERE id=$27 AND version=$28",
-            )
-            .bind(inc.event_date)
-            .bind(inc.date_precision)
-            .bind(&inc.event_type)
-            .bind(&inc.sub_event_type)
-            .bind(inc.country.code())
-            .bind(&inc.admin1)
-            .bind(&inc.admin2)
-            .bind(&inc.location)
-            .bind(inc.latitude)
-            .bind(inc.longitude)
-            .bind(inc.geo_precision)
-            .bind(&inc.actor1)
-            .bind(&inc.actor2)
-            .bind(&inc.targeted_group)
-            .bind(inc.fatalities)
-            .bind(inc.fatalities_low)
-            .bind(inc.fatalities_high)
-            .bind(inc.credibility)
-            .bind(inc.verification_status.as_str())
-            .bind(&inc.description)
-            .bind(inc.tlp.rank())
-            .bind(inc.situation_id)
-            .bind(&inc.report_ids)
-            .bind(inc.updated_at)
-            .bind(inc.version)
-            .bind(inc.violence_type)
-            .bind(id)
-            .bind(old_version)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-            if n.rows_affected() != 1 {
+            let n = replace_incident(conn, &inc, old_version).await?;
+            if n != 1 {
                 // Cannot happen while the row is locked; kept as a guard.
                 return Err(StoreError::Conflict("incident changed concurrently".into()));
             }
@@ -476,7 +439,56 @@ pub(crate) async fn insert_outbound(conn: &mut PgConnection, m: &OutboundMessage
 /// Rows per multi-row INSERT (30 columns each, well under PostgreSQL's 65,535 parameters).
 const ROWS_PER_INSERT: usize = 1000;
 
-async fn insert_incidents(
+/// Replace an incident's row by `inc` if the stored one is still at `old_version`; the number
+/// of rows changed (0 when it moved on or is gone).
+pub(crate) async fn replace_incident(
+    conn: &mut PgConnection,
+    inc: &Incident,
+    old_version: i64,
+) -> Result<u64> {
+    let n = sqlx::query(
+        "UPDATE incidents SET event_date=$1, date_precision=$2, event_type=$3, sub_event_type=$4, \
+         country=$5, admin1=$6, admin2=$7, location=$8, latitude=$9, longitude=$10, geo_precision=$11, \
+         actor1=$12, actor2=$13, targeted_group=$14, fatalities=$15, fatalities_low=$16, \
+         fatalities_high=$17, credibility=$18, verification_status=$19, description=$20, tlp=$21, \
+         situation_id=$22, report_ids=$23, updated_at=$24, version=$25, violence_type=$26 \
+         WHERE id=$27 AND version=$28",
+    )
+    .bind(inc.event_date)
+    .bind(inc.date_precision)
+    .bind(&inc.event_type)
+    .bind(&inc.sub_event_type)
+    .bind(inc.country.code())
+    .bind(&inc.admin1)
+    .bind(&inc.admin2)
+    .bind(&inc.location)
+    .bind(inc.latitude)
+    .bind(inc.longitude)
+    .bind(inc.geo_precision)
+    .bind(&inc.actor1)
+    .bind(&inc.actor2)
+    .bind(&inc.targeted_group)
+    .bind(inc.fatalities)
+    .bind(inc.fatalities_low)
+    .bind(inc.fatalities_high)
+    .bind(inc.credibility)
+    .bind(inc.verification_status.as_str())
+    .bind(&inc.description)
+    .bind(inc.tlp.rank())
+    .bind(inc.situation_id)
+    .bind(&inc.report_ids)
+    .bind(inc.updated_at)
+    .bind(inc.version)
+    .bind(inc.violence_type)
+    .bind(inc.id)
+    .bind(old_version)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(n.rows_affected())
+}
+
+pub(crate) async fn insert_incidents(
     conn: &mut PgConnection,
     incidents: &[Incident],
     upsert: bool,

@@ -81,11 +81,16 @@ pub(crate) fn report_from_row(r: &PgRow) -> Result<Report> {
             geo_precision: col(r, 13)?,
             place_unresolved: col(r, 14)?,
         },
+        credibility: 6,
+        reliability: Reliability::F,
+        grading: "F6".into(),
     })
 }
 
 pub(crate) fn incident_from_row(r: &PgRow) -> Result<Incident> {
     Ok(Incident {
+        reliability: Reliability::F,
+        grading: String::new(),
         id: col(r, 0)?,
         event_date: col(r, 1)?,
         date_precision: col(r, 2)?,

@@ -634,6 +634,8 @@ fn incident(r: &rusqlite::Row<'_>) -> Result<Incident> {
         updated_at: parse_ts(s(27)?)?,
         version: g(28)?,
         violence_type: osmall(og(29)?)?,
+        reliability: tocsin_domain::Reliability::F,
+        grading: String::new(),
     })
 }
 

@@ -21,6 +21,7 @@ mod rows;
 mod rumours;
 mod steps;
 mod triage;
+mod verification;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -454,45 +455,8 @@ async fn apply_op(
             let mut inc = incident_from_row(&row)?;
             let old_version = inc.version;
             inc.apply((**patch).clone())?;
-            let n = sqlx::query(
-                "UPDATE incidents SET event_date=?, date_precision=?, event_type=?, sub_event_type=?, \
-                 country=?, admin1=?, admin2=?, location=?, latitude=?, longitude=?, geo_precision=?, \
-                 actor1=?, actor2=?, targeted_group=?, fatalities=?, fatalities_low=?, fatalities_high=?, \
-                 credibility=?, verification_status=?, description=?, tlp=?, situation_id=?, report_ids=?, \
-                 updated_at=?, version=?, violence_type=? WHERE id=? AND version=?",
-            )
-            .bind(inc.event_date.to_string())
-            .bind(inc.date_precision)
-            .bind(&inc.event_type)
-            .bind(&inc.sub_event_type)
-            .bind(inc.country.code())
-            .bind(&inc.admin1)
-            .bind(&inc.admin2)
-            .bind(&inc.location)
-            .bind(inc.latitude)
-            .bind(inc.longitude)
-            .bind(inc.geo_precision)
-            .bind(&inc.actor1)
-            .bind(&inc.actor2)
-            .bind(&inc.targeted_group)
-            .bind(inc.fatalities)
-            .bind(inc.fatalities_low)
-            .bind(inc.fatalities_high)
-            .bind(inc.credibility)
-            .bind(inc.verification_status.as_str())
-            .bind(&inc.description)
-            .bind(inc.tlp.rank())
-            .bind(inc.situation_id.map(|s| s.to_string()))
-            .bind(ids_json(&inc.report_ids))
-            .bind(ts(&inc.updated_at))
-            .bind(inc.version)
-            .bind(inc.violence_type)
-            .bind(id.to_string())
-            .bind(old_version)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-            if n.rows_affected() != 1 {
+            let n = replace_incident(conn, &inc, old_version).await?;
+            if n != 1 {
                 return Err(StoreError::Conflict("incident changed concurrently".into()));
             }
             Done::Incident(Box::new(inc))
@@ -827,7 +791,55 @@ pub(crate) async fn insert_outbound(
 /// Rows per multi-row INSERT (30 columns each, well under SQLite's 32,766 parameters).
 const ROWS_PER_INSERT: usize = 500;
 
-async fn insert_incidents(
+/// Replace an incident's row by `inc` if the stored one is still at `old_version`; the number
+/// of rows changed (0 when it moved on or is gone).
+pub(crate) async fn replace_incident(
+    conn: &mut SqliteConnection,
+    inc: &Incident,
+    old_version: i64,
+) -> Result<u64> {
+    let n = sqlx::query(
+        "UPDATE incidents SET event_date=?, date_precision=?, event_type=?, sub_event_type=?, \
+         country=?, admin1=?, admin2=?, location=?, latitude=?, longitude=?, geo_precision=?, \
+         actor1=?, actor2=?, targeted_group=?, fatalities=?, fatalities_low=?, fatalities_high=?, \
+         credibility=?, verification_status=?, description=?, tlp=?, situation_id=?, report_ids=?, \
+         updated_at=?, version=?, violence_type=? WHERE id=? AND version=?",
+    )
+    .bind(inc.event_date.to_string())
+    .bind(inc.date_precision)
+    .bind(&inc.event_type)
+    .bind(&inc.sub_event_type)
+    .bind(inc.country.code())
+    .bind(&inc.admin1)
+    .bind(&inc.admin2)
+    .bind(&inc.location)
+    .bind(inc.latitude)
+    .bind(inc.longitude)
+    .bind(inc.geo_precision)
+    .bind(&inc.actor1)
+    .bind(&inc.actor2)
+    .bind(&inc.targeted_group)
+    .bind(inc.fatalities)
+    .bind(inc.fatalities_low)
+    .bind(inc.fatalities_high)
+    .bind(inc.credibility)
+    .bind(inc.verification_status.as_str())
+    .bind(&inc.description)
+    .bind(inc.tlp.rank())
+    .bind(inc.situation_id.map(|s| s.to_string()))
+    .bind(ids_json(&inc.report_ids))
+    .bind(ts(&inc.updated_at))
+    .bind(inc.version)
+    .bind(inc.violence_type)
+    .bind(inc.id.to_string())
+    .bind(old_version)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(n.rows_affected())
+}
+
+pub(crate) async fn insert_incidents(
     conn: &mut SqliteConnection,
     incidents: &[Incident],
     upsert: bool,

@@ -84,11 +84,16 @@ pub(crate) fn report_from_row(r: &SqliteRow) -> Result<Report> {
             geo_precision: r.get(13),
             place_unresolved: r.get(14),
         },
+        credibility: 6,
+        reliability: Reliability::F,
+        grading: "F6".into(),
     })
 }
 
 pub(crate) fn incident_from_row(r: &SqliteRow) -> Result<Incident> {
     Ok(Incident {
+        reliability: Reliability::F,
+        grading: String::new(),
         id: parse_uuid(r.get(0))?,
         event_date: NaiveDate::parse_from_str(r.get(1), "%Y-%m-%d").map_err(|_| corrupt("date"))?,
         date_precision: r.get(2),

@@ -150,5 +150,6 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &Step) -> Result<()
         Step::Triage(d) => crate::triage::record(conn, d).await,
         Step::Rumour(r) => crate::rumours::apply(conn, r).await,
         Step::Evidence(e) => crate::evidence_files::apply(conn, e).await,
+        Step::Verification(v) => crate::verification::apply(conn, v).await,
     }
 }

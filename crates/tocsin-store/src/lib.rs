@@ -24,6 +24,7 @@ pub mod alerting;
 pub mod evidence_files;
 pub mod jobs;
 pub mod triage;
+pub mod verification;
 pub use actions::{ActionFilter, ActionReminder, ActionStep, Actions};
 pub use alerting::{AlertFilter, Alerting};
 pub use evidence_files::{audits_for, Blob, BlobRole, EvidenceFiles, EvidenceStep};
@@ -33,6 +34,7 @@ pub mod rumours;
 pub use rumours::{
     RumourFilter, RumourReminder, RumourStep, Rumours, SightingSummary, StoredSighting,
 };
+pub use verification::{Verification, VerificationStep};
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -303,6 +305,8 @@ pub enum Step {
     Rumour(RumourStep),
     /// A write of evidence files ([`EvidenceStep`]).
     Evidence(EvidenceStep),
+    /// A write of the verification desk ([`VerificationStep`]).
+    Verification(VerificationStep),
 }
 
 /// A form code as stored ([`Reports::get_form_claim`]).
@@ -593,6 +597,9 @@ pub fn stored_report(r: &NewReport, source_handle: Option<String>) -> Report {
         occurred_at: r.occurred_at,
         received_at: r.received_at,
         meta: r.meta.clone(),
+        credibility: 6,
+        reliability: tocsin_domain::Reliability::F,
+        grading: "F6".into(),
     }
 }
 
@@ -767,6 +774,7 @@ pub trait Store:
     + Triage
     + Rumours
     + EvidenceFiles
+    + Verification
     + Send
     + Sync
     + 'static
@@ -985,7 +993,7 @@ impl<S: Store + ?Sized> StoreExt for S {}
 pub mod prelude {
     pub use crate::{
         Actions, Alerting, Analysis, Deliveries, EvidenceFiles, Incidents, Jobs, Reports,
-        Rumours, Store, StoreExt, Triage, Users,
+        Rumours, Store, StoreExt, Triage, Users, Verification,
     };
 }
 

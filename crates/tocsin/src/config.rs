@@ -101,6 +101,10 @@ pub struct FileConfig {
     /// `[evidence]`: how much may be attached to a report (`max_file_bytes`,
     /// `max_report_bytes`, `max_files`; 10 MiB, 40 MiB and 10 by default).
     pub evidence: Option<tocsin_app::files::EvidenceLimits>,
+    /// `[verification]`: `required_tasks`, the checklist every incident needs done before it
+    /// is marked verified (default: contact a second, independent source; check the place and
+    /// date against other reporting).
+    pub verification: Option<tocsin_app::verification::VerificationSettings>,
 }
 
 /// `[cap]` as written: the CAP 1.2 messages' signer. Links use `[server] public_url`.
@@ -406,6 +410,8 @@ pub struct Config {
     pub rumours: tocsin_app::rumours::RumourDeadlines,
     /// `[evidence]`.
     pub evidence: tocsin_app::files::EvidenceLimits,
+    /// `[verification]`, then `TOCSIN_VERIFICATION_REQUIRED_TASKS`.
+    pub verification: tocsin_app::verification::VerificationSettings,
 }
 
 impl Config {
@@ -532,6 +538,16 @@ impl Config {
     }
 }
 
+/// The tasks of `TOCSIN_VERIFICATION_REQUIRED_TASKS`: separated by `;`, trimmed, empty ones
+/// dropped.
+pub fn split_tasks(v: &str) -> Vec<String> {
+    v.split(';')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Values from flags and `TOCSIN_*` variables (clap merges those two, flags first).
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
@@ -566,6 +582,9 @@ pub struct Overrides {
     /// `TOCSIN_NOTIFY_WEBHOOK_<NAME>_SECRET`, by variable name (applies to the
     /// `[[notify.webhooks]]` entry of that name, upper-cased with `-` as `_`).
     pub notify_webhook_secrets: std::collections::BTreeMap<String, Secret>,
+    /// `TOCSIN_VERIFICATION_REQUIRED_TASKS`: the checklist's tasks separated by `;` (empty: no
+    /// checklist).
+    pub verification_required_tasks: Option<Vec<String>>,
 }
 
 impl Config {
@@ -635,6 +654,12 @@ impl Config {
             cap: file.cap.unwrap_or_default(),
             rumours: file.rumours.unwrap_or_default(),
             evidence: file.evidence.unwrap_or_default(),
+            verification: match o.verification_required_tasks {
+                Some(tasks) => tocsin_app::verification::VerificationSettings {
+                    required_tasks: tasks,
+                },
+                None => file.verification.unwrap_or_default(),
+            },
             server,
             analysis: file.analysis.unwrap_or_default(),
             signals: {
@@ -924,6 +949,40 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("server.public_url"));
+    }
+
+    #[test]
+    fn verification_checklist_layers() {
+        let file = |t: &str| toml::from_str::<FileConfig>(t).unwrap();
+        let c = Config::resolve(FileConfig::default(), Overrides::default());
+        assert_eq!(
+            c.verification.required_tasks,
+            tocsin_app::verification::DEFAULT_TASKS
+        );
+        let toml =
+            "[verification]\nrequired_tasks = [\"Call a second contact\", \"Check photos\"]\n";
+        let c = Config::resolve(file(toml), Overrides::default());
+        assert_eq!(
+            c.verification.required_tasks,
+            ["Call a second contact", "Check photos"]
+        );
+        // The variable wins over the file; `;` separates tasks, empty ones are dropped.
+        let c = Config::resolve(
+            file(toml),
+            Overrides {
+                verification_required_tasks: Some(split_tasks("Call the priest; ;Visit the site")),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            c.verification.required_tasks,
+            ["Call the priest", "Visit the site"]
+        );
+        let twice = tocsin_app::verification::VerificationSettings {
+            required_tasks: vec!["A".into(), "A".into()],
+        };
+        assert!(twice.validate().unwrap_err().contains("listed twice"));
+        assert!(toml::from_str::<FileConfig>("[verification]\nbogus = 1\n").is_err());
     }
 
     #[test]

@@ -111,10 +111,12 @@ const ROWS: &[Row] = &[
     Row { what: "a viewer may not record an incident", user: "vera", case: Case::NewIncident, doc: || incident("TLP:GREEN", 7.2), expect: Outcome::Forbidden },
     Row { what: "nobody labels an incident above their own clearance", user: "amber", case: Case::NewIncident, doc: || incident("TLP:RED", 7.2), expect: Outcome::Forbidden },
     Row { what: "an incident with a latitude out of range", user: "amber", case: Case::NewIncident, doc: || incident("TLP:GREEN", 95.0), expect: Outcome::Invalid("latitude") },
-    Row { what: "an analyst verifies an incident", user: "bob", case: Case::Verify(Inc::Amber), doc: || json!({"status": "verified"}), expect: Outcome::Allowed },
+    Row { what: "an analyst disputes an incident, with a reason", user: "bob", case: Case::Verify(Inc::Amber), doc: || json!({"status": "disputed"}), expect: Outcome::Allowed },
+    Row { what: "an unverified incident is not verified before it is corroborated", user: "bob", case: Case::Verify(Inc::Amber), doc: || json!({"status": "verified"}), expect: Outcome::Invalid("state") },
+    Row { what: "the old name false is refused, naming refuted", user: "bob", case: Case::Verify(Inc::Amber), doc: || json!({"status": "false"}), expect: Outcome::Invalid("state") },
     Row { what: "a desk officer may not verify an incident", user: "desk", case: Case::Verify(Inc::Amber), doc: || json!({"status": "disputed"}), expect: Outcome::Forbidden },
     Row { what: "an incident above the analyst's clearance is as unknown", user: "amber", case: Case::Verify(Inc::Red), doc: || json!({"status": "verified"}), expect: Outcome::NotFound },
-    Row { what: "an unknown verification status", user: "bob", case: Case::Verify(Inc::Amber), doc: || json!({"status": "confirmed"}), expect: Outcome::Invalid("verification_status") },
+    Row { what: "an unknown verification status", user: "bob", case: Case::Verify(Inc::Amber), doc: || json!({"status": "confirmed"}), expect: Outcome::Invalid("state") },
     Row { what: "evidence for an indicator the framework lacks", user: "bob", case: Case::Accept, doc: || json!({"indicator": "99.9"}), expect: Outcome::Invalid("indicator") },
     Row { what: "an analyst opens a situation", user: "bob", case: Case::NewSituation, doc: || json!({"name": "Ouham", "country": "CAF", "tlp": "TLP:AMBER"}), expect: Outcome::Allowed },
     Row { what: "a viewer may not open a situation", user: "vera", case: Case::NewSituation, doc: || json!({"name": "Ouham", "country": "CAF", "tlp": "TLP:GREEN"}), expect: Outcome::Forbidden },
@@ -137,7 +139,6 @@ struct World {
     amber_situation: String,
     red_situation: String,
     draft: String,
-    amber_incident: String,
     red_incident: String,
 }
 
@@ -167,10 +168,23 @@ impl World {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
-    fn incident(&self, i: Inc) -> &str {
+    /// The incident a verification row moves: a fresh AMBER one for each run (a move changes
+    /// its status, so the API's run and the CLI's each need one as it was), or the RED one.
+    async fn verify_target(&self, i: Inc) -> String {
         match i {
-            Inc::Amber => &self.amber_incident,
-            Inc::Red => &self.red_incident,
+            Inc::Red => self.red_incident.clone(),
+            Inc::Amber => {
+                let (s, v) = self
+                    .call(
+                        "alice",
+                        reqwest::Method::POST,
+                        "/api/v1/incidents",
+                        Some(&incident("TLP:AMBER", 7.2)),
+                    )
+                    .await;
+                assert_eq!(s, 201, "{v}");
+                v["id"].as_str().unwrap().to_string()
+            }
         }
     }
 
@@ -204,9 +218,13 @@ impl World {
                     .await
             }
             Case::Verify(i) => {
-                let path = format!("/api/v1/incidents/{}", self.incident(i));
-                let body = json!({"verification_status": doc["status"]});
-                self.call(row.user, Method::PATCH, &path, Some(&body)).await
+                let path = format!(
+                    "/api/v1/incidents/{}/verification",
+                    self.verify_target(i).await
+                );
+                let body =
+                    json!({"state": doc["status"], "reason": "checked with a second monitor"});
+                self.call(row.user, Method::POST, &path, Some(&body)).await
             }
             Case::AddUser => {
                 self.call(row.user, Method::POST, "/api/v1/users", Some(&doc))
@@ -258,6 +276,7 @@ impl World {
         let file = self.dir.join(format!("row-{n}.json"));
         std::fs::write(&file, (row.doc)().to_string()).unwrap();
         let f = file.to_str().unwrap();
+        let mut verified = String::new();
         let out = match row.case {
             Case::NewAssessment(s) => {
                 let sid = self.situation(s);
@@ -292,14 +311,17 @@ impl World {
                 .output(),
             Case::Verify(i) => {
                 let status = (row.doc)()["status"].as_str().unwrap().to_string();
+                verified = self.verify_target(i).await;
                 self.cli(&[
                     "incident",
                     "verify",
-                    self.incident(i),
+                    &verified,
                     "--user",
                     row.user,
-                    "--status",
+                    "--state",
                     &status,
+                    "--reason",
+                    "checked with a second monitor",
                 ])
                 .output()
             }
@@ -371,9 +393,7 @@ impl World {
                 self.stored_situation(stdout.lines().last().unwrap().trim())
                     .await,
             ),
-            (Outcome::Allowed, Case::Verify(i)) => {
-                Some(self.stored_incident(self.incident(i)).await)
-            }
+            (Outcome::Allowed, Case::Verify(_)) => Some(self.stored_incident(&verified).await),
             (Outcome::Allowed, Case::NewAssessment(_)) => Some(
                 self.stored_assessment(stdout.lines().last().unwrap().trim())
                     .await,
@@ -528,7 +548,6 @@ async fn decide_alike(db: Option<String>) {
         amber_situation,
         red_situation,
         draft: String::new(),
-        amber_incident: String::new(),
         red_incident: String::new(),
     };
     // The incidents the verification rows work on, by alice.
@@ -543,9 +562,8 @@ async fn decide_alike(db: Option<String>) {
             .await;
         assert_eq!(s, 201, "{v}");
         let id = v["id"].as_str().unwrap().to_string();
-        if slot == 0 {
-            w.amber_incident = id;
-        } else {
+        // The AMBER one is made afresh for each verification row (`verify_target`).
+        if slot == 1 {
             w.red_incident = id;
         }
     }
@@ -617,7 +635,12 @@ async fn decide_alike(db: Option<String>) {
         .await;
     assert_eq!(
         list["items"].as_array().unwrap().len(),
-        2 + 2 * allowed(|c| matches!(c, Case::NewIncident)),
+        // Each verification row of the AMBER incident moves a fresh one in each run.
+        2 + 2 * allowed(|c| matches!(c, Case::NewIncident))
+            + 2 * ROWS
+                .iter()
+                .filter(|r| matches!(r.case, Case::Verify(Inc::Amber)))
+                .count(),
         "{list}"
     );
     // The audit chain names each person who acted, through either front end.

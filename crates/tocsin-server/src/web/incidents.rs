@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
-use tocsin_domain::{IncidentPatch, Permission, VerificationStatus};
+use tocsin_domain::IncidentPatch;
 
 use super::{next_url, page, path_id, CsrfForm, WebResult, WebUser};
 use crate::api::IncidentQuery;
@@ -51,15 +51,7 @@ pub async fn incident(
     wu: WebUser,
     Path(id): Path<String>,
 ) -> WebResult {
-    let i = st.app().get_incident(&wu.user, path_id(&id)?).await?;
-    let can_edit = wu.user.can(Permission::IncidentUpdate);
-    Ok(page(
-        &st,
-        &wu,
-        StatusCode::OK,
-        "incident.html",
-        context! { i, can_edit },
-    ))
+    super::verification::incident_page(&st, &wu, path_id(&id)?, StatusCode::OK, context! {}).await
 }
 
 /// `GET /incidents/{id}/edit`
@@ -92,7 +84,7 @@ pub struct EditForm {
     latitude: String,
     longitude: String,
     fatalities: String,
-    verification_status: String,
+    credibility: String,
     tlp: String,
     description: String,
 }
@@ -116,7 +108,7 @@ impl EditForm {
             latitude: Some(num("latitude", &self.latitude)?),
             longitude: Some(num("longitude", &self.longitude)?),
             fatalities: Some(num("fatalities", &self.fatalities)?),
-            verification_status: Some(VerificationStatus::parse(&self.verification_status)?),
+            credibility: Some(num("credibility", &self.credibility)?),
             tlp: Some(self.tlp.parse()?),
             description: Some(self.description),
             ..Default::default()

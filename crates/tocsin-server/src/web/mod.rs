@@ -27,6 +27,7 @@ pub mod rumours;
 pub mod suggestions;
 pub mod toolbox;
 pub mod triage;
+pub mod verification;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
@@ -65,6 +66,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(rumours::router())
         .merge(suggestions::router())
         .merge(files::router(&state.evidence))
+        .merge(verification::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -166,6 +168,8 @@ pub fn templates() -> Environment<'static> {
             "incident_new.html",
             include_str!("../../templates/incident_new.html"),
         ),
+        ("sources.html", include_str!("../../templates/sources.html")),
+        ("source.html", include_str!("../../templates/source.html")),
     ] {
         env.add_template(name, src)
             .expect("embedded template parses");
@@ -428,6 +432,8 @@ pub(crate) fn page(
         can_metrics => wu.user.can(Permission::AlertRead),
         can_triage => wu.user.can(Permission::ReportTriage),
         can_rumours => wu.user.can(Permission::RumourRead),
+        can_sources => wu.user.can(Permission::SourceRead),
+        can_grade_reports => wu.user.can(Permission::IncidentUpdate),
         inbox_unread => wu.unread,
         event_types => ACLED_TYPOLOGY.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
         statuses => VerificationStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),

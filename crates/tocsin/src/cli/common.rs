@@ -47,6 +47,9 @@ pub fn settle(g: &Global, o: Overrides) -> Result<Config> {
                 })?),
                 _ => None,
             },
+            verification_required_tasks: std::env::var("TOCSIN_VERIFICATION_REQUIRED_TASKS")
+                .ok()
+                .map(|v| crate::config::split_tasks(&v)),
             notify_smtp_username: std::env::var("TOCSIN_NOTIFY_SMTP_USERNAME")
                 .ok()
                 .filter(|v| !v.is_empty()),

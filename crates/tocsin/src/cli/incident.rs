@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tocsin_domain::{IncidentInput, VerificationStatus};
+use tocsin_domain::IncidentInput;
 use uuid::Uuid;
 
 use super::common::{acting_user, decode, open_store, read_document, refused, settle};
@@ -26,16 +26,20 @@ pub enum IncidentCommand {
         #[arg(long)]
         file: PathBuf,
     },
-    /// Set an incident's verification status.
+    /// Move an incident's verification status (unverified → corroborated → verified, or
+    /// disputed, or refuted), with a reason; `verified` needs the checklist done.
     Verify {
         /// The incident's id.
         id: Uuid,
         /// Act as this user (needs to change incidents).
         #[arg(long)]
         user: String,
-        /// unverified, partially_verified, verified, disputed or false.
+        /// corroborated, verified, disputed or refuted.
+        #[arg(long, alias = "status")]
+        state: String,
+        /// Why (required; kept in the incident's verification history).
         #[arg(long)]
-        status: String,
+        reason: String,
     },
 }
 
@@ -44,7 +48,8 @@ pub async fn run(g: &Global, command: IncidentCommand) -> Result<ExitCode> {
     let cfg = settle(g, Overrides::default())?;
     let store = open_store(&cfg).await?;
     let frameworks = cfg.analysis.frameworks()?;
-    let app = tocsin_app::App::new(&store, &frameworks);
+    let mut app = tocsin_app::App::new(&store, &frameworks);
+    app.verification = &cfg.verification;
     match command {
         IncidentCommand::Add { user, file } => {
             let u = acting_user(&store, &user).await?;
@@ -62,12 +67,15 @@ pub async fn run(g: &Global, command: IncidentCommand) -> Result<ExitCode> {
             );
             println!("{}", i.id);
         }
-        IncidentCommand::Verify { id, user, status } => {
+        IncidentCommand::Verify {
+            id,
+            user,
+            state,
+            reason,
+        } => {
             let u = acting_user(&store, &user).await?;
-            let status = VerificationStatus::parse(&status)
-                .map_err(|e| refused(&u, "incident", e.into()))?;
             let i = app
-                .verify_incident(&u, id, status, None)
+                .set_verification(&u, id, &state, &reason)
                 .await
                 .map_err(|e| refused(&u, &format!("incident {id}"), e))?;
             println!(

@@ -98,6 +98,11 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         .with_edge(cfg.server.edge.clone());
     state.token_lifetime = cfg.token_lifetime()?;
     state.alerting = std::sync::Arc::new(cfg.alert_settings()?);
+    cfg.verification
+        .validate()
+        .map_err(anyhow::Error::msg)
+        .context("invalid [verification] configuration")?;
+    state.verification = std::sync::Arc::new(cfg.verification.clone());
     let smtp = match &cfg.notify.smtp {
         Some(smtp) => Some(
             tocsin_delivery::smtp::SmtpChannel::new(smtp, state.contact_key.clone())
