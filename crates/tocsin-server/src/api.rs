@@ -487,5 +487,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::actions::ActionsDoc::openapi());
     doc.merge(crate::alerts::AlertsDoc::openapi());
     doc.merge(crate::capflow::CapFlowDoc::openapi());
+    doc.merge(crate::matching::MatchingDoc::openapi());
     Json(doc)
 }

@@ -27,6 +27,7 @@ mod analysis;
 mod contacts;
 mod credentials;
 mod jobs;
+mod matching;
 mod rows;
 mod steps;
 mod writer;

@@ -14,6 +14,7 @@ mod bulk;
 mod contacts;
 mod credentials;
 mod jobs;
+mod matching;
 #[allow(unsafe_code)] // The crate's one piece of unsafe code: see the module.
 mod prepared;
 mod rows;

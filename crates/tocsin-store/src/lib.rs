@@ -22,9 +22,11 @@ use uuid::Uuid;
 pub mod actions;
 pub mod alerting;
 pub mod jobs;
+pub mod matching;
 pub use actions::{ActionFilter, ActionReminder, ActionStep, Actions};
 pub use alerting::{AlertFilter, Alerting};
 pub use jobs::{JobRecord, Jobs, NewTimer, Timer};
+pub use matching::{IncidentNear, Matching, NearReport, ReportNear};
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -742,6 +744,7 @@ pub trait Store:
     + Jobs
     + Actions
     + Alerting
+    + Matching
     + Send
     + Sync
     + 'static
@@ -961,6 +964,7 @@ pub mod prelude {
     pub use crate::{
         Actions, Alerting, Analysis, Deliveries, Incidents, Jobs, Reports, Store, StoreExt, Users,
     };
+    pub use crate::Matching;
 }
 
 /// A shared handle to any backend, as the server and CLI hold it.

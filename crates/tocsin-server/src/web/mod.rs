@@ -18,6 +18,7 @@ pub mod form;
 pub mod incidents;
 pub mod login;
 pub mod map;
+pub mod matching;
 pub mod metrics;
 pub mod notify;
 pub mod reports;
@@ -57,6 +58,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(desks::router())
         .merge(rules::router())
         .merge(metrics::router())
+        .merge(matching::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -140,6 +142,14 @@ pub fn templates() -> Environment<'static> {
         (
             "toolbox_item.html",
             include_str!("../../templates/toolbox_item.html"),
+        ),
+        (
+            "_matches.html",
+            include_str!("../../templates/_matches.html"),
+        ),
+        (
+            "report_matches.html",
+            include_str!("../../templates/report_matches.html"),
         ),
     ] {
         env.add_template(name, src)
