@@ -190,7 +190,11 @@ impl App<'_> {
         let source_of: HashMap<Uuid, Option<Uuid>> = if linked.is_empty() {
             HashMap::new()
         } else {
-            self.store.report_sources(&linked).await?.into_iter().collect()
+            self.store
+                .report_sources(&linked)
+                .await?
+                .into_iter()
+                .collect()
         };
         let inc_sources: Vec<Vec<Uuid>> = incidents
             .iter()
@@ -201,7 +205,10 @@ impl App<'_> {
                     .filter_map(|r| source_of.get(r).copied().flatten())
                     .collect();
                 // A linked report without a known source makes the incident not wholly ours.
-                if i.report_ids.iter().any(|r| source_of.get(r).copied().flatten().is_none()) {
+                if i.report_ids
+                    .iter()
+                    .any(|r| source_of.get(r).copied().flatten().is_none())
+                {
                     Vec::new()
                 } else {
                     v
@@ -237,7 +244,14 @@ impl App<'_> {
             if s.score >= SHOWN_FROM {
                 scored.push((
                     s.score,
-                    to_match(MatchKind::Incident, inc.id, inc.tlp, &inc.description, inc.event_date.to_string(), s),
+                    to_match(
+                        MatchKind::Incident,
+                        inc.id,
+                        inc.tlp,
+                        &inc.description,
+                        inc.event_date.to_string(),
+                        s,
+                    ),
                 ));
             }
         }
@@ -258,7 +272,14 @@ impl App<'_> {
                 let when = tocsin_domain::time::format(&report_time(&r.report));
                 scored.push((
                     s.score,
-                    to_match(MatchKind::Report, r.report.id, r.report.tlp, &r.report.text, when, s),
+                    to_match(
+                        MatchKind::Report,
+                        r.report.id,
+                        r.report.tlp,
+                        &r.report.text,
+                        when,
+                        s,
+                    ),
                 ));
             }
         }

@@ -134,6 +134,8 @@ pub struct Params {
     pub w_text: f64,
     /// What a missing part counts for (0 nothing, 1 a perfect match).
     pub missing: f64,
+    /// Hours a time of receipt may trail the event without counting as apart.
+    pub received_slack_h: f64,
     /// Scores at or above this are suggested.
     pub threshold: f64,
 }
@@ -141,13 +143,14 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Self {
         Params {
-            time_scale_h: 24.0,
+            time_scale_h: 12.0,
             dist_scale_km: 12.0,
-            w_time: 0.3,
-            w_dist: 0.3,
-            w_text: 0.4,
+            w_time: 0.15,
+            w_dist: 0.15,
+            w_text: 0.7,
             missing: 0.35,
-            threshold: 0.55,
+            received_slack_h: 24.0,
+            threshold: 0.61,
         }
     }
 }
@@ -213,7 +216,10 @@ impl<'g> Matcher<'g> {
     pub fn prepare(&self, it: &Item<'_>) -> Prepared {
         let (mut terms, places) = text::terms(self.gaz, it.text, it.country);
         if let Some(p) = it.place.map(str::trim).filter(|p| !p.is_empty()) {
-            let t = match self.gaz.and_then(|g| g.lookup(p, it.country).into_iter().next()) {
+            let t = match self
+                .gaz
+                .and_then(|g| g.lookup(p, it.country).into_iter().next())
+            {
                 Some(c) => text::place_term(c.ascii_name, c.name),
                 None => text::place_term(p, p),
             };
@@ -241,8 +247,50 @@ impl<'g> Matcher<'g> {
         }
     }
 
-    /// Score one prepared candidate against a prepared report.
+    /// Score one prepared candidate against a prepared report, every term of the report
+    /// weighing the same (see [`Matcher::score_all`] for weights from a pool of candidates).
     pub fn score(&self, report: &Prepared, cand: &Prepared) -> Scored {
+        let matched = self.matched(report, cand);
+        let weights = vec![1.0; report.terms.len()];
+        self.score_with(report, cand, &matched, &weights)
+    }
+
+    /// Which of the report's terms the candidate shares.
+    fn matched(&self, report: &Prepared, cand: &Prepared) -> Vec<bool> {
+        report
+            .terms
+            .iter()
+            .map(|t| cand.terms.iter().any(|c| text::same_term(t, c)))
+            .collect()
+    }
+
+    /// Score a pool of candidates against a report, in candidate order. A shared term weighs
+    /// by how rare it is in the pool (inverse document frequency): the town's name, which
+    /// every candidate near it shares, says less than the attackers' name or the death toll
+    /// that only the same event's reports share.
+    pub fn score_all(&self, report: &Prepared, cands: &[Prepared]) -> Vec<Scored> {
+        let matched: Vec<Vec<bool>> = cands.iter().map(|c| self.matched(report, c)).collect();
+        let n = cands.len() as f64;
+        let weights: Vec<f64> = (0..report.terms.len())
+            .map(|t| {
+                let df = matched.iter().filter(|m| m[t]).count() as f64;
+                ((n + 1.0) / (df + 0.5)).ln().max(0.1)
+            })
+            .collect();
+        cands
+            .iter()
+            .zip(&matched)
+            .map(|(c, m)| self.score_with(report, c, m, &weights))
+            .collect()
+    }
+
+    fn score_with(
+        &self,
+        report: &Prepared,
+        cand: &Prepared,
+        matched: &[bool],
+        weights: &[f64],
+    ) -> Scored {
         let p = &self.params;
         let mut parts: Vec<String> = Vec::new();
         // Distance.
@@ -302,8 +350,8 @@ impl<'g> Matcher<'g> {
                 let h = if report.claimed && cand.claimed {
                     h
                 } else {
-                    // A time of receipt only bounds the event: allow a day's delay.
-                    (h - 12.0).max(0.0)
+                    // A time of receipt only bounds the event: allow for the delay.
+                    (h - p.received_slack_h).max(0.0)
                 };
                 (-h / p.time_scale_h).exp()
             }
@@ -313,20 +361,29 @@ impl<'g> Matcher<'g> {
             }
         };
         // Text.
-        let mut shared: Vec<String> = Vec::new();
-        for t in &report.terms {
-            if cand.terms.iter().any(|c| text::same_term(t, c)) {
-                shared.push(t.shown.clone());
-            }
-        }
+        let shared: Vec<String> = report
+            .terms
+            .iter()
+            .zip(matched)
+            .filter(|(_, m)| **m)
+            .map(|(t, _)| t.shown.clone())
+            .collect();
         let n = shared.len();
         let s_text = if report.terms.is_empty() || cand.terms.is_empty() {
             0.0
         } else {
-            // Shared terms over the smaller text, damped for very short texts.
-            let small = report.terms.len().min(cand.terms.len()) as f64;
-            let big = report.terms.len().max(cand.terms.len()) as f64;
-            (n as f64 / (small * big).sqrt().max(3.0)).min(1.0)
+            // The report's weighted share of terms found in the candidate, times the
+            // candidate's share found in the report (damped for very short texts).
+            let total: f64 = weights.iter().sum();
+            let got: f64 = weights
+                .iter()
+                .zip(matched)
+                .filter(|(_, m)| **m)
+                .map(|(w, _)| w)
+                .sum();
+            let of_report = got / total.max(1e-9);
+            let of_cand = n as f64 / (cand.terms.len().max(3) as f64);
+            (of_report * of_cand.min(1.0)).sqrt()
         };
         parts.push(match n {
             0 => "no shared terms".to_string(),
@@ -361,15 +418,13 @@ impl<'g> Matcher<'g> {
         }
     }
 
-    /// Score every candidate against `report`; answers (candidate index, score), best first
-    /// (ties in candidate order).
+    /// Score every candidate against `report` as one pool ([`Matcher::score_all`]); answers
+    /// (candidate index, score), best first (ties in candidate order).
     pub fn rank(&self, report: &Item<'_>, candidates: &[Item<'_>]) -> Vec<(usize, Scored)> {
         let r = self.prepare(report);
-        let mut out: Vec<(usize, Scored)> = candidates
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (i, self.score(&r, &self.prepare(c))))
-            .collect();
+        let cands: Vec<Prepared> = candidates.iter().map(|c| self.prepare(c)).collect();
+        let mut out: Vec<(usize, Scored)> =
+            self.score_all(&r, &cands).into_iter().enumerate().collect();
         out.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(a.0.cmp(&b.0)));
         out
     }

@@ -17,19 +17,95 @@ struct Town {
 }
 
 const TOWNS: &[Town] = &[
-    Town { lat: 1.5594, lon: 30.2522, country: "COD", names: &["Bunia", "BUNIA", "Bounia", "بونيا", "Буния", "bunia"] },
-    Town { lat: 0.4915, lon: 29.4731, country: "COD", names: &["Beni", "Béni", "BENI", "بيني", "Бени"] },
-    Town { lat: 0.1363, lon: 29.2914, country: "COD", names: &["Butembo", "BUTEMBO", "Boutembo", "بوتمبو"] },
-    Town { lat: -1.6792, lon: 29.2228, country: "COD", names: &["Goma", "GOMA", "غوما", "Гома"] },
-    Town { lat: 0.5153, lon: 25.1910, country: "COD", names: &["Kisangani", "Kissangani", "KISANGANI", "كيسانغاني", "Кисангани"] },
-    Town { lat: 6.5463, lon: 21.9871, country: "CAF", names: &["Bria", "BRIA", "Briya", "بريا"] },
-    Town { lat: 5.7622, lon: 20.6701, country: "CAF", names: &["Bambari", "BAMBARI", "Bambary", "بمباري"] },
-    Town { lat: 4.3612, lon: 18.5550, country: "CAF", names: &["Bangui", "BANGUI", "Bangi", "بانغي", "Банги"] },
-    Town { lat: 6.9930, lon: 19.1870, country: "CAF", names: &["Kaga-Bandoro", "Kaga Bandoro", "KAGA BANDORO", "Kaga-Bandorro"] },
-    Town { lat: 8.4109, lon: 20.6473, country: "CAF", names: &["Ndélé", "Ndele", "NDELE", "N'Délé"] },
-    Town { lat: 13.6279, lon: 25.3494, country: "SDN", names: &["El Fasher", "Al Fashir", "الفاشر", "El-Fasher", "Эль-Фашер"] },
-    Town { lat: 12.0489, lon: 24.8807, country: "SDN", names: &["Nyala", "NYALA", "نيالا", "Ньяла"] },
-    Town { lat: 13.4522, lon: 22.4472, country: "SDN", names: &["El Geneina", "Geneina", "الجنينة", "Al Junaynah"] },
+    Town {
+        lat: 1.5594,
+        lon: 30.2522,
+        country: "COD",
+        names: &["Bunia", "BUNIA", "Bounia", "بونيا", "Буния", "bunia"],
+    },
+    Town {
+        lat: 0.4915,
+        lon: 29.4731,
+        country: "COD",
+        names: &["Beni", "Béni", "BENI", "بيني", "Бени"],
+    },
+    Town {
+        lat: 0.1363,
+        lon: 29.2914,
+        country: "COD",
+        names: &["Butembo", "BUTEMBO", "Boutembo", "بوتمبو"],
+    },
+    Town {
+        lat: -1.6792,
+        lon: 29.2228,
+        country: "COD",
+        names: &["Goma", "GOMA", "غوما", "Гома"],
+    },
+    Town {
+        lat: 0.5153,
+        lon: 25.1910,
+        country: "COD",
+        names: &[
+            "Kisangani",
+            "Kissangani",
+            "KISANGANI",
+            "كيسانغاني",
+            "Кисангани",
+        ],
+    },
+    Town {
+        lat: 6.5463,
+        lon: 21.9871,
+        country: "CAF",
+        names: &["Bria", "BRIA", "Briya", "بريا"],
+    },
+    Town {
+        lat: 5.7622,
+        lon: 20.6701,
+        country: "CAF",
+        names: &["Bambari", "BAMBARI", "Bambary", "بمباري"],
+    },
+    Town {
+        lat: 4.3612,
+        lon: 18.5550,
+        country: "CAF",
+        names: &["Bangui", "BANGUI", "Bangi", "بانغي", "Банги"],
+    },
+    Town {
+        lat: 6.9930,
+        lon: 19.1870,
+        country: "CAF",
+        names: &[
+            "Kaga-Bandoro",
+            "Kaga Bandoro",
+            "KAGA BANDORO",
+            "Kaga-Bandorro",
+        ],
+    },
+    Town {
+        lat: 8.4109,
+        lon: 20.6473,
+        country: "CAF",
+        names: &["Ndélé", "Ndele", "NDELE", "N'Délé"],
+    },
+    Town {
+        lat: 13.6279,
+        lon: 25.3494,
+        country: "SDN",
+        names: &["El Fasher", "Al Fashir", "الفاشر", "El-Fasher", "Эль-Фашер"],
+    },
+    Town {
+        lat: 12.0489,
+        lon: 24.8807,
+        country: "SDN",
+        names: &["Nyala", "NYALA", "نيالا", "Ньяла"],
+    },
+    Town {
+        lat: 13.4522,
+        lon: 22.4472,
+        country: "SDN",
+        names: &["El Geneina", "Geneina", "الجنينة", "Al Junaynah"],
+    },
 ];
 
 /// What happened (an index into the vocabularies below).
@@ -73,10 +149,38 @@ fn template(lang: usize, kind: usize) -> &'static str {
 
 /// Actors per language (same index, same actor).
 const ACTORS: [[&str; 6]; 4] = [
-    ["ADF rebels", "CODECO militia", "anti-balaka", "ex-Seleka", "RSF", "armed men"],
-    ["rebelles ADF", "milice CODECO", "anti-balaka", "ex-Séléka", "FSR", "hommes armés"],
-    ["waasi wa ADF", "wanamgambo wa CODECO", "anti-balaka", "ex-Seleka", "RSF", "watu wenye silaha"],
-    ["متمردو ADF", "ميليشيا CODECO", "انتي بالاكا", "سيليكا", "الدعم السريع", "مسلحين"],
+    [
+        "ADF rebels",
+        "CODECO militia",
+        "anti-balaka",
+        "ex-Seleka",
+        "RSF",
+        "armed men",
+    ],
+    [
+        "rebelles ADF",
+        "milice CODECO",
+        "anti-balaka",
+        "ex-Séléka",
+        "FSR",
+        "hommes armés",
+    ],
+    [
+        "waasi wa ADF",
+        "wanamgambo wa CODECO",
+        "anti-balaka",
+        "ex-Seleka",
+        "RSF",
+        "watu wenye silaha",
+    ],
+    [
+        "متمردو ADF",
+        "ميليشيا CODECO",
+        "انتي بالاكا",
+        "سيليكا",
+        "الدعم السريع",
+        "مسلحين",
+    ],
 ];
 
 /// Targets per language.
@@ -196,13 +300,19 @@ fn fill(t: &str, p: &str, n: u32, a: &str, tg: &str) -> String {
 fn jitter(rng: &mut StdRng, lat: f64, lon: f64, km: f64) -> (f64, f64) {
     let d = rng.gen_range(0.0..km) / 111.0;
     let a = rng.gen_range(0.0..std::f64::consts::TAU);
-    (lat + d * a.sin(), lon + d * a.cos() / lat.to_radians().cos())
+    (
+        lat + d * a.sin(),
+        lon + d * a.cos() / lat.to_radians().cos(),
+    )
 }
 
 /// A stream made from `seed`: the same seed, the same stream.
 pub fn stream(seed: u64, spec: StreamSpec) -> Stream {
     let mut rng = StdRng::seed_from_u64(seed);
-    let start = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).single().expect("valid date");
+    let start = Utc
+        .with_ymd_and_hms(2026, 3, 1, 0, 0, 0)
+        .single()
+        .expect("valid date");
     let sources: Vec<Uuid> = (0..spec.events * 2)
         .map(|_| Uuid::from_u128(rng.gen()))
         .collect();
@@ -222,7 +332,11 @@ pub fn stream(seed: u64, spec: StreamSpec) -> Stream {
             let lang = rng.gen_range(0..4);
             let name = town.names[rng.gen_range(0..town.names.len())];
             // Numbers differ between witnesses now and then.
-            let nn = if rng.gen_bool(0.25) { n + rng.gen_range(1..5) } else { n };
+            let nn = if rng.gen_bool(0.25) {
+                n + rng.gen_range(1..5)
+            } else {
+                n
+            };
             let mut text = fill(
                 template(lang, kind),
                 name,
@@ -236,9 +350,7 @@ pub fn stream(seed: u64, spec: StreamSpec) -> Stream {
             if rng.gen_bool(0.1) {
                 text = text.to_uppercase();
             }
-            let point = rng
-                .gen_bool(0.5)
-                .then(|| jitter(&mut rng, elat, elon, 3.0));
+            let point = rng.gen_bool(0.5).then(|| jitter(&mut rng, elat, elon, 3.0));
             let claimed = rng
                 .gen_bool(0.5)
                 .then(|| at + Duration::minutes(rng.gen_range(-240..240)));
@@ -264,7 +376,13 @@ pub fn stream(seed: u64, spec: StreamSpec) -> Stream {
     for _ in 0..spec.unrelated {
         let town = &TOWNS[rng.gen_range(0..TOWNS.len())];
         let name = town.names[rng.gen_range(0..town.names.len())];
-        let text = fill(UNRELATED[rng.gen_range(0..UNRELATED.len())], name, 0, "", "");
+        let text = fill(
+            UNRELATED[rng.gen_range(0..UNRELATED.len())],
+            name,
+            0,
+            "",
+            "",
+        );
         let at = start + Duration::minutes(rng.gen_range(0..spec.days * 24 * 60));
         reports.push(SynthReport {
             event: None,
@@ -322,26 +440,21 @@ impl Quality {
 pub const WINDOW_DAYS: i64 = 7;
 
 /// Each report of the stream against every earlier one received within [`WINDOW_DAYS`] (the
-/// candidates a store query gives): the score of each pair, and whether it is a true pair.
-/// Same-source pairs are left out: they are never suggested, by rule.
+/// candidates a store query gives), scored as one pool ([`crate::Matcher::score_all`]): the
+/// score of each pair, and whether it is a true pair. Same-source pairs are left out: they
+/// are never suggested, by rule.
 pub fn scored_pairs(m: &crate::Matcher<'_>, s: &Stream) -> Vec<(f64, bool)> {
-    let prepared: Vec<crate::Prepared> = s
-        .reports
-        .iter()
-        .map(|r| m.prepare(&item(r)))
-        .collect();
+    let prepared: Vec<crate::Prepared> = s.reports.iter().map(|r| m.prepare(&item(r))).collect();
     let mut out = Vec::new();
     for (i, r) in s.reports.iter().enumerate() {
-        for j in (0..i).rev() {
-            let q = &s.reports[j];
-            if r.received - q.received > Duration::days(WINDOW_DAYS) {
-                break;
-            }
-            if q.source == r.source {
-                continue;
-            }
-            let sc = m.score(&prepared[i], &prepared[j]);
-            out.push((sc.score, s.same_event(i, j)));
+        let pool: Vec<usize> = (0..i)
+            .rev()
+            .take_while(|&j| r.received - s.reports[j].received <= Duration::days(WINDOW_DAYS))
+            .filter(|&j| s.reports[j].source != r.source)
+            .collect();
+        let cands: Vec<crate::Prepared> = pool.iter().map(|&j| prepared[j].clone()).collect();
+        for (j, sc) in pool.iter().zip(m.score_all(&prepared[i], &cands)) {
+            out.push((sc.score, s.same_event(i, *j)));
         }
     }
     out

@@ -36,31 +36,85 @@ const CONCEPTS: &[(&str, &[&str])] = &[
     (
         "attack",
         &[
-            "attack", "attacked", "attacking", "attaque", "attaques", "attaquer", "attaque",
-            "shambulio", "shambulia", "wameshambulia", "walishambulia", "mashambulizi",
-            "هجوم", "هاجم", "هاجموا", "اعتداء",
+            "attack",
+            "attacked",
+            "attacking",
+            "attaque",
+            "attaques",
+            "attaquer",
+            "attaque",
+            "shambulio",
+            "shambulia",
+            "wameshambulia",
+            "walishambulia",
+            "mashambulizi",
+            "هجوم",
+            "هاجم",
+            "هاجموا",
+            "اعتداء",
         ],
     ),
     (
         "killed",
         &[
-            "killed", "kill", "killing", "dead", "deaths", "death", "died", "mort", "morts",
-            "tue", "tues", "tuees", "deces", "wameuawa", "waliuawa", "wamekufa", "vifo", "kuuawa",
-            "قتل", "قتلى", "مقتل", "قتيل", "ماتوا",
+            "killed",
+            "kill",
+            "killing",
+            "dead",
+            "deaths",
+            "death",
+            "died",
+            "mort",
+            "morts",
+            "tue",
+            "tues",
+            "tuees",
+            "deces",
+            "wameuawa",
+            "waliuawa",
+            "wamekufa",
+            "vifo",
+            "kuuawa",
+            "قتل",
+            "قتلى",
+            "مقتل",
+            "قتيل",
+            "ماتوا",
         ],
     ),
     (
         "wounded",
         &[
-            "wounded", "injured", "blesse", "blesses", "majeruhi", "wamejeruhiwa", "جرحى",
-            "اصيب", "مصاب",
+            "wounded",
+            "injured",
+            "blesse",
+            "blesses",
+            "majeruhi",
+            "wamejeruhiwa",
+            "جرحى",
+            "اصيب",
+            "مصاب",
         ],
     ),
     (
         "burned",
         &[
-            "burned", "burnt", "burn", "burning", "fire", "incendie", "incendiees", "brule",
-            "brulees", "brules", "moto", "zimechomwa", "kuchomwa", "حرق", "احراق", "احرقت",
+            "burned",
+            "burnt",
+            "burn",
+            "burning",
+            "fire",
+            "incendie",
+            "incendiees",
+            "brule",
+            "brulees",
+            "brules",
+            "moto",
+            "zimechomwa",
+            "kuchomwa",
+            "حرق",
+            "احراق",
+            "احرقت",
         ],
     ),
     (
@@ -72,19 +126,48 @@ const CONCEPTS: &[(&str, &[&str])] = &[
     (
         "abducted",
         &[
-            "abducted", "kidnapped", "abduction", "kidnapping", "enleve", "enlevees",
-            "enlevement", "enleves", "utekaji", "wametekwa", "اختطاف", "اختطف", "خطف",
+            "abducted",
+            "kidnapped",
+            "abduction",
+            "kidnapping",
+            "enleve",
+            "enlevees",
+            "enlevement",
+            "enleves",
+            "utekaji",
+            "wametekwa",
+            "اختطاف",
+            "اختطف",
+            "خطف",
         ],
     ),
     (
         "clashes",
-        &["clashes", "clash", "fighting", "affrontement", "combats", "mapigano", "اشتباكات", "اشتباك"],
+        &[
+            "clashes",
+            "clash",
+            "fighting",
+            "affrontement",
+            "combats",
+            "mapigano",
+            "اشتباكات",
+            "اشتباك",
+        ],
     ),
     (
         "fled",
         &[
-            "fled", "fleeing", "displaced", "fuient", "fui", "deplaces", "wamekimbia", "kukimbia",
-            "نزوح", "فروا", "نازحين",
+            "fled",
+            "fleeing",
+            "displaced",
+            "fuient",
+            "fui",
+            "deplaces",
+            "wamekimbia",
+            "kukimbia",
+            "نزوح",
+            "فروا",
+            "نازحين",
         ],
     ),
     ("market", &["market", "marche", "soko", "سوق"]),
@@ -96,20 +179,60 @@ const CONCEPTS: &[(&str, &[&str])] = &[
     ("hospital", &["hospital", "hopital", "hospitali", "مستشفى"]),
     (
         "militia",
-        &["militia", "militiamen", "milice", "miliciens", "wanamgambo", "ميليشيا", "مليشيات"],
+        &[
+            "militia",
+            "militiamen",
+            "milice",
+            "miliciens",
+            "wanamgambo",
+            "ميليشيا",
+            "مليشيات",
+        ],
     ),
     (
         "soldiers",
-        &["soldiers", "army", "soldats", "armee", "militaires", "wanajeshi", "jeshi", "جنود", "جيش"],
+        &[
+            "soldiers",
+            "army",
+            "soldats",
+            "armee",
+            "militaires",
+            "wanajeshi",
+            "jeshi",
+            "جنود",
+            "جيش",
+        ],
     ),
-    ("rebels", &["rebels", "rebelles", "waasi", "متمردين", "المتمردون", "متمردون"]),
+    (
+        "rebels",
+        &[
+            "rebels",
+            "rebelles",
+            "waasi",
+            "متمردين",
+            "المتمردون",
+            "متمردون",
+        ],
+    ),
     (
         "armed",
-        &["armed", "gunmen", "armes", "arme", "silaha", "مسلحين", "مسلح", "مسلحون"],
+        &[
+            "armed",
+            "gunmen",
+            "armes",
+            "arme",
+            "silaha",
+            "مسلحين",
+            "مسلح",
+            "مسلحون",
+        ],
     ),
     ("women", &["women", "femmes", "wanawake", "نساء"]),
     ("children", &["children", "enfants", "watoto", "اطفال"]),
-    ("houses", &["houses", "homes", "maisons", "nyumba", "منازل", "بيوت"]),
+    (
+        "houses",
+        &["houses", "homes", "maisons", "nyumba", "منازل", "بيوت"],
+    ),
 ];
 
 /// The concept of a word written with a typo (`attakced`): a folded concept word within
@@ -322,7 +445,11 @@ pub fn same_term(a: &Term, b: &Term) -> bool {
 /// country as a hint) become one term keyed by the gazetteer's name, so `Bunia`, `بونيا` and
 /// `BUNIA` agree; report vocabulary in the four languages becomes one concept (`attaque`,
 /// `shambulio` and `هجوم` are `attack`); every other word is keyed by [`fold_key`].
-pub fn terms(gaz: Option<&Gazetteer>, text: &str, country: Option<&str>) -> (Vec<Term>, Vec<NamedPlace>) {
+pub fn terms(
+    gaz: Option<&Gazetteer>,
+    text: &str,
+    country: Option<&str>,
+) -> (Vec<Term>, Vec<NamedPlace>) {
     let mut out: Vec<Term> = Vec::new();
     let mut places = Vec::new();
     let mut skip: Vec<String> = Vec::new();
@@ -354,6 +481,20 @@ pub fn terms(gaz: Option<&Gazetteer>, text: &str, country: Option<&str>) -> (Vec
         if let Some(i) = skip.iter().position(|s| s == w) {
             skip.swap_remove(i);
             continue;
+        }
+        // A name in another script than the gazetteer's (Cyrillic, or Arabic it lacks):
+        // looked up in Latin letters.
+        if let Some(g) = gaz.filter(|_| !w.is_ascii()) {
+            if let Some(c) = transliterated_place(g, w, country) {
+                push(&mut out, place_term(c.ascii_name, c.name));
+                places.push(NamedPlace {
+                    name: c.name.to_string(),
+                    lat: c.lat,
+                    lon: c.lon,
+                    near: false,
+                });
+                continue;
+            }
         }
         let t = if let Some(c) = concept(w) {
             Term {
@@ -392,10 +533,44 @@ pub fn terms(gaz: Option<&Gazetteer>, text: &str, country: Option<&str>) -> (Vec
     (out, places)
 }
 
+/// The populated place a word in another script names, looked up by its Latin spelling
+/// (`Буния` → `Buniia`, `Бени` → `Beni`): only a name the gazetteer knows exactly, in the
+/// hinted country or of a town of 20,000 people or more.
+fn transliterated_place<'g>(
+    g: &'g Gazetteer,
+    word: &str,
+    country: Option<&str>,
+) -> Option<tocsin_geo::Candidate<'g>> {
+    if concept(word).is_some() || tocsin_geo::is_stop_word(word) || word.chars().count() < 4 {
+        return None;
+    }
+    let latin = if word.chars().any(is_arabic) {
+        arabic_to_latin(word)
+    } else {
+        deunicode::deunicode(word)
+    };
+    // Cyrillic `ия` is written `ia` in Latin names: `Буния` is `Bunia`.
+    let tries = [
+        latin.clone(),
+        latin.replace("iya", "ia").replace("iia", "ia"),
+    ];
+    let hint = country.and_then(tocsin_geo::country_code);
+    tries.iter().find_map(|l| {
+        g.lookup(l, country).into_iter().next().filter(|c| {
+            c.exact
+                && c.kind == tocsin_geo::MatchKind::Place
+                && (hint == Some(c.country) || c.population >= 20_000)
+        })
+    })
+}
+
 /// The term of a place known by name (an incident's location, a resolved place).
 pub fn place_term(ascii_name: &str, name: &str) -> Term {
     Term {
-        key: format!("@{}", fold_key(&tocsin_geo::normalize(ascii_name).replace(' ', ""))),
+        key: format!(
+            "@{}",
+            fold_key(&tocsin_geo::normalize(ascii_name).replace(' ', ""))
+        ),
         shown: name.to_string(),
         arabic: false,
     }

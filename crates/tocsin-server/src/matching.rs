@@ -38,6 +38,10 @@ pub async fn report_matches(
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(report_matches),
-    components(schemas(ReportMatches, tocsin_app::matching::ReportMatch, tocsin_app::matching::MatchKind))
+    components(schemas(
+        ReportMatches,
+        tocsin_app::matching::ReportMatch,
+        tocsin_app::matching::MatchKind
+    ))
 )]
 pub struct MatchingDoc;

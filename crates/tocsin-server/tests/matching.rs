@@ -61,11 +61,41 @@ async fn scene(app: &TestApp) -> Scene {
     };
     let mut ids = Vec::new();
     for r in [
-        report("CODECO militia attacked the market in Bunia this morning, 12 killed", strict.id, Some((1.5594, 30.2522)), t0, Tlp::Green),
-        report("Attaque de la milice CODECO au marché de Bounia ce matin, 12 morts", other.id, None, t0 + Duration::hours(2), Tlp::Green),
-        report("militia attack on Bunia market, 12 killed", strict.id, Some((1.56, 30.25)), t0 + Duration::hours(1), Tlp::Green),
-        report("prices at the market in Goma have doubled", other.id, Some((-1.68, 29.22)), t0, Tlp::Green),
-        report("CODECO militia attacked the market in Bunia, 12 killed", other.id, Some((1.5594, 30.2522)), t0, Tlp::Red),
+        report(
+            "CODECO militia attacked the market in Bunia this morning, 12 killed",
+            strict.id,
+            Some((1.5594, 30.2522)),
+            t0,
+            Tlp::Green,
+        ),
+        report(
+            "Attaque de la milice CODECO au marché de Bounia ce matin, 12 morts",
+            other.id,
+            None,
+            t0 + Duration::hours(2),
+            Tlp::Green,
+        ),
+        report(
+            "militia attack on Bunia market, 12 killed",
+            strict.id,
+            Some((1.56, 30.25)),
+            t0 + Duration::hours(1),
+            Tlp::Green,
+        ),
+        report(
+            "prices at the market in Goma have doubled",
+            other.id,
+            Some((-1.68, 29.22)),
+            t0,
+            Tlp::Green,
+        ),
+        report(
+            "CODECO militia attacked the market in Bunia, 12 killed",
+            other.id,
+            Some((1.5594, 30.2522)),
+            t0,
+            Tlp::Red,
+        ),
     ] {
         ids.push(app.store.create_report(&actor, r).await.unwrap().id);
     }
@@ -85,8 +115,16 @@ async fn scene(app: &TestApp) -> Scene {
         })
         .unwrap()
     };
-    let inc = app.store.create_incident(&actor, incident(Tlp::Green)).await.unwrap();
-    let secret = app.store.create_incident(&actor, incident(Tlp::Red)).await.unwrap();
+    let inc = app
+        .store
+        .create_incident(&actor, incident(Tlp::Green))
+        .await
+        .unwrap();
+    let secret = app
+        .store
+        .create_incident(&actor, incident(Tlp::Red))
+        .await
+        .unwrap();
     Scene {
         report: ids[0],
         independent: ids[1],
@@ -118,22 +156,45 @@ async fn matches_are_scored_explained_and_within_clearance() {
     assert_eq!(inc["kind"], "incident");
     assert_eq!(inc["suggested"], true, "{inc}");
     let why = inc["explanation"].as_str().unwrap();
-    assert!(why.contains(" km, ") && why.contains("on the incident's date") && why.contains("shared terms: "), "{why}");
+    assert!(
+        why.contains(" km, ")
+            && why.contains("on the incident's date")
+            && why.contains("shared terms: "),
+        "{why}"
+    );
     let fr = find(&body, s.independent).expect("the French report is a match");
     assert_eq!(fr["suggested"], true, "{fr}");
     assert_eq!(fr["same_source"], false);
     for term in ["codeco", "market", "12"] {
-        assert!(fr["shared_terms"].as_array().unwrap().iter().any(|t| t == term), "{term}: {fr}");
+        assert!(
+            fr["shared_terms"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t == term),
+            "{term}: {fr}"
+        );
     }
     // The same source's second report: shown to a reader cleared for the source, never suggested.
     let twin = find(&body, s.same_source).expect("shown to the analyst");
     assert_eq!(twin["same_source"], true);
     assert_eq!(twin["suggested"], false);
-    assert!(twin["explanation"].as_str().unwrap().contains("same source"), "{twin}");
+    assert!(
+        twin["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("same source"),
+        "{twin}"
+    );
     // Unrelated far away: not suggested (or not shown at all).
     assert!(find(&body, s.unrelated).is_none_or(|m| m["suggested"] == false));
     // Best first.
-    let scores: Vec<f64> = body["matches"].as_array().unwrap().iter().map(|m| m["score"].as_f64().unwrap()).collect();
+    let scores: Vec<f64> = body["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["score"].as_f64().unwrap())
+        .collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
     // The analyst is cleared for TLP:RED.
     assert!(find(&body, s.secret_incident).is_some());
@@ -145,7 +206,10 @@ async fn matches_are_scored_explained_and_within_clearance() {
     assert_eq!(st, 200, "{body}");
     let text = body.to_string();
     for hidden in [s.secret_incident, s.secret_report, s.same_source] {
-        assert!(!text.contains(&hidden.to_string()), "{hidden} leaked: {text}");
+        assert!(
+            !text.contains(&hidden.to_string()),
+            "{hidden} leaked: {text}"
+        );
     }
     assert!(find(&body, s.incident).is_some() && find(&body, s.independent).is_some());
     assert!(!text.contains("same source"), "{text}");
@@ -154,12 +218,24 @@ async fn matches_are_scored_explained_and_within_clearance() {
     // caller's clearance is as absent as an unknown one.
     let (st, _) = app.get(Role::Viewer, &path).await;
     assert_eq!(st, 403);
-    let (st, b) = app.get(Role::Analyst, "/api/v1/reports/not-an-id/matches").await;
+    let (st, b) = app
+        .get(Role::Analyst, "/api/v1/reports/not-an-id/matches")
+        .await;
     assert_eq!(st, 400);
     assert!(b["error"].as_str().unwrap().contains("id"), "{b}");
-    let (st, _) = app.get(Role::DeskOfficer, &format!("/api/v1/reports/{}/matches", s.secret_report)).await;
+    let (st, _) = app
+        .get(
+            Role::DeskOfficer,
+            &format!("/api/v1/reports/{}/matches", s.secret_report),
+        )
+        .await;
     assert_eq!(st, 404);
-    let (st, _) = app.get(Role::Analyst, &format!("/api/v1/reports/{}/matches", Uuid::new_v4())).await;
+    let (st, _) = app
+        .get(
+            Role::Analyst,
+            &format!("/api/v1/reports/{}/matches", Uuid::new_v4()),
+        )
+        .await;
     assert_eq!(st, 404);
 
     // In the OpenAPI document.
@@ -171,7 +247,9 @@ async fn matches_are_scored_explained_and_within_clearance() {
 async fn the_report_matches_page_shows_them() {
     let app = TestApp::start().await;
     let s = scene(&app).await;
-    let (cookie, _) = browser_login(&app, "analyst", "password-123").await.unwrap();
+    let (cookie, _) = browser_login(&app, "analyst", "password-123")
+        .await
+        .unwrap();
     let list = app
         .client
         .get(format!("{}/reports", app.base))

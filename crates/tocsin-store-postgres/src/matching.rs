@@ -96,8 +96,6 @@ impl Matching for PostgresStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db_err)?;
-        rows.iter()
-            .map(|r| Ok((col(r, 0)?, col(r, 1)?)))
-            .collect()
+        rows.iter().map(|r| Ok((col(r, 0)?, col(r, 1)?))).collect()
     }
 }

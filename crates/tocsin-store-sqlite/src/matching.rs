@@ -97,7 +97,8 @@ impl Matching for SqliteStore {
     async fn report_sources(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, Option<Uuid>)>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(1_000) {
-            let mut qb = QueryBuilder::<Sqlite>::new("SELECT id, source_id FROM reports WHERE id IN (");
+            let mut qb =
+                QueryBuilder::<Sqlite>::new("SELECT id, source_id FROM reports WHERE id IN (");
             let mut sep = qb.separated(", ");
             for id in chunk {
                 sep.push_bind(id.to_string());

@@ -65,15 +65,33 @@ async fn incidents_near_a_report_by_window_box_and_clearance(s: &dyn Store, _db:
         max_tlp: Tlp::Amber,
         limit: 10,
     };
-    let ids: Vec<Uuid> = s.incidents_near(&q).await.unwrap().iter().map(|i| i.id).collect();
+    let ids: Vec<Uuid> = s
+        .incidents_near(&q)
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.id)
+        .collect();
     // Newest event date first; nothing above AMBER, nothing outside the window or the box.
     assert_eq!(ids, [inside_later, inside]);
-    let red = IncidentNear { max_tlp: Tlp::Red, ..q.clone() };
-    let ids: Vec<Uuid> = s.incidents_near(&red).await.unwrap().iter().map(|i| i.id).collect();
+    let red = IncidentNear {
+        max_tlp: Tlp::Red,
+        ..q.clone()
+    };
+    let ids: Vec<Uuid> = s
+        .incidents_near(&red)
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.id)
+        .collect();
     assert_eq!(ids.len(), 3);
     assert!(ids.contains(&secret));
     // Limited.
-    let one = IncidentNear { limit: 1, ..q.clone() };
+    let one = IncidentNear {
+        limit: 1,
+        ..q.clone()
+    };
     assert_eq!(s.incidents_near(&one).await.unwrap().len(), 1);
     // By country without a box: the far one too, never the other country.
     let _abroad = incident(s, "2026-03-10", 4.36, 18.55, Tlp::Clear, "CAF").await;
@@ -97,7 +115,11 @@ async fn reports_near_a_report_with_their_sources(s: &dyn Store, _db: &Db) {
         .await
         .unwrap();
     let t0 = Utc.with_ymd_and_hms(2026, 3, 10, 8, 0, 0).unwrap();
-    let mk = |text: &str, at: chrono::DateTime<Utc>, point: Option<(f64, f64)>, tlp: Tlp, source: Option<Uuid>| NewReport {
+    let mk = |text: &str,
+              at: chrono::DateTime<Utc>,
+              point: Option<(f64, f64)>,
+              tlp: Tlp,
+              source: Option<Uuid>| NewReport {
         id: tocsin_domain::random_id(),
         channel: Channel::Api,
         provider_key: None,
@@ -112,27 +134,81 @@ async fn reports_near_a_report_with_their_sources(s: &dyn Store, _db: &Db) {
         meta: Default::default(),
     };
     let new = s
-        .create_report(&system(), mk("attack in Bunia", t0, Some((1.56, 30.25)), Tlp::Amber, Some(src.id)))
+        .create_report(
+            &system(),
+            mk(
+                "attack in Bunia",
+                t0,
+                Some((1.56, 30.25)),
+                Tlp::Amber,
+                Some(src.id),
+            ),
+        )
         .await
         .unwrap();
     let placed = s
-        .create_report(&system(), mk("market attacked", t0 - Duration::hours(3), Some((1.55, 30.24)), Tlp::Amber, Some(src.id)))
+        .create_report(
+            &system(),
+            mk(
+                "market attacked",
+                t0 - Duration::hours(3),
+                Some((1.55, 30.24)),
+                Tlp::Amber,
+                Some(src.id),
+            ),
+        )
         .await
         .unwrap();
     let unplaced = s
-        .create_report(&system(), mk("attaque à Bunia", t0 - Duration::hours(5), None, Tlp::Green, None))
+        .create_report(
+            &system(),
+            mk(
+                "attaque à Bunia",
+                t0 - Duration::hours(5),
+                None,
+                Tlp::Green,
+                None,
+            ),
+        )
         .await
         .unwrap();
     let _far = s
-        .create_report(&system(), mk("attack in Goma", t0 - Duration::hours(1), Some((-1.68, 29.22)), Tlp::Clear, None))
+        .create_report(
+            &system(),
+            mk(
+                "attack in Goma",
+                t0 - Duration::hours(1),
+                Some((-1.68, 29.22)),
+                Tlp::Clear,
+                None,
+            ),
+        )
         .await
         .unwrap();
     let _old = s
-        .create_report(&system(), mk("attack in Bunia", t0 - Duration::days(9), Some((1.56, 30.25)), Tlp::Clear, None))
+        .create_report(
+            &system(),
+            mk(
+                "attack in Bunia",
+                t0 - Duration::days(9),
+                Some((1.56, 30.25)),
+                Tlp::Clear,
+                None,
+            ),
+        )
         .await
         .unwrap();
     let secret = s
-        .create_report(&system(), mk("attack in Bunia", t0 - Duration::hours(2), Some((1.56, 30.25)), Tlp::Red, None))
+        .create_report(
+            &system(),
+            mk(
+                "attack in Bunia",
+                t0 - Duration::hours(2),
+                Some((1.56, 30.25)),
+                Tlp::Red,
+                None,
+            ),
+        )
         .await
         .unwrap();
     let q = ReportNear {
@@ -147,17 +223,48 @@ async fn reports_near_a_report_with_their_sources(s: &dyn Store, _db: &Db) {
     };
     let got = s.reports_near(&q).await.unwrap();
     let ids: Vec<Uuid> = got.iter().map(|r| r.report.id).collect();
-    assert_eq!(ids, [placed.id, unplaced.id], "newest first, none above AMBER, not the report itself");
+    assert_eq!(
+        ids,
+        [placed.id, unplaced.id],
+        "newest first, none above AMBER, not the report itself"
+    );
     assert_eq!(got[0].source_id, Some(src.id));
     assert_eq!(got[1].source_id, None);
-    let placed_only = ReportNear { unplaced: false, ..q.clone() };
-    let ids: Vec<Uuid> = s.reports_near(&placed_only).await.unwrap().iter().map(|r| r.report.id).collect();
+    let placed_only = ReportNear {
+        unplaced: false,
+        ..q.clone()
+    };
+    let ids: Vec<Uuid> = s
+        .reports_near(&placed_only)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.report.id)
+        .collect();
     assert_eq!(ids, [placed.id]);
-    let red = ReportNear { max_tlp: Tlp::Red, limit: 1, ..q.clone() };
-    let ids: Vec<Uuid> = s.reports_near(&red).await.unwrap().iter().map(|r| r.report.id).collect();
+    let red = ReportNear {
+        max_tlp: Tlp::Red,
+        limit: 1,
+        ..q.clone()
+    };
+    let ids: Vec<Uuid> = s
+        .reports_near(&red)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.report.id)
+        .collect();
     assert_eq!(ids, [placed.id]);
-    let red = ReportNear { max_tlp: Tlp::Red, ..q.clone() };
-    assert!(s.reports_near(&red).await.unwrap().iter().any(|r| r.report.id == secret.id));
+    let red = ReportNear {
+        max_tlp: Tlp::Red,
+        ..q.clone()
+    };
+    assert!(s
+        .reports_near(&red)
+        .await
+        .unwrap()
+        .iter()
+        .any(|r| r.report.id == secret.id));
     // Sources by report id: unknown ids are left out.
     let mut got = s
         .report_sources(&[new.id, unplaced.id, Uuid::new_v4()])

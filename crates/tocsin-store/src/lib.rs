@@ -961,10 +961,10 @@ impl<S: Store + ?Sized> StoreExt for S {}
 /// The store's traits, for `use tocsin_store::prelude::*;` where methods are called on a
 /// backend's own type (a [`DynStore`] needs no import).
 pub mod prelude {
+    pub use crate::Matching;
     pub use crate::{
         Actions, Alerting, Analysis, Deliveries, Incidents, Jobs, Reports, Store, StoreExt, Users,
     };
-    pub use crate::Matching;
 }
 
 /// A shared handle to any backend, as the server and CLI hold it.
