@@ -23,6 +23,7 @@ pub mod files;
 pub mod flow;
 pub mod home;
 pub mod incidents;
+pub mod matching;
 pub mod notify;
 pub mod policy;
 pub mod reads;
@@ -56,6 +57,17 @@ pub trait IncidentLists: Send + Sync {
         f: &IncidentFilter,
         page: PageRequest,
     ) -> std::result::Result<Page<Incident>, StoreError>;
+
+    /// The incidents that may be about a new report (report matching's candidates), newest
+    /// event date first, never above `q.max_tlp`. By default the store's query
+    /// ([`tocsin_store::Matching::incidents_near`]); the server answers from its index.
+    async fn near(
+        &self,
+        store: &DynStore,
+        q: &tocsin_store::IncidentNear,
+    ) -> std::result::Result<Vec<Incident>, StoreError> {
+        store.incidents_near(q).await
+    }
 }
 
 /// Incident lists read from the store itself ([`tocsin_store::Store::list_incidents`]).

@@ -43,11 +43,13 @@ mod gazetteer;
 mod index;
 mod normalize;
 mod polygons;
+mod stop;
 mod text;
 
 pub use countries::{countries, country, country_code, country_from_gw, Country};
 pub use gazetteer::Gazetteer;
 pub use normalize::normalize;
+pub use stop::is_stop_word;
 
 /// What a name or a point was resolved to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

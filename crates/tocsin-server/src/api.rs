@@ -495,5 +495,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::suggestions::SuggestionsDoc::openapi());
     doc.merge(crate::files::FilesDoc::openapi());
     doc.merge(crate::verification::VerificationDoc::openapi());
+    doc.merge(crate::matching::MatchingDoc::openapi());
     Json(doc)
 }

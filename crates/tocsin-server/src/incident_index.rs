@@ -444,3 +444,31 @@ pub async fn list_incidents(
         k = k.saturating_mul(4);
     }
 }
+
+/// Report matching's candidate incidents ([`tocsin_app::IncidentLists::near`]): ids from the
+/// index (one pass, newest event date first), rows from the store, each checked against the
+/// query again. Refreshes the index first. Chosen over the store's query
+/// ([`tocsin_store::Matching::incidents_near`], the reference both backends answer) because a
+/// pass over the index takes a few milliseconds on a million incidents whatever the filters,
+/// and the index is already kept fresh for the map and the lists.
+pub async fn near_incidents(
+    st: &AppState,
+    q: &tocsin_store::IncidentNear,
+) -> Result<Vec<Incident>, StoreError> {
+    st.incident_index.refresh(&st.store).await?;
+    let f = IncidentFilter {
+        country: q.country.clone(),
+        from: Some(q.from),
+        to: Some(q.to),
+        bbox: q.bbox,
+        max_tlp: q.max_tlp,
+        ..Default::default()
+    };
+    let want = q.limit.min(tocsin_store::matching::MAX_CANDIDATES) as usize;
+    let ids = st.incident_index.select(&f, None, want + 16);
+    let mut rows = st.store.get_incidents(&ids).await?;
+    rows.retain(|i| f.matches(i));
+    rows.sort_unstable_by_key(|i| std::cmp::Reverse((i.event_date, i.id)));
+    rows.truncate(want);
+    Ok(rows)
+}

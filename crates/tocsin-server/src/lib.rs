@@ -19,6 +19,7 @@ pub mod incident_index;
 pub mod input;
 pub mod login;
 pub mod map;
+pub mod matching;
 pub mod net;
 pub mod notify;
 pub mod ratelimit;
@@ -286,6 +287,14 @@ impl tocsin_app::IncidentLists for AppState {
     ) -> Result<tocsin_domain::Page<tocsin_domain::Incident>, tocsin_store::StoreError> {
         incident_index::list_incidents(self, f, page).await
     }
+
+    async fn near(
+        &self,
+        _store: &DynStore,
+        q: &tocsin_store::IncidentNear,
+    ) -> Result<Vec<tocsin_domain::Incident>, tocsin_store::StoreError> {
+        incident_index::near_incidents(self, q).await
+    }
 }
 
 /// New passwords are hashed on blocking threads, at most one per core.
@@ -388,6 +397,7 @@ pub fn router(state: AppState) -> Router {
         .merge(suggestions::routes())
         .merge(files::routes(&state.evidence))
         .merge(verification::routes())
+        .merge(matching::api_routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()

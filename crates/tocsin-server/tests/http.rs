@@ -99,6 +99,12 @@ async fn every_route_and_role_gets_the_expected_status() {
         ),
         (
             Method::GET,
+            format!("/api/v1/reports/{rep_id}/matches"),
+            None,
+            [200, 200, 200, 200, 403, 401],
+        ),
+        (
+            Method::GET,
             "/api/v1/incidents".into(),
             None,
             [200, 200, 200, 200, 200, 401],

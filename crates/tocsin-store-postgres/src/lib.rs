@@ -28,6 +28,7 @@ mod contacts;
 mod credentials;
 mod evidence_files;
 mod jobs;
+mod matching;
 mod rows;
 mod rumours;
 mod steps;

@@ -15,6 +15,7 @@ mod contacts;
 mod credentials;
 mod evidence_files;
 mod jobs;
+mod matching;
 #[allow(unsafe_code)] // The crate's one piece of unsafe code: see the module.
 mod prepared;
 mod rows;

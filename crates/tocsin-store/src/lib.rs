@@ -25,6 +25,7 @@ pub mod evidence_files;
 pub mod jobs;
 pub mod triage;
 pub mod verification;
+pub mod matching;
 pub use actions::{ActionFilter, ActionReminder, ActionStep, Actions};
 pub use alerting::{AlertFilter, Alerting};
 pub use evidence_files::{audits_for, Blob, BlobRole, EvidenceFiles, EvidenceStep};
@@ -35,6 +36,7 @@ pub use rumours::{
     RumourFilter, RumourReminder, RumourStep, Rumours, SightingSummary, StoredSighting,
 };
 pub use verification::{Verification, VerificationStep};
+pub use matching::{IncidentNear, Matching, NearReport, ReportNear};
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -775,6 +777,7 @@ pub trait Store:
     + Rumours
     + EvidenceFiles
     + Verification
+    + Matching
     + Send
     + Sync
     + 'static
@@ -991,6 +994,7 @@ impl<S: Store + ?Sized> StoreExt for S {}
 /// The store's traits, for `use tocsin_store::prelude::*;` where methods are called on a
 /// backend's own type (a [`DynStore`] needs no import).
 pub mod prelude {
+    pub use crate::Matching;
     pub use crate::{
         Actions, Alerting, Analysis, Deliveries, EvidenceFiles, Incidents, Jobs, Reports,
         Rumours, Store, StoreExt, Triage, Users, Verification,

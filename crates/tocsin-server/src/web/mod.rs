@@ -19,6 +19,7 @@ pub mod form;
 pub mod incidents;
 pub mod login;
 pub mod map;
+pub mod matching;
 pub mod metrics;
 pub mod notify;
 pub mod reports;
@@ -67,6 +68,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(suggestions::router())
         .merge(files::router(&state.evidence))
         .merge(verification::router())
+        .merge(matching::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -170,6 +172,14 @@ pub fn templates() -> Environment<'static> {
         ),
         ("sources.html", include_str!("../../templates/sources.html")),
         ("source.html", include_str!("../../templates/source.html")),
+        (
+            "_matches.html",
+            include_str!("../../templates/_matches.html"),
+        ),
+        (
+            "report_matches.html",
+            include_str!("../../templates/report_matches.html"),
+        ),
     ] {
         env.add_template(name, src)
             .expect("embedded template parses");

@@ -1,0 +1,365 @@
+//! Suggested matches of a report: the incidents and other reports it may be about, scored by
+//! time, distance and text (`tocsin-match`), each with its explanation, best first, within the
+//! viewer's clearance.
+//!
+//! Candidates come from [`IncidentLists::near`](crate::IncidentLists::near) (the server's
+//! in-memory incident index, else the store) and [`tocsin_store::Matching::reports_near`]:
+//! within [`WINDOW_BEFORE_DAYS`] days before and [`WINDOW_AFTER_DAYS`] after the report's
+//! time, within [`RADIUS_KM`] of its point (given, or of the first place its text names),
+//! else in its country, else anywhere in the window; never above the viewer's clearance, so
+//! no score, rank or count is computed from a record the viewer may not see.
+//!
+//! **Same source.** A candidate whose every known source is the report's own source is never
+//! suggested as corroboration. It is shown (marked, with "same source" in its explanation)
+//! only to a reader cleared for that source; to anyone else it is left out, since "these two
+//! came from one person" is itself something about the warner.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use tocsin_domain::page::BBox;
+use tocsin_domain::{Incident, Permission, Report, Tlp, User};
+use tocsin_match::{Item, Matcher, When};
+use tocsin_store::{IncidentNear, NearReport, ReportNear, StoreError};
+use uuid::Uuid;
+
+use crate::{reads, require, visible, App, Result};
+
+/// Candidates from this many days before the report's time.
+pub const WINDOW_BEFORE_DAYS: i64 = 7;
+/// Candidates up to this many days after the report's time.
+pub const WINDOW_AFTER_DAYS: i64 = 2;
+/// Candidates within this distance (a box around it) of the report's point.
+pub const RADIUS_KM: f64 = 50.0;
+/// At most this many candidates of each kind are scored (the nearest in time first).
+pub const CANDIDATES: u32 = 500;
+/// Matches scoring below this are not shown at all.
+pub const SHOWN_FROM: f64 = 0.3;
+/// At most this many matches are shown.
+pub const MAX_SHOWN: usize = 20;
+
+/// What a match is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchKind {
+    /// A stored incident.
+    Incident,
+    /// Another report.
+    Report,
+}
+
+/// One candidate of a report's matches.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ReportMatch {
+    /// Incident or report.
+    pub kind: MatchKind,
+    /// Its id.
+    pub id: Uuid,
+    /// 0 (nothing in common) to 1, rounded to 3 decimals.
+    pub score: f64,
+    /// Suggested as the same event (score at or above the threshold, not the same source).
+    pub suggested: bool,
+    /// From the report's own source: never corroboration (shown only to a reader cleared for
+    /// that source).
+    pub same_source: bool,
+    /// Kilometres apart, when both have a place.
+    pub distance_km: Option<f64>,
+    /// Hours apart, when both have a time.
+    pub hours_apart: Option<f64>,
+    /// The terms they share, as a person reads them.
+    pub shared_terms: Vec<String>,
+    /// Why: "3.2 km, 5 h apart, 4 shared terms: bunia, attack, market, 12".
+    pub explanation: String,
+    /// What it says: an incident's description or a report's text, cut at 200 characters.
+    pub summary: String,
+    /// When: an incident's event date, a report's claimed time or else its time of receipt.
+    pub when: String,
+    /// Its label.
+    pub tlp: Tlp,
+}
+
+/// A report's matches, best first.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ReportMatches {
+    /// The report.
+    pub report_id: Uuid,
+    /// The score from which a match is suggested.
+    pub threshold: f64,
+    /// Where the report was placed for the search: "given point", "by name: Bunia", or "no
+    /// place given".
+    pub placed: String,
+    /// The candidates shown, best first.
+    pub matches: Vec<ReportMatch>,
+}
+
+fn cut(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// The box of `km` around a point (clamped to the globe; no wrap at the antimeridian).
+pub fn box_around(lat: f64, lon: f64, km: f64) -> BBox {
+    let dlat = km / 111.0;
+    let dlon = km / (111.0 * lat.to_radians().cos().abs().max(0.01));
+    BBox {
+        min_lon: (lon - dlon).max(-180.0),
+        min_lat: (lat - dlat).max(-90.0),
+        max_lon: (lon + dlon).min(180.0),
+        max_lat: (lat + dlat).min(90.0),
+    }
+}
+
+fn report_when(r: &Report) -> When {
+    match r.occurred_at {
+        Some(t) => When::Claimed(t),
+        None => When::Received(r.received_at),
+    }
+}
+
+fn report_time(r: &Report) -> DateTime<Utc> {
+    r.occurred_at.unwrap_or(r.received_at)
+}
+
+impl App<'_> {
+    /// The matches of report `id` that `u` may see, best first (at most [`MAX_SHOWN`], none
+    /// scoring under [`SHOWN_FROM`]). For roles that read both reports and incidents; a report
+    /// above the viewer's clearance answers `NotFound`. Restricted records shown are audited
+    /// as a list.
+    pub async fn report_matches(&self, u: &User, id: Uuid) -> Result<ReportMatches> {
+        require(u, Permission::ReportRead)?;
+        require(u, Permission::IncidentRead)?;
+        let report = self.store.get_report(id).await?;
+        visible(u, report.tlp)?;
+        reads::one(self.store, u, "report", report.id, report.tlp).await?;
+        let own_source = self
+            .store
+            .report_sources(&[report.id])
+            .await?
+            .into_iter()
+            .find_map(|(_, s)| s);
+        let m = Matcher::new(Some(tocsin_geo::Gazetteer::global()));
+        let own_sources: Vec<Uuid> = own_source.into_iter().collect();
+        let country = report.country.as_ref().map(|c| c.code().to_string());
+        let prepared = m.prepare(&Item {
+            text: &report.text,
+            point: report.latitude.zip(report.longitude),
+            place: report.meta.place_name.as_deref(),
+            when: report_when(&report),
+            country: country.as_deref(),
+            sources: &own_sources,
+        });
+        let (point, placed_by) = prepared.point();
+        let placed = match (point, placed_by) {
+            (Some(_), None) => "given point".to_string(),
+            (Some(_), Some(n)) => format!("by name: {n}"),
+            (None, _) => "no place given".to_string(),
+        };
+        let t = report_time(&report);
+        let bbox = point.map(|(lat, lon)| box_around(lat, lon, RADIUS_KM));
+        let by_country = if bbox.is_none() {
+            report.country.clone()
+        } else {
+            None
+        };
+
+        // Incidents near the report, within clearance.
+        let inc_q = IncidentNear {
+            from: (t - Duration::days(WINDOW_BEFORE_DAYS)).date_naive(),
+            to: (t + Duration::days(WINDOW_AFTER_DAYS)).date_naive(),
+            bbox,
+            country: by_country.clone(),
+            max_tlp: u.clearance,
+            limit: CANDIDATES,
+        };
+        let mut incidents = self.incidents.near(self.store, &inc_q).await?;
+        incidents.retain(|i| u.may_see(i.tlp));
+        // The sources of the incidents' reports (ids only, never shown).
+        let linked: Vec<Uuid> = incidents
+            .iter()
+            .flat_map(|i| i.report_ids.iter().copied())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let source_of: HashMap<Uuid, Option<Uuid>> = if linked.is_empty() {
+            HashMap::new()
+        } else {
+            self.store
+                .report_sources(&linked)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        let inc_sources: Vec<Vec<Uuid>> = incidents
+            .iter()
+            .map(|i| {
+                let v: Vec<Uuid> = i
+                    .report_ids
+                    .iter()
+                    .filter_map(|r| source_of.get(r).copied().flatten())
+                    .collect();
+                // A linked report without a known source makes the incident not wholly ours.
+                if i.report_ids
+                    .iter()
+                    .any(|r| source_of.get(r).copied().flatten().is_none())
+                {
+                    Vec::new()
+                } else {
+                    v
+                }
+            })
+            .collect();
+
+        // Reports near it, within clearance.
+        let rep_q = ReportNear {
+            from: t - Duration::days(WINDOW_BEFORE_DAYS),
+            to: report.received_at.max(t) + Duration::days(WINDOW_AFTER_DAYS + 2),
+            bbox,
+            unplaced: true,
+            country: by_country,
+            exclude: Some(report.id),
+            max_tlp: u.clearance,
+            limit: CANDIDATES,
+        };
+        let mut reports: Vec<NearReport> = self.store.reports_near(&rep_q).await?;
+        reports.retain(|r| u.may_see(r.report.tlp));
+        let rep_sources: Vec<Vec<Uuid>> = reports
+            .iter()
+            .map(|r| r.source_id.into_iter().collect())
+            .collect();
+
+        let mut scored: Vec<(f64, ReportMatch)> = Vec::new();
+        for (i, inc) in incidents.iter().enumerate() {
+            let c = inc.country.code();
+            let s = m.score(
+                &prepared,
+                &m.prepare(&incident_item(inc, c, &inc_sources[i])),
+            );
+            if s.score >= SHOWN_FROM {
+                scored.push((
+                    s.score,
+                    to_match(
+                        MatchKind::Incident,
+                        inc.id,
+                        inc.tlp,
+                        &inc.description,
+                        inc.event_date.to_string(),
+                        s,
+                    ),
+                ));
+            }
+        }
+        for (i, r) in reports.iter().enumerate() {
+            let c = r.report.country.as_ref().map(|c| c.code().to_string());
+            let s = m.score(
+                &prepared,
+                &m.prepare(&Item {
+                    text: &r.report.text,
+                    point: r.report.latitude.zip(r.report.longitude),
+                    place: r.report.meta.place_name.as_deref(),
+                    when: report_when(&r.report),
+                    country: c.as_deref(),
+                    sources: &rep_sources[i],
+                }),
+            );
+            if s.score >= SHOWN_FROM {
+                let when = tocsin_domain::time::format(&report_time(&r.report));
+                scored.push((
+                    s.score,
+                    to_match(
+                        MatchKind::Report,
+                        r.report.id,
+                        r.report.tlp,
+                        &r.report.text,
+                        when,
+                        s,
+                    ),
+                ));
+            }
+        }
+        // Same-source matches only to a reader cleared for that source.
+        if scored.iter().any(|(_, x)| x.same_source) {
+            let cleared = match own_source {
+                Some(sid) => match self.store.get_source(sid).await {
+                    Ok(src) => u.may_see(src.tlp),
+                    Err(StoreError::NotFound) => false,
+                    Err(e) => return Err(e.into()),
+                },
+                None => false,
+            };
+            if !cleared {
+                scored.retain(|(_, x)| !x.same_source);
+            }
+        }
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+        scored.truncate(MAX_SHOWN);
+        let matches: Vec<ReportMatch> = scored.into_iter().map(|(_, x)| x).collect();
+        reads::list(
+            self.store,
+            u,
+            "incident",
+            matches
+                .iter()
+                .filter(|x| x.kind == MatchKind::Incident)
+                .map(|x| (x.id, x.tlp)),
+        )
+        .await?;
+        reads::list(
+            self.store,
+            u,
+            "report",
+            matches
+                .iter()
+                .filter(|x| x.kind == MatchKind::Report)
+                .map(|x| (x.id, x.tlp)),
+        )
+        .await?;
+        Ok(ReportMatches {
+            report_id: report.id,
+            threshold: m.params.threshold,
+            placed,
+            matches,
+        })
+    }
+}
+
+fn incident_item<'a>(inc: &'a Incident, country: &'a str, sources: &'a [Uuid]) -> Item<'a> {
+    Item {
+        text: &inc.description,
+        point: Some((inc.latitude, inc.longitude)),
+        place: inc.location.as_deref(),
+        when: When::incident(inc.event_date, inc.date_precision),
+        country: Some(country),
+        sources,
+    }
+}
+
+fn to_match(
+    kind: MatchKind,
+    id: Uuid,
+    tlp: Tlp,
+    text: &str,
+    when: String,
+    s: tocsin_match::Scored,
+) -> ReportMatch {
+    ReportMatch {
+        kind,
+        id,
+        score: round3(s.score),
+        suggested: s.suggested,
+        same_source: s.same_source,
+        distance_km: s.distance_km.map(|d| (d * 10.0).round() / 10.0),
+        hours_apart: s.hours_apart.map(|h| (h * 10.0).round() / 10.0),
+        shared_terms: s.shared_terms,
+        explanation: s.explanation,
+        summary: cut(text, 200),
+        when,
+        tlp,
+    }
+}

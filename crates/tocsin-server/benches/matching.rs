@@ -1,0 +1,304 @@
+//! Matching one new report against a million stored incidents, through the path the API
+//! takes (`App::report_matches` on a server's state: candidates from the in-memory incident
+//! index, their rows from SQLite, candidate reports from SQLite, scoring with the gazetteer),
+//! timed per report. The baseline, measured in the same run on the same reports, is a plain
+//! lookup of the report by id (`Store::get_report`); the ratio is what to compare across
+//! machines, since this one is shared and noisy.
+//!
+//! ```sh
+//! CARGO_TARGET_DIR=/var/tmp/tocsin-target cargo bench -p tocsin-server --bench matching
+//! TOCSIN_BENCH_ROWS=200000 cargo bench -p tocsin-server --bench matching   # smaller
+//! ```
+//!
+//! Incidents: 300 places (random points over Central Africa, named by the gazetteer's nearest
+//! town) with Zipf-distributed shares (the busiest holds about a sixth), spread about 15 km
+//! around their place and uniformly over ten years, described the way ACLED notes are. New
+//! reports: near a random stored incident, a few hours and kilometres off, in one of four
+//! languages. Target: p95 under 20 ms.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{Days, NaiveDate, TimeZone, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tocsin_domain::{
+    Actor, Channel, ContactKey, Incident, IncidentInput, NewReport, NewUser, Role, Tlp,
+};
+use tocsin_store::{DynStore, ImportChunk, StoreExt, MAX_IMPORT_BATCH};
+
+const PLACES: usize = 300;
+const REPORTS: usize = 300;
+const WARMUP: usize = 20;
+
+struct Place {
+    lat: f64,
+    lon: f64,
+    name: String,
+    country: &'static str,
+}
+
+fn places(rng: &mut StdRng) -> Vec<Place> {
+    let gaz = tocsin_geo::Gazetteer::global();
+    let mut out = Vec::new();
+    while out.len() < PLACES {
+        let (lat, lon) = (rng.gen_range(-5.0..14.0), rng.gen_range(14.0..34.0));
+        if let Some(p) = gaz.reverse(lat, lon) {
+            if p.distance_km < 40.0 {
+                out.push(Place {
+                    lat: p.nearest.lat,
+                    lon: p.nearest.lon,
+                    name: p.nearest.name.to_string(),
+                    country: p.country,
+                });
+            }
+        }
+    }
+    out
+}
+
+const ACTORS: &[&str] = &[
+    "Unidentified armed group",
+    "ADF",
+    "CODECO",
+    "Anti-balaka",
+    "UPC",
+    "RSF",
+    "Military Forces",
+    "Mai-Mai militia",
+];
+const NOTES: &[&str] = &[
+    "{a} attacked civilians in {p}, killing {n} and burning houses.",
+    "Clashes between {a} and the army near {p}; {n} fatalities reported.",
+    "{a} abducted {n} women from a village near {p}.",
+    "Looting of the market in {p} by {a}; {n} injured.",
+    "{a} fighters ambushed a convoy on the road from {p}; {n} killed.",
+];
+const REPORT_TEXTS: &[&str] = &[
+    "{a} attacked the market in {p} this morning, {n} killed",
+    "Attaque de {a} à {p} ce matin, {n} morts",
+    "{a} wameshambulia {p} asubuhi, watu {n} wameuawa",
+    "هجوم {a} في {p} ومقتل {n}",
+];
+
+fn fill(t: &str, a: &str, p: &str, n: u32) -> String {
+    t.replace("{a}", a)
+        .replace("{p}", p)
+        .replace("{n}", &n.to_string())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let rows: usize = std::env::var("TOCSIN_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run(rows));
+}
+
+async fn run(rows: usize) {
+    let mut rng = StdRng::seed_from_u64(16);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let store: DynStore = Arc::new(
+        tocsin_store_sqlite::SqliteStore::open(&url)
+            .await
+            .expect("store"),
+    );
+    let actor = Actor::system("bench");
+    let t = Instant::now();
+    let ps = places(&mut rng);
+    // Zipf shares over the places.
+    let weights: Vec<f64> = (1..=PLACES).map(|k| 1.0 / k as f64).collect();
+    let total: f64 = weights.iter().sum();
+    let cumulative: Vec<f64> = weights
+        .iter()
+        .scan(0.0, |acc, w| {
+            *acc += w / total;
+            Some(*acc)
+        })
+        .collect();
+    let pick = |rng: &mut StdRng| {
+        let u: f64 = rng.gen();
+        cumulative.partition_point(|c| *c < u).min(PLACES - 1)
+    };
+    let start = NaiveDate::from_ymd_opt(2015, 1, 1).expect("date");
+    let days = 3650u64;
+
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let importer = {
+        let store = store.clone();
+        let actor = actor.clone();
+        tokio::spawn(async move { store.import_stream(&actor, rx).await })
+    };
+    let mut batch = Vec::with_capacity(MAX_IMPORT_BATCH);
+    let mut kept: Vec<(usize, NaiveDate, f64, f64)> = Vec::new();
+    for i in 0..rows {
+        let k = pick(&mut rng);
+        let p = &ps[k];
+        let d = 15.0 / 111.0;
+        let lat = p.lat + rng.gen_range(-d..d);
+        let lon = p.lon + rng.gen_range(-d..d);
+        let date = start + Days::new(rng.gen_range(0..days));
+        let a = ACTORS[rng.gen_range(0..ACTORS.len())];
+        let n = rng.gen_range(1..30);
+        let inc = Incident::parse(IncidentInput {
+            event_date: date.to_string(),
+            event_type: "Violence against civilians".into(),
+            sub_event_type: "Attack".into(),
+            country: p.country.into(),
+            latitude: lat,
+            longitude: lon,
+            fatalities: n.into(),
+            description: fill(NOTES[rng.gen_range(0..NOTES.len())], a, &p.name, n),
+            location: Some(p.name.clone()),
+            tlp: if rng.gen_bool(0.8) {
+                Tlp::Green
+            } else {
+                Tlp::Amber
+            },
+            dataset: Some("bench".into()),
+            external_id: Some(format!("b{i}")),
+            ..Default::default()
+        })
+        .expect("valid incident");
+        if i % (rows / REPORTS / 2).max(1) == 0 {
+            kept.push((k, date, lat, lon));
+        }
+        batch.push(inc);
+        if batch.len() == MAX_IMPORT_BATCH {
+            tx.send(ImportChunk::Rows {
+                dataset: "bench".into(),
+                incidents: std::mem::take(&mut batch),
+            })
+            .await
+            .expect("importer alive");
+        }
+    }
+    if !batch.is_empty() {
+        tx.send(ImportChunk::Rows {
+            dataset: "bench".into(),
+            incidents: batch,
+        })
+        .await
+        .expect("importer alive");
+    }
+    tx.send(ImportChunk::End).await.expect("importer alive");
+    drop(tx);
+    importer
+        .await
+        .expect("import task")
+        .expect("import succeeds");
+    println!(
+        "stored {rows} incidents around {PLACES} places in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    let state = tocsin_server::AppState::new(store.clone(), ContactKey::generate(), false);
+    let t = Instant::now();
+    state
+        .incident_index
+        .refresh(&store)
+        .await
+        .expect("index loads");
+    println!(
+        "incident index loaded in {:.1} s ({} incidents)",
+        t.elapsed().as_secs_f64(),
+        state.incident_index.len()
+    );
+    // The gazetteer loads once per process, before the first match is timed.
+    tocsin_geo::Gazetteer::global();
+    let user = store
+        .create_user(
+            &actor,
+            NewUser::build("bench-analyst", Role::Analyst, None).expect("user"),
+        )
+        .await
+        .expect("user stored");
+
+    // New reports near stored incidents, a few hours and kilometres off.
+    let mut ids = Vec::new();
+    for (k, date, lat, lon) in kept.iter().take(REPORTS + WARMUP) {
+        let p = &ps[*k];
+        let at = Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).expect("time"))
+            + chrono::Duration::minutes(rng.gen_range(0..36 * 60));
+        let text = fill(
+            REPORT_TEXTS[rng.gen_range(0..REPORT_TEXTS.len())],
+            ACTORS[rng.gen_range(0..ACTORS.len())],
+            &p.name,
+            rng.gen_range(1..30),
+        );
+        let point = rng.gen_bool(0.6).then(|| (lat + 0.02, lon - 0.02));
+        let r = NewReport {
+            id: tocsin_domain::random_id(),
+            channel: Channel::Sms,
+            provider_key: None,
+            source_id: None,
+            text,
+            tlp: Tlp::Green,
+            latitude: point.map(|p| p.0),
+            longitude: point.map(|p| p.1),
+            country: tocsin_domain::Country::parse(p.country).ok(),
+            occurred_at: rng.gen_bool(0.5).then_some(at),
+            received_at: at + chrono::Duration::hours(2),
+            meta: Default::default(),
+        };
+        ids.push(store.create_report(&actor, r).await.expect("report").id);
+    }
+
+    let app = state.app();
+    let mut matching = Vec::new();
+    let mut baseline = Vec::new();
+    let mut shown = 0usize;
+    let mut suggested = 0usize;
+    for (i, id) in ids.iter().enumerate() {
+        let t = Instant::now();
+        let r = store.get_report(*id).await.expect("report");
+        let base = t.elapsed();
+        std::hint::black_box(r);
+        let t = Instant::now();
+        let m = app.report_matches(&user, *id).await.expect("matches");
+        let took = t.elapsed();
+        if i >= WARMUP {
+            matching.push(took);
+            baseline.push(base);
+            shown += m.matches.len();
+            suggested += m.matches.iter().filter(|x| x.suggested).count();
+        }
+    }
+    matching.sort();
+    baseline.sort();
+    let n = matching.len();
+    println!(
+        "matching one report against {rows} incidents, {n} reports ({:.1} matches shown, {:.1} suggested per report):",
+        shown as f64 / n as f64,
+        suggested as f64 / n as f64
+    );
+    for (name, p) in [("p50", 0.5), ("p95", 0.95), ("p99", 0.99)] {
+        let (a, b) = (percentile(&matching, p), percentile(&baseline, p));
+        println!(
+            "  {name}: {:7.2} ms   baseline (report by id) {:6.3} ms   ratio {:6.1}",
+            ms(a),
+            ms(b),
+            ms(a) / ms(b)
+        );
+    }
+    let p95 = ms(percentile(&matching, 0.95));
+    println!(
+        "  target p95 < 20 ms: {}",
+        if p95 < 20.0 { "met" } else { "NOT met" }
+    );
+}
