@@ -806,6 +806,48 @@ async fn the_pages_serve_triagers_and_refuse_the_others() {
     assert_eq!(st, StatusCode::SEE_OTHER);
     let (_, html) = page_as(&app, Role::Analyst, &format!("/reports/{t}")).await;
     assert!(html.contains("rejected: spam"), "{html}");
+
+    // From a report's page: link it to an incident by id (a bad id is an error naming the
+    // field), and the page offers its suggested matches and evidence files.
+    let u = report(&app, "smoke over the river", None, None, 1, Tlp::Green).await;
+    let (st, i) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/incidents",
+            json!({"report_ids": [t], "fatalities": 0}),
+        )
+        .await;
+    assert_eq!(st, 201, "{i}");
+    let incident = i["id"].as_str().unwrap().to_string();
+    let (_, html) = page_as(&app, Role::Analyst, &format!("/reports/{u}")).await;
+    assert!(
+        html.contains(&format!("action=\"/reports/{u}/link\"")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("href=\"/reports/{u}/matches\"")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("href=\"/reports/{u}/files\"")),
+        "{html}"
+    );
+    let st = post(
+        format!("/reports/{u}/link"),
+        vec![("csrf", csrf.clone()), ("incident_id", "nope".into())],
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    let st = post(
+        format!("/reports/{u}/link"),
+        vec![("csrf", csrf.clone()), ("incident_id", incident.clone())],
+    )
+    .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, i) = app
+        .get(Role::Analyst, &format!("/api/v1/incidents/{incident}"))
+        .await;
+    assert!(i["report_ids"].to_string().contains(&u.to_string()), "{i}");
 }
 
 #[tokio::test]

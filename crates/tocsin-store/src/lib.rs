@@ -23,20 +23,20 @@ pub mod actions;
 pub mod alerting;
 pub mod evidence_files;
 pub mod jobs;
+pub mod matching;
 pub mod triage;
 pub mod verification;
-pub mod matching;
 pub use actions::{ActionFilter, ActionReminder, ActionStep, Actions};
 pub use alerting::{AlertFilter, Alerting};
 pub use evidence_files::{audits_for, Blob, BlobRole, EvidenceFiles, EvidenceStep};
 pub use jobs::{JobRecord, Jobs, NewTimer, Timer};
 pub use triage::{Triage, MAX_TRIAGE_CANDIDATES};
 pub mod rumours;
+pub use matching::{IncidentNear, Matching, NearReport, ReportNear};
 pub use rumours::{
     RumourFilter, RumourReminder, RumourStep, Rumours, SightingSummary, StoredSighting,
 };
 pub use verification::{Verification, VerificationStep};
-pub use matching::{IncidentNear, Matching, NearReport, ReportNear};
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -996,8 +996,8 @@ impl<S: Store + ?Sized> StoreExt for S {}
 pub mod prelude {
     pub use crate::Matching;
     pub use crate::{
-        Actions, Alerting, Analysis, Deliveries, EvidenceFiles, Incidents, Jobs, Reports,
-        Rumours, Store, StoreExt, Triage, Users, Verification,
+        Actions, Alerting, Analysis, Deliveries, EvidenceFiles, Incidents, Jobs, Reports, Rumours,
+        Store, StoreExt, Triage, Users, Verification,
     };
 }
 

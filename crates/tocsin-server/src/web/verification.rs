@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{id}/verification", post(move_status))
         .route("/incidents/{id}/verification/tasks", post(tick))
         .route("/incidents/{id}/link", post(link))
+        .route("/reports/{id}/link", post(link_from_report))
         .route("/reports/{id}/credibility", post(credibility))
         .route("/sources", get(sources))
         .route("/sources/{id}", get(source))
@@ -163,6 +164,36 @@ pub async fn tick(
 #[serde(deny_unknown_fields)]
 pub struct LinkForm {
     report_id: String,
+}
+
+/// The form on a report's page linking it to an incident.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkToIncidentForm {
+    incident_id: String,
+}
+
+/// `POST /reports/{id}/link`: link this report to an incident (by id), from the report's
+/// page; back to the report's page. A refusal is an error page naming the field.
+pub async fn link_from_report(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<LinkToIncidentForm>,
+) -> WebResult {
+    let report = path_id(&id)?;
+    let Ok(incident) = uuid::Uuid::parse_str(form.incident_id.trim()) else {
+        return Err(ApiError::from(tocsin_app::AppError::invalid(
+            "incident_id",
+            "not an incident id",
+        ))
+        .into());
+    };
+    st.app()
+        .link_report(&wu.user, report, incident)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(Redirect::to(&format!("/reports/{report}")).into_response())
 }
 
 /// `POST /incidents/{id}/link`: link a report (by id) to this incident.
