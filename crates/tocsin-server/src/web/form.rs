@@ -106,17 +106,31 @@ pub async fn submit_report(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let client = crate::net::client_ip(&headers, peer.ip(), &st.trusted_proxies);
-    let Ok(body) = body else {
-        return report_form(
-            &st,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "",
-            "",
-            Some(&format!(
-                "The files are too large: together they may be at most {}.",
-                tocsin_app::files::human_size(st.evidence.max_report_bytes)
-            )),
-        );
+    let body = match body {
+        Ok(body) => body,
+        // Over the body limit: the files are too large.
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return report_form(
+                &st,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "",
+                "",
+                Some(&format!(
+                    "The files are too large: together they may be at most {}.",
+                    tocsin_app::files::human_size(st.evidence.max_report_bytes)
+                )),
+            );
+        }
+        // A body that stopped coming (the edge's timeout) or broke off: the client's fault.
+        Err(e) => {
+            return report_form(
+                &st,
+                e.status(),
+                "",
+                "",
+                Some("The form did not arrive whole; please send it again."),
+            );
+        }
     };
     let Some((f, files)) = parse_form(&headers, body).await else {
         return report_form(
