@@ -184,9 +184,15 @@ async fn a_recipient_below_the_label_gets_only_the_link(s: &dyn Store, db: &Db) 
     let now = Utc::now();
     let mut delays = std::collections::BTreeSet::new();
     for round in 0..8 {
-        let steps = notifications_for(&app, &b, &[amber.clone()], &format!("r{round}"), now)
-            .await
-            .unwrap();
+        let steps = notifications_for(
+            &app,
+            &b,
+            std::slice::from_ref(&amber),
+            &format!("r{round}"),
+            now,
+        )
+        .await
+        .unwrap();
         for m in queued(&steps) {
             let delay = (m.next_attempt_at - now).num_seconds();
             match m.gateway.as_str() {

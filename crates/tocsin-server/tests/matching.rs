@@ -136,7 +136,7 @@ async fn scene(app: &TestApp) -> Scene {
     }
 }
 
-fn find<'a>(body: &'a Value, id: Uuid) -> Option<&'a Value> {
+fn find(body: &Value, id: Uuid) -> Option<&Value> {
     body["matches"]
         .as_array()
         .unwrap()
