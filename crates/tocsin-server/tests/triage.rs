@@ -848,6 +848,54 @@ async fn the_pages_serve_triagers_and_refuse_the_others() {
         .get(Role::Analyst, &format!("/api/v1/incidents/{incident}"))
         .await;
     assert!(i["report_ids"].to_string().contains(&u.to_string()), "{i}");
+
+    // From a report's page: mark it as a sighting of a rumour.
+    let (st, rumour) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/rumours",
+            json!({"claim": "The militia will burn the river market", "country": "MLI",
+                   "priority": "high", "tlp": "TLP:GREEN"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{rumour}");
+    let rumour = rumour["id"].as_str().unwrap().to_string();
+    let (_, html) = page_as(&app, Role::Analyst, &format!("/reports/{u}")).await;
+    assert!(
+        html.contains(&format!("action=\"/reports/{u}/sighting\"")),
+        "{html}"
+    );
+    assert!(html.contains(&format!("value=\"{rumour}\"")), "{html}");
+    let st = post(
+        format!("/reports/{u}/sighting"),
+        vec![
+            ("csrf", csrf.clone()),
+            ("rumour_id", rumour.clone()),
+            ("how", "radio".into()),
+            ("where", "the river market".into()),
+        ],
+    )
+    .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, html) = page_as(&app, Role::Analyst, &format!("/reports/{u}")).await;
+    assert!(
+        html.contains("A sighting of") && html.contains(&format!("href=\"/rumours/{rumour}\"")),
+        "{html}"
+    );
+    let (_, v) = app
+        .get(Role::Analyst, &format!("/api/v1/rumours/{rumour}"))
+        .await;
+    assert!(v.to_string().contains(&u.to_string()), "{v}");
+    let st = post(
+        format!("/reports/{u}/sighting"),
+        vec![
+            ("csrf", csrf.clone()),
+            ("rumour_id", "none".into()),
+            ("how", "radio".into()),
+        ],
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]

@@ -270,8 +270,10 @@ async fn a_report_becomes_an_incident_with_two_clicks() {
     s.find("#create-incident").await;
     s.click("#create-incident").await;
     let mut url = s.current_url().await;
+    // Until the submit has navigated: still on the form (`/incidents/new?reports=…`) or on
+    // the POST's answer, the page has not moved on yet.
     for _ in 0..100 {
-        if !url.ends_with("/incidents/new") {
+        if !url.contains("/incidents/new") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/rumours/new", get(new_form))
         .route("/rumours/{id}", get(rumour).post(change))
         .route("/rumours/{id}/sightings", post(sighting))
+        .route("/reports/{id}/sighting", post(sighting_from_report))
 }
 
 /// A refusal shown on the page (client errors other than 404); others are error pages.
@@ -244,6 +245,43 @@ pub struct SightingForm {
     how: String,
     #[serde(default, rename = "where")]
     where_heard: String,
+}
+
+/// The form on a report's page marking it a sighting of a rumour.
+#[derive(Debug, Deserialize)]
+pub struct ReportSightingForm {
+    rumour_id: String,
+    how: String,
+    #[serde(default, rename = "where")]
+    where_heard: String,
+}
+
+/// `POST /reports/{id}/sighting`: mark this report as a sighting of a rumour (by id), from
+/// the report's page; back to it. A refusal is an error page naming the field.
+pub async fn sighting_from_report(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<ReportSightingForm>,
+) -> WebResult {
+    let report_id = path_id(&id)?;
+    let Ok(rumour) = Uuid::parse_str(f.rumour_id.trim()) else {
+        return Err(crate::error::ApiError::from(tocsin_app::AppError::invalid(
+            "rumour_id",
+            "choose a rumour",
+        ))
+        .into());
+    };
+    let n = NewSighting {
+        report_id,
+        how: f.how,
+        where_heard: f.where_heard,
+    };
+    st.app()
+        .add_sighting(&wu.user, rumour, n)
+        .await
+        .map_err(crate::error::ApiError::from)?;
+    Ok(Redirect::to(&format!("/reports/{report_id}#rumours")).into_response())
 }
 
 /// `POST /rumours/{id}/sightings`: mark a report as a sighting.

@@ -77,6 +77,29 @@ pub async fn report_page(
         vec![]
     };
     let closed = history.iter().any(|d| d.kind.closes());
+    // The rumours this report is a sighting of, and those it may be marked a sighting of
+    // (the newest the viewer may see), for those who read rumours and may mark sightings.
+    let rumours = if wu.user.can(Permission::RumourRead) {
+        app.rumours_of_report(&wu.user, id).await?
+    } else {
+        vec![]
+    };
+    let can_sight = wu.user.can(Permission::RumourWrite);
+    let open_rumours: Vec<_> = if can_sight {
+        app.list_rumours(
+            &wu.user,
+            tocsin_app::rumours::RumourQuery::default(),
+            tocsin_domain::PageRequest::first(50),
+        )
+        .await?
+        .items
+        .into_iter()
+        .filter(|i| !i.rumour.status.is_closed() && !rumours.iter().any(|r| r.id == i.rumour.id))
+        .map(|i| context! { id => i.rumour.id.to_string(), claim => i.rumour.claim })
+        .collect()
+    } else {
+        vec![]
+    };
     Ok(page(
         &st,
         &wu,
@@ -86,6 +109,9 @@ pub async fn report_page(
             r, grade, history, incidents, can_triage, triagers,
             in_queue => can_triage && !closed && incidents.is_empty(),
             can_create => wu.user.can(Permission::IncidentCreate),
+            rumours => rumours.iter().map(|x| context! { id => x.id.to_string(), claim => x.claim.clone() }).collect::<Vec<_>>(),
+            can_sight, open_rumours,
+            hows => tocsin_domain::HeardHow::ALL.iter().map(|h| h.as_str()).collect::<Vec<_>>(),
         },
     ))
 }
