@@ -344,7 +344,7 @@ pub fn webhooks_for(
 
 /// The step queueing one notification to `user` at `address` (sealed), keyed `key`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn enqueue(
+fn enqueue(
     app: &App<'_>,
     key: String,
     gateway: &str,
@@ -373,7 +373,7 @@ pub(crate) fn enqueue(
 }
 
 /// A user's phone, opened to queue a delivery.
-pub(crate) fn open_phone(app: &App<'_>, c: &UserContacts) -> Result<Option<String>> {
+fn open_phone(app: &App<'_>, c: &UserContacts) -> Result<Option<String>> {
     // No number, nothing to open: no key needed (`tocsin user add --email` loads none).
     if c.phone.is_none() {
         return Ok(None);

@@ -13,9 +13,8 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use tocsin_domain::{
-    Actor, AuditEvent, InboxItem, NewRumour, NotifyChannel, Page, PageRequest, Permission, Rumour,
-    RumourError, RumourPatch, RumourPriority, RumourStatus, Sighting, SourceContact, TextDuration,
-    Tlp, User,
+    Actor, AuditEvent, NewRumour, Page, PageRequest, Permission, Rumour, RumourError, RumourPatch,
+    RumourPriority, RumourStatus, Sighting, TextDuration, User,
 };
 use tocsin_store::{
     Op, RumourFilter, RumourReminder, RumourStep, SightingSummary, Step, StoreError, StoredSighting,
@@ -537,9 +536,7 @@ impl App<'_> {
                 None => vec![],
             };
             let mut steps = vec![];
-            for m in &members {
-                steps.extend(overdue_notice(self, &r, m, at).await?);
-            }
+            steps.extend(overdue_notices(self, &r, &members, at).await?);
             let audit = AuditEvent::new(&actor, "rumour.overdue", "rumour", Some(r.id.to_string()))
                 .with_detail(serde_json::json!({
                     "desk_id": r.desk_id,
@@ -570,103 +567,48 @@ impl App<'_> {
     }
 }
 
-/// The steps telling `user` that `r` is overdue, on each channel their preferences choose for
-/// its priority. The text comes from the rumour's own fields only (never a sighting or a
-/// source); to one cleared below its label, only [`RESTRICTED_SUBJECT`] and the link.
-async fn overdue_notice(
+/// The steps telling `members` that `r` is overdue, through [`notify::notices_for`] on the
+/// channels their preferences choose for its priority, keyed
+/// `rumour-overdue:{id}:{deadline}:{user}:{channel}`. The text comes from the rumour's own
+/// fields only (never a sighting or a source); to one cleared below its label, only
+/// [`RESTRICTED_SUBJECT`] and the link.
+async fn overdue_notices(
     app: &App<'_>,
     r: &Rumour,
-    user: &User,
+    members: &[User],
     at: DateTime<Utc>,
 ) -> Result<Vec<Step>> {
-    let contacts = match app.store.get_user_contacts(user.id).await {
-        Ok(c) => c,
-        Err(StoreError::NotFound) => return Ok(vec![]),
-        Err(e) => return Err(e.into()),
-    };
     let link = rumour_link(app, r.id);
-    let (subject, body, tlp) = if user.may_see(r.tlp) {
+    let content = |user: &User| {
+        if !user.may_see(r.tlp) {
+            return notify::Content::restricted(RESTRICTED_SUBJECT, &link);
+        }
         let claim: String = r.claim.chars().take(120).collect();
         let subject = format!("Tocsin [{}]: rumour overdue — {claim}", r.priority);
-        let body = format!(
-            "{subject}\n\nPriority: {} · {} · {} ({})\nStatus: {}\nDeadline: {}\n\n{link}\n",
-            r.priority,
-            r.tlp.as_str(),
-            r.country.name(),
-            r.country.code(),
-            r.status,
-            tocsin_domain::time::format(&r.deadline),
-        );
-        (subject, body, r.tlp)
-    } else {
-        (
-            RESTRICTED_SUBJECT.to_string(),
-            format!("{RESTRICTED_SUBJECT}\n\n{link}\n"),
-            Tlp::Clear,
-        )
-    };
-    let key = |channel: NotifyChannel| {
-        format!(
-            "rumour-overdue:{}:{}:{}:{}",
-            r.id,
-            r.deadline.timestamp(),
-            user.id,
-            channel.as_str()
-        )
-    };
-    let mut steps = vec![];
-    for &channel in contacts.channels.for_severity(r.priority.severity()) {
-        match channel {
-            NotifyChannel::Inbox => steps.push(Step::AddInboxItem(Box::new(InboxItem::new(
-                user.id,
-                None,
-                &subject,
-                &link,
-                key(channel),
-                at,
-            )))),
-            NotifyChannel::Email => {
-                let Some(email) = contacts.email.as_ref().filter(|_| app.channels.email) else {
-                    continue;
-                };
-                let address = SourceContact {
-                    name: None,
-                    phone: None,
-                    email: Some(email.clone()),
-                };
-                steps.push(notify::enqueue(
-                    app,
-                    key(channel),
-                    "smtp",
-                    user,
-                    &address,
-                    &body,
-                    tlp,
-                    at,
-                )?);
-            }
-            NotifyChannel::Sms => {
-                let (Some(gateway), Some(_)) = (&app.channels.sms_gateway, &contacts.phone) else {
-                    continue;
-                };
-                let address = SourceContact {
-                    name: None,
-                    phone: notify::open_phone(app, &contacts)?,
-                    email: None,
-                };
-                let sms: String = format!("{subject} {link}").chars().take(300).collect();
-                steps.push(notify::enqueue(
-                    app,
-                    key(channel),
-                    gateway,
-                    user,
-                    &address,
-                    &sms,
-                    tlp,
-                    at,
-                )?);
-            }
+        notify::Content {
+            body: format!(
+                "{subject}\n\nPriority: {} · {} · {} ({})\nStatus: {}\nDeadline: {}\n\n{link}\n",
+                r.priority,
+                r.tlp.as_str(),
+                r.country.name(),
+                r.country.code(),
+                r.status,
+                tocsin_domain::time::format(&r.deadline),
+            ),
+            sms: format!("{subject} {link}"),
+            subject,
+            tlp: r.tlp,
         }
-    }
-    Ok(steps)
+    };
+    notify::notices_for(
+        app,
+        members,
+        r.priority.severity(),
+        None,
+        &format!("rumour-overdue:{}:{}", r.id, r.deadline.timestamp()),
+        content,
+        &link,
+        at,
+    )
+    .await
 }
