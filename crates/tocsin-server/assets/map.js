@@ -1,7 +1,13 @@
-/* Tocsin incident map. Dependency-free (ES2017, no modules, no external code).
- * Draws an SVG world map from TopoJSON (decoded here) and plots incidents from
- * <div id="map" data-map-url="/api/v1/incidents/map">, clustered by the server. Data text goes in via textContent
- * and setAttribute only, never innerHTML. Sets data-ready="true" when done. */
+/* Tocsin incident map (ES2017, no modules, nothing from another host).
+ * With WebGL2 and MapLibre GL JS (served by Tocsin at /assets/maplibre/) it draws the offline
+ * vector basemap (/tiles/{z}/{x}/{y}.mvt, labels from /glyphs/) with admin-1 areas shaded by
+ * incident count (/api/v1/incidents/map/admin1), the server's clusters with their counts, then
+ * points. Without them it draws an SVG world map from TopoJSON (decoded here), so the map is
+ * never blank. Incidents come from <div id="map" data-map-url="/api/v1/incidents/map">,
+ * clustered by the server and filtered by the form #map-filters (date range, event type).
+ * Data text goes in via textContent and setAttribute only, never innerHTML. Sets
+ * data-ready="true" and data-renderer ("maplibre" or "svg") when done, and data-loads (a count)
+ * each time incidents were drawn. */
 (function () {
   'use strict';
 
@@ -74,6 +80,24 @@
   }
 
   // ---- data --------------------------------------------------------------
+  // The filter form's values as query parameters (empty ones left out).
+  function filterQuery() {
+    const form = typeof document !== 'undefined' && document.getElementById('map-filters');
+    if (!form) return '';
+    const parts = [];
+    ['from', 'to', 'event_type'].forEach(name => {
+      const el = form.elements[name];
+      if (el && el.value) parts.push(name + '=' + encodeURIComponent(el.value));
+    });
+    return parts.join('&');
+  }
+  const withQuery = (url, q) => q ? url + (url.indexOf('?') >= 0 ? '&' : '?') + q : url;
+  // Calls fn after each change of the filters (the form's submit, kept on the page).
+  function onFilters(fn) {
+    const form = document.getElementById('map-filters');
+    if (form) form.addEventListener('submit', e => { e.preventDefault(); fn(); });
+  }
+
   async function getJSON(url) {
     const res = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
     if (!res.ok) throw new Error('HTTP ' + res.status);
@@ -93,8 +117,9 @@
     return parent.appendChild(e);
   }
 
-  // ---- map ---------------------------------------------------------------
-  async function init(div) {
+  // ---- SVG map (the fallback) -------------------------------------------
+  async function initSvg(div) {
+    div.dataset.renderer = 'svg';
     const status = document.getElementById('map-status');
     const setStatus = (msg, err) => { if (status) { status.textContent = msg; status.classList.toggle('error', err); } };
     if (getComputedStyle(div).position === 'static') div.style.position = 'relative';
@@ -234,8 +259,8 @@
     async function refresh() {
       const mine = ++seq;
       try {
-        const fc = await getJSON(mapUrl + (mapUrl.indexOf('?') >= 0 ? '&' : '?') + viewQuery());
-        if (mine === seq) draw(fc);
+        const fc = await getJSON(withQuery(mapUrl + (mapUrl.indexOf('?') >= 0 ? '&' : '?') + viewQuery(), filterQuery()));
+        if (mine === seq) { draw(fc); div.dataset.loads = String((Number(div.dataset.loads) || 0) + 1); }
       } catch (err) {
         const msg = 'Could not load incidents: ' + err.message;
         setStatus(msg, true); div.dataset.error = msg;
@@ -246,8 +271,171 @@
     svg.addEventListener('wheel', later);
     svg.addEventListener('pointerup', later);
     controls.addEventListener('click', later);
+    onFilters(refresh);
     if (topo.error) { setStatus('Could not load the map outline: ' + topo.error.message, true); div.dataset.error = String(topo.error); }
     await refresh();
+  }
+
+
+  // ---- MapLibre map ------------------------------------------------------
+  const CLUSTER_COLOUR = '#4b5563'; // neutral slate: no event type's colour
+  const SHADE = ['#fff3e0', '#fdd49e', '#fdae6b', '#e6850e', '#a6611a']; // admin-1 counts, low to high
+
+  function webgl2() {
+    try { return !!document.createElement('canvas').getContext('webgl2'); } catch (e) { return false; }
+  }
+
+  // The admin-1 fill colour: counts keyed "ISO3|GeoNames admin-1 name", stepped on a log scale.
+  function shadeExpression(counts, max) {
+    const n = ['coalesce', ['get', ['concat', ['get', 'adm0_a3'], '|', ['get', 'a1']], ['literal', counts]], 0];
+    const stops = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].filter(v => v <= Math.max(1, max));
+    const steps = ['step', n, 'rgba(0,0,0,0)'];
+    stops.forEach((v, i) => steps.push(v, SHADE[Math.min(SHADE.length - 1, Math.floor(i * SHADE.length / stops.length))]));
+    return steps;
+  }
+
+  function style(origin) {
+    const text = colour => ({ 'text-color': colour, 'text-halo-color': 'rgba(255,255,255,0.9)', 'text-halo-width': 1.2 });
+    return {
+      version: 8,
+      glyphs: origin + '/glyphs/{fontstack}/{range}.pbf',
+      sources: {
+        basemap: { type: 'vector', tiles: [origin + '/tiles/{z}/{x}/{y}.mvt'], minzoom: 0, maxzoom: 6,
+          attribution: 'Boundaries: Natural Earth (public domain) \u00b7 Places: GeoNames (CC BY 4.0) \u00b7 MapLibre' },
+        incidents: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
+      },
+      layers: [
+        { id: 'water', type: 'background', paint: { 'background-color': '#dce8f0' } },
+        { id: 'countries', type: 'fill', source: 'basemap', 'source-layer': 'countries', paint: { 'fill-color': '#f4f2ee' } },
+        { id: 'admin1-shade', type: 'fill', source: 'basemap', 'source-layer': 'admin1', minzoom: 3,
+          paint: { 'fill-color': shadeExpression({}, 0), 'fill-opacity': 0.75 } },
+        { id: 'admin1-lines', type: 'line', source: 'basemap', 'source-layer': 'admin1', minzoom: 3,
+          paint: { 'line-color': '#a8a29e', 'line-width': 0.6 } },
+        { id: 'country-lines', type: 'line', source: 'basemap', 'source-layer': 'countries',
+          paint: { 'line-color': '#78716c', 'line-width': ['interpolate', ['linear'], ['zoom'], 1, 0.5, 6, 1.4] } },
+        { id: 'places', type: 'symbol', source: 'basemap', 'source-layer': 'places',
+          layout: { 'text-field': ['get', 'name'], 'text-font': ['Noto Sans Regular'], 'text-size': 11,
+            'text-anchor': 'top', 'text-offset': [0, 0.2], 'symbol-sort-key': ['get', 'rank'] },
+          paint: text('#44403c') },
+        { id: 'admin1-labels', type: 'symbol', source: 'basemap', 'source-layer': 'labels', minzoom: 4,
+          filter: ['==', ['get', 'kind'], 'admin1'],
+          layout: { 'text-field': ['get', 'name'], 'text-font': ['Noto Sans Regular'], 'text-size': 11,
+            'text-letter-spacing': 0.05, 'text-max-width': 7 },
+          paint: text('#6b5b4b') },
+        { id: 'country-labels', type: 'symbol', source: 'basemap', 'source-layer': 'labels',
+          filter: ['==', ['get', 'kind'], 'country'],
+          layout: { 'text-field': ['get', 'name'], 'text-font': ['Noto Sans Regular'], 'text-max-width': 8,
+            'text-size': ['interpolate', ['linear'], ['zoom'], 1, 10, 6, 15], 'symbol-sort-key': ['get', 'rank'] },
+          paint: text('#292524') },
+        { id: 'clusters', type: 'circle', source: 'incidents', filter: ['==', ['get', 'cluster'], true],
+          paint: { 'circle-color': CLUSTER_COLOUR, 'circle-opacity': 0.85, 'circle-stroke-color': '#ffffff',
+            'circle-stroke-width': 1.5, 'circle-radius': ['min', 30, ['+', 9, ['*', 1.6, ['sqrt', ['get', 'count']]]]] } },
+        { id: 'cluster-counts', type: 'symbol', source: 'incidents', filter: ['==', ['get', 'cluster'], true],
+          layout: { 'text-field': ['to-string', ['get', 'count']], 'text-font': ['Noto Sans Regular'], 'text-size': 12,
+            'text-allow-overlap': true, 'text-ignore-placement': true },
+          paint: { 'text-color': '#ffffff' } },
+        { id: 'points', type: 'circle', source: 'incidents', filter: ['!=', ['get', 'cluster'], true],
+          paint: { 'circle-color': ['match', ['get', 'event_type']].concat(...EVENT_COLOURS, ['#636363']),
+            'circle-opacity': 0.8, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1,
+            'circle-radius': ['min', 14, ['+', 4, ['*', 1.5, ['sqrt', ['get', 'fatalities']]]]] } },
+      ],
+    };
+  }
+
+  function initGl(div, lib) {
+    div.dataset.renderer = 'maplibre';
+    div.classList.add('gl');
+    const status = document.getElementById('map-status');
+    const setStatus = (msg, err) => { if (status) { status.textContent = msg; status.classList.toggle('error', err); } };
+    lib.setWorkerUrl(div.dataset.workerUrl || '/assets/maplibre/maplibre-gl-worker.js');
+    const map = new lib.Map({ container: div, style: style(location.origin), center: [20, 10], zoom: 1.2,
+      minZoom: 0, maxZoom: 14, attributionControl: { compact: false }, renderWorldCopies: false,
+      dragRotate: false, pitchWithRotate: false, touchPitch: false });
+    map.touchZoomRotate.disableRotation();
+    map.addControl(new lib.NavigationControl({ showCompass: false }), 'top-left');
+    window.tocsinMap = map; // for tests and the benchmark
+
+    const legend = document.createElement('div');
+    legend.className = 'map-legend';
+    div.insertAdjacentElement('afterend', legend);
+    const group = htmlEl('span', 'map-legend-item', legend);
+    htmlEl('span', 'map-legend-swatch', group).style.background = CLUSTER_COLOUR;
+    group.appendChild(document.createTextNode('Group of incidents (number inside)'));
+    EVENT_COLOURS.forEach(([name, colour]) => {
+      const item = htmlEl('span', 'map-legend-item', legend);
+      htmlEl('span', 'map-legend-swatch', item).style.background = colour;
+      item.appendChild(document.createTextNode(name));
+    });
+    const shadeItem = htmlEl('span', 'map-legend-item', legend);
+    htmlEl('span', 'map-legend-swatch map-legend-area', shadeItem).style.background = SHADE[3];
+    shadeItem.appendChild(document.createTextNode('Admin-1 area shaded by incidents (zoom in)'));
+
+    const mapUrl = div.dataset.mapUrl || '/api/v1/incidents/map';
+    const admin1Url = div.dataset.admin1Url || '/api/v1/incidents/map/admin1';
+    let seq = 0, timer = null, loaded = false;
+    function viewQuery() {
+      const b = map.getBounds(), c = (v, lo, hi) => Math.max(lo, Math.min(hi, v));
+      const w = c(b.getWest(), -180, 180), e = c(b.getEast(), -180, 180);
+      const s = c(b.getSouth(), -90, 90), n = c(b.getNorth(), -90, 90);
+      const z = c(Math.round(map.getZoom()) + 1, 0, 20);
+      return 'zoom=' + z + '&bbox=' + [w, s, e, n].map(v => v.toFixed(4)).join(',');
+    }
+    async function refresh(withAreas) {
+      const mine = ++seq, filters = filterQuery();
+      try {
+        const [fc, areas] = await Promise.all([
+          getJSON(withQuery(mapUrl + '?' + viewQuery(), filters)),
+          withAreas ? getJSON(withQuery(admin1Url, filters)) : Promise.resolve(null)]);
+        if (mine !== seq) return;
+        if (areas) {
+          const counts = {};
+          let max = 0;
+          (areas.areas || []).forEach(a => { counts[a.country + '|' + a.admin1] = a.count; max = Math.max(max, a.count); });
+          map.setPaintProperty('admin1-shade', 'fill-color', shadeExpression(counts, max));
+          div.dataset.admin1Areas = String((areas.areas || []).length);
+        }
+        map.getSource('incidents').setData(fc);
+        map.once('idle', () => {
+          if (mine !== seq) return;
+          div.dataset.incidentCount = String(fc.total || 0);
+          div.dataset.mode = String(fc.mode || '');
+          div.dataset.loads = String((Number(div.dataset.loads) || 0) + 1);
+          div.dataset.ready = 'true';
+        });
+        map.triggerRepaint();
+        setStatus((fc.total || 0) + ((fc.total === 1) ? ' incident' : ' incidents') + ' in view' +
+          (fc.mode === 'clusters' ? ' (grouped: click a group or zoom in)' : ''), false);
+      } catch (err) {
+        const msg = 'Could not load incidents: ' + err.message;
+        setStatus(msg, true); div.dataset.error = msg; div.dataset.ready = 'true';
+      }
+    }
+    map.on('load', () => { loaded = true; refresh(true); });
+    map.on('moveend', () => { if (loaded) { clearTimeout(timer); timer = setTimeout(() => refresh(false), 100); } });
+    onFilters(() => refresh(true));
+    map.on('click', 'clusters', e => {
+      const raw = e.features[0].properties.bounds; // arrays come back as JSON text
+      const bb = (typeof raw === 'string' ? JSON.parse(raw) : raw) || [];
+      if (bb.length === 4) map.fitBounds([[bb[0], bb[1]], [bb[2], bb[3]]], { padding: 60, maxZoom: 12 });
+    });
+    map.on('click', 'points', e => {
+      const id = e.features[0].properties.id;
+      if (id) location.href = '/incidents/' + encodeURIComponent(String(id));
+    });
+    ['clusters', 'points'].forEach(l => {
+      map.on('mouseenter', l, () => { map.getCanvas().style.cursor = 'pointer'; });
+      map.on('mouseleave', l, () => { map.getCanvas().style.cursor = ''; });
+    });
+    map.on('error', e => { if (e && e.error) div.dataset.mapError = String(e.error.message || e.error); });
+  }
+
+  async function init(div) {
+    const lib = typeof window !== 'undefined' && window.maplibregl;
+    const svgWanted = /[?&]renderer=svg(&|$)/.test(location.search);
+    if (lib && webgl2() && !svgWanted) {
+      try { return initGl(div, lib); } catch (err) { div.dataset.glError = String(err); while (div.firstChild) div.removeChild(div.firstChild); }
+    }
+    return initSvg(div);
   }
 
   // Exposed for tests under node; harmless in a browser.

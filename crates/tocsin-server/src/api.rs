@@ -432,7 +432,7 @@ pub async fn audit(
     info(title = "Tocsin API", description = "Atrocity early-warning and response. Every call needs `Authorization: Bearer TOKEN`."),
     paths(list_reports, create_report, get_report, list_incidents, create_incident, get_incident, update_incident,
           list_sources, get_source, get_source_contact, list_situations, create_situation, get_situation, me, audit,
-          crate::export::export, crate::map::map, message_source, source_messages,
+          crate::export::export, crate::map::map, crate::map::admin1, message_source, source_messages,
           crate::analysis::get_overview, crate::analysis::list_assessments, crate::analysis::post_assessment,
           crate::analysis::get_assessment, crate::analysis::patch_assessment, crate::analysis::review,
           crate::analysis::publish, crate::analysis::send_back, crate::analysis::get_suggestions,

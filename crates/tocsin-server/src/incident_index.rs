@@ -64,11 +64,21 @@ struct Inner {
     seen: Option<(DateTime<Utc>, Uuid)>,
 }
 
+/// Degrees per side of the cells whose centres are reverse-geocoded for
+/// [`IncidentIndex::admin1_counts`] (about 11 km at the equator).
+pub const ADMIN1_CELL_DEG: f64 = 0.1;
+
+/// (country alpha-3, GeoNames admin-1 name) of a cell, `None` at sea or where the gazetteer
+/// names no admin-1 area.
+type Admin1Key = Option<(&'static str, &'static str)>;
+
 /// The in-memory index of every incident: map queries and the ids of list pages.
 #[derive(Default)]
 pub struct IncidentIndex {
     inner: RwLock<Inner>,
     refresh: tokio::sync::Mutex<()>,
+    /// The admin-1 area of each cell reverse-geocoded so far (cells never change area).
+    admin1_cells: std::sync::Mutex<HashMap<(i16, i16), Admin1Key>>,
 }
 
 fn type_code(t: &str) -> u8 {
@@ -284,16 +294,7 @@ impl IncidentIndex {
         let cell = 360.0 / (2f64.powi(i32::from(q.zoom)) * CELLS_PER_TILE);
         let cols = ((b.max_lon - b.min_lon) / cell).floor() as u64 + 1;
         let rows = ((b.max_lat - b.min_lat) / cell).floor() as u64 + 1;
-        let sieve = Sieve::new(&IncidentFilter {
-            country: q.country.clone(),
-            from: q.from,
-            to: q.to,
-            bbox: Some(b),
-            event_type: q.event_type.map(String::from),
-            tlp: q.tlp,
-            max_tlp: q.max_tlp,
-            ..Default::default()
-        });
+        let sieve = Sieve::new(&map_filter(q));
         // Multiplying by the inverse is several times cheaper than dividing, per point.
         let per_cell = 1.0 / cell;
         let dense = cols.saturating_mul(rows) <= DENSE_CELLS;
@@ -372,6 +373,76 @@ impl IncidentIndex {
             "zoom": q.zoom,
             "features": features,
         })
+    }
+
+    /// Incidents matching `q` per first-level administrative area, for shading the map's
+    /// admin-1 areas: `{"total", "unplaced", "areas": [{"country", "admin1", "count",
+    /// "fatalities"}]}`, most incidents first. An area is named as `tocsin_geo::reverse` names
+    /// it (the GeoNames admin-1 name, which the basemap's admin-1 features carry as `a1`).
+    /// Points are grouped into cells of [`ADMIN1_CELL_DEG`] and each cell's centre is
+    /// reverse-geocoded once (then cached), so a point within a few kilometres of a boundary
+    /// may count on its neighbour's side; `unplaced` counts points at sea or in no named area.
+    pub fn admin1_counts(&self, q: &MapQuery) -> serde_json::Value {
+        let sieve = Sieve::new(&map_filter(q));
+        let mut cells: HashMap<(i16, i16), (u32, u64)> = HashMap::new();
+        let mut total = 0u64;
+        {
+            let g = self.inner.read().expect("incident index poisoned");
+            for p in g.pts.iter().filter(|p| sieve.keeps(p)) {
+                total += 1;
+                let key = (
+                    (f64::from(p.lon) / ADMIN1_CELL_DEG).floor() as i16,
+                    (f64::from(p.lat) / ADMIN1_CELL_DEG).floor() as i16,
+                );
+                let c = cells.entry(key).or_default();
+                c.0 += 1;
+                c.1 += u64::from(p.fatalities);
+            }
+        }
+        let gazetteer = tocsin_geo::Gazetteer::global();
+        let mut known = self.admin1_cells.lock().expect("admin-1 cells poisoned");
+        let mut areas: HashMap<(&str, &str), (u64, u64)> = HashMap::new();
+        let mut unplaced = 0u64;
+        for (key, (n, fatalities)) in cells {
+            let area = *known.entry(key).or_insert_with(|| {
+                let lon = (f64::from(key.0) + 0.5) * ADMIN1_CELL_DEG;
+                let lat = (f64::from(key.1) + 0.5) * ADMIN1_CELL_DEG;
+                gazetteer
+                    .reverse(lat, lon)
+                    .and_then(|p| Some((p.country, p.admin1?)))
+            });
+            match area {
+                Some(a) => {
+                    let e = areas.entry(a).or_default();
+                    e.0 += u64::from(n);
+                    e.1 += fatalities;
+                }
+                None => unplaced += u64::from(n),
+            }
+        }
+        let mut areas: Vec<_> = areas.into_iter().collect();
+        areas.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+        serde_json::json!({
+            "total": total,
+            "unplaced": unplaced,
+            "areas": areas.iter().map(|((country, admin1), (count, fatalities))| serde_json::json!({
+                "country": country, "admin1": admin1, "count": count, "fatalities": fatalities,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// A map query's filter in list terms.
+fn map_filter(q: &MapQuery) -> IncidentFilter {
+    IncidentFilter {
+        country: q.country.clone(),
+        from: q.from,
+        to: q.to,
+        bbox: Some(q.bbox),
+        event_type: q.event_type.map(String::from),
+        tlp: q.tlp,
+        max_tlp: q.max_tlp,
+        ..Default::default()
     }
 }
 

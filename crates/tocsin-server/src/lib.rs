@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod analysis;
 pub mod api;
 pub mod auth;
+pub mod basemap;
 pub mod capflow;
 pub mod edge;
 pub mod error;
@@ -317,6 +318,7 @@ pub fn router(state: AppState) -> Router {
             g(api::list_incidents).post(api::create_incident),
         )
         .route("/incidents/map", g(map::map))
+        .route("/incidents/map/admin1", g(map::admin1))
         .route(
             "/incidents/{id}",
             g(api::get_incident).patch(api::update_incident),
@@ -406,6 +408,7 @@ pub fn router(state: AppState) -> Router {
         .merge(capflow::public_routes())
         .merge(sms_routes(&state.evidence))
         .merge(web::router(&state))
+        .merge(basemap::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             alerts::wake_rules,

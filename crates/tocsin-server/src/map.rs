@@ -1,6 +1,9 @@
 //! Map queries: `GET /api/v1/incidents/map`, answered from the
 //! [`IncidentIndex`](crate::incident_index::IncidentIndex) as server-side clusters at low zoom
-//! and points at high zoom.
+//! and points at high zoom, and `GET /api/v1/incidents/map/admin1`, incident counts per
+//! first-level administrative area (the map shades the basemap's admin-1 areas by them). Both
+//! take the same filters (date range, event type, country, TLP); a parameter that does not
+//! parse is a 400 naming it.
 
 use axum::extract::{RawQuery, State};
 use axum::Json;
@@ -75,6 +78,13 @@ impl MapParams {
                 .ok_or_else(|| E::invalid("zoom", "expected a whole number from 0 to 20"))?,
             None => 2,
         };
+        let from = date("from", &self.from)?;
+        let to = date("to", &self.to)?;
+        if let (Some(f), Some(t)) = (from, to) {
+            if t < f {
+                return Err(E::invalid("to", "must not be before `from`"));
+            }
+        }
         Ok(MapQuery {
             bbox: match non_empty(&self.bbox) {
                 Some(b) => BBox::parse(b)?,
@@ -86,8 +96,8 @@ impl MapParams {
                 },
             },
             zoom,
-            from: date("from", &self.from)?,
-            to: date("to", &self.to)?,
+            from,
+            to,
             country: non_empty(&self.country).map(Country::parse).transpose()?,
             event_type: non_empty(&self.event_type)
                 .map(EventType::parse_type)
@@ -110,10 +120,40 @@ pub async fn map(
 ) -> ApiResult<Json<serde_json::Value>> {
     let u = &user.0;
     let scope = tocsin_app::policy::map_scope(u)?;
-    let q = parse_query::<MapParams>(q.as_deref())?.parse(scope)?;
+    let q = parse_params(q.as_deref(), scope)?;
     st.incident_index
         .refresh(&st.store)
         .await
         .map_err(ApiError::from)?;
     Ok(Json(st.incident_index.query(&q)))
+}
+
+/// The query string as a [`MapQuery`]; a bad parameter is a 400 naming it.
+fn parse_params(q: Option<&str>, scope: Tlp) -> ApiResult<MapQuery> {
+    parse_query::<MapParams>(q)?.parse(scope).map_err(|e| {
+        let mut e = ApiError::from(e);
+        e.status = axum::http::StatusCode::BAD_REQUEST;
+        e
+    })
+}
+
+/// `GET /api/v1/incidents/map/admin1`: how many incidents the caller may see fall in each
+/// first-level administrative area (`{"total", "unplaced", "areas": [{"country", "admin1",
+/// "count", "fatalities"}]}`), with the map's filters; `bbox` and `zoom` are accepted and
+/// `bbox` limits the count.
+#[utoipa::path(get, path = "/api/v1/incidents/map/admin1", params(MapParams),
+    responses((status = 200, description = "counts per admin-1 area (country alpha-3 and GeoNames admin-1 name)"), (status = 400)),
+    security(("bearer" = [])))]
+pub async fn admin1(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<serde_json::Value>> {
+    let scope = tocsin_app::policy::map_scope(&user.0)?;
+    let q = parse_params(q.as_deref(), scope)?;
+    st.incident_index
+        .refresh(&st.store)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(Json(st.incident_index.admin1_counts(&q)))
 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the CLI tests: run the real `tocsin` binary on a data directory.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

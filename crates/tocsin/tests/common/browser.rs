@@ -1,0 +1,304 @@
+//! Headless Chromium for the browser tests: Debian's `chromium` driven through
+//! `chromedriver` over the W3C WebDriver protocol (plain JSON over HTTP, spoken here with
+//! `reqwest`). Without them a test skips with a message; with `TOCSIN_REQUIRE_BROWSER=1` (as in
+//! CI) it fails instead.
+
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// `tocsin user add NAME --role ROLE` with a password (for the login form); the API token.
+pub fn add_user_with_password(dir: &Path, name: &str, role: &str, password: &str) -> String {
+    let mut add = super::tocsin(
+        dir,
+        None,
+        &["user", "add", name, "--role", role, "--password-stdin"],
+    );
+    add.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = add.spawn().unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "user add {name}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+pub const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// The chromedriver and chromium binaries, or `None` (skip) when absent and not required.
+pub fn browser() -> Option<(String, String)> {
+    let find = |names: &[&str]| {
+        names.iter().find_map(|n| {
+            Command::new(n)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .ok()
+                .filter(|s| s.success())
+                .map(|_| n.to_string())
+        })
+    };
+    let driver = find(&["chromedriver", "/usr/bin/chromedriver"]);
+    let chromium = find(&["chromium", "/usr/bin/chromium", "chromium-browser"]);
+    match driver.zip(chromium) {
+        Some(found) => Some(found),
+        None => {
+            assert!(
+                std::env::var("TOCSIN_REQUIRE_BROWSER").as_deref() != Ok("1"),
+                "TOCSIN_REQUIRE_BROWSER=1 but chromium or chromedriver is missing \
+                 (apt-get install -y chromium chromium-driver)"
+            );
+            eprintln!(
+                "skipping the browser test: chromium or chromedriver is not installed \
+                 (apt-get install -y chromium chromium-driver; TOCSIN_REQUIRE_BROWSER=1 makes this a failure)"
+            );
+            None
+        }
+    }
+}
+
+/// A running chromedriver, killed when dropped.
+pub struct Driver {
+    child: Child,
+    pub base: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One WebDriver session.
+pub struct Session {
+    pub http: reqwest::Client,
+    pub url: String,
+}
+
+impl Session {
+    pub async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self.http.request(method, format!("{}{}", self.url, path));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("chromedriver answers");
+        let status = resp.status();
+        let v: Value = resp.json().await.expect("chromedriver answers JSON");
+        assert!(status.is_success(), "WebDriver {path}: {status} {v}");
+        v["value"].clone()
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
+            .await;
+    }
+
+    /// The element `css` selects (waiting for it up to the implicit timeout).
+    pub async fn find(&self, css: &str) -> String {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        match v[ELEMENT].as_str() {
+            Some(e) => e.to_string(),
+            None => {
+                let page = self.cmd(reqwest::Method::GET, "/source", None).await;
+                panic!("no element {css}: {v}\npage: {page}")
+            }
+        }
+    }
+
+    pub async fn click(&self, css: &str) {
+        let e = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            Some(json!({ "text": text })),
+        )
+        .await;
+    }
+
+    pub async fn current_url(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/url", None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub async fn start_driver(driver: &str) -> Driver {
+    let port = free_port();
+    let child = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let d = Driver {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let http = reqwest::Client::new();
+    for _ in 0..100 {
+        if let Ok(r) = http.get(format!("{}/status", d.base)).send().await {
+            if r.json::<Value>()
+                .await
+                .ok()
+                .and_then(|v| v["value"]["ready"].as_bool())
+                == Some(true)
+            {
+                return d;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not become ready");
+}
+
+impl Session {
+    /// A new headless session of `chromium` on `driver`, with `extra` command-line switches
+    /// and a 10 s implicit wait; its profile lives as long as the session.
+    pub async fn start(
+        driver: &Driver,
+        chromium: &str,
+        profile: &Path,
+        extra: &[&str],
+    ) -> Session {
+        Session::start_with(driver, chromium, profile, extra, json!({})).await
+    }
+
+    /// [`Session::start`] with more capabilities (e.g. `goog:loggingPrefs`).
+    pub async fn start_with(
+        driver: &Driver,
+        chromium: &str,
+        profile: &Path,
+        extra: &[&str],
+        caps: Value,
+    ) -> Session {
+        let http = reqwest::Client::new();
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let mut always = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": chromium_path(chromium), "args": args }
+        });
+        if let (Some(a), Some(c)) = (always.as_object_mut(), caps.as_object()) {
+            a.extend(c.clone());
+        }
+        let created: Value = http
+            .post(format!("{}/session", driver.base))
+            .json(&json!({"capabilities": {"alwaysMatch": always}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let sid = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a WebDriver session: {created}"))
+            .to_string();
+        let s = Session {
+            http,
+            url: format!("{}/session/{sid}", driver.base),
+        };
+        s.cmd(
+            reqwest::Method::POST,
+            "/timeouts",
+            Some(json!({"implicit": 10_000, "pageLoad": 30_000, "script": 60_000})),
+        )
+        .await;
+        s
+    }
+
+    /// Run `script` (a function body; `arguments` are `args`) in the page and return its value.
+    pub async fn script(&self, script: &str, args: Value) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": script, "args": args })),
+        )
+        .await
+    }
+
+    /// Like [`Session::script`], for a script that calls `arguments[arguments.length - 1]`
+    /// with its answer.
+    pub async fn script_async(&self, script: &str, args: Value) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({ "script": script, "args": args })),
+        )
+        .await
+    }
+
+    /// Log in through the login form as `user`, then wait for the navigation bar.
+    pub async fn login(&self, base: &str, user: &str, password: &str, next: &str) {
+        self.goto(&format!("{base}/login?next={next}")).await;
+        self.type_into("input[name=username]", user).await;
+        self.type_into("input[name=password]", password).await;
+        self.click("form button[type=submit]").await;
+        self.find("nav a[href='/map']").await;
+    }
+
+    /// End the session (closes the browser).
+    pub async fn quit(&self) {
+        let _ = self.cmd(reqwest::Method::DELETE, "", None).await;
+    }
+}
+
+/// The absolute path of the chromium binary found.
+pub fn chromium_path(found: &str) -> String {
+    if found.starts_with('/') {
+        return found.to_string();
+    }
+    std::env::var_os("PATH")
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(found))
+                .find(|f| f.is_file())
+        })
+        .map(|f| f.display().to_string())
+        .unwrap_or_else(|| found.to_string())
+}
