@@ -69,13 +69,19 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/assets/maplibre/{file}", get(maplibre))
 }
 
-/// A tile coordinate from the path: z from 0 to 30, x and y within the zoom's grid.
+/// A tile coordinate from the path: z from 0 to `pmtiles::MAX_ZOOM`, x and y within the
+/// zoom's grid.
 pub fn parse_tile(z: &str, x: &str, y: &str) -> Result<(u8, u32, u32), ApiError> {
     let z: u8 = z
         .parse()
         .ok()
         .filter(|z| *z <= pmtiles::MAX_ZOOM)
-        .ok_or_else(|| ApiError::field("z", "expected a zoom level from 0 to 30"))?;
+        .ok_or_else(|| {
+            ApiError::field(
+                "z",
+                format!("expected a zoom level from 0 to {}", pmtiles::MAX_ZOOM),
+            )
+        })?;
     let n = 1u64 << z;
     let coord = |name: &str, v: &str| {
         v.parse::<u32>()

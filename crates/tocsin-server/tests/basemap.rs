@@ -64,7 +64,7 @@ async fn tiles_come_from_the_embedded_archive() {
     assert_eq!(r.status(), 404);
     // Not a tile of the pyramid: a 400 naming the coordinate.
     for (path, field) in [
-        ("/tiles/31/0/0.mvt", "z"),
+        ("/tiles/40/0/0.mvt", "z"),
         ("/tiles/x/0/0.mvt", "z"),
         ("/tiles/1/2/0.mvt", "x"),
         ("/tiles/1/-1/0.mvt", "x"),
