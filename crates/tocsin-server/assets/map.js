@@ -308,7 +308,7 @@
         { id: 'water', type: 'background', paint: { 'background-color': '#dce8f0' } },
         { id: 'countries', type: 'fill', source: 'basemap', 'source-layer': 'countries', paint: { 'fill-color': '#f4f2ee' } },
         { id: 'admin1-shade', type: 'fill', source: 'basemap', 'source-layer': 'admin1', minzoom: 3,
-          paint: { 'fill-color': shadeExpression({}, 0), 'fill-opacity': 0.75 } },
+          paint: { 'fill-color': shadeExpression({}, 0), 'fill-opacity': 0.6 } },
         { id: 'admin1-lines', type: 'line', source: 'basemap', 'source-layer': 'admin1', minzoom: 3,
           paint: { 'line-color': '#a8a29e', 'line-width': 0.6 } },
         { id: 'country-lines', type: 'line', source: 'basemap', 'source-layer': 'countries',

@@ -219,9 +219,14 @@ impl Session {
         .collect();
         args.push(format!("--user-data-dir={}", profile.display()));
         args.extend(extra.iter().map(|s| s.to_string()));
+        // No password manager, autofill or search suggestions: they call Google's services.
+        let prefs = json!({"credentials_enable_service": false,
+            "profile": {"password_manager_enabled": false, "password_manager_leak_detection": false},
+            "autofill": {"profile_enabled": false, "credit_card_enabled": false},
+            "search": {"suggest_enabled": false}, "signin": {"allowed": false}});
         let mut always = json!({
             "browserName": "chrome",
-            "goog:chromeOptions": { "binary": chromium_path(chromium), "args": args }
+            "goog:chromeOptions": { "binary": chromium_path(chromium), "args": args, "prefs": prefs }
         });
         if let (Some(a), Some(c)) = (always.as_object_mut(), caps.as_object()) {
             a.extend(c.clone());
@@ -280,6 +285,16 @@ impl Session {
         self.type_into("input[name=password]", password).await;
         self.click("form button[type=submit]").await;
         self.find("nav a[href='/map']").await;
+    }
+
+    /// Save a PNG screenshot of the window to `path`.
+    pub async fn screenshot(&self, path: &Path) {
+        use base64::Engine as _;
+        let v = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().expect("screenshot data"))
+            .expect("base64 screenshot");
+        std::fs::write(path, png).expect("write screenshot");
     }
 
     /// End the session (closes the browser).
