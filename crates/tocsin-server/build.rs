@@ -23,7 +23,10 @@ fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     let web = manifest.join("web");
     let glyphs = manifest.join("../../data/basemap/glyphs");
-    println!("cargo:rerun-if-changed={}", web.join("package.json").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        web.join("package.json").display()
+    );
     println!(
         "cargo:rerun-if-changed={}",
         web.join("package-lock.json").display()

@@ -174,10 +174,7 @@ pub async fn glyphs(Path((stack, range)): Path<(String, String)>) -> Response {
 pub async fn maplibre(Path(file): Path<String>) -> Response {
     let (body, ctype): (&'static [u8], &str) = match file.as_str() {
         "maplibre-gl.js" => (assets::MAPLIBRE_JS, "text/javascript; charset=utf-8"),
-        "maplibre-gl-worker.js" => (
-            assets::MAPLIBRE_WORKER_JS,
-            "text/javascript; charset=utf-8",
-        ),
+        "maplibre-gl-worker.js" => (assets::MAPLIBRE_WORKER_JS, "text/javascript; charset=utf-8"),
         "maplibre-gl.css" => (assets::MAPLIBRE_CSS, "text/css; charset=utf-8"),
         _ => return (StatusCode::NOT_FOUND, "no such asset").into_response(),
     };

@@ -45,7 +45,14 @@ async fn tiles_come_from_the_embedded_archive() {
     assert!(r.headers().get("content-encoding").is_none());
     let plain = r.bytes().await.unwrap().to_vec();
     assert_eq!(plain[0], 0x1a, "an MVT starts with a layer");
-    for name in ["countries", "admin1", "labels", "places", "Khartoum", "Sudan"] {
+    for name in [
+        "countries",
+        "admin1",
+        "labels",
+        "places",
+        "Khartoum",
+        "Sudan",
+    ] {
         assert!(contains(&plain, name), "the Sudan tile names {name}");
     }
     // A client that accepts gzip gets the archive's gzip bytes as they are.
@@ -123,7 +130,10 @@ async fn glyphs_and_maplibre_come_from_this_origin() {
         .unwrap()
         .to_string();
     assert!(csp.contains("default-src 'self'"), "{csp}");
-    assert!(!csp.contains("blob:") && !csp.contains("unsafe-eval"), "{csp}");
+    assert!(
+        !csp.contains("blob:") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
 }
 
 #[tokio::test]
@@ -155,9 +165,7 @@ async fn map_filters_and_admin1_counts() {
             })
             .collect()
     };
-    let (s, all) = app
-        .get(Role::Viewer, "/api/v1/incidents/map/admin1")
-        .await;
+    let (s, all) = app.get(Role::Viewer, "/api/v1/incidents/map/admin1").await;
     assert_eq!(s, 200, "{all}");
     assert_eq!(
         counts(&all),
@@ -165,10 +173,11 @@ async fn map_filters_and_admin1_counts() {
         "the basemap's `a1` names: {all}"
     );
     assert_eq!(all["total"], 3);
-    let (_, analyst) = app
-        .get(Role::Analyst, "/api/v1/incidents/map/admin1")
-        .await;
-    assert_eq!(analyst["total"], 4, "the analyst sees the RED one: {analyst}");
+    let (_, analyst) = app.get(Role::Analyst, "/api/v1/incidents/map/admin1").await;
+    assert_eq!(
+        analyst["total"], 4,
+        "the analyst sees the RED one: {analyst}"
+    );
     // The date range and the event type narrow both endpoints alike.
     let (_, may) = app
         .get(
@@ -181,7 +190,10 @@ async fn map_filters_and_admin1_counts() {
         [("Khartoum".into(), 1), ("Northern Darfur".into(), 1)]
     );
     let (_, battles) = app
-        .get(Role::Viewer, "/api/v1/incidents/map/admin1?event_type=Battles")
+        .get(
+            Role::Viewer,
+            "/api/v1/incidents/map/admin1?event_type=Battles",
+        )
         .await;
     assert_eq!(counts(&battles), [("Northern Darfur".into(), 1)]);
     let (_, clusters) = app

@@ -230,7 +230,10 @@ async fn the_map_draws_counts_filters_and_names_from_this_server_only() {
             json!([]),
         )
         .await;
-    assert_eq!(renderer, "maplibre", "WebGL2 (SwiftShader) draws with MapLibre");
+    assert_eq!(
+        renderer, "maplibre",
+        "WebGL2 (SwiftShader) draws with MapLibre"
+    );
 
     // The world: clusters carrying their counts, which add up to every incident.
     let counts = cluster_counts(&s).await;
@@ -242,7 +245,10 @@ async fn the_map_draws_counts_filters_and_names_from_this_server_only() {
             json!([]),
         )
         .await;
-    assert_ne!(colour, "#b2182b", "clusters are not in violence-against-civilians red");
+    assert_ne!(
+        colour, "#b2182b",
+        "clusters are not in violence-against-civilians red"
+    );
 
     // A date filter: the counts change to the incidents of 2025.
     s.script(
@@ -261,7 +267,10 @@ async fn the_map_draws_counts_filters_and_names_from_this_server_only() {
             json!([]),
         )
         .await;
-    assert!(areas.as_u64().unwrap() >= 4, "admin-1 areas shaded: {areas}");
+    assert!(
+        areas.as_u64().unwrap() >= 4,
+        "admin-1 areas shaded: {areas}"
+    );
 
     if let Some(dir) = std::env::var_os("TOCSIN_SCREENSHOTS") {
         s.screenshot(&std::path::Path::new(&dir).join("map-world.png"))
@@ -296,8 +305,11 @@ async fn the_map_draws_counts_filters_and_names_from_this_server_only() {
     let seen = proxy.seen.lock().unwrap().clone();
     let ours = |u: &str| u.starts_with(&format!("{}/", server.base));
     assert!(
-        seen.iter().any(|(u, web)| *web && ours(u) && u.contains("/tiles/"))
-            && seen.iter().any(|(u, web)| *web && ours(u) && u.contains("/glyphs/")),
+        seen.iter()
+            .any(|(u, web)| *web && ours(u) && u.contains("/tiles/"))
+            && seen
+                .iter()
+                .any(|(u, web)| *web && ours(u) && u.contains("/glyphs/")),
         "every request went through the proxy, the worker's too: {seen:?}"
     );
     let foreign: Vec<&(String, bool)> = seen
@@ -320,8 +332,11 @@ async fn load_time(s: &Session, base: &str, svg: bool) -> f64 {
     let mut times = Vec::new();
     for _ in 0..3 {
         let t = Instant::now();
-        s.goto(&format!("{base}/map{}", if svg { "?renderer=svg" } else { "" }))
-            .await;
+        s.goto(&format!(
+            "{base}/map{}",
+            if svg { "?renderer=svg" } else { "" }
+        ))
+        .await;
         loads_after(s, 0).await;
         times.push(t.elapsed().as_secs_f64());
     }

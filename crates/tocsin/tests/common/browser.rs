@@ -189,12 +189,7 @@ pub async fn start_driver(driver: &str) -> Driver {
 impl Session {
     /// A new headless session of `chromium` on `driver`, with `extra` command-line switches
     /// and a 10 s implicit wait; its profile lives as long as the session.
-    pub async fn start(
-        driver: &Driver,
-        chromium: &str,
-        profile: &Path,
-        extra: &[&str],
-    ) -> Session {
+    pub async fn start(driver: &Driver, chromium: &str, profile: &Path, extra: &[&str]) -> Session {
         Session::start_with(driver, chromium, profile, extra, json!({})).await
     }
 
