@@ -5,10 +5,13 @@
 #
 #   scripts/bench-map.sh [INCIDENTS]     (default 2000, seeded through the API)
 #
+# BENCH_PROFILE=debug uses the debug build (the server is slower, the browser the same).
 # Needs Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export BENCH_MAP_INCIDENTS="${1:-2000}"
 export TOCSIN_REQUIRE_BROWSER=1
-cargo test --release -p tocsin --test map_browser -- --ignored --nocapture map_benchmark 2>&1 \
+profile=(--release)
+[ "${BENCH_PROFILE:-release}" = debug ] && profile=()
+cargo test "${profile[@]}" -p tocsin --test map_browser -- --ignored --nocapture map_benchmark 2>&1 \
   | grep -E "^(map benchmark|  )|panicked|FAILED|error" || true

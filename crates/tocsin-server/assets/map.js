@@ -17,6 +17,7 @@
     ['Battles', '#e6550d'], ['Violence against civilians', '#b2182b'], ['Explosions/Remote violence', '#756bb1'],
     ['Riots', '#d4a017'], ['Protests', '#3182bd'], ['Strategic developments', '#31a354']];
   const COLOUR_BY_TYPE = new Map(EVENT_COLOURS);
+  const CLUSTER_COLOUR = '#4b5563'; // groups: a neutral slate, no event type's colour
 
   // ---- TopoJSON decoding -------------------------------------------------
   // Arcs as arrays of [lon, lat]: undoes delta encoding and quantization.
@@ -129,13 +130,14 @@
     const countriesG = svgEl('g', { class: 'countries' }, svg);
     const incidentsG = svgEl('g', { class: 'incidents' }, svg);
     const view = { x: 0, y: 0, w: 360, h: 180 };
-    let circles = [];
+    let circles = [], labels = [];
 
     const pxWidth = () => parseFloat(svg.getAttribute('width')) || 360;
     function applyView() {
       svg.setAttribute('viewBox', [view.x, view.y, view.w, view.h].map(v => v.toFixed(4)).join(' '));
       const k = view.w / pxWidth(); // world units per pixel: keeps markers a constant pixel size
       circles.forEach(c => c.setAttribute('r', (c.tocsinRadius * k).toFixed(4)));
+      labels.forEach(t => t.setAttribute('font-size', (11 * k).toFixed(4)));
     }
     function resize() { // width follows the div; height = width / 2
       const w = Math.max(div.clientWidth, 200);
@@ -226,14 +228,19 @@
       while (incidentsG.firstChild) incidentsG.removeChild(incidentsG.firstChild);
       const feats = (fc.features || []).filter(f => f && f.geometry && Array.isArray(f.geometry.coordinates));
       feats.sort((a, b) => (b.properties.count || b.properties.fatalities || 0) - (a.properties.count || a.properties.fatalities || 0));
+      labels = [];
       circles = feats.map(f => {
         const p = f.properties || {}, q = project(f.geometry.coordinates[0], f.geometry.coordinates[1]);
         if (p.cluster) {
-          const c = svgEl('circle', { class: 'cluster', cx: q[0].toFixed(4), cy: q[1].toFixed(4), fill: '#b2182b',
-            'fill-opacity': '0.55', stroke: '#ffffff', 'stroke-width': '1', 'vector-effect': 'non-scaling-stroke',
+          const c = svgEl('circle', { class: 'cluster', cx: q[0].toFixed(4), cy: q[1].toFixed(4), fill: CLUSTER_COLOUR,
+            'fill-opacity': '0.8', stroke: '#ffffff', 'stroke-width': '1', 'vector-effect': 'non-scaling-stroke',
             'data-count': String(p.count) }, incidentsG);
           c.tocsinRadius = Math.min(28, 5 + 2.2 * Math.sqrt(p.count));
           svgEl('title', {}, c).textContent = p.count + (p.count === 1 ? ' incident' : ' incidents') + ' \u00b7 ' + p.fatalities + ' fatalities';
+          const t = svgEl('text', { class: 'cluster-count', x: q[0].toFixed(4), y: q[1].toFixed(4), fill: '#ffffff',
+            'text-anchor': 'middle', 'dominant-baseline': 'central', 'pointer-events': 'none' }, incidentsG);
+          t.textContent = String(p.count);
+          labels.push(t);
           c.addEventListener('click', () => { // zoom to the cluster's bounds
             const b = p.bounds || [], bw = Math.max(1, (b[2] - b[0]) * 1.6, (b[3] - b[1]) * 3.2);
             view.w = Math.min(360, Math.max(MIN_VIEW_W, bw));
@@ -278,7 +285,6 @@
 
 
   // ---- MapLibre map ------------------------------------------------------
-  const CLUSTER_COLOUR = '#4b5563'; // neutral slate: no event type's colour
   const SHADE = ['#fff3e0', '#fdd49e', '#fdae6b', '#e6850e', '#a6611a']; // admin-1 counts, low to high
 
   function webgl2() {

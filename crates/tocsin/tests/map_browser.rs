@@ -303,7 +303,36 @@ async fn the_map_draws_counts_filters_and_names_from_this_server_only() {
     // Nothing but this server: page, MapLibre's worker, tiles and glyphs.
     s.quit().await;
     let seen = proxy.seen.lock().unwrap().clone();
-    let ours = |u: &str| u.starts_with(&format!("{}/", server.base));
+    assert_only_the_server(&server.base, &seen);
+
+    // Without WebGL the SVG map is drawn, its groups labelled with their counts.
+    let profile = tempfile::tempdir().unwrap();
+    let s = Session::start(&drv, &chromium, profile.path(), &["--disable-3d-apis"]).await;
+    s.login(&server.base, "ana", PASSWORD, "/map").await;
+    s.goto(&format!("{}/map", server.base)).await;
+    loads_after(&s, 0).await;
+    let svg = s
+        .script(
+            "const d = document.getElementById('map'); return [d.dataset.renderer, \
+             [...d.querySelectorAll('text.cluster-count')].map(t => Number(t.textContent))];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(svg[0], "svg", "{svg}");
+    let sum: u64 = svg[1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(sum, total as u64, "{svg}");
+    s.quit().await;
+}
+
+/// Every request a page or worker made went to `base`; any other went to one of Chromium's own
+/// background services.
+fn assert_only_the_server(base: &str, seen: &[(String, bool)]) {
+    let ours = |u: &str| u.starts_with(&format!("{base}/"));
     assert!(
         seen.iter()
             .any(|(u, web)| *web && ours(u) && u.contains("/tiles/"))
