@@ -398,6 +398,12 @@ async fn map_benchmark() {
 
     // MapLibre's load, then the SVG map's as the baseline (`?renderer=svg` forces it).
     let gl_load = load_time(&s, &server.base, false).await;
+    s.cmd(
+        reqwest::Method::POST,
+        "/timeouts",
+        Some(json!({"script": 600_000})),
+    )
+    .await;
     let settle = s
         .script_async(
             "const done = arguments[arguments.length - 1], m = window.tocsinMap; \
