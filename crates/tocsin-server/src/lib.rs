@@ -24,6 +24,7 @@ pub mod net;
 pub mod notify;
 pub mod ratelimit;
 pub mod rumours;
+pub mod subscribers;
 pub mod sms;
 pub mod suggestions;
 pub mod toolbox;
@@ -394,6 +395,7 @@ pub fn router(state: AppState) -> Router {
         .merge(capflow::api_routes())
         .merge(triage::routes())
         .merge(rumours::routes())
+        .merge(subscribers::routes())
         .merge(suggestions::routes())
         .merge(files::routes(&state.evidence))
         .merge(verification::routes())
