@@ -15,8 +15,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tocsin_domain::{
-    Actor, AuditEvent, BroadcastArea, ContactKey, Lang, NewSubscriber, OutboundMessage,
-    Permission, SourceContact, SubscriberPhone, SubscriberPlace, Tlp, User,
+    Actor, AuditEvent, BroadcastArea, ContactKey, Lang, NewSubscriber, OutboundMessage, Permission,
+    SourceContact, SubscriberPhone, SubscriberPlace, Tlp, User,
 };
 use tocsin_sms::SubscriptionCommand;
 use tocsin_store::{AreaCount, Op, PlaceOffer, Step, Store, SubscriberStep};
@@ -64,11 +64,7 @@ fn place_detail(p: &SubscriberPlace, lang: Lang, via: &str) -> serde_json::Value
     serde_json::json!({"country": p.country.code(), "admin1": p.admin1, "language": lang.code(), "via": via})
 }
 
-fn reply_step(
-    m: &SubscriptionSms,
-    key: &ContactKey,
-    text: String,
-) -> Option<Step> {
+fn reply_step(m: &SubscriptionSms, key: &ContactKey, text: String) -> Option<Step> {
     let via = m.reply.as_ref()?;
     let to = SourceContact {
         phone: Some(m.phone.expose().to_string()),
@@ -131,8 +127,16 @@ pub async fn sms_subscription<S: Store + ?Sized>(
             })];
             let text = tocsin_sms::stopped_text(lang);
             (
-                steps.into_iter().chain(reply_step(&m, key, text)).collect::<Vec<_>>(),
-                audit(actor, "subscriber.stop", id, serde_json::json!({"via": "sms"})),
+                steps
+                    .into_iter()
+                    .chain(reply_step(&m, key, text))
+                    .collect::<Vec<_>>(),
+                audit(
+                    actor,
+                    "subscriber.stop",
+                    id,
+                    serde_json::json!({"via": "sms"}),
+                ),
             )
         }
         SubscriptionCommand::Join { lang, place } => {
@@ -312,15 +316,20 @@ impl App<'_> {
         })?;
         let e164 = tocsin_sms::normalize_phone(&r.phone, self.channels.default_region.as_deref())
             .map_err(|_| {
-                AppError::invalid(
-                    "phone",
-                    "not a phone number: international (+236…) or in the configured region's form",
-                )
-            })?;
+            AppError::invalid(
+                "phone",
+                "not a phone number: international (+236…) or in the configured region's form",
+            )
+        })?;
         let phone = SubscriberPhone::new(e164);
         let language = Lang::parse(&r.language)
             .ok_or_else(|| AppError::invalid("language", "one of en, fr, sw, ar"))?;
-        let country = match r.country.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        let country = match r
+            .country
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
             Some(c) => Some(
                 tocsin_domain::Country::parse(c)
                     .or_else(|e| {

@@ -90,7 +90,10 @@ impl SubscriberPlace {
     ) -> Result<SubscriberPlace, DomainError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 200 {
-            return Err(DomainError::invalid("place", "a place name of 1-200 characters"));
+            return Err(DomainError::invalid(
+                "place",
+                "a place name of 1-200 characters",
+            ));
         }
         check_lat_lon("place", lat, lon)?;
         let admin1 = admin1.map(|a| a.trim().to_string());
@@ -259,7 +262,12 @@ impl BroadcastArea {
     /// Whether a subscriber's place is inside the area (a polygon's or circle's edge counts as
     /// inside).
     pub fn contains(&self, place: &SubscriberPlace) -> bool {
-        self.contains_point(&place.country, place.admin1.as_deref(), place.lat, place.lon)
+        self.contains_point(
+            &place.country,
+            place.admin1.as_deref(),
+            place.lat,
+            place.lon,
+        )
     }
 
     /// [`BroadcastArea::contains`] on the parts of a place the test needs (what a store reads
@@ -391,9 +399,9 @@ fn number(o: &serde_json::Map<String, Value>, key: &str, field: &str) -> Result<
 }
 
 fn parse_circle(body: &Value) -> Result<BroadcastArea, DomainError> {
-    let o = body.as_object().ok_or_else(|| {
-        DomainError::invalid("area.circle", "an object {lat, lon, radius_km}")
-    })?;
+    let o = body
+        .as_object()
+        .ok_or_else(|| DomainError::invalid("area.circle", "an object {lat, lon, radius_km}"))?;
     if let Some(k) = o
         .keys()
         .find(|k| !matches!(k.as_str(), "lat" | "lon" | "radius_km"))
@@ -447,9 +455,7 @@ fn parse_polygon(body: &Value) -> Result<BroadcastArea, DomainError> {
         Some("MultiPolygon") => coords
             .as_array()
             .filter(|a| !a.is_empty())
-            .ok_or_else(|| {
-                DomainError::invalid(format!("{F}.coordinates"), "a list of polygons")
-            })?
+            .ok_or_else(|| DomainError::invalid(format!("{F}.coordinates"), "a list of polygons"))?
             .iter()
             .collect(),
         Some(t) => {
@@ -468,12 +474,12 @@ fn parse_polygon(body: &Value) -> Result<BroadcastArea, DomainError> {
     let mut vertices = 0usize;
     let mut polygons = Vec::with_capacity(parts.len());
     for (pi, part) in parts.iter().enumerate() {
-        let pfield = if parts.len() == 1 && geom.get("type").and_then(Value::as_str) == Some("Polygon")
-        {
-            format!("{F}.coordinates")
-        } else {
-            format!("{F}.coordinates[{pi}]")
-        };
+        let pfield =
+            if parts.len() == 1 && geom.get("type").and_then(Value::as_str) == Some("Polygon") {
+                format!("{F}.coordinates")
+            } else {
+                format!("{F}.coordinates[{pi}]")
+            };
         let rings = part
             .as_array()
             .filter(|r| !r.is_empty())
@@ -502,20 +508,26 @@ fn parse_polygon(body: &Value) -> Result<BroadcastArea, DomainError> {
         ));
     }
     let simplified = mp.simplify(SIMPLIFY_TOLERANCE_DEG);
-    let mp = if simplified.is_valid() { simplified } else { mp };
+    let mp = if simplified.is_valid() {
+        simplified
+    } else {
+        mp
+    };
     let area = mp.chamberlain_duquette_unsigned_area() / 1e6;
     if area > MAX_POLYGON_KM2 {
         return Err(DomainError::invalid(
             F,
-            format!(
-                "covers {area:.0} km², more than {MAX_POLYGON_KM2:.0}: name countries instead"
-            ),
+            format!("covers {area:.0} km², more than {MAX_POLYGON_KM2:.0}: name countries instead"),
         ));
     }
     Ok(BroadcastArea::Polygon(mp))
 }
 
-fn parse_ring(ring: &Value, field: &str, vertices: &mut usize) -> Result<LineString<f64>, DomainError> {
+fn parse_ring(
+    ring: &Value,
+    field: &str,
+    vertices: &mut usize,
+) -> Result<LineString<f64>, DomainError> {
     let pts = ring
         .as_array()
         .ok_or_else(|| DomainError::invalid(field, "a list of [lon, lat] positions"))?;
@@ -564,9 +576,9 @@ fn parse_ring(ring: &Value, field: &str, vertices: &mut usize) -> Result<LineStr
             "the ring needs at least three distinct corners",
         ));
     }
-    let (min_lon, max_lon) = coords
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(lo, hi), c| (lo.min(c.x), hi.max(c.x)));
+    let (min_lon, max_lon) = coords.iter().fold((f64::MAX, f64::MIN), |(lo, hi), c| {
+        (lo.min(c.x), hi.max(c.x))
+    });
     if max_lon - min_lon > 180.0 {
         return Err(DomainError::invalid(
             field,
@@ -596,11 +608,21 @@ mod tests {
     }
 
     fn field(v: Value) -> String {
-        BroadcastArea::parse(&v).unwrap_err().field().unwrap().to_string()
+        BroadcastArea::parse(&v)
+            .unwrap_err()
+            .field()
+            .unwrap()
+            .to_string()
     }
 
     fn square(lon: f64, lat: f64, d: f64) -> Value {
-        json!([[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]])
+        json!([[
+            [lon, lat],
+            [lon + d, lat],
+            [lon + d, lat + d],
+            [lon, lat + d],
+            [lon, lat]
+        ]])
     }
 
     #[test]
@@ -609,7 +631,10 @@ mod tests {
         assert_eq!(a.countries().unwrap().len(), 2);
         assert!(a.contains(&place("CAF", None, 5.0, 20.0)));
         assert!(!a.contains(&place("COD", None, 5.0, 20.0)));
-        assert_eq!(field(json!({"countries": ["CAF", "XXX"]})), "area.countries[1]");
+        assert_eq!(
+            field(json!({"countries": ["CAF", "XXX"]})),
+            "area.countries[1]"
+        );
         assert_eq!(field(json!({"countries": []})), "area.countries");
 
         let a = BroadcastArea::parse(&json!({"admin1": [{"country": "CAF", "name": "Ouaka"}]}))
@@ -636,8 +661,9 @@ mod tests {
 
     #[test]
     fn circles() {
-        let a = BroadcastArea::parse(&json!({"circle": {"lat": 5.76, "lon": 20.67, "radius_km": 25}}))
-            .unwrap();
+        let a =
+            BroadcastArea::parse(&json!({"circle": {"lat": 5.76, "lon": 20.67, "radius_km": 25}}))
+                .unwrap();
         // Bambari centre, and a point ~22 km north of it; ~33 km is outside.
         assert!(a.contains(&place("CAF", None, 5.76, 20.67)));
         assert!(a.contains(&place("CAF", None, 5.96, 20.67)));
@@ -646,12 +672,30 @@ mod tests {
         assert!((km2 - std::f64::consts::PI * 625.0).abs() < 1.0, "{km2}");
         let b = a.bbox().unwrap();
         assert!(b.min_lat < 5.54 && b.max_lat > 5.98 && b.min_lon < 20.45 && b.max_lon > 20.89);
-        assert_eq!(field(json!({"circle": {"lat": 5, "lon": 20, "radius_km": 0}})), "area.circle.radius_km");
-        assert_eq!(field(json!({"circle": {"lat": 5, "lon": 20, "radius_km": -3}})), "area.circle.radius_km");
-        assert_eq!(field(json!({"circle": {"lat": 5, "lon": 20, "radius_km": 50000}})), "area.circle.radius_km");
-        assert_eq!(field(json!({"circle": {"lat": 95, "lon": 20, "radius_km": 5}})), "area.circle.lat");
-        assert_eq!(field(json!({"circle": {"lat": 5, "lon": "x", "radius_km": 5}})), "area.circle.lon");
-        assert_eq!(field(json!({"circle": {"lat": 5, "lon": 1, "radius_km": 5, "r": 1}})), "area.circle.r");
+        assert_eq!(
+            field(json!({"circle": {"lat": 5, "lon": 20, "radius_km": 0}})),
+            "area.circle.radius_km"
+        );
+        assert_eq!(
+            field(json!({"circle": {"lat": 5, "lon": 20, "radius_km": -3}})),
+            "area.circle.radius_km"
+        );
+        assert_eq!(
+            field(json!({"circle": {"lat": 5, "lon": 20, "radius_km": 50000}})),
+            "area.circle.radius_km"
+        );
+        assert_eq!(
+            field(json!({"circle": {"lat": 95, "lon": 20, "radius_km": 5}})),
+            "area.circle.lat"
+        );
+        assert_eq!(
+            field(json!({"circle": {"lat": 5, "lon": "x", "radius_km": 5}})),
+            "area.circle.lon"
+        );
+        assert_eq!(
+            field(json!({"circle": {"lat": 5, "lon": 1, "radius_km": 5, "r": 1}})),
+            "area.circle.r"
+        );
     }
 
     #[test]
@@ -660,41 +704,60 @@ mod tests {
         assert_eq!(field(json!({})), "area");
         assert_eq!(field(json!({"countries": ["CAF"], "circle": {}})), "area");
         assert_eq!(field(json!({"planet": "earth"})), "area");
-        assert_eq!(field(json!({"polygon": {"type": "Point", "coordinates": [1, 2]}})), "area.polygon.type");
+        assert_eq!(
+            field(json!({"polygon": {"type": "Point", "coordinates": [1, 2]}})),
+            "area.polygon.type"
+        );
         // Not closed.
         assert_eq!(
-            field(json!({"polygon": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}})),
+            field(
+                json!({"polygon": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}})
+            ),
             "area.polygon.coordinates[0]"
         );
         // Too few positions; all on a line; a point repeated.
         assert_eq!(
-            field(json!({"polygon": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]]}})),
+            field(
+                json!({"polygon": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]]}})
+            ),
             "area.polygon.coordinates[0]"
         );
         assert_eq!(
-            field(json!({"polygon": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [2, 0], [0, 0]]]}})),
+            field(
+                json!({"polygon": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [2, 0], [0, 0]]]}})
+            ),
             "area.polygon.coordinates[0]"
         );
         assert_eq!(
-            field(json!({"polygon": {"type": "Polygon", "coordinates": [[[0, 0], [0, 0], [1, 1], [0, 0]]]}})),
+            field(
+                json!({"polygon": {"type": "Polygon", "coordinates": [[[0, 0], [0, 0], [1, 1], [0, 0]]]}})
+            ),
             "area.polygon.coordinates[0]"
         );
         // A bow tie crosses itself.
         assert_eq!(
-            field(json!({"polygon": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}})),
+            field(
+                json!({"polygon": {"type": "Polygon", "coordinates": [[[0, 0], [2, 2], [2, 0], [0, 1], [0, 0]]]}})
+            ),
             "area.polygon.coordinates"
         );
         // Out of range, not a number, across the antimeridian.
         assert_eq!(
-            field(json!({"polygon": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 91], [0, 0]]]}})),
+            field(
+                json!({"polygon": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 91], [0, 0]]]}})
+            ),
             "area.polygon.coordinates[0][2]"
         );
         assert_eq!(
-            field(json!({"polygon": {"type": "Polygon", "coordinates": [[[0, 0], ["a", 0], [1, 1], [0, 0]]]}})),
+            field(
+                json!({"polygon": {"type": "Polygon", "coordinates": [[[0, 0], ["a", 0], [1, 1], [0, 0]]]}})
+            ),
             "area.polygon.coordinates[0][1]"
         );
         assert_eq!(
-            field(json!({"polygon": {"type": "Polygon", "coordinates": [[[-179, 0], [179, 0], [179, 1], [-179, 0]]]}})),
+            field(
+                json!({"polygon": {"type": "Polygon", "coordinates": [[[-179, 0], [179, 0], [179, 1], [-179, 0]]]}})
+            ),
             "area.polygon.coordinates[0]"
         );
         // Too many corners.
@@ -705,9 +768,17 @@ mod tests {
             })
             .collect();
         ring.push(ring[0]);
-        assert_eq!(field(json!({"polygon": {"type": "Polygon", "coordinates": [ring]}})), "area.polygon");
+        assert_eq!(
+            field(json!({"polygon": {"type": "Polygon", "coordinates": [ring]}})),
+            "area.polygon"
+        );
         // Bigger than any sensible community.
-        assert_eq!(field(json!({"polygon": {"type": "Polygon", "coordinates": square(-50.0, -40.0, 80.0)}})), "area.polygon");
+        assert_eq!(
+            field(
+                json!({"polygon": {"type": "Polygon", "coordinates": square(-50.0, -40.0, 80.0)}})
+            ),
+            "area.polygon"
+        );
     }
 
     #[test]
@@ -735,16 +806,19 @@ mod tests {
         assert_eq!(back, a);
 
         // A square with a hole; its edge is inside.
-        let a = BroadcastArea::parse(&json!({"polygon": {"type": "MultiPolygon", "coordinates": [[
-            [[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]],
-            [[0.5, 0.5], [0.5, 1.5], [1.5, 1.5], [1.5, 0.5], [0.5, 0.5]]
-        ]]}}))
+        let a = BroadcastArea::parse(
+            &json!({"polygon": {"type": "MultiPolygon", "coordinates": [[
+                [[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]],
+                [[0.5, 0.5], [0.5, 1.5], [1.5, 1.5], [1.5, 0.5], [0.5, 0.5]]
+            ]]}}),
+        )
         .unwrap();
         assert!(a.contains(&place("CAF", None, 0.25, 0.25)));
         assert!(a.contains(&place("CAF", None, 0.0, 1.0)));
         assert!(!a.contains(&place("CAF", None, 1.0, 1.0)));
         assert!(!a.contains(&place("CAF", None, 3.0, 1.0)));
-        let back: BroadcastArea = serde_json::from_value(serde_json::to_value(&a).unwrap()).unwrap();
+        let back: BroadcastArea =
+            serde_json::from_value(serde_json::to_value(&a).unwrap()).unwrap();
         assert_eq!(back, a);
     }
 
@@ -753,11 +827,15 @@ mod tests {
         let c = Country::parse("CAF").unwrap();
         assert!(SubscriberPlace::new(c.clone(), None, "  ", 1.0, 1.0).is_err());
         assert_eq!(
-            SubscriberPlace::new(c.clone(), None, "a", f64::NAN, 1.0).unwrap_err().field(),
+            SubscriberPlace::new(c.clone(), None, "a", f64::NAN, 1.0)
+                .unwrap_err()
+                .field(),
             Some("place.lat")
         );
         assert_eq!(
-            SubscriberPlace::new(c, Some(" ".into()), "a", 1.0, 1.0).unwrap_err().field(),
+            SubscriberPlace::new(c, Some(" ".into()), "a", 1.0, 1.0)
+                .unwrap_err()
+                .field(),
             Some("place.admin1")
         );
     }

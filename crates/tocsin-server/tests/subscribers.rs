@@ -172,15 +172,25 @@ async fn join_choose_and_stop_by_sms_tell_nothing_about_sources() {
     // Both join Bambari: the same answer to Kannel, the same reply, no report, no source.
     let a = sms(&app, 2, WARNER, "INSCRIRE Bambari").await;
     let b = sms(&app, 3, STRANGER, "INSCRIRE Bambari").await;
-    assert_eq!(a, b, "Kannel sees the same answer for a warner and a stranger");
+    assert_eq!(
+        a, b,
+        "Kannel sees the same answer for a warner and a stranger"
+    );
     assert_eq!(a, (200, String::new()));
     let ra = replies_to(&app, &key, WARNER).await;
     let rb = replies_to(&app, &key, STRANGER).await;
     assert_eq!(ra.last(), rb.last(), "the same reply");
     assert_eq!(rb.len(), 1);
-    assert!(rb[0].contains("Bambari (Ouaka)") && rb[0].contains("ARRET"), "{}", rb[0]);
+    assert!(
+        rb[0].contains("Bambari (Ouaka)") && rb[0].contains("ARRET"),
+        "{}",
+        rb[0]
+    );
     let after = app.store.counts().await.unwrap();
-    assert_eq!(after.reports, before.reports, "a subscription is not a report");
+    assert_eq!(
+        after.reports, before.reports,
+        "a subscription is not a report"
+    );
     assert_eq!(after.sources, before.sources, "nor a source");
     let c = counts(&app, None).await;
     assert_eq!(c["total"], 2);
@@ -199,7 +209,10 @@ async fn join_choose_and_stop_by_sms_tell_nothing_about_sources() {
     // An unknown place is said to be unknown, and changes nothing.
     sms(&app, 6, STRANGER, "JOIN Xyzzyville").await;
     let last = replies_to(&app, &key, STRANGER).await.pop().unwrap();
-    assert!(last.contains("do not know the place \"Xyzzyville\""), "{last}");
+    assert!(
+        last.contains("do not know the place \"Xyzzyville\""),
+        "{last}"
+    );
     assert_eq!(counts(&app, None).await["total"], 2);
 
     // STOP from the warner, the stranger and a number never subscribed: the same answer and
@@ -218,23 +231,21 @@ async fn join_choose_and_stop_by_sms_tell_nothing_about_sources() {
     assert_eq!(ta, tb);
     assert_eq!(tb, tc);
     assert!(ta.contains("ne recevrez plus"), "{ta}");
-    assert_eq!(counts(&app, None).await["total"], 0, "STOP honoured at once");
+    assert_eq!(
+        counts(&app, None).await["total"],
+        0,
+        "STOP honoured at once"
+    );
     // A bare "STOP" is answered in the deployment's language (French for CAF).
     sms(&app, 10, NOBODY, "STOP").await;
     assert!(last(replies_to(&app, &key, NOBODY).await).contains("ne recevrez plus"));
     // A report beginning with "stop" is still a report.
     sms(&app, 11, STRANGER, "stop them, armed men near Bria").await;
-    assert_eq!(
-        app.store.counts().await.unwrap().reports,
-        after.reports + 1
-    );
+    assert_eq!(app.store.counts().await.unwrap().reports, after.reports + 1);
 
     // A number with no offer pending is an ordinary message.
     sms(&app, 12, NOBODY, "2").await;
-    assert_eq!(
-        app.store.counts().await.unwrap().reports,
-        after.reports + 2
-    );
+    assert_eq!(app.store.counts().await.unwrap().reports, after.reports + 2);
 
     // Nothing anywhere names a number or its hash.
     for e in app.store.audit_entries(0, 100_000).await.unwrap() {
@@ -266,15 +277,27 @@ async fn ambiguous_places_are_offered_and_a_number_picks() {
     let name = ambiguous_name();
     sms(&app, 1, STRANGER, &format!("JOIN {name}")).await;
     let offer = replies_to(&app, &key, STRANGER).await.pop().unwrap();
-    assert!(offer.contains("which place? Reply with its number: 1 "), "{offer}");
+    assert!(
+        offer.contains("which place? Reply with its number: 1 "),
+        "{offer}"
+    );
     assert_eq!(counts(&app, None).await["total"], 0, "nothing chosen yet");
     // Out of range: asked again.
     sms(&app, 2, STRANGER, "9").await;
     assert_eq!(replies_to(&app, &key, STRANGER).await.pop().unwrap(), offer);
     sms(&app, 3, STRANGER, "2").await;
     let joined = replies_to(&app, &key, STRANGER).await.pop().unwrap();
-    assert!(joined.starts_with("Tocsin: you will receive alerts for"), "{joined}");
-    let second = offer.split(" 2 ").nth(1).unwrap().split(", 3 ").next().unwrap();
+    assert!(
+        joined.starts_with("Tocsin: you will receive alerts for"),
+        "{joined}"
+    );
+    let second = offer
+        .split(" 2 ")
+        .nth(1)
+        .unwrap()
+        .split(", 3 ")
+        .next()
+        .unwrap();
     assert!(joined.contains(second), "{joined} / {second}");
     assert_eq!(counts(&app, None).await["total"], 1);
     // The offer is used up: "2" again is an ordinary message.
@@ -286,7 +309,24 @@ async fn ambiguous_places_are_offered_and_a_number_picks() {
 /// A place name the gazetteer knows in several first-level areas of the Central African
 /// Republic (the deployment's country), found rather than assumed.
 fn ambiguous_name() -> String {
-    for name in ["Bossangoa", "Ndele", "Bakala", "Gambo", "Ouadda", "Bouca", "Kouki", "Sibut", "Zemio", "Bangassou", "Damara", "Boda", "Mala", "Ngoto", "Kaga", "Bria"] {
+    for name in [
+        "Bossangoa",
+        "Ndele",
+        "Bakala",
+        "Gambo",
+        "Ouadda",
+        "Bouca",
+        "Kouki",
+        "Sibut",
+        "Zemio",
+        "Bangassou",
+        "Damara",
+        "Boda",
+        "Mala",
+        "Ngoto",
+        "Kaga",
+        "Bria",
+    ] {
         if tocsin_sms::resolve_subscriber_place(name, Some("CAF")).len() > 1 {
             return name.to_string();
         }
@@ -300,10 +340,17 @@ async fn staff_register_subscribers_and_read_counts_only() {
     let hashes = vec![SubscriberPhone::new(STRANGER.into()).lookup_hash(&key)];
     let body = json!({"phone": "075 00 00 02", "place": "Bambari", "language": "sw"});
     let (s, b) = app
-        .post(Role::MonitorCoordinator, "/api/v1/subscribers", body.clone())
+        .post(
+            Role::MonitorCoordinator,
+            "/api/v1/subscribers",
+            body.clone(),
+        )
         .await;
     assert_eq!(s, 201, "{b}");
-    assert_eq!(b.as_object().unwrap().keys().collect::<Vec<_>>(), vec!["id"]);
+    assert_eq!(
+        b.as_object().unwrap().keys().collect::<Vec<_>>(),
+        vec!["id"]
+    );
     assert_no_number("the register answer", &b.to_string(), &hashes);
     // Registering the same number again moves it: one subscriber, the same id.
     let (s, again) = app
@@ -327,26 +374,53 @@ async fn staff_register_subscribers_and_read_counts_only() {
         let (s, _) = app.post(role, "/api/v1/subscribers", body.clone()).await;
         assert_eq!(s, want, "{role:?} may not register");
     }
-    for (role, want) in [(Role::Viewer, 403), (Role::DeskOfficer, 403), (Role::Admin, 200)] {
+    for (role, want) in [
+        (Role::Viewer, 403),
+        (Role::DeskOfficer, 403),
+        (Role::Admin, 200),
+    ] {
         let (s, _) = app.get(role, "/api/v1/subscribers/counts").await;
         assert_eq!(s, want, "{role:?} counts");
     }
     // Refusals name the field, and write nothing.
     for (bad, field, status) in [
-        (json!({"phone": "not a number", "place": "Bria", "language": "fr"}), "phone", 422),
-        (json!({"phone": STRANGER, "place": "Xyzzyville", "language": "fr"}), "place", 422),
-        (json!({"phone": STRANGER, "place": "Bria", "language": "de"}), "language", 422),
-        (json!({"phone": STRANGER, "place": "Bria", "language": "fr", "x": 1}), "x", 400),
+        (
+            json!({"phone": "not a number", "place": "Bria", "language": "fr"}),
+            "phone",
+            422,
+        ),
+        (
+            json!({"phone": STRANGER, "place": "Xyzzyville", "language": "fr"}),
+            "place",
+            422,
+        ),
+        (
+            json!({"phone": STRANGER, "place": "Bria", "language": "de"}),
+            "language",
+            422,
+        ),
+        (
+            json!({"phone": STRANGER, "place": "Bria", "language": "fr", "x": 1}),
+            "x",
+            400,
+        ),
     ] {
         let (s, b) = app
             .post(Role::MonitorCoordinator, "/api/v1/subscribers", bad)
             .await;
-        assert_eq!((s.as_u16(), b["field"].as_str()), (status, Some(field)), "{b}");
+        assert_eq!(
+            (s.as_u16(), b["field"].as_str()),
+            (status, Some(field)),
+            "{b}"
+        );
         assert_no_number("a refusal", &b.to_string(), &hashes);
     }
     let c = counts(&app, None).await;
     assert_eq!(c["total"], 1);
-    assert_eq!(c["areas"], json!([{"country": "CAF", "admin1": "Haute-Kotto", "count": 1}]));
+    assert_eq!(
+        c["areas"],
+        json!([{"country": "CAF", "admin1": "Haute-Kotto", "count": 1}])
+    );
     let inside = counts(
         &app,
         Some(json!({"circle": {"lat": 6.54, "lon": 21.99, "radius_km": 30}})),
@@ -365,7 +439,10 @@ async fn staff_register_subscribers_and_read_counts_only() {
             ),
         )
         .await;
-    assert_eq!((s.as_u16(), b["field"].as_str()), (422, Some("area.circle.radius_km")));
+    assert_eq!(
+        (s.as_u16(), b["field"].as_str()),
+        (422, Some("area.circle.radius_km"))
+    );
     let (s, b) = app
         .get(Role::Analyst, "/api/v1/subscribers/counts?area=%7Bnope")
         .await;
@@ -406,7 +483,10 @@ async fn the_subscribers_page_counts_and_registers() {
     };
     let (s, html) = get("/subscribers").await;
     assert_eq!(s, 200, "{html}");
-    assert!(html.contains("<a href=\"/subscribers\">Subscribers</a>"), "in the menu");
+    assert!(
+        html.contains("<a href=\"/subscribers\">Subscribers</a>"),
+        "in the menu"
+    );
     assert!(html.contains("id=\"register-subscriber\""));
     assert!(html.contains("<strong>0</strong> active subscribers"));
     let post = |form: Vec<(&'static str, &'static str)>| {
@@ -449,11 +529,17 @@ async fn the_subscribers_page_counts_and_registers() {
         ("language", "ar"),
     ])
     .await;
-    assert_eq!((s, loc.as_deref()), (303, Some("/subscribers?registered=1")));
+    assert_eq!(
+        (s, loc.as_deref()),
+        (303, Some("/subscribers?registered=1"))
+    );
     let (_, html) = get("/subscribers?registered=1").await;
     assert!(html.contains("Subscriber registered."));
     assert!(html.contains("<strong>1</strong> active subscriber"));
-    assert!(html.contains("<td>Ouaka</td><td class=\"num\">1</td>"), "{html}");
+    assert!(
+        html.contains("<td>Ouaka</td><td class=\"num\">1</td>"),
+        "{html}"
+    );
     assert_no_number("the page", &html, &hashes);
     // A viewer has neither the page nor the menu entry.
     let (vc, _) = login(&app, "viewer").await;

@@ -11,12 +11,12 @@ pub use tocsin_domain::Lang;
 /// League's Arabic-speaking members, Swahili for Tanzania.
 pub fn default_for_country(country_hint: Option<&str>) -> Lang {
     const FR: &[&str] = &[
-        "BDI", "BEN", "BFA", "CAF", "CIV", "CMR", "COD", "COG", "COM", "DJI", "FRA", "GAB",
-        "GIN", "HTI", "MDG", "MLI", "NER", "SEN", "TCD", "TGO",
+        "BDI", "BEN", "BFA", "CAF", "CIV", "CMR", "COD", "COG", "COM", "DJI", "FRA", "GAB", "GIN",
+        "HTI", "MDG", "MLI", "NER", "SEN", "TCD", "TGO",
     ];
     const AR: &[&str] = &[
-        "ARE", "BHR", "DZA", "EGY", "IRQ", "JOR", "KWT", "LBN", "LBY", "MAR", "MRT", "OMN",
-        "PSE", "QAT", "SAU", "SDN", "SYR", "TUN", "YEM",
+        "ARE", "BHR", "DZA", "EGY", "IRQ", "JOR", "KWT", "LBN", "LBY", "MAR", "MRT", "OMN", "PSE",
+        "QAT", "SAU", "SDN", "SYR", "TUN", "YEM",
     ];
     const SW: &[&str] = &["TZA"];
     match country_hint.and_then(tocsin_geo::country_code) {

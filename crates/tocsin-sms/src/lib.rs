@@ -157,12 +157,12 @@ pub use ack::{
 pub use keywords::{keyword_codes, Category};
 pub use lang::{default_for_country, Lang};
 pub use parse::{parse, parse_with, Parsed, PlaceFix};
+pub use phone::{
+    normalize_phone, normalize_phone_in, DefaultRegion, PhoneError, MAX_DIGITS, MIN_DIGITS,
+};
 pub use subscribe::{
     choose_text, joined_text, parse_subscription, place_label, resolve_subscriber_place,
     stopped_text, unknown_place_text, SubscriptionCommand, MAX_CHOICES,
-};
-pub use phone::{
-    normalize_phone, normalize_phone_in, DefaultRegion, PhoneError, MAX_DIGITS, MIN_DIGITS,
 };
 
 #[cfg(test)]

@@ -162,8 +162,7 @@ pub fn resolve_subscriber_place(text: &str, country_hint: Option<&str>) -> Vec<S
         {
             continue;
         }
-        if let Ok(p) =
-            SubscriberPlace::new(country, Some(admin1.to_string()), c.name, c.lat, c.lon)
+        if let Ok(p) = SubscriberPlace::new(country, Some(admin1.to_string()), c.name, c.lat, c.lon)
         {
             out.push(p);
         }
@@ -261,7 +260,10 @@ mod tests {
             _ => None,
         };
         assert_eq!(join("JOIN Bria"), Some((Lang::En, "Bria".into())));
-        assert_eq!(join("join:Kaga-Bandoro"), Some((Lang::En, "Kaga-Bandoro".into())));
+        assert_eq!(
+            join("join:Kaga-Bandoro"),
+            Some((Lang::En, "Kaga-Bandoro".into()))
+        );
         assert_eq!(join("INSCRIRE Ndélé"), Some((Lang::Fr, "Ndélé".into())));
         assert_eq!(join("Jiunge Goma"), Some((Lang::Sw, "Goma".into())));
         assert_eq!(join("اشتراك الخرطوم"), Some((Lang::Ar, "الخرطوم".into())));
@@ -288,7 +290,10 @@ mod tests {
         }
         assert_eq!(parse_subscription("stop the attack in Bria"), None);
         assert_eq!(parse_subscription("ATTAQUE Bria 5 morts"), None);
-        assert_eq!(parse_subscription("#3"), Some(SubscriptionCommand::Choice(3)));
+        assert_eq!(
+            parse_subscription("#3"),
+            Some(SubscriptionCommand::Choice(3))
+        );
         assert_eq!(parse_subscription("0"), None);
         assert_eq!(parse_subscription("12345"), None);
     }
@@ -312,11 +317,16 @@ mod tests {
         for l in Lang::ALL {
             assert!(joined_text(l, "Bambari (Ouaka)").contains("Bambari (Ouaka)"));
             assert!(!stopped_text(l).is_empty());
-            assert!(choose_text(l, &["Bambari (Ouaka)".into(), "Bambari (Ituri, COD)".into()])
-                .contains("2 Bambari (Ituri, COD)"));
+            assert!(choose_text(
+                l,
+                &["Bambari (Ouaka)".into(), "Bambari (Ituri, COD)".into()]
+            )
+            .contains("2 Bambari (Ituri, COD)"));
             assert!(unknown_place_text(l, "Xyz").contains("Xyz"));
         }
-        assert!(crate::gsm7_septets(&joined_text(Lang::En, "Kaga-Bandoro (Nana-Grebizi)"))
-            .is_some_and(|n| n <= 160));
+        assert!(
+            crate::gsm7_septets(&joined_text(Lang::En, "Kaga-Bandoro (Nana-Grebizi)"))
+                .is_some_and(|n| n <= 160)
+        );
     }
 }

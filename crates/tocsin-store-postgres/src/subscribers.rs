@@ -69,8 +69,8 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &SubscriberStep) -> Res
             clear_offer(conn, phone_hash).await
         }
         SubscriberStep::Offer(o) => {
-            let places = serde_json::to_string(&o.places)
-                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            let places =
+                serde_json::to_string(&o.places).map_err(|e| StoreError::Backend(e.to_string()))?;
             sqlx::query(
                 "INSERT INTO subscriber_offers (phone_hash, language, places, expires_at) \
                  VALUES ($1,$2,$3::jsonb,$4) ON CONFLICT (phone_hash) DO UPDATE SET \
@@ -125,7 +125,7 @@ impl tocsin_store::Subscribers for crate::PostgresStore {
     async fn get_subscriber(&self, id: Uuid) -> Result<Subscriber> {
         let r = sqlx::query(&format!("SELECT {COLUMNS} FROM subscribers WHERE id = $1"))
             .bind(id)
-            .fetch_one(&self.read)
+            .fetch_one(&self.pool)
             .await
             .map_err(db_err)?;
         subscriber(&r)
@@ -136,7 +136,7 @@ impl tocsin_store::Subscribers for crate::PostgresStore {
             "SELECT {COLUMNS} FROM subscribers WHERE phone_hash = $1"
         ))
         .bind(phone_hash)
-        .fetch_optional(&self.read)
+        .fetch_optional(&self.pool)
         .await
         .map_err(db_err)?;
         r.as_ref().map(subscriber).transpose()
@@ -145,7 +145,7 @@ impl tocsin_store::Subscribers for crate::PostgresStore {
     async fn subscriber_contact(&self, id: Uuid) -> Result<SealedContact> {
         let b: Vec<u8> = sqlx::query_scalar("SELECT contact FROM subscribers WHERE id = $1")
             .bind(id)
-            .fetch_one(&self.read)
+            .fetch_one(&self.pool)
             .await
             .map_err(db_err)?;
         Ok(SealedContact(b))
@@ -162,7 +162,7 @@ impl tocsin_store::Subscribers for crate::PostgresStore {
         )
         .bind(phone_hash)
         .bind(now)
-        .fetch_optional(&self.read)
+        .fetch_optional(&self.pool)
         .await
         .map_err(db_err)?;
         let Some(r) = r else { return Ok(None) };
@@ -214,7 +214,7 @@ impl tocsin_store::Subscribers for crate::PostgresStore {
             }
             (_, None) => return Ok(Vec::new()),
         }
-        let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
+        let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
         rows.iter()
             .map(|r| {
                 Ok(SubscriberRow {
@@ -234,7 +234,7 @@ impl tocsin_store::Subscribers for crate::PostgresStore {
             "SELECT country, admin1, COUNT(*) FROM subscribers \
              WHERE status = 'active' GROUP BY country, admin1 ORDER BY country, admin1 NULLS FIRST",
         )
-        .fetch_all(&self.read)
+        .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
         rows.iter()

@@ -67,8 +67,8 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &SubscriberStep) ->
             clear_offer(conn, phone_hash).await
         }
         SubscriberStep::Offer(o) => {
-            let places = serde_json::to_string(&o.places)
-                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            let places =
+                serde_json::to_string(&o.places).map_err(|e| StoreError::Backend(e.to_string()))?;
             sqlx::query(
                 "INSERT INTO subscriber_offers (phone_hash, language, places, expires_at) \
                  VALUES (?,?,?,?) ON CONFLICT (phone_hash) DO UPDATE SET \
@@ -178,7 +178,9 @@ impl tocsin_store::Subscribers for crate::SqliteStore {
         );
         match (area, area.bbox()) {
             (BroadcastArea::Countries(cs), _) => {
-                qb.push("INDEXED BY subscribers_active_area WHERE status = 'active' AND country IN (");
+                qb.push(
+                    "INDEXED BY subscribers_active_area WHERE status = 'active' AND country IN (",
+                );
                 let mut sep = qb.separated(", ");
                 for c in cs {
                     sep.push_bind(c.code().to_string());

@@ -63,8 +63,8 @@ async fn seed(store: &dyn Store, area: &BroadcastArea) {
     while inside < INSIDE || in_box < IN_BOX {
         let lat = b.min_lat + rng.next() * (b.max_lat - b.min_lat);
         let lon = b.min_lon + rng.next() * (b.max_lon - b.min_lon);
-        let p = SubscriberPlace::new(caf.clone(), Some("Bangui".into()), "Bangui", lat, lon)
-            .unwrap();
+        let p =
+            SubscriberPlace::new(caf.clone(), Some("Bangui".into()), "Bangui", lat, lon).unwrap();
         if area.contains(&p) {
             if inside < INSIDE {
                 inside += 1;

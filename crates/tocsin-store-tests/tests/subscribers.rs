@@ -27,7 +27,12 @@ fn system() -> Actor {
 fn op(step: SubscriberStep) -> Op {
     Op::All {
         steps: vec![Step::Subscriber(step)],
-        audit: Box::new(AuditEvent::new(&system(), "subscriber.test", "subscriber", None)),
+        audit: Box::new(AuditEvent::new(
+            &system(),
+            "subscriber.test",
+            "subscriber",
+            None,
+        )),
     }
 }
 
@@ -51,7 +56,10 @@ async fn subscribe(
 ) -> NewSubscriber {
     let n = NewSubscriber::new(&SubscriberPhone::new(phone.into()), p, lang, key);
     store
-        .write(&system(), op(SubscriberStep::Subscribe(Box::new(n.clone()))))
+        .write(
+            &system(),
+            op(SubscriberStep::Subscribe(Box::new(n.clone()))),
+        )
         .await
         .unwrap();
     n
@@ -103,7 +111,12 @@ async fn subscribing_is_idempotent_and_stop_stops(store: &dyn Store, _db: &Db) {
     );
     let hash = SubscriberPhone::new("+23672000001".into()).lookup_hash(&key);
     assert_eq!(
-        store.subscriber_by_phone_hash(&hash).await.unwrap().unwrap().id,
+        store
+            .subscriber_by_phone_hash(&hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
         id
     );
     assert_eq!(store.subscriber_by_phone_hash("nope").await.unwrap(), None);
@@ -134,17 +147,50 @@ async fn areas_select_active_subscribers_inside(store: &dyn Store, _db: &Db) {
     // Bangui (Ombella-M'Poko has none here), Bambari (Ouaka), Bria (Haute-Kotto), and one in
     // Chad; one Bambari subscriber stops.
     let people = [
-        ("+23672100001", place("CAF", Some("Bangui"), "Bangui", 4.36, 18.56), Lang::Fr),
-        ("+23672100002", place("CAF", Some("Bangui"), "Bangui", 4.37, 18.58), Lang::Sw),
-        ("+23672100003", place("CAF", Some("Ouaka"), "Bambari", 5.76, 20.67), Lang::Fr),
-        ("+23672100004", place("CAF", Some("Ouaka"), "Bambari", 5.77, 20.68), Lang::Ar),
-        ("+23672100005", place("CAF", Some("Haute-Kotto"), "Bria", 6.54, 21.99), Lang::En),
-        ("+23566000006", place("TCD", Some("Salamat"), "Am Timan", 11.03, 20.28), Lang::Ar),
-        ("+23672100007", place("CAF", None, "Somewhere", 7.0, 19.0), Lang::Fr),
+        (
+            "+23672100001",
+            place("CAF", Some("Bangui"), "Bangui", 4.36, 18.56),
+            Lang::Fr,
+        ),
+        (
+            "+23672100002",
+            place("CAF", Some("Bangui"), "Bangui", 4.37, 18.58),
+            Lang::Sw,
+        ),
+        (
+            "+23672100003",
+            place("CAF", Some("Ouaka"), "Bambari", 5.76, 20.67),
+            Lang::Fr,
+        ),
+        (
+            "+23672100004",
+            place("CAF", Some("Ouaka"), "Bambari", 5.77, 20.68),
+            Lang::Ar,
+        ),
+        (
+            "+23672100005",
+            place("CAF", Some("Haute-Kotto"), "Bria", 6.54, 21.99),
+            Lang::En,
+        ),
+        (
+            "+23566000006",
+            place("TCD", Some("Salamat"), "Am Timan", 11.03, 20.28),
+            Lang::Ar,
+        ),
+        (
+            "+23672100007",
+            place("CAF", None, "Somewhere", 7.0, 19.0),
+            Lang::Fr,
+        ),
     ];
     let mut ids = Vec::new();
     for (phone, p, l) in &people {
-        ids.push(subscribe(store, &key, phone, p.clone(), *l).await.subscriber.id);
+        ids.push(
+            subscribe(store, &key, phone, p.clone(), *l)
+                .await
+                .subscriber
+                .id,
+        );
     }
     stop(store, &key, "+23672100004").await;
 
@@ -169,7 +215,9 @@ async fn areas_select_active_subscribers_inside(store: &dyn Store, _db: &Db) {
     let area = |v| BroadcastArea::parse(&v).unwrap();
     let countries = area(json!({"countries": ["CAF"]}));
     assert_eq!(store.count_in_area(&countries).await.unwrap(), 5);
-    let admin1 = area(json!({"admin1": [{"country": "CAF", "name": "Ouaka"}, {"country": "CAF", "name": "Bangui"}]}));
+    let admin1 = area(
+        json!({"admin1": [{"country": "CAF", "name": "Ouaka"}, {"country": "CAF", "name": "Bangui"}]}),
+    );
     let mut got: Vec<Uuid> = store
         .recipients_in_area(&admin1)
         .await
@@ -232,7 +280,10 @@ async fn place_offers_expire_and_clear(store: &dyn Store, _db: &Db) {
         expires_at: now + Duration::minutes(15),
     };
     store
-        .write(&system(), op(SubscriberStep::Offer(Box::new(offer.clone()))))
+        .write(
+            &system(),
+            op(SubscriberStep::Offer(Box::new(offer.clone()))),
+        )
         .await
         .unwrap();
     let got = store.place_offer("h1", now).await.unwrap().unwrap();
@@ -255,7 +306,13 @@ async fn place_offers_expire_and_clear(store: &dyn Store, _db: &Db) {
         .await
         .unwrap();
     assert_eq!(
-        store.place_offer("h1", now).await.unwrap().unwrap().places.len(),
+        store
+            .place_offer("h1", now)
+            .await
+            .unwrap()
+            .unwrap()
+            .places
+            .len(),
         1
     );
     store

@@ -95,14 +95,25 @@ async fn render(
 pub async fn show(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQuery) -> WebResult {
     let q: PageQuery = parse_query(q.as_deref())?;
     if !wu.user.can(Permission::SubscriberCount) && !wu.user.can(Permission::SubscriberRegister) {
-        return Err(ApiError::from(tocsin_app::AppError::forbidden(Permission::SubscriberCount)).into());
+        return Err(
+            ApiError::from(tocsin_app::AppError::forbidden(Permission::SubscriberCount)).into(),
+        );
     }
     let form = RegisterForm {
         language: Lang::En.code().into(),
         ..Default::default()
     };
     let notice = non_empty(&q.registered).map(|_| "Subscriber registered.");
-    render(&st, &wu, StatusCode::OK, non_empty(&q.country), &form, None, notice).await
+    render(
+        &st,
+        &wu,
+        StatusCode::OK,
+        non_empty(&q.country),
+        &form,
+        None,
+        notice,
+    )
+    .await
 }
 
 /// `POST /subscribers`: register someone; then back to the page (a refusal: the form again).
