@@ -73,6 +73,12 @@ pub enum Permission {
     /// Set a source's Admiralty reliability grade, with a reason (analysts, who judge what
     /// sources report, and monitor coordinators, who know the monitors).
     SourceGrade,
+    /// Register community-alert subscribers on someone's behalf (admins, monitor
+    /// coordinators); the number is sealed at once and never shown again.
+    SubscriberRegister,
+    /// Read how many subscribers live in each area (counts only, never who): admins, analysts
+    /// and monitor coordinators.
+    SubscriberCount,
 }
 
 impl Permission {
@@ -177,6 +183,8 @@ impl Role {
                     | AlertRead
                     | AlertConfigure
                     | RumourRead
+                    | SubscriberRegister
+                    | SubscriberCount
             ),
             Role::Analyst => matches!(
                 p,
@@ -199,6 +207,7 @@ impl Role {
                     | RumourRead
                     | RumourWrite
                     | SourceGrade
+                    | SubscriberCount
             ),
             Role::DeskOfficer => matches!(
                 p,
@@ -222,6 +231,8 @@ impl Role {
                     | RumourRead
                     | RumourWrite
                     | SourceGrade
+                    | SubscriberRegister
+                    | SubscriberCount
             ),
             Role::Viewer => matches!(p, IncidentRead | SituationRead | AlertRead | RumourRead),
         }
