@@ -52,12 +52,16 @@ INSERT INTO source_track (source_id, tlp, confirmed_rank, refuted_rank, n)
     SELECT source_id, tlp, confirmed_rank, refuted_rank, count(*) FROM report_track
     GROUP BY source_id, tlp, confirmed_rank, refuted_rank;
 
+-- No statement below can meet a uniqueness conflict (rows are removed before they are
+-- written again, and links are distinct), so none relies on a conflict clause: the outer
+-- statement's (the bulk import's INSERT OR ROLLBACK) would override it.
+
 -- Incidents → links.
 CREATE TRIGGER incident_links_insert AFTER INSERT ON incidents
     WHEN NEW.report_ids <> '[]'
 BEGIN
-    INSERT OR IGNORE INTO incident_report_links (report_id, incident_id, status, tlp)
-        SELECT j.value, NEW.id, NEW.verification_status, NEW.tlp
+    INSERT INTO incident_report_links (report_id, incident_id, status, tlp)
+        SELECT DISTINCT j.value, NEW.id, NEW.verification_status, NEW.tlp
         FROM json_each(NEW.report_ids) j WHERE NEW.report_ids <> '[]';
 END;
 CREATE TRIGGER incident_links_update AFTER UPDATE OF report_ids, verification_status, tlp
@@ -66,8 +70,8 @@ CREATE TRIGGER incident_links_update AFTER UPDATE OF report_ids, verification_st
         OR OLD.tlp <> NEW.tlp
 BEGIN
     DELETE FROM incident_report_links WHERE incident_id = OLD.id;
-    INSERT OR IGNORE INTO incident_report_links (report_id, incident_id, status, tlp)
-        SELECT j.value, NEW.id, NEW.verification_status, NEW.tlp
+    INSERT INTO incident_report_links (report_id, incident_id, status, tlp)
+        SELECT DISTINCT j.value, NEW.id, NEW.verification_status, NEW.tlp
         FROM json_each(NEW.report_ids) j WHERE NEW.report_ids <> '[]';
 END;
 CREATE TRIGGER incident_links_delete AFTER DELETE ON incidents
@@ -126,8 +130,13 @@ END;
 CREATE TRIGGER source_track_added AFTER INSERT ON report_track
 BEGIN
     INSERT INTO source_track (source_id, tlp, confirmed_rank, refuted_rank, n)
-    VALUES (NEW.source_id, NEW.tlp, NEW.confirmed_rank, NEW.refuted_rank, 1)
-    ON CONFLICT (source_id, tlp, confirmed_rank, refuted_rank) DO UPDATE SET n = n + 1;
+    SELECT NEW.source_id, NEW.tlp, NEW.confirmed_rank, NEW.refuted_rank, 0
+    WHERE NOT EXISTS (SELECT 1 FROM source_track WHERE source_id = NEW.source_id
+        AND tlp = NEW.tlp AND confirmed_rank = NEW.confirmed_rank
+        AND refuted_rank = NEW.refuted_rank);
+    UPDATE source_track SET n = n + 1
+    WHERE source_id = NEW.source_id AND tlp = NEW.tlp AND confirmed_rank = NEW.confirmed_rank
+        AND refuted_rank = NEW.refuted_rank;
 END;
 CREATE TRIGGER source_track_changed AFTER UPDATE ON report_track
     WHEN OLD.source_id <> NEW.source_id OR OLD.tlp <> NEW.tlp
@@ -137,8 +146,13 @@ BEGIN
     WHERE source_id = OLD.source_id AND tlp = OLD.tlp AND confirmed_rank = OLD.confirmed_rank
         AND refuted_rank = OLD.refuted_rank;
     INSERT INTO source_track (source_id, tlp, confirmed_rank, refuted_rank, n)
-    VALUES (NEW.source_id, NEW.tlp, NEW.confirmed_rank, NEW.refuted_rank, 1)
-    ON CONFLICT (source_id, tlp, confirmed_rank, refuted_rank) DO UPDATE SET n = n + 1;
+    SELECT NEW.source_id, NEW.tlp, NEW.confirmed_rank, NEW.refuted_rank, 0
+    WHERE NOT EXISTS (SELECT 1 FROM source_track WHERE source_id = NEW.source_id
+        AND tlp = NEW.tlp AND confirmed_rank = NEW.confirmed_rank
+        AND refuted_rank = NEW.refuted_rank);
+    UPDATE source_track SET n = n + 1
+    WHERE source_id = NEW.source_id AND tlp = NEW.tlp AND confirmed_rank = NEW.confirmed_rank
+        AND refuted_rank = NEW.refuted_rank;
 END;
 CREATE TRIGGER source_track_removed AFTER DELETE ON report_track
 BEGIN
