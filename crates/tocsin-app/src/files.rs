@@ -172,7 +172,9 @@ pub fn prepare_files(
             kind: w.as_ref().map_or(FileKind::Pdf, |w| w.kind),
             sha256: sha256.clone(),
             size: bytes.len() as u64,
-            working_sha256: w.as_ref().map_or_else(String::new, |w| sha256_hex(&w.bytes)),
+            working_sha256: w
+                .as_ref()
+                .map_or_else(String::new, |w| sha256_hex(&w.bytes)),
             working_size: w.as_ref().map_or(0, |w| w.bytes.len() as u64),
             removed: w.as_ref().map(|w| w.removed.clone()).unwrap_or_default(),
             created_at: now,

@@ -365,7 +365,13 @@ const PDF_ACTIONS: [&[u8]; 9] = [
 ];
 
 /// Annotations that carry files or media; they are dropped from the pages.
-const PDF_ANNOTATIONS: [&[u8]; 5] = [b"FileAttachment", b"RichMedia", b"Movie", b"Sound", b"Screen"];
+const PDF_ANNOTATIONS: [&[u8]; 5] = [
+    b"FileAttachment",
+    b"RichMedia",
+    b"Movie",
+    b"Sound",
+    b"Screen",
+];
 
 /// How deep objects may nest before a PDF is refused (hostile files nest without end).
 const PDF_MAX_DEPTH: usize = 64;
@@ -387,7 +393,9 @@ fn pdf_dropped(d: &lopdf::Dictionary) -> Option<&'static str> {
 }
 
 /// The ids of the objects dropped with whatever refers to them ([`pdf_dropped`]).
-fn pdf_dropped_ids(doc: &lopdf::Document) -> std::collections::HashMap<lopdf::ObjectId, &'static str> {
+fn pdf_dropped_ids(
+    doc: &lopdf::Document,
+) -> std::collections::HashMap<lopdf::ObjectId, &'static str> {
     doc.objects
         .iter()
         .filter_map(|(id, o)| {
@@ -487,7 +495,10 @@ fn pdf_image(s: &mut lopdf::Stream, removed: &mut Vec<String>) -> Result<(), Med
         return Ok(());
     }
     if filters.len() != 1 {
-        return Err(unreadable("PDF", "a JPEG image is wrapped in another filter"));
+        return Err(unreadable(
+            "PDF",
+            "a JPEG image is wrapped in another filter",
+        ));
     }
     let mut lost = Vec::new();
     let clean = jpeg(&s.content, &mut lost)?;

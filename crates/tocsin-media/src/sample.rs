@@ -254,7 +254,8 @@ pub fn pdf_with_everything(jpeg: &[u8]) -> Vec<u8> {
         "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF><rdf:Description {XMP_MARK}='4,21.6N' \
          exif:GPSLongitude='18,33.3E' tiff:Model='Model 7'/></rdf:RDF></x:xmpmeta>"
     );
-    let content = format!("BT /F1 12 Tf 20 150 Td ({PDF_TEXT}) Tj ET q 40 0 0 40 20 20 cm /Im1 Do Q");
+    let content =
+        format!("BT /F1 12 Tf 20 150 Td ({PDF_TEXT}) Tj ET q 40 0 0 40 20 20 cm /Im1 Do Q");
     let js = format!("<< /S /JavaScript /JS ({SCRIPT_MARK}\\('https://example.org/beacon'\\)) >>");
     pdf_of(
         &[

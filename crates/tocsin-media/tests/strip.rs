@@ -148,7 +148,10 @@ fn pdf_loses_embedded_files_scripts_xmp_author_and_image_exif_but_keeps_its_text
     let photo = sample::with_phone_metadata(&plain_jpeg());
     let pdf = sample::pdf_with_everything(&photo);
     let original = lopdf::Document::load_mem(&pdf).expect("the sample is a PDF");
-    assert!(original.extract_text(&[1]).unwrap().contains(sample::PDF_TEXT));
+    assert!(original
+        .extract_text(&[1])
+        .unwrap()
+        .contains(sample::PDF_TEXT));
     for mark in [
         SERIAL.as_bytes(),
         XMP_MARK.as_bytes(),

@@ -846,10 +846,19 @@ async fn a_pdf_that_cannot_be_cleaned_keeps_only_its_sealed_original() {
     assert_ne!(s, 200);
     assert!(!contains(&bytes, SERIAL.as_bytes()));
     // Its original is kept sealed and released as any other, with a reason.
-    let resp = release(&app, &curator_token, id, json!({"reason": "court request 12"})).await;
+    let resp = release(
+        &app,
+        &curator_token,
+        id,
+        json!({"reason": "court request 12"}),
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.bytes().await.unwrap().to_vec(), broken);
-    assert_eq!(count(&custody(&app, id).await, "evidence.original.release"), 1);
+    assert_eq!(
+        count(&custody(&app, id).await, "evidence.original.release"),
+        1
+    );
     assert!(
         !contains(&disk_bytes(&app), SERIAL.as_bytes()),
         "the original is sealed at rest"

@@ -331,14 +331,21 @@ async fn track_records_follow_every_change(s: &dyn Store, db: &Db) {
     let anon = s.create_report(&system(), anon).await.unwrap().id;
     let at = |tlp| async move { s.track_records(&[a, b], tlp).await.unwrap() };
     assert_eq!(at(Tlp::Red).await[&a], tr(0, 0, 2));
-    assert_eq!(at(Tlp::Green).await[&a], tr(0, 0, 1), "the AMBER report is not counted");
+    assert_eq!(
+        at(Tlp::Green).await[&a],
+        tr(0, 0, 1),
+        "the AMBER report is not counted"
+    );
     assert_eq!(at(Tlp::Red).await[&b], tr(0, 0, 0));
 
     // Built from both reports, unverified: nothing confirmed yet.
     let mut i = incident(Tlp::Green, vec![ra, rb]);
-    write(s, vec![VerificationStep::CreateIncident(Box::new(i.clone()))])
-        .await
-        .unwrap();
+    write(
+        s,
+        vec![VerificationStep::CreateIncident(Box::new(i.clone()))],
+    )
+    .await
+    .unwrap();
     assert_eq!(at(Tlp::Red).await[&a], tr(0, 0, 2));
     let replace = |i: &mut Incident| {
         let expected_version = i.version;
@@ -361,9 +368,12 @@ async fn track_records_follow_every_change(s: &dyn Store, db: &Db) {
     // A second incident, refuted, also links `ra`: confirmed and refuted both.
     let mut j = incident(Tlp::Green, vec![ra]);
     j.verification_status = Refuted;
-    write(s, vec![VerificationStep::CreateIncident(Box::new(j.clone()))])
-        .await
-        .unwrap();
+    write(
+        s,
+        vec![VerificationStep::CreateIncident(Box::new(j.clone()))],
+    )
+    .await
+    .unwrap();
     assert_eq!(at(Tlp::Amber).await[&a], tr(2, 1, 2));
     assert_eq!(at(Tlp::Green).await[&a], tr(0, 1, 1));
     // The first one unlinks `ra`.
@@ -414,7 +424,11 @@ async fn track_records_follow_every_change(s: &dyn Store, db: &Db) {
     };
     assert_eq!(raw.exec(&sql).await, Ok(1));
     assert_eq!(at(Tlp::Green).await[&b], tr(1, 0, 1));
-    assert_eq!(at(Tlp::Red).await[&a], tr(1, 1, 2), "a's record is unchanged");
+    assert_eq!(
+        at(Tlp::Red).await[&a],
+        tr(1, 1, 2),
+        "a's record is unchanged"
+    );
 
     // The derived counts are the database's own: no one writes them but its triggers, and a
     // source nobody reported for has none.

@@ -17,7 +17,11 @@ fn last_line(s: &str) -> String {
 /// Exit code and standard error of a command expected to fail.
 fn fails(mut c: Command) -> (i32, String) {
     let out = c.output().unwrap();
-    assert!(!out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     (
         out.status.code().unwrap(),
         String::from_utf8(out.stderr).unwrap(),
@@ -117,7 +121,10 @@ async fn rumours_are_recorded_moved_and_sighted_from_the_command_line() {
     assert_eq!(code, 3, "{err}");
     let (code, err) = fails(tocsin(d, None, &["rumour", "show", &id, "--user", "vic"]));
     assert_eq!(code, 4, "{err}");
-    assert!(err.contains(&format!("no rumour {id} that vic may see")), "{err}");
+    assert!(
+        err.contains(&format!("no rumour {id} that vic may see")),
+        "{err}"
+    );
     let green = last_line(&run_ok(add("ana", "TLP:GREEN")));
 
     let list = run_ok(tocsin(d, None, &["rumour", "list", "--user", "ana"]));
@@ -206,7 +213,11 @@ async fn files_are_listed_shown_and_originals_released_into_the_custody_log() {
     let token = add_user(d, None, "ana", "analyst");
     add_user(d, None, "vic", "viewer");
     add_user(d, None, "cur", "analyst");
-    run_ok(tocsin(d, None, &["user", "grant", "cur", "evidence_original"]));
+    run_ok(tocsin(
+        d,
+        None,
+        &["user", "grant", "cur", "evidence_original"],
+    ));
     let pdf = sample::pdf_with_metadata();
     let broken = format!("%PDF-1.7\n1 0 obj << /Author ({}) ", sample::SERIAL).into_bytes();
     let (report, ids) = report_with_files(d, &token, &[pdf.clone(), broken.clone()]).await;
@@ -217,7 +228,10 @@ async fn files_are_listed_shown_and_originals_released_into_the_custody_log() {
         None,
         &["file", "list", "--report", &report, "--user", "ana"],
     ));
-    assert!(list.contains(clean) && list.contains("PDF Info dictionary"), "{list}");
+    assert!(
+        list.contains(clean) && list.contains("PDF Info dictionary"),
+        "{list}"
+    );
     assert!(list.contains(&format!("{unclean}\tpdf")), "{list}");
     assert!(list.contains("NOT CLEANED"), "{list}");
     // A viewer does not read reports (exit 3); the operator reads them all.
@@ -260,7 +274,11 @@ async fn files_are_listed_shown_and_originals_released_into_the_custody_log() {
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&out_path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o077, 0, "the original is readable by its owner only");
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the original is readable by its owner only"
+        );
     }
     let (_, err) = fails(release(clean, "again", Some("cur")));
     assert!(err.contains("must not exist"), "{err}");

@@ -170,8 +170,7 @@ async fn file(ctx: &Ctx, cmd: FileCommand) -> Result<String> {
             }
             let _ = writeln!(out, "custody log:");
             for c in custody {
-                let detail: serde_json::Value =
-                    serde_json::from_str(&c.detail).unwrap_or_default();
+                let detail: serde_json::Value = serde_json::from_str(&c.detail).unwrap_or_default();
                 let reason = detail.get("reason").and_then(|r| r.as_str());
                 let _ = writeln!(
                     out,
