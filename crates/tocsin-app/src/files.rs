@@ -13,13 +13,14 @@ use tocsin_domain::evidence_file::{
     evidence_key, original_context, parse_release_reason, sha256_hex,
 };
 use tocsin_domain::{
-    Actor, AuditEntry, AuditEvent, ContactKey, EvidenceFile, Permission, SealedContact, Tlp, User,
+    Actor, AuditEntry, AuditEvent, ContactKey, EvidenceFile, FileKind, Permission, SealedContact,
+    Tlp, User,
 };
 use tocsin_store::evidence_files::EVIDENCE_RECORD;
 use tocsin_store::{Blob, BlobRole, EvidenceStep, Op, Step};
 use uuid::Uuid;
 
-use crate::{reads, require, visible, App, AppError, Result};
+use crate::{reads, require, visible, Acting, App, AppError, Result};
 
 /// How much may be attached (`[evidence]` in the configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,18 +159,26 @@ pub fn prepare_files(
             out.files.push(f.clone());
             continue;
         }
-        let w = tocsin_media::working_copy(bytes)
-            .map_err(|e| AppError::invalid("file", format!("file {}: {e}", n + 1)))?;
+        // A document that cannot be cleaned gets no working copy: its original is kept sealed
+        // and analysts see "could not be cleaned" (never the bytes as received).
+        let (w, not_cleaned) = match tocsin_media::working_copy(bytes) {
+            Ok(w) => (Some(w), None),
+            Err(e) if e.keep_original_only() => (None, Some(e.to_string())),
+            Err(e) => return Err(AppError::invalid("file", format!("file {}: {e}", n + 1))),
+        };
         let file = EvidenceFile {
             id: tocsin_domain::random_id(),
             report_id,
-            kind: w.kind,
+            kind: w.as_ref().map_or(FileKind::Pdf, |w| w.kind),
             sha256: sha256.clone(),
             size: bytes.len() as u64,
-            working_sha256: sha256_hex(&w.bytes),
-            working_size: w.bytes.len() as u64,
-            removed: w.removed,
+            working_sha256: w
+                .as_ref()
+                .map_or_else(String::new, |w| sha256_hex(&w.bytes)),
+            working_size: w.as_ref().map_or(0, |w| w.bytes.len() as u64),
+            removed: w.as_ref().map(|w| w.removed.clone()).unwrap_or_default(),
             created_at: now,
+            not_cleaned,
         };
         let sealed = key.seal_bound(bytes, &original_context(&sha256));
         out.steps
@@ -178,12 +187,14 @@ pub fn prepare_files(
                 role: BlobRole::Original,
                 bytes: sealed.0,
             }))));
-        out.steps
-            .push(Step::Evidence(EvidenceStep::PutBlob(Box::new(Blob {
-                sha256: file.working_sha256.clone(),
-                role: BlobRole::Working,
-                bytes: w.bytes,
-            }))));
+        if let Some(w) = w {
+            out.steps
+                .push(Step::Evidence(EvidenceStep::PutBlob(Box::new(Blob {
+                    sha256: file.working_sha256.clone(),
+                    role: BlobRole::Working,
+                    bytes: w.bytes,
+                }))));
+        }
         out.steps
             .push(Step::Evidence(EvidenceStep::Create(Box::new(file.clone()))));
         let custody = AuditEvent::new(
@@ -200,6 +211,7 @@ pub fn prepare_files(
             "working_sha256": file.working_sha256,
             "working_size": file.working_size,
             "removed": file.removed,
+            "not_cleaned": file.not_cleaned,
         }));
         out.steps
             .push(Step::Evidence(EvidenceStep::Custody(Box::new(custody))));
@@ -223,11 +235,13 @@ impl App<'_> {
             .ok_or_else(|| AppError::Internal("no contact key is loaded to seal evidence".into()))
     }
 
-    /// The report a file hangs on, if `u` may see it (else not found, as if absent); the
-    /// file's label is the report's.
-    async fn report_tlp(&self, u: &User, report_id: Uuid) -> Result<Tlp> {
+    /// The report a file hangs on, if `by` may see it (else not found, as if absent; the
+    /// operator sees every report); the file's label is the report's.
+    async fn report_tlp(&self, by: Acting<'_>, report_id: Uuid) -> Result<Tlp> {
         let r = self.store.get_report(report_id).await?;
-        visible(u, r.tlp)?;
+        if let Acting::User(u) = by {
+            visible(u, r.tlp)?;
+        }
         Ok(r.tlp)
     }
 
@@ -243,7 +257,7 @@ impl App<'_> {
         limits: &EvidenceLimits,
     ) -> Result<Vec<EvidenceFile>> {
         require(u, Permission::ReportCreate)?;
-        self.report_tlp(u, report_id).await?;
+        self.report_tlp(u.into(), report_id).await?;
         if uploads.is_empty() {
             return Err(AppError::invalid("file", "attach at least one file"));
         }
@@ -288,25 +302,42 @@ impl App<'_> {
         Ok(p.files)
     }
 
-    /// The files of a report `u` may read.
-    pub async fn report_files(&self, u: &User, report_id: Uuid) -> Result<Vec<EvidenceFile>> {
-        require(u, Permission::ReportRead)?;
-        self.report_tlp(u, report_id).await?;
+    /// The files of a report `by` may read (a user reading reports, or the operator).
+    pub async fn report_files<'a>(
+        &self,
+        by: impl Into<Acting<'a>>,
+        report_id: Uuid,
+    ) -> Result<Vec<EvidenceFile>> {
+        let by = by.into();
+        by.require(Permission::ReportRead)?;
+        self.report_tlp(by, report_id).await?;
         Ok(self.store.evidence_files_of(report_id).await?)
     }
 
-    /// One file `u` may read, with its label (its report's).
-    pub async fn evidence_file(&self, u: &User, id: Uuid) -> Result<(EvidenceFile, Tlp)> {
-        require(u, Permission::ReportRead)?;
+    /// One file `by` may read, with its label (its report's).
+    pub async fn evidence_file<'a>(
+        &self,
+        by: impl Into<Acting<'a>>,
+        id: Uuid,
+    ) -> Result<(EvidenceFile, Tlp)> {
+        let by = by.into();
+        by.require(Permission::ReportRead)?;
         let f = self.store.get_evidence_file(id).await?;
-        let tlp = self.report_tlp(u, f.report_id).await?;
+        let tlp = self.report_tlp(by, f.report_id).await?;
         Ok((f, tlp))
     }
 
     /// The working copy of a file `u` may read; the read of a restricted one is audited (and
-    /// so in its custody log).
+    /// so in its custody log). A file that could not be cleaned has none: a conflict saying
+    /// so (only its sealed original is kept).
     pub async fn working_copy(&self, u: &User, id: Uuid) -> Result<(EvidenceFile, Vec<u8>)> {
         let (f, tlp) = self.evidence_file(u, id).await?;
+        if let Some(why) = &f.not_cleaned {
+            return Err(AppError::Conflict(format!(
+                "this file could not be cleaned ({why}): there is no working copy, only its \
+                 sealed original"
+            )));
+        }
         reads::one(self.store, u, EVIDENCE_RECORD, f.id, tlp).await?;
         let bytes = self
             .store
@@ -316,15 +347,22 @@ impl App<'_> {
     }
 
     /// Release the sealed original of a file: only to a user granted `evidence_original`
-    /// (else forbidden) who may see it (else not found), for a stated reason (else invalid,
-    /// naming `reason`). The release is recorded in the custody log (`evidence.original.release`:
-    /// who, when, which file, its SHA-256, why) before a byte is returned; the bytes are checked
-    /// against the SHA-256 they were stored under.
-    pub async fn release_original(&self, u: &User, id: Uuid, reason: &str) -> Result<Released> {
-        require(u, Permission::ReportRead)?;
-        require(u, Permission::EvidenceOriginal)?;
+    /// (else forbidden) who may see it (else not found), or to the operator at the command
+    /// line, for a stated reason (else invalid, naming `reason`). The release is recorded in
+    /// the custody log (`evidence.original.release`: who, when, which file, its SHA-256, why)
+    /// before a byte is returned; the bytes are checked against the SHA-256 they were stored
+    /// under.
+    pub async fn release_original<'a>(
+        &self,
+        by: impl Into<Acting<'a>>,
+        id: Uuid,
+        reason: &str,
+    ) -> Result<Released> {
+        let by = by.into();
+        by.require(Permission::ReportRead)?;
+        by.require(Permission::EvidenceOriginal)?;
         let f = self.store.get_evidence_file(id).await?;
-        self.report_tlp(u, f.report_id).await?;
+        self.report_tlp(by, f.report_id).await?;
         let reason = parse_release_reason(reason)?;
         let key = evidence_key(self.sealing_key()?);
         let sealed = self.store.get_blob(&f.sha256, BlobRole::Original).await?;
@@ -337,7 +375,7 @@ impl App<'_> {
             ));
         }
         let e = AuditEvent::new(
-            &u.actor(),
+            &by.actor(),
             "evidence.original.release",
             EVIDENCE_RECORD,
             Some(f.id.to_string()),
@@ -347,14 +385,18 @@ impl App<'_> {
             "sha256": f.sha256,
             "reason": reason,
         }));
-        self.store.write(&u.actor(), Op::Audit(e)).await?;
+        self.store.write(&by.actor(), Op::Audit(e)).await?;
         Ok(Released { file: f, bytes })
     }
 
     /// A file's custody log (upload, working-copy derivation, reads and releases), oldest
-    /// first, for a reader of the file.
-    pub async fn custody_log(&self, u: &User, id: Uuid) -> Result<Vec<AuditEntry>> {
-        let (f, _) = self.evidence_file(u, id).await?;
+    /// first, for a reader of the file (or the operator).
+    pub async fn custody_log<'a>(
+        &self,
+        by: impl Into<Acting<'a>>,
+        id: Uuid,
+    ) -> Result<Vec<AuditEntry>> {
+        let (f, _) = self.evidence_file(by, id).await?;
         Ok(self.store.custody_log(f.id).await?)
     }
 }

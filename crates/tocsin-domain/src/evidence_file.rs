@@ -90,7 +90,7 @@ pub struct EvidenceFile {
     pub sha256: String,
     /// Size of the original in bytes.
     pub size: u64,
-    /// SHA-256 (hex) of the working copy.
+    /// SHA-256 (hex) of the working copy; empty when there is none ([`Self::not_cleaned`]).
     pub working_sha256: String,
     /// Size of the working copy in bytes.
     pub working_size: u64,
@@ -98,9 +98,18 @@ pub struct EvidenceFile {
     pub removed: Vec<String>,
     /// When it was stored.
     pub created_at: DateTime<Utc>,
+    /// Why no working copy could be made (a document that does not parse): only the sealed
+    /// original is kept, and analysts are shown "could not be cleaned".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_cleaned: Option<String>,
 }
 
 impl EvidenceFile {
+    /// Whether it has a working copy (else only its sealed original is kept).
+    pub fn cleaned(&self) -> bool {
+        self.not_cleaned.is_none()
+    }
+
     /// The name a download gets: made of the id and kind, never the name the client sent.
     pub fn download_name(&self, original: bool) -> String {
         let which = if original { "original" } else { "working" };
@@ -165,6 +174,7 @@ mod tests {
             working_size: 1,
             removed: vec![],
             created_at: crate::time::now(),
+            not_cleaned: None,
         };
         assert_eq!(
             f.download_name(true),

@@ -15,10 +15,17 @@
 //!   lives), `eXIf`, `tIME`, ICC profiles and every unknown chunk are dropped (`img-parts`).
 //! - **WebP**: only the image chunks are kept (`VP8 VP8L VP8X ALPH ANIM ANMF`); `EXIF`,
 //!   `XMP `, `ICCP` and unknown chunks are dropped and the `VP8X` flags cleared to match.
-//! - **PDF** (`lopdf`): the document information dictionary (author, creator tool, dates),
-//!   the document ID, every `/Metadata` (XMP) stream, page thumbnails and `/PieceInfo`
-//!   application data are removed and the objects nothing refers to any more are pruned.
-//!   Encrypted PDFs are refused (they cannot be cleaned).
+//! - **PDF** (`lopdf`, the document re-written from its parsed objects, so earlier revisions
+//!   and unreferenced objects are gone): the document information dictionary (author, creator
+//!   tool, dates), the document ID, every `/Metadata` (XMP) stream, page thumbnails,
+//!   `/PieceInfo` application data, embedded and associated files (`/EmbeddedFiles`, `/EF`,
+//!   `/AF`), file attachment and media annotations, JavaScript and every action that runs
+//!   code, opens, imports or submits files (`/OpenAction`, `/AA`, `/JS`, `Launch`, `GoToR`,
+//!   ...), XFA forms, the author and dates of comments, and the metadata segments of JPEG
+//!   images (`/DCTDecode`, cleaned as JPEG files are). Text, pages, fonts, images and links
+//!   stay. Encrypted PDFs are refused (they cannot be cleaned); a PDF that does not parse,
+//!   nests too deeply or wraps a JPEG in another filter gets no working copy
+//!   ([`MediaError::keep_original_only`]).
 //!
 //! HEIC/HEIF photos (an iPhone's default) are refused with a message saying how to send JPEG:
 //! no well-kept Rust crate reads and rewrites their metadata boxes.
@@ -58,6 +65,15 @@ pub enum MediaError {
     /// An encrypted PDF.
     #[error("encrypted PDFs are not accepted: send it without a password")]
     Encrypted,
+}
+
+impl MediaError {
+    /// Whether the file is a document that reads as a PDF by its first bytes but could not
+    /// be parsed or cleaned: no working copy can be made, but the original may be kept sealed
+    /// (shown to analysts as "could not be cleaned"). Every other refusal refuses the file.
+    pub fn keep_original_only(&self) -> bool {
+        matches!(self, MediaError::Unreadable { kind: "PDF", .. })
+    }
 }
 
 /// What a file is, from its first bytes (magic numbers); names and declared types are never
@@ -318,8 +334,180 @@ fn clear_vp8x_flags(c: &mut RiffChunk) {
     }
 }
 
-fn pdf(bytes: &[u8], removed: &mut Vec<String>) -> Result<Vec<u8>, MediaError> {
+/// Keys removed from every PDF dictionary, direct or not, with what they held.
+const PDF_DROP: [(&[u8], &str); 12] = [
+    (b"Metadata", "PDF XMP metadata"),
+    (b"PieceInfo", "PDF application data"),
+    (b"Thumb", "PDF page thumbnail"),
+    (b"LastModified", "PDF modification date"),
+    (b"OpenAction", "PDF open action"),
+    (b"AA", "PDF automatic actions"),
+    (b"JS", "PDF JavaScript"),
+    (b"JavaScript", "PDF JavaScript"),
+    (b"EmbeddedFiles", "PDF embedded files"),
+    (b"EF", "PDF embedded files"),
+    (b"AF", "PDF associated files"),
+    (b"XFA", "PDF XFA form"),
+];
+
+/// Actions that run code, open or send files, or play embedded media; links (`URI`, `GoTo`)
+/// are the document's content and stay.
+const PDF_ACTIONS: [&[u8]; 9] = [
+    b"JavaScript",
+    b"Launch",
+    b"ImportData",
+    b"SubmitForm",
+    b"GoToE",
+    b"GoToR",
+    b"RichMediaExecute",
+    b"Rendition",
+    b"Movie",
+];
+
+/// Annotations that carry files or media; they are dropped from the pages.
+const PDF_ANNOTATIONS: [&[u8]; 5] = [
+    b"FileAttachment",
+    b"RichMedia",
+    b"Movie",
+    b"Sound",
+    b"Screen",
+];
+
+/// How deep objects may nest before a PDF is refused (hostile files nest without end).
+const PDF_MAX_DEPTH: usize = 64;
+
+fn pdf_name<'a>(d: &'a lopdf::Dictionary, key: &[u8]) -> Option<&'a [u8]> {
+    d.get(key).and_then(lopdf::Object::as_name).ok()
+}
+
+/// What a dictionary is if it is dropped with whatever refers to it: an action running code
+/// or opening files, or an annotation carrying a file or media.
+fn pdf_dropped(d: &lopdf::Dictionary) -> Option<&'static str> {
+    if d.has(b"JS") || pdf_name(d, b"S").is_some_and(|s| PDF_ACTIONS.contains(&s)) {
+        return Some("PDF action running code or opening files");
+    }
+    if pdf_name(d, b"Subtype").is_some_and(|s| PDF_ANNOTATIONS.contains(&s)) {
+        return Some("PDF file attachment or media annotation");
+    }
+    None
+}
+
+/// The ids of the objects dropped with whatever refers to them ([`pdf_dropped`]).
+fn pdf_dropped_ids(
+    doc: &lopdf::Document,
+) -> std::collections::HashMap<lopdf::ObjectId, &'static str> {
+    doc.objects
+        .iter()
+        .filter_map(|(id, o)| {
+            let d = match o {
+                lopdf::Object::Dictionary(d) => d,
+                lopdf::Object::Stream(s) => &s.dict,
+                _ => return None,
+            };
+            pdf_dropped(d).map(|w| (*id, w))
+        })
+        .collect()
+}
+
+/// Whether an object (a reference to one of `dropped`, or a direct dictionary) is dropped.
+fn pdf_drops(
+    o: &lopdf::Object,
+    dropped: &std::collections::HashMap<lopdf::ObjectId, &'static str>,
+) -> Option<&'static str> {
+    match o {
+        lopdf::Object::Reference(id) => dropped.get(id).copied(),
+        lopdf::Object::Dictionary(d) => pdf_dropped(d),
+        _ => None,
+    }
+}
+
+/// Clean one object in place: drop the [`PDF_DROP`] keys, the actions and annotations
+/// [`pdf_dropped`] names wherever they are referred to (`/A`, `/Next`, `/Annots`, ...), the
+/// author and dates of comments, and the metadata of JPEG images.
+fn pdf_clean(
+    o: &mut lopdf::Object,
+    dropped: &std::collections::HashMap<lopdf::ObjectId, &'static str>,
+    removed: &mut Vec<String>,
+    depth: usize,
+) -> Result<(), MediaError> {
     use lopdf::Object;
+    if depth > PDF_MAX_DEPTH {
+        return Err(unreadable("PDF", "objects nest too deeply"));
+    }
+    let dict = match o {
+        Object::Array(items) => {
+            items.retain(|i| match pdf_drops(i, dropped) {
+                Some(what) => {
+                    removed.push(what.into());
+                    false
+                }
+                None => true,
+            });
+            for i in items {
+                pdf_clean(i, dropped, removed, depth + 1)?;
+            }
+            return Ok(());
+        }
+        Object::Stream(s) => {
+            pdf_image(s, removed)?;
+            &mut s.dict
+        }
+        Object::Dictionary(d) => d,
+        _ => return Ok(()),
+    };
+    for (key, what) in PDF_DROP {
+        if dict.remove(key).is_some() {
+            removed.push(what.into());
+        }
+    }
+    // The author, subject and dates of comments (not of form fields, whose `/T` is a name).
+    if dict.has(b"Rect") && pdf_name(dict, b"Subtype").is_some_and(|s| s != b"Widget") {
+        for key in [&b"T"[..], b"M", b"CreationDate"] {
+            if dict.remove(key).is_some() {
+                removed.push("PDF comment author and dates".into());
+            }
+        }
+    }
+    let gone: Vec<Vec<u8>> = dict
+        .iter()
+        .filter_map(|(k, v)| pdf_drops(v, dropped).map(|w| (k.clone(), w)))
+        .map(|(k, w)| {
+            removed.push(w.into());
+            k
+        })
+        .collect();
+    for k in gone {
+        dict.remove(&k);
+    }
+    for (_, v) in dict.iter_mut() {
+        pdf_clean(v, dropped, removed, depth + 1)?;
+    }
+    Ok(())
+}
+
+/// Clean a JPEG image stream (`/DCTDecode`) as a JPEG file is cleaned. An image whose JPEG
+/// bytes sit under another filter cannot be cleaned without decoding it: the PDF is refused.
+fn pdf_image(s: &mut lopdf::Stream, removed: &mut Vec<String>) -> Result<(), MediaError> {
+    let Ok(filters) = s.filters() else {
+        return Ok(());
+    };
+    if !filters.iter().any(|f| *f == b"DCTDecode") {
+        return Ok(());
+    }
+    if filters.len() != 1 {
+        return Err(unreadable(
+            "PDF",
+            "a JPEG image is wrapped in another filter",
+        ));
+    }
+    let mut lost = Vec::new();
+    let clean = jpeg(&s.content, &mut lost)?;
+    removed.extend(lost.into_iter().map(|l| format!("PDF image {l}")));
+    s.set_content(clean);
+    Ok(())
+}
+
+fn pdf(bytes: &[u8], removed: &mut Vec<String>) -> Result<Vec<u8>, MediaError> {
     let mut doc = lopdf::Document::load_mem(bytes).map_err(|e| unreadable("PDF", e))?;
     if doc.is_encrypted() || doc.trailer.has(b"Encrypt") {
         return Err(MediaError::Encrypted);
@@ -330,23 +518,20 @@ fn pdf(bytes: &[u8], removed: &mut Vec<String>) -> Result<Vec<u8>, MediaError> {
     if doc.trailer.remove(b"ID").is_some() {
         removed.push("PDF document ID".into());
     }
+    let dropped = pdf_dropped_ids(&doc);
+    let mut trailer = lopdf::Object::Dictionary(std::mem::take(&mut doc.trailer));
+    pdf_clean(&mut trailer, &dropped, removed, 0)?;
+    if let lopdf::Object::Dictionary(t) = trailer {
+        doc.trailer = t;
+    }
     for obj in doc.objects.values_mut() {
-        let dict = match obj {
-            Object::Dictionary(d) => d,
-            Object::Stream(s) => &mut s.dict,
-            _ => continue,
-        };
-        for (key, what) in [
-            (&b"Metadata"[..], "PDF XMP metadata"),
-            (b"PieceInfo", "PDF application data"),
-            (b"Thumb", "PDF page thumbnail"),
-        ] {
-            if dict.remove(key).is_some() {
-                removed.push(what.into());
-            }
-        }
+        pdf_clean(obj, &dropped, removed, 0)?;
     }
     doc.prune_objects();
+    // Whatever still refers to a dropped object (a name tree, an odd key) loses it too.
+    for id in dropped.keys() {
+        doc.objects.remove(id);
+    }
     let mut out = Vec::with_capacity(bytes.len());
     doc.save_to(&mut out).map_err(|e| unreadable("PDF", e))?;
     Ok(out)

@@ -222,21 +222,109 @@ fn crc32(data: &[u8]) -> u32 {
 /// A one-page PDF whose information dictionary names an author and a creator tool, with an
 /// XMP metadata stream.
 pub fn pdf_with_metadata() -> Vec<u8> {
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R /Metadata 5 0 R >>".to_string(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>".to_string(),
-        format!("<< /Author ({SERIAL}) /Creator (TocsinPhone Scanner) /Producer (Tocsin) >>"),
-        format!(
-            "<< /Type /Metadata /Subtype /XML /Length {} >>\nstream\n<x:xmpmeta {XMP_MARK}='4,21.6N'/>\nendstream",
-            format!("<x:xmpmeta {XMP_MARK}='4,21.6N'/>").len()
-        ),
-    ];
-    let mut out = b"%PDF-1.4\n".to_vec();
+    let xmp = format!("<x:xmpmeta {XMP_MARK}='4,21.6N'/>");
+    pdf_of(
+        &[
+            b"<< /Type /Catalog /Pages 2 0 R /Metadata 5 0 R >>".to_vec(),
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>".to_vec(),
+            format!("<< /Author ({SERIAL}) /Creator (TocsinPhone Scanner) /Producer (Tocsin) >>")
+                .into_bytes(),
+            stream("/Type /Metadata /Subtype /XML", xmp.as_bytes()),
+        ],
+        "/Info 4 0 R /ID [<01020304> <01020304>]",
+    )
+}
+
+/// The text [`pdf_with_everything`] shows on its page.
+pub const PDF_TEXT: &str = "Militia seen at the market";
+/// A string inside the file [`pdf_with_everything`] embeds.
+pub const EMBEDDED_MARK: &str = "contacts-of-the-warner";
+/// A string inside its JavaScript.
+pub const SCRIPT_MARK: &str = "app.launchURL";
+
+/// A one-page PDF carrying everything a working copy must lose, around the text
+/// [`PDF_TEXT`]: an information dictionary naming an author ([`SERIAL`]), an XMP stream with
+/// a GPS position ([`XMP_MARK`]), an embedded file and a file attachment annotation (both
+/// holding [`EMBEDDED_MARK`]), JavaScript run on opening and on showing the page
+/// ([`SCRIPT_MARK`]), a commented note signed by its author, and `jpeg` drawn on the page,
+/// which should carry a phone's metadata ([`with_phone_metadata`]).
+pub fn pdf_with_everything(jpeg: &[u8]) -> Vec<u8> {
+    let xmp = format!(
+        "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF><rdf:Description {XMP_MARK}='4,21.6N' \
+         exif:GPSLongitude='18,33.3E' tiff:Model='Model 7'/></rdf:RDF></x:xmpmeta>"
+    );
+    let content =
+        format!("BT /F1 12 Tf 20 150 Td ({PDF_TEXT}) Tj ET q 40 0 0 40 20 20 cm /Im1 Do Q");
+    let js = format!("<< /S /JavaScript /JS ({SCRIPT_MARK}\\('https://example.org/beacon'\\)) >>");
+    pdf_of(
+        &[
+            // 1: catalog
+            b"<< /Type /Catalog /Pages 2 0 R /Metadata 5 0 R /OpenAction 9 0 R \
+              /Names << /EmbeddedFiles << /Names [(contacts.txt) 7 0 R] >> \
+              /JavaScript << /Names [(beacon) 9 0 R] >> >> >>"
+                .to_vec(),
+            // 2: pages
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+            // 3: page
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R \
+                 /Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> \
+                 /XObject << /Im1 10 0 R >> >> \
+                 /Annots [8 0 R << /Type /Annot /Subtype /Text /Rect [0 0 10 10] /T ({SERIAL}) \
+                 /Contents (note) /M (D:20261206) >>] \
+                 /AA << /O << /S /JavaScript /JS ({SCRIPT_MARK}\\(1\\)) >> >> >>"
+            )
+            .into_bytes(),
+            // 4: the page's text
+            stream("", content.as_bytes()),
+            // 5: XMP
+            stream("/Type /Metadata /Subtype /XML", xmp.as_bytes()),
+            // 6: info
+            format!("<< /Author ({SERIAL}) /Creator (TocsinPhone Scanner) /Producer (Tocsin) >>")
+                .into_bytes(),
+            // 7: a file specification with its embedded file
+            b"<< /Type /Filespec /F (contacts.txt) /EF << /F 11 0 R >> >>".to_vec(),
+            // 8: a file attachment annotation
+            format!(
+                "<< /Type /Annot /Subtype /FileAttachment /Rect [150 150 170 170] \
+                 /FS << /Type /Filespec /F (a.txt) /EF << /F 12 0 R >> >> /T ({SERIAL}) >>"
+            )
+            .into_bytes(),
+            // 9: JavaScript run on opening
+            js.into_bytes(),
+            // 10: the photo
+            stream(
+                "/Type /XObject /Subtype /Image /Width 16 /Height 16 /ColorSpace /DeviceRGB \
+                 /BitsPerComponent 8 /Filter /DCTDecode",
+                jpeg,
+            ),
+            // 11, 12: embedded files
+            stream("/Type /EmbeddedFile", format!("{EMBEDDED_MARK} +236 70 000 0000").as_bytes()),
+            stream("/Type /EmbeddedFile", format!("attached {EMBEDDED_MARK}").as_bytes()),
+        ],
+        "/Info 6 0 R /ID [<01020304> <01020304>]",
+    )
+}
+
+/// A stream object: `dict` (without the length) and its bytes.
+fn stream(dict: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut s = format!("<< {dict} /Length {} >>\nstream\n", bytes.len()).into_bytes();
+    s.extend_from_slice(bytes);
+    s.extend_from_slice(b"\nendstream");
+    s
+}
+
+/// A PDF of these objects (numbered from 1, the first the catalog), its trailer carrying
+/// `trailer` too.
+fn pdf_of(objects: &[Vec<u8>], trailer: &str) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n".to_vec();
     let mut offsets = Vec::new();
     for (n, o) in objects.iter().enumerate() {
         offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", n + 1).as_bytes());
+        out.extend_from_slice(format!("{} 0 obj\n", n + 1).as_bytes());
+        out.extend_from_slice(o);
+        out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
     out.extend_from_slice(
@@ -247,7 +335,7 @@ pub fn pdf_with_metadata() -> Vec<u8> {
     }
     out.extend_from_slice(
         format!(
-            "trailer\n<< /Size {} /Root 1 0 R /Info 4 0 R /ID [<01020304> <01020304>] >>\nstartxref\n{xref}\n%%EOF\n",
+            "trailer\n<< /Size {} /Root 1 0 R {trailer} >>\nstartxref\n{xref}\n%%EOF\n",
             objects.len() + 1
         )
         .as_bytes(),

@@ -144,6 +144,93 @@ fn pdf_info_xmp_and_id_are_removed_and_it_still_reads() {
 }
 
 #[test]
+fn pdf_loses_embedded_files_scripts_xmp_author_and_image_exif_but_keeps_its_text() {
+    let photo = sample::with_phone_metadata(&plain_jpeg());
+    let pdf = sample::pdf_with_everything(&photo);
+    let original = lopdf::Document::load_mem(&pdf).expect("the sample is a PDF");
+    assert!(original
+        .extract_text(&[1])
+        .unwrap()
+        .contains(sample::PDF_TEXT));
+    for mark in [
+        SERIAL.as_bytes(),
+        XMP_MARK.as_bytes(),
+        sample::EMBEDDED_MARK.as_bytes(),
+        sample::SCRIPT_MARK.as_bytes(),
+        b"Exif\0",
+    ] {
+        assert!(contains(&pdf, mark));
+    }
+    let w = working_copy(&pdf).unwrap();
+    assert_eq!(w.kind, FileKind::Pdf);
+    for mark in [
+        SERIAL.as_bytes(),
+        XMP_MARK.as_bytes(),
+        b"GPSLongitude",
+        sample::EMBEDDED_MARK.as_bytes(),
+        b"contacts.txt",
+        sample::SCRIPT_MARK.as_bytes(),
+        b"JavaScript",
+        b"FileAttachment",
+        b"Exif\0",
+        b"TocsinPhone",
+    ] {
+        assert!(
+            !contains(&w.bytes, mark),
+            "{} survived",
+            String::from_utf8_lossy(mark)
+        );
+    }
+    let doc = lopdf::Document::load_mem(&w.bytes).expect("still a PDF");
+    assert_eq!(doc.get_pages().len(), 1);
+    assert!(doc.extract_text(&[1]).unwrap().contains(sample::PDF_TEXT));
+    // The photo on the page is still there and still decodes to the same pixels.
+    let image = doc
+        .objects
+        .values()
+        .find_map(|o| o.as_stream().ok().filter(|s| s.dict.has(b"Width")))
+        .expect("the image is kept");
+    assert_eq!(decode(&image.content), decode(&photo));
+    for c in [
+        "PDF Info dictionary",
+        "PDF XMP metadata",
+        "PDF embedded files",
+        "PDF JavaScript",
+        "PDF open action",
+        "PDF automatic actions",
+        "PDF file attachment or media annotation",
+        "PDF comment author and dates",
+        "PDF image APP1 EXIF",
+        "PDF image APP1 XMP",
+    ] {
+        assert!(w.removed.iter().any(|r| r == c), "{c}: {:?}", w.removed);
+    }
+    // Cleaning the working copy again finds nothing left to remove.
+    let again = working_copy(&w.bytes).unwrap();
+    assert!(again.removed.is_empty(), "{:?}", again.removed);
+}
+
+#[test]
+fn a_pdf_that_does_not_parse_is_not_cleaned_and_says_so() {
+    for bad in [
+        b"%PDF-1.7\n1 0 obj << /Type /Catalog".to_vec(),
+        b"%PDF-1.4\ngarbage only".to_vec(),
+        {
+            let mut nested = b"%PDF-1.4\n1 0 obj\n".to_vec();
+            nested.extend(std::iter::repeat_n(b'[', 5000));
+            nested
+        },
+    ] {
+        let e = working_copy(&bad).unwrap_err();
+        assert!(e.keep_original_only(), "{e:?}");
+    }
+    assert!(!MediaError::Encrypted.keep_original_only());
+    assert!(!working_copy(b"\xFF\xD8\xFF\xE0garbage")
+        .unwrap_err()
+        .keep_original_only());
+}
+
+#[test]
 fn kinds_come_from_the_bytes() {
     assert_eq!(sniff(&plain_jpeg()).unwrap(), FileKind::Jpeg);
     assert_eq!(sniff(&plain_png()).unwrap(), FileKind::Png);

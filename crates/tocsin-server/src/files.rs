@@ -286,10 +286,12 @@ pub fn file_response(f: &EvidenceFile, bytes: Vec<u8>, original: bool) -> Respon
     r
 }
 
-/// `GET /api/v1/files/{id}/working`: the working copy (metadata removed).
+/// `GET /api/v1/files/{id}/working`: the working copy (metadata removed); 409 for a file that
+/// could not be cleaned (`not_cleaned`), which has none.
 #[utoipa::path(get, path = "/api/v1/files/{id}/working",
     responses((status = 200, description = "The working copy's bytes, with its media type"),
-        (status = 403), (status = 404)),
+        (status = 403), (status = 404),
+        (status = 409, description = "The file could not be cleaned: it has no working copy")),
     security(("bearer" = [])))]
 pub async fn working_copy(
     State(st): State<AppState>,

@@ -719,3 +719,148 @@ async fn the_pages_list_files_show_custody_and_release_only_with_the_grant() {
     assert!(html.contains("evidence.original.release") && html.contains("Prosecutor"));
     let _ = Method::GET;
 }
+
+#[tokio::test]
+async fn a_pdf_is_served_without_embedded_files_scripts_author_xmp_gps_or_photo_exif() {
+    let app = TestApp::start().await;
+    let analyst = app.tokens[&Role::Analyst].clone();
+    let report = new_report(&app, "TLP:GREEN").await;
+    let pdf = sample::pdf_with_everything(&phone_photo());
+    let (s, v) = upload(
+        &app,
+        &analyst,
+        &report,
+        vec![(pdf.clone(), "scan.pdf", "application/pdf")],
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let file = &v["items"][0];
+    assert_eq!(file["kind"], "pdf");
+    assert!(file.get("not_cleaned").is_none(), "{file}");
+    let id = file["id"].as_str().unwrap();
+    let served = get_bytes(&app, &analyst, &format!("/api/v1/files/{id}/working"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    for mark in [
+        SERIAL.as_bytes(),
+        XMP_MARK.as_bytes(),
+        b"GPSLongitude",
+        sample::EMBEDDED_MARK.as_bytes(),
+        sample::SCRIPT_MARK.as_bytes(),
+        b"/JavaScript",
+        b"/EmbeddedFile",
+        b"/FileAttachment",
+        b"/OpenAction",
+        b"Exif\0",
+        b"TocsinPhone",
+    ] {
+        assert!(contains(&pdf, mark) || mark.starts_with(b"/"));
+        assert!(
+            !contains(&served, mark),
+            "{} was served",
+            String::from_utf8_lossy(mark)
+        );
+    }
+    // The page's text is still there, in the bytes and as text.
+    assert!(contains(&served, sample::PDF_TEXT.as_bytes()));
+    // It still reads as a PDF, with nothing left that a second cleaning would remove.
+    let again = tocsin_media::working_copy(&served).unwrap();
+    assert!(again.removed.is_empty(), "{:?}", again.removed);
+    // What it lost is on the record and in its custody log.
+    let removed: Vec<&str> = file["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    for r in [
+        "PDF Info dictionary",
+        "PDF XMP metadata",
+        "PDF embedded files",
+        "PDF JavaScript",
+        "PDF image APP1 EXIF",
+    ] {
+        assert!(removed.contains(&r), "{removed:?}");
+    }
+    let upload_entry = custody(&app, id)
+        .await
+        .into_iter()
+        .find(|e| e["action"] == "evidence.upload")
+        .unwrap();
+    assert_eq!(upload_entry["detail"]["removed"], file["removed"]);
+}
+
+#[tokio::test]
+async fn a_pdf_that_cannot_be_cleaned_keeps_only_its_sealed_original() {
+    let app = TestApp::start().await;
+    let analyst = app.tokens[&Role::Analyst].clone();
+    let curator_token = curator(&app).await;
+    let report = new_report(&app, "TLP:GREEN").await;
+    // Reads as a PDF by its first bytes, but does not parse; the author's name is inside.
+    let broken = format!("%PDF-1.7\n1 0 obj << /Author ({SERIAL}) /Type /Catalog").into_bytes();
+    let (s, v) = upload(
+        &app,
+        &analyst,
+        &report,
+        vec![(broken.clone(), "scan.pdf", "application/pdf")],
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let file = &v["items"][0];
+    assert_eq!(file["kind"], "pdf");
+    assert!(file["not_cleaned"].as_str().unwrap().contains("PDF"));
+    let id = file["id"].as_str().unwrap();
+    // No working copy is served, in the API or the pages.
+    let resp = get_bytes(&app, &analyst, &format!("/api/v1/files/{id}/working")).await;
+    assert_eq!(resp.status(), 409);
+    let body = resp.text().await.unwrap();
+    assert!(body.contains("could not be cleaned"), "{body}");
+    assert!(!body.contains(SERIAL));
+    let (cookie, _) = browser_login(&app, "analyst", "password-123")
+        .await
+        .unwrap();
+    let page = |path: String| {
+        let (app, cookie) = (&app, cookie.clone());
+        async move {
+            let r = app
+                .client
+                .get(format!("{}{path}", app.base))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.bytes().await.unwrap())
+        }
+    };
+    let (s, html) = page(format!("/files/{id}")).await;
+    assert_eq!(s, 200);
+    let html = String::from_utf8(html.to_vec()).unwrap();
+    assert!(html.contains("could not be cleaned"), "{html}");
+    assert!(!html.contains(&format!("/files/{id}/working")));
+    let (s, html) = page(format!("/reports/{report}/files")).await;
+    assert_eq!(s, 200);
+    assert!(String::from_utf8_lossy(&html).contains("could not be cleaned"));
+    let (s, bytes) = page(format!("/files/{id}/working")).await;
+    assert_ne!(s, 200);
+    assert!(!contains(&bytes, SERIAL.as_bytes()));
+    // Its original is kept sealed and released as any other, with a reason.
+    let resp = release(
+        &app,
+        &curator_token,
+        id,
+        json!({"reason": "court request 12"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.bytes().await.unwrap().to_vec(), broken);
+    assert_eq!(
+        count(&custody(&app, id).await, "evidence.original.release"),
+        1
+    );
+    assert!(
+        !contains(&disk_bytes(&app), SERIAL.as_bytes()),
+        "the original is sealed at rest"
+    );
+}

@@ -246,15 +246,14 @@ impl tocsin_store::Verification for crate::PostgresStore {
             .iter()
             .map(|id| (*id, TrackRecord::default()))
             .collect();
+        // The counts the triggers of migration 0025 keep per source and rank: a few rows a
+        // source, whatever the number of reports and incidents.
         let rows = sqlx::query(
-            "WITH linked AS MATERIALIZED (SELECT DISTINCT u.report_id, i.verification_status AS st \
-             FROM incidents i CROSS JOIN LATERAL unnest(i.report_ids) AS u(report_id) \
-             WHERE cardinality(i.report_ids) > 0 AND i.tlp <= $1 \
-             AND i.verification_status IN ('verified', 'corroborated', 'refuted')) \
-             SELECT r.source_id, COUNT(*), \
-             COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM linked l WHERE l.report_id = r.id AND l.st <> 'refuted')), \
-             COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM linked l WHERE l.report_id = r.id AND l.st = 'refuted')) \
-             FROM reports r WHERE r.tlp <= $1 AND r.source_id = ANY($2) GROUP BY r.source_id",
+            "SELECT source_id, \
+             COALESCE(SUM(n) FILTER (WHERE tlp <= $1), 0)::bigint, \
+             COALESCE(SUM(n) FILTER (WHERE confirmed_rank <= $1), 0)::bigint, \
+             COALESCE(SUM(n) FILTER (WHERE refuted_rank <= $1), 0)::bigint \
+             FROM source_track WHERE source_id = ANY($2) GROUP BY source_id",
         )
         .bind(max_tlp.rank())
         .bind(source_ids)

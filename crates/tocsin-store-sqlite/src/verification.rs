@@ -263,25 +263,17 @@ impl tocsin_store::Verification for crate::SqliteStore {
             .map(|id| (*id, TrackRecord::default()))
             .collect();
         for chunk in source_ids.chunks(500) {
-            // One pass over the incidents that link reports, then each report of the sources
-            // looked up in it.
-            let mut qb = QueryBuilder::<Sqlite>::new(
-                "WITH linked AS MATERIALIZED (SELECT DISTINCT j.value AS report_id, \
-                 i.verification_status AS st FROM incidents i, json_each(i.report_ids) j \
-                 WHERE i.report_ids <> '[]' AND i.tlp <= ",
-            );
+            // The counts the triggers of migration 0026 keep per source and rank: a few rows
+            // a source, whatever the number of reports and incidents.
+            let mut qb = QueryBuilder::<Sqlite>::new("SELECT source_id, SUM(n * (tlp <= ");
             qb.push_bind(max_tlp.rank());
-            qb.push(
-                " AND i.verification_status IN ('verified', 'corroborated', 'refuted')) \
-                 SELECT r.source_id, COUNT(*), \
-                 SUM(EXISTS (SELECT 1 FROM linked l WHERE l.report_id = r.id AND l.st <> 'refuted')), \
-                 SUM(EXISTS (SELECT 1 FROM linked l WHERE l.report_id = r.id AND l.st = 'refuted')) \
-                 FROM reports r WHERE r.tlp <= ",
-            );
+            qb.push(")), SUM(n * (confirmed_rank <= ");
             qb.push_bind(max_tlp.rank());
-            qb.push(" AND r.source_id IN (");
+            qb.push(")), SUM(n * (refuted_rank <= ");
+            qb.push_bind(max_tlp.rank());
+            qb.push(")) FROM source_track WHERE source_id IN (");
             in_list(&mut qb, chunk);
-            qb.push(" GROUP BY r.source_id");
+            qb.push(" GROUP BY source_id");
             for r in qb.build().fetch_all(&self.read).await.map_err(db_err)? {
                 let id = parse_uuid(r.get(0))?;
                 let n = |i: usize| r.get::<Option<i64>, _>(i).unwrap_or(0).max(0) as u64;

@@ -48,6 +48,7 @@ fn file(report_id: Uuid, original: &[u8], working: &[u8]) -> EvidenceFile {
         working_size: working.len() as u64,
         removed: vec!["APP1 EXIF".into()],
         created_at: time::now(),
+        not_cleaned: None,
     }
 }
 

@@ -14,7 +14,10 @@ use tocsin_store::{Op, Step, Store, StoreError, StoreExt, VerificationStep};
 use tocsin_store_tests::{story, Db};
 use uuid::Uuid;
 
-story!(verification_desk_is_stored_and_guarded);
+story!(
+    verification_desk_is_stored_and_guarded,
+    track_records_follow_every_change
+);
 
 fn system() -> Actor {
     Actor::system("verification-test")
@@ -294,6 +297,146 @@ async fn verification_desk_is_stored_and_guarded(s: &dyn Store, db: &Db) {
     ] {
         assert!(raw.exec(sql).await.is_err(), "{sql} must be refused");
     }
+}
+
+/// Track records are answered from counts the database keeps (no scan of incidents): they
+/// follow an incident's creation, import, status, label and links, a report's source being
+/// claimed, and two incidents linking one report; always within the reader's clearance.
+async fn track_records_follow_every_change(s: &dyn Store, db: &Db) {
+    use VerificationStatus::*;
+    let tr = |confirmed, refuted, total| TrackRecord {
+        confirmed,
+        refuted,
+        total,
+    };
+    let a = source(s, "T-A", Tlp::Amber).await;
+    let b = source(s, "T-B", Tlp::Amber).await;
+    let ra = report(s, Some(a), Tlp::Green).await;
+    let rb = report(s, Some(a), Tlp::Amber).await;
+    // From the public form, its sender not yet known.
+    let anon = NewReport::parse(
+        ReportInput {
+            text: "they gathered at the school".into(),
+            tlp: Some(Tlp::Green),
+            latitude: None,
+            longitude: None,
+            occurred_at: None,
+            country: None,
+            source: None,
+        },
+        Channel::Web,
+        None,
+    )
+    .unwrap();
+    let anon = s.create_report(&system(), anon).await.unwrap().id;
+    let at = |tlp| async move { s.track_records(&[a, b], tlp).await.unwrap() };
+    assert_eq!(at(Tlp::Red).await[&a], tr(0, 0, 2));
+    assert_eq!(
+        at(Tlp::Green).await[&a],
+        tr(0, 0, 1),
+        "the AMBER report is not counted"
+    );
+    assert_eq!(at(Tlp::Red).await[&b], tr(0, 0, 0));
+
+    // Built from both reports, unverified: nothing confirmed yet.
+    let mut i = incident(Tlp::Green, vec![ra, rb]);
+    write(
+        s,
+        vec![VerificationStep::CreateIncident(Box::new(i.clone()))],
+    )
+    .await
+    .unwrap();
+    assert_eq!(at(Tlp::Red).await[&a], tr(0, 0, 2));
+    let replace = |i: &mut Incident| {
+        let expected_version = i.version;
+        i.version += 1;
+        VerificationStep::ReplaceIncident {
+            incident: Box::new(i.clone()),
+            expected_version,
+        }
+    };
+    // Verified: both confirmed, the AMBER one only for AMBER readers.
+    i.verification_status = Verified;
+    write(s, vec![replace(&mut i)]).await.unwrap();
+    assert_eq!(at(Tlp::Amber).await[&a], tr(2, 0, 2));
+    assert_eq!(at(Tlp::Green).await[&a], tr(1, 0, 1));
+    // Relabelled AMBER: a GREEN reader no longer counts it.
+    i.tlp = Tlp::Amber;
+    write(s, vec![replace(&mut i)]).await.unwrap();
+    assert_eq!(at(Tlp::Green).await[&a], tr(0, 0, 1));
+    assert_eq!(at(Tlp::Amber).await[&a], tr(2, 0, 2));
+    // A second incident, refuted, also links `ra`: confirmed and refuted both.
+    let mut j = incident(Tlp::Green, vec![ra]);
+    j.verification_status = Refuted;
+    write(
+        s,
+        vec![VerificationStep::CreateIncident(Box::new(j.clone()))],
+    )
+    .await
+    .unwrap();
+    assert_eq!(at(Tlp::Amber).await[&a], tr(2, 1, 2));
+    assert_eq!(at(Tlp::Green).await[&a], tr(0, 1, 1));
+    // The first one unlinks `ra`.
+    i.report_ids = vec![rb];
+    write(s, vec![replace(&mut i)]).await.unwrap();
+    assert_eq!(at(Tlp::Amber).await[&a], tr(1, 1, 2));
+    // Back to unverified: no longer confirmed.
+    i.verification_status = Disputed;
+    write(s, vec![replace(&mut i)]).await.unwrap();
+    assert_eq!(at(Tlp::Amber).await[&a], tr(0, 1, 2));
+
+    // An imported incident built from the anonymous report, corroborated; then the report's
+    // sender is found to be source b (as a claimed form code does).
+    let mut k = incident(Tlp::Green, vec![anon]);
+    k.verification_status = Corroborated;
+    k.dataset = Some("partner".into());
+    k.external_id = Some("p-1".into());
+    s.import_incidents(&system(), "partner", vec![k])
+        .await
+        .unwrap();
+    assert_eq!(at(Tlp::Red).await[&b], tr(0, 0, 0));
+    // A streamed import (the bulk path) of an incident naming one report twice.
+    let mut m = incident(Tlp::Green, vec![ra, ra]);
+    m.verification_status = Verified;
+    m.dataset = Some("partner".into());
+    m.external_id = Some("p-2".into());
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    tx.send(tocsin_store::ImportChunk::Rows {
+        dataset: "partner".into(),
+        incidents: vec![m],
+    })
+    .await
+    .unwrap();
+    tx.send(tocsin_store::ImportChunk::End).await.unwrap();
+    drop(tx);
+    s.import_stream(&system(), rx).await.unwrap();
+    assert_eq!(at(Tlp::Green).await[&a], tr(1, 1, 1));
+    assert_eq!(at(Tlp::Amber).await[&a], tr(1, 1, 2));
+    let mut raw = db.raw().await;
+    let sql = match raw {
+        tocsin_store_tests::Raw::Sqlite(_) => format!(
+            "UPDATE reports SET source_id = '{b}' WHERE id = '{anon}' AND source_id IS NULL"
+        ),
+        tocsin_store_tests::Raw::Postgres(_) => format!(
+            "UPDATE reports SET source_id = '{b}'::uuid WHERE id = '{anon}'::uuid \
+             AND source_id IS NULL"
+        ),
+    };
+    assert_eq!(raw.exec(&sql).await, Ok(1));
+    assert_eq!(at(Tlp::Green).await[&b], tr(1, 0, 1));
+    assert_eq!(
+        at(Tlp::Red).await[&a],
+        tr(1, 1, 2),
+        "a's record is unchanged"
+    );
+
+    // The derived counts are the database's own: no one writes them but its triggers, and a
+    // source nobody reported for has none.
+    let unknown = Uuid::new_v4();
+    assert_eq!(
+        s.track_records(&[unknown], Tlp::Red).await.unwrap()[&unknown],
+        tr(0, 0, 0)
+    );
 }
 
 /// A migrator with the backend's migrations older than `before` (copied to `tmp`).

@@ -52,7 +52,7 @@ pub async fn report_files(
             context! {
                 id => f.id, kind => f.kind.as_str(), image => f.kind.is_image(),
                 size => human_size(f.size as usize), sha256 => f.sha256.clone(),
-                working_sha256 => f.working_sha256.clone(),
+                working_sha256 => f.working_sha256.clone(), cleaned => f.cleaned(),
                 removed => f.removed.len(), created_at => f.created_at,
             }
         })
@@ -134,6 +134,7 @@ pub async fn file_page(
                 working_size => human_size(f.working_size as usize),
                 sha256 => f.sha256.clone(), working_sha256 => f.working_sha256.clone(),
                 removed => f.removed.clone(), created_at => f.created_at,
+                not_cleaned => f.not_cleaned.clone(),
             },
             tlp => tlp.as_str(), custody,
             can_release => wu.user.can(Permission::EvidenceOriginal),

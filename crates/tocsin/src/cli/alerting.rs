@@ -155,8 +155,9 @@ pub enum AlertCommand {
     },
 }
 
-struct Ctx {
-    store: DynStore,
+/// What the commands that notify need: the store, settings, channels and the contact key.
+pub(super) struct Ctx {
+    pub(super) store: DynStore,
     frameworks: tocsin_framework::Frameworks,
     settings: AlertSettings,
     channels: tocsin_app::notify::Channels,
@@ -165,7 +166,7 @@ struct Ctx {
 }
 
 impl Ctx {
-    async fn open(g: &Global) -> Result<Ctx> {
+    pub(super) async fn open(g: &Global) -> Result<Ctx> {
         let cfg = settle(g, Overrides::default())?;
         let settings = cfg.alert_settings()?;
         let store = open_store(&cfg).await?;
@@ -179,7 +180,7 @@ impl Ctx {
         })
     }
 
-    fn app(&self) -> App<'_> {
+    pub(super) fn app(&self) -> App<'_> {
         let mut app = App::new(&self.store, &self.frameworks);
         app.alerting = &self.settings;
         app.channels = &self.channels;

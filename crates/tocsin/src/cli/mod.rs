@@ -8,10 +8,12 @@ mod alerting;
 mod assess;
 mod common;
 mod exchange;
+mod file;
 mod forecast;
 mod framework;
 mod incident;
 mod metrics;
+mod rumour;
 mod serve;
 mod signals;
 mod situation;
@@ -135,6 +137,17 @@ enum Command {
         #[command(subcommand)]
         command: alerting::AlertCommand,
     },
+    /// Rumours and their sightings, as a named user.
+    Rumour {
+        #[command(subcommand)]
+        command: rumour::RumourCommand,
+    },
+    /// Evidence files of reports; the release of a sealed original, recorded in its custody
+    /// log.
+    File {
+        #[command(subcommand)]
+        command: file::FileCommand,
+    },
     /// Check the configuration and that every desk's escalation policy reaches someone at
     /// every step; names the steps that reach nobody and exits 5.
     Check,
@@ -167,5 +180,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Rule { command } => alerting::rule(g, command).await,
         Command::Alert { command } => alerting::alert(g, command).await,
         Command::Check => alerting::check(g).await,
+        Command::Rumour { command } => rumour::run(g, command).await,
+        Command::File { command } => file::run(g, command).await,
     }
 }
