@@ -32,6 +32,9 @@ pub struct TriageQuery {
     pub country: Option<Country>,
     /// By assignment.
     pub assigned: AssignedFilter,
+    /// Each report of the page with its suggested matches ([`QueueItem::matches`]); without,
+    /// the ranking alone (the API and the page ask for them).
+    pub with_matches: bool,
 }
 
 /// At most this many suggested matches are shown with each report of the queue.
@@ -120,6 +123,13 @@ impl App<'_> {
         let mut items = Vec::with_capacity(rest.len());
         let mut shown = Vec::new();
         for item in rest {
+            if !q.with_matches {
+                items.push(QueueItem {
+                    item,
+                    matches: Vec::new(),
+                });
+                continue;
+            }
             let found = self
                 .match_one(u, &mut scope, &item.report, with_incidents)
                 .await?;

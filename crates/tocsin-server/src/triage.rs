@@ -49,6 +49,7 @@ impl TriageListQuery {
             channel: non_empty(&self.channel).map(Channel::parse).transpose()?,
             country: non_empty(&self.country).map(Country::parse).transpose()?,
             assigned,
+            with_matches: true,
         };
         let page = crate::api::page_req(&self.limit, &None)?;
         let after = non_empty(&self.cursor).map(TriageKey::decode).transpose()?;
