@@ -336,20 +336,19 @@ impl App<'_> {
         for r in &reports {
             let id = r.report.id;
             scope.source_of.insert(id, r.source_id);
-            if !scope.reports.contains_key(&id) {
+            let cand = scope.reports.entry(id).or_insert_with(|| {
                 let c = r.report.country.as_ref().map(|c| c.code().to_string());
                 let sources: Vec<Uuid> = r.source_id.into_iter().collect();
-                let p = m.prepare(&Item {
+                m.prepare(&Item {
                     text: &r.report.text,
                     point: r.report.latitude.zip(r.report.longitude),
                     place: r.report.meta.place_name.as_deref(),
                     when: report_when(&r.report),
                     country: c.as_deref(),
                     sources: &sources,
-                });
-                scope.reports.insert(id, p);
-            }
-            let s = m.score(&prepared, &scope.reports[&id]);
+                })
+            });
+            let s = m.score(&prepared, cand);
             if s.score >= SHOWN_FROM {
                 let when = tocsin_domain::time::format(&report_time(&r.report));
                 scored.push((

@@ -110,7 +110,7 @@ fn new_report(
         &p.name,
         rng.gen_range(1..30),
     );
-    let point = rng.gen_bool(0.6).then(|| (lat + 0.02, lon - 0.02));
+    let point = rng.gen_bool(0.6).then_some((lat + 0.02, lon - 0.02));
     let category = [
         None,
         None,
