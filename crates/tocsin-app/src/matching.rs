@@ -20,7 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use tocsin_domain::page::BBox;
 use tocsin_domain::{Incident, Permission, Report, Tlp, User};
-use tocsin_match::{Item, Matcher, When};
+use tocsin_match::{Item, Matcher, Prepared, When};
 use tocsin_store::{IncidentNear, NearReport, ReportNear, StoreError};
 use uuid::Uuid;
 
@@ -127,6 +127,43 @@ fn report_time(r: &Report) -> DateTime<Utc> {
     r.occurred_at.unwrap_or(r.received_at)
 }
 
+/// What matching reuses from one report to the next for one viewer within one request (a
+/// triage page matches each of its reports): candidates already prepared, sources and
+/// source clearances already looked up.
+pub(crate) struct MatchScope {
+    m: Matcher<'static>,
+    incidents: HashMap<Uuid, Prepared>,
+    reports: HashMap<Uuid, Prepared>,
+    source_of: HashMap<Uuid, Option<Uuid>>,
+    cleared_for: HashMap<Uuid, bool>,
+}
+
+impl MatchScope {
+    /// An empty scope with the default matcher and the embedded gazetteer.
+    pub(crate) fn new() -> MatchScope {
+        MatchScope {
+            m: Matcher::new(Some(tocsin_geo::Gazetteer::global())),
+            incidents: HashMap::new(),
+            reports: HashMap::new(),
+            source_of: HashMap::new(),
+            cleared_for: HashMap::new(),
+        }
+    }
+
+    /// The score from which a match is suggested.
+    pub(crate) fn threshold(&self) -> f64 {
+        self.m.params.threshold
+    }
+}
+
+/// One report's matches as [`App::match_one`] finds them.
+pub(crate) struct Found {
+    /// Where the report was placed for the search.
+    pub placed: String,
+    /// Every candidate scoring at least [`SHOWN_FROM`] that the viewer may see, best first.
+    pub matches: Vec<ReportMatch>,
+}
+
 impl App<'_> {
     /// The matches of report `id` that `u` may see, best first (at most [`MAX_SHOWN`], none
     /// scoring under [`SHOWN_FROM`]). For roles that read both reports and incidents; a report
@@ -138,20 +175,70 @@ impl App<'_> {
         let report = self.store.get_report(id).await?;
         visible(u, report.tlp)?;
         reads::one(self.store, u, "report", report.id, report.tlp).await?;
-        let own_source = self
-            .store
-            .report_sources(&[report.id])
-            .await?
-            .into_iter()
-            .find_map(|(_, s)| s);
-        let m = Matcher::new(Some(tocsin_geo::Gazetteer::global()));
+        let mut scope = MatchScope::new();
+        let mut found = self.match_one(u, &mut scope, &report, true).await?;
+        found.matches.truncate(MAX_SHOWN);
+        self.audit_matches(u, &found.matches).await?;
+        Ok(ReportMatches {
+            report_id: report.id,
+            threshold: scope.threshold(),
+            placed: found.placed,
+            matches: found.matches,
+        })
+    }
+
+    /// Audit the restricted records among `matches` shown to `u`, one list entry per kind.
+    pub(crate) async fn audit_matches(&self, u: &User, matches: &[ReportMatch]) -> Result<()> {
+        for (kind, name) in [
+            (MatchKind::Incident, "incident"),
+            (MatchKind::Report, "report"),
+        ] {
+            reads::list(
+                self.store,
+                u,
+                name,
+                matches
+                    .iter()
+                    .filter(|x| x.kind == kind)
+                    .map(|x| (x.id, x.tlp)),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Match one report `u` may see against the incidents (when `with_incidents`; the caller
+    /// checked `u` may read them) and reports near it that `u` may see, reusing what `scope`
+    /// already holds. Same-source matches are kept only when `u` is cleared for the source.
+    /// Nothing is audited here: the caller audits what it shows ([`App::audit_matches`]).
+    pub(crate) async fn match_one(
+        &self,
+        u: &User,
+        scope: &mut MatchScope,
+        report: &Report,
+        with_incidents: bool,
+    ) -> Result<Found> {
+        let own_source = match scope.source_of.get(&report.id) {
+            Some(s) => *s,
+            None => {
+                let s = self
+                    .store
+                    .report_sources(&[report.id])
+                    .await?
+                    .into_iter()
+                    .find_map(|(_, s)| s);
+                scope.source_of.insert(report.id, s);
+                s
+            }
+        };
+        let m = scope.m;
         let own_sources: Vec<Uuid> = own_source.into_iter().collect();
         let country = report.country.as_ref().map(|c| c.code().to_string());
         let prepared = m.prepare(&Item {
             text: &report.text,
             point: report.latitude.zip(report.longitude),
             place: report.meta.place_name.as_deref(),
-            when: report_when(&report),
+            when: report_when(report),
             country: country.as_deref(),
             sources: &own_sources,
         });
@@ -161,7 +248,7 @@ impl App<'_> {
             (Some(_), Some(n)) => format!("by name: {n}"),
             (None, _) => "no place given".to_string(),
         };
-        let t = report_time(&report);
+        let t = report_time(report);
         let bbox = point.map(|(lat, lon)| box_around(lat, lon, RADIUS_KM));
         let by_country = if bbox.is_none() {
             report.country.clone()
@@ -169,52 +256,69 @@ impl App<'_> {
             None
         };
 
-        // Incidents near the report, within clearance.
-        let inc_q = IncidentNear {
-            from: (t - Duration::days(WINDOW_BEFORE_DAYS)).date_naive(),
-            to: (t + Duration::days(WINDOW_AFTER_DAYS)).date_naive(),
-            bbox,
-            country: by_country.clone(),
-            max_tlp: u.clearance,
-            limit: CANDIDATES,
-        };
-        let mut incidents = self.incidents.near(self.store, &inc_q).await?;
-        incidents.retain(|i| u.may_see(i.tlp));
-        // The sources of the incidents' reports (ids only, never shown).
-        let linked: Vec<Uuid> = incidents
-            .iter()
-            .flat_map(|i| i.report_ids.iter().copied())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let source_of: HashMap<Uuid, Option<Uuid>> = if linked.is_empty() {
-            HashMap::new()
-        } else {
-            self.store
-                .report_sources(&linked)
-                .await?
+        let mut scored: Vec<(f64, ReportMatch)> = Vec::new();
+        if with_incidents {
+            // Incidents near the report, within clearance.
+            let inc_q = IncidentNear {
+                from: (t - Duration::days(WINDOW_BEFORE_DAYS)).date_naive(),
+                to: (t + Duration::days(WINDOW_AFTER_DAYS)).date_naive(),
+                bbox,
+                country: by_country.clone(),
+                max_tlp: u.clearance,
+                limit: CANDIDATES,
+            };
+            let mut incidents = self.incidents.near(self.store, &inc_q).await?;
+            incidents.retain(|i| u.may_see(i.tlp));
+            // The sources of the incidents' reports (ids only, never shown).
+            let linked: Vec<Uuid> = incidents
+                .iter()
+                .filter(|i| !scope.incidents.contains_key(&i.id))
+                .flat_map(|i| i.report_ids.iter().copied())
+                .filter(|r| !scope.source_of.contains_key(r))
+                .collect::<HashSet<_>>()
                 .into_iter()
-                .collect()
-        };
-        let inc_sources: Vec<Vec<Uuid>> = incidents
-            .iter()
-            .map(|i| {
-                let v: Vec<Uuid> = i
-                    .report_ids
-                    .iter()
-                    .filter_map(|r| source_of.get(r).copied().flatten())
+                .collect();
+            if !linked.is_empty() {
+                let known: HashMap<Uuid, Option<Uuid>> = self
+                    .store
+                    .report_sources(&linked)
+                    .await?
+                    .into_iter()
                     .collect();
-                // A linked report without a known source makes the incident not wholly ours.
-                if i.report_ids
-                    .iter()
-                    .any(|r| source_of.get(r).copied().flatten().is_none())
-                {
-                    Vec::new()
-                } else {
-                    v
+                for r in linked {
+                    scope.source_of.insert(r, known.get(&r).copied().flatten());
                 }
-            })
-            .collect();
+            }
+            for inc in &incidents {
+                if !scope.incidents.contains_key(&inc.id) {
+                    let of = |r: &Uuid| scope.source_of.get(r).copied().flatten();
+                    // A linked report without a known source makes the incident not wholly
+                    // ours.
+                    let sources: Vec<Uuid> = if inc.report_ids.iter().any(|r| of(r).is_none()) {
+                        Vec::new()
+                    } else {
+                        inc.report_ids.iter().filter_map(of).collect()
+                    };
+                    let c = inc.country.code();
+                    let p = m.prepare(&incident_item(inc, c, &sources));
+                    scope.incidents.insert(inc.id, p);
+                }
+                let s = m.score(&prepared, &scope.incidents[&inc.id]);
+                if s.score >= SHOWN_FROM {
+                    scored.push((
+                        s.score,
+                        to_match(
+                            MatchKind::Incident,
+                            inc.id,
+                            inc.tlp,
+                            &inc.description,
+                            inc.event_date.to_string(),
+                            s,
+                        ),
+                    ));
+                }
+            }
+        }
 
         // Reports near it, within clearance.
         let rep_q = ReportNear {
@@ -229,67 +333,44 @@ impl App<'_> {
         };
         let mut reports: Vec<NearReport> = self.store.reports_near(&rep_q).await?;
         reports.retain(|r| u.may_see(r.report.tlp));
-        let rep_sources: Vec<Vec<Uuid>> = reports
-            .iter()
-            .map(|r| r.source_id.into_iter().collect())
-            .collect();
-
-        let mut scored: Vec<(f64, ReportMatch)> = Vec::new();
-        for (i, inc) in incidents.iter().enumerate() {
-            let c = inc.country.code();
-            let s = m.score(
-                &prepared,
-                &m.prepare(&incident_item(inc, c, &inc_sources[i])),
-            );
-            if s.score >= SHOWN_FROM {
-                scored.push((
-                    s.score,
-                    to_match(
-                        MatchKind::Incident,
-                        inc.id,
-                        inc.tlp,
-                        &inc.description,
-                        inc.event_date.to_string(),
-                        s,
-                    ),
-                ));
-            }
-        }
-        for (i, r) in reports.iter().enumerate() {
-            let c = r.report.country.as_ref().map(|c| c.code().to_string());
-            let s = m.score(
-                &prepared,
-                &m.prepare(&Item {
+        for r in &reports {
+            let id = r.report.id;
+            scope.source_of.insert(id, r.source_id);
+            let cand = scope.reports.entry(id).or_insert_with(|| {
+                let c = r.report.country.as_ref().map(|c| c.code().to_string());
+                let sources: Vec<Uuid> = r.source_id.into_iter().collect();
+                m.prepare(&Item {
                     text: &r.report.text,
                     point: r.report.latitude.zip(r.report.longitude),
                     place: r.report.meta.place_name.as_deref(),
                     when: report_when(&r.report),
                     country: c.as_deref(),
-                    sources: &rep_sources[i],
-                }),
-            );
+                    sources: &sources,
+                })
+            });
+            let s = m.score(&prepared, cand);
             if s.score >= SHOWN_FROM {
                 let when = tocsin_domain::time::format(&report_time(&r.report));
                 scored.push((
                     s.score,
-                    to_match(
-                        MatchKind::Report,
-                        r.report.id,
-                        r.report.tlp,
-                        &r.report.text,
-                        when,
-                        s,
-                    ),
+                    to_match(MatchKind::Report, id, r.report.tlp, &r.report.text, when, s),
                 ));
             }
         }
         // Same-source matches only to a reader cleared for that source.
         if scored.iter().any(|(_, x)| x.same_source) {
             let cleared = match own_source {
-                Some(sid) => match self.store.get_source(sid).await {
-                    Ok(src) => u.may_see(src.tlp),
-                    Err(StoreError::NotFound) => false,
-                    Err(e) => return Err(e.into()),
+                Some(sid) => match scope.cleared_for.get(&sid) {
+                    Some(c) => *c,
+                    None => {
+                        let c = match self.store.get_source(sid).await {
+                            Ok(src) => u.may_see(src.tlp),
+                            Err(StoreError::NotFound) => false,
+                            Err(e) => return Err(e.into()),
+                        };
+                        scope.cleared_for.insert(sid, c);
+                        c
+                    }
                 },
                 None => false,
             };
@@ -298,33 +379,9 @@ impl App<'_> {
             }
         }
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
-        scored.truncate(MAX_SHOWN);
-        let matches: Vec<ReportMatch> = scored.into_iter().map(|(_, x)| x).collect();
-        reads::list(
-            self.store,
-            u,
-            "incident",
-            matches
-                .iter()
-                .filter(|x| x.kind == MatchKind::Incident)
-                .map(|x| (x.id, x.tlp)),
-        )
-        .await?;
-        reads::list(
-            self.store,
-            u,
-            "report",
-            matches
-                .iter()
-                .filter(|x| x.kind == MatchKind::Report)
-                .map(|x| (x.id, x.tlp)),
-        )
-        .await?;
-        Ok(ReportMatches {
-            report_id: report.id,
-            threshold: m.params.threshold,
+        Ok(Found {
             placed,
-            matches,
+            matches: scored.into_iter().map(|(_, x)| x).collect(),
         })
     }
 }

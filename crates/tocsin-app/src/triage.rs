@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde::Serialize;
 use serde_json::json;
 use tocsin_domain::triage::triage_text;
 use tocsin_domain::{
@@ -19,6 +20,7 @@ use tocsin_domain::{
 use tocsin_store::{AlertFilter, Op, Step, StoreError, MAX_TRIAGE_CANDIDATES};
 use uuid::Uuid;
 
+use crate::matching::{MatchScope, ReportMatch};
 use crate::{reads, require, visible, App, AppError, Result};
 
 /// What the queue is narrowed to.
@@ -30,6 +32,25 @@ pub struct TriageQuery {
     pub country: Option<Country>,
     /// By assignment.
     pub assigned: AssignedFilter,
+    /// Each report of the page with its suggested matches ([`QueueItem::matches`]); without,
+    /// the ranking alone (the API and the page ask for them).
+    pub with_matches: bool,
+}
+
+/// At most this many suggested matches are shown with each report of the queue.
+pub const QUEUE_MATCHES: usize = 3;
+
+/// One report of the triage queue with its best suggested matches.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct QueueItem {
+    /// The report and its place in the queue.
+    #[serde(flatten)]
+    pub item: TriageItem,
+    /// Its best matches scoring at or above the suggestion threshold (at most
+    /// [`QUEUE_MATCHES`]), best first, as [`App::report_matches`] finds them for the viewer:
+    /// incidents only for those who read incidents, nothing above their clearance, a
+    /// same-source match only to those cleared for the source.
+    pub matches: Vec<ReportMatch>,
 }
 
 /// The most open alerts read to mark reports that are their evidence.
@@ -39,14 +60,15 @@ impl App<'_> {
     /// One page of the triage queue as `u` may see it: reports within their clearance only
     /// (never counted otherwise), most urgent first ([`TriageItem::key`]); a match to an
     /// open alert only for alerts `u` may read; the source's handle and reliability only to
-    /// those who may see the source. `after` is the key of the last item of the previous page.
+    /// those who may see the source; each report of the page with its best suggested matches
+    /// ([`QueueItem::matches`]). `after` is the key of the last item of the previous page.
     pub async fn triage_queue(
         &self,
         u: &User,
         q: TriageQuery,
         limit: u32,
         after: Option<TriageKey>,
-    ) -> Result<Page<TriageItem>> {
+    ) -> Result<Page<QueueItem>> {
         require(u, Permission::ReportTriage)?;
         require(u, Permission::ReportRead)?;
         let f = TriageFilter {
@@ -95,10 +117,38 @@ impl App<'_> {
             rest.iter().map(|i| (i.report.id, i.report.tlp)),
         )
         .await?;
-        Ok(Page {
-            items: rest,
-            next_cursor,
-        })
+        // The page's suggested matches, candidates prepared once for the whole page.
+        let mut scope = MatchScope::new();
+        let with_incidents = u.can(Permission::IncidentRead);
+        let mut items = Vec::with_capacity(rest.len());
+        let mut shown = Vec::new();
+        for item in rest {
+            if !q.with_matches {
+                items.push(QueueItem {
+                    item,
+                    matches: Vec::new(),
+                });
+                continue;
+            }
+            let found = self
+                .match_one(u, &mut scope, &item.report, with_incidents)
+                .await?;
+            let threshold = scope.threshold();
+            let matches: Vec<ReportMatch> = found
+                .matches
+                .into_iter()
+                .filter(|x| x.suggested || (x.same_source && x.score >= threshold))
+                .take(QUEUE_MATCHES)
+                .collect();
+            for x in &matches {
+                if !shown.iter().any(|y: &ReportMatch| y.id == x.id) {
+                    shown.push(x.clone());
+                }
+            }
+            items.push(QueueItem { item, matches });
+        }
+        self.audit_matches(u, &shown).await?;
+        Ok(Page { items, next_cursor })
     }
 
     /// The reports that are evidence of an alert not closed that `u` may read.

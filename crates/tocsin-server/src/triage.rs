@@ -7,7 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use tocsin_app::triage::TriageQuery;
+use tocsin_app::triage::{QueueItem, TriageQuery};
 use tocsin_domain::{
     AssignedFilter, Channel, Country, DomainError, Page, TriageDecision, TriageItem, TriageKey,
     User,
@@ -49,6 +49,7 @@ impl TriageListQuery {
             channel: non_empty(&self.channel).map(Channel::parse).transpose()?,
             country: non_empty(&self.country).map(Country::parse).transpose()?,
             assigned,
+            with_matches: true,
         };
         let page = crate::api::page_req(&self.limit, &None)?;
         let after = non_empty(&self.cursor).map(TriageKey::decode).transpose()?;
@@ -60,7 +61,7 @@ impl TriageListQuery {
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct TriagePage {
-    items: Vec<TriageItem>,
+    items: Vec<QueueItem>,
     next_cursor: Option<String>,
 }
 
@@ -69,13 +70,14 @@ pub(crate) async fn queue(
     st: &AppState,
     user: &User,
     q: &TriageListQuery,
-) -> ApiResult<Page<TriageItem>> {
+) -> ApiResult<Page<QueueItem>> {
     let (q, limit, after) = q.to_query()?;
     Ok(st.app().triage_queue(user, q, limit, after).await?)
 }
 
 /// `GET /api/v1/triage`: reports waiting for triage, most urgent first (urgency code, a
-/// match to an open alert, source reliability A before F, then the oldest first).
+/// match to an open alert, source reliability A before F, then the oldest first), each with
+/// its best suggested matches (incidents and reports, score and explanation).
 #[utoipa::path(get, path = "/api/v1/triage", params(TriageListQuery),
     responses((status = 200, body = TriagePage), (status = 400), (status = 401), (status = 403)),
     security(("bearer" = [])))]
@@ -83,7 +85,7 @@ pub async fn list_triage(
     State(st): State<AppState>,
     user: CurrentUser,
     RawQuery(q): RawQuery,
-) -> ApiResult<Json<Page<TriageItem>>> {
+) -> ApiResult<Json<Page<QueueItem>>> {
     let q: TriageListQuery = parse_query(q.as_deref())?;
     Ok(Json(queue(&st, &user.0, &q).await?))
 }
@@ -227,7 +229,10 @@ pub async fn history(
     paths(list_triage, reject, duplicate, assign, follow_up, history),
     components(schemas(
         TriagePage,
+        QueueItem,
         TriageItem,
+        tocsin_app::matching::ReportMatch,
+        tocsin_app::matching::MatchKind,
         TriageDecision,
         tocsin_domain::TriageKind,
         tocsin_domain::DuplicateOf,

@@ -275,3 +275,123 @@ async fn the_report_matches_page_shows_them() {
     assert!(html.contains("shared terms: "));
     assert!(html.contains("same source"));
 }
+
+/// An analyst cleared only to `clearance`; their API token.
+async fn analyst_cleared(app: &TestApp, name: &str, clearance: Tlp) -> String {
+    let actor = Actor::system("test");
+    let mut u = tocsin_domain::NewUser::build(name, Role::Analyst, Some("password-123")).unwrap();
+    u.clearance = clearance;
+    let u = app.store.create_user(&actor, u).await.unwrap();
+    let (t, secret) = tocsin_domain::ApiToken::generate(u.id, "test", None);
+    app.store
+        .write(&actor, tocsin_store::Op::CreateToken(t))
+        .await
+        .unwrap();
+    secret
+}
+
+/// The queue item of report `id` in a triage page.
+fn queue_item(page: &Value, id: Uuid) -> Option<&Value> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["report"]["id"] == id.to_string())
+}
+
+#[tokio::test]
+async fn the_triage_queue_shows_each_report_with_its_suggested_matches() {
+    let app = TestApp::start().await;
+    let s = scene(&app).await;
+
+    // The RED analyst: the report's best matches, suggested ones only, at most three, best
+    // first, each explained; the RED incident among the candidates they may see.
+    let (st, q) = app.get(Role::Analyst, "/api/v1/triage").await;
+    assert_eq!(st, 200, "{q}");
+    let item = queue_item(&q, s.report).expect("the report waits for triage");
+    let matches = item["matches"].as_array().unwrap();
+    assert!(!matches.is_empty() && matches.len() <= 3, "{item}");
+    let scores: Vec<f64> = matches
+        .iter()
+        .map(|m| m["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    for m in matches {
+        assert!(m["suggested"] == true || m["same_source"] == true, "{m}");
+        assert!(m["score"].as_f64().unwrap() >= 0.61, "{m}");
+        assert!(m["explanation"].as_str().unwrap().contains(" km, "), "{m}");
+    }
+    let ids: Vec<&str> = matches.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert!(
+        ids.contains(&s.incident.to_string().as_str())
+            || ids.contains(&s.secret_incident.to_string().as_str()),
+        "an incident about the attack is suggested: {item}"
+    );
+    // The unrelated report far away is never suggested for it.
+    assert!(!ids.contains(&s.unrelated.to_string().as_str()), "{item}");
+
+    // An analyst cleared to AMBER: no RED record, no match from the report's own source (an
+    // AMBER+STRICT source they may not see), and nothing saying "same source".
+    let amber = analyst_cleared(&app, "amber_analyst", Tlp::Amber).await;
+    let resp = app
+        .client
+        .get(format!("{}/api/v1/triage", app.base))
+        .bearer_auth(&amber)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let q: Value = resp.json().await.unwrap();
+    let item = queue_item(&q, s.report).expect("the report waits for triage");
+    let shown: Vec<&str> = item["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert!(shown.contains(&s.incident.to_string().as_str()), "{item}");
+    assert!(
+        !shown.contains(&s.same_source.to_string().as_str()),
+        "{item}"
+    );
+    let text = q.to_string();
+    for hidden in [s.secret_incident, s.secret_report] {
+        assert!(
+            !text.contains(&hidden.to_string()),
+            "{hidden} leaked: {text}"
+        );
+    }
+    for it in q["items"].as_array().unwrap() {
+        for m in it["matches"].as_array().unwrap() {
+            assert_ne!(m["same_source"], true, "{m}");
+        }
+    }
+    assert!(!text.contains("same source"), "{text}");
+
+    // The page shows them with a link and the explanation.
+    let (cookie, _) = browser_login(&app, "analyst", "password-123")
+        .await
+        .unwrap();
+    let html = app
+        .client
+        .get(format!("{}/triage", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Suggested matches"), "{html}");
+    assert!(
+        html.contains(&format!("href=\"/incidents/{}\"", s.incident))
+            || html.contains(&format!("href=\"/incidents/{}\"", s.secret_incident)),
+        "{html}"
+    );
+    assert!(html.contains("shared terms: "), "{html}");
+
+    // In the OpenAPI document: the queue item carries its matches.
+    let (_, doc) = app.get(Role::Analyst, "/api/v1/openapi.json").await;
+    let item = &doc["components"]["schemas"]["QueueItem"];
+    assert!(item.to_string().contains("matches"), "{item}");
+}
