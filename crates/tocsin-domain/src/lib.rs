@@ -9,6 +9,7 @@ pub mod action;
 pub mod alert;
 pub mod assessment;
 pub mod audit;
+pub mod broadcast;
 pub mod contact;
 pub mod country;
 pub mod crypto;
@@ -46,6 +47,10 @@ pub use assessment::{
     EvidenceKind, Level, NewAssessment,
 };
 pub use audit::{AuditEntry, AuditEvent, ChainBreak};
+pub use broadcast::{
+    Broadcast, BroadcastAnswers, BroadcastError, BroadcastEvent, BroadcastMode, BroadcastState,
+    NewBroadcast, RecipientCounts, RecipientState, SmsEncoding, SmsLength, StopSwitch,
+};
 pub use contact::{ChannelPrefs, InboxAfter, InboxItem, NotifyChannel, UserContacts};
 pub use country::Country;
 pub use crypto::{ContactKey, SealedContact};

@@ -73,6 +73,15 @@ pub enum Permission {
     /// Set a source's Admiralty reliability grade, with a reason (analysts, who judge what
     /// sources report, and monitor coordinators, who know the monitors).
     SourceGrade,
+    /// Read broadcasts and their counts (never who received them).
+    BroadcastRead,
+    /// Write a broadcast, and prepare a correction of a sent one (analysts, monitor
+    /// coordinators).
+    BroadcastCompose,
+    /// Approve or cancel a broadcast someone else wrote (never one's own, whatever the role).
+    BroadcastApprove,
+    /// Turn the global stop switch of broadcasting on and off (admins; audited).
+    BroadcastStop,
 }
 
 impl Permission {
@@ -177,6 +186,9 @@ impl Role {
                     | AlertRead
                     | AlertConfigure
                     | RumourRead
+                    | BroadcastRead
+                    | BroadcastApprove
+                    | BroadcastStop
             ),
             Role::Analyst => matches!(
                 p,
@@ -199,6 +211,9 @@ impl Role {
                     | RumourRead
                     | RumourWrite
                     | SourceGrade
+                    | BroadcastRead
+                    | BroadcastCompose
+                    | BroadcastApprove
             ),
             Role::DeskOfficer => matches!(
                 p,
@@ -209,6 +224,7 @@ impl Role {
                     | AlertRead
                     | AlertRespond
                     | RumourRead
+                    | BroadcastRead
             ),
             Role::MonitorCoordinator => matches!(
                 p,
@@ -222,6 +238,9 @@ impl Role {
                     | RumourRead
                     | RumourWrite
                     | SourceGrade
+                    | BroadcastRead
+                    | BroadcastCompose
+                    | BroadcastApprove
             ),
             Role::Viewer => matches!(p, IncidentRead | SituationRead | AlertRead | RumourRead),
         }

@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod analysis;
 pub mod api;
 pub mod auth;
+pub mod broadcasts;
 pub mod capflow;
 pub mod edge;
 pub mod error;
@@ -96,6 +97,8 @@ pub struct AppState {
     pub evidence: Arc<tocsin_app::files::EvidenceLimits>,
     /// The verification checklist (`[verification]`).
     pub verification: Arc<tocsin_app::verification::VerificationSettings>,
+    /// Test phones and gateway paces of broadcasts (`[broadcasts]`).
+    pub broadcasting: Arc<tocsin_app::broadcasts::BroadcastSettings>,
 }
 
 impl AppState {
@@ -135,6 +138,7 @@ impl AppState {
             rules_wake: Arc::default(),
             evidence: Arc::default(),
             verification: Arc::default(),
+            broadcasting: Arc::default(),
         }
     }
 
@@ -164,6 +168,7 @@ impl AppState {
             channels: &self.channels,
             alerting: &self.alerting,
             verification: &self.verification,
+            broadcasting: &self.broadcasting,
         }
     }
 
@@ -398,6 +403,7 @@ pub fn router(state: AppState) -> Router {
         .merge(files::routes(&state.evidence))
         .merge(verification::routes())
         .merge(matching::api_routes())
+        .merge(broadcasts::routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()

@@ -23,6 +23,7 @@
 
 mod actions;
 mod alerting;
+mod broadcasts;
 mod analysis;
 mod contacts;
 mod credentials;

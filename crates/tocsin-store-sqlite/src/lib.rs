@@ -8,6 +8,7 @@
 
 mod actions;
 mod alerting;
+mod broadcasts;
 mod analysis;
 pub mod backup;
 mod bulk;

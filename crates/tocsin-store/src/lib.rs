@@ -37,6 +37,8 @@ pub use rumours::{
     RumourFilter, RumourReminder, RumourStep, Rumours, SightingSummary, StoredSighting,
 };
 pub use verification::{Verification, VerificationStep};
+pub mod broadcasts;
+pub use broadcasts::{BroadcastRecipient, BroadcastStep, Broadcasts, RecipientOutcome};
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -309,6 +311,8 @@ pub enum Step {
     Evidence(EvidenceStep),
     /// A write of the verification desk ([`VerificationStep`]).
     Verification(VerificationStep),
+    /// A write of broadcasts ([`BroadcastStep`]).
+    Broadcast(BroadcastStep),
 }
 
 /// A form code as stored ([`Reports::get_form_claim`]).
@@ -778,6 +782,7 @@ pub trait Store:
     + EvidenceFiles
     + Verification
     + Matching
+    + Broadcasts
     + Send
     + Sync
     + 'static
@@ -999,6 +1004,7 @@ pub mod prelude {
         Actions, Alerting, Analysis, Deliveries, EvidenceFiles, Incidents, Jobs, Reports, Rumours,
         Store, StoreExt, Triage, Users, Verification,
     };
+    pub use crate::Broadcasts;
 }
 
 /// A shared handle to any backend, as the server and CLI hold it.
