@@ -270,8 +270,10 @@ impl App<'_> {
         correction_of: Option<&Broadcast>,
     ) -> Result<Created> {
         let recipients = match correction_of {
-            Some(orig) => orig.recipients,
-            None => self.count_for(mode, &area).await?,
+            Some(orig) if mode == BroadcastMode::Live => {
+                self.store.broadcast_subscribers(orig.id).await?.len() as u64
+            }
+            _ => self.count_for(mode, &area).await?,
         };
         let b = Broadcast::new(
             NewBroadcast {
@@ -437,7 +439,8 @@ impl App<'_> {
     }
 
     /// From a broadcast that went out (sent, or cancelled while sending), prepare a
-    /// correction or cancellation to the same recipients: the texts given, else each text
+    /// correction or cancellation to the same recipients (those it was sent to; a test
+    /// broadcast's: the test phones): the texts given, else each text
     /// prefixed "CORRECTION:"; pending the same second approval, sent at once when approved.
     pub async fn correct_broadcast(
         &self,

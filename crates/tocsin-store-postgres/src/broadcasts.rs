@@ -218,7 +218,8 @@ impl tocsin_store::Broadcasts for crate::PostgresStore {
     async fn broadcast_subscribers(&self, broadcast_id: Uuid) -> Result<Vec<(Uuid, String)>> {
         let rows = sqlx::query(
             "SELECT subscriber_id, language FROM broadcast_recipients \
-             WHERE broadcast_id = $1 AND subscriber_id IS NOT NULL",
+             WHERE broadcast_id = $1 AND subscriber_id IS NOT NULL \
+             AND state IN ('sending', 'sent', 'delivered')",
         )
         .bind(broadcast_id)
         .fetch_all(&self.pool)

@@ -209,7 +209,8 @@ impl tocsin_store::Broadcasts for crate::SqliteStore {
     async fn broadcast_subscribers(&self, broadcast_id: Uuid) -> Result<Vec<(Uuid, String)>> {
         let rows = sqlx::query(
             "SELECT subscriber_id, language FROM broadcast_recipients \
-             WHERE broadcast_id = ? AND subscriber_id IS NOT NULL",
+             WHERE broadcast_id = ? AND subscriber_id IS NOT NULL \
+             AND state IN ('sending', 'sent', 'delivered')",
         )
         .bind(broadcast_id.to_string())
         .fetch_all(&self.read)

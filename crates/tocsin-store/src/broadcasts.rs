@@ -85,7 +85,8 @@ pub trait Broadcasts: Send + Sync {
     async fn active_broadcasts(&self) -> Result<Vec<Broadcast>>;
     /// How many recipients of a broadcast stand where.
     async fn recipient_counts(&self, broadcast_id: Uuid) -> Result<RecipientCounts>;
-    /// The subscribers a broadcast was queued for (ids and languages), for a correction.
+    /// The subscribers a broadcast went to (sent, delivered, or handed over with the outcome
+    /// unknown), ids and languages: a correction's recipients.
     async fn broadcast_subscribers(&self, broadcast_id: Uuid) -> Result<Vec<(Uuid, String)>>;
     /// Claim up to `limit` recipients of a broadcast that are queued, or sending with a lease
     /// that lapsed before `now`: each becomes sending with a lease until `now + lease_secs`
