@@ -36,6 +36,9 @@ pub struct BroadcastSettings {
     pub test_phones: Vec<String>,
     /// The gateway broadcasts leave through (default: the SMS reply gateway).
     pub gateway: Option<String>,
+    /// The sender number or name broadcasts go out from, for a gateway that has none
+    /// configured (Kannel without `from`).
+    pub sender: Option<String>,
     /// Messages per second per gateway (`kannel = 20`); [`DEFAULT_RATE`] for one not named.
     pub rates: BTreeMap<String, f64>,
 }
@@ -45,6 +48,7 @@ impl std::fmt::Debug for BroadcastSettings {
         f.debug_struct("BroadcastSettings")
             .field("test_phones", &self.test_phones.len())
             .field("gateway", &self.gateway)
+            .field("sender", &self.sender)
             .field("rates", &self.rates)
             .finish()
     }

@@ -87,6 +87,7 @@ impl World {
             settings: BroadcastSettings {
                 test_phones: TEST_PHONES.iter().map(|s| s.to_string()).collect(),
                 gateway: Some("fake".into()),
+                sender: None,
                 rates: [("fake".to_string(), 1000.0)].into(),
             },
             delivery,
@@ -115,7 +116,7 @@ impl World {
             }
             for b in &sending {
                 self.delivery
-                    .send_broadcast(b, "fake", 1000.0, Duration::from_secs(2), &self.pacer)
+                    .send_broadcast(b, "fake", 1000.0, None, Duration::from_secs(2), &self.pacer)
                     .await
                     .unwrap();
             }
@@ -424,7 +425,7 @@ async fn stop_switch_cancel_and_correction(store: &dyn Store, db: &Db) {
     for b in &sending {
         let pass = w
             .delivery
-            .send_broadcast(b, "fake", 1000.0, Duration::from_secs(1), &w.pacer)
+            .send_broadcast(b, "fake", 1000.0, None, Duration::from_secs(1), &w.pacer)
             .await
             .unwrap();
         assert!(pass.stopped);
@@ -445,7 +446,7 @@ async fn stop_switch_cancel_and_correction(store: &dyn Store, db: &Db) {
     let b = store.get_broadcast(c.id).await.unwrap();
     assert_eq!(b.state, BroadcastState::Sending);
     w.delivery
-        .send_broadcast(&b, "fake", 10.0, Duration::from_millis(250), &w.pacer)
+        .send_broadcast(&b, "fake", 10.0, None, Duration::from_millis(250), &w.pacer)
         .await
         .unwrap();
     let first_sent = w.sent.taken();

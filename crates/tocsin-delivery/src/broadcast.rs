@@ -118,22 +118,101 @@ impl Delivery {
         }
     }
 
+    /// One claimed row: checked just before it leaves, handed to the channel, its outcome
+    /// recorded. `None` when a hold (stop switch, cancellation) kept it back.
+    async fn send_row(
+        &self,
+        b: &Broadcast,
+        r: BroadcastRecipient,
+        how: &How<'_>,
+        pacer: &Pacer,
+    ) -> Result<Option<RecipientOutcome>, String> {
+        pacer.wait(how.gateway, how.rate).await;
+        match self.hold(b).await {
+            Ok(None) => {}
+            Ok(Some(h)) => {
+                // The stop switch puts the row back in the queue, a cancellation skips it.
+                let outcome = match h {
+                    Hold::Stopped => RecipientOutcome::Retry,
+                    Hold::Cancelled => RecipientOutcome::Skipped,
+                };
+                self.settle_row(r.id, outcome).await;
+                return Ok(None);
+            }
+            Err(e) => {
+                self.settle_row(r.id, RecipientOutcome::Retry).await;
+                return Err(e.to_string());
+            }
+        }
+        let to = match self.recipient_phone(&r).await {
+            Ok(Some(to)) => to,
+            Ok(None) => {
+                self.settle_row(r.id, RecipientOutcome::Skipped).await;
+                return Ok(Some(RecipientOutcome::Skipped));
+            }
+            Err(e) => {
+                tracing::warn!(broadcast = %b.id, recipient = %r.id, error = %e, "broadcast message not sent");
+                self.settle_row(r.id, RecipientOutcome::Failed).await;
+                return Ok(Some(RecipientOutcome::Failed));
+            }
+        };
+        let mut m = OutboundMessage::new(
+            format!("broadcast:{}:{}", b.id, r.id),
+            how.gateway,
+            uuid::Uuid::nil(),
+            None,
+            b.text_for(&r.language).to_string(),
+        );
+        // Kannel's delivery-report URL carries this id: the row's.
+        m.id = r.id;
+        m.source_id = None;
+        m.recipient_kind = RecipientKind::Address;
+        m.tlp = Tlp::Clear;
+        m.attempts = r.attempts;
+        m.sender = how.sender.map(str::to_string);
+        let outcome = match how.channel.send(&Outgoing { message: &m, to: &to }).await {
+            SendOutcome::Sent(provider_key) => RecipientOutcome::Sent {
+                gateway: how.gateway.to_string(),
+                provider_key,
+            },
+            SendOutcome::Retry(e) if r.attempts < self.max_attempts => {
+                tracing::warn!(broadcast = %b.id, recipient = %r.id, attempts = r.attempts, error = %e, "broadcast message not sent; it will be retried");
+                RecipientOutcome::Retry
+            }
+            SendOutcome::Retry(e) | SendOutcome::Failed(e) => {
+                tracing::warn!(broadcast = %b.id, recipient = %r.id, attempts = r.attempts, error = %e, "broadcast message failed");
+                RecipientOutcome::Failed
+            }
+        };
+        self.settle_row(r.id, outcome.clone()).await;
+        Ok(Some(outcome))
+    }
+
     /// Send what `budget` allows of a sending broadcast through `gateway` at `rate` messages
-    /// per second. Every message is checked just before it leaves.
+    /// per second (several in flight at once, so a gateway's latency does not slow the pace),
+    /// from `sender` when given. Every message is checked just before it leaves.
     pub async fn send_broadcast(
         &self,
         b: &Broadcast,
         gateway: &str,
         rate: f64,
+        sender: Option<&str>,
         budget: Duration,
         pacer: &Pacer,
     ) -> Result<BroadcastPass, String> {
+        use futures::StreamExt as _;
         let channel = self
             .channels
             .get(gateway)
             .filter(|c| c.pushed() && c.reaches().contains(&RecipientKind::Address))
             .ok_or_else(|| format!("broadcast gateway {gateway:?} is not configured"))?
             .clone();
+        let how = How {
+            gateway,
+            rate,
+            sender,
+            channel: &*channel,
+        };
         let mut pass = BroadcastPass::default();
         let started = tokio::time::Instant::now();
         let batch = ((rate * budget.as_secs_f64()).ceil() as u32).clamp(1, MAX_CLAIM);
@@ -151,82 +230,41 @@ impl Delivery {
                 .await
                 .map_err(|e| format!("cannot claim recipients: {e}"))?;
             if rows.is_empty() {
+                pass.more = false;
                 return Ok(pass);
             }
             pass.more = true;
-            let mut rows = rows.into_iter();
-            while let Some(r) = rows.next() {
-                pacer.wait(gateway, rate).await;
-                match self.hold(b).await {
-                    Ok(None) => {}
-                    Ok(Some(h)) => {
-                        // Nothing more of this batch leaves: the stop switch puts the rows
-                        // back in the queue, a cancellation skips them.
-                        let outcome = match h {
-                            Hold::Stopped => RecipientOutcome::Retry,
-                            Hold::Cancelled => RecipientOutcome::Skipped,
-                        };
-                        pass.stopped = matches!(h, Hold::Stopped);
-                        for r in std::iter::once(r).chain(rows.by_ref()) {
-                            self.settle_row(r.id, outcome.clone()).await;
-                        }
-                        return Ok(pass);
-                    }
-                    Err(e) => {
-                        for r in std::iter::once(r).chain(rows.by_ref()) {
-                            self.settle_row(r.id, RecipientOutcome::Retry).await;
-                        }
-                        return Err(e.to_string());
-                    }
+            let outcomes: Vec<_> = futures::stream::iter(rows)
+                .map(|r| self.send_row(b, r, &how, pacer))
+                .buffered(IN_FLIGHT)
+                .collect()
+                .await;
+            let mut held = false;
+            for o in outcomes {
+                match o? {
+                    Some(RecipientOutcome::Sent { .. }) => pass.sent += 1,
+                    Some(RecipientOutcome::Skipped) => pass.skipped += 1,
+                    Some(RecipientOutcome::Failed) => pass.failed += 1,
+                    Some(RecipientOutcome::Retry) => {}
+                    None => held = true,
                 }
-                let to = match self.recipient_phone(&r).await {
-                    Ok(Some(to)) => to,
-                    Ok(None) => {
-                        pass.skipped += 1;
-                        self.settle_row(r.id, RecipientOutcome::Skipped).await;
-                        continue;
-                    }
-                    Err(e) => {
-                        tracing::warn!(broadcast = %b.id, recipient = %r.id, error = %e, "broadcast message not sent");
-                        pass.failed += 1;
-                        self.settle_row(r.id, RecipientOutcome::Failed).await;
-                        continue;
-                    }
-                };
-                let mut m = OutboundMessage::new(
-                    format!("broadcast:{}:{}", b.id, r.id),
-                    gateway,
-                    uuid::Uuid::nil(),
-                    None,
-                    b.text_for(&r.language).to_string(),
-                );
-                // Kannel's delivery-report URL carries this id: the row's.
-                m.id = r.id;
-                m.source_id = None;
-                m.recipient_kind = RecipientKind::Address;
-                m.tlp = Tlp::Clear;
-                m.attempts = r.attempts;
-                let outcome = match channel.send(&Outgoing { message: &m, to: &to }).await {
-                    SendOutcome::Sent(provider_key) => {
-                        pass.sent += 1;
-                        RecipientOutcome::Sent {
-                            gateway: gateway.to_string(),
-                            provider_key,
-                        }
-                    }
-                    SendOutcome::Retry(e) if r.attempts < self.max_attempts => {
-                        tracing::warn!(broadcast = %b.id, recipient = %r.id, attempts = r.attempts, error = %e, "broadcast message not sent; it will be retried");
-                        RecipientOutcome::Retry
-                    }
-                    SendOutcome::Retry(e) | SendOutcome::Failed(e) => {
-                        tracing::warn!(broadcast = %b.id, recipient = %r.id, attempts = r.attempts, error = %e, "broadcast message failed");
-                        pass.failed += 1;
-                        RecipientOutcome::Failed
-                    }
-                };
-                self.settle_row(r.id, outcome).await;
+            }
+            if held {
+                pass.stopped = matches!(self.hold(b).await, Ok(Some(Hold::Stopped)));
+                return Ok(pass);
             }
         }
         Ok(pass)
     }
 }
+
+/// How a broadcast's messages leave.
+struct How<'a> {
+    gateway: &'a str,
+    rate: f64,
+    sender: Option<&'a str>,
+    channel: &'a dyn crate::Channel,
+}
+
+/// Messages handed over at once (a gateway's latency overlaps, the pace still holds).
+const IN_FLIGHT: usize = 16;

@@ -286,7 +286,14 @@ pub fn sender_job(st: &AppState, tolerance: Duration) -> Job {
             for b in &sending {
                 let pass = st
                     .delivery
-                    .send_broadcast(b, &gateway, rate, PASS_BUDGET, &pacer)
+                    .send_broadcast(
+                        b,
+                        &gateway,
+                        rate,
+                        st.broadcasting.sender.as_deref(),
+                        PASS_BUDGET,
+                        &pacer,
+                    )
                     .await?;
                 if pass.stopped {
                     return Ok(Progress::done());

@@ -22,6 +22,7 @@ async fn start() -> TestApp {
         s.broadcasting = Arc::new(tocsin_app::broadcasts::BroadcastSettings {
             test_phones: vec![TEST_PHONE.into()],
             gateway: Some("kannel".into()),
+            sender: None,
             rates: [("kannel".to_string(), 20.0)].into(),
         });
         s
