@@ -34,6 +34,7 @@ pub mod rumours;
 pub mod situations;
 pub mod sms;
 pub mod sources;
+pub mod subscribers;
 pub mod tags;
 pub mod triage;
 pub mod verification;

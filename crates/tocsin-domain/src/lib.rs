@@ -7,6 +7,7 @@
 
 pub mod action;
 pub mod alert;
+pub mod area;
 pub mod assessment;
 pub mod audit;
 pub mod broadcast;
@@ -20,6 +21,7 @@ pub mod evidence;
 pub mod evidence_file;
 pub mod flow;
 pub mod incident;
+pub mod lang;
 pub mod legal;
 pub mod page;
 pub mod report;
@@ -29,6 +31,7 @@ pub mod signal;
 pub mod situation;
 pub mod sms;
 pub mod source;
+pub mod subscriber;
 pub mod time;
 pub mod tlp;
 pub mod triage;
@@ -42,6 +45,7 @@ pub use alert::{
     Alert, AlertEvidence, AlertOrigin, AlertStatus, CloseReason, Severity, TimelineEntry,
     TimelineEvent, TransitionError,
 };
+pub use area::{Admin1Ref, BroadcastArea, SubscriberPlace};
 pub use assessment::{
     Assessment, AssessmentChange, AssessmentEdit, AssessmentStatus, Confidence, Evidence,
     EvidenceKind, Level, NewAssessment,
@@ -65,6 +69,7 @@ pub use incident::{
     EventType, Incident, IncidentFilter, IncidentInput, IncidentPatch, MapPoint, NewIncident,
     VerificationStatus,
 };
+pub use lang::Lang;
 pub use legal::{Crime, Finding, LegalQualification, NewLegalQualification};
 pub use page::{BBox, Cursor, Page, PageRequest};
 pub use report::{Channel, NewReport, Report, ReportFilter, ReportInput, ReportMeta};
@@ -79,6 +84,9 @@ pub use signal::{ForecastPoint, ForecastRun, ForecastScore, SignalRecord};
 pub use situation::{NewSituation, Situation};
 pub use sms::{Ack, FormClaim, InboundSms, OutboundMessage, OutboxStatus, RecipientKind};
 pub use source::{NewSource, Reliability, Source, SourceContact};
+pub use subscriber::{
+    NewSubscriber, Subscriber, SubscriberPhone, SubscriberRecipient, SubscriberStatus,
+};
 pub use tlp::Tlp;
 pub use triage::{
     AssignedFilter, DuplicateOf, IncidentDraft, TriageCandidate, TriageDecision, TriageFilter,

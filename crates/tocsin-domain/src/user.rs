@@ -73,6 +73,12 @@ pub enum Permission {
     /// Set a source's Admiralty reliability grade, with a reason (analysts, who judge what
     /// sources report, and monitor coordinators, who know the monitors).
     SourceGrade,
+    /// Register community-alert subscribers on someone's behalf (admins, monitor
+    /// coordinators); the number is sealed at once and never shown again.
+    SubscriberRegister,
+    /// Read how many subscribers live in each area (counts only, never who): admins, analysts
+    /// and monitor coordinators.
+    SubscriberCount,
     /// Read broadcasts and their counts (never who received them).
     BroadcastRead,
     /// Write a broadcast, and prepare a correction of a sent one (analysts, monitor
@@ -186,6 +192,8 @@ impl Role {
                     | AlertRead
                     | AlertConfigure
                     | RumourRead
+                    | SubscriberRegister
+                    | SubscriberCount
                     | BroadcastRead
                     | BroadcastApprove
                     | BroadcastStop
@@ -211,6 +219,7 @@ impl Role {
                     | RumourRead
                     | RumourWrite
                     | SourceGrade
+                    | SubscriberCount
                     | BroadcastRead
                     | BroadcastCompose
                     | BroadcastApprove
@@ -238,6 +247,8 @@ impl Role {
                     | RumourRead
                     | RumourWrite
                     | SourceGrade
+                    | SubscriberRegister
+                    | SubscriberCount
                     | BroadcastRead
                     | BroadcastCompose
                     | BroadcastApprove

@@ -492,6 +492,7 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::capflow::CapFlowDoc::openapi());
     doc.merge(crate::triage::TriageDoc::openapi());
     doc.merge(crate::rumours::RumoursDoc::openapi());
+    doc.merge(crate::subscribers::SubscribersDoc::openapi());
     doc.merge(crate::suggestions::SuggestionsDoc::openapi());
     doc.merge(crate::files::FilesDoc::openapi());
     doc.merge(crate::verification::VerificationDoc::openapi());

@@ -26,6 +26,7 @@ pub mod notify;
 pub mod ratelimit;
 pub mod rumours;
 pub mod sms;
+pub mod subscribers;
 pub mod suggestions;
 pub mod toolbox;
 pub mod triage;
@@ -399,6 +400,7 @@ pub fn router(state: AppState) -> Router {
         .merge(capflow::api_routes())
         .merge(triage::routes())
         .merge(rumours::routes())
+        .merge(subscribers::routes())
         .merge(suggestions::routes())
         .merge(files::routes(&state.evidence))
         .merge(verification::routes())

@@ -9,6 +9,11 @@
 //! gateway delivers twice is recognised (provider id, else sender + text within a window) and
 //! answered with success without storing anything. These endpoints keep no access log and
 //! answer with `Cache-Control: no-store`. A gateway without a configuration table answers 404.
+//!
+//! A subscription text (`JOIN <place>`, `STOP` and their equivalents, a number picking an
+//! offered place: [`tocsin_sms::parse_subscription`]) is handed to
+//! [`tocsin_app::subscribers::sms_subscription`] first and becomes no report and no source;
+//! the gateway's answer and the log line are the same as for a report.
 
 use axum::body::Bytes;
 use axum::extract::ConnectInfo;
@@ -160,6 +165,16 @@ pub async fn ingest(st: &AppState, m: Inbound<'_>) -> Result<Ingested, GatewayEr
             Err(_) if !m.from.trim().is_empty() => (format!("sender:{}", m.from.trim()), None),
             Err(_) => return Err(GatewayError::bad_request("missing sender")),
         };
+    if identity.starts_with('+') {
+        if let Some(command) = tocsin_sms::parse_subscription(&text) {
+            if subscription(st, &m, &identity, &text, command, reply_via).await? {
+                return Ok(Ingested {
+                    reference: String::new(),
+                    duplicate: false,
+                });
+            }
+        }
+    }
     let claim = tocsin_sms::parse_form_code(&text).map(|c| form_code_hash(st, &c));
     let hint = cfg.country_hint.as_deref();
     let parsed = tocsin_sms::parse(&text, hint);
@@ -230,6 +245,60 @@ pub async fn ingest(st: &AppState, m: Inbound<'_>) -> Result<Ingested, GatewayEr
                 duplicate,
             })
         }
+        Err(e) => {
+            tracing::error!(gateway, error = %e, "could not store an SMS; the gateway will retry");
+            Err(GatewayError::unavailable())
+        }
+    }
+}
+
+/// A subscription text: `Ok(false)` when it is not one after all (a number with no places on
+/// offer), to be ingested as a message.
+async fn subscription(
+    st: &AppState,
+    m: &Inbound<'_>,
+    e164: &str,
+    text: &str,
+    command: tocsin_sms::SubscriptionCommand,
+    reply_via: Option<&str>,
+) -> Result<bool, GatewayError> {
+    let gateway = m.gateway;
+    let received_at = tocsin_domain::time::now();
+    let dedupe_key = match m.provider_id.filter(|p| !p.is_empty()) {
+        Some(p) => provider_key(st, gateway, p),
+        // Without the gateway's id: the same number and text within ten minutes.
+        None => st.contact_key.lookup_hash(&format!(
+            "subscription:{e164}:{text}:{}",
+            received_at.timestamp() / 600
+        )),
+    };
+    let sub = tocsin_app::subscribers::SubscriptionSms {
+        phone: tocsin_domain::SubscriberPhone::new(e164.to_string()),
+        command,
+        country_hint: st.sms.country_hint.clone(),
+        reply: reply_via.map(|g| tocsin_app::subscribers::ReplyVia {
+            gateway: g.to_string(),
+            sender: m
+                .to
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+        }),
+        dedupe_key,
+        received_at,
+    };
+    let actor = Actor::system(&format!("sms-{gateway}"));
+    match tocsin_app::subscribers::sms_subscription(&*st.store, &st.contact_key, &actor, sub).await
+    {
+        Ok(true) => {
+            // The very line a report leaves: a log must not tell subscriptions from warnings.
+            tracing::info!(gateway, duplicate = false, "SMS received");
+            if reply_via.is_some_and(|g| tocsin_store::PUSH_GATEWAYS.contains(&g)) {
+                st.outbox_wake.notify_one();
+            }
+            Ok(true)
+        }
+        Ok(false) => Ok(false),
         Err(e) => {
             tracing::error!(gateway, error = %e, "could not store an SMS; the gateway will retry");
             Err(GatewayError::unavailable())

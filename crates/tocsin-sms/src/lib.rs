@@ -99,7 +99,7 @@
 //! form (`wame-`, `zime-`, `wali-`...). A keyword code counts two points for
 //! its language. The highest score wins; ties go to the keyword's language,
 //! then to the country's; a message with no clue at all (`Bria`) is answered
-//! in the main language of `country_hint` ([`Lang::default_for_country`]),
+//! in the main language of `country_hint` ([`lang::default_for_country`](crate::default_for_country)),
 //! else English.
 //!
 //! ## Place
@@ -148,16 +148,21 @@ mod keywords;
 mod lang;
 mod parse;
 mod phone;
+mod subscribe;
 
 pub use ack::{
     ack_text, find_reference, gsm7_septets, new_form_code, parse_form_code, parse_reference,
     reference_code, FORM_CODE_CHARS, REFERENCE_CHARS,
 };
 pub use keywords::{keyword_codes, Category};
-pub use lang::Lang;
+pub use lang::{default_for_country, Lang};
 pub use parse::{parse, parse_with, Parsed, PlaceFix};
 pub use phone::{
     normalize_phone, normalize_phone_in, DefaultRegion, PhoneError, MAX_DIGITS, MIN_DIGITS,
+};
+pub use subscribe::{
+    choose_text, joined_text, parse_subscription, place_label, resolve_subscriber_place,
+    stopped_text, unknown_place_text, SubscriptionCommand, MAX_CHOICES,
 };
 
 #[cfg(test)]

@@ -151,12 +151,12 @@ fn language_scores(words: &Words, infos: &[WordInfo], from: usize) -> [u32; 4] {
 
 /// The keyword's language counts two points; the highest score wins; ties go
 /// to the keyword's language, then the country's, then en, fr, sw, ar; no
-/// evidence at all gives the country's language ([`Lang::default_for_country`]).
+/// evidence at all gives the country's language ([`lang::default_for_country`](crate::default_for_country)).
 fn pick_language(mut scores: [u32; 4], keyword: Option<Lang>, hint: Option<&str>) -> Lang {
     if let Some(l) = keyword {
         scores[l.index()] += 2;
     }
-    let country = Lang::default_for_country(hint);
+    let country = crate::lang::default_for_country(hint);
     let best = scores.iter().copied().max().unwrap_or(0);
     if best == 0 {
         return country;

@@ -33,6 +33,7 @@ mod matching;
 mod rows;
 mod rumours;
 mod steps;
+mod subscribers;
 mod triage;
 mod verification;
 mod writer;

@@ -22,6 +22,7 @@ mod prepared;
 mod rows;
 mod rumours;
 mod steps;
+mod subscribers;
 mod triage;
 mod verification;
 

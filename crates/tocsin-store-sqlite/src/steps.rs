@@ -151,6 +151,7 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &Step) -> Result<()
         Step::Rumour(r) => crate::rumours::apply(conn, r).await,
         Step::Evidence(e) => crate::evidence_files::apply(conn, e).await,
         Step::Verification(v) => crate::verification::apply(conn, v).await,
+        Step::Subscriber(st) => crate::subscribers::apply(conn, st).await,
         Step::Broadcast(b) => crate::broadcasts::apply(conn, b).await,
     }
 }

@@ -32,10 +32,12 @@ pub use evidence_files::{audits_for, Blob, BlobRole, EvidenceFiles, EvidenceStep
 pub use jobs::{JobRecord, Jobs, NewTimer, Timer};
 pub use triage::{Triage, MAX_TRIAGE_CANDIDATES};
 pub mod rumours;
+pub mod subscribers;
 pub use matching::{IncidentNear, Matching, NearReport, ReportNear};
 pub use rumours::{
     RumourFilter, RumourReminder, RumourStep, Rumours, SightingSummary, StoredSighting,
 };
+pub use subscribers::{AreaCount, PlaceOffer, SubscriberRow, SubscriberStep, Subscribers};
 pub use verification::{Verification, VerificationStep};
 pub mod broadcasts;
 pub use broadcasts::{BroadcastRecipient, BroadcastStep, Broadcasts, RecipientOutcome};
@@ -311,6 +313,8 @@ pub enum Step {
     Evidence(EvidenceStep),
     /// A write of the verification desk ([`VerificationStep`]).
     Verification(VerificationStep),
+    /// A write of community-alert subscribers ([`SubscriberStep`]).
+    Subscriber(SubscriberStep),
     /// A write of broadcasts ([`BroadcastStep`]).
     Broadcast(BroadcastStep),
 }
@@ -779,6 +783,7 @@ pub trait Store:
     + Alerting
     + Triage
     + Rumours
+    + Subscribers
     + EvidenceFiles
     + Verification
     + Matching
@@ -1002,7 +1007,7 @@ pub mod prelude {
     pub use crate::Matching;
     pub use crate::{
         Actions, Alerting, Analysis, Deliveries, EvidenceFiles, Incidents, Jobs, Reports, Rumours,
-        Store, StoreExt, Triage, Users, Verification,
+        Store, StoreExt, Subscribers, Triage, Users, Verification,
     };
     pub use crate::Broadcasts;
 }

@@ -26,6 +26,7 @@ pub mod notify;
 pub mod reports;
 pub mod rules;
 pub mod rumours;
+pub mod subscribers;
 pub mod suggestions;
 pub mod toolbox;
 pub mod triage;
@@ -66,6 +67,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(metrics::router())
         .merge(triage::router())
         .merge(rumours::router())
+        .merge(subscribers::router())
         .merge(suggestions::router())
         .merge(files::router(&state.evidence))
         .merge(verification::router())
@@ -137,6 +139,10 @@ pub fn templates() -> Environment<'static> {
         ("metrics.html", include_str!("../../templates/metrics.html")),
         ("rumours.html", include_str!("../../templates/rumours.html")),
         ("rumour.html", include_str!("../../templates/rumour.html")),
+        (
+            "subscribers.html",
+            include_str!("../../templates/subscribers.html"),
+        ),
         (
             "rumour_new.html",
             include_str!("../../templates/rumour_new.html"),
@@ -456,6 +462,7 @@ pub(crate) fn page(
         can_metrics => wu.user.can(Permission::AlertRead),
         can_triage => wu.user.can(Permission::ReportTriage),
         can_rumours => wu.user.can(Permission::RumourRead),
+        can_subscribers => wu.user.can(Permission::SubscriberCount) || wu.user.can(Permission::SubscriberRegister),
         can_broadcasts => wu.user.can(Permission::BroadcastRead),
         can_sources => wu.user.can(Permission::SourceRead),
         can_grade_reports => wu.user.can(Permission::IncidentUpdate),
