@@ -569,7 +569,7 @@ impl App<'_> {
                 None
             };
             let Some((next, action)) = next else { continue };
-            let counts = self.store.recipient_counts(b.id).await?;
+            let counts = self.store.recipient_counts(next.id).await?;
             let op = Op::All {
                 steps: vec![Step::Broadcast(BroadcastStep::Update(Box::new(
                     next.clone(),
