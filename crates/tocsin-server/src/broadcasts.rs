@@ -4,6 +4,7 @@
 //! sends them. The rules are the application layer's ([`tocsin_app::broadcasts`]); handlers
 //! parse, call and translate. Answers carry counts, never a number or a subscriber.
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -19,7 +20,7 @@ use tocsin_jobs::{Job, Progress};
 use crate::analysis::parse_id;
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
-use crate::input::JsonBody;
+use crate::input::{parse_json, JsonBody};
 use crate::AppState;
 
 /// `POST /api/v1/broadcasts`: write a broadcast, pending a second person's approval
@@ -105,6 +106,14 @@ pub async fn approve(
     ))
 }
 
+/// An optional JSON body: none when empty, else parsed strictly (4xx naming the field).
+fn optional_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<Option<T>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    parse_json(body).map(Some)
+}
+
 /// Body of `…/cancel` (optional).
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -122,9 +131,9 @@ pub async fn cancel(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-    body: Option<JsonBody<CancelInput>>,
+    body: Bytes,
 ) -> ApiResult<Json<BroadcastView>> {
-    let reason = body.and_then(|JsonBody(b)| b.reason);
+    let reason = optional_body::<CancelInput>(&body)?.and_then(|b| b.reason);
     Ok(Json(
         st.app()
             .cancel_broadcast(&user.0, parse_id(&id)?, reason)
@@ -151,9 +160,9 @@ pub async fn correct(
     State(st): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-    body: Option<JsonBody<CorrectInput>>,
+    body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let texts = body.and_then(|JsonBody(b)| b.texts);
+    let texts = optional_body::<CorrectInput>(&body)?.and_then(|b| b.texts);
     let c = st
         .app()
         .correct_broadcast(&user.0, parse_id(&id)?, texts)

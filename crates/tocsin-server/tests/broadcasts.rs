@@ -303,7 +303,10 @@ async fn broadcast_pages_show_test_and_live_apart() {
     assert!(html.contains("mode-banner mode-test"));
     // The list tells them apart too.
     let (_, html) = page(&app, &cookie, "/broadcasts").await;
-    assert!(html.contains("mode-badge mode-live") && html.contains("mode-badge mode-test"));
+    assert!(
+        html.contains("mode-badge mode-live") && html.contains("mode-badge mode-test"),
+        "{html}"
+    );
     // Another person approves through the page; the author's own form post is refused.
     let r = post_form(&app, &cookie, &format!("{test}/approve"), &[("csrf", &csrf)]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
