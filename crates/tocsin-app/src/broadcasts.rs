@@ -164,9 +164,7 @@ impl From<BroadcastError> for AppError {
 }
 
 fn audit(u: &Actor, action: &str, b: &Broadcast, detail: serde_json::Value) -> Box<AuditEvent> {
-    Box::new(
-        AuditEvent::new(u, action, "broadcast", Some(b.id.to_string())).with_detail(detail),
-    )
+    Box::new(AuditEvent::new(u, action, "broadcast", Some(b.id.to_string())).with_detail(detail))
 }
 
 impl App<'_> {
@@ -258,8 +256,16 @@ impl App<'_> {
             }
             None => {}
         }
-        self.write_new(u, mode, area, input.texts, input.send_at, input.answers, None)
-            .await
+        self.write_new(
+            u,
+            mode,
+            area,
+            input.texts,
+            input.send_at,
+            input.answers,
+            None,
+        )
+        .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -332,7 +338,12 @@ impl App<'_> {
             .into());
         }
         let rows = self.resolve_recipients(&b).await?;
-        let approved = b.approve(u.id, &u.username, rows.len() as u64, tocsin_domain::time::now())?;
+        let approved = b.approve(
+            u.id,
+            &u.username,
+            rows.len() as u64,
+            tocsin_domain::time::now(),
+        )?;
         let detail = serde_json::json!({
             "mode": approved.mode.as_str(),
             "recipients": rows.len(),
@@ -421,7 +432,12 @@ impl App<'_> {
             .map(|r| r.trim().chars().take(500).collect::<String>())
             .filter(|r| !r.is_empty());
         let b = self.store.get_broadcast(id).await?;
-        let c = b.cancel(u.id, &u.username, reason.clone(), tocsin_domain::time::now())?;
+        let c = b.cancel(
+            u.id,
+            &u.username,
+            reason.clone(),
+            tocsin_domain::time::now(),
+        )?;
         self.store
             .write(
                 &u.actor(),
@@ -470,8 +486,16 @@ impl App<'_> {
                 .collect()
         });
         let area = self.parse_area(&orig.area)?;
-        self.write_new(u, orig.mode, area, texts, None, orig.answers.clone(), Some(&orig))
-            .await
+        self.write_new(
+            u,
+            orig.mode,
+            area,
+            texts,
+            None,
+            orig.answers.clone(),
+            Some(&orig),
+        )
+        .await
     }
 
     /// One broadcast with its counts (every reader of broadcasts).
@@ -574,7 +598,12 @@ impl App<'_> {
                 steps: vec![Step::Broadcast(BroadcastStep::Update(Box::new(
                     next.clone(),
                 )))],
-                audit: audit(&actor, action, &next, serde_json::to_value(counts).unwrap_or_default()),
+                audit: audit(
+                    &actor,
+                    action,
+                    &next,
+                    serde_json::to_value(counts).unwrap_or_default(),
+                ),
             };
             match self.store.write(&actor, op).await {
                 Ok(_) if next.state == BroadcastState::Sending => sending.push(next),

@@ -180,7 +180,10 @@ fn input(mode: &str, area: serde_json::Value) -> BroadcastInput {
         mode: mode.into(),
         texts: texts(&[
             ("en", "Armed men reported near the river. Stay indoors."),
-            ("fr", "Hommes armés signalés près de la rivière. Restez chez vous."),
+            (
+                "fr",
+                "Hommes armés signalés près de la rivière. Restez chez vous.",
+            ),
         ]),
         area,
         send_at: None,
@@ -222,7 +225,10 @@ async fn nobody_approves_their_own_broadcast(store: &dyn Store, db: &Db) {
     }
     for author in [&ana, &mona] {
         let c = app
-            .compose_broadcast(author, input("test", serde_json::json!({"countries": ["CAF"]})))
+            .compose_broadcast(
+                author,
+                input("test", serde_json::json!({"countries": ["CAF"]})),
+            )
             .await
             .unwrap();
         assert_eq!(c.recipients, 2);
@@ -233,7 +239,11 @@ async fn nobody_approves_their_own_broadcast(store: &dyn Store, db: &Db) {
             other => panic!("the author approved their own: {other:?}"),
         }
         assert_eq!(
-            app.get_broadcast(&root, c.id).await.unwrap().broadcast.state,
+            app.get_broadcast(&root, c.id)
+                .await
+                .unwrap()
+                .broadcast
+                .state,
             BroadcastState::Pending
         );
     }
@@ -375,8 +385,14 @@ async fn a_test_broadcast_reaches_only_the_test_phones(store: &dyn Store, db: &D
     let ana = user(store, "ana", Role::Analyst).await;
     let mona = user(store, "mona", Role::MonitorCoordinator).await;
     for i in 0..10 {
-        w.subscribe(&format!("+2367{:07}", 5000 + i), "CAF", 5.76, 20.67, Lang::En)
-            .await;
+        w.subscribe(
+            &format!("+2367{:07}", 5000 + i),
+            "CAF",
+            5.76,
+            20.67,
+            Lang::En,
+        )
+        .await;
     }
     let app = w.app();
     let c = app
@@ -400,8 +416,14 @@ async fn stop_switch_cancel_and_correction(store: &dyn Store, db: &Db) {
     let mona = user(store, "mona", Role::MonitorCoordinator).await;
     let root = user(store, "root", Role::Admin).await;
     for i in 0..20 {
-        w.subscribe(&format!("+2367{:07}", 7000 + i), "CAF", 5.76, 20.67, Lang::Fr)
-            .await;
+        w.subscribe(
+            &format!("+2367{:07}", 7000 + i),
+            "CAF",
+            5.76,
+            20.67,
+            Lang::Fr,
+        )
+        .await;
     }
     let app = w.app();
     // Only admins hold the switch.
@@ -474,11 +496,19 @@ async fn stop_switch_cancel_and_correction(store: &dyn Store, db: &Db) {
     app.approve_broadcast(&mona, corr.id).await.unwrap();
     w.run_sender().await;
     let sent = w.sent.taken();
-    assert_eq!(sent.len(), first, "the correction goes to those the original reached");
+    assert_eq!(
+        sent.len(),
+        first,
+        "the correction goes to those the original reached"
+    );
     assert!(sent.iter().all(|(_, t)| t.starts_with("RECTIFICATIF")));
     assert!(started.elapsed() < Duration::from_secs(120));
     assert_eq!(
-        app.get_broadcast(&ana, corr.id).await.unwrap().broadcast.state,
+        app.get_broadcast(&ana, corr.id)
+            .await
+            .unwrap()
+            .broadcast
+            .state,
         BroadcastState::Sent
     );
 }

@@ -170,7 +170,14 @@ impl Delivery {
         m.tlp = Tlp::Clear;
         m.attempts = r.attempts;
         m.sender = how.sender.map(str::to_string);
-        let outcome = match how.channel.send(&Outgoing { message: &m, to: &to }).await {
+        let outcome = match how
+            .channel
+            .send(&Outgoing {
+                message: &m,
+                to: &to,
+            })
+            .await
+        {
             SendOutcome::Sent(provider_key) => RecipientOutcome::Sent {
                 gateway: how.gateway.to_string(),
                 provider_key,

@@ -75,7 +75,12 @@ impl SmsLength {
     pub fn of(text: &str) -> SmsLength {
         let (encoding, units, single, part) = match gsm7_septets(text) {
             Some(n) => (SmsEncoding::Gsm7, n as u32, 160, 153),
-            None => (SmsEncoding::Ucs2, text.encode_utf16().count() as u32, 70, 67),
+            None => (
+                SmsEncoding::Ucs2,
+                text.encode_utf16().count() as u32,
+                70,
+                67,
+            ),
         };
         let segments = if units <= single {
             1
@@ -619,13 +624,19 @@ mod tests {
     #[test]
     fn lengths_follow_gsm_and_ucs2_rules() {
         let l = SmsLength::of(&"a".repeat(160));
-        assert_eq!((l.encoding, l.units, l.segments), (SmsEncoding::Gsm7, 160, 1));
+        assert_eq!(
+            (l.encoding, l.units, l.segments),
+            (SmsEncoding::Gsm7, 160, 1)
+        );
         assert_eq!(SmsLength::of(&"a".repeat(161)).segments, 2);
         assert_eq!(SmsLength::of(&"a".repeat(306)).segments, 2);
         assert_eq!(SmsLength::of(&"a".repeat(307)).segments, 3);
         // The extension table counts two.
         let l = SmsLength::of(&"€".repeat(80));
-        assert_eq!((l.encoding, l.units, l.segments), (SmsEncoding::Gsm7, 160, 1));
+        assert_eq!(
+            (l.encoding, l.units, l.segments),
+            (SmsEncoding::Gsm7, 160, 1)
+        );
         assert_eq!(SmsLength::of(&"€".repeat(81)).segments, 2);
         // ç is not GSM: UCS-2.
         let l = SmsLength::of("reçu");
@@ -707,7 +718,9 @@ mod tests {
         );
         assert_eq!(done.events[2].by_name, SENDER);
         for st in [&b, &a, &s] {
-            let c = st.cancel(other, "bob", Some("wrong area".into()), now).unwrap();
+            let c = st
+                .cancel(other, "bob", Some("wrong area".into()), now)
+                .unwrap();
             assert_eq!(c.state, Cancelled);
             assert_eq!(c.events.last().unwrap().note.as_deref(), Some("wrong area"));
         }

@@ -107,16 +107,28 @@ async fn broadcasts_over_the_api() {
     let id = v["id"].as_str().unwrap().to_string();
     // Nobody approves their own; the role without the permission is refused too.
     let (s, v) = app
-        .post(Role::Analyst, &format!("/api/v1/broadcasts/{id}/approve"), json!({}))
+        .post(
+            Role::Analyst,
+            &format!("/api/v1/broadcasts/{id}/approve"),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert!(v["error"].as_str().unwrap().contains("second person"));
     let (s, _) = app
-        .post(Role::Viewer, &format!("/api/v1/broadcasts/{id}/approve"), json!({}))
+        .post(
+            Role::Viewer,
+            &format!("/api/v1/broadcasts/{id}/approve"),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, v) = app
-        .post(Role::Admin, &format!("/api/v1/broadcasts/{id}/approve"), json!({}))
+        .post(
+            Role::Admin,
+            &format!("/api/v1/broadcasts/{id}/approve"),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["state"], "approved");
@@ -156,19 +168,35 @@ async fn broadcasts_over_the_api() {
     assert_eq!(v["counts"]["skipped"], 12);
     // Nothing went out: nothing to correct.
     let (s, _) = app
-        .post(Role::Analyst, &format!("/api/v1/broadcasts/{id}/correct"), json!({}))
+        .post(
+            Role::Analyst,
+            &format!("/api/v1/broadcasts/{id}/correct"),
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
     // Bad input: 4xx naming the field, nothing written.
     for (body, field) in [
-        (json!({"mode": "loud", "texts": {"en": "x"}, "area": circle()}), "mode"),
-        (json!({"mode": "test", "texts": {"xx": "x"}, "area": circle()}), "texts.xx"),
+        (
+            json!({"mode": "loud", "texts": {"en": "x"}, "area": circle()}),
+            "mode",
+        ),
+        (
+            json!({"mode": "test", "texts": {"xx": "x"}, "area": circle()}),
+            "texts.xx",
+        ),
         (
             json!({"mode": "test", "texts": {"en": "x".repeat(2000)}, "area": circle()}),
             "texts.en",
         ),
-        (json!({"mode": "test", "texts": {"en": "x"}, "area": {"circle": {"lat": 95, "lon": 0, "radius_km": 5}}}), "area"),
-        (json!({"mode": "test", "texts": {"en": "x"}, "area": circle(), "extra": 1}), "extra"),
+        (
+            json!({"mode": "test", "texts": {"en": "x"}, "area": {"circle": {"lat": 95, "lon": 0, "radius_km": 5}}}),
+            "area",
+        ),
+        (
+            json!({"mode": "test", "texts": {"en": "x"}, "area": circle(), "extra": 1}),
+            "extra",
+        ),
     ] {
         let (s, v) = app.post(Role::Analyst, "/api/v1/broadcasts", body).await;
         assert!(s.is_client_error(), "{s} {v}");
@@ -233,7 +261,9 @@ async fn broadcast_pages_show_test_and_live_apart() {
     let app = start().await;
     let key = ContactKey::generate();
     subscribers(&app, &key, 3).await;
-    let (cookie, csrf) = browser_login(&app, "analyst", "password-123").await.unwrap();
+    let (cookie, csrf) = browser_login(&app, "analyst", "password-123")
+        .await
+        .unwrap();
     let (s, html) = page(&app, &cookie, "/broadcasts/new").await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("mode-banner mode-test") && html.contains("TEST"));
@@ -308,7 +338,13 @@ async fn broadcast_pages_show_test_and_live_apart() {
         "{html}"
     );
     // Another person approves through the page; the author's own form post is refused.
-    let r = post_form(&app, &cookie, &format!("{test}/approve"), &[("csrf", &csrf)]).await;
+    let r = post_form(
+        &app,
+        &cookie,
+        &format!("{test}/approve"),
+        &[("csrf", &csrf)],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("second person"));
     let (mcookie, mcsrf) = browser_login(&app, "monitor_coordinator", "password-123")
@@ -316,11 +352,20 @@ async fn broadcast_pages_show_test_and_live_apart() {
         .unwrap();
     let (_, html) = page(&app, &mcookie, &test).await;
     assert!(html.contains("id=\"approve-form\""));
-    let r = post_form(&app, &mcookie, &format!("{test}/approve"), &[("csrf", &mcsrf)]).await;
+    let r = post_form(
+        &app,
+        &mcookie,
+        &format!("{test}/approve"),
+        &[("csrf", &mcsrf)],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, html) = page(&app, &mcookie, &test).await;
     assert!(html.contains("approved by monitor_coordinator"), "{html}");
-    assert!(html.contains("http-equiv=\"refresh\""), "progress refreshes");
+    assert!(
+        html.contains("http-equiv=\"refresh\""),
+        "progress refreshes"
+    );
     assert!(!html.contains(TEST_PHONE.trim_start_matches('+')));
     // The admin's stop switch is on the list page.
     let (acookie, acsrf) = browser_login(&app, "admin", "password-123").await.unwrap();
@@ -336,5 +381,8 @@ async fn broadcast_pages_show_test_and_live_apart() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, html) = page(&app, &cookie, "/broadcasts").await;
     assert!(html.contains("ALL BROADCASTING IS STOPPED"));
-    assert!(!html.contains("STOP ALL BROADCASTING"), "analysts hold no switch");
+    assert!(
+        !html.contains("STOP ALL BROADCASTING"),
+        "analysts hold no switch"
+    );
 }

@@ -18,8 +18,7 @@ fn body(b: &Broadcast) -> Result<String> {
 }
 
 fn from_body(s: &str) -> Result<Broadcast> {
-    serde_json::from_str(s)
-        .map_err(|e| StoreError::Backend(format!("corrupt broadcast body: {e}")))
+    serde_json::from_str(s).map_err(|e| StoreError::Backend(format!("corrupt broadcast body: {e}")))
 }
 
 /// Apply one broadcast step inside the op's savepoint.
@@ -176,12 +175,13 @@ impl tocsin_store::Broadcasts for crate::PostgresStore {
     }
 
     async fn list_broadcasts(&self, limit: u32) -> Result<Vec<Broadcast>> {
-        let rows: Vec<String> =
-            sqlx::query_scalar("SELECT body::text FROM broadcasts ORDER BY created_at DESC, id DESC LIMIT $1")
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_err)?;
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT body::text FROM broadcasts ORDER BY created_at DESC, id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
         rows.iter().map(|b| from_body(b)).collect()
     }
 

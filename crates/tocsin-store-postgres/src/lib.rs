@@ -23,8 +23,8 @@
 
 mod actions;
 mod alerting;
-mod broadcasts;
 mod analysis;
+mod broadcasts;
 mod contacts;
 mod credentials;
 mod evidence_files;

@@ -20,8 +20,7 @@ fn body(b: &Broadcast) -> Result<String> {
 }
 
 fn from_body(s: &str) -> Result<Broadcast> {
-    serde_json::from_str(s)
-        .map_err(|e| StoreError::Backend(format!("corrupt broadcast body: {e}")))
+    serde_json::from_str(s).map_err(|e| StoreError::Backend(format!("corrupt broadcast body: {e}")))
 }
 
 /// Rows per INSERT statement (7 values each, well under SQLite's 32,766 variables).
@@ -77,12 +76,13 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &BroadcastStep) -> 
             broadcast_id,
             recipients,
         } => {
-            let any: Option<i64> =
-                sqlx::query_scalar("SELECT 1 FROM broadcast_recipients WHERE broadcast_id = ? LIMIT 1")
-                    .bind(broadcast_id.to_string())
-                    .fetch_optional(&mut *conn)
-                    .await
-                    .map_err(db_err)?;
+            let any: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM broadcast_recipients WHERE broadcast_id = ? LIMIT 1",
+            )
+            .bind(broadcast_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?;
             if any.is_some() {
                 return Err(StoreError::Conflict(
                     "the broadcast's recipients are already queued".into(),
@@ -167,12 +167,13 @@ impl tocsin_store::Broadcasts for crate::SqliteStore {
     }
 
     async fn list_broadcasts(&self, limit: u32) -> Result<Vec<Broadcast>> {
-        let rows: Vec<String> =
-            sqlx::query_scalar("SELECT body FROM broadcasts ORDER BY created_at DESC, id DESC LIMIT ?")
-                .bind(i64::from(limit))
-                .fetch_all(&self.read)
-                .await
-                .map_err(db_err)?;
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT body FROM broadcasts ORDER BY created_at DESC, id DESC LIMIT ?",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
         rows.iter().map(|b| from_body(b)).collect()
     }
 

@@ -8,9 +8,9 @@
 
 mod actions;
 mod alerting;
-mod broadcasts;
 mod analysis;
 pub mod backup;
+mod broadcasts;
 mod bulk;
 mod contacts;
 mod credentials;

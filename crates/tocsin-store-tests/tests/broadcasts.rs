@@ -73,7 +73,10 @@ fn rows(b: &Broadcast, n: usize) -> Vec<BroadcastRecipient> {
 async fn approved_with(store: &dyn Store, n: usize) -> (Broadcast, Vec<BroadcastRecipient>) {
     let b = broadcast();
     store
-        .write(&Actor::system("t"), op(BroadcastStep::Create(Box::new(b.clone()))))
+        .write(
+            &Actor::system("t"),
+            op(BroadcastStep::Create(Box::new(b.clone()))),
+        )
         .await
         .unwrap();
     let a = b
@@ -102,7 +105,10 @@ async fn approved_with(store: &dyn Store, n: usize) -> (Broadcast, Vec<Broadcast
 async fn broadcasts_are_stored_and_guarded(store: &dyn Store, _db: &Db) {
     let b = broadcast();
     store
-        .write(&Actor::system("t"), op(BroadcastStep::Create(Box::new(b.clone()))))
+        .write(
+            &Actor::system("t"),
+            op(BroadcastStep::Create(Box::new(b.clone()))),
+        )
         .await
         .unwrap();
     assert_eq!(store.get_broadcast(b.id).await.unwrap(), b);
@@ -129,7 +135,9 @@ async fn broadcasts_are_stored_and_guarded(store: &dyn Store, _db: &Db) {
         .await
         .unwrap();
     assert!(matches!(
-        store.write(&Actor::system("t"), approve(&a, rows(&a, 3))).await,
+        store
+            .write(&Actor::system("t"), approve(&a, rows(&a, 3)))
+            .await,
         Err(StoreError::Conflict(_))
     ));
     // The same version again with other rows: the recipients guard trips too.
@@ -155,7 +163,9 @@ async fn broadcasts_are_stored_and_guarded(store: &dyn Store, _db: &Db) {
         .iter()
         .any(|x| x.id == a.id));
     // A cancellation skips what is still queued; it is no longer active.
-    let c = stored.cancel(Uuid::new_v4(), "bob", None, time::now()).unwrap();
+    let c = stored
+        .cancel(Uuid::new_v4(), "bob", None, time::now())
+        .unwrap();
     store
         .write(
             &Actor::system("t"),
@@ -195,8 +205,14 @@ async fn recipients_are_claimed_once_and_settled(store: &dyn Store, db: &Db) {
         .map(|r| r.id)
         .collect();
     assert_eq!(ids, rs.iter().map(|r| r.id).collect());
-    assert!(first.iter().all(|r| r.state == RecipientState::Sending && r.attempts == 1));
-    assert!(store.claim_recipients(a.id, 4, 60, now).await.unwrap().is_empty());
+    assert!(first
+        .iter()
+        .all(|r| r.state == RecipientState::Sending && r.attempts == 1));
+    assert!(store
+        .claim_recipients(a.id, 4, 60, now)
+        .await
+        .unwrap()
+        .is_empty());
     let c = store.recipient_counts(a.id).await.unwrap();
     assert_eq!((c.queued, c.sending), (0, 10));
 
@@ -227,7 +243,10 @@ async fn recipients_are_claimed_once_and_settled(store: &dyn Store, db: &Db) {
         .await
         .unwrap();
     assert!(store.recipient_report(None, "pk-1", false).await.unwrap());
-    assert!(!store.recipient_report(None, "pk-unknown", true).await.unwrap());
+    assert!(!store
+        .recipient_report(None, "pk-unknown", true)
+        .await
+        .unwrap());
     store
         .settle_recipient(first[2].id, RecipientOutcome::Skipped)
         .await
@@ -244,12 +263,17 @@ async fn recipients_are_claimed_once_and_settled(store: &dyn Store, db: &Db) {
     // The retried row comes back; the others only once their lease lapsed (a sender that
     // died), never a settled one.
     let again = store.claim_recipients(a.id, 20, 60, now).await.unwrap();
-    assert_eq!(again.iter().map(|r| r.id).collect::<Vec<_>>(), vec![first[3].id]);
+    assert_eq!(
+        again.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![first[3].id]
+    );
     assert_eq!(again[0].attempts, 2);
     let later = now + Duration::seconds(61);
     let lapsed = store.claim_recipients(a.id, 20, 60, later).await.unwrap();
     assert_eq!(lapsed.len(), 7);
-    assert!(lapsed.iter().all(|r| ![first[0].id, first[1].id, first[2].id].contains(&r.id)));
+    assert!(lapsed
+        .iter()
+        .all(|r| ![first[0].id, first[1].id, first[2].id].contains(&r.id)));
     for r in &lapsed {
         store
             .settle_recipient(
@@ -272,7 +296,10 @@ async fn recipients_are_claimed_once_and_settled(store: &dyn Store, db: &Db) {
     // Test rows: no subscriber, the sealed address kept as given.
     let b = broadcast();
     store
-        .write(&Actor::system("t"), op(BroadcastStep::Create(Box::new(b.clone()))))
+        .write(
+            &Actor::system("t"),
+            op(BroadcastStep::Create(Box::new(b.clone()))),
+        )
         .await
         .unwrap();
     let row = BroadcastRecipient {

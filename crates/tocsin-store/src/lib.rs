@@ -1004,12 +1004,12 @@ impl<S: Store + ?Sized> StoreExt for S {}
 /// The store's traits, for `use tocsin_store::prelude::*;` where methods are called on a
 /// backend's own type (a [`DynStore`] needs no import).
 pub mod prelude {
+    pub use crate::Broadcasts;
     pub use crate::Matching;
     pub use crate::{
         Actions, Alerting, Analysis, Deliveries, EvidenceFiles, Incidents, Jobs, Reports, Rumours,
         Store, StoreExt, Subscribers, Triage, Users, Verification,
     };
-    pub use crate::Broadcasts;
 }
 
 /// A shared handle to any backend, as the server and CLI hold it.

@@ -199,7 +199,11 @@ impl ComposeForm {
             ("", f) => Some(BroadcastAnswers::RiskFactor(f.parse().map_err(|_| {
                 "risk_factor: expected a risk factor's number".to_string()
             })?)),
-            _ => return Err("answers: a broadcast answers a rumour or a risk factor, not both".into()),
+            _ => {
+                return Err(
+                    "answers: a broadcast answers a rumour or a risk factor, not both".into(),
+                )
+            }
         };
         Ok(BroadcastInput {
             mode: self.mode.clone(),
@@ -346,7 +350,11 @@ pub async fn cancel(
     CsrfForm(f): CsrfForm<CancelForm>,
 ) -> WebResult {
     let id = path_id(&id)?;
-    match st.app().cancel_broadcast(&wu.user, id, Some(f.reason)).await {
+    match st
+        .app()
+        .cancel_broadcast(&wu.user, id, Some(f.reason))
+        .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/broadcasts/{id}")).into_response()),
         Err(e) => {
             let (status, message) = on_form(e)?;
