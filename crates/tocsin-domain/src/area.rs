@@ -129,7 +129,7 @@ fn check_lat_lon(field: &str, lat: f64, lon: f64) -> Result<(), DomainError> {
 }
 
 /// Mean Earth radius (km), as the haversine distance uses.
-const EARTH_RADIUS_KM: f64 = 6_371.0088;
+const EARTH_RADIUS_KM: f64 = 6_371.008_8;
 
 impl BroadcastArea {
     /// Parse the API's JSON shape (see the module documentation); errors name the field as

@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tocsin_domain::{ContactKey, Role, SubscriberPhone};
 use tocsin_server::sms::{KannelConfig, Secret, SmsConfig};
 use tocsin_server::AppState;
-use tocsin_store::StoreExt;
 
 const KANNEL_SECRET: &str = "kannel-inbound-secret-0123456789";
 /// A warner's number (it sends a report first), a stranger's, and one never subscribed.
