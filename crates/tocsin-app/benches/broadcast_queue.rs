@@ -52,7 +52,7 @@ async fn fill(store: &dyn Store, key: &ContactKey) {
         } else {
             (6.54 + (i % 100) as f64 * 0.001, 21.99)
         };
-        let place = SubscriberPlace::new(caf, None, "Somewhere", lat, lon).unwrap();
+        let place = SubscriberPlace::new(caf.clone(), None, "Somewhere", lat, lon).unwrap();
         let phone = SubscriberPhone::new(format!("+2367{:07}", i));
         steps.push(Step::Subscriber(SubscriberStep::Subscribe(Box::new(
             NewSubscriber::new(&phone, place, langs[i % 4], key),
