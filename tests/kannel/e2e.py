@@ -7,6 +7,8 @@
                                  and an smsbox is connected
   e2e.py relay ...               HTTP relay between Kannel and Tocsin (see Relay)
   e2e.py drive ...               send the messages through fakesmsc, wait, check, report
+  e2e.py broadcast ...           community broadcasts: 1,000 subscribers, STOP, test and live
+                                 broadcasts, tocsin serve killed (SIGKILL) mid-broadcast
 
 The relay sits where Kannel's get-url and dlr-url point, and where Tocsin's sendsms_url
 points. It forwards every request unchanged (/cgi-bin/sendsms to Kannel, the rest to
@@ -24,9 +26,11 @@ import json
 import os
 import re
 import socket
+import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -584,6 +588,201 @@ def run_checks(a, c):
             "neither the sendsms password nor the inbound secret appears in Tocsin's log")
 
 
+# --------------------------------------------------------------------------------------
+# community broadcasts (issue 17): run after `drive`, on the same Kannel and Tocsin
+
+# Where the subscribers live: place names the gazetteer resolves, and the broadcast's circle
+# around Bambari (the other places are far outside it).
+PLACES = [("Bambari", "CAF"), ("Bangui", "CAF"), ("Bria", "CAF"), ("Goma", "COD")]
+BAMBARI = {"circle": {"lat": 5.7617, "lon": 20.6672, "radius_km": 30}}
+LANGS = ["en", "fr", "sw", "ar"]
+TEST_PHONES = ["+23670990001", "+23670990002"]
+
+
+def subscriber_phone(i):
+    return f"+23677{i:06d}"
+
+
+def texts(marker):
+    return {
+        "en": f"{marker} Armed men reported near Bambari. Stay indoors.",
+        "fr": f"{marker} Hommes armés signalés près de Bambari. Restez chez vous.",
+        "sw": f"{marker} Watu wenye silaha karibu na Bambari. Kaeni ndani.",
+        "ar": f"{marker} مسلحون قرب بمباري. ابقوا في منازلكم.",
+    }
+
+
+def lang_of_text(t):
+    if sum(1 for ch in t if "\u0600" <= ch <= "\u06ff") >= 5:
+        return "ar"
+    if "Hommes" in t:
+        return "fr"
+    if "Watu" in t:
+        return "sw"
+    if "Armed" in t:
+        return "en"
+    return "?"
+
+
+class ApiW(Api):
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers={
+            "Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.load(r)
+        except urllib.error.HTTPError as e:
+            try:
+                return e.code, json.load(e)
+            except ValueError:
+                return e.code, {}
+
+
+def start_tocsin(a, log_mode="ab"):
+    """(Re)start tocsin serve on the same address; its pid is written for run-e2e.sh."""
+    log = open(a.tocsin_log, log_mode)
+    env = dict(os.environ, NO_COLOR="1", TOCSIN_LOG="debug")
+    p = subprocess.Popen([a.tocsin_bin, "--data-dir", a.data_dir, "--config", a.config, "serve",
+                          "--listen", a.api.split("//", 1)[1]], stdout=log, stderr=log, env=env)
+    open(a.pid_file, "w").write(str(p.pid))
+    return p
+
+
+def cmd_broadcast(a):
+    global WATCH_PID
+    WATCH_PID = a.tocsin_pid
+    c = Checks()
+    t0 = time.time()
+    try:
+        run_broadcast(a, c)
+    except Exception as e:
+        c.check(False, "the broadcast checks ran to the end", f"{type(e).__name__}: {e}")
+    print(f"(broadcast checks took {time.time() - t0:.1f}s)")
+    print(f"kannel broadcast e2e: {c.passed} passed, {c.failed} failed")
+    return 1 if c.failed else 0
+
+
+def run_broadcast(a, c):
+    global WATCH_PID
+    analyst = ApiW(a.api, open(a.token_file).read().strip())
+    coord = ApiW(a.api, open(a.coord_token_file).read().strip())
+    admin = ApiW(a.api, open(a.admin_token_file).read().strip())
+    answers = []  # every API answer, searched for numbers at the end
+
+    # 1. 1,000 subscribers in four places and four languages, registered by staff.
+    who = {}
+    bad = []
+    for i in range(a.subscribers):
+        place, country = PLACES[i % 4]
+        lang = LANGS[(i // 4) % 4]
+        phone = subscriber_phone(i)
+        st, v = coord.call("POST", "/api/v1/subscribers",
+                           {"phone": phone, "place": place, "country": country, "language": lang})
+        answers.append(v)
+        if st != 201:
+            bad.append((st, v))
+        who[phone] = (place, lang)
+    c.check(not bad, f"staff registered {a.subscribers} subscribers", repr(bad[:3]))
+    in_area = {p for p, (pl, _) in who.items() if pl == "Bambari"}
+    area_q = urllib.parse.quote(json.dumps(BAMBARI))
+    st, v = analyst.call("GET", f"/api/v1/subscribers/counts?area={area_q}")
+    answers.append(v)
+    c.check(st == 200 and v.get("total") == len(in_area), f"{len(in_area)} subscribers counted around Bambari",
+            f"{st} {v}")
+
+    # 2. STOP by SMS through Kannel, before the broadcast.
+    stopped = sorted(in_area)[0]
+    fifo = open(a.fifo, "w", encoding="utf-8", buffering=1)
+    fifo.write(f"{stopped} {SHORTCODE} text STOP\n")
+    fifo.flush()
+    for _ in range(4):
+        time.sleep(0.5)
+        fifo.write("\n")
+        fifo.flush()
+    n_after = wait_until("STOP honoured", 30, lambda: (lambda r: r[1].get("total") == len(in_area) - 1 and r)(
+        analyst.call("GET", f"/api/v1/subscribers/counts?area={area_q}")))
+    c.check(bool(n_after), "STOP by SMS removed the subscriber from the area's count")
+    expected = in_area - {stopped}
+
+    # 3. An unapproved broadcast sends nothing; nobody approves their own (an admin cannot
+    # even write one).
+    st, v = analyst.call("POST", "/api/v1/broadcasts",
+                         {"mode": "live", "texts": texts("UNAPPROVED-E2E"), "area": BAMBARI})
+    answers.append(v)
+    c.check(st == 201 and v.get("recipients") == len(expected),
+            f"a live broadcast to Bambari is written for {len(expected)} recipients", f"{st} {v}")
+    st, v = analyst.call("POST", f"/api/v1/broadcasts/{v.get('id')}/approve")
+    c.check(st == 403, "the author cannot approve their own broadcast", f"{st} {v}")
+    st, v = admin.call("POST", "/api/v1/broadcasts", {"mode": "live", "texts": texts("ADMIN-E2E"), "area": BAMBARI})
+    c.check(st == 403, "an admin cannot write (and so approve) a broadcast of their own", f"{st} {v}")
+
+    # 4. A test broadcast reaches only the test phones.
+    st, v = analyst.call("POST", "/api/v1/broadcasts", {"mode": "test", "texts": texts("TEST-E2E"), "area": BAMBARI})
+    answers.append(v)
+    tid = v.get("id")
+    st, v = coord.call("POST", f"/api/v1/broadcasts/{tid}/approve")
+    answers.append(v)
+    c.check(st == 200, "another person approved the test broadcast", f"{st} {v}")
+    wait_until("test broadcast sent", 60, lambda: analyst.call("GET", f"/api/v1/broadcasts/{tid}")[1].get("state") == "sent")
+    time.sleep(2)
+    test_mts = [(to, t) for _, to, t, _ in parse_mt(a.fakesmsc_log) if "TEST-E2E" in t]
+    c.check(sorted(to for to, _ in test_mts) == sorted(TEST_PHONES),
+            "the test broadcast reached the two test phones, once each, and nobody else",
+            repr(sorted(to for to, _ in test_mts)))
+
+    # 5. The live broadcast; tocsin serve is killed (SIGKILL) in the middle and restarted.
+    st, v = analyst.call("POST", "/api/v1/broadcasts", {"mode": "live", "texts": texts("LIVE-E2E"), "area": BAMBARI})
+    answers.append(v)
+    lid = v.get("id")
+    st, v = coord.call("POST", f"/api/v1/broadcasts/{lid}/approve")
+    answers.append(v)
+    c.check(st == 200 and v.get("recipients") == len(expected), "the live broadcast is approved by a second person",
+            f"{st} {v}")
+    def live_count():
+        return sum(1 for _, _, t, _ in parse_mt(a.fakesmsc_log) if "LIVE-E2E" in t)
+    got = wait_until("half the broadcast", 60, lambda: live_count() >= len(expected) // 3, interval=0.05)
+    before = live_count()
+    os.kill(a.tocsin_pid, 9)
+    c.check(bool(got) and before < len(expected),
+            f"tocsin serve killed with SIGKILL in the middle of the broadcast ({before} of {len(expected)} received)")
+    time.sleep(1)
+    p = start_tocsin(a)
+    WATCH_PID = p.pid
+    ok = wait_until("restarted", 60, lambda: analyst.call("GET", "/api/v1/broadcasts/stop")[0] == 200)
+    c.check(bool(ok), "tocsin serve restarted on the same data")
+    done = wait_until("live broadcast sent", 240,
+                      lambda: analyst.call("GET", f"/api/v1/broadcasts/{lid}")[1].get("state") == "sent", interval=1)
+    c.check(bool(done), "after the restart the broadcast finished")
+    time.sleep(a.settle)
+    live = [(to, t) for _, to, t, _ in parse_mt(a.fakesmsc_log) if "LIVE-E2E" in t]
+    per = {}
+    for to, t in live:
+        per.setdefault(to, []).append(t)
+    twice = {to: len(ts) for to, ts in per.items() if len(ts) > 1}
+    c.check(not twice, "nobody received the live broadcast twice", repr(list(twice.items())[:5]))
+    c.check(set(per) == expected, f"exactly the {len(expected)} active subscribers around Bambari received it",
+            f"missing {len(expected - set(per))}, outside {len(set(per) - expected)}")
+    c.check(stopped not in per, "the subscriber who sent STOP received nothing")
+    wrong = [(to, who[to][1], lang_of_text(ts[0])) for to, ts in per.items() if to in who and lang_of_text(ts[0]) != who[to][1]]
+    c.check(not wrong, "each subscriber received it in their language", repr(wrong[:5]))
+    c.check(not any("UNAPPROVED-E2E" in t for _, _, t, _ in parse_mt(a.fakesmsc_log)),
+            "the unapproved broadcast sent nothing")
+    st, v = analyst.call("GET", f"/api/v1/broadcasts/{lid}")
+    answers.append(v)
+    cnt = v.get("counts", {})
+    c.check(cnt.get("sent", 0) + cnt.get("delivered", 0) == len(expected) and cnt.get("queued") == 0,
+            "the broadcast's counts add up (sent + delivered = recipients, none queued)", repr(cnt))
+    st, v = analyst.call("GET", "/api/v1/broadcasts")
+    answers.append(v)
+
+    # 6. No subscriber number in Tocsin's log or in any API answer of the run.
+    log = open(a.tocsin_log, "rb").read()
+    text = json.dumps(answers)
+    leaks = [p for p in list(who) + TEST_PHONES
+             if p.lstrip("+").encode() in log or p.lstrip("+")[-8:].encode() in log or p.lstrip("+") in text]
+    c.check(not leaks, "no subscriber or test number in Tocsin's log or in any API answer", repr(leaks[:5]))
+
 
 def main():
     p = argparse.ArgumentParser()
@@ -617,6 +816,21 @@ def main():
     s.add_argument("--settle", type=float, default=3.0)
     s.add_argument("--start", type=float, default=0)
     s.add_argument("--tocsin-pid", type=int, default=0)
+    s = sub.add_parser("broadcast")
+    s.add_argument("--api", required=True)
+    s.add_argument("--token-file", required=True)
+    s.add_argument("--coord-token-file", required=True)
+    s.add_argument("--admin-token-file", required=True)
+    s.add_argument("--fifo", required=True)
+    s.add_argument("--fakesmsc-log", required=True)
+    s.add_argument("--tocsin-log", required=True)
+    s.add_argument("--tocsin-pid", type=int, required=True)
+    s.add_argument("--tocsin-bin", required=True)
+    s.add_argument("--data-dir", required=True)
+    s.add_argument("--config", required=True)
+    s.add_argument("--pid-file", required=True)
+    s.add_argument("--subscribers", type=int, default=1000)
+    s.add_argument("--settle", type=float, default=5.0)
     s = sub.add_parser("fail-sender")
     a = p.parse_args()
     if a.cmd == "fail-sender":
@@ -628,6 +842,7 @@ def main():
         "wait-kannel": cmd_wait_kannel,
         "relay": cmd_relay,
         "drive": cmd_drive,
+        "broadcast": cmd_broadcast,
     }[a.cmd](a) or 0
 
 

@@ -68,6 +68,8 @@ cleanup() {
   local rc=$?
   set +e
   # Stop in reverse order of start; only the processes this script started.
+  # tocsin serve restarted by the broadcast phase (its pid in tocsin.pid)
+  [ -f "$WORK/tocsin.pid" ] && PIDS+=("$(cat "$WORK/tocsin.pid")")
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill -TERM "${PIDS[i]}" 2>/dev/null; done
   for _ in $(seq 1 50); do
     local alive=0
@@ -94,7 +96,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 E2E="python3 $HERE/e2e.py"
-read -r ADMIN_PORT SMSBOX_PORT FAKESMSC_PORT SENDSMS_PORT RELAY_PORT <<<"$($E2E ports 5)"
+read -r ADMIN_PORT SMSBOX_PORT FAKESMSC_PORT SENDSMS_PORT RELAY_PORT TOCSIN_PORT <<<"$($E2E ports 6)"
 ADMIN_PASSWORD="$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 SENDSMS_PASSWORD="$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 INBOUND_SECRET="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
@@ -115,15 +117,28 @@ password = "$SENDSMS_PASSWORD"
 # No \`from\`: this smsbox has no global sender either, so replies must go out from the number
 # each warner wrote to (Kannel's %P), as on a common set-up (issue 12, finding 10).
 inbound_secret = "$INBOUND_SECRET"
+
+# Community broadcasts (the broadcast phase): only these phones receive a test broadcast;
+# sent from the short code at 40 messages per second.
+[broadcasts]
+test_phones = ["+23670990001", "+23670990002"]
+sender = "1413"
+rates = { kannel = 40 }
 EOF
 mkdir -p "$WORK/data"
 TOCSIN_ARGS=(--data-dir "$WORK/data" --config "$WORK/tocsin.toml")
 timeout 60 "$TOCSIN" "${TOCSIN_ARGS[@]}" user add e2e --role analyst >"$WORK/user.out" 2>&1 ||
   { cat "$WORK/user.out" >&2; fail "tocsin user add failed"; }
 tail -n1 "$WORK/user.out" >"$WORK/token"
+# The broadcast phase's second person (approves) and an admin.
+for u in coord:monitor_coordinator admin:admin; do
+  timeout 60 "$TOCSIN" "${TOCSIN_ARGS[@]}" user add "e2e-${u%%:*}" --role "${u##*:}" >"$WORK/user.out" 2>&1 ||
+    { cat "$WORK/user.out" >&2; fail "tocsin user add failed"; }
+  tail -n1 "$WORK/user.out" >"$WORK/token-${u%%:*}"
+done
 
 echo "== starting tocsin serve"
-NO_COLOR=1 TOCSIN_LOG=debug "$TOCSIN" "${TOCSIN_ARGS[@]}" serve --listen 127.0.0.1:0 >"$WORK/tocsin.log" 2>&1 &
+NO_COLOR=1 TOCSIN_LOG=debug "$TOCSIN" "${TOCSIN_ARGS[@]}" serve --listen "127.0.0.1:$TOCSIN_PORT" >"$WORK/tocsin.log" 2>&1 &
 PIDS+=($!)
 TOCSIN_PID=$!
 TOCSIN_URL=""
@@ -183,4 +198,19 @@ if [ "$rc" = 124 ]; then
   fail "the checks did not finish within 240s"
 fi
 [ "$rc" = 0 ] || fail "see the checks above"
+
+echo "== community broadcasts: 1,000 subscribers, STOP, test and live, kill -9 mid-broadcast"
+set +e
+timeout 400 $E2E broadcast --api "$TOCSIN_URL" --token-file "$WORK/token" \
+  --coord-token-file "$WORK/token-coord" --admin-token-file "$WORK/token-admin" \
+  --fifo "$WORK/mo.fifo" --fakesmsc-log "$WORK/fakesmsc.log" --tocsin-log "$WORK/tocsin.log" \
+  --tocsin-pid "$TOCSIN_PID" --tocsin-bin "$TOCSIN" --data-dir "$WORK/data" \
+  --config "$WORK/tocsin.toml" --pid-file "$WORK/tocsin.pid" | tee "$WORK/broadcast.out"
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" = 124 ]; then
+  echo "kannel broadcast e2e: 0 passed, 1 failed"
+  fail "the broadcast checks did not finish within 400s"
+fi
+[ "$rc" = 0 ] || fail "see the broadcast checks above"
 OK=1

@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod actions;
 pub mod alerts;
 pub mod assessments;
+pub mod broadcasts;
 pub mod cap;
 pub mod desks;
 pub mod engine;
@@ -132,6 +133,8 @@ pub struct App<'a> {
     pub alerting: &'a alerts::AlertSettings,
     /// The verification checklist (`[verification]`).
     pub verification: &'a verification::VerificationSettings,
+    /// Test phones and gateway paces of broadcasts (`[broadcasts]`).
+    pub broadcasting: &'a broadcasts::BroadcastSettings,
 }
 
 impl<'a> App<'a> {
@@ -148,6 +151,7 @@ impl<'a> App<'a> {
             channels: &notify::NO_CHANNELS,
             alerting: &alerts::DEFAULT_SETTINGS,
             verification: &verification::DEFAULT_SETTINGS,
+            broadcasting: &broadcasts::DEFAULT_SETTINGS,
         }
     }
 }

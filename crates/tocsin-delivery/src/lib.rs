@@ -21,6 +21,7 @@
 //! The recipient's number is opened (sealed contact of a source, or the address sealed on the
 //! delivery) only when it is handed to its channel, and never logged.
 
+pub mod broadcast;
 pub mod sms;
 pub mod smtp;
 pub mod webhook;

@@ -10,6 +10,7 @@ pub mod alert;
 pub mod area;
 pub mod assessment;
 pub mod audit;
+pub mod broadcast;
 pub mod contact;
 pub mod country;
 pub mod crypto;
@@ -50,6 +51,10 @@ pub use assessment::{
     EvidenceKind, Level, NewAssessment,
 };
 pub use audit::{AuditEntry, AuditEvent, ChainBreak};
+pub use broadcast::{
+    Broadcast, BroadcastAnswers, BroadcastError, BroadcastEvent, BroadcastMode, BroadcastState,
+    NewBroadcast, RecipientCounts, RecipientState, SmsEncoding, SmsLength, StopSwitch,
+};
 pub use contact::{ChannelPrefs, InboxAfter, InboxItem, NotifyChannel, UserContacts};
 pub use country::Country;
 pub use crypto::{ContactKey, SealedContact};

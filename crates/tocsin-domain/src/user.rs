@@ -79,6 +79,15 @@ pub enum Permission {
     /// Read how many subscribers live in each area (counts only, never who): admins, analysts
     /// and monitor coordinators.
     SubscriberCount,
+    /// Read broadcasts and their counts (never who received them).
+    BroadcastRead,
+    /// Write a broadcast, and prepare a correction of a sent one (analysts, monitor
+    /// coordinators).
+    BroadcastCompose,
+    /// Approve or cancel a broadcast someone else wrote (never one's own, whatever the role).
+    BroadcastApprove,
+    /// Turn the global stop switch of broadcasting on and off (admins; audited).
+    BroadcastStop,
 }
 
 impl Permission {
@@ -185,6 +194,9 @@ impl Role {
                     | RumourRead
                     | SubscriberRegister
                     | SubscriberCount
+                    | BroadcastRead
+                    | BroadcastApprove
+                    | BroadcastStop
             ),
             Role::Analyst => matches!(
                 p,
@@ -208,6 +220,9 @@ impl Role {
                     | RumourWrite
                     | SourceGrade
                     | SubscriberCount
+                    | BroadcastRead
+                    | BroadcastCompose
+                    | BroadcastApprove
             ),
             Role::DeskOfficer => matches!(
                 p,
@@ -218,6 +233,7 @@ impl Role {
                     | AlertRead
                     | AlertRespond
                     | RumourRead
+                    | BroadcastRead
             ),
             Role::MonitorCoordinator => matches!(
                 p,
@@ -233,6 +249,9 @@ impl Role {
                     | SourceGrade
                     | SubscriberRegister
                     | SubscriberCount
+                    | BroadcastRead
+                    | BroadcastCompose
+                    | BroadcastApprove
             ),
             Role::Viewer => matches!(p, IncidentRead | SituationRead | AlertRead | RumourRead),
         }

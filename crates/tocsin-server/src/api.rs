@@ -497,5 +497,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::files::FilesDoc::openapi());
     doc.merge(crate::verification::VerificationDoc::openapi());
     doc.merge(crate::matching::MatchingDoc::openapi());
+    doc.merge(crate::broadcasts::BroadcastsDoc::openapi());
     Json(doc)
 }

@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod api;
 pub mod auth;
 pub mod basemap;
+pub mod broadcasts;
 pub mod capflow;
 pub mod edge;
 pub mod error;
@@ -98,6 +99,8 @@ pub struct AppState {
     pub evidence: Arc<tocsin_app::files::EvidenceLimits>,
     /// The verification checklist (`[verification]`).
     pub verification: Arc<tocsin_app::verification::VerificationSettings>,
+    /// Test phones and gateway paces of broadcasts (`[broadcasts]`).
+    pub broadcasting: Arc<tocsin_app::broadcasts::BroadcastSettings>,
 }
 
 impl AppState {
@@ -137,6 +140,7 @@ impl AppState {
             rules_wake: Arc::default(),
             evidence: Arc::default(),
             verification: Arc::default(),
+            broadcasting: Arc::default(),
         }
     }
 
@@ -166,6 +170,7 @@ impl AppState {
             channels: &self.channels,
             alerting: &self.alerting,
             verification: &self.verification,
+            broadcasting: &self.broadcasting,
         }
     }
 
@@ -402,6 +407,7 @@ pub fn router(state: AppState) -> Router {
         .merge(files::routes(&state.evidence))
         .merge(verification::routes())
         .merge(matching::api_routes())
+        .merge(broadcasts::routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()

@@ -584,10 +584,19 @@ pub async fn twilio_status(
 
 /// Record a delivery report. `id` is the gateway's id for the message, or (Kannel) ours.
 async fn delivery(st: &AppState, gateway: &str, id: &str, delivered: bool) -> GatewayResult {
+    let key = provider_key(st, gateway, id);
+    let message_id = uuid::Uuid::parse_str(id).ok();
+    // A broadcast's recipient first (matched by our row id or the gateway's); otherwise an
+    // outbox delivery.
+    match st.store.recipient_report(message_id, &key, delivered).await {
+        Ok(true) => return Ok(plain(StatusCode::OK, "")),
+        Ok(false) => {}
+        Err(_) => return Err(GatewayError::unavailable()),
+    }
     let op = Op::DeliveryReport {
         gateway: gateway.to_string(),
-        provider_key: provider_key(st, gateway, id),
-        message_id: uuid::Uuid::parse_str(id).ok(),
+        provider_key: key,
+        message_id,
         delivered,
     };
     match st

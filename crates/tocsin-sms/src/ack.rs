@@ -195,31 +195,9 @@ pub fn ack_text(lang: Lang, reference: &str) -> String {
     }
 }
 
-/// Length of `text` in GSM 03.38 7-bit septets (characters of the extension
-/// table, `^{}\[~]|€` and form feed, count two), or `None` if some character
-/// is outside the GSM alphabet and the text must be sent as UCS-2 (then its
-/// length is `text.encode_utf16().count()`, 70 per single SMS). A single
-/// GSM-7 SMS holds 160 septets. Useful to choose Kannel's `coding`.
-///
-/// ```
-/// assert_eq!(tocsin_sms::gsm7_septets("Référence à Bria"), Some(16));
-/// assert_eq!(tocsin_sms::gsm7_septets("€5"), Some(3));
-/// assert_eq!(tocsin_sms::gsm7_septets("reçu"), None);
-/// ```
-pub fn gsm7_septets(text: &str) -> Option<usize> {
-    const BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
-                         ¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
-    const EXTENSION: &str = "\u{000C}^{}\\[~]|€";
-    text.chars().try_fold(0usize, |n, c| {
-        if BASIC.contains(c) {
-            Some(n + 1)
-        } else if EXTENSION.contains(c) {
-            Some(n + 2)
-        } else {
-            None
-        }
-    })
-}
+/// Length of a text in GSM 03.38 7-bit septets, or `None` when it needs UCS-2 (the domain's
+/// [`tocsin_domain::broadcast::gsm7_septets`], which broadcasts measure with too).
+pub use tocsin_domain::broadcast::gsm7_septets;
 
 #[cfg(test)]
 mod tests {

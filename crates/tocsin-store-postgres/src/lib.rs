@@ -24,6 +24,7 @@
 mod actions;
 mod alerting;
 mod analysis;
+mod broadcasts;
 mod contacts;
 mod credentials;
 mod evidence_files;

@@ -153,5 +153,6 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &Step) -> Result<()> {
         Step::Evidence(e) => crate::evidence_files::apply(conn, e).await,
         Step::Verification(v) => crate::verification::apply(conn, v).await,
         Step::Subscriber(st) => crate::subscribers::apply(conn, st).await,
+        Step::Broadcast(b) => crate::broadcasts::apply(conn, b).await,
     }
 }

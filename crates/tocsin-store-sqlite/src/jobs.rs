@@ -22,7 +22,9 @@ use crate::{db_err, SqliteStore};
 pub(crate) struct JobsConn(Arc<tokio::sync::Mutex<Option<SqliteConnection>>>);
 
 impl SqliteStore {
-    async fn jobs_conn(&self) -> Result<tokio::sync::MappedMutexGuard<'_, SqliteConnection>> {
+    pub(crate) async fn jobs_conn(
+        &self,
+    ) -> Result<tokio::sync::MappedMutexGuard<'_, SqliteConnection>> {
         let mut g = self.jobs.0.lock().await;
         if g.is_none() {
             let opts = SqliteConnectOptions::new()

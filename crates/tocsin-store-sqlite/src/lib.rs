@@ -10,6 +10,7 @@ mod actions;
 mod alerting;
 mod analysis;
 pub mod backup;
+mod broadcasts;
 mod bulk;
 mod contacts;
 mod credentials;

@@ -39,6 +39,8 @@ pub use rumours::{
 };
 pub use subscribers::{AreaCount, PlaceOffer, SubscriberRow, SubscriberStep, Subscribers};
 pub use verification::{Verification, VerificationStep};
+pub mod broadcasts;
+pub use broadcasts::{BroadcastRecipient, BroadcastStep, Broadcasts, RecipientOutcome};
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -313,6 +315,8 @@ pub enum Step {
     Verification(VerificationStep),
     /// A write of community-alert subscribers ([`SubscriberStep`]).
     Subscriber(SubscriberStep),
+    /// A write of broadcasts ([`BroadcastStep`]).
+    Broadcast(BroadcastStep),
 }
 
 /// A form code as stored ([`Reports::get_form_claim`]).
@@ -783,6 +787,7 @@ pub trait Store:
     + EvidenceFiles
     + Verification
     + Matching
+    + Broadcasts
     + Send
     + Sync
     + 'static
@@ -999,6 +1004,7 @@ impl<S: Store + ?Sized> StoreExt for S {}
 /// The store's traits, for `use tocsin_store::prelude::*;` where methods are called on a
 /// backend's own type (a [`DynStore`] needs no import).
 pub mod prelude {
+    pub use crate::Broadcasts;
     pub use crate::Matching;
     pub use crate::{
         Actions, Alerting, Analysis, Deliveries, EvidenceFiles, Incidents, Jobs, Reports, Rumours,

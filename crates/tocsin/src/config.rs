@@ -105,6 +105,10 @@ pub struct FileConfig {
     /// is marked verified (default: contact a second, independent source; check the place and
     /// date against other reporting).
     pub verification: Option<tocsin_app::verification::VerificationSettings>,
+    /// `[broadcasts]`: `test_phones` (the only numbers a test broadcast reaches, E.164),
+    /// `gateway` (default: the reply gateway) and `rates` (messages per second per gateway,
+    /// e.g. `{ kannel = 20 }`; 10 by default).
+    pub broadcasts: Option<tocsin_app::broadcasts::BroadcastSettings>,
 }
 
 /// `[cap]` as written: the CAP 1.2 messages' signer. Links use `[server] public_url`.
@@ -412,6 +416,8 @@ pub struct Config {
     pub evidence: tocsin_app::files::EvidenceLimits,
     /// `[verification]`, then `TOCSIN_VERIFICATION_REQUIRED_TASKS`.
     pub verification: tocsin_app::verification::VerificationSettings,
+    /// `[broadcasts]`.
+    pub broadcasts: tocsin_app::broadcasts::BroadcastSettings,
 }
 
 impl Config {
@@ -660,6 +666,7 @@ impl Config {
                 },
                 None => file.verification.unwrap_or_default(),
             },
+            broadcasts: file.broadcasts.unwrap_or_default(),
             server,
             analysis: file.analysis.unwrap_or_default(),
             signals: {

@@ -13,6 +13,7 @@ pub mod actions;
 pub mod admin;
 pub mod alerts;
 pub mod analysis;
+pub mod broadcasts;
 pub mod desks;
 pub mod files;
 pub mod form;
@@ -71,6 +72,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(files::router(&state.evidence))
         .merge(verification::router())
         .merge(matching::router())
+        .merge(broadcasts::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -148,6 +150,18 @@ pub fn templates() -> Environment<'static> {
         (
             "response.html",
             include_str!("../../templates/response.html"),
+        ),
+        (
+            "broadcasts.html",
+            include_str!("../../templates/broadcasts.html"),
+        ),
+        (
+            "broadcast.html",
+            include_str!("../../templates/broadcast.html"),
+        ),
+        (
+            "broadcast_new.html",
+            include_str!("../../templates/broadcast_new.html"),
         ),
         ("home.html", include_str!("../../templates/home.html")),
         ("alerts.html", include_str!("../../templates/alerts.html")),
@@ -449,6 +463,7 @@ pub(crate) fn page(
         can_triage => wu.user.can(Permission::ReportTriage),
         can_rumours => wu.user.can(Permission::RumourRead),
         can_subscribers => wu.user.can(Permission::SubscriberCount) || wu.user.can(Permission::SubscriberRegister),
+        can_broadcasts => wu.user.can(Permission::BroadcastRead),
         can_sources => wu.user.can(Permission::SourceRead),
         can_grade_reports => wu.user.can(Permission::IncidentUpdate),
         inbox_unread => wu.unread,
@@ -510,6 +525,10 @@ pub async fn asset(Path(file): Path<String>) -> Response {
         ),
         "triage.js" => (
             include_bytes!("../../assets/triage.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "broadcast.js" => (
+            include_bytes!("../../assets/broadcast.js"),
             "text/javascript; charset=utf-8",
         ),
         "countries-110m.json" => (

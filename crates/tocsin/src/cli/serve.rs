@@ -103,6 +103,11 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         .map_err(anyhow::Error::msg)
         .context("invalid [verification] configuration")?;
     state.verification = std::sync::Arc::new(cfg.verification.clone());
+    cfg.broadcasts
+        .validate()
+        .map_err(anyhow::Error::msg)
+        .context("invalid [broadcasts] configuration")?;
+    state.broadcasting = std::sync::Arc::new(cfg.broadcasts.clone());
     let smtp = match &cfg.notify.smtp {
         Some(smtp) => Some(
             tocsin_delivery::smtp::SmtpChannel::new(smtp, state.contact_key.clone())
@@ -161,6 +166,10 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
     runner.add(tocsin_server::alerts::rules_job(
         &state,
         jobs.tolerance_for("rules"),
+    ));
+    runner.add(tocsin_server::broadcasts::sender_job(
+        &state,
+        jobs.tolerance_for("broadcasts"),
     ));
     let running = runner.start();
     tocsin_server::serve(listener, state, shutdown_signal()).await?;

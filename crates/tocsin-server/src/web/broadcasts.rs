@@ -1,0 +1,409 @@
+//! Web pages of broadcasts: the list `/broadcasts` (with the global stop switch for admins),
+//! the composer `/broadcasts/new` (texts per language with their SMS length counted as they
+//! are typed by `assets/broadcast.js`, the area as countries, admin1 areas, a circle or a
+//! polygon typed as coordinates, and a "Check" button showing recipients, km² and time to
+//! send), and a broadcast's page (counts refreshing while it sends, approve / cancel /
+//! correct). Test and live broadcasts look unmistakably different on every page: a striped
+//! TEST banner or a red LIVE banner, and the word in the title. The rules are the
+//! application layer's ([`tocsin_app::broadcasts`]).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::Router;
+use minijinja::context;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use tocsin_app::broadcasts::BroadcastInput;
+use tocsin_domain::broadcast::LANGUAGES;
+use tocsin_domain::{BroadcastAnswers, BroadcastState, Permission};
+
+use super::{page, path_id, CsrfForm, WebResult, WebUser};
+use crate::error::ApiError;
+use crate::AppState;
+
+/// `/broadcasts`, `/broadcasts/new`, `/broadcasts/stop`, `/broadcasts/{id}` and its moves.
+pub fn router() -> Router<AppState> {
+    use axum::routing::{get, post};
+    Router::new()
+        .route("/broadcasts", get(list).post(create))
+        .route("/broadcasts/new", get(new_form))
+        .route("/broadcasts/stop", post(stop))
+        .route("/broadcasts/{id}", get(detail))
+        .route("/broadcasts/{id}/approve", post(approve))
+        .route("/broadcasts/{id}/cancel", post(cancel))
+        .route("/broadcasts/{id}/correct", post(correct))
+}
+
+/// A refusal shown on the page (client errors other than 404); others are error pages.
+fn on_form(e: tocsin_app::AppError) -> Result<(StatusCode, String), super::WebError> {
+    let e = ApiError::from(e);
+    if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND {
+        Ok((e.status, e.message))
+    } else {
+        Err(e.into())
+    }
+}
+
+/// `GET /broadcasts`: the newest broadcasts with their counts, and the stop switch.
+pub async fn list(State(st): State<AppState>, wu: WebUser) -> WebResult {
+    list_page(&st, &wu, StatusCode::OK, None).await
+}
+
+async fn list_page(
+    st: &AppState,
+    wu: &WebUser,
+    status: StatusCode,
+    error: Option<String>,
+) -> WebResult {
+    let app = st.app();
+    let items = app.list_broadcasts(&wu.user).await?;
+    let stop = app.stop_switch(&wu.user).await?;
+    Ok(page(
+        st,
+        wu,
+        status,
+        "broadcasts.html",
+        context! {
+            items, error,
+            stopped => stop.as_ref().is_some_and(|s| s.on),
+            stop,
+            can_compose => wu.user.can(Permission::BroadcastCompose),
+            can_stop => wu.user.can(Permission::BroadcastStop),
+        },
+    ))
+}
+
+/// The composer as typed.
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+pub struct ComposeForm {
+    #[serde(default)]
+    mode: String,
+    #[serde(default)]
+    text_en: String,
+    #[serde(default)]
+    text_fr: String,
+    #[serde(default)]
+    text_sw: String,
+    #[serde(default)]
+    text_ar: String,
+    /// `countries`, `admin1`, `circle` or `polygon`.
+    #[serde(default)]
+    area_kind: String,
+    /// Comma-separated ISO alpha-3 codes.
+    #[serde(default)]
+    countries: String,
+    /// One `CAF: Ouaka` per line.
+    #[serde(default)]
+    admin1: String,
+    #[serde(default)]
+    lat: String,
+    #[serde(default)]
+    lon: String,
+    #[serde(default)]
+    radius_km: String,
+    /// One `lat, lon` per line.
+    #[serde(default)]
+    polygon: String,
+    /// `YYYY-MM-DDTHH:MM` (UTC), empty for at once.
+    #[serde(default)]
+    send_at: String,
+    #[serde(default)]
+    rumour_id: String,
+    #[serde(default)]
+    risk_factor: String,
+    /// `check` (only show the estimate) or `create`.
+    #[serde(default)]
+    action: String,
+}
+
+impl ComposeForm {
+    fn texts(&self) -> BTreeMap<String, String> {
+        [
+            ("en", &self.text_en),
+            ("fr", &self.text_fr),
+            ("sw", &self.text_sw),
+            ("ar", &self.text_ar),
+        ]
+        .into_iter()
+        .filter(|(_, t)| !t.trim().is_empty())
+        .map(|(l, t)| (l.to_string(), t.replace("\r\n", "\n")))
+        .collect()
+    }
+
+    /// The area's JSON, as the API takes it; errors name the form's field.
+    fn area(&self) -> Result<serde_json::Value, String> {
+        let num = |field: &str, v: &str| {
+            v.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("{field}: expected a number"))
+        };
+        match self.area_kind.as_str() {
+            "countries" => Ok(serde_json::json!({
+                "countries": self.countries.split([',', ' ']).map(str::trim)
+                    .filter(|c| !c.is_empty()).collect::<Vec<_>>()
+            })),
+            "admin1" => {
+                let mut v = Vec::new();
+                for line in self.admin1.lines().filter(|l| !l.trim().is_empty()) {
+                    let (c, n) = line
+                        .split_once(':')
+                        .ok_or("admin1: write one area per line as COUNTRY: name")?;
+                    v.push(serde_json::json!({"country": c.trim(), "name": n.trim()}));
+                }
+                Ok(serde_json::json!({ "admin1": v }))
+            }
+            "circle" => Ok(serde_json::json!({"circle": {
+                "lat": num("lat", &self.lat)?,
+                "lon": num("lon", &self.lon)?,
+                "radius_km": num("radius_km", &self.radius_km)?,
+            }})),
+            "polygon" => {
+                let mut ring = Vec::new();
+                for (i, line) in self
+                    .polygon
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .enumerate()
+                {
+                    let (a, b) = line
+                        .split_once([',', ' ', ';'])
+                        .ok_or_else(|| format!("polygon: line {}: write lat, lon", i + 1))?;
+                    ring.push([num("polygon", b)?, num("polygon", a)?]);
+                }
+                if let (Some(f), Some(l)) = (ring.first().copied(), ring.last().copied()) {
+                    if f != l {
+                        ring.push(f);
+                    }
+                }
+                Ok(serde_json::json!({"polygon": {"type": "Polygon", "coordinates": [ring]}}))
+            }
+            _ => Err("area_kind: choose countries, admin1 areas, a circle or a polygon".into()),
+        }
+    }
+
+    fn input(&self) -> Result<BroadcastInput, String> {
+        let send_at = match self.send_at.trim() {
+            "" => None,
+            s => Some(
+                chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+                    .map_err(|_| "send_at: expected a date and time (UTC)".to_string())?
+                    .and_utc(),
+            ),
+        };
+        let answers = match (self.rumour_id.trim(), self.risk_factor.trim()) {
+            ("", "") => None,
+            (r, "") => Some(BroadcastAnswers::Rumour(
+                uuid::Uuid::parse_str(r).map_err(|_| "rumour_id: not a valid id".to_string())?,
+            )),
+            ("", f) => Some(BroadcastAnswers::RiskFactor(f.parse().map_err(|_| {
+                "risk_factor: expected a risk factor's number".to_string()
+            })?)),
+            _ => {
+                return Err(
+                    "answers: a broadcast answers a rumour or a risk factor, not both".into(),
+                )
+            }
+        };
+        Ok(BroadcastInput {
+            mode: self.mode.clone(),
+            texts: self.texts(),
+            area: self.area()?,
+            send_at,
+            answers,
+        })
+    }
+}
+
+async fn compose_page(
+    st: &AppState,
+    wu: &WebUser,
+    status: StatusCode,
+    form: &ComposeForm,
+    error: Option<String>,
+) -> WebResult {
+    // The figures of the area as typed, when it reads.
+    let estimate = match form.area() {
+        Ok(area) if !form.mode.is_empty() => st
+            .app()
+            .estimate_broadcast(&wu.user, &form.mode, &area, &form.texts())
+            .await
+            .ok(),
+        _ => None,
+    };
+    Ok(page(
+        st,
+        wu,
+        status,
+        "broadcast_new.html",
+        context! {
+            form, error, estimate,
+            languages => LANGUAGES,
+            gateway => st.app().broadcast_gateway(),
+        },
+    ))
+}
+
+/// `GET /broadcasts/new`: the composer (test mode preselected).
+pub async fn new_form(State(st): State<AppState>, wu: WebUser) -> WebResult {
+    let form = ComposeForm {
+        mode: "test".into(),
+        area_kind: "countries".into(),
+        ..Default::default()
+    };
+    compose_page(&st, &wu, StatusCode::OK, &form, None).await
+}
+
+/// `POST /broadcasts`: check the figures, or write the broadcast (pending approval).
+pub async fn create(
+    State(st): State<AppState>,
+    wu: WebUser,
+    CsrfForm(f): CsrfForm<ComposeForm>,
+) -> WebResult {
+    let input = match f.input() {
+        Ok(i) => i,
+        Err(msg) => return compose_page(&st, &wu, StatusCode::BAD_REQUEST, &f, Some(msg)).await,
+    };
+    if f.action == "check" {
+        return compose_page(&st, &wu, StatusCode::OK, &f, None).await;
+    }
+    match st.app().compose_broadcast(&wu.user, input).await {
+        Ok(c) => Ok(Redirect::to(&format!("/broadcasts/{}", c.id)).into_response()),
+        Err(e) => {
+            let (status, message) = on_form(e)?;
+            compose_page(&st, &wu, status, &f, Some(message)).await
+        }
+    }
+}
+
+async fn detail_page(
+    st: &AppState,
+    wu: &WebUser,
+    id: uuid::Uuid,
+    status: StatusCode,
+    error: Option<String>,
+) -> WebResult {
+    let v = st.app().get_broadcast(&wu.user, id).await?;
+    let b = &v.broadcast;
+    let own = b.author == wu.user.id;
+    let state = b.state;
+    Ok(page(
+        st,
+        wu,
+        status,
+        "broadcast.html",
+        context! {
+            error,
+            area => serde_json::to_string(&b.area).unwrap_or_default(),
+            approved_by => b.approved_by().map(|e| e.by_name.clone()),
+            refresh => matches!(state, BroadcastState::Approved | BroadcastState::Sending),
+            can_approve => wu.user.can(Permission::BroadcastApprove) && state == BroadcastState::Pending,
+            own,
+            can_cancel => (wu.user.can(Permission::BroadcastApprove) || wu.user.can(Permission::BroadcastCompose))
+                && state.may_become(BroadcastState::Cancelled),
+            can_correct => wu.user.can(Permission::BroadcastCompose)
+                && (state == BroadcastState::Sent
+                    || (state == BroadcastState::Cancelled && b.at(BroadcastState::Sending).is_some())),
+            v,
+        },
+    ))
+}
+
+/// `GET /broadcasts/{id}`: a broadcast's page.
+pub async fn detail(State(st): State<AppState>, wu: WebUser, Path(id): Path<String>) -> WebResult {
+    detail_page(&st, &wu, path_id(&id)?, StatusCode::OK, None).await
+}
+
+/// An empty form (the CSRF token only).
+#[derive(Debug, Deserialize)]
+pub struct Empty {}
+
+/// `POST /broadcasts/{id}/approve`.
+pub async fn approve(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> WebResult {
+    let id = path_id(&id)?;
+    match st.app().approve_broadcast(&wu.user, id).await {
+        Ok(_) => Ok(Redirect::to(&format!("/broadcasts/{id}")).into_response()),
+        Err(e) => {
+            let (status, message) = on_form(e)?;
+            detail_page(&st, &wu, id, status, Some(message)).await
+        }
+    }
+}
+
+/// The cancel form.
+#[derive(Debug, Deserialize)]
+pub struct CancelForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /broadcasts/{id}/cancel`.
+pub async fn cancel(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<CancelForm>,
+) -> WebResult {
+    let id = path_id(&id)?;
+    match st
+        .app()
+        .cancel_broadcast(&wu.user, id, Some(f.reason))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/broadcasts/{id}")).into_response()),
+        Err(e) => {
+            let (status, message) = on_form(e)?;
+            detail_page(&st, &wu, id, status, Some(message)).await
+        }
+    }
+}
+
+/// `POST /broadcasts/{id}/correct`: prepare the correction (prefilled) and open it.
+pub async fn correct(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> WebResult {
+    let id = path_id(&id)?;
+    match st.app().correct_broadcast(&wu.user, id, None).await {
+        Ok(c) => Ok(Redirect::to(&format!("/broadcasts/{}", c.id)).into_response()),
+        Err(e) => {
+            let (status, message) = on_form(e)?;
+            detail_page(&st, &wu, id, status, Some(message)).await
+        }
+    }
+}
+
+/// The stop switch form.
+#[derive(Debug, Deserialize)]
+pub struct StopForm {
+    /// `on` or `off`.
+    on: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /broadcasts/stop`: the global stop switch (admins).
+pub async fn stop(
+    State(st): State<AppState>,
+    wu: WebUser,
+    CsrfForm(f): CsrfForm<StopForm>,
+) -> WebResult {
+    match st
+        .app()
+        .set_stop_switch(&wu.user, f.on == "on", Some(f.reason))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/broadcasts").into_response()),
+        Err(e) => {
+            let (status, message) = on_form(e)?;
+            list_page(&st, &wu, status, Some(message)).await
+        }
+    }
+}
