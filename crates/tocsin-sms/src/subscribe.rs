@@ -11,13 +11,19 @@
 //! Case, accents, Arabic letter variants and the article do not matter (`arrêt` = `ARRET`,
 //! `الاشتراك` = `اشتراك`), nor punctuation around a keyword (`JOIN: Bria`, `*STOP*`). A stop
 //! keyword counts only as the whole message, so a report that begins "stop them…" stays a
-//! report; a join keyword counts only as the first word. A message that is only a number
+//! report; a join keyword counts only as the first word, and only when at most
+//! [`MAX_PLACE_WORDS`] words follow it (a place is short: "Join us, the militia burned the
+//! market in Bria this morning" is a warning and stays a report). A message that is only a number
 //! (`2`, `#2`) is [`SubscriptionCommand::Choice`], meaningful only after places were offered.
 
 use tocsin_domain::{Country, SubscriberPlace};
 use tocsin_geo::MatchKind;
 
 use crate::Lang;
+
+/// A JOIN is a subscription only when at most this many words follow the keyword; a longer
+/// message is a report, so no warning that happens to begin with the word is lost.
+pub const MAX_PLACE_WORDS: usize = 6;
 
 /// At most this many places are offered when a JOIN's place is ambiguous.
 pub const MAX_CHOICES: usize = 5;
@@ -92,6 +98,7 @@ fn key(word: &str) -> String {
 /// );
 /// assert_eq!(parse_subscription(" Arrêt! "), Some(SubscriptionCommand::Stop { lang: Some(Lang::Fr) }));
 /// assert_eq!(parse_subscription("stop them before they reach Bria"), None);
+/// assert_eq!(parse_subscription("Join us, the militia burned the market in Bria"), None);
 /// assert_eq!(parse_subscription("2"), Some(SubscriptionCommand::Choice(2)));
 /// ```
 pub fn parse_subscription(text: &str) -> Option<SubscriptionCommand> {
@@ -117,6 +124,9 @@ pub fn parse_subscription(text: &str) -> Option<SubscriptionCommand> {
         .chars()
         .take(200)
         .collect::<String>();
+    if place.split_whitespace().count() > MAX_PLACE_WORDS {
+        return None;
+    }
     Some(SubscriptionCommand::Join { lang: *lang, place })
 }
 
@@ -270,6 +280,19 @@ mod tests {
         assert_eq!(join("الاشتراك نيالا"), Some((Lang::Ar, "نيالا".into())));
         assert_eq!(join("JOIN"), Some((Lang::En, String::new())));
         assert_eq!(join("joining the militia at Bria"), None);
+        // A place is short; a longer message beginning with the keyword is a warning.
+        assert_eq!(
+            join("JOIN near the market in Bria"),
+            Some((Lang::En, "near the market in Bria".into()))
+        );
+        assert_eq!(
+            join("Join us now, the militia burned the market in Bria this morning"),
+            None
+        );
+        assert_eq!(
+            join("اشتراك المليشيا في الهجوم على السوق في نيالا صباح اليوم"),
+            None
+        );
         for (t, l) in [
             ("STOP", None),
             ("stop.", None),
