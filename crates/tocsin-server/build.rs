@@ -5,6 +5,8 @@
 //!   makes later builds offline) and the CSP build's files are embedded. Set
 //!   `TOCSIN_MAPLIBRE_DIST` to a directory holding `maplibre-gl-csp.js`,
 //!   `maplibre-gl-csp-worker.js` and `maplibre-gl.css` to use those instead of running npm.
+//!   The same install brings the devDependency axe-core, which only the browser tests read
+//!   (from [`NODE_MODULES`](../src/basemap.rs)); it is never embedded.
 //! * The basemap's glyph PBFs (`data/basemap/glyphs`, built by `scripts/build-basemap.sh`): a
 //!   table of `include_bytes!` is generated so every committed range is served.
 
@@ -34,11 +36,24 @@ fn main() {
     println!("cargo:rerun-if-changed={}", glyphs.display());
     println!("cargo:rerun-if-env-changed=TOCSIN_MAPLIBRE_DIST");
 
-    let dist = match std::env::var_os("TOCSIN_MAPLIBRE_DIST") {
-        Some(d) => PathBuf::from(d),
-        None => npm_ci(&web, &out.join("web")),
+    let (dist, node_modules) = match std::env::var_os("TOCSIN_MAPLIBRE_DIST") {
+        Some(d) => (PathBuf::from(d), None),
+        None => (
+            npm_ci(&web, &out.join("web")),
+            Some(out.join("web/node_modules")),
+        ),
     };
     let mut code = String::new();
+    // Where `npm ci` put the packages, for the browser tests (axe-core, a devDependency); only
+    // the MapLibre files below are embedded and served.
+    writeln!(
+        code,
+        "/// The build's `node_modules` (`None` with `TOCSIN_MAPLIBRE_DIST`): the accessibility\n\
+         /// tests read axe-core there. Nothing in it is served but MapLibre's files.\n\
+         pub const NODE_MODULES: Option<&str> = {:?};",
+        node_modules.map(|p| p.display().to_string())
+    )
+    .unwrap();
     for (name, file) in [
         ("MAPLIBRE_JS", MAPLIBRE_FILES[0]),
         ("MAPLIBRE_WORKER_JS", MAPLIBRE_FILES[1]),

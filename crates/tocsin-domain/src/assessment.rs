@@ -426,7 +426,7 @@ fn check_factor(fw: &Framework, f: &FactorAssessment, n: usize) -> Result<(), Do
     if f.rationale.trim().is_empty() {
         return Err(DomainError::invalid(
             format!("{field}.rationale"),
-            "say why: a level needs a rationale",
+            "is required (say why this level was chosen)",
         ));
     }
     check_text(&format!("{field}.rationale"), &f.rationale, 20_000)?;

@@ -26,7 +26,7 @@ use crate::error::ApiError;
 mod assets {
     include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
 }
-pub use assets::GLYPHS;
+pub use assets::{GLYPHS, NODE_MODULES};
 
 /// The basemap archive (Natural Earth boundaries, GeoNames places; z0–z6).
 pub static PMTILES: &[u8] = include_bytes!("../../../data/basemap/basemap.pmtiles");

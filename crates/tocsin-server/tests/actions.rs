@@ -463,7 +463,11 @@ async fn action_plan_pages_work_without_javascript() {
     bad[4].1 = "nobody".into();
     let (s, _, html) = post(format!("/situations/{sit}/actions"), bad).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("lead: no such user"), "{html}");
+    assert!(html.contains("Lead: no such user"), "{html}");
+    assert!(
+        html.contains("value=\"nobody\""),
+        "what was typed is kept: {html}"
+    );
 
     // Status change: done without an outcome is refused on the page; with one, it lands.
     let change = |status: &str, outcome: &str, version: &str| {
@@ -480,7 +484,7 @@ async fn action_plan_pages_work_without_javascript() {
     let (s, _, html) = post(format!("/actions/{act}"), change("done", "", "1")).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        html.contains("outcome: an action marked done needs an outcome"),
+        html.contains("Outcome: an action marked done needs an outcome"),
         "{html}"
     );
     let (s, _, _) = post(

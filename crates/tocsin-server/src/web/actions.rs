@@ -27,22 +27,13 @@ pub fn router() -> Router<AppState> {
         .route("/actions/{id}", post(change))
 }
 
-/// A refusal shown on the plan page (client errors other than 404); others are error pages.
-fn on_form(e: tocsin_app::AppError) -> Result<(StatusCode, String), WebError> {
-    let e = ApiError::from(e);
-    if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND {
-        Ok((e.status, e.message))
-    } else {
-        Err(e.into())
-    }
-}
-
 async fn plan_page(
     st: &AppState,
     wu: &WebUser,
     id: Uuid,
     status: StatusCode,
     error: Option<String>,
+    typed: minijinja::Value,
 ) -> WebResult {
     let app = st.app();
     let situation = app.get_situation(&wu.user, id).await?;
@@ -90,17 +81,45 @@ async fn plan_page(
             statuses => ActionStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             measures => Toolbox::shipped().measures.iter().map(|m| (m.id.clone(), m.name.clone())).collect::<Vec<_>>(),
             default_due => (today + chrono::Duration::days(30)).to_string(),
+            ..typed
         },
     ))
 }
 
+/// A refusal shown on the plan page (client errors other than 404; others are error pages),
+/// its field named as the action forms label it, and the refused control.
+fn refused(e: tocsin_app::AppError) -> Result<(StatusCode, String, Option<String>), WebError> {
+    let e = ApiError::from(e);
+    if !e.status.is_client_error() || e.status == StatusCode::NOT_FOUND {
+        return Err(e.into());
+    }
+    let base = e
+        .field
+        .as_deref()
+        .map(|f| f.split(['[', '.']).next().unwrap_or(f).to_string());
+    let msg = super::refusal::human(&e, |f| {
+        Some(
+            match f.split(['[', '.']).next().unwrap_or(f) {
+                "risk_factors" => "Risk factors addressed",
+                "desk_id" => "Desk id",
+                "due_date" => "Due",
+                "next_review" => "Next review",
+                "measure_id" => "Measure",
+                _ => return None,
+            }
+            .to_string(),
+        )
+    });
+    Ok((e.status, msg, base))
+}
+
 /// `GET /situations/{id}/actions`: the action plan.
 pub async fn plan(State(st): State<AppState>, wu: WebUser, Path(id): Path<String>) -> WebResult {
-    plan_page(&st, &wu, path_id(&id)?, StatusCode::OK, None).await
+    plan_page(&st, &wu, path_id(&id)?, StatusCode::OK, None, context! {}).await
 }
 
 /// The form recording an action.
-#[derive(Deserialize)]
+#[derive(Deserialize, serde::Serialize)]
 pub struct CreateForm {
     measure_id: String,
     department: String,
@@ -177,6 +196,7 @@ pub async fn create(
     CsrfForm(f): CsrfForm<CreateForm>,
 ) -> WebResult {
     let id = path_id(&id)?;
+    let typed = minijinja::Value::from_serialize(&f);
     let done = match f.parse(id) {
         Ok(n) => st.app().create_action(&wu.user, n).await,
         Err(e) => Err(e),
@@ -184,14 +204,23 @@ pub async fn create(
     match done {
         Ok(_) => Ok(Redirect::to(&format!("/situations/{id}/actions")).into_response()),
         Err(e) => {
-            let (status, msg) = on_form(e)?;
-            plan_page(&st, &wu, id, status, Some(msg)).await
+            let (status, msg, invalid) = refused(e)?;
+            // The "Record another action" form shows what was typed.
+            plan_page(
+                &st,
+                &wu,
+                id,
+                status,
+                Some(msg),
+                context! { new => typed, invalid_field => invalid },
+            )
+            .await
         }
     }
 }
 
 /// The form changing an action.
-#[derive(Deserialize)]
+#[derive(Deserialize, serde::Serialize)]
 pub struct ChangeForm {
     expected_version: i64,
     #[serde(default)]
@@ -216,6 +245,7 @@ pub async fn change(
 ) -> WebResult {
     let id = path_id(&id)?;
     let current = st.app().get_action(&wu.user, id).await?.action;
+    let typed = minijinja::Value::from_serialize(&f);
     let blank = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let patch = (|| {
         Ok::<_, tocsin_app::AppError>(ActionPatch {
@@ -238,8 +268,11 @@ pub async fn change(
             Ok(Redirect::to(&format!("/situations/{}/actions", a.situation_id)).into_response())
         }
         Err(e) => {
-            let (status, msg) = on_form(e)?;
-            plan_page(&st, &wu, current.situation_id, status, Some(msg)).await
+            let (status, msg, invalid) = refused(e)?;
+            // The action's own form shows what was typed.
+            let extra =
+                context! { changed => id.to_string(), change => typed, invalid_field => invalid };
+            plan_page(&st, &wu, current.situation_id, status, Some(msg), extra).await
         }
     }
 }

@@ -257,36 +257,52 @@ pub async fn edit_page(
     edit_form(&st, &wu, path_id(&id)?, StatusCode::OK, None).await
 }
 
+/// A refused edit shown again: the fields as typed, the message naming the field as the
+/// page labels it, and the name of the form control to mark.
+struct Refused<'a> {
+    typed: &'a HashMap<String, String>,
+    message: String,
+    control: Option<String>,
+}
+
 async fn edit_form(
     st: &AppState,
     wu: &WebUser,
     id: Uuid,
     status: StatusCode,
-    error: Option<String>,
+    refused: Option<Refused<'_>>,
 ) -> WebResult {
     let app = st.app();
     let a = app.assessment_to_edit(&wu.user, id).await?;
     let fw = app.framework_of(&a)?;
+    let typed = |k: String| refused.as_ref().and_then(|r| r.typed.get(&k).cloned());
     let rows: Vec<_> = fw
         .risk_factors
         .iter()
         .map(|rf| {
-            let f = a.factor(rf.number);
+            let n = rf.number;
+            let f = a.factor(n);
             context! {
-                number => rf.number, name => rf.name.clone(), group => rf.group.clone(),
-                level => f.map(|f| f.level.as_str()).unwrap_or(""),
-                confidence => f.map(|f| f.confidence.as_str()).unwrap_or("medium"),
-                rationale => f.map(|f| f.rationale.clone()).unwrap_or_default(),
+                number => n, name => rf.name.clone(), group => rf.group.clone(),
+                level => typed(format!("level_{n}")).unwrap_or_else(|| f.map(|f| f.level.as_str()).unwrap_or("").to_string()),
+                confidence => typed(format!("confidence_{n}")).unwrap_or_else(|| f.map(|f| f.confidence.as_str()).unwrap_or("medium").to_string()),
+                rationale => typed(format!("rationale_{n}")).unwrap_or_else(|| f.map(|f| f.rationale.clone()).unwrap_or_default()),
             }
         })
         .collect();
+    let as_of = typed("as_of".into()).unwrap_or_else(|| a.as_of.to_string());
+    let summary = typed("summary".into()).unwrap_or_else(|| a.summary.clone());
+    let (error, invalid) = match refused {
+        Some(r) => (Some(r.message), r.control),
+        None => (None, None),
+    };
     Ok(page(
         st,
         wu,
         status,
         "assessment_edit.html",
         context! {
-            a, rows, error,
+            a, rows, error, invalid_field => invalid, as_of, summary,
             levels => Level::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
         },
     ))
@@ -320,7 +336,10 @@ fn read_edit(
             factor: n,
             level: Level::parse(level)
                 .map_err(|_| DomainError::invalid(format!("level_{n}"), "unknown level"))?,
-            confidence: Confidence::parse(get(&format!("confidence_{n}")).unwrap_or("medium"))?,
+            confidence: Confidence::parse(get(&format!("confidence_{n}")).unwrap_or("medium"))
+                .map_err(|_| {
+                    DomainError::invalid(format!("confidence_{n}"), "unknown confidence")
+                })?,
             rationale: get(&format!("rationale_{n}")).unwrap_or("").to_string(),
             evidence: vec![],
         });
@@ -328,8 +347,54 @@ fn read_edit(
     Ok(e)
 }
 
+/// A refused field of the edit form as the page labels it, and the control to mark: `factors[i]`
+/// is the i-th factor sent, `numbers[i]` its risk factor's number.
+fn edit_field(
+    fw: &tocsin_framework::Framework,
+    numbers: &[u32],
+    field: &str,
+) -> Option<(String, Option<String>)> {
+    let factor = |n: u32| {
+        let name = fw
+            .risk_factors
+            .iter()
+            .find(|rf| rf.number == n)
+            .map(|rf| format!(" ({})", rf.name))
+            .unwrap_or_default();
+        format!("Risk factor {n}{name}")
+    };
+    if let Some(("factors", i, sub)) = super::refusal::indexed(field) {
+        let n = *numbers.get(i)?;
+        let part = sub.split(['.', '[']).next().unwrap_or("");
+        let control = match part {
+            "rationale" | "level" | "confidence" => format!("{part}_{n}"),
+            _ => format!("level_{n}"),
+        };
+        let label = match part {
+            "" | "factor" => factor(n),
+            p => format!("{}: {p}", factor(n)),
+        };
+        return Some((label, Some(control)));
+    }
+    for part in ["level", "confidence", "rationale"] {
+        if let Some(n) = field
+            .strip_prefix(part)
+            .and_then(|r| r.strip_prefix('_'))
+            .and_then(|n| n.parse::<u32>().ok())
+        {
+            return Some((format!("{}: {part}", factor(n)), Some(field.to_string())));
+        }
+    }
+    match field {
+        "as_of" => Some(("As of".into(), Some("as_of".into()))),
+        "summary" => Some(("Summary".into(), Some("summary".into()))),
+        _ => None,
+    }
+}
+
 /// `POST /assessments/{id}/edit`: factor fields are `level_N`, `confidence_N`, `rationale_N`
-/// of the framework the assessment was made with.
+/// of the framework the assessment was made with. A refused edit shows the form again with
+/// everything as typed and the refused field named as the page labels it.
 pub async fn edit(
     State(st): State<AppState>,
     wu: WebUser,
@@ -350,6 +415,7 @@ pub async fn edit(
     let app = st.app();
     let a = app.assessment_for(&wu.user, id).await?;
     let fw = app.framework_of(&a)?;
+    let mut numbers = Vec::new();
     let result = match read_edit(&fw, expected_version, &fields) {
         Ok(mut e) => {
             // Keep evidence already linked to each factor: the form edits levels and words.
@@ -358,6 +424,7 @@ pub async fn edit(
                     f.evidence = old.evidence.clone();
                 }
             }
+            numbers = e.factors.iter().map(|f| f.factor).collect();
             app.edit_assessment(&wu.user, id, e).await
         }
         Err(d) => Err(d.into()),
@@ -365,8 +432,22 @@ pub async fn edit(
     match result {
         Ok(a) => Ok(Redirect::to(&format!("/assessments/{}", a.id)).into_response()),
         Err(e) => {
-            let (status, message) = on_form(e)?;
-            edit_form(&st, &wu, id, status, Some(message)).await
+            let e = ApiError::from(e);
+            if !e.status.is_client_error() || e.status == StatusCode::NOT_FOUND {
+                return Err(e.into());
+            }
+            let found = e
+                .field
+                .as_deref()
+                .and_then(|f| edit_field(&fw, &numbers, f));
+            let message =
+                super::refusal::human(&e, |_| found.as_ref().map(|(label, _)| label.clone()));
+            let refused = Refused {
+                typed: &fields,
+                message,
+                control: found.and_then(|(_, c)| c),
+            };
+            edit_form(&st, &wu, id, e.status, Some(refused)).await
         }
     }
 }

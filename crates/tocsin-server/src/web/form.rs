@@ -2,16 +2,17 @@
 //! number. Mounted beside the SMS endpoints (no access log, `Cache-Control: no-store`).
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::{render, set_cookie};
+use super::{i18n, render, set_cookie};
 use crate::auth::{random_secret, same};
 use crate::AppState;
+use tocsin_domain::Lang;
 
 /// `GET|POST /report`, its body limit fitting a report's files (`[evidence]`).
 pub fn router(limits: &tocsin_app::files::EvidenceLimits) -> Router<AppState> {
@@ -28,9 +29,11 @@ pub fn router(limits: &tocsin_app::files::EvidenceLimits) -> Router<AppState> {
 
 const REPORT_CSRF_COOKIE: &str = "tocsin_report_csrf";
 
+/// The form (again), in `lang`, with what was typed and why it was refused.
 fn report_form(
     st: &AppState,
     status: StatusCode,
+    lang: Lang,
     text: &str,
     place: &str,
     error: Option<&str>,
@@ -42,6 +45,7 @@ fn report_form(
         "report_form.html",
         context! {
             form_csrf => csrf.clone(), text, place, error,
+            lang => lang.code(), langs => i18n::menu(),
             can_reply => crate::sms::reply_gateway(&st.sms, None).is_some(),
             max_files => st.evidence.max_files,
             max_file => tocsin_app::files::human_size(st.evidence.max_file_bytes),
@@ -54,9 +58,36 @@ fn report_form(
     r
 }
 
-/// `GET /report`: the public report form (no login, works without JavaScript).
-pub async fn report_form_page(State(st): State<AppState>) -> Response {
-    report_form(&st, StatusCode::OK, "", "", None)
+/// The `?lang=` of the form's address.
+#[derive(Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+/// `GET /report`: the public report form (no login, works without JavaScript), in the
+/// visitor's language (see [`i18n::negotiate`]); a language chosen in its menu is kept in a
+/// cookie for a year.
+pub async fn report_form_page(
+    State(st): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let (lang, chosen) = page_lang(&headers, q.lang.as_deref());
+    let mut r = report_form(&st, StatusCode::OK, lang, "", "", None);
+    if chosen {
+        r.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(&st, i18n::LANG_COOKIE, lang.code(), 365 * 24 * 3600),
+        );
+    }
+    r
+}
+
+/// The page's language for these headers and an explicit choice, if any.
+fn page_lang(headers: &HeaderMap, asked: Option<&str>) -> (Lang, bool) {
+    let (mut parts, _) = axum::http::Request::new(()).into_parts();
+    parts.headers = headers.clone();
+    i18n::negotiate(&parts, asked)
 }
 
 #[derive(Deserialize)]
@@ -64,6 +95,7 @@ pub struct ReportForm {
     csrf: String,
     text: String,
     place: Option<String>,
+    lang: Option<String>,
 }
 
 /// The form as posted: URL-encoded (no files), or multipart with `file` parts (whose names and
@@ -83,6 +115,7 @@ async fn parse_form(headers: &HeaderMap, body: Bytes) -> Option<(ReportForm, Vec
         csrf: mp.field("csrf")?.to_string(),
         text: mp.field("text")?.to_string(),
         place: mp.field("place").map(str::to_string),
+        lang: mp.field("lang").map(str::to_string),
     };
     Some((f, mp.files))
 }
@@ -106,6 +139,9 @@ pub async fn submit_report(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let client = crate::net::client_ip(&headers, peer.ip(), &st.trusted_proxies);
+    // Until the form is read (its `lang` field), the cookie's or the browser's language.
+    let (lang, _) = page_lang(&headers, None);
+    let tr = |key: &str, args: &[(&str, String)]| i18n::text(lang, key, args);
     let body = match body {
         Ok(body) => body,
         // Over the body limit: the files are too large.
@@ -113,11 +149,15 @@ pub async fn submit_report(
             return report_form(
                 &st,
                 StatusCode::PAYLOAD_TOO_LARGE,
+                lang,
                 "",
                 "",
-                Some(&format!(
-                    "The files are too large: together they may be at most {}.",
-                    tocsin_app::files::human_size(st.evidence.max_report_bytes)
+                Some(&tr(
+                    "form.err_too_large",
+                    &[(
+                        "size",
+                        tocsin_app::files::human_size(st.evidence.max_report_bytes),
+                    )],
                 )),
             );
         }
@@ -126,9 +166,10 @@ pub async fn submit_report(
             return report_form(
                 &st,
                 e.status(),
+                lang,
                 "",
                 "",
-                Some("The form did not arrive whole; please send it again."),
+                Some(&tr("form.err_broken", &[])),
             );
         }
     };
@@ -136,11 +177,15 @@ pub async fn submit_report(
         return report_form(
             &st,
             StatusCode::BAD_REQUEST,
+            lang,
             "",
             "",
-            Some("Please fill in what happened."),
+            Some(&tr("form.err_empty", &[])),
         );
     };
+    // The language the page was shown in, as the form carries it.
+    let lang = f.lang.as_deref().and_then(Lang::parse).unwrap_or(lang);
+    let tr = |key: &str, args: &[(&str, String)]| i18n::text(lang, key, args);
     let (mut parts, _) = axum::http::Request::new(()).into_parts();
     parts.headers = headers;
     let cookie_csrf = crate::auth::cookie(&parts, REPORT_CSRF_COOKIE).unwrap_or("");
@@ -149,9 +194,10 @@ pub async fn submit_report(
         return report_form(
             &st,
             StatusCode::FORBIDDEN,
+            lang,
             &f.text,
             &place,
-            Some("The form expired. Please send it again."),
+            Some(&tr("form.err_expired", &[])),
         );
     }
     let text = f.text.trim();
@@ -159,9 +205,10 @@ pub async fn submit_report(
         return report_form(
             &st,
             StatusCode::UNPROCESSABLE_ENTITY,
+            lang,
             &f.text,
             &place,
-            Some("Please describe what happened (at most 10,000 characters)."),
+            Some(&tr("form.err_length", &[])),
         );
     }
     // Only valid submissions count, so junk and forged posts cannot shut the form for others.
@@ -169,9 +216,10 @@ pub async fn submit_report(
         return report_form(
             &st,
             StatusCode::TOO_MANY_REQUESTS,
+            lang,
             &f.text,
             &place,
-            Some("Too many reports from here just now. Please wait a few minutes and try again."),
+            Some(&tr("form.err_busy", &[])),
         );
     }
     let full = if place.trim().is_empty() {
@@ -198,6 +246,7 @@ pub async fn submit_report(
             return report_form(
                 &st,
                 StatusCode::UNPROCESSABLE_ENTITY,
+                lang,
                 &f.text,
                 &place,
                 Some(&e.to_string()),
@@ -236,43 +285,49 @@ pub async fn submit_report(
             StatusCode::OK,
             "report_form.html",
             context! {
-                reference, ack, lang => parsed.language.code(), code,
+                reference, ack, code,
+                lang => lang.code(), langs => i18n::menu(),
+                text_lang => parsed.language.code(), text_dir => i18n::dir(parsed.language),
                 inbound_number => st.sms.inbound_number.clone(), code_hours => FORM_CODE_HOURS,
             },
         ),
         Err(e) if tocsin_app::files::is_too_large(&e) => report_form(
             &st,
             StatusCode::PAYLOAD_TOO_LARGE,
+            lang,
             &f.text,
             &place,
-            Some(&refusal(&e)),
+            Some(&refusal(&e, &tr("form.err_not_sent", &[]))),
         ),
         Err(e @ tocsin_app::AppError::Invalid { .. }) => report_form(
             &st,
             StatusCode::UNPROCESSABLE_ENTITY,
+            lang,
             &f.text,
             &place,
-            Some(&refusal(&e)),
+            Some(&refusal(&e, &tr("form.err_not_sent", &[]))),
         ),
         Err(_) => report_form(
             &st,
             StatusCode::SERVICE_UNAVAILABLE,
+            lang,
             &f.text,
             &place,
-            Some("We could not save your report just now. Please try again."),
+            Some(&tr("form.err_unavailable", &[])),
         ),
     }
 }
 
-/// A refused file in a sentence: the application's message without the field's name.
-fn refusal(e: &tocsin_app::AppError) -> String {
+/// A refused file in a sentence: the application's message without the field's name, then
+/// `not_sent` (in the page's language).
+fn refusal(e: &tocsin_app::AppError, not_sent: &str) -> String {
     match e {
         tocsin_app::AppError::Invalid { message, .. } => {
             let mut m = message.clone();
             if let Some(c) = m.get(..1) {
                 m = c.to_uppercase() + &m[1..];
             }
-            format!("{m}. Your report was not sent: please try again.")
+            format!("{m}. {not_sent}")
         }
         other => other.to_string(),
     }

@@ -71,7 +71,7 @@ pub async fn edit_incident_page(
 }
 
 /// The incident edit form (its CSRF token checked apart).
-#[derive(Deserialize)]
+#[derive(Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EditForm {
     expected_version: String,
@@ -125,6 +125,13 @@ pub async fn edit_incident(
 ) -> WebResult {
     let app = st.app();
     let current = app.incident_to_edit(&wu.user, path_id(&id)?).await?;
+    // What was typed, over the stored incident, for the form shown again.
+    let mut typed = serde_json::to_value(&current).unwrap_or_default();
+    if let (Some(t), Ok(serde_json::Value::Object(f))) =
+        (typed.as_object_mut(), serde_json::to_value(&form))
+    {
+        t.extend(f.into_iter().filter(|(k, _)| k != "expected_version"));
+    }
     let result = match form.patch() {
         Ok(p) => app
             .update_incident(&wu.user, current.id, p)
@@ -139,7 +146,23 @@ pub async fn edit_incident(
             &wu,
             e.status,
             "incident_edit.html",
-            context! { i => current, error => e.message },
+            context! {
+                i => typed,
+                error => super::refusal::human(&e, |f| field_label(f).map(str::to_string)),
+                invalid_field => e.field.as_deref().map(|f| f.split(['[', '.']).next().unwrap_or(f).to_string()),
+            },
         ),
+    })
+}
+
+/// The incident forms' labels where they differ from the field's name (new and edit).
+pub(crate) fn field_label(field: &str) -> Option<&'static str> {
+    Some(match field.split(['[', '.']).next().unwrap_or(field) {
+        "event_date" => "Date",
+        "sub_event_type" => "Sub-event type",
+        "admin1" => "Admin1",
+        "tlp" => "TLP",
+        "verification_status" => "Status",
+        _ => return None,
     })
 }

@@ -17,12 +17,14 @@ pub mod broadcasts;
 pub mod desks;
 pub mod files;
 pub mod form;
+pub mod i18n;
 pub mod incidents;
 pub mod login;
 pub mod map;
 pub mod matching;
 pub mod metrics;
 pub mod notify;
+pub mod refusal;
 pub mod reports;
 pub mod rules;
 pub mod rumours;
@@ -209,6 +211,8 @@ pub fn templates() -> Environment<'static> {
             .map(|t| format!("tlp-{}", t.slug()))
             .unwrap_or_default()
     });
+    env.add_function("t", i18n::t);
+    env.add_function("invalid", refusal::invalid_attrs);
     env.add_filter("when", when);
     env.add_filter("excerpt", excerpt);
     env

@@ -31,11 +31,24 @@ pub fn router() -> Router<AppState> {
         .route("/reports/{id}/sighting", post(sighting_from_report))
 }
 
-/// A refusal shown on the page (client errors other than 404); others are error pages.
+/// A refusal shown on the page (client errors other than 404), its field named as the forms
+/// label it; others are error pages.
 fn on_form(e: tocsin_app::AppError) -> Result<(StatusCode, String), WebError> {
     let e = ApiError::from(e);
     if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND {
-        Ok((e.status, e.message))
+        let label = |f: &str| {
+            Some(
+                match f.split(['[', '.']).next().unwrap_or(f) {
+                    "country" => "Country (ISO alpha-3)",
+                    "tlp" => "Label",
+                    "situation_id" => "Situation",
+                    "response" => "Response (counter-message)",
+                    _ => return None,
+                }
+                .to_string(),
+            )
+        };
+        Ok((e.status, super::refusal::human(&e, label)))
     } else {
         Err(e.into())
     }
@@ -130,7 +143,7 @@ pub async fn create(
         Some(s) => match Uuid::parse_str(&s) {
             Ok(id) => Some(id),
             Err(_) => {
-                let msg = "situation_id: not a valid id".to_string();
+                let msg = "Situation: not a valid id".to_string();
                 return new_page(&st, &wu, StatusCode::BAD_REQUEST, &f, Some(msg));
             }
         },

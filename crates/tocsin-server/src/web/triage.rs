@@ -226,17 +226,19 @@ pub async fn new_incident_page(
     let q: NewIncidentQuery = parse_query(q.as_deref())?;
     let ids = report_ids(q.reports.as_deref())?;
     let d = st.app().incident_draft(&wu.user, &ids).await?;
-    Ok(new_form(&st, &wu, StatusCode::OK, &d, &ids, None))
+    Ok(new_form(&st, &wu, StatusCode::OK, &d, &ids, None, None))
 }
 
 fn new_form(
     st: &AppState,
     wu: &WebUser,
     status: StatusCode,
-    d: &IncidentDraft,
+    d: impl serde::Serialize,
     ids: &[Uuid],
     error: Option<String>,
+    invalid: Option<String>,
 ) -> axum::response::Response {
+    let d = minijinja::Value::from_serialize(&d);
     let reports = ids
         .iter()
         .map(Uuid::to_string)
@@ -247,12 +249,12 @@ fn new_form(
         wu,
         status,
         "incident_new.html",
-        context! { d, reports, error, count => ids.len() },
+        context! { d, reports, error, invalid_field => invalid, count => ids.len() },
     )
 }
 
 /// The new incident form.
-#[derive(Deserialize)]
+#[derive(Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewIncidentForm {
     reports: String,
@@ -315,7 +317,6 @@ pub async fn new_incident(
 ) -> WebResult {
     let ids = report_ids(Some(&f.reports))?;
     let draft = f.draft(&ids);
-    let shown = draft.as_ref().cloned().unwrap_or_default();
     let result = match draft {
         Ok(d) => st
             .app()
@@ -326,6 +327,19 @@ pub async fn new_incident(
     };
     Ok(match result {
         Ok(i) => Redirect::to(&format!("/incidents/{}", i.id)).into_response(),
-        Err(e) => new_form(&st, &wu, e.status, &shown, &ids, Some(e.message)),
+        // Shown again as typed, the refused field named as the form labels it.
+        Err(e) => new_form(
+            &st,
+            &wu,
+            e.status,
+            &f,
+            &ids,
+            Some(super::refusal::human(&e, |x| {
+                super::incidents::field_label(x).map(str::to_string)
+            })),
+            e.field
+                .as_deref()
+                .map(|x| x.split(['[', '.']).next().unwrap_or(x).to_string()),
+        ),
     })
 }
