@@ -805,7 +805,7 @@ async fn the_pages_serve_triagers_and_refuse_the_others() {
     .await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     let (_, html) = page_as(&app, Role::Analyst, &format!("/reports/{t}")).await;
-    assert!(html.contains("rejected: spam"), "{html}");
+    assert!(html.contains("rejected: <bdi>spam</bdi>"), "{html}");
 
     // From a report's page: link it to an incident by id (a bad id is an error naming the
     // field), and the page offers its suggested matches and evidence files.
