@@ -51,14 +51,20 @@ fn axe_source() -> Option<String> {
 async fn serious_violations(s: &Session, axe: &str) -> Vec<String> {
     // WebDriver runs the script as a function of its own: no inline script or eval for the
     // page's CSP to refuse, and nothing fetched.
-    s.script(&format!("{axe}\n;return typeof window.axe;"), json!([]))
+    let loaded = s
+        .script(&format!("{axe}\n;return typeof window.axe;"), json!([]))
         .await;
+    assert_eq!(loaded, "object", "axe-core is loaded in the page");
+    if std::env::var_os("TOCSIN_AXE_ALL").is_some() {
+        s.script("window.tocsinAxeAll = true;", json!([])).await;
+    }
     let v = s
         .script_async(
             "const done = arguments[arguments.length - 1]; \
-             window.axe.run(document, {resultTypes: ['violations']}) \
-               .then(r => done(r.violations \
-                 .filter(v => v.impact === 'serious' || v.impact === 'critical') \
+             window.axe.run(document) \
+               .then(r => done(r.passes.length < 10 ? ['axe checked only ' + r.passes.length + ' rules'] \
+                 : r.violations \
+                 .filter(v => v.impact === 'serious' || v.impact === 'critical' || window.tocsinAxeAll) \
                  .map(v => `${v.id} (${v.impact}): ${v.help} — ` + \
                    v.nodes.slice(0, 5).map(n => n.target.join(' ')).join(', ')))) \
                .catch(e => done(['axe failed: ' + e]));",
@@ -215,6 +221,21 @@ async fn checked_pages_have_no_serious_violation_and_arabic_reads_right_to_left(
     );
     press(&s, "\u{E007}").await; // Enter
     assert!(s.current_url().await.ends_with("#main"));
+    // The check can fail: an input without a label and grey-on-grey text are caught.
+    s.script(
+        "const i = document.createElement('input'); i.id = 'axe-probe'; \
+         const p = document.createElement('p'); p.id = 'axe-probe-text'; p.textContent = 'faint'; \
+         p.style.color = '#bbb'; p.style.background = '#ccc'; \
+         document.querySelector('main').append(i, p);",
+        json!([]),
+    )
+    .await;
+    let caught = serious_violations(&s, &axe).await;
+    assert!(
+        caught.iter().any(|v| v.starts_with("label (critical)"))
+            && caught.iter().any(|v| v.starts_with("color-contrast (serious)")),
+        "{caught:?}"
+    );
     for (path, what) in [("/report", "public form (en)"), ("/login", "login")] {
         s.goto(&format!("{base}{path}")).await;
         for v in serious_violations(&s, &axe).await {
@@ -233,8 +254,17 @@ async fn checked_pages_have_no_serious_violation_and_arabic_reads_right_to_left(
         failures.push(format!("public form (ar): {v}"));
     }
     urls.extend(loaded(&s).await);
+    let shot = |name: &'static str| {
+        let s = &s;
+        async move {
+            if let Some(dir) = std::env::var_os("TOCSIN_SCREENSHOTS") {
+                s.screenshot(&std::path::Path::new(&dir).join(name)).await;
+            }
+        }
+    };
     s.goto(&format!("{base}/report")).await;
     s.find("html[lang=ar]").await;
+    shot("report-form-ar.png").await;
     let arabic = "رجال مسلحون أحرقوا منازل في نيالا صباح اليوم";
     s.type_into("#report-text", arabic).await;
     s.type_into("#report-place", "نيالا").await;
@@ -252,6 +282,7 @@ async fn checked_pages_have_no_serious_violation_and_arabic_reads_right_to_left(
         ack.contains("شكرا لك. تم استلام بلاغك.") && ack.contains("R-"),
         "{ack}"
     );
+    shot("report-ack-ar.png").await;
     urls.extend(loaded(&s).await);
 
     // Staff pages, logged in.

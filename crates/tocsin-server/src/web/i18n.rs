@@ -48,8 +48,9 @@ fn catalogue(lang: Lang) -> &'static Catalogue {
         .1
 }
 
-/// The text of `key` in `lang` with each `{name}` replaced by its value; English when the
-/// language lacks it, the key itself when no catalogue has it.
+/// The text of `key` in `lang` with each `{name}` replaced by its value, isolated (U+2068 …
+/// U+2069, as Fluent does) so that a number or a Latin word keeps its place in Arabic; English
+/// when the language lacks it, the key itself when no catalogue has it.
 pub fn text(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
     let raw = catalogue(lang)
         .get(key)
@@ -58,7 +59,7 @@ pub fn text(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
         .unwrap_or(key);
     let mut out = raw.to_string();
     for (name, value) in args {
-        out = out.replace(&format!("{{{name}}}"), value);
+        out = out.replace(&format!("{{{name}}}"), &format!("\u{2068}{value}\u{2069}"));
     }
     out
 }
@@ -237,7 +238,7 @@ mod tests {
     #[test]
     fn placeholders_are_filled() {
         let s = text(Lang::Fr, "form.claim_note", &[("hours", "24".into())]);
-        assert!(s.contains("24 heures"), "{s}");
+        assert!(s.contains("\u{2068}24\u{2069} heures"), "{s}");
         assert_eq!(text(Lang::Sw, "no.such.key", &[]), "no.such.key");
     }
 }
