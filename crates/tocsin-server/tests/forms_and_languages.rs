@@ -116,10 +116,7 @@ async fn the_public_form_speaks_the_visitors_language() {
     let html = r.text().await.unwrap();
     assert!(html.contains("<html lang=\"ar\" dir=\"rtl\">"), "{html}");
     assert!(html.contains("شكرا لك. تم استلام بلاغك."), "{html}");
-    assert!(
-        html.contains("رقم المرجع الخاص بك هو <strong>R-"),
-        "{html}"
-    );
+    assert!(html.contains("رقم المرجع الخاص بك هو <strong>R-"), "{html}");
 
     // A refused French form: the reason in French, what was typed still there.
     let (_, cookies, html) = form(&app, "?lang=fr", &[]).await;
@@ -391,4 +388,55 @@ async fn refused_incident_and_action_forms_keep_what_was_typed() {
     assert!(html.contains("value=\"31&#x2f;12&#x2f;2025\""), "{html}");
     assert!(html.contains("value=\"1, 9\""), "{html}");
     assert!(html.contains("value=\"typed-lead\""), "{html}");
+}
+
+#[tokio::test]
+async fn a_refused_rumour_change_keeps_the_response_typed() {
+    let app = TestApp::start().await;
+    let (s, r) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/rumours",
+            json!({"claim": "They will burn the market on Friday", "country": "KEN",
+                   "priority": "high", "tlp": "TLP:GREEN"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let id = r["id"].as_str().unwrap();
+    let (cookie, csrf) = analyst(&app).await;
+    let response = "Typed counter-message: the market committee says no such threat was made";
+    // A priority that does not exist: refused, and what was typed is still in the form.
+    let (s, html) = post_form(
+        &app,
+        &cookie,
+        &format!("/rumours/{id}"),
+        &[
+            ("csrf", &csrf),
+            ("version", &r["version"].to_string()),
+            ("status", "under_investigation"),
+            ("findings", "Typed findings so far"),
+            ("priority", "urgent"),
+            ("response", response),
+            ("broadcast", ""),
+        ],
+    )
+    .await;
+    assert!(s.is_client_error(), "{s}: {html}");
+    assert!(html.contains(&esc(response)), "{html}");
+    assert!(html.contains("Typed findings so far"), "{html}");
+    assert!(html.contains("Priority"), "{html}");
+    assert!(
+        html.contains("value=\"under_investigation\" selected"),
+        "{html}"
+    );
+    let (_, now) = app
+        .get(Role::Analyst, &format!("/api/v1/rumours/{id}"))
+        .await;
+    assert_eq!(
+        now["rumour"]["priority"]
+            .as_str()
+            .or(now["priority"].as_str()),
+        Some("high"),
+        "{now}"
+    );
 }

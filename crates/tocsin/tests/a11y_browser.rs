@@ -233,7 +233,9 @@ async fn checked_pages_have_no_serious_violation_and_arabic_reads_right_to_left(
     let caught = serious_violations(&s, &axe).await;
     assert!(
         caught.iter().any(|v| v.starts_with("label (critical)"))
-            && caught.iter().any(|v| v.starts_with("color-contrast (serious)")),
+            && caught
+                .iter()
+                .any(|v| v.starts_with("color-contrast (serious)")),
         "{caught:?}"
     );
     for (path, what) in [("/report", "public form (en)"), ("/login", "login")] {

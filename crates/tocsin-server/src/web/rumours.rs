@@ -174,6 +174,7 @@ async fn rumour_page(
     id: Uuid,
     status: StatusCode,
     error: Option<String>,
+    typed: minijinja::Value,
 ) -> WebResult {
     let app = st.app();
     let v = app.get_rumour(&wu.user, id).await?;
@@ -199,17 +200,18 @@ async fn rumour_page(
             hows => names(HeardHow::ALL, HeardHow::as_str),
             can_write => wu.user.can(Permission::RumourWrite),
             can_sight => wu.user.can(Permission::RumourWrite) && wu.user.can(Permission::ReportRead),
+            ..typed
         },
     ))
 }
 
 /// `GET /rumours/{id}`: a rumour's page.
 pub async fn rumour(State(st): State<AppState>, wu: WebUser, Path(id): Path<String>) -> WebResult {
-    rumour_page(&st, &wu, path_id(&id)?, StatusCode::OK, None).await
+    rumour_page(&st, &wu, path_id(&id)?, StatusCode::OK, None, context! {}).await
 }
 
 /// The form changing a rumour (empty fields change nothing).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 pub struct ChangeForm {
     #[serde(default)]
     version: String,
@@ -233,6 +235,7 @@ pub async fn change(
     CsrfForm(f): CsrfForm<ChangeForm>,
 ) -> WebResult {
     let id = path_id(&id)?;
+    let typed = context! { change => minijinja::Value::from_serialize(&f) };
     let p = RumourPatch {
         expected_version: f.version.trim().parse().ok(),
         status: opt(&f.status),
@@ -246,13 +249,13 @@ pub async fn change(
         Ok(r) => Ok(Redirect::to(&format!("/rumours/{}", r.id)).into_response()),
         Err(e) => {
             let (status, message) = on_form(e)?;
-            rumour_page(&st, &wu, id, status, Some(message)).await
+            rumour_page(&st, &wu, id, status, Some(message), typed).await
         }
     }
 }
 
 /// The form marking a report as a sighting.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 pub struct SightingForm {
     report_id: String,
     how: String,
@@ -305,9 +308,10 @@ pub async fn sighting(
     CsrfForm(f): CsrfForm<SightingForm>,
 ) -> WebResult {
     let id = path_id(&id)?;
+    let typed = context! { sighting => minijinja::Value::from_serialize(&f) };
     let Ok(report_id) = Uuid::parse_str(f.report_id.trim()) else {
-        let msg = "report_id: not a valid report id".to_string();
-        return rumour_page(&st, &wu, id, StatusCode::BAD_REQUEST, Some(msg)).await;
+        let msg = "Report id: not a valid report id".to_string();
+        return rumour_page(&st, &wu, id, StatusCode::BAD_REQUEST, Some(msg), typed).await;
     };
     let n = NewSighting {
         report_id,
@@ -318,7 +322,7 @@ pub async fn sighting(
         Ok(_) => Ok(Redirect::to(&format!("/rumours/{id}#sightings")).into_response()),
         Err(e) => {
             let (status, message) = on_form(e)?;
-            rumour_page(&st, &wu, id, status, Some(message)).await
+            rumour_page(&st, &wu, id, status, Some(message), typed).await
         }
     }
 }

@@ -65,7 +65,17 @@ pub async fn report_page(
     wu: WebUser,
     Path(id): Path<String>,
 ) -> WebResult {
-    let id = path_id(&id)?;
+    report_view(&st, &wu, path_id(&id)?, StatusCode::OK, context! {}).await
+}
+
+/// A report's page, with `extra` (a refusal and what was typed) when a form on it was refused.
+async fn report_view(
+    st: &AppState,
+    wu: &WebUser,
+    id: Uuid,
+    status: StatusCode,
+    extra: minijinja::Value,
+) -> WebResult {
     let app = st.app();
     let (r, grade) = app.report_with_grade(&wu.user, id).await?;
     let history = app.report_history(&wu.user, id).await?;
@@ -101,9 +111,9 @@ pub async fn report_page(
         vec![]
     };
     Ok(page(
-        &st,
-        &wu,
-        StatusCode::OK,
+        st,
+        wu,
+        status,
         "report.html",
         context! {
             r, grade, history, incidents, can_triage, triagers,
@@ -112,6 +122,7 @@ pub async fn report_page(
             rumours => rumours.iter().map(|x| context! { id => x.id.to_string(), claim => x.claim.clone() }).collect::<Vec<_>>(),
             can_sight, open_rumours,
             hows => tocsin_domain::HeardHow::ALL.iter().map(|h| h.as_str()).collect::<Vec<_>>(),
+            ..extra
         },
     ))
 }
@@ -194,8 +205,18 @@ pub async fn follow_up(
     CsrfForm(f): CsrfForm<FollowUpForm>,
 ) -> WebResult {
     let id = path_id(&id)?;
-    send_follow_up(&st, &wu.user, id, &f.text).await?;
-    Ok(Redirect::to(&format!("/reports/{id}")).into_response())
+    match send_follow_up(&st, &wu.user, id, &f.text).await {
+        Ok(_) => Ok(Redirect::to(&format!("/reports/{id}")).into_response()),
+        // Refused (too long, no source to ask…): the page again, the question as typed.
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let error = super::refusal::human(&e, |f| {
+                (f.split(['[', '.']).next() == Some("text")).then(|| "Question".to_string())
+            });
+            let extra = context! { error, follow_up => f.text, invalid_field => "text" };
+            report_view(&st, &wu, id, e.status, extra).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `?reports=ID,ID` of the new incident's page.
