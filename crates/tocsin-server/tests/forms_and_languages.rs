@@ -223,8 +223,13 @@ async fn a_refused_assessment_keeps_what_was_typed_and_names_risk_factor_9() {
     .await;
     assert!(s.is_client_error(), "{s}");
     // The field as the analyst knows it, not as the API names it.
-    assert!(html.contains("Risk factor 9"), "{html}");
-    assert!(html.contains("rationale is required"), "{html}");
+    assert!(
+        html.contains(
+            "Risk factor 9 (Intergroup tensions or patterns of discrimination against protected \
+             groups): rationale is required"
+        ),
+        "{html}"
+    );
     assert!(!html.contains("factors["), "{html}");
     // Everything typed is still there, the new values rather than the stored ones.
     assert!(html.contains(&esc(summary)), "{html}");
