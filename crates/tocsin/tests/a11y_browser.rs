@@ -2,8 +2,10 @@
 //!
 //! * axe-core (the npm devDependency of `crates/tocsin-server/web`, read from the build's
 //!   `node_modules`, never served) is injected into the checked pages — login, home, reports,
-//!   incidents list and detail, triage, the public form in English and Arabic, assessment edit,
-//!   alerts, map — and any serious or critical violation fails the test, listed;
+//!   incidents list and detail, triage, the public form in English and Arabic, assessment edit
+//!   (and its refusal), alerts, map — and any serious or critical violation fails the test,
+//!   listed (a probe first shows that the check can fail);
+//! * a refused assessment edit keeps what was typed and puts the focus on the refused field;
 //! * the keyboard reaches the "skip to the main content" link first, with a visible focus;
 //! * the public form, switched to Arabic in its visible language menu, is laid out right to
 //!   left, and an Arabic report sent from it is acknowledged in Arabic; the choice is kept;
@@ -305,6 +307,37 @@ async fn checked_pages_have_no_serious_violation_and_arabic_reads_right_to_left(
             failures.push(format!("{what} ({path}): {v}"));
         }
         urls.extend(loaded(&s).await);
+    }
+
+    // A refused assessment edit: the typed text stays, the refused control has the focus and
+    // the page has no serious violation either.
+    s.goto(&format!("{base}/assessments/{assessment}/edit"))
+        .await;
+    s.script(
+        "document.getElementById('level_9').value = 'high'; \
+         document.getElementById('rationale_1').value = 'Typed in the browser';",
+        json!([]),
+    )
+    .await;
+    s.click("form.stack button[type=submit]").await;
+    s.find("#form-error").await;
+    let refused = s
+        .script(
+            "return [document.getElementById('form-error').textContent, \
+                     document.activeElement.name, \
+                     document.getElementById('rationale_1').value];",
+            json!([]),
+        )
+        .await;
+    assert!(
+        refused[0].as_str().unwrap().starts_with("Risk factor 9 ("),
+        "{refused}"
+    );
+    assert_eq!(refused[1], "rationale_9", "{refused}");
+    assert_eq!(refused[2], "Typed in the browser", "{refused}");
+    shot("assessment-refused.png").await;
+    for v in serious_violations(&s, &axe).await {
+        failures.push(format!("refused assessment edit: {v}"));
     }
 
     // The Arabic report and description are shown right to left in the staff's pages.
