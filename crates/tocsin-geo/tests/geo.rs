@@ -464,14 +464,20 @@ fn admin1_names_as_typed_resolve_to_the_gazetteers() {
     use tocsin_geo::Admin1Match::{Found, Unknown};
     let g = Gazetteer::global();
     // Case, diacritics, punctuation; the country in any form.
-    assert_eq!(g.admin1_named("CAF", "mambéré-kadéï"), Found("Mambere-Kadei"));
+    assert_eq!(
+        g.admin1_named("CAF", "mambéré-kadéï"),
+        Found("Mambere-Kadei")
+    );
     assert_eq!(g.admin1_named("CF", "OUAKA"), Found("Ouaka"));
     assert_eq!(
         g.admin1_named("Central African Republic", "haute kotto"),
         Found("Haute-Kotto")
     );
     // Words naming the kind of area, and compass words in four languages.
-    assert_eq!(g.admin1_named("CAF", "Préfecture de la Ouaka"), Found("Ouaka"));
+    assert_eq!(
+        g.admin1_named("CAF", "Préfecture de la Ouaka"),
+        Found("Ouaka")
+    );
     assert_eq!(g.admin1_named("CAF", "Ouaka Prefecture"), Found("Ouaka"));
     assert_eq!(g.admin1_named("COD", "North Kivu"), Found("Nord Kivu"));
     assert_eq!(g.admin1_named("COD", "Kivu Kaskazini"), Found("Nord Kivu"));
