@@ -63,6 +63,28 @@ async fn figures(s: &Session) -> Value {
     panic!("the composer did not show the figures");
 }
 
+/// Wait (up to 30 s) until the composer's map has loaded.
+async fn map_ready(s: &Session) {
+    s.find("#area-map canvas").await;
+    for _ in 0..300 {
+        let ready = s
+            .script(
+                "const d = document.getElementById('area-map').dataset; \
+                 return d.mapError ? 'error: ' + d.mapError : d.ready === 'true';",
+                json!([]),
+            )
+            .await;
+        if let Some(e) = ready.as_str() {
+            panic!("the composer's map failed: {e}");
+        }
+        if ready == json!(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the composer's map did not load");
+}
+
 /// The computed background colour of the element `css` selects.
 async fn background(s: &Session, css: &str) -> String {
     s.script(
@@ -151,23 +173,7 @@ async fn an_analyst_draws_a_test_broadcast_and_a_second_person_sends_it() {
 
     // The composer: TEST preselected, its banner striped yellow; LIVE turns it red.
     s.goto(&format!("{base}/broadcasts/new")).await;
-    s.find("#area-map canvas").await;
-    for _ in 0..300 {
-        let ready = s
-            .script(
-                "const d = document.getElementById('area-map').dataset; \
-                 return d.mapError ? 'error: ' + d.mapError : d.ready === 'true';",
-                json!([]),
-            )
-            .await;
-        if let Some(e) = ready.as_str() {
-            panic!("the composer's map failed: {e}");
-        }
-        if ready == json!(true) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    map_ready(&s).await;
     let test_banner = background(&s, "#mode-banner").await;
     assert!(
         text_of(&s, "#mode-banner").await.starts_with("TEST"),
@@ -336,6 +342,67 @@ async fn an_analyst_draws_a_test_broadcast_and_a_second_person_sends_it() {
     assert!(background(&s, "#mode-banner")
         .await
         .starts_with("rgb(179, 38, 30)"));
+    // A circle: a click on the map sets its centre (radius 10 km unless typed).
+    s.goto(&format!("{base}/broadcasts/new")).await;
+    map_ready(&s).await;
+    s.click("input[name=area_kind][value=circle]").await;
+    s.script(
+        "document.getElementById('area-map').scrollIntoView({block: 'center'}); \
+         window.tocsinComposeMap.jumpTo({center: [20.67, 5.76], zoom: 8});",
+        json!([]),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    click_map_at(&s, 20.67, 5.76).await;
+    let centre = s
+        .script(
+            "const f = document.getElementById('composer').elements; \
+             return [Number(f.lat.value), Number(f.lon.value), f.radius_km.value];",
+            json!([]),
+        )
+        .await;
+    assert!(
+        (centre[0].as_f64().unwrap() - 5.76).abs() < 0.01
+            && (centre[1].as_f64().unwrap() - 20.67).abs() < 0.01
+            && centre[2] == "10",
+        "{centre}"
+    );
+    let fig = figures(&s).await;
+    assert_eq!(fig["subscribers"], "3", "{fig}");
+    let km2: f64 = fig["km2"].as_str().unwrap().parse().unwrap();
+    assert!((km2 - 314.0).abs() < 2.0, "a 10 km circle: {km2}");
+    s.quit().await;
+
+    // Without WebGL the map is not drawn: the typed corners are the area, with the same
+    // figures.
+    let profile3 = tempfile::tempdir().unwrap();
+    let mut no_gl: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| !a.starts_with("--use-") && !a.starts_with("--enable-unsafe"))
+        .collect();
+    no_gl.push("--disable-3d-apis");
+    let s = Session::start(&drv, &chromium, profile3.path(), &no_gl).await;
+    s.login(&base, "ana", PASSWORD, "/broadcasts/new").await;
+    s.goto(&format!("{base}/broadcasts/new")).await;
+    s.find("#draw-fallback:not([hidden])").await;
+    assert_eq!(
+        s.script(
+            "return document.getElementById('area-draw').hidden;",
+            json!([])
+        )
+        .await,
+        true
+    );
+    s.click("input[name=area_kind][value=polygon]").await;
+    s.type_into(
+        "textarea[name=polygon]",
+        "5.5, 20.4\n5.5, 21.0\n6.1, 21.0\n6.1, 20.4",
+    )
+    .await;
+    let fig = figures(&s).await;
+    assert_eq!(fig["subscribers"], "3", "{fig}");
+    assert_eq!(fig["recipients"], "2", "{fig}");
     s.quit().await;
     assert!(
         sent.lock()
