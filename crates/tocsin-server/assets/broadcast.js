@@ -132,6 +132,10 @@
       p.appendChild(document.createTextNode(" km\u00b2"));
     }
     if (e.corners) p.appendChild(document.createTextNode(" \u00b7 " + e.corners + " corners once simplified"));
+    if (e.area && e.area.admin1) {
+      p.appendChild(document.createTextNode(" \u00b7 areas: "));
+      el("span", e.area.admin1.map(function (a) { return a.name + " (" + a.country + ")"; }).join(", "), p).id = "estimate-areas";
+    }
     var ul = el("ul", null, estimateOut);
     ul.id = "estimate-gateways";
     (e.gateways.length ? e.gateways : [{ gateway: "", rate_per_second: e.rate_per_second, send_secs: e.send_secs }]).forEach(function (g) {

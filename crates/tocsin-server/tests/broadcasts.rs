@@ -522,4 +522,8 @@ async fn admin1_names_are_read_as_the_gazetteer_names_them() {
         html.contains("id=\"estimate-recipients\">4</strong>"),
         "{html}"
     );
+    assert!(
+        html.contains("<span id=\"estimate-areas\">Ouaka (CAF)</span>"),
+        "the composer says which area it read: {html}"
+    );
 }

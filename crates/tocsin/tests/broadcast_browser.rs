@@ -403,6 +403,28 @@ async fn an_analyst_draws_a_test_broadcast_and_a_second_person_sends_it() {
     let fig = figures(&s).await;
     assert_eq!(fig["subscribers"], "3", "{fig}");
     assert_eq!(fig["recipients"], "2", "{fig}");
+    // First-level areas as people write them: read as the gazetteer names them, or refused
+    // with what they may mean.
+    s.click("input[name=area_kind][value=admin1]").await;
+    s.type_into("textarea[name=admin1]", "CAF: préfecture de la OUAKA")
+        .await;
+    let fig = figures(&s).await;
+    assert_eq!(fig["subscribers"], "3", "{fig}");
+    assert_eq!(text_of(&s, "#estimate-areas").await, "Ouaka (CAF)");
+    s.script(
+        "const t = document.querySelector('textarea[name=admin1]'); t.value = ''; \
+         t.dispatchEvent(new Event('input', {bubbles: true}));",
+        json!([]),
+    )
+    .await;
+    s.type_into("textarea[name=admin1]", "CAF: Ouakka").await;
+    let fig = figures(&s).await;
+    let text = fig["text"].as_str().unwrap();
+    assert!(
+        text.contains("no first-level area \"Ouakka\" is known in CAF")
+            && text.contains("did you mean Ouaka"),
+        "{fig}"
+    );
     s.quit().await;
     assert!(
         sent.lock()
