@@ -114,8 +114,18 @@ pub struct BroadcastInput {
 /// What a composer is shown before writing: the area, how many it reaches, how long it takes.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BroadcastEstimate {
-    /// Recipients (counts only).
+    /// Recipients (counts only): the test phones for a test broadcast, else the active
+    /// subscribers in the area.
     pub recipients: u64,
+    /// Active subscribers in the area, whatever the mode (what the live broadcast would
+    /// reach; counts only).
+    pub subscribers_in_area: u64,
+    /// The area as it would be stored: first-level areas by the gazetteer's names, a drawn
+    /// polygon simplified (a GeoJSON MultiPolygon).
+    #[schema(value_type = Object)]
+    pub area: serde_json::Value,
+    /// Corners the drawn polygon keeps once simplified (0 for other kinds of area).
+    pub corners: usize,
     /// The area covered, in km² (none for whole countries or admin areas).
     pub area_km2: Option<f64>,
     /// The gateway it would leave through.
@@ -124,8 +134,24 @@ pub struct BroadcastEstimate {
     pub rate_per_second: f64,
     /// Seconds to send to everyone at that pace.
     pub send_secs: u64,
+    /// The time to send at each gateway with a configured pace (and the one it leaves
+    /// through), that one first.
+    pub gateways: Vec<GatewayTime>,
     /// Each text measured as SMS.
     pub lengths: BTreeMap<String, SmsLength>,
+}
+
+/// How long sending takes at one gateway's pace.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct GatewayTime {
+    /// The gateway (`kannel`, `twilio`…).
+    pub gateway: String,
+    /// Its pace, messages per second.
+    pub rate_per_second: f64,
+    /// Seconds to send to every recipient at that pace.
+    pub send_secs: u64,
+    /// Broadcasts leave through this one.
+    pub used: bool,
 }
 
 /// A broadcast as its readers see it: the record, counts per state, the estimate.
@@ -183,8 +209,10 @@ impl App<'_> {
         (rate, (recipients as f64 / rate).ceil() as u64)
     }
 
+    /// A broadcast area as written by a person: parsed, and its first-level areas named as
+    /// the gazetteer names them (see [`canonical_area`]).
     fn parse_area(&self, v: &serde_json::Value) -> Result<BroadcastArea> {
-        Ok(BroadcastArea::parse(v)?)
+        canonical_area(BroadcastArea::parse(v)?)
     }
 
     async fn count_for(&self, mode: BroadcastMode, area: &BroadcastArea) -> Result<u64> {
@@ -206,14 +234,42 @@ impl App<'_> {
         require(u, Permission::BroadcastCompose)?;
         let mode = BroadcastMode::parse(mode)?;
         let area = self.parse_area(area)?;
-        let recipients = self.count_for(mode, &area).await?;
+        let subscribers_in_area = self.store.count_in_area(&area).await?;
+        let recipients = match mode {
+            BroadcastMode::Test => self.broadcasting.test_phones.len() as u64,
+            BroadcastMode::Live => subscribers_in_area,
+        };
         let (rate, send_secs) = self.send_secs(recipients);
+        let used = self.broadcast_gateway();
+        let mut names: Vec<&String> = used.iter().collect();
+        names.extend(
+            self.broadcasting
+                .rates
+                .keys()
+                .filter(|g| Some(*g) != used.as_ref()),
+        );
+        let gateways = names
+            .into_iter()
+            .map(|g| {
+                let r = self.broadcasting.rate(g);
+                GatewayTime {
+                    gateway: g.clone(),
+                    rate_per_second: r,
+                    send_secs: (recipients as f64 / r).ceil() as u64,
+                    used: Some(g) == used.as_ref(),
+                }
+            })
+            .collect();
         Ok(BroadcastEstimate {
             recipients,
+            subscribers_in_area,
+            area: area.to_json(),
+            corners: area.vertex_count(),
             area_km2: area.area_km2(),
-            gateway: self.broadcast_gateway(),
+            gateway: used.clone(),
             rate_per_second: rate,
             send_secs,
+            gateways,
             lengths: texts
                 .iter()
                 .map(|(l, t)| (l.clone(), SmsLength::of(t)))
@@ -404,7 +460,7 @@ impl App<'_> {
                     .map(|(s, l)| row(Some(s), None, l))
                     .collect()),
                 None => {
-                    let area = self.parse_area(&b.area)?;
+                    let area = BroadcastArea::parse(&b.area)?;
                     Ok(self
                         .store
                         .recipients_in_area(&area)
@@ -485,7 +541,7 @@ impl App<'_> {
                 .map(|(l, t)| (l.clone(), correction_text(l, t)))
                 .collect()
         });
-        let area = self.parse_area(&orig.area)?;
+        let area = BroadcastArea::parse(&orig.area)?;
         self.write_new(
             u,
             orig.mode,
@@ -613,6 +669,43 @@ impl App<'_> {
         }
         Ok(sending)
     }
+}
+
+/// An area with its first-level areas named as the gazetteer names them (case, diacritics,
+/// words such as "Province", compass words in the four languages: see
+/// [`tocsin_geo::Gazetteer::admin1_named`]), since every subscriber's place carries the
+/// gazetteer's name; a name it does not know, or that fits two areas, is refused naming the
+/// entry (`area.admin1[2].name`) with what it may mean, never left to reach nobody. Other
+/// kinds of area are returned as they are.
+pub fn canonical_area(area: BroadcastArea) -> Result<BroadcastArea> {
+    let BroadcastArea::Admin1(refs) = &area else {
+        return Ok(area);
+    };
+    let g = tocsin_geo::Gazetteer::global();
+    let mut out = Vec::with_capacity(refs.len());
+    for (i, r) in refs.iter().enumerate() {
+        match g.admin1_named(r.country.code(), &r.name) {
+            tocsin_geo::Admin1Match::Found(name) => out.push(serde_json::json!({
+                "country": r.country.code(), "name": name
+            })),
+            tocsin_geo::Admin1Match::Unknown { suggestions } => {
+                let hint = if suggestions.is_empty() {
+                    String::new()
+                } else {
+                    format!("; did you mean {}?", suggestions.join(", "))
+                };
+                return Err(AppError::invalid(
+                    format!("area.admin1[{i}].name"),
+                    format!(
+                        "no first-level area {:?} is known in {}{hint}",
+                        r.name,
+                        r.country.code()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(BroadcastArea::parse(&serde_json::json!({ "admin1": out }))?)
 }
 
 /// The prefilled text of a correction, in the broadcast's language.

@@ -414,6 +414,11 @@ impl App<'_> {
         area: Option<&BroadcastArea>,
     ) -> Result<SubscriberCounts> {
         require(u, Permission::SubscriberCount)?;
+        let area = area
+            .cloned()
+            .map(crate::broadcasts::canonical_area)
+            .transpose()?;
+        let area = area.as_ref();
         let areas = self.store.subscriber_counts(area).await?;
         Ok(SubscriberCounts {
             total: areas.iter().map(|a| a.count).sum(),

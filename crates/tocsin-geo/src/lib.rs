@@ -11,6 +11,9 @@
 //!   place with its distance.
 //! * [`lookup`] turns a place name into ranked candidates, and
 //!   [`find_in_text`] finds place names inside a free-text report (an SMS).
+//! * [`Gazetteer::admin1_named`] turns a first-level area name as typed
+//!   (`"Mambéré-Kadéï"`, `"Province du Nord-Kivu"`) into the gazetteer's own, or
+//!   suggests what it may mean.
 //! * [`geo_precision`] maps how a place was resolved to ACLED's
 //!   `geo_precision` (1 exact place, 2 near a place or admin2, 3 admin1 or
 //!   coarser).
@@ -38,6 +41,7 @@
 
 #![warn(missing_docs)]
 
+mod admin;
 mod countries;
 mod gazetteer;
 mod index;
@@ -46,6 +50,7 @@ mod polygons;
 mod stop;
 mod text;
 
+pub use admin::{Admin1Match, MAX_SUGGESTIONS};
 pub use countries::{countries, country, country_code, country_from_gw, Country};
 pub use gazetteer::Gazetteer;
 pub use normalize::normalize;

@@ -456,3 +456,52 @@ fn gazetteer_can_be_shared() {
     assert!(g.place_count() > 130_000);
     assert!(g.name_count() > 300_000);
 }
+
+// --- first-level area names ------------------------------------------------------------
+
+#[test]
+fn admin1_names_as_typed_resolve_to_the_gazetteers() {
+    use tocsin_geo::Admin1Match::{Found, Unknown};
+    let g = Gazetteer::global();
+    // Case, diacritics, punctuation; the country in any form.
+    assert_eq!(
+        g.admin1_named("CAF", "mambéré-kadéï"),
+        Found("Mambere-Kadei")
+    );
+    assert_eq!(g.admin1_named("CF", "OUAKA"), Found("Ouaka"));
+    assert_eq!(
+        g.admin1_named("Central African Republic", "haute kotto"),
+        Found("Haute-Kotto")
+    );
+    // Words naming the kind of area, and compass words in four languages.
+    assert_eq!(
+        g.admin1_named("CAF", "Préfecture de la Ouaka"),
+        Found("Ouaka")
+    );
+    assert_eq!(g.admin1_named("CAF", "Ouaka Prefecture"), Found("Ouaka"));
+    assert_eq!(g.admin1_named("COD", "North Kivu"), Found("Nord Kivu"));
+    assert_eq!(g.admin1_named("COD", "Kivu Kaskazini"), Found("Nord Kivu"));
+    assert_eq!(g.admin1_named("COD", "Sud-Kivu"), Found("South Kivu"));
+    assert_eq!(g.admin1_named("BFA", "Sud-Ouest"), Found("Southwest"));
+    // GeoNames gives several codes one name: still one area.
+    assert_eq!(g.admin1_named("COD", "katanga"), Found("Katanga"));
+
+    // A town is not an area: its area is suggested. A misspelling: the closest names.
+    match g.admin1_named("CAF", "Bambari") {
+        Unknown { suggestions } => assert_eq!(suggestions.first(), Some(&"Ouaka")),
+        other => panic!("{other:?}"),
+    }
+    match g.admin1_named("CAF", "Ouakka") {
+        Unknown { suggestions } => assert!(suggestions.contains(&"Ouaka"), "{suggestions:?}"),
+        other => panic!("{other:?}"),
+    }
+    // The right name in the wrong country; an unknown country; nothing typed.
+    assert!(matches!(g.admin1_named("TCD", "Ouaka"), Unknown { .. }));
+    assert_eq!(
+        g.admin1_named("XXX", "Ouaka"),
+        Unknown {
+            suggestions: vec![]
+        }
+    );
+    assert!(matches!(g.admin1_named("CAF", " - "), Unknown { .. }));
+}

@@ -9,7 +9,9 @@
 //!   ([`Running::shutdown`]).
 //! - **Leases**: a [`Scope::Singleton`] job runs on one server of those sharing a database: it
 //!   holds a lease in the database (owner + expiry), renewed while it runs and released on
-//!   shutdown; another server takes over once it expires.
+//!   shutdown; another server takes over once it expires. A runner given a stable owner id
+//!   ([`Runner::with_owner`]) renews at once the leases a killed process of that id left, so
+//!   a restart does not wait for them to lapse.
 //! - **Back-off**: after a failure the job waits [`Backoff::delay`] (doubling, capped) instead
 //!   of its period.
 //! - **Status**: each job's last success, last error, failing-since and backlog are kept on a
@@ -311,6 +313,15 @@ impl Runner {
             timer_every: Duration::from_secs(1),
             timer_tolerance: DEFAULT_TOLERANCE,
         }
+    }
+
+    /// Own leases as `owner` instead of a random id: leases a previous process of this id
+    /// still holds (it was killed) are renewed at once rather than waited out. Only for an id
+    /// no other live process can hold (`tocsin serve` derives it from its data directory
+    /// under an exclusive lock): two live runners of one id would both run singletons.
+    pub fn with_owner(mut self, owner: impl Into<String>) -> Runner {
+        self.owner = owner.into();
+        self
     }
 
     /// Report on this board (e.g. the one the HTTP server's `/healthz` reads).

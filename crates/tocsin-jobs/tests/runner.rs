@@ -293,3 +293,41 @@ async fn a_singleton_between_runs_stays_with_its_holder() {
     assert_eq!(runs.load(Ordering::SeqCst), 1);
     other.shutdown().await;
 }
+
+/// A killed holder's lease (never released) is renewed at once by a runner of the same owner
+/// id, as `tocsin serve` restarted on its data directory; a runner of another id waits it out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_owner_takes_a_dead_holders_lease_over_at_once() {
+    let db = Db::sqlite().await;
+    // The dead holder: a lease of an hour, as a killed server leaves it.
+    assert!(db
+        .store
+        .acquire_lease("job:signals", "runner-stable@host", 3600)
+        .await
+        .unwrap());
+    let start = |store: DynStore, owner: Option<&str>| {
+        let runs = Arc::new(AtomicU32::new(0));
+        let r = runs.clone();
+        let job = Job::new("signals", Duration::from_millis(50), move || {
+            r.fetch_add(1, Ordering::SeqCst);
+            async { Ok(Progress::done()) }
+        })
+        .singleton();
+        let mut runner = Runner::new(store);
+        if let Some(o) = owner {
+            runner = runner.with_owner(o);
+        }
+        runner.add(job);
+        (runner.start(), runs)
+    };
+    let (other, other_runs) = start(db.open_another().await, None);
+    let (same, same_runs) = start(db.store.clone(), Some("runner-stable@host"));
+    until(|| same_runs.load(Ordering::SeqCst) >= 3).await;
+    assert_eq!(
+        other_runs.load(Ordering::SeqCst),
+        0,
+        "another owner waits for the lease to lapse"
+    );
+    same.shutdown().await;
+    other.shutdown().await;
+}

@@ -449,6 +449,7 @@
     module.exports = { decodeArcs, ring, geometryRings, decodeCountries, project, pathData };
   }
   if (typeof document !== 'undefined') {
+    window.tocsinBasemapStyle = style; // the same basemap for the broadcast composer's map
     const start = () => {
       const div = document.getElementById('map');
       if (div) init(div).catch(err => { div.dataset.error = String(err); div.dataset.ready = 'true'; });

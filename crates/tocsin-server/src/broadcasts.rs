@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tocsin_app::broadcasts::{BroadcastEstimate, BroadcastInput, BroadcastView, Created};
+use tocsin_app::broadcasts::{
+    BroadcastEstimate, BroadcastInput, BroadcastView, Created, GatewayTime,
+};
 use tocsin_delivery::broadcast::Pacer;
 use tocsin_domain::StopSwitch;
 use tocsin_jobs::{Job, Progress};
@@ -234,6 +236,7 @@ pub async fn set_stop(
         BroadcastInput,
         BroadcastView,
         BroadcastEstimate,
+        GatewayTime,
         Created,
         EstimateInput,
         CancelInput,

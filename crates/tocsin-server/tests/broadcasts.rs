@@ -32,12 +32,23 @@ async fn start() -> TestApp {
 
 /// Subscribers at Bambari written straight to the store (sealed with the server's key).
 async fn subscribers(app: &TestApp, key: &ContactKey, n: usize) -> Vec<String> {
+    subscribers_in(app, key, n, None, 3000).await
+}
+
+/// `n` subscribers at Bambari in the first-level area `admin1`, numbered from `first`.
+async fn subscribers_in(
+    app: &TestApp,
+    key: &ContactKey,
+    n: usize,
+    admin1: Option<&str>,
+    first: usize,
+) -> Vec<String> {
     let mut phones = Vec::new();
     for i in 0..n {
-        let phone = format!("+2367{:07}", 3000 + i);
+        let phone = format!("+2367{:07}", first + i);
         let place = SubscriberPlace::new(
             tocsin_domain::Country::parse("CAF").unwrap(),
-            None,
+            admin1.map(str::to_string),
             "Bambari",
             5.76,
             20.67,
@@ -297,7 +308,10 @@ async fn broadcast_pages_show_test_and_live_apart() {
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
     assert!(html.contains("mode-banner mode-live"), "live banner");
-    assert!(html.contains("<strong>3</strong> recipients"), "{html}");
+    assert!(
+        html.contains("id=\"estimate-recipients\">3</strong> recipients"),
+        "{html}"
+    );
     assert!(html.contains("km²"));
     assert!(html.contains("LIVE broadcast — write"));
     let f = form("create", "live");
@@ -384,5 +398,132 @@ async fn broadcast_pages_show_test_and_live_apart() {
     assert!(
         !html.contains("STOP ALL BROADCASTING"),
         "analysts hold no switch"
+    );
+}
+
+#[tokio::test]
+async fn admin1_names_are_read_as_the_gazetteer_names_them() {
+    let app = start().await;
+    let key = ContactKey::generate();
+    subscribers_in(&app, &key, 4, Some("Ouaka"), 5000).await;
+    subscribers_in(&app, &key, 2, Some("Mambere-Kadei"), 6000).await;
+    // Case, diacritics and "Prefecture" do not matter: the stored area carries the
+    // gazetteer's names, and reaches the subscribers it names.
+    let area = json!({"admin1": [{"country": "caf", "name": "OUAKA Prefecture"},
+                                 {"country": "CAF", "name": "Mambéré-Kadéï"}]});
+    let (s, v) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/broadcasts",
+            json!({"mode": "live", "texts": {"fr": "Restez chez vous."}, "area": area}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["recipients"], 6);
+    let (_, b) = app
+        .get(
+            Role::Analyst,
+            &format!("/api/v1/broadcasts/{}", v["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(
+        b["area"],
+        json!({"admin1": [{"country": "CAF", "name": "Ouaka"},
+                          {"country": "CAF", "name": "Mambere-Kadei"}]})
+    );
+    // An unknown name: 422 naming the entry and the name, with what it may mean; nothing
+    // written, on every route that takes an area.
+    let unknown = json!({"admin1": [{"country": "CAF", "name": "Ouaka"},
+                                    {"country": "CAF", "name": "Ouakka"}]});
+    let (s, v) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/broadcasts",
+            json!({"mode": "live", "texts": {"fr": "x"}, "area": unknown}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["field"], "area.admin1[1].name");
+    let msg = v["error"].as_str().unwrap();
+    assert!(
+        msg.contains("\"Ouakka\"") && msg.contains("did you mean Ouaka"),
+        "{msg}"
+    );
+    let (s, v) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/broadcasts/estimate",
+            json!({"mode": "live", "area": unknown}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let q =
+        serde_json::to_string(&json!({"admin1": [{"country": "CAF", "name": "Bambari"}]})).unwrap();
+    let q = &serde_urlencoded::to_string([("x", q)]).unwrap()[2..];
+    let (s, v) = app
+        .get(
+            Role::Analyst,
+            &format!("/api/v1/subscribers/counts?area={q}"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("did you mean Ouaka"),
+        "a town's area is suggested: {v}"
+    );
+    let (_, list) = app.get(Role::Analyst, "/api/v1/broadcasts").await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "nothing more written");
+
+    // The composer: "Check" and "Write" both say so on the page.
+    let (cookie, csrf) = browser_login(&app, "analyst", "password-123")
+        .await
+        .unwrap();
+    for action in ["check", "create"] {
+        let r = post_form(
+            &app,
+            &cookie,
+            "/broadcasts",
+            &[
+                ("csrf", &csrf),
+                ("mode", "live"),
+                ("text_fr", "Restez chez vous."),
+                ("area_kind", "admin1"),
+                ("admin1", "CAF: Ouakka"),
+                ("action", action),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{action}");
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("no first-level area &quot;Ouakka&quot; is known in CAF")
+                || html.contains("no first-level area &#34;Ouakka&#34; is known in CAF"),
+            "{action}: {html}"
+        );
+        assert!(html.contains("did you mean Ouaka"), "{action}");
+    }
+    let r = post_form(
+        &app,
+        &cookie,
+        "/broadcasts",
+        &[
+            ("csrf", &csrf),
+            ("mode", "live"),
+            ("text_fr", "Restez chez vous."),
+            ("area_kind", "admin1"),
+            ("admin1", "CAF: ouaka"),
+            ("action", "check"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"estimate-recipients\">4</strong>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<span id=\"estimate-areas\">Ouaka (CAF)</span>"),
+        "the composer says which area it read: {html}"
     );
 }

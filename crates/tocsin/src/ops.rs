@@ -131,6 +131,42 @@ fn lock(db: &Path, exclusive: bool) -> Result<Option<File>> {
     Ok(Some(f))
 }
 
+/// The job runner's lease owner id of the one process holding `<data_dir>/runner.lock`
+/// exclusively (held until this process ends): `runner-<id>@<host>`, `<id>` random and kept
+/// in `<data_dir>/runner.id` (the host name keeps a copied data directory from sharing it).
+/// A `tocsin serve` killed and started again on the same data directory gets the same id, so
+/// its runner renews at once the job leases the dead process held instead of waiting them
+/// out; the lock guarantees that process is gone. `None` when another live process holds
+/// the lock: this one's runner then uses a random id, as any second runner does.
+pub fn runner_owner(data_dir: &Path) -> Result<Option<String>> {
+    static HELD: std::sync::Mutex<Vec<File>> = std::sync::Mutex::new(Vec::new());
+    let Some(f) = lock(&data_dir.join("runner"), true)? else {
+        return Ok(None);
+    };
+    let path = data_dir.join("runner.id");
+    let id = match std::fs::read_to_string(&path) {
+        Ok(s) if !s.trim().is_empty() => s.trim().to_string(),
+        Ok(_) | Err(_) => {
+            let id = uuid::Uuid::new_v4().simple().to_string();
+            std::fs::write(&path, &id)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            id
+        }
+    };
+    if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        bail!("{} does not hold a runner id; delete it", path.display());
+    }
+    #[cfg(unix)]
+    let host = rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned();
+    #[cfg(not(unix))]
+    let host = String::new();
+    HELD.lock().unwrap_or_else(|p| p.into_inner()).push(f);
+    Ok(Some(format!("runner-{id}@{host}")))
+}
+
 /// Hold a shared lock on the store at `db` until this process ends, so that no restore
 /// replaces the database under it. Fails while a restore runs.
 pub fn hold_shared(db: &Path) -> Result<()> {
@@ -311,4 +347,23 @@ pub async fn restore(cfg: &Config, file: &Path, force: bool) -> Result<String> {
         ));
     }
     Ok(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_process_at_a_time_holds_the_stable_runner_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let owner = runner_owner(dir.path()).unwrap().expect("the lock is free");
+        let id = std::fs::read_to_string(dir.path().join("runner.id")).unwrap();
+        assert!(owner.starts_with(&format!("runner-{id}@")), "{owner}");
+        // Held: another holder (here another open of the lock file) gets no stable id.
+        assert_eq!(runner_owner(dir.path()).unwrap(), None);
+        // A corrupted id file is refused, not used.
+        let other = tempfile::tempdir().unwrap();
+        std::fs::write(other.path().join("runner.id"), "x y\n").unwrap();
+        assert!(runner_owner(other.path()).is_err());
+    }
 }

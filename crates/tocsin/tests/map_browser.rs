@@ -12,35 +12,9 @@ mod common;
 use common::browser::*;
 use common::*;
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "a long test password";
-
-/// Chromium's switches for WebGL2 without a GPU.
-const SOFTWARE_GL: [&str; 4] = [
-    "--use-gl=angle",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--window-size=1280,900",
-];
-
-/// Chromium's own background traffic off, so every request is the page's.
-const QUIET: [&str; 11] = [
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--no-pings",
-    "--disable-domain-reliability",
-    "--disable-client-side-phishing-detection",
-    "--no-default-browser-check",
-    "--password-store=basic",
-    "--disable-search-engine-choice-screen",
-    "--disable-features=AutofillServerCommunication,PasswordLeakDetection,OptimizationHints,\
-     Translate,MediaRouter,NetworkTimeServiceQuerying,PreconnectToSearch,SignInProfileCreation,\
-     PasswordManagerOnboarding",
-];
 
 /// `n` incidents: three in four dated 2025, the others 2024, in Sudan's states and the
 /// Central African Republic; the count dated 2025 is returned.
@@ -115,74 +89,6 @@ async fn cluster_counts(s: &Session) -> Vec<u64> {
         .iter()
         .map(|c| c.as_u64().unwrap())
         .collect()
-}
-
-/// A forward proxy Chromium sends every request through (loopback too), recording each
-/// request's URL and forwarding only those for the server: what the page and MapLibre's worker
-/// asked of which host.
-struct Proxy {
-    port: u16,
-    /// Each request's URL (`host:port` for a CONNECT tunnel) and whether it carried Fetch
-    /// Metadata (`Sec-Fetch-Mode`: made by a page or a worker).
-    seen: Arc<Mutex<Vec<(String, bool)>>>,
-}
-
-/// Hosts Chromium itself calls in the background even with the switches in [`QUIET`] (update
-/// checks, the account probe, the default search engine's preconnect): tunnels to exactly
-/// these are not the page's. Any other host fails the test (a web font or tile CDN would).
-const CHROMIUM_SERVICES: [&str; 7] = [
-    "update.googleapis.com",
-    "accounts.google.com",
-    "clients2.google.com",
-    "content-autofill.googleapis.com",
-    "passwordsleakcheck-pa.googleapis.com",
-    "optimizationguide-pa.googleapis.com",
-    "start.duckduckgo.com",
-];
-
-async fn start_proxy(server: &str) -> Proxy {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen: Arc<Mutex<Vec<(String, bool)>>> = Arc::default();
-    let log = seen.clone();
-    let server = server.to_string();
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-        let (log, server, client) = (log.clone(), server.clone(), client.clone());
-        async move {
-            use axum::response::IntoResponse;
-            let url = req.uri().to_string();
-            // Requests of a page or its workers carry Fetch Metadata; Chromium's own do not.
-            let web = req.headers().contains_key("sec-fetch-mode");
-            log.lock().unwrap().push((url.clone(), web));
-            if !url.starts_with(&format!("{server}/")) {
-                return (axum::http::StatusCode::FORBIDDEN, "not the server").into_response();
-            }
-            let (parts, body) = req.into_parts();
-            let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
-            let mut fwd = client.request(parts.method, &url).body(body);
-            for (k, v) in &parts.headers {
-                if !matches!(k.as_str(), "host" | "connection" | "proxy-connection") {
-                    fwd = fwd.header(k, v);
-                }
-            }
-            let r = fwd.send().await.unwrap();
-            let mut out = axum::http::Response::builder().status(r.status());
-            for (k, v) in r.headers() {
-                if !matches!(k.as_str(), "connection" | "transfer-encoding") {
-                    out = out.header(k, v);
-                }
-            }
-            out.body(axum::body::Body::from(r.bytes().await.unwrap()))
-                .unwrap()
-        }
-    });
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Proxy { port, seen }
 }
 
 async fn open_map(
@@ -327,32 +233,6 @@ async fn the_map_draws_counts_filters_and_names_from_this_server_only() {
         .sum();
     assert_eq!(sum, total as u64, "{svg}");
     s.quit().await;
-}
-
-/// Every request a page or worker made went to `base`; any other went to one of Chromium's own
-/// background services.
-fn assert_only_the_server(base: &str, seen: &[(String, bool)]) {
-    let ours = |u: &str| u.starts_with(&format!("{base}/"));
-    assert!(
-        seen.iter()
-            .any(|(u, web)| *web && ours(u) && u.contains("/tiles/"))
-            && seen
-                .iter()
-                .any(|(u, web)| *web && ours(u) && u.contains("/glyphs/")),
-        "every request went through the proxy, the worker's too: {seen:?}"
-    );
-    let foreign: Vec<&(String, bool)> = seen
-        .iter()
-        .filter(|(u, web)| {
-            let host = u
-                .trim_start_matches("http://")
-                .split(['/', ':'])
-                .next()
-                .unwrap_or("");
-            !ours(u) && (*web || !CHROMIUM_SERVICES.contains(&host))
-        })
-        .collect();
-    assert!(foreign.is_empty(), "requests to other hosts: {foreign:?}");
 }
 
 /// The median of three loads of the map page (MapLibre, or the SVG fallback), in seconds:

@@ -1,8 +1,11 @@
 //! Web pages of broadcasts: the list `/broadcasts` (with the global stop switch for admins),
 //! the composer `/broadcasts/new` (texts per language with their SMS length counted as they
 //! are typed by `assets/broadcast.js`, the area as countries, admin1 areas, a circle or a
-//! polygon typed as coordinates, and a "Check" button showing recipients, km² and time to
-//! send), and a broadcast's page (counts refreshing while it sends, approve / cancel /
+//! polygon — drawn by clicks on the offline MapLibre map, which fills the typed corners
+//! field, still there without WebGL or JavaScript — the figures (recipients, km², corners
+//! kept once simplified, time to send per gateway) refreshed as the area changes from
+//! `POST /api/v1/broadcasts/estimate`, and a "Check" button showing them without
+//! JavaScript), and a broadcast's page (counts refreshing while it sends, approve / cancel /
 //! correct). Test and live broadcasts look unmistakably different on every page: a striped
 //! TEST banner or a red LIVE banner, and the word in the title. The rules are the
 //! application layer's ([`tocsin_app::broadcasts`]).
@@ -265,7 +268,18 @@ pub async fn create(
         Err(msg) => return compose_page(&st, &wu, StatusCode::BAD_REQUEST, &f, Some(msg)).await,
     };
     if f.action == "check" {
-        return compose_page(&st, &wu, StatusCode::OK, &f, None).await;
+        // An area the estimate refuses (an unknown admin1 name…) is said, not left blank.
+        return match st
+            .app()
+            .estimate_broadcast(&wu.user, &input.mode, &input.area, &input.texts)
+            .await
+        {
+            Ok(_) => compose_page(&st, &wu, StatusCode::OK, &f, None).await,
+            Err(e) => {
+                let (status, message) = on_form(e)?;
+                compose_page(&st, &wu, status, &f, Some(message)).await
+            }
+        };
     }
     match st.app().compose_broadcast(&wu.user, input).await {
         Ok(c) => Ok(Redirect::to(&format!("/broadcasts/{}", c.id)).into_response()),

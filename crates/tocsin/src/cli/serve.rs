@@ -137,6 +137,23 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
     // now rather than on the first map or list request, then kept fresh) and the signal
     // schedule. It reports on the board /healthz reads.
     let mut runner = tocsin_jobs::Runner::new(store.clone()).with_board(state.jobs.clone());
+    // The same lease owner as this data directory's last server (killed or not): a restart
+    // takes its job leases over at once, e.g. the broadcast sender's, so a correction
+    // approved just after it leaves within a second or two, not after the 30 s lease.
+    // Without it (another process holds the lock, or the data directory is read-only or
+    // absent, as it may be with PostgreSQL and the key in the configuration) the runner has a
+    // random id and a restart waits the leases out, as before.
+    match crate::ops::runner_owner(&cfg.data_dir) {
+        Ok(Some(owner)) => runner = runner.with_owner(owner),
+        Ok(None) => tracing::info!(
+            "another tocsin process holds this data directory's runner lock; \
+             job leases it held are waited out"
+        ),
+        Err(e) => tracing::warn!(
+            error = %format!("{e:#}"),
+            "no stable job-runner id; after a crash, job leases are waited out (30 s)"
+        ),
+    }
     let jobs = &cfg.jobs;
     runner.add(tocsin_server::health::outbox_job(
         &state,

@@ -135,3 +135,63 @@ pub async fn fresh_postgres(prefix: &str) -> Option<String> {
         .unwrap_or(base.len());
     Some(format!("{}/{name}", &base[..cut]))
 }
+
+/// What a fake Kannel was asked to send: `(to, text)` in order.
+pub type Sent = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A fake Kannel `sendsms` on an ephemeral port (its URL): records each message's `to` and
+/// `text`, answers 202.
+pub async fn fake_kannel() -> (String, Sent) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/cgi-bin/sendsms", listener.local_addr().unwrap());
+    let sent = Sent::default();
+    let log = sent.clone();
+    let app = axum::Router::new().route(
+        "/cgi-bin/sendsms",
+        axum::routing::get(
+            move |q: axum::extract::Query<std::collections::HashMap<String, String>>| {
+                let log = log.clone();
+                async move {
+                    log.lock().unwrap().push((
+                        q.get("to").cloned().unwrap_or_default(),
+                        q.get("text").cloned().unwrap_or_default(),
+                    ));
+                    (axum::http::StatusCode::ACCEPTED, "0: Accepted for delivery")
+                }
+            },
+        ),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, sent)
+}
+
+/// A configuration file in `dir` for broadcasts through the fake Kannel at `sendsms`, at
+/// `rate` messages per second, to the staff `test_phones`; its path.
+pub fn broadcast_config(dir: &Path, sendsms: &str, rate: u32, test_phones: &[&str]) -> String {
+    let cfg = dir.join("tocsin.toml");
+    let phones: Vec<String> = test_phones.iter().map(|p| format!("{p:?}")).collect();
+    std::fs::write(
+        &cfg,
+        format!(
+            "[sms]\ndefault_region = \"CF\"\ncountry_hint = \"CAF\"\n\n\
+             [sms.kannel]\nsendsms_url = \"{sendsms}\"\nusername = \"tocsin\"\n\
+             password = \"sendsms-password\"\ninbound_secret = \"an-inbound-secret-0123456789\"\n\
+             from = \"1413\"\n\n\
+             [broadcasts]\ntest_phones = [{}]\nrates = {{ kannel = {rate} }}\n",
+            phones.join(", ")
+        ),
+    )
+    .unwrap();
+    cfg.display().to_string()
+}
+
+/// `tocsin --config CFG serve` on an ephemeral port over `dir`.
+pub fn serve_with_config(dir: &Path, cfg: &str) -> Server {
+    let mut cmd = tocsin(
+        dir,
+        None,
+        &["--config", cfg, "serve", "--listen", "127.0.0.1:0"],
+    );
+    cmd.stderr(Stdio::inherit());
+    Server::spawn(cmd)
+}
