@@ -198,13 +198,6 @@ pub async fn follow_up(
     Ok(Redirect::to(&format!("/reports/{id}")).into_response())
 }
 
-/// `?reports=ID,ID` of the new incident's page.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewIncidentQuery {
-    reports: Option<String>,
-}
-
 fn report_ids(s: Option<&str>) -> WebResult<Vec<Uuid>> {
     s.unwrap_or_default()
         .split(',')
@@ -217,14 +210,27 @@ fn report_ids(s: Option<&str>) -> WebResult<Vec<Uuid>> {
         .collect()
 }
 
-/// `GET /incidents/new?reports=ID,…`: the form, prefilled from the reports.
+/// `GET /incidents/new?reports=ID,…`: the form, prefilled from the reports. `reports` may
+/// also come once per report (`?reports=A&reports=B`: the triage queue's ticked boxes); any
+/// other parameter is refused.
 pub async fn new_incident_page(
     State(st): State<AppState>,
     wu: WebUser,
     RawQuery(q): RawQuery,
 ) -> WebResult {
-    let q: NewIncidentQuery = parse_query(q.as_deref())?;
-    let ids = report_ids(q.reports.as_deref())?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q.as_deref().unwrap_or(""))
+        .map_err(|e| WebError::from(ApiError::field("reports", e.to_string())))?;
+    let mut ids = Vec::new();
+    for (k, v) in pairs {
+        if k != "reports" {
+            return Err(ApiError::field(k, "unknown query parameter").into());
+        }
+        for id in report_ids(Some(&v))? {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
     let d = st.app().incident_draft(&wu.user, &ids).await?;
     Ok(new_form(&st, &wu, StatusCode::OK, &d, &ids, None))
 }

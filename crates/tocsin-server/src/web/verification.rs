@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/sources", get(sources))
         .route("/sources/{id}", get(source))
         .route("/sources/{id}/reliability", post(grade))
+        .route("/sources/{id}/contact", post(reveal_contact))
 }
 
 /// The most linked reports an incident page lists.
@@ -294,13 +295,14 @@ async fn source_page(
 ) -> WebResult {
     let s = st.app().source_page(&wu.user, id).await?;
     let can_grade = wu.user.can(Permission::SourceGrade);
+    let can_reveal = wu.user.can(Permission::SourceContactRead);
     let grades: Vec<&str> = Reliability::ALL.iter().map(|g| g.as_str()).collect();
     Ok(page(
         st,
         wu,
         status,
         "source.html",
-        context! { s, can_grade, grades, ..extra },
+        context! { s, can_grade, can_reveal, grades, ..extra },
     ))
 }
 
@@ -308,6 +310,27 @@ async fn source_page(
 pub async fn source(State(st): State<AppState>, wu: WebUser, Path(id): Path<String>) -> WebResult {
     let id = path_id(&id)?;
     source_page(&st, &wu, id, StatusCode::OK, context! {}).await
+}
+
+/// `POST /sources/{id}/contact` (CSRF-checked): the source's contact details, shown on its
+/// page this once after a deliberate click, for roles that may read them; the read is
+/// recorded in the audit trail before the details are opened. Others get the 403 page.
+pub async fn reveal_contact(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> WebResult {
+    let id = path_id(&id)?;
+    let (_, contact) = st.app().read_source_contact(&wu.user, id).await?;
+    source_page(
+        &st,
+        &wu,
+        id,
+        StatusCode::OK,
+        context! { contact, revealed => true },
+    )
+    .await
 }
 
 /// A source's new grade.
