@@ -487,3 +487,33 @@ async fn lists_say_how_many_they_hold_and_sort() {
     );
     assert!(!html.contains(">test r10<"));
 }
+
+#[tokio::test]
+async fn an_analyst_writes_to_a_source_from_its_page() {
+    let app = TestApp::start().await;
+    let source = app.store.get_source_by_handle("M-0001").await.unwrap();
+    let path = format!("/sources/{}", source.id);
+    let analyst = Browser::login(&app, Role::Analyst).await;
+    let (_, html) = analyst.get(&path).await;
+    assert!(html.contains("id=\"message-source\""), "{html}");
+    assert!(html.contains("Nothing was sent to this source."), "{html}");
+    // No gateway is configured here: refused on the page, the question kept, nothing queued.
+    let (s, html) = analyst
+        .post(
+            &format!("{path}/messages"),
+            &[("text", "Which village was it?")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{html}");
+    assert!(html.contains("no SMS gateway"), "{html}");
+    assert!(html.contains(">Which village was it?</textarea>"), "{html}");
+    assert!(!html.contains(common::PHONE));
+    // A role that may not write to sources: no form, and the 403 page.
+    let mc = Browser::login(&app, Role::MonitorCoordinator).await;
+    let (_, html) = mc.get(&path).await;
+    assert!(!html.contains("id=\"message-source\""));
+    let (s, _) = mc
+        .post(&format!("{path}/messages"), &[("text", "Hello")])
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}

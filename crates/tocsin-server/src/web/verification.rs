@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/sources/{id}", get(source))
         .route("/sources/{id}/reliability", post(grade))
         .route("/sources/{id}/contact", post(reveal_contact))
+        .route("/sources/{id}/messages", post(message_source))
 }
 
 /// The most linked reports an incident page lists.
@@ -296,13 +297,28 @@ async fn source_page(
     let s = st.app().source_page(&wu.user, id).await?;
     let can_grade = wu.user.can(Permission::SourceGrade);
     let can_reveal = wu.user.can(Permission::SourceContactRead);
+    let can_message = wu.user.can(Permission::SourceMessage);
+    // What was sent to the source and where it stands (never the number), for those who
+    // may write to it.
+    let messages = if can_message {
+        st.app().source_messages(&wu.user, id).await?
+    } else {
+        Vec::new()
+    };
+    let messages: Vec<Value> = messages
+        .iter()
+        .map(|m| {
+            context! { created_at => m.created_at, text => m.text.clone(),
+            status => m.status, attempts => m.attempts }
+        })
+        .collect();
     let grades: Vec<&str> = Reliability::ALL.iter().map(|g| g.as_str()).collect();
     Ok(page(
         st,
         wu,
         status,
         "source.html",
-        context! { s, can_grade, can_reveal, grades, ..extra },
+        context! { s, can_grade, can_reveal, can_message, messages, grades, ..extra },
     ))
 }
 
@@ -331,6 +347,51 @@ pub async fn reveal_contact(
         context! { contact, revealed => true },
     )
     .await
+}
+
+/// A message to a source, as the source page's form sends it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageForm {
+    text: String,
+}
+
+/// `POST /sources/{id}/messages` (CSRF-checked): ask the source a question through the
+/// gateway it wrote from (the sender never sees the number); a refused message is shown on
+/// the page with the reason and what was typed.
+pub async fn message_source(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<MessageForm>,
+) -> WebResult {
+    let id = path_id(&id)?;
+    match st
+        .app()
+        .message_source(&wu.user, id, &form.text, |last| {
+            crate::sms::reply_gateway(&st.sms, last)
+        })
+        .await
+    {
+        Ok(_) => {
+            st.outbox_wake.notify_one();
+            Ok(Redirect::to(&format!("/sources/{id}")).into_response())
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            if e.status == StatusCode::NOT_FOUND || e.status == StatusCode::FORBIDDEN {
+                return Err(e.into());
+            }
+            source_page(
+                &st,
+                &wu,
+                id,
+                e.status,
+                context! { error => e.message, typed_message => form.text },
+            )
+            .await
+        }
+    }
 }
 
 /// A source's new grade.
