@@ -102,13 +102,14 @@ impl App<'_> {
             if !visible_assessment(u, &a) || status.is_some_and(|s| s != a.status) {
                 continue;
             }
-            if !situations.contains_key(&a.situation_id) {
-                let s = match self.store.get_situation(a.situation_id).await {
+            if let std::collections::hash_map::Entry::Vacant(slot) =
+                situations.entry(a.situation_id)
+            {
+                slot.insert(match self.store.get_situation(a.situation_id).await {
                     Ok(s) if u.may_see(s.tlp) => Some(s),
                     Ok(_) | Err(tocsin_store::StoreError::NotFound) => None,
                     Err(e) => return Err(e.into()),
-                };
-                situations.insert(a.situation_id, s);
+                });
             }
             let Some(Some(s)) = situations.get(&a.situation_id) else {
                 continue;

@@ -26,6 +26,9 @@ async fn text_of(s: &Session, css: &str) -> Option<String> {
         .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
+/// A role, the tiles its landing page shows (selector, count) and those it does not.
+type Landing<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+
 #[tokio::test]
 async fn each_role_lands_at_home_and_two_reports_become_one_incident() {
     let Some((driver, chromium)) = browser() else {
@@ -76,7 +79,7 @@ async fn each_role_lands_at_home_and_two_reports_become_one_incident() {
     // Each role: its landing page, with the tiles its work needs and no others. The RED
     // report is counted only for those cleared for it.
     // (role, tiles present with their counts, tiles absent)
-    let expect: [(&str, &[(&str, &str)], &[&str]); 5] = [
+    let expect: [Landing; 5] = [
         (
             "admin",
             &[
@@ -130,6 +133,10 @@ async fn each_role_lands_at_home_and_two_reports_become_one_incident() {
         }
         for css in absent {
             assert_eq!(text_of(&s, css).await, None, "{role} {css}");
+        }
+        if let Ok(out) = std::env::var("TOCSIN_SCREENSHOTS") {
+            s.screenshot(&std::path::Path::new(&out).join(format!("home-{role}.png")))
+                .await;
         }
     }
 

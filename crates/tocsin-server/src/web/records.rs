@@ -302,7 +302,7 @@ pub async fn assessments(
     let mut rows = st.app().assessment_rows(&wu.user, status).await?;
     sort.apply(&mut rows, |k, a, b| match k {
         "situation" => a.situation.cmp(&b.situation),
-        "status" => a.status.cmp(&b.status),
+        "status" => a.status.cmp(b.status),
         "author" => a.author.cmp(&b.author),
         "updated" => a.updated_at.cmp(&b.updated_at),
         _ => a.as_of.cmp(&b.as_of),
