@@ -451,6 +451,26 @@ async fn lists_say_how_many_they_hold_and_sort() {
     assert!(fpos(&html, "CAF") < fpos(&html, "COD") && fpos(&html, "COD") < fpos(&html, "SDN"));
     assert!(html.contains("31.0%"), "{html}");
 
+    // The triage queue: how many wait, within clearance.
+    let (_, html) = analyst.get("/triage").await;
+    assert!(html.contains("2 reports waiting."), "{html}");
+    let (_, html) = analyst.get("/triage?channel=sms").await;
+    assert!(
+        html.contains("0 reports waiting with these filters"),
+        "{html}"
+    );
+
+    // Users: the total, sorted by name by default, by role on request.
+    let admin_b = Browser::login(&app, Role::Admin).await;
+    let (_, html) = admin_b.get("/admin/users").await;
+    assert!(html.contains("5 users."), "{html}");
+    let at = |html: &str, name: &str| html.find(&format!("<td>{name}")).unwrap();
+    assert!(at(&html, "admin") < at(&html, "viewer"));
+    let (_, html) = admin_b.get("/admin/users?sort=role&dir=desc").await;
+    assert!(at(&html, "viewer") < at(&html, "admin"), "{html}");
+    let (s, _) = admin_b.get("/admin/users?sort=password").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
     // The audit trail: totals, filters, pages of 50, newest first.
     let admin = Browser::login(&app, Role::Admin).await;
     for i in 0..60 {

@@ -38,7 +38,7 @@ const AUDIT_PAGE: u32 = 50;
 
 /// The order a list is shown in: a column key the page knows, and its direction.
 #[derive(Debug, Clone)]
-struct Sort {
+pub(crate) struct Sort {
     key: String,
     desc: bool,
 }
@@ -46,7 +46,7 @@ struct Sort {
 impl Sort {
     /// The order asked for, refused with a 400 naming `sort` unless `key` is one of `keys`;
     /// `default` (and its direction) when none is asked for.
-    fn parse(
+    pub(crate) fn parse(
         sort: &Option<String>,
         dir: &Option<String>,
         keys: &[&str],
@@ -72,7 +72,7 @@ impl Sort {
         })
     }
 
-    fn apply<T>(&self, v: &mut [T], cmp: impl Fn(&str, &T, &T) -> Ordering) {
+    pub(crate) fn apply<T>(&self, v: &mut [T], cmp: impl Fn(&str, &T, &T) -> Ordering) {
         v.sort_by(|a, b| {
             let o = cmp(&self.key, a, b);
             if self.desc {
@@ -85,7 +85,7 @@ impl Sort {
 
     /// For each of `keys`, the link that sorts by it (the other way round when it is the
     /// current order), keeping the page's filters `q`, and the arrow the header shows.
-    fn links(&self, path: &str, q: &impl Serialize, keys: &[&str]) -> Value {
+    pub(crate) fn links(&self, path: &str, q: &impl Serialize, keys: &[&str]) -> Value {
         let mut pairs: Vec<(String, String)> = serde_json::to_value(q)
             .ok()
             .and_then(|v| v.as_object().cloned())

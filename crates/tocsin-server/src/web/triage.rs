@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{next_url, page, path_id, CsrfForm, WebError, WebResult, WebUser};
 use crate::error::ApiError;
 use crate::input::{non_empty, parse_query};
-use crate::triage::{parse_of, queue, send_follow_up, TriageListQuery};
+use crate::triage::{parse_of, send_follow_up, TriageListQuery};
 use crate::AppState;
 
 /// `/triage`, `/reports/{id}` and its triage forms, `/incidents/new`.
@@ -39,7 +39,11 @@ pub async fn triage_page(
     RawQuery(q): RawQuery,
 ) -> WebResult {
     let q: TriageListQuery = parse_query(q.as_deref())?;
-    let listed = queue(&st, &wu.user, &q).await?;
+    let (tq, limit, after) = q.to_query()?;
+    let (listed, total) = st
+        .app()
+        .triage_queue_counted(&wu.user, tq, limit, after)
+        .await?;
     let triagers = st.app().triagers(&wu.user).await?;
     let next = next_url("/triage", &q, &listed.next_cursor);
     let notice = match q.assigned.as_deref() {
@@ -52,6 +56,7 @@ pub async fn triage_page(
         StatusCode::OK,
         "triage.html",
         context! {
+            shown => listed.items.len(), total,
             items => listed.items, q, next_url => next, triagers,
             can_create => wu.user.can(Permission::IncidentCreate),
             filter_note => notice,
