@@ -451,6 +451,25 @@ async fn lists_say_how_many_they_hold_and_sort() {
     assert!(fpos(&html, "CAF") < fpos(&html, "COD") && fpos(&html, "COD") < fpos(&html, "SDN"));
     assert!(html.contains("31.0%"), "{html}");
 
+    // Sources: how many the viewer's clearance lets them see (the GREEN monitor; a RED one
+    // only for the analyst).
+    let actor = Actor::system("test");
+    let red = tocsin_domain::NewSource::new(
+        "M-0002",
+        "monitor",
+        tocsin_domain::Reliability::C,
+        Tlp::Red,
+        None,
+        &tocsin_domain::ContactKey::generate(),
+    )
+    .unwrap();
+    app.store.create_source(&actor, red).await.unwrap();
+    let (_, html) = analyst.get("/sources").await;
+    assert!(html.contains("2 sources you may see"), "{html}");
+    let mc = Browser::login(&app, Role::MonitorCoordinator).await;
+    let (_, html) = mc.get("/sources").await;
+    assert!(html.contains("1 source you may see"), "{html}");
+
     // The triage queue: how many wait, within clearance.
     let (_, html) = analyst.get("/triage").await;
     assert!(html.contains("2 reports waiting."), "{html}");

@@ -276,6 +276,7 @@ pub async fn credibility(
 pub async fn sources(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQuery) -> WebResult {
     let q: PageQuery = parse_query(q.as_deref())?;
     let p = crate::api::page_req(&q.limit, &q.cursor).map_err(ApiError::from)?;
+    let total = st.app().count_sources(&wu.user).await?;
     let listed = st.app().list_source_views(&wu.user, p).await?;
     let next = next_url("/sources", &q, &listed.next_cursor);
     Ok(page(
@@ -283,7 +284,7 @@ pub async fn sources(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQu
         &wu,
         StatusCode::OK,
         "sources.html",
-        context! { items => listed.items, next_url => next },
+        context! { shown => listed.items.len(), items => listed.items, next_url => next, total },
     ))
 }
 
