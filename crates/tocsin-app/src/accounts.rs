@@ -202,6 +202,36 @@ impl App<'_> {
         Ok(())
     }
 
+    /// Set the time zone `u` reads times in (an IANA name; empty: UTC). Anyone may set their
+    /// own; the change is audited. Answers the zone now stored.
+    pub async fn set_own_time_zone(&self, u: &User, zone: &str) -> Result<Option<String>> {
+        let zone = match zone.trim() {
+            "" => None,
+            z => Some(tocsin_domain::time::parse_zone(z)?.name().to_string()),
+        };
+        self.store
+            .write(
+                &u.actor(),
+                Op::All {
+                    steps: vec![Step::SetUserTimeZone {
+                        user_id: u.id,
+                        time_zone: zone.clone(),
+                    }],
+                    audit: Box::new(
+                        AuditEvent::new(
+                            &u.actor(),
+                            "user.time_zone",
+                            "user",
+                            Some(u.id.to_string()),
+                        )
+                        .with_detail(serde_json::json!({ "time_zone": zone })),
+                    ),
+                },
+            )
+            .await?;
+        Ok(zone)
+    }
+
     /// Revoke a token: it stops working for good.
     pub async fn revoke_token(&self, by: impl Into<Acting<'_>>, token_id: Uuid) -> Result<()> {
         let by = by.into();

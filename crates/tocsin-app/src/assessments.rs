@@ -57,7 +57,85 @@ pub struct AssessmentView {
     pub diff: Option<AssessmentDiff>,
 }
 
+/// One line of the list of assessments: what it is about and where it stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssessmentRow {
+    /// The assessment.
+    pub id: Uuid,
+    /// Its situation.
+    pub situation_id: Uuid,
+    /// The situation's name.
+    pub situation: String,
+    /// The situation's country (ISO alpha-3).
+    pub country: String,
+    /// The date it speaks for.
+    pub as_of: chrono::NaiveDate,
+    /// `draft`, `reviewed` or `published`.
+    pub status: &'static str,
+    /// Its label.
+    pub tlp: tocsin_domain::Tlp,
+    /// Its author.
+    pub author: String,
+    /// Last changed.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The most assessments [`App::assessment_rows`] reads.
+pub const ROWS_LIMIT: u32 = 2_000;
+
 impl App<'_> {
+    /// The assessments of every situation that `u` may see (drafts only to those who work on
+    /// them, never one whose situation is above their clearance), optionally in one status,
+    /// newest `as_of` first; at most [`ROWS_LIMIT`] are read. The listing of restricted ones is
+    /// audited.
+    pub async fn assessment_rows(
+        &self,
+        u: &User,
+        status: Option<AssessmentStatus>,
+    ) -> Result<Vec<AssessmentRow>> {
+        require(u, Permission::SituationRead)?;
+        let all = self.store.list_assessments(None, ROWS_LIMIT).await?;
+        let mut situations: std::collections::HashMap<Uuid, Option<Situation>> =
+            std::collections::HashMap::new();
+        let mut rows = Vec::new();
+        for a in all {
+            if !visible_assessment(u, &a) || status.is_some_and(|s| s != a.status) {
+                continue;
+            }
+            if let std::collections::hash_map::Entry::Vacant(slot) =
+                situations.entry(a.situation_id)
+            {
+                slot.insert(match self.store.get_situation(a.situation_id).await {
+                    Ok(s) if u.may_see(s.tlp) => Some(s),
+                    Ok(_) | Err(tocsin_store::StoreError::NotFound) => None,
+                    Err(e) => return Err(e.into()),
+                });
+            }
+            let Some(Some(s)) = situations.get(&a.situation_id) else {
+                continue;
+            };
+            rows.push(AssessmentRow {
+                id: a.id,
+                situation_id: s.id,
+                situation: s.name.clone(),
+                country: s.country.code().to_string(),
+                as_of: a.as_of,
+                status: a.status.as_str(),
+                tlp: a.tlp,
+                author: a.author.clone(),
+                updated_at: a.updated_at,
+            });
+        }
+        reads::list(
+            self.store,
+            u,
+            "assessment",
+            rows.iter().map(|r| (r.id, r.tlp)),
+        )
+        .await?;
+        Ok(rows)
+    }
+
     /// An assessment `u` may see (drafts only to those who work on them), with its situation,
     /// which they must be cleared for too. Not audited: the callers that show it audit.
     pub async fn assessment_in(&self, u: &User, id: Uuid) -> Result<(Assessment, Situation)> {

@@ -50,6 +50,19 @@ impl App<'_> {
         Ok(page)
     }
 
+    /// How many incidents matching `f` `u` may see (the filter is capped at their clearance;
+    /// a situation above it has none).
+    pub async fn count_incidents(&self, u: &User, mut f: IncidentFilter) -> Result<u64> {
+        require(u, Permission::IncidentRead)?;
+        f.max_tlp = f.max_tlp.min(u.clearance);
+        if let Some(s) = f.situation_id {
+            if !self.situation_seen(u, s).await? {
+                return Ok(0);
+            }
+        }
+        Ok(self.incidents.count(self.store, &f).await?)
+    }
+
     /// An incident `u` may see, with only the linked reports they may read; the read of a
     /// restricted one is audited.
     pub async fn get_incident(&self, u: &User, id: Uuid) -> Result<Incident> {

@@ -16,6 +16,7 @@ pub mod alerts;
 pub mod assessments;
 pub mod broadcasts;
 pub mod cap;
+pub mod dashboard;
 pub mod desks;
 pub mod engine;
 mod error;
@@ -69,6 +70,28 @@ pub trait IncidentLists: Send + Sync {
         q: &tocsin_store::IncidentNear,
     ) -> std::result::Result<Vec<Incident>, StoreError> {
         store.incidents_near(q).await
+    }
+
+    /// How many incidents match `f` (never above `f.max_tlp`). By default the store's pages
+    /// are counted through; the server answers from its index.
+    async fn count(
+        &self,
+        store: &DynStore,
+        f: &IncidentFilter,
+    ) -> std::result::Result<u64, StoreError> {
+        let mut n = 0u64;
+        let mut page = PageRequest {
+            after: None,
+            limit: 500,
+        };
+        loop {
+            let p = self.list(store, f, page).await?;
+            n += p.items.len() as u64;
+            match p.next_cursor {
+                Some(c) => page.after = Some(tocsin_domain::Cursor::decode(&c)?),
+                None => return Ok(n),
+            }
+        }
     }
 }
 

@@ -44,6 +44,7 @@ mod tests {
             created_at: chrono::Utc::now(),
             disabled: false,
             grants: vec![],
+            time_zone: None,
         }
     }
 

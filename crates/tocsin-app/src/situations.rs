@@ -9,7 +9,7 @@ use tocsin_domain::{
     NewLegalQualification, NewSituation, Page, PageRequest, Permission, SignalRecord, Situation,
     User,
 };
-use tocsin_store::{OutboxSummary, StoreExt};
+use tocsin_store::{AuditFilter, OutboxSummary, StoreExt};
 use uuid::Uuid;
 
 use crate::{may_label, reads, require, visible, Acting, App, AppError, Result};
@@ -174,6 +174,34 @@ impl App<'_> {
     pub async fn audit_entries(&self, u: &User, after: i64, limit: u32) -> Result<Vec<AuditEntry>> {
         require(u, Permission::AuditRead)?;
         Ok(self.store.audit_entries(after, limit).await?)
+    }
+
+    /// Audit entries matching `f` before `before` (newest first, at most `limit`) and how many
+    /// match in all, for roles allowed to read the audit trail.
+    pub async fn search_audit(
+        &self,
+        u: &User,
+        f: &AuditFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<(Vec<AuditEntry>, u64)> {
+        require(u, Permission::AuditRead)?;
+        let items = self.store.search_audit(f, before, limit).await?;
+        let total = self.store.count_audit(f).await?;
+        Ok((items, total))
+    }
+
+    /// One escalation signal, with the newest alert within `u`'s clearance resting on it. A
+    /// signal is shown only to users of exactly the clearance it was computed at (it counts
+    /// what they may see); any other is as absent.
+    pub async fn signal(&self, u: &User, id: Uuid) -> Result<(SignalRecord, Option<Uuid>)> {
+        require(u, Permission::SituationRead)?;
+        let s = self.store.get_signal(id).await?;
+        if s.tlp != u.clearance {
+            return Err(AppError::NotFound);
+        }
+        let alert = self.alerts_on_signals(u, &[s.id]).await?.remove(&s.id);
+        Ok((s, alert))
     }
 
     /// How the outbox of replies stands (counts only), for roles allowed to read the audit.

@@ -25,6 +25,25 @@ impl App<'_> {
         Ok(page)
     }
 
+    /// How many sources `u` may see (those within their clearance), counted through the
+    /// store's pages.
+    pub async fn count_sources(&self, u: &User) -> Result<u64> {
+        require(u, Permission::SourceRead)?;
+        let mut n = 0u64;
+        let mut page = PageRequest {
+            after: None,
+            limit: 500,
+        };
+        loop {
+            let p = self.store.list_sources(u.clearance, page).await?;
+            n += p.items.len() as u64;
+            match p.next_cursor {
+                Some(c) => page.after = Some(tocsin_domain::Cursor::decode(&c)?),
+                None => return Ok(n),
+            }
+        }
+    }
+
     /// A source (handle and grade, never contact details) `u` may see; audited if restricted.
     pub async fn get_source(&self, u: &User, id: Uuid) -> Result<Source> {
         require(u, Permission::SourceRead)?;

@@ -69,6 +69,18 @@ impl App<'_> {
         limit: u32,
         after: Option<TriageKey>,
     ) -> Result<Page<QueueItem>> {
+        Ok(self.triage_queue_counted(u, q, limit, after).await?.0)
+    }
+
+    /// [`App::triage_queue`] with how many reports the whole queue holds for `u` with these
+    /// filters (over at most [`MAX_TRIAGE_CANDIDATES`] open reports), for a page to say.
+    pub async fn triage_queue_counted(
+        &self,
+        u: &User,
+        q: TriageQuery,
+        limit: u32,
+        after: Option<TriageKey>,
+    ) -> Result<(Page<QueueItem>, u64)> {
         require(u, Permission::ReportTriage)?;
         require(u, Permission::ReportRead)?;
         let f = TriageFilter {
@@ -103,6 +115,7 @@ impl App<'_> {
             });
         }
         items.sort_by_key(TriageItem::key);
+        let total = items.len() as u64;
         let start = after.map_or(0, |k| items.partition_point(|i| i.key() <= k));
         let mut rest: Vec<TriageItem> = items.into_iter().skip(start).collect();
         let more = rest.len() > limit as usize;
@@ -148,7 +161,7 @@ impl App<'_> {
             items.push(QueueItem { item, matches });
         }
         self.audit_matches(u, &shown).await?;
-        Ok(Page { items, next_cursor })
+        Ok((Page { items, next_cursor }, total))
     }
 
     /// The reports that are evidence of an alert not closed that `u` may read.

@@ -132,3 +132,51 @@ mod tests {
         }
     }
 }
+
+/// An IANA time zone name a person chose (`Africa/Khartoum`, `UTC`), checked against the
+/// zone database Tocsin ships (chrono-tz); anything else is refused naming `time_zone`.
+pub fn parse_zone(s: &str) -> Result<chrono_tz::Tz, crate::DomainError> {
+    let s = s.trim();
+    s.parse::<chrono_tz::Tz>().map_err(|_| {
+        crate::DomainError::invalid(
+            "time_zone",
+            "not a time zone name (an IANA name such as Africa/Nairobi or UTC)",
+        )
+    })
+}
+
+/// Every time zone name [`parse_zone`] accepts, in the database's order.
+pub fn zone_names() -> impl Iterator<Item = &'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|z| z.name())
+}
+
+/// A time as a person reads it, to the minute in `zone` (UTC when `None` or unknown), e.g.
+/// `2026-12-06 17:40`: no seconds, no fraction.
+pub fn local_minute(t: &DateTime<Utc>, zone: Option<&str>) -> String {
+    match zone.and_then(|z| z.parse::<chrono_tz::Tz>().ok()) {
+        Some(z) => t.with_timezone(&z).format("%Y-%m-%d %H:%M").to_string(),
+        None => t.format("%Y-%m-%d %H:%M").to_string(),
+    }
+}
+
+#[cfg(test)]
+mod zone_tests {
+    use super::*;
+
+    #[test]
+    fn times_are_shown_to_the_minute_in_the_chosen_zone() {
+        let t = parse("2026-12-06T14:40:59.123456Z").unwrap();
+        assert_eq!(local_minute(&t, None), "2026-12-06 14:40");
+        assert_eq!(
+            local_minute(&t, Some("Africa/Khartoum")),
+            "2026-12-06 16:40"
+        );
+        assert_eq!(
+            local_minute(&t, Some("America/New_York")),
+            "2026-12-06 09:40"
+        );
+        assert!(parse_zone("Africa/Nairobi").is_ok());
+        let e = parse_zone("Mars/Olympus").unwrap_err().to_string();
+        assert!(e.contains("time_zone"), "{e}");
+    }
+}

@@ -283,6 +283,9 @@ pub struct User {
     pub disabled: bool,
     /// Permissions granted beyond the role (see [`Permission::GRANTABLE`]).
     pub grants: Vec<Permission>,
+    /// The IANA time zone the web pages show times in (`None`: UTC), as
+    /// [`crate::time::parse_zone`] accepts it.
+    pub time_zone: Option<String>,
 }
 
 impl fmt::Debug for User {
@@ -298,6 +301,7 @@ impl fmt::Debug for User {
             )
             .field("disabled", &self.disabled)
             .field("grants", &self.grants)
+            .field("time_zone", &self.time_zone)
             .finish()
     }
 }
@@ -406,6 +410,7 @@ impl NewUser {
             created_at: crate::time::now(),
             disabled: false,
             grants: vec![],
+            time_zone: None,
         })
     }
 }

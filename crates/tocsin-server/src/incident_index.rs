@@ -307,6 +307,21 @@ impl IncidentIndex {
         out.into_iter().map(|(_, id)| id).collect()
     }
 
+    /// How many incidents match `f` as of the last refresh (positions held as `f32`, so a
+    /// bounding box may count one just outside it; without a box the count is exact).
+    pub fn count(&self, f: &IncidentFilter) -> u64 {
+        let g = self.inner.read().expect("incident index poisoned");
+        let sieve = Sieve::new(f);
+        match f.situation_id {
+            Some(s) => g
+                .situations
+                .iter()
+                .filter(|(i, v)| **v == s && sieve.keeps(&g.pts[**i]))
+                .count() as u64,
+            None => g.pts.iter().filter(|p| sieve.keeps(p)).count() as u64,
+        }
+    }
+
     /// Answer a map query as a GeoJSON FeatureCollection.
     pub fn query(&self, q: &MapQuery) -> serde_json::Value {
         let g = self.inner.read().expect("incident index poisoned");

@@ -302,6 +302,15 @@ impl tocsin_app::IncidentLists for AppState {
     ) -> Result<Vec<tocsin_domain::Incident>, tocsin_store::StoreError> {
         incident_index::near_incidents(self, q).await
     }
+
+    async fn count(
+        &self,
+        _store: &DynStore,
+        f: &tocsin_domain::IncidentFilter,
+    ) -> Result<u64, tocsin_store::StoreError> {
+        self.incident_index.refresh(&self.store).await?;
+        Ok(self.incident_index.count(f))
+    }
 }
 
 /// New passwords are hashed on blocking threads, at most one per core.
@@ -417,6 +426,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sms_routes(&state.evidence))
         .merge(web::router(&state))
         .merge(basemap::router())
+        .fallback(web::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             alerts::wake_rules,

@@ -269,13 +269,13 @@ async fn a_desk_officer_acknowledges_and_closes_from_the_alert_page() {
     assert!(html.contains("Militia massing near Mopti"));
     assert!(html.contains("Sahel desk") && html.contains(">high<"));
     assert!(html.contains("value=\"acknowledge\"") && html.contains("value=\"close\""));
-    // Timeline: when (to the minute, UTC), who, what.
+    // Timeline: when (to the minute, in the user's zone: UTC until they choose one), who, what.
     let (_, view) = app
         .get(Role::Analyst, &format!("/api/v1/alerts/{}", s.green))
         .await;
     let opened: chrono::DateTime<chrono::Utc> =
         view["opened_at"].as_str().unwrap().parse().unwrap();
-    let shown = opened.format("%Y-%m-%d %H:%M UTC").to_string();
+    let shown = opened.format("%Y-%m-%d %H:%M").to_string();
     let timeline = html.split("id=\"timeline\"").nth(1).unwrap();
     assert!(
         timeline.contains(&format!("<td>{shown}</td><td>analyst</td><td>opened</td>")),

@@ -183,7 +183,7 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
         }
         Op::CreateUser(u) => {
             sqlx::query(&format!(
-                "INSERT INTO users ({USER_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
+                "INSERT INTO users ({USER_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
             ))
             .bind(u.id)
             .bind(&u.username)
@@ -193,6 +193,7 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
             .bind(u.created_at)
             .bind(u.disabled)
             .bind(u.grants_text())
+            .bind(&u.time_zone)
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
@@ -1095,6 +1096,40 @@ impl Users for PostgresStore {
         rows.iter().map(audit_from_row).collect()
     }
 
+    async fn search_audit(
+        &self,
+        f: &tocsin_store::AuditFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>> {
+        let (cond, binds) = audit_where(f, 2);
+        let sql = format!(
+            "SELECT {AUDIT_COLS} FROM audit_log WHERE seq < $1{cond} ORDER BY seq DESC LIMIT ${}",
+            binds.len() + 2
+        );
+        let mut q = sqlx::query(&sql).bind(before.unwrap_or(i64::MAX));
+        for b in binds {
+            q = q.bind(b);
+        }
+        let rows = q
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn count_audit(&self, f: &tocsin_store::AuditFilter) -> Result<u64> {
+        let (cond, binds) = audit_where(f, 1);
+        let sql = format!("SELECT count(*) FROM audit_log WHERE TRUE{cond}");
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for b in binds {
+            q = q.bind(b);
+        }
+        let n = q.fetch_one(&self.pool).await.map_err(db_err)?;
+        Ok(n.max(0) as u64)
+    }
+
     async fn list_tokens(&self, user_id: Uuid) -> Result<Vec<tocsin_domain::ApiToken>> {
         credentials::list_tokens(&self.pool, user_id).await
     }
@@ -1216,6 +1251,17 @@ impl Analysis for PostgresStore {
         analysis::list_signals(&self.pool, clearance, country, since, limit).await
     }
 
+    async fn get_signal(&self, id: Uuid) -> Result<tocsin_domain::SignalRecord> {
+        let body: Option<String> =
+            sqlx::query_scalar("SELECT body::text FROM signals WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        let body = body.ok_or(StoreError::NotFound)?;
+        serde_json::from_str(&body).map_err(|e| StoreError::Backend(format!("signal body: {e}")))
+    }
+
     async fn get_forecast_run(&self, id: Uuid) -> Result<tocsin_domain::ForecastRun> {
         analysis::get_forecast_run(&self.pool, id).await
     }
@@ -1230,4 +1276,28 @@ impl Analysis for PostgresStore {
     ) -> Result<Vec<tocsin_domain::ForecastPoint>> {
         analysis::forecast_history(&self.pool, country).await
     }
+}
+
+/// The conditions (each starting ` AND `, numbered from `$first`) and their values for an
+/// audit filter.
+fn audit_where(f: &tocsin_store::AuditFilter, first: usize) -> (String, Vec<String>) {
+    let mut cond = String::new();
+    let mut binds: Vec<String> = Vec::new();
+    let mut add = |sql: &str, v: &String| {
+        binds.push(v.clone());
+        cond.push_str(&sql.replace('#', &format!("${}", first + binds.len() - 1)));
+    };
+    if let Some(a) = &f.actor {
+        add(" AND actor_name = #", a);
+    }
+    if let Some(a) = &f.action {
+        add(" AND starts_with(action, #)", a);
+    }
+    if let Some(t) = &f.record_type {
+        add(" AND record_type = #", t);
+    }
+    if let Some(id) = &f.record_id {
+        add(" AND record_id = #", id);
+    }
+    (cond, binds)
 }

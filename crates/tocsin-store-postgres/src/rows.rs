@@ -37,7 +37,7 @@ pub(crate) const SOURCE_COLS: &str =
 pub(crate) const SITUATION_COLS: &str =
     "id, name, country, admin1, status, description, tlp, created_at";
 pub(crate) const USER_COLS: &str =
-    "id, username, role, clearance, password_hash, created_at, disabled, grants";
+    "id, username, role, clearance, password_hash, created_at, disabled, grants, time_zone";
 pub(crate) const AUDIT_COLS: &str =
     "seq, at, actor_id, actor_name, action, record_type, record_id, detail, prev_hash, hash";
 
@@ -159,6 +159,7 @@ pub(crate) fn user_from_row(r: &PgRow) -> Result<User> {
         created_at: col(r, 5)?,
         disabled: col(r, 6)?,
         grants: User::parse_grants(col(r, 7)?),
+        time_zone: col(r, 8)?,
     })
 }
 

@@ -119,6 +119,11 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &Step) -> Result<()> {
                 .await
                 .map(|_| ())
         }
+        Step::SetUserTimeZone { user_id, time_zone } => {
+            credentials::set_time_zone(conn, *user_id, time_zone.as_deref())
+                .await
+                .map(|_| ())
+        }
         Step::SetPasswordHash {
             user_id,
             password_hash,

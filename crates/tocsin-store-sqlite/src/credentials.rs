@@ -44,6 +44,21 @@ pub(crate) async fn set_disabled(
     one(r.rows_affected())
 }
 
+/// Set or clear a user's time zone; not found when there is no such user.
+pub(crate) async fn set_time_zone(
+    conn: &mut SqliteConnection,
+    user_id: Uuid,
+    zone: Option<&str>,
+) -> Result<Done> {
+    let r = sqlx::query("UPDATE users SET time_zone = ? WHERE id = ?")
+        .bind(zone)
+        .bind(user_id.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    one(r.rows_affected())
+}
+
 /// Replace a user's password hash; not found when there is no such user.
 pub(crate) async fn set_password(
     conn: &mut SqliteConnection,

@@ -488,8 +488,8 @@ async fn apply_op(
         }
         Op::CreateUser(u) => {
             sqlx::query(
-                "INSERT INTO users (id, username, role, clearance, password_hash, created_at, disabled, grants) \
-                 VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO users (id, username, role, clearance, password_hash, created_at, disabled, grants, time_zone) \
+                 VALUES (?,?,?,?,?,?,?,?,?)",
             )
             .bind(u.id.to_string())
             .bind(&u.username)
@@ -499,6 +499,7 @@ async fn apply_op(
             .bind(ts(&u.created_at))
             .bind(u.disabled)
             .bind(u.grants_text())
+            .bind(&u.time_zone)
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
@@ -1403,25 +1404,41 @@ impl Users for SqliteStore {
         .fetch_all(&self.read)
         .await
         .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    seq: r.get(0),
-                    at: parse_ts(r.get(1))?,
-                    actor_id: r
-                        .get::<Option<String>, _>(2)
-                        .map(|s| parse_uuid(&s))
-                        .transpose()?,
-                    actor_name: r.get(3),
-                    action: r.get(4),
-                    record_type: r.get(5),
-                    record_id: r.get(6),
-                    detail: r.get(7),
-                    prev_hash: r.get(8),
-                    hash: r.get(9),
-                })
-            })
-            .collect()
+        rows.iter().map(audit_row).collect()
+    }
+
+    async fn search_audit(
+        &self,
+        f: &tocsin_store::AuditFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>> {
+        let (cond, binds) = audit_where(f);
+        let sql = format!(
+            "SELECT seq, at, actor_id, actor_name, action, record_type, record_id, detail, prev_hash, hash \
+             FROM audit_log WHERE seq < ?{cond} ORDER BY seq DESC LIMIT ?"
+        );
+        let mut q = sqlx::query(&sql).bind(before.unwrap_or(i64::MAX));
+        for b in binds {
+            q = q.bind(b);
+        }
+        let rows = q
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(audit_row).collect()
+    }
+
+    async fn count_audit(&self, f: &tocsin_store::AuditFilter) -> Result<u64> {
+        let (cond, binds) = audit_where(f);
+        let sql = format!("SELECT count(*) FROM audit_log WHERE 1 = 1{cond}");
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for b in binds {
+            q = q.bind(b);
+        }
+        let n = q.fetch_one(&self.read).await.map_err(db_err)?;
+        Ok(n.max(0) as u64)
     }
 
     async fn list_tokens(&self, user_id: Uuid) -> Result<Vec<tocsin_domain::ApiToken>> {
@@ -1546,6 +1563,16 @@ impl Analysis for SqliteStore {
         analysis::list_signals(&self.read, clearance, country, since, limit).await
     }
 
+    async fn get_signal(&self, id: Uuid) -> Result<tocsin_domain::SignalRecord> {
+        let body: Option<String> = sqlx::query_scalar("SELECT body FROM signals WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db_err)?;
+        let body = body.ok_or(StoreError::NotFound)?;
+        serde_json::from_str(&body).map_err(|e| StoreError::Backend(format!("signal body: {e}")))
+    }
+
     async fn get_forecast_run(&self, id: Uuid) -> Result<tocsin_domain::ForecastRun> {
         analysis::get_forecast_run(&self.read, id).await
     }
@@ -1560,4 +1587,48 @@ impl Analysis for SqliteStore {
     ) -> Result<Vec<tocsin_domain::ForecastPoint>> {
         analysis::forecast_history(&self.read, country).await
     }
+}
+
+/// An audit entry from a row of `seq, at, actor_id, actor_name, action, record_type,
+/// record_id, detail, prev_hash, hash`.
+fn audit_row(r: &sqlx::sqlite::SqliteRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: r.get(0),
+        at: parse_ts(r.get(1))?,
+        actor_id: r
+            .get::<Option<String>, _>(2)
+            .map(|s| parse_uuid(&s))
+            .transpose()?,
+        actor_name: r.get(3),
+        action: r.get(4),
+        record_type: r.get(5),
+        record_id: r.get(6),
+        detail: r.get(7),
+        prev_hash: r.get(8),
+        hash: r.get(9),
+    })
+}
+
+/// The conditions (each starting ` AND `) and their values for an audit filter.
+fn audit_where(f: &tocsin_store::AuditFilter) -> (String, Vec<String>) {
+    let mut cond = String::new();
+    let mut binds = Vec::new();
+    if let Some(a) = &f.actor {
+        cond.push_str(" AND actor_name = ?");
+        binds.push(a.clone());
+    }
+    if let Some(a) = &f.action {
+        cond.push_str(" AND substr(action, 1, length(?)) = ?");
+        binds.push(a.clone());
+        binds.push(a.clone());
+    }
+    if let Some(t) = &f.record_type {
+        cond.push_str(" AND record_type = ?");
+        binds.push(t.clone());
+    }
+    if let Some(id) = &f.record_id {
+        cond.push_str(" AND record_id = ?");
+        binds.push(id.clone());
+    }
+    (cond, binds)
 }

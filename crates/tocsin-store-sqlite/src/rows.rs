@@ -37,7 +37,7 @@ pub(crate) const SOURCE_COLS: &str =
 pub(crate) const SITUATION_COLS: &str =
     "id, name, country, admin1, status, description, tlp, created_at";
 pub(crate) const USER_COLS: &str =
-    "id, username, role, clearance, password_hash, created_at, disabled, grants";
+    "id, username, role, clearance, password_hash, created_at, disabled, grants, time_zone";
 
 pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Backend(format!("corrupt {what} in database"))
@@ -165,6 +165,7 @@ pub(crate) fn user_from_row(r: &SqliteRow) -> Result<User> {
         created_at: parse_ts(r.get(5))?,
         disabled: r.get(6),
         grants: User::parse_grants(r.get(7)),
+        time_zone: r.get(8),
     })
 }
 

@@ -1158,6 +1158,12 @@ async fn signals(s: &dyn Store, _db: &Db) {
     assert_eq!(caf[0], newer);
     assert_eq!(caf[1], first[1], "a country-wide signal round-trips");
     assert_eq!(caf[1].admin1, None);
+    // One signal by its id, as stored; an unknown id is not found.
+    assert_eq!(s.get_signal(newer.id).await.unwrap(), newer);
+    assert!(matches!(
+        s.get_signal(Uuid::now_v7()).await,
+        Err(tocsin_store::StoreError::NotFound)
+    ));
     assert!(caf.iter().all(|x| x.country.code() == "CAF"));
     let since = s
         .list_signals(Tlp::Red, Some(&country("CAF")), Some(w2), 100)

@@ -8,13 +8,14 @@ use tocsin_domain::{
     time, Actor, AuditEvent, Channel, FormClaim, NewReport, NewSource, NewUser, Reliability, Role,
     Source, Tlp,
 };
-use tocsin_store::{Op, Step, Store, StoreError, StoreExt, WebSession};
+use tocsin_store::{AuditFilter, Op, Step, Store, StoreError, StoreExt, WebSession};
 use tocsin_store_tests::{story, Db};
 use uuid::Uuid;
 
 story!(
     primitive_steps_store_what_they_are_given_and_guard,
-    a_tripped_guard_undoes_the_whole_op
+    a_tripped_guard_undoes_the_whole_op,
+    the_audit_trail_is_searched_newest_first
 );
 
 fn system() -> Actor {
@@ -307,6 +308,40 @@ async fn primitive_steps_store_what_they_are_given_and_guard(s: &dyn Store, _db:
         .await
         .unwrap()
         .check_password("a long enough passphrase"));
+
+    // A user's time zone: stored, read back with the user however they are found, cleared;
+    // no such user is not found.
+    assert_eq!(s.get_user(u.id).await.unwrap().time_zone, None);
+    let zone = |user_id, z: Option<&str>| {
+        all(
+            vec![Step::SetUserTimeZone {
+                user_id,
+                time_zone: z.map(str::to_string),
+            }],
+            "user.time_zone",
+        )
+    };
+    s.write(&sys, zone(u.id, Some("Africa/Khartoum")))
+        .await
+        .unwrap();
+    for found in [
+        s.get_user(u.id).await.unwrap(),
+        s.get_user_by_name(&u.username).await.unwrap(),
+    ] {
+        assert_eq!(found.time_zone.as_deref(), Some("Africa/Khartoum"));
+    }
+    assert!(s
+        .list_users()
+        .await
+        .unwrap()
+        .iter()
+        .any(|x| x.id == u.id && x.time_zone.as_deref() == Some("Africa/Khartoum")));
+    s.write(&sys, zone(u.id, None)).await.unwrap();
+    assert_eq!(s.get_user(u.id).await.unwrap().time_zone, None);
+    assert!(matches!(
+        s.write(&sys, zone(Uuid::now_v7(), Some("UTC"))).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 async fn a_tripped_guard_undoes_the_whole_op(s: &dyn Store, _db: &Db) {
@@ -394,4 +429,70 @@ async fn a_tripped_guard_undoes_the_whole_op(s: &dyn Store, _db: &Db) {
     ));
     assert!(s.get_report(r.id).await.is_err());
     assert_eq!(audit_count(s).await, entries);
+}
+
+async fn the_audit_trail_is_searched_newest_first(s: &dyn Store, _db: &Db) {
+    let before = s.count_audit(&AuditFilter::default()).await.unwrap();
+    let ann = Actor::system("ann");
+    let bob = Actor::system("bob");
+    for (who, action, id) in [
+        (&ann, "source.contact_read", "s1"),
+        (&bob, "source.contact_read", "s2"),
+        (&ann, "user.time_zone", "u1"),
+        (&ann, "source.grade", "s1"),
+    ] {
+        s.audit(AuditEvent::new(
+            who,
+            action,
+            action.split('.').next().unwrap(),
+            Some(id.into()),
+        ))
+        .await
+        .unwrap();
+    }
+    let all = s.count_audit(&AuditFilter::default()).await.unwrap();
+    assert_eq!(all, before + 4);
+    let by_ann = AuditFilter {
+        actor: Some("system:ann".into()),
+        ..Default::default()
+    };
+    assert_eq!(s.count_audit(&by_ann).await.unwrap(), 3);
+    let found = s.search_audit(&by_ann, None, 10).await.unwrap();
+    let actions: Vec<&str> = found.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["source.grade", "user.time_zone", "source.contact_read"],
+        "newest first"
+    );
+    // Paged: the page after the first entry holds the rest.
+    let next = s
+        .search_audit(&by_ann, Some(found[0].seq), 10)
+        .await
+        .unwrap();
+    assert_eq!(next.len(), 2);
+    assert_eq!(next[0].seq, found[1].seq);
+    // The action is matched by its start; the record exactly; filters combine.
+    let contact = AuditFilter {
+        action: Some("source.contact".into()),
+        ..Default::default()
+    };
+    assert_eq!(s.count_audit(&contact).await.unwrap(), 2);
+    let s1 = AuditFilter {
+        record_type: Some("source".into()),
+        record_id: Some("s1".into()),
+        ..Default::default()
+    };
+    assert_eq!(s.search_audit(&s1, None, 10).await.unwrap().len(), 2);
+    let none = AuditFilter {
+        actor: Some("system:bob".into()),
+        action: Some("user.".into()),
+        ..Default::default()
+    };
+    assert_eq!(s.count_audit(&none).await.unwrap(), 0);
+    // Characters that mean something to LIKE are plain text here.
+    let pct = AuditFilter {
+        action: Some("%".into()),
+        ..Default::default()
+    };
+    assert_eq!(s.count_audit(&pct).await.unwrap(), 0);
 }

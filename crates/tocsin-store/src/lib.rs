@@ -235,6 +235,14 @@ pub enum Step {
         /// Disabled or not.
         disabled: bool,
     },
+    /// Set (or clear) the time zone a user reads times in. Not found when there is no such
+    /// user.
+    SetUserTimeZone {
+        /// The user.
+        user_id: Uuid,
+        /// An IANA zone name, checked by the caller; `None`: UTC.
+        time_zone: Option<String>,
+    },
     /// Replace a user's password hash. Not found when there is no such user.
     SetPasswordHash {
         /// The user.
@@ -717,12 +725,28 @@ pub trait Analysis: Send + Sync {
         since: Option<NaiveDate>,
         limit: u32,
     ) -> Result<Vec<SignalRecord>>;
+    /// One signal (at whatever clearance it was computed: the caller checks). Not found when
+    /// there is none with this id.
+    async fn get_signal(&self, id: Uuid) -> Result<SignalRecord>;
     /// One forecast run with its scores.
     async fn get_forecast_run(&self, id: Uuid) -> Result<ForecastRun>;
     /// The newest forecast run (by data year, then time), if any.
     async fn latest_forecast_run(&self) -> Result<Option<ForecastRun>>;
     /// A country's rank in every stored run, oldest data year first.
     async fn forecast_history(&self, country: &Country) -> Result<Vec<ForecastPoint>>;
+}
+
+/// Which audit entries to find ([`Users::search_audit`]); every field left `None` matches all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Entries by this actor (their name, exactly).
+    pub actor: Option<String>,
+    /// Entries whose action starts with this (`source.` finds `source.contact_read`).
+    pub action: Option<String>,
+    /// Entries about this kind of record (`user`, `source`, …).
+    pub record_type: Option<String>,
+    /// Entries about this record (its id, exactly).
+    pub record_id: Option<String>,
 }
 
 /// Users, their API tokens and browser sessions, and the audit trail.
@@ -742,6 +766,16 @@ pub trait Users: Send + Sync {
     async fn list_tokens(&self, user_id: Uuid) -> Result<Vec<ApiToken>>;
     /// Audit entries with `seq > after`, in order, at most `limit`.
     async fn audit_entries(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;
+    /// Audit entries matching `f` with `seq < before` (all when `None`), newest first, at most
+    /// `limit`.
+    async fn search_audit(
+        &self,
+        f: &AuditFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>>;
+    /// How many audit entries match `f`.
+    async fn count_audit(&self, f: &AuditFilter) -> Result<u64>;
     /// A user's contact details and channel preferences ([`UserContacts::empty`] when none
     /// were set). Not found when there is no such user.
     async fn get_user_contacts(&self, user_id: Uuid) -> Result<UserContacts>;

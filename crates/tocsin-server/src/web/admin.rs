@@ -2,7 +2,7 @@
 //! user, disable or enable, set a password, issue a token (its secret shown once) and revoke
 //! one. Who may do it is the application layer's ([`tocsin_app::accounts`]), as for the API.
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::Router;
 use minijinja::context;
@@ -10,6 +10,7 @@ use serde::Deserialize;
 use tocsin_domain::Role;
 use uuid::Uuid;
 
+use super::records::Sort;
 use super::{page, CsrfForm, WebResult, WebUser};
 use crate::accounts::{TokenView, UserView};
 use crate::error::ApiError;
@@ -29,9 +30,38 @@ struct Outcome {
     secret: Option<String>,
 }
 
+/// The users list's order (`?sort=username|role|clearance|state|created&dir=asc|desc`).
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsersQuery {
+    sort: Option<String>,
+    dir: Option<String>,
+}
+
+const USER_KEYS: [&str; 5] = ["username", "role", "clearance", "state", "created"];
+
 async fn users_page(st: &AppState, wu: &WebUser, status: StatusCode, o: Outcome) -> WebResult {
+    users_sorted(st, wu, status, o, &UsersQuery::default()).await
+}
+
+async fn users_sorted(
+    st: &AppState,
+    wu: &WebUser,
+    status: StatusCode,
+    o: Outcome,
+    q: &UsersQuery,
+) -> WebResult {
+    let sort = Sort::parse(&q.sort, &q.dir, &USER_KEYS, ("username", false))?;
     let app = st.app();
-    let users = app.list_users(&wu.user).await?;
+    let mut users = app.list_users(&wu.user).await?;
+    sort.apply(&mut users, |k, a, b| match k {
+        "role" => a.role.as_str().cmp(b.role.as_str()),
+        "clearance" => a.clearance.cmp(&b.clearance),
+        "state" => a.disabled.cmp(&b.disabled),
+        "created" => a.created_at.cmp(&b.created_at),
+        _ => a.username.cmp(&b.username),
+    });
+    let links = sort.links("/admin/users", q, &USER_KEYS);
     let mut rows = Vec::with_capacity(users.len());
     for u in &users {
         let tokens = app.list_tokens(&wu.user, u.id).await?;
@@ -51,6 +81,9 @@ async fn users_page(st: &AppState, wu: &WebUser, status: StatusCode, o: Outcome)
         status,
         "users.html",
         context! {
+            total => rows.len(),
+            disabled => users.iter().filter(|u| u.disabled).count(),
+            links,
             users => rows,
             roles => Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             notice => o.notice, error => o.error, secret => o.secret, outbox,
@@ -59,8 +92,9 @@ async fn users_page(st: &AppState, wu: &WebUser, status: StatusCode, o: Outcome)
 }
 
 /// `GET /admin/users`
-pub async fn users(State(st): State<AppState>, wu: WebUser) -> WebResult {
-    users_page(&st, &wu, StatusCode::OK, Outcome::default()).await
+pub async fn users(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQuery) -> WebResult {
+    let q: UsersQuery = crate::input::parse_query(q.as_deref())?;
+    users_sorted(&st, &wu, StatusCode::OK, Outcome::default(), &q).await
 }
 
 /// One action of the page's forms.

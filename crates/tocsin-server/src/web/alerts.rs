@@ -1,5 +1,6 @@
-//! Web pages of alerting: the signed-in user's home (`/`: their desks' alerts, the overdue
-//! ones, those they acknowledged, the actions they lead), the alerts inbox (`/alerts`, filters
+//! Web pages of alerting: the signed-in user's home (`/`: the landing dashboard of their role
+//! — [`tocsin_app::dashboard`] — then their desks' alerts, the overdue ones, those they
+//! acknowledged, the actions they lead), the alerts inbox (`/alerts`, filters
 //! as query parameters, paged), an alert's page (`/alerts/{id}`: timeline, the evidence the
 //! viewer may see, forms to acknowledge, escalate, decide, close and to record an action from
 //! a suggested measure) and the desks' list for admins (`/admin/desks`). Plain forms with
@@ -63,6 +64,7 @@ fn row(a: &Alert, names: &std::collections::HashMap<Uuid, String>) -> minijinja:
 
 /// `GET /`: the signed-in user's home.
 pub async fn home(State(st): State<AppState>, wu: WebUser) -> WebResult {
+    let dash = st.app().dashboard(&wu.user, now()).await?;
     let h = st.app().home(&wu.user, now()).await?;
     let names = desk_names(&st, &wu.user).await?;
     let rows = |v: &[Alert]| v.iter().map(|a| row(a, &names)).collect::<Vec<_>>();
@@ -90,6 +92,11 @@ pub async fn home(State(st): State<AppState>, wu: WebUser) -> WebResult {
             acknowledged => rows(&h.acknowledged_by_me),
             actions,
             overdue_actions => h.overdue_actions,
+            open_alerts => dash.open_alerts.as_ref().map(|c| context! {
+                total => c.total, items => rows(&c.items),
+            }),
+            dash,
+            can_create_incident => wu.user.can(Permission::IncidentCreate),
         },
     ))
 }

@@ -34,6 +34,7 @@ pub async fn incidents(
 ) -> WebResult {
     let q: IncidentQuery = parse_query(q.as_deref())?;
     let (f, p) = q.to_filter(wu.user.clearance).map_err(ApiError::from)?;
+    let total = st.app().count_incidents(&wu.user, f.clone()).await?;
     let page_ = st.app().list_incidents(&wu.user, f, p).await?;
     let next = next_url("/incidents", &q, &page_.next_cursor);
     Ok(page(
@@ -41,7 +42,7 @@ pub async fn incidents(
         &wu,
         StatusCode::OK,
         "incidents.html",
-        context! { items => page_.items, q, next_url => next },
+        context! { shown => page_.items.len(), items => page_.items, q, next_url => next, total },
     ))
 }
 

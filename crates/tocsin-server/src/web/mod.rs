@@ -1,7 +1,9 @@
 //! The server-rendered web UI, one module per page family, each with its own router merged
 //! here: [`login`] (sign in and out), [`incidents`], [`reports`], [`map`], [`analysis`]
-//! (situations, assessments, the framework), [`admin`] (users and tokens) and [`form`] (the
-//! public report form, mounted with the SMS endpoints). Every asset is embedded.
+//! (situations, assessments, the framework), [`records`] (signals, forecasts, the list of
+//! assessments, the audit trail), [`admin`] (users and tokens) and [`form`] (the public report
+//! form, mounted with the SMS endpoints). Every asset is embedded. An address no route knows
+//! is the friendly 404 page ([`not_found`]).
 //!
 //! What the pages share lives here: the templates, the logged-in [`WebUser`], the
 //! [`CsrfForm`] extractor (a form whose CSRF token is checked before the handler runs) and
@@ -24,6 +26,7 @@ pub mod map;
 pub mod matching;
 pub mod metrics;
 pub mod notify;
+pub mod records;
 pub mod refusal;
 pub mod reports;
 pub mod rules;
@@ -75,6 +78,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(verification::router())
         .merge(matching::router())
         .merge(broadcasts::router())
+        .merge(records::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -202,6 +206,18 @@ pub fn templates() -> Environment<'static> {
             "report_matches.html",
             include_str!("../../templates/report_matches.html"),
         ),
+        ("_sort.html", include_str!("../../templates/_sort.html")),
+        ("signals.html", include_str!("../../templates/signals.html")),
+        ("signal.html", include_str!("../../templates/signal.html")),
+        (
+            "forecasts.html",
+            include_str!("../../templates/forecasts.html"),
+        ),
+        (
+            "assessments.html",
+            include_str!("../../templates/assessments.html"),
+        ),
+        ("audit.html", include_str!("../../templates/audit.html")),
     ] {
         env.add_template(name, src)
             .expect("embedded template parses");
@@ -218,15 +234,15 @@ pub fn templates() -> Environment<'static> {
     env
 }
 
-/// A stored time as a person reads it: to the minute, in UTC (users have no zone of their
-/// own yet), e.g. `2026-03-01 14:05 UTC`; a value that is not a time is shown as it is.
-fn when(v: String) -> String {
+/// A stored time as a person reads it: to the minute, in the signed-in user's time zone
+/// (`time_zone` in the page's context; UTC without one), e.g. `2026-03-01 14:05`; a value
+/// that is not a time is shown as it is.
+fn when(state: &minijinja::State, v: String) -> String {
+    let zone = state
+        .lookup("time_zone")
+        .and_then(|z| z.as_str().map(str::to_string));
     chrono::DateTime::parse_from_rfc3339(&v)
-        .map(|t| {
-            t.with_timezone(&chrono::Utc)
-                .format("%Y-%m-%d %H:%M UTC")
-                .to_string()
-        })
+        .map(|t| tocsin_domain::time::local_minute(&t.with_timezone(&chrono::Utc), zone.as_deref()))
         .unwrap_or(v)
 }
 
@@ -365,6 +381,30 @@ impl IntoResponse for WebError {
 /// Result of a page handler.
 pub type WebResult<T = Response> = Result<T, WebError>;
 
+/// The answer to an address no route knows (outside `/api/v1`, which answers JSON): the
+/// friendly 404 page, in the frame of the user's session if any.
+pub async fn not_found(State(st): State<AppState>, req: Request) -> Response {
+    let (parts, _) = req.into_parts();
+    let ctx = context! {
+        title => "Not found",
+        message => "There is no page at this address. It may have moved, or the link may be mistyped.",
+    };
+    match session_user(&parts, &st).await {
+        Some((session, user)) => page(
+            &st,
+            &WebUser {
+                user,
+                session,
+                unread: None,
+            },
+            StatusCode::NOT_FOUND,
+            "message.html",
+            ctx,
+        ),
+        None => render(&st, StatusCode::NOT_FOUND, "message.html", ctx),
+    }
+}
+
 /// Renders a [`WebError`] as the message page, in the frame of the user's session if any.
 async fn error_pages(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let cookies = req
@@ -459,6 +499,9 @@ pub(crate) fn page(
 ) -> Response {
     let base = context! {
         user => context! { username => wu.user.username.clone(), role => wu.user.role.as_str(), clearance => wu.user.clearance.as_str() },
+        time_zone => wu.user.time_zone.clone().unwrap_or_else(|| "UTC".into()),
+        can_audit => wu.user.can(Permission::AuditRead),
+        can_signals => wu.user.can(Permission::SituationRead),
         csrf => wu.session.csrf_token.clone(),
         can_reports => wu.user.can(Permission::ReportRead),
         can_users => wu.user.can(Permission::UserManage),

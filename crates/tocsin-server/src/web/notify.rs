@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
     use axum::routing::{get, post};
     Router::new()
         .route("/account", get(account).post(save_account))
+        .route("/account/time-zone", post(save_time_zone))
         .route(
             "/admin/users/{id}/contacts",
             get(user_contacts).post(save_user_contacts),
@@ -97,6 +98,8 @@ async fn account_page(
             contacts => p.contacts,
             reachable => p.reachable,
             severities,
+            zones => tocsin_domain::time::zone_names().collect::<Vec<_>>(),
+            current_zone => wu.user.time_zone.clone(),
             notice, error,
         },
     ))
@@ -115,6 +118,38 @@ pub async fn save_account(
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> WebResult {
     save(&st, &wu, Whose::Own, fields).await
+}
+
+/// One's time zone as the account page's form sends it (empty: UTC).
+#[derive(serde::Deserialize)]
+pub struct ZoneForm {
+    time_zone: String,
+}
+
+/// `POST /account/time-zone` (CSRF-checked): the zone the signed-in user reads times in; an
+/// unknown name is refused on the page with the reason.
+pub async fn save_time_zone(
+    State(st): State<AppState>,
+    mut wu: WebUser,
+    CsrfForm(f): CsrfForm<ZoneForm>,
+) -> WebResult {
+    match st.app().set_own_time_zone(&wu.user, &f.time_zone).await {
+        Ok(zone) => {
+            wu.user.time_zone = zone.clone();
+            let notice = format!(
+                "Times are now shown in {}.",
+                zone.as_deref().unwrap_or("UTC")
+            );
+            account_page(&st, &wu, &Whose::Own, StatusCode::OK, Some(notice), None).await
+        }
+        Err(e) => {
+            let e = crate::error::ApiError::from(e);
+            if !e.status.is_client_error() {
+                return Err(e.into());
+            }
+            account_page(&st, &wu, &Whose::Own, e.status, None, Some(e.message)).await
+        }
+    }
 }
 
 /// `GET /admin/users/{id}/contacts`: another user's contact details and channels, for an

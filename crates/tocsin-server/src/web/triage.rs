@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{next_url, page, path_id, CsrfForm, WebError, WebResult, WebUser};
 use crate::error::ApiError;
 use crate::input::{non_empty, parse_query};
-use crate::triage::{parse_of, queue, send_follow_up, TriageListQuery};
+use crate::triage::{parse_of, send_follow_up, TriageListQuery};
 use crate::AppState;
 
 /// `/triage`, `/reports/{id}` and its triage forms, `/incidents/new`.
@@ -39,7 +39,11 @@ pub async fn triage_page(
     RawQuery(q): RawQuery,
 ) -> WebResult {
     let q: TriageListQuery = parse_query(q.as_deref())?;
-    let listed = queue(&st, &wu.user, &q).await?;
+    let (tq, limit, after) = q.to_query()?;
+    let (listed, total) = st
+        .app()
+        .triage_queue_counted(&wu.user, tq, limit, after)
+        .await?;
     let triagers = st.app().triagers(&wu.user).await?;
     let next = next_url("/triage", &q, &listed.next_cursor);
     let notice = match q.assigned.as_deref() {
@@ -52,6 +56,7 @@ pub async fn triage_page(
         StatusCode::OK,
         "triage.html",
         context! {
+            shown => listed.items.len(), total,
             items => listed.items, q, next_url => next, triagers,
             can_create => wu.user.can(Permission::IncidentCreate),
             filter_note => notice,
@@ -219,13 +224,6 @@ pub async fn follow_up(
     }
 }
 
-/// `?reports=ID,ID` of the new incident's page.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewIncidentQuery {
-    reports: Option<String>,
-}
-
 fn report_ids(s: Option<&str>) -> WebResult<Vec<Uuid>> {
     s.unwrap_or_default()
         .split(',')
@@ -238,14 +236,27 @@ fn report_ids(s: Option<&str>) -> WebResult<Vec<Uuid>> {
         .collect()
 }
 
-/// `GET /incidents/new?reports=ID,…`: the form, prefilled from the reports.
+/// `GET /incidents/new?reports=ID,…`: the form, prefilled from the reports. `reports` may
+/// also come once per report (`?reports=A&reports=B`: the triage queue's ticked boxes); any
+/// other parameter is refused.
 pub async fn new_incident_page(
     State(st): State<AppState>,
     wu: WebUser,
     RawQuery(q): RawQuery,
 ) -> WebResult {
-    let q: NewIncidentQuery = parse_query(q.as_deref())?;
-    let ids = report_ids(q.reports.as_deref())?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q.as_deref().unwrap_or(""))
+        .map_err(|e| WebError::from(ApiError::field("reports", e.to_string())))?;
+    let mut ids = Vec::new();
+    for (k, v) in pairs {
+        if k != "reports" {
+            return Err(ApiError::field(k, "unknown query parameter").into());
+        }
+        for id in report_ids(Some(&v))? {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
     let d = st.app().incident_draft(&wu.user, &ids).await?;
     Ok(new_form(&st, &wu, StatusCode::OK, &d, &ids, None, None))
 }

@@ -30,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .route("/sources", get(sources))
         .route("/sources/{id}", get(source))
         .route("/sources/{id}/reliability", post(grade))
+        .route("/sources/{id}/contact", post(reveal_contact))
+        .route("/sources/{id}/messages", post(message_source))
 }
 
 /// The most linked reports an incident page lists.
@@ -274,6 +276,7 @@ pub async fn credibility(
 pub async fn sources(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQuery) -> WebResult {
     let q: PageQuery = parse_query(q.as_deref())?;
     let p = crate::api::page_req(&q.limit, &q.cursor).map_err(ApiError::from)?;
+    let total = st.app().count_sources(&wu.user).await?;
     let listed = st.app().list_source_views(&wu.user, p).await?;
     let next = next_url("/sources", &q, &listed.next_cursor);
     Ok(page(
@@ -281,7 +284,7 @@ pub async fn sources(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQu
         &wu,
         StatusCode::OK,
         "sources.html",
-        context! { items => listed.items, next_url => next },
+        context! { shown => listed.items.len(), items => listed.items, next_url => next, total },
     ))
 }
 
@@ -294,13 +297,29 @@ async fn source_page(
 ) -> WebResult {
     let s = st.app().source_page(&wu.user, id).await?;
     let can_grade = wu.user.can(Permission::SourceGrade);
+    let can_reveal = wu.user.can(Permission::SourceContactRead);
+    let can_message = wu.user.can(Permission::SourceMessage);
+    // What was sent to the source and where it stands (never the number), for those who
+    // may write to it.
+    let messages = if can_message {
+        st.app().source_messages(&wu.user, id).await?
+    } else {
+        Vec::new()
+    };
+    let messages: Vec<Value> = messages
+        .iter()
+        .map(|m| {
+            context! { created_at => m.created_at, text => m.text.clone(),
+            status => m.status, attempts => m.attempts }
+        })
+        .collect();
     let grades: Vec<&str> = Reliability::ALL.iter().map(|g| g.as_str()).collect();
     Ok(page(
         st,
         wu,
         status,
         "source.html",
-        context! { s, can_grade, grades, ..extra },
+        context! { s, can_grade, can_reveal, can_message, messages, grades, ..extra },
     ))
 }
 
@@ -308,6 +327,72 @@ async fn source_page(
 pub async fn source(State(st): State<AppState>, wu: WebUser, Path(id): Path<String>) -> WebResult {
     let id = path_id(&id)?;
     source_page(&st, &wu, id, StatusCode::OK, context! {}).await
+}
+
+/// `POST /sources/{id}/contact` (CSRF-checked): the source's contact details, shown on its
+/// page this once after a deliberate click, for roles that may read them; the read is
+/// recorded in the audit trail before the details are opened. Others get the 403 page.
+pub async fn reveal_contact(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> WebResult {
+    let id = path_id(&id)?;
+    let (_, contact) = st.app().read_source_contact(&wu.user, id).await?;
+    source_page(
+        &st,
+        &wu,
+        id,
+        StatusCode::OK,
+        context! { contact, revealed => true },
+    )
+    .await
+}
+
+/// A message to a source, as the source page's form sends it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageForm {
+    text: String,
+}
+
+/// `POST /sources/{id}/messages` (CSRF-checked): ask the source a question through the
+/// gateway it wrote from (the sender never sees the number); a refused message is shown on
+/// the page with the reason and what was typed.
+pub async fn message_source(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<MessageForm>,
+) -> WebResult {
+    let id = path_id(&id)?;
+    match st
+        .app()
+        .message_source(&wu.user, id, &form.text, |last| {
+            crate::sms::reply_gateway(&st.sms, last)
+        })
+        .await
+    {
+        Ok(_) => {
+            st.outbox_wake.notify_one();
+            Ok(Redirect::to(&format!("/sources/{id}")).into_response())
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            if e.status == StatusCode::NOT_FOUND || e.status == StatusCode::FORBIDDEN {
+                return Err(e.into());
+            }
+            source_page(
+                &st,
+                &wu,
+                id,
+                e.status,
+                context! { error => e.message, typed_message => form.text },
+            )
+            .await
+        }
+    }
 }
 
 /// A source's new grade.
