@@ -340,7 +340,10 @@ pub fn router(state: AppState) -> Router {
             "/situations",
             g(api::list_situations).post(api::create_situation),
         )
-        .route("/situations/{id}", g(api::get_situation))
+        .route(
+            "/situations/{id}",
+            g(api::get_situation).patch(api::update_situation),
+        )
         .route("/situations/{id}/overview", g(analysis::get_overview))
         .route(
             "/situations/{id}/assessments",
