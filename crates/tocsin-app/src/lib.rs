@@ -72,6 +72,17 @@ pub trait IncidentLists: Send + Sync {
     ) -> std::result::Result<Vec<Incident>, StoreError> {
         store.incidents_near(q).await
     }
+
+    /// A situation dashboard's trend: the incidents of `q` grouped by day, country, admin-1
+    /// area and membership of the situation. By default the store's query
+    /// ([`tocsin_store::Incidents::incident_days`]); the server answers from its index.
+    async fn days(
+        &self,
+        store: &DynStore,
+        q: &tocsin_store::DaysQuery,
+    ) -> std::result::Result<Vec<tocsin_store::DayGroup>, StoreError> {
+        store.incident_days(q).await
+    }
 }
 
 /// Incident lists read from the store itself ([`tocsin_store::Store::list_incidents`]).

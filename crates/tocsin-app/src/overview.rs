@@ -326,14 +326,17 @@ impl App<'_> {
         w: TrendWindow,
     ) -> Result<(Trend, Option<[f64; 4]>)> {
         let groups = self
-            .store
-            .incident_days(&DaysQuery {
-                country: s.country.clone(),
-                situation_id: Some(s.id),
-                from: w.from,
-                to: w.to,
-                max_tlp: u.clearance,
-            })
+            .incidents
+            .days(
+                self.store,
+                &DaysQuery {
+                    country: s.country.clone(),
+                    situation_id: Some(s.id),
+                    from: w.from,
+                    to: w.to,
+                    max_tlp: u.clearance,
+                },
+            )
             .await?;
         let periods = w.periods();
         let mut bars: Vec<TrendBar> = periods

@@ -302,6 +302,19 @@ impl tocsin_app::IncidentLists for AppState {
     ) -> Result<Vec<tocsin_domain::Incident>, tocsin_store::StoreError> {
         incident_index::near_incidents(self, q).await
     }
+
+    async fn days(
+        &self,
+        store: &DynStore,
+        q: &tocsin_store::DaysQuery,
+    ) -> Result<Vec<tocsin_store::DayGroup>, tocsin_store::StoreError> {
+        self.incident_index.refresh(store).await?;
+        match self.incident_index.days(q) {
+            Some(groups) => Ok(groups),
+            // More admin-1 names than the index codes: the store answers.
+            None => store.incident_days(q).await,
+        }
+    }
 }
 
 /// New passwords are hashed on blocking threads, at most one per core.

@@ -1028,7 +1028,7 @@ impl Incidents for PostgresStore {
     ) -> Result<Vec<MapPoint>> {
         let mut qb = QueryBuilder::<Postgres>::new(
             "SELECT id, event_date, event_type, country, latitude, longitude, fatalities, tlp, updated_at, \
-             verification_status, situation_id FROM incidents",
+             verification_status, situation_id, admin1 FROM incidents",
         );
         if let Some((t, id)) = since {
             qb.push(" WHERE (updated_at, id) > (")
@@ -1060,6 +1060,7 @@ impl Incidents for PostgresStore {
                     )
                     .map_err(|_| StoreError::Backend("corrupt verification status".into()))?,
                     situation_id: r.try_get(10).map_err(db_err)?,
+                    admin1: r.try_get(11).map_err(db_err)?,
                 })
             })
             .collect()

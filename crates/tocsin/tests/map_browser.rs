@@ -434,6 +434,14 @@ async fn the_situation_dashboard_maps_its_area_and_follows_the_date_filter() {
     if let Some(dir) = std::env::var_os("TOCSIN_SCREENSHOTS") {
         s.screenshot(&std::path::Path::new(&dir).join("dashboard.png"))
             .await;
+        s.script(
+            "document.getElementById('trend').scrollIntoView();",
+            json!([]),
+        )
+        .await;
+        s.screenshot(&std::path::Path::new(&dir).join("dashboard-trend.png"))
+            .await;
+        s.script("window.scrollTo(0, 0);", json!([])).await;
     }
 
     // The date filter reloads the page: the map's counts and the chart follow it.
