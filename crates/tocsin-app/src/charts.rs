@@ -316,10 +316,12 @@ mod tests {
     use quick_xml::events::Event;
     use quick_xml::Reader;
 
+    /// An element's name and attributes.
+    type Element = (String, Vec<(String, String)>);
+
     /// Every element (name, attributes) and each run of text (entities resolved), checking
     /// the SVG is well-formed XML.
-    #[allow(deprecated)]
-    fn parse(svg: &str) -> (Vec<(String, Vec<(String, String)>)>, Vec<String>) {
+    fn parse(svg: &str) -> (Vec<Element>, Vec<String>) {
         let mut r = Reader::from_str(svg);
         let (mut els, mut texts) = (vec![], vec![]);
         let mut run: Option<String> = None;
@@ -360,7 +362,9 @@ mod tests {
                             let a = a.expect("attribute");
                             (
                                 String::from_utf8(a.key.as_ref().to_vec()).unwrap(),
-                                a.unescape_value().expect("value").into_owned(),
+                                a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                    .expect("value")
+                                    .into_owned(),
                             )
                         })
                         .collect();
@@ -374,7 +378,7 @@ mod tests {
         (els, texts)
     }
 
-    fn attr<'a>(e: &'a (String, Vec<(String, String)>), k: &str) -> Option<&'a str> {
+    fn attr<'a>(e: &'a Element, k: &str) -> Option<&'a str> {
         e.1.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
     }
 

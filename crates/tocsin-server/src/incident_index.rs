@@ -59,6 +59,9 @@ struct Pt {
     admin1: u16,
 }
 
+/// A trend group's key: day, country, admin-1 code, whether in the situation.
+type DayKey = (i32, [u8; 3], u16, bool);
+
 /// An admin-1 name the index could not code (more than 65,534 distinct names).
 const ADMIN1_UNCODED: u16 = u16::MAX;
 
@@ -344,8 +347,7 @@ impl IncidentIndex {
         let max_tlp = q.max_tlp.rank() as u8;
         let c = q.country.code().as_bytes();
         let country = [c[0], c[1], c[2]];
-        // (day, country, admin-1 code, in the situation) → count, deaths, bounds.
-        let mut groups: HashMap<(i32, [u8; 3], u16, bool), (u64, u64, [f32; 4])> = HashMap::new();
+        let mut groups: HashMap<DayKey, (u64, u64, [f32; 4])> = HashMap::new();
         let mut uncoded = false;
         let mut add = |i: usize| {
             let p = &g.pts[i];
