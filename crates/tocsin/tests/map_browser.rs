@@ -344,6 +344,7 @@ async fn the_situation_dashboard_maps_its_area_and_follows_the_date_filter() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let token = add_user_with_password(d, "ana", "analyst", PASSWORD);
+    let second = add_user_with_password(d, "bo", "analyst", PASSWORD);
     let server = Server::start(d, None);
     let http = reqwest::Client::new();
     let r = http
@@ -384,6 +385,46 @@ async fn the_situation_dashboard_maps_its_area_and_follows_the_date_filter() {
             .await
             .unwrap();
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+
+    // Two published assessments (ana writes, bo reviews and publishes): the risk table shows
+    // the second with its changes.
+    for (as_of, levels) in [
+        ("2025-06-01", [(14, "high"), (5, "moderate"), (2, "high")]),
+        ("2025-12-01", [(14, "severe"), (5, "moderate"), (9, "high")]),
+    ] {
+        let factors: Vec<Value> = levels
+            .iter()
+            .map(|(n, l)| {
+                json!({"factor": n, "level": l,
+                "confidence": "medium", "rationale": "reported by several monitors"})
+            })
+            .collect();
+        let r = http
+            .post(format!(
+                "{}/api/v1/situations/{sit}/assessments",
+                server.base
+            ))
+            .bearer_auth(&token)
+            .json(&json!({"as_of": as_of, "factors": factors}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let id = r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for step in ["review", "publish"] {
+            let r = http
+                .post(format!("{}/api/v1/assessments/{id}/{step}", server.base))
+                .bearer_auth(&second)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{step}");
+        }
     }
 
     let drv = start_driver(&driver).await;
@@ -430,6 +471,18 @@ async fn the_situation_dashboard_maps_its_area_and_follows_the_date_filter() {
             .unwrap()
             .starts_with(&format!("{total} incidents")),
         "{text}"
+    );
+    let risk = s
+        .script(
+            "return [...document.querySelectorAll('#risk-table tbody tr')] \
+               .map(r => r.dataset.factor + ' ' + r.querySelector('.change').textContent.trim());",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        risk,
+        json!(["14 ↑ up from high", "9 new", "5 = unchanged"]),
+        "the latest published assessment's factors with their changes"
     );
     if let Some(dir) = std::env::var_os("TOCSIN_SCREENSHOTS") {
         s.screenshot(&std::path::Path::new(&dir).join("dashboard.png"))
