@@ -418,6 +418,45 @@ async fn the_areas_are_edited_from_the_page() {
     let (_, html) = analyst.get(&format!("/situations/{sit}")).await;
     assert!(text_of(&html, "situation-area").contains("the whole country"));
 
+    // Over the API: a list, a refusal naming the field, a viewer refused.
+    let path = format!("/api/v1/situations/{sit}");
+    let (s, v) = app
+        .call(
+            Some(Role::Analyst),
+            Method::PATCH,
+            &path,
+            Some(json!({"admin1": ["Vakaga", "Bamingui-Bangoran"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["admin1"], json!(["Vakaga", "Bamingui-Bangoran"]));
+    assert_eq!(v["name"], "CAR", "fields left out stay");
+    let (s, v) = app
+        .call(
+            Some(Role::Analyst),
+            Method::PATCH,
+            &path,
+            Some(json!({"status": "over"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v.to_string().contains("status"), "{v}");
+    let (s, _) = app
+        .call(
+            Some(Role::Viewer),
+            Method::PATCH,
+            &path,
+            Some(json!({"admin1": []})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, v) = app.get(Role::Viewer, &path).await;
+    assert_eq!(
+        v["admin1"],
+        json!(["Vakaga", "Bamingui-Bangoran"]),
+        "nothing written"
+    );
+
     // A viewer may not edit: no form, and a post is refused.
     let viewer = Pages::login(&app, "viewer").await;
     let (_, html) = viewer.get(&format!("/situations/{sit}")).await;
