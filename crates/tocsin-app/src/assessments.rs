@@ -526,12 +526,9 @@ impl App<'_> {
                 .list(self.store, &f, PageRequest::first(500))
                 .await?
                 .items;
-            if let Some(admin1) = &s.admin1 {
+            if !s.admin1.is_empty() {
                 incidents.retain(|i| {
-                    i.situation_id == Some(s.id)
-                        || i.admin1
-                            .as_deref()
-                            .is_some_and(|x| x.eq_ignore_ascii_case(admin1))
+                    i.situation_id == Some(s.id) || s.covers(&i.country, i.admin1.as_deref())
                 });
             }
         }

@@ -16,6 +16,7 @@ pub mod alerts;
 pub mod assessments;
 pub mod broadcasts;
 pub mod cap;
+pub mod charts;
 pub mod dashboard;
 pub mod desks;
 pub mod engine;
@@ -27,6 +28,7 @@ pub mod home;
 pub mod incidents;
 pub mod matching;
 pub mod notify;
+pub mod overview;
 pub mod policy;
 pub mod reads;
 pub mod reports;
@@ -92,6 +94,17 @@ pub trait IncidentLists: Send + Sync {
                 None => return Ok(n),
             }
         }
+    }
+
+    /// A situation dashboard's trend: the incidents of `q` grouped by day, country, admin-1
+    /// area and membership of the situation. By default the store's query
+    /// ([`tocsin_store::Incidents::incident_days`]); the server answers from its index.
+    async fn days(
+        &self,
+        store: &DynStore,
+        q: &tocsin_store::DaysQuery,
+    ) -> std::result::Result<Vec<tocsin_store::DayGroup>, StoreError> {
+        store.incident_days(q).await
     }
 }
 

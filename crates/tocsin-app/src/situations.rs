@@ -75,6 +75,20 @@ impl App<'_> {
         Ok(self.store.create_situation(&by.actor(), s).await?)
     }
 
+    /// Change a situation's name, admin-1 areas, status or description (users who may write
+    /// situations and see this one; its label and country never change here).
+    pub async fn update_situation(
+        &self,
+        u: &User,
+        id: Uuid,
+        e: tocsin_domain::SituationEdit,
+    ) -> Result<Situation> {
+        require(u, Permission::SituationWrite)?;
+        let s = self.situation_for(u, id).await?;
+        let changed = s.edit(e)?;
+        Ok(self.store.update_situation(&u.actor(), changed).await?)
+    }
+
     /// Everything a situation page shows, as `u` may see it.
     pub async fn overview(&self, u: &User, id: Uuid) -> Result<SituationOverview> {
         let situation = self.get_situation(u, id).await?;
@@ -90,11 +104,11 @@ impl App<'_> {
             .store
             .list_signals(u.clearance, Some(&situation.country), None, 200)
             .await?;
-        if let Some(a1) = &situation.admin1 {
+        if !situation.admin1.is_empty() {
             signals.retain(|s| {
                 s.admin1
                     .as_deref()
-                    .is_none_or(|x| x.eq_ignore_ascii_case(a1))
+                    .is_none_or(|x| situation.covers(&s.country, Some(x)))
             });
         }
         signals.truncate(50);

@@ -572,6 +572,8 @@ pub struct MapPoint {
     pub verification_status: VerificationStatus,
     /// The situation it belongs to, if any.
     pub situation_id: Option<Uuid>,
+    /// First-level subdivision, as the incident names it (a situation dashboard's trend).
+    pub admin1: Option<String>,
     /// Last change (the index refreshes by it).
     pub updated_at: DateTime<Utc>,
 }

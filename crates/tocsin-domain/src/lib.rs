@@ -81,7 +81,7 @@ pub use rumour::{
     HeardHow, NewRumour, Rumour, RumourError, RumourPatch, RumourPriority, RumourStatus, Sighting,
 };
 pub use signal::{ForecastPoint, ForecastRun, ForecastScore, SignalRecord};
-pub use situation::{NewSituation, Situation};
+pub use situation::{Areas, NewSituation, Situation, SituationEdit};
 pub use sms::{Ack, FormClaim, InboundSms, OutboundMessage, OutboxStatus, RecipientKind};
 pub use source::{NewSource, Reliability, Source, SourceContact};
 pub use subscriber::{

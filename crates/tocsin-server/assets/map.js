@@ -93,10 +93,17 @@
     return parts.join('&');
   }
   const withQuery = (url, q) => q ? url + (url.indexOf('?') >= 0 ? '&' : '?') + q : url;
-  // Calls fn after each change of the filters (the form's submit, kept on the page).
+  // Calls fn after each change of the filters (the form's submit, kept on the page). A form
+  // marked data-submit="page" (the situation dashboard, whose chart follows the same dates)
+  // reloads the page instead.
   function onFilters(fn) {
     const form = document.getElementById('map-filters');
-    if (form) form.addEventListener('submit', e => { e.preventDefault(); fn(); });
+    if (form && form.dataset.submit !== 'page') form.addEventListener('submit', e => { e.preventDefault(); fn(); });
+  }
+  // The first view asked for by data-bbox="west,south,east,north", if valid.
+  function startBounds(div) {
+    const b = String(div.dataset.bbox || '').split(',').map(Number);
+    return b.length === 4 && b.every(Number.isFinite) && b[0] < b[2] && b[1] < b[3] ? b : null;
   }
 
   async function getJSON(url) {
@@ -158,6 +165,12 @@
       setView(cx - fx * view.w, cy - fy * view.w / 2);
     }
     resize();
+    const sb = startBounds(div);
+    if (sb) { // the smallest view (2:1) holding the box
+      const a = project(sb[0], sb[3]), b = project(sb[2], sb[1]);
+      view.w = Math.min(360, Math.max(MIN_VIEW_W, b[0] - a[0], 2 * (b[1] - a[1])));
+      setView((a[0] + b[0]) / 2 - view.w / 2, (a[1] + b[1]) / 2 - view.w / 4);
+    }
     if (window.ResizeObserver) new ResizeObserver(resize).observe(div);
     else window.addEventListener('resize', resize);
 
@@ -354,12 +367,21 @@
     const status = document.getElementById('map-status');
     const setStatus = (msg, err) => { if (status) { status.textContent = msg; status.classList.toggle('error', err); } };
     lib.setWorkerUrl(div.dataset.workerUrl || '/assets/maplibre/maplibre-gl-worker.js');
+    const sb = startBounds(div);
     const map = new lib.Map({ container: div, style: style(location.origin), center: [20, 10], zoom: 1.2,
+      bounds: sb ? [[sb[0], sb[1]], [sb[2], sb[3]]] : undefined, fitBoundsOptions: { padding: 20 },
       minZoom: 0, maxZoom: 14, attributionControl: { compact: false }, renderWorldCopies: false,
       dragRotate: false, pitchWithRotate: false, touchPitch: false });
     map.touchZoomRotate.disableRotation();
     map.addControl(new lib.NavigationControl({ showCompass: false }), 'top-left');
     window.tocsinMap = map; // for tests and the benchmark
+    // A situation's admin-1 areas (data-country, data-areas="A|B"), outlined.
+    const areas = String(div.dataset.areas || '').split('|').filter(a => a);
+    if (areas.length && div.dataset.country) {
+      map.on('load', () => map.addLayer({ id: 'situation-areas', type: 'line', source: 'basemap', 'source-layer': 'admin1',
+        filter: ['all', ['==', ['get', 'adm0_a3'], div.dataset.country], ['in', ['get', 'a1'], ['literal', areas]]],
+        paint: { 'line-color': '#1f2937', 'line-width': 2.2 } }, 'places'));
+    }
 
     const legend = document.createElement('div');
     legend.className = 'map-legend';
@@ -390,7 +412,7 @@
       const mine = ++seq, filters = filterQuery();
       try {
         const [fc, areas] = await Promise.all([
-          getJSON(withQuery(mapUrl + '?' + viewQuery(), filters)),
+          getJSON(withQuery(withQuery(mapUrl, viewQuery()), filters)),
           withAreas ? getJSON(withQuery(admin1Url, filters)) : Promise.resolve(null)]);
         if (mine !== seq) return;
         if (areas) {

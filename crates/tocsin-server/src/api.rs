@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use tocsin_domain::{
     BBox, Channel, Country, Incident, IncidentFilter, IncidentInput, IncidentPatch, NewSituation,
-    Page, PageRequest, Report, ReportFilter, ReportInput, Situation, Source, SourceContact, Tlp,
-    User, VerificationStatus,
+    Page, PageRequest, Report, ReportFilter, ReportInput, Situation, SituationEdit, Source,
+    SourceContact, Tlp, User, VerificationStatus,
 };
 use uuid::Uuid;
 
@@ -395,6 +395,23 @@ pub async fn get_situation(
     Ok(Json(st.app().get_situation(&user.0, parse_id(&id)?).await?))
 }
 
+/// `PATCH /api/v1/situations/{id}`: name, admin-1 areas (`"admin1"`: a name or a list; `[]`
+/// for the whole country), status, summary (users who may write situations).
+#[utoipa::path(patch, path = "/api/v1/situations/{id}", request_body = SituationEdit,
+    responses((status = 200, body = Situation), (status = 404), (status = 422)), security(("bearer" = [])))]
+pub async fn update_situation(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<SituationEdit>,
+) -> ApiResult<Json<Situation>> {
+    Ok(Json(
+        st.app()
+            .update_situation(&user.0, parse_id(&id)?, input)
+            .await?,
+    ))
+}
+
 /// `GET /api/v1/me`: who the token belongs to.
 #[utoipa::path(get, path = "/api/v1/me", responses((status = 200)), security(("bearer" = [])))]
 pub async fn me(user: CurrentUser) -> Json<serde_json::Value> {
@@ -431,7 +448,7 @@ pub async fn audit(
 #[openapi(
     info(title = "Tocsin API", description = "Atrocity early-warning and response. Every call needs `Authorization: Bearer TOKEN`."),
     paths(list_reports, create_report, get_report, list_incidents, create_incident, get_incident, update_incident,
-          list_sources, get_source, get_source_contact, list_situations, create_situation, get_situation, me, audit,
+          list_sources, get_source, get_source_contact, list_situations, create_situation, get_situation, update_situation, me, audit,
           crate::export::export, crate::map::map, crate::map::admin1, message_source, source_messages,
           crate::analysis::get_overview, crate::analysis::list_assessments, crate::analysis::post_assessment,
           crate::analysis::get_assessment, crate::analysis::patch_assessment, crate::analysis::review,
@@ -447,7 +464,7 @@ pub async fn audit(
           crate::notify::mark_read,
           crate::toolbox::list_toolbox, crate::toolbox::get_toolbox_record),
     components(schemas(Report, ReportInput, Incident, IncidentInput, IncidentPatch, Source, SourceContact, Situation,
-                       NewSituation, Tlp, ReportPage, IncidentPage,
+                       NewSituation, SituationEdit, Tlp, ReportPage, IncidentPage,
                        crate::accounts::UserView, crate::accounts::TokenView, crate::accounts::IssuedToken,
                        crate::accounts::CreatedUser, crate::accounts::NewUserInput,
                        crate::accounts::PasswordInput, crate::accounts::TokenInput,

@@ -54,7 +54,16 @@ struct Pt {
     event_type: u8,
     status: u8,
     country: [u8; 3],
+    /// The incident's admin-1 name as a code ([`Inner::admin1_names`]; 0: none,
+    /// [`ADMIN1_UNCODED`]: a name beyond the codes). Fills the struct's padding: still 24 bytes.
+    admin1: u16,
 }
+
+/// A trend group's key: day, country, admin-1 code, whether in the situation.
+type DayKey = (i32, [u8; 3], u16, bool);
+
+/// An admin-1 name the index could not code (more than 65,534 distinct names).
+const ADMIN1_UNCODED: u16 = u16::MAX;
 
 #[derive(Default)]
 struct Inner {
@@ -68,6 +77,25 @@ struct Inner {
     /// matching's candidates: nine days of ten years) reads only those days' points.
     by_day: BTreeMap<i32, Vec<u32>>,
     seen: Option<(DateTime<Utc>, Uuid)>,
+    /// Admin-1 names by code (code `k` is `admin1_names[k - 1]`), and codes by name.
+    admin1_names: Vec<String>,
+    admin1_codes: HashMap<String, u16>,
+}
+
+impl Inner {
+    fn admin1_code(&mut self, name: Option<String>) -> u16 {
+        let Some(name) = name else { return 0 };
+        if let Some(c) = self.admin1_codes.get(&name) {
+            return *c;
+        }
+        if self.admin1_names.len() + 1 >= usize::from(ADMIN1_UNCODED) {
+            return ADMIN1_UNCODED;
+        }
+        self.admin1_names.push(name.clone());
+        let c = self.admin1_names.len() as u16;
+        self.admin1_codes.insert(name, c);
+        c
+    }
 }
 
 /// Degrees per side of the cells whose centres are reverse-geocoded for
@@ -200,6 +228,7 @@ impl IncidentIndex {
         let mut g = self.inner.write().expect("incident index poisoned");
         for p in batch {
             let c = p.country.code().as_bytes();
+            let admin1 = g.admin1_code(p.admin1);
             let pt = Pt {
                 lon: p.longitude as f32,
                 lat: p.latitude as f32,
@@ -209,6 +238,7 @@ impl IncidentIndex {
                 event_type: type_code(&p.event_type),
                 status: status_code(p.verification_status),
                 country: [c[0], c[1], c[2]],
+                admin1,
             };
             let i = match g.pos.get(&p.id) {
                 Some(&i) => {
@@ -320,6 +350,70 @@ impl IncidentIndex {
                 .count() as u64,
             None => g.pts.iter().filter(|p| sieve.keeps(p)).count() as u64,
         }
+    }
+
+    /// A situation dashboard's trend ([`tocsin_store::Incidents::incident_days`]) from the
+    /// index: one pass over the window's days (or every point for a window over a year),
+    /// the same groups the store answers. `None` when a matching incident's admin-1 name is
+    /// beyond the index's codes (the caller asks the store).
+    pub fn days(&self, q: &tocsin_store::DaysQuery) -> Option<Vec<tocsin_store::DayGroup>> {
+        let g = self.inner.read().expect("incident index poisoned");
+        let (from, to) = (day(q.from), day(q.to));
+        let max_tlp = q.max_tlp.rank() as u8;
+        let c = q.country.code().as_bytes();
+        let country = [c[0], c[1], c[2]];
+        let mut groups: HashMap<DayKey, (u64, u64, [f32; 4])> = HashMap::new();
+        let mut uncoded = false;
+        let mut add = |i: usize| {
+            let p = &g.pts[i];
+            if p.tlp > max_tlp || p.day < from || p.day > to {
+                return;
+            }
+            let mine = q.situation_id.is_some() && g.situations.get(&i) == q.situation_id.as_ref();
+            if p.country != country && !mine {
+                return;
+            }
+            uncoded |= p.admin1 == ADMIN1_UNCODED;
+            let e = groups.entry((p.day, p.country, p.admin1, mine)).or_insert((
+                0,
+                0,
+                [f32::MAX, f32::MAX, f32::MIN, f32::MIN],
+            ));
+            e.0 += 1;
+            e.1 += u64::from(p.fatalities);
+            e.2 = [
+                e.2[0].min(p.lon),
+                e.2[1].min(p.lat),
+                e.2[2].max(p.lon),
+                e.2[3].max(p.lat),
+            ];
+        };
+        if to.saturating_sub(from) <= BY_DAY_SPAN {
+            g.by_day
+                .range(from..=to)
+                .flat_map(|(_, v)| v.iter())
+                .for_each(|&i| add(i as usize));
+        } else {
+            (0..g.pts.len()).for_each(add);
+        }
+        if uncoded {
+            return None;
+        }
+        let mut out = Vec::with_capacity(groups.len());
+        for ((d, c, a, mine), (n, f, b)) in groups {
+            let date = NaiveDate::from_num_days_from_ce_opt(d)?;
+            let country = tocsin_domain::Country::parse(std::str::from_utf8(&c).ok()?).ok()?;
+            out.push(tocsin_store::DayGroup {
+                date,
+                country,
+                admin1: (a != 0).then(|| g.admin1_names[usize::from(a) - 1].clone()),
+                in_situation: mine,
+                incidents: n,
+                fatalities: f,
+                bounds: b.map(f64::from),
+            });
+        }
+        Some(out)
     }
 
     /// Answer a map query as a GeoJSON FeatureCollection.

@@ -311,6 +311,19 @@ impl tocsin_app::IncidentLists for AppState {
         self.incident_index.refresh(&self.store).await?;
         Ok(self.incident_index.count(f))
     }
+
+    async fn days(
+        &self,
+        store: &DynStore,
+        q: &tocsin_store::DaysQuery,
+    ) -> Result<Vec<tocsin_store::DayGroup>, tocsin_store::StoreError> {
+        self.incident_index.refresh(store).await?;
+        match self.incident_index.days(q) {
+            Some(groups) => Ok(groups),
+            // More admin-1 names than the index codes: the store answers.
+            None => store.incident_days(q).await,
+        }
+    }
 }
 
 /// New passwords are hashed on blocking threads, at most one per core.
@@ -349,7 +362,10 @@ pub fn router(state: AppState) -> Router {
             "/situations",
             g(api::list_situations).post(api::create_situation),
         )
-        .route("/situations/{id}", g(api::get_situation))
+        .route(
+            "/situations/{id}",
+            g(api::get_situation).patch(api::update_situation),
+        )
         .route("/situations/{id}/overview", g(analysis::get_overview))
         .route(
             "/situations/{id}/assessments",

@@ -166,7 +166,7 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
         }
         Op::CreateSituation(s) => {
             sqlx::query(&format!(
-                "INSERT INTO situations ({SITUATION_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
+                "INSERT INTO situations ({SITUATION_COLS}, admin1) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
             ))
             .bind(s.id)
             .bind(&s.name)
@@ -176,9 +176,29 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
             .bind(&s.description)
             .bind(s.tlp.rank())
             .bind(s.created_at)
+            .bind(s.admin1.first())
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
+            Done::Situation(s.clone())
+        }
+        Op::UpdateSituation(s) => {
+            let r = sqlx::query(
+                "UPDATE situations SET name = $1, admin1_areas = $2, admin1 = $3, status = $4, \
+                 description = $5 WHERE id = $6",
+            )
+            .bind(&s.name)
+            .bind(&s.admin1)
+            .bind(s.admin1.first())
+            .bind(&s.status)
+            .bind(&s.description)
+            .bind(s.id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            if r.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
             Done::Situation(s.clone())
         }
         Op::CreateUser(u) => {
@@ -956,6 +976,52 @@ impl Incidents for PostgresStore {
         Ok((inserted, updated))
     }
 
+    async fn incident_days(
+        &self,
+        q: &tocsin_store::DaysQuery,
+    ) -> Result<Vec<tocsin_store::DayGroup>> {
+        // Two index range reads: the country's incidents in the window, and the situation's
+        // elsewhere.
+        let cols =
+            "SELECT event_date, country, admin1, COALESCE(situation_id = $1, false), count(*), \
+                    COALESCE(sum(fatalities), 0)::bigint, min(longitude), min(latitude), \
+                    max(longitude), max(latitude) FROM incidents";
+        let tail = "AND event_date BETWEEN $3 AND $4 AND tlp <= $5 \
+                    GROUP BY event_date, country, admin1, COALESCE(situation_id = $1, false)";
+        let sql = format!(
+            "{cols} WHERE country = $2 {tail} UNION ALL {cols} WHERE situation_id = $1 AND country <> $2 {tail}"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(q.situation_id)
+            .bind(q.country.code())
+            .bind(q.from)
+            .bind(q.to)
+            .bind(q.max_tlp.rank())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(tocsin_store::DayGroup {
+                    date: r.try_get(0).map_err(db_err)?,
+                    country: tocsin_domain::Country::parse(
+                        r.try_get::<&str, _>(1).map_err(db_err)?,
+                    )?,
+                    admin1: r.try_get(2).map_err(db_err)?,
+                    in_situation: r.try_get(3).map_err(db_err)?,
+                    incidents: r.try_get::<i64, _>(4).map_err(db_err)?.max(0) as u64,
+                    fatalities: r.try_get::<i64, _>(5).map_err(db_err)?.max(0) as u64,
+                    bounds: [
+                        r.try_get(6).map_err(db_err)?,
+                        r.try_get(7).map_err(db_err)?,
+                        r.try_get(8).map_err(db_err)?,
+                        r.try_get(9).map_err(db_err)?,
+                    ],
+                })
+            })
+            .collect()
+    }
+
     async fn map_points(
         &self,
         since: Option<(DateTime<Utc>, Uuid)>,
@@ -963,7 +1029,7 @@ impl Incidents for PostgresStore {
     ) -> Result<Vec<MapPoint>> {
         let mut qb = QueryBuilder::<Postgres>::new(
             "SELECT id, event_date, event_type, country, latitude, longitude, fatalities, tlp, updated_at, \
-             verification_status, situation_id FROM incidents",
+             verification_status, situation_id, admin1 FROM incidents",
         );
         if let Some((t, id)) = since {
             qb.push(" WHERE (updated_at, id) > (")
@@ -995,6 +1061,7 @@ impl Incidents for PostgresStore {
                     )
                     .map_err(|_| StoreError::Backend("corrupt verification status".into()))?,
                     situation_id: r.try_get(10).map_err(db_err)?,
+                    admin1: r.try_get(11).map_err(db_err)?,
                 })
             })
             .collect()

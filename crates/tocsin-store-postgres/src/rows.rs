@@ -35,7 +35,7 @@ pub(crate) const REPORT_SELECT: &str = "SELECT r.id, r.channel, s.handle, r.text
 pub(crate) const SOURCE_COLS: &str =
     "id, handle, kind, reliability, tlp, contact IS NOT NULL, created_at";
 pub(crate) const SITUATION_COLS: &str =
-    "id, name, country, admin1, status, description, tlp, created_at";
+    "id, name, country, admin1_areas, status, description, tlp, created_at";
 pub(crate) const USER_COLS: &str =
     "id, username, role, clearance, password_hash, created_at, disabled, grants, time_zone";
 pub(crate) const AUDIT_COLS: &str =

@@ -547,7 +547,7 @@ pub(crate) fn map_points(
 ) -> Result<Vec<MapPoint>> {
     let mut sql = String::from(
         "SELECT id, event_date, event_type, country, latitude, longitude, fatalities, tlp, \
-         updated_at, verification_status, situation_id FROM incidents",
+         updated_at, verification_status, situation_id, admin1 FROM incidents",
     );
     let mut params: Vec<rusqlite::types::Value> = Vec::new();
     if let Some((t, id)) = since {
@@ -581,6 +581,10 @@ pub(crate) fn map_points(
                 Ok(Some(t)) => Some(parse_uuid(t)?),
                 Ok(None) => None,
                 Err(_) => return Err(corrupt("situation")),
+            },
+            admin1: match r.get_ref(11).map_err(err)?.as_str_or_null() {
+                Ok(a) => a.map(str::to_string),
+                Err(_) => return Err(corrupt("admin1")),
             },
         });
     }

@@ -470,20 +470,40 @@ async fn apply_op(
         }
         Op::CreateSituation(s) => {
             sqlx::query(
-                "INSERT INTO situations (id, name, country, admin1, status, description, tlp, created_at) \
-                 VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO situations (id, name, country, admin1, status, description, tlp, created_at, admin1_areas) \
+                 VALUES (?,?,?,?,?,?,?,?,?)",
             )
             .bind(s.id.to_string())
             .bind(&s.name)
             .bind(s.country.code())
-            .bind(&s.admin1)
+            .bind(s.admin1.first())
             .bind(&s.status)
             .bind(&s.description)
             .bind(s.tlp.rank())
             .bind(ts(&s.created_at))
+            .bind(serde_json::to_string(&s.admin1).map_err(|e| StoreError::Backend(e.to_string()))?)
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
+            Done::Situation(s.clone())
+        }
+        Op::UpdateSituation(s) => {
+            let r = sqlx::query(
+                "UPDATE situations SET name = ?, admin1 = ?, status = ?, description = ?, admin1_areas = ? \
+                 WHERE id = ?",
+            )
+            .bind(&s.name)
+            .bind(s.admin1.first())
+            .bind(&s.status)
+            .bind(&s.description)
+            .bind(serde_json::to_string(&s.admin1).map_err(|e| StoreError::Backend(e.to_string()))?)
+            .bind(s.id.to_string())
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            if r.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
             Done::Situation(s.clone())
         }
         Op::CreateUser(u) => {
@@ -1292,6 +1312,57 @@ impl Incidents for SqliteStore {
             .store(false, std::sync::atomic::Ordering::SeqCst);
         drop(resume);
         done?
+    }
+
+    async fn incident_days(
+        &self,
+        q: &tocsin_store::DaysQuery,
+    ) -> Result<Vec<tocsin_store::DayGroup>> {
+        // Two index range reads: the country's incidents in the window, and the situation's
+        // elsewhere.
+        let cols = "SELECT event_date, country, admin1, COALESCE(situation_id = ?, 0), count(*), \
+                    COALESCE(sum(fatalities), 0), min(longitude), min(latitude), max(longitude), \
+                    max(latitude) FROM incidents";
+        let tail = "AND event_date BETWEEN ? AND ? AND tlp <= ? \
+                    GROUP BY event_date, country, admin1, COALESCE(situation_id = ?, 0)";
+        let sql = format!(
+            "{cols} WHERE country = ? {tail} UNION ALL {cols} WHERE situation_id = ? AND country <> ? {tail}"
+        );
+        let sit = q.situation_id.map(|s| s.to_string());
+        let country = q.country.code();
+        let (from, to) = (q.from.to_string(), q.to.to_string());
+        let rank = i64::from(q.max_tlp.rank());
+        let rows = sqlx::query(&sql)
+            .bind(&sit)
+            .bind(country)
+            .bind(&from)
+            .bind(&to)
+            .bind(rank)
+            .bind(&sit)
+            .bind(&sit)
+            .bind(&sit)
+            .bind(country)
+            .bind(&from)
+            .bind(&to)
+            .bind(rank)
+            .bind(&sit)
+            .fetch_all(&self.read)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(tocsin_store::DayGroup {
+                    date: chrono::NaiveDate::parse_from_str(r.get(0), "%Y-%m-%d")
+                        .map_err(|_| rows::corrupt("date"))?,
+                    country: tocsin_domain::Country::parse(r.get(1))?,
+                    admin1: r.get(2),
+                    in_situation: r.get::<i64, _>(3) != 0,
+                    incidents: r.get::<i64, _>(4).max(0) as u64,
+                    fatalities: r.get::<i64, _>(5).max(0) as u64,
+                    bounds: [r.get(6), r.get(7), r.get(8), r.get(9)],
+                })
+            })
+            .collect()
     }
 
     async fn map_points(

@@ -35,7 +35,7 @@ pub(crate) const REPORT_SELECT: &str = "SELECT r.id, r.channel, s.handle, r.text
 pub(crate) const SOURCE_COLS: &str =
     "id, handle, kind, reliability, tlp, contact IS NOT NULL, created_at";
 pub(crate) const SITUATION_COLS: &str =
-    "id, name, country, admin1, status, description, tlp, created_at";
+    "id, name, country, admin1_areas, status, description, tlp, created_at";
 pub(crate) const USER_COLS: &str =
     "id, username, role, clearance, password_hash, created_at, disabled, grants, time_zone";
 
@@ -147,7 +147,8 @@ pub(crate) fn situation_from_row(r: &SqliteRow) -> Result<Situation> {
         id: parse_uuid(r.get(0))?,
         name: r.get(1),
         country: Country::parse(r.get(2))?,
-        admin1: r.get(3),
+        admin1: serde_json::from_str(r.get(3))
+            .map_err(|e| StoreError::Backend(format!("corrupt situation areas: {e}")))?,
         status: r.get(4),
         description: r.get(5),
         tlp: tlp(r.get(6))?,

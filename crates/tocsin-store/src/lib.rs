@@ -24,12 +24,14 @@ pub mod alerting;
 pub mod evidence_files;
 pub mod jobs;
 pub mod matching;
+pub mod trend;
 pub mod triage;
 pub mod verification;
 pub use actions::{ActionFilter, ActionReminder, ActionStep, Actions};
 pub use alerting::{AlertFilter, Alerting};
 pub use evidence_files::{audits_for, Blob, BlobRole, EvidenceFiles, EvidenceStep};
 pub use jobs::{JobRecord, Jobs, NewTimer, Timer};
+pub use trend::{DayGroup, DaysQuery};
 pub use triage::{Triage, MAX_TRIAGE_CANDIDATES};
 pub mod rumours;
 pub mod subscribers;
@@ -99,6 +101,9 @@ pub enum Op {
     CreateSource(Box<NewSource>),
     /// Store a situation.
     CreateSituation(Box<Situation>),
+    /// Replace a stored situation's name, areas, status and description (its id, country,
+    /// label and creation time stay); `NotFound` when there is none.
+    UpdateSituation(Box<Situation>),
     /// Store a user.
     CreateUser(Box<User>),
     /// Store an API token.
@@ -508,6 +513,8 @@ pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
         Op::CreateSource(s) => ev("source.create", "source", s.source.id.to_string())
             .with_detail(serde_json::json!({"handle": s.source.handle})),
         Op::CreateSituation(s) => ev("situation.create", "situation", s.id.to_string()),
+        Op::UpdateSituation(s) => ev("situation.update", "situation", s.id.to_string())
+            .with_detail(serde_json::json!({"admin1": s.admin1, "status": s.status})),
         Op::CreateUser(u) => ev("user.create", "user", u.id.to_string())
             .with_detail(serde_json::json!({"username": u.username, "role": u.role.as_str()})),
         Op::CreateToken(t) => ev("token.create", "user", t.user_id.to_string()).with_detail(
@@ -692,6 +699,11 @@ pub trait Incidents: Send + Sync {
         since: Option<(DateTime<Utc>, Uuid)>,
         limit: u32,
     ) -> Result<Vec<tocsin_domain::MapPoint>>;
+    /// Incidents matching `q` grouped by event day, country, admin-1 area and whether they
+    /// belong to the situation (a situation dashboard's trend), in no particular order.
+    /// Answered from the (country, event date) index and the index of incidents with a
+    /// situation.
+    async fn incident_days(&self, q: &DaysQuery) -> Result<Vec<DayGroup>>;
 }
 
 /// Situations and their analysis: assessments, legal qualifications, tags, signals and forecast runs.
@@ -926,6 +938,13 @@ pub trait StoreExt: Store {
     /// Store a situation.
     async fn create_situation(&self, actor: &Actor, s: Situation) -> Result<Situation> {
         match self.write(actor, Op::CreateSituation(Box::new(s))).await? {
+            Done::Situation(s) => Ok(*s),
+            d => Err(unexpected(d)),
+        }
+    }
+    /// Replace a situation ([`Op::UpdateSituation`]).
+    async fn update_situation(&self, actor: &Actor, s: Situation) -> Result<Situation> {
+        match self.write(actor, Op::UpdateSituation(Box::new(s))).await? {
             Done::Situation(s) => Ok(*s),
             d => Err(unexpected(d)),
         }

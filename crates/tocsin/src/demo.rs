@@ -95,7 +95,9 @@ pub async fn seed(store: &DynStore, key: &ContactKey) -> Result<()> {
         let s = Situation::parse(tocsin_domain::NewSituation {
             name: a.name.into(),
             country: a.country.into(),
-            admin1: Some(a.admin1[0].into()),
+            admin1: Some(tocsin_domain::Areas::Many(
+                a.admin1.iter().map(|x| x.to_string()).collect(),
+            )),
             status: Some("active".into()),
             description: Some("Fictional demo situation: invented events in a real place.".into()),
             tlp: Some(Tlp::Green),

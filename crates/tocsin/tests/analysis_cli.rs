@@ -59,6 +59,30 @@ fn assessment_workflow_by_cli() {
         list.contains(&situation) && list.contains("CAR north-west") && list.contains("TLP:AMBER"),
         "{list}"
     );
+    // A situation over two admin-1 areas: `--admin1` once per area.
+    let out = run_ok(tocsin(
+        d,
+        None,
+        &[
+            "situation",
+            "add",
+            "--name",
+            "CAR east",
+            "--country",
+            "CAF",
+            "--admin1",
+            "Ouaka",
+            "--admin1",
+            "Vakaga",
+        ],
+    ));
+    let east = last_line(&out);
+    let list = run_ok(tocsin(d, None, &["situation", "list"]));
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with(&east) && l.contains("\tOuaka; Vakaga\t")),
+        "{list}"
+    );
 
     // The template names every risk factor of the UN framework.
     let t = run_ok(tocsin(d, None, &["assess", "template"]));

@@ -4,6 +4,9 @@
 //! request of the page or of MapLibre's worker went to any host but the server (Chromium sends
 //! every request, loopback included, through a recording proxy in the test).
 //!
+//! `the_situation_dashboard_maps_its_area_and_follows_the_date_filter` does the same on a
+//! situation's dashboard (issue 18).
+//!
 //! `map_benchmark` (ignored; `scripts/bench-map.sh` runs it in release) measures the world
 //! map's load time and the settle time of 200 scripted pans and zooms.
 
@@ -216,6 +219,242 @@ async fn the_map_draws_counts_filters_and_names_from_this_server_only() {
     let s = Session::start(&drv, &chromium, profile.path(), &["--disable-3d-apis"]).await;
     s.login(&server.base, "ana", PASSWORD, "/map").await;
     s.goto(&format!("{}/map", server.base)).await;
+    loads_after(&s, 0).await;
+    let svg = s
+        .script(
+            "const d = document.getElementById('map'); return [d.dataset.renderer, \
+             [...d.querySelectorAll('text.cluster-count')].map(t => Number(t.textContent))];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(svg[0], "svg", "{svg}");
+    let sum: u64 = svg[1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(sum, total as u64, "{svg}");
+    s.quit().await;
+}
+
+/// The situation dashboard in headless Chromium: its map (MapLibre over software WebGL2) opens
+/// on the situation's country with the server's clusters and their counts, the date filter
+/// reloads the page and both the counts and the trend chart change, nothing is asked of any
+/// host but the server, and without WebGL the SVG map shows the same counts.
+#[tokio::test]
+async fn the_situation_dashboard_maps_its_area_and_follows_the_date_filter() {
+    let Some((driver, chromium)) = browser() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let token = add_user_with_password(d, "ana", "analyst", PASSWORD);
+    let second = add_user_with_password(d, "bo", "analyst", PASSWORD);
+    let server = Server::start(d, None);
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{}/api/v1/situations", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"name": "CAR: Bangui and the east", "country": "CAF", "tlp": "TLP:GREEN"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let sit = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // 1,200 incidents in the Central African Republic (three in four dated 2025), and 100 in
+    // Sudan the dashboard must leave out: more than the server draws as single points, before
+    // and after the filter, so the map shows clusters.
+    let spots = [(6.54, 21.99), (4.36, 18.56), (5.76, 20.67)]; // Bria, Bangui, Bambari
+    let (total, mut in_2025) = (1200usize, 0usize);
+    for i in 0..total + 100 {
+        let (country, (lat, lon)) = if i < total {
+            ("CAF", spots[i % spots.len()])
+        } else {
+            ("SDN", (13.63, 25.35))
+        };
+        let year = if i % 4 == 0 { 2024 } else { 2025 };
+        in_2025 += usize::from(year == 2025 && i < total);
+        let body = json!({"event_date": format!("{year}-{:02}-{:02}", 1 + i % 12, 1 + i % 28),
+            "event_type": "Violence against civilians", "sub_event_type": "Attack",
+            "country": country, "latitude": lat + (i % 5) as f64 * 0.03,
+            "longitude": lon + (i % 7) as f64 * 0.03, "fatalities": (i % 3) as i64,
+            "description": "seeded for the dashboard test", "tlp": "TLP:GREEN"});
+        let r = http
+            .post(format!("{}/api/v1/incidents", server.base))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+
+    // Two published assessments (ana writes, bo reviews and publishes): the risk table shows
+    // the second with its changes.
+    for (as_of, levels) in [
+        ("2025-06-01", [(14, "high"), (5, "moderate"), (2, "high")]),
+        ("2025-12-01", [(14, "severe"), (5, "moderate"), (9, "high")]),
+    ] {
+        let factors: Vec<Value> = levels
+            .iter()
+            .map(|(n, l)| {
+                json!({"factor": n, "level": l,
+                "confidence": "medium", "rationale": "reported by several monitors"})
+            })
+            .collect();
+        let r = http
+            .post(format!(
+                "{}/api/v1/situations/{sit}/assessments",
+                server.base
+            ))
+            .bearer_auth(&token)
+            .json(&json!({"as_of": as_of, "factors": factors}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let id = r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for step in ["review", "publish"] {
+            let r = http
+                .post(format!("{}/api/v1/assessments/{id}/{step}", server.base))
+                .bearer_auth(&second)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{step}");
+        }
+    }
+
+    let drv = start_driver(&driver).await;
+    let profile = tempfile::tempdir().unwrap();
+    let proxy = start_proxy(&server.base).await;
+    let s = open_map(&server, &chromium, &drv, profile.path(), Some(&proxy)).await;
+    let page = format!(
+        "{}/situations/{sit}?from=2024-01-01&to=2025-12-31",
+        server.base
+    );
+    s.goto(&page).await;
+    loads_after(&s, 0).await;
+    let renderer = s
+        .script(
+            "return document.getElementById('map').dataset.renderer;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(renderer, "maplibre");
+    let counts = cluster_counts(&s).await;
+    assert!(counts.len() > 1, "clusters drawn with counts: {counts:?}");
+    assert_eq!(
+        counts.iter().sum::<u64>(),
+        total as u64,
+        "the country's incidents, Sudan's left out: {counts:?}"
+    );
+    let zoom = s
+        .script("return window.tocsinMap.getZoom();", json!([]))
+        .await;
+    assert!(
+        zoom.as_f64().unwrap() > 3.0,
+        "the map opens on the area, not the world: zoom {zoom}"
+    );
+    let totals = s.find("#trend-totals").await;
+    let text = s
+        .cmd(
+            reqwest::Method::GET,
+            &format!("/element/{totals}/text"),
+            None,
+        )
+        .await;
+    assert!(
+        text.as_str()
+            .unwrap()
+            .starts_with(&format!("{total} incidents")),
+        "{text}"
+    );
+    let risk = s
+        .script(
+            "return [...document.querySelectorAll('#risk-table tbody tr')] \
+               .map(r => r.dataset.factor + ' ' + r.querySelector('.change').textContent.trim());",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        risk,
+        json!(["14 ↑ up from high", "9 new", "5 = unchanged"]),
+        "the latest published assessment's factors with their changes"
+    );
+    if let Some(dir) = std::env::var_os("TOCSIN_SCREENSHOTS") {
+        s.screenshot(&std::path::Path::new(&dir).join("dashboard.png"))
+            .await;
+        s.script(
+            "document.getElementById('trend').scrollIntoView();",
+            json!([]),
+        )
+        .await;
+        s.screenshot(&std::path::Path::new(&dir).join("dashboard-trend.png"))
+            .await;
+        s.script("window.scrollTo(0, 0);", json!([])).await;
+    }
+
+    // The date filter reloads the page: the map's counts and the chart follow it.
+    s.script(
+        "const f = document.getElementById('map-filters'); \
+         f.elements.from.value = '2025-01-01'; f.requestSubmit();",
+        json!([]),
+    )
+    .await;
+    for _ in 0..600 {
+        let v = s
+            .script(
+                "return [location.search, Number(document.getElementById('map')?.dataset.loads || 0)];",
+                json!([]),
+            )
+            .await;
+        if v[0].as_str().unwrap_or("").contains("from=2025-01-01") && v[1].as_u64() > Some(0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let counts = cluster_counts(&s).await;
+    assert!(!counts.is_empty(), "clusters after the filter");
+    assert_eq!(counts.iter().sum::<u64>(), in_2025 as u64, "{counts:?}");
+    let totals = s.find("#trend-totals").await;
+    let text = s
+        .cmd(
+            reqwest::Method::GET,
+            &format!("/element/{totals}/text"),
+            None,
+        )
+        .await;
+    assert!(
+        text.as_str()
+            .unwrap()
+            .starts_with(&format!("{in_2025} incidents")),
+        "{text}"
+    );
+    let bars = s
+        .script(
+            "return document.querySelectorAll('svg.trend rect.bar').length;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(bars, 53, "2025 week by week (from Monday 30 December 2024)");
+    s.quit().await;
+    let seen = proxy.seen.lock().unwrap().clone();
+    assert_only_the_server(&server.base, &seen);
+
+    // Without WebGL: the SVG map, on the same counts.
+    let profile = tempfile::tempdir().unwrap();
+    let s = Session::start(&drv, &chromium, profile.path(), &["--disable-3d-apis"]).await;
+    s.login(&server.base, "ana", PASSWORD, "/map").await;
+    s.goto(&page).await;
     loads_after(&s, 0).await;
     let svg = s
         .script(

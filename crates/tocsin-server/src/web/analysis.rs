@@ -9,10 +9,12 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 use std::collections::HashMap;
+use tocsin_app::overview::TrendWindow;
 use tocsin_domain::assessment::FactorAssessment;
 use tocsin_domain::{
-    AssessmentEdit, AssessmentStatus, Confidence, Crime, DomainError, Evidence, EvidenceKind,
-    Finding, Level, NewAssessment, NewLegalQualification, PageRequest, Permission,
+    Areas, AssessmentEdit, AssessmentStatus, Confidence, Crime, DomainError, Evidence,
+    EvidenceKind, Finding, Level, NewAssessment, NewLegalQualification, PageRequest, Permission,
+    SituationEdit,
 };
 use uuid::Uuid;
 
@@ -27,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/framework", get(framework))
         .route("/situations", get(situations))
         .route("/situations/{id}", get(situation))
+        .route("/situations/{id}/edit", post(edit_situation))
         .route("/situations/{id}/assessments", post(new_assessment))
         .route("/situations/{id}/legal-qualifications", post(qualify))
         .route("/assessments/{id}", get(assessment))
@@ -72,23 +75,104 @@ pub async fn situations(State(st): State<AppState>, wu: WebUser) -> WebResult {
     ))
 }
 
-/// `GET /situations/{id}`
+/// The dashboard's window in the page's query: `from` and `to` (`YYYY-MM-DD`).
+#[derive(Debug, Default, Deserialize)]
+struct WindowQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// `GET /situations/{id}?from=&to=`: the situation dashboard (map, trend over the window,
+/// risk factors, open alerts, plan and gaps, forecast), then assessments, signals and legal
+/// qualifications. A bad `from` or `to` is a 400 naming it.
 pub async fn situation(
     State(st): State<AppState>,
     wu: WebUser,
     Path(id): Path<String>,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
 ) -> WebResult {
-    situation_page(&st, &wu, path_id(&id)?, StatusCode::OK, None).await
+    let id = path_id(&id)?;
+    let w: WindowQuery = serde_urlencoded::from_str(q.as_deref().unwrap_or(""))
+        .map_err(|e| WebError::bad_form(format!("the page's query: {e}")))?;
+    let window = TrendWindow::parse(
+        w.from.as_deref(),
+        w.to.as_deref(),
+        tocsin_domain::time::now().date_naive(),
+    )
+    .map_err(|e| {
+        let mut e = ApiError::from(tocsin_app::AppError::from(e));
+        e.status = StatusCode::BAD_REQUEST;
+        WebError::from(e)
+    })?;
+    situation_page(&st, &wu, id, window, StatusCode::OK, None, None).await
+}
+
+/// The situation form's fields: `admin1` is one area per line.
+#[derive(Debug, Deserialize)]
+pub struct SituationForm {
+    name: String,
+    #[serde(default)]
+    admin1: String,
+    status: String,
+    #[serde(default)]
+    description: String,
+}
+
+impl SituationForm {
+    fn areas(&self) -> Vec<String> {
+        self.admin1.lines().map(str::to_string).collect()
+    }
+}
+
+/// `POST /situations/{id}/edit`: name, admin-1 areas, status, summary. A refusal shows the
+/// page again with the typed values and the message.
+pub async fn edit_situation(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<SituationForm>,
+) -> WebResult {
+    let id = path_id(&id)?;
+    let e = SituationEdit {
+        name: Some(f.name.clone()),
+        admin1: Some(Areas::Many(f.areas())),
+        status: Some(f.status.clone()),
+        description: Some(f.description.clone()),
+    };
+    match st.app().update_situation(&wu.user, id, e).await {
+        Ok(s) => Ok(Redirect::to(&format!("/situations/{}", s.id)).into_response()),
+        Err(e) => {
+            let (status, message) = on_form(e)?;
+            let window = TrendWindow::default_for(tocsin_domain::time::now().date_naive());
+            situation_page(&st, &wu, id, window, status, Some(message), Some(f)).await
+        }
+    }
 }
 
 async fn situation_page(
     st: &AppState,
     wu: &WebUser,
     id: Uuid,
+    window: TrendWindow,
     status: StatusCode,
     error: Option<String>,
+    typed: Option<SituationForm>,
 ) -> WebResult {
+    let d = st.app().situation_dashboard(&wu.user, id, window).await?;
     let o = st.app().overview(&wu.user, id).await?;
+    let bbox = d
+        .bounds
+        .map(|[w, s, e, n]| format!("{w:.4},{s:.4},{e:.4},{n:.4}"));
+    let edit_open = typed.is_some();
+    let edit = match typed {
+        Some(f) => {
+            context! { name => f.name, admin1 => f.admin1, status => f.status, description => f.description }
+        }
+        None => context! {
+            name => o.situation.name.clone(), admin1 => o.situation.admin1.join("\n"),
+            status => o.situation.status.clone(), description => o.situation.description.clone(),
+        },
+    };
     let latest = o.forecast.last().cloned();
     let signal_ids: Vec<Uuid> = o.signals.iter().map(|g| g.id).collect();
     let signal_alerts: std::collections::HashMap<String, String> = st
@@ -126,7 +210,8 @@ async fn situation_page(
         status,
         "situation.html",
         context! {
-            o, latest, trend, error, signal_alerts, signal_weeks,
+            o, d, bbox, edit, edit_open, latest, trend, error, signal_alerts, signal_weeks,
+            can_edit => wu.user.can(Permission::SituationWrite),
             can_assess => wu.user.can(Permission::AssessmentWrite),
             can_qualify => wu.user.can(Permission::LegalQualify),
             crimes => [("genocide", Crime::Genocide.label()), ("crimes_against_humanity", Crime::CrimesAgainstHumanity.label()), ("war_crimes", Crime::WarCrimes.label())],
@@ -189,7 +274,8 @@ pub async fn qualify(
         Ok(q) => Ok(Redirect::to(&format!("/situations/{}", q.situation_id)).into_response()),
         Err(e) => {
             let (status, message) = on_form(e)?;
-            situation_page(&st, &wu, id, status, Some(message)).await
+            let window = TrendWindow::default_for(tocsin_domain::time::now().date_naive());
+            situation_page(&st, &wu, id, window, status, Some(message), None).await
         }
     }
 }

@@ -23,9 +23,9 @@ pub enum SituationCommand {
         /// The country (ISO alpha-3, or a name).
         #[arg(long)]
         country: String,
-        /// First-level area.
+        /// A first-level area it covers; repeat for several (none: the whole country).
         #[arg(long)]
-        admin1: Option<String>,
+        admin1: Vec<String>,
         /// Label.
         #[arg(long, default_value = "TLP:AMBER")]
         tlp: String,
@@ -83,7 +83,7 @@ pub async fn situation(store: &DynStore, cmd: SituationCommand) -> Result<String
             let input = NewSituation {
                 name,
                 country: code,
-                admin1,
+                admin1: Some(tocsin_domain::Areas::Many(admin1)),
                 status: Some(status),
                 description,
                 tlp: Some(tlp),
@@ -116,7 +116,11 @@ pub async fn situation(store: &DynStore, cmd: SituationCommand) -> Result<String
                         "{}\t{}\t{}\t{}\t{}\t{}",
                         s.id,
                         s.country.code(),
-                        s.admin1.as_deref().unwrap_or("-"),
+                        if s.admin1.is_empty() {
+                            "-".to_string()
+                        } else {
+                            s.admin1.join("; ")
+                        },
                         s.status,
                         s.tlp,
                         s.name

@@ -1,0 +1,521 @@
+//! Charts drawn as SVG text on the server, so they show without JavaScript and go into PDF
+//! briefs as they are: the incident and fatality trend ([`trend_svg`]) and the forecast rank
+//! sparkline ([`rank_sparkline_svg`]). Pure functions, no I/O; the same input always gives the
+//! same bytes. Every chart is an `<svg role="img">` with a `<title>` and a `<desc>` (the text
+//! alternative), each bar and point with its own `<title>`, presentation attributes only (no
+//! stylesheet, no script), and every text escaped.
+
+use std::fmt::Write;
+
+/// One bar of a trend: a week or a month.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TrendBar {
+    /// What the bar stands for, as the axis shows it (`2025-06-02`, `2025-06`).
+    pub label: String,
+    /// Incidents.
+    pub incidents: u64,
+    /// Their fatalities.
+    pub fatalities: u64,
+}
+
+/// One point of a forecast sparkline.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RankPoint {
+    /// The forecast year.
+    pub year: i32,
+    /// The country's rank (1: highest risk).
+    pub rank: u32,
+}
+
+const W: f64 = 720.0;
+const H: f64 = 260.0;
+const LEFT: f64 = 48.0;
+const RIGHT: f64 = 56.0;
+const TOP: f64 = 34.0;
+const BOTTOM: f64 = 44.0;
+const BAR_FILL: &str = "#4b5563";
+const LINE: &str = "#b45309";
+const INK: &str = "#1f2937";
+const GRID: &str = "#d1d5db";
+const FONT: &str = "font-family=\"Noto Sans, DejaVu Sans, sans-serif\"";
+
+/// `&`, `<`, `>`, `"` and `'` escaped for XML text and attributes.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // Characters XML 1.0 forbids are dropped.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The smallest "nice" number (1, 2 or 5 times a power of ten) at or above `v`, at least 1.
+fn nice_ceiling(v: u64) -> u64 {
+    let mut p = 1u64;
+    loop {
+        for m in [1, 2, 5] {
+            let n = m * p;
+            if n >= v.max(1) {
+                return n;
+            }
+        }
+        p = p.saturating_mul(10);
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The trend of incidents (bars, left axis) and fatalities (line, right axis) over `bars`, in
+/// order. `title` heads the chart and names it to assistive technology; the description gives
+/// the totals, the busiest bar and the period, so the figure reads without the picture. Bars
+/// carry `data-incidents` and `data-fatalities`; with no bar the chart says there is no data.
+pub fn trend_svg(title: &str, bars: &[TrendBar]) -> String {
+    let n = bars.len();
+    let total: u64 = bars.iter().map(|b| b.incidents).sum();
+    let deaths: u64 = bars.iter().map(|b| b.fatalities).sum();
+    let max_i = nice_ceiling(bars.iter().map(|b| b.incidents).max().unwrap_or(0));
+    let max_f = nice_ceiling(bars.iter().map(|b| b.fatalities).max().unwrap_or(0));
+    let desc = match (bars.first(), bars.last()) {
+        (Some(first), Some(last)) => {
+            let busiest = bars
+                .iter()
+                .enumerate()
+                .max_by_key(|(i, b)| (b.incidents, std::cmp::Reverse(*i)))
+                .map(|(_, b)| b)
+                .unwrap_or(first);
+            format!(
+                "{} and {} from {} to {}, in {} periods; most incidents in {} ({}, {}).",
+                plural(total, "incident", "incidents"),
+                plural(deaths, "fatality", "fatalities"),
+                first.label,
+                last.label,
+                n,
+                busiest.label,
+                plural(busiest.incidents, "incident", "incidents"),
+                plural(busiest.fatalities, "fatality", "fatalities"),
+            )
+        }
+        _ => "No incident in this period.".to_string(),
+    };
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart trend\" role=\"img\" \
+         aria-labelledby=\"trend-title trend-desc\" viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" {FONT} font-size=\"11\">\
+         <title id=\"trend-title\">{}</title><desc id=\"trend-desc\">{}</desc>\
+         <rect x=\"0\" y=\"0\" width=\"{W}\" height=\"{H}\" fill=\"#ffffff\"/>",
+        escape(title),
+        escape(&desc)
+    );
+    let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
+    let base = TOP + ph;
+    // Legend.
+    let _ = write!(
+        s,
+        "<g class=\"legend\" fill=\"{INK}\"><rect x=\"{LEFT}\" y=\"10\" width=\"12\" height=\"12\" fill=\"{BAR_FILL}\"/>\
+         <text x=\"{:.1}\" y=\"20\">Incidents (left axis)</text>\
+         <line x1=\"{:.1}\" y1=\"16\" x2=\"{:.1}\" y2=\"16\" stroke=\"{LINE}\" stroke-width=\"2.5\"/>\
+         <text x=\"{:.1}\" y=\"20\">Fatalities (right axis)</text></g>",
+        LEFT + 16.0,
+        LEFT + 160.0,
+        LEFT + 180.0,
+        LEFT + 186.0
+    );
+    // Axes and grid: 0, half, max on each side.
+    s.push_str("<g class=\"axes\">");
+    for k in 0..=2u64 {
+        let y = base - ph * k as f64 / 2.0;
+        let _ = write!(
+            s,
+            "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{GRID}\" stroke-width=\"1\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"{INK}\">{}</text>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"start\" fill=\"{LINE}\">{}</text>",
+            LEFT + pw,
+            LEFT - 6.0,
+            y + 4.0,
+            max_i * k / 2,
+            LEFT + pw + 6.0,
+            y + 4.0,
+            max_f * k / 2,
+        );
+    }
+    let _ = write!(
+        s,
+        "<line x1=\"{LEFT}\" y1=\"{base:.1}\" x2=\"{:.1}\" y2=\"{base:.1}\" stroke=\"{INK}\" stroke-width=\"1\"/></g>",
+        LEFT + pw
+    );
+    if n == 0 {
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{INK}\">No incident in this period</text></svg>",
+            LEFT + pw / 2.0,
+            TOP + ph / 2.0
+        );
+        return s;
+    }
+    let band = pw / n as f64;
+    let bar_w = (band * 0.7).max(1.0);
+    s.push_str("<g class=\"bars\">");
+    for (i, b) in bars.iter().enumerate() {
+        let h = ph * b.incidents as f64 / max_i as f64;
+        let x = LEFT + band * i as f64 + (band - bar_w) / 2.0;
+        let _ = write!(
+            s,
+            "<rect class=\"bar\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{bar_w:.1}\" height=\"{h:.1}\" fill=\"{BAR_FILL}\" \
+             data-incidents=\"{}\" data-fatalities=\"{}\"><title>{}: {}, {}</title></rect>",
+            base - h,
+            b.incidents,
+            b.fatalities,
+            escape(&b.label),
+            plural(b.incidents, "incident", "incidents"),
+            plural(b.fatalities, "fatality", "fatalities"),
+        );
+    }
+    s.push_str("</g>");
+    // The fatality line through the bars' centres.
+    let pts: Vec<String> = bars
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            format!(
+                "{:.1},{:.1}",
+                LEFT + band * (i as f64 + 0.5),
+                base - ph * b.fatalities as f64 / max_f as f64
+            )
+        })
+        .collect();
+    let _ = write!(
+        s,
+        "<polyline class=\"fatalities\" points=\"{}\" fill=\"none\" stroke=\"{LINE}\" stroke-width=\"2.5\" stroke-linejoin=\"round\"/>",
+        pts.join(" ")
+    );
+    // At most eight labels under the axis, the last always.
+    let step = n.div_ceil(8).max(1);
+    s.push_str("<g class=\"labels\">");
+    for (i, b) in bars.iter().enumerate() {
+        if i % step != 0 && i != n - 1 {
+            continue;
+        }
+        if i != n - 1 && n - 1 - i < step {
+            continue; // too close to the last label
+        }
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{INK}\">{}</text>",
+            LEFT + band * (i as f64 + 0.5),
+            base + 16.0,
+            escape(&b.label)
+        );
+    }
+    s.push_str("</g></svg>");
+    s
+}
+
+/// A small line of a country's forecast rank over the years (rank 1, the highest risk, at the
+/// top), with the latest rank written at its end. With no point it says there is no forecast.
+pub fn rank_sparkline_svg(title: &str, points: &[RankPoint]) -> String {
+    const SW: f64 = 180.0;
+    const SH: f64 = 44.0;
+    const PAD: f64 = 6.0;
+    const TEXT_W: f64 = 40.0;
+    let desc = match (points.first(), points.last()) {
+        (Some(a), Some(b)) if points.len() > 1 => format!(
+            "Rank {} in {}, rank {} in {} ({} forecasts; rank 1 is the highest risk).",
+            a.rank,
+            a.year,
+            b.rank,
+            b.year,
+            points.len()
+        ),
+        (Some(b), _) => format!(
+            "Rank {} in {} (one forecast; rank 1 is the highest risk).",
+            b.rank, b.year
+        ),
+        _ => "No forecast ranks this country.".to_string(),
+    };
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart sparkline\" role=\"img\" \
+         aria-labelledby=\"rank-title rank-desc\" viewBox=\"0 0 {SW} {SH}\" width=\"{SW}\" height=\"{SH}\" {FONT} font-size=\"11\">\
+         <title id=\"rank-title\">{}</title><desc id=\"rank-desc\">{}</desc>",
+        escape(title),
+        escape(&desc)
+    );
+    let Some(last) = points.last() else {
+        let _ = write!(
+            s,
+            "<text x=\"{PAD}\" y=\"{:.1}\" fill=\"{INK}\">no forecast</text></svg>",
+            SH / 2.0 + 4.0
+        );
+        return s;
+    };
+    let lo = points.iter().map(|p| p.rank).min().unwrap_or(1);
+    let hi = points.iter().map(|p| p.rank).max().unwrap_or(1);
+    let span = f64::from((hi - lo).max(1));
+    let pw = SW - 2.0 * PAD - TEXT_W;
+    let dx = if points.len() > 1 {
+        pw / (points.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let xy = |i: usize, p: &RankPoint| {
+        let x = PAD + dx * i as f64;
+        // Rank `lo` (the highest risk seen) at the top.
+        let y = PAD + (SH - 2.0 * PAD) * f64::from(p.rank - lo) / span;
+        (x, if hi == lo { SH / 2.0 } else { y })
+    };
+    let pts: Vec<String> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (x, y) = xy(i, p);
+            format!("{x:.1},{y:.1}")
+        })
+        .collect();
+    let _ = write!(
+        s,
+        "<polyline points=\"{}\" fill=\"none\" stroke=\"{BAR_FILL}\" stroke-width=\"1.5\"/>",
+        pts.join(" ")
+    );
+    for (i, p) in points.iter().enumerate() {
+        let (x, y) = xy(i, p);
+        let _ = write!(
+            s,
+            "<circle class=\"point\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"2.5\" fill=\"{}\" data-rank=\"{}\" data-year=\"{}\"><title>{}: rank {}</title></circle>",
+            if i + 1 == points.len() { LINE } else { BAR_FILL },
+            p.rank,
+            p.year,
+            p.year,
+            p.rank
+        );
+    }
+    let _ = write!(
+        s,
+        "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"{INK}\">#{}</text></svg>",
+        SW - TEXT_W + 2.0,
+        SH / 2.0 + 4.0,
+        last.rank
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quick_xml::events::Event;
+    use quick_xml::Reader;
+
+    /// An element's name and attributes.
+    type Element = (String, Vec<(String, String)>);
+
+    /// Every element (name, attributes) and each run of text (entities resolved), checking
+    /// the SVG is well-formed XML.
+    fn parse(svg: &str) -> (Vec<Element>, Vec<String>) {
+        let mut r = Reader::from_str(svg);
+        let (mut els, mut texts) = (vec![], vec![]);
+        let mut run: Option<String> = None;
+        loop {
+            let ev = r.read_event().expect("well-formed XML");
+            match &ev {
+                Event::Text(t) => {
+                    run.get_or_insert_with(String::new)
+                        .push_str(&t.decode().expect("text"));
+                    continue;
+                }
+                Event::GeneralRef(g) => {
+                    let c = match g.resolve_char_ref().expect("char ref") {
+                        Some(c) => c.to_string(),
+                        None => match &*g.decode().expect("ref") {
+                            "amp" => "&".into(),
+                            "lt" => "<".into(),
+                            "gt" => ">".into(),
+                            "quot" => "\"".into(),
+                            "apos" => "'".into(),
+                            other => panic!("unknown entity {other}"),
+                        },
+                    };
+                    run.get_or_insert_with(String::new).push_str(&c);
+                    continue;
+                }
+                _ => {}
+            }
+            if let Some(t) = run.take() {
+                texts.push(t);
+            }
+            match ev {
+                Event::Start(e) | Event::Empty(e) => {
+                    let name = String::from_utf8(e.name().as_ref().to_vec()).unwrap();
+                    let attrs = e
+                        .attributes()
+                        .map(|a| {
+                            let a = a.expect("attribute");
+                            (
+                                String::from_utf8(a.key.as_ref().to_vec()).unwrap(),
+                                a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                    .expect("value")
+                                    .into_owned(),
+                            )
+                        })
+                        .collect();
+                    els.push((name, attrs));
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        assert!(!els.is_empty());
+        (els, texts)
+    }
+
+    fn attr<'a>(e: &'a Element, k: &str) -> Option<&'a str> {
+        e.1.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+    }
+
+    fn bars() -> Vec<TrendBar> {
+        [(3, 1), (0, 0), (10, 25), (4, 2)]
+            .iter()
+            .enumerate()
+            .map(|(i, (n, f))| TrendBar {
+                label: format!("2025-06-{:02}", 2 + 7 * i),
+                incidents: *n,
+                fatalities: *f,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_trend_has_one_bar_per_period_with_its_values_and_heights_in_proportion() {
+        let svg = trend_svg("Incidents & fatalities per week", &bars());
+        let (els, texts) = parse(&svg);
+        let rects: Vec<_> = els
+            .iter()
+            .filter(|e| e.0 == "rect" && attr(e, "class") == Some("bar"))
+            .collect();
+        assert_eq!(rects.len(), 4);
+        let values: Vec<(u64, u64)> = rects
+            .iter()
+            .map(|e| {
+                (
+                    attr(e, "data-incidents").unwrap().parse().unwrap(),
+                    attr(e, "data-fatalities").unwrap().parse().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(values, vec![(3, 1), (0, 0), (10, 25), (4, 2)]);
+        let h = |i: usize| -> f64 { attr(rects[i], "height").unwrap().parse().unwrap() };
+        // Axis maximum 10: the bar of 10 fills the plot, the one of 3 is 3/10 of it.
+        assert!((h(0) / h(2) - 0.3).abs() < 0.01, "{} {}", h(0), h(2));
+        assert_eq!(h(1), 0.0);
+        // The fatality line has a point per bar.
+        let line = els.iter().find(|e| e.0 == "polyline").unwrap();
+        assert_eq!(attr(line, "points").unwrap().split(' ').count(), 4);
+        // Title and text alternative, escaped and readable.
+        assert!(texts.contains(&"Incidents & fatalities per week".to_string()));
+        assert!(svg.contains("Incidents &amp; fatalities"));
+        let desc = texts
+            .iter()
+            .find(|t| t.starts_with("17 incidents"))
+            .unwrap();
+        assert!(desc.contains("28 fatalities"), "{desc}");
+        assert!(desc.contains("most incidents in 2025-06-16 (10 incidents, 25 fatalities)"));
+        assert!(texts.contains(&"2025-06-16: 10 incidents, 25 fatalities".to_string()));
+        let root = &els[0];
+        assert_eq!(attr(root, "role"), Some("img"));
+        assert_eq!(
+            attr(root, "aria-labelledby"),
+            Some("trend-title trend-desc")
+        );
+        // Axis ticks: 0, 5, 10 on the left; 0, 25, 50 on the right (the nice ceiling of 25).
+        assert!(texts.contains(&"10".to_string()));
+        assert!(texts.contains(&"50".to_string()));
+    }
+
+    #[test]
+    fn the_same_trend_draws_the_same_bytes() {
+        assert_eq!(trend_svg("t", &bars()), trend_svg("t", &bars()));
+    }
+
+    #[test]
+    fn an_empty_trend_says_so_and_a_hostile_label_stays_text() {
+        let svg = trend_svg("Nothing", &[]);
+        let (els, texts) = parse(&svg);
+        assert!(!els.iter().any(|e| attr(e, "class") == Some("bar")));
+        assert!(texts.iter().any(|t| t == "No incident in this period"));
+        let svg = trend_svg(
+            "<script>alert(1)</script>",
+            &[TrendBar {
+                label: "\"><script>".into(),
+                incidents: 1,
+                fatalities: 0,
+            }],
+        );
+        let (els, _) = parse(&svg);
+        assert!(!els.iter().any(|e| e.0 == "script"));
+    }
+
+    #[test]
+    fn many_periods_get_at_most_nine_axis_labels() {
+        let many: Vec<TrendBar> = (0..52)
+            .map(|i| TrendBar {
+                label: format!("w{i}"),
+                incidents: i,
+                fatalities: 0,
+            })
+            .collect();
+        let (els, _) = parse(&trend_svg("t", &many));
+        assert_eq!(
+            els.iter()
+                .filter(|e| attr(e, "class") == Some("bar"))
+                .count(),
+            52
+        );
+        let labels = els
+            .iter()
+            .skip_while(|e| attr(e, "class") != Some("labels"))
+            .filter(|e| e.0 == "text")
+            .count();
+        assert!((2..=9).contains(&labels), "{labels}");
+    }
+
+    #[test]
+    fn the_sparkline_puts_the_highest_risk_at_the_top_and_ends_with_the_latest_rank() {
+        let pts = [
+            RankPoint {
+                year: 2023,
+                rank: 12,
+            },
+            RankPoint {
+                year: 2024,
+                rank: 5,
+            },
+            RankPoint {
+                year: 2025,
+                rank: 8,
+            },
+        ];
+        let svg = rank_sparkline_svg("Forecast rank", &pts);
+        let (els, texts) = parse(&svg);
+        let circles: Vec<_> = els.iter().filter(|e| e.0 == "circle").collect();
+        assert_eq!(circles.len(), 3);
+        let y = |i: usize| -> f64 { attr(circles[i], "cy").unwrap().parse().unwrap() };
+        assert!(y(1) < y(2) && y(2) < y(0), "rank 5 above 8 above 12");
+        assert!(texts.contains(&"#8".to_string()));
+        assert!(texts
+            .iter()
+            .any(|t| t
+                == "Rank 12 in 2023, rank 8 in 2025 (3 forecasts; rank 1 is the highest risk)."));
+        let (_, texts) = parse(&rank_sparkline_svg("Forecast rank", &[]));
+        assert!(texts.contains(&"no forecast".to_string()));
+    }
+}
