@@ -469,7 +469,8 @@ impl App<'_> {
             framework_name: framework.map(|f| f.name.clone()).unwrap_or_default(),
             previous_as_of: previous.map(|p| p.as_of),
         });
-        let names_unchecked = lang != "en" && names.as_ref().is_some_and(|n| n.names.contains_key(lang));
+        let names_unchecked =
+            lang != "en" && names.as_ref().is_some_and(|n| n.names.contains_key(lang));
 
         // Incidents of the situation at or below the clearance.
         let incidents = self.brief_incidents(s.id, cap).await?;

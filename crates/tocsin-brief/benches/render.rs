@@ -50,7 +50,11 @@ fn main() {
             "warm brief ({lang}), median of {runs}: {:.1} ms = {:.1}x baseline; goal < 2000 ms: {}",
             warm.as_secs_f64() * 1e3,
             warm.as_secs_f64() / baseline.as_secs_f64(),
-            if warm < Duration::from_secs(2) { "met" } else { "NOT met" }
+            if warm < Duration::from_secs(2) {
+                "met"
+            } else {
+                "NOT met"
+            }
         );
     }
     let c = sample::content(Lang::En);

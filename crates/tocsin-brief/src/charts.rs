@@ -31,7 +31,12 @@ pub fn trend_svg(months: &[MonthCount], incidents_word: &str, fatalities_word: &
     let plot_w = w - left - right;
     let plot_h = h - top - bottom;
     let max_n = months.iter().map(|m| m.incidents).max().unwrap_or(0).max(1) as f64;
-    let max_f = months.iter().map(|m| m.fatalities).max().unwrap_or(0).max(1) as f64;
+    let max_f = months
+        .iter()
+        .map(|m| m.fatalities)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
     let slot = plot_w / months.len().max(1) as f64;
     let mut s = String::new();
     let _ = write!(
@@ -73,14 +78,17 @@ pub fn trend_svg(months: &[MonthCount], incidents_word: &str, fatalities_word: &
     for (i, m) in months.iter().enumerate() {
         let x = left + slot * i as f64;
         let bh = plot_h * m.incidents as f64 / max_n;
-        let _ = write!(
-            s,
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#1f4e79\"/>",
-            x + slot * 0.15,
-            base - bh,
-            slot * 0.7,
-            bh
-        );
+        // An empty month has no bar (a zero-height rectangle is invalid SVG).
+        if bh > 0.0 {
+            let _ = write!(
+                s,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#1f4e79\"/>",
+                x + slot * 0.15,
+                base - bh,
+                slot * 0.7,
+                bh
+            );
+        }
         let cx = x + slot / 2.0;
         let fy = base - plot_h * m.fatalities.max(0) as f64 / max_f;
         let _ = write!(line, "{}{cx:.1},{fy:.1}", if i == 0 { "" } else { " " });

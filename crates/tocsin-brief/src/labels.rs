@@ -286,10 +286,10 @@ pub fn change(lang: Lang, c: Change) -> &'static str {
         Change::New => 3,
     };
     [
-        ["▲ up", "▼ down", "= unchanged", "new"],
-        ["▲ en hausse", "▼ en baisse", "= inchangé", "nouveau"],
-        ["▲ imepanda", "▼ imeshuka", "= haijabadilika", "mpya"],
-        ["▲ ارتفاع", "▼ انخفاض", "= دون تغيير", "جديد"],
+        ["up", "down", "unchanged", "new"],
+        ["en hausse", "en baisse", "inchangé", "nouveau"],
+        ["imepanda", "imeshuka", "haijabadilika", "mpya"],
+        ["ارتفاع", "انخفاض", "دون تغيير", "جديد"],
     ][lang.index()][i]
 }
 
@@ -359,11 +359,7 @@ pub fn qualification(lang: Lang, f: Finding, c: Crime) -> String {
     };
     let crime = [
         ["genocide", "crimes against humanity", "war crimes"],
-        [
-            "génocide",
-            "crimes contre l'humanité",
-            "crimes de guerre",
-        ],
+        ["génocide", "crimes contre l'humanité", "crimes de guerre"],
         [
             "mauaji ya kimbari",
             "uhalifu dhidi ya ubinadamu",

@@ -111,7 +111,13 @@ fn view<'a>(c: &'a BriefContent, charts: &'a Charts) -> View<'a> {
     let legal = c
         .legal
         .iter()
-        .map(|q| format!("{} ({})", labels::qualification(lang, q.finding, q.crime), q.on))
+        .map(|q| {
+            format!(
+                "{} ({})",
+                labels::qualification(lang, q.finding, q.crime),
+                q.on
+            )
+        })
         .collect();
     let warnings = c
         .warnings

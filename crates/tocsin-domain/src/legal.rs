@@ -205,10 +205,26 @@ const TERMS: &[(Term, &str, bool)] = &[
     (Term::Genocide, "ابادة جماعية", false),
     (Term::Genocide, "الابادة الجماعية", false),
     (Term::CrimesAgainstHumanity, "crime against humanity", false),
-    (Term::CrimesAgainstHumanity, "crimes against humanity", false),
-    (Term::CrimesAgainstHumanity, "crime contre l'humanite", false),
-    (Term::CrimesAgainstHumanity, "crimes contre l'humanite", false),
-    (Term::CrimesAgainstHumanity, "uhalifu dhidi ya ubinadamu", false),
+    (
+        Term::CrimesAgainstHumanity,
+        "crimes against humanity",
+        false,
+    ),
+    (
+        Term::CrimesAgainstHumanity,
+        "crime contre l'humanite",
+        false,
+    ),
+    (
+        Term::CrimesAgainstHumanity,
+        "crimes contre l'humanite",
+        false,
+    ),
+    (
+        Term::CrimesAgainstHumanity,
+        "uhalifu dhidi ya ubinadamu",
+        false,
+    ),
     (Term::CrimesAgainstHumanity, "جرائم ضد الانسانية", false),
     (Term::CrimesAgainstHumanity, "جريمة ضد الانسانية", false),
     (Term::EthnicCleansing, "ethnic cleansing", false),
@@ -398,11 +414,7 @@ mod guard_tests {
         let got = terms("خطر الإبادة الجماعية وجرائم الحرب وجرائم ضد الإنسانية");
         assert_eq!(
             got.iter().map(|x| x.0).collect::<Vec<_>>(),
-            [
-                Term::Genocide,
-                Term::WarCrimes,
-                Term::CrimesAgainstHumanity
-            ]
+            [Term::Genocide, Term::WarCrimes, Term::CrimesAgainstHumanity]
         );
         assert_eq!(got[0].1, "الإبادة الجماعية");
         // Vowel marks do not hide a word.

@@ -140,16 +140,16 @@ fn risk_factor_names_exist_in_french_swahili_and_arabic() {
         fw.factor_name(Some(&names), 3, "fr"),
         Some("Faiblesse des structures de l'État")
     );
-    assert_eq!(fw.factor_name(Some(&names), 3, "ar"), Some("ضعف هياكل الدولة"));
+    assert_eq!(
+        fw.factor_name(Some(&names), 3, "ar"),
+        Some("ضعف هياكل الدولة")
+    );
     // English, or a language without translations: the framework's own name.
     assert_eq!(
         fw.factor_name(Some(&names), 3, "en"),
         Some("Weakness of State structures")
     );
-    assert_eq!(
-        fw.factor_name(None, 8, "ar"),
-        Some("Triggering factors")
-    );
+    assert_eq!(fw.factor_name(None, 8, "ar"), Some("Triggering factors"));
     assert_eq!(fw.factor_name(Some(&names), 15, "fr"), None);
     assert_eq!(fw.factor_name(Some(&names), 0, "fr"), None);
     assert!(FactorNames::shipped(&Framework::osapg_2009()).is_none());

@@ -129,6 +129,7 @@ async fn situation_page(
             o, latest, trend, error, signal_alerts, signal_weeks,
             can_assess => wu.user.can(Permission::AssessmentWrite),
             can_qualify => wu.user.can(Permission::LegalQualify),
+            brief_audience => wu.user.role.as_str(),
             crimes => [("genocide", Crime::Genocide.label()), ("crimes_against_humanity", Crime::CrimesAgainstHumanity.label()), ("war_crimes", Crime::WarCrimes.label())],
             findings => [("risk_of", Finding::RiskOf.label()), ("may_amount_to", Finding::MayAmountTo.label()), ("determined", Finding::Determined.label())],
         },
