@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod actions;
 pub mod alerts;
 pub mod assessments;
+pub mod brief;
 pub mod broadcasts;
 pub mod cap;
 pub mod charts;

@@ -70,7 +70,7 @@ pub use incident::{
     VerificationStatus,
 };
 pub use lang::Lang;
-pub use legal::{Crime, Finding, LegalQualification, NewLegalQualification};
+pub use legal::{Crime, Finding, LegalQualification, NewLegalQualification, Term, TermUse};
 pub use page::{BBox, Cursor, Page, PageRequest};
 pub use report::{Channel, NewReport, Report, ReportFilter, ReportInput, ReportMeta};
 pub use rule::{

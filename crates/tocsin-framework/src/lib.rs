@@ -327,3 +327,86 @@ impl EvidenceMap {
         Ok(m)
     }
 }
+
+/// Risk-factor names of the UN framework in French, Swahili and Arabic (working translations,
+/// marked `R`: not the UN's official texts).
+pub const UN_FOA_2014_NAMES: &str = include_str!("../../../frameworks/un-foa-2014.names.toml");
+
+/// A framework's risk-factor names in other languages than its own (English), one list per
+/// ISO 639-1 code, each naming every factor in order.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct FactorNames {
+    /// The framework's id.
+    pub framework: String,
+    /// How far the translations were checked (`R`: not checked against an official text).
+    pub status: Status,
+    /// Names by language code (`fr`, `sw`, `ar`).
+    #[serde(flatten)]
+    pub names: BTreeMap<String, Vec<String>>,
+}
+
+impl FactorNames {
+    /// The translations shipped for `framework` (today only `un-foa-2014` has them).
+    pub fn shipped(framework: &Framework) -> Option<FactorNames> {
+        (framework.id == "un-foa-2014").then(|| {
+            FactorNames::parse(UN_FOA_2014_NAMES, framework)
+                .expect("the shipped risk-factor names are valid")
+        })
+    }
+
+    /// Parse translations and check them against `fw`: the framework must match and each
+    /// language must name every risk factor, none empty.
+    pub fn parse(text: &str, fw: &Framework) -> Result<FactorNames, FrameworkError> {
+        let n: FactorNames =
+            toml::from_str(text).map_err(|e| FrameworkError::Syntax(e.to_string()))?;
+        if n.framework != fw.id {
+            return Err(FrameworkError::Invalid(format!(
+                "the names are for {:?}, not {:?}",
+                n.framework, fw.id
+            )));
+        }
+        for (lang, names) in &n.names {
+            if names.len() != fw.risk_factors.len() {
+                return Err(FrameworkError::Invalid(format!(
+                    "{lang}: {} names for {} risk factors",
+                    names.len(),
+                    fw.risk_factors.len()
+                )));
+            }
+            if let Some(i) = names.iter().position(|s| s.trim().is_empty()) {
+                return Err(FrameworkError::Invalid(format!(
+                    "{lang}: risk factor {} has an empty name",
+                    i + 1
+                )));
+            }
+        }
+        Ok(n)
+    }
+
+    /// The name of risk factor `number` (1-based) in `lang`, if translated.
+    pub fn name(&self, number: u32, lang: &str) -> Option<&str> {
+        let i = usize::try_from(number.checked_sub(1)?).ok()?;
+        self.names.get(lang)?.get(i).map(String::as_str)
+    }
+}
+
+impl Framework {
+    /// The name of risk factor `number` in `lang` (`en`, `fr`, `sw`, `ar`): the translation
+    /// when `names` has one, else the framework's own (English) name; `None` for a number
+    /// the framework does not have.
+    pub fn factor_name<'a>(
+        &'a self,
+        names: Option<&'a FactorNames>,
+        number: u32,
+        lang: &str,
+    ) -> Option<&'a str> {
+        let own = self
+            .risk_factors
+            .get(usize::try_from(number.checked_sub(1)?).ok()?)?;
+        Some(
+            names
+                .and_then(|n| n.name(number, lang))
+                .unwrap_or(own.name.as_str()),
+        )
+    }
+}

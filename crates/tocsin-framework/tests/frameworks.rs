@@ -124,3 +124,48 @@ fn evidence_map_is_checked_against_its_framework() {
     let other = "framework = \"osapg-2009\"\nrules = []\n";
     assert!(EvidenceMap::parse(other, &fw).is_err());
 }
+
+#[test]
+fn risk_factor_names_exist_in_french_swahili_and_arabic() {
+    use tocsin_framework::FactorNames;
+    let fw = Framework::un_2014();
+    let names = FactorNames::shipped(&fw).expect("the UN framework has translations");
+    for lang in ["fr", "sw", "ar"] {
+        for n in 1..=fw.risk_factors.len() as u32 {
+            let t = fw.factor_name(Some(&names), n, lang).unwrap();
+            assert_ne!(t, fw.risk_factors[n as usize - 1].name, "{lang} {n}");
+        }
+    }
+    assert_eq!(
+        fw.factor_name(Some(&names), 3, "fr"),
+        Some("Faiblesse des structures de l'État")
+    );
+    assert_eq!(
+        fw.factor_name(Some(&names), 3, "ar"),
+        Some("ضعف هياكل الدولة")
+    );
+    // English, or a language without translations: the framework's own name.
+    assert_eq!(
+        fw.factor_name(Some(&names), 3, "en"),
+        Some("Weakness of State structures")
+    );
+    assert_eq!(fw.factor_name(None, 8, "ar"), Some("Triggering factors"));
+    assert_eq!(fw.factor_name(Some(&names), 15, "fr"), None);
+    assert_eq!(fw.factor_name(Some(&names), 0, "fr"), None);
+    assert!(FactorNames::shipped(&Framework::osapg_2009()).is_none());
+
+    // A list that misses a factor, or names one empty, is refused naming the language.
+    let short = "framework = \"un-foa-2014\"\nstatus = \"R\"\nfr = [\"a\"]\n";
+    let e = FactorNames::parse(short, &fw).unwrap_err();
+    assert!(e.to_string().contains("fr: 1 names for 14"), "{e}");
+    let mut empty: Vec<String> = (1..=14).map(|i| format!("\"f{i}\"")).collect();
+    empty[4] = "\" \"".into();
+    let text = format!(
+        "framework = \"un-foa-2014\"\nstatus = \"R\"\nsw = [{}]\n",
+        empty.join(",")
+    );
+    let e = FactorNames::parse(&text, &fw).unwrap_err();
+    assert!(e.to_string().contains("sw: risk factor 5"), "{e}");
+    let other = "framework = \"osapg-2009\"\nstatus = \"R\"\n";
+    assert!(FactorNames::parse(other, &fw).is_err());
+}

@@ -214,6 +214,7 @@ async fn situation_page(
             can_edit => wu.user.can(Permission::SituationWrite),
             can_assess => wu.user.can(Permission::AssessmentWrite),
             can_qualify => wu.user.can(Permission::LegalQualify),
+            brief_audience => wu.user.role.as_str(),
             crimes => [("genocide", Crime::Genocide.label()), ("crimes_against_humanity", Crime::CrimesAgainstHumanity.label()), ("war_crimes", Crime::WarCrimes.label())],
             findings => [("risk_of", Finding::RiskOf.label()), ("may_amount_to", Finding::MayAmountTo.label()), ("determined", Finding::Determined.label())],
         },

@@ -15,6 +15,7 @@ pub mod actions;
 pub mod admin;
 pub mod alerts;
 pub mod analysis;
+pub mod brief;
 pub mod broadcasts;
 pub mod desks;
 pub mod files;
@@ -62,6 +63,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(reports::router())
         .merge(map::router())
         .merge(analysis::router())
+        .merge(brief::router())
         .merge(admin::router())
         .merge(toolbox::router())
         .merge(notify::router())

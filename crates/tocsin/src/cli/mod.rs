@@ -6,6 +6,7 @@ mod action;
 mod admin;
 mod alerting;
 mod assess;
+mod brief;
 mod common;
 mod exchange;
 mod file;
@@ -148,6 +149,9 @@ enum Command {
         #[command(subcommand)]
         command: file::FileCommand,
     },
+    /// A brief for decision-makers on a situation (PDF or HTML, en/fr/sw/ar), filtered for
+    /// the audience's clearance; terminology warnings on standard error.
+    Brief(brief::BriefArgs),
     /// Check the configuration and that every desk's escalation policy reaches someone at
     /// every step; names the steps that reach nobody and exits 5.
     Check,
@@ -182,5 +186,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check => alerting::check(g).await,
         Command::Rumour { command } => rumour::run(g, command).await,
         Command::File { command } => file::run(g, command).await,
+        Command::Brief(args) => brief::run(g, args).await,
     }
 }
