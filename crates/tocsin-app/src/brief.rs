@@ -380,7 +380,7 @@ fn published(all: Vec<Assessment>, cap: Tlp) -> Vec<Assessment> {
         .into_iter()
         .filter(|a| a.status == AssessmentStatus::Published && a.tlp <= cap)
         .collect();
-    v.sort_by(|x, y| (y.as_of, y.created_at).cmp(&(x.as_of, x.created_at)));
+    v.sort_by_key(|a| std::cmp::Reverse((a.as_of, a.created_at)));
     v
 }
 
@@ -707,7 +707,7 @@ impl App<'_> {
                 name: s.name.clone(),
                 country: s.country.code().to_string(),
                 country_name: s.country.name().to_string(),
-                admin1: s.admin1.clone(),
+                admin1: (!s.admin1.is_empty()).then(|| s.admin1.join(", ")),
                 status: s.status.clone(),
                 description,
             },
