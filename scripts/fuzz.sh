@@ -19,7 +19,7 @@ cd "$ROOT"
 export RUSTC_BOOTSTRAP=1
 TARGET_DIR="${FUZZ_TARGET_DIR:-/var/tmp/tocsin-fuzz-target}"
 SANITIZER="${FUZZ_SANITIZER:-address}"
-TARGETS="${FUZZ_TARGETS:-report_json incident_json query_string sms_webhook import_ucdp import_acled import_gdelt import_hxl import_decompress import_encoding assessment_json evidence_working_copy evidence_pdf}"
+TARGETS="${FUZZ_TARGETS:-report_json incident_json query_string sms_webhook import_ucdp import_acled import_gdelt import_hxl import_decompress import_encoding assessment_json evidence_working_copy evidence_pdf speech_scan}"
 LOGDIR="${FUZZ_LOG_DIR:-$TARGET_DIR/logs}"
 mkdir -p "$LOGDIR"
 
