@@ -164,7 +164,123 @@ fn fold_variant(c: char) -> Option<&'static str> {
 /// characters that would otherwise split one.
 #[inline]
 pub(crate) fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || is_combining_mark(c) || invisible(c)
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        info(c) & WORD != 0
+    }
+}
+
+// What `info` knows of a character: bits 0–20 hold its one-character fold when `ONE` is set.
+const CHAR_BITS: u32 = (1 << 21) - 1;
+/// Part of a word.
+const WORD: u32 = 1 << 21;
+/// A letter for the leetspeak rule (not a mark, not tatweel).
+const LETTER: u32 = 1 << 22;
+/// A Latin letter.
+const LATIN: u32 = 1 << 23;
+/// Lower-cased, a Cyrillic or Greek look-alike of a Latin letter.
+const CONFUSABLE: u32 = 1 << 24;
+/// Folds to the one character in the low bits, whatever its neighbours.
+const ONE: u32 = 1 << 25;
+/// Dropped, whatever its neighbours.
+const DELETE: u32 = 1 << 26;
+/// The fold is alphabetic (elongation may squeeze it).
+const ALPHA_OUT: u32 = 1 << 27;
+
+/// Characters below this have their `info` in a table built once (48 KiB: Latin, Greek,
+/// Cyrillic, Arabic, Devanagari and the other scripts of the region), so the common path
+/// asks no Unicode table per character.
+const TABLE_END: u32 = 0x3000;
+
+static TABLE: std::sync::LazyLock<Box<[u32]>> = std::sync::LazyLock::new(|| {
+    (0..TABLE_END)
+        .map(|u| char::from_u32(u).map_or(0, compute_info))
+        .collect()
+});
+
+#[inline]
+fn info(c: char) -> u32 {
+    if (c as u32) < TABLE_END {
+        TABLE[c as usize]
+    } else {
+        compute_info(c)
+    }
+}
+
+fn compute_info(c: char) -> u32 {
+    let mut v = 0;
+    if c.is_alphanumeric() || is_combining_mark(c) || invisible(c) {
+        v |= WORD;
+    }
+    if c.is_alphabetic() && c != '\u{0640}' && !is_combining_mark(c) {
+        v |= LETTER;
+        if is_latin(c) {
+            v |= LATIN;
+        } else if c.to_lowercase().next().and_then(lookalike).is_some() {
+            v |= CONFUSABLE;
+        }
+    }
+    if invisible(c) {
+        v |= DELETE;
+    } else if !is_combining_mark(c) && !c.is_ascii() {
+        // Marks depend on the letter before them: never in the table.
+        let mut buf = [0u8; 16];
+        if let Some(n) = fold_into(c, false, &mut buf) {
+            let s = std::str::from_utf8(&buf[..n]).expect("whole characters");
+            let mut cs = s.chars();
+            match (cs.next(), cs.next()) {
+                (None, _) => v |= DELETE,
+                (Some(one), None) => {
+                    v |= ONE | one as u32;
+                    if one.is_alphabetic() {
+                        v |= ALPHA_OUT;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    v
+}
+
+/// Decompose, lower-case and fold `c` into `buf` (look-alikes too when `lookalike`);
+/// answers the length, or `None` when the result does not fit.
+fn fold_into(c: char, lookalike_on: bool, buf: &mut [u8; 16]) -> Option<usize> {
+    let mut n = 0;
+    let mut latin_base = false;
+    let mut first = true;
+    let mut overflow = false;
+    decompose_compatible(c, |d| {
+        if first {
+            latin_base = is_latin(d);
+            first = false;
+        }
+        if is_combining_mark(d) {
+            if latin_base || arabic_mark(d) {
+                return;
+            }
+            push_buf(buf, &mut n, d, &mut overflow);
+            return;
+        }
+        for l in d.to_lowercase() {
+            if is_combining_mark(l) && (latin_base || arabic_mark(l)) {
+                continue;
+            }
+            let l = if lookalike_on {
+                lookalike(l).unwrap_or(l)
+            } else {
+                l
+            };
+            match fold_variant(l) {
+                Some(s) => s
+                    .chars()
+                    .for_each(|x| push_buf(buf, &mut n, x, &mut overflow)),
+                None => push_buf(buf, &mut n, l, &mut overflow),
+            }
+        }
+    });
+    (!overflow).then_some(n)
 }
 
 /// What a word holds, which decides whether leetspeak and look-alikes are read in it.
@@ -276,7 +392,7 @@ impl Normalised {
             // The common case: lower-case, byte for byte (no segments unless a run squeezes).
             for (k, b) in word.bytes().enumerate() {
                 let c = b.to_ascii_lowercase() as char;
-                self.push_letter(start + k, start + k + 1, c);
+                self.push_letter(start + k, start + k + 1, c, b.is_ascii_alphabetic());
             }
             return;
         }
@@ -286,7 +402,7 @@ impl Normalised {
             let oe = os + c.len_utf8();
             if flags.leet && (c.is_ascii_digit() || (prev_alnum && (c == '@' || c == '$'))) {
                 let l = leet(c).expect("a leet character");
-                self.push_letter(os, oe, l);
+                self.push_letter(os, oe, l, true);
             } else {
                 self.push_folded(os, oe, c, flags);
             }
@@ -298,11 +414,26 @@ impl Normalised {
     /// and diacritic rules.
     fn push_folded(&mut self, os: usize, oe: usize, c: char, flags: WordFlags) {
         if c.is_ascii() {
-            self.push_letter(os, oe, c.to_ascii_lowercase());
+            self.push_letter(os, oe, c.to_ascii_lowercase(), c.is_ascii_alphabetic());
             return;
         }
-        if invisible(c) {
+        let inf = info(c);
+        if inf & DELETE != 0 {
             self.push_str(os, oe, "");
+            return;
+        }
+        if inf & ONE != 0 {
+            let m = char::from_u32(inf & CHAR_BITS).expect("a character was stored");
+            let m = if flags.lookalike {
+                lookalike(m).unwrap_or(m)
+            } else {
+                m
+            };
+            if inf & ALPHA_OUT != 0 {
+                self.push_letter(os, oe, m, true);
+            } else {
+                self.push_other(os, oe, m);
+            }
             return;
         }
         if is_combining_mark(c) {
@@ -314,52 +445,18 @@ impl Normalised {
             }
             return;
         }
-        // Fast path: a lower-case letter that decomposes to itself and needs no folding.
         let mut buf = [0u8; 16];
-        let mut n = 0;
-        let mut latin_base = false;
-        let mut first = true;
-        let mut overflow = false;
-        decompose_compatible(c, |d| {
-            if first {
-                latin_base = is_latin(d);
-                first = false;
-            }
-            if is_combining_mark(d) {
-                if latin_base || arabic_mark(d) {
-                    return;
-                }
-                push_buf(&mut buf, &mut n, d, &mut overflow);
-                return;
-            }
-            for l in d.to_lowercase() {
-                if is_combining_mark(l) && (latin_base || arabic_mark(l)) {
-                    continue;
-                }
-                let l = if flags.lookalike {
-                    lookalike(l).unwrap_or(l)
-                } else {
-                    l
-                };
-                match fold_variant(l) {
-                    Some(s) => s
-                        .chars()
-                        .for_each(|x| push_buf(&mut buf, &mut n, x, &mut overflow)),
-                    None => push_buf(&mut buf, &mut n, l, &mut overflow),
-                }
-            }
-        });
-        if overflow {
+        let Some(n) = fold_into(c, flags.lookalike, &mut buf) else {
             // A long compatibility expansion (e.g. U+FDFA): spelled out without folding.
             let mut s = String::new();
             decompose_compatible(c, |d| s.extend(d.to_lowercase()));
             self.push_str(os, oe, &s);
             return;
-        }
+        };
         let s = std::str::from_utf8(&buf[..n]).expect("whole characters were pushed");
         let mut cs = s.chars();
         match (cs.next(), cs.next()) {
-            (Some(one), None) if one.is_alphabetic() => self.push_letter(os, oe, one),
+            (Some(one), None) if one.is_alphabetic() => self.push_letter(os, oe, one, true),
             _ => self.push_str(os, oe, s),
         }
     }
@@ -372,8 +469,8 @@ impl Normalised {
     /// Push a single normalised letter for original `os..oe`, squeezing a third and later
     /// repeat of the same letter into one.
     #[inline]
-    fn push_letter(&mut self, os: usize, oe: usize, c: char) {
-        if self.run_char == Some(c) && self.run_oe == os && c.is_alphabetic() {
+    fn push_letter(&mut self, os: usize, oe: usize, c: char, alpha: bool) {
+        if alpha && self.run_char == Some(c) && self.run_oe == os {
             self.run_len += 1;
             self.run_oe = oe;
             if self.run_len == 3 {
@@ -500,19 +597,18 @@ fn word_extent(src: &str, start: usize) -> (usize, WordFlags) {
                 } else {
                     break;
                 }
-            } else if is_word_char(c) {
-                // Marks (some count as alphabetic) and tatweel are dropped or ride on a
-                // letter: they are no letter here.
-                if c.is_alphabetic() && c != '\u{0640}' && !is_combining_mark(c) {
-                    letters = true;
-                    if is_latin(c) {
-                        latin = true;
-                    } else if c.to_lowercase().next().and_then(lookalike).is_some() {
-                        confusable = true;
-                    }
-                }
             } else {
-                break;
+                let inf = info(c);
+                if inf & WORD == 0 {
+                    break;
+                }
+                // Marks (some count as alphabetic) and tatweel are dropped or ride on a
+                // letter: they are no LETTER.
+                if inf & LETTER != 0 {
+                    letters = true;
+                    latin |= inf & LATIN != 0;
+                    confusable |= inf & CONFUSABLE != 0;
+                }
             }
             i += c.len_utf8();
         }
