@@ -187,6 +187,8 @@ const ONE: u32 = 1 << 25;
 const DELETE: u32 = 1 << 26;
 /// The fold is alphabetic (elongation may squeeze it).
 const ALPHA_OUT: u32 = 1 << 27;
+/// A combining mark: dropped after a Latin letter, kept after others.
+const MARK: u32 = 1 << 28;
 
 /// Characters below this have their `info` in a table built once (48 KiB: Latin, Greek,
 /// Cyrillic, Arabic, Devanagari and the other scripts of the region), so the common path
@@ -221,9 +223,11 @@ fn compute_info(c: char) -> u32 {
             v |= CONFUSABLE;
         }
     }
-    if invisible(c) {
+    if invisible(c) || arabic_mark(c) {
         v |= DELETE;
-    } else if !is_combining_mark(c) && !c.is_ascii() {
+    } else if is_combining_mark(c) {
+        v |= MARK;
+    } else if !c.is_ascii() {
         // Marks depend on the letter before them: never in the table.
         let mut buf = [0u8; 16];
         if let Some(n) = fold_into(c, false, &mut buf) {
@@ -406,7 +410,7 @@ impl Normalised {
             } else {
                 self.push_folded(os, oe, c, flags);
             }
-            prev_alnum = c.is_alphanumeric();
+            prev_alnum = c.is_ascii_alphanumeric() || (!c.is_ascii() && info(c) & WORD != 0);
         }
     }
 
@@ -436,9 +440,10 @@ impl Normalised {
             }
             return;
         }
-        if is_combining_mark(c) {
-            // A mark written after its base: dropped after a Latin letter or if Arabic.
-            if arabic_mark(c) || self.text.chars().next_back().is_some_and(is_latin) {
+        if inf & MARK != 0 {
+            // A mark written after its base: dropped after a Latin letter (Arabic marks are
+            // always dropped: DELETE).
+            if self.text.chars().next_back().is_some_and(is_latin) {
                 self.push_str(os, oe, "");
             } else {
                 self.push_other(os, oe, c);

