@@ -404,11 +404,16 @@ impl Normalised {
         for (k, c) in word.char_indices() {
             let os = start + k;
             let oe = os + c.len_utf8();
-            if flags.leet && (c.is_ascii_digit() || (prev_alnum && (c == '@' || c == '$'))) {
-                let l = leet(c).expect("a leet character");
-                self.push_letter(os, oe, l, true);
-            } else {
-                self.push_folded(os, oe, c, flags);
+            let leet_letter =
+                if flags.leet && (c.is_ascii_digit() || (prev_alnum && (c == '@' || c == '$'))) {
+                    leet(c)
+                } else {
+                    None
+                };
+            match leet_letter {
+                Some(l) => self.push_letter(os, oe, l, true),
+                // Digits without a letter they stand for (2, 6) stay digits.
+                None => self.push_folded(os, oe, c, flags),
             }
             prev_alnum = c.is_ascii_alphanumeric() || (!c.is_ascii() && info(c) & WORD != 0);
         }
@@ -770,6 +775,8 @@ mod tests {
         assert_eq!(n("k1ll th3m"), "kill them");
         assert_eq!(n("C0CKR04CH"), "cockroach");
         assert_eq!(n("r@pe"), "rape");
+        // 2 and 6 stand for no letter: they stay digits in a mixed word.
+        assert_eq!(n("b2b 6ix k1ll2"), "b2b 6ix kill2");
         // Numbers alone are numbers.
         assert_eq!(n("in 2024 at 10:30"), "in 2024 at 10:30");
         assert_eq!(n("1 2 3"), "1 2 3");
