@@ -1,8 +1,9 @@
 //! The scanner: every term form of every lexicon in one Aho-Corasick automaton (a
 //! double-array one, `daachorse`: 1.3–1.8× the speed of the `aho-corasick` crate's NFA on
-//! 100,000 terms in `benches/scan.rs`) over the normalised text; each candidate is then checked for word boundaries (or an allowed
-//! prefix or suffix), elongated letters and proximity, and reported with its offsets in the
-//! original text.
+//! 100,000 terms in `benches/scan.rs`) over the normalised text. Each candidate is then
+//! checked for word boundaries (or an allowed prefix or suffix; scripts written without
+//! spaces have none to check), elongated letters and proximity, and reported with its offsets
+//! in the original text.
 
 use crate::lexicon::{affix_set, Category, Lexicon, Severity, Term};
 use crate::normalise::{is_word_char, normalise, Normalised};
@@ -276,14 +277,23 @@ fn elongated(norm: &Normalised, start: usize, doubled: &[u32]) -> bool {
     want.peek().is_none()
 }
 
+/// Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, Chinese,
+/// Japanese kana): any offset between two of their characters may be a word boundary.
 #[inline]
-fn word_before(t: &str, p: usize) -> bool {
-    t[..p].chars().next_back().is_some_and(is_word_char)
+fn unspaced(c: char) -> bool {
+    matches!(c as u32, 0x0E00..=0x0EFF | 0x1000..=0x109F | 0x1780..=0x17FF | 0x19E0..=0x19FF
+        | 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xA9E0..=0xA9FF
+        | 0xAA60..=0xAA7F | 0xF900..=0xFAFF)
 }
 
+/// Offset `p` lies inside a word: word characters on both sides, neither of a script
+/// written without spaces.
 #[inline]
-fn word_after(t: &str, p: usize) -> bool {
-    t[p..].chars().next().is_some_and(is_word_char)
+fn inside_word(t: &str, p: usize) -> bool {
+    match (t[..p].chars().next_back(), t[p..].chars().next()) {
+        (Some(a), Some(b)) => is_word_char(a) && is_word_char(b) && !unspaced(a) && !unspaced(b),
+        _ => false,
+    }
 }
 
 /// The match `s..e` widened by an allowed prefix and suffix so that it is a whole word, or
@@ -295,21 +305,21 @@ fn bounded(
     prefixes: &[String],
     suffixes: &[String],
 ) -> Option<(usize, usize)> {
-    let left = if !word_before(t, s) || !word_after(t, s) {
+    let left = if !inside_word(t, s) {
         s
     } else {
         prefixes
             .iter()
-            .filter(|p| t[..s].ends_with(p.as_str()) && !word_before(t, s - p.len()))
+            .filter(|p| t[..s].ends_with(p.as_str()) && !inside_word(t, s - p.len()))
             .map(|p| s - p.len())
             .min()?
     };
-    let right = if !word_after(t, e) || !word_before(t, e) {
+    let right = if !inside_word(t, e) {
         e
     } else {
         suffixes
             .iter()
-            .filter(|x| t[e..].starts_with(x.as_str()) && !word_after(t, e + x.len()))
+            .filter(|x| t[e..].starts_with(x.as_str()) && !inside_word(t, e + x.len()))
             .map(|x| e + x.len())
             .max()?
     };
@@ -485,6 +495,17 @@ mod tests {
         let hits = s.scan("INYENZI inyenzis иньензи");
         assert_eq!(hits.len(), 3);
         assert!(hits.iter().all(|h| h.term == 0));
+    }
+
+    #[test]
+    fn scripts_without_spaces_match_inside_a_run() {
+        // Burmese writes no spaces between words: "ကုလား" (a slur for Muslims of Indian
+        // descent) inside "they are kalars".
+        let s = scanner(&format!("{HEAD}ကုလား,my,MM,slur,3,,,,,\n"));
+        assert_eq!(found(&s, "သူတို့ကုလားတွေ"), ["ကုလား"]);
+        // Latin text next to it still needs its own boundaries.
+        let s = scanner(&format!("{HEAD}kala,en,,slur,1,,,,,\n"));
+        assert!(found(&s, "kalar").is_empty());
     }
 
     #[test]
