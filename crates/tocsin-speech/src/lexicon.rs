@@ -489,6 +489,23 @@ mod tests {
     }
 
     #[test]
+    fn line_numbers_count_crlf_blank_lines_and_multi_line_fields() {
+        let text = "\u{FEFF}term,language,country,category,severity,meaning_other\r\n\
+                    mende,sw,KE,dehumanisation,2,\"a cockroach,\r\nthe insect\"\r\n\
+                    \r\n\
+                    kuua,sw,KE,threat,4,\r\n";
+        let e = read_lexicon("t", text.as_bytes()).unwrap_err().to_string();
+        assert!(e.starts_with("line 5: severity:"), "{e}");
+        let ok = text.replace("threat,4", "threat,3");
+        let l = read_lexicon("t", ok.as_bytes()).unwrap();
+        assert_eq!(
+            l.terms[0].meaning_other.as_deref(),
+            Some("a cockroach,\r\nthe insect")
+        );
+        assert_eq!(l.terms[1].term, "kuua");
+    }
+
+    #[test]
     fn utf16_and_latin1_files() {
         let text = "term,language,country,category,severity\nétrangers,fr,,dehumanisation,1\n";
         let mut le = vec![0xFF, 0xFE];
