@@ -229,7 +229,7 @@ pub async fn logout(
     form: Result<CsrfForm<Empty>, WebError>,
 ) -> Response {
     if let Err(e) = form {
-        let ctx = context! { title => e.title, message => e.message };
+        let ctx = context! { title => e.title_key(), message => e.message };
         return page(&st, &wu, e.status, "message.html", ctx);
     }
     let _ = st
