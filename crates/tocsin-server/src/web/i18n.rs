@@ -307,7 +307,7 @@ mod tests {
     }
 
     /// Templates whose visible text is not yet all in the catalogues: this list only shrinks.
-    const NOT_YET_TRANSLATED: &[&str] = &["assessment.html", "broadcast_new.html", "situation.html"];
+    const NOT_YET_TRANSLATED: &[&str] = &["assessment.html", "situation.html"];
 
     /// Words on a page that are no language: names, labels and units that read the same in
     /// every language (TLP labels stay as they are). Single letters (grades A–F, marks S and
@@ -315,6 +315,8 @@ mod tests {
     const NOT_LANGUAGE: &[&str] = &[
         "Tocsin", "TLP", "CLEAR", "GREEN", "AMBER", "STRICT", "RED", "UTC", "SMS", "ACLED", "CSV",
         "PDF", "HXL", "ISO", "SHA", "km",
+        // Examples in placeholders: country codes and a place name.
+        "CAF", "COD", "Ouaka",
     ];
 
     /// The string literals of a template's `{{ … }}` and `{% … %}` that read as text (a capital
