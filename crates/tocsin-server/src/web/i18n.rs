@@ -443,7 +443,10 @@ mod tests {
     /// Every value of the closed sets the pages show through `tv()` has its name.
     #[test]
     fn every_value_shown_by_name_has_one() {
-        use tocsin_domain::{ActionStatus, AlertStatus, Role, Severity, VerificationStatus};
+        use tocsin_domain::{
+            ActionStatus, AlertStatus, BroadcastState, CloseReason, HeardHow, Level, Role,
+            RumourPriority, RumourStatus, Severity, VerificationStatus,
+        };
         let en = catalogue(Lang::En);
         let mut keys: Vec<String> = Vec::new();
         keys.extend(Severity::ALL.iter().map(|v| format!("severity.{v}")));
@@ -451,6 +454,30 @@ mod tests {
         keys.extend(ActionStatus::ALL.iter().map(|v| format!("action_status.{}", v.as_str())));
         keys.extend(VerificationStatus::ALL.iter().map(|v| format!("verification.{}", v.as_str())));
         keys.extend(Role::ALL.iter().map(|v| format!("role.{}", v.as_str())));
+        keys.extend(Level::ALL.iter().map(|v| format!("level.{}", v.as_str())));
+        keys.extend(RumourStatus::ALL.iter().map(|v| format!("rumour_status.{v}")));
+        keys.extend(RumourPriority::ALL.iter().map(|v| format!("priority.{v}")));
+        keys.extend(HeardHow::ALL.iter().map(|v| format!("how_heard.{v}")));
+        keys.extend(CloseReason::ALL.iter().map(|v| format!("close_reason.{v}")));
+        keys.extend(BroadcastState::ALL.iter().map(|v| format!("broadcast_state.{}", v.as_str())));
+        // Closed sets the domain keeps as text.
+        for (kind, values) in [
+            ("assessment_status", &["draft", "reviewed", "published"][..]),
+            ("confidence", &["low", "medium", "high"]),
+            ("situation_status", &["watch", "active", "closed"]),
+            ("metric", &["incidents", "fatalities"]),
+            ("match_kind", &["incident", "report"]),
+            ("period", &["week", "month"]),
+            ("period_heading", &["week", "month"]),
+            ("outbox_status", &["queued", "sending", "sent", "delivered", "failed"]),
+            ("source_kind", tocsin_domain::source::SOURCE_KINDS),
+            ("crime", &["genocide", "crimes_against_humanity", "war_crimes"]),
+            ("finding", &["risk_of", "may_amount_to", "determined"]),
+            ("finding_label", &["risk_of", "may_amount_to", "determined"]),
+            ("audience", &["viewer", "desk_officer", "monitor_coordinator", "analyst", "admin"]),
+        ] {
+            keys.extend(values.iter().map(|v| format!("{kind}.{v}")));
+        }
         for k in keys {
             assert!(en.contains_key(&k), "en.json lacks {k}");
         }

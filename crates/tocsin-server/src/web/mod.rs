@@ -335,6 +335,8 @@ pub struct WebError {
     pub title: &'static str,
     /// What went wrong.
     pub message: String,
+    /// A catalogue key whose text, in the reader's language, replaces `message` on the page.
+    pub key: Option<&'static str>,
 }
 
 impl WebError {
@@ -344,16 +346,20 @@ impl WebError {
             status,
             title,
             message: message.into(),
+            key: None,
         }
     }
 
     /// 403: the form's CSRF token is missing or wrong.
     pub fn csrf() -> Self {
-        WebError::new(
-            StatusCode::FORBIDDEN,
-            "Not allowed",
-            "The form's security token is missing or wrong.",
-        )
+        WebError {
+            key: Some("err.csrf"),
+            ..WebError::new(
+                StatusCode::FORBIDDEN,
+                "Not allowed",
+                "The form's security token is missing or wrong.",
+            )
+        }
     }
 
     /// 400: the form does not parse.
@@ -386,7 +392,13 @@ impl From<ApiError> for WebError {
             s if s.is_client_error() => "Invalid request",
             _ => "Something went wrong",
         };
-        WebError::new(e.status, title, e.message)
+        // The bare "not found" of a record one may not see reads as a sentence in any language.
+        let key = (e.status == StatusCode::NOT_FOUND && e.message == ApiError::not_found().message)
+            .then_some("err.no_record");
+        WebError {
+            key,
+            ..WebError::new(e.status, title, e.message)
+        }
     }
 }
 
@@ -464,16 +476,21 @@ async fn error_pages(State(st): State<AppState>, req: Request, next: Next) -> Re
     for a in accept {
         parts.headers.append(header::ACCEPT_LANGUAGE, a);
     }
-    let ctx = context! { title => e.title_key(), message => e.message };
+    let message = |lang| match e.key {
+        Some(k) => i18n::text(lang, k, &[]),
+        None => e.message.clone(),
+    };
     match session_user(&parts, &st).await {
-        Some((session, user)) => page(
-            &st,
-            &WebUser::new(user, session, None, &parts),
-            e.status,
-            "message.html",
-            ctx,
-        ),
-        None => render(&st, e.status, "message.html", ctx),
+        Some((session, user)) => {
+            let wu = WebUser::new(user, session, None, &parts);
+            let ctx = context! { title => e.title_key(), message => message(wu.lang) };
+            page(&st, &wu, e.status, "message.html", ctx)
+        }
+        None => {
+            let lang = i18n::accept_language(&parts.headers).unwrap_or(Lang::En);
+            let ctx = context! { title => e.title_key(), message => message(lang), lang => lang.code() };
+            render(&st, e.status, "message.html", ctx)
+        }
     }
 }
 
