@@ -536,6 +536,8 @@ async fn staff_pages_speak_the_language_chosen_on_the_account_page() {
     assert!(html.contains("<html lang=\"ar\" dir=\"rtl\">"), "{html}");
     assert!(html.contains("<h1>الرئيسية</h1>"), "{html}");
     assert!(html.contains(">تسجيل الخروج</button>"), "{html}");
+    // Also inside the tables a shared macro draws.
+    assert!(html.contains("<th>تاريخ الفتح</th>"), "{html}");
 
     // A language the pages do not speak is refused on the page, and nothing changes.
     let (s, html) = post_form(
