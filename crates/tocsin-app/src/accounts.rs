@@ -251,8 +251,13 @@ impl App<'_> {
                         language,
                     }],
                     audit: Box::new(
-                        AuditEvent::new(&u.actor(), "user.language", "user", Some(u.id.to_string()))
-                            .with_detail(serde_json::json!({ "language": language.map(|l| l.code()) })),
+                        AuditEvent::new(
+                            &u.actor(),
+                            "user.language",
+                            "user",
+                            Some(u.id.to_string()),
+                        )
+                        .with_detail(serde_json::json!({ "language": language.map(|l| l.code()) })),
                     ),
                 },
             )

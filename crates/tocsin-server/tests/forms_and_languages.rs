@@ -484,8 +484,14 @@ async fn staff_pages_speak_the_language_chosen_on_the_account_page() {
     .await;
     assert_eq!(s, StatusCode::OK, "{html}");
     assert!(html.contains("<html lang=\"fr\" dir=\"ltr\">"), "{html}");
-    assert!(html.contains("Vos pages sont maintenant dans cette langue."), "{html}");
-    assert!(html.contains("<option value=\"fr\" lang=\"fr\" dir=\"ltr\" selected>Français</option>"), "{html}");
+    assert!(
+        html.contains("Vos pages sont maintenant dans cette langue."),
+        "{html}"
+    );
+    assert!(
+        html.contains("<option value=\"fr\" lang=\"fr\" dir=\"ltr\" selected>Français</option>"),
+        "{html}"
+    );
     for (path, heading) in [
         ("/alerts", "<h1>Alertes</h1>"),
         ("/incidents", "<h1>Incidents</h1>"),
@@ -494,7 +500,10 @@ async fn staff_pages_speak_the_language_chosen_on_the_account_page() {
     ] {
         let (s, html) = staff_get(&app, &cookie, path, "ar,en;q=0.5").await;
         assert_eq!(s, StatusCode::OK, "{path}");
-        assert!(html.contains("<html lang=\"fr\" dir=\"ltr\">"), "{path}: {html}");
+        assert!(
+            html.contains("<html lang=\"fr\" dir=\"ltr\">"),
+            "{path}: {html}"
+        );
         assert!(html.contains(heading), "{path}: {html}");
         // The frame too: the menu and the logout button.
         assert!(html.contains(">Se déconnecter</button>"), "{path}: {html}");
@@ -508,15 +517,24 @@ async fn staff_pages_speak_the_language_chosen_on_the_account_page() {
     }
     let (_, html) = staff_get(&app, &cookie, "/incidents", "en").await;
     assert!(html.contains("2 incidents que vous pouvez voir."), "{html}");
-    assert!(html.contains(">non vérifié</td>") || html.contains(">vérifié</td>"), "{html}");
+    assert!(
+        html.contains(">non vérifié</td>") || html.contains(">vérifié</td>"),
+        "{html}"
+    );
     assert!(html.contains(">Filtrer</button>"), "{html}");
     // A page that does not exist, and a form without its token, are refused in French.
     let (s, html) = staff_get(&app, &cookie, "/no/such/page", "en").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    assert!(html.contains("<h1>Introuvable</h1>") && html.contains("Il n&#x27;y a pas de page"), "{html}");
+    assert!(
+        html.contains("<h1>Introuvable</h1>") && html.contains("Il n&#x27;y a pas de page"),
+        "{html}"
+    );
     let (s, html) = post_form(&app, &cookie, "/account/language", &[("language", "sw")]).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    assert!(html.contains("<h1>Non autorisé</h1>") && html.contains("jeton de sécurité"), "{html}");
+    assert!(
+        html.contains("<h1>Non autorisé</h1>") && html.contains("jeton de sécurité"),
+        "{html}"
+    );
 
     // Another user is not touched by it.
     let (viewer, _) = browser_login(&app, "viewer", "password-123").await.unwrap();

@@ -160,7 +160,9 @@ pub(crate) fn user_from_row(r: &PgRow) -> Result<User> {
         disabled: col(r, 6)?,
         grants: User::parse_grants(col(r, 7)?),
         time_zone: col(r, 8)?,
-        language: col::<Option<String>>(r, 9)?.as_deref().and_then(tocsin_domain::Lang::parse),
+        language: col::<Option<String>>(r, 9)?
+            .as_deref()
+            .and_then(tocsin_domain::Lang::parse),
     })
 }
 

@@ -167,7 +167,10 @@ pub(crate) fn user_from_row(r: &SqliteRow) -> Result<User> {
         disabled: r.get(6),
         grants: User::parse_grants(r.get(7)),
         time_zone: r.get(8),
-        language: r.get::<Option<String>, _>(9).as_deref().and_then(tocsin_domain::Lang::parse),
+        language: r
+            .get::<Option<String>, _>(9)
+            .as_deref()
+            .and_then(tocsin_domain::Lang::parse),
     })
 }
 

@@ -366,8 +366,11 @@ async fn primitive_steps_store_what_they_are_given_and_guard(s: &dyn Store, _db:
     s.write(&sys, language(u.id, None)).await.unwrap();
     assert_eq!(s.get_user(u.id).await.unwrap().language, None);
     assert!(matches!(
-        s.write(&sys, language(Uuid::now_v7(), Some(tocsin_domain::Lang::Fr)))
-            .await,
+        s.write(
+            &sys,
+            language(Uuid::now_v7(), Some(tocsin_domain::Lang::Fr))
+        )
+        .await,
         Err(StoreError::NotFound)
     ));
 }

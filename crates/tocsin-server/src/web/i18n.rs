@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use axum::http::{header, HeaderMap};
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
 use minijinja::value::Kwargs;
 use minijinja::{Error, State, Value};
 use tocsin_domain::Lang;
@@ -257,7 +257,9 @@ mod tests {
                 assert!(!tr.trim().is_empty(), "{}.json: {k} is empty", lang.code());
                 // A singular form may say "one" in words instead of `{count}`.
                 let mut want = holes(v);
-                if [".zero", ".one", ".two"].iter().any(|f| k.ends_with(f)) && !tr.contains("{count}") {
+                if [".zero", ".one", ".two"].iter().any(|f| k.ends_with(f))
+                    && !tr.contains("{count}")
+                {
                     want.retain(|h| h != "count");
                 }
                 assert_eq!(want, holes(tr), "{}.json: {k}'s placeholders", lang.code());
@@ -313,12 +315,32 @@ mod tests {
     /// every language (TLP labels stay as they are). Single letters (grades A–F, marks S and
     /// R) are no language either.
     const NOT_LANGUAGE: &[&str] = &[
-        "Tocsin", "TLP", "CLEAR", "GREEN", "AMBER", "STRICT", "RED", "UTC", "SMS", "ACLED", "CSV",
-        "PDF", "HXL", "ISO", "SHA", "km",
+        "Tocsin",
+        "TLP",
+        "CLEAR",
+        "GREEN",
+        "AMBER",
+        "STRICT",
+        "RED",
+        "UTC",
+        "SMS",
+        "ACLED",
+        "CSV",
+        "PDF",
+        "HXL",
+        "ISO",
+        "SHA",
+        "km",
         // Examples in placeholders: country codes and a place name.
-        "CAF", "COD", "Ouaka",
+        "CAF",
+        "COD",
+        "Ouaka",
         // Languages by their own names, and formats.
-        "English", "Français", "Kiswahili", "العربية", "HTML",
+        "English",
+        "Français",
+        "Kiswahili",
+        "العربية",
+        "HTML",
     ];
 
     /// The string literals of a template's `{{ … }}` and `{% … %}` that read as text (a capital
@@ -333,15 +355,20 @@ mod tests {
                 while let Some(i) = rest.find(['"', '\'']) {
                     let quote = rest[i..].chars().next().unwrap_or('"');
                     let before = rest[..i].trim_end();
-                    let Some(len) = rest[i + 1..].find(quote) else { break };
+                    let Some(len) = rest[i + 1..].find(quote) else {
+                        break;
+                    };
                     let lit = &rest[i + 1..i + 1 + len];
                     rest = &rest[i + 2 + len..];
                     if before.ends_with("t(") || before.ends_with("tv(") {
                         continue;
                     }
                     let c: Vec<char> = lit.chars().collect();
-                    let texty = c.windows(2).any(|w| w[0].is_uppercase() && w[1].is_lowercase())
-                        || c.windows(3).any(|w| w[0].is_lowercase() && w[1] == ' ' && w[2].is_lowercase());
+                    let texty = c
+                        .windows(2)
+                        .any(|w| w[0].is_uppercase() && w[1].is_lowercase())
+                        || c.windows(3)
+                            .any(|w| w[0].is_lowercase() && w[1] == ' ' && w[2].is_lowercase());
                     if texty {
                         found.push(lit.to_string());
                     }
@@ -419,7 +446,10 @@ mod tests {
             let name = path.file_name().unwrap().to_str().unwrap().to_string();
             let words = untranslated_words(&std::fs::read_to_string(&path).unwrap());
             if NOT_YET_TRANSLATED.contains(&name.as_str()) {
-                assert!(!words.is_empty(), "{name} is translated: take it off NOT_YET_TRANSLATED");
+                assert!(
+                    !words.is_empty(),
+                    "{name} is translated: take it off NOT_YET_TRANSLATED"
+                );
                 continue;
             }
             checked += 1;
@@ -428,7 +458,11 @@ mod tests {
             }
         }
         assert!(checked >= 10, "{checked} templates checked");
-        assert!(failures.is_empty(), "text not passed through t():\n{}", failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "text not passed through t():\n{}",
+            failures.join("\n")
+        );
     }
 
     #[test]
@@ -437,7 +471,10 @@ mod tests {
         assert_eq!(untranslated_words(src), ["Alerts", "Close", "it"]);
         let src = r#"{{ th(links, "as_of", "As of") }}{{ x or 'not rated' }}{{ t("ok.key") }}{{ tv("severity", s) }}{{ x | replace("T", " ") }}{% if a == "open" %}"#;
         assert_eq!(untranslated_words(src), ["As of", "not rated"]);
-        assert!(untranslated_words(r#"<a href="/x" aria-label="{{ t("c") }}">{{ t("d") }}</a>"#).is_empty());
+        assert!(
+            untranslated_words(r#"<a href="/x" aria-label="{{ t("c") }}">{{ t("d") }}</a>"#)
+                .is_empty()
+        );
     }
 
     /// Every value of the closed sets the pages show through `tv()` has its name.
@@ -451,15 +488,31 @@ mod tests {
         let mut keys: Vec<String> = Vec::new();
         keys.extend(Severity::ALL.iter().map(|v| format!("severity.{v}")));
         keys.extend(AlertStatus::ALL.iter().map(|v| format!("alert_status.{v}")));
-        keys.extend(ActionStatus::ALL.iter().map(|v| format!("action_status.{}", v.as_str())));
-        keys.extend(VerificationStatus::ALL.iter().map(|v| format!("verification.{}", v.as_str())));
+        keys.extend(
+            ActionStatus::ALL
+                .iter()
+                .map(|v| format!("action_status.{}", v.as_str())),
+        );
+        keys.extend(
+            VerificationStatus::ALL
+                .iter()
+                .map(|v| format!("verification.{}", v.as_str())),
+        );
         keys.extend(Role::ALL.iter().map(|v| format!("role.{}", v.as_str())));
         keys.extend(Level::ALL.iter().map(|v| format!("level.{}", v.as_str())));
-        keys.extend(RumourStatus::ALL.iter().map(|v| format!("rumour_status.{v}")));
+        keys.extend(
+            RumourStatus::ALL
+                .iter()
+                .map(|v| format!("rumour_status.{v}")),
+        );
         keys.extend(RumourPriority::ALL.iter().map(|v| format!("priority.{v}")));
         keys.extend(HeardHow::ALL.iter().map(|v| format!("how_heard.{v}")));
         keys.extend(CloseReason::ALL.iter().map(|v| format!("close_reason.{v}")));
-        keys.extend(BroadcastState::ALL.iter().map(|v| format!("broadcast_state.{}", v.as_str())));
+        keys.extend(
+            BroadcastState::ALL
+                .iter()
+                .map(|v| format!("broadcast_state.{}", v.as_str())),
+        );
         // Closed sets the domain keeps as text.
         for (kind, values) in [
             ("assessment_status", &["draft", "reviewed", "published"][..]),
@@ -469,12 +522,27 @@ mod tests {
             ("match_kind", &["incident", "report"]),
             ("period", &["week", "month"]),
             ("period_heading", &["week", "month"]),
-            ("outbox_status", &["queued", "sending", "sent", "delivered", "failed"]),
+            (
+                "outbox_status",
+                &["queued", "sending", "sent", "delivered", "failed"],
+            ),
             ("source_kind", tocsin_domain::source::SOURCE_KINDS),
-            ("crime", &["genocide", "crimes_against_humanity", "war_crimes"]),
+            (
+                "crime",
+                &["genocide", "crimes_against_humanity", "war_crimes"],
+            ),
             ("finding", &["risk_of", "may_amount_to", "determined"]),
             ("finding_label", &["risk_of", "may_amount_to", "determined"]),
-            ("audience", &["viewer", "desk_officer", "monitor_coordinator", "analyst", "admin"]),
+            (
+                "audience",
+                &[
+                    "viewer",
+                    "desk_officer",
+                    "monitor_coordinator",
+                    "analyst",
+                    "admin",
+                ],
+            ),
         ] {
             keys.extend(values.iter().map(|v| format!("{kind}.{v}")));
         }

@@ -488,7 +488,8 @@ async fn error_pages(State(st): State<AppState>, req: Request, next: Next) -> Re
         }
         None => {
             let lang = i18n::accept_language(&parts.headers).unwrap_or(Lang::En);
-            let ctx = context! { title => e.title_key(), message => message(lang), lang => lang.code() };
+            let ctx =
+                context! { title => e.title_key(), message => message(lang), lang => lang.code() };
             render(&st, e.status, "message.html", ctx)
         }
     }
