@@ -388,7 +388,7 @@ async fn checked_pages_have_no_serious_violation_and_arabic_reads_right_to_left(
         }
         urls.extend(loaded(&s).await);
     }
-    shot("home-ar.png").await;
+    shot("assessment-ar.png").await;
     s.quit().await;
 
     assert!(
