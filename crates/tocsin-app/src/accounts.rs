@@ -4,7 +4,7 @@
 //! role's default clearance), grants stay with the CLI, and nobody can disable themselves.
 //! Withdrawing a credential here is stored at once; the server clears its token cache after.
 
-use tocsin_domain::{Actor, ApiToken, AuditEvent, NewUser, Permission, Role, User};
+use tocsin_domain::{Actor, ApiToken, AuditEvent, Lang, NewUser, Permission, Role, User};
 use tocsin_store::{Op, Redacted, Step, StoreError, StoreExt};
 use uuid::Uuid;
 
@@ -230,6 +230,39 @@ impl App<'_> {
             )
             .await?;
         Ok(zone)
+    }
+
+    /// Set the language `u` reads the web pages in (a code such as `fr`; empty: their
+    /// browser's). Anyone may set their own; the change is audited. Answers the language now
+    /// stored; one the UI does not speak is refused.
+    pub async fn set_own_language(&self, u: &User, code: &str) -> Result<Option<Lang>> {
+        let language = match code.trim() {
+            "" => None,
+            c => Some(Lang::parse(c).ok_or_else(|| {
+                AppError::bad_field("language", format!("no such language: {c}"))
+            })?),
+        };
+        self.store
+            .write(
+                &u.actor(),
+                Op::All {
+                    steps: vec![Step::SetUserLanguage {
+                        user_id: u.id,
+                        language,
+                    }],
+                    audit: Box::new(
+                        AuditEvent::new(
+                            &u.actor(),
+                            "user.language",
+                            "user",
+                            Some(u.id.to_string()),
+                        )
+                        .with_detail(serde_json::json!({ "language": language.map(|l| l.code()) })),
+                    ),
+                },
+            )
+            .await?;
+        Ok(language)
     }
 
     /// Revoke a token: it stops working for good.

@@ -45,6 +45,7 @@ mod tests {
             disabled: false,
             grants: vec![],
             time_zone: None,
+            language: None,
         }
     }
 

@@ -286,6 +286,8 @@ pub struct User {
     /// The IANA time zone the web pages show times in (`None`: UTC), as
     /// [`crate::time::parse_zone`] accepts it.
     pub time_zone: Option<String>,
+    /// The language the web pages speak to them in (`None`: their browser's).
+    pub language: Option<crate::Lang>,
 }
 
 impl fmt::Debug for User {
@@ -302,6 +304,7 @@ impl fmt::Debug for User {
             .field("disabled", &self.disabled)
             .field("grants", &self.grants)
             .field("time_zone", &self.time_zone)
+            .field("language", &self.language)
             .finish()
     }
 }
@@ -411,6 +414,7 @@ impl NewUser {
             disabled: false,
             grants: vec![],
             time_zone: None,
+            language: None,
         })
     }
 }

@@ -26,12 +26,18 @@
     var segments = units === 0 ? 0 : (units <= single ? 1 : Math.ceil(units / part));
     return { enc: gsm ? "GSM 7-bit" : "UCS-2", units: units, segments: segments };
   }
+  // The page's words, in its language (data-* of #broadcast-strings; English without it).
+  var words = (document.getElementById("broadcast-strings") || { dataset: {} }).dataset;
+  function say(key, fallback, args) {
+    var s = words[key] || fallback;
+    return s.replace(/\{(\w+)\}/g, function (m, n) { return args && n in args ? String(args[n]) : m; });
+  }
   document.querySelectorAll("textarea[data-sms-count]").forEach(function (ta) {
     var out = document.getElementById(ta.getAttribute("data-sms-count"));
     function update() {
       var m = measure(ta.value.replace(/\r\n/g, "\n"));
-      out.textContent = m.units ? m.units + " " + m.enc + " units · " + m.segments + " SMS" +
-        (m.segments > 6 ? " — too long (at most 6)" : "") : "";
+      out.textContent = m.units ? say("units", "{units} {encoding} units · {segments} SMS", { units: m.units, encoding: m.enc, segments: m.segments }) +
+        (m.segments > 6 ? " — " + say("tooLong", "too long (at most 6)") : "") : "";
       out.classList.toggle("error", m.segments > 6);
     }
     ta.addEventListener("input", update);
@@ -45,7 +51,8 @@
       banner.textContent = banner.getAttribute("data-" + r.value);
       document.querySelectorAll("button[value=create]").forEach(function (b) {
         b.className = "mode-submit-" + r.value;
-        b.textContent = "Write " + r.value.toUpperCase() + " broadcast (needs a second person's approval)";
+        b.textContent = say(r.value === "live" ? "writeLive" : "writeTest",
+          "Write {mode} broadcast (needs a second person's approval)", { mode: r.value.toUpperCase() });
       });
     });
   });
@@ -122,25 +129,28 @@
     while (estimateOut.firstChild) estimateOut.removeChild(estimateOut.firstChild);
     var p = el("p", null, estimateOut);
     el("strong", String(e.recipients), p).id = "estimate-recipients";
-    p.appendChild(document.createTextNode(mode() === "live" ? " recipients" : " recipients (TEST: the staff test phones only)"));
+    p.appendChild(document.createTextNode(" " + (mode() === "live" ? say("recipients", "recipients") : say("recipientsTest", "recipients (TEST: the staff test phones only)"))));
     p.appendChild(document.createTextNode(" \u00b7 "));
     el("span", String(e.subscribers_in_area), p).id = "estimate-subscribers";
-    p.appendChild(document.createTextNode(" subscribers in the area"));
+    p.appendChild(document.createTextNode(" " + say("subscribers", "subscribers in the area")));
     if (e.area_km2 != null) {
-      p.appendChild(document.createTextNode(" \u00b7 area "));
+      p.appendChild(document.createTextNode(" \u00b7 " + say("area", "area") + " "));
       el("span", e.area_km2.toFixed(1), p).id = "estimate-km2";
       p.appendChild(document.createTextNode(" km\u00b2"));
     }
-    if (e.corners) p.appendChild(document.createTextNode(" \u00b7 " + e.corners + " corners once simplified"));
+    if (e.corners) p.appendChild(document.createTextNode(" \u00b7 " + say("cornersSimplified", "{n} corners once simplified", { n: e.corners })));
     if (e.area && e.area.admin1) {
-      p.appendChild(document.createTextNode(" \u00b7 areas: "));
+      p.appendChild(document.createTextNode(" \u00b7 " + say("areas", "areas:") + " "));
       el("span", e.area.admin1.map(function (a) { return a.name + " (" + a.country + ")"; }).join(", "), p).id = "estimate-areas";
     }
     var ul = el("ul", null, estimateOut);
     ul.id = "estimate-gateways";
     (e.gateways.length ? e.gateways : [{ gateway: "", rate_per_second: e.rate_per_second, send_secs: e.send_secs }]).forEach(function (g) {
-      el("li", "about " + g.send_secs + " s at " + g.rate_per_second + " messages/s" +
-        (g.gateway ? " through " + g.gateway + (g.used ? " (broadcasts leave through this one)" : "") : " (no gateway configured)"), ul);
+      var args = { secs: g.send_secs, rate: g.rate_per_second, gateway: g.gateway };
+      el("li", g.gateway
+        ? say("gateway", "about {secs} s at {rate} messages/s through {gateway}", args) +
+          (g.used ? " (" + say("gatewayUsed", "broadcasts leave through this one") + ")" : "")
+        : say("noGateway", "about {secs} s at {rate} messages/s (no gateway configured)", args), ul);
     });
     estimateOut.dataset.recipients = String(e.recipients);
     estimateOut.dataset.subscribers = String(e.subscribers_in_area);
@@ -165,7 +175,7 @@
       if (mine !== seq) return;
       if (res.ok) { showEstimate(body); onSimplified(body.area); } else { showError(body.error || ("HTTP " + res.status)); onSimplified(null); }
     } catch (err) {
-      if (mine === seq) showError("Could not get the figures: " + err.message);
+      if (mine === seq) showError(say("failed", "Could not get the figures:") + " " + err.message);
     }
     if (mine === seq) {
       estimateOut.dataset.loads = String((Number(estimateOut.dataset.loads) || 0) + 1);
@@ -213,7 +223,8 @@
       pts.forEach(function (p, i) { f.push({ type: "Feature", properties: { n: i + 1 }, geometry: { type: "Point", coordinates: p } }); });
       if (pts.length >= 3) f.push({ type: "Feature", properties: {}, geometry: { type: "Polygon", coordinates: [pts.concat([pts[0]])] } });
       else if (pts.length === 2) f.push({ type: "Feature", properties: {}, geometry: { type: "LineString", coordinates: pts } });
-      status.textContent = pts.length + (pts.length === 1 ? " corner" : " corners") + (pts.length < 3 ? " (at least 3 make an area)" : "");
+      status.textContent = say(pts.length === 1 ? "corner" : "corners", "{n} corners", { n: pts.length }) +
+        (pts.length < 3 ? " (" + say("tooFew", "at least 3 make an area") + ")" : "");
       div.dataset.corners = String(pts.length);
     } else if (kind === "circle") {
       var lat = Number(field("lat").value), lon = Number(field("lon").value), r = Number(field("radius_km").value);

@@ -1,6 +1,7 @@
 //! The public form in the visitor's language (chosen by the browser, switched in its menu and
-//! kept in a cookie; Arabic laid out right to left), and refused staff forms that keep what was
-//! typed and name the field as the page labels it — all over real HTTP.
+//! kept in a cookie; Arabic laid out right to left), the staff pages in the language chosen on
+//! the account page (else the browser's), and refused staff forms that keep what was typed and
+//! name the field as the page labels it — all over real HTTP.
 
 mod common;
 
@@ -444,4 +445,146 @@ async fn a_refused_rumour_change_keeps_the_response_typed() {
         Some("high"),
         "{now}"
     );
+}
+
+/// GET `path` as a logged-in user, with an `Accept-Language` header: status and page.
+async fn staff_get(app: &TestApp, cookie: &str, path: &str, accept: &str) -> (StatusCode, String) {
+    let r = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .header("cookie", cookie)
+        .header("accept-language", accept)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn staff_pages_speak_the_language_chosen_on_the_account_page() {
+    let app = TestApp::start().await;
+    let (cookie, csrf) = analyst(&app).await;
+
+    // Without a choice, the browser's language; English when the browser's is not one of ours.
+    let (_, html) = staff_get(&app, &cookie, "/alerts", "sw-KE,sw;q=0.9").await;
+    assert!(html.contains("<html lang=\"sw\" dir=\"ltr\">"), "{html}");
+    assert!(html.contains("<h1>Tahadhari</h1>"), "{html}");
+    let (_, html) = staff_get(&app, &cookie, "/alerts", "de-DE").await;
+    assert!(html.contains("<html lang=\"en\" dir=\"ltr\">"), "{html}");
+    assert!(html.contains("<h1>Alerts</h1>"), "{html}");
+
+    // French, chosen on the account page: the answer is already French, and every page after
+    // it is too, whatever the browser says.
+    let (s, html) = post_form(
+        &app,
+        &cookie,
+        "/account/language",
+        &[("csrf", csrf.as_str()), ("language", "fr")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(html.contains("<html lang=\"fr\" dir=\"ltr\">"), "{html}");
+    assert!(
+        html.contains("Vos pages sont maintenant dans cette langue."),
+        "{html}"
+    );
+    assert!(
+        html.contains("<option value=\"fr\" lang=\"fr\" dir=\"ltr\" selected>Français</option>"),
+        "{html}"
+    );
+    for (path, heading) in [
+        ("/alerts", "<h1>Alertes</h1>"),
+        ("/incidents", "<h1>Incidents</h1>"),
+        ("/triage", "<h1>Tri</h1>"),
+        ("/account", "<h1>Votre compte</h1>"),
+    ] {
+        let (s, html) = staff_get(&app, &cookie, path, "ar,en;q=0.5").await;
+        assert_eq!(s, StatusCode::OK, "{path}");
+        assert!(
+            html.contains("<html lang=\"fr\" dir=\"ltr\">"),
+            "{path}: {html}"
+        );
+        assert!(html.contains(heading), "{path}: {html}");
+        // The frame too: the menu and the logout button.
+        assert!(html.contains(">Se déconnecter</button>"), "{path}: {html}");
+        assert!(html.contains(">Accueil</a>"), "{path}: {html}");
+    }
+    // Counts read as French plurals; a stored value (a verification status) by its French name.
+    for lat in [6.5, 7.0] {
+        let et = ("Violence against civilians", "Attack");
+        app.incident(Tlp::Green, "CAF", "2025-03-01", lat, 20.0, et)
+            .await;
+    }
+    let (_, html) = staff_get(&app, &cookie, "/incidents", "en").await;
+    assert!(html.contains("2 incidents que vous pouvez voir."), "{html}");
+    assert!(
+        html.contains(">non vérifié</td>") || html.contains(">vérifié</td>"),
+        "{html}"
+    );
+    assert!(html.contains(">Filtrer</button>"), "{html}");
+    // A page that does not exist, and a form without its token, are refused in French.
+    let (s, html) = staff_get(&app, &cookie, "/no/such/page", "en").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(
+        html.contains("<h1>Introuvable</h1>") && html.contains("Il n&#x27;y a pas de page"),
+        "{html}"
+    );
+    let (s, html) = post_form(&app, &cookie, "/account/language", &[("language", "sw")]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(
+        html.contains("<h1>Non autorisé</h1>") && html.contains("jeton de sécurité"),
+        "{html}"
+    );
+
+    // Another user is not touched by it.
+    let (viewer, _) = browser_login(&app, "viewer", "password-123").await.unwrap();
+    let (_, html) = staff_get(&app, &viewer, "/alerts", "en-GB").await;
+    assert!(html.contains("<html lang=\"en\" dir=\"ltr\">"), "{html}");
+
+    // Arabic: the pages are laid out right to left.
+    let (s, html) = post_form(
+        &app,
+        &cookie,
+        "/account/language",
+        &[("csrf", csrf.as_str()), ("language", "ar")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    let (_, html) = staff_get(&app, &cookie, "/", "fr").await;
+    assert!(html.contains("<html lang=\"ar\" dir=\"rtl\">"), "{html}");
+    assert!(html.contains("<h1>الرئيسية</h1>"), "{html}");
+    assert!(html.contains(">تسجيل الخروج</button>"), "{html}");
+    // Also inside the tables a shared macro draws.
+    assert!(html.contains("<th>تاريخ الفتح</th>"), "{html}");
+
+    // A language the pages do not speak is refused on the page, and nothing changes.
+    let (s, html) = post_form(
+        &app,
+        &cookie,
+        "/account/language",
+        &[("csrf", csrf.as_str()), ("language", "de")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{html}");
+    assert!(html.contains("no such language: de"), "{html}");
+    assert!(html.contains("<html lang=\"ar\" dir=\"rtl\">"), "{html}");
+
+    // Back to the browser's language; the choices are in the audit trail.
+    let (s, _) = post_form(
+        &app,
+        &cookie,
+        "/account/language",
+        &[("csrf", csrf.as_str()), ("language", "")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, html) = staff_get(&app, &cookie, "/alerts", "sw").await;
+    assert!(html.contains("<html lang=\"sw\" dir=\"ltr\">"), "{html}");
+    let entries = app.store.audit_entries(0, 1000).await.unwrap();
+    let chosen: Vec<_> = entries
+        .iter()
+        .filter(|e| e.action == "user.language")
+        .map(|e| serde_json::from_str::<serde_json::Value>(&e.detail).unwrap()["language"].clone())
+        .collect();
+    assert_eq!(chosen, [json!("fr"), json!("ar"), json!(null)]);
 }

@@ -59,6 +59,21 @@ pub(crate) async fn set_time_zone(
     one(r.rows_affected())
 }
 
+/// Set or clear a user's language; not found when there is no such user.
+pub(crate) async fn set_language(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    language: Option<&str>,
+) -> Result<Done> {
+    let r = sqlx::query("UPDATE users SET language = $1 WHERE id = $2")
+        .bind(language)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    one(r.rows_affected())
+}
+
 /// Replace a user's password hash; not found when there is no such user.
 pub(crate) async fn set_password(
     conn: &mut PgConnection,

@@ -166,7 +166,7 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
         }
         Op::CreateSituation(s) => {
             sqlx::query(&format!(
-                "INSERT INTO situations ({SITUATION_COLS}, admin1) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+                "INSERT INTO situations ({SITUATION_COLS}, admin1) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
             ))
             .bind(s.id)
             .bind(&s.name)
@@ -203,7 +203,7 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
         }
         Op::CreateUser(u) => {
             sqlx::query(&format!(
-                "INSERT INTO users ({USER_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+                "INSERT INTO users ({USER_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
             ))
             .bind(u.id)
             .bind(&u.username)
@@ -214,6 +214,7 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
             .bind(u.disabled)
             .bind(u.grants_text())
             .bind(&u.time_zone)
+            .bind(u.language.map(|l| l.code()))
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;

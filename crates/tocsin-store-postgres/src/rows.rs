@@ -37,7 +37,7 @@ pub(crate) const SOURCE_COLS: &str =
 pub(crate) const SITUATION_COLS: &str =
     "id, name, country, admin1_areas, status, description, tlp, created_at";
 pub(crate) const USER_COLS: &str =
-    "id, username, role, clearance, password_hash, created_at, disabled, grants, time_zone";
+    "id, username, role, clearance, password_hash, created_at, disabled, grants, time_zone, language";
 pub(crate) const AUDIT_COLS: &str =
     "seq, at, actor_id, actor_name, action, record_type, record_id, detail, prev_hash, hash";
 
@@ -160,6 +160,9 @@ pub(crate) fn user_from_row(r: &PgRow) -> Result<User> {
         disabled: col(r, 6)?,
         grants: User::parse_grants(col(r, 7)?),
         time_zone: col(r, 8)?,
+        language: col::<Option<String>>(r, 9)?
+            .as_deref()
+            .and_then(tocsin_domain::Lang::parse),
     })
 }
 

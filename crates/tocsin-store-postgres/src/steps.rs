@@ -124,6 +124,11 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &Step) -> Result<()> {
                 .await
                 .map(|_| ())
         }
+        Step::SetUserLanguage { user_id, language } => {
+            credentials::set_language(conn, *user_id, language.map(|l| l.code()))
+                .await
+                .map(|_| ())
+        }
         Step::SetPasswordHash {
             user_id,
             password_hash,

@@ -508,8 +508,8 @@ async fn apply_op(
         }
         Op::CreateUser(u) => {
             sqlx::query(
-                "INSERT INTO users (id, username, role, clearance, password_hash, created_at, disabled, grants, time_zone) \
-                 VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO users (id, username, role, clearance, password_hash, created_at, disabled, grants, time_zone, language) \
+                 VALUES (?,?,?,?,?,?,?,?,?,?)",
             )
             .bind(u.id.to_string())
             .bind(&u.username)
@@ -520,6 +520,7 @@ async fn apply_op(
             .bind(u.disabled)
             .bind(u.grants_text())
             .bind(&u.time_zone)
+            .bind(u.language.map(|l| l.code()))
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;

@@ -37,7 +37,7 @@ pub(crate) const SOURCE_COLS: &str =
 pub(crate) const SITUATION_COLS: &str =
     "id, name, country, admin1_areas, status, description, tlp, created_at";
 pub(crate) const USER_COLS: &str =
-    "id, username, role, clearance, password_hash, created_at, disabled, grants, time_zone";
+    "id, username, role, clearance, password_hash, created_at, disabled, grants, time_zone, language";
 
 pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Backend(format!("corrupt {what} in database"))
@@ -167,6 +167,10 @@ pub(crate) fn user_from_row(r: &SqliteRow) -> Result<User> {
         disabled: r.get(6),
         grants: User::parse_grants(r.get(7)),
         time_zone: r.get(8),
+        language: r
+            .get::<Option<String>, _>(9)
+            .as_deref()
+            .and_then(tocsin_domain::Lang::parse),
     })
 }
 

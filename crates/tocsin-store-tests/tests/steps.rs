@@ -342,6 +342,37 @@ async fn primitive_steps_store_what_they_are_given_and_guard(s: &dyn Store, _db:
         s.write(&sys, zone(Uuid::now_v7(), Some("UTC"))).await,
         Err(StoreError::NotFound)
     ));
+
+    // A user's language: stored, read back, cleared; no such user is not found.
+    assert_eq!(s.get_user(u.id).await.unwrap().language, None);
+    let language = |user_id, l: Option<tocsin_domain::Lang>| {
+        all(
+            vec![Step::SetUserLanguage {
+                user_id,
+                language: l,
+            }],
+            "user.language",
+        )
+    };
+    s.write(&sys, language(u.id, Some(tocsin_domain::Lang::Ar)))
+        .await
+        .unwrap();
+    for found in [
+        s.get_user(u.id).await.unwrap(),
+        s.get_user_by_name(&u.username).await.unwrap(),
+    ] {
+        assert_eq!(found.language, Some(tocsin_domain::Lang::Ar));
+    }
+    s.write(&sys, language(u.id, None)).await.unwrap();
+    assert_eq!(s.get_user(u.id).await.unwrap().language, None);
+    assert!(matches!(
+        s.write(
+            &sys,
+            language(Uuid::now_v7(), Some(tocsin_domain::Lang::Fr))
+        )
+        .await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 async fn a_tripped_guard_undoes_the_whole_op(s: &dyn Store, _db: &Db) {

@@ -248,6 +248,14 @@ pub enum Step {
         /// An IANA zone name, checked by the caller; `None`: UTC.
         time_zone: Option<String>,
     },
+    /// Set (or clear) the language a user reads the web pages in. Not found when there is no
+    /// such user.
+    SetUserLanguage {
+        /// The user.
+        user_id: Uuid,
+        /// The language; `None`: the browser's.
+        language: Option<tocsin_domain::Lang>,
+    },
     /// Replace a user's password hash. Not found when there is no such user.
     SetPasswordHash {
         /// The user.

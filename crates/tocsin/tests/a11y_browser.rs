@@ -10,6 +10,8 @@
 //! * the public form, switched to Arabic in its visible language menu, is laid out right to
 //!   left, and an Arabic report sent from it is acknowledged in Arabic; the choice is kept;
 //!   the Arabic report is shown right to left on the staff's reports page (`dir="auto"`);
+//! * the staff pages, switched to Arabic on the account page, are laid out right to left and
+//!   pass axe-core too;
 //! * no page requested anything of a host other than the server (every resource the pages
 //!   loaded, by the Resource Timing API).
 //!
@@ -354,6 +356,39 @@ async fn checked_pages_have_no_serious_violation_and_arabic_reads_right_to_left(
     s.goto(&format!("{base}/incidents/{incident}")).await;
     assert_eq!(direction(&s, "#description").await, "rtl");
     urls.extend(loaded(&s).await);
+
+    // Arabic chosen on the account page: the staff pages are laid out right to left (the menu
+    // starts at the right edge) and have no serious violation either.
+    s.goto(&format!("{base}/account")).await;
+    s.script(
+        "document.getElementById('language-select').value = 'ar';",
+        json!([]),
+    )
+    .await;
+    s.click("#language-form button[type=submit]").await;
+    s.find("html[lang=ar]").await;
+    for (path, what) in [
+        ("/".to_string(), "home (ar)"),
+        ("/alerts".into(), "alerts (ar)"),
+        (format!("/incidents/{incident}"), "incident (ar)"),
+        (format!("/assessments/{assessment}"), "assessment (ar)"),
+    ] {
+        s.goto(&format!("{base}{path}")).await;
+        s.find("html[lang=ar][dir=rtl]").await;
+        assert_eq!(direction(&s, "main").await, "rtl", "{what}");
+        let menu = s
+            .script(
+                "const b = document.querySelector('nav.top .brand').getBoundingClientRect(),                        o = document.querySelector('nav.top form button').getBoundingClientRect();                  return b.right > o.right;",
+                json!([]),
+            )
+            .await;
+        assert_eq!(menu, json!(true), "{what}: the menu reads from the right");
+        for v in serious_violations(&s, &axe).await {
+            failures.push(format!("{what} ({path}): {v}"));
+        }
+        urls.extend(loaded(&s).await);
+    }
+    shot("assessment-ar.png").await;
     s.quit().await;
 
     assert!(

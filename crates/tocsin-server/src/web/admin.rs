@@ -136,10 +136,12 @@ async fn act_on(st: &AppState, wu: &WebUser, f: ActForm) -> Result<Outcome, ApiE
                 )
                 .await?;
             Outcome {
-                notice: Some(format!(
-                    "Created {} ({}). Their API token is below: copy it now, it is not shown again.",
-                    u.username,
-                    u.role.as_str()
+                notice: Some(wu.t(
+                    "users.created_notice",
+                    &[
+                        ("name", u.username.clone()),
+                        ("role", wu.t(&format!("role.{}", u.role.as_str()), &[])),
+                    ],
                 )),
                 secret: Some(token.secret),
                 ..Outcome::default()
@@ -151,11 +153,12 @@ async fn act_on(st: &AppState, wu: &WebUser, f: ActForm) -> Result<Outcome, ApiE
                 .set_user_disabled(by, id(&f.user_id, "user_id")?, off)
                 .await?;
             st.tokens.clear();
-            done(format!(
-                "{} is now {}.",
-                u.username,
-                if off { "disabled" } else { "enabled" }
-            ))
+            let key = if off {
+                "users.now_disabled"
+            } else {
+                "users.now_enabled"
+            };
+            done(wu.t(key, &[("name", u.username.clone())]))
         }
         "password" => {
             let Some(p) = password else {
@@ -163,7 +166,7 @@ async fn act_on(st: &AppState, wu: &WebUser, f: ActForm) -> Result<Outcome, ApiE
             };
             app.set_user_password(by, id(&f.user_id, "user_id")?, p)
                 .await?;
-            done("Password set; the user's browser sessions have ended.".into())
+            done(wu.t("users.password_set", &[]))
         }
         "token" => {
             let name = tocsin_app::accounts::token_name(f.name.as_deref(), "web")?;
@@ -172,10 +175,7 @@ async fn act_on(st: &AppState, wu: &WebUser, f: ActForm) -> Result<Outcome, ApiE
                 .issue_token(by, id(&f.user_id, "user_id")?, &name, lifetime)
                 .await?;
             Outcome {
-                notice: Some(format!(
-                    "Token {} issued. Copy it now: it is not shown again.",
-                    t.token.id
-                )),
+                notice: Some(wu.t("users.token_issued", &[("id", t.token.id.to_string())])),
                 secret: Some(t.secret),
                 ..Outcome::default()
             }
@@ -184,7 +184,7 @@ async fn act_on(st: &AppState, wu: &WebUser, f: ActForm) -> Result<Outcome, ApiE
             let tid = id(&f.token_id, "token_id")?;
             app.revoke_token(by, tid).await?;
             st.tokens.clear();
-            done(format!("Token {tid} revoked."))
+            done(wu.t("users.token_revoked", &[("id", tid.to_string())]))
         }
         _ => return Err(ApiError::field("action", "unknown action")),
     })

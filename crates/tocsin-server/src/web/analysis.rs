@@ -194,12 +194,13 @@ async fn situation_page(
     let trend = match o.forecast.len() {
         n if n >= 2 => {
             let (a, b) = (&o.forecast[n - 2], &o.forecast[n - 1]);
+            let args = [("rank", a.rank.to_string()), ("year", a.year.to_string())];
             Some(if b.rank < a.rank {
-                format!("up from rank {} ({})", a.rank, a.year)
+                wu.t("situation.trend_up", &args)
             } else if b.rank > a.rank {
-                format!("down from rank {} ({})", a.rank, a.year)
+                wu.t("situation.trend_down", &args)
             } else {
-                format!("unchanged since {}", a.year)
+                wu.t("situation.unchanged_since", &args)
             })
         }
         _ => None,
@@ -215,8 +216,16 @@ async fn situation_page(
             can_assess => wu.user.can(Permission::AssessmentWrite),
             can_qualify => wu.user.can(Permission::LegalQualify),
             brief_audience => wu.user.role.as_str(),
-            crimes => [("genocide", Crime::Genocide.label()), ("crimes_against_humanity", Crime::CrimesAgainstHumanity.label()), ("war_crimes", Crime::WarCrimes.label())],
-            findings => [("risk_of", Finding::RiskOf.label()), ("may_amount_to", Finding::MayAmountTo.label()), ("determined", Finding::Determined.label())],
+            crimes => [Crime::Genocide, Crime::CrimesAgainstHumanity, Crime::WarCrimes].map(|c| {
+                let code = serde_json::to_value(c).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                let label = wu.t(&format!("crime.{code}"), &[]);
+                (code, label)
+            }),
+            findings => [Finding::RiskOf, Finding::MayAmountTo, Finding::Determined].map(|f| {
+                let code = serde_json::to_value(f).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                let label = wu.t(&format!("finding_label.{code}"), &[]);
+                (code, label)
+            }),
         },
     ))
 }

@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
 use minijinja::value::Kwargs;
 use minijinja::{Error, State, Value};
 use tocsin_domain::Lang;
@@ -48,20 +48,80 @@ fn catalogue(lang: Lang) -> &'static Catalogue {
         .1
 }
 
-/// The text of `key` in `lang` with each `{name}` replaced by its value, isolated (U+2068 …
-/// U+2069, as Fluent does) so that a number or a Latin word keeps its place in Arabic; English
-/// when the language lacks it, the key itself when no catalogue has it.
+/// The text of `key` in `lang` with each `{name}` replaced by its value; English when the
+/// language lacks it, the key itself when no catalogue has it. A value is isolated (U+2068 …
+/// U+2069, as Fluent does) where its direction could differ from the text's: always in a
+/// right-to-left language (a number or a Latin word keeps its place in Arabic), and in the
+/// others when the value holds right-to-left letters (an Arabic name in an English sentence).
+///
+/// With a `count` argument the text is the key's plural form for that number when the
+/// catalogue has one (`key.one`, `key.other`; Arabic also `key.zero`, `key.two`, `key.few`,
+/// `key.many`), see [`plural`].
 pub fn text(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
+    let plural_key = args
+        .iter()
+        .find(|(n, _)| *n == "count")
+        .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+        .map(|n| {
+            [format!("{key}.{}", plural(lang, n)), format!("{key}.other")]
+                .into_iter()
+                .find(|k| catalogue(lang).contains_key(k) || catalogue(Lang::En).contains_key(k))
+        });
+    let key = plural_key.flatten().unwrap_or_else(|| key.to_string());
     let raw = catalogue(lang)
-        .get(key)
-        .or_else(|| catalogue(Lang::En).get(key))
+        .get(&key)
+        .or_else(|| catalogue(Lang::En).get(&key))
         .map(String::as_str)
-        .unwrap_or(key);
+        .unwrap_or(&key);
     let mut out = raw.to_string();
     for (name, value) in args {
-        out = out.replace(&format!("{{{name}}}"), &format!("\u{2068}{value}\u{2069}"));
+        let hole = format!("{{{name}}}");
+        if !out.contains(&hole) {
+            continue;
+        }
+        let v = if dir(lang) == "rtl" || value.chars().any(is_rtl) {
+            format!("\u{2068}{value}\u{2069}")
+        } else {
+            value.clone()
+        };
+        out = out.replace(&hole, &v);
     }
     out
+}
+
+/// Whether a character is a right-to-left letter (Hebrew, Arabic, Syriac, Thaana, N'Ko and
+/// their presentation forms).
+fn is_rtl(c: char) -> bool {
+    matches!(c, '\u{0590}'..='\u{08FF}' | '\u{FB1D}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}')
+}
+
+/// The plural category of `n` in `lang` (CLDR's rules for whole numbers): `one` or `other`,
+/// French counting 0 as `one`; Arabic also `zero`, `two`, `few` (3–10) and `many` (11–99).
+pub fn plural(lang: Lang, n: u64) -> &'static str {
+    match lang {
+        Lang::En | Lang::Sw => {
+            if n == 1 {
+                "one"
+            } else {
+                "other"
+            }
+        }
+        Lang::Fr => {
+            if n <= 1 {
+                "one"
+            } else {
+                "other"
+            }
+        }
+        Lang::Ar => match (n, n % 100) {
+            (0, _) => "zero",
+            (1, _) => "one",
+            (2, _) => "two",
+            (_, 3..=10) => "few",
+            (_, 11..=99) => "many",
+            _ => "other",
+        },
+    }
 }
 
 /// `"rtl"` for Arabic, `"ltr"` otherwise.
@@ -123,18 +183,22 @@ pub fn negotiate(parts: &Parts, asked: Option<&str>) -> (Lang, bool) {
     if let Some(l) = crate::auth::cookie(parts, LANG_COOKIE).and_then(Lang::parse) {
         return (l, false);
     }
-    let accept = parts
-        .headers
+    (accept_language(&parts.headers).unwrap_or(Lang::En), false)
+}
+
+/// The best of our languages for a request's `Accept-Language` headers, if any is ours.
+pub fn accept_language(headers: &HeaderMap) -> Option<Lang> {
+    let accept = headers
         .get_all(header::ACCEPT_LANGUAGE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .collect::<Vec<_>>()
         .join(",");
-    (from_accept_language(&accept).unwrap_or(Lang::En), false)
+    from_accept_language(&accept)
 }
 
 /// The template function `t("key", name=value, …)`: the text of `key` in the page's `lang`
-/// (English when the page sets none).
+/// (English when the page sets none); `count=n` picks the plural form (see [`text`]).
 pub fn t(state: &State, key: &str, kwargs: Kwargs) -> Result<String, Error> {
     let lang = state
         .lookup("lang")
@@ -146,6 +210,23 @@ pub fn t(state: &State, key: &str, kwargs: Kwargs) -> Result<String, Error> {
         args.push((name, v.to_string()));
     }
     Ok(text(lang, key, &args))
+}
+
+/// The template function `tv("kind", value)`: a stored value of a closed set (an alert's
+/// status, a severity, a role…) as the page's language names it, from the key `kind.value`;
+/// a value the catalogue lacks is shown as it is, `_` read as a space.
+pub fn tv(state: &State, kind: &str, value: Value) -> String {
+    let value = value.to_string();
+    let key = format!("{kind}.{value}");
+    if catalogue(Lang::En).contains_key(&key) {
+        let lang = state
+            .lookup("lang")
+            .and_then(|v| v.as_str().and_then(Lang::parse))
+            .unwrap_or(Lang::En);
+        text(lang, &key, &[])
+    } else {
+        value.replace('_', " ")
+    }
 }
 
 #[cfg(test)]
@@ -174,16 +255,23 @@ mod tests {
                     .get(k)
                     .unwrap_or_else(|| panic!("{}.json lacks {k}", lang.code()));
                 assert!(!tr.trim().is_empty(), "{}.json: {k} is empty", lang.code());
-                assert_eq!(
-                    holes(v),
-                    holes(tr),
-                    "{}.json: {k}'s placeholders",
-                    lang.code()
-                );
+                // A singular form may say "one" in words instead of `{count}`.
+                let mut want = holes(v);
+                if [".zero", ".one", ".two"].iter().any(|f| k.ends_with(f))
+                    && !tr.contains("{count}")
+                {
+                    want.retain(|h| h != "count");
+                }
+                assert_eq!(want, holes(tr), "{}.json: {k}'s placeholders", lang.code());
             }
             for k in c.keys() {
+                // Arabic has plural forms English lacks, of a key English has in plural.
+                let extra_plural = k
+                    .rsplit_once('.')
+                    .filter(|(_, form)| ["zero", "two", "few", "many"].contains(form))
+                    .is_some_and(|(base, _)| en.contains_key(&format!("{base}.other")));
                 assert!(
-                    en.contains_key(k),
+                    en.contains_key(k) || extra_plural,
                     "{}.json has {k}, en.json does not",
                     lang.code()
                 );
@@ -208,8 +296,9 @@ mod tests {
             let src = std::fs::read_to_string(&path).unwrap();
             for part in src.split("t(\"").skip(1) {
                 let key = part.split('"').next().unwrap();
+                let en = catalogue(Lang::En);
                 assert!(
-                    catalogue(Lang::En).contains_key(key),
+                    en.contains_key(key) || en.contains_key(&format!("{key}.other")),
                     "{} uses t(\"{key}\"), which no catalogue has",
                     path.display()
                 );
@@ -217,6 +306,249 @@ mod tests {
             }
         }
         assert!(used >= 20, "the templates use the catalogues ({used} uses)");
+    }
+
+    /// Templates whose visible text is not yet all in the catalogues: this list only shrinks.
+    const NOT_YET_TRANSLATED: &[&str] = &[];
+
+    /// Words on a page that are no language: names, labels and units that read the same in
+    /// every language (TLP labels stay as they are). Single letters (grades A–F, marks S and
+    /// R) are no language either.
+    const NOT_LANGUAGE: &[&str] = &[
+        "Tocsin",
+        "TLP",
+        "CLEAR",
+        "GREEN",
+        "AMBER",
+        "STRICT",
+        "RED",
+        "UTC",
+        "SMS",
+        "ACLED",
+        "CSV",
+        "PDF",
+        "HXL",
+        "ISO",
+        "SHA",
+        "km",
+        // Examples in placeholders: country codes and a place name.
+        "CAF",
+        "COD",
+        "Ouaka",
+        // Languages by their own names, and formats.
+        "English",
+        "Français",
+        "Kiswahili",
+        "العربية",
+        "HTML",
+    ];
+
+    /// The string literals of a template's `{{ … }}` and `{% … %}` that read as text (a capital
+    /// then a small letter, or two words), unless they are the key of `t()` or `tv()`: a label
+    /// handed to a macro, or a fallback after `or`.
+    fn text_literals(src: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        for (open, close) in [("{{", "}}"), ("{%", "%}")] {
+            for part in src.split(open).skip(1) {
+                let expr = part.split(close).next().unwrap_or("");
+                let mut rest = expr;
+                while let Some(i) = rest.find(['"', '\'']) {
+                    let quote = rest[i..].chars().next().unwrap_or('"');
+                    let before = rest[..i].trim_end();
+                    let Some(len) = rest[i + 1..].find(quote) else {
+                        break;
+                    };
+                    let lit = &rest[i + 1..i + 1 + len];
+                    rest = &rest[i + 2 + len..];
+                    if before.ends_with("t(") || before.ends_with("tv(") {
+                        continue;
+                    }
+                    let c: Vec<char> = lit.chars().collect();
+                    let texty = c
+                        .windows(2)
+                        .any(|w| w[0].is_uppercase() && w[1].is_lowercase())
+                        || c.windows(3)
+                            .any(|w| w[0].is_lowercase() && w[1] == ' ' && w[2].is_lowercase());
+                    if texty {
+                        found.push(lit.to_string());
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// The words of a template a person would read that are not passed through `t()`: its
+    /// text outside tags, comments, `{{ … }}`, `{% … %}`, `<kbd>` (a key) and `<code>` (a command), the values of the attributes
+    /// read aloud or shown (`title`, `aria-label`, `placeholder`, `alt`), less
+    /// [`NOT_LANGUAGE`], and its [`text_literals`].
+    fn untranslated_words(src: &str) -> Vec<String> {
+        /// `s` without every span from `open` to the next `close`, each replaced by a space.
+        fn strip(s: &str, open: &str, close: &str) -> String {
+            let mut out = String::new();
+            let mut rest = s;
+            while let Some(i) = rest.find(open) {
+                out.push_str(&rest[..i]);
+                out.push(' ');
+                rest = rest[i + open.len()..]
+                    .find(close)
+                    .map_or("", |j| &rest[i + open.len() + j + close.len()..]);
+            }
+            out.push_str(rest);
+            out
+        }
+        let mut s = strip(src, "{#", "#}");
+        for (open, close) in [
+            ("<script", "</script>"),
+            ("<style", "</style>"),
+            ("<kbd>", "</kbd>"),
+            ("<code", "</code>"),
+            ("{{", "}}"),
+            ("{%", "%}"),
+        ] {
+            s = strip(&s, open, close);
+        }
+        let mut visible = String::new();
+        let mut rest = s.as_str();
+        while let Some(i) = rest.find('<') {
+            visible.push_str(&rest[..i]);
+            visible.push(' ');
+            let end = rest[i..].find('>').map_or(rest.len(), |j| i + j + 1);
+            let tag = &rest[i..end];
+            for attr in ["title=\"", "aria-label=\"", "placeholder=\"", "alt=\""] {
+                for part in tag.split(attr).skip(1) {
+                    visible.push_str(part.split('"').next().unwrap_or(""));
+                    visible.push(' ');
+                }
+            }
+            rest = &rest[end..];
+        }
+        visible.push_str(rest);
+        let visible = strip(&visible, "&", ";");
+        let mut words: Vec<String> = visible
+            .split(|c: char| !c.is_alphabetic())
+            .filter(|w| w.chars().count() > 1 && !NOT_LANGUAGE.contains(w))
+            .map(str::to_string)
+            .collect();
+        words.extend(text_literals(&strip(src, "{#", "#}")));
+        words
+    }
+
+    /// No staff or public template shows a word that is not passed through `t()` (but those
+    /// of [`NOT_YET_TRANSLATED`], which must still have some, so the list is kept short).
+    #[test]
+    fn every_visible_word_goes_through_the_catalogue() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        let mut checked = 0;
+        let mut failures = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            let words = untranslated_words(&std::fs::read_to_string(&path).unwrap());
+            if NOT_YET_TRANSLATED.contains(&name.as_str()) {
+                assert!(
+                    !words.is_empty(),
+                    "{name} is translated: take it off NOT_YET_TRANSLATED"
+                );
+                continue;
+            }
+            checked += 1;
+            if !words.is_empty() {
+                failures.push(format!("{name}: {}", words.join(" ")));
+            }
+        }
+        assert!(checked >= 10, "{checked} templates checked");
+        assert!(
+            failures.is_empty(),
+            "text not passed through t():\n{}",
+            failures.join("\n")
+        );
+    }
+
+    #[test]
+    fn the_visible_word_check_finds_what_it_should() {
+        let src = r#"{% block title %}Alerts{% endblock %}<p title="Close it" class="x y">{{ t("a") }} · 3 {{ n }} TLP:AMBER &nbsp;</p>{# a comment #}<script>let a = 1;</script><input placeholder="{{ t("b") }}" name="who">"#;
+        assert_eq!(untranslated_words(src), ["Alerts", "Close", "it"]);
+        let src = r#"{{ th(links, "as_of", "As of") }}{{ x or 'not rated' }}{{ t("ok.key") }}{{ tv("severity", s) }}{{ x | replace("T", " ") }}{% if a == "open" %}"#;
+        assert_eq!(untranslated_words(src), ["As of", "not rated"]);
+        assert!(
+            untranslated_words(r#"<a href="/x" aria-label="{{ t("c") }}">{{ t("d") }}</a>"#)
+                .is_empty()
+        );
+    }
+
+    /// Every value of the closed sets the pages show through `tv()` has its name.
+    #[test]
+    fn every_value_shown_by_name_has_one() {
+        use tocsin_domain::{
+            ActionStatus, AlertStatus, BroadcastState, CloseReason, HeardHow, Level, Role,
+            RumourPriority, RumourStatus, Severity, VerificationStatus,
+        };
+        let en = catalogue(Lang::En);
+        let mut keys: Vec<String> = Vec::new();
+        keys.extend(Severity::ALL.iter().map(|v| format!("severity.{v}")));
+        keys.extend(AlertStatus::ALL.iter().map(|v| format!("alert_status.{v}")));
+        keys.extend(
+            ActionStatus::ALL
+                .iter()
+                .map(|v| format!("action_status.{}", v.as_str())),
+        );
+        keys.extend(
+            VerificationStatus::ALL
+                .iter()
+                .map(|v| format!("verification.{}", v.as_str())),
+        );
+        keys.extend(Role::ALL.iter().map(|v| format!("role.{}", v.as_str())));
+        keys.extend(Level::ALL.iter().map(|v| format!("level.{}", v.as_str())));
+        keys.extend(
+            RumourStatus::ALL
+                .iter()
+                .map(|v| format!("rumour_status.{v}")),
+        );
+        keys.extend(RumourPriority::ALL.iter().map(|v| format!("priority.{v}")));
+        keys.extend(HeardHow::ALL.iter().map(|v| format!("how_heard.{v}")));
+        keys.extend(CloseReason::ALL.iter().map(|v| format!("close_reason.{v}")));
+        keys.extend(
+            BroadcastState::ALL
+                .iter()
+                .map(|v| format!("broadcast_state.{}", v.as_str())),
+        );
+        // Closed sets the domain keeps as text.
+        for (kind, values) in [
+            ("assessment_status", &["draft", "reviewed", "published"][..]),
+            ("confidence", &["low", "medium", "high"]),
+            ("situation_status", &["watch", "active", "closed"]),
+            ("metric", &["incidents", "fatalities"]),
+            ("match_kind", &["incident", "report"]),
+            ("period", &["week", "month"]),
+            ("period_heading", &["week", "month"]),
+            (
+                "outbox_status",
+                &["queued", "sending", "sent", "delivered", "failed"],
+            ),
+            ("source_kind", tocsin_domain::source::SOURCE_KINDS),
+            (
+                "crime",
+                &["genocide", "crimes_against_humanity", "war_crimes"],
+            ),
+            ("finding", &["risk_of", "may_amount_to", "determined"]),
+            ("finding_label", &["risk_of", "may_amount_to", "determined"]),
+            (
+                "audience",
+                &[
+                    "viewer",
+                    "desk_officer",
+                    "monitor_coordinator",
+                    "analyst",
+                    "admin",
+                ],
+            ),
+        ] {
+            keys.extend(values.iter().map(|v| format!("{kind}.{v}")));
+        }
+        for k in keys {
+            assert!(en.contains_key(&k), "en.json lacks {k}");
+        }
     }
 
     #[test]
@@ -237,8 +569,28 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled() {
+        let s = text(Lang::Ar, "form.claim_note", &[("hours", "24".into())]);
+        assert!(s.contains("\u{2068}24\u{2069}"), "{s}");
+        // In a left-to-right language only a right-to-left value is isolated.
         let s = text(Lang::Fr, "form.claim_note", &[("hours", "24".into())]);
-        assert!(s.contains("\u{2068}24\u{2069} heures"), "{s}");
+        assert!(s.contains("24 heures") && !s.contains('\u{2068}'), "{s}");
+        let s = text(Lang::En, "account.contacts_of", &[("name", "نص".into())]);
+        assert_eq!(s, "Contacts of \u{2068}نص\u{2069}");
         assert_eq!(text(Lang::Sw, "no.such.key", &[]), "no.such.key");
+    }
+
+    #[test]
+    fn a_count_picks_the_plural_form() {
+        let n = |lang, c: u64| text(lang, "nav.inbox_unread", &[("count", c.to_string())]);
+        assert_eq!(n(Lang::En, 1), "Inbox (1 unread)");
+        assert_eq!(n(Lang::En, 3), "Inbox (3 unread)");
+        assert_eq!(n(Lang::Fr, 1), "Messages (1 non lu)");
+        assert_eq!(n(Lang::Fr, 3), "Messages (3 non lus)");
+        assert_ne!(n(Lang::Ar, 2), n(Lang::Ar, 5));
+        assert_ne!(n(Lang::Ar, 5), n(Lang::Ar, 11));
+        assert_eq!(plural(Lang::Ar, 103), "few");
+        assert_eq!(plural(Lang::Ar, 100), "other");
+        assert_eq!(plural(Lang::Fr, 0), "one");
+        assert_eq!(plural(Lang::En, 0), "other");
     }
 }

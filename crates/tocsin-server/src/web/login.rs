@@ -8,15 +8,20 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
-use tocsin_domain::AuditEvent;
+use tocsin_domain::{AuditEvent, Lang};
 use tocsin_store::{StoreExt, WebSession};
 
-use super::{page, render, set_cookie, CsrfForm, WebError, WebUser};
+use super::{i18n, page, render, set_cookie, CsrfForm, WebError, WebUser};
 use crate::auth::{random_secret, same, session_hash, SESSION_COOKIE, SESSION_HOURS};
 use crate::input::parse_query;
 use crate::AppState;
 
 const LOGIN_CSRF_COOKIE: &str = "tocsin_login_csrf";
+
+/// The login page's language: the browser's, else English (nobody is known yet).
+fn browser_lang(headers: &HeaderMap) -> Lang {
+    i18n::accept_language(headers).unwrap_or(Lang::En)
+}
 
 /// `/login`, `/logout` (the home page `/` is [`super::alerts`]').
 pub fn router() -> Router<AppState> {
@@ -49,19 +54,22 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// The login page in `lang`, with the refusal of catalogue key `error` (and its arguments).
 fn login_form(
     st: &AppState,
+    lang: Lang,
     status: StatusCode,
     csrf: &str,
     next: &str,
     username: &str,
-    error: Option<&str>,
+    error: Option<(&str, &[(&str, String)])>,
 ) -> Response {
+    let error = error.map(|(key, args)| i18n::text(lang, key, args));
     let mut r = render(
         st,
         status,
         "login.html",
-        context! { login_csrf => csrf, next, username, error },
+        context! { login_csrf => csrf, next, username, error, lang => lang.code() },
     );
     r.headers_mut().insert(
         header::SET_COOKIE,
@@ -71,10 +79,15 @@ fn login_form(
 }
 
 /// `GET /login`
-pub async fn login_page(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
+pub async fn login_page(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     let q: LoginQuery = parse_query(q.as_deref()).unwrap_or_default();
     login_form(
         &st,
+        browser_lang(&headers),
         StatusCode::OK,
         &random_secret(),
         &safe_next(q.next.as_deref()),
@@ -99,14 +112,16 @@ pub async fn login(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let lang = browser_lang(&headers);
     let Ok(f) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
         return login_form(
             &st,
+            lang,
             StatusCode::BAD_REQUEST,
             &random_secret(),
             "/incidents",
             "",
-            Some("Fill in the form."),
+            Some(("login.err_form", &[])),
         );
     };
     let next = safe_next(f.next.as_deref());
@@ -117,24 +132,26 @@ pub async fn login(
     if cookie_csrf.is_empty() || !same(cookie_csrf, &f.csrf) {
         return login_form(
             &st,
+            lang,
             StatusCode::FORBIDDEN,
             &random_secret(),
             &next,
             &f.username,
-            Some("Your form expired; please try again."),
+            Some(("login.err_expired", &[])),
         );
     }
     if let Err(wait) = st.logins.attempt(&f.username, client) {
         let secs = wait.as_secs().max(1);
         let mut r = login_form(
             &st,
+            lang,
             StatusCode::TOO_MANY_REQUESTS,
             &random_secret(),
             &next,
             &f.username,
-            Some(&format!(
-                "Too many failed logins. Try again in {} minute(s).",
-                secs.div_ceil(60)
+            Some((
+                "login.err_throttled",
+                &[("count", secs.div_ceil(60).to_string())],
             )),
         );
         r.headers_mut()
@@ -165,21 +182,23 @@ pub async fn login(
         tracing::error!(error = %e, "could not record a login attempt; refusing the login");
         return login_form(
             &st,
+            lang,
             StatusCode::SERVICE_UNAVAILABLE,
             &random_secret(),
             &next,
             &f.username,
-            Some("Storage is unavailable."),
+            Some(("login.err_storage", &[])),
         );
     }
     let Some(user) = user.filter(|_| ok) else {
         return login_form(
             &st,
+            lang,
             StatusCode::UNAUTHORIZED,
             &random_secret(),
             &next,
             &f.username,
-            Some("Wrong username or password."),
+            Some(("login.err_wrong", &[])),
         );
     };
     let secret = random_secret();
@@ -199,11 +218,12 @@ pub async fn login(
     {
         return login_form(
             &st,
+            lang,
             StatusCode::SERVICE_UNAVAILABLE,
             &random_secret(),
             &next,
             &f.username,
-            Some("Storage is unavailable."),
+            Some(("login.err_storage", &[])),
         );
     }
     let mut r = Redirect::to(&next).into_response();
@@ -229,7 +249,8 @@ pub async fn logout(
     form: Result<CsrfForm<Empty>, WebError>,
 ) -> Response {
     if let Err(e) = form {
-        let ctx = context! { title => e.title, message => e.message };
+        let message = e.key.map_or(e.message.clone(), |k| wu.t(k, &[]));
+        let ctx = context! { title => e.title_key(), message };
         return page(&st, &wu, e.status, "message.html", ctx);
     }
     let _ = st

@@ -48,7 +48,7 @@ use axum::Router;
 use minijinja::{context, Environment, Value};
 use serde::de::DeserializeOwned;
 use tocsin_domain::incident::ACLED_TYPOLOGY;
-use tocsin_domain::{Permission, Tlp, User, VerificationStatus};
+use tocsin_domain::{Lang, Permission, Tlp, User, VerificationStatus};
 use tocsin_store::WebSession;
 
 use crate::auth::{same, session_user};
@@ -209,6 +209,7 @@ pub fn templates() -> Environment<'static> {
             include_str!("../../templates/report_matches.html"),
         ),
         ("_sort.html", include_str!("../../templates/_sort.html")),
+        ("_shown.html", include_str!("../../templates/_shown.html")),
         ("signals.html", include_str!("../../templates/signals.html")),
         ("signal.html", include_str!("../../templates/signal.html")),
         (
@@ -230,6 +231,7 @@ pub fn templates() -> Environment<'static> {
             .unwrap_or_default()
     });
     env.add_function("t", i18n::t);
+    env.add_function("tv", i18n::tv);
     env.add_function("invalid", refusal::invalid_attrs);
     env.add_filter("when", when);
     env.add_filter("excerpt", excerpt);
@@ -262,6 +264,33 @@ pub struct WebUser {
     pub(crate) session: WebSession,
     /// Unread items of their inbox (shown in the page header), when known.
     pub(crate) unread: Option<u64>,
+    /// The language their pages are in: their account's, else their browser's, else English.
+    pub(crate) lang: Lang,
+}
+
+impl WebUser {
+    /// The user of a session, their pages in the language of [`staff_lang`].
+    fn new(user: User, session: WebSession, unread: Option<u64>, parts: &Parts) -> Self {
+        let lang = staff_lang(&user, &parts.headers);
+        WebUser {
+            user,
+            session,
+            unread,
+            lang,
+        }
+    }
+
+    /// The text of catalogue `key` in this user's language (see [`i18n::text`]).
+    pub(crate) fn t(&self, key: &str, args: &[(&str, String)]) -> String {
+        i18n::text(self.lang, key, args)
+    }
+}
+
+/// The language of a staff page: the one chosen on the account page, else the best of the
+/// browser's `Accept-Language`, else English.
+pub(crate) fn staff_lang(user: &User, headers: &axum::http::HeaderMap) -> Lang {
+    user.language
+        .unwrap_or_else(|| i18n::accept_language(headers).unwrap_or(Lang::En))
 }
 
 /// The CSRF token of the session a [`WebUser`] was found by, left for [`CsrfForm`].
@@ -281,11 +310,7 @@ impl FromRequestParts<AppState> for WebUser {
                     .extensions
                     .insert(SessionCsrf(session.csrf_token.clone()));
                 let unread = state.app().inbox_unread(&user).await.ok();
-                Ok(WebUser {
-                    user,
-                    session,
-                    unread,
-                })
+                Ok(WebUser::new(user, session, unread, parts))
             }
             None => {
                 let next = parts
@@ -310,6 +335,8 @@ pub struct WebError {
     pub title: &'static str,
     /// What went wrong.
     pub message: String,
+    /// A catalogue key whose text, in the reader's language, replaces `message` on the page.
+    pub key: Option<&'static str>,
 }
 
 impl WebError {
@@ -319,16 +346,20 @@ impl WebError {
             status,
             title,
             message: message.into(),
+            key: None,
         }
     }
 
     /// 403: the form's CSRF token is missing or wrong.
     pub fn csrf() -> Self {
-        WebError::new(
-            StatusCode::FORBIDDEN,
-            "Not allowed",
-            "The form's security token is missing or wrong.",
-        )
+        WebError {
+            key: Some("err.csrf"),
+            ..WebError::new(
+                StatusCode::FORBIDDEN,
+                "Not allowed",
+                "The form's security token is missing or wrong.",
+            )
+        }
     }
 
     /// 400: the form does not parse.
@@ -341,6 +372,18 @@ impl WebError {
     }
 }
 
+impl WebError {
+    /// The catalogue key of the page's title, from its status.
+    pub fn title_key(&self) -> &'static str {
+        match self.status {
+            StatusCode::FORBIDDEN => "err.not_allowed",
+            StatusCode::NOT_FOUND => "err.not_found",
+            s if s.is_client_error() => "err.invalid",
+            _ => "err.wrong",
+        }
+    }
+}
+
 impl From<ApiError> for WebError {
     fn from(e: ApiError) -> Self {
         let title = match e.status {
@@ -349,7 +392,13 @@ impl From<ApiError> for WebError {
             s if s.is_client_error() => "Invalid request",
             _ => "Something went wrong",
         };
-        WebError::new(e.status, title, e.message)
+        // The bare "not found" of a record one may not see reads as a sentence in any language.
+        let key = (e.status == StatusCode::NOT_FOUND && e.message == ApiError::not_found().message)
+            .then_some("err.no_record");
+        WebError {
+            key,
+            ..WebError::new(e.status, title, e.message)
+        }
     }
 }
 
@@ -387,23 +436,18 @@ pub type WebResult<T = Response> = Result<T, WebError>;
 /// friendly 404 page, in the frame of the user's session if any.
 pub async fn not_found(State(st): State<AppState>, req: Request) -> Response {
     let (parts, _) = req.into_parts();
-    let ctx = context! {
-        title => "Not found",
-        message => "There is no page at this address. It may have moved, or the link may be mistyped.",
-    };
+    let lang = i18n::accept_language(&parts.headers).unwrap_or(Lang::En);
+    let message = |lang| i18n::text(lang, "err.no_page", &[]);
     match session_user(&parts, &st).await {
-        Some((session, user)) => page(
-            &st,
-            &WebUser {
-                user,
-                session,
-                unread: None,
-            },
-            StatusCode::NOT_FOUND,
-            "message.html",
-            ctx,
-        ),
-        None => render(&st, StatusCode::NOT_FOUND, "message.html", ctx),
+        Some((session, user)) => {
+            let wu = WebUser::new(user, session, None, &parts);
+            let ctx = context! { title => "err.not_found", message => message(wu.lang) };
+            page(&st, &wu, StatusCode::NOT_FOUND, "message.html", ctx)
+        }
+        None => {
+            let ctx = context! { title => "err.not_found", message => message(lang), lang => lang.code() };
+            render(&st, StatusCode::NOT_FOUND, "message.html", ctx)
+        }
     }
 }
 
@@ -415,6 +459,12 @@ async fn error_pages(State(st): State<AppState>, req: Request, next: Next) -> Re
         .iter()
         .cloned()
         .collect::<Vec<_>>();
+    let accept = req
+        .headers()
+        .get_all(header::ACCEPT_LANGUAGE)
+        .iter()
+        .cloned()
+        .collect::<Vec<_>>();
     let r = next.run(req).await;
     let Some(e) = r.extensions().get::<WebError>().cloned() else {
         return r;
@@ -423,20 +473,25 @@ async fn error_pages(State(st): State<AppState>, req: Request, next: Next) -> Re
     for c in cookies {
         parts.headers.append(header::COOKIE, c);
     }
-    let ctx = context! { title => e.title, message => e.message };
+    for a in accept {
+        parts.headers.append(header::ACCEPT_LANGUAGE, a);
+    }
+    let message = |lang| match e.key {
+        Some(k) => i18n::text(lang, k, &[]),
+        None => e.message.clone(),
+    };
     match session_user(&parts, &st).await {
-        Some((session, user)) => page(
-            &st,
-            &WebUser {
-                user,
-                session,
-                unread: None,
-            },
-            e.status,
-            "message.html",
-            ctx,
-        ),
-        None => render(&st, e.status, "message.html", ctx),
+        Some((session, user)) => {
+            let wu = WebUser::new(user, session, None, &parts);
+            let ctx = context! { title => e.title_key(), message => message(wu.lang) };
+            page(&st, &wu, e.status, "message.html", ctx)
+        }
+        None => {
+            let lang = i18n::accept_language(&parts.headers).unwrap_or(Lang::En);
+            let ctx =
+                context! { title => e.title_key(), message => message(lang), lang => lang.code() };
+            render(&st, e.status, "message.html", ctx)
+        }
     }
 }
 
@@ -502,6 +557,7 @@ pub(crate) fn page(
     let base = context! {
         user => context! { username => wu.user.username.clone(), role => wu.user.role.as_str(), clearance => wu.user.clearance.as_str() },
         time_zone => wu.user.time_zone.clone().unwrap_or_else(|| "UTC".into()),
+        lang => wu.lang.code(),
         can_audit => wu.user.can(Permission::AuditRead),
         can_signals => wu.user.can(Permission::SituationRead),
         csrf => wu.session.csrf_token.clone(),

@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/account", get(account).post(save_account))
         .route("/account/time-zone", post(save_time_zone))
+        .route("/account/language", post(save_language))
         .route(
             "/admin/users/{id}/contacts",
             get(user_contacts).post(save_user_contacts),
@@ -100,6 +101,8 @@ async fn account_page(
             severities,
             zones => tocsin_domain::time::zone_names().collect::<Vec<_>>(),
             current_zone => wu.user.time_zone.clone(),
+            current_language => wu.user.language.map(|l| l.code()),
+            languages => super::i18n::menu(),
             notice, error,
         },
     ))
@@ -126,6 +129,37 @@ pub struct ZoneForm {
     time_zone: String,
 }
 
+/// One's language as the account page's form sends it (empty: the browser's).
+#[derive(serde::Deserialize)]
+pub struct LanguageForm {
+    language: String,
+}
+
+/// `POST /account/language` (CSRF-checked): the language the signed-in user reads the pages
+/// in; the page that answers is already in it. A language the UI lacks is refused on the page.
+pub async fn save_language(
+    State(st): State<AppState>,
+    headers: axum::http::HeaderMap,
+    mut wu: WebUser,
+    CsrfForm(f): CsrfForm<LanguageForm>,
+) -> WebResult {
+    match st.app().set_own_language(&wu.user, &f.language).await {
+        Ok(language) => {
+            wu.user.language = language;
+            wu.lang = super::staff_lang(&wu.user, &headers);
+            let notice = wu.t("account.language_saved", &[]);
+            account_page(&st, &wu, &Whose::Own, StatusCode::OK, Some(notice), None).await
+        }
+        Err(e) => {
+            let e = crate::error::ApiError::from(e);
+            if !e.status.is_client_error() {
+                return Err(e.into());
+            }
+            account_page(&st, &wu, &Whose::Own, e.status, None, Some(e.message)).await
+        }
+    }
+}
+
 /// `POST /account/time-zone` (CSRF-checked): the zone the signed-in user reads times in; an
 /// unknown name is refused on the page with the reason.
 pub async fn save_time_zone(
@@ -136,9 +170,9 @@ pub async fn save_time_zone(
     match st.app().set_own_time_zone(&wu.user, &f.time_zone).await {
         Ok(zone) => {
             wu.user.time_zone = zone.clone();
-            let notice = format!(
-                "Times are now shown in {}.",
-                zone.as_deref().unwrap_or("UTC")
+            let notice = wu.t(
+                "account.zone_saved",
+                &[("zone", zone.clone().unwrap_or_else(|| "UTC".into()))],
             );
             account_page(&st, &wu, &Whose::Own, StatusCode::OK, Some(notice), None).await
         }
@@ -217,7 +251,10 @@ async fn save(
         Whose::Other(id) => id.clone(),
     };
     match st.app().set_contacts_of(&wu.user, &target, patch).await {
-        Ok(_) => account_page(st, wu, &whose, StatusCode::OK, Some("Saved.".into()), None).await,
+        Ok(_) => {
+            let notice = wu.t("common.saved", &[]);
+            account_page(st, wu, &whose, StatusCode::OK, Some(notice), None).await
+        }
         Err(e) => {
             let e = crate::error::ApiError::from(e);
             if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN {

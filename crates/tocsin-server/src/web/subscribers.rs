@@ -103,7 +103,8 @@ pub async fn show(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQuery
         language: Lang::En.code().into(),
         ..Default::default()
     };
-    let notice = non_empty(&q.registered).map(|_| "Subscriber registered.");
+    let registered = wu.t("subscribers.registered", &[]);
+    let notice = non_empty(&q.registered).map(|_| registered.as_str());
     render(
         &st,
         &wu,

@@ -47,7 +47,7 @@ pub async fn triage_page(
     let triagers = st.app().triagers(&wu.user).await?;
     let next = next_url("/triage", &q, &listed.next_cursor);
     let notice = match q.assigned.as_deref() {
-        Some("me") => Some("Showing the reports assigned to you."),
+        Some("me") => Some(wu.t("triage.showing_mine", &[])),
         _ => None,
     };
     Ok(page(
