@@ -81,7 +81,7 @@ pub struct FactorLevel {
 }
 
 /// A measure suggested for a situation.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SuggestedMeasure {
     /// The toolbox measure (with its "to check" marks).
     #[schema(value_type = Object)]
@@ -131,6 +131,8 @@ pub struct ActionBrief {
     pub status: ActionStatus,
     /// Lead.
     pub lead: String,
+    /// The department carrying it.
+    pub department: String,
     /// Due.
     pub due_date: NaiveDate,
     /// Past due and not finished.
@@ -202,6 +204,7 @@ fn brief(a: &Action, today: NaiveDate) -> ActionBrief {
             .unwrap_or_default(),
         status: a.status,
         lead: a.lead.clone(),
+        department: a.department.name().to_string(),
         due_date: a.due_date,
         overdue: a.is_overdue(today),
     }
@@ -231,6 +234,57 @@ async fn may_act_for_desk(app: &App<'_>, u: &User, desk: Option<Uuid>) -> Result
             "a desk officer records the actions of their own desk only",
         ))
     }
+}
+
+/// The toolbox measures for the risk picture `a` (the latest published assessment, with
+/// `note` saying why it cannot be used, as [`App::risk_picture`] answers): the factors at high
+/// or severe, the measures addressing them (those acting on the highest level first, then on
+/// more such factors, then toolbox order), and why there is nothing to suggest, if so.
+pub(crate) fn rank_measures(
+    a: Option<&Assessment>,
+    note: Option<String>,
+) -> (Vec<FactorLevel>, Vec<SuggestedMeasure>, Option<String>) {
+    let factors = match (a, &note) {
+        (Some(a), None) => high_factors(a),
+        _ => vec![],
+    };
+    let mut measures: Vec<(usize, SuggestedMeasure)> = Toolbox::shipped()
+        .measures
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| {
+            let hit: Vec<FactorLevel> = factors
+                .iter()
+                .filter(|f| m.risk_factors.iter().any(|r| u32::from(*r) == f.factor))
+                .cloned()
+                .collect();
+            let level = hit.first()?.level;
+            Some((
+                i,
+                SuggestedMeasure {
+                    measure: m,
+                    factors: hit,
+                    level,
+                },
+            ))
+        })
+        .collect();
+    measures.sort_by(|(i, x), (j, y)| {
+        y.level
+            .cmp(&x.level)
+            .then(y.factors.len().cmp(&x.factors.len()))
+            .then(i.cmp(j))
+    });
+    let note = note.or_else(|| {
+        factors.is_empty().then(|| {
+            "no risk factor is at high or severe in the latest published assessment".into()
+        })
+    });
+    (
+        factors,
+        measures.into_iter().map(|(_, m)| m).collect(),
+        note,
+    )
 }
 
 fn today() -> NaiveDate {
@@ -503,7 +557,7 @@ impl App<'_> {
 
     /// The latest published assessment of `s` that `u` may see, and why nothing can be
     /// suggested from it when that is so.
-    async fn risk_picture(
+    pub(crate) async fn risk_picture(
         &self,
         u: &User,
         s: &Situation,
@@ -539,48 +593,13 @@ impl App<'_> {
             as_of: a.as_of,
             framework: a.framework.clone(),
         });
-        let factors = match (&a, &note) {
-            (Some(a), None) => high_factors(a),
-            _ => vec![],
-        };
-        let mut measures: Vec<(usize, SuggestedMeasure)> = Toolbox::shipped()
-            .measures
-            .iter()
-            .enumerate()
-            .filter_map(|(i, m)| {
-                let hit: Vec<FactorLevel> = factors
-                    .iter()
-                    .filter(|f| m.risk_factors.iter().any(|r| u32::from(*r) == f.factor))
-                    .cloned()
-                    .collect();
-                let level = hit.first()?.level;
-                Some((
-                    i,
-                    SuggestedMeasure {
-                        measure: m,
-                        factors: hit,
-                        level,
-                    },
-                ))
-            })
-            .collect();
-        measures.sort_by(|(i, x), (j, y)| {
-            y.level
-                .cmp(&x.level)
-                .then(y.factors.len().cmp(&x.factors.len()))
-                .then(i.cmp(j))
-        });
-        let note = note.or_else(|| {
-            factors.is_empty().then(|| {
-                "no risk factor is at high or severe in the latest published assessment".into()
-            })
-        });
+        let (factors, measures, note) = rank_measures(a.as_ref(), note);
         Ok(Suggestions {
             situation_id: s.id,
             assessment,
             note,
             factors,
-            measures: measures.into_iter().map(|(_, m)| m).collect(),
+            measures,
         })
     }
 

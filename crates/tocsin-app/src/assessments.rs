@@ -528,7 +528,8 @@ impl App<'_> {
                 .items;
             if !s.admin1.is_empty() {
                 incidents.retain(|i| {
-                    i.situation_id == Some(s.id) || s.covers(&i.country, i.admin1.as_deref())
+                    i.situation_id == Some(s.id)
+                        || crate::situations::in_area(&s, &i.country, i.admin1.as_deref())
                 });
             }
         }

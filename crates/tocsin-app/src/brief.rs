@@ -1,10 +1,11 @@
 //! What a brief for decision-makers holds (`tocsin brief`, `GET /situations/{id}/brief`):
 //! gathered here, at the audience's clearance, and laid out by `tocsin-brief` (PDF, HTML).
 //!
-//! Kept narrow on purpose: [`App::brief_content`] reads the situation, its latest two
-//! published assessments, its incidents, legal qualifications, actions and the toolbox, and
-//! nothing else. When the situation dashboard's overview exists, this gathering can read from
-//! it instead; the [`BriefContent`] shape is what the layout depends on.
+//! One computation, two renderings: [`App::brief_content`] reads the situation dashboard
+//! ([`crate::overview`]) as the brief's reader may see it, over the dashboard's default window
+//! (the last 52 weeks), and puts it into words in the brief's language: the same figures, the
+//! same clearance filtering. The [`BriefContent`] shape is what the layout depends on; its
+//! pictures are drawn by [`crate::charts`].
 //!
 //! **Rules.** A brief carries nothing above its clearance: the lower of the audience role's
 //! default clearance and the clearance of whoever makes it (the operator at the command line
@@ -12,32 +13,27 @@
 //! report and no source at all. Its label is the highest label of what it carries. Making one
 //! is audited (`brief.make`), and the restricted incidents it shows are audited as a list.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use tocsin_domain::legal::{guarded_terms, unqualified};
 use tocsin_domain::{
-    ActionStatus, Assessment, AssessmentStatus, AuditEvent, Crime, Finding, Incident,
-    IncidentFilter, Lang, Level, PageRequest, Permission, Role, Term, Tlp, VerificationStatus,
+    ActionStatus, AuditEvent, Crime, Finding, Lang, Level, Permission, Role, Term, Tlp, User,
 };
-use tocsin_framework::{FactorNames, Framework};
+use tocsin_framework::FactorNames;
 use tocsin_store::StoreExt;
 use tocsin_toolbox::Toolbox;
 use uuid::Uuid;
 
 use crate::actions::ACTION_FRAMEWORK;
-use crate::{reads, visible, Acting, App, AppError, Result};
+pub use crate::charts::{MapPoint, TrendBar};
+use crate::overview::{Parts, TrendWindow};
+use crate::{visible, Acting, App, AppError, Result};
 
-/// Incidents a brief reads at most (counts, trend and map).
-const MAX_INCIDENTS: usize = 5_000;
-/// Key incidents shown.
-const KEY_INCIDENTS: usize = 5;
 /// Measures shown.
 const MEASURES: usize = 5;
 /// Precedents shown.
 const PRECEDENTS: usize = 3;
-/// Months of the trend.
-const TREND_MONTHS: u32 = 12;
 /// Characters of an incident's description shown.
 const DESCRIPTION_CHARS: usize = 240;
 /// Characters of the situation's own summary shown.
@@ -124,12 +120,14 @@ pub struct BriefContent {
     pub factors: Vec<BriefFactor>,
     /// Whether the factor names are a translation not checked against an official text.
     pub names_unchecked: bool,
-    /// Totals over the incidents read.
+    /// Totals over the window (the dashboard's trend).
     pub totals: BriefTotals,
     /// The verified incidents with the most fatalities, then the newest.
     pub key_incidents: Vec<BriefIncident>,
-    /// Incidents and fatalities per month, the last twelve months to `made_on`.
-    pub trend: Vec<MonthCount>,
+    /// The window: the last 52 weeks to `made_on`.
+    pub window: TrendWindow,
+    /// Incidents and fatalities per week of the window (the dashboard's trend).
+    pub trend: Vec<TrendBar>,
     /// Where the incidents happened.
     pub points: Vec<MapPoint>,
     /// Toolbox measures for the factors at high or severe.
@@ -157,10 +155,10 @@ pub struct BriefSituation {
     pub name: String,
     /// ISO alpha-3.
     pub country: String,
-    /// The country's English name.
+    /// The country's name in the brief's language.
     pub country_name: String,
-    /// First-level area, if any.
-    pub admin1: Option<String>,
+    /// Its first-level areas (none: the whole country).
+    pub admin1: Vec<String>,
     /// `watch`, `active` or `closed`.
     pub status: String,
     /// Its summary.
@@ -211,7 +209,7 @@ pub struct BriefFactor {
     pub change: Change,
 }
 
-/// Totals over the incidents read.
+/// Totals over the window.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct BriefTotals {
     /// Incidents.
@@ -219,8 +217,9 @@ pub struct BriefTotals {
     /// Of which verified.
     pub verified: u64,
     /// Best-estimate fatalities.
-    pub fatalities: i64,
-    /// Whether the cap on incidents read was reached (totals are then lower bounds).
+    pub fatalities: u64,
+    /// Whether the cap on incidents read for the map was reached (the verified count is then
+    /// a lower bound).
     pub capped: bool,
 }
 
@@ -234,35 +233,11 @@ pub struct BriefIncident {
     /// ACLED event type.
     pub event_type: String,
     /// Best estimate of deaths.
-    pub fatalities: i64,
+    pub fatalities: u64,
     /// What happened (shortened).
     pub description: String,
     /// Its label.
     pub tlp: Tlp,
-}
-
-/// One month of the trend.
-#[derive(Debug, Clone, Serialize)]
-pub struct MonthCount {
-    /// `YYYY-MM`.
-    pub month: String,
-    /// Incidents that month.
-    pub incidents: u64,
-    /// Fatalities that month.
-    pub fatalities: i64,
-}
-
-/// One incident on the map.
-#[derive(Debug, Clone, Serialize)]
-pub struct MapPoint {
-    /// WGS84 latitude.
-    pub lat: f64,
-    /// WGS84 longitude.
-    pub lon: f64,
-    /// Best estimate of deaths.
-    pub fatalities: i64,
-    /// Whether it is verified.
-    pub verified: bool,
 }
 
 /// A suggested measure.
@@ -270,7 +245,7 @@ pub struct MapPoint {
 pub struct BriefMeasure {
     /// The toolbox id.
     pub id: String,
-    /// Its name (English: the toolbox has no translations).
+    /// Its name in the brief's language.
     pub name: String,
     /// Its category.
     pub category: String,
@@ -353,37 +328,6 @@ fn shorten(s: &str, n: usize) -> String {
     format!("{}…", cut.trim_end_matches([',', ';', ':', '.']))
 }
 
-fn month_key(d: NaiveDate) -> (i32, u32) {
-    (d.year(), d.month())
-}
-
-/// The twelve months ending with `last`'s, oldest first.
-fn months_to(last: NaiveDate) -> Vec<(i32, u32)> {
-    let (mut y, mut m) = month_key(last);
-    let mut v = Vec::with_capacity(TREND_MONTHS as usize);
-    for _ in 0..TREND_MONTHS {
-        v.push((y, m));
-        if m == 1 {
-            y -= 1;
-            m = 12;
-        } else {
-            m -= 1;
-        }
-    }
-    v.reverse();
-    v
-}
-
-/// The published assessments of a situation at or below `cap`, newest first.
-fn published(all: Vec<Assessment>, cap: Tlp) -> Vec<Assessment> {
-    let mut v: Vec<Assessment> = all
-        .into_iter()
-        .filter(|a| a.status == AssessmentStatus::Published && a.tlp <= cap)
-        .collect();
-    v.sort_by_key(|a| std::cmp::Reverse((a.as_of, a.created_at)));
-    v
-}
-
 impl App<'_> {
     /// The content of a brief on situation `id` for `req.audience`, made by `by` (a user who
     /// may read situations and incidents, or the operator). A situation labelled above the
@@ -417,13 +361,35 @@ impl App<'_> {
             ));
         }
         let lang = req.lang.code();
+        // The dashboard as the brief's reader sees it: the maker at the brief's clearance.
+        let reader = match by {
+            Acting::User(u) => User {
+                clearance: cap,
+                ..u.clone()
+            },
+            Acting::Operator(name) => User::operator(
+                name,
+                cap,
+                vec![Permission::SituationRead, Permission::IncidentRead],
+            ),
+        };
+        let made_on = tocsin_domain::time::now().date_naive();
+        let window = TrendWindow::default_for(made_on);
+        let parts = Parts {
+            alerts: false,
+            signals: false,
+        };
+        let d = self.dashboard_parts(&reader, s.id, window, parts).await?;
+        let s = &d.situation;
         let mut tlp = s.tlp;
         let description = shorten(&s.description, SITUATION_CHARS);
 
-        // Risk factors: the latest published assessment and the one before it.
-        let assessments = published(self.store.list_assessments(Some(s.id), 500).await?, cap);
-        let latest = assessments.first();
-        let framework: Option<&Framework> = latest
+        // Risk factors: the latest published assessment and the one before it, named in the
+        // brief's language.
+        let framework = d
+            .risk
+            .assessment
+            .as_ref()
             .and_then(|a| self.frameworks.get(&a.framework))
             .map(|f| f.as_ref());
         let names = framework.and_then(FactorNames::shipped);
@@ -433,187 +399,127 @@ impl App<'_> {
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("{n}"))
         };
-        let previous = latest.and_then(|a| {
-            assessments
-                .iter()
-                .skip(1)
-                .find(|p| p.framework == a.framework)
-        });
-        let mut factors: Vec<BriefFactor> = vec![];
-        if let Some(a) = latest {
-            tlp = tlp.max(a.tlp);
-            let before: BTreeMap<u32, Level> = previous
-                .map(|p| p.factors.iter().map(|f| (f.factor, f.level)).collect())
-                .unwrap_or_default();
-            for f in a.factors.iter().filter(|f| f.level > Level::None) {
-                let prev = before.get(&f.factor).copied();
-                factors.push(BriefFactor {
-                    number: f.factor,
-                    name: name_of(f.factor),
-                    level: f.level,
-                    previous: prev,
-                    change: match prev {
-                        None => Change::New,
-                        Some(p) if f.level > p => Change::Up,
-                        Some(p) if f.level < p => Change::Down,
-                        Some(_) => Change::Same,
-                    },
-                });
-            }
-            factors.sort_by(|x, y| y.level.cmp(&x.level).then(x.number.cmp(&y.number)));
+        if let Some(t) = d.risk.tlp {
+            tlp = tlp.max(t);
         }
-        let assessment = latest.map(|a| BriefAssessment {
+        let factors: Vec<BriefFactor> = d
+            .risk
+            .rows
+            .iter()
+            .filter(|r| r.level > Level::None)
+            .map(|r| BriefFactor {
+                number: r.factor,
+                name: name_of(r.factor),
+                level: r.level,
+                previous: r.previous,
+                change: match r.change {
+                    "up" => Change::Up,
+                    "down" => Change::Down,
+                    "same" => Change::Same,
+                    _ => Change::New,
+                },
+            })
+            .collect();
+        let assessment = d.risk.assessment.as_ref().map(|a| BriefAssessment {
             as_of: a.as_of,
-            summary: shorten(&a.summary, SUMMARY_CHARS),
+            summary: shorten(&d.risk.summary, SUMMARY_CHARS),
             framework: a.framework.clone(),
             framework_name: framework.map(|f| f.name.clone()).unwrap_or_default(),
-            previous_as_of: previous.map(|p| p.as_of),
+            previous_as_of: d.risk.previous.as_ref().map(|p| p.as_of),
         });
         let names_unchecked =
             lang != "en" && names.as_ref().is_some_and(|n| n.names.contains_key(lang));
 
-        // Incidents of the situation at or below the clearance.
-        let incidents = self.brief_incidents(s.id, cap).await?;
-        let capped = incidents.len() >= MAX_INCIDENTS;
-        let made_on = tocsin_domain::time::now().date_naive();
-        let mut totals = BriefTotals {
-            capped,
-            ..BriefTotals::default()
+        // Incidents: the dashboard's trend and the area's incidents.
+        let (trend, mut totals) = match &d.trend {
+            Some(t) => (
+                t.bars.clone(),
+                BriefTotals {
+                    incidents: t.incidents,
+                    fatalities: t.fatalities,
+                    ..BriefTotals::default()
+                },
+            ),
+            None => (vec![], BriefTotals::default()),
         };
-        let months = months_to(made_on);
-        let mut per_month: BTreeMap<(i32, u32), (u64, i64)> =
-            months.iter().map(|m| (*m, (0, 0))).collect();
-        for i in &incidents {
-            totals.incidents += 1;
-            totals.fatalities += i.fatalities.max(0);
-            if i.verification_status == VerificationStatus::Verified {
-                totals.verified += 1;
+        let (key_incidents, points) = match &d.incidents {
+            Some(i) => {
+                totals.verified = i.verified;
+                totals.capped = i.capped;
+                let key: Vec<BriefIncident> = i
+                    .key
+                    .iter()
+                    .map(|k| BriefIncident {
+                        date: k.date,
+                        place: k.place.clone(),
+                        event_type: k.event_type.clone(),
+                        fatalities: k.fatalities,
+                        description: shorten(&k.description, DESCRIPTION_CHARS),
+                        tlp: k.tlp,
+                    })
+                    .collect();
+                (key, i.points.clone())
             }
-            if let Some(m) = per_month.get_mut(&month_key(i.event_date)) {
-                m.0 += 1;
-                m.1 += i.fatalities.max(0);
-            }
-        }
-        let trend = per_month
-            .into_iter()
-            .map(|((y, m), (n, f))| MonthCount {
-                month: format!("{y:04}-{m:02}"),
-                incidents: n,
-                fatalities: f,
-            })
-            .collect();
-        let points = incidents
-            .iter()
-            .map(|i| MapPoint {
-                lat: i.latitude,
-                lon: i.longitude,
-                fatalities: i.fatalities,
-                verified: i.verification_status == VerificationStatus::Verified,
-            })
-            .collect();
-        let mut verified: Vec<&Incident> = incidents
-            .iter()
-            .filter(|i| i.verification_status == VerificationStatus::Verified)
-            .collect();
-        verified.sort_by(|x, y| {
-            y.fatalities
-                .cmp(&x.fatalities)
-                .then(y.event_date.cmp(&x.event_date))
-        });
-        verified.truncate(KEY_INCIDENTS);
-        let key_incidents: Vec<BriefIncident> = verified
-            .iter()
-            .map(|i| BriefIncident {
-                date: i.event_date,
-                place: i
-                    .location
-                    .clone()
-                    .or_else(|| i.admin1.clone())
-                    .unwrap_or_else(|| i.country.code().to_string()),
-                event_type: i.event_type.clone(),
-                fatalities: i.fatalities,
-                description: shorten(&i.description, DESCRIPTION_CHARS),
-                tlp: i.tlp,
-            })
-            .collect();
-        for i in &verified {
+            None => (vec![], vec![]),
+        };
+        for i in &key_incidents {
             tlp = tlp.max(i.tlp);
         }
 
         // Measures, open actions, gaps and precedents (the toolbox refers to the UN 2014
         // framework's factors).
         let toolbox = Toolbox::shipped();
-        let high: Vec<&BriefFactor> = match latest {
-            Some(a) if a.framework == ACTION_FRAMEWORK => {
-                factors.iter().filter(|f| f.level >= Level::High).collect()
-            }
-            _ => vec![],
+        let un = self.frameworks.get(ACTION_FRAMEWORK).map(|f| f.as_ref());
+        let un_names = un.and_then(FactorNames::shipped);
+        let un_name = |n: u32, english: &str| -> String {
+            un.and_then(|f| f.factor_name(un_names.as_ref(), n, lang))
+                .map_or_else(|| english.to_string(), str::to_string)
         };
-        let measures_note = match latest {
-            None => Some("no published assessment".to_string()),
-            Some(a) if a.framework != ACTION_FRAMEWORK => Some(format!(
-                "the toolbox's measures refer to the risk factors of {ACTION_FRAMEWORK}, not {}",
-                a.framework
-            )),
-            Some(_) if high.is_empty() => Some("no risk factor at high or severe".to_string()),
-            Some(_) => None,
-        };
-        let mut ranked: Vec<(Level, usize, usize, BriefMeasure)> = toolbox
+        let measures: Vec<BriefMeasure> = d
+            .measures
             .measures
             .iter()
-            .enumerate()
-            .filter_map(|(i, m)| {
-                let hit: Vec<&&BriefFactor> = high
-                    .iter()
-                    .filter(|f| m.risk_factors.iter().any(|r| u32::from(*r) == f.number))
-                    .collect();
-                let top = hit.iter().map(|f| f.level).max()?;
-                Some((
-                    top,
-                    hit.len(),
-                    i,
-                    BriefMeasure {
-                        id: m.id.clone(),
-                        name: m.name.clone(),
-                        category: m.category.clone(),
-                        factors: hit.iter().map(|f| f.number).collect(),
-                    },
-                ))
+            .take(MEASURES)
+            .map(|m| BriefMeasure {
+                id: m.measure.id.clone(),
+                name: crate::words::measure_name(&m.measure.id, req.lang)
+                    .map_or_else(|| m.measure.name.clone(), str::to_string),
+                category: crate::words::category_name(&m.measure.category, req.lang)
+                    .map_or_else(|| m.measure.category.clone(), str::to_string),
+                factors: m.factors.iter().map(|f| f.factor).collect(),
             })
             .collect();
-        ranked.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-        let measures: Vec<BriefMeasure> = ranked
-            .into_iter()
-            .take(MEASURES)
-            .map(|(_, _, _, m)| m)
-            .collect();
-        let actions = self.store.actions_of(s.id, 1000).await?;
-        let addressed: BTreeSet<u32> = actions
-            .iter()
-            .filter(|a| a.status != ActionStatus::Dropped)
-            .flat_map(|a| a.risk_factors.iter().copied())
-            .collect();
-        let mut open: Vec<BriefAction> = actions
+        let measures_note = d.measures.note.clone();
+        let mut open: Vec<BriefAction> = d
+            .plan
+            .actions
             .iter()
             .filter(|a| matches!(a.status, ActionStatus::Planned | ActionStatus::InProgress))
             .map(|a| BriefAction {
-                measure: toolbox
-                    .measure(&a.measure_id)
-                    .map_or_else(|| a.measure_id.clone(), |m| m.name.clone()),
-                department: a.department.name().to_string(),
+                measure: crate::words::measure_name(&a.measure_id, req.lang)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| {
+                        if a.measure.is_empty() {
+                            a.measure_id.clone()
+                        } else {
+                            a.measure.clone()
+                        }
+                    }),
+                department: a.department.clone(),
                 status: a.status,
                 due_date: a.due_date,
-                overdue: a.due_date < made_on,
+                overdue: a.overdue,
             })
             .collect();
         open.sort_by_key(|a| a.due_date);
-        let gaps = high
+        let gaps = d
+            .plan
+            .gaps
             .iter()
-            .filter(|f| !addressed.contains(&f.number))
-            .map(|f| BriefGap {
-                number: f.number,
-                name: f.name.clone(),
-                level: f.level,
+            .map(|g| BriefGap {
+                number: g.factor,
+                name: un_name(g.factor, &g.name),
+                level: g.level,
             })
             .collect();
         let mut seen = BTreeSet::new();
@@ -639,18 +545,12 @@ impl App<'_> {
             .collect();
 
         // Legal qualifications and the terminology guard over the brief's own text.
-        let quals: Vec<_> = self
-            .store
-            .list_legal_qualifications(s.id)
-            .await?
-            .into_iter()
-            .filter(|q| q.tlp <= cap)
-            .collect();
-        for q in &quals {
+        for q in &d.legal {
             tlp = tlp.max(q.tlp);
         }
-        let recorded: Vec<Crime> = quals.iter().map(|q| q.crime).collect();
-        let legal = quals
+        let recorded: Vec<Crime> = d.legal.iter().map(|q| q.crime).collect();
+        let legal = d
+            .legal
             .iter()
             .map(|q| BriefQualification {
                 crime: q.crime,
@@ -682,23 +582,20 @@ impl App<'_> {
             })
             .collect();
 
-        let actor = by.actor();
-        reads::list_by(
-            self.store,
-            &actor,
-            "incident",
-            verified.iter().map(|i| (i.id, i.tlp)),
+        let e = AuditEvent::new(
+            &by.actor(),
+            "brief.make",
+            "situation",
+            Some(s.id.to_string()),
         )
-        .await?;
-        let e = AuditEvent::new(&actor, "brief.make", "situation", Some(s.id.to_string()))
-            .with_detail(serde_json::json!({
-                "audience": req.audience.as_str(),
-                "lang": lang,
-                "format": req.format.as_str(),
-                "clearance": cap.as_str(),
-                "tlp": tlp.as_str(),
-                "incidents": totals.incidents,
-            }));
+        .with_detail(serde_json::json!({
+            "audience": req.audience.as_str(),
+            "lang": lang,
+            "format": req.format.as_str(),
+            "clearance": cap.as_str(),
+            "tlp": tlp.as_str(),
+            "incidents": totals.incidents,
+        }));
         self.store.audit(e).await?;
 
         Ok(BriefContent {
@@ -706,8 +603,9 @@ impl App<'_> {
                 id: s.id,
                 name: s.name.clone(),
                 country: s.country.code().to_string(),
-                country_name: s.country.name().to_string(),
-                admin1: (!s.admin1.is_empty()).then(|| s.admin1.join(", ")),
+                country_name: crate::words::country_name(s.country.code(), req.lang)
+                    .map_or_else(|| s.country.name().to_string(), str::to_string),
+                admin1: s.admin1.clone(),
                 status: s.status.clone(),
                 description,
             },
@@ -721,6 +619,7 @@ impl App<'_> {
             names_unchecked,
             totals,
             key_incidents,
+            window,
             trend,
             points,
             measures,
@@ -732,42 +631,11 @@ impl App<'_> {
             warnings,
         })
     }
-
-    /// The incidents of situation `id` at or below `cap`, newest first, at most
-    /// [`MAX_INCIDENTS`].
-    async fn brief_incidents(&self, id: Uuid, cap: Tlp) -> Result<Vec<Incident>> {
-        let f = IncidentFilter {
-            situation_id: Some(id),
-            max_tlp: cap,
-            ..IncidentFilter::default()
-        };
-        let mut out = vec![];
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = PageRequest::parse(Some(500), cursor.as_deref())?;
-            let p = self.incidents.list(self.store, &f, page).await?;
-            out.extend(p.items.into_iter().filter(|i| i.tlp <= cap));
-            match p.next_cursor {
-                Some(c) if out.len() < MAX_INCIDENTS => cursor = Some(c),
-                _ => break,
-            }
-        }
-        out.truncate(MAX_INCIDENTS);
-        Ok(out)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn twelve_months_end_with_the_given_one() {
-        let m = months_to(NaiveDate::from_ymd_opt(2026, 3, 15).unwrap());
-        assert_eq!(m.len(), 12);
-        assert_eq!(m[0], (2025, 4));
-        assert_eq!(m[11], (2026, 3));
-    }
 
     #[test]
     fn long_text_is_cut_at_a_word() {

@@ -75,11 +75,57 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// The words and size a trend chart is drawn with: English on the dashboard
+/// ([`TrendStyle::ENGLISH`]), the brief's language and a smaller frame in a brief.
+#[derive(Debug, Clone, Copy)]
+pub struct TrendStyle<'a> {
+    /// Width of the frame (SVG user units).
+    pub width: f64,
+    /// Height of the frame.
+    pub height: f64,
+    /// "Incidents (left axis)".
+    pub incidents_axis: &'a str,
+    /// "Fatalities (right axis)".
+    pub fatalities_axis: &'a str,
+    /// "incident", "incidents", "fatality", "fatalities" (after a number).
+    pub counts: [&'a str; 4],
+    /// "No incident in this period".
+    pub no_incident: &'a str,
+    /// The text alternative: `{incidents}`, `{fatalities}` (counted, with their words),
+    /// `{from}`, `{to}`, `{n}` (periods), `{busiest}`, `{busiest_incidents}`,
+    /// `{busiest_fatalities}` are replaced.
+    pub summary: &'a str,
+}
+
+impl TrendStyle<'static> {
+    /// The dashboard's chart: English, 720 × 260.
+    pub const ENGLISH: TrendStyle<'static> = TrendStyle {
+        width: W,
+        height: H,
+        incidents_axis: "Incidents (left axis)",
+        fatalities_axis: "Fatalities (right axis)",
+        counts: ["incident", "incidents", "fatality", "fatalities"],
+        no_incident: "No incident in this period",
+        summary: "{incidents} and {fatalities} from {from} to {to}, in {n} periods; most \
+                  incidents in {busiest} ({busiest_incidents}, {busiest_fatalities}).",
+    };
+}
+
 /// The trend of incidents (bars, left axis) and fatalities (line, right axis) over `bars`, in
 /// order. `title` heads the chart and names it to assistive technology; the description gives
 /// the totals, the busiest bar and the period, so the figure reads without the picture. Bars
 /// carry `data-incidents` and `data-fatalities`; with no bar the chart says there is no data.
 pub fn trend_svg(title: &str, bars: &[TrendBar]) -> String {
+    trend_svg_in(title, bars, &TrendStyle::ENGLISH)
+}
+
+/// [`trend_svg`] in other words and another size (a brief's).
+pub fn trend_svg_in(title: &str, bars: &[TrendBar], st: &TrendStyle<'_>) -> String {
+    let (w, h) = (
+        st.width.max(LEFT + RIGHT + 40.0),
+        st.height.max(TOP + BOTTOM + 40.0),
+    );
+    let [one_i, many_i, one_f, many_f] = st.counts;
     let n = bars.len();
     let total: u64 = bars.iter().map(|b| b.incidents).sum();
     let deaths: u64 = bars.iter().map(|b| b.fatalities).sum();
@@ -93,43 +139,50 @@ pub fn trend_svg(title: &str, bars: &[TrendBar]) -> String {
                 .max_by_key(|(i, b)| (b.incidents, std::cmp::Reverse(*i)))
                 .map(|(_, b)| b)
                 .unwrap_or(first);
-            format!(
-                "{} and {} from {} to {}, in {} periods; most incidents in {} ({}, {}).",
-                plural(total, "incident", "incidents"),
-                plural(deaths, "fatality", "fatalities"),
-                first.label,
-                last.label,
-                n,
-                busiest.label,
-                plural(busiest.incidents, "incident", "incidents"),
-                plural(busiest.fatalities, "fatality", "fatalities"),
-            )
+            st.summary
+                .replace("{incidents}", &plural(total, one_i, many_i))
+                .replace("{fatalities}", &plural(deaths, one_f, many_f))
+                .replace("{from}", &first.label)
+                .replace("{to}", &last.label)
+                .replace("{n}", &n.to_string())
+                .replace("{busiest}", &busiest.label)
+                .replace(
+                    "{busiest_incidents}",
+                    &plural(busiest.incidents, one_i, many_i),
+                )
+                .replace(
+                    "{busiest_fatalities}",
+                    &plural(busiest.fatalities, one_f, many_f),
+                )
         }
-        _ => "No incident in this period.".to_string(),
+        _ => format!("{}.", st.no_incident),
     };
     let mut s = String::new();
     let _ = write!(
         s,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart trend\" role=\"img\" \
-         aria-labelledby=\"trend-title trend-desc\" viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" {FONT} font-size=\"11\">\
+         aria-labelledby=\"trend-title trend-desc\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" {FONT} font-size=\"11\">\
          <title id=\"trend-title\">{}</title><desc id=\"trend-desc\">{}</desc>\
-         <rect x=\"0\" y=\"0\" width=\"{W}\" height=\"{H}\" fill=\"#ffffff\"/>",
+         <rect x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\" fill=\"#ffffff\"/>",
         escape(title),
         escape(&desc)
     );
-    let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
+    let (pw, ph) = (w - LEFT - RIGHT, h - TOP - BOTTOM);
     let base = TOP + ph;
-    // Legend.
+    // Legend: the second entry after the first one's words.
+    let second = LEFT + 16.0 + 6.5 * st.incidents_axis.chars().count() as f64 + 14.0;
     let _ = write!(
         s,
         "<g class=\"legend\" fill=\"{INK}\"><rect x=\"{LEFT}\" y=\"10\" width=\"12\" height=\"12\" fill=\"{BAR_FILL}\"/>\
-         <text x=\"{:.1}\" y=\"20\">Incidents (left axis)</text>\
+         <text x=\"{:.1}\" y=\"20\">{}</text>\
          <line x1=\"{:.1}\" y1=\"16\" x2=\"{:.1}\" y2=\"16\" stroke=\"{LINE}\" stroke-width=\"2.5\"/>\
-         <text x=\"{:.1}\" y=\"20\">Fatalities (right axis)</text></g>",
+         <text x=\"{:.1}\" y=\"20\">{}</text></g>",
         LEFT + 16.0,
-        LEFT + 160.0,
-        LEFT + 180.0,
-        LEFT + 186.0
+        escape(st.incidents_axis),
+        second,
+        second + 20.0,
+        second + 26.0,
+        escape(st.fatalities_axis),
     );
     // Axes and grid: 0, half, max on each side.
     s.push_str("<g class=\"axes\">");
@@ -157,9 +210,10 @@ pub fn trend_svg(title: &str, bars: &[TrendBar]) -> String {
     if n == 0 {
         let _ = write!(
             s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{INK}\">No incident in this period</text></svg>",
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{INK}\">{}</text></svg>",
             LEFT + pw / 2.0,
-            TOP + ph / 2.0
+            TOP + ph / 2.0,
+            escape(st.no_incident)
         );
         return s;
     }
@@ -167,18 +221,18 @@ pub fn trend_svg(title: &str, bars: &[TrendBar]) -> String {
     let bar_w = (band * 0.7).max(1.0);
     s.push_str("<g class=\"bars\">");
     for (i, b) in bars.iter().enumerate() {
-        let h = ph * b.incidents as f64 / max_i as f64;
+        let bh = ph * b.incidents as f64 / max_i as f64;
         let x = LEFT + band * i as f64 + (band - bar_w) / 2.0;
         let _ = write!(
             s,
-            "<rect class=\"bar\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{bar_w:.1}\" height=\"{h:.1}\" fill=\"{BAR_FILL}\" \
+            "<rect class=\"bar\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{bar_w:.1}\" height=\"{bh:.1}\" fill=\"{BAR_FILL}\" \
              data-incidents=\"{}\" data-fatalities=\"{}\"><title>{}: {}, {}</title></rect>",
-            base - h,
+            base - bh,
             b.incidents,
             b.fatalities,
             escape(&b.label),
-            plural(b.incidents, "incident", "incidents"),
-            plural(b.fatalities, "fatality", "fatalities"),
+            escape(&plural(b.incidents, one_i, many_i)),
+            escape(&plural(b.fatalities, one_f, many_f)),
         );
     }
     s.push_str("</g>");
@@ -199,8 +253,9 @@ pub fn trend_svg(title: &str, bars: &[TrendBar]) -> String {
         "<polyline class=\"fatalities\" points=\"{}\" fill=\"none\" stroke=\"{LINE}\" stroke-width=\"2.5\" stroke-linejoin=\"round\"/>",
         pts.join(" ")
     );
-    // At most eight labels under the axis, the last always.
-    let step = n.div_ceil(8).max(1);
+    // At most one label per 75 units of width (eight on the dashboard), the last always.
+    let most = ((pw / 75.0).floor() as usize).clamp(2, 8);
+    let step = n.div_ceil(most).max(1);
     s.push_str("<g class=\"labels\">");
     for (i, b) in bars.iter().enumerate() {
         if i % step != 0 && i != n - 1 {
@@ -308,6 +363,231 @@ pub fn rank_sparkline_svg(title: &str, points: &[RankPoint]) -> String {
         last.rank
     );
     s
+}
+
+/// One incident on a map.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MapPoint {
+    /// WGS84 latitude.
+    pub lat: f64,
+    /// WGS84 longitude.
+    pub lon: f64,
+    /// Best estimate of deaths.
+    pub fatalities: u64,
+    /// Whether it is verified.
+    pub verified: bool,
+}
+
+/// What a map frames and names: the situation's country and first-level areas.
+#[derive(Debug, Clone, Copy)]
+pub struct MapArea<'a> {
+    /// ISO alpha-3 code of the country (drawn darker than its neighbours).
+    pub country: &'a str,
+    /// Its first-level areas, named on the map at their seat.
+    pub admin1: &'a [String],
+    /// Width of the frame (SVG user units).
+    pub width: f64,
+    /// Height of the frame.
+    pub height: f64,
+}
+
+const LAND: &str = "#eef0ea";
+const LAND_HOME: &str = "#dfe4d8";
+const BORDER: &str = "#7c8590";
+const WATER: &str = "#e6eef5";
+const DOT: &str = "#b42318";
+
+/// The incidents as dots over the country outlines (Natural Earth 1:50m, from `tocsin-geo`),
+/// with the area's first-level areas named at their seat. The frame holds every point and
+/// named area (the whole country when there is neither), equirectangular, corrected for
+/// latitude; dark dots are verified, a dot's area grows with its fatalities. `title` names it
+/// to assistive technology; the description counts the points.
+pub fn map_svg(title: &str, points: &[MapPoint], area: &MapArea<'_>) -> String {
+    let g = tocsin_geo::Gazetteer::global();
+    let (w, h) = (area.width.max(60.0), area.height.max(40.0));
+    let pad = 10.0;
+    let valid: Vec<&MapPoint> = points
+        .iter()
+        .filter(|p| p.lat.is_finite() && p.lon.is_finite() && p.lat.abs() <= 90.0)
+        .collect();
+    let seats: Vec<(&str, f64, f64)> = area
+        .admin1
+        .iter()
+        .filter_map(|a| {
+            g.admin1_seat(area.country, a)
+                .map(|(lat, lon)| (a.as_str(), lat, lon))
+        })
+        .collect();
+    let mut frame: Option<[f64; 4]> = None;
+    let mut grow = |lon: f64, lat: f64| {
+        let b = frame.get_or_insert([lon, lat, lon, lat]);
+        b[0] = b[0].min(lon);
+        b[1] = b[1].min(lat);
+        b[2] = b[2].max(lon);
+        b[3] = b[3].max(lat);
+    };
+    for p in &valid {
+        grow(p.lon, p.lat);
+    }
+    for (_, lat, lon) in &seats {
+        grow(*lon, *lat);
+    }
+    let [mut west, mut south, mut east, mut north] = match frame {
+        Some(b) => b,
+        None => country_bounds(g, area.country).unwrap_or([-1.0, -1.0, 1.0, 1.0]),
+    };
+    // At least two degrees across, with a fifth more around.
+    for (lo, hi) in [(&mut west, &mut east), (&mut south, &mut north)] {
+        let span = (*hi - *lo).max(2.0) * 1.2;
+        let mid = (*hi + *lo) / 2.0;
+        *lo = mid - span / 2.0;
+        *hi = mid + span / 2.0;
+    }
+    let k = ((south + north) / 2.0).to_radians().cos().max(0.2);
+    let scale = ((w - 2.0 * pad) / ((east - west) * k)).min((h - 2.0 * pad) / (north - south));
+    let (cx, cy) = ((west + east) / 2.0, (south + north) / 2.0);
+    let px = |lon: f64| w / 2.0 + (lon - cx) * k * scale;
+    let py = |lat: f64| h / 2.0 - (lat - cy) * scale;
+    // What the frame shows, in degrees.
+    let view = [
+        cx - w / 2.0 / (k * scale),
+        cy - h / 2.0 / scale,
+        cx + w / 2.0 / (k * scale),
+        cy + h / 2.0 / scale,
+    ];
+    let verified = valid.iter().filter(|p| p.verified).count();
+    let desc = format!(
+        "{} on the map of {}, {} of them verified.",
+        plural(valid.len() as u64, "incident", "incidents"),
+        if area.admin1.is_empty() {
+            area.country.to_string()
+        } else {
+            format!("{} ({})", area.admin1.join(", "), area.country)
+        },
+        verified
+    );
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart map\" role=\"img\" \
+         aria-labelledby=\"map-title map-desc\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" {FONT} font-size=\"10\">\
+         <title id=\"map-title\">{}</title><desc id=\"map-desc\">{}</desc>\
+         <defs><clipPath id=\"map-frame\"><rect x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\"/></clipPath></defs>\
+         <rect x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\" fill=\"{WATER}\"/><g clip-path=\"url(#map-frame)\">",
+        escape(title),
+        escape(&desc)
+    );
+    // Outlines: the neighbours, then the country itself on top.
+    let outlines = g.outlines_within(view);
+    for home in [false, true] {
+        let mut d = String::new();
+        for (iso3, rings) in outlines
+            .iter()
+            .filter(|(c, _)| (*c == area.country) == home)
+        {
+            let _ = iso3;
+            for ring in rings {
+                ring_path(&mut d, ring, &px, &py);
+            }
+        }
+        if d.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            s,
+            "<path class=\"{}\" d=\"{d}\" fill=\"{}\" fill-rule=\"evenodd\" stroke=\"{BORDER}\" stroke-width=\"{}\" stroke-linejoin=\"round\"/>",
+            if home { "country" } else { "neighbours" },
+            if home { LAND_HOME } else { LAND },
+            if home { 1.4 } else { 0.8 }
+        );
+    }
+    // Unverified first, so verified dots are drawn on top.
+    let mut sorted = valid.clone();
+    sorted.sort_by_key(|p| p.verified);
+    s.push_str("<g class=\"incidents\">");
+    for p in sorted {
+        let r = 2.2 + (p.fatalities as f64).sqrt().min(12.0) * 0.7;
+        let (fill, opacity) = if p.verified {
+            (DOT, 0.85)
+        } else {
+            ("#f2b8b5", 0.9)
+        };
+        let _ = write!(
+            s,
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{r:.1}\" fill=\"{fill}\" fill-opacity=\"{opacity}\" stroke=\"#7a1010\" stroke-width=\"0.6\"/>",
+            px(p.lon),
+            py(p.lat)
+        );
+    }
+    s.push_str("</g><g class=\"areas\">");
+    for (name, lat, lon) in &seats {
+        let (x, y) = (px(*lon), py(*lat));
+        let anchor = if x > w * 0.75 {
+            "end"
+        } else if x < w * 0.25 {
+            "start"
+        } else {
+            "middle"
+        };
+        let _ = write!(
+            s,
+            "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" fill=\"{INK}\" font-weight=\"bold\" \
+             stroke=\"#ffffff\" stroke-width=\"2.5\" paint-order=\"stroke\">{}</text>",
+            y - 6.0,
+            escape(name)
+        );
+    }
+    s.push_str("</g></g>");
+    let _ = write!(
+        s,
+        "<rect x=\"0.5\" y=\"0.5\" width=\"{:.1}\" height=\"{:.1}\" fill=\"none\" stroke=\"{BORDER}\" stroke-width=\"1\"/></svg>",
+        w - 1.0,
+        h - 1.0
+    );
+    s
+}
+
+/// West, south, east, north of a country's outlines.
+fn country_bounds(g: &tocsin_geo::Gazetteer, iso3: &str) -> Option<[f64; 4]> {
+    let mut b: Option<[f64; 4]> = None;
+    for (c, rings) in g.outlines_within([-540.0, -90.0, 540.0, 90.0]) {
+        if c != iso3 {
+            continue;
+        }
+        for [x, y] in rings.iter().take(1).flatten() {
+            let v = b.get_or_insert([*x, *y, *x, *y]);
+            v[0] = v[0].min(*x);
+            v[1] = v[1].min(*y);
+            v[2] = v[2].max(*x);
+            v[3] = v[3].max(*y);
+        }
+    }
+    b
+}
+
+/// A ring as path commands, leaving out points less than half a unit from the last one kept.
+fn ring_path(
+    d: &mut String,
+    ring: &[[f64; 2]],
+    px: &impl Fn(f64) -> f64,
+    py: &impl Fn(f64) -> f64,
+) {
+    let mut last: Option<(f64, f64)> = None;
+    let mut n = 0;
+    for [lon, lat] in ring {
+        let (x, y) = (px(*lon), py(*lat));
+        if let Some((lx, ly)) = last {
+            if (x - lx).abs() < 0.5 && (y - ly).abs() < 0.5 {
+                continue;
+            }
+        }
+        let _ = write!(d, "{}{x:.1} {y:.1}", if n == 0 { "M" } else { "L" });
+        last = Some((x, y));
+        n += 1;
+    }
+    if n > 0 {
+        d.push('Z');
+    }
 }
 
 #[cfg(test)]
@@ -517,5 +797,85 @@ mod tests {
                 == "Rank 12 in 2023, rank 8 in 2025 (3 forecasts; rank 1 is the highest risk)."));
         let (_, texts) = parse(&rank_sparkline_svg("Forecast rank", &[]));
         assert!(texts.contains(&"no forecast".to_string()));
+    }
+
+    #[test]
+    fn the_map_draws_the_country_its_neighbours_its_areas_and_every_point_inside() {
+        let pts = vec![
+            MapPoint {
+                lat: 5.75,
+                lon: 20.67,
+                fatalities: 10,
+                verified: true,
+            },
+            MapPoint {
+                lat: 6.1,
+                lon: 21.0,
+                fatalities: 0,
+                verified: false,
+            },
+        ];
+        let areas = vec!["Ouaka".to_string(), "Haute-Kotto".to_string()];
+        let area = MapArea {
+            country: "CAF",
+            admin1: &areas,
+            width: 400.0,
+            height: 260.0,
+        };
+        let svg = map_svg("Map of incidents", &pts, &area);
+        let (els, texts) = parse(&svg);
+        let path = |class: &str| {
+            els.iter()
+                .find(|e| e.0 == "path" && attr(e, "class") == Some(class))
+                .and_then(|e| attr(e, "d"))
+                .unwrap_or_else(|| panic!("no {class} outline: {svg}"))
+                .to_string()
+        };
+        // The Central African Republic's outline, and its neighbours' around it.
+        assert!(path("country").matches('L').count() > 20);
+        assert!(path("neighbours").starts_with('M'));
+        // The areas named, the points drawn inside the frame, the text alternative.
+        assert!(texts.contains(&"Ouaka".to_string()), "{texts:?}");
+        assert!(texts.contains(&"Haute-Kotto".to_string()), "{texts:?}");
+        let circles: Vec<_> = els.iter().filter(|e| e.0 == "circle").collect();
+        assert_eq!(circles.len(), 2);
+        for c in circles {
+            let v = |k| -> f64 { attr(c, k).unwrap().parse().unwrap() };
+            assert!((0.0..=400.0).contains(&v("cx")) && (0.0..=260.0).contains(&v("cy")));
+        }
+        assert!(texts.iter().any(
+            |t| t == "2 incidents on the map of Ouaka, Haute-Kotto (CAF), 1 of them verified."
+        ));
+        // No point and no area: the whole country.
+        let none = MapArea {
+            country: "CAF",
+            admin1: &[],
+            width: 400.0,
+            height: 260.0,
+        };
+        let (els, _) = parse(&map_svg("m", &[], &none));
+        assert!(els.iter().any(|e| attr(e, "class") == Some("country")));
+    }
+
+    #[test]
+    fn a_trend_in_other_words_says_them() {
+        let fr = TrendStyle {
+            width: 400.0,
+            height: 230.0,
+            incidents_axis: "Incidents (axe de gauche)",
+            fatalities_axis: "Morts (axe de droite)",
+            counts: ["incident", "incidents", "mort", "morts"],
+            no_incident: "Aucun incident",
+            summary: "{incidents} et {fatalities} du {from} au {to}",
+        };
+        let (els, texts) = parse(&trend_svg_in("Tendance", &bars(), &fr));
+        assert_eq!(attr(&els[0], "width"), Some("400"));
+        assert!(texts.contains(&"Morts (axe de droite)".to_string()));
+        assert!(
+            texts.contains(&"17 incidents et 28 morts du 2025-06-02 au 2025-06-23".to_string()),
+            "{texts:?}"
+        );
+        let (_, texts) = parse(&trend_svg_in("Tendance", &[], &fr));
+        assert!(texts.contains(&"Aucun incident".to_string()));
     }
 }

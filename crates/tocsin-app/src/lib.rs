@@ -42,6 +42,7 @@ pub mod subscribers;
 pub mod tags;
 pub mod triage;
 pub mod verification;
+pub mod words;
 
 pub use error::{AppError, Result, ROLE_MAY_NOT};
 

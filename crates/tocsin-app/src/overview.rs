@@ -1,6 +1,7 @@
 //! The situation dashboard ([`App::situation_dashboard`]): everything the page
-//! `/situations/{id}` shows at its top — and a brief prints — in one plain struct
-//! ([`SituationDashboard`]), as the viewer may see it.
+//! `/situations/{id}` shows — and a brief prints ([`crate::brief`]) — in one plain struct
+//! ([`SituationDashboard`]), as the viewer may see it. One computation, two renderings: the
+//! page and the brief read the same figures.
 //!
 //! **Invariant:** every figure comes from records at or below the viewer's clearance: the
 //! trend counts only incidents the store answers under `max_tlp = clearance`, the risk table
@@ -13,16 +14,18 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde::Serialize;
 use tocsin_domain::assessment::{Confidence, Level};
 use tocsin_domain::{
-    AlertStatus, AssessmentStatus, DomainError, ForecastPoint, PageRequest, Permission, Severity,
-    Situation, Tlp, User,
+    AlertStatus, Assessment, AssessmentStatus, DomainError, ForecastPoint, Incident,
+    IncidentFilter, LegalQualification, PageRequest, Permission, Severity, SignalRecord, Situation,
+    Tlp, User, VerificationStatus,
 };
 use tocsin_store::DaysQuery;
 use uuid::Uuid;
 
-use crate::actions::{ActionBrief, AssessmentRef, FactorLevel};
+use crate::actions::{rank_measures, ActionBrief, AssessmentRef, FactorLevel, SuggestedMeasure};
 use crate::alerts::AlertQuery;
-use crate::charts::{self, RankPoint, TrendBar};
-use crate::{require, App, Result};
+use crate::charts::{self, MapPoint, RankPoint, TrendBar};
+use crate::situations::in_area;
+use crate::{reads, require, App, Result};
 
 /// The longest trend window: ten years.
 pub const MAX_WINDOW_DAYS: i64 = 3_660;
@@ -30,6 +33,12 @@ pub const MAX_WINDOW_DAYS: i64 = 3_660;
 pub const WEEKLY_UP_TO_DAYS: i64 = 371;
 /// The most open alerts the dashboard lists.
 const ALERTS_SHOWN: u32 = 20;
+/// The most incidents of the window read for the map and the key incidents.
+pub const MAX_INCIDENTS: usize = 5_000;
+/// Key verified incidents shown.
+const KEY_INCIDENTS: usize = 5;
+/// Escalation signals listed.
+const SIGNALS_SHOWN: usize = 50;
 
 /// Which event days the trend covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -169,6 +178,8 @@ pub struct RiskTable {
     pub summary: String,
     /// The one compared with.
     pub previous: Option<AssessmentRef>,
+    /// The label of the assessment read.
+    pub tlp: Option<Tlp>,
     /// Rated factors, highest level first, then by number.
     pub rows: Vec<RiskRow>,
 }
@@ -225,6 +236,51 @@ pub struct Forecast {
     pub svg: String,
 }
 
+/// The incidents of the area in the trend's window, for the map and the key incidents.
+#[derive(Debug, Clone, Serialize)]
+pub struct AreaIncidents {
+    /// How many were read (at most [`MAX_INCIDENTS`]).
+    pub read: u64,
+    /// Of which verified.
+    pub verified: u64,
+    /// Whether the cap was reached (then the map and the verified count are incomplete).
+    pub capped: bool,
+    /// The verified ones with the most fatalities, then the newest (at most five).
+    pub key: Vec<KeyIncident>,
+    /// Where each lies.
+    pub points: Vec<MapPoint>,
+}
+
+/// A key verified incident.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyIncident {
+    /// Its id.
+    pub id: Uuid,
+    /// Day of the event.
+    pub date: NaiveDate,
+    /// Place (location, else admin1, else the country code).
+    pub place: String,
+    /// ACLED event type.
+    pub event_type: String,
+    /// Best estimate of deaths.
+    pub fatalities: u64,
+    /// What happened.
+    pub description: String,
+    /// Its label.
+    pub tlp: Tlp,
+}
+
+/// The toolbox measures the risk picture suggests.
+#[derive(Debug, Clone, Serialize)]
+pub struct Measures {
+    /// The risk factors at high or severe (of the UN 2014 framework), highest first.
+    pub factors: Vec<FactorLevel>,
+    /// The measures addressing them, those acting on the highest level first.
+    pub measures: Vec<SuggestedMeasure>,
+    /// Why there is nothing to suggest, when that is so.
+    pub note: Option<String>,
+}
+
 /// Everything the situation dashboard shows, filtered for the viewer (see the module's
 /// invariant). Plain data: the web page renders it, a brief prints it.
 #[derive(Debug, Clone, Serialize)]
@@ -239,14 +295,34 @@ pub struct SituationDashboard {
     /// Where the counted incidents lie, a little widened: west, south, east, north (the
     /// map's first view); `None` when none is counted.
     pub bounds: Option<[f64; 4]>,
+    /// The area's incidents over the window (map, key verified incidents); `None` for a role
+    /// that may not read incidents.
+    pub incidents: Option<AreaIncidents>,
+    /// The situation's assessments the viewer may see, newest first.
+    pub assessments: Vec<Assessment>,
     /// The risk factors.
     pub risk: RiskTable,
-    /// Open alerts; `None` for a role that may not read alerts.
+    /// Suggested measures.
+    pub measures: Measures,
+    /// Legal qualifications recorded, at or below the viewer's clearance.
+    pub legal: Vec<LegalQualification>,
+    /// Recent escalation signals in the area, computed at the viewer's clearance.
+    pub signals: Vec<SignalRecord>,
+    /// Open alerts; `None` for a role that may not read alerts (or when not asked for).
     pub alerts: Option<OpenAlerts>,
     /// The action plan and its gaps.
     pub plan: Plan,
     /// The forecast rank and its trend.
     pub forecast: Forecast,
+}
+
+/// Which optional parts [`App::dashboard_parts`] reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Parts {
+    /// Open alerts.
+    pub alerts: bool,
+    /// Escalation signals.
+    pub signals: bool,
 }
 
 fn change(now: Level, before: Option<Level>) -> &'static str {
@@ -268,18 +344,62 @@ impl App<'_> {
         situation_id: Uuid,
         window: TrendWindow,
     ) -> Result<SituationDashboard> {
+        let all = Parts {
+            alerts: true,
+            signals: true,
+        };
+        self.dashboard_parts(u, situation_id, window, all).await
+    }
+
+    /// [`App::situation_dashboard`] reading only the optional `parts` asked for (a brief
+    /// reads neither alerts nor signals, so their reads are not audited in its name).
+    pub(crate) async fn dashboard_parts(
+        &self,
+        u: &User,
+        situation_id: Uuid,
+        window: TrendWindow,
+        parts: Parts,
+    ) -> Result<SituationDashboard> {
         require(u, Permission::SituationRead)?;
         // Reads the situation (audited when restricted), its plan and gaps.
         let response = self.response_view(u, situation_id).await?;
         let situation = self.situation_for(u, situation_id).await?;
-        let (trend, bounds) = if u.can(Permission::IncidentRead) {
+        let (trend, bounds, incidents) = if u.can(Permission::IncidentRead) {
             let (t, b) = self.trend(u, &situation, window).await?;
-            (Some(t), b)
+            let i = self.area_incidents(u, &situation, window).await?;
+            (Some(t), b, Some(i))
         } else {
-            (None, None)
+            (None, None, None)
         };
-        let risk = self.risk_table(u, &situation).await?;
-        let alerts = if u.can(Permission::AlertRead) {
+        let assessments = self.assessments_of(u, &situation).await?;
+        let risk = self.risk_table(&assessments);
+        let (picture, note) = self.risk_picture(u, &situation).await?;
+        let (factors, measures, note) = rank_measures(picture.as_ref(), note);
+        let legal = self
+            .store
+            .list_legal_qualifications(situation.id)
+            .await?
+            .into_iter()
+            .filter(|q| u.may_see(q.tlp))
+            .collect();
+        let signals = if parts.signals {
+            let mut v = self
+                .store
+                .list_signals(u.clearance, Some(&situation.country), None, 200)
+                .await?;
+            if !situation.admin1.is_empty() {
+                v.retain(|g| {
+                    g.admin1
+                        .as_deref()
+                        .is_none_or(|x| in_area(&situation, &g.country, Some(x)))
+                });
+            }
+            v.truncate(SIGNALS_SHOWN);
+            v
+        } else {
+            vec![]
+        };
+        let alerts = if parts.alerts && u.can(Permission::AlertRead) {
             Some(self.open_alerts(u, situation.id).await?)
         } else {
             None
@@ -312,11 +432,117 @@ impl App<'_> {
             window,
             trend,
             bounds,
+            incidents,
+            assessments,
             risk,
+            measures: Measures {
+                factors,
+                measures,
+                note,
+            },
+            legal,
+            signals,
             alerts,
             plan,
             forecast,
         })
+    }
+
+    /// The incidents of `s`'s area (its own, and those in its country and areas) in the window
+    /// at or below `u`'s clearance, newest first, at most [`MAX_INCIDENTS`]; the key verified
+    /// ones shown are audited as a list.
+    async fn area_incidents(
+        &self,
+        u: &User,
+        s: &Situation,
+        w: TrendWindow,
+    ) -> Result<AreaIncidents> {
+        let base = IncidentFilter {
+            from: Some(w.from),
+            to: Some(w.to),
+            max_tlp: u.clearance,
+            ..IncidentFilter::default()
+        };
+        let own = IncidentFilter {
+            situation_id: Some(s.id),
+            ..base.clone()
+        };
+        let around = IncidentFilter {
+            country: Some(s.country.clone()),
+            ..base
+        };
+        let mut all = self.list_up_to(&own, MAX_INCIDENTS).await?;
+        let mut capped = all.len() >= MAX_INCIDENTS;
+        if !capped {
+            for i in self.list_up_to(&around, MAX_INCIDENTS).await? {
+                if i.situation_id != Some(s.id) && in_area(s, &i.country, i.admin1.as_deref()) {
+                    all.push(i);
+                }
+            }
+            capped = all.len() >= MAX_INCIDENTS;
+        }
+        all.retain(|i| u.may_see(i.tlp));
+        all.sort_by(|a, b| b.event_date.cmp(&a.event_date).then(a.id.cmp(&b.id)));
+        all.truncate(MAX_INCIDENTS);
+        let is_verified = |i: &Incident| i.verification_status == VerificationStatus::Verified;
+        let mut key: Vec<&Incident> = all.iter().filter(|i| is_verified(i)).collect();
+        let verified = key.len() as u64;
+        key.sort_by(|x, y| {
+            y.fatalities
+                .cmp(&x.fatalities)
+                .then(y.event_date.cmp(&x.event_date))
+        });
+        key.truncate(KEY_INCIDENTS);
+        reads::list(self.store, u, "incident", key.iter().map(|i| (i.id, i.tlp))).await?;
+        let key = key
+            .into_iter()
+            .map(|i| KeyIncident {
+                id: i.id,
+                date: i.event_date,
+                place: i
+                    .location
+                    .clone()
+                    .or_else(|| i.admin1.clone())
+                    .unwrap_or_else(|| i.country.code().to_string()),
+                event_type: i.event_type.clone(),
+                fatalities: i.fatalities.max(0) as u64,
+                description: i.description.clone(),
+                tlp: i.tlp,
+            })
+            .collect();
+        let points = all
+            .iter()
+            .map(|i| MapPoint {
+                lat: i.latitude,
+                lon: i.longitude,
+                fatalities: i.fatalities.max(0) as u64,
+                verified: is_verified(i),
+            })
+            .collect();
+        Ok(AreaIncidents {
+            read: all.len() as u64,
+            verified,
+            capped,
+            key,
+            points,
+        })
+    }
+
+    /// Every incident `f` lists, newest first, at most `cap`.
+    async fn list_up_to(&self, f: &IncidentFilter, cap: usize) -> Result<Vec<Incident>> {
+        let mut out = vec![];
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = PageRequest::parse(Some(500), cursor.as_deref())?;
+            let p = self.incidents.list(self.store, f, page).await?;
+            out.extend(p.items.into_iter().filter(|i| i.tlp <= f.max_tlp));
+            match p.next_cursor {
+                Some(c) if out.len() < cap => cursor = Some(c),
+                _ => break,
+            }
+        }
+        out.truncate(cap);
+        Ok(out)
     }
 
     async fn trend(
@@ -349,7 +575,7 @@ impl App<'_> {
             .collect();
         let mut bounds: Option<[f64; 4]> = None;
         for g in groups {
-            if !(g.in_situation || s.covers(&g.country, g.admin1.as_deref())) {
+            if !(g.in_situation || in_area(s, &g.country, g.admin1.as_deref())) {
                 continue;
             }
             let start = w.period_of(g.date);
@@ -395,21 +621,20 @@ impl App<'_> {
         Ok((trend, bounds))
     }
 
-    async fn risk_table(&self, u: &User, s: &Situation) -> Result<RiskTable> {
-        let mut published: Vec<_> = self
-            .assessments_of(u, s)
-            .await?
-            .into_iter()
+    fn risk_table(&self, assessments: &[Assessment]) -> RiskTable {
+        let mut published: Vec<&Assessment> = assessments
+            .iter()
             .filter(|a| a.status == AssessmentStatus::Published)
             .collect();
         published.sort_by_key(|a| std::cmp::Reverse((a.as_of, a.created_at)));
-        let Some(latest) = published.first() else {
-            return Ok(RiskTable {
+        let Some(latest) = published.first().copied() else {
+            return RiskTable {
                 assessment: None,
                 summary: String::new(),
                 previous: None,
+                tlp: None,
                 rows: vec![],
-            });
+            };
         };
         let previous = published
             .iter()
@@ -442,12 +667,13 @@ impl App<'_> {
             as_of: a.as_of,
             framework: a.framework.clone(),
         };
-        Ok(RiskTable {
+        RiskTable {
             assessment: Some(r(latest)),
             summary: latest.summary.clone(),
-            previous: previous.map(r),
+            previous: previous.map(|p| r(p)),
+            tlp: Some(latest.tlp),
             rows,
-        })
+        }
     }
 
     async fn open_alerts(&self, u: &User, situation_id: Uuid) -> Result<OpenAlerts> {

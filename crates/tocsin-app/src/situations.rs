@@ -14,6 +14,84 @@ use uuid::Uuid;
 
 use crate::{may_label, reads, require, visible, Acting, App, AppError, Result};
 
+/// A situation's first-level areas as the gazetteer names them
+/// ([`tocsin_geo::Gazetteer::admin1_named`]: case, diacritics, words such as "Province" and
+/// compass words in the four languages), duplicates dropped, so incidents are matched by the
+/// canonical name. A name the gazetteer does not know, or that fits two areas, is refused
+/// naming the entry (`admin1[1]`) with what it may mean; nothing is written.
+pub fn canonical_admin1(country: &Country, names: &[String]) -> Result<Vec<String>> {
+    let g = tocsin_geo::Gazetteer::global();
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for (i, n) in names.iter().enumerate() {
+        match g.admin1_named(country.code(), n) {
+            tocsin_geo::Admin1Match::Found(name) => {
+                if !out.iter().any(|x| x == name) {
+                    out.push(name.to_string());
+                }
+            }
+            tocsin_geo::Admin1Match::Unknown { suggestions } => {
+                let hint = if suggestions.is_empty() {
+                    String::new()
+                } else {
+                    format!("; did you mean {}?", suggestions.join(", "))
+                };
+                return Err(AppError::invalid(
+                    format!("admin1[{i}]"),
+                    format!(
+                        "no first-level area {n:?} is known in {}{hint}",
+                        country.code()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether an incident (or signal) in `country` and first-level area `admin1` lies in `s`'s
+/// area, comparing the gazetteer's names of both (so "Ouham-Pendé", "OUHAM PENDE" and the
+/// stored "Ouham-Pende" are one area; a name the gazetteer does not know is compared as
+/// written, ignoring case).
+pub fn in_area(s: &Situation, country: &Country, admin1: Option<&str>) -> bool {
+    if s.admin1.is_empty() || *country != s.country {
+        return s.covers(country, admin1);
+    }
+    let Some(a) = admin1 else {
+        return false;
+    };
+    let a = a.trim();
+    let a = canonical_name(country, a).unwrap_or(a);
+    s.admin1.iter().any(|x| {
+        canonical_name(country, x)
+            .unwrap_or(x.as_str())
+            .eq_ignore_ascii_case(a)
+    })
+}
+
+/// The gazetteer's name of `country`'s area `name`, remembered (incidents repeat a few names).
+fn canonical_name(country: &Country, name: &str) -> Option<&'static str> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Memo = Mutex<HashMap<(String, String), Option<&'static str>>>;
+    static MEMO: OnceLock<Memo> = OnceLock::new();
+    let memo = MEMO.get_or_init(Default::default);
+    let key = (country.code().to_string(), name.trim().to_string());
+    if let Some(found) = memo.lock().ok().and_then(|m| m.get(&key).copied()) {
+        return found;
+    }
+    let found = match tocsin_geo::Gazetteer::global().admin1_named(country.code(), name) {
+        tocsin_geo::Admin1Match::Found(n) => Some(n),
+        tocsin_geo::Admin1Match::Unknown { .. } => None,
+    };
+    if let Ok(mut m) = memo.lock() {
+        if m.len() > 20_000 {
+            m.clear();
+        }
+        m.insert(key, found);
+    }
+    found
+}
+
 /// What a situation page shows beside the situation itself.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SituationOverview {
@@ -68,7 +146,8 @@ impl App<'_> {
     ) -> Result<Situation> {
         let by = by.into();
         by.require(Permission::SituationWrite)?;
-        let s = Situation::parse(input)?;
+        let mut s = Situation::parse(input)?;
+        s.admin1 = canonical_admin1(&s.country, &s.admin1)?;
         if let Acting::User(u) = by {
             may_label(u, s.tlp)?;
         }
@@ -85,7 +164,8 @@ impl App<'_> {
     ) -> Result<Situation> {
         require(u, Permission::SituationWrite)?;
         let s = self.situation_for(u, id).await?;
-        let changed = s.edit(e)?;
+        let mut changed = s.edit(e)?;
+        changed.admin1 = canonical_admin1(&changed.country, &changed.admin1)?;
         Ok(self.store.update_situation(&u.actor(), changed).await?)
     }
 
@@ -108,7 +188,7 @@ impl App<'_> {
             signals.retain(|s| {
                 s.admin1
                     .as_deref()
-                    .is_none_or(|x| situation.covers(&s.country, Some(x)))
+                    .is_none_or(|x| in_area(&situation, &s.country, Some(x)))
             });
         }
         signals.truncate(50);

@@ -50,6 +50,16 @@ pub struct Labels {
     pub trend: &'static str,
     /// "Map of incidents".
     pub map: &'static str,
+    /// The trend's legend: "Incidents (left axis)".
+    pub incidents_axis: &'static str,
+    /// "Fatalities (right axis)".
+    pub fatalities_axis: &'static str,
+    /// "incident", "incidents", "fatality", "fatalities" after a number.
+    pub counts: [&'static str; 4],
+    /// "No incident in this period".
+    pub no_incident: &'static str,
+    /// The trend's text alternative (see [`tocsin_app::charts::TrendStyle::summary`]).
+    pub trend_summary: &'static str,
     /// "Recommended measures".
     pub measures: &'static str,
     /// "Open actions".
@@ -80,7 +90,7 @@ pub struct Labels {
     pub none: &'static str,
     /// "Risk-factor names: working translation, not the official text."
     pub names_note: &'static str,
-    /// "Measures and precedents: the toolbox's English text."
+    /// "Measure names: working translation; precedents: the toolbox's English text."
     pub toolbox_note: &'static str,
     /// "Contains no source identity. Handle as".
     pub footer: &'static str,
@@ -108,8 +118,13 @@ const EN: Labels = Labels {
     incidents_word: "incidents",
     verified_word: "verified",
     fatalities_word: "fatalities",
-    trend: "Incidents and fatalities, last 12 months",
+    trend: "Incidents and fatalities per week, last 52 weeks",
     map: "Map of incidents",
+    incidents_axis: "Incidents (left axis)",
+    fatalities_axis: "Fatalities (right axis)",
+    counts: ["incident", "incidents", "fatality", "fatalities"],
+    no_incident: "No incident in this period",
+    trend_summary: "{incidents} and {fatalities} from {from} to {to}, in {n} weeks; most incidents in the week of {busiest} ({busiest_incidents}, {busiest_fatalities}).",
     measures: "Recommended measures",
     open_actions: "Open actions",
     measure: "Measure",
@@ -127,7 +142,7 @@ const EN: Labels = Labels {
     names_note: "",
     toolbox_note: "",
     footer: "Contains no source identity. Handle as",
-    capped: "Totals are lower bounds: only the first 5,000 incidents were read.",
+    capped: "The map and the verified count are lower bounds: only the first 5,000 incidents were read.",
 };
 
 const FR: Labels = Labels {
@@ -150,8 +165,13 @@ const FR: Labels = Labels {
     incidents_word: "incidents",
     verified_word: "vérifiés",
     fatalities_word: "morts",
-    trend: "Incidents et morts, 12 derniers mois",
+    trend: "Incidents et morts par semaine, 52 dernières semaines",
     map: "Carte des incidents",
+    incidents_axis: "Incidents (axe de gauche)",
+    fatalities_axis: "Morts (axe de droite)",
+    counts: ["incident", "incidents", "mort", "morts"],
+    no_incident: "Aucun incident sur cette période",
+    trend_summary: "{incidents} et {fatalities} du {from} au {to}, en {n} semaines ; le plus d'incidents la semaine du {busiest} ({busiest_incidents}, {busiest_fatalities}).",
     measures: "Mesures recommandées",
     open_actions: "Actions en cours",
     measure: "Mesure",
@@ -167,9 +187,9 @@ const FR: Labels = Labels {
     warning_text: "aucune qualification juridique n'est enregistrée pour ce terme",
     none: "Aucun.",
     names_note: "Noms des facteurs de risque : traduction de travail, non le texte officiel.",
-    toolbox_note: "Mesures et précédents : texte anglais de la boîte à outils.",
+    toolbox_note: "Noms des mesures : traduction de travail ; précédents : texte anglais de la boîte à outils.",
     footer: "Ne contient aucune identité de source. À traiter selon",
-    capped: "Les totaux sont des minimums : seuls les 5 000 premiers incidents ont été lus.",
+    capped: "La carte et le nombre d'incidents vérifiés sont des minimums : seuls les 5 000 premiers incidents ont été lus.",
 };
 
 const SW: Labels = Labels {
@@ -192,8 +212,13 @@ const SW: Labels = Labels {
     incidents_word: "matukio",
     verified_word: "yaliyothibitishwa",
     fatalities_word: "vifo",
-    trend: "Matukio na vifo, miezi 12 iliyopita",
+    trend: "Matukio na vifo kwa wiki, wiki 52 zilizopita",
     map: "Ramani ya matukio",
+    incidents_axis: "Matukio (mhimili wa kushoto)",
+    fatalities_axis: "Vifo (mhimili wa kulia)",
+    counts: ["tukio", "matukio", "kifo", "vifo"],
+    no_incident: "Hakuna tukio katika kipindi hiki",
+    trend_summary: "{incidents} na {fatalities} kuanzia {from} hadi {to}, katika wiki {n}; matukio mengi zaidi wiki ya {busiest} ({busiest_incidents}, {busiest_fatalities}).",
     measures: "Hatua zinazopendekezwa",
     open_actions: "Hatua zinazoendelea",
     measure: "Hatua",
@@ -209,9 +234,9 @@ const SW: Labels = Labels {
     warning_text: "hakuna tathmini ya kisheria iliyorekodiwa kwa neno hili",
     none: "Hakuna.",
     names_note: "Majina ya mambo ya hatari: tafsiri ya kazi, si maandishi rasmi.",
-    toolbox_note: "Hatua na mifano ya awali: maandishi ya Kiingereza ya zana.",
+    toolbox_note: "Majina ya hatua: tafsiri ya kazi; mifano ya awali: maandishi ya Kiingereza ya zana.",
     footer: "Haina utambulisho wa chanzo chochote. Shughulikia kama",
-    capped: "Jumla ni za chini kabisa: matukio 5,000 ya kwanza tu yalisomwa.",
+    capped: "Ramani na idadi ya matukio yaliyothibitishwa ni za chini kabisa: matukio 5,000 ya kwanza tu yalisomwa.",
 };
 
 const AR: Labels = Labels {
@@ -234,8 +259,13 @@ const AR: Labels = Labels {
     incidents_word: "حادثة",
     verified_word: "مؤكدة",
     fatalities_word: "وفاة",
-    trend: "الحوادث والوفيات، آخر 12 شهرًا",
+    trend: "الحوادث والوفيات أسبوعيًا، آخر 52 أسبوعًا",
     map: "خريطة الحوادث",
+    incidents_axis: "الحوادث (المحور الأيسر)",
+    fatalities_axis: "الوفيات (المحور الأيمن)",
+    counts: ["حادثة", "حوادث", "وفاة", "وفيات"],
+    no_incident: "لا حوادث في هذه الفترة",
+    trend_summary: "{incidents} و{fatalities} من {from} إلى {to}، في {n} أسبوعًا؛ أكثر الحوادث في أسبوع {busiest} ({busiest_incidents}، {busiest_fatalities}).",
     measures: "التدابير الموصى بها",
     open_actions: "الإجراءات الجارية",
     measure: "التدبير",
@@ -251,9 +281,9 @@ const AR: Labels = Labels {
     warning_text: "لم يُسجَّل أي توصيف قانوني لهذا المصطلح",
     none: "لا يوجد.",
     names_note: "أسماء عوامل الخطر: ترجمة عمل، وليست النص الرسمي.",
-    toolbox_note: "التدابير والسوابق: النص الإنجليزي لمجموعة الأدوات.",
+    toolbox_note: "أسماء التدابير: ترجمة عمل؛ السوابق: النص الإنجليزي لمجموعة الأدوات.",
     footer: "لا يتضمن هوية أي مصدر. يُتعامل معه وفق",
-    capped: "المجاميع حدود دنيا: قُرئت أول 5000 حادثة فقط.",
+    capped: "الخريطة وعدد الحوادث المؤكدة حدود دنيا: قُرئت أول 5000 حادثة فقط.",
 };
 
 /// The labels of `lang`.

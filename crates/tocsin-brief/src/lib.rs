@@ -7,14 +7,20 @@
 //! so no text of the content is ever parsed as Typst markup. The HTML template
 //! (`templates/brief.html`) is minijinja with HTML escaping.
 
-mod charts;
 pub mod labels;
 mod world;
 
-pub use charts::{map_svg, trend_svg};
 use serde::Serialize;
 use tocsin_app::brief::BriefContent;
+use tocsin_app::charts::{self, MapArea, TrendStyle};
 use tocsin_domain::Lang;
+
+/// The pictures' frame in a brief (SVG units; half the text width in the PDF).
+const CHART_W: f64 = 400.0;
+/// The trend's height.
+const TREND_H: f64 = 230.0;
+/// The map's height.
+const MAP_H: f64 = 260.0;
 
 /// Why a brief could not be laid out.
 #[derive(Debug, thiserror::Error)]
@@ -27,23 +33,38 @@ pub enum BriefError {
     Html(String),
 }
 
-/// The pictures of a brief as SVG. [`Charts::of`] draws simple ones; a caller holding better
-/// ones (the situation dashboard's) passes those instead.
+/// The pictures of a brief as SVG, drawn by the situation dashboard's charts
+/// ([`tocsin_app::charts`]) in the brief's words.
 #[derive(Debug, Clone)]
 pub struct Charts {
-    /// Incidents and fatalities per month.
+    /// Incidents and fatalities per week.
     pub trend: String,
-    /// Where the incidents happened.
+    /// Where the incidents happened, over the country and area outlines.
     pub map: String,
 }
 
 impl Charts {
-    /// The built-in trend chart and map of `c`.
+    /// The trend chart and map of `c`.
     pub fn of(c: &BriefContent) -> Charts {
         let l = labels::labels(c.lang);
+        let style = TrendStyle {
+            width: CHART_W,
+            height: TREND_H,
+            incidents_axis: l.incidents_axis,
+            fatalities_axis: l.fatalities_axis,
+            counts: l.counts,
+            no_incident: l.no_incident,
+            summary: l.trend_summary,
+        };
+        let area = MapArea {
+            country: &c.situation.country,
+            admin1: &c.situation.admin1,
+            width: CHART_W,
+            height: MAP_H,
+        };
         Charts {
-            trend: trend_svg(&c.trend, l.incidents_word, l.fatalities_word),
-            map: map_svg(&c.points),
+            trend: charts::trend_svg_in(l.trend, &c.trend, &style),
+            map: charts::map_svg(l.map, &c.points, &area),
         }
     }
 }

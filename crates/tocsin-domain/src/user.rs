@@ -379,8 +379,26 @@ impl User {
     /// Who this user is in the audit trail.
     pub fn actor(&self) -> Actor {
         Actor {
-            user_id: Some(self.id),
+            user_id: (!self.id.is_nil()).then_some(self.id),
             name: self.username.clone(),
+        }
+    }
+
+    /// A reader standing for the operator at the command line, for a use case computed as a
+    /// user sees it (a brief, at its audience's clearance): no account (the nil id), a
+    /// viewer's role plus `grants`, at `clearance`, named `system:NAME` in the audit trail as
+    /// [`Actor::system`] names it.
+    pub fn operator(name: &str, clearance: Tlp, grants: Vec<Permission>) -> User {
+        User {
+            id: Uuid::nil(),
+            username: Actor::system(name).name,
+            role: Role::Viewer,
+            clearance,
+            password_hash: None,
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            disabled: false,
+            grants,
+            time_zone: None,
         }
     }
 }

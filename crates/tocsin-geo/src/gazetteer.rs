@@ -495,6 +495,40 @@ impl Gazetteer {
         Some(self.candidate(Target::place(i as u32), true))
     }
 
+    /// The country outlines (Natural Earth 1:50m) reaching into `[west, south, east, north]`
+    /// (degrees), for drawing a map: one entry per polygon, its country's ISO alpha-3 code and
+    /// its rings as `[longitude, latitude]` pairs, the exterior first. A ring crossing ±180° is
+    /// continuous (its longitudes may pass ±180).
+    pub fn outlines_within(&self, bbox: [f64; 4]) -> Vec<(&'static str, Vec<Vec<[f64; 2]>>)> {
+        self.outlines
+            .within(bbox)
+            .into_iter()
+            .map(|(c, p)| {
+                let ring = |r: &geo::LineString<f64>| r.coords().map(|c| [c.x, c.y]).collect();
+                let mut rings: Vec<Vec<[f64; 2]>> = vec![ring(p.exterior())];
+                rings.extend(p.interiors().iter().map(ring));
+                (self.iso3(c), rings)
+            })
+            .collect()
+    }
+
+    /// Where the seat (else the most populous place) of the first-level area `name` of
+    /// `country` lies, as `(latitude, longitude)`: a place to write the area's name on a map.
+    /// `name` is matched as [`Gazetteer::admin1_named`] matches it; `None` when it is not
+    /// known or the area has no place in the data.
+    pub fn admin1_seat(&self, country: &str, name: &str) -> Option<(f64, f64)> {
+        let crate::Admin1Match::Found(found) = self.admin1_named(country, name) else {
+            return None;
+        };
+        let c = self.hint_index(Some(country))?;
+        self.admin1
+            .iter()
+            .filter(|a| a.country == c && a.name == found && a.seat != NONE)
+            .max_by_key(|a| a.population)
+            .and_then(|a| self.places.get(a.seat as usize))
+            .map(|p| (f64::from(p.lat), f64::from(p.lon)))
+    }
+
     pub(crate) fn iso3(&self, country: u16) -> &'static str {
         self.countries.countries[country as usize].iso3
     }

@@ -179,6 +179,25 @@ impl Outlines {
         None
     }
 
+    /// The polygons whose bounding box meets `[west, south, east, north]`, with their
+    /// country's index, in load order.
+    pub fn within(&self, bbox: [f64; 4]) -> Vec<(u16, &Polygon<f64>)> {
+        let [w, s, e, n] = bbox;
+        let env = rstar::AABB::from_corners([w, s], [e, n]);
+        let mut hits: Vec<u32> = self
+            .tree
+            .locate_in_envelope_intersecting(&env)
+            .map(|b| b.data)
+            .collect();
+        hits.sort_unstable();
+        hits.into_iter()
+            .map(|i| {
+                let (c, p) = &self.polygons[i as usize];
+                (*c, p)
+            })
+            .collect()
+    }
+
     /// Number of polygons loaded.
     pub fn len(&self) -> usize {
         self.polygons.len()

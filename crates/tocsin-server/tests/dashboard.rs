@@ -469,3 +469,151 @@ async fn the_areas_are_edited_from_the_page() {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_situations_areas_are_the_gazetteers_and_match_incidents_so_named() {
+    let app = TestApp::start().await;
+    let (_, before) = app.get(Role::Viewer, "/api/v1/situations").await;
+    // Names as typed (case, accents, the kind of area) are stored as the gazetteer names them.
+    let (s, v) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/situations",
+            json!({"name": "CAR west", "country": "CAF",
+                   "admin1": ["ouaka", "Préfecture de la Mambéré-Kadéï", "Ouaka"], "tlp": "TLP:GREEN"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["admin1"], json!(["Ouaka", "Mambere-Kadei"]));
+    let sit = v["id"].as_str().unwrap().to_string();
+    // An unknown name is refused naming the entry, with what it may mean; nothing written.
+    let (s, e) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/situations",
+            json!({"name": "Nowhere", "country": "CAF", "admin1": ["Ouaka", "Bambari"],
+                   "tlp": "TLP:GREEN"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("admin1[1]") && msg.contains("Bambari"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("did you mean Ouaka"),
+        "a town suggests its area: {msg}"
+    );
+    let (_, after) = app.get(Role::Viewer, "/api/v1/situations").await;
+    assert_eq!(
+        after["items"].as_array().unwrap().len(),
+        before["items"].as_array().unwrap().len() + 1,
+        "only the first situation was written"
+    );
+    let path = format!("/api/v1/situations/{sit}");
+    let (s, e) = app
+        .call(
+            Some(Role::Analyst),
+            Method::PATCH,
+            &path,
+            Some(json!({"admin1": ["Atlantis"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e.to_string().contains("admin1[0]"), "{e}");
+    let (_, v) = app.get(Role::Viewer, &path).await;
+    assert_eq!(
+        v["admin1"],
+        json!(["Ouaka", "Mambere-Kadei"]),
+        "nothing written"
+    );
+
+    // Incidents named with accents (as ACLED writes them) count in the area's trend.
+    incident(&app, "2025-03-03", "Mambéré-Kadéï", 4, Tlp::Green).await;
+    incident(&app, "2025-03-04", "OUAKA", 1, Tlp::Green).await;
+    incident(&app, "2025-03-05", "Nana-Mambéré", 9, Tlp::Green).await;
+    let viewer = Pages::login(&app, "viewer").await;
+    let (s, html) = viewer
+        .get(&format!("/situations/{sit}?from=2025-03-01&to=2025-03-31"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    let (incidents, fatalities, _) = chart(&html);
+    assert_eq!(
+        (incidents, fatalities),
+        (2, 5),
+        "Mambéré-Kadéï and OUAKA are in the area, Nana-Mambéré is not"
+    );
+}
+
+#[tokio::test]
+async fn one_page_view_audits_each_restricted_record_once() {
+    let app = TestApp::start().await;
+    let (s, v) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/situations",
+            json!({"name": "Restricted", "country": "CAF", "admin1": ["Ouaka"],
+                   "tlp": "TLP:RED"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let sit = v["id"].as_str().unwrap().to_string();
+    let today = chrono::Utc::now().date_naive();
+    let i = Incident::parse(IncidentInput {
+        event_date: today.to_string(),
+        event_type: "Violence against civilians".into(),
+        sub_event_type: "Attack".into(),
+        country: "CAF".into(),
+        admin1: Some("Ouaka".into()),
+        latitude: 5.75,
+        longitude: 20.67,
+        fatalities: 6,
+        description: "restricted verified incident".into(),
+        tlp: Tlp::Red,
+        verification_status: Some(tocsin_domain::VerificationStatus::Verified),
+        ..Default::default()
+    })
+    .unwrap();
+    let incident = app
+        .store
+        .create_incident(&Actor::system("test"), i)
+        .await
+        .unwrap();
+    let (s, alert) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/alerts",
+            json!({"title": "Restricted alert", "severity": "high", "tlp": "TLP:RED",
+                   "country": "CAF", "situation": sit}),
+        )
+        .await;
+    assert_eq!(s, 201, "{alert}");
+    let alert = alert["id"].as_str().unwrap().to_string();
+
+    let analyst = Pages::login(&app, "analyst").await;
+    let seq = |e: &[tocsin_domain::AuditEntry]| e.last().map_or(0, |e| e.seq);
+    let start = seq(&app.store.audit_entries(0, 100_000).await.unwrap());
+    let (s, html) = analyst.get(&format!("/situations/{sit}")).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("restricted verified incident")
+            || html.contains("Violence against civilians")
+    );
+    assert!(html.contains("Restricted alert"));
+    let entries = app.store.audit_entries(start, 100_000).await.unwrap();
+    for (what, id) in [
+        ("situation", sit.clone()),
+        ("incident", incident.id.to_string()),
+        ("alert", alert.clone()),
+    ] {
+        let n = entries
+            .iter()
+            .filter(|e| e.record_id.as_deref() == Some(id.as_str()) || e.detail.contains(&id))
+            .count();
+        assert_eq!(
+            n, 1,
+            "the {what} is audited once per page view: {entries:#?}"
+        );
+    }
+}

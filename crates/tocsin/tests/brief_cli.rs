@@ -441,6 +441,78 @@ async fn briefs_in_english_and_arabic_filtered_for_their_audience() {
     assert!(!page.contains("RESTRICTED-RED-INCIDENT"));
     no_source(&page, &s);
 
+    // The measures, the country and the audience are named in the brief's language: the
+    // measures the English brief recommends are in the French and Arabic ones by their
+    // translated names, not their English ones.
+    let flat = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let en_text = flat(&poppler("pdftotext", &en));
+    let toolbox = tocsin_toolbox::Toolbox::shipped();
+    let shown: Vec<&tocsin_toolbox::Measure> = toolbox
+        .measures
+        .iter()
+        .filter(|m| en_text.contains(&flat(&m.name)))
+        .collect();
+    assert!(
+        !shown.is_empty(),
+        "the English brief recommends measures: {en_text}"
+    );
+    let fr = d.join("fr.pdf");
+    let out = brief(
+        &s,
+        &[
+            "--audience",
+            "desk_officer",
+            "--lang",
+            "fr",
+            "--out",
+            fr.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fr_text = flat(&poppler("pdftotext", &fr));
+    let ar_text = flat(&text);
+    for m in &shown {
+        let name = tocsin_app::words::measure_name(&m.id, tocsin_domain::Lang::Fr).unwrap();
+        assert!(
+            fr_text.contains(&flat(name)),
+            "{name:?} missing:\n{fr_text}"
+        );
+        assert!(
+            !fr_text.contains(&flat(&m.name)),
+            "{:?} left in English",
+            m.name
+        );
+        let name = tocsin_app::words::measure_name(&m.id, tocsin_domain::Lang::Ar).unwrap();
+        // (Poppler reverses the lam-alef ligature: names with one are not compared.)
+        if !name.contains("لا") {
+            assert!(
+                ar_text.contains(&flat(name)),
+                "{name:?} missing:\n{ar_text}"
+            );
+        }
+        assert!(
+            !ar_text.contains(&flat(&m.name)),
+            "{:?} left in English",
+            m.name
+        );
+    }
+    for want in [
+        "République centrafricaine",
+        "chargés de dossier",
+        "Facteurs de risque",
+    ] {
+        assert!(fr_text.contains(want), "{want:?} missing:\n{fr_text}");
+    }
+    assert!(!fr_text.contains("Central African Republic"), "{fr_text}");
+    for want in ["جمهورية أفريقيا الوسطى", "المحللون"] {
+        assert!(ar_text.contains(want), "{want:?} missing:\n{ar_text}");
+    }
+    no_source(&fr_text, &s);
+
     // A reader's brief (TLP:GREEN) of a TLP:AMBER situation is refused, naming the audience.
     let out = brief(
         &s,
@@ -467,7 +539,7 @@ async fn briefs_in_english_and_arabic_filtered_for_their_audience() {
     // Each brief made is in the audit trail, as the operator, with its audience and
     // language; the refused one is not.
     let audit = briefs_audited(d).await;
-    assert_eq!(audit.len(), 3, "{audit:?}");
+    assert_eq!(audit.len(), 4, "{audit:?}");
     assert!(
         audit.iter().all(|(who, _)| who.contains("cli")),
         "{audit:?}"

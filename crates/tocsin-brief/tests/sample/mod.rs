@@ -36,7 +36,7 @@ pub fn content(lang: Lang) -> BriefContent {
             name: "Ouham-Pendé: north-west".into(),
             country: "CAF".into(),
             country_name: "Central African Republic".into(),
-            admin1: Some("Ouham-Pendé".into()),
+            admin1: vec!["Ouham-Pendé".into(), "Ouham".into()],
             status: "active".into(),
             description: "Armed groups contest the transhumance corridors; attacks on villages \
                           rose after the rainy season."
@@ -73,21 +73,22 @@ pub fn content(lang: Lang) -> BriefContent {
                 date: date(2026, 11, 1 + i),
                 place: format!("Village {i}"),
                 event_type: "Violence against civilians".into(),
-                fatalities: 20 - i as i64,
+                fatalities: 20 - u64::from(i),
                 description: "Armed men attacked the market at dawn and burned houses; \
                               residents fled towards the town."
                     .into(),
                 tlp: Tlp::Amber,
             })
             .collect(),
-        trend: (1..=12)
-            .map(|m| MonthCount {
-                month: format!("2026-{m:02}"),
-                incidents: (m as u64 * 7) % 11,
-                fatalities: (m as i64 * 13) % 29,
+        window: tocsin_app::overview::TrendWindow::default_for(date(2026, 12, 6)),
+        trend: (0..52)
+            .map(|w| TrendBar {
+                label: (date(2025, 12, 8) + chrono::Duration::weeks(w)).to_string(),
+                incidents: (w as u64 * 7) % 11,
+                fatalities: (w as u64 * 13) % 29,
             })
             .collect(),
-        points: (0..48)
+        points: (0..48u64)
             .map(|i| MapPoint {
                 lat: 6.5 + (i % 7) as f64 * 0.2,
                 lon: 16.0 + (i % 5) as f64 * 0.3,

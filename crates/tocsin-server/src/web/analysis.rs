@@ -158,8 +158,8 @@ async fn situation_page(
     error: Option<String>,
     typed: Option<SituationForm>,
 ) -> WebResult {
+    // One computation for the whole page: each restricted record read is audited once.
     let d = st.app().situation_dashboard(&wu.user, id, window).await?;
-    let o = st.app().overview(&wu.user, id).await?;
     let bbox = d
         .bounds
         .map(|[w, s, e, n]| format!("{w:.4},{s:.4},{e:.4},{n:.4}"));
@@ -169,12 +169,12 @@ async fn situation_page(
             context! { name => f.name, admin1 => f.admin1, status => f.status, description => f.description }
         }
         None => context! {
-            name => o.situation.name.clone(), admin1 => o.situation.admin1.join("\n"),
-            status => o.situation.status.clone(), description => o.situation.description.clone(),
+            name => d.situation.name.clone(), admin1 => d.situation.admin1.join("\n"),
+            status => d.situation.status.clone(), description => d.situation.description.clone(),
         },
     };
-    let latest = o.forecast.last().cloned();
-    let signal_ids: Vec<Uuid> = o.signals.iter().map(|g| g.id).collect();
+    let latest = d.forecast.latest.clone();
+    let signal_ids: Vec<Uuid> = d.signals.iter().map(|g| g.id).collect();
     let signal_alerts: std::collections::HashMap<String, String> = st
         .app()
         .alerts_on_signals(&wu.user, &signal_ids)
@@ -183,7 +183,7 @@ async fn situation_page(
         .map(|(s, a)| (s.to_string(), a.to_string()))
         .collect();
     // The last day of each signal's week, for the link to the incidents behind it.
-    let signal_weeks: std::collections::HashMap<String, String> = o
+    let signal_weeks: std::collections::HashMap<String, String> = d
         .signals
         .iter()
         .map(|g| {
@@ -191,9 +191,8 @@ async fn situation_page(
             (g.id.to_string(), to.to_string())
         })
         .collect();
-    let trend = match o.forecast.len() {
-        n if n >= 2 => {
-            let (a, b) = (&o.forecast[n - 2], &o.forecast[n - 1]);
+    let trend = match (&d.forecast.previous, &d.forecast.latest) {
+        (Some(a), Some(b)) => {
             let args = [("rank", a.rank.to_string()), ("year", a.year.to_string())];
             Some(if b.rank < a.rank {
                 wu.t("situation.trend_up", &args)
@@ -211,7 +210,7 @@ async fn situation_page(
         status,
         "situation.html",
         context! {
-            o, d, bbox, edit, edit_open, latest, trend, error, signal_alerts, signal_weeks,
+            d, bbox, edit, edit_open, latest, trend, error, signal_alerts, signal_weeks,
             can_edit => wu.user.can(Permission::SituationWrite),
             can_assess => wu.user.can(Permission::AssessmentWrite),
             can_qualify => wu.user.can(Permission::LegalQualify),
