@@ -372,6 +372,7 @@
       bounds: sb ? [[sb[0], sb[1]], [sb[2], sb[3]]] : undefined, fitBoundsOptions: { padding: 20 },
       minZoom: 0, maxZoom: 14, attributionControl: { compact: false }, renderWorldCopies: false,
       fadeDuration: 0, // labels appear at once: a fade keeps SwiftShader drawing for 300 ms
+      prefetchZoomDelta: 0, // no lower-zoom tiles first: a jump loads only the tiles it shows
       dragRotate: false, pitchWithRotate: false, touchPitch: false });
     map.touchZoomRotate.disableRotation();
     map.addControl(new lib.NavigationControl({ showCompass: false }), 'top-left');
