@@ -561,9 +561,12 @@ impl IncidentIndex {
         {
             let g = self.inner.read().expect("incident index poisoned");
             let area = q.area.as_ref().map(|s| AreaSieve::new(&g, s));
-            for (_, p) in g.pts.iter().enumerate().filter(|(i, p)| {
-                sieve.keeps(p) && area.as_ref().is_none_or(|a| a.keeps(*i, p))
-            }) {
+            for (_, p) in g
+                .pts
+                .iter()
+                .enumerate()
+                .filter(|(i, p)| sieve.keeps(p) && area.as_ref().is_none_or(|a| a.keeps(*i, p)))
+            {
                 total += 1;
                 let key = (
                     (f64::from(p.lon) / ADMIN1_CELL_DEG).floor() as i16,

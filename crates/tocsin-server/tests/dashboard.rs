@@ -334,9 +334,7 @@ async fn the_dashboard_shows_the_area_within_the_viewers_clearance() {
             assert_eq!(s, StatusCode::OK, "{url}: {m}");
             assert_eq!(m["total"], want, "{role:?} {url}: {m}");
         }
-        let (_, m) = app
-            .get(role, &format!("{map_url}&{window}&zoom=12"))
-            .await;
+        let (_, m) = app.get(role, &format!("{map_url}&{window}&zoom=12")).await;
         let features = m["features"].as_array().unwrap();
         assert_eq!(features.len(), want, "points at street zoom: {m}");
     }
@@ -347,7 +345,10 @@ async fn the_dashboard_shows_the_area_within_the_viewers_clearance() {
             &format!("/api/v1/incidents/map?country=CAF&{window}"),
         )
         .await;
-    assert_eq!(m["total"], 3, "two in the areas and one in Bangui, all GREEN");
+    assert_eq!(
+        m["total"], 3,
+        "two in the areas and one in Bangui, all GREEN"
+    );
     let (s, m) = app
         .get(Role::Viewer, "/api/v1/incidents/map?situation=nope")
         .await;

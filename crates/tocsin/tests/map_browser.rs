@@ -523,6 +523,13 @@ async fn map_benchmark() {
         Some(json!({"script": 600_000})),
     )
     .await;
+    // BENCH_MAP_SETUP: JavaScript run on `window.tocsinMap` before the moves, to try a style
+    // change without a rebuild (e.g. `m.setLayoutProperty('places', 'visibility', 'none')`).
+    if let Ok(js) = std::env::var("BENCH_MAP_SETUP") {
+        s.script(&format!("const m = window.tocsinMap; {js}"), json!([]))
+            .await;
+        println!("map benchmark: settle measured after BENCH_MAP_SETUP={js}");
+    }
     let settle = s.script_async(SETTLE_SCRIPT, json!([])).await;
     // Each move: [settle, first idle, incidents fetch (0: none), frames, JS render time].
     let moves: Vec<[f64; 5]> = settle
@@ -579,8 +586,16 @@ async fn map_benchmark() {
         pct(&js, 0.95),
         fetched.len(),
         moves.len(),
-        if fetched.is_empty() { 0.0 } else { pct(&fetched_sorted, 0.5) },
-        if fetched.is_empty() { 0.0 } else { pct(&fetched_sorted, 0.95) },
+        if fetched.is_empty() {
+            0.0
+        } else {
+            pct(&fetched_sorted, 0.5)
+        },
+        if fetched.is_empty() {
+            0.0
+        } else {
+            pct(&fetched_sorted, 0.95)
+        },
     );
     s.quit().await;
 }
