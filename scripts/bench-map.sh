@@ -6,6 +6,9 @@
 #   scripts/bench-map.sh [INCIDENTS]     (default 2000, seeded through the API)
 #
 # BENCH_PROFILE=debug uses the debug build (the server is slower, the browser the same).
+# BENCH_MAP_SETUP='js' runs js on the map (`m`) before the moves, e.g. to hide a layer and see
+# what it costs without a rebuild. Each move's time is also split: first idle, frames, the
+# JavaScript of MapLibre's render calls, the incidents request's round trip.
 # Needs Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -371,6 +371,8 @@
     const map = new lib.Map({ container: div, style: style(location.origin), center: [20, 10], zoom: 1.2,
       bounds: sb ? [[sb[0], sb[1]], [sb[2], sb[3]]] : undefined, fitBoundsOptions: { padding: 20 },
       minZoom: 0, maxZoom: 14, attributionControl: { compact: false }, renderWorldCopies: false,
+      fadeDuration: 0, // labels appear at once: a fade keeps SwiftShader drawing for 300 ms
+      prefetchZoomDelta: 0, // no lower-zoom tiles first: a jump loads only the tiles it shows
       dragRotate: false, pitchWithRotate: false, touchPitch: false });
     map.touchZoomRotate.disableRotation();
     map.addControl(new lib.NavigationControl({ showCompass: false }), 'top-left');
@@ -400,20 +402,46 @@
 
     const mapUrl = div.dataset.mapUrl || '/api/v1/incidents/map';
     const admin1Url = div.dataset.admin1Url || '/api/v1/incidents/map/admin1';
-    let seq = 0, timer = null, loaded = false;
+    const styleLoaded = new Promise(resolve => map.on('load', resolve));
+    let seq = 0, shown = null;
+    // Incidents are asked for the view widened by half its size on each side and snapped to
+    // whole tiles of the query's zoom: a pan within that reuses the answer, and the server's
+    // cluster grid (aligned to the box's corner) stays put while the map moves. The last
+    // answers are kept for a minute, so going back to a view asks nothing.
+    const answers = new Map(), KEEP = 24, KEEP_MS = 60000;
     function viewQuery() {
       const b = map.getBounds(), c = (v, lo, hi) => Math.max(lo, Math.min(hi, v));
-      const w = c(b.getWest(), -180, 180), e = c(b.getEast(), -180, 180);
-      const s = c(b.getSouth(), -90, 90), n = c(b.getNorth(), -90, 90);
-      const z = c(Math.round(map.getZoom()) + 1, 0, 20);
+      const z = c(Math.round(map.getZoom()) + 1, 0, 20), step = 360 / Math.pow(2, z);
+      const dx = (b.getEast() - b.getWest()) / 2, dy = (b.getNorth() - b.getSouth()) / 2;
+      const snap = (v, f, lo, hi) => c(f(v / step) * step, lo, hi);
+      const w = snap(b.getWest() - dx, Math.floor, -180, 180), e = snap(b.getEast() + dx, Math.ceil, -180, 180);
+      const s = snap(b.getSouth() - dy, Math.floor, -90, 90), n = snap(b.getNorth() + dy, Math.ceil, -90, 90);
       return 'zoom=' + z + '&bbox=' + [w, s, e, n].map(v => v.toFixed(4)).join(',');
+    }
+    function answer(url) {
+      const now = Date.now(), hit = answers.get(url);
+      if (hit && now - hit.at < KEEP_MS) return hit.value;
+      const value = getJSON(url);
+      answers.delete(url);
+      answers.set(url, { at: now, value });
+      value.catch(() => answers.delete(url));
+      while (answers.size > KEEP) answers.delete(answers.keys().next().value);
+      return value;
+    }
+    // How many incidents lie in the view itself (the answer covers more).
+    function inView(fc) {
+      const b = map.getBounds();
+      return (fc.features || []).reduce((n, f) => {
+        const [lon, lat] = f.geometry.coordinates, p = f.properties || {};
+        return n + (b.contains([lon, lat]) ? (p.cluster ? Number(p.count) || 0 : 1) : 0);
+      }, 0);
     }
     async function refresh(withAreas) {
       const mine = ++seq, filters = filterQuery();
+      const url = withQuery(withQuery(mapUrl, viewQuery()), filters);
       try {
-        const [fc, areas] = await Promise.all([
-          getJSON(withQuery(withQuery(mapUrl, viewQuery()), filters)),
-          withAreas ? getJSON(withQuery(admin1Url, filters)) : Promise.resolve(null)]);
+        const [fc, areas] = await Promise.all([answer(url),
+          withAreas ? getJSON(withQuery(admin1Url, filters)) : Promise.resolve(null), styleLoaded]);
         if (mine !== seq) return;
         if (areas) {
           const counts = {};
@@ -422,24 +450,27 @@
           map.setPaintProperty('admin1-shade', 'fill-color', shadeExpression(counts, max));
           div.dataset.admin1Areas = String((areas.areas || []).length);
         }
-        map.getSource('incidents').setData(fc);
+        if (shown !== url) { map.getSource('incidents').setData(fc); shown = url; }
         map.once('idle', () => {
           if (mine !== seq) return;
           div.dataset.incidentCount = String(fc.total || 0);
           div.dataset.mode = String(fc.mode || '');
           div.dataset.loads = String((Number(div.dataset.loads) || 0) + 1);
           div.dataset.ready = 'true';
+          const n = inView(fc);
+          setStatus(n + (n === 1 ? ' incident' : ' incidents') + ' in view' +
+            (fc.mode === 'clusters' ? ' (grouped: click a group or zoom in)' : ''), false);
         });
         map.triggerRepaint();
-        setStatus((fc.total || 0) + ((fc.total === 1) ? ' incident' : ' incidents') + ' in view' +
-          (fc.mode === 'clusters' ? ' (grouped: click a group or zoom in)' : ''), false);
       } catch (err) {
         const msg = 'Could not load incidents: ' + err.message;
         setStatus(msg, true); div.dataset.error = msg; div.dataset.ready = 'true';
       }
     }
-    map.on('load', () => { loaded = true; refresh(true); });
-    map.on('moveend', () => { if (loaded) { clearTimeout(timer); timer = setTimeout(() => refresh(false), 100); } });
+    // The first incidents are asked for at once, beside the style and tiles; each move asks
+    // again when it ends (an answer overtaken by a later move is dropped).
+    refresh(true);
+    map.on('moveend', () => refresh(false));
     onFilters(() => refresh(true));
     map.on('click', 'clusters', e => {
       const raw = e.features[0].properties.bounds; // arrays come back as JSON text

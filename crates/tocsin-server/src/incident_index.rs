@@ -182,6 +182,48 @@ impl Sieve {
     }
 }
 
+/// A situation's area in the index's terms: its country, the admin-1 codes whose names
+/// [`Situation::covers`](tocsin_domain::Situation::covers) accepts (every code when it lists
+/// none), and the positions of the incidents linked to it, which count wherever they are (as
+/// the dashboard's trend counts them).
+struct AreaSieve {
+    country: [u8; 3],
+    /// Indexed by admin-1 code: whether the area covers it.
+    codes: Vec<bool>,
+    linked: std::collections::HashSet<usize>,
+}
+
+impl AreaSieve {
+    fn new(g: &Inner, s: &tocsin_domain::Situation) -> AreaSieve {
+        let c = s.country.code().as_bytes();
+        let mut codes = vec![s.covers(&s.country, None)];
+        codes.extend(
+            g.admin1_names
+                .iter()
+                .map(|name| s.covers(&s.country, Some(name))),
+        );
+        // A name beyond the codes: unknown, so only a situation of the whole country covers it.
+        codes.resize(usize::from(ADMIN1_UNCODED) + 1, false);
+        codes[usize::from(ADMIN1_UNCODED)] = s.admin1.is_empty();
+        AreaSieve {
+            country: [c[0], c[1], c[2]],
+            codes,
+            linked: g
+                .situations
+                .iter()
+                .filter(|(_, v)| **v == s.id)
+                .map(|(i, _)| *i)
+                .collect(),
+        }
+    }
+
+    #[inline]
+    fn keeps(&self, i: usize, p: &Pt) -> bool {
+        (p.country == self.country && self.codes[usize::from(p.admin1)])
+            || (!self.linked.is_empty() && self.linked.contains(&i))
+    }
+}
+
 fn day(d: NaiveDate) -> i32 {
     d.num_days_from_ce()
 }
@@ -424,6 +466,7 @@ impl IncidentIndex {
         let cols = ((b.max_lon - b.min_lon) / cell).floor() as u64 + 1;
         let rows = ((b.max_lat - b.min_lat) / cell).floor() as u64 + 1;
         let sieve = Sieve::new(&map_filter(q));
+        let area = q.area.as_ref().map(|s| AreaSieve::new(&g, s));
         // Multiplying by the inverse is several times cheaper than dividing, per point.
         let per_cell = 1.0 / cell;
         let dense = cols.saturating_mul(rows) <= DENSE_CELLS;
@@ -436,7 +479,7 @@ impl IncidentIndex {
         let mut points: Vec<usize> = Vec::new();
         let mut total = 0usize;
         for (i, p) in g.pts.iter().enumerate() {
-            if !sieve.keeps(p) {
+            if !sieve.keeps(p) || area.as_ref().is_some_and(|a| !a.keeps(i, p)) {
                 continue;
             }
             total += 1;
@@ -517,7 +560,13 @@ impl IncidentIndex {
         let mut total = 0u64;
         {
             let g = self.inner.read().expect("incident index poisoned");
-            for p in g.pts.iter().filter(|p| sieve.keeps(p)) {
+            let area = q.area.as_ref().map(|s| AreaSieve::new(&g, s));
+            for (_, p) in g
+                .pts
+                .iter()
+                .enumerate()
+                .filter(|(i, p)| sieve.keeps(p) && area.as_ref().is_none_or(|a| a.keeps(*i, p)))
+            {
                 total += 1;
                 let key = (
                     (f64::from(p.lon) / ADMIN1_CELL_DEG).floor() as i16,

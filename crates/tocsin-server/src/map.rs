@@ -2,15 +2,18 @@
 //! [`IncidentIndex`](crate::incident_index::IncidentIndex) as server-side clusters at low zoom
 //! and points at high zoom, and `GET /api/v1/incidents/map/admin1`, incident counts per
 //! first-level administrative area (the map shades the basemap's admin-1 areas by them). Both
-//! take the same filters (date range, event type, country, TLP); a parameter that does not
-//! parse is a 400 naming it.
+//! take the same filters (date range, event type, country, TLP, situation); a parameter that
+//! does not parse is a 400 naming it. `situation` limits both to the situation's area as the
+//! application layer gives it ([`tocsin_app::App::situation_for`], [`Situation::covers`]): a
+//! situation dashboard's map shows what its trend counts.
 
 use axum::extract::{RawQuery, State};
 use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use tocsin_domain::incident::EventType;
-use tocsin_domain::{BBox, Country, Tlp};
+use tocsin_domain::{BBox, Country, Situation, Tlp};
+use uuid::Uuid;
 
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
@@ -36,6 +39,9 @@ pub struct MapQuery {
     pub tlp: Option<Tlp>,
     /// The caller's clearance.
     pub max_tlp: Tlp,
+    /// Only the incidents of this situation's area (see [`Situation::covers`]) and those
+    /// linked to it, as its dashboard's trend counts them.
+    pub area: Option<Situation>,
 }
 
 /// Query parameters of `GET /api/v1/incidents/map`.
@@ -56,10 +62,14 @@ pub struct MapParams {
     pub event_type: Option<String>,
     /// Exact TLP label.
     pub tlp: Option<String>,
+    /// A situation's id: only the incidents of its area (its country, or its admin-1 areas
+    /// when it lists some) and those linked to it.
+    pub situation: Option<String>,
 }
 
 impl MapParams {
-    /// Validate, capping at a clearance.
+    /// Validate, capping at a clearance. The situation, if any, is left for the caller to read
+    /// (see [`MapParams::situation_id`]).
     pub fn parse(&self, clearance: Tlp) -> Result<MapQuery, tocsin_domain::DomainError> {
         use tocsin_domain::DomainError as E;
         let date = |field: &str, v: &Option<String>| {
@@ -104,7 +114,19 @@ impl MapParams {
                 .transpose()?,
             tlp: non_empty(&self.tlp).map(str::parse).transpose()?,
             max_tlp: clearance,
+            area: None,
         })
+    }
+
+    /// The `situation` parameter as an id.
+    pub fn situation_id(&self) -> Result<Option<Uuid>, tocsin_domain::DomainError> {
+        non_empty(&self.situation)
+            .map(|s| {
+                Uuid::parse_str(s).map_err(|_| {
+                    tocsin_domain::DomainError::invalid("situation", "expected a situation id")
+                })
+            })
+            .transpose()
     }
 }
 
@@ -118,9 +140,7 @@ pub async fn map(
     user: CurrentUser,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let u = &user.0;
-    let scope = tocsin_app::policy::map_scope(u)?;
-    let q = parse_params(q.as_deref(), scope)?;
+    let q = map_query(&st, &user, q.as_deref()).await?;
     st.incident_index
         .refresh(&st.store)
         .await
@@ -128,13 +148,21 @@ pub async fn map(
     Ok(Json(st.incident_index.query(&q)))
 }
 
-/// The query string as a [`MapQuery`]; a bad parameter is a 400 naming it.
-fn parse_params(q: Option<&str>, scope: Tlp) -> ApiResult<MapQuery> {
-    parse_query::<MapParams>(q)?.parse(scope).map_err(|e| {
+/// The query string as a [`MapQuery`] for `user`; a bad parameter is a 400 naming it, a
+/// situation the user may not read a 404 (as its own page answers).
+async fn map_query(st: &AppState, user: &CurrentUser, q: Option<&str>) -> ApiResult<MapQuery> {
+    let scope = tocsin_app::policy::map_scope(&user.0)?;
+    let bad = |e: tocsin_domain::DomainError| {
         let mut e = ApiError::from(e);
         e.status = axum::http::StatusCode::BAD_REQUEST;
         e
-    })
+    };
+    let params = parse_query::<MapParams>(q)?;
+    let mut query = params.parse(scope).map_err(bad)?;
+    if let Some(id) = params.situation_id().map_err(bad)? {
+        query.area = Some(st.app().situation_for(&user.0, id).await?);
+    }
+    Ok(query)
 }
 
 /// `GET /api/v1/incidents/map/admin1`: how many incidents the caller may see fall in each
@@ -149,8 +177,7 @@ pub async fn admin1(
     user: CurrentUser,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let scope = tocsin_app::policy::map_scope(&user.0)?;
-    let q = parse_params(q.as_deref(), scope)?;
+    let q = map_query(&st, &user, q.as_deref()).await?;
     st.incident_index
         .refresh(&st.store)
         .await

@@ -75,6 +75,17 @@ fn chart(html: &str) -> (u64, u64, usize) {
     (i.iter().sum(), f.iter().sum(), i.len())
 }
 
+/// The value of the first attribute `name` in `html` (entities `&amp;` undone).
+fn attr(html: &str, name: &str) -> String {
+    html.split(&format!("{name}=\""))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {name}"))
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&")
+}
+
 /// The text of the element with this id (up to its closing tag, not nested in itself), tags
 /// removed.
 fn text_of(html: &str, id: &str) -> String {
@@ -275,8 +286,10 @@ async fn the_dashboard_shows_the_area_within_the_viewers_clearance() {
     assert!(alerts.contains("Militia massing near Bambari"), "{alerts}");
     assert!(alerts.contains("Convoy movement reported"), "{alerts}");
     assert!(alerts.contains("2 not closed"), "{alerts}");
-    // The map: the country's incidents, first view on the area, the areas outlined.
-    assert!(html.contains("data-map-url=\"/api/v1/incidents/map?country=CAF\""));
+    // The map: the situation's incidents, first view on the area, the areas outlined.
+    let map_url = attr(&html, "data-map-url");
+    assert_eq!(map_url, format!("/api/v1/incidents/map?situation={sit}"));
+    let admin1_url = attr(&html, "data-admin1-url");
     assert!(html.contains("data-areas=\"Ouaka|Haute-Kotto\""));
     assert!(html.contains("data-bbox=\""), "a first view on the area");
     // The brief's place.
@@ -313,18 +326,41 @@ async fn the_dashboard_shows_the_area_within_the_viewers_clearance() {
     // Gaps from the GREEN picture: 14 (severe) and 9 (high), no action.
     let gaps = text_of(&html, "gaps");
     assert!(gaps.contains("14.") && gaps.contains("9."), "{gaps}");
-    // The map's endpoint, as the page names it, counts only what the viewer may see.
-    let (s, m) = app
+    // The map's endpoints, as the page names them, count only the situation's areas and what
+    // the viewer may see: Bangui's incident, in the same country, is left out.
+    for (role, want) in [(Role::Viewer, 2), (Role::Analyst, 4)] {
+        for url in [&map_url, &admin1_url] {
+            let (s, m) = app.get(role, &format!("{url}&{window}")).await;
+            assert_eq!(s, StatusCode::OK, "{url}: {m}");
+            assert_eq!(m["total"], want, "{role:?} {url}: {m}");
+        }
+        let (_, m) = app.get(role, &format!("{map_url}&{window}&zoom=12")).await;
+        let features = m["features"].as_array().unwrap();
+        assert_eq!(features.len(), want, "points at street zoom: {m}");
+    }
+    // The country alone still counts Bangui; a bad or unreadable situation is refused.
+    let (_, m) = app
         .get(
             Role::Viewer,
             &format!("/api/v1/incidents/map?country=CAF&{window}"),
         )
         .await;
-    assert_eq!(s, StatusCode::OK, "{m}");
     assert_eq!(
         m["total"], 3,
         "two in the areas and one in Bangui, all GREEN"
     );
+    let (s, m) = app
+        .get(Role::Viewer, "/api/v1/incidents/map?situation=nope")
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{m}");
+    assert!(m.to_string().contains("situation"), "{m}");
+    let (s, _) = app
+        .get(
+            Role::Viewer,
+            &format!("/api/v1/incidents/map?situation={}", uuid::Uuid::new_v4()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 
     // The desk officer (AMBER): three incidents, 45 deaths.
     let officer = Pages::login(&app, "desk_officer").await;

@@ -523,34 +523,37 @@ async fn map_benchmark() {
         Some(json!({"script": 600_000})),
     )
     .await;
-    let settle = s
-        .script_async(
-            "const done = arguments[arguments.length - 1], m = window.tocsinMap; \
-             const d = document.getElementById('map').dataset; let seed = 7; \
-             const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647; \
-             const times = []; \
-             const step = i => { \
-               if (i === 200) return done(times); \
-               const loads = Number(d.loads || 0), t0 = performance.now(); \
-               const waitIdle = () => { \
-                 if (Number(d.loads || 0) > loads && m.loaded() && !m.isMoving()) { \
-                   times.push(performance.now() - t0); setTimeout(() => step(i + 1), 0); \
-                 } else setTimeout(waitIdle, 5); }; \
-               if (i % 2) m.jumpTo({center: [rnd() * 120 - 40, rnd() * 60 - 20], zoom: m.getZoom()}); \
-               else m.jumpTo({center: m.getCenter(), zoom: 1 + rnd() * 6}); \
-               m.once('idle', () => waitIdle()); }; \
-             step(0);",
-            json!([]),
-        )
-        .await;
-    let mut t: Vec<f64> = settle
+    // BENCH_MAP_SETUP: JavaScript run on `window.tocsinMap` before the moves, to try a style
+    // change without a rebuild (e.g. `m.setLayoutProperty('places', 'visibility', 'none')`).
+    if let Ok(js) = std::env::var("BENCH_MAP_SETUP") {
+        s.script(&format!("const m = window.tocsinMap; {js}"), json!([]))
+            .await;
+        println!("map benchmark: settle measured after BENCH_MAP_SETUP={js}");
+    }
+    let settle = s.script_async(SETTLE_SCRIPT, json!([])).await;
+    // Each move: [settle, first idle, incidents fetch (0: none), frames, JS render time].
+    let moves: Vec<[f64; 5]> = settle
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| v.as_f64().unwrap())
+        .map(|m| {
+            let v: Vec<f64> = m
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
+            [v[0], v[1], v[2], v[3], v[4]]
+        })
         .collect();
-    t.sort_by(f64::total_cmp);
-    let p = |q: f64| t[((t.len() as f64 * q).ceil() as usize).min(t.len()) - 1];
+    let col = |k: usize| {
+        let mut c: Vec<f64> = moves.iter().map(|m| m[k]).collect();
+        c.sort_by(f64::total_cmp);
+        c
+    };
+    let pct = |c: &[f64], q: f64| c[((c.len() as f64 * q).ceil() as usize).clamp(1, c.len()) - 1];
+    let t = col(0);
+    let p = |q: f64| pct(&t, q);
     // The SVG baseline last, so MapLibre's numbers are not helped by its warm-up.
     let svg_load = load_time(&s, &server.base, true).await;
     println!("map benchmark: {n} incidents, headless Chromium, SwiftShader WebGL2");
@@ -567,5 +570,74 @@ async fn map_benchmark() {
         p(0.95),
         t[t.len() - 1]
     );
+    let fetched: Vec<f64> = moves.iter().map(|m| m[2]).filter(|f| *f > 0.0).collect();
+    let mut fetched_sorted = fetched.clone();
+    fetched_sorted.sort_by(f64::total_cmp);
+    let (idle, frames, js) = (col(1), col(3), col(4));
+    println!(
+        "  per move (p50 / p95): first idle {:.0} / {:.0} ms; frames {:.0} / {:.0}; \
+         JS in MapLibre's render {:.0} / {:.0} ms; incidents fetched on {} of {} moves, \
+         round trip {:.0} / {:.0} ms",
+        pct(&idle, 0.5),
+        pct(&idle, 0.95),
+        pct(&frames, 0.5),
+        pct(&frames, 0.95),
+        pct(&js, 0.5),
+        pct(&js, 0.95),
+        fetched.len(),
+        moves.len(),
+        if fetched.is_empty() {
+            0.0
+        } else {
+            pct(&fetched_sorted, 0.5)
+        },
+        if fetched.is_empty() {
+            0.0
+        } else {
+            pct(&fetched_sorted, 0.95)
+        },
+    );
     s.quit().await;
 }
+
+/// The benchmark's 200 scripted moves (a seeded mix of jumps to another centre and of zooms
+/// between 1 and 7). Each is timed from the move until the map is `idle` with the view's
+/// incidents drawn (`data-loads` counted up, nothing loading, not moving). Beside that, per
+/// move: the time to the first `idle` (the basemap drawn), the incidents request's round
+/// trip (0 when none was made), the frames drawn and the JavaScript time in MapLibre's
+/// render calls (SwiftShader rasterises in the GPU process, outside that time).
+const SETTLE_SCRIPT: &str = r#"
+const done = arguments[arguments.length - 1], m = window.tocsinMap;
+const d = document.getElementById('map').dataset; let seed = 7;
+const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+let fetchMs = 0, frames = 0, jsMs = 0;
+const origFetch = window.fetch;
+window.fetch = function (url, opts) {
+  const t = performance.now(), p = origFetch.call(this, url, opts);
+  if (String(url).indexOf('/incidents/map?') >= 0 || String(url).indexOf('/incidents/map&') >= 0) {
+    p.then(() => { fetchMs += performance.now() - t; }, () => {});
+  }
+  return p;
+};
+const render = m._render;
+m._render = function (ts) {
+  const t = performance.now(); frames++;
+  try { return render.call(this, ts); } finally { jsMs += performance.now() - t; }
+};
+const out = [];
+const step = i => {
+  if (i === 200) { window.fetch = origFetch; m._render = render; return done(out); }
+  const loads = Number(d.loads || 0), t0 = performance.now();
+  fetchMs = 0; frames = 0; jsMs = 0;
+  let firstIdle = 0;
+  const waitIdle = () => {
+    if (Number(d.loads || 0) > loads && m.loaded() && !m.isMoving()) {
+      out.push([performance.now() - t0, firstIdle, fetchMs, frames, jsMs]);
+      setTimeout(() => step(i + 1), 0);
+    } else setTimeout(waitIdle, 5); };
+  m.once('idle', () => { firstIdle = performance.now() - t0; waitIdle(); });
+  if (i % 2) m.jumpTo({center: [rnd() * 120 - 40, rnd() * 60 - 20], zoom: m.getZoom()});
+  else m.jumpTo({center: m.getCenter(), zoom: 1 + rnd() * 6});
+};
+step(0);
+"#;
