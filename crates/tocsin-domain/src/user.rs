@@ -399,6 +399,7 @@ impl User {
             disabled: false,
             grants,
             time_zone: None,
+            language: None,
         }
     }
 }
