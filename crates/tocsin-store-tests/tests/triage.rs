@@ -114,6 +114,13 @@ async fn decisions_shape_the_queue(s: &dyn Store, _db: &Db) {
     f.country = None;
     f.channel = Some(Channel::Web);
     assert!(queued(s, &f).await.is_empty());
+    // Counted in the database: the same reports, within the label asked.
+    assert_eq!(s.triage_count(&f).await.unwrap(), 0);
+    assert_eq!(s.triage_count(&queue_filter(Tlp::Amber)).await.unwrap(), 1);
+    assert_eq!(s.triage_count(&queue_filter(Tlp::Red)).await.unwrap(), 2);
+    f.channel = None;
+    f.country = Some(Country::parse("CAF").unwrap());
+    assert_eq!(s.triage_count(&f).await.unwrap(), 1);
 
     // History in order, as written.
     let h = s.triage_decisions(rejected).await.unwrap();
