@@ -212,7 +212,10 @@ mod zone_tests {
         let t = from_local(typed("2026-12-06T16:40"), None).unwrap();
         assert_eq!(format(&t), "2026-12-06T16:40:00.000000Z");
         // Skipped when New York's clocks go forward; repeated when they go back.
-        assert_eq!(from_local(typed("2026-03-08T02:30"), Some("America/New_York")), None);
+        assert_eq!(
+            from_local(typed("2026-03-08T02:30"), Some("America/New_York")),
+            None
+        );
         let t = from_local(typed("2026-11-01T01:30"), Some("America/New_York")).unwrap();
         assert_eq!(format(&t), "2026-11-01T05:30:00.000000Z");
     }

@@ -83,9 +83,7 @@ async fn a_risk_factors_history_has_a_page() {
     )
     .await;
     let red = assessed(&app, &b, "TLP:RED", &[("2025-01-31", "low")]).await;
-    let (cookie, _) = browser_login(&app, "viewer", "password-123")
-        .await
-        .unwrap();
+    let (cookie, _) = browser_login(&app, "viewer", "password-123").await.unwrap();
     // Linked from the situation's risk table.
     let (s, html) = get_page(&app, &cookie, &format!("/situations/{sid}")).await;
     assert_eq!(s, StatusCode::OK);
@@ -127,9 +125,7 @@ async fn incidents_are_exported_from_a_page() {
         .await;
     app.incident(Tlp::Red, "CAF", "2025-02-12", 6.0, 20.0, vac)
         .await;
-    let (cookie, _) = browser_login(&app, "viewer", "password-123")
-        .await
-        .unwrap();
+    let (cookie, _) = browser_login(&app, "viewer", "password-123").await.unwrap();
     // Linked from the incident list, with its filters.
     let (_, html) = get_page(&app, &cookie, "/incidents?country=CAF").await;
     assert!(
@@ -150,8 +146,14 @@ async fn incidents_are_exported_from_a_page() {
         "/incidents/export?country=CAF&from=2025-02-01&format=geojson",
     )
     .await;
-    assert!(html.contains("<p id=\"total\">2 incidents you may see match these"), "{html}");
-    assert!(html.contains("<option value=\"geojson\" selected>"), "{html}");
+    assert!(
+        html.contains("<p id=\"total\">2 incidents you may see match these"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<option value=\"geojson\" selected>"),
+        "{html}"
+    );
     // The download button's request, as the browser sends it with the session.
     let r = app
         .client
@@ -185,7 +187,10 @@ async fn an_incidents_tags_are_set_on_its_page() {
         .await
         .unwrap();
     let (_, html) = get_page(&app, &cookie, &path).await;
-    assert!(html.contains("id=\"tags-form\"") && html.contains("No tags."), "{html}");
+    assert!(
+        html.contains("id=\"tags-form\"") && html.contains("No tags."),
+        "{html}"
+    );
     let r = app
         .client
         .post(format!("{}{path}/tags", app.base))
@@ -202,12 +207,13 @@ async fn an_incidents_tags_are_set_on_its_page() {
     assert_eq!(tags.len(), 2, "{v}");
     let (_, html) = get_page(&app, &cookie, &path).await;
     for t in &tags {
-        assert!(html.contains(&format!("<span class=\"tag\">{t}</span>")), "{html}");
+        assert!(
+            html.contains(&format!("<span class=\"tag\">{t}</span>")),
+            "{html}"
+        );
     }
     // A viewer sees them but has no form; a post of theirs is refused.
-    let (vcookie, vcsrf) = browser_login(&app, "viewer", "password-123")
-        .await
-        .unwrap();
+    let (vcookie, vcsrf) = browser_login(&app, "viewer", "password-123").await.unwrap();
     let (_, html) = get_page(&app, &vcookie, &path).await;
     assert!(!html.contains("id=\"tags-form\"") && html.contains("class=\"tag\""));
     let r = app

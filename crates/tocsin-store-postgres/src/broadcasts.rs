@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgConnection;
 use sqlx::{Postgres, QueryBuilder, Row};
 use tocsin_domain::page::Cursor;
-use tocsin_domain::{Broadcast, Page, PageRequest, RecipientCounts, RecipientState, SealedContact, StopSwitch};
+use tocsin_domain::{
+    Broadcast, Page, PageRequest, RecipientCounts, RecipientState, SealedContact, StopSwitch,
+};
 use tocsin_store::broadcasts::STOP_SWITCH_KEY;
 use tocsin_store::{BroadcastRecipient, BroadcastStep, RecipientOutcome, Result, StoreError};
 use uuid::Uuid;
@@ -191,7 +193,10 @@ impl tocsin_store::Broadcasts for crate::PostgresStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db_err)?;
-        let items = rows.iter().map(|b| from_body(b)).collect::<Result<Vec<_>>>()?;
+        let items = rows
+            .iter()
+            .map(|b| from_body(b))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(items, page.limit, |b| {
             Cursor::by_time(b.created_at, b.id)
         }))

@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{Postgres, QueryBuilder, Row};
-use tocsin_domain::{DuplicateOf, Reliability, Tlp, TriageCandidate, TriageDecision, TriageFilter, TriageKind};
+use tocsin_domain::{
+    DuplicateOf, Reliability, Tlp, TriageCandidate, TriageDecision, TriageFilter, TriageKind,
+};
 use tocsin_store::{Result, StoreError};
 use uuid::Uuid;
 
@@ -71,7 +73,6 @@ fn decision_from_row(r: &PgRow) -> Result<TriageDecision> {
         text: r.try_get("text").map_err(get)?,
     })
 }
-
 
 /// The source's reliability and label of a candidate row (columns 16 and 17).
 fn source_grade(r: &PgRow) -> Result<Option<(Reliability, Tlp)>> {

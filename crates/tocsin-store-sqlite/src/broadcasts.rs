@@ -6,9 +6,11 @@
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteConnection;
 use sqlx::{QueryBuilder, Row, Sqlite};
-use tocsin_domain::time::format as ts;
 use tocsin_domain::page::Cursor;
-use tocsin_domain::{Broadcast, Page, PageRequest, RecipientCounts, RecipientState, SealedContact, StopSwitch};
+use tocsin_domain::time::format as ts;
+use tocsin_domain::{
+    Broadcast, Page, PageRequest, RecipientCounts, RecipientState, SealedContact, StopSwitch,
+};
 use tocsin_store::broadcasts::STOP_SWITCH_KEY;
 use tocsin_store::{BroadcastRecipient, BroadcastStep, RecipientOutcome, Result, StoreError};
 use uuid::Uuid;
@@ -186,7 +188,10 @@ impl tocsin_store::Broadcasts for crate::SqliteStore {
             .fetch_all(&self.read)
             .await
             .map_err(db_err)?;
-        let items = rows.iter().map(|b| from_body(b)).collect::<Result<Vec<_>>>()?;
+        let items = rows
+            .iter()
+            .map(|b| from_body(b))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(items, page.limit, |b| {
             Cursor::by_time(b.created_at, b.id)
         }))

@@ -9,7 +9,9 @@ use tocsin_store::matching::MAX_CANDIDATES;
 use tocsin_store::{IncidentNear, Matching, NearReport, ReportNear, Result, StoredSuggestions};
 use uuid::Uuid;
 
-use crate::rows::{incident_from_row, parse_ts, parse_uuid, report_from_row, INCIDENT_COLS, REPORT_SELECT};
+use crate::rows::{
+    incident_from_row, parse_ts, parse_uuid, report_from_row, INCIDENT_COLS, REPORT_SELECT,
+};
 use crate::{db_err, SqliteStore};
 
 #[async_trait]

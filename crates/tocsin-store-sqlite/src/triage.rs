@@ -5,7 +5,9 @@
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::{QueryBuilder, Row, Sqlite};
 use tocsin_domain::time::format as ts;
-use tocsin_domain::{DuplicateOf, Reliability, TriageCandidate, TriageDecision, TriageFilter, TriageKind};
+use tocsin_domain::{
+    DuplicateOf, Reliability, TriageCandidate, TriageDecision, TriageFilter, TriageKind,
+};
 use tocsin_store::{Result, StoreError};
 use uuid::Uuid;
 
@@ -69,7 +71,6 @@ fn decision_from_row(r: &SqliteRow) -> Result<TriageDecision> {
         text: r.get("text"),
     })
 }
-
 
 /// The queue's conditions: reports within `f` that no incident links and no closing decision
 /// names (`r` is the reports table).

@@ -104,7 +104,11 @@ pub async fn factor_history(
         .find(|r| r.number == number)
         .map(|r| r.name.clone())
         .unwrap_or_default();
-    let links = sort.links(&format!("/situations/{id}/factors/{number}"), &q, &FACTOR_KEYS);
+    let links = sort.links(
+        &format!("/situations/{id}/factors/{number}"),
+        &q,
+        &FACTOR_KEYS,
+    );
     Ok(page(
         &st,
         &wu,

@@ -75,8 +75,8 @@ async fn list_page(
     q: &ListQuery,
 ) -> WebResult {
     let app = st.app();
-    let req = PageRequest::parse(Some(LIST_PAGE), Some(q.cursor.as_str()))
-        .map_err(ApiError::from)?;
+    let req =
+        PageRequest::parse(Some(LIST_PAGE), Some(q.cursor.as_str())).map_err(ApiError::from)?;
     let (p, total) = app.list_broadcasts_page(&wu.user, req).await?;
     let next_url = next_url("/broadcasts", ListQuery::default(), &p.next_cursor);
     let paged = !q.cursor.is_empty();
