@@ -574,14 +574,36 @@ impl App<'_> {
         })
     }
 
-    /// The newest broadcasts, each with its counts.
+    /// The newest [`LIST_LIMIT`] broadcasts, each with its counts.
     pub async fn list_broadcasts(&self, u: &User) -> Result<Vec<BroadcastView>> {
+        let page = tocsin_domain::PageRequest {
+            after: None,
+            limit: LIST_LIMIT,
+        };
+        Ok(self.list_broadcasts_page(u, page).await?.0.items)
+    }
+
+    /// One page of the broadcasts, newest written first, each with its counts, and how many
+    /// there are in all.
+    pub async fn list_broadcasts_page(
+        &self,
+        u: &User,
+        page: tocsin_domain::PageRequest,
+    ) -> Result<(tocsin_domain::Page<BroadcastView>, u64)> {
         require(u, Permission::BroadcastRead)?;
-        let mut out = Vec::new();
-        for b in self.store.list_broadcasts(LIST_LIMIT).await? {
-            out.push(self.broadcast_view(b).await?);
+        let total = self.store.count_broadcasts().await?;
+        let p = self.store.list_broadcasts(page).await?;
+        let mut items = Vec::with_capacity(p.items.len());
+        for b in p.items {
+            items.push(self.broadcast_view(b).await?);
         }
-        Ok(out)
+        Ok((
+            tocsin_domain::Page {
+                items,
+                next_cursor: p.next_cursor,
+            },
+            total,
+        ))
     }
 
     /// The global stop switch as it stands (every reader of broadcasts).

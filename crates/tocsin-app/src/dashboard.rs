@@ -11,7 +11,7 @@ use tocsin_domain::{
     Alert, AssessmentStatus, AuditEntry, IncidentFilter, PageRequest, Permission, Report,
     SignalRecord, TriageFilter, User, VerificationStatus,
 };
-use tocsin_store::{AuditFilter, MAX_TRIAGE_CANDIDATES};
+use tocsin_store::AuditFilter;
 
 use crate::actions::ActionQuery;
 use crate::alerts::AlertQuery;
@@ -83,7 +83,7 @@ pub struct Dashboard {
 
 impl App<'_> {
     /// Reports waiting for triage that `u` may see, newest received first (their source left
-    /// out), counted over at most [`MAX_TRIAGE_CANDIDATES`] open reports.
+    /// out), counted in the database within `u`'s clearance.
     pub async fn triage_backlog(&self, u: &User) -> Result<Counted<Report>> {
         crate::require(u, Permission::ReportRead)?;
         let f = TriageFilter {
@@ -91,29 +91,24 @@ impl App<'_> {
             channel: None,
             country: None,
         };
-        let candidates = self
+        let total = self.store.triage_count(&f).await?;
+        let mut items: Vec<Report> = self
             .store
-            .triage_candidates(&f, MAX_TRIAGE_CANDIDATES)
-            .await?;
-        let capped = candidates.len() as u32 >= MAX_TRIAGE_CANDIDATES;
-        let mut seen: Vec<Report> = candidates
+            .triage_candidates(&f, SHORT as u32)
+            .await?
             .into_iter()
             .map(|c| c.report)
             .filter(|r| u.may_see(r.tlp))
             .collect();
-        seen.sort_by(|a, b| b.received_at.cmp(&a.received_at).then(b.id.cmp(&a.id)));
-        let mut c = Counted::of(seen, capped);
-        for r in &mut c.items {
+        for r in &mut items {
             r.source = None;
         }
-        reads::list(
-            self.store,
-            u,
-            "report",
-            c.items.iter().map(|r| (r.id, r.tlp)),
-        )
-        .await?;
-        Ok(c)
+        reads::list(self.store, u, "report", items.iter().map(|r| (r.id, r.tlp))).await?;
+        Ok(Counted {
+            total,
+            capped: false,
+            items,
+        })
     }
 
     /// `u`'s landing dashboard at `now`.

@@ -39,6 +39,7 @@ pub mod situations;
 pub mod sms;
 pub mod sources;
 pub mod subscribers;
+pub mod suggestions;
 pub mod tags;
 pub mod triage;
 pub mod verification;

@@ -17,7 +17,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tocsin_domain::page::BBox;
 use tocsin_domain::{Incident, Permission, Report, Tlp, User};
 use tocsin_match::{Item, Matcher, Prepared, When};
@@ -40,7 +40,7 @@ pub const SHOWN_FROM: f64 = 0.3;
 pub const MAX_SHOWN: usize = 20;
 
 /// What a match is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MatchKind {
     /// A stored incident.
@@ -50,7 +50,7 @@ pub enum MatchKind {
 }
 
 /// One candidate of a report's matches.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReportMatch {
     /// Incident or report.
     pub kind: MatchKind,
@@ -131,11 +131,11 @@ fn report_time(r: &Report) -> DateTime<Utc> {
 /// triage page matches each of its reports): candidates already prepared, sources and
 /// source clearances already looked up.
 pub(crate) struct MatchScope {
-    m: Matcher<'static>,
+    pub(crate) m: Matcher<'static>,
     incidents: HashMap<Uuid, Prepared>,
     reports: HashMap<Uuid, Prepared>,
     source_of: HashMap<Uuid, Option<Uuid>>,
-    cleared_for: HashMap<Uuid, bool>,
+    cleared_for: HashMap<(Uuid, Uuid), bool>,
 }
 
 impl MatchScope {
@@ -154,12 +154,21 @@ impl MatchScope {
     pub(crate) fn threshold(&self) -> f64 {
         self.m.params.threshold
     }
+
+    /// Remember report `id`'s source, looked up elsewhere.
+    pub(crate) fn note_source(&mut self, id: Uuid, source: Option<Uuid>) {
+        self.source_of.insert(id, source);
+    }
 }
 
 /// One report's matches as [`App::match_one`] finds them.
 pub(crate) struct Found {
     /// Where the report was placed for the search.
     pub placed: String,
+    /// The report's source, when known.
+    pub own_source: Option<Uuid>,
+    /// Whether a candidate query answered as many as it may ([`CANDIDATES`]).
+    pub capped: bool,
     /// Every candidate scoring at least [`SHOWN_FROM`] that the viewer may see, best first.
     pub matches: Vec<ReportMatch>,
 }
@@ -218,23 +227,65 @@ impl App<'_> {
         report: &Report,
         with_incidents: bool,
     ) -> Result<Found> {
-        let own_source = match scope.source_of.get(&report.id) {
-            Some(s) => *s,
-            None => {
-                let s = self
-                    .store
-                    .report_sources(&[report.id])
-                    .await?
-                    .into_iter()
-                    .find_map(|(_, s)| s);
-                scope.source_of.insert(report.id, s);
-                s
-            }
+        let mut found = self
+            .match_all(u.clearance, scope, report, with_incidents)
+            .await?;
+        if found.matches.iter().any(|x| x.same_source)
+            && !self.cleared_for_source(u, scope, found.own_source).await?
+        {
+            found.matches.retain(|x| !x.same_source);
+        }
+        Ok(found)
+    }
+
+    /// Whether `u` may see the source `sid` (so may be shown that two records came from it).
+    pub(crate) async fn cleared_for_source(
+        &self,
+        u: &User,
+        scope: &mut MatchScope,
+        sid: Option<Uuid>,
+    ) -> Result<bool> {
+        let Some(sid) = sid else {
+            return Ok(false);
         };
-        let m = scope.m;
+        if let Some(c) = scope.cleared_for.get(&(u.id, sid)) {
+            return Ok(*c);
+        }
+        let c = match self.store.get_source(sid).await {
+            Ok(src) => u.may_see(src.tlp),
+            Err(StoreError::NotFound) => false,
+            Err(e) => return Err(e.into()),
+        };
+        scope.cleared_for.insert((u.id, sid), c);
+        Ok(c)
+    }
+
+    /// The source of report `id`, looked up once per scope.
+    pub(crate) async fn source_of(&self, scope: &mut MatchScope, id: Uuid) -> Result<Option<Uuid>> {
+        if let Some(s) = scope.source_of.get(&id) {
+            return Ok(*s);
+        }
+        let s = self
+            .store
+            .report_sources(&[id])
+            .await?
+            .into_iter()
+            .find_map(|(_, s)| s);
+        scope.source_of.insert(id, s);
+        Ok(s)
+    }
+
+    /// Where `report` is looked for and what it is compared as.
+    pub(crate) async fn probe(
+        &self,
+        scope: &mut MatchScope,
+        report: &Report,
+        max_tlp: Tlp,
+    ) -> Result<Probe> {
+        let own_source = self.source_of(scope, report.id).await?;
         let own_sources: Vec<Uuid> = own_source.into_iter().collect();
         let country = report.country.as_ref().map(|c| c.code().to_string());
-        let prepared = m.prepare(&Item {
+        let prepared = scope.m.prepare(&Item {
             text: &report.text,
             point: report.latitude.zip(report.longitude),
             place: report.meta.place_name.as_deref(),
@@ -255,134 +306,201 @@ impl App<'_> {
         } else {
             None
         };
-
-        let mut scored: Vec<(f64, ReportMatch)> = Vec::new();
-        if with_incidents {
-            // Incidents near the report, within clearance.
-            let inc_q = IncidentNear {
-                from: (t - Duration::days(WINDOW_BEFORE_DAYS)).date_naive(),
-                to: (t + Duration::days(WINDOW_AFTER_DAYS)).date_naive(),
-                bbox,
-                country: by_country.clone(),
-                max_tlp: u.clearance,
-                limit: CANDIDATES,
-            };
-            let mut incidents = self.incidents.near(self.store, &inc_q).await?;
-            incidents.retain(|i| u.may_see(i.tlp));
-            // The sources of the incidents' reports (ids only, never shown).
-            let linked: Vec<Uuid> = incidents
-                .iter()
-                .filter(|i| !scope.incidents.contains_key(&i.id))
-                .flat_map(|i| i.report_ids.iter().copied())
-                .filter(|r| !scope.source_of.contains_key(r))
-                .collect::<HashSet<_>>()
-                .into_iter()
-                .collect();
-            if !linked.is_empty() {
-                let known: HashMap<Uuid, Option<Uuid>> = self
-                    .store
-                    .report_sources(&linked)
-                    .await?
-                    .into_iter()
-                    .collect();
-                for r in linked {
-                    scope.source_of.insert(r, known.get(&r).copied().flatten());
-                }
-            }
-            for inc in &incidents {
-                if !scope.incidents.contains_key(&inc.id) {
-                    let of = |r: &Uuid| scope.source_of.get(r).copied().flatten();
-                    // A linked report without a known source makes the incident not wholly
-                    // ours.
-                    let sources: Vec<Uuid> = if inc.report_ids.iter().any(|r| of(r).is_none()) {
-                        Vec::new()
-                    } else {
-                        inc.report_ids.iter().filter_map(of).collect()
-                    };
-                    let c = inc.country.code();
-                    let p = m.prepare(&incident_item(inc, c, &sources));
-                    scope.incidents.insert(inc.id, p);
-                }
-                let s = m.score(&prepared, &scope.incidents[&inc.id]);
-                if s.score >= SHOWN_FROM {
-                    scored.push((
-                        s.score,
-                        to_match(
-                            MatchKind::Incident,
-                            inc.id,
-                            inc.tlp,
-                            &inc.description,
-                            inc.event_date.to_string(),
-                            s,
-                        ),
-                    ));
-                }
-            }
-        }
-
-        // Reports near it, within clearance.
-        let rep_q = ReportNear {
+        let incidents = IncidentNear {
+            from: (t - Duration::days(WINDOW_BEFORE_DAYS)).date_naive(),
+            to: (t + Duration::days(WINDOW_AFTER_DAYS)).date_naive(),
+            bbox,
+            country: by_country.clone(),
+            max_tlp,
+            limit: CANDIDATES,
+        };
+        let reports = ReportNear {
             from: t - Duration::days(WINDOW_BEFORE_DAYS),
             to: report.received_at.max(t) + Duration::days(WINDOW_AFTER_DAYS + 2),
             bbox,
             unplaced: true,
             country: by_country,
             exclude: Some(report.id),
-            max_tlp: u.clearance,
+            max_tlp,
             limit: CANDIDATES,
         };
-        let mut reports: Vec<NearReport> = self.store.reports_near(&rep_q).await?;
-        reports.retain(|r| u.may_see(r.report.tlp));
-        for r in &reports {
-            let id = r.report.id;
-            scope.source_of.insert(id, r.source_id);
-            let cand = scope.reports.entry(id).or_insert_with(|| {
-                let c = r.report.country.as_ref().map(|c| c.code().to_string());
-                let sources: Vec<Uuid> = r.source_id.into_iter().collect();
-                m.prepare(&Item {
-                    text: &r.report.text,
-                    point: r.report.latitude.zip(r.report.longitude),
-                    place: r.report.meta.place_name.as_deref(),
-                    when: report_when(&r.report),
-                    country: c.as_deref(),
-                    sources: &sources,
-                })
-            });
-            let s = m.score(&prepared, cand);
-            if s.score >= SHOWN_FROM {
-                let when = tocsin_domain::time::format(&report_time(&r.report));
-                scored.push((
-                    s.score,
-                    to_match(MatchKind::Report, id, r.report.tlp, &r.report.text, when, s),
-                ));
-            }
-        }
-        // Same-source matches only to a reader cleared for that source.
-        if scored.iter().any(|(_, x)| x.same_source) {
-            let cleared = match own_source {
-                Some(sid) => match scope.cleared_for.get(&sid) {
-                    Some(c) => *c,
-                    None => {
-                        let c = match self.store.get_source(sid).await {
-                            Ok(src) => u.may_see(src.tlp),
-                            Err(StoreError::NotFound) => false,
-                            Err(e) => return Err(e.into()),
-                        };
-                        scope.cleared_for.insert(sid, c);
-                        c
-                    }
-                },
-                None => false,
-            };
-            if !cleared {
-                scored.retain(|(_, x)| !x.same_source);
-            }
-        }
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
-        Ok(Found {
+        Ok(Probe {
+            own_source,
+            prepared,
             placed,
-            matches: scored.into_iter().map(|(_, x)| x).collect(),
+            incidents,
+            reports,
         })
+    }
+
+    /// Prepare the incidents `scope` does not hold yet, with the sources of their reports.
+    pub(crate) async fn prepare_incidents(
+        &self,
+        scope: &mut MatchScope,
+        incidents: &[Incident],
+    ) -> Result<()> {
+        // The sources of the incidents' reports (ids only, never shown).
+        let linked: Vec<Uuid> = incidents
+            .iter()
+            .filter(|i| !scope.incidents.contains_key(&i.id))
+            .flat_map(|i| i.report_ids.iter().copied())
+            .filter(|r| !scope.source_of.contains_key(r))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        if !linked.is_empty() {
+            let known: HashMap<Uuid, Option<Uuid>> = self
+                .store
+                .report_sources(&linked)
+                .await?
+                .into_iter()
+                .collect();
+            for r in linked {
+                scope.source_of.insert(r, known.get(&r).copied().flatten());
+            }
+        }
+        let m = scope.m;
+        for inc in incidents {
+            if !scope.incidents.contains_key(&inc.id) {
+                let of = |r: &Uuid| scope.source_of.get(r).copied().flatten();
+                // A linked report without a known source makes the incident not wholly ours.
+                let sources: Vec<Uuid> = if inc.report_ids.iter().any(|r| of(r).is_none()) {
+                    Vec::new()
+                } else {
+                    inc.report_ids.iter().filter_map(of).collect()
+                };
+                let c = inc.country.code();
+                let p = m.prepare(&incident_item(inc, c, &sources));
+                scope.incidents.insert(inc.id, p);
+            }
+        }
+        Ok(())
+    }
+
+    /// The match of a prepared incident against `probe`, when it scores at least
+    /// [`SHOWN_FROM`].
+    pub(crate) fn score_incident(
+        scope: &MatchScope,
+        probe: &Probe,
+        inc: &Incident,
+    ) -> Option<ReportMatch> {
+        let s = scope.m.score(&probe.prepared, &scope.incidents[&inc.id]);
+        (s.score >= SHOWN_FROM).then(|| {
+            to_match(
+                MatchKind::Incident,
+                inc.id,
+                inc.tlp,
+                &inc.description,
+                inc.event_date.to_string(),
+                s,
+            )
+        })
+    }
+
+    /// The match of a candidate report against `probe`, when it scores at least
+    /// [`SHOWN_FROM`] (preparing it into `scope` first).
+    pub(crate) fn score_report(
+        scope: &mut MatchScope,
+        probe: &Probe,
+        r: &NearReport,
+    ) -> Option<ReportMatch> {
+        let m = scope.m;
+        let id = r.report.id;
+        scope.source_of.insert(id, r.source_id);
+        let cand = scope.reports.entry(id).or_insert_with(|| {
+            let c = r.report.country.as_ref().map(|c| c.code().to_string());
+            let sources: Vec<Uuid> = r.source_id.into_iter().collect();
+            m.prepare(&Item {
+                text: &r.report.text,
+                point: r.report.latitude.zip(r.report.longitude),
+                place: r.report.meta.place_name.as_deref(),
+                when: report_when(&r.report),
+                country: c.as_deref(),
+                sources: &sources,
+            })
+        });
+        let s = m.score(&probe.prepared, cand);
+        (s.score >= SHOWN_FROM).then(|| {
+            let when = tocsin_domain::time::format(&report_time(&r.report));
+            to_match(MatchKind::Report, id, r.report.tlp, &r.report.text, when, s)
+        })
+    }
+
+    /// Every match of `report` scoring at least [`SHOWN_FROM`] among the incidents (when
+    /// `with_incidents`) and reports near it labelled at most `max_tlp`, same-source ones
+    /// included, best first. The caller decides what a viewer may be shown of them.
+    pub(crate) async fn match_all(
+        &self,
+        max_tlp: Tlp,
+        scope: &mut MatchScope,
+        report: &Report,
+        with_incidents: bool,
+    ) -> Result<Found> {
+        let probe = self.probe(scope, report, max_tlp).await?;
+        let mut scored: Vec<ReportMatch> = Vec::new();
+        let mut capped = false;
+        if with_incidents {
+            let mut incidents = self.incidents.near(self.store, &probe.incidents).await?;
+            capped |= crate::suggestions::at_cap(incidents.len());
+            incidents.retain(|i| i.tlp <= max_tlp);
+            self.prepare_incidents(scope, &incidents).await?;
+            scored.extend(
+                incidents
+                    .iter()
+                    .filter_map(|inc| Self::score_incident(scope, &probe, inc)),
+            );
+        }
+        let mut reports: Vec<NearReport> = self.store.reports_near(&probe.reports).await?;
+        capped |= crate::suggestions::at_cap(reports.len());
+        reports.retain(|r| r.report.tlp <= max_tlp);
+        for r in &reports {
+            scored.extend(Self::score_report(scope, &probe, r));
+        }
+        sort_matches(&mut scored);
+        Ok(Found {
+            placed: probe.placed,
+            own_source: probe.own_source,
+            capped,
+            matches: scored,
+        })
+    }
+}
+
+/// Best first (ties by id).
+pub(crate) fn sort_matches(v: &mut [ReportMatch]) {
+    v.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+}
+
+/// A report made ready for matching: its own source, its prepared form, where it was placed
+/// and the candidate queries around it.
+pub(crate) struct Probe {
+    /// Its source, when known.
+    pub own_source: Option<Uuid>,
+    /// What it is compared as.
+    pub prepared: Prepared,
+    /// Where it was placed for the search.
+    pub placed: String,
+    /// The incidents it is compared with.
+    pub incidents: IncidentNear,
+    /// The reports it is compared with.
+    pub reports: ReportNear,
+}
+
+impl Probe {
+    /// Whether `inc` is among the incidents the probe's query answers (time, box or country,
+    /// label), the cap on their number aside.
+    pub(crate) fn covers(&self, inc: &Incident) -> bool {
+        let q = &self.incidents;
+        inc.tlp <= q.max_tlp
+            && inc.event_date >= q.from
+            && inc.event_date <= q.to
+            && q.bbox.is_none_or(|b| {
+                inc.longitude >= b.min_lon
+                    && inc.longitude <= b.max_lon
+                    && inc.latitude >= b.min_lat
+                    && inc.latitude <= b.max_lat
+            })
+            && q.country.as_ref().is_none_or(|c| *c == inc.country)
     }
 }
 

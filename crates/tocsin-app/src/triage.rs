@@ -20,7 +20,7 @@ use tocsin_domain::{
 use tocsin_store::{AlertFilter, Op, Step, StoreError, MAX_TRIAGE_CANDIDATES};
 use uuid::Uuid;
 
-use crate::matching::{MatchScope, ReportMatch};
+use crate::matching::{MatchKind, MatchScope, ReportMatch};
 use crate::{reads, require, visible, App, AppError, Result};
 
 /// What the queue is narrowed to.
@@ -93,7 +93,7 @@ impl App<'_> {
             .triage_candidates(&f, MAX_TRIAGE_CANDIDATES)
             .await?;
         let in_alerts = self.reports_in_open_alerts(u).await?;
-        let mut sources = HashMap::new();
+        let sees_sources = u.can(Permission::SourceRead);
         let mut items = Vec::new();
         for c in candidates {
             let keep = match q.assigned {
@@ -105,7 +105,14 @@ impl App<'_> {
                 continue;
             }
             let mut report = c.report;
-            let reliability = self.source_shown(u, &mut report, &mut sources).await?;
+            // The source's handle and reliability only to those who may see the source.
+            let reliability = match c.source_grade {
+                Some((grade, tlp)) if sees_sources && u.may_see(tlp) => Some(grade),
+                _ => None,
+            };
+            if reliability.is_none() {
+                report.source = None;
+            }
             items.push(TriageItem {
                 urgency: Urgency::of_category(report.meta.category.as_deref()),
                 open_alert: in_alerts.contains(&report.id),
@@ -130,29 +137,49 @@ impl App<'_> {
             rest.iter().map(|i| (i.report.id, i.report.tlp)),
         )
         .await?;
-        // The page's suggested matches, candidates prepared once for the whole page.
+        // The page's suggested matches, kept from earlier requests and brought up to date
+        // ([`App::page_suggestions`]), then narrowed to what `u` may be shown.
         let mut scope = MatchScope::new();
         let with_incidents = u.can(Permission::IncidentRead);
+        let mut suggestions = if q.with_matches {
+            let reports: Vec<&Report> = rest.iter().map(|i| &i.report).collect();
+            self.page_suggestions(u, &mut scope, &reports).await?
+        } else {
+            HashMap::new()
+        };
+        let threshold = scope.threshold();
         let mut items = Vec::with_capacity(rest.len());
         let mut shown = Vec::new();
         for item in rest {
-            if !q.with_matches {
-                items.push(QueueItem {
-                    item,
-                    matches: Vec::new(),
-                });
-                continue;
+            let mut matches = Vec::new();
+            let all = suggestions.remove(&item.report.id).unwrap_or_default();
+            let mut cleared = None;
+            for x in all {
+                if matches.len() == QUEUE_MATCHES {
+                    break;
+                }
+                if (x.kind == MatchKind::Incident && !with_incidents)
+                    || !u.may_see(x.tlp)
+                    || !(x.suggested || (x.same_source && x.score >= threshold))
+                {
+                    continue;
+                }
+                if x.same_source {
+                    let ok = match cleared {
+                        Some(c) => c,
+                        None => {
+                            let own = self.source_of(&mut scope, item.report.id).await?;
+                            let c = self.cleared_for_source(u, &mut scope, own).await?;
+                            cleared = Some(c);
+                            c
+                        }
+                    };
+                    if !ok {
+                        continue;
+                    }
+                }
+                matches.push(x);
             }
-            let found = self
-                .match_one(u, &mut scope, &item.report, with_incidents)
-                .await?;
-            let threshold = scope.threshold();
-            let matches: Vec<ReportMatch> = found
-                .matches
-                .into_iter()
-                .filter(|x| x.suggested || (x.same_source && x.score >= threshold))
-                .take(QUEUE_MATCHES)
-                .collect();
             for x in &matches {
                 if !shown.iter().any(|y: &ReportMatch| y.id == x.id) {
                     shown.push(x.clone());

@@ -159,6 +159,29 @@ pub fn local_minute(t: &DateTime<Utc>, zone: Option<&str>) -> String {
     }
 }
 
+/// A wall-clock time a person typed in `zone` (UTC when `None` or unknown), as UTC. A time
+/// the zone skips (clocks put forward) is `None`; one it repeats (clocks put back) is the
+/// earlier of the two.
+pub fn from_local(t: chrono::NaiveDateTime, zone: Option<&str>) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    match zone.and_then(|z| z.parse::<chrono_tz::Tz>().ok()) {
+        Some(z) => z
+            .from_local_datetime(&t)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc)),
+        None => Some(t.and_utc()),
+    }
+}
+
+/// A time as a `datetime-local` field holds it, `2026-12-06T17:40`, in `zone` (UTC when
+/// `None` or unknown).
+pub fn local_input(t: &DateTime<Utc>, zone: Option<&str>) -> String {
+    match zone.and_then(|z| z.parse::<chrono_tz::Tz>().ok()) {
+        Some(z) => t.with_timezone(&z).format("%Y-%m-%dT%H:%M").to_string(),
+        None => t.format("%Y-%m-%dT%H:%M").to_string(),
+    }
+}
+
 #[cfg(test)]
 mod zone_tests {
     use super::*;
@@ -178,5 +201,22 @@ mod zone_tests {
         assert!(parse_zone("Africa/Nairobi").is_ok());
         let e = parse_zone("Mars/Olympus").unwrap_err().to_string();
         assert!(e.contains("time_zone"), "{e}");
+    }
+
+    #[test]
+    fn typed_times_are_read_in_the_chosen_zone() {
+        let typed = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").unwrap();
+        let t = from_local(typed("2026-12-06T16:40"), Some("Africa/Khartoum")).unwrap();
+        assert_eq!(format(&t), "2026-12-06T14:40:00.000000Z");
+        assert_eq!(local_input(&t, Some("Africa/Khartoum")), "2026-12-06T16:40");
+        let t = from_local(typed("2026-12-06T16:40"), None).unwrap();
+        assert_eq!(format(&t), "2026-12-06T16:40:00.000000Z");
+        // Skipped when New York's clocks go forward; repeated when they go back.
+        assert_eq!(
+            from_local(typed("2026-03-08T02:30"), Some("America/New_York")),
+            None
+        );
+        let t = from_local(typed("2026-11-01T01:30"), Some("America/New_York")).unwrap();
+        assert_eq!(format(&t), "2026-11-01T05:30:00.000000Z");
     }
 }

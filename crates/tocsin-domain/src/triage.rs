@@ -293,6 +293,9 @@ pub struct TriageCandidate {
     pub report: Report,
     /// The latest assignee, if any.
     pub assignee: Option<String>,
+    /// Its source's reliability and label, when it names a source (the caller decides
+    /// whether the viewer may see them).
+    pub source_grade: Option<(Reliability, Tlp)>,
 }
 
 /// An incident as `POST /api/v1/incidents` takes it: [`crate::IncidentInput`]'s fields, each

@@ -503,6 +503,7 @@
   }
   if (typeof document !== 'undefined') {
     window.tocsinBasemapStyle = style; // the same basemap for the broadcast composer's map
+    window.tocsinDecodeCountries = decodeCountries; // and the broadcast page's countries
     const start = () => {
       const div = document.getElementById('map');
       if (div) init(div).catch(err => { div.dataset.error = String(err); div.dataset.ready = 'true'; });

@@ -106,7 +106,7 @@ where
 const SCAN_QUEUE: usize = 4;
 
 /// Query parameters of `GET /api/v1/export`: the incident filters plus `format`.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, serde::Serialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// csv, geojson, hxl or acled.
@@ -129,6 +129,31 @@ pub struct ExportQuery {
     pub situation_id: Option<String>,
 }
 
+impl ExportQuery {
+    /// The format, the incident filter (capped at `clearance`) and the filters as an
+    /// incident list's query; a bad value is refused naming its field.
+    pub fn read(
+        &self,
+        clearance: tocsin_domain::Tlp,
+    ) -> Result<(ExportFormat, IncidentFilter, IncidentQuery), ApiError> {
+        let non_empty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        let format = ExportFormat::parse(non_empty(&self.format).as_deref().unwrap_or("csv"))?;
+        let iq = IncidentQuery {
+            country: non_empty(&self.country),
+            from: non_empty(&self.from),
+            to: non_empty(&self.to),
+            bbox: non_empty(&self.bbox),
+            event_type: non_empty(&self.event_type),
+            verification_status: non_empty(&self.verification_status),
+            tlp: non_empty(&self.tlp),
+            situation_id: non_empty(&self.situation_id),
+            ..Default::default()
+        };
+        let (filter, _) = iq.to_filter(clearance)?;
+        Ok((format, filter, iq))
+    }
+}
+
 /// `GET /api/v1/export`: incidents the caller may see, streamed as a file.
 #[utoipa::path(get, path = "/api/v1/export", params(ExportQuery),
     responses((status = 200, description = "the file, streamed"), (status = 400), (status = 401), (status = 403)),
@@ -139,19 +164,7 @@ pub async fn export(
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let q: ExportQuery = parse_query(q.as_deref())?;
-    let format = ExportFormat::parse(q.format.as_deref().unwrap_or("csv"))?;
-    let iq = IncidentQuery {
-        country: q.country,
-        from: q.from,
-        to: q.to,
-        bbox: q.bbox,
-        event_type: q.event_type,
-        verification_status: q.verification_status,
-        tlp: q.tlp,
-        situation_id: q.situation_id,
-        ..Default::default()
-    };
-    let (filter, _) = iq.to_filter(user.0.clearance)?;
+    let (format, filter, iq) = q.read(user.0.clearance)?;
     let detail = serde_json::to_value(&iq).unwrap_or_default();
     let filter = st.app().start_export(&user.0, filter, detail).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);

@@ -527,3 +527,119 @@ async fn admin1_names_are_read_as_the_gazetteer_names_them() {
         "the composer says which area it read: {html}"
     );
 }
+
+/// The composer takes "send at" in the user's time zone and the broadcast's page shows it back
+/// in it (stored in UTC); a malformed time is refused naming the field. A broadcast's page
+/// says its area in words and carries it for the read-only map (no JSON shown as text); the
+/// list says how many there are and pages them, newest first.
+#[tokio::test]
+async fn send_time_in_the_users_zone_area_in_words_and_a_paged_list() {
+    let app = start().await;
+    let key = ContactKey::generate();
+    subscribers(&app, &key, 2).await;
+    let (cookie, csrf) = browser_login(&app, "analyst", "password-123")
+        .await
+        .unwrap();
+    let r = post_form(
+        &app,
+        &cookie,
+        "/account/time-zone",
+        &[("csrf", &csrf), ("time_zone", "Africa/Khartoum")],
+    )
+    .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let (_, html) = page(&app, &cookie, "/broadcasts/new").await;
+    assert!(
+        html.contains("Send at (your time zone, Africa&#x2f;Khartoum"),
+        "{html}"
+    );
+    let form = |send_at: &'static str, text: String| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("mode", "test".to_string()),
+            ("text_en", text),
+            ("area_kind", "circle".to_string()),
+            ("lat", "5.76".to_string()),
+            ("lon", "20.67".to_string()),
+            ("radius_km", "20".to_string()),
+            ("send_at", send_at.to_string()),
+            ("action", "create".to_string()),
+        ]
+    };
+    let send = |f: Vec<(&'static str, String)>| {
+        let app = &app;
+        let cookie = cookie.clone();
+        async move {
+            app.client
+                .post(format!("{}/broadcasts", app.base))
+                .header("cookie", cookie)
+                .form(&f)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = send(form("tomorrow", "Stay home.".into())).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("send_at"));
+    let r = send(form("2030-01-15T09:30", "Stay home.".into())).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let url = r.headers()["location"].to_str().unwrap().to_string();
+    let id: uuid::Uuid = url.trim_start_matches("/broadcasts/").parse().unwrap();
+    // Khartoum is two hours ahead of UTC.
+    let stored = app.store.get_broadcast(id).await.unwrap();
+    assert_eq!(
+        stored.send_at.map(|t| tocsin_domain::time::format(&t)),
+        Some("2030-01-15T07:30:00.000000Z".to_string())
+    );
+    let (_, html) = page(&app, &cookie, &url).await;
+    assert!(
+        html.contains("<span id=\"send-at\">2030-01-15 09:30 (Africa&#x2f;Khartoum)</span>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<p id=\"area-summary\">A circle of 20 km around 5.76000, 20.67000</p>"),
+        "{html}"
+    );
+    assert!(html.contains("id=\"area-view\" data-area=\""), "{html}");
+    assert!(html.contains("/assets/broadcast_area.js"));
+    assert!(!html.contains("<code>"), "no JSON shown as text: {html}");
+    let js = app
+        .client
+        .get(format!("{}/assets/broadcast_area.js", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(js.status(), StatusCode::OK);
+    assert!(js.text().await.unwrap().contains("tocsinBasemapStyle"));
+
+    // 54 more: the list says 55 and shows the newest 50, then the other 5.
+    for i in 0..54 {
+        let r = send(form("", format!("Message number {i}."))).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    let (_, html) = page(&app, &cookie, "/broadcasts").await;
+    assert!(
+        html.contains("<p id=\"total\">55 broadcasts; 50 on this page, newest first.</p>"),
+        "{html}"
+    );
+    assert_eq!(html.matches("<tr id=\"broadcast-").count(), 50);
+    assert!(html.contains("Message number 53."), "the newest first");
+    assert!(!html.contains("Message number 3."));
+    let next = html
+        .split("<a href=\"")
+        .find_map(|s| {
+            s.split_once("\" rel=\"next\"")
+                .map(|(u, _)| u.replace("&amp;", "&").replace("&#x2f;", "/"))
+        })
+        .expect("a link to the next page");
+    let (s, html) = page(&app, &cookie, &next).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(html.matches("<tr id=\"broadcast-").count(), 5, "{html}");
+    assert!(html.contains("Message number 3.") && html.contains("Stay home."));
+    assert!(!html.contains("rel=\"next\""));
+    // A cursor that does not read is refused, not a server error.
+    let (s, html) = page(&app, &cookie, "/broadcasts?cursor=nonsense").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("cursor"), "{html}");
+}

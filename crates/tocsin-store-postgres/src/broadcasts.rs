@@ -5,8 +5,11 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgConnection;
-use sqlx::Row;
-use tocsin_domain::{Broadcast, RecipientCounts, RecipientState, SealedContact, StopSwitch};
+use sqlx::{Postgres, QueryBuilder, Row};
+use tocsin_domain::page::Cursor;
+use tocsin_domain::{
+    Broadcast, Page, PageRequest, RecipientCounts, RecipientState, SealedContact, StopSwitch,
+};
 use tocsin_store::broadcasts::STOP_SWITCH_KEY;
 use tocsin_store::{BroadcastRecipient, BroadcastStep, RecipientOutcome, Result, StoreError};
 use uuid::Uuid;
@@ -174,15 +177,37 @@ impl tocsin_store::Broadcasts for crate::PostgresStore {
         from_body(&b)
     }
 
-    async fn list_broadcasts(&self, limit: u32) -> Result<Vec<Broadcast>> {
-        let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT body::text FROM broadcasts ORDER BY created_at DESC, id DESC LIMIT $1",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        rows.iter().map(|b| from_body(b)).collect()
+    async fn list_broadcasts(&self, page: PageRequest) -> Result<Page<Broadcast>> {
+        let mut qb = QueryBuilder::<Postgres>::new("SELECT body::text FROM broadcasts");
+        if let Some(c) = page.after {
+            qb.push(" WHERE (created_at, id) < (")
+                .push_bind(c.require_time()?)
+                .push(", ")
+                .push_bind(c.id)
+                .push(")");
+        }
+        qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .push_bind(i64::from(page.limit) + 1);
+        let rows: Vec<String> = qb
+            .build_query_scalar()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let items = rows
+            .iter()
+            .map(|b| from_body(b))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, page.limit, |b| {
+            Cursor::by_time(b.created_at, b.id)
+        }))
+    }
+
+    async fn count_broadcasts(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM broadcasts")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(n.max(0) as u64)
     }
 
     async fn active_broadcasts(&self) -> Result<Vec<Broadcast>> {

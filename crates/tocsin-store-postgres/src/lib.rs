@@ -401,6 +401,23 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
             None => unreachable!("analysis::apply handles every analysis op"),
         },
         Op::RevokeToken(id) => credentials::revoke_token(conn, *id).await?,
+        Op::StoreSuggestions(v) => {
+            for x in v {
+                sqlx::query(
+                    "INSERT INTO report_suggestions (report_id, computed_at, matches) \
+                     SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM reports WHERE id = $1) \
+                     ON CONFLICT (report_id) DO UPDATE SET computed_at = excluded.computed_at, \
+                     matches = excluded.matches",
+                )
+                .bind(x.report_id)
+                .bind(x.computed_at)
+                .bind(&x.matches)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            }
+            Done::Unit
+        }
     })
 }
 

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sqlx::{Postgres, QueryBuilder};
 use tocsin_domain::Incident;
 use tocsin_store::matching::MAX_CANDIDATES;
-use tocsin_store::{IncidentNear, Matching, NearReport, ReportNear, Result};
+use tocsin_store::{IncidentNear, Matching, NearReport, ReportNear, Result, StoredSuggestions};
 use uuid::Uuid;
 
 use crate::rows::{col, incident_from_row, report_from_row, INCIDENT_COLS, REPORT_SELECT};
@@ -97,5 +97,25 @@ impl Matching for PostgresStore {
             .await
             .map_err(db_err)?;
         rows.iter().map(|r| Ok((col(r, 0)?, col(r, 1)?))).collect()
+    }
+
+    async fn stored_suggestions(&self, ids: &[Uuid]) -> Result<Vec<StoredSuggestions>> {
+        let rows = sqlx::query(
+            "SELECT report_id, computed_at, matches FROM report_suggestions \
+             WHERE report_id = ANY($1)",
+        )
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredSuggestions {
+                    report_id: col(r, 0)?,
+                    computed_at: col(r, 1)?,
+                    matches: col(r, 2)?,
+                })
+            })
+            .collect()
     }
 }

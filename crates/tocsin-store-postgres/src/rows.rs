@@ -41,7 +41,7 @@ pub(crate) const USER_COLS: &str =
 pub(crate) const AUDIT_COLS: &str =
     "seq, at, actor_id, actor_name, action, record_type, record_id, detail, prev_hash, hash";
 
-fn corrupt(what: &str) -> StoreError {
+pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Backend(format!("corrupt {what} in database"))
 }
 

@@ -5,12 +5,14 @@
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{Postgres, QueryBuilder, Row};
-use tocsin_domain::{DuplicateOf, TriageCandidate, TriageDecision, TriageFilter, TriageKind};
+use tocsin_domain::{
+    DuplicateOf, Reliability, Tlp, TriageCandidate, TriageDecision, TriageFilter, TriageKind,
+};
 use tocsin_store::{Result, StoreError};
 use uuid::Uuid;
 
 use crate::db_err;
-use crate::rows::{report_from_row, REPORT_SELECT};
+use crate::rows::{col, corrupt, report_from_row, REPORT_SELECT};
 
 /// Record a decision inside the op's transaction.
 pub(crate) async fn record(conn: &mut PgConnection, d: &TriageDecision) -> Result<()> {
@@ -72,6 +74,33 @@ fn decision_from_row(r: &PgRow) -> Result<TriageDecision> {
     })
 }
 
+/// The source's reliability and label of a candidate row (columns 16 and 17).
+fn source_grade(r: &PgRow) -> Result<Option<(Reliability, Tlp)>> {
+    let Some(g) = col::<Option<String>>(r, 16)? else {
+        return Ok(None);
+    };
+    let rank = i64::from(col::<i16>(r, 17)?);
+    let t = Tlp::from_rank(rank).ok_or_else(|| corrupt("TLP rank"))?;
+    Ok(Some((Reliability::parse(&g)?, t)))
+}
+
+/// The queue's conditions: reports within `f` that no incident links and no closing decision
+/// names (`r` is the reports table).
+fn push_queue_where(qb: &mut QueryBuilder<'_, Postgres>, f: &TriageFilter) {
+    qb.push(" WHERE r.tlp <= ").push_bind(f.max_tlp.rank());
+    qb.push(
+        " AND NOT EXISTS (SELECT 1 FROM report_triage d WHERE d.report_id = r.id \
+         AND d.kind IN ('duplicate', 'rejected')) \
+         AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.report_ids @> ARRAY[r.id])",
+    );
+    if let Some(c) = &f.country {
+        qb.push(" AND r.country = ").push_bind(c.code().to_string());
+    }
+    if let Some(c) = f.channel {
+        qb.push(" AND r.channel = ").push_bind(c.as_str());
+    }
+}
+
 #[async_trait::async_trait]
 impl tocsin_store::Triage for crate::PostgresStore {
     async fn triage_candidates(
@@ -79,26 +108,16 @@ impl tocsin_store::Triage for crate::PostgresStore {
         f: &TriageFilter,
         limit: u32,
     ) -> Result<Vec<TriageCandidate>> {
-        // REPORT_SELECT ends with its FROM clause; the assignee is one more column.
+        // REPORT_SELECT ends with its FROM clause; the assignee and the source's grade and label
+        // are three more columns.
         let select = REPORT_SELECT.replacen(
             " FROM reports r",
             ", (SELECT d.assignee FROM report_triage d WHERE d.report_id = r.id \
-             AND d.kind = 'assigned' ORDER BY d.seq DESC LIMIT 1) FROM reports r",
+             AND d.kind = 'assigned' ORDER BY d.seq DESC LIMIT 1), s.reliability, s.tlp FROM reports r",
             1,
         );
         let mut qb = QueryBuilder::<Postgres>::new(select);
-        qb.push(" WHERE r.tlp <= ").push_bind(f.max_tlp.rank());
-        qb.push(
-            " AND NOT EXISTS (SELECT 1 FROM report_triage d WHERE d.report_id = r.id \
-             AND d.kind IN ('duplicate', 'rejected')) \
-             AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.report_ids @> ARRAY[r.id])",
-        );
-        if let Some(c) = &f.country {
-            qb.push(" AND r.country = ").push_bind(c.code().to_string());
-        }
-        if let Some(c) = f.channel {
-            qb.push(" AND r.channel = ").push_bind(c.as_str());
-        }
+        push_queue_where(&mut qb, f);
         qb.push(" ORDER BY r.received_at DESC, r.id DESC LIMIT ")
             .push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
@@ -109,9 +128,21 @@ impl tocsin_store::Triage for crate::PostgresStore {
                     assignee: r
                         .try_get(15)
                         .map_err(|e| StoreError::Backend(e.to_string()))?,
+                    source_grade: source_grade(r)?,
                 })
             })
             .collect()
+    }
+
+    async fn triage_count(&self, f: &TriageFilter) -> Result<u64> {
+        let mut qb = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM reports r");
+        push_queue_where(&mut qb, f);
+        let n: i64 = qb
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(n.max(0) as u64)
     }
 
     async fn triage_decisions(&self, report_id: Uuid) -> Result<Vec<TriageDecision>> {

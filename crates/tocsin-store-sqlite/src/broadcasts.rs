@@ -6,8 +6,11 @@
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteConnection;
 use sqlx::{QueryBuilder, Row, Sqlite};
+use tocsin_domain::page::Cursor;
 use tocsin_domain::time::format as ts;
-use tocsin_domain::{Broadcast, RecipientCounts, RecipientState, SealedContact, StopSwitch};
+use tocsin_domain::{
+    Broadcast, Page, PageRequest, RecipientCounts, RecipientState, SealedContact, StopSwitch,
+};
 use tocsin_store::broadcasts::STOP_SWITCH_KEY;
 use tocsin_store::{BroadcastRecipient, BroadcastStep, RecipientOutcome, Result, StoreError};
 use uuid::Uuid;
@@ -166,15 +169,40 @@ impl tocsin_store::Broadcasts for crate::SqliteStore {
         from_body(&b)
     }
 
-    async fn list_broadcasts(&self, limit: u32) -> Result<Vec<Broadcast>> {
-        let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT body FROM broadcasts ORDER BY created_at DESC, id DESC LIMIT ?",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(&self.read)
-        .await
-        .map_err(db_err)?;
-        rows.iter().map(|b| from_body(b)).collect()
+    async fn list_broadcasts(&self, page: PageRequest) -> Result<Page<Broadcast>> {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT body FROM broadcasts");
+        if let Some(c) = page.after {
+            let at = ts(&c.require_time()?);
+            qb.push(" WHERE (created_at < ")
+                .push_bind(at.clone())
+                .push(" OR (created_at = ")
+                .push_bind(at)
+                .push(" AND id < ")
+                .push_bind(c.id.to_string())
+                .push("))");
+        }
+        qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .push_bind(i64::from(page.limit) + 1);
+        let rows: Vec<String> = qb
+            .build_query_scalar()
+            .fetch_all(&self.read)
+            .await
+            .map_err(db_err)?;
+        let items = rows
+            .iter()
+            .map(|b| from_body(b))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, page.limit, |b| {
+            Cursor::by_time(b.created_at, b.id)
+        }))
+    }
+
+    async fn count_broadcasts(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM broadcasts")
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_err)?;
+        Ok(n.max(0) as u64)
     }
 
     async fn active_broadcasts(&self) -> Result<Vec<Broadcast>> {

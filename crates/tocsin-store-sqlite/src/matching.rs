@@ -6,10 +6,12 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use tocsin_domain::time::format as ts;
 use tocsin_domain::Incident;
 use tocsin_store::matching::MAX_CANDIDATES;
-use tocsin_store::{IncidentNear, Matching, NearReport, ReportNear, Result};
+use tocsin_store::{IncidentNear, Matching, NearReport, ReportNear, Result, StoredSuggestions};
 use uuid::Uuid;
 
-use crate::rows::{incident_from_row, parse_uuid, report_from_row, INCIDENT_COLS, REPORT_SELECT};
+use crate::rows::{
+    incident_from_row, parse_ts, parse_uuid, report_from_row, INCIDENT_COLS, REPORT_SELECT,
+};
 use crate::{db_err, SqliteStore};
 
 #[async_trait]
@@ -111,6 +113,29 @@ impl Matching for SqliteStore {
                     .map(|s| parse_uuid(&s))
                     .transpose()?;
                 out.push((parse_uuid(r.get(0))?, source));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn stored_suggestions(&self, ids: &[Uuid]) -> Result<Vec<StoredSuggestions>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(1_000) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "SELECT report_id, computed_at, matches FROM report_suggestions WHERE report_id IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(id.to_string());
+            }
+            qb.push(")");
+            let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
+            for r in &rows {
+                out.push(StoredSuggestions {
+                    report_id: parse_uuid(r.get(0))?,
+                    computed_at: parse_ts(r.get(1))?,
+                    matches: r.get(2),
+                });
             }
         }
         Ok(out)

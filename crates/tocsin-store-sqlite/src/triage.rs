@@ -5,12 +5,14 @@
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::{QueryBuilder, Row, Sqlite};
 use tocsin_domain::time::format as ts;
-use tocsin_domain::{DuplicateOf, TriageCandidate, TriageDecision, TriageFilter, TriageKind};
+use tocsin_domain::{
+    DuplicateOf, Reliability, TriageCandidate, TriageDecision, TriageFilter, TriageKind,
+};
 use tocsin_store::{Result, StoreError};
 use uuid::Uuid;
 
 use crate::db_err;
-use crate::rows::{corrupt, parse_ts, parse_uuid, report_from_row, REPORT_SELECT};
+use crate::rows::{corrupt, parse_ts, parse_uuid, report_from_row, tlp, REPORT_SELECT};
 
 /// Record a decision inside the op's savepoint.
 pub(crate) async fn record(conn: &mut SqliteConnection, d: &TriageDecision) -> Result<()> {
@@ -70,6 +72,24 @@ fn decision_from_row(r: &SqliteRow) -> Result<TriageDecision> {
     })
 }
 
+/// The queue's conditions: reports within `f` that no incident links and no closing decision
+/// names (`r` is the reports table).
+fn push_queue_where(qb: &mut QueryBuilder<'_, Sqlite>, f: &TriageFilter) {
+    qb.push(" WHERE r.tlp <= ").push_bind(f.max_tlp.rank());
+    qb.push(
+        " AND NOT EXISTS (SELECT 1 FROM report_triage d WHERE d.report_id = r.id \
+         AND d.kind IN ('duplicate', 'rejected')) \
+         AND r.id NOT IN (SELECT j.value FROM incidents i, json_each(i.report_ids) j \
+         WHERE i.report_ids <> '[]')",
+    );
+    if let Some(c) = &f.country {
+        qb.push(" AND r.country = ").push_bind(c.code().to_string());
+    }
+    if let Some(c) = f.channel {
+        qb.push(" AND r.channel = ").push_bind(c.as_str());
+    }
+}
+
 #[async_trait::async_trait]
 impl tocsin_store::Triage for crate::SqliteStore {
     async fn triage_candidates(
@@ -77,27 +97,16 @@ impl tocsin_store::Triage for crate::SqliteStore {
         f: &TriageFilter,
         limit: u32,
     ) -> Result<Vec<TriageCandidate>> {
-        // REPORT_SELECT ends with its FROM clause; the assignee is one more column.
+        // REPORT_SELECT ends with its FROM clause; the assignee and the source's grade and label
+        // are three more columns.
         let select = REPORT_SELECT.replacen(
             " FROM reports r",
             ", (SELECT d.assignee FROM report_triage d WHERE d.report_id = r.id \
-             AND d.kind = 'assigned' ORDER BY d.seq DESC LIMIT 1) FROM reports r",
+             AND d.kind = 'assigned' ORDER BY d.seq DESC LIMIT 1), s.reliability, s.tlp FROM reports r",
             1,
         );
         let mut qb = QueryBuilder::<Sqlite>::new(select);
-        qb.push(" WHERE r.tlp <= ").push_bind(f.max_tlp.rank());
-        qb.push(
-            " AND NOT EXISTS (SELECT 1 FROM report_triage d WHERE d.report_id = r.id \
-             AND d.kind IN ('duplicate', 'rejected')) \
-             AND r.id NOT IN (SELECT j.value FROM incidents i, json_each(i.report_ids) j \
-             WHERE i.report_ids <> '[]')",
-        );
-        if let Some(c) = &f.country {
-            qb.push(" AND r.country = ").push_bind(c.code().to_string());
-        }
-        if let Some(c) = f.channel {
-            qb.push(" AND r.channel = ").push_bind(c.as_str());
-        }
+        push_queue_where(&mut qb, f);
         qb.push(" ORDER BY r.received_at DESC, r.id DESC LIMIT ")
             .push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
@@ -106,9 +115,24 @@ impl tocsin_store::Triage for crate::SqliteStore {
                 Ok(TriageCandidate {
                     report: report_from_row(r)?,
                     assignee: r.get(15),
+                    source_grade: match r.get::<Option<String>, _>(16) {
+                        Some(g) => Some((Reliability::parse(&g)?, tlp(r.get(17))?)),
+                        None => None,
+                    },
                 })
             })
             .collect()
+    }
+
+    async fn triage_count(&self, f: &TriageFilter) -> Result<u64> {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM reports r");
+        push_queue_where(&mut qb, f);
+        let n: i64 = qb
+            .build_query_scalar()
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_err)?;
+        Ok(n.max(0) as u64)
     }
 
     async fn triage_decisions(&self, report_id: Uuid) -> Result<Vec<TriageDecision>> {

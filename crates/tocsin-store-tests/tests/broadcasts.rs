@@ -20,7 +20,8 @@ use uuid::Uuid;
 story!(
     broadcasts_are_stored_and_guarded,
     recipients_are_claimed_once_and_settled,
-    stop_switch_is_kept
+    stop_switch_is_kept,
+    broadcasts_are_paged_newest_first
 );
 
 fn op(step: BroadcastStep) -> Op {
@@ -154,7 +155,11 @@ async fn broadcasts_are_stored_and_guarded(store: &dyn Store, _db: &Db) {
     assert_eq!(stored.version, 2);
     assert_eq!(store.recipient_counts(a.id).await.unwrap().queued, 3);
     assert!(store.broadcast_subscribers(a.id).await.unwrap().is_empty());
-    let listed = store.list_broadcasts(10).await.unwrap();
+    let listed = store
+        .list_broadcasts(tocsin_domain::PageRequest::first(10))
+        .await
+        .unwrap()
+        .items;
     assert!(listed.iter().any(|x| x.id == a.id));
     assert!(store
         .active_broadcasts()
@@ -347,4 +352,37 @@ async fn stop_switch_is_kept(store: &dyn Store, _db: &Db) {
         .await
         .unwrap();
     assert_eq!(store.stop_switch().await.unwrap(), Some(off));
+}
+
+async fn broadcasts_are_paged_newest_first(store: &dyn Store, _db: &Db) {
+    let t0 = time::now();
+    let mut made = Vec::new();
+    for i in 0..5i64 {
+        let mut b = broadcast();
+        // The last two written at the same time: the id breaks the tie.
+        b.created_at = t0 - chrono::Duration::minutes(i.min(3));
+        store
+            .write(
+                &Actor::system("t"),
+                op(BroadcastStep::Create(Box::new(b.clone()))),
+            )
+            .await
+            .unwrap();
+        made.push(b);
+    }
+    assert_eq!(store.count_broadcasts().await.unwrap(), 5);
+    let mut seen = Vec::new();
+    let mut req = tocsin_domain::PageRequest::first(2);
+    loop {
+        let p = store.list_broadcasts(req).await.unwrap();
+        assert!(p.items.len() <= 2, "{} on a page of 2", p.items.len());
+        seen.extend(p.items.iter().map(|b| (b.created_at, b.id)));
+        match p.next_cursor {
+            Some(c) => req = tocsin_domain::PageRequest::parse(Some(2), Some(&c)).unwrap(),
+            None => break,
+        }
+    }
+    let mut want: Vec<_> = made.iter().map(|b| (b.created_at, b.id)).collect();
+    want.sort_by(|a, b| b.cmp(a));
+    assert_eq!(seen, want, "every broadcast once, newest first");
 }

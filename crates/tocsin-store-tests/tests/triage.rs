@@ -11,7 +11,11 @@ use tocsin_store::{Op, Step, Store, StoreError, StoreExt};
 use tocsin_store_tests::{story, Db};
 use uuid::Uuid;
 
-story!(decisions_shape_the_queue, decisions_are_append_only);
+story!(
+    decisions_shape_the_queue,
+    decisions_are_append_only,
+    suggestions_are_kept_per_report
+);
 
 fn sys() -> Actor {
     Actor::system("triage-test")
@@ -114,6 +118,13 @@ async fn decisions_shape_the_queue(s: &dyn Store, _db: &Db) {
     f.country = None;
     f.channel = Some(Channel::Web);
     assert!(queued(s, &f).await.is_empty());
+    // Counted in the database: the same reports, within the label asked.
+    assert_eq!(s.triage_count(&f).await.unwrap(), 0);
+    assert_eq!(s.triage_count(&queue_filter(Tlp::Amber)).await.unwrap(), 1);
+    assert_eq!(s.triage_count(&queue_filter(Tlp::Red)).await.unwrap(), 2);
+    f.channel = None;
+    f.country = Some(Country::parse("CAF").unwrap());
+    assert_eq!(s.triage_count(&f).await.unwrap(), 1);
 
     // History in order, as written.
     let h = s.triage_decisions(rejected).await.unwrap();
@@ -160,4 +171,44 @@ async fn decisions_are_append_only(s: &dyn Store, db: &Db) {
         s.triage_decisions(r).await.unwrap()[0].reason.as_deref(),
         Some("noise")
     );
+}
+
+async fn suggestions_are_kept_per_report(s: &dyn Store, _db: &Db) {
+    let a = report(s, "armed men at the market", Tlp::Amber, None).await;
+    let b = report(s, "houses burned", Tlp::Amber, None).await;
+    let keep = |id: Uuid, at: &str, json: &str| tocsin_store::StoredSuggestions {
+        report_id: id,
+        computed_at: time::parse(at).unwrap(),
+        matches: json.into(),
+    };
+    let ghost = Uuid::new_v4();
+    s.write(
+        &sys(),
+        Op::StoreSuggestions(vec![
+            keep(a, "2026-01-01T10:00:00Z", "{\"v\":1}"),
+            keep(ghost, "2026-01-01T10:00:00Z", "{}"),
+        ]),
+    )
+    .await
+    .unwrap();
+    // Replaced, not added; a report that does not exist is skipped; none kept for `b`.
+    s.write(
+        &sys(),
+        Op::StoreSuggestions(vec![keep(a, "2026-01-02T11:30:00.123456Z", "{\"v\":2}")]),
+    )
+    .await
+    .unwrap();
+    let got = s.stored_suggestions(&[a, b, ghost]).await.unwrap();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].report_id, a);
+    assert_eq!(
+        time::format(&got[0].computed_at),
+        "2026-01-02T11:30:00.123456Z"
+    );
+    assert_eq!(got[0].matches, "{\"v\":2}");
+    // Kept suggestions are derived data: no audit entry, and the chain still verifies.
+    s.verify_audit()
+        .await
+        .unwrap()
+        .expect("audit chain verifies");
 }

@@ -9,7 +9,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use tocsin_domain::{Broadcast, RecipientCounts, RecipientState, SealedContact, StopSwitch};
+use tocsin_domain::{
+    Broadcast, Page, PageRequest, RecipientCounts, RecipientState, SealedContact, StopSwitch,
+};
 use uuid::Uuid;
 
 use crate::Result;
@@ -79,8 +81,10 @@ pub enum BroadcastStep {
 pub trait Broadcasts: Send + Sync {
     /// One broadcast.
     async fn get_broadcast(&self, id: Uuid) -> Result<Broadcast>;
-    /// The newest broadcasts, at most `limit`.
-    async fn list_broadcasts(&self, limit: u32) -> Result<Vec<Broadcast>>;
+    /// The broadcasts, newest written first, one page (cursors by time written, then id).
+    async fn list_broadcasts(&self, page: PageRequest) -> Result<Page<Broadcast>>;
+    /// How many broadcasts there are.
+    async fn count_broadcasts(&self) -> Result<u64>;
     /// Broadcasts approved or sending (the sender's work), oldest first.
     async fn active_broadcasts(&self) -> Result<Vec<Broadcast>>;
     /// How many recipients of a broadcast stand where.

@@ -35,7 +35,7 @@ pub use trend::{DayGroup, DaysQuery};
 pub use triage::{Triage, MAX_TRIAGE_CANDIDATES};
 pub mod rumours;
 pub mod subscribers;
-pub use matching::{IncidentNear, Matching, NearReport, ReportNear};
+pub use matching::{IncidentNear, Matching, NearReport, ReportNear, StoredSuggestions};
 pub use rumours::{
     RumourFilter, RumourReminder, RumourStep, Rumours, SightingSummary, StoredSighting,
 };
@@ -193,6 +193,9 @@ pub enum Op {
     },
     /// Revoke an API token by id: it never works again.
     RevokeToken(Uuid),
+    /// Keep reports' suggested matches (replacing what was kept for them); a report that no
+    /// longer exists is skipped. Derived data: audits nothing.
+    StoreSuggestions(Vec<StoredSuggestions>),
 }
 
 /// One primitive write inside [`Op::All`]. A step decides nothing: it stores what it is given,
@@ -611,7 +614,8 @@ pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
         | Op::SetMeta(..)
         | Op::ClaimOutbound { .. }
         | Op::SettleOutbound { .. }
-        | Op::DeliveryReport { .. } => return None,
+        | Op::DeliveryReport { .. }
+        | Op::StoreSuggestions(_) => return None,
     })
 }
 

@@ -61,6 +61,19 @@ pub struct NearReport {
     pub source_id: Option<Uuid>,
 }
 
+/// A report's suggested matches as the application computed them at `computed_at`, kept so
+/// the triage queue need not match every report of a page on every request. `matches` is the
+/// application's own JSON; the store only keeps it. A report's row goes with the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSuggestions {
+    /// The report.
+    pub report_id: Uuid,
+    /// When they were computed: records changed since may be missing from them.
+    pub computed_at: DateTime<Utc>,
+    /// The matches, as JSON.
+    pub matches: String,
+}
+
 /// Candidate queries for report matching.
 #[async_trait]
 pub trait Matching: Send + Sync {
@@ -70,4 +83,7 @@ pub trait Matching: Send + Sync {
     async fn reports_near(&self, q: &ReportNear) -> Result<Vec<NearReport>>;
     /// The source of each of these reports that exists (report id, source id or none).
     async fn report_sources(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, Option<Uuid>)>>;
+    /// The stored suggestions of these reports that have some, in no particular order
+    /// (written by [`Op::StoreSuggestions`](crate::Op::StoreSuggestions)).
+    async fn stored_suggestions(&self, ids: &[Uuid]) -> Result<Vec<StoredSuggestions>>;
 }

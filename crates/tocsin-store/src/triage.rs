@@ -19,6 +19,9 @@ pub trait Triage: Send + Sync {
     /// match `f`, newest received first, at most `limit`, each with its latest assignee.
     async fn triage_candidates(&self, f: &TriageFilter, limit: u32)
         -> Result<Vec<TriageCandidate>>;
+    /// How many reports are in the queue that match `f` (the same reports
+    /// [`Triage::triage_candidates`] answers, without a limit), counted in the database.
+    async fn triage_count(&self, f: &TriageFilter) -> Result<u64>;
     /// A report's decisions, oldest first.
     async fn triage_decisions(&self, report_id: Uuid) -> Result<Vec<TriageDecision>>;
     /// The incidents that link a report (any label: the caller filters by clearance).

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/situations/{id}/edit", post(edit_situation))
         .route("/situations/{id}/assessments", post(new_assessment))
         .route("/situations/{id}/legal-qualifications", post(qualify))
+        .route("/situations/{id}/factors/{n}", get(factor_history))
         .route("/assessments/{id}", get(assessment))
         .route("/assessments/{id}/edit", get(edit_page).post(edit))
         .route("/assessments/{id}/step", post(step))
@@ -58,6 +59,63 @@ pub async fn framework(State(st): State<AppState>, wu: WebUser) -> Response {
         "framework.html",
         context! { f => st.framework() },
     )
+}
+
+/// The risk-factor history page's order.
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactorQuery {
+    sort: Option<String>,
+    dir: Option<String>,
+}
+
+/// The orders of the risk-factor history page.
+const FACTOR_KEYS: [&str; 3] = ["as_of", "level", "confidence"];
+
+/// `GET /situations/{id}/factors/{n}?sort=&dir=`: one risk factor's published levels over
+/// time (newest first unless sorted otherwise), each with its assessment, for those who may
+/// read the situation's assessments; an unknown factor is a 400 naming it.
+pub async fn factor_history(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path((id, n)): Path<(String, String)>,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> WebResult {
+    let q: FactorQuery = crate::input::parse_query(q.as_deref())?;
+    let sort = super::records::Sort::parse(&q.sort, &q.dir, &FACTOR_KEYS, ("as_of", true))?;
+    let id = path_id(&id)?;
+    let app = st.app();
+    let mut points = app.factor_history(&wu.user, id, &n).await?;
+    let situation = app.get_situation(&wu.user, id).await?;
+    sort.apply(&mut points, |k, a, b| {
+        let by = match k {
+            "level" => a.level.cmp(&b.level),
+            "confidence" => (a.confidence as u8).cmp(&(b.confidence as u8)),
+            _ => std::cmp::Ordering::Equal,
+        };
+        by.then(a.as_of.cmp(&b.as_of))
+            .then(a.assessment_id.cmp(&b.assessment_id))
+    });
+    let number: u32 = n.trim().parse().unwrap_or_default();
+    let name = st
+        .framework()
+        .risk_factors
+        .iter()
+        .find(|r| r.number == number)
+        .map(|r| r.name.clone())
+        .unwrap_or_default();
+    let links = sort.links(
+        &format!("/situations/{id}/factors/{number}"),
+        &q,
+        &FACTOR_KEYS,
+    );
+    Ok(page(
+        &st,
+        &wu,
+        StatusCode::OK,
+        "factor_history.html",
+        context! { situation, number, name, total => points.len(), points, links },
+    ))
 }
 
 /// `GET /situations`

@@ -10,19 +10,20 @@
 //! TEST banner or a red LIVE banner, and the word in the title. The rules are the
 //! application layer's ([`tocsin_app::broadcasts`]).
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use tocsin_app::broadcasts::BroadcastInput;
+use tocsin_app::broadcasts::{BroadcastEstimate, BroadcastInput};
 use tocsin_domain::broadcast::LANGUAGES;
-use tocsin_domain::{BroadcastAnswers, BroadcastState, Permission};
+use tocsin_domain::{BroadcastAnswers, BroadcastState, PageRequest, Permission};
 
-use super::{page, path_id, CsrfForm, WebResult, WebUser};
+use super::{next_url, page, path_id, CsrfForm, WebResult, WebUser};
 use crate::error::ApiError;
+use crate::input::parse_query;
 use crate::AppState;
 
 /// `/broadcasts`, `/broadcasts/new`, `/broadcasts/stop`, `/broadcasts/{id}` and its moves.
@@ -48,9 +49,22 @@ fn on_form(e: tocsin_app::AppError) -> Result<(StatusCode, String), super::WebEr
     }
 }
 
-/// `GET /broadcasts`: the newest broadcasts with their counts, and the stop switch.
-pub async fn list(State(st): State<AppState>, wu: WebUser) -> WebResult {
-    list_page(&st, &wu, StatusCode::OK, None).await
+/// Broadcasts on a page of the list.
+pub const LIST_PAGE: u32 = 50;
+
+/// The list's position.
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+pub struct ListQuery {
+    /// Where the page starts (the previous page's last broadcast).
+    #[serde(default)]
+    cursor: String,
+}
+
+/// `GET /broadcasts`: the broadcasts with their counts, newest first, paged with the total,
+/// and the stop switch.
+pub async fn list(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQuery) -> WebResult {
+    let q: ListQuery = parse_query(q.as_deref())?;
+    list_page(&st, &wu, StatusCode::OK, None, &q).await
 }
 
 async fn list_page(
@@ -58,9 +72,16 @@ async fn list_page(
     wu: &WebUser,
     status: StatusCode,
     error: Option<String>,
+    q: &ListQuery,
 ) -> WebResult {
     let app = st.app();
-    let items = app.list_broadcasts(&wu.user).await?;
+    let req =
+        PageRequest::parse(Some(LIST_PAGE), Some(q.cursor.as_str())).map_err(ApiError::from)?;
+    let (p, total) = app.list_broadcasts_page(&wu.user, req).await?;
+    let next_url = next_url("/broadcasts", ListQuery::default(), &p.next_cursor);
+    let paged = !q.cursor.is_empty();
+    let shown = p.items.len();
+    let items = p.items;
     let stop = app.stop_switch(&wu.user).await?;
     Ok(page(
         st,
@@ -68,7 +89,7 @@ async fn list_page(
         status,
         "broadcasts.html",
         context! {
-            items, error,
+            items, error, total, shown, next_url, paged,
             stopped => stop.as_ref().is_some_and(|s| s.on),
             stop,
             can_compose => wu.user.can(Permission::BroadcastCompose),
@@ -108,7 +129,7 @@ pub struct ComposeForm {
     /// One `lat, lon` per line.
     #[serde(default)]
     polygon: String,
-    /// `YYYY-MM-DDTHH:MM` (UTC), empty for at once.
+    /// `YYYY-MM-DDTHH:MM` in the user's time zone (UTC without one), empty for at once.
     #[serde(default)]
     send_at: String,
     #[serde(default)]
@@ -185,14 +206,18 @@ impl ComposeForm {
         }
     }
 
-    fn input(&self) -> Result<BroadcastInput, String> {
+    /// The broadcast as typed, its time to send read in `zone` (UTC when `None`).
+    fn input(&self, zone: Option<&str>) -> Result<BroadcastInput, String> {
+        let zone_name = zone.unwrap_or("UTC");
         let send_at = match self.send_at.trim() {
             "" => None,
-            s => Some(
-                chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
-                    .map_err(|_| "send_at: expected a date and time (UTC)".to_string())?
-                    .and_utc(),
-            ),
+            s => {
+                let typed = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+                    .map_err(|_| format!("send_at: expected a date and time ({zone_name})"))?;
+                Some(tocsin_domain::time::from_local(typed, zone).ok_or_else(|| {
+                    format!("send_at: {s} does not exist in {zone_name} (the clocks skip it)")
+                })?)
+            }
         };
         let answers = match (self.rumour_id.trim(), self.risk_factor.trim()) {
             ("", "") => None,
@@ -218,16 +243,19 @@ impl ComposeForm {
     }
 }
 
+/// The composer as typed, with the figures of its area: `estimate` when the caller already
+/// has them, else computed here when the area reads.
 async fn compose_page(
     st: &AppState,
     wu: &WebUser,
     status: StatusCode,
     form: &ComposeForm,
     error: Option<String>,
+    estimate: Option<BroadcastEstimate>,
 ) -> WebResult {
-    // The figures of the area as typed, when it reads.
-    let estimate = match form.area() {
-        Ok(area) if !form.mode.is_empty() => st
+    let estimate = match (estimate, form.area()) {
+        (Some(e), _) => Some(e),
+        (None, Ok(area)) if !form.mode.is_empty() => st
             .app()
             .estimate_broadcast(&wu.user, &form.mode, &area, &form.texts())
             .await
@@ -243,6 +271,7 @@ async fn compose_page(
             form, error, estimate,
             languages => LANGUAGES,
             gateway => st.app().broadcast_gateway(),
+            zone => wu.user.time_zone.clone().unwrap_or_else(|| "UTC".into()),
         },
     ))
 }
@@ -254,7 +283,7 @@ pub async fn new_form(State(st): State<AppState>, wu: WebUser) -> WebResult {
         area_kind: "countries".into(),
         ..Default::default()
     };
-    compose_page(&st, &wu, StatusCode::OK, &form, None).await
+    compose_page(&st, &wu, StatusCode::OK, &form, None, None).await
 }
 
 /// `POST /broadcasts`: check the figures, or write the broadcast (pending approval).
@@ -263,9 +292,11 @@ pub async fn create(
     wu: WebUser,
     CsrfForm(f): CsrfForm<ComposeForm>,
 ) -> WebResult {
-    let input = match f.input() {
+    let input = match f.input(wu.user.time_zone.as_deref()) {
         Ok(i) => i,
-        Err(msg) => return compose_page(&st, &wu, StatusCode::BAD_REQUEST, &f, Some(msg)).await,
+        Err(msg) => {
+            return compose_page(&st, &wu, StatusCode::BAD_REQUEST, &f, Some(msg), None).await
+        }
     };
     if f.action == "check" {
         // An area the estimate refuses (an unknown admin1 name…) is said, not left blank.
@@ -274,10 +305,10 @@ pub async fn create(
             .estimate_broadcast(&wu.user, &input.mode, &input.area, &input.texts)
             .await
         {
-            Ok(_) => compose_page(&st, &wu, StatusCode::OK, &f, None).await,
+            Ok(e) => compose_page(&st, &wu, StatusCode::OK, &f, None, Some(e)).await,
             Err(e) => {
                 let (status, message) = on_form(e)?;
-                compose_page(&st, &wu, status, &f, Some(message)).await
+                compose_page(&st, &wu, status, &f, Some(message), None).await
             }
         };
     }
@@ -285,7 +316,7 @@ pub async fn create(
         Ok(c) => Ok(Redirect::to(&format!("/broadcasts/{}", c.id)).into_response()),
         Err(e) => {
             let (status, message) = on_form(e)?;
-            compose_page(&st, &wu, status, &f, Some(message)).await
+            compose_page(&st, &wu, status, &f, Some(message), None).await
         }
     }
 }
@@ -309,6 +340,7 @@ async fn detail_page(
         context! {
             error,
             area => serde_json::to_string(&b.area).unwrap_or_default(),
+            area_summary => area_summary(&b.area),
             approved_by => b.approved_by().map(|e| e.by_name.clone()),
             refresh => matches!(state, BroadcastState::Approved | BroadcastState::Sending),
             can_approve => wu.user.can(Permission::BroadcastApprove) && state == BroadcastState::Pending,
@@ -321,6 +353,53 @@ async fn detail_page(
             v,
         },
     ))
+}
+
+/// A broadcast's area as a person reads it: "Countries: CAF, SSD", "Admin-1 areas: Ouaka
+/// (CAF)", "A circle of 10 km around 6.50000, 20.50000", "A polygon of 4 corners: …".
+pub fn area_summary(area: &serde_json::Value) -> String {
+    let num = |v: &serde_json::Value| v.as_f64().map_or("?".into(), |x| format!("{x:.5}"));
+    if let Some(cs) = area.get("countries").and_then(|v| v.as_array()) {
+        let names: Vec<&str> = cs.iter().filter_map(|c| c.as_str()).collect();
+        return format!("Countries: {}", names.join(", "));
+    }
+    if let Some(a) = area.get("admin1").and_then(|v| v.as_array()) {
+        let names: Vec<String> = a
+            .iter()
+            .map(|x| {
+                let s = |k: &str| x.get(k).and_then(|v| v.as_str()).unwrap_or("?").to_string();
+                format!("{} ({})", s("name"), s("country"))
+            })
+            .collect();
+        return format!("Admin-1 areas: {}", names.join(", "));
+    }
+    if let Some(c) = area.get("circle") {
+        return format!(
+            "A circle of {} km around {}, {}",
+            c.get("radius_km").and_then(|v| v.as_f64()).unwrap_or(0.0),
+            num(&c["lat"]),
+            num(&c["lon"])
+        );
+    }
+    if let Some(ring) = area
+        .get("polygon")
+        .and_then(|p| p.get("coordinates"))
+        .and_then(|c| c.get(0))
+        .and_then(|r| r.as_array())
+    {
+        // The ring closes on its first corner: that one is listed once.
+        let corners: Vec<String> = ring
+            .iter()
+            .take(ring.len().saturating_sub(1).max(1))
+            .map(|p| format!("{}, {}", num(&p[1]), num(&p[0])))
+            .collect();
+        return format!(
+            "A polygon of {} corners (lat, lon): {}",
+            corners.len(),
+            corners.join("; ")
+        );
+    }
+    serde_json::to_string(area).unwrap_or_default()
 }
 
 /// `GET /broadcasts/{id}`: a broadcast's page.
@@ -417,7 +496,7 @@ pub async fn stop(
         Ok(_) => Ok(Redirect::to("/broadcasts").into_response()),
         Err(e) => {
             let (status, message) = on_form(e)?;
-            list_page(&st, &wu, status, Some(message)).await
+            list_page(&st, &wu, status, Some(message), &ListQuery::default()).await
         }
     }
 }

@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
     use axum::routing::get;
     Router::new()
         .route("/incidents", get(incidents))
+        .route("/incidents/export", get(export_page))
         .route("/incidents/{id}", get(incident))
         .route(
             "/incidents/{id}/edit",
@@ -37,12 +38,54 @@ pub async fn incidents(
     let total = st.app().count_incidents(&wu.user, f.clone()).await?;
     let page_ = st.app().list_incidents(&wu.user, f, p).await?;
     let next = next_url("/incidents", &q, &page_.next_cursor);
+    // The same filters for the export page.
+    let export_query = serde_urlencoded::to_string(
+        [
+            ("country", &q.country),
+            ("from", &q.from),
+            ("to", &q.to),
+            ("event_type", &q.event_type),
+            ("verification_status", &q.verification_status),
+            ("tlp", &q.tlp),
+            ("situation_id", &q.situation_id),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.clone().filter(|v| !v.is_empty()).map(|v| (k, v)))
+        .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
     Ok(page(
         &st,
         &wu,
         StatusCode::OK,
         "incidents.html",
-        context! { shown => page_.items.len(), items => page_.items, q, next_url => next, total },
+        context! { shown => page_.items.len(), items => page_.items, q, next_url => next, total, export_query },
+    ))
+}
+
+/// `GET /incidents/export?format=&country=&from=&to=…`: the export form (CSV, GeoJSON, HXL
+/// or ACLED, with the incident filters), saying how many incidents the reader may see match
+/// the filters; it downloads from `GET /api/v1/export` with the same query (the session
+/// cookie signs it in). Bad filters are a 400 / 422 naming the field.
+pub async fn export_page(
+    State(st): State<AppState>,
+    wu: WebUser,
+    RawQuery(q): RawQuery,
+) -> WebResult {
+    let q: crate::export::ExportQuery = parse_query(q.as_deref())?;
+    let (format, filter, _) = q.read(wu.user.clearance)?;
+    let total = st.app().count_incidents(&wu.user, filter).await?;
+    let situations = st
+        .app()
+        .list_situations(&wu.user, tocsin_domain::PageRequest::first(500))
+        .await?
+        .items;
+    Ok(page(
+        &st,
+        &wu,
+        StatusCode::OK,
+        "incident_export.html",
+        context! { q, total, situations, format => format!("{format:?}").to_lowercase() },
     ))
 }
 

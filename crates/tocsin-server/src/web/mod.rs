@@ -132,6 +132,14 @@ pub fn templates() -> Environment<'static> {
             include_str!("../../templates/situation.html"),
         ),
         (
+            "factor_history.html",
+            include_str!("../../templates/factor_history.html"),
+        ),
+        (
+            "incident_export.html",
+            include_str!("../../templates/incident_export.html"),
+        ),
+        (
             "assessment.html",
             include_str!("../../templates/assessment.html"),
         ),
@@ -634,6 +642,10 @@ pub async fn asset(Path(file): Path<String>) -> Response {
         ),
         "broadcast.js" => (
             include_bytes!("../../assets/broadcast.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "broadcast_area.js" => (
+            include_bytes!("../../assets/broadcast_area.js"),
             "text/javascript; charset=utf-8",
         ),
         "countries-110m.json" => (

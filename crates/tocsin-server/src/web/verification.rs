@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::Router;
 use minijinja::{context, Value};
 use serde::Deserialize;
-use tocsin_domain::{Permission, Reliability};
+use tocsin_domain::{Permission, Reliability, Tagged};
 
 use super::{next_url, page, path_id, CsrfForm, WebResult, WebUser};
 use crate::api::PageQuery;
@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{id}/verification", post(move_status))
         .route("/incidents/{id}/verification/tasks", post(tick))
         .route("/incidents/{id}/link", post(link))
+        .route("/incidents/{id}/tags", post(set_incident_tags))
         .route("/reports/{id}/link", post(link_from_report))
         .route("/reports/{id}/credibility", post(credibility))
         .route("/sources", get(sources))
@@ -58,13 +59,51 @@ pub(crate) async fn incident_page(
         }
     }
     let can_edit = wu.user.can(Permission::IncidentUpdate);
+    let tags = app.get_tags(&wu.user, Tagged::Incident, id).await?;
     Ok(page(
         st,
         wu,
         status,
         "incident.html",
-        context! { i, can_edit, verification, reports, ..extra },
+        context! { i, can_edit, verification, reports, tags, ..extra },
     ))
+}
+
+/// The tags form: comma-separated.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagsForm {
+    #[serde(default)]
+    tags: String,
+}
+
+/// `POST /incidents/{id}/tags`: replace an incident's tags (those who may update incidents,
+/// within clearance); a refused tag is said on the page with what was typed.
+pub async fn set_incident_tags(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<TagsForm>,
+) -> WebResult {
+    let id = path_id(&id)?;
+    let tags: Vec<String> = form
+        .tags
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect();
+    match st
+        .app()
+        .set_tags(&wu.user, Tagged::Incident, id, &tags)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/incidents/{id}#tags")).into_response()),
+        Err(e) => {
+            let e = ApiError::from(e);
+            refused(&st, &wu, id, e, context! { typed_tags => form.tags }).await
+        }
+    }
 }
 
 /// A move of the verification status.
