@@ -38,6 +38,7 @@ pub mod rumours;
 pub mod situations;
 pub mod sms;
 pub mod sources;
+pub mod speech;
 pub mod subscribers;
 pub mod suggestions;
 pub mod tags;

@@ -88,6 +88,8 @@ pub enum Permission {
     BroadcastApprove,
     /// Turn the global stop switch of broadcasting on and off (admins; audited).
     BroadcastStop,
+    /// Import, evaluate, enable and disable dangerous-speech lexicons (admins, analysts).
+    LexiconManage,
 }
 
 impl Permission {
@@ -197,6 +199,7 @@ impl Role {
                     | BroadcastRead
                     | BroadcastApprove
                     | BroadcastStop
+                    | LexiconManage
             ),
             Role::Analyst => matches!(
                 p,
@@ -223,6 +226,7 @@ impl Role {
                     | BroadcastRead
                     | BroadcastCompose
                     | BroadcastApprove
+                    | LexiconManage
             ),
             Role::DeskOfficer => matches!(
                 p,

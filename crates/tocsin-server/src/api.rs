@@ -515,5 +515,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::verification::VerificationDoc::openapi());
     doc.merge(crate::matching::MatchingDoc::openapi());
     doc.merge(crate::broadcasts::BroadcastsDoc::openapi());
+    doc.merge(crate::lexicons::LexiconsDoc::openapi());
     Json(doc)
 }

@@ -32,6 +32,7 @@ mod jobs;
 mod matching;
 mod rows;
 mod rumours;
+mod speech;
 mod steps;
 mod subscribers;
 mod triage;

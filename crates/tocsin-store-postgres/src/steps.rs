@@ -164,5 +164,6 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &Step) -> Result<()> {
         Step::Verification(v) => crate::verification::apply(conn, v).await,
         Step::Subscriber(st) => crate::subscribers::apply(conn, st).await,
         Step::Broadcast(b) => crate::broadcasts::apply(conn, b).await,
+        Step::Speech(s) => crate::speech::apply(conn, s).await,
     }
 }

@@ -21,6 +21,7 @@ mod matching;
 mod prepared;
 mod rows;
 mod rumours;
+mod speech;
 mod steps;
 mod subscribers;
 mod triage;

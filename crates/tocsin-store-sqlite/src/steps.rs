@@ -163,5 +163,6 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &Step) -> Result<()
         Step::Verification(v) => crate::verification::apply(conn, v).await,
         Step::Subscriber(st) => crate::subscribers::apply(conn, st).await,
         Step::Broadcast(b) => crate::broadcasts::apply(conn, b).await,
+        Step::Speech(s) => crate::speech::apply(conn, s).await,
     }
 }

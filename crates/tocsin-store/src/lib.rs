@@ -43,6 +43,8 @@ pub use subscribers::{AreaCount, PlaceOffer, SubscriberRow, SubscriberStep, Subs
 pub use verification::{Verification, VerificationStep};
 pub mod broadcasts;
 pub use broadcasts::{BroadcastRecipient, BroadcastStep, Broadcasts, RecipientOutcome};
+pub mod speech;
+pub use speech::{Figures, LexiconEvaluation, LexiconRecord, Speech, SpeechStep};
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -341,6 +343,8 @@ pub enum Step {
     Subscriber(SubscriberStep),
     /// A write of broadcasts ([`BroadcastStep`]).
     Broadcast(BroadcastStep),
+    /// A write of dangerous-speech lexicons ([`SpeechStep`]).
+    Speech(SpeechStep),
 }
 
 /// A form code as stored ([`Reports::get_form_claim`]).
@@ -846,6 +850,7 @@ pub trait Store:
     + Verification
     + Matching
     + Broadcasts
+    + Speech
     + Send
     + Sync
     + 'static
@@ -1071,6 +1076,7 @@ impl<S: Store + ?Sized> StoreExt for S {}
 pub mod prelude {
     pub use crate::Broadcasts;
     pub use crate::Matching;
+    pub use crate::Speech;
     pub use crate::{
         Actions, Alerting, Analysis, Deliveries, EvidenceFiles, Incidents, Jobs, Reports, Rumours,
         Store, StoreExt, Subscribers, Triage, Users, Verification,

@@ -225,6 +225,7 @@ fn what(p: tocsin_domain::Permission) -> &'static str {
         P::IncidentCreate => "record incidents",
         P::IncidentUpdate => "change incidents",
         P::SituationWrite => "open situations",
+        P::LexiconManage => "manage lexicons",
         _ => "do this",
     }
 }

@@ -13,6 +13,7 @@ mod file;
 mod forecast;
 mod framework;
 mod incident;
+mod lexicon;
 mod metrics;
 mod rumour;
 mod serve;
@@ -152,6 +153,12 @@ enum Command {
     /// A brief for decision-makers on a situation (PDF or HTML, en/fr/sw/ar), filtered for
     /// the audience's clearance; terminology warnings on standard error.
     Brief(brief::BriefArgs),
+    /// Dangerous-speech lexicons: import, evaluate on a labelled sample, enable, disable,
+    /// list.
+    Lexicon {
+        #[command(subcommand)]
+        command: lexicon::LexiconCommand,
+    },
     /// Check the configuration and that every desk's escalation policy reaches someone at
     /// every step; names the steps that reach nobody and exits 5.
     Check,
@@ -187,5 +194,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Rumour { command } => rumour::run(g, command).await,
         Command::File { command } => file::run(g, command).await,
         Command::Brief(args) => brief::run(g, args).await,
+        Command::Lexicon { command } => lexicon::run(g, command).await,
     }
 }

@@ -1,0 +1,135 @@
+//! Dangerous-speech lexicons and their evaluations: the read trait and the primitive writes
+//! the application layer composes into an [`Op::All`](crate::Op::All) (as
+//! [`Step::Speech`](crate::Step::Speech)).
+//!
+//! A lexicon is stored under its name with the CSV text it was imported from (read again by
+//! `tocsin_speech::read_lexicon` when scanning) and a version that grows with each import
+//! under that name. An evaluation belongs to one version; a lexicon is enabled only while an
+//! evaluation of its current version exists (checked again in the enabling step), and a new
+//! import disables it.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+use crate::Result;
+
+/// A stored lexicon, without its terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LexiconRecord {
+    /// Its name, unique.
+    pub name: String,
+    /// 1 at the first import, one more at each import under the same name.
+    pub version: i64,
+    /// How many terms it holds.
+    pub terms: u64,
+    /// The languages of its terms (ISO 639), sorted.
+    pub languages: Vec<String>,
+    /// Where the lexicon comes from, as the importer said.
+    pub provenance: Option<String>,
+    /// The licence it comes under, as the importer said.
+    pub licence: Option<String>,
+    /// The name of the file it was imported from.
+    pub file_name: Option<String>,
+    /// Who imported this version.
+    pub imported_by: String,
+    /// When.
+    pub imported_at: DateTime<Utc>,
+    /// Incoming text is scanned with it.
+    pub enabled: bool,
+    /// Who last enabled or disabled it.
+    pub enabled_by: Option<String>,
+    /// When.
+    pub enabled_at: Option<DateTime<Utc>>,
+}
+
+/// Precision and recall of one set of texts, with Wilson 95 % intervals.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Figures {
+    /// Flagged and labelled 1.
+    pub true_positives: u64,
+    /// Flagged and labelled 0.
+    pub false_positives: u64,
+    /// Not flagged and labelled 1.
+    pub false_negatives: u64,
+    /// Not flagged and labelled 0.
+    pub true_negatives: u64,
+    /// Of the flagged texts, the share labelled 1 (none when nothing was flagged).
+    pub precision: Option<f64>,
+    /// Its interval, `[low, high]`.
+    pub precision_interval: Option<[f64; 2]>,
+    /// Of the texts labelled 1, the share flagged (none when the sample has none).
+    pub recall: Option<f64>,
+    /// Its interval, `[low, high]`.
+    pub recall_interval: Option<[f64; 2]>,
+}
+
+/// One measurement of a lexicon version on a labelled sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LexiconEvaluation {
+    /// Random id.
+    pub id: Uuid,
+    /// The lexicon's name.
+    pub lexicon: String,
+    /// The version measured.
+    pub lexicon_version: i64,
+    /// The sample's name (its file name).
+    pub sample: String,
+    /// Who measured.
+    pub by: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Over the whole sample.
+    pub overall: Figures,
+    /// Per language of the sample's `language` column.
+    pub by_language: BTreeMap<String, Figures>,
+}
+
+/// A primitive write of lexicons.
+#[derive(Debug, Clone)]
+pub enum SpeechStep {
+    /// Store a lexicon and its CSV text: a new one at version 1 (Conflict when the name is
+    /// taken), or the next version of a stored one (Conflict unless the stored version is
+    /// `lexicon.version - 1`; not found when there is none).
+    PutLexicon {
+        /// The record (its `enabled` is stored as given).
+        lexicon: Box<LexiconRecord>,
+        /// The CSV text the terms are read from.
+        source: String,
+    },
+    /// Store an evaluation. Not found when there is no such lexicon; Conflict when it is no
+    /// longer at the version measured.
+    RecordEvaluation(Box<LexiconEvaluation>),
+    /// Replace a lexicon's enabled state and who set it, guarded by its version still being
+    /// `lexicon.version` (Conflict otherwise; not found when it is gone). Enabling is a
+    /// Conflict when no evaluation of that version is stored.
+    SetEnabled(Box<LexiconRecord>),
+}
+
+/// Reads of lexicons and evaluations.
+#[async_trait]
+pub trait Speech: Send + Sync {
+    /// One lexicon (not found when there is none of that name).
+    async fn get_lexicon(&self, name: &str) -> Result<LexiconRecord>;
+    /// The CSV text of a lexicon's current version.
+    async fn lexicon_source(&self, name: &str) -> Result<String>;
+    /// Every lexicon, by name.
+    async fn list_lexicons(&self) -> Result<Vec<LexiconRecord>>;
+    /// The evaluations of a lexicon, every version, newest first.
+    async fn lexicon_evaluations(&self, name: &str) -> Result<Vec<LexiconEvaluation>>;
+    /// The enabled lexicons with their CSV text, by name.
+    async fn enabled_lexicons(&self) -> Result<Vec<(LexiconRecord, String)>>;
+}
+
+/// The JSON body a backend stores a record as.
+pub fn to_body<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| crate::StoreError::Backend(e.to_string()))
+}
+
+/// A record read back from its JSON body.
+pub fn from_body<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
+    serde_json::from_str(s)
+        .map_err(|e| crate::StoreError::Backend(format!("corrupt {what} in database: {e}")))
+}
