@@ -706,6 +706,8 @@ impl App<'_> {
                 .then(b.opened_at.cmp(&a.opened_at))
         });
         alerts.truncate(ALERTS_SHOWN as usize);
+        // The three pages above are read without audit; what is shown is audited once.
+        reads::list(self.store, u, "alert", alerts.iter().map(|a| (a.id, a.tlp))).await?;
         Ok(OpenAlerts { total, alerts })
     }
 

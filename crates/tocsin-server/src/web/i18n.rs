@@ -328,6 +328,7 @@ mod tests {
         "CSV",
         "PDF",
         "HXL",
+        "GeoJSON",
         "ISO",
         "SHA",
         "km",
@@ -369,7 +370,7 @@ mod tests {
                         .any(|w| w[0].is_uppercase() && w[1].is_lowercase())
                         || c.windows(3)
                             .any(|w| w[0].is_lowercase() && w[1] == ' ' && w[2].is_lowercase());
-                    if texty {
+                    if texty && !NOT_LANGUAGE.contains(&lit) {
                         found.push(lit.to_string());
                     }
                 }
