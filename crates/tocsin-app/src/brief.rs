@@ -537,9 +537,11 @@ impl App<'_> {
             .take(PRECEDENTS)
             .map(|p| BriefPrecedent {
                 title: p.title.clone(),
-                country: p.country.clone(),
+                country: crate::words::country_name(&p.iso3, req.lang)
+                    .map_or_else(|| p.country.clone(), str::to_string),
                 years: p.years.clone(),
-                assessment: p.assessment.clone(),
+                assessment: crate::words::assessment_name(&p.assessment, req.lang)
+                    .map_or_else(|| p.assessment.clone(), str::to_string),
                 outcome: shorten(&p.outcome, 200),
             })
             .collect();

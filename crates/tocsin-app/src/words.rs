@@ -115,6 +115,29 @@ pub fn country_name(iso3: &str, lang: Lang) -> Option<&'static str> {
         .and_then(|(_, n)| pick(n, lang))
 }
 
+/// How a precedent's measures are judged (the toolbox's `success`, `partial_success`,
+/// `failure`, `contested`), in `lang`; `None` for a code not among them.
+pub fn assessment_name(code: &str, lang: Lang) -> Option<&'static str> {
+    let names: [&'static str; 4] = match code {
+        "success" => ["success", "succès", "mafanikio", "نجاح"],
+        "partial_success" => [
+            "partial success",
+            "succès partiel",
+            "mafanikio kiasi",
+            "نجاح جزئي",
+        ],
+        "failure" => ["failure", "échec", "kushindwa", "فشل"],
+        "contested" => ["contested", "contesté", "inabishaniwa", "موضع خلاف"],
+        _ => return None,
+    };
+    Some(match lang {
+        Lang::En => names[0],
+        Lang::Fr => names[1],
+        Lang::Sw => names[2],
+        Lang::Ar => names[3],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
