@@ -167,7 +167,7 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
         }
         Op::CreateSituation(s) => {
             sqlx::query(&format!(
-                "INSERT INTO situations ({SITUATION_COLS}, admin1) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
+                "INSERT INTO situations ({SITUATION_COLS}, admin1) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
             ))
             .bind(s.id)
             .bind(&s.name)
