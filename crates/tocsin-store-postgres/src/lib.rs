@@ -941,17 +941,19 @@ impl Incidents for PostgresStore {
         while let Some(r) = rows.try_next().await.map_err(db_err)? {
             chunk.push(incident_from_row(&r)?);
             if chunk.len() == tocsin_store::SCAN_CHUNK {
-                n += chunk.len() as u64;
                 let full =
                     std::mem::replace(&mut chunk, Vec::with_capacity(tocsin_store::SCAN_CHUNK));
+                let len = full.len() as u64;
                 if out.send(full).await.is_err() {
                     return Ok(n);
                 }
+                n += len;
             }
         }
-        if !chunk.is_empty() {
-            n += chunk.len() as u64;
-            let _ = out.send(chunk).await;
+        // A chunk counts only if it was taken: a receiver gone by then did not get it.
+        let last = chunk.len() as u64;
+        if last > 0 && out.send(chunk).await.is_ok() {
+            n += last;
         }
         Ok(n)
     }

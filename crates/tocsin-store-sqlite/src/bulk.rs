@@ -518,7 +518,6 @@ pub(crate) fn scan(
     while let Some(r) = rows.next().map_err(err)? {
         chunk.push(incident(r)?);
         if chunk.len() == SCAN_CHUNK {
-            n += chunk.len() as u64;
             if out
                 .blocking_send(std::mem::replace(
                     &mut chunk,
@@ -528,11 +527,13 @@ pub(crate) fn scan(
             {
                 return Ok(n);
             }
+            n += SCAN_CHUNK as u64;
         }
     }
-    if !chunk.is_empty() {
-        n += chunk.len() as u64;
-        let _ = out.blocking_send(chunk);
+    // The last chunk counts only if it was taken: a receiver gone by then did not get it.
+    let last = chunk.len() as u64;
+    if last > 0 && out.blocking_send(chunk).is_ok() {
+        n += last;
     }
     Ok(n)
 }
