@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::desks::{recipients, users_named};
 use crate::rules::route;
-use crate::{may_label, notify, require, visible, App, AppError, Result};
+use crate::{may_label, notify, reads, require, visible, App, AppError, Result};
 
 /// The job-runner timer kind of escalations.
 pub const ESCALATION_TIMER: &str = "alert.escalate";
@@ -501,12 +501,32 @@ impl App<'_> {
         let alert = self.store.get_alert(id).await?;
         visible(u, alert.tlp)?;
         let timeline = self.store.alert_timeline(id).await?;
+        reads::one(self.store, u, "alert", alert.id, alert.tlp).await?;
         Ok(AlertView { alert, timeline })
     }
 
     /// Alerts within the reader's clearance, newest first. Bad filter values are refused
-    /// naming the parameter.
+    /// naming the parameter. A page holding TLP:AMBER+STRICT or RED alerts is audited.
     pub async fn alerts(&self, u: &User, q: &AlertQuery, page: PageRequest) -> Result<Page<Alert>> {
+        let p = self.alerts_unaudited(u, q, page).await?;
+        reads::list(
+            self.store,
+            u,
+            "alert",
+            p.items.iter().map(|a| (a.id, a.tlp)),
+        )
+        .await?;
+        Ok(p)
+    }
+
+    /// As [`App::alerts`] without the audit entry, for use cases that read several pages and
+    /// audit only what they finally show (the situation dashboard).
+    pub(crate) async fn alerts_unaudited(
+        &self,
+        u: &User,
+        q: &AlertQuery,
+        page: PageRequest,
+    ) -> Result<Page<Alert>> {
         let f = alert_filter(u, q)?;
         Ok(self.store.list_alerts(&f, page).await?)
     }

@@ -159,8 +159,13 @@ impl App<'_> {
         };
         let (signals, overdue_actions) = if u.can(Permission::SituationRead) {
             let since = (now - Duration::days(SIGNAL_DAYS)).date_naive();
-            let v = self.signals(u, None, Some(since), COUNT_CAP).await?;
+            let v = self
+                .signals_unaudited(u, None, Some(since), COUNT_CAP)
+                .await?;
             let capped = v.len() as u32 >= COUNT_CAP;
+            // Counted over many, audited over the few shown.
+            let shown = v.iter().take(SHORT).map(|s| (s.id, s.tlp));
+            reads::list(self.store, u, "signal", shown).await?;
             let q = ActionQuery {
                 overdue: true,
                 ..Default::default()

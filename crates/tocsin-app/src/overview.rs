@@ -375,27 +375,9 @@ impl App<'_> {
         let risk = self.risk_table(&assessments);
         let (picture, note) = self.risk_picture(u, &situation).await?;
         let (factors, measures, note) = rank_measures(picture.as_ref(), note);
-        let legal = self
-            .store
-            .list_legal_qualifications(situation.id)
-            .await?
-            .into_iter()
-            .filter(|q| u.may_see(q.tlp))
-            .collect();
+        let legal = self.legal_of(u, &situation).await?;
         let signals = if parts.signals {
-            let mut v = self
-                .store
-                .list_signals(u.clearance, Some(&situation.country), None, 200)
-                .await?;
-            if !situation.admin1.is_empty() {
-                v.retain(|g| {
-                    g.admin1
-                        .as_deref()
-                        .is_none_or(|x| in_area(&situation, &g.country, Some(x)))
-                });
-            }
-            v.truncate(SIGNALS_SHOWN);
-            v
+            self.signals_in_area(u, &situation, SIGNALS_SHOWN).await?
         } else {
             vec![]
         };
@@ -690,7 +672,9 @@ impl App<'_> {
                 ..Default::default()
             };
             total += self.count_alerts(u, &q).await?;
-            let page = self.alerts(u, &q, PageRequest::first(ALERTS_SHOWN)).await?;
+            let page = self
+                .alerts_unaudited(u, &q, PageRequest::first(ALERTS_SHOWN))
+                .await?;
             alerts.extend(page.items.into_iter().map(|a| OpenAlert {
                 id: a.id,
                 title: a.title,

@@ -9,7 +9,7 @@ use tocsin_domain::{
 use tocsin_store::{Op, Step};
 use uuid::Uuid;
 
-use crate::{may_label, require, visible, App, AppError, Result};
+use crate::{may_label, reads, require, visible, App, AppError, Result};
 
 /// The situation and country a rule's alerts concern, as far as its condition says.
 pub fn scope_of(rule: &AlertRule) -> (Option<Uuid>, Option<Country>) {
@@ -222,6 +222,7 @@ impl App<'_> {
         require(u, Permission::AlertRead)?;
         let r = self.store.get_rule(id).await?;
         visible(u, r.tlp)?;
+        reads::one(self.store, u, "rule", r.id, r.tlp).await?;
         Ok(r)
     }
 
@@ -230,6 +231,7 @@ impl App<'_> {
         require(u, Permission::AlertRead)?;
         let mut v = self.store.list_rules(enabled_only).await?;
         v.retain(|r| u.may_see(r.tlp));
+        reads::list(self.store, u, "rule", v.iter().map(|r| (r.id, r.tlp))).await?;
         Ok(v)
     }
 }

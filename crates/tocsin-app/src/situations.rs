@@ -169,29 +169,13 @@ impl App<'_> {
         Ok(self.store.update_situation(&u.actor(), changed).await?)
     }
 
-    /// Everything a situation page shows, as `u` may see it.
+    /// Everything a situation page shows, as `u` may see it (the API's overview; the page
+    /// itself is [`App::situation_dashboard`], which shares these reads).
     pub async fn overview(&self, u: &User, id: Uuid) -> Result<SituationOverview> {
         let situation = self.get_situation(u, id).await?;
         let assessments = self.assessments_of(u, &situation).await?;
-        let legal_qualifications = self
-            .store
-            .list_legal_qualifications(situation.id)
-            .await?
-            .into_iter()
-            .filter(|q| u.may_see(q.tlp))
-            .collect();
-        let mut signals = self
-            .store
-            .list_signals(u.clearance, Some(&situation.country), None, 200)
-            .await?;
-        if !situation.admin1.is_empty() {
-            signals.retain(|s| {
-                s.admin1
-                    .as_deref()
-                    .is_none_or(|x| in_area(&situation, &s.country, Some(x)))
-            });
-        }
-        signals.truncate(50);
+        let legal_qualifications = self.legal_of(u, &situation).await?;
+        let signals = self.signals_in_area(u, &situation, 50).await?;
         let forecast = self.store.forecast_history(&situation.country).await?;
         Ok(SituationOverview {
             situation,
@@ -200,6 +184,46 @@ impl App<'_> {
             signals,
             forecast,
         })
+    }
+
+    /// The legal qualifications recorded on `s` that `u` may see.
+    pub(crate) async fn legal_of(
+        &self,
+        u: &User,
+        s: &Situation,
+    ) -> Result<Vec<LegalQualification>> {
+        Ok(self
+            .store
+            .list_legal_qualifications(s.id)
+            .await?
+            .into_iter()
+            .filter(|q| u.may_see(q.tlp))
+            .collect())
+    }
+
+    /// The newest escalation signals (at most `limit`) in `s`'s country and, when it names
+    /// first-level areas, in them (a country-wide signal counts), computed at `u`'s
+    /// clearance; shown, so audited when that clearance is.
+    pub(crate) async fn signals_in_area(
+        &self,
+        u: &User,
+        s: &Situation,
+        limit: usize,
+    ) -> Result<Vec<SignalRecord>> {
+        let mut v = self
+            .store
+            .list_signals(u.clearance, Some(&s.country), None, 200)
+            .await?;
+        if !s.admin1.is_empty() {
+            v.retain(|g| {
+                g.admin1
+                    .as_deref()
+                    .is_none_or(|x| in_area(s, &g.country, Some(x)))
+            });
+        }
+        v.truncate(limit);
+        reads::list(self.store, u, "signal", v.iter().map(|g| (g.id, g.tlp))).await?;
+        Ok(v)
     }
 
     /// A risk factor's published levels over time in a situation (factors of the default
@@ -240,8 +264,23 @@ impl App<'_> {
         Ok(self.store.create_legal_qualification(&u.actor(), q).await?)
     }
 
-    /// Recent escalation signals computed at `u`'s clearance.
+    /// Recent escalation signals computed at `u`'s clearance. Signals computed at
+    /// TLP:AMBER+STRICT or RED clearance are audited as a list read.
     pub async fn signals(
+        &self,
+        u: &User,
+        country: Option<&Country>,
+        since: Option<NaiveDate>,
+        limit: u32,
+    ) -> Result<Vec<SignalRecord>> {
+        let v = self.signals_unaudited(u, country, since, limit).await?;
+        reads::list(self.store, u, "signal", v.iter().map(|s| (s.id, s.tlp))).await?;
+        Ok(v)
+    }
+
+    /// As [`App::signals`] without the audit entry, for use cases that count many and audit
+    /// only those they show (the landing dashboard).
+    pub(crate) async fn signals_unaudited(
         &self,
         u: &User,
         country: Option<&Country>,
@@ -294,6 +333,7 @@ impl App<'_> {
         if s.tlp != u.clearance {
             return Err(AppError::NotFound);
         }
+        reads::one(self.store, u, "signal", s.id, s.tlp).await?;
         let alert = self.alerts_on_signals(u, &[s.id]).await?.remove(&s.id);
         Ok((s, alert))
     }

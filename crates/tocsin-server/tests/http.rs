@@ -1430,6 +1430,125 @@ async fn reads_of_red_and_amber_strict_records_are_audited() {
 }
 
 #[tokio::test]
+async fn reads_of_restricted_alerts_and_rules_are_audited_in_the_api_and_on_pages() {
+    let app = TestApp::start().await;
+    let (s, desk) = app
+        .post(
+            Role::Admin,
+            "/api/v1/desks",
+            json!({"name": "CAR desk", "department": "defence", "members": ["desk_officer"],
+                   "countries": ["CAF"], "escalation": [
+                       {"after": "1h", "notify": {"user": "desk_officer"}}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{desk}");
+    let mut ids = vec![];
+    for (title, tlp) in [("Green alert", "TLP:GREEN"), ("Red alert", "TLP:RED")] {
+        let (s, a) = app
+            .post(
+                Role::Analyst,
+                "/api/v1/alerts",
+                json!({"title": title, "severity": "high", "tlp": tlp, "country": "CAF"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{a}");
+        ids.push(a["id"].as_str().unwrap().to_string());
+    }
+    let (green, red) = (ids[0].clone(), ids[1].clone());
+    let (s, rule) = app
+        .post(
+            Role::Admin,
+            "/api/v1/alert-rules",
+            json!({"name": "CAR attacks", "severity": "high", "ack_within": "30m", "tlp": "TLP:AMBER+STRICT",
+                   "kind": "incidents", "country": "CAF", "window": "7d", "min_incidents": 3}),
+        )
+        .await;
+    assert_eq!(s, 201, "{rule}");
+    let rule = rule["id"].as_str().unwrap().to_string();
+    let last = |v: &[tocsin_domain::AuditEntry]| v.last().map_or(0, |e| e.seq);
+    let mark = || async { last(&audit_after(&app, 0).await) };
+
+    // A GREEN alert read adds nothing; a RED one adds one entry naming it and its label.
+    let start = mark().await;
+    let (s, _) = app
+        .get(Role::Analyst, &format!("/api/v1/alerts/{green}"))
+        .await;
+    assert_eq!(s, 200);
+    assert!(audit_after(&app, start).await.is_empty());
+    let (s, _) = app
+        .get(Role::Analyst, &format!("/api/v1/alerts/{red}"))
+        .await;
+    assert_eq!(s, 200);
+    let e = audit_after(&app, start).await;
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(
+        (e[0].action.as_str(), e[0].record_type.as_str()),
+        ("record.read", "alert")
+    );
+    assert_eq!(e[0].record_id.as_deref(), Some(red.as_str()));
+    assert!(e[0].detail.contains("TLP:RED"), "{}", e[0].detail);
+
+    // The list that showed it: one entry naming it.
+    let start = mark().await;
+    let (s, _) = app.get(Role::Analyst, "/api/v1/alerts").await;
+    assert_eq!(s, 200);
+    let e = audit_after(&app, start).await;
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].action, "records.list");
+    assert!(
+        e[0].detail.contains(&red) && !e[0].detail.contains(&green),
+        "{}",
+        e[0].detail
+    );
+
+    // On the pages: the alert's page and the alerts list, one entry each.
+    let (session, _) = browser_login(&app, "analyst", "password-123")
+        .await
+        .unwrap();
+    for path in [format!("/alerts/{red}"), "/alerts".to_string()] {
+        let start = mark().await;
+        let page = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        let e = audit_after(&app, start).await;
+        let naming: Vec<_> = e
+            .iter()
+            .filter(|e| e.record_id.as_deref() == Some(red.as_str()) || e.detail.contains(&red))
+            .collect();
+        assert_eq!(naming.len(), 1, "{path}: {e:#?}");
+    }
+
+    // An AMBER+STRICT rule: read and listed, audited; a viewer is shown none of it.
+    let start = mark().await;
+    let (s, _) = app
+        .get(Role::Analyst, &format!("/api/v1/alert-rules/{rule}"))
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = app.get(Role::Analyst, "/api/v1/alert-rules").await;
+    assert_eq!(s, 200);
+    let e = audit_after(&app, start).await;
+    let kinds: Vec<_> = e
+        .iter()
+        .map(|e| (e.action.as_str(), e.record_type.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [("record.read", "rule"), ("records.list", "rule")],
+        "{e:#?}"
+    );
+    let start = mark().await;
+    let (s, _) = app.get(Role::Viewer, "/api/v1/alerts").await;
+    assert_eq!(s, 200);
+    assert!(audit_after(&app, start).await.is_empty());
+    assert!(app.store.verify_audit().await.unwrap().is_ok());
+}
+
+#[tokio::test]
 async fn an_incident_counts_only_the_linked_reports_the_caller_may_read() {
     let app = TestApp::start().await;
     let mut reports = vec![];
