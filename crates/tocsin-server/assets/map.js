@@ -19,6 +19,29 @@
   const COLOUR_BY_TYPE = new Map(EVENT_COLOURS);
   const CLUSTER_COLOUR = '#4b5563'; // groups: a neutral slate, no event type's colour
 
+  // Words in the page's language, from <script src="/assets/map.js" data-words="{…}"> (the server's
+  // catalogue, keys `mapjs.*` without the prefix; plural forms as `key.one`, `key.other`…
+  // picked with the page language's rules). A missing word shows its key.
+  let WORDS = {};
+  let PLURAL = null;
+  function useWords(el) {
+    try { WORDS = JSON.parse(el.dataset.words || '{}') || {}; } catch (e) { WORDS = {}; }
+    try { PLURAL = new Intl.PluralRules(document.documentElement.lang || 'en'); } catch (e) { PLURAL = null; }
+  }
+  function w(key, args) {
+    let s = String(WORDS[key] || key);
+    Object.keys(args || {}).forEach(k => { s = s.split('{' + k + '}').join(String(args[k])); });
+    return s;
+  }
+  // `key` for `n` things: its plural form in the page's language, `{count}` filled.
+  function wn(key, n) {
+    const cat = PLURAL ? PLURAL.select(n) : (n === 1 ? 'one' : 'other');
+    const k = (key + '.' + cat) in WORDS ? key + '.' + cat : key + '.other';
+    return w(k, { count: n });
+  }
+  // An event type's name in the page's language (the stored value when the catalogue lacks it).
+  const typeName = type => WORDS['type.' + type] || type;
+
   // ---- TopoJSON decoding -------------------------------------------------
   // Arcs as arrays of [lon, lat]: undoes delta encoding and quantization.
   function decodeArcs(topo) {
@@ -132,7 +155,7 @@
     const setStatus = (msg, err) => { if (status) { status.textContent = msg; status.classList.toggle('error', err); } };
     if (getComputedStyle(div).position === 'static') div.style.position = 'relative';
 
-    const svg = svgEl('svg', { class: 'map-svg', role: 'img', 'aria-label': 'World map of incidents' }, div);
+    const svg = svgEl('svg', { class: 'map-svg', role: 'img', 'aria-label': w('aria') }, div);
     svg.style.display = 'block'; svg.style.touchAction = 'none';
     const countriesG = svgEl('g', { class: 'countries' }, svg);
     const incidentsG = svgEl('g', { class: 'incidents' }, svg);
@@ -176,8 +199,8 @@
 
     // Zoom: buttons and mouse wheel.
     const controls = htmlEl('div', 'map-controls', div);
-    [['+', 'Zoom in', () => zoom(1.5)], ['\u2212', 'Zoom out', () => zoom(1 / 1.5)],
-      ['\u21ba', 'Reset view', () => { view.w = 360; setView(0, 0); }],
+    [['+', w('zoom_in'), () => zoom(1.5)], ['\u2212', w('zoom_out'), () => zoom(1 / 1.5)],
+      ['\u21ba', w('reset'), () => { view.w = 360; setView(0, 0); }],
     ].forEach(([label, title, fn]) => {
       const b = htmlEl('button', 'map-zoom', controls, label);
       b.type = 'button'; b.title = title; b.setAttribute('aria-label', title);
@@ -213,10 +236,10 @@
     EVENT_COLOURS.forEach(([name, colour]) => {
       const item = htmlEl('span', 'map-legend-item', legend);
       htmlEl('span', 'map-legend-swatch', item).style.background = colour;
-      item.appendChild(document.createTextNode(name));
+      item.appendChild(document.createTextNode(typeName(name)));
     });
 
-    setStatus('Loading incidents\u2026', false);
+    setStatus(w('loading'), false);
     const topo = await getJSON(div.dataset.topologyUrl || '/assets/countries-110m.json').then(v => ({ value: v }), e => ({ error: e }));
     if (topo.value) {
       decodeCountries(topo.value).forEach(c => {
@@ -249,7 +272,7 @@
             'fill-opacity': '0.8', stroke: '#ffffff', 'stroke-width': '1', 'vector-effect': 'non-scaling-stroke',
             'data-count': String(p.count) }, incidentsG);
           c.tocsinRadius = Math.min(28, 5 + 2.2 * Math.sqrt(p.count));
-          svgEl('title', {}, c).textContent = p.count + (p.count === 1 ? ' incident' : ' incidents') + ' \u00b7 ' + p.fatalities + ' fatalities';
+          svgEl('title', {}, c).textContent = wn('incidents', Number(p.count) || 0) + ' \u00b7 ' + wn('fatalities', Number(p.fatalities) || 0);
           const t = svgEl('text', { class: 'cluster-count', x: q[0].toFixed(4), y: q[1].toFixed(4), fill: '#ffffff',
             'text-anchor': 'middle', 'dominant-baseline': 'central', 'pointer-events': 'none' }, incidentsG);
           t.textContent = String(p.count);
@@ -267,14 +290,13 @@
           fill: COLOUR_BY_TYPE.get(type) || '#636363', 'fill-opacity': '0.75', stroke: '#ffffff',
           'stroke-width': '0.75', 'vector-effect': 'non-scaling-stroke', 'data-event-type': type }, a);
         c.tocsinRadius = Math.min(30, Math.max(3, 3 + 1.5 * Math.sqrt(fat)));
-        svgEl('title', {}, c).textContent = [String(p.event_date || ''), type, fat + (fat === 1 ? ' fatality' : ' fatalities')].join(' \u00b7 ');
+        svgEl('title', {}, c).textContent = [String(p.event_date || ''), typeName(type), wn('fatalities', fat)].join(' \u00b7 ');
         return c;
       });
       applyView();
       div.dataset.incidentCount = String(fc.total || 0);
       div.dataset.mode = String(fc.mode || '');
-      setStatus((fc.total || 0) + ((fc.total === 1) ? ' incident' : ' incidents') + ' in view' +
-        (fc.mode === 'clusters' ? ' (grouped: click a group or zoom in)' : ''), false);
+      setStatus(wn('in_view', fc.total || 0) + (fc.mode === 'clusters' ? ' ' + w('grouped') : ''), false);
     }
     async function refresh() {
       const mine = ++seq;
@@ -282,7 +304,7 @@
         const fc = await getJSON(withQuery(mapUrl + (mapUrl.indexOf('?') >= 0 ? '&' : '?') + viewQuery(), filterQuery()));
         if (mine === seq) { draw(fc); div.dataset.loads = String((Number(div.dataset.loads) || 0) + 1); }
       } catch (err) {
-        const msg = 'Could not load incidents: ' + err.message;
+        const msg = w('load_failed', { error: err.message });
         setStatus(msg, true); div.dataset.error = msg;
       }
       div.dataset.ready = 'true';
@@ -292,7 +314,7 @@
     svg.addEventListener('pointerup', later);
     controls.addEventListener('click', later);
     onFilters(refresh);
-    if (topo.error) { setStatus('Could not load the map outline: ' + topo.error.message, true); div.dataset.error = String(topo.error); }
+    if (topo.error) { setStatus(w('outline_failed', { error: topo.error.message }), true); div.dataset.error = String(topo.error); }
     await refresh();
   }
 
@@ -320,7 +342,7 @@
       glyphs: origin + '/glyphs/{fontstack}/{range}.pbf',
       sources: {
         basemap: { type: 'vector', tiles: [origin + '/tiles/{z}/{x}/{y}.mvt'], minzoom: 0, maxzoom: 6,
-          attribution: 'Boundaries: Natural Earth (public domain) \u00b7 Places: GeoNames (CC BY 4.0) \u00b7 MapLibre' },
+          attribution: w('credits') },
         incidents: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
       },
       layers: [
@@ -390,15 +412,15 @@
     div.insertAdjacentElement('afterend', legend);
     const group = htmlEl('span', 'map-legend-item', legend);
     htmlEl('span', 'map-legend-swatch', group).style.background = CLUSTER_COLOUR;
-    group.appendChild(document.createTextNode('Group of incidents (number inside)'));
+    group.appendChild(document.createTextNode(w('group_legend')));
     EVENT_COLOURS.forEach(([name, colour]) => {
       const item = htmlEl('span', 'map-legend-item', legend);
       htmlEl('span', 'map-legend-swatch', item).style.background = colour;
-      item.appendChild(document.createTextNode(name));
+      item.appendChild(document.createTextNode(typeName(name)));
     });
     const shadeItem = htmlEl('span', 'map-legend-item', legend);
     htmlEl('span', 'map-legend-swatch map-legend-area', shadeItem).style.background = SHADE[3];
-    shadeItem.appendChild(document.createTextNode('Admin-1 area shaded by incidents (zoom in)'));
+    shadeItem.appendChild(document.createTextNode(w('area_legend')));
 
     const mapUrl = div.dataset.mapUrl || '/api/v1/incidents/map';
     const admin1Url = div.dataset.admin1Url || '/api/v1/incidents/map/admin1';
@@ -458,12 +480,11 @@
           div.dataset.loads = String((Number(div.dataset.loads) || 0) + 1);
           div.dataset.ready = 'true';
           const n = inView(fc);
-          setStatus(n + (n === 1 ? ' incident' : ' incidents') + ' in view' +
-            (fc.mode === 'clusters' ? ' (grouped: click a group or zoom in)' : ''), false);
+          setStatus(wn('in_view', n) + (fc.mode === 'clusters' ? ' ' + w('grouped') : ''), false);
         });
         map.triggerRepaint();
       } catch (err) {
-        const msg = 'Could not load incidents: ' + err.message;
+        const msg = w('load_failed', { error: err.message });
         setStatus(msg, true); div.dataset.error = msg; div.dataset.ready = 'true';
       }
     }
@@ -502,6 +523,7 @@
     module.exports = { decodeArcs, ring, geometryRings, decodeCountries, project, pathData };
   }
   if (typeof document !== 'undefined') {
+    if (document.currentScript) useWords(document.currentScript);
     window.tocsinBasemapStyle = style; // the same basemap for the broadcast composer's map
     window.tocsinDecodeCountries = decodeCountries; // and the broadcast page's countries
     const start = () => {

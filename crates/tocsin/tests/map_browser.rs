@@ -235,6 +235,35 @@ async fn the_map_draws_counts_filters_and_names_from_this_server_only() {
         .map(|v| v.as_u64().unwrap())
         .sum();
     assert_eq!(sum, total as u64, "{svg}");
+    // The map's own words are the page's language: English, then French once chosen.
+    let words = "const d = document.getElementById('map'); return [ \
+         document.getElementById('map-status').textContent, \
+         [...document.querySelectorAll('.map-legend-item')].map(e => e.textContent), \
+         d.querySelector('button.map-zoom').getAttribute('aria-label')];";
+    let en = s.script(words, json!([])).await;
+    assert!(en[0].as_str().unwrap().contains("in view"), "{en}");
+    assert!(
+        en[1].to_string().contains("Violence against civilians"),
+        "{en}"
+    );
+    assert_eq!(en[2], "Zoom in", "{en}");
+    s.goto(&format!("{}/account", server.base)).await;
+    s.script(
+        "const f = document.getElementById('language-form'); \
+         f.elements.language.value = 'fr'; f.submit();",
+        json!([]),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    s.goto(&format!("{}/map", server.base)).await;
+    loads_after(&s, 0).await;
+    let fr = s.script(words, json!([])).await;
+    assert!(fr[0].as_str().unwrap().contains("dans la vue"), "{fr}");
+    assert!(
+        fr[1].to_string().contains("Violence contre des civils"),
+        "{fr}"
+    );
+    assert_eq!(fr[2], "Zoom avant", "{fr}");
     s.quit().await;
 }
 

@@ -229,6 +229,27 @@ pub fn tv(state: &State, kind: &str, value: Value) -> String {
     }
 }
 
+/// The template function `twords("prefix")`: every text whose key starts with `prefix.`, in
+/// the page's language (English where it lacks one), as a JSON object keyed without the
+/// prefix, for a script that writes words itself (`map.js` reads it from its `data-words`).
+/// Placeholders stay as written; plural forms keep their `.one`/`.other`… suffix.
+pub fn twords(state: &State, prefix: &str) -> String {
+    let lang = state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(Lang::parse))
+        .unwrap_or(Lang::En);
+    let dot = format!("{prefix}.");
+    let mut out = serde_json::Map::new();
+    for c in [catalogue(Lang::En), catalogue(lang)] {
+        for (k, v) in c {
+            if let Some(rest) = k.strip_prefix(&dot) {
+                out.insert(rest.to_string(), serde_json::Value::String(v.clone()));
+            }
+        }
+    }
+    serde_json::Value::Object(out).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
