@@ -592,7 +592,7 @@ fn serve_log(dir: &Path, config: &Path, envs: &[(&str, &str)], expect: &str) -> 
         .expect("serve exited early")
         .unwrap()
         .starts_with("Tocsin is listening"));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
     let text = loop {
         let text = std::fs::read_to_string(&log).unwrap();
         if text.contains(expect) || std::time::Instant::now() > deadline {
