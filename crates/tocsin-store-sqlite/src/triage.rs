@@ -108,16 +108,16 @@ fn candidate_from_row(r: &SqliteRow) -> Result<TriageCandidate> {
     })
 }
 
-/// The ranked queue of `q` as a derived table `q`: the candidate columns, then the sort key
-/// (`k_u`, `k_a`, `k_r`, `k_t`, `k_id`, as [`TriageKey`] orders them), narrowed by assignment.
+/// The ranked queue of `q` as a derived table `q` of sort keys only (`k_u`, `k_a`, `k_r`,
+/// `k_t`, `k_id`, as [`TriageKey`] orders them), narrowed by assignment: the assignee is
+/// looked up per report only when the filter needs it, and the reports' columns are read
+/// only for the page ([`Triage::triage_page`](tocsin_store::Triage::triage_page)).
 fn push_ranked(qb: &mut QueryBuilder<'_, Sqlite>, q: &TriageRanking) {
-    // REPORT_SELECT's columns (its FROM clause is written below).
-    let columns = REPORT_SELECT
-        .split_once(" FROM reports r")
-        .map_or(REPORT_SELECT, |(c, _)| c);
-    qb.push("(").push(columns).push(format!(
-        ", {ASSIGNEE} AS k_as, s.reliability, s.tlp, CASE lower(trim(r.category, ' ' || char(9, 10, 11, 12, 13)))"
-    ));
+    qb.push("(SELECT r.id AS k_id, r.received_at AS k_t, ");
+    if q.assigned != AssignedFilter::Any {
+        qb.push(ASSIGNEE).push(" AS k_as, ");
+    }
+    qb.push("CASE lower(trim(r.category, ' ' || char(9, 10, 11, 12, 13)))");
     for (c, rank) in TriageRanking::URGENCY_RANKS {
         qb.push(format!(" WHEN '{c}' THEN {rank}"));
     }
@@ -141,10 +141,7 @@ fn push_ranked(qb: &mut QueryBuilder<'_, Sqlite>, q: &TriageRanking) {
     } else {
         qb.push("6");
     }
-    qb.push(
-        " AS k_r, r.received_at AS k_t, r.id AS k_id FROM reports r \
-         LEFT JOIN sources s ON s.id = r.source_id",
-    );
+    qb.push(" AS k_r FROM reports r LEFT JOIN sources s ON s.id = r.source_id");
     push_queue_where(qb, &q.filter);
     qb.push(") q WHERE ");
     match q.assigned {
@@ -193,7 +190,19 @@ impl tocsin_store::Triage for crate::SqliteStore {
         after: Option<&TriageKey>,
         limit: u32,
     ) -> Result<Vec<TriageCandidate>> {
-        let mut qb = QueryBuilder::<Sqlite>::new("SELECT * FROM ");
+        // The page's keys ranked first (a subquery with its own LIMIT, never flattened), then
+        // the page's rows read by id.
+        let select = REPORT_SELECT.replacen(
+            " FROM reports r",
+            &format!(
+                ", {ASSIGNEE}, s.reliability, s.tlp FROM (SELECT k_id, k_u, k_a, k_r, k_t FROM "
+            ),
+            1,
+        );
+        let (columns, joins) = select
+            .split_once(" LEFT JOIN sources s")
+            .unwrap_or((select.as_str(), ""));
+        let mut qb = QueryBuilder::<Sqlite>::new(columns);
         push_ranked(&mut qb, q);
         if let Some(k) = after {
             qb.push(" AND (k_u, k_a, k_r, k_t, k_id) > (")
@@ -209,7 +218,10 @@ impl tocsin_store::Triage for crate::SqliteStore {
                 .push(")");
         }
         qb.push(" ORDER BY k_u, k_a, k_r, k_t, k_id LIMIT ")
-            .push_bind(i64::from(limit));
+            .push_bind(i64::from(limit))
+            .push(") p JOIN reports r ON r.id = p.k_id LEFT JOIN sources s")
+            .push(joins)
+            .push(" ORDER BY p.k_u, p.k_a, p.k_r, p.k_t, p.k_id");
         let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
         rows.iter().map(candidate_from_row).collect()
     }
