@@ -16,7 +16,9 @@
 //! reports: near a random stored incident, a few hours and kilometres off, in one of four
 //! languages. Target: p95 under 20 ms.
 //!
-//! Then the triage queue with 5,000 open reports (a page of 50): ranking alone, with the
+//! Then the triage queue with 5,000 open reports (a page of 50): first the store's part the
+//! previous way (every open report read and ranked in memory) against the page ranked in the
+//! database, in the same run (checked equal); then through the application: ranking alone, with the
 //! page's suggested matches (kept between requests: the first request's time is printed on
 //! its own), and with an incident and a report arriving before each request. Target: p95 of
 //! the queue with matches ≤ 50 ms.
