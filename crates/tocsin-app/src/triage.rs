@@ -15,9 +15,9 @@ use tocsin_domain::triage::triage_text;
 use tocsin_domain::{
     AlertEvidence, AlertStatus, AssignedFilter, AuditEvent, Channel, Country, DuplicateOf,
     Incident, IncidentDraft, OutboundMessage, Page, Permission, Reliability, Report,
-    TriageDecision, TriageFilter, TriageItem, TriageKey, TriageKind, Urgency, User,
+    TriageDecision, TriageFilter, TriageItem, TriageKey, TriageKind, TriageRanking, User,
 };
-use tocsin_store::{AlertFilter, Op, Step, StoreError, MAX_TRIAGE_CANDIDATES};
+use tocsin_store::{AlertFilter, Op, Step, StoreError};
 use uuid::Uuid;
 
 use crate::matching::{MatchKind, MatchScope, ReportMatch};
@@ -69,11 +69,11 @@ impl App<'_> {
         limit: u32,
         after: Option<TriageKey>,
     ) -> Result<Page<QueueItem>> {
-        Ok(self.triage_queue_counted(u, q, limit, after).await?.0)
+        Ok(self.triage_queue_page(u, q, limit, after, false).await?.0)
     }
 
     /// [`App::triage_queue`] with how many reports the whole queue holds for `u` with these
-    /// filters (over at most [`MAX_TRIAGE_CANDIDATES`] open reports), for a page to say.
+    /// filters (counted in the database), for a page to say.
     pub async fn triage_queue_counted(
         &self,
         u: &User,
@@ -81,55 +81,52 @@ impl App<'_> {
         limit: u32,
         after: Option<TriageKey>,
     ) -> Result<(Page<QueueItem>, u64)> {
+        self.triage_queue_page(u, q, limit, after, true).await
+    }
+
+    /// The queue's page, and its total when `counted` (else 0).
+    async fn triage_queue_page(
+        &self,
+        u: &User,
+        q: TriageQuery,
+        limit: u32,
+        after: Option<TriageKey>,
+        counted: bool,
+    ) -> Result<(Page<QueueItem>, u64)> {
         require(u, Permission::ReportTriage)?;
         require(u, Permission::ReportRead)?;
-        let f = TriageFilter {
-            max_tlp: u.clearance,
-            channel: q.channel,
-            country: q.country,
+        let ranking = TriageRanking {
+            filter: TriageFilter {
+                max_tlp: u.clearance,
+                channel: q.channel,
+                country: q.country,
+            },
+            assigned: q.assigned,
+            viewer: u.username.clone(),
+            sources_shown: u.can(Permission::SourceRead),
+            open_alert_reports: self.reports_in_open_alerts(u).await?,
         };
-        let candidates = self
+        // Ranked and paged in the database; one row more than the page says whether another
+        // page follows.
+        let rows = self
             .store
-            .triage_candidates(&f, MAX_TRIAGE_CANDIDATES)
+            .triage_page(&ranking, after.as_ref(), limit.saturating_add(1))
             .await?;
-        let in_alerts = self.reports_in_open_alerts(u).await?;
-        let sees_sources = u.can(Permission::SourceRead);
-        let mut items = Vec::new();
-        for c in candidates {
-            let keep = match q.assigned {
-                AssignedFilter::Any => true,
-                AssignedFilter::Me => c.assignee.as_deref() == Some(u.username.as_str()),
-                AssignedFilter::Nobody => c.assignee.is_none(),
-            };
-            if !keep || !u.may_see(c.report.tlp) {
-                continue;
-            }
-            let mut report = c.report;
-            // The source's handle and reliability only to those who may see the source.
-            let reliability = match c.source_grade {
-                Some((grade, tlp)) if sees_sources && u.may_see(tlp) => Some(grade),
-                _ => None,
-            };
-            if reliability.is_none() {
-                report.source = None;
-            }
-            items.push(TriageItem {
-                urgency: Urgency::of_category(report.meta.category.as_deref()),
-                open_alert: in_alerts.contains(&report.id),
-                reliability,
-                assignee: c.assignee,
-                report,
-            });
-        }
-        items.sort_by_key(TriageItem::key);
-        let total = items.len() as u64;
-        let start = after.map_or(0, |k| items.partition_point(|i| i.key() <= k));
-        let mut rest: Vec<TriageItem> = items.into_iter().skip(start).collect();
+        let mut rest: Vec<TriageItem> = rows.into_iter().filter_map(|c| ranking.item(c)).collect();
+        debug_assert!(
+            rest.windows(2).all(|w| w[0].key() < w[1].key()),
+            "the store ranks the queue as TriageItem::key does"
+        );
         let more = rest.len() > limit as usize;
         rest.truncate(limit as usize);
         let next_cursor = more
             .then(|| rest.last().map(|i| i.key().encode()))
             .flatten();
+        let total = if counted {
+            self.store.triage_ranked_count(&ranking).await?
+        } else {
+            0
+        };
         reads::list(
             self.store,
             u,

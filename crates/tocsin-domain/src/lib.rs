@@ -90,7 +90,7 @@ pub use subscriber::{
 pub use tlp::Tlp;
 pub use triage::{
     AssignedFilter, DuplicateOf, IncidentDraft, TriageCandidate, TriageDecision, TriageFilter,
-    TriageItem, TriageKey, TriageKind, Urgency,
+    TriageItem, TriageKey, TriageKind, TriageRanking, Urgency,
 };
 pub use user::{Actor, ApiToken, NewUser, Permission, Role, User};
 pub use verification::{ReliabilityEntry, TaskTick, TrackRecord, VerificationEntry};

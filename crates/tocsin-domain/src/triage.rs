@@ -4,6 +4,8 @@
 //! A report is never changed: its triage state is derived. It is *in the queue* while no
 //! incident links it and no closing decision (duplicate or rejected) was recorded on it.
 
+use std::collections::HashSet;
+
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -298,6 +300,81 @@ pub struct TriageCandidate {
     pub source_grade: Option<(Reliability, Tlp)>,
 }
 
+/// The queue as one viewer ranks it: what the store needs to rank and page it in the
+/// database in [`TriageItem::key`]'s order, and to turn its rows into items
+/// ([`TriageRanking::item`]) exactly as the viewer may see them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TriageRanking {
+    /// Which reports (the viewer's clearance, channel, country).
+    pub filter: TriageFilter,
+    /// By assignment.
+    pub assigned: AssignedFilter,
+    /// The viewer's username (for [`AssignedFilter::Me`]).
+    pub viewer: String,
+    /// The viewer may see sources: a source's reliability ranks (and is shown) only then, and
+    /// only when the source's label is within the viewer's clearance.
+    pub sources_shown: bool,
+    /// The reports that are evidence of an open alert the viewer may read.
+    pub open_alert_reports: HashSet<Uuid>,
+}
+
+impl TriageRanking {
+    /// The urgency rank (0 critical … 3 none) of each keyword category that has one, as
+    /// [`Urgency::of_category`] gives it after trimming and lower-casing: for a store to
+    /// compute [`TriageKey::urgency`].
+    pub const URGENCY_RANKS: [(&'static str, u8); 9] = [
+        ("attack", 0),
+        ("abduction", 0),
+        ("sexual_violence", 0),
+        ("armed_movement", 1),
+        ("threat", 1),
+        ("looting_burning", 1),
+        ("hate_speech", 2),
+        ("displacement", 2),
+        ("rumour", 2),
+    ];
+
+    /// A candidate as an item of this viewer's queue: `None` when the assignment filter or
+    /// the viewer's clearance leaves it out; the source's handle hidden and its reliability
+    /// unknown unless the viewer may see the source.
+    pub fn item(&self, c: TriageCandidate) -> Option<TriageItem> {
+        let keep = match self.assigned {
+            AssignedFilter::Any => true,
+            AssignedFilter::Me => c.assignee.as_deref() == Some(self.viewer.as_str()),
+            AssignedFilter::Nobody => c.assignee.is_none(),
+        };
+        if !keep || c.report.tlp > self.filter.max_tlp {
+            return None;
+        }
+        let mut report = c.report;
+        let reliability = match c.source_grade {
+            Some((grade, tlp)) if self.sources_shown && tlp <= self.filter.max_tlp => Some(grade),
+            _ => None,
+        };
+        if reliability.is_none() {
+            report.source = None;
+        }
+        Some(TriageItem {
+            urgency: Urgency::of_category(report.meta.category.as_deref()),
+            open_alert: self.open_alert_reports.contains(&report.id),
+            reliability,
+            assignee: c.assignee,
+            report,
+        })
+    }
+
+    /// The whole queue ranked in memory from candidates (every open report within the
+    /// filter): the order a store's [`TriageRanking`] page must reproduce.
+    pub fn rank(&self, candidates: Vec<TriageCandidate>) -> Vec<TriageItem> {
+        let mut items: Vec<TriageItem> = candidates
+            .into_iter()
+            .filter_map(|c| self.item(c))
+            .collect();
+        items.sort_by_key(TriageItem::key);
+        items
+    }
+}
+
 /// An incident as `POST /api/v1/incidents` takes it: [`crate::IncidentInput`]'s fields, each
 /// optional when `report_ids` names reports (the absent ones are taken from them: place from
 /// their coordinates, country, date from when they say it happened or were received,
@@ -537,6 +614,19 @@ mod tests {
             Some("cursor")
         );
         assert_eq!(TriageKey::decode("!!").unwrap_err().field(), Some("cursor"));
+    }
+
+    #[test]
+    fn the_urgency_ranks_a_store_uses_are_those_of_the_codes() {
+        for (code, rank) in TriageRanking::URGENCY_RANKS {
+            assert_eq!(3 - Urgency::of_category(Some(code)) as u8, rank, "{code}");
+        }
+        // Every other code ranks last (3), as a store's `ELSE 3`.
+        let listed = TriageRanking::URGENCY_RANKS.map(|(c, _)| c);
+        for code in ["", "other", "attacks", "rumor"] {
+            assert!(!listed.contains(&code));
+            assert_eq!(Urgency::of_category(Some(code)), Urgency::None);
+        }
     }
 
     #[test]

@@ -16,7 +16,9 @@
 //! reports: near a random stored incident, a few hours and kilometres off, in one of four
 //! languages. Target: p95 under 20 ms.
 //!
-//! Then the triage queue with 5,000 open reports (a page of 50): ranking alone, with the
+//! Then the triage queue with 5,000 open reports (a page of 50): first the store's part the
+//! previous way (every open report read and ranked in memory) against the page ranked in the
+//! database, in the same run (checked equal); then through the application: ranking alone, with the
 //! page's suggested matches (kept between requests: the first request's time is printed on
 //! its own), and with an incident and a report arriving before each request. Target: p95 of
 //! the queue with matches ≤ 50 ms.
@@ -371,6 +373,70 @@ async fn run(rows: usize) {
     let slack = Duration::from_secs(tocsin_app::suggestions::SLACK_SECONDS as u64 + 1);
     if imported_at.elapsed() < slack {
         tokio::time::sleep(slack - imported_at.elapsed()).await;
+    }
+    // The store's part, the previous way against the new, in the same run: every open report
+    // read (at most 5,000, newest first) and ranked in memory, as the queue did before; then
+    // the page ranked in the database.
+    {
+        let ranking = tocsin_domain::TriageRanking {
+            filter: tocsin_domain::TriageFilter {
+                max_tlp: user.clearance,
+                channel: None,
+                country: None,
+            },
+            assigned: tocsin_domain::AssignedFilter::Any,
+            viewer: user.username.clone(),
+            sources_shown: user.can(tocsin_domain::Permission::SourceRead),
+            open_alert_reports: Default::default(),
+        };
+        let (mut read, mut ranked, mut db, mut count) = (vec![], vec![], vec![], vec![]);
+        for i in 0..QUEUE_RUNS + 3 {
+            let t = Instant::now();
+            let all = store
+                .triage_candidates(&ranking.filter, tocsin_store::MAX_TRIAGE_CANDIDATES)
+                .await
+                .expect("candidates");
+            let took_read = t.elapsed();
+            let t = Instant::now();
+            let mut memory = ranking.rank(all);
+            memory.truncate(50);
+            let took_rank = t.elapsed();
+            let t = Instant::now();
+            let page: Vec<_> = store
+                .triage_page(&ranking, None, 50)
+                .await
+                .expect("page")
+                .into_iter()
+                .filter_map(|c| ranking.item(c))
+                .collect();
+            let took_db = t.elapsed();
+            let t = Instant::now();
+            let n = store.triage_ranked_count(&ranking).await.expect("count");
+            let took_count = t.elapsed();
+            assert_eq!(page, memory, "the database ranks as memory did");
+            assert!(n >= OPEN as u64, "{n} open reports counted");
+            if i >= 3 {
+                read.push(took_read);
+                ranked.push(took_rank + took_read);
+                db.push(took_db);
+                count.push(took_count);
+            }
+        }
+        for v in [&mut read, &mut ranked, &mut db, &mut count] {
+            v.sort();
+        }
+        println!("triage queue, the store's part ({OPEN} open reports, page of 50, {QUEUE_RUNS} requests):");
+        for (name, p) in [("p50", 0.5), ("p95", 0.95)] {
+            println!(
+                "  {name}: before (read {} rows {:.2} ms + ranked in memory = {:.2} ms)   ranked in the database {:.2} ms   ratio {:.1}   count in the database {:.2} ms",
+                tocsin_store::MAX_TRIAGE_CANDIDATES,
+                ms(percentile(&read, p)),
+                ms(percentile(&ranked, p)),
+                ms(percentile(&db, p)),
+                ms(percentile(&ranked, p)) / ms(percentile(&db, p)),
+                ms(percentile(&count, p)),
+            );
+        }
     }
     // Three runs: ranking alone; with the page's matches; with the page's matches while an
     // incident and a report arrive (not timed) before each request, at the time and place of

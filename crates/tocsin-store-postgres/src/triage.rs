@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{Postgres, QueryBuilder, Row};
 use tocsin_domain::{
-    DuplicateOf, Reliability, Tlp, TriageCandidate, TriageDecision, TriageFilter, TriageKind,
+    AssignedFilter, DuplicateOf, Reliability, Tlp, TriageCandidate, TriageDecision, TriageFilter,
+    TriageKey, TriageKind, TriageRanking,
 };
 use tocsin_store::{Result, StoreError};
 use uuid::Uuid;
@@ -101,6 +102,72 @@ fn push_queue_where(qb: &mut QueryBuilder<'_, Postgres>, f: &TriageFilter) {
     }
 }
 
+/// The latest assignee of report `r` (a scalar subquery).
+const ASSIGNEE: &str = "(SELECT d.assignee FROM report_triage d WHERE d.report_id = r.id \
+     AND d.kind = 'assigned' ORDER BY d.seq DESC LIMIT 1)";
+
+/// A candidate from a row of [`REPORT_SELECT`] followed by the assignee, the source's grade
+/// and its label (columns 15–17).
+fn candidate_from_row(r: &PgRow) -> Result<TriageCandidate> {
+    Ok(TriageCandidate {
+        report: report_from_row(r)?,
+        assignee: r
+            .try_get(15)
+            .map_err(|e| StoreError::Backend(e.to_string()))?,
+        source_grade: source_grade(r)?,
+    })
+}
+
+/// The ranked queue of `q` as a derived table `q`: the candidate columns, then the sort key
+/// (`k_u`, `k_a`, `k_r`, `k_t`, `k_id`, as [`TriageKey`] orders them), narrowed by assignment.
+/// The category is trimmed of ASCII white space and lower-cased in ASCII only, as
+/// [`tocsin_domain::Urgency::of_category`] reads the codes.
+fn push_ranked(qb: &mut QueryBuilder<'_, Postgres>, q: &TriageRanking) {
+    // REPORT_SELECT's columns (its FROM clause is written below).
+    let columns = REPORT_SELECT
+        .split_once(" FROM reports r")
+        .map_or(REPORT_SELECT, |(c, _)| c);
+    qb.push("(").push(columns).push(format!(
+        ", {ASSIGNEE} AS k_as, s.reliability, s.tlp, \
+         CASE translate(btrim(r.category, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)), \
+         'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+    ));
+    for (c, rank) in TriageRanking::URGENCY_RANKS {
+        qb.push(format!(" WHEN '{c}' THEN {rank}"));
+    }
+    qb.push(" ELSE 3 END AS k_u, ");
+    if q.open_alert_reports.is_empty() {
+        qb.push("1");
+    } else {
+        let ids: Vec<Uuid> = q.open_alert_reports.iter().copied().collect();
+        qb.push("CASE WHEN r.id = ANY(")
+            .push_bind(ids)
+            .push(") THEN 0 ELSE 1 END");
+    }
+    qb.push(" AS k_a, ");
+    if q.sources_shown {
+        qb.push("CASE WHEN s.tlp <= ")
+            .push_bind(q.filter.max_tlp.rank())
+            .push(
+                " THEN CASE s.reliability WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2 \
+                 WHEN 'D' THEN 3 WHEN 'E' THEN 4 WHEN 'F' THEN 5 ELSE 6 END ELSE 6 END",
+            );
+    } else {
+        qb.push("6");
+    }
+    qb.push(
+        " AS k_r, r.received_at AS k_t, r.id AS k_id FROM reports r \
+         LEFT JOIN sources s ON s.id = r.source_id",
+    );
+    push_queue_where(qb, &q.filter);
+    qb.push(") q WHERE ");
+    match q.assigned {
+        AssignedFilter::Any => qb.push("true"),
+        AssignedFilter::Me => qb.push("k_as = ").push_bind(q.viewer.clone()),
+        AssignedFilter::Nobody => qb.push("k_as IS NULL"),
+    };
+}
+
 #[async_trait::async_trait]
 impl tocsin_store::Triage for crate::PostgresStore {
     async fn triage_candidates(
@@ -112,8 +179,7 @@ impl tocsin_store::Triage for crate::PostgresStore {
         // are three more columns.
         let select = REPORT_SELECT.replacen(
             " FROM reports r",
-            ", (SELECT d.assignee FROM report_triage d WHERE d.report_id = r.id \
-             AND d.kind = 'assigned' ORDER BY d.seq DESC LIMIT 1), s.reliability, s.tlp FROM reports r",
+            &format!(", {ASSIGNEE}, s.reliability, s.tlp FROM reports r"),
             1,
         );
         let mut qb = QueryBuilder::<Postgres>::new(select);
@@ -121,22 +187,50 @@ impl tocsin_store::Triage for crate::PostgresStore {
         qb.push(" ORDER BY r.received_at DESC, r.id DESC LIMIT ")
             .push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(TriageCandidate {
-                    report: report_from_row(r)?,
-                    assignee: r
-                        .try_get(15)
-                        .map_err(|e| StoreError::Backend(e.to_string()))?,
-                    source_grade: source_grade(r)?,
-                })
-            })
-            .collect()
+        rows.iter().map(candidate_from_row).collect()
     }
 
     async fn triage_count(&self, f: &TriageFilter) -> Result<u64> {
         let mut qb = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM reports r");
         push_queue_where(&mut qb, f);
+        let n: i64 = qb
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn triage_page(
+        &self,
+        q: &TriageRanking,
+        after: Option<&TriageKey>,
+        limit: u32,
+    ) -> Result<Vec<TriageCandidate>> {
+        let mut qb = QueryBuilder::<Postgres>::new("SELECT * FROM ");
+        push_ranked(&mut qb, q);
+        if let Some(k) = after {
+            qb.push(" AND (k_u, k_a, k_r, k_t, k_id) > (")
+                .push_bind(i32::from(k.urgency))
+                .push(", ")
+                .push_bind(i32::from(k.alert))
+                .push(", ")
+                .push_bind(i32::from(k.reliability))
+                .push(", ")
+                .push_bind(k.received_at)
+                .push(", ")
+                .push_bind(k.id)
+                .push(")");
+        }
+        qb.push(" ORDER BY k_u, k_a, k_r, k_t, k_id LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = qb.build().fetch_all(&self.pool).await.map_err(db_err)?;
+        rows.iter().map(candidate_from_row).collect()
+    }
+
+    async fn triage_ranked_count(&self, q: &TriageRanking) -> Result<u64> {
+        let mut qb = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM ");
+        push_ranked(&mut qb, q);
         let n: i64 = qb
             .build_query_scalar()
             .fetch_one(&self.pool)

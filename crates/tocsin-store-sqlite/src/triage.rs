@@ -6,7 +6,8 @@ use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::{QueryBuilder, Row, Sqlite};
 use tocsin_domain::time::format as ts;
 use tocsin_domain::{
-    DuplicateOf, Reliability, TriageCandidate, TriageDecision, TriageFilter, TriageKind,
+    AssignedFilter, DuplicateOf, Reliability, TriageCandidate, TriageDecision, TriageFilter,
+    TriageKey, TriageKind, TriageRanking,
 };
 use tocsin_store::{Result, StoreError};
 use uuid::Uuid;
@@ -72,15 +73,15 @@ fn decision_from_row(r: &SqliteRow) -> Result<TriageDecision> {
     })
 }
 
-/// The queue's conditions: reports within `f` that no incident links and no closing decision
-/// names (`r` is the reports table).
+/// The queue's conditions: reports within `f` that no incident links (the links the triggers
+/// keep in `incident_report_links`, one row per report an incident's `report_ids` names) and
+/// no closing decision names (`r` is the reports table).
 fn push_queue_where(qb: &mut QueryBuilder<'_, Sqlite>, f: &TriageFilter) {
     qb.push(" WHERE r.tlp <= ").push_bind(f.max_tlp.rank());
     qb.push(
         " AND NOT EXISTS (SELECT 1 FROM report_triage d WHERE d.report_id = r.id \
          AND d.kind IN ('duplicate', 'rejected')) \
-         AND r.id NOT IN (SELECT j.value FROM incidents i, json_each(i.report_ids) j \
-         WHERE i.report_ids <> '[]')",
+         AND NOT EXISTS (SELECT 1 FROM incident_report_links l WHERE l.report_id = r.id)",
     );
     if let Some(c) = &f.country {
         qb.push(" AND r.country = ").push_bind(c.code().to_string());
@@ -88,6 +89,66 @@ fn push_queue_where(qb: &mut QueryBuilder<'_, Sqlite>, f: &TriageFilter) {
     if let Some(c) = f.channel {
         qb.push(" AND r.channel = ").push_bind(c.as_str());
     }
+}
+
+/// The latest assignee of report `r` (a scalar subquery).
+const ASSIGNEE: &str = "(SELECT d.assignee FROM report_triage d WHERE d.report_id = r.id \
+     AND d.kind = 'assigned' ORDER BY d.seq DESC LIMIT 1)";
+
+/// A candidate from a row of [`REPORT_SELECT`] followed by the assignee, the source's grade
+/// and its label (columns 15–17).
+fn candidate_from_row(r: &SqliteRow) -> Result<TriageCandidate> {
+    Ok(TriageCandidate {
+        report: report_from_row(r)?,
+        assignee: r.get(15),
+        source_grade: match r.get::<Option<String>, _>(16) {
+            Some(g) => Some((Reliability::parse(&g)?, tlp(r.get(17))?)),
+            None => None,
+        },
+    })
+}
+
+/// The ranked queue of `q` as a derived table `q` of sort keys only (`k_u`, `k_a`, `k_r`,
+/// `k_t`, `k_id`, as [`TriageKey`] orders them), narrowed by assignment: the assignee is
+/// looked up per report only when the filter needs it, and the reports' columns are read
+/// only for the page ([`Triage::triage_page`](tocsin_store::Triage::triage_page)).
+fn push_ranked(qb: &mut QueryBuilder<'_, Sqlite>, q: &TriageRanking) {
+    qb.push("(SELECT r.id AS k_id, r.received_at AS k_t, ");
+    if q.assigned != AssignedFilter::Any {
+        qb.push(ASSIGNEE).push(" AS k_as, ");
+    }
+    qb.push("CASE lower(trim(r.category, ' ' || char(9, 10, 11, 12, 13)))");
+    for (c, rank) in TriageRanking::URGENCY_RANKS {
+        qb.push(format!(" WHEN '{c}' THEN {rank}"));
+    }
+    qb.push(" ELSE 3 END AS k_u, ");
+    if q.open_alert_reports.is_empty() {
+        qb.push("1");
+    } else {
+        let ids: Vec<String> = q.open_alert_reports.iter().map(Uuid::to_string).collect();
+        qb.push("CASE WHEN r.id IN (SELECT value FROM json_each(")
+            .push_bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
+            .push(")) THEN 0 ELSE 1 END");
+    }
+    qb.push(" AS k_a, ");
+    if q.sources_shown {
+        qb.push("CASE WHEN s.tlp <= ")
+            .push_bind(q.filter.max_tlp.rank())
+            .push(
+                " THEN CASE s.reliability WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2 \
+                 WHEN 'D' THEN 3 WHEN 'E' THEN 4 WHEN 'F' THEN 5 ELSE 6 END ELSE 6 END",
+            );
+    } else {
+        qb.push("6");
+    }
+    qb.push(" AS k_r FROM reports r LEFT JOIN sources s ON s.id = r.source_id");
+    push_queue_where(qb, &q.filter);
+    qb.push(") q WHERE ");
+    match q.assigned {
+        AssignedFilter::Any => qb.push("1"),
+        AssignedFilter::Me => qb.push("k_as = ").push_bind(q.viewer.clone()),
+        AssignedFilter::Nobody => qb.push("k_as IS NULL"),
+    };
 }
 
 #[async_trait::async_trait]
@@ -101,8 +162,7 @@ impl tocsin_store::Triage for crate::SqliteStore {
         // are three more columns.
         let select = REPORT_SELECT.replacen(
             " FROM reports r",
-            ", (SELECT d.assignee FROM report_triage d WHERE d.report_id = r.id \
-             AND d.kind = 'assigned' ORDER BY d.seq DESC LIMIT 1), s.reliability, s.tlp FROM reports r",
+            &format!(", {ASSIGNEE}, s.reliability, s.tlp FROM reports r"),
             1,
         );
         let mut qb = QueryBuilder::<Sqlite>::new(select);
@@ -110,23 +170,65 @@ impl tocsin_store::Triage for crate::SqliteStore {
         qb.push(" ORDER BY r.received_at DESC, r.id DESC LIMIT ")
             .push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(TriageCandidate {
-                    report: report_from_row(r)?,
-                    assignee: r.get(15),
-                    source_grade: match r.get::<Option<String>, _>(16) {
-                        Some(g) => Some((Reliability::parse(&g)?, tlp(r.get(17))?)),
-                        None => None,
-                    },
-                })
-            })
-            .collect()
+        rows.iter().map(candidate_from_row).collect()
     }
 
     async fn triage_count(&self, f: &TriageFilter) -> Result<u64> {
         let mut qb = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM reports r");
         push_queue_where(&mut qb, f);
+        let n: i64 = qb
+            .build_query_scalar()
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_err)?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn triage_page(
+        &self,
+        q: &TriageRanking,
+        after: Option<&TriageKey>,
+        limit: u32,
+    ) -> Result<Vec<TriageCandidate>> {
+        // The page's keys ranked first (a subquery with its own LIMIT, never flattened), then
+        // the page's rows read by id.
+        let select = REPORT_SELECT.replacen(
+            " FROM reports r",
+            &format!(
+                ", {ASSIGNEE}, s.reliability, s.tlp FROM (SELECT k_id, k_u, k_a, k_r, k_t FROM "
+            ),
+            1,
+        );
+        let (columns, joins) = select
+            .split_once(" LEFT JOIN sources s")
+            .unwrap_or((select.as_str(), ""));
+        let mut qb = QueryBuilder::<Sqlite>::new(columns);
+        push_ranked(&mut qb, q);
+        if let Some(k) = after {
+            qb.push(" AND (k_u, k_a, k_r, k_t, k_id) > (")
+                .push_bind(i64::from(k.urgency))
+                .push(", ")
+                .push_bind(i64::from(k.alert))
+                .push(", ")
+                .push_bind(i64::from(k.reliability))
+                .push(", ")
+                .push_bind(ts(&k.received_at))
+                .push(", ")
+                .push_bind(k.id.to_string())
+                .push(")");
+        }
+        qb.push(" ORDER BY k_u, k_a, k_r, k_t, k_id LIMIT ")
+            .push_bind(i64::from(limit))
+            .push(") p JOIN reports r ON r.id = p.k_id LEFT JOIN sources s")
+            .push(joins)
+            .push(" ORDER BY p.k_u, p.k_a, p.k_r, p.k_t, p.k_id");
+        let rows = qb.build().fetch_all(&self.read).await.map_err(db_err)?;
+        rows.iter().map(candidate_from_row).collect()
+    }
+
+    async fn triage_ranked_count(&self, q: &TriageRanking) -> Result<u64> {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM ");
+        push_ranked(&mut qb, q);
         let n: i64 = qb
             .build_query_scalar()
             .fetch_one(&self.read)

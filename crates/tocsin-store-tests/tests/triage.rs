@@ -3,15 +3,19 @@
 //! names, within the label asked, with the latest assignee; a second closing decision, a
 //! decision on a missing report and any change to a stored decision are refused.
 
+use std::collections::HashSet;
+
 use tocsin_domain::{
-    time, Actor, AuditEvent, Channel, Country, DuplicateOf, Incident, IncidentInput, NewReport,
-    Tlp, TriageDecision, TriageFilter, TriageKind,
+    time, Actor, AssignedFilter, AuditEvent, Channel, ContactKey, Country, DuplicateOf, Incident,
+    IncidentInput, NewReport, NewSource, Reliability, ReportMeta, Tlp, TriageDecision,
+    TriageFilter, TriageItem, TriageKey, TriageKind, TriageRanking,
 };
 use tocsin_store::{Op, Step, Store, StoreError, StoreExt};
 use tocsin_store_tests::{story, Db};
 use uuid::Uuid;
 
 story!(
+    the_database_ranks_the_queue_as_the_application_did,
     decisions_shape_the_queue,
     decisions_are_append_only,
     suggestions_are_kept_per_report
@@ -211,4 +215,180 @@ async fn suggestions_are_kept_per_report(s: &dyn Store, _db: &Db) {
         .await
         .unwrap()
         .expect("audit chain verifies");
+}
+
+/// The queue ranked and paged in the database (`Triage::triage_page`, followed page by page
+/// with the last item's key as the cursor) is the queue the application ranked in memory
+/// before (`TriageRanking::rank` over every candidate): same reports, same order, same source
+/// handles and grades hidden or shown, for every clearance, with and without the right to see
+/// sources, each assignment filter, with and without open alerts, and with a country or
+/// channel filter. The set mixes every label on reports and on sources, every grade, anonymous
+/// reports, categories written with stray case and spaces, reports received at the same
+/// instant, closed, linked and reassigned reports.
+async fn the_database_ranks_the_queue_as_the_application_did(s: &dyn Store, _db: &Db) {
+    let key = ContactKey::generate();
+    let mut sources = Vec::new();
+    for (i, grade) in Reliability::ALL.iter().enumerate() {
+        let tlp = Tlp::ALL[(i * 2) % Tlp::ALL.len()];
+        let ns = NewSource::new(&format!("R-{i:03}"), "monitor", *grade, tlp, None, &key).unwrap();
+        sources.push(s.create_source(&sys(), ns).await.unwrap().id);
+    }
+    let categories = [
+        None,
+        Some("attack"),
+        Some(" Threat "),
+        Some("RUMOUR"),
+        Some("displacement"),
+        Some("sexual_violence"),
+        Some("no_such_code"),
+        Some("armed_movement"),
+        Some("hate_speech\t"),
+        Some("looting_burning"),
+        Some("abduction"),
+    ];
+    let base = time::now() - chrono::Duration::days(3);
+    let mut ids = Vec::new();
+    // A small deterministic generator: the same mix on both backends.
+    let mut seed = 0x2545_f491_u64;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((seed >> 33) as usize) % n
+    };
+    for i in 0..90 {
+        let tlp = Tlp::ALL[next(Tlp::ALL.len())];
+        let source = (next(3) > 0).then(|| sources[next(sources.len())]);
+        // Every fifth report shares its instant with the one before: ties broken by id.
+        let at = base + chrono::Duration::seconds(i64::from(i - i % 5 / 4) * 37);
+        let r = NewReport {
+            id: tocsin_domain::random_id(),
+            channel: if next(4) == 0 {
+                Channel::Web
+            } else {
+                Channel::Sms
+            },
+            provider_key: None,
+            source_id: source,
+            text: format!("report {i}"),
+            tlp,
+            latitude: None,
+            longitude: None,
+            country: [Some("CAF"), Some("SSD"), None][next(3)].map(|c| Country::parse(c).unwrap()),
+            occurred_at: None,
+            received_at: at,
+            meta: ReportMeta {
+                category: categories[next(categories.len())].map(str::to_string),
+                ..Default::default()
+            },
+        };
+        ids.push(s.create_report(&sys(), r).await.unwrap().id);
+    }
+    // Closed, linked and (re)assigned reports.
+    for (n, id) in ids.iter().enumerate() {
+        match n % 9 {
+            1 => {
+                let mut d = TriageDecision::new(*id, TriageKind::Rejected, "ana");
+                d.reason = Some("noise".into());
+                decide(s, d).await.unwrap();
+            }
+            2 => {
+                let mut d = TriageDecision::new(*id, TriageKind::Duplicate, "ana");
+                d.duplicate_of = Some(DuplicateOf::Report(ids[0]));
+                decide(s, d).await.unwrap();
+            }
+            4 | 7 => {
+                for who in ["bob", "ana"].iter().take(1 + n % 2) {
+                    let mut d = TriageDecision::new(*id, TriageKind::Assigned, "carla");
+                    d.assignee = Some(who.to_string());
+                    decide(s, d).await.unwrap();
+                }
+            }
+            _ => {}
+        }
+    }
+    let inc = Incident::parse(IncidentInput {
+        event_date: "2025-03-01".into(),
+        event_type: "Violence against civilians".into(),
+        sub_event_type: "Attack".into(),
+        country: "CAF".into(),
+        latitude: 6.0,
+        longitude: 20.0,
+        fatalities: 0,
+        description: "linked".into(),
+        tlp: Tlp::Amber,
+        report_ids: Some(vec![ids[3], ids[12]]),
+        ..Default::default()
+    })
+    .unwrap();
+    s.create_incident(&sys(), inc).await.unwrap();
+
+    let alerts: HashSet<_> = [0, 5, 6, 10, 11, 30, 31, 47, 60].map(|i| ids[i]).into();
+    let filters = [
+        (None, None),
+        (Some(Country::parse("CAF").unwrap()), None),
+        (None, Some(Channel::Web)),
+    ];
+    let mut compared = 0;
+    for max_tlp in Tlp::ALL {
+        for sources_shown in [true, false] {
+            for assigned in [
+                AssignedFilter::Any,
+                AssignedFilter::Me,
+                AssignedFilter::Nobody,
+            ] {
+                for open_alert_reports in [HashSet::new(), alerts.clone()] {
+                    for (country, channel) in &filters {
+                        let ranking = TriageRanking {
+                            filter: TriageFilter {
+                                max_tlp,
+                                channel: *channel,
+                                country: country.clone(),
+                            },
+                            assigned,
+                            viewer: "ana".into(),
+                            sources_shown,
+                            open_alert_reports: open_alert_reports.clone(),
+                        };
+                        let all = s.triage_candidates(&ranking.filter, 1000).await.unwrap();
+                        let expected = ranking.rank(all);
+                        let got = ranked_pages(s, &ranking, 7).await;
+                        assert_eq!(
+                            got, expected,
+                            "ranked in the database as in memory for {ranking:?}"
+                        );
+                        assert_eq!(
+                            s.triage_ranked_count(&ranking).await.unwrap(),
+                            expected.len() as u64
+                        );
+                        compared += expected.len();
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        compared > 1000,
+        "the mix put reports in the queues: {compared}"
+    );
+}
+
+/// Every page of the queue ranked in the database, `limit` at a time, as items.
+async fn ranked_pages(s: &dyn Store, r: &TriageRanking, limit: u32) -> Vec<TriageItem> {
+    let mut out: Vec<TriageItem> = Vec::new();
+    let mut after: Option<TriageKey> = None;
+    loop {
+        let page = s.triage_page(r, after.as_ref(), limit).await.unwrap();
+        let n = page.len();
+        out.extend(
+            page.into_iter()
+                .map(|c| r.item(c).expect("kept by the store")),
+        );
+        if n < limit as usize {
+            return out;
+        }
+        // The cursor as a client sends it back.
+        let k = out.last().unwrap().key().encode();
+        after = Some(TriageKey::decode(&k).unwrap());
+    }
 }
