@@ -27,6 +27,7 @@ pub mod files;
 pub mod flow;
 pub mod home;
 pub mod incidents;
+pub mod lexicon_terms;
 pub mod matching;
 pub mod notify;
 pub mod overview;

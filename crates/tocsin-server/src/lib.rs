@@ -19,6 +19,7 @@ pub mod files;
 pub mod health;
 pub mod incident_index;
 pub mod input;
+pub mod lexicon_terms;
 pub mod lexicons;
 pub mod login;
 pub mod map;
@@ -435,6 +436,7 @@ pub fn router(state: AppState) -> Router {
         .merge(matching::api_routes())
         .merge(broadcasts::routes())
         .merge(lexicons::routes())
+        .merge(lexicon_terms::routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()

@@ -22,9 +22,11 @@ pub mod lexicon;
 pub mod normalise;
 pub mod read;
 pub mod scan;
+pub mod write;
 
 pub use eval::{evaluate, read_sample, wilson, Counts, Evaluation, Interval, Labelled};
 pub use lexicon::{read_lexicon, Category, Lexicon, Severity, Term};
 pub use normalise::{normalise, Normalised};
 pub use read::ReadError;
 pub use scan::{BuildError, Hit, ScanBuffer, Scanner};
+pub use write::write_lexicon;

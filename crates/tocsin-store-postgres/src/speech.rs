@@ -3,7 +3,7 @@
 
 use sqlx::postgres::PgConnection;
 use tocsin_store::speech::{from_body, to_body};
-use tocsin_store::{LexiconEvaluation, LexiconRecord, Result, SpeechStep, StoreError};
+use tocsin_store::{LexiconEvaluation, LexiconRecord, Result, SpeechStep, StoreError, TermEdit};
 
 use crate::db_err;
 
@@ -97,6 +97,26 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &SpeechStep) -> Result<
                 ))),
             }
         }
+        SpeechStep::RecordTermEdit(e) => {
+            match stored_version(conn, &e.lexicon).await? {
+                None => return Err(StoreError::NotFound),
+                Some(v) if v != e.version => return Err(reimported()),
+                Some(_) => {}
+            }
+            sqlx::query(
+                "INSERT INTO lexicon_term_edits (id, lexicon, version, at, body) \
+                 VALUES ($1,$2,$3,$4,$5::jsonb)",
+            )
+            .bind(e.id)
+            .bind(&e.lexicon)
+            .bind(e.version)
+            .bind(e.at)
+            .bind(to_body(&**e)?)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            Ok(())
+        }
     }
 }
 
@@ -162,6 +182,20 @@ impl tocsin_store::Speech for crate::PostgresStore {
                 .map_err(db_err)?;
         rows.iter()
             .map(|(b, s)| Ok((from_body("lexicon", b)?, s.clone())))
+            .collect()
+    }
+
+    async fn term_history(&self, name: &str) -> Result<Vec<TermEdit>> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT body::text FROM lexicon_term_edits WHERE lexicon = $1 \
+             ORDER BY at DESC, id DESC",
+        )
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|b| from_body("lexicon term edit", b))
             .collect()
     }
 }

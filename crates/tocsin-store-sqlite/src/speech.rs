@@ -4,7 +4,7 @@
 use sqlx::sqlite::SqliteConnection;
 use tocsin_domain::time::format as ts;
 use tocsin_store::speech::{from_body, to_body};
-use tocsin_store::{LexiconEvaluation, LexiconRecord, Result, SpeechStep, StoreError};
+use tocsin_store::{LexiconEvaluation, LexiconRecord, Result, SpeechStep, StoreError, TermEdit};
 
 use crate::db_err;
 
@@ -98,6 +98,26 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &SpeechStep) -> Res
                 ))),
             }
         }
+        SpeechStep::RecordTermEdit(e) => {
+            match stored_version(conn, &e.lexicon).await? {
+                None => return Err(StoreError::NotFound),
+                Some(v) if v != e.version => return Err(reimported()),
+                Some(_) => {}
+            }
+            sqlx::query(
+                "INSERT INTO lexicon_term_edits (id, lexicon, version, at, body) \
+                 VALUES (?,?,?,?,?)",
+            )
+            .bind(e.id.to_string())
+            .bind(&e.lexicon)
+            .bind(e.version)
+            .bind(ts(&e.at))
+            .bind(to_body(&**e)?)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            Ok(())
+        }
     }
 }
 
@@ -162,6 +182,20 @@ impl tocsin_store::Speech for crate::SqliteStore {
                 .map_err(db_err)?;
         rows.iter()
             .map(|(b, s)| Ok((from_body("lexicon", b)?, s.clone())))
+            .collect()
+    }
+
+    async fn term_history(&self, name: &str) -> Result<Vec<TermEdit>> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT body FROM lexicon_term_edits WHERE lexicon = ? \
+             ORDER BY at DESC, id DESC",
+        )
+        .bind(name)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|b| from_body("lexicon term edit", b))
             .collect()
     }
 }

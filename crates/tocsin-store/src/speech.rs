@@ -106,6 +106,70 @@ pub enum SpeechStep {
     /// `lexicon.version` (Conflict otherwise; not found when it is gone). Enabling is a
     /// Conflict when no evaluation of that version is stored.
     SetEnabled(Box<LexiconRecord>),
+    /// Keep an analyst's edit of a term in the lexicon's term history. Not found when there
+    /// is no such lexicon; Conflict unless the lexicon is stored at `edit.version` (the
+    /// version the edit made, put by a [`SpeechStep::PutLexicon`] before it in the same op).
+    RecordTermEdit(Box<TermEdit>),
+}
+
+/// What an edit did to a term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TermAction {
+    /// The term was added.
+    Add,
+    /// Some of its fields were changed.
+    Change,
+    /// It was removed.
+    Remove,
+}
+
+impl TermAction {
+    /// `add`, `change` or `remove`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TermAction::Add => "add",
+            TermAction::Change => "change",
+            TermAction::Remove => "remove",
+        }
+    }
+}
+
+/// One field of a term before and after an edit (none: empty).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TermChange {
+    /// The field's name as lexicon files spell it (`category`, `variants`…).
+    pub field: String,
+    /// Its value before (lists joined with `|`).
+    pub before: Option<String>,
+    /// Its value after.
+    pub after: Option<String>,
+}
+
+/// An analyst's edit of one term of a lexicon: who, when, what changed, and the lexicon
+/// version it made (disabled until that version is evaluated).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TermEdit {
+    /// Random id.
+    pub id: Uuid,
+    /// The lexicon's name.
+    pub lexicon: String,
+    /// The version the edit made.
+    pub version: i64,
+    /// Added, changed or removed.
+    pub action: TermAction,
+    /// The term as written.
+    pub term: String,
+    /// Its language (ISO 639).
+    pub language: String,
+    /// Its country (ISO 3166 alpha-2), none: any.
+    pub country: Option<String>,
+    /// The fields that changed (every field set, for an addition or a removal).
+    pub changes: Vec<TermChange>,
+    /// Who edited.
+    pub by: String,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// Reads of lexicons and evaluations.
@@ -121,6 +185,8 @@ pub trait Speech: Send + Sync {
     async fn lexicon_evaluations(&self, name: &str) -> Result<Vec<LexiconEvaluation>>;
     /// The enabled lexicons with their CSV text, by name.
     async fn enabled_lexicons(&self) -> Result<Vec<(LexiconRecord, String)>>;
+    /// The term edits of a lexicon, newest first.
+    async fn term_history(&self, name: &str) -> Result<Vec<TermEdit>>;
 }
 
 /// The JSON body a backend stores a record as.

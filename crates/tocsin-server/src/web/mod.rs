@@ -22,6 +22,7 @@ pub mod files;
 pub mod form;
 pub mod i18n;
 pub mod incidents;
+pub mod lexicons;
 pub mod login;
 pub mod map;
 pub mod matching;
@@ -81,6 +82,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(matching::router())
         .merge(broadcasts::router())
         .merge(records::router())
+        .merge(lexicons::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -229,6 +231,19 @@ pub fn templates() -> Environment<'static> {
             include_str!("../../templates/assessments.html"),
         ),
         ("audit.html", include_str!("../../templates/audit.html")),
+        (
+            "lexicons.html",
+            include_str!("../../templates/lexicons.html"),
+        ),
+        ("lexicon.html", include_str!("../../templates/lexicon.html")),
+        (
+            "lexicon_term.html",
+            include_str!("../../templates/lexicon_term.html"),
+        ),
+        (
+            "_term_fields.html",
+            include_str!("../../templates/_term_fields.html"),
+        ),
     ] {
         env.add_template(name, src)
             .expect("embedded template parses");
@@ -580,6 +595,7 @@ pub(crate) fn page(
         can_broadcasts => wu.user.can(Permission::BroadcastRead),
         can_sources => wu.user.can(Permission::SourceRead),
         can_grade_reports => wu.user.can(Permission::IncidentUpdate),
+        can_lexicons => wu.user.can(Permission::LexiconManage),
         inbox_unread => wu.unread,
         event_types => ACLED_TYPOLOGY.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
         statuses => VerificationStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
