@@ -157,7 +157,7 @@ impl EngineDriver {
                 report.entries += 1;
                 let id = e.record_id.as_deref().and_then(|s| Uuid::parse_str(s).ok());
                 match (e.action.as_str(), id) {
-                    ("report.create" | "sms.receive", Some(id)) => {
+                    ("report.create" | "sms.receive" | "message.receive", Some(id)) => {
                         match app.store.get_report(id).await {
                             Ok(r) => fired.extend(engine.report_stored(&r)),
                             Err(StoreError::NotFound) => {}

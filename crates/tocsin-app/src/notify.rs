@@ -252,6 +252,7 @@ pub async fn notices_for(
                         continue;
                     };
                     let address = SourceContact {
+                        chat: None,
                         name: None,
                         phone: None,
                         email: Some(email.clone()),
@@ -274,6 +275,7 @@ pub async fn notices_for(
                     };
                     let phone = open_phone(app, &contacts)?;
                     let address = SourceContact {
+                        chat: None,
                         name: None,
                         phone,
                         email: None,

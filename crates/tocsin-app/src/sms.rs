@@ -1,4 +1,6 @@
-//! Text messages in, and the web form's reports: what a message becomes is decided here, and
+//! Text messages in (SMS, and messages through the messaging apps: Telegram, WhatsApp, each
+//! a report source alike, its sender known by a keyed hash of channel and sender id), and the
+//! web form's reports: what a message becomes is decided here, and
 //! the store only stores and fetches ([`tocsin_store::Op::All`] of primitive
 //! [`Step`]s).
 //!
@@ -53,16 +55,27 @@ enum Outcome {
     Linked(Uuid),
 }
 
-/// The audit entry of an inbound message.
+/// The audit entry of an inbound message: `sms.receive` for a text message, `message.receive`
+/// (with its channel) for one through a messaging app (Telegram, WhatsApp).
 pub fn receive_audit(actor: &Actor, m: &InboundSms) -> AuditEvent {
     // Neither the gateway's message id nor the number: either would name the sender.
+    let channel = m.report.channel;
+    if channel == tocsin_domain::Channel::Sms {
+        return AuditEvent::new(
+            actor,
+            "sms.receive",
+            "report",
+            Some(m.report.id.to_string()),
+        )
+        .with_detail(serde_json::json!({"form_code": m.claim.is_some()}));
+    }
     AuditEvent::new(
         actor,
-        "sms.receive",
+        "message.receive",
         "report",
         Some(m.report.id.to_string()),
     )
-    .with_detail(serde_json::json!({"form_code": m.claim.is_some()}))
+    .with_detail(serde_json::json!({"channel": channel.as_str(), "form_code": m.claim.is_some()}))
 }
 
 /// Ingest an inbound text message (see the module): returns its report (the earlier one for a
@@ -239,6 +252,10 @@ fn ack_message(
         text.to_string(),
     );
     msg.sender = ack.sender.clone();
+    if let Some(why) = &ack.not_sent {
+        msg.status = tocsin_domain::OutboxStatus::Failed;
+        msg.last_error = Some(why.clone());
+    }
     msg
 }
 

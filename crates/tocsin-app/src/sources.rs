@@ -121,6 +121,35 @@ impl App<'_> {
         Ok(m)
     }
 
+    /// The acknowledgement of report `report` to its source and where it stands (sent,
+    /// failed with its reason, e.g. a messaging app's reply window had closed), for those who
+    /// may message sources and see the report's source; `None` otherwise or when none was
+    /// queued.
+    pub async fn report_acknowledgement(
+        &self,
+        u: &User,
+        report: &tocsin_domain::Report,
+    ) -> Result<Option<OutboundMessage>> {
+        let Some(handle) = report.source.as_deref() else {
+            return Ok(None);
+        };
+        if !u.can(Permission::SourceMessage) {
+            return Ok(None);
+        }
+        let source = self.store.get_source_by_handle(handle).await?;
+        if visible(u, source.tlp).is_err() {
+            return Ok(None);
+        }
+        let source_id = source.id;
+        let key = format!("ack:{}", report.id);
+        Ok(self
+            .store
+            .list_outbound(Some(source_id), 200)
+            .await?
+            .into_iter()
+            .find(|m| m.idempotency_key == key))
+    }
+
     /// What was sent to a source `u` may see and where each message stands.
     pub async fn source_messages(&self, u: &User, id: Uuid) -> Result<Vec<OutboundMessage>> {
         require(u, Permission::SourceMessage)?;

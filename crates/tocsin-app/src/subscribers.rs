@@ -67,6 +67,7 @@ fn place_detail(p: &SubscriberPlace, lang: Lang, via: &str) -> serde_json::Value
 fn reply_step(m: &SubscriptionSms, key: &ContactKey, text: String) -> Option<Step> {
     let via = m.reply.as_ref()?;
     let to = SourceContact {
+        chat: None,
         phone: Some(m.phone.expose().to_string()),
         name: None,
         email: None,
@@ -380,6 +381,7 @@ impl App<'_> {
         let mut steps = vec![step];
         if let Some(g) = &self.channels.sms_gateway {
             let to = SourceContact {
+                chat: None,
                 phone: Some(phone.expose().to_string()),
                 name: None,
                 email: None,

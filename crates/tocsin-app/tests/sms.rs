@@ -51,6 +51,7 @@ impl Phone {
             phone_hash: self.hash(),
             new_source_id,
             sealed_contact: SourceContact {
+                chat: None,
                 phone: Some(self.number.clone()),
                 ..Default::default()
             }
@@ -75,6 +76,7 @@ impl Phone {
                 gateway: "kannel".into(),
                 text: "Merci.".into(),
                 sender: Some("1234".into()),
+                not_sent: None,
             }),
             claim: None,
         }

@@ -24,7 +24,9 @@
 pub mod broadcast;
 pub mod sms;
 pub mod smtp;
+pub mod telegram;
 pub mod webhook;
+pub mod whatsapp;
 
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -44,6 +46,8 @@ pub enum AddressKind {
     Email,
     /// A configured endpoint, named by the address's `name` (a webhook).
     Endpoint,
+    /// A messaging-app chat (`SourceContact::chat`, e.g. `telegram:123`).
+    Chat,
 }
 
 /// One delivery, ready for its channel: the recipient's address is open.
@@ -190,6 +194,11 @@ impl Delivery {
         self
     }
 
+    /// Whether a channel of this name is configured.
+    pub fn has_channel(&self, name: &str) -> bool {
+        self.channels.contains_key(name)
+    }
+
     /// The SMS configuration.
     pub fn sms(&self) -> &sms::SmsConfig {
         &self.sms
@@ -273,6 +282,9 @@ impl Delivery {
             AddressKind::Endpoint => contact
                 .name
                 .ok_or_else(|| format!("the {who} names no endpoint")),
+            AddressKind::Chat => contact
+                .chat
+                .ok_or_else(|| format!("the {who} has no chat address")),
         }
     }
 

@@ -149,6 +149,7 @@ impl World {
             "smtp",
             Some(self.viewer.id),
             &SourceContact {
+                chat: None,
                 email: Some("viewer@example.org".into()),
                 ..Default::default()
             },

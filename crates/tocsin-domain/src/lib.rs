@@ -82,7 +82,9 @@ pub use rumour::{
 };
 pub use signal::{ForecastPoint, ForecastRun, ForecastScore, SignalRecord};
 pub use situation::{Areas, NewSituation, Situation, SituationEdit};
-pub use sms::{Ack, FormClaim, InboundSms, OutboundMessage, OutboxStatus, RecipientKind};
+pub use sms::{
+    sender_lookup_key, Ack, FormClaim, InboundSms, OutboundMessage, OutboxStatus, RecipientKind,
+};
 pub use source::{NewSource, Reliability, Source, SourceContact};
 pub use subscriber::{
     NewSubscriber, Subscriber, SubscriberPhone, SubscriberRecipient, SubscriberStatus,

@@ -24,6 +24,10 @@ pub enum Channel {
     Email,
     /// A file import.
     Import,
+    /// A message to the organisation's Telegram bot.
+    Telegram,
+    /// A WhatsApp message (WhatsApp Business Cloud API).
+    Whatsapp,
 }
 
 impl Channel {
@@ -35,6 +39,8 @@ impl Channel {
             Channel::Api => "api",
             Channel::Email => "email",
             Channel::Import => "import",
+            Channel::Telegram => "telegram",
+            Channel::Whatsapp => "whatsapp",
         }
     }
 
@@ -46,6 +52,8 @@ impl Channel {
             "api" => Channel::Api,
             "email" => Channel::Email,
             "import" => Channel::Import,
+            "telegram" => Channel::Telegram,
+            "whatsapp" => Channel::Whatsapp,
             _ => {
                 return Err(DomainError::invalid(
                     "channel",

@@ -15,7 +15,8 @@ use crate::{ContactKey, DomainError, NewReport, SealedContact, SourceContact, Tl
 /// sender and queues the web report's acknowledgement instead.
 #[derive(Debug, Clone)]
 pub struct InboundSms {
-    /// Keyed hash of the E.164 number (the number itself is never stored in clear).
+    /// Keyed hash of the E.164 number (the number itself is never stored in clear); for a
+    /// messaging app, of the channel and the sender's id there ([`sender_lookup_key`]).
     pub phone_hash: String,
     /// The id the source gets if it is new (random; its sealed contact is bound to it).
     pub new_source_id: Uuid,
@@ -33,6 +34,13 @@ pub struct InboundSms {
     pub claim: Option<String>,
 }
 
+/// What a messaging app's sender is hashed as (`ContactKey::lookup_hash` of it): the channel
+/// and the sender's id there, so one id on two apps makes two sources and neither id is
+/// stored in clear.
+pub fn sender_lookup_key(channel: crate::Channel, sender_id: &str) -> String {
+    format!("sender:{}:{sender_id}", channel.as_str())
+}
+
 /// A reply to queue: through which gateway, what text, and from which of our numbers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ack {
@@ -43,6 +51,9 @@ pub struct Ack {
     /// The number or short code to send from, when the gateway has none configured (the one
     /// the warner wrote to).
     pub sender: Option<String>,
+    /// Set when the reply may not be sent (e.g. WhatsApp's 24-hour window has closed): it is
+    /// recorded as a failed delivery with this reason, so the analyst sees why none left.
+    pub not_sent: Option<String>,
 }
 
 /// A web-form report waiting for its author to prove a phone number: the page showed a

@@ -98,6 +98,10 @@ pub struct SourceContact {
     pub phone: Option<String>,
     /// E-mail address.
     pub email: Option<String>,
+    /// A messaging-app address replies go to, e.g. `telegram:123456789` (a Telegram chat id).
+    /// Absent from contacts sealed before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<String>,
 }
 
 impl SourceContact {

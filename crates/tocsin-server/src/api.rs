@@ -517,5 +517,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::broadcasts::BroadcastsDoc::openapi());
     doc.merge(crate::lexicons::LexiconsDoc::openapi());
     doc.merge(crate::lexicon_terms::LexiconTermsDoc::openapi());
+    doc.merge(crate::channels::ChannelsDoc::openapi());
     Json(doc)
 }

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod basemap;
 pub mod broadcasts;
 pub mod capflow;
+pub mod channels;
 pub mod edge;
 pub mod error;
 pub mod export;
@@ -103,6 +104,10 @@ pub struct AppState {
     pub verification: Arc<tocsin_app::verification::VerificationSettings>,
     /// Test phones and gateway paces of broadcasts (`[broadcasts]`).
     pub broadcasting: Arc<tocsin_app::broadcasts::BroadcastSettings>,
+    /// The Telegram bot (`[channels.telegram]`), if configured.
+    pub telegram: Option<Arc<tocsin_delivery::telegram::TelegramApi>>,
+    /// WhatsApp's Cloud API (`[channels.whatsapp]`), if configured.
+    pub whatsapp: Option<Arc<tocsin_delivery::whatsapp::WhatsappConfig>>,
 }
 
 impl AppState {
@@ -143,6 +148,8 @@ impl AppState {
             evidence: Arc::default(),
             verification: Arc::default(),
             broadcasting: Arc::default(),
+            telegram: None,
+            whatsapp: None,
         }
     }
 
@@ -190,11 +197,12 @@ impl AppState {
     /// With SMS gateways configured.
     pub fn with_sms(mut self, cfg: sms::SmsConfig) -> AppState {
         self.sms = Arc::new(cfg);
-        self.delivery = Arc::new(tocsin_delivery::Delivery::new(
+        let delivery = tocsin_delivery::Delivery::new(
             self.store.clone(),
             self.contact_key.clone(),
             self.sms.clone(),
-        ));
+        );
+        self.delivery = Arc::new(self.with_chat_replies(delivery));
         self.outbox_wake = self.delivery.wake_handle();
         let mut ch = (*self.channels).clone();
         ch.sms_gateway = tocsin_delivery::reply_gateway(&self.sms, None);
@@ -235,7 +243,7 @@ impl AppState {
         if let Some(webhooks) = webhooks {
             delivery = delivery.with_channel(Arc::new(webhooks));
         }
-        self.delivery = Arc::new(delivery);
+        self.delivery = Arc::new(self.with_chat_replies(delivery));
         self.outbox_wake = self.delivery.wake_handle();
         self.channels = Arc::new(ch);
         self
@@ -265,6 +273,56 @@ impl AppState {
             self.channels = Arc::new(ch);
         }
         self
+    }
+
+    /// With the Telegram bot (`[channels.telegram]`): its webhook answers (webhook mode) or
+    /// [`channels::telegram_poll_job`] polls (poll mode), and replies go out through it. Call
+    /// after [`AppState::with_sms`] and before [`AppState::with_channels`] (each rebuilds the
+    /// delivery layer; `with_channels` keeps the bot's channel).
+    pub fn with_telegram(mut self, cfg: tocsin_delivery::telegram::TelegramConfig) -> AppState {
+        self.telegram = Some(Arc::new(tocsin_delivery::telegram::TelegramApi::new(cfg)));
+        let delivery = tocsin_delivery::Delivery::new(
+            self.store.clone(),
+            self.contact_key.clone(),
+            self.sms.clone(),
+        );
+        self.delivery = Arc::new(self.with_chat_replies(delivery));
+        self.outbox_wake = self.delivery.wake_handle();
+        self
+    }
+
+    /// With WhatsApp's Cloud API (`[channels.whatsapp]`): its webhook answers, and replies go
+    /// out through it when an access token is configured. Call as [`AppState::with_telegram`].
+    pub fn with_whatsapp(mut self, cfg: tocsin_delivery::whatsapp::WhatsappConfig) -> AppState {
+        self.whatsapp = Some(Arc::new(cfg));
+        let delivery = tocsin_delivery::Delivery::new(
+            self.store.clone(),
+            self.contact_key.clone(),
+            self.sms.clone(),
+        );
+        self.delivery = Arc::new(self.with_chat_replies(delivery));
+        self.outbox_wake = self.delivery.wake_handle();
+        self
+    }
+
+    /// `delivery` with the messaging apps' reply channels configured here.
+    fn with_chat_replies(&self, delivery: tocsin_delivery::Delivery) -> tocsin_delivery::Delivery {
+        let mut delivery = delivery;
+        if let Some(api) = &self.telegram {
+            delivery =
+                delivery.with_channel(Arc::new(tocsin_delivery::telegram::TelegramChannel::new(
+                    (**api).clone(),
+                    self.contact_key.clone(),
+                )));
+        }
+        if let Some(cfg) = self.whatsapp.as_deref().filter(|c| c.replies()) {
+            delivery =
+                delivery.with_channel(Arc::new(tocsin_delivery::whatsapp::WhatsappChannel::new(
+                    cfg.clone(),
+                    self.contact_key.clone(),
+                )));
+        }
+        delivery
     }
 
     /// With reverse proxies whose `X-Forwarded-For` is believed.
@@ -510,6 +568,11 @@ fn sms_routes(evidence: &tocsin_app::files::EvidenceLimits) -> Router<AppState> 
         )
         .route("/sms/frontlinesms", post(sms::frontlinesms))
         .route("/sms/smssync", g(sms::smssync_poll).post(sms::smssync))
+        .route("/channels/telegram", post(channels::telegram_webhook))
+        .route(
+            "/channels/whatsapp",
+            g(channels::whatsapp_verify).post(channels::whatsapp_webhook),
+        )
         .merge(web::form::router(evidence))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,

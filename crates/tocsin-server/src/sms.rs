@@ -212,8 +212,10 @@ pub async fn ingest(st: &AppState, m: Inbound<'_>) -> Result<Ingested, GatewayEr
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(str::to_string),
+        not_sent: None,
     });
     let contact = SourceContact {
+        chat: None,
         phone: identity.starts_with('+').then(|| identity.clone()),
         name: None,
         email: None,

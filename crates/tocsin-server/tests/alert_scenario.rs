@@ -175,6 +175,7 @@ async fn incidents_to_alert_escalation_acknowledgement_action_and_close() {
         (
             SOURCE_HANDLE,
             SourceContact {
+                chat: None,
                 name: Some(SOURCE_NAME.into()),
                 phone: Some(SOURCE_PHONE.into()),
                 email: Some(SOURCE_EMAIL.into()),
@@ -183,6 +184,7 @@ async fn incidents_to_alert_escalation_acknowledgement_action_and_close() {
         (
             SECOND_HANDLE,
             SourceContact {
+                chat: None,
                 name: None,
                 phone: Some(SECOND_PHONE.into()),
                 email: None,

@@ -87,6 +87,7 @@ async fn healthz_shows_jobs_to_loopback_and_admins_and_fails_past_tolerance() {
         "kannel",
         None,
         &SourceContact {
+            chat: None,
             phone: Some("+23670099999".into()),
             ..Default::default()
         },

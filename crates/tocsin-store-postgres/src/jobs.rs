@@ -182,6 +182,28 @@ impl Jobs for PostgresStore {
         Ok(())
     }
 
+    async fn channel_cursor(&self, name: &str) -> Result<Option<i64>> {
+        sqlx::query_scalar("SELECT position FROM channel_cursors WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn advance_channel_cursor(&self, name: &str, position: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO channel_cursors (name, position, updated_at) VALUES ($1, $2, now()) \
+             ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at \
+             WHERE excluded.position > channel_cursors.position",
+        )
+        .bind(name)
+        .bind(position)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn job_records(&self) -> Result<Vec<JobRecord>> {
         let rows = sqlx::query(
             "SELECT name, last_ok, last_error, last_error_at, failing_since, backlog, updated_at \

@@ -241,6 +241,31 @@ impl Jobs for SqliteStore {
         Ok(())
     }
 
+    async fn channel_cursor(&self, name: &str) -> Result<Option<i64>> {
+        sqlx::query_scalar("SELECT position FROM channel_cursors WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn advance_channel_cursor(&self, name: &str, position: i64) -> Result<()> {
+        let now = tocsin_domain::time::now();
+        let mut c = self.jobs_conn().await?;
+        sqlx::query(
+            "INSERT INTO channel_cursors (name, position, updated_at) VALUES (?, ?, ?) \
+             ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at \
+             WHERE excluded.position > channel_cursors.position",
+        )
+        .bind(name)
+        .bind(position)
+        .bind(ts(&now))
+        .execute(&mut *c)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn job_records(&self) -> Result<Vec<JobRecord>> {
         let rows = sqlx::query(
             "SELECT name, last_ok, last_error, last_error_at, failing_since, backlog, updated_at \

@@ -191,6 +191,7 @@ async fn notifications_are_queued_once_per_key(s: &dyn Store, _db: &Db) {
     let u = user(s, "ana").await;
     let key = ContactKey::generate();
     let to = SourceContact {
+        chat: None,
         email: Some("ana@example.org".into()),
         ..Default::default()
     };

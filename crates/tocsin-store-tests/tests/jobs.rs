@@ -17,6 +17,7 @@ story!(
     concurrent_claims_never_share_a_timer,
     job_records_round_trip,
     deliveries_to_users_and_addresses_keep_their_address_sealed,
+    channel_cursors_only_move_forward_and_survive_a_reopen,
 );
 
 fn timer(kind: &str, key: Option<&str>, in_secs: i64) -> NewTimer {
@@ -149,6 +150,25 @@ async fn timers_survive_a_reopen(s: &dyn Store, db: &Db) {
     assert!(reopened.complete_timer(id, "new-process").await.unwrap());
 }
 
+async fn channel_cursors_only_move_forward_and_survive_a_reopen(s: &dyn Store, db: &Db) {
+    assert_eq!(s.channel_cursor("telegram").await.unwrap(), None);
+    s.advance_channel_cursor("telegram", 120).await.unwrap();
+    s.advance_channel_cursor("telegram", 90).await.unwrap();
+    assert_eq!(
+        s.channel_cursor("telegram").await.unwrap(),
+        Some(120),
+        "a lower position never rewinds the cursor"
+    );
+    s.advance_channel_cursor("telegram", 121).await.unwrap();
+    assert_eq!(s.channel_cursor("other").await.unwrap(), None);
+    // A restarted poller (another process on the same database) resumes where it was.
+    let reopened = db.open_another().await;
+    assert_eq!(
+        reopened.channel_cursor("telegram").await.unwrap(),
+        Some(121)
+    );
+}
+
 async fn concurrent_claims_never_share_a_timer(s: &dyn Store, db: &Db) {
     for _ in 0..40 {
         s.schedule_timer(timer("t", None, -1)).await.unwrap();
@@ -230,6 +250,7 @@ async fn deliveries_to_users_and_addresses_keep_their_address_sealed(s: &dyn Sto
         .await
         .unwrap();
     let phone = SourceContact {
+        chat: None,
         phone: Some("+23670000009".into()),
         ..Default::default()
     };

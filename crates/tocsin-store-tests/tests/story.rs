@@ -1032,6 +1032,7 @@ async fn sources_keep_contact_sealed(s: &dyn Store, _db: &Db) {
     let coordinator = new_user(s, "coord", Role::MonitorCoordinator).await;
     let key = ContactKey::generate();
     let contact = SourceContact {
+        chat: None,
         name: Some("Marie K.".into()),
         phone: Some("+23672000000".into()),
         email: Some("marie@example.org".into()),
@@ -2163,6 +2164,7 @@ fn inbound(
         phone_hash: phone_hash.into(),
         new_source_id,
         sealed_contact: SourceContact {
+            chat: None,
             phone: Some("+23670000001".into()),
             ..Default::default()
         }
@@ -2174,6 +2176,7 @@ fn inbound(
             gateway: "kannel".to_string(),
             text: "Merci. Référence R-ABC123.".to_string(),
             sender: Some("1234".into()),
+            not_sent: None,
         }),
         claim: None,
     }
@@ -2255,6 +2258,7 @@ async fn outbox_claims_settles_and_retries(s: &dyn Store, _db: &Db) {
         gateway: "smssync".into(),
         text: "ack".into(),
         sender: None,
+        not_sent: None,
     });
     s.ingest_sms(&system(), polled).await.unwrap();
     // Pushed gateways: the kannel message only; the SMSSync one waits for its poll.

@@ -105,4 +105,10 @@ pub trait Jobs: Send + Sync {
     async fn record_job(&self, r: &JobRecord) -> Result<()>;
     /// Every job's recorded outcome, by name.
     async fn job_records(&self) -> Result<Vec<JobRecord>>;
+    /// Where the polled inbound channel `name` has read up to (e.g. Telegram's next
+    /// `getUpdates` offset), if it has read anything.
+    async fn channel_cursor(&self, name: &str) -> Result<Option<i64>>;
+    /// Move the cursor of channel `name` forward to `position` (never back: a lower position
+    /// leaves it as it is, so two pollers racing cannot rewind it).
+    async fn advance_channel_cursor(&self, name: &str, position: i64) -> Result<()>;
 }

@@ -383,8 +383,16 @@ pub enum SendOutcome {
 pub const POLLED_GATEWAYS: &[&str] = &["smssync"];
 
 /// Channels Tocsin pushes messages to (the outbox worker claims these): SMS gateways, e-mail,
-/// webhooks.
-pub const PUSH_GATEWAYS: &[&str] = &["kannel", "twilio", "africastalking", "smtp", "webhook"];
+/// webhooks, and replies through the messaging apps (Telegram, WhatsApp).
+pub const PUSH_GATEWAYS: &[&str] = &[
+    "kannel",
+    "twilio",
+    "africastalking",
+    "smtp",
+    "webhook",
+    "telegram",
+    "whatsapp",
+];
 
 /// What a write produced.
 #[derive(Debug, Clone)]

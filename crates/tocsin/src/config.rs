@@ -105,6 +105,13 @@ pub struct FileConfig {
     /// is marked verified (default: contact a second, independent source; check the place and
     /// date against other reporting).
     pub verification: Option<tocsin_app::verification::VerificationSettings>,
+    /// `[channels]`: messaging apps warners report through: `[channels.telegram]` with
+    /// `bot_token`, `api_base`, `mode` (`poll` or `webhook`), `secret_token`,
+    /// `poll_timeout_secs` (see `tocsin_delivery::telegram::TelegramConfig`);
+    /// `[channels.whatsapp]` with `app_secret`, `verify_token`, `access_token`,
+    /// `phone_number_id`, `api_base`, `api_version` (see
+    /// `tocsin_delivery::whatsapp::WhatsappConfig`).
+    pub channels: Option<ChannelsConfig>,
     /// `[broadcasts]`: `test_phones` (the only numbers a test broadcast reaches, E.164),
     /// `gateway` (default: the reply gateway) and `rates` (messages per second per gateway,
     /// e.g. `{ kannel = 20 }`; 10 by default).
@@ -375,6 +382,16 @@ impl FileConfig {
     }
 }
 
+/// `[channels]`: the messaging apps reports come in through.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelsConfig {
+    /// `[channels.telegram]`: the Telegram bot.
+    pub telegram: Option<tocsin_delivery::telegram::TelegramConfig>,
+    /// `[channels.whatsapp]`: WhatsApp's Cloud API.
+    pub whatsapp: Option<tocsin_delivery::whatsapp::WhatsappConfig>,
+}
+
 /// The settled configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -418,6 +435,8 @@ pub struct Config {
     pub verification: tocsin_app::verification::VerificationSettings,
     /// `[broadcasts]`.
     pub broadcasts: tocsin_app::broadcasts::BroadcastSettings,
+    /// `[channels]`.
+    pub channels: ChannelsConfig,
 }
 
 impl Config {
@@ -667,6 +686,7 @@ impl Config {
                 None => file.verification.unwrap_or_default(),
             },
             broadcasts: file.broadcasts.unwrap_or_default(),
+            channels: file.channels.unwrap_or_default(),
             server,
             analysis: file.analysis.unwrap_or_default(),
             signals: {
@@ -1176,5 +1196,36 @@ mod tests {
             .notify
             .webhooks
             .is_empty());
+    }
+
+    #[test]
+    fn channels_telegram_reads_validates_and_hides_its_secrets() {
+        let toml_text = "[channels.telegram]\nbot_token = \"123:bot-token-never-printed\"\n\
+                         api_base = \"http://127.0.0.1:9\"\nmode = \"webhook\"\n\
+                         secret_token = \"secret-token-never-printed\"\n";
+        let c = Config::resolve(toml::from_str(toml_text).unwrap(), Overrides::default());
+        let tg = c.channels.telegram.as_ref().unwrap();
+        assert_eq!(tg.mode, tocsin_delivery::telegram::TelegramMode::Webhook);
+        assert_eq!(tg.api(), "http://127.0.0.1:9");
+        assert!(tg.validate().is_ok());
+        let shown = format!("{c:?}");
+        for s in ["bot-token-never-printed", "secret-token-never-printed"] {
+            assert!(!shown.contains(s), "{s} printed: {shown}");
+        }
+        // Webhook mode without a secret token, or a short one, is refused naming the key.
+        let no_secret = "[channels.telegram]\nbot_token = \"1:x\"\nmode = \"webhook\"\n";
+        let c = Config::resolve(toml::from_str(no_secret).unwrap(), Overrides::default());
+        let e = c.channels.telegram.unwrap().validate().unwrap_err();
+        assert!(e.contains("channels.telegram.secret_token"), "{e}");
+        // Poll mode is the default and needs none.
+        let poll = "[channels.telegram]\nbot_token = \"1:x\"\n";
+        let c = Config::resolve(toml::from_str(poll).unwrap(), Overrides::default());
+        let tg = c.channels.telegram.unwrap();
+        assert_eq!(tg.mode, tocsin_delivery::telegram::TelegramMode::Poll);
+        assert!(tg.validate().is_ok());
+        assert!(toml::from_str::<FileConfig>(
+            "[channels.telegram]\nbot_token = \"1:x\"\nmode = \"push\"\n"
+        )
+        .is_err());
     }
 }

@@ -108,6 +108,7 @@ pub async fn seed(store: &DynStore, key: &ContactKey) -> Result<()> {
     let mut sources = Vec::new();
     for n in 1..=24 {
         let contact = SourceContact {
+            chat: None,
             name: None,
             phone: Some(format!("+236700{:05}", 10_000 + n * 37)),
             email: None,

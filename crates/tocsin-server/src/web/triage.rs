@@ -83,6 +83,13 @@ async fn report_view(
 ) -> WebResult {
     let app = st.app();
     let (r, grade) = app.report_with_grade(&wu.user, id).await?;
+    // Whether the warner was acknowledged, and why not when a messaging app's window closed.
+    let ack = app.report_acknowledgement(&wu.user, &r).await?.map(|m| {
+        context! {
+            status => m.status,
+            window_closed => m.last_error.as_deref() == Some(tocsin_delivery::whatsapp::WINDOW_CLOSED),
+        }
+    });
     let history = app.report_history(&wu.user, id).await?;
     let incidents = app.report_incidents(&wu.user, id).await?;
     let can_triage = wu.user.can(Permission::ReportTriage);
@@ -121,7 +128,7 @@ async fn report_view(
         status,
         "report.html",
         context! {
-            r, grade, history, incidents, can_triage, triagers,
+            r, grade, history, incidents, can_triage, triagers, ack,
             in_queue => can_triage && !closed && incidents.is_empty(),
             can_create => wu.user.can(Permission::IncidentCreate),
             rumours => rumours.iter().map(|x| context! { id => x.id.to_string(), claim => x.claim.clone() }).collect::<Vec<_>>(),

@@ -72,6 +72,7 @@ impl TestApp {
                 .unwrap();
         }
         let contact = SourceContact {
+            chat: None,
             phone: Some(PHONE.into()),
             ..Default::default()
         };

@@ -125,6 +125,19 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
                 .context("invalid [[notify.webhooks]] configuration")?,
         )
     };
+    // Before `with_channels`, which keeps the bot's reply channel beside e-mail and webhooks.
+    if let Some(tg) = &cfg.channels.telegram {
+        tg.validate()
+            .map_err(anyhow::Error::msg)
+            .context("invalid [channels.telegram] configuration")?;
+        state = state.with_telegram(tg.clone());
+    }
+    if let Some(wa) = &cfg.channels.whatsapp {
+        wa.validate()
+            .map_err(anyhow::Error::msg)
+            .context("invalid [channels.whatsapp] configuration")?;
+        state = state.with_whatsapp(wa.clone());
+    }
     state = state
         .with_channels(smtp, webhooks)
         .with_webhook_targets(&cfg.notify.webhooks);
@@ -188,6 +201,9 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         &state,
         jobs.tolerance_for("broadcasts"),
     ));
+    if let Some(job) = tocsin_server::channels::telegram_poll_job(state.clone()) {
+        runner.add(job.tolerance(jobs.tolerance_for("telegram")));
+    }
     let running = runner.start();
     tocsin_server::serve(listener, state, shutdown_signal()).await?;
     running.shutdown().await;
