@@ -230,8 +230,10 @@ pub struct BriefIncident {
     pub date: NaiveDate,
     /// Place (location, else admin1, else the country code).
     pub place: String,
-    /// ACLED event type.
+    /// ACLED event type, in the brief's language.
     pub event_type: String,
+    /// ACLED sub-event type, in the brief's language (empty when not recorded).
+    pub sub_event_type: String,
     /// Best estimate of deaths.
     pub fatalities: u64,
     /// What happened (shortened).
@@ -282,7 +284,7 @@ pub struct BriefGap {
 /// A precedent.
 #[derive(Debug, Clone, Serialize)]
 pub struct BriefPrecedent {
-    /// Title.
+    /// Title, in the brief's language.
     pub title: String,
     /// Country.
     pub country: String,
@@ -452,7 +454,10 @@ impl App<'_> {
                     .map(|k| BriefIncident {
                         date: k.date,
                         place: k.place.clone(),
-                        event_type: k.event_type.clone(),
+                        event_type: crate::words::event_type_name(&k.event_type, req.lang)
+                            .map_or_else(|| k.event_type.clone(), str::to_string),
+                        sub_event_type: crate::words::event_type_name(&k.sub_event_type, req.lang)
+                            .map_or_else(|| k.sub_event_type.clone(), str::to_string),
                         fatalities: k.fatalities,
                         description: shorten(&k.description, DESCRIPTION_CHARS),
                         tlp: k.tlp,
@@ -536,7 +541,8 @@ impl App<'_> {
             .into_iter()
             .take(PRECEDENTS)
             .map(|p| BriefPrecedent {
-                title: p.title.clone(),
+                title: crate::words::precedent_title(&p.id, req.lang)
+                    .map_or_else(|| p.title.clone(), str::to_string),
                 country: crate::words::country_name(&p.iso3, req.lang)
                     .map_or_else(|| p.country.clone(), str::to_string),
                 years: p.years.clone(),

@@ -37,7 +37,20 @@ const BAR_FILL: &str = "#4b5563";
 const LINE: &str = "#b45309";
 const INK: &str = "#1f2937";
 const GRID: &str = "#d1d5db";
-const FONT: &str = "font-family=\"Noto Sans, DejaVu Sans, sans-serif\"";
+/// The fonts charts are drawn with, most wanted first: Latin first (the dashboard's, and a
+/// brief's in English, French or Swahili).
+pub const LATIN_FONTS: &str = "Noto Sans, DejaVu Sans, sans-serif";
+/// The fonts of an Arabic chart: the Arabic font a brief's PDF ships first, so the Arabic
+/// words are shaped with it (a Latin font first leaves them as empty boxes in the PDF).
+pub const ARABIC_FONTS: &str = "Noto Sans Arabic, Noto Sans, DejaVu Sans, sans-serif";
+
+/// The chart fonts for text in `lang`: [`ARABIC_FONTS`] for Arabic, else [`LATIN_FONTS`].
+pub fn fonts_for(lang: tocsin_domain::Lang) -> &'static str {
+    match lang {
+        tocsin_domain::Lang::Ar => ARABIC_FONTS,
+        _ => LATIN_FONTS,
+    }
+}
 
 /// `&`, `<`, `>`, `"` and `'` escaped for XML text and attributes.
 pub fn escape(s: &str) -> String {
@@ -54,6 +67,57 @@ pub fn escape(s: &str) -> String {
             c => out.push(c),
         }
     }
+    out
+}
+
+/// Whether the Arabic font of [`ARABIC_FONTS`] draws `c` (Arabic script, digits, spaces and
+/// the common punctuation it has); anything else in an Arabic text is set in the Latin font.
+fn arabic_font_has(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_ascii_digit()
+        || matches!(c, ',' | '-' | '.' | ':' | '\u{a0}' | '«' | '»')
+        || matches!(c as u32, 0x600..=0x6ff | 0x750..=0x77f | 0x8a0..=0x8ff | 0xfb50..=0xfdff | 0xfe70..=0xfeff)
+}
+
+/// `text` as SVG text content drawn with `fonts`, escaped. In an Arabic chart, a text mixing
+/// Arabic with characters the Arabic font lacks (brackets, Latin letters) has those in a
+/// `<tspan>` of the Latin fonts: a renderer that shapes a text with one font and falls back
+/// glyph by glyph (resvg, Typst) cannot mix an Arabic font's ligatures with another font's
+/// glyphs, and would draw empty boxes.
+fn text_in(text: &str, fonts: &str) -> String {
+    if fonts != ARABIC_FONTS
+        || !text.chars().any(|c| matches!(c as u32, 0x600..=0x6ff))
+        || text.chars().all(arabic_font_has)
+    {
+        return escape(text);
+    }
+    let mut out = String::new();
+    let mut run = String::new();
+    let mut latin = false;
+    let flush = |out: &mut String, run: &mut String, latin: bool| {
+        if run.is_empty() {
+            return;
+        }
+        if latin {
+            let _ = write!(
+                out,
+                "<tspan font-family=\"{LATIN_FONTS}\">{}</tspan>",
+                escape(run)
+            );
+        } else {
+            out.push_str(&escape(run));
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        let l = !arabic_font_has(c);
+        if l != latin {
+            flush(&mut out, &mut run, latin);
+            latin = l;
+        }
+        run.push(c);
+    }
+    flush(&mut out, &mut run, latin);
     out
 }
 
@@ -95,6 +159,8 @@ pub struct TrendStyle<'a> {
     /// `{from}`, `{to}`, `{n}` (periods), `{busiest}`, `{busiest_incidents}`,
     /// `{busiest_fatalities}` are replaced.
     pub summary: &'a str,
+    /// The font families, most wanted first ([`fonts_for`]).
+    pub fonts: &'a str,
 }
 
 impl TrendStyle<'static> {
@@ -108,6 +174,7 @@ impl TrendStyle<'static> {
         no_incident: "No incident in this period",
         summary: "{incidents} and {fatalities} from {from} to {to}, in {n} periods; most \
                   incidents in {busiest} ({busiest_incidents}, {busiest_fatalities}).",
+        fonts: LATIN_FONTS,
     };
 }
 
@@ -161,9 +228,10 @@ pub fn trend_svg_in(title: &str, bars: &[TrendBar], st: &TrendStyle<'_>) -> Stri
     let _ = write!(
         s,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart trend\" role=\"img\" \
-         aria-labelledby=\"trend-title trend-desc\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" {FONT} font-size=\"11\">\
+         aria-labelledby=\"trend-title trend-desc\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" font-family=\"{}\" font-size=\"11\">\
          <title id=\"trend-title\">{}</title><desc id=\"trend-desc\">{}</desc>\
          <rect x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\" fill=\"#ffffff\"/>",
+        escape(st.fonts),
         escape(title),
         escape(&desc)
     );
@@ -178,11 +246,11 @@ pub fn trend_svg_in(title: &str, bars: &[TrendBar], st: &TrendStyle<'_>) -> Stri
          <line x1=\"{:.1}\" y1=\"16\" x2=\"{:.1}\" y2=\"16\" stroke=\"{LINE}\" stroke-width=\"2.5\"/>\
          <text x=\"{:.1}\" y=\"20\">{}</text></g>",
         LEFT + 16.0,
-        escape(st.incidents_axis),
+        text_in(st.incidents_axis, st.fonts),
         second,
         second + 20.0,
         second + 26.0,
-        escape(st.fatalities_axis),
+        text_in(st.fatalities_axis, st.fonts),
     );
     // Axes and grid: 0, half, max on each side.
     s.push_str("<g class=\"axes\">");
@@ -213,7 +281,7 @@ pub fn trend_svg_in(title: &str, bars: &[TrendBar], st: &TrendStyle<'_>) -> Stri
             "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{INK}\">{}</text></svg>",
             LEFT + pw / 2.0,
             TOP + ph / 2.0,
-            escape(st.no_incident)
+            text_in(st.no_incident, st.fonts)
         );
         return s;
     }
@@ -302,7 +370,7 @@ pub fn rank_sparkline_svg(title: &str, points: &[RankPoint]) -> String {
     let _ = write!(
         s,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart sparkline\" role=\"img\" \
-         aria-labelledby=\"rank-title rank-desc\" viewBox=\"0 0 {SW} {SH}\" width=\"{SW}\" height=\"{SH}\" {FONT} font-size=\"11\">\
+         aria-labelledby=\"rank-title rank-desc\" viewBox=\"0 0 {SW} {SH}\" width=\"{SW}\" height=\"{SH}\" font-family=\"{LATIN_FONTS}\" font-size=\"11\">\
          <title id=\"rank-title\">{}</title><desc id=\"rank-desc\">{}</desc>",
         escape(title),
         escape(&desc)
@@ -389,6 +457,8 @@ pub struct MapArea<'a> {
     pub width: f64,
     /// Height of the frame.
     pub height: f64,
+    /// The font families of its names, most wanted first ([`fonts_for`]).
+    pub fonts: &'a str,
 }
 
 const LAND: &str = "#eef0ea";
@@ -396,6 +466,8 @@ const LAND_HOME: &str = "#dfe4d8";
 const BORDER: &str = "#7c8590";
 const WATER: &str = "#e6eef5";
 const DOT: &str = "#b42318";
+/// The situation's own first-level areas.
+const AREA: &str = "#cbd5c0";
 
 /// The incidents as dots over the country outlines (Natural Earth 1:50m, from `tocsin-geo`),
 /// with the area's first-level areas named at their seat. The frame holds every point and
@@ -418,19 +490,59 @@ pub fn map_svg(title: &str, points: &[MapPoint], area: &MapArea<'_>) -> String {
                 .map(|(lat, lon)| (a.as_str(), lat, lon))
         })
         .collect();
+    // The situation's areas by the gazetteer's names (what the basemap joined them by), with
+    // the name the situation gives each.
+    let wanted: Vec<(&str, String)> = area
+        .admin1
+        .iter()
+        .map(|a| {
+            let canonical = match g.admin1_named(area.country, a) {
+                tocsin_geo::Admin1Match::Found(n) => n.to_string(),
+                tocsin_geo::Admin1Match::Unknown { .. } => a.clone(),
+            };
+            (a.as_str(), canonical)
+        })
+        .collect();
+    let which = |p: &tocsin_geo::basemap::Admin1Piece| -> Option<&str> {
+        if p.country != area.country {
+            return None;
+        }
+        wanted
+            .iter()
+            .find(|(given, canonical)| {
+                p.a1.as_deref() == Some(canonical.as_str())
+                    || p.name.eq_ignore_ascii_case(given)
+                    || p.name.eq_ignore_ascii_case(canonical)
+            })
+            .map(|(given, _)| *given)
+    };
     let mut frame: Option<[f64; 4]> = None;
-    let mut grow = |lon: f64, lat: f64| {
+    fn grow(frame: &mut Option<[f64; 4]>, lon: f64, lat: f64) {
         let b = frame.get_or_insert([lon, lat, lon, lat]);
         b[0] = b[0].min(lon);
         b[1] = b[1].min(lat);
         b[2] = b[2].max(lon);
         b[3] = b[3].max(lat);
-    };
+    }
     for p in &valid {
-        grow(p.lon, p.lat);
+        grow(&mut frame, p.lon, p.lat);
     }
     for (_, lat, lon) in &seats {
-        grow(*lon, *lat);
+        grow(&mut frame, *lon, *lat);
+    }
+    // The situation's areas whole: their shapes around what is framed so far.
+    if !wanted.is_empty() {
+        let around = match frame {
+            Some([w0, s0, e0, n0]) => [w0 - 4.0, s0 - 4.0, e0 + 4.0, n0 + 4.0],
+            None => country_bounds(g, area.country).unwrap_or([-1.0, -1.0, 1.0, 1.0]),
+        };
+        for p in tocsin_geo::basemap::admin1_within(around) {
+            if which(&p).is_some() {
+                for [lon, lat] in p.lines.iter().flatten() {
+                    grow(&mut frame, *lon, *lat);
+                }
+            }
+        }
     }
     let [mut west, mut south, mut east, mut north] = match frame {
         Some(b) => b,
@@ -470,15 +582,17 @@ pub fn map_svg(title: &str, points: &[MapPoint], area: &MapArea<'_>) -> String {
     let _ = write!(
         s,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart map\" role=\"img\" \
-         aria-labelledby=\"map-title map-desc\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" {FONT} font-size=\"10\">\
+         aria-labelledby=\"map-title map-desc\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" font-family=\"{}\" font-size=\"10\">\
          <title id=\"map-title\">{}</title><desc id=\"map-desc\">{}</desc>\
          <defs><clipPath id=\"map-frame\"><rect x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\"/></clipPath></defs>\
          <rect x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\" fill=\"{WATER}\"/><g clip-path=\"url(#map-frame)\">",
+        escape(area.fonts),
         escape(title),
         escape(&desc)
     );
     // Outlines: the neighbours, then the country itself on top.
     let outlines = g.outlines_within(view);
+    let mut border = String::new();
     for home in [false, true] {
         let mut d = String::new();
         for (iso3, rings) in outlines
@@ -500,6 +614,65 @@ pub fn map_svg(title: &str, points: &[MapPoint], area: &MapArea<'_>) -> String {
             if home { LAND_HOME } else { LAND },
             if home { 1.4 } else { 0.8 }
         );
+        if home {
+            border = d;
+        }
+    }
+    // First-level areas (Natural Earth 1:10m, from the offline basemap): the situation's own
+    // tinted and outlined, the country's other boundaries dashed, the country's border again
+    // on top.
+    let pieces = tocsin_geo::basemap::admin1_within(view);
+    let mut mine: Vec<(&str, String, String)> = Vec::new();
+    let mut others = String::new();
+    for p in pieces.iter().filter(|p| p.country == area.country) {
+        match which(p) {
+            Some(given) => {
+                let at = match mine.iter().position(|(n, _, _)| *n == given) {
+                    Some(i) => i,
+                    None => {
+                        mine.push((given, String::new(), String::new()));
+                        mine.len() - 1
+                    }
+                };
+                for r in &p.rings {
+                    ring_path(&mut mine[at].1, r, &px, &py);
+                }
+                for l in &p.lines {
+                    line_path(&mut mine[at].2, l, &px, &py);
+                }
+            }
+            None => {
+                for l in &p.lines {
+                    line_path(&mut others, l, &px, &py);
+                }
+            }
+        }
+    }
+    if !others.is_empty() {
+        let _ = write!(
+            s,
+            "<path class=\"admin1\" d=\"{others}\" fill=\"none\" stroke=\"{BORDER}\" stroke-width=\"0.5\" stroke-dasharray=\"2 1.5\"/>"
+        );
+    }
+    for (name, fill, _) in &mine {
+        let _ = write!(
+            s,
+            "<path class=\"area\" data-name=\"{}\" d=\"{fill}\" fill=\"{AREA}\" fill-rule=\"evenodd\" stroke=\"none\"/>",
+            escape(name)
+        );
+    }
+    for (name, _, lines) in &mine {
+        let _ = write!(
+            s,
+            "<path class=\"area-outline\" data-name=\"{}\" d=\"{lines}\" fill=\"none\" stroke=\"{INK}\" stroke-width=\"1\" stroke-linejoin=\"round\"/>",
+            escape(name)
+        );
+    }
+    if !mine.is_empty() && !border.is_empty() {
+        let _ = write!(
+            s,
+            "<path class=\"border\" d=\"{border}\" fill=\"none\" stroke=\"{BORDER}\" stroke-width=\"1.4\" stroke-linejoin=\"round\"/>"
+        );
     }
     // Unverified first, so verified dots are drawn on top.
     let mut sorted = valid.clone();
@@ -520,7 +693,24 @@ pub fn map_svg(title: &str, points: &[MapPoint], area: &MapArea<'_>) -> String {
         );
     }
     s.push_str("</g><g class=\"areas\">");
-    for (name, lat, lon) in &seats {
+    // Each area named at its seat, else in the middle of its shape.
+    let mut names: Vec<(&str, f64, f64)> = seats.clone();
+    for (name, _, lines) in &mine {
+        if names.iter().any(|(n, _, _)| n == name) {
+            continue;
+        }
+        let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
+        for p in pieces.iter().filter(|p| which(p) == Some(*name)) {
+            for [lon, lat] in p.lines.iter().flatten() {
+                lo = [lo[0].min(*lon), lo[1].min(*lat)];
+                hi = [hi[0].max(*lon), hi[1].max(*lat)];
+            }
+        }
+        if !lines.is_empty() && lo[0] <= hi[0] {
+            names.push((name, (lo[1] + hi[1]) / 2.0, (lo[0] + hi[0]) / 2.0));
+        }
+    }
+    for (name, lat, lon) in &names {
         let (x, y) = (px(*lon), py(*lat));
         let anchor = if x > w * 0.75 {
             "end"
@@ -545,6 +735,27 @@ pub fn map_svg(title: &str, points: &[MapPoint], area: &MapArea<'_>) -> String {
         h - 1.0
     );
     s
+}
+
+/// A polyline as path commands, leaving out points less than half a unit from the last one
+/// kept.
+fn line_path(
+    d: &mut String,
+    line: &[[f64; 2]],
+    px: &impl Fn(f64) -> f64,
+    py: &impl Fn(f64) -> f64,
+) {
+    let mut last: Option<(f64, f64)> = None;
+    for (i, [lon, lat]) in line.iter().enumerate() {
+        let (x, y) = (px(*lon), py(*lat));
+        if let Some((lx, ly)) = last {
+            if (x - lx).abs() < 0.5 && (y - ly).abs() < 0.5 && i + 1 != line.len() {
+                continue;
+            }
+        }
+        let _ = write!(d, "{}{x:.1} {y:.1}", if last.is_none() { "M" } else { "L" });
+        last = Some((x, y));
+    }
 }
 
 /// West, south, east, north of a country's outlines.
@@ -821,6 +1032,7 @@ mod tests {
             admin1: &areas,
             width: 400.0,
             height: 260.0,
+            fonts: LATIN_FONTS,
         };
         let svg = map_svg("Map of incidents", &pts, &area);
         let (els, texts) = parse(&svg);
@@ -852,9 +1064,101 @@ mod tests {
             admin1: &[],
             width: 400.0,
             height: 260.0,
+            fonts: LATIN_FONTS,
         };
         let (els, _) = parse(&map_svg("m", &[], &none));
         assert!(els.iter().any(|e| attr(e, "class") == Some("country")));
+    }
+
+    #[test]
+    fn a_map_of_two_areas_draws_their_outlines_and_names_over_the_countrys_boundaries() {
+        let areas = vec!["Ouham".to_string(), "Ouham-Pendé".to_string()];
+        let area = MapArea {
+            country: "CAF",
+            admin1: &areas,
+            width: 400.0,
+            height: 260.0,
+            fonts: LATIN_FONTS,
+        };
+        // One incident only, in Ouham-Pendé: the frame still holds both areas whole.
+        let pts = [MapPoint {
+            lat: 6.32,
+            lon: 16.38,
+            fatalities: 3,
+            verified: true,
+        }];
+        let svg = map_svg("Map", &pts, &area);
+        let (els, texts) = parse(&svg);
+        for name in ["Ouham", "Ouham-Pendé"] {
+            for class in ["area", "area-outline"] {
+                let e = els
+                    .iter()
+                    .find(|e| attr(e, "class") == Some(class) && attr(e, "data-name") == Some(name))
+                    .unwrap_or_else(|| panic!("no {class} for {name}: {svg}"));
+                let d = attr(e, "d").unwrap();
+                assert!(d.matches('L').count() > 20, "{name} {class}: {d}");
+                // Drawn inside the frame (at most the buffer of a tile beyond it).
+                let xs: Vec<f64> = d
+                    .split(['M', 'L', 'Z'])
+                    .filter_map(|p| p.split(' ').next()?.parse().ok())
+                    .collect();
+                assert!(xs.iter().any(|x| (0.0..=400.0).contains(x)), "{name}");
+            }
+            assert!(texts.contains(&name.to_string()), "{name}: {texts:?}");
+        }
+        // The country's other first-level boundaries, dashed.
+        let others = els
+            .iter()
+            .find(|e| attr(e, "class") == Some("admin1"))
+            .unwrap_or_else(|| panic!("no other boundaries: {svg}"));
+        assert!(attr(others, "stroke-dasharray").is_some());
+        // Ouham lies east of Ouham-Pendé: its outline's points are further right on average.
+        let mean_x = |name: &str| {
+            let e = els
+                .iter()
+                .find(|e| attr(e, "class") == Some("area") && attr(e, "data-name") == Some(name))
+                .unwrap();
+            let xs: Vec<f64> = attr(e, "d")
+                .unwrap()
+                .split(['M', 'L', 'Z'])
+                .filter_map(|p| p.split(' ').next()?.parse().ok())
+                .collect();
+            xs.iter().sum::<f64>() / xs.len() as f64
+        };
+        assert!(mean_x("Ouham") > mean_x("Ouham-Pendé"));
+    }
+
+    #[test]
+    fn arabic_charts_name_the_arabic_font_first() {
+        let ar = TrendStyle {
+            fonts: fonts_for(tocsin_domain::Lang::Ar),
+            ..TrendStyle::ENGLISH
+        };
+        let (els, _) = parse(&trend_svg_in("t", &bars(), &ar));
+        assert_eq!(
+            attr(&els[0], "font-family").map(|f| f.split(',').next().unwrap()),
+            Some("Noto Sans Arabic")
+        );
+        let area = MapArea {
+            country: "CAF",
+            admin1: &[],
+            width: 400.0,
+            height: 260.0,
+            fonts: fonts_for(tocsin_domain::Lang::Ar),
+        };
+        let (els, _) = parse(&map_svg("m", &[], &area));
+        assert!(attr(&els[0], "font-family")
+            .unwrap()
+            .starts_with("Noto Sans Arabic,"));
+        for lang in [
+            tocsin_domain::Lang::En,
+            tocsin_domain::Lang::Fr,
+            tocsin_domain::Lang::Sw,
+        ] {
+            assert!(fonts_for(lang).starts_with("Noto Sans,"));
+        }
+        let (els, _) = parse(&trend_svg("t", &bars()));
+        assert_eq!(attr(&els[0], "font-family"), Some(LATIN_FONTS));
     }
 
     #[test]
@@ -867,6 +1171,7 @@ mod tests {
             counts: ["incident", "incidents", "mort", "morts"],
             no_incident: "Aucun incident",
             summary: "{incidents} et {fatalities} du {from} au {to}",
+            fonts: LATIN_FONTS,
         };
         let (els, texts) = parse(&trend_svg_in("Tendance", &bars(), &fr));
         assert_eq!(attr(&els[0], "width"), Some("400"));

@@ -262,6 +262,8 @@ pub struct KeyIncident {
     pub place: String,
     /// ACLED event type.
     pub event_type: String,
+    /// ACLED sub-event type.
+    pub sub_event_type: String,
     /// Best estimate of deaths.
     pub fatalities: u64,
     /// What happened.
@@ -487,6 +489,7 @@ impl App<'_> {
                     .or_else(|| i.admin1.clone())
                     .unwrap_or_else(|| i.country.code().to_string()),
                 event_type: i.event_type.clone(),
+                sub_event_type: i.sub_event_type.clone(),
                 fatalities: i.fatalities.max(0) as u64,
                 description: i.description.clone(),
                 tlp: i.tlp,

@@ -1,8 +1,9 @@
 //! Names a brief prints in French, Swahili or Arabic besides the headings: the toolbox's
-//! measures and categories (`toolbox/toolbox.names.tsv`, working translations) and country
-//! names (a small hand-made table of the countries Tocsin's demo and test data cover and
-//! their neighbours). English, or a name not in the tables, is `None`: the caller keeps the
-//! English name.
+//! measures, categories and precedents' titles (`toolbox/toolbox.names.tsv`, working
+//! translations), ACLED's event and sub-event types (working translations, here), and
+//! country names (a small hand-made table of the countries Tocsin's demo and test data and
+//! the toolbox's precedents cover, and their neighbours). English, or a name not in the
+//! tables, is `None`: the caller keeps the English name.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -46,6 +47,205 @@ pub fn category_name(category: &str, lang: Lang) -> Option<&'static str> {
         .and_then(|n| pick(n, lang))
 }
 
+/// A toolbox precedent's title in `lang` (`None` in English or for an unknown id).
+pub fn precedent_title(id: &str, lang: Lang) -> Option<&'static str> {
+    toolbox()
+        .get(format!("precedent:{id}").as_str())
+        .and_then(|n| pick(n, lang))
+}
+
+/// ACLED's event and sub-event types (as `tocsin_domain::incident::ACLED_TYPOLOGY` spells
+/// them) in French, Swahili and Arabic: working translations made for Tocsin, not ACLED's.
+const EVENT_TYPES: &[(&str, [&str; 3])] = &[
+    ("Battles", ["Batailles", "Mapigano", "معارك"]),
+    (
+        "Explosions/Remote violence",
+        [
+            "Explosions/Violence à distance",
+            "Milipuko/Mashambulizi ya mbali",
+            "انفجارات/عنف عن بعد",
+        ],
+    ),
+    (
+        "Violence against civilians",
+        [
+            "Violence contre les civils",
+            "Ukatili dhidi ya raia",
+            "عنف ضد المدنيين",
+        ],
+    ),
+    ("Protests", ["Manifestations", "Maandamano", "احتجاجات"]),
+    ("Riots", ["Émeutes", "Ghasia", "أعمال شغب"]),
+    (
+        "Strategic developments",
+        [
+            "Évolutions stratégiques",
+            "Maendeleo ya kimkakati",
+            "تطورات استراتيجية",
+        ],
+    ),
+    // Sub-event types.
+    (
+        "Armed clash",
+        ["Affrontement armé", "Mapigano ya silaha", "اشتباك مسلح"],
+    ),
+    (
+        "Government regains territory",
+        [
+            "Le gouvernement reprend un territoire",
+            "Serikali yarejesha eneo",
+            "الحكومة تستعيد أراضي",
+        ],
+    ),
+    (
+        "Non-state actor overtakes territory",
+        [
+            "Un acteur non étatique prend un territoire",
+            "Kundi lisilo la kiserikali lateka eneo",
+            "جهة غير حكومية تسيطر على أراضٍ",
+        ],
+    ),
+    (
+        "Chemical weapon",
+        ["Arme chimique", "Silaha ya kemikali", "سلاح كيميائي"],
+    ),
+    (
+        "Air/drone strike",
+        [
+            "Frappe aérienne/de drone",
+            "Shambulio la anga/la droni",
+            "غارة جوية/بطائرة مسيرة",
+        ],
+    ),
+    (
+        "Suicide bomb",
+        [
+            "Attentat-suicide",
+            "Bomu la kujitoa mhanga",
+            "تفجير انتحاري",
+        ],
+    ),
+    (
+        "Shelling/artillery/missile attack",
+        [
+            "Bombardement/artillerie/attaque de missiles",
+            "Mashambulizi ya mizinga/makombora",
+            "قصف مدفعي/صاروخي",
+        ],
+    ),
+    (
+        "Remote explosive/landmine/IED",
+        [
+            "Explosif télécommandé/mine terrestre/EEI",
+            "Kilipuzi cha mbali/bomu la ardhini/IED",
+            "عبوة ناسفة/لغم أرضي",
+        ],
+    ),
+    ("Grenade", ["Grenade", "Guruneti", "قنبلة يدوية"]),
+    (
+        "Sexual violence",
+        ["Violences sexuelles", "Ukatili wa kingono", "عنف جنسي"],
+    ),
+    ("Attack", ["Attaque", "Shambulio", "هجوم"]),
+    (
+        "Abduction/forced disappearance",
+        [
+            "Enlèvement/disparition forcée",
+            "Utekaji nyara/kutoweshwa kwa nguvu",
+            "اختطاف/إخفاء قسري",
+        ],
+    ),
+    (
+        "Peaceful protest",
+        [
+            "Manifestation pacifique",
+            "Maandamano ya amani",
+            "احتجاج سلمي",
+        ],
+    ),
+    (
+        "Protest with intervention",
+        [
+            "Manifestation avec intervention",
+            "Maandamano yaliyoingiliwa",
+            "احتجاج مع تدخل",
+        ],
+    ),
+    (
+        "Excessive force against protesters",
+        [
+            "Usage excessif de la force contre des manifestants",
+            "Nguvu kupita kiasi dhidi ya waandamanaji",
+            "استخدام مفرط للقوة ضد المحتجين",
+        ],
+    ),
+    (
+        "Violent demonstration",
+        [
+            "Manifestation violente",
+            "Maandamano ya vurugu",
+            "مظاهرة عنيفة",
+        ],
+    ),
+    (
+        "Mob violence",
+        ["Violence collective", "Ghasia za umati", "عنف الحشود"],
+    ),
+    ("Agreement", ["Accord", "Makubaliano", "اتفاق"]),
+    ("Arrests", ["Arrestations", "Kukamatwa", "اعتقالات"]),
+    (
+        "Change to group/activity",
+        [
+            "Changement de groupe/d'activité",
+            "Mabadiliko ya kundi/shughuli",
+            "تغير في الجماعة/النشاط",
+        ],
+    ),
+    (
+        "Disrupted weapons use",
+        [
+            "Usage d'armes déjoué",
+            "Matumizi ya silaha yaliyozuiwa",
+            "إحباط استخدام أسلحة",
+        ],
+    ),
+    (
+        "Headquarters or base established",
+        [
+            "Quartier général ou base établi",
+            "Makao makuu au kambi kuanzishwa",
+            "إنشاء مقر أو قاعدة",
+        ],
+    ),
+    (
+        "Looting/property destruction",
+        [
+            "Pillage/destruction de biens",
+            "Uporaji/uharibifu wa mali",
+            "نهب/تدمير ممتلكات",
+        ],
+    ),
+    (
+        "Non-violent transfer of territory",
+        [
+            "Transfert non violent de territoire",
+            "Uhamisho wa eneo bila vurugu",
+            "نقل سلمي للسيطرة على أراضٍ",
+        ],
+    ),
+    ("Other", ["Autre", "Nyingine", "أخرى"]),
+];
+
+/// An ACLED event type or sub-event type in `lang` (case-insensitive; `None` in English or
+/// for a name not in the typology).
+pub fn event_type_name(name: &str, lang: Lang) -> Option<&'static str> {
+    let name = name.trim();
+    EVENT_TYPES
+        .iter()
+        .find(|(t, _)| t.eq_ignore_ascii_case(name))
+        .and_then(|(_, n)| pick(n, lang))
+}
+
 /// ISO alpha-3, French, Swahili, Arabic.
 const COUNTRIES: &[(&str, [&str; 3])] = &[
     ("AFG", ["Afghanistan", "Afghanistani", "أفغانستان"]),
@@ -53,6 +253,14 @@ const COUNTRIES: &[(&str, [&str; 3])] = &[
     ("BDI", ["Burundi", "Burundi", "بوروندي"]),
     ("BEN", ["Bénin", "Benin", "بنين"]),
     ("BFA", ["Burkina Faso", "Burkina Faso", "بوركينا فاسو"]),
+    (
+        "BIH",
+        [
+            "Bosnie-Herzégovine",
+            "Bosnia na Hezegovina",
+            "البوسنة والهرسك",
+        ],
+    ),
     (
         "CAF",
         [
@@ -78,11 +286,22 @@ const COUNTRIES: &[(&str, [&str; 3])] = &[
     ("ETH", ["Éthiopie", "Ethiopia", "إثيوبيا"]),
     ("GHA", ["Ghana", "Ghana", "غانا"]),
     ("GIN", ["Guinée", "Gine", "غينيا"]),
+    ("GMB", ["Gambie", "Gambia", "غامبيا"]),
     ("HTI", ["Haïti", "Haiti", "هايتي"]),
     ("IRQ", ["Irak", "Iraki", "العراق"]),
     ("KEN", ["Kenya", "Kenya", "كينيا"]),
+    ("KGZ", ["Kirghizistan", "Kirgizistani", "قيرغيزستان"]),
     ("LBN", ["Liban", "Lebanoni", "لبنان"]),
     ("LBY", ["Libye", "Libya", "ليبيا"]),
+    ("LKA", ["Sri Lanka", "Sri Lanka", "سريلانكا"]),
+    (
+        "MKD",
+        [
+            "Macédoine du Nord",
+            "Masedonia Kaskazini",
+            "مقدونيا الشمالية",
+        ],
+    ),
     ("MLI", ["Mali", "Mali", "مالي"]),
     ("MMR", ["Myanmar", "Myanmar", "ميانمار"]),
     ("MOZ", ["Mozambique", "Msumbiji", "موزمبيق"]),
@@ -93,11 +312,16 @@ const COUNTRIES: &[(&str, [&str; 3])] = &[
     ("RWA", ["Rwanda", "Rwanda", "رواندا"]),
     ("SDN", ["Soudan", "Sudan", "السودان"]),
     ("SEN", ["Sénégal", "Senegal", "السنغال"]),
+    ("SLE", ["Sierra Leone", "Siera Leoni", "سيراليون"]),
     ("SOM", ["Somalie", "Somalia", "الصومال"]),
     ("SSD", ["Soudan du Sud", "Sudan Kusini", "جنوب السودان"]),
     ("SYR", ["Syrie", "Syria", "سوريا"]),
     ("TCD", ["Tchad", "Chadi", "تشاد"]),
     ("TGO", ["Togo", "Togo", "توغو"]),
+    (
+        "TLS",
+        ["Timor oriental", "Timor Mashariki", "تيمور الشرقية"],
+    ),
     ("TZA", ["Tanzanie", "Tanzania", "تنزانيا"]),
     ("UGA", ["Ouganda", "Uganda", "أوغندا"]),
     ("UKR", ["Ukraine", "Ukraini", "أوكرانيا"]),
@@ -157,6 +381,53 @@ mod tests {
             measure_name("preventive_deployment", Lang::Fr),
             Some("Déploiement préventif")
         );
+    }
+
+    #[test]
+    fn every_precedent_has_its_title_in_three_languages() {
+        let tb = tocsin_toolbox::Toolbox::shipped();
+        assert!(!tb.precedents.is_empty());
+        for p in &tb.precedents {
+            for lang in [Lang::Fr, Lang::Sw, Lang::Ar] {
+                let t = precedent_title(&p.id, lang).unwrap_or_else(|| panic!("{} {lang}", p.id));
+                assert!(!t.is_empty() && t != p.title, "{} {lang}: {t}", p.id);
+            }
+            assert_eq!(precedent_title(&p.id, Lang::En), None);
+            // Its country too, so no English is left on a precedent's line.
+            assert!(country_name(&p.iso3, Lang::Fr).is_some(), "{}", p.iso3);
+        }
+        assert_eq!(
+            precedent_title("ken_2008_mediation", Lang::Fr),
+            Some("Kenya : crise postélectorale et médiation mandatée par l'UA")
+        );
+    }
+
+    #[test]
+    fn every_acled_event_and_sub_event_type_is_named_in_three_languages() {
+        for (t, subs) in tocsin_domain::incident::ACLED_TYPOLOGY {
+            for name in std::iter::once(t).chain(subs.iter()) {
+                for lang in [Lang::Fr, Lang::Sw, Lang::Ar] {
+                    let n = event_type_name(name, lang)
+                        .unwrap_or_else(|| panic!("{name} has no name in {lang}"));
+                    assert!(
+                        !n.is_empty() && n != *name || *name == "Grenade",
+                        "{name} {lang}"
+                    );
+                }
+                assert_eq!(event_type_name(name, Lang::En), None);
+            }
+        }
+        assert_eq!(
+            event_type_name("violence against civilians", Lang::Fr),
+            Some("Violence contre les civils")
+        );
+        assert_eq!(event_type_name("Attack", Lang::Ar), Some("هجوم"));
+        assert_eq!(event_type_name("Picnic", Lang::Fr), None);
+        // No name twice in the table.
+        let mut names: Vec<&str> = EVENT_TYPES.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), EVENT_TYPES.len());
     }
 
     #[test]

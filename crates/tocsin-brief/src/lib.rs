@@ -55,12 +55,14 @@ impl Charts {
             counts: l.counts,
             no_incident: l.no_incident,
             summary: l.trend_summary,
+            fonts: charts::fonts_for(c.lang),
         };
         let area = MapArea {
             country: &c.situation.country,
             admin1: &c.situation.admin1,
             width: CHART_W,
             height: MAP_H,
+            fonts: charts::fonts_for(c.lang),
         };
         Charts {
             trend: charts::trend_svg_in(l.trend, &c.trend, &style),

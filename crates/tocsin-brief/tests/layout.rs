@@ -98,6 +98,36 @@ fn an_arabic_brief_extracts_in_logical_order() {
 }
 
 #[test]
+fn an_arabic_briefs_charts_are_drawn_with_the_arabic_font() {
+    // The pictures name the Arabic font first (a Latin font first left the Arabic words of
+    // the legend as empty boxes), the brackets in the Latin font beside it.
+    let c = sample::content(Lang::Ar);
+    let charts = tocsin_brief::Charts::of(&c);
+    for svg in [&charts.trend, &charts.map] {
+        assert!(
+            svg.contains("font-family=\"Noto Sans Arabic, Noto Sans,"),
+            "{svg}"
+        );
+    }
+    assert!(charts
+        .trend
+        .contains("<tspan font-family=\"Noto Sans, DejaVu Sans, sans-serif\">("));
+    let en = tocsin_brief::Charts::of(&sample::content(Lang::En));
+    assert!(en
+        .trend
+        .contains("font-family=\"Noto Sans, DejaVu Sans, sans-serif\""));
+    // The legend's words are in the PDF's text as written: "المحور" (axis) is written only
+    // there.
+    let pdf = tocsin_brief::pdf_with(&c, &charts).unwrap();
+    let text = logical(&poppler("pdftotext", &pdf, &[]));
+    assert_eq!(text.matches("المحور").count(), 2, "{text}");
+    for want in ["الحوادث", "الوفيات"] {
+        let reversed: String = want.chars().rev().collect();
+        assert!(!text.contains(&reversed), "{want:?} extracted reversed");
+    }
+}
+
+#[test]
 fn a_warning_shows_on_the_brief() {
     let mut c = sample::content(Lang::Fr);
     c.warnings.push(tocsin_app::brief::TermWarning {

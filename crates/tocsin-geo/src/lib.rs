@@ -42,6 +42,7 @@
 #![warn(missing_docs)]
 
 mod admin;
+pub mod basemap;
 mod countries;
 mod gazetteer;
 mod index;

@@ -28,8 +28,9 @@ mod assets {
 }
 pub use assets::{GLYPHS, NODE_MODULES};
 
-/// The basemap archive (Natural Earth boundaries, GeoNames places; z0–z6).
-pub static PMTILES: &[u8] = include_bytes!("../../../data/basemap/basemap.pmtiles");
+/// The basemap archive (Natural Earth boundaries, GeoNames places; z0–z6), embedded once by
+/// `tocsin-geo` (whose briefs' maps read its admin-1 areas too).
+pub use tocsin_geo::basemap::PMTILES;
 
 /// Media type of a Mapbox Vector Tile.
 pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";

@@ -508,7 +508,45 @@ async fn briefs_in_english_and_arabic_filtered_for_their_audience() {
     ] {
         assert!(fr_text.contains(want), "{want:?} missing:\n{fr_text}");
     }
-    // (The precedents' titles and outcomes are the toolbox's English text.)
+    // The event types of the key incidents and the precedents' titles too (the precedents'
+    // outcomes are the toolbox's English text).
+    assert!(
+        en_text.contains("Violence against civilians · Attack"),
+        "{en_text}"
+    );
+    assert!(
+        fr_text.contains("Violence contre les civils · Attaque"),
+        "{fr_text}"
+    );
+    assert!(!fr_text.contains("Violence against civilians"), "{fr_text}");
+    assert!(ar_text.contains("عنف ضد المدنيين"), "{ar_text}");
+    assert!(!ar_text.contains("Violence against civilians"), "{ar_text}");
+    let precedents: Vec<&tocsin_toolbox::Precedent> = toolbox
+        .precedents
+        .iter()
+        .filter(|p| en_text.contains(&flat(&p.title)))
+        .collect();
+    assert!(
+        !precedents.is_empty(),
+        "the English brief cites precedents: {en_text}"
+    );
+    for p in &precedents {
+        let title = tocsin_app::words::precedent_title(&p.id, tocsin_domain::Lang::Fr).unwrap();
+        assert!(
+            fr_text.contains(&flat(title)),
+            "{title:?} missing:\n{fr_text}"
+        );
+        assert!(
+            !fr_text.contains(&flat(&p.title)),
+            "{:?} left in English",
+            p.title
+        );
+        assert!(
+            !ar_text.contains(&flat(&p.title)),
+            "{:?} left in English",
+            p.title
+        );
+    }
     let before_precedents = fr_text.split("Précédents").next().unwrap_or_default();
     assert!(
         !before_precedents.contains("Central African Republic"),

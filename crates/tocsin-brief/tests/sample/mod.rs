@@ -73,6 +73,7 @@ pub fn content(lang: Lang) -> BriefContent {
                 date: date(2026, 11, 1 + i),
                 place: format!("Village {i}"),
                 event_type: "Violence against civilians".into(),
+                sub_event_type: "Attack".into(),
                 fatalities: 20 - u64::from(i),
                 description: "Armed men attacked the market at dawn and burned houses; \
                               residents fled towards the town."
