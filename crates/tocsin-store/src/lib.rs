@@ -44,7 +44,7 @@ pub use verification::{Verification, VerificationStep};
 pub mod broadcasts;
 pub use broadcasts::{BroadcastRecipient, BroadcastStep, Broadcasts, RecipientOutcome};
 pub mod speech;
-pub use speech::{Figures, LexiconEvaluation, LexiconRecord, Speech, SpeechStep};
+pub use speech::{Figures, FlagFilter, LexiconEvaluation, LexiconRecord, Speech, SpeechStep};
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
