@@ -516,5 +516,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::matching::MatchingDoc::openapi());
     doc.merge(crate::broadcasts::BroadcastsDoc::openapi());
     doc.merge(crate::lexicons::LexiconsDoc::openapi());
+    doc.merge(crate::flags::FlagsDoc::openapi());
     Json(doc)
 }

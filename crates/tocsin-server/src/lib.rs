@@ -16,6 +16,7 @@ pub mod edge;
 pub mod error;
 pub mod export;
 pub mod files;
+pub mod flags;
 pub mod health;
 pub mod incident_index;
 pub mod input;
@@ -435,6 +436,7 @@ pub fn router(state: AppState) -> Router {
         .merge(matching::api_routes())
         .merge(broadcasts::routes())
         .merge(lexicons::routes())
+        .merge(flags::routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()
