@@ -414,8 +414,8 @@ pub fn with_files(op: Op, files: PreparedFiles) -> Op {
 }
 
 /// Store a report from the public web form with the files sent along (as
-/// [`crate::sms::submit_form_report`]): the report, its one-time code and every file (blobs,
-/// records, custody entries) in one write. The files carry the report's label (TLP:AMBER+STRICT
+/// [`crate::sms::submit_form_report`]): the report, its one-time code, every file (blobs,
+/// records, custody entries) and its dangerous-speech flags in one write. The files carry the report's label (TLP:AMBER+STRICT
 /// for the form) and their names are never seen here.
 pub async fn submit_form_report_with_files<S: tocsin_store::Store + ?Sized>(
     store: &S,
@@ -431,10 +431,12 @@ pub async fn submit_form_report_with_files<S: tocsin_store::Store + ?Sized>(
         .check(&sizes, 0, 0)
         .map_err(|e| AppError::invalid(e.limit, e.message))?;
     let files = prepare_files(contact_key, actor, report.id, uploads, &[])?;
+    let flags = crate::flags::scan_steps(store, &report).await?;
     let op = with_files(
         crate::sms::form_report_op(actor, report, claim, tocsin_domain::time::now()),
         files,
     );
+    let op = crate::flags::with_steps(op, flags);
     store.write(actor, op).await?;
     Ok(())
 }

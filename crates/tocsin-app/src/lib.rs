@@ -24,6 +24,7 @@ pub mod engine;
 mod error;
 mod evidence;
 pub mod files;
+pub mod flags;
 pub mod flow;
 pub mod home;
 pub mod incidents;

@@ -3,7 +3,7 @@
 use tocsin_domain::{
     Channel, NewReport, Page, PageRequest, Permission, Report, ReportFilter, ReportInput, User,
 };
-use tocsin_store::{StoreError, StoreExt};
+use tocsin_store::{Op, Step, StoreError};
 use uuid::Uuid;
 
 use crate::{reads, require, visible, App, AppError, Result};
@@ -76,8 +76,8 @@ impl App<'_> {
         Ok(())
     }
 
-    /// Record a report sent in by `u` over `channel`. A source handle above their clearance
-    /// is refused as one that does not exist.
+    /// Record a report sent in by `u` over `channel`, with its dangerous-speech flags in the
+    /// same write. A source handle above their clearance is refused as one that does not exist.
     pub async fn create_report(
         &self,
         u: &User,
@@ -101,7 +101,25 @@ impl App<'_> {
             None => None,
         };
         let r = NewReport::parse(input, channel, source_id)?;
-        let mut r = self.store.create_report(&u.actor(), r).await?;
+        // The report and its dangerous-speech flags in one write, audited as a report's creation.
+        let actor = u.actor();
+        let audit = tocsin_store::audit_for(&actor, &Op::CreateReport(r.clone()))
+            .ok_or_else(|| AppError::Internal("a report's creation has no audit entry".into()))?;
+        let mut steps = vec![Step::CreateReport {
+            report: Box::new(r.clone()),
+            unless_text_since: None,
+        }];
+        steps.extend(crate::flags::scan_steps(&**self.store, &r).await?);
+        self.store
+            .write(
+                &actor,
+                Op::All {
+                    steps,
+                    audit: Box::new(audit),
+                },
+            )
+            .await?;
+        let mut r = self.store.get_report(r.id).await?;
         self.grade_reports(u, std::slice::from_mut(&mut r)).await?;
         Ok(r)
     }

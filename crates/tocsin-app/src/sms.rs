@@ -15,7 +15,8 @@
 //!    [`InboundSms::dedupe_window_secs`];
 //! 4. otherwise a **new report**, from a new source when the sender is new: kind `monitor`,
 //!    reliability F, TLP AMBER+STRICT, the handle and sealed contact the gateway prepared
-//!    (sealed for [`InboundSms::new_source_id`]); its acknowledgement is queued as a delivery.
+//!    (sealed for [`InboundSms::new_source_id`]); its acknowledgement is queued as a delivery,
+//!    and its dangerous-speech flags ([`crate::flags::scan_steps`]) are written with it.
 //!
 //! Every message, duplicate or not, leaves one `sms.receive` audit entry naming only the
 //! message's report id and whether it was a form code — never the number or the gateway's id.
@@ -157,11 +158,13 @@ async fn decide<S: Store + ?Sized>(
         .as_ref()
         .map(|a| ack_message(a, &a.text, source.id, report.id));
     let stored = stored_report(&report, Some(source.handle));
+    let flags = crate::flags::scan_steps(store, &report).await?;
     steps.push(Step::CreateReport {
         report: Box::new(report),
         unless_text_since: window_start,
     });
     steps.extend(ack.map(|a| Step::Enqueue(Box::new(a))));
+    steps.extend(flags);
     Ok(Decision::Write(steps, Outcome::Stored(Box::new(stored))))
 }
 
@@ -291,18 +294,18 @@ pub fn form_report_op(
     }
 }
 
-/// Store a report from the public web form ([`form_report_op`]), as the form's system actor.
+/// Store a report from the public web form ([`form_report_op`]), as the form's system actor,
+/// with its dangerous-speech flags ([`crate::flags::scan_steps`]) in the same write.
 pub async fn submit_form_report<S: Store + ?Sized>(
     store: &S,
     actor: &Actor,
     report: NewReport,
     claim: Option<FormClaim>,
 ) -> Result<()> {
+    let flags = crate::flags::scan_steps(store, &report).await?;
+    let op = form_report_op(actor, report, claim, tocsin_domain::time::now());
     store
-        .write(
-            actor,
-            form_report_op(actor, report, claim, tocsin_domain::time::now()),
-        )
+        .write(actor, crate::flags::with_steps(op, flags))
         .await?;
     Ok(())
 }

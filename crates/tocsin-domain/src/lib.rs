@@ -19,6 +19,7 @@ pub mod duration;
 pub mod error;
 pub mod evidence;
 pub mod evidence_file;
+pub mod flag;
 pub mod flow;
 pub mod incident;
 pub mod lang;
@@ -65,6 +66,7 @@ pub use duration::TextDuration;
 pub use error::DomainError;
 pub use evidence::{GenericRule, GenericRuleGroup, Suggestion, SuggestionGroup, Tagged};
 pub use evidence_file::{EvidenceFile, FileKind};
+pub use flag::{FlagReview, FlagReviewInput, FlagState, FlagTerm, Hallmark, SpeechFlag};
 pub use incident::{
     EventType, Incident, IncidentFilter, IncidentInput, IncidentPatch, MapPoint, NewIncident,
     VerificationStatus,

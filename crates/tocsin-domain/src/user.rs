@@ -90,6 +90,9 @@ pub enum Permission {
     BroadcastStop,
     /// Import, evaluate, enable and disable dangerous-speech lexicons (admins, analysts).
     LexiconManage,
+    /// Confirm or dismiss dangerous-speech flags, annotating them along the Dangerous Speech
+    /// Project's framework (analysts).
+    FlagReview,
 }
 
 impl Permission {
@@ -227,6 +230,7 @@ impl Role {
                     | BroadcastCompose
                     | BroadcastApprove
                     | LexiconManage
+                    | FlagReview
             ),
             Role::DeskOfficer => matches!(
                 p,

@@ -518,5 +518,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::lexicons::LexiconsDoc::openapi());
     doc.merge(crate::lexicon_terms::LexiconTermsDoc::openapi());
     doc.merge(crate::channels::ChannelsDoc::openapi());
+    doc.merge(crate::flags::FlagsDoc::openapi());
     Json(doc)
 }

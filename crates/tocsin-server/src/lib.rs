@@ -17,6 +17,7 @@ pub mod edge;
 pub mod error;
 pub mod export;
 pub mod files;
+pub mod flags;
 pub mod health;
 pub mod incident_index;
 pub mod input;
@@ -495,6 +496,7 @@ pub fn router(state: AppState) -> Router {
         .merge(broadcasts::routes())
         .merge(lexicons::routes())
         .merge(lexicon_terms::routes())
+        .merge(flags::routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()

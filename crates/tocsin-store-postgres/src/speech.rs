@@ -1,11 +1,28 @@
 //! Lexicons on PostgreSQL: the record's JSON in `lexicons.body` beside its name, version, enabled
-//! state and CSV text; evaluations append-only in `lexicon_evaluations`.
+//! state and CSV text; evaluations append-only in `lexicon_evaluations`; flags in
+//! `speech_flags` (JSON in `body`, beside the columns lists filter on); the scanner token in
+//! `speech_state`.
 
-use sqlx::postgres::PgConnection;
-use tocsin_store::speech::{from_body, to_body};
-use tocsin_store::{LexiconEvaluation, LexiconRecord, Result, SpeechStep, StoreError, TermEdit};
+use sqlx::postgres::{PgConnection, Postgres};
+use sqlx::QueryBuilder;
+use tocsin_domain::{Cursor, Page, PageRequest, SpeechFlag};
+use tocsin_store::speech::{categories_column, from_body, to_body};
+use tocsin_store::{
+    FlagFilter, LexiconEvaluation, LexiconRecord, Result, SpeechStep, StoreError, TermEdit,
+};
+use uuid::Uuid;
 
 use crate::db_err;
+
+/// Replace the scanner token: the enabled lexicons may have changed.
+async fn new_token(conn: &mut PgConnection) -> Result<()> {
+    sqlx::query("UPDATE speech_state SET token = $1 WHERE id = 1")
+        .bind(tocsin_domain::random_id().simple().to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
 
 async fn stored_version(conn: &mut PgConnection, name: &str) -> Result<Option<i64>> {
     sqlx::query_scalar("SELECT version FROM lexicons WHERE name = $1")
@@ -47,7 +64,7 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &SpeechStep) -> Result<
             }
             .map_err(db_err)?;
             if done.rows_affected() == 1 {
-                return Ok(());
+                return new_token(conn).await;
             }
             moved_on(conn, &l.name).await
         }
@@ -86,7 +103,7 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &SpeechStep) -> Result<
             .await
             .map_err(db_err)?;
             if done.rows_affected() == 1 {
-                return Ok(());
+                return new_token(conn).await;
             }
             match stored_version(conn, &l.name).await? {
                 None => Err(StoreError::NotFound),
@@ -116,6 +133,63 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &SpeechStep) -> Result<
             .await
             .map_err(db_err)?;
             Ok(())
+        }
+        SpeechStep::CreateFlag(f) => {
+            if stored_version(conn, &f.lexicon).await?.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            let r = sqlx::query(
+                "INSERT INTO speech_flags (id, report_id, item_id, tlp, lexicon, state, \
+                 categories, created_at, version, body) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10::jsonb)",
+            )
+            .bind(f.id)
+            .bind(f.report_id)
+            .bind(f.item_id)
+            .bind(f.tlp.rank())
+            .bind(&f.lexicon)
+            .bind(f.state.as_str())
+            .bind(categories_column(f))
+            .bind(f.created_at)
+            .bind(f.version)
+            .bind(to_body(&**f)?)
+            .execute(&mut *conn)
+            .await;
+            match r {
+                Ok(_) => Ok(()),
+                Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+                    Err(StoreError::NotFound)
+                }
+                Err(e) => Err(db_err(e)),
+            }
+        }
+        SpeechStep::ReviewFlag(f) => {
+            let done = sqlx::query(
+                "UPDATE speech_flags SET state=$1, version=$2, body=$3::jsonb \
+                 WHERE id=$4 AND version=$5",
+            )
+            .bind(f.state.as_str())
+            .bind(f.version)
+            .bind(to_body(&**f)?)
+            .bind(f.id)
+            .bind(f.version - 1)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            if done.rows_affected() == 1 {
+                return Ok(());
+            }
+            let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM speech_flags WHERE id = $1")
+                .bind(f.id)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            match found {
+                Some(_) => Err(StoreError::Conflict(
+                    "the flag was reviewed meanwhile; reload it".into(),
+                )),
+                None => Err(StoreError::NotFound),
+            }
         }
     }
 }
@@ -197,5 +271,66 @@ impl tocsin_store::Speech for crate::PostgresStore {
         rows.iter()
             .map(|b| from_body("lexicon term edit", b))
             .collect()
+    }
+
+    async fn speech_token(&self) -> Result<String> {
+        sqlx::query_scalar("SELECT token FROM speech_state WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn get_flag(&self, id: Uuid) -> Result<SpeechFlag> {
+        let b: String = sqlx::query_scalar("SELECT body::text FROM speech_flags WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        from_body("speech flag", &b)
+    }
+
+    async fn list_flags(&self, f: &FlagFilter, page: PageRequest) -> Result<Page<SpeechFlag>> {
+        let mut qb =
+            QueryBuilder::<Postgres>::new("SELECT body::text FROM speech_flags f WHERE f.tlp <= ");
+        qb.push_bind(f.max_tlp.rank());
+        if let Some(s) = f.state {
+            qb.push(" AND f.state = ").push_bind(s.as_str());
+        }
+        if let Some(l) = &f.lexicon {
+            qb.push(" AND f.lexicon = ").push_bind(l.clone());
+        }
+        if let Some(c) = &f.category {
+            qb.push(" AND strpos(f.categories, ")
+                .push_bind(format!("|{c}|"))
+                .push(") > 0");
+        }
+        crate::push_time_page(&mut qb, "f.created_at", "f.id", page)?;
+        let rows: Vec<String> = qb
+            .build_query_scalar()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let items = rows
+            .iter()
+            .map(|b| from_body("speech flag", b))
+            .collect::<Result<Vec<SpeechFlag>>>()?;
+        Ok(Page::from_rows(items, page.limit, |x| {
+            Cursor::by_time(x.created_at, x.id)
+        }))
+    }
+
+    async fn flags_of_reports(&self, reports: &[Uuid]) -> Result<Vec<SpeechFlag>> {
+        if reports.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT body::text FROM speech_flags WHERE report_id = ANY($1) \
+             ORDER BY created_at DESC, id DESC",
+        )
+        .bind(reports)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(|b| from_body("speech flag", b)).collect()
     }
 }

@@ -45,7 +45,8 @@ pub mod broadcasts;
 pub use broadcasts::{BroadcastRecipient, BroadcastStep, Broadcasts, RecipientOutcome};
 pub mod speech;
 pub use speech::{
-    Figures, LexiconEvaluation, LexiconRecord, Speech, SpeechStep, TermAction, TermChange, TermEdit,
+    Figures, FlagFilter, LexiconEvaluation, LexiconRecord, Speech, SpeechStep, TermAction,
+    TermChange, TermEdit,
 };
 
 /// Why a store call failed.

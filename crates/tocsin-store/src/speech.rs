@@ -7,6 +7,12 @@
 //! under that name. An evaluation belongs to one version; a lexicon is enabled only while an
 //! evaluation of its current version exists (checked again in the enabling step), and a new
 //! import disables it.
+//!
+//! Flags ([`SpeechFlag`]) are written by the application layer in the same write as the report
+//! they are in; each holds the report's id and label, the lexicon and the terms' offsets, never
+//! the text. Every lexicon import and every enabling or disabling replaces a random token
+//! ([`Speech::speech_token`]), so a process keeping a compiled scanner knows when to build it
+//! again.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -15,6 +21,7 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use crate::Result;
+use tocsin_domain::{FlagState, Page, PageRequest, SpeechFlag, Tlp};
 
 /// A stored lexicon, without its terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -110,6 +117,13 @@ pub enum SpeechStep {
     /// is no such lexicon; Conflict unless the lexicon is stored at `edit.version` (the
     /// version the edit made, put by a [`SpeechStep::PutLexicon`] before it in the same op).
     RecordTermEdit(Box<TermEdit>),
+    /// Store a new flag (version 1, open). Conflict when its item already has a flag of that
+    /// lexicon; not found (or Conflict) when its report or lexicon is not stored.
+    CreateFlag(Box<SpeechFlag>),
+    /// Replace a flag's state and review, guarded by its stored version being
+    /// `flag.version - 1` (Conflict otherwise; not found when there is none). Only the state,
+    /// the review and the version change.
+    ReviewFlag(Box<SpeechFlag>),
 }
 
 /// What an edit did to a term.
@@ -131,6 +145,31 @@ impl TermAction {
             TermAction::Add => "add",
             TermAction::Change => "change",
             TermAction::Remove => "remove",
+        }
+    }
+}
+
+/// Which flags a list shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagFilter {
+    /// Never a flag labelled above this (the reader's clearance).
+    pub max_tlp: Tlp,
+    /// Only flags in this state.
+    pub state: Option<FlagState>,
+    /// Only flags of this lexicon.
+    pub lexicon: Option<String>,
+    /// Only flags with a term of this category.
+    pub category: Option<String>,
+}
+
+impl FlagFilter {
+    /// Every flag up to `max_tlp`.
+    pub fn up_to(max_tlp: Tlp) -> FlagFilter {
+        FlagFilter {
+            max_tlp,
+            state: None,
+            lexicon: None,
+            category: None,
         }
     }
 }
@@ -172,6 +211,16 @@ pub struct TermEdit {
     pub at: DateTime<Utc>,
 }
 
+/// The categories column a backend filters on: `|cat|cat|`, sorted.
+pub fn categories_column(f: &SpeechFlag) -> String {
+    let mut s = String::from("|");
+    for c in f.categories() {
+        s.push_str(c);
+        s.push('|');
+    }
+    s
+}
+
 /// Reads of lexicons and evaluations.
 #[async_trait]
 pub trait Speech: Send + Sync {
@@ -187,6 +236,15 @@ pub trait Speech: Send + Sync {
     async fn enabled_lexicons(&self) -> Result<Vec<(LexiconRecord, String)>>;
     /// The term edits of a lexicon, newest first.
     async fn term_history(&self, name: &str) -> Result<Vec<TermEdit>>;
+    /// A random token replaced by every lexicon import and every enabling or disabling: while
+    /// it is unchanged, so are the enabled lexicons.
+    async fn speech_token(&self) -> Result<String>;
+    /// One flag (not found when there is none).
+    async fn get_flag(&self, id: Uuid) -> Result<SpeechFlag>;
+    /// Flags matching `f`, newest first (by creation time, then id).
+    async fn list_flags(&self, f: &FlagFilter, page: PageRequest) -> Result<Page<SpeechFlag>>;
+    /// The flags of these reports (any label: the caller filters), newest first.
+    async fn flags_of_reports(&self, reports: &[Uuid]) -> Result<Vec<SpeechFlag>>;
 }
 
 /// The JSON body a backend stores a record as.

@@ -19,6 +19,7 @@ pub mod brief;
 pub mod broadcasts;
 pub mod desks;
 pub mod files;
+pub mod flags;
 pub mod form;
 pub mod i18n;
 pub mod incidents;
@@ -81,6 +82,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(verification::router())
         .merge(matching::router())
         .merge(broadcasts::router())
+        .merge(flags::router())
         .merge(records::router())
         .merge(lexicons::router())
         .layer(axum::middleware::from_fn_with_state(
@@ -244,6 +246,8 @@ pub fn templates() -> Environment<'static> {
             "_term_fields.html",
             include_str!("../../templates/_term_fields.html"),
         ),
+        ("flags.html", include_str!("../../templates/flags.html")),
+        ("flag.html", include_str!("../../templates/flag.html")),
     ] {
         env.add_template(name, src)
             .expect("embedded template parses");

@@ -45,6 +45,8 @@ pub async fn triage_page(
         .triage_queue_counted(&wu.user, tq, limit, after)
         .await?;
     let triagers = st.app().triagers(&wu.user).await?;
+    let ids: Vec<Uuid> = listed.items.iter().map(|i| i.item.report.id).collect();
+    let flagged = flag_marks(&st.app().flags_of_reports(&wu.user, &ids).await?);
     let next = next_url("/triage", &q, &listed.next_cursor);
     let notice = match q.assigned.as_deref() {
         Some("me") => Some(wu.t("triage.showing_mine", &[])),
@@ -59,9 +61,31 @@ pub async fn triage_page(
             shown => listed.items.len(), total,
             items => listed.items, q, next_url => next, triagers,
             can_create => wu.user.can(Permission::IncidentCreate),
-            filter_note => notice,
+            filter_note => notice, flagged,
         },
     ))
+}
+
+/// Per report id, what the queue shows of its dangerous-speech flags: the first open one (or
+/// the newest), how many terms were found and whether any is still open.
+fn flag_marks(
+    flags: &std::collections::HashMap<Uuid, Vec<tocsin_domain::SpeechFlag>>,
+) -> std::collections::BTreeMap<String, minijinja::Value> {
+    flags
+        .iter()
+        .filter_map(|(report, fs)| {
+            let first = fs
+                .iter()
+                .find(|f| f.state == tocsin_domain::FlagState::Open)
+                .or(fs.first())?;
+            let terms: usize = fs.iter().map(|f| f.terms.len()).sum();
+            let open = fs.iter().any(|f| f.state == tocsin_domain::FlagState::Open);
+            Some((
+                report.to_string(),
+                context! { id => first.id.to_string(), terms, open },
+            ))
+        })
+        .collect()
 }
 
 /// `GET /reports/{id}`
@@ -99,6 +123,11 @@ async fn report_view(
         vec![]
     };
     let closed = history.iter().any(|d| d.kind.closes());
+    let flags = app
+        .flags_of_reports(&wu.user, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
     // The rumours this report is a sighting of, and those it may be marked a sighting of
     // (the newest the viewer may see), for those who read rumours and may mark sightings.
     let rumours = if wu.user.can(Permission::RumourRead) {
@@ -128,7 +157,7 @@ async fn report_view(
         status,
         "report.html",
         context! {
-            r, grade, history, incidents, can_triage, triagers, ack,
+            r, grade, history, incidents, can_triage, triagers, ack, flags,
             in_queue => can_triage && !closed && incidents.is_empty(),
             can_create => wu.user.can(Permission::IncidentCreate),
             rumours => rumours.iter().map(|x| context! { id => x.id.to_string(), claim => x.claim.clone() }).collect::<Vec<_>>(),
