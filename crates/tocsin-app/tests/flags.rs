@@ -49,6 +49,7 @@ fn sms(text: &str) -> InboundSms {
             gateway: "kannel".into(),
             text: "Asante.".into(),
             sender: Some("1234".into()),
+            not_sent: None,
         }),
         claim: None,
     }
