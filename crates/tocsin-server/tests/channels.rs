@@ -519,9 +519,12 @@ const VERIFY: &str = "whatsapp-verify-token-0123456789";
 const WA_ID: &str = "23675123456";
 
 /// The stand-in Graph API: records each message sent (recipient, text).
-async fn graph_api(sent: Arc<Mutex<Vec<(String, String)>>>) -> String {
+/// What the stand-in Graph API was asked to send: (recipient, text).
+type Sent = Arc<Mutex<Vec<(String, String)>>>;
+
+async fn graph_api(sent: Sent) -> String {
     async fn messages(
-        State(sent): State<Arc<Mutex<Vec<(String, String)>>>>,
+        State(sent): State<Sent>,
         Path((_version, _phone)): Path<(String, String)>,
         headers: axum::http::HeaderMap,
         Json(body): Json<Value>,
@@ -600,7 +603,7 @@ async fn wa_reports(store: &dyn Store) -> Vec<Report> {
 #[tokio::test]
 async fn whatsapp_handshake_signature_once_per_wamid_and_the_24_hour_window() {
     let logs = logs();
-    let sent: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let sent: Sent = Arc::default();
     let graph = graph_api(sent.clone()).await;
     let dir_state: Arc<Mutex<Option<AppState>>> = Arc::default();
     let keep = dir_state.clone();

@@ -37,10 +37,7 @@ pub fn router() -> Router<AppState> {
     use axum::routing::{get, post};
     let upload = axum::extract::DefaultBodyLimit::max(MAX_UPLOAD);
     Router::new()
-        .route(
-            "/speech/lexicons",
-            get(list).post(import).layer(upload.clone()),
-        )
+        .route("/speech/lexicons", get(list).post(import).layer(upload))
         .route("/speech/lexicons/{name}", get(lexicon))
         .route(
             "/speech/lexicons/{name}/evaluations",
@@ -578,16 +575,26 @@ impl KeyQuery {
     }
 }
 
+/// How a term form is shown: its status, and for a refusal the message and the field named.
+struct TermShown {
+    status: StatusCode,
+    error: Option<String>,
+    invalid_field: Option<String>,
+}
+
 async fn term_form(
     st: &AppState,
     wu: &WebUser,
-    status: StatusCode,
     name: &str,
     key: &TermKey,
     typed: Option<&AddForm>,
-    error: Option<String>,
-    invalid_field: Option<String>,
+    shown: TermShown,
 ) -> WebResult {
+    let TermShown {
+        status,
+        error,
+        invalid_field,
+    } = shown;
     let (l, t) = st.app().lexicon_term((&wu.user).into(), name, key).await?;
     let form = match typed {
         Some(f) => f.clone(),
@@ -628,7 +635,12 @@ pub async fn term_page(
     RawQuery(q): RawQuery,
 ) -> WebResult {
     let q: KeyQuery = parse_query(q.as_deref())?;
-    term_form(&st, &wu, StatusCode::OK, &name, &q.key(), None, None, None).await
+    let shown = TermShown {
+        status: StatusCode::OK,
+        error: None,
+        invalid_field: None,
+    };
+    term_form(&st, &wu, &name, &q.key(), None, shown).await
 }
 
 /// `POST /speech/lexicons/{name}/term`: change the term (the lexicon's next version,
@@ -665,7 +677,12 @@ pub async fn change_term(
             let e = ApiError::from(e);
             let field = e.field.clone();
             let (status, error) = on_form(&wu, e)?;
-            term_form(&st, &wu, status, &name, &key, Some(&f), Some(error), field).await
+            let shown = TermShown {
+                status,
+                error: Some(error),
+                invalid_field: field,
+            };
+            term_form(&st, &wu, &name, &key, Some(&f), shown).await
         }
     }
 }
@@ -706,7 +723,12 @@ pub async fn remove_term(
             let e = ApiError::from(e);
             let field = e.field.clone();
             let (status, error) = on_form(&wu, e)?;
-            term_form(&st, &wu, status, &name, &key, None, Some(error), field).await
+            let shown = TermShown {
+                status,
+                error: Some(error),
+                invalid_field: field,
+            };
+            term_form(&st, &wu, &name, &key, None, shown).await
         }
     }
 }
