@@ -610,7 +610,21 @@ pub struct Overrides {
     /// `TOCSIN_VERIFICATION_REQUIRED_TASKS`: the checklist's tasks separated by `;` (empty: no
     /// checklist).
     pub verification_required_tasks: Option<Vec<String>>,
+    /// The messaging channels' secrets by variable name (`TOCSIN_TELEGRAM_BOT_TOKEN`,
+    /// `TOCSIN_TELEGRAM_SECRET_TOKEN`, `TOCSIN_WHATSAPP_APP_SECRET`,
+    /// `TOCSIN_WHATSAPP_VERIFY_TOKEN`, `TOCSIN_WHATSAPP_ACCESS_TOKEN`); each applies when its
+    /// `[channels.…]` section is configured, and wins over the file.
+    pub channel_secrets: std::collections::BTreeMap<String, Secret>,
 }
+
+/// The variables [`Overrides::channel_secrets`] reads.
+pub const CHANNEL_SECRET_VARIABLES: [&str; 5] = [
+    "TOCSIN_TELEGRAM_BOT_TOKEN",
+    "TOCSIN_TELEGRAM_SECRET_TOKEN",
+    "TOCSIN_WHATSAPP_APP_SECRET",
+    "TOCSIN_WHATSAPP_VERIFY_TOKEN",
+    "TOCSIN_WHATSAPP_ACCESS_TOKEN",
+];
 
 impl Config {
     /// Layer defaults < file < overrides.
@@ -686,7 +700,34 @@ impl Config {
                 None => file.verification.unwrap_or_default(),
             },
             broadcasts: file.broadcasts.unwrap_or_default(),
-            channels: file.channels.unwrap_or_default(),
+            channels: {
+                let mut ch = file.channels.unwrap_or_default();
+                let env = |name: &str| {
+                    o.channel_secrets
+                        .get(name)
+                        .map(|s| tocsin_delivery::sms::Secret(s.0.clone()))
+                };
+                if let Some(t) = &mut ch.telegram {
+                    if let Some(v) = env("TOCSIN_TELEGRAM_BOT_TOKEN") {
+                        t.bot_token = v;
+                    }
+                    if let Some(v) = env("TOCSIN_TELEGRAM_SECRET_TOKEN") {
+                        t.secret_token = Some(v);
+                    }
+                }
+                if let Some(w) = &mut ch.whatsapp {
+                    if let Some(v) = env("TOCSIN_WHATSAPP_APP_SECRET") {
+                        w.app_secret = v;
+                    }
+                    if let Some(v) = env("TOCSIN_WHATSAPP_VERIFY_TOKEN") {
+                        w.verify_token = v;
+                    }
+                    if let Some(v) = env("TOCSIN_WHATSAPP_ACCESS_TOKEN") {
+                        w.access_token = Some(v);
+                    }
+                }
+                ch
+            },
             server,
             analysis: file.analysis.unwrap_or_default(),
             signals: {
@@ -1196,6 +1237,57 @@ mod tests {
             .notify
             .webhooks
             .is_empty());
+    }
+
+    #[test]
+    fn channel_secrets_from_the_environment_win_over_the_file_and_stay_hidden() {
+        let toml_text = "[channels.telegram]\nbot_token = \"1:file-token\"\nmode = \"webhook\"\n\
+                         secret_token = \"file-secret\"\n\
+                         [channels.whatsapp]\napp_secret = \"file-app\"\nverify_token = \"file-verify\"\n";
+        let mut env = std::collections::BTreeMap::new();
+        for (k, v) in [
+            ("TOCSIN_TELEGRAM_BOT_TOKEN", "2:env-token"),
+            ("TOCSIN_TELEGRAM_SECRET_TOKEN", "env-secret"),
+            ("TOCSIN_WHATSAPP_APP_SECRET", "env-app"),
+            ("TOCSIN_WHATSAPP_VERIFY_TOKEN", "env-verify"),
+            ("TOCSIN_WHATSAPP_ACCESS_TOKEN", "env-access"),
+        ] {
+            env.insert(k.to_string(), Secret(v.into()));
+        }
+        let c = Config::resolve(
+            toml::from_str(toml_text).unwrap(),
+            Overrides {
+                channel_secrets: env.clone(),
+                ..Default::default()
+            },
+        );
+        let tg = c.channels.telegram.as_ref().unwrap();
+        assert_eq!(tg.bot_token.0, "2:env-token");
+        assert_eq!(tg.secret_token.as_ref().unwrap().0, "env-secret");
+        let wa = c.channels.whatsapp.as_ref().unwrap();
+        assert_eq!(wa.app_secret.0, "env-app");
+        assert_eq!(wa.verify_token.0, "env-verify");
+        assert_eq!(wa.access_token.as_ref().unwrap().0, "env-access");
+        let shown = format!("{c:?}");
+        for v in [
+            "env-token",
+            "env-secret",
+            "env-app",
+            "env-verify",
+            "env-access",
+            "file-",
+        ] {
+            assert!(!shown.contains(v), "{v} shown: {shown}");
+        }
+        // A variable without its section configures nothing.
+        let c = Config::resolve(
+            FileConfig::default(),
+            Overrides {
+                channel_secrets: env,
+                ..Default::default()
+            },
+        );
+        assert!(c.channels.telegram.is_none() && c.channels.whatsapp.is_none());
     }
 
     #[test]

@@ -66,6 +66,13 @@ pub fn settle(g: &Global, o: Overrides) -> Result<Config> {
                 })
                 .map(|(k, v)| (k, crate::config::Secret(v)))
                 .collect(),
+            channel_secrets: crate::config::CHANNEL_SECRET_VARIABLES
+                .iter()
+                .filter_map(|k| {
+                    let v = std::env::var(k).ok().filter(|v| !v.is_empty())?;
+                    Some((k.to_string(), crate::config::Secret(v)))
+                })
+                .collect(),
             ..o
         },
     ))
