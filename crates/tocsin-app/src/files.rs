@@ -401,18 +401,6 @@ impl App<'_> {
     }
 }
 
-/// The steps and custody entries of a form report's files, added to the report's own write
-/// ([`crate::sms::form_report_op`]) so the report and its files land together or not at all.
-pub fn with_files(op: Op, files: PreparedFiles) -> Op {
-    match op {
-        Op::All { mut steps, audit } => {
-            steps.extend(files.steps);
-            Op::All { steps, audit }
-        }
-        other => other,
-    }
-}
-
 /// Store a report from the public web form with the files sent along (as
 /// [`crate::sms::submit_form_report`]): the report, its one-time code, every file (blobs,
 /// records, custody entries) and its dangerous-speech flags in one write. The files carry the report's label (TLP:AMBER+STRICT
@@ -432,11 +420,10 @@ pub async fn submit_form_report_with_files<S: tocsin_store::Store + ?Sized>(
         .map_err(|e| AppError::invalid(e.limit, e.message))?;
     let files = prepare_files(contact_key, actor, report.id, uploads, &[])?;
     let flags = crate::flags::scan_steps(store, &report).await?;
-    let op = with_files(
-        crate::sms::form_report_op(actor, report, claim, tocsin_domain::time::now()),
-        files,
-    );
-    let op = crate::flags::with_steps(op, flags);
+    let mut extra = files.steps;
+    extra.extend(flags);
+    let now = tocsin_domain::time::now();
+    let op = crate::sms::form_report_op(actor, report, claim, now, extra);
     store.write(actor, op).await?;
     Ok(())
 }

@@ -206,17 +206,6 @@ pub async fn scan_steps<S: Store + ?Sized>(store: &S, report: &NewReport) -> Res
     .collect())
 }
 
-/// `op` (an [`Op::All`]) with `steps` added after its own.
-pub fn with_steps(op: Op, extra: Vec<Step>) -> Op {
-    match op {
-        Op::All { mut steps, audit } => {
-            steps.extend(extra);
-            Op::All { steps, audit }
-        }
-        other => other,
-    }
-}
-
 /// One piece of a text: marked when it lies in a hit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Piece<'t> {

@@ -264,12 +264,14 @@ fn ack_message(
 
 /// The write of a report from the public web form and, when its author asked for a reply, the
 /// one-time code that will link it to their phone; expired codes are removed meanwhile (those
-/// before `now`). Audited as `report.create` with whether a reply was asked for.
+/// before `now`); `extra` steps (the report's files, its flags) go in the same write. Audited as
+/// `report.create` with whether a reply was asked for.
 pub fn form_report_op(
     actor: &Actor,
     report: NewReport,
     claim: Option<FormClaim>,
     now: DateTime<Utc>,
+    extra: Vec<Step>,
 ) -> Op {
     let audit = AuditEvent::new(
         actor,
@@ -288,6 +290,7 @@ pub fn form_report_op(
         steps.push(Step::PurgeFormClaims(now));
         steps.push(Step::CreateFormClaim(c));
     }
+    steps.extend(extra);
     Op::All {
         steps,
         audit: Box::new(audit),
@@ -303,10 +306,8 @@ pub async fn submit_form_report<S: Store + ?Sized>(
     claim: Option<FormClaim>,
 ) -> Result<()> {
     let flags = crate::flags::scan_steps(store, &report).await?;
-    let op = form_report_op(actor, report, claim, tocsin_domain::time::now());
-    store
-        .write(actor, crate::flags::with_steps(op, flags))
-        .await?;
+    let op = form_report_op(actor, report, claim, tocsin_domain::time::now(), flags);
+    store.write(actor, op).await?;
     Ok(())
 }
 

@@ -2417,6 +2417,7 @@ async fn form_codes_link_a_web_report_once(s: &dyn Store, db: &Db) {
                 expires_at: expires,
             }),
             time::now(),
+            vec![],
         )
     };
     let live = web("seen from the road");
