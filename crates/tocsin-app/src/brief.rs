@@ -548,7 +548,10 @@ impl App<'_> {
                 years: p.years.clone(),
                 assessment: crate::words::assessment_name(&p.assessment, req.lang)
                     .map_or_else(|| p.assessment.clone(), str::to_string),
-                outcome: shorten(&p.outcome, 200),
+                outcome: shorten(
+                    crate::words::precedent_outcome(&p.id, req.lang).unwrap_or(&p.outcome),
+                    200,
+                ),
             })
             .collect();
 

@@ -1,5 +1,5 @@
 //! Names a brief prints in French, Swahili or Arabic besides the headings: the toolbox's
-//! measures, categories and precedents' titles (`toolbox/toolbox.names.tsv`, working
+//! measures, categories, precedents' titles and outcomes (`toolbox/toolbox.names.tsv`, working
 //! translations), ACLED's event and sub-event types (working translations, here), and
 //! country names (a small hand-made table of the countries Tocsin's demo and test data and
 //! the toolbox's precedents cover, and their neighbours). English, or a name not in the
@@ -51,6 +51,13 @@ pub fn category_name(category: &str, lang: Lang) -> Option<&'static str> {
 pub fn precedent_title(id: &str, lang: Lang) -> Option<&'static str> {
     toolbox()
         .get(format!("precedent:{id}").as_str())
+        .and_then(|n| pick(n, lang))
+}
+
+/// A toolbox precedent's outcome in `lang` (`None` in English or for an unknown id).
+pub fn precedent_outcome(id: &str, lang: Lang) -> Option<&'static str> {
+    toolbox()
+        .get(format!("outcome:{id}").as_str())
         .and_then(|n| pick(n, lang))
 }
 
@@ -393,6 +400,15 @@ mod tests {
                 assert!(!t.is_empty() && t != p.title, "{} {lang}: {t}", p.id);
             }
             assert_eq!(precedent_title(&p.id, Lang::En), None);
+            // And what came of it: no English paragraph left in a French brief.
+            for lang in [Lang::Fr, Lang::Sw, Lang::Ar] {
+                let o = precedent_outcome(&p.id, lang).unwrap_or_else(|| panic!("{} {lang}", p.id));
+                assert!(!o.is_empty() && o != p.outcome, "{} {lang}: {o}", p.id);
+                // The figures the English gives are kept in the translation.
+                let digits = |t: &str| t.chars().filter(char::is_ascii_digit).count();
+                assert!(digits(o) >= digits(&p.outcome) / 2, "{} {lang}: {o}", p.id);
+            }
+            assert_eq!(precedent_outcome(&p.id, Lang::En), None);
             // Its country too, so no English is left on a precedent's line.
             assert!(country_name(&p.iso3, Lang::Fr).is_some(), "{}", p.iso3);
         }

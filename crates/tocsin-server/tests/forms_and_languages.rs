@@ -522,6 +522,16 @@ async fn staff_pages_speak_the_language_chosen_on_the_account_page() {
         "{html}"
     );
     assert!(html.contains(">Filtrer</button>"), "{html}");
+    // Event types by the names the French brief uses (one table for pages, map and briefs),
+    // while the filter still sends the stored value.
+    assert!(
+        html.contains("<td>Violence contre les civils / Attaque</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<option value=\"Battles\">Batailles</option>"),
+        "{html}"
+    );
     // A page that does not exist, and a form without its token, are refused in French.
     let (s, html) = staff_get(&app, &cookie, "/no/such/page", "en").await;
     assert_eq!(s, StatusCode::NOT_FOUND);

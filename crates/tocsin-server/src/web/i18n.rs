@@ -229,15 +229,35 @@ pub fn tv(state: &State, kind: &str, value: Value) -> String {
     }
 }
 
+/// The page's language (English when the page names none).
+fn page_lang(state: &State) -> Lang {
+    state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(Lang::parse))
+        .unwrap_or(Lang::En)
+}
+
+/// The template function `tevent(name)`: an ACLED event or sub-event type in the page's
+/// language, from the one table the briefs use too ([`tocsin_app::words::event_type_name`]);
+/// a name outside the typology is shown as stored.
+pub fn tevent(state: &State, name: Value) -> String {
+    let name = name
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| name.to_string());
+    tocsin_app::words::event_type_name(&name, page_lang(state))
+        .map(str::to_string)
+        .unwrap_or(name)
+}
+
 /// The template function `twords("prefix")`: every text whose key starts with `prefix.`, in
 /// the page's language (English where it lacks one), as a JSON object keyed without the
 /// prefix, for a script that writes words itself (`map.js` reads it from its `data-words`).
-/// Placeholders stay as written; plural forms keep their `.one`/`.other`… suffix.
+/// Placeholders stay as written; plural forms keep their `.one`/`.other`… suffix. The map's
+/// words (`mapjs`) also carry the event types' names as `type.NAME`, from the same table as
+/// [`tevent`].
 pub fn twords(state: &State, prefix: &str) -> String {
-    let lang = state
-        .lookup("lang")
-        .and_then(|v| v.as_str().and_then(Lang::parse))
-        .unwrap_or(Lang::En);
+    let lang = page_lang(state);
     let dot = format!("{prefix}.");
     let mut out = serde_json::Map::new();
     for c in [catalogue(Lang::En), catalogue(lang)] {
@@ -245,6 +265,12 @@ pub fn twords(state: &State, prefix: &str) -> String {
             if let Some(rest) = k.strip_prefix(&dot) {
                 out.insert(rest.to_string(), serde_json::Value::String(v.clone()));
             }
+        }
+    }
+    if prefix == "mapjs" {
+        for (t, _) in tocsin_domain::incident::ACLED_TYPOLOGY {
+            let name = tocsin_app::words::event_type_name(t, lang).unwrap_or(t);
+            out.insert(format!("type.{t}"), serde_json::Value::String(name.into()));
         }
     }
     serde_json::Value::Object(out).to_string()

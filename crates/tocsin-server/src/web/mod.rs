@@ -260,6 +260,7 @@ pub fn templates() -> Environment<'static> {
     env.add_function("t", i18n::t);
     env.add_function("tv", i18n::tv);
     env.add_function("twords", i18n::twords);
+    env.add_function("tevent", i18n::tevent);
     env.add_function("invalid", refusal::invalid_attrs);
     env.add_filter("when", when);
     env.add_filter("excerpt", excerpt);
