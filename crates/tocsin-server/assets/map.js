@@ -326,9 +326,14 @@
     try { return !!document.createElement('canvas').getContext('webgl2'); } catch (e) { return false; }
   }
 
-  // The admin-1 fill colour: counts keyed "ISO3|GeoNames admin-1 name", stepped on a log scale.
+  // An admin-1 area's key in the counts: "ISO3|GeoNames admin-1 name".
+  const AREA_KEY = ['concat', ['get', 'adm0_a3'], '|', ['get', 'a1']];
+  // Only areas with incidents are drawn: SwiftShader would rasterise the others' transparent
+  // triangles on every frame.
+  const shadeFilter = counts => ['has', AREA_KEY, ['literal', counts]];
+  // The admin-1 fill colour: counts by area key, stepped on a log scale.
   function shadeExpression(counts, max) {
-    const n = ['coalesce', ['get', ['concat', ['get', 'adm0_a3'], '|', ['get', 'a1']], ['literal', counts]], 0];
+    const n = ['coalesce', ['get', AREA_KEY, ['literal', counts]], 0];
     const stops = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].filter(v => v <= Math.max(1, max));
     const steps = ['step', n, 'rgba(0,0,0,0)'];
     stops.forEach((v, i) => steps.push(v, SHADE[Math.min(SHADE.length - 1, Math.floor(i * SHADE.length / stops.length))]));
@@ -349,6 +354,7 @@
         { id: 'water', type: 'background', paint: { 'background-color': '#dce8f0' } },
         { id: 'countries', type: 'fill', source: 'basemap', 'source-layer': 'countries', paint: { 'fill-color': '#f4f2ee' } },
         { id: 'admin1-shade', type: 'fill', source: 'basemap', 'source-layer': 'admin1', minzoom: 3,
+          filter: shadeFilter({}),
           paint: { 'fill-color': shadeExpression({}, 0), 'fill-opacity': 0.6 } },
         { id: 'admin1-lines', type: 'line', source: 'basemap', 'source-layer': 'admin1', minzoom: 3,
           paint: { 'line-color': '#a8a29e', 'line-width': 0.6 } },
@@ -389,12 +395,16 @@
     const status = document.getElementById('map-status');
     const setStatus = (msg, err) => { if (status) { status.textContent = msg; status.classList.toggle('error', err); } };
     lib.setWorkerUrl(div.dataset.workerUrl || '/assets/maplibre/maplibre-gl-worker.js');
+    // Two workers lay out tiles even on a two-core machine (MapLibre's default is half the
+    // cores, so one there): a jump's new tiles are parsed side by side.
+    if ((navigator.hardwareConcurrency || 2) < 4 && lib.getWorkerCount && lib.getWorkerCount() < 2) lib.setWorkerCount(2);
     const sb = startBounds(div);
     const map = new lib.Map({ container: div, style: style(location.origin), center: [20, 10], zoom: 1.2,
       bounds: sb ? [[sb[0], sb[1]], [sb[2], sb[3]]] : undefined, fitBoundsOptions: { padding: 20 },
       minZoom: 0, maxZoom: 14, attributionControl: { compact: false }, renderWorldCopies: false,
       fadeDuration: 0, // labels appear at once: a fade keeps SwiftShader drawing for 300 ms
       prefetchZoomDelta: 0, // no lower-zoom tiles first: a jump loads only the tiles it shows
+      maxTileCacheZoomLevels: 7, // laid-out tiles of every basemap zoom (0-6) kept: going back re-parses nothing
       dragRotate: false, pitchWithRotate: false, touchPitch: false });
     map.touchZoomRotate.disableRotation();
     map.addControl(new lib.NavigationControl({ showCompass: false }), 'top-left');
@@ -469,10 +479,12 @@
           const counts = {};
           let max = 0;
           (areas.areas || []).forEach(a => { counts[a.country + '|' + a.admin1] = a.count; max = Math.max(max, a.count); });
+          map.setFilter('admin1-shade', shadeFilter(counts));
           map.setPaintProperty('admin1-shade', 'fill-color', shadeExpression(counts, max));
           div.dataset.admin1Areas = String((areas.areas || []).length);
         }
-        if (shown !== url) { map.getSource('incidents').setData(fc); shown = url; }
+        const fresh = shown !== url;
+        if (fresh) { map.getSource('incidents').setData(fc); shown = url; }
         map.once('idle', () => {
           if (mine !== seq) return;
           div.dataset.incidentCount = String(fc.total || 0);
@@ -482,7 +494,9 @@
           const n = inView(fc);
           setStatus(wn('in_view', n) + (fc.mode === 'clusters' ? ' ' + w('grouped') : ''), false);
         });
-        map.triggerRepaint();
+        // New data draws a frame when the worker has it; the same data needs one frame for
+        // `idle` to come (a forced frame beside new data would be one more for SwiftShader).
+        if (!fresh && !areas) map.triggerRepaint();
       } catch (err) {
         const msg = w('load_failed', { error: err.message });
         setStatus(msg, true); div.dataset.error = msg; div.dataset.ready = 'true';
