@@ -352,10 +352,12 @@
       },
       layers: [
         { id: 'water', type: 'background', paint: { 'background-color': '#dce8f0' } },
-        { id: 'countries', type: 'fill', source: 'basemap', 'source-layer': 'countries', paint: { 'fill-color': '#f4f2ee' } },
+        // No fill antialiasing (an outline pass per polygon): the line layers draw the edges.
+        { id: 'countries', type: 'fill', source: 'basemap', 'source-layer': 'countries',
+          paint: { 'fill-color': '#f4f2ee', 'fill-antialias': false } },
         { id: 'admin1-shade', type: 'fill', source: 'basemap', 'source-layer': 'admin1', minzoom: 3,
           filter: shadeFilter({}),
-          paint: { 'fill-color': shadeExpression({}, 0), 'fill-opacity': 0.6 } },
+          paint: { 'fill-color': shadeExpression({}, 0), 'fill-opacity': 0.6, 'fill-antialias': false } },
         { id: 'admin1-lines', type: 'line', source: 'basemap', 'source-layer': 'admin1', minzoom: 3,
           paint: { 'line-color': '#a8a29e', 'line-width': 0.6 } },
         { id: 'country-lines', type: 'line', source: 'basemap', 'source-layer': 'countries',
