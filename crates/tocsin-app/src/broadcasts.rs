@@ -278,8 +278,9 @@ impl App<'_> {
     }
 
     /// Write a broadcast, pending a second person's approval (analysts, monitor
-    /// coordinators). A counter-message names the rumour it answers (one the author may see)
-    /// or a risk factor of the framework.
+    /// coordinators). A counter-message names the rumour it answers (one the author may see),
+    /// a risk factor of the framework, or a dangerous-speech flag the author may see and that
+    /// was confirmed (an open or dismissed flag is no speech to answer).
     pub async fn compose_broadcast(&self, u: &User, input: BroadcastInput) -> Result<Created> {
         require(u, Permission::BroadcastCompose)?;
         let mode = BroadcastMode::parse(&input.mode)?;
@@ -307,6 +308,22 @@ impl App<'_> {
                     return Err(AppError::invalid(
                         "answers.risk_factor",
                         "not a risk factor of the framework",
+                    ));
+                }
+            }
+            Some(BroadcastAnswers::SpeechFlag(id)) => {
+                let unknown = || AppError::invalid("answers.speech_flag", "no such flag");
+                let f = self.store.get_flag(*id).await.map_err(|e| match e {
+                    tocsin_store::StoreError::NotFound => unknown(),
+                    e => e.into(),
+                })?;
+                if !u.may_see(f.tlp) {
+                    return Err(unknown());
+                }
+                if f.state != tocsin_domain::FlagState::Confirmed {
+                    return Err(AppError::invalid(
+                        "answers.speech_flag",
+                        "is not confirmed: review the flag first",
                     ));
                 }
             }

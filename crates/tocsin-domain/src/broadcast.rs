@@ -193,7 +193,8 @@ impl std::fmt::Display for BroadcastState {
     }
 }
 
-/// What a counter-message answers: a rumour, or a risk factor of a framework.
+/// What a counter-message answers: a rumour, a risk factor of a framework, or dangerous speech
+/// an analyst confirmed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum BroadcastAnswers {
@@ -201,6 +202,8 @@ pub enum BroadcastAnswers {
     Rumour(Uuid),
     /// A risk factor (its number in the default framework, e.g. `7`).
     RiskFactor(u32),
+    /// A dangerous-speech flag an analyst confirmed (its id).
+    SpeechFlag(Uuid),
 }
 
 /// One move of a broadcast: who made it and when.

@@ -452,6 +452,55 @@ async fn flags_over_http_and_on_the_pages() {
     assert!(html.contains("id=\"flag-review\""), "{html}");
     assert!(html.contains("young men of the area"), "{html}");
 
+    // Confirmed speech can be answered by a counter-message: the flag page links to the
+    // composer, which names the flag; the broadcast (pending a second person) points back.
+    assert!(
+        html.contains(&format!("href=\"/broadcasts/new?flag={ar_id}\"")),
+        "{html}"
+    );
+    let (s, html) = page(&app, &session, &format!("/broadcasts/new?flag={ar_id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains(&format!("name=\"flag_id\" size=\"36\" value=\"{ar_id}\"")),
+        "{html}"
+    );
+    let (s, _) = page(&app, &session, "/broadcasts/new?flag=not-an-id").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let answer = |flag: &str| {
+        json!({"mode": "test", "texts": {"ar": "لا للعنف. جيراننا منا."},
+               "area": {"countries": ["SDN"]}, "answers": {"speech_flag": flag}})
+    };
+    // An open flag is not yet speech anyone confirmed; an unknown one is refused alike.
+    let en_id = en_flag["id"].as_str().unwrap();
+    for (flag, why) in [
+        (en_id.to_string(), "is not confirmed"),
+        (uuid::Uuid::new_v4().to_string(), "no such flag"),
+    ] {
+        let (s, v) = app
+            .post(Role::Analyst, "/api/v1/broadcasts", answer(&flag))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["field"], "answers.speech_flag", "{v}");
+        assert!(v["error"].as_str().unwrap_or("").contains(why), "{v}");
+    }
+    let (s, v) = app
+        .post(Role::Analyst, "/api/v1/broadcasts", answer(ar_id))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let bid = v["id"].as_str().unwrap().to_string();
+    let (_, v) = app
+        .get(Role::Analyst, &format!("/api/v1/broadcasts/{bid}"))
+        .await;
+    assert_eq!(v["answers"]["speech_flag"], ar_id, "{v}");
+    assert_eq!(v["state"], "pending", "a second person approves it: {v}");
+    let (_, html) = page(&app, &session, &format!("/broadcasts/{bid}")).await;
+    assert!(
+        html.contains(&format!(
+            "href=\"/speech/flags/{ar_id}\" id=\"answers-flag\""
+        )),
+        "{html}"
+    );
+
     // The desk officer (AMBER): neither the flag of the AMBER+STRICT report in the list nor
     // its page; no review form on the one they see.
     let (dsession, _) = browser_login(&app, "desk_officer", "password-123")

@@ -136,6 +136,9 @@ pub struct ComposeForm {
     rumour_id: String,
     #[serde(default)]
     risk_factor: String,
+    /// A confirmed dangerous-speech flag this answers.
+    #[serde(default)]
+    flag_id: String,
     /// `check` (only show the estimate) or `create`.
     #[serde(default)]
     action: String,
@@ -219,17 +222,28 @@ impl ComposeForm {
                 })?)
             }
         };
-        let answers = match (self.rumour_id.trim(), self.risk_factor.trim()) {
-            ("", "") => None,
-            (r, "") => Some(BroadcastAnswers::Rumour(
+        let answers = match (
+            self.rumour_id.trim(),
+            self.risk_factor.trim(),
+            self.flag_id.trim(),
+        ) {
+            ("", "", "") => None,
+            (r, "", "") => Some(BroadcastAnswers::Rumour(
                 uuid::Uuid::parse_str(r).map_err(|_| "rumour_id: not a valid id".to_string())?,
             )),
-            ("", f) => Some(BroadcastAnswers::RiskFactor(f.parse().map_err(|_| {
-                "risk_factor: expected a risk factor's number".to_string()
-            })?)),
+            ("", f, "") => {
+                Some(BroadcastAnswers::RiskFactor(f.parse().map_err(|_| {
+                    "risk_factor: expected a risk factor's number".to_string()
+                })?))
+            }
+            ("", "", f) => Some(BroadcastAnswers::SpeechFlag(
+                uuid::Uuid::parse_str(f).map_err(|_| "flag_id: not a valid id".to_string())?,
+            )),
             _ => {
                 return Err(
-                    "answers: a broadcast answers a rumour or a risk factor, not both".into(),
+                    "answers: a broadcast answers one rumour, risk factor or flag, \
+                     not several"
+                        .into(),
                 )
             }
         };
@@ -276,14 +290,35 @@ async fn compose_page(
     ))
 }
 
-/// `GET /broadcasts/new`: the composer (test mode preselected).
-pub async fn new_form(State(st): State<AppState>, wu: WebUser) -> WebResult {
-    let form = ComposeForm {
+/// `GET /broadcasts/new`: the composer (test mode preselected). `?flag=ID` (the flag page's
+/// "answer with a counter-message") names the confirmed flag it answers and, when the flag
+/// is in a report whose country the author may read, that country as the area.
+pub async fn new_form(State(st): State<AppState>, wu: WebUser, RawQuery(q): RawQuery) -> WebResult {
+    let q: NewQuery = parse_query(q.as_deref())?;
+    let mut form = ComposeForm {
         mode: "test".into(),
         area_kind: "countries".into(),
         ..Default::default()
     };
+    if let Some(id) = q.flag {
+        form.flag_id = id.to_string();
+        if let Ok(f) = st.app().get_flag(&wu.user, id).await {
+            if let Some(r) = f.report_id {
+                if let Ok(r) = st.app().get_report(&wu.user, r).await {
+                    form.countries = r.country.map(|c| c.code().to_string()).unwrap_or_default();
+                }
+            }
+        }
+    }
     compose_page(&st, &wu, StatusCode::OK, &form, None, None).await
+}
+
+/// The composer's query: `flag`, a flag it answers.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewQuery {
+    #[serde(default)]
+    flag: Option<uuid::Uuid>,
 }
 
 /// `POST /broadcasts`: check the figures, or write the broadcast (pending approval).

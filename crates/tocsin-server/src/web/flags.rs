@@ -88,6 +88,10 @@ async fn flag_view(
         .as_ref()
         .map(|r| highlight(&r.text, f.terms.iter().map(|t| (t.start, t.end))));
     let can_review = wu.user.can(Permission::FlagReview);
+    // Confirmed dangerous speech can be answered by a counter-message (a broadcast, which a
+    // second person approves before it leaves).
+    let can_answer =
+        f.state == tocsin_domain::FlagState::Confirmed && wu.user.can(Permission::BroadcastCompose);
     let review = f.review.clone();
     Ok(page(
         st,
@@ -95,7 +99,7 @@ async fn flag_view(
         status,
         "flag.html",
         context! {
-            f, pieces, review, can_review,
+            f, pieces, review, can_review, can_answer,
             report_tlp => report.as_ref().map(|r| r.tlp.as_str()),
             hallmarks => Hallmark::ALL.iter().map(|h| h.as_str()).collect::<Vec<_>>(),
             ..extra
