@@ -147,6 +147,148 @@ fn import_evaluate_enable_from_the_command_line() {
     assert_eq!(code, 6);
     let (code, err) = fails(tocsin(d, None, &["lexicon", "enable", "sudan"]));
     assert_eq!(code, 4, "{err}");
+
+    // Terms edited from the command line, as on the lexicon's page: each edit a version,
+    // disabled until measured, kept in the history with who made it.
+    let out = run_ok(tocsin(
+        d,
+        None,
+        &[
+            "lexicon",
+            "add-term",
+            "east-africa",
+            "--term",
+            "nyoka",
+            "--language",
+            "sw",
+            "--country",
+            "KE",
+            "--category",
+            "dehumanisation",
+            "--severity",
+            "high",
+            "--meaning-hateful",
+            "a group likened to snakes",
+            "--ambiguous",
+            "--variant",
+            "manyoka",
+            "--alternative",
+            "majirani",
+            "--user",
+            "ana",
+        ],
+    ));
+    assert!(
+        out.contains("added \"nyoka\" (sw) to lexicon east-africa: version 3, disabled"),
+        "{out}"
+    );
+    let out = run_ok(tocsin(d, None, &["lexicon", "list"]));
+    assert!(
+        out.starts_with("east-africa\tv3\tdisabled\t17 terms"),
+        "{out}"
+    );
+    // The same term again, a bad category, a term it lacks: refused with the field, exit 5.
+    for (args, why) in [
+        (
+            vec![
+                "--term",
+                "nyoka",
+                "--language",
+                "sw",
+                "--country",
+                "KE",
+                "--category",
+                "dehumanisation",
+                "--severity",
+                "2",
+            ],
+            "already has",
+        ),
+        (
+            vec![
+                "--term",
+                "chui",
+                "--language",
+                "sw",
+                "--category",
+                "insult",
+                "--severity",
+                "2",
+            ],
+            "category",
+        ),
+    ] {
+        let mut a = vec!["lexicon", "add-term", "east-africa"];
+        a.extend(args);
+        let (code, err) = fails(tocsin(d, None, &a));
+        assert_eq!(code, 5, "{err}");
+        assert!(err.contains(why), "{why}: {err}");
+    }
+    let (code, err) = fails(tocsin(
+        d,
+        None,
+        &[
+            "lexicon",
+            "remove-term",
+            "east-africa",
+            "--term",
+            "chui",
+            "--language",
+            "sw",
+        ],
+    ));
+    assert!(code == 4 || code == 5, "{code} {err}");
+    assert!(err.contains("chui"), "{err}");
+    // A desk officer may not edit terms.
+    let (code, _) = fails(tocsin(
+        d,
+        None,
+        &[
+            "lexicon",
+            "remove-term",
+            "east-africa",
+            "--term",
+            "nyoka",
+            "--language",
+            "sw",
+            "--country",
+            "KE",
+            "--user",
+            "desk",
+        ],
+    ));
+    assert_eq!(code, 3);
+    let out = run_ok(tocsin(
+        d,
+        None,
+        &[
+            "lexicon",
+            "remove-term",
+            "east-africa",
+            "--term",
+            "nyoka",
+            "--language",
+            "sw",
+            "--country",
+            "KE",
+        ],
+    ));
+    assert!(
+        out.contains("removed \"nyoka\" (sw) from lexicon east-africa: version 4"),
+        "{out}"
+    );
+    let out = run_ok(tocsin(d, None, &["lexicon", "history", "east-africa"]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("v4\t") && lines[0].contains("\tremove\tnyoka (sw, KE)\t"),
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with("v3\t") && lines[1].contains("\tadd\tnyoka (sw, KE)\tana\t"),
+        "{out}"
+    );
+    assert!(lines[1].contains("alternative: - -> majirani"), "{out}");
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
-//! `tocsin lexicon`: dangerous-speech lexicons (import, evaluate, enable, disable, list),
+//! `tocsin lexicon`: dangerous-speech lexicons (import, evaluate, enable, disable, list; a
+//! term added or removed, the terms' history),
 //! through the same use cases as the API (`tocsin-app`), as the operator or as a named user
 //! (`--user NAME`: admins and analysts).
 
@@ -7,6 +8,7 @@ use clap::Subcommand;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use tocsin_app::lexicon_terms::{NewTerm, TermKey};
 use tocsin_app::speech::LexiconImport;
 use tocsin_app::{Acting, App, AppError};
 use tocsin_domain::User;
@@ -74,6 +76,69 @@ pub enum LexiconCommand {
         #[arg(long)]
         user: Option<String>,
     },
+    /// Add a term: the lexicon's next version, disabled until evaluated (as on its page).
+    AddTerm {
+        /// The lexicon's name.
+        name: String,
+        /// The term (a word or a phrase).
+        #[arg(long)]
+        term: String,
+        /// ISO 639 language code.
+        #[arg(long)]
+        language: String,
+        /// ISO 3166 alpha-2 country code (none: any country).
+        #[arg(long)]
+        country: Option<String>,
+        /// `dehumanisation`, `threat`, `incitement`, `slur` or `coded term`.
+        #[arg(long)]
+        category: String,
+        /// `1`-`3` or `low`, `medium`, `high`.
+        #[arg(long)]
+        severity: String,
+        /// What it means when used to harm.
+        #[arg(long)]
+        meaning_hateful: Option<String>,
+        /// What it means otherwise.
+        #[arg(long)]
+        meaning_other: Option<String>,
+        /// It has innocent uses.
+        #[arg(long)]
+        ambiguous: bool,
+        /// Another spelling (repeat for several).
+        #[arg(long = "variant")]
+        variants: Vec<String>,
+        /// A suggested alternative wording.
+        #[arg(long)]
+        alternative: Option<String>,
+        /// Act as this user; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Remove a term: the lexicon's next version, disabled until evaluated.
+    RemoveTerm {
+        /// The lexicon's name.
+        name: String,
+        /// The term as written.
+        #[arg(long)]
+        term: String,
+        /// Its language.
+        #[arg(long)]
+        language: String,
+        /// Its country (none: the term for any country).
+        #[arg(long)]
+        country: Option<String>,
+        /// Act as this user; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// The lexicon's term edits, newest first: version, who, when, what changed.
+    History {
+        /// The lexicon's name.
+        name: String,
+        /// Act as this user; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
 }
 
 /// Run a `tocsin lexicon` subcommand from the command line.
@@ -118,7 +183,10 @@ pub async fn lexicon(store: &DynStore, cmd: LexiconCommand) -> Result<String> {
         | LexiconCommand::Evaluate { user, .. }
         | LexiconCommand::Enable { user, .. }
         | LexiconCommand::Disable { user, .. }
-        | LexiconCommand::List { user } => user.clone(),
+        | LexiconCommand::List { user }
+        | LexiconCommand::AddTerm { user, .. }
+        | LexiconCommand::RemoveTerm { user, .. }
+        | LexiconCommand::History { user, .. } => user.clone(),
     };
     let user: Option<User> = match &who {
         Some(name) => Some(acting_user(store, name).await?),
@@ -210,6 +278,94 @@ pub async fn lexicon(store: &DynStore, cmd: LexiconCommand) -> Result<String> {
                     if l.enabled { "enabled" } else { "disabled" },
                     l.terms,
                     l.languages.join(",")
+                );
+            }
+        }
+        LexiconCommand::AddTerm {
+            name,
+            term,
+            language,
+            country,
+            category,
+            severity,
+            meaning_hateful,
+            meaning_other,
+            ambiguous,
+            variants,
+            alternative,
+            ..
+        } => {
+            let new = NewTerm {
+                version: None,
+                term,
+                language,
+                country,
+                category,
+                severity,
+                meaning_hateful,
+                meaning_other,
+                ambiguous,
+                variants,
+                transliterations: Vec::new(),
+                alternative,
+            };
+            let (l, e) = app.add_lexicon_term(by, &name, new).await.map_err(tell)?;
+            let _ = writeln!(
+                out,
+                "added {:?} ({}) to lexicon {}: version {}, disabled until evaluated",
+                e.term, e.language, l.name, l.version
+            );
+        }
+        LexiconCommand::RemoveTerm {
+            name,
+            term,
+            language,
+            country,
+            ..
+        } => {
+            let key = TermKey {
+                term,
+                language,
+                country,
+            };
+            let (l, e) = app
+                .remove_lexicon_term(by, &name, &key, None)
+                .await
+                .map_err(tell)?;
+            let _ = writeln!(
+                out,
+                "removed {:?} ({}) from lexicon {}: version {}, disabled until evaluated",
+                e.term, e.language, l.name, l.version
+            );
+        }
+        LexiconCommand::History { name, .. } => {
+            for e in app.lexicon_term_history(by, &name).await.map_err(tell)? {
+                let changes: Vec<String> = e
+                    .changes
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{}: {} -> {}",
+                            c.field,
+                            c.before.as_deref().unwrap_or("-"),
+                            c.after.as_deref().unwrap_or("-")
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "v{}\t{}\t{}\t{} ({}{})\t{}\t{}",
+                    e.version,
+                    e.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    e.action.as_str(),
+                    e.term,
+                    e.language,
+                    e.country
+                        .as_deref()
+                        .map(|c| format!(", {c}"))
+                        .unwrap_or_default(),
+                    e.by,
+                    changes.join("; ")
                 );
             }
         }
