@@ -1,6 +1,7 @@
 //! Analysts' edits of a lexicon's terms (admins and analysts, [`Permission::LexiconManage`]):
 //! read the terms a page at a time, add a term, change one (category, severity, meanings,
-//! ambiguous, variants, transliterations, suggested alternative), remove one.
+//! ambiguous, variants, transliterations, suggested alternative, attached prefixes and
+//! suffixes, proximity rule), remove one.
 //!
 //! Each edit writes the next version of the lexicon (its CSV text written again from the
 //! terms as edited, [`tocsin_speech::write_lexicon`]), disabled until that version is
@@ -148,6 +149,18 @@ pub struct NewTerm {
     /// A suggested alternative wording.
     #[serde(default)]
     pub alternative: Option<String>,
+    /// Attached prefixes, or named sets (`@sw-noun-classes`, `@ar-particles`).
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    /// Attached suffixes, or the named set `@ar-suffixes`.
+    #[serde(default)]
+    pub suffixes: Vec<String>,
+    /// The term is a hit only near one of these words (e.g. a group's name).
+    #[serde(default)]
+    pub near: Vec<String>,
+    /// How many words either side count as near (1–50; default 5).
+    #[serde(default)]
+    pub within: Option<u32>,
 }
 
 /// A change of a term: the fields given are set (an empty text clears it), the others kept.
@@ -181,6 +194,18 @@ pub struct TermPatch {
     /// New suggested alternative wording.
     #[serde(default)]
     pub alternative: Option<String>,
+    /// New attached prefixes (replacing them all).
+    #[serde(default)]
+    pub prefixes: Option<Vec<String>>,
+    /// New attached suffixes (replacing them all).
+    #[serde(default)]
+    pub suffixes: Option<Vec<String>>,
+    /// New words the term must be near (replacing them all; empty: a hit anywhere).
+    #[serde(default)]
+    pub near: Option<Vec<String>>,
+    /// New proximity in words (1–50).
+    #[serde(default)]
+    pub within: Option<u32>,
 }
 
 /// The categories a term may have, as files and forms spell them.
@@ -228,6 +253,33 @@ fn list(field: &str, v: Vec<String>) -> Result<Vec<String>> {
         }
     }
     Ok(out)
+}
+
+/// Attached prefixes or suffixes: a list whose entries are affixes or known named sets.
+fn affixes(field: &str, v: Vec<String>) -> Result<Vec<String>> {
+    let v = list(field, v)?;
+    if let Some(e) = v
+        .iter()
+        .find(|e| tocsin_speech::lexicon::affix_set(e).is_none())
+    {
+        return Err(AppError::invalid(
+            field,
+            format!("unknown set {e:?}: expected @sw-noun-classes, @ar-particles or @ar-suffixes"),
+        ));
+    }
+    Ok(v)
+}
+
+/// Words either side for a proximity rule.
+fn within(n: u32) -> Result<u32> {
+    if (1..=50).contains(&n) {
+        Ok(n)
+    } else {
+        Err(AppError::invalid(
+            "within",
+            format!("{n}: expected a number of words, 1 to 50"),
+        ))
+    }
 }
 
 fn category(s: &str) -> Result<Category> {
@@ -292,6 +344,10 @@ fn fields(t: &Term) -> Vec<(&'static str, Option<String>)> {
         ("variants", l(&t.variants)),
         ("transliterations", l(&t.transliterations)),
         ("alternative", t.alternative.clone()),
+        ("prefixes", l(&t.prefixes)),
+        ("suffixes", l(&t.suffixes)),
+        ("near", l(&t.near)),
+        ("within", (!t.near.is_empty()).then(|| t.within.to_string())),
     ]
 }
 
@@ -434,10 +490,14 @@ impl App<'_> {
             variants: list("variants", new.variants)?,
             transliterations: list("transliterations", new.transliterations)?,
             alternative: text("alternative", new.alternative)?,
-            prefixes: Vec::new(),
-            suffixes: Vec::new(),
-            near: Vec::new(),
-            within: tocsin_speech::lexicon::DEFAULT_WITHIN,
+            prefixes: affixes("prefixes", new.prefixes)?,
+            suffixes: affixes("suffixes", new.suffixes)?,
+            near: list("near", new.near)?,
+            within: new
+                .within
+                .map(within)
+                .transpose()?
+                .unwrap_or(tocsin_speech::lexicon::DEFAULT_WITHIN),
             provenance: None,
             licence: None,
         };
@@ -492,6 +552,10 @@ impl App<'_> {
             .transliterations
             .map(|v| list("transliterations", v))
             .transpose()?;
+        let prefixes = patch.prefixes.map(|v| affixes("prefixes", v)).transpose()?;
+        let suffixes = patch.suffixes.map(|v| affixes("suffixes", v)).transpose()?;
+        let near = patch.near.map(|v| list("near", v)).transpose()?;
+        let within_words = patch.within.map(within).transpose()?;
         let key = key.clone();
         self.edit_terms(by, name, patch.version, move |terms| {
             let t = terms
@@ -522,6 +586,18 @@ impl App<'_> {
             }
             if let Some(v) = translits {
                 t.transliterations = v;
+            }
+            if let Some(v) = prefixes {
+                t.prefixes = v;
+            }
+            if let Some(v) = suffixes {
+                t.suffixes = v;
+            }
+            if let Some(v) = near {
+                t.near = v;
+            }
+            if let Some(v) = within_words {
+                t.within = v;
             }
             if *t == before {
                 return Err(AppError::invalid("term", "nothing was changed"));

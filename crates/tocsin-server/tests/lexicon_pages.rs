@@ -277,6 +277,69 @@ async fn an_analyst_imports_measures_enables_and_edits_a_lexicon_in_the_pages() 
         assert!(audited.contains(&a), "{a} in {audited:?}");
     }
 
+    // Attached forms and a proximity rule, edited on the term's page: an unknown named set
+    // and a proximity that is no number are refused on their fields, the form kept.
+    let (_, html) = ana
+        .get("/speech/lexicons/kenya/term?term=madoadoa&language=sw&country=KE")
+        .await;
+    assert!(
+        html.contains("name=\"prefixes\"")
+            && html.contains("name=\"within\" size=\"3\" inputmode=\"numeric\" value=\"5\""),
+        "{html}"
+    );
+    let affixed = |prefixes: &'static str, within: &'static str| {
+        vec![
+            ("version", "4"),
+            ("term", "madoadoa"),
+            ("language", "sw"),
+            ("country", "KE"),
+            ("category", "coded term"),
+            ("severity", "high"),
+            ("ambiguous", "yes"),
+            ("meaning_other", "spots, stains"),
+            ("prefixes", prefixes),
+            ("suffixes", ""),
+            ("near", "wakikuyu\nwajaluo"),
+            ("within", within),
+        ]
+    };
+    for (prefixes, within, why) in [
+        ("@sw-noun-class", "3", "Prefixes: unknown set"),
+        (
+            "@sw-noun-classes",
+            "three",
+            "Near means within this many words",
+        ),
+        (
+            "@sw-noun-classes",
+            "80",
+            "expected a number of words, 1 to 50",
+        ),
+    ] {
+        let (s, html) = ana
+            .form("/speech/lexicons/kenya/term", &affixed(prefixes, within))
+            .await;
+        assert_eq!(s, 422, "{html}");
+        assert!(html.contains(why), "{why}: {html}");
+        assert!(html.contains("wajaluo"), "the form kept: {html}");
+    }
+    assert_eq!(app.store.get_lexicon("kenya").await.unwrap().version, 4);
+    let (s, _) = ana
+        .form(
+            "/speech/lexicons/kenya/term",
+            &affixed("@sw-noun-classes", "3"),
+        )
+        .await;
+    assert_eq!(s, 303);
+    let h = app.store.term_history("kenya").await.unwrap();
+    let fields: Vec<&str> = h[0].changes.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(fields, ["prefixes", "near", "within"], "{:?}", h[0]);
+    let src = app.store.lexicon_source("kenya").await.unwrap();
+    assert!(
+        src.contains("@sw-noun-classes") && src.contains("wakikuyu|wajaluo"),
+        "{src}"
+    );
+
     // A viewer: no link, 403 on the pages and the uploads, nothing stored.
     let viewer = Browser::login(&app, "viewer").await;
     let (_, html) = viewer.get("/incidents").await;
@@ -292,7 +355,7 @@ async fn an_analyst_imports_measures_enables_and_edits_a_lexicon_in_the_pages() 
         .await;
     assert_eq!(s, 403);
     assert_eq!(app.store.list_lexicons().await.unwrap().len(), 1);
-    assert_eq!(app.store.get_lexicon("kenya").await.unwrap().version, 4);
+    assert_eq!(app.store.get_lexicon("kenya").await.unwrap().version, 5);
 }
 
 #[tokio::test]

@@ -174,6 +174,12 @@ fn import_evaluate_enable_from_the_command_line() {
             "manyoka",
             "--alternative",
             "majirani",
+            "--prefix",
+            "@sw-noun-classes",
+            "--near",
+            "wakikuyu",
+            "--within",
+            "3",
             "--user",
             "ana",
         ],
@@ -216,6 +222,21 @@ fn import_evaluate_enable_from_the_command_line() {
                 "2",
             ],
             "category",
+        ),
+        (
+            vec![
+                "--term",
+                "chui",
+                "--language",
+                "sw",
+                "--category",
+                "slur",
+                "--severity",
+                "2",
+                "--prefix",
+                "@sw",
+            ],
+            "unknown set",
         ),
     ] {
         let mut a = vec!["lexicon", "add-term", "east-africa"];
@@ -289,6 +310,10 @@ fn import_evaluate_enable_from_the_command_line() {
         "{out}"
     );
     assert!(lines[1].contains("alternative: - -> majirani"), "{out}");
+    assert!(
+        lines[1].contains("prefixes: - -> @sw-noun-classes; near: - -> wakikuyu; within: - -> 3"),
+        "{out}"
+    );
 }
 
 #[tokio::test]

@@ -73,6 +73,10 @@ fn on_form(wu: &WebUser, e: impl Into<ApiError>) -> Result<(StatusCode, String),
                 "variants" => "lexicons.variants",
                 "transliterations" => "lexicons.transliterations",
                 "alternative" => "lexicons.alternative",
+                "prefixes" => "lexicons.prefixes",
+                "suffixes" => "lexicons.suffixes",
+                "near" => "lexicons.near",
+                "within" => "lexicons.within",
                 "provenance" => "lexicons.provenance",
                 "licence" => "lexicons.licence",
                 _ => return None,
@@ -322,6 +326,27 @@ pub struct AddForm {
     transliterations: String,
     #[serde(default)]
     alternative: String,
+    #[serde(default)]
+    prefixes: String,
+    #[serde(default)]
+    suffixes: String,
+    #[serde(default)]
+    near: String,
+    #[serde(default)]
+    within: String,
+}
+
+/// The proximity typed: empty is none; anything but a number is refused on the field.
+fn within_words(s: &str) -> Result<Option<u32>, tocsin_app::AppError> {
+    match s.trim() {
+        "" => Ok(None),
+        w => w.parse().map(Some).map_err(|_| {
+            tocsin_app::AppError::invalid(
+                "within",
+                format!("{w:?}: expected a number of words, 1 to 50"),
+            )
+        }),
+    }
 }
 
 /// A list typed one entry per line (or separated by `|`).
@@ -530,6 +555,10 @@ pub async fn add_term(
     Path(name): Path<String>,
     CsrfForm(f): CsrfForm<AddForm>,
 ) -> WebResult {
+    let within = match within_words(&f.within) {
+        Ok(w) => w,
+        Err(e) => return refused_on_lexicon(&st, &wu, &name, &f, e).await,
+    };
     let new = NewTerm {
         version: f.version,
         term: f.term.clone(),
@@ -543,6 +572,10 @@ pub async fn add_term(
         variants: lines(&f.variants),
         transliterations: lines(&f.transliterations),
         alternative: opt(&f.alternative),
+        prefixes: lines(&f.prefixes),
+        suffixes: lines(&f.suffixes),
+        near: lines(&f.near),
+        within,
     };
     match st
         .app()
@@ -611,6 +644,10 @@ async fn term_form(
             variants: t.variants.join("\n"),
             transliterations: t.transliterations.join("\n"),
             alternative: t.alternative.clone().unwrap_or_default(),
+            prefixes: t.prefixes.join("\n"),
+            suffixes: t.suffixes.join("\n"),
+            near: t.near.join("\n"),
+            within: t.within.to_string(),
         },
     };
     Ok(page(
@@ -656,22 +693,30 @@ pub async fn change_term(
         language: f.language.clone(),
         country: opt(&f.country),
     };
-    let patch = TermPatch {
-        version: f.version,
-        category: Some(f.category.clone()),
-        severity: Some(f.severity.clone()),
-        meaning_hateful: Some(f.meaning_hateful.clone()),
-        meaning_other: Some(f.meaning_other.clone()),
-        ambiguous: Some(f.ambiguous.is_some()),
-        variants: Some(lines(&f.variants)),
-        transliterations: Some(lines(&f.transliterations)),
-        alternative: Some(f.alternative.clone()),
+    let result = match within_words(&f.within) {
+        Ok(within) => {
+            let patch = TermPatch {
+                version: f.version,
+                category: Some(f.category.clone()),
+                severity: Some(f.severity.clone()),
+                meaning_hateful: Some(f.meaning_hateful.clone()),
+                meaning_other: Some(f.meaning_other.clone()),
+                ambiguous: Some(f.ambiguous.is_some()),
+                variants: Some(lines(&f.variants)),
+                transliterations: Some(lines(&f.transliterations)),
+                alternative: Some(f.alternative.clone()),
+                prefixes: Some(lines(&f.prefixes)),
+                suffixes: Some(lines(&f.suffixes)),
+                near: Some(lines(&f.near)),
+                within,
+            };
+            st.app()
+                .change_lexicon_term((&wu.user).into(), &name, &key, patch)
+                .await
+        }
+        Err(e) => Err(e),
     };
-    match st
-        .app()
-        .change_lexicon_term((&wu.user).into(), &name, &key, patch)
-        .await
-    {
+    match result {
         Ok(_) => Ok(Redirect::to(&format!("{}#history", lexicon_url(&name))).into_response()),
         Err(e) => {
             let e = ApiError::from(e);

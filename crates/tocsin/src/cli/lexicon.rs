@@ -110,6 +110,18 @@ pub enum LexiconCommand {
         /// A suggested alternative wording.
         #[arg(long)]
         alternative: Option<String>,
+        /// An attached prefix or named set such as `@sw-noun-classes` (repeat for several).
+        #[arg(long = "prefix")]
+        prefixes: Vec<String>,
+        /// An attached suffix or the named set `@ar-suffixes` (repeat for several).
+        #[arg(long = "suffix")]
+        suffixes: Vec<String>,
+        /// A hit only near this word (repeat for several).
+        #[arg(long)]
+        near: Vec<String>,
+        /// Words either side that count as near (1-50, default 5).
+        #[arg(long)]
+        within: Option<u32>,
         /// Act as this user; without it, as the operator.
         #[arg(long)]
         user: Option<String>,
@@ -293,6 +305,10 @@ pub async fn lexicon(store: &DynStore, cmd: LexiconCommand) -> Result<String> {
             ambiguous,
             variants,
             alternative,
+            prefixes,
+            suffixes,
+            near,
+            within,
             ..
         } => {
             let new = NewTerm {
@@ -308,6 +324,10 @@ pub async fn lexicon(store: &DynStore, cmd: LexiconCommand) -> Result<String> {
                 variants,
                 transliterations: Vec::new(),
                 alternative,
+                prefixes,
+                suffixes,
+                near,
+                within,
             };
             let (l, e) = app.add_lexicon_term(by, &name, new).await.map_err(tell)?;
             let _ = writeln!(
