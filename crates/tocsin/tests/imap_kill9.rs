@@ -6,7 +6,8 @@
 //!   same data takes the rest; every valid message is stored exactly once. Then the mailbox's
 //!   UIDVALIDITY changes (its messages renumbered): nothing is stored twice.
 //! - A wrong password: nothing stored, the log says the login was refused, never the password.
-//! - A server whose certificate is not trusted (no `ca_file`): nothing stored.
+//! - A server whose certificate is not trusted (no `ca_file`): nothing stored; trusted, it is
+//!   read (over STARTTLS).
 
 mod common;
 
@@ -305,10 +306,18 @@ async fn a_refused_login_or_an_untrusted_certificate_stores_nothing() {
     assert!(!log.contains(PASSWORD), "the password in the log: {log}");
     assert_eq!(counts(d).await, (0, 0));
 
-    // With the CA trusted, the same server is read: three messages.
+    // With the CA trusted, the same server is read: three messages (here over STARTTLS).
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let cfg = config(d, &dovecot.tocsin_section(PASSWORD, true));
+    let starttls = dovecot
+        .tocsin_section(PASSWORD, true)
+        .replace(
+            &format!("port = {}", dovecot.imaps_port),
+            &format!("port = {}", dovecot.imap_port),
+        )
+        .replace("security = \"tls\"", "security = \"starttls\"");
+    assert!(starttls.contains("starttls"));
+    let cfg = config(d, &starttls);
     let server = serve_with_config(d, &cfg);
     wait_until("the three messages", 60, || async {
         counts(d).await.0 >= 3
