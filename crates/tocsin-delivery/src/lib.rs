@@ -22,6 +22,7 @@
 //! delivery) only when it is handed to its channel, and never logged.
 
 pub mod broadcast;
+pub mod imap;
 pub mod sms;
 pub mod smtp;
 pub mod telegram;

@@ -1,4 +1,6 @@
-//! E-mail over SMTP (`[notify.smtp]`): a pushed [`Channel`] to users and outside addresses.
+//! E-mail over SMTP (`[notify.smtp]`): a pushed [`Channel`] to users, outside addresses and
+//! the sources who wrote by e-mail (`[channels.imap]`: the acknowledgement goes to the address
+//! sealed in the source's contact).
 //!
 //! Each message carries a `Message-ID` derived (a keyed hash) from its delivery's idempotency
 //! key, so a resend is recognisable and the id reveals nothing. A 2xx reply is sent; a 4xx
@@ -193,7 +195,11 @@ impl Channel for SmtpChannel {
     }
 
     fn reaches(&self) -> &'static [RecipientKind] {
-        &[RecipientKind::User, RecipientKind::Address]
+        &[
+            RecipientKind::User,
+            RecipientKind::Address,
+            RecipientKind::Source,
+        ]
     }
 
     fn address_kind(&self) -> AddressKind {

@@ -100,7 +100,7 @@ pub fn telegram_message(update: &serde_json::Value) -> Option<ChatMessage> {
 }
 
 /// A short random handle for a new source (as for SMS senders).
-fn new_handle() -> String {
+pub(crate) fn new_handle() -> String {
     use rand::Rng;
     const A: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let mut rng = rand::thread_rng();

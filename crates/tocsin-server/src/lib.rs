@@ -19,6 +19,7 @@ pub mod export;
 pub mod files;
 pub mod flags;
 pub mod health;
+pub mod imap;
 pub mod incident_index;
 pub mod input;
 pub mod lexicon_terms;

@@ -390,6 +390,8 @@ pub struct ChannelsConfig {
     pub telegram: Option<tocsin_delivery::telegram::TelegramConfig>,
     /// `[channels.whatsapp]`: WhatsApp's Cloud API.
     pub whatsapp: Option<tocsin_delivery::whatsapp::WhatsappConfig>,
+    /// `[channels.imap]`: the mailbox reports by e-mail arrive in.
+    pub imap: Option<tocsin_delivery::imap::ImapConfig>,
 }
 
 /// The settled configuration.
@@ -612,18 +614,20 @@ pub struct Overrides {
     pub verification_required_tasks: Option<Vec<String>>,
     /// The messaging channels' secrets by variable name (`TOCSIN_TELEGRAM_BOT_TOKEN`,
     /// `TOCSIN_TELEGRAM_SECRET_TOKEN`, `TOCSIN_WHATSAPP_APP_SECRET`,
-    /// `TOCSIN_WHATSAPP_VERIFY_TOKEN`, `TOCSIN_WHATSAPP_ACCESS_TOKEN`); each applies when its
+    /// `TOCSIN_WHATSAPP_VERIFY_TOKEN`, `TOCSIN_WHATSAPP_ACCESS_TOKEN`, `TOCSIN_IMAP_PASSWORD`);
+    /// each applies when its
     /// `[channels.…]` section is configured, and wins over the file.
     pub channel_secrets: std::collections::BTreeMap<String, Secret>,
 }
 
 /// The variables [`Overrides::channel_secrets`] reads.
-pub const CHANNEL_SECRET_VARIABLES: [&str; 5] = [
+pub const CHANNEL_SECRET_VARIABLES: [&str; 6] = [
     "TOCSIN_TELEGRAM_BOT_TOKEN",
     "TOCSIN_TELEGRAM_SECRET_TOKEN",
     "TOCSIN_WHATSAPP_APP_SECRET",
     "TOCSIN_WHATSAPP_VERIFY_TOKEN",
     "TOCSIN_WHATSAPP_ACCESS_TOKEN",
+    "TOCSIN_IMAP_PASSWORD",
 ];
 
 impl Config {
@@ -724,6 +728,11 @@ impl Config {
                     }
                     if let Some(v) = env("TOCSIN_WHATSAPP_ACCESS_TOKEN") {
                         w.access_token = Some(v);
+                    }
+                }
+                if let Some(m) = &mut ch.imap {
+                    if let Some(v) = env("TOCSIN_IMAP_PASSWORD") {
+                        m.password = v;
                     }
                 }
                 ch
@@ -1319,5 +1328,62 @@ mod tests {
             "[channels.telegram]\nbot_token = \"1:x\"\nmode = \"push\"\n"
         )
         .is_err());
+    }
+
+    #[test]
+    fn channels_imap_reads_validates_and_hides_its_password() {
+        let toml_text = "[channels.imap]\nhost = \"imap.example.org\"\nusername = \"reports\"\n\
+                         password = \"imap-file-password\"\nsecurity = \"starttls\"\nidle_secs = 600\n";
+        let c = Config::resolve(toml::from_str(toml_text).unwrap(), Overrides::default());
+        let m = c.channels.imap.as_ref().unwrap();
+        assert_eq!(m.port(), 143);
+        assert_eq!(m.mailbox(), "INBOX");
+        assert_eq!(m.security, tocsin_delivery::imap::ImapSecurity::Starttls);
+        assert!(m.validate().is_ok());
+        assert!(!format!("{c:?}").contains("imap-file-password"));
+        // The variable wins over the file, and is never shown either.
+        let mut env = std::collections::BTreeMap::new();
+        env.insert(
+            "TOCSIN_IMAP_PASSWORD".to_string(),
+            Secret("imap-env-password".into()),
+        );
+        let c = Config::resolve(
+            toml::from_str(toml_text).unwrap(),
+            Overrides {
+                channel_secrets: env.clone(),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            c.channels.imap.as_ref().unwrap().password.0,
+            "imap-env-password"
+        );
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("imap-env-password") && !shown.contains("imap-file-password"));
+        // Without the section, the variable configures nothing.
+        let c = Config::resolve(
+            FileConfig::default(),
+            Overrides {
+                channel_secrets: env,
+                ..Default::default()
+            },
+        );
+        assert!(c.channels.imap.is_none());
+        // No way to turn verification off; a bad IDLE period is refused naming the key.
+        for bad in ["tls_verify = false", "security = \"plain\""] {
+            assert!(
+                toml::from_str::<FileConfig>(&format!("{toml_text}{bad}\n")).is_err(),
+                "{bad}"
+            );
+        }
+        let long_idle = toml_text.replace("idle_secs = 600", "idle_secs = 3600");
+        let c = Config::resolve(toml::from_str(&long_idle).unwrap(), Overrides::default());
+        let e = c.channels.imap.unwrap().validate().unwrap_err();
+        assert!(e.contains("channels.imap.idle_secs"), "{e}");
+        let no_password = "[channels.imap]\nhost = \"h.example.org\"\nusername = \"u\"\n";
+        assert!(
+            toml::from_str::<FileConfig>(no_password).is_err(),
+            "a password is required (in the file, or the variable over it)"
+        );
     }
 }

@@ -112,6 +112,12 @@ async fn report_view(
         context! {
             status => m.status,
             window_closed => m.last_error.as_deref() == Some(tocsin_delivery::whatsapp::WINDOW_CLOSED),
+            // Why an e-mail was not answered (`crate::imap`), as a catalogue key.
+            email_reason => match m.last_error.as_deref() {
+                Some(crate::imap::NO_SMTP) => "report.reply_no_smtp",
+                Some(crate::imap::AUTOMATIC) => "report.reply_automatic",
+                _ => "",
+            },
         }
     });
     let history = app.report_history(&wu.user, id).await?;

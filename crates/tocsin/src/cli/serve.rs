@@ -204,6 +204,12 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
     if let Some(job) = tocsin_server::channels::telegram_poll_job(state.clone()) {
         runner.add(job.tolerance(jobs.tolerance_for("telegram")));
     }
+    if let Some(imap) = &cfg.channels.imap {
+        let job = tocsin_server::imap::imap_job(state.clone(), imap.clone())
+            .map_err(anyhow::Error::msg)
+            .context("invalid [channels.imap] configuration")?;
+        runner.add(job.tolerance(jobs.tolerance_for("imap")));
+    }
     let running = runner.start();
     tocsin_server::serve(listener, state, shutdown_signal()).await?;
     running.shutdown().await;

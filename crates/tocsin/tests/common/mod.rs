@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod dovecot;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -1,0 +1,115 @@
+//! The acknowledgement of an e-mail report, against a real dovecot, a real SMTP server
+//! (aiosmtpd) and a real `tocsin serve`: with `[notify.smtp]` it goes back by e-mail to the
+//! sender; automatic or mailing-list mail is never answered (recorded as not sent, with the
+//! reason); without `[notify.smtp]` every acknowledgement is recorded as not sent.
+
+#[path = "../../tocsin-server/tests/acceptance/mod.rs"]
+mod acceptance;
+mod common;
+
+use common::dovecot::Dovecot;
+use common::*;
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "imap-ack-pw-31d0";
+
+async fn acks(d: &std::path::Path) -> Vec<(String, Option<String>)> {
+    use sqlx::Connection;
+    let url = format!("sqlite://{}?mode=ro", d.join("tocsin.db").display());
+    let Ok(mut c) = sqlx::SqliteConnection::connect(&url).await else {
+        return vec![];
+    };
+    sqlx::query_as(
+        "SELECT o.status, o.last_error FROM outbox o JOIN reports r ON r.id = o.report_id \
+         WHERE r.channel = 'email' ORDER BY r.text",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap_or_default()
+}
+
+async fn until<F: std::future::Future<Output = bool>>(what: &str, mut f: impl FnMut() -> F) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !f().await {
+        assert!(Instant::now() < deadline, "waited for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+const WARNER: &str = "From: Warner <Alice.W@Example.org>\r\nSubject: A report\r\n\
+    Message-ID: <ack1@test.example>\r\n\r\nArmed men near the market\r\n";
+const LIST: &str = "From: list@example.org\r\nList-Id: <news.example.org>\r\nSubject: B digest\r\n\
+    Message-ID: <ack2@test.example>\r\n\r\nArmed men in the digest\r\n";
+const AUTO: &str = "From: robot@example.org\r\nAuto-Submitted: auto-replied\r\nSubject: C away\r\n\
+    Message-ID: <ack3@test.example>\r\n\r\nI am away\r\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledgements_go_back_by_email_but_never_to_automatic_mail() {
+    if !acceptance::aiosmtpd() {
+        return;
+    }
+    let Some(dovecot) = Dovecot::start(PASSWORD) else {
+        return;
+    };
+    let smtp = acceptance::Smtp::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cfg = d.join("tocsin.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[notify.smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
+             from = \"Tocsin <reports@tocsin.test>\"\n{}",
+            smtp.port,
+            dovecot.tocsin_section(PASSWORD, true)
+        ),
+    )
+    .unwrap();
+    let server = serve_with_config(d, cfg.to_str().unwrap());
+    let mut client = dovecot.client().await;
+    for m in [WARNER, LIST, AUTO] {
+        client.append(m.as_bytes()).await;
+    }
+    let mails = smtp.wait_for(1, 120).await;
+    assert_eq!(mails[0].rcpt, ["alice.w@example.org"]);
+    assert!(!mails[0].body.trim().is_empty(), "{:?}", mails[0]);
+    until("three acknowledgements recorded, one sent", || async {
+        let a = acks(d).await;
+        a.len() == 3 && a[0].0 == "sent"
+    })
+    .await;
+    let a = acks(d).await;
+    let auto = "not sent: automatic or mailing-list mail is not answered";
+    assert_eq!(
+        a[1],
+        ("failed".to_string(), Some(auto.to_string())),
+        "{a:?}"
+    );
+    assert_eq!(
+        a[2],
+        ("failed".to_string(), Some(auto.to_string())),
+        "{a:?}"
+    );
+    drop(server);
+    assert_eq!(smtp.received().len(), 1, "only the warner was answered");
+
+    // Without [notify.smtp]: recorded as not sent, with the reason.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cfg = d.join("tocsin.toml");
+    std::fs::write(&cfg, dovecot.tocsin_section(PASSWORD, true)).unwrap();
+    let server = serve_with_config(d, cfg.to_str().unwrap());
+    until("three acknowledgements recorded", || async {
+        acks(d).await.len() == 3
+    })
+    .await;
+    let a = acks(d).await;
+    drop(server);
+    assert_eq!(
+        a[0],
+        (
+            "failed".to_string(),
+            Some("not sent: no outgoing e-mail ([notify.smtp]) is configured".to_string())
+        )
+    );
+}
