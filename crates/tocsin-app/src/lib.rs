@@ -17,6 +17,7 @@ pub mod assessments;
 pub mod brief;
 pub mod broadcasts;
 pub mod cap;
+pub mod channel_status;
 pub mod charts;
 pub mod dashboard;
 pub mod desks;

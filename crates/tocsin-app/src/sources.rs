@@ -2,6 +2,15 @@
 //! for roles with the permission), and message a source through the outbox.
 
 use tocsin_domain::{OutboundMessage, Page, PageRequest, Permission, Source, SourceContact, User};
+
+/// How messages to sources can leave this server (its configuration, as the caller knows it).
+pub trait ReplyRoutes: Send + Sync {
+    /// The SMS gateway to answer a source on, given the one it was last answered through
+    /// (`None`: no SMS gateway is configured).
+    fn sms_gateway(&self, last_used: Option<&str>) -> Option<String>;
+    /// Whether replies through this messaging app (`telegram`, `whatsapp`) are configured.
+    fn app_replies(&self, channel: &str) -> bool;
+}
 use tocsin_store::{Op, StoreExt};
 use uuid::Uuid;
 
@@ -73,15 +82,15 @@ impl App<'_> {
         Ok((s, contact))
     }
 
-    /// Queue a follow-up message to a source `u` may see. It goes out through the gateway
-    /// `gateway` picks from the one the source was last answered through (`None`: none
-    /// configured); `u` never sees the number.
+    /// Queue a follow-up message to a source `u` may see. It leaves the way [`App::reply_route`]
+    /// says (the messaging app the source wrote through, else an SMS gateway); `u` never sees
+    /// the number or chat.
     pub async fn message_source(
         &self,
         u: &User,
         id: Uuid,
         text: &str,
-        gateway: impl FnOnce(Option<&str>) -> Option<String>,
+        routes: &dyn ReplyRoutes,
     ) -> Result<OutboundMessage> {
         require(u, Permission::SourceMessage)?;
         let source = self.store.get_source(id).await?;
@@ -96,16 +105,7 @@ impl App<'_> {
                 "this source has no contact details",
             ));
         }
-        // Acknowledgements go back the way the report came.
-        let last = self
-            .store
-            .list_outbound(Some(source.id), 1)
-            .await?
-            .into_iter()
-            .next();
-        let gateway = gateway(last.as_ref().map(|m| m.gateway.as_str())).ok_or_else(|| {
-            AppError::Conflict("no SMS gateway is configured to send with".into())
-        })?;
+        let (gateway, sender) = self.reply_route(&source, routes).await?;
         let mut m = OutboundMessage::new(
             format!("msg:{}", tocsin_domain::random_id()),
             &gateway,
@@ -113,12 +113,81 @@ impl App<'_> {
             None,
             text,
         );
-        // From the number the source last heard from us on, when it is the same gateway.
-        m.sender = last.filter(|l| l.gateway == gateway).and_then(|l| l.sender);
+        m.sender = sender;
         self.store
             .write(&u.actor(), Op::EnqueueSms(Box::new(m.clone())))
             .await?;
         Ok(m)
+    }
+
+    /// The channel a message to `source` (which holds contact details) leaves by, and the
+    /// number it is sent from: a source that wrote through a messaging app (its sealed contact
+    /// holds a chat such as `telegram:123`) is answered over that app only, never by SMS, and
+    /// over WhatsApp only inside the 24-hour window its last message opened (refused with
+    /// [`tocsin_delivery::whatsapp::WINDOW_CLOSED`] otherwise); any other source through the
+    /// SMS gateway it was last answered through (from the same number).
+    pub async fn reply_route(
+        &self,
+        source: &Source,
+        routes: &dyn ReplyRoutes,
+    ) -> Result<(String, Option<String>)> {
+        use tocsin_delivery::{telegram, whatsapp};
+        let key = self
+            .contact_key
+            .ok_or_else(|| AppError::Internal("no contact key is loaded".into()))?;
+        // Opened only to route, never shown (the delivery opens it again to send).
+        let chat = match self.store.get_source_contact(source.id).await? {
+            Some(sealed) => SourceContact::open(&sealed, key, source.id)?.chat,
+            None => None,
+        };
+        let recent = self.store.list_outbound(Some(source.id), 200).await?;
+        match chat.as_deref() {
+            Some(c) if c.starts_with(telegram::CHAT_PREFIX) => {
+                if !routes.app_replies("telegram") {
+                    return Err(AppError::Conflict(
+                        "not sent: this source wrote through Telegram and is answered only there, but Telegram replies are not configured".into(),
+                    ));
+                }
+                Ok(("telegram".into(), None))
+            }
+            Some(c) if c.starts_with(whatsapp::CHAT_PREFIX) => {
+                if !routes.app_replies("whatsapp") {
+                    return Err(AppError::Conflict(
+                        "not sent: this source wrote through WhatsApp and is answered only there, but WhatsApp replies are not configured".into(),
+                    ));
+                }
+                // Each of the source's messages opened a window, and queued an acknowledgement
+                // when it was received (refused then if its window had already closed): open
+                // while one of those leaves enough of its window.
+                let now = tocsin_domain::time::now();
+                let open = recent.iter().any(|m| {
+                    m.gateway == "whatsapp"
+                        && m.idempotency_key.starts_with("ack:")
+                        && m.last_error.as_deref() != Some(whatsapp::WINDOW_CLOSED)
+                        && (m.created_at + chrono::Duration::seconds(whatsapp::WINDOW_SECS) - now)
+                            .num_seconds()
+                            >= whatsapp::REPLY_MARGIN_SECS
+                });
+                if !open {
+                    return Err(AppError::Conflict(whatsapp::WINDOW_CLOSED.into()));
+                }
+                Ok(("whatsapp".into(), None))
+            }
+            Some(_) => Err(AppError::Conflict(
+                "not sent: this source wrote through a channel Tocsin cannot answer on".into(),
+            )),
+            None => {
+                // Acknowledgements go back the way the report came.
+                let last = recent.into_iter().next();
+                let gateway = routes
+                    .sms_gateway(last.as_ref().map(|m| m.gateway.as_str()))
+                    .ok_or_else(|| {
+                        AppError::Conflict("no SMS gateway is configured to send with".into())
+                    })?;
+                let sender = last.filter(|l| l.gateway == gateway).and_then(|l| l.sender);
+                Ok((gateway, sender))
+            }
+        }
     }
 
     /// The acknowledgement of report `report` to its source and where it stands (sent,

@@ -396,7 +396,7 @@ impl App<'_> {
         u: &User,
         id: Uuid,
         text: &str,
-        gateway: impl FnOnce(Option<&str>) -> Option<String>,
+        routes: &dyn crate::sources::ReplyRoutes,
     ) -> Result<TriageDecision> {
         require(u, Permission::ReportTriage)?;
         let text = triage_text("text", text)?;
@@ -420,17 +420,15 @@ impl App<'_> {
                 "the source of this report cannot be reached: no contact details are held",
             ));
         }
-        let last = self
-            .store
-            .list_outbound(Some(source.id), 1)
-            .await?
-            .into_iter()
-            .next();
-        let gateway = gateway(last.as_ref().map(|m| m.gateway.as_str())).ok_or_else(|| {
-            AppError::Conflict(
-                "the source of this report cannot be reached: no SMS gateway is configured".into(),
-            )
-        })?;
+        let (gateway, sender) = match self.reply_route(&source, routes).await {
+            Err(AppError::Conflict(why)) if why.starts_with("no SMS gateway") => {
+                return Err(AppError::Conflict(
+                    "the source of this report cannot be reached: no SMS gateway is configured"
+                        .into(),
+                ))
+            }
+            r => r?,
+        };
         let mut m = OutboundMessage::new(
             format!("followup:{}", tocsin_domain::random_id()),
             &gateway,
@@ -438,7 +436,7 @@ impl App<'_> {
             Some(r.id),
             text.clone(),
         );
-        m.sender = last.filter(|l| l.gateway == gateway).and_then(|l| l.sender);
+        m.sender = sender;
         let mut d = TriageDecision::new(r.id, TriageKind::FollowUp, &u.username);
         d.text = Some(text);
         self.record_decision(u, d, json!({}), vec![Step::Enqueue(Box::new(m))])

@@ -182,11 +182,13 @@ impl Delivery {
                 gateway: how.gateway.to_string(),
                 provider_key,
             },
-            SendOutcome::Retry(e) if r.attempts < self.max_attempts => {
+            SendOutcome::Retry(e) | SendOutcome::RetryAfter(e, _)
+                if r.attempts < self.max_attempts =>
+            {
                 tracing::warn!(broadcast = %b.id, recipient = %r.id, attempts = r.attempts, error = %e, "broadcast message not sent; it will be retried");
                 RecipientOutcome::Retry
             }
-            SendOutcome::Retry(e) | SendOutcome::Failed(e) => {
+            SendOutcome::Retry(e) | SendOutcome::RetryAfter(e, _) | SendOutcome::Failed(e) => {
                 tracing::warn!(broadcast = %b.id, recipient = %r.id, attempts = r.attempts, error = %e, "broadcast message failed");
                 RecipientOutcome::Failed
             }

@@ -309,7 +309,9 @@ impl Delivery {
     /// be sent again once its claim lapses.
     pub async fn settle(&self, m: &OutboundMessage, outcome: SendOutcome) {
         let outcome = match outcome {
-            SendOutcome::Retry(e) if m.attempts >= self.max_attempts => {
+            SendOutcome::Retry(e) | SendOutcome::RetryAfter(e, _)
+                if m.attempts >= self.max_attempts =>
+            {
                 SendOutcome::Failed(format!("gave up after {} attempts: {e}", m.attempts))
             }
             o => o,
@@ -349,13 +351,15 @@ impl Delivery {
             let outcome = self.send_one(m).await;
             match &outcome {
                 SendOutcome::Sent(_) => sent = true,
-                SendOutcome::Retry(e) => {
+                SendOutcome::Retry(e) | SendOutcome::RetryAfter(e, _) => {
                     retries += 1;
                     retry.get_or_insert_with(|| e.clone());
                 }
                 SendOutcome::Failed(_) => {}
             }
-            if let SendOutcome::Retry(e) | SendOutcome::Failed(e) = &outcome {
+            if let SendOutcome::Retry(e) | SendOutcome::RetryAfter(e, _) | SendOutcome::Failed(e) =
+                &outcome
+            {
                 tracing::warn!(delivery = %m.id, gateway = %m.gateway, attempts = m.attempts, error = %e, "delivery not sent");
             }
             self.settle(m, outcome).await;

@@ -231,7 +231,19 @@ impl Channel for TelegramChannel {
                     .as_str()
                     .map(gateway_text)
                     .unwrap_or_default();
-                if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                    // Flood control: Telegram says how long to wait; the outbox waits that long
+                    // (at least a second) before this delivery is tried again.
+                    let secs = v["parameters"]["retry_after"]
+                        .as_u64()
+                        .unwrap_or(5)
+                        .clamp(1, 3600);
+                    SendOutcome::RetryAfter(
+                        format!("Telegram answered {status}: retry after {secs} s"),
+                        secs,
+                    )
+                } else if status.is_server_error() {
+                    // Backed off by the outbox (growing with each attempt).
                     SendOutcome::Retry(format!("Telegram answered {status} {said}"))
                 } else {
                     SendOutcome::Failed(format!("Telegram refused the message: {status} {said}"))

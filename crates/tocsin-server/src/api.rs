@@ -337,9 +337,7 @@ pub async fn message_source(
 ) -> ApiResult<(StatusCode, Json<tocsin_domain::OutboundMessage>)> {
     let m = st
         .app()
-        .message_source(&user.0, parse_id(&id)?, &input.text, |last| {
-            crate::sms::reply_gateway(&st.sms, last)
-        })
+        .message_source(&user.0, parse_id(&id)?, &input.text, st.reply_routes())
         .await?;
     st.outbox_wake.notify_one();
     Ok((StatusCode::ACCEPTED, Json(m)))
@@ -518,6 +516,7 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::lexicons::LexiconsDoc::openapi());
     doc.merge(crate::lexicon_terms::LexiconTermsDoc::openapi());
     doc.merge(crate::channels::ChannelsDoc::openapi());
+    doc.merge(crate::channel_status::ChannelStatusDoc::openapi());
     doc.merge(crate::flags::FlagsDoc::openapi());
     Json(doc)
 }

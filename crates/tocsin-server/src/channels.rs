@@ -188,6 +188,7 @@ pub async fn ingest_message(st: &AppState, m: ChatMessage) -> Result<Ingested, G
         Ok((r, duplicate)) => {
             // No handle, no report id, no sender: see `sms::ingest`.
             tracing::info!(channel, duplicate, "message received");
+            crate::channel_status::taken(st, channel, duplicate).await;
             if !duplicate && wake {
                 st.outbox_wake.notify_one();
             }
@@ -198,6 +199,8 @@ pub async fn ingest_message(st: &AppState, m: ChatMessage) -> Result<Ingested, G
         }
         Err(e) => {
             tracing::error!(channel, error = %e, "could not store a message; it will be retried");
+            crate::channel_status::failed(st, channel, &format!("could not store a message: {e}"))
+                .await;
             Err(GatewayError::unavailable())
         }
     }

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod basemap;
 pub mod broadcasts;
 pub mod capflow;
+pub mod channel_status;
 pub mod channels;
 pub mod edge;
 pub mod error;
@@ -110,6 +111,9 @@ pub struct AppState {
     pub telegram: Option<Arc<tocsin_delivery::telegram::TelegramApi>>,
     /// WhatsApp's Cloud API (`[channels.whatsapp]`), if configured.
     pub whatsapp: Option<Arc<tocsin_delivery::whatsapp::WhatsappConfig>>,
+    /// The mailbox the `imap` job reads (`[channels.imap]`: `host/mailbox`), if configured, for
+    /// the channels' status.
+    pub imap_mailbox: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -152,6 +156,7 @@ impl AppState {
             broadcasting: Arc::default(),
             telegram: None,
             whatsapp: None,
+            imap_mailbox: None,
         }
     }
 
@@ -183,6 +188,12 @@ impl AppState {
             verification: &self.verification,
             broadcasting: &self.broadcasting,
         }
+    }
+
+    /// How messages to sources leave this server: the SMS gateways configured and the
+    /// messaging apps with a reply channel.
+    pub fn reply_routes(&self) -> &dyn tocsin_app::sources::ReplyRoutes {
+        self
     }
 
     /// The framework new assessments use.
@@ -290,6 +301,14 @@ impl AppState {
         );
         self.delivery = Arc::new(self.with_chat_replies(delivery));
         self.outbox_wake = self.delivery.wake_handle();
+        self
+    }
+
+    /// With e-mail read over IMAP (`[channels.imap]`; the job itself is
+    /// [`imap::imap_job`]): shown on the channels' status.
+    pub fn with_imap(mut self, cfg: &tocsin_delivery::imap::ImapConfig) -> AppState {
+        let mailbox = cfg.mailbox.as_deref().unwrap_or("INBOX");
+        self.imap_mailbox = Some(Arc::from(format!("{}/{mailbox}", cfg.host)));
         self
     }
 
@@ -498,13 +517,19 @@ pub fn router(state: AppState) -> Router {
         .merge(lexicons::routes())
         .merge(lexicon_terms::routes())
         .merge(flags::routes())
+        .merge(channel_status::api_routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(health::healthz))
         .merge(capflow::public_routes())
-        .merge(sms_routes(&state.evidence))
+        .merge(
+            sms_routes(&state.evidence).layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                channel_status::count_refusals,
+            )),
+        )
         .merge(web::router(&state))
         .merge(basemap::router())
         .fallback(web::not_found)
@@ -592,4 +617,13 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let edge = state.edge.clone();
     edge::serve(listener, router(state), &edge, shutdown).await
+}
+
+impl tocsin_app::sources::ReplyRoutes for AppState {
+    fn sms_gateway(&self, last_used: Option<&str>) -> Option<String> {
+        sms::reply_gateway(&self.sms, last_used)
+    }
+    fn app_replies(&self, channel: &str) -> bool {
+        matches!(channel, "telegram" | "whatsapp") && self.delivery.has_channel(channel)
+    }
 }

@@ -238,6 +238,7 @@ pub async fn ingest(st: &AppState, m: Inbound<'_>) -> Result<Ingested, GatewayEr
             // a handle with the time its message arrived is what telephone records need to
             // put a number, and so a person, behind every report of that source.
             tracing::info!(gateway, duplicate, "SMS received");
+            crate::channel_status::taken(st, gateway, duplicate).await;
             // Wake the sender only for gateways it pushes to; polled ones wait for their poll.
             if !duplicate && reply_via.is_some_and(|g| tocsin_store::PUSH_GATEWAYS.contains(&g)) {
                 st.outbox_wake.notify_one();
@@ -249,6 +250,8 @@ pub async fn ingest(st: &AppState, m: Inbound<'_>) -> Result<Ingested, GatewayEr
         }
         Err(e) => {
             tracing::error!(gateway, error = %e, "could not store an SMS; the gateway will retry");
+            crate::channel_status::failed(st, gateway, &format!("could not store a message: {e}"))
+                .await;
             Err(GatewayError::unavailable())
         }
     }

@@ -200,9 +200,7 @@ pub(crate) async fn send_follow_up(
 ) -> ApiResult<TriageDecision> {
     let d = st
         .app()
-        .follow_up_report(user, id, text, |last| {
-            crate::sms::reply_gateway(&st.sms, last)
-        })
+        .follow_up_report(user, id, text, st.reply_routes())
         .await?;
     st.outbox_wake.notify_one();
     Ok(d)

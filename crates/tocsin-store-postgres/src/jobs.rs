@@ -7,7 +7,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
-use tocsin_store::{JobRecord, Jobs, NewTimer, Result, StoreError, Timer};
+use tocsin_store::{
+    ChannelCount, ChannelCounters, JobRecord, Jobs, NewTimer, Result, StoreError, Timer,
+};
 use uuid::Uuid;
 
 use crate::rows::col;
@@ -222,6 +224,58 @@ impl Jobs for PostgresStore {
                     failing_since: col(r, 4)?,
                     backlog: col(r, 5)?,
                     updated_at: col(r, 6)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn count_channel(&self, name: &str, c: &ChannelCount) -> Result<()> {
+        if *c == ChannelCount::default() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO channel_counters AS c (name, taken, duplicates, refused, last_taken_at, \
+             last_refused_at, last_error, last_error_at, updated_at) \
+             VALUES ($1, $2, $3, $4, CASE WHEN $2 > 0 THEN now() END, CASE WHEN $4 > 0 THEN now() END, \
+             $5::TEXT, CASE WHEN $5::TEXT IS NOT NULL THEN now() END, now()) \
+             ON CONFLICT (name) DO UPDATE SET taken = c.taken + excluded.taken, \
+             duplicates = c.duplicates + excluded.duplicates, refused = c.refused + excluded.refused, \
+             last_taken_at = COALESCE(excluded.last_taken_at, c.last_taken_at), \
+             last_refused_at = COALESCE(excluded.last_refused_at, c.last_refused_at), \
+             last_error = COALESCE(excluded.last_error, c.last_error), \
+             last_error_at = COALESCE(excluded.last_error_at, c.last_error_at), \
+             updated_at = excluded.updated_at",
+        )
+        .bind(name)
+        .bind(c.taken)
+        .bind(c.duplicates)
+        .bind(c.refused)
+        .bind(&c.error)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn channel_counters(&self) -> Result<Vec<ChannelCounters>> {
+        let rows = sqlx::query(
+            "SELECT name, taken, duplicates, refused, last_taken_at, last_refused_at, last_error, \
+             last_error_at FROM channel_counters ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(ChannelCounters {
+                    name: col(r, 0)?,
+                    taken: col(r, 1)?,
+                    duplicates: col(r, 2)?,
+                    refused: col(r, 3)?,
+                    last_taken_at: col(r, 4)?,
+                    last_refused_at: col(r, 5)?,
+                    last_error: col(r, 6)?,
+                    last_error_at: col(r, 7)?,
                 })
             })
             .collect()

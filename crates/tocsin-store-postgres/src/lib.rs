@@ -339,12 +339,20 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
                     None,
                     Some(e.clone()),
                 ),
+                SendOutcome::RetryAfter(e, secs) => (
+                    "queued",
+                    now + chrono::Duration::seconds((*secs).min(86_400) as i64),
+                    None,
+                    Some(e.clone()),
+                ),
                 SendOutcome::Failed(e) => ("failed", now, None, Some(e.clone())),
             };
             // A delivery report may arrive before the send is recorded: never downgrade a
             // delivered or failed message, and only a claimed message can go back to the queue.
             let from: Vec<String> = match outcome {
-                SendOutcome::Sent(_) | SendOutcome::Retry(_) => vec!["sending".into()],
+                SendOutcome::Sent(_) | SendOutcome::Retry(_) | SendOutcome::RetryAfter(..) => {
+                    vec!["sending".into()]
+                }
                 SendOutcome::Failed(_) => vec!["sending".into(), "queued".into()],
             };
             sqlx::query(

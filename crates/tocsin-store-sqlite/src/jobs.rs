@@ -11,7 +11,9 @@ use sqlx::{Connection, QueryBuilder, Row, Sqlite};
 use std::sync::Arc;
 use std::time::Duration;
 use tocsin_domain::time::format as ts;
-use tocsin_store::{JobRecord, Jobs, NewTimer, Result, StoreError, Timer};
+use tocsin_store::{
+    ChannelCount, ChannelCounters, JobRecord, Jobs, NewTimer, Result, StoreError, Timer,
+};
 use uuid::Uuid;
 
 use crate::rows::{parse_ts, parse_uuid};
@@ -284,6 +286,63 @@ impl Jobs for SqliteStore {
                     failing_since: opt_ts(r.get(4))?,
                     backlog: r.get(5),
                     updated_at: opt_ts(r.get(6))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn count_channel(&self, name: &str, c: &ChannelCount) -> Result<()> {
+        if *c == ChannelCount::default() {
+            return Ok(());
+        }
+        let now = ts(&tocsin_domain::time::now());
+        let when = |n: i64| (n > 0).then(|| now.clone());
+        let mut conn = self.jobs_conn().await?;
+        sqlx::query(
+            "INSERT INTO channel_counters (name, taken, duplicates, refused, last_taken_at, \
+             last_refused_at, last_error, last_error_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (name) DO UPDATE SET taken = taken + excluded.taken, \
+             duplicates = duplicates + excluded.duplicates, refused = refused + excluded.refused, \
+             last_taken_at = COALESCE(excluded.last_taken_at, last_taken_at), \
+             last_refused_at = COALESCE(excluded.last_refused_at, last_refused_at), \
+             last_error = COALESCE(excluded.last_error, last_error), \
+             last_error_at = COALESCE(excluded.last_error_at, last_error_at), \
+             updated_at = excluded.updated_at",
+        )
+        .bind(name)
+        .bind(c.taken)
+        .bind(c.duplicates)
+        .bind(c.refused)
+        .bind(when(c.taken))
+        .bind(when(c.refused))
+        .bind(&c.error)
+        .bind(c.error.as_ref().map(|_| now.clone()))
+        .bind(&now)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn channel_counters(&self) -> Result<Vec<ChannelCounters>> {
+        let rows = sqlx::query(
+            "SELECT name, taken, duplicates, refused, last_taken_at, last_refused_at, last_error, \
+             last_error_at FROM channel_counters ORDER BY name",
+        )
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(ChannelCounters {
+                    name: r.get(0),
+                    taken: r.get(1),
+                    duplicates: r.get(2),
+                    refused: r.get(3),
+                    last_taken_at: opt_ts(r.get(4))?,
+                    last_refused_at: opt_ts(r.get(5))?,
+                    last_error: r.get(6),
+                    last_error_at: opt_ts(r.get(7))?,
                 })
             })
             .collect()

@@ -643,12 +643,20 @@ async fn apply_op(
                     None,
                     Some(e.clone()),
                 ),
+                SendOutcome::RetryAfter(e, secs) => (
+                    "queued",
+                    now + chrono::Duration::seconds((*secs).min(86_400) as i64),
+                    None,
+                    Some(e.clone()),
+                ),
                 SendOutcome::Failed(e) => ("failed", now, None, Some(e.clone())),
             };
             // A delivery report may arrive before the send is recorded: never downgrade a
             // delivered or failed message, and only a claimed message can go back to the queue.
             let from: &[&str] = match outcome {
-                SendOutcome::Sent(_) | SendOutcome::Retry(_) => &["sending"],
+                SendOutcome::Sent(_) | SendOutcome::Retry(_) | SendOutcome::RetryAfter(..) => {
+                    &["sending"]
+                }
                 SendOutcome::Failed(_) => &["sending", "queued"],
             };
             sqlx::query(

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use tocsin_domain::{
     time, Actor, ContactKey, NewUser, OutboundMessage, RecipientKind, Role, SourceContact, Tlp,
 };
-use tocsin_store::{JobRecord, NewTimer, Op, Store, StoreExt};
+use tocsin_store::{ChannelCount, JobRecord, NewTimer, Op, SendOutcome, Store, StoreExt};
 use tocsin_store_tests::{story, Db};
 
 story!(
@@ -18,6 +18,8 @@ story!(
     job_records_round_trip,
     deliveries_to_users_and_addresses_keep_their_address_sealed,
     channel_cursors_only_move_forward_and_survive_a_reopen,
+    channel_counters_add_up_across_processes,
+    a_delivery_told_to_retry_after_waits_that_long,
 );
 
 fn timer(kind: &str, key: Option<&str>, in_secs: i64) -> NewTimer {
@@ -301,4 +303,109 @@ async fn deliveries_to_users_and_addresses_keep_their_address_sealed(s: &dyn Sto
     // Both are claimed like any reply.
     let claimed = s.claim_outbound(None, 10, 60).await.unwrap();
     assert_eq!(claimed.len(), 2);
+}
+
+async fn channel_counters_add_up_across_processes(s: &dyn Store, db: &Db) {
+    assert!(s.channel_counters().await.unwrap().is_empty());
+    // Nothing to add: no row.
+    s.count_channel("telegram", &ChannelCount::default())
+        .await
+        .unwrap();
+    assert!(s.channel_counters().await.unwrap().is_empty());
+    let other = db.open_another().await;
+    let taken = ChannelCount {
+        taken: 1,
+        ..Default::default()
+    };
+    let dup = ChannelCount {
+        duplicates: 1,
+        ..Default::default()
+    };
+    let refused = ChannelCount {
+        refused: 1,
+        ..Default::default()
+    };
+    // Two processes counting at once: no count lost.
+    let a = async {
+        for _ in 0..25 {
+            s.count_channel("telegram", &taken).await.unwrap();
+            s.count_channel("telegram", &dup).await.unwrap();
+        }
+    };
+    let b = async {
+        for _ in 0..25 {
+            other.count_channel("telegram", &taken).await.unwrap();
+            other.count_channel("telegram", &refused).await.unwrap();
+        }
+    };
+    tokio::join!(a, b);
+    s.count_channel(
+        "kannel",
+        &ChannelCount {
+            error: Some("could not store a message: database is locked".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.count_channel("kannel", &taken).await.unwrap();
+    let c = db.open_another().await.channel_counters().await.unwrap();
+    assert_eq!(
+        c.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["kannel", "telegram"]
+    );
+    let t = &c[1];
+    assert_eq!((t.taken, t.duplicates, t.refused), (50, 25, 25));
+    assert!(t.last_taken_at.is_some() && t.last_refused_at.is_some());
+    assert_eq!((t.last_error.as_deref(), t.last_error_at), (None, None));
+    let k = &c[0];
+    assert_eq!((k.taken, k.duplicates, k.refused), (1, 0, 0));
+    assert_eq!(k.last_refused_at, None);
+    // A later count without error keeps the last error.
+    assert_eq!(
+        k.last_error.as_deref(),
+        Some("could not store a message: database is locked")
+    );
+    assert!(k.last_error_at.is_some());
+}
+
+async fn a_delivery_told_to_retry_after_waits_that_long(s: &dyn Store, _db: &Db) {
+    let key = ContactKey::generate();
+    let phone = SourceContact {
+        chat: Some("telegram:42".into()),
+        ..Default::default()
+    };
+    let m = OutboundMessage::to_address(
+        "broadcast:retry-after".into(),
+        "telegram",
+        None,
+        &phone,
+        &key,
+        "Stay indoors".into(),
+        Tlp::Clear,
+    );
+    s.write(&Actor::system("story"), Op::EnqueueSms(Box::new(m.clone())))
+        .await
+        .unwrap();
+    let claimed = s.claim_outbound(Some("telegram"), 10, 60).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let before = time::now();
+    s.write(
+        &Actor::system("story"),
+        Op::SettleOutbound {
+            id: m.id,
+            outcome: SendOutcome::RetryAfter("Telegram answered 429".into(), 30),
+        },
+    )
+    .await
+    .unwrap();
+    let got = s.get_outbound(m.id).await.unwrap();
+    assert_eq!(got.status, tocsin_domain::OutboxStatus::Queued);
+    assert_eq!(got.last_error.as_deref(), Some("Telegram answered 429"));
+    assert!(got.next_attempt_at >= before + Duration::seconds(30));
+    assert!(s
+        .claim_outbound(Some("telegram"), 10, 60)
+        .await
+        .unwrap()
+        .is_empty());
 }

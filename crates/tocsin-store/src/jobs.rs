@@ -65,6 +65,41 @@ pub struct JobRecord {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
+/// What one inbound call added to a channel's counters ([`Jobs::count_channel`]): nothing
+/// about who sent it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChannelCount {
+    /// Messages stored as new.
+    pub taken: i64,
+    /// Messages recognised as already stored (a retry, a re-poll, an edit).
+    pub duplicates: i64,
+    /// Calls refused for a bad secret or signature.
+    pub refused: i64,
+    /// An error to record as the channel's last (no message text, no sender).
+    pub error: Option<String>,
+}
+
+/// An inbound channel's counters since it was first counted ([`Jobs::channel_counters`]).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct ChannelCounters {
+    /// The channel, e.g. `telegram`, `kannel`, `imap`.
+    pub name: String,
+    /// Messages stored as new.
+    pub taken: i64,
+    /// Messages recognised as already stored.
+    pub duplicates: i64,
+    /// Calls refused for a bad secret or signature.
+    pub refused: i64,
+    /// When a message was last stored.
+    pub last_taken_at: Option<DateTime<Utc>>,
+    /// When a call was last refused.
+    pub last_refused_at: Option<DateTime<Utc>>,
+    /// The last error recorded.
+    pub last_error: Option<String>,
+    /// When it was recorded.
+    pub last_error_at: Option<DateTime<Utc>>,
+}
+
 /// The job runner's storage.
 #[async_trait]
 pub trait Jobs: Send + Sync {
@@ -111,4 +146,9 @@ pub trait Jobs: Send + Sync {
     /// Move the cursor of channel `name` forward to `position` (never back: a lower position
     /// leaves it as it is, so two pollers racing cannot rewind it).
     async fn advance_channel_cursor(&self, name: &str, position: i64) -> Result<()>;
+    /// Add `c` to the counters of inbound channel `name` (one upsert, safe from several
+    /// processes at once); a count of all zeros without error changes nothing.
+    async fn count_channel(&self, name: &str, c: &ChannelCount) -> Result<()>;
+    /// Every counted inbound channel's counters, by name.
+    async fn channel_counters(&self) -> Result<Vec<ChannelCounters>>;
 }

@@ -30,7 +30,7 @@ pub mod verification;
 pub use actions::{ActionFilter, ActionReminder, ActionStep, Actions};
 pub use alerting::{AlertFilter, Alerting};
 pub use evidence_files::{audits_for, Blob, BlobRole, EvidenceFiles, EvidenceStep};
-pub use jobs::{JobRecord, Jobs, NewTimer, Timer};
+pub use jobs::{ChannelCount, ChannelCounters, JobRecord, Jobs, NewTimer, Timer};
 pub use trend::{DayGroup, DaysQuery};
 pub use triage::{Triage, MAX_TRIAGE_CANDIDATES};
 pub mod rumours;
@@ -376,6 +376,9 @@ pub enum SendOutcome {
     Sent(Option<String>),
     /// A passing failure: retry after back-off.
     Retry(String),
+    /// A passing failure whose gateway said when to try again (Telegram's 429 with
+    /// `retry_after`): retry after that many seconds, not sooner.
+    RetryAfter(String, u64),
     /// A lasting failure: give up.
     Failed(String),
 }

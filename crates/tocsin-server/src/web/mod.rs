@@ -85,6 +85,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(flags::router())
         .merge(records::router())
         .merge(lexicons::router())
+        .merge(crate::channel_status::web_router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages,
@@ -157,6 +158,10 @@ pub fn templates() -> Environment<'static> {
         ("toolbox.html", include_str!("../../templates/toolbox.html")),
         ("actions.html", include_str!("../../templates/actions.html")),
         ("metrics.html", include_str!("../../templates/metrics.html")),
+        (
+            "channels.html",
+            include_str!("../../templates/channels.html"),
+        ),
         ("rumours.html", include_str!("../../templates/rumours.html")),
         ("rumour.html", include_str!("../../templates/rumour.html")),
         (

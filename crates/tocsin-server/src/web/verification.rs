@@ -408,9 +408,7 @@ pub async fn message_source(
     let id = path_id(&id)?;
     match st
         .app()
-        .message_source(&wu.user, id, &form.text, |last| {
-            crate::sms::reply_gateway(&st.sms, last)
-        })
+        .message_source(&wu.user, id, &form.text, st.reply_routes())
         .await
     {
         Ok(_) => {

@@ -19,6 +19,8 @@ use super::Global;
 use crate::config::Overrides;
 
 /// `tocsin lexicon …`
+// Parsed once per process: a large variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum LexiconCommand {
     /// Import a lexicon from CSV (`term,language,country,category,severity`, further columns

@@ -138,6 +138,9 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
             .context("invalid [channels.whatsapp] configuration")?;
         state = state.with_whatsapp(wa.clone());
     }
+    if let Some(imap) = &cfg.channels.imap {
+        state = state.with_imap(imap);
+    }
     state = state
         .with_channels(smtp, webhooks)
         .with_webhook_targets(&cfg.notify.webhooks);
