@@ -519,5 +519,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::lexicon_terms::LexiconTermsDoc::openapi());
     doc.merge(crate::channels::ChannelsDoc::openapi());
     doc.merge(crate::flags::FlagsDoc::openapi());
+    doc.merge(crate::monitor::MonitorDoc::openapi());
     Json(doc)
 }

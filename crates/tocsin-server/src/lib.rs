@@ -26,6 +26,7 @@ pub mod lexicons;
 pub mod login;
 pub mod map;
 pub mod matching;
+pub mod monitor;
 pub mod net;
 pub mod notify;
 pub mod ratelimit;
@@ -109,6 +110,8 @@ pub struct AppState {
     pub telegram: Option<Arc<tocsin_delivery::telegram::TelegramApi>>,
     /// WhatsApp's Cloud API (`[channels.whatsapp]`), if configured.
     pub whatsapp: Option<Arc<tocsin_delivery::whatsapp::WhatsappConfig>>,
+    /// The monitored feeds (`[[feeds]]`), polled by [`monitor::feed_jobs`].
+    pub feeds: Arc<Vec<tocsin_app::monitor::FeedConfig>>,
 }
 
 impl AppState {
@@ -151,7 +154,14 @@ impl AppState {
             broadcasting: Arc::default(),
             telegram: None,
             whatsapp: None,
+            feeds: Arc::default(),
         }
+    }
+
+    /// With these monitored feeds (`[[feeds]]`).
+    pub fn with_feeds(mut self, feeds: Vec<tocsin_app::monitor::FeedConfig>) -> AppState {
+        self.feeds = Arc::new(feeds);
+        self
     }
 
     /// With these limits on evidence files (`[evidence]`).
@@ -497,6 +507,7 @@ pub fn router(state: AppState) -> Router {
         .merge(lexicons::routes())
         .merge(lexicon_terms::routes())
         .merge(flags::routes())
+        .merge(monitor::routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()
