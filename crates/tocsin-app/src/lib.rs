@@ -31,6 +31,7 @@ pub mod home;
 pub mod incidents;
 pub mod lexicon_terms;
 pub mod matching;
+pub mod monitor;
 pub mod notify;
 pub mod overview;
 pub mod policy;

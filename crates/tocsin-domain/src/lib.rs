@@ -24,6 +24,7 @@ pub mod flow;
 pub mod incident;
 pub mod lang;
 pub mod legal;
+pub mod monitor;
 pub mod page;
 pub mod report;
 pub mod rule;
@@ -73,6 +74,7 @@ pub use incident::{
 };
 pub use lang::Lang;
 pub use legal::{Crime, Finding, LegalQualification, NewLegalQualification, Term, TermUse};
+pub use monitor::{FeedState, ItemKind, MonitoredItem};
 pub use page::{BBox, Cursor, Page, PageRequest};
 pub use report::{Channel, NewReport, Report, ReportFilter, ReportInput, ReportMeta};
 pub use rule::{

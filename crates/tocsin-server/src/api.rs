@@ -518,5 +518,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::channels::ChannelsDoc::openapi());
     doc.merge(crate::channel_status::ChannelStatusDoc::openapi());
     doc.merge(crate::flags::FlagsDoc::openapi());
+    doc.merge(crate::monitor::MonitorDoc::openapi());
     Json(doc)
 }

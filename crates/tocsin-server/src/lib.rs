@@ -28,6 +28,7 @@ pub mod lexicons;
 pub mod login;
 pub mod map;
 pub mod matching;
+pub mod monitor;
 pub mod net;
 pub mod notify;
 pub mod ratelimit;
@@ -114,6 +115,8 @@ pub struct AppState {
     /// The mailbox the `imap` job reads (`[channels.imap]`: `host/mailbox`), if configured, for
     /// the channels' status.
     pub imap_mailbox: Option<Arc<str>>,
+    /// The monitored feeds (`[[feeds]]`), polled by [`monitor::feed_jobs`].
+    pub feeds: Arc<Vec<tocsin_app::monitor::FeedConfig>>,
 }
 
 impl AppState {
@@ -157,7 +160,14 @@ impl AppState {
             telegram: None,
             whatsapp: None,
             imap_mailbox: None,
+            feeds: Arc::default(),
         }
+    }
+
+    /// With these monitored feeds (`[[feeds]]`).
+    pub fn with_feeds(mut self, feeds: Vec<tocsin_app::monitor::FeedConfig>) -> AppState {
+        self.feeds = Arc::new(feeds);
+        self
     }
 
     /// With these limits on evidence files (`[evidence]`).
@@ -518,6 +528,7 @@ pub fn router(state: AppState) -> Router {
         .merge(lexicon_terms::routes())
         .merge(flags::routes())
         .merge(channel_status::api_routes())
+        .merge(monitor::routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()

@@ -30,6 +30,7 @@ mod credentials;
 mod evidence_files;
 mod jobs;
 mod matching;
+mod monitor;
 mod rows;
 mod rumours;
 mod speech;
@@ -410,6 +411,9 @@ async fn apply_op(conn: &mut PgConnection, actor: &Actor, op: &Op) -> Result<Don
             None => unreachable!("analysis::apply handles every analysis op"),
         },
         Op::RevokeToken(id) => credentials::revoke_token(conn, *id).await?,
+        Op::StoreItems { items, feed } => {
+            monitor::store_items(conn, items, feed.as_deref()).await?
+        }
         Op::StoreSuggestions(v) => {
             for x in v {
                 sqlx::query(

@@ -17,6 +17,7 @@ mod credentials;
 mod evidence_files;
 mod jobs;
 mod matching;
+mod monitor;
 #[allow(unsafe_code)] // The crate's one piece of unsafe code: see the module.
 mod prepared;
 mod rows;
@@ -715,6 +716,9 @@ async fn apply_op(
             None => unreachable!("analysis::apply handles every analysis op"),
         },
         Op::RevokeToken(id) => credentials::revoke_token(conn, *id).await?,
+        Op::StoreItems { items, feed } => {
+            monitor::store_items(conn, items, feed.as_deref()).await?
+        }
         Op::StoreSuggestions(v) => {
             for x in v {
                 sqlx::query(

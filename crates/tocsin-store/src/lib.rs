@@ -43,6 +43,8 @@ pub use subscribers::{AreaCount, PlaceOffer, SubscriberRow, SubscriberStep, Subs
 pub use verification::{Verification, VerificationStep};
 pub mod broadcasts;
 pub use broadcasts::{BroadcastRecipient, BroadcastStep, Broadcasts, RecipientOutcome};
+pub mod monitor;
+pub use monitor::{ItemFilter, ItemWrite, Monitor};
 pub mod speech;
 pub use speech::{
     Figures, FlagFilter, LexiconEvaluation, LexiconRecord, Speech, SpeechStep, TermAction,
@@ -201,6 +203,16 @@ pub enum Op {
     /// Keep reports' suggested matches (replacing what was kept for them); a report that no
     /// longer exists is skipped. Derived data: audits nothing.
     StoreSuggestions(Vec<StoredSuggestions>),
+    /// Store monitored items with their flags, each unless its origin already has an item
+    /// with its key (then it and its flags are skipped), and, when given, a feed's poll state
+    /// (its `items` count set by the store). Returns [`Done::Items`]. Audited
+    /// (`monitor.store`) only when it carries items.
+    StoreItems {
+        /// The items.
+        items: Vec<ItemWrite>,
+        /// The feed's poll state to keep.
+        feed: Option<Box<tocsin_domain::FeedState>>,
+    },
 }
 
 /// One primitive write inside [`Op::All`]. A step decides nothing: it stores what it is given,
@@ -426,6 +438,13 @@ pub enum Done {
     LegalQualification(Box<LegalQualification>),
     /// How many records were written.
     Count(u64),
+    /// Monitored items written ([`Op::StoreItems`]).
+    Items {
+        /// New items.
+        stored: u64,
+        /// Of those, items stored with at least one flag.
+        flagged: u64,
+    },
     /// Nothing to return.
     Unit,
 }
@@ -634,6 +653,13 @@ pub fn audit_for(actor: &Actor, op: &Op) -> Option<AuditEvent> {
         | Op::SettleOutbound { .. }
         | Op::DeliveryReport { .. }
         | Op::StoreSuggestions(_) => return None,
+        Op::StoreItems { items, .. } => {
+            let first = items.first()?;
+            AuditEvent::new(actor, "monitor.store", "monitored_item", None).with_detail(
+                serde_json::json!({"origin": first.item.origin, "kind": first.item.kind.as_str(),
+                    "offered": items.len()}),
+            )
+        }
     })
 }
 
@@ -865,6 +891,7 @@ pub trait Store:
     + Matching
     + Broadcasts
     + Speech
+    + Monitor
     + Send
     + Sync
     + 'static

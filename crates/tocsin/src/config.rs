@@ -112,6 +112,10 @@ pub struct FileConfig {
     /// `phone_number_id`, `api_base`, `api_version` (see
     /// `tocsin_delivery::whatsapp::WhatsappConfig`).
     pub channels: Option<ChannelsConfig>,
+    /// `[[feeds]]`: monitored feeds (RSS, Atom, JSON Feed), each with `name`, `url`,
+    /// `interval` (e.g. `"15m"`), and optionally `country`, `tlp`, `language`, `max_bytes`.
+    #[serde(default)]
+    pub feeds: Vec<FeedFile>,
     /// `[broadcasts]`: `test_phones` (the only numbers a test broadcast reaches, E.164),
     /// `gateway` (default: the reply gateway) and `rates` (messages per second per gateway,
     /// e.g. `{ kannel = 20 }`; 10 by default).
@@ -439,6 +443,111 @@ pub struct Config {
     pub broadcasts: tocsin_app::broadcasts::BroadcastSettings,
     /// `[channels]`.
     pub channels: ChannelsConfig,
+    /// `[[feeds]]` as written (see [`Config::feed_configs`]).
+    pub feeds: Vec<FeedFile>,
+}
+
+/// One `[[feeds]]` entry as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedFile {
+    /// Its name (letters, digits, `.`, `_`, `-`): its items' origin.
+    pub name: String,
+    /// Its address (`http://` or `https://`).
+    pub url: String,
+    /// How often it is polled, e.g. `"15m"` (at least 1 s; default 15 minutes).
+    pub interval: Option<String>,
+    /// The country of its posts (ISO 3166 alpha-3).
+    pub country: Option<String>,
+    /// Its items' label (default `TLP:GREEN`).
+    pub tlp: Option<String>,
+    /// Its language (ISO 639), unless an entry says.
+    pub language: Option<String>,
+    /// The largest body read (default 10 MiB).
+    pub max_bytes: Option<u64>,
+}
+
+/// The default feed body limit.
+pub const DEFAULT_FEED_MAX_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Check `[[feeds]]`, naming the entry and key of the first mistake.
+pub fn feed_configs(feeds: &[FeedFile]) -> Result<Vec<tocsin_app::monitor::FeedConfig>> {
+    let mut out: Vec<tocsin_app::monitor::FeedConfig> = Vec::new();
+    for (i, f) in feeds.iter().enumerate() {
+        let at = |key: &str| format!("feeds[{i}].{key}");
+        let name = tocsin_domain::monitor::check_origin("name", &f.name)
+            .map_err(|e| anyhow::anyhow!("feeds[{i}].{e}"))?;
+        if out.iter().any(|o| o.name == name) {
+            anyhow::bail!("{}: the feed {name:?} is listed twice", at("name"));
+        }
+        let url = f.url.trim();
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"));
+        let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+        if host.is_none_or(|h| h.is_empty() || h.contains(char::is_whitespace))
+            || url.contains(char::is_whitespace)
+        {
+            anyhow::bail!("{}: expected an http:// or https:// address", at("url"));
+        }
+        let interval = match f.interval.as_deref() {
+            None => Duration::from_secs(15 * 60),
+            Some(t) => Duration::from_secs(
+                tocsin_domain::duration::TextDuration::parse_positive("interval", t)
+                    .map_err(|e| anyhow::anyhow!("feeds[{i}].{e}"))?
+                    .as_secs(),
+            ),
+        };
+        if interval < Duration::from_secs(1) {
+            anyhow::bail!("{}: at least 1s", at("interval"));
+        }
+        let country = match f
+            .country
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            None => None,
+            Some(c) => Some(tocsin_domain::Country::parse(c).map_err(|_| {
+                anyhow::anyhow!(
+                    "{}: expected an ISO 3166 alpha-3 code, e.g. CAF",
+                    at("country")
+                )
+            })?),
+        };
+        let tlp = match f.tlp.as_deref() {
+            None => tocsin_domain::Tlp::Green,
+            Some(t) => t.parse().map_err(|_| {
+                anyhow::anyhow!("{}: expected a TLP label, e.g. TLP:GREEN", at("tlp"))
+            })?,
+        };
+        let language = match f
+            .language
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
+            None => None,
+            Some(l) if l.len() <= 8 && l.chars().all(|c| c.is_ascii_alphabetic() || c == '-') => {
+                Some(l.to_ascii_lowercase())
+            }
+            Some(_) => anyhow::bail!("{}: expected a language code, e.g. en", at("language")),
+        };
+        let max_bytes = f.max_bytes.unwrap_or(DEFAULT_FEED_MAX_BYTES);
+        if max_bytes == 0 {
+            anyhow::bail!("{}: expected at least 1", at("max_bytes"));
+        }
+        out.push(tocsin_app::monitor::FeedConfig {
+            name,
+            url: url.to_string(),
+            interval,
+            country,
+            tlp,
+            language,
+            max_bytes,
+        });
+    }
+    Ok(out)
 }
 
 impl Config {
@@ -704,6 +813,7 @@ impl Config {
                 None => file.verification.unwrap_or_default(),
             },
             broadcasts: file.broadcasts.unwrap_or_default(),
+            feeds: file.feeds,
             channels: {
                 let mut ch = file.channels.unwrap_or_default();
                 let env = |name: &str| {

@@ -84,9 +84,16 @@ async fn flag_view(
         Some(r) => Some(app.get_report(&wu.user, r).await?),
         None => None,
     };
-    let pieces = report
+    // Or the monitored item's (its read audited by the use case too).
+    let item = match (f.report_id, f.item_id) {
+        (None, Some(i)) => Some(app.get_item(&wu.user, i).await?.0),
+        _ => None,
+    };
+    let text = report
         .as_ref()
-        .map(|r| highlight(&r.text, f.terms.iter().map(|t| (t.start, t.end))));
+        .map(|r| r.text.as_str())
+        .or(item.as_ref().map(|i| i.text.as_str()));
+    let pieces = text.map(|t| highlight(t, f.terms.iter().map(|t| (t.start, t.end))));
     let can_review = wu.user.can(Permission::FlagReview);
     // Confirmed dangerous speech can be answered by a counter-message (a broadcast, which a
     // second person approves before it leaves).

@@ -28,6 +28,7 @@ pub mod login;
 pub mod map;
 pub mod matching;
 pub mod metrics;
+pub mod monitor;
 pub mod notify;
 pub mod records;
 pub mod refusal;
@@ -83,6 +84,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(matching::router())
         .merge(broadcasts::router())
         .merge(flags::router())
+        .merge(monitor::router())
         .merge(records::router())
         .merge(lexicons::router())
         .merge(crate::channel_status::web_router())

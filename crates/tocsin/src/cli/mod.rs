@@ -15,6 +15,7 @@ mod framework;
 mod incident;
 mod lexicon;
 mod metrics;
+mod monitor;
 mod rumour;
 mod serve;
 mod signals;
@@ -159,6 +160,11 @@ enum Command {
         #[command(subcommand)]
         command: lexicon::LexiconCommand,
     },
+    /// Monitored posts: import an archive (Telegram export, JSONL, CSV) as monitored items.
+    Monitor {
+        #[command(subcommand)]
+        command: monitor::MonitorCommand,
+    },
     /// Check the configuration and that every desk's escalation policy reaches someone at
     /// every step; names the steps that reach nobody and exits 5.
     Check,
@@ -195,5 +201,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::File { command } => file::run(g, command).await,
         Command::Brief(args) => brief::run(g, args).await,
         Command::Lexicon { command } => lexicon::run(g, command).await,
+        Command::Monitor { command } => monitor::run(g, command).await,
     }
 }

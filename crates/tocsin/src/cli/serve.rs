@@ -132,6 +132,7 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
             .context("invalid [channels.telegram] configuration")?;
         state = state.with_telegram(tg.clone());
     }
+    state = state.with_feeds(crate::config::feed_configs(&cfg.feeds)?);
     if let Some(wa) = &cfg.channels.whatsapp {
         wa.validate()
             .map_err(anyhow::Error::msg)
@@ -212,6 +213,9 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
             .map_err(anyhow::Error::msg)
             .context("invalid [channels.imap] configuration")?;
         runner.add(job.tolerance(jobs.tolerance_for("imap")));
+    }
+    for job in tocsin_server::monitor::feed_jobs(&state) {
+        runner.add(job);
     }
     let running = runner.start();
     tocsin_server::serve(listener, state, shutdown_signal()).await?;
