@@ -523,3 +523,99 @@ async fn flags_over_http_and_on_the_pages() {
     assert!(html.contains("<mark>cockroaches</mark>"), "{html}");
     assert!(!html.contains("id=\"review-form\""), "{html}");
 }
+
+/// Posts from an archive (JSONL as research tools export it) are stored, scanned and flagged;
+/// the API lists them, the monitor pages show them with the hit marked, a flag on an item
+/// links to it, and a viewer can neither import nor read them.
+#[tokio::test]
+async fn archived_posts_are_flagged_and_shown_on_the_monitor_pages() {
+    let app = start().await;
+    enable_lexicon(&app).await;
+    let jsonl = "{\"id\": 1, \"date\": \"2025-03-01T10:00:00\", \"username\": \"loud_voice\", \
+                 \"text\": \"They are cockroaches, every one of them.\"}\n\
+                 {\"id\": 2, \"date\": \"2025-03-01T11:00:00\", \"text\": \"Market prices rose again.\"}\n\
+                 not json at all\n\n";
+    let import = |token: &str| {
+        app.client
+            .post(format!(
+                "{}/api/v1/monitor/import?name=channel-x&format=jsonl&country=SDN",
+                app.base
+            ))
+            .bearer_auth(token)
+            .body(jsonl.to_string())
+            .send()
+    };
+    let r = import(&app.tokens[&Role::Viewer]).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = import(&app.tokens[&Role::Analyst]).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let sum: Value = r.json().await.unwrap();
+    assert_eq!(
+        (&sum["stored"], &sum["malformed"], &sum["flagged"]),
+        (&json!(2), &json!(1), &json!(1)),
+        "{sum}"
+    );
+    assert!(
+        sum["problems"][0]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("line 3"),
+        "{sum}"
+    );
+    // Again: nothing new.
+    let sum: Value = import(&app.tokens[&Role::Analyst])
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&sum["stored"], &sum["duplicates"]),
+        (&json!(0), &json!(2)),
+        "{sum}"
+    );
+
+    let (s, page1) = app
+        .get(Role::Analyst, "/api/v1/monitor/items?flagged=true")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{page1}");
+    let items = page1["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{page1}");
+    let item_id = items[0]["id"].as_str().unwrap().to_string();
+    let (_, one) = app
+        .get(Role::Analyst, &format!("/api/v1/monitor/items/{item_id}"))
+        .await;
+    let flag_id = one["flags"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(one["flags"][0]["item_id"], item_id.as_str(), "{one}");
+    let (s, _) = app.get(Role::Viewer, "/api/v1/monitor/items").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    let (session, _) = browser_login(&app, "analyst", "password-123")
+        .await
+        .unwrap();
+    let (s, html) = page(&app, &session, "/monitor").await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(
+        html.contains(&format!("href=\"/monitor/items/{item_id}\"")),
+        "{html}"
+    );
+    let (s, html) = page(&app, &session, &format!("/monitor/items/{item_id}")).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("They are <mark>cockroaches</mark>, every one"),
+        "{html}"
+    );
+    let (s, html) = page(&app, &session, &format!("/speech/flags/{flag_id}")).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(
+        html.contains(&format!(
+            "href=\"/monitor/items/{item_id}\" id=\"flag-item\""
+        )),
+        "{html}"
+    );
+    let (viewer, _) = browser_login(&app, "viewer", "password-123").await.unwrap();
+    assert_eq!(
+        page(&app, &viewer, "/monitor").await.0,
+        StatusCode::FORBIDDEN
+    );
+}

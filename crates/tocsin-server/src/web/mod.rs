@@ -255,6 +255,11 @@ pub fn templates() -> Environment<'static> {
         ),
         ("flags.html", include_str!("../../templates/flags.html")),
         ("flag.html", include_str!("../../templates/flag.html")),
+        ("monitor.html", include_str!("../../templates/monitor.html")),
+        (
+            "monitor_item.html",
+            include_str!("../../templates/monitor_item.html"),
+        ),
     ] {
         env.add_template(name, src)
             .expect("embedded template parses");
@@ -691,4 +696,24 @@ pub async fn asset(Path(file): Path<String>) -> Response {
         body,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every template file is registered: a page whose template was left out of the list
+    /// answers 500 only when someone opens it.
+    #[test]
+    fn every_template_file_is_registered() {
+        let env = super::templates();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        let mut n = 0;
+        for e in std::fs::read_dir(dir).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            if name.ends_with(".html") {
+                assert!(env.get_template(&name).is_ok(), "{name} is not registered");
+                n += 1;
+            }
+        }
+        assert!(n > 50, "{n} templates");
+    }
 }
