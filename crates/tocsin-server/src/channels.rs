@@ -100,7 +100,7 @@ pub fn telegram_message(update: &serde_json::Value) -> Option<ChatMessage> {
 }
 
 /// A short random handle for a new source (as for SMS senders).
-pub(crate) fn new_handle() -> String {
+fn new_handle() -> String {
     use rand::Rng;
     const A: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let mut rng = rand::thread_rng();
@@ -113,6 +113,59 @@ pub(crate) fn new_handle() -> String {
 /// Ingest one message from a messaging app (see the module): parsed as an SMS is (language,
 /// category, place), stored once, acknowledged through the outbox when its channel can reply.
 pub async fn ingest_message(st: &AppState, m: ChatMessage) -> Result<Ingested, GatewayError> {
+    let channel = m.channel.as_str();
+    let can_reply = m.chat.is_some() && st.delivery.has_channel(channel);
+    let reply_until = m.reply_until;
+    let incoming = Incoming {
+        channel: m.channel,
+        sender_id: m.sender_id,
+        provider_id: m.provider_id,
+        text: m.text,
+        contact: SourceContact {
+            chat: m.chat,
+            ..Default::default()
+        },
+    };
+    ingest_incoming(st, incoming, |text, received_at| {
+        // Too little of the app's reply window left: recorded as not sent.
+        let not_sent = reply_until
+            .filter(|until| {
+                (*until - received_at).num_seconds() < tocsin_delivery::whatsapp::REPLY_MARGIN_SECS
+            })
+            .map(|_| tocsin_delivery::whatsapp::WINDOW_CLOSED.to_string());
+        can_reply.then(|| Ack {
+            gateway: channel.to_string(),
+            text,
+            sender: None,
+            not_sent,
+        })
+    })
+    .await
+}
+
+/// A message in through a channel other than an SMS gateway (a messaging app, e-mail).
+pub(crate) struct Incoming {
+    /// Its channel.
+    pub channel: Channel,
+    /// The sender's id on it (never stored in clear, never logged).
+    pub sender_id: String,
+    /// The channel's id of the message (its provider key is a keyed hash of it).
+    pub provider_id: String,
+    /// The text.
+    pub text: String,
+    /// How to answer the sender, sealed in a new source's contact.
+    pub contact: SourceContact,
+}
+
+/// Store `m` as a report exactly as an SMS is (language, category, place, form code; stored
+/// once by its provider key; sender known by a keyed hash, contact sealed, handle only).
+/// `ack` gets the acknowledgement's text (in the message's language) and the time received,
+/// and gives the acknowledgement, if any; one that may be sent wakes the outbox.
+pub(crate) async fn ingest_incoming(
+    st: &AppState,
+    m: Incoming,
+    ack: impl FnOnce(String, chrono::DateTime<chrono::Utc>) -> Option<Ack>,
+) -> Result<Ingested, GatewayError> {
     let channel = m.channel.as_str();
     if m.text.len() > tocsin_domain::report::MAX_TEXT_BYTES {
         return Err(GatewayError::new(
@@ -150,33 +203,18 @@ pub async fn ingest_message(st: &AppState, m: ChatMessage) -> Result<Ingested, G
         meta: report_meta(&parsed),
     };
     let reference = tocsin_sms::reference_code(&report.id);
-    let can_reply = m.chat.is_some() && st.delivery.has_channel(channel);
-    // Too little of the app's reply window left: the acknowledgement is recorded as not sent.
-    let not_sent = m
-        .reply_until
-        .filter(|until| {
-            (*until - report.received_at).num_seconds()
-                < tocsin_delivery::whatsapp::REPLY_MARGIN_SECS
-        })
-        .map(|_| tocsin_delivery::whatsapp::WINDOW_CLOSED.to_string());
-    let wake = can_reply && not_sent.is_none();
-    let ack = can_reply.then(|| Ack {
-        gateway: channel.to_string(),
-        text: tocsin_sms::ack_text(parsed.language, &reference),
-        sender: None,
-        not_sent,
-    });
-    let contact = SourceContact {
-        chat: m.chat.clone(),
-        ..Default::default()
-    };
+    let ack = ack(
+        tocsin_sms::ack_text(parsed.language, &reference),
+        report.received_at,
+    );
+    let wake = ack.as_ref().is_some_and(|a| a.not_sent.is_none());
     let new_source_id = tocsin_domain::random_id();
     let inbound = InboundSms {
         phone_hash: st
             .contact_key
             .lookup_hash(&tocsin_domain::sender_lookup_key(m.channel, &m.sender_id)),
         new_source_id,
-        sealed_contact: contact.seal(&st.contact_key, new_source_id),
+        sealed_contact: m.contact.seal(&st.contact_key, new_source_id),
         new_handle: new_handle(),
         report,
         dedupe_window_secs: st.sms.dedupe_window_secs.unwrap_or(600),

@@ -26,13 +26,13 @@ use futures::TryStreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 use tocsin_delivery::imap::{ImapConfig, ImapSecurity};
-use tocsin_domain::{Ack, Actor, Channel, Country, InboundSms, NewReport, SourceContact, Tlp};
+use tocsin_domain::{Ack, Channel, SourceContact};
 use tocsin_jobs::{Backoff, Job, JobError, Progress};
 use tokio::net::TcpStream;
 use tokio_rustls::rustls;
 use tokio_rustls::TlsConnector;
 
-use crate::sms::{form_code_hash, provider_key, report_meta, GatewayError, Ingested};
+use crate::sms::{GatewayError, Ingested};
 use crate::AppState;
 
 /// The job's name (and the start of its cursors' names).
@@ -187,37 +187,9 @@ pub fn parse_email(raw: &[u8]) -> Result<Email, Skip> {
     })
 }
 
-/// Store one e-mail as a report (see the module): parsed as an SMS is (language, category,
-/// place), stored once, acknowledged by e-mail when it may be.
+/// Store one e-mail as a report (see the module): through the same path as a messaging app's
+/// message ([`crate::channels::ingest_incoming`]), acknowledged by e-mail when it may be.
 pub async fn ingest_email(st: &AppState, e: Email) -> Result<Ingested, GatewayError> {
-    let channel = Channel::Email;
-    let text = e.text;
-    let claim = tocsin_sms::parse_form_code(&text).map(|c| form_code_hash(st, &c));
-    let hint = st.sms.country_hint.as_deref();
-    let parsed = tocsin_sms::parse(&text, hint);
-    let (lat, lon, country) = match &parsed.place {
-        Some(p) => (
-            Some(p.latitude),
-            Some(p.longitude),
-            Country::parse(&p.country).ok(),
-        ),
-        None => (None, None, hint.and_then(|h| Country::parse(h).ok())),
-    };
-    let report = NewReport {
-        id: tocsin_domain::random_id(),
-        channel,
-        provider_key: Some(provider_key(st, channel.as_str(), &e.provider_id)),
-        source_id: None,
-        text,
-        tlp: Tlp::AmberStrict,
-        latitude: lat,
-        longitude: lon,
-        country,
-        occurred_at: None,
-        received_at: tocsin_domain::time::now(),
-        meta: report_meta(&parsed),
-    };
-    let reference = tocsin_sms::reference_code(&report.id);
     let not_sent = if e.automatic {
         Some(AUTOMATIC.to_string())
     } else if !st.delivery.has_channel(SMTP) {
@@ -225,48 +197,25 @@ pub async fn ingest_email(st: &AppState, e: Email) -> Result<Ingested, GatewayEr
     } else {
         None
     };
-    let wake = not_sent.is_none();
-    let ack = Ack {
-        gateway: SMTP.to_string(),
-        text: tocsin_sms::ack_text(parsed.language, &reference),
-        sender: None,
-        not_sent,
+    let incoming = crate::channels::Incoming {
+        channel: Channel::Email,
+        contact: SourceContact {
+            email: Some(e.sender.clone()),
+            ..Default::default()
+        },
+        sender_id: e.sender,
+        provider_id: e.provider_id,
+        text: e.text,
     };
-    let contact = SourceContact {
-        email: Some(e.sender.clone()),
-        ..Default::default()
-    };
-    let new_source_id = tocsin_domain::random_id();
-    let inbound = InboundSms {
-        phone_hash: st
-            .contact_key
-            .lookup_hash(&tocsin_domain::sender_lookup_key(channel, &e.sender)),
-        new_source_id,
-        sealed_contact: contact.seal(&st.contact_key, new_source_id),
-        new_handle: crate::channels::new_handle(),
-        report,
-        dedupe_window_secs: st.sms.dedupe_window_secs.unwrap_or(600),
-        ack: Some(ack),
-        claim,
-    };
-    let actor = Actor::system(channel.as_str());
-    match tocsin_app::sms::ingest(&*st.store, &actor, inbound).await {
-        Ok((r, duplicate)) => {
-            // No handle, no report id, no sender.
-            tracing::info!(channel = "email", duplicate, "message received");
-            if !duplicate && wake {
-                st.outbox_wake.notify_one();
-            }
-            Ok(Ingested {
-                reference: tocsin_sms::reference_code(&r.id),
-                duplicate,
-            })
-        }
-        Err(err) => {
-            tracing::error!(channel = "email", error = %err, "could not store a message; it will be retried");
-            Err(GatewayError::unavailable())
-        }
-    }
+    crate::channels::ingest_incoming(st, incoming, |text, _| {
+        Some(Ack {
+            gateway: SMTP.to_string(),
+            text,
+            sender: None,
+            not_sent,
+        })
+    })
+    .await
 }
 
 /// The TLS client for `cfg`: the public roots and the CAs of `ca_file`; certificates and host

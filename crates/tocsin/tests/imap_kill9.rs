@@ -223,6 +223,16 @@ async fn messages_taken_across_a_sigkill_are_each_stored_once() {
         "nothing stored twice under a new UIDVALIDITY"
     );
     drop(third);
+    // The channels page counts e-mail as it counts the apps: each message taken once (one may
+    // have been stored by the killed process before it counted it), the re-read as duplicates.
+    let mut c = db(d).await.unwrap();
+    let (taken, duplicates): (i64, i64) =
+        sqlx::query_as("SELECT taken, duplicates FROM channel_counters WHERE name = 'email'")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+    assert!((699..=700).contains(&taken), "taken {taken}");
+    assert!(duplicates >= 700, "duplicates {duplicates}");
 }
 
 /// `tocsin serve` with its log (stderr) collected.
