@@ -45,6 +45,12 @@ pub struct ImapConfig {
     /// The longest an IDLE lasts before it is re-issued, in seconds (default 1500; servers
     /// drop an IDLE after 30 minutes).
     pub idle_secs: Option<u64>,
+    /// The authserv-id the organisation's mail server writes in `Authentication-Results`
+    /// (RFC 8601). An acknowledgement goes only to a sender that header, from that server,
+    /// says passed DMARC; without it none is sent: a forged From would have Tocsin write to
+    /// someone who never warned.
+    #[serde(default)]
+    pub authserv_id: Option<String>,
 }
 
 /// The longest IDLE allowed (RFC 2177: re-issue before 29 minutes).

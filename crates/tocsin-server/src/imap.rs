@@ -47,6 +47,11 @@ pub const NO_SMTP: &str = "not sent: no outgoing e-mail ([notify.smtp]) is confi
 /// Why an acknowledgement was not sent: the message was automatic or from a mailing list.
 pub const AUTOMATIC: &str = "not sent: automatic or mailing-list mail is not answered";
 
+/// Why an acknowledgement was not sent: nothing vouched for the From address (no DMARC pass
+/// from the configured mail server), so it may be forged.
+pub const UNAUTHENTICATED: &str =
+    "not sent: the sender's address was not authenticated (DMARC), so it may be forged";
+
 /// The largest message fetched (its size as the server gives it); larger ones are skipped.
 pub const MAX_MESSAGE_BYTES: u32 = 10 * 1024 * 1024;
 
@@ -71,6 +76,25 @@ pub struct Email {
     pub text: String,
     /// Automatic or mailing-list mail: never answered.
     pub automatic: bool,
+    /// The `Authentication-Results` headers, as written (lower-cased).
+    pub auth_results: Vec<String>,
+}
+
+impl Email {
+    /// Whether the mail server named `authserv_id` found the From address authentic: one of
+    /// its `Authentication-Results` headers says `dmarc=pass`. Headers from any other server
+    /// (a sender can write them) count for nothing.
+    pub fn authenticated(&self, authserv_id: Option<&str>) -> bool {
+        let Some(id) = authserv_id.map(|i| i.trim().to_ascii_lowercase()) else {
+            return false;
+        };
+        self.auth_results.iter().any(|h| {
+            let mut parts = h.split(';');
+            let server = parts.next().unwrap_or("").split_whitespace().next();
+            server == Some(id.as_str())
+                && parts.any(|p| p.split_whitespace().next() == Some("dmarc=pass"))
+        })
+    }
 }
 
 impl std::fmt::Debug for Email {
@@ -179,19 +203,37 @@ pub fn parse_email(raw: &[u8]) -> Result<Email, Skip> {
             format!("digest:{}", hex::encode(sha2::Sha256::digest(raw)))
         }
     };
+    let auth_results = m
+        .headers()
+        .iter()
+        .filter(|h| h.name().eq_ignore_ascii_case("Authentication-Results"))
+        .filter_map(|h| raw.get(h.offset_start() as usize..h.offset_end() as usize))
+        .map(|v| {
+            String::from_utf8_lossy(v)
+                .replace(['\r', '\n'], " ")
+                .to_ascii_lowercase()
+        })
+        .collect();
     Ok(Email {
         sender,
         provider_id,
         text,
         automatic: automatic(&m),
+        auth_results,
     })
 }
 
 /// Store one e-mail as a report (see the module): through the same path as a messaging app's
 /// message ([`crate::channels::ingest_incoming`]), acknowledged by e-mail when it may be.
-pub async fn ingest_email(st: &AppState, e: Email) -> Result<Ingested, GatewayError> {
+pub async fn ingest_email(
+    st: &AppState,
+    e: Email,
+    authserv_id: Option<&str>,
+) -> Result<Ingested, GatewayError> {
     let not_sent = if e.automatic {
         Some(AUTOMATIC.to_string())
+    } else if !e.authenticated(authserv_id) {
+        Some(UNAUTHENTICATED.to_string())
     } else if !st.delivery.has_channel(SMTP) {
         Some(NO_SMTP.to_string())
     } else {
@@ -380,7 +422,12 @@ pub fn cursor_name(uidvalidity: u32) -> String {
 }
 
 /// Take every message after the cursor, in batches, saving the cursor after each.
-async fn fetch_new(st: &AppState, s: &mut Session, validity: u32) -> Result<Fetched, Failure> {
+async fn fetch_new(
+    st: &AppState,
+    cfg: &ImapConfig,
+    s: &mut Session,
+    validity: u32,
+) -> Result<Fetched, Failure> {
     let cursor = cursor_name(validity);
     let last = st
         .store
@@ -439,7 +486,7 @@ async fn fetch_new(st: &AppState, s: &mut Session, validity: u32) -> Result<Fetc
                 None => Err(Skip::Unreadable),
             };
             match parsed {
-                Ok(email) => match ingest_email(st, email).await {
+                Ok(email) => match ingest_email(st, email, cfg.authserv_id.as_deref()).await {
                     Ok(i) if !i.duplicate => done.stored += 1,
                     Ok(_) => {}
                     Err(e) if e.status.is_client_error() => done.skipped += 1,
@@ -501,7 +548,7 @@ async fn run(
             c
         }
     };
-    let fetched = fetch_new(st, &mut session, validity).await?;
+    let fetched = fetch_new(st, cfg, &mut session, validity).await?;
     if fetched.seen > 0 {
         tracing::info!(
             channel = "email",
@@ -564,6 +611,27 @@ pub fn imap_job(st: AppState, cfg: ImapConfig) -> Result<Job, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only a DMARC pass written by the configured server vouches for a From address; without a
+    /// configured server nothing does.
+    #[test]
+    fn a_sender_is_authenticated_only_by_the_configured_server() {
+        let raw = b"Authentication-Results: MX.Example.org;\r\n spf=pass;\r\n dmarc=pass header.from=a.org\r\n\
+Authentication-Results: evil.example; dmarc=pass\r\nFrom: a@a.org\r\nSubject: s\r\n\r\nbody\r\n";
+        let e = parse_email(raw).unwrap();
+        assert_eq!(e.auth_results.len(), 2, "{:?}", e.auth_results);
+        assert!(e.authenticated(Some("mx.example.org")));
+        assert!(!e.authenticated(Some("mx.other.org")));
+        assert!(!e.authenticated(None));
+        let fail = parse_email(
+            b"Authentication-Results: mx.example.org; dmarc=fail\r\nFrom: a@a.org\r\n\r\nbody\r\n",
+        )
+        .unwrap();
+        assert!(!fail.authenticated(Some("mx.example.org")));
+        // Its name in a comment or another property is no pass.
+        let sneaky = parse_email(b"Authentication-Results: mx.example.org; spf=pass (dmarc=pass)\r\nFrom: a@a.org\r\n\r\nbody\r\n").unwrap();
+        assert!(!sneaky.authenticated(Some("mx.example.org")));
+    }
 
     const OK: &str = "From: Warner <Warner@Example.ORG>\r\nTo: reports@example.org\r\n\
         Subject: Armed men\r\nMessage-ID: <ABC@mail.example.org>\r\n\r\nnear the market\r\n";

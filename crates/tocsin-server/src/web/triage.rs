@@ -116,6 +116,7 @@ async fn report_view(
             email_reason => match m.last_error.as_deref() {
                 Some(crate::imap::NO_SMTP) => "report.reply_no_smtp",
                 Some(crate::imap::AUTOMATIC) => "report.reply_automatic",
+                Some(crate::imap::UNAUTHENTICATED) => "report.reply_unauthenticated",
                 _ => "",
             },
         }
