@@ -547,6 +547,20 @@ impl App<'_> {
                 .await?
                 .items;
         }
+        // Confirmed dangerous speech said in the situation's area in the window.
+        let mut flags = vec![];
+        if u.can(Permission::ReportRead) {
+            let since = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+            flags = self.store.confirmed_flags(since, max_tlp).await?;
+            flags.retain(|p| {
+                crate::signals::speech_observation(p).is_some_and(|o| {
+                    o.date <= a.as_of
+                        && o.country == s.country
+                        && (s.admin1.is_empty()
+                            || crate::situations::in_area(&s, &o.country, o.admin1.as_deref()))
+                })
+            });
+        }
         let mut tags = self
             .store
             .get_tags(
@@ -562,7 +576,7 @@ impl App<'_> {
                 )
                 .await?,
         );
-        let out = suggest(&UN_EVIDENCE, a, &incidents, &reports, &tags);
+        let out = suggest(&UN_EVIDENCE, a, &incidents, &reports, &flags, &tags);
         let shown = |kind: EvidenceKind| -> HashSet<&str> {
             out.iter()
                 .filter(|x| x.evidence.kind == kind)
@@ -570,6 +584,17 @@ impl App<'_> {
                 .collect()
         };
         let (si, sr) = (shown(EvidenceKind::Incident), shown(EvidenceKind::Report));
+        let sf = shown(EvidenceKind::SpeechFlag);
+        reads::list(
+            self.store,
+            u,
+            "speech_flag",
+            flags
+                .iter()
+                .filter(|p| sf.contains(p.flag.id.to_string().as_str()))
+                .map(|p| (p.flag.id, p.flag.tlp)),
+        )
+        .await?;
         reads::list(
             self.store,
             u,

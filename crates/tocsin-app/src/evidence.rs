@@ -10,19 +10,27 @@ use uuid::Uuid;
 
 use crate::{AppError, Result};
 
-/// The labels of cited incidents and reports, looked up once each.
+/// The labels of cited incidents, reports and speech flags, looked up once each.
 #[derive(Default)]
-pub(crate) struct Labels(HashMap<(bool, Uuid), Option<Tlp>>);
+pub(crate) struct Labels(HashMap<(EvidenceKind, Uuid), Option<Tlp>>);
 
-fn cited(e: &Evidence) -> Option<(bool, Uuid)> {
-    let incident = match e.kind {
-        EvidenceKind::Incident => true,
-        EvidenceKind::Report => false,
-        EvidenceKind::Document => return None,
-    };
+fn cited(e: &Evidence) -> Option<(EvidenceKind, Uuid)> {
+    if e.kind == EvidenceKind::Document {
+        return None;
+    }
     Uuid::parse_str(e.reference.trim())
         .ok()
-        .map(|id| (incident, id))
+        .map(|id| (e.kind, id))
+}
+
+/// How a refusal names a kind of cited record.
+fn noun(kind: EvidenceKind) -> &'static str {
+    match kind {
+        EvidenceKind::Incident => "incident",
+        EvidenceKind::Report => "report",
+        EvidenceKind::SpeechFlag => "speech flag",
+        EvidenceKind::Document => "document",
+    }
 }
 
 fn all_evidence(a: &Assessment) -> impl Iterator<Item = &Evidence> {
@@ -41,27 +49,30 @@ impl Labels {
         evidence: impl IntoIterator<Item = &'e Evidence>,
     ) -> Result<()> {
         let mut incidents = vec![];
-        let mut reports = vec![];
+        let mut others = vec![];
         for key in evidence.into_iter().filter_map(cited) {
             if self.0.contains_key(&key) {
                 continue;
             }
             self.0.insert(key, None);
-            if key.0 {
-                incidents.push(key.1);
-            } else {
-                reports.push(key.1);
+            match key.0 {
+                EvidenceKind::Incident => incidents.push(key.1),
+                _ => others.push(key),
             }
         }
         if !incidents.is_empty() {
             for i in store.get_incidents(&incidents).await? {
-                self.0.insert((true, i.id), Some(i.tlp));
+                self.0.insert((EvidenceKind::Incident, i.id), Some(i.tlp));
             }
         }
-        for id in reports {
-            match store.get_report(id).await {
-                Ok(r) => {
-                    self.0.insert((false, id), Some(r.tlp));
+        for (kind, id) in others {
+            let tlp = match kind {
+                EvidenceKind::Report => store.get_report(id).await.map(|r| r.tlp),
+                _ => store.get_flag(id).await.map(|f| f.tlp),
+            };
+            match tlp {
+                Ok(t) => {
+                    self.0.insert((kind, id), Some(t));
                 }
                 Err(StoreError::NotFound) => {}
                 Err(e) => return Err(e.into()),
@@ -91,7 +102,7 @@ impl Labels {
                 format!(
                     "no {} {} labelled at or below this assessment's {} (an assessment \
                      cites only records its own label covers)",
-                    if key.0 { "incident" } else { "report" },
+                    noun(key.0),
                     key.1,
                     tlp.as_str()
                 ),

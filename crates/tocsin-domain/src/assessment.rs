@@ -146,6 +146,8 @@ pub enum EvidenceKind {
     Report,
     /// An outside document (a URL or a citation).
     Document,
+    /// A dangerous-speech flag an analyst confirmed (by id).
+    SpeechFlag,
 }
 
 /// A link to evidence.
@@ -167,6 +169,11 @@ impl Evidence {
             EvidenceKind::Incident | EvidenceKind::Report => {
                 Uuid::parse_str(&self.reference).map_err(|_| {
                     DomainError::invalid(field, "an incident or report reference must be its id")
+                })?;
+            }
+            EvidenceKind::SpeechFlag => {
+                Uuid::parse_str(&self.reference).map_err(|_| {
+                    DomainError::invalid(field, "a speech flag reference must be its id")
                 })?;
             }
             EvidenceKind::Document => {

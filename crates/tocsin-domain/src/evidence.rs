@@ -7,7 +7,7 @@ use tocsin_framework::{EvidenceMap, EvidenceRule};
 use uuid::Uuid;
 
 use crate::assessment::{Assessment, Evidence, EvidenceKind};
-use crate::{DomainError, Incident, Report};
+use crate::{DomainError, Incident, PlacedFlag, Report};
 
 /// The most tags one record may carry.
 pub const MAX_TAGS: usize = 32;
@@ -75,8 +75,27 @@ pub struct Suggestion {
     pub label: String,
 }
 
+/// Whether a rule is about confirmed speech rather than incidents and reports.
+fn speech_rule(r: &EvidenceRule) -> bool {
+    r.speech == Some(true) || r.speech_category.is_some()
+}
+
+fn rule_matches_flag(r: &EvidenceRule, p: &PlacedFlag) -> bool {
+    speech_rule(r)
+        && r.event_type.is_none()
+        && r.sub_event_type.is_none()
+        && r.targeted_group.is_none()
+        && r.min_fatalities.is_none()
+        && r.report_category.is_none()
+        && r.tag.is_none()
+        && p.flag.state == crate::FlagState::Confirmed
+        && r.speech_category
+            .as_deref()
+            .is_none_or(|c| p.flag.terms.iter().any(|t| t.category == c))
+}
+
 fn rule_matches_incident(r: &EvidenceRule, i: &Incident, tags: &[String]) -> bool {
-    if r.report_category.is_some() {
+    if r.report_category.is_some() || speech_rule(r) {
         return false;
     }
     r.event_type.as_deref().is_none_or(|e| e == i.event_type)
@@ -98,6 +117,7 @@ fn rule_matches_report(r: &EvidenceRule, rep: &Report, tags: &[String]) -> bool 
         || r.sub_event_type.is_some()
         || r.targeted_group.is_some()
         || r.min_fatalities.is_some()
+        || speech_rule(r)
     {
         return false;
     }
@@ -107,14 +127,16 @@ fn rule_matches_report(r: &EvidenceRule, rep: &Report, tags: &[String]) -> bool 
         && r.tag.as_deref().is_none_or(|t| tags.iter().any(|x| x == t))
 }
 
-/// Suggestions for `assessment` from these incidents and reports (with their tags), leaving
-/// out what the analyst already decided and evidence already linked to the indicator. One
-/// suggestion per (indicator, record); ordered by indicator, then newest record first.
+/// Suggestions for `assessment` from these incidents and reports (with their tags) and
+/// confirmed dangerous-speech flags, leaving out what the analyst already decided and
+/// evidence already linked to the indicator. One suggestion per (indicator, record); ordered
+/// by indicator, then newest record first.
 pub fn suggest(
     map: &EvidenceMap,
     assessment: &Assessment,
     incidents: &[Incident],
     reports: &[Report],
+    flags: &[PlacedFlag],
     tags: &HashMap<Uuid, Vec<String>>,
 ) -> Vec<Suggestion> {
     let none = Vec::new();
@@ -182,6 +204,24 @@ pub fn suggest(
                     note: None,
                 };
                 push(r, e, label, rep.received_at.date_naive());
+            }
+        }
+        for p in flags {
+            if rule_matches_flag(r, p) {
+                let mut terms: Vec<&str> = p.flag.terms.iter().map(|t| t.term.as_str()).collect();
+                terms.dedup();
+                let label = format!(
+                    "{} · dangerous speech · {} · {}",
+                    p.said_at.date_naive(),
+                    p.flag.categories().join(", "),
+                    terms.join(", ")
+                );
+                let e = Evidence {
+                    kind: EvidenceKind::SpeechFlag,
+                    reference: p.flag.id.to_string(),
+                    note: None,
+                };
+                push(r, e, label, p.said_at.date_naive());
             }
         }
     }

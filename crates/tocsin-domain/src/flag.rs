@@ -325,6 +325,21 @@ pub struct SpeechFlag {
     pub version: i64,
 }
 
+/// A confirmed flag with when and where its words were said: what speech trends count and what
+/// evidence suggestions offer. Read from the report or monitored item the flag is in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlacedFlag {
+    /// The flag.
+    pub flag: SpeechFlag,
+    /// When the words were said or published: the report's time of the events (else of
+    /// receipt), the post's time of publication (else of fetching).
+    pub said_at: DateTime<Utc>,
+    /// The report's or post's country, if known.
+    pub country: Option<crate::Country>,
+    /// The report's position, if it has one (posts have none).
+    pub position: Option<(f64, f64)>,
+}
+
 impl SpeechFlag {
     /// The categories of its terms, sorted, each once.
     pub fn categories(&self) -> Vec<&str> {

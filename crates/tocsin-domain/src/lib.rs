@@ -67,7 +67,9 @@ pub use duration::TextDuration;
 pub use error::DomainError;
 pub use evidence::{GenericRule, GenericRuleGroup, Suggestion, SuggestionGroup, Tagged};
 pub use evidence_file::{EvidenceFile, FileKind};
-pub use flag::{FlagReview, FlagReviewInput, FlagState, FlagTerm, Hallmark, SpeechFlag};
+pub use flag::{
+    FlagReview, FlagReviewInput, FlagState, FlagTerm, Hallmark, PlacedFlag, SpeechFlag,
+};
 pub use incident::{
     EventType, Incident, IncidentFilter, IncidentInput, IncidentPatch, MapPoint, NewIncident,
     VerificationStatus,

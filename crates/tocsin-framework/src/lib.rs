@@ -264,6 +264,14 @@ pub struct EvidenceRule {
     /// A tag the record carries.
     #[serde(default)]
     pub tag: Option<String>,
+    /// `true`: a dangerous-speech flag an analyst confirmed (in a report or a monitored
+    /// post), rather than an incident or a report.
+    #[serde(default)]
+    pub speech: Option<bool>,
+    /// A confirmed flag with a term of this category (`dehumanisation`, `threat`,
+    /// `incitement`, `slur`, `coded`); implies `speech`.
+    #[serde(default)]
+    pub speech_category: Option<String>,
     /// Why the record may bear on the indicator, shown to the analyst.
     pub why: String,
 }
@@ -311,6 +319,8 @@ impl EvidenceMap {
                 && r.min_fatalities.is_none()
                 && r.report_category.is_none()
                 && r.tag.is_none()
+                && r.speech != Some(true)
+                && r.speech_category.is_none()
             {
                 return Err(FrameworkError::Invalid(format!(
                     "rule {}: names no condition, so it would match everything",

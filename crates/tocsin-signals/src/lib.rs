@@ -68,6 +68,12 @@
 //! (`min_size` 0.3, against 1 for incidents) keeps one past massacre from making the
 //! series deaf; an alarm needs 10 deaths in its week.
 //!
+//! **Speech**: dangerous-speech flags an analyst confirmed ([`Kind::Speech`] observations,
+//! dated by when the words were said or published, placed by the report's or post's
+//! country and, where the report has a position, its admin1) are a third series per area.
+//! They never count as incidents; a rise in confirmed incitement in an area is a signal of
+//! its own, with the incidents' settings by default (`[signals.speech]`).
+//!
 //! # Defaults and their measurement
 //!
 //! The defaults ([`DetectorConfig::default`]) were chosen on synthetic series
@@ -133,17 +139,20 @@ pub enum Metric {
     Incidents,
     /// Best-estimate deaths in the week's incidents.
     Fatalities,
+    /// Dangerous speech an analyst confirmed, by the week it was said or published.
+    Speech,
 }
 
 impl Metric {
-    /// Both metrics, in output order.
-    pub const ALL: [Metric; 2] = [Metric::Incidents, Metric::Fatalities];
+    /// Every metric, in output order.
+    pub const ALL: [Metric; 3] = [Metric::Incidents, Metric::Fatalities, Metric::Speech];
 
     /// `incidents` or `fatalities`.
     pub fn as_str(self) -> &'static str {
         match self {
             Metric::Incidents => "incidents",
             Metric::Fatalities => "fatalities",
+            Metric::Speech => "speech",
         }
     }
 
@@ -153,6 +162,8 @@ impl Metric {
             (Metric::Incidents, _) => "incidents",
             (Metric::Fatalities, 1) => "fatality",
             (Metric::Fatalities, _) => "fatalities",
+            (Metric::Speech, 1) => "confirmed dangerous-speech flag",
+            (Metric::Speech, _) => "confirmed dangerous-speech flags",
         }
     }
 }
@@ -161,6 +172,16 @@ impl fmt::Display for Metric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// What an observation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Kind {
+    /// An incident: counts in [`Metric::Incidents`] and its deaths in [`Metric::Fatalities`].
+    #[default]
+    Incident,
+    /// A dangerous-speech flag an analyst confirmed: counts in [`Metric::Speech`] only.
+    Speech,
 }
 
 /// One event as the detector sees it.
@@ -172,8 +193,10 @@ pub struct Observation {
     pub country: Country,
     /// Its first-level subdivision, if known (blank counts as unknown).
     pub admin1: Option<String>,
-    /// Best estimate of deaths.
+    /// Best estimate of deaths (0 for speech).
     pub fatalities: u64,
+    /// An incident or confirmed speech.
+    pub kind: Kind,
 }
 
 impl From<&Incident> for Observation {
@@ -183,6 +206,7 @@ impl From<&Incident> for Observation {
             country: i.country.clone(),
             admin1: i.admin1.clone(),
             fatalities: u64::try_from(i.fatalities).unwrap_or(0),
+            kind: Kind::Incident,
         }
     }
 }
@@ -203,6 +227,8 @@ pub struct WeeklySeries {
     pub incidents: Vec<u64>,
     /// Fatalities per week.
     pub fatalities: Vec<u64>,
+    /// Confirmed dangerous-speech flags per week.
+    pub speech: Vec<u64>,
 }
 
 impl WeeklySeries {
@@ -211,6 +237,7 @@ impl WeeklySeries {
         match metric {
             Metric::Incidents => &self.incidents,
             Metric::Fatalities => &self.fatalities,
+            Metric::Speech => &self.speech,
         }
     }
 
@@ -228,8 +255,8 @@ where
     I: IntoIterator<Item = O>,
     O: Into<Observation>,
 {
-    // (area, week) → (incidents, fatalities); country → first week.
-    let mut cells: BTreeMap<Area, BTreeMap<NaiveDate, (u64, u64)>> = BTreeMap::new();
+    // (area, week) → (incidents, fatalities, speech); country → first week.
+    let mut cells: BTreeMap<Area, BTreeMap<NaiveDate, (u64, u64, u64)>> = BTreeMap::new();
     let mut first: BTreeMap<Country, NaiveDate> = BTreeMap::new();
     let mut latest: Option<NaiveDate> = None;
     for o in observations {
@@ -246,8 +273,13 @@ where
         let admin1 = o.admin1.as_deref().map(str::trim).filter(|a| !a.is_empty());
         let mut add = |area: Area| {
             let c = cells.entry(area).or_default().entry(week).or_default();
-            c.0 += 1;
-            c.1 = c.1.saturating_add(o.fatalities);
+            match o.kind {
+                Kind::Incident => {
+                    c.0 += 1;
+                    c.1 = c.1.saturating_add(o.fatalities);
+                }
+                Kind::Speech => c.2 += 1,
+            }
         };
         add(Area {
             country: o.country.clone(),
@@ -276,11 +308,13 @@ where
                 start,
                 incidents: vec![0; len],
                 fatalities: vec![0; len],
+                speech: vec![0; len],
             };
-            for (week, (n, f)) in weeks {
+            for (week, (n, f, sp)) in weeks {
                 let i = ((week - start).num_days() / 7) as usize;
                 s.incidents[i] = n;
                 s.fatalities[i] = f;
+                s.speech[i] = sp;
             }
             Some(s)
         })
@@ -341,6 +375,9 @@ pub struct DetectorConfig {
     /// Fatalities: `shift` 2, `threshold` 5, `mean_floor` 1, `min_size` 0.3,
     /// `min_observed` 10, `tail_probability` 10⁻⁴.
     pub fatalities: MetricConfig,
+    /// Confirmed dangerous speech: as incidents (`shift` 2, `threshold` 4, `mean_floor`
+    /// 0.25, `min_size` 1, `min_observed` 3, `tail_probability` 10⁻⁴).
+    pub speech: MetricConfig,
 }
 
 impl Default for DetectorConfig {
@@ -364,6 +401,14 @@ impl Default for DetectorConfig {
                 mean_floor: 1.0,
                 min_size: 0.3,
                 min_observed: 10,
+                tail_probability: 1e-4,
+            },
+            speech: MetricConfig {
+                shift: 2.0,
+                threshold: 4.0,
+                mean_floor: 0.25,
+                min_size: 1.0,
+                min_observed: 3,
                 tail_probability: 1e-4,
             },
         }
@@ -405,6 +450,7 @@ struct RawConfig {
     high_factor: Option<f64>,
     incidents: RawMetric,
     fatalities: RawMetric,
+    speech: RawMetric,
 }
 
 impl From<RawConfig> for DetectorConfig {
@@ -417,6 +463,7 @@ impl From<RawConfig> for DetectorConfig {
             high_factor: r.high_factor.unwrap_or(d.high_factor),
             incidents: r.incidents.over(d.incidents),
             fatalities: r.fatalities.over(d.fatalities),
+            speech: r.speech.over(d.speech),
         }
     }
 }
@@ -427,6 +474,7 @@ impl DetectorConfig {
         match metric {
             Metric::Incidents => &self.incidents,
             Metric::Fatalities => &self.fatalities,
+            Metric::Speech => &self.speech,
         }
     }
 
@@ -466,6 +514,16 @@ impl DetectorConfig {
                     "fatalities.mean_floor",
                     "fatalities.min_size",
                     "fatalities.tail_probability",
+                ],
+            ),
+            (
+                &self.speech,
+                [
+                    "speech.shift",
+                    "speech.threshold",
+                    "speech.mean_floor",
+                    "speech.min_size",
+                    "speech.tail_probability",
                 ],
             ),
         ] {
@@ -838,6 +896,7 @@ mod tests {
             country: Country::parse("CAF").unwrap(),
             admin1: admin1.map(str::to_string),
             fatalities,
+            kind: Kind::Incident,
         }
     }
 
@@ -978,4 +1037,42 @@ mod tests {
         );
         assert!(detect_recent(o, &cfg, None, 0).unwrap().is_empty());
     }
+    #[test]
+    fn confirmed_speech_is_its_own_series() {
+        let speech = |date: &str| Observation {
+            kind: Kind::Speech,
+            ..obs(date, Some("Ouham"), 0)
+        };
+        // A quiet year: one incident and one confirmed flag every four weeks; then a week
+        // with eight confirmed flags and no incident.
+        let mut o = vec![];
+        let start: NaiveDate = "2024-01-01".parse().unwrap();
+        for w in (0..52).step_by(4) {
+            let d = (start + Days::new(7 * w)).to_string();
+            o.push(obs(&d, Some("Ouham"), 0));
+            o.push(speech(&d));
+        }
+        let last = (start + Days::new(7 * 56)).to_string();
+        for _ in 0..8 {
+            o.push(speech(&last));
+        }
+        let s = weekly_series(o.clone(), None);
+        let ouham = s.iter().find(|s| s.area.admin1.is_some()).unwrap();
+        assert_eq!(ouham.speech.iter().sum::<u64>(), 13 + 8);
+        assert_eq!(ouham.incidents.iter().sum::<u64>(), 13);
+        let found = detect_recent(o, &DetectorConfig::default(), None, 1).unwrap();
+        assert!(found.iter().all(|s| s.metric == Metric::Speech), "{found:?}");
+        let x = found
+            .iter()
+            .find(|s| s.area.admin1.as_deref() == Some("Ouham"))
+            .expect("a speech signal in Ouham");
+        assert_eq!(x.observed, 8);
+        assert!(
+            x.explanation
+                .starts_with("8 confirmed dangerous-speech flags in Ouham, CAF"),
+            "{}",
+            x.explanation
+        );
+    }
 }
+

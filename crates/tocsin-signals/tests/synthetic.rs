@@ -149,7 +149,7 @@ fn run(cfg: &DetectorConfig, m: Model, factor: f64, metric: Metric, seed: u64) -
     for _ in 0..RUNS {
         let (inc, fat) = series(&mut rng, m, factor);
         let y = match metric {
-            Metric::Incidents => inc,
+            Metric::Incidents | Metric::Speech => inc,
             Metric::Fatalities => fat,
         };
         let alarms = scan(&y, cfg, metric).unwrap();
@@ -301,6 +301,7 @@ fn sweep() {
                     let m = match metric {
                         Metric::Incidents => &mut cfg.incidents,
                         Metric::Fatalities => &mut cfg.fatalities,
+                        Metric::Speech => &mut cfg.speech,
                     };
                     m.shift = shift;
                     m.threshold = threshold;

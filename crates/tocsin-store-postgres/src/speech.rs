@@ -5,8 +5,8 @@
 
 use sqlx::postgres::{PgConnection, Postgres};
 use sqlx::QueryBuilder;
-use tocsin_domain::{Cursor, Page, PageRequest, SpeechFlag};
-use tocsin_store::speech::{categories_column, from_body, to_body};
+use tocsin_domain::{Cursor, Page, PageRequest, PlacedFlag, SpeechFlag};
+use tocsin_store::speech::{categories_column, from_body, placed_flag, to_body};
 use tocsin_store::{
     FlagFilter, LexiconEvaluation, LexiconRecord, Result, SpeechStep, StoreError, TermEdit,
 };
@@ -317,6 +317,49 @@ impl tocsin_store::Speech for crate::PostgresStore {
         Ok(Page::from_rows(items, page.limit, |x| {
             Cursor::by_time(x.created_at, x.id)
         }))
+    }
+
+    async fn confirmed_flags(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+        max_tlp: tocsin_domain::Tlp,
+    ) -> Result<Vec<PlacedFlag>> {
+        type Time = Option<chrono::DateTime<chrono::Utc>>;
+        type Row = (
+            String,
+            Option<String>,
+            Option<f64>,
+            Option<f64>,
+            Time,
+            Time,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT f.body::text, r.country, r.latitude, r.longitude, r.occurred_at, \
+             r.received_at, m.body::text FROM speech_flags f \
+             LEFT JOIN reports r ON r.id = f.report_id \
+             LEFT JOIN monitored_items m ON m.id = f.item_id \
+             WHERE f.state = 'confirmed' AND f.tlp <= $1 AND f.created_at >= $2 \
+             ORDER BY f.created_at, f.id",
+        )
+        .bind(max_tlp.rank())
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.into_iter()
+            .map(|(body, country, lat, lon, occurred, received, item)| {
+                placed_flag(
+                    from_body("speech flag", &body)?,
+                    country,
+                    lat,
+                    lon,
+                    occurred,
+                    received,
+                    item.as_deref(),
+                )
+            })
+            .collect()
     }
 
     async fn flags_of_reports(&self, reports: &[Uuid]) -> Result<Vec<SpeechFlag>> {

@@ -6,8 +6,8 @@
 use sqlx::sqlite::{Sqlite, SqliteConnection};
 use sqlx::QueryBuilder;
 use tocsin_domain::time::format as ts;
-use tocsin_domain::{Cursor, Page, PageRequest, SpeechFlag};
-use tocsin_store::speech::{categories_column, from_body, to_body};
+use tocsin_domain::{Cursor, Page, PageRequest, PlacedFlag, SpeechFlag};
+use tocsin_store::speech::{categories_column, from_body, placed_flag, to_body};
 use tocsin_store::{
     FlagFilter, LexiconEvaluation, LexiconRecord, Result, SpeechStep, StoreError, TermEdit,
 };
@@ -314,6 +314,49 @@ impl tocsin_store::Speech for crate::SqliteStore {
         Ok(Page::from_rows(items, page.limit, |x| {
             Cursor::by_time(x.created_at, x.id)
         }))
+    }
+
+    async fn confirmed_flags(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+        max_tlp: tocsin_domain::Tlp,
+    ) -> Result<Vec<PlacedFlag>> {
+        type Row = (
+            String,
+            Option<String>,
+            Option<f64>,
+            Option<f64>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT f.body, r.country, r.latitude, r.longitude, r.occurred_at, r.received_at, \
+             m.body FROM speech_flags f \
+             LEFT JOIN reports r ON r.id = f.report_id \
+             LEFT JOIN monitored_items m ON m.id = f.item_id \
+             WHERE f.state = 'confirmed' AND f.tlp <= ? AND f.created_at >= ? \
+             ORDER BY f.created_at, f.id",
+        )
+        .bind(max_tlp.rank())
+        .bind(ts(&since))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        let time = |t: Option<String>| t.as_deref().map(crate::rows::parse_ts).transpose();
+        rows.into_iter()
+            .map(|(body, country, lat, lon, occurred, received, item)| {
+                placed_flag(
+                    from_body("speech flag", &body)?,
+                    country,
+                    lat,
+                    lon,
+                    time(occurred)?,
+                    time(received)?,
+                    item.as_deref(),
+                )
+            })
+            .collect()
     }
 
     async fn flags_of_reports(&self, reports: &[Uuid]) -> Result<Vec<SpeechFlag>> {

@@ -668,7 +668,7 @@ async fn suggestion_decisions(s: &dyn Store, _db: &Db) {
     let map = EvidenceMap::un_2014();
     let incidents = vec![s.get_incident(inc.id).await.unwrap()];
     let tag_map = s.get_tags(Tagged::Incident, &[inc.id]).await.unwrap();
-    let offered = suggest(&map, &a, &incidents, &[], &tag_map);
+    let offered = suggest(&map, &a, &incidents, &[], &[], &tag_map);
     assert!(
         offered.iter().any(|x| x.indicator == "7.5"),
         "the stored tag drives a suggestion: {offered:?}"
@@ -747,7 +747,7 @@ async fn suggestion_decisions(s: &dyn Store, _db: &Db) {
         assert_eq!(s.get_assessment(a.id).await.unwrap(), v4);
     }
     // Decided suggestions are not offered again.
-    let again = suggest(&map, &stored, &incidents, &[], &tag_map);
+    let again = suggest(&map, &stored, &incidents, &[], &[], &tag_map);
     assert!(
         again
             .iter()

@@ -9,7 +9,8 @@ use tocsin_domain::{
     SpeechFlag, Tlp,
 };
 use tocsin_store::{
-    Figures, FlagFilter, LexiconEvaluation, LexiconRecord, Op, SpeechStep, Step, Store, StoreError,
+    Figures, FlagFilter, ItemWrite, LexiconEvaluation, LexiconRecord, Op, SpeechStep, Step, Store,
+    StoreError,
 };
 use tocsin_store_tests::{story, Db};
 use uuid::Uuid;
@@ -18,7 +19,8 @@ story!(
     flags_land_with_their_report,
     flags_are_listed_within_clearance_and_filters,
     reviews_are_guarded_and_flags_kept,
-    the_token_moves_with_the_enabled_lexicons
+    the_token_moves_with_the_enabled_lexicons,
+    confirmed_flags_say_when_and_where
 );
 
 fn sys() -> Actor {
@@ -381,4 +383,97 @@ async fn the_token_moves_with_the_enabled_lexicons(s: &dyn Store, _db: &Db) {
         .await
         .unwrap();
     assert_ne!(s.speech_token().await.unwrap(), t2);
+}
+
+fn confirm(f: &SpeechFlag) -> Vec<Step> {
+    let review = FlagReviewInput {
+        decision: "confirm".into(),
+        ..Default::default()
+    }
+    .parse("ana", time::now())
+    .unwrap();
+    vec![Step::Speech(SpeechStep::ReviewFlag(Box::new(
+        f.reviewed(review),
+    )))]
+}
+
+/// Speech trends and evidence suggestions read the confirmed flags with when and where their
+/// words were said: a report's time of the events, country and position; a post's time of
+/// publication and country. Open flags and flags above the reader's label are left out.
+async fn confirmed_flags_say_when_and_where(s: &dyn Store, _db: &Db) {
+    put_lexicon(s, "kenya").await;
+    let said = time::parse("2026-03-02T08:00:00Z").unwrap();
+    let mut r = report("mende", Tlp::Amber);
+    r.country = Some(tocsin_domain::Country::parse("KEN").unwrap());
+    (r.latitude, r.longitude) = (Some(-0.1), Some(34.75));
+    r.occurred_at = Some(said);
+    let f = flag(&r, "kenya", vec![term("mende", "dehumanisation", 0)]);
+    write(s, with_flags(&r, std::slice::from_ref(&f))).await.unwrap();
+    // Received, not dated: its time of receipt.
+    let r2 = report("mende tena", Tlp::Green);
+    let f2 = flag(&r2, "kenya", vec![term("mende", "dehumanisation", 0)]);
+    write(s, with_flags(&r2, std::slice::from_ref(&f2))).await.unwrap();
+    let open = report("mende wote", Tlp::Green);
+    let fo = flag(&open, "kenya", vec![term("mende", "dehumanisation", 0)]);
+    write(s, with_flags(&open, &[fo])).await.unwrap();
+    let red = report("mende kila mahali", Tlp::Red);
+    let fr = flag(&red, "kenya", vec![term("mende", "dehumanisation", 0)]);
+    write(s, with_flags(&red, std::slice::from_ref(&fr))).await.unwrap();
+    let post = tocsin_domain::MonitoredItem {
+        id: tocsin_domain::random_id(),
+        origin: "news".into(),
+        kind: tocsin_domain::ItemKind::Feed,
+        key: tocsin_domain::monitor::item_key("p1"),
+        url: None,
+        title: None,
+        author: None,
+        text: "mende".into(),
+        language: Some("sw".into()),
+        country: Some(tocsin_domain::Country::parse("KEN").unwrap()),
+        published_at: Some(said - chrono::Duration::days(3)),
+        fetched_at: time::now(),
+        tlp: Tlp::Clear,
+    };
+    let mut fp = flag(&r, "kenya", vec![term("mende", "dehumanisation", 0)]);
+    (fp.id, fp.report_id, fp.item_id, fp.tlp) =
+        (tocsin_domain::random_id(), None, Some(post.id), Tlp::Clear);
+    s.write(
+        &sys(),
+        Op::StoreItems {
+            items: vec![ItemWrite {
+                item: post,
+                flags: vec![fp.clone()],
+            }],
+            feed: None,
+        },
+    )
+    .await
+    .unwrap();
+    for f in [&f, &f2, &fr, &fp] {
+        write(s, confirm(f)).await.unwrap();
+    }
+    let since = time::now() - chrono::Duration::hours(1);
+    let got = s.confirmed_flags(since, Tlp::Amber).await.unwrap();
+    let ids: Vec<_> = got.iter().map(|p| p.flag.id).collect();
+    assert_eq!(ids.len(), 3, "{got:?}");
+    for want in [f.id, f2.id, fp.id] {
+        assert!(ids.contains(&want), "{want} missing from {got:?}");
+    }
+    let by = |id| got.iter().find(|p| p.flag.id == id).unwrap();
+    let a = by(f.id);
+    assert_eq!(a.said_at, said);
+    assert_eq!(a.country.as_ref().map(|c| c.code()), Some("KEN"));
+    assert_eq!(a.position, Some((-0.1, 34.75)));
+    assert_eq!(a.flag.state, FlagState::Confirmed);
+    let b = by(f2.id);
+    assert_eq!(b.said_at, r2.received_at);
+    assert_eq!((b.country.clone(), b.position), (None, None));
+    let p = by(fp.id);
+    assert_eq!(p.said_at, said - chrono::Duration::days(3));
+    assert_eq!(p.country.as_ref().map(|c| c.code()), Some("KEN"));
+    assert_eq!(p.position, None);
+    // The RED one only to a RED reader; nothing created before `since`.
+    assert_eq!(s.confirmed_flags(since, Tlp::Red).await.unwrap().len(), 4);
+    let later = time::now() + chrono::Duration::hours(1);
+    assert!(s.confirmed_flags(later, Tlp::Red).await.unwrap().is_empty());
 }

@@ -21,7 +21,9 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use crate::Result;
-use tocsin_domain::{FlagState, Page, PageRequest, SpeechFlag, Tlp};
+use tocsin_domain::{
+    Country, FlagState, MonitoredItem, Page, PageRequest, PlacedFlag, SpeechFlag, Tlp,
+};
 
 /// A stored lexicon, without its terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -245,6 +247,40 @@ pub trait Speech: Send + Sync {
     async fn list_flags(&self, f: &FlagFilter, page: PageRequest) -> Result<Page<SpeechFlag>>;
     /// The flags of these reports (any label: the caller filters), newest first.
     async fn flags_of_reports(&self, reports: &[Uuid]) -> Result<Vec<SpeechFlag>>;
+    /// The confirmed flags labelled at most `max_tlp` and created since `since` (a flag is
+    /// created after its words were said, so this holds every one said since), with when
+    /// and where their words were said, oldest first.
+    async fn confirmed_flags(&self, since: DateTime<Utc>, max_tlp: Tlp)
+        -> Result<Vec<PlacedFlag>>;
+}
+
+/// A [`PlacedFlag`] from a flag's row joined to its report's columns or its item's body.
+#[allow(clippy::too_many_arguments)]
+pub fn placed_flag(
+    flag: SpeechFlag,
+    report_country: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    occurred_at: Option<DateTime<Utc>>,
+    received_at: Option<DateTime<Utc>>,
+    item: Option<&str>,
+) -> Result<PlacedFlag> {
+    if let Some(body) = item {
+        let item: MonitoredItem = from_body("monitored item", body)?;
+        return Ok(PlacedFlag {
+            said_at: item.published_at.unwrap_or(item.fetched_at),
+            country: item.country,
+            position: None,
+            flag,
+        });
+    }
+    let said_at = occurred_at.or(received_at).unwrap_or(flag.created_at);
+    Ok(PlacedFlag {
+        said_at,
+        country: report_country.and_then(|c| Country::parse(&c).ok()),
+        position: latitude.zip(longitude),
+        flag,
+    })
 }
 
 /// The JSON body a backend stores a record as.

@@ -1,140 +1,24 @@
-//! Escalation signals from the stored incidents: one run ([`run_once`]), shared by
-//! `tocsin signals run` and the schedule inside `tocsin serve` ([`schedule_job`]).
+//! The signal schedule inside `tocsin serve` ([`schedule_job`]); one run is the application
+//! layer's [`tocsin_app::signals::run_signals`], shared with `tocsin signals run` ([`run_once`]).
 
-use anyhow::{Context, Result};
-use chrono::{Days, NaiveDate};
+use anyhow::Result;
+use chrono::NaiveDate;
 use std::time::Duration;
-use tocsin_domain::{Actor, IncidentFilter, SignalRecord, Tlp};
-use tocsin_signals::{DetectorConfig, Observation};
-use tocsin_store::{DynStore, StoreExt};
+use tocsin_domain::SignalRecord;
+use tocsin_signals::DetectorConfig;
+use tocsin_store::DynStore;
 
 use crate::config::SignalsConfig;
 
-/// Weeks of history read before the detector's own window, guard band and recorded weeks,
-/// so that the CUSUM of the first recorded week has settled.
-pub const MARGIN_WEEKS: u64 = 26;
-
-/// The first day of history a run reads.
-pub fn history_start(cfg: &DetectorConfig, as_of: NaiveDate, weeks: u32) -> NaiveDate {
-    let span =
-        u64::from(cfg.window_weeks) + u64::from(cfg.guard_weeks) + u64::from(weeks) + MARGIN_WEEKS;
-    as_of
-        .checked_sub_days(Days::new(7 * span))
-        .unwrap_or(NaiveDate::MIN)
-}
-
-/// Every stored incident (any label: this is the system reading) with an event date from
-/// [`history_start`] to `as_of`, as the detector sees it, with its label.
-async fn observations(
-    store: &DynStore,
-    cfg: &DetectorConfig,
-    as_of: NaiveDate,
-    weeks: u32,
-) -> Result<Vec<(Tlp, Observation)>> {
-    let filter = IncidentFilter {
-        from: Some(history_start(cfg, as_of, weeks)),
-        to: Some(as_of),
-        max_tlp: Tlp::Red,
-        ..Default::default()
-    };
-    // The store's streamed read: one snapshot, batches over a channel.
-    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
-    let scan = {
-        let store = store.clone();
-        tokio::spawn(async move { store.scan_incidents(&filter, tx).await })
-    };
-    let mut out = vec![];
-    while let Some(batch) = rx.recv().await {
-        out.extend(batch.iter().map(|i| (i.tlp, Observation::from(i))));
-    }
-    scan.await
-        .context("the incident scan stopped")?
-        .context("cannot read incidents")?;
-    Ok(out)
-}
-
-/// The detector run once per clearance level over the incidents labelled at most that level:
-/// what a caller of each clearance may see. A level with no incident of its own label gets
-/// the level below's signals again, without a second detector run.
-fn detect_per_level(
-    obs: &[(Tlp, Observation)],
-    cfg: &DetectorConfig,
-    as_of: NaiveDate,
-    weeks: u32,
-) -> Result<Vec<(Tlp, Vec<tocsin_signals::Signal>)>> {
-    let mut out: Vec<(Tlp, Vec<tocsin_signals::Signal>)> = vec![];
-    for level in Tlp::ALL {
-        let found = match out.last() {
-            Some((_, below)) if !obs.iter().any(|(t, _)| *t == level) => below.clone(),
-            _ => {
-                let visible = obs
-                    .iter()
-                    .filter(|(t, _)| *t <= level)
-                    .map(|(_, o)| o.clone());
-                tocsin_signals::detect_recent(visible, cfg, Some(as_of), weeks)?
-            }
-        };
-        out.push((level, found));
-    }
-    Ok(out)
-}
-
-/// A detected signal as stored.
-pub fn to_record(
-    s: &tocsin_signals::Signal,
-    tlp: Tlp,
-    now: chrono::DateTime<chrono::Utc>,
-) -> SignalRecord {
-    SignalRecord {
-        id: tocsin_domain::new_id(),
-        country: s.area.country.clone(),
-        admin1: s.area.admin1.clone(),
-        metric: s.metric.as_str().to_string(),
-        week_start: s.week_start,
-        observed: s.observed as f64,
-        expected: s.expected,
-        score: s.score,
-        threshold: s.threshold,
-        severity: s.severity.to_string().to_ascii_lowercase(),
-        explanation: s.explanation.clone(),
-        created_at: now,
-        tlp,
-    }
-}
-
-/// Detect the signals of the `weeks` weeks up to `as_of` in the stored incidents, once per
-/// clearance level ([`detect_per_level`]), and record every level's (ones already recorded for
-/// the same area, metric, week and level are skipped by the store). Returns the TLP:RED
-/// signals (the system's view, from every incident) and how many of those were new.
+/// [`tocsin_app::signals::run_signals`], its refusal or failure as an error for the command
+/// line: the TLP:RED signals of the `weeks` up to `as_of` and how many were new.
 pub async fn run_once(
     store: &DynStore,
     cfg: &DetectorConfig,
     as_of: NaiveDate,
     weeks: u32,
 ) -> Result<(Vec<SignalRecord>, u64)> {
-    cfg.validate()?;
-    let obs = observations(store, cfg, as_of, weeks).await?;
-    let c = cfg.clone();
-    let levels = tokio::task::spawn_blocking(move || detect_per_level(&obs, &c, as_of, weeks))
-        .await
-        .context("the detector stopped")??;
-    let now = tocsin_domain::time::now();
-    let (mut red, mut red_new) = (vec![], 0);
-    for (tlp, found) in levels {
-        let records: Vec<SignalRecord> = found.iter().map(|s| to_record(s, tlp, now)).collect();
-        let new = if records.is_empty() {
-            0
-        } else {
-            store
-                .record_signals(&Actor::system("signals"), records.clone())
-                .await
-                .context("cannot record signals")?
-        };
-        if tlp == Tlp::Red {
-            (red, red_new) = (records, new);
-        }
-    }
-    Ok((red, red_new))
+    Ok(tocsin_app::signals::run_signals(store, cfg, as_of, weeks).await?)
 }
 
 /// The signal schedule as a job for the job runner: [`run_once`] every `interval_minutes`
@@ -177,8 +61,10 @@ pub fn schedule_job(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Days;
     use std::sync::Arc;
-    use tocsin_domain::{Country, Incident};
+    use tocsin_domain::{Actor, Country, Incident, Tlp};
+    use tocsin_store::StoreExt;
 
     fn incident(date: NaiveDate, n: usize) -> Incident {
         Incident::parse(tocsin_domain::IncidentInput {
@@ -203,7 +89,7 @@ mod tests {
     fn history_reaches_behind_the_window() {
         let d = DetectorConfig::default();
         let as_of = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
-        let from = history_start(&d, as_of, 4);
+        let from = tocsin_app::signals::history_start(&d, as_of, 4);
         assert_eq!((as_of - from).num_weeks(), 52 + 4 + 4 + 26);
     }
 

@@ -566,8 +566,8 @@ mod tests {
             ("assessment_status", &["draft", "reviewed", "published"][..]),
             ("confidence", &["low", "medium", "high"]),
             ("situation_status", &["watch", "active", "closed"]),
-            ("metric", &["incidents", "fatalities"]),
-            ("match_kind", &["incident", "report"]),
+            ("metric", &["incidents", "fatalities", "speech"]),
+            ("match_kind", &["incident", "report", "speech_flag", "document"]),
             ("period", &["week", "month"]),
             ("period_heading", &["week", "month"]),
             (

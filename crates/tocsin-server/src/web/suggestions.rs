@@ -40,7 +40,8 @@ fn item(v: &str, field: &str) -> Result<BulkItem, WebError> {
     let kind = match kind {
         "incident" => EvidenceKind::Incident,
         "report" => EvidenceKind::Report,
-        _ => return Err(bad(field, "expected an incident or a report")),
+        "speech_flag" => EvidenceKind::SpeechFlag,
+        _ => return Err(bad(field, "expected an incident, a report or a speech flag")),
     };
     Ok(BulkItem {
         indicator: indicator.to_string(),

@@ -202,12 +202,15 @@ async fn get_situation(store: &DynStore, id: Uuid) -> Result<Situation> {
 fn parse_evidence(s: &str) -> Result<Evidence> {
     let (kind, reference) = s
         .split_once(':')
-        .ok_or_else(|| anyhow!("evidence: expected incident:ID, report:ID or document:TEXT"))?;
+        .ok_or_else(|| {
+            anyhow!("evidence: expected incident:ID, report:ID, speech_flag:ID or document:TEXT")
+        })?;
     let kind = match kind.trim().to_ascii_lowercase().as_str() {
         "incident" => EvidenceKind::Incident,
         "report" => EvidenceKind::Report,
+        "speech_flag" => EvidenceKind::SpeechFlag,
         "document" => EvidenceKind::Document,
-        k => bail!("evidence: unknown kind {k:?} (incident, report or document)"),
+        k => bail!("evidence: unknown kind {k:?} (incident, report, speech_flag or document)"),
     };
     Ok(Evidence {
         kind,
@@ -364,6 +367,7 @@ fn evidence_text(e: &Evidence) -> String {
     let kind = match e.kind {
         EvidenceKind::Incident => "incident",
         EvidenceKind::Report => "report",
+        EvidenceKind::SpeechFlag => "speech flag",
         EvidenceKind::Document => "document",
     };
     match &e.note {
