@@ -412,10 +412,11 @@ fn reasons(lang: Lang) -> Option<&'static Reasons> {
 
 /// `message` read against `lang`'s catalogue as a whole: its exact translation, or that of the
 /// most specific template it matches, the values in its placeholders kept as they are (but
-/// one that is itself a reason of the catalogue, a reason passed into a wider one).
-fn whole_reason(r: &Reasons, lang: Lang, message: &str) -> Option<String> {
+/// one that is itself a reason of the catalogue, a reason passed into a wider one); with how
+/// many characters of the message the catalogue's text matched.
+fn whole_reason(r: &Reasons, lang: Lang, message: &str) -> Option<(String, usize)> {
     if let Some(t) = r.exact.get(message) {
-        return Some(t.clone());
+        return Some((t.clone(), message.chars().count()));
     }
     r.templates.iter().find_map(|t| {
         let caps = t.pattern.captures(message)?;
@@ -447,7 +448,7 @@ fn whole_reason(r: &Reasons, lang: Lang, message: &str) -> Option<String> {
                 }
             }
         }
-        Some(out)
+        Some((out, t.literal))
     })
 }
 
@@ -507,14 +508,31 @@ pub fn reason(lang: Lang, message: &str) -> String {
     let Some(r) = reasons(lang) else {
         return message.to_string();
     };
-    if let Some(t) = whole_reason(r, lang, message) {
-        return t;
-    }
-    match message.split_once(": ") {
-        Some((field, rest)) if is_field_name(field) => {
-            with_field(lang, &field_name(lang, field), rest, &reason(lang, rest))
+    let whole = whole_reason(r, lang, message);
+    let split = message
+        .split_once(": ")
+        .filter(|(field, _)| is_field_name(field));
+    // `field: reason` read apart, when that matches more of the message than a whole template
+    // does (`window: "5x": no known unit; …` is the window's reason, not a template's `{0}`).
+    let apart = split.and_then(|(field, rest)| {
+        let (t, literal) = whole_reason(r, lang, rest)?;
+        let named = with_field(lang, &field_name(lang, field), rest, &t);
+        Some((named, literal + field.chars().count()))
+    });
+    match (whole, apart) {
+        (Some((w, a)), Some((s, b))) => {
+            if b > a {
+                s
+            } else {
+                w
+            }
         }
-        _ => message.to_string(),
+        (Some((w, _)), None) => w,
+        (None, Some((s, _))) => s,
+        (None, None) => match split {
+            Some((field, rest)) => with_field(lang, &field_name(lang, field), rest, rest),
+            None => message.to_string(),
+        },
     }
 }
 
@@ -987,7 +1005,7 @@ mod tests {
             "the assessment is at version {0}, not {1}: reload and retry",
             "the rule was changed meanwhile; read it again",
             // A constant.
-            super::super::super::super::tocsin_app::ROLE_MAY_NOT,
+            tocsin_app::ROLE_MAY_NOT,
             // #[error("…")] of a domain error.
             "the action changed since version {0}; it is now at version {1}",
             // A closure's callers' fragments and the format! around them.
@@ -999,6 +1017,13 @@ mod tests {
             assert!(has(t), "the scanner misses {t:?}");
         }
         assert!(scan.fields.iter().any(|f| f.template == "latitude"));
+        // What it cannot read (a message built elsewhere, e.g. `e.to_string()`), counted so a
+        // change in coverage is seen: `cargo test … known_examples -- --nocapture` lists them.
+        eprintln!("{} call sites the scanner cannot read:", scan.unseen.len());
+        for (at, expr) in &scan.unseen {
+            eprintln!("  {at}: {expr}");
+        }
+        assert!(scan.unseen.len() < 120, "{} unseen", scan.unseen.len());
         // Nothing of a test module, nothing that is only placeholders.
         assert!(!scan.reasons.iter().any(|f| f.template == "{0}"));
         assert!(!scan.reasons.iter().any(|f| f.file.contains("tests")));

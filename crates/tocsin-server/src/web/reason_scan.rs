@@ -512,13 +512,16 @@ fn let_value(toks: &[Tok], at: usize, name: &str) -> Vec<String> {
                 if t.kind == Kind::Punct && [")", "]", "}"].contains(&t.text.as_str()) {
                     depth -= 1;
                 }
-                if t.is("format") && toks[k + 1].is("!") && toks[k + 3].kind == Kind::Str {
+                if t.is("format")
+                    && toks.get(k + 1).is_some_and(|x| x.is("!"))
+                    && toks.get(k + 3).is_some_and(|x| x.kind == Kind::Str)
+                {
                     out.push(normalise(&toks[k + 3].text));
                     k += 4;
                     continue;
                 }
                 // A string that is a match arm's pattern is no message.
-                if t.kind == Kind::Str && !toks[k + 1].is("=>") {
+                if t.kind == Kind::Str && !toks.get(k + 1).is_some_and(|x| x.is("=>")) {
                     out.push(t.text.clone());
                 }
                 k += 1;
@@ -594,6 +597,9 @@ pub fn scan(dirs: &[&Path]) -> Scan {
                 .split("/crates/")
                 .last()
                 .unwrap_or_default()
+                .rsplit("/../")
+                .next()
+                .unwrap_or_default()
                 .to_string();
             (name, without_tests(tokenize(&src)))
         })
@@ -614,7 +620,7 @@ pub fn scan(dirs: &[&Path]) -> Scan {
     }
     let mut out = Scan::default();
     for (file, toks) in &sources {
-        let mut add = |out: &mut Scan, template: String, line: usize| {
+        let add = |out: &mut Scan, template: String, line: usize| {
             if !is_bare(&template) {
                 out.reasons.push(Found {
                     template,
@@ -677,7 +683,11 @@ pub fn scan(dirs: &[&Path]) -> Scan {
             }) else {
                 continue;
             };
-            let open = if toks[i + 1].is("(") { i + 1 } else { i + 3 };
+            let open = if toks.get(i + 1).is_some_and(|x| x.is("(")) {
+                i + 1
+            } else {
+                i + 3
+            };
             if !toks.get(open).is_some_and(|x| x.is("(")) {
                 continue;
             }
@@ -759,8 +769,13 @@ pub fn scan(dirs: &[&Path]) -> Scan {
                     continue;
                 }
             }
-            out.unseen
-                .push((format!("{file}:{}", t.line), expr_text(arg)));
+            // A page's own helper called `refused(&wu, …)`, or a text already from the
+            // catalogues (`wu.t("key")`): no English reason.
+            let expr = expr_text(arg);
+            if expr.starts_with('&') || expr.starts_with("wu.t(") {
+                continue;
+            }
+            out.unseen.push((format!("{file}:{}", t.line), expr));
         }
     }
     out
