@@ -101,19 +101,21 @@ fn refused(
         .as_deref()
         .map(|f| f.split(['[', '.']).next().unwrap_or(f).to_string());
     let msg = super::refusal::human(wu.lang, &e, |f| {
-        Some(
-            wu.t(
-                match f.split(['[', '.']).next().unwrap_or(f) {
-                    "risk_factors" => "actions.factors_addressed",
-                    "desk_id" => "actions.desk_id",
-                    "due_date" => "col.due",
-                    "next_review" => "actions.next_review",
-                    "measure_id" => "col.measure",
-                    _ => return None,
-                },
-                &[],
-            ),
-        )
+        Some(wu.t(
+            match f.split(['[', '.']).next().unwrap_or(f) {
+                "risk_factors" => "actions.factors_addressed",
+                "desk_id" => "actions.desk_id",
+                "due_date" => "col.due",
+                "next_review" => "actions.next_review",
+                "measure_id" => "col.measure",
+                "department" => "col.department",
+                "lead" => "col.lead",
+                "status" => "col.status",
+                "outcome" => "toolbox.outcome",
+                _ => return None,
+            },
+            &[],
+        ))
     });
     Ok((e.status, msg, base))
 }

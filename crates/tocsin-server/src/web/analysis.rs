@@ -515,9 +515,16 @@ fn edit_field(
             .find(|rf| rf.number == n)
             .map(|rf| format!(" ({})", rf.name))
             .unwrap_or_default();
-        format!("{} {n}{name}", super::i18n::text(lang, "assessment.risk_factor", &[]))
+        format!(
+            "{} {n}{name}",
+            super::i18n::text(lang, "assessment.risk_factor", &[])
+        )
     };
-    let sep = if lang == tocsin_domain::Lang::Fr { " : " } else { ": " };
+    let sep = if lang == tocsin_domain::Lang::Fr {
+        " : "
+    } else {
+        ": "
+    };
     let part_name = |p: &str| super::i18n::field_name(lang, p);
     if let Some(("factors", i, sub)) = super::refusal::indexed(field) {
         let n = *numbers.get(i)?;
@@ -605,8 +612,9 @@ pub async fn edit(
                 .field
                 .as_deref()
                 .and_then(|f| edit_field(wu.lang, &fw, &numbers, f));
-            let message =
-                super::refusal::human(wu.lang, &e, |_| found.as_ref().map(|(label, _)| label.clone()));
+            let message = super::refusal::human(wu.lang, &e, |_| {
+                found.as_ref().map(|(label, _)| label.clone())
+            });
             let refused = Refused {
                 typed: &fields,
                 message,

@@ -235,12 +235,18 @@ fn on_form(wu: &WebUser, e: AppError) -> Result<(StatusCode, String, String), We
                 .message
                 .strip_prefix(&format!("{f}: "))
                 .unwrap_or(&e.message);
-            let sep = if wu.lang == tocsin_domain::Lang::Fr { " : " } else { ": " };
+            let sep = if wu.lang == tocsin_domain::Lang::Fr {
+                " : "
+            } else {
+                ": "
+            };
             let name = i18n::field_name(wu.lang, &f);
             let msg = format!("{name}{sep}{}", wu.reason(english));
             Ok((e.status, f, msg))
         }
-        _ if e.status == StatusCode::CONFLICT => Ok((e.status, "name".into(), wu.reason(&e.message))),
+        _ if e.status == StatusCode::CONFLICT => {
+            Ok((e.status, "name".into(), wu.reason(&e.message)))
+        }
         _ => Err(e.into()),
     }
 }

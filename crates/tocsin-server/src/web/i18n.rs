@@ -455,8 +455,7 @@ fn whole_reason(r: &Reasons, lang: Lang, message: &str) -> Option<(String, usize
 /// Whether `s` reads as a field's name in the API (`latitude`, `factors[2].rationale`).
 fn is_field_name(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_lowercase())
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.[]".contains(c))
 }
 
@@ -923,9 +922,8 @@ mod tests {
 
     /// Reasons the catalogues carry that the scanner cannot see in the sources (a message
     /// assembled from parts): kept, not reported as obsolete.
-    const REASONS_NOT_SCANNED: &[&str] = &[
-        "status: an action that is {0} cannot become {1} (done and dropped are final)",
-    ];
+    const REASONS_NOT_SCANNED: &[&str] =
+        &["status: an action that is {0} cannot become {1} (done and dropped are final)"];
 
     /// Like `xgettext`: every refusal reason the domain, application and store layers write
     /// (see [`super::super::reason_scan`]) is in the French, Swahili and Arabic reason
@@ -934,7 +932,11 @@ mod tests {
     #[test]
     fn every_refusal_reason_is_translated() {
         let scan = reason_sources();
-        assert!(scan.reasons.len() > 300, "{} reasons found", scan.reasons.len());
+        assert!(
+            scan.reasons.len() > 300,
+            "{} reasons found",
+            scan.reasons.len()
+        );
         let mut problems = Vec::new();
         let written: std::collections::BTreeSet<&str> =
             scan.reasons.iter().map(|f| f.template.as_str()).collect();
@@ -944,10 +946,7 @@ mod tests {
             for f in &scan.reasons {
                 match c.reasons.get(&f.template) {
                     None => {
-                        missing.insert(format!(
-                            "  {:?}  ({}:{})",
-                            f.template, f.file, f.line
-                        ));
+                        missing.insert(format!("  {:?}  ({}:{})", f.template, f.file, f.line));
                     }
                     Some(t) if t.trim().is_empty() => {
                         problems.push(format!("{}: {:?} is empty", lang.code(), f.template))
@@ -1032,7 +1031,10 @@ mod tests {
     #[test]
     fn the_reason_scanner_reads_rust() {
         use super::super::reason_scan::normalise;
-        assert_eq!(normalise("{} of {n:?} and {}, {n} {{x}}"), "{0} of {1} and {2}, {1} {x}");
+        assert_eq!(
+            normalise("{} of {n:?} and {}, {n} {{x}}"),
+            "{0} of {1} and {2}, {1} {x}"
+        );
         assert_eq!(normalise("{0}: {1:.1}"), "{0}: {1}");
     }
 
@@ -1040,20 +1042,32 @@ mod tests {
     fn a_reason_is_said_in_the_readers_language() {
         let fr = |m: &str| reason(Lang::Fr, m);
         // English is left as it is, and so is what no catalogue knows.
-        assert_eq!(reason(Lang::En, "a reason is required"), "a reason is required");
+        assert_eq!(
+            reason(Lang::En, "a reason is required"),
+            "a reason is required"
+        );
         assert_eq!(fr("zzz: no such reason"), "zzz : no such reason");
         assert_eq!(fr("Something else entirely"), "Something else entirely");
         // Exact, a template with the echoed value intact, a field's name before it.
         assert_ne!(fr("a reason is required"), "a reason is required");
         let s = fr("tlp: TLP:RED is above your own clearance (TLP:AMBER)");
-        assert!(s.contains("TLP:RED") && s.contains("TLP:AMBER") && !s.contains("above"), "{s}");
+        assert!(
+            s.contains("TLP:RED") && s.contains("TLP:AMBER") && !s.contains("above"),
+            "{s}"
+        );
         let s = fr("latitude: must be between -90 and 90");
-        assert!(s.starts_with("latitude ") && s.contains("-90") && !s.contains("must"), "{s}");
+        assert!(
+            s.starts_with("latitude ") && s.contains("-90") && !s.contains("must"),
+            "{s}"
+        );
         // A fragment passed into a wider reason is translated too.
         let s = fr("window: \"5x\": no known unit; expected a number and a unit s, m, h or d, e.g. 30s, 15m, 4h, 2d");
         assert!(s.contains("\"5x\"") && !s.contains("no known unit"), "{s}");
         // In Arabic a value keeps its direction.
-        let s = reason(Lang::Ar, "tlp: TLP:RED is above your own clearance (TLP:AMBER)");
+        let s = reason(
+            Lang::Ar,
+            "tlp: TLP:RED is above your own clearance (TLP:AMBER)",
+        );
         assert!(s.contains("\u{2068}TLP:RED\u{2069}"), "{s}");
         // A placeholder seen twice must hold the same value twice.
         assert_eq!(template_holes("between -{0} and {0}, {1}"), vec![0, 1]);

@@ -143,7 +143,8 @@ fn tokenize(src: &str) -> Vec<Tok> {
                         'u' => {
                             let close = (j..n).find(|&k| c[k] == '}').unwrap_or(n - 1);
                             let hex: String = c[j + 3..close].iter().collect();
-                            if let Some(v) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
+                            if let Some(v) =
+                                u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
                             {
                                 text.push(v);
                             }
@@ -227,7 +228,10 @@ fn tokenize(src: &str) -> Vec<Tok> {
         }
         if ch.is_ascii_digit() {
             let mut j = i;
-            while j < n && (ident(c[j]) || (c[j] == '.' && c.get(j + 1).is_some_and(|d| d.is_ascii_digit()))) {
+            while j < n
+                && (ident(c[j])
+                    || (c[j] == '.' && c.get(j + 1).is_some_and(|d| d.is_ascii_digit())))
+            {
                 j += 1;
             }
             toks.push(Tok {
@@ -457,14 +461,12 @@ const STRUCT_FORMS: &[&str] = &["Invalid", "BadField", "Forbidden", "TooLarge"];
 
 /// The closure (`let NAME = |a, b| …`) or function (`fn NAME(a: …, b: …)`) around token `at`
 /// that has a parameter named `param`: its name and the parameter's position.
-fn wrapper(
-    toks: &[Tok],
-    at: usize,
-    param: &str,
-    closures_only: bool,
-) -> Option<(String, usize)> {
+fn wrapper(toks: &[Tok], at: usize, param: &str, closures_only: bool) -> Option<(String, usize)> {
     for j in (at.saturating_sub(80)..at).rev() {
-        if toks[j].is("let") && toks.get(j + 2).is_some_and(|t| t.is("=")) && toks.get(j + 3).is_some_and(|t| t.is("|")) {
+        if toks[j].is("let")
+            && toks.get(j + 2).is_some_and(|t| t.is("="))
+            && toks.get(j + 3).is_some_and(|t| t.is("|"))
+        {
             let mut k = j + 4;
             let mut params: Vec<Vec<String>> = vec![Vec::new()];
             while k < at && !toks[k].is("|") {
@@ -558,7 +560,9 @@ fn calls_of(
 /// Whether a template is only placeholders and punctuation (`{0}`, `{0}: {1}`): nothing to
 /// translate.
 pub fn is_bare(template: &str) -> bool {
-    !normalise_holes_out(template).chars().any(char::is_alphabetic)
+    !normalise_holes_out(template)
+        .chars()
+        .any(char::is_alphabetic)
 }
 
 fn normalise_holes_out(template: &str) -> String {
@@ -654,10 +658,9 @@ pub fn scan(dirs: &[&Path]) -> Scan {
                     if p.len() > 2 && p[0].is("message") && p[1].is(":") {
                         match message_of(&p[2..], &consts) {
                             Some(m) => add(&mut out, m, t.line),
-                            None => out.unseen.push((
-                                format!("{file}:{}", t.line),
-                                expr_text(&p[2..]),
-                            )),
+                            None => out
+                                .unseen
+                                .push((format!("{file}:{}", t.line), expr_text(&p[2..]))),
                         }
                     }
                     if p.len() > 2 && p[0].is("field") && p[1].is(":") && p[2].kind == Kind::Str {
@@ -672,9 +675,7 @@ pub fn scan(dirs: &[&Path]) -> Scan {
             }
             let Some(&(_, _, position, has_field)) = CONSTRUCTORS.iter().find(|(ty, f, _, _)| {
                 if ty.is_empty() {
-                    t.is(f)
-                        && i > 0
-                        && !["::", "fn", "."].iter().any(|p| toks[i - 1].is(p))
+                    t.is(f) && i > 0 && !["::", "fn", "."].iter().any(|p| toks[i - 1].is(p))
                 } else {
                     t.is(ty)
                         && toks.get(i + 1).is_some_and(|x| x.is("::"))
@@ -793,9 +794,7 @@ fn collect(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
         let p = e.expect("directory entry").path();
         if p.is_dir() {
             collect(&p, files);
-        } else if p.extension().is_some_and(|x| x == "rs")
-            && !p.ends_with("web/reason_scan.rs")
-        {
+        } else if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("web/reason_scan.rs") {
             files.push(p);
         }
     }

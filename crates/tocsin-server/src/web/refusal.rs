@@ -77,7 +77,10 @@ mod tests {
             "Risk factor 9: rationale is required (say why this level)"
         );
         let e = ApiError::field("event_date", "expected YYYY-MM-DD");
-        assert_eq!(human(Lang::En, &e, |_| None), "Event date: expected YYYY-MM-DD");
+        assert_eq!(
+            human(Lang::En, &e, |_| None),
+            "Event date: expected YYYY-MM-DD"
+        );
         // In French the field is named in French, and so is the reason.
         assert_eq!(
             human(Lang::Fr, &e, |_| None),
