@@ -576,7 +576,12 @@ async fn staff_pages_speak_the_language_chosen_on_the_account_page() {
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{html}");
-    assert!(html.contains("no such language: de"), "{html}");
+    // The reason in the page's language, the value typed kept as it was.
+    assert!(
+        html.contains("لا توجد لغة كهذه: \u{2068}de\u{2069}"),
+        "{html}"
+    );
+    assert!(!html.contains("no such language"), "{html}");
     assert!(html.contains("<html lang=\"ar\" dir=\"rtl\">"), "{html}");
 
     // Back to the browser's language; the choices are in the audit trail.

@@ -88,7 +88,10 @@ async fn plan_page(
 
 /// A refusal shown on the plan page (client errors other than 404; others are error pages),
 /// its field named as the action forms label it, and the refused control.
-fn refused(e: tocsin_app::AppError) -> Result<(StatusCode, String, Option<String>), WebError> {
+fn refused(
+    wu: &WebUser,
+    e: tocsin_app::AppError,
+) -> Result<(StatusCode, String, Option<String>), WebError> {
     let e = ApiError::from(e);
     if !e.status.is_client_error() || e.status == StatusCode::NOT_FOUND {
         return Err(e.into());
@@ -97,18 +100,22 @@ fn refused(e: tocsin_app::AppError) -> Result<(StatusCode, String, Option<String
         .field
         .as_deref()
         .map(|f| f.split(['[', '.']).next().unwrap_or(f).to_string());
-    let msg = super::refusal::human(&e, |f| {
-        Some(
+    let msg = super::refusal::human(wu.lang, &e, |f| {
+        Some(wu.t(
             match f.split(['[', '.']).next().unwrap_or(f) {
-                "risk_factors" => "Risk factors addressed",
-                "desk_id" => "Desk id",
-                "due_date" => "Due",
-                "next_review" => "Next review",
-                "measure_id" => "Measure",
+                "risk_factors" => "actions.factors_addressed",
+                "desk_id" => "actions.desk_id",
+                "due_date" => "col.due",
+                "next_review" => "actions.next_review",
+                "measure_id" => "col.measure",
+                "department" => "col.department",
+                "lead" => "col.lead",
+                "status" => "col.status",
+                "outcome" => "toolbox.outcome",
                 _ => return None,
-            }
-            .to_string(),
-        )
+            },
+            &[],
+        ))
     });
     Ok((e.status, msg, base))
 }
@@ -204,7 +211,7 @@ pub async fn create(
     match done {
         Ok(_) => Ok(Redirect::to(&format!("/situations/{id}/actions")).into_response()),
         Err(e) => {
-            let (status, msg, invalid) = refused(e)?;
+            let (status, msg, invalid) = refused(&wu, e)?;
             // The "Record another action" form shows what was typed.
             plan_page(
                 &st,
@@ -268,7 +275,7 @@ pub async fn change(
             Ok(Redirect::to(&format!("/situations/{}/actions", a.situation_id)).into_response())
         }
         Err(e) => {
-            let (status, msg, invalid) = refused(e)?;
+            let (status, msg, invalid) = refused(&wu, e)?;
             // The action's own form shows what was typed.
             let extra =
                 context! { changed => id.to_string(), change => typed, invalid_field => invalid };

@@ -202,7 +202,7 @@ pub async fn act(
         Ok(o) => users_page(&st, &wu, StatusCode::OK, o).await,
         Err(e) if e.status.is_client_error() => {
             let o = Outcome {
-                error: Some(e.message),
+                error: Some(wu.reason(&e.message)),
                 ..Outcome::default()
             };
             users_page(&st, &wu, e.status, o).await

@@ -308,10 +308,10 @@ pub async fn show(State(st): State<AppState>, wu: WebUser, Path(id): Path<String
 }
 
 /// A refusal shown on the alert page (client errors other than 404); others are error pages.
-fn on_form(e: AppError) -> Result<(StatusCode, String), WebError> {
+fn on_form(wu: &WebUser, e: AppError) -> Result<(StatusCode, String), WebError> {
     let e = ApiError::from(e);
     if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND {
-        Ok((e.status, e.message))
+        Ok((e.status, wu.reason(&e.message)))
     } else {
         Err(e.into())
     }
@@ -359,7 +359,7 @@ pub async fn act(
     match done {
         Ok(()) => Ok(Redirect::to(&format!("/alerts/{id}")).into_response()),
         Err(e) => {
-            let (status, msg) = on_form(e)?;
+            let (status, msg) = on_form(&wu, e)?;
             alert_page(&st, &wu, id, status, Some(msg)).await
         }
     }
@@ -414,7 +414,7 @@ pub async fn new_action(
             Ok(Redirect::to(&format!("/situations/{}/actions", act.situation_id)).into_response())
         }
         Err(e) => {
-            let (status, msg) = on_form(e)?;
+            let (status, msg) = on_form(&wu, e)?;
             alert_page(&st, &wu, id, status, Some(msg)).await
         }
     }

@@ -41,10 +41,10 @@ pub fn router() -> Router<AppState> {
 
 /// A refusal the page shows on the form it came from (client errors other than 404); other
 /// errors are error pages.
-fn on_form(e: tocsin_app::AppError) -> Result<(StatusCode, String), WebError> {
+fn on_form(wu: &WebUser, e: tocsin_app::AppError) -> Result<(StatusCode, String), WebError> {
     let e = ApiError::from(e);
     if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND {
-        Ok((e.status, e.message))
+        Ok((e.status, wu.reason(&e.message)))
     } else {
         Err(e.into())
     }
@@ -200,7 +200,7 @@ pub async fn edit_situation(
     match st.app().update_situation(&wu.user, id, e).await {
         Ok(s) => Ok(Redirect::to(&format!("/situations/{}", s.id)).into_response()),
         Err(e) => {
-            let (status, message) = on_form(e)?;
+            let (status, message) = on_form(&wu, e)?;
             let window = TrendWindow::default_for(tocsin_domain::time::now().date_naive());
             situation_page(&st, &wu, id, window, status, Some(message), Some(f)).await
         }
@@ -340,7 +340,7 @@ pub async fn qualify(
     match st.app().qualify(&wu.user, id, n).await {
         Ok(q) => Ok(Redirect::to(&format!("/situations/{}", q.situation_id)).into_response()),
         Err(e) => {
-            let (status, message) = on_form(e)?;
+            let (status, message) = on_form(&wu, e)?;
             let window = TrendWindow::default_for(tocsin_domain::time::now().date_naive());
             situation_page(&st, &wu, id, window, status, Some(message), None).await
         }
@@ -503,6 +503,7 @@ fn read_edit(
 /// A refused field of the edit form as the page labels it, and the control to mark: `factors[i]`
 /// is the i-th factor sent, `numbers[i]` its risk factor's number.
 fn edit_field(
+    lang: tocsin_domain::Lang,
     fw: &tocsin_framework::Framework,
     numbers: &[u32],
     field: &str,
@@ -514,8 +515,17 @@ fn edit_field(
             .find(|rf| rf.number == n)
             .map(|rf| format!(" ({})", rf.name))
             .unwrap_or_default();
-        format!("Risk factor {n}{name}")
+        format!(
+            "{} {n}{name}",
+            super::i18n::text(lang, "assessment.risk_factor", &[])
+        )
     };
+    let sep = if lang == tocsin_domain::Lang::Fr {
+        " : "
+    } else {
+        ": "
+    };
+    let part_name = |p: &str| super::i18n::field_name(lang, p);
     if let Some(("factors", i, sub)) = super::refusal::indexed(field) {
         let n = *numbers.get(i)?;
         let part = sub.split(['.', '[']).next().unwrap_or("");
@@ -525,7 +535,7 @@ fn edit_field(
         };
         let label = match part {
             "" | "factor" => factor(n),
-            p => format!("{}: {p}", factor(n)),
+            p => format!("{}{sep}{}", factor(n), part_name(p)),
         };
         return Some((label, Some(control)));
     }
@@ -535,12 +545,21 @@ fn edit_field(
             .and_then(|r| r.strip_prefix('_'))
             .and_then(|n| n.parse::<u32>().ok())
         {
-            return Some((format!("{}: {part}", factor(n)), Some(field.to_string())));
+            return Some((
+                format!("{}{sep}{}", factor(n), part_name(part)),
+                Some(field.to_string()),
+            ));
         }
     }
     match field {
-        "as_of" => Some(("As of".into(), Some("as_of".into()))),
-        "summary" => Some(("Summary".into(), Some("summary".into()))),
+        "as_of" => Some((
+            super::i18n::text(lang, "assessments.as_of", &[]),
+            Some("as_of".into()),
+        )),
+        "summary" => Some((
+            super::i18n::text(lang, "assessment.summary", &[]),
+            Some("summary".into()),
+        )),
         _ => None,
     }
 }
@@ -592,9 +611,10 @@ pub async fn edit(
             let found = e
                 .field
                 .as_deref()
-                .and_then(|f| edit_field(&fw, &numbers, f));
-            let message =
-                super::refusal::human(&e, |_| found.as_ref().map(|(label, _)| label.clone()));
+                .and_then(|f| edit_field(wu.lang, &fw, &numbers, f));
+            let message = super::refusal::human(wu.lang, &e, |_| {
+                found.as_ref().map(|(label, _)| label.clone())
+            });
             let refused = Refused {
                 typed: &fields,
                 message,
@@ -630,7 +650,7 @@ pub async fn step(
     match stepped {
         Ok(a) => Ok(Redirect::to(&format!("/assessments/{}", a.id)).into_response()),
         Err(e) => {
-            let (status, message) = on_form(e)?;
+            let (status, message) = on_form(&wu, e)?;
             assessment_page(&st, &wu, id, status, Some(message)).await
         }
     }
@@ -665,7 +685,7 @@ pub async fn decide(
     match decided {
         Ok(a) => Ok(Redirect::to(&format!("/assessments/{}#suggestions", a.id)).into_response()),
         Err(e) => {
-            let (status, message) = on_form(e)?;
+            let (status, message) = on_form(&wu, e)?;
             assessment_page(&st, &wu, id, status, Some(message)).await
         }
     }

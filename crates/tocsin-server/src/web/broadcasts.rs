@@ -40,10 +40,10 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A refusal shown on the page (client errors other than 404); others are error pages.
-fn on_form(e: tocsin_app::AppError) -> Result<(StatusCode, String), super::WebError> {
+fn on_form(wu: &WebUser, e: tocsin_app::AppError) -> Result<(StatusCode, String), super::WebError> {
     let e = ApiError::from(e);
     if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND {
-        Ok((e.status, e.message))
+        Ok((e.status, wu.reason(&e.message)))
     } else {
         Err(e.into())
     }
@@ -342,7 +342,7 @@ pub async fn create(
         {
             Ok(e) => compose_page(&st, &wu, StatusCode::OK, &f, None, Some(e)).await,
             Err(e) => {
-                let (status, message) = on_form(e)?;
+                let (status, message) = on_form(&wu, e)?;
                 compose_page(&st, &wu, status, &f, Some(message), None).await
             }
         };
@@ -350,7 +350,7 @@ pub async fn create(
     match st.app().compose_broadcast(&wu.user, input).await {
         Ok(c) => Ok(Redirect::to(&format!("/broadcasts/{}", c.id)).into_response()),
         Err(e) => {
-            let (status, message) = on_form(e)?;
+            let (status, message) = on_form(&wu, e)?;
             compose_page(&st, &wu, status, &f, Some(message), None).await
         }
     }
@@ -457,7 +457,7 @@ pub async fn approve(
     match st.app().approve_broadcast(&wu.user, id).await {
         Ok(_) => Ok(Redirect::to(&format!("/broadcasts/{id}")).into_response()),
         Err(e) => {
-            let (status, message) = on_form(e)?;
+            let (status, message) = on_form(&wu, e)?;
             detail_page(&st, &wu, id, status, Some(message)).await
         }
     }
@@ -485,7 +485,7 @@ pub async fn cancel(
     {
         Ok(_) => Ok(Redirect::to(&format!("/broadcasts/{id}")).into_response()),
         Err(e) => {
-            let (status, message) = on_form(e)?;
+            let (status, message) = on_form(&wu, e)?;
             detail_page(&st, &wu, id, status, Some(message)).await
         }
     }
@@ -502,7 +502,7 @@ pub async fn correct(
     match st.app().correct_broadcast(&wu.user, id, None).await {
         Ok(c) => Ok(Redirect::to(&format!("/broadcasts/{}", c.id)).into_response()),
         Err(e) => {
-            let (status, message) = on_form(e)?;
+            let (status, message) = on_form(&wu, e)?;
             detail_page(&st, &wu, id, status, Some(message)).await
         }
     }
@@ -530,7 +530,7 @@ pub async fn stop(
     {
         Ok(_) => Ok(Redirect::to("/broadcasts").into_response()),
         Err(e) => {
-            let (status, message) = on_form(e)?;
+            let (status, message) = on_form(&wu, e)?;
             list_page(&st, &wu, status, Some(message), &ListQuery::default()).await
         }
     }

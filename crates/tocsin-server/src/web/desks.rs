@@ -9,6 +9,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::Router;
 use minijinja::context;
+
+use super::i18n;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tocsin_app::desks::DeskPatch;
@@ -224,19 +226,27 @@ async fn form_page(
 }
 
 /// A refusal kept on the form (client errors other than 404 and 403); others are error pages.
-fn on_form(e: AppError) -> Result<(StatusCode, String, String), WebError> {
+fn on_form(wu: &WebUser, e: AppError) -> Result<(StatusCode, String, String), WebError> {
     let field = e.field().map(str::to_string);
     let e = ApiError::from(e);
     match field {
         Some(f) if e.status.is_client_error() => {
-            let msg = if e.message.starts_with(&format!("{f}:")) {
-                e.message
+            let english = e
+                .message
+                .strip_prefix(&format!("{f}: "))
+                .unwrap_or(&e.message);
+            let sep = if wu.lang == tocsin_domain::Lang::Fr {
+                " : "
             } else {
-                format!("{f}: {}", e.message)
+                ": "
             };
+            let name = i18n::field_name(wu.lang, &f);
+            let msg = format!("{name}{sep}{}", wu.reason(english));
             Ok((e.status, f, msg))
         }
-        _ if e.status == StatusCode::CONFLICT => Ok((e.status, "name".into(), e.message)),
+        _ if e.status == StatusCode::CONFLICT => {
+            Ok((e.status, "name".into(), wu.reason(&e.message)))
+        }
         _ => Err(e.into()),
     }
 }
@@ -259,7 +269,7 @@ pub async fn create(
     match done {
         Ok(_) => Ok(Redirect::to("/admin/desks").into_response()),
         Err(e) => {
-            let (status, field, msg) = on_form(e)?;
+            let (status, field, msg) = on_form(&wu, e)?;
             form_page(&st, &wu, status, None, f, Some((field, msg))).await
         }
     }
@@ -303,7 +313,7 @@ pub async fn save(
     match done {
         Ok(_) => Ok(Redirect::to("/admin/desks").into_response()),
         Err(e) => {
-            let (status, field, msg) = on_form(e)?;
+            let (status, field, msg) = on_form(&wu, e)?;
             form_page(&st, &wu, status, Some(id), f, Some((field, msg))).await
         }
     }

@@ -194,7 +194,7 @@ pub async fn review(
                 return Err(e.into());
             }
             let field = e.field.clone();
-            let error = super::refusal::human(&e, |f| {
+            let error = super::refusal::human(wu.lang, &e, |f| {
                 let key = match f {
                     "decision" => "flags.decision",
                     "hallmarks" => "flags.hallmarks",

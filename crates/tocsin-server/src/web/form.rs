@@ -249,7 +249,7 @@ pub async fn submit_report(
                 lang,
                 &f.text,
                 &place,
-                Some(&e.to_string()),
+                Some(&i18n::reason(lang, &e.to_string())),
             )
         }
     };
@@ -297,7 +297,7 @@ pub async fn submit_report(
             lang,
             &f.text,
             &place,
-            Some(&refusal(&e, &tr("form.err_not_sent", &[]))),
+            Some(&refusal(lang, &e, &tr("form.err_not_sent", &[]))),
         ),
         Err(e @ tocsin_app::AppError::Invalid { .. }) => report_form(
             &st,
@@ -305,7 +305,7 @@ pub async fn submit_report(
             lang,
             &f.text,
             &place,
-            Some(&refusal(&e, &tr("form.err_not_sent", &[]))),
+            Some(&refusal(lang, &e, &tr("form.err_not_sent", &[]))),
         ),
         Err(_) => report_form(
             &st,
@@ -318,17 +318,17 @@ pub async fn submit_report(
     }
 }
 
-/// A refused file in a sentence: the application's message without the field's name, then
-/// `not_sent` (in the page's language).
-fn refusal(e: &tocsin_app::AppError, not_sent: &str) -> String {
+/// A refused file in a sentence: the application's message without the field's name, in the
+/// page's language (see [`i18n::reason`]), then `not_sent`.
+fn refusal(lang: Lang, e: &tocsin_app::AppError, not_sent: &str) -> String {
     match e {
         tocsin_app::AppError::Invalid { message, .. } => {
-            let mut m = message.clone();
-            if let Some(c) = m.get(..1) {
-                m = c.to_uppercase() + &m[1..];
+            let mut m = i18n::reason(lang, message);
+            if let Some(c) = m.chars().next() {
+                m = c.to_uppercase().chain(m.chars().skip(1)).collect();
             }
             format!("{m}. {not_sent}")
         }
-        other => other.to_string(),
+        other => i18n::reason(lang, &other.to_string()),
     }
 }

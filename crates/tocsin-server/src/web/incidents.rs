@@ -192,21 +192,29 @@ pub async fn edit_incident(
             "incident_edit.html",
             context! {
                 i => typed,
-                error => super::refusal::human(&e, |f| field_label(f).map(str::to_string)),
+                error => super::refusal::human(wu.lang, &e, |f| field_label(f).map(|k| wu.t(k, &[]))),
                 invalid_field => e.field.as_deref().map(|f| f.split(['[', '.']).next().unwrap_or(f).to_string()),
             },
         ),
     })
 }
 
-/// The incident forms' labels where they differ from the field's name (new and edit).
+/// The catalogue key of an incident form's label for a field (new and edit).
 pub(crate) fn field_label(field: &str) -> Option<&'static str> {
     Some(match field.split(['[', '.']).next().unwrap_or(field) {
-        "event_date" => "Date",
-        "sub_event_type" => "Sub-event type",
-        "admin1" => "Admin1",
-        "tlp" => "TLP",
-        "verification_status" => "Status",
+        "event_date" => "col.date",
+        "event_type" => "col.event_type",
+        "sub_event_type" => "col.sub_event_type",
+        "admin1" => "col.admin1",
+        "country" => "col.country",
+        "latitude" => "col.latitude",
+        "longitude" => "col.longitude",
+        "fatalities" => "col.fatalities",
+        "location" => "col.location",
+        "credibility" => "col.credibility",
+        "description" => "incident.description",
+        "tlp" => "col.label",
+        "verification_status" => "col.status",
         _ => return None,
     })
 }

@@ -83,7 +83,7 @@ fn on_form(wu: &WebUser, e: impl Into<ApiError>) -> Result<(StatusCode, String),
             };
             Some(wu.t(key, &[]))
         };
-        Ok((e.status, super::refusal::human(&e, label)))
+        Ok((e.status, super::refusal::human(wu.lang, &e, label)))
     } else {
         Err(e.into())
     }

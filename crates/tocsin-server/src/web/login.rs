@@ -249,7 +249,9 @@ pub async fn logout(
     form: Result<CsrfForm<Empty>, WebError>,
 ) -> Response {
     if let Err(e) = form {
-        let message = e.key.map_or(e.message.clone(), |k| wu.t(k, &[]));
+        let message = e
+            .key
+            .map_or_else(|| wu.reason(&e.message), |k| wu.t(k, &[]));
         let ctx = context! { title => e.title_key(), message };
         return page(&st, &wu, e.status, "message.html", ctx);
     }

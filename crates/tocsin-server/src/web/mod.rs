@@ -30,6 +30,8 @@ pub mod matching;
 pub mod metrics;
 pub mod monitor;
 pub mod notify;
+#[cfg(test)]
+mod reason_scan;
 pub mod records;
 pub mod refusal;
 pub mod reports;
@@ -325,6 +327,12 @@ impl WebUser {
     pub(crate) fn t(&self, key: &str, args: &[(&str, String)]) -> String {
         i18n::text(self.lang, key, args)
     }
+
+    /// A refusal's reason, as the application wrote it in English, in this user's language
+    /// (see [`i18n::reason`]).
+    pub(crate) fn reason(&self, message: &str) -> String {
+        i18n::reason(self.lang, message)
+    }
 }
 
 /// The language of a staff page: the one chosen on the account page, else the best of the
@@ -519,7 +527,7 @@ async fn error_pages(State(st): State<AppState>, req: Request, next: Next) -> Re
     }
     let message = |lang| match e.key {
         Some(k) => i18n::text(lang, k, &[]),
-        None => e.message.clone(),
+        None => i18n::reason(lang, &e.message),
     };
     match session_user(&parts, &st).await {
         Some((session, user)) => {

@@ -155,7 +155,15 @@ pub async fn save_language(
             if !e.status.is_client_error() {
                 return Err(e.into());
             }
-            account_page(&st, &wu, &Whose::Own, e.status, None, Some(e.message)).await
+            account_page(
+                &st,
+                &wu,
+                &Whose::Own,
+                e.status,
+                None,
+                Some(wu.reason(&e.message)),
+            )
+            .await
         }
     }
 }
@@ -181,7 +189,15 @@ pub async fn save_time_zone(
             if !e.status.is_client_error() {
                 return Err(e.into());
             }
-            account_page(&st, &wu, &Whose::Own, e.status, None, Some(e.message)).await
+            account_page(
+                &st,
+                &wu,
+                &Whose::Own,
+                e.status,
+                None,
+                Some(wu.reason(&e.message)),
+            )
+            .await
         }
     }
 }
@@ -258,7 +274,7 @@ async fn save(
         Err(e) => {
             let e = crate::error::ApiError::from(e);
             if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN {
-                account_page(st, wu, &whose, e.status, None, Some(e.message)).await
+                account_page(st, wu, &whose, e.status, None, Some(wu.reason(&e.message))).await
             } else {
                 Err(e.into())
             }

@@ -33,22 +33,20 @@ pub fn router() -> Router<AppState> {
 
 /// A refusal shown on the page (client errors other than 404), its field named as the forms
 /// label it; others are error pages.
-fn on_form(e: tocsin_app::AppError) -> Result<(StatusCode, String), WebError> {
+fn on_form(wu: &WebUser, e: tocsin_app::AppError) -> Result<(StatusCode, String), WebError> {
     let e = ApiError::from(e);
     if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND {
         let label = |f: &str| {
-            Some(
-                match f.split(['[', '.']).next().unwrap_or(f) {
-                    "country" => "Country (ISO alpha-3)",
-                    "tlp" => "Label",
-                    "situation_id" => "Situation",
-                    "response" => "Response (counter-message)",
-                    _ => return None,
-                }
-                .to_string(),
-            )
+            let key = match f.split(['[', '.']).next().unwrap_or(f) {
+                "country" => "rumours.country_label",
+                "tlp" => "col.label",
+                "situation_id" => "col.situation",
+                "response" => "rumours.response_label",
+                _ => return None,
+            };
+            Some(wu.t(key, &[]))
         };
-        Ok((e.status, super::refusal::human(&e, label)))
+        Ok((e.status, super::refusal::human(wu.lang, &e, label)))
     } else {
         Err(e.into())
     }
@@ -162,7 +160,7 @@ pub async fn create(
     match st.app().create_rumour(&wu.user, n).await {
         Ok(r) => Ok(Redirect::to(&format!("/rumours/{}", r.id)).into_response()),
         Err(e) => {
-            let (status, message) = on_form(e)?;
+            let (status, message) = on_form(&wu, e)?;
             new_page(&st, &wu, status, &f, Some(message))
         }
     }
@@ -248,7 +246,7 @@ pub async fn change(
     match st.app().patch_rumour(&wu.user, id, p).await {
         Ok(r) => Ok(Redirect::to(&format!("/rumours/{}", r.id)).into_response()),
         Err(e) => {
-            let (status, message) = on_form(e)?;
+            let (status, message) = on_form(&wu, e)?;
             rumour_page(&st, &wu, id, status, Some(message), typed).await
         }
     }
@@ -321,7 +319,7 @@ pub async fn sighting(
     match st.app().add_sighting(&wu.user, id, n).await {
         Ok(_) => Ok(Redirect::to(&format!("/rumours/{id}#sightings")).into_response()),
         Err(e) => {
-            let (status, message) = on_form(e)?;
+            let (status, message) = on_form(&wu, e)?;
             rumour_page(&st, &wu, id, status, Some(message), typed).await
         }
     }

@@ -140,7 +140,16 @@ pub async fn register(
         Err(e) => {
             let e = ApiError::from(e);
             if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND {
-                render(&st, &wu, e.status, None, &f, Some(e.message), None).await
+                render(
+                    &st,
+                    &wu,
+                    e.status,
+                    None,
+                    &f,
+                    Some(wu.reason(&e.message)),
+                    None,
+                )
+                .await
             } else {
                 Err(e.into())
             }

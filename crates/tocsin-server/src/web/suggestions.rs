@@ -114,7 +114,14 @@ pub async fn decide(
         Err(e) => {
             let e = ApiError::from(e);
             if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND {
-                super::analysis::assessment_page(&st, &wu, id, e.status, Some(e.message)).await
+                super::analysis::assessment_page(
+                    &st,
+                    &wu,
+                    id,
+                    e.status,
+                    Some(wu.reason(&e.message)),
+                )
+                .await
             } else {
                 Err(e.into())
             }

@@ -257,8 +257,8 @@ pub async fn follow_up(
         Ok(_) => Ok(Redirect::to(&format!("/reports/{id}")).into_response()),
         // Refused (too long, no source to ask…): the page again, the question as typed.
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            let error = super::refusal::human(&e, |f| {
-                (f.split(['[', '.']).next() == Some("text")).then(|| "Question".to_string())
+            let error = super::refusal::human(wu.lang, &e, |f| {
+                (f.split(['[', '.']).next() == Some("text")).then(|| wu.t("triage.follow_up", &[]))
             });
             let extra = context! { error, follow_up => f.text, invalid_field => "text" };
             report_view(&st, &wu, id, e.status, extra).await
@@ -409,8 +409,8 @@ pub async fn new_incident(
             e.status,
             &f,
             &ids,
-            Some(super::refusal::human(&e, |x| {
-                super::incidents::field_label(x).map(str::to_string)
+            Some(super::refusal::human(wu.lang, &e, |x| {
+                super::incidents::field_label(x).map(|k| wu.t(k, &[]))
             })),
             e.field
                 .as_deref()

@@ -159,7 +159,7 @@ async fn refused(
         wu,
         id,
         e.status,
-        context! { error => e.message, ..typed },
+        context! { error => wu.reason(&e.message), ..typed },
     )
     .await
 }
@@ -425,7 +425,7 @@ pub async fn message_source(
                 &wu,
                 id,
                 e.status,
-                context! { error => e.message, typed_message => form.text },
+                context! { error => wu.reason(&e.message), typed_message => form.text },
             )
             .await
         }
@@ -464,7 +464,7 @@ pub async fn grade(
                 &wu,
                 id,
                 e.status,
-                context! { error => e.message, typed_grade => form.grade, typed_reason => form.reason },
+                context! { error => wu.reason(&e.message), typed_grade => form.grade, typed_reason => form.reason },
             )
             .await
         }
