@@ -20,6 +20,8 @@
 //!
 //! Every message, duplicate or not, leaves one `sms.receive` audit entry naming only the
 //! message's report id and whether it was a form code — never the number or the gateway's id.
+//! The same write adds it to its channel's counters ([`InboundSms::count_as`]: taken or
+//! duplicate), so the counters agree with what is stored across crashes and retries.
 //!
 //! Concurrency is optimistic: the decision is made on what was read, and the write is guarded
 //! (unique phone hash, unique provider key, a code claimed only while unclaimed, no same text
@@ -93,12 +95,21 @@ pub async fn ingest<S: Store + ?Sized>(
         let decision = decide(store, &m, attempt > 0).await?;
         let (steps, outcome) = match decision {
             Decision::Duplicate(r) => {
-                store
-                    .write(actor, Op::Audit(receive_audit(actor, &m)))
-                    .await?;
+                let audit = receive_audit(actor, &m);
+                let op = match count_step(&m, true) {
+                    Some(count) => Op::All {
+                        steps: vec![count],
+                        audit: Box::new(audit),
+                    },
+                    None => Op::Audit(audit),
+                };
+                store.write(actor, op).await?;
                 return Ok((*r, true));
             }
-            Decision::Write(steps, outcome) => (steps, outcome),
+            Decision::Write(mut steps, outcome) => {
+                steps.extend(count_step(&m, false));
+                (steps, outcome)
+            }
         };
         let op = Op::All {
             steps,
@@ -120,6 +131,19 @@ pub async fn ingest<S: Store + ?Sized>(
         "an SMS kept conflicting with concurrent ones: {}",
         last.unwrap_or_default()
     )))
+}
+
+/// The step that counts the message on its channel's counters ([`InboundSms::count_as`]), in
+/// the message's own write: a count is never lost or doubled by a crash between the two.
+fn count_step(m: &InboundSms, duplicate: bool) -> Option<Step> {
+    m.count_as.as_ref().map(|name| Step::CountChannel {
+        name: name.clone(),
+        count: tocsin_store::ChannelCount {
+            taken: i64::from(!duplicate),
+            duplicates: i64::from(duplicate),
+            ..Default::default()
+        },
+    })
 }
 
 /// Read what the message depends on and decide what it is.

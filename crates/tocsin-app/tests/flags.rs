@@ -52,6 +52,7 @@ fn sms(text: &str) -> InboundSms {
             not_sent: None,
         }),
         claim: None,
+        count_as: None,
     }
 }
 

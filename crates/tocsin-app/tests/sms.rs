@@ -79,6 +79,7 @@ impl Phone {
                 not_sent: None,
             }),
             claim: None,
+            count_as: None,
         }
     }
 

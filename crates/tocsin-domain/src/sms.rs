@@ -32,6 +32,9 @@ pub struct InboundSms {
     pub ack: Option<Ack>,
     /// Keyed hash of the one-time form code the text consists of, if it looks like one.
     pub claim: Option<String>,
+    /// The inbound channel whose counters count this message (as taken, or as a duplicate),
+    /// in the same write as the message itself; `None`: not counted.
+    pub count_as: Option<String>,
 }
 
 /// What a messaging app's sender is hashed as (`ContactKey::lookup_hash` of it): the channel

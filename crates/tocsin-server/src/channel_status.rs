@@ -1,12 +1,16 @@
 //! What the inbound channels have taken, for admins: `GET /api/v1/channels` and the page
 //! `/admin/channels`, and the counting behind them.
 //!
-//! Every way in counts into one database row per channel ([`tocsin_store::Jobs::count_channel`],
-//! an upsert, so several processes count together and the counts survive restarts): messages
-//! stored, duplicates recognised, calls refused for a bad secret or signature (counted by
-//! [`count_refusals`] on the inbound routes, with the time; nothing about the caller), and the
-//! last storage error. A new channel (e-mail, feeds) reports by calling [`count`] with its name
-//! and listing itself in [`configured`]. Nothing here identifies a sender.
+//! Every way in counts into one database row per channel (an upsert, so several processes
+//! count together and the counts survive restarts): messages stored and duplicates recognised
+//! are counted in the very write that stores or recognises the message
+//! ([`tocsin_domain::InboundSms::count_as`], a [`tocsin_store::Step::CountChannel`]), so they
+//! stay exact across crashes and retries and cost no write of their own; calls refused for a
+//! bad secret or signature (counted by [`count_refusals`] on the inbound routes, with the
+//! time; nothing about the caller) and the last storage error are counted on their own
+//! ([`tocsin_store::Jobs::count_channel`]). A new channel (e-mail, feeds) reports by going
+//! through the apps' intake or calling [`count`] with its name, and listing itself in
+//! [`configured`]. Nothing here identifies a sender.
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -29,16 +33,6 @@ pub async fn count(st: &AppState, name: &str, c: ChannelCount) {
     if let Err(e) = st.store.count_channel(name, &c).await {
         tracing::warn!(channel = name, error = %e, "could not count an inbound call");
     }
-}
-
-/// A message taken (`duplicate`: recognised as already stored).
-pub async fn taken(st: &AppState, name: &str, duplicate: bool) {
-    let c = ChannelCount {
-        taken: i64::from(!duplicate),
-        duplicates: i64::from(duplicate),
-        ..Default::default()
-    };
-    count(st, name, c).await
 }
 
 /// A message that could not be stored (the error's text, no message, no sender).

@@ -220,13 +220,13 @@ pub(crate) async fn ingest_incoming(
         dedupe_window_secs: st.sms.dedupe_window_secs.unwrap_or(600),
         ack,
         claim,
+        count_as: Some(channel.to_string()),
     };
     let actor = Actor::system(channel);
     match tocsin_app::sms::ingest(&*st.store, &actor, inbound).await {
         Ok((r, duplicate)) => {
             // No handle, no report id, no sender: see `sms::ingest`.
             tracing::info!(channel, duplicate, "message received");
-            crate::channel_status::taken(st, channel, duplicate).await;
             if !duplicate && wake {
                 st.outbox_wake.notify_one();
             }

@@ -230,6 +230,7 @@ pub async fn ingest(st: &AppState, m: Inbound<'_>) -> Result<Ingested, GatewayEr
         dedupe_window_secs: cfg.dedupe_window_secs.unwrap_or(600),
         ack,
         claim,
+        count_as: Some(gateway.to_string()),
     };
     let actor = Actor::system(&format!("sms-{gateway}"));
     match tocsin_app::sms::ingest(&*st.store, &actor, inbound).await {
@@ -238,7 +239,6 @@ pub async fn ingest(st: &AppState, m: Inbound<'_>) -> Result<Ingested, GatewayEr
             // a handle with the time its message arrived is what telephone records need to
             // put a number, and so a person, behind every report of that source.
             tracing::info!(gateway, duplicate, "SMS received");
-            crate::channel_status::taken(st, gateway, duplicate).await;
             // Wake the sender only for gateways it pushes to; polled ones wait for their poll.
             if !duplicate && reply_via.is_some_and(|g| tocsin_store::PUSH_GATEWAYS.contains(&g)) {
                 st.outbox_wake.notify_one();

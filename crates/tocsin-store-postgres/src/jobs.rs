@@ -230,31 +230,8 @@ impl Jobs for PostgresStore {
     }
 
     async fn count_channel(&self, name: &str, c: &ChannelCount) -> Result<()> {
-        if *c == ChannelCount::default() {
-            return Ok(());
-        }
-        sqlx::query(
-            "INSERT INTO channel_counters AS c (name, taken, duplicates, refused, last_taken_at, \
-             last_refused_at, last_error, last_error_at, updated_at) \
-             VALUES ($1, $2, $3, $4, CASE WHEN $2 > 0 THEN now() END, CASE WHEN $4 > 0 THEN now() END, \
-             $5::TEXT, CASE WHEN $5::TEXT IS NOT NULL THEN now() END, now()) \
-             ON CONFLICT (name) DO UPDATE SET taken = c.taken + excluded.taken, \
-             duplicates = c.duplicates + excluded.duplicates, refused = c.refused + excluded.refused, \
-             last_taken_at = COALESCE(excluded.last_taken_at, c.last_taken_at), \
-             last_refused_at = COALESCE(excluded.last_refused_at, c.last_refused_at), \
-             last_error = COALESCE(excluded.last_error, c.last_error), \
-             last_error_at = COALESCE(excluded.last_error_at, c.last_error_at), \
-             updated_at = excluded.updated_at",
-        )
-        .bind(name)
-        .bind(c.taken)
-        .bind(c.duplicates)
-        .bind(c.refused)
-        .bind(&c.error)
-        .execute(&self.pool)
-        .await
-        .map_err(db_err)?;
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        count_channel(&mut conn, name, c).await
     }
 
     async fn channel_counters(&self) -> Result<Vec<ChannelCounters>> {
@@ -280,4 +257,39 @@ impl Jobs for PostgresStore {
             })
             .collect()
     }
+}
+
+/// Add `c` to the counters of inbound channel `name` on `conn` (one upsert): on a pooled
+/// connection for a count of its own, or in the writer's transaction
+/// ([`tocsin_store::Step::CountChannel`]).
+pub(crate) async fn count_channel(
+    conn: &mut sqlx::PgConnection,
+    name: &str,
+    c: &ChannelCount,
+) -> Result<()> {
+    if *c == ChannelCount::default() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO channel_counters AS c (name, taken, duplicates, refused, last_taken_at, \
+         last_refused_at, last_error, last_error_at, updated_at) \
+         VALUES ($1, $2, $3, $4, CASE WHEN $2 > 0 THEN now() END, CASE WHEN $4 > 0 THEN now() END, \
+         $5::TEXT, CASE WHEN $5::TEXT IS NOT NULL THEN now() END, now()) \
+         ON CONFLICT (name) DO UPDATE SET taken = c.taken + excluded.taken, \
+         duplicates = c.duplicates + excluded.duplicates, refused = c.refused + excluded.refused, \
+         last_taken_at = COALESCE(excluded.last_taken_at, c.last_taken_at), \
+         last_refused_at = COALESCE(excluded.last_refused_at, c.last_refused_at), \
+         last_error = COALESCE(excluded.last_error, c.last_error), \
+         last_error_at = COALESCE(excluded.last_error_at, c.last_error_at), \
+         updated_at = excluded.updated_at",
+    )
+    .bind(name)
+    .bind(c.taken)
+    .bind(c.duplicates)
+    .bind(c.refused)
+    .bind(&c.error)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }

@@ -165,5 +165,8 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &Step) -> Result<()> {
         Step::Subscriber(st) => crate::subscribers::apply(conn, st).await,
         Step::Broadcast(b) => crate::broadcasts::apply(conn, b).await,
         Step::Speech(s) => crate::speech::apply(conn, s).await,
+        // Summed over the batch and written by the writer before the audit head is locked
+        // (`writer::count_channels`), in the same transaction.
+        Step::CountChannel { .. } => Ok(()),
     }
 }

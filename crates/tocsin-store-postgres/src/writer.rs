@@ -15,7 +15,8 @@
 //! leaves; the lock on the head row orders their commits.
 //!
 //! Any other batch (or one whose op failed) is one transaction: the ops in order (runs of
-//! consecutive new reports as one multi-row insert), then the head locked (`SELECT ... FOR
+//! consecutive new reports as one multi-row insert), then the inbound channels' counts of the
+//! batch, summed per channel in name order, then the head locked (`SELECT ... FOR
 //! UPDATE`), every audit entry appended by one statement that also moves the head, and
 //! `COMMIT`. If an op fails, the batch is rolled back and redone op by op, each in its own
 //! savepoint, so that only the failing op's caller gets the error.
@@ -30,7 +31,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection, Executor, Row};
 use std::collections::HashMap;
 use tocsin_domain::{Actor, AuditEntry, AuditEvent, NewReport};
-use tocsin_store::{stored_report, Done, Op, Result, StoreError};
+use tocsin_store::{stored_report, ChannelCount, Done, Op, Result, Step, StoreError};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -569,6 +570,10 @@ async fn whole_batch(
         }
         i += 1;
     }
+    if let Err(e) = count_channels(conn, jobs.iter().map(|j| &j.op)).await {
+        // Not any one op's fault either.
+        return Err(roll_back(conn, e).await);
+    }
     let mut events = Vec::with_capacity(jobs.len());
     for job in jobs {
         events.extend(tocsin_store::audits_for(&job.actor, &job.op));
@@ -599,6 +604,7 @@ async fn one_by_one(conn: &mut PgConnection, jobs: &[Job]) -> (Vec<Result<Done>>
     }
     let mut results = Vec::with_capacity(jobs.len());
     let mut events = Vec::new();
+    let mut applied = Vec::with_capacity(jobs.len());
     for job in jobs {
         if let Err(e) = exec(conn, "SAVEPOINT op").await {
             return broken(e);
@@ -609,6 +615,7 @@ async fn one_by_one(conn: &mut PgConnection, jobs: &[Job]) -> (Vec<Result<Done>>
                     return broken(e);
                 }
                 events.extend(tocsin_store::audits_for(&job.actor, &job.op));
+                applied.push(&job.op);
                 results.push(Ok(d));
             }
             Err(err) => {
@@ -619,6 +626,10 @@ async fn one_by_one(conn: &mut PgConnection, jobs: &[Job]) -> (Vec<Result<Done>>
             }
         }
     }
+    if let Err(e) = count_channels(conn, applied.into_iter()).await {
+        let healthy = exec(conn, "ROLLBACK").await.is_ok();
+        return (all_fail(jobs.len(), &e.to_string()), healthy);
+    }
     if let Err(e) = append_audits(conn, events).await {
         let healthy = exec(conn, "ROLLBACK").await.is_ok();
         return (all_fail(jobs.len(), &e.to_string()), healthy);
@@ -627,6 +638,37 @@ async fn one_by_one(conn: &mut PgConnection, jobs: &[Job]) -> (Vec<Result<Done>>
         Ok(()) => (results, true),
         Err(e) => (all_fail(jobs.len(), &e), false),
     }
+}
+
+/// The inbound channel counts of a batch's applied ops ([`tocsin_store::Step::CountChannel`],
+/// which [`crate::steps::apply`] leaves to this), summed per channel and written in name order
+/// just before the audit head is locked: one upsert per channel per batch, and two processes'
+/// batches never lock two counter rows in opposite orders (no deadlock).
+fn count_channels<'a>(
+    conn: &'a mut PgConnection,
+    ops: impl Iterator<Item = &'a Op>,
+) -> BoxFuture<'a, Result<()>> {
+    let mut sums: std::collections::BTreeMap<&str, ChannelCount> = Default::default();
+    for op in ops {
+        let Op::All { steps, .. } = op else { continue };
+        for step in steps {
+            if let Step::CountChannel { name, count } = step {
+                let sum = sums.entry(name.as_str()).or_default();
+                sum.taken += count.taken;
+                sum.duplicates += count.duplicates;
+                sum.refused += count.refused;
+                if count.error.is_some() {
+                    sum.error.clone_from(&count.error);
+                }
+            }
+        }
+    }
+    Box::pin(async move {
+        for (name, count) in sums {
+            crate::jobs::count_channel(conn, name, &count).await?;
+        }
+        Ok(())
+    })
 }
 
 /// Insert several new reports with one statement; their stored forms, in order.

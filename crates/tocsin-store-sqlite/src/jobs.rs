@@ -292,36 +292,8 @@ impl Jobs for SqliteStore {
     }
 
     async fn count_channel(&self, name: &str, c: &ChannelCount) -> Result<()> {
-        if *c == ChannelCount::default() {
-            return Ok(());
-        }
-        let now = ts(&tocsin_domain::time::now());
-        let when = |n: i64| (n > 0).then(|| now.clone());
         let mut conn = self.jobs_conn().await?;
-        sqlx::query(
-            "INSERT INTO channel_counters (name, taken, duplicates, refused, last_taken_at, \
-             last_refused_at, last_error, last_error_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (name) DO UPDATE SET taken = taken + excluded.taken, \
-             duplicates = duplicates + excluded.duplicates, refused = refused + excluded.refused, \
-             last_taken_at = COALESCE(excluded.last_taken_at, last_taken_at), \
-             last_refused_at = COALESCE(excluded.last_refused_at, last_refused_at), \
-             last_error = COALESCE(excluded.last_error, last_error), \
-             last_error_at = COALESCE(excluded.last_error_at, last_error_at), \
-             updated_at = excluded.updated_at",
-        )
-        .bind(name)
-        .bind(c.taken)
-        .bind(c.duplicates)
-        .bind(c.refused)
-        .bind(when(c.taken))
-        .bind(when(c.refused))
-        .bind(&c.error)
-        .bind(c.error.as_ref().map(|_| now.clone()))
-        .bind(&now)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        Ok(())
+        count_channel(&mut conn, name, c).await
     }
 
     async fn channel_counters(&self) -> Result<Vec<ChannelCounters>> {
@@ -347,4 +319,43 @@ impl Jobs for SqliteStore {
             })
             .collect()
     }
+}
+
+/// Add `c` to the counters of inbound channel `name` on `conn` (one upsert): through the jobs
+/// connection for a count of its own, or in a writer's transaction
+/// ([`tocsin_store::Step::CountChannel`]).
+pub(crate) async fn count_channel(
+    conn: &mut SqliteConnection,
+    name: &str,
+    c: &ChannelCount,
+) -> Result<()> {
+    if *c == ChannelCount::default() {
+        return Ok(());
+    }
+    let now = ts(&tocsin_domain::time::now());
+    let when = |n: i64| (n > 0).then(|| now.clone());
+    sqlx::query(
+        "INSERT INTO channel_counters (name, taken, duplicates, refused, last_taken_at, \
+         last_refused_at, last_error, last_error_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (name) DO UPDATE SET taken = taken + excluded.taken, \
+         duplicates = duplicates + excluded.duplicates, refused = refused + excluded.refused, \
+         last_taken_at = COALESCE(excluded.last_taken_at, last_taken_at), \
+         last_refused_at = COALESCE(excluded.last_refused_at, last_refused_at), \
+         last_error = COALESCE(excluded.last_error, last_error), \
+         last_error_at = COALESCE(excluded.last_error_at, last_error_at), \
+         updated_at = excluded.updated_at",
+    )
+    .bind(name)
+    .bind(c.taken)
+    .bind(c.duplicates)
+    .bind(c.refused)
+    .bind(when(c.taken))
+    .bind(when(c.refused))
+    .bind(&c.error)
+    .bind(c.error.as_ref().map(|_| now.clone()))
+    .bind(&now)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }

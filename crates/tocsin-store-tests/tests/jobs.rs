@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use tocsin_domain::{
     time, Actor, ContactKey, NewUser, OutboundMessage, RecipientKind, Role, SourceContact, Tlp,
 };
-use tocsin_store::{ChannelCount, JobRecord, NewTimer, Op, SendOutcome, Store, StoreExt};
+use tocsin_store::{ChannelCount, JobRecord, NewTimer, Op, SendOutcome, Step, Store, StoreExt};
 use tocsin_store_tests::{story, Db};
 
 story!(
@@ -19,6 +19,7 @@ story!(
     deliveries_to_users_and_addresses_keep_their_address_sealed,
     channel_cursors_only_move_forward_and_survive_a_reopen,
     channel_counters_add_up_across_processes,
+    channel_counts_in_writes_add_up_across_processes,
     a_delivery_told_to_retry_after_waits_that_long,
 );
 
@@ -408,4 +409,62 @@ async fn a_delivery_told_to_retry_after_waits_that_long(s: &dyn Store, _db: &Db)
         .await
         .unwrap()
         .is_empty());
+}
+
+/// Counts written with messages (`Step::CountChannel`, in the write's own transaction) by two
+/// processes at once, each write counting two channels, the two processes in opposite orders:
+/// every write lands (no deadlock between the two), no count is lost, and a write that fails
+/// counts nothing.
+async fn channel_counts_in_writes_add_up_across_processes(s: &dyn Store, db: &Db) {
+    let other = db.open_another().await;
+    let count = |name: &str, taken: i64, duplicates: i64| Step::CountChannel {
+        name: name.into(),
+        count: ChannelCount {
+            taken,
+            duplicates,
+            ..Default::default()
+        },
+    };
+    let write = |steps: Vec<Step>| Op::All {
+        steps,
+        audit: Box::new(tocsin_domain::AuditEvent::new(
+            &Actor::system("story"),
+            "message.receive",
+            "report",
+            None,
+        )),
+    };
+    let actor = Actor::system("story");
+    let run = |store: &dyn Store, first: &'static str, second: &'static str| {
+        let ops: Vec<Op> = (0..40)
+            .map(|i| write(vec![count(first, 1, 0), count(second, i % 2, 1 - i % 2)]))
+            .collect();
+        let actor = actor.clone();
+        async move {
+            for op in ops {
+                store.write(&actor, op).await.unwrap();
+            }
+        }
+    };
+    tokio::join!(
+        run(s, "kannel", "telegram"),
+        run(&*other, "telegram", "kannel")
+    );
+    // A write whose other step fails (a report that does not exist) counts nothing.
+    let failing = write(vec![
+        count("kannel", 100, 0),
+        Step::Triage(Box::new(tocsin_domain::TriageDecision::new(
+            uuid::Uuid::new_v4(),
+            tocsin_domain::TriageKind::Rejected,
+            "story",
+        ))),
+    ]);
+    assert!(s.write(&actor, failing).await.is_err());
+    let c = db.open_another().await.channel_counters().await.unwrap();
+    let by = |n: &str| c.iter().find(|c| c.name == n).unwrap().clone();
+    let (k, t) = (by("kannel"), by("telegram"));
+    // Each process: 40 writes counting its first channel taken, its second 20 taken and 20
+    // duplicates.
+    assert_eq!((k.taken, k.duplicates), (60, 20));
+    assert_eq!((t.taken, t.duplicates), (60, 20));
 }

@@ -2179,10 +2179,12 @@ fn inbound(
             not_sent: None,
         }),
         claim: None,
+        count_as: Some("kannel".into()),
     }
 }
 
-/// Gateways retry: a message ingested twice is stored once, and acknowledged once.
+/// Gateways retry: a message ingested twice is stored once, and acknowledged once; the
+/// gateway's counters count each message in the write that stores or recognises it.
 async fn sms_ingest_is_idempotent_and_queues_one_ack(s: &dyn Store, _db: &Db) {
     let (r1, dup) = s
         .ingest_sms(
@@ -2236,6 +2238,10 @@ async fn sms_ingest_is_idempotent_and_queues_one_ack(s: &dyn Store, _db: &Db) {
         .iter()
         .all(|m| m.status == tocsin_domain::OutboxStatus::Queued && m.gateway == "kannel"));
     assert_eq!(s.counts().await.unwrap().reports, 3);
+    let counters = s.channel_counters().await.unwrap();
+    let kannel = counters.iter().find(|c| c.name == "kannel").unwrap();
+    assert_eq!((kannel.taken, kannel.duplicates, kannel.refused), (3, 2, 0));
+    assert!(kannel.last_taken_at.is_some());
     // A report without an ack request queues nothing.
     let before = s.list_outbound(None, 100).await.unwrap().len();
     s.ingest_sms(

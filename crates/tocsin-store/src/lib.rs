@@ -360,6 +360,14 @@ pub enum Step {
     Broadcast(BroadcastStep),
     /// A write of dangerous-speech lexicons ([`SpeechStep`]).
     Speech(SpeechStep),
+    /// Add to the counters of inbound channel `name` (as [`Jobs::count_channel`], in the op's
+    /// transaction): a message and its count land together or not at all.
+    CountChannel {
+        /// The channel, e.g. `kannel`, `telegram`, `email`.
+        name: String,
+        /// What to add.
+        count: ChannelCount,
+    },
 }
 
 /// A form code as stored ([`Reports::get_form_claim`]).

@@ -160,4 +160,25 @@ async fn a_poller_killed_mid_stream_resumes_and_stores_each_message_once() {
         (700, 700),
         "each of the 700 messages stored once (killed at offset {at_kill})"
     );
+    // The channel's counters, kept in the write that stores or recognises each message: the
+    // 700 taken once, every other message taken (re-sent, edited, re-polled after the kill)
+    // a duplicate, as many as the audit log has entries.
+    use sqlx::Connection;
+    let url = format!("sqlite://{}?mode=ro", db.display());
+    let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let (taken, duplicates): (i64, i64) =
+        sqlx::query_as("SELECT taken, duplicates FROM channel_counters WHERE name = 'telegram'")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+    let received: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'message.receive' \
+         AND detail LIKE '%\"channel\":\"telegram\"%'",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    assert_eq!(taken, 700);
+    assert!(duplicates >= 200, "re-sent and edited: {duplicates}");
+    assert_eq!(taken + duplicates, received, "each message counted once");
 }

@@ -84,14 +84,19 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, database = %cfg.database_url, "tocsin is serving");
-    println!("Tocsin is listening on http://{addr}/");
-    // Load the gazetteer before the first message needs it (about half a second), so
-    // no request waits for it.
-    tokio::task::spawn_blocking(|| tocsin_geo::Gazetteer::global().prepare_reverse()).await?;
-    // Make the dummy password hash now, so the first login of an unknown or
-    // token-only user takes no longer than any other.
-    tokio::task::spawn_blocking(tocsin_domain::user::dummy_hash).await?;
+    // Before serving, side by side: load the gazetteer (about half a second in a release
+    // build, seconds in a debug one) and compile the enabled lexicons' scanner (longer the more
+    // terms), which every message needs, and make the dummy password hash, so the first login
+    // of an unknown or token-only user takes no longer than any other. Until the server says
+    // it listens, calls wait in the socket's backlog; none waits behind this work after.
+    let gazetteer =
+        tokio::task::spawn_blocking(|| tocsin_geo::Gazetteer::global().prepare_reverse());
+    let dummy = tokio::task::spawn_blocking(tocsin_domain::user::dummy_hash);
+    if let Err(e) = tocsin_app::flags::compiled(&*store).await {
+        tracing::warn!(error = %e, "the enabled lexicons could not be compiled at start; the first report will try again");
+    }
+    gazetteer.await?;
+    dummy.await?;
     let mut state = tocsin_server::AppState::new(store.clone(), key, cfg.secure_cookies)
         .with_sms(cfg.sms.clone())
         .with_trusted_proxies(cfg.server.trusted_proxies.clone())
@@ -218,6 +223,8 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         runner.add(job);
     }
     let running = runner.start();
+    tracing::info!(%addr, database = %cfg.database_url, "tocsin is serving");
+    println!("Tocsin is listening on http://{addr}/");
     tocsin_server::serve(listener, state, shutdown_signal()).await?;
     running.shutdown().await;
     Ok(ExitCode::SUCCESS)
