@@ -39,6 +39,7 @@ pub mod reads;
 pub mod reports;
 pub mod rules;
 pub mod rumours;
+pub mod share;
 pub mod situations;
 pub mod sms;
 pub mod sources;

@@ -12,6 +12,7 @@
 mod acled;
 mod columns;
 pub mod export;
+pub mod stix;
 mod fips;
 mod gdelt;
 mod hxl;

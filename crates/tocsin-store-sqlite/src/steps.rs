@@ -164,5 +164,6 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &Step) -> Result<()
         Step::Subscriber(st) => crate::subscribers::apply(conn, st).await,
         Step::Broadcast(b) => crate::broadcasts::apply(conn, b).await,
         Step::Speech(s) => crate::speech::apply(conn, s).await,
+        Step::Share(s) => crate::share::apply(conn, s).await,
     }
 }
