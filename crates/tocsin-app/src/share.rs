@@ -205,8 +205,7 @@ impl App<'_> {
         summary: &mut ReceiveSummary,
     ) -> Result<()> {
         let ids: Vec<String> = batch.iter().map(|b| b.original_id.clone()).collect();
-        let held: HashMap<String, Received> =
-            self.store.received_by_original(origin, &ids).await?;
+        let held: HashMap<String, Received> = self.store.received_by_original(origin, &ids).await?;
         let now = tocsin_domain::time::now();
         let mut steps = Vec::new();
         let (mut created, mut updated, mut retracted) = (0u64, 0u64, 0u64);

@@ -12,12 +12,12 @@
 mod acled;
 mod columns;
 pub mod export;
-pub mod stix;
 mod fips;
 mod gdelt;
 mod hxl;
 mod input;
 mod limit;
+pub mod stix;
 mod ucdp;
 
 use std::io::Read;

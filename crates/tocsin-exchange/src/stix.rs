@@ -123,7 +123,10 @@ pub struct StixOrg {
 impl StixOrg {
     /// The STIX id of `kind` for the record `id` (`incident--…`, `location--…`).
     pub fn object_id(&self, kind: &str, id: Uuid) -> String {
-        format!("{kind}--{}", uuid_v5(self.instance_id, &format!("{kind}/{id}")))
+        format!(
+            "{kind}--{}",
+            uuid_v5(self.instance_id, &format!("{kind}/{id}"))
+        )
     }
 
     /// This organisation's `identity` id.
@@ -274,7 +277,10 @@ impl<W: Write> StixWriter<W> {
             ("violence_type", i.violence_type.map(|v| json!(v))),
             ("actor1", i.actor1.as_ref().map(|v| json!(v))),
             ("actor2", i.actor2.as_ref().map(|v| json!(v))),
-            ("targeted_group", i.targeted_group.as_ref().map(|v| json!(v))),
+            (
+                "targeted_group",
+                i.targeted_group.as_ref().map(|v| json!(v)),
+            ),
             ("admin2", i.admin2.as_ref().map(|v| json!(v))),
         ] {
             if let Some(v) = v {
@@ -423,7 +429,11 @@ fn tlp_word(s: &str) -> Option<Tlp> {
 
 fn marking_of(o: &Obj) -> Marking {
     if let Some(ext) = o.extensions.as_ref().and_then(|e| e.get(TLP2_EXTENSION)) {
-        return match ext.get("tlp_2_0").and_then(Value::as_str).and_then(tlp_word) {
+        return match ext
+            .get("tlp_2_0")
+            .and_then(Value::as_str)
+            .and_then(tlp_word)
+        {
             Some(t) => Marking::Tlp(t),
             None => Marking::Unknown(format!("{} has an unknown TLP 2.0 level", o.id)),
         };
@@ -456,7 +466,11 @@ fn marking_of(o: &Obj) -> Marking {
             },
             None => Marking::Other,
         },
-        _ => match o.name.as_deref().filter(|n| n.to_ascii_uppercase().starts_with("TLP:")) {
+        _ => match o
+            .name
+            .as_deref()
+            .filter(|n| n.to_ascii_uppercase().starts_with("TLP:"))
+        {
             Some(n) => match tlp_word(n) {
                 Some(t) => Marking::Tlp(t),
                 None => Marking::Unknown(format!("{} names an unknown TLP level {n:?}", o.id)),
@@ -497,7 +511,8 @@ fn stix_id_ok(id: &str) -> bool {
         Some((t, u)) => {
             !t.is_empty()
                 && t.len() <= 250
-                && t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && t.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                 && Uuid::parse_str(u).is_ok()
         }
         None => false,
@@ -571,10 +586,10 @@ pub fn read_bundle(
             }
             "relationship" => {
                 if let (Some(s), Some(t)) = (&o.source_ref, &o.target_ref) {
-                    located.entry(s.as_str()).or_default().push((
-                        o.relationship_type.as_deref().unwrap_or(""),
-                        t.as_str(),
-                    ));
+                    located
+                        .entry(s.as_str())
+                        .or_default()
+                        .push((o.relationship_type.as_deref().unwrap_or(""), t.as_str()));
                 }
             }
             _ => {}
@@ -614,7 +629,11 @@ fn label(o: &Obj, markings: &HashMap<&str, Marking>) -> Result<Tlp, String> {
     for m in &o.object_marking_refs {
         // The published TLP ids mean what they were published for, whatever a bundle's copy
         // of the definition says (OpenCTI writes `"definition_type": "TLP"`).
-        let t = match known_marking(m).map(Marking::Tlp).as_ref().or(markings.get(m.as_str())) {
+        let t = match known_marking(m)
+            .map(Marking::Tlp)
+            .as_ref()
+            .or(markings.get(m.as_str()))
+        {
             Some(Marking::Tlp(t)) => Some(*t),
             Some(Marking::Other) => None,
             Some(Marking::Unknown(why)) => return Err(format!("unknown marking: {why}")),
@@ -764,7 +783,11 @@ fn incoming(
                 .country
         }
     };
-    let s = |k: &str| ext.and_then(|e| e.get(k)).and_then(Value::as_str).map(str::to_string);
+    let s = |k: &str| {
+        ext.and_then(|e| e.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     let n = |k: &str| ext.and_then(|e| e.get(k)).and_then(Value::as_i64);
     let small = |k: &str| n(k).and_then(|v| i16::try_from(v).ok());
     let description = match (ext.is_some(), &o.name, &o.description) {
@@ -837,7 +860,10 @@ mod tests {
             known_marking("marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"),
             Some(Tlp::Green)
         );
-        assert_eq!(known_marking(marking_id(Tlp::AmberStrict)), Some(Tlp::AmberStrict));
+        assert_eq!(
+            known_marking(marking_id(Tlp::AmberStrict)),
+            Some(Tlp::AmberStrict)
+        );
         assert_eq!(tlp_word("amber+strict"), Some(Tlp::AmberStrict));
         assert_eq!(tlp_word("white"), Some(Tlp::Clear));
     }

@@ -113,7 +113,8 @@ impl tocsin_store::Sharing for crate::SqliteStore {
         let mut qb = QueryBuilder::<Sqlite>::new(format!(
             "SELECT {COLS} FROM received_records WHERE origin = "
         ));
-        qb.push_bind(origin.to_string()).push(" AND original_id IN (");
+        qb.push_bind(origin.to_string())
+            .push(" AND original_id IN (");
         let mut sep = qb.separated(", ");
         for id in original_ids {
             sep.push_bind(id.clone());

@@ -15,7 +15,7 @@ use tocsin_domain::{Permission, Tlp};
 use super::{page, WebError, WebResult, WebUser};
 use crate::auth::same;
 use crate::files::read_multipart;
-use crate::share::{read_stix, receive_stix, receive_status, MAX_BUNDLE_BYTES};
+use crate::share::{read_stix, receive_status, receive_stix, MAX_BUNDLE_BYTES};
 use crate::AppState;
 
 /// `/share`.
@@ -25,7 +25,9 @@ pub fn router() -> Router<AppState> {
         "/share",
         get(share_page)
             .post(upload)
-            .layer(axum::extract::DefaultBodyLimit::max(MAX_BUNDLE_BYTES + 64 * 1024)),
+            .layer(axum::extract::DefaultBodyLimit::max(
+                MAX_BUNDLE_BYTES + 64 * 1024,
+            )),
     )
 }
 
@@ -69,8 +71,7 @@ fn render(
 }
 
 fn error_field(status: StatusCode) -> Option<&'static str> {
-    (status == StatusCode::BAD_REQUEST || status == StatusCode::PAYLOAD_TOO_LARGE)
-        .then_some("file")
+    (status == StatusCode::BAD_REQUEST || status == StatusCode::PAYLOAD_TOO_LARGE).then_some("file")
 }
 
 /// `GET /share`: the download form and the upload form.
@@ -122,16 +123,28 @@ pub async fn upload(
         let msg = wu.t("share.no_file", &[]);
         return render(&st, &wu, StatusCode::BAD_REQUEST, &from, None, Some(msg));
     };
-    let bundle = match tokio::task::spawn_blocking(move || read_stix(&file, MAX_BUNDLE_BYTES))
-        .await
+    let bundle = match tokio::task::spawn_blocking(move || read_stix(&file, MAX_BUNDLE_BYTES)).await
     {
         Ok(Ok(b)) => b,
         Ok(Err(e)) => {
             let msg = wu.t("share.malformed", &[("why", e.to_string())]);
             return render(&st, &wu, StatusCode::BAD_REQUEST, &from, None, Some(msg));
         }
-        Err(e) => return Err(WebError::new(StatusCode::INTERNAL_SERVER_ERROR, "Error", e.to_string())),
+        Err(e) => {
+            return Err(WebError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Error",
+                e.to_string(),
+            ))
+        }
     };
     let summary = receive_stix(&st.app(), (&wu.user).into(), &from, bundle).await?;
-    render(&st, &wu, receive_status(&summary), &from, Some(&summary), None)
+    render(
+        &st,
+        &wu,
+        receive_status(&summary),
+        &from,
+        Some(&summary),
+        None,
+    )
 }
