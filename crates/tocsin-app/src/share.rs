@@ -338,3 +338,54 @@ impl App<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tocsin_domain::IncidentInput;
+
+    fn incident(tlp: Tlp, status: VerificationStatus) -> Incident {
+        let mut i = Incident::parse(IncidentInput {
+            event_date: "2025-03-01".into(),
+            event_type: "Violence against civilians".into(),
+            sub_event_type: "Attack".into(),
+            country: "CAF".into(),
+            latitude: 6.1,
+            longitude: 20.9,
+            fatalities: 3,
+            description: "Village attacked".into(),
+            tlp,
+            ..Default::default()
+        })
+        .unwrap();
+        i.verification_status = status;
+        i
+    }
+
+    #[test]
+    fn what_may_cross() {
+        use VerificationStatus::*;
+        let stix = Audience::Stix;
+        let partner = Audience::Partner("UN office");
+        for t in [Tlp::Clear, Tlp::Green, Tlp::Amber] {
+            assert!(may_cross(&incident(t, Verified), stix, Tlp::Amber), "{t}");
+            assert!(may_cross(&incident(t, Verified), partner, Tlp::Red), "{t}");
+        }
+        // Never RED; AMBER+STRICT never in STIX, nor to a partner no record names yet.
+        for a in [stix, partner] {
+            assert!(!may_cross(&incident(Tlp::Red, Verified), a, Tlp::Red));
+            assert!(!may_cross(&incident(Tlp::AmberStrict, Verified), a, Tlp::Red));
+        }
+        // The ceiling.
+        assert!(!may_cross(&incident(Tlp::Amber, Verified), stix, Tlp::Green));
+        // Only verified incidents.
+        for s in [Unverified, Corroborated, Disputed, Refuted] {
+            assert!(!may_cross(&incident(Tlp::Clear, s), stix, Tlp::Amber), "{s:?}");
+        }
+        // Never one received from elsewhere.
+        let mut r = incident(Tlp::Clear, Verified);
+        r.dataset = Some(format!("{RECEIVED_DATASET_PREFIX}Partner"));
+        assert!(!may_cross(&r, stix, Tlp::Amber));
+        assert_eq!(stix.ceiling(), Tlp::Amber);
+    }
+}

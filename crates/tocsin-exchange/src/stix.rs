@@ -867,4 +867,115 @@ mod tests {
         assert_eq!(tlp_word("amber+strict"), Some(Tlp::AmberStrict));
         assert_eq!(tlp_word("white"), Some(Tlp::Clear));
     }
+
+    fn read(objects: serde_json::Value) -> StixImport {
+        let b = json!({"type": "bundle", "id": "bundle--6b0e6e9a-3a4d-4b7e-9c8e-1f2a3b4c5d6e",
+            "objects": objects});
+        let no_places = |_: &str, _: &Country| None;
+        read_bundle(
+            &serde_json::to_vec(&b).unwrap(),
+            StixLimits::default(),
+            &crate::IsoOnly,
+            &no_places,
+        )
+        .unwrap()
+    }
+
+    fn incident(id: &str, modified: &str, markings: Value) -> Value {
+        json!({"type": "incident", "spec_version": "2.1", "id": id,
+            "created": "2025-01-01T00:00:00.000Z", "modified": modified, "name": "n",
+            "object_marking_refs": markings})
+    }
+
+    const LOC: &str = "location--1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
+    const INC: &str = "incident--8c54ef5b-1b26-4a49-8d1d-43f4a2b1a9e2";
+
+    fn located(id: &str) -> Value {
+        json!({"type": "relationship", "spec_version": "2.1",
+            "id": "relationship--2a7c9f3e-4b1d-4e8a-9c6f-1d2e3f4a5b6c",
+            "created": "2025-01-01T00:00:00.000Z", "modified": "2025-01-01T00:00:00.000Z",
+            "relationship_type": "located-at", "source_ref": id, "target_ref": LOC})
+    }
+
+    fn location() -> Value {
+        json!({"type": "location", "spec_version": "2.1", "id": LOC,
+            "created": "2025-01-01T00:00:00.000Z", "modified": "2025-01-01T00:00:00.000Z",
+            "latitude": 6.5, "longitude": 21.9, "country": "CF"})
+    }
+
+    #[test]
+    fn the_latest_version_of_an_id_is_read_with_its_label() {
+        let strict = "marking-definition--0d7c2b3e-1f4a-4c5d-9e8f-7a6b5c4d3e2f";
+        let r = read(json!([
+            location(),
+            located(INC),
+            {"type": "marking-definition", "spec_version": "2.1", "id": strict,
+             "created": "2025-01-01T00:00:00.000Z", "definition_type": "statement",
+             "definition": {"statement": "TLP:AMBER+STRICT"}},
+            incident(INC, "2025-01-02T00:00:00.000Z", json!([marking_id(Tlp::Green)])),
+            incident(INC, "2025-01-03T00:00:00.000Z", json!([marking_id(Tlp::Green), strict])),
+        ]));
+        assert!(r.refused.is_empty(), "{:?}", r.refused);
+        assert_eq!(r.incidents.len(), 1);
+        let i = &r.incidents[0];
+        assert_eq!(i.incident.tlp, Tlp::AmberStrict);
+        assert_eq!(i.modified.to_rfc3339(), "2025-01-03T00:00:00+00:00");
+        assert_eq!(i.incident.country.code(), "CAF");
+    }
+
+    #[test]
+    fn objects_without_a_label_or_a_place_are_refused_with_the_reason() {
+        let other = "incident--f0e1d2c3-b4a5-4968-8776-655443322110";
+        let r = read(json!([
+            location(),
+            located(INC),
+            incident(INC, "2025-01-02T00:00:00.000Z", json!([])),
+            incident(other, "2025-01-02T00:00:00.000Z", json!([marking_id(Tlp::Clear)])),
+        ]));
+        let reasons: Vec<(&str, &str)> = r
+            .refused
+            .iter()
+            .map(|x| (x.id.as_str(), x.reason.as_str()))
+            .collect();
+        assert_eq!(reasons.len(), 2);
+        assert!(reasons.iter().any(|(id, why)| *id == INC && why.contains("no TLP marking")));
+        assert!(reasons.iter().any(|(id, why)| *id == other && why.contains("no location")));
+    }
+
+    #[test]
+    fn a_revoked_object_needs_no_place() {
+        let mut o = incident(INC, "2025-01-02T00:00:00.000Z", json!([marking_id(Tlp::Clear)]));
+        o["revoked"] = json!(true);
+        let r = read(json!([o]));
+        assert!(r.incidents[0].revoked);
+    }
+
+    #[test]
+    fn malformed_bundles_are_refused_whole() {
+        let no_places = |_: &str, _: &Country| None;
+        let read = |b: &[u8], max: usize| {
+            read_bundle(
+                b,
+                StixLimits {
+                    max_bytes: max,
+                    max_objects: 10,
+                },
+                &crate::IsoOnly,
+                &no_places,
+            )
+        };
+        assert_eq!(read(b"{}", 1).unwrap_err(), StixError::TooLarge(1));
+        for bad in [
+            &b"[]"[..],
+            br#"{"type":"report","objects":[]}"#,
+            br#"{"type":"bundle","objects":[{"type":"x","id":"x--1"}]}"#,
+            br#"{"type":"bundle","objects":[{"type":"location","id":"location--1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f","latitude":"n"}]}"#,
+        ] {
+            assert!(
+                matches!(read(bad, 1000), Err(StixError::Malformed(_))),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
 }
