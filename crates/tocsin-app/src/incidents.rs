@@ -121,6 +121,7 @@ impl App<'_> {
         require(u, Permission::IncidentUpdate)?;
         let mut current = self.store.get_incident(id).await?;
         visible(u, current.tlp)?;
+        self.refuse_if_received(u, id).await?;
         // The status moves only through the state machine, by a named person with a reason;
         // sending the status it already has (an edit form sending all fields back) is no change.
         match patch.verification_status.take() {

@@ -40,6 +40,7 @@ pub mod reports;
 pub mod rules;
 pub mod rumours;
 pub mod signals;
+pub mod share;
 pub mod situations;
 pub mod sms;
 pub mod sources;

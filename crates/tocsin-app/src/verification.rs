@@ -19,7 +19,7 @@ use tocsin_domain::verification::{
 };
 use tocsin_domain::{
     AuditEvent, Incident, Page, PageRequest, Permission, Reliability, ReliabilityEntry, Report,
-    Source, TaskTick, TrackRecord, User, VerificationEntry, VerificationStatus,
+    Source, TaskTick, Tlp, TrackRecord, User, VerificationEntry, VerificationStatus,
 };
 use tocsin_store::{Op, Step, StoreError, VerificationStep};
 use uuid::Uuid;
@@ -266,6 +266,7 @@ impl App<'_> {
         require(u, Permission::IncidentUpdate)?;
         let mut i = self.store.get_incident(id).await?;
         visible(u, i.tlp)?;
+        self.refuse_if_received(u, id).await?;
         let to = VerificationStatus::parse(state).map_err(|e| match e {
             tocsin_domain::DomainError::Invalid { message, .. } => {
                 AppError::invalid("state", message)
@@ -348,6 +349,7 @@ impl App<'_> {
     ) -> Result<VerificationView> {
         require(u, Permission::IncidentUpdate)?;
         let i = self.store.get_incident(id).await?;
+        self.refuse_if_received(u, id).await?;
         visible(u, i.tlp)?;
         let task = task.trim();
         if !self.checklist().iter().any(|t| t == task) {
@@ -415,6 +417,7 @@ impl App<'_> {
         require(u, Permission::ReportRead)?;
         let r = self.store.get_report(report_id).await?;
         visible(u, r.tlp)?;
+        self.refuse_if_received(u, incident_id).await?;
         for _ in 0..TRIES {
             let current = match self.store.get_incident(incident_id).await {
                 Ok(i) if u.may_see(i.tlp) => i,
@@ -528,6 +531,11 @@ impl App<'_> {
     /// sources of the linked reports `u` is shown (call after [`App::links_seen`]) and may see,
     /// `F` when there is none.
     pub async fn grade_incidents(&self, u: &User, incidents: &mut [Incident]) -> Result<()> {
+        self.grade_at(u.clearance, incidents).await
+    }
+
+    /// As [`App::grade_incidents`], for a reader cleared to `clearance`.
+    pub async fn grade_at(&self, clearance: Tlp, incidents: &mut [Incident]) -> Result<()> {
         let ids: Vec<Uuid> = incidents
             .iter()
             .flat_map(|i| i.report_ids.iter().copied())
@@ -538,7 +546,7 @@ impl App<'_> {
             }
             return Ok(());
         }
-        let sources = self.store.report_source_ids(&ids, u.clearance).await?;
+        let sources = self.store.report_source_ids(&ids, clearance).await?;
         let mut grades: HashMap<Uuid, Option<Reliability>> = HashMap::new();
         for i in incidents.iter_mut() {
             let mut best = Reliability::F;
@@ -550,7 +558,7 @@ impl App<'_> {
                     Some(g) => *g,
                     None => {
                         let g = match self.store.get_source(*s).await {
-                            Ok(src) if u.may_see(src.tlp) => Some(src.reliability),
+                            Ok(src) if src.tlp <= clearance => Some(src.reliability),
                             Ok(_) | Err(StoreError::NotFound) => None,
                             Err(e) => return Err(e.into()),
                         };

@@ -74,6 +74,14 @@ impl Country {
             .unwrap_or(if self.0 == "XKX" { "Kosovo" } else { "" })
     }
 
+    /// The ISO 3166-1 alpha-2 code (e.g. `CF`; `XK` for Kosovo).
+    pub fn alpha2(&self) -> &'static str {
+        table()
+            .get(self.0.as_str())
+            .map(|i| i.alpha2)
+            .unwrap_or("XK")
+    }
+
     /// The ISO 3166-1 numeric code (e.g. `140`), where the table has one.
     pub fn numeric(&self) -> Option<&'static str> {
         table().get(self.0.as_str()).map(|i| i.numeric)

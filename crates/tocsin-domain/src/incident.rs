@@ -576,6 +576,8 @@ pub struct MapPoint {
     pub admin1: Option<String>,
     /// Last change (the index refreshes by it).
     pub updated_at: DateTime<Utc>,
+    /// Retracted by the organisation it was received from: hidden from every view.
+    pub retracted: bool,
 }
 
 /// Which incidents to list.

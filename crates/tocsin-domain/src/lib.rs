@@ -29,6 +29,7 @@ pub mod page;
 pub mod report;
 pub mod rule;
 pub mod rumour;
+pub mod share;
 pub mod signal;
 pub mod situation;
 pub mod sms;
@@ -86,6 +87,7 @@ pub use rule::{
 pub use rumour::{
     HeardHow, NewRumour, Rumour, RumourError, RumourPatch, RumourPriority, RumourStatus, Sighting,
 };
+pub use share::{IncomingIncident, Received, SharedIncident};
 pub use signal::{ForecastPoint, ForecastRun, ForecastScore, SignalRecord};
 pub use situation::{Areas, NewSituation, Situation, SituationEdit};
 pub use sms::{

@@ -93,6 +93,11 @@ pub enum Permission {
     /// Confirm or dismiss dangerous-speech flags, annotating them along the Dangerous Speech
     /// Project's framework (analysts).
     FlagReview,
+    /// Export verified incidents for other organisations (STIX 2.1), within clearance and
+    /// never above TLP:AMBER (admins, analysts).
+    ShareExport,
+    /// Import other organisations' bundles as read-only incidents (analysts).
+    ShareImport,
 }
 
 impl Permission {
@@ -203,6 +208,7 @@ impl Role {
                     | BroadcastApprove
                     | BroadcastStop
                     | LexiconManage
+                    | ShareExport
             ),
             Role::Analyst => matches!(
                 p,
@@ -231,6 +237,8 @@ impl Role {
                     | BroadcastApprove
                     | LexiconManage
                     | FlagReview
+                    | ShareExport
+                    | ShareImport
             ),
             Role::DeskOfficer => matches!(
                 p,

@@ -17,6 +17,7 @@ mod gdelt;
 mod hxl;
 mod input;
 mod limit;
+pub mod stix;
 mod ucdp;
 
 use std::io::Read;

@@ -519,5 +519,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::channel_status::ChannelStatusDoc::openapi());
     doc.merge(crate::flags::FlagsDoc::openapi());
     doc.merge(crate::monitor::MonitorDoc::openapi());
+    doc.merge(crate::share::ShareDoc::openapi());
     Json(doc)
 }

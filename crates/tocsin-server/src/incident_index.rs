@@ -30,6 +30,8 @@ use crate::AppState;
 
 /// Rows re-read on each refresh to catch commits that land out of timestamp order.
 pub const LOOKBACK_SECS: i64 = 5;
+/// The label rank the index gives a retracted incident, above every clearance.
+const RETRACTED: u8 = u8::MAX;
 /// From this zoom on, points rather than clusters.
 pub const POINTS_ZOOM: u8 = 10;
 /// The most points one answer carries; beyond it, clusters.
@@ -276,7 +278,12 @@ impl IncidentIndex {
                 lat: p.latitude as f32,
                 day: day(p.event_date),
                 fatalities: p.fatalities.clamp(0, u32::MAX as i64) as u32,
-                tlp: p.tlp.rank() as u8,
+                // A retracted incident ranks above every clearance: no query keeps it.
+                tlp: if p.retracted {
+                    RETRACTED
+                } else {
+                    p.tlp.rank() as u8
+                },
                 event_type: type_code(&p.event_type),
                 status: status_code(p.verification_status),
                 country: [c[0], c[1], c[2]],

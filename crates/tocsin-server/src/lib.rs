@@ -33,6 +33,7 @@ pub mod net;
 pub mod notify;
 pub mod ratelimit;
 pub mod rumours;
+pub mod share;
 pub mod sms;
 pub mod subscribers;
 pub mod suggestions;
@@ -100,6 +101,8 @@ pub struct AppState {
     pub cap_site: Arc<tocsin_app::cap::Site>,
     /// The base URL of the CAP site's links (the public URL, or `http://localhost`).
     pub cap_base: Arc<str>,
+    /// This organisation's name, as its STIX bundles name it (`[organisation] name`).
+    pub organisation_name: Arc<str>,
     /// Wakes the rule engine's job after a write this server served (`alerts::rules_job`).
     pub rules_wake: Arc<tokio::sync::Notify>,
     /// How much may be attached to reports (`[evidence]`).
@@ -153,6 +156,7 @@ impl AppState {
                     .expect("a valid default site"),
             ),
             cap_base: Arc::from(DEFAULT_CAP_BASE),
+            organisation_name: Arc::from("Tocsin"),
             rules_wake: Arc::default(),
             evidence: Arc::default(),
             verification: Arc::default(),
@@ -173,6 +177,12 @@ impl AppState {
     /// With these limits on evidence files (`[evidence]`).
     pub fn with_evidence_limits(mut self, limits: tocsin_app::files::EvidenceLimits) -> AppState {
         self.evidence = Arc::new(limits);
+        self
+    }
+
+    /// With this organisation's name (`[organisation] name`), as shared records name it.
+    pub fn with_organisation_name(mut self, name: &str) -> AppState {
+        self.organisation_name = Arc::from(name.trim());
         self
     }
 
@@ -529,6 +539,7 @@ pub fn router(state: AppState) -> Router {
         .merge(flags::routes())
         .merge(channel_status::api_routes())
         .merge(monitor::routes())
+        .merge(share::routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()

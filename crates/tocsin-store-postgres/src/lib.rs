@@ -33,6 +33,7 @@ mod matching;
 mod monitor;
 mod rows;
 mod rumours;
+mod share;
 mod speech;
 mod steps;
 mod subscribers;
@@ -615,7 +616,7 @@ async fn count_existing(
 /// `SELECT` of the incidents matching `f`, capped at its `max_tlp`; order and paging to add.
 fn incident_query(f: &IncidentFilter) -> QueryBuilder<'static, Postgres> {
     let mut qb = QueryBuilder::<Postgres>::new(format!(
-        "SELECT {INCIDENT_COLS} FROM incidents WHERE tlp <= "
+        "SELECT {INCIDENT_COLS} FROM incidents WHERE NOT retracted AND tlp <= "
     ));
     qb.push_bind(f.max_tlp.rank());
     if let Some(c) = &f.country {
@@ -1019,7 +1020,7 @@ impl Incidents for PostgresStore {
             "SELECT event_date, country, admin1, COALESCE(situation_id = $1, false), count(*), \
                     COALESCE(sum(fatalities), 0)::bigint, min(longitude), min(latitude), \
                     max(longitude), max(latitude) FROM incidents";
-        let tail = "AND event_date BETWEEN $3 AND $4 AND tlp <= $5 \
+        let tail = "AND event_date BETWEEN $3 AND $4 AND tlp <= $5 AND NOT retracted \
                     GROUP BY event_date, country, admin1, COALESCE(situation_id = $1, false)";
         let sql = format!(
             "{cols} WHERE country = $2 {tail} UNION ALL {cols} WHERE situation_id = $1 AND country <> $2 {tail}"
@@ -1062,7 +1063,7 @@ impl Incidents for PostgresStore {
     ) -> Result<Vec<MapPoint>> {
         let mut qb = QueryBuilder::<Postgres>::new(
             "SELECT id, event_date, event_type, country, latitude, longitude, fatalities, tlp, updated_at, \
-             verification_status, situation_id, admin1 FROM incidents",
+             verification_status, situation_id, admin1, retracted FROM incidents",
         );
         if let Some((t, id)) = since {
             qb.push(" WHERE (updated_at, id) > (")
@@ -1095,6 +1096,7 @@ impl Incidents for PostgresStore {
                     .map_err(|_| StoreError::Backend("corrupt verification status".into()))?,
                     situation_id: r.try_get(10).map_err(db_err)?,
                     admin1: r.try_get(11).map_err(db_err)?,
+                    retracted: r.try_get(12).map_err(db_err)?,
                 })
             })
             .collect()

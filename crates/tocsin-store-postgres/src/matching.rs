@@ -15,7 +15,7 @@ use crate::{db_err, PostgresStore};
 impl Matching for PostgresStore {
     async fn incidents_near(&self, q: &IncidentNear) -> Result<Vec<Incident>> {
         let mut qb = QueryBuilder::<Postgres>::new(format!(
-            "SELECT {INCIDENT_COLS} FROM incidents WHERE event_date BETWEEN "
+            "SELECT {INCIDENT_COLS} FROM incidents WHERE NOT retracted AND event_date BETWEEN "
         ));
         qb.push_bind(q.from)
             .push(" AND ")

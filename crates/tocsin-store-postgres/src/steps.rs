@@ -168,5 +168,6 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &Step) -> Result<()> {
         // Summed over the batch and written by the writer before the audit head is locked
         // (`writer::count_channels`), in the same transaction.
         Step::CountChannel { .. } => Ok(()),
+        Step::Share(s) => crate::share::apply(conn, s).await,
     }
 }

@@ -475,7 +475,7 @@ pub(crate) fn scan(
     out: &mpsc::Sender<Vec<Incident>>,
 ) -> Result<u64> {
     let conn = open(path, true)?;
-    let mut sql = format!("SELECT {INCIDENT_COLS} FROM incidents WHERE tlp <= ?");
+    let mut sql = format!("SELECT {INCIDENT_COLS} FROM incidents WHERE retracted = 0 AND tlp <= ?");
     let mut params: Vec<rusqlite::types::Value> = vec![i64::from(f.max_tlp.rank()).into()];
     if let Some(c) = &f.country {
         sql.push_str(" AND country = ?");
@@ -548,7 +548,7 @@ pub(crate) fn map_points(
 ) -> Result<Vec<MapPoint>> {
     let mut sql = String::from(
         "SELECT id, event_date, event_type, country, latitude, longitude, fatalities, tlp, \
-         updated_at, verification_status, situation_id, admin1 FROM incidents",
+         updated_at, verification_status, situation_id, admin1, retracted FROM incidents",
     );
     let mut params: Vec<rusqlite::types::Value> = Vec::new();
     if let Some((t, id)) = since {
@@ -587,6 +587,7 @@ pub(crate) fn map_points(
                 Ok(a) => a.map(str::to_string),
                 Err(_) => return Err(corrupt("admin1")),
             },
+            retracted: r.get::<_, i64>(12).map_err(err)? != 0,
         });
     }
     Ok(out)

@@ -22,6 +22,7 @@ mod monitor;
 mod prepared;
 mod rows;
 mod rumours;
+mod share;
 mod speech;
 mod steps;
 mod subscribers;
@@ -1246,7 +1247,7 @@ impl Incidents for SqliteStore {
         page: PageRequest,
     ) -> Result<Page<Incident>> {
         let mut qb = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {INCIDENT_COLS} FROM incidents WHERE tlp <= "
+            "SELECT {INCIDENT_COLS} FROM incidents WHERE retracted = 0 AND tlp <= "
         ));
         qb.push_bind(f.max_tlp.rank());
         if let Some(c) = &f.country {
@@ -1354,7 +1355,7 @@ impl Incidents for SqliteStore {
         let cols = "SELECT event_date, country, admin1, COALESCE(situation_id = ?, 0), count(*), \
                     COALESCE(sum(fatalities), 0), min(longitude), min(latitude), max(longitude), \
                     max(latitude) FROM incidents";
-        let tail = "AND event_date BETWEEN ? AND ? AND tlp <= ? \
+        let tail = "AND event_date BETWEEN ? AND ? AND tlp <= ? AND retracted = 0 \
                     GROUP BY event_date, country, admin1, COALESCE(situation_id = ?, 0)";
         let sql = format!(
             "{cols} WHERE country = ? {tail} UNION ALL {cols} WHERE situation_id = ? AND country <> ? {tail}"

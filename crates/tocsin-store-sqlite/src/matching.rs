@@ -18,7 +18,7 @@ use crate::{db_err, SqliteStore};
 impl Matching for SqliteStore {
     async fn incidents_near(&self, q: &IncidentNear) -> Result<Vec<Incident>> {
         let mut qb = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {INCIDENT_COLS} FROM incidents WHERE event_date BETWEEN "
+            "SELECT {INCIDENT_COLS} FROM incidents WHERE retracted = 0 AND event_date BETWEEN "
         ));
         qb.push_bind(q.from.to_string())
             .push(" AND ")

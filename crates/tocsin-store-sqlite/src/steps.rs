@@ -165,5 +165,6 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &Step) -> Result<()
         Step::Broadcast(b) => crate::broadcasts::apply(conn, b).await,
         Step::Speech(s) => crate::speech::apply(conn, s).await,
         Step::CountChannel { name, count } => crate::jobs::count_channel(conn, name, count).await,
+        Step::Share(s) => crate::share::apply(conn, s).await,
     }
 }

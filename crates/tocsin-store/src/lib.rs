@@ -45,6 +45,8 @@ pub mod broadcasts;
 pub use broadcasts::{BroadcastRecipient, BroadcastStep, Broadcasts, RecipientOutcome};
 pub mod monitor;
 pub use monitor::{ItemFilter, ItemWrite, Monitor};
+pub mod share;
+pub use share::{ShareStep, Sharing, MAX_RECEIVED_LOOKUP};
 pub mod speech;
 pub use speech::{
     Figures, FlagFilter, LexiconEvaluation, LexiconRecord, Speech, SpeechStep, TermAction,
@@ -368,6 +370,8 @@ pub enum Step {
         /// What to add.
         count: ChannelCount,
     },
+    /// A write of received records ([`ShareStep`]).
+    Share(ShareStep),
 }
 
 /// A form code as stored ([`Reports::get_form_claim`]).
@@ -900,6 +904,7 @@ pub trait Store:
     + Broadcasts
     + Speech
     + Monitor
+    + Sharing
     + Send
     + Sync
     + 'static

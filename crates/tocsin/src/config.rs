@@ -139,6 +139,9 @@ pub struct CapFile {
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationFile {
+    /// The organisation's name, as its shared records name it (default: `[cap] sender_name`,
+    /// else `Tocsin`).
+    pub name: Option<String>,
     /// Department names (default: foreign affairs, development, defence, interior, treasury,
     /// trade).
     pub departments: Option<Vec<String>>,
@@ -604,6 +607,18 @@ impl Config {
                 .map_err(|e| anyhow::anyhow!("cap.{e}"))?;
         }
         Ok((site, base))
+    }
+
+    /// The organisation's name as shared records carry it (`[organisation] name`, else
+    /// `[cap] sender_name`, else `Tocsin`).
+    pub fn organisation_name(&self) -> String {
+        self.organisation
+            .name
+            .clone()
+            .or_else(|| self.cap.sender_name.clone())
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "Tocsin".into())
     }
 
     /// The departments and acknowledgement defaults, checked: a bad department name or a

@@ -37,6 +37,7 @@ pub mod refusal;
 pub mod reports;
 pub mod rules;
 pub mod rumours;
+pub mod share;
 pub mod subscribers;
 pub mod suggestions;
 pub mod toolbox;
@@ -89,6 +90,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(monitor::router())
         .merge(records::router())
         .merge(lexicons::router())
+        .merge(share::router())
         .merge(crate::channel_status::web_router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -160,6 +162,7 @@ pub fn templates() -> Environment<'static> {
         ("account.html", include_str!("../../templates/account.html")),
         ("inbox.html", include_str!("../../templates/inbox.html")),
         ("toolbox.html", include_str!("../../templates/toolbox.html")),
+        ("share.html", include_str!("../../templates/share.html")),
         ("actions.html", include_str!("../../templates/actions.html")),
         ("metrics.html", include_str!("../../templates/metrics.html")),
         (
@@ -621,6 +624,7 @@ pub(crate) fn page(
         can_sources => wu.user.can(Permission::SourceRead),
         can_grade_reports => wu.user.can(Permission::IncidentUpdate),
         can_lexicons => wu.user.can(Permission::LexiconManage),
+        can_share => wu.user.can(Permission::ShareExport) || wu.user.can(Permission::ShareImport),
         inbox_unread => wu.unread,
         event_types => ACLED_TYPOLOGY.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
         statuses => VerificationStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),

@@ -58,14 +58,16 @@ pub(crate) async fn incident_page(
             Err(e) => return Err(ApiError::from(e).into()),
         }
     }
-    let can_edit = wu.user.can(Permission::IncidentUpdate);
+    // Received from another organisation: its origin shown, and read-only.
+    let origin = app.incident_origin(&wu.user, id).await?;
+    let can_edit = wu.user.can(Permission::IncidentUpdate) && origin.is_none();
     let tags = app.get_tags(&wu.user, Tagged::Incident, id).await?;
     Ok(page(
         st,
         wu,
         status,
         "incident.html",
-        context! { i, can_edit, verification, reports, tags, ..extra },
+        context! { i, can_edit, verification, reports, tags, origin, ..extra },
     ))
 }
 

@@ -18,6 +18,7 @@ mod metrics;
 mod monitor;
 mod rumour;
 mod serve;
+mod share;
 mod signals;
 mod situation;
 mod user;
@@ -165,6 +166,11 @@ enum Command {
         #[command(subcommand)]
         command: monitor::MonitorCommand,
     },
+    /// Share with other organisations: STIX 2.1 bundles out (`stix`) and in (`import-stix`).
+    Share {
+        #[command(subcommand)]
+        command: share::ShareCommand,
+    },
     /// Check the configuration and that every desk's escalation policy reaches someone at
     /// every step; names the steps that reach nobody and exits 5.
     Check,
@@ -202,5 +208,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Brief(args) => brief::run(g, args).await,
         Command::Lexicon { command } => lexicon::run(g, command).await,
         Command::Monitor { command } => monitor::run(g, command).await,
+        Command::Share { command } => share::run(g, command).await,
     }
 }

@@ -152,7 +152,9 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
         .with_webhook_targets(&cfg.notify.webhooks);
     let state = state.with_public_url(cfg.server.public_url.clone());
     let (cap_site, cap_base) = cfg.cap_site()?;
-    let state = state.with_cap_site(cap_site, &cap_base);
+    let state = state
+        .with_cap_site(cap_site, &cap_base)
+        .with_organisation_name(&cfg.organisation_name());
     let state = state.with_frameworks(cfg.analysis.frameworks()?);
     let state = state.with_evidence_limits(cfg.evidence.validated().map_err(anyhow::Error::msg)?);
     // Every background task runs on the job runner: the outbox, the incident index (loaded

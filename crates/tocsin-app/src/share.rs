@@ -1,0 +1,391 @@
+//! Sharing with other organisations: what may cross (one rule, [`may_cross`], for every way
+//! out), exports of it, and what is received from elsewhere (read-only incidents labelled with
+//! their origin).
+//!
+//! **What crosses.** Verified incidents only, never one received from elsewhere, projected as
+//! [`SharedIncident`] (the Admiralty grade of their best source, never a source, a report or a
+//! warner's words, nor an evidence file), at most at the label the caller asks for, capped by
+//! their clearance. TLP:RED never leaves. TLP:AMBER+STRICT leaves only for a partner
+//! organisation named on the record ([`Audience::Partner`], later); never in a STIX bundle.
+//!
+//! **What is received.** Incidents of another organisation's bundle, stored as incidents
+//! labelled as their marking says, with where they came from ([`Received`]): once per origin
+//! and original id; a later version time supersedes, an earlier or equal one changes nothing;
+//! a retraction hides the incident from every view and its page says so. Received incidents
+//! are read-only ([`App::refuse_if_received`]).
+
+use std::collections::HashMap;
+
+use tocsin_domain::share::{origin_name, Refusal, RECEIVED_DATASET_PREFIX};
+use tocsin_domain::{
+    AuditEvent, Incident, IncidentFilter, IncomingIncident, Permission, Received, SharedIncident,
+    Tlp, User, VerificationStatus,
+};
+use tocsin_store::{
+    Op, ShareStep, Step, StoreError, StoreExt, VerificationStep, MAX_RECEIVED_LOOKUP,
+};
+use uuid::Uuid;
+
+use crate::{require, visible, Acting, App, AppError, Result};
+
+/// Who a share goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience<'a> {
+    /// Anyone holding the file: a STIX bundle. Never above TLP:AMBER.
+    Stix,
+    /// A named partner organisation (Tocsin-to-Tocsin exchange): TLP:AMBER+STRICT records
+    /// cross only when the record names this partner.
+    Partner(&'a str),
+}
+
+impl Audience<'_> {
+    /// The highest label this audience may ever receive.
+    pub fn ceiling(self) -> Tlp {
+        match self {
+            Audience::Stix => Tlp::Amber,
+            Audience::Partner(_) => Tlp::AmberStrict,
+        }
+    }
+}
+
+/// Whether incident `i` may cross to `audience` at the ceiling `max` (already capped by the
+/// caller's clearance): verified, made here (not received), never TLP:RED, AMBER+STRICT only
+/// for a partner the record names (none can be named yet), and at most `max`.
+pub fn may_cross(i: &Incident, audience: Audience<'_>, max: Tlp) -> bool {
+    let received = i
+        .dataset
+        .as_deref()
+        .is_some_and(|d| d.starts_with(RECEIVED_DATASET_PREFIX));
+    let label_ok = match i.tlp {
+        Tlp::Red => false,
+        Tlp::AmberStrict => match audience {
+            Audience::Stix => false,
+            // Records do not name partner organisations yet: nothing AMBER+STRICT crosses.
+            Audience::Partner(_) => false,
+        },
+        t => t <= max.min(audience.ceiling()),
+    };
+    label_ok && !received && i.verification_status == VerificationStatus::Verified
+}
+
+/// What an export asks for: the label ceiling and the incidents' filters.
+#[derive(Debug, Clone)]
+pub struct ShareScope {
+    /// The highest label exported (capped by clearance and the audience).
+    pub max_tlp: Tlp,
+    /// The exporter's clearance (sources' grades are read at it).
+    pub clearance: Tlp,
+    /// The store's filter: verified incidents at most at `max_tlp`, with the caller's filters.
+    pub filter: IncidentFilter,
+}
+
+/// How a received bundle went.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct ReceiveSummary {
+    /// New incidents stored.
+    pub created: u64,
+    /// Incidents replaced by a later version.
+    pub updated: u64,
+    /// Incidents retracted by their origin (hidden from now on).
+    pub retracted: u64,
+    /// Objects already held at this version (or older), or retractions of what was never
+    /// held: nothing changed.
+    pub unchanged: u64,
+    /// Objects of kinds Tocsin does not take (identities, indicators…).
+    pub ignored: u64,
+    /// Objects refused, each with its reason.
+    pub refused: Vec<Refusal>,
+}
+
+/// Incoming incidents handled per write.
+const RECEIVE_BATCH: usize = 500;
+
+impl App<'_> {
+    /// Start an export for `who` to `audience`: the permission, the ceiling (`requested`,
+    /// capped by their clearance and the audience), the filter (verified incidents only), and
+    /// the export in the audit trail with `detail`.
+    pub async fn start_share(
+        &self,
+        who: Acting<'_>,
+        audience: Audience<'_>,
+        requested: Tlp,
+        mut filter: IncidentFilter,
+        detail: serde_json::Value,
+    ) -> Result<ShareScope> {
+        who.require(Permission::ShareExport)?;
+        let clearance = match who {
+            Acting::User(u) => u.clearance,
+            Acting::Operator(_) => Tlp::Red,
+        };
+        let max_tlp = requested.min(clearance).min(audience.ceiling());
+        filter.max_tlp = max_tlp;
+        filter.verification_status = Some(VerificationStatus::Verified);
+        filter.situation_id = None;
+        let mut detail = detail;
+        if let Some(m) = detail.as_object_mut() {
+            m.insert("max_tlp".into(), max_tlp.as_str().into());
+            m.insert(
+                "audience".into(),
+                match audience {
+                    Audience::Stix => "stix".into(),
+                    Audience::Partner(p) => format!("partner:{p}").into(),
+                },
+            );
+        }
+        self.store
+            .audit(
+                AuditEvent::new(&who.actor(), "share.export", "incident", None).with_detail(detail),
+            )
+            .await?;
+        Ok(ShareScope {
+            max_tlp,
+            clearance,
+            filter,
+        })
+    }
+
+    /// The part of a chunk of incidents (read with [`ShareScope::filter`]) that crosses,
+    /// graded (the Admiralty grade of each one's best source at the exporter's clearance) and
+    /// projected: nothing else of a record leaves.
+    pub async fn share_chunk(
+        &self,
+        scope: &ShareScope,
+        audience: Audience<'_>,
+        chunk: Vec<Incident>,
+    ) -> Result<Vec<SharedIncident>> {
+        let mut keep: Vec<Incident> = chunk
+            .into_iter()
+            .filter(|i| may_cross(i, audience, scope.max_tlp))
+            .collect();
+        self.grade_at(scope.clearance, &mut keep).await?;
+        Ok(keep.iter().map(SharedIncident::of).collect())
+    }
+
+    /// Store the incidents of another organisation's bundle, read by `who` from `origin`
+    /// (`format` says how, e.g. `stix`). Each object is stored once per origin and original
+    /// id; a later version time replaces it, an earlier or equal one changes nothing; a
+    /// retraction hides it. Nobody receives a record above their own clearance (refused, named
+    /// in the summary). Written in batches, each one write with its audit entry
+    /// (`share.receive`, naming the origin and the counts): a failure leaves the earlier
+    /// batches, and receiving the bundle again completes it.
+    pub async fn receive_incidents(
+        &self,
+        who: Acting<'_>,
+        origin: &str,
+        format: &str,
+        incoming: Vec<IncomingIncident>,
+        mut summary: ReceiveSummary,
+    ) -> Result<ReceiveSummary> {
+        who.require(Permission::ShareImport)?;
+        let origin = origin_name(origin)?;
+        let clearance = match who {
+            Acting::User(u) => u.clearance,
+            Acting::Operator(_) => Tlp::Red,
+        };
+        let mut incoming = incoming;
+        let mut i = 0;
+        while i < incoming.len() {
+            let end = (i + RECEIVE_BATCH.min(MAX_RECEIVED_LOOKUP)).min(incoming.len());
+            let batch: Vec<IncomingIncident> = incoming[i..end].to_vec();
+            i = end;
+            self.receive_batch(who, clearance, &origin, format, batch, &mut summary)
+                .await?;
+        }
+        incoming.clear();
+        Ok(summary)
+    }
+
+    async fn receive_batch(
+        &self,
+        who: Acting<'_>,
+        clearance: Tlp,
+        origin: &str,
+        format: &str,
+        batch: Vec<IncomingIncident>,
+        summary: &mut ReceiveSummary,
+    ) -> Result<()> {
+        let ids: Vec<String> = batch.iter().map(|b| b.original_id.clone()).collect();
+        let held: HashMap<String, Received> = self.store.received_by_original(origin, &ids).await?;
+        let now = tocsin_domain::time::now();
+        let mut steps = Vec::new();
+        let (mut created, mut updated, mut retracted) = (0u64, 0u64, 0u64);
+        for inc in batch {
+            if !inc.revoked && inc.incident.tlp > clearance {
+                summary.refused.push(Refusal {
+                    id: inc.original_id,
+                    reason: format!(
+                        "labelled {}, above the clearance of whoever imports it ({clearance})",
+                        inc.incident.tlp
+                    ),
+                });
+                continue;
+            }
+            let record = |id: Uuid, tlp: Tlp, received_at, retracted_at| Received {
+                record_id: id,
+                kind: "incident".into(),
+                origin: origin.to_string(),
+                original_id: inc.original_id.clone(),
+                format: format.to_string(),
+                modified: inc.modified,
+                tlp,
+                received_at,
+                retracted_at,
+            };
+            match held.get(&inc.original_id) {
+                None if inc.revoked => summary.unchanged += 1,
+                None => {
+                    let mut i = inc.incident.clone();
+                    i.id = tocsin_domain::new_id();
+                    i.dataset = Some(format!("{RECEIVED_DATASET_PREFIX}{origin}"));
+                    i.external_id = Some(inc.original_id.clone());
+                    i.verification_status = VerificationStatus::Unverified;
+                    i.version = 1;
+                    steps.push(Step::Share(ShareStep::Receive(Box::new(record(
+                        i.id, i.tlp, now, None,
+                    )))));
+                    steps.push(Step::Verification(VerificationStep::CreateIncident(
+                        Box::new(i),
+                    )));
+                    created += 1;
+                }
+                Some(r) if r.retracted_at.is_some() => summary.unchanged += 1,
+                Some(r) if inc.revoked => {
+                    let current = self.store.get_incident(r.record_id).await?;
+                    steps.push(Step::Share(ShareStep::Retract {
+                        incident_id: r.record_id,
+                        at: now,
+                        version: current.version + 1,
+                    }));
+                    let mut rec = record(r.record_id, r.tlp, r.received_at, Some(now));
+                    rec.modified = inc.modified.max(r.modified);
+                    steps.push(Step::Share(ShareStep::Receive(Box::new(rec))));
+                    retracted += 1;
+                }
+                Some(r) if inc.modified <= r.modified => summary.unchanged += 1,
+                Some(r) => {
+                    let current = self.store.get_incident(r.record_id).await?;
+                    let mut i = inc.incident.clone();
+                    i.id = current.id;
+                    i.dataset = current.dataset.clone();
+                    i.external_id = current.external_id.clone();
+                    i.verification_status = current.verification_status;
+                    i.created_at = current.created_at;
+                    i.updated_at = now;
+                    i.version = current.version + 1;
+                    steps.push(Step::Verification(VerificationStep::ReplaceIncident {
+                        incident: Box::new(i.clone()),
+                        expected_version: current.version,
+                    }));
+                    steps.push(Step::Share(ShareStep::Receive(Box::new(record(
+                        i.id,
+                        i.tlp,
+                        r.received_at,
+                        None,
+                    )))));
+                    updated += 1;
+                }
+            }
+        }
+        if steps.is_empty() {
+            return Ok(());
+        }
+        let audit = AuditEvent::new(&who.actor(), "share.receive", "incident", None).with_detail(
+            serde_json::json!({
+                "origin": origin,
+                "format": format,
+                "created": created,
+                "updated": updated,
+                "retracted": retracted,
+            }),
+        );
+        self.store
+            .write(
+                &who.actor(),
+                Op::All {
+                    steps,
+                    audit: Box::new(audit),
+                },
+            )
+            .await?;
+        summary.created += created;
+        summary.updated += updated;
+        summary.retracted += retracted;
+        Ok(())
+    }
+
+    /// Where the incident `id` came from, for `u` who may see it (`None`: made here).
+    pub async fn incident_origin(&self, u: &User, id: Uuid) -> Result<Option<Received>> {
+        require(u, Permission::IncidentRead)?;
+        match self.store.received(id).await? {
+            Some(r) => {
+                visible(u, r.tlp)?;
+                Ok(Some(r))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Refuse `u` a change to an incident received from another organisation: it is theirs,
+    /// and read-only here. (One above their clearance is left to the caller's "not found".)
+    pub async fn refuse_if_received(&self, u: &User, id: Uuid) -> Result<()> {
+        match self.store.received(id).await {
+            Ok(Some(r)) if u.may_see(r.tlp) => Err(AppError::refused(format!(
+                "this incident was received from {} ({}); it is read-only here",
+                r.origin, r.original_id
+            ))),
+            Ok(_) | Err(StoreError::NotFound) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tocsin_domain::IncidentInput;
+
+    fn incident(tlp: Tlp, status: VerificationStatus) -> Incident {
+        let mut i = Incident::parse(IncidentInput {
+            event_date: "2025-03-01".into(),
+            event_type: "Violence against civilians".into(),
+            sub_event_type: "Attack".into(),
+            country: "CAF".into(),
+            latitude: 6.1,
+            longitude: 20.9,
+            fatalities: 3,
+            description: "Village attacked".into(),
+            tlp,
+            ..Default::default()
+        })
+        .unwrap();
+        i.verification_status = status;
+        i
+    }
+
+    #[test]
+    fn what_may_cross() {
+        use VerificationStatus::*;
+        let stix = Audience::Stix;
+        let partner = Audience::Partner("UN office");
+        for t in [Tlp::Clear, Tlp::Green, Tlp::Amber] {
+            assert!(may_cross(&incident(t, Verified), stix, Tlp::Amber), "{t}");
+            assert!(may_cross(&incident(t, Verified), partner, Tlp::Red), "{t}");
+        }
+        // Never RED; AMBER+STRICT never in STIX, nor to a partner no record names yet.
+        for a in [stix, partner] {
+            assert!(!may_cross(&incident(Tlp::Red, Verified), a, Tlp::Red));
+            assert!(!may_cross(&incident(Tlp::AmberStrict, Verified), a, Tlp::Red));
+        }
+        // The ceiling.
+        assert!(!may_cross(&incident(Tlp::Amber, Verified), stix, Tlp::Green));
+        // Only verified incidents.
+        for s in [Unverified, Corroborated, Disputed, Refuted] {
+            assert!(!may_cross(&incident(Tlp::Clear, s), stix, Tlp::Amber), "{s:?}");
+        }
+        // Never one received from elsewhere.
+        let mut r = incident(Tlp::Clear, Verified);
+        r.dataset = Some(format!("{RECEIVED_DATASET_PREFIX}Partner"));
+        assert!(!may_cross(&r, stix, Tlp::Amber));
+        assert_eq!(stix.ceiling(), Tlp::Amber);
+    }
+}

@@ -1,0 +1,226 @@
+//! Sharing with other organisations: the projection of a record that may leave (what crosses,
+//! never who warned), and records received from elsewhere with their origin.
+//!
+//! Which records cross, and at which label, is decided in the application layer
+//! (`tocsin_app::share`); this module only says what a record that crosses carries, so that
+//! every way out (STIX bundles today, Tocsin-to-Tocsin bundles later) carries the same fields.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{Country, DomainError, Incident, Reliability, Tlp, VerificationStatus};
+
+/// The dataset name of incidents received from another organisation start with this, then the
+/// origin's name (`shared:Partner NGO`), their external id being the original id.
+pub const RECEIVED_DATASET_PREFIX: &str = "shared:";
+
+/// The most characters of an origin organisation's name.
+pub const MAX_ORIGIN_CHARS: usize = 80;
+
+/// An incident as it may leave this organisation: what happened, where, when, how sure we are
+/// (the Admiralty grade of its best source, never the source), its label. Never its linked
+/// reports (a warner's words, their sources' handles and contacts), its situation, nor where
+/// it was imported from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharedIncident {
+    /// Its id here (the origin's id for receivers).
+    pub id: Uuid,
+    /// Day of the event.
+    pub event_date: NaiveDate,
+    /// 1 exact day, 2 within a week, 3 within a month.
+    pub date_precision: i16,
+    /// ACLED event type.
+    pub event_type: String,
+    /// ACLED sub-event type.
+    pub sub_event_type: String,
+    /// Country.
+    pub country: Country,
+    /// First-level subdivision.
+    pub admin1: Option<String>,
+    /// Second-level subdivision.
+    pub admin2: Option<String>,
+    /// Place name.
+    pub location: Option<String>,
+    /// WGS84.
+    pub latitude: f64,
+    /// WGS84.
+    pub longitude: f64,
+    /// 1 exact, 2 near, 3 region.
+    pub geo_precision: i16,
+    /// Main actor.
+    pub actor1: Option<String>,
+    /// Other actor.
+    pub actor2: Option<String>,
+    /// Targeted group.
+    pub targeted_group: Option<String>,
+    /// Best estimate of deaths.
+    pub fatalities: i64,
+    /// Low estimate.
+    pub fatalities_low: Option<i64>,
+    /// High estimate.
+    pub fatalities_high: Option<i64>,
+    /// Admiralty reliability of its best source.
+    pub reliability: Reliability,
+    /// Admiralty information credibility, 1–6.
+    pub credibility: i16,
+    /// Both, e.g. `B2`.
+    pub grading: String,
+    /// How far it was verified.
+    pub verification_status: VerificationStatus,
+    /// UCDP type of violence.
+    pub violence_type: Option<i16>,
+    /// What happened (the analyst's description).
+    pub description: String,
+    /// Its label.
+    pub tlp: Tlp,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed (the version's time).
+    pub updated_at: DateTime<Utc>,
+    /// Its version.
+    pub version: i64,
+}
+
+impl SharedIncident {
+    /// The projection of `i` (graded by the caller: [`Incident::set_reliability`]).
+    pub fn of(i: &Incident) -> SharedIncident {
+        SharedIncident {
+            id: i.id,
+            event_date: i.event_date,
+            date_precision: i.date_precision,
+            event_type: i.event_type.clone(),
+            sub_event_type: i.sub_event_type.clone(),
+            country: i.country.clone(),
+            admin1: i.admin1.clone(),
+            admin2: i.admin2.clone(),
+            location: i.location.clone(),
+            latitude: i.latitude,
+            longitude: i.longitude,
+            geo_precision: i.geo_precision,
+            actor1: i.actor1.clone(),
+            actor2: i.actor2.clone(),
+            targeted_group: i.targeted_group.clone(),
+            fatalities: i.fatalities,
+            fatalities_low: i.fatalities_low,
+            fatalities_high: i.fatalities_high,
+            reliability: i.reliability,
+            credibility: i.credibility,
+            grading: crate::verification::grading(i.reliability, i.credibility),
+            verification_status: i.verification_status,
+            violence_type: i.violence_type,
+            description: i.description.clone(),
+            tlp: i.tlp,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+            version: i.version,
+        }
+    }
+}
+
+/// Where a received record came from, as stored beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Received {
+    /// The local record (an incident's id).
+    pub record_id: Uuid,
+    /// `incident`.
+    pub kind: String,
+    /// The organisation it came from, as named by whoever imported it (`--from NAME`).
+    pub origin: String,
+    /// Its id there (e.g. `incident--…` in STIX).
+    pub original_id: String,
+    /// How it came (`stix`).
+    pub format: String,
+    /// Its version time there (STIX `modified`): a later one supersedes.
+    pub modified: DateTime<Utc>,
+    /// The label its marking gave it.
+    pub tlp: Tlp,
+    /// First received.
+    pub received_at: DateTime<Utc>,
+    /// When its origin retracted it (then hidden from every view).
+    pub retracted_at: Option<DateTime<Utc>>,
+}
+
+/// Check an origin organisation's name: 1 to [`MAX_ORIGIN_CHARS`] characters, no control
+/// characters; trimmed.
+pub fn origin_name(s: &str) -> Result<String, DomainError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(DomainError::invalid(
+            "from",
+            "name the organisation the bundle came from",
+        ));
+    }
+    if t.chars().count() > MAX_ORIGIN_CHARS {
+        return Err(DomainError::invalid(
+            "from",
+            format!("at most {MAX_ORIGIN_CHARS} characters"),
+        ));
+    }
+    if t.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            "from",
+            "must not contain control characters",
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// An incident read from another organisation's bundle, checked, before it is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncomingIncident {
+    /// Its id there.
+    pub original_id: String,
+    /// Its version time there.
+    pub modified: DateTime<Utc>,
+    /// Retracted by its origin (STIX `revoked`).
+    pub revoked: bool,
+    /// The incident as it would be stored (a new id; the store keeps the first one's).
+    pub incident: Incident,
+}
+
+/// An object of another organisation's bundle that was not taken, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Refusal {
+    /// The object's id there (e.g. `incident--…`).
+    pub id: String,
+    /// Why.
+    pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_names_are_checked() {
+        assert_eq!(origin_name("  Partner NGO ").unwrap(), "Partner NGO");
+        for bad in ["", "   ", "a\nb", &"x".repeat(81)] {
+            assert_eq!(origin_name(bad).unwrap_err().field(), Some("from"));
+        }
+    }
+
+    #[test]
+    fn the_projection_drops_reports_and_situation() {
+        let mut i = Incident::parse(crate::incident::IncidentInput {
+            event_date: "2025-03-01".into(),
+            event_type: "Violence against civilians".into(),
+            sub_event_type: "Attack".into(),
+            country: "CAF".into(),
+            latitude: 6.1,
+            longitude: 20.9,
+            fatalities: 3,
+            description: "Village attacked".into(),
+            tlp: Tlp::Green,
+            credibility: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+        i.report_ids = vec![Uuid::nil()];
+        i.set_reliability(Reliability::B);
+        let s = SharedIncident::of(&i);
+        assert_eq!(s.grading, "B2");
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(!json.contains("report") && !json.contains("situation"));
+    }
+}

@@ -1,0 +1,223 @@
+//! Received records on every backend: an incident received from another organisation is
+//! stored with its origin in one write, found again by origin and original id, updated in
+//! place, and once retracted it is left out of lists, exports and map points while its row and
+//! origin stay; the same original id from the same origin cannot land twice; the installation
+//! has one id that never changes.
+
+use tocsin_domain::{
+    time, Actor, AuditEvent, Incident, IncidentFilter, IncidentInput, PageRequest, Received, Tlp,
+};
+use tocsin_store::{Op, ShareStep, Step, Store, StoreError, VerificationStep};
+use tocsin_store_tests::{story, Db};
+use uuid::Uuid;
+
+story!(
+    a_received_incident_keeps_its_origin,
+    a_retracted_incident_leaves_every_view,
+    the_same_original_lands_once,
+    the_instance_id_is_stable
+);
+
+fn sys() -> Actor {
+    Actor::system("share-test")
+}
+
+fn incident(origin: &str, original: &str, tlp: Tlp) -> Incident {
+    let mut i = Incident::parse(IncidentInput {
+        event_date: "2025-03-01".into(),
+        event_type: "Violence against civilians".into(),
+        sub_event_type: "Attack".into(),
+        country: "CAF".into(),
+        latitude: 5.76,
+        longitude: 20.67,
+        fatalities: 2,
+        description: "Received".into(),
+        tlp,
+        ..Default::default()
+    })
+    .unwrap();
+    i.dataset = Some(format!("shared:{origin}"));
+    i.external_id = Some(original.into());
+    i
+}
+
+fn received(i: &Incident, origin: &str, original: &str) -> Received {
+    Received {
+        record_id: i.id,
+        kind: "incident".into(),
+        origin: origin.into(),
+        original_id: original.into(),
+        format: "stix".into(),
+        modified: time::now(),
+        tlp: i.tlp,
+        received_at: time::now(),
+        retracted_at: None,
+    }
+}
+
+async fn receive(s: &dyn Store, i: &Incident, r: Received) -> Result<(), StoreError> {
+    s.write(
+        &sys(),
+        Op::All {
+            steps: vec![
+                Step::Verification(VerificationStep::CreateIncident(Box::new(i.clone()))),
+                Step::Share(ShareStep::Receive(Box::new(r))),
+            ],
+            audit: Box::new(AuditEvent::new(&sys(), "share.receive", "incident", None)),
+        },
+    )
+    .await
+    .map(|_| ())
+}
+
+async fn a_received_incident_keeps_its_origin(s: &dyn Store, _db: &Db) {
+    let i = incident("Partner NGO", "incident--a", Tlp::Green);
+    receive(s, &i, received(&i, "Partner NGO", "incident--a"))
+        .await
+        .unwrap();
+    let r = s.received(i.id).await.unwrap().expect("its origin");
+    assert_eq!(
+        (r.origin.as_str(), r.original_id.as_str(), r.tlp),
+        ("Partner NGO", "incident--a", Tlp::Green)
+    );
+    let found = s
+        .received_by_original("Partner NGO", &["incident--a".into(), "incident--b".into()])
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found["incident--a"].record_id, i.id);
+    assert!(s
+        .received_by_original("Another", &["incident--a".into()])
+        .await
+        .unwrap()
+        .is_empty());
+    // An incident made here has no origin.
+    assert!(s.received(Uuid::now_v7()).await.unwrap().is_none());
+    // A newer version replaces the row and the origin's version time, in one write.
+    let mut next = i.clone();
+    next.fatalities = 5;
+    next.tlp = Tlp::Amber;
+    next.version = 2;
+    let mut r2 = received(&next, "Partner NGO", "incident--a");
+    r2.modified = time::now() + chrono::Duration::seconds(5);
+    s.write(
+        &sys(),
+        Op::All {
+            steps: vec![
+                Step::Verification(VerificationStep::ReplaceIncident {
+                    incident: Box::new(next.clone()),
+                    expected_version: 1,
+                }),
+                Step::Share(ShareStep::Receive(Box::new(r2.clone()))),
+            ],
+            audit: Box::new(AuditEvent::new(&sys(), "share.receive", "incident", None)),
+        },
+    )
+    .await
+    .unwrap();
+    let got = s.get_incident(i.id).await.unwrap();
+    assert_eq!((got.fatalities, got.tlp, got.version), (5, Tlp::Amber, 2));
+    let r = s.received(i.id).await.unwrap().unwrap();
+    assert_eq!((r.tlp, r.modified), (Tlp::Amber, r2.modified));
+}
+
+async fn a_retracted_incident_leaves_every_view(s: &dyn Store, _db: &Db) {
+    let i = incident("Partner NGO", "incident--r", Tlp::Clear);
+    receive(s, &i, received(&i, "Partner NGO", "incident--r"))
+        .await
+        .unwrap();
+    let f = IncidentFilter {
+        max_tlp: Tlp::Red,
+        ..Default::default()
+    };
+    let page = PageRequest {
+        after: None,
+        limit: 10,
+    };
+    assert_eq!(s.list_incidents(&f, page).await.unwrap().items.len(), 1);
+    let before = s.map_points(None, 10).await.unwrap();
+    assert!(!before[0].retracted);
+    let at = time::now();
+    let mut r = received(&i, "Partner NGO", "incident--r");
+    r.retracted_at = Some(at);
+    s.write(
+        &sys(),
+        Op::All {
+            steps: vec![
+                Step::Share(ShareStep::Retract {
+                    incident_id: i.id,
+                    at,
+                    version: 2,
+                }),
+                Step::Share(ShareStep::Receive(Box::new(r))),
+            ],
+            audit: Box::new(AuditEvent::new(&sys(), "share.retract", "incident", None)),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(s.list_incidents(&f, page).await.unwrap().items.is_empty());
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    assert_eq!(s.scan_incidents(&f, tx).await.unwrap(), 0);
+    assert!(rx.recv().await.is_none());
+    // The map index sees the change (it refreshes by time) and that it is retracted.
+    let pts = s.map_points(None, 10).await.unwrap();
+    assert_eq!(pts.len(), 1);
+    assert!(pts[0].retracted);
+    // The row and its origin stay, so its page can say it was retracted.
+    let got = s.get_incident(i.id).await.unwrap();
+    assert_eq!(got.version, 2);
+    assert!(s
+        .received(i.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .retracted_at
+        .is_some());
+    // Retracting an incident that does not exist changes nothing.
+    let err = s
+        .write(
+            &sys(),
+            Op::All {
+                steps: vec![Step::Share(ShareStep::Retract {
+                    incident_id: Uuid::now_v7(),
+                    at,
+                    version: 2,
+                })],
+                audit: Box::new(AuditEvent::new(&sys(), "share.retract", "incident", None)),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+}
+
+async fn the_same_original_lands_once(s: &dyn Store, _db: &Db) {
+    let a = incident("Partner NGO", "incident--d", Tlp::Green);
+    receive(s, &a, received(&a, "Partner NGO", "incident--d"))
+        .await
+        .unwrap();
+    // A second local record claiming the same origin and original id: refused whole.
+    let mut b = incident("Partner NGO", "incident--d", Tlp::Green);
+    b.dataset = Some("shared:elsewhere".into());
+    let err = receive(s, &b, received(&b, "Partner NGO", "incident--d"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert!(matches!(
+        s.get_incident(b.id).await,
+        Err(StoreError::NotFound)
+    ));
+    // The same original id from another organisation is another record.
+    let c = incident("Other NGO", "incident--d", Tlp::Green);
+    receive(s, &c, received(&c, "Other NGO", "incident--d"))
+        .await
+        .unwrap();
+}
+
+async fn the_instance_id_is_stable(s: &dyn Store, _db: &Db) {
+    let a = s.instance_id().await.unwrap();
+    assert_eq!(a.get_version_num(), 4);
+    s.migrate().await.unwrap();
+    assert_eq!(s.instance_id().await.unwrap(), a);
+}

@@ -1,0 +1,52 @@
+//! Records received from other organisations: where each came from (origin, original id,
+//! version time, label), and the writes the application layer composes into an
+//! [`Op::All`](crate::Op::All) (as [`Step::Share`](crate::Step::Share)) beside the incident's
+//! own ([`VerificationStep::CreateIncident`](crate::VerificationStep::CreateIncident) and
+//! `ReplaceIncident`).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use tocsin_domain::Received;
+use uuid::Uuid;
+
+use crate::Result;
+
+/// The most original ids one [`Sharing::received_by_original`] call takes.
+pub const MAX_RECEIVED_LOOKUP: usize = 1_000;
+
+/// A primitive write of sharing.
+#[derive(Debug, Clone)]
+pub enum ShareStep {
+    /// Record (or replace) where a received record came from, keyed by its origin and original
+    /// id; conflict when another local record already holds that origin and original id.
+    Receive(Box<Received>),
+    /// Retract a received incident: hidden from every view from now on (its row stays, so
+    /// its page can say so), its version moved on to `version` at `at`. Not found when there
+    /// is no such incident.
+    Retract {
+        /// The local incident.
+        incident_id: Uuid,
+        /// When.
+        at: DateTime<Utc>,
+        /// Its next version.
+        version: i64,
+    },
+}
+
+/// Reads of received records.
+#[async_trait]
+pub trait Sharing: Send + Sync {
+    /// Where the local record `id` came from; `None` for one made here.
+    async fn received(&self, id: Uuid) -> Result<Option<Received>>;
+    /// The received records of `origin` with these original ids (at most
+    /// [`MAX_RECEIVED_LOOKUP`]), by original id.
+    async fn received_by_original(
+        &self,
+        origin: &str,
+        original_ids: &[String],
+    ) -> Result<HashMap<String, Received>>;
+    /// This installation's id: made once when the database was created, never changed; the
+    /// seed of the ids its exports give records, so a re-export updates rather than duplicates.
+    async fn instance_id(&self) -> Result<Uuid>;
+}

@@ -1,0 +1,191 @@
+//! `tocsin share stix` and `tocsin share import-stix`: STIX 2.1 bundles out and in, through
+//! the same use cases and code as `GET`/`POST /api/v1/share/stix` ([`tocsin_app::share`],
+//! [`tocsin_server::share`]).
+
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tocsin_app::share::{Audience, ReceiveSummary};
+use tocsin_app::{Acting, App, AppError};
+use tocsin_exchange::stix::StixOrg;
+use tocsin_server::export::ExportError;
+
+use super::common::{acting_user, open_store, refused, settle, Refused};
+use super::Global;
+use crate::config::Overrides;
+
+/// The largest bundle `tocsin share import-stix` reads.
+pub const MAX_CLI_BUNDLE_BYTES: usize = 2 << 30;
+
+/// `tocsin share …`
+#[derive(Subcommand, Debug)]
+pub enum ShareCommand {
+    /// Write a STIX 2.1 bundle (TLP 2.0 markings) of the verified incidents that may leave:
+    /// never TLP:RED or AMBER+STRICT, never a source, report or warner's words.
+    Stix {
+        /// Write here.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// The highest label exported (default TLP:CLEAR; at most TLP:AMBER).
+        #[arg(long, default_value = "TLP:CLEAR")]
+        max_tlp: String,
+        /// ISO 3166-1 alpha-3.
+        #[arg(long)]
+        country: Option<String>,
+        /// Event date on or after (YYYY-MM-DD).
+        #[arg(long)]
+        from: Option<String>,
+        /// Event date on or before (YYYY-MM-DD).
+        #[arg(long)]
+        to: Option<String>,
+        /// Act as this user (capped by their clearance); without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Receive another organisation's STIX 2.1 bundle as read-only incidents labelled with
+    /// their origin. Exits 0 when every object was taken, 1 when some were refused (listed
+    /// with their reasons), 2 when nothing could be taken (a malformed bundle stores nothing).
+    ImportStix {
+        /// The bundle (JSON).
+        file: PathBuf,
+        /// The organisation it came from.
+        #[arg(long)]
+        from: String,
+        /// Act as this user; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+}
+
+/// The summary as printed.
+pub fn summary(s: &ReceiveSummary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "created {}, updated {}, retracted {}, unchanged {}, ignored {}, refused {}",
+        s.created,
+        s.updated,
+        s.retracted,
+        s.unchanged,
+        s.ignored,
+        s.refused.len()
+    );
+    for r in &s.refused {
+        let _ = writeln!(out, "  refused {}: {}", r.id, r.reason);
+    }
+    out
+}
+
+/// Run a `tocsin share` subcommand.
+pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
+    let cfg = settle(g, Overrides::default())?;
+    let store = open_store(&cfg).await?;
+    let frameworks = tocsin_framework::Frameworks::shipped();
+    let app = App::new(&store, &frameworks);
+    let user_of = |n: &Option<String>| n.clone();
+    match command {
+        ShareCommand::Stix {
+            out,
+            max_tlp,
+            country,
+            from,
+            to,
+            user,
+        } => {
+            let user = match user_of(&user) {
+                Some(n) => Some(acting_user(&store, &n).await?),
+                None => None,
+            };
+            let tell = |e: AppError| tell(user.as_ref(), e);
+            let by = user.as_ref().map_or(Acting::Operator("cli"), Acting::User);
+            let q = tocsin_server::share::StixQuery {
+                max_tlp: Some(max_tlp),
+                country,
+                from,
+                to,
+            };
+            let (max, filter) = q.read().map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let detail = serde_json::to_value(&q)?;
+            let scope = app
+                .start_share(by, Audience::Stix, max, filter, detail)
+                .await
+                .map_err(tell)?;
+            let org = StixOrg {
+                name: cfg.organisation_name(),
+                instance_id: store.instance_id().await?,
+            };
+            let started = std::time::Instant::now();
+            let file = std::fs::File::create(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            let file = std::sync::Mutex::new(std::io::BufWriter::new(file));
+            let n = tocsin_server::share::stream_stix(&app, &store, &scope, org, |chunk| {
+                let r = file
+                    .lock()
+                    .expect("output poisoned")
+                    .write_all(&chunk)
+                    .map_err(ExportError::Io);
+                async move { r }
+            })
+            .await?;
+            file.lock().expect("output poisoned").flush()?;
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!(
+                "exported {n} incidents up to {} in {secs:.1} s ({:.0} incidents/s)",
+                scope.max_tlp,
+                n as f64 / secs.max(1e-9)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ShareCommand::ImportStix { file, from, user } => {
+            let user = match user_of(&user) {
+                Some(n) => Some(acting_user(&store, &n).await?),
+                None => None,
+            };
+            let by = user.as_ref().map_or(Acting::Operator("cli"), Acting::User);
+            let started = std::time::Instant::now();
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bundle = match tokio::task::spawn_blocking(move || {
+                tocsin_server::share::read_stix(&bytes, MAX_CLI_BUNDLE_BYTES)
+            })
+            .await?
+            {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("nothing was stored: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let s = tocsin_server::share::receive_stix(&app, by, &from, bundle)
+                .await
+                .map_err(|e| tell(user.as_ref(), e))?;
+            let secs = started.elapsed().as_secs_f64();
+            print!("{}", summary(&s));
+            let took = s.created + s.updated + s.retracted + s.unchanged;
+            eprintln!(
+                "took {secs:.1} s ({:.0} objects/s)",
+                (took as usize + s.refused.len()) as f64 / secs.max(1e-9)
+            );
+            Ok(ExitCode::from(if s.refused.is_empty() {
+                0
+            } else if took > 0 {
+                1
+            } else {
+                2
+            }))
+        }
+    }
+}
+
+fn tell(u: Option<&tocsin_domain::User>, e: AppError) -> anyhow::Error {
+    match u {
+        Some(u) => refused(u, "bundle", e),
+        None => {
+            let message = e.to_string();
+            Refused { error: e, message }.into()
+        }
+    }
+}
