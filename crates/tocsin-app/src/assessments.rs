@@ -547,14 +547,16 @@ impl App<'_> {
                 .await?
                 .items;
         }
-        // Confirmed dangerous speech said in the situation's area in the window.
+        // Confirmed dangerous speech said in the situation's area in the window (the store
+        // reads by when flags were made, which is after their words were said).
         let mut flags = vec![];
         if u.can(Permission::ReportRead) {
             let since = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
             flags = self.store.confirmed_flags(since, max_tlp).await?;
             flags.retain(|p| {
                 crate::signals::speech_observation(p).is_some_and(|o| {
-                    o.date <= a.as_of
+                    o.date >= from
+                        && o.date <= a.as_of
                         && o.country == s.country
                         && (s.admin1.is_empty()
                             || crate::situations::in_area(&s, &o.country, o.admin1.as_deref()))

@@ -435,20 +435,19 @@ async fn channel_counts_in_writes_add_up_across_processes(s: &dyn Store, db: &Db
         )),
     };
     let actor = Actor::system("story");
-    let run = |store: &dyn Store, first: &'static str, second: &'static str| {
-        let ops: Vec<Op> = (0..40)
-            .map(|i| write(vec![count(first, 1, 0), count(second, i % 2, 1 - i % 2)]))
-            .collect();
-        let actor = actor.clone();
-        async move {
-            for op in ops {
-                store.write(&actor, op).await.unwrap();
-            }
+    async fn run(store: &dyn Store, actor: &Actor, ops: Vec<Op>) {
+        for op in ops {
+            store.write(actor, op).await.unwrap();
         }
+    }
+    let ops = |first: &str, second: &str| -> Vec<Op> {
+        (0..40)
+            .map(|i| write(vec![count(first, 1, 0), count(second, i % 2, 1 - i % 2)]))
+            .collect()
     };
     tokio::join!(
-        run(s, "kannel", "telegram"),
-        run(&*other, "telegram", "kannel")
+        run(s, &actor, ops("kannel", "telegram")),
+        run(&*other, &actor, ops("telegram", "kannel"))
     );
     // A write whose other step fails (a report that does not exist) counts nothing.
     let failing = write(vec![
