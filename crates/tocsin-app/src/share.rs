@@ -374,13 +374,24 @@ mod tests {
         // Never RED; AMBER+STRICT never in STIX, nor to a partner no record names yet.
         for a in [stix, partner] {
             assert!(!may_cross(&incident(Tlp::Red, Verified), a, Tlp::Red));
-            assert!(!may_cross(&incident(Tlp::AmberStrict, Verified), a, Tlp::Red));
+            assert!(!may_cross(
+                &incident(Tlp::AmberStrict, Verified),
+                a,
+                Tlp::Red
+            ));
         }
         // The ceiling.
-        assert!(!may_cross(&incident(Tlp::Amber, Verified), stix, Tlp::Green));
+        assert!(!may_cross(
+            &incident(Tlp::Amber, Verified),
+            stix,
+            Tlp::Green
+        ));
         // Only verified incidents.
         for s in [Unverified, Corroborated, Disputed, Refuted] {
-            assert!(!may_cross(&incident(Tlp::Clear, s), stix, Tlp::Amber), "{s:?}");
+            assert!(
+                !may_cross(&incident(Tlp::Clear, s), stix, Tlp::Amber),
+                "{s:?}"
+            );
         }
         // Never one received from elsewhere.
         let mut r = incident(Tlp::Clear, Verified);

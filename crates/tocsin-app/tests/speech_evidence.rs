@@ -177,9 +177,10 @@ async fn story(store: DynStore) {
     // Signals: a speech signal in Kenya and in Nairobi this week, from the eight confirmed
     // flags only; none for a reader cleared to GREEN.
     let today = time::now().date_naive();
-    let (found, new) = tocsin_app::signals::run_signals(&store, &DetectorConfig::default(), today, 1)
-        .await
-        .unwrap();
+    let (found, new) =
+        tocsin_app::signals::run_signals(&store, &DetectorConfig::default(), today, 1)
+            .await
+            .unwrap();
     assert!(new > 0, "{found:?}");
     let speech: Vec<_> = found.iter().filter(|s| s.metric == "speech").collect();
     let ken = speech
@@ -252,7 +253,10 @@ async fn story(store: DynStore) {
         assert!(for_87.contains(&f.id.to_string()), "{offered:?}");
     }
     for f in &recent[3..] {
-        assert!(!for_87.contains(&f.id.to_string()), "not incitement: {offered:?}");
+        assert!(
+            !for_87.contains(&f.id.to_string()),
+            "not incitement: {offered:?}"
+        );
     }
     for f in &open {
         assert!(!for_714.contains(&f.id.to_string()), "open: {offered:?}");
@@ -262,11 +266,18 @@ async fn story(store: DynStore) {
         .find(|s| s.evidence.reference == recent[0].id.to_string())
         .unwrap()
         .label;
-    assert!(label.contains("dangerous speech · incitement · waondoke"), "{label}");
+    assert!(
+        label.contains("dangerous speech · incitement · waondoke"),
+        "{label}"
+    );
     // Flags said within the suggestion window (a year) are offered; older ones are not.
     for (days_ago, id) in &old {
         let within = *days_ago <= tocsin_app::assessments::SUGGESTION_WINDOW_DAYS as u64;
-        assert_eq!(for_714.contains(&id.to_string()), within, "{days_ago} days ago");
+        assert_eq!(
+            for_714.contains(&id.to_string()),
+            within,
+            "{days_ago} days ago"
+        );
     }
     // Twelve of the old ones (5 to 49 weeks ago) and this week's eight, nothing else.
     assert_eq!(for_714.len(), recent.len() + 12, "{for_714:?}");
