@@ -105,7 +105,7 @@ fn call(i: usize) -> (Vec<u8>, bool) {
             false,
         ),
         6 => call(i - 1),
-        7 if (i / 10) % 2 == 0 => {
+        7 if (i / 10).is_multiple_of(2) => {
             let edit = json!({"from": wa_id(i - 4), "id": format!("{}-edit", wamid(i)),
                 "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "edit",
                 "edit": {"original_message_id": wamid(i - 4),
