@@ -33,6 +33,7 @@ pub mod net;
 pub mod notify;
 pub mod ratelimit;
 pub mod rumours;
+pub mod partners;
 pub mod share;
 pub mod sms;
 pub mod subscribers;
@@ -540,6 +541,7 @@ pub fn router(state: AppState) -> Router {
         .merge(channel_status::api_routes())
         .merge(monitor::routes())
         .merge(share::routes())
+        .merge(partners::routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()
