@@ -7,8 +7,8 @@
 //! or other-country ones, and no byte of the warner's handle, number or words. On B: a bundle
 //! with one byte changed, one signed by another partner's key and one made for another
 //! organisation are refused whole with nothing stored (exit 2); the genuine one stores two
-//! incidents, again stores nothing new; an update on A supersedes; a record disputed on A is
-//! retracted on B. Every record sent and received is audited with the bundle's SHA-256 and
+//! incidents, again stores nothing new; an update on A supersedes; a record relabelled TLP:RED on A
+//! is retracted on B. Every record sent and received is audited with the bundle's SHA-256 and
 //! signature.
 
 mod common;
@@ -340,8 +340,15 @@ async fn signed_bundles_between_two_installations() {
     assert!(out.starts_with("created 0, updated 1, retracted 0, unchanged 1"), "{out}");
     assert!(b_incidents(&b, bdb).contains("GREEN-INCIDENT market, 6 dead"));
 
-    // Disputed on A: it no longer crosses, and the next bundle retracts it on B.
-    verify(&base, &ana, &amber, "disputed").await;
+    // Relabelled TLP:RED on A: it no longer crosses, and the next bundle retracts it on B.
+    let now = call(&ana, reqwest::Method::GET, format!("{base}/api/v1/incidents/{amber}"), None).await;
+    call(
+        &ana,
+        reqwest::Method::PATCH,
+        format!("{base}/api/v1/incidents/{amber}"),
+        Some(json!({"tlp": "TLP:RED", "expected_version": now["version"]})),
+    )
+    .await;
     let bundle3 = tmp.path().join("bundle-3.tocsin");
     run_ok(on_a(&["share", "export", "--partner", "UN office", "--out", bundle3.to_str().unwrap()]));
     let text3 = std::fs::read_to_string(&bundle3).unwrap();
@@ -380,5 +387,4 @@ async fn signed_bundles_between_two_installations() {
     assert_eq!(r1["signature"], header["signature"]);
     assert_eq!(r1["records"].as_array().unwrap().len(), 2);
     assert!(received.iter().any(|d| d["retracted"] == 1));
-    let _ = amber;
 }
