@@ -63,15 +63,16 @@ impl App<'_> {
     /// The partner `name`, for a use case that sends to or receives from it; a clear refusal
     /// when there is none.
     pub(crate) async fn partner_named(&self, name: &str) -> Result<Partner> {
-        self.store.partner(name.trim()).await?.ok_or_else(|| {
-            AppError::BadField {
+        self.store
+            .partner(name.trim())
+            .await?
+            .ok_or_else(|| AppError::BadField {
                 field: "partner".into(),
                 message: format!(
                     "no partner named {:?}: an admin adds it with `tocsin partner add`",
                     name.trim()
                 ),
-            }
-        })
+            })
     }
 
     /// This installation's signing key, made (and its making audited) on first use; needs the

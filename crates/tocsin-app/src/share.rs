@@ -18,8 +18,8 @@ use std::collections::HashMap;
 
 use tocsin_domain::share::{origin_name, Refusal, RECEIVED_DATASET_PREFIX};
 use tocsin_domain::{
-    AuditEvent, Country, Incident, IncidentFilter, IncomingIncident, Partner, Permission,
-    Received, SentRecord, SharedIncident, Tlp, User, VerificationStatus,
+    AuditEvent, Country, Incident, IncidentFilter, IncomingIncident, Partner, Permission, Received,
+    SentRecord, SharedIncident, Tlp, User, VerificationStatus,
 };
 use tocsin_store::{
     Op, ShareStep, Step, StoreError, StoreExt, VerificationStep, MAX_RECEIVED_LOOKUP,
@@ -197,14 +197,15 @@ impl App<'_> {
     ) -> Result<()> {
         who.require(Permission::ShareExport)?;
         if records.is_empty() {
-            let audit = AuditEvent::new(&who.actor(), "share.send", "incident", None)
-                .with_detail(serde_json::json!({
+            let audit = AuditEvent::new(&who.actor(), "share.send", "incident", None).with_detail(
+                serde_json::json!({
                     "partner": partner.name,
                     "bundle_sha256": bundle_sha256,
                     "signature": signature,
                     "records": [],
                     "retracted": [],
-                }));
+                }),
+            );
             self.store.audit(audit).await?;
             return Ok(());
         }
@@ -216,14 +217,15 @@ impl App<'_> {
                     .map(|r| r.record_id.to_string())
                     .collect()
             };
-            let audit = AuditEvent::new(&who.actor(), "share.send", "incident", None)
-                .with_detail(serde_json::json!({
+            let audit = AuditEvent::new(&who.actor(), "share.send", "incident", None).with_detail(
+                serde_json::json!({
                     "partner": partner.name,
                     "bundle_sha256": bundle_sha256,
                     "signature": signature,
                     "records": ids(false),
                     "retracted": ids(true),
-                }));
+                }),
+            );
             self.store
                 .write(
                     &who.actor(),
@@ -431,8 +433,8 @@ impl App<'_> {
         if let (Some(d), Some(p)) = (detail.as_object_mut(), provenance.as_object()) {
             d.extend(p.clone());
         }
-        let audit = AuditEvent::new(&who.actor(), "share.receive", "incident", None)
-            .with_detail(detail);
+        let audit =
+            AuditEvent::new(&who.actor(), "share.receive", "incident", None).with_detail(detail);
         self.store
             .write(
                 &who.actor(),
@@ -509,13 +511,24 @@ mod tests {
         // Never RED; AMBER+STRICT never in STIX, nor to a partner no record names yet.
         for a in [stix, partner] {
             assert!(!may_cross(&incident(Tlp::Red, Verified), a, Tlp::Red));
-            assert!(!may_cross(&incident(Tlp::AmberStrict, Verified), a, Tlp::Red));
+            assert!(!may_cross(
+                &incident(Tlp::AmberStrict, Verified),
+                a,
+                Tlp::Red
+            ));
         }
         // The ceiling.
-        assert!(!may_cross(&incident(Tlp::Amber, Verified), stix, Tlp::Green));
+        assert!(!may_cross(
+            &incident(Tlp::Amber, Verified),
+            stix,
+            Tlp::Green
+        ));
         // Only verified incidents.
         for s in [Unverified, Corroborated, Disputed, Refuted] {
-            assert!(!may_cross(&incident(Tlp::Clear, s), stix, Tlp::Amber), "{s:?}");
+            assert!(
+                !may_cross(&incident(Tlp::Clear, s), stix, Tlp::Amber),
+                "{s:?}"
+            );
         }
         // Never one received from elsewhere.
         let mut r = incident(Tlp::Clear, Verified);

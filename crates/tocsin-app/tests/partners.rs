@@ -5,9 +5,7 @@
 //! opens only with the contact key that sealed it, and its public half is refused to a viewer.
 
 use tocsin_app::{Acting, App, AppError};
-use tocsin_domain::{
-    Actor, ContactKey, NewUser, PartnerInput, Role, SigningKey, User,
-};
+use tocsin_domain::{Actor, ContactKey, NewUser, PartnerInput, Role, SigningKey, User};
 use tocsin_framework::Frameworks;
 use tocsin_store::{DynStore, StoreExt};
 use tocsin_store_tests::Db;
@@ -49,7 +47,10 @@ async fn story(store: DynStore) {
             Err(AppError::Forbidden { .. })
         ));
     }
-    assert!(store.partners().await.unwrap().is_empty(), "nothing written");
+    assert!(
+        store.partners().await.unwrap().is_empty(),
+        "nothing written"
+    );
     let p = app
         .add_partner((&admin).into(), input("UN office"))
         .await
@@ -92,7 +93,10 @@ async fn story(store: DynStore) {
     ));
     let other = ContactKey::generate();
     app.contact_key = Some(&other);
-    assert!(matches!(app.signing_key(op).await, Err(AppError::Internal(_))));
+    assert!(matches!(
+        app.signing_key(op).await,
+        Err(AppError::Internal(_))
+    ));
 }
 
 #[tokio::test]

@@ -175,9 +175,10 @@ async fn story(store: DynStore) {
     // Signals: a speech signal in Kenya and in Nairobi this week, from the eight confirmed
     // flags only; none for a reader cleared to GREEN.
     let today = time::now().date_naive();
-    let (found, new) = tocsin_app::signals::run_signals(&store, &DetectorConfig::default(), today, 1)
-        .await
-        .unwrap();
+    let (found, new) =
+        tocsin_app::signals::run_signals(&store, &DetectorConfig::default(), today, 1)
+            .await
+            .unwrap();
     assert!(new > 0, "{found:?}");
     let speech: Vec<_> = found.iter().filter(|s| s.metric == "speech").collect();
     let ken = speech
@@ -193,7 +194,9 @@ async fn story(store: DynStore) {
         ken.explanation
     );
     assert!(
-        speech.iter().any(|s| s.admin1.as_deref() == Some("Nairobi")),
+        speech
+            .iter()
+            .any(|s| s.admin1.as_deref() == Some("Nairobi")),
         "the reports' position places them in Nairobi: {speech:?}"
     );
     assert!(found.iter().all(|s| s.metric == "speech"), "{found:?}");
@@ -250,7 +253,10 @@ async fn story(store: DynStore) {
         assert!(for_87.contains(&f.id.to_string()), "{offered:?}");
     }
     for f in &recent[3..] {
-        assert!(!for_87.contains(&f.id.to_string()), "not incitement: {offered:?}");
+        assert!(
+            !for_87.contains(&f.id.to_string()),
+            "not incitement: {offered:?}"
+        );
     }
     for f in &open {
         assert!(!for_714.contains(&f.id.to_string()), "open: {offered:?}");
@@ -260,7 +266,10 @@ async fn story(store: DynStore) {
         .find(|s| s.evidence.reference == recent[0].id.to_string())
         .unwrap()
         .label;
-    assert!(label.contains("dangerous speech · incitement · waondoke"), "{label}");
+    assert!(
+        label.contains("dangerous speech · incitement · waondoke"),
+        "{label}"
+    );
     // Old flags (a year ago) are outside the suggestion window.
     assert!(for_714.len() < recent.len() + 4, "{for_714:?}");
 

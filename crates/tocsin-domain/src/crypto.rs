@@ -194,7 +194,10 @@ impl SigningKey {
     }
 
     /// Open what [`SigningKey::seal`] stored.
-    pub fn open(sealed: &SealedContact, contact_key: &ContactKey) -> Result<SigningKey, DomainError> {
+    pub fn open(
+        sealed: &SealedContact,
+        contact_key: &ContactKey,
+    ) -> Result<SigningKey, DomainError> {
         let plain = contact_key
             .derive(SIGNING_KEY_PURPOSE)
             .open_bound(sealed, SIGNING_KEY_CONTEXT)?;
@@ -236,7 +239,9 @@ impl PublicKey {
     /// Parse the base64 of 32 bytes (what `tocsin share key` prints), refused naming `key`.
     pub fn parse(s: &str) -> Result<PublicKey, DomainError> {
         use base64::Engine;
-        let bad = || DomainError::invalid("key", "expected an Ed25519 public key: 32 bytes in base64, as `tocsin share key` prints it");
+        let bad = || {
+            DomainError::invalid("key", "expected an Ed25519 public key: 32 bytes in base64, as `tocsin share key` prints it")
+        };
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(s.trim())
             .map_err(|_| bad())?;
@@ -280,7 +285,10 @@ mod tests {
         assert!(!pk.verify(b"paylOad", &sig));
         assert!(!SigningKey::generate().public_key().verify(b"payload", &sig));
         let sealed = k.seal(&ck);
-        assert!(!sealed.0.windows(16).any(|w| k.pkcs8.windows(16).any(|p| p == w)));
+        assert!(!sealed
+            .0
+            .windows(16)
+            .any(|w| k.pkcs8.windows(16).any(|p| p == w)));
         let back = SigningKey::open(&sealed, &ck).unwrap();
         assert_eq!(back.public_key(), k.public_key());
         assert!(SigningKey::open(&sealed, &ContactKey::generate()).is_err());

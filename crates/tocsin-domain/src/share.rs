@@ -237,7 +237,10 @@ impl Partner {
     pub fn parse(input: PartnerInput, now: DateTime<Utc>) -> Result<Partner, DomainError> {
         let name = input.name.trim().to_string();
         if name.is_empty() {
-            return Err(DomainError::invalid("name", "name the partner organisation"));
+            return Err(DomainError::invalid(
+                "name",
+                "name the partner organisation",
+            ));
         }
         if name.chars().count() > MAX_ORIGIN_CHARS {
             return Err(DomainError::invalid(
@@ -272,9 +275,10 @@ impl Partner {
             ));
         }
         let public_key = crate::crypto::PublicKey::parse(&input.key)?.to_string();
-        let max_tlp: Tlp = input.max_tlp.trim().parse().map_err(|_| {
-            DomainError::invalid("max_tlp", "expected a TLP label, e.g. TLP:GREEN")
-        })?;
+        let max_tlp: Tlp =
+            input.max_tlp.trim().parse().map_err(|_| {
+                DomainError::invalid("max_tlp", "expected a TLP label, e.g. TLP:GREEN")
+            })?;
         if max_tlp == Tlp::Red {
             return Err(DomainError::invalid(
                 "max_tlp",
@@ -289,8 +293,7 @@ impl Partner {
         }
         let mut countries = Vec::new();
         for c in input.countries.iter().filter(|c| !c.trim().is_empty()) {
-            let c = Country::parse(c.trim())
-                .map_err(|_| {
+            let c = Country::parse(c.trim()).map_err(|_| {
                 DomainError::invalid(
                     "countries",
                     format!("unknown country {c:?}: an ISO 3166-1 alpha-3 code, e.g. CAF"),

@@ -141,9 +141,7 @@ pub fn write_bundle<W: Write>(
         origin_key: key.public_key().to_string(),
         partner: meta.partner.clone(),
         partner_key: meta.partner_key.to_string(),
-        created_at: meta
-            .created_at
-            .to_rfc3339_opts(SecondsFormat::Millis, true),
+        created_at: meta.created_at.to_rfc3339_opts(SecondsFormat::Millis, true),
         payload_sha256: hex::encode(Sha256::digest(payload)),
         payload_bytes: payload.len() as u64,
         signature: String::new(),

@@ -954,7 +954,11 @@ mod tests {
             location(),
             located(INC),
             incident(INC, "2025-01-02T00:00:00.000Z", json!([])),
-            incident(other, "2025-01-02T00:00:00.000Z", json!([marking_id(Tlp::Clear)])),
+            incident(
+                other,
+                "2025-01-02T00:00:00.000Z",
+                json!([marking_id(Tlp::Clear)])
+            ),
         ]));
         let reasons: Vec<(&str, &str)> = r
             .refused
@@ -962,13 +966,21 @@ mod tests {
             .map(|x| (x.id.as_str(), x.reason.as_str()))
             .collect();
         assert_eq!(reasons.len(), 2);
-        assert!(reasons.iter().any(|(id, why)| *id == INC && why.contains("no TLP marking")));
-        assert!(reasons.iter().any(|(id, why)| *id == other && why.contains("no location")));
+        assert!(reasons
+            .iter()
+            .any(|(id, why)| *id == INC && why.contains("no TLP marking")));
+        assert!(reasons
+            .iter()
+            .any(|(id, why)| *id == other && why.contains("no location")));
     }
 
     #[test]
     fn a_revoked_object_needs_no_place() {
-        let mut o = incident(INC, "2025-01-02T00:00:00.000Z", json!([marking_id(Tlp::Clear)]));
+        let mut o = incident(
+            INC,
+            "2025-01-02T00:00:00.000Z",
+            json!([marking_id(Tlp::Clear)]),
+        );
         o["revoked"] = json!(true);
         let r = read(json!([o]));
         assert!(r.incidents[0].revoked);

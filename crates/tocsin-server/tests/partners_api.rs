@@ -35,20 +35,33 @@ async fn partners_over_the_api_for_admins_only() {
             StatusCode::FORBIDDEN
         );
         let (s, _) = app
-            .call(Some(role), Method::DELETE, "/api/v1/partners/UN%20office", None)
+            .call(
+                Some(role),
+                Method::DELETE,
+                "/api/v1/partners/UN%20office",
+                None,
+            )
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
     }
     let (s, v) = app.get(Role::Admin, "/api/v1/partners").await;
     assert_eq!((s, v), (StatusCode::OK, json!([])));
     let (s, v) = app
-        .post(Role::Admin, "/api/v1/partners", body("UN office", "TLP:AMBER"))
+        .post(
+            Role::Admin,
+            "/api/v1/partners",
+            body("UN office", "TLP:AMBER"),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["max_tlp"], "TLP:AMBER");
     assert_eq!(v["countries"], json!(["CAF", "KEN"]));
     let (s, _) = app
-        .post(Role::Admin, "/api/v1/partners", body("UN office", "TLP:GREEN"))
+        .post(
+            Role::Admin,
+            "/api/v1/partners",
+            body("UN office", "TLP:GREEN"),
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
     let (s, v) = app

@@ -1061,7 +1061,10 @@ mod tests {
         assert_eq!(ouham.speech.iter().sum::<u64>(), 13 + 8);
         assert_eq!(ouham.incidents.iter().sum::<u64>(), 13);
         let found = detect_recent(o, &DetectorConfig::default(), None, 1).unwrap();
-        assert!(found.iter().all(|s| s.metric == Metric::Speech), "{found:?}");
+        assert!(
+            found.iter().all(|s| s.metric == Metric::Speech),
+            "{found:?}"
+        );
         let x = found
             .iter()
             .find(|s| s.area.admin1.as_deref() == Some("Ouham"))
@@ -1075,4 +1078,3 @@ mod tests {
         );
     }
 }
-

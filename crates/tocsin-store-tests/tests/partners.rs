@@ -34,7 +34,9 @@ fn partner(name: &str, countries: &[&str]) -> Partner {
         PartnerInput {
             name: name.into(),
             url: "https://tocsin.partner.example".into(),
-            key: tocsin_domain::SigningKey::generate().public_key().to_string(),
+            key: tocsin_domain::SigningKey::generate()
+                .public_key()
+                .to_string(),
             max_tlp: "TLP:AMBER".into(),
             countries: countries.iter().map(|c| c.to_string()).collect(),
         },
@@ -65,7 +67,10 @@ async fn partners_are_kept_by_name(s: &dyn Store, _db: &Db) {
     assert_eq!(got.max_tlp, Tlp::Amber);
     assert_eq!(
         got.countries,
-        vec![Country::parse("KEN").unwrap(), Country::parse("CAF").unwrap()]
+        vec![
+            Country::parse("KEN").unwrap(),
+            Country::parse("CAF").unwrap()
+        ]
     );
     assert!((got.added_at - un.added_at).num_milliseconds().abs() < 2);
     assert!(s.partner("Nobody").await.unwrap().is_none());
@@ -80,7 +85,9 @@ async fn partners_are_kept_by_name(s: &dyn Store, _db: &Db) {
         retracted_at,
     };
     let t0 = Utc::now() - Duration::hours(1);
-    step(s, ShareStep::Sent(vec![sent(t0, None)])).await.unwrap();
+    step(s, ShareStep::Sent(vec![sent(t0, None)]))
+        .await
+        .unwrap();
     let t1 = Utc::now();
     step(s, ShareStep::Sent(vec![sent(t1, Some(t1))]))
         .await

@@ -408,17 +408,23 @@ async fn confirmed_flags_say_when_and_where(s: &dyn Store, _db: &Db) {
     (r.latitude, r.longitude) = (Some(-0.1), Some(34.75));
     r.occurred_at = Some(said);
     let f = flag(&r, "kenya", vec![term("mende", "dehumanisation", 0)]);
-    write(s, with_flags(&r, std::slice::from_ref(&f))).await.unwrap();
+    write(s, with_flags(&r, std::slice::from_ref(&f)))
+        .await
+        .unwrap();
     // Received, not dated: its time of receipt.
     let r2 = report("mende tena", Tlp::Green);
     let f2 = flag(&r2, "kenya", vec![term("mende", "dehumanisation", 0)]);
-    write(s, with_flags(&r2, std::slice::from_ref(&f2))).await.unwrap();
+    write(s, with_flags(&r2, std::slice::from_ref(&f2)))
+        .await
+        .unwrap();
     let open = report("mende wote", Tlp::Green);
     let fo = flag(&open, "kenya", vec![term("mende", "dehumanisation", 0)]);
     write(s, with_flags(&open, &[fo])).await.unwrap();
     let red = report("mende kila mahali", Tlp::Red);
     let fr = flag(&red, "kenya", vec![term("mende", "dehumanisation", 0)]);
-    write(s, with_flags(&red, std::slice::from_ref(&fr))).await.unwrap();
+    write(s, with_flags(&red, std::slice::from_ref(&fr)))
+        .await
+        .unwrap();
     let post = tocsin_domain::MonitoredItem {
         id: tocsin_domain::random_id(),
         origin: "news".into(),

@@ -250,8 +250,7 @@ pub trait Speech: Send + Sync {
     /// The confirmed flags labelled at most `max_tlp` and created since `since` (a flag is
     /// created after its words were said, so this holds every one said since), with when
     /// and where their words were said, oldest first.
-    async fn confirmed_flags(&self, since: DateTime<Utc>, max_tlp: Tlp)
-        -> Result<Vec<PlacedFlag>>;
+    async fn confirmed_flags(&self, since: DateTime<Utc>, max_tlp: Tlp) -> Result<Vec<PlacedFlag>>;
 }
 
 /// A [`PlacedFlag`] from a flag's row joined to its report's columns or its item's body.

@@ -92,9 +92,11 @@ async fn incident(
         token,
         reqwest::Method::POST,
         format!("{base}/api/v1/incidents"),
-        Some(json!({"event_date": "2026-11-20", "event_type": "Violence against civilians",
+        Some(
+            json!({"event_date": "2026-11-20", "event_type": "Violence against civilians",
             "sub_event_type": "Attack", "country": country, "latitude": lat, "longitude": lon,
-            "fatalities": 4, "description": desc, "tlp": tlp, "report_ids": [report]})),
+            "fatalities": 4, "description": desc, "tlp": tlp, "report_ids": [report]}),
+        ),
     )
     .await;
     let id = i["id"].as_str().unwrap().to_string();
@@ -147,7 +149,14 @@ fn b_incidents(b: &Path, db: Option<&str>) -> String {
         let mut c = tocsin(
             b,
             db,
-            &["export", "--format", "csv", "--max-tlp", "TLP:AMBER+STRICT", "--output"],
+            &[
+                "export",
+                "--format",
+                "csv",
+                "--max-tlp",
+                "TLP:AMBER+STRICT",
+                "--output",
+            ],
         );
         c.arg(&out);
         c
@@ -162,7 +171,11 @@ async fn audited(sqlite: Option<&Path>, pg: Option<&str>, action: &str) -> Vec<V
     let rows: Vec<(String,)> = match (sqlite, pg) {
         (_, Some(url)) => {
             let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-            sqlx::query_as(q).bind(action).fetch_all(&mut c).await.unwrap()
+            sqlx::query_as(q)
+                .bind(action)
+                .fetch_all(&mut c)
+                .await
+                .unwrap()
         }
         (Some(file), None) => {
             let url = format!("sqlite://{}", file.display());
@@ -228,12 +241,66 @@ async fn signed_bundles_between_two_installations() {
     )
     .await;
     let report = reports["items"][0]["id"].as_str().unwrap().to_string();
-    let green = incident(&base, &ana, "GREEN-INCIDENT market", "TLP:GREEN", "CAF", &report, true).await;
-    let amber = incident(&base, &ana, "AMBER-INCIDENT road", "TLP:AMBER", "CAF", &report, true).await;
-    incident(&base, &ana, "RED-INCIDENT lists", "TLP:RED", "CAF", &report, true).await;
-    incident(&base, &ana, "STRICT-INCIDENT camp", "TLP:AMBER+STRICT", "CAF", &report, true).await;
-    incident(&base, &ana, "UNVERIFIED-INCIDENT rumour", "TLP:GREEN", "CAF", &report, false).await;
-    incident(&base, &ana, "KENYA-INCIDENT elsewhere", "TLP:GREEN", "KEN", &report, true).await;
+    let green = incident(
+        &base,
+        &ana,
+        "GREEN-INCIDENT market",
+        "TLP:GREEN",
+        "CAF",
+        &report,
+        true,
+    )
+    .await;
+    let amber = incident(
+        &base,
+        &ana,
+        "AMBER-INCIDENT road",
+        "TLP:AMBER",
+        "CAF",
+        &report,
+        true,
+    )
+    .await;
+    incident(
+        &base,
+        &ana,
+        "RED-INCIDENT lists",
+        "TLP:RED",
+        "CAF",
+        &report,
+        true,
+    )
+    .await;
+    incident(
+        &base,
+        &ana,
+        "STRICT-INCIDENT camp",
+        "TLP:AMBER+STRICT",
+        "CAF",
+        &report,
+        true,
+    )
+    .await;
+    incident(
+        &base,
+        &ana,
+        "UNVERIFIED-INCIDENT rumour",
+        "TLP:GREEN",
+        "CAF",
+        &report,
+        false,
+    )
+    .await;
+    incident(
+        &base,
+        &ana,
+        "KENYA-INCIDENT elsewhere",
+        "TLP:GREEN",
+        "KEN",
+        &report,
+        true,
+    )
+    .await;
 
     // Keys, and partners both ways (an analyst may not add one).
     let key_a = run_ok(on_a(&["share", "key"])).trim().to_string();
@@ -242,47 +309,120 @@ async fn signed_bundles_between_two_installations() {
     assert_ne!(key_a, key_b);
     assert_eq!(run_ok(on_a(&["share", "key"])).trim(), key_a, "made once");
     let (c, _, err) = code(on_a(&[
-        "partner", "add", "UN office", "--url", "https://tocsin.un.example", "--key", &key_b,
-        "--max-tlp", "TLP:AMBER", "--user", "ana",
+        "partner",
+        "add",
+        "UN office",
+        "--url",
+        "https://tocsin.un.example",
+        "--key",
+        &key_b,
+        "--max-tlp",
+        "TLP:AMBER",
+        "--user",
+        "ana",
     ]));
     assert_eq!(c, 3, "{err}");
     let (c, _, err) = code(on_a(&[
-        "partner", "add", "UN office", "--url", "https://tocsin.un.example", "--key", &key_b,
-        "--max-tlp", "TLP:RED",
+        "partner",
+        "add",
+        "UN office",
+        "--url",
+        "https://tocsin.un.example",
+        "--key",
+        &key_b,
+        "--max-tlp",
+        "TLP:RED",
     ]));
     assert_eq!(c, 5, "{err}");
     run_ok(on_a(&[
-        "partner", "add", "UN office", "--url", "https://tocsin.un.example", "--key", &key_b,
-        "--max-tlp", "TLP:AMBER+STRICT", "--country", "CAF",
+        "partner",
+        "add",
+        "UN office",
+        "--url",
+        "https://tocsin.un.example",
+        "--key",
+        &key_b,
+        "--max-tlp",
+        "TLP:AMBER+STRICT",
+        "--country",
+        "CAF",
     ]));
     // A partner whose key is A's own: bundles for it are not for B.
     run_ok(on_a(&[
-        "partner", "add", "Elsewhere", "--url", "https://tocsin.elsewhere.example", "--key",
-        &key_a, "--max-tlp", "TLP:GREEN",
+        "partner",
+        "add",
+        "Elsewhere",
+        "--url",
+        "https://tocsin.elsewhere.example",
+        "--key",
+        &key_a,
+        "--max-tlp",
+        "TLP:GREEN",
     ]));
     let listed = run_ok(on_a(&["partner", "list"]));
-    assert!(listed.contains("UN office\tTLP:AMBER+STRICT\tCAF\thttps://tocsin.un.example"), "{listed}");
+    assert!(
+        listed.contains("UN office\tTLP:AMBER+STRICT\tCAF\thttps://tocsin.un.example"),
+        "{listed}"
+    );
     run_ok(on_b(&[
-        "partner", "add", "Early Warning NGO", "--url", "http://127.0.0.1:9", "--key", &key_a,
-        "--max-tlp", "TLP:GREEN",
+        "partner",
+        "add",
+        "Early Warning NGO",
+        "--url",
+        "http://127.0.0.1:9",
+        "--key",
+        &key_a,
+        "--max-tlp",
+        "TLP:GREEN",
     ]));
     run_ok(on_b(&[
-        "partner", "add", "Other NGO", "--url", "https://other.example", "--key", &key_b,
-        "--max-tlp", "TLP:GREEN",
+        "partner",
+        "add",
+        "Other NGO",
+        "--url",
+        "https://other.example",
+        "--key",
+        &key_b,
+        "--max-tlp",
+        "TLP:GREEN",
     ]));
 
     // Export from A: GREEN and AMBER about CAF only; nothing of the warner.
     let bundle = tmp.path().join("bundle-1.tocsin");
-    let sha1 = run_ok(on_a(&["share", "export", "--partner", "UN office", "--out", bundle.to_str().unwrap()]));
+    let sha1 = run_ok(on_a(&[
+        "share",
+        "export",
+        "--partner",
+        "UN office",
+        "--out",
+        bundle.to_str().unwrap(),
+    ]));
     let bytes = std::fs::read(&bundle).unwrap();
     let text = String::from_utf8_lossy(&bytes).to_string();
-    for yes in ["GREEN-INCIDENT market", "AMBER-INCIDENT road", "\"partner\":\"UN office\""] {
+    for yes in [
+        "GREEN-INCIDENT market",
+        "AMBER-INCIDENT road",
+        "\"partner\":\"UN office\"",
+    ] {
         assert!(text.contains(yes), "{yes} missing");
     }
-    for no in ["RED-INCIDENT", "STRICT-INCIDENT", "UNVERIFIED-INCIDENT", "KENYA-INCIDENT"] {
+    for no in [
+        "RED-INCIDENT",
+        "STRICT-INCIDENT",
+        "UNVERIFIED-INCIDENT",
+        "KENYA-INCIDENT",
+    ] {
         assert!(!text.contains(no), "{no} crossed");
     }
-    for secret in [handle.as_str(), PHONE, "23670012345", "70012345", "WARNERWORDS", "attaque au marche", &report] {
+    for secret in [
+        handle.as_str(),
+        PHONE,
+        "23670012345",
+        "70012345",
+        "WARNERWORDS",
+        "attaque au marche",
+        &report,
+    ] {
         assert!(!text.contains(secret), "{secret:?} crossed");
     }
     let payload_at = bytes.iter().position(|b| *b == b'\n').unwrap() + 1;
@@ -297,51 +437,136 @@ async fn signed_bundles_between_two_installations() {
     tampered[at] = b'g';
     let t = tmp.path().join("tampered.tocsin");
     std::fs::write(&t, &tampered).unwrap();
-    let (c, out, err) = code(on_b(&["share", "import", t.to_str().unwrap(), "--from", "Early Warning NGO"]));
+    let (c, out, err) = code(on_b(&[
+        "share",
+        "import",
+        t.to_str().unwrap(),
+        "--from",
+        "Early Warning NGO",
+    ]));
     assert_eq!(c, 2, "{out}{err}");
-    assert!(err.contains("nothing was stored") && err.contains("changed"), "{err}");
-    let (c, _, err) = code(on_b(&["share", "import", bundle.to_str().unwrap(), "--from", "Other NGO"]));
+    assert!(
+        err.contains("nothing was stored") && err.contains("changed"),
+        "{err}"
+    );
+    let (c, _, err) = code(on_b(&[
+        "share",
+        "import",
+        bundle.to_str().unwrap(),
+        "--from",
+        "Other NGO",
+    ]));
     assert_eq!(c, 2, "{err}");
     assert!(err.contains("not from that partner"), "{err}");
     let elsewhere = tmp.path().join("elsewhere.tocsin");
-    run_ok(on_a(&["share", "export", "--partner", "Elsewhere", "--out", elsewhere.to_str().unwrap()]));
-    let (c, _, err) = code(on_b(&["share", "import", elsewhere.to_str().unwrap(), "--from", "Early Warning NGO"]));
+    run_ok(on_a(&[
+        "share",
+        "export",
+        "--partner",
+        "Elsewhere",
+        "--out",
+        elsewhere.to_str().unwrap(),
+    ]));
+    let (c, _, err) = code(on_b(&[
+        "share",
+        "import",
+        elsewhere.to_str().unwrap(),
+        "--from",
+        "Early Warning NGO",
+    ]));
     assert_eq!(c, 2, "{err}");
     assert!(err.contains("not for us"), "{err}");
-    let (c, _, err) = code(on_b(&["share", "import", bundle.to_str().unwrap(), "--from", "Nobody"]));
+    let (c, _, err) = code(on_b(&[
+        "share",
+        "import",
+        bundle.to_str().unwrap(),
+        "--from",
+        "Nobody",
+    ]));
     assert_eq!(c, 5, "{err}");
     assert!(!b_incidents(&b, bdb).contains("INCIDENT"), "nothing stored");
 
     // The genuine bundle: two incidents; again: nothing new.
-    let (c, out, err) = code(on_b(&["share", "import", bundle.to_str().unwrap(), "--from", "Early Warning NGO"]));
+    let (c, out, err) = code(on_b(&[
+        "share",
+        "import",
+        bundle.to_str().unwrap(),
+        "--from",
+        "Early Warning NGO",
+    ]));
     assert_eq!(c, 0, "{out}{err}");
-    assert!(out.starts_with("created 2, updated 0, retracted 0, unchanged 0"), "{out}");
-    let (c, out, _) = code(on_b(&["share", "import", bundle.to_str().unwrap(), "--from", "Early Warning NGO"]));
+    assert!(
+        out.starts_with("created 2, updated 0, retracted 0, unchanged 0"),
+        "{out}"
+    );
+    let (c, out, _) = code(on_b(&[
+        "share",
+        "import",
+        bundle.to_str().unwrap(),
+        "--from",
+        "Early Warning NGO",
+    ]));
     assert_eq!(c, 0);
-    assert!(out.starts_with("created 0, updated 0, retracted 0, unchanged 2"), "{out}");
+    assert!(
+        out.starts_with("created 0, updated 0, retracted 0, unchanged 2"),
+        "{out}"
+    );
     let held = b_incidents(&b, bdb);
-    assert!(held.contains("GREEN-INCIDENT market") && held.contains("AMBER-INCIDENT road"), "{held}");
+    assert!(
+        held.contains("GREEN-INCIDENT market") && held.contains("AMBER-INCIDENT road"),
+        "{held}"
+    );
     assert_eq!(held.matches("INCIDENT").count(), 2, "{held}");
 
     // An update on A supersedes on B.
-    let now = call(&ana, reqwest::Method::GET, format!("{base}/api/v1/incidents/{green}"), None).await;
+    let now = call(
+        &ana,
+        reqwest::Method::GET,
+        format!("{base}/api/v1/incidents/{green}"),
+        None,
+    )
+    .await;
     call(
         &ana,
         reqwest::Method::PATCH,
         format!("{base}/api/v1/incidents/{green}"),
-        Some(json!({"description": "GREEN-INCIDENT market, 6 dead", "fatalities": 6,
-            "expected_version": now["version"]})),
+        Some(
+            json!({"description": "GREEN-INCIDENT market, 6 dead", "fatalities": 6,
+            "expected_version": now["version"]}),
+        ),
     )
     .await;
     let bundle2 = tmp.path().join("bundle-2.tocsin");
-    run_ok(on_a(&["share", "export", "--partner", "UN office", "--out", bundle2.to_str().unwrap()]));
-    let (c, out, err) = code(on_b(&["share", "import", bundle2.to_str().unwrap(), "--from", "Early Warning NGO"]));
+    run_ok(on_a(&[
+        "share",
+        "export",
+        "--partner",
+        "UN office",
+        "--out",
+        bundle2.to_str().unwrap(),
+    ]));
+    let (c, out, err) = code(on_b(&[
+        "share",
+        "import",
+        bundle2.to_str().unwrap(),
+        "--from",
+        "Early Warning NGO",
+    ]));
     assert_eq!(c, 0, "{out}{err}");
-    assert!(out.starts_with("created 0, updated 1, retracted 0, unchanged 1"), "{out}");
+    assert!(
+        out.starts_with("created 0, updated 1, retracted 0, unchanged 1"),
+        "{out}"
+    );
     assert!(b_incidents(&b, bdb).contains("GREEN-INCIDENT market, 6 dead"));
 
     // Relabelled TLP:RED on A: it no longer crosses, and the next bundle retracts it on B.
-    let now = call(&ana, reqwest::Method::GET, format!("{base}/api/v1/incidents/{amber}"), None).await;
+    let now = call(
+        &ana,
+        reqwest::Method::GET,
+        format!("{base}/api/v1/incidents/{amber}"),
+        None,
+    )
+    .await;
     call(
         &ana,
         reqwest::Method::PATCH,
@@ -350,14 +575,30 @@ async fn signed_bundles_between_two_installations() {
     )
     .await;
     let bundle3 = tmp.path().join("bundle-3.tocsin");
-    run_ok(on_a(&["share", "export", "--partner", "UN office", "--out", bundle3.to_str().unwrap()]));
+    run_ok(on_a(&[
+        "share",
+        "export",
+        "--partner",
+        "UN office",
+        "--out",
+        bundle3.to_str().unwrap(),
+    ]));
     let text3 = std::fs::read_to_string(&bundle3).unwrap();
     assert!(!text3.contains("AMBER-INCIDENT") && text3.contains("\"revoked\":true"));
     validate_payload(&bundle);
     validate_payload(&bundle3);
-    let (c, out, err) = code(on_b(&["share", "import", bundle3.to_str().unwrap(), "--from", "Early Warning NGO"]));
+    let (c, out, err) = code(on_b(&[
+        "share",
+        "import",
+        bundle3.to_str().unwrap(),
+        "--from",
+        "Early Warning NGO",
+    ]));
     assert_eq!(c, 0, "{out}{err}");
-    assert!(out.starts_with("created 0, updated 0, retracted 1, unchanged 1"), "{out}");
+    assert!(
+        out.starts_with("created 0, updated 0, retracted 1, unchanged 1"),
+        "{out}"
+    );
     let held = b_incidents(&b, bdb);
     assert!(!held.contains("AMBER-INCIDENT"), "{held}");
     assert!(held.contains("GREEN-INCIDENT market, 6 dead"));

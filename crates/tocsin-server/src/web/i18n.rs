@@ -826,7 +826,10 @@ mod tests {
             ("confidence", &["low", "medium", "high"]),
             ("situation_status", &["watch", "active", "closed"]),
             ("metric", &["incidents", "fatalities", "speech"]),
-            ("match_kind", &["incident", "report", "speech_flag", "document"]),
+            (
+                "match_kind",
+                &["incident", "report", "speech_flag", "document"],
+            ),
             ("period", &["week", "month"]),
             ("period_heading", &["week", "month"]),
             (

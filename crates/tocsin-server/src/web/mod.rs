@@ -30,6 +30,7 @@ pub mod matching;
 pub mod metrics;
 pub mod monitor;
 pub mod notify;
+pub mod partners;
 #[cfg(test)]
 mod reason_scan;
 pub mod records;
@@ -37,7 +38,6 @@ pub mod refusal;
 pub mod reports;
 pub mod rules;
 pub mod rumours;
-pub mod partners;
 pub mod share;
 pub mod subscribers;
 pub mod suggestions;

@@ -41,7 +41,12 @@ fn item(v: &str, field: &str) -> Result<BulkItem, WebError> {
         "incident" => EvidenceKind::Incident,
         "report" => EvidenceKind::Report,
         "speech_flag" => EvidenceKind::SpeechFlag,
-        _ => return Err(bad(field, "expected an incident, a report or a speech flag")),
+        _ => {
+            return Err(bad(
+                field,
+                "expected an incident, a report or a speech flag",
+            ))
+        }
     };
     Ok(BulkItem {
         indicator: indicator.to_string(),

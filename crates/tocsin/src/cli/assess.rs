@@ -200,11 +200,9 @@ async fn get_situation(store: &DynStore, id: Uuid) -> Result<Situation> {
 }
 
 fn parse_evidence(s: &str) -> Result<Evidence> {
-    let (kind, reference) = s
-        .split_once(':')
-        .ok_or_else(|| {
-            anyhow!("evidence: expected incident:ID, report:ID, speech_flag:ID or document:TEXT")
-        })?;
+    let (kind, reference) = s.split_once(':').ok_or_else(|| {
+        anyhow!("evidence: expected incident:ID, report:ID, speech_flag:ID or document:TEXT")
+    })?;
     let kind = match kind.trim().to_ascii_lowercase().as_str() {
         "incident" => EvidenceKind::Incident,
         "report" => EvidenceKind::Report,

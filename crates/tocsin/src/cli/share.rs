@@ -144,9 +144,10 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
                 instance_id: store.instance_id().await?,
             };
             let started = std::time::Instant::now();
-            let made = tocsin_server::partners::make_partner_bundle(&app, &store, by, &partner, org)
-                .await
-                .map_err(|e| tell(user.as_ref(), e))?;
+            let made =
+                tocsin_server::partners::make_partner_bundle(&app, &store, by, &partner, org)
+                    .await
+                    .map_err(|e| tell(user.as_ref(), e))?;
             write_new(&out, &made.bytes)?;
             let (n, r, sha) = (made.incidents(), made.retractions(), made.sha256());
             tocsin_server::partners::record_partner_bundle(&app, by, made)
@@ -310,8 +311,8 @@ fn tell(u: Option<&tocsin_domain::User>, e: AppError) -> anyhow::Error {
 /// never sees half a bundle.
 fn write_new(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("partial");
-    let mut f = std::fs::File::create(&tmp)
-        .with_context(|| format!("cannot create {}", tmp.display()))?;
+    let mut f =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
