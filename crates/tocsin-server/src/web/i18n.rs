@@ -393,7 +393,7 @@ static REASONS: LazyLock<Vec<(Lang, Reasons)>> = LazyLock::new(|| {
                     literal,
                 });
             }
-            templates.sort_by(|a, b| b.literal.cmp(&a.literal));
+            templates.sort_by_key(|b| std::cmp::Reverse(b.literal));
             (
                 *lang,
                 Reasons {
