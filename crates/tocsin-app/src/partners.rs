@@ -3,8 +3,17 @@
 //! Admins add, list and remove partners ([`Permission::PartnerManage`]); every change is in the
 //! audit trail. The signing key is made once, on first use, and kept only sealed with a key
 //! derived from the contact key ([`SigningKey::seal`]); its public half is what partners add.
+//!
+//! For pushes over HTTPS each side holds a token per partner: the one this installation gives
+//! a partner ([`App::issue_partner_token`]: shown once, only its SHA-256 kept), which its
+//! pushes here carry, and the one the partner gave this installation
+//! ([`App::set_partner_push_token`]: kept sealed like the signing key), which pushes there
+//! carry. A token only says which partner is calling; what is stored is decided by the
+//! bundle's signature, checked with that partner's key.
 
-use tocsin_domain::{AuditEvent, Partner, PartnerInput, Permission, PublicKey, SigningKey};
+use tocsin_domain::{
+    AuditEvent, ContactKey, Partner, PartnerInput, Permission, PublicKey, SealedContact, SigningKey,
+};
 use tocsin_store::{Op, ShareStep, Step};
 
 use crate::{Acting, App, AppError, Result};
@@ -120,4 +129,109 @@ impl App<'_> {
         }
         Ok(self.signing_key(who).await?.public_key())
     }
+
+    /// A new token for the partner `name` to push bundles here with (admins): shown this once,
+    /// only its SHA-256 kept; it replaces the one issued before.
+    pub async fn issue_partner_token(&self, who: Acting<'_>, name: &str) -> Result<String> {
+        who.require(Permission::PartnerManage)?;
+        let partner = self.partner_named(name).await?;
+        let mut bytes = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+        let token = format!("tsp_{}", hex_lower(&bytes));
+        let audit = AuditEvent::new(&who.actor(), "partner.token", "partner", None)
+            .with_detail(serde_json::json!({ "name": partner.name, "direction": "inbound" }));
+        self.store
+            .write(
+                &who.actor(),
+                Op::All {
+                    steps: vec![Step::Share(ShareStep::PartnerInboundToken {
+                        name: partner.name,
+                        hash: tocsin_domain::user::token_hash(&token),
+                    })],
+                    audit: Box::new(audit),
+                },
+            )
+            .await?;
+        Ok(token)
+    }
+
+    /// Keep the token the partner `name` gave this installation to push bundles to it with
+    /// (admins), sealed; it replaces any earlier one.
+    pub async fn set_partner_push_token(
+        &self,
+        who: Acting<'_>,
+        name: &str,
+        token: &str,
+    ) -> Result<()> {
+        who.require(Permission::PartnerManage)?;
+        let partner = self.partner_named(name).await?;
+        let token = token.trim();
+        if token.is_empty() || token.len() > 200 || token.chars().any(|c| !c.is_ascii_graphic()) {
+            return Err(AppError::BadField {
+                field: "token".into(),
+                message: "expected the token the partner issued (tocsin partner token)".into(),
+            });
+        }
+        let sealed = push_key(self.key()?).seal_bound(token.as_bytes(), partner.name.as_bytes());
+        let audit = AuditEvent::new(&who.actor(), "partner.token", "partner", None)
+            .with_detail(serde_json::json!({ "name": partner.name, "direction": "push" }));
+        self.store
+            .write(
+                &who.actor(),
+                Op::All {
+                    steps: vec![Step::Share(ShareStep::PartnerPushToken {
+                        name: partner.name,
+                        sealed,
+                    })],
+                    audit: Box::new(audit),
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The token to push to `partner` with, for `who` who shares; a clear refusal when none
+    /// was set.
+    pub async fn partner_push_token(&self, who: Acting<'_>, partner: &Partner) -> Result<String> {
+        who.require(Permission::ShareExport)?;
+        let sealed: SealedContact = self
+            .store
+            .partner_push_token(&partner.name)
+            .await?
+            .ok_or_else(|| AppError::BadField {
+                field: "partner".into(),
+                message: format!(
+                    "no token to push to {:?}: an admin sets the one it issued with `tocsin \
+                     partner push-token`",
+                    partner.name
+                ),
+            })?;
+        let plain = push_key(self.key()?)
+            .open_bound(&sealed, partner.name.as_bytes())
+            .map_err(|_| AppError::Internal("the push token does not open".into()))?;
+        String::from_utf8(plain).map_err(|_| AppError::Internal("the push token is corrupt".into()))
+    }
+
+    /// The partner a push comes from, by the token it carries (`None`: no partner holds it).
+    pub async fn partner_by_token(&self, token: &str) -> Result<Option<Partner>> {
+        Ok(self
+            .store
+            .partner_by_token(&tocsin_domain::user::token_hash(token.trim()))
+            .await?)
+    }
+
+    fn key(&self) -> Result<&ContactKey> {
+        self.contact_key.ok_or_else(|| {
+            AppError::Unavailable("no contact key is loaded to open the partner's token".into())
+        })
+    }
+}
+
+/// The key push tokens are sealed with (derived from the contact key).
+fn push_key(k: &ContactKey) -> ContactKey {
+    k.derive("tocsin-partner-push-token-v1")
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

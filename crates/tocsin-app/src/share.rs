@@ -94,7 +94,9 @@ pub struct PartnerShare {
 }
 
 /// How a received bundle went.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct ReceiveSummary {
     /// New incidents stored.
     pub created: u64,

@@ -4,7 +4,10 @@
 //! what may cross to a partner ([`tocsin_app::share::may_cross`] at the partner's ceiling and
 //! countries), adds a retraction for each record sent before that no longer crosses, and signs
 //! it ([`tocsin_exchange::bundle`]); [`receive_partner_bundle`] checks a partner's bundle
-//! whole before anything of it is stored.
+//! whole before anything of it is stored. Over the network: [`push_partner_bundle`] posts a
+//! bundle to the partner's `POST /api/v1/share/bundles` with the token that partner issued,
+//! and [`receive_pushed_bundle`] takes one from a partner by the token this installation issued
+//! it, with the same checks as a file.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -20,7 +23,7 @@ use tocsin_exchange::stix::{StixOrg, StixWriter};
 use tocsin_store::DynStore;
 
 use crate::auth::CurrentUser;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::input::JsonBody;
 use crate::AppState;
 
@@ -211,6 +214,128 @@ pub async fn receive_partner_bundle(
         .await?)
 }
 
+/// The largest bundle `POST /api/v1/share/bundles` takes.
+pub const MAX_PUSH_BYTES: usize = 256 * 1024 * 1024;
+
+/// Why a push did not land.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    /// A use case refused or failed.
+    #[error(transparent)]
+    App(#[from] AppError),
+    /// The partner could not be reached.
+    #[error("the partner could not be reached: {0}")]
+    Network(String),
+    /// The partner refused the bundle.
+    #[error("the partner refused the bundle ({status}): {message}")]
+    Refused {
+        /// Its HTTP status.
+        status: u16,
+        /// What it said.
+        message: String,
+    },
+}
+
+/// Push `made` to its partner's `POST {url}/api/v1/share/bundles` with the token that
+/// partner issued; answers what the partner stored. Only after the partner took it is the
+/// bundle recorded as sent ([`record_partner_bundle`]).
+pub async fn push_partner_bundle(
+    app: &App<'_>,
+    who: Acting<'_>,
+    made: MadeBundle,
+) -> Result<ReceiveSummary, PushError> {
+    let token = app.partner_push_token(who, &made.partner).await?;
+    let url = format!(
+        "{}/api/v1/share/bundles",
+        made.partner.url.trim_end_matches('/')
+    );
+    let resp = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(600))
+        .build()
+        .map_err(|e| PushError::Network(e.to_string()))?
+        .post(&url)
+        .bearer_auth(token)
+        .header("content-type", "application/vnd.tocsin.bundle")
+        .body(made.bytes.clone())
+        .send()
+        .await
+        .map_err(|e| PushError::Network(e.to_string()))?;
+    let status = resp.status();
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| PushError::Network(e.to_string()))?;
+    if !status.is_success() {
+        let message = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_string))
+            .unwrap_or_else(|| text.chars().take(300).collect());
+        return Err(PushError::Refused {
+            status: status.as_u16(),
+            message,
+        });
+    }
+    let summary: ReceiveSummary = serde_json::from_str(&text).map_err(|e| {
+        PushError::Network(format!(
+            "the partner's answer is not a receive summary: {e}"
+        ))
+    })?;
+    record_partner_bundle(app, who, made).await?;
+    Ok(summary)
+}
+
+/// `POST /api/v1/share/bundles`: a partner pushes a signed bundle (the body, at most 256 MiB),
+/// authenticated by the token this installation issued it (`tocsin partner token`) as a
+/// bearer token. The bundle is checked whole as a file import is (made for this installation,
+/// signed with that partner's key, unchanged): otherwise 400 and nothing stored. 200 with the
+/// counts; 401 without a partner's token.
+#[utoipa::path(post, path = "/api/v1/share/bundles", tag = "share",
+    request_body(content = String, content_type = "application/vnd.tocsin.bundle"),
+    responses((status = 200, body = ReceiveSummary), (status = 400), (status = 401),
+        (status = 413), (status = 422, body = ReceiveSummary)),
+    security(("bearer" = [])))]
+pub async fn receive_pushed_bundle(
+    State(st): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(ApiError::unauthorized)?;
+    let app = st.app();
+    let partner = app
+        .partner_by_token(token)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    let body = body.map_err(|e| {
+        ApiError::new(
+            e.status(),
+            format!("the bundle is larger than {MAX_PUSH_BYTES} bytes"),
+        )
+    })?;
+    let who = format!("partner:{}", partner.name);
+    match receive_partner_bundle(
+        &app,
+        Acting::Operator(&who),
+        &partner.name,
+        body.to_vec(),
+        MAX_PUSH_BYTES,
+    )
+    .await
+    {
+        Ok(s) => Ok((crate::share::receive_status(&s), Json(s)).into_response()),
+        Err(ReceiveError::Refused(why)) => Err(ApiError::field(
+            "body",
+            format!("nothing was stored: {why}"),
+        )),
+        Err(ReceiveError::App(e)) => Err(e.into()),
+    }
+}
+
 /// `GET /api/v1/partners`: the partner organisations, by name (admins).
 #[utoipa::path(get, path = "/api/v1/partners", tag = "share",
     responses((status = 200, body = Vec<Partner>), (status = 401), (status = 403)),
@@ -259,12 +384,17 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/partners", get(list_partners).post(add_partner))
         .route("/partners/{name}", delete(remove_partner))
+        .route(
+            "/share/bundles",
+            axum::routing::post(receive_pushed_bundle)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_PUSH_BYTES)),
+        )
 }
 
 /// The partner routes in the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(list_partners, add_partner, remove_partner),
+    paths(list_partners, add_partner, remove_partner, receive_pushed_bundle),
     components(schemas(Partner, PartnerInput))
 )]
 pub struct PartnersDoc;

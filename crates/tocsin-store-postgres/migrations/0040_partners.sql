@@ -1,14 +1,18 @@
 -- Tocsin-to-Tocsin sharing. A partner is another organisation's Tocsin: its name here (the
 -- origin its records are received under), base URL, Ed25519 public key (base64), the highest
 -- label it may receive (never TLP:RED: rank 4 is refused) and the countries it is limited to
--- (alpha-3 codes, comma-separated; empty: every one).
+-- (alpha-3 codes, comma-separated; empty: every one). For pushes over HTTPS: the SHA-256 of the
+-- token this installation gave the partner (its pushes here carry it), and the token the
+-- partner gave this installation, sealed like the signing key.
 CREATE TABLE partners (
     name        text PRIMARY KEY,
     url         text NOT NULL,
     public_key  text NOT NULL,
     max_tlp     smallint NOT NULL CHECK (max_tlp BETWEEN 0 AND 3),
     countries   text NOT NULL DEFAULT '',
-    added_at    timestamptz NOT NULL
+    added_at    timestamptz NOT NULL,
+    inbound_token_hash text UNIQUE,
+    push_token  bytea
 );
 -- What was sent to each partner, so a record that no longer may cross is sent as retracted.
 CREATE TABLE partner_sent (

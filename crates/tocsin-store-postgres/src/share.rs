@@ -114,6 +114,30 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &ShareStep) -> Result<(
                 .map_err(db_err)?;
             Ok(())
         }
+        ShareStep::PartnerInboundToken { name, hash } => {
+            let n = sqlx::query("UPDATE partners SET inbound_token_hash = $1 WHERE name = $2")
+                .bind(hash)
+                .bind(name)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        }
+        ShareStep::PartnerPushToken { name, sealed } => {
+            let n = sqlx::query("UPDATE partners SET push_token = $1 WHERE name = $2")
+                .bind(&sealed.0)
+                .bind(name)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        }
         ShareStep::KeepSigningKey(sealed) => {
             sqlx::query(
                 "INSERT INTO signing_key (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
@@ -271,6 +295,27 @@ impl tocsin_store::Sharing for crate::PostgresStore {
             out.insert(s.record_id, s);
         }
         Ok(out)
+    }
+
+    async fn partner_by_token(&self, hash: &str) -> Result<Option<Partner>> {
+        let row = sqlx::query(&format!(
+            "SELECT {PARTNER_COLS} FROM partners WHERE inbound_token_hash = $1"
+        ))
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(partner).transpose()
+    }
+
+    async fn partner_push_token(&self, name: &str) -> Result<Option<SealedContact>> {
+        let v: Option<Option<Vec<u8>>> =
+            sqlx::query_scalar("SELECT push_token FROM partners WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Ok(v.flatten().map(SealedContact))
     }
 
     async fn signing_key(&self) -> Result<Option<SealedContact>> {

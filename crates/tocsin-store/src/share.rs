@@ -40,6 +40,22 @@ pub enum ShareStep {
     RemovePartner(String),
     /// Remember records as sent to a partner (replacing what was remembered of each).
     Sent(Vec<SentRecord>),
+    /// Set the SHA-256 (hex) of the token the partner `name` pushes bundles here with
+    /// (replacing any earlier one); not found when there is no such partner.
+    PartnerInboundToken {
+        /// The partner.
+        name: String,
+        /// The token's hash.
+        hash: String,
+    },
+    /// Keep the token this installation pushes bundles to the partner `name` with, sealed;
+    /// not found when there is no such partner.
+    PartnerPushToken {
+        /// The partner.
+        name: String,
+        /// The token, sealed.
+        sealed: SealedContact,
+    },
     /// Keep this sealed key as this installation's signing key, unless one is kept already
     /// (two first runs at once then agree on the first).
     KeepSigningKey(SealedContact),
@@ -66,6 +82,10 @@ pub trait Sharing: Send + Sync {
     async fn partner(&self, name: &str) -> Result<Option<Partner>>;
     /// What was sent to `partner`, by record id.
     async fn sent_to(&self, partner: &str) -> Result<HashMap<Uuid, SentRecord>>;
+    /// The partner whose inbound token has this SHA-256 (hex).
+    async fn partner_by_token(&self, hash: &str) -> Result<Option<Partner>>;
+    /// The sealed token this installation pushes to the partner `name` with, if one was set.
+    async fn partner_push_token(&self, name: &str) -> Result<Option<SealedContact>>;
     /// This installation's signing key as sealed, if one was made.
     async fn signing_key(&self) -> Result<Option<SealedContact>>;
 }

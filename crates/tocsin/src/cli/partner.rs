@@ -1,4 +1,4 @@
-//! `tocsin partner add|list|remove`: the partner organisations this one shares signed bundles
+//! `tocsin partner add|list|token|push-token|remove`: the partner organisations this one shares signed bundles
 //! with, through the same use cases as `/api/v1/partners` ([`tocsin_app::partners`]).
 
 use anyhow::Result;
@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use tocsin_app::{Acting, App};
 use tocsin_domain::PartnerInput;
 
-use super::common::{acting_user, open_store, refused, settle, Refused};
+use super::common::{acting_user, contact_key, open_store, refused, settle, Refused};
 use super::Global;
 use crate::config::Overrides;
 
@@ -42,6 +42,27 @@ pub enum PartnerCommand {
         #[arg(long)]
         user: Option<String>,
     },
+    /// Issue the token the partner pushes bundles here with (`POST /api/v1/share/bundles`):
+    /// printed this once, only its hash kept; replaces the one issued before.
+    Token {
+        /// The partner.
+        name: String,
+        /// Act as this admin; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Keep the token a partner issued this installation (its `tocsin partner token`), for
+    /// `tocsin share push`; sealed.
+    PushToken {
+        /// The partner.
+        name: String,
+        /// The token it issued.
+        #[arg(long)]
+        token: String,
+        /// Act as this admin; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
     /// Remove a partner (what it sent stays, labelled with its name).
     Remove {
         /// Its name.
@@ -61,6 +82,8 @@ pub async fn run(g: &Global, command: PartnerCommand) -> Result<ExitCode> {
     let name = match &command {
         PartnerCommand::Add { user, .. }
         | PartnerCommand::List { user }
+        | PartnerCommand::Token { user, .. }
+        | PartnerCommand::PushToken { user, .. }
         | PartnerCommand::Remove { user, .. } => user.clone(),
     };
     let user = match name {
@@ -115,6 +138,20 @@ pub async fn run(g: &Global, command: PartnerCommand) -> Result<ExitCode> {
                     p.name, p.max_tlp, countries, p.url, p.public_key
                 );
             }
+        }
+        PartnerCommand::Token { name, .. } => {
+            let t = app.issue_partner_token(by, &name).await.map_err(tell)?;
+            eprintln!("give this token to {name} (it is shown once):");
+            println!("{t}");
+        }
+        PartnerCommand::PushToken { name, token, .. } => {
+            let ck = contact_key(&cfg, &store).await?;
+            let mut app = app;
+            app.contact_key = Some(&ck);
+            app.set_partner_push_token(by, &name, &token)
+                .await
+                .map_err(tell)?;
+            println!("kept the token to push to {name}");
         }
         PartnerCommand::Remove { name, .. } => {
             app.remove_partner(by, &name).await.map_err(tell)?;

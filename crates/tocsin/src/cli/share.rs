@@ -13,7 +13,7 @@ use tocsin_app::share::{Audience, ReceiveSummary};
 use tocsin_app::{Acting, App, AppError};
 use tocsin_exchange::stix::StixOrg;
 use tocsin_server::export::ExportError;
-use tocsin_server::partners::ReceiveError;
+use tocsin_server::partners::{PushError, ReceiveError};
 
 use super::common::{acting_user, contact_key, open_store, refused, settle, Refused};
 use super::Global;
@@ -38,6 +38,17 @@ pub enum ShareCommand {
         /// Write here.
         #[arg(long, short)]
         out: PathBuf,
+        /// Act as this user (capped by their clearance); without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Push a signed bundle to a partner over the network: `POST {its URL}/api/v1/share/bundles`
+    /// with the token it issued (`tocsin partner push-token`); what it stored is printed.
+    /// Exit 2 when it refused the bundle or could not be reached (nothing recorded as sent).
+    Push {
+        /// The partner's name.
+        #[arg(long)]
+        partner: String,
         /// Act as this user (capped by their clearance); without it, as the operator.
         #[arg(long)]
         user: Option<String>,
@@ -160,6 +171,38 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
                 (n + r) as f64 / secs.max(1e-9)
             );
             Ok(ExitCode::SUCCESS)
+        }
+        ShareCommand::Push { partner, user } => {
+            let user = match user_of(&user) {
+                Some(n) => Some(acting_user(&store, &n).await?),
+                None => None,
+            };
+            let by = user.as_ref().map_or(Acting::Operator("cli"), Acting::User);
+            let ck = contact_key(&cfg, &store).await?;
+            let mut app = app;
+            app.contact_key = Some(&ck);
+            let org = StixOrg {
+                name: cfg.organisation_name(),
+                instance_id: store.instance_id().await?,
+            };
+            let made =
+                tocsin_server::partners::make_partner_bundle(&app, &store, by, &partner, org)
+                    .await
+                    .map_err(|e| tell(user.as_ref(), e))?;
+            let (n, r, sha) = (made.incidents(), made.retractions(), made.sha256());
+            match tocsin_server::partners::push_partner_bundle(&app, by, made).await {
+                Ok(s) => {
+                    println!("sha256 {sha}");
+                    print!("{}", summary(&s));
+                    eprintln!("pushed {n} incidents and {r} retractions to {partner}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(PushError::App(e)) => Err(tell(user.as_ref(), e)),
+                Err(e) => {
+                    eprintln!("nothing was sent: {e}");
+                    Ok(ExitCode::from(2))
+                }
+            }
         }
         ShareCommand::Import { file, from, user } => {
             let user = match user_of(&user) {
