@@ -1,6 +1,7 @@
 //! Partners on every backend: added once by name (a second of that name is a conflict, nothing
 //! changed), listed by name with their terms, what was sent to one remembered and replaced,
-//! removed with what was sent to it; the signing key kept once (a second key offered later
+//! the partner's tokens (the inbound one found by its hash, the push one kept sealed), removed
+//! with what was sent to it; the signing key kept once (a second key offered later
 //! leaves the first).
 
 use chrono::{Duration, Utc};
@@ -97,6 +98,44 @@ async fn partners_are_kept_by_name(s: &dyn Store, _db: &Db) {
     assert!(held[&id].retracted_at.is_some());
     assert!((held[&id].modified - t1).num_milliseconds().abs() < 2);
     assert!(s.sent_to("Foreign ministry").await.unwrap().is_empty());
+
+    // Tokens: the inbound one found by its hash, the push one kept sealed; none for nobody.
+    step(
+        s,
+        ShareStep::PartnerInboundToken {
+            name: "UN office".into(),
+            hash: "ab".repeat(32),
+        },
+    )
+    .await
+    .unwrap();
+    let found = s.partner_by_token(&"ab".repeat(32)).await.unwrap().unwrap();
+    assert_eq!(found.name, "UN office");
+    assert!(s.partner_by_token(&"cd".repeat(32)).await.unwrap().is_none());
+    assert!(s.partner_push_token("UN office").await.unwrap().is_none());
+    step(
+        s,
+        ShareStep::PartnerPushToken {
+            name: "UN office".into(),
+            sealed: SealedContact(vec![7, 7, 7]),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.partner_push_token("UN office").await.unwrap(),
+        Some(SealedContact(vec![7, 7, 7]))
+    );
+    let err = step(
+        s,
+        ShareStep::PartnerPushToken {
+            name: "Nobody".into(),
+            sealed: SealedContact(vec![1]),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
 
     // Removed with what was sent to it; a second removal finds nothing.
     step(s, ShareStep::RemovePartner("UN office".into()))
