@@ -296,11 +296,12 @@ pub async fn push_partner_bundle(
     security(("bearer" = [])))]
 pub async fn receive_pushed_bundle(
     State(st): State<AppState>,
-    headers: axum::http::HeaderMap,
-    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    req: axum::extract::Request,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let token = headers
+    // Who is calling first: a caller without a partner's token costs no body read.
+    let token = req
+        .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
@@ -311,12 +312,14 @@ pub async fn receive_pushed_bundle(
         .partner_by_token(token)
         .await?
         .ok_or_else(ApiError::unauthorized)?;
-    let body = body.map_err(|e| {
-        ApiError::new(
-            e.status(),
-            format!("the bundle is larger than {MAX_PUSH_BYTES} bytes"),
-        )
-    })?;
+    let body = axum::body::to_bytes(req.into_body(), MAX_PUSH_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the bundle is larger than {MAX_PUSH_BYTES} bytes"),
+            )
+        })?;
     let who = format!("partner:{}", partner.name);
     match receive_partner_bundle(
         &app,

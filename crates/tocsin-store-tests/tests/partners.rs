@@ -111,7 +111,11 @@ async fn partners_are_kept_by_name(s: &dyn Store, _db: &Db) {
     .unwrap();
     let found = s.partner_by_token(&"ab".repeat(32)).await.unwrap().unwrap();
     assert_eq!(found.name, "UN office");
-    assert!(s.partner_by_token(&"cd".repeat(32)).await.unwrap().is_none());
+    assert!(s
+        .partner_by_token(&"cd".repeat(32))
+        .await
+        .unwrap()
+        .is_none());
     assert!(s.partner_push_token("UN office").await.unwrap().is_none());
     step(
         s,
