@@ -6,7 +6,10 @@
 //! [`SharedIncident`] (the Admiralty grade of their best source, never a source, a report or a
 //! warner's words, nor an evidence file), at most at the label the caller asks for, capped by
 //! their clearance. TLP:RED never leaves. TLP:AMBER+STRICT leaves only for a partner
-//! organisation named on the record ([`Audience::Partner`], later); never in a STIX bundle.
+//! organisation named on the record ([`Audience::Partner`]; records cannot name one yet, so
+//! none leaves); never in a STIX bundle. A partner also gets only the countries it is limited
+//! to ([`ShareScope::countries`]), and what it was sent before that no longer crosses is sent
+//! as a retraction ([`App::start_partner_share`], [`App::record_partner_send`]).
 //!
 //! **What is received.** Incidents of another organisation's bundle, stored as incidents
 //! labelled as their marking says, with where they came from ([`Received`]): once per origin

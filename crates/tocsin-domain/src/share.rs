@@ -3,7 +3,8 @@
 //!
 //! Which records cross, and at which label, is decided in the application layer
 //! (`tocsin_app::share`); this module only says what a record that crosses carries, so that
-//! every way out (STIX bundles today, Tocsin-to-Tocsin bundles later) carries the same fields.
+//! every way out (STIX bundles, signed bundles for partner organisations) carries the same
+//! fields. Partners ([`Partner`]) and what was sent to them ([`SentRecord`]) live here too.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -332,7 +333,7 @@ pub struct SentRecord {
     pub partner: String,
     /// The local record (an incident's id).
     pub record_id: Uuid,
-    /// The version time last sent (a retraction's time once retracted).
+    /// The version time last sent.
     pub modified: DateTime<Utc>,
     /// The label last sent.
     pub tlp: Tlp,

@@ -300,18 +300,8 @@ pub async fn receive_pushed_bundle(
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
     // Who is calling first: a caller without a partner's token costs no body read.
-    let token = req
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or_else(ApiError::unauthorized)?;
     let app = st.app();
-    let partner = app
-        .partner_by_token(token)
-        .await?
-        .ok_or_else(ApiError::unauthorized)?;
+    let partner = calling_partner(&app, req.headers()).await?;
     let body = axum::body::to_bytes(req.into_body(), MAX_PUSH_BYTES)
         .await
         .map_err(|_| {
@@ -336,6 +326,111 @@ pub async fn receive_pushed_bundle(
             format!("nothing was stored: {why}"),
         )),
         Err(ReceiveError::App(e)) => Err(e.into()),
+    }
+}
+
+/// The partner whose token (issued here) a request carries as its bearer token; 401 else.
+async fn calling_partner(
+    app: &App<'_>,
+    headers: &axum::http::HeaderMap,
+) -> Result<Partner, ApiError> {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(ApiError::unauthorized)?;
+    app.partner_by_token(token)
+        .await?
+        .ok_or_else(ApiError::unauthorized)
+}
+
+/// `GET /api/v1/share/bundles`: a partner pulls the signed bundle made for it (what may cross
+/// to it now, with the retractions of what no longer does), authenticated by the token this
+/// installation issued it; the bundle is recorded as sent to it and audited. 401 without a
+/// partner's token.
+#[utoipa::path(get, path = "/api/v1/share/bundles", tag = "share",
+    responses((status = 200, description = "a signed bundle (application/vnd.tocsin.bundle)"),
+        (status = 401)),
+    security(("bearer" = [])))]
+pub async fn serve_pulled_bundle(
+    State(st): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let app = st.app();
+    let partner = calling_partner(&app, &headers).await?;
+    let who = format!("partner:{}", partner.name);
+    let by = Acting::Operator(&who);
+    let org = crate::share::org(&st).await?;
+    let made = make_partner_bundle(&app, &st.store, by, &partner.name, org).await?;
+    let bytes = made.bytes.clone();
+    record_partner_bundle(&app, by, made).await?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.tocsin.bundle",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Pull the bundle the partner `name` made for this installation (`GET {url}/api/v1/share/bundles`
+/// with the token it issued), then receive it as a file is received.
+pub async fn pull_partner_bundle(
+    app: &App<'_>,
+    who: Acting<'_>,
+    name: &str,
+) -> Result<ReceiveSummary, PullError> {
+    let partner = app.partner_for_import(who, name).await?;
+    let token = app.partner_push_token(who, &partner).await?;
+    let url = format!("{}/api/v1/share/bundles", partner.url.trim_end_matches('/'));
+    let resp = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(600))
+        .build()
+        .map_err(|e| PushError::Network(e.to_string()))?
+        .get(&url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| PushError::Network(e.to_string()))?;
+    let status = resp.status();
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| PushError::Network(e.to_string()))?;
+    if !status.is_success() {
+        let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        return Err(PushError::Refused {
+            status: status.as_u16(),
+            message,
+        }
+        .into());
+    }
+    Ok(receive_partner_bundle(app, who, &partner.name, bytes.to_vec(), MAX_PUSH_BYTES).await?)
+}
+
+/// Why a pull did not land.
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    /// The partner could not be reached, refused, or a use case refused.
+    #[error(transparent)]
+    Push(#[from] PushError),
+    /// The bundle it answered was refused, or storing it failed.
+    #[error(transparent)]
+    Receive(#[from] ReceiveError),
+}
+
+impl From<AppError> for PullError {
+    fn from(e: AppError) -> Self {
+        PullError::Push(PushError::App(e))
     }
 }
 
@@ -390,6 +485,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route(
             "/share/bundles",
             axum::routing::post(receive_pushed_bundle)
+                .get(serve_pulled_bundle)
                 .layer(axum::extract::DefaultBodyLimit::max(MAX_PUSH_BYTES)),
         )
 }
@@ -397,7 +493,13 @@ pub fn routes() -> axum::Router<AppState> {
 /// The partner routes in the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(list_partners, add_partner, remove_partner, receive_pushed_bundle),
+    paths(
+        list_partners,
+        add_partner,
+        remove_partner,
+        receive_pushed_bundle,
+        serve_pulled_bundle
+    ),
     components(schemas(Partner, PartnerInput))
 )]
 pub struct PartnersDoc;

@@ -4,8 +4,10 @@
 //! `TOCSIN_REQUIRE_POSTGRES=1`). B issues A a token (`tocsin partner token`), A keeps it
 //! sealed (`tocsin partner push-token`). Without a token A is told so; with a wrong one B
 //! answers 401 and nothing is stored or recorded as sent; with the right one B stores the
-//! verified incident, and a second push stores nothing new; a pushed bundle with one byte
-//! changed is refused whole (400, nothing stored). Each push that landed is audited on both
+//! verified incident, and a second push stores nothing new; A pulls the bundle B made for it
+//! (`tocsin share pull`, `GET /api/v1/share/bundles`) with the same token and stores B's own
+//! incident once (never what B received from A), a wrong token getting 401; a pushed bundle
+//! with one byte changed is refused whole (400, nothing stored). Each push that landed is audited on both
 //! sides with the bundle's SHA-256.
 
 mod common;
@@ -72,7 +74,7 @@ async fn audited(sqlite: Option<&Path>, pg: Option<&str>, action: &str) -> Vec<V
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bundles_pushed_over_http_with_a_partner_token() {
+async fn bundles_pushed_and_pulled_over_http_with_a_partner_token() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     std::fs::create_dir_all(&a).unwrap();
@@ -119,9 +121,41 @@ async fn bundles_pushed_over_http_with_a_partner_token() {
         ]));
     }
 
-    // B serves; keys and partners both ways.
+    // B serves (with a verified incident of its own); keys and partners both ways.
     run_ok(on_b(&["migrate"]));
-    let server = Server::start(&b, bdb);
+    let cfg_b = b.join("tocsin.toml");
+    std::fs::write(
+        &cfg_b,
+        "[organisation]\nname = \"UN office\"\n[verification]\nrequired_tasks = []\n",
+    )
+    .unwrap();
+    let cfg_b = cfg_b.display().to_string();
+    let on_b_cfg = |args: &[&str]| {
+        let mut all = vec!["--config", cfg_b.as_str()];
+        all.extend_from_slice(args);
+        tocsin(&b, bdb, &all)
+    };
+    add_user(&b, bdb, "uma", "analyst");
+    std::fs::write(
+        b.join("i.json"),
+        r#"{"event_date": "2026-11-21", "event_type": "Violence against civilians",
+            "sub_event_type": "Attack", "country": "CAF", "latitude": 4.36, "longitude": 18.55,
+            "fatalities": 2, "description": "PULLED-INCIDENT market looted", "tlp": "TLP:GREEN"}"#,
+    )
+    .unwrap();
+    let mut add = on_b_cfg(&["incident", "add", "--user", "uma", "--file"]);
+    add.arg(b.join("i.json"));
+    let id_b = run_ok(add).lines().last().unwrap().trim().to_string();
+    for state in ["corroborated", "verified"] {
+        run_ok(on_b_cfg(&[
+            "incident", "verify", &id_b, "--user", "uma", "--state", state, "--reason", "seen",
+        ]));
+    }
+    let server = Server::spawn({
+        let mut c = on_b_cfg(&["serve", "--listen", "127.0.0.1:0"]);
+        c.stderr(std::process::Stdio::inherit());
+        c
+    });
     let key_a = run_ok(on_a(&["share", "key"])).trim().to_string();
     let key_b = run_ok(on_b(&["share", "key"])).trim().to_string();
     run_ok(on_a(&[
@@ -197,6 +231,40 @@ async fn bundles_pushed_over_http_with_a_partner_token() {
         "{out}"
     );
     assert_eq!(b_incidents(&b, bdb).matches("PUSHED-INCIDENT").count(), 1);
+
+    // Pull: A fetches the bundle B made for it (B's own verified incident, never what B
+    // received from A) with the same token, and receives it as a file.
+    let (c, out, err) = code(on_a(&["share", "pull", "--partner", "UN office"]));
+    assert_eq!(c, 0, "{out}{err}");
+    assert!(
+        out.starts_with("created 1, updated 0, retracted 0, unchanged 0"),
+        "{out}"
+    );
+    let (c, out, _) = code(on_a(&["share", "pull", "--partner", "UN office"]));
+    assert_eq!(c, 0);
+    assert!(
+        out.starts_with("created 0, updated 0, retracted 0, unchanged 1"),
+        "{out}"
+    );
+    let mut exp = on_a(&[
+        "export",
+        "--format",
+        "csv",
+        "--max-tlp",
+        "TLP:AMBER",
+        "--output",
+    ]);
+    exp.arg(a.join("a.csv"));
+    run_ok(exp);
+    let held_a = std::fs::read_to_string(a.join("a.csv")).unwrap();
+    assert!(held_a.contains("PULLED-INCIDENT") && held_a.matches("PUSHED-INCIDENT").count() == 1);
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/share/bundles", server.base))
+        .bearer_auth("tsp_wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
 
     // One byte changed: refused whole.
     let file = tmp.path().join("bundle.tocsin");

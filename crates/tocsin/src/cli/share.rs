@@ -13,7 +13,7 @@ use tocsin_app::share::{Audience, ReceiveSummary};
 use tocsin_app::{Acting, App, AppError};
 use tocsin_exchange::stix::StixOrg;
 use tocsin_server::export::ExportError;
-use tocsin_server::partners::{PushError, ReceiveError};
+use tocsin_server::partners::{PullError, PushError, ReceiveError};
 
 use super::common::{acting_user, contact_key, open_store, refused, settle, Refused};
 use super::Global;
@@ -50,6 +50,16 @@ pub enum ShareCommand {
         #[arg(long)]
         partner: String,
         /// Act as this user (capped by their clearance); without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Pull the signed bundle a partner made for this installation over the network (`GET {its
+    /// URL}/api/v1/share/bundles` with the token it issued) and receive it as `import` does.
+    Pull {
+        /// The partner's name.
+        #[arg(long)]
+        partner: String,
+        /// Act as this user; without it, as the operator.
         #[arg(long)]
         user: Option<String>,
     },
@@ -203,6 +213,32 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
                     Ok(ExitCode::from(2))
                 }
             }
+        }
+        ShareCommand::Pull { partner, user } => {
+            let user = match user_of(&user) {
+                Some(n) => Some(acting_user(&store, &n).await?),
+                None => None,
+            };
+            let by = user.as_ref().map_or(Acting::Operator("cli"), Acting::User);
+            let ck = contact_key(&cfg, &store).await?;
+            let mut app = app;
+            app.contact_key = Some(&ck);
+            let s = match tocsin_server::partners::pull_partner_bundle(&app, by, &partner).await {
+                Ok(s) => s,
+                Err(
+                    PullError::Push(PushError::App(e)) | PullError::Receive(ReceiveError::App(e)),
+                ) => return Err(tell(user.as_ref(), e)),
+                Err(e @ PullError::Receive(_)) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => {
+                    eprintln!("nothing was stored: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            print!("{}", summary(&s));
+            Ok(ExitCode::from(if s.refused.is_empty() { 0 } else { 1 }))
         }
         ShareCommand::Import { file, from, user } => {
             let user = match user_of(&user) {
