@@ -51,6 +51,16 @@ impl App<'_> {
         Ok(self.store.partners().await?)
     }
 
+    /// What was exchanged with the partner `name` (admins): sent to it, received from it.
+    pub async fn partner_activity(
+        &self,
+        who: Acting<'_>,
+        name: &str,
+    ) -> Result<tocsin_domain::PartnerActivity> {
+        who.require(Permission::PartnerManage)?;
+        Ok(self.store.partner_activity(name).await?)
+    }
+
     /// Remove the partner `name` (admins), and what was remembered as sent to it. Records
     /// received from it stay, labelled with their origin.
     pub async fn remove_partner(&self, who: Acting<'_>, name: &str) -> Result<()> {

@@ -87,7 +87,9 @@ pub use rule::{
 pub use rumour::{
     HeardHow, NewRumour, Rumour, RumourError, RumourPatch, RumourPriority, RumourStatus, Sighting,
 };
-pub use share::{IncomingIncident, Partner, PartnerInput, Received, SentRecord, SharedIncident};
+pub use share::{
+    IncomingIncident, Partner, PartnerActivity, PartnerInput, Received, SentRecord, SharedIncident,
+};
 pub use signal::{ForecastPoint, ForecastRun, ForecastScore, SignalRecord};
 pub use situation::{Areas, NewSituation, Situation, SituationEdit};
 pub use sms::{

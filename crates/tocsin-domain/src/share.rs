@@ -339,6 +339,26 @@ pub struct SentRecord {
     pub tlp: Tlp,
     /// When it was first sent as retracted.
     pub retracted_at: Option<DateTime<Utc>>,
+    /// When it was last sent (the bundle's time).
+    pub sent_at: DateTime<Utc>,
+}
+
+/// What was exchanged with a partner: records sent (and of them, retracted since) with the
+/// last time, and records received from it (and of them, retracted by it) with the last time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PartnerActivity {
+    /// Records it was sent.
+    pub sent: u64,
+    /// Of them, sent as retracted since.
+    pub sent_retracted: u64,
+    /// When a bundle was last made for it.
+    pub last_sent: Option<DateTime<Utc>>,
+    /// Records received from it.
+    pub received: u64,
+    /// Of them, retracted by it.
+    pub received_retracted: u64,
+    /// When a record of it was last first received.
+    pub last_received: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

@@ -101,6 +101,7 @@ pub async fn make_partner_bundle(
                 modified: i.updated_at.max(i.created_at),
                 tlp: i.tlp,
                 retracted_at: None,
+                sent_at: meta.created_at,
             });
         }
     }
@@ -119,6 +120,7 @@ pub async fn make_partner_bundle(
             .map_err(io)?;
         records.push(SentRecord {
             retracted_at: Some(at),
+            sent_at: meta.created_at,
             ..s.clone()
         });
     }

@@ -158,6 +158,11 @@ async fn the_partners_page() {
     ])
     .await;
     assert_eq!(s, StatusCode::OK);
+    // Nothing exchanged with it yet.
+    assert!(
+        html.contains("<td class=\"sent\">0 (retracted: 0)</td>"),
+        "{html}"
+    );
     // The key as the page escapes it (minijinja writes `/` as `&#x2f;`).
     let shown = key.replace('/', "&#x2f;");
     assert!(

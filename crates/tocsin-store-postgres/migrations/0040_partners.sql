@@ -21,6 +21,7 @@ CREATE TABLE partner_sent (
     modified      timestamptz NOT NULL,
     tlp           smallint NOT NULL CHECK (tlp BETWEEN 0 AND 3),
     retracted_at  timestamptz,
+    sent_at       timestamptz NOT NULL,
     PRIMARY KEY (partner, record_id)
 );
 -- This installation's Ed25519 signing key, sealed with a key derived from the contact key.

@@ -5,7 +5,7 @@
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::Row;
 use std::collections::HashMap;
-use tocsin_domain::{Country, Partner, Received, SealedContact, SentRecord, Tlp};
+use tocsin_domain::{Country, Partner, PartnerActivity, Received, SealedContact, SentRecord, Tlp};
 use tocsin_store::{Result, ShareStep, StoreError, MAX_RECEIVED_LOOKUP};
 use uuid::Uuid;
 
@@ -151,16 +151,17 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &ShareStep) -> Result<(
         ShareStep::Sent(records) => {
             for r in records {
                 sqlx::query(
-                    "INSERT INTO partner_sent (partner, record_id, modified, tlp, retracted_at) \
-                     VALUES ($1,$2,$3,$4,$5) ON CONFLICT (partner, record_id) DO UPDATE SET \
-                     modified = excluded.modified, tlp = excluded.tlp, \
-                     retracted_at = excluded.retracted_at",
+                    "INSERT INTO partner_sent (partner, record_id, modified, tlp, retracted_at, \
+                     sent_at) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (partner, record_id) DO \
+                     UPDATE SET modified = excluded.modified, tlp = excluded.tlp, \
+                     retracted_at = excluded.retracted_at, sent_at = excluded.sent_at",
                 )
                 .bind(&r.partner)
                 .bind(r.record_id)
                 .bind(r.modified)
                 .bind(r.tlp.rank())
                 .bind(r.retracted_at)
+                .bind(r.sent_at)
                 .execute(&mut *conn)
                 .await
                 .map_err(db_err)?;
@@ -276,7 +277,8 @@ impl tocsin_store::Sharing for crate::PostgresStore {
 
     async fn sent_to(&self, partner: &str) -> Result<HashMap<Uuid, SentRecord>> {
         let rows = sqlx::query(
-            "SELECT record_id, modified, tlp, retracted_at FROM partner_sent WHERE partner = $1",
+            "SELECT record_id, modified, tlp, retracted_at, sent_at FROM partner_sent \
+             WHERE partner = $1",
         )
         .bind(partner)
         .fetch_all(&self.pool)
@@ -291,10 +293,39 @@ impl tocsin_store::Sharing for crate::PostgresStore {
                 tlp: Tlp::from_rank(r.try_get::<i16, _>(2).map_err(db_err)?.into())
                     .ok_or_else(|| corrupt("TLP"))?,
                 retracted_at: r.try_get(3).map_err(db_err)?,
+                sent_at: r.try_get(4).map_err(db_err)?,
             };
             out.insert(s.record_id, s);
         }
         Ok(out)
+    }
+
+    async fn partner_activity(&self, name: &str) -> Result<PartnerActivity> {
+        type Counts = (i64, i64, Option<chrono::DateTime<chrono::Utc>>);
+        let sent: Counts = sqlx::query_as(
+            "SELECT count(*), count(retracted_at), max(sent_at) FROM partner_sent \
+             WHERE partner = $1",
+        )
+        .bind(name)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let got: Counts = sqlx::query_as(
+            "SELECT count(*), count(retracted_at), max(received_at) FROM received_records \
+             WHERE origin = $1",
+        )
+        .bind(name)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(PartnerActivity {
+            sent: sent.0 as u64,
+            sent_retracted: sent.1 as u64,
+            last_sent: sent.2,
+            received: got.0 as u64,
+            received_retracted: got.1 as u64,
+            last_received: got.2,
+        })
     }
 
     async fn partner_by_token(&self, hash: &str) -> Result<Option<Partner>> {

@@ -21,6 +21,7 @@ CREATE TABLE partner_sent (
     modified      TEXT NOT NULL,
     tlp           INTEGER NOT NULL CHECK (tlp BETWEEN 0 AND 3),
     retracted_at  TEXT,
+    sent_at       TEXT NOT NULL,
     PRIMARY KEY (partner, record_id)
 );
 -- This installation's Ed25519 signing key, sealed with a key derived from the contact key.

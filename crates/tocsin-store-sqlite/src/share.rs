@@ -5,7 +5,7 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use std::collections::HashMap;
 use tocsin_domain::time::format as ts;
-use tocsin_domain::{Country, Partner, Received, SealedContact, SentRecord, Tlp};
+use tocsin_domain::{Country, Partner, PartnerActivity, Received, SealedContact, SentRecord, Tlp};
 use tocsin_store::{Result, ShareStep, StoreError, MAX_RECEIVED_LOOKUP};
 use uuid::Uuid;
 
@@ -150,16 +150,17 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &ShareStep) -> Resu
         ShareStep::Sent(records) => {
             for r in records {
                 sqlx::query(
-                    "INSERT INTO partner_sent (partner, record_id, modified, tlp, retracted_at) \
-                     VALUES (?,?,?,?,?) ON CONFLICT (partner, record_id) DO UPDATE SET \
-                     modified = excluded.modified, tlp = excluded.tlp, \
-                     retracted_at = excluded.retracted_at",
+                    "INSERT INTO partner_sent (partner, record_id, modified, tlp, retracted_at, \
+                     sent_at) VALUES (?,?,?,?,?,?) ON CONFLICT (partner, record_id) DO UPDATE \
+                     SET modified = excluded.modified, tlp = excluded.tlp, \
+                     retracted_at = excluded.retracted_at, sent_at = excluded.sent_at",
                 )
                 .bind(&r.partner)
                 .bind(r.record_id.to_string())
                 .bind(ts(&r.modified))
                 .bind(r.tlp.rank())
                 .bind(r.retracted_at.as_ref().map(ts))
+                .bind(ts(&r.sent_at))
                 .execute(&mut *conn)
                 .await
                 .map_err(db_err)?;
@@ -271,7 +272,8 @@ impl tocsin_store::Sharing for crate::SqliteStore {
 
     async fn sent_to(&self, partner: &str) -> Result<HashMap<Uuid, SentRecord>> {
         let rows = sqlx::query(
-            "SELECT record_id, modified, tlp, retracted_at FROM partner_sent WHERE partner = ?",
+            "SELECT record_id, modified, tlp, retracted_at, sent_at FROM partner_sent \
+             WHERE partner = ?",
         )
         .bind(partner)
         .fetch_all(&self.read)
@@ -286,10 +288,38 @@ impl tocsin_store::Sharing for crate::SqliteStore {
                 modified: parse_ts(r.get(1))?,
                 tlp: Tlp::from_rank(r.get::<i64, _>(2)).ok_or_else(|| corrupt("TLP rank"))?,
                 retracted_at: retracted.as_deref().map(parse_ts).transpose()?,
+                sent_at: parse_ts(r.get(4))?,
             };
             out.insert(s.record_id, s);
         }
         Ok(out)
+    }
+
+    async fn partner_activity(&self, name: &str) -> Result<PartnerActivity> {
+        let sent = sqlx::query(
+            "SELECT count(*), count(retracted_at), max(sent_at) FROM partner_sent WHERE partner = ?",
+        )
+        .bind(name)
+        .fetch_one(&self.read)
+        .await
+        .map_err(db_err)?;
+        let got = sqlx::query(
+            "SELECT count(*), count(retracted_at), max(received_at) FROM received_records \
+             WHERE origin = ?",
+        )
+        .bind(name)
+        .fetch_one(&self.read)
+        .await
+        .map_err(db_err)?;
+        let when = |v: Option<String>| v.as_deref().map(parse_ts).transpose();
+        Ok(PartnerActivity {
+            sent: sent.get::<i64, _>(0) as u64,
+            sent_retracted: sent.get::<i64, _>(1) as u64,
+            last_sent: when(sent.get(2))?,
+            received: got.get::<i64, _>(0) as u64,
+            received_retracted: got.get::<i64, _>(1) as u64,
+            last_received: when(got.get(2))?,
+        })
     }
 
     async fn partner_by_token(&self, hash: &str) -> Result<Option<Partner>> {

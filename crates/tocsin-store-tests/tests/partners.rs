@@ -84,7 +84,12 @@ async fn partners_are_kept_by_name(s: &dyn Store, _db: &Db) {
         modified,
         tlp: Tlp::Green,
         retracted_at,
+        sent_at: modified,
     };
+    assert_eq!(
+        s.partner_activity("UN office").await.unwrap(),
+        Default::default()
+    );
     let t0 = Utc::now() - Duration::hours(1);
     step(s, ShareStep::Sent(vec![sent(t0, None)]))
         .await
@@ -98,6 +103,9 @@ async fn partners_are_kept_by_name(s: &dyn Store, _db: &Db) {
     assert!(held[&id].retracted_at.is_some());
     assert!((held[&id].modified - t1).num_milliseconds().abs() < 2);
     assert!(s.sent_to("Foreign ministry").await.unwrap().is_empty());
+    let act = s.partner_activity("UN office").await.unwrap();
+    assert_eq!((act.sent, act.sent_retracted, act.received), (1, 1, 0));
+    assert!((act.last_sent.unwrap() - t1).num_milliseconds().abs() < 2);
 
     // Tokens: the inbound one found by its hash, the push one kept sealed; none for nobody.
     step(

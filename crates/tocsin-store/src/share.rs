@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use tocsin_domain::{Partner, Received, SealedContact, SentRecord};
+use tocsin_domain::{Partner, PartnerActivity, Received, SealedContact, SentRecord};
 use uuid::Uuid;
 
 use crate::Result;
@@ -82,6 +82,8 @@ pub trait Sharing: Send + Sync {
     async fn partner(&self, name: &str) -> Result<Option<Partner>>;
     /// What was sent to `partner`, by record id.
     async fn sent_to(&self, partner: &str) -> Result<HashMap<Uuid, SentRecord>>;
+    /// What was exchanged with the partner `name` (sent to it, received from it).
+    async fn partner_activity(&self, name: &str) -> Result<PartnerActivity>;
     /// The partner whose inbound token has this SHA-256 (hex).
     async fn partner_by_token(&self, hash: &str) -> Result<Option<Partner>>;
     /// The sealed token this installation pushes to the partner `name` with, if one was set.

@@ -1,5 +1,6 @@
 //! The admin page `/partners`: the partner organisations this one shares signed bundles with
-//! (name, ceiling, countries, URL, key), a form to add one and a button to remove each. Who
+//! (name, ceiling, countries, URL, key, and what was sent to and received from each, when), a
+//! form to add one and a button to remove each. Who
 //! may do it, and what a partner may be, is the application layer's
 //! ([`tocsin_app::partners`]), as for `/api/v1/partners` and `tocsin partner`.
 
@@ -30,18 +31,21 @@ async fn render(st: &AppState, wu: &WebUser, status: StatusCode, o: Outcome) -> 
     if !wu.user.can(Permission::PartnerManage) {
         return Err(tocsin_app::AppError::forbidden(Permission::PartnerManage).into());
     }
-    let list = st.app().list_partners((&wu.user).into()).await?;
-    let partners: Vec<_> = list
-        .iter()
-        .map(|p| {
-            context! {
-                name => p.name.clone(), url => p.url.clone(), key => p.public_key.clone(),
-                max_tlp => p.max_tlp.as_str(), slug => p.max_tlp.slug(),
-                countries => p.countries.iter().map(|c| c.code().to_string()).collect::<Vec<_>>(),
-                added_at => p.added_at,
-            }
-        })
-        .collect();
+    let app = st.app();
+    let list = app.list_partners((&wu.user).into()).await?;
+    let mut partners = Vec::with_capacity(list.len());
+    for p in &list {
+        let a = app.partner_activity((&wu.user).into(), &p.name).await?;
+        partners.push(context! {
+            name => p.name.clone(), url => p.url.clone(), key => p.public_key.clone(),
+            max_tlp => p.max_tlp.as_str(),
+            countries => p.countries.iter().map(|c| c.code().to_string()).collect::<Vec<_>>(),
+            added_at => p.added_at,
+            sent => a.sent, sent_retracted => a.sent_retracted, last_sent => a.last_sent,
+            received => a.received, received_retracted => a.received_retracted,
+            last_received => a.last_received,
+        });
+    }
     let ceilings: Vec<&str> = [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict]
         .into_iter()
         .map(Tlp::as_str)
