@@ -34,6 +34,7 @@ pub mod matching;
 pub mod monitor;
 pub mod notify;
 pub mod overview;
+pub mod partners;
 pub mod policy;
 pub mod reads;
 pub mod reports;

@@ -6,7 +6,10 @@
 //! [`SharedIncident`] (the Admiralty grade of their best source, never a source, a report or a
 //! warner's words, nor an evidence file), at most at the label the caller asks for, capped by
 //! their clearance. TLP:RED never leaves. TLP:AMBER+STRICT leaves only for a partner
-//! organisation named on the record ([`Audience::Partner`], later); never in a STIX bundle.
+//! organisation named on the record ([`Audience::Partner`]; records cannot name one yet, so
+//! none leaves); never in a STIX bundle. A partner also gets only the countries it is limited
+//! to ([`ShareScope::countries`]), and what it was sent before that no longer crosses is sent
+//! as a retraction ([`App::start_partner_share`], [`App::record_partner_send`]).
 //!
 //! **What is received.** Incidents of another organisation's bundle, stored as incidents
 //! labelled as their marking says, with where they came from ([`Received`]): once per origin
@@ -18,8 +21,8 @@ use std::collections::HashMap;
 
 use tocsin_domain::share::{origin_name, Refusal, RECEIVED_DATASET_PREFIX};
 use tocsin_domain::{
-    AuditEvent, Incident, IncidentFilter, IncomingIncident, Permission, Received, SharedIncident,
-    Tlp, User, VerificationStatus,
+    AuditEvent, Country, Incident, IncidentFilter, IncomingIncident, Partner, Permission, Received,
+    SentRecord, SharedIncident, Tlp, User, VerificationStatus,
 };
 use tocsin_store::{
     Op, ShareStep, Step, StoreError, StoreExt, VerificationStep, MAX_RECEIVED_LOOKUP,
@@ -71,6 +74,8 @@ pub fn may_cross(i: &Incident, audience: Audience<'_>, max: Tlp) -> bool {
 /// What an export asks for: the label ceiling and the incidents' filters.
 #[derive(Debug, Clone)]
 pub struct ShareScope {
+    /// The countries a partner is limited to (empty: every one).
+    pub countries: Vec<Country>,
     /// The highest label exported (capped by clearance and the audience).
     pub max_tlp: Tlp,
     /// The exporter's clearance (sources' grades are read at it).
@@ -79,8 +84,22 @@ pub struct ShareScope {
     pub filter: IncidentFilter,
 }
 
+/// An export to a partner under way: its scope, the partner, and what was sent to it before
+/// (by record id).
+#[derive(Debug, Clone)]
+pub struct PartnerShare {
+    /// What is read and how far.
+    pub scope: ShareScope,
+    /// To whom.
+    pub partner: Partner,
+    /// What it was sent before.
+    pub sent: HashMap<Uuid, SentRecord>,
+}
+
 /// How a received bundle went.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct ReceiveSummary {
     /// New incidents stored.
     pub created: u64,
@@ -138,10 +157,97 @@ impl App<'_> {
             )
             .await?;
         Ok(ShareScope {
+            countries: Vec::new(),
             max_tlp,
             clearance,
             filter,
         })
+    }
+
+    /// Start an export for `who` to the partner `name`: the partner's terms (its ceiling,
+    /// capped by the caller's clearance; its countries), what was sent to it before (so what
+    /// no longer crosses is sent as retracted), and the export in the audit trail.
+    pub async fn start_partner_share(&self, who: Acting<'_>, name: &str) -> Result<PartnerShare> {
+        who.require(Permission::ShareExport)?;
+        let partner = self.partner_named(name).await?;
+        let detail = serde_json::json!({ "partner": partner.name });
+        let mut scope = self
+            .start_share(
+                who,
+                Audience::Partner(&partner.name),
+                partner.max_tlp,
+                IncidentFilter::default(),
+                detail,
+            )
+            .await?;
+        scope.countries = partner.countries.clone();
+        let sent = self.store.sent_to(&partner.name).await?;
+        Ok(PartnerShare {
+            scope,
+            partner,
+            sent,
+        })
+    }
+
+    /// Remember what a bundle for a partner carried (so a later one retracts what no longer
+    /// crosses) and put every record of it in the audit trail (`share.send`, in batches) with
+    /// the partner, the bundle's SHA-256 and its signature.
+    pub async fn record_partner_send(
+        &self,
+        who: Acting<'_>,
+        partner: &Partner,
+        records: Vec<SentRecord>,
+        bundle_sha256: &str,
+        signature: &str,
+    ) -> Result<()> {
+        who.require(Permission::ShareExport)?;
+        if records.is_empty() {
+            let audit = AuditEvent::new(&who.actor(), "share.send", "incident", None).with_detail(
+                serde_json::json!({
+                    "partner": partner.name,
+                    "bundle_sha256": bundle_sha256,
+                    "signature": signature,
+                    "records": [],
+                    "retracted": [],
+                }),
+            );
+            self.store.audit(audit).await?;
+            return Ok(());
+        }
+        for batch in records.chunks(RECEIVE_BATCH) {
+            let ids = |retracted: bool| -> Vec<String> {
+                batch
+                    .iter()
+                    .filter(|r| r.retracted_at.is_some() == retracted)
+                    .map(|r| r.record_id.to_string())
+                    .collect()
+            };
+            let audit = AuditEvent::new(&who.actor(), "share.send", "incident", None).with_detail(
+                serde_json::json!({
+                    "partner": partner.name,
+                    "bundle_sha256": bundle_sha256,
+                    "signature": signature,
+                    "records": ids(false),
+                    "retracted": ids(true),
+                }),
+            );
+            self.store
+                .write(
+                    &who.actor(),
+                    Op::All {
+                        steps: vec![Step::Share(ShareStep::Sent(batch.to_vec()))],
+                        audit: Box::new(audit),
+                    },
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The partner `name` for receiving its bundle as `who` (who needs to import).
+    pub async fn partner_for_import(&self, who: Acting<'_>, name: &str) -> Result<Partner> {
+        who.require(Permission::ShareImport)?;
+        self.partner_named(name).await
     }
 
     /// The part of a chunk of incidents (read with [`ShareScope::filter`]) that crosses,
@@ -156,6 +262,7 @@ impl App<'_> {
         let mut keep: Vec<Incident> = chunk
             .into_iter()
             .filter(|i| may_cross(i, audience, scope.max_tlp))
+            .filter(|i| scope.countries.is_empty() || scope.countries.contains(&i.country))
             .collect();
         self.grade_at(scope.clearance, &mut keep).await?;
         Ok(keep.iter().map(SharedIncident::of).collect())
@@ -174,7 +281,29 @@ impl App<'_> {
         origin: &str,
         format: &str,
         incoming: Vec<IncomingIncident>,
+        summary: ReceiveSummary,
+    ) -> Result<ReceiveSummary> {
+        self.receive_incidents_from(
+            who,
+            origin,
+            format,
+            incoming,
+            summary,
+            serde_json::Value::Null,
+        )
+        .await
+    }
+
+    /// [`App::receive_incidents`], each batch's audit entry also carrying `provenance` (a
+    /// partner bundle's hash and signature).
+    pub async fn receive_incidents_from(
+        &self,
+        who: Acting<'_>,
+        origin: &str,
+        format: &str,
+        incoming: Vec<IncomingIncident>,
         mut summary: ReceiveSummary,
+        provenance: serde_json::Value,
     ) -> Result<ReceiveSummary> {
         who.require(Permission::ShareImport)?;
         let origin = origin_name(origin)?;
@@ -188,8 +317,14 @@ impl App<'_> {
             let end = (i + RECEIVE_BATCH.min(MAX_RECEIVED_LOOKUP)).min(incoming.len());
             let batch: Vec<IncomingIncident> = incoming[i..end].to_vec();
             i = end;
-            self.receive_batch(who, clearance, &origin, format, batch, &mut summary)
-                .await?;
+            self.receive_batch(
+                who,
+                clearance,
+                (&origin, format, &provenance),
+                batch,
+                &mut summary,
+            )
+            .await?;
         }
         incoming.clear();
         Ok(summary)
@@ -199,11 +334,11 @@ impl App<'_> {
         &self,
         who: Acting<'_>,
         clearance: Tlp,
-        origin: &str,
-        format: &str,
+        (origin, format, provenance): (&str, &str, &serde_json::Value),
         batch: Vec<IncomingIncident>,
         summary: &mut ReceiveSummary,
     ) -> Result<()> {
+        let mut records: Vec<String> = Vec::new();
         let ids: Vec<String> = batch.iter().map(|b| b.original_id.clone()).collect();
         let held: HashMap<String, Received> = self.store.received_by_original(origin, &ids).await?;
         let now = tocsin_domain::time::now();
@@ -246,6 +381,7 @@ impl App<'_> {
                     steps.push(Step::Verification(VerificationStep::CreateIncident(
                         Box::new(i),
                     )));
+                    records.push(inc.original_id.clone());
                     created += 1;
                 }
                 Some(r) if r.retracted_at.is_some() => summary.unchanged += 1,
@@ -259,6 +395,7 @@ impl App<'_> {
                     let mut rec = record(r.record_id, r.tlp, r.received_at, Some(now));
                     rec.modified = inc.modified.max(r.modified);
                     steps.push(Step::Share(ShareStep::Receive(Box::new(rec))));
+                    records.push(inc.original_id.clone());
                     retracted += 1;
                 }
                 Some(r) if inc.modified <= r.modified => summary.unchanged += 1,
@@ -282,6 +419,7 @@ impl App<'_> {
                         r.received_at,
                         None,
                     )))));
+                    records.push(inc.original_id.clone());
                     updated += 1;
                 }
             }
@@ -289,15 +427,19 @@ impl App<'_> {
         if steps.is_empty() {
             return Ok(());
         }
-        let audit = AuditEvent::new(&who.actor(), "share.receive", "incident", None).with_detail(
-            serde_json::json!({
-                "origin": origin,
-                "format": format,
-                "created": created,
-                "updated": updated,
-                "retracted": retracted,
-            }),
-        );
+        let mut detail = serde_json::json!({
+            "origin": origin,
+            "format": format,
+            "created": created,
+            "updated": updated,
+            "retracted": retracted,
+            "records": records,
+        });
+        if let (Some(d), Some(p)) = (detail.as_object_mut(), provenance.as_object()) {
+            d.extend(p.clone());
+        }
+        let audit =
+            AuditEvent::new(&who.actor(), "share.receive", "incident", None).with_detail(detail);
         self.store
             .write(
                 &who.actor(),

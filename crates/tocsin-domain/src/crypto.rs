@@ -148,6 +148,115 @@ impl ContactKey {
     }
 }
 
+/// The purpose this installation's signing key is sealed under (see [`ContactKey::derive`]).
+pub const SIGNING_KEY_PURPOSE: &str = "tocsin-share-signing-key-v1";
+
+/// The associated data the signing key is sealed with.
+pub const SIGNING_KEY_CONTEXT: &[u8] = b"share-signing-key";
+
+/// This installation's Ed25519 key, which signs the bundles it shares with partner
+/// organisations. Stored only sealed ([`SigningKey::seal`]); its `Debug` never shows it.
+pub struct SigningKey {
+    pkcs8: Vec<u8>,
+    pair: ring::signature::Ed25519KeyPair,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SigningKey(public {})", self.public_key())
+    }
+}
+
+impl SigningKey {
+    /// A fresh random key.
+    pub fn generate() -> SigningKey {
+        let rng = ring::rand::SystemRandom::new();
+        let doc = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng)
+            .expect("the system's random generator works");
+        SigningKey::from_pkcs8(doc.as_ref()).expect("a key ring just made opens")
+    }
+
+    fn from_pkcs8(bytes: &[u8]) -> Result<SigningKey, DomainError> {
+        let pair = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(bytes)
+            .map_err(|_| DomainError::Crypto)?;
+        Ok(SigningKey {
+            pkcs8: bytes.to_vec(),
+            pair,
+        })
+    }
+
+    /// The key sealed with a key derived from the contact key (bound to its purpose), as
+    /// stored.
+    pub fn seal(&self, contact_key: &ContactKey) -> SealedContact {
+        contact_key
+            .derive(SIGNING_KEY_PURPOSE)
+            .seal_bound(&self.pkcs8, SIGNING_KEY_CONTEXT)
+    }
+
+    /// Open what [`SigningKey::seal`] stored.
+    pub fn open(
+        sealed: &SealedContact,
+        contact_key: &ContactKey,
+    ) -> Result<SigningKey, DomainError> {
+        let plain = contact_key
+            .derive(SIGNING_KEY_PURPOSE)
+            .open_bound(sealed, SIGNING_KEY_CONTEXT)?;
+        SigningKey::from_pkcs8(&plain)
+    }
+
+    /// Its public half.
+    pub fn public_key(&self) -> PublicKey {
+        use ring::signature::KeyPair;
+        let mut k = [0u8; 32];
+        k.copy_from_slice(self.pair.public_key().as_ref());
+        PublicKey(k)
+    }
+
+    /// The Ed25519 signature (64 bytes) of `msg`.
+    pub fn sign(&self, msg: &[u8]) -> Vec<u8> {
+        self.pair.sign(msg).as_ref().to_vec()
+    }
+}
+
+/// An Ed25519 public key (32 bytes), written in standard base64 (44 characters).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PublicKey([u8; 32]);
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({self})")
+    }
+}
+
+impl fmt::Display for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use base64::Engine;
+        f.write_str(&base64::engine::general_purpose::STANDARD.encode(self.0))
+    }
+}
+
+impl PublicKey {
+    /// Parse the base64 of 32 bytes (what `tocsin share key` prints), refused naming `key`.
+    pub fn parse(s: &str) -> Result<PublicKey, DomainError> {
+        use base64::Engine;
+        let bad = || {
+            DomainError::invalid("key", "expected an Ed25519 public key: 32 bytes in base64, as `tocsin share key` prints it")
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(s.trim())
+            .map_err(|_| bad())?;
+        let k: [u8; 32] = bytes.try_into().map_err(|_| bad())?;
+        Ok(PublicKey(k))
+    }
+
+    /// Whether `signature` is this key's Ed25519 signature of `msg`.
+    pub fn verify(&self, msg: &[u8], signature: &[u8]) -> bool {
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, &self.0)
+            .verify(msg, signature)
+            .is_ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +273,27 @@ mod tests {
             ContactKey::from_hex(&k.to_hex()).unwrap().to_hex(),
             k.to_hex()
         );
+    }
+
+    #[test]
+    fn signing_keys_sign_verify_and_stay_sealed() {
+        let ck = ContactKey::generate();
+        let k = SigningKey::generate();
+        let sig = k.sign(b"payload");
+        let pk = PublicKey::parse(&k.public_key().to_string()).unwrap();
+        assert!(pk.verify(b"payload", &sig));
+        assert!(!pk.verify(b"paylOad", &sig));
+        assert!(!SigningKey::generate().public_key().verify(b"payload", &sig));
+        let sealed = k.seal(&ck);
+        assert!(!sealed
+            .0
+            .windows(16)
+            .any(|w| k.pkcs8.windows(16).any(|p| p == w)));
+        let back = SigningKey::open(&sealed, &ck).unwrap();
+        assert_eq!(back.public_key(), k.public_key());
+        assert!(SigningKey::open(&sealed, &ContactKey::generate()).is_err());
+        assert!(!format!("{k:?}").contains(&hex::encode(&k.pkcs8)));
+        assert_eq!(PublicKey::parse("AAAA").unwrap_err().field(), Some("key"));
     }
 
     #[test]

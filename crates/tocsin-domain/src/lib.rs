@@ -60,7 +60,7 @@ pub use broadcast::{
 };
 pub use contact::{ChannelPrefs, InboxAfter, InboxItem, NotifyChannel, UserContacts};
 pub use country::Country;
-pub use crypto::{ContactKey, SealedContact};
+pub use crypto::{ContactKey, PublicKey, SealedContact, SigningKey};
 pub use desk::{
     Department, Desk, EscalationPolicy, EscalationStep, NewDesk, Shift, Target, UnreachableStep,
 };
@@ -87,7 +87,9 @@ pub use rule::{
 pub use rumour::{
     HeardHow, NewRumour, Rumour, RumourError, RumourPatch, RumourPriority, RumourStatus, Sighting,
 };
-pub use share::{IncomingIncident, Received, SharedIncident};
+pub use share::{
+    IncomingIncident, Partner, PartnerActivity, PartnerInput, Received, SentRecord, SharedIncident,
+};
 pub use signal::{ForecastPoint, ForecastRun, ForecastScore, SignalRecord};
 pub use situation::{Areas, NewSituation, Situation, SituationEdit};
 pub use sms::{

@@ -3,7 +3,8 @@
 //!
 //! Which records cross, and at which label, is decided in the application layer
 //! (`tocsin_app::share`); this module only says what a record that crosses carries, so that
-//! every way out (STIX bundles today, Tocsin-to-Tocsin bundles later) carries the same fields.
+//! every way out (STIX bundles, signed bundles for partner organisations) carries the same
+//! fields. Partners ([`Partner`]) and what was sent to them ([`SentRecord`]) live here too.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -188,9 +189,220 @@ pub struct Refusal {
     pub reason: String,
 }
 
+/// The most characters of a partner's base URL.
+pub const MAX_PARTNER_URL_CHARS: usize = 300;
+
+/// The most countries a partner may be limited to.
+pub const MAX_PARTNER_COUNTRIES: usize = 250;
+
+/// Another organisation's Tocsin this one shares with: its name (as this organisation calls
+/// it; received records carry it as their origin), where it runs, the Ed25519 key its bundles
+/// are signed with, and what it may receive: labels up to `max_tlp` (never above
+/// TLP:AMBER+STRICT) about `countries` (every country when empty).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Partner {
+    /// Its name here (unique).
+    pub name: String,
+    /// Its base URL, e.g. `https://tocsin.partner.example`.
+    pub url: String,
+    /// Its public signing key, base64 (what its `tocsin share key` prints).
+    pub public_key: String,
+    /// The highest label it may receive: TLP:CLEAR to TLP:AMBER+STRICT.
+    pub max_tlp: Tlp,
+    /// The countries it may receive records about (ISO 3166-1 alpha-3); empty: every one.
+    #[schema(value_type = Vec<String>)]
+    pub countries: Vec<Country>,
+    /// When it was added.
+    pub added_at: DateTime<Utc>,
+}
+
+/// A partner as asked for (CLI flags, API body, form), before it is checked.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerInput {
+    /// Its name here.
+    pub name: String,
+    /// Its base URL (`https://…`; `http://` only for a loopback address).
+    pub url: String,
+    /// Its public signing key, base64.
+    pub key: String,
+    /// The highest label it may receive, e.g. `TLP:AMBER` (TLP:RED is refused).
+    pub max_tlp: String,
+    /// ISO 3166-1 alpha-3 codes it is limited to; none: every country.
+    #[serde(default)]
+    pub countries: Vec<String>,
+}
+
+impl Partner {
+    /// Check `input` (each bad field refused by name) into a partner added at `now`.
+    pub fn parse(input: PartnerInput, now: DateTime<Utc>) -> Result<Partner, DomainError> {
+        let name = input.name.trim().to_string();
+        if name.is_empty() {
+            return Err(DomainError::invalid(
+                "name",
+                "name the partner organisation",
+            ));
+        }
+        if name.chars().count() > MAX_ORIGIN_CHARS {
+            return Err(DomainError::invalid(
+                "name",
+                format!("at most {MAX_ORIGIN_CHARS} characters"),
+            ));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(DomainError::invalid(
+                "name",
+                "must not contain control characters",
+            ));
+        }
+        let url = input.url.trim().to_string();
+        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|p| url.starts_with(p));
+        let host = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://").filter(|_| loopback))
+            .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""));
+        if !matches!(host, Some(h) if !h.is_empty())
+            || url.chars().count() > MAX_PARTNER_URL_CHARS
+            || url.chars().any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(DomainError::invalid(
+                "url",
+                format!(
+                    "expected its base URL, https://… (http:// only on this machine), at most \
+                     {MAX_PARTNER_URL_CHARS} characters"
+                ),
+            ));
+        }
+        let public_key = crate::crypto::PublicKey::parse(&input.key)?.to_string();
+        let max_tlp: Tlp =
+            input.max_tlp.trim().parse().map_err(|_| {
+                DomainError::invalid("max_tlp", "expected a TLP label, e.g. TLP:GREEN")
+            })?;
+        if max_tlp == Tlp::Red {
+            return Err(DomainError::invalid(
+                "max_tlp",
+                "TLP:RED never leaves this organisation: at most TLP:AMBER+STRICT",
+            ));
+        }
+        if input.countries.len() > MAX_PARTNER_COUNTRIES {
+            return Err(DomainError::invalid(
+                "countries",
+                format!("at most {MAX_PARTNER_COUNTRIES}"),
+            ));
+        }
+        let mut countries = Vec::new();
+        for c in input.countries.iter().filter(|c| !c.trim().is_empty()) {
+            let c = Country::parse(c.trim()).map_err(|_| {
+                DomainError::invalid(
+                    "countries",
+                    format!("unknown country {c:?}: an ISO 3166-1 alpha-3 code, e.g. CAF"),
+                )
+            })?;
+            if !countries.contains(&c) {
+                countries.push(c);
+            }
+        }
+        Ok(Partner {
+            name,
+            url,
+            public_key,
+            max_tlp,
+            countries,
+            added_at: now,
+        })
+    }
+
+    /// Its key, parsed.
+    pub fn key(&self) -> Result<crate::crypto::PublicKey, DomainError> {
+        crate::crypto::PublicKey::parse(&self.public_key)
+    }
+
+    /// Whether it may receive records about `country`.
+    pub fn covers(&self, country: &Country) -> bool {
+        self.countries.is_empty() || self.countries.contains(country)
+    }
+}
+
+/// A record sent to a partner, as remembered: so that a record that no longer may cross (it
+/// was refuted, relabelled, or the partner's terms narrowed) is sent as a retraction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentRecord {
+    /// The partner's name.
+    pub partner: String,
+    /// The local record (an incident's id).
+    pub record_id: Uuid,
+    /// The version time last sent.
+    pub modified: DateTime<Utc>,
+    /// The label last sent.
+    pub tlp: Tlp,
+    /// When it was first sent as retracted.
+    pub retracted_at: Option<DateTime<Utc>>,
+    /// When it was last sent (the bundle's time).
+    pub sent_at: DateTime<Utc>,
+}
+
+/// What was exchanged with a partner: records sent (and of them, retracted since) with the
+/// last time, and records received from it (and of them, retracted by it) with the last time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PartnerActivity {
+    /// Records it was sent.
+    pub sent: u64,
+    /// Of them, sent as retracted since.
+    pub sent_retracted: u64,
+    /// When a bundle was last made for it.
+    pub last_sent: Option<DateTime<Utc>>,
+    /// Records received from it.
+    pub received: u64,
+    /// Of them, retracted by it.
+    pub received_retracted: u64,
+    /// When a record of it was last first received.
+    pub last_received: Option<DateTime<Utc>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn input() -> PartnerInput {
+        PartnerInput {
+            name: " UN office ".into(),
+            url: "https://tocsin.un.example".into(),
+            key: crate::SigningKey::generate().public_key().to_string(),
+            max_tlp: "TLP:AMBER".into(),
+            countries: vec!["KEN".into(), "ken".into()],
+        }
+    }
+
+    #[test]
+    fn partners_are_checked() {
+        let p = Partner::parse(input(), Utc::now()).unwrap();
+        assert_eq!(p.name, "UN office");
+        assert_eq!(p.max_tlp, Tlp::Amber);
+        assert_eq!(p.countries.len(), 1);
+        assert!(p.covers(&Country::parse("KEN").unwrap()));
+        assert!(!p.covers(&Country::parse("CAF").unwrap()));
+        let bad = |f: fn(&mut PartnerInput), field: &str| {
+            let mut i = input();
+            f(&mut i);
+            assert_eq!(
+                Partner::parse(i, Utc::now()).unwrap_err().field(),
+                Some(field)
+            );
+        };
+        bad(|i| i.max_tlp = "TLP:RED".into(), "max_tlp");
+        bad(|i| i.max_tlp = "secret".into(), "max_tlp");
+        bad(|i| i.url = "ftp://x".into(), "url");
+        bad(|i| i.url = "http://partner.example".into(), "url");
+        bad(|i| i.url = "https://".into(), "url");
+        bad(|i| i.key = "not a key".into(), "key");
+        bad(|i| i.name = "".into(), "name");
+        bad(|i| i.countries = vec!["XXX".into()], "countries");
+        let mut local = input();
+        local.url = "http://127.0.0.1:8080".into();
+        assert!(Partner::parse(local, Utc::now()).is_ok());
+    }
 
     #[test]
     fn origin_names_are_checked() {

@@ -98,6 +98,9 @@ pub enum Permission {
     ShareExport,
     /// Import other organisations' bundles as read-only incidents (analysts).
     ShareImport,
+    /// Add and remove the partner organisations this one shares with, and read their terms
+    /// (admins).
+    PartnerManage,
 }
 
 impl Permission {
@@ -209,6 +212,7 @@ impl Role {
                     | BroadcastStop
                     | LexiconManage
                     | ShareExport
+                    | PartnerManage
             ),
             Role::Analyst => matches!(
                 p,

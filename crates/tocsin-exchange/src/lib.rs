@@ -10,6 +10,7 @@
 //! the [`Geo`] trait.
 
 mod acled;
+pub mod bundle;
 mod columns;
 pub mod export;
 mod fips;

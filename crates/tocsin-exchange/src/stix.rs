@@ -325,6 +325,30 @@ impl<W: Write> StixWriter<W> {
         }))
     }
 
+    /// Add the retraction of an incident sent before (STIX `revoked`): its id, the time it
+    /// was retracted and the label it was sent under; nothing else of it.
+    pub fn write_revoked(
+        &mut self,
+        id: Uuid,
+        created: &DateTime<Utc>,
+        retracted_at: &DateTime<Utc>,
+        tlp: Tlp,
+    ) -> std::io::Result<()> {
+        let inc_id = self.org.object_id("incident", id);
+        let created = stamp(&(*created).min(*retracted_at));
+        self.object(&json!({
+            "type": "incident",
+            "spec_version": "2.1",
+            "id": inc_id,
+            "created": created,
+            "modified": stamp(retracted_at),
+            "created_by_ref": self.identity,
+            "name": "Retracted",
+            "revoked": true,
+            "object_marking_refs": [marking_id(tlp)],
+        }))
+    }
+
     /// Close the bundle; answers the writer.
     pub fn finish(mut self) -> std::io::Result<W> {
         self.w.write_all(b"]}")?;

@@ -520,5 +520,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(crate::flags::FlagsDoc::openapi());
     doc.merge(crate::monitor::MonitorDoc::openapi());
     doc.merge(crate::share::ShareDoc::openapi());
+    doc.merge(crate::partners::PartnersDoc::openapi());
     Json(doc)
 }

@@ -31,6 +31,7 @@ pub mod matching;
 pub mod monitor;
 pub mod net;
 pub mod notify;
+pub mod partners;
 pub mod ratelimit;
 pub mod rumours;
 pub mod share;
@@ -540,6 +541,7 @@ pub fn router(state: AppState) -> Router {
         .merge(channel_status::api_routes())
         .merge(monitor::routes())
         .merge(share::routes())
+        .merge(partners::routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(input::MAX_BODY_BYTES));
     Router::new()

@@ -1,10 +1,11 @@
 //! Received records on PostgreSQL (`received_records`) and the retraction of a received
-//! incident.
+//! incident; partners (`partners`), what was sent to them (`partner_sent`) and the sealed
+//! signing key.
 
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::Row;
 use std::collections::HashMap;
-use tocsin_domain::{Received, Tlp};
+use tocsin_domain::{Country, Partner, PartnerActivity, Received, SealedContact, SentRecord, Tlp};
 use tocsin_store::{Result, ShareStep, StoreError, MAX_RECEIVED_LOOKUP};
 use uuid::Uuid;
 
@@ -77,7 +78,124 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &ShareStep) -> Result<(
             }
             Ok(())
         }
+        ShareStep::AddPartner(p) => {
+            sqlx::query(&format!(
+                "INSERT INTO partners ({PARTNER_COLS}) VALUES ($1,$2,$3,$4,$5,$6)"
+            ))
+            .bind(&p.name)
+            .bind(&p.url)
+            .bind(&p.public_key)
+            .bind(p.max_tlp.rank())
+            .bind(countries_text(&p.countries))
+            .bind(p.added_at)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(d) if d.is_unique_violation() => {
+                    StoreError::Conflict(format!("a partner named {:?} exists", p.name))
+                }
+                e => db_err(e),
+            })?;
+            Ok(())
+        }
+        ShareStep::RemovePartner(name) => {
+            let n = sqlx::query("DELETE FROM partners WHERE name = $1")
+                .bind(name)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM partner_sent WHERE partner = $1")
+                .bind(name)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            Ok(())
+        }
+        ShareStep::PartnerInboundToken { name, hash } => {
+            let n = sqlx::query("UPDATE partners SET inbound_token_hash = $1 WHERE name = $2")
+                .bind(hash)
+                .bind(name)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        }
+        ShareStep::PartnerPushToken { name, sealed } => {
+            let n = sqlx::query("UPDATE partners SET push_token = $1 WHERE name = $2")
+                .bind(&sealed.0)
+                .bind(name)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        }
+        ShareStep::KeepSigningKey(sealed) => {
+            sqlx::query(
+                "INSERT INTO signing_key (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&sealed.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            Ok(())
+        }
+        ShareStep::Sent(records) => {
+            for r in records {
+                sqlx::query(
+                    "INSERT INTO partner_sent (partner, record_id, modified, tlp, retracted_at, \
+                     sent_at) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (partner, record_id) DO \
+                     UPDATE SET modified = excluded.modified, tlp = excluded.tlp, \
+                     retracted_at = excluded.retracted_at, sent_at = excluded.sent_at",
+                )
+                .bind(&r.partner)
+                .bind(r.record_id)
+                .bind(r.modified)
+                .bind(r.tlp.rank())
+                .bind(r.retracted_at)
+                .bind(r.sent_at)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            }
+            Ok(())
+        }
     }
+}
+
+const PARTNER_COLS: &str = "name, url, public_key, max_tlp, countries, added_at";
+
+fn countries_text(c: &[Country]) -> String {
+    c.iter().map(Country::code).collect::<Vec<_>>().join(",")
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Backend(format!("corrupt {what}"))
+}
+
+fn partner(r: &PgRow) -> Result<Partner> {
+    let countries: String = r.try_get(4).map_err(db_err)?;
+    Ok(Partner {
+        name: r.try_get(0).map_err(db_err)?,
+        url: r.try_get(1).map_err(db_err)?,
+        public_key: r.try_get(2).map_err(db_err)?,
+        max_tlp: Tlp::from_rank(r.try_get::<i16, _>(3).map_err(db_err)?.into())
+            .ok_or_else(|| corrupt("TLP"))?,
+        countries: countries
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(|c| Country::parse(c).map_err(|_| corrupt("partner country")))
+            .collect::<Result<_>>()?,
+        added_at: r.try_get(5).map_err(db_err)?,
+    })
 }
 
 #[async_trait::async_trait]
@@ -132,5 +250,110 @@ impl tocsin_store::Sharing for crate::PostgresStore {
                 .map_err(db_err)?;
         Uuid::parse_str(&v.ok_or_else(|| StoreError::Backend("no instance id".into()))?)
             .map_err(|_| StoreError::Backend("corrupt instance id".into()))
+    }
+
+    async fn partners(&self) -> Result<Vec<Partner>> {
+        sqlx::query(&format!(
+            "SELECT {PARTNER_COLS} FROM partners ORDER BY name"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(partner)
+        .collect()
+    }
+
+    async fn partner(&self, name: &str) -> Result<Option<Partner>> {
+        let row = sqlx::query(&format!(
+            "SELECT {PARTNER_COLS} FROM partners WHERE name = $1"
+        ))
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(partner).transpose()
+    }
+
+    async fn sent_to(&self, partner: &str) -> Result<HashMap<Uuid, SentRecord>> {
+        let rows = sqlx::query(
+            "SELECT record_id, modified, tlp, retracted_at, sent_at FROM partner_sent \
+             WHERE partner = $1",
+        )
+        .bind(partner)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let mut out = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            let s = SentRecord {
+                partner: partner.to_string(),
+                record_id: r.try_get(0).map_err(db_err)?,
+                modified: r.try_get(1).map_err(db_err)?,
+                tlp: Tlp::from_rank(r.try_get::<i16, _>(2).map_err(db_err)?.into())
+                    .ok_or_else(|| corrupt("TLP"))?,
+                retracted_at: r.try_get(3).map_err(db_err)?,
+                sent_at: r.try_get(4).map_err(db_err)?,
+            };
+            out.insert(s.record_id, s);
+        }
+        Ok(out)
+    }
+
+    async fn partner_activity(&self, name: &str) -> Result<PartnerActivity> {
+        type Counts = (i64, i64, Option<chrono::DateTime<chrono::Utc>>);
+        let sent: Counts = sqlx::query_as(
+            "SELECT count(*), count(retracted_at), max(sent_at) FROM partner_sent \
+             WHERE partner = $1",
+        )
+        .bind(name)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let got: Counts = sqlx::query_as(
+            "SELECT count(*), count(retracted_at), max(received_at) FROM received_records \
+             WHERE origin = $1",
+        )
+        .bind(name)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(PartnerActivity {
+            sent: sent.0 as u64,
+            sent_retracted: sent.1 as u64,
+            last_sent: sent.2,
+            received: got.0 as u64,
+            received_retracted: got.1 as u64,
+            last_received: got.2,
+        })
+    }
+
+    async fn partner_by_token(&self, hash: &str) -> Result<Option<Partner>> {
+        let row = sqlx::query(&format!(
+            "SELECT {PARTNER_COLS} FROM partners WHERE inbound_token_hash = $1"
+        ))
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(partner).transpose()
+    }
+
+    async fn partner_push_token(&self, name: &str) -> Result<Option<SealedContact>> {
+        let v: Option<Option<Vec<u8>>> =
+            sqlx::query_scalar("SELECT push_token FROM partners WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Ok(v.flatten().map(SealedContact))
+    }
+
+    async fn signing_key(&self) -> Result<Option<SealedContact>> {
+        let v: Option<Vec<u8>> = sqlx::query_scalar("SELECT sealed FROM signing_key WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(v.map(SealedContact))
     }
 }

@@ -1,10 +1,11 @@
-//! Received records on SQLite (`received_records`) and the retraction of a received incident.
+//! Received records on SQLite (`received_records`) and the retraction of a received incident;
+//! partners (`partners`), what was sent to them (`partner_sent`) and the sealed signing key.
 
 use sqlx::sqlite::SqliteConnection;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use std::collections::HashMap;
 use tocsin_domain::time::format as ts;
-use tocsin_domain::{Received, Tlp};
+use tocsin_domain::{Country, Partner, PartnerActivity, Received, SealedContact, SentRecord, Tlp};
 use tocsin_store::{Result, ShareStep, StoreError, MAX_RECEIVED_LOOKUP};
 use uuid::Uuid;
 
@@ -78,7 +79,117 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &ShareStep) -> Resu
             }
             Ok(())
         }
+        ShareStep::AddPartner(p) => {
+            sqlx::query(&format!(
+                "INSERT INTO partners ({PARTNER_COLS}) VALUES (?,?,?,?,?,?)"
+            ))
+            .bind(&p.name)
+            .bind(&p.url)
+            .bind(&p.public_key)
+            .bind(p.max_tlp.rank())
+            .bind(countries_text(&p.countries))
+            .bind(ts(&p.added_at))
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(d) if d.message().contains("UNIQUE") => {
+                    StoreError::Conflict(format!("a partner named {:?} exists", p.name))
+                }
+                e => db_err(e),
+            })?;
+            Ok(())
+        }
+        ShareStep::RemovePartner(name) => {
+            let n = sqlx::query("DELETE FROM partners WHERE name = ?")
+                .bind(name)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM partner_sent WHERE partner = ?")
+                .bind(name)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            Ok(())
+        }
+        ShareStep::PartnerInboundToken { name, hash } => {
+            let n = sqlx::query("UPDATE partners SET inbound_token_hash = ? WHERE name = ?")
+                .bind(hash)
+                .bind(name)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        }
+        ShareStep::PartnerPushToken { name, sealed } => {
+            let n = sqlx::query("UPDATE partners SET push_token = ? WHERE name = ?")
+                .bind(&sealed.0)
+                .bind(name)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        }
+        ShareStep::KeepSigningKey(sealed) => {
+            sqlx::query("INSERT OR IGNORE INTO signing_key (id, sealed) VALUES (1, ?)")
+                .bind(&sealed.0)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            Ok(())
+        }
+        ShareStep::Sent(records) => {
+            for r in records {
+                sqlx::query(
+                    "INSERT INTO partner_sent (partner, record_id, modified, tlp, retracted_at, \
+                     sent_at) VALUES (?,?,?,?,?,?) ON CONFLICT (partner, record_id) DO UPDATE \
+                     SET modified = excluded.modified, tlp = excluded.tlp, \
+                     retracted_at = excluded.retracted_at, sent_at = excluded.sent_at",
+                )
+                .bind(&r.partner)
+                .bind(r.record_id.to_string())
+                .bind(ts(&r.modified))
+                .bind(r.tlp.rank())
+                .bind(r.retracted_at.as_ref().map(ts))
+                .bind(ts(&r.sent_at))
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            }
+            Ok(())
+        }
     }
+}
+
+const PARTNER_COLS: &str = "name, url, public_key, max_tlp, countries, added_at";
+
+fn countries_text(c: &[Country]) -> String {
+    c.iter().map(Country::code).collect::<Vec<_>>().join(",")
+}
+
+fn partner(r: &sqlx::sqlite::SqliteRow) -> Result<Partner> {
+    let countries: String = r.get(4);
+    Ok(Partner {
+        name: r.get(0),
+        url: r.get(1),
+        public_key: r.get(2),
+        max_tlp: Tlp::from_rank(r.get::<i64, _>(3)).ok_or_else(|| corrupt("TLP rank"))?,
+        countries: countries
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(|c| Country::parse(c).map_err(|_| corrupt("partner country")))
+            .collect::<Result<_>>()?,
+        added_at: parse_ts(r.get(5))?,
+    })
 }
 
 #[async_trait::async_trait]
@@ -134,5 +245,109 @@ impl tocsin_store::Sharing for crate::SqliteStore {
                 .await
                 .map_err(db_err)?;
         parse_uuid(&v.ok_or_else(|| corrupt("instance id"))?)
+    }
+
+    async fn partners(&self) -> Result<Vec<Partner>> {
+        sqlx::query(&format!(
+            "SELECT {PARTNER_COLS} FROM partners ORDER BY name"
+        ))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(partner)
+        .collect()
+    }
+
+    async fn partner(&self, name: &str) -> Result<Option<Partner>> {
+        let row = sqlx::query(&format!(
+            "SELECT {PARTNER_COLS} FROM partners WHERE name = ?"
+        ))
+        .bind(name)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(partner).transpose()
+    }
+
+    async fn sent_to(&self, partner: &str) -> Result<HashMap<Uuid, SentRecord>> {
+        let rows = sqlx::query(
+            "SELECT record_id, modified, tlp, retracted_at, sent_at FROM partner_sent \
+             WHERE partner = ?",
+        )
+        .bind(partner)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        let mut out = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            let retracted: Option<String> = r.get(3);
+            let s = SentRecord {
+                partner: partner.to_string(),
+                record_id: parse_uuid(r.get(0))?,
+                modified: parse_ts(r.get(1))?,
+                tlp: Tlp::from_rank(r.get::<i64, _>(2)).ok_or_else(|| corrupt("TLP rank"))?,
+                retracted_at: retracted.as_deref().map(parse_ts).transpose()?,
+                sent_at: parse_ts(r.get(4))?,
+            };
+            out.insert(s.record_id, s);
+        }
+        Ok(out)
+    }
+
+    async fn partner_activity(&self, name: &str) -> Result<PartnerActivity> {
+        let sent = sqlx::query(
+            "SELECT count(*), count(retracted_at), max(sent_at) FROM partner_sent WHERE partner = ?",
+        )
+        .bind(name)
+        .fetch_one(&self.read)
+        .await
+        .map_err(db_err)?;
+        let got = sqlx::query(
+            "SELECT count(*), count(retracted_at), max(received_at) FROM received_records \
+             WHERE origin = ?",
+        )
+        .bind(name)
+        .fetch_one(&self.read)
+        .await
+        .map_err(db_err)?;
+        let when = |v: Option<String>| v.as_deref().map(parse_ts).transpose();
+        Ok(PartnerActivity {
+            sent: sent.get::<i64, _>(0) as u64,
+            sent_retracted: sent.get::<i64, _>(1) as u64,
+            last_sent: when(sent.get(2))?,
+            received: got.get::<i64, _>(0) as u64,
+            received_retracted: got.get::<i64, _>(1) as u64,
+            last_received: when(got.get(2))?,
+        })
+    }
+
+    async fn partner_by_token(&self, hash: &str) -> Result<Option<Partner>> {
+        let row = sqlx::query(&format!(
+            "SELECT {PARTNER_COLS} FROM partners WHERE inbound_token_hash = ?"
+        ))
+        .bind(hash)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(partner).transpose()
+    }
+
+    async fn partner_push_token(&self, name: &str) -> Result<Option<SealedContact>> {
+        let v: Option<Option<Vec<u8>>> =
+            sqlx::query_scalar("SELECT push_token FROM partners WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.read)
+                .await
+                .map_err(db_err)?;
+        Ok(v.flatten().map(SealedContact))
+    }
+
+    async fn signing_key(&self) -> Result<Option<SealedContact>> {
+        let v: Option<Vec<u8>> = sqlx::query_scalar("SELECT sealed FROM signing_key WHERE id = 1")
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db_err)?;
+        Ok(v.map(SealedContact))
     }
 }

@@ -1,5 +1,6 @@
 //! Records received from other organisations: where each came from (origin, original id,
-//! version time, label), and the writes the application layer composes into an
+//! version time, label); the partner organisations this one shares with, what was sent to
+//! each, and this installation's sealed signing key; and the writes the application layer composes into an
 //! [`Op::All`](crate::Op::All) (as [`Step::Share`](crate::Step::Share)) beside the incident's
 //! own ([`VerificationStep::CreateIncident`](crate::VerificationStep::CreateIncident) and
 //! `ReplaceIncident`).
@@ -7,7 +8,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use tocsin_domain::Received;
+use tocsin_domain::{Partner, PartnerActivity, Received, SealedContact, SentRecord};
 use uuid::Uuid;
 
 use crate::Result;
@@ -32,6 +33,32 @@ pub enum ShareStep {
         /// Its next version.
         version: i64,
     },
+    /// Add a partner; conflict when one of that name exists.
+    AddPartner(Box<Partner>),
+    /// Remove the partner of this name and what was remembered as sent to it; not found when
+    /// there is none.
+    RemovePartner(String),
+    /// Remember records as sent to a partner (replacing what was remembered of each).
+    Sent(Vec<SentRecord>),
+    /// Set the SHA-256 (hex) of the token the partner `name` pushes bundles here with
+    /// (replacing any earlier one); not found when there is no such partner.
+    PartnerInboundToken {
+        /// The partner.
+        name: String,
+        /// The token's hash.
+        hash: String,
+    },
+    /// Keep the token this installation pushes bundles to the partner `name` with, sealed;
+    /// not found when there is no such partner.
+    PartnerPushToken {
+        /// The partner.
+        name: String,
+        /// The token, sealed.
+        sealed: SealedContact,
+    },
+    /// Keep this sealed key as this installation's signing key, unless one is kept already
+    /// (two first runs at once then agree on the first).
+    KeepSigningKey(SealedContact),
 }
 
 /// Reads of received records.
@@ -49,4 +76,18 @@ pub trait Sharing: Send + Sync {
     /// This installation's id: made once when the database was created, never changed; the
     /// seed of the ids its exports give records, so a re-export updates rather than duplicates.
     async fn instance_id(&self) -> Result<Uuid>;
+    /// The partners, by name.
+    async fn partners(&self) -> Result<Vec<Partner>>;
+    /// The partner of this name.
+    async fn partner(&self, name: &str) -> Result<Option<Partner>>;
+    /// What was sent to `partner`, by record id.
+    async fn sent_to(&self, partner: &str) -> Result<HashMap<Uuid, SentRecord>>;
+    /// What was exchanged with the partner `name` (sent to it, received from it).
+    async fn partner_activity(&self, name: &str) -> Result<PartnerActivity>;
+    /// The partner whose inbound token has this SHA-256 (hex).
+    async fn partner_by_token(&self, hash: &str) -> Result<Option<Partner>>;
+    /// The sealed token this installation pushes to the partner `name` with, if one was set.
+    async fn partner_push_token(&self, name: &str) -> Result<Option<SealedContact>>;
+    /// This installation's signing key as sealed, if one was made.
+    async fn signing_key(&self) -> Result<Option<SealedContact>>;
 }

@@ -50,6 +50,9 @@ enum Case {
     /// Create a user (`{"username", "role"}`): an admin over the API, the operator at the
     /// command line (`tocsin user add`), whoever the row names.
     AddUser,
+    /// Add a partner organisation (`{"name", "url", "key", "max_tlp"}`): `POST
+    /// /api/v1/partners`, `tocsin partner add --user NAME`.
+    AddPartner,
 }
 
 /// Which incident a row names.
@@ -78,6 +81,13 @@ struct Row {
 fn factor(n: u32, level: &str) -> Value {
     json!({"factor": n, "level": level, "confidence": "medium",
            "rationale": format!("Rationale for factor {n} at {level}.")})
+}
+
+/// A valid Ed25519 public key (32 bytes, base64).
+const PARTNER_KEY: &str = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+
+fn partner(max_tlp: &str, key: &str, url: &str) -> Value {
+    json!({"name": "UN office", "url": url, "key": key, "max_tlp": max_tlp})
 }
 
 fn incident(tlp: &str, latitude: f64) -> Value {
@@ -125,6 +135,10 @@ const ROWS: &[Row] = &[
     Row { what: "a username already taken", user: "root", case: Case::AddUser, doc: || json!({"username": "alice", "role": "viewer"}), expect: Outcome::Conflict },
     Row { what: "an unknown role", user: "root", case: Case::AddUser, doc: || json!({"username": "yan", "role": "root"}), expect: Outcome::Invalid("role") },
     Row { what: "a username with a space", user: "root", case: Case::AddUser, doc: || json!({"username": "y an", "role": "viewer"}), expect: Outcome::Invalid("username") },
+    Row { what: "an analyst may not add a partner organisation", user: "alice", case: Case::AddPartner, doc: || partner("TLP:GREEN", PARTNER_KEY, "https://un.example"), expect: Outcome::Forbidden },
+    Row { what: "a partner may never receive TLP:RED", user: "root", case: Case::AddPartner, doc: || partner("TLP:RED", PARTNER_KEY, "https://un.example"), expect: Outcome::Invalid("max_tlp") },
+    Row { what: "a partner key that is not an Ed25519 public key", user: "root", case: Case::AddPartner, doc: || partner("TLP:GREEN", "c2hvcnQ=", "https://un.example"), expect: Outcome::Invalid("key") },
+    Row { what: "a partner URL in clear text off this machine", user: "root", case: Case::AddPartner, doc: || partner("TLP:GREEN", PARTNER_KEY, "http://un.example"), expect: Outcome::Invalid("url") },
     Row { what: "a viewer may not decide evidence suggestions", user: "vera", case: Case::Accept, doc: || json!({"indicator": "1.1"}), expect: Outcome::Forbidden },
 ];
 
@@ -228,6 +242,10 @@ impl World {
             }
             Case::AddUser => {
                 self.call(row.user, Method::POST, "/api/v1/users", Some(&doc))
+                    .await
+            }
+            Case::AddPartner => {
+                self.call(row.user, Method::POST, "/api/v1/partners", Some(&doc))
                     .await
             }
             Case::NewSituation => {
@@ -350,6 +368,24 @@ impl World {
                     doc["role"].as_str().unwrap(),
                 );
                 self.cli(&["user", "add", name, "--role", role]).output()
+            }
+            Case::AddPartner => {
+                let doc = (row.doc)();
+                let s = |k: &str| doc[k].as_str().unwrap().to_string();
+                self.cli(&[
+                    "partner",
+                    "add",
+                    &s("name"),
+                    "--url",
+                    &s("url"),
+                    "--key",
+                    &s("key"),
+                    "--max-tlp",
+                    &s("max_tlp"),
+                    "--user",
+                    row.user,
+                ])
+                .output()
             }
             Case::Accept => {
                 let indicator = (row.doc)()["indicator"].as_str().unwrap().to_string();

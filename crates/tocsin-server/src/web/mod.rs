@@ -30,6 +30,7 @@ pub mod matching;
 pub mod metrics;
 pub mod monitor;
 pub mod notify;
+pub mod partners;
 #[cfg(test)]
 mod reason_scan;
 pub mod records;
@@ -91,6 +92,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(records::router())
         .merge(lexicons::router())
         .merge(share::router())
+        .merge(partners::router())
         .merge(crate::channel_status::web_router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -163,6 +165,10 @@ pub fn templates() -> Environment<'static> {
         ("inbox.html", include_str!("../../templates/inbox.html")),
         ("toolbox.html", include_str!("../../templates/toolbox.html")),
         ("share.html", include_str!("../../templates/share.html")),
+        (
+            "partners.html",
+            include_str!("../../templates/partners.html"),
+        ),
         ("actions.html", include_str!("../../templates/actions.html")),
         ("metrics.html", include_str!("../../templates/metrics.html")),
         (
@@ -625,6 +631,7 @@ pub(crate) fn page(
         can_grade_reports => wu.user.can(Permission::IncidentUpdate),
         can_lexicons => wu.user.can(Permission::LexiconManage),
         can_share => wu.user.can(Permission::ShareExport) || wu.user.can(Permission::ShareImport),
+        can_partners => wu.user.can(Permission::PartnerManage),
         inbox_unread => wu.unread,
         event_types => ACLED_TYPOLOGY.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
         statuses => VerificationStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),

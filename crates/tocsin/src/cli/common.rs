@@ -233,6 +233,9 @@ fn what(p: tocsin_domain::Permission) -> &'static str {
         P::IncidentUpdate => "change incidents",
         P::SituationWrite => "open situations",
         P::LexiconManage => "manage lexicons",
+        P::PartnerManage => "manage partner organisations",
+        P::ShareExport => "share with other organisations",
+        P::ShareImport => "receive other organisations' bundles",
         _ => "do this",
     }
 }

@@ -16,6 +16,7 @@ mod incident;
 mod lexicon;
 mod metrics;
 mod monitor;
+mod partner;
 mod rumour;
 mod serve;
 mod share;
@@ -166,7 +167,15 @@ enum Command {
         #[command(subcommand)]
         command: monitor::MonitorCommand,
     },
-    /// Share with other organisations: STIX 2.1 bundles out (`stix`) and in (`import-stix`).
+    /// Partner organisations (another organisation's Tocsin) this one shares signed bundles
+    /// with: `add`, `list`, `remove` (admins).
+    Partner {
+        #[command(subcommand)]
+        command: partner::PartnerCommand,
+    },
+    /// Share with other organisations: this installation's public key (`key`), signed bundles
+    /// for a partner out (`export`) and in (`import`), STIX 2.1 bundles out (`stix`) and in
+    /// (`import-stix`).
     Share {
         #[command(subcommand)]
         command: share::ShareCommand,
@@ -209,5 +218,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Lexicon { command } => lexicon::run(g, command).await,
         Command::Monitor { command } => monitor::run(g, command).await,
         Command::Share { command } => share::run(g, command).await,
+        Command::Partner { command } => partner::run(g, command).await,
     }
 }

@@ -1,6 +1,7 @@
 //! `tocsin share stix` and `tocsin share import-stix`: STIX 2.1 bundles out and in, through
 //! the same use cases and code as `GET`/`POST /api/v1/share/stix` ([`tocsin_app::share`],
-//! [`tocsin_server::share`]).
+//! [`tocsin_server::share`]); `tocsin share key`, `export` and `import`: signed bundles for a
+//! partner organisation, by file ([`tocsin_server::partners`]).
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
@@ -12,8 +13,9 @@ use tocsin_app::share::{Audience, ReceiveSummary};
 use tocsin_app::{Acting, App, AppError};
 use tocsin_exchange::stix::StixOrg;
 use tocsin_server::export::ExportError;
+use tocsin_server::partners::{PullError, PushError, ReceiveError};
 
-use super::common::{acting_user, open_store, refused, settle, Refused};
+use super::common::{acting_user, contact_key, open_store, refused, settle, Refused};
 use super::Global;
 use crate::config::Overrides;
 
@@ -23,6 +25,57 @@ pub const MAX_CLI_BUNDLE_BYTES: usize = 2 << 30;
 /// `tocsin share …`
 #[derive(Subcommand, Debug)]
 pub enum ShareCommand {
+    /// Print this installation's public signing key (base64), what partners add with `tocsin
+    /// partner add NAME --key KEY`. The key is made on first use, kept sealed.
+    Key,
+    /// Write a signed bundle for a partner: the verified incidents that may cross to it (at
+    /// most its ceiling, its countries; never TLP:RED or AMBER+STRICT, never a source, report
+    /// or warner's words), and a retraction for each one sent before that no longer crosses.
+    Export {
+        /// The partner's name (see `tocsin partner list`).
+        #[arg(long)]
+        partner: String,
+        /// Write here.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Act as this user (capped by their clearance); without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Push a signed bundle to a partner over the network: `POST {its URL}/api/v1/share/bundles`
+    /// with the token it issued (`tocsin partner push-token`); what it stored is printed.
+    /// Exit 2 when it refused the bundle or could not be reached (nothing recorded as sent).
+    Push {
+        /// The partner's name.
+        #[arg(long)]
+        partner: String,
+        /// Act as this user (capped by their clearance); without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Pull the signed bundle a partner made for this installation over the network (`GET {its
+    /// URL}/api/v1/share/bundles` with the token it issued) and receive it as `import` does.
+    Pull {
+        /// The partner's name.
+        #[arg(long)]
+        partner: String,
+        /// Act as this user; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Receive a partner's signed bundle: checked whole first (made for this installation,
+    /// signed with the partner's key, unchanged), else nothing is stored (exit 2). Exits 0
+    /// when every object was taken, 1 when some were refused (listed with their reasons).
+    Import {
+        /// The bundle.
+        file: PathBuf,
+        /// The partner it came from.
+        #[arg(long)]
+        from: String,
+        /// Act as this user; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
     /// Write a STIX 2.1 bundle (TLP 2.0 markings) of the verified incidents that may leave:
     /// never TLP:RED or AMBER+STRICT, never a source, report or warner's words.
     Stix {
@@ -87,6 +140,149 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
     let app = App::new(&store, &frameworks);
     let user_of = |n: &Option<String>| n.clone();
     match command {
+        ShareCommand::Key => {
+            let ck = contact_key(&cfg, &store).await?;
+            let mut app = app;
+            app.contact_key = Some(&ck);
+            let k = app
+                .public_signing_key(Acting::Operator("cli"))
+                .await
+                .map_err(|e| tell(None, e))?;
+            println!("{k}");
+            Ok(ExitCode::SUCCESS)
+        }
+        ShareCommand::Export { partner, out, user } => {
+            let user = match user_of(&user) {
+                Some(n) => Some(acting_user(&store, &n).await?),
+                None => None,
+            };
+            let by = user.as_ref().map_or(Acting::Operator("cli"), Acting::User);
+            let ck = contact_key(&cfg, &store).await?;
+            let mut app = app;
+            app.contact_key = Some(&ck);
+            let org = StixOrg {
+                name: cfg.organisation_name(),
+                instance_id: store.instance_id().await?,
+            };
+            let started = std::time::Instant::now();
+            let made =
+                tocsin_server::partners::make_partner_bundle(&app, &store, by, &partner, org)
+                    .await
+                    .map_err(|e| tell(user.as_ref(), e))?;
+            write_new(&out, &made.bytes)?;
+            let (n, r, sha) = (made.incidents(), made.retractions(), made.sha256());
+            tocsin_server::partners::record_partner_bundle(&app, by, made)
+                .await
+                .map_err(|e| tell(user.as_ref(), e))?;
+            let secs = started.elapsed().as_secs_f64();
+            println!("sha256 {sha}");
+            eprintln!(
+                "wrote {n} incidents and {r} retractions for {partner} in {secs:.1} s ({:.0} records/s)",
+                (n + r) as f64 / secs.max(1e-9)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ShareCommand::Push { partner, user } => {
+            let user = match user_of(&user) {
+                Some(n) => Some(acting_user(&store, &n).await?),
+                None => None,
+            };
+            let by = user.as_ref().map_or(Acting::Operator("cli"), Acting::User);
+            let ck = contact_key(&cfg, &store).await?;
+            let mut app = app;
+            app.contact_key = Some(&ck);
+            let org = StixOrg {
+                name: cfg.organisation_name(),
+                instance_id: store.instance_id().await?,
+            };
+            let made =
+                tocsin_server::partners::make_partner_bundle(&app, &store, by, &partner, org)
+                    .await
+                    .map_err(|e| tell(user.as_ref(), e))?;
+            let (n, r, sha) = (made.incidents(), made.retractions(), made.sha256());
+            match tocsin_server::partners::push_partner_bundle(&app, by, made).await {
+                Ok(s) => {
+                    println!("sha256 {sha}");
+                    print!("{}", summary(&s));
+                    eprintln!("pushed {n} incidents and {r} retractions to {partner}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(PushError::App(e)) => Err(tell(user.as_ref(), e)),
+                Err(e) => {
+                    eprintln!("nothing was sent: {e}");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+        ShareCommand::Pull { partner, user } => {
+            let user = match user_of(&user) {
+                Some(n) => Some(acting_user(&store, &n).await?),
+                None => None,
+            };
+            let by = user.as_ref().map_or(Acting::Operator("cli"), Acting::User);
+            let ck = contact_key(&cfg, &store).await?;
+            let mut app = app;
+            app.contact_key = Some(&ck);
+            let s = match tocsin_server::partners::pull_partner_bundle(&app, by, &partner).await {
+                Ok(s) => s,
+                Err(
+                    PullError::Push(PushError::App(e)) | PullError::Receive(ReceiveError::App(e)),
+                ) => return Err(tell(user.as_ref(), e)),
+                Err(e @ PullError::Receive(_)) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => {
+                    eprintln!("nothing was stored: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            print!("{}", summary(&s));
+            Ok(ExitCode::from(if s.refused.is_empty() { 0 } else { 1 }))
+        }
+        ShareCommand::Import { file, from, user } => {
+            let user = match user_of(&user) {
+                Some(n) => Some(acting_user(&store, &n).await?),
+                None => None,
+            };
+            let by = user.as_ref().map_or(Acting::Operator("cli"), Acting::User);
+            let ck = contact_key(&cfg, &store).await?;
+            let mut app = app;
+            app.contact_key = Some(&ck);
+            let started = std::time::Instant::now();
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let s = match tocsin_server::partners::receive_partner_bundle(
+                &app,
+                by,
+                &from,
+                bytes,
+                MAX_CLI_BUNDLE_BYTES,
+            )
+            .await
+            {
+                Ok(s) => s,
+                Err(ReceiveError::Refused(why)) => {
+                    eprintln!("nothing was stored: {why}");
+                    return Ok(ExitCode::from(2));
+                }
+                Err(ReceiveError::App(e)) => return Err(tell(user.as_ref(), e)),
+            };
+            print!("{}", summary(&s));
+            let took = s.created + s.updated + s.retracted + s.unchanged;
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!(
+                "took {secs:.1} s ({:.0} objects/s)",
+                (took as usize + s.refused.len()) as f64 / secs.max(1e-9)
+            );
+            Ok(ExitCode::from(if s.refused.is_empty() {
+                0
+            } else if took > 0 {
+                1
+            } else {
+                2
+            }))
+        }
         ShareCommand::Stix {
             out,
             max_tlp,
@@ -188,4 +384,16 @@ fn tell(u: Option<&tocsin_domain::User>, e: AppError) -> anyhow::Error {
             Refused { error: e, message }.into()
         }
     }
+}
+
+/// Write `bytes` to `path` whole: to a temporary file beside it, then renamed, so a reader
+/// never sees half a bundle.
+fn write_new(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("partial");
+    let mut f =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }

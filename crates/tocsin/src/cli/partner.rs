@@ -1,0 +1,162 @@
+//! `tocsin partner add|list|token|push-token|remove`: the partner organisations this one shares signed bundles
+//! with, through the same use cases as `/api/v1/partners` ([`tocsin_app::partners`]).
+
+use anyhow::Result;
+use clap::Subcommand;
+use std::process::ExitCode;
+use tocsin_app::{Acting, App};
+use tocsin_domain::PartnerInput;
+
+use super::common::{acting_user, contact_key, open_store, refused, settle, Refused};
+use super::Global;
+use crate::config::Overrides;
+
+/// `tocsin partner …`
+#[derive(Subcommand, Debug)]
+pub enum PartnerCommand {
+    /// Add another organisation's Tocsin: its name here, base URL, public signing key (what its
+    /// `tocsin share key` prints) and the highest label it may receive (never TLP:RED).
+    Add {
+        /// Its name here (received records carry it as their origin).
+        name: String,
+        /// Its base URL, e.g. https://tocsin.partner.example.
+        #[arg(long)]
+        url: String,
+        /// Its public signing key (base64).
+        #[arg(long)]
+        key: String,
+        /// The highest label it may receive: TLP:CLEAR, TLP:GREEN, TLP:AMBER or
+        /// TLP:AMBER+STRICT.
+        #[arg(long)]
+        max_tlp: String,
+        /// Limit it to records about this country (ISO 3166-1 alpha-3); repeat for more.
+        #[arg(long)]
+        country: Vec<String>,
+        /// Act as this admin; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// List the partners: name, ceiling, countries, URL and key.
+    List {
+        /// Act as this admin; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Issue the token the partner pushes bundles here with (`POST /api/v1/share/bundles`):
+    /// printed this once, only its hash kept; replaces the one issued before.
+    Token {
+        /// The partner.
+        name: String,
+        /// Act as this admin; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Keep the token a partner issued this installation (its `tocsin partner token`), for
+    /// `tocsin share push`; sealed.
+    PushToken {
+        /// The partner.
+        name: String,
+        /// The token it issued.
+        #[arg(long)]
+        token: String,
+        /// Act as this admin; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Remove a partner (what it sent stays, labelled with its name).
+    Remove {
+        /// Its name.
+        name: String,
+        /// Act as this admin; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+}
+
+/// Run a `tocsin partner` subcommand.
+pub async fn run(g: &Global, command: PartnerCommand) -> Result<ExitCode> {
+    let cfg = settle(g, Overrides::default())?;
+    let store = open_store(&cfg).await?;
+    let frameworks = tocsin_framework::Frameworks::shipped();
+    let app = App::new(&store, &frameworks);
+    let name = match &command {
+        PartnerCommand::Add { user, .. }
+        | PartnerCommand::List { user }
+        | PartnerCommand::Token { user, .. }
+        | PartnerCommand::PushToken { user, .. }
+        | PartnerCommand::Remove { user, .. } => user.clone(),
+    };
+    let user = match name {
+        Some(n) => Some(acting_user(&store, &n).await?),
+        None => None,
+    };
+    let by = user.as_ref().map_or(Acting::Operator("cli"), Acting::User);
+    let tell = |e: tocsin_app::AppError| match &user {
+        Some(u) => refused(u, "partner", e),
+        None => {
+            let message = e.to_string();
+            Refused { error: e, message }.into()
+        }
+    };
+    match command {
+        PartnerCommand::Add {
+            name,
+            url,
+            key,
+            max_tlp,
+            country,
+            ..
+        } => {
+            let p = app
+                .add_partner(
+                    by,
+                    PartnerInput {
+                        name,
+                        url,
+                        key,
+                        max_tlp,
+                        countries: country,
+                    },
+                )
+                .await
+                .map_err(tell)?;
+            println!("added partner {} (up to {})", p.name, p.max_tlp);
+        }
+        PartnerCommand::List { .. } => {
+            for p in app.list_partners(by).await.map_err(tell)? {
+                let countries = if p.countries.is_empty() {
+                    "every country".to_string()
+                } else {
+                    p.countries
+                        .iter()
+                        .map(|c| c.code().to_string())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    p.name, p.max_tlp, countries, p.url, p.public_key
+                );
+            }
+        }
+        PartnerCommand::Token { name, .. } => {
+            let t = app.issue_partner_token(by, &name).await.map_err(tell)?;
+            eprintln!("give this token to {name} (it is shown once):");
+            println!("{t}");
+        }
+        PartnerCommand::PushToken { name, token, .. } => {
+            let ck = contact_key(&cfg, &store).await?;
+            let mut app = app;
+            app.contact_key = Some(&ck);
+            app.set_partner_push_token(by, &name, &token)
+                .await
+                .map_err(tell)?;
+            println!("kept the token to push to {name}");
+        }
+        PartnerCommand::Remove { name, .. } => {
+            app.remove_partner(by, &name).await.map_err(tell)?;
+            println!("removed partner {name}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
