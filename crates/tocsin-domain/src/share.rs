@@ -256,14 +256,25 @@ impl Partner {
             ));
         }
         let url = input.url.trim().to_string();
-        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-            .iter()
-            .any(|p| url.starts_with(p));
-        let host = url
-            .strip_prefix("https://")
-            .or_else(|| url.strip_prefix("http://").filter(|_| loopback))
-            .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""));
-        if !matches!(host, Some(h) if !h.is_empty())
+        // The authority (host and port) of an https:// URL, or of an http:// one whose host is
+        // exactly this machine's (not `localhost.example` nor `127.0.0.1@elsewhere`); no
+        // user information, which would hide the real host from a reader.
+        let authority = |rest: &str| rest.split(['/', '?', '#']).next().unwrap_or("").to_string();
+        let on_this_machine = |a: &str| {
+            let host = if a.starts_with('[') {
+                a.split_inclusive(']').next().unwrap_or("")
+            } else {
+                a.split(':').next().unwrap_or("")
+            };
+            matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+        };
+        let host = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
+            (Some(rest), _) => Some(authority(rest)),
+            (None, Some(rest)) => Some(authority(rest)).filter(|a| on_this_machine(a)),
+            _ => None,
+        }
+        .filter(|a| !a.contains('@'));
+        if !matches!(&host, Some(h) if !h.is_empty())
             || url.chars().count() > MAX_PARTNER_URL_CHARS
             || url.chars().any(|c| c.is_control() || c.is_whitespace())
         {
@@ -395,6 +406,13 @@ mod tests {
         bad(|i| i.max_tlp = "secret".into(), "max_tlp");
         bad(|i| i.url = "ftp://x".into(), "url");
         bad(|i| i.url = "http://partner.example".into(), "url");
+        bad(|i| i.url = "http://localhost.partner.example".into(), "url");
+        bad(
+            |i| i.url = "http://127.0.0.1.partner.example:8080".into(),
+            "url",
+        );
+        bad(|i| i.url = "http://127.0.0.1@partner.example".into(), "url");
+        bad(|i| i.url = "https://user@partner.example".into(), "url");
         bad(|i| i.url = "https://".into(), "url");
         bad(|i| i.key = "not a key".into(), "key");
         bad(|i| i.name = "".into(), "name");
