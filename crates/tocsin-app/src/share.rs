@@ -311,12 +311,15 @@ impl App<'_> {
             Acting::User(u) => u.clearance,
             Acting::Operator(_) => Tlp::Red,
         };
-        let mut incoming = incoming;
-        let mut i = 0;
-        while i < incoming.len() {
-            let end = (i + RECEIVE_BATCH.min(MAX_RECEIVED_LOOKUP)).min(incoming.len());
-            let batch: Vec<IncomingIncident> = incoming[i..end].to_vec();
-            i = end;
+        let mut incoming = incoming.into_iter();
+        loop {
+            let batch: Vec<IncomingIncident> = incoming
+                .by_ref()
+                .take(RECEIVE_BATCH.min(MAX_RECEIVED_LOOKUP))
+                .collect();
+            if batch.is_empty() {
+                break;
+            }
             self.receive_batch(
                 who,
                 clearance,
@@ -326,8 +329,30 @@ impl App<'_> {
             )
             .await?;
         }
-        incoming.clear();
         Ok(summary)
+    }
+
+    /// [`App::receive_incidents_from`] for a partner's bundle, already checked whole (signed by
+    /// the partner's key, made for this installation): its incidents stored with the partner's
+    /// name as origin, except any labelled TLP:RED, which is refused with the reason (TLP:RED
+    /// never leaves its organisation, so one arriving is the sender's mistake).
+    pub async fn receive_partner_incidents(
+        &self,
+        who: Acting<'_>,
+        partner: &str,
+        incoming: Vec<IncomingIncident>,
+        mut summary: ReceiveSummary,
+        provenance: serde_json::Value,
+    ) -> Result<ReceiveSummary> {
+        let (red, incoming): (Vec<_>, Vec<_>) = incoming
+            .into_iter()
+            .partition(|i| !i.revoked && i.incident.tlp == Tlp::Red);
+        summary.refused.extend(red.into_iter().map(|i| Refusal {
+            id: i.original_id,
+            reason: "labelled TLP:RED, which never leaves its organisation".into(),
+        }));
+        self.receive_incidents_from(who, partner, "tocsin", incoming, summary, provenance)
+            .await
     }
 
     async fn receive_batch(

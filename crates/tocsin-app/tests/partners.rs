@@ -110,3 +110,63 @@ async fn partners_and_the_signing_key_on_postgres() {
         story(db.store.clone()).await;
     }
 }
+
+/// A partner's bundle, already checked, carrying a TLP:RED incident beside a GREEN one: the
+/// GREEN one is stored with the partner as its origin, the RED one refused with the reason
+/// and not stored (TLP:RED never leaves its organisation).
+#[tokio::test]
+async fn a_red_record_from_a_partner_is_refused() {
+    use tocsin_app::share::ReceiveSummary;
+    use tocsin_domain::{Incident, IncidentFilter, IncidentInput, IncomingIncident, Tlp};
+    let store = Db::sqlite().await.store;
+    let frameworks = Frameworks::shipped();
+    let app = App::new(&store, &frameworks);
+    let incoming = |id: &str, tlp: Tlp| IncomingIncident {
+        original_id: id.into(),
+        modified: tocsin_domain::time::now(),
+        revoked: false,
+        incident: Incident::parse(IncidentInput {
+            event_date: "2025-03-01".into(),
+            event_type: "Violence against civilians".into(),
+            sub_event_type: "Attack".into(),
+            country: "CAF".into(),
+            latitude: 6.1,
+            longitude: 20.9,
+            fatalities: 3,
+            description: format!("{id} village attacked"),
+            tlp,
+            ..Default::default()
+        })
+        .unwrap(),
+    };
+    let s = app
+        .receive_partner_incidents(
+            Acting::Operator("test"),
+            "UN office",
+            vec![
+                incoming("incident--green", Tlp::Green),
+                incoming("incident--red", Tlp::Red),
+            ],
+            ReceiveSummary::default(),
+            serde_json::json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.created, 1, "{s:?}");
+    assert_eq!(s.refused.len(), 1, "{s:?}");
+    assert_eq!(s.refused[0].id, "incident--red");
+    assert!(s.refused[0].reason.contains("TLP:RED"), "{s:?}");
+    let stored = store
+        .list_incidents(
+            &IncidentFilter {
+                max_tlp: Tlp::Red,
+                ..Default::default()
+            },
+            tocsin_domain::PageRequest::first(10),
+        )
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].tlp, Tlp::Green);
+}

@@ -16,8 +16,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use tocsin_app::share::{Audience, ReceiveSummary};
 use tocsin_app::{Acting, App, AppError};
-use tocsin_domain::share::Refusal;
-use tocsin_domain::{Partner, PartnerInput, SentRecord, Tlp};
+use tocsin_domain::{Partner, PartnerInput, SentRecord};
 use tocsin_exchange::bundle::{open_bundle, write_bundle, BundleHeader, BundleMeta};
 use tocsin_exchange::stix::{StixOrg, StixWriter};
 use tocsin_store::DynStore;
@@ -168,9 +167,9 @@ pub enum ReceiveError {
 /// Receive the bundle `bytes` from the partner `name` as `who`: checked whole first (made for
 /// this installation, signed by that partner's key, not changed since; see
 /// [`open_bundle`]), then its incidents stored labelled with the partner's name
-/// ([`App::receive_incidents_from`]: once per original id, a later version supersedes, a
-/// retraction hides), each batch audited with the bundle's SHA-256 and signature. A TLP:RED
-/// object is refused (it should never have left).
+/// ([`App::receive_partner_incidents`]: once per original id, a later version supersedes, a
+/// retraction hides, TLP:RED refused), each batch audited with the bundle's SHA-256 and
+/// signature.
 pub async fn receive_partner_bundle(
     app: &App<'_>,
     who: Acting<'_>,
@@ -191,19 +190,11 @@ pub async fn receive_partner_bundle(
     .await
     .map_err(io)?
     .map_err(ReceiveError::Refused)?;
-    let mut summary = ReceiveSummary {
+    let summary = ReceiveSummary {
         ignored: stix.ignored,
         refused: stix.refused,
         ..Default::default()
     };
-    let (red, incidents): (Vec<_>, Vec<_>) = stix
-        .incidents
-        .into_iter()
-        .partition(|i| !i.revoked && i.incident.tlp == Tlp::Red);
-    summary.refused.extend(red.into_iter().map(|i| Refusal {
-        id: i.original_id,
-        reason: "labelled TLP:RED, which never leaves its organisation".into(),
-    }));
     let provenance = serde_json::json!({
         "partner": name.trim(),
         "bundle_sha256": sha,
@@ -212,7 +203,7 @@ pub async fn receive_partner_bundle(
         "bundle_created_at": header.created_at,
     });
     Ok(app
-        .receive_incidents_from(who, name.trim(), "tocsin", incidents, summary, provenance)
+        .receive_partner_incidents(who, name.trim(), stix.incidents, summary, provenance)
         .await?)
 }
 

@@ -137,13 +137,35 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
     let cfg = settle(g, Overrides::default())?;
     let store = open_store(&cfg).await?;
     let frameworks = tocsin_framework::Frameworks::shipped();
-    let app = App::new(&store, &frameworks);
-    let user_of = |n: &Option<String>| n.clone();
+    let mut app = App::new(&store, &frameworks);
+    // Who acts (`--user`, else the operator), resolved once for every subcommand.
+    let name = match &command {
+        ShareCommand::Key => None,
+        ShareCommand::Export { user, .. }
+        | ShareCommand::Push { user, .. }
+        | ShareCommand::Pull { user, .. }
+        | ShareCommand::Import { user, .. }
+        | ShareCommand::Stix { user, .. }
+        | ShareCommand::ImportStix { user, .. } => user.clone(),
+    };
+    let user = match name {
+        Some(n) => Some(acting_user(&store, &n).await?),
+        None => None,
+    };
+    let by = user.as_ref().map_or(Acting::Operator("cli"), Acting::User);
+    // The signing key is sealed with the contact key: loaded for the partner subcommands only.
+    let signs = !matches!(
+        command,
+        ShareCommand::Stix { .. } | ShareCommand::ImportStix { .. }
+    );
+    let ck = if signs {
+        Some(contact_key(&cfg, &store).await?)
+    } else {
+        None
+    };
+    app.contact_key = ck.as_ref();
     match command {
         ShareCommand::Key => {
-            let ck = contact_key(&cfg, &store).await?;
-            let mut app = app;
-            app.contact_key = Some(&ck);
             let k = app
                 .public_signing_key(Acting::Operator("cli"))
                 .await
@@ -151,15 +173,7 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
             println!("{k}");
             Ok(ExitCode::SUCCESS)
         }
-        ShareCommand::Export { partner, out, user } => {
-            let user = match user_of(&user) {
-                Some(n) => Some(acting_user(&store, &n).await?),
-                None => None,
-            };
-            let by = user.as_ref().map_or(Acting::Operator("cli"), Acting::User);
-            let ck = contact_key(&cfg, &store).await?;
-            let mut app = app;
-            app.contact_key = Some(&ck);
+        ShareCommand::Export { partner, out, .. } => {
             let org = StixOrg {
                 name: cfg.organisation_name(),
                 instance_id: store.instance_id().await?,
@@ -182,15 +196,7 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        ShareCommand::Push { partner, user } => {
-            let user = match user_of(&user) {
-                Some(n) => Some(acting_user(&store, &n).await?),
-                None => None,
-            };
-            let by = user.as_ref().map_or(Acting::Operator("cli"), Acting::User);
-            let ck = contact_key(&cfg, &store).await?;
-            let mut app = app;
-            app.contact_key = Some(&ck);
+        ShareCommand::Push { partner, .. } => {
             let org = StixOrg {
                 name: cfg.organisation_name(),
                 instance_id: store.instance_id().await?,
@@ -214,15 +220,7 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
                 }
             }
         }
-        ShareCommand::Pull { partner, user } => {
-            let user = match user_of(&user) {
-                Some(n) => Some(acting_user(&store, &n).await?),
-                None => None,
-            };
-            let by = user.as_ref().map_or(Acting::Operator("cli"), Acting::User);
-            let ck = contact_key(&cfg, &store).await?;
-            let mut app = app;
-            app.contact_key = Some(&ck);
+        ShareCommand::Pull { partner, .. } => {
             let s = match tocsin_server::partners::pull_partner_bundle(&app, by, &partner).await {
                 Ok(s) => s,
                 Err(
@@ -240,15 +238,7 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
             print!("{}", summary(&s));
             Ok(ExitCode::from(if s.refused.is_empty() { 0 } else { 1 }))
         }
-        ShareCommand::Import { file, from, user } => {
-            let user = match user_of(&user) {
-                Some(n) => Some(acting_user(&store, &n).await?),
-                None => None,
-            };
-            let by = user.as_ref().map_or(Acting::Operator("cli"), Acting::User);
-            let ck = contact_key(&cfg, &store).await?;
-            let mut app = app;
-            app.contact_key = Some(&ck);
+        ShareCommand::Import { file, from, .. } => {
             let started = std::time::Instant::now();
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -268,20 +258,7 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
                 }
                 Err(ReceiveError::App(e)) => return Err(tell(user.as_ref(), e)),
             };
-            print!("{}", summary(&s));
-            let took = s.created + s.updated + s.retracted + s.unchanged;
-            let secs = started.elapsed().as_secs_f64();
-            eprintln!(
-                "took {secs:.1} s ({:.0} objects/s)",
-                (took as usize + s.refused.len()) as f64 / secs.max(1e-9)
-            );
-            Ok(ExitCode::from(if s.refused.is_empty() {
-                0
-            } else if took > 0 {
-                1
-            } else {
-                2
-            }))
+            Ok(received(&s, started))
         }
         ShareCommand::Stix {
             out,
@@ -289,14 +266,9 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
             country,
             from,
             to,
-            user,
+            ..
         } => {
-            let user = match user_of(&user) {
-                Some(n) => Some(acting_user(&store, &n).await?),
-                None => None,
-            };
             let tell = |e: AppError| tell(user.as_ref(), e);
-            let by = user.as_ref().map_or(Acting::Operator("cli"), Acting::User);
             let q = tocsin_server::share::StixQuery {
                 max_tlp: Some(max_tlp),
                 country,
@@ -335,12 +307,7 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        ShareCommand::ImportStix { file, from, user } => {
-            let user = match user_of(&user) {
-                Some(n) => Some(acting_user(&store, &n).await?),
-                None => None,
-            };
-            let by = user.as_ref().map_or(Acting::Operator("cli"), Acting::User);
+        ShareCommand::ImportStix { file, from, .. } => {
             let started = std::time::Instant::now();
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -358,22 +325,28 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
             let s = tocsin_server::share::receive_stix(&app, by, &from, bundle)
                 .await
                 .map_err(|e| tell(user.as_ref(), e))?;
-            let secs = started.elapsed().as_secs_f64();
-            print!("{}", summary(&s));
-            let took = s.created + s.updated + s.retracted + s.unchanged;
-            eprintln!(
-                "took {secs:.1} s ({:.0} objects/s)",
-                (took as usize + s.refused.len()) as f64 / secs.max(1e-9)
-            );
-            Ok(ExitCode::from(if s.refused.is_empty() {
-                0
-            } else if took > 0 {
-                1
-            } else {
-                2
-            }))
+            Ok(received(&s, started))
         }
     }
+}
+
+/// Print what a receive took and its speed; exit 0 when every object was taken, 1 when some
+/// were refused, 2 when none could be taken.
+fn received(s: &ReceiveSummary, started: std::time::Instant) -> ExitCode {
+    print!("{}", summary(s));
+    let took = s.created + s.updated + s.retracted + s.unchanged;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "took {secs:.1} s ({:.0} objects/s)",
+        (took as usize + s.refused.len()) as f64 / secs.max(1e-9)
+    );
+    ExitCode::from(if s.refused.is_empty() {
+        0
+    } else if took > 0 {
+        1
+    } else {
+        2
+    })
 }
 
 fn tell(u: Option<&tocsin_domain::User>, e: AppError) -> anyhow::Error {
