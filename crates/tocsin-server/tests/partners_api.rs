@@ -192,3 +192,106 @@ async fn the_partners_page() {
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert!(!html.contains("href=\"/partners\""));
 }
+
+/// Signed bundles in the web UI: the `/partners` page shows this installation's public key
+/// (what a partner adds); on `/share` an analyst downloads the signed bundle for a partner
+/// (the file `tocsin share export` writes: header line, then the STIX payload) and uploads a
+/// partner's bundle, which is checked whole first: one made for another installation stores
+/// nothing and says why; an unknown partner is named as refused.
+#[tokio::test]
+async fn signed_bundles_from_the_share_page() {
+    let app = TestApp::start().await;
+    let (admin, _) = browser_login(&app, "admin", "password-123").await.unwrap();
+    let page = |cookie: String, path: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .get(format!("{}{path}", app.base))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (s, html) = page(admin.clone(), "/partners").await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(html.contains("id=\"own-key\""), "{html}");
+    let partner_key = SigningKey::generate();
+    let r = app
+        .client
+        .post(format!("{}/partners", app.base))
+        .header("cookie", admin.clone())
+        .form(&[
+            ("csrf", csrf_in(&html)),
+            ("action", "add".into()),
+            ("name", "Foreign ministry".into()),
+            ("url", "https://tocsin.mfa.example".into()),
+            ("key", partner_key.public_key().to_string()),
+            ("max_tlp", "TLP:GREEN".into()),
+            ("countries", "".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    let (analyst, _) = browser_login(&app, "analyst", "password-123")
+        .await
+        .unwrap();
+    let (s, html) = page(analyst.clone(), "/share").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("id=\"bundle-export\""), "{html}");
+    let csrf = csrf_in(&html);
+    let ask = |partner: &'static str| {
+        let (app, cookie, csrf) = (&app, analyst.clone(), csrf.clone());
+        async move {
+            app.client
+                .post(format!("{}/share/bundle", app.base))
+                .header("cookie", cookie)
+                .form(&[("csrf", csrf), ("partner", partner.into())])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = ask("Foreign ministry").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/vnd.tocsin.bundle");
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("Foreign-ministry.tocsin"));
+    let bundle = r.bytes().await.unwrap().to_vec();
+    let first = bundle.split(|b| *b == b'\n').next().unwrap();
+    let header: serde_json::Value = serde_json::from_slice(first).unwrap();
+    assert_eq!(header["format"], "tocsin-bundle");
+    assert_eq!(header["partner"], "Foreign ministry");
+    // No such partner: the page again, with the reason.
+    let r = ask("Nobody").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("role=\"alert\""), "{html}");
+
+    // The bundle was made for the partner, not for this installation: refused whole.
+    let upload = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("from", "Foreign ministry")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bundle).file_name("b.tocsin"),
+        );
+    let r = app
+        .client
+        .post(format!("{}/share", app.base))
+        .header("cookie", analyst.clone())
+        .multipart(upload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Nothing was stored"), "{html}");
+    assert!(!html.contains("id=\"stix-result\""), "{html}");
+}

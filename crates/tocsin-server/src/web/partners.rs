@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
-use tocsin_domain::{PartnerInput, Permission, Tlp};
+use tocsin_domain::{PartnerInput, Tlp};
 
 use super::{page, CsrfForm, WebResult, WebUser};
 use crate::error::ApiError;
@@ -28,11 +28,9 @@ struct Outcome {
 }
 
 async fn render(st: &AppState, wu: &WebUser, status: StatusCode, o: Outcome) -> WebResult {
-    if !wu.user.can(Permission::PartnerManage) {
-        return Err(tocsin_app::AppError::forbidden(Permission::PartnerManage).into());
-    }
     let app = st.app();
     let list = app.list_partners((&wu.user).into()).await?;
+    let own_key = app.public_signing_key((&wu.user).into()).await?.to_string();
     let mut partners = Vec::with_capacity(list.len());
     for p in &list {
         let a = app.partner_activity((&wu.user).into(), &p.name).await?;
@@ -57,7 +55,7 @@ async fn render(st: &AppState, wu: &WebUser, status: StatusCode, o: Outcome) -> 
         status,
         "partners.html",
         context! {
-            partners, ceilings, notice => o.notice, error => o.error, invalid_field,
+            partners, ceilings, own_key, notice => o.notice, error => o.error, invalid_field,
         },
     ))
 }
@@ -86,9 +84,6 @@ pub async fn act(
     wu: WebUser,
     CsrfForm(f): CsrfForm<PartnerForm>,
 ) -> WebResult {
-    if !wu.user.can(Permission::PartnerManage) {
-        return Err(tocsin_app::AppError::forbidden(Permission::PartnerManage).into());
-    }
     let app = st.app();
     let name = f.name.unwrap_or_default();
     let done: Result<String, ApiError> = match f.action.as_str() {

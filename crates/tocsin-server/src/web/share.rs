@@ -15,20 +15,25 @@ use tocsin_domain::{Permission, Tlp};
 use super::{page, WebError, WebResult, WebUser};
 use crate::auth::same;
 use crate::files::read_multipart;
+use crate::partners::{
+    make_partner_bundle, receive_partner_bundle, record_partner_bundle, ReceiveError,
+};
 use crate::share::{read_stix, receive_status, receive_stix, MAX_BUNDLE_BYTES};
 use crate::AppState;
 
 /// `/share`.
 pub fn router() -> Router<AppState> {
     use axum::routing::get;
-    Router::new().route(
-        "/share",
-        get(share_page)
-            .post(upload)
-            .layer(axum::extract::DefaultBodyLimit::max(
-                MAX_BUNDLE_BYTES + 64 * 1024,
-            )),
-    )
+    Router::new()
+        .route(
+            "/share",
+            get(share_page)
+                .post(upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    MAX_BUNDLE_BYTES + 64 * 1024,
+                )),
+        )
+        .route("/share/bundle", axum::routing::post(partner_bundle))
 }
 
 fn render(
@@ -123,6 +128,26 @@ pub async fn upload(
         let msg = wu.t("share.no_file", &[]);
         return render(&st, &wu, StatusCode::BAD_REQUEST, &from, None, Some(msg));
     };
+    if is_partner_bundle(&file) {
+        // A partner's signed bundle: checked whole with that partner's key before anything is
+        // stored, as `tocsin share import` does.
+        let who = (&wu.user).into();
+        return match receive_partner_bundle(&st.app(), who, &from, file, MAX_BUNDLE_BYTES).await {
+            Ok(summary) => render(
+                &st,
+                &wu,
+                receive_status(&summary),
+                &from,
+                Some(&summary),
+                None,
+            ),
+            Err(ReceiveError::Refused(why)) => {
+                let msg = wu.t("share.malformed", &[("why", why)]);
+                render(&st, &wu, StatusCode::BAD_REQUEST, &from, None, Some(msg))
+            }
+            Err(ReceiveError::App(e)) => Err(e.into()),
+        };
+    }
     let bundle = match tokio::task::spawn_blocking(move || read_stix(&file, MAX_BUNDLE_BYTES)).await
     {
         Ok(Ok(b)) => b,
@@ -147,4 +172,67 @@ pub async fn upload(
         Some(&summary),
         None,
     )
+}
+
+/// Whether `file` is a partner's signed bundle (its first line the header naming
+/// [`tocsin_exchange::bundle::BUNDLE_FORMAT`]) rather than a plain STIX bundle.
+fn is_partner_bundle(file: &[u8]) -> bool {
+    let first = file.split(|b| *b == b'\n').next().unwrap_or_default();
+    serde_json::from_slice::<serde_json::Value>(first)
+        .is_ok_and(|h| h["format"] == tocsin_exchange::bundle::BUNDLE_FORMAT)
+}
+
+/// The `/share` form asking for a partner's signed bundle.
+#[derive(serde::Deserialize)]
+pub struct BundleForm {
+    partner: String,
+}
+
+/// `POST /share/bundle` (CSRF-checked; field `partner`): the signed bundle of what may cross
+/// to that partner, as a download (what `tocsin share export` writes), recorded as sent and
+/// audited once made; a refusal (no such partner, a role that may not export) shows the page
+/// with the reason.
+pub async fn partner_bundle(
+    State(st): State<AppState>,
+    wu: WebUser,
+    super::CsrfForm(f): super::CsrfForm<BundleForm>,
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
+    let app = st.app();
+    let by = (&wu.user).into();
+    let org = crate::share::org(&st).await.map_err(WebError::from)?;
+    let made = match make_partner_bundle(&app, &st.store, by, f.partner.trim(), org).await {
+        Ok(m) => m,
+        Err(e) => {
+            let e = crate::error::ApiError::from(e);
+            if !e.status.is_client_error() || e.status == StatusCode::FORBIDDEN {
+                return Err(e.into());
+            }
+            let msg = wu.reason(&e.message);
+            return render(&st, &wu, e.status, "", None, Some(msg))
+                .map(IntoResponse::into_response);
+        }
+    };
+    let bytes = made.bytes.clone();
+    let file = format!(
+        "attachment; filename=\"{}.tocsin\"",
+        made.partner
+            .name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect::<String>()
+    );
+    record_partner_bundle(&app, by, made).await?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.tocsin.bundle".to_string(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, file),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
 }
