@@ -14,64 +14,6 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use std::path::Path;
-use std::process::Command;
-
-fn code(mut c: Command) -> (i32, String, String) {
-    let out = c.output().unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
-fn b_incidents(b: &Path, db: Option<&str>) -> String {
-    let out = b.join("b.csv");
-    let mut c = tocsin(
-        b,
-        db,
-        &[
-            "export",
-            "--format",
-            "csv",
-            "--max-tlp",
-            "TLP:AMBER",
-            "--output",
-        ],
-    );
-    c.arg(&out);
-    run_ok(c);
-    std::fs::read_to_string(out).unwrap()
-}
-
-async fn audited(sqlite: Option<&Path>, pg: Option<&str>, action: &str) -> Vec<Value> {
-    use sqlx::Connection;
-    let q = "SELECT detail FROM audit_log WHERE action = $1 ORDER BY seq";
-    let rows: Vec<(String,)> = match (sqlite, pg) {
-        (_, Some(url)) => {
-            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-            sqlx::query_as(q)
-                .bind(action)
-                .fetch_all(&mut c)
-                .await
-                .unwrap()
-        }
-        (Some(file), None) => {
-            let url = format!("sqlite://{}", file.display());
-            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            sqlx::query_as(&q.replace("$1", "?"))
-                .bind(action)
-                .fetch_all(&mut c)
-                .await
-                .unwrap()
-        }
-        (None, None) => unreachable!(),
-    };
-    rows.into_iter()
-        .map(|(d,)| serde_json::from_str(&d).unwrap())
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bundles_pushed_and_pulled_over_http_with_a_partner_token() {
@@ -199,7 +141,7 @@ async fn bundles_pushed_and_pulled_over_http_with_a_partner_token() {
     let (c, _, err) = code(on_a(&["share", "push", "--partner", "UN office"]));
     assert_eq!(c, 2, "{err}");
     assert!(err.contains("401"), "{err}");
-    assert!(!b_incidents(&b, bdb).contains("PUSHED-INCIDENT"));
+    assert!(!exported_csv(&b, bdb, "TLP:AMBER").contains("PUSHED-INCIDENT"));
     let sent = audited(Some(&a.join("tocsin.db")), None, "share.send").await;
     assert!(sent.is_empty(), "{sent:?}");
 
@@ -230,7 +172,12 @@ async fn bundles_pushed_and_pulled_over_http_with_a_partner_token() {
         out.contains("created 0, updated 0, retracted 0, unchanged 1"),
         "{out}"
     );
-    assert_eq!(b_incidents(&b, bdb).matches("PUSHED-INCIDENT").count(), 1);
+    assert_eq!(
+        exported_csv(&b, bdb, "TLP:AMBER")
+            .matches("PUSHED-INCIDENT")
+            .count(),
+        1
+    );
 
     // Pull: A fetches the bundle B made for it (B's own verified incident, never what B
     // received from A) with the same token, and receives it as a file.
@@ -303,7 +250,7 @@ async fn bundles_pushed_and_pulled_over_http_with_a_partner_token() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
-    assert!(!b_incidents(&b, bdb).contains("pUSHED"));
+    assert!(!exported_csv(&b, bdb, "TLP:AMBER").contains("pUSHED"));
     drop(server);
 
     // Audited both sides with the bundle's hash.

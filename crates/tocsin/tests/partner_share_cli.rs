@@ -22,15 +22,6 @@ const SECRET: &str = "kannel-inbound-secret-0123456789";
 const PHONE: &str = "+23670012345";
 const WORDS: &str = "WARNERWORDS attaque au marche de Bozoum";
 
-fn code(mut c: Command) -> (i32, String, String) {
-    let out = c.output().unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
 fn config_a(dir: &Path) -> String {
     let dead = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -140,57 +131,6 @@ fn validate_payload(bundle: &Path) {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-}
-
-/// B's incidents as its CSV export shows them (everything up to AMBER+STRICT).
-fn b_incidents(b: &Path, db: Option<&str>) -> String {
-    let out = b.join("b.csv");
-    run_ok({
-        let mut c = tocsin(
-            b,
-            db,
-            &[
-                "export",
-                "--format",
-                "csv",
-                "--max-tlp",
-                "TLP:AMBER+STRICT",
-                "--output",
-            ],
-        );
-        c.arg(&out);
-        c
-    });
-    std::fs::read_to_string(out).unwrap()
-}
-
-/// The `detail` of every audit entry `action`, on a SQLite file or PostgreSQL.
-async fn audited(sqlite: Option<&Path>, pg: Option<&str>, action: &str) -> Vec<Value> {
-    use sqlx::Connection;
-    let q = "SELECT detail FROM audit_log WHERE action = $1 ORDER BY seq";
-    let rows: Vec<(String,)> = match (sqlite, pg) {
-        (_, Some(url)) => {
-            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-            sqlx::query_as(q)
-                .bind(action)
-                .fetch_all(&mut c)
-                .await
-                .unwrap()
-        }
-        (Some(file), None) => {
-            let url = format!("sqlite://{}", file.display());
-            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            sqlx::query_as(&q.replace("$1", "?"))
-                .bind(action)
-                .fetch_all(&mut c)
-                .await
-                .unwrap()
-        }
-        (None, None) => unreachable!(),
-    };
-    rows.into_iter()
-        .map(|(d,)| serde_json::from_str(&d).unwrap())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -484,7 +424,10 @@ async fn signed_bundles_between_two_installations() {
         "Nobody",
     ]));
     assert_eq!(c, 5, "{err}");
-    assert!(!b_incidents(&b, bdb).contains("INCIDENT"), "nothing stored");
+    assert!(
+        !exported_csv(&b, bdb, "TLP:AMBER+STRICT").contains("INCIDENT"),
+        "nothing stored"
+    );
 
     // The genuine bundle: two incidents; again: nothing new.
     let (c, out, err) = code(on_b(&[
@@ -511,7 +454,7 @@ async fn signed_bundles_between_two_installations() {
         out.starts_with("created 0, updated 0, retracted 0, unchanged 2"),
         "{out}"
     );
-    let held = b_incidents(&b, bdb);
+    let held = exported_csv(&b, bdb, "TLP:AMBER+STRICT");
     assert!(
         held.contains("GREEN-INCIDENT market") && held.contains("AMBER-INCIDENT road"),
         "{held}"
@@ -557,7 +500,7 @@ async fn signed_bundles_between_two_installations() {
         out.starts_with("created 0, updated 1, retracted 0, unchanged 1"),
         "{out}"
     );
-    assert!(b_incidents(&b, bdb).contains("GREEN-INCIDENT market, 6 dead"));
+    assert!(exported_csv(&b, bdb, "TLP:AMBER+STRICT").contains("GREEN-INCIDENT market, 6 dead"));
 
     // Relabelled TLP:RED on A: it no longer crosses, and the next bundle retracts it on B.
     let now = call(
@@ -599,7 +542,7 @@ async fn signed_bundles_between_two_installations() {
         out.starts_with("created 0, updated 0, retracted 1, unchanged 1"),
         "{out}"
     );
-    let held = b_incidents(&b, bdb);
+    let held = exported_csv(&b, bdb, "TLP:AMBER+STRICT");
     assert!(!held.contains("AMBER-INCIDENT"), "{held}");
     assert!(held.contains("GREEN-INCIDENT market, 6 dead"));
     drop(server);

@@ -15,15 +15,6 @@ const FIXTURES: &str = concat!(
     "/../tocsin-server/tests/fixtures/stix"
 );
 
-fn code(mut c: Command) -> (i32, String, String) {
-    let out = c.output().unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
 fn validate(path: &std::path::Path) {
     let has = Command::new("python3")
         .args(["-c", "import stix2validator"])

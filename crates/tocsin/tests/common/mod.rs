@@ -196,3 +196,66 @@ pub fn serve_with_config(dir: &Path, cfg: &str) -> Server {
     cmd.stderr(Stdio::inherit());
     Server::spawn(cmd)
 }
+
+/// Run `c`: its exit code, standard output and standard error.
+pub fn code(mut c: Command) -> (i32, String, String) {
+    let out = c.output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// The incidents of the installation in `dir` as its CSV export shows them, up to `max_tlp`.
+pub fn exported_csv(dir: &Path, db: Option<&str>, max_tlp: &str) -> String {
+    let out = dir.join("export.csv");
+    let mut c = tocsin(
+        dir,
+        db,
+        &[
+            "export",
+            "--format",
+            "csv",
+            "--max-tlp",
+            max_tlp,
+            "--output",
+        ],
+    );
+    c.arg(&out);
+    run_ok(c);
+    std::fs::read_to_string(out).unwrap()
+}
+
+/// The `detail` of every audit entry `action`, on a SQLite file or PostgreSQL.
+pub async fn audited(
+    sqlite: Option<&Path>,
+    pg: Option<&str>,
+    action: &str,
+) -> Vec<serde_json::Value> {
+    use sqlx::Connection;
+    let q = "SELECT detail FROM audit_log WHERE action = $1 ORDER BY seq";
+    let rows: Vec<(String,)> = match (sqlite, pg) {
+        (_, Some(url)) => {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query_as(q)
+                .bind(action)
+                .fetch_all(&mut c)
+                .await
+                .unwrap()
+        }
+        (Some(file), None) => {
+            let url = format!("sqlite://{}", file.display());
+            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query_as(&q.replace("$1", "?"))
+                .bind(action)
+                .fetch_all(&mut c)
+                .await
+                .unwrap()
+        }
+        (None, None) => unreachable!(),
+    };
+    rows.into_iter()
+        .map(|(d,)| serde_json::from_str(&d).unwrap())
+        .collect()
+}
