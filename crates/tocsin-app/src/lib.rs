@@ -16,6 +16,7 @@ pub mod alerts;
 pub mod assessments;
 pub mod brief;
 pub mod broadcasts;
+pub mod bundles;
 pub mod cap;
 pub mod channel_status;
 pub mod charts;

@@ -23,6 +23,7 @@
 
 pub mod broadcast;
 pub mod imap;
+pub mod partner;
 pub mod sms;
 pub mod smtp;
 pub mod telegram;

@@ -35,6 +35,7 @@ pub mod situation;
 pub mod sms;
 pub mod source;
 pub mod subscriber;
+pub mod sync;
 pub mod time;
 pub mod tlp;
 pub mod triage;
@@ -99,6 +100,7 @@ pub use source::{NewSource, Reliability, Source, SourceContact};
 pub use subscriber::{
     NewSubscriber, Subscriber, SubscriberPhone, SubscriberRecipient, SubscriberStatus,
 };
+pub use sync::SyncCursor;
 pub use tlp::Tlp;
 pub use triage::{
     AssignedFilter, DuplicateOf, IncidentDraft, TriageCandidate, TriageDecision, TriageFilter,

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use tocsin_domain::share::origin_name;
-use tocsin_domain::{PublicKey, SigningKey};
+use tocsin_domain::{PublicKey, SigningKey, SyncCursor};
 use uuid::Uuid;
 
 /// The `format` of a bundle's header.
@@ -48,6 +48,22 @@ pub struct BundleMeta {
     pub partner_key: PublicKey,
     /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// Where it sits in a transfer in pages (none: the whole state, as a file is).
+    pub page: Option<BundlePage>,
+}
+
+/// Where a bundle sits in a transfer in pages: the cursor it starts after (as asked), the one
+/// its last record gives, and whether more pages follow. Signed with the rest of the header,
+/// so a receiver can trust where to resume.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundlePage {
+    /// The cursor it starts after (none: the first page).
+    pub after: Option<SyncCursor>,
+    /// The cursor after its last record (none: it carries no record after `after`).
+    pub next: Option<SyncCursor>,
+    /// Whether more pages follow.
+    pub more: bool,
 }
 
 /// The first line of a bundle.
@@ -74,6 +90,9 @@ pub struct BundleHeader {
     pub payload_sha256: String,
     /// The payload's length in bytes.
     pub payload_bytes: u64,
+    /// Its place in a transfer in pages, if it is one page of one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<BundlePage>,
     /// The Ed25519 signature of [`signed_text`] (hex, 64 bytes).
     pub signature: String,
 }
@@ -110,7 +129,16 @@ pub enum BundleError {
 
 /// The canonical text a bundle's signature covers (see the module's documentation).
 pub fn signed_text(h: &BundleHeader) -> String {
-    format!(
+    let cursor = |c: &Option<SyncCursor>| c.map_or_else(|| "-".to_string(), |c| c.to_string());
+    let page = h.page.as_ref().map_or_else(String::new, |p| {
+        format!(
+            "page_after {}\npage_next {}\npage_more {}\n",
+            cursor(&p.after),
+            cursor(&p.next),
+            p.more
+        )
+    });
+    let head = format!(
         "{BUNDLE_FORMAT} {}\norigin {}\norigin_instance {}\norigin_key {}\npartner {}\n\
          partner_key {}\ncreated_at {}\npayload_sha256 {}\npayload_bytes {}\n",
         h.version,
@@ -122,7 +150,8 @@ pub fn signed_text(h: &BundleHeader) -> String {
         h.created_at,
         h.payload_sha256,
         h.payload_bytes
-    )
+    );
+    head + &page
 }
 
 /// Write a bundle of `payload` (a STIX bundle) for `meta`, signed with `key`, to `w`; answers
@@ -144,6 +173,7 @@ pub fn write_bundle<W: Write>(
         created_at: meta.created_at.to_rfc3339_opts(SecondsFormat::Millis, true),
         payload_sha256: hex::encode(Sha256::digest(payload)),
         payload_bytes: payload.len() as u64,
+        page: meta.page.clone(),
         signature: String::new(),
     };
     h.signature = hex::encode(key.sign(signed_text(&h).as_bytes()));
@@ -231,6 +261,7 @@ mod tests {
             partner: "UN office".into(),
             partner_key: b.public_key(),
             created_at: Utc::now(),
+            page: None,
         };
         let mut out = Vec::new();
         write_bundle(&mut out, &meta, br#"{"type":"bundle","objects":[]}"#, &a).unwrap();
@@ -270,5 +301,36 @@ mod tests {
             open_bundle(b"{}", "NGO", &a.public_key(), &b.public_key()),
             Err(BundleError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn a_page_says_where_it_sits_and_that_is_signed() {
+        let (a, b) = (SigningKey::generate(), SigningKey::generate());
+        let t = Utc::now();
+        let page = BundlePage {
+            after: Some(SyncCursor::after(t, Uuid::from_u128(1))),
+            next: Some(SyncCursor::after(t, Uuid::from_u128(9))),
+            more: true,
+        };
+        let meta = BundleMeta {
+            origin: "NGO".into(),
+            origin_instance: Uuid::new_v4(),
+            partner: "UN".into(),
+            partner_key: b.public_key(),
+            created_at: t,
+            page: Some(page.clone()),
+        };
+        let mut out = Vec::new();
+        write_bundle(&mut out, &meta, b"{}", &a).unwrap();
+        let (h, _) = open_bundle(&out, "NGO", &a.public_key(), &b.public_key()).unwrap();
+        assert_eq!(h.page, Some(page));
+        // Saying there is no more (to cut a transfer short) breaks the signature.
+        let text = String::from_utf8(out.clone()).unwrap();
+        let forged = text.replacen("\"more\":true", "\"more\":false", 1);
+        assert_ne!(forged, text);
+        assert_eq!(
+            open_bundle(forged.as_bytes(), "NGO", &a.public_key(), &b.public_key()),
+            Err(BundleError::BadSignature)
+        );
     }
 }

@@ -1,281 +1,24 @@
-//! Partner organisations and the signed bundles exchanged with them (issue 20, parts 1, 3 and
-//! 5): `GET`/`POST /api/v1/partners` and `DELETE /api/v1/partners/{name}` (admins), and the
-//! functions `tocsin share export` and `tocsin share import` run: [`make_partner_bundle`] reads
-//! what may cross to a partner ([`tocsin_app::share::may_cross`] at the partner's ceiling and
-//! countries), adds a retraction for each record sent before that no longer crosses, and signs
-//! it ([`tocsin_exchange::bundle`]); [`receive_partner_bundle`] checks a partner's bundle
-//! whole before anything of it is stored. Over the network: [`push_partner_bundle`] posts a
-//! bundle to the partner's `POST /api/v1/share/bundles` with the token that partner issued,
-//! and [`receive_pushed_bundle`] takes one from a partner by the token this installation issued
-//! it, with the same checks as a file.
+//! Partner organisations and the signed bundles exchanged with them over HTTP (issue 20):
+//! `GET`/`POST /api/v1/partners` and `DELETE /api/v1/partners/{name}` (admins), and
+//! `POST`/`GET /api/v1/share/bundles`, where a partner pushes a bundle here or pulls the one
+//! made for it, authenticated by the token this installation issued it. What a bundle carries
+//! and what is stored of one are the application layer's ([`tocsin_app::bundles`]).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use sha2::{Digest, Sha256};
-use std::collections::HashSet;
-use tocsin_app::share::{Audience, ReceiveSummary};
-use tocsin_app::{Acting, App, AppError};
-use tocsin_domain::{Partner, PartnerInput, SentRecord};
-use tocsin_exchange::bundle::{open_bundle, write_bundle, BundleHeader, BundleMeta};
-use tocsin_exchange::stix::{StixOrg, StixWriter};
-use tocsin_store::DynStore;
+use tocsin_app::bundles::BundleError;
+use tocsin_app::share::ReceiveSummary;
+use tocsin_app::{Acting, App};
+use tocsin_domain::{Partner, PartnerInput};
 
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::input::JsonBody;
 use crate::AppState;
 
-/// A bundle made for a partner, not yet handed over: its bytes, its header, and what it
-/// carries (recorded by [`record_partner_bundle`] once the bundle is written out).
-pub struct MadeBundle {
-    /// The whole file.
-    pub bytes: Vec<u8>,
-    /// Its header.
-    pub header: BundleHeader,
-    /// The partner.
-    pub partner: Partner,
-    /// The records it carries (retractions with their time).
-    pub records: Vec<SentRecord>,
-}
-
-impl MadeBundle {
-    /// How many incidents it carries.
-    pub fn incidents(&self) -> usize {
-        self.records
-            .iter()
-            .filter(|r| r.retracted_at.is_none())
-            .count()
-    }
-
-    /// How many retractions it carries.
-    pub fn retractions(&self) -> usize {
-        self.records.len() - self.incidents()
-    }
-
-    /// SHA-256 of the whole file (hex).
-    pub fn sha256(&self) -> String {
-        hex::encode(Sha256::digest(&self.bytes))
-    }
-}
-
-fn io(e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(format!("the bundle could not be made: {e}"))
-}
-
-/// Make the signed bundle of what may cross to the partner `name`, as `who` from `org`.
-pub async fn make_partner_bundle(
-    app: &App<'_>,
-    store: &DynStore,
-    who: Acting<'_>,
-    name: &str,
-    org: StixOrg,
-) -> tocsin_app::Result<MadeBundle> {
-    let key = app.signing_key(who).await?;
-    let ps = app.start_partner_share(who, name).await?;
-    let partner_key = ps.partner.key()?;
-    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
-    let (reader, filter) = (store.clone(), ps.scope.filter.clone());
-    let scan = tokio::spawn(async move { reader.scan_incidents(&filter, tx).await });
-    let meta = BundleMeta {
-        origin: org.name.clone(),
-        origin_instance: org.instance_id,
-        partner: ps.partner.name.clone(),
-        partner_key,
-        created_at: tocsin_domain::time::now(),
-    };
-    let mut w = StixWriter::new(Vec::new(), org, ps.scope.max_tlp).map_err(io)?;
-    let mut records = Vec::new();
-    let mut crossing = HashSet::new();
-    while let Some(chunk) = rx.recv().await {
-        let shared = app
-            .share_chunk(&ps.scope, Audience::Partner(&ps.partner.name), chunk)
-            .await?;
-        for i in &shared {
-            w.write(i).map_err(io)?;
-            crossing.insert(i.id);
-            records.push(SentRecord {
-                partner: ps.partner.name.clone(),
-                record_id: i.id,
-                modified: i.updated_at.max(i.created_at),
-                tlp: i.tlp,
-                retracted_at: None,
-                sent_at: meta.created_at,
-            });
-        }
-    }
-    scan.await.map_err(io)??;
-    // What was sent before and no longer crosses (refuted, relabelled, out of the partner's
-    // terms now): a retraction, with the time it was first sent as one.
-    let mut gone: Vec<&SentRecord> = ps
-        .sent
-        .values()
-        .filter(|s| !crossing.contains(&s.record_id))
-        .collect();
-    gone.sort_by_key(|s| s.record_id);
-    for s in gone {
-        let at = s.retracted_at.unwrap_or(meta.created_at);
-        w.write_revoked(s.record_id, &s.modified, &at, s.tlp)
-            .map_err(io)?;
-        records.push(SentRecord {
-            retracted_at: Some(at),
-            sent_at: meta.created_at,
-            ..s.clone()
-        });
-    }
-    let payload = w.finish().map_err(io)?;
-    let mut bytes = Vec::with_capacity(payload.len() + 1024);
-    let header = write_bundle(&mut bytes, &meta, &payload, &key).map_err(io)?;
-    Ok(MadeBundle {
-        bytes,
-        header,
-        partner: ps.partner,
-        records,
-    })
-}
-
-/// Remember what `made` carried as sent, and audit every record of it with the partner, the
-/// bundle's SHA-256 and its signature: once the bundle is handed over (written out).
-pub async fn record_partner_bundle(
-    app: &App<'_>,
-    who: Acting<'_>,
-    made: MadeBundle,
-) -> tocsin_app::Result<()> {
-    let sha = made.sha256();
-    app.record_partner_send(
-        who,
-        &made.partner,
-        made.records,
-        &sha,
-        &made.header.signature,
-    )
-    .await
-}
-
-/// Why a partner's bundle was not received.
-#[derive(Debug, thiserror::Error)]
-pub enum ReceiveError {
-    /// Refused whole before anything was stored (bad signature, not for us, changed, not a
-    /// bundle).
-    #[error("nothing was stored: {0}")]
-    Refused(String),
-    /// A use case refused (no such partner, a role that may not import) or storage failed.
-    #[error(transparent)]
-    App(#[from] AppError),
-}
-
-/// Receive the bundle `bytes` from the partner `name` as `who`: checked whole first (made for
-/// this installation, signed by that partner's key, not changed since; see
-/// [`open_bundle`]), then its incidents stored labelled with the partner's name
-/// ([`App::receive_partner_incidents`]: once per original id, a later version supersedes, a
-/// retraction hides, TLP:RED refused), each batch audited with the bundle's SHA-256 and
-/// signature.
-pub async fn receive_partner_bundle(
-    app: &App<'_>,
-    who: Acting<'_>,
-    name: &str,
-    bytes: Vec<u8>,
-    max_bytes: usize,
-) -> Result<ReceiveSummary, ReceiveError> {
-    let partner = app.partner_for_import(who, name).await?;
-    let signer = partner.key().map_err(AppError::from)?;
-    let me = app.signing_key(who).await?.public_key();
-    let sha = hex::encode(Sha256::digest(&bytes));
-    let (header, stix) = tokio::task::spawn_blocking(move || {
-        let (header, payload) =
-            open_bundle(&bytes, &partner.name, &signer, &me).map_err(|e| e.to_string())?;
-        let stix = crate::share::read_stix(payload, max_bytes).map_err(|e| e.to_string())?;
-        Ok::<_, String>((header, stix))
-    })
-    .await
-    .map_err(io)?
-    .map_err(ReceiveError::Refused)?;
-    let summary = ReceiveSummary {
-        ignored: stix.ignored,
-        refused: stix.refused,
-        ..Default::default()
-    };
-    let provenance = serde_json::json!({
-        "partner": name.trim(),
-        "bundle_sha256": sha,
-        "signature": header.signature,
-        "bundle_origin": header.origin,
-        "bundle_created_at": header.created_at,
-    });
-    Ok(app
-        .receive_partner_incidents(who, name.trim(), stix.incidents, summary, provenance)
-        .await?)
-}
-
 /// The largest bundle `POST /api/v1/share/bundles` takes.
-pub const MAX_PUSH_BYTES: usize = 256 * 1024 * 1024;
-
-/// Why a push did not land.
-#[derive(Debug, thiserror::Error)]
-pub enum PushError {
-    /// A use case refused or failed.
-    #[error(transparent)]
-    App(#[from] AppError),
-    /// The partner could not be reached.
-    #[error("the partner could not be reached: {0}")]
-    Network(String),
-    /// The partner refused the bundle.
-    #[error("the partner refused the bundle ({status}): {message}")]
-    Refused {
-        /// Its HTTP status.
-        status: u16,
-        /// What it said.
-        message: String,
-    },
-}
-
-/// Push `made` to its partner's `POST {url}/api/v1/share/bundles` with the token that
-/// partner issued; answers what the partner stored. Only after the partner took it is the
-/// bundle recorded as sent ([`record_partner_bundle`]).
-pub async fn push_partner_bundle(
-    app: &App<'_>,
-    who: Acting<'_>,
-    made: MadeBundle,
-) -> Result<ReceiveSummary, PushError> {
-    let token = app.partner_push_token(who, &made.partner).await?;
-    let url = format!(
-        "{}/api/v1/share/bundles",
-        made.partner.url.trim_end_matches('/')
-    );
-    let resp = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(600))
-        .build()
-        .map_err(|e| PushError::Network(e.to_string()))?
-        .post(&url)
-        .bearer_auth(token)
-        .header("content-type", "application/vnd.tocsin.bundle")
-        .body(made.bytes.clone())
-        .send()
-        .await
-        .map_err(|e| PushError::Network(e.to_string()))?;
-    let status = resp.status();
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| PushError::Network(e.to_string()))?;
-    if !status.is_success() {
-        let message = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["error"].as_str().map(str::to_string))
-            .unwrap_or_else(|| text.chars().take(300).collect());
-        return Err(PushError::Refused {
-            status: status.as_u16(),
-            message,
-        });
-    }
-    let summary: ReceiveSummary = serde_json::from_str(&text).map_err(|e| {
-        PushError::Network(format!(
-            "the partner's answer is not a receive summary: {e}"
-        ))
-    })?;
-    record_partner_bundle(app, who, made).await?;
-    Ok(summary)
-}
+pub const MAX_PUSH_BYTES: usize = tocsin_app::bundles::MAX_TRANSFER_BYTES;
 
 /// `POST /api/v1/share/bundles`: a partner pushes a signed bundle (the body, at most 256 MiB),
 /// authenticated by the token this installation issued it (`tocsin partner token`) as a
@@ -304,21 +47,22 @@ pub async fn receive_pushed_bundle(
             )
         })?;
     let who = format!("partner:{}", partner.name);
-    match receive_partner_bundle(
-        &app,
-        Acting::Operator(&who),
-        &partner.name,
-        body.to_vec(),
-        MAX_PUSH_BYTES,
-    )
-    .await
+    match app
+        .receive_partner_bundle(
+            Acting::Operator(&who),
+            &partner.name,
+            body.to_vec(),
+            MAX_PUSH_BYTES,
+        )
+        .await
     {
         Ok(s) => Ok((crate::share::receive_status(&s), Json(s)).into_response()),
-        Err(ReceiveError::Refused(why)) => Err(ApiError::field(
+        Err(BundleError::App(e)) => Err(e.into()),
+        Err(BundleError::Refused(why)) => Err(ApiError::field(
             "body",
             format!("nothing was stored: {why}"),
         )),
-        Err(ReceiveError::App(e)) => Err(e.into()),
+        Err(e @ BundleError::Transfer(_)) => Err(ApiError::field("body", e.to_string())),
     }
 }
 
@@ -338,27 +82,59 @@ async fn calling_partner(
         .ok_or_else(ApiError::unauthorized)
 }
 
-/// `GET /api/v1/share/bundles`: a partner pulls the signed bundle made for it (what may cross
-/// to it now, with the retractions of what no longer does), authenticated by the token this
-/// installation issued it; the bundle is recorded as sent to it and audited. 401 without a
-/// partner's token.
-#[utoipa::path(get, path = "/api/v1/share/bundles", tag = "share",
+/// Query parameters of `GET /api/v1/share/bundles`.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// The cursor the last page stored gave (its header's `page.next`); none: from the start.
+    pub after: Option<String>,
+    /// Records per page (1 to 100,000; default 10,000).
+    pub limit: Option<usize>,
+}
+
+/// `GET /api/v1/share/bundles?after=CURSOR&limit=N`: a partner pulls the signed page of what
+/// may cross to it after `after` (in version time then id order), authenticated by the token
+/// this installation issued it; the page's header says where it ends and whether more follow,
+/// and the last one carries the retractions of what no longer crosses. Each page is recorded
+/// as sent to it and audited. 401 without a partner's token; 400 for a bad cursor.
+#[utoipa::path(get, path = "/api/v1/share/bundles", tag = "share", params(PageQuery),
     responses((status = 200, description = "a signed bundle (application/vnd.tocsin.bundle)"),
-        (status = 401)),
+        (status = 400), (status = 401)),
     security(("bearer" = [])))]
 pub async fn serve_pulled_bundle(
     State(st): State<AppState>,
     headers: axum::http::HeaderMap,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
     let app = st.app();
     let partner = calling_partner(&app, &headers).await?;
+    let q: PageQuery = crate::input::parse_query(q.as_deref())?;
+    let after = q
+        .after
+        .as_deref()
+        .filter(|a| !a.trim().is_empty())
+        .map(tocsin_domain::SyncCursor::parse)
+        .transpose()
+        .map_err(tocsin_app::AppError::from)?;
+    let limit = match q.limit {
+        None => tocsin_app::bundles::DEFAULT_PAGE_RECORDS,
+        Some(n) if (1..=tocsin_app::bundles::MAX_PAGE_RECORDS).contains(&n) => n,
+        Some(_) => {
+            return Err(ApiError::field(
+                "limit",
+                "expected 1 to 100000 records per page",
+            ))
+        }
+    };
     let who = format!("partner:{}", partner.name);
     let by = Acting::Operator(&who);
     let org = crate::share::org(&st).await?;
-    let made = make_partner_bundle(&app, &st.store, by, &partner.name, org).await?;
+    let made = app
+        .make_partner_page(by, &partner.name, org, after, limit)
+        .await?;
     let bytes = made.bytes.clone();
-    record_partner_bundle(&app, by, made).await?;
+    app.record_partner_bundle(by, made).await?;
     Ok((
         [
             (
@@ -372,59 +148,61 @@ pub async fn serve_pulled_bundle(
         .into_response())
 }
 
-/// Pull the bundle the partner `name` made for this installation (`GET {url}/api/v1/share/bundles`
-/// with the token it issued), then receive it as a file is received.
-pub async fn pull_partner_bundle(
-    app: &App<'_>,
-    who: Acting<'_>,
-    name: &str,
-) -> Result<ReceiveSummary, PullError> {
-    let partner = app.partner_for_import(who, name).await?;
-    let token = app.partner_push_token(who, &partner).await?;
-    let url = format!("{}/api/v1/share/bundles", partner.url.trim_end_matches('/'));
-    let resp = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(600))
-        .build()
-        .map_err(|e| PushError::Network(e.to_string()))?
-        .get(&url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .map_err(|e| PushError::Network(e.to_string()))?;
-    let status = resp.status();
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| PushError::Network(e.to_string()))?;
-    if !status.is_success() {
-        let message = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .and_then(|v| v["error"].as_str().map(str::to_string))
-            .unwrap_or_default();
-        return Err(PushError::Refused {
-            status: status.as_u16(),
-            message,
+/// The `partner-sync` job: every `every`, exchange with each partner this installation holds
+/// a token for ([`App::sync_partners`]: push what it lacks, pull what it made for us; each
+/// resumes where a cut one stopped). A singleton. Fails, so `/healthz` says so, when any
+/// partner's exchange failed, naming the partner and why (never a token).
+pub fn sync_job(
+    st: &AppState,
+    every: std::time::Duration,
+    tolerance: std::time::Duration,
+) -> tocsin_jobs::Job {
+    let st = st.clone();
+    tocsin_jobs::Job::new("partner-sync", every, move || {
+        let st = st.clone();
+        async move {
+            let org = crate::share::org(&st)
+                .await
+                .map_err(|e| format!("partner sync: {}", e.message))?;
+            let outcomes = st
+                .app()
+                .sync_partners(Acting::Operator("partner-sync"), org)
+                .await
+                .map_err(|e| format!("partner sync: {e}"))?;
+            let mut failed = Vec::new();
+            for o in outcomes {
+                match (&o.push, &o.pull) {
+                    (Ok(push), Ok(pull)) => tracing::info!(
+                        partner = %o.partner,
+                        pushed = push.sent,
+                        retracted = push.retractions,
+                        pulled_pages = pull.pages,
+                        created = pull.stored.created,
+                        updated = pull.stored.updated,
+                        "partner sync"
+                    ),
+                    _ => {
+                        let why = [
+                            ("push", &o.push.as_ref().err()),
+                            ("pull", &o.pull.as_ref().err()),
+                        ]
+                        .into_iter()
+                        .filter_map(|(what, e)| e.map(|e| format!("{what}: {e}")))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                        failed.push(format!("{}: {why}", o.partner));
+                    }
+                }
+            }
+            if failed.is_empty() {
+                Ok(tocsin_jobs::Progress::done())
+            } else {
+                Err(format!("partner sync failed for {}", failed.join(" | ")).into())
+            }
         }
-        .into());
-    }
-    Ok(receive_partner_bundle(app, who, &partner.name, bytes.to_vec(), MAX_PUSH_BYTES).await?)
-}
-
-/// Why a pull did not land.
-#[derive(Debug, thiserror::Error)]
-pub enum PullError {
-    /// The partner could not be reached, refused, or a use case refused.
-    #[error(transparent)]
-    Push(#[from] PushError),
-    /// The bundle it answered was refused, or storing it failed.
-    #[error(transparent)]
-    Receive(#[from] ReceiveError),
-}
-
-impl From<AppError> for PullError {
-    fn from(e: AppError) -> Self {
-        PullError::Push(PushError::App(e))
-    }
+    })
+    .singleton()
+    .tolerance(tolerance)
 }
 
 /// `GET /api/v1/partners`: the partner organisations, by name (admins).

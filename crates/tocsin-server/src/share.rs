@@ -15,10 +15,9 @@ use std::future::Future;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use tocsin_app::share::{Audience, ReceiveSummary, ShareScope};
-use tocsin_app::{Acting, App};
-use tocsin_domain::{Country, Tlp};
-use tocsin_exchange::stix::{read_bundle, StixError, StixImport, StixLimits, StixOrg, StixWriter};
-use tocsin_exchange::{Geo, Reverse};
+use tocsin_app::App;
+use tocsin_domain::Tlp;
+use tocsin_exchange::stix::{StixError, StixOrg, StixWriter};
 use tocsin_store::DynStore;
 
 use crate::auth::CurrentUser;
@@ -67,59 +66,7 @@ impl StixQuery {
     }
 }
 
-/// Place names and codes for bundles read here (the gazetteer).
-pub struct Places;
-
-impl Geo for Places {
-    fn country(&self, s: &str) -> Option<Country> {
-        tocsin_geo::country_code(s).and_then(|c| Country::parse(c).ok())
-    }
-    fn country_gw(&self, _code: &str) -> Option<Country> {
-        None
-    }
-    fn reverse(&self, lat: f64, lon: f64) -> Option<Reverse> {
-        let p = tocsin_geo::reverse(lat, lon)?;
-        Some(Reverse {
-            country: Country::parse(p.country).ok()?,
-            admin1: p.admin1.map(str::to_string),
-            admin2: p.admin2.map(str::to_string),
-            place: Some(p.nearest.name.to_string()),
-        })
-    }
-}
-
-/// A place named `name` in `country`, by the gazetteer (its best candidate).
-pub fn locate(name: &str, country: &Country) -> Option<(f64, f64)> {
-    tocsin_geo::lookup(name, Some(country.code()))
-        .into_iter()
-        .find(|c| c.country == country.code())
-        .map(|c| (c.lat, c.lon))
-}
-
-/// Read a bundle of at most `max_bytes` (see [`read_bundle`]).
-pub fn read_stix(bytes: &[u8], max_bytes: usize) -> Result<StixImport, StixError> {
-    let limits = StixLimits {
-        max_bytes,
-        max_objects: (max_bytes / 64).max(1000),
-    };
-    read_bundle(bytes, limits, &Places, &locate)
-}
-
-/// Receive a bundle read by [`read_stix`] from `origin`, as `who`.
-pub async fn receive_stix(
-    app: &App<'_>,
-    who: Acting<'_>,
-    origin: &str,
-    bundle: StixImport,
-) -> tocsin_app::Result<ReceiveSummary> {
-    let summary = ReceiveSummary {
-        ignored: bundle.ignored,
-        refused: bundle.refused,
-        ..Default::default()
-    };
-    app.receive_incidents(who, origin, "stix", bundle.incidents, summary)
-        .await
-}
+pub use tocsin_app::bundles::{locate, read_stix, Places};
 
 #[derive(Clone, Default)]
 struct SharedBuf(Arc<Mutex<Vec<u8>>>);
@@ -322,7 +269,10 @@ pub async fn import_stix(
         .await
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
         .map_err(bundle_error)?;
-    let summary = receive_stix(&st.app(), (&user.0).into(), &origin, bundle).await?;
+    let summary = st
+        .app()
+        .receive_stix((&user.0).into(), &origin, bundle)
+        .await?;
     Ok((receive_status(&summary), Json(summary)).into_response())
 }
 

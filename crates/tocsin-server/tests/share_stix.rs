@@ -742,7 +742,8 @@ async fn stix_benchmark() {
     let analyst = b.store.get_user_by_name("analyst").await.unwrap();
     let frameworks = tocsin_framework::Frameworks::shipped();
     let app = tocsin_app::App::new(&b.store, &frameworks);
-    let summary = tocsin_server::share::receive_stix(&app, (&analyst).into(), "Bench NGO", read)
+    let summary = app
+        .receive_stix((&analyst).into(), "Bench NGO", read)
         .await
         .unwrap();
     let receive = started.elapsed().as_secs_f64();

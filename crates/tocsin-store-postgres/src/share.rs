@@ -138,6 +138,18 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &ShareStep) -> Result<(
             }
             Ok(())
         }
+        ShareStep::PullCursor { name, cursor } => {
+            let n = sqlx::query("UPDATE partners SET pull_cursor = $1 WHERE name = $2")
+                .bind(cursor.map(|c| c.to_string()))
+                .bind(name)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        }
         ShareStep::KeepSigningKey(sealed) => {
             sqlx::query(
                 "INSERT INTO signing_key (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
@@ -347,6 +359,21 @@ impl tocsin_store::Sharing for crate::PostgresStore {
                 .await
                 .map_err(db_err)?;
         Ok(v.flatten().map(SealedContact))
+    }
+
+    async fn pull_cursor(&self, name: &str) -> Result<Option<tocsin_domain::SyncCursor>> {
+        let v: Option<Option<String>> =
+            sqlx::query_scalar("SELECT pull_cursor FROM partners WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        v.flatten()
+            .map(|c| {
+                tocsin_domain::SyncCursor::parse(&c)
+                    .map_err(|e| StoreError::Backend(format!("a stored pull cursor: {e}")))
+            })
+            .transpose()
     }
 
     async fn signing_key(&self) -> Result<Option<SealedContact>> {

@@ -139,6 +139,18 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &ShareStep) -> Resu
             }
             Ok(())
         }
+        ShareStep::PullCursor { name, cursor } => {
+            let n = sqlx::query("UPDATE partners SET pull_cursor = ? WHERE name = ?")
+                .bind(cursor.map(|c| c.to_string()))
+                .bind(name)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        }
         ShareStep::KeepSigningKey(sealed) => {
             sqlx::query("INSERT OR IGNORE INTO signing_key (id, sealed) VALUES (1, ?)")
                 .bind(&sealed.0)
@@ -341,6 +353,21 @@ impl tocsin_store::Sharing for crate::SqliteStore {
                 .await
                 .map_err(db_err)?;
         Ok(v.flatten().map(SealedContact))
+    }
+
+    async fn pull_cursor(&self, name: &str) -> Result<Option<tocsin_domain::SyncCursor>> {
+        let v: Option<Option<String>> =
+            sqlx::query_scalar("SELECT pull_cursor FROM partners WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.read)
+                .await
+                .map_err(db_err)?;
+        v.flatten()
+            .map(|c| {
+                tocsin_domain::SyncCursor::parse(&c)
+                    .map_err(|e| StoreError::Backend(format!("a stored pull cursor: {e}")))
+            })
+            .transpose()
     }
 
     async fn signing_key(&self) -> Result<Option<SealedContact>> {

@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use tocsin_domain::{Partner, PartnerActivity, Received, SealedContact, SentRecord};
+use tocsin_domain::{Partner, PartnerActivity, Received, SealedContact, SentRecord, SyncCursor};
 use uuid::Uuid;
 
 use crate::Result;
@@ -56,6 +56,14 @@ pub enum ShareStep {
         /// The token, sealed.
         sealed: SealedContact,
     },
+    /// Keep where the last pull from the partner `name` got to (`None`: start again from the
+    /// beginning); not found when there is no such partner.
+    PullCursor {
+        /// The partner.
+        name: String,
+        /// The cursor of the last page stored.
+        cursor: Option<SyncCursor>,
+    },
     /// Keep this sealed key as this installation's signing key, unless one is kept already
     /// (two first runs at once then agree on the first).
     KeepSigningKey(SealedContact),
@@ -88,6 +96,9 @@ pub trait Sharing: Send + Sync {
     async fn partner_by_token(&self, hash: &str) -> Result<Option<Partner>>;
     /// The sealed token this installation pushes to the partner `name` with, if one was set.
     async fn partner_push_token(&self, name: &str) -> Result<Option<SealedContact>>;
+    /// Where the last pull from the partner `name` got to (`None`: from the start, or no such
+    /// partner).
+    async fn pull_cursor(&self, name: &str) -> Result<Option<SyncCursor>>;
     /// This installation's signing key as sealed, if one was made.
     async fn signing_key(&self) -> Result<Option<SealedContact>>;
 }

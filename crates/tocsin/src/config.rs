@@ -95,6 +95,9 @@ pub struct FileConfig {
     pub alerts: Option<tocsin_app::alerts::AckDefaults>,
     /// `[cap]`: who signs CAP 1.2 messages (`sender`, `sender_name`, `language`).
     pub cap: Option<CapFile>,
+    /// `[share]`: `sync_minutes`, minutes between scheduled exchanges with every partner this
+    /// installation holds a token for (push, then pull; 0, the default: none).
+    pub share: Option<ShareFile>,
     /// `[rumours]`: the time allowed to act on a rumour, per priority (`critical = "6h"`,
     /// `high = "24h"`, `medium = "3d"`, `low = "7d"` by default).
     pub rumours: Option<tocsin_app::rumours::RumourDeadlines>,
@@ -180,6 +183,14 @@ pub struct JobsFile {
     /// Per job (`outbox`, `signals`, `incident-index`, `timers`): its own tolerance.
     #[serde(default)]
     pub tolerance: std::collections::BTreeMap<String, u64>,
+}
+
+/// `[share]` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareFile {
+    /// Minutes between scheduled exchanges with partners (0: none).
+    pub sync_minutes: Option<u64>,
 }
 
 /// The settled `[jobs]` settings.
@@ -438,6 +449,9 @@ pub struct Config {
     pub cap: CapFile,
     /// `[rumours]`.
     pub rumours: tocsin_app::rumours::RumourDeadlines,
+    /// Minutes between scheduled exchanges with partners (`[share] sync_minutes`,
+    /// `TOCSIN_SHARE_SYNC_MINUTES`; 0: none).
+    pub share_sync_minutes: u64,
     /// `[evidence]`.
     pub evidence: tocsin_app::files::EvidenceLimits,
     /// `[verification]`, then `TOCSIN_VERIFICATION_REQUIRED_TASKS`.
@@ -724,6 +738,8 @@ pub struct Overrides {
     pub contact_key_file: Option<PathBuf>,
     /// `TOCSIN_JOBS_TOLERANCE_SECS`.
     pub jobs_tolerance_secs: Option<u64>,
+    /// `TOCSIN_SHARE_SYNC_MINUTES`.
+    pub share_sync_minutes: Option<u64>,
     /// `TOCSIN_SMS_DEFAULT_REGION`.
     pub sms_default_region: Option<tocsin_sms::DefaultRegion>,
     /// `TOCSIN_NOTIFY_SMTP_USERNAME` (applies when `[notify.smtp]` is configured).
@@ -820,6 +836,10 @@ impl Config {
             alerts: file.alerts.unwrap_or_default(),
             cap: file.cap.unwrap_or_default(),
             rumours: file.rumours.unwrap_or_default(),
+            share_sync_minutes: o
+                .share_sync_minutes
+                .or(file.share.and_then(|s| s.sync_minutes))
+                .unwrap_or(0),
             evidence: file.evidence.unwrap_or_default(),
             verification: match o.verification_required_tasks {
                 Some(tasks) => tocsin_app::verification::VerificationSettings {

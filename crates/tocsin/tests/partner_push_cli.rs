@@ -166,7 +166,16 @@ async fn bundles_pushed_and_pulled_over_http_with_a_partner_token() {
         .strip_prefix("sha256 ")
         .unwrap()
         .to_string();
+    // Again: B holds that version already, so nothing is sent; `--full` sends it all again,
+    // which changes nothing there.
     let (c, out, err) = code(on_a(&["share", "push", "--partner", "UN office"]));
+    assert_eq!(c, 0, "{out}{err}");
+    assert!(
+        out.starts_with("created 0, updated 0, retracted 0, unchanged 0"),
+        "{out}"
+    );
+    assert!(err.contains("in 0 pages; 1 it holds already"), "{err}");
+    let (c, out, err) = code(on_a(&["share", "push", "--partner", "UN office", "--full"]));
     assert_eq!(c, 0, "{out}{err}");
     assert!(
         out.contains("created 0, updated 0, retracted 0, unchanged 1"),
@@ -187,7 +196,21 @@ async fn bundles_pushed_and_pulled_over_http_with_a_partner_token() {
         out.starts_with("created 1, updated 0, retracted 0, unchanged 0"),
         "{out}"
     );
+    // Again: it starts after the last page stored, so nothing new comes; from the start, the
+    // same incident comes again and changes nothing.
     let (c, out, _) = code(on_a(&["share", "pull", "--partner", "UN office"]));
+    assert_eq!(c, 0);
+    assert!(
+        out.starts_with("created 0, updated 0, retracted 0, unchanged 0"),
+        "{out}"
+    );
+    let (c, out, _) = code(on_a(&[
+        "share",
+        "pull",
+        "--partner",
+        "UN office",
+        "--from-start",
+    ]));
     assert_eq!(c, 0);
     assert!(
         out.starts_with("created 0, updated 0, retracted 0, unchanged 1"),

@@ -15,11 +15,9 @@ use tocsin_domain::{Permission, Tlp};
 use super::{page, WebError, WebResult, WebUser};
 use crate::auth::same;
 use crate::files::read_multipart;
-use crate::partners::{
-    make_partner_bundle, receive_partner_bundle, record_partner_bundle, ReceiveError,
-};
-use crate::share::{read_stix, receive_status, receive_stix, MAX_BUNDLE_BYTES};
+use crate::share::{read_stix, receive_status, MAX_BUNDLE_BYTES};
 use crate::AppState;
+use tocsin_app::bundles::BundleError;
 
 /// `/share`.
 pub fn router() -> Router<AppState> {
@@ -34,6 +32,7 @@ pub fn router() -> Router<AppState> {
                 )),
         )
         .route("/share/bundle", axum::routing::post(partner_bundle))
+        .route("/share/sync", axum::routing::post(sync_now))
 }
 
 fn render(
@@ -43,6 +42,18 @@ fn render(
     from: &str,
     result: Option<&ReceiveSummary>,
     error: Option<String>,
+) -> WebResult {
+    render_with(st, wu, status, from, result, error, None)
+}
+
+fn render_with(
+    st: &AppState,
+    wu: &WebUser,
+    status: StatusCode,
+    from: &str,
+    result: Option<&ReceiveSummary>,
+    error: Option<String>,
+    sync: Option<Vec<minijinja::Value>>,
 ) -> WebResult {
     if !wu.user.can(Permission::ShareExport) && !wu.user.can(Permission::ShareImport) {
         return Err(tocsin_app::AppError::forbidden(Permission::ShareExport).into());
@@ -60,6 +71,8 @@ fn render(
         "share.html",
         context! {
             can_export => wu.user.can(Permission::ShareExport),
+            can_sync => wu.user.can(Permission::ShareExport) && wu.user.can(Permission::ShareImport),
+            sync,
             can_import => wu.user.can(Permission::ShareImport),
             ceilings,
             organisation => st.organisation_name.to_string(),
@@ -132,7 +145,11 @@ pub async fn upload(
         // A partner's signed bundle: checked whole with that partner's key before anything is
         // stored, as `tocsin share import` does.
         let who = (&wu.user).into();
-        return match receive_partner_bundle(&st.app(), who, &from, file, MAX_BUNDLE_BYTES).await {
+        return match st
+            .app()
+            .receive_partner_bundle(who, &from, file, MAX_BUNDLE_BYTES)
+            .await
+        {
             Ok(summary) => render(
                 &st,
                 &wu,
@@ -141,11 +158,15 @@ pub async fn upload(
                 Some(&summary),
                 None,
             ),
-            Err(ReceiveError::Refused(why)) => {
+            Err(BundleError::App(e)) => Err(e.into()),
+            Err(BundleError::Refused(why)) => {
                 let msg = wu.t("share.malformed", &[("why", why)]);
                 render(&st, &wu, StatusCode::BAD_REQUEST, &from, None, Some(msg))
             }
-            Err(ReceiveError::App(e)) => Err(e.into()),
+            Err(e @ BundleError::Transfer(_)) => {
+                let msg = wu.t("share.malformed", &[("why", e.to_string())]);
+                render(&st, &wu, StatusCode::BAD_REQUEST, &from, None, Some(msg))
+            }
         };
     }
     let bundle = match tokio::task::spawn_blocking(move || read_stix(&file, MAX_BUNDLE_BYTES)).await
@@ -163,7 +184,10 @@ pub async fn upload(
             ))
         }
     };
-    let summary = receive_stix(&st.app(), (&wu.user).into(), &from, bundle).await?;
+    let summary = st
+        .app()
+        .receive_stix((&wu.user).into(), &from, bundle)
+        .await?;
     render(
         &st,
         &wu,
@@ -201,7 +225,7 @@ pub async fn partner_bundle(
     let app = st.app();
     let by = (&wu.user).into();
     let org = crate::share::org(&st).await.map_err(WebError::from)?;
-    let made = match make_partner_bundle(&app, &st.store, by, f.partner.trim(), org).await {
+    let made = match app.make_partner_bundle(by, f.partner.trim(), org).await {
         Ok(m) => m,
         Err(e) => {
             let e = crate::error::ApiError::from(e);
@@ -222,7 +246,7 @@ pub async fn partner_bundle(
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect::<String>()
     );
-    record_partner_bundle(&app, by, made).await?;
+    app.record_partner_bundle(by, made).await?;
     Ok((
         [
             (
@@ -235,4 +259,35 @@ pub async fn partner_bundle(
         bytes,
     )
         .into_response())
+}
+
+/// `POST /share/sync` (CSRF-checked): exchange with every partner this installation holds a
+/// token for now, as the `partner-sync` schedule does (push what it lacks, then pull what it
+/// made for us), and show how each went.
+pub async fn sync_now(
+    State(st): State<AppState>,
+    wu: WebUser,
+    super::CsrfForm(_): super::CsrfForm<std::collections::HashMap<String, String>>,
+) -> WebResult {
+    let org = crate::share::org(&st).await.map_err(WebError::from)?;
+    let outcomes = st.app().sync_partners((&wu.user).into(), org).await?;
+    let rows = outcomes
+        .into_iter()
+        .map(|o| {
+            context! {
+                partner => o.partner,
+                push => o.push.as_ref().ok().map(|p| context! {
+                    pages => p.pages, sent => p.sent, retractions => p.retractions,
+                    already => p.already_there,
+                }),
+                push_error => o.push.as_ref().err().map(|e| wu.reason(e)),
+                pull => o.pull.as_ref().ok().map(|p| context! {
+                    pages => p.pages, created => p.stored.created, updated => p.stored.updated,
+                    retracted => p.stored.retracted, refused => p.stored.refused.len(),
+                }),
+                pull_error => o.pull.as_ref().err().map(|e| wu.reason(e)),
+            }
+        })
+        .collect();
+    render_with(&st, &wu, StatusCode::OK, "", None, None, Some(rows))
 }

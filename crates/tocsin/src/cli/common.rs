@@ -38,6 +38,14 @@ pub fn settle(g: &Global, o: Overrides) -> Result<Config> {
                 })?),
                 Err(_) => None,
             },
+            share_sync_minutes: match std::env::var("TOCSIN_SHARE_SYNC_MINUTES") {
+                Ok(v) => Some(v.trim().parse().with_context(|| {
+                    format!(
+                        "TOCSIN_SHARE_SYNC_MINUTES: expected a whole number of minutes, got {v:?}"
+                    )
+                })?),
+                Err(_) => None,
+            },
             sms_default_region: match std::env::var("TOCSIN_SMS_DEFAULT_REGION") {
                 Ok(v) if !v.trim().is_empty() => Some(v.parse().map_err(|_| {
                     anyhow::anyhow!(

@@ -203,6 +203,13 @@ pub async fn serve(g: &Global, args: ServeArgs) -> Result<ExitCode> {
     {
         runner.add(job.tolerance(jobs.tolerance_for("signals")));
     }
+    if cfg.share_sync_minutes > 0 {
+        runner.add(tocsin_server::partners::sync_job(
+            &state,
+            std::time::Duration::from_secs(cfg.share_sync_minutes * 60),
+            jobs.tolerance_for("partner-sync"),
+        ));
+    }
     tocsin_server::alerts::register(&mut runner, &state);
     runner.add(tocsin_server::alerts::rules_job(
         &state,

@@ -1,7 +1,7 @@
 //! `tocsin share stix` and `tocsin share import-stix`: STIX 2.1 bundles out and in, through
 //! the same use cases and code as `GET`/`POST /api/v1/share/stix` ([`tocsin_app::share`],
 //! [`tocsin_server::share`]); `tocsin share key`, `export` and `import`: signed bundles for a
-//! partner organisation, by file ([`tocsin_server::partners`]).
+//! partner organisation, by file or over HTTPS ([`tocsin_app::bundles`]).
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
@@ -9,11 +9,11 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tocsin_app::bundles::BundleError;
 use tocsin_app::share::{Audience, ReceiveSummary};
 use tocsin_app::{Acting, App, AppError};
 use tocsin_exchange::stix::StixOrg;
 use tocsin_server::export::ExportError;
-use tocsin_server::partners::{PullError, PushError, ReceiveError};
 
 use super::common::{acting_user, contact_key, open_store, refused, settle, Refused};
 use super::Global;
@@ -42,23 +42,41 @@ pub enum ShareCommand {
         #[arg(long)]
         user: Option<String>,
     },
-    /// Push a signed bundle to a partner over the network: `POST {its URL}/api/v1/share/bundles`
-    /// with the token it issued (`tocsin partner push-token`); what it stored is printed.
-    /// Exit 2 when it refused the bundle or could not be reached (nothing recorded as sent).
+    /// Push to a partner over the network what it does not hold yet, in signed pages (`POST
+    /// {its URL}/api/v1/share/bundles` with the token it issued, `tocsin partner push-token`):
+    /// the records that cross and were not sent at this version, then the retractions. Each
+    /// page is recorded as sent once the partner took it, so a push cut midway resumes where
+    /// it stopped. What it stored is printed. Exit 2 when it refused a page or could not be
+    /// reached (the pages it took stay recorded).
     Push {
         /// The partner's name.
         #[arg(long)]
         partner: String,
+        /// Records per page.
+        #[arg(long, default_value_t = tocsin_app::bundles::DEFAULT_PAGE_RECORDS)]
+        page_records: usize,
+        /// Send every record that crosses again, not only what it does not hold yet.
+        #[arg(long)]
+        full: bool,
         /// Act as this user (capped by their clearance); without it, as the operator.
         #[arg(long)]
         user: Option<String>,
     },
-    /// Pull the signed bundle a partner made for this installation over the network (`GET {its
-    /// URL}/api/v1/share/bundles` with the token it issued) and receive it as `import` does.
+    /// Pull what a partner made for this installation over the network, page after page (`GET
+    /// {its URL}/api/v1/share/bundles?after=CURSOR` with the token it issued), each page
+    /// received as `import` does; the cursor of the last page stored is kept, so a pull cut
+    /// midway resumes there and the next one brings only what changed since.
     Pull {
         /// The partner's name.
         #[arg(long)]
         partner: String,
+        /// Records per page.
+        #[arg(long, default_value_t = tocsin_app::bundles::DEFAULT_PAGE_RECORDS)]
+        page_records: usize,
+        /// Forget where the last pull stopped and take everything again (what is held already
+        /// changes nothing).
+        #[arg(long)]
+        from_start: bool,
         /// Act as this user; without it, as the operator.
         #[arg(long)]
         user: Option<String>,
@@ -179,13 +197,13 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
                 instance_id: store.instance_id().await?,
             };
             let started = std::time::Instant::now();
-            let made =
-                tocsin_server::partners::make_partner_bundle(&app, &store, by, &partner, org)
-                    .await
-                    .map_err(|e| tell(user.as_ref(), e))?;
+            let made = app
+                .make_partner_bundle(by, &partner, org)
+                .await
+                .map_err(|e| tell(user.as_ref(), e))?;
             write_new(&out, &made.bytes)?;
             let (n, r, sha) = (made.incidents(), made.retractions(), made.sha256());
-            tocsin_server::partners::record_partner_bundle(&app, by, made)
+            app.record_partner_bundle(by, made)
                 .await
                 .map_err(|e| tell(user.as_ref(), e))?;
             let secs = started.elapsed().as_secs_f64();
@@ -196,37 +214,62 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        ShareCommand::Push { partner, .. } => {
+        ShareCommand::Push {
+            partner,
+            page_records,
+            full,
+            ..
+        } => {
             let org = StixOrg {
                 name: cfg.organisation_name(),
                 instance_id: store.instance_id().await?,
             };
-            let made =
-                tocsin_server::partners::make_partner_bundle(&app, &store, by, &partner, org)
-                    .await
-                    .map_err(|e| tell(user.as_ref(), e))?;
-            let (n, r, sha) = (made.incidents(), made.retractions(), made.sha256());
-            match tocsin_server::partners::push_partner_bundle(&app, by, made).await {
-                Ok(s) => {
-                    println!("sha256 {sha}");
-                    print!("{}", summary(&s));
-                    eprintln!("pushed {n} incidents and {r} retractions to {partner}");
+            match app
+                .push_to_partner(by, &partner, org, page_records, full)
+                .await
+            {
+                Ok(p) => {
+                    for sha in &p.bundles {
+                        println!("sha256 {sha}");
+                    }
+                    print!("{}", summary(&p.stored));
+                    eprintln!(
+                        "pushed {} incidents and {} retractions to {partner} in {} pages; {} \
+                         it holds already",
+                        p.sent, p.retractions, p.pages, p.already_there
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(PushError::App(e)) => Err(tell(user.as_ref(), e)),
+                Err(BundleError::App(e)) => Err(tell(user.as_ref(), e)),
                 Err(e) => {
-                    eprintln!("nothing was sent: {e}");
+                    eprintln!(
+                        "the push stopped: {e} (pages the partner took stay recorded as sent; \
+                         push again to resume)"
+                    );
                     Ok(ExitCode::from(2))
                 }
             }
         }
-        ShareCommand::Pull { partner, .. } => {
-            let s = match tocsin_server::partners::pull_partner_bundle(&app, by, &partner).await {
-                Ok(s) => s,
-                Err(
-                    PullError::Push(PushError::App(e)) | PullError::Receive(ReceiveError::App(e)),
-                ) => return Err(tell(user.as_ref(), e)),
-                Err(e @ PullError::Receive(_)) => {
+        ShareCommand::Pull {
+            partner,
+            page_records,
+            from_start,
+            ..
+        } => {
+            let s = match app
+                .pull_from_partner(by, &partner, page_records, from_start)
+                .await
+            {
+                Ok(p) => {
+                    eprintln!(
+                        "pulled {} pages from {partner}; next pull starts after {}",
+                        p.pages,
+                        p.cursor.map_or("the start".into(), |c| c.to_string())
+                    );
+                    p.stored
+                }
+                Err(BundleError::App(e)) => return Err(tell(user.as_ref(), e)),
+                Err(e @ BundleError::Refused(_)) => {
                     eprintln!("{e}");
                     return Ok(ExitCode::from(2));
                 }
@@ -242,21 +285,16 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
             let started = std::time::Instant::now();
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let s = match tocsin_server::partners::receive_partner_bundle(
-                &app,
-                by,
-                &from,
-                bytes,
-                MAX_CLI_BUNDLE_BYTES,
-            )
-            .await
+            let s = match app
+                .receive_partner_bundle(by, &from, bytes, MAX_CLI_BUNDLE_BYTES)
+                .await
             {
                 Ok(s) => s,
-                Err(ReceiveError::Refused(why)) => {
-                    eprintln!("nothing was stored: {why}");
+                Err(BundleError::App(e)) => return Err(tell(user.as_ref(), e)),
+                Err(e) => {
+                    eprintln!("{e}");
                     return Ok(ExitCode::from(2));
                 }
-                Err(ReceiveError::App(e)) => return Err(tell(user.as_ref(), e)),
             };
             Ok(received(&s, started))
         }
@@ -312,7 +350,7 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let bundle = match tokio::task::spawn_blocking(move || {
-                tocsin_server::share::read_stix(&bytes, MAX_CLI_BUNDLE_BYTES)
+                tocsin_app::bundles::read_stix(&bytes, MAX_CLI_BUNDLE_BYTES)
             })
             .await?
             {
@@ -322,7 +360,8 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
-            let s = tocsin_server::share::receive_stix(&app, by, &from, bundle)
+            let s = app
+                .receive_stix(by, &from, bundle)
                 .await
                 .map_err(|e| tell(user.as_ref(), e))?;
             Ok(received(&s, started))

@@ -1,0 +1,268 @@
+//! Transfers between two installations in signed pages, cut midway and resumed, through the
+//! real binary: A on a SQLite file, B served on PostgreSQL (a SQLite file when
+//! `TOCSIN_TEST_POSTGRES_URL` is unset; required with `TOCSIN_REQUIRE_POSTGRES=1`), A reaching B
+//! through a proxy in this test that can cut the connection after a number of requests.
+//!
+//! - A pull of one record per page cut after its first page keeps that page; the next pull
+//!   resumes after it (the two others, each once), and the one after brings only what changed
+//!   on B since (one new incident, one page).
+//! - A push of one record per page cut after its first page keeps that page recorded as sent;
+//!   the next push sends only the two others, each stored once at B.
+//! - `tocsin serve` with `TOCSIN_SHARE_SYNC_MINUTES` exchanges on its own: a new verified
+//!   incident of A reaches B, and B's new one reaches A, without a command.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// Add a verified GREEN incident whose description starts with `tag`; answers its id.
+fn verified(
+    on: &dyn Fn(&[&str]) -> std::process::Command,
+    dir: &Path,
+    user: &str,
+    tag: &str,
+) -> String {
+    let file = dir.join(format!("{tag}.json"));
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{"event_date": "2026-11-20", "event_type": "Violence against civilians",
+                "sub_event_type": "Attack", "country": "CAF", "latitude": 5.76,
+                "longitude": 20.67, "fatalities": 1, "description": "{tag} village attacked",
+                "tlp": "TLP:GREEN"}}"#
+        ),
+    )
+    .unwrap();
+    let mut add = on(&["incident", "add", "--user", user, "--file"]);
+    add.arg(&file);
+    let id = run_ok(add).lines().last().unwrap().trim().to_string();
+    for state in ["corroborated", "verified"] {
+        run_ok(on(&[
+            "incident", "verify", &id, "--user", user, "--state", state, "--reason", "seen",
+        ]));
+    }
+    id
+}
+
+/// A proxy to `target` that answers 503 to bundle requests once `allowed` of them passed.
+struct Cutter {
+    base: String,
+    allowed: Arc<AtomicUsize>,
+}
+
+async fn cutter(target: String) -> Cutter {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, Method, StatusCode, Uri};
+    use axum::response::IntoResponse;
+    let allowed = Arc::new(AtomicUsize::new(usize::MAX));
+    let left = allowed.clone();
+    let client = reqwest::Client::new();
+    let app = axum::Router::new().fallback(
+        move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+            let (left, client, target) = (left.clone(), client.clone(), target.clone());
+            async move {
+                let n = left.load(Ordering::SeqCst);
+                if n == 0 {
+                    return (StatusCode::SERVICE_UNAVAILABLE, Vec::new()).into_response();
+                }
+                if n != usize::MAX {
+                    left.store(n - 1, Ordering::SeqCst);
+                }
+                let mut req = client.request(method, format!("{target}{uri}")).body(body);
+                for (k, v) in headers.iter() {
+                    if k != "host" && k != "content-length" {
+                        req = req.header(k, v);
+                    }
+                }
+                let r = req.send().await.unwrap();
+                let status = StatusCode::from_u16(r.status().as_u16()).unwrap();
+                (status, r.bytes().await.unwrap().to_vec()).into_response()
+            }
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Cutter { base, allowed }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfers_in_pages_resume_after_a_cut_and_sync_on_a_schedule() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let pg = fresh_postgres("tocsin_partner_sync").await;
+    let bdb = pg.as_deref();
+    let write_cfg = |dir: &Path, org: &str| {
+        let cfg = dir.join("tocsin.toml");
+        std::fs::write(
+            &cfg,
+            format!("[organisation]\nname = \"{org}\"\n[verification]\nrequired_tasks = []\n"),
+        )
+        .unwrap();
+        cfg.display().to_string()
+    };
+    let (cfg_a, cfg_b) = (
+        write_cfg(&a, "Early Warning NGO"),
+        write_cfg(&b, "UN office"),
+    );
+    let on_a = |args: &[&str]| {
+        let mut all = vec!["--config", cfg_a.as_str()];
+        all.extend_from_slice(args);
+        tocsin(&a, None, &all)
+    };
+    run_ok(tocsin(&b, bdb, &["migrate"]));
+    let on_b = |args: &[&str]| {
+        let mut all = vec!["--config", cfg_b.as_str()];
+        all.extend_from_slice(args);
+        tocsin(&b, bdb, &all)
+    };
+    add_user(&a, None, "ana", "analyst");
+    add_user(&b, bdb, "uma", "analyst");
+    for n in 1..=3 {
+        verified(&on_a, &a, "ana", &format!("FROM-A-{n}"));
+        verified(&on_b, &b, "uma", &format!("FROM-B-{n}"));
+    }
+    let server = Server::spawn({
+        let mut c = on_b(&["serve", "--listen", "127.0.0.1:0"]);
+        c.stderr(std::process::Stdio::inherit());
+        c
+    });
+    let proxy = cutter(server.base.clone()).await;
+    let key_a = run_ok(on_a(&["share", "key"])).trim().to_string();
+    let key_b = run_ok(on_b(&["share", "key"])).trim().to_string();
+    run_ok(on_a(&[
+        "partner",
+        "add",
+        "UN office",
+        "--url",
+        &proxy.base,
+        "--key",
+        &key_b,
+        "--max-tlp",
+        "TLP:AMBER",
+    ]));
+    run_ok(on_b(&[
+        "partner",
+        "add",
+        "Early Warning NGO",
+        "--url",
+        "http://127.0.0.1:9",
+        "--key",
+        &key_a,
+        "--max-tlp",
+        "TLP:GREEN",
+    ]));
+    let token = run_ok(on_b(&["partner", "token", "Early Warning NGO"]))
+        .trim()
+        .to_string();
+    run_ok(on_a(&[
+        "partner",
+        "push-token",
+        "UN office",
+        "--token",
+        &token,
+    ]));
+    let held = |dir: &Path, db: Option<&str>, tag: &str| {
+        exported_csv(dir, db, "TLP:AMBER").matches(tag).count()
+    };
+
+    // A pull of one record per page, cut after its first page: that page is kept.
+    proxy.allowed.store(1, Ordering::SeqCst);
+    let pull = |extra: &[&str]| {
+        let mut args = vec![
+            "share",
+            "pull",
+            "--partner",
+            "UN office",
+            "--page-records",
+            "1",
+        ];
+        args.extend_from_slice(extra);
+        code(on_a(&args))
+    };
+    let (c, out, err) = pull(&[]);
+    assert_eq!(c, 2, "{out}{err}");
+    assert!(err.contains("503"), "{err}");
+    assert_eq!(held(&a, None, "FROM-B-"), 1);
+    // Resumed after it: the two others, each once.
+    proxy.allowed.store(usize::MAX, Ordering::SeqCst);
+    let (c, out, err) = pull(&[]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert!(
+        out.starts_with("created 2, updated 0, retracted 0, unchanged 0"),
+        "{out}"
+    );
+    assert!(err.contains("pulled 2 pages"), "{err}");
+    for n in 1..=3 {
+        assert_eq!(held(&a, None, &format!("FROM-B-{n} ")), 1, "FROM-B-{n}");
+    }
+    // Then only what changed on B since: one new incident, one page.
+    verified(&on_b, &b, "uma", "FROM-B-4");
+    let (c, out, err) = pull(&[]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert!(
+        out.starts_with("created 1, updated 0, retracted 0, unchanged 0"),
+        "{out}"
+    );
+    assert!(err.contains("pulled 1 pages"), "{err}");
+    assert_eq!(held(&a, None, "FROM-B-"), 4);
+
+    // A push of one record per page, cut after its first page: that page stays recorded as
+    // sent, and the next push sends only the two others.
+    proxy.allowed.store(1, Ordering::SeqCst);
+    let push = || {
+        code(on_a(&[
+            "share",
+            "push",
+            "--partner",
+            "UN office",
+            "--page-records",
+            "1",
+        ]))
+    };
+    let (c, out, err) = push();
+    assert_eq!(c, 2, "{out}{err}");
+    assert_eq!(held(&b, bdb, "FROM-A-"), 1);
+    proxy.allowed.store(usize::MAX, Ordering::SeqCst);
+    let (c, out, err) = push();
+    assert_eq!(c, 0, "{out}{err}");
+    assert!(
+        out.contains("created 2, updated 0, retracted 0, unchanged 0"),
+        "{out}"
+    );
+    assert!(err.contains("in 2 pages; 1 it holds already"), "{err}");
+    for n in 1..=3 {
+        assert_eq!(held(&b, bdb, &format!("FROM-A-{n} ")), 1, "FROM-A-{n}");
+    }
+
+    // On a schedule: A's server exchanges on its own at start.
+    verified(&on_a, &a, "ana", "FROM-A-4");
+    verified(&on_b, &b, "uma", "FROM-B-5");
+    let a_server = Server::spawn({
+        let mut c = on_a(&["serve", "--listen", "127.0.0.1:0"]);
+        c.env("TOCSIN_SHARE_SYNC_MINUTES", "1");
+        c.stderr(std::process::Stdio::inherit());
+        c
+    });
+    let mut arrived = false;
+    for _ in 0..120 {
+        if held(&b, bdb, "FROM-A-4") == 1 && held(&a, None, "FROM-B-5") == 1 {
+            arrived = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(
+        arrived,
+        "the scheduled exchange did not happen within a minute"
+    );
+    drop(a_server);
+    drop(server);
+    assert_eq!(held(&b, bdb, "FROM-A-"), 4);
+    assert_eq!(held(&a, None, "FROM-B-"), 5);
+}
