@@ -295,3 +295,192 @@ async fn signed_bundles_from_the_share_page() {
     assert!(html.contains("Nothing was stored"), "{html}");
     assert!(!html.contains("id=\"stix-result\""), "{html}");
 }
+
+/// Two installations set each other up on their `/partners` pages (keys, partners, a token
+/// issued by one and kept by the other), then an analyst of the first presses "Exchange now" on
+/// `/share`: its verified incident reaches the second and the second's reaches it, and the page
+/// says what went each way. Pressing again sends and brings nothing new.
+#[tokio::test]
+async fn partners_exchange_from_the_web_pages() {
+    use tocsin_domain::incident::IncidentInput;
+    use tocsin_domain::{Actor, Incident, Tlp, VerificationStatus};
+    use tocsin_store::StoreExt;
+    let (a, b) = (TestApp::start().await, TestApp::start().await);
+    let verified = |text: &str| {
+        let mut i = Incident::parse(IncidentInput {
+            event_date: "2026-11-01".into(),
+            event_type: "Violence against civilians".into(),
+            sub_event_type: "Attack".into(),
+            country: "CAF".into(),
+            latitude: 5.76,
+            longitude: 20.67,
+            fatalities: 2,
+            description: text.into(),
+            tlp: Tlp::Green,
+            credibility: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+        i.verification_status = VerificationStatus::Verified;
+        i
+    };
+    a.store
+        .create_incident(&Actor::system("test"), verified("WEB-FROM-A"))
+        .await
+        .unwrap();
+    b.store
+        .create_incident(&Actor::system("test"), verified("WEB-FROM-B"))
+        .await
+        .unwrap();
+    let get = |app: &TestApp, cookie: &str, path: &str| {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .header("cookie", cookie);
+        async move {
+            let r = r.send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let post = |app: &TestApp, cookie: &str, path: &str, form: Vec<(&str, String)>| {
+        let r = app
+            .client
+            .post(format!("{}{path}", app.base))
+            .header("cookie", cookie)
+            .form(&form);
+        async move {
+            let r = r.send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let own_key = |html: &str| {
+        let at = html.find("id=\"own-key\"").unwrap();
+        let rest = &html[at..];
+        let start = rest.find("<code>").unwrap() + 6;
+        rest[start..start + rest[start..].find("</code>").unwrap()]
+            .replace("&#x2f;", "/")
+            .replace("&#x3d;", "=")
+            .replace("&#x2b;", "+")
+    };
+    let (admin_a, _) = browser_login(&a, "admin", "password-123").await.unwrap();
+    let (admin_b, _) = browser_login(&b, "admin", "password-123").await.unwrap();
+    let (_, html_a) = get(&a, &admin_a, "/partners").await;
+    let (_, html_b) = get(&b, &admin_b, "/partners").await;
+    let add = |url: &str, key: String, name: &str, csrf: String| {
+        vec![
+            ("csrf", csrf),
+            ("action", "add".into()),
+            ("name", name.into()),
+            ("url", url.into()),
+            ("key", key),
+            ("max_tlp", "TLP:GREEN".into()),
+            ("countries", "".into()),
+        ]
+    };
+    let (s, _) = post(
+        &a,
+        &admin_a,
+        "/partners",
+        add(
+            &b.base,
+            own_key(&html_b),
+            "Installation B",
+            csrf_in(&html_a),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, html) = post(
+        &b,
+        &admin_b,
+        "/partners",
+        add(
+            &a.base,
+            own_key(&html_a),
+            "Installation A",
+            csrf_in(&html_b),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    // B issues A a token (shown once), A keeps it.
+    let (s, html) = post(
+        &b,
+        &admin_b,
+        "/partners",
+        vec![
+            ("csrf", csrf_in(&html)),
+            ("action", "issue_token".into()),
+            ("name", "Installation A".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    let at = html.find("tsp_").expect("the token is shown once");
+    let token: String = html[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let (_, html) = get(&b, &admin_b, "/partners").await;
+    assert!(!html.contains(&token), "shown once only");
+    let (_, html) = get(&a, &admin_a, "/partners").await;
+    let (s, html) = post(
+        &a,
+        &admin_a,
+        "/partners",
+        vec![
+            ("csrf", csrf_in(&html)),
+            ("action", "push_token".into()),
+            ("name", "Installation B".into()),
+            ("token", token.clone()),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(!html.contains(&token), "a kept token is never shown again");
+
+    // An analyst of A exchanges now.
+    let (analyst, _) = browser_login(&a, "analyst", "password-123").await.unwrap();
+    let (s, html) = get(&a, &analyst, "/share").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("id=\"partner-sync\""), "{html}");
+    let csrf = csrf_in(&html);
+    let (s, html) = post(&a, &analyst, "/share/sync", vec![("csrf", csrf.clone())]).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    let result = &html[html.find("id=\"sync-result\"").expect("a result")..];
+    assert!(result.contains("Installation B"), "{result}");
+    assert!(
+        result.contains("1 incidents and 0 retractions in 1 pages"),
+        "{result}"
+    );
+    assert!(result.contains("1 pages: 1 new"), "{result}");
+    let held = |app: &TestApp, text: &'static str| {
+        let store = app.store.clone();
+        async move {
+            let page = store
+                .list_incidents(
+                    &tocsin_domain::IncidentFilter {
+                        max_tlp: Tlp::Red,
+                        ..Default::default()
+                    },
+                    tocsin_domain::page::PageRequest::default(),
+                )
+                .await
+                .unwrap();
+            page.items.iter().filter(|i| i.description == text).count()
+        }
+    };
+    assert_eq!(held(&b, "WEB-FROM-A").await, 1);
+    assert_eq!(held(&a, "WEB-FROM-B").await, 1);
+    // Again: nothing new either way.
+    let (s, html) = post(&a, &analyst, "/share/sync", vec![("csrf", csrf)]).await;
+    assert_eq!(s, StatusCode::OK);
+    let result = &html[html.find("id=\"sync-result\"").unwrap()..];
+    assert!(
+        result.contains("0 incidents and 0 retractions in 0 pages; 1 held already"),
+        "{result}"
+    );
+    assert!(result.contains("1 pages: 0 new"), "{result}");
+    assert_eq!(held(&b, "WEB-FROM-A").await, 1);
+    assert_eq!(held(&a, "WEB-FROM-B").await, 1);
+}

@@ -1,6 +1,7 @@
 //! Partners on every backend: added once by name (a second of that name is a conflict, nothing
 //! changed), listed by name with their terms, what was sent to one remembered and replaced,
-//! the partner's tokens (the inbound one found by its hash, the push one kept sealed), removed
+//! the partner's tokens (the inbound one found by its hash, the push one kept sealed), where
+//! the last pull from it got to (its cursor), removed
 //! with what was sent to it; the signing key kept once (a second key offered later
 //! leaves the first).
 
@@ -143,6 +144,47 @@ async fn partners_are_kept_by_name(s: &dyn Store, _db: &Db) {
         ShareStep::PartnerPushToken {
             name: "Nobody".into(),
             sealed: SealedContact(vec![1]),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+
+    // Where the last pull from it got to: kept exactly (to the nanosecond), replaced, forgotten.
+    assert!(s.pull_cursor("UN office").await.unwrap().is_none());
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-07T10:11:12.123456Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    for c in [
+        tocsin_domain::SyncCursor::after(at, Uuid::from_u128(42)),
+        tocsin_domain::SyncCursor::after(at + Duration::microseconds(1), Uuid::nil()),
+    ] {
+        step(
+            s,
+            ShareStep::PullCursor {
+                name: "UN office".into(),
+                cursor: Some(c),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(s.pull_cursor("UN office").await.unwrap(), Some(c));
+    }
+    step(
+        s,
+        ShareStep::PullCursor {
+            name: "UN office".into(),
+            cursor: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(s.pull_cursor("UN office").await.unwrap().is_none());
+    let err = step(
+        s,
+        ShareStep::PullCursor {
+            name: "Nobody".into(),
+            cursor: None,
         },
     )
     .await

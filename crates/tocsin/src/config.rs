@@ -1296,6 +1296,25 @@ mod tests {
     }
 
     #[test]
+    fn share_sync_is_off_by_default_and_layers() {
+        assert_eq!(
+            Config::resolve(FileConfig::default(), Overrides::default()).share_sync_minutes,
+            0
+        );
+        let file = || -> FileConfig { toml::from_str("[share]\nsync_minutes = 15\n").unwrap() };
+        assert_eq!(
+            Config::resolve(file(), Overrides::default()).share_sync_minutes,
+            15
+        );
+        let o = Overrides {
+            share_sync_minutes: Some(5),
+            ..Default::default()
+        };
+        assert_eq!(Config::resolve(file(), o).share_sync_minutes, 5);
+        assert!(toml::from_str::<FileConfig>("[share]\nsync = 1\n").is_err());
+    }
+
+    #[test]
     fn notify_smtp_layers_validates_and_hides_its_password() {
         let toml_text = "[notify.smtp]\nhost = \"mail.example.org\"\nusername = \"tocsin\"\n\
                          password = \"file-s3cret\"\nfrom = \"Tocsin <alerts@example.org>\"\n";

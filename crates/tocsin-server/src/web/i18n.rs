@@ -925,8 +925,13 @@ mod tests {
 
     /// Reasons the catalogues carry that the scanner cannot see in the sources (a message
     /// assembled from parts): kept, not reported as obsolete.
-    const REASONS_NOT_SCANNED: &[&str] =
-        &["status: an action that is {0} cannot become {1} (done and dropped are final)"];
+    const REASONS_NOT_SCANNED: &[&str] = &[
+        "status: an action that is {0} cannot become {1} (done and dropped are final)",
+        // A transfer to or from a partner that failed (`tocsin_delivery::partner`), shown by
+        // the /share page's "Exchange now".
+        "the partner could not be reached: {0}",
+        "the partner refused ({0}): {1}",
+    ];
 
     /// Like `xgettext`: every refusal reason the domain, application and store layers write
     /// (see [`super::super::reason_scan`]) is in the French, Swahili and Arabic reason

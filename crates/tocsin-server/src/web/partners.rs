@@ -66,7 +66,9 @@ pub async fn partners(State(st): State<AppState>, wu: WebUser) -> WebResult {
 }
 
 /// One action of the page's forms: `add` (name, url, key, max_tlp, countries as
-/// comma-separated codes) or `remove` (name).
+/// comma-separated codes), `remove` (name), `issue_token` (name: a new token that partner
+/// pushes and pulls here with, shown once) or `push_token` (name, token: the one it issued
+/// this installation, kept sealed).
 #[derive(Deserialize)]
 pub struct PartnerForm {
     action: String,
@@ -75,6 +77,7 @@ pub struct PartnerForm {
     key: Option<String>,
     max_tlp: Option<String>,
     countries: Option<String>,
+    token: Option<String>,
 }
 
 /// `POST /partners` (CSRF-checked): add or remove a partner; a refused action shows the page
@@ -112,7 +115,26 @@ pub async fn act(
             .await
             .map(|()| wu.t("partners.removed", &[("name", name.clone())]))
             .map_err(ApiError::from),
-        _ => Err(ApiError::field("action", "expected add or remove")),
+        // The token the partner pushes and pulls here with: shown this once.
+        "issue_token" => app
+            .issue_partner_token((&wu.user).into(), &name)
+            .await
+            .map(|token| {
+                wu.t(
+                    "partners.token_issued",
+                    &[("name", name.trim().to_string()), ("token", token)],
+                )
+            })
+            .map_err(ApiError::from),
+        "push_token" => app
+            .set_partner_push_token((&wu.user).into(), &name, &f.token.unwrap_or_default())
+            .await
+            .map(|()| wu.t("partners.token_kept", &[("name", name.trim().to_string())]))
+            .map_err(ApiError::from),
+        _ => Err(ApiError::field(
+            "action",
+            "expected add, remove, issue_token or push_token",
+        )),
     };
     match done {
         Ok(n) => {
