@@ -10,6 +10,8 @@
 //!   the next push sends only the two others, each stored once at B.
 //! - `tocsin serve` with `TOCSIN_SHARE_SYNC_MINUTES` exchanges on its own: a new verified
 //!   incident of A reaches B, and B's new one reaches A, without a command.
+//! - A's incidents were recorded from a warner's text message: no byte that crossed the proxy
+//!   in the whole run carries the warner's handle, number, words or report id.
 
 mod common;
 
@@ -18,13 +20,18 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+const SECRET: &str = "kannel-inbound-secret-0123456789";
+const WORDS: &str = "WARNERWORDS attaque au marche de Bozoum";
+
 /// Add a verified GREEN incident whose description starts with `tag`; answers its id.
 fn verified(
     on: &dyn Fn(&[&str]) -> std::process::Command,
     dir: &Path,
     user: &str,
     tag: &str,
+    report: Option<&str>,
 ) -> String {
+    let reports = report.map_or(String::new(), |r| format!(r#", "report_ids": ["{r}"]"#));
     let file = dir.join(format!("{tag}.json"));
     std::fs::write(
         &file,
@@ -32,7 +39,7 @@ fn verified(
             r#"{{"event_date": "2026-11-20", "event_type": "Violence against civilians",
                 "sub_event_type": "Attack", "country": "CAF", "latitude": 5.76,
                 "longitude": 20.67, "fatalities": 1, "description": "{tag} village attacked",
-                "tlp": "TLP:GREEN"}}"#
+                "tlp": "TLP:GREEN"{reports}}}"#
         ),
     )
     .unwrap();
@@ -47,10 +54,12 @@ fn verified(
     id
 }
 
-/// A proxy to `target` that answers 503 to bundle requests once `allowed` of them passed.
+/// A proxy to `target` that answers 503 to bundle requests once `allowed` of them passed, and
+/// keeps every byte that crossed it (requests and answers).
 struct Cutter {
     base: String,
     allowed: Arc<AtomicUsize>,
+    seen: Arc<std::sync::Mutex<Vec<u8>>>,
 }
 
 async fn cutter(target: String) -> Cutter {
@@ -58,12 +67,24 @@ async fn cutter(target: String) -> Cutter {
     use axum::http::{HeaderMap, Method, StatusCode, Uri};
     use axum::response::IntoResponse;
     let allowed = Arc::new(AtomicUsize::new(usize::MAX));
-    let left = allowed.clone();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (left, kept) = (allowed.clone(), seen.clone());
     let client = reqwest::Client::new();
     let app = axum::Router::new().fallback(
         move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-            let (left, client, target) = (left.clone(), client.clone(), target.clone());
+            let (left, client, target, kept) =
+                (left.clone(), client.clone(), target.clone(), kept.clone());
             async move {
+                kept.lock()
+                    .unwrap()
+                    .extend_from_slice(uri.to_string().as_bytes());
+                for (k, v) in headers.iter() {
+                    kept.lock()
+                        .unwrap()
+                        .extend_from_slice(k.as_str().as_bytes());
+                    kept.lock().unwrap().extend_from_slice(v.as_bytes());
+                }
+                kept.lock().unwrap().extend_from_slice(&body);
                 let n = left.load(Ordering::SeqCst);
                 if n == 0 {
                     return (StatusCode::SERVICE_UNAVAILABLE, Vec::new()).into_response();
@@ -79,14 +100,20 @@ async fn cutter(target: String) -> Cutter {
                 }
                 let r = req.send().await.unwrap();
                 let status = StatusCode::from_u16(r.status().as_u16()).unwrap();
-                (status, r.bytes().await.unwrap().to_vec()).into_response()
+                let answer = r.bytes().await.unwrap().to_vec();
+                kept.lock().unwrap().extend_from_slice(&answer);
+                (status, answer).into_response()
             }
         },
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Cutter { base, allowed }
+    Cutter {
+        base,
+        allowed,
+        seen,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,11 +124,20 @@ async fn transfers_in_pages_resume_after_a_cut_and_sync_on_a_schedule() {
     std::fs::create_dir_all(&b).unwrap();
     let pg = fresh_postgres("tocsin_partner_sync").await;
     let bdb = pg.as_deref();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let write_cfg = |dir: &Path, org: &str| {
         let cfg = dir.join("tocsin.toml");
         std::fs::write(
             &cfg,
-            format!("[organisation]\nname = \"{org}\"\n[verification]\nrequired_tasks = []\n"),
+            format!(
+                "[organisation]\nname = \"{org}\"\n[verification]\nrequired_tasks = []\n\
+                 [sms]\ndefault_calling_code = \"236\"\n[sms.kannel]\n\
+                 sendsms_url = \"http://{dead}/cgi-bin/sendsms\"\nusername = \"tocsin\"\n\
+                 password = \"pw\"\nfrom = \"1234\"\ninbound_secret = \"{SECRET}\"\n"
+            ),
         )
         .unwrap();
         cfg.display().to_string()
@@ -121,11 +157,41 @@ async fn transfers_in_pages_resume_after_a_cut_and_sync_on_a_schedule() {
         all.extend_from_slice(args);
         tocsin(&b, bdb, &all)
     };
-    add_user(&a, None, "ana", "analyst");
+    let ana = add_user(&a, None, "ana", "analyst");
     add_user(&b, bdb, "uma", "analyst");
+    // A warner texts A; A's incidents are recorded from that report.
+    let (handle, report) = {
+        let a_server = Server::spawn({
+            let mut c = on_a(&["serve", "--listen", "127.0.0.1:0"]);
+            c.stderr(std::process::Stdio::inherit());
+            c
+        });
+        let base = a_server.base.clone();
+        let r = reqwest::get(format!(
+            "{base}/sms/kannel?secret={SECRET}&sender=%2B23670012345&to=1234&id=k-1&message={}",
+            WORDS.replace(' ', "+")
+        ))
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 200);
+        let get = |path: &str| {
+            reqwest::Client::new()
+                .get(format!("{base}{path}"))
+                .bearer_auth(&ana)
+                .send()
+        };
+        let sources: serde_json::Value =
+            get("/api/v1/sources").await.unwrap().json().await.unwrap();
+        let reports: serde_json::Value =
+            get("/api/v1/reports").await.unwrap().json().await.unwrap();
+        (
+            sources["items"][0]["handle"].as_str().unwrap().to_string(),
+            reports["items"][0]["id"].as_str().unwrap().to_string(),
+        )
+    };
     for n in 1..=3 {
-        verified(&on_a, &a, "ana", &format!("FROM-A-{n}"));
-        verified(&on_b, &b, "uma", &format!("FROM-B-{n}"));
+        verified(&on_a, &a, "ana", &format!("FROM-A-{n}"), Some(&report));
+        verified(&on_b, &b, "uma", &format!("FROM-B-{n}"), None);
     }
     let server = Server::spawn({
         let mut c = on_b(&["serve", "--listen", "127.0.0.1:0"]);
@@ -202,7 +268,7 @@ async fn transfers_in_pages_resume_after_a_cut_and_sync_on_a_schedule() {
         assert_eq!(held(&a, None, &format!("FROM-B-{n} ")), 1, "FROM-B-{n}");
     }
     // Then only what changed on B since: one new incident, one page.
-    verified(&on_b, &b, "uma", "FROM-B-4");
+    verified(&on_b, &b, "uma", "FROM-B-4", None);
     let (c, out, err) = pull(&[]);
     assert_eq!(c, 0, "{out}{err}");
     assert!(
@@ -241,8 +307,8 @@ async fn transfers_in_pages_resume_after_a_cut_and_sync_on_a_schedule() {
     }
 
     // On a schedule: A's server exchanges on its own at start.
-    verified(&on_a, &a, "ana", "FROM-A-4");
-    verified(&on_b, &b, "uma", "FROM-B-5");
+    verified(&on_a, &a, "ana", "FROM-A-4", Some(&report));
+    verified(&on_b, &b, "uma", "FROM-B-5", None);
     let a_server = Server::spawn({
         let mut c = on_a(&["serve", "--listen", "127.0.0.1:0"]);
         c.env("TOCSIN_SHARE_SYNC_MINUTES", "1");
@@ -265,4 +331,20 @@ async fn transfers_in_pages_resume_after_a_cut_and_sync_on_a_schedule() {
     drop(server);
     assert_eq!(held(&b, bdb, "FROM-A-"), 4);
     assert_eq!(held(&a, None, "FROM-B-"), 5);
+
+    // Every byte that crossed between them: A's incidents, never who warned or what they said.
+    let seen = String::from_utf8_lossy(&proxy.seen.lock().unwrap()).to_string();
+    assert!(
+        seen.contains("FROM-A-1") && seen.contains("FROM-B-5"),
+        "the proxy saw the exchange"
+    );
+    for secret in [
+        handle.as_str(),
+        "23670012345",
+        "WARNERWORDS",
+        "Bozoum",
+        report.as_str(),
+    ] {
+        assert!(!seen.contains(secret), "{secret} crossed to the partner");
+    }
 }
