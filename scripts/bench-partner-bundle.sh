@@ -34,6 +34,9 @@ KA=$("${A[@]}" share key)
 KB=$("${B[@]}" share key)
 "${A[@]}" partner add B --url https://b.example --key "$KB" --max-tlp TLP:AMBER
 "${B[@]}" partner add A --url https://a.example --key "$KA" --max-tlp TLP:GREEN
+# An admin previews what would cross to B and approves the terms (nothing is sent before).
+TERMS=$("${A[@]}" partner preview B | sed -n 's/^terms //p')
+"${A[@]}" partner approve B --terms "$TERMS"
 "${A[@]}" share export --partner B --out "$W/bundle.tocsin"
 ls -l "$W/bundle.tocsin"
 "${B[@]}" share import "$W/bundle.tocsin" --from A

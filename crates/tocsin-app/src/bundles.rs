@@ -15,11 +15,11 @@
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use tocsin_delivery::partner::{fetch_bundle, post_bundle, TransferError};
-use tocsin_domain::{AuditEvent, Country, Partner, SentRecord, SharedIncident, SyncCursor};
+use tocsin_domain::{AuditEvent, Country, Partner, SentRecord, SharedIncident, SyncCursor, Tlp};
 use tocsin_exchange::bundle::{open_bundle, write_bundle, BundleHeader, BundleMeta, BundlePage};
 use tocsin_exchange::stix::{read_bundle, StixError, StixImport, StixLimits, StixOrg, StixWriter};
 use tocsin_exchange::{Geo, Reverse};
-use tocsin_store::{Op, ShareStep, Step};
+use tocsin_store::{Op, ShareStep, Step, StoreExt};
 use uuid::Uuid;
 
 use crate::share::{Audience, PartnerShare, ReceiveSummary};
@@ -163,6 +163,26 @@ pub struct PushReport {
     pub stored: ReceiveSummary,
 }
 
+/// The most records a partner preview shows as they would be sent.
+pub const PREVIEW_RECORDS: usize = 20;
+
+/// What would cross to a partner under its terms ([`App::preview_partner`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PartnerPreview {
+    /// The partner, with its terms.
+    pub partner: Partner,
+    /// The digest of those terms: what an approval names.
+    pub digest: String,
+    /// Incidents that would cross.
+    pub incidents: u64,
+    /// Of them, how many at each label.
+    pub by_tlp: Vec<(Tlp, u64)>,
+    /// Retractions of what was sent before and no longer crosses.
+    pub retractions: u64,
+    /// The first of them, as the partner would receive them.
+    pub sample: Vec<SharedIncident>,
+}
+
 /// How a pull in pages went.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct PullReport {
@@ -197,6 +217,23 @@ fn add(total: &mut ReceiveSummary, s: ReceiveSummary) {
 impl App<'_> {
     /// Read what may cross to the partner `name` now, as `who` (the export is audited).
     async fn crossing(&self, who: Acting<'_>, name: &str) -> crate::Result<Crossing> {
+        let c = self.crossing_unapproved(who, name).await?;
+        if c.share.partner.approved_at.is_none() {
+            return Err(AppError::BadField {
+                field: "partner".into(),
+                message: format!(
+                    "nothing is sent to {:?} before an admin previews what would cross and \
+                     approves its terms (its page under /partners, or `tocsin partner preview` \
+                     then `tocsin partner approve`)",
+                    c.share.partner.name
+                ),
+            });
+        }
+        Ok(c)
+    }
+
+    /// What may cross to the partner `name` now, approved terms or not (for the preview).
+    async fn crossing_unapproved(&self, who: Acting<'_>, name: &str) -> crate::Result<Crossing> {
         let share = self.start_partner_share(who, name).await?;
         let (tx, mut rx) = tokio::sync::mpsc::channel(4);
         let (reader, filter) = (self.store.clone(), share.scope.filter.clone());
@@ -225,6 +262,45 @@ impl App<'_> {
         })
     }
 
+    /// What would cross to the partner `name` under its terms as they stand (admins), before
+    /// they are approved: how many incidents at each label, how many retractions, and the first
+    /// [`PREVIEW_RECORDS`] as the partner would receive them (redacted). Audited
+    /// (`partner.preview`, with the terms' digest an approval must name).
+    pub async fn preview_partner(
+        &self,
+        who: Acting<'_>,
+        name: &str,
+    ) -> crate::Result<PartnerPreview> {
+        who.require(tocsin_domain::Permission::PartnerManage)?;
+        let c = self.crossing_unapproved(who, name).await?;
+        let digest = c.share.partner.terms_digest();
+        let mut by_tlp: Vec<(Tlp, u64)> = Vec::new();
+        for i in &c.incidents {
+            match by_tlp.iter_mut().find(|(t, _)| *t == i.tlp) {
+                Some((_, n)) => *n += 1,
+                None => by_tlp.push((i.tlp, 1)),
+            }
+        }
+        by_tlp.sort();
+        let audit = AuditEvent::new(&who.actor(), "partner.preview", "partner", None).with_detail(
+            serde_json::json!({
+                "name": c.share.partner.name,
+                "terms": digest,
+                "incidents": c.incidents.len(),
+                "retractions": c.gone.len(),
+            }),
+        );
+        self.store.audit(audit).await?;
+        Ok(PartnerPreview {
+            digest,
+            incidents: c.incidents.len() as u64,
+            by_tlp,
+            retractions: c.gone.len() as u64,
+            sample: c.incidents.into_iter().take(PREVIEW_RECORDS).collect(),
+            partner: c.share.partner,
+        })
+    }
+
     /// Sign a bundle for `share`'s partner carrying `incidents` and retractions of `gone`.
     async fn sign_bundle(
         &self,
@@ -244,7 +320,13 @@ impl App<'_> {
             created_at: tocsin_domain::time::now(),
             page,
         };
-        let mut w = StixWriter::new(Vec::new(), org, share.scope.max_tlp).map_err(io)?;
+        // The markings of every label carried (AMBER+STRICT records naming the partner go
+        // above its ceiling of AMBER).
+        let top = incidents
+            .iter()
+            .map(|i| i.tlp)
+            .fold(share.scope.max_tlp, Tlp::max);
+        let mut w = StixWriter::new(Vec::new(), org, top).map_err(io)?;
         let mut records = Vec::with_capacity(incidents.len() + gone.len());
         for i in incidents {
             w.write(i).map_err(io)?;

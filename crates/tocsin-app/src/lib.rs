@@ -42,6 +42,7 @@ pub mod reports;
 pub mod rules;
 pub mod rumours;
 pub mod share;
+pub mod sharing_groups;
 pub mod signals;
 pub mod situations;
 pub mod sms;

@@ -12,7 +12,8 @@
 //! bundle's signature, checked with that partner's key.
 
 use tocsin_domain::{
-    AuditEvent, ContactKey, Partner, PartnerInput, Permission, PublicKey, SealedContact, SigningKey,
+    AuditEvent, ContactKey, Partner, PartnerInput, Permission, PublicKey, Redact, SealedContact,
+    SigningKey,
 };
 use tocsin_store::{Op, ShareStep, Step};
 
@@ -24,6 +25,21 @@ impl App<'_> {
     pub async fn add_partner(&self, who: Acting<'_>, input: PartnerInput) -> Result<Partner> {
         who.require(Permission::PartnerManage)?;
         let p = Partner::parse(input, tocsin_domain::time::now())?;
+        if self
+            .store
+            .sharing_groups()
+            .await?
+            .iter()
+            .any(|g| g.name == p.name)
+        {
+            return Err(AppError::bad_field(
+                "name",
+                format!(
+                    "{:?} is a sharing group's name: give the partner another",
+                    p.name
+                ),
+            ));
+        }
         let audit = AuditEvent::new(&who.actor(), "partner.add", "partner", None).with_detail(
             serde_json::json!({
                 "name": p.name,
@@ -61,8 +77,9 @@ impl App<'_> {
         Ok(self.store.partner_activity(name).await?)
     }
 
-    /// Remove the partner `name` (admins), and what was remembered as sent to it. Records
-    /// received from it stay, labelled with their origin.
+    /// Remove the partner `name` (admins), what was remembered as sent to it, and its name from
+    /// every sharing group and record. Records received from it stay, labelled with their
+    /// origin.
     pub async fn remove_partner(&self, who: Acting<'_>, name: &str) -> Result<()> {
         who.require(Permission::PartnerManage)?;
         let audit = AuditEvent::new(&who.actor(), "partner.remove", "partner", None)
@@ -77,6 +94,112 @@ impl App<'_> {
             )
             .await?;
         Ok(())
+    }
+
+    /// The partner `name` with its terms (admins).
+    pub async fn partner(&self, who: Acting<'_>, name: &str) -> Result<Partner> {
+        who.require(Permission::PartnerManage)?;
+        self.store
+            .partner(name.trim())
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+
+    /// Set what is withheld from every record sent to the partner `name` (admins; rule names,
+    /// [`Redact`]; none: nothing beyond what never leaves). Its terms are then unapproved:
+    /// nothing more is sent before an admin previews and approves them again, and what was
+    /// sent before is sent again under the new rules. Audited with the rules before and after.
+    pub async fn set_partner_redaction<S: AsRef<str>>(
+        &self,
+        who: Acting<'_>,
+        name: &str,
+        rules: &[S],
+    ) -> Result<Partner> {
+        who.require(Permission::PartnerManage)?;
+        let partner = self.partner_named(name).await?;
+        let redact = Redact::parse_all(rules)?;
+        let audit = AuditEvent::new(&who.actor(), "partner.redaction", "partner", None)
+            .with_detail(serde_json::json!({
+                "name": partner.name,
+                "before": partner.redact.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                "after": redact.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            }));
+        self.store
+            .write(
+                &who.actor(),
+                Op::All {
+                    steps: vec![Step::Share(ShareStep::PartnerRedaction {
+                        name: partner.name.clone(),
+                        redact,
+                        at: tocsin_domain::time::now(),
+                    })],
+                    audit: Box::new(audit),
+                },
+            )
+            .await?;
+        self.partner_named(&partner.name).await
+    }
+
+    /// Approve the terms of the partner `name` (admins) as previewed: `digest` is the one the
+    /// preview gave ([`App::preview_partner`]); a conflict when its terms changed since.
+    /// Records are sent to it from then on. Audited.
+    pub async fn approve_partner(
+        &self,
+        who: Acting<'_>,
+        name: &str,
+        digest: &str,
+    ) -> Result<Partner> {
+        who.require(Permission::PartnerManage)?;
+        let partner = self.partner_named(name).await?;
+        let digest = digest.trim();
+        if digest.is_empty() {
+            return Err(AppError::bad_field(
+                "terms",
+                "name the terms previewed (the digest the preview gave)",
+            ));
+        }
+        let audit = AuditEvent::new(&who.actor(), "partner.approve", "partner", None)
+            .with_detail(serde_json::json!({ "name": partner.name, "terms": digest }));
+        self.store
+            .write(
+                &who.actor(),
+                Op::All {
+                    steps: vec![Step::Share(ShareStep::ApprovePartner {
+                        name: partner.name.clone(),
+                        digest: digest.to_string(),
+                        at: tocsin_domain::time::now(),
+                    })],
+                    audit: Box::new(audit),
+                },
+            )
+            .await?;
+        self.partner_named(&partner.name).await
+    }
+
+    /// What was exchanged with the partner `name`, record by record (admins): the last
+    /// `limit` records sent to it and received from it, newest first.
+    pub async fn partner_history(
+        &self,
+        who: Acting<'_>,
+        name: &str,
+        limit: usize,
+    ) -> Result<(Vec<tocsin_domain::SentRecord>, Vec<tocsin_domain::Received>)> {
+        who.require(Permission::PartnerManage)?;
+        let partner = self.partner_named(name).await?;
+        let mut sent: Vec<_> = self
+            .store
+            .sent_to(&partner.name)
+            .await?
+            .into_values()
+            .collect();
+        sent.sort_by(|a, b| {
+            b.sent_at
+                .cmp(&a.sent_at)
+                .then(a.record_id.cmp(&b.record_id))
+        });
+        sent.truncate(limit);
+        let received = self.store.received_from(&partner.name, limit).await?;
+        Ok((sent, received))
     }
 
     /// The partner `name`, for a use case that sends to or receives from it; a clear refusal

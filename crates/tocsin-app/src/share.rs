@@ -5,9 +5,10 @@
 //! **What crosses.** Verified incidents only, never one received from elsewhere, projected as
 //! [`SharedIncident`] (the Admiralty grade of their best source, never a source, a report or a
 //! warner's words, nor an evidence file), at most at the label the caller asks for, capped by
-//! their clearance. TLP:RED never leaves. TLP:AMBER+STRICT leaves only for a partner
-//! organisation named on the record ([`Audience::Partner`]; records cannot name one yet, so
-//! none leaves); never in a STIX bundle. A partner also gets only the countries it is limited
+//! their clearance. TLP:RED never leaves. A record may name the partners and sharing groups
+//! it is shared with ([`App::set_share_with`]): it then goes only to those partners, never into
+//! a STIX bundle. TLP:AMBER+STRICT leaves only this way, for a partner organisation named on
+//! the record ([`Audience::Partner`]). A partner also gets only the countries it is limited
 //! to ([`ShareScope::countries`]), and what it was sent before that no longer crosses is sent
 //! as a retraction ([`App::start_partner_share`], [`App::record_partner_send`]).
 //!
@@ -22,7 +23,7 @@ use std::collections::HashMap;
 use tocsin_domain::share::{origin_name, Refusal, RECEIVED_DATASET_PREFIX};
 use tocsin_domain::{
     AuditEvent, Country, Incident, IncidentFilter, IncomingIncident, Partner, Permission, Received,
-    SentRecord, SharedIncident, Tlp, User, VerificationStatus,
+    SentRecord, ShareWith, SharedIncident, Tlp, User, VerificationStatus,
 };
 use tocsin_store::{
     Op, ShareStep, Step, StoreError, StoreExt, VerificationStep, MAX_RECEIVED_LOOKUP,
@@ -51,22 +52,35 @@ impl Audience<'_> {
     }
 }
 
-/// Whether incident `i` may cross to `audience` at the ceiling `max` (already capped by the
-/// caller's clearance): verified, made here (not received), never TLP:RED, AMBER+STRICT only
-/// for a partner the record names (none can be named yet), and at most `max`.
-pub fn may_cross(i: &Incident, audience: Audience<'_>, max: Tlp) -> bool {
+/// Whether incident `i`, naming `names` (its "shared with"), may cross to `audience` under
+/// `scope`: verified, made here (not received), never TLP:RED; a record naming anyone goes
+/// only to the partners it names (itself or through a group in [`ShareScope::groups`]), never
+/// into a STIX bundle; TLP:AMBER+STRICT only to a partner so named, cleared at least for
+/// TLP:AMBER, and when the exporter's clearance reaches it; any other label at most
+/// [`ShareScope::max_tlp`].
+pub fn may_cross(
+    i: &Incident,
+    names: &ShareWith,
+    audience: Audience<'_>,
+    scope: &ShareScope,
+) -> bool {
     let received = i
         .dataset
         .as_deref()
         .is_some_and(|d| d.starts_with(RECEIVED_DATASET_PREFIX));
+    let named = match audience {
+        Audience::Stix => false,
+        Audience::Partner(p) => names.names(p, &scope.groups),
+    };
+    if !names.is_empty() && !named {
+        return false;
+    }
     let label_ok = match i.tlp {
         Tlp::Red => false,
-        Tlp::AmberStrict => match audience {
-            Audience::Stix => false,
-            // Records do not name partner organisations yet: nothing AMBER+STRICT crosses.
-            Audience::Partner(_) => false,
-        },
-        t => t <= max.min(audience.ceiling()),
+        Tlp::AmberStrict => {
+            named && scope.clearance >= Tlp::AmberStrict && scope.max_tlp >= Tlp::Amber
+        }
+        t => t <= scope.max_tlp.min(audience.ceiling()),
     };
     label_ok && !received && i.verification_status == VerificationStatus::Verified
 }
@@ -80,8 +94,16 @@ pub struct ShareScope {
     pub max_tlp: Tlp,
     /// The exporter's clearance (sources' grades are read at it).
     pub clearance: Tlp,
-    /// The store's filter: verified incidents at most at `max_tlp`, with the caller's filters.
+    /// The store's filter: verified incidents at most at `max_tlp` (for a partner, also
+    /// TLP:AMBER+STRICT when the clearance reaches it: those naming the partner cross), with
+    /// the caller's filters.
     pub filter: IncidentFilter,
+    /// The sharing groups the partner is in (empty for a STIX bundle).
+    pub groups: Vec<String>,
+    /// The partners and groups each incident naming any is shared with.
+    pub shares_with: std::sync::Arc<HashMap<Uuid, Vec<String>>>,
+    /// The partner it goes to, whose redaction rules apply (none for a STIX bundle).
+    pub partner: Option<Box<Partner>>,
 }
 
 /// An export to a partner under way: its scope, the partner, and what was sent to it before
@@ -137,7 +159,10 @@ impl App<'_> {
             Acting::Operator(_) => Tlp::Red,
         };
         let max_tlp = requested.min(clearance).min(audience.ceiling());
-        filter.max_tlp = max_tlp;
+        filter.max_tlp = match audience {
+            Audience::Partner(_) if max_tlp >= Tlp::Amber => clearance.min(Tlp::AmberStrict),
+            _ => max_tlp,
+        };
         filter.verification_status = Some(VerificationStatus::Verified);
         filter.situation_id = None;
         let mut detail = detail;
@@ -161,6 +186,9 @@ impl App<'_> {
             max_tlp,
             clearance,
             filter,
+            groups: Vec::new(),
+            shares_with: std::sync::Arc::new(self.store.shares_with().await?),
+            partner: None,
         })
     }
 
@@ -181,6 +209,15 @@ impl App<'_> {
             )
             .await?;
         scope.countries = partner.countries.clone();
+        scope.partner = Some(Box::new(partner.clone()));
+        scope.groups = self
+            .store
+            .sharing_groups()
+            .await?
+            .into_iter()
+            .filter(|g| g.members.contains(&partner.name))
+            .map(|g| g.name)
+            .collect();
         let sent = self.store.sent_to(&partner.name).await?;
         Ok(PartnerShare {
             scope,
@@ -261,11 +298,22 @@ impl App<'_> {
     ) -> Result<Vec<SharedIncident>> {
         let mut keep: Vec<Incident> = chunk
             .into_iter()
-            .filter(|i| may_cross(i, audience, scope.max_tlp))
+            .filter(|i| {
+                let names = ShareWith(scope.shares_with.get(&i.id).cloned().unwrap_or_default());
+                may_cross(i, &names, audience, scope)
+            })
             .filter(|i| scope.countries.is_empty() || scope.countries.contains(&i.country))
             .collect();
         self.grade_at(scope.clearance, &mut keep).await?;
-        Ok(keep.iter().map(SharedIncident::of).collect())
+        // Projected, then what the partner's rules withhold taken out.
+        Ok(keep
+            .iter()
+            .map(SharedIncident::of)
+            .map(|i| match &scope.partner {
+                Some(p) => p.redacted(i),
+                None => i,
+            })
+            .collect())
     }
 
     /// Store the incidents of another organisation's bundle, read by `who` from `origin`
@@ -529,41 +577,119 @@ mod tests {
         i
     }
 
+    fn scope(max: Tlp, clearance: Tlp, groups: &[&str]) -> ShareScope {
+        ShareScope {
+            countries: Vec::new(),
+            max_tlp: max,
+            clearance,
+            filter: IncidentFilter::default(),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            shares_with: Default::default(),
+            partner: None,
+        }
+    }
+
     #[test]
     fn what_may_cross() {
         use VerificationStatus::*;
         let stix = Audience::Stix;
         let partner = Audience::Partner("UN office");
+        let none = ShareWith::default();
+        let at = |max| scope(max, Tlp::Red, &[]);
         for t in [Tlp::Clear, Tlp::Green, Tlp::Amber] {
-            assert!(may_cross(&incident(t, Verified), stix, Tlp::Amber), "{t}");
-            assert!(may_cross(&incident(t, Verified), partner, Tlp::Red), "{t}");
+            assert!(
+                may_cross(&incident(t, Verified), &none, stix, &at(Tlp::Amber)),
+                "{t}"
+            );
+            assert!(
+                may_cross(
+                    &incident(t, Verified),
+                    &none,
+                    partner,
+                    &at(Tlp::AmberStrict)
+                ),
+                "{t}"
+            );
         }
-        // Never RED; AMBER+STRICT never in STIX, nor to a partner no record names yet.
+        // Never RED; AMBER+STRICT never in STIX, nor to a partner the record does not name.
         for a in [stix, partner] {
-            assert!(!may_cross(&incident(Tlp::Red, Verified), a, Tlp::Red));
+            assert!(!may_cross(
+                &incident(Tlp::Red, Verified),
+                &none,
+                a,
+                &at(Tlp::Red)
+            ));
             assert!(!may_cross(
                 &incident(Tlp::AmberStrict, Verified),
+                &none,
                 a,
-                Tlp::Red
+                &at(Tlp::Red)
             ));
         }
         // The ceiling.
         assert!(!may_cross(
             &incident(Tlp::Amber, Verified),
+            &none,
             stix,
-            Tlp::Green
+            &at(Tlp::Green)
         ));
         // Only verified incidents.
         for s in [Unverified, Corroborated, Disputed, Refuted] {
             assert!(
-                !may_cross(&incident(Tlp::Clear, s), stix, Tlp::Amber),
+                !may_cross(&incident(Tlp::Clear, s), &none, stix, &at(Tlp::Amber)),
                 "{s:?}"
             );
         }
         // Never one received from elsewhere.
         let mut r = incident(Tlp::Clear, Verified);
         r.dataset = Some(format!("{RECEIVED_DATASET_PREFIX}Partner"));
-        assert!(!may_cross(&r, stix, Tlp::Amber));
+        assert!(!may_cross(&r, &none, stix, &at(Tlp::Amber)));
         assert_eq!(stix.ceiling(), Tlp::Amber);
+    }
+
+    #[test]
+    fn a_record_naming_partners_goes_only_to_them() {
+        use VerificationStatus::Verified;
+        let (un, ngo) = (Audience::Partner("UN office"), Audience::Partner("NGO"));
+        let strict = incident(Tlp::AmberStrict, Verified);
+        let green = incident(Tlp::Green, Verified);
+        let names_un = ShareWith(vec!["UN office".into()]);
+        let names_group = ShareWith(vec!["Focal points".into()]);
+        let amber = scope(Tlp::Amber, Tlp::Red, &[]);
+        // AMBER+STRICT naming the partner reaches it (cleared for AMBER), not another.
+        assert!(may_cross(&strict, &names_un, un, &amber));
+        assert!(!may_cross(&strict, &names_un, ngo, &amber));
+        // Through a group the partner is in.
+        assert!(may_cross(
+            &strict,
+            &names_group,
+            un,
+            &scope(Tlp::Amber, Tlp::Red, &["Focal points"])
+        ));
+        assert!(!may_cross(&strict, &names_group, un, &amber));
+        // Not to a partner cleared below AMBER, nor by an exporter cleared below AMBER+STRICT.
+        assert!(!may_cross(
+            &strict,
+            &names_un,
+            un,
+            &scope(Tlp::Green, Tlp::Red, &[])
+        ));
+        assert!(!may_cross(
+            &strict,
+            &names_un,
+            un,
+            &scope(Tlp::Amber, Tlp::Amber, &[])
+        ));
+        // A GREEN record naming a partner: only to it, and never into STIX.
+        assert!(may_cross(&green, &names_un, un, &amber));
+        assert!(!may_cross(&green, &names_un, ngo, &amber));
+        assert!(!may_cross(&green, &names_un, Audience::Stix, &amber));
+        // RED never, named or not.
+        assert!(!may_cross(
+            &incident(Tlp::Red, Verified),
+            &names_un,
+            un,
+            &scope(Tlp::AmberStrict, Tlp::Red, &[])
+        ));
     }
 }

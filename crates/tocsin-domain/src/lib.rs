@@ -89,7 +89,8 @@ pub use rumour::{
     HeardHow, NewRumour, Rumour, RumourError, RumourPatch, RumourPriority, RumourStatus, Sighting,
 };
 pub use share::{
-    IncomingIncident, Partner, PartnerActivity, PartnerInput, Received, SentRecord, SharedIncident,
+    IncomingIncident, Partner, PartnerActivity, PartnerInput, Received, Redact, SentRecord,
+    ShareWith, SharedIncident, SharingGroup, SharingGroupInput,
 };
 pub use signal::{ForecastPoint, ForecastRun, ForecastScore, SignalRecord};
 pub use situation::{Areas, NewSituation, Situation, SituationEdit};

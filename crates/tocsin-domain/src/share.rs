@@ -214,6 +214,17 @@ pub struct Partner {
     pub countries: Vec<Country>,
     /// When it was added.
     pub added_at: DateTime<Utc>,
+    /// What is withheld from every record sent to it.
+    #[serde(default)]
+    pub redact: Vec<Redact>,
+    /// When its redaction rules last changed (what was sent before is sent again, as a new
+    /// version).
+    #[serde(default)]
+    pub terms_changed_at: Option<DateTime<Utc>>,
+    /// When an admin approved its terms after previewing what would cross; nothing is sent
+    /// to it before (and again after its terms change).
+    #[serde(default)]
+    pub approved_at: Option<DateTime<Utc>>,
 }
 
 /// A partner as asked for (CLI flags, API body, form), before it is checked.
@@ -322,12 +333,43 @@ impl Partner {
             max_tlp,
             countries,
             added_at: now,
+            redact: Vec::new(),
+            terms_changed_at: None,
+            approved_at: None,
         })
     }
 
     /// Its key, parsed.
     pub fn key(&self) -> Result<crate::crypto::PublicKey, DomainError> {
         crate::crypto::PublicKey::parse(&self.public_key)
+    }
+
+    /// `i` as this partner receives it: its redaction rules applied, and its version time
+    /// moved to when they last changed if later (so what was sent before is sent again).
+    pub fn redacted(&self, mut i: SharedIncident) -> SharedIncident {
+        for r in &self.redact {
+            r.apply(&mut i);
+        }
+        if let Some(t) = self.terms_changed_at {
+            i.updated_at = i.updated_at.max(t);
+        }
+        i
+    }
+
+    /// A digest of its terms as they stand (name, ceiling, countries, redaction, when they
+    /// changed): what an approval names, so an approval of a preview of other terms is
+    /// refused.
+    pub fn terms_digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let text = serde_json::json!({
+            "name": self.name,
+            "max_tlp": self.max_tlp.as_str(),
+            "countries": self.countries.iter().map(Country::code).collect::<Vec<_>>(),
+            "redact": self.redact.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "terms_changed_at": self.terms_changed_at.map(|t| t.to_rfc3339()),
+        })
+        .to_string();
+        hex::encode(&Sha256::digest(text.as_bytes())[..12])
     }
 
     /// Whether it may receive records about `country`.
@@ -370,6 +412,221 @@ pub struct PartnerActivity {
     pub received_retracted: u64,
     /// When a record of it was last first received.
     pub last_received: Option<DateTime<Utc>>,
+}
+
+/// What a partner's rules withhold from every record sent to it (redaction), beyond what
+/// never leaves (sources, reports, a warner's words, evidence files).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Redact {
+    /// The place: no place name nor second-level subdivision, coordinates rounded to 0.1°
+    /// (about 11 km), the precision said to be the region's.
+    Place,
+    /// The day: the first of the month, the precision said to be the month's.
+    Date,
+    /// The actors' names.
+    Actors,
+    /// The targeted group.
+    TargetedGroup,
+    /// The analyst's description (replaced by a line saying it was withheld).
+    Description,
+}
+
+/// The description a record carries when its origin withholds it.
+pub const WITHHELD: &str = "Withheld by the origin organisation.";
+
+impl Redact {
+    /// Every rule, in order.
+    pub const ALL: [Redact; 5] = [
+        Redact::Place,
+        Redact::Date,
+        Redact::Actors,
+        Redact::TargetedGroup,
+        Redact::Description,
+    ];
+
+    /// Its name, e.g. `targeted_group`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Redact::Place => "place",
+            Redact::Date => "date",
+            Redact::Actors => "actors",
+            Redact::TargetedGroup => "targeted_group",
+            Redact::Description => "description",
+        }
+    }
+
+    /// Parse a rule's name.
+    pub fn parse(s: &str) -> Result<Redact, DomainError> {
+        let s = s.trim().to_ascii_lowercase().replace('-', "_");
+        Redact::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "redact",
+                    "expected place, date, actors, targeted_group or description",
+                )
+            })
+    }
+
+    /// Parse rules by name, each once, in [`Redact::ALL`]'s order.
+    pub fn parse_all<S: AsRef<str>>(names: &[S]) -> Result<Vec<Redact>, DomainError> {
+        let mut out = Vec::new();
+        for n in names.iter().filter(|n| !n.as_ref().trim().is_empty()) {
+            out.push(Redact::parse(n.as_ref())?);
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Withhold this from `i`.
+    pub fn apply(self, i: &mut SharedIncident) {
+        match self {
+            Redact::Place => {
+                i.location = None;
+                i.admin2 = None;
+                i.latitude = (i.latitude * 10.0).round() / 10.0;
+                i.longitude = (i.longitude * 10.0).round() / 10.0;
+                i.geo_precision = 3;
+            }
+            Redact::Date => {
+                use chrono::Datelike;
+                i.event_date = i.event_date.with_day(1).unwrap_or(i.event_date);
+                i.date_precision = 3;
+            }
+            Redact::Actors => {
+                i.actor1 = None;
+                i.actor2 = None;
+            }
+            Redact::TargetedGroup => i.targeted_group = None,
+            Redact::Description => i.description = WITHHELD.to_string(),
+        }
+    }
+}
+
+/// The most members of a sharing group, and the most names on one record's "shared with".
+pub const MAX_SHARE_NAMES: usize = 100;
+
+/// A name of a partner or a sharing group: trimmed, not empty, at most [`MAX_ORIGIN_CHARS`]
+/// characters, no control characters; refused as `field` otherwise.
+pub fn share_name(s: &str, field: &str) -> Result<String, DomainError> {
+    let name = s.trim();
+    if name.is_empty() {
+        return Err(DomainError::invalid(field, "a name must not be empty"));
+    }
+    if name.chars().count() > MAX_ORIGIN_CHARS {
+        return Err(DomainError::invalid(
+            field,
+            format!("a name has at most {MAX_ORIGIN_CHARS} characters"),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            field,
+            "a name must not contain control characters",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// Names (of partners or sharing groups) checked one by one ([`share_name`]), each once, in the
+/// order given; at most [`MAX_SHARE_NAMES`].
+pub fn share_names<S: AsRef<str>>(names: &[S], field: &str) -> Result<Vec<String>, DomainError> {
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        let n = share_name(n.as_ref(), field)?;
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    if out.len() > MAX_SHARE_NAMES {
+        return Err(DomainError::invalid(
+            field,
+            format!("at most {MAX_SHARE_NAMES} names"),
+        ));
+    }
+    Ok(out)
+}
+
+/// Several partners under one name (like MISP's sharing groups): a record naming the group
+/// names each of its members.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SharingGroup {
+    /// Its name (unique among groups and partners).
+    pub name: String,
+    /// The partners in it, by name.
+    pub members: Vec<String>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A sharing group as asked for (CLI flags, API body, form), before it is checked.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SharingGroupInput {
+    /// Its name.
+    pub name: String,
+    /// Its members, partners by name (at least one).
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+impl SharingGroup {
+    /// Check `input` into a group made at `now` (that its members are partners is checked
+    /// where partners are known).
+    pub fn parse(
+        input: SharingGroupInput,
+        now: DateTime<Utc>,
+    ) -> Result<SharingGroup, DomainError> {
+        let name = share_name(&input.name, "name")?;
+        let members = share_names(&input.members, "members")?;
+        if members.is_empty() {
+            return Err(DomainError::invalid(
+                "members",
+                "name at least one partner in the group",
+            ));
+        }
+        Ok(SharingGroup {
+            name,
+            members,
+            created_at: now,
+        })
+    }
+}
+
+/// Who a record made here is shared with beyond its label: partners and sharing groups by
+/// name. Empty: whoever its label allows. Not empty: only the partners named (directly or
+/// through a group), never a STIX bundle; and TLP:AMBER+STRICT crosses only this way.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShareWith(pub Vec<String>);
+
+impl ShareWith {
+    /// Whether the record names the partner `partner`, itself or through one of `groups` (the
+    /// groups it is a member of).
+    pub fn names(&self, partner: &str, groups: &[String]) -> bool {
+        self.0
+            .iter()
+            .any(|n| n == partner || groups.iter().any(|g| g == n))
+    }
+
+    /// Whether it names anyone.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 #[cfg(test)]
@@ -420,6 +677,103 @@ mod tests {
         let mut local = input();
         local.url = "http://127.0.0.1:8080".into();
         assert!(Partner::parse(local, Utc::now()).is_ok());
+    }
+
+    #[test]
+    fn a_partners_rules_withhold_what_they_name() {
+        let mut i = Incident::parse(crate::incident::IncidentInput {
+            event_date: "2025-03-17".into(),
+            event_type: "Violence against civilians".into(),
+            sub_event_type: "Attack".into(),
+            country: "CAF".into(),
+            latitude: 6.1234,
+            longitude: 20.9876,
+            fatalities: 3,
+            description: "Men from the Bambari market attacked".into(),
+            location: Some("Bambari market".into()),
+            admin2: Some("Bambari".into()),
+            actor1: Some("Militia X".into()),
+            targeted_group: Some("Fulani herders".into()),
+            tlp: Tlp::Green,
+            credibility: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+        i.set_reliability(Reliability::B);
+        let s = SharedIncident::of(&i);
+        let mut p = Partner::parse(input(), Utc::now()).unwrap();
+        assert_eq!(p.redacted(s.clone()), s, "no rules: unchanged");
+        let before = p.terms_digest();
+        p.redact =
+            Redact::parse_all(&["description", " Place", "actors", "date", "place"]).unwrap();
+        assert_eq!(
+            p.redact,
+            [
+                Redact::Place,
+                Redact::Date,
+                Redact::Actors,
+                Redact::Description
+            ]
+        );
+        p.terms_changed_at = Some(s.updated_at + chrono::Duration::hours(1));
+        assert_ne!(p.terms_digest(), before);
+        let r = p.redacted(s.clone());
+        assert_eq!((r.location.as_deref(), r.admin2.as_deref()), (None, None));
+        assert_eq!((r.latitude, r.longitude, r.geo_precision), (6.1, 21.0, 3));
+        assert_eq!(
+            (r.event_date.to_string().as_str(), r.date_precision),
+            ("2025-03-01", 3)
+        );
+        assert_eq!(
+            (r.actor1.as_deref(), r.targeted_group.as_deref()),
+            (None, Some("Fulani herders"))
+        );
+        assert_eq!(r.description, WITHHELD);
+        assert_eq!(
+            r.updated_at,
+            p.terms_changed_at.unwrap(),
+            "sent again as a new version"
+        );
+        let json = serde_json::to_string(&r).unwrap();
+        for gone in ["Bambari", "Militia", "6.1234", "2025-03-17"] {
+            assert!(!json.contains(gone), "{gone}");
+        }
+        assert_eq!(Redact::parse("nope").unwrap_err().field(), Some("redact"));
+    }
+
+    #[test]
+    fn groups_and_names_are_checked() {
+        let g = SharingGroup::parse(
+            SharingGroupInput {
+                name: " Focal points ".into(),
+                members: vec!["UN office".into(), " UN office".into(), "Ministry".into()],
+            },
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(g.name, "Focal points");
+        assert_eq!(g.members, vec!["UN office", "Ministry"]);
+        let bad = |name: &str, members: Vec<String>| {
+            SharingGroup::parse(
+                SharingGroupInput {
+                    name: name.into(),
+                    members,
+                },
+                Utc::now(),
+            )
+            .unwrap_err()
+            .field()
+            .map(str::to_string)
+        };
+        assert_eq!(bad("", vec!["A".into()]).as_deref(), Some("name"));
+        assert_eq!(bad("G", vec![]).as_deref(), Some("members"));
+        assert_eq!(bad("G", vec!["a\u{7}".into()]).as_deref(), Some("members"));
+        let many: Vec<String> = (0..=MAX_SHARE_NAMES).map(|i| format!("p{i}")).collect();
+        assert_eq!(bad("G", many).as_deref(), Some("members"));
+        let w = ShareWith(vec!["Focal points".into()]);
+        assert!(w.names("UN office", &["Focal points".into()]));
+        assert!(!w.names("UN office", &[]));
+        assert!(ShareWith(vec!["UN office".into()]).names("UN office", &[]));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use axum::Json;
 use tocsin_app::bundles::BundleError;
 use tocsin_app::share::ReceiveSummary;
 use tocsin_app::{Acting, App};
-use tocsin_domain::{Partner, PartnerInput};
+use tocsin_domain::{Partner, PartnerInput, SharingGroup, SharingGroupInput};
 
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
@@ -247,12 +247,194 @@ pub async fn remove_partner(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `/api/v1/partners…`
+/// A partner's redaction rules.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedactionBody {
+    /// What is withheld from every record sent to it: `place`, `date`, `actors`,
+    /// `targeted_group`, `description`; empty: nothing beyond what never leaves.
+    pub redact: Vec<String>,
+}
+
+/// An approval of a partner's terms as previewed.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalBody {
+    /// The digest of the terms the preview showed (`digest` in its answer).
+    pub terms: String,
+}
+
+/// `PUT /api/v1/partners/{name}/redaction`: set what is withheld from every record sent to the
+/// partner (admins). Its terms are then unapproved until previewed and approved again.
+#[utoipa::path(put, path = "/api/v1/partners/{name}/redaction", tag = "share",
+    params(("name" = String, Path, description = "the partner's name")),
+    request_body = RedactionBody,
+    responses((status = 200, body = Partner), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn set_redaction(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(name): Path<String>,
+    JsonBody(b): JsonBody<RedactionBody>,
+) -> ApiResult<Json<Partner>> {
+    Ok(Json(
+        st.app()
+            .set_partner_redaction((&user.0).into(), &name, &b.redact)
+            .await?,
+    ))
+}
+
+/// `GET /api/v1/partners/{name}/preview`: what would cross to the partner under its terms as
+/// they stand (admins): counts by label, retractions, the first records as it would receive
+/// them (redacted), and the terms' `digest` an approval names.
+#[utoipa::path(get, path = "/api/v1/partners/{name}/preview", tag = "share",
+    params(("name" = String, Path, description = "the partner's name")),
+    responses((status = 200, description = "the preview: partner, digest, incidents, by_tlp, retractions, sample"),
+        (status = 403), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn preview(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(name): Path<String>,
+) -> ApiResult<Json<tocsin_app::bundles::PartnerPreview>> {
+    Ok(Json(
+        st.app().preview_partner((&user.0).into(), &name).await?,
+    ))
+}
+
+/// `POST /api/v1/partners/{name}/approve`: approve the partner's terms as previewed (admins);
+/// 409 when they changed since the preview. Records are sent to it from then on.
+#[utoipa::path(post, path = "/api/v1/partners/{name}/approve", tag = "share",
+    params(("name" = String, Path, description = "the partner's name")),
+    request_body = ApprovalBody,
+    responses((status = 200, body = Partner), (status = 403), (status = 404), (status = 409),
+        (status = 422)),
+    security(("bearer" = [])))]
+pub async fn approve(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(name): Path<String>,
+    JsonBody(b): JsonBody<ApprovalBody>,
+) -> ApiResult<Json<Partner>> {
+    Ok(Json(
+        st.app()
+            .approve_partner((&user.0).into(), &name, &b.terms)
+            .await?,
+    ))
+}
+
+/// `GET /api/v1/sharing-groups`: the sharing groups with their members (admins, and analysts
+/// who share).
+#[utoipa::path(get, path = "/api/v1/sharing-groups", tag = "share",
+    responses((status = 200, body = Vec<SharingGroup>), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn list_sharing_groups(
+    State(st): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Vec<SharingGroup>>> {
+    Ok(Json(st.app().sharing_groups((&user.0).into()).await?))
+}
+
+/// `POST /api/v1/sharing-groups`: make a sharing group of partners (admins). 409 when the name
+/// is taken; 422 when a member is no partner or the name is a partner's.
+#[utoipa::path(post, path = "/api/v1/sharing-groups", tag = "share",
+    request_body = SharingGroupInput,
+    responses((status = 201, body = SharingGroup), (status = 400), (status = 403),
+        (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn add_sharing_group(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    JsonBody(b): JsonBody<SharingGroupInput>,
+) -> ApiResult<(StatusCode, Json<SharingGroup>)> {
+    let g = st.app().add_sharing_group((&user.0).into(), b).await?;
+    Ok((StatusCode::CREATED, Json(g)))
+}
+
+/// `DELETE /api/v1/sharing-groups/{name}`: remove a sharing group (admins), and its name from
+/// every record.
+#[utoipa::path(delete, path = "/api/v1/sharing-groups/{name}", tag = "share",
+    params(("name" = String, Path, description = "the group's name")),
+    responses((status = 204), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn remove_sharing_group(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    st.app()
+        .remove_sharing_group((&user.0).into(), &name)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who an incident is shared with: partners and sharing groups by name.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShareWithBody {
+    /// Partners and groups, by name; empty: whoever the incident's label allows.
+    pub share_with: Vec<String>,
+}
+
+/// `GET /api/v1/incidents/{id}/share-with`: the partners and groups the incident is shared
+/// with (analysts who share and can see it).
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/share-with", tag = "share",
+    params(("id" = uuid::Uuid, Path, description = "the incident")),
+    responses((status = 200, body = ShareWithBody), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn get_share_with(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<uuid::Uuid>,
+) -> ApiResult<Json<ShareWithBody>> {
+    let share_with = st.app().share_with((&user.0).into(), id).await?;
+    Ok(Json(ShareWithBody { share_with }))
+}
+
+/// `PUT /api/v1/incidents/{id}/share-with`: name the partners and groups the incident is shared
+/// with (replacing what it named). A record naming anyone crosses only to those partners and
+/// never into STIX; TLP:AMBER+STRICT crosses only to a partner so named. 422 for a name that
+/// is no partner's nor group's (400).
+#[utoipa::path(put, path = "/api/v1/incidents/{id}/share-with", tag = "share",
+    params(("id" = uuid::Uuid, Path, description = "the incident")),
+    request_body = ShareWithBody,
+    responses((status = 200, body = ShareWithBody), (status = 400), (status = 403),
+        (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn put_share_with(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<uuid::Uuid>,
+    JsonBody(b): JsonBody<ShareWithBody>,
+) -> ApiResult<Json<ShareWithBody>> {
+    let share_with = st
+        .app()
+        .set_share_with((&user.0).into(), id, &b.share_with)
+        .await?;
+    Ok(Json(ShareWithBody { share_with }))
+}
+
+/// `/api/v1/partners…`, `/api/v1/sharing-groups…` and `/api/v1/incidents/{id}/share-with`.
 pub fn routes() -> axum::Router<AppState> {
     use axum::routing::{delete, get};
     axum::Router::new()
         .route("/partners", get(list_partners).post(add_partner))
         .route("/partners/{name}", delete(remove_partner))
+        .route(
+            "/partners/{name}/redaction",
+            axum::routing::put(set_redaction),
+        )
+        .route("/partners/{name}/preview", get(preview))
+        .route("/partners/{name}/approve", axum::routing::post(approve))
+        .route(
+            "/sharing-groups",
+            get(list_sharing_groups).post(add_sharing_group),
+        )
+        .route("/sharing-groups/{name}", delete(remove_sharing_group))
+        .route(
+            "/incidents/{id}/share-with",
+            get(get_share_with).put(put_share_with),
+        )
         .route(
             "/share/bundles",
             axum::routing::post(receive_pushed_bundle)
@@ -269,8 +451,24 @@ pub fn routes() -> axum::Router<AppState> {
         add_partner,
         remove_partner,
         receive_pushed_bundle,
-        serve_pulled_bundle
+        serve_pulled_bundle,
+        list_sharing_groups,
+        add_sharing_group,
+        remove_sharing_group,
+        get_share_with,
+        put_share_with,
+        set_redaction,
+        preview,
+        approve
     ),
-    components(schemas(Partner, PartnerInput))
+    components(schemas(
+        Partner,
+        PartnerInput,
+        SharingGroup,
+        SharingGroupInput,
+        ShareWithBody,
+        RedactionBody,
+        ApprovalBody
+    ))
 )]
 pub struct PartnersDoc;

@@ -11,6 +11,42 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tocsin_domain::{Role, SigningKey};
 
+/// Open the partner's page as an admin (`cookie`), check it previews what would cross, and
+/// approve its terms there as previewed; the page after.
+async fn approve_on_page(app: &TestApp, cookie: &str, name: &str) -> String {
+    let url = format!("{}/partners/{}", app.base, name.replace(' ', "%20"));
+    let r = app
+        .client
+        .get(&url)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let html = r.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("id=\"preview-counts\""), "{html}");
+    let marker = "name=\"terms\" value=\"";
+    let at = html.find(marker).expect("the terms digest") + marker.len();
+    let digest = html[at..at + html[at..].find('"').unwrap()].to_string();
+    let r = app
+        .client
+        .post(&url)
+        .header("cookie", cookie)
+        .form(&[
+            ("csrf", csrf_in(&html)),
+            ("action", "approve".into()),
+            ("terms", digest),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"terms-state\">approved"), "{html}");
+    html
+}
+
 fn body(name: &str, max_tlp: &str) -> serde_json::Value {
     json!({"name": name, "url": "https://tocsin.un.example",
         "key": SigningKey::generate().public_key().to_string(),
@@ -256,6 +292,11 @@ async fn signed_bundles_from_the_share_page() {
                 .unwrap()
         }
     };
+    // Nothing is sent before an admin approves the partner's terms on its page.
+    let r = ask("Foreign ministry").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("approves its terms"));
+    approve_on_page(&app, &admin, "Foreign ministry").await;
     let r = ask("Foreign ministry").await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "application/vnd.tocsin.bundle");
@@ -403,6 +444,8 @@ async fn partners_exchange_from_the_web_pages() {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{html}");
+    approve_on_page(&a, &admin_a, "Installation B").await;
+    approve_on_page(&b, &admin_b, "Installation A").await;
     // B issues A a token (shown once), A keeps it.
     let (s, html) = post(
         &b,
@@ -483,4 +526,210 @@ async fn partners_exchange_from_the_web_pages() {
     assert!(result.contains("1 pages: 0 new"), "{result}");
     assert_eq!(held(&b, "WEB-FROM-A").await, 1);
     assert_eq!(held(&a, "WEB-FROM-B").await, 1);
+}
+
+/// Sharing groups and records naming partners in the web UI: an admin makes a group on
+/// `/partners` (a name that is a partner's is refused and said); an analyst opens an
+/// AMBER+STRICT incident, sees the "Shared with" panel with the partners and groups, ticks the
+/// group and saves: the page says it goes only to it, and the API answers the same; a name that
+/// is no partner's is refused on the page. The partner's page previews the record, and once
+/// descriptions are withheld shows it without its description, to approve again. A viewer's incident page has no such panel, and the
+/// analyst's page of a received incident neither.
+#[tokio::test]
+async fn sharing_groups_and_records_naming_partners_on_the_web_pages() {
+    use tocsin_domain::incident::IncidentInput;
+    use tocsin_domain::{Actor, Incident, Tlp, VerificationStatus};
+    use tocsin_store::StoreExt;
+    let app = TestApp::start().await;
+    let send = |cookie: String, path: String, form: Option<Vec<(&'static str, String)>>| {
+        let app = &app;
+        async move {
+            let url = format!("{}{path}", app.base);
+            let r = match form {
+                Some(f) => app.client.post(url).form(&f),
+                None => app.client.get(url),
+            };
+            let r = r.header("cookie", cookie).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (admin, _) = browser_login(&app, "admin", "password-123").await.unwrap();
+    let (_, html) = send(admin.clone(), "/partners".into(), None).await;
+    assert!(html.contains("id=\"no-groups\""), "{html}");
+    let csrf = csrf_in(&html);
+    for name in ["UN office", "NGO"] {
+        let (s, html) = send(
+            admin.clone(),
+            "/partners".into(),
+            Some(vec![
+                ("csrf", csrf.clone()),
+                ("action", "add".into()),
+                ("name", name.into()),
+                ("url", "https://tocsin.partner.example".into()),
+                ("key", SigningKey::generate().public_key().to_string()),
+                ("max_tlp", "TLP:AMBER".into()),
+                ("countries", "".into()),
+            ]),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{html}");
+    }
+    let (s, html) = send(
+        admin.clone(),
+        "/partners".into(),
+        Some(vec![
+            ("csrf", csrf.clone()),
+            ("action", "group_add".into()),
+            ("name", "NGO".into()),
+            ("members", "UN office".into()),
+        ]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{html}");
+    assert!(
+        html.contains("is a partner&#x27;s name") || html.contains("is a partner's name"),
+        "{html}"
+    );
+    let (s, html) = send(
+        admin.clone(),
+        "/partners".into(),
+        Some(vec![
+            ("csrf", csrf.clone()),
+            ("action", "group_add".into()),
+            ("name", "Focal points".into()),
+            ("members", "UN office".into()),
+            ("members", "NGO".into()),
+        ]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("<td>Focal points</td>") && html.contains("<td>NGO, UN office</td>"),
+        "{html}"
+    );
+
+    let mut i = Incident::parse(IncidentInput {
+        event_date: "2026-11-01".into(),
+        event_type: "Violence against civilians".into(),
+        sub_event_type: "Attack".into(),
+        country: "CAF".into(),
+        latitude: 5.76,
+        longitude: 20.67,
+        fatalities: 2,
+        description: "STRICT on the web".into(),
+        tlp: Tlp::AmberStrict,
+        credibility: Some(2),
+        ..Default::default()
+    })
+    .unwrap();
+    i.verification_status = VerificationStatus::Verified;
+    let id = app
+        .store
+        .create_incident(&Actor::system("test"), i)
+        .await
+        .unwrap()
+        .id;
+    let (analyst, _) = browser_login(&app, "analyst", "password-123")
+        .await
+        .unwrap();
+    let page = format!("/incidents/{id}");
+    let (s, html) = send(analyst.clone(), page.clone(), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("id=\"shared-with\"") && html.contains("value=\"Focal points\""),
+        "{html}"
+    );
+    assert!(html.contains("To every partner its label allows"), "{html}");
+    let csrf = csrf_in(&html);
+    let (s, html) = send(
+        analyst.clone(),
+        format!("{page}/share-with"),
+        Some(vec![
+            ("csrf", csrf.clone()),
+            ("share_with", "Nobody".into()),
+        ]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        html.contains("no partner nor sharing group named"),
+        "{html}"
+    );
+    let (s, _) = send(
+        analyst.clone(),
+        format!("{page}/share-with"),
+        Some(vec![
+            ("csrf", csrf.clone()),
+            ("share_with", "Focal points".into()),
+        ]),
+    )
+    .await;
+    assert!(s.is_success() || s.is_redirection(), "{s}");
+    let (_, html) = send(analyst.clone(), page.clone(), None).await;
+    assert!(html.contains("Only to: Focal points"), "{html}");
+    assert!(html.contains("value=\"Focal points\" checked"), "{html}");
+    let api: serde_json::Value = app
+        .client
+        .get(format!("{}/api/v1/incidents/{id}/share-with", app.base))
+        .bearer_auth(&app.tokens[&Role::Analyst])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api, json!({"share_with": ["Focal points"]}));
+
+    // The partner's page previews what would cross to it: the record naming its group. An
+    // admin withholds descriptions: the preview shows the record without it, and the terms
+    // wait for approval again.
+    let (s, html) = send(admin.clone(), "/partners/UN%20office".into(), None).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("STRICT on the web") && html.contains("1 incidents, 0 retractions"),
+        "{html}"
+    );
+    assert!(html.contains("Not approved"), "{html}");
+    let (s, html) = send(
+        admin.clone(),
+        "/partners/UN%20office".into(),
+        Some(vec![
+            ("csrf", csrf_in(&html)),
+            ("action", "redact".into()),
+            ("redact", "description".into()),
+        ]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(!html.contains("STRICT on the web"), "{html}");
+    assert!(
+        html.contains("Withheld by the origin organisation."),
+        "{html}"
+    );
+    assert!(html.contains("value=\"description\" checked"), "{html}");
+    approve_on_page(&app, &admin, "UN office").await;
+
+    // Removing the group on /partners leaves the record naming none.
+    let (_, html) = send(admin.clone(), "/partners".into(), None).await;
+    let (s, _) = send(
+        admin.clone(),
+        "/partners".into(),
+        Some(vec![
+            ("csrf", csrf_in(&html)),
+            ("action", "group_remove".into()),
+            ("name", "Focal points".into()),
+        ]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, html) = send(analyst.clone(), page.clone(), None).await;
+    assert!(html.contains("To every partner its label allows"), "{html}");
+
+    // No panel for someone who does not share.
+    let (mco, _) = browser_login(&app, "monitor_coordinator", "password-123")
+        .await
+        .unwrap();
+    let (s, html) = send(mco, page.clone(), None).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(!html.contains("id=\"shared-with\""));
 }

@@ -5,7 +5,9 @@
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::Row;
 use std::collections::HashMap;
-use tocsin_domain::{Country, Partner, PartnerActivity, Received, SealedContact, SentRecord, Tlp};
+use tocsin_domain::{
+    Country, Partner, PartnerActivity, Received, SealedContact, SentRecord, SharingGroup, Tlp,
+};
 use tocsin_store::{Result, ShareStep, StoreError, MAX_RECEIVED_LOOKUP};
 use uuid::Uuid;
 
@@ -80,7 +82,7 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &ShareStep) -> Result<(
         }
         ShareStep::AddPartner(p) => {
             sqlx::query(&format!(
-                "INSERT INTO partners ({PARTNER_COLS}) VALUES ($1,$2,$3,$4,$5,$6)"
+                "INSERT INTO partners ({PARTNER_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
             ))
             .bind(&p.name)
             .bind(&p.url)
@@ -88,6 +90,9 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &ShareStep) -> Result<(
             .bind(p.max_tlp.rank())
             .bind(countries_text(&p.countries))
             .bind(p.added_at)
+            .bind(redact_text(&p.redact))
+            .bind(p.terms_changed_at)
+            .bind(p.approved_at)
             .execute(&mut *conn)
             .await
             .map_err(|e| match e {
@@ -112,6 +117,120 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &ShareStep) -> Result<(
                 .execute(&mut *conn)
                 .await
                 .map_err(db_err)?;
+            for q in [
+                "DELETE FROM sharing_group_members WHERE partner = $1",
+                "DELETE FROM incident_share_with WHERE name = $1",
+            ] {
+                sqlx::query(q)
+                    .bind(name)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+            }
+            Ok(())
+        }
+        ShareStep::PartnerRedaction { name, redact, at } => {
+            let n = sqlx::query(
+                "UPDATE partners SET redact = $1, terms_changed_at = $2, approved_at = NULL \
+                 WHERE name = $3",
+            )
+            .bind(redact_text(redact))
+            .bind(*at)
+            .bind(name)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        }
+        ShareStep::ApprovePartner { name, digest, at } => {
+            let row = sqlx::query(&format!(
+                "SELECT {PARTNER_COLS} FROM partners WHERE name = $1"
+            ))
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound)?;
+            if partner(&row)?.terms_digest() != *digest {
+                return Err(StoreError::Conflict(
+                    "its terms changed since that preview: preview them again".into(),
+                ));
+            }
+            sqlx::query("UPDATE partners SET approved_at = $1 WHERE name = $2")
+                .bind(*at)
+                .bind(name)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            Ok(())
+        }
+        ShareStep::AddGroup(g) => {
+            sqlx::query("INSERT INTO sharing_groups (name, created_at) VALUES ($1, $2)")
+                .bind(&g.name)
+                .bind(g.created_at)
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| match e {
+                    sqlx::Error::Database(d) if d.is_unique_violation() => {
+                        StoreError::Conflict(format!("a sharing group named {:?} exists", g.name))
+                    }
+                    e => db_err(e),
+                })?;
+            for m in &g.members {
+                sqlx::query(
+                    "INSERT INTO sharing_group_members (group_name, partner) VALUES ($1, $2) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(&g.name)
+                .bind(m)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            }
+            Ok(())
+        }
+        ShareStep::RemoveGroup(name) => {
+            let n = sqlx::query("DELETE FROM sharing_groups WHERE name = $1")
+                .bind(name)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::NotFound);
+            }
+            for q in [
+                "DELETE FROM sharing_group_members WHERE group_name = $1",
+                "DELETE FROM incident_share_with WHERE name = $1",
+            ] {
+                sqlx::query(q)
+                    .bind(name)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+            }
+            Ok(())
+        }
+        ShareStep::ShareWith { incident_id, names } => {
+            sqlx::query("DELETE FROM incident_share_with WHERE incident_id = $1")
+                .bind(*incident_id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            for (pos, n) in names.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO incident_share_with (incident_id, name, position) \
+                     VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                )
+                .bind(*incident_id)
+                .bind(n)
+                .bind(pos as i32)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            }
             Ok(())
         }
         ShareStep::PartnerInboundToken { name, hash } => {
@@ -183,7 +302,19 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &ShareStep) -> Result<(
     }
 }
 
-const PARTNER_COLS: &str = "name, url, public_key, max_tlp, countries, added_at";
+const PARTNER_COLS: &str =
+    "name, url, public_key, max_tlp, countries, added_at, redact, terms_changed_at, approved_at";
+
+fn redact_text(r: &[tocsin_domain::Redact]) -> String {
+    r.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+}
+
+fn redact_rules(s: &str) -> Result<Vec<tocsin_domain::Redact>> {
+    s.split(',')
+        .filter(|r| !r.is_empty())
+        .map(|r| tocsin_domain::Redact::parse(r).map_err(|_| corrupt("redaction rule")))
+        .collect()
+}
 
 fn countries_text(c: &[Country]) -> String {
     c.iter().map(Country::code).collect::<Vec<_>>().join(",")
@@ -207,6 +338,9 @@ fn partner(r: &PgRow) -> Result<Partner> {
             .map(|c| Country::parse(c).map_err(|_| corrupt("partner country")))
             .collect::<Result<_>>()?,
         added_at: r.try_get(5).map_err(db_err)?,
+        redact: redact_rules(&r.try_get::<String, _>(6).map_err(db_err)?)?,
+        terms_changed_at: r.try_get(7).map_err(db_err)?,
+        approved_at: r.try_get(8).map_err(db_err)?,
     })
 }
 
@@ -374,6 +508,73 @@ impl tocsin_store::Sharing for crate::PostgresStore {
                     .map_err(|e| StoreError::Backend(format!("a stored pull cursor: {e}")))
             })
             .transpose()
+    }
+
+    async fn received_from(&self, origin: &str, limit: usize) -> Result<Vec<Received>> {
+        sqlx::query(&format!(
+            "SELECT {COLS} FROM received_records WHERE origin = $1 \
+             ORDER BY received_at DESC, record_id LIMIT $2"
+        ))
+        .bind(origin)
+        .bind(limit.min(10_000) as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(received)
+        .collect()
+    }
+
+    async fn sharing_groups(&self) -> Result<Vec<SharingGroup>> {
+        let groups = sqlx::query("SELECT name, created_at FROM sharing_groups ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let members = sqlx::query(
+            "SELECT group_name, partner FROM sharing_group_members ORDER BY group_name, partner",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let mut by_group: HashMap<String, Vec<String>> = HashMap::new();
+        for r in &members {
+            by_group.entry(r.get(0)).or_default().push(r.get(1));
+        }
+        groups
+            .iter()
+            .map(|r| {
+                let name: String = r.get(0);
+                Ok(SharingGroup {
+                    members: by_group.remove(&name).unwrap_or_default(),
+                    name,
+                    created_at: r.get(1),
+                })
+            })
+            .collect()
+    }
+
+    async fn share_with(&self, id: Uuid) -> Result<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT name FROM incident_share_with WHERE incident_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)
+    }
+
+    async fn shares_with(&self) -> Result<HashMap<Uuid, Vec<String>>> {
+        let rows = sqlx::query(
+            "SELECT incident_id, name FROM incident_share_with ORDER BY incident_id, position",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let mut out: HashMap<Uuid, Vec<String>> = HashMap::new();
+        for r in &rows {
+            out.entry(r.get(0)).or_default().push(r.get(1));
+        }
+        Ok(out)
     }
 
     async fn signing_key(&self) -> Result<Option<SealedContact>> {

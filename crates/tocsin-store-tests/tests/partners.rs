@@ -3,17 +3,23 @@
 //! the partner's tokens (the inbound one found by its hash, the push one kept sealed), where
 //! the last pull from it got to (its cursor), removed
 //! with what was sent to it; the signing key kept once (a second key offered later
-//! leaves the first).
+//! leaves the first); sharing groups and the partners and groups an incident names, with a
+//! removed partner or group leaving every group and record.
 
 use chrono::{Duration, Utc};
 use tocsin_domain::{
-    time, Actor, AuditEvent, Country, Partner, PartnerInput, SealedContact, SentRecord, Tlp,
+    time, Actor, AuditEvent, Country, Partner, PartnerInput, SealedContact, SentRecord,
+    SharingGroup, SharingGroupInput, Tlp,
 };
 use tocsin_store::{Op, ShareStep, Step, Store, StoreError};
 use tocsin_store_tests::{story, Db};
 use uuid::Uuid;
 
-story!(partners_are_kept_by_name, the_signing_key_is_kept_once);
+story!(
+    partners_are_kept_by_name,
+    the_signing_key_is_kept_once,
+    groups_and_records_naming_partners
+);
 
 fn sys() -> Actor {
     Actor::system("partner-test")
@@ -213,4 +219,113 @@ async fn the_signing_key_is_kept_once(s: &dyn Store, _db: &Db) {
         .await
         .unwrap();
     assert_eq!(s.signing_key().await.unwrap(), Some(first));
+}
+
+fn group(name: &str, members: &[&str]) -> SharingGroup {
+    SharingGroup::parse(
+        SharingGroupInput {
+            name: name.into(),
+            members: members.iter().map(|m| m.to_string()).collect(),
+        },
+        time::now(),
+    )
+    .unwrap()
+}
+
+async fn groups_and_records_naming_partners(s: &dyn Store, _db: &Db) {
+    for p in ["UN office", "Ministry", "NGO"] {
+        step(s, ShareStep::AddPartner(Box::new(partner(p, &[]))))
+            .await
+            .unwrap();
+    }
+    let fp = group("Focal points", &["UN office", "Ministry"]);
+    step(s, ShareStep::AddGroup(Box::new(fp.clone())))
+        .await
+        .unwrap();
+    step(s, ShareStep::AddGroup(Box::new(group("Field", &["NGO"]))))
+        .await
+        .unwrap();
+    let err = step(
+        s,
+        ShareStep::AddGroup(Box::new(group("Field", &["UN office"]))),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    let groups = s.sharing_groups().await.unwrap();
+    assert_eq!(groups.len(), 2);
+    assert_eq!(groups[0].name, "Field");
+    assert_eq!(groups[0].members, ["NGO"]);
+    assert_eq!(groups[1].name, "Focal points");
+    assert_eq!(groups[1].members, ["Ministry", "UN office"]);
+    assert!(
+        (groups[1].created_at - fp.created_at)
+            .num_milliseconds()
+            .abs()
+            < 2
+    );
+
+    // What incidents name, in the order set, replaced by the next setting.
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    let names = |v: &[&str]| v.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    step(
+        s,
+        ShareStep::ShareWith {
+            incident_id: a,
+            names: names(&["NGO", "Focal points"]),
+        },
+    )
+    .await
+    .unwrap();
+    step(
+        s,
+        ShareStep::ShareWith {
+            incident_id: b,
+            names: names(&["UN office"]),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.share_with(a).await.unwrap(), ["NGO", "Focal points"]);
+    let all = s.shares_with().await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[&b], ["UN office"]);
+    step(
+        s,
+        ShareStep::ShareWith {
+            incident_id: b,
+            names: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    assert!(s.share_with(b).await.unwrap().is_empty());
+    assert!(!s.shares_with().await.unwrap().contains_key(&b));
+
+    // A removed partner leaves every group and record; a removed group leaves every record.
+    step(s, ShareStep::RemovePartner("UN office".into()))
+        .await
+        .unwrap();
+    let groups = s.sharing_groups().await.unwrap();
+    assert_eq!(groups[1].members, ["Ministry"]);
+    step(
+        s,
+        ShareStep::ShareWith {
+            incident_id: b,
+            names: names(&["Ministry"]),
+        },
+    )
+    .await
+    .unwrap();
+    step(s, ShareStep::RemoveGroup("Focal points".into()))
+        .await
+        .unwrap();
+    assert_eq!(s.share_with(a).await.unwrap(), ["NGO"]);
+    assert_eq!(s.share_with(b).await.unwrap(), ["Ministry"]);
+    let groups = s.sharing_groups().await.unwrap();
+    assert_eq!(groups.len(), 1);
+    let err = step(s, ShareStep::RemoveGroup("Focal points".into()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
 }

@@ -8,7 +8,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use tocsin_domain::{Partner, PartnerActivity, Received, SealedContact, SentRecord, SyncCursor};
+use tocsin_domain::{
+    Partner, PartnerActivity, Received, SealedContact, SentRecord, SharingGroup, SyncCursor,
+};
 use uuid::Uuid;
 
 use crate::Result;
@@ -35,9 +37,43 @@ pub enum ShareStep {
     },
     /// Add a partner; conflict when one of that name exists.
     AddPartner(Box<Partner>),
-    /// Remove the partner of this name and what was remembered as sent to it; not found when
-    /// there is none.
+    /// Remove the partner of this name, what was remembered as sent to it, and its name from
+    /// every sharing group and record; not found when there is none.
     RemovePartner(String),
+    /// Set the redaction rules of the partner `name`, changed at `at`; its terms are then
+    /// unapproved. Not found when there is no such partner.
+    PartnerRedaction {
+        /// The partner.
+        name: String,
+        /// What is withheld from every record sent to it.
+        redact: Vec<tocsin_domain::Redact>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Record that an admin approved the terms of the partner `name` at `at`, when they are
+    /// still those whose digest is `digest`; a conflict when they changed meanwhile, not found
+    /// when there is no such partner.
+    ApprovePartner {
+        /// The partner.
+        name: String,
+        /// The digest of the terms previewed ([`tocsin_domain::Partner::terms_digest`]).
+        digest: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Add a sharing group; conflict when one of that name exists.
+    AddGroup(Box<SharingGroup>),
+    /// Remove the sharing group of this name and its name from every record; not found when
+    /// there is none.
+    RemoveGroup(String),
+    /// Set the partners and groups the incident `incident_id` is shared with (replacing what
+    /// it named; empty: none).
+    ShareWith {
+        /// The incident.
+        incident_id: Uuid,
+        /// Partners and groups, by name, in order.
+        names: Vec<String>,
+    },
     /// Remember records as sent to a partner (replacing what was remembered of each).
     Sent(Vec<SentRecord>),
     /// Set the SHA-256 (hex) of the token the partner `name` pushes bundles here with
@@ -101,4 +137,13 @@ pub trait Sharing: Send + Sync {
     async fn pull_cursor(&self, name: &str) -> Result<Option<SyncCursor>>;
     /// This installation's signing key as sealed, if one was made.
     async fn signing_key(&self) -> Result<Option<SealedContact>>;
+    /// The last `limit` records received from `origin`, the newest first.
+    async fn received_from(&self, origin: &str, limit: usize) -> Result<Vec<Received>>;
+    /// The sharing groups, by name, each with its members by name.
+    async fn sharing_groups(&self) -> Result<Vec<SharingGroup>>;
+    /// The partners and groups the incident `id` names, in the order set (empty: none).
+    async fn share_with(&self, id: Uuid) -> Result<Vec<String>>;
+    /// Every incident that names partners or groups, with the names (those naming none are
+    /// absent).
+    async fn shares_with(&self) -> Result<HashMap<Uuid, Vec<String>>>;
 }

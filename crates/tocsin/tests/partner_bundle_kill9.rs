@@ -97,6 +97,7 @@ async fn an_import_killed_midway_resumes_without_duplicates() {
             "TLP:GREEN",
         ],
     ));
+    common::approve_terms(|args| tocsin(&a, None, args), "B");
     let bundle = tmp.path().join("bundle.tocsin");
     run_ok(tocsin(
         &a,

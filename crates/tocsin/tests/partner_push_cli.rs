@@ -122,6 +122,8 @@ async fn bundles_pushed_and_pulled_over_http_with_a_partner_token() {
         "--max-tlp",
         "TLP:GREEN",
     ]));
+    approve_terms(on_a, "UN office");
+    approve_terms(on_b, "Early Warning NGO");
     let token = run_ok(on_b(&["partner", "token", "Early Warning NGO"]))
         .trim()
         .to_string();

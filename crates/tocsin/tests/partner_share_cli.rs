@@ -8,8 +8,9 @@
 //! with one byte changed, one signed by another partner's key and one made for another
 //! organisation are refused whole with nothing stored (exit 2); the genuine one stores two
 //! incidents, again stores nothing new; an update on A supersedes; a record relabelled TLP:RED on A
-//! is retracted on B. Every record sent and received is audited with the bundle's SHA-256 and
-//! signature.
+//! is retracted on B; an AMBER+STRICT incident the analyst names "UN office" on (`tocsin incident
+//! share-with`) then reaches B, and no other partner. Every record sent and received is audited
+//! with the bundle's SHA-256 and signature.
 
 mod common;
 
@@ -211,7 +212,7 @@ async fn signed_bundles_between_two_installations() {
         true,
     )
     .await;
-    incident(
+    let strict = incident(
         &base,
         &ana,
         "STRICT-INCIDENT camp",
@@ -326,6 +327,37 @@ async fn signed_bundles_between_two_installations() {
         "--max-tlp",
         "TLP:GREEN",
     ]));
+
+    // Nothing is sent before an admin previews and approves a partner's terms.
+    let (c, _, err) = code(on_a(&[
+        "share",
+        "export",
+        "--partner",
+        "UN office",
+        "--out",
+        tmp.path().join("early.tocsin").to_str().unwrap(),
+    ]));
+    assert_eq!(c, 5, "{err}");
+    assert!(err.contains("approves its terms"), "{err}");
+    assert!(!tmp.path().join("early.tocsin").exists());
+    let preview = run_ok(on_a(&["partner", "preview", "UN office"]));
+    assert!(
+        preview.contains("UN office: 2 incidents (TLP:GREEN 1, TLP:AMBER 1)"),
+        "{preview}"
+    );
+    assert!(preview.contains("GREEN-INCIDENT market") && !preview.contains("STRICT-INCIDENT"));
+    let (c, _, err) = code(on_a(&[
+        "partner",
+        "approve",
+        "UN office",
+        "--terms",
+        "0000",
+    ]));
+    assert_eq!(c, 6, "{err}");
+    assert!(err.contains("preview them again"), "{err}");
+    approve_terms(on_a, "UN office");
+    approve_terms(on_a, "Elsewhere");
+    approve_terms(on_b, "Early Warning NGO");
 
     // Export from A: GREEN and AMBER about CAF only; nothing of the warner.
     let bundle = tmp.path().join("bundle-1.tocsin");
@@ -545,6 +577,68 @@ async fn signed_bundles_between_two_installations() {
     let held = exported_csv(&b, bdb, "TLP:AMBER+STRICT");
     assert!(!held.contains("AMBER-INCIDENT"), "{held}");
     assert!(held.contains("GREEN-INCIDENT market, 6 dead"));
+
+    // AMBER+STRICT named for the partner crosses to it, and to no other: a name that is no
+    // partner's is refused over the API, the analyst names "UN office" at the command line.
+    let r = reqwest::Client::new()
+        .put(format!("{base}/api/v1/incidents/{strict}/share-with"))
+        .bearer_auth(&ana)
+        .json(&json!({"share_with": ["Nobody"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let named = run_ok(on_a(&[
+        "incident",
+        "share-with",
+        &strict,
+        "--with",
+        "UN office",
+        "--user",
+        "ana",
+    ]));
+    assert!(named.contains("shared only with: UN office"), "{named}");
+    let bundle4 = tmp.path().join("bundle-4.tocsin");
+    run_ok(on_a(&[
+        "share",
+        "export",
+        "--partner",
+        "UN office",
+        "--out",
+        bundle4.to_str().unwrap(),
+    ]));
+    let text4 = std::fs::read_to_string(&bundle4).unwrap();
+    assert!(
+        text4.contains("STRICT-INCIDENT camp"),
+        "the named partner gets it"
+    );
+    validate_payload(&bundle4);
+    run_ok(on_a(&[
+        "share",
+        "export",
+        "--partner",
+        "Elsewhere",
+        "--out",
+        elsewhere.to_str().unwrap(),
+    ]));
+    assert!(!std::fs::read_to_string(&elsewhere)
+        .unwrap()
+        .contains("STRICT-INCIDENT"));
+    let (c, out, err) = code(on_b(&[
+        "share",
+        "import",
+        bundle4.to_str().unwrap(),
+        "--from",
+        "Early Warning NGO",
+    ]));
+    assert_eq!(c, 0, "{out}{err}");
+    assert!(
+        out.starts_with("created 1, updated 0, retracted 0, unchanged 2"),
+        "{out}"
+    );
+    let held = exported_csv(&b, bdb, "TLP:AMBER+STRICT");
+    assert!(held.contains("STRICT-INCIDENT camp"), "{held}");
+    assert!(!held.contains("RED-INCIDENT"), "{held}");
     drop(server);
 
     // The audit trails: what A sent and B received, with the bundle's hash and signature.

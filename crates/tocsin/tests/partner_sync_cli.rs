@@ -223,6 +223,8 @@ async fn transfers_in_pages_resume_after_a_cut_and_sync_on_a_schedule() {
         "--max-tlp",
         "TLP:GREEN",
     ]));
+    approve_terms(on_a, "UN office");
+    approve_terms(on_b, "Early Warning NGO");
     let token = run_ok(on_b(&["partner", "token", "Early Warning NGO"]))
         .trim()
         .to_string();

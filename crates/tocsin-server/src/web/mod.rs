@@ -169,6 +169,7 @@ pub fn templates() -> Environment<'static> {
             "partners.html",
             include_str!("../../templates/partners.html"),
         ),
+        ("partner.html", include_str!("../../templates/partner.html")),
         ("actions.html", include_str!("../../templates/actions.html")),
         ("metrics.html", include_str!("../../templates/metrics.html")),
         (

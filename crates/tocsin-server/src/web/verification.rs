@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{id}/verification/tasks", post(tick))
         .route("/incidents/{id}/link", post(link))
         .route("/incidents/{id}/tags", post(set_incident_tags))
+        .route("/incidents/{id}/share-with", post(set_share_with))
         .route("/reports/{id}/link", post(link_from_report))
         .route("/reports/{id}/credibility", post(credibility))
         .route("/sources", get(sources))
@@ -62,12 +63,20 @@ pub(crate) async fn incident_page(
     let origin = app.incident_origin(&wu.user, id).await?;
     let can_edit = wu.user.can(Permission::IncidentUpdate) && origin.is_none();
     let tags = app.get_tags(&wu.user, Tagged::Incident, id).await?;
+    // Who it is shared with, for analysts who share (a received incident is not shared on).
+    let sharing = if wu.user.can(Permission::ShareExport) && origin.is_none() {
+        let (partners, groups) = app.share_targets((&wu.user).into()).await?;
+        let named = app.share_with((&wu.user).into(), id).await?;
+        Some(context! { partners, groups, named })
+    } else {
+        None
+    };
     Ok(page(
         st,
         wu,
         status,
         "incident.html",
-        context! { i, can_edit, verification, reports, tags, origin, ..extra },
+        context! { i, can_edit, verification, reports, tags, origin, sharing, ..extra },
     ))
 }
 
@@ -105,6 +114,27 @@ pub async fn set_incident_tags(
             let e = ApiError::from(e);
             refused(&st, &wu, id, e, context! { typed_tags => form.tags }).await
         }
+    }
+}
+
+/// `POST /incidents/{id}/share-with`: name the partners and sharing groups the incident is
+/// shared with (`share_with` once per ticked box; none: whoever its label allows), for analysts
+/// who share; a refusal is said on the page.
+pub async fn set_share_with(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> WebResult {
+    let id = path_id(&id)?;
+    if let Some((k, _)) = fields.iter().find(|(k, _)| k != "share_with") {
+        let e = ApiError::field("share_with", format!("unexpected field {k:?}"));
+        return refused(&st, &wu, id, e, context! {}).await;
+    }
+    let names: Vec<String> = fields.into_iter().map(|(_, v)| v).collect();
+    match st.app().set_share_with((&wu.user).into(), id, &names).await {
+        Ok(_) => Ok(Redirect::to(&format!("/incidents/{id}#shared-with")).into_response()),
+        Err(e) => refused(&st, &wu, id, ApiError::from(e), context! {}).await,
     }
 }
 

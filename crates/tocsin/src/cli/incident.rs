@@ -41,6 +41,23 @@ pub enum IncidentCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Name the partners and sharing groups an incident is shared with (replacing what it
+    /// named): it then goes only to them, never into STIX; TLP:AMBER+STRICT goes to a partner
+    /// only this way. `--none` names none (whoever its label allows); without either, prints
+    /// what it names.
+    ShareWith {
+        /// The incident's id.
+        id: Uuid,
+        /// Act as this user (needs to share).
+        #[arg(long)]
+        user: String,
+        /// A partner or sharing group, by name; repeat for more.
+        #[arg(long = "with")]
+        with: Vec<String>,
+        /// Name none.
+        #[arg(long, conflicts_with = "with")]
+        none: bool,
+    },
 }
 
 /// Run a `tocsin incident` subcommand.
@@ -83,6 +100,27 @@ pub async fn run(g: &Global, command: IncidentCommand) -> Result<ExitCode> {
                 i.id,
                 i.verification_status.as_str()
             );
+        }
+        IncidentCommand::ShareWith {
+            id,
+            user,
+            with,
+            none,
+        } => {
+            let u = acting_user(&store, &user).await?;
+            let tell = |e| refused(&u, &format!("incident {id}"), e);
+            let names = if with.is_empty() && !none {
+                app.share_with((&u).into(), id).await.map_err(tell)?
+            } else {
+                app.set_share_with((&u).into(), id, &with)
+                    .await
+                    .map_err(tell)?
+            };
+            if names.is_empty() {
+                println!("incident {id} goes to every partner its label allows (none named)");
+            } else {
+                println!("incident {id} is shared only with: {}", names.join(", "));
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,11 +1,11 @@
-//! `tocsin partner add|list|token|push-token|remove`: the partner organisations this one shares signed bundles
+//! `tocsin partner add|list|token|push-token|remove|redact|preview|approve|group`: the partner organisations this one shares signed bundles
 //! with, through the same use cases as `/api/v1/partners` ([`tocsin_app::partners`]).
 
 use anyhow::Result;
 use clap::Subcommand;
 use std::process::ExitCode;
 use tocsin_app::{Acting, App};
-use tocsin_domain::PartnerInput;
+use tocsin_domain::{PartnerInput, SharingGroupInput};
 
 use super::common::{acting_user, contact_key, open_store, refused, settle, Refused};
 use super::Global;
@@ -63,7 +63,77 @@ pub enum PartnerCommand {
         #[arg(long)]
         user: Option<String>,
     },
-    /// Remove a partner (what it sent stays, labelled with its name).
+    /// Remove a partner (what it sent stays, labelled with its name; its name leaves every
+    /// sharing group and record).
+    Remove {
+        /// Its name.
+        name: String,
+        /// Act as this admin; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Set what is withheld from every record sent to a partner (its terms are then
+    /// unapproved until previewed and approved again).
+    Redact {
+        /// The partner.
+        name: String,
+        /// A rule: place, date, actors, targeted_group or description; repeat for more.
+        #[arg(long = "rule")]
+        rules: Vec<String>,
+        /// Withhold nothing beyond what never leaves.
+        #[arg(long, conflicts_with = "rules")]
+        none: bool,
+        /// Act as this admin; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Show what would cross to a partner under its terms as they stand (counts, retractions,
+    /// the first records as it would receive them, one JSON line each) and the digest of those
+    /// terms that `approve` takes.
+    Preview {
+        /// The partner.
+        name: String,
+        /// Act as this admin; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Approve a partner's terms as previewed: nothing is sent to it before.
+    Approve {
+        /// The partner.
+        name: String,
+        /// The digest `preview` printed.
+        #[arg(long)]
+        terms: String,
+        /// Act as this admin; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Sharing groups: several partners under one name an incident can be shared with.
+    #[command(subcommand)]
+    Group(GroupCommand),
+}
+
+/// `tocsin partner group …`
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Make a sharing group of partners.
+    Add {
+        /// Its name (no partner's).
+        name: String,
+        /// A partner in it, by name; repeat for more.
+        #[arg(long = "member", required = true)]
+        members: Vec<String>,
+        /// Act as this admin; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// List the sharing groups and their members.
+    List {
+        /// Act as this admin; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Remove a sharing group (records naming it no longer do).
     Remove {
         /// Its name.
         name: String,
@@ -84,7 +154,13 @@ pub async fn run(g: &Global, command: PartnerCommand) -> Result<ExitCode> {
         | PartnerCommand::List { user }
         | PartnerCommand::Token { user, .. }
         | PartnerCommand::PushToken { user, .. }
-        | PartnerCommand::Remove { user, .. } => user.clone(),
+        | PartnerCommand::Remove { user, .. }
+        | PartnerCommand::Redact { user, .. }
+        | PartnerCommand::Preview { user, .. }
+        | PartnerCommand::Approve { user, .. }
+        | PartnerCommand::Group(GroupCommand::Add { user, .. })
+        | PartnerCommand::Group(GroupCommand::List { user })
+        | PartnerCommand::Group(GroupCommand::Remove { user, .. }) => user.clone(),
     };
     let user = match name {
         Some(n) => Some(acting_user(&store, &n).await?),
@@ -156,6 +232,80 @@ pub async fn run(g: &Global, command: PartnerCommand) -> Result<ExitCode> {
         PartnerCommand::Remove { name, .. } => {
             app.remove_partner(by, &name).await.map_err(tell)?;
             println!("removed partner {name}");
+        }
+        PartnerCommand::Redact {
+            name, rules, none, ..
+        } => {
+            if rules.is_empty() && !none {
+                anyhow::bail!("name a rule (--rule place, date, actors, targeted_group, description) or --none");
+            }
+            let p = app
+                .set_partner_redaction(by, &name, &rules)
+                .await
+                .map_err(tell)?;
+            let rules: Vec<&str> = p.redact.iter().map(|r| r.as_str()).collect();
+            println!(
+                "{} now withholds: {}; preview and approve its terms before anything more is sent",
+                p.name,
+                if rules.is_empty() {
+                    "nothing more".to_string()
+                } else {
+                    rules.join(", ")
+                }
+            );
+        }
+        PartnerCommand::Preview { name, .. } => {
+            let v = app.preview_partner(by, &name).await.map_err(tell)?;
+            let labels: Vec<String> = v.by_tlp.iter().map(|(t, n)| format!("{t} {n}")).collect();
+            println!(
+                "{}: {} incidents ({}), {} retractions; withholds: {}; {}",
+                v.partner.name,
+                v.incidents,
+                labels.join(", "),
+                v.retractions,
+                if v.partner.redact.is_empty() {
+                    "nothing more".to_string()
+                } else {
+                    v.partner
+                        .redact
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+                if v.partner.approved_at.is_some() {
+                    "approved"
+                } else {
+                    "not approved"
+                }
+            );
+            for i in &v.sample {
+                println!("{}", serde_json::to_string(i)?);
+            }
+            println!("terms {}", v.digest);
+        }
+        PartnerCommand::Approve { name, terms, .. } => {
+            let p = app.approve_partner(by, &name, &terms).await.map_err(tell)?;
+            println!(
+                "approved the terms of {}: records are sent from now on",
+                p.name
+            );
+        }
+        PartnerCommand::Group(GroupCommand::Add { name, members, .. }) => {
+            let g = app
+                .add_sharing_group(by, SharingGroupInput { name, members })
+                .await
+                .map_err(tell)?;
+            println!("made sharing group {}: {}", g.name, g.members.join(", "));
+        }
+        PartnerCommand::Group(GroupCommand::List { .. }) => {
+            for g in app.sharing_groups(by).await.map_err(tell)? {
+                println!("{}\t{}", g.name, g.members.join(", "));
+            }
+        }
+        PartnerCommand::Group(GroupCommand::Remove { name, .. }) => {
+            app.remove_sharing_group(by, &name).await.map_err(tell)?;
+            println!("removed sharing group {name}");
         }
     }
     Ok(ExitCode::SUCCESS)

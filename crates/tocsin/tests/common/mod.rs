@@ -259,3 +259,17 @@ pub async fn audited(
         .map(|(d,)| serde_json::from_str(&d).unwrap())
         .collect()
 }
+
+/// Preview what would cross to the partner `name` and approve its terms as an admin does
+/// before the first exchange (`tocsin partner preview`, then `approve --terms DIGEST`), with
+/// `cmd` making a `tocsin` command on that installation.
+pub fn approve_terms(cmd: impl Fn(&[&str]) -> Command, name: &str) {
+    let out = run_ok(cmd(&["partner", "preview", name]));
+    let digest = out
+        .lines()
+        .find_map(|l| l.strip_prefix("terms "))
+        .unwrap_or_else(|| panic!("no digest in the preview: {out}"))
+        .trim()
+        .to_string();
+    run_ok(cmd(&["partner", "approve", name, "--terms", &digest]));
+}
