@@ -416,6 +416,8 @@ impl App<'_> {
         let held: HashMap<String, Received> = self.store.received_by_original(origin, &ids).await?;
         let now = tocsin_domain::time::now();
         let mut steps = Vec::new();
+        // New records are written together, in multi-row inserts.
+        let (mut new_incidents, mut new_records) = (Vec::new(), Vec::new());
         let (mut created, mut updated, mut retracted) = (0u64, 0u64, 0u64);
         for inc in batch {
             if !inc.revoked && inc.incident.tlp > clearance {
@@ -448,12 +450,8 @@ impl App<'_> {
                     i.external_id = Some(inc.original_id.clone());
                     i.verification_status = VerificationStatus::Unverified;
                     i.version = 1;
-                    steps.push(Step::Share(ShareStep::Receive(Box::new(record(
-                        i.id, i.tlp, now, None,
-                    )))));
-                    steps.push(Step::Verification(VerificationStep::CreateIncident(
-                        Box::new(i),
-                    )));
+                    new_records.push(record(i.id, i.tlp, now, None));
+                    new_incidents.push(i);
                     records.push(inc.original_id.clone());
                     created += 1;
                 }
@@ -496,6 +494,13 @@ impl App<'_> {
                     updated += 1;
                 }
             }
+        }
+        if !new_incidents.is_empty() {
+            steps.insert(0, Step::Share(ShareStep::ReceiveAll(new_records)));
+            steps.insert(
+                0,
+                Step::Verification(VerificationStep::CreateIncidents(new_incidents)),
+            );
         }
         if steps.is_empty() {
             return Ok(());

@@ -61,6 +61,37 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &ShareStep) -> Result<(
             })?;
             Ok(())
         }
+        ShareStep::ReceiveAll(records) => {
+            for chunk in records.chunks(1000) {
+                let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(format!(
+                    "INSERT INTO received_records ({COLS}) "
+                ));
+                qb.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.record_id)
+                        .push_bind(&r.kind)
+                        .push_bind(&r.origin)
+                        .push_bind(&r.original_id)
+                        .push_bind(&r.format)
+                        .push_bind(r.modified)
+                        .push_bind(r.tlp.rank())
+                        .push_bind(r.received_at)
+                        .push_bind(r.retracted_at);
+                });
+                qb.push(
+                    " ON CONFLICT (record_id) DO UPDATE SET modified = excluded.modified, \
+                     tlp = excluded.tlp, retracted_at = excluded.retracted_at \
+                     WHERE received_records.origin = excluded.origin \
+                     AND received_records.original_id = excluded.original_id",
+                );
+                qb.build().execute(&mut *conn).await.map_err(|e| match e {
+                    sqlx::Error::Database(d) if d.is_unique_violation() => {
+                        StoreError::Conflict("that record was received meanwhile".into())
+                    }
+                    e => db_err(e),
+                })?;
+            }
+            Ok(())
+        }
         ShareStep::Retract {
             incident_id,
             at,
@@ -280,22 +311,33 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &ShareStep) -> Result<(
             Ok(())
         }
         ShareStep::Sent(records) => {
-            for r in records {
-                sqlx::query(
+            // One row per (partner, record): a later entry of the same record wins.
+            let mut seen = std::collections::HashSet::new();
+            let mut rows: Vec<&tocsin_domain::SentRecord> = records
+                .iter()
+                .rev()
+                .filter(|r| seen.insert((r.partner.as_str(), r.record_id)))
+                .collect();
+            rows.reverse();
+            for chunk in rows.chunks(1000) {
+                let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(
                     "INSERT INTO partner_sent (partner, record_id, modified, tlp, retracted_at, \
-                     sent_at) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (partner, record_id) DO \
-                     UPDATE SET modified = excluded.modified, tlp = excluded.tlp, \
-                     retracted_at = excluded.retracted_at, sent_at = excluded.sent_at",
-                )
-                .bind(&r.partner)
-                .bind(r.record_id)
-                .bind(r.modified)
-                .bind(r.tlp.rank())
-                .bind(r.retracted_at)
-                .bind(r.sent_at)
-                .execute(&mut *conn)
-                .await
-                .map_err(db_err)?;
+                     sent_at) ",
+                );
+                qb.push_values(chunk, |mut b, r| {
+                    b.push_bind(&r.partner)
+                        .push_bind(r.record_id)
+                        .push_bind(r.modified)
+                        .push_bind(r.tlp.rank())
+                        .push_bind(r.retracted_at)
+                        .push_bind(r.sent_at);
+                });
+                qb.push(
+                    " ON CONFLICT (partner, record_id) DO UPDATE SET modified = excluded.modified, \
+                     tlp = excluded.tlp, retracted_at = excluded.retracted_at, \
+                     sent_at = excluded.sent_at",
+                );
+                qb.build().execute(&mut *conn).await.map_err(db_err)?;
             }
             Ok(())
         }

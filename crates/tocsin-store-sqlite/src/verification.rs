@@ -23,6 +23,10 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &VerificationStep) 
             crate::insert_incidents(conn, std::slice::from_ref(&**i), false).await?;
             Ok(())
         }
+        VerificationStep::CreateIncidents(v) => {
+            crate::insert_incidents(conn, v, false).await?;
+            Ok(())
+        }
         VerificationStep::ReplaceIncident {
             incident,
             expected_version,

@@ -2,7 +2,8 @@
 //! stored with its origin in one write, found again by origin and original id, updated in
 //! place, and once retracted it is left out of lists, exports and map points while its row and
 //! origin stay; the same original id from the same origin cannot land twice; the installation
-//! has one id that never changes.
+//! has one id that never changes; a batch larger than one multi-row insert (1,200 incidents
+//! and their origins) lands whole in one write, and the same original id in it fails it whole.
 
 use tocsin_domain::{
     time, Actor, AuditEvent, Incident, IncidentFilter, IncidentInput, PageRequest, Received, Tlp,
@@ -15,7 +16,8 @@ story!(
     a_received_incident_keeps_its_origin,
     a_retracted_incident_leaves_every_view,
     the_same_original_lands_once,
-    the_instance_id_is_stable
+    the_instance_id_is_stable,
+    a_large_batch_lands_in_one_write
 );
 
 fn sys() -> Actor {
@@ -220,4 +222,54 @@ async fn the_instance_id_is_stable(s: &dyn Store, _db: &Db) {
     assert_eq!(a.get_version_num(), 4);
     s.migrate().await.unwrap();
     assert_eq!(s.instance_id().await.unwrap(), a);
+}
+
+async fn a_large_batch_lands_in_one_write(s: &dyn Store, _db: &Db) {
+    let batch = |from: usize, n: usize| -> (Vec<Incident>, Vec<Received>) {
+        (from..from + n)
+            .map(|k| {
+                let i = incident("Batch org", &format!("incident--{k}"), Tlp::Green);
+                let r = received(&i, "Batch org", &format!("incident--{k}"));
+                (i, r)
+            })
+            .unzip()
+    };
+    let write = |incidents: Vec<Incident>, records: Vec<Received>| async move {
+        s.write(
+            &sys(),
+            Op::All {
+                steps: vec![
+                    Step::Verification(VerificationStep::CreateIncidents(incidents)),
+                    Step::Share(ShareStep::ReceiveAll(records)),
+                ],
+                audit: Box::new(AuditEvent::new(&sys(), "share.receive", "incident", None)),
+            },
+        )
+        .await
+    };
+    let (incidents, records) = batch(0, 1_200);
+    let last = incidents[1_199].id;
+    write(incidents, records).await.unwrap();
+    let originals: Vec<String> = (0..1_200)
+        .map(|k| format!("incident--{k}"))
+        .step_by(2)
+        .collect();
+    let held = s
+        .received_by_original("Batch org", &originals)
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 600);
+    assert_eq!(
+        s.get_incident(last).await.unwrap().external_id.as_deref(),
+        Some("incident--1199")
+    );
+    // A batch holding an original already received fails whole: nothing of it is stored.
+    let (incidents, records) = batch(1_150, 100);
+    let first_new = incidents[60].id;
+    let err = write(incidents, records).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert!(matches!(
+        s.get_incident(first_new).await,
+        Err(StoreError::NotFound)
+    ));
 }

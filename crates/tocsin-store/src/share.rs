@@ -24,6 +24,8 @@ pub enum ShareStep {
     /// Record (or replace) where a received record came from, keyed by its origin and original
     /// id; conflict when another local record already holds that origin and original id.
     Receive(Box<Received>),
+    /// [`ShareStep::Receive`] for many records at once (multi-row inserts).
+    ReceiveAll(Vec<Received>),
     /// Retract a received incident: hidden from every view from now on (its row stays, so
     /// its page can say so), its version moved on to `version` at `at`. Not found when there
     /// is no such incident.

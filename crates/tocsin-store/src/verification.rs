@@ -15,6 +15,8 @@ use crate::Result;
 pub enum VerificationStep {
     /// Store a new incident (as built and checked by the application layer).
     CreateIncident(Box<Incident>),
+    /// Store new incidents at once (multi-row inserts), e.g. a batch received from a partner.
+    CreateIncidents(Vec<Incident>),
     /// Replace an incident whose stored version is still `expected_version` (the incident
     /// carries the new version). Conflict when it moved on; not found when it is gone.
     ReplaceIncident {
