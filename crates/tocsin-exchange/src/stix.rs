@@ -221,108 +221,95 @@ impl<W: Write> StixWriter<W> {
         serde_json::to_writer(&mut self.w, v).map_err(std::io::Error::other)
     }
 
+    fn typed<T: serde::Serialize>(&mut self, v: &T) -> std::io::Result<()> {
+        if self.n > 0 {
+            self.w.write_all(b",")?;
+        }
+        self.n += 1;
+        serde_json::to_writer(&mut self.w, v).map_err(std::io::Error::other)
+    }
+
     /// Add one incident: its location, the incident and the relationship between them.
+    /// Written straight from typed structs (no JSON tree per object), keys in the order a
+    /// JSON object map would sort them.
     pub fn write(&mut self, i: &SharedIncident) -> std::io::Result<()> {
         let marking = [marking_id(i.tlp)];
         let (created, modified) = (stamp(&i.created_at), stamp(&i.updated_at.max(i.created_at)));
         let loc_id = self.org.object_id("location", i.id);
         let inc_id = self.org.object_id("incident", i.id);
-        let place = i
+        let place: &str = i
             .location
-            .clone()
-            .or_else(|| i.admin1.clone())
-            .unwrap_or_else(|| i.country.name().to_string());
-        let mut loc = Map::new();
-        for (k, v) in [
-            ("type", json!("location")),
-            ("spec_version", json!("2.1")),
-            ("id", json!(loc_id)),
-            ("created", json!(created)),
-            ("modified", json!(modified)),
-            ("created_by_ref", json!(self.identity)),
-            ("name", json!(place)),
-            ("latitude", json!(i.latitude)),
-            ("longitude", json!(i.longitude)),
-            ("country", json!(i.country.alpha2())),
-            ("object_marking_refs", json!(marking)),
-        ] {
-            loc.insert(k.into(), v);
-        }
-        if let Some(a) = &i.admin1 {
-            loc.insert("administrative_area".into(), json!(a));
-        }
-        if let Some(c) = &i.location {
-            loc.insert("city".into(), json!(c));
-        }
-        self.object(&Value::Object(loc))?;
-        let mut ext = Map::new();
-        ext.insert("extension_type".into(), json!("property-extension"));
-        ext.insert("event_date".into(), json!(i.event_date.to_string()));
-        ext.insert("date_precision".into(), json!(i.date_precision));
-        ext.insert("event_type".into(), json!(i.event_type));
-        ext.insert("sub_event_type".into(), json!(i.sub_event_type));
-        ext.insert("fatalities".into(), json!(i.fatalities));
-        ext.insert("geo_precision".into(), json!(i.geo_precision));
-        ext.insert("reliability".into(), json!(i.reliability.as_str()));
-        ext.insert("credibility".into(), json!(i.credibility));
-        ext.insert("admiralty_grade".into(), json!(i.grading));
-        ext.insert(
-            "verification_status".into(),
-            json!(i.verification_status.as_str()),
+            .as_deref()
+            .or(i.admin1.as_deref())
+            .unwrap_or_else(|| i.country.name());
+        let identity = self.identity.clone();
+        self.typed(&StixLocation {
+            administrative_area: i.admin1.as_deref(),
+            city: i.location.as_deref(),
+            country: i.country.alpha2(),
+            created: &created,
+            created_by_ref: &identity,
+            id: &loc_id,
+            latitude: i.latitude,
+            longitude: i.longitude,
+            modified: &modified,
+            name: place,
+            object_marking_refs: &marking,
+            spec_version: "2.1",
+            kind: "location",
+        })?;
+        let event_date = i.event_date.to_string();
+        let name = format!(
+            "{}: {}, {}, {}",
+            i.event_type, i.sub_event_type, place, i.event_date
         );
-        ext.insert("version".into(), json!(i.version));
-        for (k, v) in [
-            ("fatalities_low", i.fatalities_low.map(|v| json!(v))),
-            ("fatalities_high", i.fatalities_high.map(|v| json!(v))),
-            ("violence_type", i.violence_type.map(|v| json!(v))),
-            ("actor1", i.actor1.as_ref().map(|v| json!(v))),
-            ("actor2", i.actor2.as_ref().map(|v| json!(v))),
-            (
-                "targeted_group",
-                i.targeted_group.as_ref().map(|v| json!(v)),
-            ),
-            ("admin2", i.admin2.as_ref().map(|v| json!(v))),
-        ] {
-            if let Some(v) = v {
-                ext.insert(k.into(), v);
-            }
-        }
-        let mut inc = Map::new();
-        for (k, v) in [
-            ("type", json!("incident")),
-            ("spec_version", json!("2.1")),
-            ("id", json!(inc_id)),
-            ("created", json!(created)),
-            ("modified", json!(modified)),
-            ("created_by_ref", json!(self.identity)),
-            (
-                "name",
-                json!(format!(
-                    "{}: {}, {}, {}",
-                    i.event_type, i.sub_event_type, place, i.event_date
-                )),
-            ),
-            ("object_marking_refs", json!(marking)),
-        ] {
-            inc.insert(k.into(), v);
-        }
-        if !i.description.trim().is_empty() {
-            inc.insert("description".into(), json!(i.description));
-        }
-        inc.insert("extensions".into(), json!({ TOCSIN_EXTENSION: ext }));
-        self.object(&Value::Object(inc))?;
-        self.object(&json!({
-            "type": "relationship",
-            "spec_version": "2.1",
-            "id": self.org.object_id("relationship", i.id),
-            "created": created,
-            "modified": modified,
-            "created_by_ref": self.identity,
-            "relationship_type": "located-at",
-            "source_ref": inc_id,
-            "target_ref": loc_id,
-            "object_marking_refs": marking,
-        }))
+        self.typed(&StixIncident {
+            created: &created,
+            created_by_ref: &identity,
+            description: Some(i.description.as_str()).filter(|d| !d.trim().is_empty()),
+            extensions: IncidentExtensions {
+                tocsin: TocsinIncidentProps {
+                    actor1: i.actor1.as_deref(),
+                    actor2: i.actor2.as_deref(),
+                    admin2: i.admin2.as_deref(),
+                    admiralty_grade: &i.grading,
+                    credibility: i.credibility,
+                    date_precision: i.date_precision,
+                    event_date: &event_date,
+                    event_type: &i.event_type,
+                    extension_type: "property-extension",
+                    fatalities: i.fatalities,
+                    fatalities_high: i.fatalities_high,
+                    fatalities_low: i.fatalities_low,
+                    geo_precision: i.geo_precision,
+                    reliability: i.reliability.as_str(),
+                    sub_event_type: &i.sub_event_type,
+                    targeted_group: i.targeted_group.as_deref(),
+                    verification_status: i.verification_status.as_str(),
+                    version: i.version,
+                    violence_type: i.violence_type,
+                },
+            },
+            id: &inc_id,
+            modified: &modified,
+            name: &name,
+            object_marking_refs: &marking,
+            spec_version: "2.1",
+            kind: "incident",
+        })?;
+        let rel_id = self.org.object_id("relationship", i.id);
+        self.typed(&StixRelationship {
+            created: &created,
+            created_by_ref: &identity,
+            id: &rel_id,
+            modified: &modified,
+            object_marking_refs: &marking,
+            relationship_type: "located-at",
+            source_ref: &inc_id,
+            spec_version: "2.1",
+            target_ref: &loc_id,
+            kind: "relationship",
+        })
     }
 
     /// Add the retraction of an incident sent before (STIX `revoked`): its id, the time it
@@ -355,6 +342,97 @@ impl<W: Write> StixWriter<W> {
         self.w.flush()?;
         Ok(self.w)
     }
+}
+
+/// A STIX `location` as written (keys in sorted order).
+#[derive(serde::Serialize)]
+struct StixLocation<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    administrative_area: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    city: Option<&'a str>,
+    country: &'a str,
+    created: &'a str,
+    created_by_ref: &'a str,
+    id: &'a str,
+    latitude: f64,
+    longitude: f64,
+    modified: &'a str,
+    name: &'a str,
+    object_marking_refs: &'a [&'a str; 1],
+    spec_version: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
+/// A STIX `incident` as written (keys in sorted order).
+#[derive(serde::Serialize)]
+struct StixIncident<'a> {
+    created: &'a str,
+    created_by_ref: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    extensions: IncidentExtensions<'a>,
+    id: &'a str,
+    modified: &'a str,
+    name: &'a str,
+    object_marking_refs: &'a [&'a str; 1],
+    spec_version: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct IncidentExtensions<'a> {
+    #[serde(rename = "extension-definition--51e9308c-2d8e-523f-ac06-f5806846f8d9")]
+    tocsin: TocsinIncidentProps<'a>,
+}
+
+/// Tocsin's properties of an incident (the extension's schema), keys in sorted order.
+#[derive(serde::Serialize)]
+struct TocsinIncidentProps<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor1: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor2: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    admin2: Option<&'a str>,
+    admiralty_grade: &'a str,
+    credibility: i16,
+    date_precision: i16,
+    event_date: &'a str,
+    event_type: &'a str,
+    extension_type: &'a str,
+    fatalities: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fatalities_high: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fatalities_low: Option<i64>,
+    geo_precision: i16,
+    reliability: &'a str,
+    sub_event_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    targeted_group: Option<&'a str>,
+    verification_status: &'a str,
+    version: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    violence_type: Option<i16>,
+}
+
+/// A STIX `relationship` as written (keys in sorted order).
+#[derive(serde::Serialize)]
+struct StixRelationship<'a> {
+    created: &'a str,
+    created_by_ref: &'a str,
+    id: &'a str,
+    modified: &'a str,
+    object_marking_refs: &'a [&'a str; 1],
+    relationship_type: &'a str,
+    source_ref: &'a str,
+    spec_version: &'a str,
+    target_ref: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
 }
 
 /// Why a bundle was refused whole (nothing is stored).
@@ -876,6 +954,69 @@ mod tests {
             uuid_v5(dns, "python.org").to_string(),
             "886313e1-3b8a-5372-9b90-0c9aee199e5d"
         );
+    }
+
+    /// An incident written with every property set is read back whole, under Tocsin's
+    /// extension, and each object's keys come in sorted order.
+    #[test]
+    fn an_incident_written_straight_out_reads_back() {
+        let mut i = Incident::parse(IncidentInput {
+            event_date: "2025-03-01".into(),
+            event_type: "Violence against civilians".into(),
+            sub_event_type: "Attack".into(),
+            country: "CAF".into(),
+            latitude: 6.25,
+            longitude: 20.5,
+            fatalities: 3,
+            fatalities_low: Some(2),
+            fatalities_high: Some(5),
+            description: "Village \"attacked\"".into(),
+            location: Some("Bambari".into()),
+            admin1: Some("Ouaka".into()),
+            admin2: Some("Bambari sub".into()),
+            actor1: Some("Militia X".into()),
+            actor2: Some("Civilians".into()),
+            targeted_group: Some("Herders".into()),
+            violence_type: Some(3),
+            tlp: Tlp::Amber,
+            credibility: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+        i.verification_status = tocsin_domain::VerificationStatus::Verified;
+        let shared = SharedIncident::of(&i);
+        let org = StixOrg {
+            name: "Here".into(),
+            instance_id: Uuid::nil(),
+        };
+        let mut w = StixWriter::new(Vec::new(), org, Tlp::Amber).unwrap();
+        w.write(&shared).unwrap();
+        let bytes = w.finish().unwrap();
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        let objects = v["objects"].as_array().unwrap();
+        let of = |t: &str| objects.iter().find(|o| o["type"] == t).unwrap();
+        let inc = of("incident");
+        let ext = &inc["extensions"][TOCSIN_EXTENSION];
+        assert_eq!(ext["event_date"], "2025-03-01");
+        assert_eq!(ext["fatalities_high"], 5);
+        assert_eq!(ext["actor2"], "Civilians");
+        assert_eq!(ext["violence_type"], 3);
+        assert_eq!(inc["description"], "Village \"attacked\"");
+        assert_eq!(of("location")["city"], "Bambari");
+        assert_eq!(of("location")["latitude"], 6.25);
+        assert_eq!(of("relationship")["source_ref"], inc["id"]);
+        // Keys sorted, as a JSON map would write them.
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let at = text.find("{\"actor1\"").expect("the extension's first key");
+        assert!(text[at..].find("\"admiralty_grade\"") < text[at..].find("\"version\""));
+        let read =
+            read_bundle(&bytes, StixLimits::default(), &crate::IsoOnly, &|_, _| None).unwrap();
+        assert_eq!(read.incidents.len(), 1, "{:?}", read.refused);
+        let back = &read.incidents[0].incident;
+        assert_eq!(back.description, "Village \"attacked\"");
+        assert_eq!(back.fatalities_low, Some(2));
+        assert_eq!(back.targeted_group.as_deref(), Some("Herders"));
+        assert_eq!(back.tlp, Tlp::Amber);
     }
 
     #[test]
