@@ -1,6 +1,6 @@
 //! Sharing groups (several partners under one name) and who a record is shared with.
 //!
-//! Admins make and remove groups ([`Permission::PartnerManage`]); a group's members are
+//! Admins make groups, change their members and remove them ([`Permission::PartnerManage`]); a group's members are
 //! partners, and a group cannot take a partner's name (nor a partner a group's), so a name on
 //! a record means one thing. Analysts who share ([`Permission::ShareExport`]) name, on an
 //! incident made here that they can see, the partners and groups it is shared with
@@ -49,6 +49,57 @@ impl App<'_> {
                 &who.actor(),
                 Op::All {
                     steps: vec![Step::Share(ShareStep::AddGroup(Box::new(g.clone())))],
+                    audit: Box::new(audit),
+                },
+            )
+            .await?;
+        Ok(g)
+    }
+
+    /// Replace the members of the sharing group `name` (admins): at least one, each a partner.
+    /// Audited with the members before and after.
+    pub async fn set_sharing_group_members(
+        &self,
+        who: Acting<'_>,
+        name: &str,
+        members: &[String],
+    ) -> Result<SharingGroup> {
+        who.require(Permission::PartnerManage)?;
+        let groups = self.store.sharing_groups().await?;
+        let before = groups
+            .iter()
+            .find(|g| g.name == name.trim())
+            .ok_or(AppError::NotFound)?;
+        let g = SharingGroup::parse(
+            SharingGroupInput {
+                name: before.name.clone(),
+                members: members.to_vec(),
+            },
+            before.created_at,
+        )?;
+        let partners = self.store.partners().await?;
+        if let Some(m) = g
+            .members
+            .iter()
+            .find(|m| !partners.iter().any(|p| &p.name == *m))
+        {
+            return Err(AppError::bad_field(
+                "members",
+                format!("no partner named {m:?}: add the partner first"),
+            ));
+        }
+        let audit = AuditEvent::new(&who.actor(), "sharing_group.members", "sharing_group", None)
+            .with_detail(serde_json::json!({
+                "name": g.name, "before": before.members, "after": g.members,
+            }));
+        self.store
+            .write(
+                &who.actor(),
+                Op::All {
+                    steps: vec![Step::Share(ShareStep::GroupMembers {
+                        name: g.name.clone(),
+                        members: g.members.clone(),
+                    })],
                     audit: Box::new(audit),
                 },
             )

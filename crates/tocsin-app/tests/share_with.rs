@@ -270,6 +270,24 @@ async fn story(store: DynStore) {
     let (un, _) = bundle_for(&app, "UN office").await;
     assert_eq!(un, set(&[green, amber]));
 
+    // A group's members changed: only partners; the NGO joins and then gets what names the group.
+    assert!(matches!(
+        app.set_sharing_group_members((&admin).into(), "Focal points", &names(&["Nobody"])).await,
+        Err(AppError::BadField { ref field, .. }) if field == "members"
+    ));
+    assert!(matches!(
+        app.set_sharing_group_members((&ana).into(), "Focal points", &names(&["NGO"]))
+            .await,
+        Err(AppError::Forbidden { .. })
+    ));
+    let g = app
+        .set_sharing_group_members((&admin).into(), "Focal points", &names(&["NGO"]))
+        .await
+        .unwrap();
+    assert_eq!(g.members, ["NGO"]);
+    let (ngo, _) = bundle_for(&app, "NGO").await;
+    assert!(ngo.contains(&strict_group), "a member now");
+
     // A removed group leaves the records naming it.
     app.remove_sharing_group((&admin).into(), "Focal points")
         .await

@@ -351,6 +351,34 @@ pub async fn add_sharing_group(
     Ok((StatusCode::CREATED, Json(g)))
 }
 
+/// A sharing group's members.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MembersBody {
+    /// Its members from now on, partners by name (at least one).
+    pub members: Vec<String>,
+}
+
+/// `PUT /api/v1/sharing-groups/{name}/members`: replace a sharing group's members (admins).
+#[utoipa::path(put, path = "/api/v1/sharing-groups/{name}/members", tag = "share",
+    params(("name" = String, Path, description = "the group's name")),
+    request_body = MembersBody,
+    responses((status = 200, body = SharingGroup), (status = 400), (status = 403),
+        (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn set_group_members(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(name): Path<String>,
+    JsonBody(b): JsonBody<MembersBody>,
+) -> ApiResult<Json<SharingGroup>> {
+    Ok(Json(
+        st.app()
+            .set_sharing_group_members((&user.0).into(), &name, &b.members)
+            .await?,
+    ))
+}
+
 /// `DELETE /api/v1/sharing-groups/{name}`: remove a sharing group (admins), and its name from
 /// every record.
 #[utoipa::path(delete, path = "/api/v1/sharing-groups/{name}", tag = "share",
@@ -432,6 +460,10 @@ pub fn routes() -> axum::Router<AppState> {
         )
         .route("/sharing-groups/{name}", delete(remove_sharing_group))
         .route(
+            "/sharing-groups/{name}/members",
+            axum::routing::put(set_group_members),
+        )
+        .route(
             "/incidents/{id}/share-with",
             get(get_share_with).put(put_share_with),
         )
@@ -455,6 +487,7 @@ pub fn routes() -> axum::Router<AppState> {
         list_sharing_groups,
         add_sharing_group,
         remove_sharing_group,
+        set_group_members,
         get_share_with,
         put_share_with,
         set_redaction,
@@ -467,6 +500,7 @@ pub fn routes() -> axum::Router<AppState> {
         SharingGroup,
         SharingGroupInput,
         ShareWithBody,
+        MembersBody,
         RedactionBody,
         ApprovalBody
     ))

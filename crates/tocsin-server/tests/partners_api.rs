@@ -603,10 +603,26 @@ async fn sharing_groups_and_records_naming_partners_on_the_web_pages() {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(html.contains("<td>Focal points</td>"), "{html}");
     assert!(
-        html.contains("<td>Focal points</td>") && html.contains("<td>NGO, UN office</td>"),
+        html.contains("value=\"NGO\" checked") && html.contains("value=\"UN office\" checked"),
         "{html}"
     );
+    // Its members changed on the page: the NGO leaves.
+    let (s, html) = send(
+        admin.clone(),
+        "/partners".into(),
+        Some(vec![
+            ("csrf", csrf.clone()),
+            ("action", "group_members".into()),
+            ("name", "Focal points".into()),
+            ("members", "UN office".into()),
+        ]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(html.contains("Members of Focal points saved."), "{html}");
+    assert!(!html.contains("value=\"NGO\" checked"), "{html}");
 
     let mut i = Incident::parse(IncidentInput {
         event_date: "2026-11-01".into(),

@@ -244,6 +244,34 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &ShareStep) -> Result<(
             }
             Ok(())
         }
+        ShareStep::GroupMembers { name, members } => {
+            let exists: Option<String> =
+                sqlx::query_scalar("SELECT name FROM sharing_groups WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM sharing_group_members WHERE group_name = $1")
+                .bind(name)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            for m in members {
+                sqlx::query(
+                    "INSERT INTO sharing_group_members (group_name, partner) VALUES ($1, $2) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(name)
+                .bind(m)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            }
+            Ok(())
+        }
         ShareStep::ShareWith { incident_id, names } => {
             sqlx::query("DELETE FROM incident_share_with WHERE incident_id = $1")
                 .bind(*incident_id)

@@ -245,6 +245,34 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &ShareStep) -> Resu
             }
             Ok(())
         }
+        ShareStep::GroupMembers { name, members } => {
+            let exists: Option<String> =
+                sqlx::query_scalar("SELECT name FROM sharing_groups WHERE name = ?")
+                    .bind(name)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM sharing_group_members WHERE group_name = ?")
+                .bind(name)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            for m in members {
+                sqlx::query(
+                    "INSERT INTO sharing_group_members (group_name, partner) VALUES (?, ?) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(name)
+                .bind(m)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            }
+            Ok(())
+        }
         ShareStep::ShareWith { incident_id, names } => {
             sqlx::query("DELETE FROM incident_share_with WHERE incident_id = ?")
                 .bind(incident_id.to_string())

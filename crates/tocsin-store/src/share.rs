@@ -68,6 +68,13 @@ pub enum ShareStep {
     /// Remove the sharing group of this name and its name from every record; not found when
     /// there is none.
     RemoveGroup(String),
+    /// Replace the members of the sharing group `name`; not found when there is none.
+    GroupMembers {
+        /// The group.
+        name: String,
+        /// Its members from now on, partners by name.
+        members: Vec<String>,
+    },
     /// Set the partners and groups the incident `incident_id` is shared with (replacing what
     /// it named; empty: none).
     ShareWith {

@@ -228,8 +228,8 @@ pub async fn partners(State(st): State<AppState>, wu: WebUser) -> WebResult {
 /// One action of the page's forms: `add` (name, url, key, max_tlp, countries as
 /// comma-separated codes), `remove` (name), `issue_token` (name: a new token that partner
 /// pushes and pulls here with, shown once), `push_token` (name, token: the one it issued
-/// this installation, kept sealed), `group_add` (name, `members` once per ticked partner) or
-/// `group_remove` (name).
+/// this installation, kept sealed), `group_add` or `group_members` (name, `members` once per
+/// ticked partner) or `group_remove` (name).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PartnerForm {
@@ -313,6 +313,11 @@ pub async fn act(
             .await
             .map(|g| wu.t("partners.group_added", &[("name", g.name)]))
             .map_err(ApiError::from),
+        "group_members" => app
+            .set_sharing_group_members((&wu.user).into(), &name, &members)
+            .await
+            .map(|g| wu.t("partners.group_changed", &[("name", g.name)]))
+            .map_err(ApiError::from),
         "group_remove" => app
             .remove_sharing_group((&wu.user).into(), &name)
             .await
@@ -325,7 +330,8 @@ pub async fn act(
             .map_err(ApiError::from),
         _ => Err(ApiError::field(
             "action",
-            "expected add, remove, issue_token, push_token, group_add or group_remove",
+            "expected add, remove, issue_token, push_token, group_add, group_members or \
+             group_remove",
         )),
     };
     match done {

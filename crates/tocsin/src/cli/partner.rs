@@ -127,6 +127,17 @@ pub enum GroupCommand {
         #[arg(long)]
         user: Option<String>,
     },
+    /// Replace a sharing group's members.
+    Set {
+        /// Its name.
+        name: String,
+        /// A partner in it, by name; repeat for more.
+        #[arg(long = "member", required = true)]
+        members: Vec<String>,
+        /// Act as this admin; without it, as the operator.
+        #[arg(long)]
+        user: Option<String>,
+    },
     /// List the sharing groups and their members.
     List {
         /// Act as this admin; without it, as the operator.
@@ -159,6 +170,7 @@ pub async fn run(g: &Global, command: PartnerCommand) -> Result<ExitCode> {
         | PartnerCommand::Preview { user, .. }
         | PartnerCommand::Approve { user, .. }
         | PartnerCommand::Group(GroupCommand::Add { user, .. })
+        | PartnerCommand::Group(GroupCommand::Set { user, .. })
         | PartnerCommand::Group(GroupCommand::List { user })
         | PartnerCommand::Group(GroupCommand::Remove { user, .. }) => user.clone(),
     };
@@ -297,6 +309,13 @@ pub async fn run(g: &Global, command: PartnerCommand) -> Result<ExitCode> {
                 .await
                 .map_err(tell)?;
             println!("made sharing group {}: {}", g.name, g.members.join(", "));
+        }
+        PartnerCommand::Group(GroupCommand::Set { name, members, .. }) => {
+            let g = app
+                .set_sharing_group_members(by, &name, &members)
+                .await
+                .map_err(tell)?;
+            println!("sharing group {}: {}", g.name, g.members.join(", "));
         }
         PartnerCommand::Group(GroupCommand::List { .. }) => {
             for g in app.sharing_groups(by).await.map_err(tell)? {
