@@ -217,7 +217,7 @@ fn add(total: &mut ReceiveSummary, s: ReceiveSummary) {
 impl App<'_> {
     /// Read what may cross to the partner `name` now, as `who` (the export is audited).
     async fn crossing(&self, who: Acting<'_>, name: &str) -> crate::Result<Crossing> {
-        let c = self.crossing_unapproved(who, name).await?;
+        let c = self.crossing_unapproved(who, name, false).await?;
         if c.share.partner.approved_at.is_none() {
             return Err(AppError::BadField {
                 field: "partner".into(),
@@ -233,8 +233,13 @@ impl App<'_> {
     }
 
     /// What may cross to the partner `name` now, approved terms or not (for the preview).
-    async fn crossing_unapproved(&self, who: Acting<'_>, name: &str) -> crate::Result<Crossing> {
-        let share = self.start_partner_share(who, name).await?;
+    async fn crossing_unapproved(
+        &self,
+        who: Acting<'_>,
+        name: &str,
+        preview: bool,
+    ) -> crate::Result<Crossing> {
+        let share = self.start_partner_share_for(who, name, preview).await?;
         let (tx, mut rx) = tokio::sync::mpsc::channel(4);
         let (reader, filter) = (self.store.clone(), share.scope.filter.clone());
         let scan = tokio::spawn(async move { reader.scan_incidents(&filter, tx).await });
@@ -272,7 +277,7 @@ impl App<'_> {
         name: &str,
     ) -> crate::Result<PartnerPreview> {
         who.require(tocsin_domain::Permission::PartnerManage)?;
-        let c = self.crossing_unapproved(who, name).await?;
+        let c = self.crossing_unapproved(who, name, true).await?;
         let digest = c.share.partner.terms_digest();
         let mut by_tlp: Vec<(Tlp, u64)> = Vec::new();
         for i in &c.incidents {

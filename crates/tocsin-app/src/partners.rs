@@ -186,18 +186,7 @@ impl App<'_> {
     ) -> Result<(Vec<tocsin_domain::SentRecord>, Vec<tocsin_domain::Received>)> {
         who.require(Permission::PartnerManage)?;
         let partner = self.partner_named(name).await?;
-        let mut sent: Vec<_> = self
-            .store
-            .sent_to(&partner.name)
-            .await?
-            .into_values()
-            .collect();
-        sent.sort_by(|a, b| {
-            b.sent_at
-                .cmp(&a.sent_at)
-                .then(a.record_id.cmp(&b.record_id))
-        });
-        sent.truncate(limit);
+        let sent = self.store.sent_recent(&partner.name, limit).await?;
         let received = self.store.received_from(&partner.name, limit).await?;
         Ok((sent, received))
     }

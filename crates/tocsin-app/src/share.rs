@@ -196,9 +196,20 @@ impl App<'_> {
     /// capped by the caller's clearance; its countries), what was sent to it before (so what
     /// no longer crosses is sent as retracted), and the export in the audit trail.
     pub async fn start_partner_share(&self, who: Acting<'_>, name: &str) -> Result<PartnerShare> {
+        self.start_partner_share_for(who, name, false).await
+    }
+
+    /// [`App::start_partner_share`]; `preview`: only to show an admin what would cross (the
+    /// audit entry says so, nothing is sent).
+    pub(crate) async fn start_partner_share_for(
+        &self,
+        who: Acting<'_>,
+        name: &str,
+        preview: bool,
+    ) -> Result<PartnerShare> {
         who.require(Permission::ShareExport)?;
         let partner = self.partner_named(name).await?;
-        let detail = serde_json::json!({ "partner": partner.name });
+        let detail = serde_json::json!({ "partner": partner.name, "preview": preview });
         let mut scope = self
             .start_share(
                 who,

@@ -357,6 +357,12 @@ async fn terms_story(store: DynStore) {
         .await
         .unwrap();
     assert_eq!(preview.incidents, 2);
+    // A preview is audited as one, not as an export of the records.
+    let audited = store.audit_entries(0, 10_000).await.unwrap();
+    assert!(audited
+        .iter()
+        .any(|e| e.action == "share.export" && e.detail.contains("\"preview\":true")));
+    assert!(audited.iter().any(|e| e.action == "partner.preview"));
     assert_eq!(preview.by_tlp, vec![(Tlp::Green, 1), (Tlp::Amber, 1)]);
     assert!(preview
         .sample

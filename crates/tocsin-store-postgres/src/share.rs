@@ -414,6 +414,18 @@ fn partner(r: &PgRow) -> Result<Partner> {
     })
 }
 
+fn sent_record(partner: &str, r: &PgRow) -> Result<SentRecord> {
+    Ok(SentRecord {
+        partner: partner.to_string(),
+        record_id: r.try_get(0).map_err(db_err)?,
+        modified: r.try_get(1).map_err(db_err)?,
+        tlp: Tlp::from_rank(r.try_get::<i16, _>(2).map_err(db_err)?.into())
+            .ok_or_else(|| corrupt("TLP"))?,
+        retracted_at: r.try_get(3).map_err(db_err)?,
+        sent_at: r.try_get(4).map_err(db_err)?,
+    })
+}
+
 #[async_trait::async_trait]
 impl tocsin_store::Sharing for crate::PostgresStore {
     async fn received(&self, id: Uuid) -> Result<Option<Received>> {
@@ -500,20 +512,24 @@ impl tocsin_store::Sharing for crate::PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
-        let mut out = HashMap::with_capacity(rows.len());
-        for r in &rows {
-            let s = SentRecord {
-                partner: partner.to_string(),
-                record_id: r.try_get(0).map_err(db_err)?,
-                modified: r.try_get(1).map_err(db_err)?,
-                tlp: Tlp::from_rank(r.try_get::<i16, _>(2).map_err(db_err)?.into())
-                    .ok_or_else(|| corrupt("TLP"))?,
-                retracted_at: r.try_get(3).map_err(db_err)?,
-                sent_at: r.try_get(4).map_err(db_err)?,
-            };
-            out.insert(s.record_id, s);
-        }
-        Ok(out)
+        rows.iter()
+            .map(|r| sent_record(partner, r).map(|s| (s.record_id, s)))
+            .collect()
+    }
+
+    async fn sent_recent(&self, partner: &str, limit: usize) -> Result<Vec<SentRecord>> {
+        sqlx::query(
+            "SELECT record_id, modified, tlp, retracted_at, sent_at FROM partner_sent \
+             WHERE partner = $1 ORDER BY sent_at DESC, record_id LIMIT $2",
+        )
+        .bind(partner)
+        .bind(limit.min(10_000) as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| sent_record(partner, r))
+        .collect()
     }
 
     async fn partner_activity(&self, name: &str) -> Result<PartnerActivity> {

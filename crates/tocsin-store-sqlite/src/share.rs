@@ -416,6 +416,18 @@ fn partner(r: &sqlx::sqlite::SqliteRow) -> Result<Partner> {
     })
 }
 
+fn sent_record(partner: &str, r: &sqlx::sqlite::SqliteRow) -> Result<SentRecord> {
+    let retracted: Option<String> = r.get(3);
+    Ok(SentRecord {
+        partner: partner.to_string(),
+        record_id: parse_uuid(r.get(0))?,
+        modified: parse_ts(r.get(1))?,
+        tlp: Tlp::from_rank(r.get::<i64, _>(2)).ok_or_else(|| corrupt("TLP rank"))?,
+        retracted_at: retracted.as_deref().map(parse_ts).transpose()?,
+        sent_at: parse_ts(r.get(4))?,
+    })
+}
+
 #[async_trait::async_trait]
 impl tocsin_store::Sharing for crate::SqliteStore {
     async fn received(&self, id: Uuid) -> Result<Option<Received>> {
@@ -503,20 +515,24 @@ impl tocsin_store::Sharing for crate::SqliteStore {
         .fetch_all(&self.read)
         .await
         .map_err(db_err)?;
-        let mut out = HashMap::with_capacity(rows.len());
-        for r in &rows {
-            let retracted: Option<String> = r.get(3);
-            let s = SentRecord {
-                partner: partner.to_string(),
-                record_id: parse_uuid(r.get(0))?,
-                modified: parse_ts(r.get(1))?,
-                tlp: Tlp::from_rank(r.get::<i64, _>(2)).ok_or_else(|| corrupt("TLP rank"))?,
-                retracted_at: retracted.as_deref().map(parse_ts).transpose()?,
-                sent_at: parse_ts(r.get(4))?,
-            };
-            out.insert(s.record_id, s);
-        }
-        Ok(out)
+        rows.iter()
+            .map(|r| sent_record(partner, r).map(|s| (s.record_id, s)))
+            .collect()
+    }
+
+    async fn sent_recent(&self, partner: &str, limit: usize) -> Result<Vec<SentRecord>> {
+        sqlx::query(
+            "SELECT record_id, modified, tlp, retracted_at, sent_at FROM partner_sent \
+             WHERE partner = ? ORDER BY sent_at DESC, record_id LIMIT ?",
+        )
+        .bind(partner)
+        .bind(limit.min(10_000) as i64)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| sent_record(partner, r))
+        .collect()
     }
 
     async fn partner_activity(&self, name: &str) -> Result<PartnerActivity> {

@@ -135,6 +135,8 @@ pub trait Sharing: Send + Sync {
     async fn partner(&self, name: &str) -> Result<Option<Partner>>;
     /// What was sent to `partner`, by record id.
     async fn sent_to(&self, partner: &str) -> Result<HashMap<Uuid, SentRecord>>;
+    /// The last `limit` records sent to `partner`, the most recently sent first.
+    async fn sent_recent(&self, partner: &str, limit: usize) -> Result<Vec<SentRecord>>;
     /// What was exchanged with the partner `name` (sent to it, received from it).
     async fn partner_activity(&self, name: &str) -> Result<PartnerActivity>;
     /// The partner whose inbound token has this SHA-256 (hex).
