@@ -15,7 +15,10 @@
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use tocsin_delivery::partner::{fetch_bundle, post_bundle, TransferError};
-use tocsin_domain::{AuditEvent, Country, Partner, SentRecord, SharedIncident, SyncCursor, Tlp};
+use tocsin_domain::{
+    AuditEvent, Country, Partner, SentRecord, SharedIncident, SharedItem, SharedKind, SyncCursor,
+    Tlp,
+};
 use tocsin_exchange::bundle::{open_bundle, write_bundle, BundleHeader, BundleMeta, BundlePage};
 use tocsin_exchange::stix::{read_bundle, StixError, StixImport, StixLimits, StixOrg, StixWriter};
 use tocsin_exchange::{Geo, Reverse};
@@ -84,13 +87,25 @@ impl MadeBundle {
     pub fn incidents(&self) -> usize {
         self.records
             .iter()
-            .filter(|r| r.retracted_at.is_none())
+            .filter(|r| r.retracted_at.is_none() && r.kind == "incident")
+            .count()
+    }
+
+    /// How many records other than incidents (assessments, alerts, rumours, actions) it
+    /// carries.
+    pub fn items(&self) -> usize {
+        self.records
+            .iter()
+            .filter(|r| r.retracted_at.is_none() && r.kind != "incident")
             .count()
     }
 
     /// How many retractions it carries.
     pub fn retractions(&self) -> usize {
-        self.records.len() - self.incidents()
+        self.records
+            .iter()
+            .filter(|r| r.retracted_at.is_some())
+            .count()
     }
 
     /// SHA-256 of the whole file (hex).
@@ -124,7 +139,23 @@ fn io(e: impl std::fmt::Display) -> AppError {
 struct Crossing {
     share: PartnerShare,
     incidents: Vec<SharedIncident>,
+    items: Vec<SharedItem>,
     gone: Vec<SentRecord>,
+}
+
+/// A shared item's version time.
+fn item_modified(i: &SharedItem) -> chrono::DateTime<chrono::Utc> {
+    i.updated_at.max(i.created_at)
+}
+
+/// Whether `sent` (what a partner was sent) lacks this version of a record.
+fn unsent(
+    sent: &std::collections::HashMap<Uuid, SentRecord>,
+    id: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    sent.get(&id)
+        .is_none_or(|s| s.retracted_at.is_some() || s.modified != at)
 }
 
 /// A shared incident's version time (what a later version supersedes by).
@@ -153,6 +184,8 @@ pub struct PushReport {
     pub pages: u32,
     /// Incidents sent.
     pub sent: u64,
+    /// Records other than incidents sent (assessments, alerts, rumours, actions).
+    pub items: u64,
     /// Retractions sent.
     pub retractions: u64,
     /// Incidents not sent because the partner already holds this version of them.
@@ -181,6 +214,10 @@ pub struct PartnerPreview {
     pub retractions: u64,
     /// The first of them, as the partner would receive them.
     pub sample: Vec<SharedIncident>,
+    /// Records other than incidents that would cross, how many of each kind.
+    pub items_by_kind: Vec<(SharedKind, u64)>,
+    /// The first of them, as the partner would receive them.
+    pub item_sample: Vec<SharedItem>,
 }
 
 /// How a pull in pages went.
@@ -252,7 +289,12 @@ impl App<'_> {
         }
         scan.await.map_err(io)??;
         incidents.sort_by_key(key);
-        let crossing: HashSet<Uuid> = incidents.iter().map(|i| i.id).collect();
+        let items = self.shared_items(&share.scope).await?;
+        let crossing: HashSet<Uuid> = incidents
+            .iter()
+            .map(|i| i.id)
+            .chain(items.iter().map(|i| i.id))
+            .collect();
         let mut gone: Vec<SentRecord> = share
             .sent
             .values()
@@ -263,6 +305,7 @@ impl App<'_> {
         Ok(Crossing {
             share,
             incidents,
+            items,
             gone,
         })
     }
@@ -287,11 +330,20 @@ impl App<'_> {
             }
         }
         by_tlp.sort();
+        let mut items_by_kind: Vec<(SharedKind, u64)> = Vec::new();
+        for i in &c.items {
+            match items_by_kind.iter_mut().find(|(k, _)| *k == i.kind) {
+                Some((_, n)) => *n += 1,
+                None => items_by_kind.push((i.kind, 1)),
+            }
+        }
+        items_by_kind.sort();
         let audit = AuditEvent::new(&who.actor(), "partner.preview", "partner", None).with_detail(
             serde_json::json!({
                 "name": c.share.partner.name,
                 "terms": digest,
                 "incidents": c.incidents.len(),
+                "items": c.items.len(),
                 "retractions": c.gone.len(),
             }),
         );
@@ -302,17 +354,22 @@ impl App<'_> {
             by_tlp,
             retractions: c.gone.len() as u64,
             sample: c.incidents.into_iter().take(PREVIEW_RECORDS).collect(),
+            items_by_kind,
+            item_sample: c.items.into_iter().take(PREVIEW_RECORDS).collect(),
             partner: c.share.partner,
         })
     }
 
-    /// Sign a bundle for `share`'s partner carrying `incidents` and retractions of `gone`.
+    /// Sign a bundle for `share`'s partner carrying `incidents`, `items` and retractions of
+    /// `gone`.
+    #[allow(clippy::too_many_arguments)]
     async fn sign_bundle(
         &self,
         who: Acting<'_>,
         share: &PartnerShare,
         org: StixOrg,
         incidents: &[&SharedIncident],
+        items: &[&SharedItem],
         gone: &[&SentRecord],
         page: Option<BundlePage>,
     ) -> crate::Result<MadeBundle> {
@@ -330,6 +387,7 @@ impl App<'_> {
         let top = incidents
             .iter()
             .map(|i| i.tlp)
+            .chain(gone.iter().map(|g| g.tlp))
             .fold(share.scope.max_tlp, Tlp::max);
         let mut w = StixWriter::new(Vec::new(), org, top).map_err(io)?;
         let mut records = Vec::with_capacity(incidents.len() + gone.len());
@@ -338,7 +396,20 @@ impl App<'_> {
             records.push(SentRecord {
                 partner: share.partner.name.clone(),
                 record_id: i.id,
+                kind: "incident".into(),
                 modified: modified(i),
+                tlp: i.tlp,
+                retracted_at: None,
+                sent_at: meta.created_at,
+            });
+        }
+        for i in items {
+            w.write_item(i).map_err(io)?;
+            records.push(SentRecord {
+                partner: share.partner.name.clone(),
+                record_id: i.id,
+                kind: i.kind.as_str().into(),
+                modified: item_modified(i),
                 tlp: i.tlp,
                 retracted_at: None,
                 sent_at: meta.created_at,
@@ -348,7 +419,7 @@ impl App<'_> {
         // partner's terms now): a retraction, with the time it was first sent as one.
         for s in gone {
             let at = s.retracted_at.unwrap_or(meta.created_at);
-            w.write_revoked(s.record_id, &s.modified, &at, s.tlp)
+            w.write_revoked(&s.kind, s.record_id, &s.modified, &at, s.tlp)
                 .map_err(io)?;
             records.push(SentRecord {
                 retracted_at: Some(at),
@@ -378,8 +449,9 @@ impl App<'_> {
     ) -> crate::Result<MadeBundle> {
         let c = self.crossing(who, name).await?;
         let incidents: Vec<&SharedIncident> = c.incidents.iter().collect();
+        let items: Vec<&SharedItem> = c.items.iter().collect();
         let gone: Vec<&SentRecord> = c.gone.iter().collect();
-        self.sign_bundle(who, &c.share, org, &incidents, &gone, None)
+        self.sign_bundle(who, &c.share, org, &incidents, &items, &gone, None)
             .await
     }
 
@@ -408,12 +480,21 @@ impl App<'_> {
         let mut incidents: Vec<&SharedIncident> = rest.iter().take(limit).collect();
         let next = incidents.last().map(|i| key(i)).or(after);
         let mut gone = Vec::new();
+        let mut items: Vec<&SharedItem> = Vec::new();
         if !more {
             let sent = &c.share.sent;
-            incidents.extend(c.incidents[..start].iter().filter(|i| {
-                sent.get(&i.id)
-                    .is_none_or(|s| s.retracted_at.is_some() || s.modified != modified(i))
-            }));
+            incidents.extend(
+                c.incidents[..start]
+                    .iter()
+                    .filter(|i| unsent(sent, i.id, modified(i))),
+            );
+            // Records other than incidents travel whole on the last page: all of them from
+            // the start, else those not sent at this version.
+            items.extend(
+                c.items
+                    .iter()
+                    .filter(|i| after.is_none() || unsent(sent, i.id, item_modified(i))),
+            );
             gone.extend(
                 c.gone
                     .iter()
@@ -421,7 +502,7 @@ impl App<'_> {
             );
         }
         let page = BundlePage { after, next, more };
-        self.sign_bundle(who, &c.share, org, &incidents, &gone, Some(page))
+        self.sign_bundle(who, &c.share, org, &incidents, &items, &gone, Some(page))
             .await
     }
 
@@ -492,9 +573,24 @@ impl App<'_> {
             "bundle_origin": header.origin,
             "bundle_created_at": header.created_at,
         });
-        let summary = self
-            .receive_partner_incidents(who, name.trim(), stix.incidents, summary, provenance)
+        let mut summary = self
+            .receive_partner_incidents(
+                who,
+                name.trim(),
+                stix.incidents,
+                summary,
+                provenance.clone(),
+            )
             .await?;
+        self.receive_items(
+            who,
+            name.trim(),
+            "tocsin",
+            stix.items,
+            &mut summary,
+            &provenance,
+        )
+        .await?;
         Ok((header, summary))
     }
 
@@ -538,11 +634,12 @@ impl App<'_> {
         let todo: Vec<&SharedIncident> = c
             .incidents
             .iter()
-            .filter(|i| {
-                full || sent
-                    .get(&i.id)
-                    .is_none_or(|s| s.retracted_at.is_some() || s.modified != modified(i))
-            })
+            .filter(|i| full || unsent(sent, i.id, modified(i)))
+            .collect();
+        let items: Vec<&SharedItem> = c
+            .items
+            .iter()
+            .filter(|i| full || unsent(sent, i.id, item_modified(i)))
             .collect();
         let gone: Vec<&SentRecord> = c
             .gone
@@ -553,7 +650,7 @@ impl App<'_> {
             already_there: (c.incidents.len() - todo.len()) as u64,
             ..Default::default()
         };
-        if todo.is_empty() && gone.is_empty() {
+        if todo.is_empty() && items.is_empty() && gone.is_empty() {
             return Ok(report);
         }
         let pages: Vec<&[&SharedIncident]> = if todo.is_empty() {
@@ -571,8 +668,9 @@ impl App<'_> {
                 more: !last,
             };
             let retract: &[&SentRecord] = if last { &gone } else { &[] };
+            let with: &[&SharedItem] = if last { &items } else { &[] };
             let made = self
-                .sign_bundle(who, &c.share, org.clone(), page, retract, Some(info))
+                .sign_bundle(who, &c.share, org.clone(), page, with, retract, Some(info))
                 .await?;
             let answer = post_bundle(&made.partner.url, &token, made.bytes.clone()).await?;
             let stored: ReceiveSummary = serde_json::from_slice(&answer).map_err(|e| {
@@ -584,6 +682,7 @@ impl App<'_> {
             self.record_partner_bundle(who, made).await?;
             report.pages += 1;
             report.sent += page.len() as u64;
+            report.items += with.len() as u64;
             report.retractions += retract.len() as u64;
             add(&mut report.stored, stored);
             after = next;
@@ -737,7 +836,18 @@ impl App<'_> {
             refused: bundle.refused,
             ..Default::default()
         };
-        self.receive_incidents(who, origin, "stix", bundle.incidents, summary)
-            .await
+        let mut summary = self
+            .receive_incidents(who, origin, "stix", bundle.incidents, summary)
+            .await?;
+        self.receive_items(
+            who,
+            origin,
+            "stix",
+            bundle.items,
+            &mut summary,
+            &serde_json::Value::Null,
+        )
+        .await?;
+        Ok(summary)
     }
 }

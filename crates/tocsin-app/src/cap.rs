@@ -47,9 +47,15 @@ impl App<'_> {
         require(u, Permission::AlertRead)?;
         let alert = self.store.get_alert(id).await?;
         visible(u, alert.tlp)?;
-        let timeline = self.store.alert_timeline(id).await?;
+        self.cap_message(&alert, site).await
+    }
+
+    /// The CAP 1.2 message of `alert`'s current state (whoever may read it is decided by the
+    /// caller).
+    pub(crate) async fn cap_message(&self, alert: &Alert, site: &Site) -> Result<String> {
+        let timeline = self.store.alert_timeline(alert.id).await?;
         let mut ctx = tocsin_cap::Context::new(site);
-        ctx.area = self.cap_area(&alert).await?;
+        ctx.area = self.cap_area(alert).await?;
         if alert.tlp > Tlp::Green {
             match self.store.get_desk(alert.desk_id).await {
                 Ok(d) => ctx.addresses = vec![d.name],
@@ -57,7 +63,7 @@ impl App<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(tocsin_cap::message(&alert, &timeline, &ctx))
+        Ok(tocsin_cap::message(alert, &timeline, &ctx))
     }
 
     /// The public Atom feed (no login) of the newest [`FEED_ENTRIES`] alerts labelled

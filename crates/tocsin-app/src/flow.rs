@@ -52,7 +52,7 @@ pub struct FlowView {
     pub truncated: bool,
 }
 
-fn next(cursor: Option<String>, limit: u32) -> Result<Option<PageRequest>> {
+pub(crate) fn next(cursor: Option<String>, limit: u32) -> Result<Option<PageRequest>> {
     cursor
         .map(|c| {
             Ok(PageRequest {

@@ -42,6 +42,7 @@ pub mod reports;
 pub mod rules;
 pub mod rumours;
 pub mod share;
+pub mod share_items;
 pub mod sharing_groups;
 pub mod signals;
 pub mod situations;
@@ -184,6 +185,9 @@ pub struct App<'a> {
     pub verification: &'a verification::VerificationSettings,
     /// Test phones and gateway paces of broadcasts (`[broadcasts]`).
     pub broadcasting: &'a broadcasts::BroadcastSettings,
+    /// Who CAP messages of alerts shared with partners are from (`[cap]`; none: the default
+    /// site, `tocsin@localhost`).
+    pub cap_site: Option<&'a tocsin_cap::Site>,
 }
 
 impl<'a> App<'a> {
@@ -201,6 +205,7 @@ impl<'a> App<'a> {
             alerting: &alerts::DEFAULT_SETTINGS,
             verification: &verification::DEFAULT_SETTINGS,
             broadcasting: &broadcasts::DEFAULT_SETTINGS,
+            cap_site: None,
         }
     }
 }

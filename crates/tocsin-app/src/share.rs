@@ -123,11 +123,11 @@ pub struct PartnerShare {
     Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
 pub struct ReceiveSummary {
-    /// New incidents stored.
+    /// New records stored (incidents, and assessments, alerts, rumours and actions).
     pub created: u64,
-    /// Incidents replaced by a later version.
+    /// Records replaced by a later version.
     pub updated: u64,
-    /// Incidents retracted by their origin (hidden from now on).
+    /// Records retracted by their origin (hidden from now on).
     pub retracted: u64,
     /// Objects already held at this version (or older), or retractions of what was never
     /// held: nothing changed.

@@ -30,6 +30,7 @@ pub mod report;
 pub mod rule;
 pub mod rumour;
 pub mod share;
+pub mod shared_item;
 pub mod signal;
 pub mod situation;
 pub mod sms;
@@ -92,6 +93,7 @@ pub use share::{
     IncomingIncident, Partner, PartnerActivity, PartnerInput, Received, Redact, SentRecord,
     ShareWith, SharedIncident, SharingGroup, SharingGroupInput,
 };
+pub use shared_item::{IncomingItem, ReceivedItem, SharedFactor, SharedItem, SharedKind};
 pub use signal::{ForecastPoint, ForecastRun, ForecastScore, SignalRecord};
 pub use situation::{Areas, NewSituation, Situation, SituationEdit};
 pub use sms::{

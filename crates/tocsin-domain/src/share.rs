@@ -356,6 +356,18 @@ impl Partner {
         i
     }
 
+    /// `item` as this partner receives it: the summary withheld when its rules withhold
+    /// descriptions, and its version time moved as [`Partner::redacted`] does.
+    pub fn redacted_item(&self, mut item: crate::SharedItem) -> crate::SharedItem {
+        if self.redact.contains(&Redact::Description) && !item.summary.is_empty() {
+            item.summary = WITHHELD.to_string();
+        }
+        if let Some(t) = self.terms_changed_at {
+            item.updated_at = item.updated_at.max(t);
+        }
+        item
+    }
+
     /// A digest of its terms as they stand (name, ceiling, countries, redaction, when they
     /// changed): what an approval names, so an approval of a preview of other terms is
     /// refused.
@@ -384,8 +396,11 @@ impl Partner {
 pub struct SentRecord {
     /// The partner's name.
     pub partner: String,
-    /// The local record (an incident's id).
+    /// The local record (an incident's id, or an item's).
     pub record_id: Uuid,
+    /// What it is: `incident`, or a [`crate::SharedKind`]'s name (a retraction names the
+    /// STIX type it was sent as).
+    pub kind: String,
     /// The version time last sent.
     pub modified: DateTime<Utc>,
     /// The label last sent.

@@ -25,7 +25,10 @@ use std::collections::HashMap;
 use std::io::Write;
 pub use tocsin_domain::share::Refusal;
 use tocsin_domain::share::SharedIncident;
-use tocsin_domain::{Country, Incident, IncidentInput, IncomingIncident, Tlp};
+use tocsin_domain::{
+    Country, Incident, IncidentInput, IncomingIncident, IncomingItem, SharedFactor, SharedItem,
+    SharedKind, Tlp,
+};
 use uuid::Uuid;
 
 use crate::Geo;
@@ -36,6 +39,12 @@ pub const TLP2_EXTENSION: &str = "extension-definition--60a3c5c5-0d10-413e-aab3-
 /// Tocsin's property extension on `incident`: the ACLED typology, the event date, deaths and
 /// the Admiralty grade (fixed for every installation, so receivers recognise it).
 pub const TOCSIN_EXTENSION: &str = "extension-definition--51e9308c-2d8e-523f-ac06-f5806846f8d9";
+
+/// Tocsin's property extension on the `report`, `note` and `course-of-action` objects that
+/// carry records other than incidents (assessments, alerts, rumours, actions): their kind,
+/// status, level, country, risk factor levels and an alert's CAP form.
+pub const TOCSIN_ITEM_EXTENSION: &str =
+    "extension-definition--51c70105-c927-563d-b54f-3fc83ee42b42";
 
 /// The published TLP 2.0 marking definitions (OASIS `cti-stix-common-objects`), by label.
 pub const TLP2_MARKINGS: [(Tlp, &str, &str); 5] = [
@@ -145,6 +154,7 @@ pub struct StixWriter<W: Write> {
     org: StixOrg,
     identity: String,
     n: u64,
+    item_extension: bool,
 }
 
 impl<W: Write> StixWriter<W> {
@@ -162,6 +172,7 @@ impl<W: Write> StixWriter<W> {
             org,
             identity,
             n: 0,
+            item_extension: false,
         };
         for (t, id, level) in TLP2_MARKINGS {
             if t <= max_tlp || t == Tlp::Clear {
@@ -312,17 +323,56 @@ impl<W: Write> StixWriter<W> {
         })
     }
 
-    /// Add the retraction of an incident sent before (STIX `revoked`): its id, the time it
-    /// was retracted and the label it was sent under; nothing else of it.
+    /// Add the retraction of a record sent before (STIX `revoked`): its id, the time it was
+    /// retracted and the label it was sent under; nothing else of it. `kind` is `incident` or
+    /// a [`SharedKind`]'s name (what the record was sent as).
     pub fn write_revoked(
         &mut self,
+        kind: &str,
         id: Uuid,
         created: &DateTime<Utc>,
         retracted_at: &DateTime<Utc>,
         tlp: Tlp,
     ) -> std::io::Result<()> {
-        let inc_id = self.org.object_id("incident", id);
         let created = stamp(&(*created).min(*retracted_at));
+        if let Ok(k) = SharedKind::parse(kind) {
+            self.item_extension()?;
+            let mut o = json!({
+                "type": k.stix_type(),
+                "spec_version": "2.1",
+                "id": self.org.object_id(k.stix_type(), id),
+                "created": created,
+                "modified": stamp(retracted_at),
+                "created_by_ref": self.identity,
+                "revoked": true,
+                "object_marking_refs": [marking_id(tlp)],
+                "extensions": {
+                    TOCSIN_ITEM_EXTENSION: {"extension_type": "property-extension", "kind": k.as_str()}
+                },
+            });
+            let m = o.as_object_mut().expect("an object");
+            match k.stix_type() {
+                "note" => {
+                    m.insert("content".into(), "Retracted".into());
+                    m.insert("object_refs".into(), json!([self.identity]));
+                }
+                "report" => {
+                    m.insert("name".into(), "Retracted".into());
+                    m.insert(
+                        "published".into(),
+                        retracted_at
+                            .to_rfc3339_opts(SecondsFormat::Secs, true)
+                            .into(),
+                    );
+                    m.insert("object_refs".into(), json!([self.identity]));
+                }
+                _ => {
+                    m.insert("name".into(), "Retracted".into());
+                }
+            }
+            return self.object(&o);
+        }
+        let inc_id = self.org.object_id("incident", id);
         self.object(&json!({
             "type": "incident",
             "spec_version": "2.1",
@@ -334,6 +384,105 @@ impl<W: Write> StixWriter<W> {
             "revoked": true,
             "object_marking_refs": [marking_id(tlp)],
         }))
+    }
+
+    /// The definition of Tocsin's item extension, written once, before the first item.
+    fn item_extension(&mut self) -> std::io::Result<()> {
+        if self.item_extension {
+            return Ok(());
+        }
+        self.item_extension = true;
+        let ext = json!({
+            "type": "extension-definition",
+            "spec_version": "2.1",
+            "id": TOCSIN_ITEM_EXTENSION,
+            "created_by_ref": self.identity,
+            "created": FIXED_CREATED,
+            "modified": FIXED_CREATED,
+            "name": "Tocsin shared record",
+            "description": "What an atrocity early-warning assessment, alert, rumour or \
+                preventive action adds to a STIX report, note or course of action.",
+            "schema": "Properties: kind (assessment, alert, rumour or action), status \
+                (published; an alert's, rumour's or action's status), level (an assessment's \
+                highest risk factor level, an alert's severity), country (ISO 3166-1 alpha-3), \
+                factors (an assessment's risk factors: factor, level, confidence), cap (an \
+                alert's CAP 1.2 message, XML), version.",
+            "version": "1.0.0",
+            "extension_types": ["property-extension"],
+            "object_marking_refs": [marking_id(Tlp::Clear)],
+        });
+        self.object(&ext)
+    }
+
+    /// Add one record other than an incident: an assessment or an alert as a `report`, a
+    /// rumour as a `note`, an action as a `course-of-action`, each referring to this
+    /// organisation's identity and carrying Tocsin's item extension.
+    pub fn write_item(&mut self, i: &SharedItem) -> std::io::Result<()> {
+        self.item_extension()?;
+        let stix_type = i.kind.stix_type();
+        let (created, modified) = (stamp(&i.created_at), stamp(&i.updated_at.max(i.created_at)));
+        let mut ext = json!({
+            "extension_type": "property-extension",
+            "kind": i.kind.as_str(),
+            "status": i.status,
+            "version": i.version,
+        });
+        let e = ext.as_object_mut().expect("an object");
+        if let Some(l) = &i.level {
+            e.insert("level".into(), l.as_str().into());
+        }
+        if let Some(c) = &i.country {
+            e.insert("country".into(), c.code().into());
+        }
+        if !i.factors.is_empty() {
+            e.insert(
+                "factors".into(),
+                serde_json::to_value(&i.factors).map_err(std::io::Error::other)?,
+            );
+        }
+        if let Some(cap) = &i.cap {
+            e.insert("cap".into(), cap.as_str().into());
+        }
+        let mut o = json!({
+            "type": stix_type,
+            "spec_version": "2.1",
+            "id": self.org.object_id(stix_type, i.id),
+            "created": created,
+            "modified": modified,
+            "created_by_ref": self.identity,
+            "object_marking_refs": [marking_id(i.tlp)],
+            "extensions": { TOCSIN_ITEM_EXTENSION: ext },
+        });
+        let m = o.as_object_mut().expect("an object");
+        let summary = Some(i.summary.as_str()).filter(|s| !s.trim().is_empty());
+        match stix_type {
+            "note" => {
+                m.insert("abstract".into(), i.title.as_str().into());
+                m.insert("content".into(), summary.unwrap_or(&i.title).into());
+                m.insert("object_refs".into(), json!([self.identity]));
+            }
+            "report" => {
+                m.insert("name".into(), i.title.as_str().into());
+                // To the second: `stix2` re-writes a fraction of `published` without its
+                // trailing zeros.
+                let published = i
+                    .updated_at
+                    .max(i.created_at)
+                    .to_rfc3339_opts(SecondsFormat::Secs, true);
+                m.insert("published".into(), published.into());
+                m.insert("object_refs".into(), json!([self.identity]));
+                if let Some(d) = summary {
+                    m.insert("description".into(), d.into());
+                }
+            }
+            _ => {
+                m.insert("name".into(), i.title.as_str().into());
+                if let Some(d) = summary {
+                    m.insert("description".into(), d.into());
+                }
+            }
+        }
+        self.object(&o)
     }
 
     /// Close the bundle; answers the writer.
@@ -451,6 +600,8 @@ pub enum StixError {
 pub struct StixImport {
     /// The incidents it carries, checked (one per STIX id, its latest version).
     pub incidents: Vec<IncomingIncident>,
+    /// The records other than incidents it carries (Tocsin's item extension), checked.
+    pub items: Vec<IncomingItem>,
     /// Objects refused, each with its reason.
     pub refused: Vec<Refusal>,
     /// Objects of kinds Tocsin does not take (indicators, identities…), counted.
@@ -514,6 +665,9 @@ struct Obj {
     object_refs: Vec<String>,
     published: Option<String>,
     first_seen: Option<String>,
+    content: Option<String>,
+    #[serde(rename = "abstract")]
+    summary: Option<String>,
 }
 
 /// What a marking definition of the bundle says.
@@ -702,6 +856,20 @@ pub fn read_bundle(
     ids.sort_unstable();
     for id in ids {
         let o = latest[id];
+        let is_item = matches!(o.kind.as_str(), "report" | "note" | "course-of-action")
+            && o.extensions
+                .as_ref()
+                .is_some_and(|e| e.contains_key(TOCSIN_ITEM_EXTENSION));
+        if is_item {
+            match incoming_item(o, &markings) {
+                Ok(i) => out.items.push(i),
+                Err(reason) => out.refused.push(Refusal {
+                    id: o.id.clone(),
+                    reason,
+                }),
+            }
+            continue;
+        }
         let take = match o.kind.as_str() {
             "incident" => true,
             "report" | "grouping" => !has_incident(&o.object_refs),
@@ -757,6 +925,77 @@ fn label(o: &Obj, markings: &HashMap<&str, Marking>) -> Result<Tlp, String> {
         "no TLP marking: Tocsin does not guess a label (mark it with a TLP 1.0 or 2.0 marking \
          definition)"
             .to_string()
+    })
+}
+
+/// A record other than an incident, from an object carrying Tocsin's item extension.
+fn incoming_item(o: &Obj, markings: &HashMap<&str, Marking>) -> Result<IncomingItem, String> {
+    if o.spec_version.as_deref() != Some("2.1") {
+        return Err("not a STIX 2.1 object (spec_version \"2.1\")".into());
+    }
+    let modified = o
+        .modified
+        .as_deref()
+        .or(o.created.as_deref())
+        .ok_or("no modified or created time")?;
+    let modified = time(modified).ok_or("its modified time is not an RFC 3339 timestamp")?;
+    let tlp = label(o, markings)?;
+    let ext = o
+        .extensions
+        .as_ref()
+        .and_then(|e| e.get(TOCSIN_ITEM_EXTENSION))
+        .and_then(Value::as_object)
+        .ok_or("Tocsin's item extension is not an object")?;
+    let s = |k: &str| ext.get(k).and_then(Value::as_str).map(str::to_string);
+    let kind = SharedKind::parse(&s("kind").unwrap_or_default()).map_err(|e| e.to_string())?;
+    if kind.stix_type() != o.kind {
+        return Err(format!(
+            "a {} is carried as a {}, not a {}",
+            kind.as_str(),
+            kind.stix_type(),
+            o.kind
+        ));
+    }
+    let created = o.created.as_deref().and_then(time).unwrap_or(modified);
+    let (title, summary) = match o.kind.as_str() {
+        "note" => (
+            o.summary.clone().or_else(|| o.content.clone()),
+            o.content.clone(),
+        ),
+        _ => (o.name.clone(), o.description.clone()),
+    };
+    let country = match s("country") {
+        Some(c) => Some(Country::parse(&c).map_err(|_| format!("unknown country {c:?}"))?),
+        None => None,
+    };
+    let factors: Vec<SharedFactor> = match ext.get("factors") {
+        Some(f) => serde_json::from_value(f.clone())
+            .map_err(|e| format!("its factors are not factor, level, confidence: {e}"))?,
+        None => Vec::new(),
+    };
+    let item = SharedItem {
+        kind,
+        id: Uuid::nil(),
+        title: title.unwrap_or_default(),
+        summary: summary.unwrap_or_default(),
+        status: s("status").unwrap_or_else(|| "retracted".into()),
+        level: s("level"),
+        country,
+        factors,
+        cap: s("cap"),
+        tlp,
+        created_at: created.min(modified),
+        updated_at: modified,
+        version: ext.get("version").and_then(Value::as_i64).unwrap_or(1),
+    };
+    if !o.revoked {
+        item.check().map_err(|e| e.to_string())?;
+    }
+    Ok(IncomingItem {
+        original_id: o.id.clone(),
+        modified,
+        revoked: o.revoked,
+        item,
     })
 }
 
@@ -1017,6 +1256,126 @@ mod tests {
         assert_eq!(back.fatalities_low, Some(2));
         assert_eq!(back.targeted_group.as_deref(), Some("Herders"));
         assert_eq!(back.tlp, Tlp::Amber);
+    }
+
+    /// Records other than incidents go out as reports, notes and courses of action under
+    /// Tocsin's item extension (defined once), and read back as items; their retractions name
+    /// the same ids; a forged one (a CAP form that is not XML, a kind carried as the wrong
+    /// type) is refused with its reason.
+    #[test]
+    fn items_written_out_read_back() {
+        let now = "2026-11-02T10:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let item = |kind: SharedKind, n: u128| SharedItem {
+            kind,
+            id: Uuid::from_u128(n),
+            title: format!("{} title", kind.as_str()),
+            summary: if kind == SharedKind::Alert {
+                String::new()
+            } else {
+                format!("{} summary", kind.as_str())
+            },
+            status: "published".into(),
+            level: Some("high".into()),
+            country: Country::parse("CAF").ok(),
+            factors: if kind == SharedKind::Assessment {
+                vec![SharedFactor {
+                    factor: 14,
+                    level: "severe".into(),
+                    confidence: "medium".into(),
+                }]
+            } else {
+                vec![]
+            },
+            cap: (kind == SharedKind::Alert).then(|| "<?xml version=\"1.0\"?><alert/>".into()),
+            tlp: Tlp::Green,
+            created_at: now,
+            updated_at: now,
+            version: 3,
+        };
+        let org = StixOrg {
+            name: "NGO".into(),
+            instance_id: Uuid::from_u128(7),
+        };
+        let mut w = StixWriter::new(Vec::new(), org.clone(), Tlp::Amber).unwrap();
+        for (n, k) in SharedKind::ALL.into_iter().enumerate() {
+            w.write_item(&item(k, n as u128 + 1)).unwrap();
+        }
+        w.write_revoked("rumour", Uuid::from_u128(9), &now, &now, Tlp::Green)
+            .unwrap();
+        let bytes = w.finish().unwrap();
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        let objects = v["objects"].as_array().unwrap();
+        let count = |t: &str| objects.iter().filter(|o| o["type"] == t).count();
+        assert_eq!(
+            (count("report"), count("note"), count("course-of-action")),
+            (2, 2, 1)
+        );
+        assert_eq!(
+            objects
+                .iter()
+                .filter(|o| o["id"] == TOCSIN_ITEM_EXTENSION)
+                .count(),
+            1,
+            "the extension is defined once"
+        );
+        let back =
+            read_bundle(&bytes, StixLimits::default(), &crate::IsoOnly, &|_, _| None).unwrap();
+        assert!(back.refused.is_empty(), "{:?}", back.refused);
+        assert!(back.incidents.is_empty());
+        assert_eq!(back.items.len(), 5);
+        let of = |k: SharedKind| {
+            back.items
+                .iter()
+                .find(|i| i.item.kind == k && !i.revoked)
+                .unwrap()
+        };
+        let a = &of(SharedKind::Assessment).item;
+        assert_eq!(
+            (a.title.as_str(), a.summary.as_str(), a.version),
+            ("assessment title", "assessment summary", 3)
+        );
+        assert_eq!(a.factors[0].level, "severe");
+        assert_eq!(a.country.as_ref().map(Country::code), Some("CAF"));
+        assert_eq!(
+            of(SharedKind::Alert).item.cap.as_deref(),
+            Some("<?xml version=\"1.0\"?><alert/>")
+        );
+        assert_eq!(of(SharedKind::Rumour).item.summary, "rumour summary");
+        assert_eq!(
+            of(SharedKind::Action).original_id,
+            org.object_id("course-of-action", Uuid::from_u128(4))
+        );
+        let gone = back.items.iter().find(|i| i.revoked).unwrap();
+        assert_eq!(
+            (gone.item.kind, gone.original_id.clone()),
+            (
+                SharedKind::Rumour,
+                org.object_id("note", Uuid::from_u128(9))
+            )
+        );
+        // Forged: a CAP form that is not XML; an assessment carried as a note.
+        let mut o = objects
+            .iter()
+            .find(|o| {
+                o["type"] == "report" && o["extensions"][TOCSIN_ITEM_EXTENSION]["kind"] == "alert"
+            })
+            .unwrap()
+            .clone();
+        o["extensions"][TOCSIN_ITEM_EXTENSION]["cap"] = "rm -rf /".into();
+        let mut p = objects
+            .iter()
+            .find(|o| o["type"] == "note")
+            .unwrap()
+            .clone();
+        p["extensions"][TOCSIN_ITEM_EXTENSION]["kind"] = "assessment".into();
+        let r = read(json!([o, p]));
+        assert!(r.items.is_empty());
+        let reasons: Vec<&str> = r.refused.iter().map(|x| x.reason.as_str()).collect();
+        assert!(reasons.iter().any(|x| x.contains("cap")), "{reasons:?}");
+        assert!(
+            reasons.iter().any(|x| x.contains("carried as a report")),
+            "{reasons:?}"
+        );
     }
 
     #[test]

@@ -134,6 +134,56 @@ pub async fn patch_action(
     ))
 }
 
+/// Whether an action is shared with partner organisations, and under which label.
+#[derive(Debug, serde::Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionShare {
+    /// The label it crosses under (`TLP:CLEAR`, `TLP:GREEN` or `TLP:AMBER`; the higher of it
+    /// and its situation's), or null: not shared.
+    pub tlp: Option<String>,
+}
+
+/// `GET /api/v1/actions/{id}/share`: whether the action is shared with partners.
+#[utoipa::path(get, path = "/api/v1/actions/{id}/share",
+    responses((status = 200, body = ActionShare), (status = 404)), security(("bearer" = [])))]
+pub async fn get_action_share(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ActionShare>> {
+    let t = st.app().action_sharing(&user.0, parse_id(&id)?).await?;
+    Ok(Json(ActionShare {
+        tlp: t.map(|t| t.as_str().to_string()),
+    }))
+}
+
+/// `PUT /api/v1/actions/{id}/share`: share the action with partner organisations under a
+/// label, or no longer (`{"tlp": null}`); admins and analysts. A label above TLP:AMBER or the
+/// caller's clearance: 422 naming `tlp`.
+#[utoipa::path(put, path = "/api/v1/actions/{id}/share", request_body = ActionShare,
+    responses((status = 200, body = ActionShare), (status = 400), (status = 403), (status = 404),
+        (status = 422)), security(("bearer" = [])))]
+pub async fn put_action_share(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<ActionShare>,
+) -> ApiResult<Json<ActionShare>> {
+    let id = parse_id(&id)?;
+    let tlp = match b.tlp.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(t) => Some(t.parse::<tocsin_domain::Tlp>().map_err(|_| {
+            tocsin_app::AppError::bad_field("tlp", "expected a TLP label, e.g. TLP:GREEN")
+        })?),
+    };
+    let app = st.app();
+    app.set_action_sharing(&user.0, id, tlp).await?;
+    let t = app.action_sharing(&user.0, id).await?;
+    Ok(Json(ActionShare {
+        tlp: t.map(|t| t.as_str().to_string()),
+    }))
+}
+
 /// `GET /api/v1/situations/{id}/suggested-measures`: toolbox measures for the risk factors at
 /// high or severe in the latest published assessment.
 #[utoipa::path(get, path = "/api/v1/situations/{id}/suggested-measures",
@@ -168,6 +218,8 @@ pub async fn response_view(
         create_action,
         get_action,
         patch_action,
+        get_action_share,
+        put_action_share,
         suggested_measures,
         response_view
     ),
@@ -178,7 +230,8 @@ pub async fn response_view(
         ActionPage,
         ActionView,
         Suggestions,
-        ResponseView
+        ResponseView,
+        ActionShare
     ))
 )]
 pub struct ActionsDoc;
@@ -189,6 +242,10 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/actions", get(list_actions).post(create_action))
         .route("/actions/{id}", get(get_action).patch(patch_action))
+        .route(
+            "/actions/{id}/share",
+            get(get_action_share).put(put_action_share),
+        )
         .route(
             "/situations/{id}/suggested-measures",
             get(suggested_measures),

@@ -208,6 +208,7 @@ impl AppState {
             alerting: &self.alerting,
             verification: &self.verification,
             broadcasting: &self.broadcasting,
+            cap_site: Some(&self.cap_site),
         }
     }
 

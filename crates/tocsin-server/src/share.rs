@@ -16,7 +16,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use tocsin_app::share::{Audience, ReceiveSummary, ShareScope};
 use tocsin_app::App;
-use tocsin_domain::Tlp;
+use tocsin_domain::{ReceivedItem, Tlp};
 use tocsin_exchange::stix::{StixError, StixOrg, StixWriter};
 use tocsin_store::DynStore;
 
@@ -130,6 +130,15 @@ where
     }
     scan.await
         .map_err(|e| ExportError::Io(std::io::Error::other(e.to_string())))??;
+    // Then the records other than incidents that may leave (assessments, alerts, rumours,
+    // actions marked shareable).
+    let items = app
+        .shared_items(scope)
+        .await
+        .map_err(|e| ExportError::Io(std::io::Error::other(e.to_string())))?;
+    for i in &items {
+        w.write_item(i)?;
+    }
     w.finish()?;
     let tail = buf.take();
     if !tail.is_empty() {
@@ -276,21 +285,72 @@ pub async fn import_stix(
     Ok((receive_status(&summary), Json(summary)).into_response())
 }
 
+/// `GET /api/v1/share/received`: assessments, alerts, rumours and actions received from
+/// partner organisations within the caller's clearance, retracted ones too (marked), the most
+/// recently received first.
+#[utoipa::path(get, path = "/api/v1/share/received", tag = "share",
+    responses((status = 200, body = Vec<ReceivedItem>), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn received_items(
+    State(st): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Vec<ReceivedItem>>> {
+    Ok(Json(st.app().received_items(&user.0).await?))
+}
+
+/// This organisation's note on a received item.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemNote {
+    /// The note (at most 5,000 bytes); empty clears it.
+    pub note: String,
+}
+
+/// `PUT /api/v1/share/received/{id}/note`: keep (or clear) this organisation's note on a
+/// received item (analysts); the item stays as its origin sent it.
+#[utoipa::path(put, path = "/api/v1/share/received/{id}/note", tag = "share",
+    request_body = ItemNote,
+    responses((status = 200, body = ReceivedItem), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn note_item(
+    State(st): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    crate::input::JsonBody(b): crate::input::JsonBody<ItemNote>,
+) -> ApiResult<Json<ReceivedItem>> {
+    let id = crate::analysis::parse_id(&id)?;
+    Ok(Json(
+        st.app().note_received_item(&user.0, id, &b.note).await?,
+    ))
+}
+
 /// `/api/v1/share/…`
 pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::get;
-    axum::Router::new().route(
-        "/share/stix",
-        get(export_stix)
-            .post(import_stix)
-            .layer(axum::extract::DefaultBodyLimit::max(MAX_BUNDLE_BYTES)),
-    )
+    use axum::routing::{get, put};
+    axum::Router::new()
+        .route(
+            "/share/stix",
+            get(export_stix)
+                .post(import_stix)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_BUNDLE_BYTES)),
+        )
+        .route("/share/received", get(received_items))
+        .route("/share/received/{id}/note", put(note_item))
 }
 
 /// The sharing routes in the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(export_stix, import_stix),
-    components(schemas(ReceiveSummary, tocsin_domain::share::Refusal))
+    paths(export_stix, import_stix, received_items, note_item),
+    components(schemas(
+        ReceiveSummary,
+        tocsin_domain::share::Refusal,
+        ReceivedItem,
+        ItemNote,
+        tocsin_domain::SharedItem,
+        tocsin_domain::SharedFactor,
+        tocsin_domain::SharedKind,
+        tocsin_domain::Received
+    ))
 )]
 pub struct ShareDoc;

@@ -749,3 +749,170 @@ async fn sharing_groups_and_records_naming_partners_on_the_web_pages() {
     assert_eq!(s, StatusCode::OK, "{html}");
     assert!(!html.contains("id=\"shared-with\""));
 }
+
+/// Records other than incidents on the web pages: an analyst marks an action shareable on its
+/// situation's plan (a viewer sees no such control), also over the API (a label above
+/// TLP:AMBER 422, a viewer 403); the STIX export carries it as a course of action; received
+/// from elsewhere, it is listed on `/share/received` with its origin, read-only, and the
+/// analyst keeps a note on it there (a viewer reads it without the form).
+#[tokio::test]
+async fn other_records_on_the_web_pages() {
+    let app = TestApp::start().await;
+    let send = |cookie: String, path: String, form: Option<Vec<(&'static str, String)>>| {
+        let app = &app;
+        async move {
+            let url = format!("{}{path}", app.base);
+            let r = match form {
+                Some(f) => app.client.post(url).form(&f),
+                None => app.client.get(url),
+            };
+            let r = r.header("cookie", cookie).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (s, v) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/situations",
+            json!({"name": "CAR north-west", "country": "CAF", "tlp": "TLP:GREEN"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let sit = v["id"].as_str().unwrap().to_string();
+    let (s, v) = app
+        .post(
+            Role::Analyst,
+            "/api/v1/actions",
+            json!({"measure_id": "poc_peacekeeping", "situation_id": sit,
+                "department": "foreign affairs", "lead": "analyst", "due_date": "2026-12-31"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let action = v["id"].as_str().unwrap().to_string();
+
+    // The plan page: analysts set the label, viewers only read it.
+    let (analyst, _) = browser_login(&app, "analyst", "password-123")
+        .await
+        .unwrap();
+    let (viewer, _) = browser_login(&app, "viewer", "password-123").await.unwrap();
+    let plan = format!("/situations/{sit}/actions");
+    let (s, html) = send(analyst.clone(), plan.clone(), None).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("share-action") && html.contains("not shared"),
+        "{html}"
+    );
+    let (s, _) = send(
+        analyst.clone(),
+        format!("/actions/{action}/share"),
+        Some(vec![("csrf", csrf_in(&html)), ("tlp", "TLP:GREEN".into())]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, html) = send(viewer.clone(), plan.clone(), None).await;
+    assert!(
+        html.contains("class=\"shared\"><span class=\"tlp") && !html.contains("share-action"),
+        "{html}"
+    );
+    let path = format!("/api/v1/actions/{action}/share");
+    let (s, v) = app.get(Role::Viewer, &path).await;
+    assert_eq!(
+        (s, v["tlp"].as_str()),
+        (StatusCode::OK, Some("TLP:GREEN")),
+        "{v}"
+    );
+    let (s, v) = app
+        .call(
+            Some(Role::Analyst),
+            Method::PUT,
+            &path,
+            Some(json!({"tlp": "TLP:RED"})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("tlp")),
+        "{v}"
+    );
+    let (s, _) = app
+        .call(
+            Some(Role::Viewer),
+            Method::PUT,
+            &path,
+            Some(json!({"tlp": null})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Out as STIX, then received from "Elsewhere": listed with its origin.
+    let r = app
+        .client
+        .get(format!("{}/api/v1/share/stix?max_tlp=TLP:AMBER", app.base))
+        .bearer_auth(&app.tokens[&Role::Analyst])
+        .send()
+        .await
+        .unwrap();
+    let bundle = r.bytes().await.unwrap().to_vec();
+    let text = String::from_utf8_lossy(&bundle).to_string();
+    assert!(text.contains("\"course-of-action\""), "{text}");
+    assert!(!text.contains("\"lead\""), "{text}");
+    let (s, v) = app
+        .raw_post(
+            "/api/v1/share/stix?from=Elsewhere",
+            "application/stix+json",
+            bundle,
+        )
+        .await;
+    assert_eq!((s, v["created"].as_u64()), (StatusCode::OK, Some(1)), "{v}");
+    let (s, v) = app.get(Role::Viewer, "/api/v1/share/received").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let item = &v[0];
+    assert_eq!(item["item"]["kind"], "action", "{v}");
+    assert_eq!(item["received"]["origin"], "Elsewhere", "{v}");
+    let id = item["id"].as_str().unwrap().to_string();
+    let title = item["item"]["title"].as_str().unwrap().to_string();
+
+    let (s, html) = send(analyst.clone(), "/share/received".into(), None).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(
+        html.contains(&title) && html.contains("From Elsewhere"),
+        "{html}"
+    );
+    let (s, _) = send(
+        analyst.clone(),
+        format!("/share/received/{id}/note"),
+        Some(vec![
+            ("csrf", csrf_in(&html)),
+            ("note", "Raised with the mission on Monday.".into()),
+        ]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, html) = send(viewer.clone(), "/share/received".into(), None).await;
+    assert!(
+        html.contains("Raised with the mission on Monday.") && !html.contains("note-form"),
+        "{html}"
+    );
+    let (s, v) = app
+        .call(
+            Some(Role::Analyst),
+            Method::PUT,
+            &format!("/api/v1/share/received/{id}/note"),
+            Some(json!({"note": "x".repeat(6000)})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("note")),
+        "{v}"
+    );
+    let (s, _) = app
+        .call(
+            Some(Role::Viewer),
+            Method::PUT,
+            &format!("/api/v1/share/received/{id}/note"),
+            Some(json!({"note": "mine"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}

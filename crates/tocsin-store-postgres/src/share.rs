@@ -6,7 +6,8 @@ use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::Row;
 use std::collections::HashMap;
 use tocsin_domain::{
-    Country, Partner, PartnerActivity, Received, SealedContact, SentRecord, SharingGroup, Tlp,
+    Country, Partner, PartnerActivity, Received, ReceivedItem, SealedContact, SentRecord,
+    SharingGroup, Tlp,
 };
 use tocsin_store::{Result, ShareStep, StoreError, MAX_RECEIVED_LOOKUP};
 use uuid::Uuid;
@@ -328,6 +329,67 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &ShareStep) -> Result<(
             }
             Ok(())
         }
+        ShareStep::ReceiveItem { id, item } => {
+            let json =
+                serde_json::to_string(item).map_err(|e| StoreError::Backend(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO received_items (id, kind, tlp, item) VALUES ($1,$2,$3,$4::jsonb) \
+                 ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, tlp = excluded.tlp, \
+                 item = excluded.item",
+            )
+            .bind(id)
+            .bind(item.kind.as_str())
+            .bind(item.tlp.rank())
+            .bind(json)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            Ok(())
+        }
+        ShareStep::ItemNote { id, note, by, at } => {
+            let n = sqlx::query(
+                "UPDATE received_items SET note = $1, note_by = $2, noted_at = $3 WHERE id = $4",
+            )
+            .bind(note)
+            .bind(by)
+            .bind(at)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        }
+        ShareStep::ActionShare {
+            action_id,
+            tlp,
+            by,
+            at,
+        } => {
+            match tlp {
+                Some(t) => sqlx::query(
+                    "INSERT INTO shareable_actions (action_id, tlp, marked_by, marked_at) \
+                     VALUES ($1,$2,$3,$4) ON CONFLICT (action_id) DO UPDATE SET \
+                     tlp = excluded.tlp, marked_by = excluded.marked_by, \
+                     marked_at = excluded.marked_at",
+                )
+                .bind(action_id)
+                .bind(t.rank())
+                .bind(by)
+                .bind(at),
+                None => sqlx::query("DELETE FROM shareable_actions WHERE action_id = $1")
+                    .bind(action_id),
+            }
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound,
+                e => db_err(e),
+            })?;
+            Ok(())
+        }
         ShareStep::KeepSigningKey(sealed) => {
             sqlx::query(
                 "INSERT INTO signing_key (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
@@ -350,7 +412,7 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &ShareStep) -> Result<(
             for chunk in rows.chunks(1000) {
                 let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(
                     "INSERT INTO partner_sent (partner, record_id, modified, tlp, retracted_at, \
-                     sent_at) ",
+                     sent_at, kind) ",
                 );
                 qb.push_values(chunk, |mut b, r| {
                     b.push_bind(&r.partner)
@@ -358,12 +420,13 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &ShareStep) -> Result<(
                         .push_bind(r.modified)
                         .push_bind(r.tlp.rank())
                         .push_bind(r.retracted_at)
-                        .push_bind(r.sent_at);
+                        .push_bind(r.sent_at)
+                        .push_bind(&r.kind);
                 });
                 qb.push(
                     " ON CONFLICT (partner, record_id) DO UPDATE SET modified = excluded.modified, \
                      tlp = excluded.tlp, retracted_at = excluded.retracted_at, \
-                     sent_at = excluded.sent_at",
+                     sent_at = excluded.sent_at, kind = excluded.kind",
                 );
                 qb.build().execute(&mut *conn).await.map_err(db_err)?;
             }
@@ -423,11 +486,68 @@ fn sent_record(partner: &str, r: &PgRow) -> Result<SentRecord> {
             .ok_or_else(|| corrupt("TLP"))?,
         retracted_at: r.try_get(3).map_err(db_err)?,
         sent_at: r.try_get(4).map_err(db_err)?,
+        kind: r.try_get(5).map_err(db_err)?,
+    })
+}
+
+const ITEM_SELECT: &str = "SELECT r.record_id, r.kind, r.origin, r.original_id, r.format, \
+     r.modified, r.tlp, r.received_at, r.retracted_at, i.item::text, i.note, i.note_by, \
+     i.noted_at FROM received_items i JOIN received_records r ON r.record_id = i.id";
+
+fn received_item(r: &PgRow) -> Result<ReceivedItem> {
+    let item: String = r.try_get(9).map_err(db_err)?;
+    let received = received(r)?;
+    Ok(ReceivedItem {
+        id: received.record_id,
+        received,
+        item: serde_json::from_str(&item).map_err(|_| corrupt("received item"))?,
+        note: r.try_get(10).map_err(db_err)?,
+        note_by: r.try_get(11).map_err(db_err)?,
+        noted_at: r.try_get(12).map_err(db_err)?,
     })
 }
 
 #[async_trait::async_trait]
 impl tocsin_store::Sharing for crate::PostgresStore {
+    async fn received_items(&self, max_tlp: Tlp, limit: usize) -> Result<Vec<ReceivedItem>> {
+        sqlx::query(&format!(
+            "{ITEM_SELECT} WHERE i.tlp <= $1 ORDER BY r.received_at DESC, r.record_id LIMIT $2"
+        ))
+        .bind(max_tlp.rank())
+        .bind(limit.min(10_000) as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(received_item)
+        .collect()
+    }
+
+    async fn received_item(&self, id: Uuid) -> Result<Option<ReceivedItem>> {
+        let row = sqlx::query(&format!("{ITEM_SELECT} WHERE i.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(received_item).transpose()
+    }
+
+    async fn shareable_actions(&self) -> Result<HashMap<Uuid, Tlp>> {
+        let rows = sqlx::query("SELECT action_id, tlp FROM shareable_actions")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0).map_err(db_err)?,
+                    Tlp::from_rank(r.try_get::<i16, _>(1).map_err(db_err)?.into())
+                        .ok_or_else(|| corrupt("TLP"))?,
+                ))
+            })
+            .collect()
+    }
+
     async fn received(&self, id: Uuid) -> Result<Option<Received>> {
         let row = sqlx::query(&format!(
             "SELECT {COLS} FROM received_records WHERE record_id = $1"
@@ -505,7 +625,7 @@ impl tocsin_store::Sharing for crate::PostgresStore {
 
     async fn sent_to(&self, partner: &str) -> Result<HashMap<Uuid, SentRecord>> {
         let rows = sqlx::query(
-            "SELECT record_id, modified, tlp, retracted_at, sent_at FROM partner_sent \
+            "SELECT record_id, modified, tlp, retracted_at, sent_at, kind FROM partner_sent \
              WHERE partner = $1",
         )
         .bind(partner)
@@ -519,7 +639,7 @@ impl tocsin_store::Sharing for crate::PostgresStore {
 
     async fn sent_recent(&self, partner: &str, limit: usize) -> Result<Vec<SentRecord>> {
         sqlx::query(
-            "SELECT record_id, modified, tlp, retracted_at, sent_at FROM partner_sent \
+            "SELECT record_id, modified, tlp, retracted_at, sent_at, kind FROM partner_sent \
              WHERE partner = $1 ORDER BY sent_at DESC, record_id LIMIT $2",
         )
         .bind(partner)

@@ -6,7 +6,8 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use std::collections::HashMap;
 use tocsin_domain::time::format as ts;
 use tocsin_domain::{
-    Country, Partner, PartnerActivity, Received, SealedContact, SentRecord, SharingGroup, Tlp,
+    Country, Partner, PartnerActivity, Received, ReceivedItem, SealedContact, SentRecord,
+    SharingGroup, Tlp,
 };
 use tocsin_store::{Result, ShareStep, StoreError, MAX_RECEIVED_LOOKUP};
 use uuid::Uuid;
@@ -329,6 +330,68 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &ShareStep) -> Resu
             }
             Ok(())
         }
+        ShareStep::ReceiveItem { id, item } => {
+            let json =
+                serde_json::to_string(item).map_err(|e| StoreError::Backend(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO received_items (id, kind, tlp, item) VALUES (?,?,?,?) \
+                 ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, tlp = excluded.tlp, \
+                 item = excluded.item",
+            )
+            .bind(id.to_string())
+            .bind(item.kind.as_str())
+            .bind(item.tlp.rank())
+            .bind(json)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            Ok(())
+        }
+        ShareStep::ItemNote { id, note, by, at } => {
+            let n = sqlx::query(
+                "UPDATE received_items SET note = ?, note_by = ?, noted_at = ? WHERE id = ?",
+            )
+            .bind(note)
+            .bind(by)
+            .bind(ts(at))
+            .bind(id.to_string())
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            if n.rows_affected() != 1 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        }
+        ShareStep::ActionShare {
+            action_id,
+            tlp,
+            by,
+            at,
+        } => {
+            match tlp {
+                Some(t) => sqlx::query(
+                    "INSERT INTO shareable_actions (action_id, tlp, marked_by, marked_at) \
+                     VALUES (?,?,?,?) ON CONFLICT (action_id) DO UPDATE SET tlp = excluded.tlp, \
+                     marked_by = excluded.marked_by, marked_at = excluded.marked_at",
+                )
+                .bind(action_id.to_string())
+                .bind(t.rank())
+                .bind(by)
+                .bind(ts(at)),
+                None => sqlx::query("DELETE FROM shareable_actions WHERE action_id = ?")
+                    .bind(action_id.to_string()),
+            }
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(d) if d.message().contains("FOREIGN KEY") => {
+                    StoreError::NotFound
+                }
+                e => db_err(e),
+            })?;
+            Ok(())
+        }
         ShareStep::KeepSigningKey(sealed) => {
             sqlx::query("INSERT OR IGNORE INTO signing_key (id, sealed) VALUES (1, ?)")
                 .bind(&sealed.0)
@@ -349,7 +412,7 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &ShareStep) -> Resu
             for chunk in rows.chunks(500) {
                 let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                     "INSERT INTO partner_sent (partner, record_id, modified, tlp, retracted_at, \
-                     sent_at) ",
+                     sent_at, kind) ",
                 );
                 qb.push_values(chunk, |mut b, r| {
                     b.push_bind(&r.partner)
@@ -357,12 +420,13 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &ShareStep) -> Resu
                         .push_bind(ts(&r.modified))
                         .push_bind(r.tlp.rank())
                         .push_bind(r.retracted_at.as_ref().map(ts))
-                        .push_bind(ts(&r.sent_at));
+                        .push_bind(ts(&r.sent_at))
+                        .push_bind(&r.kind);
                 });
                 qb.push(
                     " ON CONFLICT (partner, record_id) DO UPDATE SET modified = excluded.modified, \
                      tlp = excluded.tlp, retracted_at = excluded.retracted_at, \
-                     sent_at = excluded.sent_at",
+                     sent_at = excluded.sent_at, kind = excluded.kind",
                 );
                 qb.build().execute(&mut *conn).await.map_err(db_err)?;
             }
@@ -425,11 +489,68 @@ fn sent_record(partner: &str, r: &sqlx::sqlite::SqliteRow) -> Result<SentRecord>
         tlp: Tlp::from_rank(r.get::<i64, _>(2)).ok_or_else(|| corrupt("TLP rank"))?,
         retracted_at: retracted.as_deref().map(parse_ts).transpose()?,
         sent_at: parse_ts(r.get(4))?,
+        kind: r.get(5),
+    })
+}
+
+const ITEM_SELECT: &str = "SELECT r.record_id, r.kind, r.origin, r.original_id, r.format, \
+     r.modified, r.tlp, r.received_at, r.retracted_at, i.item, i.note, i.note_by, i.noted_at \
+     FROM received_items i JOIN received_records r ON r.record_id = i.id";
+
+fn received_item(r: &sqlx::sqlite::SqliteRow) -> Result<ReceivedItem> {
+    let item: String = r.get(9);
+    let noted: Option<String> = r.get(12);
+    let received = received(r)?;
+    Ok(ReceivedItem {
+        id: received.record_id,
+        received,
+        item: serde_json::from_str(&item).map_err(|_| corrupt("received item"))?,
+        note: r.get(10),
+        note_by: r.get(11),
+        noted_at: noted.as_deref().map(parse_ts).transpose()?,
     })
 }
 
 #[async_trait::async_trait]
 impl tocsin_store::Sharing for crate::SqliteStore {
+    async fn received_items(&self, max_tlp: Tlp, limit: usize) -> Result<Vec<ReceivedItem>> {
+        sqlx::query(&format!(
+            "{ITEM_SELECT} WHERE i.tlp <= ? ORDER BY r.received_at DESC, r.record_id LIMIT ?"
+        ))
+        .bind(max_tlp.rank())
+        .bind(limit.min(10_000) as i64)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(received_item)
+        .collect()
+    }
+
+    async fn received_item(&self, id: Uuid) -> Result<Option<ReceivedItem>> {
+        let row = sqlx::query(&format!("{ITEM_SELECT} WHERE i.id = ?"))
+            .bind(id.to_string())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(received_item).transpose()
+    }
+
+    async fn shareable_actions(&self) -> Result<HashMap<Uuid, Tlp>> {
+        let rows = sqlx::query("SELECT action_id, tlp FROM shareable_actions")
+            .fetch_all(&self.read)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    parse_uuid(r.get(0))?,
+                    Tlp::from_rank(r.get::<i64, _>(1)).ok_or_else(|| corrupt("TLP rank"))?,
+                ))
+            })
+            .collect()
+    }
+
     async fn received(&self, id: Uuid) -> Result<Option<Received>> {
         let row = sqlx::query(&format!(
             "SELECT {COLS} FROM received_records WHERE record_id = ?"
@@ -508,7 +629,7 @@ impl tocsin_store::Sharing for crate::SqliteStore {
 
     async fn sent_to(&self, partner: &str) -> Result<HashMap<Uuid, SentRecord>> {
         let rows = sqlx::query(
-            "SELECT record_id, modified, tlp, retracted_at, sent_at FROM partner_sent \
+            "SELECT record_id, modified, tlp, retracted_at, sent_at, kind FROM partner_sent \
              WHERE partner = ?",
         )
         .bind(partner)
@@ -522,7 +643,7 @@ impl tocsin_store::Sharing for crate::SqliteStore {
 
     async fn sent_recent(&self, partner: &str, limit: usize) -> Result<Vec<SentRecord>> {
         sqlx::query(
-            "SELECT record_id, modified, tlp, retracted_at, sent_at FROM partner_sent \
+            "SELECT record_id, modified, tlp, retracted_at, sent_at, kind FROM partner_sent \
              WHERE partner = ? ORDER BY sent_at DESC, record_id LIMIT ?",
         )
         .bind(partner)

@@ -88,6 +88,7 @@ async fn partners_are_kept_by_name(s: &dyn Store, _db: &Db) {
     let sent = |modified, retracted_at| SentRecord {
         partner: "UN office".into(),
         record_id: id,
+        kind: "rumour".into(),
         modified,
         tlp: Tlp::Green,
         retracted_at,

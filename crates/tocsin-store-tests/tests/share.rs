@@ -17,7 +17,8 @@ story!(
     a_retracted_incident_leaves_every_view,
     the_same_original_lands_once,
     the_instance_id_is_stable,
-    a_large_batch_lands_in_one_write
+    a_large_batch_lands_in_one_write,
+    received_items_keep_their_content_and_notes
 );
 
 fn sys() -> Actor {
@@ -272,4 +273,103 @@ async fn a_large_batch_lands_in_one_write(s: &dyn Store, _db: &Db) {
         s.get_incident(first_new).await,
         Err(StoreError::NotFound)
     ));
+}
+
+/// A received item (a record other than an incident) is kept with its origin and content,
+/// read back within a label, replaced by a later version, noted locally (the note survives a
+/// new version), marked retracted; a note on no such item is not found; an action is marked
+/// shareable and unmarked, and marking one that does not exist is not found.
+async fn received_items_keep_their_content_and_notes(s: &dyn Store, _db: &Db) {
+    use tocsin_domain::{SharedItem, SharedKind};
+    let id = Uuid::new_v4();
+    let mut item = SharedItem {
+        kind: SharedKind::Rumour,
+        id,
+        title: "The bridge was mined".into(),
+        summary: "The bridge at Bria was mined".into(),
+        status: "new".into(),
+        level: None,
+        country: tocsin_domain::Country::parse("CAF").ok(),
+        factors: vec![],
+        cap: None,
+        tlp: Tlp::Amber,
+        created_at: time::now(),
+        updated_at: time::now(),
+        version: 1,
+    };
+    let rec = Received {
+        record_id: id,
+        kind: "rumour".into(),
+        origin: "NGO".into(),
+        original_id: "note--6b0e6e9a-3a4d-4b7e-9c8e-1f2a3b4c5d6e".into(),
+        format: "tocsin".into(),
+        modified: item.updated_at,
+        tlp: Tlp::Amber,
+        received_at: time::now(),
+        retracted_at: None,
+    };
+    let put = |rec: Received, item: SharedItem| Op::All {
+        steps: vec![
+            Step::Share(ShareStep::Receive(Box::new(rec))),
+            Step::Share(ShareStep::ReceiveItem {
+                id,
+                item: Box::new(item),
+            }),
+        ],
+        audit: Box::new(AuditEvent::new(&sys(), "share.receive", "item", None)),
+    };
+    s.write(&sys(), put(rec.clone(), item.clone()))
+        .await
+        .unwrap();
+    let got = s.received_item(id).await.unwrap().unwrap();
+    assert_eq!(
+        (got.item.clone(), got.received.clone()),
+        (item.clone(), rec.clone())
+    );
+    assert_eq!(s.received_items(Tlp::Amber, 10).await.unwrap().len(), 1);
+    assert!(s.received_items(Tlp::Green, 10).await.unwrap().is_empty());
+    let note = |id: Uuid, text: Option<&str>| Op::All {
+        steps: vec![Step::Share(ShareStep::ItemNote {
+            id,
+            note: text.map(str::to_string),
+            by: "ben".into(),
+            at: time::now(),
+        })],
+        audit: Box::new(AuditEvent::new(&sys(), "share.item_note", "item", None)),
+    };
+    s.write(&sys(), note(id, Some("Checked with our office")))
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.write(&sys(), note(Uuid::new_v4(), Some("x"))).await,
+        Err(StoreError::NotFound)
+    ));
+    item.status = "confirmed_false".into();
+    let mut later = rec.clone();
+    later.modified = time::now();
+    later.retracted_at = Some(time::now());
+    s.write(&sys(), put(later, item.clone())).await.unwrap();
+    let got = s.received_item(id).await.unwrap().unwrap();
+    assert_eq!(got.item.status, "confirmed_false");
+    assert_eq!(got.note.as_deref(), Some("Checked with our office"));
+    assert_eq!(got.note_by.as_deref(), Some("ben"));
+    assert!(got.received.retracted_at.is_some());
+    assert!(s.received_item(Uuid::new_v4()).await.unwrap().is_none());
+
+    // Actions marked shareable: an unknown action is not found.
+    let share = |action_id: Uuid, tlp: Option<Tlp>| Op::All {
+        steps: vec![Step::Share(ShareStep::ActionShare {
+            action_id,
+            tlp,
+            by: "ana".into(),
+            at: time::now(),
+        })],
+        audit: Box::new(AuditEvent::new(&sys(), "action.share", "action", None)),
+    };
+    assert!(matches!(
+        s.write(&sys(), share(Uuid::new_v4(), Some(Tlp::Green)))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(s.shareable_actions().await.unwrap().is_empty());
 }

@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use tocsin_domain::{
-    Partner, PartnerActivity, Received, SealedContact, SentRecord, SharingGroup, SyncCursor,
+    Partner, PartnerActivity, Received, ReceivedItem, SealedContact, SentRecord, SharingGroup,
+    SyncCursor, Tlp,
 };
 use uuid::Uuid;
 
@@ -109,6 +110,38 @@ pub enum ShareStep {
         /// The cursor of the last page stored.
         cursor: Option<SyncCursor>,
     },
+    /// Keep what a received item (an assessment, alert, rumour or action of another
+    /// organisation) carries, under its local id (replacing what was kept); where it came from
+    /// is a [`ShareStep::Receive`] of the same id.
+    ReceiveItem {
+        /// Its local id.
+        id: Uuid,
+        /// What its origin sent.
+        item: Box<tocsin_domain::SharedItem>,
+    },
+    /// Set this organisation's note on the received item `id` (`None`: clear it); not found
+    /// when there is no such item.
+    ItemNote {
+        /// The item.
+        id: Uuid,
+        /// The note.
+        note: Option<String>,
+        /// Who wrote it.
+        by: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Mark the action `action_id` shareable under `tlp` (`None`: no longer shareable).
+    ActionShare {
+        /// The action.
+        action_id: Uuid,
+        /// The label it crosses under (at most TLP:AMBER).
+        tlp: Option<Tlp>,
+        /// Who marked it.
+        by: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// Keep this sealed key as this installation's signing key, unless one is kept already
     /// (two first runs at once then agree on the first).
     KeepSigningKey(SealedContact),
@@ -157,4 +190,11 @@ pub trait Sharing: Send + Sync {
     /// Every incident that names partners or groups, with the names (those naming none are
     /// absent).
     async fn shares_with(&self) -> Result<HashMap<Uuid, Vec<String>>>;
+    /// The items received from other organisations labelled at most `max_tlp`, retracted
+    /// ones too, the most recently received first, at most `limit`.
+    async fn received_items(&self, max_tlp: Tlp, limit: usize) -> Result<Vec<ReceivedItem>>;
+    /// The received item `id` (whatever its label).
+    async fn received_item(&self, id: Uuid) -> Result<Option<ReceivedItem>>;
+    /// The actions marked shareable, each with the label it crosses under.
+    async fn shareable_actions(&self) -> Result<HashMap<Uuid, Tlp>>;
 }

@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/situations/{id}/actions", get(plan).post(create))
         .route("/situations/{id}/response", get(response))
         .route("/actions/{id}", post(change))
+        .route("/actions/{id}/share", post(share))
 }
 
 async fn plan_page(
@@ -40,6 +41,8 @@ async fn plan_page(
     let actions = app.actions_of(&wu.user, id).await?;
     let suggestions = app.suggested_measures(&wu.user, id).await?;
     let today = tocsin_domain::time::now().date_naive();
+    let can_share = wu.user.can(Permission::ShareExport);
+    let shared = app.shared_actions(&wu.user).await?;
     let rows: Vec<_> = actions
         .iter()
         .map(|a| {
@@ -49,6 +52,7 @@ async fn plan_page(
                 .unwrap_or_default();
             context! {
                 a, measure,
+                shared => shared.get(&a.id).map(|t| t.as_str()),
                 overdue => a.is_overdue(today),
                 is_final => a.status.is_final(),
                 factors => a.risk_factors.iter().map(u32::to_string).collect::<Vec<_>>().join(", "),
@@ -77,6 +81,9 @@ async fn plan_page(
             suggested,
             error,
             can_act => wu.user.can(Permission::ActionWrite),
+            can_share,
+            share_labels => [tocsin_domain::Tlp::Clear, tocsin_domain::Tlp::Green, tocsin_domain::Tlp::Amber]
+                .into_iter().filter(|t| wu.user.may_see(*t)).map(|t| t.as_str()).collect::<Vec<_>>(),
             departments => st.alerting.departments.iter().map(|d| d.name().to_string()).collect::<Vec<_>>(),
             statuses => ActionStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             measures => Toolbox::shipped().measures.iter().map(|m| (m.id.clone(), m.name.clone())).collect::<Vec<_>>(),
@@ -300,4 +307,42 @@ pub async fn response(
         "response.html",
         context! { s => situation, v },
     ))
+}
+
+/// The form sharing an action with partners: a label, or empty (no longer shared).
+#[derive(Deserialize)]
+pub struct ShareForm {
+    #[serde(default)]
+    tlp: String,
+}
+
+/// `POST /actions/{id}/share`: mark an action shareable with partner organisations under a
+/// label, or no longer (admins, analysts), then back to its situation's plan.
+pub async fn share(
+    State(st): State<AppState>,
+    wu: WebUser,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<ShareForm>,
+) -> WebResult {
+    let id = path_id(&id)?;
+    let situation = st.app().get_action(&wu.user, id).await?.action.situation_id;
+    let tlp = match f.tlp.trim() {
+        "" => Ok(None),
+        t => t.parse::<tocsin_domain::Tlp>().map(Some).map_err(|_| {
+            tocsin_app::AppError::bad_field("tlp", "expected a TLP label, e.g. TLP:GREEN")
+        }),
+    };
+    let done = match tlp {
+        Ok(t) => st.app().set_action_sharing(&wu.user, id, t).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/situations/{situation}/actions#action-{id}")).into_response(),
+        ),
+        Err(e) => {
+            let (status, msg, _) = refused(&wu, e)?;
+            plan_page(&st, &wu, situation, status, Some(msg), context! {}).await
+        }
+    }
 }

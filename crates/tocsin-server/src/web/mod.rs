@@ -166,6 +166,10 @@ pub fn templates() -> Environment<'static> {
         ("toolbox.html", include_str!("../../templates/toolbox.html")),
         ("share.html", include_str!("../../templates/share.html")),
         (
+            "share_received.html",
+            include_str!("../../templates/share_received.html"),
+        ),
+        (
             "partners.html",
             include_str!("../../templates/partners.html"),
         ),

@@ -106,6 +106,8 @@ async fn render_partner(
             },
             rules, digest => preview.digest, incidents => preview.incidents, by_tlp,
             retractions => preview.retractions, sample, sent, received,
+            items_by_kind => preview.items_by_kind.iter().map(|(k, n)| context! { kind => k.as_str(), n => *n }).collect::<Vec<_>>(),
+            item_sample => preview.item_sample,
             notice => o.notice, error => o.error, invalid_field,
         },
     ))

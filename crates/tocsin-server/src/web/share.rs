@@ -33,6 +33,66 @@ pub fn router() -> Router<AppState> {
         )
         .route("/share/bundle", axum::routing::post(partner_bundle))
         .route("/share/sync", axum::routing::post(sync_now))
+        .route("/share/received", get(received_page))
+        .route("/share/received/{id}/note", axum::routing::post(note))
+}
+
+async fn received_render(
+    st: &AppState,
+    wu: &WebUser,
+    status: StatusCode,
+    error: Option<String>,
+) -> WebResult {
+    let items = st.app().received_items(&wu.user).await?;
+    Ok(page(
+        st,
+        wu,
+        status,
+        "share_received.html",
+        context! {
+            items,
+            can_note => wu.user.can(Permission::ShareImport),
+            error,
+        },
+    ))
+}
+
+/// `GET /share/received`: assessments, alerts, rumours and actions received from partner
+/// organisations, read-only, each with its origin and this organisation's note.
+pub async fn received_page(State(st): State<AppState>, wu: WebUser) -> WebResult {
+    received_render(&st, &wu, StatusCode::OK, None).await
+}
+
+/// The note form of a received item.
+#[derive(serde::Deserialize)]
+pub struct NoteForm {
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /share/received/{id}/note`: keep (or clear) this organisation's note on a received
+/// item, then back to the list.
+pub async fn note(
+    State(st): State<AppState>,
+    wu: WebUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    super::CsrfForm(f): super::CsrfForm<NoteForm>,
+) -> WebResult {
+    use axum::response::IntoResponse;
+    let id = super::path_id(&id)?;
+    match st.app().note_received_item(&wu.user, id, &f.note).await {
+        Ok(_) => {
+            Ok(axum::response::Redirect::to(&format!("/share/received#item-{id}")).into_response())
+        }
+        Err(e) => {
+            let e = crate::error::ApiError::from(e);
+            if !e.status.is_client_error() || e.status == StatusCode::NOT_FOUND {
+                return Err(e.into());
+            }
+            let msg = super::refusal::human(wu.lang, &e, |_| Some(wu.t("received.note", &[])));
+            received_render(&st, &wu, e.status, Some(msg)).await
+        }
+    }
 }
 
 fn render(

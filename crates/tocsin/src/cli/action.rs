@@ -59,6 +59,21 @@ pub enum ActionCommand {
         #[arg(long)]
         overdue: bool,
     },
+    /// Share an action with partner organisations under a label (`--tlp TLP:GREEN`), or no
+    /// longer (`--off`); admins and analysts.
+    Share {
+        /// Act as this user.
+        #[arg(long)]
+        user: String,
+        /// The action's id.
+        id: Uuid,
+        /// The label it crosses under: TLP:CLEAR, TLP:GREEN or TLP:AMBER.
+        #[arg(long, conflicts_with = "off", required_unless_present = "off")]
+        tlp: Option<String>,
+        /// No longer shared.
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 /// Run a `tocsin action` subcommand from the command line.
@@ -143,6 +158,29 @@ pub async fn action(store: &DynStore, cmd: ActionCommand) -> Result<String> {
                     a.due_date
                 );
             }
+        }
+        ActionCommand::Share { user, id, tlp, off } => {
+            let u = acting_user(store, &user).await?;
+            let tlp = match (tlp, off) {
+                (_, true) | (None, _) => None,
+                (Some(t), false) => Some(t.trim().parse::<tocsin_domain::Tlp>().map_err(|_| {
+                    refused(
+                        &u,
+                        "action",
+                        tocsin_app::AppError::bad_field(
+                            "tlp",
+                            "expected a TLP label, e.g. TLP:GREEN",
+                        ),
+                    )
+                })?),
+            };
+            app.set_action_sharing(&u, id, tlp)
+                .await
+                .map_err(|e| refused(&u, "action", e))?;
+            let _ = match tlp {
+                Some(t) => writeln!(out, "action {id} is shared with partners as {t}"),
+                None => writeln!(out, "action {id} is not shared with partners"),
+            };
         }
     }
     Ok(out)

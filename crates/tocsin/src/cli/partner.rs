@@ -159,7 +159,10 @@ pub async fn run(g: &Global, command: PartnerCommand) -> Result<ExitCode> {
     let cfg = settle(g, Overrides::default())?;
     let store = open_store(&cfg).await?;
     let frameworks = tocsin_framework::Frameworks::shipped();
-    let app = App::new(&store, &frameworks);
+    // Alerts shared with partners carry their CAP form, signed as `[cap]` says.
+    let (site, _) = cfg.cap_site()?;
+    let mut app = App::new(&store, &frameworks);
+    app.cap_site = Some(&site);
     let name = match &command {
         PartnerCommand::Add { user, .. }
         | PartnerCommand::List { user }
@@ -294,6 +297,19 @@ pub async fn run(g: &Global, command: PartnerCommand) -> Result<ExitCode> {
             for i in &v.sample {
                 println!("{}", serde_json::to_string(i)?);
             }
+            let kinds: Vec<String> = v
+                .items_by_kind
+                .iter()
+                .map(|(k, n)| format!("{} {n}", k.as_str()))
+                .collect();
+            println!(
+                "other records: {}",
+                if kinds.is_empty() {
+                    "none".to_string()
+                } else {
+                    kinds.join(", ")
+                }
+            );
             println!("terms {}", v.digest);
         }
         PartnerCommand::Approve { name, terms, .. } => {

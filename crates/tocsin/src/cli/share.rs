@@ -129,6 +129,14 @@ pub enum ShareCommand {
         #[arg(long)]
         user: Option<String>,
     },
+    /// List the assessments, alerts, rumours and actions received from partner organisations
+    /// that the user may see (tab-separated: id, kind, origin, label, status, level, title,
+    /// retracted), the most recently received first.
+    Received {
+        /// Act as this user.
+        #[arg(long)]
+        user: String,
+    },
 }
 
 /// The summary as printed.
@@ -155,7 +163,10 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
     let cfg = settle(g, Overrides::default())?;
     let store = open_store(&cfg).await?;
     let frameworks = tocsin_framework::Frameworks::shipped();
+    // Alerts shared with partners carry their CAP form, signed as `[cap]` says.
+    let (site, _) = cfg.cap_site()?;
     let mut app = App::new(&store, &frameworks);
+    app.cap_site = Some(&site);
     // Who acts (`--user`, else the operator), resolved once for every subcommand.
     let name = match &command {
         ShareCommand::Key => None,
@@ -165,6 +176,7 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
         | ShareCommand::Import { user, .. }
         | ShareCommand::Stix { user, .. }
         | ShareCommand::ImportStix { user, .. } => user.clone(),
+        ShareCommand::Received { user } => Some(user.clone()),
     };
     let user = match name {
         Some(n) => Some(acting_user(&store, &n).await?),
@@ -174,7 +186,7 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
     // The signing key is sealed with the contact key: loaded for the partner subcommands only.
     let signs = !matches!(
         command,
-        ShareCommand::Stix { .. } | ShareCommand::ImportStix { .. }
+        ShareCommand::Stix { .. } | ShareCommand::ImportStix { .. } | ShareCommand::Received { .. }
     );
     let ck = if signs {
         Some(contact_key(&cfg, &store).await?)
@@ -202,15 +214,21 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
                 .await
                 .map_err(|e| tell(user.as_ref(), e))?;
             write_new(&out, &made.bytes)?;
-            let (n, r, sha) = (made.incidents(), made.retractions(), made.sha256());
+            let (n, k, r, sha) = (
+                made.incidents(),
+                made.items(),
+                made.retractions(),
+                made.sha256(),
+            );
             app.record_partner_bundle(by, made)
                 .await
                 .map_err(|e| tell(user.as_ref(), e))?;
             let secs = started.elapsed().as_secs_f64();
             println!("sha256 {sha}");
             eprintln!(
-                "wrote {n} incidents and {r} retractions for {partner} in {secs:.1} s ({:.0} records/s)",
-                (n + r) as f64 / secs.max(1e-9)
+                "wrote {n} incidents, {k} other records and {r} retractions for {partner} in \
+                 {secs:.1} s ({:.0} records/s)",
+                (n + k + r) as f64 / secs.max(1e-9)
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -234,9 +252,9 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
                     }
                     print!("{}", summary(&p.stored));
                     eprintln!(
-                        "pushed {} incidents and {} retractions to {partner} in {} pages; {} \
-                         it holds already",
-                        p.sent, p.retractions, p.pages, p.already_there
+                        "pushed {} incidents, {} other records and {} retractions to {partner} \
+                         in {} pages; {} it holds already",
+                        p.sent, p.items, p.retractions, p.pages, p.already_there
                     );
                     Ok(ExitCode::SUCCESS)
                 }
@@ -365,6 +383,28 @@ pub async fn run(g: &Global, command: ShareCommand) -> Result<ExitCode> {
                 .await
                 .map_err(|e| tell(user.as_ref(), e))?;
             Ok(received(&s, started))
+        }
+        ShareCommand::Received { .. } => {
+            let Some(u) = user.as_ref() else {
+                return Ok(ExitCode::FAILURE);
+            };
+            let items = app.received_items(u).await.map_err(|e| tell(Some(u), e))?;
+            for x in items {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    x.id,
+                    x.item.kind.as_str(),
+                    x.received.origin,
+                    x.item.tlp,
+                    x.item.status,
+                    x.item.level.as_deref().unwrap_or("-"),
+                    x.item.title.replace(['\t', '\n'], " "),
+                    x.received
+                        .retracted_at
+                        .map_or_else(|| "-".to_string(), |t| format!("retracted {t}")),
+                );
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
