@@ -47,14 +47,21 @@ impl App<'_> {
         require(u, Permission::AlertRead)?;
         let alert = self.store.get_alert(id).await?;
         visible(u, alert.tlp)?;
-        self.cap_message(&alert, site).await
+        self.cap_message(&alert, site, false).await
     }
 
     /// The CAP 1.2 message of `alert`'s current state (whoever may read it is decided by the
-    /// caller).
-    pub(crate) async fn cap_message(&self, alert: &Alert, site: &Site) -> Result<String> {
+    /// caller); `to_the_hour`: its times to the hour, for a message that leaves the
+    /// organisation.
+    pub(crate) async fn cap_message(
+        &self,
+        alert: &Alert,
+        site: &Site,
+        to_the_hour: bool,
+    ) -> Result<String> {
         let timeline = self.store.alert_timeline(alert.id).await?;
         let mut ctx = tocsin_cap::Context::new(site);
+        ctx.to_the_hour = to_the_hour;
         ctx.area = self.cap_area(alert).await?;
         if alert.tlp > Tlp::Green {
             match self.store.get_desk(alert.desk_id).await {

@@ -8,7 +8,8 @@
 //! limited to countries, only records about one of them. An assessment is labelled the higher
 //! of its own label and its situation's (its title names the situation); an action likewise,
 //! from the label it was marked shareable under. What leaves is [`SharedItem`]: never an
-//! author, a lead, a factor's rationale or evidence, a rumour's sightings or findings.
+//! author, a lead, a factor's rationale or evidence, a rumour's sightings or findings; its
+//! times (and an alert's CAP `sent` times) only to the hour.
 //!
 //! **What is received** ([`App::receive_items`]): kept read-only beside where it came from
 //! (once per origin and original id; a later version supersedes; a retraction hides it from
@@ -135,7 +136,7 @@ impl App<'_> {
                 if a.tlp > ceiling || !covers(&a.country) {
                     continue;
                 }
-                let cap = self.cap_message(&a, site).await?;
+                let cap = self.cap_message(&a, site, true).await?;
                 out.push(SharedItem {
                     kind: SharedKind::Alert,
                     id: a.id,
@@ -240,6 +241,15 @@ impl App<'_> {
                 && f.to.is_none_or(|d| day <= d)
                 && f.tlp.is_none_or(|t| i.tlp == t)
         });
+        // Times to the hour, so no record carries the second something was raised from a
+        // warner's message (an alert opened by a rule on reports, a rumour recorded from one):
+        // created at the start of its hour, its version time that hour plus its version in
+        // seconds (still later for every later version within the hour).
+        for i in &mut out {
+            i.created_at = tocsin_cap::hour_of(i.created_at);
+            let at = tocsin_cap::hour_of(i.updated_at);
+            i.updated_at = at + chrono::Duration::seconds(i.version.clamp(0, 3599));
+        }
         if let Some(p) = &scope.partner {
             out = out.into_iter().map(|i| p.redacted_item(i)).collect();
         }

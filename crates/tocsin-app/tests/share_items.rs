@@ -5,7 +5,7 @@
 //! an AMBER+STRICT alert and an action not marked do not, nor any factor's rationale or action's lead.
 //! The partner keeps them read-only with its origin and its own notes; receiving twice stores
 //! once; a later version supersedes (the note stays); unsharing an action sends a retraction
-//! that hides it. The payload passes the OASIS validator and round-trips through `stix2` when
+//! that hides it. Their times (and the alert's CAP `sent`) leave only to the hour. The payload passes the OASIS validator and round-trips through `stix2` when
 //! those are installed (required with `TOCSIN_REQUIRE_STIX=1`).
 
 use serde_json::json;
@@ -374,6 +374,16 @@ async fn story(a_store: DynStore, b_store: DynStore) {
         "{cap}"
     );
     assert!(cap.contains("alerts@ngo.example"), "{cap}");
+    // Times leave only to the hour: not the second the alert was raised.
+    let sent = &cap[cap.find("<sent>").unwrap() + 6..cap.find("</sent>").unwrap()];
+    assert!(sent.ends_with(":00:00-00:00"), "{sent}");
+    for i in &items {
+        use chrono::Timelike;
+        assert_eq!(
+            (i.item.created_at.minute(), i.item.created_at.second()),
+            (0, 0)
+        );
+    }
     assert_eq!(of(SharedKind::Rumour).item.status, "new");
     assert_eq!(
         of(SharedKind::Action).item.status,

@@ -355,6 +355,10 @@ pub struct Context<'a> {
     /// For a `Private` message: its recipients (CAP `addresses`); each is written quoted if it
     /// holds a space, double quotes removed.
     pub addresses: Vec<String>,
+    /// Write each `sent` to the hour (the start of the hour it falls in): for a message that
+    /// leaves the organisation, so the second an alert was raised from a warner's message is
+    /// not carried along.
+    pub to_the_hour: bool,
 }
 
 impl<'a> Context<'a> {
@@ -364,8 +368,15 @@ impl<'a> Context<'a> {
             site,
             area: Area::default(),
             addresses: Vec::new(),
+            to_the_hour: false,
         }
     }
+}
+
+/// `t` to the start of its hour (UTC).
+pub fn hour_of(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::DurationRound;
+    t.duration_trunc(chrono::Duration::hours(1)).unwrap_or(t)
 }
 
 /// A CAP message type.
@@ -437,7 +448,8 @@ pub fn messages(alert: &Alert, timeline: &[TimelineEntry], ctx: &Context<'_>) ->
             _ => MsgType::Update,
         };
         let identifier = identifier(alert.id, sequence);
-        let sent = cap_time(*at, ctx.site.offset);
+        let shown = if ctx.to_the_hour { hour_of(*at) } else { *at };
+        let sent = cap_time(shown, ctx.site.offset);
         let references: Vec<String> = out
             .iter()
             .map(|m| format!("{},{},{}", ctx.site.sender, m.identifier, m.sent))
@@ -820,6 +832,7 @@ pub fn atom_feed(entries: &[FeedEntry<'_>], ctx: &FeedContext<'_>) -> String {
                 site,
                 area: e.area.clone(),
                 addresses: Vec::new(),
+                to_the_hour: false,
             };
             (e, messages(e.alert, e.timeline, &c))
         })

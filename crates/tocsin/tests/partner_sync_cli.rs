@@ -9,7 +9,8 @@
 //! - A push of one record per page cut after its first page keeps that page recorded as sent;
 //!   the next push sends only the two others, each stored once at B.
 //! - `tocsin serve` with `TOCSIN_SHARE_SYNC_MINUTES` exchanges on its own: a new verified
-//!   incident of A reaches B, and B's new one reaches A, without a command.
+//!   incident of A reaches B, and B's new one reaches A, without a command; so does a rumour
+//!   each side records (listed by `tocsin share received` on the other).
 //! - A's incidents were recorded from a warner's text message: no byte that crossed the proxy
 //!   in the whole run carries the warner's handle, number, words or report id.
 
@@ -308,9 +309,34 @@ async fn transfers_in_pages_resume_after_a_cut_and_sync_on_a_schedule() {
         assert_eq!(held(&b, bdb, &format!("FROM-A-{n} ")), 1, "FROM-A-{n}");
     }
 
-    // On a schedule: A's server exchanges on its own at start.
+    // On a schedule: A's server exchanges on its own at start, records other than incidents
+    // too (a rumour each side records).
     verified(&on_a, &a, "ana", "FROM-A-4", Some(&report));
     verified(&on_b, &b, "uma", "FROM-B-5", None);
+    for (on, user, claim) in [
+        (
+            &on_a as &dyn Fn(&[&str]) -> std::process::Command,
+            "ana",
+            "RUMOUR-FROM-A the bridge was mined",
+        ),
+        (&on_b, "uma", "RUMOUR-FROM-B the road is cut"),
+    ] {
+        run_ok(on(&[
+            "rumour",
+            "add",
+            "--user",
+            user,
+            "--claim",
+            claim,
+            "--country",
+            "CAF",
+            "--tlp",
+            "TLP:GREEN",
+        ]));
+    }
+    let received = |on: &dyn Fn(&[&str]) -> std::process::Command, user: &str, tag: &str| {
+        run_ok(on(&["share", "received", "--user", user])).contains(tag)
+    };
     let a_server = Server::spawn({
         let mut c = on_a(&["serve", "--listen", "127.0.0.1:0"]);
         c.env("TOCSIN_SHARE_SYNC_MINUTES", "1");
@@ -319,7 +345,11 @@ async fn transfers_in_pages_resume_after_a_cut_and_sync_on_a_schedule() {
     });
     let mut arrived = false;
     for _ in 0..120 {
-        if held(&b, bdb, "FROM-A-4") == 1 && held(&a, None, "FROM-B-5") == 1 {
+        if held(&b, bdb, "FROM-A-4") == 1
+            && held(&a, None, "FROM-B-5") == 1
+            && received(&on_b, "uma", "RUMOUR-FROM-A")
+            && received(&on_a, "ana", "RUMOUR-FROM-B")
+        {
             arrived = true;
             break;
         }
@@ -337,7 +367,10 @@ async fn transfers_in_pages_resume_after_a_cut_and_sync_on_a_schedule() {
     // Every byte that crossed between them: A's incidents, never who warned or what they said.
     let seen = String::from_utf8_lossy(&proxy.seen.lock().unwrap()).to_string();
     assert!(
-        seen.contains("FROM-A-1") && seen.contains("FROM-B-5"),
+        seen.contains("FROM-A-1")
+            && seen.contains("FROM-B-5")
+            && seen.contains("RUMOUR-FROM-A")
+            && seen.contains("RUMOUR-FROM-B"),
         "the proxy saw the exchange"
     );
     for secret in [
