@@ -314,6 +314,7 @@ impl App<'_> {
                 may_cross(i, &names, audience, scope)
             })
             .filter(|i| scope.countries.is_empty() || scope.countries.contains(&i.country))
+            .filter(|_| scope.partner.as_ref().is_none_or(|p| p.takes("incident")))
             .collect();
         self.grade_at(scope.clearance, &mut keep).await?;
         // Projected, then what the partner's rules withhold taken out.

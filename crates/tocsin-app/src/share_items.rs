@@ -251,7 +251,11 @@ impl App<'_> {
             i.updated_at = at + chrono::Duration::seconds(i.version.clamp(0, 3599));
         }
         if let Some(p) = &scope.partner {
-            out = out.into_iter().map(|i| p.redacted_item(i)).collect();
+            out = out
+                .into_iter()
+                .filter(|i| p.takes(i.kind.as_str()))
+                .map(|i| p.redacted_item(i))
+                .collect();
         }
         out.sort_by_key(|i| (i.updated_at.max(i.created_at), i.id));
         Ok(out)

@@ -22,6 +22,7 @@ fn input(name: &str) -> PartnerInput {
         key: SigningKey::generate().public_key().to_string(),
         max_tlp: "TLP:AMBER".into(),
         countries: vec!["KEN".into()],
+        kinds: vec![],
     }
 }
 

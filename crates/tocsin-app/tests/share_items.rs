@@ -173,6 +173,7 @@ async fn story(a_store: DynStore, b_store: DynStore) {
         key: key.into(),
         max_tlp: "TLP:AMBER".into(),
         countries: vec![],
+        kinds: vec![],
     };
     a.add_partner((&admin).into(), partner("Ministry", &key_b))
         .await
@@ -353,6 +354,28 @@ async fn story(a_store: DynStore, b_store: DynStore) {
     check_payload(&made.bytes);
     let bytes = made.bytes.clone();
     a.record_partner_bundle(op, made).await.unwrap();
+
+    // A partner limited to rumours gets the rumour alone (and no incident).
+    let mut only = partner("Rumour watch", &key_b);
+    only.kinds = vec!["rumour".into()];
+    a.add_partner((&admin).into(), only).await.unwrap();
+    let preview = a
+        .preview_partner((&admin).into(), "Rumour watch")
+        .await
+        .unwrap();
+    assert_eq!(preview.items_by_kind, vec![(SharedKind::Rumour, 1)]);
+    a.approve_partner((&admin).into(), "Rumour watch", &preview.digest)
+        .await
+        .unwrap();
+    let limited = a
+        .make_partner_bundle(op, "Rumour watch", org("NGO", 1))
+        .await
+        .unwrap();
+    assert_eq!((limited.incidents(), limited.items()), (0, 1));
+    assert!(matches!(
+        a.add_partner((&admin).into(), PartnerInput { kinds: vec!["report".into()], ..partner("Bad", &key_b) }).await,
+        Err(AppError::BadField { ref field, .. } | AppError::Invalid { ref field, .. }) if field == "kinds"
+    ));
 
     // On B: stored read-only with its origin, within each reader's clearance.
     let got = b

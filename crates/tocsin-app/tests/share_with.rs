@@ -39,6 +39,7 @@ fn partner(name: &str, max_tlp: &str) -> PartnerInput {
         key: SigningKey::generate().public_key().to_string(),
         max_tlp: max_tlp.into(),
         countries: vec![],
+        kinds: vec![],
     }
 }
 

@@ -225,6 +225,10 @@ pub struct Partner {
     /// to it before (and again after its terms change).
     #[serde(default)]
     pub approved_at: Option<DateTime<Utc>>,
+    /// The kinds of record it may receive (`incident`, `assessment`, `alert`, `rumour`,
+    /// `action`); empty: every kind.
+    #[serde(default)]
+    pub kinds: Vec<String>,
 }
 
 /// A partner as asked for (CLI flags, API body, form), before it is checked.
@@ -242,6 +246,35 @@ pub struct PartnerInput {
     /// ISO 3166-1 alpha-3 codes it is limited to; none: every country.
     #[serde(default)]
     pub countries: Vec<String>,
+    /// The kinds of record it may receive (`incident`, `assessment`, `alert`, `rumour`,
+    /// `action`); none: every kind.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+}
+
+/// The kinds of record a partner may be limited to, in order.
+pub const RECORD_KINDS: [&str; 5] = ["incident", "assessment", "alert", "rumour", "action"];
+
+/// Check the kinds of record a partner is limited to: each one of [`RECORD_KINDS`], each once,
+/// in that order.
+pub fn record_kinds<S: AsRef<str>>(kinds: &[S]) -> Result<Vec<String>, DomainError> {
+    let mut out: Vec<&str> = Vec::new();
+    for k in kinds.iter().map(|k| k.as_ref().trim().to_ascii_lowercase()) {
+        if k.is_empty() {
+            continue;
+        }
+        let Some(known) = RECORD_KINDS.iter().find(|r| **r == k) else {
+            return Err(DomainError::invalid(
+                "kinds",
+                "expected incident, assessment, alert, rumour or action",
+            ));
+        };
+        if !out.contains(known) {
+            out.push(known);
+        }
+    }
+    out.sort_by_key(|k| RECORD_KINDS.iter().position(|r| r == k));
+    Ok(out.into_iter().map(str::to_string).collect())
 }
 
 impl Partner {
@@ -336,6 +369,7 @@ impl Partner {
             redact: Vec::new(),
             terms_changed_at: None,
             approved_at: None,
+            kinds: record_kinds(&input.kinds)?,
         })
     }
 
@@ -373,15 +407,24 @@ impl Partner {
     /// refused.
     pub fn terms_digest(&self) -> String {
         use sha2::{Digest, Sha256};
-        let text = serde_json::json!({
+        let mut terms = serde_json::json!({
             "name": self.name,
             "max_tlp": self.max_tlp.as_str(),
             "countries": self.countries.iter().map(Country::code).collect::<Vec<_>>(),
             "redact": self.redact.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             "terms_changed_at": self.terms_changed_at.map(|t| t.to_rfc3339()),
-        })
-        .to_string();
+        });
+        if !self.kinds.is_empty() {
+            terms["kinds"] = serde_json::json!(self.kinds);
+        }
+        let text = terms.to_string();
         hex::encode(&Sha256::digest(text.as_bytes())[..12])
+    }
+
+    /// Whether it may receive records of `kind` (`incident`, or a [`crate::SharedKind`]'s
+    /// name).
+    pub fn takes(&self, kind: &str) -> bool {
+        self.kinds.is_empty() || self.kinds.iter().any(|k| k == kind)
     }
 
     /// Whether it may receive records about `country`.
@@ -655,6 +698,7 @@ mod tests {
             key: crate::SigningKey::generate().public_key().to_string(),
             max_tlp: "TLP:AMBER".into(),
             countries: vec!["KEN".into(), "ken".into()],
+            kinds: vec![],
         }
     }
 
@@ -689,6 +733,13 @@ mod tests {
         bad(|i| i.key = "not a key".into(), "key");
         bad(|i| i.name = "".into(), "name");
         bad(|i| i.countries = vec!["XXX".into()], "countries");
+        bad(|i| i.kinds = vec!["report".into()], "kinds");
+        let mut limited = input();
+        limited.kinds = vec![" Rumour".into(), "incident".into(), "rumour".into()];
+        let l = Partner::parse(limited, Utc::now()).unwrap();
+        assert_eq!(l.kinds, ["incident", "rumour"]);
+        assert!(l.takes("rumour") && !l.takes("alert"));
+        assert!(p.takes("alert"), "no kinds: every kind");
         let mut local = input();
         local.url = "http://127.0.0.1:8080".into();
         assert!(Partner::parse(local, Utc::now()).is_ok());

@@ -770,6 +770,30 @@ async fn other_records_on_the_web_pages() {
             (r.status(), r.text().await.unwrap())
         }
     };
+    // A partner limited to some kinds of record, from the page's form.
+    let (admin, _) = browser_login(&app, "admin", "password-123").await.unwrap();
+    let (_, html) = send(admin.clone(), "/partners".into(), None).await;
+    let (s, html) = send(
+        admin.clone(),
+        "/partners".into(),
+        Some(vec![
+            ("csrf", csrf_in(&html)),
+            ("action", "add".into()),
+            ("name", "Rumour watch".into()),
+            ("url", "https://tocsin.partner.example".into()),
+            ("key", SigningKey::generate().public_key().to_string()),
+            ("max_tlp", "TLP:AMBER".into()),
+            ("countries", "".into()),
+            ("kinds", "rumour".into()),
+            ("kinds", "action".into()),
+        ]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("<td class=\"kinds\">rumours, actions</td>"),
+        "{html}"
+    );
     let (s, v) = app
         .post(
             Role::Analyst,
@@ -915,4 +939,13 @@ async fn other_records_on_the_web_pages() {
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    // The limited partner's page: what it takes, and the shared action in its preview.
+    let (s, html) = send(admin.clone(), "/partners/Rumour%20watch".into(), None).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("id=\"partner-kinds\">rumours, actions</dd>")
+            && html.contains("id=\"preview-items\"")
+            && html.contains("Action: 1"),
+        "{html}"
+    );
 }

@@ -114,7 +114,7 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &ShareStep) -> Result<(
         }
         ShareStep::AddPartner(p) => {
             sqlx::query(&format!(
-                "INSERT INTO partners ({PARTNER_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+                "INSERT INTO partners ({PARTNER_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
             ))
             .bind(&p.name)
             .bind(&p.url)
@@ -125,6 +125,7 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &ShareStep) -> Result<(
             .bind(redact_text(&p.redact))
             .bind(p.terms_changed_at)
             .bind(p.approved_at)
+            .bind(p.kinds.join(","))
             .execute(&mut *conn)
             .await
             .map_err(|e| match e {
@@ -436,10 +437,16 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &ShareStep) -> Result<(
 }
 
 const PARTNER_COLS: &str =
-    "name, url, public_key, max_tlp, countries, added_at, redact, terms_changed_at, approved_at";
+    "name, url, public_key, max_tlp, countries, added_at, redact, terms_changed_at, approved_at, \
+     kinds";
 
 fn redact_text(r: &[tocsin_domain::Redact]) -> String {
     r.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+}
+
+fn kinds_of(s: &str) -> Result<Vec<String>> {
+    let kinds: Vec<&str> = s.split(',').filter(|k| !k.is_empty()).collect();
+    tocsin_domain::share::record_kinds(&kinds).map_err(|_| corrupt("partner kinds"))
 }
 
 fn redact_rules(s: &str) -> Result<Vec<tocsin_domain::Redact>> {
@@ -474,6 +481,7 @@ fn partner(r: &PgRow) -> Result<Partner> {
         redact: redact_rules(&r.try_get::<String, _>(6).map_err(db_err)?)?,
         terms_changed_at: r.try_get(7).map_err(db_err)?,
         approved_at: r.try_get(8).map_err(db_err)?,
+        kinds: kinds_of(&r.try_get::<String, _>(9).map_err(db_err)?)?,
     })
 }
 

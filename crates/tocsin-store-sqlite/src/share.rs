@@ -115,7 +115,7 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &ShareStep) -> Resu
         }
         ShareStep::AddPartner(p) => {
             sqlx::query(&format!(
-                "INSERT INTO partners ({PARTNER_COLS}) VALUES (?,?,?,?,?,?,?,?,?)"
+                "INSERT INTO partners ({PARTNER_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
             ))
             .bind(&p.name)
             .bind(&p.url)
@@ -126,6 +126,7 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &ShareStep) -> Resu
             .bind(redact_text(&p.redact))
             .bind(p.terms_changed_at.as_ref().map(ts))
             .bind(p.approved_at.as_ref().map(ts))
+            .bind(p.kinds.join(","))
             .execute(&mut *conn)
             .await
             .map_err(|e| match e {
@@ -436,10 +437,16 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, step: &ShareStep) -> Resu
 }
 
 const PARTNER_COLS: &str =
-    "name, url, public_key, max_tlp, countries, added_at, redact, terms_changed_at, approved_at";
+    "name, url, public_key, max_tlp, countries, added_at, redact, terms_changed_at, approved_at, \
+     kinds";
 
 fn redact_text(r: &[tocsin_domain::Redact]) -> String {
     r.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+}
+
+fn kinds_of(s: &str) -> Result<Vec<String>> {
+    let kinds: Vec<&str> = s.split(',').filter(|k| !k.is_empty()).collect();
+    tocsin_domain::share::record_kinds(&kinds).map_err(|_| corrupt("partner kinds"))
 }
 
 fn redact_rules(s: &str) -> Result<Vec<tocsin_domain::Redact>> {
@@ -477,6 +484,7 @@ fn partner(r: &sqlx::sqlite::SqliteRow) -> Result<Partner> {
             .as_deref()
             .map(parse_ts)
             .transpose()?,
+        kinds: kinds_of(r.get(9))?,
     })
 }
 

@@ -47,6 +47,7 @@ fn partner(name: &str, countries: &[&str]) -> Partner {
                 .to_string(),
             max_tlp: "TLP:AMBER".into(),
             countries: countries.iter().map(|c| c.to_string()).collect(),
+            kinds: vec![],
         },
         time::now(),
     )

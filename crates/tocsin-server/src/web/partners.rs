@@ -102,6 +102,7 @@ async fn render_partner(
             p => context! {
                 name => p.name.clone(), url => p.url.clone(), max_tlp => p.max_tlp.as_str(),
                 countries => p.countries.iter().map(|c| c.code().to_string()).collect::<Vec<_>>(),
+                kinds => p.kinds.clone(),
                 approved_at => p.approved_at, terms_changed_at => p.terms_changed_at,
             },
             rules, digest => preview.digest, incidents => preview.incidents, by_tlp,
@@ -199,6 +200,7 @@ async fn render(st: &AppState, wu: &WebUser, status: StatusCode, o: Outcome) -> 
             name => p.name.clone(), url => p.url.clone(), key => p.public_key.clone(),
             max_tlp => p.max_tlp.as_str(),
             countries => p.countries.iter().map(|c| c.code().to_string()).collect::<Vec<_>>(),
+            kinds => p.kinds.clone(),
             added_at => p.added_at, approved => p.approved_at.is_some(),
             sent => a.sent, sent_retracted => a.sent_retracted, last_sent => a.last_sent,
             received => a.received, received_retracted => a.received_retracted,
@@ -217,7 +219,7 @@ async fn render(st: &AppState, wu: &WebUser, status: StatusCode, o: Outcome) -> 
         status,
         "partners.html",
         context! {
-            partners, groups, ceilings, own_key, notice => o.notice, error => o.error, invalid_field,
+            partners, groups, ceilings, own_key, record_kinds => tocsin_domain::share::RECORD_KINDS, notice => o.notice, error => o.error, invalid_field,
         },
     ))
 }
@@ -252,9 +254,12 @@ pub async fn act(
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> WebResult {
     let app = st.app();
-    // A group's members come once per ticked box; the rest is one value per field.
+    // A group's members and a partner's kinds come once per ticked box; the rest is one value
+    // per field.
     let (members, rest): (Vec<_>, Vec<_>) = fields.into_iter().partition(|(k, _)| k == "members");
     let members: Vec<String> = members.into_iter().map(|(_, v)| v).collect();
+    let (kinds, rest): (Vec<_>, Vec<_>) = rest.into_iter().partition(|(k, _)| k == "kinds");
+    let kinds: Vec<String> = kinds.into_iter().map(|(_, v)| v).collect();
     let f: PartnerForm = serde_urlencoded::to_string(&rest)
         .ok()
         .and_then(|q| serde_urlencoded::from_str(&q).ok())
@@ -278,6 +283,7 @@ pub async fn act(
                         .filter(|c| !c.trim().is_empty())
                         .map(str::to_string)
                         .collect(),
+                    kinds,
                 },
             )
             .await

@@ -32,11 +32,15 @@ pub enum PartnerCommand {
         /// Limit it to records about this country (ISO 3166-1 alpha-3); repeat for more.
         #[arg(long)]
         country: Vec<String>,
+        /// Limit it to this kind of record (incident, assessment, alert, rumour, action);
+        /// repeat for more; none: every kind.
+        #[arg(long)]
+        kind: Vec<String>,
         /// Act as this admin; without it, as the operator.
         #[arg(long)]
         user: Option<String>,
     },
-    /// List the partners: name, ceiling, countries, URL and key.
+    /// List the partners: name, ceiling, countries, URL, key and kinds of record.
     List {
         /// Act as this admin; without it, as the operator.
         #[arg(long)]
@@ -196,6 +200,7 @@ pub async fn run(g: &Global, command: PartnerCommand) -> Result<ExitCode> {
             key,
             max_tlp,
             country,
+            kind,
             ..
         } => {
             let p = app
@@ -207,6 +212,7 @@ pub async fn run(g: &Global, command: PartnerCommand) -> Result<ExitCode> {
                         key,
                         max_tlp,
                         countries: country,
+                        kinds: kind,
                     },
                 )
                 .await
@@ -224,9 +230,14 @@ pub async fn run(g: &Global, command: PartnerCommand) -> Result<ExitCode> {
                         .collect::<Vec<_>>()
                         .join(",")
                 };
+                let kinds = if p.kinds.is_empty() {
+                    "every kind".to_string()
+                } else {
+                    p.kinds.join(",")
+                };
                 println!(
-                    "{}\t{}\t{}\t{}\t{}",
-                    p.name, p.max_tlp, countries, p.url, p.public_key
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    p.name, p.max_tlp, countries, p.url, p.public_key, kinds
                 );
             }
         }
