@@ -10,7 +10,9 @@
 //! a STIX bundle. TLP:AMBER+STRICT leaves only this way, for a partner organisation named on
 //! the record ([`Audience::Partner`]). A partner also gets only the countries it is limited
 //! to ([`ShareScope::countries`]), and what it was sent before that no longer crosses is sent
-//! as a retraction ([`App::start_partner_share`], [`App::record_partner_send`]).
+//! as a retraction ([`App::start_partner_share`], [`App::record_partner_send`]). Records other
+//! than incidents (assessments, alerts, rumours, actions) are decided in
+//! [`crate::share_items`], under the same scope.
 //!
 //! **What is received.** Incidents of another organisation's bundle, stored as incidents
 //! labelled as their marking says, with where they came from ([`Received`]): once per origin

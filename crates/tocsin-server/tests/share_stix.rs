@@ -665,7 +665,7 @@ async fn the_share_page_downloads_and_receives() {
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
     assert!(html.contains("id=\"stix-result\""), "{html}");
-    assert!(html.contains("New incidents: <strong>2</strong>"), "{html}");
+    assert!(html.contains("New records: <strong>2</strong>"), "{html}");
     assert!(html.contains("report--4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8"));
     // A malformed file: said, nothing stored.
     let form = reqwest::multipart::Form::new()
