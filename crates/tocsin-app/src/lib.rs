@@ -230,6 +230,15 @@ impl<'a> From<&'a User> for Acting<'a> {
 }
 
 impl Acting<'_> {
+    /// The highest label they may read: a user's clearance; the operator holds the data
+    /// directory, so every label.
+    pub fn clearance(&self) -> Tlp {
+        match self {
+            Acting::User(u) => u.clearance,
+            Acting::Operator(_) => Tlp::Red,
+        }
+    }
+
     /// Who the audit trail names.
     pub fn actor(&self) -> tocsin_domain::Actor {
         match self {

@@ -140,6 +140,31 @@ pub struct ReceiveSummary {
     pub refused: Vec<Refusal>,
 }
 
+/// What one batch of received records changed: counts, and the original ids it changed.
+pub(crate) struct Counts {
+    pub(crate) created: u64,
+    pub(crate) updated: u64,
+    pub(crate) retracted: u64,
+    pub(crate) records: Vec<String>,
+}
+
+/// Why a received record labelled `tlp` is refused, if it is: above the clearance of whoever
+/// imports it, or TLP:RED in a partner's bundle (`format` `tocsin`: TLP:RED never leaves its
+/// organisation, so one arriving is the sender's mistake). A retraction is never refused.
+pub(crate) fn refusal(revoked: bool, tlp: Tlp, clearance: Tlp, format: &str) -> Option<String> {
+    if revoked {
+        None
+    } else if format == "tocsin" && tlp == Tlp::Red {
+        Some("labelled TLP:RED, which never leaves its organisation".into())
+    } else if tlp > clearance {
+        Some(format!(
+            "labelled {tlp}, above the clearance of whoever imports it ({clearance})"
+        ))
+    } else {
+        None
+    }
+}
+
 /// Incoming incidents handled per write.
 const RECEIVE_BATCH: usize = 500;
 
@@ -156,10 +181,7 @@ impl App<'_> {
         detail: serde_json::Value,
     ) -> Result<ShareScope> {
         who.require(Permission::ShareExport)?;
-        let clearance = match who {
-            Acting::User(u) => u.clearance,
-            Acting::Operator(_) => Tlp::Red,
-        };
+        let clearance = who.clearance();
         let max_tlp = requested.min(clearance).min(audience.ceiling());
         filter.max_tlp = match audience {
             Audience::Partner(_) if max_tlp >= Tlp::Amber => clearance.min(Tlp::AmberStrict),
@@ -369,10 +391,7 @@ impl App<'_> {
     ) -> Result<ReceiveSummary> {
         who.require(Permission::ShareImport)?;
         let origin = origin_name(origin)?;
-        let clearance = match who {
-            Acting::User(u) => u.clearance,
-            Acting::Operator(_) => Tlp::Red,
-        };
+        let clearance = who.clearance();
         let mut incoming = incoming.into_iter();
         loop {
             let batch: Vec<IncomingIncident> = incoming
@@ -403,16 +422,9 @@ impl App<'_> {
         who: Acting<'_>,
         partner: &str,
         incoming: Vec<IncomingIncident>,
-        mut summary: ReceiveSummary,
+        summary: ReceiveSummary,
         provenance: serde_json::Value,
     ) -> Result<ReceiveSummary> {
-        let (red, incoming): (Vec<_>, Vec<_>) = incoming
-            .into_iter()
-            .partition(|i| !i.revoked && i.incident.tlp == Tlp::Red);
-        summary.refused.extend(red.into_iter().map(|i| Refusal {
-            id: i.original_id,
-            reason: "labelled TLP:RED, which never leaves its organisation".into(),
-        }));
         self.receive_incidents_from(who, partner, "tocsin", incoming, summary, provenance)
             .await
     }
@@ -434,13 +446,10 @@ impl App<'_> {
         let (mut new_incidents, mut new_records) = (Vec::new(), Vec::new());
         let (mut created, mut updated, mut retracted) = (0u64, 0u64, 0u64);
         for inc in batch {
-            if !inc.revoked && inc.incident.tlp > clearance {
+            if let Some(reason) = refusal(inc.revoked, inc.incident.tlp, clearance, format) {
                 summary.refused.push(Refusal {
                     id: inc.original_id,
-                    reason: format!(
-                        "labelled {}, above the clearance of whoever imports it ({clearance})",
-                        inc.incident.tlp
-                    ),
+                    reason,
                 });
                 continue;
             }
@@ -516,22 +525,52 @@ impl App<'_> {
                 Step::Verification(VerificationStep::CreateIncidents(new_incidents)),
             );
         }
+        let counts = Counts {
+            created,
+            updated,
+            retracted,
+            records,
+        };
+        self.write_received(
+            who,
+            "incident",
+            (origin, format, provenance),
+            steps,
+            counts,
+            summary,
+        )
+        .await
+    }
+
+    /// Write one batch of received records (`target`: `incident` or `item`) in one write with
+    /// its `share.receive` audit entry (origin, format, counts, the original ids it changed,
+    /// and `provenance`: a partner bundle's hash and signature), then add its counts to
+    /// `summary`. Nothing to write, nothing written.
+    pub(crate) async fn write_received(
+        &self,
+        who: Acting<'_>,
+        target: &str,
+        (origin, format, provenance): (&str, &str, &serde_json::Value),
+        steps: Vec<Step>,
+        counts: Counts,
+        summary: &mut ReceiveSummary,
+    ) -> Result<()> {
         if steps.is_empty() {
             return Ok(());
         }
         let mut detail = serde_json::json!({
             "origin": origin,
             "format": format,
-            "created": created,
-            "updated": updated,
-            "retracted": retracted,
-            "records": records,
+            "created": counts.created,
+            "updated": counts.updated,
+            "retracted": counts.retracted,
+            "records": counts.records,
         });
         if let (Some(d), Some(p)) = (detail.as_object_mut(), provenance.as_object()) {
             d.extend(p.clone());
         }
         let audit =
-            AuditEvent::new(&who.actor(), "share.receive", "incident", None).with_detail(detail);
+            AuditEvent::new(&who.actor(), "share.receive", target, None).with_detail(detail);
         self.store
             .write(
                 &who.actor(),
@@ -541,9 +580,9 @@ impl App<'_> {
                 },
             )
             .await?;
-        summary.created += created;
-        summary.updated += updated;
-        summary.retracted += retracted;
+        summary.created += counts.created;
+        summary.updated += counts.updated;
+        summary.retracted += counts.retracted;
         Ok(())
     }
 

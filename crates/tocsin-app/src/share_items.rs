@@ -30,7 +30,7 @@ use tocsin_store::{
 use uuid::Uuid;
 
 use crate::flow::next;
-use crate::share::{ReceiveSummary, ShareScope};
+use crate::share::{refusal, Counts, ReceiveSummary, ShareScope};
 use crate::{require, visible, Acting, App, AppError, Result};
 use tocsin_domain::page::MAX_PAGE_SIZE;
 use tocsin_domain::PageRequest;
@@ -43,6 +43,15 @@ const MAX_ASSESSMENTS: u32 = 10_000;
 
 /// The highest label a record other than an incident crosses under.
 pub const ITEM_CEILING: Tlp = Tlp::Amber;
+
+/// The labels `u` may mark an action shareable under: TLP:CLEAR to [`ITEM_CEILING`], within
+/// their clearance ([`App::set_action_sharing`] refuses any other).
+pub fn action_share_labels(u: &User) -> Vec<Tlp> {
+    [Tlp::Clear, Tlp::Green, Tlp::Amber]
+        .into_iter()
+        .filter(|t| *t <= ITEM_CEILING && u.may_see(*t))
+        .collect()
+}
 
 fn cut(s: &str, chars: usize) -> String {
     match s.char_indices().nth(chars) {
@@ -277,10 +286,7 @@ impl App<'_> {
     ) -> Result<()> {
         who.require(Permission::ShareImport)?;
         let origin = tocsin_domain::share::origin_name(origin)?;
-        let clearance = match who {
-            Acting::User(u) => u.clearance,
-            Acting::Operator(_) => Tlp::Red,
-        };
+        let clearance = who.clearance();
         for batch in incoming.chunks(500.min(MAX_RECEIVED_LOOKUP)) {
             let ids: Vec<String> = batch.iter().map(|b| b.original_id.clone()).collect();
             let held = self.store.received_by_original(&origin, &ids).await?;
@@ -290,17 +296,10 @@ impl App<'_> {
             let (mut created, mut updated, mut retracted) = (0u64, 0u64, 0u64);
             for inc in batch {
                 let tlp = inc.item.tlp;
-                if !inc.revoked && (tlp > clearance || (format == "tocsin" && tlp == Tlp::Red)) {
+                if let Some(reason) = refusal(inc.revoked, tlp, clearance, format) {
                     summary.refused.push(Refusal {
                         id: inc.original_id.clone(),
-                        reason: if tlp == Tlp::Red {
-                            "labelled TLP:RED, which never leaves its organisation".into()
-                        } else {
-                            format!(
-                                "labelled {tlp}, above the clearance of whoever imports it \
-                                 ({clearance})"
-                            )
-                        },
+                        reason,
                     });
                     continue;
                 }
@@ -365,35 +364,21 @@ impl App<'_> {
                     }
                 }
             }
-            if steps.is_empty() {
-                continue;
-            }
-            let mut detail = serde_json::json!({
-                "origin": origin,
-                "format": format,
-                "kind": "item",
-                "created": created,
-                "updated": updated,
-                "retracted": retracted,
-                "records": records,
-            });
-            if let (Some(d), Some(p)) = (detail.as_object_mut(), provenance.as_object()) {
-                d.extend(p.clone());
-            }
-            let audit =
-                AuditEvent::new(&who.actor(), "share.receive", "item", None).with_detail(detail);
-            self.store
-                .write(
-                    &who.actor(),
-                    Op::All {
-                        steps,
-                        audit: Box::new(audit),
-                    },
-                )
-                .await?;
-            summary.created += created;
-            summary.updated += updated;
-            summary.retracted += retracted;
+            let counts = Counts {
+                created,
+                updated,
+                retracted,
+                records,
+            };
+            self.write_received(
+                who,
+                "item",
+                (&origin, format, provenance),
+                steps,
+                counts,
+                summary,
+            )
+            .await?;
         }
         Ok(())
     }

@@ -82,8 +82,8 @@ async fn plan_page(
             error,
             can_act => wu.user.can(Permission::ActionWrite),
             can_share,
-            share_labels => [tocsin_domain::Tlp::Clear, tocsin_domain::Tlp::Green, tocsin_domain::Tlp::Amber]
-                .into_iter().filter(|t| wu.user.may_see(*t)).map(|t| t.as_str()).collect::<Vec<_>>(),
+            share_labels => tocsin_app::share_items::action_share_labels(&wu.user)
+                .into_iter().map(|t| t.as_str()).collect::<Vec<_>>(),
             departments => st.alerting.departments.iter().map(|d| d.name().to_string()).collect::<Vec<_>>(),
             statuses => ActionStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             measures => Toolbox::shipped().measures.iter().map(|m| (m.id.clone(), m.name.clone())).collect::<Vec<_>>(),
