@@ -928,8 +928,12 @@ fn label(o: &Obj, markings: &HashMap<&str, Marking>) -> Result<Tlp, String> {
     })
 }
 
-/// A record other than an incident, from an object carrying Tocsin's item extension.
-fn incoming_item(o: &Obj, markings: &HashMap<&str, Marking>) -> Result<IncomingItem, String> {
+/// What every object Tocsin takes must have: STIX 2.1, a version time (`modified`, else
+/// `created`) and a TLP label from its markings.
+fn version_and_label(
+    o: &Obj,
+    markings: &HashMap<&str, Marking>,
+) -> Result<(DateTime<Utc>, Tlp), String> {
     if o.spec_version.as_deref() != Some("2.1") {
         return Err("not a STIX 2.1 object (spec_version \"2.1\")".into());
     }
@@ -939,7 +943,12 @@ fn incoming_item(o: &Obj, markings: &HashMap<&str, Marking>) -> Result<IncomingI
         .or(o.created.as_deref())
         .ok_or("no modified or created time")?;
     let modified = time(modified).ok_or("its modified time is not an RFC 3339 timestamp")?;
-    let tlp = label(o, markings)?;
+    Ok((modified, label(o, markings)?))
+}
+
+/// A record other than an incident, from an object carrying Tocsin's item extension.
+fn incoming_item(o: &Obj, markings: &HashMap<&str, Marking>) -> Result<IncomingItem, String> {
+    let (modified, tlp) = version_and_label(o, markings)?;
     let ext = o
         .extensions
         .as_ref()
@@ -1007,16 +1016,7 @@ fn incoming(
     geo: &dyn Geo,
     locate: Locate<'_>,
 ) -> Result<IncomingIncident, String> {
-    if o.spec_version.as_deref() != Some("2.1") {
-        return Err("not a STIX 2.1 object (spec_version \"2.1\")".into());
-    }
-    let modified = o
-        .modified
-        .as_deref()
-        .or(o.created.as_deref())
-        .ok_or("no modified or created time")?;
-    let modified = time(modified).ok_or("its modified time is not an RFC 3339 timestamp")?;
-    let tlp = label(o, markings)?;
+    let (modified, tlp) = version_and_label(o, markings)?;
     let ext = o
         .extensions
         .as_ref()
